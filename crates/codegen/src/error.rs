@@ -1,0 +1,111 @@
+//! One error type for everything codegen reads: it always names the file and, where it can, the
+//! place inside it (a line and column for syntax errors, a JSON pointer for everything after parsing).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where inside a file an [`Error`] happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The file as a whole (it could not be read, say).
+    File,
+    /// A syntax error: 1-based line and column.
+    LineColumn { line: usize, column: usize },
+    /// A JSON pointer (RFC 6901) into the parsed document, e.g. `/paths/~1status/get`.
+    Pointer(String),
+}
+
+/// What kind of problem an [`Error`] is, for callers that branch on it (exit codes, tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file could not be read.
+    Io,
+    /// The file is not valid JSON / YAML / TOML, or a docs page holds no usable spec.
+    Syntax,
+    /// The document parses but is not a valid OpenAPI 3.0 document (or overlay, or sources.toml).
+    Invalid,
+    /// A `$ref` points at nothing.
+    BrokenRef,
+    /// An overlay action failed (bad JSONPath, or a target that matches nothing).
+    Overlay,
+    /// The generator (progenitor/typify) could not handle a valid document.
+    Unsupported,
+}
+
+/// An error naming the file, the place inside it and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub file: PathBuf,
+    pub location: Location,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(
+        kind: ErrorKind,
+        file: impl AsRef<Path>,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            file: file.as_ref().to_path_buf(),
+            location,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(
+        kind: ErrorKind,
+        file: impl AsRef<Path>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(kind, file, Location::Pointer(pointer.into()), message)
+    }
+
+    /// The JSON pointer, if the error has one.
+    pub fn pointer(&self) -> Option<&str> {
+        match &self.location {
+            Location::Pointer(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        match &self.location {
+            Location::File => write!(f, "{file}: {}", self.message),
+            Location::LineColumn { line, column } => {
+                write!(f, "{file}:{line}:{column}: {}", self.message)
+            }
+            Location::Pointer(p) if p.is_empty() => write!(f, "{file}: at /: {}", self.message),
+            Location::Pointer(p) => write!(f, "{file}: at {p}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Escape one reference token of a JSON pointer (RFC 6901).
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Build a JSON pointer from reference tokens.
+pub fn pointer<I, S>(tokens: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    tokens
+        .into_iter()
+        .map(|t| format!("/{}", escape_token(t.as_ref())))
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! Code generation with progenitor (builder interface, hooks expected), pretty-printed with
+//! prettyplease. progenitor/typify panic on some inputs: the panic is caught and turned into an
+//! error naming the operation that caused it.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result, escape_token};
+use crate::sources::METHODS;
+
+/// Operations marked with this extension are left to hand-written code (a wire form progenitor
+/// cannot express); its value says why. They are removed before generation.
+pub const HANDWRITTEN: &str = "x-agentstatus-handwritten";
+
+/// An operation left out of generation because it is written by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handwritten {
+    pub pointer: String,
+    pub operation_id: String,
+    pub reason: String,
+}
+
+/// Remove the operations marked [`HANDWRITTEN`] from `doc`, returning them.
+pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
+    let mut out = Vec::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return out;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        let marked: Vec<String> = item
+            .iter()
+            .filter(|(k, v)| METHODS.contains(&k.as_str()) && v.get(HANDWRITTEN).is_some())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for method in marked {
+            let op = item.remove(&method).expect("just found");
+            out.push(Handwritten {
+                pointer: format!("/paths/{}/{method}", escape_token(path)),
+                operation_id: op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                reason: op[HANDWRITTEN].as_str().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|m| m.keys().any(|k| METHODS.contains(&k.as_str())))
+    });
+    out
+}
+
+/// Parse `doc` as an OpenAPI 3.0 document; a mismatch names its JSON pointer.
+pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
+    if let Some(v) = doc.get("openapi").and_then(Value::as_str) {
+        if !v.starts_with("3.0.") {
+            return Err(Error::at(
+                ErrorKind::Unsupported,
+                file,
+                "/openapi",
+                format!("OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is"),
+            ));
+        }
+    }
+    serde_path_to_error::deserialize(doc).map_err(|e| {
+        Error::at(
+            ErrorKind::Invalid,
+            file,
+            crate::overlay::json_pointer(e.path()),
+            format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
+        )
+    })
+}
+
+fn settings() -> GenerationSettings {
+    let mut s = GenerationSettings::default();
+    s.with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote::quote! { crate::Inner })
+        .with_derive("PartialEq");
+    s
+}
+
+/// Run progenitor, turning a panic into `Err(message)`.
+fn run_generator(spec: &openapiv3::OpenAPI) -> std::result::Result<proc_macro2::TokenStream, String> {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings()).generate_tokens(spec)
+    }));
+    panic::set_hook(previous);
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("generator panicked: {msg}"))
+        }
+    }
+}
+
+/// Find which operation makes generation fail by generating each one alone.
+fn locate_failure(doc: &Value, file: &Path) -> Option<Error> {
+    let paths = doc.get("paths")?.as_object()?;
+    for (path, item) in paths {
+        for (method, _) in item.as_object()?.iter() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let mut single = doc.clone();
+            let mut only_item = item.clone();
+            if let Some(m) = only_item.as_object_mut() {
+                m.retain(|k, _| k == method || !METHODS.contains(&k.as_str()));
+            }
+            let mut one = serde_json::Map::new();
+            one.insert(path.clone(), only_item);
+            single["paths"] = Value::Object(one);
+            let Ok(spec) = to_openapi(&single, file) else { continue };
+            if let Err(msg) = run_generator(&spec) {
+                return Some(Error::at(
+                    ErrorKind::Unsupported,
+                    file,
+                    format!("/paths/{}/{method}", escape_token(path)),
+                    msg,
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Generate the client code for a normalised, overlaid document.
+pub fn generate(doc: &Value, file: &Path) -> Result<String> {
+    crate::slice::check_refs(doc, file)?;
+    let spec = to_openapi(doc, file)?;
+    let tokens = match run_generator(&spec) {
+        Ok(tokens) => tokens,
+        Err(msg) => {
+            // Try to name the operation; if every operation generates alone, the fault lies in
+            // the components or in how they combine.
+            return Err(locate_failure(doc, file).unwrap_or_else(|| {
+                Error::at(ErrorKind::Unsupported, file, "/components", msg)
+            }));
+        }
+    };
+    let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
+        Error::at(
+            ErrorKind::Unsupported,
+            file,
+            "",
+            format!("progenitor produced code that does not parse: {e}"),
+        )
+    })?;
+    Ok(prettyplease::unparse(&file_ast))
+}

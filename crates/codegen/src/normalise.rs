@@ -1,0 +1,353 @@
+//! Mechanical fixes any vendor spec may need before progenitor sees it. Each pass is small, named,
+//! and reports every change it makes (pointer, what and why), so nothing is silently edited.
+//! Vendor-specific corrections do not belong here: they are overlay actions with their evidence.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::error::escape_token;
+use crate::sources::METHODS;
+
+/// One change made by a normalisation pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The pass that made it, e.g. `string-booleans`.
+    pub pass: &'static str,
+    /// Where, as a JSON pointer into the document.
+    pub pointer: String,
+    /// What was changed and why.
+    pub message: String,
+}
+
+/// A normalisation pass.
+pub struct Pass {
+    pub name: &'static str,
+    pub run: fn(&mut Value, &mut Vec<Change>),
+}
+
+/// All passes, in the order they run.
+pub const PASSES: &[Pass] = &[
+    Pass {
+        name: "string-booleans",
+        run: string_booleans,
+    },
+    Pass {
+        name: "format-without-type",
+        run: format_without_type,
+    },
+    Pass {
+        name: "path-parameters-required",
+        run: path_parameters_required,
+    },
+    Pass {
+        name: "operation-ids",
+        run: operation_ids,
+    },
+];
+
+/// Run every pass over `doc`, returning the changes made.
+pub fn normalise(doc: &mut Value) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for pass in PASSES {
+        (pass.run)(doc, &mut changes);
+    }
+    changes
+}
+
+/// Keys whose subtrees are data, not description: never touched by a pass.
+const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+
+fn walk(
+    v: &mut Value,
+    at: &mut String,
+    f: &mut dyn FnMut(&mut Map<String, Value>, &str),
+) {
+    match v {
+        Value::Object(map) => {
+            f(map, at);
+            for (k, child) in map.iter_mut() {
+                if DATA_KEYS.contains(&k.as_str()) || k.starts_with("x-") {
+                    continue;
+                }
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape_token(k));
+                walk(child, at, f);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                walk(child, at, f);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+const BOOLEAN_KEYS: &[&str] = &[
+    "required",
+    "nullable",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "uniqueItems",
+    "explode",
+    "allowEmptyValue",
+    "allowReserved",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+];
+
+/// `"required": "true"` (a string where OpenAPI needs a boolean) becomes `"required": true`.
+pub fn string_booleans(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        for key in BOOLEAN_KEYS {
+            let Some(Value::String(s)) = map.get(*key) else {
+                continue;
+            };
+            let b = match s.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => continue,
+            };
+            let old = s.clone();
+            map.insert((*key).to_string(), Value::Bool(b));
+            changes.push(Change {
+                pass: "string-booleans",
+                pointer: format!("{at}/{key}"),
+                message: format!("string {old:?} replaced by boolean {b}"),
+            });
+        }
+    });
+}
+
+/// The JSON type a `format` implies, for schemas that give a `format` but no `type`.
+fn type_for_format(format: &str) -> Option<(&'static str, bool)> {
+    // (type, keep the format)
+    Some(match format {
+        "object" => ("object", false),
+        "array" => ("array", false),
+        "string" => ("string", false),
+        "integer" => ("integer", false),
+        "number" => ("number", false),
+        "boolean" => ("boolean", false),
+        "int32" | "int64" => ("integer", true),
+        "float" | "double" => ("number", true),
+        "date" | "date-time" | "email" | "uri" | "uuid" | "byte" | "binary" | "password"
+        | "hostname" | "ipv4" | "ipv6" => ("string", true),
+        _ => return None,
+    })
+}
+
+const COMPOSITION_KEYS: &[&str] = &["$ref", "allOf", "anyOf", "oneOf", "not"];
+
+/// `{format: object}` with no `type` (typify panics on it) becomes `{type: object}`; a type name
+/// used as a format is moved to `type`, a real format implies its type.
+pub fn format_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        if map.contains_key("type") || COMPOSITION_KEYS.iter().any(|k| map.contains_key(*k)) {
+            return;
+        }
+        let Some(Value::String(format)) = map.get("format") else {
+            return;
+        };
+        let format = format.clone();
+        let Some((ty, keep)) = type_for_format(&format) else {
+            return;
+        };
+        map.insert("type".into(), Value::String(ty.into()));
+        if !keep {
+            map.remove("format");
+        }
+        changes.push(Change {
+            pass: "format-without-type",
+            pointer: at.to_string(),
+            message: if keep {
+                format!("`format: {format}` without `type`: added `type: {ty}`")
+            } else {
+                format!("`format: {format}` without `type` is a type name: replaced by `type: {ty}`")
+            },
+        });
+    });
+}
+
+/// A path parameter must be `required: true` (OpenAPI 3.0 §4.7.12.1); progenitor panics otherwise.
+pub fn path_parameters_required(doc: &mut Value, changes: &mut Vec<Change>) {
+    let mut fix = |p: &mut Value, at: String| {
+        let Some(map) = p.as_object_mut() else { return };
+        if map.get("in").and_then(Value::as_str) == Some("path")
+            && map.get("required") != Some(&Value::Bool(true))
+        {
+            map.insert("required".into(), Value::Bool(true));
+            changes.push(Change {
+                pass: "path-parameters-required",
+                pointer: at,
+                message: "path parameter was not `required: true`; path parameters always are".into(),
+            });
+        }
+    };
+    if let Some(params) = doc
+        .pointer_mut("/components/parameters")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, p) in params.iter_mut() {
+            fix(p, format!("/components/parameters/{}", escape_token(name)));
+        }
+    }
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        let base = format!("/paths/{}", escape_token(path));
+        for (k, v) in item.as_object_mut().into_iter().flatten() {
+            let params = if k == "parameters" {
+                Some((format!("{base}/parameters"), v))
+            } else if METHODS.contains(&k.as_str()) {
+                v.get_mut("parameters")
+                    .map(|p| (format!("{base}/{k}/parameters"), p))
+            } else {
+                None
+            };
+            if let Some((at, Value::Array(list))) = params {
+                for (i, p) in list.iter_mut().enumerate() {
+                    fix(p, format!("{at}/{i}"));
+                }
+            }
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn to_identifier(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_').to_string();
+    match out.chars().next() {
+        None => "operation".into(),
+        Some(c) if c.is_ascii_digit() => format!("op_{out}"),
+        Some(_) => out,
+    }
+}
+
+/// operationIds become Rust identifiers (`post-api-v1-livechat-agent.status` ->
+/// `post_api_v1_livechat_agent_status`); a missing one is derived from method and path; a
+/// duplicate gets a numeric suffix.
+pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
+    let mut seen = BTreeSet::new();
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let Some(op) = op.as_object_mut() else { continue };
+            let at = format!("/paths/{}/{method}/operationId", escape_token(path));
+            let old = op.get("operationId").and_then(Value::as_str).map(str::to_string);
+            let (mut id, why) = match &old {
+                Some(id) if is_identifier(id) => (id.clone(), None),
+                Some(id) => (to_identifier(id), Some(format!("{id:?} is not a Rust identifier"))),
+                None => (
+                    to_identifier(&format!("{method}_{path}")),
+                    Some("operation had no operationId".to_string()),
+                ),
+            };
+            let mut why = why;
+            if seen.contains(&id.to_ascii_lowercase()) {
+                let base = id.clone();
+                let mut n = 2;
+                while seen.contains(&format!("{base}_{n}").to_ascii_lowercase()) {
+                    n += 1;
+                }
+                id = format!("{base}_{n}");
+                why = Some(format!("{base:?} is used by an earlier operation"));
+            }
+            seen.insert(id.to_ascii_lowercase());
+            if let Some(why) = why {
+                changes.push(Change {
+                    pass: "operation-ids",
+                    pointer: at,
+                    message: format!("{why}: renamed to {id:?}"),
+                });
+                op.insert("operationId".into(), Value::String(id));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn string_booleans_but_not_in_examples() {
+        let mut doc = json!({"components": {"parameters": {"A": {"required": "true", "example": {"required": "true"}}}}});
+        let mut c = Vec::new();
+        string_booleans(&mut doc, &mut c);
+        assert_eq!(doc["components"]["parameters"]["A"]["required"], true);
+        assert_eq!(doc["components"]["parameters"]["A"]["example"]["required"], "true");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].pointer, "/components/parameters/A/required");
+    }
+
+    #[test]
+    fn format_without_type_is_fixed() {
+        let mut doc = json!({"a": {"schema": {"format": "object"}}, "b": {"format": "int32"}, "c": {"type": "string", "format": "x"}, "d": {"format": "weird"}});
+        let mut c = Vec::new();
+        format_without_type(&mut doc, &mut c);
+        assert_eq!(doc["a"]["schema"], json!({"type": "object"}));
+        assert_eq!(doc["b"], json!({"format": "int32", "type": "integer"}));
+        assert_eq!(doc["c"], json!({"type": "string", "format": "x"}));
+        assert_eq!(doc["d"], json!({"format": "weird"}));
+        assert_eq!(c.iter().map(|c| c.pointer.as_str()).collect::<Vec<_>>(), ["/a/schema", "/b"]);
+    }
+
+    #[test]
+    fn path_parameters_become_required() {
+        let mut doc = json!({"paths": {"/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}, {"name": "q", "in": "query"}]}}}});
+        let mut c = Vec::new();
+        path_parameters_required(&mut doc, &mut c);
+        assert_eq!(doc["paths"]["/a/{id}"]["get"]["parameters"][0]["required"], true);
+        assert!(doc["paths"]["/a/{id}"]["get"]["parameters"][1].get("required").is_none());
+        assert_eq!(c[0].pointer, "/paths/~1a~1{id}/get/parameters/0");
+    }
+
+    #[test]
+    fn operation_ids_become_identifiers_and_unique() {
+        let mut doc = json!({"paths": {
+            "/a": {"get": {"operationId": "post-api-v1-livechat-agent.status"}, "post": {"operationId": "post_api_v1_livechat_agent_status"}},
+            "/b/{x}": {"get": {}, "put": {"operationId": "1st:op"}}
+        }});
+        let mut c = Vec::new();
+        operation_ids(&mut doc, &mut c);
+        assert_eq!(doc["paths"]["/a"]["get"]["operationId"], "post_api_v1_livechat_agent_status");
+        assert_eq!(doc["paths"]["/a"]["post"]["operationId"], "post_api_v1_livechat_agent_status_2");
+        assert_eq!(doc["paths"]["/b/{x}"]["get"]["operationId"], "get_b_x");
+        assert_eq!(doc["paths"]["/b/{x}"]["put"]["operationId"], "op_1st_op");
+        assert_eq!(c.len(), 4);
+    }
+}

@@ -1,0 +1,395 @@
+//! Slicing a vendor document to the kept operations plus every `$ref` they reach, and merging
+//! several such slices into one document.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result, escape_token, pointer};
+use crate::sources::OperationKey;
+
+/// Every local `$ref` (`#/...`) found under `value`, with the JSON pointer of the `$ref` itself.
+pub fn local_refs(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    if let Value::String(r) = v {
+                        out.push((format!("{at}/$ref"), r.clone()));
+                    }
+                } else {
+                    local_refs(v, &format!("{at}/{}", escape_token(k)), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                local_refs(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Decode a `$ref` value into a JSON pointer into the same document, or an error.
+pub fn ref_pointer(reference: &str) -> Option<String> {
+    let fragment = reference.strip_prefix('#')?;
+    Some(percent_decode(fragment))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Check that every local `$ref` resolves; the error names the `$ref`'s own pointer.
+pub fn check_refs(doc: &Value, file: &Path) -> Result<()> {
+    let mut refs = Vec::new();
+    local_refs(doc, "", &mut refs);
+    for (at, reference) in refs {
+        match ref_pointer(&reference) {
+            Some(p) if doc.pointer(&p).is_some() => {}
+            Some(_) => {
+                return Err(Error::at(
+                    ErrorKind::BrokenRef,
+                    file,
+                    at,
+                    format!("`$ref: {reference}` points at nothing in this document"),
+                ));
+            }
+            None => {
+                return Err(Error::at(
+                    ErrorKind::BrokenRef,
+                    file,
+                    at,
+                    format!("`$ref: {reference}` is not a local reference (`#/...`); external references are not supported"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Set `value` at `ptr` in `root`, creating intermediate objects.
+fn set_pointer(root: &mut Value, ptr: &str, value: Value) {
+    let tokens: Vec<String> = ptr
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut cur = root;
+    for (i, t) in tokens.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let map = cur.as_object_mut().expect("just made an object");
+        if i + 1 == tokens.len() {
+            map.insert(t.clone(), value);
+            return;
+        }
+        cur = map.entry(t.clone()).or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// Slice `doc` (loaded from `file`) to `operations`, keeping every `$ref` they reach.
+pub fn slice(doc: &Value, operations: &[OperationKey], file: &Path) -> Result<Value> {
+    let mut out = Map::new();
+    for key in ["openapi", "info", "servers", "security"] {
+        if let Some(v) = doc.get(key) {
+            out.insert(key.to_string(), v.clone());
+        }
+    }
+    let mut paths = Map::new();
+    let mut used_tags = BTreeSet::new();
+    for op in operations {
+        let method = op.method.to_ascii_lowercase();
+        let item = doc
+            .get("paths")
+            .and_then(|p| p.get(&op.path))
+            .ok_or_else(|| {
+                Error::at(
+                    ErrorKind::Invalid,
+                    file,
+                    pointer(["paths", op.path.as_str()]),
+                    format!("kept operation `{op}`: the document has no path `{}`", op.path),
+                )
+            })?;
+        let operation = item.get(&method).ok_or_else(|| {
+            Error::at(
+                ErrorKind::Invalid,
+                file,
+                pointer(["paths", op.path.as_str(), method.as_str()]),
+                format!("kept operation `{op}` is not in the document"),
+            )
+        })?;
+        if let Some(tags) = operation.get("tags").and_then(Value::as_array) {
+            used_tags.extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+        let entry = paths
+            .entry(op.path.clone())
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .expect("path items are objects");
+        // path-level fields apply to every operation of the item
+        for (k, v) in item.as_object().into_iter().flatten() {
+            if !crate::sources::METHODS.contains(&k.as_str()) {
+                entry.insert(k.clone(), v.clone());
+            }
+        }
+        entry.insert(method, operation.clone());
+    }
+    out.insert("paths".into(), Value::Object(paths));
+    if let Some(tags) = doc.get("tags").and_then(Value::as_array) {
+        let kept: Vec<Value> = tags
+            .iter()
+            .filter(|t| {
+                t.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| used_tags.contains(n))
+            })
+            .cloned()
+            .collect();
+        if !kept.is_empty() {
+            out.insert("tags".into(), Value::Array(kept));
+        }
+    }
+    let mut out = Value::Object(out);
+
+    // security schemes named by any security requirement
+    let mut schemes = BTreeSet::new();
+    collect_security(&out, &mut schemes);
+    for name in schemes {
+        let p = pointer(["components", "securitySchemes", name.as_str()]);
+        if let Some(v) = doc.pointer(&p) {
+            set_pointer(&mut out, &p, v.clone());
+        }
+    }
+
+    // every $ref reached, transitively
+    let mut done = BTreeSet::new();
+    loop {
+        let mut refs = Vec::new();
+        local_refs(&out, "", &mut refs);
+        let mut added = false;
+        for (at, reference) in refs {
+            let Some(p) = ref_pointer(&reference) else {
+                return Err(Error::at(
+                    ErrorKind::BrokenRef,
+                    file,
+                    at,
+                    format!("`$ref: {reference}` is not a local reference"),
+                ));
+            };
+            if !done.insert(p.clone()) {
+                continue;
+            }
+            let target = doc.pointer(&p).ok_or_else(|| {
+                Error::at(
+                    ErrorKind::BrokenRef,
+                    file,
+                    at.clone(),
+                    format!("`$ref: {reference}` points at nothing in this document"),
+                )
+            })?;
+            set_pointer(&mut out, &p, target.clone());
+            added = true;
+        }
+        if !added {
+            break;
+        }
+    }
+    order_components_like(&mut out, doc);
+    Ok(out)
+}
+
+fn collect_security(v: &Value, out: &mut BTreeSet<String>) {
+    let mut reqs = Vec::new();
+    if let Some(s) = v.get("security") {
+        reqs.push(s);
+    }
+    for item in v.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (_, op) in item.1.as_object().into_iter().flatten() {
+            if let Some(s) = op.get("security") {
+                reqs.push(s);
+            }
+        }
+    }
+    for req in reqs.into_iter().filter_map(Value::as_array).flatten() {
+        out.extend(req.as_object().into_iter().flatten().map(|(k, _)| k.clone()));
+    }
+}
+
+/// Components are copied in the order refs were found; put them back in the vendor's order so the
+/// output reads like the source and stays stable.
+fn order_components_like(out: &mut Value, doc: &Value) {
+    let Some(components) = out.get_mut("components").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(original) = doc.get("components").and_then(Value::as_object) else {
+        return;
+    };
+    let mut ordered = Map::new();
+    for (section, entries) in original {
+        let Some(mut mine) = components.remove(section) else {
+            continue;
+        };
+        let mut sorted = Map::new();
+        if let (Some(mine), Some(entries)) = (mine.as_object_mut(), entries.as_object()) {
+            for name in entries.keys() {
+                if let Some(v) = mine.remove(name) {
+                    sorted.insert(name.clone(), v);
+                }
+            }
+        }
+        ordered.insert(section.clone(), Value::Object(sorted));
+    }
+    *components = ordered;
+}
+
+/// Merge slices into one document. The first slice gives `openapi`, `info`, `servers`,
+/// `security`; paths and components are united. The same component defined differently by two
+/// sources is an error naming both.
+pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
+    let mut out = Map::new();
+    let Some((_, first)) = slices.first() else {
+        return Ok(Value::Object(out));
+    };
+    for key in ["openapi", "info", "servers", "security"] {
+        if let Some(v) = first.get(key) {
+            out.insert(key.to_string(), v.clone());
+        }
+    }
+    let mut tags: Vec<Value> = Vec::new();
+    let mut paths = Map::new();
+    let mut components = Map::new();
+    for (name, slice) in slices {
+        for t in slice.get("tags").and_then(Value::as_array).into_iter().flatten() {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        for (path, item) in slice.get("paths").and_then(Value::as_object).into_iter().flatten() {
+            let entry = paths
+                .entry(path.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("path items are objects");
+            for (k, v) in item.as_object().into_iter().flatten() {
+                match entry.get(k) {
+                    Some(existing) if existing != v => {
+                        return Err(Error::at(
+                            ErrorKind::Invalid,
+                            file,
+                            pointer(["paths", path.as_str(), k.as_str()]),
+                            format!("source `{name}` defines this differently from an earlier source"),
+                        ));
+                    }
+                    _ => {
+                        entry.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        for (section, entries) in slice
+            .get("components")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let target = components
+                .entry(section.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("component sections are objects");
+            for (k, v) in entries.as_object().into_iter().flatten() {
+                match target.get(k) {
+                    Some(existing) if existing != v => {
+                        return Err(Error::at(
+                            ErrorKind::Invalid,
+                            file,
+                            pointer(["components", section.as_str(), k.as_str()]),
+                            format!(
+                                "source `{name}` defines this component differently from an earlier source; \
+                                 rename it in one of them"
+                            ),
+                        ));
+                    }
+                    _ => {
+                        target.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+    }
+    if !tags.is_empty() {
+        out.insert("tags".into(), Value::Array(tags));
+    }
+    out.insert("paths".into(), Value::Object(paths));
+    if !components.is_empty() {
+        out.insert("components".into(), Value::Object(components));
+    }
+    Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(s: &str) -> OperationKey {
+        OperationKey::parse(s).unwrap()
+    }
+
+    #[test]
+    fn keeps_operation_and_transitive_refs_only() {
+        let doc = json!({
+            "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/R"}}}},
+                "/b": {"get": {"responses": {"200": {"description": "x"}}}}
+            },
+            "components": {
+                "schemas": {"Unused": {}, "S": {"properties": {"t": {"$ref": "#/components/schemas/T"}}}, "T": {}},
+                "responses": {"R": {"description": "r", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/S"}}}}}
+            }
+        });
+        let out = slice(&doc, &[key("GET /a")], Path::new("x")).unwrap();
+        assert!(out["paths"].get("/b").is_none());
+        let schemas: Vec<_> = out["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(schemas, ["S", "T"]);
+        assert!(out["components"]["responses"].get("R").is_some());
+    }
+
+    #[test]
+    fn missing_operation_and_broken_ref_are_located() {
+        let doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/Nope"}}}}}});
+        let e = slice(&doc, &[key("POST /a")], Path::new("x")).unwrap_err();
+        assert_eq!(e.pointer(), Some("/paths/~1a/post"));
+        let e = slice(&doc, &[key("GET /a")], Path::new("x")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BrokenRef);
+        assert_eq!(e.pointer(), Some("/paths/~1a/get/responses/200/$ref"));
+    }
+
+    #[test]
+    fn merge_rejects_conflicting_components() {
+        let a = json!({"paths": {}, "components": {"schemas": {"X": {"type": "string"}}}});
+        let b = json!({"paths": {}, "components": {"schemas": {"X": {"type": "integer"}}}});
+        let e = merge(&[("a".into(), a.clone()), ("b".into(), b)], Path::new("m")).unwrap_err();
+        assert_eq!(e.pointer(), Some("/components/schemas/X"));
+        assert!(merge(&[("a".into(), a.clone()), ("a2".into(), a)], Path::new("m")).is_ok());
+    }
+}

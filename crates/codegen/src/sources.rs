@@ -1,0 +1,159 @@
+//! `specs/<vendor>/sources.toml`: where each piece of a vendor's documentation comes from.
+//!
+//! ```toml
+//! vendor = "rocketchat"
+//!
+//! [[source]]
+//! name = "omnichannel"
+//! kind = "openapi"                      # openapi | docs-page | hand-written
+//! url = "https://raw.githubusercontent.com/RocketChat/Rocket.Chat-Open-API/main/omnichannel.yaml"
+//! pinned = "upstream/omnichannel.yaml"  # relative to specs/<vendor>/
+//! origin = "RocketChat/Rocket.Chat-Open-API omnichannel.yaml @ c9aec5ab (2026-08-20)"
+//! operations = ["GET /api/v1/livechat/users/{type}"]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Location, Result};
+
+/// How a source's OpenAPI document is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A plain OpenAPI file (JSON or YAML).
+    Openapi,
+    /// A documentation page embedding the spec in a fenced block.
+    DocsPage,
+    /// A definition written by this project for a page that carries no machine-readable spec;
+    /// `pinned` is the hand-written file, `url` the page it transcribes.
+    HandWritten,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Short name, unique within the vendor.
+    pub name: String,
+    pub kind: SourceKind,
+    /// Where the vendor publishes it today (used by `--live`).
+    pub url: String,
+    /// The pinned copy, relative to the vendor's spec folder.
+    pub pinned: PathBuf,
+    /// Human-readable provenance: repository, path, commit, date.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// Kept operations, as `METHOD /path`.
+    pub operations: Vec<String>,
+}
+
+impl Source {
+    /// The file name the document has under a `--sources DIR/<vendor>/` folder.
+    pub fn file_name(&self) -> &str {
+        self.pinned
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(self.name.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sources {
+    pub vendor: String,
+    #[serde(rename = "source")]
+    pub sources: Vec<Source>,
+}
+
+/// An operation key: upper-case method and path, e.g. `GET /status/{agentId}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OperationKey {
+    pub method: String,
+    pub path: String,
+}
+
+impl std::fmt::Display for OperationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+impl OperationKey {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (method, path) = s.trim().split_once(' ')?;
+        let method = method.trim().to_ascii_lowercase();
+        let path = path.trim();
+        (METHODS.contains(&method.as_str()) && path.starts_with('/')).then(|| Self {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+        })
+    }
+}
+
+impl Sources {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(ErrorKind::Io, path, Location::File, format!("cannot read: {e}")))?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let sources: Sources = toml::from_str(text).map_err(|e| {
+            let location = e
+                .span()
+                .map(|s| {
+                    let (line, column) = crate::load::line_col(&text[..s.start]);
+                    Location::LineColumn { line, column }
+                })
+                .unwrap_or(Location::File);
+            Error::new(ErrorKind::Syntax, path, location, e.message().to_string())
+        })?;
+        for (i, source) in sources.sources.iter().enumerate() {
+            for (j, op) in source.operations.iter().enumerate() {
+                if OperationKey::parse(op).is_none() {
+                    return Err(Error::at(
+                        ErrorKind::Invalid,
+                        path,
+                        format!("/source/{i}/operations/{j}"),
+                        format!("{op:?} is not `METHOD /path`"),
+                    ));
+                }
+            }
+        }
+        Ok(sources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let s = Sources::parse(
+            "vendor = \"v\"\n[[source]]\nname = \"a\"\nkind = \"docs-page\"\nurl = \"https://x\"\npinned = \"upstream/a.md\"\noperations = [\"post /x\"]\n",
+            Path::new("sources.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.sources[0].kind, SourceKind::DocsPage);
+        assert_eq!(s.sources[0].file_name(), "a.md");
+        assert_eq!(
+            OperationKey::parse(&s.sources[0].operations[0]).unwrap().to_string(),
+            "POST /x"
+        );
+
+        let e = Sources::parse(
+            "vendor = \"v\"\n[[source]]\nname = \"a\"\nkind = \"openapi\"\nurl = \"u\"\npinned = \"p\"\noperations = [\"FETCH x\"]\n",
+            Path::new("sources.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(e.pointer(), Some("/source/0/operations/0"));
+
+        let e = Sources::parse("vendor = \"v\"\n[[source]]\nkind = \"nope\"\n", Path::new("s.toml"))
+            .unwrap_err();
+        assert!(matches!(e.location, Location::LineColumn { line: 3, .. }), "{e}");
+    }
+}
