@@ -18,6 +18,7 @@ pub mod generate;
 pub mod load;
 pub mod normalise;
 pub mod overlay;
+pub mod regen;
 pub mod slice;
 pub mod sources;
 

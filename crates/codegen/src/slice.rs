@@ -260,6 +260,21 @@ fn order_components_like(out: &mut Value, doc: &Value) {
     *components = ordered;
 }
 
+/// Two sources may spell the same definition differently (`required: "true"` vs `true`): they
+/// agree if they are equal once mechanically normalised.
+fn same_after_normalise(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    let (mut a, mut b) = (a.clone(), b.clone());
+    let mut ignored = Vec::new();
+    for pass in [crate::normalise::string_booleans, crate::normalise::format_without_type] {
+        pass(&mut a, &mut ignored);
+        pass(&mut b, &mut ignored);
+    }
+    a == b
+}
+
 /// Merge slices into one document. The first slice gives `openapi`, `info`, `servers`,
 /// `security`; paths and components are united. The same component defined differently by two
 /// sources is an error naming both.
@@ -290,7 +305,7 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                 .expect("path items are objects");
             for (k, v) in item.as_object().into_iter().flatten() {
                 match entry.get(k) {
-                    Some(existing) if existing != v => {
+                    Some(existing) if !same_after_normalise(existing, v) => {
                         return Err(Error::at(
                             ErrorKind::Invalid,
                             file,
@@ -298,7 +313,8 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                             format!("source `{name}` defines this differently from an earlier source"),
                         ));
                     }
-                    _ => {
+                    Some(_) => {} // the earlier source's spelling is kept
+                    None => {
                         entry.insert(k.clone(), v.clone());
                     }
                 }
@@ -317,7 +333,7 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                 .expect("component sections are objects");
             for (k, v) in entries.as_object().into_iter().flatten() {
                 match target.get(k) {
-                    Some(existing) if existing != v => {
+                    Some(existing) if !same_after_normalise(existing, v) => {
                         return Err(Error::at(
                             ErrorKind::Invalid,
                             file,
@@ -328,7 +344,8 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                             ),
                         ));
                     }
-                    _ => {
+                    Some(_) => {} // the earlier source's spelling is kept
+                    None => {
                         target.insert(k.clone(), v.clone());
                     }
                 }
@@ -391,5 +408,10 @@ mod tests {
         let e = merge(&[("a".into(), a.clone()), ("b".into(), b)], Path::new("m")).unwrap_err();
         assert_eq!(e.pointer(), Some("/components/schemas/X"));
         assert!(merge(&[("a".into(), a.clone()), ("a2".into(), a)], Path::new("m")).is_ok());
+        // equal once normalised: the first spelling is kept
+        let c = json!({"paths": {}, "components": {"parameters": {"P": {"required": true}}}});
+        let d = json!({"paths": {}, "components": {"parameters": {"P": {"required": "true"}}}});
+        let m = merge(&[("c".into(), c), ("d".into(), d)], Path::new("m")).unwrap();
+        assert_eq!(m["components"]["parameters"]["P"]["required"], true);
     }
 }
