@@ -17,8 +17,8 @@ fn fail(message: impl std::fmt::Display) -> ! {
 fn vendor(manifest: &Path) -> String {
     let text = std::fs::read_to_string(manifest)
         .unwrap_or_else(|e| fail(format!("{}: cannot read: {e}", manifest.display())));
-    let doc: toml::Table = toml::from_str(&text)
-        .unwrap_or_else(|e| fail(format!("{}: {e}", manifest.display())));
+    let doc: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", manifest.display())));
     doc.get("package")
         .and_then(|p| p.get("metadata"))
         .and_then(|m| m.get("agentstatus"))
@@ -40,7 +40,10 @@ fn main() {
     let vendor = vendor(&manifest);
     let spec_dir = crate_dir.join("../../specs").join(&vendor);
     // Declared before generating, so that fixing a broken spec reruns the script.
-    for file in [agentstatus_codegen::OPENAPI_FILE, agentstatus_codegen::OVERLAY_FILE] {
+    for file in [
+        agentstatus_codegen::OPENAPI_FILE,
+        agentstatus_codegen::OVERLAY_FILE,
+    ] {
         println!("cargo::rerun-if-changed={}", spec_dir.join(file).display());
     }
     let generated = agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e));

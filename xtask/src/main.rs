@@ -34,7 +34,11 @@ fn workspace_root() -> PathBuf {
 /// Vendor folders under specs/, or just the one asked for.
 fn vendors(specs: &Path, only: Option<&str>) -> Result<Vec<String>, Error> {
     if let Some(v) = only {
-        if !specs.join(v).join(agentstatus_codegen::SOURCES_FILE).exists() {
+        if !specs
+            .join(v)
+            .join(agentstatus_codegen::SOURCES_FILE)
+            .exists()
+        {
             return Err(Error::new(
                 ErrorKind::Io,
                 specs.join(v),
@@ -54,11 +58,19 @@ fn vendors(specs: &Path, only: Option<&str>) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
-fn read_pinned(dir: &Path) -> impl FnMut(&agentstatus_codegen::sources::Source) -> Result<(Vec<u8>, PathBuf), Error> + '_ {
+fn read_pinned(
+    dir: &Path,
+) -> impl FnMut(&agentstatus_codegen::sources::Source) -> Result<(Vec<u8>, PathBuf), Error> + '_ {
     move |source| {
         let path = dir.join(&source.pinned);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Error::new(ErrorKind::Io, &path, Location::File, format!("cannot read: {e}")))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                &path,
+                Location::File,
+                format!("cannot read: {e}"),
+            )
+        })?;
         Ok((bytes, path))
     }
 }
@@ -66,7 +78,11 @@ fn read_pinned(dir: &Path) -> impl FnMut(&agentstatus_codegen::sources::Source) 
 /// The openapi.yaml text regen produces for a vendor folder, from its pinned copies.
 fn render(dir: &Path) -> Result<String, Error> {
     let sources = Sources::load(&dir.join(agentstatus_codegen::SOURCES_FILE))?;
-    let doc = regen::build_document(&sources, &dir.join(agentstatus_codegen::OPENAPI_FILE), read_pinned(dir))?;
+    let doc = regen::build_document(
+        &sources,
+        &dir.join(agentstatus_codegen::OPENAPI_FILE),
+        read_pinned(dir),
+    )?;
     Ok(regen::header(&sources) + &regen::to_yaml(&doc)?)
 }
 
@@ -76,9 +92,18 @@ fn regen_cmd(vendor: Option<&str>) -> Result<(), Error> {
         let dir = specs.join(&v);
         let text = render(&dir)?;
         let out = dir.join(agentstatus_codegen::OPENAPI_FILE);
-        std::fs::write(&out, text)
-            .map_err(|e| Error::new(ErrorKind::Io, &out, Location::File, format!("cannot write: {e}")))?;
-        println!("regen: wrote {}", out.strip_prefix(workspace_root()).unwrap_or(&out).display());
+        std::fs::write(&out, text).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                &out,
+                Location::File,
+                format!("cannot write: {e}"),
+            )
+        })?;
+        println!(
+            "regen: wrote {}",
+            out.strip_prefix(workspace_root()).unwrap_or(&out).display()
+        );
     }
     Ok(())
 }

@@ -118,13 +118,24 @@ mod tests {
         let page = PAGE.replace("\"3.0.0\"", "\"3.0.0\",,");
         let e = from_docs_page(&page, Path::new("page.md")).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Syntax);
-        assert_eq!(e.location, Location::LineColumn { line: 7, column: 22 });
-        assert!(e.to_string().starts_with("page.md:7:22: in the fenced `POST /api/v1/x` spec"), "{e}");
+        assert_eq!(
+            e.location,
+            Location::LineColumn {
+                line: 7,
+                column: 22
+            }
+        );
+        assert!(
+            e.to_string()
+                .starts_with("page.md:7:22: in the fenced `POST /api/v1/x` spec"),
+            "{e}"
+        );
     }
 
     #[test]
     fn page_without_fence_is_an_error() {
-        let e = from_docs_page("# nothing here\n```sh\ncurl x\n```\n", Path::new("p.md")).unwrap_err();
+        let e =
+            from_docs_page("# nothing here\n```sh\ncurl x\n```\n", Path::new("p.md")).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Syntax);
         assert!(e.message.contains("no fenced OpenAPI block"));
     }

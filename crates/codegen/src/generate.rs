@@ -30,7 +30,9 @@ pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
         return out;
     };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         let marked: Vec<String> = item
             .iter()
             .filter(|(k, v)| METHODS.contains(&k.as_str()) && v.get(HANDWRITTEN).is_some())
@@ -58,15 +60,15 @@ pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
 
 /// Parse `doc` as an OpenAPI 3.0 document; a mismatch names its JSON pointer.
 pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
-    if let Some(v) = doc.get("openapi").and_then(Value::as_str) {
-        if !v.starts_with("3.0.") {
-            return Err(Error::at(
-                ErrorKind::Unsupported,
-                file,
-                "/openapi",
-                format!("OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is"),
-            ));
-        }
+    if let Some(v) = doc.get("openapi").and_then(Value::as_str)
+        && !v.starts_with("3.0.")
+    {
+        return Err(Error::at(
+            ErrorKind::Unsupported,
+            file,
+            "/openapi",
+            format!("OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is"),
+        ));
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {
         Error::at(
@@ -89,7 +91,9 @@ fn settings() -> GenerationSettings {
 }
 
 /// Run progenitor, turning a panic into `Err(message)`.
-fn run_generator(spec: &openapiv3::OpenAPI) -> std::result::Result<proc_macro2::TokenStream, String> {
+fn run_generator(
+    spec: &openapiv3::OpenAPI,
+) -> std::result::Result<proc_macro2::TokenStream, String> {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -126,7 +130,9 @@ fn locate_failure(doc: &Value, file: &Path) -> Option<Error> {
             let mut one = serde_json::Map::new();
             one.insert(path.clone(), only_item);
             single["paths"] = Value::Object(one);
-            let Ok(spec) = to_openapi(&single, file) else { continue };
+            let Ok(spec) = to_openapi(&single, file) else {
+                continue;
+            };
             if let Err(msg) = run_generator(&spec) {
                 return Some(Error::at(
                     ErrorKind::Unsupported,
@@ -149,9 +155,8 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
         Err(msg) => {
             // Try to name the operation; if every operation generates alone, the fault lies in
             // the components or in how they combine.
-            return Err(locate_failure(doc, file).unwrap_or_else(|| {
-                Error::at(ErrorKind::Unsupported, file, "/components", msg)
-            }));
+            return Err(locate_failure(doc, file)
+                .unwrap_or_else(|| Error::at(ErrorKind::Unsupported, file, "/components", msg)));
         }
     };
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {

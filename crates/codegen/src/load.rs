@@ -13,8 +13,14 @@ const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u
 
 /// Read and parse a JSON or YAML file.
 pub fn load_file(path: &Path) -> Result<Value> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::new(ErrorKind::Io, path, Location::File, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            path,
+            Location::File,
+            format!("cannot read: {e}"),
+        )
+    })?;
     parse_bytes(&bytes, path)
 }
 
@@ -86,7 +92,12 @@ fn parse_yaml(text: &str, origin: &Path) -> Result<Value> {
             .unwrap_or(Location::File);
         let message = e.to_string();
         let first = message.lines().next().unwrap_or("").to_string();
-        Error::new(ErrorKind::Syntax, origin, location, format!("invalid YAML: {first}"))
+        Error::new(
+            ErrorKind::Syntax,
+            origin,
+            location,
+            format!("invalid YAML: {first}"),
+        )
     })
 }
 
@@ -138,26 +149,23 @@ fn rewrite_surrogates(text: &str, pair: impl Fn(char) -> String, lone: &str) -> 
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
-        if text.as_bytes()[i] == b'\\' && !is_escaped(text, i) {
-            if let Some(hi) = escape_at(text, i) {
-                if (0xD800..0xDC00).contains(&hi) {
-                    if let Some(lo) = escape_at(text, i + 6).filter(|lo| (0xDC00..0xE000).contains(lo))
-                    {
-                        let c = 0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
-                        out.push_str(&pair(char::from_u32(c).unwrap_or('\u{FFFD}')));
-                        i += 12;
-                        continue;
-                    }
-                    out.push_str(lone);
-                    i += 6;
-                    continue;
+        let escape = (text.as_bytes()[i] == b'\\' && !is_escaped(text, i))
+            .then(|| escape_at(text, i))
+            .flatten();
+        if let Some(hi) = escape.filter(|u| (0xD800..0xE000).contains(u)) {
+            let lo = escape_at(text, i + 6).filter(|lo| (0xDC00..0xE000).contains(lo));
+            match lo {
+                Some(lo) if hi < 0xDC00 => {
+                    let c = 0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
+                    out.push_str(&pair(char::from_u32(c).unwrap_or('\u{FFFD}')));
+                    i += 12;
                 }
-                if (0xDC00..0xE000).contains(&hi) {
+                _ => {
                     out.push_str(lone);
                     i += 6;
-                    continue;
                 }
             }
+            continue;
         }
         let c = text[i..].chars().next().expect("i is on a char boundary");
         out.push(c);

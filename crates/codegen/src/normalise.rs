@@ -58,11 +58,7 @@ pub fn normalise(doc: &mut Value) -> Vec<Change> {
 /// Keys whose subtrees are data, not description: never touched by a pass.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
 
-fn walk(
-    v: &mut Value,
-    at: &mut String,
-    f: &mut dyn FnMut(&mut Map<String, Value>, &str),
-) {
+fn walk(v: &mut Value, at: &mut String, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
     match v {
         Value::Object(map) => {
             f(map, at);
@@ -170,7 +166,9 @@ pub fn format_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
             message: if keep {
                 format!("`format: {format}` without `type`: added `type: {ty}`")
             } else {
-                format!("`format: {format}` without `type` is a type name: replaced by `type: {ty}`")
+                format!(
+                    "`format: {format}` without `type` is a type name: replaced by `type: {ty}`"
+                )
             },
         });
     });
@@ -187,7 +185,8 @@ pub fn path_parameters_required(doc: &mut Value, changes: &mut Vec<Change>) {
             changes.push(Change {
                 pass: "path-parameters-required",
                 pointer: at,
-                message: "path parameter was not `required: true`; path parameters always are".into(),
+                message: "path parameter was not `required: true`; path parameters always are"
+                    .into(),
             });
         }
     };
@@ -264,12 +263,20 @@ pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
             if !METHODS.contains(&method.as_str()) {
                 continue;
             }
-            let Some(op) = op.as_object_mut() else { continue };
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
             let at = format!("/paths/{}/{method}/operationId", escape_token(path));
-            let old = op.get("operationId").and_then(Value::as_str).map(str::to_string);
+            let old = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let (mut id, why) = match &old {
                 Some(id) if is_identifier(id) => (id.clone(), None),
-                Some(id) => (to_identifier(id), Some(format!("{id:?} is not a Rust identifier"))),
+                Some(id) => (
+                    to_identifier(id),
+                    Some(format!("{id:?} is not a Rust identifier")),
+                ),
                 None => (
                     to_identifier(&format!("{method}_{path}")),
                     Some("operation had no operationId".to_string()),
@@ -309,7 +316,10 @@ mod tests {
         let mut c = Vec::new();
         string_booleans(&mut doc, &mut c);
         assert_eq!(doc["components"]["parameters"]["A"]["required"], true);
-        assert_eq!(doc["components"]["parameters"]["A"]["example"]["required"], "true");
+        assert_eq!(
+            doc["components"]["parameters"]["A"]["example"]["required"],
+            "true"
+        );
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].pointer, "/components/parameters/A/required");
     }
@@ -323,7 +333,10 @@ mod tests {
         assert_eq!(doc["b"], json!({"format": "int32", "type": "integer"}));
         assert_eq!(doc["c"], json!({"type": "string", "format": "x"}));
         assert_eq!(doc["d"], json!({"format": "weird"}));
-        assert_eq!(c.iter().map(|c| c.pointer.as_str()).collect::<Vec<_>>(), ["/a/schema", "/b"]);
+        assert_eq!(
+            c.iter().map(|c| c.pointer.as_str()).collect::<Vec<_>>(),
+            ["/a/schema", "/b"]
+        );
     }
 
     #[test]
@@ -331,8 +344,15 @@ mod tests {
         let mut doc = json!({"paths": {"/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}, {"name": "q", "in": "query"}]}}}});
         let mut c = Vec::new();
         path_parameters_required(&mut doc, &mut c);
-        assert_eq!(doc["paths"]["/a/{id}"]["get"]["parameters"][0]["required"], true);
-        assert!(doc["paths"]["/a/{id}"]["get"]["parameters"][1].get("required").is_none());
+        assert_eq!(
+            doc["paths"]["/a/{id}"]["get"]["parameters"][0]["required"],
+            true
+        );
+        assert!(
+            doc["paths"]["/a/{id}"]["get"]["parameters"][1]
+                .get("required")
+                .is_none()
+        );
         assert_eq!(c[0].pointer, "/paths/~1a~1{id}/get/parameters/0");
     }
 
@@ -344,8 +364,14 @@ mod tests {
         }});
         let mut c = Vec::new();
         operation_ids(&mut doc, &mut c);
-        assert_eq!(doc["paths"]["/a"]["get"]["operationId"], "post_api_v1_livechat_agent_status");
-        assert_eq!(doc["paths"]["/a"]["post"]["operationId"], "post_api_v1_livechat_agent_status_2");
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["operationId"],
+            "post_api_v1_livechat_agent_status"
+        );
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["operationId"],
+            "post_api_v1_livechat_agent_status_2"
+        );
         assert_eq!(doc["paths"]["/b/{x}"]["get"]["operationId"], "get_b_x");
         assert_eq!(doc["paths"]["/b/{x}"]["put"]["operationId"], "op_1st_op");
         assert_eq!(c.len(), 4);

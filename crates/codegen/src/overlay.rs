@@ -81,7 +81,11 @@ impl OverlayFile {
         self.apply_with(doc, EnumSet::empty())
     }
 
-    fn apply_with(&self, doc: &mut Value, options: EnumSet<ApplyOptions>) -> Result<Vec<ActionMatch>> {
+    fn apply_with(
+        &self,
+        doc: &mut Value,
+        options: EnumSet<ApplyOptions>,
+    ) -> Result<Vec<ActionMatch>> {
         let report = self.overlay.apply(doc, options).map_err(|e| {
             Error::at(
                 ErrorKind::Overlay,
@@ -138,10 +142,14 @@ mod tests {
             {"target": "$.paths['/a'].get.parameters[?@.name == 'x']", "description": "why", "remove": true}
         ]))
         .unwrap();
-        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [{"name": "x"}, {"name": "y"}]}}}});
+        let mut doc =
+            json!({"paths": {"/a": {"get": {"parameters": [{"name": "x"}, {"name": "y"}]}}}});
         let report = o.apply(&mut doc).unwrap();
         assert_eq!(doc["paths"]["/a"]["get"]["operationId"], "a");
-        assert_eq!(doc["paths"]["/a"]["get"]["parameters"], json!([{"name": "y"}]));
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"],
+            json!([{"name": "y"}])
+        );
         assert_eq!(report.iter().map(|r| r.matched).collect::<Vec<_>>(), [1, 1]);
     }
 
@@ -156,7 +164,10 @@ mod tests {
         let e = o.apply(&mut doc).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Overlay);
         assert_eq!(e.pointer(), Some("/actions/1/target"));
-        assert!(e.to_string().contains("overlay.yaml: at /actions/1/target"), "{e}");
+        assert!(
+            e.to_string().contains("overlay.yaml: at /actions/1/target"),
+            "{e}"
+        );
         // lenient apply reports it instead
         let mut doc = json!({"info": {}, "paths": {}});
         let report = o.apply_lenient(&mut doc).unwrap();

@@ -15,7 +15,12 @@ pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {
         SourceKind::Openapi | SourceKind::HandWritten => crate::load::parse_bytes(bytes, origin)?,
         SourceKind::DocsPage => {
             let text = std::str::from_utf8(bytes).map_err(|_| {
-                Error::new(ErrorKind::Syntax, origin, Location::File, "docs page is not valid UTF-8")
+                Error::new(
+                    ErrorKind::Syntax,
+                    origin,
+                    Location::File,
+                    "docs page is not valid UTF-8",
+                )
             })?;
             crate::extract::from_docs_page(text, origin)?
         }
@@ -47,7 +52,10 @@ pub fn build_document(
             .iter()
             .filter_map(|o| OperationKey::parse(o))
             .collect();
-        slices.push((source.name.clone(), crate::slice::slice(&doc, &ops, &origin)?));
+        slices.push((
+            source.name.clone(),
+            crate::slice::slice(&doc, &ops, &origin)?,
+        ));
     }
     crate::slice::merge(&slices, spec_file)
 }

@@ -43,12 +43,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -76,7 +78,9 @@ pub fn check_refs(doc: &Value, file: &Path) -> Result<()> {
                     ErrorKind::BrokenRef,
                     file,
                     at,
-                    format!("`$ref: {reference}` is not a local reference (`#/...`); external references are not supported"),
+                    format!(
+                        "`$ref: {reference}` is not a local reference (`#/...`); external references are not supported"
+                    ),
                 ));
             }
         }
@@ -101,7 +105,9 @@ fn set_pointer(root: &mut Value, ptr: &str, value: Value) {
             map.insert(t.clone(), value);
             return;
         }
-        cur = map.entry(t.clone()).or_insert_with(|| Value::Object(Map::new()));
+        cur = map
+            .entry(t.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
 }
 
@@ -125,7 +131,10 @@ pub fn slice(doc: &Value, operations: &[OperationKey], file: &Path) -> Result<Va
                     ErrorKind::Invalid,
                     file,
                     pointer(["paths", op.path.as_str()]),
-                    format!("kept operation `{op}`: the document has no path `{}`", op.path),
+                    format!(
+                        "kept operation `{op}`: the document has no path `{}`",
+                        op.path
+                    ),
                 )
             })?;
         let operation = item.get(&method).ok_or_else(|| {
@@ -221,7 +230,12 @@ fn collect_security(v: &Value, out: &mut BTreeSet<String>) {
     if let Some(s) = v.get("security") {
         reqs.push(s);
     }
-    for item in v.get("paths").and_then(Value::as_object).into_iter().flatten() {
+    for item in v
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         for (_, op) in item.1.as_object().into_iter().flatten() {
             if let Some(s) = op.get("security") {
                 reqs.push(s);
@@ -229,7 +243,12 @@ fn collect_security(v: &Value, out: &mut BTreeSet<String>) {
         }
     }
     for req in reqs.into_iter().filter_map(Value::as_array).flatten() {
-        out.extend(req.as_object().into_iter().flatten().map(|(k, _)| k.clone()));
+        out.extend(
+            req.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone()),
+        );
     }
 }
 
@@ -268,7 +287,10 @@ fn same_after_normalise(a: &Value, b: &Value) -> bool {
     }
     let (mut a, mut b) = (a.clone(), b.clone());
     let mut ignored = Vec::new();
-    for pass in [crate::normalise::string_booleans, crate::normalise::format_without_type] {
+    for pass in [
+        crate::normalise::string_booleans,
+        crate::normalise::format_without_type,
+    ] {
         pass(&mut a, &mut ignored);
         pass(&mut b, &mut ignored);
     }
@@ -292,12 +314,22 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
     let mut paths = Map::new();
     let mut components = Map::new();
     for (name, slice) in slices {
-        for t in slice.get("tags").and_then(Value::as_array).into_iter().flatten() {
+        for t in slice
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if !tags.contains(t) {
                 tags.push(t.clone());
             }
         }
-        for (path, item) in slice.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (path, item) in slice
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let entry = paths
                 .entry(path.clone())
                 .or_insert_with(|| Value::Object(Map::new()))
@@ -310,7 +342,9 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                             ErrorKind::Invalid,
                             file,
                             pointer(["paths", path.as_str(), k.as_str()]),
-                            format!("source `{name}` defines this differently from an earlier source"),
+                            format!(
+                                "source `{name}` defines this differently from an earlier source"
+                            ),
                         ));
                     }
                     Some(_) => {} // the earlier source's spelling is kept
@@ -386,7 +420,12 @@ mod tests {
         });
         let out = slice(&doc, &[key("GET /a")], Path::new("x")).unwrap();
         assert!(out["paths"].get("/b").is_none());
-        let schemas: Vec<_> = out["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
+        let schemas: Vec<_> = out["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(schemas, ["S", "T"]);
         assert!(out["components"]["responses"].get("R").is_some());
     }

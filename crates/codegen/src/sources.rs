@@ -79,7 +79,9 @@ impl std::fmt::Display for OperationKey {
     }
 }
 
-pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 impl OperationKey {
     pub fn parse(s: &str) -> Option<Self> {
@@ -95,8 +97,14 @@ impl OperationKey {
 
 impl Sources {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::new(ErrorKind::Io, path, Location::File, format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                path,
+                Location::File,
+                format!("cannot read: {e}"),
+            )
+        })?;
         Self::parse(&text, path)
     }
 
@@ -141,7 +149,9 @@ mod tests {
         assert_eq!(s.sources[0].kind, SourceKind::DocsPage);
         assert_eq!(s.sources[0].file_name(), "a.md");
         assert_eq!(
-            OperationKey::parse(&s.sources[0].operations[0]).unwrap().to_string(),
+            OperationKey::parse(&s.sources[0].operations[0])
+                .unwrap()
+                .to_string(),
             "POST /x"
         );
 
@@ -152,8 +162,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.pointer(), Some("/source/0/operations/0"));
 
-        let e = Sources::parse("vendor = \"v\"\n[[source]]\nkind = \"nope\"\n", Path::new("s.toml"))
-            .unwrap_err();
-        assert!(matches!(e.location, Location::LineColumn { line: 3, .. }), "{e}");
+        let e = Sources::parse(
+            "vendor = \"v\"\n[[source]]\nkind = \"nope\"\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e.location, Location::LineColumn { line: 3, .. }),
+            "{e}"
+        );
     }
 }

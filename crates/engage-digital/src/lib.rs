@@ -37,7 +37,9 @@ mod generated {
 use std::collections::BTreeMap;
 
 pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
-pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types};
+pub use generated::{
+    ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
+};
 use progenitor_client::{ClientHooks, OperationInfo, encode_path};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::ExposeSecret;
@@ -115,7 +117,11 @@ impl ChangeAgentStatus<'_> {
     }
 
     /// Set one channel's availability; call once per channel (all channels must be given).
-    pub fn channel(mut self, channel_id: impl Into<String>, value: types::ChannelAvailability) -> Self {
+    pub fn channel(
+        mut self,
+        channel_id: impl Into<String>,
+        value: types::ChannelAvailability,
+    ) -> Self {
         self.status.insert(channel_id.into(), value);
         self
     }
@@ -153,7 +159,9 @@ impl ChangeAgentStatus<'_> {
     }
 
     /// Sends a `PUT` request to `/status/{agentId}`.
-    pub async fn send(self) -> Result<ResponseValue<types::AgentStatus>, Error<types::ErrorResponse>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<types::AgentStatus>, Error<types::ErrorResponse>> {
         let agent_id = self
             .agent_id
             .as_deref()
@@ -168,7 +176,10 @@ impl ChangeAgentStatus<'_> {
         let mut request = client
             .client
             .put(url)
-            .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"))
+            .header(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            )
             .query(&self.query())
             .build()?;
         let info = OperationInfo {

@@ -31,16 +31,25 @@ fn status(agent: &str, custom: Value) -> Value {
 async fn query_pairs(server: &MockServer) -> Vec<(String, String)> {
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
-    requests[0].url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    requests[0]
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
 fn base_url_follows_the_documented_template() {
-    assert_eq!(base_url("acme", None), "https://acme.api.engagement.dimelo.com/1.0");
+    assert_eq!(
+        base_url("acme", None),
+        "https://acme.api.engagement.dimelo.com/1.0"
+    );
     assert_eq!(
         base_url("acme", Some("digital.ringcentral.com")),
         "https://acme.api.digital.ringcentral.com/1.0"
@@ -75,10 +84,17 @@ async fn get_all_agent_status_sends_bearer_and_array_filters() {
         all[1].custom_status.as_ref().and_then(|c| c.id.as_deref()),
         Some("5582b1f4776562af9b000008")
     );
-    assert_eq!(all[0].channels[0].busyness, Some(types::AgentStatusChannelBusyness::Ok));
+    assert_eq!(
+        all[0].channels[0].busyness,
+        Some(types::AgentStatusChannelBusyness::Ok)
+    );
     assert_eq!(
         query_pairs(&server).await,
-        pairs(&[("source_ids[]", "s1"), ("source_ids[]", "s2"), ("team_ids[]", "t1")])
+        pairs(&[
+            ("source_ids[]", "s1"),
+            ("source_ids[]", "s2"),
+            ("team_ids[]", "t1")
+        ])
     );
 }
 
@@ -94,8 +110,15 @@ async fn get_agent_status_404_is_typed() {
             })))
             .mount(&server)
             .await;
-        let err = client(&server).get_agent_status().agent_id("a1").send().await.unwrap_err();
-        let Error::ErrorResponse(e) = err else { panic!("expected typed 404, got {err:?}") };
+        let err = client(&server)
+            .get_agent_status()
+            .agent_id("a1")
+            .send()
+            .await
+            .unwrap_err();
+        let Error::ErrorResponse(e) = err else {
+            panic!("expected typed 404, got {err:?}")
+        };
         assert_eq!(e.error.to_string(), code);
         assert_eq!(e.status, Some(404));
     }
@@ -110,7 +133,12 @@ async fn get_agent_status_decodes() {
         .expect(1)
         .mount(&server)
         .await;
-    let s = client(&server).get_agent_status().agent_id("a/1").send().await.unwrap();
+    let s = client(&server)
+        .get_agent_status()
+        .agent_id("a/1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.agent_id.as_deref(), Some("a/1"));
 }
 
@@ -136,7 +164,11 @@ async fn change_agent_status_sends_the_channel_map_as_status_brackets() {
     assert_eq!(answer.agent_id.as_deref(), Some("a1"));
     assert_eq!(
         query_pairs(&server).await,
-        pairs(&[("status[c1]", "available"), ("status[c2]", "away"), ("custom_status_id", "cs9")])
+        pairs(&[
+            ("status[c1]", "available"),
+            ("status[c2]", "away"),
+            ("custom_status_id", "cs9")
+        ])
     );
     let requests = server.received_requests().await.unwrap();
     assert!(requests[0].body.is_empty(), "no body");
@@ -147,9 +179,22 @@ async fn change_agent_status_sends_the_channel_map_as_status_brackets() {
 async fn change_agent_status_needs_an_agent_and_something_to_set() {
     let server = MockServer::start().await;
     let c = client(&server);
-    let e = c.change_agent_status().channel("c1", types::ChannelAvailability::Away).send().await.unwrap_err();
-    assert!(matches!(e, Error::InvalidRequest(ref m) if m.contains("agent_id")), "{e:?}");
-    let e = c.change_agent_status().agent_id("a1").send().await.unwrap_err();
+    let e = c
+        .change_agent_status()
+        .channel("c1", types::ChannelAvailability::Away)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest(ref m) if m.contains("agent_id")),
+        "{e:?}"
+    );
+    let e = c
+        .change_agent_status()
+        .agent_id("a1")
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -171,7 +216,9 @@ async fn rate_limit_is_a_typed_error() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(e) = err else { panic!("{err:?}") };
+    let Error::ErrorResponse(e) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(e.error, "rate_limit_exceeded");
 }
 
@@ -188,14 +235,21 @@ async fn get_all_presence_status_lists_custom_statuses() {
         .expect(1)
         .mount(&server)
         .await;
-    let list = client(&server).get_all_presence_status().limit(150).send().await.unwrap().into_inner();
+    let list = client(&server)
+        .get_all_presence_status()
+        .limit(150)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(list.records[0].name, "Lunch");
     assert_eq!(query_pairs(&server).await, pairs(&[("limit", "150")]));
 }
 
 #[test]
 fn secrets_never_show_in_debug() {
-    let client = Client::with_token("https://acme.api.engagement.dimelo.com/1.0", TOKEN.into()).unwrap();
+    let client =
+        Client::with_token("https://acme.api.engagement.dimelo.com/1.0", TOKEN.into()).unwrap();
     let debug = format!("{client:?}");
     assert!(debug.contains("\"authorization\": Sensitive"), "{debug}");
     assert!(!debug.contains(TOKEN), "{debug}");

@@ -31,9 +31,11 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
-use base64::Engine as _;
 pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
-pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types};
+use base64::Engine as _;
+pub use generated::{
+    ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
+};
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::AUTHORIZATION;
 use secrecy::ExposeSecret;

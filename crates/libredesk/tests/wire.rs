@@ -44,7 +44,9 @@ async fn update_availability_puts_the_corrected_enum_with_basic_auth() {
         .and(path("/api/v1/agents/me/availability"))
         .and(header("authorization", BASIC))
         .and(header("content-type", "application/json"))
-        .and(body_json(json!({"status": "away_manual", "source": "user"})))
+        .and(body_json(
+            json!({"status": "away_manual", "source": "user"}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(success(agent("away_manual"))))
         .expect(1)
         .mount(&server)
@@ -63,7 +65,10 @@ async fn update_availability_puts_the_corrected_enum_with_basic_auth() {
     assert_eq!(data.availability_status.as_deref(), Some("away_manual"));
     assert_eq!(data.teams[0].emoji.as_deref(), Some("\u{1F6E0}\u{FE0F}"));
     let requests = server.received_requests().await.unwrap();
-    assert!(requests[0].headers.get("api-version").is_none(), "progenitor's api-version header is removed");
+    assert!(
+        requests[0].headers.get("api-version").is_none(),
+        "progenitor's api-version header is removed"
+    );
 }
 
 #[test]
@@ -76,11 +81,30 @@ fn request_enum_has_the_database_values_only() {
         types::AvailabilityRequestStatus::Offline,
     ]
     .iter()
-    .map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_string())
+    .map(|s| {
+        serde_json::to_value(s)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    })
     .collect();
-    assert_eq!(all, ["online", "away", "away_manual", "away_and_reassigning", "offline"]);
+    assert_eq!(
+        all,
+        [
+            "online",
+            "away",
+            "away_manual",
+            "away_and_reassigning",
+            "offline"
+        ]
+    );
     // the documented-but-wrong values are not representable
-    assert!("available".parse::<types::AvailabilityRequestStatus>().is_err());
+    assert!(
+        "available"
+            .parse::<types::AvailabilityRequestStatus>()
+            .is_err()
+    );
     assert!("busy".parse::<types::AvailabilityRequestStatus>().is_err());
 }
 
@@ -89,14 +113,22 @@ async fn token_scheme_sends_key_colon_secret() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/v1/agents/me"))
-        .and(header("authorization", format!("token {KEY}:{SECRET}").as_str()))
+        .and(header(
+            "authorization",
+            format!("token {KEY}:{SECRET}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(success(agent("online"))))
         .expect(1)
         .mount(&server)
         .await;
     let client =
         Client::with_credentials(&server.uri(), Credentials::token(KEY, SECRET.into())).unwrap();
-    let me = client.get_current_agent().send().await.unwrap().into_inner();
+    let me = client
+        .get_current_agent()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(me.data.unwrap().id, Some(7));
 }
 
@@ -118,8 +150,17 @@ async fn list_agents_decodes_flat_compact_agents() {
         .expect(1)
         .mount(&server)
         .await;
-    let list = client(&server).list_agents().send().await.unwrap().into_inner();
-    let statuses: Vec<_> = list.data.iter().map(|a| a.availability_status.as_deref()).collect();
+    let list = client(&server)
+        .list_agents()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let statuses: Vec<_> = list
+        .data
+        .iter()
+        .map(|a| a.availability_status.as_deref())
+        .collect();
     assert_eq!(statuses, [Some("online"), Some("away_and_reassigning")]);
 }
 
@@ -127,12 +168,24 @@ async fn list_agents_decodes_flat_compact_agents() {
 async fn error_envelopes_decode_for_400_401_403_500() {
     for (status, op, body) in [
         (400, "PUT", error("Invalid JSON", "InputException")),
-        (401, "GET", error("Invalid API key or secret", "GeneralException")),
-        (403, "GET", error("Permission denied", "PermissionException")),
+        (
+            401,
+            "GET",
+            error("Invalid API key or secret", "GeneralException"),
+        ),
+        (
+            403,
+            "GET",
+            error("Permission denied", "PermissionException"),
+        ),
         (500, "PUT", error("Error updating user", "GeneralException")),
     ] {
         let server = MockServer::start().await;
-        let route = if op == "PUT" { "/api/v1/agents/me/availability" } else { "/api/v1/agents" };
+        let route = if op == "PUT" {
+            "/api/v1/agents/me/availability"
+        } else {
+            "/api/v1/agents"
+        };
         Mock::given(method(op))
             .and(path(route))
             .respond_with(ResponseTemplate::new(status).set_body_json(&body))
@@ -141,7 +194,10 @@ async fn error_envelopes_decode_for_400_401_403_500() {
         let c = client(&server);
         let err = if op == "PUT" {
             c.update_availability()
-                .body(types::AvailabilityRequest::builder().status(types::AvailabilityRequestStatus::Online))
+                .body(
+                    types::AvailabilityRequest::builder()
+                        .status(types::AvailabilityRequestStatus::Online),
+                )
                 .send()
                 .await
                 .unwrap_err()

@@ -35,7 +35,9 @@ mod generated {
 }
 
 pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
-pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types};
+pub use generated::{
+    ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
+};
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderName;
 use secrecy::ExposeSecret;

@@ -14,7 +14,8 @@ fn client(server: &MockServer) -> Client {
 }
 
 fn authed(m: wiremock::MockBuilder) -> wiremock::MockBuilder {
-    m.and(header("x-auth-token", TOKEN)).and(header("x-user-id", USER))
+    m.and(header("x-auth-token", TOKEN))
+        .and(header("x-user-id", USER))
 }
 
 fn user(id: &str, status_livechat: &str) -> Value {
@@ -30,9 +31,12 @@ fn user(id: &str, status_livechat: &str) -> Value {
 async fn update_agent_status_sends_explicit_status_once() {
     let server = MockServer::start().await;
     authed(Mock::given(method("POST")).and(path("/api/v1/livechat/agent.status")))
-        .and(body_json(json!({"agentId": "J6Q87AnWP5aNc9xhx", "status": "not-available"})))
+        .and(body_json(
+            json!({"agentId": "J6Q87AnWP5aNc9xhx", "status": "not-available"}),
+        ))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"status": "not-available", "success": true})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "not-available", "success": true})),
         )
         .expect(1)
         .mount(&server)
@@ -58,7 +62,8 @@ async fn update_agent_status_without_status_is_the_documented_toggle() {
     authed(Mock::given(method("POST")).and(path("/api/v1/livechat/agent.status")))
         .and(body_json(json!({})))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"status": "available", "success": true})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "available", "success": true})),
         )
         .expect(1)
         .mount(&server)
@@ -74,17 +79,30 @@ async fn update_agent_status_without_status_is_the_documented_toggle() {
 
 #[test]
 fn the_body_rejects_unknown_fields_like_the_server() {
-    let err = serde_json::from_value::<types::UpdateAgentStatusBody>(json!({"agentId": "x", "typo": 1}));
+    let err =
+        serde_json::from_value::<types::UpdateAgentStatusBody>(json!({"agentId": "x", "typo": 1}));
     assert!(err.is_err());
 }
 
 #[tokio::test]
 async fn update_agent_status_errors_are_typed() {
     for (status, body) in [
-        (400, json!({"success": false, "error": "error-business-hours-are-closed"})),
-        (400, json!({"success": false, "error": "error-user-deactivated"})),
-        (401, json!({"status": "error", "message": "You must be logged in to do this."})),
-        (403, json!({"success": false, "error": "User does not have the permissions required for this action [error-unauthorized]"})),
+        (
+            400,
+            json!({"success": false, "error": "error-business-hours-are-closed"}),
+        ),
+        (
+            400,
+            json!({"success": false, "error": "error-user-deactivated"}),
+        ),
+        (
+            401,
+            json!({"status": "error", "message": "You must be logged in to do this."}),
+        ),
+        (
+            403,
+            json!({"success": false, "error": "User does not have the permissions required for this action [error-unauthorized]"}),
+        ),
         (404, json!({"success": false, "error": "Agent not found"})),
     ] {
         let server = MockServer::start().await;
@@ -113,13 +131,16 @@ async fn get_livechat_user_reads_one_agent_and_the_null_user() {
     let server = MockServer::start().await;
     authed(Mock::given(method("GET")).and(path("/api/v1/livechat/users/agent/abc")))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"user": user("abc", "available"), "success": true})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": user("abc", "available"), "success": true})),
         )
         .expect(1)
         .mount(&server)
         .await;
     authed(Mock::given(method("GET")).and(path("/api/v1/livechat/users/agent/not-an-agent")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": null, "success": true})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"user": null, "success": true})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -201,7 +222,11 @@ async fn list_available_agents_decodes_the_real_shape() {
         .unwrap()
         .into_inner();
     assert_eq!(page.total, Some(7));
-    let ids: Vec<_> = page.agents.iter().map(|a| a.id.as_deref().unwrap()).collect();
+    let ids: Vec<_> = page
+        .agents
+        .iter()
+        .map(|a| a.id.as_deref().unwrap())
+        .collect();
     assert_eq!(ids, ["a", "b"]);
 }
 

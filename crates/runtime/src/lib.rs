@@ -42,7 +42,9 @@ impl Default for ClientConfig {
 pub enum BuildError {
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl { url: String, reason: String },
-    #[error("invalid credential: {what} cannot be sent in an HTTP header (it contains a control character or non-ASCII text)")]
+    #[error(
+        "invalid credential: {what} cannot be sent in an HTTP header (it contains a control character or non-ASCII text)"
+    )]
     InvalidCredential { what: &'static str },
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
@@ -67,7 +69,9 @@ pub fn check_base_url(url: &str) -> Result<String, BuildError> {
         return Err(invalid("the scheme must be http or https"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid("credentials do not belong in the URL; pass them to the constructor"));
+        return Err(invalid(
+            "credentials do not belong in the URL; pass them to the constructor",
+        ));
     }
     if parsed.query().is_some() {
         return Err(invalid("the base URL must not have a query string"));
@@ -132,7 +136,10 @@ mod tests {
 
     #[test]
     fn base_url_checks_do_not_echo_credentials() {
-        assert_eq!(check_base_url("https://x.example/1.0/").unwrap(), "https://x.example/1.0");
+        assert_eq!(
+            check_base_url("https://x.example/1.0/").unwrap(),
+            "https://x.example/1.0"
+        );
         let e = check_base_url("https://user:pw-s3cr3t@x.example").unwrap_err();
         assert!(!e.to_string().contains("s3cr3t"), "{e}");
         let e = check_base_url("https://x.example/?access_token=s3cr3t").unwrap_err();
