@@ -71,13 +71,156 @@ pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
         ));
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {
+        // openapiv3 wraps most objects in untagged enums (`ReferenceOr`), which hide both the
+        // place and the reason: look again, one object at a time, for the deepest error.
+        let (pointer, message) = locate_invalid(doc).unwrap_or_else(|| {
+            (
+                crate::overlay::json_pointer(e.path()),
+                e.inner().to_string(),
+            )
+        });
         Error::at(
             ErrorKind::Invalid,
             file,
-            crate::overlay::json_pointer(e.path()),
-            format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
+            pointer,
+            format!("not a valid OpenAPI 3.0 document: {message}"),
         )
     })
+}
+
+/// The OpenAPI object kinds checked one at a time by [`locate_invalid`].
+#[derive(Clone, Copy)]
+enum Kind {
+    Operation,
+    Parameter,
+    RequestBody,
+    Response,
+    Schema,
+}
+
+/// Deserialize `value` as `kind`; on error, descend into the part that failed.
+fn check_as(value: &Value, kind: Kind, at: &str) -> Option<(String, String)> {
+    fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), (String, String)> {
+        serde_path_to_error::deserialize::<_, T>(v)
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    crate::overlay::json_pointer(e.path()),
+                    e.inner().to_string(),
+                )
+            })
+    }
+    if value.get("$ref").is_some() {
+        return None;
+    }
+    let result = match kind {
+        Kind::Operation => de::<openapiv3::Operation>(value),
+        Kind::Parameter => de::<openapiv3::Parameter>(value),
+        Kind::RequestBody => de::<openapiv3::RequestBody>(value),
+        Kind::Response => de::<openapiv3::Response>(value),
+        Kind::Schema => de::<openapiv3::Schema>(value),
+    };
+    let (rel, message) = result.err()?;
+    // descend into a known child for a deeper place and a clearer reason
+    let children: Vec<(String, &Value, Kind)> = match kind {
+        Kind::Operation => {
+            let mut c = Vec::new();
+            for (i, p) in value
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                c.push((format!("/parameters/{i}"), p, Kind::Parameter));
+            }
+            if let Some(b) = value.get("requestBody") {
+                c.push(("/requestBody".to_string(), b, Kind::RequestBody));
+            }
+            for (code, r) in value
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                c.push((
+                    format!("/responses/{}", escape_token(code)),
+                    r,
+                    Kind::Response,
+                ));
+            }
+            c
+        }
+        Kind::Parameter => value
+            .get("schema")
+            .map(|s| vec![("/schema".to_string(), s, Kind::Schema)])
+            .unwrap_or_default(),
+        Kind::RequestBody | Kind::Response => value
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(mt, m)| {
+                m.get("schema").map(|s| {
+                    (
+                        format!("/content/{}/schema", escape_token(mt)),
+                        s,
+                        Kind::Schema,
+                    )
+                })
+            })
+            .collect(),
+        Kind::Schema => Vec::new(),
+    };
+    for (rel_child, child, child_kind) in children {
+        if let Some(found) = check_as(child, child_kind, &format!("{at}{rel_child}")) {
+            return Some(found);
+        }
+    }
+    Some((format!("{at}{rel}"), message))
+}
+
+/// Find the first invalid operation or component and say where and why.
+fn locate_invalid(doc: &Value) -> Option<(String, String)> {
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if METHODS.contains(&method.as_str())
+                && let Some(found) = check_as(
+                    op,
+                    Kind::Operation,
+                    &format!("/paths/{}/{method}", escape_token(path)),
+                )
+            {
+                return Some(found);
+            }
+        }
+    }
+    let sections = [
+        ("schemas", Kind::Schema),
+        ("parameters", Kind::Parameter),
+        ("requestBodies", Kind::RequestBody),
+        ("responses", Kind::Response),
+    ];
+    for (section, kind) in sections {
+        let entries = doc
+            .pointer(&format!("/components/{section}"))
+            .and_then(Value::as_object);
+        for (name, v) in entries.into_iter().flatten() {
+            if let Some(found) = check_as(
+                v,
+                kind,
+                &format!("/components/{section}/{}", escape_token(name)),
+            ) {
+                return Some(found);
+            }
+        }
+    }
+    None
 }
 
 fn settings() -> GenerationSettings {

@@ -1,0 +1,126 @@
+//! Bad input never panics: each case is an error naming the file and the place in it.
+
+use std::path::{Path, PathBuf};
+
+use agentstatus_codegen::{ErrorKind, Location, generate_vendor};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn a_good_spec_generates_after_normalise_and_overlay() {
+    let out = generate_vendor(&fixture("ok")).unwrap();
+    // operationId normalised, string boolean fixed, format-without-type fixed, overlay applied
+    assert!(
+        out.code.contains("pub fn get_thing_v1(&self)"),
+        "{}",
+        out.code
+    );
+    assert!(out.code.contains("pub size: ::std::option::Option<i64>"));
+    let passes: Vec<_> = out
+        .prepared
+        .changes
+        .iter()
+        .map(|c| (c.pass, c.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        passes,
+        [
+            (
+                "string-booleans",
+                "/paths/~1things~1{id}/get/parameters/0/required"
+            ),
+            (
+                "format-without-type",
+                "/paths/~1things~1{id}/get/parameters/1/schema"
+            ),
+            ("operation-ids", "/paths/~1things~1{id}/get/operationId"),
+        ]
+    );
+    assert_eq!(out.prepared.overlay[0].matched, 1);
+    assert_eq!(out.prepared.files.len(), 2);
+}
+
+#[test]
+fn broken_ref_names_the_ref() {
+    let e = generate_vendor(&fixture("broken-ref")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BrokenRef);
+    assert_eq!(
+        e.pointer(),
+        Some("/paths/~1things/get/responses/200/content/application~1json/schema/$ref")
+    );
+    let text = e.to_string();
+    assert!(text.contains("broken-ref/openapi.yaml"), "{text}");
+    assert!(text.contains("#/components/schemas/Missing"), "{text}");
+}
+
+#[test]
+fn overlay_target_that_matches_nothing_names_the_action() {
+    let e = generate_vendor(&fixture("overlay-no-match")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Overlay);
+    assert!(e.file.ends_with("overlay-no-match/overlay.yaml"));
+    assert_eq!(e.pointer(), Some("/actions/1/target"));
+    assert!(e.to_string().contains("$.paths['/gone'].get"), "{e}");
+}
+
+#[test]
+fn a_generator_panic_becomes_an_error_naming_the_operation() {
+    // progenitor asserts one response type per operation: a panic inside the generator
+    let e = generate_vendor(&fixture("two-success-schemas")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert_eq!(e.pointer(), Some("/paths/~1things/post"));
+    assert!(e.message.contains("panicked"), "{e}");
+
+    let e = generate_vendor(&fixture("response-without-schema")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert_eq!(e.pointer(), Some("/paths/~1things/get"));
+}
+
+#[test]
+fn a_schema_typify_panics_on_is_caught() {
+    // `format` with no `type`, handed to the generator without the normaliser: typify panics.
+    let doc = serde_json::json!({
+        "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "x",
+            "parameters": [{"name": "sort", "in": "query", "schema": {"format": "object"}}],
+            "responses": {"200": {"description": "ok"}}}}}
+    });
+    let e = agentstatus_codegen::generate::generate(&doc, Path::new("spec.yaml")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert_eq!(e.pointer(), Some("/paths/~1x/get"));
+}
+
+#[test]
+fn malformed_yaml_names_line_and_column() {
+    let e = generate_vendor(&fixture("malformed-yaml")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Syntax);
+    assert!(
+        matches!(e.location, Location::LineColumn { line: 2 | 3, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("malformed-yaml/openapi.yaml:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_spec_folder_is_an_io_error() {
+    let e = generate_vendor(&fixture("does-not-exist")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Io);
+}
+
+#[test]
+fn invalid_openapi_names_the_pointer() {
+    let doc = serde_json::json!({
+        "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"responses": {"200": {"description": 5}}}}}
+    });
+    let e = agentstatus_codegen::generate::generate(&doc, Path::new("spec.yaml")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(e.pointer(), Some("/paths/~1x/get/responses/200/description"), "{e}");
+    assert!(e.message.contains("expected a string"), "{e}");
+}
