@@ -44,6 +44,10 @@ pub const PASSES: &[Pass] = &[
         name: "operation-ids",
         run: operation_ids,
     },
+    Pass {
+        name: "doc-code-fences",
+        run: doc_code_fences,
+    },
 ];
 
 /// Run every pass over `doc`, returning the changes made.
@@ -305,10 +309,64 @@ pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
     }
 }
 
+/// Descriptions become doc comments; rustdoc compiles a fence without a language as a Rust
+/// doctest. Mark such fences `text` (Libredesk's `info.description` shows an HTTP header in one).
+pub fn doc_code_fences(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        for key in ["description", "summary"] {
+            let Some(Value::String(text)) = map.get(key) else { continue };
+            let mut inside = false;
+            let mut changed = false;
+            let lines: Vec<String> = text
+                .split('\n')
+                .map(|line| {
+                    let trimmed = line.trim_start();
+                    if !trimmed.starts_with("```") {
+                        return line.to_string();
+                    }
+                    let info = trimmed.trim_start_matches('`').trim();
+                    if inside {
+                        inside = false;
+                        line.to_string()
+                    } else {
+                        inside = true;
+                        if info.is_empty() {
+                            changed = true;
+                            format!("{line}text")
+                        } else {
+                            line.to_string()
+                        }
+                    }
+                })
+                .collect();
+            if changed {
+                map.insert(key.to_string(), Value::String(lines.join("\n")));
+                changes.push(Change {
+                    pass: "doc-code-fences",
+                    pointer: format!("{at}/{key}"),
+                    message: "code fence without a language marked `text`, so rustdoc does not compile it".into(),
+                });
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bare_code_fences_become_text() {
+        let mut doc = json!({"info": {"description": "Auth:\n```\nAuthorization: token k:s\n```\n```json\n{}\n```"}});
+        let mut c = Vec::new();
+        doc_code_fences(&mut doc, &mut c);
+        assert_eq!(
+            doc["info"]["description"],
+            "Auth:\n```text\nAuthorization: token k:s\n```\n```json\n{}\n```"
+        );
+        assert_eq!(c[0].pointer, "/info/description");
+    }
 
     #[test]
     fn string_booleans_but_not_in_examples() {

@@ -12,23 +12,8 @@
 //! | [`Client::change_agent_status`] | `PUT /status/{agentId}?status[<channel_id>]=away\|available&custom_status_id=...` |
 //! | [`Client::get_all_presence_status`] | `GET /presence_status` (the custom statuses) |
 //!
-//! ```no_run
-//! use agentstatus_engage_digital::{Client, base_url, types::ChannelAvailability};
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let token = std::env::var("ENGAGE_DIGITAL_TOKEN")?;
-//! let client = Client::with_token(&base_url("acme", None), token.into())?;
-//! let status = client.get_agent_status().agent_id("5f1e...").send().await?;
-//! let channels: Vec<String> = status.channels.iter().filter_map(|c| c.id.clone()).collect();
-//! // every channel must be listed: set all of them available
-//! client
-//!     .change_agent_status()
-//!     .agent_id("5f1e...")
-//!     .channels(channels.into_iter().map(|id| (id, ChannelAvailability::Available)))
-//!     .send()
-//!     .await?;
-//! # Ok(()) }
-//! ```
+//! Example (`examples/engage_digital.rs`):
+#![doc = concat!("```no_run\n", include_str!("../examples/engage_digital.rs"), "```")]
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
@@ -89,16 +74,7 @@ impl Client {
     }
 }
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        agentstatus_runtime::pre_request(request);
-        Ok(())
-    }
-}
+agentstatus_runtime::client_hooks!();
 
 /// Builder for [`Client::change_agent_status`] (hand-written: see the crate docs).
 #[derive(Debug, Clone)]

@@ -11,21 +11,8 @@
 //!
 //! Every error answer decodes into [`types::ErrorEnvelope`] (`{status: "error", message, data, error_type}`).
 //!
-//! ```no_run
-//! use agentstatus_libredesk::{Client, Credentials, types};
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let secret = std::env::var("LIBREDESK_API_SECRET")?;
-//! let client = Client::with_credentials(
-//!     "https://desk.example.com",
-//!     Credentials::basic("my-api-key", secret.into()),
-//! )?;
-//! let body = types::AvailabilityRequest::builder()
-//!     .status(types::AvailabilityRequestStatus::AwayManual);
-//! let agent = client.update_availability().body(body).send().await?;
-//! println!("now {:?}", agent.data.as_ref().and_then(|a| a.availability_status.clone()));
-//! # Ok(()) }
-//! ```
+//! Example (`examples/libredesk.rs`):
+#![doc = concat!("```no_run\n", include_str!("../examples/libredesk.rs"), "```")]
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
@@ -36,7 +23,6 @@ use base64::Engine as _;
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
 };
-use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::AUTHORIZATION;
 use secrecy::ExposeSecret;
 
@@ -110,13 +96,4 @@ impl Client {
     }
 }
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        agentstatus_runtime::pre_request(request);
-        Ok(())
-    }
-}
+agentstatus_runtime::client_hooks!();

@@ -12,23 +12,8 @@
 //!
 //! Every error answer (400/401/403/404) decodes into [`types::ApiError`].
 //!
-//! ```no_run
-//! use agentstatus_rocketchat::{Client, Credentials, types};
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let token = std::env::var("ROCKETCHAT_AUTH_TOKEN")?;
-//! let client = Client::with_credentials(
-//!     "https://chat.example.com",
-//!     Credentials::new("rbAXPnMktTFbNpwtJ", token.into()),
-//! )?;
-//! // Set, not toggle: send the explicit status.
-//! let body = types::UpdateAgentStatusBody::builder()
-//!     .agent_id(Some("J6Q87AnWP5aNc9xhx".to_string()))
-//!     .status(Some(types::UpdateAgentStatusBodyStatus::Available));
-//! let answer = client.update_agent_status().body(body).send().await?;
-//! println!("now {:?}", answer.status);
-//! # Ok(()) }
-//! ```
+//! Example (`examples/rocketchat.rs`):
+#![doc = concat!("```no_run\n", include_str!("../examples/rocketchat.rs"), "```")]
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
@@ -38,7 +23,6 @@ pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
 };
-use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderName;
 use secrecy::ExposeSecret;
 
@@ -93,13 +77,4 @@ impl Client {
     }
 }
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        agentstatus_runtime::pre_request(request);
-        Ok(())
-    }
-}
+agentstatus_runtime::client_hooks!();

@@ -148,3 +148,27 @@ mod tests {
         assert!(check_base_url("not a url").is_err());
     }
 }
+
+#[doc(hidden)]
+pub mod __private {
+    pub use progenitor_client::{ClientHooks, Error, OperationInfo};
+    pub use reqwest::Request;
+}
+
+/// Implements progenitor's `ClientHooks` for the generated `Client` of the calling crate, running
+/// [`pre_request`] before every request. One line in each vendor crate: `client_hooks!();`.
+#[macro_export]
+macro_rules! client_hooks {
+    () => {
+        impl $crate::__private::ClientHooks<$crate::Inner> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut $crate::__private::Request,
+                _info: &$crate::__private::OperationInfo,
+            ) -> ::std::result::Result<(), $crate::__private::Error<E>> {
+                $crate::pre_request(request);
+                Ok(())
+            }
+        }
+    };
+}

@@ -1349,13 +1349,13 @@ The Libredesk API supports two authentication methods:
 
 ### 1. Basic Authentication
 Use your API key and secret with Basic authentication:
-```
+```text
 Authorization: Basic <base64_encoded_api_key:api_secret>
 ```
 
 ### 2. Token Authentication
 Use your API key and secret with token authentication:
-```
+```text
 Authorization: token api_key:api_secret
 ```
 
