@@ -314,7 +314,9 @@ pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
 pub fn doc_code_fences(doc: &mut Value, changes: &mut Vec<Change>) {
     walk(doc, &mut String::new(), &mut |map, at| {
         for key in ["description", "summary"] {
-            let Some(Value::String(text)) = map.get(key) else { continue };
+            let Some(Value::String(text)) = map.get(key) else {
+                continue;
+            };
             let mut inside = false;
             let mut changed = false;
             let lines: Vec<String> = text

@@ -121,6 +121,10 @@ fn invalid_openapi_names_the_pointer() {
     });
     let e = agentstatus_codegen::generate::generate(&doc, Path::new("spec.yaml")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
-    assert_eq!(e.pointer(), Some("/paths/~1x/get/responses/200/description"), "{e}");
+    assert_eq!(
+        e.pointer(),
+        Some("/paths/~1x/get/responses/200/description"),
+        "{e}"
+    );
     assert!(e.message.contains("expected a string"), "{e}");
 }

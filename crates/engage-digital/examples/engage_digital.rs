@@ -5,7 +5,9 @@ use agentstatus_engage_digital::{Client, base_url, types::ChannelAvailability};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let agent = std::env::args().nth(1).ok_or("usage: engage_digital <agent id>")?;
+    let agent = std::env::args()
+        .nth(1)
+        .ok_or("usage: engage_digital <agent id>")?;
     let url = base_url(&std::env::var("ENGAGE_DIGITAL_ACCOUNT")?, None);
     let client = Client::with_token(&url, std::env::var("ENGAGE_DIGITAL_TOKEN")?.into())?;
 

@@ -12,8 +12,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::with_credentials(&std::env::var("LIBREDESK_URL")?, credentials)?;
 
     // `away_manual` is what the web app sends for a manual "away" (idle changes never undo it).
-    let body = types::AvailabilityRequest::builder()
-        .status(types::AvailabilityRequestStatus::AwayManual);
+    let body =
+        types::AvailabilityRequest::builder().status(types::AvailabilityRequestStatus::AwayManual);
     client.update_availability().body(body).send().await?;
 
     let me = client.get_current_agent().send().await?.into_inner();

@@ -5,7 +5,9 @@ use agentstatus_rocketchat::{Client, Credentials, types};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let agent = std::env::args().nth(1).ok_or("usage: rocketchat <agent id>")?;
+    let agent = std::env::args()
+        .nth(1)
+        .ok_or("usage: rocketchat <agent id>")?;
     let credentials = Credentials::new(
         std::env::var("ROCKETCHAT_USER_ID")?,
         std::env::var("ROCKETCHAT_AUTH_TOKEN")?.into(),

@@ -1,0 +1,27 @@
+//! The README's client examples are the compiled `examples/` files, verbatim.
+
+use std::path::Path;
+
+#[test]
+fn readme_shows_every_vendor_example_verbatim() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let examples = entry.unwrap().path().join("examples");
+        let Ok(files) = std::fs::read_dir(&examples) else {
+            continue;
+        };
+        for file in files {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                readme.contains(&format!("```rust,no_run\n{text}```")),
+                "README.md does not show {} verbatim",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "expected an example per vendor, found {seen}");
+}
