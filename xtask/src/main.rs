@@ -1,44 +1,89 @@
 //! `cargo xtask <verb>`: the workspace's own automation, in plain Rust.
+//!
+//! - `regen [--vendor V] [--live]`: rebuild `specs/<vendor>/openapi.yaml` from the sources.
+//! - `check [--vendor V] [--live | --sources DIR] [--format text|json]`: drift check, exit code
+//!   0 no drift, 1 drift found, 2 could not check.
+
+mod check;
+mod fetch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use agentstatus_codegen::sources::Sources;
-use agentstatus_codegen::{Error, ErrorKind, Location, regen};
-use clap::{Parser, Subcommand};
+use agentstatus_codegen::{Error, ErrorKind, Location, OPENAPI_FILE, SOURCES_FILE, regen};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use fetch::Current;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "agentstatus workspace automation")]
 struct Cli {
+    /// The specs folder (default: the workspace's specs/).
+    #[arg(long, global = true, hide = true)]
+    specs: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Download the vendors' current documents from their URLs (in sources.toml).
+    #[arg(long)]
+    live: bool,
+    /// With --live: download from MIRROR/<vendor>/<file name> instead of each source's URL.
+    #[arg(long, requires = "live", value_name = "URL")]
+    mirror: Option<String>,
+    /// With --live: seconds before a download is abandoned (one retry follows).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    timeout: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Rebuild specs/<vendor>/openapi.yaml from the vendor's sources (pinned copies).
+    /// Rebuild specs/<vendor>/openapi.yaml from the pinned copies (with --live: download them
+    /// first and update the pinned copies).
     Regen {
         /// Only this vendor (a folder name under specs/).
         #[arg(long)]
         vendor: Option<String>,
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+    /// Check for drift: is openapi.yaml reproducible, have the vendors changed their documents
+    /// (--live or --sources), do the overlay actions still apply? Writes nothing.
+    Check {
+        /// Only this vendor (a folder name under specs/).
+        #[arg(long)]
+        vendor: Option<String>,
+        #[command(flatten)]
+        live: LiveArgs,
+        /// Compare with the documents in DIR/<vendor>/<file name> instead of downloading.
+        #[arg(long, value_name = "DIR", conflicts_with = "live")]
+        sources: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
-fn workspace_root() -> PathBuf {
+fn workspace_specs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")
-        .to_path_buf()
+        .join("specs")
 }
 
 /// Vendor folders under specs/, or just the one asked for.
 fn vendors(specs: &Path, only: Option<&str>) -> Result<Vec<String>, Error> {
     if let Some(v) = only {
-        if !specs
-            .join(v)
-            .join(agentstatus_codegen::SOURCES_FILE)
-            .exists()
-        {
+        if !specs.join(v).join(SOURCES_FILE).exists() {
             return Err(Error::new(
                 ErrorKind::Io,
                 specs.join(v),
@@ -51,73 +96,98 @@ fn vendors(specs: &Path, only: Option<&str>) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = std::fs::read_dir(specs)
         .map_err(|e| Error::new(ErrorKind::Io, specs, Location::File, e.to_string()))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join(agentstatus_codegen::SOURCES_FILE).exists())
+        .filter(|e| e.path().join(SOURCES_FILE).exists())
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     out.sort();
     Ok(out)
 }
 
-fn read_pinned(
-    dir: &Path,
-) -> impl FnMut(&agentstatus_codegen::sources::Source) -> Result<(Vec<u8>, PathBuf), Error> + '_ {
-    move |source| {
-        let path = dir.join(&source.pinned);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                &path,
-                Location::File,
-                format!("cannot read: {e}"),
-            )
-        })?;
-        Ok((bytes, path))
+fn current(live: &LiveArgs, sources: Option<PathBuf>) -> Option<Current> {
+    if live.live {
+        Some(Current::Live {
+            mirror: live.mirror.clone(),
+            timeout: Duration::from_secs(live.timeout.max(1)),
+        })
+    } else {
+        sources.map(Current::Dir)
     }
 }
 
-/// The openapi.yaml text regen produces for a vendor folder, from its pinned copies.
-fn render(dir: &Path) -> Result<String, Error> {
-    let sources = Sources::load(&dir.join(agentstatus_codegen::SOURCES_FILE))?;
-    let doc = regen::build_document(
-        &sources,
-        &dir.join(agentstatus_codegen::OPENAPI_FILE),
-        read_pinned(dir),
-    )?;
-    Ok(regen::header(&sources) + &regen::to_yaml(&doc)?)
-}
-
-fn regen_cmd(vendor: Option<&str>) -> Result<(), Error> {
-    let specs = workspace_root().join("specs");
-    for v in vendors(&specs, vendor)? {
+fn regen_cmd(specs: &Path, vendor: Option<&str>, live: &LiveArgs) -> Result<(), Error> {
+    let current = current(live, None);
+    for v in vendors(specs, vendor)? {
         let dir = specs.join(&v);
-        let text = render(&dir)?;
-        let out = dir.join(agentstatus_codegen::OPENAPI_FILE);
-        std::fs::write(&out, text).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                &out,
-                Location::File,
-                format!("cannot write: {e}"),
-            )
-        })?;
-        println!(
-            "regen: wrote {}",
-            out.strip_prefix(workspace_root()).unwrap_or(&out).display()
-        );
+        let sources = Sources::load(&dir.join(SOURCES_FILE))?;
+        if let Some(current) = &current {
+            // download everything first, so a failed download leaves the pinned copies alone
+            let mut fetched = Vec::new();
+            for s in &sources.sources {
+                let (bytes, _) = fetch::current(current, &v, &dir, s)?;
+                fetched.push((dir.join(&s.pinned), bytes));
+            }
+            for (path, bytes) in fetched {
+                let old = std::fs::read(&path).ok();
+                if old.as_deref() != Some(bytes.as_slice()) {
+                    std::fs::write(&path, &bytes).map_err(|e| {
+                        Error::new(ErrorKind::Io, &path, Location::File, format!("cannot write: {e}"))
+                    })?;
+                    eprintln!("regen: updated pinned copy {}", path.display());
+                }
+            }
+        }
+        let out = dir.join(OPENAPI_FILE);
+        let doc = regen::build_document(&sources, &out, |s| fetch::pinned(&dir, s))?;
+        let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
+        std::fs::write(&out, text)
+            .map_err(|e| Error::new(ErrorKind::Io, &out, Location::File, format!("cannot write: {e}")))?;
+        println!("regen: wrote specs/{v}/{OPENAPI_FILE}");
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Regen { vendor } => regen_cmd(vendor.as_deref()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+    let specs = cli.specs.clone().unwrap_or_else(workspace_specs);
+    match cli.command {
+        Command::Regen { vendor, live } => match regen_cmd(&specs, vendor.as_deref(), &live) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Check {
+            vendor,
+            live,
+            sources,
+            format,
+        } => {
+            let names = match vendors(&specs, vendor.as_deref()) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let current = current(&live, sources);
+            let vendors: Vec<_> = names
+                .iter()
+                .map(|v| check::check_vendor(v, &specs.join(v), current.as_ref()))
+                .collect();
+            let report = check::Report {
+                drift: vendors.iter().any(check::VendorReport::drift),
+                error: vendors.iter().any(|v| v.error.is_some()),
+                vendors,
+            };
+            match format {
+                Format::Text => print!("{}", check::text(&report)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("the report serialises")
+                ),
+            }
+            ExitCode::from(report.exit_code())
         }
     }
 }

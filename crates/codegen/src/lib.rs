@@ -12,6 +12,7 @@
 //! std::fs::write("client.rs", out.code).unwrap();
 //! ```
 
+pub mod diff;
 pub mod error;
 pub mod extract;
 pub mod generate;

@@ -110,6 +110,88 @@ impl OverlayFile {
     }
 }
 
+/// Whether an overlay action still does something to a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionStatus {
+    /// The target matches and the action changes the document.
+    Applies,
+    /// The target matches nothing: the vendor changed the document; review the correction.
+    NoMatch,
+    /// The target matches but the document already says what the action would make it say:
+    /// the vendor has made the fix, the action can go.
+    AlreadyApplied,
+}
+
+/// The drift check's view of one action.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ActionCheck {
+    pub index: usize,
+    pub target: String,
+    pub description: String,
+    pub matched: usize,
+    pub status: ActionStatus,
+}
+
+impl OverlayFile {
+    fn single(&self, index: usize) -> Overlay {
+        let mut one = self.overlay.clone();
+        one.actions = vec![self.overlay.actions[index].clone()];
+        one
+    }
+
+    /// Apply the actions one by one to `doc`, saying for each whether it still applies.
+    ///
+    /// A correction is often written as a pair: `remove` a node, then `update` its parent to put
+    /// the right value back (Overlay 1.0 merges arrays by appending, so an enum cannot be replaced
+    /// in one action). Such a pair (a `remove` whose target starts with the next action's target)
+    /// is judged together: it is already applied if the two leave the document as it was.
+    pub fn check(&self, doc: &mut Value) -> Result<Vec<ActionCheck>> {
+        let actions = &self.overlay.actions;
+        let mut out: Vec<ActionCheck> = Vec::with_capacity(actions.len());
+        let mut i = 0;
+        while i < actions.len() {
+            let is_pair = actions[i].remove == Some(true)
+                && actions
+                    .get(i + 1)
+                    .is_some_and(|next| next.update.is_some() && actions[i].target.starts_with(&next.target));
+            let span = if is_pair { 2 } else { 1 };
+            let before = doc.clone();
+            let mut matched = Vec::new();
+            for j in i..i + span {
+                let report = self.single(j).apply(doc, EnumSet::empty()).map_err(|e| {
+                    Error::at(
+                        ErrorKind::Overlay,
+                        &self.path,
+                        format!("/actions/{j}/target"),
+                        format!("`{}`: {}", e.target, e.kind),
+                    )
+                })?;
+                matched.push(report.actions.first().map_or(0, |a| a.matched));
+            }
+            let unchanged = *doc == before;
+            for (k, j) in (i..i + span).enumerate() {
+                let status = if matched[k] == 0 {
+                    ActionStatus::NoMatch
+                } else if unchanged {
+                    ActionStatus::AlreadyApplied
+                } else {
+                    ActionStatus::Applies
+                };
+                out.push(ActionCheck {
+                    index: j,
+                    target: actions[j].target.clone(),
+                    description: actions[j].description.clone().unwrap_or_default(),
+                    matched: matched[k],
+                    status,
+                });
+            }
+            i += span;
+        }
+        Ok(out)
+    }
+}
+
 /// Convert a serde_path_to_error path into a JSON pointer.
 pub(crate) fn json_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
@@ -172,6 +254,25 @@ mod tests {
         let mut doc = json!({"info": {}, "paths": {}});
         let report = o.apply_lenient(&mut doc).unwrap();
         assert_eq!(report[1].matched, 0);
+    }
+
+    #[test]
+    fn check_tells_applies_no_match_and_already_applied() {
+        let o = overlay(json!([
+            {"target": "$.a", "description": "fix a", "update": {"x": 1}},
+            {"target": "$.gone", "description": "stale", "update": {"x": 1}},
+            {"target": "$.b.enum", "description": "pair 1/2", "remove": true},
+            {"target": "$.b", "description": "pair 2/2", "update": {"enum": ["p", "q"]}},
+            {"target": "$.c.enum", "description": "pair 1/2", "remove": true},
+            {"target": "$.c", "description": "pair 2/2", "update": {"enum": ["p", "q"]}}
+        ]))
+        .unwrap();
+        // the vendor fixed `b` already; `c` still needs the correction
+        let mut doc = json!({"a": {"x": 0}, "b": {"enum": ["p", "q"]}, "c": {"enum": ["p"]}});
+        let status: Vec<_> = o.check(&mut doc).unwrap().into_iter().map(|c| c.status).collect();
+        use ActionStatus::*;
+        assert_eq!(status, [Applies, NoMatch, AlreadyApplied, AlreadyApplied, Applies, Applies]);
+        assert_eq!(doc["c"]["enum"], json!(["p", "q"]));
     }
 
     #[test]

@@ -37,11 +37,32 @@ pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {
 }
 
 /// Build the merged, sliced document. `read` returns each source's bytes and the path to name
-/// in errors.
+/// in errors. A kept operation missing from its source is an error.
 pub fn build_document(
     sources: &Sources,
     spec_file: &Path,
+    read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+) -> Result<Value> {
+    build(sources, spec_file, read, None)
+}
+
+/// As [`build_document`], but a kept operation missing from its source is left out and returned
+/// (the drift check reports it as removed).
+pub fn build_document_lenient(
+    sources: &Sources,
+    spec_file: &Path,
+    read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+) -> Result<(Value, Vec<OperationKey>)> {
+    let mut missing = Vec::new();
+    let doc = build(sources, spec_file, read, Some(&mut missing))?;
+    Ok((doc, missing))
+}
+
+fn build(
+    sources: &Sources,
+    spec_file: &Path,
     mut read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+    mut missing: Option<&mut Vec<OperationKey>>,
 ) -> Result<Value> {
     let mut slices = Vec::new();
     for source in &sources.sources {
@@ -54,7 +75,7 @@ pub fn build_document(
             .collect();
         slices.push((
             source.name.clone(),
-            crate::slice::slice(&doc, &ops, &origin)?,
+            crate::slice::slice(&doc, &ops, &origin, missing.as_deref_mut())?,
         ));
     }
     crate::slice::merge(&slices, spec_file)

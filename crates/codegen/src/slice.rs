@@ -111,8 +111,15 @@ fn set_pointer(root: &mut Value, ptr: &str, value: Value) {
     }
 }
 
-/// Slice `doc` (loaded from `file`) to `operations`, keeping every `$ref` they reach.
-pub fn slice(doc: &Value, operations: &[OperationKey], file: &Path) -> Result<Value> {
+/// Slice `doc` (loaded from `file`) to `operations`, keeping every `$ref` they reach. A kept
+/// operation missing from `doc` is an error, unless `missing` collects it (the drift check reports
+/// it as a removed operation).
+pub fn slice(
+    doc: &Value,
+    operations: &[OperationKey],
+    file: &Path,
+    mut missing: Option<&mut Vec<OperationKey>>,
+) -> Result<Value> {
     let mut out = Map::new();
     for key in ["openapi", "info", "servers", "security"] {
         if let Some(v) = doc.get(key) {
@@ -123,6 +130,15 @@ pub fn slice(doc: &Value, operations: &[OperationKey], file: &Path) -> Result<Va
     let mut used_tags = BTreeSet::new();
     for op in operations {
         let method = op.method.to_ascii_lowercase();
+        let present = doc
+            .get("paths")
+            .and_then(|p| p.get(&op.path))
+            .and_then(|i| i.get(&method))
+            .is_some();
+        if let (false, Some(missing)) = (present, missing.as_deref_mut()) {
+            missing.push(op.clone());
+            continue;
+        }
         let item = doc
             .get("paths")
             .and_then(|p| p.get(&op.path))
@@ -418,7 +434,7 @@ mod tests {
                 "responses": {"R": {"description": "r", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/S"}}}}}
             }
         });
-        let out = slice(&doc, &[key("GET /a")], Path::new("x")).unwrap();
+        let out = slice(&doc, &[key("GET /a")], Path::new("x"), None).unwrap();
         assert!(out["paths"].get("/b").is_none());
         let schemas: Vec<_> = out["components"]["schemas"]
             .as_object()
@@ -433,9 +449,12 @@ mod tests {
     #[test]
     fn missing_operation_and_broken_ref_are_located() {
         let doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/Nope"}}}}}});
-        let e = slice(&doc, &[key("POST /a")], Path::new("x")).unwrap_err();
+        let e = slice(&doc, &[key("POST /a")], Path::new("x"), None).unwrap_err();
+        let mut missing = Vec::new();
+        slice(&doc, &[key("POST /a")], Path::new("x"), Some(&mut missing)).unwrap();
+        assert_eq!(missing, [key("POST /a")]);
         assert_eq!(e.pointer(), Some("/paths/~1a/post"));
-        let e = slice(&doc, &[key("GET /a")], Path::new("x")).unwrap_err();
+        let e = slice(&doc, &[key("GET /a")], Path::new("x"), None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BrokenRef);
         assert_eq!(e.pointer(), Some("/paths/~1a/get/responses/200/$ref"));
     }
