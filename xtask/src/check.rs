@@ -5,7 +5,9 @@ use std::path::Path;
 use agentstatus_codegen::diff::{Finding, diff};
 use agentstatus_codegen::overlay::{ActionCheck, ActionStatus, OverlayFile};
 use agentstatus_codegen::sources::Sources;
-use agentstatus_codegen::{Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen};
+use agentstatus_codegen::{
+    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -41,8 +43,14 @@ impl VendorReport {
     pub fn drift(&self) -> bool {
         !self.reproducible
             || !self.regenerated.is_empty()
-            || self.upstream.as_ref().is_some_and(|u| !u.findings.is_empty())
-            || self.overlay.iter().any(|a| a.status != ActionStatus::Applies)
+            || self
+                .upstream
+                .as_ref()
+                .is_some_and(|u| !u.findings.is_empty())
+            || self
+                .overlay
+                .iter()
+                .any(|a| a.status != ActionStatus::Applies)
     }
 }
 
@@ -86,7 +94,12 @@ pub fn check_vendor(vendor: &str, dir: &Path, current: Option<&Current>) -> Vend
     report
 }
 
-fn run(vendor: &str, dir: &Path, current: Option<&Current>, report: &mut VendorReport) -> Result<(), Error> {
+fn run(
+    vendor: &str,
+    dir: &Path,
+    current: Option<&Current>,
+    report: &mut VendorReport,
+) -> Result<(), Error> {
     let sources = Sources::load(&dir.join(SOURCES_FILE))?;
     let spec_file = dir.join(OPENAPI_FILE);
 
@@ -140,7 +153,9 @@ pub fn text(report: &Report) -> String {
             continue;
         }
         if v.reproducible {
-            out.push_str(&format!("{name}: openapi.yaml is reproducible from the pinned copies\n"));
+            out.push_str(&format!(
+                "{name}: openapi.yaml is reproducible from the pinned copies\n"
+            ));
         } else {
             out.push_str(&format!(
                 "{name}: openapi.yaml is NOT what `cargo xtask regen` produces from the pinned copies ({} semantic differences)\n",
@@ -150,7 +165,10 @@ pub fn text(report: &Report) -> String {
         }
         if let Some(u) = &v.upstream {
             if u.changed_sources.is_empty() {
-                out.push_str(&format!("{name}: upstream ({}): no source changed\n", u.from));
+                out.push_str(&format!(
+                    "{name}: upstream ({}): no source changed\n",
+                    u.from
+                ));
             } else {
                 out.push_str(&format!(
                     "{name}: upstream ({}): changed: {}; {} finding(s) in the kept operations\n",
@@ -161,17 +179,31 @@ pub fn text(report: &Report) -> String {
                 findings(&mut out, &u.findings);
             }
         }
-        let stale: Vec<_> = v.overlay.iter().filter(|a| a.status != ActionStatus::Applies).collect();
+        let stale: Vec<_> = v
+            .overlay
+            .iter()
+            .filter(|a| a.status != ActionStatus::Applies)
+            .collect();
         if stale.is_empty() {
-            out.push_str(&format!("{name}: overlay: all {} actions apply\n", v.overlay.len()));
+            out.push_str(&format!(
+                "{name}: overlay: all {} actions apply\n",
+                v.overlay.len()
+            ));
         }
         for a in stale {
             let what = match a.status {
-                ActionStatus::NoMatch => "matches nothing (the document changed: review the correction)",
-                ActionStatus::AlreadyApplied => "is already true of the document (the vendor made the fix: remove the action)",
+                ActionStatus::NoMatch => {
+                    "matches nothing (the document changed: review the correction)"
+                }
+                ActionStatus::AlreadyApplied => {
+                    "is already true of the document (the vendor made the fix: remove the action)"
+                }
                 ActionStatus::Applies => unreachable!(),
             };
-            out.push_str(&format!("{name}: overlay action {} `{}` {what}\n", a.index, a.target));
+            out.push_str(&format!(
+                "{name}: overlay action {} `{}` {what}\n",
+                a.index, a.target
+            ));
         }
     }
     let verdict = match report.exit_code() {
@@ -185,8 +217,16 @@ pub fn text(report: &Report) -> String {
 
 fn findings(out: &mut String, list: &[Finding]) {
     for f in list {
-        let tag = if f.breaking { "BREAKING    " } else { "non-breaking" };
-        let location = if f.location.is_empty() { String::new() } else { format!(" {}:", f.location) };
+        let tag = if f.breaking {
+            "BREAKING    "
+        } else {
+            "non-breaking"
+        };
+        let location = if f.location.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", f.location)
+        };
         out.push_str(&format!("  {tag} {}{location} {}\n", f.operation, f.detail));
     }
 }

@@ -11,7 +11,10 @@ use agentstatus_codegen::{Error, ErrorKind, Location};
 #[derive(Debug, Clone)]
 pub enum Current {
     /// Download each source from its `url` (or from `mirror/<vendor>/<file name>`).
-    Live { mirror: Option<String>, timeout: Duration },
+    Live {
+        mirror: Option<String>,
+        timeout: Duration,
+    },
     /// Read `DIR/<vendor>/<file name>`.
     Dir(PathBuf),
 }
@@ -20,14 +23,23 @@ impl Current {
     pub fn label(&self) -> String {
         match self {
             Current::Live { mirror: None, .. } => "live".into(),
-            Current::Live { mirror: Some(m), .. } => format!("live, mirror {m}"),
+            Current::Live {
+                mirror: Some(m), ..
+            } => format!("live, mirror {m}"),
             Current::Dir(d) => format!("folder {}", d.display()),
         }
     }
 }
 
 pub fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| Error::new(ErrorKind::Io, path, Location::File, format!("cannot read: {e}")))
+    std::fs::read(path).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            path,
+            Location::File,
+            format!("cannot read: {e}"),
+        )
+    })
 }
 
 /// The pinned copy of a source.
@@ -52,10 +64,16 @@ pub fn current(
             }
             Ok((read_file(&path)?, path))
         }
-        Current::Live { .. } if source.kind == SourceKind::HandWritten => pinned(vendor_dir, source),
+        Current::Live { .. } if source.kind == SourceKind::HandWritten => {
+            pinned(vendor_dir, source)
+        }
         Current::Live { mirror, timeout } => {
             let url = match mirror {
-                Some(m) => format!("{}/{vendor}/{}", m.trim_end_matches('/'), source.file_name()),
+                Some(m) => format!(
+                    "{}/{vendor}/{}",
+                    m.trim_end_matches('/'),
+                    source.file_name()
+                ),
                 None => source.url.clone(),
             };
             let bytes = download(&url, *timeout)?;
@@ -80,16 +98,21 @@ pub fn download(url: &str, timeout: Duration) -> Result<Vec<u8>, Error> {
         eprintln!("fetch {url} (attempt {attempt}/{ATTEMPTS})");
         match client.get(url).send() {
             Ok(response) if response.status().is_success() => {
-                return response
-                    .bytes()
-                    .map(|b| b.to_vec())
-                    .map_err(|e| fail(format!("download failed while reading the body: {}", reason(&e))));
+                return response.bytes().map(|b| b.to_vec()).map_err(|e| {
+                    fail(format!(
+                        "download failed while reading the body: {}",
+                        reason(&e)
+                    ))
+                });
             }
             Ok(response) if response.status().is_server_error() => {
                 last = format!("server answered {}", response.status());
             }
             Ok(response) => {
-                return Err(fail(format!("download failed: server answered {}", response.status())));
+                return Err(fail(format!(
+                    "download failed: server answered {}",
+                    response.status()
+                )));
             }
             Err(e) => last = reason(&e),
         }
@@ -97,7 +120,9 @@ pub fn download(url: &str, timeout: Duration) -> Result<Vec<u8>, Error> {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
-    Err(fail(format!("download failed after {ATTEMPTS} attempts: {last}")))
+    Err(fail(format!(
+        "download failed after {ATTEMPTS} attempts: {last}"
+    )))
 }
 
 fn reason(e: &reqwest::Error) -> String {

@@ -130,7 +130,12 @@ fn regen_cmd(specs: &Path, vendor: Option<&str>, live: &LiveArgs) -> Result<(), 
                 let old = std::fs::read(&path).ok();
                 if old.as_deref() != Some(bytes.as_slice()) {
                     std::fs::write(&path, &bytes).map_err(|e| {
-                        Error::new(ErrorKind::Io, &path, Location::File, format!("cannot write: {e}"))
+                        Error::new(
+                            ErrorKind::Io,
+                            &path,
+                            Location::File,
+                            format!("cannot write: {e}"),
+                        )
                     })?;
                     eprintln!("regen: updated pinned copy {}", path.display());
                 }
@@ -139,8 +144,14 @@ fn regen_cmd(specs: &Path, vendor: Option<&str>, live: &LiveArgs) -> Result<(), 
         let out = dir.join(OPENAPI_FILE);
         let doc = regen::build_document(&sources, &out, |s| fetch::pinned(&dir, s))?;
         let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
-        std::fs::write(&out, text)
-            .map_err(|e| Error::new(ErrorKind::Io, &out, Location::File, format!("cannot write: {e}")))?;
+        std::fs::write(&out, text).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                &out,
+                Location::File,
+                format!("cannot write: {e}"),
+            )
+        })?;
         println!("regen: wrote specs/{v}/{OPENAPI_FILE}");
     }
     Ok(())

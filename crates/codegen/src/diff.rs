@@ -53,13 +53,27 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
     let old_ops = operations(old);
     let new_ops = operations(new);
     for (key, _) in old_ops.iter().filter(|(k, _)| !new_ops.contains_key(*k)) {
-        out.push(finding(key, ChangeKind::OperationRemoved, "", "operation removed".into(), true));
+        out.push(finding(
+            key,
+            ChangeKind::OperationRemoved,
+            "",
+            "operation removed".into(),
+            true,
+        ));
     }
     for (key, _) in new_ops.iter().filter(|(k, _)| !old_ops.contains_key(*k)) {
-        out.push(finding(key, ChangeKind::OperationAdded, "", "operation added".into(), false));
+        out.push(finding(
+            key,
+            ChangeKind::OperationAdded,
+            "",
+            "operation added".into(),
+            false,
+        ));
     }
     for (key, (old_op, old_item)) in &old_ops {
-        let Some((new_op, new_item)) = new_ops.get(key) else { continue };
+        let Some((new_op, new_item)) = new_ops.get(key) else {
+            continue;
+        };
         let mut cx = Cx {
             old,
             new,
@@ -75,7 +89,13 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
     out
 }
 
-fn finding(op: &str, change: ChangeKind, location: &str, detail: String, breaking: bool) -> Finding {
+fn finding(
+    op: &str,
+    change: ChangeKind,
+    location: &str,
+    detail: String,
+    breaking: bool,
+) -> Finding {
     Finding {
         operation: op.to_string(),
         change,
@@ -88,10 +108,18 @@ fn finding(op: &str, change: ChangeKind, location: &str, detail: String, breakin
 /// `METHOD /path` -> (operation, path item).
 fn operations(doc: &Value) -> BTreeMap<String, (&Value, &Value)> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         for (method, op) in item.as_object().into_iter().flatten() {
             if METHODS.contains(&method.as_str()) {
-                out.insert(format!("{} {path}", method.to_ascii_uppercase()), (op, item));
+                out.insert(
+                    format!("{} {path}", method.to_ascii_uppercase()),
+                    (op, item),
+                );
             }
         }
     }
@@ -101,7 +129,9 @@ fn operations(doc: &Value) -> BTreeMap<String, (&Value, &Value)> {
 /// Follow local `$ref`s (bounded, so a cycle cannot loop).
 fn resolve<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
     for _ in 0..16 {
-        let Some(r) = v.get("$ref").and_then(Value::as_str) else { return v };
+        let Some(r) = v.get("$ref").and_then(Value::as_str) else {
+            return v;
+        };
         match crate::slice::ref_pointer(r).and_then(|p| doc.pointer(&p)) {
             Some(target) => v = target,
             None => return v,
@@ -121,7 +151,10 @@ fn type_label(doc: &Value, schema: &Value) -> String {
     let s = unwrap_schema(doc, schema);
     let mut t = match s.get("type").and_then(Value::as_str) {
         Some("array") => {
-            let items = s.get("items").map(|i| type_label(doc, i)).unwrap_or_else(|| "any".into());
+            let items = s
+                .get("items")
+                .map(|i| type_label(doc, i))
+                .unwrap_or_else(|| "any".into());
             format!("array<{items}>")
         }
         Some(t) => t.to_string(),
@@ -166,10 +199,19 @@ fn effective_security(doc: &Value, op: &Value) -> BTreeSet<String> {
             .map(|(name, _)| {
                 // include the scheme's definition, so a renamed header shows
                 let def = doc
-                    .pointer(&format!("/components/securitySchemes/{}", crate::error::escape_token(name)))
+                    .pointer(&format!(
+                        "/components/securitySchemes/{}",
+                        crate::error::escape_token(name)
+                    ))
                     .map(|d| {
                         let get = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
-                        format!("{}:{}:{}:{}", get("type"), get("scheme"), get("in"), get("name"))
+                        format!(
+                            "{}:{}:{}:{}",
+                            get("type"),
+                            get("scheme"),
+                            get("in"),
+                            get("name")
+                        )
                     })
                     .unwrap_or_default();
                 format!("{name}({def})")
@@ -182,12 +224,16 @@ fn effective_security(doc: &Value, op: &Value) -> BTreeSet<String> {
 
 impl Cx<'_, '_> {
     fn push(&mut self, change: ChangeKind, location: &str, detail: String, breaking: bool) {
-        self.out.push(finding(&self.op, change, location, detail, breaking));
+        self.out
+            .push(finding(&self.op, change, location, detail, breaking));
     }
 
     fn params(doc: &Value, op: &Value, item: &Value) -> BTreeMap<(String, String), Value> {
         let mut out = BTreeMap::new();
-        for list in [item.get("parameters"), op.get("parameters")].into_iter().flatten() {
+        for list in [item.get("parameters"), op.get("parameters")]
+            .into_iter()
+            .flatten()
+        {
             for p in list.as_array().into_iter().flatten() {
                 let p = resolve(doc, p);
                 let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -205,7 +251,9 @@ impl Cx<'_, '_> {
         // a parameter that only moved (same name, other location)
         let moved: BTreeSet<String> = old
             .keys()
-            .filter(|(l, n)| !new.contains_key(&(l.clone(), n.clone())) && new.keys().any(|(_, m)| m == n))
+            .filter(|(l, n)| {
+                !new.contains_key(&(l.clone(), n.clone())) && new.keys().any(|(_, m)| m == n)
+            })
             .map(|(_, n)| n.clone())
             .collect();
         for ((loc, name), p) in &old {
@@ -213,7 +261,11 @@ impl Cx<'_, '_> {
                 continue;
             }
             if moved.contains(name) {
-                let to = new.keys().find(|(_, n)| n == name).map(|(l, _)| l.clone()).unwrap_or_default();
+                let to = new
+                    .keys()
+                    .find(|(_, n)| n == name)
+                    .map(|(l, _)| l.clone())
+                    .unwrap_or_default();
                 self.push(
                     ChangeKind::ParameterChanged,
                     &format!("{loc} parameter {name}"),
@@ -238,7 +290,10 @@ impl Cx<'_, '_> {
             self.push(
                 ChangeKind::ParameterAdded,
                 &format!("{loc} parameter {name}"),
-                format!("{} parameter added", if req { "required" } else { "optional" }),
+                format!(
+                    "{} parameter added",
+                    if req { "required" } else { "optional" }
+                ),
                 req,
             );
         }
@@ -250,20 +305,33 @@ impl Cx<'_, '_> {
                 self.push(
                     ChangeKind::RequiredChanged,
                     &location,
-                    format!("parameter became {}", if now { "required" } else { "optional" }),
+                    format!(
+                        "parameter became {}",
+                        if now { "required" } else { "optional" }
+                    ),
                     now,
                 );
             }
-            let (os, ns) = (o.get("schema").unwrap_or(&Value::Null), n.get("schema").unwrap_or(&Value::Null));
+            let (os, ns) = (
+                o.get("schema").unwrap_or(&Value::Null),
+                n.get("schema").unwrap_or(&Value::Null),
+            );
             let (ot, nt) = (type_label(self.old, os), type_label(self.new, ns));
             if ot != nt {
-                self.push(ChangeKind::ParameterChanged, &location, format!("type changed from {ot} to {nt}"), true);
+                self.push(
+                    ChangeKind::ParameterChanged,
+                    &location,
+                    format!("type changed from {ot} to {nt}"),
+                    true,
+                );
             }
             let style = |p: &Value| {
                 format!(
                     "{}/{}",
                     p.get("style").and_then(Value::as_str).unwrap_or("default"),
-                    p.get("explode").map(|e| e.to_string()).unwrap_or_else(|| "default".into())
+                    p.get("explode")
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| "default".into())
                 )
             };
             if style(o) != style(n) {
@@ -279,7 +347,10 @@ impl Cx<'_, '_> {
     }
 
     fn security(&mut self, old_op: &Value, new_op: &Value) {
-        let (o, n) = (effective_security(self.old, old_op), effective_security(self.new, new_op));
+        let (o, n) = (
+            effective_security(self.old, old_op),
+            effective_security(self.new, new_op),
+        );
         if o != n {
             let show = |s: &BTreeSet<String>| {
                 if s.is_empty() {
@@ -311,18 +382,29 @@ impl Cx<'_, '_> {
         let (ob, nb) = (old_op.get("requestBody"), new_op.get("requestBody"));
         match (ob, nb) {
             (None, None) => {}
-            (Some(_), None) => self.push(ChangeKind::PropertyRemoved, "request body", "request body removed".into(), true),
+            (Some(_), None) => self.push(
+                ChangeKind::PropertyRemoved,
+                "request body",
+                "request body removed".into(),
+                true,
+            ),
             (None, Some(b)) => {
                 let req = resolve(self.new, b).get("required") == Some(&Value::Bool(true));
                 self.push(
                     ChangeKind::PropertyAdded,
                     "request body",
-                    format!("{} request body added", if req { "required" } else { "optional" }),
+                    format!(
+                        "{} request body added",
+                        if req { "required" } else { "optional" }
+                    ),
                     req,
                 );
             }
             (Some(o), Some(n)) => {
-                if let (Some(os), Some(ns)) = (Self::json_schema(self.old, o), Self::json_schema(self.new, n)) {
+                if let (Some(os), Some(ns)) = (
+                    Self::json_schema(self.old, o),
+                    Self::json_schema(self.new, n),
+                ) {
                     self.schema(os, ns, "request body", "", Direction::Request, 0);
                 }
             }
@@ -356,10 +438,18 @@ impl Cx<'_, '_> {
         }
         for (code, ov) in &o {
             let Some(nv) = n.get(code) else { continue };
-            match (Self::json_schema(self.old, ov), Self::json_schema(self.new, nv)) {
-                (Some(os), Some(ns)) => {
-                    self.schema(os, ns, &format!("response {code}"), "", Direction::Response, 0)
-                }
+            match (
+                Self::json_schema(self.old, ov),
+                Self::json_schema(self.new, nv),
+            ) {
+                (Some(os), Some(ns)) => self.schema(
+                    os,
+                    ns,
+                    &format!("response {code}"),
+                    "",
+                    Direction::Response,
+                    0,
+                ),
                 (Some(_), None) => self.push(
                     ChangeKind::TypeChanged,
                     &format!("response {code}"),
@@ -379,12 +469,19 @@ impl Cx<'_, '_> {
 
     fn enums(&mut self, os: &Value, ns: &Value, location: &str, dir: Direction) {
         let values = |doc: &Value, s: &Value| -> Option<Vec<Value>> {
-            unwrap_schema(doc, s).get("enum").and_then(Value::as_array).cloned()
+            unwrap_schema(doc, s)
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
         };
         let (Some(ov), Some(nv)) = (values(self.old, os), values(self.new, ns)) else {
             return;
         };
-        let show = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        let show = |v: &Value| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
         for v in ov.iter().filter(|v| !nv.contains(v)) {
             self.push(
                 ChangeKind::EnumValueRemoved,
@@ -394,23 +491,51 @@ impl Cx<'_, '_> {
             );
         }
         for v in nv.iter().filter(|v| !ov.contains(v)) {
-            self.push(ChangeKind::EnumValueAdded, location, format!("enum value {} added", show(v)), false);
+            self.push(
+                ChangeKind::EnumValueAdded,
+                location,
+                format!("enum value {} added", show(v)),
+                false,
+            );
         }
     }
 
-    fn schema(&mut self, os: &Value, ns: &Value, base: &str, path: &str, dir: Direction, depth: usize) {
+    fn schema(
+        &mut self,
+        os: &Value,
+        ns: &Value,
+        base: &str,
+        path: &str,
+        dir: Direction,
+        depth: usize,
+    ) {
         if depth > 24 {
             return;
         }
-        let location = if path.is_empty() { base.to_string() } else { format!("{base}: {path}") };
+        let location = if path.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}: {path}")
+        };
         let (ot, nt) = (type_label(self.old, os), type_label(self.new, ns));
         if ot != nt {
-            self.push(ChangeKind::TypeChanged, &location, format!("type changed from {ot} to {nt}"), true);
+            self.push(
+                ChangeKind::TypeChanged,
+                &location,
+                format!("type changed from {ot} to {nt}"),
+                true,
+            );
             return;
         }
         self.enums(os, ns, &location, dir);
         let (o, n) = (unwrap_schema(self.old, os), unwrap_schema(self.new, ns));
-        let join = |p: &str, name: &str| if p.is_empty() { name.to_string() } else { format!("{p}.{name}") };
+        let join = |p: &str, name: &str| {
+            if p.is_empty() {
+                name.to_string()
+            } else {
+                format!("{p}.{name}")
+            }
+        };
         if let (Some(oi), Some(ni)) = (o.get("items"), n.get("items")) {
             self.schema(oi, ni, base, &format!("{path}[]"), dir, depth + 1);
         }
@@ -420,7 +545,12 @@ impl Cx<'_, '_> {
         {
             self.schema(oa, na, base, &format!("{path}{{}}"), dir, depth + 1);
         }
-        let props = |s: &Value| s.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let props = |s: &Value| {
+            s.get("properties")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
         let required = |s: &Value| -> BTreeSet<String> {
             s.get("required")
                 .and_then(Value::as_array)
@@ -444,7 +574,10 @@ impl Cx<'_, '_> {
             self.push(
                 ChangeKind::PropertyAdded,
                 &format!("{base}: {}", join(path, name)),
-                format!("{} property added", if req { "required" } else { "optional" }),
+                format!(
+                    "{} property added",
+                    if req { "required" } else { "optional" }
+                ),
                 dir == Direction::Request && req,
             );
         }
@@ -460,7 +593,10 @@ impl Cx<'_, '_> {
                 self.push(
                     ChangeKind::RequiredChanged,
                     &loc,
-                    format!("property became {}", if now { "required" } else { "optional" }),
+                    format!(
+                        "property became {}",
+                        if now { "required" } else { "optional" }
+                    ),
                     breaking,
                 );
             }
@@ -490,7 +626,10 @@ mod tests {
     }
 
     fn one(old: Value, new: Value) -> Vec<(ChangeKind, String, bool)> {
-        diff(&old, &new).into_iter().map(|f| (f.change, f.location, f.breaking)).collect()
+        diff(&old, &new)
+            .into_iter()
+            .map(|f| (f.change, f.location, f.breaking))
+            .collect()
     }
 
     #[test]
@@ -501,24 +640,38 @@ mod tests {
     #[test]
     fn request_enum_value_added_is_not_breaking_removed_is() {
         let mut new = doc(base_op());
-        new["components"]["schemas"]["Req"]["properties"]["status"]["enum"] = json!(["on", "off", "idle"]);
+        new["components"]["schemas"]["Req"]["properties"]["status"]["enum"] =
+            json!(["on", "off", "idle"]);
         assert_eq!(
             one(doc(base_op()), new.clone()),
-            [(ChangeKind::EnumValueAdded, "request body: status".into(), false)]
+            [(
+                ChangeKind::EnumValueAdded,
+                "request body: status".into(),
+                false
+            )]
         );
         assert_eq!(
             one(new, doc(base_op())),
-            [(ChangeKind::EnumValueRemoved, "request body: status".into(), true)]
+            [(
+                ChangeKind::EnumValueRemoved,
+                "request body: status".into(),
+                true
+            )]
         );
     }
 
     #[test]
     fn response_enum_value_added_is_not_breaking() {
         let mut new = base_op();
-        new["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["state"]["enum"] = json!(["a", "b"]);
+        new["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["state"]["enum"] =
+            json!(["a", "b"]);
         assert_eq!(
             one(doc(base_op()), doc(new)),
-            [(ChangeKind::EnumValueAdded, "response 200: state".into(), false)]
+            [(
+                ChangeKind::EnumValueAdded,
+                "response 200: state".into(),
+                false
+            )]
         );
     }
 
@@ -527,19 +680,28 @@ mod tests {
         let old = doc(base_op());
         let mut new = old.clone();
         new["paths"] = json!({});
-        assert_eq!(one(old, new), [(ChangeKind::OperationRemoved, "".into(), true)]);
+        assert_eq!(
+            one(old, new),
+            [(ChangeKind::OperationRemoved, "".into(), true)]
+        );
     }
 
     #[test]
     fn parameter_type_change_and_new_required_parameter_are_breaking() {
         let mut new = base_op();
         new["parameters"][0]["schema"]["type"] = json!("integer");
-        new["parameters"].as_array_mut().unwrap().push(json!({"name": "r", "in": "query", "required": true, "schema": {"type": "string"}}));
+        new["parameters"].as_array_mut().unwrap().push(
+            json!({"name": "r", "in": "query", "required": true, "schema": {"type": "string"}}),
+        );
         assert_eq!(
             one(doc(base_op()), doc(new)),
             [
                 (ChangeKind::ParameterAdded, "query parameter r".into(), true),
-                (ChangeKind::ParameterChanged, "query parameter q".into(), true),
+                (
+                    ChangeKind::ParameterChanged,
+                    "query parameter q".into(),
+                    true
+                ),
             ]
         );
     }
@@ -547,14 +709,23 @@ mod tests {
     #[test]
     fn optional_response_property_added_is_not_breaking_removed_is() {
         let mut new = base_op();
-        new["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["extra"] = json!({"type": "integer"});
+        new["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["extra"] =
+            json!({"type": "integer"});
         assert_eq!(
             one(doc(base_op()), doc(new.clone())),
-            [(ChangeKind::PropertyAdded, "response 200: extra".into(), false)]
+            [(
+                ChangeKind::PropertyAdded,
+                "response 200: extra".into(),
+                false
+            )]
         );
         assert_eq!(
             one(doc(new), doc(base_op())),
-            [(ChangeKind::PropertyRemoved, "response 200: extra".into(), true)]
+            [(
+                ChangeKind::PropertyRemoved,
+                "response 200: extra".into(),
+                true
+            )]
         );
     }
 
@@ -563,8 +734,16 @@ mod tests {
         let mut new = base_op();
         new["responses"] = json!({"201": {"description": "created"}, "404": {"description": "nf"}});
         let f = one(doc(base_op()), doc(new));
-        assert!(f.contains(&(ChangeKind::ResponseStatusRemoved, "response 200".into(), true)));
-        assert!(f.contains(&(ChangeKind::ResponseStatusAdded, "response 404".into(), false)));
+        assert!(f.contains(&(
+            ChangeKind::ResponseStatusRemoved,
+            "response 200".into(),
+            true
+        )));
+        assert!(f.contains(&(
+            ChangeKind::ResponseStatusAdded,
+            "response 404".into(),
+            false
+        )));
     }
 
     #[test]
@@ -572,6 +751,9 @@ mod tests {
         let old = doc(base_op());
         let mut new = old.clone();
         new["security"] = json!([{"bearer": []}]);
-        assert_eq!(one(old, new), [(ChangeKind::AuthChanged, "security".into(), true)]);
+        assert_eq!(
+            one(old, new),
+            [(ChangeKind::AuthChanged, "security".into(), true)]
+        );
     }
 }

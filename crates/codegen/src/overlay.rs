@@ -152,9 +152,9 @@ impl OverlayFile {
         let mut i = 0;
         while i < actions.len() {
             let is_pair = actions[i].remove == Some(true)
-                && actions
-                    .get(i + 1)
-                    .is_some_and(|next| next.update.is_some() && actions[i].target.starts_with(&next.target));
+                && actions.get(i + 1).is_some_and(|next| {
+                    next.update.is_some() && actions[i].target.starts_with(&next.target)
+                });
             let span = if is_pair { 2 } else { 1 };
             let before = doc.clone();
             let mut matched = Vec::new();
@@ -269,9 +269,24 @@ mod tests {
         .unwrap();
         // the vendor fixed `b` already; `c` still needs the correction
         let mut doc = json!({"a": {"x": 0}, "b": {"enum": ["p", "q"]}, "c": {"enum": ["p"]}});
-        let status: Vec<_> = o.check(&mut doc).unwrap().into_iter().map(|c| c.status).collect();
+        let status: Vec<_> = o
+            .check(&mut doc)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.status)
+            .collect();
         use ActionStatus::*;
-        assert_eq!(status, [Applies, NoMatch, AlreadyApplied, AlreadyApplied, Applies, Applies]);
+        assert_eq!(
+            status,
+            [
+                Applies,
+                NoMatch,
+                AlreadyApplied,
+                AlreadyApplied,
+                Applies,
+                Applies
+            ]
+        );
         assert_eq!(doc["c"]["enum"], json!(["p", "q"]));
     }
 
