@@ -114,44 +114,42 @@ fn current(live: &LiveArgs, sources: Option<PathBuf>) -> Option<Current> {
     }
 }
 
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            path,
+            Location::File,
+            format!("cannot write: {e}"),
+        )
+    })
+}
+
 fn regen_cmd(specs: &Path, vendor: Option<&str>, live: &LiveArgs) -> Result<(), Error> {
     let current = current(live, None);
     for v in vendors(specs, vendor)? {
         let dir = specs.join(&v);
         let sources = Sources::load(&dir.join(SOURCES_FILE))?;
-        if let Some(current) = &current {
-            // download everything first, so a failed download leaves the pinned copies alone
-            let mut fetched = Vec::new();
-            for s in &sources.sources {
-                let (bytes, _) = fetch::current(current, &v, &dir, s)?;
-                fetched.push((dir.join(&s.pinned), bytes));
-            }
-            for (path, bytes) in fetched {
-                let old = std::fs::read(&path).ok();
-                if old.as_deref() != Some(bytes.as_slice()) {
-                    std::fs::write(&path, &bytes).map_err(|e| {
-                        Error::new(
-                            ErrorKind::Io,
-                            &path,
-                            Location::File,
-                            format!("cannot write: {e}"),
-                        )
-                    })?;
-                    eprintln!("regen: updated pinned copy {}", path.display());
-                }
+        // Everything is fetched and built in memory first: a failed download or an invalid
+        // document leaves the pinned copies and openapi.yaml as they were.
+        let mut fetched = Vec::new();
+        let out = dir.join(OPENAPI_FILE);
+        let doc = regen::build_document(&sources, &out, |s| {
+            let (bytes, origin) = match &current {
+                Some(current) => fetch::current(current, &v, &dir, s)?,
+                None => fetch::pinned(&dir, s)?,
+            };
+            fetched.push((dir.join(&s.pinned), bytes.clone()));
+            Ok((bytes, origin))
+        })?;
+        let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
+        for (path, bytes) in fetched {
+            if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+                write(&path, &bytes)?;
+                eprintln!("regen: updated pinned copy {}", path.display());
             }
         }
-        let out = dir.join(OPENAPI_FILE);
-        let doc = regen::build_document(&sources, &out, |s| fetch::pinned(&dir, s))?;
-        let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
-        std::fs::write(&out, text).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                &out,
-                Location::File,
-                format!("cannot write: {e}"),
-            )
-        })?;
+        write(&out, text.as_bytes())?;
         println!("regen: wrote specs/{v}/{OPENAPI_FILE}");
     }
     Ok(())

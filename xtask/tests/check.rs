@@ -377,7 +377,7 @@ async fn regen_twice_gives_identical_bytes_equal_to_the_committed_specs() {
         );
     }
     std::fs::remove_dir_all(&tmp).unwrap();
-    assert_eq!(runs[0], runs[1]);
+    assert!(runs[0] == runs[1], "two regen runs differ");
     for (i, v) in ["engage-digital", "libredesk", "rocketchat"]
         .iter()
         .enumerate()
@@ -388,4 +388,101 @@ async fn regen_twice_gives_identical_bytes_equal_to_the_committed_specs() {
             "{v}"
         );
     }
+}
+
+/// A temporary copy of specs/ (sources.toml and pinned copies) for commands that write.
+fn specs_copy(tag: &str) -> PathBuf {
+    let tmp = std::env::temp_dir().join(format!("agentstatus-{tag}-{}", std::process::id()));
+    for (v, f, bytes) in pinned() {
+        std::fs::create_dir_all(tmp.join(&v).join("upstream")).unwrap();
+        std::fs::write(tmp.join(&v).join("upstream").join(f), bytes).unwrap();
+        for file in ["sources.toml", "overlay.yaml", "openapi.yaml"] {
+            std::fs::copy(
+                root().join("specs").join(&v).join(file),
+                tmp.join(&v).join(file),
+            )
+            .unwrap();
+        }
+    }
+    tmp
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regen_live_updates_pinned_copies_and_spec_and_refuses_a_removed_operation() {
+    let tmp = specs_copy("regen-live");
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "openapi.json",
+        "              \"busy\",\n              \"away\",",
+        "              \"busy\",\n              \"do_not_disturb\",\n              \"away\",",
+    );
+    let server = serve(&docs).await;
+    let args = |v: &str| {
+        vec![
+            "--specs".to_string(),
+            tmp.display().to_string(),
+            "regen".into(),
+            "--live".into(),
+            "--mirror".into(),
+            server.uri(),
+            "--vendor".into(),
+            v.into(),
+        ]
+    };
+    let (out, _) = xtask(args("libredesk")).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pinned_now = std::fs::read_to_string(tmp.join("libredesk/upstream/openapi.json")).unwrap();
+    assert!(pinned_now.contains("do_not_disturb"));
+    let spec = std::fs::read_to_string(tmp.join("libredesk/openapi.yaml")).unwrap();
+    assert!(spec.contains("do_not_disturb"));
+    // and the workspace check against that copy now sees a reproducible spec
+    let (out, _) = xtask(vec![
+        "--specs".into(),
+        tmp.display().to_string(),
+        "check".into(),
+        "--vendor".into(),
+        "libredesk".into(),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // a kept operation removed upstream: regen fails naming it, and writes nothing
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "engage-digital_openapi3.yaml",
+        "  /status:\r\n    get:",
+        "  /status-gone:\r\n    get:",
+    );
+    let server2 = serve(&docs).await;
+    let before =
+        std::fs::read(tmp.join("engage-digital/upstream/engage-digital_openapi3.yaml")).unwrap();
+    let (out, _) = xtask(vec![
+        "--specs".into(),
+        tmp.display().to_string(),
+        "regen".into(),
+        "--live".into(),
+        "--mirror".into(),
+        server2.uri(),
+        "--vendor".into(),
+        "engage-digital".into(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let after =
+        std::fs::read(tmp.join("engage-digital/upstream/engage-digital_openapi3.yaml")).unwrap();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("kept operation `GET /status`"), "{stderr}");
+    assert!(before == after, "the pinned copy is left alone");
 }
