@@ -111,3 +111,60 @@ pub fn header(sources: &Sources) -> String {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(kind: &str, pinned: &str) -> Sources {
+        Sources::parse(
+            &format!(
+                "vendor = \"v\"\n[[source]]\nname = \"s\"\nkind = \"{kind}\"\nurl = \"https://example.com/page\"\npinned = \"{pinned}\"\noperations = [\"GET /a\"]\n"
+            ),
+            Path::new("sources.toml"),
+        )
+        .unwrap()
+    }
+
+    const SPEC: &str = "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {description: ok}}\n  /b:\n    get:\n      responses: {'200': {description: ok}}\n";
+
+    #[test]
+    fn hand_written_source_is_read_as_a_spec_file_and_sliced() {
+        let s = sources("hand-written", "handwritten/a.yaml");
+        let doc = build_document(&s, Path::new("openapi.yaml"), |src| {
+            assert_eq!(src.kind, SourceKind::HandWritten);
+            Ok((
+                SPEC.as_bytes().to_vec(),
+                PathBuf::from("handwritten/a.yaml"),
+            ))
+        })
+        .unwrap();
+        assert!(doc["paths"].get("/a").is_some());
+        assert!(doc["paths"].get("/b").is_none());
+        // deterministic: same input, same bytes
+        assert_eq!(to_yaml(&doc).unwrap(), to_yaml(&doc.clone()).unwrap());
+    }
+
+    #[test]
+    fn docs_page_source_is_extracted_from_its_fence() {
+        let s = sources("docs-page", "upstream/page.md");
+        let page = format!("# Page\n\n````yaml GET /a\n{SPEC}````\n");
+        let doc = build_document(&s, Path::new("openapi.yaml"), |_| {
+            Ok((page.as_bytes().to_vec(), PathBuf::from("upstream/page.md")))
+        })
+        .unwrap();
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn lenient_build_reports_a_missing_operation() {
+        let s = sources("openapi", "upstream/a.yaml");
+        let spec = SPEC.replace("/a:", "/gone:");
+        let read = |_: &Source| Ok((spec.as_bytes().to_vec(), PathBuf::from("a.yaml")));
+        let e = build_document(&s, Path::new("openapi.yaml"), read).unwrap_err();
+        assert!(e.message.contains("kept operation `GET /a`"), "{e}");
+        let (doc, missing) = build_document_lenient(&s, Path::new("openapi.yaml"), read).unwrap();
+        assert_eq!(missing[0].to_string(), "GET /a");
+        assert!(doc["paths"].as_object().unwrap().is_empty());
+    }
+}
