@@ -1,0 +1,311 @@
+//! A fake RingCentral Engage Digital server, behaving like the real one (not like its docs):
+//!
+//! - auth: `Authorization: Bearer <token>`; unknown token 401 `{error, message, status}`; a token
+//!   may monitor the task view (every agent) or only act as one agent (its own status);
+//! - `GET /status` lists the connected agents; `GET /status/{agentId}` answers 404 with
+//!   `not_found` (no such user) or `disconnected` (not connected);
+//! - `PUT /status/{agentId}?status[<channel_id>]=away|available&custom_status_id=...`: the map
+//!   must name *all* the agent's channels (else 400), values `away|available`; with a map the
+//!   custom status is ignored; a custom status alone sets every channel away;
+//! - `GET /presence_status` lists the custom statuses;
+//! - after a configurable number of requests per window, 429
+//!   `{error: "rate_limit_exceeded", message: "Rate limit exceeded", status: 429}` (the real
+//!   limit is 500 per minute).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::server::{FakeServer, Faults, json as reply, serve};
+
+/// One channel of an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    /// `away` or `available`.
+    pub status: String,
+    /// `unoccupied`, `ok`, `busy` or `full`.
+    pub busyness: String,
+}
+
+/// An agent and its channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: String,
+    pub connected: bool,
+    pub channels: Vec<Channel>,
+    pub custom_status: Option<String>,
+}
+
+impl Agent {
+    /// A connected agent with every channel in `status`, unoccupied.
+    pub fn new(id: &str, channels: &[(&str, &str)], status: &str) -> Self {
+        Self {
+            id: id.into(),
+            connected: true,
+            channels: channels
+                .iter()
+                .map(|(id, name)| Channel {
+                    id: (*id).into(),
+                    name: (*name).into(),
+                    status: status.into(),
+                    busyness: "unoccupied".into(),
+                })
+                .collect(),
+            custom_status: None,
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "agent_id": self.id,
+            "channels": self.channels.iter().map(|c| json!({
+                "id": c.id, "name": c.name, "status": c.status, "busyness": c.busyness
+            })).collect::<Vec<_>>(),
+            "custom_status": self.custom_status.as_ref().map(|id| json!({"id": id})),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    token: String,
+    /// `None`: may monitor the task view (every agent); `Some(id)`: only that agent.
+    agent: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    agents: BTreeMap<String, Agent>,
+    tokens: Vec<Token>,
+    presence_statuses: Vec<(String, String)>,
+    rate: Option<(u32, Duration)>,
+    window: Option<(Instant, u32)>,
+    state_changes: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running fake Engage Digital server.
+#[derive(Debug)]
+pub struct EngageDigital {
+    server: FakeServer,
+    state: Shared,
+    faults: Arc<Faults>,
+}
+
+impl EngageDigital {
+    pub async fn start() -> std::io::Result<Self> {
+        let state: Shared = Arc::default();
+        let faults = Arc::new(Faults::default());
+        let router = Router::new()
+            .route("/status", get(all_status))
+            .route("/status/{id}", get(agent_status).put(change_status))
+            .route("/presence_status", get(presence_statuses))
+            .with_state(state.clone());
+        let server = serve(router, faults.clone()).await?;
+        Ok(Self { server, state, faults })
+    }
+
+    /// The base URL (the real API's base ends in `/1.0`; the fake serves at the root).
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// A token that may monitor the task view (read and change every agent).
+    pub fn add_supervisor_token(&self, token: &str) {
+        self.state.lock().unwrap().tokens.push(Token {
+            token: token.into(),
+            agent: None,
+        });
+    }
+
+    /// A token that may only read and change `agent`'s own status.
+    pub fn add_agent_token(&self, token: &str, agent: &str) {
+        self.state.lock().unwrap().tokens.push(Token {
+            token: token.into(),
+            agent: Some(agent.into()),
+        });
+    }
+
+    pub fn add_agent(&self, agent: Agent) {
+        self.state.lock().unwrap().agents.insert(agent.id.clone(), agent);
+    }
+
+    pub fn add_presence_status(&self, id: &str, name: &str) {
+        self.state.lock().unwrap().presence_statuses.push((id.into(), name.into()));
+    }
+
+    pub fn agent(&self, id: &str) -> Option<Agent> {
+        self.state.lock().unwrap().agents.get(id).cloned()
+    }
+
+    /// Answer 429 once more than `requests` arrive within `per`.
+    pub fn set_rate_limit(&self, requests: u32, per: Duration) {
+        let mut s = self.state.lock().unwrap();
+        s.rate = Some((requests, per));
+        s.window = None;
+    }
+
+    /// How many times an agent's status (a channel or the custom status) actually changed.
+    pub fn state_changes(&self) -> u64 {
+        self.state.lock().unwrap().state_changes
+    }
+}
+
+fn error(status: StatusCode, error: &str, message: &str) -> Response {
+    reply(status, json!({"error": error, "message": message, "status": status.as_u16()}))
+}
+
+/// Authenticate and rate-limit; the token's agent restriction, or the answer to send.
+fn admit(s: &mut Inner, headers: &HeaderMap) -> Result<Option<String>, Response> {
+    if let Some((max, per)) = s.rate {
+        let now = Instant::now();
+        let (start, count) = match s.window {
+            Some((start, count)) if now.duration_since(start) < per => (start, count + 1),
+            _ => (now, 1),
+        };
+        s.window = Some((start, count));
+        if count > max {
+            return Err(error(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate limit exceeded"));
+        }
+    }
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "unauthorized", "Missing access token"))?;
+    s.tokens
+        .iter()
+        .find(|t| t.token == token)
+        .map(|t| t.agent.clone())
+        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid access token"))
+}
+
+fn forbidden() -> Response {
+    error(StatusCode::FORBIDDEN, "forbidden", "You are not allowed to monitor the task view")
+}
+
+async fn all_status(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut s = state.lock().unwrap();
+    match admit(&mut s, &headers) {
+        Ok(None) => {}
+        Ok(Some(_)) => return forbidden(),
+        Err(r) => return r,
+    }
+    let list: Vec<Value> = s.agents.values().filter(|a| a.connected).map(Agent::json).collect();
+    reply(StatusCode::OK, Value::Array(list))
+}
+
+fn find<'a>(s: &'a mut Inner, id: &str) -> Result<&'a mut Agent, Response> {
+    match s.agents.get_mut(id) {
+        None => Err(error(StatusCode::NOT_FOUND, "not_found", "User not found")),
+        Some(a) if !a.connected => Err(error(StatusCode::NOT_FOUND, "disconnected", "User is not connected")),
+        Some(a) => Ok(a),
+    }
+}
+
+async fn agent_status(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let mut s = state.lock().unwrap();
+    match admit(&mut s, &headers) {
+        Ok(Some(own)) if own != id => return forbidden(),
+        Ok(_) => {}
+        Err(r) => return r,
+    }
+    match find(&mut s, &id) {
+        Ok(a) => reply(StatusCode::OK, a.json()),
+        Err(r) => r,
+    }
+}
+
+async fn change_status(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    match admit(&mut s, &headers) {
+        Ok(Some(own)) if own != id => return forbidden(),
+        Ok(_) => {}
+        Err(r) => return r,
+    }
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    let mut custom = None;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if let Some(channel) = k.strip_prefix("status[").and_then(|r| r.strip_suffix(']')) {
+            map.insert(channel.to_string(), v.into_owned());
+        } else if k == "custom_status_id" {
+            custom = Some(v.into_owned());
+        }
+    }
+    let known_custom = custom
+        .as_ref()
+        .is_none_or(|c| s.presence_statuses.iter().any(|(id, _)| id == c));
+    let agent = match find(&mut s, &id) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let before = agent.clone();
+    if !map.is_empty() {
+        if let Some((_, bad)) = map.iter().find(|(_, v)| *v != "away" && *v != "available") {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_params",
+                &format!("status must be either away or available, not {bad:?}"),
+            );
+        }
+        let ids: Vec<&String> = agent.channels.iter().map(|c| &c.id).collect();
+        if map.len() != ids.len() || !ids.iter().all(|id| map.contains_key(*id)) {
+            return error(StatusCode::BAD_REQUEST, "invalid_params", "status must contain all channels");
+        }
+        for c in &mut agent.channels {
+            c.status = map[&c.id].clone();
+        }
+        agent.custom_status = None;
+    } else if let Some(custom) = custom {
+        if !known_custom {
+            return error(StatusCode::NOT_FOUND, "not_found", "Presence status not found");
+        }
+        for c in &mut agent.channels {
+            c.status = "away".into();
+        }
+        agent.custom_status = Some(custom);
+    } else {
+        return error(StatusCode::BAD_REQUEST, "invalid_params", "status or custom_status_id is required");
+    }
+    let changed = *agent != before;
+    let body = agent.json();
+    if changed {
+        s.state_changes += 1;
+    }
+    reply(StatusCode::OK, body)
+}
+
+async fn presence_statuses(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut s = state.lock().unwrap();
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let records: Vec<Value> = s
+        .presence_statuses
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    reply(
+        StatusCode::OK,
+        json!({"count": records.len(), "offset": 0, "limit": 30, "records": records}),
+    )
+}

@@ -1,0 +1,223 @@
+//! A fake Libredesk server, behaving like the real one (not like its docs):
+//!
+//! - auth: `Authorization: Basic base64(key:secret)` or `Authorization: token key:secret`
+//!   (case-sensitive prefixes, no `Bearer`); anything else is 401 with the error envelope;
+//! - `PUT /api/v1/agents/me/availability` writes `status` into the database enum
+//!   `online|away|away_manual|away_and_reassigning|offline`: the documented `available`/`busy`
+//!   fail there and answer **500**; a malformed body is 400 `InputException`; `source: idle`
+//!   never overrides `away_manual` or `away_and_reassigning` (200, unchanged); the same status
+//!   again changes nothing;
+//! - `GET /api/v1/agents/me`; `GET /api/v1/agents` (needs `users:manage`, else 403);
+//! - envelopes `{status: "success", message: null, data}` and
+//!   `{status: "error", message, data: null, error_type}`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, put};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::server::{FakeServer, Faults, json as reply, serve};
+
+/// The database enum of `users.availability_status`.
+pub const STATUSES: &[&str] = &["online", "away", "away_manual", "away_and_reassigning", "offline"];
+
+/// An agent, with the API key and secret that authenticate as it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub availability_status: String,
+    pub api_key: String,
+    pub api_secret: String,
+    /// Holds `users:manage` (may list agents).
+    pub manage_users: bool,
+}
+
+impl Agent {
+    pub fn new(id: i64, name: &str, status: &str, api_key: &str, api_secret: &str) -> Self {
+        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+        Self {
+            id,
+            first_name: first.into(),
+            last_name: last.into(),
+            email: format!("{}@example.com", first.to_lowercase()),
+            availability_status: status.into(),
+            api_key: api_key.into(),
+            api_secret: api_secret.into(),
+            manage_users: true,
+        }
+    }
+
+    fn full(&self) -> Value {
+        json!({
+            "id": self.id, "created_at": "2025-08-28T10:00:00Z", "updated_at": "2025-08-28T10:00:00Z",
+            "first_name": self.first_name, "last_name": self.last_name, "email": self.email,
+            "type": "agent", "availability_status": self.availability_status,
+            "phone_number_country_code": null, "phone_number": null, "avatar_url": null,
+            "enabled": true, "last_active_at": null, "last_login_at": null,
+            "roles": ["Agent"], "permissions": if self.manage_users { json!(["users:manage"]) } else { json!([]) },
+            "custom_attributes": {}, "teams": [], "api_key": self.api_key, "api_key_last_used_at": null
+        })
+    }
+
+    fn compact(&self) -> Value {
+        json!({
+            "id": self.id, "type": "agent", "first_name": self.first_name, "last_name": self.last_name,
+            "email": self.email, "enabled": true, "avatar_url": null, "external_user_id": null,
+            "availability_status": self.availability_status,
+            "created_at": "2025-08-28T10:00:00Z", "updated_at": "2025-08-28T10:00:00Z"
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    agents: BTreeMap<i64, Agent>,
+    state_changes: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running fake Libredesk server.
+#[derive(Debug)]
+pub struct Libredesk {
+    server: FakeServer,
+    state: Shared,
+    faults: Arc<Faults>,
+}
+
+impl Libredesk {
+    pub async fn start() -> std::io::Result<Self> {
+        let state: Shared = Arc::default();
+        let faults = Arc::new(Faults::default());
+        let router = Router::new()
+            .route("/api/v1/agents/me/availability", put(update_availability))
+            .route("/api/v1/agents/me", get(me))
+            .route("/api/v1/agents", get(list))
+            .with_state(state.clone());
+        let server = serve(router, faults.clone()).await?;
+        Ok(Self { server, state, faults })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    pub fn add_agent(&self, agent: Agent) {
+        self.state.lock().unwrap().agents.insert(agent.id, agent);
+    }
+
+    pub fn agent(&self, id: i64) -> Option<Agent> {
+        self.state.lock().unwrap().agents.get(&id).cloned()
+    }
+
+    /// How many times an agent's availability actually changed.
+    pub fn state_changes(&self) -> u64 {
+        self.state.lock().unwrap().state_changes
+    }
+}
+
+fn error(status: StatusCode, message: &str, error_type: &str) -> Response {
+    reply(
+        status,
+        json!({"status": "error", "message": message, "data": null, "error_type": error_type}),
+    )
+}
+
+fn success(data: Value) -> Response {
+    reply(StatusCode::OK, json!({"status": "success", "message": null, "data": data}))
+}
+
+/// The agent the `Authorization` header authenticates, or the 401 answer.
+fn authenticate(s: &Inner, headers: &HeaderMap) -> Result<i64, Response> {
+    let unauthorized = |m: &str| error(StatusCode::UNAUTHORIZED, m, "GeneralException");
+    let value = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("invalid or expired session"))?;
+    let pair = if let Some(b64) = value.strip_prefix("Basic ") {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| unauthorized("invalid basic auth"))?;
+        String::from_utf8(bytes).map_err(|_| unauthorized("invalid basic auth"))?
+    } else if let Some(p) = value.strip_prefix("token ") {
+        p.trim().to_string()
+    } else {
+        return Err(unauthorized("unknown authorization scheme"));
+    };
+    let (key, secret) = pair
+        .split_once(':')
+        .ok_or_else(|| unauthorized("authorization value should be `key`:`token`"))?;
+    s.agents
+        .values()
+        .find(|a| a.api_key == key && a.api_secret == secret)
+        .map(|a| a.id)
+        .ok_or_else(|| unauthorized("Invalid API key or secret"))
+}
+
+async fn update_availability(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut s = state.lock().unwrap();
+    let id = match authenticate(&s, &headers) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Invalid JSON", "InputException");
+    };
+    let Some(status) = body.get("status").and_then(Value::as_str) else {
+        return error(StatusCode::BAD_REQUEST, "Invalid `status`", "InputException");
+    };
+    let source = body.get("source").and_then(Value::as_str).unwrap_or("user");
+    if !STATUSES.contains(&status) {
+        // the value goes straight into the database enum, which rejects it
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error updating user",
+            "GeneralException",
+        );
+    }
+    let agent = s.agents.get_mut(&id).expect("authenticated");
+    let manual_away = matches!(agent.availability_status.as_str(), "away_manual" | "away_and_reassigning");
+    let changed = !(source == "idle" && manual_away) && agent.availability_status != status;
+    if changed {
+        agent.availability_status = status.into();
+    }
+    let data = agent.full();
+    if changed {
+        s.state_changes += 1;
+    }
+    success(data)
+}
+
+async fn me(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let s = state.lock().unwrap();
+    match authenticate(&s, &headers) {
+        Ok(id) => success(s.agents[&id].full()),
+        Err(r) => r,
+    }
+}
+
+async fn list(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let s = state.lock().unwrap();
+    let id = match authenticate(&s, &headers) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    if !s.agents[&id].manage_users {
+        return error(StatusCode::FORBIDDEN, "Permission denied", "PermissionException");
+    }
+    success(Value::Array(s.agents.values().map(Agent::compact).collect()))
+}

@@ -1,0 +1,337 @@
+//! A fake Rocket.Chat omnichannel server, behaving like the real one (not like its docs):
+//!
+//! - every call needs `X-Auth-Token` + `X-User-Id` of a known user, else 401
+//!   `{status: "error", message: "You must be logged in to do this."}`;
+//! - `POST /api/v1/livechat/agent.status` takes `{agentId?, status?}` (unknown fields: 400
+//!   `invalid-params`); without `status` it toggles; the same status again changes nothing;
+//!   changing another agent needs `manage-livechat-agents` (403); unknown agent 404
+//!   `Agent not found`; a deactivated agent 400 `error-user-deactivated`; with business hours
+//!   closed an agent changing itself gets 400 `error-business-hours-are-closed` (another agent's
+//!   change is silently ignored, 200 with the current status). In
+//!   [`RocketChat::set_legacy_toggle_only`] mode the server rejects `status` (older versions).
+//! - `GET /api/v1/livechat/users/{type}[/{_id}]` and `GET /api/v1/omnichannel/agents/available`
+//!   with their real answer shapes (`{user: null}` for a user without the role, 400
+//!   `User not found`, 400 `Invalid type`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::server::{FakeServer, Faults, json as reply, serve};
+
+/// A livechat agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    /// `available` or `not-available`.
+    pub status_livechat: String,
+    /// The user's presence: `online`, `away`, `busy`, `offline`.
+    pub status: String,
+    pub active: bool,
+}
+
+impl Agent {
+    /// An active, online agent with the given livechat status.
+    pub fn new(id: &str, name: &str, status_livechat: &str) -> Self {
+        Self {
+            id: id.into(),
+            username: name.to_lowercase().replace(' ', "."),
+            name: name.into(),
+            status_livechat: status_livechat.into(),
+            status: "online".into(),
+            active: true,
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "_id": self.id, "username": self.username, "name": self.name, "status": self.status,
+            "statusLivechat": self.status_livechat,
+            "emails": [{"address": format!("{}@example.com", self.username), "verified": true}],
+            "livechat": {"maxNumberSimultaneousChat": ""}
+        })
+    }
+}
+
+/// Someone who can call the API: a user id, its token, and whether it manages livechat
+/// (`manage-livechat-agents`, `view-livechat-manager`) or is a plain agent (`view-l-room`).
+#[derive(Debug, Clone)]
+pub struct User {
+    pub user_id: String,
+    pub token: String,
+    pub manager: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    agents: BTreeMap<String, Agent>,
+    users: Vec<User>,
+    business_hours_open: bool,
+    legacy_toggle_only: bool,
+    interfere_once: bool,
+    state_changes: u64,
+}
+
+/// A running fake Rocket.Chat server.
+#[derive(Debug)]
+pub struct RocketChat {
+    server: FakeServer,
+    state: Arc<Mutex<Inner>>,
+    faults: Arc<Faults>,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+impl RocketChat {
+    /// Start on 127.0.0.1 with a free port; business hours open, no users, no agents.
+    pub async fn start() -> std::io::Result<Self> {
+        let state: Shared = Arc::new(Mutex::new(Inner {
+            business_hours_open: true,
+            ..Inner::default()
+        }));
+        let faults = Arc::new(Faults::default());
+        let router = Router::new()
+            .route("/api/v1/livechat/agent.status", post(agent_status))
+            .route("/api/v1/livechat/users/{kind}", get(list_users))
+            .route("/api/v1/livechat/users/{kind}/{id}", get(get_user))
+            .route("/api/v1/omnichannel/agents/available", get(available_agents))
+            .with_state(state.clone());
+        let server = serve(router, faults.clone()).await?;
+        Ok(Self { server, state, faults })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    pub fn add_user(&self, user_id: &str, token: &str, manager: bool) {
+        self.state.lock().unwrap().users.push(User {
+            user_id: user_id.into(),
+            token: token.into(),
+            manager,
+        });
+    }
+
+    pub fn add_agent(&self, agent: Agent) {
+        self.state.lock().unwrap().agents.insert(agent.id.clone(), agent);
+    }
+
+    pub fn agent(&self, id: &str) -> Option<Agent> {
+        self.state.lock().unwrap().agents.get(id).cloned()
+    }
+
+    pub fn set_business_hours_open(&self, open: bool) {
+        self.state.lock().unwrap().business_hours_open = open;
+    }
+
+    /// Behave like an older server that only toggles and rejects an explicit `status`.
+    pub fn set_legacy_toggle_only(&self, legacy: bool) {
+        self.state.lock().unwrap().legacy_toggle_only = legacy;
+    }
+
+    /// The next `agent.status` call finds its agent toggled by someone else just before.
+    pub fn interfere_once(&self) {
+        self.state.lock().unwrap().interfere_once = true;
+    }
+
+    /// How many times an agent's livechat status actually changed.
+    pub fn state_changes(&self) -> u64 {
+        self.state.lock().unwrap().state_changes
+    }
+}
+
+fn unauthorized() -> Response {
+    reply(
+        StatusCode::UNAUTHORIZED,
+        json!({"status": "error", "message": "You must be logged in to do this."}),
+    )
+}
+
+fn failure(error: &str, error_type: Option<&str>) -> Response {
+    let mut body = json!({"success": false, "error": error});
+    if let Some(t) = error_type {
+        body["errorType"] = json!(t);
+    }
+    reply(StatusCode::BAD_REQUEST, body)
+}
+
+fn forbidden() -> Response {
+    reply(
+        StatusCode::FORBIDDEN,
+        json!({"success": false, "error": "User does not have the permissions required for this action [error-unauthorized]"}),
+    )
+}
+
+fn caller(state: &Inner, headers: &HeaderMap) -> Option<User> {
+    let token = headers.get("x-auth-token")?.to_str().ok()?;
+    let user = headers.get("x-user-id")?.to_str().ok()?;
+    state
+        .users
+        .iter()
+        .find(|u| u.token == token && u.user_id == user)
+        .cloned()
+}
+
+fn flip(status: &str) -> &'static str {
+    if status == "available" { "not-available" } else { "available" }
+}
+
+async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut s = state.lock().unwrap();
+    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return failure("Invalid body [invalid-params]", Some("invalid-params")),
+        }
+    };
+    let fields = body.as_object().expect("checked above");
+    let allowed: &[&str] = if s.legacy_toggle_only { &["agentId"] } else { &["agentId", "status"] };
+    if let Some(extra) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return failure(
+            &format!("must NOT have additional properties: {extra} [invalid-params]"),
+            Some("invalid-params"),
+        );
+    }
+    let wanted = match fields.get("status") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(v)) if v == "available" || v == "not-available" => Some(v.clone()),
+        Some(_) => {
+            return failure(
+                "must be equal to one of the allowed values [invalid-params]",
+                Some("invalid-params"),
+            );
+        }
+    };
+    let agent_id = match fields.get("agentId") {
+        Some(Value::String(id)) => id.clone(),
+        None | Some(Value::Null) => me.user_id.clone(),
+        Some(_) => return failure("must be string [invalid-params]", Some("invalid-params")),
+    };
+    let other = agent_id != me.user_id;
+    if other && !me.manager {
+        return forbidden();
+    }
+    let open = s.business_hours_open;
+    let interfere = std::mem::take(&mut s.interfere_once);
+    let Some(agent) = s.agents.get_mut(&agent_id) else {
+        return reply(StatusCode::NOT_FOUND, json!({"success": false, "error": "Agent not found"}));
+    };
+    if !agent.active {
+        return failure("error-user-deactivated", None);
+    }
+    if interfere {
+        agent.status_livechat = flip(&agent.status_livechat).into();
+    }
+    let new = wanted.unwrap_or_else(|| flip(&agent.status_livechat).to_string());
+    if new == agent.status_livechat {
+        let current = agent.status_livechat.clone();
+        return reply(StatusCode::OK, json!({"status": current, "success": true}));
+    }
+    if !open {
+        if other {
+            let current = agent.status_livechat.clone();
+            return reply(StatusCode::OK, json!({"status": current, "success": true}));
+        }
+        return failure("error-business-hours-are-closed", None);
+    }
+    agent.status_livechat = new.clone();
+    s.state_changes += 1;
+    reply(StatusCode::OK, json!({"status": new, "success": true}))
+}
+
+fn check_kind(kind: &str) -> Result<(), Response> {
+    if kind == "agent" || kind == "manager" {
+        Ok(())
+    } else {
+        Err(failure("Invalid type", None))
+    }
+}
+
+async fn list_users(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let s = state.lock().unwrap();
+    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    if let Err(r) = check_kind(&kind) {
+        return r;
+    }
+    if !me.manager {
+        return forbidden();
+    }
+    let only_available = q.get("onlyAvailable").is_some_and(|v| v == "true");
+    let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let count: usize = q.get("count").and_then(|v| v.parse().ok()).unwrap_or(50);
+    let all: Vec<&Agent> = if kind == "agent" {
+        s.agents
+            .values()
+            .filter(|a| !only_available || a.status_livechat == "available")
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page: Vec<Value> = all.iter().skip(offset).take(count).map(|a| a.json()).collect();
+    reply(
+        StatusCode::OK,
+        json!({"users": page, "count": page.len(), "offset": offset, "total": all.len(), "success": true}),
+    )
+}
+
+async fn get_user(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    let s = state.lock().unwrap();
+    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    if let Err(r) = check_kind(&kind) {
+        return r;
+    }
+    if !me.manager {
+        return forbidden();
+    }
+    match s.agents.get(&id) {
+        Some(a) if kind == "agent" => reply(StatusCode::OK, json!({"user": a.json(), "success": true})),
+        Some(_) => reply(StatusCode::OK, json!({"user": null, "success": true})),
+        None if s.users.iter().any(|u| u.user_id == id) => {
+            reply(StatusCode::OK, json!({"user": null, "success": true}))
+        }
+        None => failure("User not found", None),
+    }
+}
+
+async fn available_agents(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let s = state.lock().unwrap();
+    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    if !me.manager {
+        return forbidden();
+    }
+    let agents: Vec<Value> = s
+        .agents
+        .values()
+        .filter(|a| a.status_livechat == "available")
+        .map(Agent::json)
+        .collect();
+    reply(
+        StatusCode::OK,
+        json!({"agents": agents, "offset": 0, "count": agents.len(), "total": agents.len(), "success": true}),
+    )
+}

@@ -1,0 +1,188 @@
+//! The HTTP server under every fake: an axum router on 127.0.0.1 (free port), with fault
+//! injection and a request log in front of it.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// A fault to inject into the next request the fake receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Wait this long, then handle the request normally.
+    Delay(Duration),
+    /// Answer with this status and a plain-text body, without handling the request.
+    Status(u16),
+    /// Answer `429 Too Many Requests` with `Retry-After: <seconds>`, without handling the request.
+    RateLimited { retry_after_secs: u64 },
+    /// Handle the request, then answer 200 with a body that is not valid JSON.
+    MalformedJson,
+    /// Close the connection without handling the request or answering.
+    DropConnection,
+    /// Handle the request (its effect happens), then close the connection without answering.
+    DropAfterHandling,
+}
+
+/// The fault queue and request log shared by a fake and its server.
+#[derive(Debug, Default)]
+pub struct Faults {
+    queue: Mutex<VecDeque<Fault>>,
+    delay: Mutex<Duration>,
+    log: Mutex<Vec<(String, String)>>,
+}
+
+impl Faults {
+    /// Inject `fault` into the next request not yet given a fault (first in, first out).
+    pub fn push(&self, fault: Fault) {
+        self.queue.lock().unwrap().push_back(fault);
+    }
+
+    /// Delay every request by `delay` (on top of any queued fault).
+    pub fn set_delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// Faults still queued.
+    pub fn pending(&self) -> usize {
+        self.queue.lock().unwrap().len()
+    }
+
+    /// How many requests with this method and path the server received (faulted ones included).
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, p)| m.eq_ignore_ascii_case(method) && p == path)
+            .count()
+    }
+
+    /// Every request received, as `(method, path)`.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn next(&self) -> Option<Fault> {
+        self.queue.lock().unwrap().pop_front()
+    }
+}
+
+/// A running fake server. Dropping it stops the server.
+#[derive(Debug)]
+pub struct FakeServer {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn handle(router: Router, faults: Arc<Faults>, req: Request<Body>) -> Result<Response<Body>, Dropped> {
+    faults
+        .log
+        .lock()
+        .unwrap()
+        .push((req.method().to_string(), req.uri().path().to_string()));
+    let delay = *faults.delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let call = |req| async move { router.oneshot(req).await.map_err(|e| match e {}) };
+    match faults.next() {
+        None => call(req).await,
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            call(req).await
+        }
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Ok(Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(format!("{status} (injected fault)")))
+                .expect("static response"))
+        }
+        Some(Fault::RateLimited { retry_after_secs }) => Ok(Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(header::RETRY_AFTER, retry_after_secs.to_string())
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("429 Too Many Requests (injected fault)"))
+            .expect("static response")),
+        Some(Fault::MalformedJson) => {
+            let _ = call(req).await?;
+            Ok(Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{\"status\": \"succ"))
+                .expect("static response"))
+        }
+        Some(Fault::DropConnection) => Err(Dropped),
+        Some(Fault::DropAfterHandling) => {
+            let _ = call(req).await?;
+            Err(Dropped)
+        }
+    }
+}
+
+/// Serve `router` on 127.0.0.1 with a free port.
+pub async fn serve(router: Router, faults: Arc<Faults>) -> std::io::Result<FakeServer> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let router = router.clone();
+            let faults = faults.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    handle(router.clone(), faults.clone(), req.map(Body::new))
+                });
+                // An error here is a dropped connection (injected, or the client went away).
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(FakeServer { addr, task })
+}
+
+/// A JSON response with a status.
+pub(crate) fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("static response")
+}
