@@ -1,0 +1,149 @@
+//! Engage Digital: availability is per channel (`available`/`away`) with a server-computed
+//! busyness; a disconnected agent is Offline. Setting sends every channel of the agent.
+
+use agentstatus_engage_digital::{Client, types};
+
+use crate::error::{ErrorBody, from_client};
+use crate::{
+    AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
+};
+
+const VENDOR: Vendor = Vendor::EngageDigital;
+
+/// [`Presence`] over an Engage Digital client whose token may monitor the task view (or acts as
+/// the agent itself, for its own status).
+#[derive(Debug)]
+pub struct EngageDigitalPresence {
+    client: Client,
+}
+
+impl EngageDigitalPresence {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ErrorBody for types::ErrorResponse {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (Some(self.error), self.message)
+    }
+}
+
+impl ErrorBody for types::AgentStatusNotFound {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (Some(self.error.to_string()), self.message)
+    }
+}
+
+fn presence(s: types::AgentStatus) -> AgentPresence {
+    let channels: Vec<ChannelPresence> = s
+        .channels
+        .into_iter()
+        .map(|c| ChannelPresence {
+            id: c.id.unwrap_or_default(),
+            name: c.name,
+            status: c.status.unwrap_or_default(),
+            busyness: c.busyness.map(|b| b.to_string()),
+        })
+        .collect();
+    let available: Vec<&ChannelPresence> = channels.iter().filter(|c| c.status == "available").collect();
+    let saturated = |c: &&ChannelPresence| matches!(c.busyness.as_deref(), Some("busy" | "full"));
+    let (availability, vendor_status) = if available.is_empty() {
+        (Availability::Away, "away")
+    } else if available.iter().all(saturated) {
+        (Availability::Busy, "available (busy)")
+    } else {
+        (Availability::Available, "available")
+    };
+    AgentPresence {
+        agent_id: s.agent_id.unwrap_or_default(),
+        name: None,
+        availability,
+        detail: Detail {
+            vendor_status: vendor_status.to_string(),
+            custom_status_id: s.custom_status.and_then(|c| c.id),
+            channels,
+        },
+    }
+}
+
+#[async_trait]
+impl Presence for EngageDigitalPresence {
+    fn vendor(&self) -> Vendor {
+        VENDOR
+    }
+
+    fn supported(&self) -> &'static [Availability] {
+        &[Availability::Available, Availability::Away]
+    }
+
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        match self.client.get_agent_status().agent_id(agent).send().await {
+            Ok(rv) => Ok(presence(rv.into_inner())),
+            Err(progenitor_client::Error::ErrorResponse(rv))
+                if rv.error == types::AgentStatusNotFoundError::Disconnected =>
+            {
+                Ok(AgentPresence {
+                    agent_id: agent.to_string(),
+                    name: None,
+                    availability: Availability::Offline,
+                    detail: Detail {
+                        vendor_status: "disconnected".into(),
+                        ..Detail::default()
+                    },
+                })
+            }
+            Err(e) => Err(from_client(VENDOR, "get_agent_status", Some(agent), e).await),
+        }
+    }
+
+    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+        self.check_supported(desired)?;
+        let current = self.get(agent).await?;
+        if current.detail.vendor_status == "disconnected" {
+            return Err(PresenceError::NotFound {
+                vendor: VENDOR,
+                operation: "get_agent_status",
+                agent: agent.to_string(),
+                status: Some(404),
+                code: Some("disconnected".into()),
+                message: Some("the agent is not connected; only a connected agent's status can be set".into()),
+            });
+        }
+        let (target, value) = match desired {
+            Availability::Available => ("available", types::ChannelAvailability::Available),
+            _ => ("away", types::ChannelAvailability::Away),
+        };
+        let done = current.detail.channels.iter().all(|c| c.status == target)
+            && (desired != Availability::Available || current.detail.custom_status_id.is_none());
+        if done {
+            return Ok(current);
+        }
+        // The server needs every channel in the map.
+        let channels = current.detail.channels.iter().map(|c| (c.id.clone(), value));
+        match self
+            .client
+            .change_agent_status()
+            .agent_id(agent)
+            .channels(channels)
+            .send()
+            .await
+        {
+            Ok(rv) => Ok(presence(rv.into_inner())),
+            Err(e) => Err(from_client(VENDOR, "change_agent_status", Some(agent), e).await),
+        }
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        match self.client.get_all_agent_status().send().await {
+            Ok(rv) => Ok(rv
+                .into_inner()
+                .into_iter()
+                .map(presence)
+                .filter(|p| filter.keep(p))
+                .collect()),
+            Err(e) => Err(from_client(VENDOR, "get_all_agent_status", None, e).await),
+        }
+    }
+}

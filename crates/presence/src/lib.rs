@@ -1,0 +1,219 @@
+//! One presence API over every vendor: read and set whether a support agent is available without
+//! learning three vendors' quirks.
+//!
+//! ```no_run
+//! use agentstatus_presence::{Availability, ListFilter, Presence, libredesk::LibredeskPresence};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = agentstatus_libredesk::Client::with_credentials(
+//!     "https://desk.example.com",
+//!     agentstatus_libredesk::Credentials::basic("key", std::env::var("LIBREDESK_API_SECRET")?.into()),
+//! )?;
+//! let presence: Box<dyn Presence> = Box::new(LibredeskPresence::new(client));
+//! presence.set("me", Availability::Away).await?; // idempotent
+//! for agent in presence.list(&ListFilter::available()).await? {
+//!     println!("{} {:?} is {}", agent.agent_id, agent.name, agent.availability);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Mapping
+//!
+//! Reading maps every vendor state to an [`Availability`]; the vendor's own words stay in
+//! [`Detail`]. Setting uses the one vendor state in the "set" column; a state a vendor cannot
+//! represent is [`PresenceError::Unsupported`], never a substitute.
+//!
+//! | vendor | vendor state (read) | [`Availability`] | set sends |
+//! |---|---|---|---|
+//! | Rocket.Chat | `statusLivechat: available` | Available | `{agentId, status: "available"}` |
+//! | Rocket.Chat | `statusLivechat: not-available` (or anything else) | Offline | `{agentId, status: "not-available"}` |
+//! | Rocket.Chat | — | Busy, Away | unsupported |
+//! | Libredesk | `online` | Available | `online` |
+//! | Libredesk | `away`, `away_manual`, `away_and_reassigning` | Away | `away_manual` (what the web app sends; idle detection never overrides it) |
+//! | Libredesk | `offline` (or anything else) | Offline | `offline` |
+//! | Libredesk | — | Busy | unsupported |
+//! | Engage Digital | a channel `available`, some available channel not `busy`/`full` | Available | every channel `available` |
+//! | Engage Digital | channels `available`, all of them `busy`/`full` | Busy | unsupported (busyness is computed by the server) |
+//! | Engage Digital | every channel `away` (with or without a custom status) | Away | every channel `away` |
+//! | Engage Digital | `404 disconnected` | Offline | unsupported (the API cannot disconnect an agent) |
+//!
+//! `set` is idempotent on every vendor: it reads first (or, on Rocket.Chat, sends the explicit
+//! status the server treats idempotently) and changes nothing when the agent already has the
+//! desired availability. Rocket.Chat servers that reject the explicit `status` (older versions)
+//! get read -> compare -> one toggle -> read back; the toggle is never sent twice, and a state
+//! changed by someone else in between is a [`PresenceError::Conflict`].
+
+mod error;
+pub mod engage_digital;
+pub mod libredesk;
+pub mod rocketchat;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use async_trait::async_trait;
+use serde::Serialize;
+
+pub use error::{ErrorKind, PresenceError, Supported};
+
+/// Whether an agent can take work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Availability {
+    Available,
+    Busy,
+    Away,
+    Offline,
+}
+
+impl Availability {
+    pub const ALL: [Availability; 4] = [Self::Available, Self::Busy, Self::Away, Self::Offline];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Available => "available",
+            Self::Busy => "busy",
+            Self::Away => "away",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+impl fmt::Display for Availability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Availability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown availability {s:?}: expected available, busy, away or offline"))
+    }
+}
+
+/// A vendor with a presence adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Vendor {
+    RocketChat,
+    Libredesk,
+    EngageDigital,
+}
+
+impl Vendor {
+    pub const ALL: [Vendor; 3] = [Self::RocketChat, Self::Libredesk, Self::EngageDigital];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RocketChat => "rocketchat",
+            Self::Libredesk => "libredesk",
+            Self::EngageDigital => "engage-digital",
+        }
+    }
+}
+
+impl fmt::Display for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Vendor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown vendor {s:?}: expected rocketchat, libredesk or engage-digital"))
+    }
+}
+
+/// One channel of an agent (Engage Digital).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelPresence {
+    pub id: String,
+    pub name: Option<String>,
+    /// `available` or `away`.
+    pub status: String,
+    /// `unoccupied`, `ok`, `busy` or `full`.
+    pub busyness: Option<String>,
+}
+
+/// What a vendor says beyond the [`Availability`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    /// The vendor's own status word (`not-available`, `away_manual`, `disconnected`, ...).
+    pub vendor_status: String,
+    /// Engage Digital: the custom "away" status selected, if any.
+    pub custom_status_id: Option<String>,
+    /// Engage Digital: per-channel status and busyness.
+    pub channels: Vec<ChannelPresence>,
+}
+
+/// An agent's presence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentPresence {
+    pub agent_id: String,
+    pub name: Option<String>,
+    pub availability: Availability,
+    pub detail: Detail,
+}
+
+/// Which agents [`Presence::list`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListFilter {
+    /// Only agents whose availability is [`Availability::Available`].
+    pub available_only: bool,
+}
+
+impl ListFilter {
+    /// Every agent the vendor lists.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only available agents.
+    pub fn available() -> Self {
+        Self { available_only: true }
+    }
+
+    pub(crate) fn keep(&self, p: &AgentPresence) -> bool {
+        !self.available_only || p.availability == Availability::Available
+    }
+}
+
+/// Read and set agents' availability on one vendor.
+#[async_trait]
+pub trait Presence: Send + Sync {
+    fn vendor(&self) -> Vendor;
+
+    /// The availabilities [`Presence::set`] can set on this vendor.
+    fn supported(&self) -> &'static [Availability];
+
+    /// One agent's presence.
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
+
+    /// Make `agent` `desired`; changes nothing if it already is. Returns the presence after.
+    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError>;
+
+    /// The agents the vendor lists (Engage Digital: the connected ones).
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
+
+    /// The [`PresenceError::Unsupported`] for `desired`, if this vendor cannot set it.
+    fn check_supported(&self, desired: Availability) -> Result<(), PresenceError> {
+        if self.supported().contains(&desired) {
+            Ok(())
+        } else {
+            Err(PresenceError::Unsupported {
+                vendor: self.vendor(),
+                availability: desired,
+                supported: Supported(self.supported()),
+            })
+        }
+    }
+}

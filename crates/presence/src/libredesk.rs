@@ -1,0 +1,157 @@
+//! Libredesk: `online` <-> Available, `away`/`away_manual`/`away_and_reassigning` -> Away (set as
+//! `away_manual`), `offline` <-> Offline. The API sets only the credentials' own agent.
+
+use agentstatus_libredesk::{Client, types};
+
+use crate::error::{ErrorBody, from_client};
+use crate::{AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait};
+
+const VENDOR: Vendor = Vendor::Libredesk;
+
+/// [`Presence`] over a Libredesk client. The agent `me` (or the numeric id of the API key's own
+/// agent) can be set; listing needs the `users:manage` permission.
+#[derive(Debug)]
+pub struct LibredeskPresence {
+    client: Client,
+}
+
+impl LibredeskPresence {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ErrorBody for types::ErrorEnvelope {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (self.error_type, Some(self.message))
+    }
+}
+
+fn availability(status: &str) -> Availability {
+    match status {
+        "online" => Availability::Available,
+        "away" | "away_manual" | "away_and_reassigning" => Availability::Away,
+        _ => Availability::Offline,
+    }
+}
+
+fn presence(id: Option<i64>, first: Option<String>, last: Option<String>, status: Option<String>) -> AgentPresence {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let raw = status.unwrap_or_default();
+    AgentPresence {
+        agent_id: id.map(|i| i.to_string()).unwrap_or_default(),
+        name: (!name.is_empty()).then_some(name),
+        availability: availability(&raw),
+        detail: Detail {
+            vendor_status: raw,
+            ..Detail::default()
+        },
+    }
+}
+
+fn from_agent(a: types::Agent) -> AgentPresence {
+    presence(a.id, a.first_name, a.last_name, a.availability_status)
+}
+
+impl LibredeskPresence {
+    async fn me(&self) -> Result<AgentPresence, PresenceError> {
+        match self.client.get_current_agent().send().await {
+            Ok(rv) => rv
+                .into_inner()
+                .data
+                .map(from_agent)
+                .ok_or_else(|| PresenceError::InvalidResponse {
+                    vendor: VENDOR,
+                    operation: "get_current_agent",
+                    status: Some(200),
+                    message: "the answer has no `data`".into(),
+                }),
+            Err(e) => Err(from_client(VENDOR, "get_current_agent", Some("me"), e).await),
+        }
+    }
+}
+
+#[async_trait]
+impl Presence for LibredeskPresence {
+    fn vendor(&self) -> Vendor {
+        VENDOR
+    }
+
+    fn supported(&self) -> &'static [Availability] {
+        &[Availability::Available, Availability::Away, Availability::Offline]
+    }
+
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        let me = self.me().await?;
+        if agent == "me" || agent == me.agent_id {
+            return Ok(me);
+        }
+        self.list(&ListFilter::all())
+            .await?
+            .into_iter()
+            .find(|p| p.agent_id == agent)
+            .ok_or_else(|| PresenceError::NotFound {
+                vendor: VENDOR,
+                operation: "list_agents",
+                agent: agent.to_string(),
+                status: None,
+                code: None,
+                message: None,
+            })
+    }
+
+    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+        self.check_supported(desired)?;
+        let me = self.me().await?;
+        if agent != "me" && agent != me.agent_id {
+            return Err(PresenceError::OwnAgentOnly {
+                vendor: VENDOR,
+                agent: agent.to_string(),
+            });
+        }
+        if me.availability == desired {
+            return Ok(me);
+        }
+        let status = match desired {
+            Availability::Available => types::AvailabilityRequestStatus::Online,
+            Availability::Away => types::AvailabilityRequestStatus::AwayManual,
+            _ => types::AvailabilityRequestStatus::Offline,
+        };
+        let body = types::AvailabilityRequest::builder()
+            .status(status)
+            .source(Some(types::AvailabilityRequestSource::User));
+        match self.client.update_availability().body(body).send().await {
+            Ok(rv) => {
+                let after = rv.into_inner().data.map(from_agent).unwrap_or(me);
+                if after.availability != desired {
+                    return Err(PresenceError::Conflict {
+                        vendor: VENDOR,
+                        agent: after.agent_id,
+                        wanted: desired,
+                        found: after.availability,
+                    });
+                }
+                Ok(after)
+            }
+            Err(e) => Err(from_client(VENDOR, "update_availability", Some(agent), e).await),
+        }
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        match self.client.list_agents().send().await {
+            Ok(rv) => Ok(rv
+                .into_inner()
+                .data
+                .into_iter()
+                .map(|a| presence(a.id, a.first_name, a.last_name, a.availability_status))
+                .filter(|p| filter.keep(p))
+                .collect()),
+            Err(e) => Err(from_client(VENDOR, "list_agents", None, e).await),
+        }
+    }
+}

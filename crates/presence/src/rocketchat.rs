@@ -1,0 +1,211 @@
+//! Rocket.Chat: `statusLivechat` `available` <-> Available, `not-available` <-> Offline.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use agentstatus_rocketchat::{Client, types};
+
+use crate::error::{ErrorBody, from_client};
+use crate::{AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait};
+
+const VENDOR: Vendor = Vendor::RocketChat;
+
+/// [`Presence`] over a Rocket.Chat client whose credentials may read livechat agents
+/// (`view-livechat-manager`) and change them (`manage-livechat-agents`).
+#[derive(Debug)]
+pub struct RocketChatPresence {
+    client: Client,
+    /// Learnt from the server: it rejects an explicit `status` (older versions), so `set` toggles.
+    toggle_only: AtomicBool,
+}
+
+impl RocketChatPresence {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            toggle_only: AtomicBool::new(false),
+        }
+    }
+}
+
+impl ErrorBody for types::ApiError {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (self.error_type.or(self.error.clone()), self.message.or(self.error))
+    }
+}
+
+fn availability(status_livechat: &str) -> Availability {
+    if status_livechat == "available" {
+        Availability::Available
+    } else {
+        Availability::Offline
+    }
+}
+
+fn presence(id: Option<String>, name: Option<String>, status_livechat: Option<String>) -> AgentPresence {
+    let raw = status_livechat.unwrap_or_default();
+    AgentPresence {
+        agent_id: id.unwrap_or_default(),
+        name,
+        availability: availability(&raw),
+        detail: Detail {
+            vendor_status: raw,
+            ..Detail::default()
+        },
+    }
+}
+
+fn wire(desired: Availability) -> (&'static str, types::UpdateAgentStatusBodyStatus) {
+    match desired {
+        Availability::Available => ("available", types::UpdateAgentStatusBodyStatus::Available),
+        _ => ("not-available", types::UpdateAgentStatusBodyStatus::NotAvailable),
+    }
+}
+
+impl RocketChatPresence {
+    async fn post(
+        &self,
+        agent: &str,
+        status: Option<types::UpdateAgentStatusBodyStatus>,
+    ) -> Result<String, progenitor_client::Error<types::ApiError>> {
+        let body = types::UpdateAgentStatusBody::builder()
+            .agent_id(Some(agent.to_string()))
+            .status(status);
+        let answer = self.client.update_agent_status().body(body).send().await?;
+        Ok(answer.into_inner().status.unwrap_or_default())
+    }
+
+    fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
+        PresenceError::Conflict {
+            vendor: VENDOR,
+            agent: agent.to_string(),
+            wanted,
+            found: availability(found),
+        }
+    }
+
+    /// Older servers: read, compare, toggle once, read back.
+    async fn set_by_toggle(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+        let current = self.get(agent).await?;
+        if current.availability == desired {
+            return Ok(current);
+        }
+        let (wanted, _) = wire(desired);
+        // The toggle is not idempotent: it is sent once and never retried.
+        let after = match self.post(agent, None).await {
+            Ok(status) => status,
+            Err(e) => return Err(from_client(VENDOR, "update_agent_status", Some(agent), e).await),
+        };
+        if after != wanted {
+            // someone changed it between our read and our toggle, which undid their change
+            return Err(Self::conflict(agent, desired, &after));
+        }
+        let back = self.get(agent).await?;
+        if back.availability != desired {
+            return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
+        }
+        Ok(back)
+    }
+}
+
+fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
+    match e {
+        progenitor_client::Error::ErrorResponse(rv) => {
+            rv.status().as_u16() == 400
+                && rv.error_type.as_deref() == Some("invalid-params")
+                && rv.error.as_deref().is_some_and(|m| m.contains("additional properties"))
+        }
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Presence for RocketChatPresence {
+    fn vendor(&self) -> Vendor {
+        VENDOR
+    }
+
+    fn supported(&self) -> &'static [Availability] {
+        &[Availability::Available, Availability::Offline]
+    }
+
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        let answer = self
+            .client
+            .get_livechat_user()
+            .type_(types::GetLivechatUserType::Agent)
+            .id(agent)
+            .send()
+            .await;
+        let not_found = |code: Option<String>, message: Option<String>, status| PresenceError::NotFound {
+            vendor: VENDOR,
+            operation: "get_livechat_user",
+            agent: agent.to_string(),
+            status,
+            code,
+            message,
+        };
+        match answer {
+            Ok(rv) => match rv.into_inner().user {
+                Some(u) => Ok(presence(u.id.or(Some(agent.into())), u.name, u.status_livechat)),
+                None => Err(not_found(None, Some("the user is not a livechat agent".into()), Some(200))),
+            },
+            Err(progenitor_client::Error::ErrorResponse(rv))
+                if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") =>
+            {
+                Err(not_found(rv.error.clone(), rv.error.clone(), Some(400)))
+            }
+            Err(e) => Err(from_client(VENDOR, "get_livechat_user", Some(agent), e).await),
+        }
+    }
+
+    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+        self.check_supported(desired)?;
+        if self.toggle_only.load(Ordering::Relaxed) {
+            return self.set_by_toggle(agent, desired).await;
+        }
+        let (wanted, status) = wire(desired);
+        match self.post(agent, Some(status)).await {
+            Ok(after) if after == wanted => self.get(agent).await,
+            Ok(after) => Err(Self::conflict(agent, desired, &after)),
+            Err(e) if rejects_status_field(&e) => {
+                // nothing changed: the body was rejected before anything happened
+                self.toggle_only.store(true, Ordering::Relaxed);
+                self.set_by_toggle(agent, desired).await
+            }
+            Err(e) => Err(from_client(VENDOR, "update_agent_status", Some(agent), e).await),
+        }
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        let mut out = Vec::new();
+        let page_size = 100;
+        let mut offset = 0;
+        loop {
+            let answer = self
+                .client
+                .list_livechat_users()
+                .type_(types::ListLivechatUsersType::Agent)
+                .only_available(filter.available_only)
+                .offset(offset)
+                .count(page_size)
+                .send()
+                .await;
+            let page = match answer {
+                Ok(rv) => rv.into_inner(),
+                Err(e) => return Err(from_client(VENDOR, "list_livechat_users", None, e).await),
+            };
+            let got = page.users.len() as i64;
+            out.extend(
+                page.users
+                    .into_iter()
+                    .map(|u| presence(u.id, u.name, u.status_livechat))
+                    .filter(|p| filter.keep(p)),
+            );
+            offset += got;
+            if got == 0 || page.total.is_none_or(|t| offset >= t) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

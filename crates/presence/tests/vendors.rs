@@ -1,0 +1,177 @@
+//! Vendor-specific behaviour of the adapters, against the fakes.
+
+use std::time::Duration;
+
+use agentstatus_fakes::{Fault, engage_digital as ed, libredesk as ld, rocketchat as rc};
+use agentstatus_presence::engage_digital::EngageDigitalPresence;
+use agentstatus_presence::libredesk::LibredeskPresence;
+use agentstatus_presence::rocketchat::RocketChatPresence;
+use agentstatus_presence::{Availability, ErrorKind, Presence, PresenceError};
+
+const STATUS: &str = "/api/v1/livechat/agent.status";
+
+async fn rocketchat(legacy: bool) -> (rc::RocketChat, RocketChatPresence) {
+    let fake = rc::RocketChat::start().await.unwrap();
+    fake.add_user("mgr", "mgr-token", true);
+    fake.add_user("a1", "a1-token", false);
+    fake.add_agent(rc::Agent::new("a1", "Ada Lovelace", "not-available"));
+    fake.set_legacy_toggle_only(legacy);
+    let client = agentstatus_rocketchat::Client::with_credentials(
+        &fake.url(),
+        agentstatus_rocketchat::Credentials::new("mgr", "mgr-token".to_string().into()),
+    )
+    .unwrap();
+    (fake, RocketChatPresence::new(client))
+}
+
+#[tokio::test]
+async fn rocketchat_sends_the_explicit_status_once_per_change() {
+    let (fake, p) = rocketchat(false).await;
+    p.set("a1", Availability::Available).await.unwrap();
+    p.set("a1", Availability::Available).await.unwrap();
+    assert_eq!(fake.faults().count("POST", STATUS), 2, "explicit status: the server decides");
+    assert_eq!(fake.state_changes(), 1);
+}
+
+#[tokio::test]
+async fn rocketchat_toggle_fallback_never_double_fires() {
+    let (fake, p) = rocketchat(true).await;
+    // first call: the explicit status is rejected (older server), then one toggle
+    let after = p.set("a1", Availability::Available).await.unwrap();
+    assert_eq!(after.availability, Availability::Available);
+    assert_eq!(fake.faults().count("POST", STATUS), 2);
+    assert_eq!(fake.state_changes(), 1);
+    // already available: read, compare, no toggle at all
+    p.set("a1", Availability::Available).await.unwrap();
+    assert_eq!(fake.faults().count("POST", STATUS), 2);
+    // a change: exactly one toggle, the server is known to be old now
+    let after = p.set("a1", Availability::Offline).await.unwrap();
+    assert_eq!(after.availability, Availability::Offline);
+    assert_eq!(fake.faults().count("POST", STATUS), 3);
+    assert_eq!(fake.state_changes(), 2);
+    assert_eq!(fake.agent("a1").unwrap().status_livechat, "not-available");
+}
+
+#[tokio::test]
+async fn rocketchat_toggle_reports_a_conflict_and_does_not_toggle_again() {
+    let (fake, p) = rocketchat(true).await;
+    // someone else makes the agent available between our read and our toggle
+    fake.interfere_once();
+    let e = p.set("a1", Availability::Available).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(matches!(
+        e,
+        PresenceError::Conflict { wanted: Availability::Available, found: Availability::Offline, .. }
+    ));
+    // one rejected explicit POST, one toggle; never a second toggle
+    assert_eq!(fake.faults().count("POST", STATUS), 2);
+}
+
+#[tokio::test]
+async fn rocketchat_business_hours_error_keeps_the_vendor_code() {
+    let (fake, _) = rocketchat(false).await;
+    fake.set_business_hours_open(false);
+    let own = agentstatus_rocketchat::Client::with_credentials(
+        &fake.url(),
+        agentstatus_rocketchat::Credentials::new("a1", "a1-token".to_string().into()),
+    )
+    .unwrap();
+    // the agent itself may not read other agents (view-livechat-manager), but may set itself
+    let p = RocketChatPresence::new(own);
+    let e = p.set("a1", Availability::Available).await.unwrap_err();
+    assert_eq!(e.status(), Some(400));
+    assert_eq!(e.code(), Some("error-business-hours-are-closed"));
+    assert!(e.to_string().contains("error-business-hours-are-closed"), "{e}");
+    assert_eq!(fake.state_changes(), 0);
+}
+
+#[tokio::test]
+async fn rocketchat_manager_outside_business_hours_is_a_conflict_not_a_silent_success() {
+    let (fake, p) = rocketchat(false).await;
+    fake.set_business_hours_open(false);
+    let e = p.set("a1", Availability::Available).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+}
+
+#[tokio::test]
+async fn libredesk_sets_only_its_own_agent_and_maps_away_to_away_manual() {
+    let fake = ld::Libredesk::start().await.unwrap();
+    fake.add_agent(ld::Agent::new(1, "Ada Lovelace", "online", "k1", "s1"));
+    fake.add_agent(ld::Agent::new(2, "Bob Babbage", "online", "k2", "s2"));
+    let client = agentstatus_libredesk::Client::with_credentials(
+        &fake.url(),
+        agentstatus_libredesk::Credentials::token("k1", "s1".to_string().into()),
+    )
+    .unwrap();
+    let p = LibredeskPresence::new(client);
+    let e = p.set("2", Availability::Away).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert!(matches!(e, PresenceError::OwnAgentOnly { .. }));
+    let me = p.set("me", Availability::Away).await.unwrap();
+    assert_eq!(me.agent_id, "1");
+    assert_eq!(me.detail.vendor_status, "away_manual");
+    assert_eq!(fake.agent(1).unwrap().availability_status, "away_manual");
+    assert_eq!(p.get("2").await.unwrap().name.as_deref(), Some("Bob Babbage"));
+}
+
+async fn engage() -> (ed::EngageDigital, EngageDigitalPresence) {
+    let fake = ed::EngageDigital::start().await.unwrap();
+    fake.add_supervisor_token("sup");
+    fake.add_agent(ed::Agent::new("e1", &[("c1", "Email"), ("c2", "Chat"), ("c3", "SMS")], "away"));
+    let client = agentstatus_engage_digital::Client::with_token(&fake.url(), "sup".to_string().into()).unwrap();
+    (fake, EngageDigitalPresence::new(client))
+}
+
+#[tokio::test]
+async fn engage_digital_sends_every_channel_and_reads_busyness() {
+    let (fake, p) = engage().await;
+    let after = p.set("e1", Availability::Available).await.unwrap();
+    assert_eq!(after.detail.channels.len(), 3);
+    assert!(fake.agent("e1").unwrap().channels.iter().all(|c| c.status == "available"));
+    let mut busy = fake.agent("e1").unwrap();
+    for c in &mut busy.channels {
+        c.busyness = "full".into();
+    }
+    fake.add_agent(busy);
+    assert_eq!(p.get("e1").await.unwrap().availability, Availability::Busy);
+}
+
+#[tokio::test]
+async fn engage_digital_disconnected_is_offline_and_cannot_be_set() {
+    let (fake, p) = engage().await;
+    let mut gone = ed::Agent::new("e9", &[("c1", "Email")], "away");
+    gone.connected = false;
+    fake.add_agent(gone);
+    let got = p.get("e9").await.unwrap();
+    assert_eq!(got.availability, Availability::Offline);
+    assert_eq!(got.detail.vendor_status, "disconnected");
+    let e = p.set("e9", Availability::Available).await.unwrap_err();
+    assert_eq!(e.code(), Some("disconnected"));
+    let e = p.get("nobody").await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::NotFound, Some("not_found")));
+}
+
+#[tokio::test]
+async fn engage_digital_rate_limit_is_its_own_kind() {
+    let (fake, p) = engage().await;
+    fake.set_rate_limit(1, Duration::from_secs(60));
+    p.get("e1").await.unwrap();
+    let e = p.get("e1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
+    assert_eq!(e.code(), Some("rate_limit_exceeded"));
+}
+
+#[tokio::test]
+async fn faults_become_errors_with_a_bounded_body_snippet() {
+    let (fake, p) = engage().await;
+    fake.faults().push(Fault::Status(503));
+    let e = p.get("e1").await.unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Vendor, Some(503)));
+    fake.faults().push(Fault::MalformedJson);
+    let e = p.get("e1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+    assert!(e.to_string().contains("the body starts: {\"status\": \"succ"), "{e}");
+    fake.faults().push(Fault::DropConnection);
+    let e = p.get("e1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+}
