@@ -25,3 +25,24 @@ fn readme_shows_every_vendor_example_verbatim() {
     }
     assert!(seen >= 3, "expected an example per vendor, found {seen}");
 }
+
+#[test]
+fn readme_mapping_table_is_the_presence_crate_docs_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let lib = std::fs::read_to_string(root.join("crates/presence/src/lib.rs")).unwrap();
+    let rows: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! |"))
+        .collect();
+    assert!(
+        rows.len() > 10,
+        "the mapping table is in crates/presence/src/lib.rs"
+    );
+    for row in rows {
+        assert!(
+            readme.contains(&format!("|{row}")),
+            "README.md lacks the mapping row |{row}"
+        );
+    }
+}

@@ -174,8 +174,9 @@ impl Config {
             Vendor::EngageDigital => {
                 let c = section(self.engage_digital.as_ref(), vendor, path)?;
                 let token = secret(&c.token_env, vendor)?;
-                let client = agentstatus_engage_digital::Client::with_token(&c.base_url, token.into())
-                    .map_err(built(vendor))?;
+                let client =
+                    agentstatus_engage_digital::Client::with_token(&c.base_url, token.into())
+                        .map_err(built(vendor))?;
                 Box::new(EngageDigitalPresence::new(client))
             }
         })

@@ -112,19 +112,29 @@ async fn main() -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(exit::USAGE, e.0),
     };
+    let one = matches!(cli.command, Command::Get { .. } | Command::Set { .. });
     let result = match cli.command {
         Command::Get { agent } => presence.get(&agent).await.map(|p| vec![p]),
-        Command::Set { agent, availability } => presence.set(&agent, availability).await.map(|p| vec![p]),
+        Command::Set {
+            agent,
+            availability,
+        } => presence.set(&agent, availability).await.map(|p| vec![p]),
         Command::List { available } => {
-            let filter = if available { ListFilter::available() } else { ListFilter::all() };
+            let filter = if available {
+                ListFilter::available()
+            } else {
+                ListFilter::all()
+            };
             presence.list(&filter).await
         }
         Command::Demo => unreachable!("handled above"),
     };
     match result {
         Ok(list) => {
-            let single = list.len() == 1 && !matches!(cli.output, Output::Table);
-            print!("{}", output::render(presence.vendor(), &list, cli.output, single));
+            print!(
+                "{}",
+                output::render(presence.vendor(), &list, cli.output, one)
+            );
             ExitCode::from(exit::OK)
         }
         Err(e) => fail(exit_code(&e), e),

@@ -31,19 +31,33 @@ fn row(p: &AgentPresence) -> [String; 4] {
 pub fn render(vendor: Vendor, list: &[AgentPresence], output: Output, single: bool) -> String {
     match output {
         Output::Json => {
-            let items: Vec<_> = list.iter().map(|p| json!({"vendor": vendor, "agent": p})).collect();
-            let value = if single { items[0].clone() } else { json!(items) };
-            format!("{}\n", serde_json::to_string_pretty(&value).expect("serialisable"))
+            let items: Vec<_> = list
+                .iter()
+                .map(|p| json!({"vendor": vendor, "agent": p}))
+                .collect();
+            let value = if single {
+                items[0].clone()
+            } else {
+                json!(items)
+            };
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).expect("serialisable")
+            )
         }
         Output::Table => {
             let header = ["AGENT", "NAME", "AVAILABILITY", "VENDOR STATUS"].map(String::from);
-            let rows: Vec<[String; 4]> = std::iter::once(header).chain(list.iter().map(row)).collect();
+            let rows: Vec<[String; 4]> = std::iter::once(header)
+                .chain(list.iter().map(row))
+                .collect();
             let widths: Vec<usize> = (0..4)
                 .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
                 .collect();
             let mut out = String::new();
             for r in &rows {
-                let cells: Vec<String> = (0..4).map(|i| format!("{:<w$}", r[i], w = widths[i])).collect();
+                let cells: Vec<String> = (0..4)
+                    .map(|i| format!("{:<w$}", r[i], w = widths[i]))
+                    .collect();
                 out.push_str(cells.join("  ").trim_end());
                 out.push('\n');
             }

@@ -112,7 +112,11 @@ impl EngageDigital {
             .route("/presence_status", get(presence_statuses))
             .with_state(state.clone());
         let server = serve(router, faults.clone()).await?;
-        Ok(Self { server, state, faults })
+        Ok(Self {
+            server,
+            state,
+            faults,
+        })
     }
 
     /// The base URL (the real API's base ends in `/1.0`; the fake serves at the root).
@@ -141,11 +145,19 @@ impl EngageDigital {
     }
 
     pub fn add_agent(&self, agent: Agent) {
-        self.state.lock().unwrap().agents.insert(agent.id.clone(), agent);
+        self.state
+            .lock()
+            .unwrap()
+            .agents
+            .insert(agent.id.clone(), agent);
     }
 
     pub fn add_presence_status(&self, id: &str, name: &str) {
-        self.state.lock().unwrap().presence_statuses.push((id.into(), name.into()));
+        self.state
+            .lock()
+            .unwrap()
+            .presence_statuses
+            .push((id.into(), name.into()));
     }
 
     pub fn agent(&self, id: &str) -> Option<Agent> {
@@ -166,7 +178,10 @@ impl EngageDigital {
 }
 
 fn error(status: StatusCode, error: &str, message: &str) -> Response {
-    reply(status, json!({"error": error, "message": message, "status": status.as_u16()}))
+    reply(
+        status,
+        json!({"error": error, "message": message, "status": status.as_u16()}),
+    )
 }
 
 /// Authenticate and rate-limit; the token's agent restriction, or the answer to send.
@@ -179,23 +194,43 @@ fn admit(s: &mut Inner, headers: &HeaderMap) -> Result<Option<String>, Response>
         };
         s.window = Some((start, count));
         if count > max {
-            return Err(error(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate limit exceeded"));
+            return Err(error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "Rate limit exceeded",
+            ));
         }
     }
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "unauthorized", "Missing access token"))?;
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Missing access token",
+            )
+        })?;
     s.tokens
         .iter()
         .find(|t| t.token == token)
         .map(|t| t.agent.clone())
-        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid access token"))
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Invalid access token",
+            )
+        })
 }
 
 fn forbidden() -> Response {
-    error(StatusCode::FORBIDDEN, "forbidden", "You are not allowed to monitor the task view")
+    error(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "You are not allowed to monitor the task view",
+    )
 }
 
 async fn all_status(State(state): State<Shared>, headers: HeaderMap) -> Response {
@@ -205,19 +240,32 @@ async fn all_status(State(state): State<Shared>, headers: HeaderMap) -> Response
         Ok(Some(_)) => return forbidden(),
         Err(r) => return r,
     }
-    let list: Vec<Value> = s.agents.values().filter(|a| a.connected).map(Agent::json).collect();
+    let list: Vec<Value> = s
+        .agents
+        .values()
+        .filter(|a| a.connected)
+        .map(Agent::json)
+        .collect();
     reply(StatusCode::OK, Value::Array(list))
 }
 
 fn find<'a>(s: &'a mut Inner, id: &str) -> Result<&'a mut Agent, Response> {
     match s.agents.get_mut(id) {
         None => Err(error(StatusCode::NOT_FOUND, "not_found", "User not found")),
-        Some(a) if !a.connected => Err(error(StatusCode::NOT_FOUND, "disconnected", "User is not connected")),
+        Some(a) if !a.connected => Err(error(
+            StatusCode::NOT_FOUND,
+            "disconnected",
+            "User is not connected",
+        )),
         Some(a) => Ok(a),
     }
 }
 
-async fn agent_status(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn agent_status(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let mut s = state.lock().unwrap();
     match admit(&mut s, &headers) {
         Ok(Some(own)) if own != id => return forbidden(),
@@ -269,7 +317,11 @@ async fn change_status(
         }
         let ids: Vec<&String> = agent.channels.iter().map(|c| &c.id).collect();
         if map.len() != ids.len() || !ids.iter().all(|id| map.contains_key(*id)) {
-            return error(StatusCode::BAD_REQUEST, "invalid_params", "status must contain all channels");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_params",
+                "status must contain all channels",
+            );
         }
         for c in &mut agent.channels {
             c.status = map[&c.id].clone();
@@ -277,14 +329,22 @@ async fn change_status(
         agent.custom_status = None;
     } else if let Some(custom) = custom {
         if !known_custom {
-            return error(StatusCode::NOT_FOUND, "not_found", "Presence status not found");
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Presence status not found",
+            );
         }
         for c in &mut agent.channels {
             c.status = "away".into();
         }
         agent.custom_status = Some(custom);
     } else {
-        return error(StatusCode::BAD_REQUEST, "invalid_params", "status or custom_status_id is required");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_params",
+            "status or custom_status_id is required",
+        );
     }
     let changed = *agent != before;
     let body = agent.json();

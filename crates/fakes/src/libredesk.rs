@@ -26,7 +26,13 @@ use serde_json::{Value, json};
 use crate::server::{FakeServer, Faults, json as reply, serve};
 
 /// The database enum of `users.availability_status`.
-pub const STATUSES: &[&str] = &["online", "away", "away_manual", "away_and_reassigning", "offline"];
+pub const STATUSES: &[&str] = &[
+    "online",
+    "away",
+    "away_manual",
+    "away_and_reassigning",
+    "offline",
+];
 
 /// An agent, with the API key and secret that authenticate as it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +111,11 @@ impl Libredesk {
             .route("/api/v1/agents", get(list))
             .with_state(state.clone());
         let server = serve(router, faults.clone()).await?;
-        Ok(Self { server, state, faults })
+        Ok(Self {
+            server,
+            state,
+            faults,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -138,7 +148,10 @@ fn error(status: StatusCode, message: &str, error_type: &str) -> Response {
 }
 
 fn success(data: Value) -> Response {
-    reply(StatusCode::OK, json!({"status": "success", "message": null, "data": data}))
+    reply(
+        StatusCode::OK,
+        json!({"status": "success", "message": null, "data": data}),
+    )
 }
 
 /// The agent the `Authorization` header authenticates, or the 401 answer.
@@ -168,7 +181,11 @@ fn authenticate(s: &Inner, headers: &HeaderMap) -> Result<i64, Response> {
         .ok_or_else(|| unauthorized("Invalid API key or secret"))
 }
 
-async fn update_availability(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+async fn update_availability(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut s = state.lock().unwrap();
     let id = match authenticate(&s, &headers) {
         Ok(id) => id,
@@ -178,7 +195,11 @@ async fn update_availability(State(state): State<Shared>, headers: HeaderMap, bo
         return error(StatusCode::BAD_REQUEST, "Invalid JSON", "InputException");
     };
     let Some(status) = body.get("status").and_then(Value::as_str) else {
-        return error(StatusCode::BAD_REQUEST, "Invalid `status`", "InputException");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Invalid `status`",
+            "InputException",
+        );
     };
     let source = body.get("source").and_then(Value::as_str).unwrap_or("user");
     if !STATUSES.contains(&status) {
@@ -190,7 +211,10 @@ async fn update_availability(State(state): State<Shared>, headers: HeaderMap, bo
         );
     }
     let agent = s.agents.get_mut(&id).expect("authenticated");
-    let manual_away = matches!(agent.availability_status.as_str(), "away_manual" | "away_and_reassigning");
+    let manual_away = matches!(
+        agent.availability_status.as_str(),
+        "away_manual" | "away_and_reassigning"
+    );
     let changed = !(source == "idle" && manual_away) && agent.availability_status != status;
     if changed {
         agent.availability_status = status.into();
@@ -217,7 +241,13 @@ async fn list(State(state): State<Shared>, headers: HeaderMap) -> Response {
         Err(r) => return r,
     };
     if !s.agents[&id].manage_users {
-        return error(StatusCode::FORBIDDEN, "Permission denied", "PermissionException");
+        return error(
+            StatusCode::FORBIDDEN,
+            "Permission denied",
+            "PermissionException",
+        );
     }
-    success(Value::Array(s.agents.values().map(Agent::compact).collect()))
+    success(Value::Array(
+        s.agents.values().map(Agent::compact).collect(),
+    ))
 }

@@ -103,10 +103,17 @@ impl RocketChat {
             .route("/api/v1/livechat/agent.status", post(agent_status))
             .route("/api/v1/livechat/users/{kind}", get(list_users))
             .route("/api/v1/livechat/users/{kind}/{id}", get(get_user))
-            .route("/api/v1/omnichannel/agents/available", get(available_agents))
+            .route(
+                "/api/v1/omnichannel/agents/available",
+                get(available_agents),
+            )
             .with_state(state.clone());
         let server = serve(router, faults.clone()).await?;
-        Ok(Self { server, state, faults })
+        Ok(Self {
+            server,
+            state,
+            faults,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -126,7 +133,11 @@ impl RocketChat {
     }
 
     pub fn add_agent(&self, agent: Agent) {
-        self.state.lock().unwrap().agents.insert(agent.id.clone(), agent);
+        self.state
+            .lock()
+            .unwrap()
+            .agents
+            .insert(agent.id.clone(), agent);
     }
 
     pub fn agent(&self, id: &str) -> Option<Agent> {
@@ -186,12 +197,18 @@ fn caller(state: &Inner, headers: &HeaderMap) -> Option<User> {
 }
 
 fn flip(status: &str) -> &'static str {
-    if status == "available" { "not-available" } else { "available" }
+    if status == "available" {
+        "not-available"
+    } else {
+        "available"
+    }
 }
 
 async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let mut s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    let Some(me) = caller(&s, &headers) else {
+        return unauthorized();
+    };
     let body: Value = if body.is_empty() {
         json!({})
     } else {
@@ -201,7 +218,11 @@ async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Byt
         }
     };
     let fields = body.as_object().expect("checked above");
-    let allowed: &[&str] = if s.legacy_toggle_only { &["agentId"] } else { &["agentId", "status"] };
+    let allowed: &[&str] = if s.legacy_toggle_only {
+        &["agentId"]
+    } else {
+        &["agentId", "status"]
+    };
     if let Some(extra) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
         return failure(
             &format!("must NOT have additional properties: {extra} [invalid-params]"),
@@ -230,7 +251,10 @@ async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Byt
     let open = s.business_hours_open;
     let interfere = std::mem::take(&mut s.interfere_once);
     let Some(agent) = s.agents.get_mut(&agent_id) else {
-        return reply(StatusCode::NOT_FOUND, json!({"success": false, "error": "Agent not found"}));
+        return reply(
+            StatusCode::NOT_FOUND,
+            json!({"success": false, "error": "Agent not found"}),
+        );
     };
     if !agent.active {
         return failure("error-user-deactivated", None);
@@ -270,7 +294,9 @@ async fn list_users(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    let Some(me) = caller(&s, &headers) else {
+        return unauthorized();
+    };
     if let Err(r) = check_kind(&kind) {
         return r;
     }
@@ -288,7 +314,12 @@ async fn list_users(
     } else {
         Vec::new()
     };
-    let page: Vec<Value> = all.iter().skip(offset).take(count).map(|a| a.json()).collect();
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|a| a.json())
+        .collect();
     reply(
         StatusCode::OK,
         json!({"users": page, "count": page.len(), "offset": offset, "total": all.len(), "success": true}),
@@ -301,7 +332,9 @@ async fn get_user(
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
     let s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    let Some(me) = caller(&s, &headers) else {
+        return unauthorized();
+    };
     if let Err(r) = check_kind(&kind) {
         return r;
     }
@@ -309,7 +342,9 @@ async fn get_user(
         return forbidden();
     }
     match s.agents.get(&id) {
-        Some(a) if kind == "agent" => reply(StatusCode::OK, json!({"user": a.json(), "success": true})),
+        Some(a) if kind == "agent" => {
+            reply(StatusCode::OK, json!({"user": a.json(), "success": true}))
+        }
         Some(_) => reply(StatusCode::OK, json!({"user": null, "success": true})),
         None if s.users.iter().any(|u| u.user_id == id) => {
             reply(StatusCode::OK, json!({"user": null, "success": true}))
@@ -320,7 +355,9 @@ async fn get_user(
 
 async fn available_agents(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else { return unauthorized() };
+    let Some(me) = caller(&s, &headers) else {
+        return unauthorized();
+    };
     if !me.manager {
         return forbidden();
     }

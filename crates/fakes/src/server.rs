@@ -108,7 +108,11 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-async fn handle(router: Router, faults: Arc<Faults>, req: Request<Body>) -> Result<Response<Body>, Dropped> {
+async fn handle(
+    router: Router,
+    faults: Arc<Faults>,
+    req: Request<Body>,
+) -> Result<Response<Body>, Dropped> {
     faults
         .log
         .lock()
@@ -161,13 +165,16 @@ pub async fn serve(router: Router, faults: Arc<Faults>) -> std::io::Result<FakeS
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let router = router.clone();
             let faults = faults.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    handle(router.clone(), faults.clone(), req.map(Body::new))
-                });
+                let service =
+                    hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        handle(router.clone(), faults.clone(), req.map(Body::new))
+                    });
                 // An error here is a dropped connection (injected, or the client went away).
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)

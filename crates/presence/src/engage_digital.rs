@@ -5,8 +5,8 @@ use agentstatus_engage_digital::{Client, types};
 
 use crate::error::{ErrorBody, from_client};
 use crate::{
-    AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError, Vendor,
-    async_trait,
+    AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError,
+    Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::EngageDigital;
@@ -47,7 +47,10 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
             busyness: c.busyness.map(|b| b.to_string()),
         })
         .collect();
-    let available: Vec<&ChannelPresence> = channels.iter().filter(|c| c.status == "available").collect();
+    let available: Vec<&ChannelPresence> = channels
+        .iter()
+        .filter(|c| c.status == "available")
+        .collect();
     let saturated = |c: &&ChannelPresence| matches!(c.busyness.as_deref(), Some("busy" | "full"));
     let (availability, vendor_status) = if available.is_empty() {
         (Availability::Away, "away")
@@ -98,7 +101,11 @@ impl Presence for EngageDigitalPresence {
         }
     }
 
-    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
         self.check_supported(desired)?;
         let current = self.get(agent).await?;
         if current.detail.vendor_status == "disconnected" {
@@ -108,7 +115,9 @@ impl Presence for EngageDigitalPresence {
                 agent: agent.to_string(),
                 status: Some(404),
                 code: Some("disconnected".into()),
-                message: Some("the agent is not connected; only a connected agent's status can be set".into()),
+                message: Some(
+                    "the agent is not connected; only a connected agent's status can be set".into(),
+                ),
             });
         }
         let (target, value) = match desired {
@@ -121,7 +130,11 @@ impl Presence for EngageDigitalPresence {
             return Ok(current);
         }
         // The server needs every channel in the map.
-        let channels = current.detail.channels.iter().map(|c| (c.id.clone(), value));
+        let channels = current
+            .detail
+            .channels
+            .iter()
+            .map(|c| (c.id.clone(), value));
         match self
             .client
             .change_agent_status()

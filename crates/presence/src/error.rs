@@ -40,7 +40,9 @@ pub enum PresenceError {
         supported: Supported,
     },
     /// This vendor only lets the credentials' own agent be changed.
-    #[error("{vendor} can only change the availability of the agent the credentials belong to (`me`), not {agent:?}")]
+    #[error(
+        "{vendor} can only change the availability of the agent the credentials belong to (`me`), not {agent:?}"
+    )]
     OwnAgentOnly { vendor: Vendor, agent: String },
     #[error("{vendor}: {operation}: no agent {agent:?}{}", describe(*status, code, message))]
     NotFound {
@@ -51,7 +53,9 @@ pub enum PresenceError {
         code: Option<String>,
         message: Option<String>,
     },
-    #[error("{vendor}: agent {agent:?} is {found} after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)")]
+    #[error(
+        "{vendor}: agent {agent:?} is {found} after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)"
+    )]
     Conflict {
         vendor: Vendor,
         agent: String,
@@ -113,7 +117,9 @@ impl PresenceError {
             Self::Unsupported { .. } | Self::OwnAgentOnly { .. } => ErrorKind::Unsupported,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
-            Self::Http { status: 401 | 403, .. } => ErrorKind::Auth,
+            Self::Http {
+                status: 401 | 403, ..
+            } => ErrorKind::Auth,
             Self::Http { status: 429, .. } => ErrorKind::RateLimited,
             Self::Http { .. } => ErrorKind::Vendor,
             Self::Network { .. } => ErrorKind::Network,
@@ -194,7 +200,9 @@ pub(crate) async fn from_client<E: ErrorBody>(
                     .and_then(|v| v.as_str())
                     .map(str::to_string)
             };
-            let code = field("error_type").or_else(|| field("errorType")).or_else(|| field("error"));
+            let code = field("error_type")
+                .or_else(|| field("errorType"))
+                .or_else(|| field("error"));
             let message = field("message")
                 .or_else(|| field("error"))
                 .or_else(|| (!bytes.is_empty()).then(|| snippet(&bytes)));

@@ -43,8 +43,8 @@
 //! get read -> compare -> one toggle -> read back; the toggle is never sent twice, and a state
 //! changed by someone else in between is a [`PresenceError::Conflict`].
 
-mod error;
 pub mod engage_digital;
+mod error;
 pub mod libredesk;
 pub mod rocketchat;
 
@@ -91,13 +91,15 @@ impl FromStr for Availability {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown availability {s:?}: expected available, busy, away or offline"))
+            .ok_or_else(|| {
+                format!("unknown availability {s:?}: expected available, busy, away or offline")
+            })
     }
 }
 
-/// A vendor with a presence adapter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// A vendor with a presence adapter. Serialises as its name (`rocketchat`, `libredesk`,
+/// `engage-digital`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Vendor {
     RocketChat,
     Libredesk,
@@ -122,13 +124,21 @@ impl fmt::Display for Vendor {
     }
 }
 
+impl Serialize for Vendor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl FromStr for Vendor {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown vendor {s:?}: expected rocketchat, libredesk or engage-digital"))
+            .ok_or_else(|| {
+                format!("unknown vendor {s:?}: expected rocketchat, libredesk or engage-digital")
+            })
     }
 }
 
@@ -179,7 +189,9 @@ impl ListFilter {
 
     /// Only available agents.
     pub fn available() -> Self {
-        Self { available_only: true }
+        Self {
+            available_only: true,
+        }
     }
 
     pub(crate) fn keep(&self, p: &AgentPresence) -> bool {
@@ -199,7 +211,8 @@ pub trait Presence: Send + Sync {
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
 
     /// Make `agent` `desired`; changes nothing if it already is. Returns the presence after.
-    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError>;
+    async fn set(&self, agent: &str, desired: Availability)
+    -> Result<AgentPresence, PresenceError>;
 
     /// The agents the vendor lists (Engage Digital: the connected ones).
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;

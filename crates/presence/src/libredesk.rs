@@ -4,7 +4,9 @@
 use agentstatus_libredesk::{Client, types};
 
 use crate::error::{ErrorBody, from_client};
-use crate::{AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait};
+use crate::{
+    AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
+};
 
 const VENDOR: Vendor = Vendor::Libredesk;
 
@@ -35,7 +37,12 @@ fn availability(status: &str) -> Availability {
     }
 }
 
-fn presence(id: Option<i64>, first: Option<String>, last: Option<String>, status: Option<String>) -> AgentPresence {
+fn presence(
+    id: Option<i64>,
+    first: Option<String>,
+    last: Option<String>,
+    status: Option<String>,
+) -> AgentPresence {
     let name = [first, last]
         .into_iter()
         .flatten()
@@ -61,16 +68,17 @@ fn from_agent(a: types::Agent) -> AgentPresence {
 impl LibredeskPresence {
     async fn me(&self) -> Result<AgentPresence, PresenceError> {
         match self.client.get_current_agent().send().await {
-            Ok(rv) => rv
-                .into_inner()
-                .data
-                .map(from_agent)
-                .ok_or_else(|| PresenceError::InvalidResponse {
-                    vendor: VENDOR,
-                    operation: "get_current_agent",
-                    status: Some(200),
-                    message: "the answer has no `data`".into(),
-                }),
+            Ok(rv) => {
+                rv.into_inner()
+                    .data
+                    .map(from_agent)
+                    .ok_or_else(|| PresenceError::InvalidResponse {
+                        vendor: VENDOR,
+                        operation: "get_current_agent",
+                        status: Some(200),
+                        message: "the answer has no `data`".into(),
+                    })
+            }
             Err(e) => Err(from_client(VENDOR, "get_current_agent", Some("me"), e).await),
         }
     }
@@ -83,7 +91,11 @@ impl Presence for LibredeskPresence {
     }
 
     fn supported(&self) -> &'static [Availability] {
-        &[Availability::Available, Availability::Away, Availability::Offline]
+        &[
+            Availability::Available,
+            Availability::Away,
+            Availability::Offline,
+        ]
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
@@ -105,7 +117,11 @@ impl Presence for LibredeskPresence {
             })
     }
 
-    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
         self.check_supported(desired)?;
         let me = self.me().await?;
         if agent != "me" && agent != me.agent_id {

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use agentstatus_rocketchat::{Client, types};
 
 use crate::error::{ErrorBody, from_client};
-use crate::{AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait};
+use crate::{
+    AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
+};
 
 const VENDOR: Vendor = Vendor::RocketChat;
 
@@ -29,7 +31,10 @@ impl RocketChatPresence {
 
 impl ErrorBody for types::ApiError {
     fn parts(self) -> (Option<String>, Option<String>) {
-        (self.error_type.or(self.error.clone()), self.message.or(self.error))
+        (
+            self.error_type.or(self.error.clone()),
+            self.message.or(self.error),
+        )
     }
 }
 
@@ -41,7 +46,11 @@ fn availability(status_livechat: &str) -> Availability {
     }
 }
 
-fn presence(id: Option<String>, name: Option<String>, status_livechat: Option<String>) -> AgentPresence {
+fn presence(
+    id: Option<String>,
+    name: Option<String>,
+    status_livechat: Option<String>,
+) -> AgentPresence {
     let raw = status_livechat.unwrap_or_default();
     AgentPresence {
         agent_id: id.unwrap_or_default(),
@@ -57,7 +66,10 @@ fn presence(id: Option<String>, name: Option<String>, status_livechat: Option<St
 fn wire(desired: Availability) -> (&'static str, types::UpdateAgentStatusBodyStatus) {
     match desired {
         Availability::Available => ("available", types::UpdateAgentStatusBodyStatus::Available),
-        _ => ("not-available", types::UpdateAgentStatusBodyStatus::NotAvailable),
+        _ => (
+            "not-available",
+            types::UpdateAgentStatusBodyStatus::NotAvailable,
+        ),
     }
 }
 
@@ -84,7 +96,11 @@ impl RocketChatPresence {
     }
 
     /// Older servers: read, compare, toggle once, read back.
-    async fn set_by_toggle(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+    async fn set_by_toggle(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
         let current = self.get(agent).await?;
         if current.availability == desired {
             return Ok(current);
@@ -112,7 +128,10 @@ fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
         progenitor_client::Error::ErrorResponse(rv) => {
             rv.status().as_u16() == 400
                 && rv.error_type.as_deref() == Some("invalid-params")
-                && rv.error.as_deref().is_some_and(|m| m.contains("additional properties"))
+                && rv
+                    .error
+                    .as_deref()
+                    .is_some_and(|m| m.contains("additional properties"))
         }
         _ => false,
     }
@@ -136,18 +155,27 @@ impl Presence for RocketChatPresence {
             .id(agent)
             .send()
             .await;
-        let not_found = |code: Option<String>, message: Option<String>, status| PresenceError::NotFound {
-            vendor: VENDOR,
-            operation: "get_livechat_user",
-            agent: agent.to_string(),
-            status,
-            code,
-            message,
-        };
+        let not_found =
+            |code: Option<String>, message: Option<String>, status| PresenceError::NotFound {
+                vendor: VENDOR,
+                operation: "get_livechat_user",
+                agent: agent.to_string(),
+                status,
+                code,
+                message,
+            };
         match answer {
             Ok(rv) => match rv.into_inner().user {
-                Some(u) => Ok(presence(u.id.or(Some(agent.into())), u.name, u.status_livechat)),
-                None => Err(not_found(None, Some("the user is not a livechat agent".into()), Some(200))),
+                Some(u) => Ok(presence(
+                    u.id.or(Some(agent.into())),
+                    u.name,
+                    u.status_livechat,
+                )),
+                None => Err(not_found(
+                    None,
+                    Some("the user is not a livechat agent".into()),
+                    Some(200),
+                )),
             },
             Err(progenitor_client::Error::ErrorResponse(rv))
                 if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") =>
@@ -158,7 +186,11 @@ impl Presence for RocketChatPresence {
         }
     }
 
-    async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError> {
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
         self.check_supported(desired)?;
         if self.toggle_only.load(Ordering::Relaxed) {
             return self.set_by_toggle(agent, desired).await;

@@ -45,8 +45,20 @@ async fn rocketchat() -> Case {
 
 async fn libredesk() -> Case {
     let fake = ld::Libredesk::start().await.unwrap();
-    fake.add_agent(ld::Agent::new(1, "Ada Lovelace", "offline", "ada-key", "ada-secret"));
-    fake.add_agent(ld::Agent::new(2, "Bob Babbage", "online", "bob-key", "bob-secret"));
+    fake.add_agent(ld::Agent::new(
+        1,
+        "Ada Lovelace",
+        "offline",
+        "ada-key",
+        "ada-secret",
+    ));
+    fake.add_agent(ld::Agent::new(
+        2,
+        "Bob Babbage",
+        "online",
+        "bob-key",
+        "bob-secret",
+    ));
     let url = fake.url();
     let client = |secret: &str| {
         agentstatus_libredesk::Client::with_credentials(
@@ -69,7 +81,11 @@ async fn libredesk() -> Case {
 async fn engage_digital() -> Case {
     let fake = ed::EngageDigital::start().await.unwrap();
     fake.add_supervisor_token("sup-token");
-    fake.add_agent(ed::Agent::new("e1", &[("c1", "Email"), ("c2", "Chat")], "away"));
+    fake.add_agent(ed::Agent::new(
+        "e1",
+        &[("c1", "Email"), ("c2", "Chat")],
+        "away",
+    ));
     fake.add_agent(ed::Agent::new("e2", &[("c1", "Email")], "available"));
     let url = fake.url();
     let client = |token: &str| {
@@ -98,23 +114,37 @@ async fn contract(case: Case) {
     for &a in p.supported() {
         let after = p.set(case.agent, a).await.unwrap();
         assert_eq!(after.availability, a, "{vendor}: set {a}");
-        assert_eq!(p.get(case.agent).await.unwrap().availability, a, "{vendor}: get after set {a}");
+        assert_eq!(
+            p.get(case.agent).await.unwrap().availability,
+            a,
+            "{vendor}: get after set {a}"
+        );
 
         // idempotent: setting it again changes nothing at the server
         let changes = (case.changes)();
         let again = p.set(case.agent, a).await.unwrap();
         assert_eq!(again.availability, a);
-        assert_eq!((case.changes)(), changes, "{vendor}: second set {a} changed state");
+        assert_eq!(
+            (case.changes)(),
+            changes,
+            "{vendor}: second set {a} changed state"
+        );
     }
 
     // unsupported states are an error, not a substitute, and change nothing
     let changes = (case.changes)();
-    for a in Availability::ALL.into_iter().filter(|a| !p.supported().contains(a)) {
+    for a in Availability::ALL
+        .into_iter()
+        .filter(|a| !p.supported().contains(a))
+    {
         let e = p.set(case.agent, a).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{vendor}: {e}");
         assert!(e.to_string().contains(a.as_str()), "{e}");
     }
-    assert!(!p.supported().contains(&Availability::Busy), "{vendor}: no vendor can set Busy");
+    assert!(
+        !p.supported().contains(&Availability::Busy),
+        "{vendor}: no vendor can set Busy"
+    );
     assert_eq!((case.changes)(), changes);
 
     // list: everything, and only the available ones
@@ -123,12 +153,24 @@ async fn contract(case: Case) {
     assert!(all.len() >= 2, "{vendor}: {all:?}");
     assert!(all.iter().any(|a| a.agent_id == case.agent));
     let available = p.list(&ListFilter::available()).await.unwrap();
-    assert!(available.iter().all(|a| a.availability == Availability::Available));
-    assert!(available.iter().any(|a| a.agent_id == case.agent), "{vendor}: {available:?}");
+    assert!(
+        available
+            .iter()
+            .all(|a| a.availability == Availability::Available)
+    );
+    assert!(
+        available.iter().any(|a| a.agent_id == case.agent),
+        "{vendor}: {available:?}"
+    );
     let other = all.iter().find(|a| a.agent_id != case.agent).unwrap();
-    p.set(case.agent, *p.supported().last().unwrap()).await.unwrap();
+    p.set(case.agent, *p.supported().last().unwrap())
+        .await
+        .unwrap();
     let available = p.list(&ListFilter::available()).await.unwrap();
-    assert!(!available.iter().any(|a| a.agent_id == case.agent), "{vendor}: {available:?}");
+    assert!(
+        !available.iter().any(|a| a.agent_id == case.agent),
+        "{vendor}: {available:?}"
+    );
     assert!(all.iter().any(|a| a.agent_id == other.agent_id));
 
     // not found
@@ -140,7 +182,11 @@ async fn contract(case: Case) {
     assert_eq!(e.kind(), ErrorKind::Auth, "{vendor}: {e}");
     assert_eq!(e.status(), Some(401));
     assert!(!e.to_string().contains("wrong-"), "{e}");
-    let e = case.bad_auth.set(case.agent, Availability::Available).await.unwrap_err();
+    let e = case
+        .bad_auth
+        .set(case.agent, Availability::Available)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{vendor}: {e}");
 }
 

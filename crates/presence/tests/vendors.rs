@@ -29,7 +29,11 @@ async fn rocketchat_sends_the_explicit_status_once_per_change() {
     let (fake, p) = rocketchat(false).await;
     p.set("a1", Availability::Available).await.unwrap();
     p.set("a1", Availability::Available).await.unwrap();
-    assert_eq!(fake.faults().count("POST", STATUS), 2, "explicit status: the server decides");
+    assert_eq!(
+        fake.faults().count("POST", STATUS),
+        2,
+        "explicit status: the server decides"
+    );
     assert_eq!(fake.state_changes(), 1);
 }
 
@@ -61,7 +65,11 @@ async fn rocketchat_toggle_reports_a_conflict_and_does_not_toggle_again() {
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(matches!(
         e,
-        PresenceError::Conflict { wanted: Availability::Available, found: Availability::Offline, .. }
+        PresenceError::Conflict {
+            wanted: Availability::Available,
+            found: Availability::Offline,
+            ..
+        }
     ));
     // one rejected explicit POST, one toggle; never a second toggle
     assert_eq!(fake.faults().count("POST", STATUS), 2);
@@ -81,7 +89,10 @@ async fn rocketchat_business_hours_error_keeps_the_vendor_code() {
     let e = p.set("a1", Availability::Available).await.unwrap_err();
     assert_eq!(e.status(), Some(400));
     assert_eq!(e.code(), Some("error-business-hours-are-closed"));
-    assert!(e.to_string().contains("error-business-hours-are-closed"), "{e}");
+    assert!(
+        e.to_string().contains("error-business-hours-are-closed"),
+        "{e}"
+    );
     assert_eq!(fake.state_changes(), 0);
 }
 
@@ -111,14 +122,23 @@ async fn libredesk_sets_only_its_own_agent_and_maps_away_to_away_manual() {
     assert_eq!(me.agent_id, "1");
     assert_eq!(me.detail.vendor_status, "away_manual");
     assert_eq!(fake.agent(1).unwrap().availability_status, "away_manual");
-    assert_eq!(p.get("2").await.unwrap().name.as_deref(), Some("Bob Babbage"));
+    assert_eq!(
+        p.get("2").await.unwrap().name.as_deref(),
+        Some("Bob Babbage")
+    );
 }
 
 async fn engage() -> (ed::EngageDigital, EngageDigitalPresence) {
     let fake = ed::EngageDigital::start().await.unwrap();
     fake.add_supervisor_token("sup");
-    fake.add_agent(ed::Agent::new("e1", &[("c1", "Email"), ("c2", "Chat"), ("c3", "SMS")], "away"));
-    let client = agentstatus_engage_digital::Client::with_token(&fake.url(), "sup".to_string().into()).unwrap();
+    fake.add_agent(ed::Agent::new(
+        "e1",
+        &[("c1", "Email"), ("c2", "Chat"), ("c3", "SMS")],
+        "away",
+    ));
+    let client =
+        agentstatus_engage_digital::Client::with_token(&fake.url(), "sup".to_string().into())
+            .unwrap();
     (fake, EngageDigitalPresence::new(client))
 }
 
@@ -127,7 +147,13 @@ async fn engage_digital_sends_every_channel_and_reads_busyness() {
     let (fake, p) = engage().await;
     let after = p.set("e1", Availability::Available).await.unwrap();
     assert_eq!(after.detail.channels.len(), 3);
-    assert!(fake.agent("e1").unwrap().channels.iter().all(|c| c.status == "available"));
+    assert!(
+        fake.agent("e1")
+            .unwrap()
+            .channels
+            .iter()
+            .all(|c| c.status == "available")
+    );
     let mut busy = fake.agent("e1").unwrap();
     for c in &mut busy.channels {
         c.busyness = "full".into();
@@ -148,7 +174,10 @@ async fn engage_digital_disconnected_is_offline_and_cannot_be_set() {
     let e = p.set("e9", Availability::Available).await.unwrap_err();
     assert_eq!(e.code(), Some("disconnected"));
     let e = p.get("nobody").await.unwrap_err();
-    assert_eq!((e.kind(), e.code()), (ErrorKind::NotFound, Some("not_found")));
+    assert_eq!(
+        (e.kind(), e.code()),
+        (ErrorKind::NotFound, Some("not_found"))
+    );
 }
 
 #[tokio::test]
@@ -170,7 +199,11 @@ async fn faults_become_errors_with_a_bounded_body_snippet() {
     fake.faults().push(Fault::MalformedJson);
     let e = p.get("e1").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
-    assert!(e.to_string().contains("the body starts: {\"status\": \"succ"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("the body starts: {\"status\": \"succ"),
+        "{e}"
+    );
     fake.faults().push(Fault::DropConnection);
     let e = p.get("e1").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Network, "{e}");

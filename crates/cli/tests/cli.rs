@@ -1,0 +1,307 @@
+//! End to end: the built `agentstatus` binary against the fake servers (127.0.0.1).
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use agentstatus_fakes::{engage_digital as ed, libredesk as ld, rocketchat as rc};
+use assert_cmd::Command;
+use serde_json::Value;
+
+const RC_TOKEN: &str = "rc-s3cr3t-token";
+const LD_SECRET: &str = "ld-s3cr3t";
+const ED_TOKEN: &str = "ed-s3cr3t-token";
+
+struct Fakes {
+    rc: rc::RocketChat,
+    ld: ld::Libredesk,
+    ed: ed::EngageDigital,
+    dir: PathBuf,
+}
+
+async fn fakes(tag: &str) -> Fakes {
+    let rc = rc::RocketChat::start().await.unwrap();
+    rc.add_user("mgr", RC_TOKEN, true);
+    rc.add_agent(rc::Agent::new("ada", "Ada Lovelace", "not-available"));
+    rc.add_agent(rc::Agent::new("grace", "Grace Hopper", "available"));
+    let ld = ld::Libredesk::start().await.unwrap();
+    ld.add_agent(ld::Agent::new(
+        1,
+        "Ada Lovelace",
+        "offline",
+        "ada-key",
+        LD_SECRET,
+    ));
+    ld.add_agent(ld::Agent::new(
+        2,
+        "Grace Hopper",
+        "online",
+        "grace-key",
+        "other",
+    ));
+    let ed = ed::EngageDigital::start().await.unwrap();
+    ed.add_supervisor_token(ED_TOKEN);
+    ed.add_agent(ed::Agent::new(
+        "ada",
+        &[("c1", "Email"), ("c2", "Chat")],
+        "away",
+    ));
+    ed.add_agent(ed::Agent::new("grace", &[("c1", "Email")], "available"));
+    let dir = std::env::temp_dir().join(format!("agentstatus-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Fakes { rc, ld, ed, dir }
+}
+
+impl Fakes {
+    /// A config file choosing `vendor`; everything else is the same for every vendor.
+    fn config(&self, vendor: &str) -> PathBuf {
+        let path = self.dir.join(format!("{vendor}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "vendor = \"{vendor}\"\n\n[rocketchat]\nbase_url = \"{}\"\nuser_id = \"mgr\"\n\n\
+                 [libredesk]\nbase_url = \"{}\"\napi_key = \"ada-key\"\n\n\
+                 [engage-digital]\nbase_url = \"{}\"\n",
+                self.rc.url(),
+                self.ld.url(),
+                self.ed.url()
+            ),
+        )
+        .unwrap();
+        path
+    }
+}
+
+impl Drop for Fakes {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Run the binary with every secret in the environment.
+async fn run(config: Option<PathBuf>, args: &[&str]) -> Output {
+    run_env(
+        config,
+        args,
+        &[
+            ("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN),
+            ("LIBREDESK_API_SECRET", LD_SECRET),
+            ("ENGAGE_DIGITAL_TOKEN", ED_TOKEN),
+        ],
+    )
+    .await
+}
+
+async fn run_env(config: Option<PathBuf>, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::cargo_bin("agentstatus").unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        cmd.args(args).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_commands_work_on_every_vendor_by_changing_one_config_line() {
+    let f = fakes("same").await;
+    for (vendor, agent, settable) in [
+        ("rocketchat", "ada", "offline"),
+        ("libredesk", "me", "away"),
+        ("engage-digital", "ada", "away"),
+    ] {
+        let config = f.config(vendor);
+        let o = run(Some(config.clone()), &["set", agent, "available"]).await;
+        assert_eq!(o.status.code(), Some(0), "{vendor}: {}", stderr(&o));
+        assert!(stdout(&o).contains("available"), "{vendor}: {}", stdout(&o));
+
+        let o = run(Some(config.clone()), &["--output", "json", "get", agent]).await;
+        assert_eq!(o.status.code(), Some(0), "{vendor}: {}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["vendor"], vendor);
+        assert_eq!(v["agent"]["availability"], "available");
+
+        let o = run(Some(config.clone()), &["set", agent, settable]).await;
+        assert_eq!(o.status.code(), Some(0), "{vendor}: {}", stderr(&o));
+
+        let o = run(
+            Some(config.clone()),
+            &["--output", "json", "list", "--available"],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{vendor}: {}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let ids: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["agent"]["agent_id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&"grace") || ids.contains(&"2"),
+            "{vendor}: {ids:?}"
+        );
+        assert!(
+            !ids.contains(&"ada") && !ids.contains(&"1"),
+            "{vendor}: {ids:?}"
+        );
+
+        let o = run(Some(config), &["list"]).await;
+        assert!(stdout(&o).starts_with("AGENT"), "{}", stdout(&o));
+    }
+    assert_eq!(f.rc.agent("ada").unwrap().status_livechat, "not-available");
+    assert_eq!(f.ld.agent(1).unwrap().availability_status, "away_manual");
+    assert!(
+        f.ed.agent("ada")
+            .unwrap()
+            .channels
+            .iter()
+            .all(|c| c.status == "away")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vendor_flag_overrides_the_config() {
+    let f = fakes("flag").await;
+    let o = run(
+        Some(f.config("rocketchat")),
+        &["--vendor", "libredesk", "get", "me"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Ada Lovelace"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn distinct_exit_codes() {
+    let f = fakes("codes").await;
+    let cfg = f.config("rocketchat");
+    // not found
+    let o = run(Some(cfg.clone()), &["get", "nobody"]).await;
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    // unsupported
+    let o = run(Some(cfg.clone()), &["set", "ada", "busy"]).await;
+    assert_eq!(o.status.code(), Some(5));
+    assert!(
+        stderr(&o).contains("rocketchat cannot set an agent busy"),
+        "{}",
+        stderr(&o)
+    );
+    // auth failure, secret not echoed
+    let o = run_env(
+        Some(cfg.clone()),
+        &["get", "ada"],
+        &[("ROCKETCHAT_AUTH_TOKEN", "wrong-s3cr3t")],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("wrong-s3cr3t") && !stdout(&o).contains("wrong-s3cr3t"));
+    // network: nothing listens there
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let path = f.dir.join("closed.toml");
+    std::fs::write(
+        &path,
+        format!("vendor = \"engage-digital\"\n[engage-digital]\nbase_url = \"{url}\"\n"),
+    )
+    .unwrap();
+    let o = run(Some(path), &["list"]).await;
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    // every error is one line
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_arguments_are_usage_errors() {
+    let f = fakes("args").await;
+    let cfg = f.config("rocketchat");
+    for args in [
+        &["set", "ada", "sleepy"][..],
+        &["get"][..],
+        &["--vendor", "zendesk", "get", "ada"][..],
+        &["frobnicate"][..],
+        &["--output", "xml", "list"][..],
+    ] {
+        let o = run(Some(cfg.clone()), args).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    // no secret can be given on the command line
+    let o = run(Some(cfg), &["--token", "x", "get", "ada"]).await;
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_secret_names_the_variable() {
+    let f = fakes("secret").await;
+    let o = run_env(Some(f.config("libredesk")), &["get", "me"], &[]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("set $LIBREDESK_API_SECRET"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_errors_name_the_file_and_position() {
+    let f = fakes("config").await;
+    let path = f.dir.join("bad.toml");
+    std::fs::write(
+        &path,
+        "vendor = \"rocketchat\"\n[rocketchat]\nbase_url = 5\nuser_id = \"x\"\n",
+    )
+    .unwrap();
+    let o = run(Some(path.clone()), &["get", "ada"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("{}:3:12", path.display())),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(Some(f.dir.join("missing.toml")), &["get", "ada"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read the config file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_runs_with_nothing_configured() {
+    let o = run_env(None, &["demo"], &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for vendor in ["Rocket.Chat", "Libredesk", "Engage Digital"] {
+        assert!(
+            out.contains(&format!("== {vendor} at http://127.0.0.1:")),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        out.matches("state changes at the server: 0 (unchanged)")
+            .count(),
+        3,
+        "{out}"
+    );
+}
