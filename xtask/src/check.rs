@@ -106,7 +106,7 @@ fn run(
     // 1. pinned copies vs the committed openapi.yaml
     let pinned_doc = regen::build_document(&sources, &spec_file, |s| fetch::pinned(dir, s))?;
     let text = regen::header(&sources) + &regen::to_yaml(&pinned_doc)?;
-    let committed_bytes = fetch::read_file(&spec_file)?;
+    let committed_bytes = load::read(&spec_file)?;
     report.reproducible = committed_bytes == text.as_bytes();
     if !report.reproducible {
         let committed = load::parse_bytes(&committed_bytes, &spec_file)?;

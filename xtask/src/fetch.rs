@@ -31,21 +31,10 @@ impl Current {
     }
 }
 
-pub fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| {
-        Error::new(
-            ErrorKind::Io,
-            path,
-            Location::File,
-            format!("cannot read: {e}"),
-        )
-    })
-}
-
 /// The pinned copy of a source.
 pub fn pinned(dir: &Path, source: &Source) -> Result<(Vec<u8>, PathBuf), Error> {
     let path = dir.join(&source.pinned);
-    Ok((read_file(&path)?, path))
+    Ok((agentstatus_codegen::load::read(&path)?, path))
 }
 
 /// The current document of a source, and the name to report it under. Hand-written sources are
@@ -62,7 +51,7 @@ pub fn current(
             if source.kind == SourceKind::HandWritten && !path.exists() {
                 return pinned(vendor_dir, source);
             }
-            Ok((read_file(&path)?, path))
+            Ok((agentstatus_codegen::load::read(&path)?, path))
         }
         Current::Live { .. } if source.kind == SourceKind::HandWritten => {
             pinned(vendor_dir, source)

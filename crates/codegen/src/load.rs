@@ -11,17 +11,21 @@ use crate::error::{Error, ErrorKind, Location, Result};
 /// they land in a key (Engage Digital's spec has 146 U+200B in its text).
 const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
-/// Read and parse a JSON or YAML file.
-pub fn load_file(path: &Path) -> Result<Value> {
-    let bytes = std::fs::read(path).map_err(|e| {
+/// Read a file; the error names it.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
         Error::new(
             ErrorKind::Io,
             path,
             Location::File,
             format!("cannot read: {e}"),
         )
-    })?;
-    parse_bytes(&bytes, path)
+    })
+}
+
+/// Read and parse a JSON or YAML file.
+pub fn load_file(path: &Path) -> Result<Value> {
+    parse_bytes(&read(path)?, path)
 }
 
 /// Parse JSON or YAML from bytes; `origin` names the source in errors.

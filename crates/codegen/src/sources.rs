@@ -97,14 +97,9 @@ impl OperationKey {
 
 impl Sources {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                path,
-                Location::File,
-                format!("cannot read: {e}"),
-            )
-        })?;
+        let bytes = crate::load::read(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::new(ErrorKind::Syntax, path, Location::File, "not valid UTF-8"))?;
         Self::parse(&text, path)
     }
 

@@ -50,12 +50,12 @@ impl Client {
         token: SecretString,
         config: &ClientConfig,
     ) -> Result<Self, BuildError> {
-        let base = agentstatus_runtime::check_base_url(base_url)?;
         let auth = agentstatus_runtime::sensitive_header(
             &format!("Bearer {}", token.expose_secret()),
             "the API token",
         )?;
-        let http = agentstatus_runtime::http_client(vec![(AUTHORIZATION, auth)], config)?;
+        let (base, http) =
+            agentstatus_runtime::connect(base_url, vec![(AUTHORIZATION, auth)], config)?;
         Ok(Self::new_with_client(&base, http, Inner::default()))
     }
 

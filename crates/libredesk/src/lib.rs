@@ -86,12 +86,12 @@ impl Client {
         credentials: Credentials,
         config: &ClientConfig,
     ) -> Result<Self, BuildError> {
-        let base = agentstatus_runtime::check_base_url(base_url)?;
         let auth = agentstatus_runtime::sensitive_header(
             &credentials.header_value(),
             "the API key and secret",
         )?;
-        let http = agentstatus_runtime::http_client(vec![(AUTHORIZATION, auth)], config)?;
+        let (base, http) =
+            agentstatus_runtime::connect(base_url, vec![(AUTHORIZATION, auth)], config)?;
         Ok(Self::new_with_client(&base, http, Inner::default()))
     }
 }

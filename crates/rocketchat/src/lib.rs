@@ -60,13 +60,13 @@ impl Client {
         credentials: Credentials,
         config: &ClientConfig,
     ) -> Result<Self, BuildError> {
-        let base = agentstatus_runtime::check_base_url(base_url)?;
         let token = agentstatus_runtime::sensitive_header(
             credentials.auth_token.expose_secret(),
             "the auth token",
         )?;
         let user = agentstatus_runtime::sensitive_header(&credentials.user_id, "the user id")?;
-        let http = agentstatus_runtime::http_client(
+        let (base, http) = agentstatus_runtime::connect(
+            base_url,
             vec![
                 (HeaderName::from_static("x-auth-token"), token),
                 (HeaderName::from_static("x-user-id"), user),

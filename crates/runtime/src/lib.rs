@@ -114,6 +114,16 @@ pub fn http_client(
         .build()?)
 }
 
+/// Check `base_url` and build the HTTP client with `headers` on every request: what every vendor
+/// constructor does, with its own auth headers.
+pub fn connect(
+    base_url: &str,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    config: &ClientConfig,
+) -> Result<(String, reqwest::Client), BuildError> {
+    Ok((check_base_url(base_url)?, http_client(headers, config)?))
+}
+
 /// The hook every vendor client runs before sending a request.
 ///
 /// progenitor 0.15 adds `api-version: <info.version of the spec>` to every request (its issue
