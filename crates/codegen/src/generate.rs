@@ -5,7 +5,7 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, escape_token};
@@ -229,7 +229,9 @@ fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_hooks(HooksMode::Expected)
         .with_inner_type(quote::quote! { crate::Inner })
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // response enums are `agentstatus_runtime::OpenEnum<T>` (see `open_enums`)
+        .with_crate(crate::open_enums::CRATE, CrateVers::Any, None);
     s
 }
 

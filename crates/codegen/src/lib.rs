@@ -18,6 +18,7 @@ pub mod extract;
 pub mod generate;
 pub mod load;
 pub mod normalise;
+pub mod open_enums;
 pub mod overlay;
 pub mod regen;
 pub mod slice;
@@ -72,6 +73,7 @@ pub fn prepare(spec_dir: &Path) -> Result<Prepared> {
     let mut after = normalise::normalise(&mut doc);
     let mut changes = changes;
     changes.append(&mut after);
+    open_enums::open_response_enums(&mut doc, &mut changes);
     let handwritten = generate::take_handwritten(&mut doc);
     Ok(Prepared {
         doc,

@@ -21,7 +21,9 @@ mod generated {
 
 use std::collections::BTreeMap;
 
-pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
+pub use agentstatus_runtime::{
+    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
+};
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
 };
@@ -38,10 +40,17 @@ pub fn base_url(account: &str, host: Option<&str>) -> String {
     )
 }
 
+/// The default [`ClientConfig`] for Engage Digital: the defaults, plus the API's documented rate
+/// limit of 500 requests per minute (`docs/basics/responses.md`).
+pub fn default_config() -> ClientConfig {
+    ClientConfig::default().with_rate_limit(Some(RateLimit::per_minute(500)))
+}
+
 impl Client {
-    /// A client sending `Authorization: Bearer <token>` (a sensitive header) on every request.
+    /// A client sending `Authorization: Bearer <token>` (a sensitive header) on every request,
+    /// never more than the documented 500 requests per minute ([`default_config`]).
     pub fn with_token(base_url: &str, token: SecretString) -> Result<Self, BuildError> {
-        Self::with_config(base_url, token, &ClientConfig::default())
+        Self::with_config(base_url, token, &default_config())
     }
 
     /// As [`Client::with_token`], with explicit timeouts.
@@ -54,9 +63,9 @@ impl Client {
             &format!("Bearer {}", token.expose_secret()),
             "the API token",
         )?;
-        let (base, http) =
+        let (base, http, inner) =
             agentstatus_runtime::connect(base_url, vec![(AUTHORIZATION, auth)], config)?;
-        Ok(Self::new_with_client(&base, http, Inner::default()))
+        Ok(Self::new_with_client(&base, http, inner))
     }
 
     /// `PUT /status/{agentId}`: change an agent's availability, per channel or to a custom status.

@@ -1,7 +1,7 @@
 //! Wire tests: each kept operation against a local HTTP server that checks method, path, query,
 //! headers and body, answering with bodies shaped like the real server's (VENDOR-NOTES.md).
 
-use agentstatus_engage_digital::{Client, Error, base_url, types};
+use agentstatus_engage_digital::{Client, Error, OpenEnum, base_url, types};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -86,7 +86,7 @@ async fn get_all_agent_status_sends_bearer_and_array_filters() {
     );
     assert_eq!(
         all[0].channels[0].busyness,
-        Some(types::AgentStatusChannelBusyness::Ok)
+        Some(OpenEnum::Known(types::AgentStatusChannelBusyness::Ok))
     );
     assert_eq!(
         query_pairs(&server).await,
@@ -122,6 +122,41 @@ async fn get_agent_status_404_is_typed() {
         assert_eq!(e.error.to_string(), code);
         assert_eq!(e.status, Some(404));
     }
+}
+
+#[tokio::test]
+async fn response_enum_values_added_later_decode_as_unknown() {
+    let server = MockServer::start().await;
+    let mut body = status("a1", Value::Null);
+    body["channels"][0]["busyness"] = json!("overloaded");
+    Mock::given(method("GET"))
+        .and(path("/status/a1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/status/a2"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": "suspended", "message": "Agent suspended", "status": 404
+        })))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let s = c.get_agent_status().agent_id("a1").send().await.unwrap();
+    assert_eq!(s.channels[0].busyness, Some(OpenEnum::Unknown("overloaded".into())));
+    assert_eq!(
+        s.channels[1].busyness,
+        Some(OpenEnum::Known(types::AgentStatusChannelBusyness::Unoccupied))
+    );
+    let Error::ErrorResponse(e) = c.get_agent_status().agent_id("a2").send().await.unwrap_err() else {
+        panic!("expected the typed 404")
+    };
+    assert_eq!(e.error, OpenEnum::Unknown("suspended".into()));
+}
+
+#[test]
+fn request_enums_stay_strict() {
+    assert!(serde_json::from_value::<types::ChannelAvailability>(json!("busy")).is_err());
 }
 
 #[tokio::test]

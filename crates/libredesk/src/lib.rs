@@ -18,7 +18,9 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
-pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
+pub use agentstatus_runtime::{
+    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
+};
 use base64::Engine as _;
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
@@ -90,9 +92,9 @@ impl Client {
             &credentials.header_value(),
             "the API key and secret",
         )?;
-        let (base, http) =
+        let (base, http, inner) =
             agentstatus_runtime::connect(base_url, vec![(AUTHORIZATION, auth)], config)?;
-        Ok(Self::new_with_client(&base, http, Inner::default()))
+        Ok(Self::new_with_client(&base, http, inner))
     }
 }
 

@@ -1,9 +1,9 @@
 //! Engage Digital: availability is per channel (`available`/`away`) with a server-computed
 //! busyness; a disconnected agent is Offline. Setting sends every channel of the agent.
 
-use agentstatus_engage_digital::{Client, types};
+use agentstatus_engage_digital::{Client, OpenEnum, types};
 
-use crate::error::{ErrorBody, from_client};
+use crate::error::{ErrorBody, call};
 use crate::{
     AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError,
     Vendor, async_trait,
@@ -82,10 +82,11 @@ impl Presence for EngageDigitalPresence {
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        match self.client.get_agent_status().agent_id(agent).send().await {
-            Ok(rv) => Ok(presence(rv.into_inner())),
-            Err(progenitor_client::Error::ErrorResponse(rv))
-                if rv.error == types::AgentStatusNotFoundError::Disconnected =>
+        match call(self.client.get_agent_status().agent_id(agent).send()).await {
+            Ok(status) => Ok(presence(status)),
+            Err(f)
+                if matches!(&f.error, progenitor_client::Error::ErrorResponse(rv)
+                    if rv.error == OpenEnum::Known(types::AgentStatusNotFoundError::Disconnected)) =>
             {
                 Ok(AgentPresence {
                     agent_id: agent.to_string(),
@@ -97,7 +98,7 @@ impl Presence for EngageDigitalPresence {
                     },
                 })
             }
-            Err(e) => Err(from_client(VENDOR, "get_agent_status", Some(agent), e).await),
+            Err(f) => Err(f.into_error(VENDOR, "get_agent_status", Some(agent)).await),
         }
     }
 
@@ -135,28 +136,21 @@ impl Presence for EngageDigitalPresence {
             .channels
             .iter()
             .map(|c| (c.id.clone(), value));
-        match self
-            .client
-            .change_agent_status()
-            .agent_id(agent)
-            .channels(channels)
-            .send()
-            .await
-        {
-            Ok(rv) => Ok(presence(rv.into_inner())),
-            Err(e) => Err(from_client(VENDOR, "change_agent_status", Some(agent), e).await),
+        let change = self.client.change_agent_status().agent_id(agent).channels(channels);
+        match call(change.send()).await {
+            Ok(status) => Ok(presence(status)),
+            Err(f) => Err(f.into_error(VENDOR, "change_agent_status", Some(agent)).await),
         }
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        match self.client.get_all_agent_status().send().await {
-            Ok(rv) => Ok(rv
-                .into_inner()
+        match call(self.client.get_all_agent_status().send()).await {
+            Ok(list) => Ok(list
                 .into_iter()
                 .map(presence)
                 .filter(|p| filter.keep(p))
                 .collect()),
-            Err(e) => Err(from_client(VENDOR, "get_all_agent_status", None, e).await),
+            Err(f) => Err(f.into_error(VENDOR, "get_all_agent_status", None).await),
         }
     }
 }

@@ -174,13 +174,41 @@ fn snippet(bytes: &[u8]) -> String {
     s
 }
 
-/// Turn a generated client's error into a [`PresenceError`]. `agent` is the agent the operation
-/// was about, so a 404 becomes [`PresenceError::NotFound`].
-pub(crate) async fn from_client<E: ErrorBody>(
+/// A generated client's failed call, with the status of the last answer it received.
+pub(crate) struct Failed<E> {
+    pub error: progenitor_client::Error<E>,
+    pub status: Option<u16>,
+}
+
+/// Run a generated client call, keeping the answer's status for errors that lose it.
+pub(crate) async fn call<T, E>(
+    fut: impl std::future::Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>,
+) -> Result<T, Failed<E>> {
+    match agentstatus_runtime::with_status(fut).await {
+        (Ok(rv), _) => Ok(rv.into_inner()),
+        (Err(error), status) => Err(Failed { error, status }),
+    }
+}
+
+impl<E: ErrorBody> Failed<E> {
+    /// The [`PresenceError`] for this failure. `agent` is the agent the operation was about, so
+    /// a 404 becomes [`PresenceError::NotFound`].
+    pub(crate) async fn into_error(
+        self,
+        vendor: Vendor,
+        operation: &'static str,
+        agent: Option<&str>,
+    ) -> PresenceError {
+        from_client(vendor, operation, agent, self.error, self.status).await
+    }
+}
+
+async fn from_client<E: ErrorBody>(
     vendor: Vendor,
     operation: &'static str,
     agent: Option<&str>,
     error: progenitor_client::Error<E>,
+    last_status: Option<u16>,
 ) -> PresenceError {
     use progenitor_client::Error as E;
     let (status, code, message) = match error {
@@ -219,7 +247,7 @@ pub(crate) async fn from_client<E: ErrorBody>(
             return PresenceError::InvalidResponse {
                 vendor,
                 operation,
-                status: None,
+                status: last_status,
                 message: format!("{e}; the body starts: {}", snippet(&bytes)),
             };
         }

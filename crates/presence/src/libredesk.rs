@@ -3,7 +3,7 @@
 
 use agentstatus_libredesk::{Client, types};
 
-use crate::error::{ErrorBody, from_client};
+use crate::error::{ErrorBody, call};
 use crate::{
     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -67,19 +67,17 @@ fn from_agent(a: types::Agent) -> AgentPresence {
 
 impl LibredeskPresence {
     async fn me(&self) -> Result<AgentPresence, PresenceError> {
-        match self.client.get_current_agent().send().await {
-            Ok(rv) => {
-                rv.into_inner()
-                    .data
-                    .map(from_agent)
-                    .ok_or_else(|| PresenceError::InvalidResponse {
-                        vendor: VENDOR,
-                        operation: "get_current_agent",
-                        status: Some(200),
-                        message: "the answer has no `data`".into(),
-                    })
-            }
-            Err(e) => Err(from_client(VENDOR, "get_current_agent", Some("me"), e).await),
+        match call(self.client.get_current_agent().send()).await {
+            Ok(answer) => answer
+                .data
+                .map(from_agent)
+                .ok_or_else(|| PresenceError::InvalidResponse {
+                    vendor: VENDOR,
+                    operation: "get_current_agent",
+                    status: Some(200),
+                    message: "the answer has no `data`".into(),
+                }),
+            Err(f) => Err(f.into_error(VENDOR, "get_current_agent", Some("me")).await),
         }
     }
 }
@@ -141,9 +139,9 @@ impl Presence for LibredeskPresence {
         let body = types::AvailabilityRequest::builder()
             .status(status)
             .source(Some(types::AvailabilityRequestSource::User));
-        match self.client.update_availability().body(body).send().await {
-            Ok(rv) => {
-                let after = rv.into_inner().data.map(from_agent).unwrap_or(me);
+        match call(self.client.update_availability().body(body).send()).await {
+            Ok(answer) => {
+                let after = answer.data.map(from_agent).unwrap_or(me);
                 if after.availability != desired {
                     return Err(PresenceError::Conflict {
                         vendor: VENDOR,
@@ -154,20 +152,19 @@ impl Presence for LibredeskPresence {
                 }
                 Ok(after)
             }
-            Err(e) => Err(from_client(VENDOR, "update_availability", Some(agent), e).await),
+            Err(f) => Err(f.into_error(VENDOR, "update_availability", Some(agent)).await),
         }
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        match self.client.list_agents().send().await {
-            Ok(rv) => Ok(rv
-                .into_inner()
+        match call(self.client.list_agents().send()).await {
+            Ok(answer) => Ok(answer
                 .data
                 .into_iter()
                 .map(|a| presence(a.id, a.first_name, a.last_name, a.availability_status))
                 .filter(|p| filter.keep(p))
                 .collect()),
-            Err(e) => Err(from_client(VENDOR, "list_agents", None, e).await),
+            Err(f) => Err(f.into_error(VENDOR, "list_agents", None).await),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use agentstatus_rocketchat::{Client, types};
 
-use crate::error::{ErrorBody, from_client};
+use crate::error::{ErrorBody, Failed, call};
 use crate::{
     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -78,12 +78,12 @@ impl RocketChatPresence {
         &self,
         agent: &str,
         status: Option<types::UpdateAgentStatusBodyStatus>,
-    ) -> Result<String, progenitor_client::Error<types::ApiError>> {
+    ) -> Result<String, Failed<types::ApiError>> {
         let body = types::UpdateAgentStatusBody::builder()
             .agent_id(Some(agent.to_string()))
             .status(status);
-        let answer = self.client.update_agent_status().body(body).send().await?;
-        Ok(answer.into_inner().status.unwrap_or_default())
+        let answer = call(self.client.update_agent_status().body(body).send()).await?;
+        Ok(answer.status.unwrap_or_default())
     }
 
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
@@ -109,7 +109,7 @@ impl RocketChatPresence {
         // The toggle is not idempotent: it is sent once and never retried.
         let after = match self.post(agent, None).await {
             Ok(status) => status,
-            Err(e) => return Err(from_client(VENDOR, "update_agent_status", Some(agent), e).await),
+            Err(f) => return Err(f.into_error(VENDOR, "update_agent_status", Some(agent)).await),
         };
         if after != wanted {
             // someone changed it between our read and our toggle, which undid their change
@@ -148,13 +148,14 @@ impl Presence for RocketChatPresence {
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        let answer = self
-            .client
-            .get_livechat_user()
-            .type_(types::GetLivechatUserType::Agent)
-            .id(agent)
-            .send()
-            .await;
+        let answer = call(
+            self.client
+                .get_livechat_user()
+                .type_(types::GetLivechatUserType::Agent)
+                .id(agent)
+                .send(),
+        )
+        .await;
         let not_found =
             |code: Option<String>, message: Option<String>, status| PresenceError::NotFound {
                 vendor: VENDOR,
@@ -165,7 +166,7 @@ impl Presence for RocketChatPresence {
                 message,
             };
         match answer {
-            Ok(rv) => match rv.into_inner().user {
+            Ok(answer) => match answer.user {
                 Some(u) => Ok(presence(
                     u.id.or(Some(agent.into())),
                     u.name,
@@ -177,12 +178,13 @@ impl Presence for RocketChatPresence {
                     Some(200),
                 )),
             },
-            Err(progenitor_client::Error::ErrorResponse(rv))
-                if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") =>
-            {
+            Err(Failed {
+                error: progenitor_client::Error::ErrorResponse(rv),
+                ..
+            }) if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") => {
                 Err(not_found(rv.error.clone(), rv.error.clone(), Some(400)))
             }
-            Err(e) => Err(from_client(VENDOR, "get_livechat_user", Some(agent), e).await),
+            Err(f) => Err(f.into_error(VENDOR, "get_livechat_user", Some(agent)).await),
         }
     }
 
@@ -199,12 +201,12 @@ impl Presence for RocketChatPresence {
         match self.post(agent, Some(status)).await {
             Ok(after) if after == wanted => self.get(agent).await,
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
-            Err(e) if rejects_status_field(&e) => {
+            Err(f) if rejects_status_field(&f.error) => {
                 // nothing changed: the body was rejected before anything happened
                 self.toggle_only.store(true, Ordering::Relaxed);
                 self.set_by_toggle(agent, desired).await
             }
-            Err(e) => Err(from_client(VENDOR, "update_agent_status", Some(agent), e).await),
+            Err(f) => Err(f.into_error(VENDOR, "update_agent_status", Some(agent)).await),
         }
     }
 
@@ -213,18 +215,16 @@ impl Presence for RocketChatPresence {
         let page_size = 100;
         let mut offset = 0;
         loop {
-            let answer = self
+            let request = self
                 .client
                 .list_livechat_users()
                 .type_(types::ListLivechatUsersType::Agent)
                 .only_available(filter.available_only)
                 .offset(offset)
-                .count(page_size)
-                .send()
-                .await;
-            let page = match answer {
-                Ok(rv) => rv.into_inner(),
-                Err(e) => return Err(from_client(VENDOR, "list_livechat_users", None, e).await),
+                .count(page_size);
+            let page = match call(request.send()).await {
+                Ok(page) => page,
+                Err(f) => return Err(f.into_error(VENDOR, "list_livechat_users", None).await),
             };
             let got = page.users.len() as i64;
             out.extend(

@@ -19,7 +19,9 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
-pub use agentstatus_runtime::{BuildError, ClientConfig, Inner, SecretString};
+pub use agentstatus_runtime::{
+    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
+};
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
 };
@@ -65,7 +67,7 @@ impl Client {
             "the auth token",
         )?;
         let user = agentstatus_runtime::sensitive_header(&credentials.user_id, "the user id")?;
-        let (base, http) = agentstatus_runtime::connect(
+        let (base, http, inner) = agentstatus_runtime::connect(
             base_url,
             vec![
                 (HeaderName::from_static("x-auth-token"), token),
@@ -73,7 +75,7 @@ impl Client {
             ],
             config,
         )?;
-        Ok(Self::new_with_client(&base, http, Inner::default()))
+        Ok(Self::new_with_client(&base, http, inner))
     }
 }
 

@@ -1,29 +1,41 @@
 //! What every generated vendor client shares: building the `reqwest::Client` with the vendor's
-//! credentials in sensitive default headers, the per-client state progenitor carries (`Inner`),
-//! and the request hook.
+//! credentials in sensitive default headers, the per-client state progenitor carries ([`Inner`]):
+//! retry policy, rate limit and timeouts, applied by the request hooks ([`client_hooks!`]), and
+//! [`OpenEnum`] for response enums a vendor may extend.
 //!
 //! Secrets only ever live in [`secrecy::SecretString`] and in headers marked sensitive, so they
-//! never show in `Debug` output, errors or logs.
+//! never show in `Debug` output, errors or logs; credentials are refused over plain `http://`
+//! to anything but a loopback address unless the caller opts in.
 
+mod open_enum;
+pub mod retry;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use secrecy::{ExposeSecret, SecretString};
 
-/// Per-client state carried by every generated client (progenitor's "inner type").
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct Inner {}
+pub use open_enum::OpenEnum;
+pub use retry::{RateLimit, RetryPolicy};
 
-/// Timeouts and identification for a vendor client.
+/// Timeouts, retries, rate limit and transport security of a vendor client.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
-    /// Whole-request timeout. Default 30 s.
+    /// Timeout of one attempt (each retry gets its own, cut to the deadline). Default 30 s.
     pub timeout: Duration,
     /// TCP/TLS connect timeout. Default 10 s.
     pub connect_timeout: Duration,
     /// `User-Agent` header. Default `agentstatus/<version>`.
     pub user_agent: String,
+    /// Which requests are retried, how often, how long. See [`RetryPolicy`].
+    pub retry: RetryPolicy,
+    /// Never send more than this many requests. Default none (Engage Digital's constructor sets
+    /// its documented 500 per minute).
+    pub rate_limit: Option<RateLimit>,
+    /// Send credentials over plain `http://` to a host that is not loopback. Default `false`.
+    pub allow_insecure_http: bool,
 }
 
 impl Default for ClientConfig {
@@ -32,7 +44,62 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             user_agent: concat!("agentstatus/", env!("CARGO_PKG_VERSION")).to_string(),
+            retry: RetryPolicy::default(),
+            rate_limit: None,
+            allow_insecure_http: false,
         }
+    }
+}
+
+impl ClientConfig {
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
+    pub fn with_timeouts(mut self, timeout: Duration, connect_timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// Allow credentials over plain `http://` to a non-loopback host (a test network, say).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+}
+
+/// Per-client state carried by every generated client (progenitor's "inner type").
+#[derive(Debug, Clone)]
+pub struct Inner {
+    retry: RetryPolicy,
+    timeout: Duration,
+    limiter: Option<Arc<governor::DefaultDirectRateLimiter>>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self::new(&ClientConfig::default())
+    }
+}
+
+impl Inner {
+    pub fn new(config: &ClientConfig) -> Self {
+        Self {
+            retry: config.retry.clone(),
+            timeout: config.timeout,
+            limiter: config.rate_limit.and_then(|r| r.limiter()),
+        }
+    }
+
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
     }
 }
 
@@ -42,6 +109,10 @@ impl Default for ClientConfig {
 pub enum BuildError {
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl { url: String, reason: String },
+    #[error(
+        "refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or opt in with ClientConfig::allow_insecure_http(true)"
+    )]
+    InsecureHttp { host: String },
     #[error(
         "invalid credential: {what} cannot be sent in an HTTP header (it contains a control character or non-ASCII text)"
     )]
@@ -58,8 +129,9 @@ pub fn sensitive_header(value: &str, what: &'static str) -> Result<HeaderValue, 
     Ok(v)
 }
 
-/// Check a base URL: absolute http(s), no query, no credentials in it.
-pub fn check_base_url(url: &str) -> Result<String, BuildError> {
+/// Check a base URL: absolute http(s), no query, no credentials in it; plain http only to a
+/// loopback host unless `allow_insecure_http`.
+pub fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, BuildError> {
     let invalid = |reason: &str| BuildError::InvalidBaseUrl {
         url: redact_url(url),
         reason: reason.to_string(),
@@ -76,7 +148,21 @@ pub fn check_base_url(url: &str) -> Result<String, BuildError> {
     if parsed.query().is_some() {
         return Err(invalid("the base URL must not have a query string"));
     }
+    if parsed.scheme() == "http" && !allow_insecure_http && !is_loopback(&parsed) {
+        return Err(BuildError::InsecureHttp {
+            host: parsed.host_str().unwrap_or_default().to_string(),
+        });
+    }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 fn redact_url(url: &str) -> String {
@@ -98,6 +184,7 @@ fn redact_url(url: &str) -> String {
 }
 
 /// Build the `reqwest::Client` a vendor client uses, with `headers` (auth) sent on every request.
+/// TLS is rustls.
 pub fn http_client(
     headers: Vec<(HeaderName, HeaderValue)>,
     config: &ClientConfig,
@@ -114,14 +201,15 @@ pub fn http_client(
         .build()?)
 }
 
-/// Check `base_url` and build the HTTP client with `headers` on every request: what every vendor
-/// constructor does, with its own auth headers.
+/// Check `base_url` and build the HTTP client with `headers` on every request and the
+/// [`Inner`] state for `config`: what every vendor constructor does, with its own auth headers.
 pub fn connect(
     base_url: &str,
     headers: Vec<(HeaderName, HeaderValue)>,
     config: &ClientConfig,
-) -> Result<(String, reqwest::Client), BuildError> {
-    Ok((check_base_url(base_url)?, http_client(headers, config)?))
+) -> Result<(String, reqwest::Client, Inner), BuildError> {
+    let base = check_base_url(base_url, config.allow_insecure_http)?;
+    Ok((base, http_client(headers, config)?, Inner::new(config)))
 }
 
 /// The hook every vendor client runs before sending a request.
@@ -130,6 +218,81 @@ pub fn connect(
 /// #1120); the vendors do not version their APIs by header, so it is removed.
 pub fn pre_request(request: &mut reqwest::Request) {
     request.headers_mut().remove("api-version");
+}
+
+/// Send a request the way every vendor client does: rate limit, retries, deadline.
+pub async fn execute(
+    client: &reqwest::Client,
+    inner: &Inner,
+    request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    retry::execute(client, &inner.retry, inner.limiter.as_deref(), inner.timeout, request).await
+}
+
+tokio::task_local! {
+    static LAST_STATUS: std::cell::Cell<Option<u16>>;
+}
+
+/// Run `call` and also return the HTTP status of the last answer it received. progenitor's
+/// `Error::InvalidResponsePayload` (a body that does not decode) does not carry the status;
+/// with this, a caller can still say which answer was malformed.
+pub async fn with_status<F: std::future::Future>(call: F) -> (F::Output, Option<u16>) {
+    LAST_STATUS
+        .scope(std::cell::Cell::new(None), async {
+            let out = call.await;
+            (out, LAST_STATUS.with(|s| s.get()))
+        })
+        .await
+}
+
+/// The hook every vendor client runs after a request: records the status for [`with_status`].
+pub fn post_request(result: &reqwest::Result<reqwest::Response>) {
+    if let Ok(r) = result {
+        let _ = LAST_STATUS.try_with(|s| s.set(Some(r.status().as_u16())));
+    }
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+    pub use reqwest::{Request, Response, Result};
+}
+
+/// Implements progenitor's `ClientHooks` for the generated `Client` of the calling crate:
+/// [`pre_request`], [`execute`] (retries, rate limit, deadline) and [`post_request`]. One line in
+/// each vendor crate: `client_hooks!();`.
+#[macro_export]
+macro_rules! client_hooks {
+    () => {
+        impl $crate::__private::ClientHooks<$crate::Inner> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut $crate::__private::Request,
+                _info: &$crate::__private::OperationInfo,
+            ) -> ::std::result::Result<(), $crate::__private::Error<E>> {
+                $crate::pre_request(request);
+                Ok(())
+            }
+
+            async fn exec(
+                &self,
+                request: $crate::__private::Request,
+                _info: &$crate::__private::OperationInfo,
+            ) -> $crate::__private::Result<$crate::__private::Response> {
+                use $crate::__private::ClientInfo as _;
+                $crate::execute(self.client(), self.inner(), request).await
+            }
+
+            async fn post<E>(
+                &self,
+                result: &$crate::__private::Result<$crate::__private::Response>,
+                _info: &$crate::__private::OperationInfo,
+            ) -> ::std::result::Result<(), $crate::__private::Error<E>> {
+                $crate::post_request(result);
+                Ok(())
+            }
+        }
+    };
 }
 
 #[cfg(test)]
@@ -147,38 +310,25 @@ mod tests {
     #[test]
     fn base_url_checks_do_not_echo_credentials() {
         assert_eq!(
-            check_base_url("https://x.example/1.0/").unwrap(),
+            check_base_url("https://x.example/1.0/", false).unwrap(),
             "https://x.example/1.0"
         );
-        let e = check_base_url("https://user:pw-s3cr3t@x.example").unwrap_err();
+        let e = check_base_url("https://user:pw-s3cr3t@x.example", false).unwrap_err();
         assert!(!e.to_string().contains("s3cr3t"), "{e}");
-        let e = check_base_url("https://x.example/?access_token=s3cr3t").unwrap_err();
+        let e = check_base_url("https://x.example/?access_token=s3cr3t", false).unwrap_err();
         assert!(!e.to_string().contains("s3cr3t"), "{e}");
-        assert!(check_base_url("ftp://x").is_err());
-        assert!(check_base_url("not a url").is_err());
+        assert!(check_base_url("ftp://x", false).is_err());
+        assert!(check_base_url("not a url", false).is_err());
     }
-}
 
-#[doc(hidden)]
-pub mod __private {
-    pub use progenitor_client::{ClientHooks, Error, OperationInfo};
-    pub use reqwest::Request;
-}
-
-/// Implements progenitor's `ClientHooks` for the generated `Client` of the calling crate, running
-/// [`pre_request`] before every request. One line in each vendor crate: `client_hooks!();`.
-#[macro_export]
-macro_rules! client_hooks {
-    () => {
-        impl $crate::__private::ClientHooks<$crate::Inner> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut $crate::__private::Request,
-                _info: &$crate::__private::OperationInfo,
-            ) -> ::std::result::Result<(), $crate::__private::Error<E>> {
-                $crate::pre_request(request);
-                Ok(())
-            }
+    #[test]
+    fn plain_http_only_to_loopback_unless_opted_in() {
+        for ok in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9"] {
+            assert!(check_base_url(ok, false).is_ok(), "{ok}");
         }
-    };
+        let e = check_base_url("http://desk.example.com", false).unwrap_err();
+        assert!(matches!(e, BuildError::InsecureHttp { ref host } if host == "desk.example.com"));
+        assert!(check_base_url("http://desk.example.com", true).is_ok());
+        assert!(check_base_url("https://desk.example.com", false).is_ok());
+    }
 }

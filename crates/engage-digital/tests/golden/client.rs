@@ -40,7 +40,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentStatusChannel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub busyness: ::std::option::Option<AgentStatusChannelBusyness>,
+        pub busyness: ::std::option::Option<
+            ::agentstatus_runtime::OpenEnum<AgentStatusChannelBusyness>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -119,8 +121,7 @@ pub mod types {
     ///The 404 of GET /status/{agentId}.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentStatusNotFound {
-        ///`not_found`: no such user; `disconnected`: the agent is not connected.
-        pub error: AgentStatusNotFoundError,
+        pub error: ::agentstatus_runtime::OpenEnum<AgentStatusNotFoundError>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -415,7 +416,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AgentStatusChannel {
             busyness: ::std::result::Result<
-                ::std::option::Option<super::AgentStatusChannelBusyness>,
+                ::std::option::Option<
+                    ::agentstatus_runtime::OpenEnum<super::AgentStatusChannelBusyness>,
+                >,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -445,7 +448,11 @@ pub mod types {
             pub fn busyness<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AgentStatusChannelBusyness>,
+                    ::std::option::Option<
+                        ::agentstatus_runtime::OpenEnum<
+                            super::AgentStatusChannelBusyness,
+                        >,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -517,7 +524,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AgentStatusNotFound {
             error: ::std::result::Result<
-                super::AgentStatusNotFoundError,
+                ::agentstatus_runtime::OpenEnum<super::AgentStatusNotFoundError>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -541,7 +548,9 @@ pub mod types {
         impl AgentStatusNotFound {
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AgentStatusNotFoundError>,
+                T: ::std::convert::TryInto<
+                    ::agentstatus_runtime::OpenEnum<super::AgentStatusNotFoundError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value

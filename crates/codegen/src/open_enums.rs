@@ -1,0 +1,276 @@
+//! Forward compatibility: a string enum that only appears in responses is decoded as
+//! `agentstatus_runtime::OpenEnum<T>`, so a value the vendor adds later becomes
+//! `OpenEnum::Unknown(value)` instead of failing the whole response. Request enums stay strict.
+//!
+//! progenitor 0.15 generates closed enums. This pass keeps the closed enum (hoisting an inline one
+//! into `components/schemas`) and wraps each response-side use in typify's `x-rust-type`
+//! extension with the enum as the type parameter.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::escape_token;
+use crate::normalise::Change;
+use crate::sources::METHODS;
+
+const PASS: &str = "open-response-enums";
+
+/// The crate and type the wrapper points at.
+pub const CRATE: &str = "agentstatus-runtime";
+pub const PATH: &str = "agentstatus_runtime::OpenEnum";
+
+fn wrapper(component: &str) -> Value {
+    json!({
+        "x-rust-type": {
+            "crate": CRATE,
+            "version": "*",
+            "path": PATH,
+            "parameters": [{"$ref": format!("#/components/schemas/{component}")}]
+        }
+    })
+}
+
+fn component_name(reference: &str) -> Option<&str> {
+    reference.strip_prefix("#/components/schemas/")
+}
+
+fn is_string_enum(s: &Value) -> bool {
+    s.get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|v| !v.is_empty() && v.iter().all(Value::is_string))
+        && s.get("type").is_none_or(|t| t == "string")
+        && s.get("nullable") != Some(&Value::Bool(true))
+}
+
+fn pascal(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Component schemas reachable from requests (bodies and parameters), transitively.
+fn request_components(doc: &Value) -> BTreeSet<String> {
+    let mut roots = Vec::new();
+    for (_, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (k, v) in item.as_object().into_iter().flatten() {
+            if k == "parameters" {
+                roots.push(v);
+            } else if METHODS.contains(&k.as_str()) {
+                roots.extend(v.get("parameters"));
+                roots.extend(v.get("requestBody"));
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<&Value> = roots;
+    while let Some(v) = stack.pop() {
+        let mut refs = Vec::new();
+        crate::slice::local_refs(v, "", &mut refs);
+        for (_, r) in refs {
+            let Some(p) = crate::slice::ref_pointer(&r) else { continue };
+            if let Some(name) = component_name(&r)
+                && !seen.insert(name.to_string())
+            {
+                continue;
+            }
+            if let Some(target) = doc.pointer(&p) {
+                stack.push(target);
+            }
+        }
+    }
+    seen
+}
+
+struct Cx<'a> {
+    /// String-enum components that are not request-reachable.
+    enum_components: BTreeSet<String>,
+    existing: BTreeSet<String>,
+    hoisted: Map<String, Value>,
+    changes: &'a mut Vec<Change>,
+}
+
+impl Cx<'_> {
+    fn unique(&self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut n = 2;
+        while self.existing.contains(&name) || self.hoisted.contains_key(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        name
+    }
+
+    /// Wrap the enums under `node` (a response-side schema).
+    fn visit(&mut self, node: &mut Value, hint: &str, at: &str) {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            if let Some(name) = component_name(r).filter(|n| self.enum_components.contains(*n)) {
+                let name = name.to_string();
+                *node = wrapper(&name);
+                self.changes.push(Change {
+                    pass: PASS,
+                    pointer: at.to_string(),
+                    message: format!("response enum `{name}` decoded as OpenEnum<{name}>"),
+                });
+            }
+            return;
+        }
+        if is_string_enum(node) {
+            let name = self.unique(hint);
+            let schema = std::mem::replace(node, wrapper(&name));
+            self.hoisted.insert(name.clone(), schema);
+            self.changes.push(Change {
+                pass: PASS,
+                pointer: at.to_string(),
+                message: format!("inline response enum hoisted to components/schemas/{name}, decoded as OpenEnum<{name}>"),
+            });
+            return;
+        }
+        let Some(map) = node.as_object_mut() else { return };
+        if let Some(Value::Object(props)) = map.get_mut("properties") {
+            for (prop, child) in props.iter_mut() {
+                let at = format!("{at}/properties/{}", escape_token(prop));
+                self.visit(child, &format!("{hint}{}", pascal(prop)), &at);
+            }
+        }
+        if let Some(items) = map.get_mut("items") {
+            self.visit(items, &format!("{hint}Item"), &format!("{at}/items"));
+        }
+        if let Some(extra) = map.get_mut("additionalProperties").filter(|v| v.is_object()) {
+            self.visit(extra, &format!("{hint}Value"), &format!("{at}/additionalProperties"));
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(list)) = map.get_mut(key) {
+                for (i, child) in list.iter_mut().enumerate() {
+                    self.visit(child, hint, &format!("{at}/{key}/{i}"));
+                }
+            }
+        }
+    }
+}
+
+/// Wrap every response-only string enum of `doc` in `OpenEnum`, reporting each change.
+pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
+    let requested = request_components(doc);
+    let schemas: Vec<(String, bool)> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), is_string_enum(v)))
+        .collect();
+    let mut cx = Cx {
+        enum_components: schemas
+            .iter()
+            .filter(|(name, is_enum)| *is_enum && !requested.contains(name))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        existing: schemas.iter().map(|(n, _)| n.clone()).collect(),
+        hoisted: Map::new(),
+        changes,
+    };
+    // response-only component schemas: their enum properties
+    if let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas") {
+        for (name, schema) in components.iter_mut() {
+            if requested.contains(name) || is_string_enum(schema) {
+                continue;
+            }
+            let at = format!("/components/schemas/{}", escape_token(name));
+            // visit the children only: a component that is itself an enum keeps its closed type
+            if let Some(map) = schema.as_object_mut() {
+                for key in ["properties", "items", "additionalProperties", "allOf", "anyOf", "oneOf"] {
+                    if let Some(child) = map.get_mut(key) {
+                        let mut holder = Value::Object(Map::from_iter([(key.to_string(), std::mem::take(child))]));
+                        cx.visit(&mut holder, &pascal(name), &at);
+                        if let Some(v) = holder.as_object_mut().and_then(|m| m.remove(key)) {
+                            *child = v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // inline response schemas of operations
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
+            for (method, op) in item.as_object_mut().into_iter().flatten() {
+                if !METHODS.contains(&method.as_str()) {
+                    continue;
+                }
+                let hint = pascal(op.get("operationId").and_then(Value::as_str).unwrap_or(method));
+                let Some(Value::Object(responses)) = op.get_mut("responses") else { continue };
+                for (code, response) in responses.iter_mut() {
+                    let Some(Value::Object(content)) = response.get_mut("content") else { continue };
+                    for (media, m) in content.iter_mut() {
+                        if let Some(schema) = m.get_mut("schema") {
+                            let at = format!(
+                                "/paths/{}/{method}/responses/{code}/content/{}/schema",
+                                escape_token(path),
+                                escape_token(media)
+                            );
+                            let suffix = if code.starts_with('2') { "Response" } else { "Error" };
+                            cx.visit(schema, &format!("{hint}{suffix}"), &at);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let hoisted = std::mem::take(&mut cx.hoisted);
+    if !hoisted.is_empty()
+        && let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas")
+    {
+        components.extend(hoisted);
+    } else if !hoisted.is_empty() {
+        let components = doc
+            .as_object_mut()
+            .expect("an OpenAPI document is an object")
+            .entry("components")
+            .or_insert_with(|| json!({}));
+        components["schemas"] = Value::Object(hoisted);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_enums_are_wrapped_request_enums_are_not() {
+        let mut doc = json!({
+            "paths": {"/a": {"put": {
+                "operationId": "put_a",
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Req"}}}},
+                "responses": {"200": {"content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {
+                        "state": {"type": "string", "enum": ["a", "b"]},
+                        "kind": {"$ref": "#/components/schemas/Kind"},
+                        "shared": {"$ref": "#/components/schemas/Shared"}
+                    }
+                }}}}}
+            }}},
+            "components": {"schemas": {
+                "Req": {"type": "object", "properties": {"mode": {"type": "string", "enum": ["x"]}, "shared": {"$ref": "#/components/schemas/Shared"}}},
+                "Kind": {"type": "string", "enum": ["k1", "k2"]},
+                "Shared": {"type": "string", "enum": ["s"]}
+            }}
+        });
+        let mut changes = Vec::new();
+        open_response_enums(&mut doc, &mut changes);
+        let props = &doc["paths"]["/a"]["put"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
+        assert_eq!(props["state"]["x-rust-type"]["parameters"][0]["$ref"], "#/components/schemas/PutAResponseState");
+        assert_eq!(doc["components"]["schemas"]["PutAResponseState"]["enum"], json!(["a", "b"]));
+        assert_eq!(props["kind"]["x-rust-type"]["path"], PATH);
+        // an enum also used by a request stays strict everywhere
+        assert_eq!(props["shared"], json!({"$ref": "#/components/schemas/Shared"}));
+        assert_eq!(doc["components"]["schemas"]["Req"]["properties"]["mode"]["enum"], json!(["x"]));
+        assert_eq!(changes.len(), 2);
+    }
+}

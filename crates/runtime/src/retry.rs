@@ -1,0 +1,209 @@
+//! The retry policy shared by every vendor client, applied in progenitor's `ClientHooks::exec`.
+//!
+//! - Only idempotent requests are retried (GET, PUT, HEAD, DELETE, OPTIONS); a POST — such as
+//!   Rocket.Chat's `agent.status` toggle — is sent exactly once, whatever happens.
+//! - Retried on connection errors (nothing answered, or the connection closed before an answer)
+//!   and on 429, 502, 503 and 504.
+//! - `Retry-After` (seconds or HTTP date) is honoured; otherwise exponential backoff with full
+//!   jitter: a random delay in `[0, min(max_delay, base_delay * 2^retry)]`.
+//! - Bounded by `max_attempts` and by an overall `deadline` per call: no attempt starts, and no
+//!   wait is begun, that would end after it; each attempt's timeout is cut to what is left.
+//! - A configured rate limit (token bucket, `governor`) is waited for before every attempt.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::{Method, StatusCode};
+
+/// When and how often a request is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included. `1` disables retries. Default 4.
+    pub max_attempts: u32,
+    /// Backoff before the first retry (doubles each time, with jitter). Default 250 ms.
+    pub base_delay: Duration,
+    /// Upper bound of one backoff wait. Default 10 s.
+    pub max_delay: Duration,
+    /// Upper bound of one call, retries and waits included. Default 60 s.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            deadline: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The backoff before retry number `retry` (1-based), with full jitter.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)));
+        let cap = exp.min(self.max_delay);
+        cap.mul_f64(fastrand::f64())
+    }
+}
+
+/// A request rate no client may exceed: `requests` per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per: Duration,
+}
+
+impl RateLimit {
+    pub fn per_minute(requests: u32) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(60),
+        }
+    }
+
+    pub(crate) fn limiter(&self) -> Option<Arc<DefaultDirectRateLimiter>> {
+        let n = std::num::NonZeroU32::new(self.requests)?;
+        let period = self.per.checked_div(self.requests)?;
+        let quota = Quota::with_period(period)?.allow_burst(n);
+        Some(Arc::new(RateLimiter::direct(quota)))
+    }
+}
+
+/// Can this request be sent again without changing its effect?
+pub fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::PUT | Method::HEAD | Method::DELETE | Method::OPTIONS
+    )
+}
+
+/// Statuses worth another attempt.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// `Retry-After` as a delay: seconds, or an HTTP date (RFC 9110 §10.2.3).
+pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn retryable_error(e: &reqwest::Error) -> bool {
+    // connection refused / reset, or closed before an answer; not a timeout (the deadline
+    // governs those) and not a body or decode error
+    !e.is_timeout() && (e.is_connect() || e.is_request())
+}
+
+/// Send `request` with `client`, retrying per `policy`, waiting for `limiter`, each attempt
+/// limited to `attempt_timeout` and to what is left of the deadline.
+pub async fn execute(
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
+    limiter: Option<&DefaultDirectRateLimiter>,
+    attempt_timeout: Duration,
+    mut request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    let start = Instant::now();
+    let deadline = start + policy.deadline;
+    let retry = is_idempotent(request.method());
+    let max = if retry { policy.max_attempts.max(1) } else { 1 };
+    let per_attempt = request.timeout().copied().unwrap_or(attempt_timeout);
+    let mut attempt = 1;
+    loop {
+        if let Some(l) = limiter {
+            l.until_ready().await;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        // the next attempt's copy, made before this one consumes the request
+        let next = if attempt < max { request.try_clone() } else { None };
+        let timeout = per_attempt.min(left);
+        *request.timeout_mut() = Some(timeout.max(Duration::from_millis(1)));
+        let result = client.execute(request).await;
+        let wait = match &result {
+            Ok(r) if is_retryable_status(r.status()) => {
+                Some(retry_after(r.headers(), SystemTime::now()).unwrap_or_else(|| policy.backoff(attempt)))
+            }
+            Err(e) if retryable_error(e) => Some(policy.backoff(attempt)),
+            _ => None,
+        };
+        let Some(wait) = wait else { return result };
+        let Some(again) = next else { return result };
+        if Instant::now() + wait >= deadline {
+            return result;
+        }
+        drop(result);
+        tokio::time::sleep(wait).await;
+        request = again;
+        attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Sun, 06 Nov 1994 08:50:07 GMT"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Sun, 06 Nov 1994 08:00:00 GMT"));
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO), "a past date means now");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn backoff_is_jittered_below_an_exponential_cap() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..200 {
+            assert!(p.backoff(1) <= Duration::from_millis(100));
+            assert!(p.backoff(2) <= Duration::from_millis(200));
+            assert!(p.backoff(3) <= Duration::from_millis(350));
+            assert!(p.backoff(30) <= Duration::from_millis(350));
+        }
+    }
+
+    #[test]
+    fn only_idempotent_methods_and_transient_statuses() {
+        assert!(is_idempotent(&Method::GET) && is_idempotent(&Method::PUT));
+        assert!(!is_idempotent(&Method::POST) && !is_idempotent(&Method::PATCH));
+        for s in [429, 502, 503, 504] {
+            assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()));
+        }
+        for s in [400, 401, 404, 500, 501] {
+            assert!(!is_retryable_status(StatusCode::from_u16(s).unwrap()));
+        }
+    }
+
+    #[test]
+    fn rate_limit_quota() {
+        assert!(RateLimit::per_minute(500).limiter().is_some());
+        assert!(RateLimit::per_minute(0).limiter().is_none());
+    }
+}
