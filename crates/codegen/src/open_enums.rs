@@ -58,7 +58,12 @@ fn pascal(s: &str) -> String {
 /// Component schemas reachable from requests (bodies and parameters), transitively.
 fn request_components(doc: &Value) -> BTreeSet<String> {
     let mut roots = Vec::new();
-    for (_, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+    for (_, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         for (k, v) in item.as_object().into_iter().flatten() {
             if k == "parameters" {
                 roots.push(v);
@@ -74,7 +79,9 @@ fn request_components(doc: &Value) -> BTreeSet<String> {
         let mut refs = Vec::new();
         crate::slice::local_refs(v, "", &mut refs);
         for (_, r) in refs {
-            let Some(p) = crate::slice::ref_pointer(&r) else { continue };
+            let Some(p) = crate::slice::ref_pointer(&r) else {
+                continue;
+            };
             if let Some(name) = component_name(&r)
                 && !seen.insert(name.to_string())
             {
@@ -132,7 +139,9 @@ impl Cx<'_> {
             });
             return;
         }
-        let Some(map) = node.as_object_mut() else { return };
+        let Some(map) = node.as_object_mut() else {
+            return;
+        };
         if let Some(Value::Object(props)) = map.get_mut("properties") {
             for (prop, child) in props.iter_mut() {
                 let at = format!("{at}/properties/{}", escape_token(prop));
@@ -142,8 +151,15 @@ impl Cx<'_> {
         if let Some(items) = map.get_mut("items") {
             self.visit(items, &format!("{hint}Item"), &format!("{at}/items"));
         }
-        if let Some(extra) = map.get_mut("additionalProperties").filter(|v| v.is_object()) {
-            self.visit(extra, &format!("{hint}Value"), &format!("{at}/additionalProperties"));
+        if let Some(extra) = map
+            .get_mut("additionalProperties")
+            .filter(|v| v.is_object())
+        {
+            self.visit(
+                extra,
+                &format!("{hint}Value"),
+                &format!("{at}/additionalProperties"),
+            );
         }
         for key in ["allOf", "anyOf", "oneOf"] {
             if let Some(Value::Array(list)) = map.get_mut(key) {
@@ -184,9 +200,19 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
             let at = format!("/components/schemas/{}", escape_token(name));
             // visit the children only: a component that is itself an enum keeps its closed type
             if let Some(map) = schema.as_object_mut() {
-                for key in ["properties", "items", "additionalProperties", "allOf", "anyOf", "oneOf"] {
+                for key in [
+                    "properties",
+                    "items",
+                    "additionalProperties",
+                    "allOf",
+                    "anyOf",
+                    "oneOf",
+                ] {
                     if let Some(child) = map.get_mut(key) {
-                        let mut holder = Value::Object(Map::from_iter([(key.to_string(), std::mem::take(child))]));
+                        let mut holder = Value::Object(Map::from_iter([(
+                            key.to_string(),
+                            std::mem::take(child),
+                        )]));
                         cx.visit(&mut holder, &pascal(name), &at);
                         if let Some(v) = holder.as_object_mut().and_then(|m| m.remove(key)) {
                             *child = v;
@@ -203,10 +229,18 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
                 if !METHODS.contains(&method.as_str()) {
                     continue;
                 }
-                let hint = pascal(op.get("operationId").and_then(Value::as_str).unwrap_or(method));
-                let Some(Value::Object(responses)) = op.get_mut("responses") else { continue };
+                let hint = pascal(
+                    op.get("operationId")
+                        .and_then(Value::as_str)
+                        .unwrap_or(method),
+                );
+                let Some(Value::Object(responses)) = op.get_mut("responses") else {
+                    continue;
+                };
                 for (code, response) in responses.iter_mut() {
-                    let Some(Value::Object(content)) = response.get_mut("content") else { continue };
+                    let Some(Value::Object(content)) = response.get_mut("content") else {
+                        continue;
+                    };
                     for (media, m) in content.iter_mut() {
                         if let Some(schema) = m.get_mut("schema") {
                             let at = format!(
@@ -214,7 +248,11 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
                                 escape_token(path),
                                 escape_token(media)
                             );
-                            let suffix = if code.starts_with('2') { "Response" } else { "Error" };
+                            let suffix = if code.starts_with('2') {
+                                "Response"
+                            } else {
+                                "Error"
+                            };
                             cx.visit(schema, &format!("{hint}{suffix}"), &at);
                         }
                     }
@@ -264,13 +302,26 @@ mod tests {
         });
         let mut changes = Vec::new();
         open_response_enums(&mut doc, &mut changes);
-        let props = &doc["paths"]["/a"]["put"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
-        assert_eq!(props["state"]["x-rust-type"]["parameters"][0]["$ref"], "#/components/schemas/PutAResponseState");
-        assert_eq!(doc["components"]["schemas"]["PutAResponseState"]["enum"], json!(["a", "b"]));
+        let props = &doc["paths"]["/a"]["put"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["properties"];
+        assert_eq!(
+            props["state"]["x-rust-type"]["parameters"][0]["$ref"],
+            "#/components/schemas/PutAResponseState"
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["PutAResponseState"]["enum"],
+            json!(["a", "b"])
+        );
         assert_eq!(props["kind"]["x-rust-type"]["path"], PATH);
         // an enum also used by a request stays strict everywhere
-        assert_eq!(props["shared"], json!({"$ref": "#/components/schemas/Shared"}));
-        assert_eq!(doc["components"]["schemas"]["Req"]["properties"]["mode"]["enum"], json!(["x"]));
+        assert_eq!(
+            props["shared"],
+            json!({"$ref": "#/components/schemas/Shared"})
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Req"]["properties"]["mode"]["enum"],
+            json!(["x"])
+        );
         assert_eq!(changes.len(), 2);
     }
 }

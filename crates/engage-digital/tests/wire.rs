@@ -143,12 +143,23 @@ async fn response_enum_values_added_later_decode_as_unknown() {
         .await;
     let c = client(&server);
     let s = c.get_agent_status().agent_id("a1").send().await.unwrap();
-    assert_eq!(s.channels[0].busyness, Some(OpenEnum::Unknown("overloaded".into())));
+    assert_eq!(
+        s.channels[0].busyness,
+        Some(OpenEnum::Unknown("overloaded".into()))
+    );
     assert_eq!(
         s.channels[1].busyness,
-        Some(OpenEnum::Known(types::AgentStatusChannelBusyness::Unoccupied))
+        Some(OpenEnum::Known(
+            types::AgentStatusChannelBusyness::Unoccupied
+        ))
     );
-    let Error::ErrorResponse(e) = c.get_agent_status().agent_id("a2").send().await.unwrap_err() else {
+    let Error::ErrorResponse(e) = c
+        .get_agent_status()
+        .agent_id("a2")
+        .send()
+        .await
+        .unwrap_err()
+    else {
         panic!("expected the typed 404")
     };
     assert_eq!(e.error, OpenEnum::Unknown("suspended".into()));

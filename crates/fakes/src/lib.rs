@@ -22,4 +22,4 @@ pub mod libredesk;
 pub mod rocketchat;
 mod server;
 
-pub use server::{FakeServer, Fault, Faults};
+pub use server::{Chaos, FakeServer, Fault, Faults};

@@ -30,12 +30,24 @@ pub enum Fault {
     DropAfterHandling,
 }
 
+/// Random faults: each request (not given a queued fault) fails with these probabilities, drawn
+/// from a seeded generator so a run can be repeated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chaos {
+    pub seed: u64,
+    /// Probability of `503 Service Unavailable` (the request is not handled).
+    pub unavailable: f64,
+    /// Probability of `429 Too Many Requests` with `Retry-After: 0` (not handled).
+    pub rate_limited: f64,
+}
+
 /// The fault queue and request log shared by a fake and its server.
 #[derive(Debug, Default)]
 pub struct Faults {
     queue: Mutex<VecDeque<Fault>>,
     delay: Mutex<Duration>,
     log: Mutex<Vec<(String, String)>>,
+    chaos: Mutex<Option<(Chaos, fastrand::Rng)>>,
 }
 
 impl Faults {
@@ -47,6 +59,14 @@ impl Faults {
     /// Delay every request by `delay` (on top of any queued fault).
     pub fn set_delay(&self, delay: Duration) {
         *self.delay.lock().unwrap() = delay;
+    }
+
+    /// Inject random faults into every request from now on (`None` stops them).
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        *self.chaos.lock().unwrap() = chaos.map(|c| {
+            let rng = fastrand::Rng::with_seed(c.seed);
+            (c, rng)
+        });
     }
 
     /// Faults still queued.
@@ -70,7 +90,21 @@ impl Faults {
     }
 
     fn next(&self) -> Option<Fault> {
-        self.queue.lock().unwrap().pop_front()
+        if let Some(f) = self.queue.lock().unwrap().pop_front() {
+            return Some(f);
+        }
+        let mut chaos = self.chaos.lock().unwrap();
+        let (c, rng) = chaos.as_mut()?;
+        let draw = rng.f64();
+        if draw < c.unavailable {
+            Some(Fault::Status(503))
+        } else if draw < c.unavailable + c.rate_limited {
+            Some(Fault::RateLimited {
+                retry_after_secs: 0,
+            })
+        } else {
+            None
+        }
     }
 }
 

@@ -136,10 +136,16 @@ impl Presence for EngageDigitalPresence {
             .channels
             .iter()
             .map(|c| (c.id.clone(), value));
-        let change = self.client.change_agent_status().agent_id(agent).channels(channels);
+        let change = self
+            .client
+            .change_agent_status()
+            .agent_id(agent)
+            .channels(channels);
         match call(change.send()).await {
             Ok(status) => Ok(presence(status)),
-            Err(f) => Err(f.into_error(VENDOR, "change_agent_status", Some(agent)).await),
+            Err(f) => Err(f
+                .into_error(VENDOR, "change_agent_status", Some(agent))
+                .await),
         }
     }
 

@@ -182,7 +182,9 @@ pub(crate) struct Failed<E> {
 
 /// Run a generated client call, keeping the answer's status for errors that lose it.
 pub(crate) async fn call<T, E>(
-    fut: impl std::future::Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>,
+    fut: impl std::future::Future<
+        Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+    >,
 ) -> Result<T, Failed<E>> {
     match agentstatus_runtime::with_status(fut).await {
         (Ok(rv), _) => Ok(rv.into_inner()),

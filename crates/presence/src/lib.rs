@@ -199,6 +199,35 @@ impl ListFilter {
     }
 }
 
+/// Set many agents at once, at most `concurrency` at a time, returning each agent's result in
+/// the order given. The request rate is bounded by the clients' rate limit (Engage Digital: 500
+/// per minute by default); memory grows with the results only.
+///
+/// ```no_run
+/// # async fn run(presence: &dyn agentstatus_presence::Presence) {
+/// use agentstatus_presence::{Availability, set_many};
+/// let updates = vec![("a1".to_string(), Availability::Available), ("a2".to_string(), Availability::Away)];
+/// for (agent, result) in set_many(presence, updates, 8).await {
+///     if let Err(e) = result { eprintln!("{agent}: {e}"); }
+/// }
+/// # }
+/// ```
+pub async fn set_many(
+    presence: &dyn Presence,
+    updates: Vec<(String, Availability)>,
+    concurrency: usize,
+) -> Vec<(String, Result<AgentPresence, PresenceError>)> {
+    use futures::StreamExt;
+    futures::stream::iter(updates)
+        .map(|(agent, desired)| async move {
+            let result = presence.set(&agent, desired).await;
+            (agent, result)
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
 /// Read and set agents' availability on one vendor.
 #[async_trait]
 pub trait Presence: Send + Sync {

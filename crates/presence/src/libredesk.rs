@@ -68,15 +68,17 @@ fn from_agent(a: types::Agent) -> AgentPresence {
 impl LibredeskPresence {
     async fn me(&self) -> Result<AgentPresence, PresenceError> {
         match call(self.client.get_current_agent().send()).await {
-            Ok(answer) => answer
-                .data
-                .map(from_agent)
-                .ok_or_else(|| PresenceError::InvalidResponse {
-                    vendor: VENDOR,
-                    operation: "get_current_agent",
-                    status: Some(200),
-                    message: "the answer has no `data`".into(),
-                }),
+            Ok(answer) => {
+                answer
+                    .data
+                    .map(from_agent)
+                    .ok_or_else(|| PresenceError::InvalidResponse {
+                        vendor: VENDOR,
+                        operation: "get_current_agent",
+                        status: Some(200),
+                        message: "the answer has no `data`".into(),
+                    })
+            }
             Err(f) => Err(f.into_error(VENDOR, "get_current_agent", Some("me")).await),
         }
     }
@@ -152,7 +154,9 @@ impl Presence for LibredeskPresence {
                 }
                 Ok(after)
             }
-            Err(f) => Err(f.into_error(VENDOR, "update_availability", Some(agent)).await),
+            Err(f) => Err(f
+                .into_error(VENDOR, "update_availability", Some(agent))
+                .await),
         }
     }
 

@@ -1,8 +1,10 @@
 //! Rocket.Chat: `statusLivechat` `available` <-> Available, `not-available` <-> Offline.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
-use agentstatus_rocketchat::{Client, types};
+use agentstatus_rocketchat::{Client, ClientInfo, types};
+use agentstatus_runtime::retry::transient_delay;
 
 use crate::error::{ErrorBody, Failed, call};
 use crate::{
@@ -86,6 +88,35 @@ impl RocketChatPresence {
         Ok(answer.status.unwrap_or_default())
     }
 
+    /// The explicit-status POST is idempotent (setting the current status again changes
+    /// nothing), so unlike the toggle it is retried on transient failures, with the client's
+    /// retry policy.
+    async fn post_explicit(
+        &self,
+        agent: &str,
+        status: types::UpdateAgentStatusBodyStatus,
+    ) -> Result<String, Failed<types::ApiError>> {
+        let policy = self.client.inner().retry().clone();
+        let start = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let result = self.post(agent, Some(status)).await;
+            let wait = match &result {
+                Err(f) if attempt < policy.max_attempts => {
+                    transient_delay(&policy, &f.error, attempt)
+                }
+                _ => None,
+            };
+            match wait {
+                Some(w) if start.elapsed() + w < policy.deadline => {
+                    tokio::time::sleep(w).await;
+                    attempt += 1;
+                }
+                _ => return result,
+            }
+        }
+    }
+
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
         PresenceError::Conflict {
             vendor: VENDOR,
@@ -109,7 +140,11 @@ impl RocketChatPresence {
         // The toggle is not idempotent: it is sent once and never retried.
         let after = match self.post(agent, None).await {
             Ok(status) => status,
-            Err(f) => return Err(f.into_error(VENDOR, "update_agent_status", Some(agent)).await),
+            Err(f) => {
+                return Err(f
+                    .into_error(VENDOR, "update_agent_status", Some(agent))
+                    .await);
+            }
         };
         if after != wanted {
             // someone changed it between our read and our toggle, which undid their change
@@ -198,7 +233,7 @@ impl Presence for RocketChatPresence {
             return self.set_by_toggle(agent, desired).await;
         }
         let (wanted, status) = wire(desired);
-        match self.post(agent, Some(status)).await {
+        match self.post_explicit(agent, status).await {
             Ok(after) if after == wanted => self.get(agent).await,
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
             Err(f) if rejects_status_field(&f.error) => {
@@ -206,7 +241,9 @@ impl Presence for RocketChatPresence {
                 self.toggle_only.store(true, Ordering::Relaxed);
                 self.set_by_toggle(agent, desired).await
             }
-            Err(f) => Err(f.into_error(VENDOR, "update_agent_status", Some(agent)).await),
+            Err(f) => Err(f
+                .into_error(VENDOR, "update_agent_status", Some(agent))
+                .await),
         }
     }
 

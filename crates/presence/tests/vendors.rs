@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use agentstatus_fakes::{Fault, engage_digital as ed, libredesk as ld, rocketchat as rc};
+use agentstatus_fakes::{engage_digital as ed, libredesk as ld, rocketchat as rc};
 use agentstatus_presence::engage_digital::EngageDigitalPresence;
 use agentstatus_presence::libredesk::LibredeskPresence;
 use agentstatus_presence::rocketchat::RocketChatPresence;
@@ -188,23 +188,4 @@ async fn engage_digital_rate_limit_is_its_own_kind() {
     let e = p.get("e1").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
     assert_eq!(e.code(), Some("rate_limit_exceeded"));
-}
-
-#[tokio::test]
-async fn faults_become_errors_with_a_bounded_body_snippet() {
-    let (fake, p) = engage().await;
-    fake.faults().push(Fault::Status(503));
-    let e = p.get("e1").await.unwrap_err();
-    assert_eq!((e.kind(), e.status()), (ErrorKind::Vendor, Some(503)));
-    fake.faults().push(Fault::MalformedJson);
-    let e = p.get("e1").await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
-    assert!(
-        e.to_string()
-            .contains("the body starts: {\"status\": \"succ"),
-        "{e}"
-    );
-    fake.faults().push(Fault::DropConnection);
-    let e = p.get("e1").await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
 }

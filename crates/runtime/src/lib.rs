@@ -226,7 +226,14 @@ pub async fn execute(
     inner: &Inner,
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
-    retry::execute(client, &inner.retry, inner.limiter.as_deref(), inner.timeout, request).await
+    retry::execute(
+        client,
+        &inner.retry,
+        inner.limiter.as_deref(),
+        inner.timeout,
+        request,
+    )
+    .await
 }
 
 tokio::task_local! {
@@ -323,7 +330,11 @@ mod tests {
 
     #[test]
     fn plain_http_only_to_loopback_unless_opted_in() {
-        for ok in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9"] {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:9",
+        ] {
             assert!(check_base_url(ok, false).is_ok(), "{ok}");
         }
         let e = check_base_url("http://desk.example.com", false).unwrap_err();

@@ -62,7 +62,8 @@ impl<T: Serialize> Serialize for OpenEnum<T> {
 impl<'de, T: DeserializeOwned> Deserialize<'de> for OpenEnum<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        let known: Result<T, serde::de::value::Error> = T::deserialize(raw.as_str().into_deserializer());
+        let known: Result<T, serde::de::value::Error> =
+            T::deserialize(raw.as_str().into_deserializer());
         Ok(match known {
             Ok(t) => Self::Known(t),
             Err(_) => Self::Unknown(raw),

@@ -97,12 +97,35 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 
 /// `Retry-After` as a delay: seconds, or an HTTP date (RFC 9110 §10.2.3).
 pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// How long to wait before retrying after `error`, or `None` if it is not transient. For callers
+/// that retry an operation they know to be idempotent although its method is not (Rocket.Chat's
+/// `agent.status` with an explicit `status`), with the same rules as [`execute`].
+pub fn transient_delay<E>(
+    policy: &RetryPolicy,
+    error: &progenitor_client::Error<E>,
+    retry: u32,
+) -> Option<Duration> {
+    use progenitor_client::Error as E;
+    let (status, headers) = match error {
+        E::UnexpectedResponse(r) => (r.status(), r.headers()),
+        E::ErrorResponse(rv) => (rv.status(), rv.headers()),
+        E::CommunicationError(e) if retryable_error(e) => return Some(policy.backoff(retry)),
+        _ => return None,
+    };
+    is_retryable_status(status)
+        .then(|| retry_after(headers, SystemTime::now()).unwrap_or_else(|| policy.backoff(retry)))
 }
 
 fn retryable_error(e: &reqwest::Error) -> bool {
@@ -132,14 +155,19 @@ pub async fn execute(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         // the next attempt's copy, made before this one consumes the request
-        let next = if attempt < max { request.try_clone() } else { None };
+        let next = if attempt < max {
+            request.try_clone()
+        } else {
+            None
+        };
         let timeout = per_attempt.min(left);
         *request.timeout_mut() = Some(timeout.max(Duration::from_millis(1)));
         let result = client.execute(request).await;
         let wait = match &result {
-            Ok(r) if is_retryable_status(r.status()) => {
-                Some(retry_after(r.headers(), SystemTime::now()).unwrap_or_else(|| policy.backoff(attempt)))
-            }
+            Ok(r) if is_retryable_status(r.status()) => Some(
+                retry_after(r.headers(), SystemTime::now())
+                    .unwrap_or_else(|| policy.backoff(attempt)),
+            ),
             Err(e) if retryable_error(e) => Some(policy.backoff(attempt)),
             _ => None,
         };
@@ -166,10 +194,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Sun, 06 Nov 1994 08:50:07 GMT"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:50:07 GMT"),
+        );
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Sun, 06 Nov 1994 08:00:00 GMT"));
-        assert_eq!(retry_after(&h, now), Some(Duration::ZERO), "a past date means now");
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:00:00 GMT"),
+        );
+        assert_eq!(
+            retry_after(&h, now),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
     }
