@@ -1,7 +1,8 @@
 //! The one build script of every vendor crate (`build = "../../build.rs"`).
 //!
 //! Reads which vendor the crate is from `[package.metadata.agentstatus] vendor = "..."`, runs the
-//! codegen library on `specs/<vendor>/` (openapi.yaml + overlay.yaml), writes `OUT_DIR/client.rs`
+//! codegen library on `specs/<vendor>/` (openapi.yaml + overlay.yaml; with the crate's `full`
+//! feature, the vendor's complete document named in sources.toml), writes `OUT_DIR/client.rs`
 //! and asks cargo to rerun only when one of the files it read changes.
 
 use std::path::{Path, PathBuf};
@@ -38,15 +39,49 @@ fn main() {
     let manifest = crate_dir.join("Cargo.toml");
     println!("cargo::rerun-if-changed={}", manifest.display());
     let vendor = vendor(&manifest);
-    let spec_dir = crate_dir.join("../../specs").join(&vendor);
-    // Declared before generating, so that fixing a broken spec reruns the script.
-    for file in [
-        agentstatus_codegen::OPENAPI_FILE,
-        agentstatus_codegen::OVERLAY_FILE,
-    ] {
-        println!("cargo::rerun-if-changed={}", spec_dir.join(file).display());
+    let specs = crate_dir.join("../../specs");
+    let spec_dir = specs.canonicalize().unwrap_or(specs).join(&vendor);
+    // Declared before generating, so that fixing a broken spec reruns the script. The overlay is
+    // optional: a missing file named here would make cargo rerun the script on every build.
+    let overlay = spec_dir.join(agentstatus_codegen::OVERLAY_FILE);
+    if overlay.exists() {
+        println!("cargo::rerun-if-changed={}", overlay.display());
     }
-    let generated = agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e));
+    let generated = if std::env::var_os("CARGO_FEATURE_FULL").is_some() {
+        // the vendor's complete API: sources.toml names the documents
+        let sources = spec_dir.join(agentstatus_codegen::SOURCES_FILE);
+        println!("cargo::rerun-if-changed={}", sources.display());
+        if let Ok(list) = agentstatus_codegen::sources::Sources::load(&sources) {
+            for s in &list.sources {
+                println!(
+                    "cargo::rerun-if-changed={}",
+                    spec_dir.join(&s.pinned).display()
+                );
+            }
+        }
+        let (generated, skipped) =
+            agentstatus_codegen::generate_vendor_full(&spec_dir).unwrap_or_else(|e| fail(e));
+        for s in &skipped {
+            println!(
+                "cargo::warning=`{}` not generated: {}",
+                s.operation,
+                s.reason.replace('\n', " ")
+            );
+        }
+        for c in generated.prepared.changes.iter().filter(|c| {
+            c.pass == "unsupported-request-bodies" && c.pointer.matches('/').count() == 3
+        }) {
+            println!(
+                "cargo::warning=not generated ({}): {}",
+                c.pointer, c.message
+            );
+        }
+        generated
+    } else {
+        let openapi = spec_dir.join(agentstatus_codegen::OPENAPI_FILE);
+        println!("cargo::rerun-if-changed={}", openapi.display());
+        agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e))
+    };
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("client.rs");
     std::fs::write(&out, generated.code)
         .unwrap_or_else(|e| fail(format!("{}: cannot write: {e}", out.display())));

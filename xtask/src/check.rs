@@ -230,3 +230,20 @@ fn findings(out: &mut String, list: &[Finding]) {
         out.push_str(&format!("  {tag} {}{location} {}\n", f.operation, f.detail));
     }
 }
+
+/// Every change the normaliser (and the open-enum step) makes to a vendor's slice and full API.
+pub fn explain(dir: &Path) -> Result<Vec<String>, Error> {
+    let mut lines = Vec::new();
+    for (label, prepared) in [
+        ("slice", agentstatus_codegen::prepare(dir)?),
+        ("full", agentstatus_codegen::prepare_full(dir)?),
+    ] {
+        for c in &prepared.changes {
+            lines.push(format!(
+                "{label}: {} at {}: {}",
+                c.pass, c.pointer, c.message
+            ));
+        }
+    }
+    Ok(lines)
+}

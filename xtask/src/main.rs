@@ -5,6 +5,7 @@
 //!   0 no drift, 1 drift found, 2 could not check.
 
 mod check;
+mod coverage;
 mod fetch;
 
 use std::path::{Path, PathBuf};
@@ -70,6 +71,15 @@ enum Command {
         sources: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Also list every change the normaliser makes (vendor, JSON pointer, what and why).
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Generate each vendor's complete API (the crates' `full` feature) and print the coverage
+    /// table: operations in the upstream document, generated, skipped (with reasons).
+    Coverage {
+        #[arg(long)]
+        vendor: Option<String>,
     },
 }
 
@@ -166,11 +176,24 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Coverage { vendor } => {
+            match coverage::run(&specs, vendors(&specs, vendor.as_deref())) {
+                Ok(table) => {
+                    print!("{table}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Check {
             vendor,
             live,
             sources,
             format,
+            explain,
         } => {
             let names = match vendors(&specs, vendor.as_deref()) {
                 Ok(v) => v,
@@ -189,6 +212,14 @@ fn main() -> ExitCode {
                 error: vendors.iter().any(|v| v.error.is_some()),
                 vendors,
             };
+            if explain {
+                for v in &names {
+                    match check::explain(&specs.join(v)) {
+                        Ok(lines) => lines.iter().for_each(|l| println!("{v}: {l}")),
+                        Err(e) => eprintln!("{v}: cannot explain: {e}"),
+                    }
+                }
+            }
             match format {
                 Format::Text => print!("{}", check::text(&report)),
                 Format::Json => println!(

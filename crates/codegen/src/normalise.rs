@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::escape_token;
 use crate::sources::METHODS;
@@ -29,12 +29,32 @@ pub struct Pass {
 /// All passes, in the order they run.
 pub const PASSES: &[Pass] = &[
     Pass {
+        name: "media-type-keys",
+        run: media_type_keys,
+    },
+    Pass {
         name: "string-booleans",
         run: string_booleans,
     },
     Pass {
         name: "format-without-type",
         run: format_without_type,
+    },
+    Pass {
+        name: "unknown-formats",
+        run: unknown_formats,
+    },
+    Pass {
+        name: "enum-value-types",
+        run: enum_value_types,
+    },
+    Pass {
+        name: "contradicting-examples",
+        run: contradicting_examples,
+    },
+    Pass {
+        name: "path-parameters-declared",
+        run: path_parameters_declared,
     },
     Pass {
         name: "path-parameters-required",
@@ -305,6 +325,245 @@ pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
                 });
                 op.insert("operationId".into(), Value::String(id));
             }
+        }
+    }
+}
+
+fn operations_mut(doc: &mut Value) -> Vec<(String, String, &mut Map<String, Value>)> {
+    let mut out = Vec::new();
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if let (true, Some(op)) = (METHODS.contains(&method.as_str()), op.as_object_mut()) {
+                out.push((path.clone(), method.clone(), op));
+            }
+        }
+    }
+    out
+}
+
+/// A media-type key with stray characters (Engage Digital's `'multipart/form-data:'`) is
+/// trimmed and lower-cased.
+pub fn media_type_keys(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(Value::Object(content)) = map.get_mut("content") else {
+            return;
+        };
+        let bad: Vec<String> = content
+            .keys()
+            .filter(|k| clean_media_type(k) != **k)
+            .cloned()
+            .collect();
+        for key in bad {
+            let fixed = clean_media_type(&key);
+            let v = content.remove(&key).expect("listed above");
+            if !content.contains_key(&fixed) {
+                content.insert(fixed.clone(), v);
+            }
+            changes.push(Change {
+                pass: "media-type-keys",
+                pointer: format!("{at}/content/{}", escape_token(&key)),
+                message: format!("media type {key:?} is not a media type: renamed {fixed:?}"),
+            });
+        }
+    });
+}
+
+fn clean_media_type(key: &str) -> String {
+    key.trim()
+        .trim_end_matches([':', ';', ','])
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Formats typify knows; any other `format` is dropped (the `type` stays).
+const KNOWN_FORMATS: &[&str] = &[
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float",
+    "double",
+    "date",
+    "date-time",
+    "time",
+    "email",
+    "uri",
+    "uuid",
+    "byte",
+    "binary",
+    "password",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "ip",
+];
+
+/// An unknown `format` (`format: integer` on a string, `format: 'int'`) is dropped.
+pub fn unknown_formats(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(Value::String(format)) = map.get("format") else {
+            return;
+        };
+        if map.get("type").is_none() || KNOWN_FORMATS.contains(&format.as_str()) {
+            return;
+        }
+        let format = format.clone();
+        map.remove("format");
+        changes.push(Change {
+            pass: "unknown-formats",
+            pointer: format!("{at}/format"),
+            message: format!("unknown format {format:?} dropped"),
+        });
+    });
+}
+
+fn matches_type(value: &Value, ty: &str) -> bool {
+    match ty {
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+/// `enum` values of the wrong type (`type: boolean, enum: ['true', '=1']`) are dropped; an enum
+/// left empty is removed.
+pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(ty) = map.get("type").and_then(Value::as_str).map(str::to_string) else {
+            return;
+        };
+        let nullable = map.get("nullable") == Some(&Value::Bool(true));
+        let Some(Value::Array(values)) = map.get_mut("enum") else {
+            return;
+        };
+        let before = values.len();
+        values.retain(|v| matches_type(v, &ty) || (nullable && v.is_null()));
+        let dropped = before - values.len();
+        if dropped == 0 {
+            return;
+        }
+        let emptied = values.is_empty();
+        if emptied {
+            map.remove("enum");
+        }
+        changes.push(Change {
+            pass: "enum-value-types",
+            pointer: format!("{at}/enum"),
+            message: format!(
+                "{dropped} value(s) not of type {ty} dropped{}",
+                if emptied {
+                    "; the enum was left empty and is removed"
+                } else {
+                    ""
+                }
+            ),
+        });
+    });
+}
+
+/// An `example` whose JSON type contradicts its schema's `type` is dropped (it documents
+/// nothing and confuses readers and tools).
+pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(ty) = map.get("type").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(example) = map.get("example") else {
+            return;
+        };
+        let nullable = map.get("nullable") == Some(&Value::Bool(true));
+        if matches_type(example, ty) || (nullable && example.is_null()) {
+            return;
+        }
+        let ty = ty.to_string();
+        map.remove("example");
+        changes.push(Change {
+            pass: "contradicting-examples",
+            pointer: format!("{at}/example"),
+            message: format!("example is not a {ty}: dropped"),
+        });
+    });
+}
+
+/// A `{name}` in a path template that no parameter declares (Rocket.Chat's
+/// `/livechat/messages/{rid}`) is declared as a required string path parameter.
+pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
+    let components = doc.pointer("/components/parameters").cloned();
+    let resolve = |p: &Value| -> Value {
+        match p
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/parameters/"))
+        {
+            Some(name) => components
+                .as_ref()
+                .and_then(|c| c.get(name))
+                .cloned()
+                .unwrap_or(Value::Null),
+            None => p.clone(),
+        }
+    };
+    let mut path_level: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let list = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        path_level.insert(path.clone(), list.iter().map(&resolve).collect());
+    }
+    for (path, method, op) in operations_mut(doc) {
+        let names: Vec<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+            .collect();
+        let declared: Vec<Value> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(&resolve)
+            .chain(path_level.get(&path).cloned().unwrap_or_default())
+            .collect();
+        for name in names {
+            let present = declared.iter().any(|p| {
+                p.get("in") == Some(&json!("path")) && p.get("name") == Some(&json!(name))
+            });
+            if present {
+                continue;
+            }
+            let list = op
+                .entry("parameters")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Some(list) = list.as_array_mut() {
+                list.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+            changes.push(Change {
+                pass: "path-parameters-declared",
+                pointer: format!("/paths/{}/{method}/parameters", escape_token(&path)),
+                message: format!(
+                    "path parameter {{{name}}} was not declared: declared as a required string"
+                ),
+            });
         }
     }
 }

@@ -81,6 +81,62 @@ fn build(
     crate::slice::merge(&slices, spec_file)
 }
 
+/// The vendor's complete API: the whole document of the source marked `full = true`, plus the
+/// kept operations of the other sources that it lacks (an operation both define is taken from
+/// the full source). Returns the document and the `METHOD /path` of operations skipped as
+/// duplicates.
+pub fn build_full_document(
+    sources: &Sources,
+    spec_file: &Path,
+    mut read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+) -> Result<(Value, Vec<String>)> {
+    let Some(full) = sources.sources.iter().find(|s| s.full) else {
+        return Err(Error::new(
+            ErrorKind::Invalid,
+            spec_file.with_file_name(crate::SOURCES_FILE),
+            Location::File,
+            "no source is marked `full = true`: the `full` feature needs the vendor's complete document",
+        ));
+    };
+    let (bytes, origin) = read(full)?;
+    let mut doc = extract(full, &bytes, &origin)?;
+    let mut skipped = Vec::new();
+    for source in sources.sources.iter().filter(|s| !s.full) {
+        let (bytes, origin) = read(source)?;
+        let other = extract(source, &bytes, &origin)?;
+        let mut ops = Vec::new();
+        for key in source
+            .operations
+            .iter()
+            .filter_map(|o| OperationKey::parse(o))
+        {
+            let method = key.method.to_ascii_lowercase();
+            if doc
+                .pointer(&crate::error::pointer([
+                    "paths",
+                    key.path.as_str(),
+                    method.as_str(),
+                ]))
+                .is_some()
+            {
+                skipped.push(key.to_string());
+            } else {
+                ops.push(key);
+            }
+        }
+        if ops.is_empty() {
+            continue;
+        }
+        let slice = crate::slice::slice(&other, &ops, &origin, None)?;
+        let merged = crate::slice::merge(
+            &[(full.name.clone(), doc), (source.name.clone(), slice)],
+            spec_file,
+        )?;
+        doc = merged;
+    }
+    Ok((doc, skipped))
+}
+
 /// Serialise a document as YAML, deterministically (same value, same bytes).
 pub fn to_yaml(doc: &Value) -> Result<String> {
     serde_saphyr::to_string(doc).map_err(|e| {

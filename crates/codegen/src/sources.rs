@@ -46,6 +46,10 @@ pub struct Source {
     pub origin: Option<String>,
     /// Kept operations, as `METHOD /path`.
     pub operations: Vec<String>,
+    /// This source's whole document is the vendor's complete API (the crates' `full` feature
+    /// generates all of its operations). At most one source per vendor.
+    #[serde(default)]
+    pub full: bool,
 }
 
 impl Source {
@@ -114,6 +118,14 @@ impl Sources {
                 .unwrap_or(Location::File);
             Error::new(ErrorKind::Syntax, path, location, e.message().to_string())
         })?;
+        if sources.sources.iter().filter(|s| s.full).count() > 1 {
+            return Err(Error::at(
+                ErrorKind::Invalid,
+                path,
+                "/source",
+                "more than one source is marked `full = true`",
+            ));
+        }
         for (i, source) in sources.sources.iter().enumerate() {
             for (j, op) in source.operations.iter().enumerate() {
                 if OperationKey::parse(op).is_none() {

@@ -1,0 +1,505 @@
+//! Passes for what progenitor 0.15 cannot generate, run after the overlay (so a vendor
+//! correction always takes precedence over a mechanical fix). Each is named and reports every
+//! change; each is tested against a small spec that fails without it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::escape_token;
+use crate::normalise::{Change, Pass};
+use crate::sources::METHODS;
+
+pub const PASSES: &[Pass] = &[
+    Pass {
+        name: "unsupported-request-bodies",
+        run: unsupported_request_bodies,
+    },
+    Pass {
+        name: "responses-without-schema",
+        run: responses_without_schema,
+    },
+    Pass {
+        name: "one-response-type",
+        run: one_response_type,
+    },
+    Pass {
+        name: "colliding-properties",
+        run: colliding_properties,
+    },
+    Pass {
+        name: "colliding-parameters",
+        run: colliding_parameters,
+    },
+];
+
+/// Run every pass.
+pub fn fix(doc: &mut Value) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for pass in PASSES {
+        (pass.run)(doc, &mut changes);
+    }
+    changes
+}
+
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    let mut v = v;
+    for _ in 0..8 {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(crate::slice::ref_pointer)
+            .and_then(|p| doc.pointer(&p))
+        {
+            Some(t) => v = t,
+            None => break,
+        }
+    }
+    v
+}
+
+fn op_pointer(path: &str, method: &str) -> String {
+    format!("/paths/{}/{method}", escape_token(path))
+}
+
+/// Media types progenitor 0.15 can send as a request body.
+fn sendable(media: &str) -> bool {
+    media == "application/json"
+        || media.ends_with("+json")
+        || media == "application/x-www-form-urlencoded"
+        || media == "application/octet-stream"
+        || media == "text/plain"
+}
+
+/// A request body progenitor cannot send (multipart/form-data) makes the operation
+/// ungeneratable: it is removed and named (call it with reqwest directly). A body offering
+/// several media types keeps the one progenitor can send.
+pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
+    let mut remove = Vec::new();
+    let body_defs = doc.pointer("/components/requestBodies").cloned();
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let at = op_pointer(path, method);
+            let Some(body) = op.get_mut("requestBody") else {
+                continue;
+            };
+            if let Some(name) = body
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
+            {
+                if let Some(def) = body_defs.as_ref().and_then(|d| d.get(name)) {
+                    *body = def.clone();
+                }
+            }
+            let Some(Value::Object(content)) = body.get_mut("content") else {
+                continue;
+            };
+            let media: Vec<String> = content.keys().cloned().collect();
+            let keep = media
+                .iter()
+                .find(|m| m.as_str() == "application/json")
+                .or_else(|| media.iter().find(|m| sendable(m)))
+                .cloned();
+            match keep {
+                Some(keep) if media.len() > 1 => {
+                    content.retain(|k, _| *k == keep);
+                    changes.push(Change {
+                        pass: "unsupported-request-bodies",
+                        pointer: format!("{at}/requestBody/content"),
+                        message: format!(
+                            "several request media types ({}): kept {keep}",
+                            media.join(", ")
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None if !media.is_empty() => {
+                    remove.push((path.clone(), method.clone(), media.join(", ")));
+                }
+                None => {}
+            }
+        }
+    }
+    for (path, method, media) in remove {
+        if let Some(item) = doc
+            .get_mut("paths")
+            .and_then(|p| p.get_mut(&path))
+            .and_then(Value::as_object_mut)
+        {
+            item.remove(&method);
+        }
+        changes.push(Change {
+            pass: "unsupported-request-bodies",
+            pointer: op_pointer(&path, &method),
+            message: format!(
+                "request body {media} cannot be sent by progenitor 0.15: operation skipped (call it with reqwest directly)"
+            ),
+        });
+    }
+}
+
+/// A JSON response without a schema (progenitor's `todo!`) gets an "any JSON" schema.
+pub fn responses_without_schema(doc: &mut Value, changes: &mut Vec<Change>) {
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            for (code, r) in op
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flatten()
+            {
+                for (media, m) in r
+                    .get_mut("content")
+                    .and_then(Value::as_object_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(m) = m.as_object_mut()
+                        && !m.contains_key("schema")
+                    {
+                        m.insert("schema".into(), json!({}));
+                        changes.push(Change {
+                            pass: "responses-without-schema",
+                            pointer: format!(
+                                "{}/responses/{code}/content/{}",
+                                op_pointer(path, method),
+                                escape_token(media)
+                            ),
+                            message: "response content without a schema: any JSON".into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The JSON schema of a response (resolved), or `None` if it has no body.
+fn response_schema(doc: &Value, r: &Value) -> Option<Value> {
+    let r = resolve(doc, r);
+    let content = r.get("content")?.as_object()?;
+    let (_, m) = content
+        .iter()
+        .find(|(k, _)| k.contains("json"))
+        .or_else(|| content.iter().next())?;
+    Some(resolve(doc, m.get("schema")?).clone())
+}
+
+/// Union of object schemas: every property of any (a property two define differently becomes
+/// "any JSON"), none required. Non-objects: "any JSON".
+fn merge_schemas(doc: &Value, schemas: &[Value]) -> Value {
+    let all_objects = schemas
+        .iter()
+        .all(|s| s.get("type").is_none_or(|t| t == "object") && s.get("properties").is_some());
+    if !all_objects {
+        return json!({});
+    }
+    let mut props: Map<String, Value> = Map::new();
+    for s in schemas {
+        for (k, v) in s["properties"].as_object().into_iter().flatten() {
+            let v = resolve(doc, v).clone();
+            match props.get(k) {
+                Some(existing) if *existing != v => {
+                    props.insert(k.clone(), json!({}));
+                }
+                Some(_) => {}
+                None => {
+                    props.insert(k.clone(), v);
+                }
+            }
+        }
+    }
+    json!({"type": "object", "properties": props})
+}
+
+/// progenitor allows one success type and one error type per operation (it asserts). Responses
+/// of a kind whose schemas differ share one merged schema; a body-less 2xx beside 2xx with a
+/// body is dropped (it would decode as an error).
+pub fn one_response_type(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let at = op_pointer(path, method);
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for success in [true, false] {
+                let codes: Vec<String> = responses
+                    .keys()
+                    .filter(|c| c.starts_with('2') == success)
+                    .cloned()
+                    .collect();
+                let mut with_body: BTreeMap<String, Value> = BTreeMap::new();
+                let mut without: Vec<String> = Vec::new();
+                for c in &codes {
+                    match response_schema(&snapshot, &responses[c]) {
+                        Some(s) => {
+                            with_body.insert(c.clone(), s);
+                        }
+                        None => without.push(c.clone()),
+                    }
+                }
+                if success && !with_body.is_empty() && !without.is_empty() {
+                    for c in &without {
+                        responses.remove(c);
+                        changes.push(Change {
+                            pass: "one-response-type",
+                            pointer: format!("{at}/responses/{c}"),
+                            message: format!(
+                                "body-less {c} beside success answers with a body: dropped"
+                            ),
+                        });
+                    }
+                }
+                if !success && !with_body.is_empty() && !without.is_empty() {
+                    // error answers without a body get the same schema: progenitor decodes the
+                    // body of a declared error, so the type must be one
+                    for c in &without {
+                        with_body.insert(c.clone(), json!({}));
+                    }
+                }
+                let distinct: Vec<&Value> = {
+                    let mut d: Vec<&Value> = Vec::new();
+                    for s in with_body.values() {
+                        if !d.contains(&s) {
+                            d.push(s);
+                        }
+                    }
+                    d
+                };
+                if distinct.len() <= 1 {
+                    continue;
+                }
+                let schemas: Vec<Value> = with_body
+                    .values()
+                    .filter(|s| **s != json!({}))
+                    .cloned()
+                    .collect();
+                let merged = merge_schemas(&snapshot, &schemas);
+                for c in with_body.keys() {
+                    let description = resolve(&snapshot, &responses[c])
+                        .get("description")
+                        .cloned()
+                        .unwrap_or_else(|| json!(""));
+                    responses.insert(
+                        c.clone(),
+                        json!({"description": description, "content": {"application/json": {"schema": merged}}}),
+                    );
+                }
+                changes.push(Change {
+                    pass: "one-response-type",
+                    pointer: format!("{at}/responses"),
+                    message: format!(
+                        "{} {} answers ({}) have different schemas: merged into one",
+                        with_body.len(),
+                        if success { "success" } else { "error" },
+                        with_body.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// The Rust field name typify derives from a property name.
+fn field_name(prop: &str) -> String {
+    prop.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// Two properties that become one Rust field (Rocket.Chat's `id` and `_id`) do not compile
+/// (E0124): the later one is dropped.
+pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
+    fn visit(v: &mut Value, at: &str, changes: &mut Vec<Change>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get_mut("properties") {
+                    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+                    let mut drop = Vec::new();
+                    for k in props.keys() {
+                        match seen.get(&field_name(k)) {
+                            Some(first) => drop.push((k.clone(), first.clone())),
+                            None => {
+                                seen.insert(field_name(k), k.clone());
+                            }
+                        }
+                    }
+                    for (k, first) in drop {
+                        props.remove(&k);
+                        changes.push(Change {
+                            pass: "colliding-properties",
+                            pointer: format!("{at}/properties/{}", escape_token(&k)),
+                            message: format!(
+                                "property {k:?} becomes the same Rust field as {first:?}: dropped"
+                            ),
+                        });
+                    }
+                }
+                for (k, child) in map.iter_mut() {
+                    if k == "example" || k == "examples" || k.starts_with("x-") {
+                        continue;
+                    }
+                    visit(child, &format!("{at}/{}", escape_token(k)), changes);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    visit(child, &format!("{at}/{i}"), changes);
+                }
+            }
+            _ => {}
+        }
+    }
+    visit(doc, "", changes);
+}
+
+/// Two parameters of one operation that become one Rust name (Engage Digital's `to` and
+/// `to[]`) do not compile: the later one is dropped.
+pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    for (path, item) in doc.get_mut("paths").and_then(Value::as_object_mut).into_iter().flatten() {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let Some(Value::Array(params)) = op.get_mut("parameters") else { continue };
+            let mut seen: BTreeMap<String, String> = BTreeMap::new();
+            let mut keep = Vec::with_capacity(params.len());
+            for (i, p) in params.drain(..).enumerate() {
+                let name = resolve(&snapshot, &p)
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                match seen.get(&field_name(&name)) {
+                    Some(first) => changes.push(Change {
+                        pass: "colliding-parameters",
+                        pointer: format!("{}/parameters/{i}", op_pointer(path, method)),
+                        message: format!("parameter {name:?} becomes the same Rust name as {first:?}: dropped"),
+                    }),
+                    None => {
+                        seen.insert(field_name(&name), name);
+                        keep.push(p);
+                    }
+                }
+            }
+            *params = keep;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_operation_is_skipped_and_named_json_kept_among_several() {
+        let mut doc = json!({"paths": {
+            "/up": {"post": {"requestBody": {"content": {"multipart/form-data": {"schema": {}}}}, "responses": {}}},
+            "/two": {"put": {"requestBody": {"content": {"text/csv": {}, "application/json": {"schema": {}}}}, "responses": {}}}
+        }});
+        let mut c = Vec::new();
+        unsupported_request_bodies(&mut doc, &mut c);
+        assert!(doc["paths"]["/up"].get("post").is_none());
+        assert_eq!(
+            doc["paths"]["/two"]["put"]["requestBody"]["content"]
+                .as_object()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].pointer, "/paths/~1up/post");
+    }
+
+    #[test]
+    fn different_error_schemas_are_merged() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "400": {"description": "bad", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}, "errorType": {"type": "string"}}}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}
+        }}}},
+        "components": {"responses": {"Unauthorized": {"description": "no", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "integer"}}}}}}}}});
+        let mut c = Vec::new();
+        one_response_type(&mut doc, &mut c);
+        let r = &doc["paths"]["/a"]["get"]["responses"];
+        assert_eq!(r["400"]["content"], r["401"]["content"]);
+        let props = &r["401"]["content"]["application/json"]["schema"]["properties"];
+        assert_eq!(props["status"]["type"], "string");
+        assert_eq!(props["error"], json!({}), "defined differently: any JSON");
+        assert_eq!(r["401"]["description"], "no");
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn bodyless_success_beside_a_body_is_dropped() {
+        let mut doc = json!({"paths": {"/a": {"post": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "204": {"description": "none"}
+        }}}}});
+        let mut c = Vec::new();
+        one_response_type(&mut doc, &mut c);
+        assert!(doc["paths"]["/a"]["post"]["responses"].get("204").is_none());
+    }
+
+    #[test]
+    fn schema_less_json_response_gets_any() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {}}}}}}}});
+        let mut c = Vec::new();
+        responses_without_schema(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn colliding_parameter_names_keep_the_first() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "to", "in": "query"}, {"name": "to[]", "in": "query"}, {"name": "from", "in": "query"}
+        ]}}}});
+        let mut c = Vec::new();
+        colliding_parameters(&mut doc, &mut c);
+        assert_eq!(doc["paths"]["/a"]["get"]["parameters"].as_array().unwrap().len(), 2);
+        assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
+    }
+
+    #[test]
+    fn colliding_property_names_keep_the_first() {
+        let mut doc = json!({"components": {"schemas": {"U": {"properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
+        let mut c = Vec::new();
+        colliding_properties(&mut doc, &mut c);
+        let props = doc["components"]["schemas"]["U"]["properties"]
+            .as_object()
+            .unwrap();
+        assert_eq!(props.keys().collect::<Vec<_>>(), ["_id", "name"]);
+        assert_eq!(c[0].pointer, "/components/schemas/U/properties/id");
+    }
+}

@@ -1,0 +1,81 @@
+//! `cargo xtask coverage`: how much of each vendor's complete API the `full` feature generates.
+
+use std::path::Path;
+
+use agentstatus_codegen::sources::{METHODS, Sources};
+use agentstatus_codegen::{Error, SOURCES_FILE, generate_vendor_full, load, regen};
+use serde_json::Value;
+
+fn count_operations(doc: &Value) -> usize {
+    doc.get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(_, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| METHODS.contains(&k.as_str()))
+                .count()
+        })
+        .sum()
+}
+
+/// The coverage table (markdown) for `vendors`.
+pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, Error> {
+    let mut table = String::from(
+        "| vendor | operations in the upstream document | generated | hand-written | skipped | generated % |\n|---|---|---|---|---|---|\n",
+    );
+    let mut notes = String::new();
+    for v in vendors? {
+        let dir = specs.join(&v);
+        let sources = Sources::load(&dir.join(SOURCES_FILE))?;
+        let (upstream, _) = regen::build_full_document(&sources, &dir.join("openapi.yaml"), |s| {
+            let path = dir.join(&s.pinned);
+            Ok((load::read(&path)?, path))
+        })?;
+        let total = count_operations(&upstream);
+        let (generated, mut skipped) = generate_vendor_full(&dir)?;
+        // operations a fix had to leave out
+        for c in &generated.prepared.changes {
+            if c.pass == "unsupported-request-bodies" && c.pointer.matches('/').count() == 3 {
+                let mut parts = c.pointer.trim_start_matches("/paths/").rsplitn(2, '/');
+                let method = parts.next().unwrap_or_default().to_ascii_uppercase();
+                let path = parts
+                    .next()
+                    .unwrap_or_default()
+                    .replace("~1", "/")
+                    .replace("~0", "~");
+                skipped.push(agentstatus_codegen::Skipped {
+                    operation: format!("{method} {path}"),
+                    reason: c.message.clone(),
+                });
+            }
+        }
+        let handwritten = generated.prepared.handwritten.len();
+        let made = count_operations(&generated.prepared.doc);
+        table.push_str(&format!(
+            "| {v} | {total} | {made} | {handwritten} | {} | {:.1}% |\n",
+            skipped.len(),
+            100.0 * made as f64 / total.max(1) as f64
+        ));
+        for h in &generated.prepared.handwritten {
+            notes.push_str(&format!(
+                "- {v}: `{}` hand-written: {}\n",
+                h.operation_id, h.reason
+            ));
+        }
+        for s in &skipped {
+            notes.push_str(&format!(
+                "- {v}: `{}` skipped: {}\n",
+                s.operation,
+                s.reason.replace('\n', " ")
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        table.push('\n');
+        table.push_str(&notes);
+    }
+    Ok(table)
+}
