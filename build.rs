@@ -82,7 +82,13 @@ fn main() {
         println!("cargo::rerun-if-changed={}", openapi.display());
         agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e))
     };
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("client.rs");
-    std::fs::write(&out, generated.code)
-        .unwrap_or_else(|e| fail(format!("{}: cannot write: {e}", out.display())));
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
+    // the public surface of the generated client, for the `full` golden file
+    let surface =
+        agentstatus_codegen::surface::surface(&generated.code).unwrap_or_else(|e| fail(e));
+    for (name, text) in [("client.rs", generated.code), ("surface.txt", surface)] {
+        let out = out_dir.join(name);
+        std::fs::write(&out, text)
+            .unwrap_or_else(|e| fail(format!("{}: cannot write: {e}", out.display())));
+    }
 }

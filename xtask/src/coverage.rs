@@ -79,3 +79,29 @@ pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, 
     }
     Ok(table)
 }
+
+pub const START: &str = "<!-- coverage:start (cargo xtask coverage --write-readme) -->";
+pub const END: &str = "<!-- coverage:end -->";
+
+/// Replace the table between the coverage markers of `readme`.
+pub fn write_readme(readme: &Path, table: &str) -> Result<(), Error> {
+    let io = |e: std::io::Error| {
+        Error::new(
+            agentstatus_codegen::ErrorKind::Io,
+            readme,
+            agentstatus_codegen::Location::File,
+            e.to_string(),
+        )
+    };
+    let text = std::fs::read_to_string(readme).map_err(io)?;
+    let (Some(a), Some(b)) = (text.find(START), text.find(END)) else {
+        return Err(Error::new(
+            agentstatus_codegen::ErrorKind::Invalid,
+            readme,
+            agentstatus_codegen::Location::File,
+            format!("no `{START}` ... `{END}` markers"),
+        ));
+    };
+    let new = format!("{}{START}\n{table}{}", &text[..a], &text[b..]);
+    std::fs::write(readme, new).map_err(io)
+}

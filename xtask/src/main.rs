@@ -80,6 +80,9 @@ enum Command {
     Coverage {
         #[arg(long)]
         vendor: Option<String>,
+        /// Write the table into README.md (between the coverage markers) instead of printing it.
+        #[arg(long)]
+        write_readme: bool,
     },
 }
 
@@ -176,12 +179,23 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Coverage { vendor } => {
-            match coverage::run(&specs, vendors(&specs, vendor.as_deref())) {
-                Ok(table) => {
-                    print!("{table}");
-                    ExitCode::SUCCESS
-                }
+        Command::Coverage {
+            vendor,
+            write_readme,
+        } => {
+            let result =
+                coverage::run(&specs, vendors(&specs, vendor.as_deref())).and_then(|table| {
+                    if write_readme {
+                        let readme = specs.with_file_name("README.md");
+                        coverage::write_readme(&readme, &table)?;
+                        println!("coverage: wrote {}", readme.display());
+                    } else {
+                        print!("{table}");
+                    }
+                    Ok(())
+                });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)

@@ -46,3 +46,44 @@ fn readme_mapping_table_is_the_presence_crate_docs_table() {
         );
     }
 }
+
+#[test]
+fn readme_coverage_table_is_what_xtask_coverage_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("coverage")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    let start = "<!-- coverage:start (cargo xtask coverage --write-readme) -->\n";
+    let block = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once("<!-- coverage:end -->"))
+        .map(|(block, _)| block)
+        .expect("README.md has the coverage markers");
+    assert_eq!(
+        block, table,
+        "README.md's coverage table is stale: run `cargo xtask coverage --write-readme`"
+    );
+    // at least 95% of each vendor's operations are generated
+    for line in table
+        .lines()
+        .filter(|l| l.ends_with("% |") && !l.contains("generated %"))
+    {
+        let pct: f64 = line
+            .trim_end_matches(" |")
+            .rsplit("| ")
+            .next()
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
+        assert!(pct >= 95.0, "{line}");
+    }
+}

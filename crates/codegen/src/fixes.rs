@@ -95,10 +95,9 @@ pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
+                && let Some(def) = body_defs.as_ref().and_then(|d| d.get(name))
             {
-                if let Some(def) = body_defs.as_ref().and_then(|d| d.get(name)) {
-                    *body = def.clone();
-                }
+                *body = def.clone();
             }
             let Some(Value::Object(content)) = body.get_mut("content") else {
                 continue;
@@ -384,12 +383,19 @@ pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
 /// `to[]`) do not compile: the later one is dropped.
 pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
     let snapshot = doc.clone();
-    for (path, item) in doc.get_mut("paths").and_then(Value::as_object_mut).into_iter().flatten() {
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
         for (method, op) in item.as_object_mut().into_iter().flatten() {
             if !METHODS.contains(&method.as_str()) {
                 continue;
             }
-            let Some(Value::Array(params)) = op.get_mut("parameters") else { continue };
+            let Some(Value::Array(params)) = op.get_mut("parameters") else {
+                continue;
+            };
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
             let mut keep = Vec::with_capacity(params.len());
             for (i, p) in params.drain(..).enumerate() {
@@ -402,7 +408,9 @@ pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
                     Some(first) => changes.push(Change {
                         pass: "colliding-parameters",
                         pointer: format!("{}/parameters/{i}", op_pointer(path, method)),
-                        message: format!("parameter {name:?} becomes the same Rust name as {first:?}: dropped"),
+                        message: format!(
+                            "parameter {name:?} becomes the same Rust name as {first:?}: dropped"
+                        ),
                     }),
                     None => {
                         seen.insert(field_name(&name), name);
@@ -487,7 +495,13 @@ mod tests {
         ]}}}});
         let mut c = Vec::new();
         colliding_parameters(&mut doc, &mut c);
-        assert_eq!(doc["paths"]["/a"]["get"]["parameters"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
     }
 

@@ -24,6 +24,7 @@ pub mod overlay;
 pub mod regen;
 pub mod slice;
 pub mod sources;
+pub mod surface;
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,12 @@ pub fn prepare_full(spec_dir: &Path) -> Result<Prepared> {
             Ok((load::read(&path)?, path))
         })?;
     prepare_doc(spec_dir, doc, files)
+}
+
+/// Prepare a document that has no overlay: normalise, fix what the generator cannot handle,
+/// open response enums.
+pub fn prepare_document(doc: Value) -> Result<Prepared> {
+    prepare_doc(Path::new("/nonexistent"), doc, Vec::new())
 }
 
 fn prepare_doc(spec_dir: &Path, mut doc: Value, mut files: Vec<PathBuf>) -> Result<Prepared> {

@@ -86,7 +86,9 @@ fn parse_json(text: &str, origin: &Path) -> Result<Value> {
 
 fn parse_yaml(text: &str, origin: &Path) -> Result<Value> {
     let fixed = join_surrogate_escapes(text);
-    serde_saphyr::from_str::<Value>(&fixed).map_err(|e| {
+    // OpenAPI documents are YAML 1.2: `no`, `on`, `yes` are strings, not booleans.
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options::<Value>(&fixed, options).map_err(|e| {
         let location = e
             .location()
             .map(|l| Location::LineColumn {
@@ -190,6 +192,15 @@ mod tests {
     fn bom_crlf_and_zero_width_spaces() {
         let v = p("\u{FEFF}a:\r\n  b\u{200B}: \"x\u{200B}y\"\r\n").unwrap();
         assert_eq!(v, serde_json::json!({"a": {"b": "xy"}}));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_strings() {
+        let v = p("description: no\nflag: on\nreal: true\n").unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"description": "no", "flag": "on", "real": true})
+        );
     }
 
     #[test]
