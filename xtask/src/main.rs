@@ -4,6 +4,7 @@
 //! - `check [--vendor V] [--live | --sources DIR] [--format text|json]`: drift check, exit code
 //!   0 no drift, 1 drift found, 2 could not check.
 
+mod bench;
 mod check;
 mod coverage;
 mod fetch;
@@ -75,6 +76,8 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Run the benchmarks (release build) and rewrite BENCHMARKS.md.
+    Bench,
     /// Generate each vendor's complete API (the crates' `full` feature) and print the coverage
     /// table: operations in the upstream document, generated, skipped (with reasons).
     Coverage {
@@ -173,6 +176,13 @@ fn main() -> ExitCode {
     let specs = cli.specs.clone().unwrap_or_else(workspace_specs);
     match cli.command {
         Command::Regen { vendor, live } => match regen_cmd(&specs, vendor.as_deref(), &live) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Bench => match bench::bench(specs.parent().expect("specs/ is in the workspace")) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
