@@ -114,6 +114,18 @@ pub fn bench(root: &Path) -> Result<(), String> {
     }
     out.push_str(&format!("| no-op `cargo build --workspace` (median of 3) | {:.2} s, build scripts rerun: {reruns} |\n", median(t)));
 
+    eprintln!("bench: compile cost ...");
+    let compile = compile_cost(root, &cargo)?;
+    out.push_str("\n## Compile cost of the vendor crates\n\n");
+    out.push_str(&compile);
+    crate::coverage::replace_between(
+        &root.join("README.md"),
+        "<!-- compile-cost:start (cargo xtask bench) -->",
+        "<!-- compile-cost:end -->",
+        &format!("Machine: {}.\n\n{compile}", machine()),
+    )
+    .map_err(|e| e.to_string())?;
+
     let doc = format!(
         "# Benchmarks\n\nRerun everything with one command: `cargo xtask bench` (builds `crates/bench` in release, \
          runs each measurement, rewrites this file). Individual parts: `target/release/agentstatus-bench client | decode | \
@@ -130,4 +142,43 @@ pub fn bench(root: &Path) -> Result<(), String> {
     println!("{doc}");
     eprintln!("bench: wrote {}", path.display());
     Ok(())
+}
+
+/// Cold build (the crate and its build script; dependencies already built) of each vendor crate,
+/// with and without `full`, and the no-op rebuild after it.
+fn compile_cost(root: &Path, cargo: &str) -> Result<String, String> {
+    let mut table = String::from(
+        "`cargo clean -p <crate> && cargo build -p <crate> [--features full]` (dev profile, dependencies already built), then the same `cargo build` again (no-op).\n\n\
+         | crate | slice: cold | slice: no-op | `full`: cold | `full`: no-op |\n|---|---|---|---|---|\n",
+    );
+    for krate in [
+        "agentstatus-rocketchat",
+        "agentstatus-libredesk",
+        "agentstatus-engage-digital",
+    ] {
+        let mut row = format!("| {krate} |");
+        for features in [None, Some("full")] {
+            run(Command::new(cargo)
+                .current_dir(root)
+                .args(["clean", "--quiet", "-p", krate]))?;
+            let mut args = vec!["build", "--quiet", "-p", krate];
+            if let Some(f) = features {
+                args.extend(["--features", f]);
+            }
+            let start = Instant::now();
+            run(Command::new(cargo).current_dir(root).args(&args))?;
+            let cold = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            run(Command::new(cargo).current_dir(root).args(&args))?;
+            let noop = start.elapsed().as_secs_f64();
+            row.push_str(&format!(" {cold:.1} s | {noop:.2} s |"));
+        }
+        table.push_str(&row);
+        table.push('\n');
+    }
+    // leave the workspace built as it was
+    run(Command::new(cargo)
+        .current_dir(root)
+        .args(["build", "--quiet", "--workspace"]))?;
+    Ok(table)
 }

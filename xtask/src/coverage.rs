@@ -85,23 +85,28 @@ pub const END: &str = "<!-- coverage:end -->";
 
 /// Replace the table between the coverage markers of `readme`.
 pub fn write_readme(readme: &Path, table: &str) -> Result<(), Error> {
+    replace_between(readme, START, END, table)
+}
+
+/// Replace the text between the marker lines `start` and `end` of `file`.
+pub fn replace_between(file: &Path, start: &str, end: &str, body: &str) -> Result<(), Error> {
     let io = |e: std::io::Error| {
         Error::new(
             agentstatus_codegen::ErrorKind::Io,
-            readme,
+            file,
             agentstatus_codegen::Location::File,
             e.to_string(),
         )
     };
-    let text = std::fs::read_to_string(readme).map_err(io)?;
-    let (Some(a), Some(b)) = (text.find(START), text.find(END)) else {
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else {
         return Err(Error::new(
             agentstatus_codegen::ErrorKind::Invalid,
-            readme,
+            file,
             agentstatus_codegen::Location::File,
-            format!("no `{START}` ... `{END}` markers"),
+            format!("no `{start}` ... `{end}` markers"),
         ));
     };
-    let new = format!("{}{START}\n{table}{}", &text[..a], &text[b..]);
-    std::fs::write(readme, new).map_err(io)
+    let new = format!("{}{start}\n{body}{}", &text[..a], &text[b..]);
+    std::fs::write(file, new).map_err(io)
 }
