@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::error::escape_token;
-use crate::normalise::{Change, Pass};
-use crate::sources::METHODS;
+use crate::normalise::{Change, Pass, operations_mut, run_passes};
 
 pub const PASSES: &[Pass] = &[
     Pass {
@@ -35,11 +34,7 @@ pub const PASSES: &[Pass] = &[
 
 /// Run every pass.
 pub fn fix(doc: &mut Value) -> Vec<Change> {
-    let mut changes = Vec::new();
-    for pass in PASSES {
-        (pass.run)(doc, &mut changes);
-    }
-    changes
+    run_passes(PASSES, doc)
 }
 
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
@@ -77,55 +72,45 @@ fn sendable(media: &str) -> bool {
 pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
     let mut remove = Vec::new();
     let body_defs = doc.pointer("/components/requestBodies").cloned();
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object_mut().into_iter().flatten() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
+    for (path, method, op) in operations_mut(doc) {
+        let at = op_pointer(&path, &method);
+        let Some(body) = op.get_mut("requestBody") else {
+            continue;
+        };
+        if let Some(name) = body
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
+            && let Some(def) = body_defs.as_ref().and_then(|d| d.get(name))
+        {
+            *body = def.clone();
+        }
+        let Some(Value::Object(content)) = body.get_mut("content") else {
+            continue;
+        };
+        let media: Vec<String> = content.keys().cloned().collect();
+        let keep = media
+            .iter()
+            .find(|m| m.as_str() == "application/json")
+            .or_else(|| media.iter().find(|m| sendable(m)))
+            .cloned();
+        match keep {
+            Some(keep) if media.len() > 1 => {
+                content.retain(|k, _| *k == keep);
+                changes.push(Change {
+                    pass: "unsupported-request-bodies",
+                    pointer: format!("{at}/requestBody/content"),
+                    message: format!(
+                        "several request media types ({}): kept {keep}",
+                        media.join(", ")
+                    ),
+                });
             }
-            let at = op_pointer(path, method);
-            let Some(body) = op.get_mut("requestBody") else {
-                continue;
-            };
-            if let Some(name) = body
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
-                && let Some(def) = body_defs.as_ref().and_then(|d| d.get(name))
-            {
-                *body = def.clone();
+            Some(_) => {}
+            None if !media.is_empty() => {
+                remove.push((path.clone(), method.clone(), media.join(", ")));
             }
-            let Some(Value::Object(content)) = body.get_mut("content") else {
-                continue;
-            };
-            let media: Vec<String> = content.keys().cloned().collect();
-            let keep = media
-                .iter()
-                .find(|m| m.as_str() == "application/json")
-                .or_else(|| media.iter().find(|m| sendable(m)))
-                .cloned();
-            match keep {
-                Some(keep) if media.len() > 1 => {
-                    content.retain(|k, _| *k == keep);
-                    changes.push(Change {
-                        pass: "unsupported-request-bodies",
-                        pointer: format!("{at}/requestBody/content"),
-                        message: format!(
-                            "several request media types ({}): kept {keep}",
-                            media.join(", ")
-                        ),
-                    });
-                }
-                Some(_) => {}
-                None if !media.is_empty() => {
-                    remove.push((path.clone(), method.clone(), media.join(", ")));
-                }
-                None => {}
-            }
+            None => {}
         }
     }
     for (path, method, media) in remove {
@@ -148,42 +133,32 @@ pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
 
 /// A JSON response without a schema (progenitor's `todo!`) gets an "any JSON" schema.
 pub fn responses_without_schema(doc: &mut Value, changes: &mut Vec<Change>) {
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object_mut().into_iter().flatten() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            for (code, r) in op
-                .get_mut("responses")
+    for (path, method, op) in operations_mut(doc) {
+        for (code, r) in op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flatten()
+        {
+            for (media, m) in r
+                .get_mut("content")
                 .and_then(Value::as_object_mut)
                 .into_iter()
                 .flatten()
             {
-                for (media, m) in r
-                    .get_mut("content")
-                    .and_then(Value::as_object_mut)
-                    .into_iter()
-                    .flatten()
+                if let Some(m) = m.as_object_mut()
+                    && !m.contains_key("schema")
                 {
-                    if let Some(m) = m.as_object_mut()
-                        && !m.contains_key("schema")
-                    {
-                        m.insert("schema".into(), json!({}));
-                        changes.push(Change {
-                            pass: "responses-without-schema",
-                            pointer: format!(
-                                "{}/responses/{code}/content/{}",
-                                op_pointer(path, method),
-                                escape_token(media)
-                            ),
-                            message: "response content without a schema: any JSON".into(),
-                        });
-                    }
+                    m.insert("schema".into(), json!({}));
+                    changes.push(Change {
+                        pass: "responses-without-schema",
+                        pointer: format!(
+                            "{}/responses/{code}/content/{}",
+                            op_pointer(&path, &method),
+                            escape_token(media)
+                        ),
+                        message: "response content without a schema: any JSON".into(),
+                    });
                 }
             }
         }
@@ -233,94 +208,84 @@ fn merge_schemas(doc: &Value, schemas: &[Value]) -> Value {
 /// body is dropped (it would decode as an error).
 pub fn one_response_type(doc: &mut Value, changes: &mut Vec<Change>) {
     let snapshot = doc.clone();
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object_mut().into_iter().flatten() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
+    for (path, method, op) in operations_mut(doc) {
+        let at = op_pointer(&path, &method);
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for success in [true, false] {
+            let codes: Vec<String> = responses
+                .keys()
+                .filter(|c| c.starts_with('2') == success)
+                .cloned()
+                .collect();
+            let mut with_body: BTreeMap<String, Value> = BTreeMap::new();
+            let mut without: Vec<String> = Vec::new();
+            for c in &codes {
+                match response_schema(&snapshot, &responses[c]) {
+                    Some(s) => {
+                        with_body.insert(c.clone(), s);
+                    }
+                    None => without.push(c.clone()),
+                }
             }
-            let at = op_pointer(path, method);
-            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-                continue;
+            if success && !with_body.is_empty() && !without.is_empty() {
+                for c in &without {
+                    responses.remove(c);
+                    changes.push(Change {
+                        pass: "one-response-type",
+                        pointer: format!("{at}/responses/{c}"),
+                        message: format!(
+                            "body-less {c} beside success answers with a body: dropped"
+                        ),
+                    });
+                }
+            }
+            if !success && !with_body.is_empty() && !without.is_empty() {
+                // error answers without a body get the same schema: progenitor decodes the
+                // body of a declared error, so the type must be one
+                for c in &without {
+                    with_body.insert(c.clone(), json!({}));
+                }
+            }
+            let distinct: Vec<&Value> = {
+                let mut d: Vec<&Value> = Vec::new();
+                for s in with_body.values() {
+                    if !d.contains(&s) {
+                        d.push(s);
+                    }
+                }
+                d
             };
-            for success in [true, false] {
-                let codes: Vec<String> = responses
-                    .keys()
-                    .filter(|c| c.starts_with('2') == success)
-                    .cloned()
-                    .collect();
-                let mut with_body: BTreeMap<String, Value> = BTreeMap::new();
-                let mut without: Vec<String> = Vec::new();
-                for c in &codes {
-                    match response_schema(&snapshot, &responses[c]) {
-                        Some(s) => {
-                            with_body.insert(c.clone(), s);
-                        }
-                        None => without.push(c.clone()),
-                    }
-                }
-                if success && !with_body.is_empty() && !without.is_empty() {
-                    for c in &without {
-                        responses.remove(c);
-                        changes.push(Change {
-                            pass: "one-response-type",
-                            pointer: format!("{at}/responses/{c}"),
-                            message: format!(
-                                "body-less {c} beside success answers with a body: dropped"
-                            ),
-                        });
-                    }
-                }
-                if !success && !with_body.is_empty() && !without.is_empty() {
-                    // error answers without a body get the same schema: progenitor decodes the
-                    // body of a declared error, so the type must be one
-                    for c in &without {
-                        with_body.insert(c.clone(), json!({}));
-                    }
-                }
-                let distinct: Vec<&Value> = {
-                    let mut d: Vec<&Value> = Vec::new();
-                    for s in with_body.values() {
-                        if !d.contains(&s) {
-                            d.push(s);
-                        }
-                    }
-                    d
-                };
-                if distinct.len() <= 1 {
-                    continue;
-                }
-                let schemas: Vec<Value> = with_body
-                    .values()
-                    .filter(|s| **s != json!({}))
-                    .cloned()
-                    .collect();
-                let merged = merge_schemas(&snapshot, &schemas);
-                for c in with_body.keys() {
-                    let description = resolve(&snapshot, &responses[c])
-                        .get("description")
-                        .cloned()
-                        .unwrap_or_else(|| json!(""));
-                    responses.insert(
-                        c.clone(),
-                        json!({"description": description, "content": {"application/json": {"schema": merged}}}),
-                    );
-                }
-                changes.push(Change {
-                    pass: "one-response-type",
-                    pointer: format!("{at}/responses"),
-                    message: format!(
-                        "{} {} answers ({}) have different schemas: merged into one",
-                        with_body.len(),
-                        if success { "success" } else { "error" },
-                        with_body.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                });
+            if distinct.len() <= 1 {
+                continue;
             }
+            let schemas: Vec<Value> = with_body
+                .values()
+                .filter(|s| **s != json!({}))
+                .cloned()
+                .collect();
+            let merged = merge_schemas(&snapshot, &schemas);
+            for c in with_body.keys() {
+                let description = resolve(&snapshot, &responses[c])
+                    .get("description")
+                    .cloned()
+                    .unwrap_or_else(|| json!(""));
+                responses.insert(
+                    c.clone(),
+                    json!({"description": description, "content": {"application/json": {"schema": merged}}}),
+                );
+            }
+            changes.push(Change {
+                pass: "one-response-type",
+                pointer: format!("{at}/responses"),
+                message: format!(
+                    "{} {} answers ({}) have different schemas: merged into one",
+                    with_body.len(),
+                    if success { "success" } else { "error" },
+                    with_body.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
         }
     }
 }
@@ -383,43 +348,33 @@ pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
 /// `to[]`) do not compile: the later one is dropped.
 pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
     let snapshot = doc.clone();
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object_mut().into_iter().flatten() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            let Some(Value::Array(params)) = op.get_mut("parameters") else {
-                continue;
-            };
-            let mut seen: BTreeMap<String, String> = BTreeMap::new();
-            let mut keep = Vec::with_capacity(params.len());
-            for (i, p) in params.drain(..).enumerate() {
-                let name = resolve(&snapshot, &p)
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                match seen.get(&field_name(&name)) {
-                    Some(first) => changes.push(Change {
-                        pass: "colliding-parameters",
-                        pointer: format!("{}/parameters/{i}", op_pointer(path, method)),
-                        message: format!(
-                            "parameter {name:?} becomes the same Rust name as {first:?}: dropped"
-                        ),
-                    }),
-                    None => {
-                        seen.insert(field_name(&name), name);
-                        keep.push(p);
-                    }
+    for (path, method, op) in operations_mut(doc) {
+        let Some(Value::Array(params)) = op.get_mut("parameters") else {
+            continue;
+        };
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut keep = Vec::with_capacity(params.len());
+        for (i, p) in params.drain(..).enumerate() {
+            let name = resolve(&snapshot, &p)
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match seen.get(&field_name(&name)) {
+                Some(first) => changes.push(Change {
+                    pass: "colliding-parameters",
+                    pointer: format!("{}/parameters/{i}", op_pointer(&path, &method)),
+                    message: format!(
+                        "parameter {name:?} becomes the same Rust name as {first:?}: dropped"
+                    ),
+                }),
+                None => {
+                    seen.insert(field_name(&name), name);
+                    keep.push(p);
                 }
             }
-            *params = keep;
         }
+        *params = keep;
     }
 }
 

@@ -72,8 +72,13 @@ pub const PASSES: &[Pass] = &[
 
 /// Run every pass over `doc`, returning the changes made.
 pub fn normalise(doc: &mut Value) -> Vec<Change> {
+    run_passes(PASSES, doc)
+}
+
+/// Run `passes` in order over `doc`, returning the changes made.
+pub fn run_passes(passes: &[Pass], doc: &mut Value) -> Vec<Change> {
     let mut changes = Vec::new();
-    for pass in PASSES {
+    for pass in passes {
         (pass.run)(doc, &mut changes);
     }
     changes
@@ -329,7 +334,8 @@ pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
     }
 }
 
-fn operations_mut(doc: &mut Value) -> Vec<(String, String, &mut Map<String, Value>)> {
+/// Every operation of `doc`: `(path, method, operation object)`.
+pub(crate) fn operations_mut(doc: &mut Value) -> Vec<(String, String, &mut Map<String, Value>)> {
     let mut out = Vec::new();
     for (path, item) in doc
         .get_mut("paths")
