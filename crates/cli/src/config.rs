@@ -23,6 +23,7 @@ use agentstatus_presence::engage_digital::EngageDigitalPresence;
 use agentstatus_presence::libredesk::LibredeskPresence;
 use agentstatus_presence::rocketchat::RocketChatPresence;
 use agentstatus_presence::{Presence, Vendor};
+use agentstatus_rocketchat::ClientConfig;
 use serde::Deserialize;
 
 /// A configuration problem: which file, where, and what to do.
@@ -48,6 +49,9 @@ pub struct RocketChat {
     /// The environment variable holding the auth token.
     #[serde(default = "defaults::rocketchat")]
     pub token_env: String,
+    /// Allow credentials over plain http:// to a host that is not loopback.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,9 @@ pub struct Libredesk {
     /// The environment variable holding the API secret.
     #[serde(default = "defaults::libredesk")]
     pub secret_env: String,
+    /// Allow credentials over plain http:// to a host that is not loopback.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +83,9 @@ pub struct EngageDigital {
     /// The environment variable holding the API token.
     #[serde(default = "defaults::engage")]
     pub token_env: String,
+    /// Allow credentials over plain http:// to a host that is not loopback.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 mod defaults {
@@ -156,8 +166,10 @@ impl Config {
                 let c = section(self.rocketchat.as_ref(), vendor, path)?;
                 let token = secret(&c.token_env, vendor)?;
                 let creds = agentstatus_rocketchat::Credentials::new(&c.user_id, token.into());
-                let client = agentstatus_rocketchat::Client::with_credentials(&c.base_url, creds)
-                    .map_err(built(vendor))?;
+                let config = ClientConfig::default().allow_insecure_http(c.allow_insecure_http);
+                let client =
+                    agentstatus_rocketchat::Client::with_config(&c.base_url, creds, &config)
+                        .map_err(built(vendor))?;
                 Box::new(RocketChatPresence::new(client))
             }
             Vendor::Libredesk => {
@@ -167,16 +179,23 @@ impl Config {
                     Scheme::Basic => agentstatus_libredesk::Credentials::basic(&c.api_key, s),
                     Scheme::Token => agentstatus_libredesk::Credentials::token(&c.api_key, s),
                 };
-                let client = agentstatus_libredesk::Client::with_credentials(&c.base_url, creds)
-                    .map_err(built(vendor))?;
+                let config = ClientConfig::default().allow_insecure_http(c.allow_insecure_http);
+                let client =
+                    agentstatus_libredesk::Client::with_config(&c.base_url, creds, &config)
+                        .map_err(built(vendor))?;
                 Box::new(LibredeskPresence::new(client))
             }
             Vendor::EngageDigital => {
                 let c = section(self.engage_digital.as_ref(), vendor, path)?;
                 let token = secret(&c.token_env, vendor)?;
-                let client =
-                    agentstatus_engage_digital::Client::with_token(&c.base_url, token.into())
-                        .map_err(built(vendor))?;
+                let config = agentstatus_engage_digital::default_config()
+                    .allow_insecure_http(c.allow_insecure_http);
+                let client = agentstatus_engage_digital::Client::with_config(
+                    &c.base_url,
+                    token.into(),
+                    &config,
+                )
+                .map_err(built(vendor))?;
                 Box::new(EngageDigitalPresence::new(client))
             }
         })

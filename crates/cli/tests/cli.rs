@@ -288,6 +288,25 @@ async fn config_errors_name_the_file_and_position() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn credentials_are_not_sent_over_plain_http_to_a_remote_host_unless_allowed() {
+    let f = fakes("insecure").await;
+    let path = f.dir.join("remote.toml");
+    std::fs::write(&path, "vendor = \"libredesk\"\n[libredesk]\nbase_url = \"http://desk.example.com\"\napi_key = \"k\"\n").unwrap();
+    let o = run(Some(path), &["get", "me"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("refusing to send credentials over plain http://"),
+        "{}",
+        stderr(&o)
+    );
+    // opting in gets past the check (and then fails to connect: nothing is reachable here)
+    let path = f.dir.join("optin.toml");
+    std::fs::write(&path, "vendor = \"libredesk\"\n[libredesk]\nbase_url = \"http://127.0.0.1:9\"\napi_key = \"k\"\nallow_insecure_http = true\n").unwrap();
+    let o = run(Some(path), &["get", "me"]).await;
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn demo_runs_with_nothing_configured() {
     let o = run_env(None, &["demo"], &[]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
