@@ -486,3 +486,24 @@ async fn regen_live_updates_pinned_copies_and_spec_and_refuses_a_removed_operati
     assert!(stderr.contains("kept operation `GET /status`"), "{stderr}");
     assert!(before == after, "the pinned copy is left alone");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_lists_every_normaliser_change_with_vendor_and_pointer() {
+    let (out, _) = xtask(vec![
+        "check".into(),
+        "--explain".into(),
+        "--vendor".into(),
+        "libredesk".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("libredesk: full: unsupported-request-bodies at /paths/~1api~1v1~1media/post: request body multipart/form-data cannot be sent"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("libredesk: slice: doc-code-fences at /info/description:"),
+        "{stdout}"
+    );
+}
