@@ -186,7 +186,9 @@ pub(crate) async fn call<T, E>(
         Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
     >,
 ) -> Result<T, Failed<E>> {
-    match agentstatus_runtime::with_status(fut).await {
+    // The generated call is a large future: pinned on the heap once, it is not copied again
+    // each time it is wrapped (a measurable share of the presence layer's cost at scale).
+    match agentstatus_runtime::with_status(Box::pin(fut)).await {
         (Ok(rv), _) => Ok(rv.into_inner()),
         (Err(error), status) => Err(Failed { error, status }),
     }

@@ -218,14 +218,18 @@ pub async fn set_many(
     concurrency: usize,
 ) -> Vec<(String, Result<AgentPresence, PresenceError>)> {
     use futures::StreamExt;
-    futures::stream::iter(updates)
-        .map(|(agent, desired)| async move {
-            let result = presence.set(&agent, desired).await;
-            (agent, result)
-        })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await
+    // Unordered, so one slow answer never holds back the others' slots; put back in order after.
+    let mut done: Vec<(usize, (String, Result<AgentPresence, PresenceError>))> =
+        futures::stream::iter(updates.into_iter().enumerate())
+            .map(|(i, (agent, desired))| async move {
+                let result = presence.set(&agent, desired).await;
+                (i, (agent, result))
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Read and set agents' availability on one vendor.
