@@ -199,6 +199,9 @@ impl ListFilter {
     }
 }
 
+/// One agent's outcome in [`set_many`]: the agent and its presence after, or the error.
+pub type SetResult = (String, Result<AgentPresence, PresenceError>);
+
 /// Set many agents at once, at most `concurrency` at a time, returning each agent's result in
 /// the order given. The request rate is bounded by the clients' rate limit (Engage Digital: 500
 /// per minute by default); memory grows with the results only.
@@ -216,18 +219,17 @@ pub async fn set_many(
     presence: &dyn Presence,
     updates: Vec<(String, Availability)>,
     concurrency: usize,
-) -> Vec<(String, Result<AgentPresence, PresenceError>)> {
+) -> Vec<SetResult> {
     use futures::StreamExt;
     // Unordered, so one slow answer never holds back the others' slots; put back in order after.
-    let mut done: Vec<(usize, (String, Result<AgentPresence, PresenceError>))> =
-        futures::stream::iter(updates.into_iter().enumerate())
-            .map(|(i, (agent, desired))| async move {
-                let result = presence.set(&agent, desired).await;
-                (i, (agent, result))
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
+    let mut done: Vec<(usize, SetResult)> = futures::stream::iter(updates.into_iter().enumerate())
+        .map(|(i, (agent, desired))| async move {
+            let result = presence.set(&agent, desired).await;
+            (i, (agent, result))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }
