@@ -1,8 +1,3 @@
-//! The docs-page extractor: any page text gives a document or an error, never a panic.
+//! `cargo fuzz run extract`: see [`agentstatus_fuzz::extract`].
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|page: &str| {
-    let _ = agentstatus_codegen::extract::find_fences(page);
-    let _ = agentstatus_codegen::extract::from_docs_page(page, std::path::Path::new("page.md"));
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| agentstatus_fuzz::extract(data));
