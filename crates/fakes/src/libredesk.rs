@@ -70,8 +70,10 @@ impl Agent {
             "type": "agent", "availability_status": self.availability_status,
             "phone_number_country_code": null, "phone_number": null, "avatar_url": null,
             "enabled": true, "last_active_at": null, "last_login_at": null,
-            "roles": ["Agent"], "permissions": if self.manage_users { json!(["users:manage"]) } else { json!([]) },
-            "custom_attributes": {}, "teams": [], "api_key": self.api_key, "api_key_last_used_at": null
+            // as the server's get-user query answers: permissions is NULL when no role grants
+            // one, custom_attributes and meta are not selected (null)
+            "roles": ["Agent"], "permissions": if self.manage_users { json!(["users:manage"]) } else { Value::Null },
+            "custom_attributes": null, "meta": null, "teams": [], "api_key": self.api_key, "api_key_last_used_at": null
         })
     }
 

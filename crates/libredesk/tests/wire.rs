@@ -15,7 +15,8 @@ fn client(server: &MockServer) -> Client {
     Client::with_credentials(&server.uri(), Credentials::basic(KEY, SECRET.into())).unwrap()
 }
 
-/// An agent as `models.User` serialises it (GET /agents/me, PUT availability).
+/// An agent as `models.User` serialises it (GET /agents/me, PUT availability): the get-user
+/// query selects neither `meta` nor `custom_attributes`, so both are null.
 fn agent(status: &str) -> Value {
     json!({
         "id": 7, "created_at": "2025-08-28T10:00:00Z", "updated_at": "2025-08-28T10:00:00Z",
@@ -23,7 +24,7 @@ fn agent(status: &str) -> Value {
         "availability_status": status, "phone_number_country_code": null, "phone_number": null,
         "avatar_url": null, "enabled": true, "last_active_at": "2025-08-28T10:00:00Z",
         "last_login_at": null, "roles": ["Agent"], "permissions": ["conversations:read"],
-        "country": null, "meta": {}, "custom_attributes": {}, "external_user_id": null,
+        "country": null, "meta": null, "custom_attributes": null, "external_user_id": null,
         "teams": [{"id": 1, "name": "Support", "emoji": "\u{1F6E0}\u{FE0F}"}],
         "api_key": "agent-key", "api_key_last_used_at": null
     })
@@ -130,6 +131,33 @@ async fn token_scheme_sends_key_colon_secret() {
         .unwrap()
         .into_inner();
     assert_eq!(me.data.unwrap().id, Some(7));
+}
+
+#[tokio::test]
+async fn an_agent_without_roles_decodes_its_null_arrays() {
+    // array_agg(...) FILTER (...) is NULL for an agent without roles (overlay: nullable)
+    let mut body = agent("away_manual");
+    body["roles"] = Value::Null;
+    body["permissions"] = Value::Null;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/agents/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(success(body)))
+        .mount(&server)
+        .await;
+    let me = client(&server)
+        .get_current_agent()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .unwrap();
+    assert_eq!(me.roles, None);
+    assert_eq!(me.permissions, None);
+    assert_eq!(me.custom_attributes, None);
+    assert_eq!(me.teams.len(), 1);
+    assert_eq!(me.availability_status.as_deref(), Some("away_manual"));
 }
 
 #[tokio::test]
