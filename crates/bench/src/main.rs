@@ -113,9 +113,9 @@ async fn client() {
     let hy = hand::Hyper::new(&base);
 
     println!(
-        "| request | generated req/s | reqwest req/s | hyper req/s | generated / reqwest | generated / hyper |"
+        "| request | generated req/s | reqwest req/s | hyper req/s | generated / reqwest | generated / hyper | goal (≥ 0.95 of reqwest) |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     type Case<'a> = (&'a str, usize, usize);
     let cases: [Case; 3] = [
         ("Libredesk `PUT /api/v1/agents/me/availability`", 0, 2000),
@@ -172,9 +172,10 @@ async fn client() {
         }
         let (g, r, h) = (median(g), median(r), median(h));
         println!(
-            "| {label} | {g:.0} | {r:.0} | {h:.0} | {:.3} | {:.3} |",
+            "| {label} | {g:.0} | {r:.0} | {h:.0} | {:.3} | {:.3} | {} |",
             g / r,
-            g / h
+            g / h,
+            verdict(g / r >= 0.95)
         );
     }
 }
@@ -201,12 +202,18 @@ fn decode() {
     }
     let (g, h) = (median(g), median(h));
     println!(
-        "| decode 1,000 `AgentStatus` ({} KiB) | generated types {:.0} µs | hand-written structs {:.0} µs | generated / hand-written time {:.3} |",
+        "| decode 1,000 `AgentStatus` ({} KiB) | generated types {:.0} µs | hand-written structs {:.0} µs | generated / hand-written time {:.3} | {} |",
         body.len() / 1024,
         g * 1e6,
         h * 1e6,
-        g / h
+        g / h,
+        verdict(g <= h)
     );
+}
+
+/// The goal column of a table row.
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**not met**" }
 }
 
 fn codegen() {
@@ -220,9 +227,10 @@ fn codegen() {
             std::hint::black_box(g);
             t.push(start.elapsed().as_secs_f64());
         }
+        let t = median(t);
         println!(
-            "| codegen of the full {vendor} spec (release) | {:.2} s |",
-            median(t)
+            "| codegen of the full {vendor} spec (release) | {t:.2} s | {} |",
+            verdict(t < 2.0)
         );
     }
 }
@@ -362,8 +370,9 @@ async fn scale(agents: usize, concurrency: usize, only: Option<&str>) {
     }
     let (p, r) = (median(presence_times), median(raw_times));
     println!(
-        "| set {agents} agents (Rocket.Chat + Engage Digital fakes), concurrency {concurrency} | presence {p:.2} s | raw reqwest {r:.2} s | presence / raw {:.3} | client peak RSS {} MiB |",
+        "| set {agents} agents (Rocket.Chat + Engage Digital fakes), concurrency {concurrency} | presence {p:.2} s | raw reqwest {r:.2} s | presence / raw {:.3} | client peak RSS {} MiB | {} |",
         p / r,
-        peak_rss_kib() / 1024
+        peak_rss_kib() / 1024,
+        verdict(p / r <= 1.10)
     );
 }
