@@ -76,9 +76,9 @@ pub fn bench(root: &Path) -> Result<(), String> {
     for agents in ["1000", "10000"] {
         let row =
             run(Command::new(&bin).args(["scale", "--agents", agents, "--concurrency", "32"]))?
+                .replace("presence / raw ", "")
                 .replace("presence ", "")
                 .replace("raw reqwest ", "")
-                .replace("presence / raw ", "")
                 .replace("client peak RSS ", "");
         // the memory column: "| 17 MiB |"
         memory.push(
