@@ -282,54 +282,40 @@ fn to_identifier(s: &str) -> String {
 /// duplicate gets a numeric suffix.
 pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
     let mut seen = BTreeSet::new();
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object_mut().into_iter().flatten() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
+    for (path, method, op) in operations_mut(doc) {
+        let at = format!("/paths/{}/{method}/operationId", escape_token(&path));
+        let old = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let (mut id, mut why) = match &old {
+            Some(id) if is_identifier(id) => (id.clone(), None),
+            Some(id) => (
+                to_identifier(id),
+                Some(format!("{id:?} is not a Rust identifier")),
+            ),
+            None => (
+                to_identifier(&format!("{method}_{path}")),
+                Some("operation had no operationId".to_string()),
+            ),
+        };
+        if seen.contains(&id.to_ascii_lowercase()) {
+            let base = id.clone();
+            let mut n = 2;
+            while seen.contains(&format!("{base}_{n}").to_ascii_lowercase()) {
+                n += 1;
             }
-            let Some(op) = op.as_object_mut() else {
-                continue;
-            };
-            let at = format!("/paths/{}/{method}/operationId", escape_token(path));
-            let old = op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let (mut id, why) = match &old {
-                Some(id) if is_identifier(id) => (id.clone(), None),
-                Some(id) => (
-                    to_identifier(id),
-                    Some(format!("{id:?} is not a Rust identifier")),
-                ),
-                None => (
-                    to_identifier(&format!("{method}_{path}")),
-                    Some("operation had no operationId".to_string()),
-                ),
-            };
-            let mut why = why;
-            if seen.contains(&id.to_ascii_lowercase()) {
-                let base = id.clone();
-                let mut n = 2;
-                while seen.contains(&format!("{base}_{n}").to_ascii_lowercase()) {
-                    n += 1;
-                }
-                id = format!("{base}_{n}");
-                why = Some(format!("{base:?} is used by an earlier operation"));
-            }
-            seen.insert(id.to_ascii_lowercase());
-            if let Some(why) = why {
-                changes.push(Change {
-                    pass: "operation-ids",
-                    pointer: at,
-                    message: format!("{why}: renamed to {id:?}"),
-                });
-                op.insert("operationId".into(), Value::String(id));
-            }
+            id = format!("{base}_{n}");
+            why = Some(format!("{base:?} is used by an earlier operation"));
+        }
+        seen.insert(id.to_ascii_lowercase());
+        if let Some(why) = why {
+            changes.push(Change {
+                pass: "operation-ids",
+                pointer: at,
+                message: format!("{why}: renamed to {id:?}"),
+            });
+            op.insert("operationId".into(), Value::String(id));
         }
     }
 }
