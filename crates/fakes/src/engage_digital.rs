@@ -225,6 +225,15 @@ fn admit(s: &mut Inner, headers: &HeaderMap) -> Result<Option<String>, Response>
         })
 }
 
+/// [`admit`] for a request about agent `id`: a supervisor token may act for every agent, an
+/// agent's own token only for itself.
+fn admit_for(s: &mut Inner, headers: &HeaderMap, id: &str) -> Result<(), Response> {
+    match admit(s, headers)? {
+        Some(own) if own != id => Err(forbidden()),
+        _ => Ok(()),
+    }
+}
+
 fn forbidden() -> Response {
     error(
         StatusCode::FORBIDDEN,
@@ -267,10 +276,8 @@ async fn agent_status(
     Path(id): Path<String>,
 ) -> Response {
     let mut s = state.lock().unwrap();
-    match admit(&mut s, &headers) {
-        Ok(Some(own)) if own != id => return forbidden(),
-        Ok(_) => {}
-        Err(r) => return r,
+    if let Err(r) = admit_for(&mut s, &headers, &id) {
+        return r;
     }
     match find(&mut s, &id) {
         Ok(a) => reply(StatusCode::OK, a.json()),
@@ -285,10 +292,8 @@ async fn change_status(
     RawQuery(query): RawQuery,
 ) -> Response {
     let mut s = state.lock().unwrap();
-    match admit(&mut s, &headers) {
-        Ok(Some(own)) if own != id => return forbidden(),
-        Ok(_) => {}
-        Err(r) => return r,
+    if let Err(r) = admit_for(&mut s, &headers, &id) {
+        return r;
     }
     let mut map: BTreeMap<String, String> = BTreeMap::new();
     let mut custom = None;

@@ -279,6 +279,16 @@ async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Byt
     reply(StatusCode::OK, json!({"status": new, "success": true}))
 }
 
+/// The checks of the manager-only endpoints, in the server's order: a known caller (401), a
+/// valid user `kind` where the route has one (400), the manager role (403).
+fn admit_manager(s: &Inner, headers: &HeaderMap, kind: Option<&str>) -> Result<(), Response> {
+    let me = caller(s, headers).ok_or_else(unauthorized)?;
+    if let Some(kind) = kind {
+        check_kind(kind)?;
+    }
+    if me.manager { Ok(()) } else { Err(forbidden()) }
+}
+
 fn check_kind(kind: &str) -> Result<(), Response> {
     if kind == "agent" || kind == "manager" {
         Ok(())
@@ -294,14 +304,8 @@ async fn list_users(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else {
-        return unauthorized();
-    };
-    if let Err(r) = check_kind(&kind) {
+    if let Err(r) = admit_manager(&s, &headers, Some(&kind)) {
         return r;
-    }
-    if !me.manager {
-        return forbidden();
     }
     let only_available = q.get("onlyAvailable").is_some_and(|v| v == "true");
     let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -332,14 +336,8 @@ async fn get_user(
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
     let s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else {
-        return unauthorized();
-    };
-    if let Err(r) = check_kind(&kind) {
+    if let Err(r) = admit_manager(&s, &headers, Some(&kind)) {
         return r;
-    }
-    if !me.manager {
-        return forbidden();
     }
     match s.agents.get(&id) {
         Some(a) if kind == "agent" => {
@@ -355,11 +353,8 @@ async fn get_user(
 
 async fn available_agents(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let s = state.lock().unwrap();
-    let Some(me) = caller(&s, &headers) else {
-        return unauthorized();
-    };
-    if !me.manager {
-        return forbidden();
+    if let Err(r) = admit_manager(&s, &headers, None) {
+        return r;
     }
     let agents: Vec<Value> = s
         .agents
