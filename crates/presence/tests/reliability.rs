@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use agentstatus_fakes::{Chaos, Fault, engage_digital as ed, libredesk as ld, rocketchat as rc};
+use agentstatus_fakes::{
+    Chaos, Fault, Faults, engage_digital as ed, libredesk as ld, rocketchat as rc,
+};
 use agentstatus_presence::engage_digital::EngageDigitalPresence;
 use agentstatus_presence::libredesk::LibredeskPresence;
 use agentstatus_presence::rocketchat::RocketChatPresence;
@@ -42,11 +44,15 @@ fn alternating(
         .collect()
 }
 
-async fn run_rounds(
+/// Run every round with [`CHAOS`] injected by `faults`; every update must succeed. Returns how
+/// many did; chaos is off again afterwards.
+async fn run_under_chaos(
+    faults: &Faults,
     p: &dyn Presence,
     rounds: Vec<Vec<(String, Availability)>>,
     concurrency: usize,
 ) -> usize {
+    faults.set_chaos(Some(CHAOS));
     let mut done = 0;
     for round in rounds {
         for (agent, result) in set_many(p, round, concurrency).await {
@@ -54,6 +60,7 @@ async fn run_rounds(
             done += 1;
         }
     }
+    faults.set_chaos(None);
     done
 }
 
@@ -76,14 +83,13 @@ async fn engage_digital_1000_updates_through_503s_and_429s_apply_exactly_once() 
     )
     .unwrap();
     let p = EngageDigitalPresence::new(client);
-    fake.faults().set_chaos(Some(CHAOS));
-    let done = run_rounds(
+    let done = run_under_chaos(
+        fake.faults(),
         &p,
         alternating(&agents, 10, Availability::Available, Availability::Away),
         8,
     )
     .await;
-    fake.faults().set_chaos(None);
     assert_eq!(done, 1000);
     assert_eq!(
         fake.state_changes(),
@@ -119,14 +125,13 @@ async fn rocketchat_1000_updates_through_503s_and_429s_apply_exactly_once() {
     )
     .unwrap();
     let p = RocketChatPresence::new(client);
-    fake.faults().set_chaos(Some(CHAOS));
-    let done = run_rounds(
+    let done = run_under_chaos(
+        fake.faults(),
         &p,
         alternating(&agents, 10, Availability::Available, Availability::Offline),
         8,
     )
     .await;
-    fake.faults().set_chaos(None);
     assert_eq!(done, 1000);
     assert_eq!(
         fake.state_changes(),
@@ -146,9 +151,9 @@ async fn libredesk_1000_updates_through_503s_and_429s_apply_exactly_once() {
     )
     .unwrap();
     let p = LibredeskPresence::new(client);
-    fake.faults().set_chaos(Some(CHAOS));
     // one agent (the key's own): its updates are sequential
-    let done = run_rounds(
+    let done = run_under_chaos(
+        fake.faults(),
         &p,
         alternating(
             &["me".to_string()],
@@ -159,7 +164,6 @@ async fn libredesk_1000_updates_through_503s_and_429s_apply_exactly_once() {
         1,
     )
     .await;
-    fake.faults().set_chaos(None);
     assert_eq!(done, 1000);
     assert_eq!(fake.state_changes(), 1000);
 }
