@@ -291,6 +291,49 @@ fn locate_failure(doc: &Value, file: &Path) -> Option<Error> {
     None
 }
 
+/// Replace every call of progenitor's `encode_path(x)` by
+/// `agentstatus_runtime::path_segment(x)?`: progenitor leaves `\\` (which URL parsers read as
+/// `/`) and the dot-segments `.` and `..` as they are, so an id could address another path on
+/// the server. `path_segment` makes every path parameter exactly one segment, or fails the call
+/// with `Error::InvalidRequest` before anything is sent.
+pub fn one_segment_path_parameters(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let runtime: proc_macro2::TokenStream = format!(
+        "::{}::path_segment",
+        crate::open_enums::CRATE.replace('-', "_")
+    )
+    .parse()
+    .expect("a path");
+    let mut out = Vec::new();
+    let mut trees = tokens.into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        match tree {
+            TokenTree::Ident(ident) if ident == "encode_path" => match trees.peek() {
+                Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                    let Some(TokenTree::Group(args)) = trees.next() else {
+                        unreachable!("peeked")
+                    };
+                    let args = Group::new(
+                        Delimiter::Parenthesis,
+                        one_segment_path_parameters(args.stream()),
+                    );
+                    out.extend(runtime.clone());
+                    out.push(TokenTree::Group(args));
+                    out.extend(quote::quote! { ? });
+                }
+                _ => out.push(TokenTree::Ident(ident)),
+            },
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), one_segment_path_parameters(g.stream()));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// Generate the client code for a normalised, overlaid document.
 pub fn generate(doc: &Value, file: &Path) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
@@ -304,7 +347,7 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
                 .unwrap_or_else(|| Error::at(ErrorKind::Unsupported, file, "/components", msg)));
         }
     };
-    let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
+    let file_ast: syn::File = syn::parse2(one_segment_path_parameters(tokens)).map_err(|e| {
         Error::at(
             ErrorKind::Unsupported,
             file,
@@ -313,4 +356,27 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
         )
     })?;
     Ok(prettyplease::unparse(&file_ast))
+}
+
+#[cfg(test)]
+mod path_segment_tests {
+    #[test]
+    fn every_encode_path_call_becomes_a_checked_path_segment() {
+        let tokens = quote::quote! {
+            use progenitor_client::{encode_path, ClientHooks};
+            fn send() {
+                let url = format!("{}/a/{}/{}", base, encode_path(&x.to_string()), encode_path(&y));
+            }
+        };
+        let out = super::one_segment_path_parameters(tokens).to_string();
+        assert_eq!(out.matches("path_segment").count(), 2, "{out}");
+        assert!(
+            out.contains(":: agentstatus_runtime :: path_segment (& x . to_string ()) ?"),
+            "{out}"
+        );
+        assert!(
+            out.contains("use progenitor_client :: { encode_path , ClientHooks }"),
+            "{out}"
+        );
+    }
 }

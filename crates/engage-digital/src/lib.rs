@@ -27,7 +27,7 @@ pub use agentstatus_runtime::{
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
 };
-use progenitor_client::{ClientHooks, OperationInfo, encode_path};
+use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::ExposeSecret;
 
@@ -157,7 +157,11 @@ impl ChangeAgentStatus<'_> {
             ));
         }
         let client = self.client;
-        let url = format!("{}/status/{}", client.baseurl, encode_path(agent_id));
+        let url = format!(
+            "{}/status/{}",
+            client.baseurl,
+            agentstatus_runtime::path_segment(agent_id)?
+        );
         let mut request = client
             .client
             .put(url)

@@ -21,11 +21,10 @@ mod generated {
 pub use agentstatus_runtime::{
     BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
 };
-use base64::Engine as _;
 pub use generated::{
     ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
 };
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::ExposeSecret;
 
 /// How the API key and secret are sent; the server accepts both (prefixes are case-sensitive).
@@ -64,14 +63,15 @@ impl Credentials {
         }
     }
 
-    fn header_value(&self) -> String {
-        let pair = format!("{}:{}", self.api_key, self.api_secret.expose_secret());
+    fn header_value(&self) -> Result<HeaderValue, BuildError> {
+        const WHAT: &str = "the API key and secret";
+        let secret = self.api_secret.expose_secret();
         match self.scheme {
-            Scheme::Basic => format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(pair)
+            Scheme::Basic => agentstatus_runtime::basic_auth(&self.api_key, secret, WHAT),
+            Scheme::Token => agentstatus_runtime::sensitive_header(
+                &format!("token {}:{secret}", self.api_key),
+                WHAT,
             ),
-            Scheme::Token => format!("token {pair}"),
         }
     }
 }
@@ -88,10 +88,7 @@ impl Client {
         credentials: Credentials,
         config: &ClientConfig,
     ) -> Result<Self, BuildError> {
-        let auth = agentstatus_runtime::sensitive_header(
-            &credentials.header_value(),
-            "the API key and secret",
-        )?;
+        let auth = credentials.header_value()?;
         let (base, http, inner) =
             agentstatus_runtime::connect(base_url, vec![(AUTHORIZATION, auth)], config)?;
         Ok(Self::new_with_client(&base, http, inner))

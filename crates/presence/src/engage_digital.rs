@@ -1,9 +1,9 @@
 //! Engage Digital: availability is per channel (`available`/`away`) with a server-computed
 //! busyness; a disconnected agent is Offline. Setting sends every channel of the agent.
 
-use agentstatus_engage_digital::{Client, OpenEnum, types};
+use agentstatus_engage_digital::{Client, ClientInfo, OpenEnum, types};
 
-use crate::error::{ErrorBody, call};
+use crate::error::{ErrorBody, call, within};
 use crate::{
     AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError,
     Vendor, async_trait,
@@ -16,11 +16,21 @@ const VENDOR: Vendor = Vendor::EngageDigital;
 #[derive(Debug)]
 pub struct EngageDigitalPresence {
     client: Client,
+    deadline: std::time::Duration,
 }
 
 impl EngageDigitalPresence {
+    /// The adapter over `client`; each operation's deadline is the client's
+    /// `RetryPolicy::deadline`.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        let deadline = client.inner().deadline();
+        Self { client, deadline }
+    }
+
+    /// One deadline for each `get`, `set` and `list`, everything they send included.
+    pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 }
 
@@ -82,6 +92,25 @@ impl Presence for EngageDigitalPresence {
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
+    }
+
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    }
+}
+
+/// The operations, each run within the deadline by the [`Presence`] methods above.
+impl EngageDigitalPresence {
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         match call(self.client.get_agent_status().agent_id(agent).send()).await {
             Ok(status) => Ok(presence(status)),
             Err(f)
@@ -102,13 +131,13 @@ impl Presence for EngageDigitalPresence {
         }
     }
 
-    async fn set(
+    async fn set_now(
         &self,
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         self.check_supported(desired)?;
-        let current = self.get(agent).await?;
+        let current = self.get_now(agent).await?;
         if current.detail.vendor_status == "disconnected" {
             return Err(PresenceError::NotFound {
                 vendor: VENDOR,
@@ -149,7 +178,7 @@ impl Presence for EngageDigitalPresence {
         }
     }
 
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         match call(self.client.get_all_agent_status().send()).await {
             Ok(list) => Ok(list
                 .into_iter()

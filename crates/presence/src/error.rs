@@ -8,7 +8,10 @@ use crate::{Availability, Vendor};
 
 /// What went wrong, for callers (and exit codes) that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
+    /// The caller's input cannot be sent (an agent id that cannot be one URL path segment).
+    InvalidInput,
     /// The vendor cannot represent the availability, or this vendor cannot do the operation.
     Unsupported,
     /// No such agent.
@@ -21,9 +24,11 @@ pub enum ErrorKind {
     RateLimited,
     /// Another error answer from the vendor.
     Vendor,
-    /// Could not talk to the vendor (connect, timeout, connection dropped).
+    /// Could not talk to the vendor (connect, timeout, connection dropped), or the operation's
+    /// deadline passed.
     Network,
-    /// The vendor answered something we cannot understand.
+    /// The vendor answered something we cannot understand, or more than the client reads (a
+    /// body over the size limit, pages without end), or a redirect (never followed).
     InvalidResponse,
 }
 
@@ -84,6 +89,58 @@ pub enum PresenceError {
         status: Option<u16>,
         message: String,
     },
+    /// The server answered with a redirect, which the clients never follow (the credentials
+    /// would travel with it): `base_url` is probably wrong.
+    #[error("{vendor}: {operation}: {redirect}")]
+    Redirect {
+        vendor: Vendor,
+        operation: &'static str,
+        redirect: agentstatus_runtime::Redirect,
+    },
+    /// The answer's body was larger than the client's `max_response_bytes`; reading stopped at
+    /// the limit.
+    #[error("{vendor}: {operation}: {cause}")]
+    ResponseTooLarge {
+        vendor: Vendor,
+        operation: &'static str,
+        cause: agentstatus_runtime::BodyTooLarge,
+    },
+    /// The operation (with its retries, read-backs and pages) did not finish within its
+    /// deadline; whatever request was in flight was abandoned.
+    #[error("{vendor}: {operation}: did not finish within its deadline of {}", humantime(*deadline))]
+    Deadline {
+        vendor: Vendor,
+        operation: &'static str,
+        deadline: std::time::Duration,
+    },
+    /// `list` stopped at a configured bound ([`crate::ListLimits`]): the server kept sending
+    /// pages. Nothing is returned rather than a list that may be incomplete.
+    #[error(
+        "{vendor}: {operation}: stopped after {pages} pages and {agents} agents: {limit} (the server reports {total:?} in all); raise ListLimits if the vendor really has that many"
+    )]
+    TooManyPages {
+        vendor: Vendor,
+        operation: &'static str,
+        pages: u32,
+        agents: usize,
+        limit: &'static str,
+        total: Option<i64>,
+    },
+    /// The caller's input cannot be sent as it is (an agent id of `.` or `..`, say).
+    #[error("{vendor}: {operation}: {message}")]
+    InvalidInput {
+        vendor: Vendor,
+        operation: &'static str,
+        message: String,
+    },
+}
+
+fn humantime(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.3} s", d.as_secs_f64())
+    }
 }
 
 /// The availabilities a vendor can set, for error messages.
@@ -122,8 +179,12 @@ impl PresenceError {
             } => ErrorKind::Auth,
             Self::Http { status: 429, .. } => ErrorKind::RateLimited,
             Self::Http { .. } => ErrorKind::Vendor,
-            Self::Network { .. } => ErrorKind::Network,
-            Self::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            Self::Network { .. } | Self::Deadline { .. } => ErrorKind::Network,
+            Self::InvalidResponse { .. }
+            | Self::Redirect { .. }
+            | Self::ResponseTooLarge { .. }
+            | Self::TooManyPages { .. } => ErrorKind::InvalidResponse,
+            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
         }
     }
 
@@ -135,7 +196,12 @@ impl PresenceError {
             | Self::Conflict { vendor, .. }
             | Self::Http { vendor, .. }
             | Self::Network { vendor, .. }
-            | Self::InvalidResponse { vendor, .. } => *vendor,
+            | Self::InvalidResponse { vendor, .. }
+            | Self::Redirect { vendor, .. }
+            | Self::ResponseTooLarge { vendor, .. }
+            | Self::Deadline { vendor, .. }
+            | Self::TooManyPages { vendor, .. }
+            | Self::InvalidInput { vendor, .. } => *vendor,
         }
     }
 
@@ -144,6 +210,7 @@ impl PresenceError {
         match self {
             Self::Http { status, .. } => Some(*status),
             Self::NotFound { status, .. } | Self::InvalidResponse { status, .. } => *status,
+            Self::Redirect { redirect, .. } => Some(redirect.status),
             _ => None,
         }
     }
@@ -162,16 +229,47 @@ pub(crate) trait ErrorBody {
     fn parts(self) -> (Option<String>, Option<String>);
 }
 
-/// At most this many characters of an unexpected body go into an error.
-const SNIPPET: usize = 200;
+/// At most this many characters of a vendor's text (an error message or code, an unexpected
+/// body) go into an error.
+pub(crate) const SNIPPET: usize = 200;
 
 fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut s: String = text.chars().take(SNIPPET).collect();
-    if text.chars().count() > SNIPPET {
+    let end = bytes.len().min(SNIPPET * 4);
+    let mut s = clip(&String::from_utf8_lossy(&bytes[..end]));
+    if end < bytes.len() && !s.ends_with('…') {
         s.push('…');
     }
     s
+}
+
+/// A vendor's text as it goes into an error: at most [`SNIPPET`] characters (then `…`), with
+/// control characters (C0, DEL, C1) and bidirectional overrides written as `\u{..}` escapes, so
+/// a message can neither flood a log nor drive the terminal it is printed on.
+pub(crate) fn clip(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SNIPPET {
+            out.push('…');
+            break;
+        }
+        if is_unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that must not reach a terminal raw: C0 and C1 controls, DEL, and the bidi
+/// embedding, override and isolate controls (which reorder what is shown).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+fn clip_opt(text: Option<String>) -> Option<String> {
+    text.map(|t| clip(&t))
 }
 
 /// A generated client's failed call, with the status of the last answer it received.
@@ -219,9 +317,16 @@ async fn from_client<E: ErrorBody>(
         E::ErrorResponse(rv) => {
             let status = rv.status().as_u16();
             let (code, message) = rv.into_inner().parts();
-            (status, code, message)
+            (status, clip_opt(code), clip_opt(message))
         }
         E::UnexpectedResponse(response) => {
+            if let Some(redirect) = agentstatus_runtime::redirect_of(&response) {
+                return PresenceError::Redirect {
+                    vendor,
+                    operation,
+                    redirect,
+                };
+            }
             let status = response.status().as_u16();
             let bytes = response.bytes().await.unwrap_or_default();
             // vendors' error bodies share field names: take what is there
@@ -238,13 +343,20 @@ async fn from_client<E: ErrorBody>(
             let message = field("message")
                 .or_else(|| field("error"))
                 .or_else(|| (!bytes.is_empty()).then(|| snippet(&bytes)));
-            (status, code, message)
+            (status, clip_opt(code), clip_opt(message))
         }
         E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+            if let Some(cause) = agentstatus_runtime::body_too_large(&e) {
+                return PresenceError::ResponseTooLarge {
+                    vendor,
+                    operation,
+                    cause,
+                };
+            }
             return PresenceError::Network {
                 vendor,
                 operation,
-                message: transport(&e),
+                message: clip(&transport(&e)),
             };
         }
         E::InvalidResponsePayload(bytes, e) => {
@@ -252,15 +364,26 @@ async fn from_client<E: ErrorBody>(
                 vendor,
                 operation,
                 status: last_status,
-                message: format!("{e}; the body starts: {}", snippet(&bytes)),
+                message: format!(
+                    "{}; the body starts: {}",
+                    clip(&e.to_string()),
+                    snippet(&bytes)
+                ),
             };
         }
-        E::InvalidRequest(m) | E::Custom(m) => {
+        E::InvalidRequest(m) => {
+            return PresenceError::InvalidInput {
+                vendor,
+                operation,
+                message: clip(&m),
+            };
+        }
+        E::Custom(m) => {
             return PresenceError::InvalidResponse {
                 vendor,
                 operation,
                 status: None,
-                message: m,
+                message: clip(&m),
             };
         }
     };
@@ -280,6 +403,24 @@ async fn from_client<E: ErrorBody>(
             code,
             message,
         },
+    }
+}
+
+/// Run one presence operation within `deadline`: past it, whatever request is in flight is
+/// abandoned and the operation fails with [`PresenceError::Deadline`].
+pub(crate) async fn within<T>(
+    deadline: std::time::Duration,
+    vendor: Vendor,
+    operation: &'static str,
+    op: impl std::future::Future<Output = Result<T, PresenceError>>,
+) -> Result<T, PresenceError> {
+    match tokio::time::timeout(deadline, op).await {
+        Ok(result) => result,
+        Err(_) => Err(PresenceError::Deadline {
+            vendor,
+            operation,
+            deadline,
+        }),
     }
 }
 

@@ -42,6 +42,14 @@
 //! desired availability. Rocket.Chat servers that reject the explicit `status` (older versions)
 //! get read -> compare -> one toggle -> read back; the toggle is never sent twice, and a state
 //! changed by someone else in between is a [`PresenceError::Conflict`].
+//!
+//! # Limits
+//!
+//! Every operation (`get`, `set`, `list`, with the adapter's own resends, read-backs, toggles
+//! and pages) runs within one deadline, the client's `RetryPolicy::deadline` (default 60 s;
+//! each adapter's `with_deadline` overrides it): past it, the request in flight is abandoned
+//! and the operation fails with [`PresenceError::Deadline`]. Paging is bounded by
+//! [`ListLimits`]; bodies by the client's `max_response_bytes`; redirects are never followed.
 
 pub mod engage_digital;
 mod error;
@@ -54,7 +62,7 @@ use std::str::FromStr;
 pub use async_trait::async_trait;
 use serde::Serialize;
 
-pub use error::{ErrorKind, PresenceError, Supported};
+pub use error::{ErrorKind, PresenceError, Supported, is_unsafe_char};
 
 /// Whether an agent can take work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -196,6 +204,38 @@ impl ListFilter {
 
     pub(crate) fn keep(&self, p: &AgentPresence) -> bool {
         !self.available_only || p.availability == Availability::Available
+    }
+}
+
+/// Bounds on [`Presence::list`] for vendors that page: a server that ignores the offset, or
+/// reports an absurd total, cannot keep the client paging. A page that brings no agent not
+/// already seen ends the list (the server is repeating itself); reaching a bound fails with
+/// [`PresenceError::TooManyPages`]. The operation's deadline bounds the time as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListLimits {
+    /// Pages requested at most. Default 1,000.
+    pub max_pages: u32,
+    /// Agents collected at most. Default 100,000.
+    pub max_agents: usize,
+}
+
+impl Default for ListLimits {
+    fn default() -> Self {
+        Self {
+            max_pages: 1_000,
+            max_agents: 100_000,
+        }
+    }
+}
+
+impl ListLimits {
+    /// At most `max_pages` pages and `max_agents` agents.
+    pub fn new(max_pages: u32, max_agents: usize) -> Self {
+        Self {
+            max_pages,
+            max_agents,
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 //! Libredesk: `online` <-> Available, `away`/`away_manual`/`away_and_reassigning` -> Away (set as
 //! `away_manual`), `offline` <-> Offline. The API sets only the credentials' own agent.
 
-use agentstatus_libredesk::{Client, types};
+use agentstatus_libredesk::{Client, ClientInfo, types};
 
-use crate::error::{ErrorBody, call};
+use crate::error::{ErrorBody, call, within};
 use crate::{
     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -15,11 +15,21 @@ const VENDOR: Vendor = Vendor::Libredesk;
 #[derive(Debug)]
 pub struct LibredeskPresence {
     client: Client,
+    deadline: std::time::Duration,
 }
 
 impl LibredeskPresence {
+    /// The adapter over `client`; each operation's deadline is the client's
+    /// `RetryPolicy::deadline`.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        let deadline = client.inner().deadline();
+        Self { client, deadline }
+    }
+
+    /// One deadline for each `get`, `set` and `list`, everything they send included.
+    pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 }
 
@@ -99,11 +109,30 @@ impl Presence for LibredeskPresence {
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
+    }
+
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    }
+}
+
+/// The operations, each run within the deadline by the [`Presence`] methods above.
+impl LibredeskPresence {
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let me = self.me().await?;
         if agent == "me" || agent == me.agent_id {
             return Ok(me);
         }
-        self.list(&ListFilter::all())
+        self.list_now(&ListFilter::all())
             .await?
             .into_iter()
             .find(|p| p.agent_id == agent)
@@ -117,7 +146,7 @@ impl Presence for LibredeskPresence {
             })
     }
 
-    async fn set(
+    async fn set_now(
         &self,
         agent: &str,
         desired: Availability,
@@ -160,7 +189,7 @@ impl Presence for LibredeskPresence {
         }
     }
 
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         match call(self.client.list_agents().send()).await {
             Ok(answer) => Ok(answer
                 .data

@@ -1,14 +1,16 @@
 //! Rocket.Chat: `statusLivechat` `available` <-> Available, `not-available` <-> Offline.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use agentstatus_rocketchat::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
 
-use crate::error::{ErrorBody, Failed, call};
+use crate::error::{ErrorBody, Failed, call, within};
 use crate::{
-    AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Detail, ListFilter, ListLimits, Presence, PresenceError, Vendor,
+    async_trait,
 };
 
 const VENDOR: Vendor = Vendor::RocketChat;
@@ -20,14 +22,33 @@ pub struct RocketChatPresence {
     client: Client,
     /// Learnt from the server: it rejects an explicit `status` (older versions), so `set` toggles.
     toggle_only: AtomicBool,
+    deadline: Duration,
+    limits: ListLimits,
 }
 
 impl RocketChatPresence {
+    /// The adapter over `client`; each operation's deadline is the client's
+    /// `RetryPolicy::deadline`, and `list` pages within [`ListLimits::default`].
     pub fn new(client: Client) -> Self {
+        let deadline = client.inner().deadline();
         Self {
             client,
             toggle_only: AtomicBool::new(false),
+            deadline,
+            limits: ListLimits::default(),
         }
+    }
+
+    /// One deadline for each `get`, `set` and `list`, everything they send included.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Bounds on `list`'s paging.
+    pub fn with_list_limits(mut self, limits: ListLimits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -108,7 +129,12 @@ impl RocketChatPresence {
                 _ => None,
             };
             match wait {
-                Some(w) if start.elapsed() + w < policy.deadline => {
+                Some(w)
+                    if start
+                        .elapsed()
+                        .checked_add(w)
+                        .is_some_and(|end| end < policy.deadline) =>
+                {
                     tokio::time::sleep(w).await;
                     attempt += 1;
                 }
@@ -132,7 +158,7 @@ impl RocketChatPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        let current = self.get(agent).await?;
+        let current = self.get_now(agent).await?;
         if current.availability == desired {
             return Ok(current);
         }
@@ -150,7 +176,7 @@ impl RocketChatPresence {
             // someone changed it between our read and our toggle, which undid their change
             return Err(Self::conflict(agent, desired, &after));
         }
-        let back = self.get(agent).await?;
+        let back = self.get_now(agent).await?;
         if back.availability != desired {
             return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
         }
@@ -183,6 +209,25 @@ impl Presence for RocketChatPresence {
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
+    }
+
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    }
+}
+
+/// The operations, each run within the deadline by the [`Presence`] methods above.
+impl RocketChatPresence {
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let answer = call(
             self.client
                 .get_livechat_user()
@@ -223,7 +268,7 @@ impl Presence for RocketChatPresence {
         }
     }
 
-    async fn set(
+    async fn set_now(
         &self,
         agent: &str,
         desired: Availability,
@@ -234,7 +279,7 @@ impl Presence for RocketChatPresence {
         }
         let (wanted, status) = wire(desired);
         match self.post_explicit(agent, status).await {
-            Ok(after) if after == wanted => self.get(agent).await,
+            Ok(after) if after == wanted => self.get_now(agent).await,
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
             Err(f) if rejects_status_field(&f.error) => {
                 // nothing changed: the body was rejected before anything happened
@@ -247,11 +292,24 @@ impl Presence for RocketChatPresence {
         }
     }
 
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         let mut out = Vec::new();
+        let mut seen = HashSet::new();
         let page_size = 100;
-        let mut offset = 0;
+        let mut offset = 0i64;
+        let mut pages = 0u32;
         loop {
+            let too_many = |pages, agents, limit, total| PresenceError::TooManyPages {
+                vendor: VENDOR,
+                operation: "list_livechat_users",
+                pages,
+                agents,
+                limit,
+                total,
+            };
+            if pages >= self.limits.max_pages {
+                return Err(too_many(pages, seen.len(), "max_pages reached", None));
+            }
             let request = self
                 .client
                 .list_livechat_users()
@@ -263,15 +321,32 @@ impl Presence for RocketChatPresence {
                 Ok(page) => page,
                 Err(f) => return Err(f.into_error(VENDOR, "list_livechat_users", None).await),
             };
+            pages += 1;
             let got = page.users.len() as i64;
-            out.extend(
-                page.users
-                    .into_iter()
-                    .map(|u| presence(u.id, u.name, u.status_livechat))
-                    .filter(|p| filter.keep(p)),
-            );
-            offset += got;
-            if got == 0 || page.total.is_none_or(|t| offset >= t) {
+            let before = seen.len();
+            for u in page.users {
+                // a server that ignores `offset` sends the same agents again: keep each once
+                if let Some(id) = &u.id
+                    && !seen.insert(id.clone())
+                {
+                    continue;
+                }
+                let p = presence(u.id, u.name, u.status_livechat);
+                if filter.keep(&p) {
+                    out.push(p);
+                }
+            }
+            if seen.len() > self.limits.max_agents {
+                return Err(too_many(
+                    pages,
+                    seen.len(),
+                    "max_agents reached",
+                    page.total,
+                ));
+            }
+            offset = offset.saturating_add(got);
+            let nothing_new = seen.len() == before;
+            if got == 0 || nothing_new || page.total.is_none_or(|t| offset >= t) {
                 break;
             }
         }

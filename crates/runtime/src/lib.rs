@@ -7,6 +7,7 @@
 //! never show in `Debug` output, errors or logs; credentials are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
 
+pub mod guard;
 mod open_enum;
 pub mod retry;
 
@@ -16,6 +17,9 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use secrecy::{ExposeSecret, SecretString};
 
+pub use guard::{
+    BodyTooLarge, PathSegmentError, Redirect, body_too_large, path_segment, redirect_of,
+};
 pub use open_enum::OpenEnum;
 pub use retry::{RateLimit, RetryPolicy};
 
@@ -36,7 +40,15 @@ pub struct ClientConfig {
     pub rate_limit: Option<RateLimit>,
     /// Send credentials over plain `http://` to a host that is not loopback. Default `false`.
     pub allow_insecure_http: bool,
+    /// The largest response body read, in bytes, enforced while streaming (a larger body fails
+    /// with [`BodyTooLarge`] once the limit is reached, or at once if `Content-Length` says so).
+    /// Default 64 MiB.
+    pub max_response_bytes: u64,
 }
+
+/// The default [`ClientConfig::max_response_bytes`]: 64 MiB, about 400,000 agents in the largest
+/// answer of any vendor (Engage Digital's `GET /status`, about 160 bytes an agent).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for ClientConfig {
     fn default() -> Self {
@@ -47,6 +59,7 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             rate_limit: None,
             allow_insecure_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -68,6 +81,12 @@ impl ClientConfig {
         self
     }
 
+    /// The largest response body to read (see [`ClientConfig::max_response_bytes`]).
+    pub fn with_max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// Allow credentials over plain `http://` to a non-loopback host (a test network, say).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
@@ -80,6 +99,7 @@ impl ClientConfig {
 pub struct Inner {
     retry: RetryPolicy,
     timeout: Duration,
+    max_response_bytes: u64,
     limiter: Option<Arc<governor::DefaultDirectRateLimiter>>,
 }
 
@@ -94,12 +114,18 @@ impl Inner {
         Self {
             retry: config.retry.clone(),
             timeout: config.timeout,
+            max_response_bytes: config.max_response_bytes,
             limiter: config.rate_limit.and_then(|r| r.limiter()),
         }
     }
 
     pub fn retry(&self) -> &RetryPolicy {
         &self.retry
+    }
+
+    /// The deadline of one call, and of one presence operation built on this client.
+    pub fn deadline(&self) -> Duration {
+        self.retry.deadline
     }
 }
 
@@ -112,6 +138,7 @@ pub enum BuildError {
     #[error(
         "refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or opt in with ClientConfig::allow_insecure_http(true)"
     )]
+    /// Credentials over plain `http://` to a host that is not loopback, without the opt-in.
     InsecureHttp { host: String },
     #[error(
         "invalid credential: {what} cannot be sent in an HTTP header (it contains a control character or non-ASCII text)"
@@ -122,11 +149,32 @@ pub enum BuildError {
 }
 
 /// A header value holding a secret: marked sensitive so `Debug` prints `Sensitive`, and never
-/// echoed in the error.
+/// echoed in the error. Only visible ASCII and spaces are accepted (no tab, CR, LF or other
+/// control character, no non-ASCII text).
 pub fn sensitive_header(value: &str, what: &'static str) -> Result<HeaderValue, BuildError> {
+    if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(BuildError::InvalidCredential { what });
+    }
     let mut v = HeaderValue::from_str(value).map_err(|_| BuildError::InvalidCredential { what })?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+/// `Authorization: Basic base64(user:password)` as a sensitive header. RFC 7617 leaves the
+/// charset of the pair to the server, so only visible ASCII is accepted (no control character,
+/// no non-ASCII text, no `:` in `user`): anything else is refused, never sent as raw bytes.
+pub fn basic_auth(
+    user: &str,
+    password: &str,
+    what: &'static str,
+) -> Result<HeaderValue, BuildError> {
+    let visible = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !visible(user) || !visible(password) || user.contains(':') {
+        return Err(BuildError::InvalidCredential { what });
+    }
+    use base64::Engine as _;
+    let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    sensitive_header(&format!("Basic {pair}"), what)
 }
 
 /// Check a base URL: absolute http(s), no query, no credentials in it; plain http only to a
@@ -146,7 +194,17 @@ pub fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Bu
         ));
     }
     if parsed.query().is_some() {
-        return Err(invalid("the base URL must not have a query string"));
+        return Err(invalid(
+            "the base URL must not have a query string (`?...`): every request path would be appended to it",
+        ));
+    }
+    if parsed.fragment().is_some() {
+        return Err(invalid(
+            "the base URL must not have a fragment (`#...`): every request path would be appended to it and never sent",
+        ));
+    }
+    if parsed.cannot_be_a_base() || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("the base URL needs a host"));
     }
     if parsed.scheme() == "http" && !allow_insecure_http && !is_loopback(&parsed) {
         return Err(BuildError::InsecureHttp {
@@ -177,6 +235,9 @@ fn redact_url(url: &str) -> String {
             if u.query().is_some() {
                 u.set_query(Some("redacted"));
             }
+            if u.fragment().is_some() {
+                u.set_fragment(Some("redacted"));
+            }
             u.to_string()
         }
         Err(_) => "<unparseable>".to_string(),
@@ -184,7 +245,9 @@ fn redact_url(url: &str) -> String {
 }
 
 /// Build the `reqwest::Client` a vendor client uses, with `headers` (auth) sent on every request.
-/// TLS is rustls.
+/// TLS is rustls. Redirects are never followed (a 3xx is returned as it is, see [`redirect_of`]):
+/// the credentials would travel with them, to wherever the server points, and a POST would be
+/// sent again. No `Referer` is sent.
 pub fn http_client(
     headers: Vec<(HeaderName, HeaderValue)>,
     config: &ClientConfig,
@@ -198,6 +261,8 @@ pub fn http_client(
         .user_agent(config.user_agent.clone())
         .timeout(config.timeout)
         .connect_timeout(config.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .build()?)
 }
 
@@ -226,14 +291,15 @@ pub async fn execute(
     inner: &Inner,
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
-    retry::execute(
+    let response = retry::execute(
         client,
         &inner.retry,
         inner.limiter.as_deref(),
         inner.timeout,
         request,
     )
-    .await
+    .await?;
+    Ok(guard::limit_body(response, inner.max_response_bytes))
 }
 
 tokio::task_local! {
@@ -315,6 +381,30 @@ mod tests {
     }
 
     #[test]
+    fn secrets_with_control_characters_or_non_ascii_text_are_refused() {
+        for bad in [
+            "a\rb",
+            "a\nb",
+            "a\tb",
+            "s3cr3t\u{7f}",
+            "pässwort",
+            "\u{1b}[0m",
+        ] {
+            let e = sensitive_header(bad, "token").unwrap_err();
+            assert!(
+                matches!(e, BuildError::InvalidCredential { what: "token" }),
+                "{bad:?}"
+            );
+            assert!(basic_auth("key", bad, "secret").is_err(), "{bad:?}");
+            assert!(basic_auth(bad, "s", "secret").is_err(), "{bad:?}");
+        }
+        assert!(basic_auth("a:b", "s", "secret").is_err(), "`:` in the user");
+        let v = basic_auth("key", "s3cr3t", "secret").unwrap();
+        assert!(v.is_sensitive());
+        assert_eq!(v.to_str().unwrap(), "Basic a2V5OnMzY3IzdA==");
+    }
+
+    #[test]
     fn base_url_checks_do_not_echo_credentials() {
         assert_eq!(
             check_base_url("https://x.example/1.0/", false).unwrap(),
@@ -325,6 +415,14 @@ mod tests {
         let e = check_base_url("https://x.example/?access_token=s3cr3t", false).unwrap_err();
         assert!(!e.to_string().contains("s3cr3t"), "{e}");
         assert!(check_base_url("ftp://x", false).is_err());
+        for bad in [
+            "https://x.example/#frag",
+            "https://x.example/api?",
+            "https://x.example/a#",
+        ] {
+            let e = check_base_url(bad, false).unwrap_err().to_string();
+            assert!(e.contains("query") || e.contains("fragment"), "{bad}: {e}");
+        }
         assert!(check_base_url("not a url", false).is_err());
     }
 

@@ -97,16 +97,37 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 
 /// `Retry-After` as a delay: seconds, or an HTTP date (RFC 9110 §10.2.3).
 pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    parse_retry_after(headers.get(reqwest::header::RETRY_AFTER)?.as_bytes(), now)
+}
+
+/// A `Retry-After` value as a delay from `now`: delay-seconds (any number of digits; one too
+/// large for a `u64` is `u64::MAX` seconds) or an HTTP date (a past date is zero). `None` for
+/// anything else. Never panics, whatever the bytes: the delay is then compared with the
+/// deadline with checked arithmetic, so a far `Retry-After` is simply not waited for.
+pub fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
+    let value = std::str::from_utf8(value).ok()?.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// `start + span`, or a point far enough in the future when that does not fit in an `Instant`.
+pub fn deadline_after(start: Instant, span: Duration) -> Instant {
+    start
+        .checked_add(span)
+        .or_else(|| start.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(start)
+}
+
+/// Would a wait of `wait` from now end at or after `deadline`? (Checked: an absurd wait does.)
+pub fn ends_after(wait: Duration, deadline: Instant) -> bool {
+    Instant::now()
+        .checked_add(wait)
+        .is_none_or(|end| end >= deadline)
 }
 
 /// How long to wait before retrying after `error`, or `None` if it is not transient. For callers
@@ -144,7 +165,7 @@ pub async fn execute(
     mut request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
     let start = Instant::now();
-    let deadline = start + policy.deadline;
+    let deadline = deadline_after(start, policy.deadline);
     let retry = is_idempotent(request.method());
     let max = if retry { policy.max_attempts.max(1) } else { 1 };
     let per_attempt = request.timeout().copied().unwrap_or(attempt_timeout);
@@ -173,7 +194,7 @@ pub async fn execute(
         };
         let Some(wait) = wait else { return result };
         let Some(again) = next else { return result };
-        if Instant::now() + wait >= deadline {
+        if ends_after(wait, deadline) {
             return result;
         }
         drop(result);
@@ -210,6 +231,26 @@ mod tests {
         );
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_neither_panic_nor_get_waited_for() {
+        let now = SystemTime::now();
+        let far = parse_retry_after(b"18446744073709551615", now).unwrap();
+        assert_eq!(far, Duration::from_secs(u64::MAX));
+        let farther = parse_retry_after(b"99999999999999999999999999", now).unwrap();
+        assert_eq!(farther, Duration::from_secs(u64::MAX));
+        let deadline = deadline_after(Instant::now(), Duration::from_secs(60));
+        assert!(ends_after(far, deadline));
+        assert!(!ends_after(Duration::ZERO, deadline));
+        assert_eq!(
+            parse_retry_after(b"Fri, 31 Dec 9999 23:59:59 GMT", now).map(|d| d > far / 2),
+            Some(false)
+        );
+        for junk in [&b"-1"[..], b"1.5", b"", b"\xff\xfe", b"+3", b"0x10"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+        let _ = deadline_after(Instant::now(), Duration::MAX);
     }
 
     #[test]

@@ -1242,7 +1242,8 @@ pub mod builder {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/status/{}", client.baseurl, encode_path(& agent_id.to_string()),
+                "{}/status/{}", client.baseurl, ::agentstatus_runtime::path_segment(&
+                agent_id.to_string()) ?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map

@@ -2100,8 +2100,8 @@ pub mod builder {
             let sort = sort.map_err(Error::InvalidRequest)?;
             let text = text.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/v1/livechat/users/{}", client.baseurl, encode_path(& type_
-                .to_string()),
+                "{}/api/v1/livechat/users/{}", client.baseurl,
+                ::agentstatus_runtime::path_segment(& type_.to_string()) ?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2220,8 +2220,9 @@ pub mod builder {
             let type_ = type_.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/v1/livechat/users/{}/{}", client.baseurl, encode_path(& type_
-                .to_string()), encode_path(& id.to_string()),
+                "{}/api/v1/livechat/users/{}/{}", client.baseurl,
+                ::agentstatus_runtime::path_segment(& type_.to_string()) ?,
+                ::agentstatus_runtime::path_segment(& id.to_string()) ?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map

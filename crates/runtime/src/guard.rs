@@ -1,0 +1,312 @@
+//! What a hostile or broken server cannot make a client do: read an unbounded body, follow a
+//! redirect (with the credentials) to somewhere else, or turn an id into more than one path
+//! segment.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+
+/// A response body longer than [`crate::ClientConfig::max_response_bytes`]. Found in the source
+/// chain of the `reqwest::Error` the body read fails with: see [`body_too_large`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTooLarge {
+    /// The configured limit, in bytes.
+    pub limit: u64,
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the response body is larger than the limit of {} bytes (ClientConfig::max_response_bytes); nothing past the limit was read",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// The [`BodyTooLarge`] somewhere in `error`'s source chain, if the failure was the body limit.
+pub fn body_too_large(error: &(dyn std::error::Error + 'static)) -> Option<BodyTooLarge> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<BodyTooLarge>() {
+            return Some(*t);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// A body that fails as soon as more than `left` bytes arrive (or are announced by
+/// `Content-Length`), so no more than the limit is ever held.
+pub(crate) struct Limited {
+    inner: reqwest::Body,
+    left: u64,
+    limit: u64,
+}
+
+impl Limited {
+    pub(crate) fn new(inner: reqwest::Body, limit: u64) -> Self {
+        Self {
+            inner,
+            left: limit,
+            limit,
+        }
+    }
+}
+
+impl Body for Limited {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let limit = self.limit;
+        if self.inner.size_hint().lower() > self.left {
+            return Poll::Ready(Some(Err(Box::new(BodyTooLarge { limit }))));
+        }
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let n = data.len() as u64;
+                    if n > self.left {
+                        self.left = 0;
+                        return Poll::Ready(Some(Err(Box::new(BodyTooLarge { limit }))));
+                    }
+                    self.left -= n;
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `response` with its body limited to `limit` bytes (checked against `Content-Length` first,
+/// then while streaming).
+pub(crate) fn limit_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
+    let url = response.url().clone();
+    let http: http::Response<reqwest::Body> = response.into();
+    let (mut parts, body) = http.into_parts();
+    // reqwest keeps the URL in an extension the conversion drops: put it back
+    use reqwest::ResponseBuilderExt as _;
+    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(with_url.into_parts().0.extensions);
+    }
+    let limited = reqwest::Body::wrap(Limited::new(body, limit));
+    reqwest::Response::from(http::Response::from_parts(parts, limited))
+}
+
+/// A redirect the client did not follow: the clients never follow redirects (the credentials
+/// would travel with them), so a 3xx answer is reported with where it pointed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The 3xx status.
+    pub status: u16,
+    /// Where the server pointed: scheme, host, port and path only (no user, query or fragment),
+    /// or `None` if the answer had no usable `Location`.
+    pub location: Option<String>,
+    /// The `Location` is on the same scheme, host and port as the request.
+    pub same_origin: bool,
+    /// The `Location` is the request's own URL: following it would loop.
+    pub is_loop: bool,
+}
+
+impl fmt::Display for Redirect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.location, self.is_loop) {
+            (Some(to), true) => write!(
+                f,
+                "redirect loop: the server answered {} redirecting {to} to itself",
+                self.status
+            ),
+            (Some(to), false) => write!(
+                f,
+                "the server answered {} redirecting to {to}{}; redirects are not followed (credentials would travel with them): set base_url to where the API is",
+                self.status,
+                if self.same_origin {
+                    ""
+                } else {
+                    " (another origin)"
+                }
+            ),
+            (None, _) => write!(
+                f,
+                "the server answered {} (a redirect without a usable Location); redirects are not followed: check base_url",
+                self.status
+            ),
+        }
+    }
+}
+
+/// `scheme://host[:port]/path` of `url`: never its user, password, query or fragment.
+pub fn origin_and_path(url: &reqwest::Url) -> String {
+    let mut s = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        s.push_str(&format!(":{port}"));
+    }
+    s.push_str(url.path());
+    s
+}
+
+/// The [`Redirect`] this answer is, if it is a 3xx.
+pub fn redirect_of(response: &reqwest::Response) -> Option<Redirect> {
+    let status = response.status();
+    if !status.is_redirection() || status == reqwest::StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    let from = response.url();
+    let to = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| from.join(v.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    let same_origin = to.as_ref().is_some_and(|u| u.origin() == from.origin());
+    let is_loop = to
+        .as_ref()
+        .is_some_and(|u| same_origin && u.path() == from.path() && u.query() == from.query());
+    Some(Redirect {
+        status: status.as_u16(),
+        location: to.as_ref().map(origin_and_path),
+        same_origin,
+        is_loop,
+    })
+}
+
+/// An id that cannot be sent as one URL path segment: `.` and `..` are dot-segments that every
+/// URL parser resolves (also when percent-encoded), and an empty id is no segment at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathSegmentError {
+    value: String,
+}
+
+impl fmt::Display for PathSegmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            f.write_str("a path parameter is empty: an id must not be empty")
+        } else {
+            write!(
+                f,
+                "a path parameter is {:?}: `.` and `..` cannot be sent as one URL path segment (URLs resolve them as \"this\" and \"parent\" directory)",
+                self.value
+            )
+        }
+    }
+}
+
+impl std::error::Error for PathSegmentError {}
+
+impl<E> From<PathSegmentError> for progenitor_client::Error<E> {
+    fn from(e: PathSegmentError) -> Self {
+        progenitor_client::Error::InvalidRequest(e.to_string())
+    }
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded: `/`, `\`, `%`, `?`,
+/// `#`, `;`, control characters and non-ASCII included, so an id is exactly one segment.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `value` as exactly one percent-encoded URL path segment, or an error for the values that
+/// cannot be one (`""`, `.`, `..`). The generated clients call it for every path parameter
+/// (codegen replaces progenitor's `encode_path`, which leaves `\` and dot-segments alone).
+pub fn path_segment(value: &str) -> Result<String, PathSegmentError> {
+    if matches!(value, "" | "." | "..") {
+        return Err(PathSegmentError {
+            value: value.to_string(),
+        });
+    }
+    Ok(percent_encoding::utf8_percent_encode(value, SEGMENT).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_is_one_segment_or_refused() {
+        let base = reqwest::Url::parse("https://h.example/api/v1/users/").unwrap();
+        for id in [
+            "a\\b",
+            "a/b",
+            "%2e%2e",
+            "%2F",
+            "a?b",
+            "a#b",
+            "a;b",
+            "a\r\nb",
+            "\u{1b}[31m",
+            "…",
+            "...",
+            " ",
+            "a b",
+            "@",
+            ":",
+        ] {
+            let seg = path_segment(id).unwrap();
+            let url = base.join(&seg).unwrap();
+            let segments: Vec<&str> = url.path_segments().unwrap().collect();
+            assert_eq!(segments.len(), 4, "{id:?} -> {url}");
+            let back = percent_encoding::percent_decode_str(segments[3]).decode_utf8_lossy();
+            assert_eq!(back, id, "{id:?} round-trips");
+            assert!(url.query().is_none() && url.fragment().is_none(), "{id:?}");
+        }
+        for bad in ["", ".", ".."] {
+            let e = path_segment(bad).unwrap_err();
+            assert!(e.to_string().contains("path parameter"), "{e}");
+        }
+    }
+
+    #[test]
+    fn redirect_names_where_without_credentials() {
+        use reqwest::ResponseBuilderExt as _;
+        let answer = |status: u16, location: &str| {
+            reqwest::Response::from(
+                http::Response::builder()
+                    .status(status)
+                    .url(reqwest::Url::parse("https://h.example/api/v1/me").unwrap())
+                    .header("location", location)
+                    .body("")
+                    .unwrap(),
+            )
+        };
+        let resp = answer(
+            302,
+            "https://user:pw@evil.example:8443/steal?token=s3cr3t#f",
+        );
+        let redirect = redirect_of(&resp).unwrap();
+        assert_eq!(
+            redirect.location.as_deref(),
+            Some("https://evil.example:8443/steal")
+        );
+        assert!(!redirect.same_origin && !redirect.is_loop);
+        let text = redirect.to_string();
+        assert!(!text.contains("s3cr3t") && !text.contains("pw"), "{text}");
+        assert!(text.contains("another origin") && text.contains("base_url"));
+
+        let looping = answer(301, "/api/v1/me");
+        let redirect = redirect_of(&looping).unwrap();
+        assert!(redirect.is_loop, "{redirect:?}");
+        assert!(redirect.to_string().starts_with("redirect loop"));
+    }
+}
