@@ -23,7 +23,9 @@ use agentstatus_presence::engage_digital::EngageDigitalPresence;
 use agentstatus_presence::libredesk::LibredeskPresence;
 use agentstatus_presence::rocketchat::RocketChatPresence;
 use agentstatus_presence::{Presence, Vendor};
-use agentstatus_rocketchat::ClientConfig;
+use std::time::Duration;
+
+use agentstatus_rocketchat::{BuildError, ClientConfig, RetryPolicy};
 use serde::Deserialize;
 
 /// A configuration problem: which file, where, and what to do.
@@ -143,8 +145,33 @@ fn section<T>(s: Option<T>, vendor: Vendor, path: &Path) -> Result<T, ConfigErro
     s.ok_or_else(|| ConfigError(format!("{}: no [{vendor}] section", path.display())))
 }
 
-fn built<E: std::fmt::Display>(vendor: Vendor) -> impl FnOnce(E) -> ConfigError {
-    move |e| ConfigError(format!("{vendor}: {e}"))
+fn built(vendor: Vendor, path: &Path) -> impl FnOnce(BuildError) -> ConfigError {
+    move |e| match e {
+        // the library's message names its API; a command-line user needs the config key
+        BuildError::InsecureHttp { host } => ConfigError(format!(
+            "{}: [{vendor}] base_url: refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or add `allow_insecure_http = true` to the [{vendor}] section",
+            path.display()
+        )),
+        BuildError::InvalidBaseUrl { .. } => {
+            ConfigError(format!("{}: [{vendor}] base_url: {e}", path.display()))
+        }
+        other => ConfigError(format!("{vendor}: {other}")),
+    }
+}
+
+/// The client settings the command uses: the library defaults, with the operation deadline
+/// from `--deadline` and the section's `allow_insecure_http`.
+fn client_config(
+    base: ClientConfig,
+    deadline: Duration,
+    allow_insecure_http: bool,
+) -> ClientConfig {
+    let retry = RetryPolicy {
+        deadline,
+        ..base.retry.clone()
+    };
+    base.with_retry(retry)
+        .allow_insecure_http(allow_insecure_http)
 }
 
 impl Config {
@@ -160,16 +187,22 @@ impl Config {
     }
 
     /// The presence adapter for `vendor`, with its secret from the environment.
-    pub fn presence(&self, vendor: Vendor, path: &Path) -> Result<Box<dyn Presence>, ConfigError> {
+    pub fn presence(
+        &self,
+        vendor: Vendor,
+        path: &Path,
+        deadline: Duration,
+    ) -> Result<Box<dyn Presence>, ConfigError> {
         Ok(match vendor {
             Vendor::RocketChat => {
                 let c = section(self.rocketchat.as_ref(), vendor, path)?;
                 let token = secret(&c.token_env, vendor)?;
                 let creds = agentstatus_rocketchat::Credentials::new(&c.user_id, token.into());
-                let config = ClientConfig::default().allow_insecure_http(c.allow_insecure_http);
+                let config =
+                    client_config(ClientConfig::default(), deadline, c.allow_insecure_http);
                 let client =
                     agentstatus_rocketchat::Client::with_config(&c.base_url, creds, &config)
-                        .map_err(built(vendor))?;
+                        .map_err(built(vendor, path))?;
                 Box::new(RocketChatPresence::new(client))
             }
             Vendor::Libredesk => {
@@ -179,23 +212,27 @@ impl Config {
                     Scheme::Basic => agentstatus_libredesk::Credentials::basic(&c.api_key, s),
                     Scheme::Token => agentstatus_libredesk::Credentials::token(&c.api_key, s),
                 };
-                let config = ClientConfig::default().allow_insecure_http(c.allow_insecure_http);
+                let config =
+                    client_config(ClientConfig::default(), deadline, c.allow_insecure_http);
                 let client =
                     agentstatus_libredesk::Client::with_config(&c.base_url, creds, &config)
-                        .map_err(built(vendor))?;
+                        .map_err(built(vendor, path))?;
                 Box::new(LibredeskPresence::new(client))
             }
             Vendor::EngageDigital => {
                 let c = section(self.engage_digital.as_ref(), vendor, path)?;
                 let token = secret(&c.token_env, vendor)?;
-                let config = agentstatus_engage_digital::default_config()
-                    .allow_insecure_http(c.allow_insecure_http);
+                let config = client_config(
+                    agentstatus_engage_digital::default_config(),
+                    deadline,
+                    c.allow_insecure_http,
+                );
                 let client = agentstatus_engage_digital::Client::with_config(
                     &c.base_url,
                     token.into(),
                     &config,
                 )
-                .map_err(built(vendor))?;
+                .map_err(built(vendor, path))?;
                 Box::new(EngageDigitalPresence::new(client))
             }
         })

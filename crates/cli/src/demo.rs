@@ -7,8 +7,7 @@ use agentstatus_presence::libredesk::LibredeskPresence;
 use agentstatus_presence::rocketchat::RocketChatPresence;
 use agentstatus_presence::{Availability, ListFilter, Presence};
 
-use crate::Output;
-use crate::output::render;
+use agentstatus_cli::output::{Output, render};
 
 type Error = Box<dyn std::error::Error>;
 

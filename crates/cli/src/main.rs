@@ -3,13 +3,15 @@
 
 mod config;
 mod demo;
-mod output;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use agentstatus_cli::output::{self, Output, sanitize};
 use agentstatus_presence::{Availability, ErrorKind, ListFilter, PresenceError};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// Exit codes, distinct per kind of failure.
 pub mod exit {
@@ -34,7 +36,7 @@ pub mod exit {
     about = "Read and set support agents' availability on Rocket.Chat, Libredesk or Engage Digital",
     after_help = "Config: --config FILE, else $AGENTSTATUS_CONFIG, else ./agentstatus.toml (base URL per vendor, `vendor = \"...\"` picks one).\n\
 Secrets come from the environment only: $ROCKETCHAT_AUTH_TOKEN, $LIBREDESK_API_SECRET, $ENGAGE_DIGITAL_TOKEN.\n\
-Exit codes: 0 ok, 1 other failure, 2 usage or config, 3 auth, 4 not found, 5 unsupported, 6 network.\n\
+Exit codes: 0 ok, 1 other failure, 2 usage, config or an id that cannot be sent, 3 auth, 4 not found, 5 unsupported, 6 network or deadline.\n\
 Try it with nothing configured: agentstatus demo"
 )]
 struct Cli {
@@ -44,16 +46,14 @@ struct Cli {
     /// The vendor to use (overrides the config file's `vendor`).
     #[arg(long, global = true, value_name = "NAME", value_parser = ["rocketchat", "libredesk", "engage-digital"])]
     vendor: Option<String>,
+    /// Table for people; JSON for programs (errors then go to stderr as a JSON object too).
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// Seconds one get, set or list may take in all (retries, read-backs, pages included).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    deadline: u64,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Output {
-    Table,
-    Json,
 }
 
 #[derive(Subcommand)]
@@ -82,6 +82,7 @@ fn parse_availability(s: &str) -> Result<Availability, String> {
 
 fn exit_code(e: &PresenceError) -> u8 {
     match e.kind() {
+        ErrorKind::InvalidInput => exit::USAGE,
         ErrorKind::Auth => exit::AUTH,
         ErrorKind::NotFound => exit::NOT_FOUND,
         ErrorKind::Unsupported => exit::UNSUPPORTED,
@@ -90,27 +91,64 @@ fn exit_code(e: &PresenceError) -> u8 {
     }
 }
 
-fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("agentstatus: error: {message}");
+/// Report an error on stderr: a line of text, or under `--output json` one JSON object
+/// (`{"error": {"kind", "message", "vendor", "status", "code"}, "exit_code"}`). Any text from a
+/// server in it is already cut to 200 characters; control characters are escaped either way.
+fn fail(
+    output: Output,
+    code: u8,
+    kind: &str,
+    message: &str,
+    e: Option<&PresenceError>,
+) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    let _ = match output {
+        Output::Table => writeln!(stderr, "agentstatus: error: {}", sanitize(message)),
+        Output::Json => {
+            let error = serde_json::json!({
+                "error": {
+                    "kind": kind,
+                    "message": message,
+                    "vendor": e.map(|e| e.vendor()),
+                    "status": e.and_then(PresenceError::status),
+                    "code": e.and_then(PresenceError::code),
+                },
+                "exit_code": code,
+            });
+            output::write_json(&mut stderr, &error).and_then(|()| writeln!(stderr))
+        }
+    };
     ExitCode::from(code)
+}
+
+fn failed(output: Output, e: &PresenceError) -> ExitCode {
+    fail(
+        output,
+        exit_code(e),
+        e.kind().as_str(),
+        &e.to_string(),
+        Some(e),
+    )
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let out = cli.output;
     if let Command::Demo = cli.command {
         return match demo::run().await {
             Ok(()) => ExitCode::from(exit::OK),
-            Err(e) => fail(exit::FAILURE, e),
+            Err(e) => fail(out, exit::FAILURE, "demo", &e.to_string(), None),
         };
     }
     let path = config::path(cli.config);
+    let deadline = Duration::from_secs(cli.deadline);
     let presence = match config::load(&path).and_then(|c| {
         let vendor = c.vendor(cli.vendor.as_deref(), &path)?;
-        c.presence(vendor, &path)
+        c.presence(vendor, &path, deadline)
     }) {
         Ok(p) => p,
-        Err(e) => return fail(exit::USAGE, e.0),
+        Err(e) => return fail(out, exit::USAGE, "usage", &e.0, None),
     };
     let one = matches!(cli.command, Command::Get { .. } | Command::Set { .. });
     let result = match cli.command {
@@ -131,12 +169,22 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(list) => {
-            print!(
-                "{}",
-                output::render(presence.vendor(), &list, cli.output, one)
-            );
-            ExitCode::from(exit::OK)
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match output::write(&mut stdout, presence.vendor(), &list, out, one)
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::from(exit::OK),
+                // a closed pipe (`| head`) is not worth a message
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+                Err(e) => fail(
+                    out,
+                    exit::FAILURE,
+                    "output",
+                    &format!("cannot write the output: {e}"),
+                    None,
+                ),
+            }
         }
-        Err(e) => fail(exit_code(&e), e),
+        Err(e) => failed(out, &e),
     }
 }

@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod engage_digital;
+pub mod hostile;
 pub mod libredesk;
 pub mod rocketchat;
 mod server;

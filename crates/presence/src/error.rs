@@ -32,6 +32,23 @@ pub enum ErrorKind {
     InvalidResponse,
 }
 
+impl ErrorKind {
+    /// The kind as a `snake_case` word, for machine-readable output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::Unsupported => "unsupported",
+            Self::NotFound => "not_found",
+            Self::Auth => "auth",
+            Self::Conflict => "conflict",
+            Self::RateLimited => "rate_limited",
+            Self::Vendor => "vendor",
+            Self::Network => "network",
+            Self::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
 /// A presence operation that failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

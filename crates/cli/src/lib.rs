@@ -1,0 +1,4 @@
+//! The library half of the `agentstatus` command: its output rendering, shared with the fuzz
+//! targets (`fuzz/`) so that any server data is rendered without a panic.
+
+pub mod output;
