@@ -1,0 +1,316 @@
+//! The `agentstatus` command against hostile servers (`agentstatus_fakes::hostile`, loopback):
+//! whatever a server answers, the command exits with a code, prints nothing that drives the
+//! terminal, and never shows a secret.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use agentstatus_fakes::hostile::{Hostile, Reply};
+use assert_cmd::Command;
+use serde_json::Value;
+
+const RC_TOKEN: &str = "rc-cli-hostile-s3cr3t";
+const RC_USER: &str = "rc-cli-user";
+const LD_SECRET: &str = "ld-cli-hostile-s3cr3t";
+const ED_TOKEN: &str = "ed-cli-hostile-s3cr3t";
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn dir(tag: &str) -> Dir {
+    let d = std::env::temp_dir().join(format!("agentstatus-hostile-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    Dir(d)
+}
+
+/// A config with every vendor pointing at `url` (with `extra` lines in each section).
+fn config(dir: &Dir, vendor: &str, url: &str, extra: &str) -> PathBuf {
+    let path = dir.0.join(format!("{vendor}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "vendor = \"{vendor}\"\n\n[rocketchat]\nbase_url = \"{url}\"\nuser_id = \"{RC_USER}\"\n{extra}\n\
+             [libredesk]\nbase_url = \"{url}\"\napi_key = \"key\"\n{extra}\n\
+             [engage-digital]\nbase_url = \"{url}\"\n{extra}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+async fn run(config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all = vec![
+        ("ROCKETCHAT_AUTH_TOKEN".to_string(), RC_TOKEN.to_string()),
+        ("LIBREDESK_API_SECRET".to_string(), LD_SECRET.to_string()),
+        ("ENGAGE_DIGITAL_TOKEN".to_string(), ED_TOKEN.to_string()),
+    ];
+    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::cargo_bin("agentstatus").unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in all {
+            cmd.env(k, v);
+        }
+        cmd.arg("--config").arg(config).args(args).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const VENDORS: [&str; 3] = ["rocketchat", "libredesk", "engage-digital"];
+
+fn assert_terminal_safe(out: &str, what: &str) {
+    assert!(
+        !out.chars()
+            .any(|c| c != '\n' && agentstatus_presence::is_unsafe_char(c)),
+        "{what}: {out:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_names_cannot_panic_the_table_or_drive_the_terminal() {
+    let huge = "N".repeat(65_536);
+    let names = [
+        huge.clone(),
+        "Ada\r\nforged  row  available".into(),
+        "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}1m\u{202e}txt.exe".into(),
+    ];
+    let users: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| serde_json::json!({"_id": format!("a{i}"), "name": n, "statusLivechat": "available"}))
+        .collect();
+    let page =
+        serde_json::json!({"users": users, "count": 3, "offset": 0, "total": 3, "success": true})
+            .to_string();
+    let server = Hostile::start("127.0.0.1", move |_| Reply::json(200, page.clone()))
+        .await
+        .unwrap();
+    let d = dir("names");
+    let cfg = config(&d, "rocketchat", &server.url(), "");
+    let o = run(&cfg, &["list"], &[]).await;
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(out.lines().count(), 4, "a header and three rows: {out:?}");
+    assert!(out.contains(&huge));
+    assert_terminal_safe(&out, "table");
+
+    let o = run(&cfg, &["--output", "json", "list"], &[]).await;
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert_terminal_safe(&out, "json");
+    let back: Value = serde_json::from_str(&out).unwrap();
+    for (i, n) in names.iter().enumerate() {
+        assert_eq!(
+            back[i]["agent"]["name"],
+            n.as_str(),
+            "the data itself is kept"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_are_json_on_stderr_under_output_json() {
+    let server = Hostile::start("127.0.0.1", |req| {
+        Reply::json(307, "{}").header("location", req.target())
+    })
+    .await
+    .unwrap();
+    let d = dir("json-errors");
+    for vendor in VENDORS {
+        let cfg = config(&d, vendor, &server.url(), "");
+        let o = run(&cfg, &["--output", "json", "get", "me"], &[]).await;
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{vendor}: {err}");
+        assert!(out.is_empty(), "{vendor}: {out}");
+        let e: Value =
+            serde_json::from_str(&err).unwrap_or_else(|x| panic!("{vendor}: {x}: {err}"));
+        assert_eq!(e["exit_code"], 1);
+        assert_eq!(e["error"]["kind"], "invalid_response");
+        assert_eq!(e["error"]["vendor"], vendor);
+        assert_eq!(e["error"]["status"], 307);
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("redirect loop"),
+            "{err}"
+        );
+        // the same in text
+        let o = run(&cfg, &["get", "me"], &[]).await;
+        let (_, err) = text(&o);
+        assert!(
+            err.starts_with("agentstatus: error: ") && err.contains("redirect loop"),
+            "{err}"
+        );
+    }
+    // a usage error too
+    let o = run(
+        &d.0.join("missing.toml"),
+        &["--output", "json", "get", "me"],
+        &[],
+    )
+    .await;
+    let e: Value = serde_json::from_str(&text(&o).1).unwrap();
+    assert_eq!(e["exit_code"], 2);
+    assert_eq!(e["error"]["kind"], "usage");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overflowing_retry_after_is_an_error_not_a_panic() {
+    let server = Hostile::start("127.0.0.1", |_| {
+        Reply::json(503, "{}").header("retry-after", "18446744073709551615")
+    })
+    .await
+    .unwrap();
+    let d = dir("retry-after");
+    for vendor in VENDORS {
+        let cfg = config(&d, vendor, &server.url(), "");
+        for args in [&["get", "a1"][..], &["set", "a1", "available"], &["list"]] {
+            let o = run(&cfg, args, &[]).await;
+            let (_, err) = text(&o);
+            assert_eq!(o.status.code(), Some(1), "{vendor} {args:?}: {err}");
+            assert!(err.contains("503"), "{err}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn path_injection_ids_stay_one_segment() {
+    let server = Hostile::start("127.0.0.1", |_| Reply::json(404, r#"{"error":"nope"}"#))
+        .await
+        .unwrap();
+    let d = dir("ids");
+    let cases = [
+        (
+            "rocketchat",
+            "..\\..\\..\\me",
+            "/api/v1/livechat/users/agent/..%5C..%5C..%5Cme",
+        ),
+        (
+            "engage-digital",
+            "..\\..\\..\\me",
+            "/status/..%5C..%5C..%5Cme",
+        ),
+        ("engage-digital", "a\\b", "/status/a%5Cb"),
+        ("engage-digital", "a/b?c#d", "/status/a%2Fb%3Fc%23d"),
+    ];
+    for (vendor, id, target) in cases {
+        let cfg = config(&d, vendor, &server.url(), "");
+        let before = server.seen().len();
+        let _ = run(&cfg, &["get", id], &[]).await;
+        let seen = server.seen();
+        assert_eq!(seen[before].target(), target, "{vendor} {id:?}");
+    }
+    for vendor in ["rocketchat", "engage-digital"] {
+        let cfg = config(&d, vendor, &server.url(), "");
+        let before = server.seen().len();
+        let o = run(&cfg, &["get", ".."], &[]).await;
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{vendor}: {err}");
+        assert!(err.contains("path segment"), "{err}");
+        assert_eq!(server.seen().len(), before, "{vendor}: nothing sent");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vendor_messages_are_cut_to_200_characters() {
+    let message = format!("\u{1b}[31m{}", "x".repeat(1_000_000));
+    let body = serde_json::json!({"success": false, "error": message, "message": message, "status": "error"})
+        .to_string();
+    let server = Hostile::start("127.0.0.1", move |_| Reply::json(400, body.clone()))
+        .await
+        .unwrap();
+    let d = dir("messages");
+    for vendor in VENDORS {
+        let cfg = config(&d, vendor, &server.url(), "");
+        let o = run(&cfg, &["get", "a1"], &[]).await;
+        let (_, err) = text(&o);
+        assert!(err.chars().count() < 700, "{vendor}: {} chars", err.len());
+        assert_terminal_safe(&err, vendor);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_base_urls_and_secrets_are_refused_with_the_config_key() {
+    let d = dir("refusals");
+    for vendor in VENDORS {
+        let cfg = config(&d, vendor, "https://desk.example.com/api#frag", "");
+        let (_, err) = text(&run(&cfg, &["get", "a1"], &[]).await);
+        assert!(
+            err.contains("fragment") && err.contains("base_url"),
+            "{err}"
+        );
+
+        let cfg = config(&d, vendor, "http://desk.example.com", "");
+        let o = run(&cfg, &["get", "a1"], &[]).await;
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            err.contains("allow_insecure_http = true") && err.contains(&format!("[{vendor}]")),
+            "{err}"
+        );
+        assert!(!err.contains("ClientConfig"), "{err}");
+
+        let cfg = config(&d, vendor, "https://desk.example.com", "");
+        for secret in ["pässwort", "s3cr3t\r\nX-Injected: 1", "tab\tbed"] {
+            let o = run(
+                &cfg,
+                &["get", "a1"],
+                &[
+                    ("ROCKETCHAT_AUTH_TOKEN", secret),
+                    ("LIBREDESK_API_SECRET", secret),
+                    ("ENGAGE_DIGITAL_TOKEN", secret),
+                ],
+            )
+            .await;
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{vendor} {secret:?}: {err}");
+            assert!(err.contains("invalid credential"), "{err}");
+            assert!(!err.contains(secret) && !out.contains(secret), "{err}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_in_any_output_even_with_trace_logging() {
+    let server = Hostile::start("127.0.0.1", |req| match req.method() {
+        "POST" => Reply::json(500, r#"{"error":"boom"}"#),
+        _ => Reply::json(302, "{}").header("location", "http://127.0.0.2:9/steal"),
+    })
+    .await
+    .unwrap();
+    let d = dir("trace");
+    for vendor in VENDORS {
+        let cfg = config(&d, vendor, &server.url(), "");
+        for args in [&["get", "a1"][..], &["set", "a1", "available"], &["list"]] {
+            for output in ["table", "json"] {
+                let mut all = vec!["--output", output];
+                all.extend_from_slice(args);
+                let o = run(&cfg, &all, &[("RUST_LOG", "trace")]).await;
+                let (out, err) = text(&o);
+                for secret in [RC_TOKEN, LD_SECRET, ED_TOKEN] {
+                    assert!(
+                        !out.contains(secret) && !err.contains(secret),
+                        "{vendor} {all:?}: {out}{err}"
+                    );
+                }
+            }
+        }
+    }
+}
