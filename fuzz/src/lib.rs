@@ -67,13 +67,64 @@ pub fn decode(body: &[u8]) {
     let _ = from_slice::<agentstatus_rocketchat::types::ApiError>(body);
 }
 
+/// The `Retry-After` parser and the deadline arithmetic after it: any header bytes give a delay
+/// or nothing, and comparing any delay with a deadline never overflows.
+pub fn retry_after(value: &[u8]) {
+    use agentstatus_runtime::retry::{deadline_after, ends_after, parse_retry_after};
+    use std::time::{Duration, Instant, SystemTime};
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    if let Some(wait) = parse_retry_after(value, now) {
+        let deadline = deadline_after(Instant::now(), Duration::from_secs(60));
+        let _ = ends_after(wait, deadline);
+        let _ = deadline_after(Instant::now(), wait);
+    }
+}
+
+/// The command's table and JSON renderers: any agent data (split from the input at NUL bytes
+/// into id, name, vendor status, channel name) renders without a panic; the table has one line
+/// per agent and no character that could drive a terminal; the JSON parses back to the data.
+pub fn render(data: &[u8]) {
+    use agentstatus_cli::output::{Output, render};
+    use agentstatus_presence::{
+        AgentPresence, Availability, ChannelPresence, Detail, Vendor, is_unsafe_char,
+    };
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let mut next = || parts.next().unwrap_or_default().to_string();
+    let agent = AgentPresence {
+        agent_id: next(),
+        name: Some(next()),
+        availability: Availability::Busy,
+        detail: Detail {
+            vendor_status: next(),
+            custom_status_id: Some(next()),
+            channels: vec![ChannelPresence {
+                id: "c".into(),
+                name: Some(next()),
+                status: "available".into(),
+                busyness: None,
+            }],
+        },
+    };
+    let list = [agent.clone(), agent];
+    let table = render(Vendor::EngageDigital, &list, Output::Table, false);
+    assert_eq!(table.lines().count(), 3, "one line per agent");
+    assert!(!table.chars().any(|c| c != '\n' && is_unsafe_char(c)));
+    let json = render(Vendor::EngageDigital, &list, Output::Json, false);
+    assert!(!json.chars().any(|c| c != '\n' && is_unsafe_char(c)));
+    let back: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(back[1]["agent"]["agent_id"].as_str(), Some(list[1].agent_id.as_str()));
+}
+
 /// A fuzz target's body.
 pub type Target = fn(&[u8]);
 
 /// The targets by name, for the replay test.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("extract", extract),
     ("overlay", overlay),
     ("normalise", normalise),
     ("decode", decode),
+    ("retry_after", retry_after),
+    ("render", render),
 ];

@@ -180,42 +180,92 @@ async fn a_redirect_loop_is_named_as_such() {
 }
 
 #[tokio::test]
-async fn the_legacy_toggle_answered_with_307_is_sent_once() {
-    let toggles = Arc::new(AtomicU32::new(0));
-    let origin = Hostile::start("127.0.0.1", {
-        let toggles = toggles.clone();
-        move |req| {
-            let body = String::from_utf8_lossy(&req.body).to_string();
-            if req.method() == "POST" && body.contains("\"status\"") {
-                // an older server: rejects the explicit status
-                Reply::json(
-                    400,
-                    r#"{"success":false,"error":"must NOT have additional properties","errorType":"invalid-params"}"#,
-                )
-            } else if req.method() == "POST" {
-                toggles.fetch_add(1, Ordering::SeqCst);
-                Reply::json(307, "{}").header("location", "/api/v1/livechat/agent.status")
-            } else {
-                Reply::json(
-                    200,
-                    format!(
-                        r#"{{"user":{},"success":true}}"#,
-                        rc_agent("a1", "Ada", "not-available")
-                    ),
-                )
+async fn the_legacy_toggle_is_sent_once_on_redirect_drop_or_timeout() {
+    for (case, answer) in [
+        (
+            "307",
+            Reply::json(307, "{}").header("location", "/api/v1/livechat/agent.status"),
+        ),
+        (
+            "308",
+            Reply::json(308, "{}").header("location", "http://127.0.0.2:9/x"),
+        ),
+        (
+            "dropped",
+            Reply::Close {
+                after: Duration::ZERO,
+            },
+        ),
+        ("no answer", Reply::Hang),
+    ] {
+        let toggles = Arc::new(AtomicU32::new(0));
+        let origin = Hostile::start("127.0.0.1", {
+            let toggles = toggles.clone();
+            move |req| {
+                let body = String::from_utf8_lossy(&req.body).to_string();
+                if req.method() == "POST" && body.contains("\"status\"") {
+                    // an older server: rejects the explicit status
+                    Reply::json(
+                        400,
+                        r#"{"success":false,"error":"must NOT have additional properties","errorType":"invalid-params"}"#,
+                    )
+                } else if req.method() == "POST" {
+                    toggles.fetch_add(1, Ordering::SeqCst);
+                    answer.clone()
+                } else {
+                    Reply::json(
+                        200,
+                        format!(
+                            r#"{{"user":{},"success":true}}"#,
+                            rc_agent("a1", "Ada", "not-available")
+                        ),
+                    )
+                }
             }
-        }
-    })
-    .await
-    .unwrap();
-    let p = presence(V::RocketChat, &origin.url(), &config());
-    let e = p.set("a1", Availability::Available).await.unwrap_err();
-    assert!(matches!(e, PresenceError::Redirect { .. }), "{e}");
-    assert_eq!(
-        toggles.load(Ordering::SeqCst),
-        1,
-        "the toggle went out once"
-    );
+        })
+        .await
+        .unwrap();
+        // many retries allowed, a short attempt timeout: the toggle must still go out once
+        let cfg = ClientConfig::default()
+            .with_retry(RetryPolicy {
+                max_attempts: 10,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(1),
+                deadline: Duration::from_secs(5),
+            })
+            .with_timeouts(Duration::from_millis(300), Duration::from_secs(1));
+        let p = presence(V::RocketChat, &origin.url(), &cfg);
+        let e = p.set("a1", Availability::Available).await.unwrap_err();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(toggles.load(Ordering::SeqCst), 1, "{case}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn each_attempt_has_its_own_timeout_thirty_seconds_by_default() {
+    let defaults = ClientConfig::default();
+    assert_eq!(defaults.timeout, Duration::from_secs(30));
+    assert_eq!(defaults.retry.deadline, Duration::from_secs(60));
+    assert_eq!(defaults.max_response_bytes, 64 * 1024 * 1024);
+    // a server that never answers: a timed-out attempt is not retried (the deadline governs),
+    // so the call ends after one attempt timeout, well before the deadline
+    let origin = Hostile::start("127.0.0.1", |_| Reply::Hang).await.unwrap();
+    let cfg = config().with_timeouts(Duration::from_millis(400), Duration::from_secs(1));
+    for v in ALL {
+        let before = origin.seen().len();
+        let start = Instant::now();
+        let e = presence(v, &origin.url(), &cfg)
+            .get("me")
+            .await
+            .unwrap_err();
+        let took = start.elapsed();
+        assert!(e.to_string().contains("timed out"), "{v:?}: {e}");
+        assert!(
+            took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+            "{v:?}: {took:?}"
+        );
+        assert_eq!(origin.seen().len() - before, 1, "{v:?}: one attempt");
+    }
 }
 
 #[tokio::test]
