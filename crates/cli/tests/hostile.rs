@@ -43,7 +43,7 @@ fn config(dir: &Dir, vendor: &str, url: &str, extra: &str) -> PathBuf {
     path
 }
 
-async fn run(config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
+async fn run(config: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut all = vec![
         ("ROCKETCHAT_AUTH_TOKEN".to_string(), RC_TOKEN.to_string()),
         ("LIBREDESK_API_SECRET".to_string(), LD_SECRET.to_string()),
@@ -51,7 +51,7 @@ async fn run(config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
     ];
     all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let config = config.clone();
+    let config = config.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::cargo_bin("agentstatus").unwrap();
         cmd.env_clear()
