@@ -107,10 +107,10 @@ pub fn render(data: &[u8]) {
         },
     };
     let list = [agent.clone(), agent];
-    let table = render(Vendor::EngageDigital, &list, Output::Table, false);
+    let table = render(Vendor::new("engage-digital"), &list, Output::Table, false);
     assert_eq!(table.lines().count(), 3, "one line per agent");
     assert!(!table.chars().any(|c| c != '\n' && is_unsafe_char(c)));
-    let json = render(Vendor::EngageDigital, &list, Output::Json, false);
+    let json = render(Vendor::new("engage-digital"), &list, Output::Json, false);
     assert!(!json.chars().any(|c| c != '\n' && is_unsafe_char(c)));
     let back: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     assert_eq!(back[1]["agent"]["agent_id"].as_str(), Some(list[1].agent_id.as_str()));

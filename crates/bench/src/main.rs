@@ -243,21 +243,21 @@ fn fakes(agents: usize) {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let rc = agentstatus_fakes::rocketchat::RocketChat::start()
+        let rc = agentstatus_rocketchat::fake::RocketChat::start()
             .await
             .expect("fake");
         rc.add_user("mgr", "t", true);
-        let ed = agentstatus_fakes::engage_digital::EngageDigital::start()
+        let ed = agentstatus_engage_digital::fake::EngageDigital::start()
             .await
             .expect("fake");
         ed.add_supervisor_token("t");
         for i in 0..agents / 2 {
-            rc.add_agent(agentstatus_fakes::rocketchat::Agent::new(
+            rc.add_agent(agentstatus_rocketchat::fake::Agent::new(
                 &format!("a{i}"),
                 "Agent",
                 "not-available",
             ));
-            ed.add_agent(agentstatus_fakes::engage_digital::Agent::new(
+            ed.add_agent(agentstatus_engage_digital::fake::Agent::new(
                 &format!("e{i}"),
                 &[("c1", "Email"), ("c2", "Chat")],
                 "away",
@@ -319,7 +319,7 @@ async fn scale(agents: usize, concurrency: usize, only: Option<&str>) {
             let fakes = start_fakes(agents);
             // clients are built before the clock starts (building one loads the TLS roots)
             if variant == 0 {
-                let rc = agentstatus_presence::rocketchat::RocketChatPresence::new(
+                let rc = agentstatus_rocketchat::presence::RocketChatPresence::new(
                     agentstatus_rocketchat::Client::with_config(
                         &fakes.rc,
                         agentstatus_rocketchat::Credentials::new("mgr", "t".to_string().into()),
@@ -327,7 +327,7 @@ async fn scale(agents: usize, concurrency: usize, only: Option<&str>) {
                     )
                     .expect("client"),
                 );
-                let ed = agentstatus_presence::engage_digital::EngageDigitalPresence::new(
+                let ed = agentstatus_engage_digital::presence::EngageDigitalPresence::new(
                     agentstatus_engage_digital::Client::with_config(
                         &fakes.ed,
                         "t".to_string().into(),

@@ -1,5 +1,5 @@
-//! `agentstatus`: read and set support agents' availability on Rocket.Chat, Libredesk or
-//! Engage Digital, with one set of commands. See `agentstatus --help`.
+//! `agentstatus`: read and set support agents' availability on any registered vendor
+//! (`agentstatus::registry()`), with one set of commands. See `agentstatus --help`.
 
 mod config;
 mod demo;
@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use agentstatus::{Availability, ErrorKind, ListFilter, PresenceError};
 use agentstatus_cli::output::{self, Output, sanitize};
-use agentstatus_presence::{Availability, ErrorKind, ListFilter, PresenceError};
 use clap::{Parser, Subcommand};
 
 /// Exit codes, distinct per kind of failure.
@@ -33,18 +33,15 @@ pub mod exit {
 #[command(
     name = "agentstatus",
     version,
-    about = "Read and set support agents' availability on Rocket.Chat, Libredesk or Engage Digital",
-    after_help = "Config: --config FILE, else $AGENTSTATUS_CONFIG, else ./agentstatus.toml (base URL per vendor, `vendor = \"...\"` picks one).\n\
-Secrets come from the environment only: $ROCKETCHAT_AUTH_TOKEN, $LIBREDESK_API_SECRET, $ENGAGE_DIGITAL_TOKEN.\n\
-Exit codes: 0 ok, 1 other failure, 2 usage, config or an id that cannot be sent, 3 auth, 4 not found, 5 unsupported, 6 network or deadline.\n\
-Try it with nothing configured: agentstatus demo"
+    about = "Read and set support agents' availability on any supported helpdesk vendor",
+    after_help = after_help()
 )]
 struct Cli {
     /// The config file.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// The vendor to use (overrides the config file's `vendor`).
-    #[arg(long, global = true, value_name = "NAME", value_parser = ["rocketchat", "libredesk", "engage-digital"])]
+    #[arg(long, global = true, value_name = "NAME", value_parser = vendor_names())]
     vendor: Option<String>,
     /// Table for people; JSON for programs (errors then go to stderr as a JSON object too).
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
@@ -74,6 +71,31 @@ enum Command {
     },
     /// Start fake servers of all three vendors in-process and walk through get/set/list on each.
     Demo,
+}
+
+/// `--vendor` choices: the registered vendors.
+fn vendor_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(agentstatus::registry().into_iter().map(|e| e.name))
+}
+
+/// The help's footer: config, secrets (from each vendor's settings) and exit codes.
+fn after_help() -> String {
+    use agentstatus::registry::SettingKind;
+    let mut secrets = Vec::new();
+    for e in agentstatus::registry() {
+        for s in e.settings {
+            if let SettingKind::Secret { env } = s.kind {
+                secrets.push(format!("${env} ({})", e.name));
+            }
+        }
+    }
+    format!(
+        "Config: --config FILE, else $AGENTSTATUS_CONFIG, else ./agentstatus.toml (base URL per vendor, `vendor = \"...\"` picks one).\n\
+Secrets come from the environment only: {}.\n\
+Exit codes: 0 ok, 1 other failure, 2 usage, config or an id that cannot be sent, 3 auth, 4 not found, 5 unsupported, 6 network or deadline.\n\
+Try it with nothing configured: agentstatus demo",
+        secrets.join(", ")
+    )
 }
 
 fn parse_availability(s: &str) -> Result<Availability, String> {
@@ -143,9 +165,10 @@ async fn main() -> ExitCode {
     }
     let path = config::path(cli.config);
     let deadline = Duration::from_secs(cli.deadline);
-    let presence = match config::load(&path).and_then(|c| {
-        let vendor = c.vendor(cli.vendor.as_deref(), &path)?;
-        c.presence(vendor, &path, deadline)
+    let registry = agentstatus::registry();
+    let presence = match config::load(&path, &registry).and_then(|c| {
+        let entry = c.vendor(cli.vendor.as_deref(), &registry)?;
+        c.presence(entry, deadline)
     }) {
         Ok(p) => p,
         Err(e) => return fail(out, exit::USAGE, "usage", &e.0, None),

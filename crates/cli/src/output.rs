@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use agentstatus_presence::{AgentPresence, Vendor, is_unsafe_char};
+use agentstatus::{AgentPresence, Vendor, is_unsafe_char};
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
@@ -193,25 +193,25 @@ pub fn render(vendor: Vendor, list: &[AgentPresence], output: Output, single: bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentstatus_presence::{Availability, Detail};
+    use agentstatus::{Availability, Detail};
 
     fn agent(id: &str, name: &str) -> AgentPresence {
-        AgentPresence {
-            agent_id: id.into(),
-            name: Some(name.into()),
-            availability: Availability::Available,
-            detail: Detail {
+        AgentPresence::new(
+            id,
+            Some(name.into()),
+            Availability::Available,
+            Detail {
                 vendor_status: "available".into(),
                 ..Detail::default()
             },
-        }
+        )
     }
 
     #[test]
     fn a_huge_name_renders_without_panicking() {
         let name = "x".repeat(70_000);
         let out = render(
-            Vendor::RocketChat,
+            Vendor::new("rocketchat"),
             &[agent("a", &name)],
             Output::Table,
             false,
@@ -224,9 +224,9 @@ mod tests {
     fn control_characters_never_reach_the_terminal() {
         let evil = "Ada\r\nforged  row\u{1b}[2J\u{9b}31m\u{7f}\u{202e}gnp.exe";
         let list = [agent("a\u{1b}]0;title\u{7}", evil)];
-        let table = render(Vendor::RocketChat, &list, Output::Table, false);
+        let table = render(Vendor::new("rocketchat"), &list, Output::Table, false);
         assert_eq!(table.lines().count(), 2, "{table}");
-        let json = render(Vendor::RocketChat, &list, Output::Json, false);
+        let json = render(Vendor::new("rocketchat"), &list, Output::Json, false);
         for out in [&table, &json] {
             assert!(
                 !out.chars().any(|c| is_unsafe_char(c) && c != '\n'),
@@ -244,17 +244,17 @@ mod tests {
     #[test]
     fn json_rows_are_one_array() {
         let list = [agent("a", "A"), agent("b", "B")];
-        let json = render(Vendor::Libredesk, &list, Output::Json, false);
+        let json = render(Vendor::new("libredesk"), &list, Output::Json, false);
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back.as_array().unwrap().len(), 2);
         assert_eq!(back[1]["agent"]["agent_id"], "b");
         assert_eq!(back[1]["vendor"], "libredesk");
-        let empty = render(Vendor::Libredesk, &[], Output::Json, false);
+        let empty = render(Vendor::new("libredesk"), &[], Output::Json, false);
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&empty).unwrap(),
             serde_json::json!([])
         );
-        let one = render(Vendor::Libredesk, &list[..1], Output::Json, true);
+        let one = render(Vendor::new("libredesk"), &list[..1], Output::Json, true);
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&one).unwrap()["agent"]["agent_id"],
             "a"

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use agentstatus_fakes::{engage_digital as ed, libredesk as ld, rocketchat as rc};
+use agentstatus::{engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc};
 use assert_cmd::Command;
 use serde_json::Value;
 

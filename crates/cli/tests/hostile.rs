@@ -77,7 +77,7 @@ const VENDORS: [&str; 3] = ["rocketchat", "libredesk", "engage-digital"];
 fn assert_terminal_safe(out: &str, what: &str) {
     assert!(
         !out.chars()
-            .any(|c| c != '\n' && agentstatus_presence::is_unsafe_char(c)),
+            .any(|c| c != '\n' && agentstatus::is_unsafe_char(c)),
         "{what}: {out:?}"
     );
 }

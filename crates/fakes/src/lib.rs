@@ -1,26 +1,30 @@
-//! Stateful, in-process fake servers of the vendors' agent presence APIs, for tests, examples and
-//! the `agentstatus demo`. They behave like the *real* servers (see `VENDOR-NOTES.md`), not like
-//! the vendors' docs, and each listens on 127.0.0.1 with a free port.
+//! The machinery under every vendor's fake server (each vendor crate has its own fake behind
+//! its `fake` feature): an axum router served on 127.0.0.1 with a free port, with fault
+//! injection ([`Fault`], [`Chaos`]) and a request log ([`Faults`]); and [`hostile`], a raw HTTP
+//! server that answers on purpose badly.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
-//! use agentstatus_fakes::{Fault, rocketchat};
+//! use std::sync::Arc;
+//! use agentstatus_fakes::axum::{Router, http::StatusCode, routing::get};
+//! use agentstatus_fakes::{Fault, Faults, json, serve};
 //!
-//! let fake = rocketchat::RocketChat::start().await?;
-//! fake.add_user("manager-id", "manager-token", true);
-//! fake.add_agent(rocketchat::Agent::new("agent-1", "Ada Lovelace", "not-available"));
-//! fake.faults().push(Fault::Status(503)); // the next request fails
-//! println!("point a client at {}", fake.url());
+//! let router = Router::new().route("/ping", get(|| async { json(StatusCode::OK, "pong".into()) }));
+//! let faults = Arc::new(Faults::default());
+//! let server = serve(router, faults.clone()).await?;
+//! faults.push(Fault::Status(503)); // the next request fails
+//! println!("point a client at {}", server.url());
 //! # Ok(()) }
 //! ```
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
 
-pub mod engage_digital;
 pub mod hostile;
-pub mod libredesk;
-pub mod rocketchat;
 mod server;
 
-pub use server::{Chaos, FakeServer, Fault, Faults};
+pub use server::{Chaos, FakeServer, Fault, Faults, json, serve};
+
+/// What a vendor's fake is written with, re-exported so vendor crates need no versions of their
+/// own: `axum` for the routes, `serde_json`, `base64` and `form_urlencoded` for bodies.
+pub use {axum, base64, form_urlencoded, serde_json};

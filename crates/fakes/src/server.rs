@@ -219,8 +219,8 @@ pub async fn serve(router: Router, faults: Arc<Faults>) -> std::io::Result<FakeS
     Ok(FakeServer { addr, task })
 }
 
-/// A JSON response with a status.
-pub(crate) fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+/// A JSON answer with `status`.
+pub fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")

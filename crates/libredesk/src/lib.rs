@@ -14,6 +14,11 @@
 //! Example (`examples/libredesk.rs`):
 #![doc = concat!("```no_run\n", include_str!("../examples/libredesk.rs"), "```")]
 
+#[cfg(feature = "fake")]
+pub mod fake;
+#[cfg(feature = "presence")]
+pub mod presence;
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }

@@ -241,14 +241,15 @@ impl PresenceError {
     }
 }
 
-/// The `(code, message)` of a vendor's typed error body.
-pub(crate) trait ErrorBody {
+/// The `(code, message)` of a vendor's typed error body: implement it for each error type of a
+/// generated client, so [`Failed::into_error`] can say what the vendor said.
+pub trait ErrorBody {
     fn parts(self) -> (Option<String>, Option<String>);
 }
 
 /// At most this many characters of a vendor's text (an error message or code, an unexpected
 /// body) go into an error.
-pub(crate) const SNIPPET: usize = 200;
+pub const SNIPPET: usize = 200;
 
 fn snippet(bytes: &[u8]) -> String {
     let end = bytes.len().min(SNIPPET * 4);
@@ -262,7 +263,7 @@ fn snippet(bytes: &[u8]) -> String {
 /// A vendor's text as it goes into an error: at most [`SNIPPET`] characters (then `…`), with
 /// control characters (C0, DEL, C1) and bidirectional overrides written as `\u{..}` escapes, so
 /// a message can neither flood a log nor drive the terminal it is printed on.
-pub(crate) fn clip(text: &str) -> String {
+pub fn clip(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == SNIPPET {
@@ -290,13 +291,13 @@ fn clip_opt(text: Option<String>) -> Option<String> {
 }
 
 /// A generated client's failed call, with the status of the last answer it received.
-pub(crate) struct Failed<E> {
+pub struct Failed<E> {
     pub error: progenitor_client::Error<E>,
     pub status: Option<u16>,
 }
 
 /// Run a generated client call, keeping the answer's status for errors that lose it.
-pub(crate) async fn call<T, E>(
+pub async fn call<T, E>(
     fut: impl std::future::Future<
         Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
     >,
@@ -312,7 +313,7 @@ pub(crate) async fn call<T, E>(
 impl<E: ErrorBody> Failed<E> {
     /// The [`PresenceError`] for this failure. `agent` is the agent the operation was about, so
     /// a 404 becomes [`PresenceError::NotFound`].
-    pub(crate) async fn into_error(
+    pub async fn into_error(
         self,
         vendor: Vendor,
         operation: &'static str,
@@ -425,7 +426,7 @@ async fn from_client<E: ErrorBody>(
 
 /// Run one presence operation within `deadline`: past it, whatever request is in flight is
 /// abandoned and the operation fails with [`PresenceError::Deadline`].
-pub(crate) async fn within<T>(
+pub async fn within<T>(
     deadline: std::time::Duration,
     vendor: Vendor,
     operation: &'static str,

@@ -51,10 +51,11 @@
 //! and the operation fails with [`PresenceError::Deadline`]. Paging is bounded by
 //! [`ListLimits`]; bodies by the client's `max_response_bytes`; redirects are never followed.
 
-pub mod engage_digital;
+pub mod adapter;
 mod error;
-pub mod libredesk;
-pub mod rocketchat;
+pub mod registry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::fmt;
 use std::str::FromStr;
@@ -67,6 +68,7 @@ pub use error::{ErrorKind, PresenceError, Supported, is_unsafe_char};
 /// Whether an agent can take work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Availability {
     Available,
     Busy,
@@ -105,48 +107,32 @@ impl FromStr for Availability {
     }
 }
 
-/// A vendor with a presence adapter. Serialises as its name (`rocketchat`, `libredesk`,
-/// `engage-digital`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Vendor {
-    RocketChat,
-    Libredesk,
-    EngageDigital,
-}
+/// A vendor, by name (`rocketchat`, `libredesk`, `engage-digital`, `chatwoot`, ...). Open: a
+/// vendor crate names itself (`Vendor::new("chatwoot")`), nothing here lists vendors. Serialises
+/// as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Vendor(&'static str);
 
 impl Vendor {
-    pub const ALL: [Vendor; 3] = [Self::RocketChat, Self::Libredesk, Self::EngageDigital];
+    /// The vendor called `name` (its folder under `specs/`).
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RocketChat => "rocketchat",
-            Self::Libredesk => "libredesk",
-            Self::EngageDigital => "engage-digital",
-        }
+        self.0
     }
 }
 
 impl fmt::Display for Vendor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
     }
 }
 
 impl Serialize for Vendor {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl FromStr for Vendor {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown vendor {s:?}: expected rocketchat, libredesk or engage-digital")
-            })
+        s.serialize_str(self.0)
     }
 }
 
@@ -174,11 +160,29 @@ pub struct Detail {
 
 /// An agent's presence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AgentPresence {
     pub agent_id: String,
     pub name: Option<String>,
     pub availability: Availability,
     pub detail: Detail,
+}
+
+impl AgentPresence {
+    /// An agent's presence, with the vendor's own words in `detail`.
+    pub fn new(
+        agent_id: impl Into<String>,
+        name: Option<String>,
+        availability: Availability,
+        detail: Detail,
+    ) -> Self {
+        Self {
+            agent_id: agent_id.into(),
+            name,
+            availability,
+            detail,
+        }
+    }
 }
 
 /// Which agents [`Presence::list`] returns.
@@ -202,7 +206,8 @@ impl ListFilter {
         }
     }
 
-    pub(crate) fn keep(&self, p: &AgentPresence) -> bool {
+    /// Does `p` pass this filter? (For adapters whose vendor cannot filter server-side.)
+    pub fn keep(&self, p: &AgentPresence) -> bool {
         !self.available_only || p.availability == Availability::Available
     }
 }

@@ -15,6 +15,11 @@
 //! Example (`examples/rocketchat.rs`):
 #![doc = concat!("```no_run\n", include_str!("../examples/rocketchat.rs"), "```")]
 
+#[cfg(feature = "fake")]
+pub mod fake;
+#[cfg(feature = "presence")]
+pub mod presence;
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }

@@ -3,14 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use agentstatus_fakes::{
-    Chaos, Fault, Faults, engage_digital as ed, libredesk as ld, rocketchat as rc,
-};
-use agentstatus_presence::engage_digital::EngageDigitalPresence;
-use agentstatus_presence::libredesk::LibredeskPresence;
-use agentstatus_presence::rocketchat::RocketChatPresence;
-use agentstatus_presence::{Availability, ErrorKind, ListFilter, Presence, set_many};
-use agentstatus_runtime::{ClientConfig, RateLimit, RetryPolicy};
+use agentstatus::engage_digital::presence::EngageDigitalPresence;
+use agentstatus::libredesk::presence::LibredeskPresence;
+use agentstatus::rocketchat::presence::RocketChatPresence;
+use agentstatus::{Availability, ErrorKind, ListFilter, Presence, set_many};
+use agentstatus::{ClientConfig, RateLimit, RetryPolicy};
+use agentstatus::{engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc};
+use agentstatus_fakes::{Chaos, Fault, Faults};
 
 /// A retry budget for tests: many quick attempts.
 fn config() -> ClientConfig {
@@ -76,7 +75,7 @@ async fn engage_digital_1000_updates_through_503s_and_429s_apply_exactly_once() 
             "away",
         ));
     }
-    let client = agentstatus_engage_digital::Client::with_config(
+    let client = agentstatus::engage_digital::Client::with_config(
         &fake.url(),
         "t".to_string().into(),
         &config(),
@@ -118,9 +117,9 @@ async fn rocketchat_1000_updates_through_503s_and_429s_apply_exactly_once() {
     for id in &agents {
         fake.add_agent(rc::Agent::new(id, "Agent", "not-available"));
     }
-    let client = agentstatus_rocketchat::Client::with_config(
+    let client = agentstatus::rocketchat::Client::with_config(
         &fake.url(),
-        agentstatus_rocketchat::Credentials::new("mgr", "t".to_string().into()),
+        agentstatus::rocketchat::Credentials::new("mgr", "t".to_string().into()),
         &config(),
     )
     .unwrap();
@@ -144,9 +143,9 @@ async fn rocketchat_1000_updates_through_503s_and_429s_apply_exactly_once() {
 async fn libredesk_1000_updates_through_503s_and_429s_apply_exactly_once() {
     let fake = ld::Libredesk::start().await.unwrap();
     fake.add_agent(ld::Agent::new(1, "Ada Lovelace", "offline", "k", "s"));
-    let client = agentstatus_libredesk::Client::with_config(
+    let client = agentstatus::libredesk::Client::with_config(
         &fake.url(),
-        agentstatus_libredesk::Credentials::basic("k", "s".to_string().into()),
+        agentstatus::libredesk::Credentials::basic("k", "s".to_string().into()),
         &config(),
     )
     .unwrap();
@@ -173,9 +172,9 @@ async fn legacy_rocketchat(config: &ClientConfig) -> (rc::RocketChat, RocketChat
     fake.add_user("mgr", "t", true);
     fake.add_agent(rc::Agent::new("a1", "Ada", "not-available"));
     fake.set_legacy_toggle_only(true);
-    let client = agentstatus_rocketchat::Client::with_config(
+    let client = agentstatus::rocketchat::Client::with_config(
         &fake.url(),
-        agentstatus_rocketchat::Credentials::new("mgr", "t".to_string().into()),
+        agentstatus::rocketchat::Credentials::new("mgr", "t".to_string().into()),
         config,
     )
     .unwrap();
@@ -220,9 +219,9 @@ async fn an_explicit_status_survives_a_dropped_connection_and_applies_once() {
     let fake = rc::RocketChat::start().await.unwrap();
     fake.add_user("mgr", "t", true);
     fake.add_agent(rc::Agent::new("a1", "Ada", "not-available"));
-    let client = agentstatus_rocketchat::Client::with_config(
+    let client = agentstatus::rocketchat::Client::with_config(
         &fake.url(),
-        agentstatus_rocketchat::Credentials::new("mgr", "t".to_string().into()),
+        agentstatus::rocketchat::Credentials::new("mgr", "t".to_string().into()),
         &config(),
     )
     .unwrap();
@@ -246,7 +245,7 @@ async fn a_server_that_never_answers_fails_at_the_deadline() {
     let mut cfg = config();
     cfg.retry.deadline = Duration::from_millis(300);
     let client =
-        agentstatus_engage_digital::Client::with_config(&fake.url(), "t".to_string().into(), &cfg)
+        agentstatus::engage_digital::Client::with_config(&fake.url(), "t".to_string().into(), &cfg)
             .unwrap();
     let p = EngageDigitalPresence::new(client);
     fake.faults().set_delay(Duration::from_secs(60));
@@ -270,7 +269,7 @@ async fn transient_errors_are_retried_and_exhausted_retries_are_reported() {
     let mut cfg = config();
     cfg.retry.max_attempts = 3;
     let client =
-        agentstatus_engage_digital::Client::with_config(&fake.url(), "t".to_string().into(), &cfg)
+        agentstatus::engage_digital::Client::with_config(&fake.url(), "t".to_string().into(), &cfg)
             .unwrap();
     let p = EngageDigitalPresence::new(client);
     fake.faults().push(Fault::Status(503));
@@ -299,7 +298,7 @@ async fn malformed_answers_are_typed_errors_with_status_and_snippet() {
     let fake = ed::EngageDigital::start().await.unwrap();
     fake.add_supervisor_token("t");
     fake.add_agent(ed::Agent::new("e1", &[("c1", "Email")], "away"));
-    let client = agentstatus_engage_digital::Client::with_config(
+    let client = agentstatus::engage_digital::Client::with_config(
         &fake.url(),
         "t".to_string().into(),
         &config(),
@@ -335,7 +334,7 @@ async fn the_client_rate_limit_is_never_exceeded() {
             requests: 5,
             per: Duration::from_millis(200),
         }));
-    let client = agentstatus_engage_digital::Client::with_config(
+    let client = agentstatus::engage_digital::Client::with_config(
         &fake.url(),
         "t".to_string().into(),
         &limited,
@@ -347,7 +346,7 @@ async fn the_client_rate_limit_is_never_exceeded() {
     }
     // the same burst without the client's limit does hit the server's
     let unlimited = ClientConfig::default().with_retry(RetryPolicy::none());
-    let client = agentstatus_engage_digital::Client::with_config(
+    let client = agentstatus::engage_digital::Client::with_config(
         &fake.url(),
         "t".to_string().into(),
         &unlimited,
@@ -366,7 +365,7 @@ async fn the_client_rate_limit_is_never_exceeded() {
 
 #[test]
 fn credentials_are_refused_over_plain_http_to_a_remote_host() {
-    let e = agentstatus_engage_digital::Client::with_token(
+    let e = agentstatus::engage_digital::Client::with_token(
         "http://acme.api.example.com/1.0",
         "t".to_string().into(),
     )
@@ -376,9 +375,9 @@ fn credentials_are_refused_over_plain_http_to_a_remote_host() {
             .contains("refusing to send credentials over plain http://"),
         "{e}"
     );
-    let opt_in = agentstatus_engage_digital::default_config().allow_insecure_http(true);
+    let opt_in = agentstatus::engage_digital::default_config().allow_insecure_http(true);
     assert!(
-        agentstatus_engage_digital::Client::with_config(
+        agentstatus::engage_digital::Client::with_config(
             "http://acme.api.example.com/1.0",
             "t".to_string().into(),
             &opt_in

@@ -16,15 +16,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
-use serde_json::{Value, json};
+use agentstatus_fakes::axum::Router;
+use agentstatus_fakes::axum::body::Bytes;
+use agentstatus_fakes::axum::extract::{Path, Query, State};
+use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
+use agentstatus_fakes::axum::response::Response;
+use agentstatus_fakes::axum::routing::{get, post};
+use agentstatus_fakes::serde_json::{self, Value, json};
 
-use crate::server::{FakeServer, Faults, json as reply, serve};
+use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
 
 /// A livechat agent.
 #[derive(Debug, Clone, PartialEq, Eq)]

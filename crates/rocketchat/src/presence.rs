@@ -4,16 +4,16 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use agentstatus_rocketchat::{Client, ClientInfo, types};
+use crate::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
 
-use crate::error::{ErrorBody, Failed, call, within};
-use crate::{
+use agentstatus_presence::adapter::{ErrorBody, Failed, call, within};
+use agentstatus_presence::{
     AgentPresence, Availability, Detail, ListFilter, ListLimits, Presence, PresenceError, Vendor,
     async_trait,
 };
 
-const VENDOR: Vendor = Vendor::RocketChat;
+const VENDOR: Vendor = Vendor::new("rocketchat");
 
 /// [`Presence`] over a Rocket.Chat client whose credentials may read livechat agents
 /// (`view-livechat-manager`) and change them (`manage-livechat-agents`).
@@ -75,15 +75,16 @@ fn presence(
     status_livechat: Option<String>,
 ) -> AgentPresence {
     let raw = status_livechat.unwrap_or_default();
-    AgentPresence {
-        agent_id: id.unwrap_or_default(),
+    let availability = availability(&raw);
+    AgentPresence::new(
+        id.unwrap_or_default(),
         name,
-        availability: availability(&raw),
-        detail: Detail {
+        availability,
+        Detail {
             vendor_status: raw,
             ..Detail::default()
         },
-    }
+    )
 }
 
 fn wire(desired: Availability) -> (&'static str, types::UpdateAgentStatusBodyStatus) {
@@ -352,4 +353,79 @@ impl RocketChatPresence {
         }
         Ok(out)
     }
+}
+
+const SETTINGS: &[agentstatus_presence::registry::Setting] = {
+    use agentstatus_presence::registry::Setting;
+    &[
+        Setting::text(
+            "user_id",
+            "the id of the user the personal access token belongs to",
+            None,
+        ),
+        Setting::secret(
+            "token",
+            "ROCKETCHAT_AUTH_TOKEN",
+            "the user's personal access token",
+        ),
+    ]
+};
+
+/// Rocket.Chat in the registry: `[rocketchat]` with `base_url`, `user_id`, and the token from
+/// `$ROCKETCHAT_AUTH_TOKEN` (or `token_env`).
+pub fn entry() -> agentstatus_presence::registry::Entry {
+    use agentstatus_presence::registry::Entry;
+    Entry {
+        name: VENDOR.as_str(),
+        title: "Rocket.Chat",
+        settings: SETTINGS,
+        connect: |s| {
+            let creds = crate::Credentials::new(s.text("user_id")?, s.secret("token")?);
+            let config = s.apply(crate::ClientConfig::default());
+            let client = Client::with_config(&s.base_url, creds, &config)?;
+            Ok(Box::new(RocketChatPresence::new(client)))
+        },
+        demo: demo(),
+    }
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            let fake = crate::fake::RocketChat::start()
+                .await
+                .map_err(|e| e.to_string())?;
+            fake.add_user("demo-manager", "demo-token", true);
+            fake.add_agent(crate::fake::Agent::new(
+                "ada",
+                "Ada Lovelace",
+                "not-available",
+            ));
+            fake.add_agent(crate::fake::Agent::new(
+                "grace",
+                "Grace Hopper",
+                "available",
+            ));
+            let client = Client::with_credentials(
+                &fake.url(),
+                crate::Credentials::new("demo-manager", "demo-token".to_string().into()),
+            )
+            .map_err(|e| e.to_string())?;
+            let fake = std::sync::Arc::new(fake);
+            let counter = fake.clone();
+            Ok(Demo {
+                presence: Box::new(RocketChatPresence::new(client)),
+                agent: "ada".into(),
+                changes: Box::new(move || counter.state_changes()),
+                guard: Box::new(fake),
+            })
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
 }

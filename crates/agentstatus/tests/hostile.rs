@@ -7,14 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use agentstatus::engage_digital::presence::EngageDigitalPresence;
+use agentstatus::libredesk::presence::LibredeskPresence;
+use agentstatus::rocketchat::presence::RocketChatPresence;
+use agentstatus::{Availability, ErrorKind, ListFilter, ListLimits, Presence, PresenceError};
+use agentstatus::{ClientConfig, RetryPolicy};
 use agentstatus_fakes::hostile::{Body, Hostile, Reply, Seen};
-use agentstatus_presence::engage_digital::EngageDigitalPresence;
-use agentstatus_presence::libredesk::LibredeskPresence;
-use agentstatus_presence::rocketchat::RocketChatPresence;
-use agentstatus_presence::{
-    Availability, ErrorKind, ListFilter, ListLimits, Presence, PresenceError,
-};
-use agentstatus_runtime::{ClientConfig, RetryPolicy};
 
 const RC_TOKEN: &str = "rc-hostile-s3cr3t";
 const RC_USER: &str = "rc-user-id-s3cr3t";
@@ -43,23 +41,23 @@ const ALL: [V; 3] = [V::RocketChat, V::Libredesk, V::EngageDigital];
 fn presence(v: V, url: &str, config: &ClientConfig) -> Box<dyn Presence> {
     match v {
         V::RocketChat => Box::new(RocketChatPresence::new(
-            agentstatus_rocketchat::Client::with_config(
+            agentstatus::rocketchat::Client::with_config(
                 url,
-                agentstatus_rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
+                agentstatus::rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
                 config,
             )
             .unwrap(),
         )),
         V::Libredesk => Box::new(LibredeskPresence::new(
-            agentstatus_libredesk::Client::with_config(
+            agentstatus::libredesk::Client::with_config(
                 url,
-                agentstatus_libredesk::Credentials::basic("key", LD_SECRET.to_string().into()),
+                agentstatus::libredesk::Credentials::basic("key", LD_SECRET.to_string().into()),
                 config,
             )
             .unwrap(),
         )),
         V::EngageDigital => Box::new(EngageDigitalPresence::new(
-            agentstatus_engage_digital::Client::with_config(
+            agentstatus::engage_digital::Client::with_config(
                 url,
                 ED_TOKEN.to_string().into(),
                 config,
@@ -302,9 +300,9 @@ async fn one_deadline_bounds_a_whole_operation_with_its_resends() {
     // a server that never answers: `list`, with the adapter's own deadline
     let origin = Hostile::start("127.0.0.1", |_| Reply::Hang).await.unwrap();
     let p = RocketChatPresence::new(
-        agentstatus_rocketchat::Client::with_config(
+        agentstatus::rocketchat::Client::with_config(
             &origin.url(),
-            agentstatus_rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
+            agentstatus::rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
             &config(),
         )
         .unwrap(),
@@ -542,9 +540,9 @@ async fn paging_is_capped_by_the_list_limits() {
     })
     .await
     .unwrap();
-    let client = agentstatus_rocketchat::Client::with_config(
+    let client = agentstatus::rocketchat::Client::with_config(
         &origin.url(),
-        agentstatus_rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
+        agentstatus::rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
         &config(),
     )
     .unwrap();

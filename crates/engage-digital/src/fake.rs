@@ -16,14 +16,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use axum::routing::get;
-use serde_json::{Value, json};
+use agentstatus_fakes::axum::Router;
+use agentstatus_fakes::axum::extract::{Path, RawQuery, State};
+use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
+use agentstatus_fakes::axum::response::Response;
+use agentstatus_fakes::axum::routing::get;
+use agentstatus_fakes::serde_json::{Value, json};
 
-use crate::server::{FakeServer, Faults, json as reply, serve};
+use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
 
 /// One channel of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,7 +297,7 @@ async fn change_status(
     }
     let mut map: BTreeMap<String, String> = BTreeMap::new();
     let mut custom = None;
-    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+    for (k, v) in agentstatus_fakes::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if let Some(channel) = k.strip_prefix("status[").and_then(|r| r.strip_suffix(']')) {
             map.insert(channel.to_string(), v.into_owned());
         } else if k == "custom_status_id" {

@@ -1,15 +1,15 @@
 //! Engage Digital: availability is per channel (`available`/`away`) with a server-computed
 //! busyness; a disconnected agent is Offline. Setting sends every channel of the agent.
 
-use agentstatus_engage_digital::{Client, ClientInfo, OpenEnum, types};
+use crate::{Client, ClientInfo, OpenEnum, types};
 
-use crate::error::{ErrorBody, call, within};
-use crate::{
+use agentstatus_presence::adapter::{ErrorBody, call, within};
+use agentstatus_presence::{
     AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError,
     Vendor, async_trait,
 };
 
-const VENDOR: Vendor = Vendor::EngageDigital;
+const VENDOR: Vendor = Vendor::new("engage-digital");
 
 /// [`Presence`] over an Engage Digital client whose token may monitor the task view (or acts as
 /// the agent itself, for its own status).
@@ -69,16 +69,16 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
     } else {
         (Availability::Available, "available")
     };
-    AgentPresence {
-        agent_id: s.agent_id.unwrap_or_default(),
-        name: None,
+    AgentPresence::new(
+        s.agent_id.unwrap_or_default(),
+        None,
         availability,
-        detail: Detail {
+        Detail {
             vendor_status: vendor_status.to_string(),
             custom_status_id: s.custom_status.and_then(|c| c.id),
             channels,
         },
-    }
+    )
 }
 
 #[async_trait]
@@ -117,15 +117,15 @@ impl EngageDigitalPresence {
                 if matches!(&f.error, progenitor_client::Error::ErrorResponse(rv)
                     if rv.error == OpenEnum::Known(types::AgentStatusNotFoundError::Disconnected)) =>
             {
-                Ok(AgentPresence {
-                    agent_id: agent.to_string(),
-                    name: None,
-                    availability: Availability::Offline,
-                    detail: Detail {
+                Ok(AgentPresence::new(
+                    agent.to_string(),
+                    None,
+                    Availability::Offline,
+                    Detail {
                         vendor_status: "disconnected".into(),
                         ..Detail::default()
                     },
-                })
+                ))
             }
             Err(f) => Err(f.into_error(VENDOR, "get_agent_status", Some(agent)).await),
         }
@@ -188,4 +188,69 @@ impl EngageDigitalPresence {
             Err(f) => Err(f.into_error(VENDOR, "get_all_agent_status", None).await),
         }
     }
+}
+
+const SETTINGS: &[agentstatus_presence::registry::Setting] = {
+    use agentstatus_presence::registry::Setting;
+    &[Setting::secret(
+        "token",
+        "ENGAGE_DIGITAL_TOKEN",
+        "an API access token (a supervisor's, to see every agent)",
+    )]
+};
+
+/// Engage Digital in the registry: `[engage-digital]` with `base_url`
+/// (`https://<account>.api.engagement.dimelo.com/1.0`) and the API token from
+/// `$ENGAGE_DIGITAL_TOKEN` (or `token_env`); the documented 500 requests per minute apply.
+pub fn entry() -> agentstatus_presence::registry::Entry {
+    use agentstatus_presence::registry::Entry;
+    Entry {
+        name: VENDOR.as_str(),
+        title: "Engage Digital",
+        settings: SETTINGS,
+        connect: |s| {
+            let config = s.apply(crate::default_config());
+            let client = Client::with_config(&s.base_url, s.secret("token")?, &config)?;
+            Ok(Box::new(EngageDigitalPresence::new(client)))
+        },
+        demo: demo(),
+    }
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            let fake = crate::fake::EngageDigital::start()
+                .await
+                .map_err(|e| e.to_string())?;
+            fake.add_supervisor_token("demo-token");
+            fake.add_agent(crate::fake::Agent::new(
+                "ada",
+                &[("email", "Email"), ("chat", "Chat")],
+                "away",
+            ));
+            fake.add_agent(crate::fake::Agent::new(
+                "grace",
+                &[("email", "Email")],
+                "available",
+            ));
+            let client = Client::with_token(&fake.url(), "demo-token".to_string().into())
+                .map_err(|e| e.to_string())?;
+            let fake = std::sync::Arc::new(fake);
+            let counter = fake.clone();
+            Ok(Demo {
+                presence: Box::new(EngageDigitalPresence::new(client)),
+                agent: "ada".into(),
+                changes: Box::new(move || counter.state_changes()),
+                guard: Box::new(fake),
+            })
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
 }

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use agentstatus_fakes::{engage_digital as ed, libredesk as ld, rocketchat as rc};
-use agentstatus_presence::engage_digital::EngageDigitalPresence;
-use agentstatus_presence::libredesk::LibredeskPresence;
-use agentstatus_presence::rocketchat::RocketChatPresence;
-use agentstatus_presence::{Availability, ErrorKind, Presence, PresenceError};
+use agentstatus::engage_digital::presence::EngageDigitalPresence;
+use agentstatus::libredesk::presence::LibredeskPresence;
+use agentstatus::rocketchat::presence::RocketChatPresence;
+use agentstatus::{Availability, ErrorKind, Presence, PresenceError};
+use agentstatus::{engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc};
 
 const STATUS: &str = "/api/v1/livechat/agent.status";
 
@@ -16,9 +16,9 @@ async fn rocketchat(legacy: bool) -> (rc::RocketChat, RocketChatPresence) {
     fake.add_user("a1", "a1-token", false);
     fake.add_agent(rc::Agent::new("a1", "Ada Lovelace", "not-available"));
     fake.set_legacy_toggle_only(legacy);
-    let client = agentstatus_rocketchat::Client::with_credentials(
+    let client = agentstatus::rocketchat::Client::with_credentials(
         &fake.url(),
-        agentstatus_rocketchat::Credentials::new("mgr", "mgr-token".to_string().into()),
+        agentstatus::rocketchat::Credentials::new("mgr", "mgr-token".to_string().into()),
     )
     .unwrap();
     (fake, RocketChatPresence::new(client))
@@ -79,9 +79,9 @@ async fn rocketchat_toggle_reports_a_conflict_and_does_not_toggle_again() {
 async fn rocketchat_business_hours_error_keeps_the_vendor_code() {
     let (fake, _) = rocketchat(false).await;
     fake.set_business_hours_open(false);
-    let own = agentstatus_rocketchat::Client::with_credentials(
+    let own = agentstatus::rocketchat::Client::with_credentials(
         &fake.url(),
-        agentstatus_rocketchat::Credentials::new("a1", "a1-token".to_string().into()),
+        agentstatus::rocketchat::Credentials::new("a1", "a1-token".to_string().into()),
     )
     .unwrap();
     // the agent itself may not read other agents (view-livechat-manager), but may set itself
@@ -109,9 +109,9 @@ async fn libredesk_sets_only_its_own_agent_and_maps_away_to_away_manual() {
     let fake = ld::Libredesk::start().await.unwrap();
     fake.add_agent(ld::Agent::new(1, "Ada Lovelace", "online", "k1", "s1"));
     fake.add_agent(ld::Agent::new(2, "Bob Babbage", "online", "k2", "s2"));
-    let client = agentstatus_libredesk::Client::with_credentials(
+    let client = agentstatus::libredesk::Client::with_credentials(
         &fake.url(),
-        agentstatus_libredesk::Credentials::token("k1", "s1".to_string().into()),
+        agentstatus::libredesk::Credentials::token("k1", "s1".to_string().into()),
     )
     .unwrap();
     let p = LibredeskPresence::new(client);
@@ -137,7 +137,7 @@ async fn engage() -> (ed::EngageDigital, EngageDigitalPresence) {
         "away",
     ));
     let client =
-        agentstatus_engage_digital::Client::with_token(&fake.url(), "sup".to_string().into())
+        agentstatus::engage_digital::Client::with_token(&fake.url(), "sup".to_string().into())
             .unwrap();
     (fake, EngageDigitalPresence::new(client))
 }

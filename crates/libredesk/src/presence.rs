@@ -1,14 +1,14 @@
 //! Libredesk: `online` <-> Available, `away`/`away_manual`/`away_and_reassigning` -> Away (set as
 //! `away_manual`), `offline` <-> Offline. The API sets only the credentials' own agent.
 
-use agentstatus_libredesk::{Client, ClientInfo, types};
+use crate::{Client, ClientInfo, types};
 
-use crate::error::{ErrorBody, call, within};
-use crate::{
+use agentstatus_presence::adapter::{ErrorBody, call, within};
+use agentstatus_presence::{
     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
 
-const VENDOR: Vendor = Vendor::Libredesk;
+const VENDOR: Vendor = Vendor::new("libredesk");
 
 /// [`Presence`] over a Libredesk client. The agent `me` (or the numeric id of the API key's own
 /// agent) can be set; listing needs the `users:manage` permission.
@@ -60,15 +60,15 @@ fn presence(
         .collect::<Vec<_>>()
         .join(" ");
     let raw = status.unwrap_or_default();
-    AgentPresence {
-        agent_id: id.map(|i| i.to_string()).unwrap_or_default(),
-        name: (!name.is_empty()).then_some(name),
-        availability: availability(&raw),
-        detail: Detail {
+    AgentPresence::new(
+        id.map(|i| i.to_string()).unwrap_or_default(),
+        (!name.is_empty()).then_some(name),
+        availability(&raw),
+        Detail {
             vendor_status: raw,
             ..Detail::default()
         },
-    }
+    )
 }
 
 fn from_agent(a: types::Agent) -> AgentPresence {
@@ -200,4 +200,84 @@ impl LibredeskPresence {
             Err(f) => Err(f.into_error(VENDOR, "list_agents", None).await),
         }
     }
+}
+
+const SETTINGS: &[agentstatus_presence::registry::Setting] = {
+    use agentstatus_presence::registry::Setting;
+    &[
+        Setting::text("api_key", "the agent's API key", None),
+        Setting::choice(
+            "scheme",
+            "how the key and secret are sent: `basic` (Authorization: Basic) or `token` (Authorization: token key:secret)",
+            &["basic", "token"],
+            "basic",
+        ),
+        Setting::secret("secret", "LIBREDESK_API_SECRET", "the API secret"),
+    ]
+};
+
+/// Libredesk in the registry: `[libredesk]` with `base_url`, `api_key`, `scheme` (`basic` or
+/// `token`), and the API secret from `$LIBREDESK_API_SECRET` (or `secret_env`).
+pub fn entry() -> agentstatus_presence::registry::Entry {
+    use agentstatus_presence::registry::Entry;
+    Entry {
+        name: VENDOR.as_str(),
+        title: "Libredesk",
+        settings: SETTINGS,
+        connect: |s| {
+            let (key, secret) = (s.text("api_key")?, s.secret("secret")?);
+            let creds = match s.text("scheme")? {
+                "token" => crate::Credentials::token(key, secret),
+                _ => crate::Credentials::basic(key, secret),
+            };
+            let config = s.apply(crate::ClientConfig::default());
+            let client = Client::with_config(&s.base_url, creds, &config)?;
+            Ok(Box::new(LibredeskPresence::new(client)))
+        },
+        demo: demo(),
+    }
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            let fake = crate::fake::Libredesk::start()
+                .await
+                .map_err(|e| e.to_string())?;
+            fake.add_agent(crate::fake::Agent::new(
+                1,
+                "Ada Lovelace",
+                "offline",
+                "demo-key",
+                "demo-secret",
+            ));
+            fake.add_agent(crate::fake::Agent::new(
+                2,
+                "Grace Hopper",
+                "online",
+                "grace-key",
+                "grace-secret",
+            ));
+            let client = Client::with_credentials(
+                &fake.url(),
+                crate::Credentials::basic("demo-key", "demo-secret".to_string().into()),
+            )
+            .map_err(|e| e.to_string())?;
+            let fake = std::sync::Arc::new(fake);
+            let counter = fake.clone();
+            Ok(Demo {
+                presence: Box::new(LibredeskPresence::new(client)),
+                agent: "me".into(),
+                changes: Box::new(move || counter.state_changes()),
+                guard: Box::new(fake),
+            })
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
 }

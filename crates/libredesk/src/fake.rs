@@ -14,16 +14,16 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, put};
-use base64::Engine as _;
-use serde_json::{Value, json};
+use agentstatus_fakes::axum::Router;
+use agentstatus_fakes::axum::body::Bytes;
+use agentstatus_fakes::axum::extract::State;
+use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
+use agentstatus_fakes::axum::response::Response;
+use agentstatus_fakes::axum::routing::{get, put};
+use agentstatus_fakes::base64::{self, Engine as _};
+use agentstatus_fakes::serde_json::{self, Value, json};
 
-use crate::server::{FakeServer, Faults, json as reply, serve};
+use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
 
 /// The database enum of `users.availability_status`.
 pub const STATUSES: &[&str] = &[

@@ -1,0 +1,54 @@
+//! Read and set support agents' availability on any helpdesk vendor, with one API.
+//!
+//! This facade is the presence API ([`Presence`], [`Availability`], [`set_many`], ...) plus one
+//! cargo feature per vendor (all on by default), each re-exported as a module
+//! (`agentstatus::rocketchat`, ...) with its typed client and its adapter in `presence`.
+//! [`registry`] lists the vendors compiled in, for programs that pick one by name at run time
+//! (like `sqlx::any` picks a driver): the `agentstatus` command and its demo.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use agentstatus::registry::Settings;
+//! use agentstatus::{Availability, ClientConfig};
+//!
+//! let entry = agentstatus::find("libredesk").expect("compiled in");
+//! let settings = Settings::new("https://desk.example.com", ClientConfig::default())
+//!     .with_value("api_key", "my-key")
+//!     .with_value("scheme", "basic")
+//!     .with_secret("secret", std::env::var("LIBREDESK_API_SECRET")?.into());
+//! let presence = (entry.connect)(&settings)?;
+//! presence.set("me", Availability::Away).await?;
+//! # Ok(()) }
+//! ```
+
+pub use agentstatus_presence::*;
+pub use agentstatus_runtime::{BuildError, ClientConfig, RateLimit, RetryPolicy, SecretString};
+
+/// The registry: one line per vendor (`"<feature>" <module> = <crate>;`).
+macro_rules! vendors {
+    ($($feature:literal $module:ident = $krate:ident;)*) => {
+        $(
+            #[cfg(feature = $feature)]
+            pub use $krate as $module;
+        )*
+
+        /// The vendors compiled into this build, in the order registered.
+        pub fn registry() -> Vec<registry::Entry> {
+            vec![$(
+                #[cfg(feature = $feature)]
+                $krate::presence::entry(),
+            )*]
+        }
+    };
+}
+
+vendors! {
+    "rocketchat" rocketchat = agentstatus_rocketchat;
+    "libredesk" libredesk = agentstatus_libredesk;
+    "engage-digital" engage_digital = agentstatus_engage_digital;
+}
+
+/// The registered vendor called `name`.
+pub fn find(name: &str) -> Option<registry::Entry> {
+    registry().into_iter().find(|e| e.name == name)
+}

@@ -1,0 +1,73 @@
+//! The registry is complete and every entry works: each vendor under `specs/` is registered,
+//! each registered vendor's demo starts its fake and passes a get/set/list round trip.
+
+use std::path::Path;
+
+use agentstatus::{Availability, ListFilter, registry::SettingKind};
+
+#[test]
+fn every_vendor_folder_is_registered_and_every_entry_has_a_folder() {
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
+    let mut folders: Vec<String> = std::fs::read_dir(&specs)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("sources.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    let mut names: Vec<String> = agentstatus::registry()
+        .iter()
+        .map(|e| e.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, folders, "registry vs specs/*");
+}
+
+#[test]
+fn settings_are_well_formed() {
+    for entry in agentstatus::registry() {
+        let mut keys = vec!["base_url", "allow_insecure_http"];
+        for s in entry.settings {
+            assert!(
+                !keys.contains(&s.key),
+                "{}: duplicate key {}",
+                entry.name,
+                s.key
+            );
+            keys.push(s.key);
+            assert!(!s.help.is_empty(), "{}: {} has no help", entry.name, s.key);
+            if let SettingKind::Secret { env } = s.kind {
+                assert!(
+                    env.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                    "{}: {env}",
+                    entry.name
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_registered_vendor_has_a_working_demo() {
+    for entry in agentstatus::registry() {
+        let demo = entry
+            .demo
+            .unwrap_or_else(|| panic!("{}: no demo", entry.name))()
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", entry.name));
+        let p = &demo.presence;
+        assert_eq!(p.vendor().as_str(), entry.name);
+        let before = (demo.changes)();
+        let list = p.list(&ListFilter::all()).await.unwrap();
+        assert!(list.len() >= 2, "{}: {list:?}", entry.name);
+        p.set(&demo.agent, Availability::Available).await.unwrap();
+        let after = p.get(&demo.agent).await.unwrap();
+        assert_eq!(
+            after.availability,
+            Availability::Available,
+            "{}",
+            entry.name
+        );
+        assert!((demo.changes)() <= before + 1, "{}", entry.name);
+    }
+}

@@ -1,0 +1,42 @@
+//! The presence contract (`agentstatus_presence::testing`) against this vendor's fake.
+
+use agentstatus_presence::testing::{Case, contract};
+
+async fn case() -> Case {
+    let fake = agentstatus_engage_digital::fake::EngageDigital::start()
+        .await
+        .unwrap();
+    fake.add_supervisor_token("sup-token");
+    fake.add_agent(agentstatus_engage_digital::fake::Agent::new(
+        "e1",
+        &[("c1", "Email"), ("c2", "Chat")],
+        "away",
+    ));
+    fake.add_agent(agentstatus_engage_digital::fake::Agent::new(
+        "e2",
+        &[("c1", "Email")],
+        "available",
+    ));
+    let url = fake.url();
+    let client = |token: &str| {
+        agentstatus_engage_digital::Client::with_token(&url, token.to_string().into()).unwrap()
+    };
+    let fake = std::sync::Arc::new(fake);
+    let f = fake.clone();
+    Case {
+        presence: Box::new(
+            agentstatus_engage_digital::presence::EngageDigitalPresence::new(client("sup-token")),
+        ),
+        bad_auth: Box::new(
+            agentstatus_engage_digital::presence::EngageDigitalPresence::new(client("wrong-token")),
+        ),
+        agent: "e1".into(),
+        changes: Box::new(move || f.state_changes()),
+        guard: Box::new(fake),
+    }
+}
+
+#[tokio::test]
+async fn meets_the_presence_contract() {
+    contract(case().await).await;
+}

@@ -1,0 +1,49 @@
+//! The presence contract (`agentstatus_presence::testing`) against this vendor's fake.
+
+use agentstatus_presence::testing::{Case, contract};
+
+async fn case() -> Case {
+    let fake = agentstatus_libredesk::fake::Libredesk::start()
+        .await
+        .unwrap();
+    fake.add_agent(agentstatus_libredesk::fake::Agent::new(
+        1,
+        "Ada Lovelace",
+        "offline",
+        "ada-key",
+        "ada-secret",
+    ));
+    fake.add_agent(agentstatus_libredesk::fake::Agent::new(
+        2,
+        "Bob Babbage",
+        "online",
+        "bob-key",
+        "bob-secret",
+    ));
+    let url = fake.url();
+    let client = |secret: &str| {
+        agentstatus_libredesk::Client::with_credentials(
+            &url,
+            agentstatus_libredesk::Credentials::basic("ada-key", secret.to_string().into()),
+        )
+        .unwrap()
+    };
+    let fake = std::sync::Arc::new(fake);
+    let f = fake.clone();
+    Case {
+        presence: Box::new(agentstatus_libredesk::presence::LibredeskPresence::new(
+            client("ada-secret"),
+        )),
+        bad_auth: Box::new(agentstatus_libredesk::presence::LibredeskPresence::new(
+            client("wrong-secret"),
+        )),
+        agent: "1".into(),
+        changes: Box::new(move || f.state_changes()),
+        guard: Box::new(fake),
+    }
+}
+
+#[tokio::test]
+async fn meets_the_presence_contract() {
+    contract(case().await).await;
+}

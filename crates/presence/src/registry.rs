@@ -1,0 +1,243 @@
+//! How a vendor crate describes itself to programs that pick a vendor by name at run time (the
+//! `agentstatus` command, the demo): its settings as data, how to connect, and a demo against
+//! its fake. Each vendor crate has one [`Entry`] (its `presence::entry()`); the `agentstatus`
+//! facade crate lists them, one line per vendor, like `sqlx::any` lists its drivers.
+//!
+//! ```
+//! use agentstatus_presence::registry::{ConnectError, Entry, Setting, Settings};
+//! use agentstatus_presence::Presence;
+//!
+//! fn connect(s: &Settings) -> Result<Box<dyn Presence>, ConnectError> {
+//!     let _token = s.secret("token")?;
+//!     let _account: i64 = s.number("account_id")?;
+//!     Err(ConnectError::Setting("a real vendor builds its client and adapter here".into()))
+//! }
+//!
+//! pub const ENTRY: Entry = Entry {
+//!     name: "example",
+//!     title: "Example Desk",
+//!     settings: &[
+//!         Setting::text("account_id", "the numeric account id", None).number(),
+//!         Setting::secret("token", "EXAMPLE_TOKEN", "the API access token"),
+//!     ],
+//!     connect,
+//!     demo: None,
+//! };
+//! ```
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use agentstatus_runtime::{ClientConfig, SecretString};
+
+use crate::Presence;
+
+/// One vendor, as data.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// The vendor's name: its `specs/` folder, its config section, `--vendor NAME`.
+    pub name: &'static str,
+    /// How people write it (`Rocket.Chat`).
+    pub title: &'static str,
+    /// The keys of its config section besides `base_url` and `allow_insecure_http`, which every
+    /// vendor has.
+    pub settings: &'static [Setting],
+    /// Build the adapter from a parsed section.
+    pub connect: fn(&Settings) -> Result<Box<dyn Presence>, ConnectError>,
+    /// Start the vendor's fake with sample agents and connect to it (vendor crate built with its
+    /// `fake` feature), for `agentstatus demo`.
+    pub demo: Option<DemoFn>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("settings", &self.settings)
+            .field("demo", &self.demo.is_some())
+            .finish()
+    }
+}
+
+impl Entry {
+    /// The setting called `key`.
+    pub fn setting(&self, key: &str) -> Option<&'static Setting> {
+        self.settings.iter().find(|s| s.key == key)
+    }
+}
+
+/// Why [`Entry::connect`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The client could not be built (base URL, credentials, insecure http).
+    #[error(transparent)]
+    Build(#[from] agentstatus_runtime::BuildError),
+    /// A setting is missing or malformed.
+    #[error("{0}")]
+    Setting(String),
+}
+
+impl From<String> for ConnectError {
+    fn from(s: String) -> Self {
+        Self::Setting(s)
+    }
+}
+
+/// Starts a demo: see [`Entry::demo`].
+pub type DemoFn = fn() -> Pin<Box<dyn Future<Output = Result<Demo, String>> + Send>>;
+
+/// A vendor's fake, running, with an adapter connected to it.
+pub struct Demo {
+    pub presence: Box<dyn Presence>,
+    /// An agent the adapter may set.
+    pub agent: String,
+    /// The state changes the fake has counted so far.
+    pub changes: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// Keeps the fake running while the demo lives.
+    pub guard: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// A key of a vendor's config section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub key: &'static str,
+    pub help: &'static str,
+    pub kind: SettingKind,
+}
+
+/// What a setting's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// A string; required unless it has a default.
+    Text { default: Option<&'static str> },
+    /// An integer; required.
+    Number,
+    /// One of `values`.
+    Choice {
+        values: &'static [&'static str],
+        default: &'static str,
+    },
+    /// A secret: never in the file or on the command line, read from the environment variable
+    /// `env` (the section may name another one with `<key>_env = "VAR"`).
+    Secret { env: &'static str },
+}
+
+impl Setting {
+    pub const fn text(
+        key: &'static str,
+        help: &'static str,
+        default: Option<&'static str>,
+    ) -> Self {
+        Self {
+            key,
+            help,
+            kind: SettingKind::Text { default },
+        }
+    }
+
+    /// This setting, as an integer.
+    pub const fn number(self) -> Self {
+        Self {
+            kind: SettingKind::Number,
+            ..self
+        }
+    }
+
+    pub const fn choice(
+        key: &'static str,
+        help: &'static str,
+        values: &'static [&'static str],
+        default: &'static str,
+    ) -> Self {
+        Self {
+            key,
+            help,
+            kind: SettingKind::Choice { values, default },
+        }
+    }
+
+    pub const fn secret(key: &'static str, env: &'static str, help: &'static str) -> Self {
+        Self {
+            key,
+            help,
+            kind: SettingKind::Secret { env },
+        }
+    }
+
+    /// The key naming the environment variable of a secret (`token_env`).
+    pub fn env_key(&self) -> Option<String> {
+        matches!(self.kind, SettingKind::Secret { .. }).then(|| format!("{}_env", self.key))
+    }
+}
+
+/// A parsed config section: what [`Entry::connect`] reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The vendor's API base URL.
+    pub base_url: String,
+    /// Timeouts, retries, `allow_insecure_http`: the vendor may start from its own defaults and
+    /// apply [`Settings::apply`].
+    pub config: ClientConfig,
+    values: BTreeMap<&'static str, String>,
+    secrets: BTreeMap<&'static str, SecretString>,
+}
+
+impl Settings {
+    pub fn new(base_url: impl Into<String>, config: ClientConfig) -> Self {
+        Self {
+            base_url: base_url.into(),
+            config,
+            values: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+        }
+    }
+
+    /// Set a text, number or choice setting.
+    pub fn with_value(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.values.insert(key, value.into());
+        self
+    }
+
+    /// Set a secret setting.
+    pub fn with_secret(mut self, key: &'static str, value: SecretString) -> Self {
+        self.secrets.insert(key, value);
+        self
+    }
+
+    /// A text or choice setting.
+    pub fn text(&self, key: &str) -> Result<&str, String> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| format!("missing setting `{key}`"))
+    }
+
+    /// An integer setting.
+    pub fn number(&self, key: &str) -> Result<i64, String> {
+        let v = self.text(key)?;
+        v.parse()
+            .map_err(|_| format!("setting `{key}` must be an integer, not {v:?}"))
+    }
+
+    /// A secret setting.
+    pub fn secret(&self, key: &str) -> Result<SecretString, String> {
+        self.secrets
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("missing secret `{key}`"))
+    }
+
+    /// `base`, a vendor's default client settings, with what the section and the command line
+    /// chose (deadline, retries, timeouts, `allow_insecure_http`, body limit).
+    pub fn apply(&self, base: ClientConfig) -> ClientConfig {
+        let c = &self.config;
+        let rate_limit = base.rate_limit.or(c.rate_limit);
+        base.with_retry(c.retry.clone())
+            .with_timeouts(c.timeout, c.connect_timeout)
+            .with_rate_limit(rate_limit)
+            .with_max_response_bytes(c.max_response_bytes)
+            .allow_insecure_http(c.allow_insecure_http)
+    }
+}

@@ -1,0 +1,46 @@
+//! The presence contract (`agentstatus_presence::testing`) against this vendor's fake.
+
+use agentstatus_presence::testing::{Case, contract};
+
+async fn case() -> Case {
+    let fake = agentstatus_rocketchat::fake::RocketChat::start()
+        .await
+        .unwrap();
+    fake.add_user("mgr", "mgr-token", true);
+    fake.add_agent(agentstatus_rocketchat::fake::Agent::new(
+        "a1",
+        "Ada Lovelace",
+        "not-available",
+    ));
+    fake.add_agent(agentstatus_rocketchat::fake::Agent::new(
+        "a2",
+        "Bob Babbage",
+        "available",
+    ));
+    let url = fake.url();
+    let client = |token: &str| {
+        agentstatus_rocketchat::Client::with_credentials(
+            &url,
+            agentstatus_rocketchat::Credentials::new("mgr", token.to_string().into()),
+        )
+        .unwrap()
+    };
+    let fake = std::sync::Arc::new(fake);
+    let f = fake.clone();
+    Case {
+        presence: Box::new(agentstatus_rocketchat::presence::RocketChatPresence::new(
+            client("mgr-token"),
+        )),
+        bad_auth: Box::new(agentstatus_rocketchat::presence::RocketChatPresence::new(
+            client("wrong-token"),
+        )),
+        agent: "a1".into(),
+        changes: Box::new(move || f.state_changes()),
+        guard: Box::new(fake),
+    }
+}
+
+#[tokio::test]
+async fn meets_the_presence_contract() {
+    contract(case().await).await;
+}
