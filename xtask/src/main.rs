@@ -8,6 +8,7 @@ mod bench;
 mod check;
 mod coverage;
 mod fetch;
+mod new_vendor;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -78,6 +79,15 @@ enum Command {
     },
     /// Run the benchmarks (release build) and rewrite BENCHMARKS.md.
     Bench,
+    /// Scaffold a new vendor: specs/<NAME>/, crates/<NAME>/ and its registry line in the
+    /// agentstatus facade. The result builds; its contract test fails until the adapter is written.
+    NewVendor {
+        /// The vendor's name: lowercase letters, digits and dashes (`acme-desk`).
+        name: String,
+        /// How people write it (default: from the name, `AcmeDesk`).
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Generate each vendor's complete API (the crates' `full` feature) and print the coverage
     /// table: operations in the upstream document, generated, skipped (with reasons).
     Coverage {
@@ -182,6 +192,29 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::NewVendor { name, title } => {
+            let root = std::env::current_dir()
+                .map_err(|e| e.to_string())
+                .and_then(|cwd| new_vendor::find_root(&cwd));
+            match root.and_then(|root| {
+                new_vendor::new_vendor(&root, &name, title.as_deref()).map(|f| (root, f))
+            }) {
+                Ok((root, files)) => {
+                    println!("scaffolded vendor {name} in {}:", root.display());
+                    for f in files {
+                        println!("  {}", f.strip_prefix(&root).unwrap_or(&f).display());
+                    }
+                    println!(
+                        "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --test golden`, then the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Bench => match bench::bench(specs.parent().expect("specs/ is in the workspace")) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

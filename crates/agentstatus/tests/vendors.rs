@@ -189,3 +189,66 @@ async fn engage_digital_rate_limit_is_its_own_kind() {
     assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
     assert_eq!(e.code(), Some("rate_limit_exceeded"));
 }
+
+#[tokio::test]
+async fn engage_digital_verifies_the_answer_of_a_set() {
+    use agentstatus_fakes::hostile::{Hostile, Reply};
+    // a server that answers the PUT with the agent still away (refused, or changed back)
+    let server = Hostile::start("127.0.0.1", |_| {
+        Reply::json(
+            200,
+            r#"{"agent_id":"e1","channels":[{"id":"c1","status":"away"}]}"#,
+        )
+    })
+    .await
+    .unwrap();
+    let client =
+        agentstatus::engage_digital::Client::with_token(&server.url(), "t".to_string().into())
+            .unwrap();
+    let p = EngageDigitalPresence::new(client);
+    let e = p.set("e1", Availability::Available).await.unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            PresenceError::Conflict {
+                wanted: Availability::Available,
+                found: Availability::Away,
+                vendor_status,
+                ..
+            } if vendor_status == "away"
+        ),
+        "{e}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2, "a read, then one PUT");
+    assert_eq!(seen[1].method(), "PUT");
+}
+
+#[tokio::test]
+async fn rocketchat_conflict_keeps_the_vendors_word() {
+    use agentstatus_fakes::hostile::{Hostile, Reply};
+    let server = Hostile::start("127.0.0.1", |req| match req.method() {
+        "POST" => Reply::json(200, r#"{"status":"on-break","success":true}"#),
+        _ => Reply::json(
+            200,
+            r#"{"user":{"_id":"a1","statusLivechat":"on-break"},"success":true}"#,
+        ),
+    })
+    .await
+    .unwrap();
+    let client = agentstatus::rocketchat::Client::with_credentials(
+        &server.url(),
+        agentstatus::rocketchat::Credentials::new("mgr", "t".to_string().into()),
+    )
+    .unwrap();
+    let e = RocketChatPresence::new(client)
+        .set("a1", Availability::Offline)
+        .await
+        .unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.contains("\"on-break\""), "{shown}");
+    assert!(
+        !shown.contains("is offline after setting offline"),
+        "{shown}"
+    );
+}

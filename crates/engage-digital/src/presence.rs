@@ -171,7 +171,20 @@ impl EngageDigitalPresence {
             .agent_id(agent)
             .channels(channels);
         match call(change.send()).await {
-            Ok(status) => Ok(presence(status)),
+            // the answer is the agent's status after the change: verify it like every adapter
+            Ok(status) => {
+                let after = presence(status);
+                if after.availability != desired {
+                    return Err(PresenceError::Conflict {
+                        vendor: VENDOR,
+                        agent: agent.to_string(),
+                        wanted: desired,
+                        found: after.availability,
+                        vendor_status: after.detail.vendor_status,
+                    });
+                }
+                Ok(after)
+            }
             Err(f) => Err(f
                 .into_error(VENDOR, "change_agent_status", Some(agent))
                 .await),

@@ -179,6 +179,7 @@ impl LibredeskPresence {
                         agent: after.agent_id,
                         wanted: desired,
                         found: after.availability,
+                        vendor_status: after.detail.vendor_status,
                     });
                 }
                 Ok(after)

@@ -75,14 +75,17 @@ pub enum PresenceError {
         code: Option<String>,
         message: Option<String>,
     },
+    /// The agent's state after a set is not what was set. `vendor_status` is the vendor's own
+    /// word for what it found (an unknown word is shown as it is, never read as a state).
     #[error(
-        "{vendor}: agent {agent:?} is {found} after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)"
+        "{vendor}: agent {agent:?} is {vendor_status:?} ({found}) after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)"
     )]
     Conflict {
         vendor: Vendor,
         agent: String,
         wanted: Availability,
         found: Availability,
+        vendor_status: String,
     },
     /// An error answer from the vendor.
     #[error("{vendor}: {operation}:{}", describe(Some(*status), code, message))]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
 
-use agentstatus_presence::adapter::{ErrorBody, Failed, call, within};
+use agentstatus_presence::adapter::{ErrorBody, Failed, call, clip, within};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, ListFilter, ListLimits, Presence, PresenceError, Vendor,
     async_trait,
@@ -150,6 +150,7 @@ impl RocketChatPresence {
             agent: agent.to_string(),
             wanted,
             found: availability(found),
+            vendor_status: clip(found),
         }
     }
 

@@ -1,0 +1,588 @@
+//! `cargo xtask new-vendor <name>`: scaffold a vendor slice, so that the steps of adding one
+//! cannot be wrong: `specs/<name>/` (sources, an empty document, an empty overlay, notes),
+//! `crates/<name>/` (manifest, lib with the generated client, adapter, fake, example, golden,
+//! wire and contract tests) and the registry line in the `agentstatus` facade. The result
+//! builds at once; its contract test fails until the adapter and the fake are written, and
+//! `cargo xtask check` / the completeness test name what is still missing.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that went wrong, as one line for the user.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// `rocketchat` -> `RocketChat`-like type prefix (`acme-desk` -> `AcmeDesk`).
+fn camel(name: &str) -> String {
+    name.split(['-', '_'])
+        .map(|part| {
+            let mut c = part.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Is `name` usable as a vendor name: a folder, a crate suffix, a cargo feature, a config
+/// section?
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name.len() <= 40;
+    if !ok {
+        return Err(format!(
+            "invalid vendor name {name:?}: use lowercase ASCII letters, digits and single dashes, starting with a letter (it becomes specs/<name>/, the crate agentstatus-<name>, a cargo feature and a config section)"
+        ));
+    }
+    if matches!(
+        name,
+        "agentstatus" | "presence" | "runtime" | "codegen" | "fakes" | "cli" | "bench"
+    ) {
+        return Err(format!(
+            "invalid vendor name {name:?}: it is a crate of the workspace"
+        ));
+    }
+    Ok(())
+}
+
+struct Names {
+    name: String,
+    title: String,
+    krate: String,
+    ident: String,
+    ty: String,
+    env: String,
+}
+
+impl Names {
+    fn new(name: &str, title: Option<&str>) -> Self {
+        Self {
+            name: name.to_string(),
+            title: title.map_or_else(|| camel(name), str::to_string),
+            krate: format!("agentstatus-{name}"),
+            ident: format!("agentstatus_{}", name.replace('-', "_")),
+            ty: camel(name),
+            env: format!("{}_TOKEN", name.replace('-', "_").to_ascii_uppercase()),
+        }
+    }
+
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{{name}}", &self.name)
+            .replace("{{title}}", &self.title)
+            .replace("{{crate}}", &self.krate)
+            .replace("{{ident}}", &self.ident)
+            .replace("{{Type}}", &self.ty)
+            .replace("{{ENV}}", &self.env)
+    }
+}
+
+const SOURCES: &str = r#"# Where each kept {{title}} operation is published. `cargo xtask regen --vendor {{name}}` turns
+# these into openapi.yaml. One [[source]] per document, each copied byte for byte into upstream/.
+vendor = "{{name}}"
+
+# [[source]]
+# name = "openapi"                  # a short name, unique in this file
+# full = true                       # this document is the vendor's complete API (feature `full`)
+# kind = "openapi"                  # openapi | docs-page | hand-written
+# url = "https://example.com/openapi.json"   # where the vendor publishes it (check --live)
+# pinned = "upstream/openapi.json"  # the copy in this folder
+# origin = "owner/repo path @ commit (date)"
+# operations = ["GET /api/v1/agents", "PATCH /api/v1/agents/{id}"]
+"#;
+
+const OPENAPI: &str = r#"# Written by `cargo xtask regen --vendor {{name}}` from sources.toml; never edited by hand.
+openapi: 3.0.3
+info:
+  title: {{title}} (no operations kept yet)
+  version: "0"
+paths: {}
+"#;
+
+const OVERLAY: &str = r#"# Corrections to {{title}}'s published spec (specs/{{name}}/openapi.yaml). Each action says what
+# is wrong and cites its evidence in specs/{{name}}/NOTES.md; `cargo xtask check` reports an action
+# that no longer matches.
+overlay: 1.0.0
+info:
+  title: {{title}} corrections
+  version: 1.0.0
+actions: []
+"#;
+
+const NOTES: &str = r#"# {{title}}: what the published document gets wrong
+
+Evidence for every overlay action and every fake behaviour, read from the vendor's server code:
+each finding names the repository, the path and the commit.
+
+## Published documents
+
+(Each pinned file in `upstream/`: where it comes from, at which commit.)
+
+## Fake server behaviour
+
+(What `crates/{{name}}/src/fake.rs` does like the real server, and the evidence.)
+"#;
+
+const CARGO: &str = r#"[package]
+name = "{{crate}}"
+description = "Typed client for the {{title}} agent presence API, generated from the vendor's OpenAPI document."
+version.workspace = true
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+publish.workspace = true
+build = "../../build.rs"
+
+[package.metadata.agentstatus]
+vendor = "{{name}}"
+
+[dependencies]
+agentstatus-runtime.workspace = true
+progenitor-client.workspace = true
+reqwest.workspace = true
+serde.workspace = true
+serde_json.workspace = true
+chrono.workspace = true
+secrecy.workspace = true
+# the generated types may need these (formats `uuid`, `pattern`)
+uuid.workspace = true
+regress = "0.10"
+
+# feature `presence`: the vendor's presence adapter and registry entry
+agentstatus-presence = { path = "../presence", optional = true }
+# feature `fake`: a stateful fake of the vendor's server (axum), for tests and demos
+agentstatus-fakes = { path = "../fakes", optional = true }
+
+[build-dependencies]
+agentstatus-codegen.workspace = true
+toml.workspace = true
+
+[dev-dependencies]
+agentstatus-fakes = { path = "../fakes" }
+agentstatus-presence = { path = "../presence", features = ["testing"] }
+expectorate.workspace = true
+tokio.workspace = true
+wiremock.workspace = true
+
+[features]
+# The vendor's presence adapter (`presence::{{Type}}Presence`) and its registry entry.
+presence = ["dep:agentstatus-presence"]
+# A stateful fake of the vendor's server, behaving like the real one (`fake::{{Type}}`).
+fake = ["dep:agentstatus-fakes"]
+# Generate the vendor's complete API (the source marked `full = true`) instead of the slice.
+full = []
+
+[[test]]
+name = "contract"
+required-features = ["presence", "fake"]
+"#;
+
+const LIB: &str = r#"//! Typed client for the {{title}} agent presence API.
+//!
+//! Generated by progenitor from `specs/{{name}}/openapi.yaml` with the corrections of
+//! `specs/{{name}}/overlay.yaml` (evidence: `specs/{{name}}/NOTES.md`). The authenticated
+//! constructors are generated from the document's security schemes; this file adds only the
+//! vendor's genuine quirks.
+//!
+//! Example (`examples/{{name}}.rs`):
+#![doc = concat!("```no_run\n", include_str!("../examples/{{name}}.rs"), "```")]
+
+#[cfg(feature = "fake")]
+pub mod fake;
+#[cfg(feature = "presence")]
+pub mod presence;
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+pub use agentstatus_runtime::{
+    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
+};
+pub use generated::*;
+
+agentstatus_runtime::client_hooks!();
+"#;
+
+const EXAMPLE: &str = r#"// Connect to {{title}} and read the generated client's base URL.
+use {{ident}}::{Client, ClientInfo};
+
+fn main() {
+    let client = Client::new("https://{{name}}.example.com", Default::default());
+    println!("{{title}} client for {}", client.baseurl());
+}
+"#;
+
+const PRESENCE: &str = r#"//! {{title}}: the presence adapter. Mapping (fill in, with evidence in specs/{{name}}/NOTES.md):
+//!
+//! | vendor state (read) | Availability | set sends |
+//! |---|---|---|
+
+use std::time::Duration;
+
+use agentstatus_presence::registry::{ConnectError, Entry, Setting};
+use agentstatus_presence::{
+    AgentPresence, Availability, ListFilter, Presence, PresenceError, Vendor, async_trait,
+};
+
+use crate::{Client, ClientInfo};
+
+const VENDOR: Vendor = Vendor::new("{{name}}");
+
+/// [`Presence`] over a {{title}} client.
+#[derive(Debug)]
+pub struct {{Type}}Presence {
+    client: Client,
+    deadline: Duration,
+}
+
+impl {{Type}}Presence {
+    /// The adapter over `client`; each operation's deadline is the client's
+    /// `RetryPolicy::deadline`.
+    pub fn new(client: Client) -> Self {
+        let deadline = client.inner().deadline();
+        Self { client, deadline }
+    }
+
+    /// One deadline for each `get`, `set` and `list`, everything they send included.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    fn not_written(&self, operation: &'static str) -> PresenceError {
+        PresenceError::InvalidInput {
+            vendor: VENDOR,
+            operation,
+            message: format!(
+                "the {{title}} adapter is not written yet (crates/{{name}}/src/presence.rs, client at {})",
+                self.client.baseurl()
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Presence for {{Type}}Presence {
+    fn vendor(&self) -> Vendor {
+        VENDOR
+    }
+
+    fn supported(&self) -> &'static [Availability] {
+        &[]
+    }
+
+    async fn get(&self, _agent: &str) -> Result<AgentPresence, PresenceError> {
+        Err(self.not_written("get"))
+    }
+
+    async fn set(&self, _agent: &str, _desired: Availability) -> Result<AgentPresence, PresenceError> {
+        Err(self.not_written("set"))
+    }
+
+    async fn list(&self, _filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        Err(self.not_written("list"))
+    }
+}
+
+const SETTINGS: &[Setting] = &[Setting::secret("token", "{{ENV}}", "the API token")];
+
+/// {{title}} in the registry: `[{{name}}]` with `base_url`, and the token from `${{ENV}}`.
+pub fn entry() -> Entry {
+    Entry {
+        name: VENDOR.as_str(),
+        title: "{{title}}",
+        settings: SETTINGS,
+        connect: |s| {
+            let _token = s.secret("token")?;
+            let config = s.apply(crate::ClientConfig::default());
+            // replace with the generated constructor of the vendor's auth scheme
+            let (base, http, inner) = agentstatus_runtime::connect(&s.base_url, vec![], &config)
+                .map_err(ConnectError::Build)?;
+            Ok(Box::new({{Type}}Presence::new(Client::new_with_client(&base, http, inner))))
+        },
+        demo: None,
+    }
+}
+"#;
+
+const FAKE: &str = r#"//! A fake {{title}} server, behaving like the real one (not like its docs): see
+//! specs/{{name}}/NOTES.md, "Fake server behaviour".
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use agentstatus_fakes::axum::Router;
+use agentstatus_fakes::{FakeServer, Faults, serve};
+
+#[derive(Debug, Default)]
+struct State {
+    changes: AtomicU64,
+}
+
+/// A running fake {{title}} server on 127.0.0.1.
+pub struct {{Type}} {
+    server: FakeServer,
+    faults: Arc<Faults>,
+    state: Arc<State>,
+}
+
+impl {{Type}} {
+    /// Start the fake (no routes yet: add the vendor's, with its real answers).
+    pub async fn start() -> std::io::Result<Self> {
+        let state = Arc::new(State::default());
+        let faults = Arc::new(Faults::default());
+        let router = Router::new();
+        let server = serve(router, faults.clone()).await?;
+        Ok(Self { server, faults, state })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Fault injection and the request log.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// How many times an agent's state changed.
+    pub fn state_changes(&self) -> u64 {
+        self.state.changes.load(Ordering::SeqCst)
+    }
+}
+"#;
+
+const GOLDEN: &str = r#"//! The generated code is checked in as a golden file, so any change of the generated API shows in
+//! review. After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
+
+#[test]
+fn generated_client_matches_golden_file() {
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
+    expectorate::assert_contents("tests/golden/client.rs", generated);
+}
+"#;
+
+const WIRE: &str = r#"//! Wire tests: each kept operation against a local HTTP server that checks method, path, query,
+//! headers and body, answering with bodies shaped like the real server's (specs/{{name}}/NOTES.md).
+
+use {{ident}}::{Client, ClientInfo};
+use wiremock::MockServer;
+
+#[tokio::test]
+async fn the_client_talks_to_the_configured_base_url() {
+    let server = MockServer::start().await;
+    let client = Client::new(&server.uri(), Default::default());
+    assert_eq!(client.baseurl(), &server.uri());
+    // one test per kept operation: method, path, query, auth header, body, typed answer
+}
+"#;
+
+const CONTRACT: &str = r#"//! The presence contract (`agentstatus_presence::testing`) against this vendor's fake.
+
+use agentstatus_presence::testing::{Case, contract};
+use {{ident}}::presence::{{Type}}Presence;
+
+async fn case() -> Case {
+    let fake = std::sync::Arc::new({{ident}}::fake::{{Type}}::start().await.unwrap());
+    let client = {{ident}}::Client::new(&fake.url(), Default::default());
+    let bad = {{ident}}::Client::new(&fake.url(), Default::default());
+    let f = fake.clone();
+    Case {
+        presence: Box::new({{Type}}Presence::new(client)),
+        bad_auth: Box::new({{Type}}Presence::new(bad)),
+        agent: "agent-1".into(),
+        changes: Box::new(move || f.state_changes()),
+        guard: Box::new(fake),
+    }
+}
+
+#[tokio::test]
+async fn meets_the_presence_contract() {
+    contract(case().await).await;
+}
+"#;
+
+fn write_new(path: &Path, text: &str) -> Result<()> {
+    if path.exists() {
+        return Err(format!(
+            "{}: already exists; nothing was written",
+            path.display()
+        ));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+/// Insert `line` into `text` right after the last line of the block that starts with `marker`
+/// (a block ends at the first empty line or the end of `text`).
+fn insert_in_block(text: &str, marker: &str, line: &str, file: &Path) -> Result<String> {
+    let start = text
+        .find(marker)
+        .ok_or_else(|| format!("{}: marker {marker:?} not found", file.display()))?;
+    let end = text[start..]
+        .find("\n\n")
+        .map_or(text.len(), |i| start + i + 1);
+    let mut out = String::with_capacity(text.len() + line.len() + 1);
+    out.push_str(&text[..end]);
+    out.push_str(line);
+    out.push('\n');
+    out.push_str(&text[end..]);
+    Ok(out)
+}
+
+/// Add `item` (a TOML string) to the one-line array `key = [...]`.
+fn append_to_array(text: &str, key: &str, item: &str, file: &Path) -> Result<String> {
+    let prefix = format!("{key} = [");
+    let start = text
+        .find(&format!("\n{prefix}"))
+        .map(|i| i + 1)
+        .ok_or_else(|| format!("{}: `{key} = [...]` not found", file.display()))?;
+    let close = text[start..]
+        .find(']')
+        .map(|i| start + i)
+        .ok_or_else(|| format!("{}: `{key}` is not a one-line array", file.display()))?;
+    let inner = text[start + prefix.len()..close].trim();
+    let sep = if inner.is_empty() { "" } else { ", " };
+    Ok(format!(
+        "{}{prefix}{inner}{sep}\"{item}\"{}",
+        &text[..start],
+        &text[close..]
+    ))
+}
+
+/// The registry line: the facade's dependency, features and `vendors!` line.
+fn register(root: &Path, n: &Names) -> Result<()> {
+    let manifest = root.join("crates/agentstatus/Cargo.toml");
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let text = insert_in_block(
+        &text,
+        "# registry: one optional dependency per vendor",
+        &format!(
+            "{} = {{ path = \"../{}\", optional = true, features = [\"presence\"] }}",
+            n.krate, n.name
+        ),
+        &manifest,
+    )?;
+    let text = insert_in_block(
+        &text,
+        "# registry: one feature per vendor",
+        &format!("{} = [\"dep:{}\"]", n.name, n.krate),
+        &manifest,
+    )?;
+    let text = append_to_array(&text, "default", &n.name, &manifest)?;
+    let text = append_to_array(&text, "fakes", &format!("{}?/fake", n.krate), &manifest)?;
+    std::fs::write(&manifest, text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+
+    let lib = root.join("crates/agentstatus/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+    let line = format!(
+        "    \"{}\" {} = {};",
+        n.name,
+        n.name.replace('-', "_"),
+        n.ident
+    );
+    let text = insert_in_block(&text, "vendors! {\n", &line, &lib)?;
+    // the block's last line is the closing brace: keep it last
+    let text = text.replace(&format!("}}\n{line}\n"), &format!("{line}\n}}\n"));
+    std::fs::write(&lib, text).map_err(|e| format!("{}: {e}", lib.display()))
+}
+
+/// Scaffold vendor `name` in the workspace at `root`. Returns the files written.
+pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<PathBuf>> {
+    check_name(name)?;
+    let n = Names::new(name, title);
+    let specs = root.join("specs").join(name);
+    let krate = root.join("crates").join(name);
+    for dir in [&specs, &krate] {
+        if dir.exists() {
+            return Err(format!(
+                "{}: already exists; nothing was written",
+                dir.display()
+            ));
+        }
+    }
+    let files: Vec<(PathBuf, &str)> = vec![
+        (specs.join("sources.toml"), SOURCES),
+        (specs.join("openapi.yaml"), OPENAPI),
+        (specs.join("overlay.yaml"), OVERLAY),
+        (specs.join("NOTES.md"), NOTES),
+        (krate.join("Cargo.toml"), CARGO),
+        (krate.join("src/lib.rs"), LIB),
+        (krate.join("src/presence.rs"), PRESENCE),
+        (krate.join("src/fake.rs"), FAKE),
+        (krate.join(format!("examples/{name}.rs")), EXAMPLE),
+        (krate.join("tests/golden.rs"), GOLDEN),
+        (krate.join("tests/wire.rs"), WIRE),
+        (krate.join("tests/contract.rs"), CONTRACT),
+        (krate.join("tests/golden/.gitkeep"), ""),
+    ];
+    for (path, template) in &files {
+        write_new(path, &n.fill(template))?;
+    }
+    register(root, &n)?;
+    let mut written: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    written.push(root.join("crates/agentstatus/Cargo.toml"));
+    written.push(root.join("crates/agentstatus/src/lib.rs"));
+    Ok(written)
+}
+
+/// The workspace root: the nearest ancestor of `start` with `Cargo.toml` and `specs/`.
+pub fn find_root(start: &Path) -> Result<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join("Cargo.toml").is_file() && d.join("specs").is_dir())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            format!(
+                "{}: not inside the agentstatus workspace (no ancestor with Cargo.toml and specs/)",
+                start.display()
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(check_name("chatwoot").is_ok());
+        assert!(check_name("acme-desk2").is_ok());
+        for bad in [
+            "",
+            "Acme",
+            "1desk",
+            "acme_desk",
+            "acme-",
+            "a--b",
+            "acme desk",
+            "../x",
+            "cli",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(camel("acme-desk"), "AcmeDesk");
+    }
+
+    #[test]
+    fn arrays_and_blocks() {
+        let f = Path::new("f");
+        let t = "[features]\ndefault = [\"a\"]\nfakes = []\n# registry: x\na = 1\n\nend\n";
+        let t = append_to_array(t, "default", "b", f).unwrap();
+        let t = append_to_array(&t, "fakes", "c?/fake", f).unwrap();
+        let t = insert_in_block(&t, "# registry: x", "b = 2", f).unwrap();
+        assert_eq!(
+            t,
+            "[features]\ndefault = [\"a\", \"b\"]\nfakes = [\"c?/fake\"]\n# registry: x\na = 1\nb = 2\n\nend\n"
+        );
+        assert!(append_to_array(&t, "nope", "x", f).is_err());
+    }
+}
