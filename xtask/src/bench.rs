@@ -177,11 +177,17 @@ fn compile_cost(root: &Path, cargo: &str) -> Result<String, String> {
         "`cargo clean -p <crate> && cargo build -p <crate> [--features full]` (dev profile, dependencies already built), then the same `cargo build` again (no-op).\n\n\
          | crate | slice: cold | slice: no-op | `full`: cold | `full`: no-op |\n|---|---|---|---|---|\n",
     );
-    for krate in [
-        "agentstatus-rocketchat",
-        "agentstatus-libredesk",
-        "agentstatus-engage-digital",
-    ] {
+    // every vendor: the folders of specs/
+    let mut vendors: Vec<String> = std::fs::read_dir(root.join("specs"))
+        .map_err(|e| format!("specs/: {e}"))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("sources.toml").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    vendors.sort();
+    for vendor in vendors {
+        let krate = format!("agentstatus-{vendor}");
+        let krate = krate.as_str();
         let mut row = format!("| {krate} |");
         for features in [None, Some("full")] {
             let mut args = vec!["build", "--quiet", "-p", krate];

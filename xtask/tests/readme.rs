@@ -27,24 +27,32 @@ fn readme_shows_every_vendor_example_verbatim() {
 }
 
 #[test]
-fn readme_mapping_table_is_the_presence_crate_docs_table() {
+fn readme_mapping_table_is_the_adapters_docs_tables() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let lib = std::fs::read_to_string(root.join("crates/presence/src/lib.rs")).unwrap();
-    let rows: Vec<&str> = lib
-        .lines()
-        .filter_map(|l| l.strip_prefix("//! |"))
-        .collect();
-    assert!(
-        rows.len() > 10,
-        "the mapping table is in crates/presence/src/lib.rs"
-    );
-    for row in rows {
-        assert!(
-            readme.contains(&format!("|{row}")),
-            "README.md lacks the mapping row |{row}"
-        );
+    let mut adapters = 0;
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let Ok(lib) = std::fs::read_to_string(entry.unwrap().path().join("src/presence.rs")) else {
+            continue;
+        };
+        adapters += 1;
+        let rows: Vec<&str> = lib
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! |"))
+            .filter(|r| !r.starts_with(" vendor |") && !r.starts_with("---"))
+            .collect();
+        assert!(rows.len() >= 2, "an adapter's docs have its mapping table");
+        for row in rows {
+            assert!(
+                readme.contains(&format!("|{row}")),
+                "README.md lacks the mapping row |{row}"
+            );
+        }
     }
+    assert!(
+        adapters >= 3,
+        "expected an adapter per vendor, found {adapters}"
+    );
 }
 
 #[test]

@@ -1,5 +1,12 @@
 //! Engage Digital: availability is per channel (`available`/`away`) with a server-computed
 //! busyness; a disconnected agent is Offline. Setting sends every channel of the agent.
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Engage Digital | a channel `available`, some available channel not `busy`/`full` | Available | every channel `available` |
+//! | Engage Digital | channels `available`, all of them `busy`/`full` | Busy | unsupported (busyness is computed by the server) |
+//! | Engage Digital | every channel `away` (with or without a custom status) | Away | every channel `away` |
+//! | Engage Digital | `404 disconnected` | Offline | unsupported (the API cannot disconnect an agent) |
 
 use crate::{Client, ClientInfo, OpenEnum, types};
 

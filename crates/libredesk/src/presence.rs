@@ -1,5 +1,12 @@
 //! Libredesk: `online` <-> Available, `away`/`away_manual`/`away_and_reassigning` -> Away (set as
 //! `away_manual`), `offline` <-> Offline. The API sets only the credentials' own agent.
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Libredesk | `online` | Available | `online` |
+//! | Libredesk | `away`, `away_manual`, `away_and_reassigning` | Away | `away_manual` (what the web app sends; idle detection never overrides it) |
+//! | Libredesk | `offline` (or anything else) | Offline | `offline` |
+//! | Libredesk | — | Busy | unsupported |
 
 use crate::{Client, ClientInfo, types};
 

@@ -1,15 +1,15 @@
-//! One presence API over every vendor: read and set whether a support agent is available without
-//! learning three vendors' quirks.
+//! The core of the presence API: read and set whether a support agent is available without
+//! learning each vendor's quirks. This crate has the model ([`Availability`], [`AgentPresence`]),
+//! the [`Presence`] trait, [`PresenceError`], [`set_many`], what adapters need ([`adapter`]),
+//! the registry entry type ([`registry`]) and, behind the `testing` feature, the contract every
+//! adapter must meet ([`testing`]). The adapters live in the vendor crates, behind their
+//! `presence` feature (`agentstatus_libredesk::presence::LibredeskPresence`, ...); the
+//! `agentstatus` facade has them all, one feature per vendor.
 //!
 //! ```no_run
-//! use agentstatus_presence::{Availability, ListFilter, Presence, libredesk::LibredeskPresence};
+//! use agentstatus_presence::{Availability, ListFilter, Presence};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = agentstatus_libredesk::Client::with_credentials(
-//!     "https://desk.example.com",
-//!     agentstatus_libredesk::Credentials::basic("key", std::env::var("LIBREDESK_API_SECRET")?.into()),
-//! )?;
-//! let presence: Box<dyn Presence> = Box::new(LibredeskPresence::new(client));
+//! # async fn run(presence: Box<dyn Presence>) -> Result<(), Box<dyn std::error::Error>> {
 //! presence.set("me", Availability::Away).await?; // idempotent
 //! for agent in presence.list(&ListFilter::available()).await? {
 //!     println!("{} {:?} is {}", agent.agent_id, agent.name, agent.availability);
@@ -20,28 +20,14 @@
 //! # Mapping
 //!
 //! Reading maps every vendor state to an [`Availability`]; the vendor's own words stay in
-//! [`Detail`]. Setting uses the one vendor state in the "set" column; a state a vendor cannot
-//! represent is [`PresenceError::Unsupported`], never a substitute.
+//! [`Detail`]. Setting uses one vendor state per availability; a state a vendor cannot
+//! represent is [`PresenceError::Unsupported`], never a substitute. Each adapter's module docs
+//! have its mapping table (the README has them all).
 //!
-//! | vendor | vendor state (read) | [`Availability`] | set sends |
-//! |---|---|---|---|
-//! | Rocket.Chat | `statusLivechat: available` | Available | `{agentId, status: "available"}` |
-//! | Rocket.Chat | `statusLivechat: not-available` (or anything else) | Offline | `{agentId, status: "not-available"}` |
-//! | Rocket.Chat | — | Busy, Away | unsupported |
-//! | Libredesk | `online` | Available | `online` |
-//! | Libredesk | `away`, `away_manual`, `away_and_reassigning` | Away | `away_manual` (what the web app sends; idle detection never overrides it) |
-//! | Libredesk | `offline` (or anything else) | Offline | `offline` |
-//! | Libredesk | — | Busy | unsupported |
-//! | Engage Digital | a channel `available`, some available channel not `busy`/`full` | Available | every channel `available` |
-//! | Engage Digital | channels `available`, all of them `busy`/`full` | Busy | unsupported (busyness is computed by the server) |
-//! | Engage Digital | every channel `away` (with or without a custom status) | Away | every channel `away` |
-//! | Engage Digital | `404 disconnected` | Offline | unsupported (the API cannot disconnect an agent) |
-//!
-//! `set` is idempotent on every vendor: it reads first (or, on Rocket.Chat, sends the explicit
-//! status the server treats idempotently) and changes nothing when the agent already has the
-//! desired availability. Rocket.Chat servers that reject the explicit `status` (older versions)
-//! get read -> compare -> one toggle -> read back; the toggle is never sent twice, and a state
-//! changed by someone else in between is a [`PresenceError::Conflict`].
+//! `set` is idempotent on every vendor: it reads first (or sends an explicit state the server
+//! treats idempotently) and changes nothing when the agent already has the desired
+//! availability; a state changed by someone else in between, or refused by the server, is a
+//! [`PresenceError::Conflict`] carrying the vendor's own word for what it found.
 //!
 //! # Limits
 //!

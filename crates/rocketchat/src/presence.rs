@@ -1,4 +1,14 @@
 //! Rocket.Chat: `statusLivechat` `available` <-> Available, `not-available` <-> Offline.
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Rocket.Chat | `statusLivechat: available` | Available | `{agentId, status: "available"}` |
+//! | Rocket.Chat | `statusLivechat: not-available` (or anything else) | Offline | `{agentId, status: "not-available"}` |
+//! | Rocket.Chat | — | Busy, Away | unsupported |
+//!
+//! `set` sends the explicit status, which the server treats idempotently; servers that reject
+//! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
+//! twice, and a state changed by someone else in between is a `PresenceError::Conflict`.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
