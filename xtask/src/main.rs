@@ -374,7 +374,7 @@ fn main() -> ExitCode {
                         u.next_version,
                         check::relative(&root, &u.changelog)
                     ),
-                    Ok(None) => println!("update: {v}: no source changed"),
+                    Ok(None) => println!("update: {v}: nothing to update"),
                     Err(e) => {
                         eprintln!("error: {v}: {e}");
                         failed = true;

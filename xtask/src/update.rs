@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use agentstatus_codegen::diff::{ChangeKind, Finding};
+use agentstatus_codegen::diff::{ChangeKind, Finding, Side};
 use agentstatus_codegen::overlay::ActionStatus;
 use agentstatus_codegen::sources::Sources;
 use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
@@ -186,6 +186,15 @@ pub struct Options<'a> {
 /// Update one vendor. `Ok(None)`: none of its sources changed.
 pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>, Error> {
     let dir = opts.specs.join(vendor);
+    if let Current::Dir(root) = opts.current
+        && !root.join(vendor).is_dir()
+    {
+        eprintln!(
+            "update: {vendor}: no {} folder: not updated",
+            root.join(vendor).display()
+        );
+        return Ok(None);
+    }
     let report = check::check_vendor(opts.root, vendor, &dir, Some(opts.current));
     if let Some(e) = &report.error {
         return Err(fail(&dir, e.clone()));
@@ -348,7 +357,18 @@ pub fn changelog_entry(
             .map(|s| format!("`{s}`"))
             .collect::<Vec<_>>()
             .join(" ");
-        let at = f.position().map(|p| format!(" ({p})")).unwrap_or_default();
+        // the current document is the pinned copy now: cite it there
+        let at = match (f.side, f.source.as_ref().and_then(|s| report.pinned.get(s))) {
+            (Side::New, Some(pinned)) => match (f.line, f.column) {
+                (Some(l), Some(c)) => format!(" ({pinned}:{l}:{c})"),
+                _ => format!(" ({pinned})"),
+            },
+            (Side::Old, _) => f
+                .position()
+                .map(|p| format!(" (was at {p})"))
+                .unwrap_or_default(),
+            (Side::New, None) => f.position().map(|p| format!(" ({p})")).unwrap_or_default(),
+        };
         let mark = if f.breaking { "**Breaking:** " } else { "" };
         let i = SECTIONS.iter().position(|s| *s == section(f)).unwrap_or(1);
         out[i].1.push(format!("{mark}{what}: {}{at}", f.detail));
