@@ -297,7 +297,7 @@ pub fn upstream(
         }
         changed.push(c.source.name.clone());
         let mut f = diff(&normalised(p.slice.clone()), &normalised(c.slice.clone()));
-        f.extend(diff_unapplied_security_schemes(&p.doc, &c.doc));
+        f.extend(diff_unapplied_security_schemes(&p.security, &c.security));
         place_in_slices(root, &mut f, p, c);
         findings.extend(f);
     }

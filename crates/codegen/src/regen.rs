@@ -75,8 +75,10 @@ pub struct SourceSlice {
     /// errors give.
     pub origin: PathBuf,
     pub bytes: Vec<u8>,
-    /// The source's whole document.
-    pub doc: Value,
+    /// What the source's whole document says about authentication: its root `security`, its
+    /// `components/securitySchemes` and each operation's `security` (for
+    /// [`crate::diff::diff_unapplied_security_schemes`]; the whole document is not kept).
+    pub security: Value,
     /// The document sliced to the source's kept operations.
     pub slice: Value,
 }
@@ -120,11 +122,46 @@ pub fn read_slices(
             source: source.clone(),
             origin,
             bytes,
-            doc,
+            security: security_skeleton(&doc),
             slice,
         });
     }
     Ok(out)
+}
+
+/// The parts of `doc` that say who must authenticate how.
+fn security_skeleton(doc: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(s) = doc.get("security") {
+        out.insert("security".into(), s.clone());
+    }
+    if let Some(s) = doc.pointer("/components/securitySchemes") {
+        out.insert(
+            "components".into(),
+            serde_json::json!({ "securitySchemes": s }),
+        );
+    }
+    let mut paths = serde_json::Map::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let mut ops = serde_json::Map::new();
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if let Some(s) = op.get("security")
+                && crate::sources::METHODS.contains(&method.as_str())
+            {
+                ops.insert(method.clone(), serde_json::json!({ "security": s }));
+            }
+        }
+        if !ops.is_empty() {
+            paths.insert(path.clone(), Value::Object(ops));
+        }
+    }
+    out.insert("paths".into(), Value::Object(paths));
+    Value::Object(out)
 }
 
 /// Merge the slices into the vendor's document. Two sources that define a shared component
