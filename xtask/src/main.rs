@@ -113,6 +113,10 @@ enum Command {
         /// Rewrite golden files and the changelog but do not run the crate's tests.
         #[arg(long)]
         no_test: bool,
+        /// Also confirm the bump with cargo-semver-checks (installed separately: it takes
+        /// ~10-20 min to build), the generated crate at git HEAD as the baseline.
+        #[arg(long)]
+        semver_checks: bool,
     },
     /// Run the benchmarks (release build) and rewrite BENCHMARKS.md.
     Bench,
@@ -342,6 +346,7 @@ fn main() -> ExitCode {
             live,
             sources,
             no_test,
+            semver_checks,
         } => {
             let names = match vendors(&specs, vendor.as_deref()) {
                 Ok(v) => v,
@@ -360,6 +365,7 @@ fn main() -> ExitCode {
                 specs: &specs,
                 current: &current,
                 run_tests: !no_test,
+                semver_checks,
                 date: today(),
             };
             let mut failed = false;

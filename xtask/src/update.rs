@@ -180,6 +180,8 @@ pub struct Options<'a> {
     pub specs: &'a Path,
     pub current: &'a Current,
     pub run_tests: bool,
+    /// Confirm the bump with cargo-semver-checks (the crate at git HEAD as the baseline).
+    pub semver_checks: bool,
     pub date: String,
 }
 
@@ -244,10 +246,28 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
 
     // the changelog is written before the tests run, so a failing test leaves the whole
     // update (pinned copies, spec, golden files, changelog) in the tree for review
-    let bump = Bump::of(&upstream.findings);
+    let mut bump = Bump::of(&upstream.findings);
+    let mut note = None;
+    if opts.semver_checks
+        && let Some(needed) = semver_checks(opts.root, &krate, bump)?
+        && needed > bump
+    {
+        note = Some(format!(
+            "cargo-semver-checks: the generated Rust API needs a {} release where the \
+             vendor's API change alone calls for a {}",
+            needed.name(),
+            bump.name()
+        ));
+        bump = needed;
+    }
     let next_version = bump.next(&krate.version);
     let changelog = krate.dir.join("CHANGELOG.md");
-    let entry = changelog_entry(&report, bump, &krate.version, &next_version, &opts.date);
+    let mut entry = changelog_entry(&report, bump, &krate.version, &next_version, &opts.date);
+    if let (Some(note), Some((_, changed))) =
+        (note, entry.iter_mut().find(|(s, _)| *s == "Changed"))
+    {
+        changed.insert(1, format!("{note}."));
+    }
     write_changelog(&changelog, &entry)?;
     eprintln!(
         "update: {vendor}: wrote {} ({} bump, {} -> {next_version})",
@@ -266,6 +286,80 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
         changelog,
         findings: upstream.findings.len(),
     }))
+}
+
+/// The cargo-semver-checks pinned for this check (`cargo install --locked`).
+pub const SEMVER_CHECKS: &str = "cargo-semver-checks@0.51.0";
+
+/// Ask cargo-semver-checks whether the generated crate's public API, compared with the crate
+/// at git HEAD (before the update), fits the release the semantic diff calls for. Below 1.0 a
+/// breaking release is Cargo's "minor" and anything else its "patch". Returns the release the
+/// Rust API needs when it is more than `bump` (a field added to a generated struct is
+/// harmless on the wire but breaks code that builds the struct literally).
+fn semver_checks(root: &Path, krate: &VendorCrate, bump: Bump) -> Result<Option<Bump>, Error> {
+    let installed = Command::new(cargo())
+        .args(["semver-checks", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        return Err(fail(
+            root,
+            format!(
+                "--semver-checks: cargo-semver-checks is not installed \
+                 (cargo install --locked {SEMVER_CHECKS})"
+            ),
+        ));
+    }
+    let zero = krate.version.starts_with("0.");
+    let release = match (bump, zero) {
+        (Bump::Major, true) => "minor",
+        (_, true) => "patch",
+        (b, false) => b.name(),
+    };
+    let args = [
+        "semver-checks",
+        "check-release",
+        "-p",
+        &krate.package,
+        "--baseline-rev",
+        "HEAD",
+        "--release-type",
+        release,
+    ];
+    eprintln!(
+        "update: confirm the bump with cargo-semver-checks: cargo {}",
+        args.join(" ")
+    );
+    let out = Command::new(cargo())
+        .args(args)
+        .current_dir(root)
+        .output()
+        .map_err(|e| fail(root, format!("cannot run cargo semver-checks: {e}")))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprint!("{text}");
+    if out.status.success() {
+        return Ok(None);
+    }
+    // "semver requires new major version" (below 1.0: a new minor version is the major one)
+    if text.contains("requires new major version")
+        || (zero && text.contains("requires new minor version"))
+    {
+        Ok(Some(Bump::Major))
+    } else if text.contains("requires new minor version") {
+        Ok(Some(Bump::Minor))
+    } else {
+        Err(fail(
+            root,
+            format!(
+                "cargo semver-checks failed without a verdict ({})",
+                out.status
+            ),
+        ))
+    }
 }
 
 /// An overlay action that matches nothing fails the build, and a conflict between sources fails
