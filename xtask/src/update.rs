@@ -341,24 +341,33 @@ fn semver_checks(root: &Path, krate: &VendorCrate, bump: Bump) -> Result<Option<
         String::from_utf8_lossy(&out.stderr)
     );
     eprint!("{text}");
-    if out.status.success() {
-        return Ok(None);
-    }
-    // "semver requires new major version" (below 1.0: a new minor version is the major one)
-    if text.contains("requires new major version")
-        || (zero && text.contains("requires new minor version"))
-    {
-        Ok(Some(Bump::Major))
-    } else if text.contains("requires new minor version") {
-        Ok(Some(Bump::Minor))
-    } else {
-        Err(fail(
+    semver_verdict(out.status.success(), &text, zero).ok_or_else(|| {
+        fail(
             root,
             format!(
                 "cargo semver-checks failed without a verdict ({})",
                 out.status
             ),
-        ))
+        )
+    })
+}
+
+/// The release cargo-semver-checks asks for, from its summary line ("semver requires new major
+/// version: 1 major and 0 minor checks failed"): `Some(None)` when the checked release is
+/// enough, `None` when it failed without a verdict.
+fn semver_verdict(success: bool, output: &str, below_1_0: bool) -> Option<Option<Bump>> {
+    if success {
+        return Some(None);
+    }
+    // below 1.0 a new minor version is the major one
+    if output.contains("requires new major version")
+        || (below_1_0 && output.contains("requires new minor version"))
+    {
+        Some(Some(Bump::Major))
+    } else if output.contains("requires new minor version") {
+        Some(Some(Bump::Minor))
+    } else {
+        None
     }
 }
 
@@ -553,6 +562,21 @@ mod tests {
         assert_eq!(Bump::Major.next("1.2.3"), "2.0.0");
         assert_eq!(Bump::Minor.next("1.2.3"), "1.3.0");
         assert_eq!(Bump::Patch.next("1.2.3"), "1.2.4");
+    }
+
+    #[test]
+    fn semver_checks_verdicts() {
+        // cargo-semver-checks 0.51.0 on a field added to a generated response struct
+        let out = "--- failure constructible_struct_adds_field: struct exhaustively constructible \
+                   through public API adds field ---\n\
+                   Summary semver requires new major version: 1 major and 0 minor checks failed\n";
+        assert_eq!(semver_verdict(false, out, true), Some(Some(Bump::Major)));
+        let minor = "Summary semver requires new minor version: 0 major and 1 minor checks failed";
+        assert_eq!(semver_verdict(false, minor, true), Some(Some(Bump::Major)));
+        assert_eq!(semver_verdict(false, minor, false), Some(Some(Bump::Minor)));
+        let ok = "Summary no semver update required";
+        assert_eq!(semver_verdict(true, ok, true), Some(None));
+        assert_eq!(semver_verdict(false, "error: rustdoc failed", true), None);
     }
 
     #[test]
