@@ -147,3 +147,48 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         "{changelog}"
     );
 }
+
+#[test]
+fn update_writes_nothing_when_regen_could_not_merge_the_sources() {
+    let tmp =
+        std::env::temp_dir().join(format!("agentstatus-update-refused-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let specs = tmp.join("specs");
+    copy_tree(&root().join("specs"), &specs);
+    // Rocket.Chat changes `count`, which its pinned older copy also defines
+    let sources = tmp.join("sources/rocketchat");
+    copy_tree(&root().join("specs/rocketchat/upstream"), &sources);
+    let count = "    count:\n      name: count\n      in: query\n      required: false\n      schema:\n        type: integer";
+    let doc = std::fs::read_to_string(sources.join("omnichannel.yaml")).unwrap();
+    assert!(doc.contains(count));
+    std::fs::write(
+        sources.join("omnichannel.yaml"),
+        doc.replace(count, &count.replace("integer", "string")),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--specs")
+        .arg(&specs)
+        .args(["update", "--vendor", "rocketchat", "--sources"])
+        .arg(tmp.join("sources"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let untouched = ["upstream/omnichannel.yaml", "openapi.yaml"]
+        .iter()
+        .all(|f| {
+            std::fs::read(specs.join("rocketchat").join(f)).unwrap()
+                == std::fs::read(root().join("specs/rocketchat").join(f)).unwrap()
+        });
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // paths are relative to the tree worked on (here the folder holding --specs)
+    assert!(
+        stderr.contains("error: rocketchat: specs/rocketchat: nothing was written; regen or the build would fail:\n  sources/rocketchat/omnichannel.yaml:15954:5: source `omnichannel` now defines `components/parameters/count` differently from source `omnichannel-c748daf7` (sources/rocketchat/omnichannel-c748daf7.yaml:17239:5)"),
+        "{stderr}"
+    );
+    assert!(
+        untouched,
+        "the pinned copy and openapi.yaml are left as they were"
+    );
+}
