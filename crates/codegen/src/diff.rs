@@ -180,6 +180,7 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
             new,
             op: key.clone(),
             out: &mut out,
+            stack: Vec::new(),
         };
         cx.parameters(old_op, old_item, new_op, new_item);
         cx.security(old_op, new_op);
@@ -359,12 +360,18 @@ fn is_object_like(doc: &Value, s: &Node<'_>, depth: usize) -> bool {
 }
 
 fn type_label(doc: &Value, schema: &Node<'_>) -> String {
+    type_label_at(doc, schema, 0)
+}
+
+/// `depth` bounds nested arrays: `A: {type: array, items: {$ref: A}}` must not loop.
+fn type_label_at(doc: &Value, schema: &Node<'_>, depth: usize) -> String {
     let s = unwrap_schema(doc, schema);
     let mut t = match s.v.get("type").and_then(Value::as_str) {
+        Some("array") if depth > 16 => "array<...>".to_string(),
         Some("array") => {
             let items = s
                 .child("items")
-                .map(|i| type_label(doc, &i))
+                .map(|i| type_label_at(doc, &i, depth + 1))
                 .unwrap_or_else(|| "any".into());
             format!("array<{items}>")
         }
@@ -488,6 +495,9 @@ struct Cx<'a, 'o> {
     new: &'a Value,
     op: String,
     out: &'o mut Vec<Finding>,
+    /// The (old, new) schema pointers being compared, outermost first: a pair met again is a
+    /// cycle (`A: {oneOf: [{$ref: A}]}`), already being compared.
+    stack: Vec<(String, String)>,
 }
 
 impl<'a> Cx<'a, '_> {
@@ -1017,6 +1027,25 @@ impl<'a> Cx<'a, '_> {
         if depth > 24 {
             return;
         }
+        let pair = (unwrap_schema(self.old, os).p, unwrap_schema(self.new, ns).p);
+        if self.stack.contains(&pair) {
+            return;
+        }
+        self.stack.push(pair);
+        self.compare(os, ns, base, path, dir, depth);
+        self.stack.pop();
+    }
+
+    /// [`Self::schema`] without the cycle guard.
+    fn compare(
+        &mut self,
+        os: &Node<'a>,
+        ns: &Node<'a>,
+        base: &str,
+        path: &str,
+        dir: Direction,
+        depth: usize,
+    ) {
         let location = if path.is_empty() {
             base.to_string()
         } else {
@@ -1256,6 +1285,36 @@ mod tests {
             one(old, new),
             [(ChangeKind::AuthChanged, "security".into(), true)]
         );
+    }
+
+    #[test]
+    fn a_self_referencing_one_of_is_compared_once() {
+        let d = |t: &str| {
+            json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+                "components": {"schemas": {"A": {"oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/A"},
+                    {"type": "object", "properties": {"x": {"type": t}}}]}}}})
+        };
+        assert!(diff(&d("string"), &d("string")).is_empty());
+        assert_eq!(
+            one(d("string"), d("integer")),
+            [(
+                ChangeKind::TypeChanged,
+                "response 200: oneOf:#2.x".into(),
+                true
+            )]
+        );
+    }
+
+    #[test]
+    fn a_self_referencing_array_does_not_loop() {
+        let d = |t: &str| {
+            json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+                "components": {"schemas": {"A": {"type": "array", "items": {"$ref": "#/components/schemas/A"}, "format": t}}}})
+        };
+        assert!(diff(&d("x"), &d("x")).is_empty());
+        assert_eq!(diff(&d("x"), &d("y"))[0].change, ChangeKind::TypeChanged);
     }
 
     #[test]
