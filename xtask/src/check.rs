@@ -1,12 +1,14 @@
 //! `cargo xtask check`: regenerate in memory and compare, without writing.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use agentstatus_codegen::diff::{Finding, diff};
+use agentstatus_codegen::diff::{ChangeKind, Finding, Side, diff, diff_unapplied_security_schemes};
 use agentstatus_codegen::overlay::{ActionCheck, ActionStatus, OverlayFile};
-use agentstatus_codegen::sources::Sources;
+use agentstatus_codegen::regen::SourceSlice;
+use agentstatus_codegen::sources::{SourceKind, Sources};
 use agentstatus_codegen::{
-    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen,
+    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, locate, normalise, regen,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -24,9 +26,16 @@ pub struct VendorReport {
     /// The vendor's current documents compared with the pinned copies.
     pub upstream: Option<Upstream>,
     /// Each overlay action, checked against the current (or pinned) document.
-    pub overlay: Vec<ActionCheck>,
+    pub overlay: Vec<OverlayAction>,
     /// Why this vendor could not be checked.
     pub error: Option<String>,
+    /// With `--explain`: every change the normaliser makes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<String>>,
+    /// Each source's pinned copy, relative to the workspace (where a change lands once
+    /// `cargo xtask update` pins the vendor's current document).
+    #[serde(skip)]
+    pub pinned: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -35,8 +44,19 @@ pub struct Upstream {
     pub from: String,
     /// Sources whose bytes differ from the pinned copy.
     pub changed_sources: Vec<String>,
-    /// Semantic difference of the kept operations, pinned -> current.
+    /// Semantic difference of the kept operations, pinned -> current, source by source, and
+    /// every conflict between sources.
     pub findings: Vec<Finding>,
+}
+
+/// An overlay action's status, with its place in overlay.yaml.
+#[derive(Debug, Serialize)]
+pub struct OverlayAction {
+    #[serde(flatten)]
+    pub check: ActionCheck,
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
 }
 
 impl VendorReport {
@@ -47,25 +67,129 @@ impl VendorReport {
                 .upstream
                 .as_ref()
                 .is_some_and(|u| !u.findings.is_empty())
-            || self
-                .overlay
-                .iter()
-                .any(|a| a.status != ActionStatus::Applies)
+            || self.stale().next().is_some()
     }
+
+    /// Overlay actions that no longer apply.
+    pub fn stale(&self) -> impl Iterator<Item = &OverlayAction> {
+        self.overlay
+            .iter()
+            .filter(|a| a.check.status != ActionStatus::Applies)
+    }
+
+    pub fn upstream_findings(&self) -> &[Finding] {
+        self.upstream
+            .as_ref()
+            .map_or(&[], |u| u.findings.as_slice())
+    }
+
+    /// Would the vendor crate break for its users, or fail to build, with this drift?
+    pub fn breaking(&self) -> bool {
+        self.upstream_findings()
+            .iter()
+            .chain(&self.regenerated)
+            .any(|f| f.breaking)
+            || self
+                .stale()
+                .any(|a| a.check.status == ActionStatus::NoMatch)
+    }
+
+    pub fn summary(&self) -> Counts {
+        let upstream = self.upstream_findings();
+        Counts {
+            breaking: upstream.iter().filter(|f| f.breaking).count(),
+            non_breaking: upstream.iter().filter(|f| !f.breaking).count(),
+            overlay: self.stale().count(),
+            reproducibility: if self.reproducible {
+                0
+            } else {
+                self.regenerated.len().max(1)
+            },
+            error: self.error.is_some(),
+        }
+    }
+}
+
+/// Counts for the JSON summary.
+#[derive(Debug, Default, Serialize, Clone, Copy)]
+pub struct Counts {
+    /// Upstream findings that break a client (or a merge: source conflicts).
+    pub breaking: usize,
+    pub non_breaking: usize,
+    /// Overlay actions that no longer apply (`no-match` or `already-applied`).
+    pub overlay: usize,
+    /// Semantic differences between the committed openapi.yaml and regen's output (at least 1
+    /// when it is not byte for byte reproducible).
+    pub reproducibility: usize,
+    /// The vendor could not be checked.
+    pub error: bool,
+}
+
+/// When `check` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// Any drift: a finding of any kind, an overlay action that no longer applies, a committed
+    /// openapi.yaml regen does not reproduce.
+    Drift,
+    /// Only what breaks the vendor crate's users or its build: a breaking finding, a conflict
+    /// between sources, an overlay action that matches nothing.
+    Breaking,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// The workspace checked.
+    pub workspace: String,
+    pub fail_on: FailOn,
     pub drift: bool,
+    pub breaking: bool,
     pub error: bool,
+    pub summary: Summary,
     pub vendors: Vec<VendorReport>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub total: Counts,
+    pub vendors: BTreeMap<String, Counts>,
+}
+
 impl Report {
+    pub fn new(workspace: &Path, fail_on: FailOn, vendors: Vec<VendorReport>) -> Self {
+        let mut total = Counts::default();
+        let mut per = BTreeMap::new();
+        for v in &vendors {
+            let c = v.summary();
+            total.breaking += c.breaking;
+            total.non_breaking += c.non_breaking;
+            total.overlay += c.overlay;
+            total.reproducibility += c.reproducibility;
+            total.error |= c.error;
+            per.insert(v.vendor.clone(), c);
+        }
+        Report {
+            workspace: workspace.display().to_string(),
+            fail_on,
+            drift: vendors.iter().any(VendorReport::drift),
+            breaking: vendors.iter().any(VendorReport::breaking),
+            error: vendors.iter().any(|v| v.error.is_some()),
+            summary: Summary {
+                total,
+                vendors: per,
+            },
+            vendors,
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
+        let fail = match self.fail_on {
+            FailOn::Drift => self.drift,
+            FailOn::Breaking => self.breaking,
+        };
         if self.error {
             2
-        } else if self.drift {
+        } else if fail {
             1
         } else {
             0
@@ -79,7 +203,20 @@ fn normalised(mut doc: Value) -> Value {
     doc
 }
 
-pub fn check_vendor(vendor: &str, dir: &Path, current: Option<&Current>) -> VendorReport {
+/// `path` relative to the workspace root, if it is inside it.
+pub fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+pub fn check_vendor(
+    root: &Path,
+    vendor: &str,
+    dir: &Path,
+    current: Option<&Current>,
+) -> VendorReport {
     let mut report = VendorReport {
         vendor: vendor.to_string(),
         reproducible: false,
@@ -87,51 +224,174 @@ pub fn check_vendor(vendor: &str, dir: &Path, current: Option<&Current>) -> Vend
         upstream: None,
         overlay: Vec::new(),
         error: None,
+        explain: None,
+        pinned: BTreeMap::new(),
     };
-    if let Err(e) = run(vendor, dir, current, &mut report) {
+    if let Err(e) = run(root, vendor, dir, current, &mut report) {
         report.error = Some(e.to_string());
     }
     report
 }
 
+/// Give each finding its source, vendor document and line:col: a removal in the old document,
+/// anything else in the new one.
+fn place(
+    root: &Path,
+    findings: &mut [Finding],
+    source: Option<&str>,
+    old: (&Path, SourceKind, &[u8]),
+    new: (&Path, SourceKind, &[u8]),
+) {
+    for (side, (file, kind, bytes)) in [(Side::Old, old), (Side::New, new)] {
+        let pointers: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.side == side)
+            .map(|f| f.pointer.as_str())
+            .collect();
+        if pointers.is_empty() {
+            continue;
+        }
+        let positions = locate::positions_in_source(kind, bytes, pointers);
+        for f in findings.iter_mut().filter(|f| f.side == side) {
+            f.source = source.map(str::to_string);
+            f.file = Some(relative(root, file));
+            if let Some(&(line, column)) = positions.get(&f.pointer) {
+                f.line = Some(line);
+                f.column = Some(column);
+            }
+        }
+    }
+}
+
+fn place_in_slices(root: &Path, findings: &mut [Finding], old: &SourceSlice, new: &SourceSlice) {
+    place(
+        root,
+        findings,
+        Some(&new.source.name),
+        (&old.origin, old.source.kind, &old.bytes),
+        (&new.origin, new.source.kind, &new.bytes),
+    );
+}
+
+/// Read every source's current document and compare it with the pinned copy, source by
+/// source. Returns the current slices too (for the overlay check and for `update`).
+pub fn upstream(
+    root: &Path,
+    vendor: &str,
+    dir: &Path,
+    sources: &Sources,
+    pinned: &[SourceSlice],
+    current: &Current,
+) -> Result<(Upstream, Vec<SourceSlice>), Error> {
+    let mut missing = Vec::new();
+    let now = regen::read_slices(
+        sources,
+        |s| fetch::current(current, vendor, dir, s),
+        Some(&mut missing),
+    )?;
+    let mut changed = Vec::new();
+    let mut findings = Vec::new();
+    for (p, c) in pinned.iter().zip(&now) {
+        if p.bytes == c.bytes {
+            continue;
+        }
+        changed.push(c.source.name.clone());
+        let mut f = diff(&normalised(p.slice.clone()), &normalised(c.slice.clone()));
+        f.extend(diff_unapplied_security_schemes(&p.security, &c.security));
+        place_in_slices(root, &mut f, p, c);
+        findings.extend(f);
+    }
+    // a shared component the sources now define differently: one finding per conflict, named
+    // at the source that changed, beside every other finding
+    let (_, conflicts) = regen::merge_lenient(&now);
+    for c in conflicts {
+        let find = |name: &str| now.iter().find(|s| s.source.name == name);
+        let (Some(later), Some(earlier)) = (find(&c.source), find(&c.earlier)) else {
+            continue;
+        };
+        let (at, other) =
+            if changed.contains(&earlier.source.name) && !changed.contains(&later.source.name) {
+                (earlier, later)
+            } else {
+                (later, earlier)
+            };
+        let component = c.pointer.trim_start_matches('/').to_string();
+        let mut f = vec![Finding::new(
+            "",
+            ChangeKind::SourceConflict,
+            &format!("component {}", component.trim_start_matches("components/")),
+            format!(
+                "source `{}` now defines `{component}` differently from source `{}` ({}): \
+                 regen cannot merge them until a maintainer decides which is right",
+                at.source.name,
+                other.source.name,
+                relative_describe(root, other, &c.pointer)
+            ),
+            true,
+            (&c.pointer, Side::New),
+        )];
+        place_in_slices(root, &mut f, at, at);
+        findings.extend(f);
+    }
+    findings.sort();
+    Ok((
+        Upstream {
+            from: current.label(),
+            changed_sources: changed,
+            findings,
+        },
+        now,
+    ))
+}
+
+fn relative_describe(root: &Path, s: &SourceSlice, pointer: &str) -> String {
+    let file = relative(root, &s.origin);
+    match s.positions([pointer]).get(pointer) {
+        Some((l, c)) => format!("{file}:{l}:{c}"),
+        None => file,
+    }
+}
+
 fn run(
+    root: &Path,
     vendor: &str,
     dir: &Path,
     current: Option<&Current>,
     report: &mut VendorReport,
 ) -> Result<(), Error> {
     let sources = Sources::load(&dir.join(SOURCES_FILE))?;
+    for s in &sources.sources {
+        report
+            .pinned
+            .insert(s.name.clone(), relative(root, &dir.join(&s.pinned)));
+    }
     let spec_file = dir.join(OPENAPI_FILE);
 
     // 1. pinned copies vs the committed openapi.yaml
-    let pinned_doc = regen::build_document(&sources, &spec_file, |s| fetch::pinned(dir, s))?;
+    let pinned = regen::read_slices(&sources, |s| fetch::pinned(dir, s), None)?;
+    let pinned_doc = regen::merge_slices(&pinned)?;
     let text = regen::header(&sources) + &regen::to_yaml(&pinned_doc)?;
     let committed_bytes = load::read(&spec_file)?;
     report.reproducible = committed_bytes == text.as_bytes();
     if !report.reproducible {
         let committed = load::parse_bytes(&committed_bytes, &spec_file)?;
-        report.regenerated = diff(&normalised(committed), &normalised(pinned_doc.clone()));
+        let mut f = diff(&normalised(committed), &normalised(pinned_doc.clone()));
+        place(
+            root,
+            &mut f,
+            None,
+            (&spec_file, SourceKind::Openapi, &committed_bytes),
+            (&spec_file, SourceKind::Openapi, text.as_bytes()),
+        );
+        report.regenerated = f;
     }
 
     // 2. the vendor's current documents vs the pinned copies
-    let mut checked_doc = pinned_doc.clone();
+    let mut checked_doc = pinned_doc;
     if let Some(current) = current {
-        let mut changed = Vec::new();
-        let (current_doc, _removed) = regen::build_document_lenient(&sources, &spec_file, |s| {
-            let (bytes, origin) = fetch::current(current, vendor, dir, s)?;
-            let (pinned, _) = fetch::pinned(dir, s)?;
-            if bytes != pinned {
-                changed.push(s.name.clone());
-            }
-            Ok((bytes, origin))
-        })?;
-        let findings = diff(&normalised(pinned_doc), &normalised(current_doc.clone()));
-        report.upstream = Some(Upstream {
-            from: current.label(),
-            changed_sources: changed,
-            findings,
-        });
-        checked_doc = current_doc;
+        let (up, now) = upstream(root, vendor, dir, &sources, &pinned, current)?;
+        report.upstream = Some(up);
+        checked_doc = regen::merge_lenient(&now).0;
     }
 
     // 3. does every overlay action still apply?
@@ -139,96 +399,31 @@ fn run(
     if overlay_path.exists() {
         let overlay = OverlayFile::load(&overlay_path)?;
         let mut doc = normalised(checked_doc);
-        report.overlay = overlay.check(&mut doc)?;
+        let checks = overlay.check(&mut doc)?;
+        let text = load::read(&overlay_path)?;
+        let pointers: Vec<String> = checks
+            .iter()
+            .map(|a| format!("/actions/{}", a.index))
+            .collect();
+        let positions = locate::positions_in_source(
+            SourceKind::Openapi,
+            &text,
+            pointers.iter().map(String::as_str),
+        );
+        report.overlay = checks
+            .into_iter()
+            .map(|check| {
+                let pos = positions.get(&format!("/actions/{}", check.index));
+                OverlayAction {
+                    check,
+                    file: relative(root, &overlay_path),
+                    line: pos.map(|p| p.0),
+                    column: pos.map(|p| p.1),
+                }
+            })
+            .collect();
     }
     Ok(())
-}
-
-pub fn text(report: &Report) -> String {
-    let mut out = String::new();
-    for v in &report.vendors {
-        let name = &v.vendor;
-        if let Some(e) = &v.error {
-            out.push_str(&format!("{name}: could not check: {e}\n"));
-            continue;
-        }
-        if v.reproducible {
-            out.push_str(&format!(
-                "{name}: openapi.yaml is reproducible from the pinned copies\n"
-            ));
-        } else {
-            out.push_str(&format!(
-                "{name}: openapi.yaml is NOT what `cargo xtask regen` produces from the pinned copies ({} semantic differences)\n",
-                v.regenerated.len()
-            ));
-            findings(&mut out, &v.regenerated);
-        }
-        if let Some(u) = &v.upstream {
-            if u.changed_sources.is_empty() {
-                out.push_str(&format!(
-                    "{name}: upstream ({}): no source changed\n",
-                    u.from
-                ));
-            } else {
-                out.push_str(&format!(
-                    "{name}: upstream ({}): changed: {}; {} finding(s) in the kept operations\n",
-                    u.from,
-                    u.changed_sources.join(", "),
-                    u.findings.len()
-                ));
-                findings(&mut out, &u.findings);
-            }
-        }
-        let stale: Vec<_> = v
-            .overlay
-            .iter()
-            .filter(|a| a.status != ActionStatus::Applies)
-            .collect();
-        if stale.is_empty() {
-            out.push_str(&format!(
-                "{name}: overlay: all {} actions apply\n",
-                v.overlay.len()
-            ));
-        }
-        for a in stale {
-            let what = match a.status {
-                ActionStatus::NoMatch => {
-                    "matches nothing (the document changed: review the correction)"
-                }
-                ActionStatus::AlreadyApplied => {
-                    "is already true of the document (the vendor made the fix: remove the action)"
-                }
-                ActionStatus::Applies => unreachable!(),
-            };
-            out.push_str(&format!(
-                "{name}: overlay action {} `{}` {what}\n",
-                a.index, a.target
-            ));
-        }
-    }
-    let verdict = match report.exit_code() {
-        0 => "no drift",
-        1 => "drift found",
-        _ => "could not check",
-    };
-    out.push_str(&format!("{verdict} (exit {})\n", report.exit_code()));
-    out
-}
-
-fn findings(out: &mut String, list: &[Finding]) {
-    for f in list {
-        let tag = if f.breaking {
-            "BREAKING    "
-        } else {
-            "non-breaking"
-        };
-        let location = if f.location.is_empty() {
-            String::new()
-        } else {
-            format!(" {}:", f.location)
-        };
-        out.push_str(&format!("  {tag} {}{location} {}\n", f.operation, f.detail));
-    }
 }
 
 /// Every change the normaliser (and the open-enum step) makes to a vendor's slice and full API.
@@ -246,4 +441,13 @@ pub fn explain(dir: &Path) -> Result<Vec<String>, Error> {
         }
     }
     Ok(lines)
+}
+
+/// The workspace to work on: the nearest folder, from `start` upward, that holds a `Cargo.toml`
+/// with a `[workspace]` table and a `specs/` folder.
+pub fn find_workspace(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find_map(|dir| {
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+        (manifest.contains("[workspace]") && dir.join("specs").is_dir()).then(|| dir.to_path_buf())
+    })
 }

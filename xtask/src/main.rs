@@ -1,14 +1,21 @@
 //! `cargo xtask <verb>`: the workspace's own automation, in plain Rust.
 //!
 //! - `regen [--vendor V] [--live]`: rebuild `specs/<vendor>/openapi.yaml` from the sources.
-//! - `check [--vendor V] [--live | --sources DIR] [--format text|json]`: drift check, exit code
-//!   0 no drift, 1 drift found, 2 could not check.
+//! - `check [--vendor V] [--live | --sources DIR] [--format text|json|markdown|github]
+//!   [--fail-on drift|breaking]`: drift check, exit code 0 no drift, 1 drift found, 2 could not
+//!   check.
+//! - `update [--vendor V] [--live | --sources DIR]`: pin the vendors' current documents,
+//!   regenerate, rebuild, rewrite golden files, test, write the changelog entry.
+//!
+//! The workspace is the one the current directory is in (`--specs` names another specs folder).
 
 mod bench;
 mod check;
 mod coverage;
 mod fetch;
 mod new_vendor;
+mod render;
+mod update;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,8 +30,8 @@ use fetch::Current;
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "agentstatus workspace automation")]
 struct Cli {
-    /// The specs folder (default: the workspace's specs/).
-    #[arg(long, global = true, hide = true)]
+    /// The specs folder (default: specs/ of the workspace the current directory is in).
+    #[arg(long, global = true, value_name = "DIR")]
     specs: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -34,6 +41,10 @@ struct Cli {
 enum Format {
     Text,
     Json,
+    /// For a pull-request body or a job summary.
+    Markdown,
+    /// GitHub Actions annotations: one per finding, on the vendor document's line and column.
+    Github,
 }
 
 #[derive(clap::Args)]
@@ -73,9 +84,40 @@ enum Command {
         sources: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Also list every change the normaliser makes (vendor, JSON pointer, what and why).
+        /// When to exit 1: on any drift, or only on what breaks the vendor crate's users or
+        /// build (a breaking finding, a conflict between sources, an overlay action that
+        /// matches nothing).
+        #[arg(long, value_enum, default_value_t = check::FailOn::Drift)]
+        fail_on: check::FailOn,
+        /// Also list every change the normaliser makes (vendor, JSON pointer, what and why); in
+        /// the JSON report as each vendor's `explain`.
         #[arg(long)]
         explain: bool,
+    },
+    /// The vendor changed its documents: pin the current ones, regenerate openapi.yaml, rebuild
+    /// the vendor crate, rewrite its golden files, run its tests and add a changelog entry with
+    /// the semver bump the semantic diff implies. Only vendors whose documents changed.
+    Update {
+        /// Only this vendor (a folder name under specs/).
+        #[arg(long)]
+        vendor: Option<String>,
+        #[command(flatten)]
+        live: LiveArgs,
+        /// Take the current documents from DIR/<vendor>/<file name>.
+        #[arg(
+            long,
+            value_name = "DIR",
+            conflicts_with = "live",
+            required_unless_present = "live"
+        )]
+        sources: Option<PathBuf>,
+        /// Rewrite golden files and the changelog but do not run the crate's tests.
+        #[arg(long)]
+        no_test: bool,
+        /// Also confirm the bump with cargo-semver-checks (installed separately: it takes
+        /// ~10-20 min to build), the generated crate at git HEAD as the baseline.
+        #[arg(long)]
+        semver_checks: bool,
     },
     /// Run the benchmarks (release build) and rewrite BENCHMARKS.md.
     Bench,
@@ -97,13 +139,6 @@ enum Command {
         #[arg(long)]
         write_readme: bool,
     },
-}
-
-fn workspace_specs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .join("specs")
 }
 
 /// Vendor folders under specs/, or just the one asked for.
@@ -154,36 +189,76 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 fn regen_cmd(specs: &Path, vendor: Option<&str>, live: &LiveArgs) -> Result<(), Error> {
     let current = current(live, None);
     for v in vendors(specs, vendor)? {
-        let dir = specs.join(&v);
-        let sources = Sources::load(&dir.join(SOURCES_FILE))?;
-        // Everything is fetched and built in memory first: a failed download or an invalid
-        // document leaves the pinned copies and openapi.yaml as they were.
-        let mut fetched = Vec::new();
-        let out = dir.join(OPENAPI_FILE);
-        let doc = regen::build_document(&sources, &out, |s| {
-            let (bytes, origin) = match &current {
-                Some(current) => fetch::current(current, &v, &dir, s)?,
-                None => fetch::pinned(&dir, s)?,
-            };
-            fetched.push((dir.join(&s.pinned), bytes.clone()));
-            Ok((bytes, origin))
-        })?;
-        let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
-        for (path, bytes) in fetched {
-            if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
-                write(&path, &bytes)?;
-                eprintln!("regen: updated pinned copy {}", path.display());
-            }
-        }
-        write(&out, text.as_bytes())?;
-        println!("regen: wrote specs/{v}/{OPENAPI_FILE}");
+        regen_vendor(specs, &v, current.as_ref())?;
     }
     Ok(())
 }
 
+/// Rebuild one vendor's openapi.yaml; with `current`, from the current documents, which become
+/// the pinned copies.
+pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<(), Error> {
+    let dir = specs.join(v);
+    let sources = Sources::load(&dir.join(SOURCES_FILE))?;
+    // Everything is fetched and built in memory first: a failed download or an invalid
+    // document leaves the pinned copies and openapi.yaml as they were.
+    let mut fetched = Vec::new();
+    let out = dir.join(OPENAPI_FILE);
+    let doc = regen::build_document(&sources, &out, |s| {
+        let (bytes, origin) = match current {
+            Some(current) => fetch::current(current, v, &dir, s)?,
+            None => fetch::pinned(&dir, s)?,
+        };
+        fetched.push((dir.join(&s.pinned), bytes.clone()));
+        Ok((bytes, origin))
+    })?;
+    let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
+    for (path, bytes) in fetched {
+        if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+            write(&path, &bytes)?;
+            eprintln!("regen: updated pinned copy {}", path.display());
+        }
+    }
+    write(&out, text.as_bytes())?;
+    println!("regen: wrote specs/{v}/{OPENAPI_FILE}");
+    Ok(())
+}
+
+/// The workspace and its specs folder: `--specs`, else the workspace the current directory is
+/// in. Says which on stderr.
+fn locate_specs(specs: Option<PathBuf>) -> Result<(PathBuf, PathBuf), String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+    match specs {
+        Some(specs) => {
+            let specs = cwd.join(specs);
+            let root = check::find_workspace(&specs)
+                .or_else(|| specs.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| cwd.clone());
+            Ok((root, specs))
+        }
+        None => match check::find_workspace(&cwd) {
+            Some(root) => Ok((root.clone(), root.join("specs"))),
+            None => Err(format!(
+                "{} is not inside the agentstatus workspace (no Cargo.toml with [workspace] next \
+                 to a specs/ folder here or above): run from the workspace or pass --specs DIR",
+                cwd.display()
+            )),
+        },
+    }
+}
+
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let specs = cli.specs.clone().unwrap_or_else(workspace_specs);
+    let (root, specs) = match locate_specs(cli.specs.clone()) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match cli.command {
         Command::Regen { vendor, live } => match regen_cmd(&specs, vendor.as_deref(), &live) {
             Ok(()) => ExitCode::SUCCESS,
@@ -193,12 +268,8 @@ fn main() -> ExitCode {
             }
         },
         Command::NewVendor { name, title } => {
-            let root = std::env::current_dir()
-                .map_err(|e| e.to_string())
-                .and_then(|cwd| new_vendor::find_root(&cwd));
-            match root.and_then(|root| {
-                new_vendor::new_vendor(&root, &name, title.as_deref()).map(|f| (root, f))
-            }) {
+            match new_vendor::new_vendor(&root, &name, title.as_deref()).map(|f| (root.clone(), f))
+            {
                 Ok((root, files)) => {
                     println!("scaffolded vendor {name} in {}:", root.display());
                     for f in files {
@@ -215,7 +286,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Bench => match bench::bench(specs.parent().expect("specs/ is in the workspace")) {
+        Command::Bench => match bench::bench(&root) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -229,7 +300,7 @@ fn main() -> ExitCode {
             let result =
                 coverage::run(&specs, vendors(&specs, vendor.as_deref())).and_then(|table| {
                     if write_readme {
-                        let readme = specs.with_file_name("README.md");
+                        let readme = root.join("README.md");
                         coverage::write_readme(&readme, &table)?;
                         println!("coverage: wrote {}", readme.display());
                     } else {
@@ -250,6 +321,7 @@ fn main() -> ExitCode {
             live,
             sources,
             format,
+            fail_on,
             explain,
         } => {
             let names = match vendors(&specs, vendor.as_deref()) {
@@ -259,32 +331,96 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            eprintln!("check: {}", specs.display());
             let current = current(&live, sources);
-            let vendors: Vec<_> = names
+            let mut vendors: Vec<_> = names
                 .iter()
-                .map(|v| check::check_vendor(v, &specs.join(v), current.as_ref()))
+                .map(|v| check::check_vendor(&root, v, &specs.join(v), current.as_ref()))
                 .collect();
-            let report = check::Report {
-                drift: vendors.iter().any(check::VendorReport::drift),
-                error: vendors.iter().any(|v| v.error.is_some()),
-                vendors,
-            };
             if explain {
-                for v in &names {
-                    match check::explain(&specs.join(v)) {
-                        Ok(lines) => lines.iter().for_each(|l| println!("{v}: {l}")),
-                        Err(e) => eprintln!("{v}: cannot explain: {e}"),
+                for v in &mut vendors {
+                    match check::explain(&specs.join(&v.vendor)) {
+                        Ok(lines) => v.explain = Some(lines),
+                        Err(e) => eprintln!("{}: cannot explain: {e}", v.vendor),
+                    }
+                }
+                // the explanation goes with the report: inside the JSON, before the text, and
+                // on stderr for the formats a machine reads
+                for v in &vendors {
+                    for l in v.explain.iter().flatten() {
+                        match format {
+                            Format::Text => println!("{}: {l}", v.vendor),
+                            Format::Json => {}
+                            Format::Markdown | Format::Github => {
+                                eprintln!("{}: {l}", v.vendor)
+                            }
+                        }
                     }
                 }
             }
+            let report = check::Report::new(&root, fail_on, vendors);
             match format {
-                Format::Text => print!("{}", check::text(&report)),
+                Format::Text => print!("{}", render::text(&report)),
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&report).expect("the report serialises")
                 ),
+                Format::Markdown => print!("{}", render::markdown(&report)),
+                Format::Github => print!("{}", render::github(&report)),
             }
             ExitCode::from(report.exit_code())
+        }
+        Command::Update {
+            vendor,
+            live,
+            sources,
+            no_test,
+            semver_checks,
+        } => {
+            let names = match vendors(&specs, vendor.as_deref()) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            eprintln!("update: {}", specs.display());
+            let Some(current) = current(&live, sources) else {
+                eprintln!("error: update needs --live or --sources DIR");
+                return ExitCode::from(2);
+            };
+            let opts = update::Options {
+                root: &root,
+                specs: &specs,
+                current: &current,
+                run_tests: !no_test,
+                semver_checks,
+                date: today(),
+            };
+            let mut failed = false;
+            for v in &names {
+                match update::update_vendor(&opts, v) {
+                    Ok(Some(u)) => println!(
+                        "update: {}: {} finding(s), {} bump: {} {} (changelog {})",
+                        u.vendor,
+                        u.findings,
+                        u.bump.name(),
+                        u.package,
+                        u.next_version,
+                        check::relative(&root, &u.changelog)
+                    ),
+                    Ok(None) => println!("update: {v}: nothing to update"),
+                    Err(e) => {
+                        eprintln!("error: {v}: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
     }
 }

@@ -534,20 +534,6 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
     Ok(written)
 }
 
-/// The workspace root: the nearest ancestor of `start` with `Cargo.toml` and `specs/`.
-pub fn find_root(start: &Path) -> Result<PathBuf> {
-    start
-        .ancestors()
-        .find(|d| d.join("Cargo.toml").is_file() && d.join("specs").is_dir())
-        .map(Path::to_path_buf)
-        .ok_or_else(|| {
-            format!(
-                "{}: not inside the agentstatus workspace (no ancestor with Cargo.toml and specs/)",
-                start.display()
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,24 +66,34 @@ async fn xtask(args: Vec<String>) -> (Output, Duration) {
     .unwrap()
 }
 
-/// `check --live --mirror <server> --format json` for the given vendors' documents.
+/// `check --live --mirror <server> --format json` for the given vendors' documents. The
+/// server's address reads `MIRROR` in the report.
 async fn check_json(docs: &[(String, String, Vec<u8>)], vendor: Option<&str>) -> (i32, Value) {
+    let (code, stdout) = check_with(docs, vendor, &["--format", "json"]).await;
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (code, report)
+}
+
+/// `check --live --mirror <server> ARGS`: exit code and stdout, the server's address as `MIRROR`.
+async fn check_with(
+    docs: &[(String, String, Vec<u8>)],
+    vendor: Option<&str>,
+    extra: &[&str],
+) -> (i32, String) {
     let server = serve(docs).await;
     let mut args = vec![
         "check".into(),
         "--live".into(),
         "--mirror".into(),
         server.uri(),
-        "--format".into(),
-        "json".into(),
     ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     if let Some(v) = vendor {
         args.extend(["--vendor".into(), v.into()]);
     }
     let (out, _) = xtask(args).await;
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap(), report)
+    let stdout = String::from_utf8_lossy(&out.stdout).replace(&server.uri(), "MIRROR");
+    (out.status.code().unwrap(), stdout)
 }
 
 fn vendor<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -135,7 +145,13 @@ async fn libredesk_adds_a_status_enum_value_non_breaking() {
             "change": "enum-value-added",
             "location": "request body: status",
             "detail": "enum value do_not_disturb added",
-            "breaking": false
+            "breaking": false,
+            "pointer": "/components/schemas/AvailabilityRequest/properties/status/enum",
+            "side": "new",
+            "source": "openapi",
+            "file": "MIRROR/libredesk/openapi.json",
+            "line": 4570,
+            "column": 13
         }])
     );
     assert_eq!(
@@ -171,7 +187,13 @@ async fn engage_digital_removes_get_status_breaking() {
             "change": "operation-removed",
             "location": "",
             "detail": "operation removed",
-            "breaking": true
+            "breaking": true,
+            "pointer": "/paths/~1status/get",
+            "side": "old",
+            "source": "reference",
+            "file": "specs/engage-digital/upstream/engage-digital_openapi3.yaml",
+            "line": 5413,
+            "column": 5
         }])
     );
 }
@@ -194,7 +216,13 @@ async fn rocketchat_parameter_type_change_breaking() {
             "change": "parameter-changed",
             "location": "query parameter onlyAvailable",
             "detail": "type changed from boolean to string",
-            "breaking": true
+            "breaking": true,
+            "pointer": "/paths/~1api~1v1~1livechat~1users~1{type}/get/parameters/6/schema",
+            "side": "new",
+            "source": "omnichannel",
+            "file": "MIRROR/rocketchat/omnichannel.yaml",
+            "line": 133,
+            "column": 11
         }])
     );
 }
@@ -506,4 +534,474 @@ async fn explain_lists_every_normaliser_change_with_vendor_and_pointer() {
         stdout.contains("libredesk: slice: doc-code-fences at /info/description:"),
         "{stdout}"
     );
+}
+
+// ---- issue 15: no blind spots, CI-native reports ----
+
+const COUNT: &str = "    count:\n      name: count\n      in: query\n      required: false\n      schema:\n        type: integer\n      example: 25\n      description: 'The number of items to return.";
+
+fn only<'a>(findings: &'a Value, change: &str) -> Vec<&'a Value> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["change"] == change)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shared_component_changed_in_one_source_is_a_finding_and_a_located_conflict() {
+    // gap 1: Rocket.Chat's omnichannel.yaml and its pinned older copy share `count`
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "omnichannel.yaml",
+        COUNT,
+        &COUNT.replace("type: integer", "type: string"),
+    );
+    let (code, report) = check_json(&docs, Some("rocketchat")).await;
+    assert_eq!(code, 1, "{report:#}");
+    let f = findings(&report, "rocketchat");
+    assert_eq!(
+        only(&f, "parameter-changed"),
+        [&json!({
+            "operation": "GET /api/v1/livechat/users/{type}",
+            "change": "parameter-changed",
+            "location": "query parameter count",
+            "detail": "type changed from integer to string",
+            "breaking": true,
+            "pointer": "/components/parameters/count/schema",
+            "side": "new",
+            "source": "omnichannel",
+            "file": "MIRROR/rocketchat/omnichannel.yaml",
+            "line": 15958,
+            "column": 7
+        })]
+    );
+    assert_eq!(
+        only(&f, "source-conflict"),
+        [&json!({
+            "operation": "",
+            "change": "source-conflict",
+            "location": "component parameters/count",
+            "detail": "source `omnichannel` now defines `components/parameters/count` differently from source `omnichannel-c748daf7` (MIRROR/rocketchat/omnichannel-c748daf7.yaml:17239:5): regen cannot merge them until a maintainer decides which is right",
+            "breaking": true,
+            "pointer": "/components/parameters/count",
+            "side": "new",
+            "source": "omnichannel",
+            "file": "MIRROR/rocketchat/omnichannel.yaml",
+            "line": 15954,
+            "column": 5
+        })]
+    );
+    assert_eq!(
+        report["summary"]["vendors"]["rocketchat"]["breaking"],
+        f.as_array().unwrap().len()
+    );
+
+    // `count` becoming required: breaking, reported the same way
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "omnichannel.yaml",
+        COUNT,
+        &COUNT.replace("required: false", "required: true"),
+    );
+    let (code, report) = check_json(&docs, Some("rocketchat")).await;
+    assert_eq!(code, 1);
+    let f = findings(&report, "rocketchat");
+    let required = only(&f, "required-changed");
+    assert_eq!(required.len(), 1, "{f:#}");
+    assert_eq!(required[0]["detail"], "parameter became required");
+    assert_eq!(required[0]["breaking"], true);
+    assert_eq!(only(&f, "source-conflict").len(), 1);
+
+    // a description-only edit of a shared component: no finding, no conflict, exit 0
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "omnichannel.yaml",
+        COUNT,
+        &COUNT.replace("The number of items", "How many items"),
+    );
+    let (code, report) = check_json(&docs, Some("rocketchat")).await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        vendor(&report, "rocketchat")["upstream"]["changed_sources"],
+        json!(["omnichannel"])
+    );
+    assert_eq!(findings(&report, "rocketchat"), json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regen_of_conflicting_sources_names_both_vendor_files_and_positions() {
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "omnichannel.yaml",
+        COUNT,
+        &COUNT.replace("type: integer", "type: string"),
+    );
+    let tmp = specs_copy("regen-conflict");
+    let server = serve(&docs).await;
+    let before = std::fs::read(tmp.join("rocketchat/openapi.yaml")).unwrap();
+    let (out, _) = xtask(vec![
+        "--specs".into(),
+        tmp.display().to_string(),
+        "regen".into(),
+        "--live".into(),
+        "--mirror".into(),
+        server.uri(),
+        "--vendor".into(),
+        "rocketchat".into(),
+    ])
+    .await;
+    let after = std::fs::read(tmp.join("rocketchat/openapi.yaml")).unwrap();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&server.uri(), "MIRROR");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("error: MIRROR/rocketchat/omnichannel-c748daf7.yaml:17239:5: source `omnichannel-c748daf7` defines `components/parameters/count` differently from source `omnichannel` (MIRROR/rocketchat/omnichannel.yaml:15954:5); regen cannot merge them"),
+        "{stderr}"
+    );
+    assert!(before == after, "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_body_media_type_change_is_breaking() {
+    // gap 2
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "openapi.json",
+        "\"application/json\": {\n              \"schema\": {\n                \"$ref\": \"#/components/schemas/AvailabilityRequest\"",
+        "\"application/x-www-form-urlencoded\": {\n              \"schema\": {\n                \"$ref\": \"#/components/schemas/AvailabilityRequest\"",
+    );
+    let (code, report) = check_json(&docs, Some("libredesk")).await;
+    assert_eq!(code, 1);
+    let got: Vec<_> = findings(&report, "libredesk")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["change"].as_str().unwrap().to_string(),
+                f["detail"].as_str().unwrap().to_string(),
+                f["breaking"].as_bool().unwrap(),
+                format!(
+                    "{}:{}:{}",
+                    f["file"].as_str().unwrap(),
+                    f["line"],
+                    f["column"]
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "media-type-added".into(),
+                "request body media type application/x-www-form-urlencoded added".into(),
+                false,
+                "MIRROR/libredesk/openapi.json:166:13".into()
+            ),
+            (
+                "media-type-removed".into(),
+                "request body media type application/json removed".into(),
+                true,
+                "specs/libredesk/upstream/openapi.json:166:13".into()
+            ),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheme_the_vendor_declares_and_the_overlay_applies_is_checked() {
+    // gap 3: Engage Digital declares bearerAuth, applies it nowhere; the overlay applies it
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "engage-digital_openapi3.yaml",
+        "scheme: bearer",
+        "scheme: basic",
+    );
+    let (code, report) = check_json(&docs, Some("engage-digital")).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report, "engage-digital"),
+        json!([{
+            "operation": "",
+            "change": "security-scheme-changed",
+            "location": "security scheme bearerAuth",
+            "detail": "security scheme bearerAuth changed from http:bearer:: to http:basic::",
+            "breaking": true,
+            "pointer": "/components/securitySchemes/bearerAuth",
+            "side": "new",
+            "source": "reference",
+            "file": "MIRROR/engage-digital/engage-digital_openapi3.yaml",
+            "line": 10006,
+            "column": 5
+        }])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_additive_all_of_is_a_property_added_and_one_of_is_compared() {
+    // gap 4
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "openapi.json",
+        "\"description\": \"Current agent details\",\n            \"content\": {\n              \"application/json\": {\n                \"schema\": {\n                  \"$ref\": \"#/components/schemas/AgentResponse\"\n                }",
+        "\"description\": \"Current agent details\",\n            \"content\": {\n              \"application/json\": {\n                \"schema\": {\"allOf\": [\n                  {\"$ref\": \"#/components/schemas/AgentResponse\"},\n                  {\"type\": \"object\", \"properties\": {\"team\": {\"oneOf\": [{\"type\": \"string\"}]}}}\n                ]}",
+    );
+    let (code, report) = check_json(&docs, Some("libredesk")).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report, "libredesk"),
+        json!([{
+            "operation": "GET /api/v1/agents/me",
+            "change": "property-added",
+            "location": "response 200: team",
+            "detail": "optional property added",
+            "breaking": false,
+            "pointer": "/paths/~1api~1v1~1agents~1me/get/responses/200/content/application~1json/schema/allOf/1/properties/team",
+            "side": "new",
+            "source": "openapi",
+            "file": "MIRROR/libredesk/openapi.json",
+            "line": 116,
+            "column": 53
+        }])
+    );
+    // and the alternatives of that `oneOf` are compared: with the allOf document pinned (in a
+    // copy of specs/), an alternative added to a response breaks it
+    let tmp = specs_copy("one-of");
+    let changed = docs
+        .iter()
+        .find(|d| d.1 == "openapi.json")
+        .unwrap()
+        .2
+        .clone();
+    std::fs::write(tmp.join("libredesk/upstream/openapi.json"), &changed).unwrap();
+    let specs = tmp.display().to_string();
+    let (out, _) = xtask(vec![
+        "--specs".into(),
+        specs.clone(),
+        "regen".into(),
+        "--vendor".into(),
+        "libredesk".into(),
+    ])
+    .await;
+    assert!(out.status.success());
+    let mut more = docs.clone();
+    edit(
+        &mut more,
+        "openapi.json",
+        "{\"oneOf\": [{\"type\": \"string\"}]}",
+        "{\"oneOf\": [{\"type\": \"string\"}, {\"type\": \"integer\"}]}",
+    );
+    let server = serve(&more).await;
+    let (out, _) = xtask(vec![
+        "--specs".into(),
+        specs,
+        "check".into(),
+        "--live".into(),
+        "--mirror".into(),
+        server.uri(),
+        "--vendor".into(),
+        "libredesk".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &findings(&report, "libredesk")[0];
+    assert_eq!(
+        (&f["change"], &f["location"], &f["detail"], &f["breaking"]),
+        (
+            &json!("variant-added"),
+            &json!("response 200: team.oneOf:#1"),
+            &json!("oneOf alternative #1 added"),
+            &json!(true)
+        )
+    );
+    assert_eq!(findings(&report, "libredesk").as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn constraints_are_compared_tightened_request_is_breaking() {
+    // gap 5
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "openapi.json",
+        "\"description\": \"Origin of the status change.",
+        "\"maxLength\": 8,\n            \"description\": \"Origin of the status change.",
+    );
+    let (code, report) = check_json(&docs, Some("libredesk")).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report, "libredesk"),
+        json!([{
+            "operation": "PUT /api/v1/agents/me/availability",
+            "change": "constraint-changed",
+            "location": "request body: source",
+            "detail": "maxLength 8 added (tightened)",
+            "breaking": true,
+            "pointer": "/components/schemas/AvailabilityRequest/properties/source/maxLength",
+            "side": "new",
+            "source": "openapi",
+            "file": "MIRROR/libredesk/openapi.json",
+            "line": 4584,
+            "column": 13
+        }])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_with_explain_is_one_json_document() {
+    // gap 6
+    let (out, _) = xtask(vec![
+        "check".into(),
+        "--format".into(),
+        "json".into(),
+        "--explain".into(),
+        "--vendor".into(),
+        "libredesk".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let explain = vendor(&report, "libredesk")["explain"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        explain.contains(&json!("full: unsupported-request-bodies at /paths/~1api~1v1~1media/post: request body multipart/form-data cannot be sent by progenitor 0.15: operation skipped (call it with reqwest directly)")),
+        "{explain:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_on_summary_markdown_and_github_annotations() {
+    // gap 7: a non-breaking change
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "openapi.json",
+        "              \"busy\",\n              \"away\",",
+        "              \"busy\",\n              \"do_not_disturb\",\n              \"away\",",
+    );
+    let (code, report) = check_json(&docs, None).await;
+    assert_eq!(code, 1, "default: fail on any drift");
+    assert_eq!(
+        report["summary"]["vendors"]["libredesk"],
+        json!({"breaking": 0, "non_breaking": 1, "overlay": 0, "reproducibility": 0, "error": false})
+    );
+    assert_eq!(
+        report["summary"]["total"],
+        json!({"breaking": 0, "non_breaking": 1, "overlay": 0, "reproducibility": 0, "error": false})
+    );
+    let (code, _) = check_with(&docs, None, &["--fail-on", "breaking"]).await;
+    assert_eq!(
+        code, 0,
+        "a non-breaking change does not fail --fail-on breaking"
+    );
+    let (code, gh) = check_with(&docs, Some("libredesk"), &["--format", "github"]).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        gh,
+        "::warning file=specs/libredesk/upstream/openapi.json,line=4570,col=13,title=libredesk%3A non-breaking enum-value-added::PUT /api/v1/agents/me/availability request body: status: enum value do_not_disturb added (in MIRROR/libredesk/openapi.json:4570:13)\n\
+         drift check: 0 breaking, 1 non-breaking, 0 overlay, 0 reproducibility: drift found (exit 1)\n"
+    );
+    let (_, md) = check_with(&docs, Some("libredesk"), &["--format", "markdown"]).await;
+    assert!(md.contains("| libredesk | 0 | 1 | 0 | 0 | yes |\n"), "{md}");
+    assert!(
+        md.contains("| non-breaking | PUT /api/v1/agents/me/availability | request body: status | enum value do_not_disturb added | `MIRROR/libredesk/openapi.json:4570:13` |\n"),
+        "{md}"
+    );
+
+    // a breaking change fails --fail-on breaking, and is an error annotation
+    let mut docs = pinned();
+    edit(
+        &mut docs,
+        "engage-digital_openapi3.yaml",
+        "  /status:\r\n    get:",
+        "  /status-gone:\r\n    get:",
+    );
+    let (code, gh) = check_with(
+        &docs,
+        Some("engage-digital"),
+        &["--fail-on", "breaking", "--format", "github"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        gh.starts_with("::error file=specs/engage-digital/upstream/engage-digital_openapi3.yaml,line=5413,col=5,title=engage-digital%3A breaking operation-removed::GET /status: operation removed (in specs/engage-digital/upstream/engage-digital_openapi3.yaml:5413:5)\n"),
+        "{gh}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_workspace_is_the_one_the_current_directory_is_in() {
+    // gap 8: a copy of the workspace's specs, run from inside it
+    let tmp = std::env::temp_dir().join(format!("agentstatus-ws-{}", std::process::id()));
+    let specs = specs_copy("ws-specs");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::rename(&specs, tmp.join("specs")).unwrap();
+    std::fs::write(tmp.join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
+    // the copy's openapi.yaml differs from the real one's: only a check of the copy sees it
+    let spec = tmp.join("specs/libredesk/openapi.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace("\"available\"", "\"on-duty\"")
+            .replace("- available\n", "- on-duty\n"),
+    )
+    .unwrap();
+    let run = |dir: PathBuf, args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+                    .args(&args)
+                    .current_dir(dir)
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = run(
+        tmp.join("specs/libredesk"),
+        &["check", "--vendor", "libredesk", "--format", "json"],
+    )
+    .await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["workspace"], tmp.display().to_string());
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(vendor(&report, "libredesk")["reproducible"], false);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("check: {}", tmp.join("specs").display())),
+        "says which tree it checks"
+    );
+    // outside any workspace: a clear error, not the tree the binary was built in
+    let outside = tmp.join("specs");
+    std::fs::remove_file(tmp.join("Cargo.toml")).unwrap();
+    let out = run(outside, &["check"]).await;
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is not inside the agentstatus workspace"),
+        "{stderr}"
+    );
+    // --specs is documented
+    let (out, _) = xtask(vec!["--help".into()]).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--specs <DIR>"));
 }

@@ -1,11 +1,16 @@
 //! A semantic diff of two OpenAPI documents' operations, each finding marked breaking or not for
 //! a client. Vocabulary follows oasdiff where it can; the rules are in the README's drift table.
+//!
+//! Every finding carries the JSON pointer of the change: in the new document, or in the old one
+//! for what was removed ([`Side`]). The caller turns it into a `file:line:col` of the vendor's
+//! document with [`crate::locate`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::escape_token;
 use crate::sources::METHODS;
 
 /// What changed.
@@ -23,15 +28,39 @@ pub enum ChangeKind {
     EnumValueAdded,
     EnumValueRemoved,
     RequiredChanged,
+    /// `maxLength`, `pattern`, `minimum`, `minItems`, ... added, removed or changed.
+    ConstraintChanged,
+    /// A `oneOf` / `anyOf` alternative added.
+    VariantAdded,
+    /// A `oneOf` / `anyOf` alternative removed.
+    VariantRemoved,
+    MediaTypeAdded,
+    MediaTypeRemoved,
     ResponseStatusAdded,
     ResponseStatusRemoved,
     AuthChanged,
+    /// A security scheme the vendor declares but applies nowhere (an overlay may) changed.
+    SecuritySchemeChanged,
+    /// Two sources of one vendor now define a shared component differently: regen cannot merge
+    /// them until a maintainer decides which is right.
+    SourceConflict,
+}
+
+/// Which document a finding's pointer is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// The old (pinned) document: the change is a removal.
+    Old,
+    /// The new (current) document.
+    #[default]
+    New,
 }
 
 /// One semantic difference.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
-    /// `METHOD /path`.
+    /// `METHOD /path` (empty for a document-level change such as a security scheme).
     pub operation: String,
     pub change: ChangeKind,
     /// Where in the operation, e.g. `request body: status`, `response 200: agents[].status`,
@@ -39,6 +68,54 @@ pub struct Finding {
     pub location: String,
     pub detail: String,
     pub breaking: bool,
+    /// JSON pointer of the change in the document named by `side`.
+    pub pointer: String,
+    pub side: Side,
+    /// The vendor source (a `[[source]]` name of sources.toml) the change is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The vendor document the change is in (pinned copy, `--sources` file or URL) and the
+    /// 1-based line and column of the change in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl Finding {
+    pub fn new(
+        operation: &str,
+        change: ChangeKind,
+        location: &str,
+        detail: String,
+        breaking: bool,
+        (pointer, side): (&str, Side),
+    ) -> Self {
+        Finding {
+            operation: operation.to_string(),
+            change,
+            location: location.to_string(),
+            detail,
+            breaking,
+            pointer: pointer.to_string(),
+            side,
+            source: None,
+            file: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    /// `file:line:col` (or just the file), if known.
+    pub fn position(&self) -> Option<String> {
+        let file = self.file.as_deref()?;
+        Some(match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+            _ => file.to_string(),
+        })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -47,27 +124,51 @@ enum Direction {
     Response,
 }
 
+/// A value and its JSON pointer in its document.
+#[derive(Clone)]
+struct Node<'a> {
+    v: &'a Value,
+    p: String,
+}
+
+impl<'a> Node<'a> {
+    fn new(v: &'a Value, p: String) -> Self {
+        Node { v, p }
+    }
+
+    fn child(&self, key: &str) -> Option<Node<'a>> {
+        let v = match self.v {
+            Value::Object(m) => m.get(key)?,
+            Value::Array(a) => a.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+        Some(Node::new(v, format!("{}/{}", self.p, escape_token(key))))
+    }
+}
+
 /// Compare the operations of `old` and `new`.
 pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     let old_ops = operations(old);
     let new_ops = operations(new);
-    for (key, _) in old_ops.iter().filter(|(k, _)| !new_ops.contains_key(*k)) {
-        out.push(finding(
+    for (key, (op, _)) in old_ops.iter().filter(|(k, _)| !new_ops.contains_key(*k)) {
+        out.push(Finding::new(
             key,
             ChangeKind::OperationRemoved,
             "",
             "operation removed".into(),
             true,
+            (&op.p, Side::Old),
         ));
     }
-    for (key, _) in new_ops.iter().filter(|(k, _)| !old_ops.contains_key(*k)) {
-        out.push(finding(
+    for (key, (op, _)) in new_ops.iter().filter(|(k, _)| !old_ops.contains_key(*k)) {
+        out.push(Finding::new(
             key,
             ChangeKind::OperationAdded,
             "",
             "operation added".into(),
             false,
+            (&op.p, Side::New),
         ));
     }
     for (key, (old_op, old_item)) in &old_ops {
@@ -79,6 +180,7 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
             new,
             op: key.clone(),
             out: &mut out,
+            stack: Vec::new(),
         };
         cx.parameters(old_op, old_item, new_op, new_item);
         cx.security(old_op, new_op);
@@ -89,24 +191,99 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
     out
 }
 
-fn finding(
-    op: &str,
-    change: ChangeKind,
-    location: &str,
-    detail: String,
-    breaking: bool,
-) -> Finding {
-    Finding {
-        operation: op.to_string(),
-        change,
-        location: location.to_string(),
-        detail,
-        breaking,
+/// Changes to the security schemes a document declares but applies nowhere (no root or
+/// operation `security` names them). Such a scheme matters when an overlay applies it, as
+/// Engage Digital's does: a change there would otherwise go unseen, since the operations'
+/// effective security is empty before and after. Pass whole documents, not slices (a slice
+/// keeps only the schemes it applies).
+pub fn diff_unapplied_security_schemes(old: &Value, new: &Value) -> Vec<Finding> {
+    let schemes = |doc: &Value| -> BTreeMap<String, Value> {
+        doc.pointer("/components/securitySchemes")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    };
+    let mut applied = BTreeSet::new();
+    for doc in [old, new] {
+        for req in doc
+            .get("security")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            applied.extend(
+                req.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone()),
+            );
+        }
+        for (op, _) in operations(doc).values() {
+            for req in
+                op.v.get("security")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            {
+                applied.extend(
+                    req.as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| k.clone()),
+                );
+            }
+        }
     }
+    let (o, n) = (schemes(old), schemes(new));
+    let at = |name: &str| format!("/components/securitySchemes/{}", escape_token(name));
+    let mut out = Vec::new();
+    for (name, def) in &o {
+        if applied.contains(name) {
+            continue;
+        }
+        let location = format!("security scheme {name}");
+        match n.get(name) {
+            None => out.push(Finding::new(
+                "",
+                ChangeKind::SecuritySchemeChanged,
+                &location,
+                format!("security scheme {name} ({}) removed", scheme_label(def)),
+                true,
+                (&at(name), Side::Old),
+            )),
+            Some(now) if scheme_label(def) != scheme_label(now) => out.push(Finding::new(
+                "",
+                ChangeKind::SecuritySchemeChanged,
+                &location,
+                format!(
+                    "security scheme {name} changed from {} to {}",
+                    scheme_label(def),
+                    scheme_label(now)
+                ),
+                true,
+                (&at(name), Side::New),
+            )),
+            Some(_) => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `type:scheme:in:name`, what a client needs to authenticate.
+fn scheme_label(def: &Value) -> String {
+    let get = |k: &str| def.get(k).and_then(Value::as_str).unwrap_or("");
+    format!(
+        "{}:{}:{}:{}",
+        get("type"),
+        get("scheme"),
+        get("in"),
+        get("name")
+    )
 }
 
 /// `METHOD /path` -> (operation, path item).
-fn operations(doc: &Value) -> BTreeMap<String, (&Value, &Value)> {
+fn operations(doc: &Value) -> BTreeMap<String, (Node<'_>, Node<'_>)> {
     let mut out = BTreeMap::new();
     for (path, item) in doc
         .get("paths")
@@ -114,11 +291,14 @@ fn operations(doc: &Value) -> BTreeMap<String, (&Value, &Value)> {
         .into_iter()
         .flatten()
     {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if METHODS.contains(&method.as_str()) {
+        let item = Node::new(item, format!("/paths/{}", escape_token(path)));
+        for (method, _) in item.v.as_object().into_iter().flatten() {
+            if METHODS.contains(&method.as_str())
+                && let Some(op) = item.child(method)
+            {
                 out.insert(
                     format!("{} {path}", method.to_ascii_uppercase()),
-                    (op, item),
+                    (op, item.clone()),
                 );
             }
         }
@@ -127,41 +307,82 @@ fn operations(doc: &Value) -> BTreeMap<String, (&Value, &Value)> {
 }
 
 /// Follow local `$ref`s (bounded, so a cycle cannot loop).
-fn resolve<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
+fn resolve<'a>(doc: &'a Value, node: &Node<'a>) -> Node<'a> {
+    let mut n = node.clone();
     for _ in 0..16 {
-        let Some(r) = v.get("$ref").and_then(Value::as_str) else {
-            return v;
+        let Some(r) = n.v.get("$ref").and_then(Value::as_str) else {
+            return n;
         };
-        match crate::slice::ref_pointer(r).and_then(|p| doc.pointer(&p)) {
-            Some(target) => v = target,
-            None => return v,
+        match crate::slice::ref_pointer(r).and_then(|p| doc.pointer(&p).map(|t| (p, t))) {
+            Some((p, target)) => n = Node::new(target, p),
+            None => return n,
         }
     }
-    v
+    n
 }
 
-struct Cx<'a, 'o> {
-    old: &'a Value,
-    new: &'a Value,
-    op: String,
-    out: &'o mut Vec<Finding>,
+/// Resolve refs and a single-element `allOf` wrapper (`{allOf: [$ref], nullable: true}`).
+fn unwrap_schema<'a>(doc: &'a Value, schema: &Node<'a>) -> Node<'a> {
+    let mut s = resolve(doc, schema);
+    for _ in 0..8 {
+        match s.v.get("allOf").and_then(Value::as_array) {
+            Some(list) if list.len() == 1 => {
+                let first = s
+                    .child("allOf")
+                    .and_then(|a| a.child("0"))
+                    .expect("one item");
+                s = resolve(doc, &first);
+            }
+            _ => break,
+        }
+    }
+    s
 }
 
-fn type_label(doc: &Value, schema: &Value) -> String {
+/// The members of a several-element `allOf`, resolved.
+fn all_of<'a>(doc: &'a Value, s: &Node<'a>) -> Vec<Node<'a>> {
+    let Some(list) = s.v.get("allOf").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    (0..list.len())
+        .filter_map(|i| s.child("allOf").and_then(|a| a.child(&i.to_string())))
+        .map(|m| unwrap_schema(doc, &m))
+        .collect()
+}
+
+fn is_object_like(doc: &Value, s: &Node<'_>, depth: usize) -> bool {
+    s.v.get("type").and_then(Value::as_str) == Some("object")
+        || s.v.get("properties").is_some()
+        || (depth < 8
+            && all_of(doc, s)
+                .iter()
+                .any(|m| is_object_like(doc, m, depth + 1)))
+}
+
+fn type_label(doc: &Value, schema: &Node<'_>) -> String {
+    type_label_at(doc, schema, 0)
+}
+
+/// `depth` bounds nested arrays: `A: {type: array, items: {$ref: A}}` must not loop.
+fn type_label_at(doc: &Value, schema: &Node<'_>, depth: usize) -> String {
     let s = unwrap_schema(doc, schema);
-    let mut t = match s.get("type").and_then(Value::as_str) {
+    let mut t = match s.v.get("type").and_then(Value::as_str) {
+        Some("array") if depth > 16 => "array<...>".to_string(),
         Some("array") => {
             let items = s
-                .get("items")
-                .map(|i| type_label(doc, i))
+                .child("items")
+                .map(|i| type_label_at(doc, &i, depth + 1))
                 .unwrap_or_else(|| "any".into());
             format!("array<{items}>")
         }
         Some(t) => t.to_string(),
-        None if s.get("properties").is_some() => "object".into(),
+        // `allOf: [A, {extra}]` is A with more properties, not a new type
+        None if is_object_like(doc, &s, 0) => "object".into(),
+        None if s.v.get("oneOf").is_some() => "oneOf".into(),
+        None if s.v.get("anyOf").is_some() => "anyOf".into(),
         None => "any".into(),
     };
-    if let Some(f) = s.get("format").and_then(Value::as_str) {
+    if let Some(f) = s.v.get("format").and_then(Value::as_str) {
         t = format!("{t}({f})");
     }
     if is_nullable(doc, schema) {
@@ -170,26 +391,47 @@ fn type_label(doc: &Value, schema: &Value) -> String {
     t
 }
 
-fn is_nullable(doc: &Value, schema: &Value) -> bool {
-    let s = resolve(doc, schema);
-    s.get("nullable") == Some(&Value::Bool(true))
-        || unwrap_schema(doc, schema).get("nullable") == Some(&Value::Bool(true))
+fn is_nullable(doc: &Value, schema: &Node<'_>) -> bool {
+    resolve(doc, schema).v.get("nullable") == Some(&Value::Bool(true))
+        || unwrap_schema(doc, schema).v.get("nullable") == Some(&Value::Bool(true))
 }
 
-/// Resolve refs and a single-element `allOf` wrapper (`{allOf: [$ref], nullable: true}`).
-fn unwrap_schema<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut s = resolve(doc, schema);
-    for _ in 0..8 {
-        match s.get("allOf").and_then(Value::as_array) {
-            Some(list) if list.len() == 1 => s = resolve(doc, &list[0]),
-            _ => break,
+/// Properties and required names of an object schema, `allOf` members included.
+fn object_view<'a>(
+    doc: &'a Value,
+    s: &Node<'a>,
+    props: &mut BTreeMap<String, Node<'a>>,
+    required: &mut BTreeSet<String>,
+    depth: usize,
+) {
+    if depth > 8 {
+        return;
+    }
+    if let Some(p) = s.child("properties") {
+        for (name, _) in p.v.as_object().into_iter().flatten() {
+            if let Some(n) = p.child(name) {
+                props.entry(name.clone()).or_insert(n);
+            }
         }
     }
-    s
+    required.extend(
+        s.v.get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string)),
+    );
+    for m in all_of(doc, s) {
+        object_view(doc, &m, props, required, depth + 1);
+    }
 }
 
-fn effective_security(doc: &Value, op: &Value) -> BTreeSet<String> {
-    let reqs = op.get("security").or_else(|| doc.get("security"));
+fn effective_security(doc: &Value, op: &Node<'_>) -> (BTreeSet<String>, String) {
+    let (reqs, at) = match op.v.get("security") {
+        Some(s) => (Some(s), format!("{}/security", op.p)),
+        None => (doc.get("security"), "/security".to_string()),
+    };
+    let at = if reqs.is_some() { at } else { op.p.clone() };
     let mut out = BTreeSet::new();
     for req in reqs.and_then(Value::as_array).into_iter().flatten() {
         let names: Vec<String> = req
@@ -201,53 +443,110 @@ fn effective_security(doc: &Value, op: &Value) -> BTreeSet<String> {
                 let def = doc
                     .pointer(&format!(
                         "/components/securitySchemes/{}",
-                        crate::error::escape_token(name)
+                        escape_token(name)
                     ))
-                    .map(|d| {
-                        let get = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
-                        format!(
-                            "{}:{}:{}:{}",
-                            get("type"),
-                            get("scheme"),
-                            get("in"),
-                            get("name")
-                        )
-                    })
+                    .map(scheme_label)
                     .unwrap_or_default();
                 format!("{name}({def})")
             })
             .collect();
         out.insert(names.join(" + "));
     }
-    out
+    (out, at)
 }
 
-impl Cx<'_, '_> {
-    fn push(&mut self, change: ChangeKind, location: &str, detail: String, breaking: bool) {
-        self.out
-            .push(finding(&self.op, change, location, detail, breaking));
+/// Constraint keywords, and whether a larger value is tighter.
+const LOWER_BOUNDS: &[&str] = &["minimum", "minLength", "minItems", "minProperties"];
+const UPPER_BOUNDS: &[&str] = &["maximum", "maxLength", "maxItems", "maxProperties"];
+
+/// Did the constraint `key` get tighter (fewer values allowed) from `old` to `new`? `None` when
+/// it did not change.
+fn tightened(key: &str, old: Option<&Value>, new: Option<&Value>) -> Option<bool> {
+    if old == new {
+        return None;
+    }
+    let num = |v: Option<&Value>| v.and_then(Value::as_f64);
+    let truthy = |v: Option<&Value>| v == Some(&Value::Bool(true));
+    Some(match key {
+        // OpenAPI 3.0: booleans; 3.1: the bound itself
+        "exclusiveMinimum" | "exclusiveMaximum" | "uniqueItems"
+            if old.is_none_or(Value::is_boolean) && new.is_none_or(Value::is_boolean) =>
+        {
+            if truthy(old) == truthy(new) {
+                return None;
+            }
+            truthy(new)
+        }
+        k if LOWER_BOUNDS.contains(&k) || k == "exclusiveMinimum" => match (num(old), num(new)) {
+            (Some(a), Some(b)) => b > a,
+            (_, n) => n.is_some(),
+        },
+        k if UPPER_BOUNDS.contains(&k) || k == "exclusiveMaximum" => match (num(old), num(new)) {
+            (Some(a), Some(b)) => b < a,
+            (_, n) => n.is_some(),
+        },
+        // pattern, multipleOf: a new or different one may reject what the old accepted
+        _ => new.is_some(),
+    })
+}
+
+struct Cx<'a, 'o> {
+    old: &'a Value,
+    new: &'a Value,
+    op: String,
+    out: &'o mut Vec<Finding>,
+    /// The (old, new) schema pointers being compared, outermost first: a pair met again is a
+    /// cycle (`A: {oneOf: [{$ref: A}]}`), already being compared.
+    stack: Vec<(String, String)>,
+}
+
+impl<'a> Cx<'a, '_> {
+    fn push(
+        &mut self,
+        change: ChangeKind,
+        location: &str,
+        detail: String,
+        breaking: bool,
+        at: (&str, Side),
+    ) {
+        self.out.push(Finding::new(
+            &self.op, change, location, detail, breaking, at,
+        ));
     }
 
-    fn params(doc: &Value, op: &Value, item: &Value) -> BTreeMap<(String, String), Value> {
+    fn params(
+        doc: &'a Value,
+        op: &Node<'a>,
+        item: &Node<'a>,
+    ) -> BTreeMap<(String, String), Node<'a>> {
         let mut out = BTreeMap::new();
-        for list in [item.get("parameters"), op.get("parameters")]
+        for list in [item.child("parameters"), op.child("parameters")]
             .into_iter()
             .flatten()
         {
-            for p in list.as_array().into_iter().flatten() {
-                let p = resolve(doc, p);
-                let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
-                let loc = p.get("in").and_then(Value::as_str).unwrap_or_default();
-                out.insert((loc.to_string(), name.to_string()), p.clone());
+            for i in 0..list.v.as_array().map_or(0, Vec::len) {
+                let Some(p) = list.child(&i.to_string()) else {
+                    continue;
+                };
+                let p = resolve(doc, &p);
+                let name = p.v.get("name").and_then(Value::as_str).unwrap_or_default();
+                let loc = p.v.get("in").and_then(Value::as_str).unwrap_or_default();
+                out.insert((loc.to_string(), name.to_string()), p);
             }
         }
         out
     }
 
-    fn parameters(&mut self, old_op: &Value, old_item: &Value, new_op: &Value, new_item: &Value) {
+    fn parameters(
+        &mut self,
+        old_op: &Node<'a>,
+        old_item: &Node<'a>,
+        new_op: &Node<'a>,
+        new_item: &Node<'a>,
+    ) {
         let old = Self::params(self.old, old_op, old_item);
         let new = Self::params(self.new, new_op, new_item);
-        let required = |p: &Value| p.get("required") == Some(&Value::Bool(true));
+        let required = |p: &Node<'_>| p.v.get("required") == Some(&Value::Bool(true));
         // a parameter that only moved (same name, other location)
         let moved: BTreeSet<String> = old
             .keys()
@@ -261,24 +560,25 @@ impl Cx<'_, '_> {
                 continue;
             }
             if moved.contains(name) {
-                let to = new
-                    .keys()
-                    .find(|(_, n)| n == name)
-                    .map(|(l, _)| l.clone())
+                let (to, np) = new
+                    .iter()
+                    .find(|((_, n), _)| n == name)
+                    .map(|((l, _), np)| (l.clone(), np.p.clone()))
                     .unwrap_or_default();
                 self.push(
                     ChangeKind::ParameterChanged,
                     &format!("{loc} parameter {name}"),
                     format!("location changed from {loc} to {to}"),
                     true,
+                    (&np, Side::New),
                 );
             } else {
-                let _ = p;
                 self.push(
                     ChangeKind::ParameterRemoved,
                     &format!("{loc} parameter {name}"),
                     "parameter removed".into(),
                     true,
+                    (&p.p, Side::Old),
                 );
             }
         }
@@ -295,6 +595,7 @@ impl Cx<'_, '_> {
                     if req { "required" } else { "optional" }
                 ),
                 req,
+                (&p.p, Side::New),
             );
         }
         for (key, o) in &old {
@@ -310,19 +611,24 @@ impl Cx<'_, '_> {
                         if now { "required" } else { "optional" }
                     ),
                     now,
+                    (&n.p, Side::New),
                 );
             }
-            let (os, ns) = (
-                o.get("schema").unwrap_or(&Value::Null),
-                n.get("schema").unwrap_or(&Value::Null),
-            );
-            let (ot, nt) = (type_label(self.old, os), type_label(self.new, ns));
+            static NULL: Value = Value::Null;
+            let os = o
+                .child("schema")
+                .unwrap_or_else(|| Node::new(&NULL, o.p.clone()));
+            let ns = n
+                .child("schema")
+                .unwrap_or_else(|| Node::new(&NULL, n.p.clone()));
+            let (ot, nt) = (type_label(self.old, &os), type_label(self.new, &ns));
             if ot != nt {
                 self.push(
                     ChangeKind::ParameterChanged,
                     &location,
                     format!("type changed from {ot} to {nt}"),
                     true,
+                    (&ns.p, Side::New),
                 );
             }
             let style = |p: &Value| {
@@ -334,20 +640,35 @@ impl Cx<'_, '_> {
                         .unwrap_or_else(|| "default".into())
                 )
             };
-            if style(o) != style(n) {
+            if style(o.v) != style(n.v) {
                 self.push(
                     ChangeKind::ParameterChanged,
                     &location,
-                    format!("serialisation changed from {} to {}", style(o), style(n)),
+                    format!(
+                        "serialisation changed from {} to {}",
+                        style(o.v),
+                        style(n.v)
+                    ),
                     true,
+                    (&n.p, Side::New),
                 );
             }
-            self.enums(os, ns, &location, Direction::Request);
+            if ot == nt {
+                let (ou, nu) = (unwrap_schema(self.old, &os), unwrap_schema(self.new, &ns));
+                self.enums(&ou, &nu, &location, Direction::Request);
+                self.constraints(&ou, &nu, &location, Direction::Request);
+                if let (Some(oi), Some(ni)) = (ou.child("items"), nu.child("items")) {
+                    let (oi, ni) = (unwrap_schema(self.old, &oi), unwrap_schema(self.new, &ni));
+                    let location = format!("{location}[]");
+                    self.enums(&oi, &ni, &location, Direction::Request);
+                    self.constraints(&oi, &ni, &location, Direction::Request);
+                }
+            }
         }
     }
 
-    fn security(&mut self, old_op: &Value, new_op: &Value) {
-        let (o, n) = (
+    fn security(&mut self, old_op: &Node<'a>, new_op: &Node<'a>) {
+        let ((o, _), (n, at)) = (
             effective_security(self.old, old_op),
             effective_security(self.new, new_op),
         );
@@ -364,32 +685,90 @@ impl Cx<'_, '_> {
                 "security",
                 format!("auth changed from {} to {}", show(&o), show(&n)),
                 true,
+                (&at, Side::New),
             );
         }
     }
 
-    fn json_schema<'v>(doc: &'v Value, holder: &'v Value) -> Option<&'v Value> {
+    /// The media types of a body (request body or response), and the schema a client uses: the
+    /// JSON one, else the first.
+    fn content(
+        doc: &'a Value,
+        holder: &Node<'a>,
+    ) -> (BTreeMap<String, Node<'a>>, Option<Node<'a>>) {
         let holder = resolve(doc, holder);
-        let content = holder.get("content")?.as_object()?;
-        content
+        let Some(content) = holder.child("content") else {
+            return (BTreeMap::new(), None);
+        };
+        let types: BTreeMap<String, Node<'a>> = content
+            .v
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(mt, _)| Some((mt.clone(), content.child(mt)?)))
+            .collect();
+        let keys: Vec<&String> = content
+            .v
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
+        let chosen = keys
             .iter()
-            .find(|(mt, _)| mt.contains("json"))
-            .or_else(|| content.iter().next())
-            .and_then(|(_, m)| m.get("schema"))
+            .find(|mt| mt.contains("json"))
+            .or_else(|| keys.first())
+            .and_then(|mt| types.get(*mt))
+            .and_then(|m| m.child("schema"));
+        (types, chosen)
     }
 
-    fn request_body(&mut self, old_op: &Value, new_op: &Value) {
-        let (ob, nb) = (old_op.get("requestBody"), new_op.get("requestBody"));
-        match (ob, nb) {
+    /// Media types added and removed. A client sends (request) or accepts (response) one of
+    /// them: one that is gone is breaking, a new one is not.
+    fn media_types(
+        &mut self,
+        o: &BTreeMap<String, Node<'a>>,
+        n: &BTreeMap<String, Node<'a>>,
+        location: &str,
+        removed_breaks: bool,
+    ) {
+        let what = if location == "request body" {
+            "request body".to_string()
+        } else {
+            format!("{location} body")
+        };
+        for (mt, node) in o.iter().filter(|(k, _)| !n.contains_key(*k)) {
+            self.push(
+                ChangeKind::MediaTypeRemoved,
+                location,
+                format!("{what} media type {mt} removed"),
+                removed_breaks,
+                (&node.p, Side::Old),
+            );
+        }
+        for (mt, node) in n.iter().filter(|(k, _)| !o.contains_key(*k)) {
+            self.push(
+                ChangeKind::MediaTypeAdded,
+                location,
+                format!("{what} media type {mt} added"),
+                false,
+                (&node.p, Side::New),
+            );
+        }
+    }
+
+    fn request_body(&mut self, old_op: &Node<'a>, new_op: &Node<'a>) {
+        match (old_op.child("requestBody"), new_op.child("requestBody")) {
             (None, None) => {}
-            (Some(_), None) => self.push(
+            (Some(b), None) => self.push(
                 ChangeKind::PropertyRemoved,
                 "request body",
                 "request body removed".into(),
                 true,
+                (&b.p, Side::Old),
             ),
             (None, Some(b)) => {
-                let req = resolve(self.new, b).get("required") == Some(&Value::Bool(true));
+                let req = resolve(self.new, &b).v.get("required") == Some(&Value::Bool(true));
                 self.push(
                     ChangeKind::PropertyAdded,
                     "request body",
@@ -398,83 +777,88 @@ impl Cx<'_, '_> {
                         if req { "required" } else { "optional" }
                     ),
                     req,
+                    (&b.p, Side::New),
                 );
             }
             (Some(o), Some(n)) => {
-                if let (Some(os), Some(ns)) = (
-                    Self::json_schema(self.old, o),
-                    Self::json_schema(self.new, n),
-                ) {
-                    self.schema(os, ns, "request body", "", Direction::Request, 0);
+                let (ot, os) = Self::content(self.old, &o);
+                let (nt, ns) = Self::content(self.new, &n);
+                self.media_types(&ot, &nt, "request body", true);
+                if let (Some(os), Some(ns)) = (os, ns) {
+                    self.schema(&os, &ns, "request body", "", Direction::Request, 0);
                 }
             }
         }
     }
 
-    fn responses(&mut self, old_op: &Value, new_op: &Value) {
-        let codes = |op: &Value| -> BTreeMap<String, Value> {
-            op.get("responses")
-                .and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default()
+    fn responses(&mut self, old_op: &Node<'a>, new_op: &Node<'a>) {
+        let codes = |op: &Node<'a>| -> BTreeMap<String, Node<'a>> {
+            let Some(r) = op.child("responses") else {
+                return BTreeMap::new();
+            };
+            r.v.as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, _)| Some((k.clone(), r.child(k)?)))
+                .collect()
         };
         let (o, n) = (codes(old_op), codes(new_op));
         let success = |code: &str| code.starts_with('2');
-        for code in o.keys().filter(|c| !n.contains_key(*c)) {
+        for (code, node) in o.iter().filter(|(c, _)| !n.contains_key(*c)) {
             self.push(
                 ChangeKind::ResponseStatusRemoved,
                 &format!("response {code}"),
                 format!("response status {code} removed"),
                 success(code),
+                (&node.p, Side::Old),
             );
         }
-        for code in n.keys().filter(|c| !o.contains_key(*c)) {
+        for (code, node) in n.iter().filter(|(c, _)| !o.contains_key(*c)) {
             self.push(
                 ChangeKind::ResponseStatusAdded,
                 &format!("response {code}"),
                 format!("response status {code} added"),
                 false,
+                (&node.p, Side::New),
             );
         }
         for (code, ov) in &o {
             let Some(nv) = n.get(code) else { continue };
-            match (
-                Self::json_schema(self.old, ov),
-                Self::json_schema(self.new, nv),
-            ) {
-                (Some(os), Some(ns)) => self.schema(
-                    os,
-                    ns,
-                    &format!("response {code}"),
-                    "",
-                    Direction::Response,
-                    0,
-                ),
-                (Some(_), None) => self.push(
+            let location = format!("response {code}");
+            let (ot, os) = Self::content(self.old, ov);
+            let (nt, ns) = Self::content(self.new, nv);
+            if !ot.is_empty() && !nt.is_empty() {
+                self.media_types(&ot, &nt, &location, success(code));
+            }
+            match (os, ns) {
+                (Some(os), Some(ns)) => {
+                    self.schema(&os, &ns, &location, "", Direction::Response, 0)
+                }
+                (Some(os), None) => self.push(
                     ChangeKind::TypeChanged,
-                    &format!("response {code}"),
+                    &location,
                     "response body schema removed".into(),
                     success(code),
+                    (&os.p, Side::Old),
                 ),
-                (None, Some(_)) => self.push(
+                (None, Some(ns)) => self.push(
                     ChangeKind::TypeChanged,
-                    &format!("response {code}"),
+                    &location,
                     "response body schema added".into(),
                     false,
+                    (&ns.p, Side::New),
                 ),
                 (None, None) => {}
             }
         }
     }
 
-    fn enums(&mut self, os: &Value, ns: &Value, location: &str, dir: Direction) {
-        let values = |doc: &Value, s: &Value| -> Option<Vec<Value>> {
-            unwrap_schema(doc, s)
-                .get("enum")
-                .and_then(Value::as_array)
-                .cloned()
-        };
-        let (Some(ov), Some(nv)) = (values(self.old, os), values(self.new, ns)) else {
+    /// `o` and `n` are unwrapped schemas.
+    fn enums(&mut self, o: &Node<'a>, n: &Node<'a>, location: &str, dir: Direction) {
+        let (Some(ov), Some(nv)) = (
+            o.v.get("enum").and_then(Value::as_array),
+            n.v.get("enum").and_then(Value::as_array),
+        ) else {
             return;
         };
         let show = |v: &Value| {
@@ -488,6 +872,7 @@ impl Cx<'_, '_> {
                 location,
                 format!("enum value {} removed", show(v)),
                 dir == Direction::Request,
+                (&format!("{}/enum", o.p), Side::Old),
             );
         }
         for v in nv.iter().filter(|v| !ov.contains(v)) {
@@ -496,14 +881,144 @@ impl Cx<'_, '_> {
                 location,
                 format!("enum value {} added", show(v)),
                 false,
+                (&format!("{}/enum", n.p), Side::New),
             );
+        }
+    }
+
+    /// Tightening a constraint breaks a client's requests (a value it sends may now be
+    /// refused); loosening one breaks its responses (the generated types validate `pattern`,
+    /// lengths and bounds when they decode, so a value the server may now send is refused).
+    fn constraints(&mut self, o: &Node<'a>, n: &Node<'a>, location: &str, dir: Direction) {
+        const KEYS: &[&str] = &[
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+            "minLength",
+            "maxLength",
+            "pattern",
+            "minItems",
+            "maxItems",
+            "uniqueItems",
+            "minProperties",
+            "maxProperties",
+        ];
+        let show = |v: &Value| {
+            v.as_str()
+                .map(|s| format!("`{s}`"))
+                .unwrap_or_else(|| v.to_string())
+        };
+        for key in KEYS {
+            let (ov, nv) = (o.v.get(*key), n.v.get(*key));
+            let Some(tighter) = tightened(key, ov, nv) else {
+                continue;
+            };
+            let how = if tighter { "tightened" } else { "loosened" };
+            let detail = match (ov, nv) {
+                (Some(a), Some(b)) => {
+                    format!("{key} changed from {} to {} ({how})", show(a), show(b))
+                }
+                (None, Some(b)) => format!("{key} {} added ({how})", show(b)),
+                (Some(a), None) => format!("{key} {} removed ({how})", show(a)),
+                (None, None) => unreachable!("tightened() saw a change"),
+            };
+            let at = match nv {
+                Some(_) => (format!("{}/{key}", n.p), Side::New),
+                None => (format!("{}/{key}", o.p), Side::Old),
+            };
+            let breaking = match dir {
+                Direction::Request => tighter,
+                Direction::Response => !tighter,
+            };
+            self.push(
+                ChangeKind::ConstraintChanged,
+                location,
+                detail,
+                breaking,
+                (&at.0, at.1),
+            );
+        }
+    }
+
+    /// `oneOf` / `anyOf` alternatives, matched by the name of the schema they reference, else
+    /// by position. A request may send an alternative that is gone (breaking); a response may
+    /// carry a new one the client cannot decode (breaking).
+    fn variants(
+        &mut self,
+        o: &Node<'a>,
+        n: &Node<'a>,
+        base: &str,
+        path: &str,
+        dir: Direction,
+        depth: usize,
+    ) {
+        for kind in ["oneOf", "anyOf"] {
+            let list = |s: &Node<'a>| -> Vec<(String, Node<'a>)> {
+                let Some(l) = s.child(kind) else {
+                    return Vec::new();
+                };
+                (0..l.v.as_array().map_or(0, Vec::len))
+                    .filter_map(|i| {
+                        let m = l.child(&i.to_string())?;
+                        let key =
+                            m.v.get("$ref")
+                                .and_then(Value::as_str)
+                                .and_then(|r| r.rsplit('/').next())
+                                .map(str::to_string)
+                                .unwrap_or_else(|| format!("#{i}"));
+                        Some((key, m))
+                    })
+                    .collect()
+            };
+            let (ol, nl) = (list(o), list(n));
+            if ol.is_empty() && nl.is_empty() {
+                continue;
+            }
+            let location = |key: &str| {
+                let v = format!("{kind}:{key}");
+                if path.is_empty() {
+                    format!("{base}: {v}")
+                } else {
+                    format!("{base}: {path}.{v}")
+                }
+            };
+            for (key, m) in ol.iter().filter(|(k, _)| !nl.iter().any(|(j, _)| j == k)) {
+                self.push(
+                    ChangeKind::VariantRemoved,
+                    &location(key),
+                    format!("{kind} alternative {key} removed"),
+                    dir == Direction::Request,
+                    (&m.p, Side::Old),
+                );
+            }
+            for (key, m) in nl.iter().filter(|(k, _)| !ol.iter().any(|(j, _)| j == k)) {
+                self.push(
+                    ChangeKind::VariantAdded,
+                    &location(key),
+                    format!("{kind} alternative {key} added"),
+                    dir == Direction::Response,
+                    (&m.p, Side::New),
+                );
+            }
+            for (key, om) in &ol {
+                if let Some((_, nm)) = nl.iter().find(|(j, _)| j == key) {
+                    let sub = if path.is_empty() {
+                        format!("{kind}:{key}")
+                    } else {
+                        format!("{path}.{kind}:{key}")
+                    };
+                    self.schema(om, nm, base, &sub, dir, depth + 1);
+                }
+            }
         }
     }
 
     fn schema(
         &mut self,
-        os: &Value,
-        ns: &Value,
+        os: &Node<'a>,
+        ns: &Node<'a>,
         base: &str,
         path: &str,
         dir: Direction,
@@ -512,23 +1027,45 @@ impl Cx<'_, '_> {
         if depth > 24 {
             return;
         }
+        let pair = (unwrap_schema(self.old, os).p, unwrap_schema(self.new, ns).p);
+        if self.stack.contains(&pair) {
+            return;
+        }
+        self.stack.push(pair);
+        self.compare(os, ns, base, path, dir, depth);
+        self.stack.pop();
+    }
+
+    /// [`Self::schema`] without the cycle guard.
+    fn compare(
+        &mut self,
+        os: &Node<'a>,
+        ns: &Node<'a>,
+        base: &str,
+        path: &str,
+        dir: Direction,
+        depth: usize,
+    ) {
         let location = if path.is_empty() {
             base.to_string()
         } else {
             format!("{base}: {path}")
         };
         let (ot, nt) = (type_label(self.old, os), type_label(self.new, ns));
+        let (o, n) = (unwrap_schema(self.old, os), unwrap_schema(self.new, ns));
         if ot != nt {
             self.push(
                 ChangeKind::TypeChanged,
                 &location,
                 format!("type changed from {ot} to {nt}"),
                 true,
+                (&n.p, Side::New),
             );
             return;
         }
-        self.enums(os, ns, &location, dir);
-        let (o, n) = (unwrap_schema(self.old, os), unwrap_schema(self.new, ns));
+        self.enums(&o, &n, &location, dir);
+        self.constraints(&o, &n, &location, dir);
+        self.variants(&o, &n, base, path, dir, depth);
         let join = |p: &str, name: &str| {
             if p.is_empty() {
                 name.to_string()
@@ -536,40 +1073,31 @@ impl Cx<'_, '_> {
                 format!("{p}.{name}")
             }
         };
-        if let (Some(oi), Some(ni)) = (o.get("items"), n.get("items")) {
-            self.schema(oi, ni, base, &format!("{path}[]"), dir, depth + 1);
+        if let (Some(oi), Some(ni)) = (o.child("items"), n.child("items")) {
+            self.schema(&oi, &ni, base, &format!("{path}[]"), dir, depth + 1);
         }
-        if let (Some(oa), Some(na)) = (o.get("additionalProperties"), n.get("additionalProperties"))
-            && oa.is_object()
-            && na.is_object()
+        if let (Some(oa), Some(na)) = (
+            o.child("additionalProperties"),
+            n.child("additionalProperties"),
+        ) && oa.v.is_object()
+            && na.v.is_object()
         {
-            self.schema(oa, na, base, &format!("{path}{{}}"), dir, depth + 1);
+            self.schema(&oa, &na, base, &format!("{path}{{}}"), dir, depth + 1);
         }
-        let props = |s: &Value| {
-            s.get("properties")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let required = |s: &Value| -> BTreeSet<String> {
-            s.get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        };
-        let (op, np) = (props(o), props(n));
-        let (or, nr) = (required(o), required(n));
-        for (name, _) in op.iter().filter(|(k, _)| !np.contains_key(*k)) {
+        let (mut op, mut or) = (BTreeMap::new(), BTreeSet::new());
+        let (mut np, mut nr) = (BTreeMap::new(), BTreeSet::new());
+        object_view(self.old, &o, &mut op, &mut or, 0);
+        object_view(self.new, &n, &mut np, &mut nr, 0);
+        for (name, node) in op.iter().filter(|(k, _)| !np.contains_key(*k)) {
             self.push(
                 ChangeKind::PropertyRemoved,
                 &format!("{base}: {}", join(path, name)),
                 "property removed".into(),
                 true,
+                (&node.p, Side::Old),
             );
         }
-        for (name, _) in np.iter().filter(|(k, _)| !op.contains_key(*k)) {
+        for (name, node) in np.iter().filter(|(k, _)| !op.contains_key(*k)) {
             let req = nr.contains(name);
             self.push(
                 ChangeKind::PropertyAdded,
@@ -579,6 +1107,7 @@ impl Cx<'_, '_> {
                     if req { "required" } else { "optional" }
                 ),
                 dir == Direction::Request && req,
+                (&node.p, Side::New),
             );
         }
         for (name, ov) in &op {
@@ -598,6 +1127,7 @@ impl Cx<'_, '_> {
                         if now { "required" } else { "optional" }
                     ),
                     breaking,
+                    (&nv.p, Side::New),
                 );
             }
             self.schema(ov, nv, base, &join(path, name), dir, depth + 1);
@@ -754,6 +1284,216 @@ mod tests {
         assert_eq!(
             one(old, new),
             [(ChangeKind::AuthChanged, "security".into(), true)]
+        );
+    }
+
+    #[test]
+    fn a_self_referencing_one_of_is_compared_once() {
+        let d = |t: &str| {
+            json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+                "components": {"schemas": {"A": {"oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/A"},
+                    {"type": "object", "properties": {"x": {"type": t}}}]}}}})
+        };
+        assert!(diff(&d("string"), &d("string")).is_empty());
+        assert_eq!(
+            one(d("string"), d("integer")),
+            [(
+                ChangeKind::TypeChanged,
+                "response 200: oneOf:#2.x".into(),
+                true
+            )]
+        );
+    }
+
+    #[test]
+    fn a_self_referencing_array_does_not_loop() {
+        let d = |t: &str| {
+            json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+                "components": {"schemas": {"A": {"type": "array", "items": {"$ref": "#/components/schemas/A"}, "format": t}}}})
+        };
+        assert!(diff(&d("x"), &d("x")).is_empty());
+        assert_eq!(diff(&d("x"), &d("y"))[0].change, ChangeKind::TypeChanged);
+    }
+
+    #[test]
+    fn findings_carry_the_pointer_of_the_change_through_refs() {
+        let mut new = doc(base_op());
+        new["components"]["schemas"]["Req"]["properties"]["status"]["enum"] =
+            json!(["on", "off", "idle"]);
+        let f = diff(&doc(base_op()), &new);
+        assert_eq!(
+            f[0].pointer,
+            "/components/schemas/Req/properties/status/enum"
+        );
+        assert_eq!(f[0].side, Side::New);
+        let f = diff(&new, &doc(base_op()));
+        assert_eq!(f[0].side, Side::Old);
+    }
+
+    #[test]
+    fn request_media_type_change_is_breaking_a_new_one_is_not() {
+        let mut new = base_op();
+        let body = new["requestBody"]["content"]["application/json"].take();
+        new["requestBody"]["content"] = json!({"application/x-www-form-urlencoded": body});
+        assert_eq!(
+            one(doc(base_op()), doc(new)),
+            [
+                (ChangeKind::MediaTypeAdded, "request body".into(), false),
+                (ChangeKind::MediaTypeRemoved, "request body".into(), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn additive_all_of_is_a_property_added_not_a_type_change() {
+        let old = json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Agent"}}}}}}}},
+            "components": {"schemas": {"Agent": {"type": "object", "properties": {"id": {"type": "string"}}}}}});
+        let mut new = old.clone();
+        new["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = json!(
+            {"allOf": [{"$ref": "#/components/schemas/Agent"}, {"type": "object", "properties": {"team": {"type": "string"}}}]});
+        let f = diff(&old, &new);
+        assert_eq!(
+            f.iter()
+                .map(|f| (f.change, f.location.as_str(), f.breaking))
+                .collect::<Vec<_>>(),
+            [(ChangeKind::PropertyAdded, "response 200: team", false)]
+        );
+        assert_eq!(
+            f[0].pointer,
+            "/paths/~1a/get/responses/200/content/application~1json/schema/allOf/1/properties/team"
+        );
+    }
+
+    #[test]
+    fn one_of_alternatives_are_compared() {
+        let schema = |variants: Value| {
+            json!({"paths": {"/a": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": {"oneOf": variants}}}},
+            "responses": {"200": {"content": {"application/json": {"schema": {"oneOf": variants}}}}}}}},
+            "components": {"schemas": {
+                "A": {"type": "object", "properties": {"x": {"type": "string"}}},
+                "B": {"type": "object", "properties": {"y": {"type": "string"}}}}}})
+        };
+        let old = schema(json!([{"$ref": "#/components/schemas/A"}]));
+        let new =
+            schema(json!([{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}]));
+        assert_eq!(
+            one(old.clone(), new.clone()),
+            [
+                (
+                    ChangeKind::VariantAdded,
+                    "request body: oneOf:B".into(),
+                    false
+                ),
+                (
+                    ChangeKind::VariantAdded,
+                    "response 200: oneOf:B".into(),
+                    true
+                ),
+            ]
+        );
+        let mut changed = old.clone();
+        changed["components"]["schemas"]["A"]["properties"]["x"]["type"] = json!("integer");
+        assert_eq!(
+            one(old, changed),
+            [
+                (
+                    ChangeKind::TypeChanged,
+                    "request body: oneOf:A.x".into(),
+                    true
+                ),
+                (
+                    ChangeKind::TypeChanged,
+                    "response 200: oneOf:A.x".into(),
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn constraints_tightened_break_requests_loosened_break_responses() {
+        let op = |max: u64, pattern: Option<&str>| {
+            let mut s = json!({"type": "string", "maxLength": max});
+            if let Some(p) = pattern {
+                s["pattern"] = json!(p);
+            }
+            json!({"paths": {"/a": {"post": {
+                "parameters": [{"name": "q", "in": "query", "schema": {"type": "integer", "minimum": max}}],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"n": s}}}}},
+                "responses": {"200": {"content": {"application/json": {"schema": {"type": "object", "properties": {"n": s}}}}}}}}}})
+        };
+        let f = diff(&op(64, None), &op(32, Some("^[a-z]+$")));
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.location.as_str(), f.detail.as_str(), f.breaking))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "query parameter q",
+                    "minimum changed from 64 to 32 (loosened)",
+                    false
+                ),
+                (
+                    "request body: n",
+                    "maxLength changed from 64 to 32 (tightened)",
+                    true
+                ),
+                (
+                    "request body: n",
+                    "pattern `^[a-z]+$` added (tightened)",
+                    true
+                ),
+                (
+                    "response 200: n",
+                    "maxLength changed from 64 to 32 (tightened)",
+                    false
+                ),
+                (
+                    "response 200: n",
+                    "pattern `^[a-z]+$` added (tightened)",
+                    false
+                ),
+            ]
+        );
+        assert!(f.iter().all(|f| f.change == ChangeKind::ConstraintChanged));
+        let back: Vec<_> = diff(&op(32, Some("^[a-z]+$")), &op(64, None))
+            .into_iter()
+            .map(|f| f.breaking)
+            .collect();
+        assert_eq!(back, [true, false, false, true, true]);
+    }
+
+    #[test]
+    fn an_unapplied_security_scheme_that_changes_is_reported() {
+        let d = |scheme: &str| {
+            json!({"paths": {"/a": {"get": {}}},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": scheme}}}})
+        };
+        assert!(diff(&d("bearer"), &d("basic")).is_empty());
+        let f = diff_unapplied_security_schemes(&d("bearer"), &d("basic"));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].change, ChangeKind::SecuritySchemeChanged);
+        assert_eq!(
+            f[0].detail,
+            "security scheme bearerAuth changed from http:bearer:: to http:basic::"
+        );
+        assert!(f[0].breaking);
+        assert_eq!(f[0].pointer, "/components/securitySchemes/bearerAuth");
+        // an applied scheme is covered by each operation's auth-changed finding instead
+        let mut applied = d("bearer");
+        applied["security"] = json!([{"bearerAuth": []}]);
+        let mut applied_new = d("basic");
+        applied_new["security"] = json!([{"bearerAuth": []}]);
+        assert!(diff_unapplied_security_schemes(&applied, &applied_new).is_empty());
+        assert_eq!(
+            diff(&applied, &applied_new)[0].change,
+            ChangeKind::AuthChanged
         );
     }
 }

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod fixes;
 pub mod generate;
 pub mod load;
+pub mod locate;
 pub mod normalise;
 pub mod open_enums;
 pub mod overlay;

@@ -60,11 +60,55 @@ pub fn build_document_lenient(
 
 fn build(
     sources: &Sources,
-    spec_file: &Path,
+    _spec_file: &Path,
+    read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+    missing: Option<&mut Vec<OperationKey>>,
+) -> Result<Value> {
+    merge_slices(&read_slices(sources, read, missing)?)
+}
+
+/// One source, read, extracted and sliced to its kept operations.
+#[derive(Debug, Clone)]
+pub struct SourceSlice {
+    pub source: Source,
+    /// Where the bytes came from (pinned copy, `--sources` file, URL): the name findings and
+    /// errors give.
+    pub origin: PathBuf,
+    pub bytes: Vec<u8>,
+    /// What the source's whole document says about authentication: its root `security`, its
+    /// `components/securitySchemes` and each operation's `security` (for
+    /// [`crate::diff::diff_unapplied_security_schemes`]; the whole document is not kept).
+    pub security: Value,
+    /// The document sliced to the source's kept operations.
+    pub slice: Value,
+}
+
+impl SourceSlice {
+    /// `file:line:col` of each pointer in this source's document (see [`crate::locate`]).
+    pub fn positions<'p>(
+        &self,
+        pointers: impl IntoIterator<Item = &'p str>,
+    ) -> std::collections::BTreeMap<String, crate::locate::Position> {
+        crate::locate::positions_in_source(self.source.kind, &self.bytes, pointers)
+    }
+
+    /// `origin:line:col` of one pointer (or just the origin).
+    pub fn describe(&self, pointer: &str) -> String {
+        match self.positions([pointer]).get(pointer) {
+            Some((line, column)) => format!("{}:{line}:{column}", self.origin.display()),
+            None => self.origin.display().to_string(),
+        }
+    }
+}
+
+/// Read, extract and slice every source. A kept operation missing from its source is an error,
+/// unless `missing` collects it.
+pub fn read_slices(
+    sources: &Sources,
     mut read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
     mut missing: Option<&mut Vec<OperationKey>>,
-) -> Result<Value> {
-    let mut slices = Vec::new();
+) -> Result<Vec<SourceSlice>> {
+    let mut out = Vec::new();
     for source in &sources.sources {
         let (bytes, origin) = read(source)?;
         let doc = extract(source, &bytes, &origin)?;
@@ -73,12 +117,96 @@ fn build(
             .iter()
             .filter_map(|o| OperationKey::parse(o))
             .collect();
-        slices.push((
-            source.name.clone(),
-            crate::slice::slice(&doc, &ops, &origin, missing.as_deref_mut())?,
-        ));
+        let slice = crate::slice::slice(&doc, &ops, &origin, missing.as_deref_mut())?;
+        out.push(SourceSlice {
+            source: source.clone(),
+            origin,
+            bytes,
+            security: security_skeleton(&doc),
+            slice,
+        });
     }
-    crate::slice::merge(&slices, spec_file)
+    Ok(out)
+}
+
+/// The parts of `doc` that say who must authenticate how.
+fn security_skeleton(doc: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(s) = doc.get("security") {
+        out.insert("security".into(), s.clone());
+    }
+    if let Some(s) = doc.pointer("/components/securitySchemes") {
+        out.insert(
+            "components".into(),
+            serde_json::json!({ "securitySchemes": s }),
+        );
+    }
+    let mut paths = serde_json::Map::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let mut ops = serde_json::Map::new();
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if let Some(s) = op.get("security")
+                && crate::sources::METHODS.contains(&method.as_str())
+            {
+                ops.insert(method.clone(), serde_json::json!({ "security": s }));
+            }
+        }
+        if !ops.is_empty() {
+            paths.insert(path.clone(), Value::Object(ops));
+        }
+    }
+    out.insert("paths".into(), Value::Object(paths));
+    Value::Object(out)
+}
+
+/// Merge the slices into the vendor's document. Two sources that define a shared component
+/// differently (beyond its documentation) are an error naming both vendor documents and the
+/// line and column of each definition: the maintainer decides which is right.
+pub fn merge_slices(slices: &[SourceSlice]) -> Result<Value> {
+    let (doc, conflicts) = merge_lenient(slices);
+    match conflicts.first() {
+        None => Ok(doc),
+        Some(c) => Err(conflict_error(slices, c)),
+    }
+}
+
+/// Merge, returning every conflict instead of failing on the first.
+pub fn merge_lenient(slices: &[SourceSlice]) -> (Value, Vec<crate::slice::Conflict>) {
+    let named: Vec<(String, Value)> = slices
+        .iter()
+        .map(|s| (s.source.name.clone(), s.slice.clone()))
+        .collect();
+    crate::slice::merge_lenient(&named)
+}
+
+fn conflict_error(slices: &[SourceSlice], c: &crate::slice::Conflict) -> Error {
+    let find = |name: &str| slices.iter().find(|s| s.source.name == name);
+    let later = find(&c.source).expect("a conflict names a source");
+    let location = later
+        .positions([c.pointer.as_str()])
+        .get(&c.pointer)
+        .map(|&(line, column)| Location::LineColumn { line, column })
+        .unwrap_or(Location::Pointer(c.pointer.clone()));
+    let earlier = find(&c.earlier)
+        .map(|s| format!("source `{}` ({})", s.source.name, s.describe(&c.pointer)))
+        .unwrap_or_else(|| format!("source `{}`", c.earlier));
+    Error::new(
+        ErrorKind::Invalid,
+        &later.origin,
+        location,
+        format!(
+            "source `{}` defines `{}` differently from {earlier}; regen cannot merge them: \
+             decide which definition is right (pin the other source at a version that agrees, \
+             or take the kept operations from one source only)",
+            c.source,
+            c.pointer.trim_start_matches('/')
+        ),
+    )
 }
 
 /// The vendor's complete API: the whole document of the source marked `full = true`, plus the

@@ -295,8 +295,10 @@ fn order_components_like(out: &mut Value, doc: &Value) {
     *components = ordered;
 }
 
-/// Two sources may spell the same definition differently (`required: "true"` vs `true`): they
-/// agree if they are equal once mechanically normalised.
+/// Two sources may spell the same definition differently (`required: "true"` vs `true`), or
+/// word its documentation differently: they agree if they are equal once mechanically
+/// normalised and stripped of documentation (`description`, `summary`, `example(s)`,
+/// `externalDocs`), which changes no generated type or call.
 fn same_after_normalise(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;
@@ -310,16 +312,91 @@ fn same_after_normalise(a: &Value, b: &Value) -> bool {
         pass(&mut a, &mut ignored);
         pass(&mut b, &mut ignored);
     }
+    strip_documentation(&mut a, false);
+    strip_documentation(&mut b, false);
     a == b
+}
+
+/// Remove documentation keywords. `names` is set for a map whose keys are names chosen by the
+/// vendor (`properties`, media types, status codes...), where `description` is a name, not a
+/// keyword.
+fn strip_documentation(v: &mut Value, names: bool) {
+    const DOCS: &[&str] = &[
+        "description",
+        "summary",
+        "example",
+        "examples",
+        "externalDocs",
+    ];
+    const NAME_MAPS: &[&str] = &[
+        "properties",
+        "patternProperties",
+        "headers",
+        "content",
+        "responses",
+        "encoding",
+        "links",
+        "callbacks",
+        "mapping",
+    ];
+    match v {
+        Value::Object(map) => {
+            if !names {
+                map.retain(|k, _| !DOCS.contains(&k.as_str()));
+            }
+            for (k, child) in map.iter_mut() {
+                strip_documentation(child, !names && NAME_MAPS.contains(&k.as_str()));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| strip_documentation(i, false)),
+        _ => {}
+    }
+}
+
+/// Something two sources define differently: a component, or an entry of a path item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// JSON pointer of the definition (the same in both sources' documents).
+    pub pointer: String,
+    /// The source whose definition differs, and the earlier source whose definition is kept.
+    pub source: String,
+    pub earlier: String,
 }
 
 /// Merge slices into one document. The first slice gives `openapi`, `info`, `servers`,
 /// `security`; paths and components are united. The same component defined differently by two
 /// sources is an error naming both.
 pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
+    let (doc, conflicts) = merge_lenient(slices);
+    match conflicts.first() {
+        None => Ok(doc),
+        Some(c) => Err(Error::at(
+            ErrorKind::Invalid,
+            file,
+            c.pointer.clone(),
+            if c.pointer.starts_with("/components/") {
+                format!(
+                    "source `{}` defines this component differently from an earlier source (`{}`); \
+                     rename it in one of them",
+                    c.source, c.earlier
+                )
+            } else {
+                format!(
+                    "source `{}` defines this differently from an earlier source (`{}`)",
+                    c.source, c.earlier
+                )
+            },
+        )),
+    }
+}
+
+/// As [`merge`], but every conflict is returned (the earlier source's definition is kept), so
+/// the drift check can report each of them beside the other findings.
+pub fn merge_lenient(slices: &[(String, Value)]) -> (Value, Vec<Conflict>) {
     let mut out = Map::new();
+    let mut conflicts = Vec::new();
     let Some((_, first)) = slices.first() else {
-        return Ok(Value::Object(out));
+        return (Value::Object(out), conflicts);
     };
     for key in ["openapi", "info", "servers", "security"] {
         if let Some(v) = first.get(key) {
@@ -329,6 +406,8 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
     let mut tags: Vec<Value> = Vec::new();
     let mut paths = Map::new();
     let mut components = Map::new();
+    // which source each definition came from
+    let mut owner: std::collections::BTreeMap<String, String> = Default::default();
     for (name, slice) in slices {
         for t in slice
             .get("tags")
@@ -352,20 +431,19 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                 .as_object_mut()
                 .expect("path items are objects");
             for (k, v) in item.as_object().into_iter().flatten() {
+                let at = pointer(["paths", path.as_str(), k.as_str()]);
                 match entry.get(k) {
                     Some(existing) if !same_after_normalise(existing, v) => {
-                        return Err(Error::at(
-                            ErrorKind::Invalid,
-                            file,
-                            pointer(["paths", path.as_str(), k.as_str()]),
-                            format!(
-                                "source `{name}` defines this differently from an earlier source"
-                            ),
-                        ));
+                        conflicts.push(Conflict {
+                            earlier: owner.get(&at).cloned().unwrap_or_default(),
+                            pointer: at,
+                            source: name.clone(),
+                        });
                     }
                     Some(_) => {} // the earlier source's spelling is kept
                     None => {
                         entry.insert(k.clone(), v.clone());
+                        owner.insert(at, name.clone());
                     }
                 }
             }
@@ -382,21 +460,19 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
                 .as_object_mut()
                 .expect("component sections are objects");
             for (k, v) in entries.as_object().into_iter().flatten() {
+                let at = pointer(["components", section.as_str(), k.as_str()]);
                 match target.get(k) {
                     Some(existing) if !same_after_normalise(existing, v) => {
-                        return Err(Error::at(
-                            ErrorKind::Invalid,
-                            file,
-                            pointer(["components", section.as_str(), k.as_str()]),
-                            format!(
-                                "source `{name}` defines this component differently from an earlier source; \
-                                 rename it in one of them"
-                            ),
-                        ));
+                        conflicts.push(Conflict {
+                            earlier: owner.get(&at).cloned().unwrap_or_default(),
+                            pointer: at,
+                            source: name.clone(),
+                        });
                     }
                     Some(_) => {} // the earlier source's spelling is kept
                     None => {
                         target.insert(k.clone(), v.clone());
+                        owner.insert(at, name.clone());
                     }
                 }
             }
@@ -409,7 +485,7 @@ pub fn merge(slices: &[(String, Value)], file: &Path) -> Result<Value> {
     if !components.is_empty() {
         out.insert("components".into(), Value::Object(components));
     }
-    Ok(Value::Object(out))
+    (Value::Object(out), conflicts)
 }
 
 #[cfg(test)]
@@ -471,5 +547,35 @@ mod tests {
         let d = json!({"paths": {}, "components": {"parameters": {"P": {"required": "true"}}}});
         let m = merge(&[("c".into(), c), ("d".into(), d)], Path::new("m")).unwrap();
         assert_eq!(m["components"]["parameters"]["P"]["required"], true);
+    }
+
+    #[test]
+    fn documentation_differences_are_not_conflicts_but_a_property_named_description_is() {
+        let a = json!({"paths": {}, "components": {"parameters": {"count": {"name": "count", "in": "query",
+            "description": "How many", "schema": {"type": "integer", "example": 5}}}}});
+        let mut b = a.clone();
+        b["components"]["parameters"]["count"]["description"] = json!("How many items");
+        b["components"]["parameters"]["count"]["schema"]["example"] = json!(10);
+        let (m, conflicts) = merge_lenient(&[("a".into(), a.clone()), ("b".into(), b)]);
+        assert!(conflicts.is_empty());
+        assert_eq!(
+            m["components"]["parameters"]["count"]["description"],
+            "How many"
+        );
+        let mut c = a.clone();
+        c["components"]["parameters"]["count"]["schema"]["type"] = json!("string");
+        let (_, conflicts) = merge_lenient(&[("a".into(), a), ("c".into(), c)]);
+        assert_eq!(
+            conflicts,
+            [Conflict {
+                pointer: "/components/parameters/count".into(),
+                source: "c".into(),
+                earlier: "a".into()
+            }]
+        );
+        let p = |d: &str| json!({"paths": {}, "components": {"schemas": {"S": {"properties": {"description": {"type": d}}}}}});
+        let (_, conflicts) =
+            merge_lenient(&[("a".into(), p("string")), ("b".into(), p("integer"))]);
+        assert_eq!(conflicts.len(), 1);
     }
 }

@@ -1,0 +1,349 @@
+//! The drift report as text (a terminal), markdown (a pull-request body, a job summary) or
+//! GitHub workflow commands (annotations). JSON is the report serialised as it is.
+
+use agentstatus_codegen::diff::Finding;
+use agentstatus_codegen::overlay::ActionStatus;
+
+use crate::check::{OverlayAction, Report, VendorReport};
+
+fn verdict(report: &Report) -> &'static str {
+    match report.exit_code() {
+        0 if report.drift => "drift found, none that fails the check",
+        0 => "no drift",
+        1 => "drift found",
+        _ => "could not check",
+    }
+}
+
+fn stale_reason(a: &OverlayAction) -> &'static str {
+    match a.check.status {
+        ActionStatus::NoMatch => "matches nothing (the document changed: review the correction)",
+        ActionStatus::AlreadyApplied => {
+            "is already true of the document (the vendor made the fix: remove the action)"
+        }
+        ActionStatus::Applies => "applies",
+    }
+}
+
+fn overlay_position(a: &OverlayAction) -> String {
+    match (a.line, a.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", a.file),
+        _ => a.file.clone(),
+    }
+}
+
+fn tag(f: &Finding) -> &'static str {
+    if f.breaking {
+        "BREAKING    "
+    } else {
+        "non-breaking"
+    }
+}
+
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for v in &report.vendors {
+        let name = &v.vendor;
+        if let Some(e) = &v.error {
+            out.push_str(&format!("{name}: could not check: {e}\n"));
+            continue;
+        }
+        if v.reproducible {
+            out.push_str(&format!(
+                "{name}: openapi.yaml is reproducible from the pinned copies\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "{name}: openapi.yaml is NOT what `cargo xtask regen` produces from the pinned copies ({} semantic differences)\n",
+                v.regenerated.len()
+            ));
+            text_findings(&mut out, &v.regenerated);
+        }
+        if let Some(u) = &v.upstream {
+            if u.changed_sources.is_empty() {
+                out.push_str(&format!(
+                    "{name}: upstream ({}): no source changed\n",
+                    u.from
+                ));
+            } else {
+                out.push_str(&format!(
+                    "{name}: upstream ({}): changed: {}; {} finding(s) in the kept operations\n",
+                    u.from,
+                    u.changed_sources.join(", "),
+                    u.findings.len()
+                ));
+                text_findings(&mut out, &u.findings);
+            }
+        }
+        if v.stale().next().is_none() {
+            out.push_str(&format!(
+                "{name}: overlay: all {} actions apply\n",
+                v.overlay.len()
+            ));
+        }
+        for a in v.stale() {
+            out.push_str(&format!(
+                "{name}: overlay action {} `{}` {} (at {})\n",
+                a.check.index,
+                a.check.target,
+                stale_reason(a),
+                overlay_position(a)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "{} (exit {})\n",
+        verdict(report),
+        report.exit_code()
+    ));
+    out
+}
+
+fn text_findings(out: &mut String, list: &[Finding]) {
+    for f in list {
+        let location = if f.location.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", f.location)
+        };
+        let op = if f.operation.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", f.operation)
+        };
+        let at = f
+            .position()
+            .map(|p| format!(" (at {p})"))
+            .unwrap_or_default();
+        out.push_str(&format!("  {}{op}{location} {}{at}\n", tag(f), f.detail));
+    }
+}
+
+/// Markdown: a summary table, then each vendor's findings.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::from("## Vendor API drift\n\n");
+    out.push_str(&format!(
+        "**{}** (exit {}, `--fail-on {}`)\n\n",
+        verdict(report),
+        report.exit_code(),
+        match report.fail_on {
+            crate::check::FailOn::Drift => "drift",
+            crate::check::FailOn::Breaking => "breaking",
+        }
+    ));
+    out.push_str("| vendor | breaking | non-breaking | overlay | reproducibility | checked |\n");
+    out.push_str("|---|---:|---:|---:|---:|---|\n");
+    for v in &report.vendors {
+        let c = v.summary();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            v.vendor,
+            c.breaking,
+            c.non_breaking,
+            c.overlay,
+            c.reproducibility,
+            if c.error {
+                "**could not check**"
+            } else {
+                "yes"
+            }
+        ));
+    }
+    for v in &report.vendors {
+        vendor_markdown(&mut out, v);
+    }
+    out
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn vendor_markdown(out: &mut String, v: &VendorReport) {
+    out.push_str(&format!("\n### {}\n\n", v.vendor));
+    if let Some(e) = &v.error {
+        out.push_str(&format!("Could not check: `{}`\n", cell(e)));
+        return;
+    }
+    let mut any = false;
+    let mut table = |title: &str, list: &[Finding]| {
+        if list.is_empty() {
+            return;
+        }
+        any = true;
+        out.push_str(&format!(
+            "{title}\n\n| | operation | where | change | vendor document |\n|---|---|---|---|---|\n"
+        ));
+        for f in list {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | `{}` |\n",
+                if f.breaking {
+                    "**breaking**"
+                } else {
+                    "non-breaking"
+                },
+                cell(&f.operation),
+                cell(&f.location),
+                cell(&f.detail),
+                cell(&f.position().unwrap_or_default())
+            ));
+        }
+        out.push('\n');
+    };
+    if let Some(u) = &v.upstream {
+        table(
+            &format!(
+                "Upstream ({}): changed {}",
+                u.from,
+                if u.changed_sources.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    u.changed_sources.join(", ")
+                }
+            ),
+            &u.findings,
+        );
+    }
+    if !v.reproducible {
+        table(
+            "`openapi.yaml` is not what `cargo xtask regen` produces from the pinned copies",
+            &v.regenerated,
+        );
+        if v.regenerated.is_empty() {
+            out.push_str("`openapi.yaml` differs from regen's output in bytes only.\n\n");
+            any = true;
+        }
+    }
+    for a in v.stale() {
+        any = true;
+        out.push_str(&format!(
+            "- overlay action {} `{}` {} (`{}`)\n",
+            a.check.index,
+            cell(&a.check.target),
+            stale_reason(a),
+            overlay_position(a)
+        ));
+    }
+    if !any {
+        out.push_str("No drift.\n");
+    }
+}
+
+/// Escape workflow-command data (`%`, CR, LF) and, in properties, also `:` and `,`.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands: one annotation per finding (`error` if breaking, else
+/// `warning`), on the vendor document and `line:col` of the change. An upstream change is
+/// annotated on the pinned copy it will replace (`cargo xtask update` pins it there, at that
+/// line); the message names the document it was read from.
+pub fn github(report: &Report) -> String {
+    let mut out = String::new();
+    let mut annotate = |level: &str,
+                        file: &str,
+                        line: Option<usize>,
+                        col: Option<usize>,
+                        title: &str,
+                        msg: &str| {
+        let mut props = vec![format!("file={}", escape_property(file))];
+        if let Some(l) = line {
+            props.push(format!("line={l}"));
+        }
+        if let Some(c) = col {
+            props.push(format!("col={c}"));
+        }
+        props.push(format!("title={}", escape_property(title)));
+        out.push_str(&format!(
+            "::{level} {}::{}\n",
+            props.join(","),
+            escape_data(msg)
+        ));
+    };
+    for v in &report.vendors {
+        if let Some(e) = &v.error {
+            annotate(
+                "error",
+                &format!("specs/{}/sources.toml", v.vendor),
+                None,
+                None,
+                &format!("{}: could not check", v.vendor),
+                e,
+            );
+            continue;
+        }
+        let findings = v
+            .upstream_findings()
+            .iter()
+            .map(|f| (f, true))
+            .chain(v.regenerated.iter().map(|f| (f, false)));
+        for (f, upstream) in findings {
+            let level = if f.breaking { "error" } else { "warning" };
+            let read_from = f.position().unwrap_or_default();
+            let file = match (upstream, f.source.as_ref().and_then(|s| v.pinned.get(s))) {
+                (true, Some(pinned)) => pinned.clone(),
+                _ => f.file.clone().unwrap_or_default(),
+            };
+            let title = format!(
+                "{}: {} {}",
+                v.vendor,
+                if f.breaking {
+                    "breaking"
+                } else {
+                    "non-breaking"
+                },
+                serde_json::to_value(f.change)
+                    .ok()
+                    .and_then(|c| c.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            );
+            let what = [f.operation.as_str(), f.location.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let msg = if upstream {
+                format!("{what}: {} (in {read_from})", f.detail)
+            } else {
+                format!(
+                    "{what}: {} (openapi.yaml is not what regen produces)",
+                    f.detail
+                )
+            };
+            annotate(level, &file, f.line, f.column, &title, &msg);
+        }
+        for a in v.stale() {
+            let level = if a.check.status == ActionStatus::NoMatch {
+                "error"
+            } else {
+                "warning"
+            };
+            annotate(
+                level,
+                &a.file,
+                a.line,
+                a.column,
+                &format!("{}: overlay action {}", v.vendor, a.check.index),
+                &format!("`{}` {}", a.check.target, stale_reason(a)),
+            );
+        }
+    }
+    let t = &report.summary.total;
+    out.push_str(&format!(
+        "drift check: {} breaking, {} non-breaking, {} overlay, {} reproducibility: {} (exit {})\n",
+        t.breaking,
+        t.non_breaking,
+        t.overlay,
+        t.reproducibility,
+        verdict(report),
+        report.exit_code()
+    ));
+    out
+}

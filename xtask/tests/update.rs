@@ -1,0 +1,194 @@
+//! `cargo xtask update --sources DIR` on a copy of the workspace: one run pins the changed
+//! document, regenerates openapi.yaml, rebuilds the vendor crate, rewrites its golden files,
+//! runs its tests and writes its changelog entry. The copy builds into this workspace's target
+//! directory, so only the workspace's own crates compile again (a few minutes on 2 cores).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Copy a tree, leaving out build output and git metadata.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == ".git" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// The workspace minus the fuzz crate (outside the workspace) and what is not source.
+fn workspace_copy(tmp: &Path) {
+    let root = root();
+    for dir in ["crates", "xtask", "specs", ".cargo"] {
+        copy_tree(&root.join(dir), &tmp.join(dir));
+    }
+    for file in ["Cargo.toml", "Cargo.lock", "build.rs", "README.md"] {
+        std::fs::copy(root.join(file), tmp.join(file)).unwrap();
+    }
+}
+
+const AGENT_RESPONSE: &str =
+    "\"AgentResponse\": {\n        \"type\": \"object\",\n        \"properties\": {\n";
+
+#[test]
+fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog() {
+    let tmp = std::env::temp_dir().join(format!("agentstatus-update-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let ws = tmp.join("ws");
+    workspace_copy(&ws);
+
+    // the vendor adds an optional property to a response: a minor release
+    let pinned =
+        std::fs::read_to_string(root().join("specs/libredesk/upstream/openapi.json")).unwrap();
+    assert!(pinned.contains(AGENT_RESPONSE));
+    let changed = pinned.replace(
+        AGENT_RESPONSE,
+        &format!("{AGENT_RESPONSE}          \"request_id\": {{\"type\": \"string\"}},\n"),
+    );
+    let sources = tmp.join("sources/libredesk");
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(sources.join("openapi.json"), &changed).unwrap();
+    let golden_before =
+        std::fs::read_to_string(ws.join("crates/libredesk/tests/golden/client.rs")).unwrap();
+    assert!(!golden_before.contains("request_id"));
+
+    let start = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["update", "--sources"])
+        .arg(tmp.join("sources"))
+        .current_dir(&ws)
+        .env("CARGO_TARGET_DIR", root().join("target"))
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    eprintln!("update took {took:?}");
+    let read = |p: &str| std::fs::read_to_string(ws.join(p)).unwrap_or_default();
+    let (pinned_now, spec, golden, changelog) = (
+        read("specs/libredesk/upstream/openapi.json"),
+        read("specs/libredesk/openapi.yaml"),
+        read("crates/libredesk/tests/golden/client.rs"),
+        read("crates/libredesk/CHANGELOG.md"),
+    );
+    let other_vendors_untouched = ["rocketchat", "engage-digital"].iter().all(|v| {
+        !ws.join(format!("crates/{v}/CHANGELOG.md")).exists()
+            && read(&format!("specs/{v}/openapi.yaml"))
+                == std::fs::read_to_string(root().join(format!("specs/{v}/openapi.yaml"))).unwrap()
+    });
+    std::fs::remove_dir_all(&tmp).unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    // one run: pinned, regenerated, rebuilt, golden rewritten, tested, changelog written
+    assert_eq!(pinned_now, changed);
+    assert!(spec.contains("request_id:"), "{spec}");
+    assert!(
+        golden.contains("pub request_id:"),
+        "golden file not rewritten"
+    );
+    for step in [
+        "update: rebuild: cargo build -p agentstatus-libredesk",
+        "update: rewrite golden files: cargo test -p agentstatus-libredesk --test golden",
+        "update: rewrite the full API's golden files: cargo test -p agentstatus-libredesk --features full --test golden_full",
+        "update: test: cargo test -p agentstatus-libredesk",
+    ] {
+        assert!(stderr.contains(step), "{step} missing from:\n{stderr}");
+    }
+    assert!(
+        stdout.contains(
+            "update: libredesk: 2 finding(s), minor bump: agentstatus-libredesk 0.1.1 (changelog crates/libredesk/CHANGELOG.md)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("update: rocketchat: nothing to update"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("update: rocketchat: no ")
+            && stderr.contains("rocketchat folder: not updated"),
+        "{stderr}"
+    );
+    assert!(other_vendors_untouched);
+    // Keep a Changelog, the finding with its position, the bump
+    assert!(changelog.starts_with("# Changelog\n"), "{changelog}");
+    let unreleased = changelog
+        .split("## [Unreleased]\n")
+        .nth(1)
+        .expect(&changelog);
+    assert!(
+        unreleased.contains("### Added\n\n- `GET /api/v1/agents/me` `response 200: request_id`: optional property added ("),
+        "{changelog}"
+    );
+    assert!(
+        unreleased.contains(
+            ": optional property added (specs/libredesk/upstream/openapi.json:4176:11)\n"
+        ),
+        "{changelog}"
+    );
+    assert!(
+        unreleased
+            .contains("0 breaking, 2 non-breaking change(s); semver: **minor** (0.1.0 -> 0.1.1)."),
+        "{changelog}"
+    );
+}
+
+#[test]
+fn update_writes_nothing_when_regen_could_not_merge_the_sources() {
+    let tmp =
+        std::env::temp_dir().join(format!("agentstatus-update-refused-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let specs = tmp.join("specs");
+    copy_tree(&root().join("specs"), &specs);
+    // Rocket.Chat changes `count`, which its pinned older copy also defines
+    let sources = tmp.join("sources/rocketchat");
+    copy_tree(&root().join("specs/rocketchat/upstream"), &sources);
+    let count = "    count:\n      name: count\n      in: query\n      required: false\n      schema:\n        type: integer";
+    let doc = std::fs::read_to_string(sources.join("omnichannel.yaml")).unwrap();
+    assert!(doc.contains(count));
+    std::fs::write(
+        sources.join("omnichannel.yaml"),
+        doc.replace(count, &count.replace("integer", "string")),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--specs")
+        .arg(&specs)
+        .args(["update", "--vendor", "rocketchat", "--sources"])
+        .arg(tmp.join("sources"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let untouched = ["upstream/omnichannel.yaml", "openapi.yaml"]
+        .iter()
+        .all(|f| {
+            std::fs::read(specs.join("rocketchat").join(f)).unwrap()
+                == std::fs::read(root().join("specs/rocketchat").join(f)).unwrap()
+        });
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // paths are relative to the tree worked on (here the folder holding --specs)
+    assert!(
+        stderr.contains("error: rocketchat: specs/rocketchat: nothing was written; regen or the build would fail:\n  sources/rocketchat/omnichannel.yaml:15954:5: source `omnichannel` now defines `components/parameters/count` differently from source `omnichannel-c748daf7` (sources/rocketchat/omnichannel-c748daf7.yaml:17239:5)"),
+        "{stderr}"
+    );
+    assert!(
+        untouched,
+        "the pinned copy and openapi.yaml are left as they were"
+    );
+}
