@@ -1,5 +1,5 @@
 //! Wire tests: each kept operation against a local HTTP server that checks method, path, query,
-//! headers and body, answering with bodies shaped like the real server's (VENDOR-NOTES.md).
+//! headers and body, answering with bodies shaped like the real server's (specs/libredesk/NOTES.md).
 
 use agentstatus_libredesk::{Client, Credentials, Error, types};
 use serde_json::{Value, json};
