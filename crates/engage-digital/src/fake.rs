@@ -11,6 +11,8 @@
 //! - after a configurable number of requests per window, 429
 //!   `{error: "rate_limit_exceeded", message: "Rate limit exceeded", status: 429}` (the real
 //!   limit is 500 per minute).
+//!
+//! Evidence for each behaviour: specs/engage-digital/NOTES.md#fake-server-behaviour.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

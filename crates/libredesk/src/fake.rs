@@ -10,6 +10,8 @@
 //! - `GET /api/v1/agents/me`; `GET /api/v1/agents` (needs `users:manage`, else 403);
 //! - envelopes `{status: "success", message: null, data}` and
 //!   `{status: "error", message, data: null, error_type}`.
+//!
+//! Evidence for each behaviour: specs/libredesk/NOTES.md#fake-server-behaviour.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -12,6 +12,8 @@
 //! - `GET /api/v1/livechat/users/{type}[/{_id}]` and `GET /api/v1/omnichannel/agents/available`
 //!   with their real answer shapes (`{user: null}` for a user without the role, 400
 //!   `User not found`, 400 `Invalid type`).
+//!
+//! Evidence for each behaviour: specs/rocketchat/NOTES.md#fake-server-behaviour.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
