@@ -46,6 +46,7 @@ vendors! {
     "rocketchat" rocketchat = agentstatus_rocketchat;
     "libredesk" libredesk = agentstatus_libredesk;
     "engage-digital" engage_digital = agentstatus_engage_digital;
+    "chatwoot" chatwoot = agentstatus_chatwoot;
 }
 
 /// The registered vendor called `name`.

@@ -1,0 +1,373 @@
+//! A fake Chatwoot server, behaving like the real one (not like its docs): see
+//! `specs/chatwoot/NOTES.md`, "Fake server behaviour". In short:
+//!
+//! - auth: header `api_access_token`; absent -> 401 `{"errors": [...]}`, unknown -> 401
+//!   `{"error": "Invalid Access Token"}`; an account the caller is not a member of -> 401, an
+//!   unknown account -> 404 `{"error": "Resource could not be found"}`;
+//! - `GET /api/v1/accounts/{account_id}/agents`: every member, with `availability_status`
+//!   computed like the server: the stored availability when `auto_offline` is off, else
+//!   `offline` unless the agent is connected (a live dashboard);
+//! - `PATCH /api/v1/accounts/{account_id}/agents/{id}`: strong parameters: only `name`, `role`,
+//!   `availability`, `auto_offline` are written, anything else (the documented
+//!   `availability_status` included) is dropped with 200; a sent `role` is written (so a client
+//!   forced to send `role: agent` demotes an administrator); the Enterprise edition writes the
+//!   top-level `custom_role_id` whether it is sent or not; administrators only (401 `You are not
+//!   authorized to do this action`, after the 404 for an unknown agent); an availability outside
+//!   `online|busy|offline` is a 500;
+//! - `POST /api/v1/profile/availability` `{"profile": {"account_id", "availability"}}`: the
+//!   caller's own membership, any role; answers the caller's profile (`accounts[]` with the
+//!   stored `availability` and the computed `availability_status`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use agentstatus_fakes::axum::Router;
+use agentstatus_fakes::axum::body::Bytes;
+use agentstatus_fakes::axum::extract::{Path, State};
+use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
+use agentstatus_fakes::axum::response::Response;
+use agentstatus_fakes::axum::routing::{get, patch, post};
+use agentstatus_fakes::serde_json::{Map, Value, json};
+use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
+
+/// A user who is a member of the fake's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// The `api_access_token` of this user.
+    pub token: String,
+    /// `agent` or `administrator`.
+    pub role: String,
+    /// The stored availability: `online`, `busy` or `offline`.
+    pub availability: String,
+    pub auto_offline: bool,
+    /// A live dashboard connection (the server's presence ping).
+    pub connected: bool,
+    /// Enterprise edition: the custom role.
+    pub custom_role_id: Option<i64>,
+}
+
+impl Agent {
+    /// A connected agent (role `agent`, `auto_offline` on, no custom role).
+    pub fn new(id: i64, name: &str, token: &str, availability: &str) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            email: format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+            token: token.into(),
+            role: "agent".into(),
+            availability: availability.into(),
+            auto_offline: true,
+            connected: true,
+            custom_role_id: None,
+        }
+    }
+
+    /// This user as an administrator.
+    pub fn administrator(mut self) -> Self {
+        self.role = "administrator".into();
+        self
+    }
+
+    /// What the server shows: `availability_status` from `auto_offline` and live presence.
+    pub fn availability_status(&self) -> &str {
+        if !self.auto_offline || self.connected {
+            &self.availability
+        } else {
+            "offline"
+        }
+    }
+
+    fn json(&self, account: i64, enterprise: bool) -> Value {
+        let mut v = json!({
+            "id": self.id, "account_id": account, "availability_status": self.availability_status(),
+            "auto_offline": self.auto_offline, "confirmed": true, "email": self.email,
+            "provider": "email", "available_name": self.name, "name": self.name,
+            "role": self.role, "thumbnail": "",
+        });
+        if enterprise {
+            v["custom_role_id"] = json!(self.custom_role_id);
+        }
+        v
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    account: i64,
+    enterprise: bool,
+    agents: BTreeMap<i64, Agent>,
+    changes: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running fake Chatwoot server with one account, on 127.0.0.1.
+pub struct Chatwoot {
+    server: FakeServer,
+    faults: Arc<Faults>,
+    state: Shared,
+}
+
+impl std::fmt::Debug for Chatwoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chatwoot")
+            .field("url", &self.url())
+            .finish()
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    reply(status, json!({ "error": message }))
+}
+
+impl Chatwoot {
+    /// Start the fake with account `account` (the Enterprise edition, as in the official images).
+    pub async fn start(account: i64) -> std::io::Result<Self> {
+        let state: Shared = Arc::new(Mutex::new(Inner {
+            account,
+            enterprise: true,
+            agents: BTreeMap::new(),
+            changes: 0,
+        }));
+        let router = Router::new()
+            .route("/api/v1/accounts/{account_id}/agents", get(list))
+            .route("/api/v1/accounts/{account_id}/agents/{id}", patch(update))
+            .route("/api/v1/profile/availability", post(availability))
+            .with_state(state.clone());
+        let faults = Arc::new(Faults::default());
+        let server = serve(router, faults.clone()).await?;
+        Ok(Self {
+            server,
+            faults,
+            state,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Fault injection and the request log.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    pub fn add_agent(&self, agent: Agent) {
+        self.state.lock().unwrap().agents.insert(agent.id, agent);
+    }
+
+    pub fn agent(&self, id: i64) -> Option<Agent> {
+        self.state.lock().unwrap().agents.get(&id).cloned()
+    }
+
+    /// Connect or disconnect an agent's dashboard (live presence).
+    pub fn set_connected(&self, id: i64, connected: bool) {
+        if let Some(a) = self.state.lock().unwrap().agents.get_mut(&id) {
+            a.connected = connected;
+        }
+    }
+
+    /// The Community edition: no custom roles, `custom_role_id` neither shown nor written.
+    pub fn set_enterprise(&self, enterprise: bool) {
+        self.state.lock().unwrap().enterprise = enterprise;
+    }
+
+    /// How many times a stored availability or role changed.
+    pub fn state_changes(&self) -> u64 {
+        self.state.lock().unwrap().changes
+    }
+}
+
+/// The caller, from `api_access_token`, or the server's 401.
+fn caller(s: &Inner, headers: &HeaderMap) -> Result<i64, Response> {
+    let token = headers
+        .get("api_access_token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Err(reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"errors": ["You need to sign in or sign up before continuing."]}),
+        ));
+    }
+    s.agents
+        .values()
+        .find(|a| a.token == token)
+        .map(|a| a.id)
+        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "Invalid Access Token"))
+}
+
+/// The account check of `Api::V1::Accounts::BaseController`.
+fn account(s: &Inner, account_id: &str) -> Result<(), Response> {
+    match account_id.parse::<i64>() {
+        Ok(id) if id == s.account => Ok(()),
+        _ => Err(error(StatusCode::NOT_FOUND, "Resource could not be found")),
+    }
+}
+
+fn valid_availability(v: &str) -> bool {
+    matches!(v, "online" | "busy" | "offline")
+}
+
+fn internal_error() -> Response {
+    reply(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({"status": 500, "error": "Internal Server Error"}),
+    )
+}
+
+async fn list(
+    State(state): State<Shared>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let s = state.lock().unwrap();
+    if let Err(r) = caller(&s, &headers).and_then(|_| account(&s, &account_id)) {
+        return r;
+    }
+    let mut agents: Vec<&Agent> = s.agents.values().collect();
+    agents.sort_by(|a, b| a.name.cmp(&b.name));
+    let list: Vec<Value> = agents
+        .iter()
+        .map(|a| a.json(s.account, s.enterprise))
+        .collect();
+    reply(StatusCode::OK, Value::Array(list))
+}
+
+/// The JSON object body, or the server's answer to one it cannot read.
+fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+    match agentstatus_fakes::serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": "param is missing or the value is empty: agent"}),
+        )),
+    }
+}
+
+async fn update(
+    State(state): State<Shared>,
+    Path((account_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    let me = match caller(&s, &headers).and_then(|me| account(&s, &account_id).map(|()| me)) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    // fetch_agent runs before check_authorization: 404 first
+    let Some(target) = id.parse::<i64>().ok().filter(|i| s.agents.contains_key(i)) else {
+        return error(StatusCode::NOT_FOUND, "Resource could not be found");
+    };
+    if s.agents[&me].role != "administrator" {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "You are not authorized to do this action",
+        );
+    }
+    let top = match object(&body) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    // the params wrapper nests top-level keys under `agent` unless the body has it already
+    let params = match top.get("agent") {
+        Some(Value::Object(inner)) => inner.clone(),
+        _ => top.clone(),
+    };
+    // strong parameters: name, email, role, availability, auto_offline; the rest is dropped
+    let text = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
+    if let Some(v) = text("availability")
+        && !valid_availability(&v)
+    {
+        return internal_error();
+    }
+    if let Some(v) = text("role")
+        && !matches!(v.as_str(), "agent" | "administrator")
+    {
+        return internal_error();
+    }
+    let enterprise = s.enterprise;
+    let account = s.account;
+    let agent = s.agents.get_mut(&target).expect("checked above");
+    let before = (agent.availability.clone(), agent.role.clone());
+    if let Some(v) = text("name") {
+        agent.name = v;
+    }
+    if let Some(v) = text("role") {
+        agent.role = v;
+    }
+    if let Some(v) = text("availability") {
+        agent.availability = v;
+    }
+    if let Some(v) = params.get("auto_offline").and_then(Value::as_bool) {
+        agent.auto_offline = v;
+    }
+    if enterprise {
+        // written whether sent or not: omitting it clears the custom role
+        agent.custom_role_id = top.get("custom_role_id").and_then(Value::as_i64);
+    }
+    let changed = (agent.availability.clone(), agent.role.clone()) != before;
+    let answer = agent.json(account, enterprise);
+    if changed {
+        s.changes += 1;
+    }
+    reply(StatusCode::OK, answer)
+}
+
+async fn availability(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut s = state.lock().unwrap();
+    let me = match caller(&s, &headers) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let top = match object(&body) {
+        Ok(m) => m,
+        Err(_) => {
+            return reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "param is missing or the value is empty: profile"}),
+            );
+        }
+    };
+    let params = match top.get("profile") {
+        Some(Value::Object(inner)) => inner.clone(),
+        _ => top,
+    };
+    let account_matches = params.get("account_id").and_then(Value::as_i64) == Some(s.account);
+    if !account_matches {
+        return error(StatusCode::NOT_FOUND, "Resource could not be found");
+    }
+    let Some(wanted) = params
+        .get("availability")
+        .and_then(Value::as_str)
+        .filter(|v| valid_availability(v))
+        .map(str::to_string)
+    else {
+        return internal_error();
+    };
+    let account = s.account;
+    let agent = s.agents.get_mut(&me).expect("the caller exists");
+    let changed = agent.availability != wanted;
+    agent.availability = wanted;
+    let a = agent.clone();
+    if changed {
+        s.changes += 1;
+    }
+    reply(
+        StatusCode::OK,
+        json!({
+            "id": a.id, "account_id": account, "available_name": a.name, "name": a.name,
+            "display_name": a.name, "email": a.email, "confirmed": true, "provider": "email",
+            "role": a.role, "type": "User", "uid": a.email, "ui_settings": {},
+            "accounts": [{
+                "id": account, "name": "Acme", "status": "active", "role": a.role,
+                "availability": a.availability, "availability_status": a.availability_status(),
+                "auto_offline": a.auto_offline, "permissions": [],
+            }],
+        }),
+    )
+}

@@ -1,0 +1,365 @@
+//! Chatwoot: an account member's `availability_status` `online` / `busy` / `offline` (see
+//! `specs/chatwoot/NOTES.md#agent-availability-status`), read through the account's agent list
+//! and set by id (an administrator's `PATCH`) or for the token's own user (`me`, the profile's
+//! `availability`).
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Chatwoot | `availability_status: online` | Available | `{"availability": "online"}` (`PATCH .../agents/{id}`, or `POST /api/v1/profile/availability` for `me`) |
+//! | Chatwoot | `availability_status: busy` | Busy | `{"availability": "busy"}` |
+//! | Chatwoot | `availability_status: offline` (or anything else) | Offline | `{"availability": "offline"}` |
+//! | Chatwoot | — | Away | unsupported (the server's enum is `online`, `busy`, `offline`) |
+//!
+//! The `PATCH` never sends `role` (a forced role can demote an administrator) and always sends
+//! the agent's current `custom_role_id` (the Enterprise edition clears it otherwise). Chatwoot
+//! shows an agent with `auto_offline` on as `offline` until their dashboard is connected: `set`
+//! then stores the availability and returns the agent as the server shows it (`Offline`, with
+//! the stored value in the vendor status), because that is what routing sees.
+
+use std::time::Duration;
+
+use agentstatus_presence::adapter::{ErrorBody, call, clip, within};
+use agentstatus_presence::registry::{Entry, Setting};
+use agentstatus_presence::{
+    AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
+};
+
+use crate::{Client, ClientInfo, types};
+
+const VENDOR: Vendor = Vendor::new("chatwoot");
+
+/// [`Presence`] over a Chatwoot client, in one account. Reading needs any member's token;
+/// setting another agent needs an administrator's; `me` is the token's own user.
+#[derive(Debug)]
+pub struct ChatwootPresence {
+    client: Client,
+    account_id: i64,
+    deadline: Duration,
+}
+
+impl ChatwootPresence {
+    /// The adapter over `client` in account `account_id`; each operation's deadline is the
+    /// client's `RetryPolicy::deadline`.
+    pub fn new(client: Client, account_id: i64) -> Self {
+        let deadline = client.inner().deadline();
+        Self {
+            client,
+            account_id,
+            deadline,
+        }
+    }
+
+    /// One deadline for each `get`, `set` and `list`, everything they send included.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+}
+
+impl ErrorBody for types::ErrorResponse {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        let message = self
+            .error
+            .or(self.message)
+            .or_else(|| (!self.errors.is_empty()).then(|| self.errors.join("; ")));
+        (None, message)
+    }
+}
+
+fn availability(status: &str) -> Availability {
+    match status {
+        "online" => Availability::Available,
+        "busy" => Availability::Busy,
+        _ => Availability::Offline,
+    }
+}
+
+fn wire(desired: Availability) -> &'static str {
+    match desired {
+        Availability::Available => "online",
+        Availability::Busy => "busy",
+        _ => "offline",
+    }
+}
+
+/// The agent as the server shows it; `stored`, when known and different, is added to the
+/// vendor status (an `auto_offline` agent without a live dashboard shows `offline`).
+fn presence(a: &types::Agent, stored: Option<&str>) -> AgentPresence {
+    let shown = a
+        .availability_status
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let mut vendor_status = shown.clone();
+    if let Some(stored) = stored.filter(|s| *s != shown) {
+        vendor_status =
+            format!("{shown} (stored: {stored}; shown once the agent is connected, auto_offline)");
+    }
+    AgentPresence::new(
+        a.id.map(|i| i.to_string()).unwrap_or_default(),
+        a.name.clone().or_else(|| a.available_name.clone()),
+        availability(&shown),
+        Detail {
+            vendor_status,
+            ..Detail::default()
+        },
+    )
+}
+
+impl ChatwootPresence {
+    async fn agents(&self) -> Result<Vec<types::Agent>, PresenceError> {
+        let request = self.client.list_agents().account_id(self.account_id).send();
+        match call(request).await {
+            Ok(list) => Ok(list),
+            Err(f) => Err(f.into_error(VENDOR, "list_agents", None).await),
+        }
+    }
+
+    fn not_found(agent: &str) -> PresenceError {
+        PresenceError::NotFound {
+            vendor: VENDOR,
+            operation: "list_agents",
+            agent: agent.to_string(),
+            status: None,
+            code: None,
+            message: Some("no such agent in the account".into()),
+        }
+    }
+
+    async fn find(&self, agent: &str) -> Result<types::Agent, PresenceError> {
+        if agent == "me" {
+            return Err(PresenceError::InvalidInput {
+                vendor: VENDOR,
+                operation: "get",
+                message: "Chatwoot cannot read `me` through the agent list: give the agent's numeric id (`me` can be set)".into(),
+            });
+        }
+        let id: i64 = agent.parse().map_err(|_| Self::not_found(agent))?;
+        self.agents()
+            .await?
+            .into_iter()
+            .find(|a| a.id == Some(id))
+            .ok_or_else(|| Self::not_found(agent))
+    }
+
+    fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
+        PresenceError::Conflict {
+            vendor: VENDOR,
+            agent: agent.to_string(),
+            wanted,
+            found: availability(found),
+            vendor_status: clip(found),
+        }
+    }
+
+    /// The token's own user, through the profile.
+    async fn set_me(&self, desired: Availability) -> Result<AgentPresence, PresenceError> {
+        let wanted = wire(desired);
+        let value: types::ProfileAvailabilityAvailability = wanted.parse().expect("a known value");
+        let body = types::ProfileAvailabilityPayload::builder().profile(
+            types::ProfileAvailability::builder()
+                .account_id(self.account_id)
+                .availability(value),
+        );
+        let profile = match call(self.client.update_availability().body(body).send()).await {
+            Ok(p) => p,
+            Err(f) => {
+                return Err(f
+                    .into_error(VENDOR, "update_availability", Some("me"))
+                    .await);
+            }
+        };
+        let Some(membership) = profile.accounts.iter().find(|a| a.id == self.account_id) else {
+            return Err(PresenceError::InvalidResponse {
+                vendor: VENDOR,
+                operation: "update_availability",
+                status: Some(200),
+                message: format!(
+                    "the profile has no membership of account {}",
+                    self.account_id
+                ),
+            });
+        };
+        let stored = membership.availability.to_string();
+        if stored != wanted {
+            return Err(Self::conflict("me", desired, &stored));
+        }
+        let shown = membership
+            .availability_status
+            .as_ref()
+            .map_or_else(|| stored.clone(), ToString::to_string);
+        let agent = types::Agent {
+            id: Some(profile.id),
+            name: profile.name.clone(),
+            availability_status: Some(match shown.parse::<types::AgentAvailabilityStatus>() {
+                Ok(known) => known.into(),
+                Err(_) => crate::OpenEnum::Unknown(shown.clone()),
+            }),
+            ..types::Agent::default()
+        };
+        Ok(presence(&agent, Some(&stored)))
+    }
+
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        Ok(presence(&self.find(agent).await?, None))
+    }
+
+    async fn set_now(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        self.check_supported(desired)?;
+        if agent == "me" {
+            return self.set_me(desired).await;
+        }
+        let current = self.find(agent).await?;
+        let wanted = wire(desired);
+        let shown = current
+            .availability_status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if shown == wanted {
+            return Ok(presence(&current, None));
+        }
+        let value: types::AgentUpdatePayloadAvailability = wanted.parse().expect("a known value");
+        // no `role`, ever; the current custom role, so the Enterprise edition keeps it
+        let body = types::AgentUpdatePayload::builder()
+            .availability(Some(value))
+            .custom_role_id(current.custom_role_id);
+        let id = current.id.unwrap_or_default();
+        let request = self
+            .client
+            .update_agent()
+            .account_id(self.account_id)
+            .id(id)
+            .body(body);
+        let after = match call(request.send()).await {
+            Ok(a) => a,
+            Err(f) => return Err(f.into_error(VENDOR, "update_agent", Some(agent)).await),
+        };
+        let after_status = after
+            .availability_status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if after_status == wanted {
+            return Ok(presence(&after, None));
+        }
+        // shown offline only because the agent has no live dashboard (auto_offline): stored
+        if after_status == "offline" && after.auto_offline == Some(true) {
+            return Ok(presence(&after, Some(wanted)));
+        }
+        Err(Self::conflict(agent, desired, &after_status))
+    }
+
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        Ok(self
+            .agents()
+            .await?
+            .iter()
+            .map(|a| presence(a, None))
+            .filter(|p| filter.keep(p))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Presence for ChatwootPresence {
+    fn vendor(&self) -> Vendor {
+        VENDOR
+    }
+
+    fn supported(&self) -> &'static [Availability] {
+        &[
+            Availability::Available,
+            Availability::Busy,
+            Availability::Offline,
+        ]
+    }
+
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
+    }
+
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    }
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::text("account_id", "the numeric id of the Chatwoot account", None).number(),
+    Setting::secret(
+        "token",
+        "CHATWOOT_API_ACCESS_TOKEN",
+        "a user's access token (Profile settings); an administrator's to set other agents",
+    ),
+];
+
+/// Chatwoot in the registry: `[chatwoot]` with `base_url`, `account_id`, and the user's access
+/// token from `$CHATWOOT_API_ACCESS_TOKEN` (or `token_env`), sent as `api_access_token`.
+pub fn entry() -> Entry {
+    Entry {
+        name: VENDOR.as_str(),
+        title: "Chatwoot",
+        settings: SETTINGS,
+        connect: |s| {
+            let config = s.apply(crate::ClientConfig::default());
+            let client = Client::with_user_api_key(&s.base_url, s.secret("token")?, &config)?;
+            Ok(Box::new(ChatwootPresence::new(
+                client,
+                s.number("account_id")?,
+            )))
+        },
+        demo: demo(),
+    }
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            let fake = crate::fake::Chatwoot::start(1)
+                .await
+                .map_err(|e| e.to_string())?;
+            fake.add_agent(
+                crate::fake::Agent::new(1, "Ada Lovelace", "demo-token", "offline").administrator(),
+            );
+            fake.add_agent(crate::fake::Agent::new(
+                2,
+                "Grace Hopper",
+                "grace-token",
+                "online",
+            ));
+            let client = Client::with_user_api_key(
+                &fake.url(),
+                "demo-token".to_string().into(),
+                &crate::ClientConfig::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let fake = std::sync::Arc::new(fake);
+            let counter = fake.clone();
+            Ok(Demo {
+                presence: Box::new(ChatwootPresence::new(client, 1)),
+                agent: "1".into(),
+                changes: Box::new(move || counter.state_changes()),
+                guard: Box::new(fake),
+            })
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
+}
