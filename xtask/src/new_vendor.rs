@@ -367,6 +367,18 @@ fn generated_client_matches_golden_file() {
 }
 "#;
 
+const GOLDEN_FULL: &str = r#"//! With the `full` feature, the complete API's public surface (operation names and signatures)
+//! is kept as a golden file: the whole generated code is too big to review.
+//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features full --test golden_full`.
+#![cfg(feature = "full")]
+
+#[test]
+fn full_api_surface_matches_golden_file() {
+    let surface = include_str!(concat!(env!("OUT_DIR"), "/surface.txt"));
+    expectorate::assert_contents("tests/golden/full-surface.txt", surface);
+}
+"#;
+
 const WIRE: &str = r#"//! Wire tests: each kept operation against a local HTTP server that checks method, path, query,
 //! headers and body, answering with bodies shaped like the real server's (specs/{{name}}/NOTES.md).
 
@@ -520,6 +532,7 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (krate.join("src/fake.rs"), FAKE),
         (krate.join(format!("examples/{name}.rs")), EXAMPLE),
         (krate.join("tests/golden.rs"), GOLDEN),
+        (krate.join("tests/golden_full.rs"), GOLDEN_FULL),
         (krate.join("tests/wire.rs"), WIRE),
         (krate.join("tests/contract.rs"), CONTRACT),
         (krate.join("tests/golden/.gitkeep"), ""),

@@ -285,6 +285,60 @@ async fn config_errors_name_the_file_and_position() {
         "{}",
         stderr(&o)
     );
+    // every section is checked against its vendor's registry entry, with the position
+    for (text, at, says) in [
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\naccount = 1\n",
+            ":4:1",
+            "unknown key `account`",
+        ),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\naccount_id = \"one\"\n",
+            ":4:14",
+            "must be an integer",
+        ),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\ntoken = \"s3cr3t\"\n",
+            ":4:1",
+            "is a secret",
+        ),
+        (
+            "vendor = \"libredesk\"\n[libredesk]\nbase_url = \"https://x\"\napi_key = \"k\"\nscheme = \"bearer\"\n",
+            ":5:10",
+            "must be one of basic, token",
+        ),
+        (
+            "vendor = \"acme\"\n[acme]\nbase_url = \"https://x\"\n",
+            ":2:2",
+            "unknown vendor section [acme]",
+        ),
+        ("vendor = \"acme\"\n", ":1:10", "unknown vendor \"acme\""),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\naccount_id = 1\n",
+            ":2:2",
+            "needs `base_url`",
+        ),
+    ] {
+        let path = f.dir.join("sections.toml");
+        std::fs::write(&path, text).unwrap();
+        let o = run_env(
+            Some(path.clone()),
+            &["get", "1"],
+            &[
+                ("CHATWOOT_API_ACCESS_TOKEN", "t"),
+                ("LIBREDESK_API_SECRET", "s"),
+            ],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("{}{at}", path.display())),
+            "{text}: {err}"
+        );
+        assert!(err.contains(says), "{text}: {err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
