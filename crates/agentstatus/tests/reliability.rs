@@ -54,8 +54,8 @@ async fn run_under_chaos(
     faults.set_chaos(Some(CHAOS));
     let mut done = 0;
     for round in rounds {
-        for (agent, result) in set_many(p, round, concurrency).await {
-            result.unwrap_or_else(|e| panic!("{agent}: {e}"));
+        for r in set_many(p, round, concurrency).await {
+            r.outcome.unwrap_or_else(|e| panic!("{}: {e}", r.agent));
             done += 1;
         }
     }

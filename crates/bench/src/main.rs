@@ -348,7 +348,7 @@ async fn scale(agents: usize, concurrency: usize, only: Option<&str>) {
                 );
                 presence_times.push(start.elapsed().as_secs_f64());
                 assert!(
-                    a.iter().chain(&b).all(|(_, r)| r.is_ok()),
+                    a.iter().chain(&b).all(|r| r.outcome.is_ok()),
                     "every update succeeds"
                 );
                 std::hint::black_box((a, b));

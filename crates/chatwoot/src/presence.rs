@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use agentstatus_presence::adapter::{ErrorBody, call, clip, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
@@ -214,6 +215,21 @@ impl ChatwootPresence {
             return self.set_me(desired).await;
         }
         let current = self.find(agent).await?;
+        match self.patch(agent, desired, &current).await? {
+            Some(after) => Ok(after),
+            None => Ok(presence(&current, None)),
+        }
+    }
+
+    /// Make `agent` `desired` given its `current` listing: `None` if it already shows it
+    /// (nothing sent), else the presence after one `PATCH` (no `role`, the current
+    /// `custom_role_id`).
+    async fn patch(
+        &self,
+        agent: &str,
+        desired: Availability,
+        current: &types::Agent,
+    ) -> Result<Option<AgentPresence>, PresenceError> {
         let wanted = wire(desired);
         let shown = current
             .availability_status
@@ -221,7 +237,7 @@ impl ChatwootPresence {
             .map(ToString::to_string)
             .unwrap_or_default();
         if shown == wanted {
-            return Ok(presence(&current, None));
+            return Ok(None);
         }
         let value: types::AgentUpdatePayloadAvailability = wanted.parse().expect("a known value");
         // no `role`, ever; the current custom role, so the Enterprise edition keeps it
@@ -245,11 +261,11 @@ impl ChatwootPresence {
             .map(ToString::to_string)
             .unwrap_or_default();
         if after_status == wanted {
-            return Ok(presence(&after, None));
+            return Ok(Some(presence(&after, None)));
         }
         // shown offline only because the agent has no live dashboard (auto_offline): stored
         if after_status == "offline" && after.auto_offline == Some(true) {
-            return Ok(presence(&after, Some(wanted)));
+            return Ok(Some(presence(&after, Some(wanted))));
         }
         Err(Self::conflict(agent, desired, &after_status))
     }
@@ -293,6 +309,44 @@ impl Presence for ChatwootPresence {
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    }
+
+    /// One read of the account's agents, then one `PATCH` per agent that changes (`me`: one
+    /// profile `POST`), each result taken from the write's answer.
+    async fn set_many(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let listed = match within(self.deadline, VENDOR, "list", self.agents()).await {
+            Ok(list) => list,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let current: std::collections::HashMap<String, types::Agent> = listed
+            .into_iter()
+            .filter_map(|a| Some((a.id?.to_string(), a)))
+            .collect();
+        let current = &current;
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            if agent == "me" {
+                let after = within(self.deadline, VENDOR, "set", self.set_me(wanted)).await?;
+                return Ok(Applied::unknown(after));
+            }
+            let now = current.get(&agent).ok_or_else(|| Self::not_found(&agent))?;
+            match within(
+                self.deadline,
+                VENDOR,
+                "set",
+                self.patch(&agent, wanted, now),
+            )
+            .await?
+            {
+                Some(after) => Ok(Applied::changed(after)),
+                None => Ok(Applied::unchanged(presence(now, None))),
+            }
+        })
+        .await
     }
 }
 

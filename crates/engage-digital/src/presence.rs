@@ -11,6 +11,7 @@
 use crate::{Client, ClientInfo, OpenEnum, types};
 
 use agentstatus_presence::adapter::{ErrorBody, call, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
     AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError,
     Vendor, async_trait,
@@ -113,6 +114,44 @@ impl Presence for EngageDigitalPresence {
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         within(self.deadline, VENDOR, "list", self.list_now(filter)).await
     }
+
+    /// One `GET /status` (every connected agent), then one `PUT` per agent that changes, its
+    /// result taken from the answer. An agent not listed is not connected: the single-agent
+    /// path says so.
+    async fn set_many(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let listed = match self.list(&ListFilter::all()).await {
+            Ok(list) => list,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let current: std::collections::HashMap<String, AgentPresence> = listed
+            .into_iter()
+            .map(|p| (p.agent_id.clone(), p))
+            .collect();
+        let current = &current;
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let Some(now) = current.get(&agent) else {
+                let presence = self.set(&agent, wanted).await?;
+                return Ok(Applied::unknown(presence));
+            };
+            match within(
+                self.deadline,
+                VENDOR,
+                "set",
+                self.change(&agent, wanted, now),
+            )
+            .await?
+            {
+                Some(after) => Ok(Applied::changed(after)),
+                None => Ok(Applied::unchanged(now.clone())),
+            }
+        })
+        .await
+    }
 }
 
 /// The operations, each run within the deadline by the [`Presence`] methods above.
@@ -157,6 +196,20 @@ impl EngageDigitalPresence {
                 ),
             });
         }
+        match self.change(agent, desired, &current).await? {
+            Some(after) => Ok(after),
+            None => Ok(current),
+        }
+    }
+
+    /// Make `agent` `desired` given its `current` presence: `None` if it already is (nothing
+    /// sent), else the verified presence after one `PUT` of every channel.
+    async fn change(
+        &self,
+        agent: &str,
+        desired: Availability,
+        current: &AgentPresence,
+    ) -> Result<Option<AgentPresence>, PresenceError> {
         let (target, value) = match desired {
             Availability::Available => ("available", types::ChannelAvailability::Available),
             _ => ("away", types::ChannelAvailability::Away),
@@ -164,7 +217,7 @@ impl EngageDigitalPresence {
         let done = current.detail.channels.iter().all(|c| c.status == target)
             && (desired != Availability::Available || current.detail.custom_status_id.is_none());
         if done {
-            return Ok(current);
+            return Ok(None);
         }
         // The server needs every channel in the map.
         let channels = current
@@ -190,7 +243,7 @@ impl EngageDigitalPresence {
                         vendor_status: after.detail.vendor_status,
                     });
                 }
-                Ok(after)
+                Ok(Some(after))
             }
             Err(f) => Err(f
                 .into_error(VENDOR, "change_agent_status", Some(agent))

@@ -11,6 +11,7 @@
 use crate::{Client, ClientInfo, types};
 
 use agentstatus_presence::adapter::{ErrorBody, call, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -130,6 +131,49 @@ impl Presence for LibredeskPresence {
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         within(self.deadline, VENDOR, "list", self.list_now(filter)).await
     }
+
+    /// Only the own agent can be set: one read of it, then one write per update that changes
+    /// it (in order, so a roster naming it twice ends in its last state).
+    async fn set_many(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let me = match within(self.deadline, VENDOR, "get", self.me()).await {
+            Ok(me) => me,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let state = tokio::sync::Mutex::new(me);
+        let state = &state;
+        // one at a time: every update is about the same agent
+        let options = BulkOptions {
+            concurrency: 1,
+            ..*options
+        };
+        bulk::each(updates, &options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let mut me = state.lock().await;
+            if agent != "me" && agent != me.agent_id {
+                return Err(PresenceError::OwnAgentOnly {
+                    vendor: VENDOR,
+                    agent,
+                });
+            }
+            if me.availability == wanted {
+                return Ok(Applied::unchanged(me.clone()));
+            }
+            let after = within(
+                self.deadline,
+                VENDOR,
+                "set",
+                self.write(&agent, wanted, me.clone()),
+            )
+            .await?;
+            *me = after.clone();
+            Ok(Applied::changed(after))
+        })
+        .await
+    }
 }
 
 /// The operations, each run within the deadline by the [`Presence`] methods above.
@@ -169,6 +213,16 @@ impl LibredeskPresence {
         if me.availability == desired {
             return Ok(me);
         }
+        self.write(agent, desired, me).await
+    }
+
+    /// One `PUT` of the own agent's availability, verified from the answer.
+    async fn write(
+        &self,
+        agent: &str,
+        desired: Availability,
+        me: AgentPresence,
+    ) -> Result<AgentPresence, PresenceError> {
         let status = match desired {
             Availability::Available => types::AvailabilityRequestStatus::Online,
             Availability::Away => types::AvailabilityRequestStatus::AwayManual,

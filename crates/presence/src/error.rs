@@ -50,7 +50,7 @@ impl ErrorKind {
 }
 
 /// A presence operation that failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum PresenceError {
     /// The vendor has no state for this availability (e.g. `Busy` on Libredesk): nothing is

@@ -38,6 +38,7 @@
 //! [`ListLimits`]; bodies by the client's `max_response_bytes`; redirects are never followed.
 
 pub mod adapter;
+pub mod bulk;
 mod error;
 pub mod registry;
 #[cfg(feature = "testing")]
@@ -49,6 +50,7 @@ use std::str::FromStr;
 pub use async_trait::async_trait;
 use serde::Serialize;
 
+pub use bulk::{Applied, BulkOptions, BulkResult};
 pub use error::{ErrorKind, PresenceError, Supported, is_unsafe_char};
 
 /// Whether an agent can take work.
@@ -230,19 +232,16 @@ impl ListLimits {
     }
 }
 
-/// One agent's outcome in [`set_many`]: the agent and its presence after, or the error.
-pub type SetResult = (String, Result<AgentPresence, PresenceError>);
-
-/// Set many agents at once, at most `concurrency` at a time, returning each agent's result in
-/// the order given. The request rate is bounded by the clients' rate limit (Engage Digital: 500
-/// per minute by default); memory grows with the results only.
+/// Set many agents at once: [`Presence::set_many`] with at most `concurrency` writes in flight,
+/// each agent's outcome in the order given. The request rate is bounded by the clients' rate
+/// limit (Engage Digital: 500 per minute by default); memory grows with the results only.
 ///
 /// ```no_run
 /// # async fn run(presence: &dyn agentstatus_presence::Presence) {
 /// use agentstatus_presence::{Availability, set_many};
 /// let updates = vec![("a1".to_string(), Availability::Available), ("a2".to_string(), Availability::Away)];
-/// for (agent, result) in set_many(presence, updates, 8).await {
-///     if let Err(e) = result { eprintln!("{agent}: {e}"); }
+/// for r in set_many(presence, updates, 8).await {
+///     if let Err(e) = r.outcome { eprintln!("{}: {e}", r.agent); }
 /// }
 /// # }
 /// ```
@@ -250,19 +249,10 @@ pub async fn set_many(
     presence: &dyn Presence,
     updates: Vec<(String, Availability)>,
     concurrency: usize,
-) -> Vec<SetResult> {
-    use futures::StreamExt;
-    // Unordered, so one slow answer never holds back the others' slots; put back in order after.
-    let mut done: Vec<(usize, SetResult)> = futures::stream::iter(updates.into_iter().enumerate())
-        .map(|(i, (agent, desired))| async move {
-            let result = presence.set(&agent, desired).await;
-            (i, (agent, result))
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+) -> Vec<BulkResult> {
+    presence
+        .set_many(updates, &BulkOptions::new(concurrency))
+        .await
 }
 
 /// Read and set agents' availability on one vendor.
@@ -282,6 +272,25 @@ pub trait Presence: Send + Sync {
 
     /// The agents the vendor lists (Engage Digital: the connected ones).
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
+
+    /// Make each agent its wanted availability: outcomes in the order given, one failure never
+    /// stopping the rest. The default calls [`Presence::set`] for each agent; adapters whose API
+    /// allows it read the current states in pages, skip agents already right and send one write
+    /// per agent that changes, taking the result from the write's answer. Idempotence, conflict
+    /// detection and the never-twice toggle rule are those of `set`.
+    async fn set_many(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.set(&agent, wanted).await.map(|presence| Applied {
+                presence,
+                changed: None,
+            })
+        })
+        .await
+    }
 
     /// The [`PresenceError::Unsupported`] for `desired`, if this vendor cannot set it.
     fn check_supported(&self, desired: Availability) -> Result<(), PresenceError> {

@@ -18,6 +18,7 @@ use crate::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
 
 use agentstatus_presence::adapter::{ErrorBody, Failed, call, clip, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, ListFilter, ListLimits, Presence, PresenceError, Vendor,
     async_trait,
@@ -234,6 +235,85 @@ impl Presence for RocketChatPresence {
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    }
+
+    /// One read of every agent (in pages), then one `agent.status` per agent that changes,
+    /// its result taken from the answer (no read back). The toggle of older servers is sent
+    /// once per changed agent, never resent.
+    async fn set_many(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let listed = match self.list(&ListFilter::all()).await {
+            Ok(list) => list,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let current: std::collections::HashMap<String, AgentPresence> = listed
+            .into_iter()
+            .map(|p| (p.agent_id.clone(), p))
+            .collect();
+        let current = &current;
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let Some(now) = current.get(&agent) else {
+                // not listed: the single-agent path says why (no such agent, not an agent)
+                let presence = self.set(&agent, wanted).await?;
+                return Ok(Applied::unknown(presence));
+            };
+            if now.availability == wanted {
+                return Ok(Applied::unchanged(now.clone()));
+            }
+            within(
+                self.deadline,
+                VENDOR,
+                "set",
+                self.write(&agent, wanted, now),
+            )
+            .await
+        })
+        .await
+    }
+}
+
+impl RocketChatPresence {
+    /// One write for an agent whose current state `now` differs from `desired`.
+    async fn write(
+        &self,
+        agent: &str,
+        desired: Availability,
+        now: &AgentPresence,
+    ) -> Result<Applied, PresenceError> {
+        let (wanted, status) = wire(desired);
+        let after = |status: String| {
+            Applied::changed(presence(
+                Some(now.agent_id.clone()),
+                now.name.clone(),
+                Some(status),
+            ))
+        };
+        if !self.toggle_only.load(Ordering::Relaxed) {
+            match self.post_explicit(agent, status).await {
+                Ok(s) if s == wanted => return Ok(after(s)),
+                Ok(s) => return Err(Self::conflict(agent, desired, &s)),
+                Err(f) if rejects_status_field(&f.error) => {
+                    self.toggle_only.store(true, Ordering::Relaxed);
+                }
+                Err(f) => {
+                    return Err(f
+                        .into_error(VENDOR, "update_agent_status", Some(agent))
+                        .await);
+                }
+            }
+        }
+        // older servers: the listed state was the read; one toggle, never resent
+        match self.post(agent, None).await {
+            Ok(s) if s == wanted => Ok(after(s)),
+            Ok(s) => Err(Self::conflict(agent, desired, &s)),
+            Err(f) => Err(f
+                .into_error(VENDOR, "update_agent_status", Some(agent))
+                .await),
+        }
     }
 }
 
