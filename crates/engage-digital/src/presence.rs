@@ -135,8 +135,14 @@ impl Presence for EngageDigitalPresence {
         bulk::each(updates, options, |agent, wanted| async move {
             self.check_supported(wanted)?;
             let Some(now) = current.get(&agent) else {
-                let presence = self.set(&agent, wanted).await?;
-                return Ok(Applied::unknown(presence));
+                return Err(PresenceError::NotFound {
+                    vendor: VENDOR,
+                    operation: "get_all_agent_status",
+                    agent,
+                    status: None,
+                    code: None,
+                    message: Some("not among the connected agents the server lists: only a connected agent's status can be set".into()),
+                });
             };
             match within(
                 self.deadline,

@@ -257,9 +257,14 @@ impl Presence for RocketChatPresence {
         bulk::each(updates, options, |agent, wanted| async move {
             self.check_supported(wanted)?;
             let Some(now) = current.get(&agent) else {
-                // not listed: the single-agent path says why (no such agent, not an agent)
-                let presence = self.set(&agent, wanted).await?;
-                return Ok(Applied::unknown(presence));
+                return Err(PresenceError::NotFound {
+                    vendor: VENDOR,
+                    operation: "list_livechat_users",
+                    agent,
+                    status: None,
+                    code: None,
+                    message: Some("not among the agents the server lists".into()),
+                });
             };
             if now.availability == wanted {
                 return Ok(Applied::unchanged(now.clone()));

@@ -59,7 +59,10 @@ impl RetryPolicy {
     }
 }
 
-/// A request rate no client may exceed: `requests` per `per`.
+/// A request rate no client may exceed: `requests` per `per`, evenly spaced (one every
+/// `per / requests`, no burst), so no window of length `per` ever holds more than `requests`,
+/// whether the server counts in fixed or sliding windows: a bulk run goes at the limit without
+/// a 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub requests: u32,
@@ -75,9 +78,9 @@ impl RateLimit {
     }
 
     pub(crate) fn limiter(&self) -> Option<Arc<DefaultDirectRateLimiter>> {
-        let n = std::num::NonZeroU32::new(self.requests)?;
+        std::num::NonZeroU32::new(self.requests)?;
         let period = self.per.checked_div(self.requests)?;
-        let quota = Quota::with_period(period)?.allow_burst(n);
+        let quota = Quota::with_period(period)?;
         Some(Arc::new(RateLimiter::direct(quota)))
     }
 }
