@@ -41,6 +41,45 @@ async fn walk(p: &dyn Presence, agent: &str, changes: &dyn Fn() -> u64) -> Resul
         Ok(_) => println!("(set)"),
         Err(e) => println!("agentstatus: error: {e}"),
     }
+    // a roster for every listed agent: one read, one write per agent that changes
+    let wanted = p.supported()[0];
+    let roster: Vec<(String, Availability)> = p
+        .list(&ListFilter::all())
+        .await?
+        .into_iter()
+        .map(|a| (a.agent_id, wanted))
+        .collect();
+    println!(
+        "\n$ agentstatus --vendor {v} apply roster.csv    # {} agents, all {wanted}",
+        roster.len()
+    );
+    for pass in ["", "    # again: nothing to write"] {
+        let results = p
+            .set_many(roster.clone(), &agentstatus::BulkOptions::new(4))
+            .await;
+        let changed = results
+            .iter()
+            .filter(|r| matches!(&r.outcome, Ok(a) if a.changed != Some(false)))
+            .count();
+        let failed: Vec<String> = results
+            .iter()
+            .filter_map(|r| {
+                r.outcome
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {e}", r.agent))
+            })
+            .collect();
+        println!(
+            "{} changed, {} unchanged, {} failed{pass}",
+            changed,
+            results.len() - changed - failed.len(),
+            failed.len()
+        );
+        for f in failed {
+            println!("  {f}");
+        }
+    }
     println!("\n$ agentstatus --vendor {v} list --available");
     print!(
         "{}",

@@ -1,8 +1,10 @@
 //! `agentstatus`: read and set support agents' availability on any registered vendor
 //! (`agentstatus::registry()`), with one set of commands. See `agentstatus --help`.
 
+mod apply;
 mod config;
 mod demo;
+mod roster;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -69,8 +71,48 @@ enum Command {
         #[arg(long)]
         available: bool,
     },
-    /// Start fake servers of all three vendors in-process and walk through get/set/list on each.
+    /// Apply a roster: FILE (or `-` for stdin) in CSV (`agent,availability`, an optional header)
+    /// or JSON lines (`{"agent": ..., "availability": ...}`). One read of the current states, one
+    /// write per agent that changes, at the vendor's rate limit; a summary at the end.
+    Apply {
+        file: PathBuf,
+        /// Show the plan (which agents change from what to what, which are already right or
+        /// unsupported) without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Writes in flight at most (the vendor's rate limit paces them).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+    },
+    /// Start every registered vendor's fake server in-process and walk through get/set/list and
+    /// a bulk set on each.
     Demo,
+}
+
+/// The roster's text and the name its errors use (`-`: standard input).
+fn read_roster(file: &std::path::Path) -> Result<(String, String), String> {
+    use std::io::Read;
+    let limit = roster::MAX_BYTES as u64 + 1;
+    let (mut reader, name): (Box<dyn Read>, String) = if file.as_os_str() == "-" {
+        (Box::new(std::io::stdin()), "<stdin>".into())
+    } else {
+        let f = std::fs::File::open(file)
+            .map_err(|e| format!("{}: cannot read the roster: {e}", file.display()))?;
+        (Box::new(f), file.display().to_string())
+    };
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: cannot read the roster: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{name}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((text, name))
 }
 
 /// `--vendor` choices: the registered vendors.
@@ -173,6 +215,41 @@ async fn main() -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(out, exit::USAGE, "usage", &e.0, None),
     };
+    if let Command::Apply {
+        file,
+        dry_run,
+        concurrency,
+    } = &cli.command
+    {
+        let (text, name) = match read_roster(file) {
+            Ok(t) => t,
+            Err(e) => return fail(out, exit::USAGE, "usage", &e, None),
+        };
+        let entries = match roster::parse(&text, &name) {
+            Ok(e) => e,
+            Err(e) => return fail(out, exit::USAGE, "usage", &e, None),
+        };
+        return match apply::run(
+            presence.as_ref(),
+            entries,
+            *dry_run,
+            usize::from(*concurrency),
+            out,
+        )
+        .await
+        {
+            Ok(true) => ExitCode::from(exit::OK),
+            Ok(false) => ExitCode::from(exit::FAILURE),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::FAILURE),
+            Err(e) => fail(
+                out,
+                exit::FAILURE,
+                "output",
+                &format!("cannot write the output: {e}"),
+                None,
+            ),
+        };
+    }
     let one = matches!(cli.command, Command::Get { .. } | Command::Set { .. });
     let result = match cli.command {
         Command::Get { agent } => presence.get(&agent).await.map(|p| vec![p]),
@@ -188,7 +265,7 @@ async fn main() -> ExitCode {
             };
             presence.list(&filter).await
         }
-        Command::Demo => unreachable!("handled above"),
+        Command::Demo | Command::Apply { .. } => unreachable!("handled above"),
     };
     match result {
         Ok(list) => {

@@ -377,3 +377,121 @@ async fn demo_runs_with_nothing_configured() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_plans_applies_and_is_idempotent() {
+    let f = fakes("apply").await;
+    let config = f.config("engage-digital");
+    let roster = f.dir.join("roster.csv");
+    std::fs::write(
+        &roster,
+        "agent,availability\nada,available\ngrace,available\n",
+    )
+    .unwrap();
+    let roster = roster.to_str().unwrap().to_string();
+
+    // the plan writes nothing
+    let o = run(Some(config.clone()), &["apply", &roster, "--dry-run"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("will change"), "{out}");
+    assert!(
+        out.contains("plan: 1 to change, 1 unchanged, 0 unsupported, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(f.ed.state_changes(), 0);
+
+    let o = run(Some(config.clone()), &["apply", &roster]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("1 changed, 1 unchanged, 0 unsupported, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+    // not a terminal: plain progress lines
+    assert!(stderr(&o).contains("[2/2]"), "{}", stderr(&o));
+    assert_eq!(f.ed.state_changes(), 1);
+    let puts = f.ed.faults().count("PUT", "/status/ada");
+    assert_eq!(puts, 1);
+
+    // the same roster again: no write at all
+    let o = run(
+        Some(config.clone()),
+        &["--output", "json", "apply", &roster],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["summary"]["changed"], 0);
+    assert_eq!(report["summary"]["unchanged"], 2);
+    assert_eq!(report["results"][0]["agent"], "ada");
+    assert_eq!(f.ed.faults().count("PUT", "/status/ada"), 1);
+    assert_eq!(f.ed.state_changes(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_reports_failures_and_unsupported_states_and_reads_stdin() {
+    let f = fakes("apply-fail").await;
+    let config = f.config("rocketchat");
+    let roster = f.dir.join("roster.jsonl");
+    std::fs::write(
+        &roster,
+        "{\"agent\": \"ada\", \"availability\": \"available\"}\n{\"agent\": \"nobody\", \"availability\": \"available\"}\n{\"agent\": \"grace\", \"availability\": \"away\"}\n",
+    )
+    .unwrap();
+    let o = run(
+        Some(config.clone()),
+        &["--output", "json", "apply", roster.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["summary"]["changed"], 1, "{report}");
+    assert_eq!(report["summary"]["failed"], 1, "{report}");
+    assert_eq!(report["summary"]["unsupported"], 1, "{report}");
+    assert_eq!(report["results"][1]["result"], "failed");
+    assert!(
+        report["results"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("nobody")
+    );
+    assert_eq!(report["results"][2]["result"], "unsupported");
+
+    // a broken roster: a usage error naming the line
+    let bad = f.dir.join("bad.csv");
+    std::fs::write(&bad, "ada,available\ngrace,napping\n").unwrap();
+    let o = run(Some(config.clone()), &["apply", bad.to_str().unwrap()]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.csv:2: unknown availability"),
+        "{}",
+        stderr(&o)
+    );
+
+    // `-` reads standard input
+    let args: Vec<String> = [
+        "--config",
+        config.to_str().unwrap(),
+        "apply",
+        "-",
+        "--dry-run",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("agentstatus")
+            .unwrap()
+            .env_clear()
+            .env("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN)
+            .args(args)
+            .write_stdin("agent,availability\ngrace,offline\n")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("plan: 1 to change"), "{}", stdout(&o));
+}
