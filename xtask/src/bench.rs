@@ -102,6 +102,11 @@ pub fn bench(root: &Path) -> Result<(), String> {
         memory[1] - memory[0],
         (memory[1] - memory[0]) * 1024.0 / 9000.0
     ));
+    eprintln!("bench: bulk ...");
+    out.push_str("\n## Bulk presence\n\n`Presence::set_many` on each vendor's fake, 10,000 agents of which half already have the wanted state: requests per requested update (goal: one write per changed agent plus one read per list page, at most 0.55).\n\n| vendor | agents | to change | requests | writes | requests per update | goal (≤ 0.55) |\n|---|---|---|---|---|---|---|\n");
+    out.push_str(&run(Command::new(&bin).arg("bulk"))?);
+    out.push_str("\nWall time of a bulk run at the rate limit the Engage Digital fake enforces, which the client's limit matches (requests evenly spaced, no retries, so a 429 would be a failed update): goal within 5% of `(requests - 1) / limit`, zero 429s.\n\n| vendor | agents | to change | limit | wall time | requests / limit | ratio | 429s | goal (≤ 1.05) |\n|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str(&run(Command::new(&bin).arg("bulk-paced"))?);
     eprintln!("bench: codegen and drift ...");
     out.push_str("\n## Codegen, drift check, no-op build\n\nGoals: codegen of each full spec under 2 s; `cargo xtask check` under 1 s; no-op `cargo build` under 1 s without rerunning a build script.\n\n| what | time | goal |\n|---|---|---|\n");
     out.push_str(&run(Command::new(&bin).arg("codegen"))?);

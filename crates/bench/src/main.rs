@@ -21,6 +21,8 @@ use agentstatus_runtime::ClientConfig;
 
 const ROUNDS: usize = 7;
 
+mod bulk;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -67,9 +69,22 @@ fn main() {
         )),
         Some("codegen") => codegen(),
         Some("fakes") => fakes(arg(&args, "--agents", 10_000)),
+        Some("bulk") => {
+            print!(
+                "{}",
+                rt.block_on(bulk::requests(arg(&args, "--agents", 10_000)))
+            );
+        }
+        Some("bulk-paced") => {
+            let limit = arg(&args, "--limit", 50) as u32;
+            print!(
+                "{}",
+                rt.block_on(bulk::paced(arg(&args, "--agents", 1_000), limit))
+            );
+        }
         _ => {
             eprintln!(
-                "usage: agentstatus-bench client | decode | scale [--agents N] [--concurrency C] | codegen"
+                "usage: agentstatus-bench client | decode | scale [--agents N] [--concurrency C] | codegen | bulk [--agents N] | bulk-paced [--agents N] [--limit R]"
             );
             std::process::exit(2);
         }
