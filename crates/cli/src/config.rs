@@ -48,6 +48,9 @@ struct At<T> {
     span: Range<usize>,
 }
 
+/// A section: where its name is, and its keys with their values.
+type Section = (Range<usize>, BTreeMap<String, At<Value>>);
+
 /// The parsed file: every section, checked against the registry.
 #[derive(Debug)]
 pub struct Config {
@@ -55,7 +58,7 @@ pub struct Config {
     text: String,
     vendor: Option<At<String>>,
     /// section name -> key -> value
-    sections: BTreeMap<String, (Range<usize>, BTreeMap<String, At<Value>>)>,
+    sections: BTreeMap<String, Section>,
 }
 
 /// Where the config file is: `--config`, else `$AGENTSTATUS_CONFIG`, else `./agentstatus.toml`.
