@@ -334,10 +334,12 @@ pub fn one_segment_path_parameters(tokens: proc_macro2::TokenStream) -> proc_mac
     out.into_iter().collect()
 }
 
-/// Generate the client code for a normalised, overlaid document.
+/// Generate the client code for a normalised, overlaid document: progenitor's client, then the
+/// authenticated constructors of its security schemes ([`crate::auth`]).
 pub fn generate(doc: &Value, file: &Path) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
     let spec = to_openapi(doc, file)?;
+    let auth = crate::auth::plan(doc, file)?;
     let tokens = match run_generator(&spec) {
         Ok(tokens) => tokens,
         Err(msg) => {
@@ -347,7 +349,9 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
                 .unwrap_or_else(|| Error::at(ErrorKind::Unsupported, file, "/components", msg)));
         }
     };
-    let file_ast: syn::File = syn::parse2(one_segment_path_parameters(tokens)).map_err(|e| {
+    let mut tokens = one_segment_path_parameters(tokens);
+    tokens.extend(crate::auth::tokens(&auth));
+    let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::at(
             ErrorKind::Unsupported,
             file,

@@ -2,7 +2,7 @@
 //!
 //! Data flow (see the workspace README): vendor docs -> [`extract`] -> [`slice`] and merge ->
 //! `specs/<vendor>/openapi.yaml` (pristine) -> [`normalise`] -> [`overlay`] -> [`generate`]
-//! (progenitor + prettyplease). No network, no CLI: `build.rs` and `xtask` call this library.
+//! (progenitor + prettyplease, plus the authenticated constructors of [`auth`]). No network, no CLI: `build.rs` and `xtask` call this library.
 //!
 //! Every failure is an [`Error`] naming the file and the place in it (line and column, or a JSON
 //! pointer); nothing here panics on bad input.
@@ -12,6 +12,7 @@
 //! std::fs::write("client.rs", out.code).unwrap();
 //! ```
 
+pub mod auth;
 pub mod diff;
 pub mod error;
 pub mod extract;
@@ -184,6 +185,16 @@ fn finish(code: String, prepared: Prepared, skipped: &[Skipped]) -> Generated {
             s.operation,
             s.reason.replace('\n', " ")
         ));
+    }
+    if let Ok(auth) = auth::plan(&prepared.doc, Path::new("")) {
+        for n in &auth.not_generated {
+            header.push_str(&format!(
+                "// No auth constructor: `{}` ({}): {}\n",
+                n.requirement.join(" + "),
+                n.pointer,
+                n.reason
+            ));
+        }
     }
     for h in &prepared.handwritten {
         header.push_str(&format!(

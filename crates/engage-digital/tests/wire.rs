@@ -300,3 +300,25 @@ fn secrets_never_show_in_debug() {
     assert!(debug.contains("\"authorization\": Sensitive"), "{debug}");
     assert!(!debug.contains(TOKEN), "{debug}");
 }
+
+#[tokio::test]
+async fn the_generated_constructor_sends_the_bearer_token_marked_sensitive() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/presence_status"))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"count": 0, "records": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::with_bearer_auth(
+        &server.uri(),
+        TOKEN.into(),
+        &agentstatus_engage_digital::ClientConfig::default(),
+    )
+    .unwrap();
+    let debug = format!("{client:?}");
+    assert!(debug.contains("\"authorization\": Sensitive"), "{debug}");
+    assert!(!debug.contains(TOKEN), "{debug}");
+    client.get_all_presence_status().send().await.unwrap();
+}

@@ -267,3 +267,34 @@ async fn transport_errors_do_not_carry_the_secret() {
     let text = format!("{err} {err:?}");
     assert!(!text.contains(SECRET), "{text}");
 }
+
+#[tokio::test]
+async fn the_generated_constructors_send_the_exact_authorization_header() {
+    use agentstatus_libredesk::ClientConfig;
+    let config = ClientConfig::default();
+    let token = format!("token {KEY}:{SECRET}");
+    let basic = |base: &str| Client::with_basic_auth(base, KEY, SECRET.into(), &config);
+    // the spec declares `tokenAuth` as an API key in `Authorization`: the value is sent as given
+    let raw = |base: &str| Client::with_token_auth(base, token.clone().into(), &config);
+    type Build<'a> = &'a dyn Fn(&str) -> Result<Client, agentstatus_libredesk::BuildError>;
+    let cases: [(Build, &str); 2] = [(&basic, BASIC), (&raw, &token)];
+    for (build, expected) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/agents/me"))
+            .and(header("authorization", expected))
+            .respond_with(ResponseTemplate::new(200).set_body_json(success(agent("online"))))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = build(&server.uri()).unwrap();
+        let debug = format!("{client:?}");
+        assert!(debug.contains("\"authorization\": Sensitive"), "{debug}");
+        assert!(!debug.contains(SECRET), "{debug}");
+        client.get_current_agent().send().await.unwrap();
+    }
+    // Basic refuses what it cannot encode (a `:` in the key), never sending raw bytes
+    let e = Client::with_basic_auth("https://desk.example.com", "k:ey", SECRET.into(), &config)
+        .unwrap_err();
+    assert!(!e.to_string().contains(SECRET), "{e}");
+}

@@ -239,3 +239,29 @@ fn secrets_never_show_in_debug() {
     assert!(!debug.contains(TOKEN), "{debug}");
     assert!(!format!("{creds:?}").contains(TOKEN));
 }
+
+#[tokio::test]
+async fn the_generated_constructor_sends_both_headers_marked_sensitive() {
+    let server = MockServer::start().await;
+    authed(Mock::given(method("GET")).and(path("/api/v1/omnichannel/agents/available")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "agents": [], "offset": 0, "count": 0, "total": 0, "success": true
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::with_auth_token_and_user_id(
+        &server.uri(),
+        TOKEN.into(),
+        USER.into(),
+        &agentstatus_rocketchat::ClientConfig::default(),
+    )
+    .unwrap();
+    let debug = format!("{client:?}");
+    for name in ["x-auth-token", "x-user-id"] {
+        assert!(debug.contains(&format!("\"{name}\": Sensitive")), "{debug}");
+    }
+    assert!(!debug.contains(TOKEN) && !debug.contains(USER), "{debug}");
+    let page = client.list_available_agents().send().await.unwrap();
+    assert_eq!(page.into_inner().total, Some(0));
+}

@@ -1383,3 +1383,34 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Authenticated constructors, generated from the document's `securitySchemes` and `security`: one per security requirement.
+impl Client {
+    /// A client authenticating with the security requirement `bearerAuth`: every credential is a sensitive default header, never shown in `Debug` output, errors or logs.
+    ///
+    /// - `token`: sent as `Authorization: Bearer <token>` (http bearer `bearerAuth`).
+    ///   An Engage Digital API access token (docs/basics/auth.md). The docs also allow an `access_token` query parameter, which the client never uses: a secret in a URL ends up in logs.
+    ///
+    /// Fails if `base_url` is not a usable base URL (see `agentstatus_runtime::connect`) or a credential cannot be sent in a header.
+    pub fn with_bearer_auth(
+        base_url: &str,
+        token: ::agentstatus_runtime::SecretString,
+        config: &::agentstatus_runtime::ClientConfig,
+    ) -> ::std::result::Result<Self, ::agentstatus_runtime::BuildError> {
+        use ::agentstatus_runtime::ExposeSecret as _;
+        let headers = ::std::vec::Vec::from([
+            (
+                ::reqwest::header::AUTHORIZATION,
+                ::agentstatus_runtime::sensitive_header(
+                    &["Bearer ", token.expose_secret()].concat(),
+                    "the Bearer token (security scheme `bearerAuth`)",
+                )?,
+            ),
+        ]);
+        let (base, http, inner) = ::agentstatus_runtime::connect(
+            base_url,
+            headers,
+            config,
+        )?;
+        Ok(Self::new_with_client(&base, http, inner))
+    }
+}

@@ -1721,3 +1721,64 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Authenticated constructors, generated from the document's `securitySchemes` and `security`: one per security requirement.
+impl Client {
+    /// A client authenticating with the security requirement `basicAuth`: every credential is a sensitive default header, never shown in `Debug` output, errors or logs.
+    ///
+    /// - `username`, `password`: sent as `Authorization: Basic base64(username:password)` (http basic `basicAuth`); only visible ASCII is accepted, and no `:` in `username`.
+    ///   Basic authentication using base64 encoded API key and secret. Format: `Authorization: Basic <base64(api_key:api_secret)>`
+    ///
+    /// Fails if `base_url` is not a usable base URL (see `agentstatus_runtime::connect`) or a credential cannot be sent in a header.
+    pub fn with_basic_auth(
+        base_url: &str,
+        username: &str,
+        password: ::agentstatus_runtime::SecretString,
+        config: &::agentstatus_runtime::ClientConfig,
+    ) -> ::std::result::Result<Self, ::agentstatus_runtime::BuildError> {
+        use ::agentstatus_runtime::ExposeSecret as _;
+        let headers = ::std::vec::Vec::from([
+            (
+                ::reqwest::header::AUTHORIZATION,
+                ::agentstatus_runtime::basic_auth(
+                    username,
+                    password.expose_secret(),
+                    "the Basic credentials (security scheme `basicAuth`)",
+                )?,
+            ),
+        ]);
+        let (base, http, inner) = ::agentstatus_runtime::connect(
+            base_url,
+            headers,
+            config,
+        )?;
+        Ok(Self::new_with_client(&base, http, inner))
+    }
+    /// A client authenticating with the security requirement `tokenAuth`: every credential is a sensitive default header, never shown in `Debug` output, errors or logs.
+    ///
+    /// - `token_auth`: sent as the `Authorization` header (apiKey `tokenAuth`).
+    ///   Token authentication using API key and secret. Format: `Authorization: token api_key:api_secret`
+    ///
+    /// Fails if `base_url` is not a usable base URL (see `agentstatus_runtime::connect`) or a credential cannot be sent in a header.
+    pub fn with_token_auth(
+        base_url: &str,
+        token_auth: ::agentstatus_runtime::SecretString,
+        config: &::agentstatus_runtime::ClientConfig,
+    ) -> ::std::result::Result<Self, ::agentstatus_runtime::BuildError> {
+        use ::agentstatus_runtime::ExposeSecret as _;
+        let headers = ::std::vec::Vec::from([
+            (
+                ::reqwest::header::HeaderName::from_static("authorization"),
+                ::agentstatus_runtime::sensitive_header(
+                    token_auth.expose_secret(),
+                    "the `Authorization` header (security scheme `tokenAuth`)",
+                )?,
+            ),
+        ]);
+        let (base, http, inner) = ::agentstatus_runtime::connect(
+            base_url,
+            headers,
+            config,
+        )?;
+        Ok(Self::new_with_client(&base, http, inner))
+    }
+}

@@ -2564,3 +2564,44 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Authenticated constructors, generated from the document's `securitySchemes` and `security`: one per security requirement.
+impl Client {
+    /// A client authenticating with the security requirement `authToken` + `userId`: every credential is a sensitive default header, never shown in `Debug` output, errors or logs.
+    ///
+    /// - `auth_token`: sent as the `X-Auth-Token` header (apiKey `authToken`).
+    ///   The personal access token.
+    /// - `user_id`: sent as the `X-User-Id` header (apiKey `userId`).
+    ///   The id of the user the token belongs to.
+    ///
+    /// Fails if `base_url` is not a usable base URL (see `agentstatus_runtime::connect`) or a credential cannot be sent in a header.
+    pub fn with_auth_token_and_user_id(
+        base_url: &str,
+        auth_token: ::agentstatus_runtime::SecretString,
+        user_id: ::agentstatus_runtime::SecretString,
+        config: &::agentstatus_runtime::ClientConfig,
+    ) -> ::std::result::Result<Self, ::agentstatus_runtime::BuildError> {
+        use ::agentstatus_runtime::ExposeSecret as _;
+        let headers = ::std::vec::Vec::from([
+            (
+                ::reqwest::header::HeaderName::from_static("x-auth-token"),
+                ::agentstatus_runtime::sensitive_header(
+                    auth_token.expose_secret(),
+                    "the `X-Auth-Token` header (security scheme `authToken`)",
+                )?,
+            ),
+            (
+                ::reqwest::header::HeaderName::from_static("x-user-id"),
+                ::agentstatus_runtime::sensitive_header(
+                    user_id.expose_secret(),
+                    "the `X-User-Id` header (security scheme `userId`)",
+                )?,
+            ),
+        ]);
+        let (base, http, inner) = ::agentstatus_runtime::connect(
+            base_url,
+            headers,
+            config,
+        )?;
+        Ok(Self::new_with_client(&base, http, inner))
+    }
+}
