@@ -24,24 +24,3 @@ pub use generated::*;
 
 agentstatus_runtime::client_hooks!();
 
-// TEMPORARY until codegen generates it from securitySchemes.userApiKey
-impl Client {
-    pub fn with_user_api_key(
-        base_url: &str,
-        user_api_key: SecretString,
-        config: &ClientConfig,
-    ) -> Result<Self, BuildError> {
-        use secrecy::ExposeSecret;
-        let key =
-            agentstatus_runtime::sensitive_header(user_api_key.expose_secret(), "userApiKey")?;
-        let (base, http, inner) = agentstatus_runtime::connect(
-            base_url,
-            vec![(
-                reqwest::header::HeaderName::from_static("api_access_token"),
-                key,
-            )],
-            config,
-        )?;
-        Ok(Self::new_with_client(&base, http, inner))
-    }
-}

@@ -2534,3 +2534,34 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Authenticated constructors, generated from the document's `securitySchemes` and `security`: one per security requirement.
+impl Client {
+    /// A client authenticating with the security requirement `userApiKey`: every credential is a sensitive default header, never shown in `Debug` output, errors or logs.
+    ///
+    /// - `user_api_key`: sent as the `api_access_token` header (apiKey `userApiKey`).
+    ///   This token can be obtained by visiting the profile page or via rails console. Provides access to  endpoints based on the user permissions levels. This token can be saved by an external system when user is created via API, to perform activities on behalf of the user.
+    ///
+    /// Fails if `base_url` is not a usable base URL (see `agentstatus_runtime::connect`) or a credential cannot be sent in a header.
+    pub fn with_user_api_key(
+        base_url: &str,
+        user_api_key: ::agentstatus_runtime::SecretString,
+        config: &::agentstatus_runtime::ClientConfig,
+    ) -> ::std::result::Result<Self, ::agentstatus_runtime::BuildError> {
+        use ::agentstatus_runtime::ExposeSecret as _;
+        let headers = ::std::vec::Vec::from([
+            (
+                ::reqwest::header::HeaderName::from_static("api_access_token"),
+                ::agentstatus_runtime::sensitive_header(
+                    user_api_key.expose_secret(),
+                    "the `api_access_token` header (security scheme `userApiKey`)",
+                )?,
+            ),
+        ]);
+        let (base, http, inner) = ::agentstatus_runtime::connect(
+            base_url,
+            headers,
+            config,
+        )?;
+        Ok(Self::new_with_client(&base, http, inner))
+    }
+}
