@@ -23,4 +23,3 @@ pub use agentstatus_runtime::{
 pub use generated::*;
 
 agentstatus_runtime::client_hooks!();
-
