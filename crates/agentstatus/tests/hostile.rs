@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use agentstatus::engage_digital::presence::EngageDigitalPresence;
-use agentstatus::libredesk::presence::LibredeskPresence;
+use agentstatus::registry::{Entry, SettingKind, Settings};
 use agentstatus::rocketchat::presence::RocketChatPresence;
 use agentstatus::{Availability, ErrorKind, ListFilter, ListLimits, Presence, PresenceError};
 use agentstatus::{ClientConfig, RetryPolicy};
@@ -30,13 +30,11 @@ fn config() -> ClientConfig {
 }
 
 #[derive(Clone, Copy, Debug)]
+/// The vendors of the vendor-specific tests below (path layouts, the toggle).
 enum V {
     RocketChat,
-    Libredesk,
     EngageDigital,
 }
-
-const ALL: [V; 3] = [V::RocketChat, V::Libredesk, V::EngageDigital];
 
 fn presence(v: V, url: &str, config: &ClientConfig) -> Box<dyn Presence> {
     match v {
@@ -44,14 +42,6 @@ fn presence(v: V, url: &str, config: &ClientConfig) -> Box<dyn Presence> {
             agentstatus::rocketchat::Client::with_config(
                 url,
                 agentstatus::rocketchat::Credentials::new(RC_USER, RC_TOKEN.to_string().into()),
-                config,
-            )
-            .unwrap(),
-        )),
-        V::Libredesk => Box::new(LibredeskPresence::new(
-            agentstatus::libredesk::Client::with_config(
-                url,
-                agentstatus::libredesk::Credentials::basic("key", LD_SECRET.to_string().into()),
                 config,
             )
             .unwrap(),
@@ -67,16 +57,65 @@ fn presence(v: V, url: &str, config: &ClientConfig) -> Box<dyn Presence> {
     }
 }
 
+/// Every registered vendor (the generic tests cover a new vendor without an edit here).
+fn vendors() -> Vec<Entry> {
+    agentstatus::registry()
+}
+
+/// The settings a test connects `entry` with: dummy values, one secret per secret setting.
+fn settings(entry: &Entry, url: &str, config: &ClientConfig) -> Settings {
+    let mut s = Settings::new(url, config.clone());
+    for setting in entry.settings {
+        s = match setting.kind {
+            SettingKind::Secret { .. } => s.with_secret(
+                setting.key,
+                format!("s3cr3t-{}-{}", entry.name, setting.key).into(),
+            ),
+            SettingKind::Number => s.with_value(setting.key, "1"),
+            SettingKind::Choice { default, .. } => s.with_value(setting.key, default),
+            SettingKind::Text { default } => s.with_value(setting.key, default.unwrap_or("user-x")),
+        };
+    }
+    s
+}
+
+fn connect(entry: &Entry, url: &str, config: &ClientConfig) -> Box<dyn Presence> {
+    (entry.connect)(&settings(entry, url, config)).unwrap_or_else(|e| panic!("{}: {e}", entry.name))
+}
+
 /// Every form a credential of any vendor takes on the wire.
 fn credential_forms() -> Vec<String> {
     use base64::Engine as _;
-    vec![
+    let mut forms: Vec<String> = vec![
         RC_TOKEN.into(),
         RC_USER.into(),
         LD_SECRET.into(),
         base64::engine::general_purpose::STANDARD.encode(format!("key:{LD_SECRET}")),
         ED_TOKEN.into(),
-    ]
+    ];
+    for entry in vendors() {
+        let s = settings(&entry, "http://127.0.0.1", &ClientConfig::default());
+        for secret in entry
+            .settings
+            .iter()
+            .filter(|x| matches!(x.kind, SettingKind::Secret { .. }))
+        {
+            let value = format!("s3cr3t-{}-{}", entry.name, secret.key);
+            for text in entry
+                .settings
+                .iter()
+                .filter(|x| !matches!(x.kind, SettingKind::Secret { .. }))
+            {
+                if let Ok(t) = s.text(text.key) {
+                    forms.push(
+                        base64::engine::general_purpose::STANDARD.encode(format!("{t}:{value}")),
+                    );
+                }
+            }
+            forms.push(value);
+        }
+    }
+    forms
 }
 
 fn rc_agent(id: &str, name: &str, status: &str) -> String {
@@ -96,10 +135,6 @@ fn good_answer(v: V, req: &Seen) -> Reply {
                 rc_agent("a1", "Ada", "available")
             ),
         ),
-        V::Libredesk => Reply::json(
-            200,
-            r#"{"status":"success","data":{"id":1,"first_name":"Ada","availability_status":"online"}}"#,
-        ),
         V::EngageDigital => Reply::json(
             200,
             r#"{"agent_id":"a1","channels":[{"id":"c1","status":"available"}]}"#,
@@ -113,7 +148,7 @@ async fn redirects_are_never_followed_and_no_credential_reaches_another_origin()
     let elsewhere = Hostile::start("127.0.0.2", |_| Reply::json(200, "{}"))
         .await
         .unwrap();
-    for v in ALL {
+    for v in vendors() {
         for status in [301, 302, 303, 307, 308] {
             for target in [
                 format!("{}/api/v1/steal", elsewhere.url()),
@@ -126,11 +161,11 @@ async fn redirects_are_never_followed_and_no_credential_reaches_another_origin()
                 })
                 .await
                 .unwrap();
-                let p = presence(v, &origin.url(), &config());
+                let p = connect(&v, &origin.url(), &config());
                 for op in ["get", "set"] {
                     let result = match op {
-                        "get" => p.get("a1").await,
-                        _ => p.set("a1", Availability::Available).await,
+                        "get" => p.get("1").await,
+                        _ => p.set("1", Availability::Available).await,
                     };
                     let e = result.unwrap_err();
                     let PresenceError::Redirect { redirect, .. } = &e else {
@@ -168,9 +203,9 @@ async fn a_redirect_loop_is_named_as_such() {
     })
     .await
     .unwrap();
-    for v in ALL {
-        let e = presence(v, &origin.url(), &config())
-            .get("me")
+    for v in vendors() {
+        let e = connect(&v, &origin.url(), &config())
+            .get("1")
             .await
             .unwrap_err();
         assert!(e.to_string().contains("redirect loop"), "{v:?}: {e}");
@@ -249,13 +284,10 @@ async fn each_attempt_has_its_own_timeout_thirty_seconds_by_default() {
     // so the call ends after one attempt timeout, well before the deadline
     let origin = Hostile::start("127.0.0.1", |_| Reply::Hang).await.unwrap();
     let cfg = config().with_timeouts(Duration::from_millis(400), Duration::from_secs(1));
-    for v in ALL {
+    for v in vendors() {
         let before = origin.seen().len();
         let start = Instant::now();
-        let e = presence(v, &origin.url(), &cfg)
-            .get("me")
-            .await
-            .unwrap_err();
+        let e = connect(&v, &origin.url(), &cfg).get("1").await.unwrap_err();
         let took = start.elapsed();
         assert!(e.to_string().contains("timed out"), "{v:?}: {e}");
         assert!(
@@ -271,7 +303,7 @@ async fn one_deadline_bounds_a_whole_operation_with_its_resends() {
     // every connection is dropped after 300 ms: the explicit status is resent (idempotent),
     // but the whole `set` ends at its 1 s deadline, within a second
     let deadline = Duration::from_secs(1);
-    for v in ALL {
+    for v in vendors() {
         let origin = Hostile::start("127.0.0.1", |_| Reply::Close {
             after: Duration::from_millis(300),
         })
@@ -283,9 +315,9 @@ async fn one_deadline_bounds_a_whole_operation_with_its_resends() {
             max_delay: Duration::from_millis(1),
             deadline,
         });
-        let p = presence(v, &origin.url(), &cfg);
+        let p = connect(&v, &origin.url(), &cfg);
         let start = Instant::now();
-        let e = p.set("a1", Availability::Available).await.unwrap_err();
+        let e = p.set("1", Availability::Available).await.unwrap_err();
         let took = start.elapsed();
         assert_eq!(e.kind(), ErrorKind::Network, "{v:?}: {e}");
         assert!(
@@ -323,15 +355,15 @@ async fn absurd_retry_after_values_are_not_waited_for_and_do_not_panic() {
         "-5",
         "soon",
     ] {
-        for v in ALL {
+        for v in vendors() {
             let origin = Hostile::start("127.0.0.1", move |_| {
                 Reply::json(503, "{}").header("retry-after", value)
             })
             .await
             .unwrap();
             let start = Instant::now();
-            let e = presence(v, &origin.url(), &config())
-                .get("me")
+            let e = connect(&v, &origin.url(), &config())
+                .get("1")
                 .await
                 .unwrap_err();
             assert_eq!(e.status(), Some(503), "{v:?} {value}: {e}");
@@ -418,7 +450,7 @@ fn limited() -> ClientConfig {
 
 #[tokio::test]
 async fn bodies_are_bounded_while_streaming() {
-    for v in ALL {
+    for v in vendors() {
         // announced: 500 MB (refused from the header, before reading)
         let origin = Hostile::start("127.0.0.1", |_| {
             Reply::body(
@@ -431,8 +463,8 @@ async fn bodies_are_bounded_while_streaming() {
         })
         .await
         .unwrap();
-        let e = presence(v, &origin.url(), &limited())
-            .get("me")
+        let e = connect(&v, &origin.url(), &limited())
+            .get("1")
             .await
             .unwrap_err();
         assert!(
@@ -456,8 +488,8 @@ async fn bodies_are_bounded_while_streaming() {
         .await
         .unwrap();
         let start = Instant::now();
-        let e = presence(v, &origin.url(), &limited())
-            .get("me")
+        let e = connect(&v, &origin.url(), &limited())
+            .get("1")
             .await
             .unwrap_err();
         assert!(
@@ -491,12 +523,9 @@ async fn a_slow_endless_body_ends_at_the_deadline() {
         deadline: Duration::from_millis(800),
         ..config().retry
     });
-    for v in ALL {
+    for v in vendors() {
         let start = Instant::now();
-        let e = presence(v, &origin.url(), &cfg)
-            .get("me")
-            .await
-            .unwrap_err();
+        let e = connect(&v, &origin.url(), &cfg).get("1").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Network, "{v:?}: {e}");
         assert!(start.elapsed() < Duration::from_millis(1800), "{v:?}");
     }
@@ -567,7 +596,7 @@ async fn paging_is_capped_by_the_list_limits() {
 #[tokio::test]
 async fn vendor_messages_are_cut_and_escaped() {
     let huge = format!("\u{1b}[2J{}", "m".repeat(1_000_000));
-    for v in ALL {
+    for v in vendors() {
         let message = huge.clone();
         let origin = Hostile::start("127.0.0.1", move |_| {
             let body = serde_json::json!({
@@ -578,8 +607,8 @@ async fn vendor_messages_are_cut_and_escaped() {
         })
         .await
         .unwrap();
-        let e = presence(v, &origin.url(), &config())
-            .get("me")
+        let e = connect(&v, &origin.url(), &config())
+            .get("1")
             .await
             .unwrap_err();
         let shown = e.to_string();
@@ -614,12 +643,12 @@ async fn no_credential_appears_in_any_error() {
     .await
     .unwrap();
     let cfg = limited().with_retry(RetryPolicy::none());
-    for v in ALL {
-        let p = presence(v, &origin.url(), &cfg);
+    for v in vendors() {
+        let p = connect(&v, &origin.url(), &cfg);
         for _ in 0..5 {
             let errors = [
-                p.get("a1").await.unwrap_err(),
-                p.set("a1", Availability::Available).await.unwrap_err(),
+                p.get("1").await.unwrap_err(),
+                p.set("1", Availability::Available).await.unwrap_err(),
                 p.list(&ListFilter::all()).await.unwrap_err(),
             ];
             for e in errors {
