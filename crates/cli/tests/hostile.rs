@@ -5,14 +5,33 @@
 use std::path::PathBuf;
 use std::process::Output;
 
+use agentstatus::registry::{Entry, SettingKind};
 use agentstatus_fakes::hostile::{Hostile, Reply};
 use assert_cmd::Command;
 use serde_json::Value;
 
-const RC_TOKEN: &str = "rc-cli-hostile-s3cr3t";
-const RC_USER: &str = "rc-cli-user";
-const LD_SECRET: &str = "ld-cli-hostile-s3cr3t";
-const ED_TOKEN: &str = "ed-cli-hostile-s3cr3t";
+/// Every registered vendor: each test covers a new vendor without an edit here.
+fn vendors() -> Vec<Entry> {
+    agentstatus::registry()
+}
+
+/// The secret a test gives `entry`'s secret setting `key` (through its environment variable).
+fn secret_of(entry: &Entry, key: &str) -> String {
+    format!("{}-{key}-cli-hostile-s3cr3t", entry.name)
+}
+
+/// Every secret of every vendor, with its environment variable.
+fn secrets() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in vendors() {
+        for s in e.settings {
+            if let SettingKind::Secret { env } = s.kind {
+                out.push((env.to_string(), secret_of(&e, s.key)));
+            }
+        }
+    }
+    out
+}
 
 struct Dir(PathBuf);
 
@@ -28,27 +47,34 @@ fn dir(tag: &str) -> Dir {
     Dir(d)
 }
 
-/// A config with every vendor pointing at `url` (with `extra` lines in each section).
+/// A config with every vendor pointing at `url` (with `extra` lines in each section); each
+/// section's keys come from the vendor's registry entry.
 fn config(dir: &Dir, vendor: &str, url: &str, extra: &str) -> PathBuf {
     let path = dir.0.join(format!("{vendor}.toml"));
-    std::fs::write(
-        &path,
-        format!(
-            "vendor = \"{vendor}\"\n\n[rocketchat]\nbase_url = \"{url}\"\nuser_id = \"{RC_USER}\"\n{extra}\n\
-             [libredesk]\nbase_url = \"{url}\"\napi_key = \"key\"\n{extra}\n\
-             [engage-digital]\nbase_url = \"{url}\"\n{extra}\n"
-        ),
-    )
-    .unwrap();
+    let mut text = format!("vendor = \"{vendor}\"\n");
+    for e in vendors() {
+        text.push_str(&format!("\n[{}]\nbase_url = \"{url}\"\n{extra}\n", e.name));
+        for s in e.settings {
+            match s.kind {
+                SettingKind::Secret { .. } => {}
+                SettingKind::Number => text.push_str(&format!("{} = 1\n", s.key)),
+                SettingKind::Choice { default, .. } => {
+                    text.push_str(&format!("{} = \"{default}\"\n", s.key))
+                }
+                SettingKind::Text { default } => text.push_str(&format!(
+                    "{} = \"{}\"\n",
+                    s.key,
+                    default.unwrap_or("cli-user")
+                )),
+            }
+        }
+    }
+    std::fs::write(&path, text).unwrap();
     path
 }
 
 async fn run(config: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut all = vec![
-        ("ROCKETCHAT_AUTH_TOKEN".to_string(), RC_TOKEN.to_string()),
-        ("LIBREDESK_API_SECRET".to_string(), LD_SECRET.to_string()),
-        ("ENGAGE_DIGITAL_TOKEN".to_string(), ED_TOKEN.to_string()),
-    ];
+    let mut all = secrets();
     all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let config = config.to_path_buf();
@@ -71,8 +97,6 @@ fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
-
-const VENDORS: [&str; 3] = ["rocketchat", "libredesk", "engage-digital"];
 
 fn assert_terminal_safe(out: &str, what: &str) {
     assert!(
@@ -132,9 +156,10 @@ async fn errors_are_json_on_stderr_under_output_json() {
     .await
     .unwrap();
     let d = dir("json-errors");
-    for vendor in VENDORS {
+    for entry in vendors() {
+        let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        let o = run(&cfg, &["--output", "json", "get", "me"], &[]).await;
+        let o = run(&cfg, &["--output", "json", "get", "1"], &[]).await;
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(1), "{vendor}: {err}");
         assert!(out.is_empty(), "{vendor}: {out}");
@@ -152,7 +177,7 @@ async fn errors_are_json_on_stderr_under_output_json() {
             "{err}"
         );
         // the same in text
-        let o = run(&cfg, &["get", "me"], &[]).await;
+        let o = run(&cfg, &["get", "1"], &[]).await;
         let (_, err) = text(&o);
         assert!(
             err.starts_with("agentstatus: error: ") && err.contains("redirect loop"),
@@ -162,7 +187,7 @@ async fn errors_are_json_on_stderr_under_output_json() {
     // a usage error too
     let o = run(
         &d.0.join("missing.toml"),
-        &["--output", "json", "get", "me"],
+        &["--output", "json", "get", "1"],
         &[],
     )
     .await;
@@ -179,9 +204,10 @@ async fn an_overflowing_retry_after_is_an_error_not_a_panic() {
     .await
     .unwrap();
     let d = dir("retry-after");
-    for vendor in VENDORS {
+    for entry in vendors() {
+        let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        for args in [&["get", "a1"][..], &["set", "a1", "available"], &["list"]] {
+        for args in [&["get", "1"][..], &["set", "1", "available"], &["list"]] {
             let o = run(&cfg, args, &[]).await;
             let (_, err) = text(&o);
             assert_eq!(o.status.code(), Some(1), "{vendor} {args:?}: {err}");
@@ -237,9 +263,10 @@ async fn vendor_messages_are_cut_to_200_characters() {
         .await
         .unwrap();
     let d = dir("messages");
-    for vendor in VENDORS {
+    for entry in vendors() {
+        let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        let o = run(&cfg, &["get", "a1"], &[]).await;
+        let o = run(&cfg, &["get", "1"], &[]).await;
         let (_, err) = text(&o);
         assert!(err.chars().count() < 700, "{vendor}: {} chars", err.len());
         assert_terminal_safe(&err, vendor);
@@ -249,16 +276,17 @@ async fn vendor_messages_are_cut_to_200_characters() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_base_urls_and_secrets_are_refused_with_the_config_key() {
     let d = dir("refusals");
-    for vendor in VENDORS {
+    for entry in vendors() {
+        let vendor = entry.name;
         let cfg = config(&d, vendor, "https://desk.example.com/api#frag", "");
-        let (_, err) = text(&run(&cfg, &["get", "a1"], &[]).await);
+        let (_, err) = text(&run(&cfg, &["get", "1"], &[]).await);
         assert!(
             err.contains("fragment") && err.contains("base_url"),
             "{err}"
         );
 
         let cfg = config(&d, vendor, "http://desk.example.com", "");
-        let o = run(&cfg, &["get", "a1"], &[]).await;
+        let o = run(&cfg, &["get", "1"], &[]).await;
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(2));
         assert!(
@@ -269,16 +297,10 @@ async fn bad_base_urls_and_secrets_are_refused_with_the_config_key() {
 
         let cfg = config(&d, vendor, "https://desk.example.com", "");
         for secret in ["pässwort", "s3cr3t\r\nX-Injected: 1", "tab\tbed"] {
-            let o = run(
-                &cfg,
-                &["get", "a1"],
-                &[
-                    ("ROCKETCHAT_AUTH_TOKEN", secret),
-                    ("LIBREDESK_API_SECRET", secret),
-                    ("ENGAGE_DIGITAL_TOKEN", secret),
-                ],
-            )
-            .await;
+            let env: Vec<(String, &str)> =
+                secrets().into_iter().map(|(k, _)| (k, secret)).collect();
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let o = run(&cfg, &["get", "1"], &env).await;
             let (out, err) = text(&o);
             assert_eq!(o.status.code(), Some(2), "{vendor} {secret:?}: {err}");
             assert!(err.contains("invalid credential"), "{err}");
@@ -296,17 +318,18 @@ async fn no_secret_in_any_output_even_with_trace_logging() {
     .await
     .unwrap();
     let d = dir("trace");
-    for vendor in VENDORS {
+    for entry in vendors() {
+        let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        for args in [&["get", "a1"][..], &["set", "a1", "available"], &["list"]] {
+        for args in [&["get", "1"][..], &["set", "1", "available"], &["list"]] {
             for output in ["table", "json"] {
                 let mut all = vec!["--output", output];
                 all.extend_from_slice(args);
                 let o = run(&cfg, &all, &[("RUST_LOG", "trace")]).await;
                 let (out, err) = text(&o);
-                for secret in [RC_TOKEN, LD_SECRET, ED_TOKEN] {
+                for (_, secret) in secrets() {
                     assert!(
-                        !out.contains(secret) && !err.contains(secret),
+                        !out.contains(&secret) && !err.contains(&secret),
                         "{vendor} {all:?}: {out}{err}"
                     );
                 }
