@@ -91,21 +91,26 @@ pub fn render(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut parts = text.split('\0');
     let mut next = || parts.next().unwrap_or_default().to_string();
-    let agent = AgentPresence {
-        agent_id: next(),
-        name: Some(next()),
-        availability: Availability::Busy,
-        detail: Detail {
-            vendor_status: next(),
-            custom_status_id: Some(next()),
+    let agent_id = next();
+    let name = Some(next());
+    let vendor_status = next();
+    let custom_status_id = Some(next());
+    let channel = Some(next());
+    let agent = AgentPresence::new(
+        agent_id,
+        name,
+        Availability::Busy,
+        Detail {
+            vendor_status,
+            custom_status_id,
             channels: vec![ChannelPresence {
                 id: "c".into(),
-                name: Some(next()),
+                name: channel,
                 status: "available".into(),
                 busyness: None,
             }],
         },
-    };
+    );
     let list = [agent.clone(), agent];
     let table = render(Vendor::new("engage-digital"), &list, Output::Table, false);
     assert_eq!(table.lines().count(), 3, "one line per agent");
