@@ -401,14 +401,8 @@ fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
                 &crate::ClientConfig::default(),
             )
             .map_err(|e| e.to_string())?;
-            let fake = std::sync::Arc::new(fake);
-            let counter = fake.clone();
-            Ok(Demo {
-                presence: Box::new(ChatwootPresence::new(client, 1)),
-                agent: "1".into(),
-                changes: Box::new(move || counter.state_changes()),
-                guard: Box::new(fake),
-            })
+            let presence = Box::new(ChatwootPresence::new(client, 1));
+            Ok(Demo::new(fake, presence, "1", |f| f.state_changes()))
         })
     })
 }

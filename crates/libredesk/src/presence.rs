@@ -327,14 +327,8 @@ fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
                 crate::Credentials::basic("demo-key", "demo-secret".to_string().into()),
             )
             .map_err(|e| e.to_string())?;
-            let fake = std::sync::Arc::new(fake);
-            let counter = fake.clone();
-            Ok(Demo {
-                presence: Box::new(LibredeskPresence::new(client)),
-                agent: "me".into(),
-                changes: Box::new(move || counter.state_changes()),
-                guard: Box::new(fake),
-            })
+            let presence = Box::new(LibredeskPresence::new(client));
+            Ok(Demo::new(fake, presence, "me", |f| f.state_changes()))
         })
     })
 }

@@ -99,6 +99,26 @@ pub struct Demo {
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
+impl Demo {
+    /// A demo over `fake`, kept running while the demo lives, whose state changes `changes`
+    /// counts.
+    pub fn new<F: Send + Sync + 'static>(
+        fake: F,
+        presence: Box<dyn Presence>,
+        agent: impl Into<String>,
+        changes: fn(&F) -> u64,
+    ) -> Self {
+        let fake = std::sync::Arc::new(fake);
+        let counter = fake.clone();
+        Self {
+            presence,
+            agent: agent.into(),
+            changes: Box::new(move || changes(&counter)),
+            guard: Box::new(fake),
+        }
+    }
+}
+
 /// A key of a vendor's config section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {

@@ -509,14 +509,8 @@ fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
                 crate::Credentials::new("demo-manager", "demo-token".to_string().into()),
             )
             .map_err(|e| e.to_string())?;
-            let fake = std::sync::Arc::new(fake);
-            let counter = fake.clone();
-            Ok(Demo {
-                presence: Box::new(RocketChatPresence::new(client)),
-                agent: "ada".into(),
-                changes: Box::new(move || counter.state_changes()),
-                guard: Box::new(fake),
-            })
+            let presence = Box::new(RocketChatPresence::new(client));
+            Ok(Demo::new(fake, presence, "ada", |f| f.state_changes()))
         })
     })
 }
