@@ -136,7 +136,7 @@ pub enum PresenceError {
     /// `list` stopped at a configured bound ([`crate::ListLimits`]): the server kept sending
     /// pages. Nothing is returned rather than a list that may be incomplete.
     #[error(
-        "{vendor}: {operation}: stopped after {pages} pages and {agents} agents: {limit} (the server reports {total:?} in all); raise ListLimits if the vendor really has that many"
+        "{vendor}: {operation}: stopped after {pages} pages and {agents} agents: {limit}{}; raise ListLimits if the vendor really has that many", total.map(|t| format!(" (the server reports {t} in all)")).unwrap_or_default()
     )]
     TooManyPages {
         vendor: Vendor,
