@@ -183,13 +183,8 @@ fn compile_cost(root: &Path, cargo: &str) -> Result<String, String> {
          | crate | slice: cold | slice: no-op | `full`: cold | `full`: no-op |\n|---|---|---|---|---|\n",
     );
     // every vendor: the folders of specs/
-    let mut vendors: Vec<String> = std::fs::read_dir(root.join("specs"))
-        .map_err(|e| format!("specs/: {e}"))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("sources.toml").is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    vendors.sort();
+    let vendors = agentstatus_codegen::vendor_folders(&root.join("specs"))
+        .map_err(|e| format!("specs/: {e}"))?;
     for vendor in vendors {
         let krate = format!("agentstatus-{vendor}");
         let krate = krate.as_str();

@@ -154,14 +154,8 @@ fn vendors(specs: &Path, only: Option<&str>) -> Result<Vec<String>, Error> {
         }
         return Ok(vec![v.to_string()]);
     }
-    let mut out: Vec<String> = std::fs::read_dir(specs)
-        .map_err(|e| Error::new(ErrorKind::Io, specs, Location::File, e.to_string()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join(SOURCES_FILE).exists())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    out.sort();
-    Ok(out)
+    agentstatus_codegen::vendor_folders(specs)
+        .map_err(|e| Error::new(ErrorKind::Io, specs, Location::File, e.to_string()))
 }
 
 fn current(live: &LiveArgs, sources: Option<PathBuf>) -> Option<Current> {

@@ -17,19 +17,12 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every vendor's pinned documents, as `(vendor, file name, bytes)`.
 /// Every vendor: the folders of specs/ (a new vendor is covered without an edit here).
 fn vendors() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root().join("specs"))
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.path().join("sources.toml").is_file())
-        .map(|e| e.file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
+    agentstatus_codegen::vendor_folders(&root().join("specs")).unwrap()
 }
 
+/// Every vendor's pinned documents, as `(vendor, file name, bytes)`.
 fn pinned() -> Vec<(String, String, Vec<u8>)> {
     let mut out = Vec::new();
     for vendor in vendors() {

@@ -233,13 +233,7 @@ fn verdict(met: bool) -> &'static str {
 
 fn codegen() {
     let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
-    let mut vendors: Vec<String> = std::fs::read_dir(&specs)
-        .expect("specs/")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("sources.toml").is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    vendors.sort();
+    let vendors = agentstatus_codegen::vendor_folders(&specs).expect("specs/");
     for vendor in &vendors {
         let dir = specs.join(vendor);
         let mut t = Vec::new();

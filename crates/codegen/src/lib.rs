@@ -39,6 +39,17 @@ pub const OPENAPI_FILE: &str = "openapi.yaml";
 pub const OVERLAY_FILE: &str = "overlay.yaml";
 pub const SOURCES_FILE: &str = "sources.toml";
 
+/// The vendors under `specs`: its folders that have a `sources.toml`, sorted by name.
+pub fn vendor_folders(specs: &Path) -> std::io::Result<Vec<String>> {
+    let mut out: Vec<String> = std::fs::read_dir(specs)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(SOURCES_FILE).is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 /// A vendor document after normalisation and overlay, ready for generation.
 #[derive(Debug, Clone)]
 pub struct Prepared {
