@@ -18,20 +18,7 @@ pub enum Output {
 }
 
 /// `text` with every character that could drive a terminal written as a visible escape.
-pub fn sanitize(text: &str) -> String {
-    if !text.chars().any(is_unsafe_char) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe_char(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use agentstatus::escape_controls as sanitize;
 
 fn row(p: &AgentPresence) -> [String; 4] {
     let mut status = p.detail.vendor_status.clone();

@@ -267,12 +267,22 @@ fn snippet(bytes: &[u8]) -> String {
 /// control characters (C0, DEL, C1) and bidirectional overrides written as `\u{..}` escapes, so
 /// a message can neither flood a log nor drive the terminal it is printed on.
 pub fn clip(text: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == SNIPPET {
-            out.push('…');
-            break;
-        }
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(SNIPPET).collect();
+    let mut out = escape_controls(&head);
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` with every [`is_unsafe_char`] written as a visible `\u{..}` escape, nothing cut.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(is_unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
         if is_unsafe_char(c) {
             out.extend(c.escape_unicode());
         } else {
@@ -461,4 +471,18 @@ fn transport(e: &reqwest::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_at_the_snippet_length_and_escapes() {
+        let exact = "x".repeat(SNIPPET);
+        assert_eq!(clip(&exact), exact, "no ellipsis at exactly the limit");
+        assert_eq!(clip(&format!("{exact}y")), format!("{exact}…"));
+        assert_eq!(clip("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(escape_controls("ok\r\n"), "ok\\u{d}\\u{a}");
+    }
 }

@@ -51,7 +51,7 @@ pub use async_trait::async_trait;
 use serde::Serialize;
 
 pub use bulk::{Applied, BulkOptions, BulkResult};
-pub use error::{ErrorKind, PresenceError, Supported, is_unsafe_char};
+pub use error::{ErrorKind, PresenceError, Supported, escape_controls, is_unsafe_char};
 
 /// Whether an agent can take work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
