@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use agentstatus::{
     AgentPresence, Availability, BulkOptions, BulkResult, ErrorKind, ListFilter, Presence,
 };
-use agentstatus_cli::output::{Output, sanitize, write_json};
+use agentstatus_cli::output::{Output, sanitize, write_json, write_table};
 use serde::Serialize;
 
 use crate::roster::Entry;
@@ -174,26 +174,9 @@ fn table(rows: &[Row], dry_run: bool) -> String {
     if all.len() == 1 {
         return String::new();
     }
-    let widths: Vec<usize> = (0..6)
-        .map(|i| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in &all {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(
-                ' ',
-                widths[i].saturating_sub(cell.chars().count()),
-            ));
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    let mut out = Vec::new();
+    write_table(&mut out, &all).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the cells are UTF-8")
 }
 
 /// Plan or apply `entries`; returns whether everything could be (or was) done.

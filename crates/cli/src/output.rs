@@ -147,27 +147,32 @@ pub fn write<W: Write>(
             let rows: Vec<[String; 4]> = std::iter::once(header)
                 .chain(list.iter().map(row))
                 .collect();
-            let widths: Vec<usize> = (0..4)
-                .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-                .collect();
-            let mut line = String::new();
-            for r in &rows {
-                line.clear();
-                for (i, cell) in r.iter().enumerate() {
-                    if i > 0 {
-                        line.push_str("  ");
-                    }
-                    line.push_str(cell);
-                    // padded by hand: `{:<w$}` panics for widths over 65,535
-                    let pad = widths[i].saturating_sub(cell.chars().count());
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-                w.write_all(line.trim_end().as_bytes())?;
-                w.write_all(b"\n")?;
-            }
-            Ok(())
+            write_table(w, &rows)
         }
     }
+}
+
+/// Rows of already-sanitised cells as aligned columns, two spaces apart, one line per row.
+pub fn write_table<W: Write, const N: usize>(w: &mut W, rows: &[[String; N]]) -> io::Result<()> {
+    let widths: Vec<usize> = (0..N)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut line = String::new();
+    for r in rows {
+        line.clear();
+        for (i, cell) in r.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            // padded by hand: `{:<w$}` panics for widths over 65,535
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+        w.write_all(line.trim_end().as_bytes())?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// [`write`] into a string.
