@@ -148,11 +148,16 @@ pub enum BuildError {
     Http(#[from] reqwest::Error),
 }
 
+/// Only visible ASCII and spaces: what a credential may contain.
+fn visible_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 /// A header value holding a secret: marked sensitive so `Debug` prints `Sensitive`, and never
 /// echoed in the error. Only visible ASCII and spaces are accepted (no tab, CR, LF or other
 /// control character, no non-ASCII text).
 pub fn sensitive_header(value: &str, what: &'static str) -> Result<HeaderValue, BuildError> {
-    if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if !visible_ascii(value) {
         return Err(BuildError::InvalidCredential { what });
     }
     let mut v = HeaderValue::from_str(value).map_err(|_| BuildError::InvalidCredential { what })?;
@@ -168,8 +173,7 @@ pub fn basic_auth(
     password: &str,
     what: &'static str,
 ) -> Result<HeaderValue, BuildError> {
-    let visible = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if !visible(user) || !visible(password) || user.contains(':') {
+    if !visible_ascii(user) || !visible_ascii(password) || user.contains(':') {
         return Err(BuildError::InvalidCredential { what });
     }
     use base64::Engine as _;
