@@ -247,7 +247,9 @@ async fn a_server_that_never_answers_fails_at_the_deadline() {
     let client =
         agentstatus::engage_digital::Client::with_config(&fake.url(), "t".to_string().into(), &cfg)
             .unwrap();
-    let p = EngageDigitalPresence::new(client);
+    // the client's 300 ms call deadline is what this test is about: the adapter's operation
+    // deadline (equal by default, so the two would race) is set beyond it
+    let p = EngageDigitalPresence::new(client).with_deadline(Duration::from_secs(10));
     fake.faults().set_delay(Duration::from_secs(60));
     let start = Instant::now();
     let e = p.get("e1").await.unwrap_err();
