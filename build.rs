@@ -82,6 +82,9 @@ fn main() {
         println!("cargo::rerun-if-changed={}", openapi.display());
         agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e))
     };
+    // the crate compiles OUT_DIR/client.rs rather than its packaged copy in generated/
+    println!("cargo::rustc-check-cfg=cfg(agentstatus_codegen)");
+    println!("cargo::rustc-cfg=agentstatus_codegen");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     // the public surface of the generated client, for the `full` golden file
     let surface =

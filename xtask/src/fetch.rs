@@ -75,6 +75,8 @@ pub fn current(
 /// 5xx answer. Prints a progress line on stderr.
 pub fn download(url: &str, timeout: Duration) -> Result<Vec<u8>, Error> {
     let fail = |message: String| Error::new(ErrorKind::Io, url, Location::File, message);
+    // https through the workspace's TLS choice (rustls + ring, see agentstatus-runtime)
+    agentstatus_runtime::ensure_tls_provider();
     let client = reqwest::blocking::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)

@@ -134,11 +134,25 @@ version.workspace = true
 edition.workspace = true
 rust-version.workspace = true
 license.workspace = true
-publish.workspace = true
+repository.workspace = true
+homepage.workspace = true
+readme.workspace = true
+documentation = "https://docs.rs/{{crate}}"
+keywords.workspace = true
+categories.workspace = true
 build = "../../build.rs"
 
 [package.metadata.agentstatus]
 vendor = "{{name}}"
+
+# docs.rs documents the complete API with the presence adapter and the fake server
+[package.metadata.docs.rs]
+features = ["full", "presence", "fake"]
+
+[lints.rust]
+# set by the build script when it generated the client (in this repository); a packaged crate
+# compiles the copy in `generated/` instead (see src/lib.rs)
+unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
 
 [dependencies]
 agentstatus-runtime.workspace = true
@@ -150,25 +164,31 @@ chrono.workspace = true
 secrecy.workspace = true
 # the generated types may need these (formats `uuid`, `pattern`)
 uuid.workspace = true
-regress = "0.10"
+regress = "0.12"
 
 # feature `presence`: the vendor's presence adapter and registry entry
-agentstatus-presence = { path = "../presence", optional = true }
+agentstatus-presence = { workspace = true, optional = true }
 # feature `fake`: a stateful fake of the vendor's server (axum), for tests and demos
-agentstatus-fakes = { path = "../fakes", optional = true }
+agentstatus-fakes = { workspace = true, optional = true }
 
 [build-dependencies]
 agentstatus-codegen.workspace = true
 toml.workspace = true
 
 [dev-dependencies]
-agentstatus-fakes = { path = "../fakes" }
-agentstatus-presence = { path = "../presence", features = ["testing"] }
+agentstatus-fakes.workspace = true
+agentstatus-presence = { workspace = true, features = ["testing"] }
 expectorate.workspace = true
-tokio.workspace = true
+tokio = { workspace = true, features = ["macros", "rt-multi-thread"] }
 wiremock.workspace = true
 
 [features]
+default = ["rustls-ring"]
+# TLS (one is enough; without any, the client speaks plain http only): rustls with the ring
+# provider (no cmake, no system library), rustls with aws-lc-rs, or the platform's native TLS.
+rustls-ring = ["agentstatus-runtime/rustls-ring"]
+rustls-aws-lc = ["agentstatus-runtime/rustls-aws-lc"]
+native-tls = ["agentstatus-runtime/native-tls"]
 # The vendor's presence adapter (`presence::{{Type}}Presence`) and its registry entry.
 presence = ["dep:agentstatus-presence"]
 # A stateful fake of the vendor's server, behaving like the real one (`fake::{{Type}}`).
@@ -196,8 +216,17 @@ pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
 
+/// The generated client. In this repository the build script generates it from
+/// `specs/<vendor>/` (and sets `agentstatus_codegen`); a packaged or vendored crate has no build
+/// script and compiles the same code from `generated/`: `client.rs` (the slice, checked in and
+/// kept equal by tests/golden.rs) or `full.rs` (added when packaging, see `cargo xtask package`).
 mod generated {
+    #[cfg(agentstatus_codegen)]
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
+    #[cfg(all(not(agentstatus_codegen), not(feature = "full")))]
+    include!("../generated/client.rs");
+    #[cfg(all(not(agentstatus_codegen), feature = "full"))]
+    include!("../generated/full.rs");
 }
 
 pub use agentstatus_runtime::{
@@ -360,13 +389,14 @@ impl {{Type}} {
 }
 "#;
 
-const GOLDEN: &str = r#"//! The generated code is checked in as a golden file, so any change of the generated API shows in
-//! review. After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
+const GOLDEN: &str = r#"//! The generated code is checked in (`generated/client.rs`), so any change of the generated API
+//! shows in review, and a packaged or vendored crate compiles it without the build script.
+//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
 
 #[test]
 fn generated_client_matches_golden_file() {
     let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
-    expectorate::assert_contents("tests/golden/client.rs", generated);
+    expectorate::assert_contents("generated/client.rs", generated);
 }
 "#;
 
@@ -481,8 +511,10 @@ fn register(root: &Path, n: &Names) -> Result<()> {
         &text,
         "# registry: one optional dependency per vendor",
         &format!(
-            "{} = {{ path = \"../{}\", optional = true, features = [\"presence\"] }}",
-            n.krate, n.name
+            "{} = {{ path = \"../{}\", version = \"{}\", optional = true, default-features = false, features = [\"presence\"] }}",
+            n.krate,
+            n.name,
+            env!("CARGO_PKG_VERSION")
         ),
         &manifest,
     )?;
@@ -539,6 +571,7 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (krate.join("tests/wire.rs"), WIRE),
         (krate.join("tests/contract.rs"), CONTRACT),
         (krate.join("tests/golden/.gitkeep"), ""),
+        (krate.join("generated/.gitkeep"), ""),
     ];
     for (path, template) in &files {
         write_new(path, &n.fill(template))?;

@@ -64,7 +64,7 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     std::fs::create_dir_all(&sources).unwrap();
     std::fs::write(sources.join("openapi.json"), &changed).unwrap();
     let golden_before =
-        std::fs::read_to_string(ws.join("crates/libredesk/tests/golden/client.rs")).unwrap();
+        std::fs::read_to_string(ws.join("crates/libredesk/generated/client.rs")).unwrap();
     assert!(!golden_before.contains("request_id"));
 
     let start = Instant::now();
@@ -83,7 +83,7 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     let (pinned_now, spec, golden, changelog) = (
         read("specs/libredesk/upstream/openapi.json"),
         read("specs/libredesk/openapi.yaml"),
-        read("crates/libredesk/tests/golden/client.rs"),
+        read("crates/libredesk/generated/client.rs"),
         read("crates/libredesk/CHANGELOG.md"),
     );
     let other_vendors_untouched = ["rocketchat", "engage-digital"].iter().all(|v| {

@@ -67,7 +67,7 @@ fn every_registered_vendor_is_a_complete_slice() {
             }
         }
 
-        let golden = krate.join("tests/golden/client.rs");
+        let golden = krate.join("generated/client.rs");
         if !golden.is_file() {
             missing.push(format!("{v}: no golden file {}", golden.display()));
         }

@@ -86,6 +86,7 @@ impl Reqwest {
         );
         headers.insert("x-auth-token", token.parse().expect("header"));
         headers.insert("x-user-id", user.parse().expect("header"));
+        agentstatus_runtime::ensure_tls_provider();
         Self {
             client: reqwest::Client::builder()
                 .default_headers(headers)

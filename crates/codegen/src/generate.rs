@@ -296,42 +296,84 @@ fn locate_failure(doc: &Value, file: &Path) -> Option<Error> {
 /// `/`) and the dot-segments `.` and `..` as they are, so an id could address another path on
 /// the server. `path_segment` makes every path parameter exactly one segment, or fails the call
 /// with `Error::InvalidRequest` before anything is sent.
+///
+/// Also replace progenitor's `client.build().unwrap()` in `Client::new` by
+/// `agentstatus_runtime::generated_http_client(client)`: the TLS provider of the crate's TLS
+/// feature, no redirects followed, no `Referer`, as every other constructor.
 pub fn one_segment_path_parameters(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     use proc_macro2::{Delimiter, Group, TokenTree};
-    let runtime: proc_macro2::TokenStream = format!(
-        "::{}::path_segment",
-        crate::open_enums::CRATE.replace('-', "_")
-    )
-    .parse()
-    .expect("a path");
+    let runtime = crate::open_enums::CRATE.replace('-', "_");
+    let segment: proc_macro2::TokenStream = format!("::{runtime}::path_segment")
+        .parse()
+        .expect("a path");
+    let http_client: proc_macro2::TokenStream = format!("::{runtime}::generated_http_client")
+        .parse()
+        .expect("a path");
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::new();
-    let mut trees = tokens.into_iter().peekable();
-    while let Some(tree) = trees.next() {
-        match tree {
-            TokenTree::Ident(ident) if ident == "encode_path" => match trees.peek() {
-                Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
-                    let Some(TokenTree::Group(args)) = trees.next() else {
-                        unreachable!("peeked")
-                    };
+    let mut i = 0;
+    while i < trees.len() {
+        // progenitor's `Client::new`: `client.build().unwrap()` on a plain reqwest builder
+        if let Some(builder) = unwrapped_build(&trees[i..]) {
+            out.extend(http_client.clone());
+            out.push(TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                TokenTree::Ident(builder).into(),
+            )));
+            i += 7;
+            continue;
+        }
+        match &trees[i] {
+            TokenTree::Ident(ident) if ident == "encode_path" => match trees.get(i + 1) {
+                Some(TokenTree::Group(args)) if args.delimiter() == Delimiter::Parenthesis => {
                     let args = Group::new(
                         Delimiter::Parenthesis,
                         one_segment_path_parameters(args.stream()),
                     );
-                    out.extend(runtime.clone());
+                    out.extend(segment.clone());
                     out.push(TokenTree::Group(args));
                     out.extend(quote::quote! { ? });
+                    i += 1;
                 }
-                _ => out.push(TokenTree::Ident(ident)),
+                _ => out.push(trees[i].clone()),
             },
             TokenTree::Group(g) => {
                 let mut inner = Group::new(g.delimiter(), one_segment_path_parameters(g.stream()));
                 inner.set_span(g.span());
                 out.push(TokenTree::Group(inner));
             }
-            other => out.push(other),
+            other => out.push(other.clone()),
         }
+        i += 1;
     }
     out.into_iter().collect()
+}
+
+/// `x . build () . unwrap ()` at the start of `trees`: the `x`.
+fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Ident> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let [
+        TokenTree::Ident(builder),
+        TokenTree::Punct(dot1),
+        TokenTree::Ident(build),
+        TokenTree::Group(args1),
+        TokenTree::Punct(dot2),
+        TokenTree::Ident(unwrap),
+        TokenTree::Group(args2),
+        ..,
+    ] = trees
+    else {
+        return None;
+    };
+    let empty =
+        |g: &proc_macro2::Group| g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty();
+    (dot1.as_char() == '.'
+        && dot2.as_char() == '.'
+        && build == "build"
+        && unwrap == "unwrap"
+        && empty(args1)
+        && empty(args2))
+    .then(|| builder.clone())
 }
 
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
@@ -380,6 +422,27 @@ mod path_segment_tests {
         );
         assert!(
             out.contains("use progenitor_client :: { encode_path , ClientHooks }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_generated_new_builds_its_http_client_through_the_runtime() {
+        let tokens = quote::quote! {
+            pub fn new(baseurl: &str) -> Self {
+                let client = reqwest::ClientBuilder::new();
+                Self::new_with_client(baseurl, client.build().unwrap())
+            }
+            fn other() { let x = y.build()?; z.build().expect("no"); }
+        };
+        let out = super::one_segment_path_parameters(tokens).to_string();
+        assert!(
+            out.contains("Self :: new_with_client (baseurl , :: agentstatus_runtime :: generated_http_client (client))"),
+            "{out}"
+        );
+        assert!(!out.contains("unwrap"), "{out}");
+        assert!(
+            out.contains("y . build () ?") && out.contains("z . build () . expect"),
             "{out}"
         );
     }

@@ -22,6 +22,7 @@ async fn engage_digital_needs_every_channel_and_rate_limits() {
         &[("c1", "Email"), ("c2", "Chat")],
         "away",
     ));
+    agentstatus_runtime::ensure_tls_provider();
     let http = reqwest::Client::new();
     let put = |query: &str| {
         http.put(format!("{}/status/e1?{query}", fake.url()))
@@ -58,6 +59,7 @@ async fn faults_are_injected_in_order_and_counted() {
         .await
         .unwrap();
     fake.add_supervisor_token("t");
+    agentstatus_runtime::ensure_tls_provider();
     let http = reqwest::Client::new();
     let get = || http.get(format!("{}/status", fake.url())).bearer_auth("t");
     fake.faults().push(Fault::Status(503));

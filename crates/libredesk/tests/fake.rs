@@ -20,6 +20,7 @@ async fn libredesk_documented_enum_fails_like_the_database_and_idle_never_overri
         "k",
         "s",
     ));
+    agentstatus_runtime::ensure_tls_provider();
     let http = reqwest::Client::new();
     let put = |body: Value| {
         http.put(format!("{}/api/v1/agents/me/availability", fake.url()))

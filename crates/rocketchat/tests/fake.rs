@@ -19,6 +19,7 @@ async fn rocketchat_rejects_unknown_fields_and_toggles_without_status() {
         "Ada",
         "available",
     ));
+    agentstatus_runtime::ensure_tls_provider();
     let http = reqwest::Client::new();
     let post = |body: Value| {
         http.post(format!("{}/api/v1/livechat/agent.status", fake.url()))

@@ -248,10 +248,45 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Build the `reqwest::Client` a vendor client uses, with `headers` (auth) sent on every request.
-/// TLS is rustls. Redirects are never followed (a 3xx is returned as it is, see [`redirect_of`]):
-/// the credentials would travel with them, to wherever the server points, and a POST would be
-/// sent again. No `Referer` is sent.
+/// Make the TLS feature's choice effective before a `reqwest::Client` is built.
+///
+/// With `rustls-ring` (the default) reqwest is built without a crypto provider, so ring is
+/// installed as rustls's process-wide default provider, unless the program installed one itself
+/// (that one is kept) or the `rustls-aws-lc` feature is also on (reqwest then defaults to
+/// aws-lc-rs). With the other TLS features, or none, there is nothing to do.
+pub fn ensure_tls_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err means another thread installed one in between: that one is used, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// Finish a `reqwest::ClientBuilder` the way every client of this workspace is finished: TLS
+/// provider ready ([`ensure_tls_provider`]), redirects never followed (a 3xx is returned as it
+/// is, see [`redirect_of`]: the credentials would travel with them, to wherever the server
+/// points, and a POST would be sent again), no `Referer`.
+pub fn finish_http_client(builder: reqwest::ClientBuilder) -> reqwest::Result<reqwest::Client> {
+    ensure_tls_provider();
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
+        .build()
+}
+
+/// The generated `Client::new(base_url, inner)` of every vendor crate builds its HTTP client
+/// here: [`finish_http_client`] over progenitor's 15-second timeouts.
+///
+/// # Panics
+///
+/// When the TLS backend cannot be initialised (progenitor's `Client::new` returns no `Result`).
+/// The vendor crates' own constructors (`with_config`, `with_*_auth`) return the error instead.
+pub fn generated_http_client(builder: reqwest::ClientBuilder) -> reqwest::Client {
+    finish_http_client(builder).unwrap_or_else(|e| panic!("cannot build the HTTP client: {e}"))
+}
+
+/// Build the `reqwest::Client` a vendor client uses, with `headers` (auth) sent on every request,
+/// and `config`'s user agent and timeouts; finished by [`finish_http_client`].
 pub fn http_client(
     headers: Vec<(HeaderName, HeaderValue)>,
     config: &ClientConfig,
@@ -260,14 +295,13 @@ pub fn http_client(
     for (name, value) in headers {
         map.insert(name, value);
     }
-    Ok(reqwest::Client::builder()
-        .default_headers(map)
-        .user_agent(config.user_agent.clone())
-        .timeout(config.timeout)
-        .connect_timeout(config.connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .referer(false)
-        .build()?)
+    Ok(finish_http_client(
+        reqwest::Client::builder()
+            .default_headers(map)
+            .user_agent(config.user_agent.clone())
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout),
+    )?)
 }
 
 /// Check `base_url` and build the HTTP client with `headers` on every request and the

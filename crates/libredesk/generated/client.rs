@@ -1388,7 +1388,11 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
+        Self::new_with_client(
+            baseurl,
+            ::agentstatus_runtime::generated_http_client(client),
+            inner,
+        )
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
