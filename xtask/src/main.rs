@@ -14,6 +14,7 @@ mod check;
 mod coverage;
 mod fetch;
 mod new_vendor;
+mod package;
 mod render;
 mod update;
 
@@ -121,6 +122,21 @@ enum Command {
     },
     /// Run the benchmarks (release build) and rewrite BENCHMARKS.md.
     Bench,
+    /// `cargo vendor` smoke test: a scratch service depending on presence + Rocket.Chat by git
+    /// (a commit of the work tree), vendored, built offline from the vendored sources only, run.
+    VendoredBuild,
+    /// Package every publishable crate as it leaves the repository: vendor crates carry the
+    /// generated code (checked equal to what the workspace's build script generates) instead of
+    /// the build script; every package is verified by building it alone. The `.crate` files are
+    /// written to <target>/package/.
+    Package {
+        /// Where the repository is staged (default: <target>/package-stage).
+        #[arg(long, value_name = "DIR")]
+        stage: Option<PathBuf>,
+        /// Package without building each package (faster; checks the contents only).
+        #[arg(long)]
+        no_verify: bool,
+    },
     /// Scaffold a new vendor: specs/<NAME>/, crates/<NAME>/ and its registry line in the
     /// agentstatus facade. The result builds; its contract test fails until the adapter is written.
     NewVendor {
@@ -280,6 +296,30 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Package { stage, no_verify } => {
+            match package::package(&root, stage.as_deref(), !no_verify) {
+                Ok(packaged) => {
+                    for p in packaged {
+                        println!("{} ({} KiB)", p.file.display(), p.bytes.div_ceil(1024));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::VendoredBuild => match package::vendored_build(&root) {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Bench => match bench::bench(&root) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -389,6 +389,19 @@ impl {{Type}} {
 }
 "#;
 
+const CHANGELOG: &str = r#"# Changelog
+
+All notable changes to this crate are documented in this file.
+
+The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/), and this crate adheres to [Semantic Versioning](https://semver.org/spec/v2.0.0.html). Entries about the vendor's API are written by `cargo xtask update` from the semantic diff of the vendor's documents.
+
+## [Unreleased]
+
+### Added
+
+- The {{title}} client, its presence adapter and its fake server.
+"#;
+
 const GOLDEN: &str = r#"//! The generated code is checked in (`generated/client.rs`), so any change of the generated API
 //! shows in review, and a packaged or vendored crate compiles it without the build script.
 //! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
@@ -572,12 +585,25 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (krate.join("tests/contract.rs"), CONTRACT),
         (krate.join("tests/golden/.gitkeep"), ""),
         (krate.join("generated/.gitkeep"), ""),
+        (krate.join("CHANGELOG.md"), CHANGELOG),
     ];
     for (path, template) in &files {
         write_new(path, &n.fill(template))?;
     }
-    register(root, &n)?;
     let mut written: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    // the workspace's license files travel with the package (as in every crate of it)
+    for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        let link = krate.join(license);
+        let target = Path::new("../..").join(license);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, &link)
+            .map_err(|e| format!("{}: cannot link: {e}", link.display()))?;
+        #[cfg(not(unix))]
+        std::fs::copy(root.join(license), &link)
+            .map_err(|e| format!("{}: cannot copy: {e}", link.display()))?;
+        written.push(link);
+    }
+    register(root, &n)?;
     written.push(root.join("crates/agentstatus/Cargo.toml"));
     written.push(root.join("crates/agentstatus/src/lib.rs"));
     Ok(written)
