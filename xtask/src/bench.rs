@@ -145,6 +145,12 @@ pub fn bench(root: &Path) -> Result<(), String> {
         verdict(t < 1.0 && reruns == 0)
     ));
 
+    eprintln!("bench: cold builds ...");
+    let cold = cold_builds(root, &cargo)?;
+    out.push_str(&format!(
+        "\n## Cold builds\n\nGoals: a new service on presence + one vendor in at most 90 s; the README's first command in at most 2 min.\n\n{COLD_START}\n{cold}{COLD_END}\n"
+    ));
+
     eprintln!("bench: compile cost ...");
     let compile = compile_cost(root, &cargo)?;
     out.push_str("\n## Compile cost of the vendor crates\n\n");
@@ -173,6 +179,157 @@ pub fn bench(root: &Path) -> Result<(), String> {
     println!("{doc}");
     eprintln!("bench: wrote {}", path.display());
     Ok(())
+}
+
+const COLD_START: &str = "<!-- cold-build:start (cargo xtask bench) -->";
+const COLD_END: &str = "<!-- cold-build:end -->";
+
+/// The units that took longest in a `cargo build --timings` report, and how many crates it built.
+fn timings(target: &Path) -> Result<(Vec<(String, f64)>, usize), String> {
+    let html = target.join("cargo-timings/cargo-timing.html");
+    let text = std::fs::read_to_string(&html)
+        .map_err(|e| format!("{}: cannot read: {e}", html.display()))?;
+    let data = text
+        .split_once("const UNIT_DATA = ")
+        .and_then(|(_, rest)| rest.split_once(";\n"))
+        .map(|(json, _)| json)
+        .ok_or_else(|| format!("{}: no UNIT_DATA", html.display()))?;
+    let units: Vec<serde_json::Value> =
+        serde_json::from_str(data).map_err(|e| format!("{}: UNIT_DATA: {e}", html.display()))?;
+    let mut crates: Vec<&str> = units.iter().filter_map(|u| u["name"].as_str()).collect();
+    crates.sort_unstable();
+    crates.dedup();
+    let mut top: Vec<(String, f64)> = units
+        .iter()
+        .map(|u| {
+            let target = u["target"].as_str().unwrap_or_default().trim();
+            let name = u["name"].as_str().unwrap_or_default();
+            let label = if target.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name} ({target})")
+            };
+            (label, u["duration"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    top.truncate(6);
+    Ok((top, crates.len()))
+}
+
+/// Time `cmd` (a cold `cargo build --timings` into `target`) and make its table row.
+fn cold_row(what: &str, goal_s: f64, target: &Path, cmd: &mut Command) -> Result<String, String> {
+    eprintln!("bench: cold: {what} ...");
+    let start = Instant::now();
+    run(cmd)?;
+    let t = start.elapsed().as_secs_f64();
+    let (top, crates) = timings(target)?;
+    let top: Vec<String> = top
+        .iter()
+        .map(|(name, s)| format!("{name} {s:.0} s"))
+        .collect();
+    Ok(format!(
+        "| {what} | {}:{:02} ({t:.0} s) | {crates} | ≤ {goal_s:.0} s: {} | {} |\n",
+        (t / 60.0) as u64,
+        (t % 60.0) as u64,
+        verdict(t <= goal_s),
+        top.join(", ")
+    ))
+}
+
+/// Cold builds on this machine, nothing prebuilt (every target directory empty; the registry's
+/// sources already downloaded): a new service on presence + Rocket.Chat, from the packages (what
+/// a registry user builds) and from git (the workspace form: the build script generates the
+/// client), and the README's first command.
+pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
+    let dir = root.join("target/bench-cold");
+    crate::package::fresh_dir(&dir)?;
+    let version = env!("CARGO_PKG_VERSION");
+    let mut rows = String::new();
+
+    // the registry form: the packaged crates, unpacked, patched in for crates.io
+    let packaged = crate::package::package(root, None, false)?;
+    let patch = crate::package::unpacked_registry(&packaged, &dir.join("registry"))?;
+    let service = dir.join("service-registry");
+    crate::package::service_project(&service, version, "", &patch)?;
+    std::fs::copy(root.join("Cargo.lock"), service.join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    run(Command::new(cargo).current_dir(&service).arg("fetch"))?;
+    let target = dir.join("target-registry");
+    rows.push_str(&cold_row(
+        "service: presence + rocketchat, from the packages (registry form)",
+        90.0,
+        &target,
+        Command::new(cargo)
+            .current_dir(&service)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["build", "--timings"]),
+    )?);
+
+    // the git form: the build script and its generator run on the user's machine
+    let repo = dir.join("repo");
+    crate::package::git_snapshot(root, &repo)?;
+    let service = dir.join("service-git");
+    crate::package::service_project(
+        &service,
+        version,
+        &format!(", git = \"file://{}\"", repo.display()),
+        "",
+    )?;
+    std::fs::copy(root.join("Cargo.lock"), service.join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    run(Command::new(cargo).current_dir(&service).arg("fetch"))?;
+    let target = dir.join("target-git");
+    rows.push_str(&cold_row(
+        "service: presence + rocketchat, git dependency (generates at build time)",
+        90.0,
+        &target,
+        Command::new(cargo)
+            .current_dir(&service)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["build", "--timings"]),
+    )?);
+
+    // the README's first command, in this checkout
+    let target = dir.join("target-first-command");
+    rows.push_str(&cold_row(
+        "README's first command: `cargo run -p agentstatus-cli -- demo`",
+        120.0,
+        &target,
+        Command::new(cargo)
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["run", "--timings", "-p", "agentstatus-cli", "--", "demo"]),
+    )?);
+
+    Ok(format!(
+        "Nothing prebuilt: an empty target directory each, the registry's sources already \
+         downloaded (`cargo fetch`), dev profile. The service is `SERVICE_MAIN` in \
+         xtask/src/package.rs: an https client and one presence call. The `--timings` reports stay \
+         in `target/bench-cold/target-*/cargo-timings/`.\n\n\
+         | cold build | time | crates | goal | biggest units (seconds of one core) |\n|---|---|---|---|---|\n{rows}"
+    ))
+}
+
+/// Rewrite only the cold-build section of BENCHMARKS.md (`cargo xtask bench --cold`).
+pub fn cold_only(root: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let table = cold_builds(root, &cargo)?;
+    println!("{table}");
+    let path = root.join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !text.contains(COLD_START) {
+        // first run: the section goes before the notes
+        let section = format!(
+            "\n## Cold builds\n\nGoals: a new service on presence + one vendor in at most 90 s; the README's first command in at most 2 min.\n\n{COLD_START}\n{COLD_END}\n\n"
+        );
+        let text = match text.split_once("<!-- notes -->") {
+            Some((doc, notes)) => format!("{doc}{section}<!-- notes -->{notes}"),
+            None => format!("{text}{section}"),
+        };
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    crate::coverage::replace_between(&path, COLD_START, COLD_END, &table).map_err(|e| e.to_string())
 }
 
 /// Cold build (the crate and its build script; dependencies already built) of each vendor crate,

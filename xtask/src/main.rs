@@ -9,6 +9,10 @@
 //!
 //! The workspace is the one the current directory is in (`--specs` names another specs folder).
 
+// The doc comments of the arguments are clap's `--help` text, shown verbatim: `<vendor>` there is
+// a placeholder, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod bench;
 mod check;
 mod coverage;
@@ -121,7 +125,12 @@ enum Command {
         semver_checks: bool,
     },
     /// Run the benchmarks (release build) and rewrite BENCHMARKS.md.
-    Bench,
+    Bench {
+        /// Only the cold builds (a new service, the README's first command): rewrite their
+        /// section of BENCHMARKS.md.
+        #[arg(long)]
+        cold: bool,
+    },
     /// `cargo vendor` smoke test: a scratch service depending on presence + Rocket.Chat by git
     /// (a commit of the work tree), vendored, built offline from the vendored sources only, run.
     VendoredBuild,
@@ -320,7 +329,11 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Bench => match bench::bench(&root) {
+        Command::Bench { cold } => match if cold {
+            bench::cold_only(&root)
+        } else {
+            bench::bench(&root)
+        } {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -118,7 +118,7 @@ fn repository_files(root: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// A fresh directory at `dir`: removed first only if this module made it (it has the marker).
-fn fresh_dir(dir: &Path) -> Result<()> {
+pub fn fresh_dir(dir: &Path) -> Result<()> {
     const MARKER: &str = ".agentstatus-xtask";
     if dir.exists() {
         if !dir.join(MARKER).exists() {
@@ -382,6 +382,22 @@ pub fn unpacked_registry(packaged: &[Packaged], dir: &Path) -> Result<String> {
     Ok(patch)
 }
 
+/// A git repository at `repo` with one commit: the work tree of `root` (what a git dependency on
+/// this repository would fetch, uncommitted changes included).
+pub fn git_snapshot(root: &Path, repo: &Path) -> Result<()> {
+    copy_repository(root, repo)?;
+    let git = |args: &[&str]| {
+        run(Command::new("git")
+            .current_dir(repo)
+            .args(["-c", "user.name=xtask", "-c", "user.email=xtask@localhost"])
+            .args(args))
+    };
+    git(&["init", "--quiet"])?;
+    git(&["add", "--all"])?;
+    git(&["commit", "--quiet", "--no-gpg-sign", "-m", "work tree"])?;
+    Ok(())
+}
+
 /// `cargo vendor` smoke test: a scratch service depending on presence + Rocket.Chat by git (a
 /// commit of this work tree, over `file://`), vendored with `cargo vendor`, then built with
 /// `--offline` and an empty `CARGO_HOME`, so that nothing but the vendored sources is used; then
@@ -400,16 +416,7 @@ pub fn vendored_build(root: &Path) -> Result<String> {
         "vendored-build: a git repository of the work tree in {} ...",
         repo.display()
     );
-    copy_repository(root, &repo)?;
-    let git = |args: &[&str]| {
-        run(Command::new("git")
-            .current_dir(&repo)
-            .args(["-c", "user.name=xtask", "-c", "user.email=xtask@localhost"])
-            .args(args))
-    };
-    git(&["init", "--quiet"])?;
-    git(&["add", "--all"])?;
-    git(&["commit", "--quiet", "--no-gpg-sign", "-m", "work tree"])?;
+    git_snapshot(root, &repo)?;
 
     let app = dir.join("app");
     service_project(

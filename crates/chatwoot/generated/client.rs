@@ -2061,7 +2061,7 @@ pub mod types {
 
 This is the API documentation for Chatwoot server.
 
-https://www.chatwoot.com/terms-of-service/
+<https://www.chatwoot.com/terms-of-service/>
 
 Version: 1.1.0*/
 pub struct Client {

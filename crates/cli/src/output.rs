@@ -175,7 +175,7 @@ pub fn write_table<W: Write, const N: usize>(w: &mut W, rows: &[[String; N]]) ->
     Ok(())
 }
 
-/// [`write`] into a string.
+/// [`write()`] into a string.
 pub fn render(vendor: Vendor, list: &[AgentPresence], output: Output, single: bool) -> String {
     let mut out = Vec::new();
     write(&mut out, vendor, list, output, single).expect("writing to memory cannot fail");

@@ -376,6 +376,118 @@ fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Iden
     .then(|| builder.clone())
 }
 
+/// Make every bare `http(s)://` URL in the generated doc comments (vendor prose) an autolink,
+/// `<https://...>`: rustdoc renders a bare URL as plain text and warns (`rustdoc::bare_urls`).
+/// URLs already in a link (`<...>`, `(...)`, `[...]`), in quotes or in inline code are left alone.
+pub fn autolink_doc_urls(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, Literal, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(g) => {
+                let trees: Vec<TokenTree> = g.stream().into_iter().collect();
+                let stream = match trees.as_slice() {
+                    [
+                        TokenTree::Ident(doc),
+                        TokenTree::Punct(eq),
+                        TokenTree::Literal(lit),
+                    ] if g.delimiter() == Delimiter::Bracket
+                        && doc == "doc"
+                        && eq.as_char() == '=' =>
+                    {
+                        match syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into()) {
+                            Ok(text) => {
+                                let mut lit = Literal::string(&autolink(&text.value()));
+                                lit.set_span(text.span());
+                                let mut out = trees[..2].to_vec();
+                                out.push(TokenTree::Literal(lit));
+                                out.into_iter().collect()
+                            }
+                            Err(_) => g.stream(),
+                        }
+                    }
+                    _ => autolink_doc_urls(g.stream()),
+                };
+                let mut inner = Group::new(g.delimiter(), stream);
+                inner.set_span(g.span());
+                TokenTree::Group(inner)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// `text` with each bare URL wrapped in `<>` (see [`autolink_doc_urls`]).
+fn autolink(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let end = from
+            .find(|c: char| c.is_whitespace() || "<>\"'`()[]{}|".contains(c))
+            .unwrap_or(from.len());
+        // sentence punctuation after a URL is not part of it
+        let url = from[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        let preceding = out.chars().last();
+        let in_code = out.matches('`').count() % 2 == 1;
+        let linked = matches!(preceding, Some('<' | '(' | '[' | '"' | '\'' | '='));
+        if url.len() > "https://".len() && !in_code && !linked {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+        } else {
+            out.push_str(url);
+        }
+        rest = &from[url.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod autolink_tests {
+    use super::autolink;
+
+    #[test]
+    fn bare_urls_become_autolinks_and_linked_ones_stay() {
+        assert_eq!(
+            autolink("See https://www.chatwoot.com/terms-of-service/."),
+            "See <https://www.chatwoot.com/terms-of-service/>."
+        );
+        assert_eq!(
+            autolink("a http://x.example/a?b=c, then https://y.example"),
+            "a <http://x.example/a?b=c>, then <https://y.example>"
+        );
+        for kept in [
+            "[docs](https://x.example/d)",
+            "<https://x.example>",
+            "`curl https://x.example`",
+            "href=\"https://x.example\"",
+            "https:// alone",
+        ] {
+            assert_eq!(autolink(kept), kept);
+        }
+    }
+
+    #[test]
+    fn doc_attributes_are_rewritten_and_nothing_else() {
+        let tokens = quote::quote! {
+            #[doc = "Terms: https://x.example/t"]
+            pub struct A { #[doc = "see https://y.example"] pub f: u8 }
+            const U: &str = "https://z.example";
+        };
+        let out = super::autolink_doc_urls(tokens).to_string();
+        assert!(out.contains(r#""Terms: <https://x.example/t>""#), "{out}");
+        assert!(out.contains(r#""see <https://y.example>""#), "{out}");
+        assert!(out.contains(r#""https://z.example""#), "{out}");
+    }
+}
+
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
 /// authenticated constructors of its security schemes ([`crate::auth`]).
 pub fn generate(doc: &Value, file: &Path) -> Result<String> {
@@ -391,7 +503,7 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
                 .unwrap_or_else(|| Error::at(ErrorKind::Unsupported, file, "/components", msg)));
         }
     };
-    let mut tokens = one_segment_path_parameters(tokens);
+    let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));
     tokens.extend(crate::auth::tokens(&auth));
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::at(

@@ -928,7 +928,7 @@ pub mod types {
 
 REST API for RingCentral Engage Digital
 
-https://developer.ringcentral.com
+<https://developer.ringcentral.com>
 
 Version: 1.0.1*/
 pub struct Client {

@@ -2,7 +2,7 @@
 //! learning each vendor's quirks. This crate has the model ([`Availability`], [`AgentPresence`]),
 //! the [`Presence`] trait, [`PresenceError`], [`set_many`], what adapters need ([`adapter`]),
 //! the registry entry type ([`registry`]) and, behind the `testing` feature, the contract every
-//! adapter must meet ([`testing`]). The adapters live in the vendor crates, behind their
+//! adapter must meet (the `testing` module). The adapters live in the vendor crates, behind their
 //! `presence` feature (`agentstatus_libredesk::presence::LibredeskPresence`, ...); the
 //! `agentstatus` facade has them all, one feature per vendor.
 //!

@@ -479,3 +479,26 @@ mod tests {
         assert!(check_base_url("https://desk.example.com", false).is_ok());
     }
 }
+
+#[cfg(all(test, feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+mod tls_tests {
+    /// reqwest is built without a provider under `rustls-ring`: building a client must install
+    /// ring first (reqwest would panic otherwise), and it must be ring, not some other provider.
+    #[test]
+    fn the_default_tls_feature_installs_ring_before_a_client_is_built() {
+        let client = super::generated_http_client(reqwest::ClientBuilder::new());
+        drop(client);
+        let installed = rustls::crypto::CryptoProvider::get_default().expect("a provider");
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(
+            format!("{:?}", installed.kx_groups),
+            format!("{:?}", ring.kx_groups)
+        );
+        assert_eq!(
+            format!("{:?}", installed.cipher_suites),
+            format!("{:?}", ring.cipher_suites)
+        );
+        // and an https client of a vendor constructor builds too
+        super::http_client(Vec::new(), &super::ClientConfig::default()).expect("https client");
+    }
+}
