@@ -20,6 +20,7 @@
 //! presence.set("me", Availability::Away).await?;
 //! # Ok(()) }
 //! ```
+#![warn(missing_docs)]
 
 pub use agentstatus_presence::*;
 pub use agentstatus_runtime::{BuildError, ClientConfig, RateLimit, RetryPolicy, SecretString};

@@ -36,8 +36,11 @@ use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
 /// A user who is a member of the fake's account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
+    /// The user id.
     pub id: i64,
+    /// Display name.
     pub name: String,
+    /// Login email.
     pub email: String,
     /// The `api_access_token` of this user.
     pub token: String,
@@ -45,6 +48,7 @@ pub struct Agent {
     pub role: String,
     /// The stored availability: `online`, `busy` or `offline`.
     pub availability: String,
+    /// Whether the server sets the user offline when no dashboard is connected.
     pub auto_offline: bool,
     /// A live dashboard connection (the server's presence ping).
     pub connected: bool,
@@ -149,6 +153,7 @@ impl Chatwoot {
         })
     }
 
+    /// The base URL of the fake.
     pub fn url(&self) -> String {
         self.server.url()
     }
@@ -158,10 +163,12 @@ impl Chatwoot {
         &self.faults
     }
 
+    /// Add a member to the account (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
         self.state.lock().unwrap().agents.insert(agent.id, agent);
     }
 
+    /// The member with this id, as the fake stores it now.
     pub fn agent(&self, id: i64) -> Option<Agent> {
         self.state.lock().unwrap().agents.get(&id).cloned()
     }

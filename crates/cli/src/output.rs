@@ -13,7 +13,9 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
+    /// Aligned columns for people; control characters escaped.
     Table,
+    /// One JSON document (one value per line for lists), for programs.
     Json,
 }
 

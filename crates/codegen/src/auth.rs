@@ -38,11 +38,24 @@ use crate::sources::METHODS;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     /// `apiKey` in a header: `param: SecretString`, sent as the header `header` verbatim.
-    ApiKeyHeader { param: String, header: String },
+    ApiKeyHeader {
+        /// The constructor parameter's name.
+        param: String,
+        /// The header the key is sent in.
+        header: String,
+    },
     /// HTTP Basic: `username: &str, password: SecretString`.
-    Basic { username: String, password: String },
+    Basic {
+        /// The username parameter's name.
+        username: String,
+        /// The password parameter's name.
+        password: String,
+    },
     /// HTTP Bearer: `token: SecretString`, sent as `Authorization: Bearer <token>`.
-    Bearer { param: String },
+    Bearer {
+        /// The token parameter's name.
+        param: String,
+    },
 }
 
 impl Credential {
@@ -60,6 +73,7 @@ impl Credential {
 pub struct SchemeUse {
     /// The scheme's name in `components/securitySchemes`.
     pub scheme: String,
+    /// How its credential is taken and sent.
     pub credential: Credential,
     /// The scheme's `description`, if any.
     pub description: Option<String>,
@@ -85,13 +99,16 @@ pub struct NotGenerated {
     pub scheme: String,
     /// Where that scheme is defined.
     pub pointer: String,
+    /// Why (e.g. [`SECRET_IN_URL`]).
     pub reason: String,
 }
 
 /// What the document's security becomes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Auth {
+    /// One per security requirement that can be generated.
     pub constructors: Vec<Constructor>,
+    /// The requirements that cannot, with the reason.
     pub not_generated: Vec<NotGenerated>,
 }
 

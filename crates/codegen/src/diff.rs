@@ -17,16 +17,27 @@ use crate::sources::METHODS;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
+    /// An operation appeared.
     OperationAdded,
+    /// An operation disappeared.
     OperationRemoved,
+    /// A parameter appeared.
     ParameterAdded,
+    /// A parameter disappeared.
     ParameterRemoved,
+    /// A parameter changed where it goes, whether it is required, or its schema.
     ParameterChanged,
+    /// An object gained a property.
     PropertyAdded,
+    /// An object lost a property.
     PropertyRemoved,
+    /// A schema's type (or format) changed.
     TypeChanged,
+    /// An enum gained a value.
     EnumValueAdded,
+    /// An enum lost a value.
     EnumValueRemoved,
+    /// A property or parameter became required, or optional.
     RequiredChanged,
     /// `maxLength`, `pattern`, `minimum`, `minItems`, ... added, removed or changed.
     ConstraintChanged,
@@ -34,10 +45,15 @@ pub enum ChangeKind {
     VariantAdded,
     /// A `oneOf` / `anyOf` alternative removed.
     VariantRemoved,
+    /// A request or response gained a media type.
     MediaTypeAdded,
+    /// A request or response lost a media type.
     MediaTypeRemoved,
+    /// An operation gained a response status.
     ResponseStatusAdded,
+    /// An operation lost a response status.
     ResponseStatusRemoved,
+    /// Authentication changed (a security scheme or requirement).
     AuthChanged,
     /// A security scheme the vendor declares but applies nowhere (an overlay may) changed.
     SecuritySchemeChanged,
@@ -62,14 +78,18 @@ pub enum Side {
 pub struct Finding {
     /// `METHOD /path` (empty for a document-level change such as a security scheme).
     pub operation: String,
+    /// What kind of change.
     pub change: ChangeKind,
     /// Where in the operation, e.g. `request body: status`, `response 200: agents[].status`,
     /// `query parameter sort`.
     pub location: String,
+    /// The change in words (old and new values).
     pub detail: String,
+    /// Whether it breaks the generated crate's users or build.
     pub breaking: bool,
     /// JSON pointer of the change in the document named by `side`.
     pub pointer: String,
+    /// Which document `pointer` points into.
     pub side: Side,
     /// The vendor source (a `[[source]]` name of sources.toml) the change is in.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,12 +99,15 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// 1-based line in `file`.
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// 1-based column in `file`.
     pub column: Option<usize>,
 }
 
 impl Finding {
+    /// A finding with no position in a vendor file (added by the caller when known).
     pub fn new(
         operation: &str,
         change: ChangeKind,

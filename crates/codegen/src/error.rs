@@ -10,7 +10,12 @@ pub enum Location {
     /// The file as a whole (it could not be read, say).
     File,
     /// A syntax error: 1-based line and column.
-    LineColumn { line: usize, column: usize },
+    LineColumn {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
     /// A JSON pointer (RFC 6901) into the parsed document, e.g. `/paths/~1status/get`.
     Pointer(String),
 }
@@ -36,13 +41,18 @@ pub enum ErrorKind {
 /// An error naming the file, the place inside it and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// What kind of failure.
     pub kind: ErrorKind,
+    /// The file it is about.
     pub file: PathBuf,
+    /// Where in the file.
     pub location: Location,
+    /// What was wrong.
     pub message: String,
 }
 
 impl Error {
+    /// An error at `location` of `file`.
     pub fn new(
         kind: ErrorKind,
         file: impl AsRef<Path>,
@@ -57,6 +67,7 @@ impl Error {
         }
     }
 
+    /// An error at JSON pointer `pointer` of `file` (the whole file when `pointer` is empty).
     pub fn at(
         kind: ErrorKind,
         file: impl AsRef<Path>,
@@ -91,6 +102,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The codegen's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Escape one reference token of a JSON pointer (RFC 6901).

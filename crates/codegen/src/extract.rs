@@ -18,6 +18,7 @@ pub struct Fence {
     pub operation: String,
     /// 1-based line of the first line of the fence body in the page.
     pub first_line: usize,
+    /// The fence's body: the OpenAPI text.
     pub body: String,
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::error::escape_token;
 use crate::normalise::{Change, Pass, operations_mut, run_passes};
 
+/// The fixes, in the order they run (after the normalisation passes).
 pub const PASSES: &[Pass] = &[
     Pass {
         name: "unsupported-request-bodies",

@@ -18,8 +18,11 @@ pub const HANDWRITTEN: &str = "x-agentstatus-handwritten";
 /// An operation left out of generation because it is written by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handwritten {
+    /// JSON pointer of the operation.
     pub pointer: String,
+    /// Its operationId.
     pub operation_id: String,
+    /// Why it is hand-written (the overlay's `x-agentstatus-handwritten` reason).
     pub reason: String,
 }
 

@@ -11,6 +11,7 @@
 //! let out = agentstatus_codegen::generate_vendor(std::path::Path::new("specs/libredesk")).unwrap();
 //! std::fs::write("client.rs", out.code).unwrap();
 //! ```
+#![warn(missing_docs)]
 
 pub mod auth;
 pub mod diff;
@@ -36,7 +37,9 @@ pub use error::{Error, ErrorKind, Location, Result};
 
 /// The spec file and overlay of one vendor folder.
 pub const OPENAPI_FILE: &str = "openapi.yaml";
+/// The overlay file name in a vendor's spec folder.
 pub const OVERLAY_FILE: &str = "overlay.yaml";
+/// The sources file name in a vendor's spec folder.
 pub const SOURCES_FILE: &str = "sources.toml";
 
 /// The vendors under `specs`: its folders that have a `sources.toml`, sorted by name.
@@ -53,6 +56,7 @@ pub fn vendor_folders(specs: &Path) -> std::io::Result<Vec<String>> {
 /// A vendor document after normalisation and overlay, ready for generation.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The document after normalisation and the overlay: what the generator sees.
     pub doc: Value,
     /// What the normaliser changed.
     pub changes: Vec<normalise::Change>,
@@ -67,7 +71,9 @@ pub struct Prepared {
 /// The generated client of one vendor.
 #[derive(Debug, Clone)]
 pub struct Generated {
+    /// The generated Rust code (formatted).
     pub code: String,
+    /// The document it was generated from, and what was changed on the way.
     pub prepared: Prepared,
 }
 
@@ -129,6 +135,7 @@ fn prepare_doc(spec_dir: &Path, mut doc: Value, mut files: Vec<PathBuf>) -> Resu
 pub struct Skipped {
     /// `METHOD /path`.
     pub operation: String,
+    /// What the generator said.
     pub reason: String,
 }
 

@@ -22,7 +22,9 @@ pub struct Change {
 
 /// A normalisation pass.
 pub struct Pass {
+    /// Its name, as reported in [`Change::pass`].
     pub name: &'static str,
+    /// The pass: changes the document, records each change.
     pub run: fn(&mut Value, &mut Vec<Change>),
 }
 

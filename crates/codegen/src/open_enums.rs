@@ -18,6 +18,7 @@ const PASS: &str = "open-response-enums";
 
 /// The crate and type the wrapper points at.
 pub const CRATE: &str = "agentstatus-runtime";
+/// The path the generated code uses for the open enum type.
 pub const PATH: &str = "agentstatus_runtime::OpenEnum";
 
 fn wrapper(component: &str) -> Value {

@@ -14,25 +14,33 @@ use crate::error::{Error, ErrorKind, Result};
 /// A parsed overlay, remembering the file it came from.
 #[derive(Debug, Clone)]
 pub struct OverlayFile {
+    /// The file it was read from.
     pub path: std::path::PathBuf,
+    /// The parsed overlay.
     pub overlay: Overlay,
 }
 
 /// How many nodes each action matched, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionMatch {
+    /// The action's 0-based index in the overlay.
     pub index: usize,
+    /// Its JSONPath target.
     pub target: String,
+    /// Its description (the reason and evidence).
     pub description: String,
+    /// How many nodes it matched.
     pub matched: usize,
 }
 
 impl OverlayFile {
+    /// Read and parse the overlay at `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let value = crate::load::load_file(path)?;
         Self::from_value(value, path)
     }
 
+    /// Parse an overlay already loaded from `path` (named in errors).
     pub fn from_value(value: Value, path: &Path) -> Result<Self> {
         let overlay: Overlay = serde_path_to_error::deserialize(&value).map_err(|e| {
             Error::at(
@@ -126,10 +134,15 @@ pub enum ActionStatus {
 /// The drift check's view of one action.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ActionCheck {
+    /// The action's 0-based index in the overlay.
     pub index: usize,
+    /// Its JSONPath target.
     pub target: String,
+    /// Its description.
     pub description: String,
+    /// How many nodes it matches in the current document.
     pub matched: usize,
+    /// Whether it still applies, and how.
     pub status: ActionStatus,
 }
 

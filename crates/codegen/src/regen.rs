@@ -70,10 +70,12 @@ fn build(
 /// One source, read, extracted and sliced to its kept operations.
 #[derive(Debug, Clone)]
 pub struct SourceSlice {
+    /// The source, as sources.toml declares it.
     pub source: Source,
     /// Where the bytes came from (pinned copy, `--sources` file, URL): the name findings and
     /// errors give.
     pub origin: PathBuf,
+    /// The document's bytes as read.
     pub bytes: Vec<u8>,
     /// What the source's whole document says about authentication: its root `security`, its
     /// `components/securitySchemes` and each operation's `security` (for

@@ -360,6 +360,7 @@ pub struct Conflict {
     pub pointer: String,
     /// The source whose definition differs, and the earlier source whose definition is kept.
     pub source: String,
+    /// The earlier source, whose definition is kept.
     pub earlier: String,
 }
 

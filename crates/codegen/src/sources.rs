@@ -33,9 +33,11 @@ pub enum SourceKind {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One vendor document: where it is published, its pinned copy, and the operations kept from it.
 pub struct Source {
     /// Short name, unique within the vendor.
     pub name: String,
+    /// What kind of document it is (how its OpenAPI text is found).
     pub kind: SourceKind,
     /// Where the vendor publishes it today (used by `--live`).
     pub url: String,
@@ -64,16 +66,21 @@ impl Source {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A vendor's `sources.toml`.
 pub struct Sources {
+    /// The vendor's folder name under `specs/`.
     pub vendor: String,
     #[serde(rename = "source")]
+    /// Its documents (`[[source]]` tables), in merge order.
     pub sources: Vec<Source>,
 }
 
 /// An operation key: upper-case method and path, e.g. `GET /status/{agentId}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OperationKey {
+    /// Upper-case method (`GET`).
     pub method: String,
+    /// The path template (`/status/{agentId}`).
     pub path: String,
 }
 
@@ -83,11 +90,13 @@ impl std::fmt::Display for OperationKey {
     }
 }
 
+/// The HTTP methods an OpenAPI path item may have, lower case.
 pub const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
 impl OperationKey {
+    /// Parse `METHOD /path` (any case of method); `None` if it is not one.
     pub fn parse(s: &str) -> Option<Self> {
         let (method, path) = s.trim().split_once(' ')?;
         let method = method.trim().to_ascii_lowercase();
@@ -100,6 +109,7 @@ impl OperationKey {
 }
 
 impl Sources {
+    /// Read and parse the `sources.toml` at `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = crate::load::read(path)?;
         let text = String::from_utf8(bytes)
@@ -107,6 +117,7 @@ impl Sources {
         Self::parse(&text, path)
     }
 
+    /// Parse `text`, the contents of `path` (named in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
         let sources: Sources = toml::from_str(text).map_err(|e| {
             let location = e

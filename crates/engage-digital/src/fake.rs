@@ -33,7 +33,9 @@ use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
 /// One channel of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channel {
+    /// The channel's id.
     pub id: String,
+    /// The channel's name.
     pub name: String,
     /// `away` or `available`.
     pub status: String,
@@ -44,9 +46,13 @@ pub struct Channel {
 /// An agent and its channels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
+    /// The agent's id.
     pub id: String,
+    /// Whether the agent is connected (a disconnected agent answers 404 `disconnected`).
     pub connected: bool,
+    /// The agent's channels and each one's status.
     pub channels: Vec<Channel>,
+    /// The custom "away" status selected, if any.
     pub custom_status: Option<String>,
 }
 
@@ -108,6 +114,7 @@ pub struct EngageDigital {
 }
 
 impl EngageDigital {
+    /// Start the fake on 127.0.0.1 and a free port.
     pub async fn start() -> std::io::Result<Self> {
         let state: Shared = Arc::default();
         let faults = Arc::new(Faults::default());
@@ -129,6 +136,7 @@ impl EngageDigital {
         self.server.url()
     }
 
+    /// The faults queued or drawn for the next requests.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }
@@ -149,6 +157,7 @@ impl EngageDigital {
         });
     }
 
+    /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
         self.state
             .lock()
@@ -157,6 +166,7 @@ impl EngageDigital {
             .insert(agent.id.clone(), agent);
     }
 
+    /// Add a custom "away" status (`GET /presence_status` lists it).
     pub fn add_presence_status(&self, id: &str, name: &str) {
         self.state
             .lock()
@@ -165,6 +175,7 @@ impl EngageDigital {
             .push((id.into(), name.into()));
     }
 
+    /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: &str) -> Option<Agent> {
         self.state.lock().unwrap().agents.get(id).cloned()
     }

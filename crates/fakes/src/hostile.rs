@@ -28,10 +28,12 @@ pub struct Seen {
     pub request_line: String,
     /// The header lines, as sent (`name: value`).
     pub headers: Vec<String>,
+    /// The body bytes that were read.
     pub body: Vec<u8>,
 }
 
 impl Seen {
+    /// The request method (`GET`, ...).
     pub fn method(&self) -> &str {
         self.request_line.split(' ').next().unwrap_or_default()
     }
@@ -56,9 +58,19 @@ pub enum Body {
     /// These bytes, with `Content-Length`.
     Fixed(Vec<u8>),
     /// `Content-Length: announced`, then `chunk` repeated until `announced` bytes are sent.
-    Huge { announced: u64, chunk: Vec<u8> },
+    Huge {
+        /// The `Content-Length` sent.
+        announced: u64,
+        /// The bytes repeated.
+        chunk: Vec<u8>,
+    },
     /// Chunked transfer encoding, `chunk` repeated forever with `pause` between chunks.
-    Endless { chunk: Vec<u8>, pause: Duration },
+    Endless {
+        /// The bytes of each chunk.
+        chunk: Vec<u8>,
+        /// The wait between chunks.
+        pause: Duration,
+    },
 }
 
 /// What the server does with one request.
@@ -66,14 +78,20 @@ pub enum Body {
 pub enum Reply {
     /// An answer.
     Answer {
+        /// The status code.
         status: u16,
+        /// Header lines, sent as given (any name, any value).
         headers: Vec<(String, String)>,
+        /// The body and how it is framed.
         body: Body,
     },
     /// Never answer (keep the connection open).
     Hang,
     /// Close the connection without answering, after `after`.
-    Close { after: Duration },
+    Close {
+        /// How long to wait before closing.
+        after: Duration,
+    },
 }
 
 impl Reply {

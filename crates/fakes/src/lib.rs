@@ -16,7 +16,7 @@
 //! println!("point a client at {}", server.url());
 //! # Ok(()) }
 //! ```
-
+#![warn(missing_docs)]
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
 

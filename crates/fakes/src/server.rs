@@ -21,7 +21,10 @@ pub enum Fault {
     /// Answer with this status and a plain-text body, without handling the request.
     Status(u16),
     /// Answer `429 Too Many Requests` with `Retry-After: <seconds>`, without handling the request.
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
     /// Handle the request, then answer 200 with a body that is not valid JSON.
     MalformedJson,
     /// Close the connection without handling the request or answering.
@@ -34,6 +37,7 @@ pub enum Fault {
 /// from a seeded generator so a run can be repeated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chaos {
+    /// The seed of the generator: the same seed gives the same faults in the same order.
     pub seed: u64,
     /// Probability of `503 Service Unavailable` (the request is not handled).
     pub unavailable: f64,
@@ -116,10 +120,12 @@ pub struct FakeServer {
 }
 
 impl FakeServer {
+    /// The address the server listens on (127.0.0.1 and a free port).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// `http://127.0.0.1:<port>`: the base URL to give a client.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

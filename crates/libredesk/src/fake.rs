@@ -42,18 +42,26 @@ pub const STATUSES: &[&str] = &[
 /// An agent, with the API key and secret that authenticate as it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
+    /// The agent's id.
     pub id: i64,
+    /// First name.
     pub first_name: String,
+    /// Last name.
     pub last_name: String,
+    /// Login email.
     pub email: String,
+    /// The stored status: `online`, `away`, `away_manual`, `away_and_reassigning` or `offline`.
     pub availability_status: String,
+    /// The API key this agent authenticates with.
     pub api_key: String,
+    /// The API secret paired with `api_key`.
     pub api_secret: String,
     /// Holds `users:manage` (may list agents).
     pub manage_users: bool,
 }
 
 impl Agent {
+    /// An agent with `status`, authenticating with `api_key` and `api_secret`.
     pub fn new(id: i64, name: &str, status: &str, api_key: &str, api_secret: &str) -> Self {
         let (first, last) = name.split_once(' ').unwrap_or((name, ""));
         Self {
@@ -109,6 +117,7 @@ pub struct Libredesk {
 }
 
 impl Libredesk {
+    /// Start the fake on 127.0.0.1 and a free port.
     pub async fn start() -> std::io::Result<Self> {
         let state: Shared = Arc::default();
         let faults = Arc::new(Faults::default());
@@ -125,18 +134,22 @@ impl Libredesk {
         })
     }
 
+    /// The base URL of the fake.
     pub fn url(&self) -> String {
         self.server.url()
     }
 
+    /// The faults queued or drawn for the next requests.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }
 
+    /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
         self.state.lock().unwrap().agents.insert(agent.id, agent);
     }
 
+    /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: i64) -> Option<Agent> {
         self.state.lock().unwrap().agents.get(&id).cloned()
     }

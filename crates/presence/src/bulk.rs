@@ -49,8 +49,11 @@ impl Applied {
 /// One agent's outcome in a bulk set, in the order the updates were given.
 #[derive(Debug)]
 pub struct BulkResult {
+    /// The agent id, as given.
     pub agent: String,
+    /// The availability asked for.
     pub wanted: Availability,
+    /// What happened: applied (or already so), or why not.
     pub outcome: Result<Applied, PresenceError>,
 }
 

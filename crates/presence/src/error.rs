@@ -57,22 +57,37 @@ pub enum PresenceError {
     /// silently substituted.
     #[error("{vendor} cannot set an agent {availability}; it supports: {supported}")]
     Unsupported {
+        /// The vendor the adapter is for.
         vendor: Vendor,
+        /// The availability that was asked for.
         availability: Availability,
+        /// The availabilities this vendor can set.
         supported: Supported,
     },
     /// This vendor only lets the credentials' own agent be changed.
     #[error(
         "{vendor} can only change the availability of the agent the credentials belong to (`me`), not {agent:?}"
     )]
-    OwnAgentOnly { vendor: Vendor, agent: String },
-    #[error("{vendor}: {operation}: no agent {agent:?}{}", describe(*status, code, message))]
-    NotFound {
+    OwnAgentOnly {
+        /// The vendor the adapter is for.
         vendor: Vendor,
-        operation: &'static str,
+        /// The agent id the caller gave (not the credentials' own).
         agent: String,
+    },
+    #[error("{vendor}: {operation}: no agent {agent:?}{}", describe(*status, code, message))]
+    /// The agent does not exist on the vendor (or is not a livechat/support agent there).
+    NotFound {
+        /// The vendor the operation was sent to.
+        vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
+        operation: &'static str,
+        /// The agent id the caller gave.
+        agent: String,
+        /// The HTTP status of the answer, when there was one.
         status: Option<u16>,
+        /// The vendor's error code, if its error body had one.
         code: Option<String>,
+        /// The vendor's message, if its error body had one (clipped to 200 characters, control characters escaped).
         message: Option<String>,
     },
     /// The agent's state after a set is not what was set. `vendor_status` is the vendor's own
@@ -81,56 +96,84 @@ pub enum PresenceError {
         "{vendor}: agent {agent:?} is {vendor_status:?} ({found}) after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)"
     )]
     Conflict {
+        /// The vendor the adapter is for.
         vendor: Vendor,
+        /// The agent id the caller gave.
         agent: String,
+        /// What was set.
         wanted: Availability,
+        /// What the read-back found, mapped to an [`Availability`].
         found: Availability,
+        /// The vendor's own word for what it found.
         vendor_status: String,
     },
-    /// An error answer from the vendor.
+    /// An error answer from the vendor (4xx/5xx other than not found).
     #[error("{vendor}: {operation}:{}", describe(Some(*status), code, message))]
     Http {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// The HTTP status of the answer.
         status: u16,
+        /// The vendor's error code, if its error body had one.
         code: Option<String>,
+        /// The vendor's message, if its error body had one (clipped to 200 characters, control characters escaped).
         message: Option<String>,
     },
     #[error("{vendor}: {operation}: {message}")]
+    /// The request did not complete: connection refused or reset, TLS failure, timeout, or the whole operation's deadline passed.
     Network {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// What went wrong, in the words of the client or transport (vendor text clipped and escaped).
         message: String,
     },
     #[error("{vendor}: {operation}: unexpected answer{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    /// An answer that does not decode as the vendor's documented shape (the status it came with, if known).
     InvalidResponse {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// The HTTP status of the answer, when there was one.
         status: Option<u16>,
+        /// What went wrong, in the words of the client or transport (vendor text clipped and escaped).
         message: String,
     },
     /// The server answered with a redirect, which the clients never follow (the credentials
     /// would travel with it): `base_url` is probably wrong.
     #[error("{vendor}: {operation}: {redirect}")]
     Redirect {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// Where the server pointed, without user, password, query or fragment.
         redirect: agentstatus_runtime::Redirect,
     },
     /// The answer's body was larger than the client's `max_response_bytes`; reading stopped at
     /// the limit.
     #[error("{vendor}: {operation}: {cause}")]
     ResponseTooLarge {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// The limit that was passed.
         cause: agentstatus_runtime::BodyTooLarge,
     },
     /// The operation (with its retries, read-backs and pages) did not finish within its
     /// deadline; whatever request was in flight was abandoned.
     #[error("{vendor}: {operation}: did not finish within its deadline of {}", humantime(*deadline))]
     Deadline {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// The deadline the operation had ([`RetryPolicy::deadline`](agentstatus_runtime::RetryPolicy) or the adapter's `with_deadline`).
         deadline: std::time::Duration,
     },
     /// `list` stopped at a configured bound ([`crate::ListLimits`]): the server kept sending
@@ -139,18 +182,27 @@ pub enum PresenceError {
         "{vendor}: {operation}: stopped after {pages} pages and {agents} agents: {limit}{}; raise ListLimits if the vendor really has that many", total.map(|t| format!(" (the server reports {t} in all)")).unwrap_or_default()
     )]
     TooManyPages {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// Pages read before stopping.
         pages: u32,
+        /// Distinct agents read before stopping.
         agents: usize,
+        /// Which bound was reached (`max_pages` or `max_agents`).
         limit: &'static str,
+        /// The total the server reported, if it did.
         total: Option<i64>,
     },
     /// The caller's input cannot be sent as it is (an agent id of `.` or `..`, say).
     #[error("{vendor}: {operation}: {message}")]
     InvalidInput {
+        /// The vendor the operation was sent to.
         vendor: Vendor,
+        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
         operation: &'static str,
+        /// What went wrong, in the words of the client or transport (vendor text clipped and escaped).
         message: String,
     },
 }
@@ -189,6 +241,7 @@ fn describe(status: Option<u16>, code: &Option<String>, message: &Option<String>
 }
 
 impl PresenceError {
+    /// The kind of failure, for callers that branch on it (exit codes, retries, metrics).
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Unsupported { .. } | Self::OwnAgentOnly { .. } => ErrorKind::Unsupported,
@@ -208,6 +261,7 @@ impl PresenceError {
         }
     }
 
+    /// The vendor the failed operation was for.
     pub fn vendor(&self) -> Vendor {
         match self {
             Self::Unsupported { vendor, .. }
@@ -247,6 +301,7 @@ impl PresenceError {
 /// The `(code, message)` of a vendor's typed error body: implement it for each error type of a
 /// generated client, so [`Failed::into_error`] can say what the vendor said.
 pub trait ErrorBody {
+    /// The vendor's error code and message from this error body, each if present.
     fn parts(self) -> (Option<String>, Option<String>);
 }
 
@@ -305,7 +360,9 @@ fn clip_opt(text: Option<String>) -> Option<String> {
 
 /// A generated client's failed call, with the status of the last answer it received.
 pub struct Failed<E> {
+    /// The generated client's error.
     pub error: progenitor_client::Error<E>,
+    /// The HTTP status of the last answer received, when progenitor's error lost it.
     pub status: Option<u16>,
 }
 

@@ -36,6 +36,7 @@
 //! each adapter's `with_deadline` overrides it): past it, the request in flight is abandoned
 //! and the operation fails with [`PresenceError::Deadline`]. Paging is bounded by
 //! [`ListLimits`]; bodies by the client's `max_response_bytes`; redirects are never followed.
+#![warn(missing_docs)]
 
 pub mod adapter;
 pub mod bulk;
@@ -58,15 +59,21 @@ pub use error::{ErrorKind, PresenceError, Supported, escape_controls, is_unsafe_
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Availability {
+    /// Ready to take conversations.
     Available,
+    /// Working, not taking new conversations (Chatwoot `busy`).
     Busy,
+    /// Away from the desk for now (Libredesk `away_manual`, Engage Digital `away`).
     Away,
+    /// Not working: logged off or unavailable.
     Offline,
 }
 
 impl Availability {
+    /// Every availability, in the order above.
     pub const ALL: [Availability; 4] = [Self::Available, Self::Busy, Self::Away, Self::Offline];
 
+    /// The lower-case name (`available`, `busy`, `away`, `offline`), as shown and parsed by the command.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Available => "available",
@@ -107,6 +114,7 @@ impl Vendor {
         Self(name)
     }
 
+    /// The vendor's name, as registered (`rocketchat`, `libredesk`, ...).
     pub fn as_str(self) -> &'static str {
         self.0
     }
@@ -127,7 +135,9 @@ impl Serialize for Vendor {
 /// One channel of an agent (Engage Digital).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChannelPresence {
+    /// The channel's id on the vendor.
     pub id: String,
+    /// The channel's name, if the vendor sent one.
     pub name: Option<String>,
     /// `available` or `away`.
     pub status: String,
@@ -150,9 +160,13 @@ pub struct Detail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct AgentPresence {
+    /// The agent's id on the vendor (what `get` and `set` take).
     pub agent_id: String,
+    /// The agent's display name, if the vendor sent one.
     pub name: Option<String>,
+    /// The vendor's state, mapped.
     pub availability: Availability,
+    /// What the vendor said beyond the mapped availability.
     pub detail: Detail,
 }
 
@@ -258,6 +272,7 @@ pub async fn set_many(
 /// Read and set agents' availability on one vendor.
 #[async_trait]
 pub trait Presence: Send + Sync {
+    /// The vendor this adapter talks to.
     fn vendor(&self) -> Vendor;
 
     /// The availabilities [`Presence::set`] can set on this vendor.

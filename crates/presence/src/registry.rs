@@ -90,6 +90,7 @@ pub type DemoFn = fn() -> Pin<Box<dyn Future<Output = Result<Demo, String>> + Se
 
 /// A vendor's fake, running, with an adapter connected to it.
 pub struct Demo {
+    /// The adapter, connected to the fake.
     pub presence: Box<dyn Presence>,
     /// An agent the adapter may set.
     pub agent: String,
@@ -122,8 +123,11 @@ impl Demo {
 /// A key of a vendor's config section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
+    /// The key in the vendor's config section (`base_url`, `token`, ...).
     pub key: &'static str,
+    /// One line for `--help` and config errors.
     pub help: &'static str,
+    /// What the value is.
     pub kind: SettingKind,
 }
 
@@ -131,20 +135,29 @@ pub struct Setting {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingKind {
     /// A string; required unless it has a default.
-    Text { default: Option<&'static str> },
+    Text {
+        /// The value when the key is absent.
+        default: Option<&'static str>,
+    },
     /// An integer; required.
     Number,
     /// One of `values`.
     Choice {
+        /// The accepted values.
         values: &'static [&'static str],
+        /// The value when the key is absent.
         default: &'static str,
     },
     /// A secret: never in the file or on the command line, read from the environment variable
     /// `env` (the section may name another one with `<key>_env = "VAR"`).
-    Secret { env: &'static str },
+    Secret {
+        /// The environment variable read by default.
+        env: &'static str,
+    },
 }
 
 impl Setting {
+    /// A text setting, with its default if it has one.
     pub const fn text(
         key: &'static str,
         help: &'static str,
@@ -165,6 +178,7 @@ impl Setting {
         }
     }
 
+    /// A setting that takes one of `values`, `default` when absent.
     pub const fn choice(
         key: &'static str,
         help: &'static str,
@@ -178,6 +192,7 @@ impl Setting {
         }
     }
 
+    /// A secret read from the environment variable `env` (never from the file or argv).
     pub const fn secret(key: &'static str, env: &'static str, help: &'static str) -> Self {
         Self {
             key,
@@ -205,6 +220,7 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings for `base_url` with `config`, no values or secrets yet.
     pub fn new(base_url: impl Into<String>, config: ClientConfig) -> Self {
         Self {
             base_url: base_url.into(),

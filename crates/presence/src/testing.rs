@@ -20,6 +20,7 @@ use crate::{Availability, ErrorKind, ListFilter, Presence};
 
 /// A vendor's fake with an adapter pointed at it.
 pub struct Case {
+    /// An adapter with valid credentials, pointed at the fake.
     pub presence: Box<dyn Presence>,
     /// An adapter with wrong credentials (the secret starts with `wrong-`).
     pub bad_auth: Box<dyn Presence>,

@@ -34,13 +34,17 @@ use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
 /// A livechat agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
+    /// The user id (`_id`).
     pub id: String,
+    /// The username (from the name, lower case, dots for spaces).
     pub username: String,
+    /// Display name.
     pub name: String,
     /// `available` or `not-available`.
     pub status_livechat: String,
     /// The user's presence: `online`, `away`, `busy`, `offline`.
     pub status: String,
+    /// Whether the user is active (a deactivated agent's status cannot be changed).
     pub active: bool,
 }
 
@@ -71,8 +75,11 @@ impl Agent {
 /// (`manage-livechat-agents`, `view-livechat-manager`) or is a plain agent (`view-l-room`).
 #[derive(Debug, Clone)]
 pub struct User {
+    /// The user id sent in `X-User-Id`.
     pub user_id: String,
+    /// The token sent in `X-Auth-Token`.
     pub token: String,
+    /// Whether the user manages livechat agents (else it may change only itself).
     pub manager: bool,
 }
 
@@ -121,14 +128,17 @@ impl RocketChat {
         })
     }
 
+    /// The base URL of the fake.
     pub fn url(&self) -> String {
         self.server.url()
     }
 
+    /// The faults queued or drawn for the next requests.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }
 
+    /// Add an API user with its token; `manager` as in [`User::manager`].
     pub fn add_user(&self, user_id: &str, token: &str, manager: bool) {
         self.state.lock().unwrap().users.push(User {
             user_id: user_id.into(),
@@ -137,6 +147,7 @@ impl RocketChat {
         });
     }
 
+    /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
         self.state
             .lock()
@@ -145,10 +156,12 @@ impl RocketChat {
             .insert(agent.id.clone(), agent);
     }
 
+    /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: &str) -> Option<Agent> {
         self.state.lock().unwrap().agents.get(id).cloned()
     }
 
+    /// Open or close the business hours (closed: making an agent available is refused).
     pub fn set_business_hours_open(&self, open: bool) {
         self.state.lock().unwrap().business_hours_open = open;
     }

@@ -6,6 +6,7 @@
 //! Secrets only ever live in [`secrecy::SecretString`] and in headers marked sensitive, so they
 //! never show in `Debug` output, errors or logs; credentials are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
+#![warn(missing_docs)]
 
 pub mod guard;
 mod open_enum;
@@ -65,16 +66,19 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
+    /// Retries and the per-call deadline (default [`RetryPolicy::default`]).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
 
+    /// A client-side rate limit, `None` for none (the vendors' own defaults differ: see each crate).
     pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
         self.rate_limit = rate_limit;
         self
     }
 
+    /// The whole-request timeout and the connect timeout (defaults 30 s and 10 s).
     pub fn with_timeouts(mut self, timeout: Duration, connect_timeout: Duration) -> Self {
         self.timeout = timeout;
         self.connect_timeout = connect_timeout;
@@ -110,6 +114,7 @@ impl Default for Inner {
 }
 
 impl Inner {
+    /// The state for `config`: its retry policy, rate limiter and body limit.
     pub fn new(config: &ClientConfig) -> Self {
         Self {
             retry: config.retry.clone(),
@@ -119,6 +124,7 @@ impl Inner {
         }
     }
 
+    /// The retry policy the client was built with.
     pub fn retry(&self) -> &RetryPolicy {
         &self.retry
     }
@@ -133,18 +139,32 @@ impl Inner {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// The base URL is not an absolute http(s) URL without query and fragment.
     #[error("invalid base URL {url:?}: {reason}")]
-    InvalidBaseUrl { url: String, reason: String },
+    InvalidBaseUrl {
+        /// The URL as given, with any user, password, query and fragment replaced by `redacted`.
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
     #[error(
         "refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or opt in with ClientConfig::allow_insecure_http(true)"
     )]
     /// Credentials over plain `http://` to a host that is not loopback, without the opt-in.
-    InsecureHttp { host: String },
+    InsecureHttp {
+        /// The host that would be reached over plain http.
+        host: String,
+    },
+    /// A credential that cannot be an HTTP header value (control characters, non-ASCII).
     #[error(
         "invalid credential: {what} cannot be sent in an HTTP header (it contains a control character or non-ASCII text)"
     )]
-    InvalidCredential { what: &'static str },
+    InvalidCredential {
+        /// Which credential (`token`, `api_secret`, ...).
+        what: &'static str,
+    },
     #[error("cannot build the HTTP client: {0}")]
+    /// The HTTP client could not be built (the TLS backend failed to initialise, say).
     Http(#[from] reqwest::Error),
 }
 

@@ -21,7 +21,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OpenEnum<T> {
+    /// A value the spec lists.
     Known(T),
+    /// A value the spec does not list, kept as the server sent it.
     Unknown(String),
 }
 

@@ -65,11 +65,14 @@ impl RetryPolicy {
 /// a 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests allowed per `per`.
     pub requests: u32,
+    /// The window `requests` are spread over (evenly, no burst).
     pub per: Duration,
 }
 
 impl RateLimit {
+    /// `requests` per minute, evenly spaced.
     pub fn per_minute(requests: u32) -> Self {
         Self {
             requests,
