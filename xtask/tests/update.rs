@@ -87,7 +87,8 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         read("crates/libredesk/CHANGELOG.md"),
     );
     let other_vendors_untouched = ["rocketchat", "engage-digital"].iter().all(|v| {
-        !ws.join(format!("crates/{v}/CHANGELOG.md")).exists()
+        read(&format!("crates/{v}/CHANGELOG.md"))
+            == std::fs::read_to_string(root().join(format!("crates/{v}/CHANGELOG.md"))).unwrap()
             && read(&format!("specs/{v}/openapi.yaml"))
                 == std::fs::read_to_string(root().join(format!("specs/{v}/openapi.yaml"))).unwrap()
     });
@@ -131,8 +132,14 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         .split("## [Unreleased]\n")
         .nth(1)
         .expect(&changelog);
+    // under `### Added` (after the entries already there)
+    let added = unreleased
+        .split("### Added\n")
+        .nth(1)
+        .and_then(|a| a.split("\n### ").next())
+        .expect(&changelog);
     assert!(
-        unreleased.contains("### Added\n\n- `GET /api/v1/agents/me` `response 200: request_id`: optional property added ("),
+        added.contains("\n- `GET /api/v1/agents/me` `response 200: request_id`: optional property added ("),
         "{changelog}"
     );
     assert!(
