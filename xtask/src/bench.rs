@@ -247,47 +247,43 @@ pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
     let version = env!("CARGO_PKG_VERSION");
     let mut rows = String::new();
 
+    // a new service built cold, depending through `source` (`[patch]`ed in as `patch`)
+    let service_row = |what: &str, name: &str, source: &str, patch: &str| {
+        let service = dir.join(format!("service-{name}"));
+        crate::package::service_project(&service, version, source, patch)?;
+        std::fs::copy(root.join("Cargo.lock"), service.join("Cargo.lock"))
+            .map_err(|e| format!("Cargo.lock: {e}"))?;
+        run(Command::new(cargo).current_dir(&service).arg("fetch"))?;
+        let target = dir.join(format!("target-{name}"));
+        cold_row(
+            what,
+            90.0,
+            &target,
+            Command::new(cargo)
+                .current_dir(&service)
+                .env("CARGO_TARGET_DIR", &target)
+                .args(["build", "--timings"]),
+        )
+    };
+
     // the registry form: the packaged crates, unpacked, patched in for crates.io
     let packaged = crate::package::package(root, None, false)?;
     let patch = crate::package::unpacked_registry(&packaged, &dir.join("registry"))?;
-    let service = dir.join("service-registry");
-    crate::package::service_project(&service, version, "", &patch)?;
-    std::fs::copy(root.join("Cargo.lock"), service.join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
-    run(Command::new(cargo).current_dir(&service).arg("fetch"))?;
-    let target = dir.join("target-registry");
-    rows.push_str(&cold_row(
+    rows.push_str(&service_row(
         "service: presence + rocketchat, from the packages (registry form)",
-        90.0,
-        &target,
-        Command::new(cargo)
-            .current_dir(&service)
-            .env("CARGO_TARGET_DIR", &target)
-            .args(["build", "--timings"]),
+        "registry",
+        "",
+        &patch,
     )?);
 
     // the git form: the build script and its generator run on the user's machine
     let repo = dir.join("repo");
     crate::package::git_snapshot(root, &repo)?;
-    let service = dir.join("service-git");
-    crate::package::service_project(
-        &service,
-        version,
+    rows.push_str(&service_row(
+        "service: presence + rocketchat, git dependency (generates at build time)",
+        "git",
         &format!(", git = \"file://{}\"", repo.display()),
         "",
-    )?;
-    std::fs::copy(root.join("Cargo.lock"), service.join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
-    run(Command::new(cargo).current_dir(&service).arg("fetch"))?;
-    let target = dir.join("target-git");
-    rows.push_str(&cold_row(
-        "service: presence + rocketchat, git dependency (generates at build time)",
-        90.0,
-        &target,
-        Command::new(cargo)
-            .current_dir(&service)
-            .env("CARGO_TARGET_DIR", &target)
-            .args(["build", "--timings"]),
     )?);
 
     // the README's first command, in this checkout

@@ -10,7 +10,6 @@ use agentstatus_codegen::diff::{ChangeKind, Finding, Side};
 use agentstatus_codegen::overlay::ActionStatus;
 use agentstatus_codegen::sources::Sources;
 use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
-use serde_json::Value;
 
 use crate::check::{self, VendorReport};
 use crate::fetch::Current;
@@ -79,13 +78,7 @@ impl Bump {
 }
 
 /// A vendor crate of the workspace (from `cargo metadata`).
-#[derive(Debug, Clone)]
-pub struct VendorCrate {
-    pub package: String,
-    pub version: String,
-    pub dir: PathBuf,
-    pub has_full: bool,
-}
+pub type VendorCrate = crate::package::Crate;
 
 fn fail(file: &Path, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Invalid, file, Location::File, message)
@@ -93,42 +86,10 @@ fn fail(file: &Path, message: impl Into<String>) -> Error {
 
 /// The crate whose `[package.metadata.agentstatus] vendor` is `vendor`.
 pub fn vendor_crate(root: &Path, vendor: &str) -> Result<VendorCrate, Error> {
-    let out = Command::new(cargo())
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .current_dir(root)
-        .output()
-        .map_err(|e| fail(root, format!("cannot run cargo metadata: {e}")))?;
-    if !out.status.success() {
-        return Err(fail(
-            root,
-            format!(
-                "cargo metadata failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        ));
-    }
-    let meta: Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| fail(root, format!("cargo metadata: {e}")))?;
-    meta["packages"]
-        .as_array()
+    let (crates, _) = crate::package::workspace(root).map_err(|e| fail(root, e))?;
+    crates
         .into_iter()
-        .flatten()
-        .find(|p| p["metadata"]["agentstatus"]["vendor"] == vendor)
-        .map(|p| VendorCrate {
-            package: p["name"].as_str().unwrap_or_default().to_string(),
-            version: p["version"].as_str().unwrap_or_default().to_string(),
-            dir: Path::new(p["manifest_path"].as_str().unwrap_or_default())
-                .parent()
-                .unwrap_or(root)
-                .to_path_buf(),
-            has_full: p["features"].get("full").is_some(),
-        })
+        .find(|c| c.vendor.as_deref() == Some(vendor))
         .ok_or_else(|| {
             fail(
                 &root.join("Cargo.toml"),
@@ -218,7 +179,7 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
         .any(|s| s.full && upstream.changed_sources.contains(&s.name));
 
     // rebuild, rewrite golden files, test: this crate only
-    let p = krate.package.as_str();
+    let p = krate.name.as_str();
     step(opts.root, "rebuild", &["build", "-p", p], &[])?;
     let overwrite = [("EXPECTORATE", "overwrite")];
     step(
@@ -280,7 +241,7 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     }
     Ok(Some(Updated {
         vendor: vendor.to_string(),
-        package: krate.package,
+        package: krate.name,
         bump,
         next_version,
         changelog,
@@ -320,7 +281,7 @@ fn semver_checks(root: &Path, krate: &VendorCrate, bump: Bump) -> Result<Option<
         "semver-checks",
         "check-release",
         "-p",
-        &krate.package,
+        &krate.name,
         "--baseline-rev",
         "HEAD",
         "--release-type",

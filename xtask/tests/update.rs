@@ -139,7 +139,9 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         .and_then(|a| a.split("\n### ").next())
         .expect(&changelog);
     assert!(
-        added.contains("\n- `GET /api/v1/agents/me` `response 200: request_id`: optional property added ("),
+        added.contains(
+            "\n- `GET /api/v1/agents/me` `response 200: request_id`: optional property added ("
+        ),
         "{changelog}"
     );
     assert!(
