@@ -379,9 +379,12 @@ fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Iden
     .then(|| builder.clone())
 }
 
-/// Make every bare `http(s)://` URL in the generated doc comments (vendor prose) an autolink,
-/// `<https://...>`: rustdoc renders a bare URL as plain text and warns (`rustdoc::bare_urls`).
-/// URLs already in a link (`<...>`, `(...)`, `[...]`), in quotes or in inline code are left alone.
+/// Make the generated doc comments (vendor prose) render as the vendor wrote them, without a
+/// rustdoc warning: every bare `http(s)://` URL becomes an autolink, `<https://...>` (rustdoc
+/// shows a bare URL as plain text: `rustdoc::bare_urls`), and every `[word]` that is not a
+/// Markdown link is escaped, `\[word\]` (rustdoc would read it as a link to a Rust item:
+/// `rustdoc::broken_intra_doc_links`). URLs already in a link (`<...>`, `(...)`, `[...]`), in
+/// quotes or in code, and brackets in code, are left alone.
 pub fn autolink_doc_urls(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     use proc_macro2::{Delimiter, Group, Literal, TokenTree};
     tokens
@@ -400,7 +403,8 @@ pub fn autolink_doc_urls(tokens: proc_macro2::TokenStream) -> proc_macro2::Token
                     {
                         match syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into()) {
                             Ok(text) => {
-                                let mut lit = Literal::string(&autolink(&text.value()));
+                                let prose = escape_brackets(&autolink(&text.value()));
+                                let mut lit = Literal::string(&prose);
                                 lit.set_span(text.span());
                                 let mut out = trees[..2].to_vec();
                                 out.push(TokenTree::Literal(lit));
@@ -452,9 +456,86 @@ fn autolink(text: &str) -> String {
     out
 }
 
+/// `text` with each `[...]` that is not a Markdown link (`[text](url)`, `[text][ref]`,
+/// `[ref]: url`) escaped as `\[...\]`; inline code and fenced code blocks are left alone.
+fn escape_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        if in_fence || line.trim_start().starts_with("```") {
+            out.push_str(line);
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut in_code = false;
+        let mut j = 0;
+        while j < chars.len() {
+            let c = chars[j];
+            if c == '`' {
+                in_code = !in_code;
+            }
+            // (after `]`: the reference of a `[text][ref]` link)
+            let after = j.checked_sub(1).map(|p| chars[p]);
+            if c == '[' && !in_code && !matches!(after, Some('\\' | ']')) {
+                // the matching `]` on this line, and what follows it
+                let close = chars[j + 1..]
+                    .iter()
+                    .position(|&c| c == ']')
+                    .map(|p| j + 1 + p);
+                if let Some(close) = close {
+                    // [`Client::send`]: the generator's own intra-doc links
+                    let inner = &chars[j + 1..close];
+                    let code = inner.len() >= 2 && inner[0] == '`' && inner[inner.len() - 1] == '`';
+                    let link = code || matches!(chars.get(close + 1), Some('(' | '[' | ':'));
+                    if !link {
+                        out.push_str("\\[");
+                        out.extend(&chars[j + 1..close]);
+                        out.push_str("\\]");
+                        j = close + 1;
+                        continue;
+                    }
+                }
+            }
+            out.push(c);
+            j += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod autolink_tests {
-    use super::autolink;
+    use super::{autolink, escape_brackets};
+
+    #[test]
+    fn brackets_that_are_not_links_are_escaped() {
+        assert_eq!(
+            escape_brackets("GET /attachments/[attachment_id]?access_token=[your_ access_token]"),
+            "GET /attachments/\\[attachment_id\\]?access_token=\\[your_ access_token\\]"
+        );
+        assert_eq!(
+            escape_brackets("extra_values[extra_value_key] and more"),
+            "extra_values\\[extra_value_key\\] and more"
+        );
+        for kept in [
+            "[the docs](https://x.example/d)",
+            "[the docs][docs]",
+            "[docs]: https://x.example",
+            "`a[i]` in code",
+            "```\nlet a = b[0];\n```",
+            "already \\[escaped\\]",
+            "a lone [ bracket",
+            "Builder for [`Client::send`]",
+        ] {
+            assert_eq!(escape_brackets(kept), kept);
+        }
+    }
 
     #[test]
     fn bare_urls_become_autolinks_and_linked_ones_stay() {
