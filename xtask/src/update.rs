@@ -29,18 +29,7 @@ impl Bump {
     pub fn of(findings: &[Finding]) -> Bump {
         if findings.iter().any(|f| f.breaking) {
             Bump::Major
-        } else if findings.iter().any(|f| {
-            matches!(
-                f.change,
-                ChangeKind::OperationAdded
-                    | ChangeKind::ParameterAdded
-                    | ChangeKind::PropertyAdded
-                    | ChangeKind::EnumValueAdded
-                    | ChangeKind::ResponseStatusAdded
-                    | ChangeKind::MediaTypeAdded
-                    | ChangeKind::VariantAdded
-            )
-        }) {
+        } else if findings.iter().any(|f| section(f) == "Added") {
             Bump::Minor
         } else {
             Bump::Patch

@@ -23,19 +23,12 @@ pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
 
-/// The generated client. In this repository the build script generates it from
-/// `specs/<vendor>/` (and sets `agentstatus_codegen`); a packaged or vendored crate has no build
-/// script and compiles the same code from `generated/`: `client.rs` (the slice, checked in and
-/// kept equal by tests/golden.rs) or `full.rs` (added when packaging, see `cargo xtask package`).
-/// Its documentation is the vendor's, from the spec; items without a description stay bare.
+/// The generated client: from `specs/<vendor>/` by the build script in this repository, from
+/// `generated/` in a package (see [`agentstatus_runtime::include_generated_client`]). Its
+/// documentation is the vendor's, from the spec; items without a description stay bare.
 #[allow(missing_docs)]
 mod generated {
-    #[cfg(agentstatus_codegen)]
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-    #[cfg(all(not(agentstatus_codegen), not(feature = "full")))]
-    include!("../generated/client.rs");
-    #[cfg(all(not(agentstatus_codegen), feature = "full"))]
-    include!("../generated/full.rs");
+    agentstatus_runtime::include_generated_client!();
 }
 
 use std::collections::BTreeMap;

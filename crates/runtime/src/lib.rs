@@ -268,6 +268,24 @@ fn redact_url(url: &str) -> String {
     }
 }
 
+/// Include the generated client of the vendor crate this is called in: `OUT_DIR/client.rs` when
+/// its build script generated it (the build script sets `cfg(agentstatus_codegen)`: in this
+/// repository), else the copy a package (or a vendored git checkout) carries in `generated/`:
+/// `client.rs` (the slice, checked in and kept equal to the build's output by tests/golden.rs),
+/// or `full.rs` with the crate's `full` feature (written by `cargo xtask package`). Called once,
+/// as the body of the vendor crate's `mod generated`.
+#[macro_export]
+macro_rules! include_generated_client {
+    () => {
+        #[cfg(agentstatus_codegen)]
+        include!(concat!(env!("OUT_DIR"), "/client.rs"));
+        #[cfg(all(not(agentstatus_codegen), not(feature = "full")))]
+        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/generated/client.rs"));
+        #[cfg(all(not(agentstatus_codegen), feature = "full"))]
+        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/generated/full.rs"));
+    };
+}
+
 /// Make the TLS feature's choice effective before a `reqwest::Client` is built.
 ///
 /// With `rustls-ring` (the default) reqwest is built without a crypto provider, so ring is
