@@ -137,7 +137,7 @@ enum Command {
     /// Package every publishable crate as it leaves the repository: vendor crates carry the
     /// generated code (checked equal to what the workspace's build script generates) instead of
     /// the build script; every package is verified by building it alone. The `.crate` files are
-    /// written to <target>/package/.
+    /// written to <target>/package-verify/package/.
     Package {
         /// Where the repository is staged (default: <target>/package-stage).
         #[arg(long, value_name = "DIR")]

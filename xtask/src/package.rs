@@ -212,6 +212,43 @@ fn built_clients(root: &Path, vendors: &[&Crate], full: bool) -> Result<Vec<(Str
     Ok(clients)
 }
 
+/// `cargo package --workspace` verifies each package against the others through a temporary
+/// local registry, whose crates cargo unpacks into `$CARGO_HOME/registry/src/-<hash>/NAME-VERSION`
+/// and, when that folder already exists from an earlier run, uses again without unpacking the new
+/// `.crate`: a package would be verified against the previous run's contents of its dependencies.
+/// So the unpacked copies and cached `.crate` files of this workspace's crates are removed from
+/// every local (file) registry first (their folder names start with `-`; crates.io's never do).
+fn forget_earlier_packages(crates: &[Crate]) -> Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    for (kind, suffix) in [("src", ""), ("cache", ".crate")] {
+        let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            if !registry.file_name().to_string_lossy().starts_with('-') {
+                continue;
+            }
+            for c in crates.iter().filter(|c| c.publish) {
+                let path = registry
+                    .path()
+                    .join(format!("{}-{}{suffix}", c.name, c.version));
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else if path.is_file() {
+                    std::fs::remove_file(&path)
+                } else {
+                    continue;
+                };
+                removed.map_err(|e| format!("{}: cannot remove: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What `package` made.
 pub struct Packaged {
     pub file: PathBuf,
@@ -286,9 +323,15 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
         );
     }
 
+    forget_earlier_packages(&crates)?;
+    // A target directory of its own, emptied each run: cargo takes a registry crate's build as
+    // final (same name and version, same build), so an earlier run's build of a packaged
+    // dependency would be used again even when its contents changed.
+    let verify_target = target.join("package-verify");
+    fresh_dir(&verify_target)?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(&stage)
-        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_TARGET_DIR", &verify_target)
         .args(["package", "--workspace", "--allow-dirty"]);
     for c in crates.iter().filter(|c| !c.publish) {
         cmd.args(["--exclude", &c.name]);
@@ -301,7 +344,7 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
 
     let mut packaged = Vec::new();
     for c in crates.iter().filter(|c| c.publish) {
-        let file = target
+        let file = verify_target
             .join("package")
             .join(format!("{}-{}.crate", c.name, c.version));
         let bytes = std::fs::metadata(&file)
