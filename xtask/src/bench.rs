@@ -53,7 +53,7 @@ fn machine() -> String {
 }
 
 pub fn bench(root: &Path) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::package::cargo();
     eprintln!("bench: building agentstatus-bench (release) ...");
     run(Command::new(&cargo).current_dir(root).args([
         "build",
@@ -309,7 +309,7 @@ pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
 
 /// Rewrite only the cold-build section of BENCHMARKS.md (`cargo xtask bench --cold`).
 pub fn cold_only(root: &Path) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::package::cargo();
     let table = cold_builds(root, &cargo)?;
     println!("{table}");
     let path = root.join("BENCHMARKS.md");

@@ -24,7 +24,8 @@ use serde_json::Value;
 
 type Result<T> = std::result::Result<T, String>;
 
-fn cargo() -> String {
+/// The cargo that runs xtask (`$CARGO`), for every cargo command xtask runs.
+pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 

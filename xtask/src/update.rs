@@ -13,6 +13,7 @@ use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
 
 use crate::check::{self, VendorReport};
 use crate::fetch::Current;
+use crate::package::cargo;
 
 /// The release a set of findings calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,10 +88,6 @@ pub fn vendor_crate(root: &Path, vendor: &str) -> Result<VendorCrate, Error> {
                 ),
             )
         })
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 /// Run a cargo step for the vendor crate, streaming its output to stderr.
