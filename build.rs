@@ -59,9 +59,16 @@ fn main() {
                 );
             }
         }
-        let (generated, skipped) =
+        let (generated, isolated) =
             agentstatus_codegen::generate_vendor_full(&spec_dir).unwrap_or_else(|e| fail(e));
-        for s in &skipped {
+        for d in &isolated.dropped {
+            println!(
+                "cargo::warning=component `{}` not generated: {}",
+                d.pointer,
+                d.reason.replace('\n', " ")
+            );
+        }
+        for s in &isolated.skipped {
             println!(
                 "cargo::warning=`{}` not generated: {}",
                 s.operation,

@@ -35,7 +35,8 @@ pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, 
             Ok((load::read(&path)?, path))
         })?;
         let total = count_operations(&upstream);
-        let (generated, mut skipped) = generate_vendor_full(&dir)?;
+        let (generated, isolated) = generate_vendor_full(&dir)?;
+        let mut skipped = isolated.skipped;
         // operations a fix had to leave out
         for c in &generated.prepared.changes {
             if c.pass == "unsupported-request-bodies" && c.pointer.matches('/').count() == 3 {

@@ -239,7 +239,7 @@ fn settings() -> GenerationSettings {
 }
 
 /// Run progenitor, turning a panic into `Err(message)`.
-fn run_generator(
+pub(crate) fn run_generator(
     spec: &openapiv3::OpenAPI,
 ) -> std::result::Result<proc_macro2::TokenStream, String> {
     let previous = panic::take_hook();
@@ -260,38 +260,6 @@ fn run_generator(
             Err(format!("generator panicked: {msg}"))
         }
     }
-}
-
-/// Find which operation makes generation fail by generating each one alone.
-fn locate_failure(doc: &Value, file: &Path) -> Option<Error> {
-    let paths = doc.get("paths")?.as_object()?;
-    for (path, item) in paths {
-        for (method, _) in item.as_object()?.iter() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            let mut single = doc.clone();
-            let mut only_item = item.clone();
-            if let Some(m) = only_item.as_object_mut() {
-                m.retain(|k, _| k == method || !METHODS.contains(&k.as_str()));
-            }
-            let mut one = serde_json::Map::new();
-            one.insert(path.clone(), only_item);
-            single["paths"] = Value::Object(one);
-            let Ok(spec) = to_openapi(&single, file) else {
-                continue;
-            };
-            if let Err(msg) = run_generator(&spec) {
-                return Some(Error::at(
-                    ErrorKind::Unsupported,
-                    file,
-                    format!("/paths/{}/{method}", escape_token(path)),
-                    msg,
-                ));
-            }
-        }
-    }
-    None
 }
 
 /// Replace every call of progenitor's `encode_path(x)` by
@@ -581,10 +549,13 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
     let tokens = match run_generator(&spec) {
         Ok(tokens) => tokens,
         Err(msg) => {
-            // Try to name the operation; if every operation generates alone, the fault lies in
-            // the components or in how they combine.
-            return Err(locate_failure(doc, file)
-                .unwrap_or_else(|| Error::at(ErrorKind::Unsupported, file, "/components", msg)));
+            // Name the component schema or operation at fault (see `isolate`); when none can
+            // be singled out, the fault lies in how the components combine.
+            let (pointer, msg) = crate::isolate::culprits(doc)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| ("/components".to_string(), msg));
+            return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };
     let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));

@@ -1,0 +1,204 @@
+//! Navigating an OpenAPI document held as a `serde_json::Value`: JSON pointers, operations,
+//! `$ref` resolution and the set of components a part of the document reaches. The one home
+//! for this vocabulary in the codegen (the way progenitor's `util.rs` is for `$ref` and names).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::error::escape_token;
+use crate::sources::METHODS;
+
+/// How many `$ref` hops [`resolve`] follows before giving up (a cycle of references).
+pub const MAX_REF_HOPS: usize = 32;
+
+/// The JSON pointer of an operation: `/paths/<escaped path>/<method>`.
+pub fn operation_pointer(path: &str, method: &str) -> String {
+    format!("/paths/{}/{method}", escape_token(path))
+}
+
+/// Undo RFC 6901 escaping of one pointer token (`~1` is `/`, `~0` is `~`).
+pub fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// `(path, method)` of a pointer `/paths/<path>/<method>[/...]` (method lower case).
+pub fn operation_of(pointer: &str) -> Option<(String, String)> {
+    let mut parts = pointer.strip_prefix("/paths/")?.split('/');
+    let path = unescape_token(parts.next()?);
+    let method = parts.next()?.to_string();
+    METHODS.contains(&method.as_str()).then_some((path, method))
+}
+
+/// `METHOD /path`, as operations are named in reports.
+pub fn operation_label(path: &str, method: &str) -> String {
+    format!("{} {path}", method.to_ascii_uppercase())
+}
+
+/// Every operation of `doc`: `(path, method, operation)`, in document order.
+pub fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if METHODS.contains(&method.as_str()) {
+                out.push((path.as_str(), method.as_str(), op));
+            }
+        }
+    }
+    out
+}
+
+/// How many operations `doc` has.
+pub fn count_operations(doc: &Value) -> usize {
+    operations(doc).len()
+}
+
+/// Remove the operation `method` of `path` (and the path item when it has no operation left).
+/// Returns the operation removed.
+pub fn remove_operation(doc: &mut Value, path: &str, method: &str) -> Option<Value> {
+    let paths = doc.get_mut("paths")?.as_object_mut()?;
+    let item = paths.get_mut(path)?.as_object_mut()?;
+    let removed = item.remove(method);
+    if !item.keys().any(|k| METHODS.contains(&k.as_str())) {
+        paths.remove(path);
+    }
+    removed
+}
+
+/// The JSON pointer a local `$ref` (`#/components/schemas/A%20B`) names, percent-decoded.
+pub fn ref_pointer(reference: &str) -> Option<String> {
+    crate::slice::ref_pointer(reference)
+}
+
+/// Follow `$ref`s from `v` (up to [`MAX_REF_HOPS`]) to the value they name; a reference that
+/// names nothing leaves the last value reached.
+pub fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    let mut v = v;
+    for _ in 0..MAX_REF_HOPS {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(ref_pointer)
+            .and_then(|p| doc.pointer(&p))
+        {
+            Some(t) => v = t,
+            None => break,
+        }
+    }
+    v
+}
+
+/// The pointers of every local `$ref` target reachable from `start`, following references
+/// through the document (each target once, so cycles end).
+pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = Vec::new();
+    collect_refs(start, &mut todo);
+    while let Some(p) = todo.pop() {
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        if let Some(target) = doc.pointer(&p) {
+            collect_refs(target, &mut todo);
+        }
+    }
+    seen
+}
+
+/// Push the pointer of every local `$ref` directly inside `v` (data keys such as `example` are
+/// not references).
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(p) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(ref_pointer)
+            {
+                out.push(p);
+            }
+            for (k, child) in map {
+                if !is_data_key(k) {
+                    collect_refs(child, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out)),
+        _ => {}
+    }
+}
+
+/// Keys whose subtrees are data (examples, defaults, enum values) or extensions, never schema.
+pub fn is_data_key(key: &str) -> bool {
+    matches!(key, "example" | "examples" | "default" | "enum" | "const") || key.starts_with("x-")
+}
+
+/// The JSON media type among `content`'s keys: `application/json`, else the first `*/*+json` or
+/// `*json*` one.
+pub fn json_media_type<'a>(content: &'a serde_json::Map<String, Value>) -> Option<&'a str> {
+    content
+        .keys()
+        .find(|k| *k == "application/json")
+        .or_else(|| content.keys().find(|k| k.ends_with("+json")))
+        .or_else(|| content.keys().find(|k| k.contains("json")))
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_round_trip_and_name_operations() {
+        let p = operation_pointer("/a/{b}~c", "get");
+        assert_eq!(p, "/paths/~1a~1{b}~0c/get");
+        assert_eq!(
+            operation_of(&format!("{p}/responses/200")),
+            Some(("/a/{b}~c".to_string(), "get".to_string()))
+        );
+        assert_eq!(operation_of("/paths/~1a/parameters"), None);
+        assert_eq!(operation_label("/a", "patch"), "PATCH /a");
+    }
+
+    #[test]
+    fn reachable_refs_follow_chains_and_stop_on_cycles() {
+        let doc = json!({"components": {"schemas": {
+            "A": {"properties": {"b": {"$ref": "#/components/schemas/B"}}},
+            "B": {"items": {"$ref": "#/components/schemas/A"}, "example": {"$ref": "#/nope"}},
+            "C": {}
+        }}});
+        let start = json!({"schema": {"$ref": "#/components/schemas/A"}});
+        let got: Vec<String> = reachable_refs(&doc, &start).into_iter().collect();
+        assert_eq!(got, ["/components/schemas/A", "/components/schemas/B"]);
+    }
+
+    #[test]
+    fn resolve_follows_and_stops_at_cycles() {
+        let doc = json!({"components": {"schemas": {
+            "A": {"$ref": "#/components/schemas/B"}, "B": {"type": "string"},
+            "L": {"$ref": "#/components/schemas/L"}
+        }}});
+        let r = json!({"$ref": "#/components/schemas/A"});
+        assert_eq!(resolve(&doc, &r), &json!({"type": "string"}));
+        let l = json!({"$ref": "#/components/schemas/L"});
+        assert_eq!(
+            resolve(&doc, &l),
+            &json!({"$ref": "#/components/schemas/L"})
+        );
+    }
+
+    #[test]
+    fn removing_the_last_operation_removes_the_path() {
+        let mut doc = json!({"paths": {"/a": {"get": {}, "post": {}, "parameters": []}}});
+        assert!(remove_operation(&mut doc, "/a", "get").is_some());
+        assert!(doc["paths"]["/a"].get("post").is_some());
+        remove_operation(&mut doc, "/a", "post");
+        assert!(doc["paths"].get("/a").is_none());
+    }
+}
