@@ -17,9 +17,11 @@ mod bench;
 mod check;
 mod coverage;
 mod fetch;
+mod gate;
 mod new_vendor;
 mod package;
 mod render;
+mod trial;
 mod update;
 
 use std::path::{Path, PathBuf};
@@ -154,6 +156,17 @@ enum Command {
         /// How people write it (default: from the name, `AcmeDesk`).
         #[arg(long)]
         title: Option<String>,
+    },
+    /// Any OpenAPI 3.0/3.1 document (JSON or YAML, `.gz` accepted; no overlay) through the whole
+    /// pipeline into a standalone crate, compiled: prints what was generated, skipped (and why)
+    /// and compiled. Exit 0 when the crate compiles, 1 when it does not, 2 when the document
+    /// cannot be read.
+    Try {
+        /// The OpenAPI document.
+        file: PathBuf,
+        /// Where the crate is written (default: <target>/compile-gate/try/try-<name>).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Generate each vendor's complete API (the crates' `full` feature) and print the coverage
     /// table: operations in the upstream document, generated, skipped (with reasons).
@@ -319,6 +332,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Try { file, out } => ExitCode::from(trial::try_command(&root, &file, out)),
         Command::VendoredBuild => match package::vendored_build(&root) {
             Ok(out) => {
                 print!("{out}");

@@ -140,7 +140,7 @@ pub fn is_data_key(key: &str) -> bool {
 
 /// The JSON media type among `content`'s keys: `application/json`, else the first `*/*+json` or
 /// `*json*` one.
-pub fn json_media_type<'a>(content: &'a serde_json::Map<String, Value>) -> Option<&'a str> {
+pub fn json_media_type(content: &serde_json::Map<String, Value>) -> Option<&str> {
     content
         .keys()
         .find(|k| *k == "application/json")

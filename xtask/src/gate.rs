@@ -1,0 +1,158 @@
+//! The compile gate: generated code is not done until it builds. Each generated client is
+//! written into a standalone crate with the dependencies a vendor crate gives its generated
+//! code, and `cargo check`ed; every check shares one target directory
+//! (`<target>/compile-gate`), so the dependencies are built once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::package::cargo;
+
+/// The dependencies the generated code uses, as a vendor crate with `full` provides them
+/// (kept in step with `crates/<vendor>/Cargo.toml`).
+fn manifest(name: &str, runtime: &Path) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+# standalone: not a member of any workspace above it
+[workspace]
+
+[dependencies]
+agentstatus-runtime = {{ path = "{runtime}" }}
+progenitor-client = "0.15.1"
+reqwest = {{ version = "0.13", default-features = false, features = ["json", "query", "http2", "charset"] }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+chrono = {{ version = "0.4", default-features = false, features = ["serde", "std"] }}
+uuid = {{ version = "1", features = ["serde"] }}
+regress = "0.12"
+"#,
+        runtime = runtime.display().to_string().replace('\\', "/"),
+    )
+}
+
+/// `src/lib.rs` of a gate crate: the generated client at the crate root, as in a vendor crate.
+const LIB: &str = "//! A generated client, compiled as a vendor crate compiles it.\n\
+#![allow(missing_docs)]\n\
+pub use agentstatus_runtime::Inner;\n\
+include!(\"client.rs\");\n\
+agentstatus_runtime::client_hooks!();\n";
+
+/// Write a standalone crate named `name` holding `code` into `dir` (created if needed; its
+/// `Cargo.toml`, `Cargo.lock`, `src/lib.rs` and `src/client.rs` are replaced).
+pub fn write_crate(root: &Path, dir: &Path, name: &str, code: &str) -> Result<(), String> {
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| format!("{}: cannot create: {e}", src.display()))?;
+    let files = [
+        (
+            dir.join("Cargo.toml"),
+            manifest(name, &root.join("crates/runtime")),
+        ),
+        (src.join("lib.rs"), LIB.to_string()),
+        (src.join("client.rs"), code.to_string()),
+    ];
+    for (path, text) in files {
+        std::fs::write(&path, text)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    // the workspace's versions: the same dependency builds, and nothing new to resolve
+    let lock = dir.join("Cargo.lock");
+    std::fs::copy(root.join("Cargo.lock"), &lock)
+        .map_err(|e| format!("{}: cannot write: {e}", lock.display()))?;
+    Ok(())
+}
+
+/// What `cargo check` said about one crate.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// It compiles.
+    pub ok: bool,
+    /// The compiler's errors, rendered (at most the first 20).
+    pub errors: Vec<String>,
+    /// How many errors in all.
+    pub error_count: usize,
+    /// Wall time of the check.
+    pub elapsed: Duration,
+}
+
+/// The gate's shared target directory.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"))
+        .join("compile-gate")
+}
+
+/// `cargo check` the crate in `dir`.
+pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
+    let start = Instant::now();
+    let out = Command::new(cargo())
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir(root))
+        .env_remove("RUSTFLAGS")
+        .args(["check", "--quiet", "--message-format=json"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let elapsed = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut errors = Vec::new();
+    let mut error_count = 0;
+    for line in stdout.lines() {
+        let Ok(msg) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
+            continue;
+        }
+        // "aborting due to N previous errors" carries no span
+        if msg["message"]["spans"].as_array().is_none_or(Vec::is_empty) {
+            continue;
+        }
+        error_count += 1;
+        if errors.len() < 20 {
+            errors.push(
+                msg["message"]["rendered"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+    }
+    if !out.status.success() && error_count == 0 {
+        // cargo itself failed (a dependency, the lock file, ...): not the generated code's fault
+        return Err(format!(
+            "cargo check in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(Checked {
+        ok: out.status.success(),
+        errors,
+        error_count,
+        elapsed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_names_the_runtime_by_path_and_stands_alone() {
+        let m = manifest("gate-x", Path::new("/w/crates/runtime"));
+        assert!(m.contains("name = \"gate-x\""));
+        assert!(m.contains("agentstatus-runtime = { path = \"/w/crates/runtime\" }"));
+        assert!(m.contains("\n[workspace]\n"));
+        let parsed: toml::Table = toml::from_str(&m).unwrap();
+        assert!(parsed["dependencies"].get("uuid").is_some());
+    }
+}
