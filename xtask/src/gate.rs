@@ -69,6 +69,73 @@ pub fn write_crate(root: &Path, dir: &Path, name: &str, code: &str) -> Result<()
     Ok(())
 }
 
+/// The extension at a document's root listing values to decode into a generated type and
+/// encode back unchanged: `[{type: Resource, value: {...}}]`.
+pub const ROUNDTRIP: &str = "x-agentstatus-roundtrip";
+
+/// Write `tests/roundtrip.rs` into the crate in `dir` from the document's [`ROUNDTRIP`] list.
+/// Returns false when the document has none.
+pub fn write_roundtrip(dir: &Path, doc: &Value) -> Result<bool, String> {
+    let Some(list) = doc.get(ROUNDTRIP).and_then(Value::as_array) else {
+        return Ok(false);
+    };
+    let mut test = String::from(
+        "//! Values decoded into the generated types and encoded back unchanged.\n#![allow(non_snake_case)]\n",
+    );
+    for (i, case) in list.iter().enumerate() {
+        let ty = case
+            .get("type")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .ok_or_else(|| format!("{ROUNDTRIP}/{i}/type: not a type name"))?;
+        let value = case
+            .get("value")
+            .ok_or_else(|| format!("{ROUNDTRIP}/{i}/value: missing"))?;
+        let json = serde_json::to_string(value).expect("a JSON value");
+        test.push_str(&format!(
+            "\n#[test]\nfn roundtrip_{i}_{ty}() {{\n    let json: serde_json::Value = serde_json::from_str({json:?}).unwrap();\n    \
+             let decoded: {name}::types::{ty} = serde_json::from_value(json.clone()).expect(\"decodes\");\n    \
+             assert_eq!(serde_json::to_value(&decoded).unwrap(), json, \"{{decoded:?}}\");\n}}\n",
+            name = crate_ident(dir),
+        ));
+    }
+    let tests = dir.join("tests");
+    std::fs::create_dir_all(&tests)
+        .map_err(|e| format!("{}: cannot create: {e}", tests.display()))?;
+    let file = tests.join("roundtrip.rs");
+    std::fs::write(&file, test).map_err(|e| format!("{}: cannot write: {e}", file.display()))?;
+    Ok(true)
+}
+
+/// The crate's name as a Rust identifier (from its Cargo.toml).
+fn crate_ident(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string))
+        .unwrap_or_default()
+        .replace('-', "_")
+}
+
+/// Run the crate's tests (its round trips). `Err` holds what failed.
+pub fn test(root: &Path, dir: &Path) -> Result<(), String> {
+    let out = Command::new(cargo())
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir(root))
+        .args(["test", "--quiet"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 /// What `cargo check` said about one crate.
 #[derive(Debug, Clone)]
 pub struct Checked {

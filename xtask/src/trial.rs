@@ -69,6 +69,9 @@ pub struct Coverage {
     pub codegen: Duration,
     /// The compile check (None when nothing was generated).
     pub check: Option<Checked>,
+    /// The document's round trips (`x-agentstatus-roundtrip`), when it has some and the crate
+    /// compiles: `Err` says what failed.
+    pub roundtrip: Option<Result<(), String>>,
 }
 
 impl Coverage {
@@ -89,9 +92,9 @@ impl Coverage {
         )
     }
 
-    /// The crate compiled.
+    /// The crate compiled (and its round trips, if any, passed).
     pub fn compiles(&self) -> bool {
-        self.check.as_ref().is_some_and(|c| c.ok)
+        self.check.as_ref().is_some_and(|c| c.ok) && !matches!(self.roundtrip, Some(Err(_)))
     }
 }
 
@@ -130,6 +133,7 @@ pub fn run(
     name: &str,
 ) -> Result<Coverage, Error> {
     let document = nav::count_operations(&doc);
+    let original = doc.clone();
     let before: Vec<(String, String)> = nav::operations(&doc)
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
@@ -173,7 +177,13 @@ pub fn run(
     let io = |e: String| Error::new(ErrorKind::Io, dir, Location::File, e);
     gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
     let check = gate::check(root, dir).map_err(io)?;
+    let roundtrip = if check.ok && gate::write_roundtrip(dir, &original).map_err(io)? {
+        Some(gate::test(root, dir))
+    } else {
+        None
+    };
     Ok(Coverage {
+        roundtrip,
         document,
         generated: generated_ops,
         compiled: if check.ok { generated_ops } else { 0 },
@@ -223,6 +233,9 @@ pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>) -> u8 {
             check.error_count,
             dir.display()
         );
+    }
+    if let Some(Err(e)) = &coverage.roundtrip {
+        eprintln!("{e}\ntry: a round trip (x-agentstatus-roundtrip) failed");
     }
     println!("{}: {}", file.display(), coverage.line());
     if coverage.compiles() { 0 } else { 1 }

@@ -31,6 +31,14 @@ pub const PASSES: &[Pass] = &[
         name: "colliding-parameters",
         run: colliding_parameters,
     },
+    Pass {
+        name: "nullable-components",
+        run: nullable_components,
+    },
+    Pass {
+        name: "enum-variant-names",
+        run: enum_variant_names,
+    },
 ];
 
 /// Run every pass.
@@ -299,36 +307,74 @@ fn field_name(prop: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Two properties that become one Rust field (Rocket.Chat's `id` and `_id`) do not compile
-/// (E0124): the later one is dropped.
+/// The extension recording a property's JSON name when [`colliding_properties`] gave it another
+/// key; [`crate::generate`] puts the JSON name back into the serde attributes.
+pub const JSON_NAME: &str = "x-agentstatus-json-name";
+
+/// Two properties that become one Rust field (Rocket.Chat's `_id` and `id`, Front's `_links`
+/// and `links`) do not compile (E0124). Both are kept: the later one gets a key of its own
+/// (`links-2`, so its Rust field is `links_2`) and its JSON name is recorded ([`JSON_NAME`]);
+/// the generated code reads and writes it under its JSON name, so no value is lost.
 pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
     fn visit(v: &mut Value, at: &str, changes: &mut Vec<Change>) {
         match v {
             Value::Object(map) => {
+                let mut renamed: Vec<(String, String)> = Vec::new();
                 if let Some(Value::Object(props)) = map.get_mut("properties") {
                     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-                    let mut drop = Vec::new();
+                    let mut collide = Vec::new();
                     for k in props.keys() {
                         match seen.get(&field_name(k)) {
-                            Some(first) => drop.push((k.clone(), first.clone())),
+                            Some(first) => collide.push((k.clone(), first.clone())),
                             None => {
                                 seen.insert(field_name(k), k.clone());
                             }
                         }
                     }
-                    for (k, first) in drop {
-                        props.remove(&k);
+                    for (k, first) in collide {
+                        let mut n = 2;
+                        let key = loop {
+                            let key = format!("{k}-{n}");
+                            if !props.contains_key(&key) && !seen.contains_key(&field_name(&key)) {
+                                break key;
+                            }
+                            n += 1;
+                        };
+                        seen.insert(field_name(&key), key.clone());
+                        // the same place in the key order, under the new key
+                        let entries: Vec<(String, Value)> =
+                            std::mem::take(props).into_iter().collect();
+                        for (name, mut schema) in entries {
+                            if name == k {
+                                if let Value::Object(m) = &mut schema {
+                                    m.insert(JSON_NAME.into(), Value::String(k.clone()));
+                                } else {
+                                    schema = json!({"allOf": [schema], JSON_NAME: k});
+                                }
+                                props.insert(key.clone(), schema);
+                            } else {
+                                props.insert(name, schema);
+                            }
+                        }
                         changes.push(Change {
                             pass: "colliding-properties",
                             pointer: format!("{at}/properties/{}", escape_token(&k)),
                             message: format!(
-                                "property {k:?} becomes the same Rust field as {first:?}: dropped"
+                                "property {k:?} becomes the same Rust field as {first:?}: kept under the key {key:?} (the Rust field is named from it), its JSON name stays {k:?}"
                             ),
                         });
+                        renamed.push((k, key));
+                    }
+                }
+                if let Some(Value::Array(required)) = map.get_mut("required") {
+                    for r in required.iter_mut() {
+                        if let Some((_, key)) = renamed.iter().find(|(k, _)| r == k) {
+                            *r = Value::String(key.clone());
+                        }
                     }
                 }
                 for (k, child) in map.iter_mut() {
-                    if k == "example" || k == "examples" || k.starts_with("x-") {
+                    if crate::nav::is_data_key(k) {
                         continue;
                     }
                     visit(child, &format!("{at}/{}", escape_token(k)), changes);
@@ -343,6 +389,33 @@ pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
         }
     }
     visit(doc, "", changes);
+}
+
+/// The keys [`colliding_properties`] gave, with the JSON names they stand for.
+pub fn json_names(doc: &Value) -> BTreeMap<String, String> {
+    fn visit(v: &Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for (key, schema) in props {
+                        if let Some(name) = schema.get(JSON_NAME).and_then(Value::as_str) {
+                            out.insert(key.clone(), name.to_string());
+                        }
+                    }
+                }
+                for (k, child) in map {
+                    if !crate::nav::is_data_key(k) {
+                        visit(child, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|c| visit(c, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    visit(doc, &mut out);
+    out
 }
 
 /// Two parameters of one operation that become one Rust name (Engage Digital's `to` and
@@ -377,6 +450,168 @@ pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
         }
         *params = keep;
     }
+}
+
+/// A nullable component schema that is an object, an enum, a composition or carries a title
+/// (Front's nullable `oneOf` `AnalyticsScalarValue`, an agent schema titled with its own name)
+/// becomes `struct X(Option<X>)` beside a second `X` in typify (E0428, E0072). The component
+/// loses `nullable` (and a `title` equal to its name), and every reference to it that is not a
+/// member of a composition says `nullable: true, allOf: [$ref]`: the field is `Option<X>`.
+pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
+    let mut fixed: Vec<String> = Vec::new();
+    for (name, schema) in doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        let Some(map) = schema.as_object_mut() else {
+            continue;
+        };
+        if map.get("nullable") != Some(&Value::Bool(true)) {
+            continue;
+        }
+        let primitive = matches!(
+            map.get("type").and_then(Value::as_str),
+            Some("string" | "integer" | "number" | "boolean" | "array")
+        ) && !["title", "enum", "oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|k| map.contains_key(*k));
+        if primitive {
+            continue;
+        }
+        map.remove("nullable");
+        if map.get("title").and_then(Value::as_str) == Some(name.as_str()) {
+            map.remove("title");
+        }
+        fixed.push(format!("#/components/schemas/{}", escape_token(name)));
+        changes.push(Change {
+            pass: "nullable-components",
+            pointer: format!("/components/schemas/{}/nullable", escape_token(name)),
+            message: "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead".into(),
+        });
+    }
+    if fixed.is_empty() {
+        return;
+    }
+    fn visit(v: &mut Value, in_composition: bool, fixed: &[String]) {
+        match v {
+            Value::Object(map) => {
+                let target = map.get("$ref").and_then(Value::as_str).map(str::to_string);
+                if let Some(r) = target
+                    && !in_composition
+                    && fixed.contains(&r)
+                {
+                    map.remove("$ref");
+                    map.insert("nullable".into(), Value::Bool(true));
+                    map.insert("allOf".into(), json!([{"$ref": r}]));
+                    return;
+                }
+                for (k, child) in map.iter_mut() {
+                    if crate::nav::is_data_key(k) {
+                        continue;
+                    }
+                    let composition = matches!(k.as_str(), "allOf" | "oneOf" | "anyOf");
+                    match child {
+                        Value::Array(items) if composition => {
+                            for item in items {
+                                visit(item, true, fixed);
+                            }
+                        }
+                        _ => visit(child, false, fixed),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    visit(item, false, fixed);
+                }
+            }
+            _ => {}
+        }
+    }
+    visit(doc, false, &fixed);
+}
+
+/// typify names a string enum's variants after its values; values made only of symbols
+/// (`=`, `!=`, `<`, `<=`, ...) give names it cannot make unique, and it panics. Such an enum
+/// stays a string (every value is still accepted and sent), its values listed in the description.
+pub fn enum_variant_names(doc: &mut Value, changes: &mut Vec<Change>) {
+    fn walk(v: &mut Value, at: &str, changes: &mut Vec<Change>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Array(values)) = map.get("enum")
+                    && values.iter().all(|v| v.is_string() || v.is_null())
+                    && !variant_names_unique(values)
+                {
+                    let list: Vec<String> = values
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|s| format!("`{s}`"))
+                        .collect();
+                    map.remove("enum");
+                    let note = format!("One of: {}.", list.join(", "));
+                    let description = match map.get("description").and_then(Value::as_str) {
+                        Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                        _ => note,
+                    };
+                    map.insert("description".into(), Value::String(description));
+                    map.entry("type").or_insert_with(|| json!("string"));
+                    changes.push(Change {
+                        pass: "enum-variant-names",
+                        pointer: format!("{at}/enum"),
+                        message: format!(
+                            "the values {} give no unique Rust variant names: kept as a string, the values in its description",
+                            list.join(", ")
+                        ),
+                    });
+                }
+                for (k, child) in map.iter_mut() {
+                    if !crate::nav::is_data_key(k) {
+                        walk(child, &format!("{at}/{}", escape_token(k)), changes);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    walk(child, &format!("{at}/{i}"), changes);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(doc, "", changes);
+}
+
+/// Whether typify can name these enum values uniquely: as it does, with every character that
+/// cannot be in an identifier (and `_`) written `X` when the plain names collide. Compared
+/// without case, which is stricter than typify's own case conversion.
+fn variant_names_unique(values: &[Value]) -> bool {
+    let plain = |s: &str| -> String {
+        let kept: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
+        if kept.is_empty() {
+            "x".into()
+        } else {
+            kept.to_lowercase()
+        }
+    };
+    let with_x = |s: &str| -> String {
+        let out: String = s
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { 'x' })
+            .collect();
+        if out.is_empty() {
+            "x".into()
+        } else {
+            out.to_lowercase()
+        }
+    };
+    let unique = |f: &dyn Fn(&str) -> String| {
+        let names: Vec<String> = values.iter().filter_map(Value::as_str).map(f).collect();
+        let set: std::collections::BTreeSet<&String> = names.iter().collect();
+        set.len() == names.len()
+    };
+    unique(&plain) || unique(&with_x)
 }
 
 #[cfg(test)]
@@ -462,14 +697,19 @@ mod tests {
     }
 
     #[test]
-    fn colliding_property_names_keep_the_first() {
-        let mut doc = json!({"components": {"schemas": {"U": {"properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
+    fn colliding_property_names_are_both_kept() {
+        let mut doc = json!({"components": {"schemas": {"U": {"required": ["id"], "properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
         let mut c = Vec::new();
         colliding_properties(&mut doc, &mut c);
-        let props = doc["components"]["schemas"]["U"]["properties"]
-            .as_object()
-            .unwrap();
-        assert_eq!(props.keys().collect::<Vec<_>>(), ["_id", "name"]);
+        let u = &doc["components"]["schemas"]["U"];
+        let props = u["properties"].as_object().unwrap();
+        assert_eq!(props.keys().collect::<Vec<_>>(), ["_id", "id-2", "name"]);
+        assert_eq!(props["id-2"][JSON_NAME], "id");
+        assert_eq!(u["required"], json!(["id-2"]));
         assert_eq!(c[0].pointer, "/components/schemas/U/properties/id");
+        assert_eq!(
+            json_names(&doc).into_iter().collect::<Vec<_>>(),
+            [("id-2".to_string(), "id".to_string())]
+        );
     }
 }

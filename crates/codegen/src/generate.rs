@@ -262,6 +262,48 @@ pub(crate) fn run_generator(
     }
 }
 
+/// Put back the JSON names of properties that `fixes::colliding_properties` gave a key of their
+/// own: in every `#[serde(...)]` attribute, the literal `"links-2"` becomes `"links"`.
+pub fn restore_json_names(
+    tokens: proc_macro2::TokenStream,
+    names: &std::collections::BTreeMap<String, String>,
+) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    fn rewrite(
+        tokens: proc_macro2::TokenStream,
+        names: &std::collections::BTreeMap<String, String>,
+        in_serde: bool,
+    ) -> proc_macro2::TokenStream {
+        let mut out = Vec::new();
+        let mut after_serde = false;
+        for tree in tokens {
+            let next = match tree {
+                TokenTree::Group(g) => {
+                    let inner = rewrite(g.stream(), names, in_serde || after_serde);
+                    let mut group = Group::new(g.delimiter(), inner);
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                TokenTree::Literal(lit) if in_serde => {
+                    let text = lit.to_string();
+                    match names.iter().find(|(key, _)| text == format!("{key:?}")) {
+                        Some((_, json)) => TokenTree::Literal(Literal::string(json)),
+                        None => TokenTree::Literal(lit),
+                    }
+                }
+                other => other,
+            };
+            after_serde = matches!(&next, TokenTree::Ident(i) if i == "serde");
+            out.push(next);
+        }
+        out.into_iter().collect()
+    }
+    if names.is_empty() {
+        return tokens;
+    }
+    rewrite(tokens, names, false)
+}
+
 /// Replace every call of progenitor's `encode_path(x)` by
 /// `agentstatus_runtime::path_segment(x)?`: progenitor leaves `\\` (which URL parsers read as
 /// `/`) and the dot-segments `.` and `..` as they are, so an id could address another path on
@@ -558,6 +600,7 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
             return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };
+    let tokens = restore_json_names(tokens, &crate::fixes::json_names(doc));
     let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));
     tokens.extend(crate::auth::tokens(&auth));
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {

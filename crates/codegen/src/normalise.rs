@@ -432,8 +432,23 @@ fn matches_type(value: &Value, ty: &str) -> bool {
     }
 }
 
-/// `enum` values of the wrong type (`type: boolean, enum: ['true', '=1']`) are dropped; an enum
-/// left empty is removed.
+/// The JSON type of `value` as a schema `type` (`integer` for whole numbers).
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// `enum` values that contradict the schema's `type`. When no value has the declared type and
+/// all have one other type (`type: integer, enum: [draft, published]`), the values are what the
+/// server sends: the type becomes theirs and the enum stays. Otherwise the values of the wrong
+/// type are dropped (`type: boolean, enum: ['true', '=1']`), and an enum left empty is removed.
 pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
     walk(doc, &mut String::new(), &mut |map, at| {
         let Some(ty) = map.get("type").and_then(Value::as_str).map(str::to_string) else {
@@ -443,12 +458,35 @@ pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
         let Some(Value::Array(values)) = map.get_mut("enum") else {
             return;
         };
-        let before = values.len();
-        values.retain(|v| matches_type(v, &ty) || (nullable && v.is_null()));
-        let dropped = before - values.len();
-        if dropped == 0 {
+        let fits = |v: &Value| matches_type(v, &ty) || (nullable && v.is_null());
+        if values.iter().all(fits) {
             return;
         }
+        let others: BTreeSet<&'static str> = values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(json_type)
+            .collect();
+        let none_fit = !values.iter().any(|v| !v.is_null() && matches_type(v, &ty));
+        if none_fit && others.len() == 1 {
+            let theirs = *others.iter().next().expect("one");
+            if values.iter().any(Value::is_null) && !nullable {
+                map.insert("nullable".into(), Value::Bool(true));
+            }
+            map.insert("type".into(), Value::String(theirs.into()));
+            map.remove("format");
+            changes.push(Change {
+                pass: "enum-value-types",
+                pointer: format!("{at}/type"),
+                message: format!(
+                    "`type: {ty}` contradicts every enum value (all {theirs}s): the type is now {theirs}, the enum kept"
+                ),
+            });
+            return;
+        }
+        let before = values.len();
+        values.retain(fits);
+        let dropped = before - values.len();
         let emptied = values.is_empty();
         if emptied {
             map.remove("enum");
@@ -492,72 +530,125 @@ pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
     });
 }
 
-/// A `{name}` in a path template that no parameter declares (Rocket.Chat's
-/// `/livechat/messages/{rid}`) is declared as a required string path parameter.
+/// Path parameters agree with the path template: a `{name}` that no parameter declares
+/// (Rocket.Chat's `/livechat/messages/{rid}`) is declared as a required string; a `{name}`
+/// declared with another `in` (`in: query`) becomes that parameter `in: path`, not a second
+/// declaration; a parameter declared `in: path` whose name is not in the template (Chatwoot's
+/// `account_id` on `/api/v1/accounts/{id}`) is removed (progenitor refuses the operation).
 pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
-    let components = doc.pointer("/components/parameters").cloned();
-    let resolve = |p: &Value| -> Value {
-        match p
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/parameters/"))
-        {
-            Some(name) => components
-                .as_ref()
-                .and_then(|c| c.get(name))
-                .cloned()
-                .unwrap_or(Value::Null),
-            None => p.clone(),
-        }
+    let snapshot = doc.clone();
+    let resolve = |p: &Value| -> Value { crate::nav::resolve(&snapshot, p).clone() };
+    let template = |path: &str| -> Vec<String> {
+        path.split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+            .collect()
     };
+    // path-level parameters: a path one not in the template is removed once, for all operations
     let mut path_level: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
     for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
         .into_iter()
         .flatten()
     {
-        let list = item
-            .get("parameters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        path_level.insert(path.clone(), list.iter().map(&resolve).collect());
-    }
-    for (path, method, op) in operations_mut(doc) {
-        let names: Vec<String> = path
-            .split('{')
-            .skip(1)
-            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
-            .collect();
-        let declared: Vec<Value> = op
-            .get("parameters")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(&resolve)
-            .chain(path_level.get(&path).cloned().unwrap_or_default())
-            .collect();
-        for name in names {
-            let present = declared.iter().any(|p| {
-                p.get("in") == Some(&json!("path")) && p.get("name") == Some(&json!(name))
-            });
-            if present {
+        let names = template(path);
+        let Some(Value::Array(list)) = item.get_mut("parameters") else {
+            continue;
+        };
+        let at = format!("/paths/{}/parameters", escape_token(path));
+        let mut kept = Vec::new();
+        for (i, p) in std::mem::take(list).into_iter().enumerate() {
+            let r = resolve(&p);
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            if r.get("in") == Some(&json!("path")) && !names.iter().any(|n| n == name) {
+                changes.push(Change {
+                    pass: "path-parameters-declared",
+                    pointer: format!("{at}/{i}"),
+                    message: format!(
+                        "path parameter {name:?} is not in the path template {path:?}: removed"
+                    ),
+                });
                 continue;
             }
-            let list = op
-                .entry("parameters")
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if let Some(list) = list.as_array_mut() {
-                list.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            kept.push(p);
+        }
+        path_level.insert(path.clone(), kept.iter().map(&resolve).collect());
+        *list = kept;
+    }
+    for (path, method, op) in operations_mut(doc) {
+        let names = template(&path);
+        let at = format!("/paths/{}/{method}/parameters", escape_token(&path));
+        let inherited = path_level.get(&path).cloned().unwrap_or_default();
+        let mut own: Vec<Value> = match op.get_mut("parameters") {
+            Some(Value::Array(list)) => std::mem::take(list),
+            _ => Vec::new(),
+        };
+        // not in the template: removed
+        let mut kept = Vec::new();
+        for (i, p) in own.drain(..).enumerate() {
+            let r = resolve(&p);
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            if r.get("in") == Some(&json!("path")) && !names.iter().any(|n| n == name) {
+                changes.push(Change {
+                    pass: "path-parameters-declared",
+                    pointer: format!("{at}/{i}"),
+                    message: format!(
+                        "path parameter {name:?} is not in the path template {path:?}: removed"
+                    ),
+                });
+                continue;
             }
+            kept.push(p);
+        }
+        for name in &names {
+            let is_path = |p: &Value| {
+                let r = resolve(p);
+                r.get("in") == Some(&json!("path")) && r.get("name") == Some(&json!(name))
+            };
+            if kept.iter().any(is_path) || inherited.iter().any(is_path) {
+                continue;
+            }
+            // declared, but not `in: path`: that declaration becomes the path parameter
+            let misplaced = kept
+                .iter()
+                .position(|p| resolve(p).get("name") == Some(&json!(name)));
+            if let Some(i) = misplaced {
+                let mut fixed = resolve(&kept[i]);
+                let was = fixed.get("in").cloned().unwrap_or(Value::Null);
+                if let Some(m) = fixed.as_object_mut() {
+                    m.insert("in".into(), json!("path"));
+                    m.insert("required".into(), json!(true));
+                    for k in ["allowEmptyValue", "style", "explode", "allowReserved"] {
+                        m.remove(k);
+                    }
+                    m.entry("schema")
+                        .or_insert_with(|| json!({"type": "string"}));
+                }
+                kept[i] = fixed;
+                changes.push(Change {
+                    pass: "path-parameters-declared",
+                    pointer: format!("{at}/{i}/in"),
+                    message: format!(
+                        "{{{name}}} is in the path template but declared `in: {}`: now `in: path`",
+                        was.as_str().unwrap_or("?")
+                    ),
+                });
+                continue;
+            }
+            kept.push(
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
             changes.push(Change {
                 pass: "path-parameters-declared",
-                pointer: format!("/paths/{}/{method}/parameters", escape_token(&path)),
+                pointer: at.clone(),
                 message: format!(
                     "path parameter {{{name}}} was not declared: declared as a required string"
                 ),
             });
+        }
+        if !kept.is_empty() || op.contains_key("parameters") {
+            op.insert("parameters".into(), Value::Array(kept));
         }
     }
 }
@@ -667,6 +758,53 @@ mod tests {
                 .is_none()
         );
         assert_eq!(c[0].pointer, "/paths/~1a~1{id}/get/parameters/0");
+    }
+
+    #[test]
+    fn enum_values_decide_a_contradicted_type() {
+        let mut doc = json!({
+            "a": {"type": "integer", "enum": ["draft", "published"]},
+            "b": {"type": "boolean", "enum": ["true", "=1", true]},
+            "c": {"type": "integer", "enum": [1, "x", 2.5]}
+        });
+        let mut c = Vec::new();
+        enum_value_types(&mut doc, &mut c);
+        assert_eq!(
+            doc["a"],
+            json!({"type": "string", "enum": ["draft", "published"]})
+        );
+        assert_eq!(doc["b"], json!({"type": "boolean", "enum": [true]}));
+        assert_eq!(doc["c"], json!({"type": "integer", "enum": [1]}));
+        assert_eq!(c[0].pointer, "/a/type");
+    }
+
+    #[test]
+    fn path_parameters_follow_the_template() {
+        let mut doc = json!({"paths": {
+            "/accounts/{id}": {
+                "parameters": [{"name": "account_id", "in": "path", "required": true}],
+                "get": {"parameters": [{"name": "id", "in": "query", "schema": {"type": "integer"}}]},
+                "patch": {"parameters": [{"name": "other", "in": "path"}, {"name": "id", "in": "path"}]}
+            },
+            "/m/{rid}": {"get": {}}
+        }});
+        let mut c = Vec::new();
+        path_parameters_declared(&mut doc, &mut c);
+        let item = &doc["paths"]["/accounts/{id}"];
+        assert_eq!(item["parameters"], json!([]));
+        assert_eq!(
+            item["get"]["parameters"],
+            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}])
+        );
+        assert_eq!(
+            item["patch"]["parameters"],
+            json!([{"name": "id", "in": "path"}])
+        );
+        assert_eq!(
+            doc["paths"]["/m/{rid}"]["get"]["parameters"][0]["name"],
+            "rid"
+        );
+        assert_eq!(c.len(), 4, "{c:?}");
     }
 
     #[test]
