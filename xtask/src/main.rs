@@ -16,6 +16,7 @@
 mod bench;
 mod check;
 mod coverage;
+mod export;
 mod fetch;
 mod gate;
 mod new_vendor;
@@ -156,6 +157,19 @@ enum Command {
         /// How people write it (default: from the name, `AcmeDesk`).
         #[arg(long)]
         title: Option<String>,
+    },
+    /// Print (or write) a vendor's effective document: after normalisation, the overlay and the
+    /// fixes, what the generator sees. For mock servers (Prism), linters, documentation tools
+    /// and other generators.
+    Export {
+        /// The vendor (a folder name under specs/).
+        vendor: String,
+        /// The complete API (the crate's `full` feature) instead of the presence slice.
+        #[arg(long)]
+        full: bool,
+        /// Write to FILE (JSON when it ends in .json, else YAML) instead of stdout (YAML).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Any OpenAPI 3.0/3.1 document (JSON or YAML, `.gz` accepted; no overlay) through the whole
     /// pipeline into a standalone crate, compiled: prints what was generated, skipped (and why)
@@ -329,6 +343,24 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(1)
+                }
+            }
+        }
+        Command::Export { vendor, full, out } => {
+            let json = out
+                .as_ref()
+                .is_some_and(|o| o.extension().is_some_and(|e| e == "json"));
+            match export::export(&specs, &vendor, full, json).and_then(|text| match &out {
+                Some(file) => write(file, text.as_bytes()),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
                 }
             }
         }

@@ -391,6 +391,50 @@ pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
     visit(doc, "", changes);
 }
 
+/// Undo [`colliding_properties`]'s keys for readers of the document other than this generator
+/// (an exported document): each property is under its JSON name again.
+pub fn restore_json_keys(doc: &mut Value) {
+    match doc {
+        Value::Object(map) => {
+            let mut renamed: Vec<(String, String)> = Vec::new();
+            if let Some(Value::Object(props)) = map.get_mut("properties")
+                && props.values().any(|p| p.get(JSON_NAME).is_some())
+            {
+                let entries: Vec<(String, Value)> = std::mem::take(props).into_iter().collect();
+                for (key, mut schema) in entries {
+                    let json = schema
+                        .as_object_mut()
+                        .and_then(|m| m.remove(JSON_NAME))
+                        .and_then(|v| v.as_str().map(str::to_string));
+                    match json {
+                        Some(json) => {
+                            renamed.push((key, json.clone()));
+                            props.insert(json, schema);
+                        }
+                        None => {
+                            props.insert(key, schema);
+                        }
+                    }
+                }
+            }
+            if let Some(Value::Array(required)) = map.get_mut("required") {
+                for r in required.iter_mut() {
+                    if let Some((_, json)) = renamed.iter().find(|(k, _)| r == k) {
+                        *r = Value::String(json.clone());
+                    }
+                }
+            }
+            for (k, child) in map.iter_mut() {
+                if !crate::nav::is_data_key(k) {
+                    restore_json_keys(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(restore_json_keys),
+        _ => {}
+    }
+}
+
 /// The keys [`colliding_properties`] gave, with the JSON names they stand for.
 pub fn json_names(doc: &Value) -> BTreeMap<String, String> {
     fn visit(v: &Value, out: &mut BTreeMap<String, String>) {
@@ -458,7 +502,7 @@ pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
 /// loses `nullable` (and a `title` equal to its name), and every reference to it that is not a
 /// member of a composition says `nullable: true, allOf: [$ref]`: the field is `Option<X>`.
 pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
-    let mut fixed: Vec<String> = Vec::new();
+    let mut fixed: Vec<(String, Option<String>)> = Vec::new();
     for (name, schema) in doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -484,7 +528,9 @@ pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
         if map.get("title").and_then(Value::as_str) == Some(name.as_str()) {
             map.remove("title");
         }
-        fixed.push(format!("#/components/schemas/{}", escape_token(name)));
+        // the type beside `nullable` (OpenAPI 3.0.3): the component's own, when it has one
+        let ty = map.get("type").and_then(Value::as_str).map(str::to_string);
+        fixed.push((format!("#/components/schemas/{}", escape_token(name)), ty));
         changes.push(Change {
             pass: "nullable-components",
             pointer: format!("/components/schemas/{}/nullable", escape_token(name)),
@@ -494,15 +540,18 @@ pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
     if fixed.is_empty() {
         return;
     }
-    fn visit(v: &mut Value, in_composition: bool, fixed: &[String]) {
+    fn visit(v: &mut Value, in_composition: bool, fixed: &[(String, Option<String>)]) {
         match v {
             Value::Object(map) => {
                 let target = map.get("$ref").and_then(Value::as_str).map(str::to_string);
                 if let Some(r) = target
                     && !in_composition
-                    && fixed.contains(&r)
+                    && let Some((_, ty)) = fixed.iter().find(|(f, _)| *f == r)
                 {
                     map.remove("$ref");
+                    if let Some(ty) = ty {
+                        map.insert("type".into(), json!(ty));
+                    }
                     map.insert("nullable".into(), Value::Bool(true));
                     map.insert("allOf".into(), json!([{"$ref": r}]));
                     return;
@@ -711,5 +760,17 @@ mod tests {
             json_names(&doc).into_iter().collect::<Vec<_>>(),
             [("id-2".to_string(), "id".to_string())]
         );
+        restore_json_keys(&mut doc);
+        let u = &doc["components"]["schemas"]["U"];
+        assert_eq!(
+            u["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["_id", "id", "name"]
+        );
+        assert_eq!(u["required"], json!(["id"]));
+        assert!(u["properties"]["id"].get(JSON_NAME).is_none());
     }
 }

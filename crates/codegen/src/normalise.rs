@@ -55,6 +55,14 @@ pub const PASSES: &[Pass] = &[
         run: contradicting_examples,
     },
     Pass {
+        name: "nullable-without-type",
+        run: nullable_without_type,
+    },
+    Pass {
+        name: "identical-paths",
+        run: identical_paths,
+    },
+    Pass {
         name: "path-parameters-declared",
         run: path_parameters_declared,
     },
@@ -507,27 +515,315 @@ pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
 }
 
 /// An `example` whose JSON type contradicts its schema's `type` is dropped (it documents
-/// nothing and confuses readers and tools).
+/// nothing and confuses readers and tools); so is a media-type or parameter example (`example`,
+/// or one of `examples`) that does not conform to its schema: a mock server built from the
+/// document would answer with it, and the clients could not decode it.
 pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
     walk(doc, &mut String::new(), &mut |map, at| {
-        let Some(ty) = map.get("type").and_then(Value::as_str) else {
-            return;
-        };
-        let Some(example) = map.get("example") else {
-            return;
-        };
-        let nullable = map.get("nullable") == Some(&Value::Bool(true));
-        if matches_type(example, ty) || (nullable && example.is_null()) {
+        // a schema's own example
+        if map.get("type").and_then(Value::as_str).is_some()
+            && let Some(example) = map.get("example")
+        {
+            let schema = Value::Object(map.clone());
+            if let Some(why) = nonconformance(&snapshot, &schema, example, 0) {
+                map.remove("example");
+                changes.push(Change {
+                    pass: "contradicting-examples",
+                    pointer: format!("{at}/example"),
+                    message: format!("example does not match its schema ({why}): dropped"),
+                });
+            }
             return;
         }
-        let ty = ty.to_string();
-        map.remove("example");
-        changes.push(Change {
-            pass: "contradicting-examples",
-            pointer: format!("{at}/example"),
-            message: format!("example is not a {ty}: dropped"),
-        });
+        // a media type's or a parameter's examples, against the schema beside them
+        let Some(schema) = map.get("schema").cloned() else {
+            return;
+        };
+        if let Some(example) = map.get("example")
+            && let Some(why) = nonconformance(&snapshot, &schema, example, 0)
+        {
+            map.remove("example");
+            changes.push(Change {
+                pass: "contradicting-examples",
+                pointer: format!("{at}/example"),
+                message: format!("example does not match its schema ({why}): dropped"),
+            });
+        }
+        if let Some(Value::Object(examples)) = map.get_mut("examples") {
+            let bad: Vec<(String, String)> = examples
+                .iter()
+                .filter_map(|(name, ex)| {
+                    let value = crate::nav::resolve(&snapshot, ex).get("value")?;
+                    nonconformance(&snapshot, &schema, value, 0).map(|why| (name.clone(), why))
+                })
+                .collect();
+            for (name, why) in bad {
+                examples.remove(&name);
+                changes.push(Change {
+                    pass: "contradicting-examples",
+                    pointer: format!("{at}/examples/{}", escape_token(&name)),
+                    message: format!("example {name:?} does not match its schema ({why}): dropped"),
+                });
+            }
+            if examples.is_empty() {
+                map.remove("examples");
+            }
+        }
     });
+}
+
+/// Why `value` does not conform to `schema` (resolved in `doc`), or None when it does, as far
+/// as this checks: types, `nullable`, `enum`, `required`, properties, items and compositions.
+/// An example's property that the schema does not declare counts as a mismatch (as linters
+/// read examples), unless the schema allows other properties or is a composition. Formats and
+/// numeric or length constraints are not checked (not a full validator).
+pub fn nonconformance(doc: &Value, schema: &Value, value: &Value, depth: usize) -> Option<String> {
+    conforms(doc, schema, value, depth, true)
+}
+
+fn conforms(
+    doc: &Value,
+    schema: &Value,
+    value: &Value,
+    depth: usize,
+    strict: bool,
+) -> Option<String> {
+    let nonconformance = |doc, schema, value, depth| conforms(doc, schema, value, depth, true);
+    if depth > 64 {
+        return None;
+    }
+    let schema = crate::nav::resolve(doc, schema);
+    let map = schema.as_object()?;
+    let nullable = map.get("nullable") == Some(&Value::Bool(true));
+    if value.is_null() && nullable {
+        return None;
+    }
+    // each member of a composition sees only part of the properties
+    if let Some(Value::Array(all)) = map.get("allOf")
+        && let Some(why) = all
+            .iter()
+            .find_map(|s| conforms(doc, s, value, depth + 1, false))
+    {
+        return Some(why);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(any)) = map.get(key)
+            && !any.is_empty()
+            && any
+                .iter()
+                .all(|s| conforms(doc, s, value, depth + 1, false).is_some())
+        {
+            return Some(format!("matches none of `{key}`"));
+        }
+    }
+    if let Some(ty) = map.get("type").and_then(Value::as_str)
+        && !matches_type(value, ty)
+    {
+        return Some(format!("{} where the schema says {ty}", json_type(value)));
+    }
+    if let Some(Value::Array(values)) = map.get("enum")
+        && !values.contains(value)
+    {
+        return Some(format!("{value} is not one of the enum values"));
+    }
+    match value {
+        Value::Object(obj) => {
+            for r in map
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(r) = r.as_str()
+                    && !obj.contains_key(r)
+                {
+                    return Some(format!("required property {r:?} missing"));
+                }
+            }
+            let props = map.get("properties").and_then(Value::as_object);
+            let composed = ["allOf", "oneOf", "anyOf"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            let closed = map.get("additionalProperties") == Some(&Value::Bool(false))
+                || (strict
+                    && !composed
+                    && props.is_some()
+                    && map.get("additionalProperties").is_none());
+            for (k, v) in obj {
+                if closed && props.is_none_or(|p| !p.contains_key(k)) {
+                    return Some(format!("property {k:?} is not allowed"));
+                }
+                if let Some(p) = props.and_then(|p| p.get(k))
+                    && let Some(why) = nonconformance(doc, p, v, depth + 1)
+                {
+                    return Some(format!("{k}: {why}"));
+                }
+            }
+            None
+        }
+        Value::Array(items) => {
+            let item_schema = map.get("items")?;
+            items.iter().enumerate().find_map(|(i, v)| {
+                nonconformance(doc, item_schema, v, depth + 1).map(|why| format!("[{i}]: {why}"))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A schema's `type`, or the one its keywords imply (`properties` an object, `items` an array).
+fn schema_type(schema: &Value) -> Option<&str> {
+    if let Some(t) = schema.get("type").and_then(Value::as_str) {
+        return Some(t);
+    }
+    if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() {
+        return Some("object");
+    }
+    schema.get("items").map(|_| "array")
+}
+
+/// `nullable: true` only means something beside a `type` (OpenAPI 3.0.3; linters reject it
+/// alone). With no type and nothing else it adds nothing (any JSON value includes null) and is
+/// removed (Libredesk's `ErrorEnvelope.data`); beside a composition whose members all have one
+/// type it gets that type (Engage Digital's `custom_status: {nullable, allOf: [$ref]}`).
+pub fn nullable_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    walk(doc, &mut String::new(), &mut |map, at| {
+        if map.get("nullable") != Some(&Value::Bool(true)) || map.contains_key("type") {
+            return;
+        }
+        let members: Vec<&Value> = ["allOf", "oneOf", "anyOf"]
+            .iter()
+            .filter_map(|k| map.get(*k).and_then(Value::as_array))
+            .flatten()
+            .collect();
+        if members.is_empty() && !map.contains_key("$ref") && !map.contains_key("not") {
+            map.remove("nullable");
+            changes.push(Change {
+                pass: "nullable-without-type",
+                pointer: format!("{at}/nullable"),
+                message: "`nullable` without a `type` (any JSON value, null included): removed"
+                    .into(),
+            });
+            return;
+        }
+        let types: BTreeSet<Option<&str>> = members
+            .iter()
+            .map(|m| schema_type(crate::nav::resolve(&snapshot, m)))
+            .collect();
+        if let [Some(ty)] = types.iter().collect::<Vec<_>>().as_slice() {
+            let ty = ty.to_string();
+            map.insert("type".into(), Value::String(ty.clone()));
+            changes.push(Change {
+                pass: "nullable-without-type",
+                pointer: format!("{at}/nullable"),
+                message: format!("`nullable` without a `type` beside members that are all {ty}s: `type: {ty}` added"),
+            });
+        }
+    });
+}
+
+/// Two paths that differ only in their parameters' names (Libredesk's
+/// `/conversations/{cuuid}/messages` and `/conversations/{uuid}/messages`) are one route on the
+/// server; routers, linters and mock servers reject them. The later one's operations move to the
+/// first (their path parameters renamed) when no method is on both.
+pub fn identical_paths(doc: &mut Value, changes: &mut Vec<Change>) {
+    fn names(path: &str) -> Vec<String> {
+        path.split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+            .collect()
+    }
+    fn shape(path: &str) -> String {
+        let mut out = String::new();
+        let mut inside = false;
+        for c in path.chars() {
+            match c {
+                '{' => {
+                    inside = true;
+                    out.push_str("{}");
+                }
+                '}' => inside = false,
+                _ if !inside => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+    let snapshot = doc.clone();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let keys: Vec<String> = paths.keys().cloned().collect();
+    let mut first_of: std::collections::BTreeMap<String, String> = Default::default();
+    for path in keys {
+        let Some(first) = first_of.get(&shape(&path)).cloned() else {
+            first_of.insert(shape(&path), path.clone());
+            continue;
+        };
+        let (Some(Value::Object(later)), Some(Value::Object(earlier))) =
+            (paths.get(&path), paths.get(&first))
+        else {
+            continue;
+        };
+        let methods: Vec<String> = later
+            .keys()
+            .filter(|k| METHODS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        if methods.iter().any(|m| earlier.contains_key(m)) || later.keys().any(|k| k == "$ref") {
+            continue;
+        }
+        let rename: Vec<(String, String)> = names(&path).into_iter().zip(names(&first)).collect();
+        let shared: Vec<Value> = later
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let Some(Value::Object(mut later)) = paths.remove(&path) else {
+            continue;
+        };
+        for method in &methods {
+            let Some(Value::Object(mut op)) = later.remove(method) else {
+                continue;
+            };
+            let own: Vec<Value> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut params = Vec::new();
+            for p in own.iter().chain(shared.iter()) {
+                let mut p = crate::nav::resolve(&snapshot, p).clone();
+                if p.get("in") == Some(&json!("path"))
+                    && let Some((_, to)) = rename
+                        .iter()
+                        .find(|(from, _)| p.get("name") == Some(&json!(from)))
+                {
+                    p["name"] = json!(to);
+                }
+                let duplicate = params
+                    .iter()
+                    .any(|q: &Value| q.get("name") == p.get("name") && q.get("in") == p.get("in"));
+                if !duplicate {
+                    params.push(p);
+                }
+            }
+            op.insert("parameters".into(), Value::Array(params));
+            if let Some(Value::Object(target)) = paths.get_mut(&first) {
+                target.insert(method.clone(), Value::Object(op));
+            }
+        }
+        changes.push(Change {
+            pass: "identical-paths",
+            pointer: format!("/paths/{}", escape_token(&path)),
+            message: format!(
+                "differs from {first:?} only in parameter names: its {} moved there",
+                methods.join(", ")
+            ),
+        });
+    }
 }
 
 /// Path parameters agree with the path template: a `{name}` that no parameter declares
@@ -776,6 +1072,24 @@ mod tests {
         assert_eq!(doc["b"], json!({"type": "boolean", "enum": [true]}));
         assert_eq!(doc["c"], json!({"type": "integer", "enum": [1]}));
         assert_eq!(c[0].pointer, "/a/type");
+    }
+
+    #[test]
+    fn identical_paths_become_one() {
+        let mut doc = json!({"paths": {
+            "/c/{cuuid}/m": {"get": {"parameters": [{"name": "cuuid", "in": "path", "required": true}]}},
+            "/c/{uuid}/m": {"parameters": [{"name": "uuid", "in": "path", "required": true}], "post": {}},
+            "/d/{x}": {"get": {}}, "/d/{y}": {"get": {}}
+        }});
+        let mut c = Vec::new();
+        identical_paths(&mut doc, &mut c);
+        let item = &doc["paths"]["/c/{cuuid}/m"];
+        assert_eq!(item["post"]["parameters"][0]["name"], "cuuid");
+        assert!(doc["paths"].get("/c/{uuid}/m").is_none());
+        // the same method on both: left for the author
+        assert!(doc["paths"].get("/d/{y}").is_some());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].pointer, "/paths/~1c~1{uuid}~1m");
     }
 
     #[test]

@@ -1,0 +1,32 @@
+//! `cargo xtask export <vendor> [--full] [--out FILE]`: the effective document, after
+//! normalisation, the overlay and the fixes: what the generator sees, for mock servers,
+//! documentation tools and other generators. Properties the generator had to give keys of their
+//! own (colliding names) are under their JSON names again, so other tools read the wire format.
+
+use std::path::Path;
+
+use agentstatus_codegen::{Error, ErrorKind, Location, fixes, prepare, prepare_full, regen};
+
+/// The effective document of `vendor` as YAML (JSON when `json`).
+pub fn export(specs: &Path, vendor: &str, full: bool, json: bool) -> Result<String, Error> {
+    let dir = specs.join(vendor);
+    if !dir.join(agentstatus_codegen::SOURCES_FILE).is_file() {
+        return Err(Error::new(
+            ErrorKind::Io,
+            &dir,
+            Location::File,
+            "no such vendor (expected a folder with sources.toml)",
+        ));
+    }
+    let mut prepared = if full {
+        prepare_full(&dir)?
+    } else {
+        prepare(&dir)?
+    };
+    fixes::restore_json_keys(&mut prepared.doc);
+    if json {
+        Ok(serde_json::to_string_pretty(&prepared.doc).expect("a JSON value") + "\n")
+    } else {
+        regen::to_yaml(&prepared.doc)
+    }
+}
