@@ -145,6 +145,8 @@ pub struct Checked {
     pub errors: Vec<String>,
     /// How many errors in all.
     pub error_count: usize,
+    /// The line (1-based) of each error's primary place in `src/client.rs`.
+    pub client_lines: Vec<usize>,
     /// Wall time of the check.
     pub elapsed: Duration,
 }
@@ -172,6 +174,7 @@ pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut errors = Vec::new();
     let mut error_count = 0;
+    let mut client_lines = Vec::new();
     for line in stdout.lines() {
         let Ok(msg) = serde_json::from_str::<Value>(line) else {
             continue;
@@ -184,6 +187,16 @@ pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
             continue;
         }
         error_count += 1;
+        for span in msg["message"]["spans"].as_array().into_iter().flatten() {
+            if span["is_primary"] == true
+                && span["file_name"]
+                    .as_str()
+                    .is_some_and(|f| f.ends_with("client.rs"))
+                && let Some(line) = span["line_start"].as_u64()
+            {
+                client_lines.push(line as usize);
+            }
+        }
         if errors.len() < 20 {
             errors.push(
                 msg["message"]["rendered"]
@@ -205,6 +218,7 @@ pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
         ok: out.status.success(),
         errors,
         error_count,
+        client_lines,
         elapsed,
     })
 }

@@ -15,6 +15,7 @@
 
 mod bench;
 mod check;
+mod corpus;
 mod coverage;
 mod export;
 mod fetch;
@@ -170,6 +171,18 @@ enum Command {
         /// Write to FILE (JSON when it ends in .json, else YAML) instead of stdout (YAML).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Every document of corpus/corpus.toml (real-world OpenAPI documents) through the whole
+    /// pipeline, compiled: prints the table of operations generated, compiled and skipped (with
+    /// reasons) and the time each step took. Exit 0 when every document compiles, 1 when one
+    /// does not, 2 when the corpus cannot be run.
+    Corpus {
+        /// Only these documents (names in corpus.toml, comma-separated).
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        only: Option<Vec<String>>,
+        /// Write the table into corpus/README.md (between the corpus markers).
+        #[arg(long)]
+        write: bool,
     },
     /// Any OpenAPI 3.0/3.1 document (JSON or YAML, `.gz` accepted; no overlay) through the whole
     /// pipeline into a standalone crate, compiled: prints what was generated, skipped (and why)
@@ -364,6 +377,27 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Corpus { only, write } => match corpus::run(&root, only.as_deref()) {
+            Ok((table, all)) => {
+                if write {
+                    let readme = root.join("corpus/README.md");
+                    if let Err(e) =
+                        coverage::replace_between(&readme, corpus::START, corpus::END, &table)
+                    {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                    println!("corpus: wrote {}", readme.display());
+                } else {
+                    print!("{table}");
+                }
+                ExitCode::from(if all { 0 } else { 1 })
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Try { file, out } => ExitCode::from(trial::try_command(&root, &file, out)),
         Command::VendoredBuild => match package::vendored_build(&root) {
             Ok(out) => {

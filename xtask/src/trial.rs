@@ -7,7 +7,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use agentstatus_codegen::{Error, ErrorKind, Location, generate_document, load, nav};
+use agentstatus_codegen::{
+    Error, ErrorKind, Isolated, Location, generate_document, isolate, load, nav,
+};
 use serde_json::Value;
 
 use crate::gate::{self, Checked};
@@ -124,7 +126,13 @@ pub fn crate_name(prefix: &str, file: &Path) -> String {
     format!("{prefix}-{name}")
 }
 
-/// Generate `doc` (read from `file`) into the crate `name` in `dir` and compile it.
+/// How many times a crate that does not compile is regenerated without the parts its errors
+/// are in.
+const COMPILE_ROUNDS: usize = 4;
+
+/// Generate `doc` (read from `file`) into the crate `name` in `dir` and compile it. When it does
+/// not compile, the component schemas and operations the errors are in are left out (with
+/// everything that reaches them) and it is generated again, a few rounds at most.
 pub fn run(
     root: &Path,
     doc: Value,
@@ -138,13 +146,60 @@ pub fn run(
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
-    let start = Instant::now();
-    let (generated, isolated) = generate_document(doc, file)?;
-    let codegen = start.elapsed();
+    let mut source = doc;
+    let mut compile_isolated = Isolated::default();
+    let mut codegen = Duration::ZERO;
+    let io = |e: String| Error::new(ErrorKind::Io, dir, Location::File, e);
+    let mut round = 0;
+    let (generated, isolated, check) = loop {
+        round += 1;
+        let start = Instant::now();
+        let (generated, isolated) = generate_document(source.clone(), file)?;
+        codegen += start.elapsed();
+        gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
+        let check = gate::check(root, dir).map_err(io)?;
+        if check.ok || round > COMPILE_ROUNDS {
+            break (generated, isolated, check);
+        }
+        let culprits = compile_culprits(
+            &generated.code,
+            &check.client_lines,
+            &generated.prepared.doc,
+        );
+        let mut removed = false;
+        for c in culprits {
+            let reason = format!("its generated code does not compile ({})", c.error);
+            match c.part {
+                Part::Component(pointer) if source.pointer(&pointer).is_some() => {
+                    isolate::remove_component(
+                        &mut source,
+                        &pointer,
+                        &reason,
+                        &mut compile_isolated,
+                    );
+                    removed = true;
+                }
+                Part::Operation(path, method) => {
+                    if nav::remove_operation(&mut source, &path, &method).is_some() {
+                        compile_isolated.skipped.push(agentstatus_codegen::Skipped {
+                            operation: nav::operation_label(&path, &method),
+                            reason,
+                        });
+                        removed = true;
+                    }
+                }
+                Part::Component(_) => {}
+            }
+        }
+        if !removed {
+            break (generated, isolated, check);
+        }
+    };
     let after = &generated.prepared.doc;
     let reasons: BTreeMap<String, String> = isolated
         .skipped
         .iter()
+        .chain(&compile_isolated.skipped)
         .map(|s| (s.operation.clone(), s.reason.clone()))
         .collect();
     let mut skipped = BTreeMap::new();
@@ -174,9 +229,6 @@ pub fn run(
         skipped.insert(label, reason);
     }
     let generated_ops = nav::count_operations(after);
-    let io = |e: String| Error::new(ErrorKind::Io, dir, Location::File, e);
-    gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
-    let check = gate::check(root, dir).map_err(io)?;
     let roundtrip = if check.ok && gate::write_roundtrip(dir, &original).map_err(io)? {
         Some(gate::test(root, dir))
     } else {
@@ -191,11 +243,139 @@ pub fn run(
         dropped: isolated
             .dropped
             .into_iter()
+            .chain(compile_isolated.dropped)
             .map(|d| (d.pointer, d.reason))
             .collect(),
         codegen,
         check: Some(check),
     })
+}
+
+/// A part of the document that generated code comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Component(String),
+    Operation(String, String),
+}
+
+#[derive(Debug)]
+struct Culprit {
+    part: Part,
+    error: String,
+}
+
+/// typify's and progenitor's Rust name for a schema or operation name (PascalCase of its words).
+fn pascal(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            upper = true;
+            prev_lower = false;
+            continue;
+        }
+        if upper || (c.is_uppercase() && prev_lower) {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        upper = false;
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    out
+}
+
+/// The item a line of the generated code belongs to: the nearest `struct`/`enum`/`impl` above.
+fn item_at(lines: &[&str], line: usize) -> Option<String> {
+    for l in lines[..line.min(lines.len())].iter().rev() {
+        let t = l.trim_start();
+        for prefix in [
+            "pub struct ",
+            "pub enum ",
+            "pub(crate) struct ",
+            "struct ",
+            "enum ",
+        ] {
+            if let Some(rest) = t.strip_prefix(prefix) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                return (!name.is_empty()).then_some(name);
+            }
+        }
+        if t.starts_with("impl") && t.ends_with('{') {
+            // `impl X {`, `impl<'a> Trait for X<'a> {`, `impl From<&X> for X {`
+            let head = t.trim_end_matches('{').trim();
+            let target = head.rsplit(" for ").next().unwrap_or(head);
+            let target = target.rsplit("::").next().unwrap_or(target);
+            let name: String = target
+                .trim_start_matches("impl")
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .rfind(|s| !s.is_empty() && s.chars().next().is_some_and(char::is_uppercase))
+                .unwrap_or_default()
+                .to_string();
+            if !name.is_empty() && name != "Client" {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
+
+/// The components and operations the compile errors at `lines` of `code` are in.
+fn compile_culprits(code: &str, lines: &[usize], doc: &Value) -> Vec<Culprit> {
+    let text: Vec<&str> = code.lines().collect();
+    let components: Vec<(String, String)> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.keys()
+                .map(|k| {
+                    (
+                        pascal(k),
+                        format!(
+                            "/components/schemas/{}",
+                            k.replace('~', "~0").replace('/', "~1")
+                        ),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let operations: Vec<(String, String, String)> = nav::operations(doc)
+        .into_iter()
+        .filter_map(|(p, m, op)| {
+            let id = op.get("operationId")?.as_str()?;
+            Some((pascal(id), p.to_string(), m.to_string()))
+        })
+        .collect();
+    let mut out: Vec<Culprit> = Vec::new();
+    for &line in lines {
+        let Some(item) = item_at(&text, line) else {
+            continue;
+        };
+        let error = format!("line {line}, in `{item}`");
+        let part = operations
+            .iter()
+            .find(|(n, _, _)| *n == item)
+            .map(|(_, p, m)| Part::Operation(p.clone(), m.clone()))
+            .or_else(|| {
+                // the component the type is, or the longest one it is named after
+                components
+                    .iter()
+                    .filter(|(n, _)| item.starts_with(n.as_str()))
+                    .max_by_key(|(n, _)| n.len())
+                    .map(|(_, p)| Part::Component(p.clone()))
+            });
+        if let Some(part) = part
+            && !out.iter().any(|c| c.part == part)
+        {
+            out.push(Culprit { part, error });
+        }
+    }
+    out
 }
 
 /// `cargo xtask try`: exit 0 when the crate compiles, 1 when it does not, 2 when the document
@@ -244,6 +424,32 @@ pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_traced_to_the_item_and_its_component() {
+        let code = "pub mod types {\n    pub struct TicketType {\n        a: i64,\n    }\n    impl ::std::convert::From<&TicketType> for TicketType {\n        fn from(x: &TicketType) -> Self { x.clone() }\n    }\n    pub enum AgentStatusKind {\n        A,\n    }\n}\nimpl Client {\n    pub fn get_agent(&self) {}\n}\npub struct GetAgent<'a> {\n    client: &'a Client,\n}\n";
+        let text: Vec<&str> = code.lines().collect();
+        assert_eq!(item_at(&text, 3).as_deref(), Some("TicketType"));
+        assert_eq!(item_at(&text, 6).as_deref(), Some("TicketType"));
+        assert_eq!(item_at(&text, 9).as_deref(), Some("AgentStatusKind"));
+        assert_eq!(item_at(&text, 16).as_deref(), Some("GetAgent"));
+        let doc = serde_json::json!({
+            "paths": {"/agent": {"get": {"operationId": "get_agent"}}},
+            "components": {"schemas": {"ticket_type": {}, "AgentStatus": {}, "Agent": {}}}
+        });
+        let c = compile_culprits(code, &[3, 9, 16], &doc);
+        let parts: Vec<&Part> = c.iter().map(|c| &c.part).collect();
+        assert_eq!(
+            parts,
+            [
+                &Part::Component("/components/schemas/ticket_type".into()),
+                &Part::Component("/components/schemas/AgentStatus".into()),
+                &Part::Operation("/agent".into(), "get".into()),
+            ]
+        );
+        assert_eq!(pascal("post-api-v1.agent_status"), "PostApiV1AgentStatus");
+        assert_eq!(pascal("getAgent"), "GetAgent");
+    }
 
     #[test]
     fn crate_names_are_cargo_names() {

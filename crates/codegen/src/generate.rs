@@ -70,7 +70,9 @@ pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
             ErrorKind::Unsupported,
             file,
             "/openapi",
-            format!("OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is"),
+            format!(
+                "OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is (3.1 documents are converted by the `openapi-3-1` pass)"
+            ),
         ));
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {

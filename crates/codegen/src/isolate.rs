@@ -197,7 +197,7 @@ pub fn culprits(doc: &Value) -> Vec<(String, String)> {
 
 /// Remove the component at `pointer`, every component that reaches it and every operation that
 /// reaches it (its own `$ref`s or its path item's parameters), recording them in `out`.
-fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut Isolated) {
+pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut Isolated) {
     let mut components: Vec<String> = vec![pointer.to_string()];
     for (section, entries) in doc
         .get("components")

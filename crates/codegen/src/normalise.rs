@@ -31,6 +31,10 @@ pub struct Pass {
 /// All passes, in the order they run.
 pub const PASSES: &[Pass] = &[
     Pass {
+        name: "openapi-3-1",
+        run: openapi_3_1,
+    },
+    Pass {
         name: "media-type-keys",
         run: media_type_keys,
     },
@@ -92,6 +96,144 @@ pub fn run_passes(passes: &[Pass], doc: &mut Value) -> Vec<Change> {
         (pass.run)(doc, &mut changes);
     }
     changes
+}
+
+/// progenitor 0.15 reads OpenAPI 3.0 only. A 3.1 document is written in its 3.0 form: version
+/// 3.0.3; `type: [T, "null"]` is `type: T, nullable: true` (several types: `anyOf`); a `null`
+/// member of `anyOf`/`oneOf` is `nullable`; `const` is a one-value `enum`; a schema's
+/// `examples` list gives its `example`; numeric `exclusiveMinimum`/`exclusiveMaximum` are the
+/// 3.0 booleans; `contentEncoding: base64` is `format: byte`, binary content `format: binary`;
+/// `webhooks`, `jsonSchemaDialect` and `components.pathItems` (no 3.0 form) are removed.
+pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
+    let Some(version) = doc
+        .get("openapi")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return;
+    };
+    if !version.starts_with("3.1") {
+        return;
+    }
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    root.insert("openapi".into(), json!("3.0.3"));
+    changes.push(Change {
+        pass: "openapi-3-1",
+        pointer: "/openapi".into(),
+        message: format!("OpenAPI {version} written in its 3.0 form (3.0.3) for progenitor"),
+    });
+    for key in ["webhooks", "jsonSchemaDialect"] {
+        if root.remove(key).is_some() {
+            changes.push(Change {
+                pass: "openapi-3-1",
+                pointer: format!("/{key}"),
+                message: format!("`{key}` has no OpenAPI 3.0 form: removed"),
+            });
+        }
+    }
+    if let Some(Value::Object(c)) = root.get_mut("components")
+        && c.remove("pathItems").is_some()
+    {
+        changes.push(Change {
+            pass: "openapi-3-1",
+            pointer: "/components/pathItems".into(),
+            message: "`components.pathItems` has no OpenAPI 3.0 form: removed".into(),
+        });
+    }
+    root.entry("paths").or_insert_with(|| json!({}));
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let mut did: Vec<&str> = Vec::new();
+        if let Some(Value::Array(types)) = map.get("type").cloned() {
+            let null = types.iter().any(|t| t == "null");
+            let rest: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+            map.remove("type");
+            match rest.as_slice() {
+                [] => {}
+                [one] => {
+                    map.insert("type".into(), one.clone());
+                }
+                many => {
+                    let members: Vec<Value> = many.iter().map(|t| json!({"type": t})).collect();
+                    map.insert("anyOf".into(), Value::Array(members));
+                }
+            }
+            if null {
+                map.insert("nullable".into(), json!(true));
+            }
+            did.push("type list");
+        }
+        if map.get("type") == Some(&json!("null")) {
+            map.remove("type");
+            map.insert("nullable".into(), json!(true));
+            did.push("type null");
+        }
+        for key in ["anyOf", "oneOf"] {
+            let Some(Value::Array(members)) = map.get_mut(key) else {
+                continue;
+            };
+            let before = members.len();
+            members.retain(|m| {
+                m.get("type") != Some(&json!("null")) || m.as_object().is_some_and(|o| o.len() > 1)
+            });
+            if members.len() == before {
+                continue;
+            }
+            let left = std::mem::take(members);
+            map.remove(key);
+            if let [only] = left.as_slice() {
+                map.insert("allOf".into(), json!([only]));
+            } else if !left.is_empty() {
+                map.insert(key.into(), Value::Array(left));
+            }
+            map.insert("nullable".into(), json!(true));
+            did.push("null member");
+        }
+        if let Some(c) = map.remove("const") {
+            if !map.contains_key("enum") {
+                map.insert("enum".into(), json!([c]));
+            }
+            did.push("const");
+        }
+        if let Some(Value::Array(examples)) = map.get("examples").cloned() {
+            map.remove("examples");
+            if let Some(first) = examples.into_iter().next() {
+                map.entry("example").or_insert(first);
+            }
+            did.push("examples list");
+        }
+        for (exclusive, bound) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
+            if let Some(n) = map.get(exclusive).filter(|v| v.is_number()).cloned() {
+                map.insert(bound.into(), n);
+                map.insert(exclusive.into(), json!(true));
+                did.push(exclusive);
+            }
+        }
+        if let Some(encoding) = map.remove("contentEncoding") {
+            if encoding == "base64" {
+                map.insert("format".into(), json!("byte"));
+            }
+            did.push("contentEncoding");
+        }
+        if map.remove("contentMediaType").is_some() {
+            map.entry("format").or_insert(json!("binary"));
+            did.push("contentMediaType");
+        }
+        if !did.is_empty() {
+            changes.push(Change {
+                pass: "openapi-3-1",
+                pointer: at.to_string(),
+                message: format!(
+                    "OpenAPI 3.1 schema keywords in their 3.0 form ({})",
+                    did.join(", ")
+                ),
+            });
+        }
+    });
 }
 
 /// Keys whose subtrees are data, not description: never touched by a pass.

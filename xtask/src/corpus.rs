@@ -1,0 +1,187 @@
+//! `cargo xtask corpus [--only NAMES] [--write]`: every document of `corpus/corpus.toml`
+//! through the whole pipeline (`cargo xtask try`'s steps), compiled, and the table of what was
+//! generated, compiled and skipped, with the time each step took.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::gate;
+use crate::trial::{self, Coverage};
+
+/// One entry of `corpus/corpus.toml`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Document {
+    /// Its short name (the crate is `corpus-<name>`).
+    pub name: String,
+    /// The file in `corpus/`.
+    pub file: String,
+    /// support desk, chat, contact centre, CRM, messaging, other.
+    pub field: String,
+    /// Where it comes from.
+    pub repository: String,
+    /// Its path in the repository.
+    pub path: String,
+    /// The commit it was copied at.
+    pub commit: String,
+    /// Its `openapi` version.
+    pub openapi: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    document: Vec<Document>,
+}
+
+/// The corpus manifest.
+pub fn load(root: &Path) -> Result<Vec<Document>, String> {
+    let file = root.join("corpus/corpus.toml");
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    let manifest: Manifest =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(manifest.document)
+}
+
+/// Run the corpus (or the documents named in `only`); returns the Markdown report and whether
+/// every document compiled.
+pub fn run(root: &Path, only: Option<&[String]>) -> Result<(String, bool), String> {
+    let docs = load(root)?;
+    if let Some(only) = only
+        && let Some(unknown) = only.iter().find(|n| !docs.iter().any(|d| &d.name == *n))
+    {
+        return Err(format!(
+            "corpus/corpus.toml has no document named {unknown:?}"
+        ));
+    }
+    let mut rows: Vec<(Document, Result<Coverage, String>)> = Vec::new();
+    for d in docs
+        .into_iter()
+        .filter(|d| only.is_none_or(|o| o.contains(&d.name)))
+    {
+        let file: PathBuf = root.join("corpus").join(&d.file);
+        eprintln!("corpus: {} ({}) ...", d.name, d.file);
+        let result = trial::read_document(&file)
+            .and_then(|doc| {
+                let dir = gate::target_dir(root).join("corpus").join(&d.name);
+                trial::run(root, doc, &file, &dir, &format!("corpus-{}", d.name))
+            })
+            .map_err(|e| e.to_string());
+        match &result {
+            Ok(c) => eprintln!("corpus: {}: {}", d.name, c.line()),
+            Err(e) => eprintln!("corpus: {}: error: {e}", d.name),
+        }
+        rows.push((d, result));
+    }
+    Ok(report(&rows))
+}
+
+fn report(rows: &[(Document, Result<Coverage, String>)]) -> (String, bool) {
+    let mut out = String::from(
+        "| document | field | OpenAPI | operations | generated | compiled | skipped | compiled % | codegen s | compile s |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut notes = String::new();
+    let mut all = true;
+    let (mut total_ops, mut total_compiled) = (0, 0);
+    for (d, r) in rows {
+        let source = format!(
+            "[{}](https://github.com/{}/blob/{}/{})",
+            d.name, d.repository, d.commit, d.path
+        );
+        match r {
+            Ok(c) => {
+                all &= c.compiles();
+                total_ops += c.document;
+                total_compiled += c.compiled;
+                out.push_str(&format!(
+                    "| {source} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1} | {} |\n",
+                    d.field,
+                    d.openapi,
+                    c.document,
+                    c.generated,
+                    c.compiled,
+                    c.skipped.len(),
+                    100.0 * c.compiled as f64 / c.document.max(1) as f64,
+                    c.codegen.as_secs_f64(),
+                    c.check
+                        .as_ref()
+                        .map_or("-".into(), |k| format!("{:.1}", k.elapsed.as_secs_f64())),
+                ));
+                // the reasons, grouped: one line per reason with its count and an example
+                let mut reasons: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+                for (op, why) in &c.skipped {
+                    reasons.entry(short_reason(why)).or_default().push(op);
+                }
+                for (why, ops) in reasons {
+                    notes.push_str(&format!(
+                        "- {}: {} skipped ({}{}): {why}\n",
+                        d.name,
+                        ops.len(),
+                        ops[0],
+                        if ops.len() > 1 { ", ..." } else { "" }
+                    ));
+                }
+                for (pointer, why) in c.dropped.iter().filter(|(_, w)| !w.starts_with("reaches ")) {
+                    notes.push_str(&format!(
+                        "- {}: component `{pointer}` not generated: {}\n",
+                        d.name,
+                        one_line(why)
+                    ));
+                }
+                if let Some(k) = c.check.as_ref().filter(|k| !k.ok) {
+                    let first = k.errors.first().map(|e| first_line(e)).unwrap_or_default();
+                    notes.push_str(&format!(
+                        "- {}: **does not compile** ({} errors; first: `{first}`)\n",
+                        d.name, k.error_count
+                    ));
+                }
+                if let Some(Err(e)) = &c.roundtrip {
+                    notes.push_str(&format!(
+                        "- {}: round trip failed: {}\n",
+                        d.name,
+                        first_line(e)
+                    ));
+                }
+            }
+            Err(e) => {
+                all = false;
+                out.push_str(&format!(
+                    "| {source} | {} | {} | - | - | - | - | - | - | - |\n",
+                    d.field, d.openapi
+                ));
+                notes.push_str(&format!("- {}: **error**: {}\n", d.name, one_line(e)));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "| **all** | | | {total_ops} | | {total_compiled} | | {:.1}% | | |\n",
+        100.0 * total_compiled as f64 / total_ops.max(1) as f64
+    ));
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
+    (out, all)
+}
+
+fn one_line(s: &str) -> String {
+    s.replace('\n', " ")
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().trim().to_string()
+}
+
+/// A skip reason without the parts that name one operation, so that alike reasons group.
+fn short_reason(why: &str) -> String {
+    let line = one_line(why);
+    match line.find("reaches /components/") {
+        Some(_) => line,
+        None => line.chars().take(200).collect(),
+    }
+}
+
+pub const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";
+pub const END: &str = "<!-- corpus:end -->";
