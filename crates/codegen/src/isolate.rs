@@ -212,6 +212,40 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
             }
         }
     }
+    // an error answer's body that reaches it is read as any JSON: the operation itself works
+    let mut loosened = Vec::new();
+    for (path, method, op) in nav::operations(doc) {
+        for (code, response) in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if code.starts_with('2') {
+                continue;
+            }
+            let reached = reached_components(doc, response);
+            if components.iter().any(|c| reached.contains(c)) {
+                loosened.push((path.to_string(), method.to_string(), code.clone()));
+            }
+        }
+    }
+    for (path, method, code) in loosened {
+        let at = format!(
+            "{}/responses/{}",
+            nav::operation_pointer(&path, &method),
+            escape_token(&code)
+        );
+        if let Some(response) = doc.pointer_mut(&at) {
+            let description = response
+                .get("description")
+                .cloned()
+                .unwrap_or_else(|| json!(""));
+            *response = json!({"description": description, "content": {"application/json": {"schema": {
+                "description": format!("Any JSON: the documented schema reaches {pointer}, which cannot be generated.")
+            }}}});
+        }
+    }
     let mut ops = Vec::new();
     for (path, method, op) in nav::operations(doc) {
         let path_params = doc
@@ -314,7 +348,10 @@ mod tests {
                 "/good": {"get": {"operationId": "good", "responses": {"200": {"description": "ok",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Good"}}}}}}},
                 "/bad": {"get": {"operationId": "bad", "responses": {"200": {"description": "ok",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outer"}}}}}}}
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outer"}}}}}}},
+                "/errs": {"get": {"operationId": "errs", "responses": {
+                    "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Good"}}}},
+                    "400": {"description": "bad", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outer"}}}}}}}
             },
             "components": {"schemas": {
                 "Good": {"type": "object", "properties": {"a": {"type": "string"}}},
@@ -338,8 +375,18 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["/components/schemas/Bad", "/components/schemas/Outer"]
         );
+        // an operation that reaches it only through an error answer stays, that body any JSON
         assert_eq!(isolated.skipped.len(), 1);
         assert_eq!(isolated.skipped[0].operation, "GET /bad");
+        assert!(
+            code.contains("pub async fn send(self)") && code.contains("errs"),
+            "{code}"
+        );
+        assert!(
+            d["paths"]["/errs"]["get"]["responses"]["400"]["content"]["application/json"]["schema"]
+                .get("$ref")
+                .is_none()
+        );
         assert!(
             isolated.skipped[0]
                 .reason

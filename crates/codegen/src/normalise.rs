@@ -51,6 +51,10 @@ pub const PASSES: &[Pass] = &[
         run: unknown_formats,
     },
     Pass {
+        name: "unsupported-patterns",
+        run: unsupported_patterns,
+    },
+    Pass {
         name: "enum-value-types",
         run: enum_value_types,
     },
@@ -566,6 +570,27 @@ pub fn unknown_formats(doc: &mut Value, changes: &mut Vec<Change>) {
             pass: "unknown-formats",
             pointer: format!("{at}/format"),
             message: format!("unknown format {format:?} dropped"),
+        });
+    });
+}
+
+/// A `pattern` the generated code cannot check (typify compiles it with regress, an ECMAScript
+/// dialect: Revolt's `(?i)^...` inline flags are not in it) is dropped, so that its schema
+/// generates; the value is still sent and accepted, unchecked.
+pub fn unsupported_patterns(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(Value::String(pattern)) = map.get("pattern") else {
+            return;
+        };
+        let Err(e) = regress::Regex::new(pattern) else {
+            return;
+        };
+        let e = e.to_string();
+        map.remove("pattern");
+        changes.push(Change {
+            pass: "unsupported-patterns",
+            pointer: format!("{at}/pattern"),
+            message: format!("pattern is not an ECMAScript regular expression ({e}): dropped"),
         });
     });
 }
