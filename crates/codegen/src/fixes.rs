@@ -20,6 +20,10 @@ pub const PASSES: &[Pass] = &[
         run: responses_without_schema,
     },
     Pass {
+        name: "default-responses",
+        run: default_responses,
+    },
+    Pass {
         name: "one-response-type",
         run: one_response_type,
     },
@@ -171,6 +175,42 @@ pub fn responses_without_schema(doc: &mut Value, changes: &mut Vec<Change>) {
                 }
             }
         }
+    }
+}
+
+/// A `default` response beside a success answer describes the errors (Unblu's `default:
+/// {$ref: ErrorResponse}`), but progenitor 0.15 counts it as a success type too and panics:
+/// it becomes the `4XX` and `5XX` answers it stands for (explicit codes keep their own).
+pub fn default_responses(doc: &mut Value, changes: &mut Vec<Change>) {
+    for (path, method, op) in operations_mut(doc) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if !responses.keys().any(|c| c.starts_with('2')) {
+            continue;
+        }
+        let Some(default) = responses.remove("default") else {
+            continue;
+        };
+        let mut added = Vec::new();
+        for range in ["4XX", "5XX"] {
+            if !responses.contains_key(range) {
+                responses.insert(range.into(), default.clone());
+                added.push(range);
+            }
+        }
+        changes.push(Change {
+            pass: "default-responses",
+            pointer: format!("{}/responses/default", op_pointer(&path, &method)),
+            message: format!(
+                "`default` beside a success answer describes the errors: now {}",
+                if added.is_empty() {
+                    "dropped (4XX and 5XX are given)".to_string()
+                } else {
+                    added.join(" and ")
+                }
+            ),
+        });
     }
 }
 

@@ -587,6 +587,12 @@ mod autolink_tests {
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
 /// authenticated constructors of its security schemes ([`crate::auth`]).
 pub fn generate(doc: &Value, file: &Path) -> Result<String> {
+    generate_with(doc, file, true)
+}
+
+/// [`generate`]; when the generator fails, `name_culprit` says whether to find the component or
+/// operation at fault for the error (`isolate` finds them itself, all at once).
+pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
     let spec = to_openapi(doc, file)?;
     let auth = crate::auth::plan(doc, file)?;
@@ -595,10 +601,12 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
         Err(msg) => {
             // Name the component schema or operation at fault (see `isolate`); when none can
             // be singled out, the fault lies in how the components combine.
-            let (pointer, msg) = crate::isolate::culprits(doc)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| ("/components".to_string(), msg));
+            let culprit = if name_culprit {
+                crate::isolate::culprits(doc).into_iter().next()
+            } else {
+                None
+            };
+            let (pointer, msg) = culprit.unwrap_or_else(|| ("/components".to_string(), msg));
             return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };

@@ -99,9 +99,30 @@ fn schemas_only(doc: &Value, names: &[&str]) -> Value {
     })
 }
 
-/// The document with only the operations `keep` (all components kept).
+/// The document with only the operations `keep`, and only the components they reach (so that
+/// probing a few operations of a large document is quick).
 fn with_operations(doc: &Value, keep: &[(String, String)]) -> Value {
     let mut out = doc.clone();
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    for (path, method) in keep {
+        if let Some(item) = doc.get("paths").and_then(|p| p.get(path)) {
+            if let Some(op) = item.get(method) {
+                reached.extend(reached_components(doc, op));
+            }
+            if let Some(params) = item.get("parameters") {
+                reached.extend(reached_components(doc, params));
+            }
+        }
+    }
+    if let Some(Value::Object(components)) = out.get_mut("components") {
+        for (section, entries) in components.iter_mut() {
+            if let Value::Object(entries) = entries
+                && section != "securitySchemes"
+            {
+                entries.retain(|name, _| reached.contains(&component_pointer(section, name)));
+            }
+        }
+    }
     let Some(paths) = out.get_mut("paths").and_then(Value::as_object_mut) else {
         return out;
     };
@@ -324,7 +345,7 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated) -> bool {
 pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isolated)> {
     let mut out = Isolated::default();
     loop {
-        match crate::generate::generate(doc, file) {
+        match crate::generate::generate_with(doc, file, false) {
             Ok(code) => return Ok((code, out)),
             Err(e) if matches!(e.kind, ErrorKind::Io | ErrorKind::Syntax) => return Err(e),
             Err(e) => {
