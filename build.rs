@@ -49,16 +49,9 @@ fn main() {
     }
     let generated = if std::env::var_os("CARGO_FEATURE_FULL").is_some() {
         // the vendor's complete API: sources.toml names the documents
+        // declared before generating, so that fixing a broken sources.toml reruns the script
         let sources = spec_dir.join(agentstatus_codegen::SOURCES_FILE);
         println!("cargo::rerun-if-changed={}", sources.display());
-        if let Ok(list) = agentstatus_codegen::sources::Sources::load(&sources) {
-            for s in &list.sources {
-                println!(
-                    "cargo::rerun-if-changed={}",
-                    spec_dir.join(&s.pinned).display()
-                );
-            }
-        }
         let (generated, isolated) =
             agentstatus_codegen::generate_vendor_full(&spec_dir).unwrap_or_else(|e| fail(e));
         for d in &isolated.dropped {
@@ -75,12 +68,10 @@ fn main() {
                 s.reason.replace('\n', " ")
             );
         }
-        for c in generated.prepared.changes.iter().filter(|c| {
-            c.pass == "unsupported-request-bodies" && c.pointer.matches('/').count() == 3
-        }) {
+        for r in &generated.prepared.removed {
             println!(
-                "cargo::warning=not generated ({}): {}",
-                c.pointer, c.message
+                "cargo::warning=`{}` not generated: {}",
+                r.operation, r.reason
             );
         }
         generated
@@ -89,6 +80,10 @@ fn main() {
         println!("cargo::rerun-if-changed={}", openapi.display());
         agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e))
     };
+    // every file the codegen read (its answer, not a list rebuilt here)
+    for file in &generated.prepared.files {
+        println!("cargo::rerun-if-changed={}", file.display());
+    }
     // the crate compiles OUT_DIR/client.rs rather than its packaged copy in generated/
     println!("cargo::rustc-check-cfg=cfg(agentstatus_codegen)");
     println!("cargo::rustc-cfg=agentstatus_codegen");

@@ -38,21 +38,7 @@ pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, 
         let (generated, isolated) = generate_vendor_full(&dir)?;
         let mut skipped = isolated.skipped;
         // operations a fix had to leave out
-        for c in &generated.prepared.changes {
-            if c.pass == "unsupported-request-bodies" && c.pointer.matches('/').count() == 3 {
-                let mut parts = c.pointer.trim_start_matches("/paths/").rsplitn(2, '/');
-                let method = parts.next().unwrap_or_default().to_ascii_uppercase();
-                let path = parts
-                    .next()
-                    .unwrap_or_default()
-                    .replace("~1", "/")
-                    .replace("~0", "~");
-                skipped.push(agentstatus_codegen::Skipped {
-                    operation: format!("{method} {path}"),
-                    reason: c.message.clone(),
-                });
-            }
-        }
+        skipped.extend(generated.prepared.removed.iter().cloned());
         let handwritten = generated.prepared.handwritten.len();
         let made = count_operations(&generated.prepared.doc);
         table.push_str(&format!(
@@ -80,6 +66,26 @@ pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, 
     }
     Ok(table)
 }
+
+/// The pipeline's passes as a Markdown table (`cargo xtask passes`), from the codegen's list.
+pub fn pass_table() -> String {
+    let mut out = String::from("| pass | stage | what it does |\n|---|---|---|\n");
+    for (stage, pass) in agentstatus_codegen::pipeline() {
+        let stage = match stage {
+            agentstatus_codegen::Stage::Normalise => "normalise",
+            agentstatus_codegen::Stage::Fix => "fix",
+        };
+        out.push_str(&format!(
+            "| `{}` | {stage} | {} |\n",
+            pass.name,
+            pass.docs.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+pub const PASSES_START: &str = "<!-- passes:start (cargo xtask passes --write-readme) -->";
+pub const PASSES_END: &str = "<!-- passes:end -->";
 
 pub const START: &str = "<!-- coverage:start (cargo xtask coverage --write-readme) -->";
 pub const END: &str = "<!-- coverage:end -->";

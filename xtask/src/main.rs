@@ -195,6 +195,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Print the codegen's passes, in the order they run, with what each does (the README's list).
+    Passes {
+        /// Write the table into README.md (between the passes markers) instead of printing it.
+        #[arg(long)]
+        write_readme: bool,
+    },
     /// Generate each vendor's complete API (the crates' `full` feature) and print the coverage
     /// table: operations in the upstream document, generated, skipped (with reasons).
     Coverage {
@@ -371,6 +377,29 @@ fn main() -> ExitCode {
                 }
             }) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Passes { write_readme } => {
+            let table = coverage::pass_table();
+            if !write_readme {
+                print!("{table}");
+                return ExitCode::SUCCESS;
+            }
+            let readme = root.join("README.md");
+            match coverage::replace_between(
+                &readme,
+                coverage::PASSES_START,
+                coverage::PASSES_END,
+                &table,
+            ) {
+                Ok(()) => {
+                    println!("passes: wrote {}", readme.display());
+                    ExitCode::SUCCESS
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)

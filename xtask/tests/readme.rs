@@ -95,3 +95,23 @@ fn readme_coverage_table_is_what_xtask_coverage_prints() {
         assert!(pct >= 95.0, "{line}");
     }
 }
+
+#[test]
+fn readme_pass_table_is_the_codegen_pipeline() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(root)
+        .arg("passes")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.lines().count() >= 20, "{table}");
+    assert!(
+        readme.contains(&format!(
+            "<!-- passes:start (cargo xtask passes --write-readme) -->\n{table}<!-- passes:end -->"
+        )),
+        "README.md's pass table differs from `cargo xtask passes`: run `cargo xtask passes --write-readme`"
+    );
+}

@@ -13,34 +13,42 @@ use crate::normalise::{Change, Pass, operations_mut, run_passes};
 pub const PASSES: &[Pass] = &[
     Pass {
         name: "unsupported-request-bodies",
+        docs: "An operation whose only request body progenitor cannot send (multipart/form-data) is skipped and named; of several media types the sendable one is kept.",
         run: unsupported_request_bodies,
     },
     Pass {
         name: "responses-without-schema",
+        docs: "A JSON response without a schema (progenitor's `todo!`) gets an any-JSON schema.",
         run: responses_without_schema,
     },
     Pass {
         name: "default-responses",
+        docs: "A `default` answer beside a success becomes the `4XX` and `5XX` answers (progenitor counted it as a success).",
         run: default_responses,
     },
     Pass {
         name: "one-response-type",
+        docs: "Success (or error) answers with different schemas share one merged schema (progenitor allows one of each).",
         run: one_response_type,
     },
     Pass {
         name: "colliding-properties",
+        docs: "Properties that become one Rust field (`_links`, `links`) are both kept, the second under its own key, its JSON name restored.",
         run: colliding_properties,
     },
     Pass {
         name: "colliding-parameters",
+        docs: "Parameters of one operation that become one Rust name (`to`, `to[]`): the later one is dropped.",
         run: colliding_parameters,
     },
     Pass {
         name: "nullable-components",
+        docs: "A nullable object, enum or composition component (typify's `X(Option<X>)` beside `X`): its references are nullable instead.",
         run: nullable_components,
     },
     Pass {
         name: "enum-variant-names",
+        docs: "String enums whose values give no unique Rust variant names (`=`, `!=`, `<`) stay strings, the values in the description.",
         run: enum_variant_names,
     },
 ];

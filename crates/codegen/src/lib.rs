@@ -38,6 +38,33 @@ use serde_json::Value;
 pub use error::{Error, ErrorKind, Location, Result};
 pub use isolate::{Dropped, Isolated, Skipped};
 
+/// Where in the pipeline a pass runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Before the overlay (and again after it, for what the overlay adds): mechanical problems
+    /// any document may have.
+    Normalise,
+    /// After the overlay: what progenitor 0.15 cannot generate.
+    Fix,
+}
+
+/// Response enums become open (`OpenEnum<T>`): a value the vendor adds later still decodes.
+pub const OPEN_RESPONSE_ENUMS: normalise::Pass = normalise::Pass {
+    name: "open-response-enums",
+    docs: "Enums in responses become `OpenEnum<T>`: a value the vendor adds later still decodes.",
+    run: open_enums::open_response_enums,
+};
+
+/// Every pass of the pipeline, in the order they run, with its stage.
+pub fn pipeline() -> Vec<(Stage, &'static normalise::Pass)> {
+    normalise::PASSES
+        .iter()
+        .map(|p| (Stage::Normalise, p))
+        .chain(fixes::PASSES.iter().map(|p| (Stage::Fix, p)))
+        .chain(std::iter::once((Stage::Fix, &OPEN_RESPONSE_ENUMS)))
+        .collect()
+}
+
 /// The spec file and overlay of one vendor folder.
 pub const OPENAPI_FILE: &str = "openapi.yaml";
 /// The overlay file name in a vendor's spec folder.
@@ -67,6 +94,8 @@ pub struct Prepared {
     pub overlay: Vec<overlay::ActionMatch>,
     /// Operations left to hand-written code.
     pub handwritten: Vec<generate::Handwritten>,
+    /// Operations a pass removed (an unsupported request body, say), with the pass's reason.
+    pub removed: Vec<Skipped>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
 }
@@ -84,7 +113,7 @@ pub struct Generated {
 pub fn prepare(spec_dir: &Path) -> Result<Prepared> {
     let openapi = spec_dir.join(OPENAPI_FILE);
     let doc = load::load_file(&openapi)?;
-    prepare_doc(spec_dir, doc, vec![openapi])
+    prepare_doc(Some(&spec_dir.join(OVERLAY_FILE)), doc, vec![openapi])
 }
 
 /// The vendor's complete API (the source marked `full = true` in `sources.toml`, plus the kept
@@ -99,36 +128,66 @@ pub fn prepare_full(spec_dir: &Path) -> Result<Prepared> {
             files.push(path.clone());
             Ok((load::read(&path)?, path))
         })?;
-    prepare_doc(spec_dir, doc, files)
+    prepare_doc(Some(&spec_dir.join(OVERLAY_FILE)), doc, files)
 }
 
 /// Prepare a document that has no overlay: normalise, fix what the generator cannot handle,
 /// open response enums.
 pub fn prepare_document(doc: Value) -> Result<Prepared> {
-    prepare_doc(Path::new("/nonexistent"), doc, Vec::new())
+    prepare_doc(None, doc, Vec::new())
 }
 
-fn prepare_doc(spec_dir: &Path, mut doc: Value, mut files: Vec<PathBuf>) -> Result<Prepared> {
-    let overlay_path = spec_dir.join(OVERLAY_FILE);
-    let changes = normalise::normalise(&mut doc);
-    let overlay = if overlay_path.exists() {
-        files.push(overlay_path.clone());
-        overlay::OverlayFile::load(&overlay_path)?.apply(&mut doc)?
-    } else {
-        Vec::new()
+/// The pipeline: the normalisation passes; the overlay, if the file exists; the normalisation
+/// passes again when there was an overlay (for what its actions add or rename); the hand-written
+/// operations taken out; the fixes; open response enums ([`pipeline`] lists the passes).
+fn prepare_doc(
+    overlay_file: Option<&Path>,
+    mut doc: Value,
+    mut files: Vec<PathBuf>,
+) -> Result<Prepared> {
+    let mut changes = normalise::normalise(&mut doc);
+    let overlay = match overlay_file.filter(|f| f.exists()) {
+        Some(file) => {
+            files.push(file.to_path_buf());
+            let matched = overlay::OverlayFile::load(file)?.apply(&mut doc)?;
+            changes.extend(normalise::normalise(&mut doc));
+            matched
+        }
+        None => Vec::new(),
     };
-    // Operations the overlay adds or renames are normalised too.
-    let mut after = normalise::normalise(&mut doc);
-    let mut changes = changes;
-    changes.append(&mut after);
     let handwritten = generate::take_handwritten(&mut doc);
+    let before: Vec<(String, String)> = nav::operations(&doc)
+        .into_iter()
+        .map(|(p, m, _)| (p.to_string(), m.to_string()))
+        .collect();
     changes.extend(fixes::fix(&mut doc));
-    open_enums::open_response_enums(&mut doc, &mut changes);
+    (OPEN_RESPONSE_ENUMS.run)(&mut doc, &mut changes);
+    let removed = before
+        .into_iter()
+        .filter(|(p, m)| {
+            doc.get("paths")
+                .and_then(|x| x.get(p))
+                .and_then(|i| i.get(m))
+                .is_none()
+        })
+        .map(|(p, m)| {
+            let pointer = nav::operation_pointer(&p, &m);
+            Skipped {
+                operation: nav::operation_label(&p, &m),
+                reason: changes
+                    .iter()
+                    .find(|c| c.pointer == pointer)
+                    .map(|c| format!("{}: {}", c.pass, c.message))
+                    .unwrap_or_else(|| "removed by a fix".into()),
+            }
+        })
+        .collect();
     Ok(Prepared {
         doc,
         changes,
         overlay,
         handwritten,
+        removed,
         files,
     })
 }

@@ -20,10 +20,14 @@ pub struct Change {
     pub message: String,
 }
 
-/// A normalisation pass.
+/// A pass over the document: normalisation ([`PASSES`]), a fix for the generator
+/// ([`crate::fixes::PASSES`]) or the opening of response enums. [`crate::pipeline`] lists them all,
+/// in order, for the build script, xtask, the tests and the README.
 pub struct Pass {
     /// Its name, as reported in [`Change::pass`].
     pub name: &'static str,
+    /// What it does, in one sentence (the README's list of passes).
+    pub docs: &'static str,
     /// The pass: changes the document, records each change.
     pub run: fn(&mut Value, &mut Vec<Change>),
 }
@@ -32,58 +36,72 @@ pub struct Pass {
 pub const PASSES: &[Pass] = &[
     Pass {
         name: "openapi-3-1",
+        docs: "An OpenAPI 3.1 document is written in its 3.0 form (type lists, const, numeric exclusive bounds, null members; webhooks removed).",
         run: openapi_3_1,
     },
     Pass {
         name: "media-type-keys",
+        docs: "A media-type key with stray characters (`'multipart/form-data:'`) is trimmed and lower-cased.",
         run: media_type_keys,
     },
     Pass {
         name: "string-booleans",
+        docs: "`\"required\": \"true\"` (a string where a boolean belongs) becomes a boolean.",
         run: string_booleans,
     },
     Pass {
         name: "format-without-type",
+        docs: "A `format` without a `type` (typify panics on it) gets the type it implies.",
         run: format_without_type,
     },
     Pass {
         name: "unknown-formats",
+        docs: "A `format` typify does not know is dropped (the type stays).",
         run: unknown_formats,
     },
     Pass {
         name: "unsupported-patterns",
+        docs: "A `pattern` the generated code cannot compile (regress, ECMAScript dialect) is dropped.",
         run: unsupported_patterns,
     },
     Pass {
         name: "enum-value-types",
+        docs: "Enum values that contradict the `type`: the values decide when all agree, else the odd ones are dropped.",
         run: enum_value_types,
     },
     Pass {
         name: "contradicting-examples",
+        docs: "Schema, media-type and parameter examples that do not match their schema are dropped.",
         run: contradicting_examples,
     },
     Pass {
         name: "nullable-without-type",
+        docs: "`nullable` without a `type`: removed when alone, given the members' type beside a composition.",
         run: nullable_without_type,
     },
     Pass {
         name: "identical-paths",
+        docs: "Paths that differ only in parameter names become one path item.",
         run: identical_paths,
     },
     Pass {
         name: "path-parameters-declared",
+        docs: "Path parameters follow the template: undeclared ones declared, `in: query` ones moved, extra ones removed.",
         run: path_parameters_declared,
     },
     Pass {
         name: "path-parameters-required",
+        docs: "Path parameters are `required: true` (progenitor panics otherwise).",
         run: path_parameters_required,
     },
     Pass {
         name: "operation-ids",
+        docs: "operationIds become unique Rust identifiers (derived from method and path when missing).",
         run: operation_ids,
     },
     Pass {
         name: "doc-code-fences",
+        docs: "Code fences without a language in descriptions are marked `text` (rustdoc would compile them).",
         run: doc_code_fences,
     },
 ];
