@@ -122,6 +122,7 @@ pub fn test(root: &Path, dir: &Path) -> Result<(), String> {
     let out = Command::new(cargo())
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir(root))
+        .env("CARGO_INCREMENTAL", "0")
         .args(["test", "--quiet"])
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -166,6 +167,9 @@ pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
     let out = Command::new(cargo())
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir(root))
+        // no incremental caches: each generated crate is checked once, and large documents'
+        // caches run to hundreds of megabytes
+        .env("CARGO_INCREMENTAL", "0")
         .env_remove("RUSTFLAGS")
         .args(["check", "--quiet", "--message-format=json"])
         .output()

@@ -357,18 +357,24 @@ fn compile_culprits(code: &str, lines: &[usize], doc: &Value) -> Vec<Culprit> {
             continue;
         };
         let error = format!("line {line}, in `{item}`");
-        let part = operations
+        // the operation or component the item is, or the longest one it is named after
+        // (`{OperationId}Response`, `{Schema}{Property}`)
+        let op = operations
             .iter()
-            .find(|(n, _, _)| *n == item)
-            .map(|(_, p, m)| Part::Operation(p.clone(), m.clone()))
-            .or_else(|| {
-                // the component the type is, or the longest one it is named after
-                components
-                    .iter()
-                    .filter(|(n, _)| item.starts_with(n.as_str()))
-                    .max_by_key(|(n, _)| n.len())
-                    .map(|(_, p)| Part::Component(p.clone()))
-            });
+            .filter(|(n, _, _)| item.starts_with(n.as_str()))
+            .max_by_key(|(n, _, _)| n.len());
+        let component = components
+            .iter()
+            .filter(|(n, _)| item.starts_with(n.as_str()))
+            .max_by_key(|(n, _)| n.len());
+        let part = match (op, component) {
+            (Some((n, p, m)), Some((c, _))) if n.len() >= c.len() => {
+                Some(Part::Operation(p.clone(), m.clone()))
+            }
+            (_, Some((_, p))) => Some(Part::Component(p.clone())),
+            (Some((_, p, m)), None) => Some(Part::Operation(p.clone(), m.clone())),
+            (None, None) => None,
+        };
         if let Some(part) = part
             && !out.iter().any(|c| c.part == part)
         {
@@ -427,7 +433,7 @@ mod tests {
 
     #[test]
     fn errors_are_traced_to_the_item_and_its_component() {
-        let code = "pub mod types {\n    pub struct TicketType {\n        a: i64,\n    }\n    impl ::std::convert::From<&TicketType> for TicketType {\n        fn from(x: &TicketType) -> Self { x.clone() }\n    }\n    pub enum AgentStatusKind {\n        A,\n    }\n}\nimpl Client {\n    pub fn get_agent(&self) {}\n}\npub struct GetAgent<'a> {\n    client: &'a Client,\n}\n";
+        let code = "pub mod types {\n    pub struct TicketType {\n        a: i64,\n    }\n    impl ::std::convert::From<&TicketType> for TicketType {\n        fn from(x: &TicketType) -> Self { x.clone() }\n    }\n    pub enum AgentStatusKind {\n        A,\n    }\n}\nimpl Client {\n    pub fn get_agent(&self) {}\n}\npub struct GetAgent<'a> {\n    client: &'a Client,\n}\npub struct GetAgentResponse {\n}\n";
         let text: Vec<&str> = code.lines().collect();
         assert_eq!(item_at(&text, 3).as_deref(), Some("TicketType"));
         assert_eq!(item_at(&text, 6).as_deref(), Some("TicketType"));
@@ -437,7 +443,7 @@ mod tests {
             "paths": {"/agent": {"get": {"operationId": "get_agent"}}},
             "components": {"schemas": {"ticket_type": {}, "AgentStatus": {}, "Agent": {}}}
         });
-        let c = compile_culprits(code, &[3, 9, 16], &doc);
+        let c = compile_culprits(code, &[3, 9, 16, 18], &doc);
         let parts: Vec<&Part> = c.iter().map(|c| &c.part).collect();
         assert_eq!(
             parts,
