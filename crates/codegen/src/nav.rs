@@ -98,42 +98,44 @@ pub fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut todo = Vec::new();
-    collect_refs(start, &mut todo);
+    collect_refs(start, &mut todo, false);
     while let Some(p) = todo.pop() {
         if !seen.insert(p.clone()) {
             continue;
         }
         if let Some(target) = doc.pointer(&p) {
-            collect_refs(target, &mut todo);
+            collect_refs(target, &mut todo, false);
         }
     }
     seen
 }
 
 /// Push the pointer of every local `$ref` directly inside `v` (data keys such as `example` are
-/// not references).
-fn collect_refs(v: &Value, out: &mut Vec<String>) {
+/// not references, but a property named `example` is a schema: `names`).
+fn collect_refs(v: &Value, out: &mut Vec<String>, names: bool) {
     match v {
         Value::Object(map) => {
-            if let Some(p) = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(ref_pointer)
+            if !names
+                && let Some(p) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(ref_pointer)
             {
                 out.push(p);
             }
             for (k, child) in map {
-                if !is_data_key(k) {
-                    collect_refs(child, out);
+                if names || !is_data_key(k) {
+                    collect_refs(child, out, !names && k == "properties");
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out)),
+        Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out, false)),
         _ => {}
     }
 }
 
-/// Keys whose subtrees are data (examples, defaults, enum values) or extensions, never schema.
+/// Keys whose subtrees are data (examples, defaults, enum values) or extensions, never schema
+/// (unless they name a property: the keys of a `properties` object are names).
 pub fn is_data_key(key: &str) -> bool {
     matches!(key, "example" | "examples" | "default" | "enum" | "const") || key.starts_with("x-")
 }
@@ -170,12 +172,21 @@ mod tests {
     fn reachable_refs_follow_chains_and_stop_on_cycles() {
         let doc = json!({"components": {"schemas": {
             "A": {"properties": {"b": {"$ref": "#/components/schemas/B"}}},
-            "B": {"items": {"$ref": "#/components/schemas/A"}, "example": {"$ref": "#/nope"}},
-            "C": {}
+            "B": {"items": {"$ref": "#/components/schemas/A"}, "example": {"$ref": "#/nope"},
+                  "properties": {"default": {"$ref": "#/components/schemas/C"}}},
+            "C": {}, "D": {}
         }}});
         let start = json!({"schema": {"$ref": "#/components/schemas/A"}});
         let got: Vec<String> = reachable_refs(&doc, &start).into_iter().collect();
-        assert_eq!(got, ["/components/schemas/A", "/components/schemas/B"]);
+        // a property named `default` is a schema, an `example` is data
+        assert_eq!(
+            got,
+            [
+                "/components/schemas/A",
+                "/components/schemas/B",
+                "/components/schemas/C"
+            ]
+        );
     }
 
     #[test]

@@ -40,6 +40,11 @@ pub const PASSES: &[Pass] = &[
         run: openapi_3_1,
     },
     Pass {
+        name: "constant-one-of",
+        docs: "A `oneOf` of single constants (an enum written long-hand, Discord's `NameplatePalette`) becomes an `enum`, the constants' titles in the description.",
+        run: constant_one_of,
+    },
+    Pass {
         name: "media-type-keys",
         docs: "A media-type key with stray characters (`'multipart/form-data:'`) is trimmed and lower-cased.",
         run: media_type_keys,
@@ -258,21 +263,97 @@ pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
     });
 }
 
+/// A `oneOf`/`anyOf` whose members are each one constant (`{title: CRIMSON, const: crimson}`,
+/// or a one-value `enum`) is an enum written long-hand (Discord's `NameplatePalette`); typify
+/// panics on it. It becomes `enum: [crimson, ...]`, each constant's title and description listed
+/// in the schema's description.
+pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        for key in ["oneOf", "anyOf"] {
+            let Some(Value::Array(members)) = map.get(key) else {
+                continue;
+            };
+            let constant = |m: &Value| -> Option<Value> {
+                let o = m.as_object()?;
+                let allowed = ["title", "description", "const", "enum", "type", "deprecated"];
+                if o.keys().any(|k| !allowed.contains(&k.as_str()) && !k.starts_with("x-")) {
+                    return None;
+                }
+                match (o.get("const"), o.get("enum").and_then(Value::as_array)) {
+                    (Some(c), None) => Some(c.clone()),
+                    (None, Some(values)) if values.len() == 1 => Some(values[0].clone()),
+                    _ => None,
+                }
+            };
+            let Some(values) = members.iter().map(constant).collect::<Option<Vec<Value>>>() else {
+                continue;
+            };
+            let types: BTreeSet<&str> = values.iter().map(json_type).collect();
+            if values.is_empty() || types.len() != 1 {
+                continue;
+            }
+            let ty = *types.iter().next().expect("one");
+            let lines: Vec<String> = members
+                .iter()
+                .zip(&values)
+                .filter_map(|(m, v)| {
+                    let words: Vec<&str> = ["title", "description"]
+                        .iter()
+                        .filter_map(|k| m.get(*k).and_then(Value::as_str))
+                        .collect();
+                    (!words.is_empty()).then(|| format!("- `{}`: {}", v.as_str().map_or(v.to_string(), str::to_string), words.join(": ")))
+                })
+                .collect();
+            map.remove(key);
+            map.insert("enum".into(), Value::Array(values));
+            if !map.contains_key("type") {
+                map.insert("type".into(), json!(if ty == "integer" { "integer" } else { ty }));
+            }
+            if !lines.is_empty() {
+                let list = lines.join("\n");
+                let description = match map.get("description").and_then(Value::as_str) {
+                    Some(d) if !d.is_empty() => format!("{d}\n\n{list}"),
+                    _ => list,
+                };
+                map.insert("description".into(), Value::String(description));
+            }
+            changes.push(Change {
+                pass: "constant-one-of",
+                pointer: format!("{at}/{key}"),
+                message: format!("`{key}` of single constants: an `enum`"),
+            });
+        }
+    });
+}
+
 /// Keys whose subtrees are data, not description: never touched by a pass.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
 
 fn walk(v: &mut Value, at: &mut String, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
+    walk_names(v, at, f, false)
+}
+
+/// `names`: the keys of this object are names (of properties), not keywords, so a property
+/// called `default` or `example` is a schema like any other.
+fn walk_names(
+    v: &mut Value,
+    at: &mut String,
+    f: &mut dyn FnMut(&mut Map<String, Value>, &str),
+    names: bool,
+) {
     match v {
         Value::Object(map) => {
-            f(map, at);
+            if !names {
+                f(map, at);
+            }
             for (k, child) in map.iter_mut() {
-                if DATA_KEYS.contains(&k.as_str()) || k.starts_with("x-") {
+                if !names && (DATA_KEYS.contains(&k.as_str()) || k.starts_with("x-")) {
                     continue;
                 }
                 let len = at.len();
                 at.push('/');
                 at.push_str(&escape_token(k));
-                walk(child, at, f);
+                walk_names(child, at, f, !names && k == "properties");
                 at.truncate(len);
             }
         }
@@ -280,7 +361,7 @@ fn walk(v: &mut Value, at: &mut String, f: &mut dyn FnMut(&mut Map<String, Value
             for (i, child) in items.iter_mut().enumerate() {
                 let len = at.len();
                 at.push_str(&format!("/{i}"));
-                walk(child, at, f);
+                walk_names(child, at, f, false);
                 at.truncate(len);
             }
         }
