@@ -15,11 +15,43 @@ fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
-fn vendor(manifest: &Path) -> String {
+fn read_manifest(manifest: &Path) -> toml::Table {
     let text = std::fs::read_to_string(manifest)
         .unwrap_or_else(|e| fail(format!("{}: cannot read: {e}", manifest.display())));
-    let doc: toml::Table =
-        toml::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", manifest.display())));
+    toml::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", manifest.display())))
+}
+
+/// A crate the generated code uses (`uuid`, `regress`) must be a dependency this build has: a
+/// non-optional one, or an optional one when building `full` (which enables them). Otherwise the
+/// build fails here, naming the manifest and the fix, rather than in rustc.
+fn check_extra_crates(manifest: &Path, doc: &toml::Table, code: &str, full: bool, spec: &Path) {
+    for name in agentstatus_codegen::generate::extra_crates(code) {
+        let dep = doc.get("dependencies").and_then(|d| d.get(name));
+        let optional = dep
+            .and_then(|d| d.get("optional"))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+        if dep.is_none() || (optional && !full) {
+            fail(format!(
+                "{}: the generated client uses the `{name}` crate (from {}: {}), but [dependencies] {}: make `{name}` a non-optional dependency of this crate",
+                manifest.display(),
+                spec.display(),
+                if name == "uuid" {
+                    "a `format: uuid`"
+                } else {
+                    "a `pattern`"
+                },
+                if dep.is_none() {
+                    "does not have it"
+                } else {
+                    "has it only with the `full` feature"
+                }
+            ));
+        }
+    }
+}
+
+fn vendor(doc: &toml::Table, manifest: &Path) -> String {
     doc.get("package")
         .and_then(|p| p.get("metadata"))
         .and_then(|m| m.get("agentstatus"))
@@ -38,7 +70,8 @@ fn main() {
     let crate_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let manifest = crate_dir.join("Cargo.toml");
     println!("cargo::rerun-if-changed={}", manifest.display());
-    let vendor = vendor(&manifest);
+    let manifest_doc = read_manifest(&manifest);
+    let vendor = vendor(&manifest_doc, &manifest);
     let specs = crate_dir.join("../../specs");
     let spec_dir = specs.canonicalize().unwrap_or(specs).join(&vendor);
     // Declared before generating, so that fixing a broken spec reruns the script. The overlay is
@@ -47,7 +80,8 @@ fn main() {
     if overlay.exists() {
         println!("cargo::rerun-if-changed={}", overlay.display());
     }
-    let generated = if std::env::var_os("CARGO_FEATURE_FULL").is_some() {
+    let full = std::env::var_os("CARGO_FEATURE_FULL").is_some();
+    let generated = if full {
         // the vendor's complete API: sources.toml names the documents
         // declared before generating, so that fixing a broken sources.toml reruns the script
         let sources = spec_dir.join(agentstatus_codegen::SOURCES_FILE);
@@ -80,6 +114,7 @@ fn main() {
         println!("cargo::rerun-if-changed={}", openapi.display());
         agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e))
     };
+    check_extra_crates(&manifest, &manifest_doc, &generated.code, full, &spec_dir);
     // every file the codegen read (its answer, not a list rebuilt here)
     for file in &generated.prepared.files {
         println!("cargo::rerun-if-changed={}", file.display());

@@ -264,6 +264,16 @@ pub(crate) fn run_generator(
     }
 }
 
+/// The crates the generated `code` uses beyond those every vendor crate has (`uuid` for
+/// `format: uuid`, `regress` for a `pattern`), so that the build script can say which
+/// dependency a crate lacks instead of leaving rustc to say "unresolved crate".
+pub fn extra_crates(code: &str) -> Vec<&'static str> {
+    ["uuid", "regress"]
+        .into_iter()
+        .filter(|c| code.contains(&format!("::{c}::")))
+        .collect()
+}
+
 /// Put back the JSON names of properties that `fixes::colliding_properties` gave a key of their
 /// own: in every `#[serde(...)]` attribute, the literal `"links-2"` becomes `"links"`.
 pub fn restore_json_names(
@@ -622,6 +632,19 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
         )
     })?;
     Ok(prettyplease::unparse(&file_ast))
+}
+
+#[cfg(test)]
+mod extra_crates_tests {
+    #[test]
+    fn uuid_and_regress_are_named_when_used() {
+        assert_eq!(super::extra_crates("pub id: ::uuid::Uuid,"), ["uuid"]);
+        assert_eq!(
+            super::extra_crates("::regress::Regex::new(\"^a$\") ::uuid::Uuid"),
+            ["uuid", "regress"]
+        );
+        assert!(super::extra_crates("pub id: String").is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -275,8 +275,17 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
             };
             let constant = |m: &Value| -> Option<Value> {
                 let o = m.as_object()?;
-                let allowed = ["title", "description", "const", "enum", "type", "deprecated"];
-                if o.keys().any(|k| !allowed.contains(&k.as_str()) && !k.starts_with("x-")) {
+                let allowed = [
+                    "title",
+                    "description",
+                    "const",
+                    "enum",
+                    "type",
+                    "deprecated",
+                ];
+                if o.keys()
+                    .any(|k| !allowed.contains(&k.as_str()) && !k.starts_with("x-"))
+                {
                     return None;
                 }
                 match (o.get("const"), o.get("enum").and_then(Value::as_array)) {
@@ -301,13 +310,22 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
                         .iter()
                         .filter_map(|k| m.get(*k).and_then(Value::as_str))
                         .collect();
-                    (!words.is_empty()).then(|| format!("- `{}`: {}", v.as_str().map_or(v.to_string(), str::to_string), words.join(": ")))
+                    (!words.is_empty()).then(|| {
+                        format!(
+                            "- `{}`: {}",
+                            v.as_str().map_or(v.to_string(), str::to_string),
+                            words.join(": ")
+                        )
+                    })
                 })
                 .collect();
             map.remove(key);
             map.insert("enum".into(), Value::Array(values));
             if !map.contains_key("type") {
-                map.insert("type".into(), json!(if ty == "integer" { "integer" } else { ty }));
+                map.insert(
+                    "type".into(),
+                    json!(if ty == "integer" { "integer" } else { ty }),
+                );
             }
             if !lines.is_empty() {
                 let list = lines.join("\n");
