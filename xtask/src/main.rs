@@ -20,6 +20,7 @@ mod coverage;
 mod export;
 mod fetch;
 mod gate;
+mod mock;
 mod new_vendor;
 mod package;
 mod render;
@@ -183,6 +184,14 @@ enum Command {
         /// Write the table into corpus/README.md (between the corpus markers).
         #[arg(long)]
         write: bool,
+    },
+    /// Serve each vendor's exported presence slice with Prism (tools/openapi, `npm ci --prefix
+    /// tools/openapi` first) and run `agentstatus get` and `list` against it: what the mock
+    /// answers from the document must decode. Settings per vendor: specs/<vendor>/mock.toml.
+    Mock {
+        /// Only this vendor.
+        #[arg(long)]
+        vendor: Option<String>,
     },
     /// Any OpenAPI 3.0/3.1 document (JSON or YAML, `.gz` accepted; no overlay) through the whole
     /// pipeline into a standalone crate, compiled: prints what was generated, skipped (and why)
@@ -380,6 +389,21 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::Mock { vendor } => {
+            let result = vendors(&specs, vendor.as_deref())
+                .map_err(|e| e.to_string())
+                .and_then(|v| mock::run(&root, &specs, &v));
+            match result {
+                Ok(out) => {
+                    print!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
                 }
             }
         }
