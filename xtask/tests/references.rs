@@ -27,6 +27,9 @@ fn vendor_text(file: &str) -> bool {
         || file.starts_with("fuzz/regressions/") && !file.ends_with(".md")
         || file.ends_with("/openapi.yaml") && file.starts_with("specs/")
         || file.ends_with(".lock")
+        // the corpus manifest names paths in the documents' own repositories
+        || file == "corpus/corpus.toml"
+        || file.starts_with("corpus/") && !file.ends_with(".md")
 }
 
 fn root() -> PathBuf {
