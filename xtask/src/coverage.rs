@@ -21,10 +21,15 @@ fn count_operations(doc: &Value) -> usize {
         .sum()
 }
 
-/// The coverage table (markdown) for `vendors`.
-pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, Error> {
+/// The coverage table (markdown) for `vendors`: each complete API is generated and compiled
+/// (the compile gate, `cargo check` of a standalone crate holding it).
+pub fn run(
+    root: &Path,
+    specs: &Path,
+    vendors: Result<Vec<String>, Error>,
+) -> Result<String, Error> {
     let mut table = String::from(
-        "| vendor | operations in the upstream document | generated | hand-written | skipped | generated % |\n|---|---|---|---|---|---|\n",
+        "| vendor | operations in the upstream document | generated | compiled | hand-written | skipped | compiled % |\n|---|---|---|---|---|---|---|\n",
     );
     let mut notes = String::new();
     for v in vendors? {
@@ -41,10 +46,34 @@ pub fn run(specs: &Path, vendors: Result<Vec<String>, Error>) -> Result<String, 
         skipped.extend(generated.prepared.removed.iter().cloned());
         let handwritten = generated.prepared.handwritten.len();
         let made = count_operations(&generated.prepared.doc);
+        let dir = crate::gate::target_dir(root).join("coverage").join(&v);
+        let io = |e: String| {
+            Error::new(
+                agentstatus_codegen::ErrorKind::Io,
+                &dir,
+                agentstatus_codegen::Location::File,
+                e,
+            )
+        };
+        crate::gate::write_crate(root, &dir, &format!("coverage-{v}"), &generated.code)
+            .map_err(io)?;
+        let check = crate::gate::check(root, &dir).map_err(io)?;
+        let compiled = if check.ok { made } else { 0 };
+        if !check.ok {
+            notes.push_str(&format!(
+                "- {v}: **the generated API does not compile** ({} errors; first: `{}`)\n",
+                check.error_count,
+                check
+                    .errors
+                    .first()
+                    .and_then(|e| e.lines().next())
+                    .unwrap_or_default()
+            ));
+        }
         table.push_str(&format!(
-            "| {v} | {total} | {made} | {handwritten} | {} | {:.1}% |\n",
+            "| {v} | {total} | {made} | {compiled} | {handwritten} | {} | {:.1}% |\n",
             skipped.len(),
-            100.0 * made as f64 / total.max(1) as f64
+            100.0 * compiled as f64 / total.max(1) as f64
         ));
         for h in &generated.prepared.handwritten {
             notes.push_str(&format!(

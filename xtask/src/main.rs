@@ -210,8 +210,9 @@ enum Command {
         #[arg(long)]
         write_readme: bool,
     },
-    /// Generate each vendor's complete API (the crates' `full` feature) and print the coverage
-    /// table: operations in the upstream document, generated, skipped (with reasons).
+    /// Generate each vendor's complete API (the crates' `full` feature), compile it, and print the
+    /// coverage table: operations in the upstream document, generated, compiled, skipped (with
+    /// reasons).
     Coverage {
         #[arg(long)]
         vendor: Option<String>,
@@ -477,8 +478,8 @@ fn main() -> ExitCode {
             vendor,
             write_readme,
         } => {
-            let result =
-                coverage::run(&specs, vendors(&specs, vendor.as_deref())).and_then(|table| {
+            let result = coverage::run(&root, &specs, vendors(&specs, vendor.as_deref())).and_then(
+                |table| {
                     if write_readme {
                         let readme = root.join("README.md");
                         coverage::write_readme(&readme, &table)?;
@@ -487,7 +488,8 @@ fn main() -> ExitCode {
                         print!("{table}");
                     }
                     Ok(())
-                });
+                },
+            );
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
