@@ -45,6 +45,16 @@ pub const PASSES: &[Pass] = &[
         run: constant_one_of,
     },
     Pass {
+        name: "deep-refs",
+        docs: "A `$ref` into the inside of a component (`#/components/schemas/Tag/allOf/0`, a response's schema), which typify cannot resolve, is replaced by what it points at.",
+        run: deep_refs,
+    },
+    Pass {
+        name: "enum-beside-ref",
+        docs: "An `enum` beside `allOf: [$ref]` (a subset of a referenced enum, Discord's option types) keeps the enum alone: typify panics on the pair.",
+        run: enum_beside_ref,
+    },
+    Pass {
         name: "media-type-keys",
         docs: "A media-type key with stray characters (`'multipart/form-data:'`) is trimmed and lower-cased.",
         run: media_type_keys,
@@ -341,6 +351,79 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
                 message: format!("`{key}` of single constants: an `enum`"),
             });
         }
+    });
+}
+
+/// How many `$ref`s [`deep_refs`] replaces at most (a reference cycle through the inside of
+/// components would otherwise never end).
+const MAX_DEEP_REFS: usize = 10_000;
+
+/// typify resolves `$ref`s to component schemas only. A `$ref` to the inside of a component
+/// (PagerDuty's `#/components/schemas/Tag/allOf/0`, `#/components/responses/Conflict/content/
+/// application~1json/schema`) is replaced by a copy of what it points at (its own
+/// `description` kept).
+pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    let mut replaced = 0;
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_string) else {
+            return;
+        };
+        let Some(pointer) = crate::nav::ref_pointer(&reference) else {
+            return;
+        };
+        // `/components/<section>/<name>`: a component, which typify knows
+        if pointer.split('/').count() <= 4 || replaced >= MAX_DEEP_REFS {
+            return;
+        }
+        let Some(Value::Object(target)) = snapshot.pointer(&pointer) else {
+            return;
+        };
+        let description = map.get("description").cloned();
+        *map = target.clone();
+        if let Some(d) = description {
+            map.insert("description".into(), d);
+        }
+        replaced += 1;
+        changes.push(Change {
+            pass: "deep-refs",
+            pointer: format!("{at}/$ref"),
+            message: format!(
+                "`$ref: {reference}` points inside a component: replaced by a copy of it"
+            ),
+        });
+    });
+}
+
+/// `{type: integer, enum: [5], allOf: [{$ref: OptionType}]}` (Discord) narrows a referenced enum
+/// to some of its values; typify panics ("entered unreachable code") on an enum beside `allOf`.
+/// The enum stays alone (with the referenced schema's type when it has none of its own).
+pub fn enum_beside_ref(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    walk(doc, &mut String::new(), &mut |map, at| {
+        if !map.contains_key("enum") {
+            return;
+        }
+        let Some(Value::Array(all)) = map.get("allOf") else {
+            return;
+        };
+        if all.len() != 1 || all[0].get("$ref").is_none() {
+            return;
+        }
+        let target_type = schema_type(crate::nav::resolve(&snapshot, &all[0])).map(str::to_string);
+        map.remove("allOf");
+        if !map.contains_key("type")
+            && let Some(t) = target_type
+        {
+            map.insert("type".into(), Value::String(t));
+        }
+        changes.push(Change {
+            pass: "enum-beside-ref",
+            pointer: format!("{at}/allOf"),
+            message:
+                "an `enum` beside `allOf: [$ref]` narrows the referenced type: the enum stays alone"
+                    .into(),
+        });
     });
 }
 
