@@ -203,13 +203,10 @@ pub fn run(
         .map(|s| (s.operation.clone(), s.reason.clone()))
         .collect();
     let mut skipped = BTreeMap::new();
+    // an operation a pass moved (a path parameter renamed) is still there
+    let after_routes = nav::route_keys(after);
     for (path, method) in &before {
-        let still = after
-            .get("paths")
-            .and_then(|p| p.get(path))
-            .and_then(|i| i.get(method))
-            .is_some();
-        if still {
+        if after_routes.contains(&nav::route_key(path, method)) {
             continue;
         }
         let label = nav::operation_label(path, method);

@@ -35,6 +35,38 @@ pub fn operation_label(path: &str, method: &str) -> String {
     format!("{} {path}", method.to_ascii_uppercase())
 }
 
+/// What identifies an operation across the passes: its method and its path with every template
+/// parameter's name left out (`GET /bots/{}`), so a pass that renames `{target}` to `{bot}` (or
+/// merges two spellings of one route) keeps it the same operation.
+pub fn route_key(path: &str, method: &str) -> String {
+    let mut key = method.to_ascii_uppercase();
+    key.push(' ');
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' if !in_param => {
+                in_param = true;
+                key.push('{');
+            }
+            '}' if in_param => {
+                in_param = false;
+                key.push('}');
+            }
+            _ if in_param => {}
+            _ => key.push(c),
+        }
+    }
+    key
+}
+
+/// The [`route_key`] of every operation of `doc`.
+pub fn route_keys(doc: &Value) -> std::collections::BTreeSet<String> {
+    operations(doc)
+        .into_iter()
+        .map(|(p, m, _)| route_key(p, m))
+        .collect()
+}
+
 /// Every operation of `doc`: `(path, method, operation)`, in document order.
 pub fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
     let mut out = Vec::new();
@@ -126,6 +158,12 @@ fn collect_refs(v: &Value, out: &mut Vec<String>, names: bool) {
             for (k, child) in map {
                 if names || !is_data_key(k) {
                     collect_refs(child, out, !names && k == "properties");
+                } else if k == "x-rust-type" {
+                    // typify reads this extension: its type parameters are schemas (the
+                    // open-response-enums pass writes `OpenEnum<$ref>`)
+                    if let Some(params) = child.get("parameters") {
+                        collect_refs(params, out, false);
+                    }
                 }
             }
         }
@@ -169,12 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn route_keys_ignore_parameter_names() {
+        assert_eq!(route_key("/bots/{target}/x", "delete"), "DELETE /bots/{}/x");
+        assert_eq!(
+            route_key("/a/{x}.{y}", "get"),
+            route_key("/a/{first}.{second}", "get")
+        );
+        assert_ne!(route_key("/a/{x}", "get"), route_key("/a/{x}", "put"));
+        assert_ne!(route_key("/a/{x}", "get"), route_key("/b/{x}", "get"));
+    }
+
+    #[test]
     fn reachable_refs_follow_chains_and_stop_on_cycles() {
         let doc = json!({"components": {"schemas": {
             "A": {"properties": {"b": {"$ref": "#/components/schemas/B"}}},
             "B": {"items": {"$ref": "#/components/schemas/A"}, "example": {"$ref": "#/nope"},
                   "properties": {"default": {"$ref": "#/components/schemas/C"}}},
-            "C": {}, "D": {}
+            "C": {"x-rust-type": {"path": "x::Open", "parameters": [{"$ref": "#/components/schemas/E"}]}},
+            "D": {}, "E": {}
         }}});
         let start = json!({"schema": {"$ref": "#/components/schemas/A"}});
         let got: Vec<String> = reachable_refs(&doc, &start).into_iter().collect();
@@ -184,7 +234,8 @@ mod tests {
             [
                 "/components/schemas/A",
                 "/components/schemas/B",
-                "/components/schemas/C"
+                "/components/schemas/C",
+                "/components/schemas/E"
             ]
         );
     }

@@ -36,7 +36,7 @@ pub struct Pass {
 pub const PASSES: &[Pass] = &[
     Pass {
         name: "openapi-3-1",
-        docs: "An OpenAPI 3.1 document is written in its 3.0 form (type lists, const, numeric exclusive bounds, null members; webhooks removed).",
+        docs: "An OpenAPI 3.1 document is written in its 3.0 form (type lists, const, numeric exclusive bounds, null members, tuples; webhooks removed); a 3.0 document's JSON Schema keywords (`type: null`, tuple `items`) too.",
         run: openapi_3_1,
     },
     Pass {
@@ -140,7 +140,9 @@ pub fn run_passes(passes: &[Pass], doc: &mut Value) -> Vec<Change> {
 /// member of `anyOf`/`oneOf` is `nullable`; `const` is a one-value `enum`; a schema's
 /// `examples` list gives its `example`; numeric `exclusiveMinimum`/`exclusiveMaximum` are the
 /// 3.0 booleans; `contentEncoding: base64` is `format: byte`, binary content `format: binary`;
-/// `webhooks`, `jsonSchemaDialect` and `components.pathItems` (no 3.0 form) are removed.
+/// a tuple (`prefixItems`, or `items` as a list) is an array of its members (`anyOf`);
+/// `webhooks`, `jsonSchemaDialect` and `components.pathItems` (no 3.0 form) are removed. A 3.0
+/// document with these schema keywords (none of which 3.0 allows) gets the same schema rewrite.
 pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
     let Some(version) = doc
         .get("openapi")
@@ -149,12 +151,19 @@ pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
     else {
         return;
     };
-    if !version.starts_with("3.1") {
-        return;
-    }
+    let v31 = version.starts_with("3.1");
     let Some(root) = doc.as_object_mut() else {
         return;
     };
+    if !v31 {
+        // a 3.0 document written by a JSON Schema tool (Revolt's: `type: "null"` members, tuple
+        // `items`) has the same keywords, none of which 3.0 allows: the same rewrite
+        return json_schema_keywords(
+            doc,
+            changes,
+            "JSON Schema keywords OpenAPI 3.0 does not have",
+        );
+    }
     root.insert("openapi".into(), json!("3.0.3"));
     changes.push(Change {
         pass: "openapi-3-1",
@@ -180,8 +189,42 @@ pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
         });
     }
     root.entry("paths").or_insert_with(|| json!({}));
+    json_schema_keywords(doc, changes, "OpenAPI 3.1 schema keywords");
+}
+
+/// The schema keywords of OpenAPI 3.1 (JSON Schema 2020-12) in their 3.0 form, reported as
+/// `what` "in their 3.0 form".
+fn json_schema_keywords(doc: &mut Value, changes: &mut Vec<Change>, what: &str) {
     walk(doc, &mut String::new(), &mut |map, at| {
         let mut did: Vec<&str> = Vec::new();
+        // a tuple (`prefixItems`, or the draft-4 array form of `items`): 3.0 has none, so each
+        // element is one of the tuple's member schemas
+        let prefix = map.remove("prefixItems");
+        let tuple = matches!(map.get("items"), Some(Value::Array(_)));
+        if prefix.is_some() || tuple {
+            let mut members: Vec<Value> = Vec::new();
+            for part in [prefix, if tuple { map.remove("items") } else { None }] {
+                if let Some(Value::Array(list)) = part {
+                    members.extend(list);
+                }
+            }
+            if let Some(rest) = map.get("items").filter(|v| v.is_object()) {
+                members.push(rest.clone());
+            }
+            let mut unique: Vec<Value> = Vec::new();
+            for m in members {
+                if !unique.contains(&m) {
+                    unique.push(m);
+                }
+            }
+            let items = match unique.len() {
+                0 => json!({}),
+                1 => unique.remove(0),
+                _ => json!({"anyOf": unique}),
+            };
+            map.insert("items".into(), items);
+            did.push("tuple items");
+        }
         if let Some(Value::Array(types)) = map.get("type").cloned() {
             let null = types.iter().any(|t| t == "null");
             let rest: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
@@ -264,10 +307,7 @@ pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
             changes.push(Change {
                 pass: "openapi-3-1",
                 pointer: at.to_string(),
-                message: format!(
-                    "OpenAPI 3.1 schema keywords in their 3.0 form ({})",
-                    did.join(", ")
-                ),
+                message: format!("{what} in their 3.0 form ({})", did.join(", ")),
             });
         }
     });

@@ -9,12 +9,33 @@ use agentstatus_codegen::{generate, load, pipeline, prepare_document};
 fn every_pass_has_a_spec_it_fixes_and_the_result_generates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
     let names: Vec<&str> = pipeline().iter().map(|(_, p)| p.name).collect();
-    for name in names {
-        let path = dir.join(format!("{name}.yaml"));
-        let doc = load::load_file(&path).unwrap_or_else(|e| panic!("{name}: no corpus spec: {e}"));
+    for name in &names {
+        assert!(
+            dir.join(format!("{name}.yaml")).exists(),
+            "{name}: no corpus spec"
+        );
+    }
+    // `<pass>.yaml`, and `<pass>--<case>.yaml` for a further case of the same pass
+    let mut specs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    for path in specs {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let name = stem.split("--").next().unwrap();
+        assert!(
+            names.contains(&name),
+            "{}: names no pass (a spec is `<pass>.yaml` or `<pass>--<case>.yaml`)",
+            path.display()
+        );
+        let name = stem.as_str();
+        let pass = name.split("--").next().unwrap();
+        let doc = load::load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let prepared = prepare_document(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
-            prepared.changes.iter().any(|c| c.pass == name),
+            prepared.changes.iter().any(|c| c.pass == pass),
             "{name}: the pass changed nothing in its spec: {:?}",
             prepared.changes
         );
