@@ -24,6 +24,7 @@ pub fn export(specs: &Path, vendor: &str, full: bool, json: bool) -> Result<Stri
         prepare(&dir)?
     };
     fixes::restore_json_keys(&mut prepared.doc);
+    fixes::restore_media_types(&mut prepared.doc);
     if json {
         Ok(serde_json::to_string_pretty(&prepared.doc).expect("a JSON value") + "\n")
     } else {

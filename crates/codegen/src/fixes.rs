@@ -12,6 +12,11 @@ use crate::normalise::{Change, Pass, operations_mut, run_passes};
 /// The fixes, in the order they run (after the normalisation passes).
 pub const PASSES: &[Pass] = &[
     Pass {
+        name: "json-media-types",
+        docs: "A JSON body under another media type (`application/vnd.api+json`, which progenitor cannot send and leaves undecoded) is read as `application/json`; the generated request still sends and accepts the declared type.",
+        run: json_media_types,
+    },
+    Pass {
         name: "unsupported-request-bodies",
         docs: "An operation whose only request body progenitor cannot send (multipart/form-data) is skipped and named; of several media types the sendable one is kept.",
         run: unsupported_request_bodies,
@@ -85,6 +90,154 @@ fn sendable(media: &str) -> bool {
         || media == "application/x-www-form-urlencoded"
         || media == "application/octet-stream"
         || media == "text/plain"
+}
+
+/// The operation extension recording the media types [`json_media_types`] renamed: `{content-type,
+/// accept}`, read by the generator (the request's headers) and by [`restore_media_types`].
+pub const MEDIA_TYPES: &str = "x-agentstatus-media-types";
+
+/// A JSON media type other than `application/json` itself: `application/vnd.api+json`,
+/// `application/json; charset=utf-8`, `text/json`.
+fn other_json(media: &str) -> bool {
+    let base = media.split(';').next().unwrap_or("").trim();
+    media != "application/json"
+        && (base.ends_with("+json") || base == "application/json" || base == "text/json")
+}
+
+/// Rename the one JSON-like key of `content` (when it has no `application/json`) to
+/// `application/json`, returning the old key.
+fn rename_json_key(content: &mut Map<String, Value>) -> Option<String> {
+    if content.contains_key("application/json") {
+        return None;
+    }
+    let key = content.keys().find(|k| other_json(k))?.clone();
+    let entries: Vec<(String, Value)> = std::mem::take(content).into_iter().collect();
+    for (k, v) in entries {
+        content.insert(
+            if k == key {
+                "application/json".into()
+            } else {
+                k
+            },
+            v,
+        );
+    }
+    Some(key)
+}
+
+/// progenitor 0.15 types only `application/json` answers and sends only `application/json`
+/// bodies (a JSON:API `application/vnd.api+json` body makes the whole operation fail, its answer
+/// a raw byte stream). Such a content key is renamed `application/json` (in the operation and in
+/// the `components` it references), and the operation records the declared types in
+/// [`MEDIA_TYPES`]: the generated request sends them as `Content-Type` and `Accept`.
+pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
+    // what each operation declares, read through `$ref`s before anything is renamed
+    let snapshot = doc.clone();
+    let mut declared: Vec<(String, String, Option<String>, Option<String>)> = Vec::new();
+    fn content_of<'a>(doc: &'a Value, v: Option<&'a Value>) -> Option<&'a Map<String, Value>> {
+        v.map(|v| crate::nav::resolve(doc, v))
+            .and_then(|v| v.get("content"))
+            .and_then(Value::as_object)
+    }
+    for (path, method, op) in crate::nav::operations(&snapshot) {
+        let content_of = |v| content_of(&snapshot, v);
+        let request = content_of(op.get("requestBody"))
+            .filter(|c| !c.contains_key("application/json"))
+            .and_then(|c| c.keys().find(|k| other_json(k)).cloned());
+        let accept = op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(code, _)| code.starts_with('2'))
+            .filter_map(|(_, r)| content_of(Some(r)))
+            .filter(|c| !c.contains_key("application/json"))
+            .find_map(|c| c.keys().find(|k| other_json(k)).cloned());
+        if request.is_some() || accept.is_some() {
+            declared.push((path.to_string(), method.to_string(), request, accept));
+        }
+    }
+    // rename in operations and in the shared request bodies and responses
+    let renamed = |content: Option<&mut Value>, at: String, changes: &mut Vec<Change>| {
+        if let Some(Value::Object(content)) = content
+            && let Some(old) = rename_json_key(content)
+        {
+            changes.push(Change {
+                pass: "json-media-types",
+                pointer: format!("{at}/content/{}", escape_token(&old)),
+                message: format!("JSON media type {old:?} read as application/json (the request still sends and accepts {old:?})"),
+            });
+        }
+    };
+    for (path, method, op) in operations_mut(doc) {
+        let at = op_pointer(&path, &method);
+        renamed(
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content")),
+            format!("{at}/requestBody"),
+            changes,
+        );
+        if let Some(Value::Object(responses)) = op.get_mut("responses") {
+            for (code, r) in responses.iter_mut() {
+                renamed(
+                    r.get_mut("content"),
+                    format!("{at}/responses/{}", escape_token(code)),
+                    changes,
+                );
+            }
+        }
+        if let Some((_, _, request, accept)) = declared
+            .iter()
+            .find(|(p, m, _, _)| *p == path && *m == method)
+        {
+            let mut record = Map::new();
+            if let Some(r) = request {
+                record.insert("content-type".into(), json!(r));
+            }
+            if let Some(a) = accept {
+                record.insert("accept".into(), json!(a));
+            }
+            op.insert(MEDIA_TYPES.into(), Value::Object(record));
+        }
+    }
+    for kind in ["requestBodies", "responses"] {
+        if let Some(Value::Object(defs)) = doc.pointer_mut(&format!("/components/{kind}")) {
+            for (name, def) in defs.iter_mut() {
+                renamed(
+                    def.get_mut("content"),
+                    format!("/components/{kind}/{}", escape_token(name)),
+                    changes,
+                );
+            }
+        }
+    }
+}
+
+/// Undo [`json_media_types`] for a document leaving the generator (`cargo xtask export`): each
+/// operation's content keys are its declared media types again.
+pub fn restore_media_types(doc: &mut Value) {
+    for (_, _, op) in operations_mut(doc) {
+        let Some(Value::Object(record)) = op.remove(MEDIA_TYPES) else {
+            continue;
+        };
+        let back = |content: Option<&mut Value>, to: Option<&Value>| {
+            if let (Some(Value::Object(content)), Some(Value::String(to))) = (content, to)
+                && let Some(v) = content.remove("application/json")
+            {
+                content.insert(to.clone(), v);
+            }
+        };
+        back(
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content")),
+            record.get("content-type"),
+        );
+        if let Some(Value::Object(responses)) = op.get_mut("responses") {
+            for (code, r) in responses.iter_mut() {
+                if code.starts_with('2') {
+                    back(r.get_mut("content"), record.get("accept"));
+                }
+            }
+        }
+    }
 }
 
 /// A request body progenitor cannot send (multipart/form-data) makes the operation

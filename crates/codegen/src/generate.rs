@@ -2,6 +2,7 @@
 //! prettyplease. progenitor/typify panic on some inputs: the panic is caught and turned into an
 //! error naming the operation that caused it.
 
+use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
@@ -621,6 +622,7 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
         }
     };
     let tokens = restore_json_names(tokens, &crate::fixes::json_names(doc));
+    let tokens = declared_media_types(tokens, &media_types(doc));
     let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));
     tokens.extend(crate::auth::tokens(&auth));
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
@@ -632,6 +634,94 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
         )
     })?;
     Ok(prettyplease::unparse(&file_ast))
+}
+
+/// An operation id reduced to what survives progenitor's snake-casing of it (lower-case letters
+/// and digits), to match the id in the generated `OperationInfo` with the document's.
+fn id_key(id: &str) -> String {
+    id.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The media types each operation declares beside the `application/json` progenitor uses
+/// (`fixes::MEDIA_TYPES`): operation id key -> (Content-Type, Accept).
+fn media_types(doc: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
+    crate::nav::operations(doc)
+        .into_iter()
+        .filter_map(|(_, _, op)| {
+            let record = op.get(crate::fixes::MEDIA_TYPES)?;
+            let get = |k: &str| record.get(k).and_then(Value::as_str).map(str::to_string);
+            let id = op.get("operationId").and_then(Value::as_str)?;
+            Some((id_key(id), (get("content-type"), get("accept"))))
+        })
+        .collect()
+}
+
+/// After progenitor's `let info = OperationInfo { operation_id: "x" };` of an operation that
+/// declares another JSON media type, its request gets the declared `Content-Type` and `Accept`
+/// (`agentstatus_runtime::declared_media_types`) before the hooks run and it is sent.
+pub fn declared_media_types(
+    tokens: proc_macro2::TokenStream,
+    types: &BTreeMap<String, (Option<String>, Option<String>)>,
+) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    if types.is_empty() {
+        return tokens;
+    }
+    let runtime = crate::open_enums::CRATE.replace('-', "_");
+    let set: proc_macro2::TokenStream = format!("::{runtime}::declared_media_types")
+        .parse()
+        .expect("a path");
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    // the request variable: the last `let mut <ident>` before the `OperationInfo`
+    let mut request: Option<proc_macro2::Ident> = None;
+    let mut pending: Option<(Option<String>, Option<String>)> = None;
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), declared_media_types(g.stream(), types));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+            }
+            TokenTree::Ident(id) if id == "mut" => {
+                if let (Some(TokenTree::Ident(prev)), Some(TokenTree::Ident(next))) = (
+                    i.checked_sub(1).and_then(|j| trees.get(j)),
+                    trees.get(i + 1),
+                ) && prev == "let"
+                {
+                    request = Some(next.clone());
+                }
+                out.push(tree.clone());
+            }
+            TokenTree::Ident(id) if id == "OperationInfo" => {
+                if let Some(TokenTree::Group(g)) = trees.get(i + 1) {
+                    let id = g.stream().into_iter().find_map(|t| match t {
+                        TokenTree::Literal(l) => Some(l.to_string().trim_matches('"').to_string()),
+                        _ => None,
+                    });
+                    pending = id.and_then(|id| types.get(&id_key(&id)).cloned());
+                }
+                out.push(tree.clone());
+            }
+            TokenTree::Punct(p) if p.as_char() == ';' && pending.is_some() => {
+                out.push(tree.clone());
+                let (content_type, accept) = pending.take().expect("checked");
+                if let Some(request) = &request {
+                    let opt = |v: Option<String>| match v {
+                        Some(v) => quote::quote! { ::std::option::Option::Some(#v) },
+                        None => quote::quote! { ::std::option::Option::None },
+                    };
+                    let (c, a) = (opt(content_type), opt(accept));
+                    out.extend(quote::quote! { #set(&mut #request, #c, #a); });
+                }
+            }
+            _ => out.push(tree.clone()),
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -688,5 +778,40 @@ mod path_segment_tests {
             out.contains("y . build () ?") && out.contains("z . build () . expect"),
             "{out}"
         );
+    }
+}
+
+#[cfg(test)]
+mod media_type_tests {
+    use std::path::Path;
+
+    #[test]
+    fn declared_json_media_types_are_sent_and_accepted() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
+        let doc = crate::load::load_file(&file).unwrap();
+        let prepared = crate::prepare_document(doc).unwrap();
+        let code = super::generate(&prepared.doc, &file).unwrap();
+        let flat: String = code.split_whitespace().collect();
+        let vnd = "::std::option::Option::Some(\"application/vnd.api+json\")";
+        // the GET accepts the declared type; the PATCH (through a shared response) also sends it
+        let get = format!("declared_media_types(&mutrequest,::std::option::Option::None,{vnd},);");
+        let patch = format!("declared_media_types(&mutrequest,{vnd},{vnd},);");
+        assert_eq!(flat.matches(&get).count(), 1, "{code}");
+        assert_eq!(flat.matches(&patch).count(), 1, "{code}");
+        // typed answers, not byte streams
+        assert!(!code.contains("ByteStream>"), "{code}");
+    }
+
+    #[test]
+    fn export_restores_the_declared_media_types() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
+        let doc = crate::load::load_file(&file).unwrap();
+        let mut prepared = crate::prepare_document(doc).unwrap();
+        crate::fixes::restore_media_types(&mut prepared.doc);
+        let get = &prepared.doc["paths"]["/agents/{id}"]["get"];
+        assert!(get["responses"]["200"]["content"]["application/vnd.api+json"].is_object());
+        assert!(get.get(crate::fixes::MEDIA_TYPES).is_none());
+        let patch = &prepared.doc["paths"]["/agents/{id}"]["patch"];
+        assert!(patch["requestBody"]["content"]["application/vnd.api+json"].is_object());
     }
 }

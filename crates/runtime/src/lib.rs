@@ -401,6 +401,26 @@ pub fn post_request(result: &reqwest::Result<reqwest::Response>) {
     }
 }
 
+/// Give a generated request the JSON media types its operation declares where progenitor uses
+/// `application/json` (a JSON:API vendor's `application/vnd.api+json`): `Content-Type` when it
+/// has a body, `Accept` always. Called by generated code.
+pub fn declared_media_types(
+    request: &mut reqwest::Request,
+    content_type: Option<&'static str>,
+    accept: Option<&'static str>,
+) {
+    use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+    let headers = request.headers_mut();
+    if let Some(c) = content_type
+        && headers.contains_key(CONTENT_TYPE)
+    {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(c));
+    }
+    if let Some(a) = accept {
+        headers.insert(ACCEPT, HeaderValue::from_static(a));
+    }
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
@@ -447,6 +467,30 @@ macro_rules! client_hooks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_media_types_replace_progenitors_json() {
+        use reqwest::header::{ACCEPT, CONTENT_TYPE};
+        ensure_tls_provider();
+        let client = reqwest::Client::new();
+        let vnd = "application/vnd.api+json";
+        let mut with_body = client
+            .patch("http://127.0.0.1:1/a")
+            .header(ACCEPT, "application/json")
+            .json(&serde_json::json!({"data": {}}))
+            .build()
+            .unwrap();
+        declared_media_types(&mut with_body, Some(vnd), Some(vnd));
+        assert_eq!(with_body.headers().get_all(CONTENT_TYPE).iter().count(), 1);
+        assert_eq!(with_body.headers()[CONTENT_TYPE], vnd);
+        assert_eq!(with_body.headers().get_all(ACCEPT).iter().count(), 1);
+        assert_eq!(with_body.headers()[ACCEPT], vnd);
+        // no body: no Content-Type is invented
+        let mut get = client.get("http://127.0.0.1:1/a").build().unwrap();
+        declared_media_types(&mut get, Some(vnd), None);
+        assert!(get.headers().get(CONTENT_TYPE).is_none());
+        assert!(get.headers().get(ACCEPT).is_none());
+    }
 
     #[test]
     fn sensitive_header_hides_value_in_debug() {
