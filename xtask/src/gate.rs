@@ -146,8 +146,9 @@ pub struct Checked {
     pub errors: Vec<String>,
     /// How many errors in all.
     pub error_count: usize,
-    /// The line (1-based) of each error's primary place in `src/client.rs`.
-    pub client_lines: Vec<usize>,
+    /// The line (1-based) of each error's primary place in `src/client.rs`, with the error's
+    /// headline (`E0277: the trait bound ... is not satisfied`).
+    pub client_lines: Vec<(usize, String)>,
     /// Wall time of the check.
     pub elapsed: Duration,
 }
@@ -198,7 +199,10 @@ pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
                     .is_some_and(|f| f.ends_with("client.rs"))
                 && let Some(line) = span["line_start"].as_u64()
             {
-                client_lines.push(line as usize);
+                let code = msg["message"]["code"]["code"].as_str().unwrap_or("error");
+                let text = msg["message"]["message"].as_str().unwrap_or_default();
+                let headline: String = format!("{code}: {text}").chars().take(160).collect();
+                client_lines.push((line as usize, headline));
             }
         }
         if errors.len() < 20 {

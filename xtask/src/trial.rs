@@ -322,7 +322,7 @@ fn item_at(lines: &[&str], line: usize) -> Option<String> {
 }
 
 /// The components and operations the compile errors at `lines` of `code` are in.
-fn compile_culprits(code: &str, lines: &[usize], doc: &Value) -> Vec<Culprit> {
+fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<Culprit> {
     let text: Vec<&str> = code.lines().collect();
     let components: Vec<(String, String)> = doc
         .pointer("/components/schemas")
@@ -349,11 +349,12 @@ fn compile_culprits(code: &str, lines: &[usize], doc: &Value) -> Vec<Culprit> {
         })
         .collect();
     let mut out: Vec<Culprit> = Vec::new();
-    for &line in lines {
+    for (line, headline) in lines {
+        let line = *line;
         let Some(item) = item_at(&text, line) else {
             continue;
         };
-        let error = format!("line {line}, in `{item}`");
+        let error = format!("line {line}, in `{item}`: {headline}");
         // the operation or component the item is, or the longest one it is named after
         // (`{OperationId}Response`, `{Schema}{Property}`)
         let op = operations
@@ -440,7 +441,15 @@ mod tests {
             "paths": {"/agent": {"get": {"operationId": "get_agent"}}},
             "components": {"schemas": {"ticket_type": {}, "AgentStatus": {}, "Agent": {}}}
         });
-        let c = compile_culprits(code, &[3, 9, 16, 18], &doc);
+        let lines: Vec<(usize, String)> = [3, 9, 16, 18]
+            .into_iter()
+            .map(|l| (l, "E0072: recursive type has infinite size".to_string()))
+            .collect();
+        let c = compile_culprits(code, &lines, &doc);
+        assert!(
+            c[0].error
+                .ends_with("in `TicketType`: E0072: recursive type has infinite size")
+        );
         let parts: Vec<&Part> = c.iter().map(|c| &c.part).collect();
         assert_eq!(
             parts,

@@ -22,6 +22,11 @@ pub const PASSES: &[Pass] = &[
         run: unsupported_request_bodies,
     },
     Pass {
+        name: "raw-request-bodies",
+        docs: "An `application/octet-stream` or `text/plain` request body is sent as it is: its schema becomes the one progenitor requires (`string`/`binary`, `string`).",
+        run: raw_request_bodies,
+    },
+    Pass {
         name: "responses-without-schema",
         docs: "A JSON response without a schema (progenitor's `todo!`) gets an any-JSON schema.",
         run: responses_without_schema,
@@ -208,6 +213,77 @@ pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
                     changes,
                 );
             }
+        }
+    }
+}
+
+/// progenitor 0.15 sends an `application/octet-stream` body as raw bytes and a `text/plain` one
+/// as a string, and accepts only the schema that says so (`type: string, format: binary`, or a
+/// plain `type: string`); anything else (Xero's `format: byte`, a `$ref`, a length limit) fails
+/// the operation. The body is what the caller passes either way: the schema is set to that
+/// form, its description kept.
+pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    for (path, method, op) in operations_mut(doc) {
+        let at = op_pointer(&path, &method);
+        let Some(Value::Object(content)) =
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
+        else {
+            continue;
+        };
+        for (media, m) in content.iter_mut() {
+            let base = media.split(';').next().unwrap_or("").trim();
+            let wanted = match base {
+                "application/octet-stream" => json!({"type": "string", "format": "binary"}),
+                "text/plain" | "text/x-markdown" => json!({"type": "string"}),
+                _ => continue,
+            };
+            let Some(schema) = m.get_mut("schema") else {
+                continue;
+            };
+            let resolved = resolve(&snapshot, schema);
+            let plain = |v: &Value| {
+                let mut v = v.clone();
+                if let Some(map) = v.as_object_mut() {
+                    map.retain(|k, _| matches!(k.as_str(), "type" | "format"));
+                }
+                v
+            };
+            // what progenitor lets stand beside `type` and `format` (documentation)
+            let documentation = |k: &str| {
+                matches!(
+                    k,
+                    "type"
+                        | "format"
+                        | "description"
+                        | "title"
+                        | "example"
+                        | "deprecated"
+                        | "readOnly"
+                        | "writeOnly"
+                        | "externalDocs"
+                ) || k.starts_with("x-")
+            };
+            if plain(schema) == wanted
+                && schema
+                    .as_object()
+                    .is_some_and(|m| m.keys().all(|k| documentation(k)))
+            {
+                continue;
+            }
+            let mut fixed = wanted.clone();
+            if let Some(d) = resolved.get("description") {
+                fixed["description"] = d.clone();
+            }
+            changes.push(Change {
+                pass: "raw-request-bodies",
+                pointer: format!("{at}/requestBody/content/{}/schema", escape_token(media)),
+                message: format!(
+                    "a {base} body is sent as it is: schema {} becomes {wanted}",
+                    serde_json::to_string(resolved).unwrap_or_default()
+                ),
+            });
+            *schema = fixed;
         }
     }
 }

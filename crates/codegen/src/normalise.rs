@@ -90,6 +90,11 @@ pub const PASSES: &[Pass] = &[
         run: contradicting_examples,
     },
     Pass {
+        name: "contradicting-defaults",
+        docs: "A `default` that does not match its schema (typify refuses the whole type): a string that spells the value (`\"false\"` for a boolean) becomes it, anything else is dropped.",
+        run: contradicting_defaults,
+    },
+    Pass {
         name: "nullable-without-type",
         docs: "`nullable` without a `type`: removed when alone, given the members' type beside a composition.",
         run: nullable_without_type,
@@ -975,6 +980,69 @@ pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
             }
             if examples.is_empty() {
                 map.remove("examples");
+            }
+        }
+    });
+}
+
+/// A schema's `default` that does not conform to it (Xero's `type: boolean, default: "false"`)
+/// makes typify refuse the type and everything that reaches it. A string default of a boolean,
+/// integer or number schema that spells a conforming value becomes that value; any other
+/// contradicting default is dropped (a default is documentation to a client: nothing is lost
+/// on the wire).
+pub fn contradicting_defaults(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(default) = map.get("default") else {
+            return;
+        };
+        // a schema (a `responses` object has a `default` too: the default answer)
+        if !["type", "$ref", "allOf", "oneOf", "anyOf", "enum"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        {
+            return;
+        }
+        let schema = Value::Object(map.clone());
+        let Some(why) = conforms(&snapshot, &schema, default, 0, false) else {
+            return;
+        };
+        let typ = crate::nav::resolve(&snapshot, &schema)
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let spelled = default.as_str().and_then(|text| {
+            let text = text.trim();
+            match typ {
+                "boolean" => text.parse::<bool>().ok().map(Value::Bool),
+                "integer" => text.parse::<i64>().ok().map(Value::from),
+                "number" => text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                _ => None,
+            }
+        });
+        let pointer = format!("{at}/default");
+        match spelled.filter(|v| conforms(&snapshot, &schema, v, 0, false).is_none()) {
+            Some(value) => {
+                changes.push(Change {
+                    pass: "contradicting-defaults",
+                    pointer,
+                    message: format!("default {default} is a string ({why}): the {typ} {value}"),
+                });
+                map.insert("default".into(), value);
+            }
+            None => {
+                changes.push(Change {
+                    pass: "contradicting-defaults",
+                    pointer,
+                    message: format!(
+                        "default {default} does not match its schema ({why}): dropped"
+                    ),
+                });
+                map.remove("default");
             }
         }
     });
