@@ -57,6 +57,11 @@ pub const PASSES: &[Pass] = &[
         run: nullable_components,
     },
     Pass {
+        name: "colliding-type-names",
+        docs: "Schemas that would give one Rust type name (`metadata` and `_metadata`; an inline schema titled or named like a component) get distinct names (E0428).",
+        run: colliding_type_names,
+    },
+    Pass {
         name: "enum-variant-names",
         docs: "String enums whose values give no unique Rust variant names (`=`, `!=`, `<`) stay strings, the values in the description.",
         run: enum_variant_names,
@@ -1049,5 +1054,207 @@ mod tests {
         );
         assert_eq!(u["required"], json!(["id"]));
         assert!(u["properties"]["id"].get(JSON_NAME).is_none());
+    }
+}
+
+/// The Rust type name typify gives a schema named (or titled) `name`: its `sanitize` in Pascal
+/// case.
+pub fn type_name(name: &str) -> String {
+    use heck::ToPascalCase;
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let out = cleaned.to_pascal_case();
+    match out.chars().next() {
+        None => "X".into(),
+        Some(c) if c.is_alphabetic() || c == '_' => out,
+        Some(_) => format!("X{out}"),
+    }
+}
+
+/// Whether typify makes a named type of this inline schema (a struct, an enum, a union).
+fn makes_type(schema: &Map<String, Value>) -> bool {
+    ["properties", "enum", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| schema.contains_key(*k))
+        || schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() > 1)
+}
+
+/// typify names a component after its key and an inline schema after its `title`, or else after
+/// where it sits (`{Parent}{Property}`, `{Parent}Item`, `{Parent}Value`). Two of those that give
+/// one Rust name make the crate fail (E0428, or E0119 on their impls): Sendgrid's `metadata` and
+/// `_metadata`, Intercom's inline `Quick Reply Option` items beside the `quick_reply_option`
+/// component and its `ticket.type` enum beside `ticket_type`. A later component is renamed
+/// (`_metadata_2`, every `$ref` to it following); an inline schema's clashing title is dropped,
+/// and an inline schema whose place-name clashes gets a title of its own (`TicketTypeInline`).
+pub fn colliding_type_names(doc: &mut Value, changes: &mut Vec<Change>) {
+    // components first: keys whose type names collide
+    let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
+        return;
+    };
+    let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let keys: std::collections::BTreeSet<String> = schemas.keys().cloned().collect();
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for key in schemas.keys() {
+        let name = type_name(key);
+        if seen.insert(name.clone()) {
+            continue;
+        }
+        let (new_key, new_name) = (2..)
+            .map(|n| format!("{key}_{n}"))
+            .map(|k| {
+                let n = type_name(&k);
+                (k, n)
+            })
+            .find(|(k, n)| !keys.contains(k) && !seen.contains(n))
+            .expect("an unused name");
+        seen.insert(new_name);
+        renames.push((key.clone(), new_key));
+    }
+    for (old, new) in &renames {
+        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+            let entries: Vec<(String, Value)> = std::mem::take(schemas).into_iter().collect();
+            for (k, v) in entries {
+                schemas.insert(if k == *old { new.clone() } else { k }, v);
+            }
+        }
+        let from = format!("#/components/schemas/{}", escape_token(old));
+        let to = format!("#/components/schemas/{}", escape_token(new));
+        rewrite_refs(doc, &from, &to);
+        changes.push(Change {
+            pass: "colliding-type-names",
+            pointer: format!("/components/schemas/{}", escape_token(old)),
+            message: format!(
+                "`{old}` would be the Rust type `{}` like another component: renamed `{new}` (its references follow)",
+                type_name(old)
+            ),
+        });
+    }
+    // inline schemas
+    let mut taken = seen;
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (key, schema) in schemas.iter_mut() {
+            let at = format!("/components/schemas/{}", escape_token(key));
+            inline_names(schema, type_name(key), true, &at, &mut taken, changes);
+        }
+    }
+}
+
+fn rewrite_refs(v: &mut Value, from: &str, to: &str) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref")
+                && (r == from || r.starts_with(&format!("{from}/")))
+            {
+                *r = format!("{to}{}", &r[from.len()..]);
+            }
+            map.values_mut().for_each(|c| rewrite_refs(c, from, to));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| rewrite_refs(c, from, to)),
+        _ => {}
+    }
+}
+
+/// Walk `schema`, which typify names `name` unless it has a title; `taken` holds the type
+/// names given so far (the components').
+fn inline_names(
+    schema: &mut Value,
+    name: String,
+    root: bool,
+    at: &str,
+    taken: &mut std::collections::BTreeSet<String>,
+    changes: &mut Vec<Change>,
+) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    if map.contains_key("$ref") {
+        return;
+    }
+    let mut name = name;
+    if !root {
+        let title = map.get("title").and_then(Value::as_str).map(str::to_string);
+        if let Some(title) = title {
+            let titled = type_name(&title);
+            if taken.contains(&titled) && makes_type(map) {
+                map.remove("title");
+                changes.push(Change {
+                    pass: "colliding-type-names",
+                    pointer: format!("{at}/title"),
+                    message: format!(
+                        "title {title:?} would name this inline schema `{titled}`, a name already given: dropped"
+                    ),
+                });
+            } else {
+                name = titled;
+            }
+        }
+        if !map.contains_key("title") && makes_type(map) {
+            if taken.contains(&name) {
+                let fresh = (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            format!("{name}Inline")
+                        } else {
+                            format!("{name}Inline{n}")
+                        }
+                    })
+                    .find(|n| !taken.contains(n))
+                    .expect("an unused name");
+                changes.push(Change {
+                    pass: "colliding-type-names",
+                    pointer: at.to_string(),
+                    message: format!(
+                        "this inline schema would be the Rust type `{name}`, a name already given: titled `{fresh}`"
+                    ),
+                });
+                map.insert("title".into(), Value::String(fresh.clone()));
+                name = fresh;
+            }
+            taken.insert(name.clone());
+        }
+    }
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        for (prop, child) in props.iter_mut() {
+            let child_at = format!("{at}/properties/{}", escape_token(prop));
+            let child_name = type_name(&format!("{name}_{prop}"));
+            inline_names(child, child_name, false, &child_at, taken, changes);
+        }
+    }
+    if let Some(items) = map.get_mut("items") {
+        let child_name = format!("{name}Item");
+        inline_names(
+            items,
+            child_name,
+            false,
+            &format!("{at}/items"),
+            taken,
+            changes,
+        );
+    }
+    if let Some(extra) = map
+        .get_mut("additionalProperties")
+        .filter(|v| v.is_object())
+    {
+        let child_name = format!("{name}Value");
+        inline_names(
+            extra,
+            child_name,
+            false,
+            &format!("{at}/additionalProperties"),
+            taken,
+            changes,
+        );
     }
 }

@@ -100,15 +100,25 @@ struct Cx<'a> {
     /// String-enum components that are not request-reachable.
     enum_components: BTreeSet<String>,
     existing: BTreeSet<String>,
+    /// The Rust type names of the existing and hoisted components.
+    rust_names: BTreeSet<String>,
     hoisted: Map<String, Value>,
     changes: &'a mut Vec<Change>,
 }
 
 impl Cx<'_> {
+    /// A component name for `base` whose Rust type name no other component has (typify names
+    /// `ticket_type` and `TicketType` alike).
     fn unique(&self, base: &str) -> String {
+        use crate::fixes::type_name;
+        let taken = |name: &str| {
+            self.existing.contains(name)
+                || self.hoisted.contains_key(name)
+                || self.rust_names.contains(&type_name(name))
+        };
         let mut name = base.to_string();
         let mut n = 2;
-        while self.existing.contains(&name) || self.hoisted.contains_key(&name) {
+        while taken(&name) {
             name = format!("{base}{n}");
             n += 1;
         }
@@ -131,6 +141,7 @@ impl Cx<'_> {
         }
         if is_string_enum(node) {
             let name = self.unique(hint);
+            self.rust_names.insert(crate::fixes::type_name(&name));
             let schema = std::mem::replace(node, wrapper(&name));
             self.hoisted.insert(name.clone(), schema);
             self.changes.push(Change {
@@ -189,6 +200,10 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
             .map(|(name, _)| name.clone())
             .collect(),
         existing: schemas.iter().map(|(n, _)| n.clone()).collect(),
+        rust_names: schemas
+            .iter()
+            .map(|(n, _)| crate::fixes::type_name(n))
+            .collect(),
         hoisted: Map::new(),
         changes,
     };
