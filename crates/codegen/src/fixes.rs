@@ -945,118 +945,6 @@ fn variant_names_unique(values: &[Value]) -> bool {
     unique(&plain) || unique(&with_x)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multipart_operation_is_skipped_and_named_json_kept_among_several() {
-        let mut doc = json!({"paths": {
-            "/up": {"post": {"requestBody": {"content": {"multipart/form-data": {"schema": {}}}}, "responses": {}}},
-            "/two": {"put": {"requestBody": {"content": {"text/csv": {}, "application/json": {"schema": {}}}}, "responses": {}}}
-        }});
-        let mut c = Vec::new();
-        unsupported_request_bodies(&mut doc, &mut c);
-        assert!(doc["paths"]["/up"].get("post").is_none());
-        assert_eq!(
-            doc["paths"]["/two"]["put"]["requestBody"]["content"]
-                .as_object()
-                .unwrap()
-                .len(),
-            1
-        );
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[1].pointer, "/paths/~1up/post");
-    }
-
-    #[test]
-    fn different_error_schemas_are_merged() {
-        let mut doc = json!({"paths": {"/a": {"get": {"responses": {
-            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
-            "400": {"description": "bad", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}, "errorType": {"type": "string"}}}}}},
-            "401": {"$ref": "#/components/responses/Unauthorized"}
-        }}}},
-        "components": {"responses": {"Unauthorized": {"description": "no", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "integer"}}}}}}}}});
-        let mut c = Vec::new();
-        one_response_type(&mut doc, &mut c);
-        let r = &doc["paths"]["/a"]["get"]["responses"];
-        assert_eq!(r["400"]["content"], r["401"]["content"]);
-        let props = &r["401"]["content"]["application/json"]["schema"]["properties"];
-        assert_eq!(props["status"]["type"], "string");
-        assert_eq!(props["error"], json!({}), "defined differently: any JSON");
-        assert_eq!(r["401"]["description"], "no");
-        assert_eq!(c.len(), 1);
-    }
-
-    #[test]
-    fn bodyless_success_beside_a_body_is_dropped() {
-        let mut doc = json!({"paths": {"/a": {"post": {"responses": {
-            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
-            "204": {"description": "none"}
-        }}}}});
-        let mut c = Vec::new();
-        one_response_type(&mut doc, &mut c);
-        assert!(doc["paths"]["/a"]["post"]["responses"].get("204").is_none());
-    }
-
-    #[test]
-    fn schema_less_json_response_gets_any() {
-        let mut doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {}}}}}}}});
-        let mut c = Vec::new();
-        responses_without_schema(&mut doc, &mut c);
-        assert_eq!(
-            doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
-            json!({})
-        );
-    }
-
-    #[test]
-    fn colliding_parameter_names_keep_the_first() {
-        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
-            {"name": "to", "in": "query"}, {"name": "to[]", "in": "query"}, {"name": "from", "in": "query"}
-        ]}}}});
-        let mut c = Vec::new();
-        colliding_parameters(&mut doc, &mut c);
-        assert_eq!(
-            doc["paths"]["/a"]["get"]["parameters"]
-                .as_array()
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
-    }
-
-    #[test]
-    fn colliding_property_names_are_both_kept() {
-        let mut doc = json!({"components": {"schemas": {"U": {"required": ["id"], "properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
-        let mut c = Vec::new();
-        colliding_properties(&mut doc, &mut c);
-        let u = &doc["components"]["schemas"]["U"];
-        let props = u["properties"].as_object().unwrap();
-        assert_eq!(props.keys().collect::<Vec<_>>(), ["_id", "id-2", "name"]);
-        assert_eq!(props["id-2"][JSON_NAME], "id");
-        assert_eq!(u["required"], json!(["id-2"]));
-        assert_eq!(c[0].pointer, "/components/schemas/U/properties/id");
-        assert_eq!(
-            json_names(&doc).into_iter().collect::<Vec<_>>(),
-            [("id-2".to_string(), "id".to_string())]
-        );
-        restore_json_keys(&mut doc);
-        let u = &doc["components"]["schemas"]["U"];
-        assert_eq!(
-            u["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .collect::<Vec<_>>(),
-            ["_id", "id", "name"]
-        );
-        assert_eq!(u["required"], json!(["id"]));
-        assert!(u["properties"]["id"].get(JSON_NAME).is_none());
-    }
-}
-
 /// The Rust type name typify gives a schema named (or titled) `name`: its `sanitize` in Pascal
 /// case.
 pub fn type_name(name: &str) -> String {
@@ -1256,5 +1144,117 @@ fn inline_names(
             taken,
             changes,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_operation_is_skipped_and_named_json_kept_among_several() {
+        let mut doc = json!({"paths": {
+            "/up": {"post": {"requestBody": {"content": {"multipart/form-data": {"schema": {}}}}, "responses": {}}},
+            "/two": {"put": {"requestBody": {"content": {"text/csv": {}, "application/json": {"schema": {}}}}, "responses": {}}}
+        }});
+        let mut c = Vec::new();
+        unsupported_request_bodies(&mut doc, &mut c);
+        assert!(doc["paths"]["/up"].get("post").is_none());
+        assert_eq!(
+            doc["paths"]["/two"]["put"]["requestBody"]["content"]
+                .as_object()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].pointer, "/paths/~1up/post");
+    }
+
+    #[test]
+    fn different_error_schemas_are_merged() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "400": {"description": "bad", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}, "errorType": {"type": "string"}}}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}
+        }}}},
+        "components": {"responses": {"Unauthorized": {"description": "no", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "integer"}}}}}}}}});
+        let mut c = Vec::new();
+        one_response_type(&mut doc, &mut c);
+        let r = &doc["paths"]["/a"]["get"]["responses"];
+        assert_eq!(r["400"]["content"], r["401"]["content"]);
+        let props = &r["401"]["content"]["application/json"]["schema"]["properties"];
+        assert_eq!(props["status"]["type"], "string");
+        assert_eq!(props["error"], json!({}), "defined differently: any JSON");
+        assert_eq!(r["401"]["description"], "no");
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn bodyless_success_beside_a_body_is_dropped() {
+        let mut doc = json!({"paths": {"/a": {"post": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "204": {"description": "none"}
+        }}}}});
+        let mut c = Vec::new();
+        one_response_type(&mut doc, &mut c);
+        assert!(doc["paths"]["/a"]["post"]["responses"].get("204").is_none());
+    }
+
+    #[test]
+    fn schema_less_json_response_gets_any() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {}}}}}}}});
+        let mut c = Vec::new();
+        responses_without_schema(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn colliding_parameter_names_keep_the_first() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "to", "in": "query"}, {"name": "to[]", "in": "query"}, {"name": "from", "in": "query"}
+        ]}}}});
+        let mut c = Vec::new();
+        colliding_parameters(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
+    }
+
+    #[test]
+    fn colliding_property_names_are_both_kept() {
+        let mut doc = json!({"components": {"schemas": {"U": {"required": ["id"], "properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
+        let mut c = Vec::new();
+        colliding_properties(&mut doc, &mut c);
+        let u = &doc["components"]["schemas"]["U"];
+        let props = u["properties"].as_object().unwrap();
+        assert_eq!(props.keys().collect::<Vec<_>>(), ["_id", "id-2", "name"]);
+        assert_eq!(props["id-2"][JSON_NAME], "id");
+        assert_eq!(u["required"], json!(["id-2"]));
+        assert_eq!(c[0].pointer, "/components/schemas/U/properties/id");
+        assert_eq!(
+            json_names(&doc).into_iter().collect::<Vec<_>>(),
+            [("id-2".to_string(), "id".to_string())]
+        );
+        restore_json_keys(&mut doc);
+        let u = &doc["components"]["schemas"]["U"];
+        assert_eq!(
+            u["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["_id", "id", "name"]
+        );
+        assert_eq!(u["required"], json!(["id"]));
+        assert!(u["properties"]["id"].get(JSON_NAME).is_none());
     }
 }
