@@ -246,7 +246,7 @@ pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
             let Some(schema) = m.get_mut("schema") else {
                 continue;
             };
-            let resolved = resolve(&snapshot, schema);
+            let resolved = crate::nav::resolve(&snapshot, schema);
             let plain = |v: &Value| {
                 let mut v = v.clone();
                 if let Some(map) = v.as_object_mut() {
