@@ -1145,6 +1145,19 @@ fn inline_names(
             changes,
         );
     }
+    // typify merges `allOf` members into this type: their properties are its own (Box's
+    // `SignRequestSignerInput`: `allOf: [$ref, {properties: {validation: {anyOf: ...}}}]`)
+    if let Some(Value::Array(members)) = map.get_mut("allOf") {
+        for (i, member) in members.iter_mut().enumerate() {
+            if let Some(Value::Object(props)) = member.get_mut("properties") {
+                for (prop, child) in props.iter_mut() {
+                    let child_at = format!("{at}/allOf/{i}/properties/{}", escape_token(prop));
+                    let child_name = type_name(&format!("{name}_{prop}"));
+                    inline_names(child, child_name, false, &child_at, taken, changes);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

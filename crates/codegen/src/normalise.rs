@@ -55,6 +55,16 @@ pub const PASSES: &[Pass] = &[
         run: enum_beside_ref,
     },
     Pass {
+        name: "all-of-documentation",
+        docs: "`allOf` members that only document (`allOf: [$ref, {description}]`, Box) are folded into the schema beside them, so the `$ref` stands alone and keeps its type.",
+        run: all_of_documentation,
+    },
+    Pass {
+        name: "all-of-narrowed-enums",
+        docs: "An `allOf` member that narrows an enum property its `$ref` base declares (WhatsApp's `BodyComponent.type: [body]`) leaves the base's enum alone: typify emits the merged enum twice (E0428).",
+        run: all_of_narrowed_enums,
+    },
+    Pass {
         name: "media-type-keys",
         docs: "A media-type key with stray characters (`'multipart/form-data:'`) is trimmed and lower-cased.",
         run: media_type_keys,
@@ -469,6 +479,155 @@ pub fn enum_beside_ref(doc: &mut Value, changes: &mut Vec<Change>) {
                 "an `enum` beside `allOf: [$ref]` narrows the referenced type: the enum stays alone"
                     .into(),
         });
+    });
+}
+
+/// Keys of a schema that only document it.
+const DOCUMENTATION_KEYS: &[&str] = &[
+    "description",
+    "title",
+    "example",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "externalDocs",
+    "nullable",
+];
+
+/// `allOf: [{$ref: CollaborationItem}, {description: ...}]` (Box: a reference given its own
+/// description) is one type, but typify merges the members into a new type, named from the
+/// referenced schema's title, so it clashes with that schema (E0428) or duplicates it. Members
+/// that only document are folded into the schema that holds the `allOf` (their description
+/// when it has none; `nullable` kept), so a lone `$ref` is left and typify uses its type.
+pub fn all_of_documentation(doc: &mut Value, changes: &mut Vec<Change>) {
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(Value::Array(members)) = map.get("allOf") else {
+            return;
+        };
+        let documenting = |m: &Value| {
+            m.as_object().is_some_and(|o| {
+                !o.is_empty()
+                    && o.keys()
+                        .all(|k| DOCUMENTATION_KEYS.contains(&k.as_str()) || k.starts_with("x-"))
+            })
+        };
+        let folded: Vec<Value> = members.iter().filter(|m| documenting(m)).cloned().collect();
+        let kept: Vec<Value> = members
+            .iter()
+            .filter(|m| !documenting(m))
+            .cloned()
+            .collect();
+        if folded.is_empty() || kept.is_empty() {
+            return;
+        }
+        map.insert("allOf".into(), Value::Array(kept));
+        for member in folded {
+            for (k, v) in member.as_object().into_iter().flatten() {
+                if k == "nullable" {
+                    if v == &Value::Bool(true) {
+                        map.insert(k.clone(), v.clone());
+                    }
+                } else if !map.contains_key(k) {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        changes.push(Change {
+            pass: "all-of-documentation",
+            pointer: format!("{at}/allOf"),
+            message: "`allOf` members that only document are folded into the schema beside them"
+                .into(),
+        });
+    });
+}
+
+/// `allOf: [{$ref: TemplateComponent}, {properties: {type: {enum: [body]}}}]` (WhatsApp's
+/// discriminated components): the inline member narrows an enum property that the referenced
+/// base declares with an enum of its own. typify merges the two into one new enum and emits it
+/// twice (E0428, E0119). The narrowing property is taken out of the member, so the base's enum
+/// types the field (every narrowed value is one of its values); the narrowed values are kept in
+/// the member's description. A narrowing to values outside the base's enum is left as it is.
+pub fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Vec<Change>) {
+    let snapshot = doc.clone();
+    walk(doc, &mut String::new(), &mut |map, at| {
+        let Some(Value::Array(all)) = map.get_mut("allOf") else {
+            return;
+        };
+        // the enum properties the `$ref` members declare
+        let mut inherited: Map<String, Value> = Map::new();
+        for member in all.iter().filter(|m| m.get("$ref").is_some()) {
+            let base = crate::nav::resolve(&snapshot, member);
+            for (name, prop) in base
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(Value::Array(values)) = crate::nav::resolve(&snapshot, prop).get("enum")
+                {
+                    inherited.insert(name.clone(), Value::Array(values.clone()));
+                }
+            }
+        }
+        if inherited.is_empty() {
+            return;
+        }
+        for (i, member) in all.iter_mut().enumerate() {
+            if member.get("$ref").is_some() {
+                continue;
+            }
+            let Some(Value::Object(props)) = member.get_mut("properties") else {
+                continue;
+            };
+            let narrowing: Vec<(String, Vec<Value>)> = props
+                .iter()
+                .filter(|(_, p)| p.get("$ref").is_none())
+                .filter_map(|(name, p)| {
+                    let values = p.get("enum")?.as_array()?;
+                    let base = inherited.get(name)?.as_array()?;
+                    values
+                        .iter()
+                        .all(|v| base.contains(v))
+                        .then(|| (name.clone(), values.clone()))
+                })
+                .collect();
+            for (name, values) in &narrowing {
+                props.remove(name);
+                let listed: Vec<String> = values.iter().map(Value::to_string).collect();
+                changes.push(Change {
+                    pass: "all-of-narrowed-enums",
+                    pointer: format!("{at}/allOf/{i}/properties/{}", escape_token(name)),
+                    message: format!(
+                        "`{name}` narrows the enum its base declares to {}: the base's enum types it",
+                        listed.join(", ")
+                    ),
+                });
+            }
+            if !narrowing.is_empty()
+                && let Some(m) = member.as_object_mut()
+            {
+                let note = narrowing
+                    .iter()
+                    .map(|(name, values)| {
+                        let listed: Vec<String> = values.iter().map(Value::to_string).collect();
+                        format!("`{name}` is always {}.", listed.join(" or "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let description = match m.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d}\n\n{note}"),
+                    None => note,
+                };
+                m.insert("description".into(), Value::String(description));
+                if m.get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(Map::is_empty)
+                {
+                    m.remove("properties");
+                }
+            }
+        }
     });
 }
 
