@@ -204,11 +204,7 @@ pub fn run(
         .collect();
     let mut skipped = BTreeMap::new();
     // an operation a pass moved (a path parameter renamed) is still there
-    let after_routes = nav::route_keys(after);
-    for (path, method) in &before {
-        if after_routes.contains(&nav::route_key(path, method)) {
-            continue;
-        }
+    for (path, method) in &nav::missing_operations(&before, after) {
         let label = nav::operation_label(path, method);
         let pointer = nav::operation_pointer(path, method);
         let reason = reasons

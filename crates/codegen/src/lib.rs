@@ -163,10 +163,8 @@ fn prepare_doc(
     changes.extend(fixes::fix(&mut doc));
     (OPEN_RESPONSE_ENUMS.run)(&mut doc, &mut changes);
     // an operation a pass moved (a path parameter renamed) is still there
-    let after = nav::route_keys(&doc);
-    let removed = before
+    let removed = nav::missing_operations(&before, &doc)
         .into_iter()
-        .filter(|(p, m)| !after.contains(&nav::route_key(p, m)))
         .map(|(p, m)| {
             let pointer = nav::operation_pointer(&p, &m);
             Skipped {

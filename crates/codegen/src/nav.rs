@@ -59,12 +59,39 @@ pub fn route_key(path: &str, method: &str) -> String {
     key
 }
 
-/// The [`route_key`] of every operation of `doc`.
-pub fn route_keys(doc: &Value) -> std::collections::BTreeSet<String> {
-    operations(doc)
-        .into_iter()
-        .map(|(p, m, _)| route_key(p, m))
-        .collect()
+/// The operations of `before` (`(path, method)`) that `after` no longer has. An operation is
+/// matched by its [`route_key`], so one a pass moved is still there; of several with one route
+/// key (two spellings of one route), as many as `after` lost are missing, the later ones first.
+pub fn missing_operations(before: &[(String, String)], after: &Value) -> Vec<(String, String)> {
+    let mut left: std::collections::BTreeMap<String, usize> = Default::default();
+    for (p, m, _) in operations(after) {
+        *left.entry(route_key(p, m)).or_default() += 1;
+    }
+    // the operations still spelled as before keep their place first
+    let mut missing = Vec::new();
+    let mut unmatched = Vec::new();
+    for (p, m) in before {
+        let here = after
+            .get("paths")
+            .and_then(|x| x.get(p))
+            .and_then(|i| i.get(m))
+            .is_some();
+        let n = left.entry(route_key(p, m)).or_default();
+        if here && *n > 0 {
+            *n -= 1;
+        } else {
+            unmatched.push((p.clone(), m.clone()));
+        }
+    }
+    for (p, m) in unmatched {
+        let n = left.entry(route_key(&p, &m)).or_default();
+        if *n > 0 {
+            *n -= 1;
+        } else {
+            missing.push((p, m));
+        }
+    }
+    missing
 }
 
 /// Every operation of `doc`: `(path, method, operation)`, in document order.
@@ -215,6 +242,28 @@ mod tests {
         );
         assert_ne!(route_key("/a/{x}", "get"), route_key("/a/{x}", "put"));
         assert_ne!(route_key("/a/{x}", "get"), route_key("/b/{x}", "get"));
+    }
+
+    #[test]
+    fn missing_operations_follow_moves_and_count_merges() {
+        let before: Vec<(String, String)> = [("/a/{x}", "get"), ("/a/{y}", "get"), ("/b", "put")]
+            .iter()
+            .map(|(p, m)| (p.to_string(), m.to_string()))
+            .collect();
+        // `/a/{y}` renamed to `/a/{z}`: nothing missing
+        let moved = serde_json::json!({"paths": {"/a/{x}": {"get": {}}, "/a/{z}": {"get": {}}, "/b": {"put": {}}}});
+        assert!(missing_operations(&before, &moved).is_empty());
+        // one of the two spellings gone: that one is missing, not the one still there
+        let merged = serde_json::json!({"paths": {"/a/{x}": {"get": {}}, "/b": {"put": {}}}});
+        assert_eq!(
+            missing_operations(&before, &merged),
+            [("/a/{y}".to_string(), "get".to_string())]
+        );
+        let removed = serde_json::json!({"paths": {"/a/{x}": {"get": {}}, "/a/{y}": {"get": {}}}});
+        assert_eq!(
+            missing_operations(&before, &removed),
+            [("/b".to_string(), "put".to_string())]
+        );
     }
 
     #[test]
