@@ -125,6 +125,11 @@ pub const PASSES: &[Pass] = &[
         run: path_parameters_required,
     },
     Pass {
+        name: "nullable-parameters",
+        docs: "A path or header parameter's schema loses `nullable` (a URL segment or header is never null; progenitor cannot write an `Option` there).",
+        run: nullable_parameters,
+    },
+    Pass {
         name: "operation-ids",
         docs: "operationIds become unique Rust identifiers (derived from method and path when missing).",
         run: operation_ids,
@@ -765,26 +770,61 @@ pub fn format_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
 
 /// A path parameter must be `required: true` (OpenAPI 3.0 §4.7.12.1); progenitor panics otherwise.
 pub fn path_parameters_required(doc: &mut Value, changes: &mut Vec<Change>) {
-    let mut fix = |p: &mut Value, at: String| {
-        let Some(map) = p.as_object_mut() else { return };
+    for_each_parameter(doc, &mut |map, at| {
         if map.get("in").and_then(Value::as_str) == Some("path")
             && map.get("required") != Some(&Value::Bool(true))
         {
             map.insert("required".into(), Value::Bool(true));
             changes.push(Change {
                 pass: "path-parameters-required",
-                pointer: at,
+                pointer: at.to_string(),
                 message: "path parameter was not `required: true`; path parameters always are"
                     .into(),
             });
         }
-    };
+    });
+}
+
+/// A path or header parameter whose schema is `nullable` (Klaviyo's form ids, Box's
+/// `x-rep-hints`) becomes `Option<String>` where progenitor writes the value into the URL or a
+/// header, which does not compile. A path segment or a header cannot be `null` (an optional
+/// header is left out instead): the schema loses `nullable`.
+pub fn nullable_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
+    for_each_parameter(doc, &mut |map, at| {
+        let place = map
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if !matches!(place.as_str(), "path" | "header") {
+            return;
+        }
+        if let Some(Value::Object(schema)) = map.get_mut("schema")
+            && schema.remove("nullable").is_some()
+        {
+            changes.push(Change {
+                pass: "nullable-parameters",
+                pointer: format!("{at}/schema/nullable"),
+                message: format!("a {place} parameter cannot be null: `nullable` removed"),
+            });
+        }
+    });
+}
+
+/// Call `f` on every parameter object of `doc` (the shared `components.parameters`, path items'
+/// and operations'), with its pointer.
+fn for_each_parameter(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
     if let Some(params) = doc
         .pointer_mut("/components/parameters")
         .and_then(Value::as_object_mut)
     {
         for (name, p) in params.iter_mut() {
-            fix(p, format!("/components/parameters/{}", escape_token(name)));
+            if let Some(map) = p.as_object_mut() {
+                f(
+                    map,
+                    &format!("/components/parameters/{}", escape_token(name)),
+                );
+            }
         }
     }
     for (path, item) in doc
@@ -805,7 +845,9 @@ pub fn path_parameters_required(doc: &mut Value, changes: &mut Vec<Change>) {
             };
             if let Some((at, Value::Array(list))) = params {
                 for (i, p) in list.iter_mut().enumerate() {
-                    fix(p, format!("{at}/{i}"));
+                    if let Some(map) = p.as_object_mut() {
+                        f(map, &format!("{at}/{i}"));
+                    }
                 }
             }
         }
