@@ -623,6 +623,7 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
     };
     let tokens = restore_json_names(tokens, &crate::fixes::json_names(doc));
     let tokens = declared_media_types(tokens, &media_types(doc));
+    let tokens = methods_by_name(tokens);
     let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));
     tokens.extend(crate::auth::tokens(&auth));
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
@@ -634,6 +635,55 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
         )
     })?;
     Ok(prettyplease::unparse(&file_ast))
+}
+
+/// progenitor builds a request with the `reqwest::Client` method named like the HTTP method;
+/// reqwest has none for OPTIONS and TRACE (Box's `OPTIONS /events`), so those become
+/// `client.request(reqwest::Method::OPTIONS, url)`.
+pub fn methods_by_name(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut i = 0;
+    while i < trees.len() {
+        if let (
+            TokenTree::Ident(client),
+            Some(TokenTree::Punct(dot)),
+            Some(TokenTree::Ident(method)),
+            Some(TokenTree::Group(args)),
+        ) = (
+            &trees[i],
+            trees.get(i + 1),
+            trees.get(i + 2),
+            trees.get(i + 3),
+        ) && client == "client"
+            && dot.as_char() == '.'
+            && (method == "options" || method == "trace")
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            let name = proc_macro2::Ident::new(&method.to_string().to_uppercase(), method.span());
+            let inner = args.stream();
+            out.push(trees[i].clone());
+            out.push(trees[i + 1].clone());
+            out.extend(quote::quote! { request });
+            out.push(TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                quote::quote! { ::reqwest::Method::#name, #inner },
+            )));
+            i += 4;
+            continue;
+        }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), methods_by_name(g.stream()));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
 }
 
 /// An operation id reduced to what survives progenitor's snake-casing of it (lower-case letters
@@ -778,6 +828,28 @@ mod path_segment_tests {
             out.contains("y . build () ?") && out.contains("z . build () . expect"),
             "{out}"
         );
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    #[test]
+    fn options_and_trace_requests_name_their_method() {
+        let tokens = quote::quote! {
+            let request = self.client.options(url).build()?;
+            let other = client.client.get(url).build()?;
+            let traced = client.client.trace(url).build()?;
+        };
+        let out = super::methods_by_name(tokens).to_string();
+        assert!(
+            out.contains("self . client . request (:: reqwest :: Method :: OPTIONS , url)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("client . client . request (:: reqwest :: Method :: TRACE , url)"),
+            "{out}"
+        );
+        assert!(out.contains("client . client . get (url)"), "{out}");
     }
 }
 

@@ -1579,6 +1579,22 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
                 r.get("in") == Some(&json!("path")) && r.get("name") == Some(&json!(name))
             };
             if kept.iter().any(is_path) || inherited.iter().any(is_path) {
+                // a second declaration of the name elsewhere (Sendgrid's `list_id` also `in:
+                // query`) would be a second Rust parameter of that name: the path one stands
+                let before = kept.len();
+                kept.retain(|p| {
+                    let r = resolve(p);
+                    r.get("name") != Some(&json!(name)) || r.get("in") == Some(&json!("path"))
+                });
+                if kept.len() != before {
+                    changes.push(Change {
+                        pass: "path-parameters-declared",
+                        pointer: at.clone(),
+                        message: format!(
+                            "{{{name}}} is a path parameter and also declared elsewhere (query, header): that declaration is removed"
+                        ),
+                    });
+                }
                 continue;
             }
             // declared, but not `in: path`: that declaration becomes the path parameter
