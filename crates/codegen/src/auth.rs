@@ -166,7 +166,7 @@ fn requirements(doc: &Value, file: &Path) -> Result<Vec<(String, Vec<String>)>> 
             match op.get("security") {
                 Some(own) => add(
                     own,
-                    format!("/paths/{}/{method}/security", escape_token(path)),
+                    format!("{}/security", crate::nav::operation_pointer(path, method)),
                 )?,
                 None => {
                     if let Some(root) = root {

@@ -329,19 +329,10 @@ fn operations(doc: &Value) -> BTreeMap<String, (Node<'_>, Node<'_>)> {
     out
 }
 
-/// Follow local `$ref`s (bounded, so a cycle cannot loop).
+/// Follow local `$ref`s ([`crate::nav::resolve_at`]: bounded, so a cycle cannot loop).
 fn resolve<'a>(doc: &'a Value, node: &Node<'a>) -> Node<'a> {
-    let mut n = node.clone();
-    for _ in 0..16 {
-        let Some(r) = n.v.get("$ref").and_then(Value::as_str) else {
-            return n;
-        };
-        match crate::slice::ref_pointer(r).and_then(|p| doc.pointer(&p).map(|t| (p, t))) {
-            Some((p, target)) => n = Node::new(target, p),
-            None => return n,
-        }
-    }
-    n
+    let (v, p) = crate::nav::resolve_at(doc, node.v, &node.p);
+    Node::new(v, p)
 }
 
 /// Resolve refs and a single-element `allOf` wrapper (`{allOf: [$ref], nullable: true}`).

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::error::escape_token;
+use crate::nav::{operation_pointer as op_pointer, resolve};
 use crate::normalise::{Change, Pass, operations_mut, run_passes};
 
 /// The fixes, in the order they run (after the normalisation passes).
@@ -71,26 +72,6 @@ pub const PASSES: &[Pass] = &[
 /// Run every pass.
 pub fn fix(doc: &mut Value) -> Vec<Change> {
     run_passes(PASSES, doc)
-}
-
-fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    let mut v = v;
-    for _ in 0..8 {
-        match v
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(crate::slice::ref_pointer)
-            .and_then(|p| doc.pointer(&p))
-        {
-            Some(t) => v = t,
-            None => break,
-        }
-    }
-    v
-}
-
-fn op_pointer(path: &str, method: &str) -> String {
-    format!("/paths/{}/{method}", escape_token(path))
 }
 
 /// Media types progenitor 0.15 can send as a request body.

@@ -45,7 +45,7 @@ pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
         for method in marked {
             let op = item.remove(&method).expect("just found");
             out.push(Handwritten {
-                pointer: format!("/paths/{}/{method}", escape_token(path)),
+                pointer: crate::nav::operation_pointer(path, &method),
                 operation_id: op
                     .get("operationId")
                     .and_then(Value::as_str)
@@ -199,7 +199,7 @@ fn locate_invalid(doc: &Value) -> Option<(String, String)> {
                 && let Some(found) = check_as(
                     op,
                     Kind::Operation,
-                    &format!("/paths/{}/{method}", escape_token(path)),
+                    &crate::nav::operation_pointer(path, method),
                 )
             {
                 return Some(found);

@@ -137,19 +137,25 @@ pub fn ref_pointer(reference: &str) -> Option<String> {
 /// Follow `$ref`s from `v` (up to [`MAX_REF_HOPS`]) to the value they name; a reference that
 /// names nothing leaves the last value reached.
 pub fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    let mut v = v;
+    resolve_at(doc, v, "").0
+}
+
+/// [`resolve`], also giving the pointer of the value reached (`at`, the pointer of `v`, when
+/// `v` is no reference).
+pub fn resolve_at<'a>(doc: &'a Value, v: &'a Value, at: &str) -> (&'a Value, String) {
+    let (mut v, mut at) = (v, at.to_string());
     for _ in 0..MAX_REF_HOPS {
         match v
             .get("$ref")
             .and_then(Value::as_str)
             .and_then(ref_pointer)
-            .and_then(|p| doc.pointer(&p))
+            .and_then(|p| doc.pointer(&p).map(|t| (t, p)))
         {
-            Some(t) => v = t,
+            Some((t, p)) => (v, at) = (t, p),
             None => break,
         }
     }
-    v
+    (v, at)
 }
 
 /// The pointers of every local `$ref` target reachable from `start`, following references

@@ -885,7 +885,10 @@ fn to_identifier(s: &str) -> String {
 pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
     let mut seen = BTreeSet::new();
     for (path, method, op) in operations_mut(doc) {
-        let at = format!("/paths/{}/{method}/operationId", escape_token(&path));
+        let at = format!(
+            "{}/operationId",
+            crate::nav::operation_pointer(&path, &method)
+        );
         let old = op
             .get("operationId")
             .and_then(Value::as_str)
@@ -1550,7 +1553,10 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
     }
     for (path, method, op) in operations_mut(doc) {
         let names = template(&path);
-        let at = format!("/paths/{}/{method}/parameters", escape_token(&path));
+        let at = format!(
+            "{}/parameters",
+            crate::nav::operation_pointer(&path, &method)
+        );
         let inherited = path_level.get(&path).cloned().unwrap_or_default();
         let mut own: Vec<Value> = match op.get_mut("parameters") {
             Some(Value::Array(list)) => std::mem::take(list),
