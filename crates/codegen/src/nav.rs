@@ -190,7 +190,12 @@ fn collect_refs(v: &Value, out: &mut Vec<String>, names: bool) {
             }
             for (k, child) in map {
                 if names || !is_data_key(k) {
-                    collect_refs(child, out, !names && k == "properties");
+                    // property names, and status codes (`default` is an answer there)
+                    collect_refs(
+                        child,
+                        out,
+                        !names && (k == "properties" || k == "responses"),
+                    );
                 } else if k == "x-rust-type" {
                     // typify reads this extension: its type parameters are schemas (the
                     // open-response-enums pass writes `OpenEnum<$ref>`)
@@ -283,6 +288,12 @@ mod tests {
         }}});
         let start = json!({"schema": {"$ref": "#/components/schemas/A"}});
         let got: Vec<String> = reachable_refs(&doc, &start).into_iter().collect();
+        // a default answer is an answer
+        let op = json!({"responses": {"default": {"$ref": "#/components/schemas/D"}}});
+        assert_eq!(
+            reachable_refs(&doc, &op).into_iter().collect::<Vec<_>>(),
+            ["/components/schemas/D"]
+        );
         // a property named `default` is a schema, an `example` is data
         assert_eq!(
             got,

@@ -663,7 +663,14 @@ fn walk_names(
                 let len = at.len();
                 at.push('/');
                 at.push_str(&escape_token(k));
-                walk_names(child, at, f, !names && k == "properties");
+                // the keys of `properties` are property names, those of `responses` status codes
+                // (`default` there is an answer, not data)
+                walk_names(
+                    child,
+                    at,
+                    f,
+                    !names && (k == "properties" || k == "responses"),
+                );
                 at.truncate(len);
             }
         }
@@ -1695,6 +1702,21 @@ pub fn doc_code_fences(doc: &mut Value, changes: &mut Vec<Change>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_default_answer_is_walked_like_any_answer() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {"default": {
+            "description": "error",
+            "content": {"application/json": {"schema": {"type": "integer"}, "example": "x"}}
+        }}}}}});
+        let mut changes = Vec::new();
+        contradicting_examples(&mut doc, &mut changes);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            changes[0].pointer,
+            "/paths/~1a/get/responses/default/content/application~1json/example"
+        );
+    }
 
     #[test]
     fn bare_code_fences_become_text() {
