@@ -24,7 +24,7 @@ pub const PASSES: &[Pass] = &[
     },
     Pass {
         name: "raw-request-bodies",
-        docs: "An `application/octet-stream` or `text/plain` request body is sent as it is: its schema becomes the one progenitor requires (`string`/`binary`, `string`).",
+        docs: "An `application/octet-stream` or `text/plain` request body (or a `*/*`, `text/*` one, sent as those) is sent as it is: its schema becomes the one progenitor requires (`string`/`binary`, `string`).",
         run: raw_request_bodies,
     },
     Pass {
@@ -76,7 +76,8 @@ pub fn fix(doc: &mut Value) -> Vec<Change> {
 
 /// Media types progenitor 0.15 can send as a request body.
 fn sendable(media: &str) -> bool {
-    media == "application/json"
+    matches!(media, "*/*" | "application/*" | "text/*")
+        || media == "application/json"
         || media.ends_with("+json")
         || media == "application/x-www-form-urlencoded"
         || media == "application/octet-stream"
@@ -217,6 +218,28 @@ pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
         else {
             continue;
         };
+        // a wildcard (RingCentral's `*/*`, `text/*`) accepts the concrete type progenitor sends
+        if content.len() == 1
+            && let Some(wild) = content
+                .keys()
+                .find(|k| matches!(k.as_str(), "*/*" | "application/*" | "text/*"))
+                .cloned()
+        {
+            let concrete = if wild == "text/*" {
+                "text/plain"
+            } else {
+                "application/octet-stream"
+            };
+            let v = content.remove(&wild).expect("found above");
+            content.insert(concrete.into(), v);
+            changes.push(Change {
+                pass: "raw-request-bodies",
+                pointer: format!("{at}/requestBody/content/{}", escape_token(&wild)),
+                message: format!(
+                    "a {wild} body is sent as {concrete}, one of the types it accepts"
+                ),
+            });
+        }
         for (media, m) in content.iter_mut() {
             let base = media.split(';').next().unwrap_or("").trim();
             let wanted = match base {

@@ -130,6 +130,11 @@ pub const PASSES: &[Pass] = &[
         run: nullable_parameters,
     },
     Pass {
+        name: "array-path-parameters",
+        docs: "A path parameter that is an array (several ids in one segment) becomes a string of comma-separated values (its `style: simple` form): progenitor cannot write a `Vec` into the URL.",
+        run: array_path_parameters,
+    },
+    Pass {
         name: "operation-ids",
         docs: "operationIds become unique Rust identifiers (derived from method and path when missing).",
         run: operation_ids,
@@ -815,6 +820,49 @@ pub fn nullable_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
                 message: format!("a {place} parameter cannot be null: `nullable` removed"),
             });
         }
+    });
+}
+
+/// A path parameter whose schema is an array (RingCentral's `{messageId}`: several ids, comma
+/// separated) becomes `Vec<T>` where progenitor writes the value into the URL, which does not
+/// compile. Its default serialisation (`style: simple`) is the items joined by commas: the
+/// parameter becomes a string the caller writes that way, as the description now says.
+pub fn array_path_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
+    for_each_parameter(doc, &mut |map, at| {
+        if map.get("in").and_then(Value::as_str) != Some("path") {
+            return;
+        }
+        let Some(Value::Object(schema)) = map.get_mut("schema") else {
+            return;
+        };
+        if schema.get("type").and_then(Value::as_str) != Some("array") {
+            return;
+        }
+        let item = schema
+            .get("items")
+            .and_then(|i| i.get("type"))
+            .and_then(Value::as_str)
+            .unwrap_or("value")
+            .to_string();
+        let mut string = Map::new();
+        string.insert("type".into(), json!("string"));
+        if let Some(d) = schema.get("description") {
+            string.insert("description".into(), d.clone());
+        }
+        *schema = string;
+        let note = format!("One or more {item} values, separated by commas.");
+        let description = match map.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note,
+        };
+        map.insert("description".into(), Value::String(description));
+        changes.push(Change {
+            pass: "array-path-parameters",
+            pointer: format!("{at}/schema"),
+            message: format!(
+                "an array path parameter is written as its {item} items joined by commas: now a string"
+            ),
+        });
     });
 }
 
