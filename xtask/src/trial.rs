@@ -257,28 +257,6 @@ struct Culprit {
     error: String,
 }
 
-/// typify's and progenitor's Rust name for a schema or operation name (PascalCase of its words).
-fn pascal(name: &str) -> String {
-    let mut out = String::new();
-    let mut upper = true;
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            upper = true;
-            prev_lower = false;
-            continue;
-        }
-        if upper || (c.is_uppercase() && prev_lower) {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
-        upper = false;
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-    }
-    out
-}
-
 /// The item a line of the generated code belongs to: the nearest `struct`/`enum`/`impl` above.
 fn item_at(lines: &[&str], line: usize) -> Option<String> {
     for l in lines[..line.min(lines.len())].iter().rev() {
@@ -327,7 +305,7 @@ fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<C
             m.keys()
                 .map(|k| {
                     (
-                        pascal(k),
+                        nav::type_name(k),
                         format!(
                             "/components/schemas/{}",
                             k.replace('~', "~0").replace('/', "~1")
@@ -341,7 +319,7 @@ fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<C
         .into_iter()
         .filter_map(|(p, m, op)| {
             let id = op.get("operationId")?.as_str()?;
-            Some((pascal(id), p.to_string(), m.to_string()))
+            Some((nav::type_name(id), p.to_string(), m.to_string()))
         })
         .collect();
     let mut out: Vec<Culprit> = Vec::new();
@@ -455,8 +433,11 @@ mod tests {
                 &Part::Operation("/agent".into(), "get".into()),
             ]
         );
-        assert_eq!(pascal("post-api-v1.agent_status"), "PostApiV1AgentStatus");
-        assert_eq!(pascal("getAgent"), "GetAgent");
+        assert_eq!(
+            nav::type_name("post-api-v1.agent_status"),
+            "PostApiV1AgentStatus"
+        );
+        assert_eq!(nav::type_name("getAgent"), "GetAgent");
     }
 
     #[test]

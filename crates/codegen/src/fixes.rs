@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::error::escape_token;
-use crate::nav::{operation_pointer as op_pointer, resolve};
+use crate::nav::{operation_pointer as op_pointer, resolve, type_name};
 use crate::normalise::{Change, Pass, operations_mut, run_passes};
 
 /// The fixes, in the order they run (after the normalisation passes).
@@ -947,29 +947,6 @@ fn variant_names_unique(values: &[Value]) -> bool {
         set.len() == names.len()
     };
     unique(&plain) || unique(&with_x)
-}
-
-/// The Rust type name typify gives a schema named (or titled) `name`: its `sanitize` in Pascal
-/// case.
-pub fn type_name(name: &str) -> String {
-    use heck::ToPascalCase;
-    let cleaned: String = name
-        .replace('\'', "")
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let out = cleaned.to_pascal_case();
-    match out.chars().next() {
-        None => "X".into(),
-        Some(c) if c.is_alphabetic() || c == '_' => out,
-        Some(_) => format!("X{out}"),
-    }
 }
 
 /// Whether typify makes a named type of this inline schema (a struct, an enum, a union).

@@ -94,6 +94,29 @@ pub fn missing_operations(before: &[(String, String)], after: &Value) -> Vec<(St
     missing
 }
 
+/// The Rust type name typify (and progenitor, for operation ids) gives a schema named or titled
+/// `name`: its `sanitize` in Pascal case (heck's word boundaries).
+pub fn type_name(name: &str) -> String {
+    use heck::ToPascalCase;
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let out = cleaned.to_pascal_case();
+    match out.chars().next() {
+        None => "X".into(),
+        Some(c) if c.is_alphabetic() || c == '_' => out,
+        Some(_) => format!("X{out}"),
+    }
+}
+
 /// Every operation of `doc`: `(path, method, operation)`, in document order.
 pub fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
     let mut out = Vec::new();

@@ -44,18 +44,6 @@ fn is_string_enum(s: &Value) -> bool {
         && s.get("nullable") != Some(&Value::Bool(true))
 }
 
-fn pascal(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 /// Component schemas reachable from requests (bodies and parameters), transitively.
 fn request_components(doc: &Value) -> BTreeSet<String> {
     let mut roots = Vec::new();
@@ -110,7 +98,7 @@ impl Cx<'_> {
     /// A component name for `base` whose Rust type name no other component has (typify names
     /// `ticket_type` and `TicketType` alike).
     fn unique(&self, base: &str) -> String {
-        use crate::fixes::type_name;
+        use crate::nav::type_name;
         let taken = |name: &str| {
             self.existing.contains(name)
                 || self.hoisted.contains_key(name)
@@ -141,7 +129,7 @@ impl Cx<'_> {
         }
         if is_string_enum(node) {
             let name = self.unique(hint);
-            self.rust_names.insert(crate::fixes::type_name(&name));
+            self.rust_names.insert(crate::nav::type_name(&name));
             let schema = std::mem::replace(node, wrapper(&name));
             self.hoisted.insert(name.clone(), schema);
             self.changes.push(Change {
@@ -157,7 +145,11 @@ impl Cx<'_> {
         if let Some(Value::Object(props)) = map.get_mut("properties") {
             for (prop, child) in props.iter_mut() {
                 let at = format!("{at}/properties/{}", escape_token(prop));
-                self.visit(child, &format!("{hint}{}", pascal(prop)), &at);
+                self.visit(
+                    child,
+                    &format!("{hint}{}", crate::nav::type_name(prop)),
+                    &at,
+                );
             }
         }
         if let Some(items) = map.get_mut("items") {
@@ -202,7 +194,7 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
         existing: schemas.iter().map(|(n, _)| n.clone()).collect(),
         rust_names: schemas
             .iter()
-            .map(|(n, _)| crate::fixes::type_name(n))
+            .map(|(n, _)| crate::nav::type_name(n))
             .collect(),
         hoisted: Map::new(),
         changes,
@@ -229,7 +221,7 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
                             key.to_string(),
                             std::mem::take(child),
                         )]));
-                        cx.visit(&mut holder, &pascal(name), &at);
+                        cx.visit(&mut holder, &crate::nav::type_name(name), &at);
                         if let Some(v) = holder.as_object_mut().and_then(|m| m.remove(key)) {
                             *child = v;
                         }
@@ -245,7 +237,7 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
                 if !METHODS.contains(&method.as_str()) {
                     continue;
                 }
-                let hint = pascal(
+                let hint = crate::nav::type_name(
                     op.get("operationId")
                         .and_then(Value::as_str)
                         .unwrap_or(method),
