@@ -317,6 +317,13 @@ pub fn restore_json_names(
     rewrite(tokens, names, false)
 }
 
+/// The path of `item` in the runtime crate the generated code calls
+/// (`::agentstatus_runtime::item`).
+fn runtime_item(item: &str) -> proc_macro2::TokenStream {
+    let runtime = crate::open_enums::CRATE.replace('-', "_");
+    format!("::{runtime}::{item}").parse().expect("a path")
+}
+
 /// Replace every call of progenitor's `encode_path(x)` by
 /// `agentstatus_runtime::path_segment(x)?`: progenitor leaves `\\` (which URL parsers read as
 /// `/`) and the dot-segments `.` and `..` as they are, so an id could address another path on
@@ -328,13 +335,8 @@ pub fn restore_json_names(
 /// feature, no redirects followed, no `Referer`, as every other constructor.
 pub fn one_segment_path_parameters(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     use proc_macro2::{Delimiter, Group, TokenTree};
-    let runtime = crate::open_enums::CRATE.replace('-', "_");
-    let segment: proc_macro2::TokenStream = format!("::{runtime}::path_segment")
-        .parse()
-        .expect("a path");
-    let http_client: proc_macro2::TokenStream = format!("::{runtime}::generated_http_client")
-        .parse()
-        .expect("a path");
+    let segment = runtime_item("path_segment");
+    let http_client = runtime_item("generated_http_client");
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -720,10 +722,7 @@ pub fn declared_media_types(
     if types.is_empty() {
         return tokens;
     }
-    let runtime = crate::open_enums::CRATE.replace('-', "_");
-    let set: proc_macro2::TokenStream = format!("::{runtime}::declared_media_types")
-        .parse()
-        .expect("a path");
+    let set = runtime_item("declared_media_types");
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
     // the request variable: the last `let mut <ident>` before the `OperationInfo`
