@@ -124,15 +124,15 @@ fn rename_json_key(content: &mut Map<String, Value>) -> Option<String> {
 /// [`MEDIA_TYPES`]: the generated request sends them as `Content-Type` and `Accept`.
 pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
     // what each operation declares, read through `$ref`s before anything is renamed
-    let snapshot = doc.clone();
-    let mut declared: Vec<(String, String, Option<String>, Option<String>)> = Vec::new();
+    let mut declared: BTreeMap<(String, String), (Option<String>, Option<String>)> =
+        BTreeMap::new();
     fn content_of<'a>(doc: &'a Value, v: Option<&'a Value>) -> Option<&'a Map<String, Value>> {
         v.map(|v| crate::nav::resolve(doc, v))
             .and_then(|v| v.get("content"))
             .and_then(Value::as_object)
     }
-    for (path, method, op) in crate::nav::operations(&snapshot) {
-        let content_of = |v| content_of(&snapshot, v);
+    for (path, method, op) in crate::nav::operations(doc) {
+        let content_of = |v| content_of(doc, v);
         let request = content_of(op.get("requestBody"))
             .filter(|c| !c.contains_key("application/json"))
             .and_then(|c| c.keys().find(|k| other_json(k)).cloned());
@@ -146,7 +146,7 @@ pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
             .filter(|c| !c.contains_key("application/json"))
             .find_map(|c| c.keys().find(|k| other_json(k)).cloned());
         if request.is_some() || accept.is_some() {
-            declared.push((path.to_string(), method.to_string(), request, accept));
+            declared.insert((path.to_string(), method.to_string()), (request, accept));
         }
     }
     // rename in operations and in the shared request bodies and responses
@@ -177,10 +177,7 @@ pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
                 );
             }
         }
-        if let Some((_, _, request, accept)) = declared
-            .iter()
-            .find(|(p, m, _, _)| *p == path && *m == method)
-        {
+        if let Some((request, accept)) = declared.get(&(path.clone(), method.clone())) {
             let mut record = Map::new();
             if let Some(r) = request {
                 record.insert("content-type".into(), json!(r));
