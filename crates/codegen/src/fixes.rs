@@ -256,24 +256,13 @@ pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
                 v
             };
             // what progenitor lets stand beside `type` and `format` (documentation)
-            let documentation = |k: &str| {
-                matches!(
-                    k,
-                    "type"
-                        | "format"
-                        | "description"
-                        | "title"
-                        | "example"
-                        | "deprecated"
-                        | "readOnly"
-                        | "writeOnly"
-                        | "externalDocs"
-                ) || k.starts_with("x-")
-            };
+            let documentation =
+                |k: &str| crate::normalise::DOCUMENTATION_KEYS.contains(&k) || k.starts_with("x-");
             if plain(schema) == wanted
-                && schema
-                    .as_object()
-                    .is_some_and(|m| m.keys().all(|k| documentation(k)))
+                && schema.as_object().is_some_and(|m| {
+                    m.keys()
+                        .all(|k| matches!(k.as_str(), "type" | "format") || documentation(k))
+                })
             {
                 continue;
             }

@@ -492,8 +492,8 @@ pub fn enum_beside_ref(doc: &mut Value, changes: &mut Vec<Change>) {
     });
 }
 
-/// Keys of a schema that only document it.
-const DOCUMENTATION_KEYS: &[&str] = &[
+/// Keys of a schema that only document it (extensions, `x-`, too).
+pub(crate) const DOCUMENTATION_KEYS: &[&str] = &[
     "description",
     "title",
     "example",
@@ -502,7 +502,6 @@ const DOCUMENTATION_KEYS: &[&str] = &[
     "readOnly",
     "writeOnly",
     "externalDocs",
-    "nullable",
 ];
 
 /// `allOf: [{$ref: CollaborationItem}, {description: ...}]` (Box: a reference given its own
@@ -518,8 +517,11 @@ pub fn all_of_documentation(doc: &mut Value, changes: &mut Vec<Change>) {
         let documenting = |m: &Value| {
             m.as_object().is_some_and(|o| {
                 !o.is_empty()
-                    && o.keys()
-                        .all(|k| DOCUMENTATION_KEYS.contains(&k.as_str()) || k.starts_with("x-"))
+                    && o.keys().all(|k| {
+                        DOCUMENTATION_KEYS.contains(&k.as_str())
+                            || k == "nullable"
+                            || k.starts_with("x-")
+                    })
             })
         };
         let folded: Vec<Value> = members.iter().filter(|m| documenting(m)).cloned().collect();
