@@ -256,8 +256,11 @@ pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
                 v
             };
             // what progenitor lets stand beside `type` and `format` (documentation)
-            let documentation =
-                |k: &str| crate::normalise::DOCUMENTATION_KEYS.contains(&k) || k.starts_with("x-");
+            // (a schema's `examples`, a 3.1 keyword, is rewritten away like any other)
+            let documentation = |k: &str| {
+                (crate::normalise::DOCUMENTATION_KEYS.contains(&k) && k != "examples")
+                    || k.starts_with("x-")
+            };
             if plain(schema) == wanted
                 && schema.as_object().is_some_and(|m| {
                     m.keys()
