@@ -101,6 +101,7 @@ pub fn pass_table() -> String {
     let mut out = String::from("| pass | stage | what it does |\n|---|---|---|\n");
     for (stage, pass) in agentstatus_codegen::pipeline() {
         let stage = match stage {
+            agentstatus_codegen::Stage::Input => "input",
             agentstatus_codegen::Stage::Normalise => "normalise",
             agentstatus_codegen::Stage::Fix => "fix",
         };

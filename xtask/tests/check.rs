@@ -535,7 +535,7 @@ async fn explain_lists_every_normaliser_change_with_vendor_and_pointer() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("libredesk: slice: doc-code-fences at /info/description:"),
+        stdout.contains("libredesk: slice: nullable-without-type at /components/schemas/ErrorEnvelope/properties/data/nullable:"),
         "{stdout}"
     );
 }

@@ -7,38 +7,38 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`Agent`
+    /// `Agent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Agent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_id: ::std::option::Option<i64>,
-        ///Whether the availability status of agent is configured to go offline automatically when away.
+        /// Whether the availability status of agent is configured to go offline automatically when away.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub auto_offline: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability_status: ::std::option::Option<
             ::agentstatus_runtime::OpenEnum<AgentAvailabilityStatus>,
         >,
-        ///The available name of the agent
+        /// The available name of the agent
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_name: ::std::option::Option<::std::string::String>,
-        ///Whether the agent has confirmed their email address.
+        /// Whether the agent has confirmed their email address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub confirmed: ::std::option::Option<bool>,
-        ///The custom role id of the agent (Enterprise edition only; null when the agent has none).
+        /// The custom role id of the agent (Enterprise edition only; null when the agent has none).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_role_id: ::std::option::Option<i64>,
-        ///The email of the agent
+        /// The email of the agent
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<i64>,
-        ///The name of the agent
+        /// The name of the agent
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<::agentstatus_runtime::OpenEnum<AgentRole>>,
-        ///The thumbnail of the agent
+        /// The thumbnail of the agent
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumbnail: ::std::option::Option<::std::string::String>,
     }
@@ -47,7 +47,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Computed per request: the stored availability when `auto_offline` is false; otherwise `offline` unless the agent has a live dashboard connection (presence seen within PRESENCE_DURATION, 20 s by default), then the live status (or the stored one).
+    /// Computed per request: the stored availability when `auto_offline` is false; otherwise `offline` unless the agent has a live dashboard connection (presence seen within PRESENCE_DURATION, 20 s by default), then the live status (or the stored one).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -106,7 +106,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///The role of the agent
+    /// The role of the agent
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -161,22 +161,22 @@ pub mod types {
             value.parse()
         }
     }
-    ///Every key is optional; an absent key is left unchanged. Send the body with `Content-Type: application/json` (the params wrapper nests top-level keys under `agent`). Unknown keys are dropped without an error. Only administrators may call this.
+    /// Every key is optional; an absent key is left unchanged. Send the body with `Content-Type: application/json` (the params wrapper nests top-level keys under `agent`). Unknown keys are dropped without an error. Only administrators may call this.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentUpdatePayload {
-        ///Whether the availability status of agent is configured to go offline automatically when away.
+        /// Whether the availability status of agent is configured to go offline automatically when away.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub auto_offline: ::std::option::Option<bool>,
-        ///The stored availability of the agent in this account. What the agent list shows is `availability_status`, which stays `offline` while `auto_offline` is true and the agent has no live dashboard connection.
+        /// The stored availability of the agent in this account. What the agent list shows is `availability_status`, which stays `offline` while `auto_offline` is true and the agent has no live dashboard connection.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability: ::std::option::Option<AgentUpdatePayloadAvailability>,
-        ///Enterprise edition only: the custom role to keep. The Enterprise update writes this value whether or not it is sent, so a client that changes anything else must send the agent's current `custom_role_id` (from the agent list) or the role is cleared. Ignored by editions without Enterprise.
+        /// Enterprise edition only: the custom role to keep. The Enterprise update writes this value whether or not it is sent, so a client that changes anything else must send the agent's current `custom_role_id` (from the agent list) or the role is cleared. Ignored by editions without Enterprise.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_role_id: ::std::option::Option<i64>,
-        ///The agent's name (written on the user, so it changes it in every account).
+        /// The agent's name (written on the user, so it changes it in every account).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        ///Whether its administrator or agent
+        /// Whether its administrator or agent
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<AgentUpdatePayloadRole>,
     }
@@ -185,7 +185,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The stored availability of the agent in this account. What the agent list shows is `availability_status`, which stays `offline` while `auto_offline` is true and the agent has no live dashboard connection.
+    /// The stored availability of the agent in this account. What the agent list shows is `availability_status`, which stays `offline` while `auto_offline` is true and the agent has no live dashboard connection.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -245,7 +245,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Whether its administrator or agent
+    /// Whether its administrator or agent
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -300,7 +300,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`BadRequestError`
+    /// `BadRequestError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct BadRequestError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -313,7 +313,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Every error body Chatwoot sends on these routes (request_exception_handler.rb): `{error}` for 401/404/422/402 (render_unauthorized, render_not_found_error, render_could_not_create_error), `{message, attributes}` for a failed model validation (422, render_record_invalid), `{errors: [...]}` for devise_token_auth's 401 when no token is sent, and Rails' `{status, error}` for an unhandled 500.
+    /// Every error body Chatwoot sends on these routes (request_exception_handler.rb): `{error}` for 401/404/422/402 (render_unauthorized, render_not_found_error, render_could_not_create_error), `{message, attributes}` for a failed model validation (422, render_record_invalid), `{errors: [...]}` for devise_token_auth's 401 when no token is sent, and Rails' `{status, error}` for an unhandled 500.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ErrorResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -332,21 +332,21 @@ pub mod types {
             Default::default()
         }
     }
-    ///api/v1/models/_user.json.jbuilder. The server also sends `access_token` (the caller's API token) and `pubsub_token`; they are secrets and deliberately not declared here, so a client never decodes or logs them.
+    /// api/v1/models/_user.json.jbuilder. The server also sends `access_token` (the caller's API token) and `pubsub_token`; they are secrets and deliberately not declared here, so a client never decodes or logs them.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Profile {
-        ///The most recently active membership's account (not necessarily the one changed).
+        /// The most recently active membership's account (not necessarily the one changed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_id: ::std::option::Option<i64>,
         pub accounts: ::std::vec::Vec<ProfileAccount>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_name: ::std::option::Option<::std::string::String>,
-        ///Empty string when the user has no avatar.
+        /// Empty string when the user has no avatar.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub avatar_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub confirmed: ::std::option::Option<bool>,
-        ///Only sent when not empty.
+        /// Only sent when not empty.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub custom_attributes: ::serde_json::Map<
             ::std::string::String,
@@ -356,7 +356,7 @@ pub mod types {
         pub display_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
-        ///Only sent when the installation has CHATWOOT_INBOX_HMAC_KEY.
+        /// Only sent when the installation has CHATWOOT_INBOX_HMAC_KEY.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hmac_identifier: ::std::option::Option<::std::string::String>,
         pub id: i64,
@@ -368,10 +368,10 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub provider: ::std::option::Option<::std::string::String>,
-        ///Role in the most recently active account (agent | administrator).
+        /// Role in the most recently active account (agent | administrator).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<::std::string::String>,
-        ///STI type; `SuperAdmin` for installation admins, otherwise null.
+        /// STI type; `SuperAdmin` for installation admins, otherwise null.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -386,7 +386,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///One membership (account_user) of the caller.
+    /// One membership (account_user) of the caller.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProfileAccount {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -398,24 +398,24 @@ pub mod types {
         pub availability_status: ::std::option::Option<
             ::agentstatus_runtime::OpenEnum<ProfileAccountAvailabilityStatus>,
         >,
-        ///Enterprise edition only ({id, name, description, permissions}).
+        /// Enterprise edition only ({id, name, description, permissions}).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_role: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
-        ///Enterprise edition only.
+        /// Enterprise edition only.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_role_id: ::std::option::Option<i64>,
-        ///The account's id.
+        /// The account's id.
         pub id: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub permissions: ::std::vec::Vec<::std::string::String>,
-        ///agent | administrator.
+        /// agent | administrator.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<::std::string::String>,
-        ///The account's status (active | suspended).
+        /// The account's status (active | suspended).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
@@ -424,7 +424,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The stored availability the user set (what this call changes).
+    /// The stored availability the user set (what this call changes).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -483,7 +483,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Derived from presence (AvailabilityStatusable): the stored value when auto_offline is false; otherwise `offline` unless the user has a live dashboard connection.
+    /// Derived from presence (AvailabilityStatusable): the stored value when auto_offline is false; otherwise `offline` unless the user has a live dashboard connection.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -543,12 +543,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ProfileAvailability`
+    /// `ProfileAvailability`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProfileAvailability {
-        ///The account whose membership is changed; the caller must be a member.
+        /// The account whose membership is changed; the caller must be a member.
         pub account_id: i64,
-        ///AccountUser's `availability` enum (online = 0, offline = 1, busy = 2).
+        /// AccountUser's `availability` enum (online = 0, offline = 1, busy = 2).
         pub availability: ProfileAvailabilityAvailability,
     }
     impl ProfileAvailability {
@@ -556,7 +556,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///AccountUser's `availability` enum (online = 0, offline = 1, busy = 2).
+    /// AccountUser's `availability` enum (online = 0, offline = 1, busy = 2).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -616,7 +616,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///The body the dashboard sends. Rails' params wrapper would also wrap top-level keys under `profile` (config/initializers/wrap_parameters.rb), but the explicit form is what the controller reads and what the dashboard sends. Other keys are dropped by strong parameters.
+    /// The body the dashboard sends. Rails' params wrapper would also wrap top-level keys under `profile` (config/initializers/wrap_parameters.rb), but the explicit form is what the controller reads and what the dashboard sends. Other keys are dropped by strong parameters.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProfileAvailabilityPayload {
         pub profile: ProfileAvailability,
@@ -626,7 +626,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`RequestError`
+    /// `RequestError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct RequestError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2057,13 +2057,13 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Chatwoot
-
-This is the API documentation for Chatwoot server.
-
-<https://www.chatwoot.com/terms-of-service/>
-
-Version: 1.1.0*/
+/// Client for Chatwoot
+///
+/// This is the API documentation for Chatwoot server.
+///
+/// <https://www.chatwoot.com/terms-of-service/>
+///
+/// Version: 1.1.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -2129,56 +2129,56 @@ const _: () = {
     {}
 };
 impl Client {
-    /**List Agents in Account
-
-Get Details of Agents in an Account
-
-Sends a `GET` request to `/api/v1/accounts/{account_id}/agents`
-
-Arguments:
-- `account_id`: The numeric ID of the account
-```ignore
-let response = client.list_agents()
-    .account_id(account_id)
-    .send()
-    .await;
-```*/
+    /// List Agents in Account
+    ///
+    /// Get Details of Agents in an Account
+    ///
+    /// Sends a `GET` request to `/api/v1/accounts/{account_id}/agents`
+    ///
+    /// Arguments:
+    /// - `account_id`: The numeric ID of the account
+    /// ```text
+    /// let response = client.list_agents()
+    ///     .account_id(account_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn list_agents(&self) -> builder::ListAgents<'_> {
         builder::ListAgents::new(self)
     }
-    /**Update Agent in Account
-
-Update an Agent in Account
-
-Sends a `PATCH` request to `/api/v1/accounts/{account_id}/agents/{id}`
-
-Arguments:
-- `account_id`: The numeric ID of the account
-- `id`: The ID of the agent to be updated.
-- `body`
-```ignore
-let response = client.update_agent()
-    .account_id(account_id)
-    .id(id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Update Agent in Account
+    ///
+    /// Update an Agent in Account
+    ///
+    /// Sends a `PATCH` request to `/api/v1/accounts/{account_id}/agents/{id}`
+    ///
+    /// Arguments:
+    /// - `account_id`: The numeric ID of the account
+    /// - `id`: The ID of the agent to be updated.
+    /// - `body`
+    /// ```text
+    /// let response = client.update_agent()
+    ///     .account_id(account_id)
+    ///     .id(id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_agent(&self) -> builder::UpdateAgent<'_> {
         builder::UpdateAgent::new(self)
     }
-    /**Set the caller's own availability in one account
-
-Sets the stored `availability` of the token owner's membership (account_user) in `profile.account_id`. Any account member may call it, agent or administrator; it only ever changes the caller. The answer is the caller's profile (the same JSON as `GET /api/v1/profile`); the membership's stored value is `accounts[].availability`, while `accounts[].availability_status` is the presence-derived value (`offline` while `auto_offline` is true and the user has no live dashboard connection).
-
-Sends a `POST` request to `/api/v1/profile/availability`
-
-```ignore
-let response = client.update_availability()
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Set the caller's own availability in one account
+    ///
+    /// Sets the stored `availability` of the token owner's membership (account_user) in `profile.account_id`. Any account member may call it, agent or administrator; it only ever changes the caller. The answer is the caller's profile (the same JSON as `GET /api/v1/profile`); the membership's stored value is `accounts[].availability`, while `accounts[].availability_status` is the presence-derived value (`offline` while `auto_offline` is true and the user has no live dashboard connection).
+    ///
+    /// Sends a `POST` request to `/api/v1/profile/availability`
+    ///
+    /// ```text
+    /// let response = client.update_availability()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_availability(&self) -> builder::UpdateAvailability<'_> {
         builder::UpdateAvailability::new(self)
     }
@@ -2192,9 +2192,9 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::list_agents`]
-
-[`Client::list_agents`]: super::Client::list_agents*/
+    /// Builder for [`Client::list_agents`]
+    ///
+    /// [`Client::list_agents`]: super::Client::list_agents
     #[derive(Debug, Clone)]
     pub struct ListAgents<'a> {
         client: &'a super::Client,
@@ -2216,7 +2216,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for account_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/agents`
+        /// Sends a `GET` request to `/api/v1/accounts/{account_id}/agents`
         pub async fn send(
             self,
         ) -> Result<
@@ -2281,9 +2281,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_agent`]
-
-[`Client::update_agent`]: super::Client::update_agent*/
+    /// Builder for [`Client::update_agent`]
+    ///
+    /// [`Client::update_agent`]: super::Client::update_agent
     #[derive(Debug, Clone)]
     pub struct UpdateAgent<'a> {
         client: &'a super::Client,
@@ -2342,7 +2342,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/agents/{id}`
+        /// Sends a `PATCH` request to `/api/v1/accounts/{account_id}/agents/{id}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Agent>, Error<types::ErrorResponse>> {
@@ -2419,9 +2419,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_availability`]
-
-[`Client::update_availability`]: super::Client::update_availability*/
+    /// Builder for [`Client::update_availability`]
+    ///
+    /// [`Client::update_availability`]: super::Client::update_availability
     #[derive(Debug, Clone)]
     pub struct UpdateAvailability<'a> {
         client: &'a super::Client,
@@ -2461,7 +2461,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/v1/profile/availability`
+        /// Sends a `POST` request to `/api/v1/profile/availability`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Profile>, Error<types::ErrorResponse>> {

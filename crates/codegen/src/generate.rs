@@ -628,6 +628,8 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
     let tokens = methods_by_name(tokens);
     let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));
     tokens.extend(crate::auth::tokens(&auth));
+    // last: every doc comment is text rustdoc never compiles
+    let tokens = crate::prose::doc_comments(tokens);
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::at(
             ErrorKind::Unsupported,

@@ -139,12 +139,60 @@ pub const PASSES: &[Pass] = &[
         docs: "operationIds become unique Rust identifiers (derived from method and path when missing).",
         run: operation_ids,
     },
-    Pass {
-        name: "doc-code-fences",
-        docs: "Code fences without a language in descriptions are marked `text` (rustdoc would compile them).",
-        run: doc_code_fences,
-    },
 ];
+
+/// Passes over the vendor's document as it was read, run once before everything else (what the
+/// overlay adds afterwards is this project's own, and trusted).
+pub const INPUT_PASSES: &[Pass] = &[Pass {
+    name: "generator-extensions",
+    docs: "Extensions that make progenitor or typify choose generated code (`x-rust-type`, `x-dropshot-*`) and this workspace's own `x-agentstatus-*` markers are removed from the vendor's document, wherever they are: only the passes choose Rust types.",
+    run: generator_extensions,
+}];
+
+/// Is `key` an extension that changes what progenitor or typify generate (typify-impl 0.8
+/// `rust_extension.rs`; progenitor-impl 0.15 `method.rs`), or one of this workspace's own
+/// markers, which only the overlay and the passes may write.
+pub fn is_generator_extension(key: &str) -> bool {
+    key == "x-rust-type" || key.starts_with("x-dropshot-") || key.starts_with("x-agentstatus-")
+}
+
+/// Remove every [`is_generator_extension`] key from every object of `doc` (nothing is skipped:
+/// a component named `example` is as much a schema as any other). `x-agentstatus-roundtrip` at
+/// the root stays: `cargo xtask try` reads it from the document, the generator never does.
+pub fn generator_extensions(doc: &mut Value, changes: &mut Vec<Change>) {
+    let mut stack: Vec<(String, &mut Value)> = vec![(String::new(), doc)];
+    while let Some((at, v)) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                let found: Vec<String> = map
+                    .keys()
+                    .filter(|k| is_generator_extension(k))
+                    .filter(|k| !(at.is_empty() && k.as_str() == "x-agentstatus-roundtrip"))
+                    .cloned()
+                    .collect();
+                for key in found {
+                    map.shift_remove(&key);
+                    changes.push(Change {
+                        pass: "generator-extensions",
+                        pointer: format!("{at}/{}", escape_token(&key)),
+                        message: format!(
+                            "`{key}` removed: a vendor document does not choose generated code"
+                        ),
+                    });
+                }
+                for (k, child) in map.iter_mut() {
+                    stack.push((format!("{at}/{}", escape_token(k)), child));
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    stack.push((format!("{at}/{i}"), child));
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// Run every pass over `doc`, returning the changes made.
 pub fn normalise(doc: &mut Value) -> Vec<Change> {
@@ -1704,50 +1752,6 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
     }
 }
 
-/// Descriptions become doc comments; rustdoc compiles a fence without a language as a Rust
-/// doctest. Mark such fences `text` (Libredesk's `info.description` shows an HTTP header in one).
-pub fn doc_code_fences(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
-        for key in ["description", "summary"] {
-            let Some(Value::String(text)) = map.get(key) else {
-                continue;
-            };
-            let mut inside = false;
-            let mut changed = false;
-            let lines: Vec<String> = text
-                .split('\n')
-                .map(|line| {
-                    let trimmed = line.trim_start();
-                    if !trimmed.starts_with("```") {
-                        return line.to_string();
-                    }
-                    let info = trimmed.trim_start_matches('`').trim();
-                    if inside {
-                        inside = false;
-                        line.to_string()
-                    } else {
-                        inside = true;
-                        if info.is_empty() {
-                            changed = true;
-                            format!("{line}text")
-                        } else {
-                            line.to_string()
-                        }
-                    }
-                })
-                .collect();
-            if changed {
-                map.insert(key.to_string(), Value::String(lines.join("\n")));
-                changes.push(Change {
-                    pass: "doc-code-fences",
-                    pointer: format!("{at}/{key}"),
-                    message: "code fence without a language marked `text`, so rustdoc does not compile it".into(),
-                });
-            }
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1766,18 +1770,6 @@ mod tests {
             changes[0].pointer,
             "/paths/~1a/get/responses/default/content/application~1json/example"
         );
-    }
-
-    #[test]
-    fn bare_code_fences_become_text() {
-        let mut doc = json!({"info": {"description": "Auth:\n```\nAuthorization: token k:s\n```\n```json\n{}\n```"}});
-        let mut c = Vec::new();
-        doc_code_fences(&mut doc, &mut c);
-        assert_eq!(
-            doc["info"]["description"],
-            "Auth:\n```text\nAuthorization: token k:s\n```\n```json\n{}\n```"
-        );
-        assert_eq!(c[0].pointer, "/info/description");
     }
 
     #[test]

@@ -8,9 +8,9 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    /**The "custom_status" attribute represent the custom "away" status selected, it can either be:
-* 1. null — The agent is available or in the generic "Away" status
-2. { "id":"5582b1f4776562af9b000008" } — The id of the custom status*/
+    /// The "custom_status" attribute represent the custom "away" status selected, it can either be:
+    /// * 1. null — The agent is available or in the generic "Away" status
+    /// 2. { "id":"5582b1f4776562af9b000008" } — The id of the custom status
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentCustomStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -21,7 +21,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AgentStatus`
+    /// `AgentStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36,7 +36,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AgentStatusChannel`
+    /// `AgentStatusChannel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentStatusChannel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -55,7 +55,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AgentStatusChannelBusyness`
+    /// `AgentStatusChannelBusyness`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -118,7 +118,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///The 404 of GET /status/{agentId}.
+    /// The 404 of GET /status/{agentId}.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentStatusNotFound {
         pub error: ::agentstatus_runtime::OpenEnum<AgentStatusNotFoundError>,
@@ -132,7 +132,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`not_found`: no such user; `disconnected`: the agent is not connected.
+    /// `not_found`: no such user; `disconnected`: the agent is not connected.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -187,7 +187,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///The availability of an agent on one channel.
+    /// The availability of an agent on one channel.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -242,10 +242,10 @@ pub mod types {
             value.parse()
         }
     }
-    ///An Engage Digital error answer.
+    /// An Engage Digital error answer.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorResponse {
-        ///Error identifier, e.g. `rate_limit_exceeded`, `not_found`.
+        /// Error identifier, e.g. `rate_limit_exceeded`, `not_found`.
         pub error: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -257,7 +257,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetAllPresenceStatusResponse`
+    /// `GetAllPresenceStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GetAllPresenceStatusResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -274,7 +274,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`PresenceStatus`
+    /// `PresenceStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PresenceStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -924,13 +924,13 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for RingCentral Engage Digital API
-
-REST API for RingCentral Engage Digital
-
-<https://developer.ringcentral.com>
-
-Version: 1.0.1*/
+/// Client for RingCentral Engage Digital API
+///
+/// REST API for RingCentral Engage Digital
+///
+/// <https://developer.ringcentral.com>
+///
+/// Version: 1.0.1
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -996,64 +996,64 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Get all connected agents status
-
-This method get all currently connected agents & their status.
-
-Authorization: only users that have the right to monitor the task view.
-
-Sends a `GET` request to `/status`
-
-Arguments:
-- `category_ids`: To filter users on given category ids.
-- `source_ids`: To filter users on given source ids (based on reply permission).
-- `spoken_languages`: To filter users on given locales.
-- `team_ids`: To filter users on given team ids.
-```ignore
-let response = client.get_all_agent_status()
-    .category_ids(category_ids)
-    .source_ids(source_ids)
-    .spoken_languages(spoken_languages)
-    .team_ids(team_ids)
-    .send()
-    .await;
-```*/
+    /// Get all connected agents status
+    ///
+    /// This method get all currently connected agents & their status.
+    ///
+    /// Authorization: only users that have the right to monitor the task view.
+    ///
+    /// Sends a `GET` request to `/status`
+    ///
+    /// Arguments:
+    /// - `category_ids`: To filter users on given category ids.
+    /// - `source_ids`: To filter users on given source ids (based on reply permission).
+    /// - `spoken_languages`: To filter users on given locales.
+    /// - `team_ids`: To filter users on given team ids.
+    /// ```text
+    /// let response = client.get_all_agent_status()
+    ///     .category_ids(category_ids)
+    ///     .source_ids(source_ids)
+    ///     .spoken_languages(spoken_languages)
+    ///     .team_ids(team_ids)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_all_agent_status(&self) -> builder::GetAllAgentStatus<'_> {
         builder::GetAllAgentStatus::new(self)
     }
-    /**Get a connected agent status
-
-This method get the status of a connected agent. Returns a 404 if the user does not exist (not_found) or if he’s not connected (disconnected).
-
-Authorization: only users that have the right to monitor the task view or own agent status.
-
-Sends a `GET` request to `/status/{agentId}`
-
-```ignore
-let response = client.get_agent_status()
-    .agent_id(agent_id)
-    .send()
-    .await;
-```*/
+    /// Get a connected agent status
+    ///
+    /// This method get the status of a connected agent. Returns a 404 if the user does not exist (not_found) or if he’s not connected (disconnected).
+    ///
+    /// Authorization: only users that have the right to monitor the task view or own agent status.
+    ///
+    /// Sends a `GET` request to `/status/{agentId}`
+    ///
+    /// ```text
+    /// let response = client.get_agent_status()
+    ///     .agent_id(agent_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_agent_status(&self) -> builder::GetAgentStatus<'_> {
         builder::GetAgentStatus::new(self)
     }
-    /**Getting all presence statuses
-
-This method renders all presence statuses ordered by name (in alphabetical order).
-
-Sends a `GET` request to `/presence_status`
-
-Arguments:
-- `limit`: The max number of records to return. Default value is 30, max value is 150.
-- `offset`: The record index to start. Default value is 0.
-```ignore
-let response = client.get_all_presence_status()
-    .limit(limit)
-    .offset(offset)
-    .send()
-    .await;
-```*/
+    /// Getting all presence statuses
+    ///
+    /// This method renders all presence statuses ordered by name (in alphabetical order).
+    ///
+    /// Sends a `GET` request to `/presence_status`
+    ///
+    /// Arguments:
+    /// - `limit`: The max number of records to return. Default value is 30, max value is 150.
+    /// - `offset`: The record index to start. Default value is 0.
+    /// ```text
+    /// let response = client.get_all_presence_status()
+    ///     .limit(limit)
+    ///     .offset(offset)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_all_presence_status(&self) -> builder::GetAllPresenceStatus<'_> {
         builder::GetAllPresenceStatus::new(self)
     }
@@ -1067,9 +1067,9 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::get_all_agent_status`]
-
-[`Client::get_all_agent_status`]: super::Client::get_all_agent_status*/
+    /// Builder for [`Client::get_all_agent_status`]
+    ///
+    /// [`Client::get_all_agent_status`]: super::Client::get_all_agent_status
     #[derive(Debug, Clone)]
     pub struct GetAllAgentStatus<'a> {
         client: &'a super::Client,
@@ -1140,7 +1140,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/status`
+        /// Sends a `GET` request to `/status`
         pub async fn send(
             self,
         ) -> Result<
@@ -1209,9 +1209,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_agent_status`]
-
-[`Client::get_agent_status`]: super::Client::get_agent_status*/
+    /// Builder for [`Client::get_agent_status`]
+    ///
+    /// [`Client::get_agent_status`]: super::Client::get_agent_status
     #[derive(Debug, Clone)]
     pub struct GetAgentStatus<'a> {
         client: &'a super::Client,
@@ -1236,7 +1236,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/status/{agentId}`
+        /// Sends a `GET` request to `/status/{agentId}`
         pub async fn send(
             self,
         ) -> Result<
@@ -1287,9 +1287,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_all_presence_status`]
-
-[`Client::get_all_presence_status`]: super::Client::get_all_presence_status*/
+    /// Builder for [`Client::get_all_presence_status`]
+    ///
+    /// [`Client::get_all_presence_status`]: super::Client::get_all_presence_status
     #[derive(Debug, Clone)]
     pub struct GetAllPresenceStatus<'a> {
         client: &'a super::Client,
@@ -1324,7 +1324,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for offset failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/presence_status`
+        /// Sends a `GET` request to `/presence_status`
         pub async fn send(
             self,
         ) -> Result<

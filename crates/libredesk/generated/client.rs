@@ -7,7 +7,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`Agent`
+    /// `Agent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Agent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -16,7 +16,7 @@ pub mod types {
         pub api_key_last_used_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        ///online | away | away_manual | away_and_reassigning | offline.
+        /// online | away | away_manual | away_and_reassigning | offline.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability_status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -65,10 +65,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AgentCompact`
+    /// `AgentCompact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentCompact {
-        ///online | away | away_manual | away_and_reassigning | offline.
+        /// online | away | away_manual | away_and_reassigning | offline.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability_status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -85,7 +85,7 @@ pub mod types {
         pub id: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_name: ::std::option::Option<::std::string::String>,
-        ///agent or contact.
+        /// agent or contact.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -96,7 +96,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AgentListResponse`
+    /// `AgentListResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentListResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -109,7 +109,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AgentResponse`
+    /// `AgentResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AgentResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -122,13 +122,13 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AvailabilityRequest`
+    /// `AvailabilityRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AvailabilityRequest {
-        ///Origin of the status change. 'user' is a manual change by the agent (default); 'idle' is an automatic idle-detection driven change. Idle transitions do not overwrite manual away states.
+        /// Origin of the status change. 'user' is a manual change by the agent (default); 'idle' is an automatic idle-detection driven change. Idle transitions do not overwrite manual away states.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<AvailabilityRequestSource>,
-        ///Availability status, as stored by the server. `away_manual` is a manual away (what the web app sends); idle-driven changes (`source: idle`) never override `away_manual` or `away_and_reassigning`.
+        /// Availability status, as stored by the server. `away_manual` is a manual away (what the web app sends); idle-driven changes (`source: idle`) never override `away_manual` or `away_and_reassigning`.
         pub status: AvailabilityRequestStatus,
     }
     impl AvailabilityRequest {
@@ -136,7 +136,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Origin of the status change. 'user' is a manual change by the agent (default); 'idle' is an automatic idle-detection driven change. Idle transitions do not overwrite manual away states.
+    /// Origin of the status change. 'user' is a manual change by the agent (default); 'idle' is an automatic idle-detection driven change. Idle transitions do not overwrite manual away states.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -191,7 +191,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Availability status, as stored by the server. `away_manual` is a manual away (what the web app sends); idle-driven changes (`source: idle`) never override `away_manual` or `away_and_reassigning`.
+    /// Availability status, as stored by the server. `away_manual` is a manual away (what the web app sends); idle-driven changes (`source: idle`) never override `away_manual` or `away_and_reassigning`.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -258,18 +258,18 @@ pub mod types {
             value.parse()
         }
     }
-    ///Libredesk's error envelope.
+    /// Libredesk's error envelope.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorEnvelope {
-        ///Additional data; usually null.
+        /// Additional data; usually null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::serde_json::Value>,
-        ///The server's error class: InputException (400), PermissionException (403), GeneralException (401, 500), NotFoundException (404), ...
+        /// The server's error class: InputException (400), PermissionException (403), GeneralException (401, 500), NotFoundException (404), ...
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error_type: ::std::option::Option<::std::string::String>,
-        ///Human-readable reason.
+        /// Human-readable reason.
         pub message: ::std::string::String,
-        ///Always `error`.
+        /// Always `error`.
         pub status: ::std::string::String,
     }
     impl ErrorEnvelope {
@@ -277,7 +277,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`TeamCompact`
+    /// `TeamCompact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct TeamCompact {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1346,29 +1346,29 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Libredesk API
-
-REST API documentation for Libredesk helpdesk system.
-
-## Authentication
-
-The Libredesk API supports two authentication methods:
-
-### 1. Basic Authentication
-Use your API key and secret with Basic authentication:
-```text
-Authorization: Basic <base64_encoded_api_key:api_secret>
-```
-
-### 2. Token Authentication
-Use your API key and secret with token authentication:
-```text
-Authorization: token api_key:api_secret
-```
-
-To obtain API credentials, generate them from your agent profile in the Libredesk dashboard.
-
-Version: 1.0.0*/
+/// Client for Libredesk API
+///
+/// REST API documentation for Libredesk helpdesk system.
+///
+/// ## Authentication
+///
+/// The Libredesk API supports two authentication methods:
+///
+/// ### 1. Basic Authentication
+/// Use your API key and secret with Basic authentication:
+/// ```text
+/// Authorization: Basic <base64_encoded_api_key:api_secret>
+/// ```
+///
+/// ### 2. Token Authentication
+/// Use your API key and secret with token authentication:
+/// ```text
+/// Authorization: token api_key:api_secret
+/// ```
+///
+/// To obtain API credentials, generate them from your agent profile in the Libredesk dashboard.
+///
+/// Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1434,42 +1434,42 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Get Agents
-
-Sends a `GET` request to `/api/v1/agents`
-
-```ignore
-let response = client.list_agents()
-    .send()
-    .await;
-```*/
+    /// Get Agents
+    ///
+    /// Sends a `GET` request to `/api/v1/agents`
+    ///
+    /// ```text
+    /// let response = client.list_agents()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn list_agents(&self) -> builder::ListAgents<'_> {
         builder::ListAgents::new(self)
     }
-    /**Get Current Agent
-
-Sends a `GET` request to `/api/v1/agents/me`
-
-```ignore
-let response = client.get_current_agent()
-    .send()
-    .await;
-```*/
+    /// Get Current Agent
+    ///
+    /// Sends a `GET` request to `/api/v1/agents/me`
+    ///
+    /// ```text
+    /// let response = client.get_current_agent()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_current_agent(&self) -> builder::GetCurrentAgent<'_> {
         builder::GetCurrentAgent::new(self)
     }
-    /**Update Current Agent Availability
-
-Sends a `PUT` request to `/api/v1/agents/me/availability`
-
-Arguments:
-- `body`: Availability status update
-```ignore
-let response = client.update_availability()
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Update Current Agent Availability
+    ///
+    /// Sends a `PUT` request to `/api/v1/agents/me/availability`
+    ///
+    /// Arguments:
+    /// - `body`: Availability status update
+    /// ```text
+    /// let response = client.update_availability()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_availability(&self) -> builder::UpdateAvailability<'_> {
         builder::UpdateAvailability::new(self)
     }
@@ -1483,9 +1483,9 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::list_agents`]
-
-[`Client::list_agents`]: super::Client::list_agents*/
+    /// Builder for [`Client::list_agents`]
+    ///
+    /// [`Client::list_agents`]: super::Client::list_agents
     #[derive(Debug, Clone)]
     pub struct ListAgents<'a> {
         client: &'a super::Client,
@@ -1494,7 +1494,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/api/v1/agents`
+        /// Sends a `GET` request to `/api/v1/agents`
         pub async fn send(
             self,
         ) -> Result<
@@ -1555,9 +1555,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_current_agent`]
-
-[`Client::get_current_agent`]: super::Client::get_current_agent*/
+    /// Builder for [`Client::get_current_agent`]
+    ///
+    /// [`Client::get_current_agent`]: super::Client::get_current_agent
     #[derive(Debug, Clone)]
     pub struct GetCurrentAgent<'a> {
         client: &'a super::Client,
@@ -1566,7 +1566,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/api/v1/agents/me`
+        /// Sends a `GET` request to `/api/v1/agents/me`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentResponse>, Error<types::ErrorEnvelope>> {
@@ -1617,9 +1617,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_availability`]
-
-[`Client::update_availability`]: super::Client::update_availability*/
+    /// Builder for [`Client::update_availability`]
+    ///
+    /// [`Client::update_availability`]: super::Client::update_availability
     #[derive(Debug, Clone)]
     pub struct UpdateAvailability<'a> {
         client: &'a super::Client,
@@ -1656,7 +1656,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/v1/agents/me/availability`
+        /// Sends a `PUT` request to `/api/v1/agents/me/availability`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentResponse>, Error<types::ErrorEnvelope>> {

@@ -7,7 +7,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///A Rocket.Chat error answer. `error` is the message or code (e.g. `error-business-hours-are-closed`, `Agent not found`), `errorType` the code of validation and business errors; 401 answers carry `status` and `message`.
+    /// A Rocket.Chat error answer. `error` is the message or code (e.g. `error-business-hours-are-closed`, `Agent not found`), `errorType` the code of validation and business errors; 401 answers carry `status` and `message`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ApiError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -29,7 +29,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetLivechatUserResponse`
+    /// `GetLivechatUserResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GetLivechatUserResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -42,7 +42,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetLivechatUserResponseUser`
+    /// `GetLivechatUserResponseUser`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GetLivechatUserResponseUser {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -68,7 +68,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetLivechatUserResponseUserEmailsItem`
+    /// `GetLivechatUserResponseUserEmailsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GetLivechatUserResponseUserEmailsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -81,7 +81,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetLivechatUserResponseUserLivechat`
+    /// `GetLivechatUserResponseUserLivechat`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GetLivechatUserResponseUserLivechat {
         #[serde(
@@ -95,7 +95,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetLivechatUserType`
+    /// `GetLivechatUserType`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -150,7 +150,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ListAvailableAgentsResponse`
+    /// `ListAvailableAgentsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListAvailableAgentsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -169,7 +169,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListAvailableAgentsResponseAgentsItem`
+    /// `ListAvailableAgentsResponseAgentsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListAvailableAgentsResponseAgentsItem {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -193,7 +193,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListAvailableAgentsResponseAgentsItemEmailsItem`
+    /// `ListAvailableAgentsResponseAgentsItemEmailsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListAvailableAgentsResponseAgentsItemEmailsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -206,7 +206,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListLivechatUsersResponse`
+    /// `ListLivechatUsersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListLivechatUsersResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -225,7 +225,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListLivechatUsersResponseUsersItem`
+    /// `ListLivechatUsersResponseUsersItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListLivechatUsersResponseUsersItem {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -255,7 +255,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListLivechatUsersResponseUsersItemEmailsItem`
+    /// `ListLivechatUsersResponseUsersItemEmailsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListLivechatUsersResponseUsersItemEmailsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -268,7 +268,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListLivechatUsersType`
+    /// `ListLivechatUsersType`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -323,17 +323,17 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UpdateAgentStatusBody`
+    /// `UpdateAgentStatusBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct UpdateAgentStatusBody {
-        ///Enter this parameter if you want to update the livechat status of another agent. If this parameter is not provided, the agent that is calling the endpoint will be updated.
+        /// Enter this parameter if you want to update the livechat status of another agent. If this parameter is not provided, the agent that is calling the endpoint will be updated.
         #[serde(
             rename = "agentId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub agent_id: ::std::option::Option<::std::string::String>,
-        ///The livechat status to set. Without it the server toggles the current status; with it, setting the current status again changes nothing.
+        /// The livechat status to set. Without it the server toggles the current status; with it, setting the current status again changes nothing.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<UpdateAgentStatusBodyStatus>,
     }
@@ -342,7 +342,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The livechat status to set. Without it the server toggles the current status; with it, setting the current status again changes nothing.
+    /// The livechat status to set. Without it the server toggles the current status; with it, setting the current status again changes nothing.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -397,10 +397,10 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UpdateAgentStatusResponse`
+    /// `UpdateAgentStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateAgentStatusResponse {
-        ///The agent's livechat status after the call (`available` or `not-available`).
+        /// The agent's livechat status after the call (`available` or `not-available`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1770,9 +1770,9 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Omnichannel
-
-Version: 1.0.0*/
+/// Client for Omnichannel
+///
+/// Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1838,109 +1838,109 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Get List of Agents or Managers
-
-* If the `type` is `manager`, permission required: `view-livechat-manager`.
-* If the `type` is `agent`, permission required: at least one of `transfer-livechat-guest` or `edit-omnichannel-contact`.
-
-### Changelog
-| Version      | Description |
-| ---------------- | ------------|
-|2.2.0             | Added support to pagination       |
-|0.42.0            | Added       |
-
-Sends a `GET` request to `/api/v1/livechat/users/{type}`
-
-Arguments:
-- `type_`: The type of user that you want to register. The value can either be `agent` or `manager`.
-- `count`: The number of items to return. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
-- `exclude_id`: The ID of a specific agent to exclude from the list.
-- `offset`: Number of items to "skip" in the query, i.e. requests return count items, skipping the first offset items. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
-- `only_available`: When set to `true`, it only list agents whose [livechat status](https://docs.rocket.chat/docs/omnichannel-users#edit-agent) (`statusLivechat`) is `available`.
-- `show_idle_agents`: When set to `false`, offline agents will be excluded from the response. This filter does not apply to bots. All bot agents will be returned in the response.
-- `sort`: List of fields to order by, and in which direction. JSON object, with properties listed in desired order, with values of 1 for ascending, or -1 for descending. For example, sort = `{"value": -1, "_id": 1}`. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
-- `text`: Enter the text you want to filter the search result with.
-```ignore
-let response = client.list_livechat_users()
-    .type_(type_)
-    .count(count)
-    .exclude_id(exclude_id)
-    .offset(offset)
-    .only_available(only_available)
-    .show_idle_agents(show_idle_agents)
-    .sort(sort)
-    .text(text)
-    .send()
-    .await;
-```*/
+    /// Get List of Agents or Managers
+    ///
+    /// * If the `type` is `manager`, permission required: `view-livechat-manager`.
+    /// * If the `type` is `agent`, permission required: at least one of `transfer-livechat-guest` or `edit-omnichannel-contact`.
+    ///
+    /// ### Changelog
+    /// | Version      | Description |
+    /// | ---------------- | ------------|
+    /// |2.2.0             | Added support to pagination       |
+    /// |0.42.0            | Added       |
+    ///
+    /// Sends a `GET` request to `/api/v1/livechat/users/{type}`
+    ///
+    /// Arguments:
+    /// - `type_`: The type of user that you want to register. The value can either be `agent` or `manager`.
+    /// - `count`: The number of items to return. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
+    /// - `exclude_id`: The ID of a specific agent to exclude from the list.
+    /// - `offset`: Number of items to "skip" in the query, i.e. requests return count items, skipping the first offset items. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
+    /// - `only_available`: When set to `true`, it only list agents whose [livechat status](https://docs.rocket.chat/docs/omnichannel-users#edit-agent) (`statusLivechat`) is `available`.
+    /// - `show_idle_agents`: When set to `false`, offline agents will be excluded from the response. This filter does not apply to bots. All bot agents will be returned in the response.
+    /// - `sort`: List of fields to order by, and in which direction. JSON object, with properties listed in desired order, with values of 1 for ascending, or -1 for descending. For example, sort = `{"value": -1, "_id": 1}`. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
+    /// - `text`: Enter the text you want to filter the search result with.
+    /// ```text
+    /// let response = client.list_livechat_users()
+    ///     .type_(type_)
+    ///     .count(count)
+    ///     .exclude_id(exclude_id)
+    ///     .offset(offset)
+    ///     .only_available(only_available)
+    ///     .show_idle_agents(show_idle_agents)
+    ///     .sort(sort)
+    ///     .text(text)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn list_livechat_users(&self) -> builder::ListLivechatUsers<'_> {
         builder::ListLivechatUsers::new(self)
     }
-    /**Get Agent or Manager Information
-
-Get information about a particular agent or a manager.
-Permission required: `view-livechat-manager`
-
-### Changelog
-| Version      | Description |
-| ---------------- | ------------|
-|0.42.0            | Added       |
-
-Sends a `GET` request to `/api/v1/livechat/users/{type}/{_id}`
-
-Arguments:
-- `type_`: The type of user. The value can either be `agent` or `manager`.
-- `id`: The user ID.
-```ignore
-let response = client.get_livechat_user()
-    .type_(type_)
-    .id(id)
-    .send()
-    .await;
-```*/
+    /// Get Agent or Manager Information
+    ///
+    /// Get information about a particular agent or a manager.
+    /// Permission required: `view-livechat-manager`
+    ///
+    /// ### Changelog
+    /// | Version      | Description |
+    /// | ---------------- | ------------|
+    /// |0.42.0            | Added       |
+    ///
+    /// Sends a `GET` request to `/api/v1/livechat/users/{type}/{_id}`
+    ///
+    /// Arguments:
+    /// - `type_`: The type of user. The value can either be `agent` or `manager`.
+    /// - `id`: The user ID.
+    /// ```text
+    /// let response = client.get_livechat_user()
+    ///     .type_(type_)
+    ///     .id(id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_livechat_user(&self) -> builder::GetLivechatUser<'_> {
         builder::GetLivechatUser::new(self)
     }
-    /**Update Agent Status
-
-Update the agent's livechat status. If the agent is available, using this endpoint will set the status as unavailable, and vice versa. Permission required: `view-l-room`.
-If you want to update the status of another agent, you need the `manage-livechat-agents` permission. If you have configured business hours, the agent status cannot be updated outside of business hours.
-
-Sends a `POST` request to `/api/v1/livechat/agent.status`
-
-```ignore
-let response = client.update_agent_status()
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Update Agent Status
+    ///
+    /// Update the agent's livechat status. If the agent is available, using this endpoint will set the status as unavailable, and vice versa. Permission required: `view-l-room`.
+    /// If you want to update the status of another agent, you need the `manage-livechat-agents` permission. If you have configured business hours, the agent status cannot be updated outside of business hours.
+    ///
+    /// Sends a `POST` request to `/api/v1/livechat/agent.status`
+    ///
+    /// ```text
+    /// let response = client.update_agent_status()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_agent_status(&self) -> builder::UpdateAgentStatus<'_> {
         builder::UpdateAgentStatus::new(self)
     }
-    /**Get Available Agent Information
-
-Get information about the currently available agent. Permission required: `manage-agent-extension-association`
-
-Sends a `GET` request to `/api/v1/omnichannel/agents/available`
-
-Arguments:
-- `count`: The number of items to return. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
-- `include_extension`: The voice channel extension associated with the agent. If you don't enter any extension number, the endpoint returns a list of all agents who have not been assigned any extensions. For information about extensions, see <a href="https://docs.rocket.chat/docs/associate-agents-with-extensions-in-rocketchat" target="_blank">Associate agents with extensions in Rocket.Chat</a>.
-- `offset`: Number of items to "skip" in the query, i.e. requests return count items, skipping the first offset items. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
-- `query`: This parameter allows you to use MongoDB query operators to search for specific data. For example, to query users with a name that contains the letter "g": query = `{ "name": { "$regex": "g" } }`. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#query-and-fields) to learn more.
-- `sort`: List of fields to order by, and in which direction. JSON object, with properties listed in desired order, with values of 1 for ascending, or -1 for descending. For example, sort = `{"value": -1, "_id": 1}`. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
-- `text`: The response is the data that contains this text.
-```ignore
-let response = client.list_available_agents()
-    .count(count)
-    .include_extension(include_extension)
-    .offset(offset)
-    .query(query)
-    .sort(sort)
-    .text(text)
-    .send()
-    .await;
-```*/
+    /// Get Available Agent Information
+    ///
+    /// Get information about the currently available agent. Permission required: `manage-agent-extension-association`
+    ///
+    /// Sends a `GET` request to `/api/v1/omnichannel/agents/available`
+    ///
+    /// Arguments:
+    /// - `count`: The number of items to return. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
+    /// - `include_extension`: The voice channel extension associated with the agent. If you don't enter any extension number, the endpoint returns a list of all agents who have not been assigned any extensions. For information about extensions, see <a href="https://docs.rocket.chat/docs/associate-agents-with-extensions-in-rocketchat" target="_blank">Associate agents with extensions in Rocket.Chat</a>.
+    /// - `offset`: Number of items to "skip" in the query, i.e. requests return count items, skipping the first offset items. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
+    /// - `query`: This parameter allows you to use MongoDB query operators to search for specific data. For example, to query users with a name that contains the letter "g": query = `{ "name": { "$regex": "g" } }`. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#query-and-fields) to learn more.
+    /// - `sort`: List of fields to order by, and in which direction. JSON object, with properties listed in desired order, with values of 1 for ascending, or -1 for descending. For example, sort = `{"value": -1, "_id": 1}`. Refer to the [official documentation](https://developer.rocket.chat/apidocs/query-parameters#pagination) to learn more.
+    /// - `text`: The response is the data that contains this text.
+    /// ```text
+    /// let response = client.list_available_agents()
+    ///     .count(count)
+    ///     .include_extension(include_extension)
+    ///     .offset(offset)
+    ///     .query(query)
+    ///     .sort(sort)
+    ///     .text(text)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn list_available_agents(&self) -> builder::ListAvailableAgents<'_> {
         builder::ListAvailableAgents::new(self)
     }
@@ -1954,9 +1954,9 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::list_livechat_users`]
-
-[`Client::list_livechat_users`]: super::Client::list_livechat_users*/
+    /// Builder for [`Client::list_livechat_users`]
+    ///
+    /// [`Client::list_livechat_users`]: super::Client::list_livechat_users
     #[derive(Debug, Clone)]
     pub struct ListLivechatUsers<'a> {
         client: &'a super::Client,
@@ -2077,7 +2077,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/api/v1/livechat/users/{type}`
+        /// Sends a `GET` request to `/api/v1/livechat/users/{type}`
         pub async fn send(
             self,
         ) -> Result<
@@ -2173,9 +2173,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_livechat_user`]
-
-[`Client::get_livechat_user`]: super::Client::get_livechat_user*/
+    /// Builder for [`Client::get_livechat_user`]
+    ///
+    /// [`Client::get_livechat_user`]: super::Client::get_livechat_user
     #[derive(Debug, Clone)]
     pub struct GetLivechatUser<'a> {
         client: &'a super::Client,
@@ -2213,7 +2213,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/api/v1/livechat/users/{type}/{_id}`
+        /// Sends a `GET` request to `/api/v1/livechat/users/{type}/{_id}`
         pub async fn send(
             self,
         ) -> Result<
@@ -2280,9 +2280,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_agent_status`]
-
-[`Client::update_agent_status`]: super::Client::update_agent_status*/
+    /// Builder for [`Client::update_agent_status`]
+    ///
+    /// [`Client::update_agent_status`]: super::Client::update_agent_status
     #[derive(Debug, Clone)]
     pub struct UpdateAgentStatus<'a> {
         client: &'a super::Client,
@@ -2321,7 +2321,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/v1/livechat/agent.status`
+        /// Sends a `POST` request to `/api/v1/livechat/agent.status`
         pub async fn send(
             self,
         ) -> Result<
@@ -2395,9 +2395,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_available_agents`]
-
-[`Client::list_available_agents`]: super::Client::list_available_agents*/
+    /// Builder for [`Client::list_available_agents`]
+    ///
+    /// [`Client::list_available_agents`]: super::Client::list_available_agents
     #[derive(Debug, Clone)]
     pub struct ListAvailableAgents<'a> {
         client: &'a super::Client,
@@ -2492,7 +2492,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/api/v1/omnichannel/agents/available`
+        /// Sends a `GET` request to `/api/v1/omnichannel/agents/available`
         pub async fn send(
             self,
         ) -> Result<
