@@ -334,9 +334,22 @@ pub fn upstream(
         findings.extend(f);
     }
     findings.sort();
+    // a download that was redirected (within its origin) names where it really came from
+    let mut from = current.label();
+    for s in &now {
+        if let Some(url) = fetch::live_url(current, vendor, &s.source)
+            && Path::new(&url) != s.origin
+        {
+            from.push_str(&format!(
+                "; {} redirected to {}",
+                s.source.name,
+                s.origin.display()
+            ));
+        }
+    }
     Ok((
         Upstream {
-            from: current.label(),
+            from,
             changed_sources: changed,
             findings,
         },
