@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agentstatus::{
     AgentPresence, Availability, BulkOptions, BulkResult, ErrorKind, ListFilter, Presence,
+    PresenceError,
 };
 use agentstatus_cli::output::{Output, sanitize, write_json, write_table};
 use serde::Serialize;
@@ -106,13 +107,85 @@ fn row(entry: &Entry, r: BulkResult) -> Row {
     }
 }
 
-/// The plan: each agent's availability now, and what the run would do.
+/// `me`: the agent the credentials belong to, an alias no vendor's list carries.
+const ME: &str = "me";
+
+/// What the plan knows of the agents' current states, from one read for the whole roster.
+enum Listed {
+    /// Every agent the vendor lists, by id: an agent not in it is not found.
+    Agents(HashMap<String, AgentPresence>),
+    /// The list was refused for a reason that may be this caller's alone (some vendors list only
+    /// for managers): each agent is read on its own.
+    ReadEach,
+    /// The server cannot answer (this is why): no agent is asked about.
+    Down(PresenceError),
+}
+
+/// A failure that says nothing about one agent: the network or the deadline, a rate limit,
+/// credentials refused (401), a server error (5xx), an answer that cannot be read (or pages
+/// without end). Asking about each agent in turn would only fail the same way, once per agent.
+fn about_the_server(e: &PresenceError) -> bool {
+    match e.kind() {
+        ErrorKind::Network | ErrorKind::RateLimited | ErrorKind::InvalidResponse => true,
+        ErrorKind::Auth => e.status() == Some(401),
+        ErrorKind::Vendor => e.status().is_some_and(|s| s >= 500),
+        _ => false,
+    }
+}
+
+impl Listed {
+    /// One list request (however many agents the roster has).
+    async fn read(presence: &dyn Presence) -> Self {
+        match presence.list(&ListFilter::all()).await {
+            Ok(list) => Listed::Agents(list.into_iter().map(|p| (p.agent_id.clone(), p)).collect()),
+            Err(e) if about_the_server(&e) => Listed::Down(e),
+            Err(_) => Listed::ReadEach,
+        }
+    }
+
+    /// `agent`'s presence now. From the list: a lookup, no request (`me` alone is read, once:
+    /// a roster names an agent once). Without one: one read, until a read fails for a reason
+    /// that is not about the agent; every agent after fails with that reason, unasked.
+    async fn now(
+        &mut self,
+        presence: &dyn Presence,
+        agent: &str,
+    ) -> Result<AgentPresence, PresenceError> {
+        match self {
+            Listed::Agents(listed) => match listed.get(agent) {
+                Some(p) => Ok(p.clone()),
+                None if agent == ME => presence.get(agent).await,
+                None => Err(PresenceError::NotFound {
+                    vendor: presence.vendor(),
+                    operation: "list",
+                    agent: agent.to_string(),
+                    status: None,
+                    code: None,
+                    message: Some(format!(
+                        "not among the {} agents the server lists",
+                        listed.len()
+                    )),
+                }),
+            },
+            Listed::ReadEach => {
+                let now = presence.get(agent).await;
+                if let Err(e) = &now
+                    && about_the_server(e)
+                {
+                    *self = Listed::Down(e.clone());
+                }
+                now
+            }
+            Listed::Down(e) => Err(e.clone()),
+        }
+    }
+}
+
+/// The plan: each agent's availability now, and what the run would do. One read of the list
+/// serves the whole roster (as in the run, which reads it once too): an agent is looked up in
+/// it, and one it does not have is not found, without a request per agent.
 async fn plan(presence: &dyn Presence, entries: &[Entry]) -> Vec<Row> {
-    let listed: HashMap<String, AgentPresence> = match presence.list(&ListFilter::all()).await {
-        Ok(list) => list.into_iter().map(|p| (p.agent_id.clone(), p)).collect(),
-        // some vendors list only with a manager's permission: read each agent instead
-        Err(_) => HashMap::new(),
-    };
+    let mut listed = Listed::read(presence).await;
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         let mut row = Row {
@@ -129,11 +202,7 @@ async fn plan(presence: &dyn Presence, entries: &[Entry]) -> Vec<Row> {
             rows.push(row);
             continue;
         }
-        let now = match listed.get(&e.agent) {
-            Some(p) => Ok(p.clone()),
-            None => presence.get(&e.agent).await,
-        };
-        match now {
+        match listed.now(presence, &e.agent).await {
             Ok(p) => {
                 row.availability = Some(p.availability);
                 if p.availability == e.availability {
@@ -279,4 +348,196 @@ pub async fn run(
     }
     out.flush()?;
     Ok(summary.ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use agentstatus::{Detail, Vendor, async_trait};
+
+    use super::*;
+
+    const VENDOR: Vendor = Vendor::new("counted");
+
+    /// A vendor with three agents (`me` is `self`), counting the lists and gets asked for.
+    struct Counted {
+        agents: Vec<AgentPresence>,
+        /// What `list` fails with, if it does.
+        list_error: Option<PresenceError>,
+        /// What `get` fails with for every agent but `me`, if it does.
+        get_error: Option<PresenceError>,
+        lists: AtomicUsize,
+        gets: AtomicUsize,
+    }
+
+    impl Counted {
+        fn new(list_error: Option<PresenceError>, get_error: Option<PresenceError>) -> Self {
+            let agent = |id: &str, a| {
+                AgentPresence::new(
+                    id,
+                    None,
+                    a,
+                    Detail {
+                        vendor_status: a.to_string(),
+                        ..Detail::default()
+                    },
+                )
+            };
+            Self {
+                agents: vec![
+                    agent("ada", Availability::Away),
+                    agent("grace", Availability::Available),
+                    agent("self", Availability::Offline),
+                ],
+                list_error,
+                get_error,
+                lists: AtomicUsize::new(0),
+                gets: AtomicUsize::new(0),
+            }
+        }
+
+        fn counts(&self) -> (usize, usize) {
+            (
+                self.lists.load(Ordering::Relaxed),
+                self.gets.load(Ordering::Relaxed),
+            )
+        }
+    }
+
+    #[async_trait]
+    impl Presence for Counted {
+        fn vendor(&self) -> Vendor {
+            VENDOR
+        }
+
+        fn supported(&self) -> &'static [Availability] {
+            &[
+                Availability::Available,
+                Availability::Away,
+                Availability::Offline,
+            ]
+        }
+
+        async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+            self.gets.fetch_add(1, Ordering::Relaxed);
+            if agent == "me" {
+                return Ok(self.agents[2].clone());
+            }
+            if let Some(e) = &self.get_error {
+                return Err(e.clone());
+            }
+            self.agents
+                .iter()
+                .find(|p| p.agent_id == agent)
+                .cloned()
+                .ok_or_else(|| PresenceError::NotFound {
+                    vendor: VENDOR,
+                    operation: "get",
+                    agent: agent.into(),
+                    status: None,
+                    code: None,
+                    message: None,
+                })
+        }
+
+        async fn set(&self, _: &str, _: Availability) -> Result<AgentPresence, PresenceError> {
+            unreachable!("a plan sets nothing")
+        }
+
+        async fn list(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+            self.lists.fetch_add(1, Ordering::Relaxed);
+            match &self.list_error {
+                Some(e) => Err(e.clone()),
+                None => Ok(self.agents.clone()),
+            }
+        }
+    }
+
+    fn http(status: u16) -> PresenceError {
+        PresenceError::Http {
+            vendor: VENDOR,
+            operation: "list",
+            status,
+            code: None,
+            message: Some(format!("status {status}")),
+        }
+    }
+
+    /// `ada`, `grace`, `me` (lines 2 to 4) and `n` agents the vendor does not have (lines 5 on).
+    fn roster(n: usize) -> Vec<Entry> {
+        let known = [
+            ("ada", Availability::Available),
+            ("grace", Availability::Available),
+            ("me", Availability::Available),
+        ];
+        known
+            .into_iter()
+            .map(|(a, w)| (a.to_string(), w))
+            .chain((0..n).map(|i| (format!("ghost-{i}"), Availability::Away)))
+            .enumerate()
+            .map(|(i, (agent, availability))| Entry {
+                agent,
+                availability,
+                line: i + 2,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_plan_reads_the_list_once_however_many_agents_are_unknown() {
+        let presence = Counted::new(None, None);
+        let rows = plan(&presence, &roster(2_000)).await;
+        // one list, and one read of `me`, which no list has
+        assert_eq!(presence.counts(), (1, 1));
+        assert_eq!(rows.len(), 2_003);
+        assert_eq!(rows[0].result, Kind::Changed);
+        assert_eq!(rows[0].availability, Some(Availability::Away));
+        assert_eq!(rows[1].result, Kind::Unchanged);
+        assert_eq!(rows[2].result, Kind::Changed);
+        assert_eq!(rows[2].availability, Some(Availability::Offline));
+        for (i, row) in rows[3..].iter().enumerate() {
+            let agent = format!("ghost-{i}");
+            assert_eq!(row.agent, agent);
+            assert_eq!(row.line, i + 5, "{row:?}");
+            assert_eq!(row.result, Kind::Failed, "{row:?}");
+            let reason = row.reason.as_deref().unwrap();
+            assert!(reason.contains(&format!("no agent {agent:?}")), "{reason}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_list_falls_back_to_reading_each_agent() {
+        let presence = Counted::new(Some(http(403)), None);
+        let rows = plan(&presence, &roster(0)).await;
+        assert_eq!(rows[0].availability, Some(Availability::Away));
+        assert_eq!(rows[2].availability, Some(Availability::Offline));
+        assert_eq!(rows[1].result, Kind::Unchanged);
+        assert_eq!(presence.counts(), (1, 3));
+    }
+
+    #[tokio::test]
+    async fn a_server_that_cannot_answer_is_not_asked_once_per_agent() {
+        // the list fails with a server error: nothing more is asked
+        let presence = Counted::new(Some(http(500)), None);
+        let rows = plan(&presence, &roster(2_000)).await;
+        assert_eq!(presence.counts(), (1, 0));
+        assert!(
+            rows.iter()
+                .all(|r| r.result == Kind::Failed
+                    && r.reason.as_deref().unwrap().contains("HTTP 500"))
+        );
+
+        // the list is refused, and the first read finds the server down: the rest are not read
+        let down = PresenceError::Network {
+            vendor: VENDOR,
+            operation: "get",
+            message: "connection refused".into(),
+        };
+        let presence = Counted::new(Some(http(403)), Some(down));
+        let rows = plan(&presence, &roster(2_000)).await;
+        assert_eq!(presence.counts(), (1, 1));
+        assert!(rows.iter().all(|r| r.result == Kind::Failed
+            && r.reason.as_deref().unwrap().contains("connection refused")));
+    }
 }

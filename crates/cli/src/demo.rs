@@ -3,7 +3,7 @@
 
 use agentstatus::{Availability, ListFilter, Presence};
 
-use agentstatus_cli::output::{Output, render};
+use agentstatus_cli::output::{Output, render, sanitize};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -39,7 +39,7 @@ async fn walk(p: &dyn Presence, agent: &str, changes: &dyn Fn() -> u64) -> Resul
     println!("\n$ agentstatus --vendor {v} set {agent} busy");
     match p.set(agent, Availability::Busy).await {
         Ok(_) => println!("(set)"),
-        Err(e) => println!("agentstatus: error: {e}"),
+        Err(e) => println!("agentstatus: error: {}", sanitize(&e.to_string())),
     }
     // a roster for every listed agent: one read, one write per agent that changes
     let wanted = p.supported()[0];
@@ -67,7 +67,7 @@ async fn walk(p: &dyn Presence, agent: &str, changes: &dyn Fn() -> u64) -> Resul
                 r.outcome
                     .as_ref()
                     .err()
-                    .map(|e| format!("{}: {e}", r.agent))
+                    .map(|e| sanitize(&format!("{}: {e}", r.agent)))
             })
             .collect();
         println!(

@@ -157,7 +157,8 @@ fn exit_code(e: &PresenceError) -> u8 {
 
 /// Report an error on stderr: a line of text, or under `--output json` one JSON object
 /// (`{"error": {"kind", "message", "vendor", "status", "code"}, "exit_code"}`). Any text from a
-/// server in it is already cut to 200 characters; control characters are escaped either way.
+/// server in it is already cut to 200 characters; controls, line and paragraph separators and
+/// format characters ([`output::is_unsafe_char`]) are escaped either way.
 fn fail(
     output: Output,
     code: u8,

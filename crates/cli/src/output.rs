@@ -1,12 +1,12 @@
 //! Table and JSON output, safe for any server data: a table cell cannot carry a control
-//! character, an escape sequence or a bidi override to the terminal (they are shown as `\u{..}`
-//! escapes, so a CR in a name cannot forge a row), and JSON escapes the same characters as
-//! `\uXXXX`. Rendering never fails on any string and never needs more than the rows themselves:
-//! JSON rows are written one by one.
+//! character, an escape sequence, a line or paragraph separator or a bidi override to the
+//! terminal (they are shown as `\u{..}` escapes, so a CR or a U+2028 in a name cannot forge a
+//! row), and JSON escapes the same characters as `\uXXXX`. Rendering never fails on any string
+//! and never needs more than the rows themselves: JSON rows are written one by one.
 
 use std::io::{self, Write};
 
-use agentstatus::{AgentPresence, Vendor, is_unsafe_char};
+use agentstatus::{AgentPresence, Vendor};
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
@@ -19,8 +19,76 @@ pub enum Output {
     Json,
 }
 
-/// `text` with every character that could drive a terminal written as a visible escape.
-pub use agentstatus::escape_controls as sanitize;
+/// Characters that never reach the output raw, whatever the format: what the presence layer
+/// escapes in vendor text ([`agentstatus::is_unsafe_char`]: C0 and C1 controls, DEL, the bidi
+/// controls), and also every other character a terminal or a line-oriented reader could take
+/// for something else or that hides what is shown:
+///
+/// - general category Cc (every control: NUL, BEL, ESC, CR, LF, VT, FF, NEL, ...);
+/// - Zl and Zp, the line and paragraph separators U+2028 and U+2029 (line breaks to JavaScript,
+///   Python's `splitlines` and many editors and log viewers);
+/// - Cf, every format character: the bidi marks, embeddings, overrides and isolates (U+061C,
+///   U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), zero-width and invisible characters
+///   (U+200B..U+200D, U+2060..U+2064, U+FEFF, the soft hyphen), the deprecated format
+///   controls (U+206A..U+206F), interlinear annotations (U+FFF9..U+FFFB) and tag characters
+///   (U+E0001, U+E0020..U+E007F).
+///
+/// This is the one predicate of the command: table cells and messages ([`sanitize`]) and JSON
+/// strings ([`write_json`]) escape exactly these.
+pub fn is_unsafe_char(c: char) -> bool {
+    agentstatus::is_unsafe_char(c) || c.is_control() || is_separator(c) || is_format(c)
+}
+
+/// General categories Zl and Zp.
+fn is_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// General category Cf (as of Unicode 15).
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// `text` with every [`is_unsafe_char`] written as a visible `\u{..}` escape (the way the
+/// presence layer writes the controls it escapes), nothing else changed: for table cells, plain
+/// progress lines and error messages, which may all carry a server's text.
+pub fn sanitize(text: &str) -> String {
+    if !text.chars().any(is_unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 fn row(p: &AgentPresence) -> [String; 4] {
     let mut status = p.detail.vendor_status.clone();
@@ -50,8 +118,10 @@ struct Row<'a> {
     agent: &'a AgentPresence,
 }
 
-/// serde_json's pretty printer, also escaping DEL, C1 controls and bidi controls (serde_json
-/// escapes only C0 controls), so JSON printed to a terminal cannot drive it either.
+/// serde_json's pretty printer, also escaping every other [`is_unsafe_char`] (serde_json
+/// escapes only C0 controls, `"` and `\`; not DEL, C1, U+2028/U+2029 or format characters), so
+/// JSON printed to a terminal cannot drive it, a line-oriented reader sees one line per line,
+/// and the document still parses back to the same strings.
 struct SafeJson<'a>(PrettyFormatter<'a>);
 
 impl Formatter for SafeJson<'_> {
@@ -64,8 +134,11 @@ impl Formatter for SafeJson<'_> {
         for (i, c) in fragment.char_indices() {
             if is_unsafe_char(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
-                // every unsafe character is in the Basic Multilingual Plane
-                write!(writer, "\\u{:04x}", c as u32)?;
+                // JSON's `\uXXXX` is UTF-16: a character beyond the BMP (a tag character) is
+                // written as its surrogate pair
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
                 start = i + c.len_utf8();
             }
         }
@@ -233,6 +306,125 @@ mod tests {
             back[0]["agent"]["name"], evil,
             "JSON keeps the data exactly"
         );
+    }
+
+    /// At least one character of every class the command escapes: Cc (C0, DEL, C1 with NEL),
+    /// Zl, Zp, and Cf (bidi marks and controls, zero-width characters, the BOM, tags, ...).
+    const ESCAPED: &[char] = &[
+        '\0',
+        '\u{7}',
+        '\t',
+        '\n',
+        '\u{b}',
+        '\u{c}',
+        '\r',
+        '\u{1b}',
+        '\u{1c}',
+        '\u{1f}',
+        '\u{7f}',
+        '\u{80}',
+        '\u{85}',
+        '\u{9b}',
+        '\u{9f}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{ad}',
+        '\u{600}',
+        '\u{61c}',
+        '\u{6dd}',
+        '\u{70f}',
+        '\u{180e}',
+        '\u{200b}',
+        '\u{200c}',
+        '\u{200d}',
+        '\u{200e}',
+        '\u{200f}',
+        '\u{202a}',
+        '\u{202b}',
+        '\u{202c}',
+        '\u{202d}',
+        '\u{202e}',
+        '\u{2060}',
+        '\u{2064}',
+        '\u{2066}',
+        '\u{2067}',
+        '\u{2068}',
+        '\u{2069}',
+        '\u{206a}',
+        '\u{206f}',
+        '\u{feff}',
+        '\u{fff9}',
+        '\u{fffb}',
+        '\u{110bd}',
+        '\u{1d173}',
+        '\u{e0001}',
+        '\u{e0041}',
+        '\u{e007f}',
+    ];
+
+    #[test]
+    fn separators_controls_and_format_characters_are_escaped_in_every_format() {
+        for &c in ESCAPED {
+            assert!(is_unsafe_char(c), "{c:?}");
+            let name = format!("Ada{c}Lovelace");
+            let escaped = format!("Ada{}Lovelace", c.escape_unicode());
+            assert_eq!(sanitize(&name), escaped);
+            let list = [agent(&format!("id{c}"), &name)];
+            let table = render(Vendor::new("chatwoot"), &list, Output::Table, false);
+            assert_eq!(table.lines().count(), 2, "{c:?}: {table:?}");
+            // the only raw line feeds are the ends of the lines
+            assert!(c == '\n' || !table.contains(c), "{c:?}: {table:?}");
+            assert!(table.contains(&escaped), "{c:?}: {table:?}");
+            for single in [false, true] {
+                let json = render(Vendor::new("chatwoot"), &list, Output::Json, single);
+                assert!(c == '\n' || !json.contains(c), "{c:?}: {json:?}");
+                assert!(
+                    !json.chars().any(|c| c != '\n' && is_unsafe_char(c)),
+                    "{json:?}"
+                );
+                // a line-oriented reader sees the lines the printer wrote
+                assert_eq!(
+                    json.split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+                        .count(),
+                    json.split('\n').count(),
+                    "{c:?}: {json:?}"
+                );
+                let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+                let back = if single { &back } else { &back[0] };
+                assert_eq!(
+                    back["agent"]["name"],
+                    name.as_str(),
+                    "{c:?}: the data is kept"
+                );
+                assert_eq!(back["agent"]["agent_id"], format!("id{c}"), "{c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_escapes_are_utf16_like_json_itself() {
+        let json = render(
+            Vendor::new("chatwoot"),
+            &[agent("a", "x\u{2028}y\u{2029}z\u{202e}\u{85}\u{e0041}")],
+            Output::Json,
+            true,
+        );
+        assert!(
+            json.contains(r#""x\u2028y\u2029z\u202e\u0085\udb40\udc41""#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_a_control_is_left_alone() {
+        let text = "Zoë Ådahl-Núñez 日本語 😀 שלום مرحبا \u{a0}«»";
+        assert!(!text.chars().any(is_unsafe_char));
+        assert_eq!(sanitize(text), text);
+        let list = [agent("a", text)];
+        let table = render(Vendor::new("chatwoot"), &list, Output::Table, false);
+        assert!(table.contains(text), "{table}");
+        let json = render(Vendor::new("chatwoot"), &list, Output::Json, false);
+        assert!(json.contains(text), "{json}");
     }
 
     #[test]

@@ -3,13 +3,16 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use agentstatus::{engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc};
+use agentstatus::{
+    chatwoot::fake as cw, engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc,
+};
 use assert_cmd::Command;
 use serde_json::Value;
 
 const RC_TOKEN: &str = "rc-s3cr3t-token";
 const LD_SECRET: &str = "ld-s3cr3t";
 const ED_TOKEN: &str = "ed-s3cr3t-token";
+const CW_TOKEN: &str = "cw-s3cr3t-token";
 
 struct Fakes {
     rc: rc::RocketChat,
@@ -494,4 +497,114 @@ async fn apply_reports_failures_and_unsupported_states_and_reads_stdin() {
     .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("plan: 1 to change"), "{}", stdout(&o));
+}
+
+/// A roster naming the two agents a vendor has and 2,000 it does not: `apply` reads the list
+/// once for the whole roster, in the plan and in the run, however many agents it does not know
+/// (it used to read the list again for each, on Chatwoot and Libredesk, or read each agent),
+/// and still reports each unknown agent, with its roster line.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_resolves_unknown_agents_from_one_read_of_the_list() {
+    const UNKNOWN: usize = 2_000;
+    let f = fakes("unknown").await;
+    let cw = cw::Chatwoot::start(1).await.unwrap();
+    cw.add_agent(cw::Agent::new(1, "Ada Lovelace", CW_TOKEN, "offline").administrator());
+    cw.add_agent(cw::Agent::new(2, "Grace Hopper", "cw-other", "online"));
+    let cw_config = f.dir.join("chatwoot.toml");
+    std::fs::write(
+        &cw_config,
+        format!(
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"{}\"\naccount_id = 1\n",
+            cw.url()
+        ),
+    )
+    .unwrap();
+    let vendors: [(&str, PathBuf, [&str; 2], &agentstatus_fakes::Faults); 4] = [
+        (
+            "rocketchat",
+            f.config("rocketchat"),
+            ["ada", "grace"],
+            f.rc.faults(),
+        ),
+        (
+            "libredesk",
+            f.config("libredesk"),
+            ["1", "2"],
+            f.ld.faults(),
+        ),
+        (
+            "engage-digital",
+            f.config("engage-digital"),
+            ["ada", "grace"],
+            f.ed.faults(),
+        ),
+        ("chatwoot", cw_config, ["1", "2"], cw.faults()),
+    ];
+    // numeric ids: what Chatwoot's and Libredesk's agents have
+    let unknown: Vec<String> = (0..UNKNOWN).map(|i| (900_000 + i).to_string()).collect();
+    for (vendor, config, known, faults) in vendors {
+        let roster = f.dir.join(format!("{vendor}-unknown.csv"));
+        let mut text = format!(
+            "agent,availability\n{},available\n{},available\n",
+            known[0], known[1]
+        );
+        for id in &unknown {
+            text.push_str(&format!("{id},available\n"));
+        }
+        std::fs::write(&roster, text).unwrap();
+        let roster = roster.to_str().unwrap();
+        for dry_run in [true, false] {
+            let mut args = vec!["--output", "json", "apply", roster];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let before = faults.requests().len();
+            let o = run_env(
+                Some(config.clone()),
+                &args,
+                &[
+                    ("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN),
+                    ("LIBREDESK_API_SECRET", LD_SECRET),
+                    ("ENGAGE_DIGITAL_TOKEN", ED_TOKEN),
+                    ("CHATWOOT_API_ACCESS_TOKEN", CW_TOKEN),
+                ],
+            )
+            .await;
+            let sent = &faults.requests()[before..];
+            let what = format!("{vendor} dry_run={dry_run}");
+            // one read of the list (and a write or two for the known agents), not one per agent
+            assert!(
+                sent.len() <= 6,
+                "{what}: {} requests: {:?}",
+                sent.len(),
+                &sent[..sent.len().min(12)]
+            );
+            assert_eq!(o.status.code(), Some(1), "{what}: {}", stderr(&o));
+            let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+            let results = report["results"].as_array().unwrap();
+            assert_eq!(results.len(), UNKNOWN + 2, "{what}");
+            if dry_run {
+                for r in &results[..2] {
+                    assert!(
+                        r["result"] == "changed" || r["result"] == "unchanged",
+                        "{what}: {r}"
+                    );
+                }
+            }
+            for (i, id) in unknown.iter().enumerate() {
+                let r = &results[i + 2];
+                assert_eq!(r["agent"], id.as_str(), "{what}: {r}");
+                assert_eq!(r["line"], i + 4, "{what}: {r}");
+                let reason = r["reason"].as_str().unwrap_or_default();
+                assert!(reason.contains(&format!("{id:?}")), "{what}: {r}");
+                if vendor == "libredesk" && !dry_run {
+                    // the run can change the own agent only, and says so
+                    assert_eq!(r["result"], "unsupported", "{what}: {r}");
+                } else {
+                    assert_eq!(r["result"], "failed", "{what}: {r}");
+                    assert!(reason.contains("no agent"), "{what}: {r}");
+                }
+            }
+        }
+    }
 }

@@ -98,12 +98,29 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// Nothing the command escapes (controls, line and paragraph separators, format characters)
+/// is in `out` raw, but the line feeds ending its lines.
 fn assert_terminal_safe(out: &str, what: &str) {
     assert!(
         !out.chars()
-            .any(|c| c != '\n' && agentstatus::is_unsafe_char(c)),
+            .any(|c| c != '\n' && agentstatus_cli::output::is_unsafe_char(c)),
         "{what}: {out:?}"
     );
+}
+
+/// Characters a terminal or a line-oriented reader could take for something else, or that hide
+/// what is shown, one of each kind: line and paragraph separators, vertical tab, form feed,
+/// NEL, file/record separators, bidi marks and isolates, zero-width characters, the BOM, a tag.
+const SNEAKY: &str = "a\u{2028}b\u{2029}c\u{b}d\u{c}e\u{85}f\u{1c}g\u{1e}h\u{200f}i\u{2067}j\u{61c}k\u{200b}l\u{2060}m\u{feff}n\u{e0041}o\u{ad}p";
+
+/// The lines a reader that breaks lines wherever Unicode or a common library does would see.
+fn reader_lines(out: &str) -> usize {
+    out.split([
+        '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}',
+        '\u{2029}',
+    ])
+    .filter(|l| !l.is_empty())
+    .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -145,6 +162,138 @@ async fn server_names_cannot_panic_the_table_or_drive_the_terminal() {
             n.as_str(),
             "the data itself is kept"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn separators_and_format_characters_in_server_data_are_escaped_in_every_format() {
+    let users: Vec<Value> = (0..3)
+        .map(|i| serde_json::json!({"_id": format!("a{i}{SNEAKY}"), "name": format!("{SNEAKY}{i}"), "statusLivechat": "available"}))
+        .collect();
+    let one = serde_json::json!({"user": users[0], "success": true}).to_string();
+    let page =
+        serde_json::json!({"users": users, "count": 3, "offset": 0, "total": 3, "success": true})
+            .to_string();
+    let server = Hostile::start("127.0.0.1", move |req| {
+        if req.target().starts_with("/api/v1/livechat/users/agent/") {
+            Reply::json(200, one.clone())
+        } else {
+            Reply::json(200, page.clone())
+        }
+    })
+    .await
+    .unwrap();
+    let d = dir("separators");
+    let cfg = config(&d, "rocketchat", &server.url(), "");
+    let o = run(&cfg, &["list"], &[]).await;
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(reader_lines(&out), 4, "a header and three rows: {out:?}");
+    assert_terminal_safe(&out, "table");
+    assert!(out.contains("a\\u{2028}b\\u{2029}c"), "{out}");
+
+    for args in [
+        &["--output", "json", "list"][..],
+        &["--output", "json", "get", "a0"],
+    ] {
+        let o = run(&cfg, args, &[]).await;
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert_terminal_safe(&out, "json");
+        assert_eq!(reader_lines(&out), out.lines().count(), "{out:?}");
+        // JSON's own escapes (serde_json leaves U+2028 and U+2029 raw)
+        assert!(out.contains(r"a\u2028b\u2029c\u000bd"), "{out}");
+        let back: Value = serde_json::from_str(&out).unwrap();
+        let agent = if args.contains(&"get") {
+            &back["agent"]
+        } else {
+            &back[0]["agent"]
+        };
+        assert_eq!(
+            agent["name"],
+            format!("{SNEAKY}0"),
+            "the data itself is kept"
+        );
+        assert_eq!(agent["agent_id"], format!("a0{SNEAKY}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn separators_and_format_characters_in_server_errors_are_escaped() {
+    let body = serde_json::json!({"success": false, "error": SNEAKY, "message": SNEAKY, "errors": [SNEAKY], "status": "error"})
+        .to_string();
+    let server = Hostile::start("127.0.0.1", move |_| Reply::json(400, body.clone()))
+        .await
+        .unwrap();
+    let d = dir("separator-errors");
+    let roster = d.0.join("roster.csv");
+    std::fs::write(&roster, "agent,availability\n1,available\n2,available\n").unwrap();
+    let roster = roster.to_str().unwrap();
+    for entry in vendors() {
+        let vendor = entry.name;
+        let cfg = config(&d, vendor, &server.url(), "");
+        for args in [
+            &["get", "1"][..],
+            &["set", "1", "available"],
+            &["list"],
+            &["apply", roster, "--dry-run"],
+            &["apply", roster],
+        ] {
+            let o = run(&cfg, args, &[]).await;
+            let (out, err) = text(&o);
+            let what = format!("{vendor} {args:?}");
+            assert_ne!(o.status.code(), Some(0), "{what}: {err}");
+            assert_terminal_safe(&out, &what);
+            assert_terminal_safe(&err, &what);
+            assert_eq!(reader_lines(&out), out.lines().count(), "{what}: {out:?}");
+            assert_eq!(reader_lines(&err), err.lines().count(), "{what}: {err:?}");
+
+            let mut json = vec!["--output", "json"];
+            json.extend_from_slice(args);
+            let o = run(&cfg, &json, &[]).await;
+            let (out, err) = text(&o);
+            assert_terminal_safe(&out, &what);
+            assert_terminal_safe(&err, &what);
+            let doc = if out.is_empty() { &err } else { &out };
+            assert_eq!(reader_lines(doc), doc.lines().count(), "{what}: {doc:?}");
+            serde_json::from_str::<Value>(doc).unwrap_or_else(|e| panic!("{what}: {e}: {doc}"));
+        }
+    }
+}
+
+/// `apply` against a server that fails every request: the one read of the list fails, and no
+/// agent is then asked about on its own (2,000 requests that would fail the same way).
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_asks_a_failing_server_once_not_once_per_agent() {
+    let server = Hostile::start("127.0.0.1", |_| Reply::json(500, r#"{"error":"boom"}"#))
+        .await
+        .unwrap();
+    let d = dir("apply-down");
+    let roster = d.0.join("roster.csv");
+    let mut text_ = String::from("agent,availability\n");
+    for i in 0..2_000 {
+        text_.push_str(&format!("{i},available\n"));
+    }
+    std::fs::write(&roster, text_).unwrap();
+    let roster = roster.to_str().unwrap();
+    for entry in vendors() {
+        let vendor = entry.name;
+        let cfg = config(&d, vendor, &server.url(), "");
+        for dry_run in [true, false] {
+            let mut args = vec!["--output", "json", "apply", roster];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let before = server.seen().len();
+            let o = run(&cfg, &args, &[]).await;
+            let (out, err) = text(&o);
+            let sent = server.seen().len() - before;
+            assert!(sent <= 2, "{vendor} dry_run={dry_run}: {sent} requests");
+            assert_eq!(o.status.code(), Some(1), "{vendor}: {err}");
+            let report: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(report["summary"]["failed"], 2_000, "{vendor}: {out}");
+            assert_eq!(report["results"][1999]["line"], 2_001);
+        }
     }
 }
 
