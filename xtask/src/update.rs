@@ -223,7 +223,9 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
         krate.version
     );
     if opts.run_tests {
-        step(opts.root, "test", &["test", "-p", p], &[])?;
+        // the crate's own tests, not doctests: the doc comments of a just-downloaded
+        // document's generated code are never compiled
+        step(opts.root, "test", &["test", "-p", p, "--tests"], &[])?;
     }
     Ok(Some(Updated {
         vendor: vendor.to_string(),

@@ -241,27 +241,51 @@ fn settings() -> GenerationSettings {
     s
 }
 
-/// Run progenitor, turning a panic into `Err(message)`.
+/// The stack progenitor and typify run on. They recurse once per level of schema nesting and of
+/// composition, which the document's parse depth (YAML 64, JSON 128) and
+/// [`crate::nav::check_ref_graph`] bound; this is far more than that bound takes even in an
+/// unoptimised build script (only the pages used are ever committed), so a stack overflow,
+/// which no `catch_unwind` can catch, cannot take the process down.
+const GENERATOR_STACK: usize = 256 << 20;
+
+/// Run progenitor on a thread of its own ([`GENERATOR_STACK`]), turning a panic into
+/// `Err(message)`.
 pub(crate) fn run_generator(
     spec: &openapiv3::OpenAPI,
 ) -> std::result::Result<proc_macro2::TokenStream, String> {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings()).generate_tokens(spec)
-    }));
+    // token streams cannot cross threads: the generated code comes back as text
+    let result = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("progenitor".into())
+            .stack_size(GENERATOR_STACK)
+            .spawn_scoped(scope, || {
+                panic::catch_unwind(AssertUnwindSafe(|| {
+                    Generator::new(&settings())
+                        .generate_tokens(spec)
+                        .map(|t| t.to_string())
+                        .map_err(|e| e.to_string())
+                }))
+            })
+            .map(|handle| handle.join())
+    });
     panic::set_hook(previous);
+    let panicked = |payload: Box<dyn std::any::Any + Send>| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        format!("generator panicked: {msg}")
+    };
     match result {
-        Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("generator panicked: {msg}"))
-        }
+        Err(e) => Err(format!("cannot start the generator's thread: {e}")),
+        Ok(Err(payload)) | Ok(Ok(Err(payload))) => Err(panicked(payload)),
+        Ok(Ok(Ok(Err(e)))) => Err(e),
+        Ok(Ok(Ok(Ok(text)))) => text
+            .parse()
+            .map_err(|e| format!("progenitor produced code that does not parse: {e}")),
     }
 }
 

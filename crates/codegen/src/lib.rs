@@ -118,7 +118,12 @@ pub struct Generated {
 pub fn prepare(spec_dir: &Path) -> Result<Prepared> {
     let openapi = spec_dir.join(OPENAPI_FILE);
     let doc = load::load_file(&openapi)?;
-    prepare_doc(Some(&spec_dir.join(OVERLAY_FILE)), doc, vec![openapi])
+    prepare_doc(
+        Some(&spec_dir.join(OVERLAY_FILE)),
+        doc,
+        vec![openapi.clone()],
+        &openapi,
+    )
 }
 
 /// The vendor's complete API (the source marked `full = true` in `sources.toml`, plus the kept
@@ -133,13 +138,14 @@ pub fn prepare_full(spec_dir: &Path) -> Result<Prepared> {
             files.push(path.clone());
             Ok((load::read(&path)?, path))
         })?;
-    prepare_doc(Some(&spec_dir.join(OVERLAY_FILE)), doc, files)
+    let label = spec_dir.join("full API");
+    prepare_doc(Some(&spec_dir.join(OVERLAY_FILE)), doc, files, &label)
 }
 
 /// Prepare a document that has no overlay: normalise, fix what the generator cannot handle,
 /// open response enums.
 pub fn prepare_document(doc: Value) -> Result<Prepared> {
-    prepare_doc(None, doc, Vec::new())
+    prepare_doc(None, doc, Vec::new(), Path::new("document"))
 }
 
 /// The pipeline: the normalisation passes; the overlay, if the file exists; the normalisation
@@ -149,8 +155,12 @@ fn prepare_doc(
     overlay_file: Option<&Path>,
     mut doc: Value,
     mut files: Vec<PathBuf>,
+    label: &Path,
 ) -> Result<Prepared> {
     let mut changes = normalise::run_passes(normalise::INPUT_PASSES, &mut doc);
+    // what the generator would loop or overflow on is refused before any pass walks it
+    nav::check_ref_graph(&doc)
+        .map_err(|p| Error::at(ErrorKind::BrokenRef, label, p.pointer, p.message))?;
     changes.extend(normalise::normalise(&mut doc));
     let overlay = match overlay_file.filter(|f| f.exists()) {
         Some(file) => {
@@ -213,7 +223,7 @@ pub fn generate_vendor_full(spec_dir: &Path) -> Result<(Generated, Isolated)> {
 /// Any OpenAPI document (no overlay): prepare it, then generate what can be generated, naming
 /// what was left out.
 pub fn generate_document(doc: Value, label: &Path) -> Result<(Generated, Isolated)> {
-    generate_prepared(prepare_document(doc)?, label)
+    generate_prepared(prepare_doc(None, doc, Vec::new(), label)?, label)
 }
 
 fn generate_prepared(mut prepared: Prepared, label: &Path) -> Result<(Generated, Isolated)> {

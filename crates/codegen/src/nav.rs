@@ -181,6 +181,206 @@ pub fn resolve_at<'a>(doc: &'a Value, v: &'a Value, at: &str) -> (&'a Value, Str
     (v, at)
 }
 
+/// How deep composition may nest: `allOf`/`oneOf`/`anyOf`/`not` members and the `$ref`s between
+/// them, which typify resolves by recursion (merging an `allOf` reads what its members refer
+/// to). Real documents stay under ten; the bound keeps the generator's recursion, and so its
+/// stack, bounded whatever the document says.
+pub const MAX_COMPOSITION_DEPTH: usize = 64;
+
+/// A structure of references the generator cannot build: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefProblem {
+    /// JSON pointer of the `$ref` or schema at fault.
+    pub pointer: String,
+    /// What is wrong, with the pointers involved.
+    pub message: String,
+}
+
+/// Is `at` (a JSON pointer) inside an extension (`x-...`, but not a property named so)? The
+/// generator never reads what is there.
+pub fn in_extension(at: &str) -> bool {
+    let tokens: Vec<&str> = at.split('/').collect();
+    tokens
+        .iter()
+        .enumerate()
+        .any(|(i, t)| t.starts_with("x-") && (i == 0 || tokens[i - 1] != "properties"))
+}
+
+/// Refuse what the generator would loop, recurse or overflow on, before it runs: a cycle of
+/// `$ref`s (`P0: {$ref: P0}`, `R0 -> R1 -> R0`, of any component kind), a chain of more than
+/// [`MAX_REF_HOPS`] references, a schema that is its own `allOf`/`oneOf`/`anyOf`/`not`
+/// member (through any number of references: `A: oneOf [allOf [A, ...]]`), and composition
+/// nested deeper than [`MAX_COMPOSITION_DEPTH`]. Recursion through `properties`, `items` or
+/// `additionalProperties` (a tree) is a type like any other and stays. One walk of the
+/// document and one visit of each reference and composed schema: linear in its size.
+pub fn check_ref_graph(doc: &Value) -> Result<(), RefProblem> {
+    let mut sites = Vec::new();
+    crate::slice::local_refs(doc, "", &mut sites);
+    let target = |at: &str| -> Option<String> {
+        doc.pointer(at)?
+            .get("$ref")?
+            .as_str()
+            .and_then(ref_pointer)
+            .filter(|p| doc.pointer(p).is_some())
+    };
+    // chains of references: each pointer's chain length once (memo), cycles by the path
+    let mut hops: std::collections::HashMap<String, usize> = Default::default();
+    for (site, _) in sites.iter().filter(|(at, _)| !in_extension(at)) {
+        let object = site.trim_end_matches("/$ref").to_string();
+        let mut path: Vec<String> = Vec::new();
+        let mut on_path: BTreeSet<String> = BTreeSet::new();
+        let mut cur = object;
+        let base = loop {
+            if let Some(&n) = hops.get(&cur) {
+                break n;
+            }
+            let Some(next) = target(&cur) else {
+                break 0;
+            };
+            if !on_path.insert(cur.clone()) {
+                let from = path.iter().position(|p| *p == cur).unwrap_or(0);
+                let mut cycle: Vec<&str> = path[from..].iter().map(String::as_str).collect();
+                cycle.push(&cur);
+                return Err(RefProblem {
+                    pointer: format!("{}/$ref", path[from]),
+                    message: format!("a cycle of references: {}", cycle.join(" -> ")),
+                });
+            }
+            path.push(cur);
+            cur = next;
+        };
+        for (i, p) in path.iter().enumerate().rev() {
+            let n = base + (path.len() - i);
+            if n > MAX_REF_HOPS {
+                return Err(RefProblem {
+                    pointer: format!("{p}/$ref"),
+                    message: format!(
+                        "a chain of {n} references (more than {MAX_REF_HOPS}) starts here"
+                    ),
+                });
+            }
+            hops.insert(p.clone(), n);
+        }
+    }
+    // composition: depth-first over members and references, each node once
+    let mut starts = Vec::new();
+    composed(doc, &mut String::new(), &mut starts);
+    let members = |at: &str| -> Vec<String> {
+        let Some(v) = doc.pointer(at) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = target(at).into_iter().collect();
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for i in 0..v.get(key).and_then(Value::as_array).map_or(0, Vec::len) {
+                out.push(format!("{at}/{key}/{i}"));
+            }
+        }
+        if v.get("not").is_some_and(Value::is_object) {
+            out.push(format!("{at}/not"));
+        }
+        out
+    };
+    enum Mark {
+        Open,
+        Depth(usize),
+    }
+    let mut marks: std::collections::HashMap<String, Mark> = Default::default();
+    for start in starts {
+        if marks.contains_key(&start) {
+            continue;
+        }
+        // (node, its members, next member to visit, deepest member so far)
+        let mut stack: Vec<(String, Vec<String>, usize, usize)> = Vec::new();
+        marks.insert(start.clone(), Mark::Open);
+        stack.push((start.clone(), members(&start), 0, 0));
+        while let Some(top) = stack.last_mut() {
+            if top.2 < top.1.len() {
+                let child = top.1[top.2].clone();
+                top.2 += 1;
+                match marks.get(&child) {
+                    Some(Mark::Depth(d)) => top.3 = top.3.max(*d),
+                    Some(Mark::Open) => {
+                        let from = stack.iter().position(|f| f.0 == child).unwrap_or(0);
+                        let mut cycle: Vec<&str> =
+                            stack[from..].iter().map(|f| f.0.as_str()).collect();
+                        cycle.push(&child);
+                        return Err(RefProblem {
+                            pointer: child.clone(),
+                            message: format!(
+                                "a schema composed of itself (allOf/oneOf/anyOf/not through references): {}",
+                                cycle.join(" -> ")
+                            ),
+                        });
+                    }
+                    None => {
+                        marks.insert(child.clone(), Mark::Open);
+                        let m = members(&child);
+                        stack.push((child, m, 0, 0));
+                    }
+                }
+                continue;
+            }
+            let (node, _, _, deepest) = stack.pop().expect("not empty");
+            // a level is a schema that composes; a `$ref` between them is not one
+            let composes = doc.pointer(&node).is_some_and(|v| {
+                ["allOf", "oneOf", "anyOf", "not"]
+                    .iter()
+                    .any(|k| v.get(*k).is_some())
+            });
+            let depth = deepest + usize::from(composes);
+            if depth > MAX_COMPOSITION_DEPTH {
+                return Err(RefProblem {
+                    pointer: node,
+                    message: format!(
+                        "composition nested {depth} deep (schemas made of allOf/oneOf/anyOf/not members, through references; at most {MAX_COMPOSITION_DEPTH})"
+                    ),
+                });
+            }
+            marks.insert(node, Mark::Depth(depth));
+            if let Some(parent) = stack.last_mut() {
+                parent.3 = parent.3.max(depth);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Push the pointer of every object that refers or composes (`$ref`, `allOf`, `oneOf`,
+/// `anyOf`, `not`), outside extensions.
+fn composed(v: &Value, at: &mut String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            if ["$ref", "allOf", "oneOf", "anyOf", "not"]
+                .iter()
+                .any(|k| map.contains_key(*k))
+            {
+                out.push(at.clone());
+            }
+            for (k, child) in map {
+                // extensions are never read by the generator; data (`example`) is walked
+                // too: a `$ref` there is checked like any other (see `slice::check_refs`)
+                if k.starts_with("x-") && !at.ends_with("/properties") {
+                    continue;
+                }
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape_token(k));
+                composed(child, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                composed(child, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The pointers of every local `$ref` target reachable from `start`, following references
 /// through the document (each target once, so cycles end).
 pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {
@@ -351,5 +551,81 @@ mod tests {
         assert!(doc["paths"]["/a"].get("post").is_some());
         remove_operation(&mut doc, "/a", "post");
         assert!(doc["paths"].get("/a").is_none());
+    }
+
+    fn schemas(schemas: Value) -> Value {
+        json!({"openapi": "3.0.3", "components": {"schemas": schemas}})
+    }
+
+    fn problem(doc: &Value) -> RefProblem {
+        check_ref_graph(doc).expect_err("refused")
+    }
+
+    #[test]
+    fn reference_cycles_of_every_component_kind_are_refused_at_their_ref() {
+        let p = problem(
+            &json!({"components": {"parameters": {"P0": {"$ref": "#/components/parameters/P0"}}}}),
+        );
+        assert_eq!(p.pointer, "/components/parameters/P0/$ref");
+        assert!(p.message.contains("cycle"), "{p:?}");
+        let p = problem(&json!({"components": {"responses": {
+            "R0": {"$ref": "#/components/responses/R1"},
+            "R1": {"$ref": "#/components/responses/R0"}}}}));
+        assert!(
+            p.message.contains(
+                "/components/responses/R0 -> /components/responses/R1 -> /components/responses/R0"
+            ),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn long_chains_are_refused_and_short_ones_pass() {
+        let chain = |n: usize| {
+            let mut m = serde_json::Map::new();
+            for i in 0..n {
+                m.insert(
+                    format!("S{i}"),
+                    json!({"$ref": format!("#/components/schemas/S{}", i + 1)}),
+                );
+            }
+            m.insert(format!("S{n}"), json!({"type": "string"}));
+            schemas(Value::Object(m))
+        };
+        assert_eq!(check_ref_graph(&chain(MAX_REF_HOPS)), Ok(()));
+        let p = problem(&chain(50_000));
+        assert!(p.message.contains("chain of 33 references"), "{p:?}");
+    }
+
+    #[test]
+    fn a_schema_composed_of_itself_is_refused_and_a_tree_is_not() {
+        let p = problem(&schemas(json!({"A": {"oneOf": [{"allOf": [
+            {"$ref": "#/components/schemas/A"}, {"type": "object"}]}]}})));
+        assert_eq!(p.pointer, "/components/schemas/A");
+        assert!(p.message.contains("composed of itself"), "{p:?}");
+        let tree = schemas(json!({"Node": {"type": "object", "properties": {
+            "kids": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+            "next": {"$ref": "#/components/schemas/Node"}}}}));
+        assert_eq!(check_ref_graph(&tree), Ok(()));
+    }
+
+    #[test]
+    fn composition_depth_is_bounded_and_shared_members_are_visited_once() {
+        let nested = |n: usize, width: usize| {
+            let mut m = serde_json::Map::new();
+            for i in 0..n {
+                let member = json!({"$ref": format!("#/components/schemas/S{}", i + 1)});
+                m.insert(format!("S{i}"), json!({"oneOf": vec![member; width]}));
+            }
+            m.insert(format!("S{n}"), json!({"type": "integer"}));
+            schemas(Value::Object(m))
+        };
+        // 2^60 paths, 60 levels: one visit each
+        assert_eq!(
+            check_ref_graph(&nested(MAX_COMPOSITION_DEPTH - 4, 2)),
+            Ok(())
+        );
+        let p = problem(&nested(20_000, 1));
+        assert!(p.message.contains("composition nested 65 deep"), "{p:?}");
     }
 }

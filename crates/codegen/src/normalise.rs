@@ -2,6 +2,7 @@
 //! and reports every change it makes (pointer, what and why), so nothing is silently edited.
 //! Vendor-specific corrections do not belong here: they are overlay actions with their evidence.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
@@ -1313,7 +1314,7 @@ pub fn contradicting_defaults(doc: &mut Value, changes: &mut Vec<Change>) {
             return;
         }
         let schema = Value::Object(map.clone());
-        let Some(why) = conforms(&snapshot, &schema, default, 0, false) else {
+        let Some(why) = nonconformance_lenient(&snapshot, &schema, default) else {
             return;
         };
         let typ = crate::nav::resolve(&snapshot, &schema)
@@ -1334,7 +1335,7 @@ pub fn contradicting_defaults(doc: &mut Value, changes: &mut Vec<Change>) {
             }
         });
         let pointer = format!("{at}/default");
-        match spelled.filter(|v| conforms(&snapshot, &schema, v, 0, false).is_none()) {
+        match spelled.filter(|v| nonconformance_lenient(&snapshot, &schema, v).is_none()) {
             Some(value) => {
                 changes.push(Change {
                     pass: "contradicting-defaults",
@@ -1362,9 +1363,28 @@ pub fn contradicting_defaults(doc: &mut Value, changes: &mut Vec<Change>) {
 /// An example's property that the schema does not declare counts as a mismatch (as linters
 /// read examples), unless the schema allows other properties or is a composition. Formats and
 /// numeric or length constraints are not checked (not a full validator).
+/// The check is bounded in work as well as depth ([`CONFORMANCE_WORK`] schema visits): a
+/// composition that branches at every level (`S1: oneOf [S2, S2]`, `S2: oneOf [S3, S3]`, ...)
+/// would otherwise take time exponential in its depth. When the budget runs out the value is
+/// taken to conform (an example is kept, never wrongly dropped).
 pub fn nonconformance(doc: &Value, schema: &Value, value: &Value, depth: usize) -> Option<String> {
-    conforms(doc, schema, value, depth, true)
+    conforms(
+        doc,
+        schema,
+        value,
+        depth,
+        true,
+        &Cell::new(CONFORMANCE_WORK),
+    )
 }
+
+/// [`nonconformance`], where properties the schema does not declare are allowed.
+fn nonconformance_lenient(doc: &Value, schema: &Value, value: &Value) -> Option<String> {
+    conforms(doc, schema, value, 0, false, &Cell::new(CONFORMANCE_WORK))
+}
+
+/// How many schemas [`nonconformance`] visits for one value at most.
+pub const CONFORMANCE_WORK: usize = 10_000;
 
 fn conforms(
     doc: &Value,
@@ -1372,11 +1392,14 @@ fn conforms(
     value: &Value,
     depth: usize,
     strict: bool,
+    fuel: &Cell<usize>,
 ) -> Option<String> {
-    let nonconformance = |doc, schema, value, depth| conforms(doc, schema, value, depth, true);
-    if depth > 64 {
+    let nonconformance =
+        |doc, schema, value, depth| conforms(doc, schema, value, depth, true, fuel);
+    if depth > 64 || fuel.get() == 0 {
         return None;
     }
+    fuel.set(fuel.get() - 1);
     let schema = crate::nav::resolve(doc, schema);
     let map = schema.as_object()?;
     let nullable = map.get("nullable") == Some(&Value::Bool(true));
@@ -1387,7 +1410,7 @@ fn conforms(
     if let Some(Value::Array(all)) = map.get("allOf")
         && let Some(why) = all
             .iter()
-            .find_map(|s| conforms(doc, s, value, depth + 1, false))
+            .find_map(|s| conforms(doc, s, value, depth + 1, false, fuel))
     {
         return Some(why);
     }
@@ -1396,7 +1419,7 @@ fn conforms(
             && !any.is_empty()
             && any
                 .iter()
-                .all(|s| conforms(doc, s, value, depth + 1, false).is_some())
+                .all(|s| conforms(doc, s, value, depth + 1, false, fuel).is_some())
         {
             return Some(format!("matches none of `{key}`"));
         }

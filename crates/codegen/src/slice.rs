@@ -64,14 +64,10 @@ pub fn check_refs(doc: &Value, file: &Path) -> Result<()> {
     local_refs(doc, "", &mut refs);
     // a `$ref` inside an extension (Vonage's `x-webhooks`) is not part of the API the generator
     // reads: a broken one there is the vendor's to fix, not a reason to fail
-    let in_extension = |at: &str| {
-        let tokens: Vec<&str> = at.split('/').collect();
-        tokens
-            .iter()
-            .enumerate()
-            .any(|(i, t)| t.starts_with("x-") && (i == 0 || tokens[i - 1] != "properties"))
-    };
-    for (at, reference) in refs.into_iter().filter(|(at, _)| !in_extension(at)) {
+    for (at, reference) in refs
+        .into_iter()
+        .filter(|(at, _)| !crate::nav::in_extension(at))
+    {
         match ref_pointer(&reference) {
             Some(p) if doc.pointer(&p).is_some() => {}
             Some(_) => {
