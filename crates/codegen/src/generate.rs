@@ -10,6 +10,7 @@ use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceS
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, escape_token};
+use crate::nav;
 use crate::sources::METHODS;
 
 /// Operations marked with this extension are left to hand-written code (a wire form progenitor
@@ -241,51 +242,55 @@ fn settings() -> GenerationSettings {
     s
 }
 
-/// The stack progenitor and typify run on. They recurse once per level of schema nesting and of
-/// composition, which the document's parse depth (YAML 64, JSON 128) and
-/// [`crate::nav::check_ref_graph`] bound; this is far more than that bound takes even in an
-/// unoptimised build script (only the pages used are ever committed), so a stack overflow,
-/// which no `catch_unwind` can catch, cannot take the process down.
+/// The stack generation runs on ([`on_generator_stack`]). progenitor and typify recurse once per
+/// level of schema nesting and of composition, which the document's parse depth (YAML 64,
+/// JSON 128) and [`crate::nav::check_ref_graph`] bound; this is far more than that bound takes
+/// even in an unoptimised build script (only the pages used are ever committed), so a stack
+/// overflow, which no `catch_unwind` can catch, cannot take the process down.
 const GENERATOR_STACK: usize = 256 << 20;
 
-/// Run progenitor on a thread of its own ([`GENERATOR_STACK`]), turning a panic into
-/// `Err(message)`.
+/// Run `f` on a thread of its own with a [`GENERATOR_STACK`] stack.
+pub(crate) fn on_generator_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("agentstatus-codegen".into())
+            .stack_size(GENERATOR_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    "",
+                    crate::Location::File,
+                    format!("cannot start the generator's thread: {e}"),
+                )
+            })?;
+        // `f` catches the generator's panics itself; anything else is a bug of ours
+        Ok(handle.join().unwrap_or_else(|p| panic::resume_unwind(p)))
+    })
+}
+
+/// Run progenitor, turning a panic into `Err(message)` (on the caller's thread: see
+/// [`on_generator_stack`]).
 pub(crate) fn run_generator(
     spec: &openapiv3::OpenAPI,
 ) -> std::result::Result<proc_macro2::TokenStream, String> {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
-    // token streams cannot cross threads: the generated code comes back as text
-    let result = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("progenitor".into())
-            .stack_size(GENERATOR_STACK)
-            .spawn_scoped(scope, || {
-                panic::catch_unwind(AssertUnwindSafe(|| {
-                    Generator::new(&settings())
-                        .generate_tokens(spec)
-                        .map(|t| t.to_string())
-                        .map_err(|e| e.to_string())
-                }))
-            })
-            .map(|handle| handle.join())
-    });
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings()).generate_tokens(spec)
+    }));
     panic::set_hook(previous);
-    let panicked = |payload: Box<dyn std::any::Any + Send>| {
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        format!("generator panicked: {msg}")
-    };
     match result {
-        Err(e) => Err(format!("cannot start the generator's thread: {e}")),
-        Ok(Err(payload)) | Ok(Ok(Err(payload))) => Err(panicked(payload)),
-        Ok(Ok(Ok(Err(e)))) => Err(e),
-        Ok(Ok(Ok(Ok(text)))) => text
-            .parse()
-            .map_err(|e| format!("progenitor produced code that does not parse: {e}")),
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("generator panicked: {msg}"))
+        }
     }
 }
 
@@ -428,199 +433,6 @@ fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Iden
     .then(|| builder.clone())
 }
 
-/// Make the generated doc comments (vendor prose) render as the vendor wrote them, without a
-/// rustdoc warning: every bare `http(s)://` URL becomes an autolink, `<https://...>` (rustdoc
-/// shows a bare URL as plain text: `rustdoc::bare_urls`), and every `[word]` that is not a
-/// Markdown link is escaped, `\[word\]` (rustdoc would read it as a link to a Rust item:
-/// `rustdoc::broken_intra_doc_links`). URLs already in a link (`<...>`, `(...)`, `[...]`), in
-/// quotes or in code, and brackets in code, are left alone.
-pub fn autolink_doc_urls(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    use proc_macro2::{Delimiter, Group, Literal, TokenTree};
-    tokens
-        .into_iter()
-        .map(|tree| match tree {
-            TokenTree::Group(g) => {
-                let trees: Vec<TokenTree> = g.stream().into_iter().collect();
-                let stream = match trees.as_slice() {
-                    [
-                        TokenTree::Ident(doc),
-                        TokenTree::Punct(eq),
-                        TokenTree::Literal(lit),
-                    ] if g.delimiter() == Delimiter::Bracket
-                        && doc == "doc"
-                        && eq.as_char() == '=' =>
-                    {
-                        match syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into()) {
-                            Ok(text) => {
-                                let prose = escape_brackets(&autolink(&text.value()));
-                                let mut lit = Literal::string(&prose);
-                                lit.set_span(text.span());
-                                let mut out = trees[..2].to_vec();
-                                out.push(TokenTree::Literal(lit));
-                                out.into_iter().collect()
-                            }
-                            Err(_) => g.stream(),
-                        }
-                    }
-                    _ => autolink_doc_urls(g.stream()),
-                };
-                let mut inner = Group::new(g.delimiter(), stream);
-                inner.set_span(g.span());
-                TokenTree::Group(inner)
-            }
-            other => other,
-        })
-        .collect()
-}
-
-/// `text` with each bare URL wrapped in `<>` (see [`autolink_doc_urls`]).
-fn autolink(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = ["https://", "http://"]
-        .iter()
-        .filter_map(|scheme| rest.find(scheme))
-        .min()
-    {
-        let (before, from) = rest.split_at(at);
-        out.push_str(before);
-        let end = from
-            .find(|c: char| c.is_whitespace() || "<>\"'`()[]{}|".contains(c))
-            .unwrap_or(from.len());
-        // sentence punctuation after a URL is not part of it
-        let url = from[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        let preceding = out.chars().last();
-        let in_code = out.matches('`').count() % 2 == 1;
-        let linked = matches!(preceding, Some('<' | '(' | '[' | '"' | '\'' | '='));
-        if url.len() > "https://".len() && !in_code && !linked {
-            out.push('<');
-            out.push_str(url);
-            out.push('>');
-        } else {
-            out.push_str(url);
-        }
-        rest = &from[url.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// `text` with each `[...]` that is not a Markdown link (`[text](url)`, `[text][ref]`,
-/// `[ref]: url`) escaped as `\[...\]`; inline code and fenced code blocks are left alone.
-fn escape_brackets(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_fence = false;
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-        }
-        if in_fence || line.trim_start().starts_with("```") {
-            out.push_str(line);
-            continue;
-        }
-        let chars: Vec<char> = line.chars().collect();
-        let mut in_code = false;
-        let mut j = 0;
-        while j < chars.len() {
-            let c = chars[j];
-            if c == '`' {
-                in_code = !in_code;
-            }
-            // (after `]`: the reference of a `[text][ref]` link)
-            let after = j.checked_sub(1).map(|p| chars[p]);
-            if c == '[' && !in_code && !matches!(after, Some('\\' | ']')) {
-                // the matching `]` on this line, and what follows it
-                let close = chars[j + 1..]
-                    .iter()
-                    .position(|&c| c == ']')
-                    .map(|p| j + 1 + p);
-                if let Some(close) = close {
-                    // [`Client::send`]: the generator's own intra-doc links
-                    let inner = &chars[j + 1..close];
-                    let code = inner.len() >= 2 && inner[0] == '`' && inner[inner.len() - 1] == '`';
-                    let link = code || matches!(chars.get(close + 1), Some('(' | '[' | ':'));
-                    if !link {
-                        out.push_str("\\[");
-                        out.extend(&chars[j + 1..close]);
-                        out.push_str("\\]");
-                        j = close + 1;
-                        continue;
-                    }
-                }
-            }
-            out.push(c);
-            j += 1;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod autolink_tests {
-    use super::{autolink, escape_brackets};
-
-    #[test]
-    fn brackets_that_are_not_links_are_escaped() {
-        assert_eq!(
-            escape_brackets("GET /attachments/[attachment_id]?access_token=[your_ access_token]"),
-            "GET /attachments/\\[attachment_id\\]?access_token=\\[your_ access_token\\]"
-        );
-        assert_eq!(
-            escape_brackets("extra_values[extra_value_key] and more"),
-            "extra_values\\[extra_value_key\\] and more"
-        );
-        for kept in [
-            "[the docs](https://x.example/d)",
-            "[the docs][docs]",
-            "[docs]: https://x.example",
-            "`a[i]` in code",
-            "```\nlet a = b[0];\n```",
-            "already \\[escaped\\]",
-            "a lone [ bracket",
-            "Builder for [`Client::send`]",
-        ] {
-            assert_eq!(escape_brackets(kept), kept);
-        }
-    }
-
-    #[test]
-    fn bare_urls_become_autolinks_and_linked_ones_stay() {
-        assert_eq!(
-            autolink("See https://www.chatwoot.com/terms-of-service/."),
-            "See <https://www.chatwoot.com/terms-of-service/>."
-        );
-        assert_eq!(
-            autolink("a http://x.example/a?b=c, then https://y.example"),
-            "a <http://x.example/a?b=c>, then <https://y.example>"
-        );
-        for kept in [
-            "[docs](https://x.example/d)",
-            "<https://x.example>",
-            "`curl https://x.example`",
-            "href=\"https://x.example\"",
-            "https:// alone",
-        ] {
-            assert_eq!(autolink(kept), kept);
-        }
-    }
-
-    #[test]
-    fn doc_attributes_are_rewritten_and_nothing_else() {
-        let tokens = quote::quote! {
-            #[doc = "Terms: https://x.example/t"]
-            pub struct A { #[doc = "see https://y.example"] pub f: u8 }
-            const U: &str = "https://z.example";
-        };
-        let out = super::autolink_doc_urls(tokens).to_string();
-        assert!(out.contains(r#""Terms: <https://x.example/t>""#), "{out}");
-        assert!(out.contains(r#""see <https://y.example>""#), "{out}");
-        assert!(out.contains(r#""https://z.example""#), "{out}");
-    }
-}
-
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
 /// authenticated constructors of its security schemes ([`crate::auth`]).
 pub fn generate(doc: &Value, file: &Path) -> Result<String> {
@@ -630,6 +442,10 @@ pub fn generate(doc: &Value, file: &Path) -> Result<String> {
 /// [`generate`]; when the generator fails, `name_culprit` says whether to find the component or
 /// operation at fault for the error (`isolate` finds them itself, all at once).
 pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
+    on_generator_stack(|| generate_here(doc, file, name_culprit))?
+}
+
+fn generate_here(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
     let spec = to_openapi(doc, file)?;
     let auth = crate::auth::plan(doc, file)?;
@@ -647,10 +463,18 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Res
             return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };
+    drop(spec);
     let tokens = restore_json_names(tokens, &crate::fixes::json_names(doc));
     let tokens = declared_media_types(tokens, &media_types(doc));
-    let tokens = methods_by_name(tokens);
-    let mut tokens = autolink_doc_urls(one_segment_path_parameters(tokens));
+    let tokens = if nav::operations(doc)
+        .iter()
+        .any(|(_, m, _)| matches!(*m, "options" | "trace"))
+    {
+        methods_by_name(tokens)
+    } else {
+        tokens
+    };
+    let mut tokens = one_segment_path_parameters(tokens);
     tokens.extend(crate::auth::tokens(&auth));
     // last: every doc comment is text rustdoc never compiles
     let tokens = crate::prose::doc_comments(tokens);

@@ -45,7 +45,8 @@ pub struct Isolated {
 /// Run the generator on `doc` (parse as OpenAPI 3.0 + progenitor), without formatting.
 fn probe(doc: &Value) -> std::result::Result<(), String> {
     let spec = crate::generate::to_openapi(doc, Path::new("")).map_err(|e| e.to_string())?;
-    crate::generate::run_generator(&spec).map(|_| ())
+    crate::generate::on_generator_stack(|| crate::generate::run_generator(&spec).map(|_| ()))
+        .map_err(|e| e.message)?
 }
 
 /// `(section, name)` of a pointer `/components/<section>/<name>[/...]` (name unescaped).

@@ -381,6 +381,21 @@ fn composed(v: &Value, at: &mut String, out: &mut Vec<String>) {
     }
 }
 
+/// How many values `v` holds (itself, and every object member and array item inside it).
+pub fn node_count(v: &Value) -> usize {
+    let mut count = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        match v {
+            Value::Object(map) => stack.extend(map.values()),
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    count
+}
+
 /// The pointers of every local `$ref` target reachable from `start`, following references
 /// through the document (each target once, so cycles end).
 pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {

@@ -471,14 +471,20 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
 /// How many `$ref`s [`deep_refs`] replaces at most (a reference cycle through the inside of
 /// components would otherwise never end).
 const MAX_DEEP_REFS: usize = 10_000;
+/// How many values [`deep_refs`] may copy in all, at least (else as many as the document has).
+const DEEP_REF_COPIES: usize = 1_000_000;
 
 /// typify resolves `$ref`s to component schemas only. A `$ref` to the inside of a component
 /// (PagerDuty's `#/components/schemas/Tag/allOf/0`, `#/components/responses/Conflict/content/
 /// application~1json/schema`) is replaced by a copy of what it points at (its own
 /// `description` kept).
+/// The copies are bounded: at most [`MAX_DEEP_REFS`] of them, and no more values copied in all
+/// than the document holds (or [`DEEP_REF_COPIES`]) (a few references to a large part must not multiply the document);
+/// a reference left over is the generator's to refuse, by name.
 pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
     let snapshot = doc.clone();
     let mut replaced = 0;
+    let mut budget = crate::nav::node_count(&snapshot).max(DEEP_REF_COPIES);
     walk(doc, &mut String::new(), &mut |map, at| {
         let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_string) else {
             return;
@@ -493,6 +499,11 @@ pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
         let Some(Value::Object(target)) = snapshot.pointer(&pointer) else {
             return;
         };
+        let size = crate::nav::node_count(snapshot.pointer(&pointer).expect("just found"));
+        if size > budget {
+            return;
+        }
+        budget -= size;
         let description = map.get("description").cloned();
         *map = target.clone();
         if let Some(d) = description {

@@ -12,6 +12,7 @@
 //! still holds a code block rustdoc could compile is written as one plain-text block instead.
 //! Control and bidirectional-formatting characters are written as visible `\u{...}` escapes
 //! (rustc rejects bidi characters in comments and doc comments: `text_direction_codepoint_*`),
+//! bare URLs become links and brackets that are no links are escaped ([`render`]),
 //! and the doc comment is emitted one `///` line per line, never as a `/** */` block (whose
 //! leading `*`s rustdoc strips, which can turn text into an indented code block).
 
@@ -66,6 +67,16 @@ pub fn is_hidden(c: char) -> bool {
                 | '\u{202A}'..='\u{202E}'
                 | '\u{2066}'..='\u{2069}'
         )
+}
+
+/// The doc comment `doc` (as rustdoc reads it) as it is written into the generated code: made
+/// [`inert`], its bare URLs made links and its brackets that are no links escaped, so it renders
+/// as the vendor wrote it without a rustdoc warning.
+pub fn render(doc: &str) -> String {
+    let text = inert(doc);
+    let linked = escape_brackets(&autolink(&text));
+    // neither adds a line or an indentation, so no code block: checked all the same
+    if is_inert(&linked) { linked } else { text }
 }
 
 /// `text` with every [`is_hidden`] character written as `\u{...}`.
@@ -227,7 +238,7 @@ pub fn doc_comments(tokens: TokenStream) -> TokenStream {
                 i += len;
             }
             if let Some((at, is_inner, span)) = first {
-                let attrs = doc_attributes(&inert(&rustdoc_text(&docs)), is_inner, span);
+                let attrs = doc_attributes(&render(&rustdoc_text(&docs)), is_inner, span);
                 out.splice(at..at, attrs);
             }
             continue;
@@ -318,6 +329,144 @@ fn doc_attributes(text: &str, inner: bool, span: Span) -> Vec<TokenTree> {
         out.push(TokenTree::Group(group));
     }
     out
+}
+
+/// `text` with each bare URL wrapped in `<>`: rustdoc shows a bare URL as plain text
+/// (`rustdoc::bare_urls`). URLs already in a link (`<...>`, `(...)`, `[...]`), in quotes or in
+/// code are left alone.
+fn autolink(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let end = from
+            .find(|c: char| c.is_whitespace() || "<>\"'`()[]{}|".contains(c))
+            .unwrap_or(from.len());
+        // sentence punctuation after a URL is not part of it
+        let url = from[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        let preceding = out.chars().last();
+        let in_code = out.matches('`').count() % 2 == 1;
+        let linked = matches!(preceding, Some('<' | '(' | '[' | '"' | '\'' | '='));
+        if url.len() > "https://".len() && !in_code && !linked {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+        } else {
+            out.push_str(url);
+        }
+        rest = &from[url.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with each `[...]` that is not a Markdown link (rustdoc would read it as a link to a
+/// Rust item: `rustdoc::broken_intra_doc_links`) (`[text](url)`, `[text][ref]`,
+/// `[ref]: url`) escaped as `\[...\]`; inline code and fenced code blocks are left alone.
+fn escape_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        if in_fence || line.trim_start().starts_with("```") {
+            out.push_str(line);
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut in_code = false;
+        let mut j = 0;
+        while j < chars.len() {
+            let c = chars[j];
+            if c == '`' {
+                in_code = !in_code;
+            }
+            // (after `]`: the reference of a `[text][ref]` link)
+            let after = j.checked_sub(1).map(|p| chars[p]);
+            if c == '[' && !in_code && !matches!(after, Some('\\' | ']')) {
+                // the matching `]` on this line, and what follows it
+                let close = chars[j + 1..]
+                    .iter()
+                    .position(|&c| c == ']')
+                    .map(|p| j + 1 + p);
+                if let Some(close) = close {
+                    // [`Client::send`]: the generator's own intra-doc links
+                    let inner = &chars[j + 1..close];
+                    let code = inner.len() >= 2 && inner[0] == '`' && inner[inner.len() - 1] == '`';
+                    let link = code || matches!(chars.get(close + 1), Some('(' | '[' | ':'));
+                    if !link {
+                        out.push_str("\\[");
+                        out.extend(&chars[j + 1..close]);
+                        out.push_str("\\]");
+                        j = close + 1;
+                        continue;
+                    }
+                }
+            }
+            out.push(c);
+            j += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod autolink_tests {
+    use super::{autolink, escape_brackets};
+
+    #[test]
+    fn brackets_that_are_not_links_are_escaped() {
+        assert_eq!(
+            escape_brackets("GET /attachments/[attachment_id]?access_token=[your_ access_token]"),
+            "GET /attachments/\\[attachment_id\\]?access_token=\\[your_ access_token\\]"
+        );
+        assert_eq!(
+            escape_brackets("extra_values[extra_value_key] and more"),
+            "extra_values\\[extra_value_key\\] and more"
+        );
+        for kept in [
+            "[the docs](https://x.example/d)",
+            "[the docs][docs]",
+            "[docs]: https://x.example",
+            "`a[i]` in code",
+            "```\nlet a = b[0];\n```",
+            "already \\[escaped\\]",
+            "a lone [ bracket",
+            "Builder for [`Client::send`]",
+        ] {
+            assert_eq!(escape_brackets(kept), kept);
+        }
+    }
+
+    #[test]
+    fn bare_urls_become_autolinks_and_linked_ones_stay() {
+        assert_eq!(
+            autolink("See https://www.chatwoot.com/terms-of-service/."),
+            "See <https://www.chatwoot.com/terms-of-service/>."
+        );
+        assert_eq!(
+            autolink("a http://x.example/a?b=c, then https://y.example"),
+            "a <http://x.example/a?b=c>, then <https://y.example>"
+        );
+        for kept in [
+            "[docs](https://x.example/d)",
+            "<https://x.example>",
+            "`curl https://x.example`",
+            "href=\"https://x.example\"",
+            "https:// alone",
+        ] {
+            assert_eq!(autolink(kept), kept);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -120,13 +120,30 @@ pub fn read_slices(
             .filter_map(|o| OperationKey::parse(o))
             .collect();
         let slice = crate::slice::slice(&doc, &ops, &origin, missing.as_deref_mut())?;
-        out.push(SourceSlice {
+        // what the generator will be given (the whole document of the `full` source) must be
+        // one it can build: regen never writes, and `update` never pins, one that is not
+        let built = if source.full { &doc } else { &slice };
+        let problem = crate::nav::check_ref_graph(built).err();
+        let read = SourceSlice {
             source: source.clone(),
             origin,
             bytes,
             security: security_skeleton(&doc),
             slice,
-        });
+        };
+        if let Some(p) = problem {
+            let at = read.describe(&p.pointer);
+            return Err(Error::at(
+                ErrorKind::BrokenRef,
+                &read.origin,
+                p.pointer,
+                format!(
+                    "{} ({at}): the generator cannot build this document",
+                    p.message
+                ),
+            ));
+        }
+        out.push(read);
     }
     Ok(out)
 }
