@@ -56,9 +56,29 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     let pinned =
         std::fs::read_to_string(root().join("specs/libredesk/upstream/openapi.json")).unwrap();
     assert!(pinned.contains(AGENT_RESPONSE));
+    // ... and, as an attacker would, puts code in its description (doctests of every form) and
+    // a type path that registers a constructor: neither may run in update's build and tests
+    let marker = tmp.join("PWNED");
+    let run = format!(
+        "std::fs::write({:?}, \"x\").unwrap();",
+        marker.display().to_string()
+    );
+    let description = format!(
+        "Request id.\n\n```rust\n{run}\n```\n\n    {run}\n\n> ```\n> {run}\n> ```\n\u{202E}"
+    );
+    let type_path = format!(
+        "agentstatus_runtime::OpenEnum<[String; {{ #[used] #[unsafe(link_section = \".init_array\")] \
+         static I: extern \"C\" fn() = {{ extern \"C\" fn f() {{ let _ = std::fs::write({:?}, \"x\"); }} f }}; 1 }}]>",
+        marker.display().to_string()
+    );
+    let request_id = serde_json::json!({
+        "type": "string",
+        "description": description,
+        "x-rust-type": {"crate": "agentstatus-runtime", "version": "*", "path": type_path},
+    });
     let changed = pinned.replace(
         AGENT_RESPONSE,
-        &format!("{AGENT_RESPONSE}          \"request_id\": {{\"type\": \"string\"}},\n"),
+        &format!("{AGENT_RESPONSE}          \"request_id\": {request_id},\n"),
     );
     let sources = tmp.join("sources/libredesk");
     std::fs::create_dir_all(&sources).unwrap();
@@ -92,16 +112,37 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
             && read(&format!("specs/{v}/openapi.yaml"))
                 == std::fs::read_to_string(root().join(format!("specs/{v}/openapi.yaml"))).unwrap()
     });
+    // the vendor crate's doctests (its own; the generated code has none) run here too
+    let doctests = std::process::Command::new(env!("CARGO"))
+        .args(["test", "-p", "agentstatus-libredesk", "--doc"])
+        .current_dir(&ws)
+        .env("CARGO_TARGET_DIR", root().join("target"))
+        .output()
+        .unwrap();
+    let pwned = marker.exists();
     std::fs::remove_dir_all(&tmp).unwrap();
 
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        doctests.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctests.stderr)
+    );
+    assert!(
+        !pwned,
+        "the document's code ran in update:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        !golden.contains("link_section"),
+        "a type path reached the code"
+    );
+    assert!(
+        golden.contains("pub request_id: ::std::option::Option<::std::string::String>"),
+        "{golden}"
+    );
     // one run: pinned, regenerated, rebuilt, golden rewritten, tested, changelog written
     assert_eq!(pinned_now, changed);
     assert!(spec.contains("request_id:"), "{spec}");
-    assert!(
-        golden.contains("pub request_id:"),
-        "golden file not rewritten"
-    );
     for step in [
         "update: rebuild: cargo build -p agentstatus-libredesk",
         "update: rewrite golden files: cargo test -p agentstatus-libredesk --test golden",

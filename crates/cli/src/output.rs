@@ -19,76 +19,16 @@ pub enum Output {
     Json,
 }
 
-/// Characters that never reach the output raw, whatever the format: what the presence layer
-/// escapes in vendor text ([`agentstatus::is_unsafe_char`]: C0 and C1 controls, DEL, the bidi
-/// controls), and also every other character a terminal or a line-oriented reader could take
-/// for something else or that hides what is shown:
-///
-/// - general category Cc (every control: NUL, BEL, ESC, CR, LF, VT, FF, NEL, ...);
-/// - Zl and Zp, the line and paragraph separators U+2028 and U+2029 (line breaks to JavaScript,
-///   Python's `splitlines` and many editors and log viewers);
-/// - Cf, every format character: the bidi marks, embeddings, overrides and isolates (U+061C,
-///   U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), zero-width and invisible characters
-///   (U+200B..U+200D, U+2060..U+2064, U+FEFF, the soft hyphen), the deprecated format
-///   controls (U+206A..U+206F), interlinear annotations (U+FFF9..U+FFFB) and tag characters
-///   (U+E0001, U+E0020..U+E007F).
-///
-/// This is the one predicate of the command: table cells and messages ([`sanitize`]) and JSON
-/// strings ([`write_json`]) escape exactly these.
-pub fn is_unsafe_char(c: char) -> bool {
-    agentstatus::is_unsafe_char(c) || c.is_control() || is_separator(c) || is_format(c)
-}
+/// Characters that never reach the output raw, whatever the format: exactly those the presence
+/// layer escapes in vendor text ([`agentstatus::is_unsafe_char`]: Unicode's controls, format
+/// characters (bidi controls, zero-width characters, tags) and line and paragraph separators).
+/// Table cells and messages ([`sanitize`]) and JSON strings ([`write_json`]) escape these.
+pub use agentstatus::is_unsafe_char;
 
-/// General categories Zl and Zp.
-fn is_separator(c: char) -> bool {
-    matches!(c, '\u{2028}' | '\u{2029}')
-}
-
-/// General category Cf (as of Unicode 15).
-fn is_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{ad}'
-            | '\u{600}'..='\u{605}'
-            | '\u{61c}'
-            | '\u{6dd}'
-            | '\u{70f}'
-            | '\u{890}'..='\u{891}'
-            | '\u{8e2}'
-            | '\u{180e}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206f}'
-            | '\u{feff}'
-            | '\u{fff9}'..='\u{fffb}'
-            | '\u{110bd}'
-            | '\u{110cd}'
-            | '\u{13430}'..='\u{1343f}'
-            | '\u{1bca0}'..='\u{1bca3}'
-            | '\u{1d173}'..='\u{1d17a}'
-            | '\u{e0001}'
-            | '\u{e0020}'..='\u{e007f}'
-    )
-}
-
-/// `text` with every [`is_unsafe_char`] written as a visible `\u{..}` escape (the way the
-/// presence layer writes the controls it escapes), nothing else changed: for table cells, plain
-/// progress lines and error messages, which may all carry a server's text.
-pub fn sanitize(text: &str) -> String {
-    if !text.chars().any(is_unsafe_char) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe_char(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// `text` with every [`is_unsafe_char`] written as a visible `\u{..}` escape, nothing else
+/// changed: for table cells, plain progress lines and error messages, which may all carry a
+/// server's text.
+pub use agentstatus::escape_controls as sanitize;
 
 fn row(p: &AgentPresence) -> [String; 4] {
     let mut status = p.detail.vendor_status.clone();

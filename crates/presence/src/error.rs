@@ -319,7 +319,7 @@ fn snippet(bytes: &[u8]) -> String {
 }
 
 /// A vendor's text as it goes into an error: at most [`SNIPPET`] characters (then `…`), with
-/// control characters (C0, DEL, C1) and bidirectional overrides written as `\u{..}` escapes, so
+/// control, format (bidi) and line-separator characters ([`is_unsafe_char`]) written as `\u{..}` escapes, so
 /// a message can neither flood a log nor drive the terminal it is printed on.
 pub fn clip(text: &str) -> String {
     let mut chars = text.chars();
@@ -347,11 +347,20 @@ pub fn escape_controls(text: &str) -> String {
     out
 }
 
-/// Characters that must not reach a terminal raw: C0 and C1 controls, DEL, and the bidi
-/// embedding, override and isolate controls (which reorder what is shown).
+/// Characters that must not reach a terminal or a line-oriented reader raw: Unicode's controls
+/// (Cc: C0, DEL, C1), format characters (Cf: the bidi embedding, override, isolate and mark
+/// controls, which reorder what is shown; zero-width characters; the byte-order mark; tags) and
+/// the line and paragraph separators (Zl U+2028, Zp U+2029, which some readers take as a line
+/// break).
 pub fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
 }
 
 fn clip_opt(text: Option<String>) -> Option<String> {
