@@ -1,0 +1,383 @@
+//! `cargo xtask regen --live` records where a pinned copy it replaced came from: the `origin`
+//! of that source in sources.toml (and the header of openapi.yaml) names the final URL and the
+//! date, or, through a `--mirror`, the source's own URL and that it came through a mirror (the
+//! mirror's address never). Sources whose pinned copy did not change keep their origin; every
+//! other byte of sources.toml stays. The documents are served on 127.0.0.1 (raw HTTP). No
+//! network.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// What the server answers for a path: a document, or a redirect to another path.
+#[derive(Clone)]
+enum Answer {
+    Doc(Vec<u8>),
+    Redirect(String),
+}
+
+type Routes = Arc<Mutex<HashMap<String, Answer>>>;
+
+/// A raw HTTP/1.1 server on 127.0.0.1 answering from `routes` (404 for anything else), and
+/// the paths it was asked for.
+fn serve(routes: Routes) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (routes, log) = (routes.clone(), log.clone());
+            std::thread::spawn(move || {
+                let path = request_path(&stream);
+                log.lock().unwrap().push(path.clone());
+                let answer = routes.lock().unwrap().get(&path).cloned();
+                match answer {
+                    Some(Answer::Doc(body)) => respond(&mut stream, "200 OK", "", &body),
+                    Some(Answer::Redirect(to)) => respond(
+                        &mut stream,
+                        "302 Found",
+                        &format!("Location: {to}\r\n"),
+                        b"",
+                    ),
+                    None => respond(&mut stream, "404 Not Found", "", b""),
+                }
+            });
+        }
+    });
+    (base, asked)
+}
+
+fn request_path(stream: &TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    first.split(' ').nth(1).unwrap_or("").to_string()
+}
+
+fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+/// A copy of one vendor's specs folder (sources.toml, overlay, openapi.yaml, pinned copies).
+fn vendor_copy(tmp: &Path, vendor: &str) {
+    let from = root().join("specs").join(vendor);
+    let to = tmp.join(vendor);
+    std::fs::create_dir_all(to.join("upstream")).unwrap();
+    for file in ["sources.toml", "overlay.yaml", "openapi.yaml"] {
+        std::fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+    for entry in std::fs::read_dir(from.join("upstream")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, to.join("upstream").join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+fn xtask(specs: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--specs")
+        .arg(specs)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Today (UTC) before and after a run: a run across midnight may record either.
+fn dates(run: impl FnOnce() -> Output) -> (Output, [String; 2]) {
+    let day = || chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let before = day();
+    let out = run();
+    (out, [before, day()])
+}
+
+/// The one line of `text` that starts with `prefix` equal to one of `expected`.
+fn assert_line(text: &str, prefix: &str, expected: &[String]) {
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(prefix)).collect();
+    assert!(
+        lines.iter().any(|l| expected.iter().any(|e| e == l)),
+        "no line {expected:?} in:\n{text}"
+    );
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+const STATUS: &str = "              \"busy\",\n              \"away\",";
+
+#[test]
+fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
+    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-origin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    vendor_copy(&tmp, "libredesk");
+    let dir = tmp.join("libredesk");
+    let pinned = read(dir.join("upstream/openapi.json"));
+    assert!(pinned.contains(STATUS));
+    let changed = pinned.replace(
+        STATUS,
+        "              \"busy\",\n              \"do_not_disturb\",\n              \"away\",",
+    );
+    let routes: Routes = Arc::default();
+    let (server, asked) = serve(routes.clone());
+    let url = "https://raw.githubusercontent.com/abhinavxd/docs.libredesk.io/main/api-reference/openapi.json";
+
+    // through a mirror: the source's own URL, never the mirror's
+    routes.lock().unwrap().insert(
+        "/libredesk/openapi.json".into(),
+        Answer::Doc(changed.clone().into_bytes()),
+    );
+    let regen = |extra: &[&str]| {
+        let mut args = vec![
+            "regen",
+            "--live",
+            "--vendor",
+            "libredesk",
+            "--timeout",
+            "20",
+        ];
+        args.extend(extra);
+        xtask(&tmp, &args)
+    };
+    let sources_before = read(dir.join("sources.toml"));
+    let (out, days) = dates(|| regen(&["--mirror", &server]));
+    ok(&out);
+    let origins: Vec<String> = days
+        .iter()
+        .map(|d| format!("{url} (fetched {d} through a mirror)"))
+        .collect();
+    let sources = read(dir.join("sources.toml"));
+    let spec = read(dir.join("openapi.yaml"));
+    assert_line(
+        &sources,
+        "origin = ",
+        &origins
+            .iter()
+            .map(|o| format!("origin = \"{o}\""))
+            .collect::<Vec<_>>(),
+    );
+    assert_line(
+        &spec,
+        "# - openapi ",
+        &origins
+            .iter()
+            .map(|o| format!("# - openapi (upstream/openapi.json): {o}"))
+            .collect::<Vec<_>>(),
+    );
+    assert!(spec.contains("do_not_disturb"));
+    // only the origin line changed
+    let old_origin = sources_before
+        .lines()
+        .find(|l| l.starts_with("origin = "))
+        .unwrap();
+    let new_origin = sources
+        .lines()
+        .find(|l| l.starts_with("origin = "))
+        .unwrap();
+    assert_eq!(sources, sources_before.replace(old_origin, new_origin));
+    for text in [&sources, &spec] {
+        assert!(!text.contains("127.0.0.1"), "{text}");
+    }
+    assert_eq!(*asked.lock().unwrap(), ["/libredesk/openapi.json"]);
+    // the copy is reproducible: the header regen writes from sources.toml is the one written
+    ok(&xtask(&tmp, &["check", "--vendor", "libredesk"]));
+
+    // the same document again: nothing changed, the origin stays
+    let (out, _) = dates(|| regen(&["--mirror", &server]));
+    ok(&out);
+    assert_eq!(read(dir.join("sources.toml")), sources);
+    assert_eq!(read(dir.join("openapi.yaml")), spec);
+
+    // a document regen cannot use: exit 2, and sources.toml, the pinned copy and openapi.yaml
+    // are left as they were
+    let pinned_now = read(dir.join("upstream/openapi.json"));
+    routes.lock().unwrap().insert(
+        "/libredesk/openapi.json".into(),
+        Answer::Doc(
+            changed
+                .replace("\"/api/v1/agents/me\"", "\"/api/v1/agents/gone\"")
+                .into_bytes(),
+        ),
+    );
+    let out = regen(&["--mirror", &server]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(read(dir.join("sources.toml")), sources);
+    assert_eq!(read(dir.join("openapi.yaml")), spec);
+    assert_eq!(read(dir.join("upstream/openapi.json")), pinned_now);
+
+    // from the source's own URL (here on 127.0.0.1, with a user name and password), redirected
+    // within its origin: the final URL, without user name or password
+    let own = server.replace("http://", "http://agent007:hunter2-xyz@");
+    let sources_local = sources.replace(
+        &format!("url = \"{url}\""),
+        &format!("url = \"{own}/docs/openapi.json\""),
+    );
+    assert_ne!(sources_local, sources);
+    std::fs::write(dir.join("sources.toml"), &sources_local).unwrap();
+    let again = changed.replace(
+        "\"do_not_disturb\",",
+        "\"do_not_disturb\",\n              \"in_a_meeting\",",
+    );
+    {
+        let mut routes = routes.lock().unwrap();
+        routes.insert(
+            "/docs/openapi.json".into(),
+            Answer::Redirect("/moved/openapi.json".into()),
+        );
+        routes.insert(
+            "/moved/openapi.json".into(),
+            Answer::Doc(again.into_bytes()),
+        );
+    }
+    asked.lock().unwrap().clear();
+    let (out, days) = dates(|| regen(&[]));
+    ok(&out);
+    assert_eq!(
+        *asked.lock().unwrap(),
+        ["/docs/openapi.json", "/moved/openapi.json"]
+    );
+    let origins: Vec<String> = days
+        .iter()
+        .map(|d| format!("{server}/moved/openapi.json (fetched {d})"))
+        .collect();
+    let sources = read(dir.join("sources.toml"));
+    let spec = read(dir.join("openapi.yaml"));
+    assert_line(
+        &sources,
+        "origin = ",
+        &origins
+            .iter()
+            .map(|o| format!("origin = \"{o}\""))
+            .collect::<Vec<_>>(),
+    );
+    assert_line(
+        &spec,
+        "# - openapi ",
+        &origins
+            .iter()
+            .map(|o| format!("# - openapi (upstream/openapi.json): {o}"))
+            .collect::<Vec<_>>(),
+    );
+    assert!(spec.contains("in_a_meeting"));
+    // the user name and password are in the url line the copy was given, nowhere else
+    assert_eq!(sources.matches("hunter2-xyz").count(), 1, "{sources}");
+    assert_eq!(sources.matches("agent007").count(), 1, "{sources}");
+    for name in ["hunter2-xyz", "agent007"] {
+        assert!(!spec.contains(name), "{spec}");
+    }
+    ok(&xtask(&tmp, &["check", "--vendor", "libredesk"]));
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn an_unchanged_source_keeps_its_origin() {
+    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-kept-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    vendor_copy(&tmp, "rocketchat");
+    let dir = tmp.join("rocketchat");
+    // every document as pinned, the docs page with one more line at its end
+    let routes: Routes = Arc::default();
+    for entry in std::fs::read_dir(dir.join("upstream")).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let mut bytes = std::fs::read(&p).unwrap();
+        if name == "update-agent-status.md" {
+            bytes.extend_from_slice(b"\n");
+        }
+        routes
+            .lock()
+            .unwrap()
+            .insert(format!("/rocketchat/{name}"), Answer::Doc(bytes));
+    }
+    let (server, _) = serve(routes);
+    let sources_before = read(dir.join("sources.toml"));
+    let spec_before = read(dir.join("openapi.yaml"));
+    let (out, days) = dates(|| {
+        xtask(
+            &tmp,
+            &[
+                "regen",
+                "--live",
+                "--mirror",
+                &server,
+                "--vendor",
+                "rocketchat",
+                "--timeout",
+                "60",
+            ],
+        )
+    });
+    ok(&out);
+    let url = "https://developer.rocket.chat/apidocs/update-agent-status.md";
+    let old =
+        "origin = \"developer.rocket.chat Mintlify markdown export of 'Update Agent Status'\"";
+    assert!(sources_before.contains(old));
+    let sources = read(dir.join("sources.toml"));
+    assert!(
+        days.iter().any(|d| sources
+            == sources_before.replace(
+                old,
+                &format!("origin = \"{url} (fetched {d} through a mirror)\"")
+            )),
+        "{sources}"
+    );
+    // the header: the changed source's line is new, the others are as they were
+    let spec = read(dir.join("openapi.yaml"));
+    let header = |text: &str| -> Vec<String> {
+        text.lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let (before, after) = (header(&spec_before), header(&spec));
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        if b.starts_with("# - update-agent-status ") {
+            assert!(
+                days.iter().any(|d| *a
+                    == format!(
+                        "# - update-agent-status (upstream/update-agent-status.md): {url} \
+                         (fetched {d} through a mirror)"
+                    )),
+                "{a}"
+            );
+        } else {
+            assert_eq!(a, b);
+        }
+    }
+    assert_eq!(
+        spec.lines().skip(after.len()).collect::<Vec<_>>(),
+        spec_before.lines().skip(before.len()).collect::<Vec<_>>()
+    );
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
