@@ -42,8 +42,47 @@ pub struct Isolated {
     pub dropped: Vec<Dropped>,
 }
 
-/// Run the generator on `doc` (parse as OpenAPI 3.0 + progenitor), without formatting.
-fn probe(doc: &Value) -> std::result::Result<(), String> {
+/// How much isolation may do for one document: the values of every document the generator is
+/// run on, summed, at most this many times the values of the document isolated (or
+/// [`MIN_WORK`]). A document with many parts that fail, each reaching a large part, would
+/// otherwise cost time quadratic in its size.
+pub const WORK_FACTOR: usize = 64;
+/// The least work isolation may do, whatever the document's size.
+pub const MIN_WORK: usize = 20_000_000;
+
+/// What isolation has done so far, against its budget.
+struct Work {
+    done: std::cell::Cell<usize>,
+    budget: usize,
+}
+
+impl Work {
+    fn for_document(doc: &Value) -> Self {
+        Work {
+            done: Default::default(),
+            budget: nav::node_count(doc)
+                .saturating_mul(WORK_FACTOR)
+                .max(MIN_WORK),
+        }
+    }
+
+    /// Count a run of the generator on `doc`; false once the budget is spent.
+    fn spend(&self, doc: &Value) -> bool {
+        self.done.set(self.done.get() + nav::node_count(doc));
+        self.done.get() <= self.budget
+    }
+
+    fn exhausted(&self) -> bool {
+        self.done.get() > self.budget
+    }
+}
+
+/// Run the generator on `doc` (parse as OpenAPI 3.0 + progenitor), without formatting. Past the
+/// budget nothing runs and the probe fails (callers stop on [`Work::exhausted`]).
+fn probe(doc: &Value, work: &Work) -> std::result::Result<(), String> {
+    if !work.spend(doc) {
+        return Err("isolation's work budget is spent".into());
+    }
     let spec = crate::generate::to_openapi(doc, Path::new("")).map_err(|e| e.to_string())?;
     crate::generate::on_generator_stack(|| crate::generate::run_generator(&spec).map(|_| ()))
         .map_err(|e| e.message)?
@@ -146,7 +185,7 @@ fn with_operations(doc: &Value, keep: &[(String, String)]) -> Value {
 
 /// Component schemas that fail alone (with what they reference), as `(pointer, message)`: only
 /// the ones whose failure is their own, not one of a schema they reference.
-fn failing_schemas(doc: &Value) -> Vec<(String, String)> {
+fn failing_schemas(doc: &Value, work: &Work) -> Vec<(String, String)> {
     let names: Vec<&str> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -154,7 +193,10 @@ fn failing_schemas(doc: &Value) -> Vec<(String, String)> {
         .unwrap_or_default();
     let mut bad: Vec<(String, String)> = Vec::new();
     for n in &names {
-        if let Err(msg) = probe(&schemas_only(doc, &[n])) {
+        if let Err(msg) = probe(&schemas_only(doc, &[n]), work) {
+            if work.exhausted() {
+                return Vec::new();
+            }
             bad.push((component_pointer("schemas", n), msg));
         }
     }
@@ -175,14 +217,19 @@ fn failing_schemas(doc: &Value) -> Vec<(String, String)> {
 
 /// Operations among `ops` that fail, found by bisection. Empty when `ops` generate together, or
 /// when the failure needs several operations together (no single culprit).
-fn failing_operations(doc: &Value, ops: &[(String, String)]) -> Vec<((String, String), String)> {
-    match probe(&with_operations(doc, ops)) {
+fn failing_operations(
+    doc: &Value,
+    ops: &[(String, String)],
+    work: &Work,
+) -> Vec<((String, String), String)> {
+    match probe(&with_operations(doc, ops), work) {
         Ok(()) => Vec::new(),
+        Err(_) if work.exhausted() => Vec::new(),
         Err(msg) if ops.len() == 1 => vec![(ops[0].clone(), msg)],
         Err(_) => {
             let (a, b) = ops.split_at(ops.len() / 2);
-            let mut out = failing_operations(doc, a);
-            out.extend(failing_operations(doc, b));
+            let mut out = failing_operations(doc, a, work);
+            out.extend(failing_operations(doc, b, work));
             out
         }
     }
@@ -191,7 +238,14 @@ fn failing_operations(doc: &Value, ops: &[(String, String)]) -> Vec<((String, St
 /// The parts of `doc` that make the generator fail: `(pointer, message)` of component schemas
 /// or operations. Empty if none can be singled out.
 pub fn culprits(doc: &Value) -> Vec<(String, String)> {
-    if let Err(msg) = probe(&schemas_only(doc, &[])) {
+    culprits_within(doc, &Work::for_document(doc))
+}
+
+fn culprits_within(doc: &Value, work: &Work) -> Vec<(String, String)> {
+    if let Err(msg) = probe(&schemas_only(doc, &[]), work) {
+        if work.exhausted() {
+            return Vec::new();
+        }
         // the document's frame itself (info, servers, ...) fails
         return vec![(String::new(), msg)];
     }
@@ -201,9 +255,9 @@ pub fn culprits(doc: &Value) -> Vec<(String, String)> {
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     let all: Vec<&str> = names.iter().map(String::as_str).collect();
-    if probe(&schemas_only(doc, &all)).is_err() {
-        let bad = failing_schemas(doc);
-        if !bad.is_empty() {
+    if probe(&schemas_only(doc, &all), work).is_err() {
+        let bad = failing_schemas(doc, work);
+        if !bad.is_empty() || work.exhausted() {
             return bad;
         }
     }
@@ -211,16 +265,16 @@ pub fn culprits(doc: &Value) -> Vec<(String, String)> {
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
-    failing_operations(doc, &ops)
+    failing_operations(doc, &ops, work)
         .into_iter()
         .map(|((p, m), msg)| (nav::operation_pointer(&p, &m), msg))
         .collect()
 }
 
-/// Remove the component at `pointer`, every component that reaches it and every operation that
-/// reaches it (its own `$ref`s or its path item's parameters), recording them in `out`.
-pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut Isolated) {
-    let mut components: Vec<String> = vec![pointer.to_string()];
+/// The components that reach `pointer` through any number of references (each component's
+/// direct references read once, then followed backwards: linear in the document).
+fn components_reaching(doc: &Value, pointer: &str) -> BTreeSet<String> {
+    let mut referrers: std::collections::HashMap<String, Vec<String>> = Default::default();
     for (section, entries) in doc
         .get("components")
         .and_then(Value::as_object)
@@ -228,12 +282,43 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
         .flatten()
     {
         for (name, v) in entries.as_object().into_iter().flatten() {
-            let p = component_pointer(section, name);
-            if p != pointer && reached_components(doc, v).contains(pointer) {
-                components.push(p);
+            let from = component_pointer(section, name);
+            for target in nav::direct_refs(v) {
+                if let Some((s, n)) = component_of(&target) {
+                    referrers
+                        .entry(component_pointer(&s, &n))
+                        .or_default()
+                        .push(from.clone());
+                }
             }
         }
     }
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![pointer.to_string()];
+    while let Some(p) = todo.pop() {
+        for r in referrers.get(&p).into_iter().flatten() {
+            if seen.insert(r.clone()) {
+                todo.push(r.clone());
+            }
+        }
+    }
+    seen.remove(pointer);
+    seen
+}
+
+/// Remove the component at `pointer`, every component that reaches it and every operation that
+/// reaches it (its own `$ref`s or its path item's parameters), recording them in `out`.
+pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut Isolated) {
+    let reaching = components_reaching(doc, pointer);
+    let mut components: Vec<String> = vec![pointer.to_string()];
+    components.extend(reaching.iter().cloned());
+    // a part of an operation reaches it when one of its own references is one of these
+    let gone: BTreeSet<&str> = components.iter().map(String::as_str).collect();
+    let reaches = |v: &Value| {
+        nav::direct_refs(v).iter().any(|t| {
+            component_of(t).is_some_and(|(s, n)| gone.contains(component_pointer(&s, &n).as_str()))
+        })
+    };
     // an error answer's body that reaches it is read as any JSON: the operation itself works
     let mut loosened = Vec::new();
     for (path, method, op) in nav::operations(doc) {
@@ -246,8 +331,7 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
             if code.starts_with('2') {
                 continue;
             }
-            let reached = reached_components(doc, response);
-            if components.iter().any(|c| reached.contains(c)) {
+            if reaches(response) {
                 loosened.push((path.to_string(), method.to_string(), code.clone()));
             }
         }
@@ -274,11 +358,7 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
             .pointer(&format!("/paths/{}/parameters", escape_token(path)))
             .cloned()
             .unwrap_or(Value::Null);
-        let reached: BTreeSet<String> = reached_components(doc, op)
-            .into_iter()
-            .chain(reached_components(doc, &path_params))
-            .collect();
-        if components.iter().any(|c| reached.contains(c)) {
+        if reaches(op) || reaches(&path_params) {
             ops.push((path.to_string(), method.to_string()));
         }
     }
@@ -310,7 +390,7 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
 
 /// Remove what `e` names (an operation, or a component with everything that reaches it);
 /// when it names neither, find the culprits by probing. False when nothing could be removed.
-fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated) -> bool {
+fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated, work: &Work) -> bool {
     let named: Vec<(String, String)> = match e.pointer() {
         Some(p)
             if nav::operation_of(p).is_some()
@@ -318,7 +398,7 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated) -> bool {
         {
             vec![(p.to_string(), e.message.clone())]
         }
-        _ => culprits(doc),
+        _ => culprits_within(doc, work),
     };
     let mut removed = false;
     for (pointer, message) in named {
@@ -345,12 +425,30 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated) -> bool {
 /// only when the failure cannot be traced to an operation or a component.
 pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isolated)> {
     let mut out = Isolated::default();
+    let work = Work::for_document(doc);
     loop {
+        work.spend(doc);
         match crate::generate::generate_with(doc, file, false) {
             Ok(code) => return Ok((code, out)),
             Err(e) if matches!(e.kind, ErrorKind::Io | ErrorKind::Syntax) => return Err(e),
             Err(e) => {
-                if !remove_culprits(doc, &e, &mut out) {
+                let removed = remove_culprits(doc, &e, &mut out, &work);
+                if work.exhausted() {
+                    return Err(Error::at(
+                        ErrorKind::Unsupported,
+                        file,
+                        e.pointer().unwrap_or_default(),
+                        format!(
+                            "isolation stopped: it ran the generator on {WORK_FACTOR} times the \
+                             document's size and {} parts were still failing ({} left out so \
+                             far; the last failure: {})",
+                            if removed { "more" } else { "some" },
+                            out.dropped.len() + out.skipped.len(),
+                            crate::prose::comment_line(&e.message)
+                        ),
+                    ));
+                }
+                if !removed {
                     return Err(e);
                 }
             }

@@ -413,6 +413,13 @@ pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {
     seen
 }
 
+/// The pointers of the local `$ref` targets directly inside `v` (not followed further).
+pub fn direct_refs(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_refs(v, &mut out, false);
+    out
+}
+
 /// Push the pointer of every local `$ref` directly inside `v` (data keys such as `example` are
 /// not references, but a property named `example` is a schema: `names`).
 fn collect_refs(v: &Value, out: &mut Vec<String>, names: bool) {

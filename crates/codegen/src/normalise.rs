@@ -471,20 +471,18 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
 /// How many `$ref`s [`deep_refs`] replaces at most (a reference cycle through the inside of
 /// components would otherwise never end).
 const MAX_DEEP_REFS: usize = 10_000;
-/// How many values [`deep_refs`] may copy in all, at least (else as many as the document has).
-const DEEP_REF_COPIES: usize = 1_000_000;
 
 /// typify resolves `$ref`s to component schemas only. A `$ref` to the inside of a component
 /// (PagerDuty's `#/components/schemas/Tag/allOf/0`, `#/components/responses/Conflict/content/
 /// application~1json/schema`) is replaced by a copy of what it points at (its own
 /// `description` kept).
 /// The copies are bounded: at most [`MAX_DEEP_REFS`] of them, and no more values copied in all
-/// than the document holds (or [`DEEP_REF_COPIES`]) (a few references to a large part must not multiply the document);
-/// a reference left over is the generator's to refuse, by name.
+/// than the document holds (a few references to a large part must not multiply the document);
+/// a schema left over is read as any JSON value, said in its description.
 pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
     let snapshot = doc.clone();
     let mut replaced = 0;
-    let mut budget = crate::nav::node_count(&snapshot).max(DEEP_REF_COPIES);
+    let mut budget = crate::nav::node_count(&snapshot);
     walk(doc, &mut String::new(), &mut |map, at| {
         let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_string) else {
             return;
@@ -493,14 +491,32 @@ pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
             return;
         };
         // `/components/<section>/<name>`: a component, which typify knows
-        if pointer.split('/').count() <= 4 || replaced >= MAX_DEEP_REFS {
+        if pointer.split('/').count() <= 4 {
             return;
         }
         let Some(Value::Object(target)) = snapshot.pointer(&pointer) else {
             return;
         };
         let size = crate::nav::node_count(snapshot.pointer(&pointer).expect("just found"));
-        if size > budget {
+        if size > budget || replaced >= MAX_DEEP_REFS {
+            // no copy: a schema is read as any JSON value, said in its description (anything
+            // else is left to the generator to refuse, by name)
+            if is_schema_position(at) {
+                map.clear();
+                map.insert(
+                    "description".into(),
+                    Value::String(format!(
+                        "Any JSON value: `{reference}` points inside a component, and the document's copies of such parts are spent."
+                    )),
+                );
+                changes.push(Change {
+                    pass: "deep-refs",
+                    pointer: format!("{at}/$ref"),
+                    message: format!(
+                        "`$ref: {reference}` points inside a component; not copied (the copies would outgrow the document): read as any JSON value"
+                    ),
+                });
+            }
             return;
         }
         budget -= size;
@@ -518,6 +534,16 @@ pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
             ),
         });
     });
+}
+
+/// Is the object at pointer `at` a schema by its place: a `schema`, `items`, `not` or
+/// `additionalProperties`, a property, or a member of a composition.
+fn is_schema_position(at: &str) -> bool {
+    let mut tokens = at.rsplit('/');
+    let last = tokens.next().unwrap_or_default();
+    let parent = tokens.next().unwrap_or_default();
+    matches!(last, "schema" | "items" | "not" | "additionalProperties")
+        || matches!(parent, "properties" | "allOf" | "oneOf" | "anyOf")
 }
 
 /// `{type: integer, enum: [5], allOf: [{$ref: OptionType}]}` (Discord) narrows a referenced enum
@@ -1790,6 +1816,42 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn deep_refs_never_multiply_the_document() {
+        // a large part, and many references into it
+        let big: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("f{i}"), json!({"type": "string"})))
+            .collect();
+        let mut schemas = serde_json::Map::new();
+        schemas.insert("Big".into(), json!({"type": "object", "properties": {"inner": {"type": "object", "properties": big}}}));
+        for i in 0..50 {
+            schemas.insert(
+                format!("U{i}"),
+                json!({"type": "object", "properties": {"a": {"$ref": "#/components/schemas/Big/properties/inner"}}}),
+            );
+        }
+        let mut doc = json!({"components": {"schemas": schemas}});
+        let before = crate::nav::node_count(&doc);
+        let mut changes = Vec::new();
+        deep_refs(&mut doc, &mut changes);
+        assert!(crate::nav::node_count(&doc) <= 2 * before);
+        assert_eq!(changes.len(), 50, "{changes:?}");
+        let copied = changes
+            .iter()
+            .filter(|c| c.message.contains("replaced by a copy"))
+            .count();
+        assert!(copied >= 1 && copied < 50, "{copied}");
+        let last = &doc["components"]["schemas"]["U49"]["properties"]["a"];
+        assert!(
+            last.get("$ref").is_none()
+                && last["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Any JSON value"),
+            "{last}"
+        );
+    }
 
     #[test]
     fn a_default_answer_is_walked_like_any_answer() {
