@@ -151,6 +151,12 @@ pub fn bench(root: &Path) -> Result<(), String> {
         "\n## Cold builds\n\nGoals: a new service on presence + one vendor in at most 90 s; the README's first command in at most 2 min.\n\n{COLD_START}\n{cold}{COLD_END}\n"
     ));
 
+    eprintln!("bench: codegen at scale ...");
+    let scale = codegen_scale(root)?;
+    out.push_str(&format!(
+        "{SCALE_HEADING}{SCALE_START}\n{scale}{SCALE_END}\n"
+    ));
+
     eprintln!("bench: compile cost ...");
     let compile = compile_cost(root, &cargo)?;
     out.push_str("\n## Compile cost of the vendor crates\n\n");
@@ -311,21 +317,118 @@ pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
 pub fn cold_only(root: &Path) -> Result<(), String> {
     let cargo = crate::package::cargo();
     let table = cold_builds(root, &cargo)?;
+    section_only(
+        root,
+        "\n## Cold builds\n\nGoals: a new service on presence + one vendor in at most 90 s; the README's first command in at most 2 min.\n\n",
+        COLD_START,
+        COLD_END,
+        &table,
+    )
+}
+
+/// `cargo xtask bench --scale`: only the codegen-at-scale section.
+pub fn scale_only(root: &Path) -> Result<(), String> {
+    let table = codegen_scale(root)?;
+    section_only(root, SCALE_HEADING, SCALE_START, SCALE_END, &table)
+}
+
+/// Rewrite one section of BENCHMARKS.md (between `start` and `end`; added before the notes,
+/// under `heading`, when it is not there yet).
+fn section_only(
+    root: &Path,
+    heading: &str,
+    start: &str,
+    end: &str,
+    table: &str,
+) -> Result<(), String> {
     println!("{table}");
     let path = root.join("BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !text.contains(COLD_START) {
+    if !text.contains(start) {
         // first run: the section goes before the notes
-        let section = format!(
-            "\n## Cold builds\n\nGoals: a new service on presence + one vendor in at most 90 s; the README's first command in at most 2 min.\n\n{COLD_START}\n{COLD_END}\n\n"
-        );
+        let section = format!("{heading}{start}\n{end}\n\n");
         let text = match text.split_once("<!-- notes -->") {
             Some((doc, notes)) => format!("{doc}{section}<!-- notes -->{notes}"),
             None => format!("{text}{section}"),
         };
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    crate::coverage::replace_between(&path, COLD_START, COLD_END, &table).map_err(|e| e.to_string())
+    crate::coverage::replace_between(&path, start, end, table).map_err(|e| e.to_string())
+}
+
+const SCALE_START: &str = "<!-- codegen-scale:start (cargo xtask bench) -->";
+const SCALE_END: &str = "<!-- codegen-scale:end -->";
+const SCALE_HEADING: &str = "\n## Codegen at scale\n\n`cargo xtask try DOC --no-compile` (the xtask profile) on generated documents of N operations (`GET /p<i>`, one answer each, about 140 bytes of JSON per operation), each in a process of its own: wall time of loading, the passes and generation (progenitor, the rewrites, formatting), and the process's peak memory. Goal: linear in the document's size (time and memory per operation at 50,000 within 1.5 times those at 6,250). Compiling the result is rustc's work, not measured here.\n\n";
+
+/// The codegen-at-scale table (see [`SCALE_HEADING`]).
+fn codegen_scale(root: &Path) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("no xtask binary: {e}"))?;
+    let dir = root.join("target/bench-scale");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut table = String::from(
+        "| operations | document | generated code | codegen | peak memory | per operation | goal |\n|---|---|---|---|---|---|---|\n",
+    );
+    let mut first: Option<(f64, f64)> = None;
+    for n in [6_250usize, 12_500, 25_000, 50_000] {
+        let paths: serde_json::Map<String, serde_json::Value> = (0..n)
+            .map(|i| {
+                (
+                    format!("/p{i}"),
+                    serde_json::json!({"get": {"operationId": format!("op{i}"),
+                        "responses": {"200": {"description": "ok"}}}}),
+                )
+            })
+            .collect();
+        let doc = serde_json::json!({"openapi": "3.0.3",
+            "info": {"title": "scale", "version": "1"}, "paths": paths});
+        let file = dir.join(format!("ops{n}.json"));
+        let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
+        std::fs::write(&file, &text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let out_dir = dir.join(format!("crate{n}"));
+        eprintln!("bench: try --no-compile {} ...", file.display());
+        let out = Command::new(&exe)
+            .current_dir(root)
+            .arg("try")
+            .arg(&file)
+            .arg("--no-compile")
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .map_err(|e| format!("{}: {e}", exe.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("try {} failed: {stderr}", file.display()));
+        }
+        let seconds: f64 = stdout
+            .split("(codegen ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("no codegen time in: {stdout}"))?;
+        let mib: f64 = stderr
+            .split("try: peak memory ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("no peak memory in: {stderr}"))?;
+        let code = std::fs::metadata(out_dir.join("src/client.rs"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let per = (seconds * 1e6 / n as f64, mib * 1024.0 / n as f64);
+        let (t0, m0) = *first.get_or_insert(per);
+        table.push_str(&format!(
+            "| {n} | {:.1} MB | {:.1} MB | {seconds:.1} s | {mib:.0} MiB | {:.0} µs, {:.1} KiB | {} |\n",
+            text.len() as f64 / 1e6,
+            code as f64 / 1e6,
+            per.0,
+            per.1,
+            verdict(per.0 <= 1.5 * t0 && per.1 <= 1.5 * m0)
+        ));
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+    table.push_str(&format!("\n({} on this machine.)\n", machine()));
+    Ok(table)
 }
 
 /// Cold build (the crate and its build script; dependencies already built) of each vendor crate,

@@ -65,7 +65,7 @@ pub fn run(root: &Path, only: Option<&[String]>) -> Result<(String, bool), Strin
         let result = trial::read_document(&file)
             .and_then(|doc| {
                 let dir = gate::target_dir(root).join("corpus").join(&d.name);
-                trial::run(root, doc, &file, &dir, &format!("corpus-{}", d.name))
+                trial::run(root, doc, &file, &dir, &format!("corpus-{}", d.name), true)
             })
             .map_err(|e| e.to_string());
         match &result {

@@ -136,6 +136,10 @@ enum Command {
         /// section of BENCHMARKS.md.
         #[arg(long)]
         cold: bool,
+        /// Only codegen at scale (`try --no-compile` on documents of 6,250 to 50,000
+        /// operations): rewrite its section of BENCHMARKS.md.
+        #[arg(long, conflicts_with = "cold")]
+        scale: bool,
     },
     /// `cargo vendor` smoke test: a scratch service depending on presence + Rocket.Chat by git
     /// (a commit of the work tree), vendored, built offline from the vendored sources only, run.
@@ -204,6 +208,9 @@ enum Command {
         /// Where the crate is written (default: <target>/compile-gate/try/try-<name>).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Generate and write the crate, but do not compile it (exit 0 when it generates).
+        #[arg(long)]
+        no_compile: bool,
     },
     /// Print the codegen's passes, in the order they run, with what each does (the README's list).
     Passes {
@@ -501,7 +508,11 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Try { file, out } => ExitCode::from(trial::try_command(&root, &file, out)),
+        Command::Try {
+            file,
+            out,
+            no_compile,
+        } => ExitCode::from(trial::try_command(&root, &file, out, !no_compile)),
         Command::VendoredBuild => match package::vendored_build(&root) {
             Ok(out) => {
                 print!("{out}");
@@ -512,8 +523,10 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Bench { cold } => match if cold {
+        Command::Bench { cold, scale } => match if cold {
             bench::cold_only(&root)
+        } else if scale {
+            bench::scale_only(&root)
         } else {
             bench::bench(&root)
         } {

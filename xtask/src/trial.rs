@@ -139,6 +139,7 @@ pub fn run(
     file: &Path,
     dir: &Path,
     name: &str,
+    compile: bool,
 ) -> Result<Coverage, Error> {
     let document = nav::count_operations(&doc);
     let original = doc.clone();
@@ -157,9 +158,12 @@ pub fn run(
         let (generated, isolated) = generate_document(source.clone(), file)?;
         codegen += start.elapsed();
         gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
+        if !compile {
+            break (generated, isolated, None);
+        }
         let check = gate::check(root, dir).map_err(io)?;
         if check.ok || round > COMPILE_ROUNDS {
-            break (generated, isolated, check);
+            break (generated, isolated, Some(check));
         }
         let culprits = compile_culprits(
             &generated.code,
@@ -192,7 +196,7 @@ pub fn run(
             }
         }
         if !removed {
-            break (generated, isolated, check);
+            break (generated, isolated, Some(check));
         }
     };
     let after = &generated.prepared.doc;
@@ -222,7 +226,8 @@ pub fn run(
         skipped.insert(label, reason);
     }
     let generated_ops = nav::count_operations(after);
-    let roundtrip = if check.ok && gate::write_roundtrip(dir, &original).map_err(io)? {
+    let compiled = check.as_ref().is_some_and(|c| c.ok);
+    let roundtrip = if compiled && gate::write_roundtrip(dir, &original).map_err(io)? {
         Some(gate::test(root, dir))
     } else {
         None
@@ -231,7 +236,7 @@ pub fn run(
         roundtrip,
         document,
         generated: generated_ops,
-        compiled: if check.ok { generated_ops } else { 0 },
+        compiled: if compiled { generated_ops } else { 0 },
         skipped,
         dropped: isolated
             .dropped
@@ -240,7 +245,7 @@ pub fn run(
             .map(|d| (d.pointer, d.reason))
             .collect(),
         codegen,
-        check: Some(check),
+        check,
     })
 }
 
@@ -356,9 +361,17 @@ fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<C
     out
 }
 
+/// This process's peak resident memory (Linux: `VmHWM`), in MiB.
+pub fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
 /// `cargo xtask try`: exit 0 when the crate compiles, 1 when it does not, 2 when the document
 /// cannot be read (or the pipeline cannot run).
-pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>) -> u8 {
+pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>, compile: bool) -> u8 {
     let doc = match read_document(file) {
         Ok(d) => d,
         Err(e) => {
@@ -369,7 +382,7 @@ pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>) -> u8 {
     let name = crate_name("try", file);
     let dir = out.unwrap_or_else(|| gate::target_dir(root).join("try").join(&name));
     eprintln!("try: {} -> {}", file.display(), dir.display());
-    let coverage = match run(root, doc, file, &dir, &name) {
+    let coverage = match run(root, doc, file, &dir, &name, compile) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -396,6 +409,13 @@ pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>) -> u8 {
         eprintln!("{e}\ntry: a round trip (x-agentstatus-roundtrip) failed");
     }
     println!("{}: {}", file.display(), coverage.line());
+    if let Some(mib) = peak_memory_mib() {
+        eprintln!("try: peak memory {mib} MiB");
+    }
+    if !compile {
+        eprintln!("try: not compiled (--no-compile): {}", dir.display());
+        return 0;
+    }
     if coverage.compiles() { 0 } else { 1 }
 }
 
