@@ -87,7 +87,7 @@ pub const PASSES: &[Pass] = &[
     },
     Pass {
         name: "unsupported-patterns",
-        docs: "A `pattern` the generated code cannot compile (regress, ECMAScript dialect) is dropped.",
+        docs: "A `pattern` the generated code cannot compile (regress, ECMAScript dialect), or one that could take exponential time to match (`(a+)+`, a backreference, a repetition over 1,000), is dropped.",
         run: unsupported_patterns,
     },
     Pass {
@@ -1174,17 +1174,158 @@ pub fn unsupported_patterns(doc: &mut Value, changes: &mut Vec<Change>) {
         let Some(Value::String(pattern)) = map.get("pattern") else {
             return;
         };
-        let Err(e) = regress::Regex::new(pattern) else {
-            return;
+        let why = match regress::Regex::new(pattern) {
+            Err(e) => format!("pattern is not an ECMAScript regular expression ({e}): dropped"),
+            Ok(_) => match backtracking_risk(pattern) {
+                Some(risk) => format!(
+                    "pattern could take time exponential in what it matches ({risk}); the generated code would match it against every answer: dropped"
+                ),
+                None => return,
+            },
         };
-        let e = e.to_string();
         map.remove("pattern");
         changes.push(Change {
             pass: "unsupported-patterns",
             pointer: format!("{at}/pattern"),
-            message: format!("pattern is not an ECMAScript regular expression ({e}): dropped"),
+            message: why,
         });
     });
+}
+
+/// Longest pattern kept, and largest counted repetition: a longer one is dropped like a risky one.
+const MAX_PATTERN: usize = 1_000;
+const MAX_REPEAT: u64 = 1_000;
+
+/// Why `pattern` (ECMAScript) could make a backtracking matcher (regress, which the generated
+/// code uses) take exponential time or a lot of memory, if it could: a group repeated more than
+/// once that itself repeats or alternates (`(a+)+`, `(a|ab)*`, `(\w+\s?)*`), a counted
+/// repetition over [`MAX_REPEAT`], a backreference, or a pattern over [`MAX_PATTERN`]
+/// characters. Conservative: some such patterns are harmless, and they lose only their check.
+pub fn backtracking_risk(pattern: &str) -> Option<String> {
+    if pattern.chars().count() > MAX_PATTERN {
+        return Some(format!("longer than {MAX_PATTERN} characters"));
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    // per open group: does it hold a quantifier or an alternation?
+    let mut groups: Vec<bool> = Vec::new();
+    let mut i = 0;
+    // the group just closed, and whether it was ambiguous
+    let mut closed: Option<bool> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        let after_group = closed.take();
+        match c {
+            '\\' => {
+                if chars
+                    .get(i + 1)
+                    .is_some_and(|d| d.is_ascii_digit() && *d != '0')
+                    || chars.get(i + 1) == Some(&'k')
+                {
+                    return Some("a backreference".into());
+                }
+                i += 2;
+                continue;
+            }
+            '[' => {
+                // a character class: to its closing `]` (escapes inside it skipped)
+                i += 1;
+                if chars.get(i) == Some(&']') {
+                    i += 1;
+                }
+                while i < chars.len() && chars[i] != ']' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+                i += 1;
+                continue;
+            }
+            '(' => {
+                groups.push(false);
+                // `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!`, `(?<name>`: the group's kind, no quantifier
+                if chars.get(i + 1) == Some(&'?') {
+                    i += match (chars.get(i + 2), chars.get(i + 3)) {
+                        (Some(':' | '=' | '!'), _) => 3,
+                        (Some('<'), Some('=' | '!')) => 4,
+                        (Some('<'), _) => chars[i..]
+                            .iter()
+                            .position(|&c| c == '>')
+                            .map_or(3, |p| p + 1),
+                        _ => 2,
+                    };
+                    continue;
+                }
+            }
+            ')' => {
+                let ambiguous = groups.pop().unwrap_or(false);
+                // what it holds makes its parent ambiguous too
+                if let Some(parent) = groups.last_mut() {
+                    *parent |= ambiguous;
+                }
+                closed = Some(ambiguous);
+            }
+            '|' => {
+                if let Some(g) = groups.last_mut() {
+                    *g = true;
+                }
+            }
+            '*' | '+' | '?' | '{' => {
+                let (max, len) = if c == '{' {
+                    match counted(&chars[i..]) {
+                        Some((max, len)) => (max, len),
+                        None => {
+                            i += 1;
+                            continue;
+                        }
+                    }
+                } else {
+                    (if c == '?' { Some(1) } else { None }, 1)
+                };
+                if let Some(max) = max
+                    && max > MAX_REPEAT
+                {
+                    return Some(format!("a repetition of more than {MAX_REPEAT}"));
+                }
+                let repeats = max.is_none_or(|max| max > 1);
+                if repeats && after_group == Some(true) {
+                    return Some("a repeated group that itself repeats or alternates".into());
+                }
+                if let Some(g) = groups.last_mut() {
+                    *g = true;
+                }
+                i += len;
+                // a lazy or possessive marker belongs to the quantifier
+                if chars.get(i) == Some(&'?') {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A counted repetition at the start of `chars` (`{n}`, `{n,}`, `{n,m}`): its upper bound
+/// (None: unbounded) and its length; None when it is not one (a literal `{`).
+fn counted(chars: &[char]) -> Option<(Option<u64>, usize)> {
+    let end = chars.iter().position(|&c| c == '}')?;
+    let inner: String = chars[1..end].iter().collect();
+    let (lo, hi) = match inner.split_once(',') {
+        Some((lo, hi)) => (lo, Some(hi)),
+        None => (inner.as_str(), None),
+    };
+    // a bound written with more digits than a u64 holds is over the limit too
+    let number = |t: &str| {
+        (!t.is_empty() && t.chars().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse::<u64>().unwrap_or(u64::MAX))
+    };
+    let lo = number(lo)?;
+    let max = match hi {
+        None => Some(lo),
+        Some("") => None,
+        Some(hi) => Some(number(hi)?.max(lo)),
+    };
+    Some((max.or((lo > MAX_REPEAT).then_some(lo)), end + 1))
 }
 
 fn matches_type(value: &Value, ty: &str) -> bool {
@@ -1816,6 +1957,38 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn patterns_that_can_backtrack_exponentially_are_found() {
+        for risky in [
+            "(a+)+",
+            "^(a|aa)*$",
+            "^(\\w+\\s?)*$",
+            "(x+x+)+y",
+            "((ab)*c)+",
+            "(?:a*){2,}",
+            "a{100000}",
+            "a{2,99999999999999999999999}",
+            "(a)\\1",
+        ] {
+            assert!(backtracking_risk(risky).is_some(), "{risky}");
+        }
+        assert!(backtracking_risk(&"a".repeat(MAX_PATTERN + 1)).is_some());
+        for safe in [
+            "^[a-z0-9]+$",
+            "^WK[0-9a-fA-F]{32}$",
+            "^(?:[a-z]+)$",
+            "^\\d{3}-\\d{4}$",
+            "^(ab)+$",
+            "^[^@]+@[^@]+\\.[a-z]{2,}$",
+            "^https?://",
+            "^(?<year>\\d{4})-(?<month>\\d{2})$",
+            "[(+*]+",
+            "^a{3}(bc)?$",
+        ] {
+            assert_eq!(backtracking_risk(safe), None, "{safe}");
+        }
+    }
 
     #[test]
     fn deep_refs_never_multiply_the_document() {
