@@ -3,27 +3,22 @@
 //! origin (followed, and the final URL reported). The mirrors are tiny HTTP servers on
 //! 127.0.0.1 writing raw HTTP, so each can count the bytes it managed to write. No network.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod support;
+use support::{request_path, respond, root};
+
 /// The download cap (`cargo xtask try`'s document cap): 64 MiB.
 const CAP: u64 = 64 << 20;
 /// What the loopback socket buffers (sender's and receiver's) and the client's read buffers may
 /// hold beyond what the client read: the bound on bytes written past the point the client stops.
 const SOCKET_SLACK: u64 = 16 << 20;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// One request the server answered: its path and how many body bytes the server wrote before
 /// it was done or the socket failed.
@@ -56,20 +51,6 @@ fn serve(
     (base, rx)
 }
 
-/// Read the request head; its path.
-fn request_path(stream: &TcpStream) -> String {
-    let mut reader = BufReader::new(stream);
-    let mut first = String::new();
-    reader.read_line(&mut first).unwrap();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    first.split(' ').nth(1).unwrap_or("").to_string()
-}
-
 /// Write `head` and then the body `chunk` after `chunk` until the socket fails (the client
 /// closed it) or `limit` bytes are written; the body bytes written.
 fn flood(stream: &mut TcpStream, head: &str, chunked: bool, limit: u64) -> u64 {
@@ -89,18 +70,6 @@ fn flood(stream: &mut TcpStream, head: &str, chunked: bool, limit: u64) -> u64 {
         }
     }
     written
-}
-
-fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8]) -> u64 {
-    let head = format!(
-        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    match stream.write_all(body) {
-        Ok(()) => body.len() as u64,
-        Err(_) => 0,
-    }
 }
 
 fn redirect(stream: &mut TcpStream, location: &str) -> u64 {

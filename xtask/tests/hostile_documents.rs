@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod support;
+use support::{copy_tree, root};
 
 fn tmp(tag: &str) -> PathBuf {
     let dir =
@@ -342,7 +341,7 @@ fn cycles_and_long_chains_are_refused_with_their_pointer() {
 fn libredesk_with_a_cycle(dir: &Path) -> (PathBuf, PathBuf) {
     let specs = dir.join("specs");
     for v in agentstatus_codegen::vendor_folders(&root().join("specs")).unwrap() {
-        copy(&root().join("specs").join(&v), &specs.join(&v));
+        copy_tree(&root().join("specs").join(&v), &specs.join(&v));
     }
     let upstream = specs.join("libredesk/upstream/openapi.json");
     let mut doc: Value = serde_json::from_slice(&std::fs::read(&upstream).unwrap()).unwrap();
@@ -353,18 +352,6 @@ fn libredesk_with_a_cycle(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::create_dir_all(&sources).unwrap();
     std::fs::write(sources.join("openapi.json"), &text).unwrap();
     (specs, dir.join("sources"))
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -6,18 +6,13 @@
 //! network.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod support;
+use support::{request_path, respond, root};
 
 /// What the server answers for a path: a document, or a redirect to another path.
 #[derive(Clone)]
@@ -57,28 +52,6 @@ fn serve(routes: Routes) -> (String, Arc<Mutex<Vec<String>>>) {
         }
     });
     (base, asked)
-}
-
-fn request_path(stream: &TcpStream) -> String {
-    let mut reader = BufReader::new(stream);
-    let mut first = String::new();
-    reader.read_line(&mut first).unwrap();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    first.split(' ').nth(1).unwrap_or("").to_string()
-}
-
-fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8]) {
-    let head = format!(
-        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
 }
 
 /// A copy of one vendor's specs folder (sources.toml, overlay, openapi.yaml, pinned copies).

@@ -3,33 +3,11 @@
 //! runs its tests and writes its changelog entry. The copy builds into this workspace's target
 //! directory, so only the workspace's own crates compile again (a few minutes on 2 cores).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Copy a tree, leaving out build output and git metadata.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == ".git" {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(&name));
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
+mod support;
+use support::{copy_tree, root};
 
 /// The workspace minus the fuzz crate (outside the workspace) and what is not source.
 fn workspace_copy(tmp: &Path) {
