@@ -2,7 +2,7 @@
 //! replay test (`tests/replay.rs`), which runs every seed and every saved crash input as an
 //! ordinary test. Each function must return for any input: a panic is the bug being hunted.
 
-use agentstatus_codegen::{diff, extract, load, normalise, open_enums, overlay::OverlayFile};
+use agentstatus_codegen::{extract, load, normalise, open_enums, overlay::OverlayFile};
 use std::path::Path;
 
 /// The docs-page extractor: any page text gives a document or an error.
@@ -47,7 +47,7 @@ pub fn normalise(data: &[u8]) {
     let _ = normalise::normalise(&mut doc);
     let mut changes = Vec::new();
     open_enums::open_response_enums(&mut doc, &mut changes);
-    let _ = diff::diff(&before, &doc);
+    let _ = agentstatus_drift::diff(&before, &doc);
     let _ = agentstatus_codegen::slice::check_refs(&doc, path);
 }
 

@@ -1,201 +1,20 @@
 //! `cargo xtask check`: regenerate in memory and compare, without writing.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use agentstatus_codegen::diff::{ChangeKind, Finding, Side, diff, diff_unapplied_security_schemes};
-use agentstatus_codegen::overlay::{ActionCheck, ActionStatus, OverlayFile};
+use agentstatus_codegen::overlay::OverlayFile;
 use agentstatus_codegen::regen::SourceSlice;
 use agentstatus_codegen::sources::{SourceKind, Sources};
 use agentstatus_codegen::{
-    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, locate, normalise, regen,
+    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen,
 };
-use serde::Serialize;
+use agentstatus_drift::{
+    ChangeKind, Finding, OverlayAction, Side, Upstream, VendorReport, diff,
+    diff_unapplied_security_schemes, positions_in_source,
+};
 use serde_json::Value;
 
 use crate::fetch::{self, Current};
-
-/// What the check found for one vendor.
-#[derive(Debug, Serialize)]
-pub struct VendorReport {
-    pub vendor: String,
-    /// Does regen from the pinned copies reproduce the committed openapi.yaml byte for byte?
-    pub reproducible: bool,
-    /// Semantic difference between the committed openapi.yaml and what regen produces.
-    pub regenerated: Vec<Finding>,
-    /// The vendor's current documents compared with the pinned copies.
-    pub upstream: Option<Upstream>,
-    /// Each overlay action, checked against the current (or pinned) document.
-    pub overlay: Vec<OverlayAction>,
-    /// Why this vendor could not be checked.
-    pub error: Option<String>,
-    /// With `--explain`: every change the normaliser makes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub explain: Option<Vec<String>>,
-    /// Each source's pinned copy, relative to the workspace (where a change lands once
-    /// `cargo xtask update` pins the vendor's current document).
-    #[serde(skip)]
-    pub pinned: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Upstream {
-    /// Where the current documents came from.
-    pub from: String,
-    /// Sources whose bytes differ from the pinned copy.
-    pub changed_sources: Vec<String>,
-    /// Semantic difference of the kept operations, pinned -> current, source by source, and
-    /// every conflict between sources.
-    pub findings: Vec<Finding>,
-}
-
-/// An overlay action's status, with its place in overlay.yaml.
-#[derive(Debug, Serialize)]
-pub struct OverlayAction {
-    #[serde(flatten)]
-    pub check: ActionCheck,
-    pub file: String,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-}
-
-impl VendorReport {
-    pub fn drift(&self) -> bool {
-        !self.reproducible
-            || !self.regenerated.is_empty()
-            || self
-                .upstream
-                .as_ref()
-                .is_some_and(|u| !u.findings.is_empty())
-            || self.stale().next().is_some()
-    }
-
-    /// Overlay actions that no longer apply.
-    pub fn stale(&self) -> impl Iterator<Item = &OverlayAction> {
-        self.overlay
-            .iter()
-            .filter(|a| a.check.status != ActionStatus::Applies)
-    }
-
-    pub fn upstream_findings(&self) -> &[Finding] {
-        self.upstream
-            .as_ref()
-            .map_or(&[], |u| u.findings.as_slice())
-    }
-
-    /// Would the vendor crate break for its users, or fail to build, with this drift?
-    pub fn breaking(&self) -> bool {
-        self.upstream_findings()
-            .iter()
-            .chain(&self.regenerated)
-            .any(|f| f.breaking)
-            || self
-                .stale()
-                .any(|a| a.check.status == ActionStatus::NoMatch)
-    }
-
-    pub fn summary(&self) -> Counts {
-        let upstream = self.upstream_findings();
-        Counts {
-            breaking: upstream.iter().filter(|f| f.breaking).count(),
-            non_breaking: upstream.iter().filter(|f| !f.breaking).count(),
-            overlay: self.stale().count(),
-            reproducibility: if self.reproducible {
-                0
-            } else {
-                self.regenerated.len().max(1)
-            },
-            error: self.error.is_some(),
-        }
-    }
-}
-
-/// Counts for the JSON summary.
-#[derive(Debug, Default, Serialize, Clone, Copy)]
-pub struct Counts {
-    /// Upstream findings that break a client (or a merge: source conflicts).
-    pub breaking: usize,
-    pub non_breaking: usize,
-    /// Overlay actions that no longer apply (`no-match` or `already-applied`).
-    pub overlay: usize,
-    /// Semantic differences between the committed openapi.yaml and regen's output (at least 1
-    /// when it is not byte for byte reproducible).
-    pub reproducibility: usize,
-    /// The vendor could not be checked.
-    pub error: bool,
-}
-
-/// When `check` exits 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailOn {
-    /// Any drift: a finding of any kind, an overlay action that no longer applies, a committed
-    /// openapi.yaml regen does not reproduce.
-    Drift,
-    /// Only what breaks the vendor crate's users or its build: a breaking finding, a conflict
-    /// between sources, an overlay action that matches nothing.
-    Breaking,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// The workspace checked.
-    pub workspace: String,
-    pub fail_on: FailOn,
-    pub drift: bool,
-    pub breaking: bool,
-    pub error: bool,
-    pub summary: Summary,
-    pub vendors: Vec<VendorReport>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Summary {
-    pub total: Counts,
-    pub vendors: BTreeMap<String, Counts>,
-}
-
-impl Report {
-    pub fn new(workspace: &Path, fail_on: FailOn, vendors: Vec<VendorReport>) -> Self {
-        let mut total = Counts::default();
-        let mut per = BTreeMap::new();
-        for v in &vendors {
-            let c = v.summary();
-            total.breaking += c.breaking;
-            total.non_breaking += c.non_breaking;
-            total.overlay += c.overlay;
-            total.reproducibility += c.reproducibility;
-            total.error |= c.error;
-            per.insert(v.vendor.clone(), c);
-        }
-        Report {
-            workspace: workspace.display().to_string(),
-            fail_on,
-            drift: vendors.iter().any(VendorReport::drift),
-            breaking: vendors.iter().any(VendorReport::breaking),
-            error: vendors.iter().any(|v| v.error.is_some()),
-            summary: Summary {
-                total,
-                vendors: per,
-            },
-            vendors,
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        let fail = match self.fail_on {
-            FailOn::Drift => self.drift,
-            FailOn::Breaking => self.breaking,
-        };
-        if self.error {
-            2
-        } else if fail {
-            1
-        } else {
-            0
-        }
-    }
-}
 
 /// Normalised, as the build sees it before the overlay.
 fn normalised(mut doc: Value) -> Value {
@@ -217,16 +36,7 @@ pub fn check_vendor(
     dir: &Path,
     current: Option<&Current>,
 ) -> VendorReport {
-    let mut report = VendorReport {
-        vendor: vendor.to_string(),
-        reproducible: false,
-        regenerated: Vec::new(),
-        upstream: None,
-        overlay: Vec::new(),
-        error: None,
-        explain: None,
-        pinned: BTreeMap::new(),
-    };
+    let mut report = VendorReport::new(vendor);
     if let Err(e) = run(root, vendor, dir, current, &mut report) {
         report.error = Some(e.to_string());
     }
@@ -251,7 +61,7 @@ fn place(
         if pointers.is_empty() {
             continue;
         }
-        let positions = locate::positions_in_source(kind, bytes, pointers);
+        let positions = positions_in_source(kind, bytes, &pointers);
         for f in findings.iter_mut().filter(|f| f.side == side) {
             f.source = source.map(str::to_string);
             f.file = Some(relative(root, file));
@@ -288,6 +98,7 @@ pub fn upstream(
         sources,
         |s| fetch::current(current, vendor, dir, s),
         Some(&mut missing),
+        positions_in_source,
     )?;
     let mut changed = Vec::new();
     let mut findings = Vec::new();
@@ -359,7 +170,7 @@ pub fn upstream(
 
 fn relative_describe(root: &Path, s: &SourceSlice, pointer: &str) -> String {
     let file = relative(root, &s.origin);
-    match s.positions([pointer]).get(pointer) {
+    match positions_in_source(s.source.kind, &s.bytes, &[pointer]).get(pointer) {
         Some((l, c)) => format!("{file}:{l}:{c}"),
         None => file,
     }
@@ -381,8 +192,13 @@ fn run(
     let spec_file = dir.join(OPENAPI_FILE);
 
     // 1. pinned copies vs the committed openapi.yaml
-    let pinned = regen::read_slices(&sources, |s| fetch::pinned(dir, s), None)?;
-    let pinned_doc = regen::merge_slices(&pinned)?;
+    let pinned = regen::read_slices(
+        &sources,
+        |s| fetch::pinned(dir, s),
+        None,
+        positions_in_source,
+    )?;
+    let pinned_doc = regen::merge_slices(&pinned, positions_in_source)?;
     let text = regen::header(&sources) + &regen::to_yaml(&pinned_doc)?;
     let committed_bytes = load::read(&spec_file)?;
     report.reproducible = committed_bytes == text.as_bytes();
@@ -418,11 +234,8 @@ fn run(
             .iter()
             .map(|a| format!("/actions/{}", a.index))
             .collect();
-        let positions = locate::positions_in_source(
-            SourceKind::Openapi,
-            &text,
-            pointers.iter().map(String::as_str),
-        );
+        let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+        let positions = positions_in_source(SourceKind::Openapi, &text, &pointers);
         report.overlay = checks
             .into_iter()
             .map(|check| {

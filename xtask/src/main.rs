@@ -24,7 +24,6 @@ mod mock;
 mod new_vendor;
 mod package;
 mod provenance;
-mod render;
 mod trial;
 mod update;
 
@@ -46,6 +45,17 @@ struct Cli {
     specs: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// When `check` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Any drift: a finding of any kind, an overlay action that no longer applies, a committed
+    /// openapi.yaml regen does not reproduce.
+    Drift,
+    /// Only what breaks the vendor crate's users or its build: a breaking finding, a conflict
+    /// between sources, an overlay action that matches nothing.
+    Breaking,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,8 +108,8 @@ enum Command {
         /// When to exit 1: on any drift, or only on what breaks the vendor crate's users or
         /// build (a breaking finding, a conflict between sources, an overlay action that
         /// matches nothing).
-        #[arg(long, value_enum, default_value_t = check::FailOn::Drift)]
-        fail_on: check::FailOn,
+        #[arg(long, value_enum, default_value_t = FailOn::Drift)]
+        fail_on: FailOn,
         /// Also list every change the normaliser makes (vendor, JSON pointer, what and why); in
         /// the JSON report as each vendor's `explain`.
         #[arg(long)]
@@ -290,7 +300,7 @@ pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<
     // and openapi.yaml as they were.
     let mut fetched = Vec::new();
     let out = dir.join(OPENAPI_FILE);
-    let doc = regen::build_document(&sources, &out, |s| {
+    let read = |s: &agentstatus_codegen::sources::Source| {
         let (bytes, origin) = match current {
             Some(current) => fetch::current(current, v, &dir, s)?,
             None => fetch::pinned(&dir, s)?,
@@ -302,7 +312,8 @@ pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<
             origin.clone(),
         ));
         Ok((bytes, origin))
-    })?;
+    };
+    let doc = regen::build_document(&sources, &out, read, agentstatus_drift::positions_in_source)?;
     let date = today();
     let mut changed = Vec::new();
     let mut origins = Vec::new();
@@ -470,7 +481,7 @@ fn main() -> ExitCode {
                 print!("{table}");
                 return ExitCode::SUCCESS;
             }
-            let readme = root.join("README.md");
+            let readme = root.join("ARCHITECTURE.md");
             match coverage::replace_between(
                 &readme,
                 coverage::PASSES_START,
@@ -602,16 +613,18 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            let report = check::Report::new(&root, fail_on, vendors);
-            match format {
-                Format::Text => print!("{}", render::text(&report)),
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("the report serialises")
-                ),
-                Format::Markdown => print!("{}", render::markdown(&report)),
-                Format::Github => print!("{}", render::github(&report)),
-            }
+            let fail_on = match fail_on {
+                FailOn::Drift => agentstatus_drift::FailOn::Drift,
+                FailOn::Breaking => agentstatus_drift::FailOn::Breaking,
+            };
+            let report = agentstatus_drift::Report::new(&root, fail_on, vendors);
+            let format = match format {
+                Format::Text => agentstatus_drift::Format::Text,
+                Format::Json => agentstatus_drift::Format::Json,
+                Format::Markdown => agentstatus_drift::Format::Markdown,
+                Format::Github => agentstatus_drift::Format::Github,
+            };
+            print!("{}", agentstatus_drift::render(&report, format));
             ExitCode::from(report.exit_code())
         }
         Command::Update {

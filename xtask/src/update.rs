@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use agentstatus_codegen::diff::{ChangeKind, Finding, Side};
 use agentstatus_codegen::overlay::ActionStatus;
 use agentstatus_codegen::sources::Sources;
 use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
+use agentstatus_drift::{ChangeKind, Finding, Side, VendorReport};
 
-use crate::check::{self, VendorReport};
+use crate::check;
 use crate::fetch::Current;
 use crate::package::cargo;
 

@@ -14,14 +14,12 @@
 #![warn(missing_docs)]
 
 pub mod auth;
-pub mod diff;
 pub mod error;
 pub mod extract;
 pub mod fixes;
 pub mod generate;
 pub mod isolate;
 pub mod load;
-pub mod locate;
 pub mod nav;
 pub mod normalise;
 pub mod open_enums;

@@ -2,6 +2,7 @@
 //! document, slice it to the kept operations, merge. Pure: the caller supplies the bytes of each
 //! source (pinned copy, a `--sources` folder, or a download), so this runs without network.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -36,14 +37,28 @@ pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {
     Ok(doc)
 }
 
+/// Where JSON pointers are in the bytes of a source of some kind: 1-based line and column of
+/// each pointer found. The errors of [`read_slices`] and [`merge_slices`] name the
+/// `file:line:col` of what they are about with it. Codegen has no position parser of its own
+/// (the build script never needs one): the drift engine's `positions_in_source` is one, and
+/// [`no_positions`] names the file only.
+pub type Locate = fn(SourceKind, &[u8], &[&str]) -> BTreeMap<String, (usize, usize)>;
+
+/// A [`Locate`] that finds nothing: errors name the file and the JSON pointer.
+pub fn no_positions(_: SourceKind, _: &[u8], _: &[&str]) -> BTreeMap<String, (usize, usize)> {
+    BTreeMap::new()
+}
+
 /// Build the merged, sliced document. `read` returns each source's bytes and the path to name
-/// in errors. A kept operation missing from its source is an error.
+/// in errors; `locate` finds the line and column errors name. A kept operation missing from its
+/// source is an error.
 pub fn build_document(
     sources: &Sources,
     spec_file: &Path,
     read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+    locate: Locate,
 ) -> Result<Value> {
-    build(sources, spec_file, read, None)
+    build(sources, spec_file, read, None, locate)
 }
 
 /// As [`build_document`], but a kept operation missing from its source is left out and returned
@@ -52,9 +67,10 @@ pub fn build_document_lenient(
     sources: &Sources,
     spec_file: &Path,
     read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+    locate: Locate,
 ) -> Result<(Value, Vec<OperationKey>)> {
     let mut missing = Vec::new();
-    let doc = build(sources, spec_file, read, Some(&mut missing))?;
+    let doc = build(sources, spec_file, read, Some(&mut missing), locate)?;
     Ok((doc, missing))
 }
 
@@ -63,8 +79,9 @@ fn build(
     _spec_file: &Path,
     read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
     missing: Option<&mut Vec<OperationKey>>,
+    locate: Locate,
 ) -> Result<Value> {
-    merge_slices(&read_slices(sources, read, missing)?)
+    merge_slices(&read_slices(sources, read, missing, locate)?, locate)
 }
 
 /// One source, read, extracted and sliced to its kept operations.
@@ -78,25 +95,24 @@ pub struct SourceSlice {
     /// The document's bytes as read.
     pub bytes: Vec<u8>,
     /// What the source's whole document says about authentication: its root `security`, its
-    /// `components/securitySchemes` and each operation's `security` (for
-    /// [`crate::diff::diff_unapplied_security_schemes`]; the whole document is not kept).
+    /// `components/securitySchemes` and each operation's `security` (for the drift check's diff
+    /// of security schemes no operation applies; the whole document is not kept).
     pub security: Value,
     /// The document sliced to the source's kept operations.
     pub slice: Value,
 }
 
 impl SourceSlice {
-    /// `file:line:col` of each pointer in this source's document (see [`crate::locate`]).
-    pub fn positions<'p>(
-        &self,
-        pointers: impl IntoIterator<Item = &'p str>,
-    ) -> std::collections::BTreeMap<String, crate::locate::Position> {
-        crate::locate::positions_in_source(self.source.kind, &self.bytes, pointers)
+    /// Line and column of `pointer` in this source's document, if `locate` finds it.
+    fn position(&self, pointer: &str, locate: Locate) -> Option<(usize, usize)> {
+        locate(self.source.kind, &self.bytes, &[pointer])
+            .get(pointer)
+            .copied()
     }
 
     /// `origin:line:col` of one pointer (or just the origin).
-    pub fn describe(&self, pointer: &str) -> String {
-        match self.positions([pointer]).get(pointer) {
+    fn describe(&self, pointer: &str, locate: Locate) -> String {
+        match self.position(pointer, locate) {
             Some((line, column)) => format!("{}:{line}:{column}", self.origin.display()),
             None => self.origin.display().to_string(),
         }
@@ -104,11 +120,12 @@ impl SourceSlice {
 }
 
 /// Read, extract and slice every source. A kept operation missing from its source is an error,
-/// unless `missing` collects it.
+/// unless `missing` collects it. `locate` finds the line and column an error names.
 pub fn read_slices(
     sources: &Sources,
     mut read: impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
     mut missing: Option<&mut Vec<OperationKey>>,
+    locate: Locate,
 ) -> Result<Vec<SourceSlice>> {
     let mut out = Vec::new();
     for source in &sources.sources {
@@ -132,7 +149,7 @@ pub fn read_slices(
             slice,
         };
         if let Some(p) = problem {
-            let at = read.describe(&p.pointer);
+            let at = read.describe(&p.pointer, locate);
             return Err(Error::at(
                 ErrorKind::BrokenRef,
                 &read.origin,
@@ -185,12 +202,13 @@ fn security_skeleton(doc: &Value) -> Value {
 
 /// Merge the slices into the vendor's document. Two sources that define a shared component
 /// differently (beyond its documentation) are an error naming both vendor documents and the
-/// line and column of each definition: the maintainer decides which is right.
-pub fn merge_slices(slices: &[SourceSlice]) -> Result<Value> {
+/// line and column of each definition (as `locate` finds them): the maintainer decides which is
+/// right.
+pub fn merge_slices(slices: &[SourceSlice], locate: Locate) -> Result<Value> {
     let (doc, conflicts) = merge_lenient(slices);
     match conflicts.first() {
         None => Ok(doc),
-        Some(c) => Err(conflict_error(slices, c)),
+        Some(c) => Err(conflict_error(slices, c, locate)),
     }
 }
 
@@ -203,16 +221,18 @@ pub fn merge_lenient(slices: &[SourceSlice]) -> (Value, Vec<crate::slice::Confli
     crate::slice::merge_lenient(&named)
 }
 
-fn conflict_error(slices: &[SourceSlice], c: &crate::slice::Conflict) -> Error {
+fn conflict_error(slices: &[SourceSlice], c: &crate::slice::Conflict, locate: Locate) -> Error {
     let find = |name: &str| slices.iter().find(|s| s.source.name == name);
     let later = find(&c.source).expect("a conflict names a source");
     let location = later
-        .positions([c.pointer.as_str()])
-        .get(&c.pointer)
-        .map(|&(line, column)| Location::LineColumn { line, column })
+        .position(&c.pointer, locate)
+        .map(|(line, column)| Location::LineColumn { line, column })
         .unwrap_or(Location::Pointer(c.pointer.clone()));
     let earlier = find(&c.earlier)
-        .map(|s| format!("source `{}` ({})", s.source.name, s.describe(&c.pointer)))
+        .map(|s| {
+            let at = s.describe(&c.pointer, locate);
+            format!("source `{}` ({at})", s.source.name)
+        })
         .unwrap_or_else(|| format!("source `{}`", c.earlier));
     Error::new(
         ErrorKind::Invalid,
@@ -334,14 +354,14 @@ mod tests {
     #[test]
     fn hand_written_source_is_read_as_a_spec_file_and_sliced() {
         let s = sources("hand-written", "handwritten/a.yaml");
-        let doc = build_document(&s, Path::new("openapi.yaml"), |src| {
+        let read = |src: &Source| {
             assert_eq!(src.kind, SourceKind::HandWritten);
             Ok((
                 SPEC.as_bytes().to_vec(),
                 PathBuf::from("handwritten/a.yaml"),
             ))
-        })
-        .unwrap();
+        };
+        let doc = build_document(&s, Path::new("openapi.yaml"), read, no_positions).unwrap();
         assert!(doc["paths"].get("/a").is_some());
         assert!(doc["paths"].get("/b").is_none());
         // deterministic: same input, same bytes
@@ -352,10 +372,8 @@ mod tests {
     fn docs_page_source_is_extracted_from_its_fence() {
         let s = sources("docs-page", "upstream/page.md");
         let page = format!("# Page\n\n````yaml GET /a\n{SPEC}````\n");
-        let doc = build_document(&s, Path::new("openapi.yaml"), |_| {
-            Ok((page.as_bytes().to_vec(), PathBuf::from("upstream/page.md")))
-        })
-        .unwrap();
+        let read = |_: &Source| Ok((page.as_bytes().to_vec(), PathBuf::from("upstream/page.md")));
+        let doc = build_document(&s, Path::new("openapi.yaml"), read, no_positions).unwrap();
         assert_eq!(doc["paths"].as_object().unwrap().len(), 1);
     }
 
@@ -364,9 +382,10 @@ mod tests {
         let s = sources("openapi", "upstream/a.yaml");
         let spec = SPEC.replace("/a:", "/gone:");
         let read = |_: &Source| Ok((spec.as_bytes().to_vec(), PathBuf::from("a.yaml")));
-        let e = build_document(&s, Path::new("openapi.yaml"), read).unwrap_err();
+        let e = build_document(&s, Path::new("openapi.yaml"), read, no_positions).unwrap_err();
         assert!(e.message.contains("kept operation `GET /a`"), "{e}");
-        let (doc, missing) = build_document_lenient(&s, Path::new("openapi.yaml"), read).unwrap();
+        let (doc, missing) =
+            build_document_lenient(&s, Path::new("openapi.yaml"), read, no_positions).unwrap();
         assert_eq!(missing[0].to_string(), "GET /a");
         assert!(doc["paths"].as_object().unwrap().is_empty());
     }

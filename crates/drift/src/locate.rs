@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use granit_parser::{Event, Parser};
 
-use crate::error::escape_token;
-use crate::sources::SourceKind;
+use agentstatus_codegen::error::escape_token;
+use agentstatus_codegen::sources::SourceKind;
+use agentstatus_codegen::{extract, load};
 
 /// 1-based line and column.
 pub type Position = (usize, usize);
@@ -50,17 +51,19 @@ pub fn positions<'p>(
 }
 
 /// As [`positions`], for the bytes of a source of kind `kind` (a docs page: the position is in
-/// the page, inside its fenced spec).
-pub fn positions_in_source<'p>(
+/// the page, inside its fenced spec). Its signature is codegen's `regen::Locate`, so regen's
+/// errors name the `file:line:col` of what they are about when xtask passes it.
+pub fn positions_in_source(
     kind: SourceKind,
     bytes: &[u8],
-    pointers: impl IntoIterator<Item = &'p str>,
+    pointers: &[&str],
 ) -> BTreeMap<String, Position> {
-    let text = crate::load::clean(&String::from_utf8_lossy(bytes));
+    let text = load::clean(&String::from_utf8_lossy(bytes));
+    let pointers = pointers.iter().copied();
     match kind {
         SourceKind::Openapi | SourceKind::HandWritten => positions(&text, pointers),
         SourceKind::DocsPage => {
-            let fences = crate::extract::find_fences(&text);
+            let fences = extract::find_fences(&text);
             let Some(fence) = fences.first() else {
                 return BTreeMap::new();
             };
@@ -185,7 +188,7 @@ mod tests {
             (3, 12)
         );
         let page = format!("# T\n\n````json GET /x\n{text}````\n");
-        let p = positions_in_source(SourceKind::DocsPage, page.as_bytes(), ["/paths/~1x/get"]);
+        let p = positions_in_source(SourceKind::DocsPage, page.as_bytes(), &["/paths/~1x/get"]);
         assert_eq!(p["/paths/~1x/get"], (6, 12));
     }
 

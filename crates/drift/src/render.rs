@@ -1,10 +1,33 @@
-//! The drift report as text (a terminal), markdown (a pull-request body, a job summary) or
-//! GitHub workflow commands (annotations). JSON is the report serialised as it is.
+//! The drift report as text (a terminal), JSON (the report serialised as it is), markdown (a
+//! pull-request body, a job summary) or GitHub workflow commands (annotations).
 
-use agentstatus_codegen::diff::Finding;
 use agentstatus_codegen::overlay::ActionStatus;
 
-use crate::check::{OverlayAction, Report, VendorReport};
+use crate::diff::Finding;
+use crate::report::{FailOn, OverlayAction, Report, VendorReport};
+
+/// How a [`Report`] is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For a terminal: a line per finding.
+    Text,
+    /// The report serialised, pretty-printed.
+    Json,
+    /// For a pull-request body or a job summary.
+    Markdown,
+    /// GitHub Actions annotations: one per finding, on the vendor document's line and column.
+    Github,
+}
+
+/// The report in `format`, ending in a newline.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text(report),
+        Format::Json => serde_json::to_string_pretty(report).expect("the report serialises") + "\n",
+        Format::Markdown => markdown(report),
+        Format::Github => github(report),
+    }
+}
 
 fn verdict(report: &Report) -> &'static str {
     match report.exit_code() {
@@ -40,7 +63,7 @@ fn tag(f: &Finding) -> &'static str {
     }
 }
 
-pub fn text(report: &Report) -> String {
+fn text(report: &Report) -> String {
     let mut out = String::new();
     for v in &report.vendors {
         let name = &v.vendor;
@@ -120,15 +143,15 @@ fn text_findings(out: &mut String, list: &[Finding]) {
 }
 
 /// Markdown: a summary table, then each vendor's findings.
-pub fn markdown(report: &Report) -> String {
+fn markdown(report: &Report) -> String {
     let mut out = String::from("## Vendor API drift\n\n");
     out.push_str(&format!(
         "**{}** (exit {}, `--fail-on {}`)\n\n",
         verdict(report),
         report.exit_code(),
         match report.fail_on {
-            crate::check::FailOn::Drift => "drift",
-            crate::check::FailOn::Breaking => "breaking",
+            FailOn::Drift => "drift",
+            FailOn::Breaking => "breaking",
         }
     ));
     out.push_str("| vendor | breaking | non-breaking | overlay | reproducibility | checked |\n");
@@ -244,7 +267,7 @@ fn escape_property(s: &str) -> String {
 /// `warning`), on the vendor document and `line:col` of the change. An upstream change is
 /// annotated on the pinned copy it will replace (`cargo xtask update` pins it there, at that
 /// line); the message names the document it was read from.
-pub fn github(report: &Report) -> String {
+fn github(report: &Report) -> String {
     let mut out = String::new();
     let mut annotate = |level: &str,
                         file: &str,

@@ -3,15 +3,16 @@
 //!
 //! Every finding carries the JSON pointer of the change: in the new document, or in the old one
 //! for what was removed ([`Side`]). The caller turns it into a `file:line:col` of the vendor's
-//! document with [`crate::locate`].
+//! document with [`crate::positions_in_source`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::escape_token;
-use crate::sources::METHODS;
+use agentstatus_codegen::error::escape_token;
+use agentstatus_codegen::nav;
+use agentstatus_codegen::sources::METHODS;
 
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -329,9 +330,9 @@ fn operations(doc: &Value) -> BTreeMap<String, (Node<'_>, Node<'_>)> {
     out
 }
 
-/// Follow local `$ref`s ([`crate::nav::resolve_at`]: bounded, so a cycle cannot loop).
+/// Follow local `$ref`s ([`nav::resolve_at`]: bounded, so a cycle cannot loop).
 fn resolve<'a>(doc: &'a Value, node: &Node<'a>) -> Node<'a> {
-    let (v, p) = crate::nav::resolve_at(doc, node.v, &node.p);
+    let (v, p) = nav::resolve_at(doc, node.v, &node.p);
     Node::new(v, p)
 }
 
