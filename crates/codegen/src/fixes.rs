@@ -591,149 +591,110 @@ pub const JSON_NAME: &str = "x-agentstatus-json-name";
 /// (`links-2`, so its Rust field is `links_2`) and its JSON name is recorded ([`JSON_NAME`]);
 /// the generated code reads and writes it under its JSON name, so no value is lost.
 pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
-    fn visit(v: &mut Value, at: &str, changes: &mut Vec<Change>) {
-        match v {
-            Value::Object(map) => {
-                let mut renamed: Vec<(String, String)> = Vec::new();
-                if let Some(Value::Object(props)) = map.get_mut("properties") {
-                    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-                    let mut collide = Vec::new();
-                    for k in props.keys() {
-                        match seen.get(&field_name(k)) {
-                            Some(first) => collide.push((k.clone(), first.clone())),
-                            None => {
-                                seen.insert(field_name(k), k.clone());
-                            }
-                        }
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        let mut renamed: Vec<(String, String)> = Vec::new();
+        if let Some(Value::Object(props)) = map.get_mut("properties") {
+            let mut seen: BTreeMap<String, String> = BTreeMap::new();
+            let mut collide = Vec::new();
+            for k in props.keys() {
+                match seen.get(&field_name(k)) {
+                    Some(first) => collide.push((k.clone(), first.clone())),
+                    None => {
+                        seen.insert(field_name(k), k.clone());
                     }
-                    for (k, first) in collide {
-                        let mut n = 2;
-                        let key = loop {
-                            let key = format!("{k}-{n}");
-                            if !props.contains_key(&key) && !seen.contains_key(&field_name(&key)) {
-                                break key;
-                            }
-                            n += 1;
-                        };
-                        seen.insert(field_name(&key), key.clone());
-                        // the same place in the key order, under the new key
-                        let entries: Vec<(String, Value)> =
-                            std::mem::take(props).into_iter().collect();
-                        for (name, mut schema) in entries {
-                            if name == k {
-                                if let Value::Object(m) = &mut schema {
-                                    m.insert(JSON_NAME.into(), Value::String(k.clone()));
-                                } else {
-                                    schema = json!({"allOf": [schema], JSON_NAME: k});
-                                }
-                                props.insert(key.clone(), schema);
-                            } else {
-                                props.insert(name, schema);
-                            }
+                }
+            }
+            for (k, first) in collide {
+                let mut n = 2;
+                let key = loop {
+                    let key = format!("{k}-{n}");
+                    if !props.contains_key(&key) && !seen.contains_key(&field_name(&key)) {
+                        break key;
+                    }
+                    n += 1;
+                };
+                seen.insert(field_name(&key), key.clone());
+                // the same place in the key order, under the new key
+                let entries: Vec<(String, Value)> = std::mem::take(props).into_iter().collect();
+                for (name, mut schema) in entries {
+                    if name == k {
+                        if let Value::Object(m) = &mut schema {
+                            m.insert(JSON_NAME.into(), Value::String(k.clone()));
+                        } else {
+                            schema = json!({"allOf": [schema], JSON_NAME: k});
                         }
-                        changes.push(Change {
+                        props.insert(key.clone(), schema);
+                    } else {
+                        props.insert(name, schema);
+                    }
+                }
+                changes.push(Change {
                             pass: "colliding-properties",
                             pointer: format!("{at}/properties/{}", escape_token(&k)),
                             message: format!(
                                 "property {k:?} becomes the same Rust field as {first:?}: kept under the key {key:?} (the Rust field is named from it), its JSON name stays {k:?}"
                             ),
                         });
-                        renamed.push((k, key));
-                    }
-                }
-                if let Some(Value::Array(required)) = map.get_mut("required") {
-                    for r in required.iter_mut() {
-                        if let Some((_, key)) = renamed.iter().find(|(k, _)| r == k) {
-                            *r = Value::String(key.clone());
-                        }
-                    }
-                }
-                for (k, child) in map.iter_mut() {
-                    if crate::nav::is_data_key(k) {
-                        continue;
-                    }
-                    visit(child, &format!("{at}/{}", escape_token(k)), changes);
-                }
+                renamed.push((k, key));
             }
-            Value::Array(items) => {
-                for (i, child) in items.iter_mut().enumerate() {
-                    visit(child, &format!("{at}/{i}"), changes);
-                }
-            }
-            _ => {}
         }
-    }
-    visit(doc, "", changes);
+        if let Some(Value::Array(required)) = map.get_mut("required") {
+            for r in required.iter_mut() {
+                if let Some((_, key)) = renamed.iter().find(|(k, _)| r == k) {
+                    *r = Value::String(key.clone());
+                }
+            }
+        }
+    });
 }
 
 /// Undo [`colliding_properties`]'s keys for readers of the document other than this generator
 /// (an exported document): each property is under its JSON name again.
 pub fn restore_json_keys(doc: &mut Value) {
-    match doc {
-        Value::Object(map) => {
-            let mut renamed: Vec<(String, String)> = Vec::new();
-            if let Some(Value::Object(props)) = map.get_mut("properties")
-                && props.values().any(|p| p.get(JSON_NAME).is_some())
-            {
-                let entries: Vec<(String, Value)> = std::mem::take(props).into_iter().collect();
-                for (key, mut schema) in entries {
-                    let json = schema
-                        .as_object_mut()
-                        .and_then(|m| m.remove(JSON_NAME))
-                        .and_then(|v| v.as_str().map(str::to_string));
-                    match json {
-                        Some(json) => {
-                            renamed.push((key, json.clone()));
-                            props.insert(json, schema);
-                        }
-                        None => {
-                            props.insert(key, schema);
-                        }
+    crate::nav::walk_mut(doc, "", &mut |map, _| {
+        let mut renamed: Vec<(String, String)> = Vec::new();
+        if let Some(Value::Object(props)) = map.get_mut("properties")
+            && props.values().any(|p| p.get(JSON_NAME).is_some())
+        {
+            let entries: Vec<(String, Value)> = std::mem::take(props).into_iter().collect();
+            for (key, mut schema) in entries {
+                let json = schema
+                    .as_object_mut()
+                    .and_then(|m| m.remove(JSON_NAME))
+                    .and_then(|v| v.as_str().map(str::to_string));
+                match json {
+                    Some(json) => {
+                        renamed.push((key, json.clone()));
+                        props.insert(json, schema);
                     }
-                }
-            }
-            if let Some(Value::Array(required)) = map.get_mut("required") {
-                for r in required.iter_mut() {
-                    if let Some((_, json)) = renamed.iter().find(|(k, _)| r == k) {
-                        *r = Value::String(json.clone());
+                    None => {
+                        props.insert(key, schema);
                     }
-                }
-            }
-            for (k, child) in map.iter_mut() {
-                if !crate::nav::is_data_key(k) {
-                    restore_json_keys(child);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(restore_json_keys),
-        _ => {}
-    }
+        if let Some(Value::Array(required)) = map.get_mut("required") {
+            for r in required.iter_mut() {
+                if let Some((_, json)) = renamed.iter().find(|(k, _)| r == k) {
+                    *r = Value::String(json.clone());
+                }
+            }
+        }
+    });
 }
 
 /// The keys [`colliding_properties`] gave, with the JSON names they stand for.
 pub fn json_names(doc: &Value) -> BTreeMap<String, String> {
-    fn visit(v: &Value, out: &mut BTreeMap<String, String>) {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::Object(props)) = map.get("properties") {
-                    for (key, schema) in props {
-                        if let Some(name) = schema.get(JSON_NAME).and_then(Value::as_str) {
-                            out.insert(key.clone(), name.to_string());
-                        }
-                    }
-                }
-                for (k, child) in map {
-                    if !crate::nav::is_data_key(k) {
-                        visit(child, out);
-                    }
+    let mut out = BTreeMap::new();
+    crate::nav::walk(doc, "", &mut |map, _| {
+        if let Some(Value::Object(props)) = map.get("properties") {
+            for (key, schema) in props {
+                if let Some(name) = schema.get(JSON_NAME).and_then(Value::as_str) {
+                    out.insert(key.clone(), name.to_string());
                 }
             }
-            Value::Array(items) => items.iter().for_each(|c| visit(c, out)),
-            _ => {}
         }
-    }
-    let mut out = BTreeMap::new();
-    visit(doc, &mut out);
+    });
     out
 }
 
@@ -815,73 +776,49 @@ pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
     if fixed.is_empty() {
         return;
     }
-    fn visit(v: &mut Value, in_composition: bool, fixed: &[(String, Option<String>)]) {
-        match v {
-            Value::Object(map) => {
-                let target = map.get("$ref").and_then(Value::as_str).map(str::to_string);
-                if let Some(r) = target
-                    && !in_composition
-                    && let Some((_, ty)) = fixed.iter().find(|(f, _)| *f == r)
-                {
-                    map.remove("$ref");
-                    if let Some(ty) = ty {
-                        map.insert("type".into(), json!(ty));
-                    }
-                    map.insert("nullable".into(), Value::Bool(true));
-                    map.insert("allOf".into(), json!([{"$ref": r}]));
-                    return;
-                }
-                for (k, child) in map.iter_mut() {
-                    if crate::nav::is_data_key(k) {
-                        continue;
-                    }
-                    let composition = matches!(k.as_str(), "allOf" | "oneOf" | "anyOf");
-                    match child {
-                        Value::Array(items) if composition => {
-                            for item in items {
-                                visit(item, true, fixed);
-                            }
-                        }
-                        _ => visit(child, false, fixed),
-                    }
-                }
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        // a member of a composition keeps its reference (`allOf: [$ref]` is what is written)
+        let mut tokens = at.rsplit('/');
+        let index = tokens.next().is_some_and(|t| t.parse::<usize>().is_ok());
+        let in_composition = index && matches!(tokens.next(), Some("allOf" | "oneOf" | "anyOf"));
+        let target = map.get("$ref").and_then(Value::as_str).map(str::to_string);
+        if let Some(r) = target
+            && !in_composition
+            && let Some((_, ty)) = fixed.iter().find(|(f, _)| *f == r)
+        {
+            map.remove("$ref");
+            if let Some(ty) = ty {
+                map.insert("type".into(), json!(ty));
             }
-            Value::Array(items) => {
-                for item in items {
-                    visit(item, false, fixed);
-                }
-            }
-            _ => {}
+            map.insert("nullable".into(), Value::Bool(true));
+            map.insert("allOf".into(), json!([{"$ref": r}]));
         }
-    }
-    visit(doc, false, &fixed);
+    });
 }
 
 /// typify names a string enum's variants after its values; values made only of symbols
 /// (`=`, `!=`, `<`, `<=`, ...) give names it cannot make unique, and it panics. Such an enum
 /// stays a string (every value is still accepted and sent), its values listed in the description.
 pub fn enum_variant_names(doc: &mut Value, changes: &mut Vec<Change>) {
-    fn walk(v: &mut Value, at: &str, changes: &mut Vec<Change>) {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::Array(values)) = map.get("enum")
-                    && values.iter().all(|v| v.is_string() || v.is_null())
-                    && !variant_names_unique(values)
-                {
-                    let list: Vec<String> = values
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(|s| format!("`{s}`"))
-                        .collect();
-                    map.remove("enum");
-                    let note = format!("One of: {}.", list.join(", "));
-                    let description = match map.get("description").and_then(Value::as_str) {
-                        Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
-                        _ => note,
-                    };
-                    map.insert("description".into(), Value::String(description));
-                    map.entry("type").or_insert_with(|| json!("string"));
-                    changes.push(Change {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        if let Some(Value::Array(values)) = map.get("enum")
+            && values.iter().all(|v| v.is_string() || v.is_null())
+            && !variant_names_unique(values)
+        {
+            let list: Vec<String> = values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| format!("`{s}`"))
+                .collect();
+            map.remove("enum");
+            let note = format!("One of: {}.", list.join(", "));
+            let description = match map.get("description").and_then(Value::as_str) {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                _ => note,
+            };
+            map.insert("description".into(), Value::String(description));
+            map.entry("type").or_insert_with(|| json!("string"));
+            changes.push(Change {
                         pass: "enum-variant-names",
                         pointer: format!("{at}/enum"),
                         message: format!(
@@ -889,22 +826,8 @@ pub fn enum_variant_names(doc: &mut Value, changes: &mut Vec<Change>) {
                             list.join(", ")
                         ),
                     });
-                }
-                for (k, child) in map.iter_mut() {
-                    if !crate::nav::is_data_key(k) {
-                        walk(child, &format!("{at}/{}", escape_token(k)), changes);
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (i, child) in items.iter_mut().enumerate() {
-                    walk(child, &format!("{at}/{i}"), changes);
-                }
-            }
-            _ => {}
         }
-    }
-    walk(doc, "", changes);
+    });
 }
 
 /// Whether typify can name these enum values uniquely: as it does, with every character that
@@ -949,6 +872,12 @@ fn makes_type(schema: &Map<String, Value>) -> bool {
             .is_some_and(|a| a.len() > 1)
 }
 
+/// Rust names the code typify generates uses without a path in the module of the types
+/// (`Default::default()`, `Ok(..)`, `Err(..)`, `Some(..)`, `None`): a component whose type
+/// would be named so shadows them (a component `default` or a string newtype `ok` does not
+/// compile) and is renamed like a collision.
+pub const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some", "None"];
+
 /// typify names a component after its key and an inline schema after its `title`, or else after
 /// where it sits (`{Parent}{Property}`, `{Parent}Item`, `{Parent}Value`). Two of those that give
 /// one Rust name make the crate fail (E0428, or E0119 on their impls): Sendgrid's `metadata` and
@@ -961,7 +890,10 @@ pub fn colliding_type_names(doc: &mut Value, changes: &mut Vec<Change>) {
     let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
         return;
     };
-    let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // the names the generated code uses unqualified beside the types: a component named so
+    // would shadow them (`default` made `Default::default()` its own)
+    let mut seen: std::collections::BTreeSet<String> =
+        RESERVED_TYPE_NAMES.iter().map(|n| n.to_string()).collect();
     let keys: std::collections::BTreeSet<String> = schemas.keys().cloned().collect();
     let mut renames: Vec<(String, String)> = Vec::new();
     for key in schemas.keys() {
@@ -994,7 +926,7 @@ pub fn colliding_type_names(doc: &mut Value, changes: &mut Vec<Change>) {
             pass: "colliding-type-names",
             pointer: format!("/components/schemas/{}", escape_token(old)),
             message: format!(
-                "`{old}` would be the Rust type `{}` like another component: renamed `{new}` (its references follow)",
+                "`{old}` would be the Rust type `{}` like another component or a name the generated code uses: renamed `{new}` (its references follow)",
                 type_name(old)
             ),
         });

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::escape_token;
 use crate::sources::METHODS;
@@ -401,13 +401,13 @@ pub fn node_count(v: &Value) -> usize {
 pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut todo = Vec::new();
-    collect_refs(start, &mut todo, false);
+    collect_refs(start, &mut todo);
     while let Some(p) = todo.pop() {
         if !seen.insert(p.clone()) {
             continue;
         }
         if let Some(target) = doc.pointer(&p) {
-            collect_refs(target, &mut todo, false);
+            collect_refs(target, &mut todo);
         }
     }
     seen
@@ -416,49 +416,159 @@ pub fn reachable_refs(doc: &Value, start: &Value) -> BTreeSet<String> {
 /// The pointers of the local `$ref` targets directly inside `v` (not followed further).
 pub fn direct_refs(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    collect_refs(v, &mut out, false);
+    collect_refs(v, &mut out);
     out
 }
 
-/// Push the pointer of every local `$ref` directly inside `v` (data keys such as `example` are
-/// not references, but a property named `example` is a schema: `names`).
-fn collect_refs(v: &Value, out: &mut Vec<String>, names: bool) {
+/// Push the pointer of every local `$ref` inside `v` (one [`walk`]: data such as an `example`
+/// holds no reference, a property named `example` is a schema like any other).
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    walk(v, "", &mut |map, _| {
+        if let Some(p) = map
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(ref_pointer)
+        {
+            out.push(p);
+        }
+        // typify reads this extension: its type parameters are schemas (the
+        // open-response-enums pass writes `OpenEnum<$ref>`)
+        if let Some(params) = map.get("x-rust-type").and_then(|x| x.get("parameters")) {
+            collect_refs(params, out);
+        }
+    });
+}
+
+/// Keys whose values are data (examples, defaults, enum values), never a schema or another
+/// OpenAPI object, where they are keywords (the keys of a [`NAME_MAPS`] map are names).
+pub const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+
+/// Maps whose keys are names the vendor chose (a property, a status code, a media type, a
+/// header, a server variable ...), never keywords: a property named `default`, `example` or
+/// `x-id` is a schema like any other. So are the maps of `components` (a schema named `enum`)
+/// and the root's `paths` and `webhooks`.
+pub const NAME_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "definitions",
+    "$defs",
+    "headers",
+    "content",
+    "responses",
+    "encoding",
+    "links",
+    "callbacks",
+    "mapping",
+    "variables",
+];
+
+/// Keys whose subtrees are data (examples, defaults, enum values) or extensions, never schema,
+/// where they are keywords.
+pub fn is_data_key(key: &str) -> bool {
+    DATA_KEYS.contains(&key) || key.starts_with("x-")
+}
+
+/// What the value of `key` in the keyword object at `at` is: `None` data or an extension (not
+/// walked), `Some(true)` a map of names, `Some(false)` keywords (an object or an array).
+fn child_of(at: &str, key: &str) -> Option<bool> {
+    if is_data_key(key) {
+        return None;
+    }
+    Some(
+        NAME_MAPS.contains(&key)
+            || at == "/components"
+            || (at.is_empty() && matches!(key, "paths" | "webhooks")),
+    )
+}
+
+/// The one walk over a document (or a part of it at pointer `at`): `f` sees every object that
+/// is an OpenAPI object or a schema, with its JSON pointer, parents before children. The rule
+/// for what is walked lives here only: data ([`DATA_KEYS`]) and extensions (`x-...`) are not;
+/// the keys of a name map ([`NAME_MAPS`], the maps of `components`, `paths`) are names, so
+/// whatever they are called, their values are walked. `f` may change the object it is given;
+/// the walk then goes on into the object as changed.
+pub fn walk_mut(v: &mut Value, at: &str, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
+    let mut at = at.to_string();
+    walk_mut_at(v, &mut at, false, f);
+}
+
+fn walk_mut_at(
+    v: &mut Value,
+    at: &mut String,
+    names: bool,
+    f: &mut dyn FnMut(&mut Map<String, Value>, &str),
+) {
     match v {
         Value::Object(map) => {
-            if !names
-                && let Some(p) = map
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(ref_pointer)
-            {
-                out.push(p);
+            if !names {
+                f(map, at);
             }
-            for (k, child) in map {
-                if names || !is_data_key(k) {
-                    // property names, and status codes (`default` is an answer there)
-                    collect_refs(
-                        child,
-                        out,
-                        !names && (k == "properties" || k == "responses"),
-                    );
-                } else if k == "x-rust-type" {
-                    // typify reads this extension: its type parameters are schemas (the
-                    // open-response-enums pass writes `OpenEnum<$ref>`)
-                    if let Some(params) = child.get("parameters") {
-                        collect_refs(params, out, false);
+            for (k, child) in map.iter_mut() {
+                let child_names = if names {
+                    false
+                } else {
+                    match child_of(at, k) {
+                        Some(n) => n,
+                        None => continue,
                     }
-                }
+                };
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape_token(k));
+                walk_mut_at(child, at, child_names, f);
+                at.truncate(len);
             }
         }
-        Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out, false)),
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                walk_mut_at(child, at, false, f);
+                at.truncate(len);
+            }
+        }
         _ => {}
     }
 }
 
-/// Keys whose subtrees are data (examples, defaults, enum values) or extensions, never schema
-/// (unless they name a property: the keys of a `properties` object are names).
-pub fn is_data_key(key: &str) -> bool {
-    matches!(key, "example" | "examples" | "default" | "enum" | "const") || key.starts_with("x-")
+/// [`walk_mut`], reading.
+pub fn walk(v: &Value, at: &str, f: &mut dyn FnMut(&Map<String, Value>, &str)) {
+    let mut at = at.to_string();
+    walk_at(v, &mut at, false, f);
+}
+
+fn walk_at(v: &Value, at: &mut String, names: bool, f: &mut dyn FnMut(&Map<String, Value>, &str)) {
+    match v {
+        Value::Object(map) => {
+            if !names {
+                f(map, at);
+            }
+            for (k, child) in map {
+                let child_names = if names {
+                    false
+                } else {
+                    match child_of(at, k) {
+                        Some(n) => n,
+                        None => continue,
+                    }
+                };
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape_token(k));
+                walk_at(child, at, child_names, f);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                walk_at(child, at, false, f);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The JSON media type among `content`'s keys: `application/json`, else the first `*/*+json` or

@@ -729,54 +729,9 @@ pub fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Vec<Change>) {
     });
 }
 
-/// Keys whose subtrees are data, not description: never touched by a pass.
-const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
-
+/// The one walk ([`crate::nav::walk_mut`]) from `at`.
 fn walk(v: &mut Value, at: &mut String, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
-    walk_names(v, at, f, false)
-}
-
-/// `names`: the keys of this object are names (of properties), not keywords, so a property
-/// called `default` or `example` is a schema like any other.
-fn walk_names(
-    v: &mut Value,
-    at: &mut String,
-    f: &mut dyn FnMut(&mut Map<String, Value>, &str),
-    names: bool,
-) {
-    match v {
-        Value::Object(map) => {
-            if !names {
-                f(map, at);
-            }
-            for (k, child) in map.iter_mut() {
-                if !names && (DATA_KEYS.contains(&k.as_str()) || k.starts_with("x-")) {
-                    continue;
-                }
-                let len = at.len();
-                at.push('/');
-                at.push_str(&escape_token(k));
-                // the keys of `properties` are property names, those of `responses` status codes
-                // (`default` there is an answer, not data)
-                walk_names(
-                    child,
-                    at,
-                    f,
-                    !names && (k == "properties" || k == "responses"),
-                );
-                at.truncate(len);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter_mut().enumerate() {
-                let len = at.len();
-                at.push_str(&format!("/{i}"));
-                walk_names(child, at, f, false);
-                at.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    crate::nav::walk_mut(v, at, f)
 }
 
 const BOOLEAN_KEYS: &[&str] = &[
