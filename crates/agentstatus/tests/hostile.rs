@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use agentstatus::engage_digital::presence::EngageDigitalPresence;
 use agentstatus::registry::{Entry, SettingKind, Settings};
 use agentstatus::rocketchat::presence::RocketChatPresence;
-use agentstatus::{Availability, ErrorKind, ListFilter, ListLimits, Presence, PresenceError};
+use agentstatus::{Availability, ErrorKind, Failure, ListFilter, ListLimits, Presence};
 use agentstatus::{ClientConfig, RetryPolicy};
 use agentstatus_fakes::hostile::{Body, Hostile, Reply, Seen};
 
@@ -168,7 +168,7 @@ async fn redirects_are_never_followed_and_no_credential_reaches_another_origin()
                         _ => p.set("1", Availability::Available).await,
                     };
                     let e = result.unwrap_err();
-                    let PresenceError::Redirect { redirect, .. } = &e else {
+                    let Failure::Redirect { redirect, .. } = e.failure() else {
                         panic!("{v:?} {status} {op}: not a redirect error: {e}");
                     };
                     assert_eq!(redirect.status, status);
@@ -342,7 +342,7 @@ async fn one_deadline_bounds_a_whole_operation_with_its_resends() {
     .with_deadline(Duration::from_millis(500));
     let start = Instant::now();
     let e = p.list(&ListFilter::all()).await.unwrap_err();
-    assert!(matches!(e, PresenceError::Deadline { .. }), "{e}");
+    assert!(matches!(e.failure(), Failure::Deadline { .. }), "{e}");
     assert!(start.elapsed() < Duration::from_millis(1500));
 }
 
@@ -468,7 +468,7 @@ async fn bodies_are_bounded_while_streaming() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, PresenceError::ResponseTooLarge { cause, .. } if cause.limit == LIMIT),
+            matches!(e.failure(), Failure::ResponseTooLarge { cause, .. } if cause.limit == LIMIT),
             "{v:?}: {e}"
         );
         assert!(e.to_string().contains("1048576 bytes"), "{e}");
@@ -493,7 +493,7 @@ async fn bodies_are_bounded_while_streaming() {
             .await
             .unwrap_err();
         assert!(
-            matches!(e, PresenceError::ResponseTooLarge { .. }),
+            matches!(e.failure(), Failure::ResponseTooLarge { .. }),
             "{v:?}: {e}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -578,14 +578,14 @@ async fn paging_is_capped_by_the_list_limits() {
     let p = RocketChatPresence::new(client).with_list_limits(ListLimits::new(5, 100_000));
     let e = p.list(&ListFilter::all()).await.unwrap_err();
     assert!(
-        matches!(e, PresenceError::TooManyPages { pages: 5, .. }),
+        matches!(e.failure(), Failure::TooManyPages { pages: 5, .. }),
         "{e}"
     );
     assert_eq!(origin.seen().len(), 5);
     let p = p.with_list_limits(ListLimits::new(1_000, 250));
     let before = origin.seen().len();
     let e = p.list(&ListFilter::all()).await.unwrap_err();
-    assert!(matches!(e, PresenceError::TooManyPages { .. }), "{e}");
+    assert!(matches!(e.failure(), Failure::TooManyPages { .. }), "{e}");
     assert_eq!(
         origin.seen().len() - before,
         3,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use agentstatus::engage_digital::presence::EngageDigitalPresence;
 use agentstatus::libredesk::presence::LibredeskPresence;
 use agentstatus::rocketchat::presence::RocketChatPresence;
-use agentstatus::{Availability, ErrorKind, Presence, PresenceError};
+use agentstatus::{Availability, ErrorKind, Failure, Presence};
 use agentstatus::{engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc};
 
 const STATUS: &str = "/api/v1/livechat/agent.status";
@@ -64,8 +64,8 @@ async fn rocketchat_toggle_reports_a_conflict_and_does_not_toggle_again() {
     let e = p.set("a1", Availability::Available).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(matches!(
-        e,
-        PresenceError::Conflict {
+        e.failure(),
+        Failure::Conflict {
             wanted: Availability::Available,
             found: Availability::Offline,
             ..
@@ -117,7 +117,7 @@ async fn libredesk_sets_only_its_own_agent_and_maps_away_to_away_manual() {
     let p = LibredeskPresence::new(client);
     let e = p.set("2", Availability::Away).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
-    assert!(matches!(e, PresenceError::OwnAgentOnly { .. }));
+    assert!(matches!(e.failure(), Failure::OwnAgentOnly { .. }));
     let me = p.set("me", Availability::Away).await.unwrap();
     assert_eq!(me.agent_id, "1");
     assert_eq!(me.detail.vendor_status, "away_manual");
@@ -209,8 +209,8 @@ async fn engage_digital_verifies_the_answer_of_a_set() {
     let e = p.set("e1", Availability::Available).await.unwrap_err();
     assert!(
         matches!(
-            &e,
-            PresenceError::Conflict {
+            e.failure(),
+            Failure::Conflict {
                 wanted: Availability::Available,
                 found: Availability::Away,
                 vendor_status,

@@ -22,7 +22,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
@@ -31,7 +30,8 @@ use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, patch, post};
 use agentstatus_fakes::serde_json::{Map, Value, json};
-use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
+pub use agentstatus_fakes::{Chaos, Fault, Faults};
+use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
 
 /// A user who is a member of the fake's account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,23 +106,18 @@ struct Inner {
     account: i64,
     enterprise: bool,
     agents: BTreeMap<i64, Agent>,
-    changes: u64,
 }
 
-type Shared = Arc<Mutex<Inner>>;
+/// A running fake Chatwoot server with one account, on 127.0.0.1 ([`FakeServer`]: `url()`,
+/// `faults()`, and `state_changes()`, the times a stored availability or role changed).
+#[derive(Debug)]
+pub struct Chatwoot(Fake<Inner>);
 
-/// A running fake Chatwoot server with one account, on 127.0.0.1.
-pub struct Chatwoot {
-    server: FakeServer,
-    faults: Arc<Faults>,
-    state: Shared,
-}
+impl std::ops::Deref for Chatwoot {
+    type Target = FakeServer;
 
-impl std::fmt::Debug for Chatwoot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chatwoot")
-            .field("url", &self.url())
-            .finish()
+    fn deref(&self) -> &FakeServer {
+        &self.0
     }
 }
 
@@ -133,61 +128,38 @@ fn error(status: StatusCode, message: &str) -> Response {
 impl Chatwoot {
     /// Start the fake with account `account` (the Enterprise edition, as in the official images).
     pub async fn start(account: i64) -> std::io::Result<Self> {
-        let state: Shared = Arc::new(Mutex::new(Inner {
+        let state = Inner {
             account,
             enterprise: true,
             agents: BTreeMap::new(),
-            changes: 0,
-        }));
-        let router = Router::new()
+        };
+        let routes = Router::new()
             .route("/api/v1/accounts/{account_id}/agents", get(list))
             .route("/api/v1/accounts/{account_id}/agents/{id}", patch(update))
-            .route("/api/v1/profile/availability", post(availability))
-            .with_state(state.clone());
-        let faults = Arc::new(Faults::default());
-        let server = serve(router, faults.clone()).await?;
-        Ok(Self {
-            server,
-            faults,
-            state,
-        })
-    }
-
-    /// The base URL of the fake.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Fault injection and the request log.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
+            .route("/api/v1/profile/availability", post(availability));
+        Fake::start(state, routes).await.map(Self)
     }
 
     /// Add a member to the account (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
-        self.state.lock().unwrap().agents.insert(agent.id, agent);
+        self.0.lock().agents.insert(agent.id, agent);
     }
 
     /// The member with this id, as the fake stores it now.
     pub fn agent(&self, id: i64) -> Option<Agent> {
-        self.state.lock().unwrap().agents.get(&id).cloned()
+        self.0.lock().agents.get(&id).cloned()
     }
 
     /// Connect or disconnect an agent's dashboard (live presence).
     pub fn set_connected(&self, id: i64, connected: bool) {
-        if let Some(a) = self.state.lock().unwrap().agents.get_mut(&id) {
+        if let Some(a) = self.0.lock().agents.get_mut(&id) {
             a.connected = connected;
         }
     }
 
     /// The Community edition: no custom roles, `custom_role_id` neither shown nor written.
     pub fn set_enterprise(&self, enterprise: bool) {
-        self.state.lock().unwrap().enterprise = enterprise;
-    }
-
-    /// How many times a stored availability or role changed.
-    pub fn state_changes(&self) -> u64 {
-        self.state.lock().unwrap().changes
+        self.0.lock().enterprise = enterprise;
     }
 }
 
@@ -230,11 +202,11 @@ fn internal_error() -> Response {
 }
 
 async fn list(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let s = state.lock().unwrap();
+    let s = state.lock();
     if let Err(r) = caller(&s, &headers).and_then(|_| account(&s, &account_id)) {
         return r;
     }
@@ -259,12 +231,12 @@ fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
 }
 
 async fn update(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     Path((account_id, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = state.lock();
     let me = match caller(&s, &headers).and_then(|me| account(&s, &account_id).map(|()| me)) {
         Ok(me) => me,
         Err(r) => return r,
@@ -323,13 +295,17 @@ async fn update(
     let changed = (agent.availability.clone(), agent.role.clone()) != before;
     let answer = agent.json(account, enterprise);
     if changed {
-        s.changes += 1;
+        state.changed();
     }
     reply(StatusCode::OK, answer)
 }
 
-async fn availability(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut s = state.lock().unwrap();
+async fn availability(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock();
     let me = match caller(&s, &headers) {
         Ok(me) => me,
         Err(r) => return r,
@@ -365,7 +341,7 @@ async fn availability(State(state): State<Shared>, headers: HeaderMap, body: Byt
     agent.availability = wanted;
     let a = agent.clone();
     if changed {
-        s.changes += 1;
+        state.changed();
     }
     reply(
         StatusCode::OK,

@@ -14,17 +14,4 @@ pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
 
-/// The generated client: from `specs/<vendor>/` by the build script in this repository, from
-/// `generated/` in a package (see [`agentstatus_runtime::include_generated_client`]). Its
-/// documentation is the vendor's, from the spec; items without a description stay bare.
-#[allow(missing_docs)]
-mod generated {
-    agentstatus_runtime::include_generated_client!();
-}
-
-pub use agentstatus_runtime::{
-    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
-};
-pub use generated::*;
-
-agentstatus_runtime::client_hooks!();
+agentstatus_runtime::generated_client!();

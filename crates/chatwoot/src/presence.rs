@@ -18,11 +18,12 @@
 
 use std::time::Duration;
 
-use agentstatus_presence::adapter::{ErrorBody, call, clip, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
 };
 
 use crate::{Client, ClientInfo, types};
@@ -51,9 +52,8 @@ impl ChatwootPresence {
     }
 
     /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
     }
 }
 
@@ -112,28 +112,22 @@ impl ChatwootPresence {
         let request = self.client.list_agents().account_id(self.account_id).send();
         match call(request).await {
             Ok(list) => Ok(list),
-            Err(f) => Err(f.into_error(VENDOR, "list_agents", None).await),
+            Err(f) => Err(f.into_error(VENDOR, None).await),
         }
     }
 
     fn not_found(agent: &str) -> PresenceError {
-        PresenceError::NotFound {
-            vendor: VENDOR,
-            operation: "list_agents",
-            agent: agent.to_string(),
-            status: None,
-            code: None,
-            message: Some("no such agent in the account".into()),
-        }
+        let message = "no such agent in the account".to_string();
+        PresenceError::not_found(VENDOR, agent, Some(message))
     }
 
     async fn find(&self, agent: &str) -> Result<types::Agent, PresenceError> {
         if agent == "me" {
-            return Err(PresenceError::InvalidInput {
-                vendor: VENDOR,
-                operation: "get",
-                message: "Chatwoot cannot read `me` through the agent list: give the agent's numeric id (`me` can be set)".into(),
-            });
+            let message = "Chatwoot cannot read `me` through the agent list: give the agent's numeric id (`me` can be set)".into();
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
         }
         let id: i64 = agent.parse().map_err(|_| Self::not_found(agent))?;
         self.agents()
@@ -144,13 +138,7 @@ impl ChatwootPresence {
     }
 
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
-        PresenceError::Conflict {
-            vendor: VENDOR,
-            agent: agent.to_string(),
-            wanted,
-            found: availability(found),
-            vendor_status: clip(found),
-        }
+        PresenceError::conflict(VENDOR, agent, wanted, availability(found), clip(found))
     }
 
     /// The token's own user, through the profile.
@@ -164,22 +152,18 @@ impl ChatwootPresence {
         );
         let profile = match call(self.client.update_availability().body(body).send()).await {
             Ok(p) => p,
-            Err(f) => {
-                return Err(f
-                    .into_error(VENDOR, "update_availability", Some("me"))
-                    .await);
-            }
+            Err(f) => return Err(f.into_error(VENDOR, Some("me")).await),
         };
         let Some(membership) = profile.accounts.iter().find(|a| a.id == self.account_id) else {
-            return Err(PresenceError::InvalidResponse {
-                vendor: VENDOR,
-                operation: "update_availability",
+            let message = format!(
+                "the profile has no membership of account {}",
+                self.account_id
+            );
+            let failure = Failure::InvalidResponse {
                 status: Some(200),
-                message: format!(
-                    "the profile has no membership of account {}",
-                    self.account_id
-                ),
-            });
+                message,
+            };
+            return Err(PresenceError::new(VENDOR, failure));
         };
         let stored = membership.availability.to_string();
         if stored != wanted {
@@ -199,26 +183,6 @@ impl ChatwootPresence {
             ..types::Agent::default()
         };
         Ok(presence(&agent, Some(&stored)))
-    }
-
-    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        Ok(presence(&self.find(agent).await?, None))
-    }
-
-    async fn set_now(
-        &self,
-        agent: &str,
-        desired: Availability,
-    ) -> Result<AgentPresence, PresenceError> {
-        self.check_supported(desired)?;
-        if agent == "me" {
-            return self.set_me(desired).await;
-        }
-        let current = self.find(agent).await?;
-        match self.patch(agent, desired, &current).await? {
-            Some(after) => Ok(after),
-            None => Ok(presence(&current, None)),
-        }
     }
 
     /// Make `agent` `desired` given its `current` listing: `None` if it already shows it
@@ -253,7 +217,7 @@ impl ChatwootPresence {
             .body(body);
         let after = match call(request.send()).await {
             Ok(a) => a,
-            Err(f) => return Err(f.into_error(VENDOR, "update_agent", Some(agent)).await),
+            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
         };
         let after_status = after
             .availability_status
@@ -269,6 +233,39 @@ impl ChatwootPresence {
         }
         Err(Self::conflict(agent, desired, &after_status))
     }
+}
+
+#[async_trait]
+impl Adapter for ChatwootPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Busy,
+        Availability::Offline,
+    ];
+
+    fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        Ok(presence(&self.find(agent).await?, None))
+    }
+
+    async fn set_now(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        if agent == "me" {
+            return self.set_me(desired).await;
+        }
+        let current = self.find(agent).await?;
+        match self.patch(agent, desired, &current).await? {
+            Some(after) => Ok(after),
+            None => Ok(presence(&current, None)),
+        }
+    }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         Ok(self
@@ -279,46 +276,15 @@ impl ChatwootPresence {
             .filter(|p| filter.keep(p))
             .collect())
     }
-}
-
-#[async_trait]
-impl Presence for ChatwootPresence {
-    fn vendor(&self) -> Vendor {
-        VENDOR
-    }
-
-    fn supported(&self) -> &'static [Availability] {
-        &[
-            Availability::Available,
-            Availability::Busy,
-            Availability::Offline,
-        ]
-    }
-
-    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
-    }
-
-    async fn set(
-        &self,
-        agent: &str,
-        desired: Availability,
-    ) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
-    }
-
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
-    }
 
     /// One read of the account's agents, then one `PATCH` per agent that changes (`me`: one
     /// profile `POST`), each result taken from the write's answer.
-    async fn set_many(
+    async fn set_many_now(
         &self,
         updates: Vec<(String, Availability)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
-        let listed = match within(self.deadline, VENDOR, "list", self.agents()).await {
+        let listed = match within(self.deadline, VENDOR, Step::List, self.agents()).await {
             Ok(list) => list,
             Err(e) => return bulk::fail_all(updates, &e),
         };
@@ -330,18 +296,12 @@ impl Presence for ChatwootPresence {
         bulk::each(updates, options, |agent, wanted| async move {
             self.check_supported(wanted)?;
             if agent == "me" {
-                let after = within(self.deadline, VENDOR, "set", self.set_me(wanted)).await?;
+                let after = within(self.deadline, VENDOR, Step::Set, self.set_me(wanted)).await?;
                 return Ok(Applied::unknown(after));
             }
             let now = current.get(&agent).ok_or_else(|| Self::not_found(&agent))?;
-            match within(
-                self.deadline,
-                VENDOR,
-                "set",
-                self.patch(&agent, wanted, now),
-            )
-            .await?
-            {
+            let patch = self.patch(&agent, wanted, now);
+            match within(self.deadline, VENDOR, Step::Set, patch).await? {
                 Some(after) => Ok(Applied::changed(after)),
                 None => Ok(Applied::unchanged(presence(now, None))),
             }

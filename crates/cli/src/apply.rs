@@ -155,17 +155,11 @@ impl Listed {
             Listed::Agents(listed) => match listed.get(agent) {
                 Some(p) => Ok(p.clone()),
                 None if agent == ME => presence.get(agent).await,
-                None => Err(PresenceError::NotFound {
-                    vendor: presence.vendor(),
-                    operation: "list",
-                    agent: agent.to_string(),
-                    status: None,
-                    code: None,
-                    message: Some(format!(
-                        "not among the {} agents the server lists",
-                        listed.len()
-                    )),
-                }),
+                None => {
+                    let message = format!("not among the {} agents the server lists", listed.len());
+                    let e = PresenceError::not_found(presence.vendor(), agent, Some(message));
+                    Err(e.with_operation("list"))
+                }
             },
             Listed::ReadEach => {
                 let now = presence.get(agent).await;
@@ -354,7 +348,7 @@ pub async fn run(
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
-    use agentstatus::{Detail, Vendor, async_trait};
+    use agentstatus::{Detail, Failure, Vendor, async_trait};
 
     use super::*;
 
@@ -431,14 +425,7 @@ mod tests {
                 .iter()
                 .find(|p| p.agent_id == agent)
                 .cloned()
-                .ok_or_else(|| PresenceError::NotFound {
-                    vendor: VENDOR,
-                    operation: "get",
-                    agent: agent.into(),
-                    status: None,
-                    code: None,
-                    message: None,
-                })
+                .ok_or_else(|| PresenceError::not_found(VENDOR, agent, None).with_operation("get"))
         }
 
         async fn set(&self, _: &str, _: Availability) -> Result<AgentPresence, PresenceError> {
@@ -455,13 +442,13 @@ mod tests {
     }
 
     fn http(status: u16) -> PresenceError {
-        PresenceError::Http {
-            vendor: VENDOR,
-            operation: "list",
+        let message = Some(format!("status {status}"));
+        let failure = Failure::Http {
             status,
             code: None,
-            message: Some(format!("status {status}")),
-        }
+            message,
+        };
+        PresenceError::new(VENDOR, failure).with_operation("list")
     }
 
     /// `ada`, `grace`, `me` (lines 2 to 4) and `n` agents the vendor does not have (lines 5 on).
@@ -529,11 +516,8 @@ mod tests {
         );
 
         // the list is refused, and the first read finds the server down: the rest are not read
-        let down = PresenceError::Network {
-            vendor: VENDOR,
-            operation: "get",
-            message: "connection refused".into(),
-        };
+        let message = "connection refused".into();
+        let down = PresenceError::new(VENDOR, Failure::Network { message }).with_operation("get");
         let presence = Counted::new(Some(http(403)), Some(down));
         let rows = plan(&presence, &roster(2_000)).await;
         assert_eq!(presence.counts(), (1, 1));

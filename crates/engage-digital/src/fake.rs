@@ -18,7 +18,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use agentstatus_fakes::axum::Router;
@@ -28,7 +27,8 @@ use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::get;
 use agentstatus_fakes::serde_json::{Value, json};
 
-use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
+pub use agentstatus_fakes::{Chaos, Fault, Faults};
+use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
 
 /// One channel of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,50 +100,36 @@ struct Inner {
     presence_statuses: Vec<(String, String)>,
     rate: Option<(u32, Duration)>,
     window: Option<(Instant, u32)>,
-    state_changes: u64,
 }
 
-type Shared = Arc<Mutex<Inner>>;
-
-/// A running fake Engage Digital server.
+/// A running fake Engage Digital server on 127.0.0.1 ([`FakeServer`]: `url()`, the base URL (the
+/// real API's base ends in `/1.0`; the fake serves at the root), `faults()`, and
+/// `state_changes()`, the times an agent's status (a channel or the custom status) actually
+/// changed).
 #[derive(Debug)]
-pub struct EngageDigital {
-    server: FakeServer,
-    state: Shared,
-    faults: Arc<Faults>,
+pub struct EngageDigital(Fake<Inner>);
+
+impl std::ops::Deref for EngageDigital {
+    type Target = FakeServer;
+
+    fn deref(&self) -> &FakeServer {
+        &self.0
+    }
 }
 
 impl EngageDigital {
     /// Start the fake on 127.0.0.1 and a free port.
     pub async fn start() -> std::io::Result<Self> {
-        let state: Shared = Arc::default();
-        let faults = Arc::new(Faults::default());
-        let router = Router::new()
+        let routes = Router::new()
             .route("/status", get(all_status))
             .route("/status/{id}", get(agent_status).put(change_status))
-            .route("/presence_status", get(presence_statuses))
-            .with_state(state.clone());
-        let server = serve(router, faults.clone()).await?;
-        Ok(Self {
-            server,
-            state,
-            faults,
-        })
-    }
-
-    /// The base URL (the real API's base ends in `/1.0`; the fake serves at the root).
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The faults queued or drawn for the next requests.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
+            .route("/presence_status", get(presence_statuses));
+        Fake::start(Inner::default(), routes).await.map(Self)
     }
 
     /// A token that may monitor the task view (read and change every agent).
     pub fn add_supervisor_token(&self, token: &str) {
-        self.state.lock().unwrap().tokens.push(Token {
+        self.0.lock().tokens.push(Token {
             token: token.into(),
             agent: None,
         });
@@ -151,7 +137,7 @@ impl EngageDigital {
 
     /// A token that may only read and change `agent`'s own status.
     pub fn add_agent_token(&self, token: &str, agent: &str) {
-        self.state.lock().unwrap().tokens.push(Token {
+        self.0.lock().tokens.push(Token {
             token: token.into(),
             agent: Some(agent.into()),
         });
@@ -159,37 +145,27 @@ impl EngageDigital {
 
     /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
-        self.state
-            .lock()
-            .unwrap()
-            .agents
-            .insert(agent.id.clone(), agent);
+        self.0.lock().agents.insert(agent.id.clone(), agent);
     }
 
     /// Add a custom "away" status (`GET /presence_status` lists it).
     pub fn add_presence_status(&self, id: &str, name: &str) {
-        self.state
+        self.0
             .lock()
-            .unwrap()
             .presence_statuses
             .push((id.into(), name.into()));
     }
 
     /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: &str) -> Option<Agent> {
-        self.state.lock().unwrap().agents.get(id).cloned()
+        self.0.lock().agents.get(id).cloned()
     }
 
     /// Answer 429 once more than `requests` arrive within `per`.
     pub fn set_rate_limit(&self, requests: u32, per: Duration) {
-        let mut s = self.state.lock().unwrap();
+        let mut s = self.0.lock();
         s.rate = Some((requests, per));
         s.window = None;
-    }
-
-    /// How many times an agent's status (a channel or the custom status) actually changed.
-    pub fn state_changes(&self) -> u64 {
-        self.state.lock().unwrap().state_changes
     }
 }
 
@@ -258,8 +234,8 @@ fn forbidden() -> Response {
     )
 }
 
-async fn all_status(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let mut s = state.lock().unwrap();
+async fn all_status(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let mut s = state.lock();
     match admit(&mut s, &headers) {
         Ok(None) => {}
         Ok(Some(_)) => return forbidden(),
@@ -287,11 +263,11 @@ fn find<'a>(s: &'a mut Inner, id: &str) -> Result<&'a mut Agent, Response> {
 }
 
 async fn agent_status(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = state.lock();
     if let Err(r) = admit_for(&mut s, &headers, &id) {
         return r;
     }
@@ -302,12 +278,12 @@ async fn agent_status(
 }
 
 async fn change_status(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = state.lock();
     if let Err(r) = admit_for(&mut s, &headers, &id) {
         return r;
     }
@@ -370,13 +346,13 @@ async fn change_status(
     let changed = *agent != before;
     let body = agent.json();
     if changed {
-        s.state_changes += 1;
+        state.changed();
     }
     reply(StatusCode::OK, body)
 }
 
-async fn presence_statuses(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let mut s = state.lock().unwrap();
+async fn presence_statuses(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let mut s = state.lock();
     if let Err(r) = admit(&mut s, &headers) {
         return r;
     }

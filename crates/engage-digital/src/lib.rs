@@ -23,22 +23,10 @@ pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
 
-/// The generated client: from `specs/<vendor>/` by the build script in this repository, from
-/// `generated/` in a package (see [`agentstatus_runtime::include_generated_client`]). Its
-/// documentation is the vendor's, from the spec; items without a description stay bare.
-#[allow(missing_docs)]
-mod generated {
-    agentstatus_runtime::include_generated_client!();
-}
+agentstatus_runtime::generated_client!();
 
 use std::collections::BTreeMap;
 
-pub use agentstatus_runtime::{
-    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
-};
-pub use generated::{
-    ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
-};
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderValue;
 
@@ -88,8 +76,6 @@ impl Client {
         }
     }
 }
-
-agentstatus_runtime::client_hooks!();
 
 /// Builder for [`Client::change_agent_status`] (hand-written: see the crate docs).
 #[derive(Debug, Clone)]

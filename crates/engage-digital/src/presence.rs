@@ -10,11 +10,13 @@
 
 use crate::{Client, ClientInfo, OpenEnum, types};
 
-use agentstatus_presence::adapter::{ErrorBody, call, within};
+use std::time::Duration;
+
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
-    AgentPresence, Availability, ChannelPresence, Detail, ListFilter, Presence, PresenceError,
-    Vendor, async_trait,
+    AgentPresence, Availability, ChannelPresence, Detail, Failure, ListFilter, Presence,
+    PresenceError, Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("engage-digital");
@@ -24,7 +26,7 @@ const VENDOR: Vendor = Vendor::new("engage-digital");
 #[derive(Debug)]
 pub struct EngageDigitalPresence {
     client: Client,
-    deadline: std::time::Duration,
+    deadline: Duration,
 }
 
 impl EngageDigitalPresence {
@@ -36,9 +38,8 @@ impl EngageDigitalPresence {
     }
 
     /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
-        self.deadline = deadline;
-        self
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
     }
 }
 
@@ -90,78 +91,14 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
 }
 
 #[async_trait]
-impl Presence for EngageDigitalPresence {
-    fn vendor(&self) -> Vendor {
-        VENDOR
+impl Adapter for EngageDigitalPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Away];
+
+    fn deadline(&self) -> Duration {
+        self.deadline
     }
 
-    fn supported(&self) -> &'static [Availability] {
-        &[Availability::Available, Availability::Away]
-    }
-
-    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
-    }
-
-    async fn set(
-        &self,
-        agent: &str,
-        desired: Availability,
-    ) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
-    }
-
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
-    }
-
-    /// One `GET /status` (every connected agent), then one `PUT` per agent that changes, its
-    /// result taken from the answer. An agent not listed is not connected: the single-agent
-    /// path says so.
-    async fn set_many(
-        &self,
-        updates: Vec<(String, Availability)>,
-        options: &BulkOptions<'_>,
-    ) -> Vec<BulkResult> {
-        let listed = match self.list(&ListFilter::all()).await {
-            Ok(list) => list,
-            Err(e) => return bulk::fail_all(updates, &e),
-        };
-        let current: std::collections::HashMap<String, AgentPresence> = listed
-            .into_iter()
-            .map(|p| (p.agent_id.clone(), p))
-            .collect();
-        let current = &current;
-        bulk::each(updates, options, |agent, wanted| async move {
-            self.check_supported(wanted)?;
-            let Some(now) = current.get(&agent) else {
-                return Err(PresenceError::NotFound {
-                    vendor: VENDOR,
-                    operation: "get_all_agent_status",
-                    agent,
-                    status: None,
-                    code: None,
-                    message: Some("not among the connected agents the server lists: only a connected agent's status can be set".into()),
-                });
-            };
-            match within(
-                self.deadline,
-                VENDOR,
-                "set",
-                self.change(&agent, wanted, now),
-            )
-            .await?
-            {
-                Some(after) => Ok(Applied::changed(after)),
-                None => Ok(Applied::unchanged(now.clone())),
-            }
-        })
-        .await
-    }
-}
-
-/// The operations, each run within the deadline by the [`Presence`] methods above.
-impl EngageDigitalPresence {
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         match call(self.client.get_agent_status().agent_id(agent).send()).await {
             Ok(status) => Ok(presence(status)),
@@ -179,7 +116,7 @@ impl EngageDigitalPresence {
                     },
                 ))
             }
-            Err(f) => Err(f.into_error(VENDOR, "get_agent_status", Some(agent)).await),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
     }
 
@@ -188,19 +125,16 @@ impl EngageDigitalPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        self.check_supported(desired)?;
         let current = self.get_now(agent).await?;
         if current.detail.vendor_status == "disconnected" {
-            return Err(PresenceError::NotFound {
-                vendor: VENDOR,
-                operation: "get_agent_status",
-                agent: agent.to_string(),
+            let failure = Failure::NotFound {
                 status: Some(404),
                 code: Some("disconnected".into()),
                 message: Some(
                     "the agent is not connected; only a connected agent's status can be set".into(),
                 ),
-            });
+            };
+            return Err(PresenceError::new(VENDOR, failure).with_agent(agent));
         }
         match self.change(agent, desired, &current).await? {
             Some(after) => Ok(after),
@@ -208,6 +142,51 @@ impl EngageDigitalPresence {
         }
     }
 
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        match call(self.client.get_all_agent_status().send()).await {
+            Ok(list) => Ok(list
+                .into_iter()
+                .map(presence)
+                .filter(|p| filter.keep(p))
+                .collect()),
+            Err(f) => Err(f.into_error(VENDOR, None).await),
+        }
+    }
+
+    /// One `GET /status` (every connected agent), then one `PUT` per agent that changes, its
+    /// result taken from the answer. An agent not listed is not connected: the single-agent
+    /// path says so.
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let listed = match self.list(&ListFilter::all()).await {
+            Ok(list) => list,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let current: std::collections::HashMap<String, AgentPresence> = listed
+            .into_iter()
+            .map(|p| (p.agent_id.clone(), p))
+            .collect();
+        let current = &current;
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let Some(now) = current.get(&agent) else {
+                let message = "not among the connected agents the server lists: only a connected agent's status can be set";
+                return Err(PresenceError::not_found(VENDOR, agent, Some(message.into())));
+            };
+            let change = self.change(&agent, wanted, now);
+            match within(self.deadline, VENDOR, Step::Set, change).await? {
+                Some(after) => Ok(Applied::changed(after)),
+                None => Ok(Applied::unchanged(now.clone())),
+            }
+        })
+        .await
+    }
+}
+
+impl EngageDigitalPresence {
     /// Make `agent` `desired` given its `current` presence: `None` if it already is (nothing
     /// sent), else the verified presence after one `PUT` of every channel.
     async fn change(
@@ -241,30 +220,12 @@ impl EngageDigitalPresence {
             Ok(status) => {
                 let after = presence(status);
                 if after.availability != desired {
-                    return Err(PresenceError::Conflict {
-                        vendor: VENDOR,
-                        agent: agent.to_string(),
-                        wanted: desired,
-                        found: after.availability,
-                        vendor_status: after.detail.vendor_status,
-                    });
+                    let (found, said) = (after.availability, after.detail.vendor_status);
+                    return Err(PresenceError::conflict(VENDOR, agent, desired, found, said));
                 }
                 Ok(Some(after))
             }
-            Err(f) => Err(f
-                .into_error(VENDOR, "change_agent_status", Some(agent))
-                .await),
-        }
-    }
-
-    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        match call(self.client.get_all_agent_status().send()).await {
-            Ok(list) => Ok(list
-                .into_iter()
-                .map(presence)
-                .filter(|p| filter.keep(p))
-                .collect()),
-            Err(f) => Err(f.into_error(VENDOR, "get_all_agent_status", None).await),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The machinery under every vendor's fake server (each vendor crate has its own fake behind
-//! its `fake` feature): an axum router served on 127.0.0.1 with a free port, with fault
-//! injection ([`Fault`], [`Chaos`]) and a request log ([`Faults`]); and [`hostile`], a raw HTTP
-//! server that answers on purpose badly.
+//! its `fake` feature): the skeleton ([`Fake`]: the vendor's state, [`Shared`] by its routes,
+//! served on 127.0.0.1 with a free port), fault injection ([`Fault`], [`Chaos`]) and a request
+//! log ([`Faults`]), so a vendor's fake holds only its routes and the vendor's behaviour; and
+//! [`hostile`], a raw HTTP server that answers on purpose badly.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -20,9 +21,11 @@
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
 
+mod fake;
 pub mod hostile;
 mod server;
 
+pub use fake::{Fake, Shared};
 pub use server::{Chaos, FakeServer, Fault, Faults, json, serve};
 
 /// What a vendor's fake is written with, re-exported so vendor crates need no versions of their

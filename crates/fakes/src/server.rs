@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,11 +113,15 @@ impl Faults {
     }
 }
 
-/// A running fake server. Dropping it stops the server.
+/// A running fake server: its address, its fault queue and request log, and the count of state
+/// changes its routes made. Dropping it stops the server. A vendor's fake dereferences to it,
+/// so `fake.url()`, `fake.faults()` and `fake.state_changes()` work on every one.
 #[derive(Debug)]
 pub struct FakeServer {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    faults: Arc<Faults>,
+    changes: Arc<AtomicU64>,
 }
 
 impl FakeServer {
@@ -128,6 +133,18 @@ impl FakeServer {
     /// `http://127.0.0.1:<port>`: the base URL to give a client.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The faults queued or drawn for the next requests, and the log of requests received.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// How many times the fake's state actually changed (an agent's status, say): what a
+    /// test counts to prove a write was, or was not, made. Counted by the routes through
+    /// [`Shared::changed`](crate::Shared::changed).
+    pub fn state_changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
     }
 }
 
@@ -199,17 +216,26 @@ async fn handle(
     }
 }
 
-/// Serve `router` on 127.0.0.1 with a free port.
+/// Serve `router` on 127.0.0.1 with a free port, `faults` in front of it.
 pub async fn serve(router: Router, faults: Arc<Faults>) -> std::io::Result<FakeServer> {
+    serve_counting(router, faults, Arc::default()).await
+}
+
+pub(crate) async fn serve_counting(
+    router: Router,
+    faults: Arc<Faults>,
+    changes: Arc<AtomicU64>,
+) -> std::io::Result<FakeServer> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let served = faults.clone();
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
             let router = router.clone();
-            let faults = faults.clone();
+            let faults = served.clone();
             tokio::spawn(async move {
                 let service =
                     hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
@@ -222,7 +248,12 @@ pub async fn serve(router: Router, faults: Arc<Faults>) -> std::io::Result<FakeS
             });
         }
     });
-    Ok(FakeServer { addr, task })
+    Ok(FakeServer {
+        addr,
+        task,
+        faults,
+        changes,
+    })
 }
 
 /// A JSON answer with `status`.

@@ -17,7 +17,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
@@ -28,7 +27,8 @@ use agentstatus_fakes::axum::routing::{get, put};
 use agentstatus_fakes::base64::{self, Engine as _};
 use agentstatus_fakes::serde_json::{self, Value, json};
 
-use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
+pub use agentstatus_fakes::{Chaos, Fault, Faults};
+use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
 
 /// The database enum of `users.availability_status`.
 pub const STATUSES: &[&str] = &[
@@ -103,60 +103,39 @@ impl Agent {
 #[derive(Debug, Default)]
 struct Inner {
     agents: BTreeMap<i64, Agent>,
-    state_changes: u64,
 }
 
-type Shared = Arc<Mutex<Inner>>;
-
-/// A running fake Libredesk server.
+/// A running fake Libredesk server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
+/// `state_changes()`, the times an agent's availability actually changed).
 #[derive(Debug)]
-pub struct Libredesk {
-    server: FakeServer,
-    state: Shared,
-    faults: Arc<Faults>,
+pub struct Libredesk(Fake<Inner>);
+
+impl std::ops::Deref for Libredesk {
+    type Target = FakeServer;
+
+    fn deref(&self) -> &FakeServer {
+        &self.0
+    }
 }
 
 impl Libredesk {
     /// Start the fake on 127.0.0.1 and a free port.
     pub async fn start() -> std::io::Result<Self> {
-        let state: Shared = Arc::default();
-        let faults = Arc::new(Faults::default());
-        let router = Router::new()
+        let routes = Router::new()
             .route("/api/v1/agents/me/availability", put(update_availability))
             .route("/api/v1/agents/me", get(me))
-            .route("/api/v1/agents", get(list))
-            .with_state(state.clone());
-        let server = serve(router, faults.clone()).await?;
-        Ok(Self {
-            server,
-            state,
-            faults,
-        })
-    }
-
-    /// The base URL of the fake.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The faults queued or drawn for the next requests.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
+            .route("/api/v1/agents", get(list));
+        Fake::start(Inner::default(), routes).await.map(Self)
     }
 
     /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
-        self.state.lock().unwrap().agents.insert(agent.id, agent);
+        self.0.lock().agents.insert(agent.id, agent);
     }
 
     /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: i64) -> Option<Agent> {
-        self.state.lock().unwrap().agents.get(&id).cloned()
-    }
-
-    /// How many times an agent's availability actually changed.
-    pub fn state_changes(&self) -> u64 {
-        self.state.lock().unwrap().state_changes
+        self.0.lock().agents.get(&id).cloned()
     }
 }
 
@@ -202,11 +181,11 @@ fn authenticate(s: &Inner, headers: &HeaderMap) -> Result<i64, Response> {
 }
 
 async fn update_availability(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = state.lock();
     let id = match authenticate(&s, &headers) {
         Ok(id) => id,
         Err(r) => return r,
@@ -241,21 +220,21 @@ async fn update_availability(
     }
     let data = agent.full();
     if changed {
-        s.state_changes += 1;
+        state.changed();
     }
     success(data)
 }
 
-async fn me(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let s = state.lock().unwrap();
+async fn me(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let s = state.lock();
     match authenticate(&s, &headers) {
         Ok(id) => success(s.agents[&id].full()),
         Err(r) => r,
     }
 }
 
-async fn list(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let s = state.lock().unwrap();
+async fn list(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let s = state.lock();
     let id = match authenticate(&s, &headers) {
         Ok(id) => id,
         Err(r) => return r,

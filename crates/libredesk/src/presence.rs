@@ -8,12 +8,15 @@
 //! | Libredesk | `offline` (or anything else) | Offline | `offline` |
 //! | Libredesk | — | Busy | unsupported |
 
+use std::time::Duration;
+
 use crate::{Client, ClientInfo, types};
 
-use agentstatus_presence::adapter::{ErrorBody, call, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("libredesk");
@@ -23,7 +26,7 @@ const VENDOR: Vendor = Vendor::new("libredesk");
 #[derive(Debug)]
 pub struct LibredeskPresence {
     client: Client,
-    deadline: std::time::Duration,
+    deadline: Duration,
 }
 
 impl LibredeskPresence {
@@ -35,9 +38,8 @@ impl LibredeskPresence {
     }
 
     /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
-        self.deadline = deadline;
-        self
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
     }
 }
 
@@ -83,63 +85,66 @@ fn from_agent(a: types::Agent) -> AgentPresence {
     presence(a.id, a.first_name, a.last_name, a.availability_status)
 }
 
-impl LibredeskPresence {
-    async fn me(&self) -> Result<AgentPresence, PresenceError> {
-        match call(self.client.get_current_agent().send()).await {
-            Ok(answer) => {
-                answer
-                    .data
-                    .map(from_agent)
-                    .ok_or_else(|| PresenceError::InvalidResponse {
-                        vendor: VENDOR,
-                        operation: "get_current_agent",
-                        status: Some(200),
-                        message: "the answer has no `data`".into(),
-                    })
-            }
-            Err(f) => Err(f.into_error(VENDOR, "get_current_agent", Some("me")).await),
-        }
-    }
-}
-
 #[async_trait]
-impl Presence for LibredeskPresence {
-    fn vendor(&self) -> Vendor {
-        VENDOR
+impl Adapter for LibredeskPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Away,
+        Availability::Offline,
+    ];
+
+    fn deadline(&self) -> Duration {
+        self.deadline
     }
 
-    fn supported(&self) -> &'static [Availability] {
-        &[
-            Availability::Available,
-            Availability::Away,
-            Availability::Offline,
-        ]
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        let me = self.me().await?;
+        if agent == "me" || agent == me.agent_id {
+            return Ok(me);
+        }
+        self.list_now(&ListFilter::all())
+            .await?
+            .into_iter()
+            .find(|p| p.agent_id == agent)
+            .ok_or_else(|| PresenceError::not_found(VENDOR, agent, None))
     }
 
-    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
-    }
-
-    async fn set(
+    async fn set_now(
         &self,
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
+        let me = self.me().await?;
+        if agent != "me" && agent != me.agent_id {
+            return Err(PresenceError::own_agent_only(VENDOR, agent));
+        }
+        if me.availability == desired {
+            return Ok(me);
+        }
+        self.write(agent, desired, me).await
     }
 
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        match call(self.client.list_agents().send()).await {
+            Ok(answer) => Ok(answer
+                .data
+                .into_iter()
+                .map(|a| presence(a.id, a.first_name, a.last_name, a.availability_status))
+                .filter(|p| filter.keep(p))
+                .collect()),
+            Err(f) => Err(f.into_error(VENDOR, None).await),
+        }
     }
 
     /// Only the own agent can be set: one read of it, then one write per update that changes
     /// it (in order, so a roster naming it twice ends in its last state).
-    async fn set_many(
+    async fn set_many_now(
         &self,
         updates: Vec<(String, Availability)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
-        let me = match within(self.deadline, VENDOR, "get", self.me()).await {
+        let me = match within(self.deadline, VENDOR, Step::Get, self.me()).await {
             Ok(me) => me,
             Err(e) => return bulk::fail_all(updates, &e),
         };
@@ -154,21 +159,13 @@ impl Presence for LibredeskPresence {
             self.check_supported(wanted)?;
             let mut me = state.lock().await;
             if agent != "me" && agent != me.agent_id {
-                return Err(PresenceError::OwnAgentOnly {
-                    vendor: VENDOR,
-                    agent,
-                });
+                return Err(PresenceError::own_agent_only(VENDOR, agent));
             }
             if me.availability == wanted {
                 return Ok(Applied::unchanged(me.clone()));
             }
-            let after = within(
-                self.deadline,
-                VENDOR,
-                "set",
-                self.write(&agent, wanted, me.clone()),
-            )
-            .await?;
+            let write = self.write(&agent, wanted, me.clone());
+            let after = within(self.deadline, VENDOR, Step::Set, write).await?;
             *me = after.clone();
             Ok(Applied::changed(after))
         })
@@ -176,44 +173,19 @@ impl Presence for LibredeskPresence {
     }
 }
 
-/// The operations, each run within the deadline by the [`Presence`] methods above.
 impl LibredeskPresence {
-    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        let me = self.me().await?;
-        if agent == "me" || agent == me.agent_id {
-            return Ok(me);
+    async fn me(&self) -> Result<AgentPresence, PresenceError> {
+        match call(self.client.get_current_agent().send()).await {
+            Ok(answer) => answer.data.map(from_agent).ok_or_else(|| {
+                let message = "the answer has no `data`".into();
+                let failure = Failure::InvalidResponse {
+                    status: Some(200),
+                    message,
+                };
+                PresenceError::new(VENDOR, failure)
+            }),
+            Err(f) => Err(f.into_error(VENDOR, Some("me")).await),
         }
-        self.list_now(&ListFilter::all())
-            .await?
-            .into_iter()
-            .find(|p| p.agent_id == agent)
-            .ok_or_else(|| PresenceError::NotFound {
-                vendor: VENDOR,
-                operation: "list_agents",
-                agent: agent.to_string(),
-                status: None,
-                code: None,
-                message: None,
-            })
-    }
-
-    async fn set_now(
-        &self,
-        agent: &str,
-        desired: Availability,
-    ) -> Result<AgentPresence, PresenceError> {
-        self.check_supported(desired)?;
-        let me = self.me().await?;
-        if agent != "me" && agent != me.agent_id {
-            return Err(PresenceError::OwnAgentOnly {
-                vendor: VENDOR,
-                agent: agent.to_string(),
-            });
-        }
-        if me.availability == desired {
-            return Ok(me);
-        }
-        self.write(agent, desired, me).await
     }
 
     /// One `PUT` of the own agent's availability, verified from the answer.
@@ -235,31 +207,14 @@ impl LibredeskPresence {
             Ok(answer) => {
                 let after = answer.data.map(from_agent).unwrap_or(me);
                 if after.availability != desired {
-                    return Err(PresenceError::Conflict {
-                        vendor: VENDOR,
-                        agent: after.agent_id,
-                        wanted: desired,
-                        found: after.availability,
-                        vendor_status: after.detail.vendor_status,
-                    });
+                    let (found, said) = (after.availability, after.detail.vendor_status);
+                    let conflict =
+                        PresenceError::conflict(VENDOR, after.agent_id, desired, found, said);
+                    return Err(conflict);
                 }
                 Ok(after)
             }
-            Err(f) => Err(f
-                .into_error(VENDOR, "update_availability", Some(agent))
-                .await),
-        }
-    }
-
-    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        match call(self.client.list_agents().send()).await {
-            Ok(answer) => Ok(answer
-                .data
-                .into_iter()
-                .map(|a| presence(a.id, a.first_name, a.last_name, a.availability_status))
-                .filter(|p| filter.keep(p))
-                .collect()),
-            Err(f) => Err(f.into_error(VENDOR, "list_agents", None).await),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use crate::adapter::Step;
 use crate::{AgentPresence, Availability, PresenceError};
 
 /// What happened to one agent of a bulk set.
@@ -102,7 +103,9 @@ impl<'a> BulkOptions<'a> {
 
 /// Run `one(agent, wanted)` for every update, at most `options.concurrency` at a time, reporting
 /// each outcome to the progress callback as it completes; results in input order. One failure
-/// never stops the rest. For adapters: do the reads first, then write through this.
+/// never stops the rest. For adapters: do the reads first, then write through this. An agent's
+/// error without an operation gets the last client operation sent for that agent, else the last
+/// one sent before `each` began (the read), else `set`.
 pub async fn each<F, Fut>(
     updates: Vec<(String, Availability)>,
     options: &BulkOptions<'_>,
@@ -114,10 +117,14 @@ where
 {
     use futures::StreamExt;
     let one = &one;
+    let read = agentstatus_runtime::observed().operation;
     // Unordered, so one slow answer never holds back the others' slots; put back in order after.
     let mut done: Vec<(usize, BulkResult)> = futures::stream::iter(updates.into_iter().enumerate())
         .map(|(i, (agent, wanted))| async move {
-            let outcome = one(agent.clone(), wanted).await;
+            let (outcome, seen) = agentstatus_runtime::observe(one(agent.clone(), wanted)).await;
+            let outcome = outcome.map_err(|e| {
+                e.or_operation(seen.operation.or(read).unwrap_or(Step::Set.as_str()))
+            });
             let result = BulkResult {
                 agent,
                 wanted,

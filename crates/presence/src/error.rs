@@ -1,5 +1,5 @@
-//! One error type for every vendor: which vendor, which operation, the HTTP status and the
-//! vendor's own error code and message. Never a secret: messages come from response bodies and
+//! One error type for every vendor: which vendor, which operation, which agent, and what went
+//! wrong (the HTTP status and the vendor's own error code and message). Never a secret: messages come from response bodies and
 //! transport errors, which carry no credentials (they travel in sensitive headers only).
 
 use std::fmt;
@@ -49,57 +49,70 @@ impl ErrorKind {
     }
 }
 
-/// A presence operation that failed.
-#[derive(Debug, Clone, thiserror::Error)]
+/// A presence operation that failed: on which vendor ([`vendor`](Self::vendor)), in which
+/// operation ([`operation`](Self::operation)), about which agent ([`agent`](Self::agent)), and
+/// what went wrong: [`kind`](Self::kind) to branch on, [`failure`](Self::failure) for the
+/// details ([`status`](Self::status) and [`code`](Self::code) for the vendor's answer).
+///
+/// The context is held once, whatever the failure: adding a kind of failure ([`Failure`] is
+/// `#[non_exhaustive]`) or a piece of context (the fields are private) breaks no caller.
+/// Adapters rarely build one: a failed generated-client call becomes one through
+/// [`Failed::into_error`](crate::adapter::Failed::into_error), which names the operation the
+/// client's hooks recorded, and the [adapter toolkit](crate::adapter) names the operation of an
+/// error that has none. Others build one with [`PresenceError::new`] (or a shorthand:
+/// [`not_found`](Self::not_found), [`conflict`](Self::conflict), ...).
+///
+/// ```
+/// use agentstatus_presence::{ErrorKind, Failure, PresenceError, Vendor};
+///
+/// let e = PresenceError::new(Vendor::new("example"), Failure::Http {
+///     status: 503,
+///     code: None,
+///     message: Some("down for maintenance".into()),
+/// })
+/// .with_operation("list_agents");
+/// assert_eq!(e.to_string(), "example: list_agents: HTTP 503 down for maintenance");
+/// assert_eq!((e.kind(), e.operation(), e.status()), (ErrorKind::Vendor, Some("list_agents"), Some(503)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct PresenceError {
+    vendor: Vendor,
+    operation: Option<&'static str>,
+    agent: Option<String>,
+    failure: Failure,
+}
+
+/// What went wrong in a [`PresenceError`], beyond its context (vendor, operation, agent).
+/// Match it with a wildcard arm: failures may be added.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
-pub enum PresenceError {
+pub enum Failure {
     /// The vendor has no state for this availability (e.g. `Busy` on Libredesk): nothing is
     /// silently substituted.
-    #[error("{vendor} cannot set an agent {availability}; it supports: {supported}")]
     Unsupported {
-        /// The vendor the adapter is for.
-        vendor: Vendor,
         /// The availability that was asked for.
         availability: Availability,
         /// The availabilities this vendor can set.
         supported: Supported,
     },
-    /// This vendor only lets the credentials' own agent be changed.
-    #[error(
-        "{vendor} can only change the availability of the agent the credentials belong to (`me`), not {agent:?}"
-    )]
-    OwnAgentOnly {
-        /// The vendor the adapter is for.
-        vendor: Vendor,
-        /// The agent id the caller gave (not the credentials' own).
-        agent: String,
-    },
-    #[error("{vendor}: {operation}: no agent {agent:?}{}", describe(*status, code, message))]
-    /// The agent does not exist on the vendor (or is not a livechat/support agent there).
+    /// This vendor only lets the credentials' own agent be changed (the error's agent is the
+    /// one the caller gave).
+    OwnAgentOnly,
+    /// The agent (the error's agent) does not exist on the vendor (or is not a livechat/support
+    /// agent there).
     NotFound {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
-        /// The agent id the caller gave.
-        agent: String,
         /// The HTTP status of the answer, when there was one.
         status: Option<u16>,
         /// The vendor's error code, if its error body had one.
         code: Option<String>,
-        /// The vendor's message, if its error body had one (clipped to 200 characters, control characters escaped).
+        /// The vendor's message, if its error body had one (clipped to 200 characters, control
+        /// characters escaped), or what the adapter found.
         message: Option<String>,
     },
-    /// The agent's state after a set is not what was set. `vendor_status` is the vendor's own
-    /// word for what it found (an unknown word is shown as it is, never read as a state).
-    #[error(
-        "{vendor}: agent {agent:?} is {vendor_status:?} ({found}) after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)"
-    )]
+    /// The agent's state after a set is not what was set: changed by someone else in between,
+    /// or refused by the server. `vendor_status` is the vendor's own word for what it found (an
+    /// unknown word is shown as it is, never read as a state).
     Conflict {
-        /// The vendor the adapter is for.
-        vendor: Vendor,
-        /// The agent id the caller gave.
-        agent: String,
         /// What was set.
         wanted: Availability,
         /// What the read-back found, mapped to an [`Availability`].
@@ -108,101 +121,66 @@ pub enum PresenceError {
         vendor_status: String,
     },
     /// An error answer from the vendor (4xx/5xx other than not found).
-    #[error("{vendor}: {operation}:{}", describe(Some(*status), code, message))]
     Http {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
         /// The HTTP status of the answer.
         status: u16,
         /// The vendor's error code, if its error body had one.
         code: Option<String>,
-        /// The vendor's message, if its error body had one (clipped to 200 characters, control characters escaped).
+        /// The vendor's message, if its error body had one (clipped to 200 characters, control
+        /// characters escaped).
         message: Option<String>,
     },
-    #[error("{vendor}: {operation}: {message}")]
-    /// The request did not complete: connection refused or reset, TLS failure, timeout, or the whole operation's deadline passed.
+    /// The request did not complete: connection refused or reset, TLS failure, timeout.
     Network {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
-        /// What went wrong, in the words of the client or transport (vendor text clipped and escaped).
+        /// What went wrong, in the words of the client or transport (vendor text clipped and
+        /// escaped).
         message: String,
     },
-    #[error("{vendor}: {operation}: unexpected answer{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
-    /// An answer that does not decode as the vendor's documented shape (the status it came with, if known).
+    /// An answer that does not decode as the vendor's documented shape (the status it came
+    /// with, if known).
     InvalidResponse {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
         /// The HTTP status of the answer, when there was one.
         status: Option<u16>,
-        /// What went wrong, in the words of the client or transport (vendor text clipped and escaped).
+        /// What went wrong, in the words of the client or transport (vendor text clipped and
+        /// escaped).
         message: String,
     },
     /// The server answered with a redirect, which the clients never follow (the credentials
     /// would travel with it): `base_url` is probably wrong.
-    #[error("{vendor}: {operation}: {redirect}")]
     Redirect {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
         /// Where the server pointed, without user, password, query or fragment.
         redirect: agentstatus_runtime::Redirect,
     },
     /// The answer's body was larger than the client's `max_response_bytes`; reading stopped at
     /// the limit.
-    #[error("{vendor}: {operation}: {cause}")]
     ResponseTooLarge {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
         /// The limit that was passed.
         cause: agentstatus_runtime::BodyTooLarge,
     },
     /// The operation (with its retries, read-backs and pages) did not finish within its
-    /// deadline; whatever request was in flight was abandoned.
-    #[error("{vendor}: {operation}: did not finish within its deadline of {}", humantime(*deadline))]
+    /// deadline; whatever request was in flight was abandoned. The error's operation is the
+    /// presence operation (`get`, `set`, `list`).
     Deadline {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
-        /// The deadline the operation had ([`RetryPolicy::deadline`](agentstatus_runtime::RetryPolicy) or the adapter's `with_deadline`).
+        /// The deadline the operation had ([`RetryPolicy::deadline`](agentstatus_runtime::RetryPolicy)
+        /// or the adapter's `with_deadline`).
         deadline: std::time::Duration,
     },
     /// `list` stopped at a configured bound ([`crate::ListLimits`]): the server kept sending
     /// pages. Nothing is returned rather than a list that may be incomplete.
-    #[error(
-        "{vendor}: {operation}: stopped after {pages} pages and {agents} agents: {limit}{}; raise ListLimits if the vendor really has that many", total.map(|t| format!(" (the server reports {t} in all)")).unwrap_or_default()
-    )]
     TooManyPages {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
         /// Pages read before stopping.
         pages: u32,
         /// Distinct agents read before stopping.
         agents: usize,
-        /// Which bound was reached (`max_pages` or `max_agents`).
+        /// Which bound was reached (`max_pages reached` or `max_agents reached`).
         limit: &'static str,
         /// The total the server reported, if it did.
         total: Option<i64>,
     },
     /// The caller's input cannot be sent as it is (an agent id of `.` or `..`, say).
-    #[error("{vendor}: {operation}: {message}")]
     InvalidInput {
-        /// The vendor the operation was sent to.
-        vendor: Vendor,
-        /// The operation: the generated client method that failed (`get_livechat_user`, ...) or the presence step.
-        operation: &'static str,
-        /// What went wrong, in the words of the client or transport (vendor text clipped and escaped).
+        /// What went wrong, in the words of the client or the adapter (vendor text clipped and
+        /// escaped).
         message: String,
     },
 }
@@ -240,61 +218,235 @@ fn describe(status: Option<u16>, code: &Option<String>, message: &Option<String>
     s
 }
 
-impl PresenceError {
-    /// The kind of failure, for callers that branch on it (exit codes, retries, metrics).
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Unsupported { .. } | Self::OwnAgentOnly { .. } => ErrorKind::Unsupported,
-            Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::Conflict { .. } => ErrorKind::Conflict,
-            Self::Http {
-                status: 401 | 403, ..
-            } => ErrorKind::Auth,
-            Self::Http { status: 429, .. } => ErrorKind::RateLimited,
-            Self::Http { .. } => ErrorKind::Vendor,
-            Self::Network { .. } | Self::Deadline { .. } => ErrorKind::Network,
-            Self::InvalidResponse { .. }
-            | Self::Redirect { .. }
-            | Self::ResponseTooLarge { .. }
-            | Self::TooManyPages { .. } => ErrorKind::InvalidResponse,
-            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+impl fmt::Display for PresenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let vendor = self.vendor;
+        let agent = self.agent.as_deref().unwrap_or_default();
+        match &self.failure {
+            // about the caller's request or the agent's state: no operation in the message
+            Failure::Unsupported {
+                availability,
+                supported,
+            } => {
+                return write!(
+                    f,
+                    "{vendor} cannot set an agent {availability}; it supports: {supported}"
+                );
+            }
+            Failure::OwnAgentOnly => {
+                return write!(
+                    f,
+                    "{vendor} can only change the availability of the agent the credentials belong to (`me`), not {agent:?}"
+                );
+            }
+            Failure::Conflict {
+                wanted,
+                found,
+                vendor_status,
+            } => {
+                return write!(
+                    f,
+                    "{vendor}: agent {agent:?} is {vendor_status:?} ({found}) after setting {wanted}: changed by someone else in between, or refused by the server (e.g. outside business hours)"
+                );
+            }
+            _ => {}
         }
+        write!(f, "{vendor}:")?;
+        if let Some(operation) = self.operation {
+            write!(f, " {operation}:")?;
+        }
+        match &self.failure {
+            Failure::NotFound {
+                status,
+                code,
+                message,
+            } => write!(f, " no agent {agent:?}{}", describe(*status, code, message)),
+            Failure::Http {
+                status,
+                code,
+                message,
+            } => f.write_str(&describe(Some(*status), code, message)),
+            Failure::Network { message } | Failure::InvalidInput { message } => {
+                write!(f, " {message}")
+            }
+            Failure::InvalidResponse { status, message } => write!(
+                f,
+                " unexpected answer{}: {message}",
+                status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+            ),
+            Failure::Redirect { redirect } => write!(f, " {redirect}"),
+            Failure::ResponseTooLarge { cause } => write!(f, " {cause}"),
+            Failure::Deadline { deadline } => write!(
+                f,
+                " did not finish within its deadline of {}",
+                humantime(*deadline)
+            ),
+            Failure::TooManyPages {
+                pages,
+                agents,
+                limit,
+                total,
+            } => write!(
+                f,
+                " stopped after {pages} pages and {agents} agents: {limit}{}; raise ListLimits if the vendor really has that many",
+                total
+                    .map(|t| format!(" (the server reports {t} in all)"))
+                    .unwrap_or_default()
+            ),
+            Failure::Unsupported { .. } | Failure::OwnAgentOnly | Failure::Conflict { .. } => {
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PresenceError {}
+
+impl PresenceError {
+    /// `failure` on `vendor`, without operation or agent yet ([`with_operation`](Self::with_operation),
+    /// [`with_agent`](Self::with_agent)). A failure about an agent ([`Failure::NotFound`],
+    /// [`Failure::OwnAgentOnly`], [`Failure::Conflict`]) shows the agent: give it one, or use
+    /// the shorthands below.
+    pub fn new(vendor: Vendor, failure: Failure) -> Self {
+        Self {
+            vendor,
+            operation: None,
+            agent: None,
+            failure,
+        }
+    }
+
+    /// The same error, in `operation`: the generated client method (`list_agents`) or the
+    /// presence operation (`get`, `set`, `list`).
+    pub fn with_operation(mut self, operation: &'static str) -> Self {
+        self.operation = Some(operation);
+        self
+    }
+
+    /// The same error, about `agent` (the id the caller gave).
+    pub fn with_agent(mut self, agent: impl Into<String>) -> Self {
+        self.agent = Some(agent.into());
+        self
+    }
+
+    /// `agent` does not exist on `vendor` (the adapter looked: no answer said so), with what the
+    /// adapter found, if it says more.
+    pub fn not_found(vendor: Vendor, agent: impl Into<String>, message: Option<String>) -> Self {
+        Self::new(
+            vendor,
+            Failure::NotFound {
+                status: None,
+                code: None,
+                message,
+            },
+        )
+        .with_agent(agent)
+    }
+
+    /// `agent` is `vendor_status` (mapped: `found`) after setting it `wanted`.
+    pub fn conflict(
+        vendor: Vendor,
+        agent: impl Into<String>,
+        wanted: Availability,
+        found: Availability,
+        vendor_status: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            vendor,
+            Failure::Conflict {
+                wanted,
+                found,
+                vendor_status: vendor_status.into(),
+            },
+        )
+        .with_agent(agent)
+    }
+
+    /// `vendor` can only change the credentials' own agent, not `agent`.
+    pub fn own_agent_only(vendor: Vendor, agent: impl Into<String>) -> Self {
+        Self::new(vendor, Failure::OwnAgentOnly).with_agent(agent)
+    }
+
+    /// `vendor` cannot set `availability`; it can set the `supported` ones.
+    pub fn unsupported(
+        vendor: Vendor,
+        availability: Availability,
+        supported: &'static [Availability],
+    ) -> Self {
+        Self::new(
+            vendor,
+            Failure::Unsupported {
+                availability,
+                supported: Supported(supported),
+            },
+        )
     }
 
     /// The vendor the failed operation was for.
     pub fn vendor(&self) -> Vendor {
-        match self {
-            Self::Unsupported { vendor, .. }
-            | Self::OwnAgentOnly { vendor, .. }
-            | Self::NotFound { vendor, .. }
-            | Self::Conflict { vendor, .. }
-            | Self::Http { vendor, .. }
-            | Self::Network { vendor, .. }
-            | Self::InvalidResponse { vendor, .. }
-            | Self::Redirect { vendor, .. }
-            | Self::ResponseTooLarge { vendor, .. }
-            | Self::Deadline { vendor, .. }
-            | Self::TooManyPages { vendor, .. }
-            | Self::InvalidInput { vendor, .. } => *vendor,
+        self.vendor
+    }
+
+    /// The operation that failed: the generated client method whose call failed
+    /// (`get_livechat_user`, ...), else the last one the presence operation sent before it
+    /// failed, else the presence operation itself (`get`, `set`, `list`; always that for
+    /// [`Failure::Deadline`]). `None` only for an error built outside an adapter without one.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+
+    /// The agent the operation was about (the id the caller gave), when it was about one.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+
+    /// What went wrong, in detail.
+    pub fn failure(&self) -> &Failure {
+        &self.failure
+    }
+
+    /// The kind of failure, for callers that branch on it (exit codes, retries, metrics).
+    pub fn kind(&self) -> ErrorKind {
+        match &self.failure {
+            Failure::Unsupported { .. } | Failure::OwnAgentOnly => ErrorKind::Unsupported,
+            Failure::NotFound { .. } => ErrorKind::NotFound,
+            Failure::Conflict { .. } => ErrorKind::Conflict,
+            Failure::Http {
+                status: 401 | 403, ..
+            } => ErrorKind::Auth,
+            Failure::Http { status: 429, .. } => ErrorKind::RateLimited,
+            Failure::Http { .. } => ErrorKind::Vendor,
+            Failure::Network { .. } | Failure::Deadline { .. } => ErrorKind::Network,
+            Failure::InvalidResponse { .. }
+            | Failure::Redirect { .. }
+            | Failure::ResponseTooLarge { .. }
+            | Failure::TooManyPages { .. } => ErrorKind::InvalidResponse,
+            Failure::InvalidInput { .. } => ErrorKind::InvalidInput,
         }
     }
 
     /// The HTTP status of the vendor's answer, if there was one.
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Http { status, .. } => Some(*status),
-            Self::NotFound { status, .. } | Self::InvalidResponse { status, .. } => *status,
-            Self::Redirect { redirect, .. } => Some(redirect.status),
+        match &self.failure {
+            Failure::Http { status, .. } => Some(*status),
+            Failure::NotFound { status, .. } | Failure::InvalidResponse { status, .. } => *status,
+            Failure::Redirect { redirect } => Some(redirect.status),
             _ => None,
         }
     }
 
     /// The vendor's own error code (`error-business-hours-are-closed`, `disconnected`, ...).
     pub fn code(&self) -> Option<&str> {
-        match self {
-            Self::Http { code, .. } | Self::NotFound { code, .. } => code.as_deref(),
+        match &self.failure {
+            Failure::Http { code, .. } | Failure::NotFound { code, .. } => code.as_deref(),
             _ => None,
         }
+    }
+
+    /// This error, in `operation` if it names none yet (for the adapter toolkit).
+    pub(crate) fn or_operation(mut self, operation: &'static str) -> Self {
+        self.operation.get_or_insert(operation);
+        self
     }
 }
 
@@ -367,15 +519,19 @@ fn clip_opt(text: Option<String>) -> Option<String> {
     text.map(|t| clip(&t))
 }
 
-/// A generated client's failed call, with the status of the last answer it received.
+/// A generated client's failed call, with what the client's hooks recorded of it.
 pub struct Failed<E> {
     /// The generated client's error.
     pub error: progenitor_client::Error<E>,
     /// The HTTP status of the last answer received, when progenitor's error lost it.
     pub status: Option<u16>,
+    /// The operation the call sent (progenitor's `OperationInfo::operation_id`, recorded by the
+    /// client's hooks); `None` when the request was refused before it was sent.
+    pub operation: Option<&'static str>,
 }
 
-/// Run a generated client call, keeping the answer's status for errors that lose it.
+/// Run a generated client call, keeping the operation it sent and the answer's status for its
+/// error (see [`agentstatus_runtime::observe`]).
 pub async fn call<T, E>(
     fut: impl std::future::Future<
         Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
@@ -383,32 +539,35 @@ pub async fn call<T, E>(
 ) -> Result<T, Failed<E>> {
     // The generated call is a large future: pinned on the heap once, it is not copied again
     // each time it is wrapped (a measurable share of the presence layer's cost at scale).
-    match agentstatus_runtime::with_status(Box::pin(fut)).await {
+    match agentstatus_runtime::observe(Box::pin(fut)).await {
         (Ok(rv), _) => Ok(rv.into_inner()),
-        (Err(error), status) => Err(Failed { error, status }),
+        (Err(error), seen) => Err(Failed {
+            error,
+            status: seen.status,
+            operation: seen.operation,
+        }),
     }
 }
 
 impl<E: ErrorBody> Failed<E> {
-    /// The [`PresenceError`] for this failure. `agent` is the agent the operation was about, so
-    /// a 404 becomes [`PresenceError::NotFound`].
-    pub async fn into_error(
-        self,
-        vendor: Vendor,
-        operation: &'static str,
-        agent: Option<&str>,
-    ) -> PresenceError {
-        from_client(vendor, operation, agent, self.error, self.status).await
+    /// The [`PresenceError`] for this failure, in the operation the call sent. `agent` is the
+    /// agent the operation was about, so a 404 becomes [`Failure::NotFound`].
+    pub async fn into_error(self, vendor: Vendor, agent: Option<&str>) -> PresenceError {
+        let failure = failure(agent.is_some(), self.error, self.status).await;
+        PresenceError {
+            vendor,
+            operation: self.operation,
+            agent: agent.map(str::to_string),
+            failure,
+        }
     }
 }
 
-async fn from_client<E: ErrorBody>(
-    vendor: Vendor,
-    operation: &'static str,
-    agent: Option<&str>,
+async fn failure<E: ErrorBody>(
+    about_an_agent: bool,
     error: progenitor_client::Error<E>,
     last_status: Option<u16>,
-) -> PresenceError {
+) -> Failure {
     use progenitor_client::Error as E;
     let (status, code, message) = match error {
         E::ErrorResponse(rv) => {
@@ -418,11 +577,7 @@ async fn from_client<E: ErrorBody>(
         }
         E::UnexpectedResponse(response) => {
             if let Some(redirect) = agentstatus_runtime::redirect_of(&response) {
-                return PresenceError::Redirect {
-                    vendor,
-                    operation,
-                    redirect,
-                };
+                return Failure::Redirect { redirect };
             }
             let status = response.status().as_u16();
             let bytes = response.bytes().await.unwrap_or_default();
@@ -443,23 +598,15 @@ async fn from_client<E: ErrorBody>(
             (status, clip_opt(code), clip_opt(message))
         }
         E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
-            if let Some(cause) = agentstatus_runtime::body_too_large(&e) {
-                return PresenceError::ResponseTooLarge {
-                    vendor,
-                    operation,
-                    cause,
-                };
-            }
-            return PresenceError::Network {
-                vendor,
-                operation,
-                message: clip(&transport(&e)),
+            return match agentstatus_runtime::body_too_large(&e) {
+                Some(cause) => Failure::ResponseTooLarge { cause },
+                None => Failure::Network {
+                    message: clip(&transport(&e)),
+                },
             };
         }
         E::InvalidResponsePayload(bytes, e) => {
-            return PresenceError::InvalidResponse {
-                vendor,
-                operation,
+            return Failure::InvalidResponse {
                 status: last_status,
                 message: format!(
                     "{}; the body starts: {}",
@@ -468,56 +615,26 @@ async fn from_client<E: ErrorBody>(
                 ),
             };
         }
-        E::InvalidRequest(m) => {
-            return PresenceError::InvalidInput {
-                vendor,
-                operation,
-                message: clip(&m),
-            };
-        }
+        E::InvalidRequest(m) => return Failure::InvalidInput { message: clip(&m) },
         E::Custom(m) => {
-            return PresenceError::InvalidResponse {
-                vendor,
-                operation,
+            return Failure::InvalidResponse {
                 status: None,
                 message: clip(&m),
             };
         }
     };
-    match agent {
-        Some(agent) if status == 404 => PresenceError::NotFound {
-            vendor,
-            operation,
-            agent: agent.to_string(),
+    if about_an_agent && status == 404 {
+        Failure::NotFound {
             status: Some(status),
             code,
             message,
-        },
-        _ => PresenceError::Http {
-            vendor,
-            operation,
+        }
+    } else {
+        Failure::Http {
             status,
             code,
             message,
-        },
-    }
-}
-
-/// Run one presence operation within `deadline`: past it, whatever request is in flight is
-/// abandoned and the operation fails with [`PresenceError::Deadline`].
-pub async fn within<T>(
-    deadline: std::time::Duration,
-    vendor: Vendor,
-    operation: &'static str,
-    op: impl std::future::Future<Output = Result<T, PresenceError>>,
-) -> Result<T, PresenceError> {
-    match tokio::time::timeout(deadline, op).await {
-        Ok(result) => result,
-        Err(_) => Err(PresenceError::Deadline {
-            vendor,
-            operation,
-            deadline,
-        }),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The core of the presence API: read and set whether a support agent is available without
 //! learning each vendor's quirks. This crate has the model ([`Availability`], [`AgentPresence`]),
-//! the [`Presence`] trait, [`PresenceError`], [`set_many`], what adapters need ([`adapter`]),
+//! the [`Presence`] trait, [`PresenceError`], [`set_many`], the adapter toolkit ([`adapter`]),
 //! the registry entry type ([`registry`]) and, behind the `testing` feature, the contract every
 //! adapter must meet (the `testing` module). The adapters live in the vendor crates, behind their
 //! `presence` feature (`agentstatus_libredesk::presence::LibredeskPresence`, ...); the
@@ -21,20 +21,20 @@
 //!
 //! Reading maps every vendor state to an [`Availability`]; the vendor's own words stay in
 //! [`Detail`]. Setting uses one vendor state per availability; a state a vendor cannot
-//! represent is [`PresenceError::Unsupported`], never a substitute. Each adapter's module docs
+//! represent is [`Failure::Unsupported`], never a substitute. Each adapter's module docs
 //! have its mapping table (the README has them all).
 //!
 //! `set` is idempotent on every vendor: it reads first (or sends an explicit state the server
 //! treats idempotently) and changes nothing when the agent already has the desired
 //! availability; a state changed by someone else in between, or refused by the server, is a
-//! [`PresenceError::Conflict`] carrying the vendor's own word for what it found.
+//! [`Failure::Conflict`] carrying the vendor's own word for what it found.
 //!
 //! # Limits
 //!
 //! Every operation (`get`, `set`, `list`, with the adapter's own resends, read-backs, toggles
 //! and pages) runs within one deadline, the client's `RetryPolicy::deadline` (default 60 s;
 //! each adapter's `with_deadline` overrides it): past it, the request in flight is abandoned
-//! and the operation fails with [`PresenceError::Deadline`]. Paging is bounded by
+//! and the operation fails with [`Failure::Deadline`]. Paging is bounded by
 //! [`ListLimits`]; bodies by the client's `max_response_bytes`; redirects are never followed.
 #![warn(missing_docs)]
 
@@ -52,7 +52,7 @@ pub use async_trait::async_trait;
 use serde::Serialize;
 
 pub use bulk::{Applied, BulkOptions, BulkResult};
-pub use error::{ErrorKind, PresenceError, Supported, escape_controls, is_unsafe_char};
+pub use error::{ErrorKind, Failure, PresenceError, Supported, escape_controls, is_unsafe_char};
 
 /// Whether an agent can take work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -217,7 +217,7 @@ impl ListFilter {
 /// Bounds on [`Presence::list`] for vendors that page: a server that ignores the offset, or
 /// reports an absurd total, cannot keep the client paging. A page that brings no agent not
 /// already seen ends the list (the server is repeating itself); reaching a bound fails with
-/// [`PresenceError::TooManyPages`]. The operation's deadline bounds the time as well.
+/// [`Failure::TooManyPages`]. The operation's deadline bounds the time as well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ListLimits {
@@ -269,7 +269,9 @@ pub async fn set_many(
         .await
 }
 
-/// Read and set agents' availability on one vendor.
+/// Read and set agents' availability on one vendor. Vendor adapters get it by implementing
+/// [`adapter::Adapter`] (which adds the deadline and names every error's operation); a test
+/// double or a wrapper may implement it directly.
 #[async_trait]
 pub trait Presence: Send + Sync {
     /// The vendor this adapter talks to.
@@ -307,16 +309,16 @@ pub trait Presence: Send + Sync {
         .await
     }
 
-    /// The [`PresenceError::Unsupported`] for `desired`, if this vendor cannot set it.
+    /// The [`Failure::Unsupported`] error for `desired`, if this vendor cannot set it.
     fn check_supported(&self, desired: Availability) -> Result<(), PresenceError> {
         if self.supported().contains(&desired) {
             Ok(())
         } else {
-            Err(PresenceError::Unsupported {
-                vendor: self.vendor(),
-                availability: desired,
-                supported: Supported(self.supported()),
-            })
+            Err(PresenceError::unsupported(
+                self.vendor(),
+                desired,
+                self.supported(),
+            ))
         }
     }
 }

@@ -32,6 +32,29 @@ pub struct Case {
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
+impl Case {
+    /// A case over `fake`, kept running while the case lives, whose state changes `changes`
+    /// counts (as [`Demo::new`](crate::registry::Demo::new)): `presence` and `bad_auth` are
+    /// adapters pointed at it, `agent` one the adapter may set.
+    pub fn new<F: Send + Sync + 'static>(
+        fake: F,
+        presence: Box<dyn Presence>,
+        bad_auth: Box<dyn Presence>,
+        agent: impl Into<String>,
+        changes: fn(&F) -> u64,
+    ) -> Self {
+        let fake = std::sync::Arc::new(fake);
+        let counter = fake.clone();
+        Self {
+            presence,
+            bad_auth,
+            agent: agent.into(),
+            changes: Box::new(move || changes(&counter)),
+            guard: Box::new(fake),
+        }
+    }
+}
+
 /// Run the contract against `case`; panics (with the vendor's name) on the first violation.
 pub async fn contract(case: Case) {
     let p = &case.presence;
@@ -103,12 +126,23 @@ pub async fn contract(case: Case) {
     // not found
     let e = p.get("no-such-agent").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{vendor}: {e}");
+    assert_eq!((e.vendor(), e.agent()), (vendor, Some("no-such-agent")), "{e}");
+    assert!(e.operation().is_some(), "{vendor}: {e}");
 
-    // auth failure, without the secret in the message
+    // auth failure, without the secret in the message, in the client operation that failed
     let e = case.bad_auth.get(&case.agent).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{vendor}: {e}");
     assert_eq!(e.status(), Some(401));
     assert!(!e.to_string().contains("wrong-"), "{e}");
+    let operation = e.operation().unwrap_or_default();
+    assert!(
+        !["", "get", "set", "list"].contains(&operation),
+        "{vendor}: the generated client's operation, not {operation:?}: {e}"
+    );
+    assert!(
+        e.to_string().starts_with(&format!("{vendor}: {operation}: ")),
+        "{e}"
+    );
     let e = case
         .bad_auth
         .set(&case.agent, Availability::Available)

@@ -19,7 +19,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
@@ -29,7 +28,8 @@ use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, post};
 use agentstatus_fakes::serde_json::{self, Value, json};
 
-use agentstatus_fakes::{FakeServer, Faults, json as reply, serve};
+pub use agentstatus_fakes::{Chaos, Fault, Faults};
+use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
 
 /// A livechat agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,57 +90,42 @@ struct Inner {
     business_hours_open: bool,
     legacy_toggle_only: bool,
     interfere_once: bool,
-    state_changes: u64,
 }
 
-/// A running fake Rocket.Chat server.
+/// A running fake Rocket.Chat server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
+/// `state_changes()`, the times an agent's livechat status actually changed).
 #[derive(Debug)]
-pub struct RocketChat {
-    server: FakeServer,
-    state: Arc<Mutex<Inner>>,
-    faults: Arc<Faults>,
-}
+pub struct RocketChat(Fake<Inner>);
 
-type Shared = Arc<Mutex<Inner>>;
+impl std::ops::Deref for RocketChat {
+    type Target = FakeServer;
+
+    fn deref(&self) -> &FakeServer {
+        &self.0
+    }
+}
 
 impl RocketChat {
     /// Start on 127.0.0.1 with a free port; business hours open, no users, no agents.
     pub async fn start() -> std::io::Result<Self> {
-        let state: Shared = Arc::new(Mutex::new(Inner {
+        let state = Inner {
             business_hours_open: true,
             ..Inner::default()
-        }));
-        let faults = Arc::new(Faults::default());
-        let router = Router::new()
+        };
+        let routes = Router::new()
             .route("/api/v1/livechat/agent.status", post(agent_status))
             .route("/api/v1/livechat/users/{kind}", get(list_users))
             .route("/api/v1/livechat/users/{kind}/{id}", get(get_user))
             .route(
                 "/api/v1/omnichannel/agents/available",
                 get(available_agents),
-            )
-            .with_state(state.clone());
-        let server = serve(router, faults.clone()).await?;
-        Ok(Self {
-            server,
-            state,
-            faults,
-        })
-    }
-
-    /// The base URL of the fake.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The faults queued or drawn for the next requests.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
+            );
+        Fake::start(state, routes).await.map(Self)
     }
 
     /// Add an API user with its token; `manager` as in [`User::manager`].
     pub fn add_user(&self, user_id: &str, token: &str, manager: bool) {
-        self.state.lock().unwrap().users.push(User {
+        self.0.lock().users.push(User {
             user_id: user_id.into(),
             token: token.into(),
             manager,
@@ -149,36 +134,27 @@ impl RocketChat {
 
     /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
-        self.state
-            .lock()
-            .unwrap()
-            .agents
-            .insert(agent.id.clone(), agent);
+        self.0.lock().agents.insert(agent.id.clone(), agent);
     }
 
     /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: &str) -> Option<Agent> {
-        self.state.lock().unwrap().agents.get(id).cloned()
+        self.0.lock().agents.get(id).cloned()
     }
 
     /// Open or close the business hours (closed: making an agent available is refused).
     pub fn set_business_hours_open(&self, open: bool) {
-        self.state.lock().unwrap().business_hours_open = open;
+        self.0.lock().business_hours_open = open;
     }
 
     /// Behave like an older server that only toggles and rejects an explicit `status`.
     pub fn set_legacy_toggle_only(&self, legacy: bool) {
-        self.state.lock().unwrap().legacy_toggle_only = legacy;
+        self.0.lock().legacy_toggle_only = legacy;
     }
 
     /// The next `agent.status` call finds its agent toggled by someone else just before.
     pub fn interfere_once(&self) {
-        self.state.lock().unwrap().interfere_once = true;
-    }
-
-    /// How many times an agent's livechat status actually changed.
-    pub fn state_changes(&self) -> u64 {
-        self.state.lock().unwrap().state_changes
+        self.0.lock().interfere_once = true;
     }
 }
 
@@ -222,8 +198,12 @@ fn flip(status: &str) -> &'static str {
     }
 }
 
-async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut s = state.lock().unwrap();
+async fn agent_status(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock();
     let Some(me) = caller(&s, &headers) else {
         return unauthorized();
     };
@@ -293,7 +273,7 @@ async fn agent_status(State(state): State<Shared>, headers: HeaderMap, body: Byt
         return failure("error-business-hours-are-closed", None);
     }
     agent.status_livechat = new.clone();
-    s.state_changes += 1;
+    state.changed();
     reply(StatusCode::OK, json!({"status": new, "success": true}))
 }
 
@@ -316,12 +296,12 @@ fn check_kind(kind: &str) -> Result<(), Response> {
 }
 
 async fn list_users(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     Path(kind): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let s = state.lock().unwrap();
+    let s = state.lock();
     if let Err(r) = admit_manager(&s, &headers, Some(&kind)) {
         return r;
     }
@@ -349,11 +329,11 @@ async fn list_users(
 }
 
 async fn get_user(
-    State(state): State<Shared>,
+    State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
-    let s = state.lock().unwrap();
+    let s = state.lock();
     if let Err(r) = admit_manager(&s, &headers, Some(&kind)) {
         return r;
     }
@@ -369,8 +349,8 @@ async fn get_user(
     }
 }
 
-async fn available_agents(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let s = state.lock().unwrap();
+async fn available_agents(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let s = state.lock();
     if let Err(r) = admit_manager(&s, &headers, None) {
         return r;
     }

@@ -23,20 +23,8 @@ pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
 
-/// The generated client: from `specs/<vendor>/` by the build script in this repository, from
-/// `generated/` in a package (see [`agentstatus_runtime::include_generated_client`]). Its
-/// documentation is the vendor's, from the spec; items without a description stay bare.
-#[allow(missing_docs)]
-mod generated {
-    agentstatus_runtime::include_generated_client!();
-}
+agentstatus_runtime::generated_client!();
 
-pub use agentstatus_runtime::{
-    BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
-};
-pub use generated::{
-    ByteStream, Client, ClientInfo, Error, ResponseValue, builder, prelude, types,
-};
 /// A Rocket.Chat personal access token and the id of the user it belongs to, sent as
 /// `X-Auth-Token` and `X-User-Id` on every request. `Debug` never shows the token.
 #[derive(Debug, Clone)]
@@ -81,5 +69,3 @@ impl Client {
         )
     }
 }
-
-agentstatus_runtime::client_hooks!();

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use crate::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
 
-use agentstatus_presence::adapter::{ErrorBody, Failed, call, clip, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, ListFilter, ListLimits, Presence, PresenceError, Vendor,
-    async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
+    Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("rocketchat");
@@ -51,15 +51,13 @@ impl RocketChatPresence {
     }
 
     /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
     }
 
     /// Bounds on `list`'s paging.
-    pub fn with_list_limits(mut self, limits: ListLimits) -> Self {
-        self.limits = limits;
-        self
+    pub fn with_list_limits(self, limits: ListLimits) -> Self {
+        Self { limits, ..self }
     }
 }
 
@@ -156,13 +154,7 @@ impl RocketChatPresence {
     }
 
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
-        PresenceError::Conflict {
-            vendor: VENDOR,
-            agent: agent.to_string(),
-            wanted,
-            found: availability(found),
-            vendor_status: clip(found),
-        }
+        PresenceError::conflict(VENDOR, agent, wanted, availability(found), clip(found))
     }
 
     /// Older servers: read, compare, toggle once, read back.
@@ -179,11 +171,7 @@ impl RocketChatPresence {
         // The toggle is not idempotent: it is sent once and never retried.
         let after = match self.post(agent, None).await {
             Ok(status) => status,
-            Err(f) => {
-                return Err(f
-                    .into_error(VENDOR, "update_agent_status", Some(agent))
-                    .await);
-            }
+            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
         };
         if after != wanted {
             // someone changed it between our read and our toggle, which undid their change
@@ -212,118 +200,14 @@ fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
 }
 
 #[async_trait]
-impl Presence for RocketChatPresence {
-    fn vendor(&self) -> Vendor {
-        VENDOR
+impl Adapter for RocketChatPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Offline];
+
+    fn deadline(&self) -> Duration {
+        self.deadline
     }
 
-    fn supported(&self) -> &'static [Availability] {
-        &[Availability::Available, Availability::Offline]
-    }
-
-    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "get", self.get_now(agent)).await
-    }
-
-    async fn set(
-        &self,
-        agent: &str,
-        desired: Availability,
-    ) -> Result<AgentPresence, PresenceError> {
-        within(self.deadline, VENDOR, "set", self.set_now(agent, desired)).await
-    }
-
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        within(self.deadline, VENDOR, "list", self.list_now(filter)).await
-    }
-
-    /// One read of every agent (in pages), then one `agent.status` per agent that changes,
-    /// its result taken from the answer (no read back). The toggle of older servers is sent
-    /// once per changed agent, never resent.
-    async fn set_many(
-        &self,
-        updates: Vec<(String, Availability)>,
-        options: &BulkOptions<'_>,
-    ) -> Vec<BulkResult> {
-        let listed = match self.list(&ListFilter::all()).await {
-            Ok(list) => list,
-            Err(e) => return bulk::fail_all(updates, &e),
-        };
-        let current: std::collections::HashMap<String, AgentPresence> = listed
-            .into_iter()
-            .map(|p| (p.agent_id.clone(), p))
-            .collect();
-        let current = &current;
-        bulk::each(updates, options, |agent, wanted| async move {
-            self.check_supported(wanted)?;
-            let Some(now) = current.get(&agent) else {
-                return Err(PresenceError::NotFound {
-                    vendor: VENDOR,
-                    operation: "list_livechat_users",
-                    agent,
-                    status: None,
-                    code: None,
-                    message: Some("not among the agents the server lists".into()),
-                });
-            };
-            if now.availability == wanted {
-                return Ok(Applied::unchanged(now.clone()));
-            }
-            within(
-                self.deadline,
-                VENDOR,
-                "set",
-                self.write(&agent, wanted, now),
-            )
-            .await
-        })
-        .await
-    }
-}
-
-impl RocketChatPresence {
-    /// One write for an agent whose current state `now` differs from `desired`.
-    async fn write(
-        &self,
-        agent: &str,
-        desired: Availability,
-        now: &AgentPresence,
-    ) -> Result<Applied, PresenceError> {
-        let (wanted, status) = wire(desired);
-        let after = |status: String| {
-            Applied::changed(presence(
-                Some(now.agent_id.clone()),
-                now.name.clone(),
-                Some(status),
-            ))
-        };
-        if !self.toggle_only.load(Ordering::Relaxed) {
-            match self.post_explicit(agent, status).await {
-                Ok(s) if s == wanted => return Ok(after(s)),
-                Ok(s) => return Err(Self::conflict(agent, desired, &s)),
-                Err(f) if rejects_status_field(&f.error) => {
-                    self.toggle_only.store(true, Ordering::Relaxed);
-                }
-                Err(f) => {
-                    return Err(f
-                        .into_error(VENDOR, "update_agent_status", Some(agent))
-                        .await);
-                }
-            }
-        }
-        // older servers: the listed state was the read; one toggle, never resent
-        match self.post(agent, None).await {
-            Ok(s) if s == wanted => Ok(after(s)),
-            Ok(s) => Err(Self::conflict(agent, desired, &s)),
-            Err(f) => Err(f
-                .into_error(VENDOR, "update_agent_status", Some(agent))
-                .await),
-        }
-    }
-}
-
-/// The operations, each run within the deadline by the [`Presence`] methods above.
-impl RocketChatPresence {
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let answer = call(
             self.client
@@ -333,15 +217,14 @@ impl RocketChatPresence {
                 .send(),
         )
         .await;
-        let not_found =
-            |code: Option<String>, message: Option<String>, status| PresenceError::NotFound {
-                vendor: VENDOR,
-                operation: "get_livechat_user",
-                agent: agent.to_string(),
+        let not_found = |code: Option<String>, message: Option<String>, status| {
+            let failure = Failure::NotFound {
                 status,
                 code,
                 message,
             };
+            PresenceError::new(VENDOR, failure).with_agent(agent)
+        };
         match answer {
             Ok(answer) => match answer.user {
                 Some(u) => Ok(presence(
@@ -361,7 +244,7 @@ impl RocketChatPresence {
             }) if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") => {
                 Err(not_found(rv.error.clone(), rv.error.clone(), Some(400)))
             }
-            Err(f) => Err(f.into_error(VENDOR, "get_livechat_user", Some(agent)).await),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
     }
 
@@ -370,7 +253,6 @@ impl RocketChatPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        self.check_supported(desired)?;
         if self.toggle_only.load(Ordering::Relaxed) {
             return self.set_by_toggle(agent, desired).await;
         }
@@ -383,9 +265,7 @@ impl RocketChatPresence {
                 self.toggle_only.store(true, Ordering::Relaxed);
                 self.set_by_toggle(agent, desired).await
             }
-            Err(f) => Err(f
-                .into_error(VENDOR, "update_agent_status", Some(agent))
-                .await),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
     }
 
@@ -396,13 +276,14 @@ impl RocketChatPresence {
         let mut offset = 0i64;
         let mut pages = 0u32;
         loop {
-            let too_many = |pages, agents, limit, total| PresenceError::TooManyPages {
-                vendor: VENDOR,
-                operation: "list_livechat_users",
-                pages,
-                agents,
-                limit,
-                total,
+            let too_many = |pages, agents, limit, total| {
+                let failure = Failure::TooManyPages {
+                    pages,
+                    agents,
+                    limit,
+                    total,
+                };
+                PresenceError::new(VENDOR, failure)
             };
             if pages >= self.limits.max_pages {
                 return Err(too_many(pages, seen.len(), "max_pages reached", None));
@@ -416,7 +297,7 @@ impl RocketChatPresence {
                 .count(page_size);
             let page = match call(request.send()).await {
                 Ok(page) => page,
-                Err(f) => return Err(f.into_error(VENDOR, "list_livechat_users", None).await),
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
             };
             pages += 1;
             let got = page.users.len() as i64;
@@ -448,6 +329,78 @@ impl RocketChatPresence {
             }
         }
         Ok(out)
+    }
+
+    /// One read of every agent (in pages), then one `agent.status` per agent that changes,
+    /// its result taken from the answer (no read back). The toggle of older servers is sent
+    /// once per changed agent, never resent.
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let listed = match self.list(&ListFilter::all()).await {
+            Ok(list) => list,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let current: std::collections::HashMap<String, AgentPresence> = listed
+            .into_iter()
+            .map(|p| (p.agent_id.clone(), p))
+            .collect();
+        let current = &current;
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let Some(now) = current.get(&agent) else {
+                let message = "not among the agents the server lists".to_string();
+                return Err(PresenceError::not_found(VENDOR, agent, Some(message)));
+            };
+            if now.availability == wanted {
+                return Ok(Applied::unchanged(now.clone()));
+            }
+            within(
+                self.deadline,
+                VENDOR,
+                Step::Set,
+                self.write(&agent, wanted, now),
+            )
+            .await
+        })
+        .await
+    }
+}
+
+impl RocketChatPresence {
+    /// One write for an agent whose current state `now` differs from `desired`.
+    async fn write(
+        &self,
+        agent: &str,
+        desired: Availability,
+        now: &AgentPresence,
+    ) -> Result<Applied, PresenceError> {
+        let (wanted, status) = wire(desired);
+        let after = |status: String| {
+            Applied::changed(presence(
+                Some(now.agent_id.clone()),
+                now.name.clone(),
+                Some(status),
+            ))
+        };
+        if !self.toggle_only.load(Ordering::Relaxed) {
+            match self.post_explicit(agent, status).await {
+                Ok(s) if s == wanted => return Ok(after(s)),
+                Ok(s) => return Err(Self::conflict(agent, desired, &s)),
+                Err(f) if rejects_status_field(&f.error) => {
+                    self.toggle_only.store(true, Ordering::Relaxed);
+                }
+                Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+            }
+        }
+        // older servers: the listed state was the read; one toggle, never resent
+        match self.post(agent, None).await {
+            Ok(s) if s == wanted => Ok(after(s)),
+            Ok(s) => Err(Self::conflict(agent, desired, &s)),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
     }
 }
 

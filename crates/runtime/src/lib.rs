@@ -286,6 +286,31 @@ macro_rules! include_generated_client {
     };
 }
 
+/// Everything a vendor crate's `lib.rs` needs of its generated client, in one line:
+/// `mod generated` (the [`include_generated_client!`] body, documented as the vendor's spec),
+/// its items and the runtime's client types ([`ClientConfig`], [`RetryPolicy`], ...)
+/// re-exported at the crate root, and the request hooks ([`client_hooks!`]). The vendor's lib
+/// adds only its genuine quirks (credential types, constructors).
+#[macro_export]
+macro_rules! generated_client {
+    () => {
+        /// The generated client: from `specs/<vendor>/` by the build script in this repository,
+        /// from `generated/` in a package (see [`agentstatus_runtime::include_generated_client`]).
+        /// Its documentation is the vendor's, from the spec; items without a description stay bare.
+        #[allow(missing_docs)]
+        mod generated {
+            $crate::include_generated_client!();
+        }
+
+        pub use $crate::{
+            BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
+        };
+        pub use generated::*;
+
+        $crate::client_hooks!();
+    };
+}
+
 /// Make the TLS feature's choice effective before a `reqwest::Client` is built.
 ///
 /// With `rustls-ring` (the default) reqwest is built without a crypto provider, so ring is
@@ -353,12 +378,19 @@ pub fn connect(
     Ok((base, http_client(headers, config)?, Inner::new(config)))
 }
 
-/// The hook every vendor client runs before sending a request.
+/// The hook every vendor client runs before sending a request: records `operation_id` (the
+/// generated client method, from progenitor's `OperationInfo`) for [`observe`].
 ///
 /// progenitor 0.15 adds `api-version: <info.version of the spec>` to every request (its issue
 /// #1120); the vendors do not version their APIs by header, so it is removed.
-pub fn pre_request(request: &mut reqwest::Request) {
+pub fn pre_request(request: &mut reqwest::Request, operation_id: &'static str) {
     request.headers_mut().remove("api-version");
+    let _ = OBSERVED.try_with(|o| {
+        o.set(Observed {
+            operation: Some(operation_id),
+            status: None,
+        })
+    });
 }
 
 /// Send a request the way every vendor client does: rate limit, retries, deadline.
@@ -378,26 +410,58 @@ pub async fn execute(
     Ok(guard::limit_body(response, inner.max_response_bytes))
 }
 
+/// What the request hooks ([`client_hooks!`]) recorded of the requests sent within
+/// [`observe`]: the operation of the last request and the status of its answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Observed {
+    /// The operation id of the last request sent: progenitor's `OperationInfo::operation_id`,
+    /// the generated client method (`get_livechat_user`, ...). `None` when nothing was sent (a
+    /// request refused while it was built, such as an id that cannot be a path segment).
+    pub operation: Option<&'static str>,
+    /// The HTTP status of the last answer received. progenitor's
+    /// `Error::InvalidResponsePayload` (a body that does not decode) does not carry it; with
+    /// this, a caller can still say which answer was malformed.
+    pub status: Option<u16>,
+}
+
 tokio::task_local! {
-    static LAST_STATUS: std::cell::Cell<Option<u16>>;
+    static OBSERVED: std::cell::Cell<Observed>;
 }
 
-/// Run `call` and also return the HTTP status of the last answer it received. progenitor's
-/// `Error::InvalidResponsePayload` (a body that does not decode) does not carry the status;
-/// with this, a caller can still say which answer was malformed.
-pub async fn with_status<F: std::future::Future>(call: F) -> (F::Output, Option<u16>) {
-    LAST_STATUS
-        .scope(std::cell::Cell::new(None), async {
-            let out = call.await;
-            (out, LAST_STATUS.with(|s| s.get()))
+/// Run `fut` and also return what the hooks recorded of the requests it sent. Scopes nest: an
+/// inner `observe` records into its own scope, and when it ends, what it recorded (if it sent
+/// anything) becomes the enclosing scope's latest, so an outer scope knows the last operation
+/// sent by everything inside it. Concurrent futures of one task each keep their own scope.
+pub async fn observe<F: std::future::Future>(fut: F) -> (F::Output, Observed) {
+    let (out, seen) = OBSERVED
+        .scope(std::cell::Cell::new(Observed::default()), async {
+            let out = fut.await;
+            (out, OBSERVED.with(std::cell::Cell::get))
         })
-        .await
+        .await;
+    if seen.operation.is_some() {
+        let _ = OBSERVED.try_with(|o| o.set(seen));
+    }
+    (out, seen)
 }
 
-/// The hook every vendor client runs after a request: records the status for [`with_status`].
+/// What the innermost enclosing [`observe`] has recorded so far (nothing outside one).
+pub fn observed() -> Observed {
+    OBSERVED
+        .try_with(std::cell::Cell::get)
+        .unwrap_or_default()
+}
+
+/// The hook every vendor client runs after a request: records the status for [`observe`].
 pub fn post_request(result: &reqwest::Result<reqwest::Response>) {
     if let Ok(r) = result {
-        let _ = LAST_STATUS.try_with(|s| s.set(Some(r.status().as_u16())));
+        let _ = OBSERVED.try_with(|o| {
+            o.set(Observed {
+                status: Some(r.status().as_u16()),
+                ..o.get()
+            })
+        });
     }
 }
 
@@ -428,8 +492,10 @@ pub mod __private {
 }
 
 /// Implements progenitor's `ClientHooks` for the generated `Client` of the calling crate:
-/// [`pre_request`], [`execute`] (retries, rate limit, deadline) and [`post_request`]. One line in
-/// each vendor crate: `client_hooks!();`.
+/// [`pre_request`] (which records the operation id progenitor passes in `OperationInfo`),
+/// [`execute`] (retries, rate limit, deadline) and [`post_request`] (the answer's status), so an
+/// [`observe`]d call knows which operation it sent and what came back. One line in each vendor
+/// crate: `client_hooks!();`.
 #[macro_export]
 macro_rules! client_hooks {
     () => {
@@ -437,9 +503,9 @@ macro_rules! client_hooks {
             async fn pre<E>(
                 &self,
                 request: &mut $crate::__private::Request,
-                _info: &$crate::__private::OperationInfo,
+                info: &$crate::__private::OperationInfo,
             ) -> ::std::result::Result<(), $crate::__private::Error<E>> {
-                $crate::pre_request(request);
+                $crate::pre_request(request, info.operation_id);
                 Ok(())
             }
 
