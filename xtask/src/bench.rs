@@ -5,6 +5,22 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use crate::error::Result;
+use crate::flags;
+use crate::workspace::{Workspace, ensure_file_contents, replace_section, write_section};
+
+impl flags::Bench {
+    pub fn run(self, ws: &Workspace) -> Result {
+        if self.cold {
+            cold_only(&ws.root)
+        } else if self.scale {
+            scale_only(&ws.root)
+        } else {
+            bench(&ws.root)
+        }
+    }
+}
+
 fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if !out.status.success() {
@@ -52,8 +68,8 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {mem} memory, {}", rustc.trim())
 }
 
-pub fn bench(root: &Path) -> Result<(), String> {
-    let cargo = crate::package::cargo();
+fn bench(root: &Path) -> Result {
+    let cargo = crate::workspace::cargo();
     eprintln!("bench: building agentstatus-bench (release) ...");
     run(Command::new(&cargo).current_dir(root).args([
         "build",
@@ -161,13 +177,13 @@ pub fn bench(root: &Path) -> Result<(), String> {
     let compile = compile_cost(root, &cargo)?;
     out.push_str("\n## Compile cost of the vendor crates\n\n");
     out.push_str(&compile);
-    crate::coverage::replace_between(
+    write_section(
         &root.join("README.md"),
         "<!-- compile-cost:start (cargo xtask bench) -->",
         "<!-- compile-cost:end -->",
         &format!("Machine: {}.\n\n{compile}", machine()),
-    )
-    .map_err(|e| e.to_string())?;
+        false,
+    )?;
 
     let doc = format!(
         "# Benchmarks\n\nRerun everything with one command: `cargo xtask bench` (builds `crates/bench` in release, \
@@ -181,7 +197,7 @@ pub fn bench(root: &Path) -> Result<(), String> {
         .ok()
         .and_then(|s| s.split_once("<!-- notes -->").map(|(_, n)| n.to_string()))
         .unwrap_or_default();
-    std::fs::write(&path, format!("{doc}\n<!-- notes -->{notes}")).map_err(|e| e.to_string())?;
+    ensure_file_contents(&path, &format!("{doc}\n<!-- notes -->{notes}"), false)?;
     println!("{doc}");
     eprintln!("bench: wrote {}", path.display());
     Ok(())
@@ -314,8 +330,8 @@ pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
 }
 
 /// Rewrite only the cold-build section of BENCHMARKS.md (`cargo xtask bench --cold`).
-pub fn cold_only(root: &Path) -> Result<(), String> {
-    let cargo = crate::package::cargo();
+fn cold_only(root: &Path) -> Result {
+    let cargo = crate::workspace::cargo();
     let table = cold_builds(root, &cargo)?;
     section_only(
         root,
@@ -327,33 +343,28 @@ pub fn cold_only(root: &Path) -> Result<(), String> {
 }
 
 /// `cargo xtask bench --scale`: only the codegen-at-scale section.
-pub fn scale_only(root: &Path) -> Result<(), String> {
+fn scale_only(root: &Path) -> Result {
     let table = codegen_scale(root)?;
     section_only(root, SCALE_HEADING, SCALE_START, SCALE_END, &table)
 }
 
 /// Rewrite one section of BENCHMARKS.md (between `start` and `end`; added before the notes,
 /// under `heading`, when it is not there yet).
-fn section_only(
-    root: &Path,
-    heading: &str,
-    start: &str,
-    end: &str,
-    table: &str,
-) -> Result<(), String> {
+fn section_only(root: &Path, heading: &str, start: &str, end: &str, table: &str) -> Result {
     println!("{table}");
     let path = root.join("BENCHMARKS.md");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text =
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     if !text.contains(start) {
         // first run: the section goes before the notes
         let section = format!("{heading}{start}\n{end}\n\n");
-        let text = match text.split_once("<!-- notes -->") {
+        text = match text.split_once("<!-- notes -->") {
             Some((doc, notes)) => format!("{doc}{section}<!-- notes -->{notes}"),
             None => format!("{text}{section}"),
         };
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    crate::coverage::replace_between(&path, start, end, table).map_err(|e| e.to_string())
+    let text = replace_section(&text, &path, start, end, table)?;
+    ensure_file_contents(&path, &text, false)
 }
 
 const SCALE_START: &str = "<!-- codegen-scale:start (cargo xtask bench) -->";

@@ -1,6 +1,6 @@
 //! `cargo xtask check`: regenerate in memory and compare, without writing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use agentstatus_codegen::overlay::OverlayFile;
 use agentstatus_codegen::regen::SourceSlice;
@@ -9,25 +9,56 @@ use agentstatus_codegen::{
     Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen,
 };
 use agentstatus_drift::{
-    ChangeKind, Finding, OverlayAction, Side, Upstream, VendorReport, diff,
-    diff_unapplied_security_schemes, positions_in_source,
+    ChangeKind, Finding, OverlayAction, Report, Side, Upstream, VendorReport, diff,
+    diff_unapplied_security_schemes, positions_in_source, render,
 };
 use serde_json::Value;
 
+use crate::error::{self, Error as Outcome};
 use crate::fetch::{self, Current};
+use crate::flags::{self, Format};
+use crate::workspace::{Workspace, relative};
+
+impl flags::Check {
+    /// Check every vendor (or the one asked for) and print the report; its exit code is the
+    /// verb's.
+    pub fn run(self, ws: &Workspace) -> error::Result {
+        let names = ws.vendors(self.vendor.as_deref())?;
+        eprintln!("check: {}", ws.specs.display());
+        let current = self.live.current(self.sources);
+        let mut vendors: Vec<_> = names
+            .iter()
+            .map(|v| check_vendor(&ws.root, v, &ws.specs.join(v), current.as_ref()))
+            .collect();
+        if self.explain {
+            for v in &mut vendors {
+                match explain(&ws.specs.join(&v.vendor)) {
+                    Ok(lines) => v.explain = Some(lines),
+                    Err(e) => eprintln!("{}: cannot explain: {e}", v.vendor),
+                }
+            }
+            // the explanation goes with the report: inside the JSON, before the text, and
+            // on stderr for the formats a machine reads
+            for v in &vendors {
+                for l in v.explain.iter().flatten() {
+                    match self.format {
+                        Format::Text => println!("{}: {l}", v.vendor),
+                        Format::Json => {}
+                        Format::Markdown | Format::Github => eprintln!("{}: {l}", v.vendor),
+                    }
+                }
+            }
+        }
+        let report = Report::new(&ws.root, self.fail_on.into(), vendors);
+        print!("{}", render(&report, self.format.into()));
+        Outcome::from_code(report.exit_code())
+    }
+}
 
 /// Normalised, as the build sees it before the overlay.
 fn normalised(mut doc: Value) -> Value {
     normalise::normalise(&mut doc);
     doc
-}
-
-/// `path` relative to the workspace root, if it is inside it.
-pub fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 pub fn check_vendor(
@@ -267,13 +298,4 @@ pub fn explain(dir: &Path) -> Result<Vec<String>, Error> {
         }
     }
     Ok(lines)
-}
-
-/// The workspace to work on: the nearest folder, from `start` upward, that holds a `Cargo.toml`
-/// with a `[workspace]` table and a `specs/` folder.
-pub fn find_workspace(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find_map(|dir| {
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-        (manifest.contains("[workspace]") && dir.join("specs").is_dir()).then(|| dir.to_path_buf())
-    })
 }

@@ -7,8 +7,29 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::gate;
+use crate::error::{Error, Exit};
 use crate::trial::{self, Coverage};
+use crate::workspace::{Workspace, write_section};
+use crate::{flags, gate};
+
+impl flags::Corpus {
+    /// Exit 0 when every document compiles, 1 when one does not.
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let (table, all) = table(&ws.root, self.only.as_deref())?;
+        if self.write {
+            let readme = ws.root.join("corpus/README.md");
+            write_section(&readme, START, END, &table, false)?;
+            println!("corpus: wrote {}", readme.display());
+        } else {
+            print!("{table}");
+        }
+        if all {
+            Ok(())
+        } else {
+            Err(Error::reported(Exit::Finding))
+        }
+    }
+}
 
 /// One entry of `corpus/corpus.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +67,7 @@ pub fn load(root: &Path) -> Result<Vec<Document>, String> {
 
 /// Run the corpus (or the documents named in `only`); returns the Markdown report and whether
 /// every document compiled.
-pub fn run(root: &Path, only: Option<&[String]>) -> Result<(String, bool), String> {
+fn table(root: &Path, only: Option<&[String]>) -> Result<(String, bool), String> {
     let docs = load(root)?;
     if let Some(only) = only
         && let Some(unknown) = only.iter().find(|n| !docs.iter().any(|d| &d.name == *n))
@@ -183,5 +204,5 @@ fn short_reason(why: &str) -> String {
     }
 }
 
-pub const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";
-pub const END: &str = "<!-- corpus:end -->";
+const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";
+const END: &str = "<!-- corpus:end -->";

@@ -6,6 +6,24 @@ use agentstatus_codegen::sources::{METHODS, Sources};
 use agentstatus_codegen::{Error, SOURCES_FILE, generate_vendor_full, load, regen};
 use serde_json::Value;
 
+use crate::flags;
+use crate::workspace::{Workspace, write_section};
+
+impl flags::Coverage {
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let vendors = ws.vendors(self.vendor.as_deref())?;
+        let table = table(&ws.root, &ws.specs, vendors)?;
+        if self.write_readme {
+            let readme = ws.root.join("README.md");
+            write_section(&readme, START, END, &table, false)?;
+            println!("coverage: wrote {}", readme.display());
+        } else {
+            print!("{table}");
+        }
+        Ok(())
+    }
+}
+
 fn count_operations(doc: &Value) -> usize {
     doc.get("paths")
         .and_then(Value::as_object)
@@ -23,16 +41,12 @@ fn count_operations(doc: &Value) -> usize {
 
 /// The coverage table (markdown) for `vendors`: each complete API is generated and compiled
 /// (the compile gate, `cargo check` of a standalone crate holding it).
-pub fn run(
-    root: &Path,
-    specs: &Path,
-    vendors: Result<Vec<String>, Error>,
-) -> Result<String, Error> {
+fn table(root: &Path, specs: &Path, vendors: Vec<String>) -> Result<String, Error> {
     let mut table = String::from(
         "| vendor | operations in the upstream document | generated | compiled | hand-written | skipped | compiled % |\n|---|---|---|---|---|---|---|\n",
     );
     let mut notes = String::new();
-    for v in vendors? {
+    for v in vendors {
         let dir = specs.join(&v);
         let sources = Sources::load(&dir.join(SOURCES_FILE))?;
         let (upstream, _) = regen::build_full_document(&sources, &dir.join("openapi.yaml"), |s| {
@@ -96,54 +110,6 @@ pub fn run(
     Ok(table)
 }
 
-/// The pipeline's passes as a Markdown table (`cargo xtask passes`), from the codegen's list.
-pub fn pass_table() -> String {
-    let mut out = String::from("| pass | stage | what it does |\n|---|---|---|\n");
-    for (stage, pass) in agentstatus_codegen::pipeline() {
-        let stage = match stage {
-            agentstatus_codegen::Stage::Input => "input",
-            agentstatus_codegen::Stage::Normalise => "normalise",
-            agentstatus_codegen::Stage::Fix => "fix",
-        };
-        out.push_str(&format!(
-            "| `{}` | {stage} | {} |\n",
-            pass.name,
-            pass.docs.replace('|', "\\|")
-        ));
-    }
-    out
-}
-
-pub const PASSES_START: &str = "<!-- passes:start (cargo xtask passes --write-readme) -->";
-pub const PASSES_END: &str = "<!-- passes:end -->";
-
-pub const START: &str = "<!-- coverage:start (cargo xtask coverage --write-readme) -->";
-pub const END: &str = "<!-- coverage:end -->";
-
-/// Replace the table between the coverage markers of `readme`.
-pub fn write_readme(readme: &Path, table: &str) -> Result<(), Error> {
-    replace_between(readme, START, END, table)
-}
-
-/// Replace the text between the marker lines `start` and `end` of `file`.
-pub fn replace_between(file: &Path, start: &str, end: &str, body: &str) -> Result<(), Error> {
-    let io = |e: std::io::Error| {
-        Error::new(
-            agentstatus_codegen::ErrorKind::Io,
-            file,
-            agentstatus_codegen::Location::File,
-            e.to_string(),
-        )
-    };
-    let text = std::fs::read_to_string(file).map_err(io)?;
-    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else {
-        return Err(Error::new(
-            agentstatus_codegen::ErrorKind::Invalid,
-            file,
-            agentstatus_codegen::Location::File,
-            format!("no `{start}` ... `{end}` markers"),
-        ));
-    };
-    let new = format!("{}{start}\n{body}{}", &text[..a], &text[b..]);
-    std::fs::write(file, new).map_err(io)
-}
+/// The markers of the coverage table in README.md.
+const START: &str = "<!-- coverage:start (cargo xtask coverage --write-readme) -->";
+const END: &str = "<!-- coverage:end -->";

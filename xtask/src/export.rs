@@ -7,6 +7,24 @@ use std::path::Path;
 
 use agentstatus_codegen::{Error, ErrorKind, Location, fixes, prepare, prepare_full, regen};
 
+use crate::flags;
+use crate::workspace::{Workspace, write};
+
+impl flags::Export {
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let json = self
+            .out
+            .as_ref()
+            .is_some_and(|o| o.extension().is_some_and(|e| e == "json"));
+        let text = export(&ws.specs, &self.vendor, self.full, json)?;
+        match &self.out {
+            Some(file) => write(file, text.as_bytes())?,
+            None => print!("{text}"),
+        }
+        Ok(())
+    }
+}
+
 /// The effective document of `vendor` as YAML (JSON when `json`).
 pub fn export(specs: &Path, vendor: &str, full: bool, json: bool) -> Result<String, Error> {
     let dir = specs.join(vendor);

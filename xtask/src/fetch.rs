@@ -42,6 +42,21 @@ impl Current {
     }
 }
 
+impl crate::flags::LiveArgs {
+    /// Where the current documents come from: downloaded with `--live`, else read from
+    /// `sources` (a `--sources DIR`), else nowhere (only the pinned copies are read).
+    pub fn current(&self, sources: Option<PathBuf>) -> Option<Current> {
+        if self.live {
+            Some(Current::Live {
+                mirror: self.mirror.clone(),
+                timeout: Duration::from_secs(self.timeout.max(1)),
+            })
+        } else {
+            sources.map(Current::Dir)
+        }
+    }
+}
+
 /// The pinned copy of a source.
 pub fn pinned(dir: &Path, source: &Source) -> Result<(Vec<u8>, PathBuf), Error> {
     let path = dir.join(&source.pinned);

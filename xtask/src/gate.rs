@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::package::cargo;
+use crate::workspace::cargo;
 
 /// The dependencies the generated code uses, as a vendor crate with `full` provides them
 /// (kept in step with `crates/<vendor>/Cargo.toml`).

@@ -13,7 +13,19 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::package::cargo;
+use crate::error::Error;
+use crate::flags;
+use crate::workspace::{Workspace, cargo};
+
+impl flags::Mock {
+    /// A failure, including a vendor that cannot be read, exits 1: the mock check failed.
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let vendors = ws.vendors(self.vendor.as_deref()).map_err(Error::finding)?;
+        let out = run_all(&ws.root, &ws.specs, &vendors).map_err(Error::finding)?;
+        print!("{out}");
+        Ok(())
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,7 +164,7 @@ fn check_vendor(
 }
 
 /// Run the mock check for `vendors`.
-pub fn run(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, String> {
+fn run_all(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, String> {
     eprintln!("mock: cargo build -p agentstatus-cli ...");
     let status = Command::new(cargo())
         .current_dir(root)

@@ -604,6 +604,22 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
     Ok(written)
 }
 
+impl crate::flags::NewVendor {
+    /// Scaffold the vendor in the workspace and say what was written and what comes next.
+    pub fn run(self, ws: &crate::workspace::Workspace) -> crate::error::Result {
+        let (root, name) = (&ws.root, &self.name);
+        let files = new_vendor(root, name, self.title.as_deref())?;
+        println!("scaffolded vendor {name} in {}:", root.display());
+        for f in files {
+            println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
+        }
+        println!(
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --test golden`, then the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes"
+        );
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,74 +20,30 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+use crate::error::Error;
+use crate::flags;
+use crate::workspace::{Crate, Workspace, cargo, crates, run};
 
 type Result<T> = std::result::Result<T, String>;
 
-/// The cargo that runs xtask (`$CARGO`), for every cargo command xtask runs.
-pub fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-/// Run `cmd`, streaming its stderr; its stdout is returned.
-fn run(cmd: &mut Command) -> Result<String> {
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("{cmd:?} failed: {}", out.status));
+impl flags::Package {
+    /// A package that cannot be made or does not verify exits 1.
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let packaged =
+            package(&ws.root, self.stage.as_deref(), !self.no_verify).map_err(Error::finding)?;
+        for p in packaged {
+            println!("{} ({} KiB)", p.file.display(), p.bytes.div_ceil(1024));
+        }
+        Ok(())
     }
-    String::from_utf8(out.stdout).map_err(|e| format!("{cmd:?}: output is not UTF-8: {e}"))
 }
 
-/// One workspace crate, as `cargo metadata` describes it.
-#[derive(Debug, Clone)]
-pub struct Crate {
-    pub name: String,
-    pub version: String,
-    pub id: String,
-    pub dir: PathBuf,
-    /// `publish = false` crates stay in the repository (xtask, the benchmarks).
-    pub publish: bool,
-    /// `[package.metadata.agentstatus] vendor`: a generated vendor client.
-    pub vendor: Option<String>,
-    pub has_full: bool,
-}
-
-/// The workspace's crates and its target directory.
-pub fn workspace(root: &Path) -> Result<(Vec<Crate>, PathBuf)> {
-    let out = run(Command::new(cargo()).current_dir(root).args([
-        "metadata",
-        "--no-deps",
-        "--format-version",
-        "1",
-        "--offline",
-    ]))?;
-    let meta: Value =
-        serde_json::from_str(&out).map_err(|e| format!("cargo metadata: not JSON: {e}"))?;
-    let target = PathBuf::from(meta["target_directory"].as_str().unwrap_or("target"));
-    let crates = meta["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| Crate {
-            name: p["name"].as_str().unwrap_or_default().to_string(),
-            version: p["version"].as_str().unwrap_or_default().to_string(),
-            id: p["id"].as_str().unwrap_or_default().to_string(),
-            dir: Path::new(p["manifest_path"].as_str().unwrap_or_default())
-                .parent()
-                .unwrap_or(root)
-                .to_path_buf(),
-            // `publish = false` is an empty list of registries
-            publish: p["publish"].as_array().is_none_or(|r| !r.is_empty()),
-            vendor: p["metadata"]["agentstatus"]["vendor"]
-                .as_str()
-                .map(str::to_string),
-            has_full: p["features"].get("full").is_some(),
-        })
-        .collect();
-    Ok((crates, target))
+impl flags::VendoredBuild {
+    /// A service that cannot be vendored, built offline or run exits 1.
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        print!("{}", vendored_build(&ws.root).map_err(Error::finding)?);
+        Ok(())
+    }
 }
 
 /// The files of the repository: tracked, plus new files git does not ignore.
@@ -188,7 +144,7 @@ fn built_clients(root: &Path, vendors: &[&Crate], full: bool) -> Result<Vec<(Str
     let out = run(&mut cmd)?;
     let mut clients = Vec::new();
     for line in out.lines() {
-        let Ok(msg) = serde_json::from_str::<Value>(line) else {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
         if msg["reason"] != "build-script-executed" {
@@ -260,7 +216,7 @@ pub struct Packaged {
 /// packaged generated code against the workspace's build, and `cargo package` every publishable
 /// crate (with verification unless `verify` is false). Returns the `.crate` files.
 pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Packaged>> {
-    let (crates, target) = workspace(root)?;
+    let (crates, target) = crates(root)?;
     let stage = stage.map_or_else(|| target.join("package-stage"), Path::to_path_buf);
     let vendors: Vec<&Crate> = crates.iter().filter(|c| c.vendor.is_some()).collect();
 
@@ -447,7 +403,7 @@ pub fn git_snapshot(root: &Path, repo: &Path) -> Result<()> {
 /// `--offline` and an empty `CARGO_HOME`, so that nothing but the vendored sources is used; then
 /// run. Returns what the service printed.
 pub fn vendored_build(root: &Path) -> Result<String> {
-    let (crates, target) = workspace(root)?;
+    let (crates, target) = crates(root)?;
     let version = crates
         .iter()
         .find(|c| c.name == "agentstatus-rocketchat")

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agentstatus_codegen::{
@@ -12,7 +12,9 @@ use agentstatus_codegen::{
 };
 use serde_json::Value;
 
+use crate::error::{Error as Outcome, Exit};
 use crate::gate::{self, Checked};
+use crate::workspace::Workspace;
 
 /// The largest document `try` and `corpus` read (decompressed).
 pub const MAX_DOCUMENT_BYTES: u64 = 64 << 20;
@@ -369,54 +371,51 @@ pub fn peak_memory_mib() -> Option<u64> {
     Some(kib / 1024)
 }
 
-/// `cargo xtask try`: exit 0 when the crate compiles, 1 when it does not, 2 when the document
-/// cannot be read (or the pipeline cannot run).
-pub fn try_command(root: &Path, file: &Path, out: Option<PathBuf>, compile: bool) -> u8 {
-    let doc = match read_document(file) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
+impl crate::flags::Try {
+    /// Exit 0 when the crate compiles, 1 when it does not, 2 when the document cannot be read
+    /// (or the pipeline cannot run).
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let (root, file, compile) = (&ws.root, &self.file, !self.no_compile);
+        let doc = read_document(file)?;
+        let name = crate_name("try", file);
+        let dir = self
+            .out
+            .unwrap_or_else(|| gate::target_dir(root).join("try").join(&name));
+        eprintln!("try: {} -> {}", file.display(), dir.display());
+        let coverage = run(root, doc, file, &dir, &name, compile)?;
+        for (pointer, reason) in &coverage.dropped {
+            println!("dropped {pointer}: {reason}");
         }
-    };
-    let name = crate_name("try", file);
-    let dir = out.unwrap_or_else(|| gate::target_dir(root).join("try").join(&name));
-    eprintln!("try: {} -> {}", file.display(), dir.display());
-    let coverage = match run(root, doc, file, &dir, &name, compile) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
+        for (op, reason) in &coverage.skipped {
+            println!("skipped {op}: {}", reason.replace('\n', " "));
         }
-    };
-    for (pointer, reason) in &coverage.dropped {
-        println!("dropped {pointer}: {reason}");
-    }
-    for (op, reason) in &coverage.skipped {
-        println!("skipped {op}: {}", reason.replace('\n', " "));
-    }
-    if let Some(check) = coverage.check.as_ref().filter(|c| !c.ok) {
-        for e in &check.errors {
-            eprint!("{e}");
+        if let Some(check) = coverage.check.as_ref().filter(|c| !c.ok) {
+            for e in &check.errors {
+                eprint!("{e}");
+            }
+            eprintln!(
+                "try: the generated crate does not compile ({} errors): {}",
+                check.error_count,
+                dir.display()
+            );
         }
-        eprintln!(
-            "try: the generated crate does not compile ({} errors): {}",
-            check.error_count,
-            dir.display()
-        );
+        if let Some(Err(e)) = &coverage.roundtrip {
+            eprintln!("{e}\ntry: a round trip (x-agentstatus-roundtrip) failed");
+        }
+        println!("{}: {}", file.display(), coverage.line());
+        if let Some(mib) = peak_memory_mib() {
+            eprintln!("try: peak memory {mib} MiB");
+        }
+        if !compile {
+            eprintln!("try: not compiled (--no-compile): {}", dir.display());
+            return Ok(());
+        }
+        if coverage.compiles() {
+            Ok(())
+        } else {
+            Err(Outcome::reported(Exit::Finding))
+        }
     }
-    if let Some(Err(e)) = &coverage.roundtrip {
-        eprintln!("{e}\ntry: a round trip (x-agentstatus-roundtrip) failed");
-    }
-    println!("{}: {}", file.display(), coverage.line());
-    if let Some(mib) = peak_memory_mib() {
-        eprintln!("try: peak memory {mib} MiB");
-    }
-    if !compile {
-        eprintln!("try: not compiled (--no-compile): {}", dir.display());
-        return 0;
-    }
-    if coverage.compiles() { 0 } else { 1 }
 }
 
 #[cfg(test)]

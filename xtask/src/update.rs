@@ -12,8 +12,56 @@ use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
 use agentstatus_drift::{ChangeKind, Finding, Side, VendorReport};
 
 use crate::check;
+use crate::error::{self, Error as Outcome, Exit};
 use crate::fetch::Current;
-use crate::package::cargo;
+use crate::flags;
+use crate::workspace::{Workspace, cargo, relative, today};
+
+impl flags::Update {
+    /// Update every vendor (or the one asked for) whose documents changed; a vendor that fails
+    /// is reported and the others are still updated.
+    pub fn run(self, ws: &Workspace) -> error::Result {
+        let names = ws.vendors(self.vendor.as_deref())?;
+        eprintln!("update: {}", ws.specs.display());
+        let Some(current) = self.live.current(self.sources) else {
+            return Err(Outcome::could_not_run(
+                "update needs --live or --sources DIR",
+            ));
+        };
+        let opts = Options {
+            root: &ws.root,
+            specs: &ws.specs,
+            current: &current,
+            run_tests: !self.no_test,
+            semver_checks: self.semver_checks,
+            date: today(),
+        };
+        let mut failed = false;
+        for v in &names {
+            match update_vendor(&opts, v) {
+                Ok(Some(u)) => println!(
+                    "update: {}: {} finding(s), {} bump: {} {} (changelog {})",
+                    u.vendor,
+                    u.findings,
+                    u.bump.name(),
+                    u.package,
+                    u.next_version,
+                    relative(&ws.root, &u.changelog)
+                ),
+                Ok(None) => println!("update: {v}: nothing to update"),
+                Err(e) => {
+                    error::print(format!("{v}: {e}"));
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            Err(Outcome::reported(Exit::CouldNotRun))
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// The release a set of findings calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,7 +116,7 @@ impl Bump {
 }
 
 /// A vendor crate of the workspace (from `cargo metadata`).
-pub type VendorCrate = crate::package::Crate;
+pub type VendorCrate = crate::workspace::Crate;
 
 fn fail(file: &Path, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Invalid, file, Location::File, message)
@@ -76,7 +124,7 @@ fn fail(file: &Path, message: impl Into<String>) -> Error {
 
 /// The crate whose `[package.metadata.agentstatus] vendor` is `vendor`.
 pub fn vendor_crate(root: &Path, vendor: &str) -> Result<VendorCrate, Error> {
-    let (crates, _) = crate::package::workspace(root).map_err(|e| fail(root, e))?;
+    let (crates, _) = crate::workspace::crates(root).map_err(|e| fail(root, e))?;
     crates
         .into_iter()
         .find(|c| c.vendor.as_deref() == Some(vendor))
@@ -156,7 +204,7 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     refuse_what_regen_cannot_build(&report)?;
 
     // pin, regenerate
-    crate::regen_vendor(opts.specs, vendor, Some(opts.current))?;
+    crate::regen::regen_vendor(opts.specs, vendor, Some(opts.current))?;
     let krate = vendor_crate(opts.root, vendor)?;
     let sources = Sources::load(&dir.join(SOURCES_FILE))?;
     let full_changed = sources
@@ -218,7 +266,7 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     write_changelog(&changelog, &entry)?;
     eprintln!(
         "update: {vendor}: wrote {} ({} bump, {} -> {next_version})",
-        check::relative(opts.root, &changelog),
+        relative(opts.root, &changelog),
         bump.name(),
         krate.version
     );

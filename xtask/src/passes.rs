@@ -1,0 +1,42 @@
+//! `cargo xtask passes [--write-readme]`: the codegen's passes, in the order they run, with what
+//! each does, as a Markdown table (from `agentstatus_codegen::pipeline()`); `--write-readme`
+//! puts it between the passes markers of ARCHITECTURE.md.
+
+use crate::flags;
+use crate::workspace::{Workspace, write_section};
+
+/// The markers of the pass table.
+const START: &str = "<!-- passes:start (cargo xtask passes --write-readme) -->";
+const END: &str = "<!-- passes:end -->";
+
+impl flags::Passes {
+    pub fn run(self, ws: &Workspace) -> crate::error::Result {
+        let table = table();
+        if !self.write_readme {
+            print!("{table}");
+            return Ok(());
+        }
+        let file = ws.root.join("ARCHITECTURE.md");
+        write_section(&file, START, END, &table, false)?;
+        println!("passes: wrote {}", file.display());
+        Ok(())
+    }
+}
+
+/// The pipeline's passes as a Markdown table, from the codegen's list.
+fn table() -> String {
+    let mut out = String::from("| pass | stage | what it does |\n|---|---|---|\n");
+    for (stage, pass) in agentstatus_codegen::pipeline() {
+        let stage = match stage {
+            agentstatus_codegen::Stage::Input => "input",
+            agentstatus_codegen::Stage::Normalise => "normalise",
+            agentstatus_codegen::Stage::Fix => "fix",
+        };
+        out.push_str(&format!(
+            "| `{}` | {stage} | {} |\n",
+            pass.name,
+            pass.docs.replace('|', "\\|")
+        ));
+    }
+    out
+}
