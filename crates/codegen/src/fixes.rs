@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::escape_token;
 use crate::nav::{operation_pointer as op_pointer, resolve, type_name};
-use crate::normalise::{Change, Pass, operations_mut, run_passes};
+use crate::normalise::{Change, Changes, Pass, operations_mut, run_passes};
 
 /// The fixes, in the order they run (after the normalisation passes).
 pub const PASSES: &[Pass] = &[
@@ -122,7 +122,7 @@ fn rename_json_key(content: &mut Map<String, Value>) -> Option<String> {
 /// a raw byte stream). Such a content key is renamed `application/json` (in the operation and in
 /// the `components` it references), and the operation records the declared types in
 /// [`MEDIA_TYPES`]: the generated request sends them as `Content-Type` and `Accept`.
-pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn json_media_types(doc: &mut Value, changes: &mut Changes) {
     // what each operation declares, read through `$ref`s before anything is renamed
     let mut declared: BTreeMap<(String, String), (Option<String>, Option<String>)> =
         BTreeMap::new();
@@ -150,15 +150,11 @@ pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
         }
     }
     // rename in operations and in the shared request bodies and responses
-    let renamed = |content: Option<&mut Value>, at: String, changes: &mut Vec<Change>| {
+    let renamed = |content: Option<&mut Value>, at: String, changes: &mut Changes| {
         if let Some(Value::Object(content)) = content
             && let Some(old) = rename_json_key(content)
         {
-            changes.push(Change {
-                pass: "json-media-types",
-                pointer: format!("{at}/content/{}", escape_token(&old)),
-                message: format!("JSON media type {old:?} read as application/json (the request still sends and accepts {old:?})"),
-            });
+            changes.push(format!("{at}/content/{}", escape_token(&old)), format!("JSON media type {old:?} read as application/json (the request still sends and accepts {old:?})"));
         }
     };
     for (path, method, op) in operations_mut(doc) {
@@ -206,7 +202,7 @@ pub fn json_media_types(doc: &mut Value, changes: &mut Vec<Change>) {
 /// plain `type: string`); anything else (Xero's `format: byte`, a `$ref`, a length limit) fails
 /// the operation. The body is what the caller passes either way: the schema is set to that
 /// form, its description kept.
-pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn raw_request_bodies(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
         let at = op_pointer(&path, &method);
@@ -229,13 +225,10 @@ pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
             };
             let v = content.remove(&wild).expect("found above");
             content.insert(concrete.into(), v);
-            changes.push(Change {
-                pass: "raw-request-bodies",
-                pointer: format!("{at}/requestBody/content/{}", escape_token(&wild)),
-                message: format!(
-                    "a {wild} body is sent as {concrete}, one of the types it accepts"
-                ),
-            });
+            changes.push(
+                format!("{at}/requestBody/content/{}", escape_token(&wild)),
+                format!("a {wild} body is sent as {concrete}, one of the types it accepts"),
+            );
         }
         for (media, m) in content.iter_mut() {
             let base = media.split(';').next().unwrap_or("").trim();
@@ -273,14 +266,13 @@ pub fn raw_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
             if let Some(d) = resolved.get("description") {
                 fixed["description"] = d.clone();
             }
-            changes.push(Change {
-                pass: "raw-request-bodies",
-                pointer: format!("{at}/requestBody/content/{}/schema", escape_token(media)),
-                message: format!(
+            changes.push(
+                format!("{at}/requestBody/content/{}/schema", escape_token(media)),
+                format!(
                     "a {base} body is sent as it is: schema {} becomes {wanted}",
                     serde_json::to_string(resolved).unwrap_or_default()
                 ),
-            });
+            );
             *schema = fixed;
         }
     }
@@ -317,7 +309,7 @@ pub fn restore_media_types(doc: &mut Value) {
 /// A request body progenitor cannot send (multipart/form-data) makes the operation
 /// ungeneratable: it is removed and named (call it with reqwest directly). A body offering
 /// several media types keeps the one progenitor can send.
-pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Changes) {
     let mut remove = Vec::new();
     let body_defs = doc.pointer("/components/requestBodies").cloned();
     for (path, method, op) in operations_mut(doc) {
@@ -345,14 +337,13 @@ pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
         match keep {
             Some(keep) if media.len() > 1 => {
                 content.retain(|k, _| *k == keep);
-                changes.push(Change {
-                    pass: "unsupported-request-bodies",
-                    pointer: format!("{at}/requestBody/content"),
-                    message: format!(
+                changes.push(
+                    format!("{at}/requestBody/content"),
+                    format!(
                         "several request media types ({}): kept {keep}",
                         media.join(", ")
                     ),
-                });
+                );
             }
             Some(_) => {}
             None if !media.is_empty() => {
@@ -369,18 +360,14 @@ pub fn unsupported_request_bodies(doc: &mut Value, changes: &mut Vec<Change>) {
         {
             item.remove(&method);
         }
-        changes.push(Change {
-            pass: "unsupported-request-bodies",
-            pointer: op_pointer(&path, &method),
-            message: format!(
+        changes.push(op_pointer(&path, &method), format!(
                 "request body {media} cannot be sent by progenitor 0.15: operation skipped (call it with reqwest directly)"
-            ),
-        });
+            ));
     }
 }
 
 /// A JSON response without a schema (progenitor's `todo!`) gets an "any JSON" schema.
-pub fn responses_without_schema(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn responses_without_schema(doc: &mut Value, changes: &mut Changes) {
     for (path, method, op) in operations_mut(doc) {
         for (code, r) in op
             .get_mut("responses")
@@ -398,15 +385,14 @@ pub fn responses_without_schema(doc: &mut Value, changes: &mut Vec<Change>) {
                     && !m.contains_key("schema")
                 {
                     m.insert("schema".into(), json!({}));
-                    changes.push(Change {
-                        pass: "responses-without-schema",
-                        pointer: format!(
+                    changes.push(
+                        format!(
                             "{}/responses/{code}/content/{}",
                             op_pointer(&path, &method),
                             escape_token(media)
                         ),
-                        message: "response content without a schema: any JSON".into(),
-                    });
+                        "response content without a schema: any JSON",
+                    );
                 }
             }
         }
@@ -416,7 +402,7 @@ pub fn responses_without_schema(doc: &mut Value, changes: &mut Vec<Change>) {
 /// A `default` response beside a success answer describes the errors (Unblu's `default:
 /// {$ref: ErrorResponse}`), but progenitor 0.15 counts it as a success type too and panics:
 /// it becomes the `4XX` and `5XX` answers it stands for (explicit codes keep their own).
-pub fn default_responses(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn default_responses(doc: &mut Value, changes: &mut Changes) {
     for (path, method, op) in operations_mut(doc) {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
@@ -434,10 +420,9 @@ pub fn default_responses(doc: &mut Value, changes: &mut Vec<Change>) {
                 added.push(range);
             }
         }
-        changes.push(Change {
-            pass: "default-responses",
-            pointer: format!("{}/responses/default", op_pointer(&path, &method)),
-            message: format!(
+        changes.push(
+            format!("{}/responses/default", op_pointer(&path, &method)),
+            format!(
                 "`default` beside a success answer describes the errors: now {}",
                 if added.is_empty() {
                     "dropped (4XX and 5XX are given)".to_string()
@@ -445,7 +430,7 @@ pub fn default_responses(doc: &mut Value, changes: &mut Vec<Change>) {
                     added.join(" and ")
                 }
             ),
-        });
+        );
     }
 }
 
@@ -490,7 +475,7 @@ fn merge_schemas(doc: &Value, schemas: &[Value]) -> Value {
 /// progenitor allows one success type and one error type per operation (it asserts). Responses
 /// of a kind whose schemas differ share one merged schema; a body-less 2xx beside 2xx with a
 /// body is dropped (it would decode as an error).
-pub fn one_response_type(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn one_response_type(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
         let at = op_pointer(&path, &method);
@@ -516,13 +501,10 @@ pub fn one_response_type(doc: &mut Value, changes: &mut Vec<Change>) {
             if success && !with_body.is_empty() && !without.is_empty() {
                 for c in &without {
                     responses.remove(c);
-                    changes.push(Change {
-                        pass: "one-response-type",
-                        pointer: format!("{at}/responses/{c}"),
-                        message: format!(
-                            "body-less {c} beside success answers with a body: dropped"
-                        ),
-                    });
+                    changes.push(
+                        format!("{at}/responses/{c}"),
+                        format!("body-less {c} beside success answers with a body: dropped"),
+                    );
                 }
             }
             if !success && !with_body.is_empty() && !without.is_empty() {
@@ -560,16 +542,15 @@ pub fn one_response_type(doc: &mut Value, changes: &mut Vec<Change>) {
                     json!({"description": description, "content": {"application/json": {"schema": merged}}}),
                 );
             }
-            changes.push(Change {
-                pass: "one-response-type",
-                pointer: format!("{at}/responses"),
-                message: format!(
+            changes.push(
+                format!("{at}/responses"),
+                format!(
                     "{} {} answers ({}) have different schemas: merged into one",
                     with_body.len(),
                     if success { "success" } else { "error" },
                     with_body.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
-            });
+            );
         }
     }
 }
@@ -590,7 +571,7 @@ pub const JSON_NAME: &str = "x-agentstatus-json-name";
 /// and `links`) do not compile (E0124). Both are kept: the later one gets a key of its own
 /// (`links-2`, so its Rust field is `links_2`) and its JSON name is recorded ([`JSON_NAME`]);
 /// the generated code reads and writes it under its JSON name, so no value is lost.
-pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn colliding_properties(doc: &mut Value, changes: &mut Changes) {
     crate::nav::walk_mut(doc, "", &mut |map, at| {
         let mut renamed: Vec<(String, String)> = Vec::new();
         if let Some(Value::Object(props)) = map.get_mut("properties") {
@@ -628,13 +609,9 @@ pub fn colliding_properties(doc: &mut Value, changes: &mut Vec<Change>) {
                         props.insert(name, schema);
                     }
                 }
-                changes.push(Change {
-                            pass: "colliding-properties",
-                            pointer: format!("{at}/properties/{}", escape_token(&k)),
-                            message: format!(
+                changes.push(format!("{at}/properties/{}", escape_token(&k)), format!(
                                 "property {k:?} becomes the same Rust field as {first:?}: kept under the key {key:?} (the Rust field is named from it), its JSON name stays {k:?}"
-                            ),
-                        });
+                            ));
                 renamed.push((k, key));
             }
         }
@@ -700,7 +677,7 @@ pub fn json_names(doc: &Value) -> BTreeMap<String, String> {
 
 /// Two parameters of one operation that become one Rust name (Engage Digital's `to` and
 /// `to[]`) do not compile: the later one is dropped.
-pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
         let Some(Value::Array(params)) = op.get_mut("parameters") else {
@@ -715,13 +692,10 @@ pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
                 .unwrap_or_default()
                 .to_string();
             match seen.get(&field_name(&name)) {
-                Some(first) => changes.push(Change {
-                    pass: "colliding-parameters",
-                    pointer: format!("{}/parameters/{i}", op_pointer(&path, &method)),
-                    message: format!(
-                        "parameter {name:?} becomes the same Rust name as {first:?}: dropped"
-                    ),
-                }),
+                Some(first) => changes.push(
+                    format!("{}/parameters/{i}", op_pointer(&path, &method)),
+                    format!("parameter {name:?} becomes the same Rust name as {first:?}: dropped"),
+                ),
                 None => {
                     seen.insert(field_name(&name), name);
                     keep.push(p);
@@ -737,7 +711,7 @@ pub fn colliding_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
 /// becomes `struct X(Option<X>)` beside a second `X` in typify (E0428, E0072). The component
 /// loses `nullable` (and a `title` equal to its name), and every reference to it that is not a
 /// member of a composition says `nullable: true, allOf: [$ref]`: the field is `Option<X>`.
-pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn nullable_components(doc: &mut Value, changes: &mut Changes) {
     let mut fixed: Vec<(String, Option<String>)> = Vec::new();
     for (name, schema) in doc
         .pointer_mut("/components/schemas")
@@ -767,11 +741,7 @@ pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
         // the type beside `nullable` (OpenAPI 3.0.3): the component's own, when it has one
         let ty = map.get("type").and_then(Value::as_str).map(str::to_string);
         fixed.push((format!("#/components/schemas/{}", escape_token(name)), ty));
-        changes.push(Change {
-            pass: "nullable-components",
-            pointer: format!("/components/schemas/{}/nullable", escape_token(name)),
-            message: "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead".into(),
-        });
+        changes.push(format!("/components/schemas/{}/nullable", escape_token(name)), "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead");
     }
     if fixed.is_empty() {
         return;
@@ -799,7 +769,7 @@ pub fn nullable_components(doc: &mut Value, changes: &mut Vec<Change>) {
 /// typify names a string enum's variants after its values; values made only of symbols
 /// (`=`, `!=`, `<`, `<=`, ...) give names it cannot make unique, and it panics. Such an enum
 /// stays a string (every value is still accepted and sent), its values listed in the description.
-pub fn enum_variant_names(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn enum_variant_names(doc: &mut Value, changes: &mut Changes) {
     crate::nav::walk_mut(doc, "", &mut |map, at| {
         if let Some(Value::Array(values)) = map.get("enum")
             && values.iter().all(|v| v.is_string() || v.is_null())
@@ -818,14 +788,10 @@ pub fn enum_variant_names(doc: &mut Value, changes: &mut Vec<Change>) {
             };
             map.insert("description".into(), Value::String(description));
             map.entry("type").or_insert_with(|| json!("string"));
-            changes.push(Change {
-                        pass: "enum-variant-names",
-                        pointer: format!("{at}/enum"),
-                        message: format!(
+            changes.push(format!("{at}/enum"), format!(
                             "the values {} give no unique Rust variant names: kept as a string, the values in its description",
                             list.join(", ")
-                        ),
-                    });
+                        ));
         }
     });
 }
@@ -885,7 +851,7 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some", "None
 /// component and its `ticket.type` enum beside `ticket_type`. A later component is renamed
 /// (`_metadata_2`, every `$ref` to it following); an inline schema's clashing title is dropped,
 /// and an inline schema whose place-name clashes gets a title of its own (`TicketTypeInline`).
-pub fn colliding_type_names(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
     // components first: keys whose type names collide
     let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
         return;
@@ -922,14 +888,10 @@ pub fn colliding_type_names(doc: &mut Value, changes: &mut Vec<Change>) {
         let from = format!("#/components/schemas/{}", escape_token(old));
         let to = format!("#/components/schemas/{}", escape_token(new));
         rewrite_refs(doc, &from, &to);
-        changes.push(Change {
-            pass: "colliding-type-names",
-            pointer: format!("/components/schemas/{}", escape_token(old)),
-            message: format!(
+        changes.push(format!("/components/schemas/{}", escape_token(old)), format!(
                 "`{old}` would be the Rust type `{}` like another component or a name the generated code uses: renamed `{new}` (its references follow)",
                 type_name(old)
-            ),
-        });
+            ));
     }
     // inline schemas
     let mut taken = seen;
@@ -964,7 +926,7 @@ fn inline_names(
     root: bool,
     at: &str,
     taken: &mut std::collections::BTreeSet<String>,
-    changes: &mut Vec<Change>,
+    changes: &mut Changes,
 ) {
     let Some(map) = schema.as_object_mut() else {
         return;
@@ -979,13 +941,9 @@ fn inline_names(
             let titled = type_name(&title);
             if taken.contains(&titled) && makes_type(map) {
                 map.remove("title");
-                changes.push(Change {
-                    pass: "colliding-type-names",
-                    pointer: format!("{at}/title"),
-                    message: format!(
+                changes.push(format!("{at}/title"), format!(
                         "title {title:?} would name this inline schema `{titled}`, a name already given: dropped"
-                    ),
-                });
+                    ));
             } else {
                 name = titled;
             }
@@ -1002,13 +960,9 @@ fn inline_names(
                     })
                     .find(|n| !taken.contains(n))
                     .expect("an unused name");
-                changes.push(Change {
-                    pass: "colliding-type-names",
-                    pointer: at.to_string(),
-                    message: format!(
+                changes.push(at.to_string(), format!(
                         "this inline schema would be the Rust type `{name}`, a name already given: titled `{fresh}`"
-                    ),
-                });
+                    ));
                 map.insert("title".into(), Value::String(fresh.clone()));
                 name = fresh;
             }
@@ -1072,7 +1026,7 @@ mod tests {
             "/up": {"post": {"requestBody": {"content": {"multipart/form-data": {"schema": {}}}}, "responses": {}}},
             "/two": {"put": {"requestBody": {"content": {"text/csv": {}, "application/json": {"schema": {}}}}, "responses": {}}}
         }});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         unsupported_request_bodies(&mut doc, &mut c);
         assert!(doc["paths"]["/up"].get("post").is_none());
         assert_eq!(
@@ -1094,7 +1048,7 @@ mod tests {
             "401": {"$ref": "#/components/responses/Unauthorized"}
         }}}},
         "components": {"responses": {"Unauthorized": {"description": "no", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "integer"}}}}}}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         one_response_type(&mut doc, &mut c);
         let r = &doc["paths"]["/a"]["get"]["responses"];
         assert_eq!(r["400"]["content"], r["401"]["content"]);
@@ -1111,7 +1065,7 @@ mod tests {
             "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
             "204": {"description": "none"}
         }}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         one_response_type(&mut doc, &mut c);
         assert!(doc["paths"]["/a"]["post"]["responses"].get("204").is_none());
     }
@@ -1119,7 +1073,7 @@ mod tests {
     #[test]
     fn schema_less_json_response_gets_any() {
         let mut doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {}}}}}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         responses_without_schema(&mut doc, &mut c);
         assert_eq!(
             doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
@@ -1132,7 +1086,7 @@ mod tests {
         let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
             {"name": "to", "in": "query"}, {"name": "to[]", "in": "query"}, {"name": "from", "in": "query"}
         ]}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         colliding_parameters(&mut doc, &mut c);
         assert_eq!(
             doc["paths"]["/a"]["get"]["parameters"]
@@ -1147,7 +1101,7 @@ mod tests {
     #[test]
     fn colliding_property_names_are_both_kept() {
         let mut doc = json!({"components": {"schemas": {"U": {"required": ["id"], "properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         colliding_properties(&mut doc, &mut c);
         let u = &doc["components"]["schemas"]["U"];
         let props = u["properties"].as_object().unwrap();

@@ -52,7 +52,7 @@ pub enum Stage {
 
 /// Response enums become open (`OpenEnum<T>`): a value the vendor adds later still decodes.
 pub const OPEN_RESPONSE_ENUMS: normalise::Pass = normalise::Pass {
-    name: "open-response-enums",
+    name: open_enums::PASS,
     docs: "Enums in responses become `OpenEnum<T>`: a value the vendor adds later still decodes.",
     run: open_enums::open_response_enums,
 };
@@ -175,7 +175,10 @@ fn prepare_doc(
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
     changes.extend(fixes::fix(&mut doc));
-    (OPEN_RESPONSE_ENUMS.run)(&mut doc, &mut changes);
+    changes.extend(normalise::run_passes(
+        std::slice::from_ref(&OPEN_RESPONSE_ENUMS),
+        &mut doc,
+    ));
     // an operation a pass moved (a path parameter renamed) is still there
     let removed = nav::missing_operations(&before, &doc)
         .into_iter()

@@ -21,6 +21,45 @@ pub struct Change {
     pub message: String,
 }
 
+/// The changes of a run of passes, each stamped with the name of the pass that made it: a pass
+/// says where and what ([`Changes::push`]), never who.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pass: &'static str,
+    list: Vec<Change>,
+}
+
+impl Changes {
+    /// The changes of one pass, `pass` (for running a pass on its own, as tests do).
+    pub fn of(pass: &'static str) -> Self {
+        Changes {
+            pass,
+            list: Vec::new(),
+        }
+    }
+
+    /// Record a change at `pointer` (a JSON pointer into the document): what, and why.
+    pub fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Change {
+            pass: self.pass,
+            pointer: pointer.into(),
+            message: message.into(),
+        });
+    }
+
+    /// The changes, in the order they were made.
+    pub fn into_vec(self) -> Vec<Change> {
+        self.list
+    }
+}
+
+impl std::ops::Deref for Changes {
+    type Target = [Change];
+    fn deref(&self) -> &[Change] {
+        &self.list
+    }
+}
+
 /// A pass over the document: normalisation ([`PASSES`]), a fix for the generator
 /// ([`crate::fixes::PASSES`]) or the opening of response enums. [`crate::pipeline`] lists them all,
 /// in order, for the build script, xtask, the tests and the README.
@@ -29,8 +68,8 @@ pub struct Pass {
     pub name: &'static str,
     /// What it does, in one sentence (the README's list of passes).
     pub docs: &'static str,
-    /// The pass: changes the document, records each change.
-    pub run: fn(&mut Value, &mut Vec<Change>),
+    /// The pass: changes the document, records each change ([`Changes`] stamps its name).
+    pub run: fn(&mut Value, &mut Changes),
 }
 
 /// All passes, in the order they run.
@@ -160,7 +199,7 @@ pub fn is_generator_extension(key: &str) -> bool {
 /// Remove every [`is_generator_extension`] key from every object of `doc` (nothing is skipped:
 /// a component named `example` is as much a schema as any other). `x-agentstatus-roundtrip` at
 /// the root stays: `cargo xtask try` reads it from the document, the generator never does.
-pub fn generator_extensions(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn generator_extensions(doc: &mut Value, changes: &mut Changes) {
     let mut stack: Vec<(String, &mut Value)> = vec![(String::new(), doc)];
     while let Some((at, v)) = stack.pop() {
         match v {
@@ -173,13 +212,12 @@ pub fn generator_extensions(doc: &mut Value, changes: &mut Vec<Change>) {
                     .collect();
                 for key in found {
                     map.shift_remove(&key);
-                    changes.push(Change {
-                        pass: "generator-extensions",
-                        pointer: format!("{at}/{}", escape_token(&key)),
-                        message: format!(
+                    changes.push(
+                        format!("{at}/{}", escape_token(&key)),
+                        format!(
                             "`{key}` removed: a vendor document does not choose generated code"
                         ),
-                    });
+                    );
                 }
                 for (k, child) in map.iter_mut() {
                     stack.push((format!("{at}/{}", escape_token(k)), child));
@@ -202,11 +240,12 @@ pub fn normalise(doc: &mut Value) -> Vec<Change> {
 
 /// Run `passes` in order over `doc`, returning the changes made.
 pub fn run_passes(passes: &[Pass], doc: &mut Value) -> Vec<Change> {
-    let mut changes = Vec::new();
+    let mut changes = Changes::default();
     for pass in passes {
+        changes.pass = pass.name;
         (pass.run)(doc, &mut changes);
     }
-    changes
+    changes.into_vec()
 }
 
 /// progenitor 0.15 reads OpenAPI 3.0 only. A 3.1 document is written in its 3.0 form: version
@@ -217,7 +256,7 @@ pub fn run_passes(passes: &[Pass], doc: &mut Value) -> Vec<Change> {
 /// a tuple (`prefixItems`, or `items` as a list) is an array of its members (`anyOf`);
 /// `webhooks`, `jsonSchemaDialect` and `components.pathItems` (no 3.0 form) are removed. A 3.0
 /// document with these schema keywords (none of which 3.0 allows) gets the same schema rewrite.
-pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn openapi_3_1(doc: &mut Value, changes: &mut Changes) {
     let Some(version) = doc
         .get("openapi")
         .and_then(Value::as_str)
@@ -239,28 +278,25 @@ pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
         );
     }
     root.insert("openapi".into(), json!("3.0.3"));
-    changes.push(Change {
-        pass: "openapi-3-1",
-        pointer: "/openapi".into(),
-        message: format!("OpenAPI {version} written in its 3.0 form (3.0.3) for progenitor"),
-    });
+    changes.push(
+        "/openapi",
+        format!("OpenAPI {version} written in its 3.0 form (3.0.3) for progenitor"),
+    );
     for key in ["webhooks", "jsonSchemaDialect"] {
         if root.remove(key).is_some() {
-            changes.push(Change {
-                pass: "openapi-3-1",
-                pointer: format!("/{key}"),
-                message: format!("`{key}` has no OpenAPI 3.0 form: removed"),
-            });
+            changes.push(
+                format!("/{key}"),
+                format!("`{key}` has no OpenAPI 3.0 form: removed"),
+            );
         }
     }
     if let Some(Value::Object(c)) = root.get_mut("components")
         && c.remove("pathItems").is_some()
     {
-        changes.push(Change {
-            pass: "openapi-3-1",
-            pointer: "/components/pathItems".into(),
-            message: "`components.pathItems` has no OpenAPI 3.0 form: removed".into(),
-        });
+        changes.push(
+            "/components/pathItems",
+            "`components.pathItems` has no OpenAPI 3.0 form: removed",
+        );
     }
     root.entry("paths").or_insert_with(|| json!({}));
     json_schema_keywords(doc, changes, "OpenAPI 3.1 schema keywords");
@@ -268,8 +304,8 @@ pub fn openapi_3_1(doc: &mut Value, changes: &mut Vec<Change>) {
 
 /// The schema keywords of OpenAPI 3.1 (JSON Schema 2020-12) in their 3.0 form, reported as
 /// `what` "in their 3.0 form".
-fn json_schema_keywords(doc: &mut Value, changes: &mut Vec<Change>, what: &str) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+fn json_schema_keywords(doc: &mut Value, changes: &mut Changes, what: &str) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let mut did: Vec<&str> = Vec::new();
         // a tuple (`prefixItems`, or the draft-4 array form of `items`): 3.0 has none, so each
         // element is one of the tuple's member schemas
@@ -378,11 +414,10 @@ fn json_schema_keywords(doc: &mut Value, changes: &mut Vec<Change>, what: &str) 
             did.push("contentMediaType");
         }
         if !did.is_empty() {
-            changes.push(Change {
-                pass: "openapi-3-1",
-                pointer: at.to_string(),
-                message: format!("{what} in their 3.0 form ({})", did.join(", ")),
-            });
+            changes.push(
+                at.to_string(),
+                format!("{what} in their 3.0 form ({})", did.join(", ")),
+            );
         }
     });
 }
@@ -391,8 +426,8 @@ fn json_schema_keywords(doc: &mut Value, changes: &mut Vec<Change>, what: &str) 
 /// or a one-value `enum`) is an enum written long-hand (Discord's `NameplatePalette`); typify
 /// panics on it. It becomes `enum: [crimson, ...]`, each constant's title and description listed
 /// in the schema's description.
-pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn constant_one_of(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         for key in ["oneOf", "anyOf"] {
             let Some(Value::Array(members)) = map.get(key) else {
                 continue;
@@ -459,11 +494,10 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Vec<Change>) {
                 };
                 map.insert("description".into(), Value::String(description));
             }
-            changes.push(Change {
-                pass: "constant-one-of",
-                pointer: format!("{at}/{key}"),
-                message: format!("`{key}` of single constants: an `enum`"),
-            });
+            changes.push(
+                format!("{at}/{key}"),
+                format!("`{key}` of single constants: an `enum`"),
+            );
         }
     });
 }
@@ -479,11 +513,11 @@ const MAX_DEEP_REFS: usize = 10_000;
 /// The copies are bounded: at most [`MAX_DEEP_REFS`] of them, and no more values copied in all
 /// than the document holds (a few references to a large part must not multiply the document);
 /// a schema left over is read as any JSON value, said in its description.
-pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn deep_refs(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     let mut replaced = 0;
     let mut budget = crate::nav::node_count(&snapshot);
-    walk(doc, &mut String::new(), &mut |map, at| {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_string) else {
             return;
         };
@@ -509,13 +543,9 @@ pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
                         "Any JSON value: `{reference}` points inside a component, and the document's copies of such parts are spent."
                     )),
                 );
-                changes.push(Change {
-                    pass: "deep-refs",
-                    pointer: format!("{at}/$ref"),
-                    message: format!(
+                changes.push(format!("{at}/$ref"), format!(
                         "`$ref: {reference}` points inside a component; not copied (the copies would outgrow the document): read as any JSON value"
-                    ),
-                });
+                    ));
             }
             return;
         }
@@ -526,13 +556,10 @@ pub fn deep_refs(doc: &mut Value, changes: &mut Vec<Change>) {
             map.insert("description".into(), d);
         }
         replaced += 1;
-        changes.push(Change {
-            pass: "deep-refs",
-            pointer: format!("{at}/$ref"),
-            message: format!(
-                "`$ref: {reference}` points inside a component: replaced by a copy of it"
-            ),
-        });
+        changes.push(
+            format!("{at}/$ref"),
+            format!("`$ref: {reference}` points inside a component: replaced by a copy of it"),
+        );
     });
 }
 
@@ -549,9 +576,9 @@ fn is_schema_position(at: &str) -> bool {
 /// `{type: integer, enum: [5], allOf: [{$ref: OptionType}]}` (Discord) narrows a referenced enum
 /// to some of its values; typify panics ("entered unreachable code") on an enum beside `allOf`.
 /// The enum stays alone (with the referenced schema's type when it has none of its own).
-pub fn enum_beside_ref(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn enum_beside_ref(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
-    walk(doc, &mut String::new(), &mut |map, at| {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         if !map.contains_key("enum") {
             return;
         }
@@ -568,13 +595,10 @@ pub fn enum_beside_ref(doc: &mut Value, changes: &mut Vec<Change>) {
         {
             map.insert("type".into(), Value::String(t));
         }
-        changes.push(Change {
-            pass: "enum-beside-ref",
-            pointer: format!("{at}/allOf"),
-            message:
-                "an `enum` beside `allOf: [$ref]` narrows the referenced type: the enum stays alone"
-                    .into(),
-        });
+        changes.push(
+            format!("{at}/allOf"),
+            "an `enum` beside `allOf: [$ref]` narrows the referenced type: the enum stays alone",
+        );
     });
 }
 
@@ -595,8 +619,8 @@ pub(crate) const DOCUMENTATION_KEYS: &[&str] = &[
 /// referenced schema's title, so it clashes with that schema (E0428) or duplicates it. Members
 /// that only document are folded into the schema that holds the `allOf` (their description
 /// when it has none; `nullable` kept), so a lone `$ref` is left and typify uses its type.
-pub fn all_of_documentation(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn all_of_documentation(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(Value::Array(members)) = map.get("allOf") else {
             return;
         };
@@ -631,12 +655,10 @@ pub fn all_of_documentation(doc: &mut Value, changes: &mut Vec<Change>) {
                 }
             }
         }
-        changes.push(Change {
-            pass: "all-of-documentation",
-            pointer: format!("{at}/allOf"),
-            message: "`allOf` members that only document are folded into the schema beside them"
-                .into(),
-        });
+        changes.push(
+            format!("{at}/allOf"),
+            "`allOf` members that only document are folded into the schema beside them",
+        );
     });
 }
 
@@ -646,9 +668,9 @@ pub fn all_of_documentation(doc: &mut Value, changes: &mut Vec<Change>) {
 /// twice (E0428, E0119). The narrowing property is taken out of the member, so the base's enum
 /// types the field (every narrowed value is one of its values); the narrowed values are kept in
 /// the member's description. A narrowing to values outside the base's enum is left as it is.
-pub fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
-    walk(doc, &mut String::new(), &mut |map, at| {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(Value::Array(all)) = map.get_mut("allOf") else {
             return;
         };
@@ -693,14 +715,10 @@ pub fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Vec<Change>) {
             for (name, values) in &narrowing {
                 props.remove(name);
                 let listed: Vec<String> = values.iter().map(Value::to_string).collect();
-                changes.push(Change {
-                    pass: "all-of-narrowed-enums",
-                    pointer: format!("{at}/allOf/{i}/properties/{}", escape_token(name)),
-                    message: format!(
+                changes.push(format!("{at}/allOf/{i}/properties/{}", escape_token(name)), format!(
                         "`{name}` narrows the enum its base declares to {}: the base's enum types it",
                         listed.join(", ")
-                    ),
-                });
+                    ));
             }
             if !narrowing.is_empty()
                 && let Some(m) = member.as_object_mut()
@@ -729,11 +747,6 @@ pub fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Vec<Change>) {
     });
 }
 
-/// The one walk ([`crate::nav::walk_mut`]) from `at`.
-fn walk(v: &mut Value, at: &mut String, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
-    crate::nav::walk_mut(v, at, f)
-}
-
 const BOOLEAN_KEYS: &[&str] = &[
     "required",
     "nullable",
@@ -749,8 +762,8 @@ const BOOLEAN_KEYS: &[&str] = &[
 ];
 
 /// `"required": "true"` (a string where OpenAPI needs a boolean) becomes `"required": true`.
-pub fn string_booleans(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn string_booleans(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         for key in BOOLEAN_KEYS {
             let Some(Value::String(s)) = map.get(*key) else {
                 continue;
@@ -762,11 +775,10 @@ pub fn string_booleans(doc: &mut Value, changes: &mut Vec<Change>) {
             };
             let old = s.clone();
             map.insert((*key).to_string(), Value::Bool(b));
-            changes.push(Change {
-                pass: "string-booleans",
-                pointer: format!("{at}/{key}"),
-                message: format!("string {old:?} replaced by boolean {b}"),
-            });
+            changes.push(
+                format!("{at}/{key}"),
+                format!("string {old:?} replaced by boolean {b}"),
+            );
         }
     });
 }
@@ -793,8 +805,8 @@ const COMPOSITION_KEYS: &[&str] = &["$ref", "allOf", "anyOf", "oneOf", "not"];
 
 /// `{format: object}` with no `type` (typify panics on it) becomes `{type: object}`; a type name
 /// used as a format is moved to `type`, a real format implies its type.
-pub fn format_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn format_without_type(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         if map.contains_key("type") || COMPOSITION_KEYS.iter().any(|k| map.contains_key(*k)) {
             return;
         }
@@ -809,33 +821,30 @@ pub fn format_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
         if !keep {
             map.remove("format");
         }
-        changes.push(Change {
-            pass: "format-without-type",
-            pointer: at.to_string(),
-            message: if keep {
+        changes.push(
+            at.to_string(),
+            if keep {
                 format!("`format: {format}` without `type`: added `type: {ty}`")
             } else {
                 format!(
                     "`format: {format}` without `type` is a type name: replaced by `type: {ty}`"
                 )
             },
-        });
+        );
     });
 }
 
 /// A path parameter must be `required: true` (OpenAPI 3.0 §4.7.12.1); progenitor panics otherwise.
-pub fn path_parameters_required(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn path_parameters_required(doc: &mut Value, changes: &mut Changes) {
     for_each_parameter(doc, &mut |map, at| {
         if map.get("in").and_then(Value::as_str) == Some("path")
             && map.get("required") != Some(&Value::Bool(true))
         {
             map.insert("required".into(), Value::Bool(true));
-            changes.push(Change {
-                pass: "path-parameters-required",
-                pointer: at.to_string(),
-                message: "path parameter was not `required: true`; path parameters always are"
-                    .into(),
-            });
+            changes.push(
+                at.to_string(),
+                "path parameter was not `required: true`; path parameters always are",
+            );
         }
     });
 }
@@ -844,7 +853,7 @@ pub fn path_parameters_required(doc: &mut Value, changes: &mut Vec<Change>) {
 /// `x-rep-hints`) becomes `Option<String>` where progenitor writes the value into the URL or a
 /// header, which does not compile. A path segment or a header cannot be `null` (an optional
 /// header is left out instead): the schema loses `nullable`.
-pub fn nullable_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn nullable_parameters(doc: &mut Value, changes: &mut Changes) {
     for_each_parameter(doc, &mut |map, at| {
         let place = map
             .get("in")
@@ -857,11 +866,10 @@ pub fn nullable_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
         if let Some(Value::Object(schema)) = map.get_mut("schema")
             && schema.remove("nullable").is_some()
         {
-            changes.push(Change {
-                pass: "nullable-parameters",
-                pointer: format!("{at}/schema/nullable"),
-                message: format!("a {place} parameter cannot be null: `nullable` removed"),
-            });
+            changes.push(
+                format!("{at}/schema/nullable"),
+                format!("a {place} parameter cannot be null: `nullable` removed"),
+            );
         }
     });
 }
@@ -870,7 +878,7 @@ pub fn nullable_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
 /// separated) becomes `Vec<T>` where progenitor writes the value into the URL, which does not
 /// compile. Its default serialisation (`style: simple`) is the items joined by commas: the
 /// parameter becomes a string the caller writes that way, as the description now says.
-pub fn array_path_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn array_path_parameters(doc: &mut Value, changes: &mut Changes) {
     for_each_parameter(doc, &mut |map, at| {
         if map.get("in").and_then(Value::as_str) != Some("path") {
             return;
@@ -899,13 +907,9 @@ pub fn array_path_parameters(doc: &mut Value, changes: &mut Vec<Change>) {
             None => note,
         };
         map.insert("description".into(), Value::String(description));
-        changes.push(Change {
-            pass: "array-path-parameters",
-            pointer: format!("{at}/schema"),
-            message: format!(
+        changes.push(format!("{at}/schema"), format!(
                 "an array path parameter is written as its {item} items joined by commas: now a string"
-            ),
-        });
+            ));
     });
 }
 
@@ -980,7 +984,7 @@ fn to_identifier(s: &str) -> String {
 /// operationIds become Rust identifiers (`post-api-v1-livechat-agent.status` ->
 /// `post_api_v1_livechat_agent_status`); a missing one is derived from method and path; a
 /// duplicate gets a numeric suffix.
-pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn operation_ids(doc: &mut Value, changes: &mut Changes) {
     let mut seen = BTreeSet::new();
     for (path, method, op) in operations_mut(doc) {
         let at = format!(
@@ -1013,11 +1017,7 @@ pub fn operation_ids(doc: &mut Value, changes: &mut Vec<Change>) {
         }
         seen.insert(id.to_ascii_lowercase());
         if let Some(why) = why {
-            changes.push(Change {
-                pass: "operation-ids",
-                pointer: at,
-                message: format!("{why}: renamed to {id:?}"),
-            });
+            changes.push(at, format!("{why}: renamed to {id:?}"));
             op.insert("operationId".into(), Value::String(id));
         }
     }
@@ -1043,8 +1043,8 @@ pub(crate) fn operations_mut(doc: &mut Value) -> Vec<(String, String, &mut Map<S
 
 /// A media-type key with stray characters (Engage Digital's `'multipart/form-data:'`) is
 /// trimmed and lower-cased.
-pub fn media_type_keys(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn media_type_keys(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(Value::Object(content)) = map.get_mut("content") else {
             return;
         };
@@ -1059,11 +1059,10 @@ pub fn media_type_keys(doc: &mut Value, changes: &mut Vec<Change>) {
             if !content.contains_key(&fixed) {
                 content.insert(fixed.clone(), v);
             }
-            changes.push(Change {
-                pass: "media-type-keys",
-                pointer: format!("{at}/content/{}", escape_token(&key)),
-                message: format!("media type {key:?} is not a media type: renamed {fixed:?}"),
-            });
+            changes.push(
+                format!("{at}/content/{}", escape_token(&key)),
+                format!("media type {key:?} is not a media type: renamed {fixed:?}"),
+            );
         }
     });
 }
@@ -1103,8 +1102,8 @@ const KNOWN_FORMATS: &[&str] = &[
 ];
 
 /// An unknown `format` (`format: integer` on a string, `format: 'int'`) is dropped.
-pub fn unknown_formats(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn unknown_formats(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(Value::String(format)) = map.get("format") else {
             return;
         };
@@ -1113,19 +1112,18 @@ pub fn unknown_formats(doc: &mut Value, changes: &mut Vec<Change>) {
         }
         let format = format.clone();
         map.remove("format");
-        changes.push(Change {
-            pass: "unknown-formats",
-            pointer: format!("{at}/format"),
-            message: format!("unknown format {format:?} dropped"),
-        });
+        changes.push(
+            format!("{at}/format"),
+            format!("unknown format {format:?} dropped"),
+        );
     });
 }
 
 /// A `pattern` the generated code cannot check (typify compiles it with regress, an ECMAScript
 /// dialect: Revolt's `(?i)^...` inline flags are not in it) is dropped, so that its schema
 /// generates; the value is still sent and accepted, unchecked.
-pub fn unsupported_patterns(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn unsupported_patterns(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(Value::String(pattern)) = map.get("pattern") else {
             return;
         };
@@ -1139,11 +1137,7 @@ pub fn unsupported_patterns(doc: &mut Value, changes: &mut Vec<Change>) {
             },
         };
         map.remove("pattern");
-        changes.push(Change {
-            pass: "unsupported-patterns",
-            pointer: format!("{at}/pattern"),
-            message: why,
-        });
+        changes.push(format!("{at}/pattern"), why);
     });
 }
 
@@ -1312,8 +1306,8 @@ fn json_type(value: &Value) -> &'static str {
 /// all have one other type (`type: integer, enum: [draft, published]`), the values are what the
 /// server sends: the type becomes theirs and the enum stays. Otherwise the values of the wrong
 /// type are dropped (`type: boolean, enum: ['true', '=1']`), and an enum left empty is removed.
-pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
-    walk(doc, &mut String::new(), &mut |map, at| {
+pub fn enum_value_types(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(ty) = map.get("type").and_then(Value::as_str).map(str::to_string) else {
             return;
         };
@@ -1338,13 +1332,9 @@ pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
             }
             map.insert("type".into(), Value::String(theirs.into()));
             map.remove("format");
-            changes.push(Change {
-                pass: "enum-value-types",
-                pointer: format!("{at}/type"),
-                message: format!(
+            changes.push(format!("{at}/type"), format!(
                     "`type: {ty}` contradicts every enum value (all {theirs}s): the type is now {theirs}, the enum kept"
-                ),
-            });
+                ));
             return;
         }
         let before = values.len();
@@ -1354,10 +1344,9 @@ pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
         if emptied {
             map.remove("enum");
         }
-        changes.push(Change {
-            pass: "enum-value-types",
-            pointer: format!("{at}/enum"),
-            message: format!(
+        changes.push(
+            format!("{at}/enum"),
+            format!(
                 "{dropped} value(s) not of type {ty} dropped{}",
                 if emptied {
                     "; the enum was left empty and is removed"
@@ -1365,7 +1354,7 @@ pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
                     ""
                 }
             ),
-        });
+        );
     });
 }
 
@@ -1373,9 +1362,9 @@ pub fn enum_value_types(doc: &mut Value, changes: &mut Vec<Change>) {
 /// nothing and confuses readers and tools); so is a media-type or parameter example (`example`,
 /// or one of `examples`) that does not conform to its schema: a mock server built from the
 /// document would answer with it, and the clients could not decode it.
-pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn contradicting_examples(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
-    walk(doc, &mut String::new(), &mut |map, at| {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         // a schema's own example
         if map.get("type").and_then(Value::as_str).is_some()
             && let Some(example) = map.get("example")
@@ -1383,11 +1372,10 @@ pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
             let schema = Value::Object(map.clone());
             if let Some(why) = nonconformance(&snapshot, &schema, example, 0) {
                 map.remove("example");
-                changes.push(Change {
-                    pass: "contradicting-examples",
-                    pointer: format!("{at}/example"),
-                    message: format!("example does not match its schema ({why}): dropped"),
-                });
+                changes.push(
+                    format!("{at}/example"),
+                    format!("example does not match its schema ({why}): dropped"),
+                );
             }
             return;
         }
@@ -1399,11 +1387,10 @@ pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
             && let Some(why) = nonconformance(&snapshot, &schema, example, 0)
         {
             map.remove("example");
-            changes.push(Change {
-                pass: "contradicting-examples",
-                pointer: format!("{at}/example"),
-                message: format!("example does not match its schema ({why}): dropped"),
-            });
+            changes.push(
+                format!("{at}/example"),
+                format!("example does not match its schema ({why}): dropped"),
+            );
         }
         if let Some(Value::Object(examples)) = map.get_mut("examples") {
             let bad: Vec<(String, String)> = examples
@@ -1415,11 +1402,10 @@ pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
                 .collect();
             for (name, why) in bad {
                 examples.remove(&name);
-                changes.push(Change {
-                    pass: "contradicting-examples",
-                    pointer: format!("{at}/examples/{}", escape_token(&name)),
-                    message: format!("example {name:?} does not match its schema ({why}): dropped"),
-                });
+                changes.push(
+                    format!("{at}/examples/{}", escape_token(&name)),
+                    format!("example {name:?} does not match its schema ({why}): dropped"),
+                );
             }
             if examples.is_empty() {
                 map.remove("examples");
@@ -1433,9 +1419,9 @@ pub fn contradicting_examples(doc: &mut Value, changes: &mut Vec<Change>) {
 /// integer or number schema that spells a conforming value becomes that value; any other
 /// contradicting default is dropped (a default is documentation to a client: nothing is lost
 /// on the wire).
-pub fn contradicting_defaults(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn contradicting_defaults(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
-    walk(doc, &mut String::new(), &mut |map, at| {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         let Some(default) = map.get("default") else {
             return;
         };
@@ -1470,21 +1456,17 @@ pub fn contradicting_defaults(doc: &mut Value, changes: &mut Vec<Change>) {
         let pointer = format!("{at}/default");
         match spelled.filter(|v| nonconformance_lenient(&snapshot, &schema, v).is_none()) {
             Some(value) => {
-                changes.push(Change {
-                    pass: "contradicting-defaults",
+                changes.push(
                     pointer,
-                    message: format!("default {default} is a string ({why}): the {typ} {value}"),
-                });
+                    format!("default {default} is a string ({why}): the {typ} {value}"),
+                );
                 map.insert("default".into(), value);
             }
             None => {
-                changes.push(Change {
-                    pass: "contradicting-defaults",
+                changes.push(
                     pointer,
-                    message: format!(
-                        "default {default} does not match its schema ({why}): dropped"
-                    ),
-                });
+                    format!("default {default} does not match its schema ({why}): dropped"),
+                );
                 map.remove("default");
             }
         }
@@ -1627,9 +1609,9 @@ fn schema_type(schema: &Value) -> Option<&str> {
 /// alone). With no type and nothing else it adds nothing (any JSON value includes null) and is
 /// removed (Libredesk's `ErrorEnvelope.data`); beside a composition whose members all have one
 /// type it gets that type (Engage Digital's `custom_status: {nullable, allOf: [$ref]}`).
-pub fn nullable_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn nullable_without_type(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
-    walk(doc, &mut String::new(), &mut |map, at| {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
         if map.get("nullable") != Some(&Value::Bool(true)) || map.contains_key("type") {
             return;
         }
@@ -1640,12 +1622,10 @@ pub fn nullable_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
             .collect();
         if members.is_empty() && !map.contains_key("$ref") && !map.contains_key("not") {
             map.remove("nullable");
-            changes.push(Change {
-                pass: "nullable-without-type",
-                pointer: format!("{at}/nullable"),
-                message: "`nullable` without a `type` (any JSON value, null included): removed"
-                    .into(),
-            });
+            changes.push(
+                format!("{at}/nullable"),
+                "`nullable` without a `type` (any JSON value, null included): removed",
+            );
             return;
         }
         let types: BTreeSet<Option<&str>> = members
@@ -1655,11 +1635,7 @@ pub fn nullable_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
         if let [Some(ty)] = types.iter().collect::<Vec<_>>().as_slice() {
             let ty = ty.to_string();
             map.insert("type".into(), Value::String(ty.clone()));
-            changes.push(Change {
-                pass: "nullable-without-type",
-                pointer: format!("{at}/nullable"),
-                message: format!("`nullable` without a `type` beside members that are all {ty}s: `type: {ty}` added"),
-            });
+            changes.push(format!("{at}/nullable"), format!("`nullable` without a `type` beside members that are all {ty}s: `type: {ty}` added"));
         }
     });
 }
@@ -1668,7 +1644,7 @@ pub fn nullable_without_type(doc: &mut Value, changes: &mut Vec<Change>) {
 /// `/conversations/{cuuid}/messages` and `/conversations/{uuid}/messages`) are one route on the
 /// server; routers, linters and mock servers reject them. The later one's operations move to the
 /// first (their path parameters renamed) when no method is on both.
-pub fn identical_paths(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn identical_paths(doc: &mut Value, changes: &mut Changes) {
     fn names(path: &str) -> Vec<String> {
         path.split('{')
             .skip(1)
@@ -1755,14 +1731,13 @@ pub fn identical_paths(doc: &mut Value, changes: &mut Vec<Change>) {
                 target.insert(method.clone(), Value::Object(op));
             }
         }
-        changes.push(Change {
-            pass: "identical-paths",
-            pointer: format!("/paths/{}", escape_token(&path)),
-            message: format!(
+        changes.push(
+            format!("/paths/{}", escape_token(&path)),
+            format!(
                 "differs from {first:?} only in parameter names: its {} moved there",
                 methods.join(", ")
             ),
-        });
+        );
     }
 }
 
@@ -1771,7 +1746,7 @@ pub fn identical_paths(doc: &mut Value, changes: &mut Vec<Change>) {
 /// declared with another `in` (`in: query`) becomes that parameter `in: path`, not a second
 /// declaration; a parameter declared `in: path` whose name is not in the template (Chatwoot's
 /// `account_id` on `/api/v1/accounts/{id}`) is removed (progenitor refuses the operation).
-pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn path_parameters_declared(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     let resolve = |p: &Value| -> Value { crate::nav::resolve(&snapshot, p).clone() };
     let template = |path: &str| -> Vec<String> {
@@ -1798,13 +1773,12 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
             let r = resolve(&p);
             let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
             if r.get("in") == Some(&json!("path")) && !names.iter().any(|n| n == name) {
-                changes.push(Change {
-                    pass: "path-parameters-declared",
-                    pointer: format!("{at}/{i}"),
-                    message: format!(
+                changes.push(
+                    format!("{at}/{i}"),
+                    format!(
                         "path parameter {name:?} is not in the path template {path:?}: removed"
                     ),
-                });
+                );
                 continue;
             }
             kept.push(p);
@@ -1829,13 +1803,12 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
             let r = resolve(&p);
             let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
             if r.get("in") == Some(&json!("path")) && !names.iter().any(|n| n == name) {
-                changes.push(Change {
-                    pass: "path-parameters-declared",
-                    pointer: format!("{at}/{i}"),
-                    message: format!(
+                changes.push(
+                    format!("{at}/{i}"),
+                    format!(
                         "path parameter {name:?} is not in the path template {path:?}: removed"
                     ),
-                });
+                );
                 continue;
             }
             kept.push(p);
@@ -1854,13 +1827,9 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
                     r.get("name") != Some(&json!(name)) || r.get("in") == Some(&json!("path"))
                 });
                 if kept.len() != before {
-                    changes.push(Change {
-                        pass: "path-parameters-declared",
-                        pointer: at.clone(),
-                        message: format!(
+                    changes.push(at.clone(), format!(
                             "{{{name}}} is a path parameter and also declared elsewhere (query, header): that declaration is removed"
-                        ),
-                    });
+                        ));
                 }
                 continue;
             }
@@ -1881,26 +1850,24 @@ pub fn path_parameters_declared(doc: &mut Value, changes: &mut Vec<Change>) {
                         .or_insert_with(|| json!({"type": "string"}));
                 }
                 kept[i] = fixed;
-                changes.push(Change {
-                    pass: "path-parameters-declared",
-                    pointer: format!("{at}/{i}/in"),
-                    message: format!(
+                changes.push(
+                    format!("{at}/{i}/in"),
+                    format!(
                         "{{{name}}} is in the path template but declared `in: {}`: now `in: path`",
                         was.as_str().unwrap_or("?")
                     ),
-                });
+                );
                 continue;
             }
             kept.push(
                 json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
             );
-            changes.push(Change {
-                pass: "path-parameters-declared",
-                pointer: at.clone(),
-                message: format!(
+            changes.push(
+                at.clone(),
+                format!(
                     "path parameter {{{name}}} was not declared: declared as a required string"
                 ),
-            });
+            );
         }
         if !kept.is_empty() || op.contains_key("parameters") {
             op.insert("parameters".into(), Value::Array(kept));
@@ -1961,7 +1928,7 @@ mod tests {
         }
         let mut doc = json!({"components": {"schemas": schemas}});
         let before = crate::nav::node_count(&doc);
-        let mut changes = Vec::new();
+        let mut changes = Changes::default();
         deep_refs(&mut doc, &mut changes);
         assert!(crate::nav::node_count(&doc) <= 2 * before);
         assert_eq!(changes.len(), 50, "{changes:?}");
@@ -1969,7 +1936,7 @@ mod tests {
             .iter()
             .filter(|c| c.message.contains("replaced by a copy"))
             .count();
-        assert!(copied >= 1 && copied < 50, "{copied}");
+        assert!((1..50).contains(&copied), "{copied}");
         let last = &doc["components"]["schemas"]["U49"]["properties"]["a"];
         assert!(
             last.get("$ref").is_none()
@@ -1987,7 +1954,7 @@ mod tests {
             "description": "error",
             "content": {"application/json": {"schema": {"type": "integer"}, "example": "x"}}
         }}}}}});
-        let mut changes = Vec::new();
+        let mut changes = Changes::default();
         contradicting_examples(&mut doc, &mut changes);
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(
@@ -1999,7 +1966,7 @@ mod tests {
     #[test]
     fn string_booleans_but_not_in_examples() {
         let mut doc = json!({"components": {"parameters": {"A": {"required": "true", "example": {"required": "true"}}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         string_booleans(&mut doc, &mut c);
         assert_eq!(doc["components"]["parameters"]["A"]["required"], true);
         assert_eq!(
@@ -2013,7 +1980,7 @@ mod tests {
     #[test]
     fn format_without_type_is_fixed() {
         let mut doc = json!({"a": {"schema": {"format": "object"}}, "b": {"format": "int32"}, "c": {"type": "string", "format": "x"}, "d": {"format": "weird"}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         format_without_type(&mut doc, &mut c);
         assert_eq!(doc["a"]["schema"], json!({"type": "object"}));
         assert_eq!(doc["b"], json!({"format": "int32", "type": "integer"}));
@@ -2028,7 +1995,7 @@ mod tests {
     #[test]
     fn path_parameters_become_required() {
         let mut doc = json!({"paths": {"/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}, {"name": "q", "in": "query"}]}}}});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         path_parameters_required(&mut doc, &mut c);
         assert_eq!(
             doc["paths"]["/a/{id}"]["get"]["parameters"][0]["required"],
@@ -2049,7 +2016,7 @@ mod tests {
             "b": {"type": "boolean", "enum": ["true", "=1", true]},
             "c": {"type": "integer", "enum": [1, "x", 2.5]}
         });
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         enum_value_types(&mut doc, &mut c);
         assert_eq!(
             doc["a"],
@@ -2067,7 +2034,7 @@ mod tests {
             "/c/{uuid}/m": {"parameters": [{"name": "uuid", "in": "path", "required": true}], "post": {}},
             "/d/{x}": {"get": {}}, "/d/{y}": {"get": {}}
         }});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         identical_paths(&mut doc, &mut c);
         let item = &doc["paths"]["/c/{cuuid}/m"];
         assert_eq!(item["post"]["parameters"][0]["name"], "cuuid");
@@ -2088,7 +2055,7 @@ mod tests {
             },
             "/m/{rid}": {"get": {}}
         }});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         path_parameters_declared(&mut doc, &mut c);
         let item = &doc["paths"]["/accounts/{id}"];
         assert_eq!(item["parameters"], json!([]));
@@ -2113,7 +2080,7 @@ mod tests {
             "/a": {"get": {"operationId": "post-api-v1-livechat-agent.status"}, "post": {"operationId": "post_api_v1_livechat_agent_status"}},
             "/b/{x}": {"get": {}, "put": {"operationId": "1st:op"}}
         }});
-        let mut c = Vec::new();
+        let mut c = Changes::default();
         operation_ids(&mut doc, &mut c);
         assert_eq!(
             doc["paths"]["/a"]["get"]["operationId"],

@@ -11,10 +11,11 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::error::escape_token;
-use crate::normalise::Change;
+use crate::normalise::Changes;
 use crate::sources::METHODS;
 
-const PASS: &str = "open-response-enums";
+/// The pass's name.
+pub const PASS: &str = "open-response-enums";
 
 /// The crate and type the wrapper points at.
 pub const CRATE: &str = "agentstatus-runtime";
@@ -91,7 +92,7 @@ struct Cx<'a> {
     /// The Rust type names of the existing and hoisted components.
     rust_names: BTreeSet<String>,
     hoisted: Map<String, Value>,
-    changes: &'a mut Vec<Change>,
+    changes: &'a mut Changes,
 }
 
 impl Cx<'_> {
@@ -119,11 +120,10 @@ impl Cx<'_> {
             if let Some(name) = component_name(r).filter(|n| self.enum_components.contains(*n)) {
                 let name = name.to_string();
                 *node = wrapper(&name);
-                self.changes.push(Change {
-                    pass: PASS,
-                    pointer: at.to_string(),
-                    message: format!("response enum `{name}` decoded as OpenEnum<{name}>"),
-                });
+                self.changes.push(
+                    at.to_string(),
+                    format!("response enum `{name}` decoded as OpenEnum<{name}>"),
+                );
             }
             return;
         }
@@ -132,11 +132,7 @@ impl Cx<'_> {
             self.rust_names.insert(crate::nav::type_name(&name));
             let schema = std::mem::replace(node, wrapper(&name));
             self.hoisted.insert(name.clone(), schema);
-            self.changes.push(Change {
-                pass: PASS,
-                pointer: at.to_string(),
-                message: format!("inline response enum hoisted to components/schemas/{name}, decoded as OpenEnum<{name}>"),
-            });
+            self.changes.push(at.to_string(), format!("inline response enum hoisted to components/schemas/{name}, decoded as OpenEnum<{name}>"));
             return;
         }
         let Some(map) = node.as_object_mut() else {
@@ -176,7 +172,7 @@ impl Cx<'_> {
 }
 
 /// Wrap every response-only string enum of `doc` in `OpenEnum`, reporting each change.
-pub fn open_response_enums(doc: &mut Value, changes: &mut Vec<Change>) {
+pub fn open_response_enums(doc: &mut Value, changes: &mut Changes) {
     let requested = request_components(doc);
     let schemas: Vec<(String, bool)> = doc
         .pointer("/components/schemas")
@@ -308,7 +304,7 @@ mod tests {
                 "Shared": {"type": "string", "enum": ["s"]}
             }}
         });
-        let mut changes = Vec::new();
+        let mut changes = Changes::default();
         open_response_enums(&mut doc, &mut changes);
         let props = &doc["paths"]["/a"]["put"]["responses"]["200"]["content"]["application/json"]["schema"]
             ["properties"];

@@ -309,7 +309,7 @@ fn same_after_normalise(a: &Value, b: &Value) -> bool {
         return true;
     }
     let (mut a, mut b) = (a.clone(), b.clone());
-    let mut ignored = Vec::new();
+    let mut ignored = crate::normalise::Changes::default();
     for pass in [
         crate::normalise::string_booleans,
         crate::normalise::format_without_type,
