@@ -5,7 +5,7 @@ use std::time::Duration;
 use agentstatus::engage_digital::presence::EngageDigitalPresence;
 use agentstatus::libredesk::presence::LibredeskPresence;
 use agentstatus::rocketchat::presence::RocketChatPresence;
-use agentstatus::{Availability, ErrorKind, Failure, Presence};
+use agentstatus::{Availability, BulkOptions, ErrorKind, Failure, ListFilter, Presence};
 use agentstatus::{engage_digital::fake as ed, libredesk::fake as ld, rocketchat::fake as rc};
 
 const STATUS: &str = "/api/v1/livechat/agent.status";
@@ -178,6 +178,67 @@ async fn engage_digital_disconnected_is_offline_and_cannot_be_set() {
         (e.kind(), e.code()),
         (ErrorKind::NotFound, Some("not_found"))
     );
+}
+
+/// Every error names its operation, and no adapter writes one: a failed call names the generated
+/// client method (progenitor's operation id, recorded by the client's hooks), an error found in
+/// an answer the call that read it, a bulk agent missing from the list the list's call, and a
+/// refusal before anything was sent, or a deadline, the presence operation.
+#[tokio::test]
+async fn errors_name_their_operation() {
+    let (fake, p) = engage().await;
+    let e = p.get("nobody").await.unwrap_err();
+    assert_eq!(e.operation(), Some("get_agent_status"), "{e}");
+    assert_eq!(e.agent(), Some("nobody"));
+    assert!(
+        e.to_string()
+            .starts_with("engage-digital: get_agent_status: no agent \"nobody\" HTTP 404"),
+        "{e}"
+    );
+    let mut gone = ed::Agent::new("e9", &[("c1", "Email")], "away");
+    gone.connected = false;
+    fake.add_agent(gone);
+    let e = p.set("e9", Availability::Available).await.unwrap_err();
+    assert_eq!(
+        (e.operation(), e.code()),
+        (Some("get_agent_status"), Some("disconnected"))
+    );
+    let e = p.get("..").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.operation()),
+        (ErrorKind::InvalidInput, Some("get")),
+        "{e}"
+    );
+    let updates = vec![("zz".to_string(), Availability::Available)];
+    let done = p.set_many(updates, &BulkOptions::default()).await;
+    let e = done[0].outcome.as_ref().unwrap_err();
+    assert_eq!(
+        (e.kind(), e.operation()),
+        (ErrorKind::NotFound, Some("get_all_agent_status"))
+    );
+    fake.faults().set_delay(Duration::from_millis(300));
+    let e = p
+        .with_deadline(Duration::from_millis(50))
+        .list(&ListFilter::all())
+        .await
+        .unwrap_err();
+    assert!(matches!(e.failure(), Failure::Deadline { .. }), "{e}");
+    assert_eq!(e.operation(), Some("list"));
+
+    let fake = ld::Libredesk::start().await.unwrap();
+    fake.add_agent(ld::Agent::new(1, "Ada Lovelace", "online", "k1", "s1"));
+    let client = agentstatus::libredesk::Client::with_credentials(
+        &fake.url(),
+        agentstatus::libredesk::Credentials::token("k1", "s1".to_string().into()),
+    )
+    .unwrap();
+    let e = LibredeskPresence::new(client).get("99").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.operation()),
+        (ErrorKind::NotFound, Some("list_agents")),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "libredesk: list_agents: no agent \"99\"");
 }
 
 #[tokio::test]

@@ -16,15 +16,13 @@ async fn case() -> Case {
                 .unwrap();
         ChatwootPresence::new(client, 1)
     };
-    let fake = std::sync::Arc::new(fake);
-    let f = fake.clone();
-    Case {
-        presence: Box::new(adapter("admin-token")),
-        bad_auth: Box::new(adapter("wrong-token")),
-        agent: "1".into(),
-        changes: Box::new(move || f.state_changes()),
-        guard: Box::new(fake),
-    }
+    Case::new(
+        fake,
+        Box::new(adapter("admin-token")),
+        Box::new(adapter("wrong-token")),
+        "1",
+        |f| f.state_changes(),
+    )
 }
 
 #[tokio::test]

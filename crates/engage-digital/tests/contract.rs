@@ -21,19 +21,17 @@ async fn case() -> Case {
     let client = |token: &str| {
         agentstatus_engage_digital::Client::with_token(&url, token.to_string().into()).unwrap()
     };
-    let fake = std::sync::Arc::new(fake);
-    let f = fake.clone();
-    Case {
-        presence: Box::new(
+    Case::new(
+        fake,
+        Box::new(
             agentstatus_engage_digital::presence::EngageDigitalPresence::new(client("sup-token")),
         ),
-        bad_auth: Box::new(
+        Box::new(
             agentstatus_engage_digital::presence::EngageDigitalPresence::new(client("wrong-token")),
         ),
-        agent: "e1".into(),
-        changes: Box::new(move || f.state_changes()),
-        guard: Box::new(fake),
-    }
+        "e1",
+        |f| f.state_changes(),
+    )
 }
 
 #[tokio::test]

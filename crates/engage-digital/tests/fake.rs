@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use agentstatus_fakes::Fault;
+use agentstatus_engage_digital::fake::Fault;
 use serde_json::Value;
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {

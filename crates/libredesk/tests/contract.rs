@@ -28,19 +28,17 @@ async fn case() -> Case {
         )
         .unwrap()
     };
-    let fake = std::sync::Arc::new(fake);
-    let f = fake.clone();
-    Case {
-        presence: Box::new(agentstatus_libredesk::presence::LibredeskPresence::new(
+    Case::new(
+        fake,
+        Box::new(agentstatus_libredesk::presence::LibredeskPresence::new(
             client("ada-secret"),
         )),
-        bad_auth: Box::new(agentstatus_libredesk::presence::LibredeskPresence::new(
+        Box::new(agentstatus_libredesk::presence::LibredeskPresence::new(
             client("wrong-secret"),
         )),
-        agent: "1".into(),
-        changes: Box::new(move || f.state_changes()),
-        guard: Box::new(fake),
-    }
+        "1",
+        |f| f.state_changes(),
+    )
 }
 
 #[tokio::test]

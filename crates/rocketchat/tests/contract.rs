@@ -25,19 +25,17 @@ async fn case() -> Case {
         )
         .unwrap()
     };
-    let fake = std::sync::Arc::new(fake);
-    let f = fake.clone();
-    Case {
-        presence: Box::new(agentstatus_rocketchat::presence::RocketChatPresence::new(
+    Case::new(
+        fake,
+        Box::new(agentstatus_rocketchat::presence::RocketChatPresence::new(
             client("mgr-token"),
         )),
-        bad_auth: Box::new(agentstatus_rocketchat::presence::RocketChatPresence::new(
+        Box::new(agentstatus_rocketchat::presence::RocketChatPresence::new(
             client("wrong-token"),
         )),
-        agent: "a1".into(),
-        changes: Box::new(move || f.state_changes()),
-        guard: Box::new(fake),
-    }
+        "a1",
+        |f| f.state_changes(),
+    )
 }
 
 #[tokio::test]
