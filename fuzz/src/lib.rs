@@ -45,7 +45,7 @@ pub fn normalise(data: &[u8]) {
     };
     let before = doc.clone();
     let _ = normalise::normalise(&mut doc);
-    let mut changes = Vec::new();
+    let mut changes = normalise::Changes::default();
     open_enums::open_response_enums(&mut doc, &mut changes);
     let _ = agentstatus_drift::diff(&before, &doc);
     let _ = agentstatus_codegen::slice::check_refs(&doc, path);

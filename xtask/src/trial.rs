@@ -1,6 +1,7 @@
-//! `cargo xtask try <FILE> [--out DIR]`: any OpenAPI document through the whole pipeline
-//! (normalise, fixes, generate with failure isolation) into a standalone crate, compiled. The
-//! corpus (`cargo xtask corpus`) and the pass corpus's compile test run the same steps.
+//! `cargo xtask try <FILE> [--out DIR] [--no-compile]`: any OpenAPI document through the whole
+//! pipeline (normalise, fixes, generate with failure isolation) into a standalone crate,
+//! compiled. The corpus (`cargo xtask corpus`) and the pass corpus's compile test run the same
+//! steps.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;

@@ -2,12 +2,12 @@
 //! `cargo xtask update` (never a build script: the vendor crates' build graph has only
 //! `agentstatus-codegen`).
 //!
-//! - [`diff`]: a semantic diff of two documents' operations, each [`Finding`] marked breaking or
+//! - [`diff()`]: a semantic diff of two documents' operations, each [`Finding`] marked breaking or
 //!   not for a client, with the JSON pointer of the change ([`Side`]: in the old or the new one).
 //! - [`positions_in_source`]: where those pointers are in the vendor's file (`line:col`), in
 //!   YAML, JSON or the fenced spec of a docs page.
 //! - [`Report`]: what the check found for each vendor, and the exit code it comes to;
-//!   [`render`] writes it as text, JSON, markdown or GitHub annotations.
+//!   [`render()`] writes it as text, JSON, markdown or GitHub annotations.
 //!
 //! ```
 //! let old = serde_json::json!({"openapi": "3.0.0", "paths": {"/a": {"get": {"responses": {}}}}});

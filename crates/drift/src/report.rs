@@ -1,6 +1,6 @@
 //! The drift check's report: for each vendor, whether `openapi.yaml` is reproducible from the
 //! pinned copies, what changed upstream, which overlay actions no longer apply, and the exit
-//! code all of it comes to. xtask fills it in; [`crate::render`] writes it out.
+//! code all of it comes to. xtask fills it in; [`crate::render()`] writes it out.
 
 use std::collections::BTreeMap;
 use std::path::Path;
