@@ -8,7 +8,7 @@
 //!
 //! `set` sends the explicit status, which the server treats idempotently; servers that reject
 //! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
-//! twice, and a state changed by someone else in between is a `PresenceError::Conflict`.
+//! twice, and a state changed by someone else in between is a conflict (`Failure::Conflict`).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
