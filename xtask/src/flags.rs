@@ -59,7 +59,8 @@ pub enum Command {
     /// and compiled. Exit 0 when the crate compiles, 1 when it does not, 2 when the document
     /// cannot be read.
     Try(Try),
-    /// Print the codegen's passes, in the order they run, with what each does (the README's list).
+    /// Print the codegen's passes, in the order they run, with what each does (ARCHITECTURE.md's
+    /// list).
     Passes(Passes),
     /// Generate each vendor's complete API (the crates' `full` feature), compile it, and print the
     /// coverage table: operations in the upstream document, generated, compiled, skipped (with
@@ -254,7 +255,7 @@ pub struct Try {
 
 #[derive(clap::Args)]
 pub struct Passes {
-    /// Write the table into README.md (between the passes markers) instead of printing it.
+    /// Write the table into ARCHITECTURE.md (between the passes markers) instead of printing it.
     #[arg(long)]
     pub write_readme: bool,
 }

@@ -1,6 +1,6 @@
 //! Turns a vendor's OpenAPI documents into Rust client code.
 //!
-//! Data flow (see the workspace README): vendor docs -> [`extract`] -> [`slice`](mod@slice) and merge ->
+//! Data flow (see the workspace's ARCHITECTURE.md): vendor docs -> [`extract`] -> [`slice`](mod@slice) and merge ->
 //! `specs/<vendor>/openapi.yaml` (pristine) -> [`normalise`] -> [`overlay`] -> [`generate`]
 //! (progenitor + prettyplease, plus the authenticated constructors of [`auth`]). No network, no CLI: `build.rs` and `xtask` call this library.
 //!

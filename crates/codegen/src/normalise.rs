@@ -62,11 +62,11 @@ impl std::ops::Deref for Changes {
 
 /// A pass over the document: normalisation ([`PASSES`]), a fix for the generator
 /// ([`crate::fixes::PASSES`]) or the opening of response enums. [`crate::pipeline`] lists them all,
-/// in order, for the build script, xtask, the tests and the README.
+/// in order, for the build script, xtask, the tests and ARCHITECTURE.md.
 pub struct Pass {
     /// Its name, as reported in [`Change::pass`].
     pub name: &'static str,
-    /// What it does, in one sentence (the README's list of passes).
+    /// What it does, in one sentence (ARCHITECTURE.md's list of passes).
     pub docs: &'static str,
     /// The pass: changes the document, records each change ([`Changes`] stamps its name).
     pub run: fn(&mut Value, &mut Changes),

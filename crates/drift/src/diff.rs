@@ -1,5 +1,6 @@
 //! A semantic diff of two OpenAPI documents' operations, each finding marked breaking or not for
-//! a client. Vocabulary follows oasdiff where it can; the rules are in the README's drift table.
+//! a client. Vocabulary follows oasdiff where it can; the rules are in ARCHITECTURE.md's drift
+//! table.
 //!
 //! Every finding carries the JSON pointer of the change: in the new document, or in the old one
 //! for what was removed ([`Side`]). The caller turns it into a `file:line:col` of the vendor's
