@@ -201,7 +201,13 @@ impl<A: Adapter + ?Sized> Presence for A {
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        within(self.deadline(), A::VENDOR, Step::List, self.list_now(filter)).await
+        within(
+            self.deadline(),
+            A::VENDOR,
+            Step::List,
+            self.list_now(filter),
+        )
+        .await
     }
 
     async fn set_many(

@@ -122,9 +122,8 @@ where
     let mut done: Vec<(usize, BulkResult)> = futures::stream::iter(updates.into_iter().enumerate())
         .map(|(i, (agent, wanted))| async move {
             let (outcome, seen) = agentstatus_runtime::observe(one(agent.clone(), wanted)).await;
-            let outcome = outcome.map_err(|e| {
-                e.or_operation(seen.operation.or(read).unwrap_or(Step::Set.as_str()))
-            });
+            let outcome = outcome
+                .map_err(|e| e.or_operation(seen.operation.or(read).unwrap_or(Step::Set.as_str())));
             let result = BulkResult {
                 agent,
                 wanted,

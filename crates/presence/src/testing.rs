@@ -126,7 +126,11 @@ pub async fn contract(case: Case) {
     // not found
     let e = p.get("no-such-agent").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{vendor}: {e}");
-    assert_eq!((e.vendor(), e.agent()), (vendor, Some("no-such-agent")), "{e}");
+    assert_eq!(
+        (e.vendor(), e.agent()),
+        (vendor, Some("no-such-agent")),
+        "{e}"
+    );
     assert!(e.operation().is_some(), "{vendor}: {e}");
 
     // auth failure, without the secret in the message, in the client operation that failed
@@ -140,7 +144,8 @@ pub async fn contract(case: Case) {
         "{vendor}: the generated client's operation, not {operation:?}: {e}"
     );
     assert!(
-        e.to_string().starts_with(&format!("{vendor}: {operation}: ")),
+        e.to_string()
+            .starts_with(&format!("{vendor}: {operation}: ")),
         "{e}"
     );
     let e = case

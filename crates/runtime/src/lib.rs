@@ -302,10 +302,10 @@ macro_rules! generated_client {
             $crate::include_generated_client!();
         }
 
+        pub use generated::*;
         pub use $crate::{
             BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
         };
-        pub use generated::*;
 
         $crate::client_hooks!();
     };
@@ -448,9 +448,7 @@ pub async fn observe<F: std::future::Future>(fut: F) -> (F::Output, Observed) {
 
 /// What the innermost enclosing [`observe`] has recorded so far (nothing outside one).
 pub fn observed() -> Observed {
-    OBSERVED
-        .try_with(std::cell::Cell::get)
-        .unwrap_or_default()
+    OBSERVED.try_with(std::cell::Cell::get).unwrap_or_default()
 }
 
 /// The hook every vendor client runs after a request: records the status for [`observe`].
