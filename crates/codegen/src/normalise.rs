@@ -504,7 +504,7 @@ pub fn constant_one_of(doc: &mut Value, changes: &mut Changes) {
 
 /// How many `$ref`s [`deep_refs`] replaces at most (a reference cycle through the inside of
 /// components would otherwise never end).
-const MAX_DEEP_REFS: usize = 10_000;
+pub const MAX_DEEP_REFS: usize = 10_000;
 
 /// typify resolves `$ref`s to component schemas only. A `$ref` to the inside of a component
 /// (PagerDuty's `#/components/schemas/Tag/allOf/0`, `#/components/responses/Conflict/content/
@@ -1141,9 +1141,10 @@ pub fn unsupported_patterns(doc: &mut Value, changes: &mut Changes) {
     });
 }
 
-/// Longest pattern kept, and largest counted repetition: a longer one is dropped like a risky one.
-const MAX_PATTERN: usize = 1_000;
-const MAX_REPEAT: u64 = 1_000;
+/// The longest pattern kept: a longer one is dropped like a risky one.
+pub const MAX_PATTERN: usize = 1_000;
+/// The largest counted repetition kept (`a{1000}`): a larger one is dropped like a risky one.
+pub const MAX_REPEAT: u64 = 1_000;
 
 /// Why `pattern` (ECMAScript) could make a backtracking matcher (regress, which the generated
 /// code uses) take exponential time or a lot of memory, if it could: a group repeated more than

@@ -22,7 +22,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 /// Code-block languages rustdoc never compiles and that render usefully. Any other info
 /// string (`rust`, `ignore`, `should_panic`, `edition2021`, `{.rust}`, an empty one, two
 /// words ...) becomes `text`.
-const SAFE_LANGUAGES: &[&str] = &[
+pub const SAFE_LANGUAGES: &[&str] = &[
     "text",
     "json",
     "yaml",

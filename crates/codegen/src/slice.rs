@@ -333,24 +333,13 @@ fn strip_documentation(v: &mut Value, names: bool) {
         "examples",
         "externalDocs",
     ];
-    const NAME_MAPS: &[&str] = &[
-        "properties",
-        "patternProperties",
-        "headers",
-        "content",
-        "responses",
-        "encoding",
-        "links",
-        "callbacks",
-        "mapping",
-    ];
     match v {
         Value::Object(map) => {
             if !names {
                 map.retain(|k, _| !DOCS.contains(&k.as_str()));
             }
             for (k, child) in map.iter_mut() {
-                strip_documentation(child, !names && NAME_MAPS.contains(&k.as_str()));
+                strip_documentation(child, !names && crate::nav::NAME_MAPS.contains(&k.as_str()));
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|i| strip_documentation(i, false)),
