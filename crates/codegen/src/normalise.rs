@@ -528,10 +528,10 @@ pub fn deep_refs(doc: &mut Value, changes: &mut Changes) {
         if pointer.split('/').count() <= 4 {
             return;
         }
-        let Some(Value::Object(target)) = snapshot.pointer(&pointer) else {
+        let Some(found @ Value::Object(target)) = snapshot.pointer(&pointer) else {
             return;
         };
-        let size = crate::nav::node_count(snapshot.pointer(&pointer).expect("just found"));
+        let size = crate::nav::node_count(found);
         if size > budget || replaced >= MAX_DEEP_REFS {
             // no copy: a schema is read as any JSON value, said in its description (anything
             // else is left to the generator to refuse, by name)

@@ -141,6 +141,19 @@ where
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Every agent `presence` lists (one `list` of all agents), by id: the one read a bulk run
+/// starts from when a vendor's list carries each agent's state.
+pub async fn listed_by_id<P: crate::Presence + ?Sized>(
+    presence: &P,
+) -> Result<std::collections::HashMap<String, AgentPresence>, PresenceError> {
+    Ok(presence
+        .list(&crate::ListFilter::all())
+        .await?
+        .into_iter()
+        .map(|p| (p.agent_id.clone(), p))
+        .collect())
+}
+
 /// Every update failed with the same `error` (the read before the writes failed).
 pub fn fail_all(updates: Vec<(String, Availability)>, error: &PresenceError) -> Vec<BulkResult> {
     updates

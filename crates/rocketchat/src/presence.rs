@@ -339,14 +339,10 @@ impl Adapter for RocketChatPresence {
         updates: Vec<(String, Availability)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
-        let listed = match self.list(&ListFilter::all()).await {
-            Ok(list) => list,
+        let current = match bulk::listed_by_id(self).await {
+            Ok(current) => current,
             Err(e) => return bulk::fail_all(updates, &e),
         };
-        let current: std::collections::HashMap<String, AgentPresence> = listed
-            .into_iter()
-            .map(|p| (p.agent_id.clone(), p))
-            .collect();
         let current = &current;
         bulk::each(updates, options, |agent, wanted| async move {
             self.check_supported(wanted)?;
