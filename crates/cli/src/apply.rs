@@ -242,6 +242,17 @@ fn table(rows: &[Row], dry_run: bool) -> String {
     String::from_utf8(out).expect("the cells are UTF-8")
 }
 
+/// A rate for people: whole units per second, `860/s` (one decimal below 10: `2.5/s`).
+fn rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "0/s".to_string()
+    } else if per_sec < 10.0 {
+        format!("{per_sec:.1}/s")
+    } else {
+        format!("{per_sec:.0}/s")
+    }
+}
+
 /// Plan or apply `entries`; returns whether everything could be (or was) done.
 pub async fn run(
     presence: &dyn Presence,
@@ -259,9 +270,16 @@ pub async fn run(
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} agents  {per_sec}  ETA {eta}",
+                    "{bar:40} {pos}/{len} agents  {rate}  ETA {eta}",
                 )
-                .expect("a valid template"),
+                .expect("a valid template")
+                // a rate for people: `860/s`, not `859.8276/s`
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", rate(state.per_sec()));
+                    },
+                ),
             );
             bar
         });
@@ -270,10 +288,20 @@ pub async fn run(
             match &bar {
                 Some(bar) => bar.inc(1),
                 None if output == Output::Table => {
+                    // the words of the summary: changed, unchanged, applied, unsupported, failed
                     let what = match &r.outcome {
-                        Ok(a) if a.changed == Some(false) => "unchanged".to_string(),
-                        Ok(a) => format!("{}", a.presence.availability),
-                        Err(e) => format!("failed: {e}"),
+                        Ok(a) => {
+                            let kind = match a.changed {
+                                Some(true) => Kind::Changed,
+                                Some(false) => Kind::Unchanged,
+                                None => Kind::Applied,
+                            };
+                            format!("{} ({})", kind.as_str(), a.presence.availability)
+                        }
+                        Err(e) if e.kind() == ErrorKind::Unsupported => {
+                            format!("{}: {e}", Kind::Unsupported.as_str())
+                        }
+                        Err(e) => format!("{}: {e}", Kind::Failed.as_str()),
                     };
                     eprintln!("[{n}/{total}] {}: {}", sanitize(&r.agent), sanitize(&what));
                 }
@@ -469,6 +497,15 @@ mod tests {
                 line: i + 2,
             })
             .collect()
+    }
+
+    #[test]
+    fn rates_are_rounded_for_people() {
+        assert_eq!(rate(859.8276), "860/s");
+        assert_eq!(rate(2.46), "2.5/s");
+        assert_eq!(rate(0.0), "0/s");
+        assert_eq!(rate(f64::NAN), "0/s");
+        assert_eq!(rate(f64::INFINITY), "0/s");
     }
 
     #[tokio::test]

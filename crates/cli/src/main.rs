@@ -4,6 +4,8 @@
 mod apply;
 mod config;
 mod demo;
+mod fake;
+mod init;
 mod roster;
 
 use std::io::Write as _;
@@ -13,7 +15,8 @@ use std::time::Duration;
 
 use agentstatus::{Availability, ErrorKind, ListFilter, PresenceError};
 use agentstatus_cli::output::{self, Output, sanitize};
-use clap::{Parser, Subcommand};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 /// Exit codes, distinct per kind of failure.
 pub mod exit {
@@ -39,13 +42,15 @@ pub mod exit {
     after_help = after_help()
 )]
 struct Cli {
-    /// The config file.
+    /// The config file (default: $AGENTSTATUS_CONFIG, else ./agentstatus.toml).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// The vendor to use (overrides the config file's `vendor`).
+    /// The vendor to use (overrides the config file's `vendor`; for `fake`, `demo` and `init`,
+    /// only this vendor).
     #[arg(long, global = true, value_name = "NAME", value_parser = vendor_names())]
     vendor: Option<String>,
-    /// Table for people; JSON for programs (errors then go to stderr as a JSON object too).
+    /// Table for people; JSON for programs: one object for one agent, JSON lines (one object per
+    /// line, as produced) for lists; errors then go to stderr as a JSON object too.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     output: Output,
     /// Seconds one get, set or list may take in all (retries, read-backs, pages included).
@@ -58,14 +63,31 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Show one agent's availability.
-    Get { agent: String },
-    /// Set one agent's availability (does nothing if it already is).
-    Set {
+    #[command(after_help = "Examples:
+  agentstatus get ada
+  agentstatus get me                          # the agent the credentials belong to
+  agentstatus --vendor chatwoot --output json get 42")]
+    Get {
+        /// The agent's id at the vendor (`me`: the agent the credentials belong to).
         agent: String,
-        #[arg(value_parser = parse_availability)]
+    },
+    /// Set one agent's availability (does nothing if it already is).
+    #[command(after_help = "Examples:
+  agentstatus set ada available
+  agentstatus set me away
+  agentstatus --vendor libredesk --output json set me offline")]
+    Set {
+        /// The agent's id at the vendor (`me`: the agent the credentials belong to).
+        agent: String,
+        /// The availability to set (each vendor supports some: see `agentstatus demo`).
+        #[arg(value_parser = availability_parser(), ignore_case = true)]
         availability: Availability,
     },
     /// List the vendor's agents.
+    #[command(after_help = "Examples:
+  agentstatus list
+  agentstatus list --available
+  agentstatus --output json list | jq -r .agent.agent_id    # JSON lines: one agent per line")]
     List {
         /// Only available agents.
         #[arg(long)]
@@ -74,7 +96,13 @@ enum Command {
     /// Apply a roster: FILE (or `-` for stdin) in CSV (`agent,availability`, an optional header)
     /// or JSON lines (`{"agent": ..., "availability": ...}`). One read of the current states, one
     /// write per agent that changes, at the vendor's rate limit; a summary at the end.
+    #[command(after_help = "Examples:
+  agentstatus apply roster.csv --dry-run     # the plan: who changes from what to what
+  agentstatus apply roster.csv
+  printf 'agent,availability\nada,away\n' | agentstatus apply -
+  agentstatus --output json apply roster.jsonl")]
     Apply {
+        /// The roster: a CSV or JSON-lines file, `-` for standard input.
         file: PathBuf,
         /// Show the plan (which agents change from what to what, which are already right or
         /// unsupported) without writing anything.
@@ -84,8 +112,45 @@ enum Command {
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
     },
-    /// Start every registered vendor's fake server in-process and walk through get/set/list and
-    /// a bulk set on each.
+    /// Run one (--vendor) or every vendor's fake server on 127.0.0.1, seeded, with a config file
+    /// pointing the command at it, until SIGINT or SIGTERM: for trying the command, and for
+    /// integration tests in any language.
+    #[command(after_help = fake::EXAMPLES)]
+    Fake(fake::Args),
+    /// Write a commented config file for a vendor (--vendor; default every vendor, the first
+    /// chosen): its settings and the environment variables of its secrets.
+    #[command(after_help = "Examples:
+  agentstatus init --vendor chatwoot            # ./agentstatus.toml
+  agentstatus init --vendor libredesk desk.toml
+  agentstatus init --force                      # overwrite an existing file")]
+    Init {
+        /// Where to write it (default: --config, else $AGENTSTATUS_CONFIG, else ./agentstatus.toml).
+        file: Option<PathBuf>,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  agentstatus completion bash > ~/.local/share/bash-completion/completions/agentstatus
+  agentstatus completion zsh > \"${fpath[1]}/_agentstatus\"
+  agentstatus completion fish > ~/.config/fish/completions/agentstatus.fish")]
+    Completion {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:
+  agentstatus man > agentstatus.1 && man ./agentstatus.1
+  agentstatus man | groff -man -Tutf8 | less")]
+    Man,
+    /// Start every registered vendor's fake server (or --vendor's) in-process and walk through
+    /// get/set/list and a bulk set on each.
+    #[command(after_help = "Examples:
+  agentstatus demo
+  agentstatus --vendor rocketchat demo
+  agentstatus --output json demo | jq .step      # JSON lines: one step per line")]
     Demo,
 }
 
@@ -135,13 +200,35 @@ fn after_help() -> String {
         "Config: --config FILE, else $AGENTSTATUS_CONFIG, else ./agentstatus.toml (base URL per vendor, `vendor = \"...\"` picks one).\n\
 Secrets come from the environment only: {}.\n\
 Exit codes: 0 ok, 1 other failure, 2 usage, config or an id that cannot be sent, 3 auth, 4 not found, 5 unsupported, 6 network or deadline.\n\
-Try it with nothing configured: agentstatus demo",
+Try it with nothing configured: agentstatus demo; point it at a fake server: agentstatus fake.
+
+Examples:
+  agentstatus init --vendor rocketchat           # a commented config to fill in
+  agentstatus get ada
+  agentstatus set ada available
+  agentstatus --output json list
+  agentstatus apply roster.csv --dry-run
+  agentstatus fake --vendor chatwoot --write-config fake.toml",
         secrets.join(", ")
     )
 }
 
-fn parse_availability(s: &str) -> Result<Availability, String> {
-    s.parse()
+/// `<AVAILABILITY>`'s values: every [`Availability`], listed in the help and completions.
+fn availability_parser() -> impl clap::builder::TypedValueParser<Value = Availability> {
+    PossibleValuesParser::new(
+        Availability::ALL.map(|a| PossibleValue::new(a.as_str()).help(availability_help(a))),
+    )
+    .try_map(|s| s.parse::<Availability>())
+}
+
+fn availability_help(a: Availability) -> &'static str {
+    match a {
+        Availability::Available => "taking work",
+        Availability::Busy => "signed in, taking no new work",
+        Availability::Away => "away for a while",
+        Availability::Offline => "signed out",
+        _ => "",
+    }
 }
 
 fn exit_code(e: &PresenceError) -> u8 {
@@ -200,11 +287,73 @@ fn failed(output: Output, e: &PresenceError) -> ExitCode {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = cli.output;
-    if let Command::Demo = cli.command {
-        return match demo::run().await {
-            Ok(()) => ExitCode::from(exit::OK),
-            Err(e) => fail(out, exit::FAILURE, "demo", &e.to_string(), None),
-        };
+    match cli.command {
+        Command::Demo => {
+            if let Some(path) = &cli.config {
+                let message = format!(
+                    "demo starts its own fake servers and reads no config file: drop --config {} (to point the command at a fake, run `agentstatus fake`)",
+                    path.display()
+                );
+                return fail(out, exit::USAGE, "usage", &message, None);
+            }
+            return match demo::run(cli.vendor.as_deref(), out).await {
+                Ok(()) => ExitCode::from(exit::OK),
+                // a closed pipe (`| head`) is not worth a message
+                Err(e)
+                    if e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+                {
+                    ExitCode::from(exit::OK)
+                }
+                Err(e) => fail(out, exit::FAILURE, "demo", &e.to_string(), None),
+            };
+        }
+        Command::Fake(args) => {
+            return match fake::run(args, cli.vendor.as_deref(), out).await {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(fake::Error::Usage(e)) => fail(out, exit::USAGE, "usage", &e, None),
+                Err(fake::Error::Failed(e)) => fail(out, exit::FAILURE, "fake", &e, None),
+            };
+        }
+        Command::Init { file, force } => {
+            let registry = agentstatus::registry();
+            let entries: Vec<&agentstatus::registry::Entry> = registry
+                .iter()
+                .filter(|e| cli.vendor.as_deref().is_none_or(|v| v == e.name))
+                .collect();
+            let path = file.unwrap_or_else(|| config::path(cli.config));
+            return match fake::write_new(&path, &init::text(&entries), force) {
+                Ok(()) => {
+                    eprintln!(
+                        "agentstatus: wrote {}: fill in base_url and the settings marked CHANGE-ME, export the secrets' variables, then `agentstatus --config {} list`",
+                        path.display(),
+                        path.display()
+                    );
+                    ExitCode::from(exit::OK)
+                }
+                Err(e) => fail(out, exit::USAGE, "usage", &e, None),
+            };
+        }
+        Command::Completion { shell } => {
+            let mut stdout = std::io::stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "agentstatus", &mut stdout);
+            return ExitCode::from(exit::OK);
+        }
+        Command::Man => {
+            let mut stdout = std::io::stdout().lock();
+            return match man(&mut stdout).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+                Err(e) => fail(
+                    out,
+                    exit::FAILURE,
+                    "output",
+                    &format!("cannot write the output: {e}"),
+                    None,
+                ),
+            };
+        }
+        _ => {}
     }
     let path = config::path(cli.config);
     let deadline = Duration::from_secs(cli.deadline);
@@ -266,7 +415,7 @@ async fn main() -> ExitCode {
             };
             presence.list(&filter).await
         }
-        Command::Demo | Command::Apply { .. } => unreachable!("handled above"),
+        _ => unreachable!("handled above"),
     };
     match result {
         Ok(list) => {
@@ -287,5 +436,97 @@ async fn main() -> ExitCode {
             }
         }
         Err(e) => failed(out, &e),
+    }
+}
+
+/// The man page: `agentstatus(1)` with a section per subcommand, from the one clap definition.
+fn man(w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let command = Cli::command();
+    let page = clap_mangen::Man::new(command.clone());
+    page.render_title(w)?;
+    page.render_name_section(w)?;
+    page.render_synopsis_section(w)?;
+    page.render_description_section(w)?;
+    page.render_options_section(w)?;
+    page.render_subcommands_section(w)?;
+    // each subcommand's own options and examples
+    for sub in command.get_subcommands() {
+        let name = format!("agentstatus {}", sub.get_name());
+        let sub = sub.clone().name(name.clone()).bin_name(name);
+        let sub_page = clap_mangen::Man::new(sub);
+        let mut roff = Vec::new();
+        sub_page.render_name_section(&mut roff)?;
+        sub_page.render_synopsis_section(&mut roff)?;
+        sub_page.render_options_section(&mut roff)?;
+        sub_page.render_extra_section(&mut roff)?;
+        // the subcommand's sections are subsections of the page
+        let text = String::from_utf8_lossy(&roff).replace(".SH ", ".SS ");
+        w.write_all(text.as_bytes())?;
+    }
+    page.render_extra_section(w)?;
+    page.render_version_section(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_has_examples_and_every_argument_a_help() {
+        let command = Cli::command();
+        assert!(
+            command
+                .get_after_help()
+                .unwrap()
+                .to_string()
+                .contains("Examples:")
+        );
+        for sub in command.get_subcommands() {
+            let name = sub.get_name();
+            let after = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(after.contains("Examples:"), "{name}: no examples");
+            assert!(after.contains("agentstatus "), "{name}");
+            for arg in sub.get_arguments() {
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                assert!(!help.trim().is_empty(), "{name} {}: no help", arg.get_id());
+            }
+        }
+        for arg in command.get_arguments() {
+            assert!(arg.get_help().is_some(), "{}", arg.get_id());
+        }
+    }
+
+    #[test]
+    fn availability_values_come_from_the_type() {
+        let command = Cli::command();
+        let set = command.find_subcommand("set").unwrap();
+        let arg = set
+            .get_arguments()
+            .find(|a| a.get_id() == "availability")
+            .unwrap();
+        let values: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let all: Vec<String> = Availability::ALL.iter().map(|a| a.to_string()).collect();
+        assert_eq!(values, all);
+        let cli = Cli::try_parse_from(["agentstatus", "set", "ada", "AWAY"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Set {
+                availability: Availability::Away,
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["agentstatus", "set", "ada", "sleepy"]).is_err());
     }
 }

@@ -8,14 +8,15 @@ use std::io::{self, Write};
 
 use agentstatus::{AgentPresence, Vendor};
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
     /// Aligned columns for people; control characters escaped.
     Table,
-    /// One JSON document (one value per line for lists), for programs.
+    /// JSON for programs: one object for one agent, JSON lines (one compact object per line,
+    /// written as produced) for lists.
     Json,
 }
 
@@ -58,13 +59,13 @@ struct Row<'a> {
     agent: &'a AgentPresence,
 }
 
-/// serde_json's pretty printer, also escaping every other [`is_unsafe_char`] (serde_json
+/// serde_json's pretty (or compact) printer, also escaping every other [`is_unsafe_char`] (serde_json
 /// escapes only C0 controls, `"` and `\`; not DEL, C1, U+2028/U+2029 or format characters), so
 /// JSON printed to a terminal cannot drive it, a line-oriented reader sees one line per line,
 /// and the document still parses back to the same strings.
-struct SafeJson<'a>(PrettyFormatter<'a>);
+struct SafeJson<F>(F);
 
-impl Formatter for SafeJson<'_> {
+impl<F: Formatter> Formatter for SafeJson<F> {
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -120,8 +121,16 @@ pub fn write_json<W: Write, T: Serialize + ?Sized>(w: &mut W, value: &T) -> io::
     value.serialize(&mut ser).map_err(io::Error::other)
 }
 
-/// Write agents as an aligned table, or JSON (one object when `single`, else an array written
-/// row by row).
+/// Write `value` as one line of JSON (compact, the terminal-safe escapes, a line feed at the
+/// end): a line of JSON lines.
+pub fn write_json_line<W: Write, T: Serialize + ?Sized>(w: &mut W, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, SafeJson(CompactFormatter));
+    value.serialize(&mut ser).map_err(io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+/// Write agents as an aligned table, or JSON (one pretty object when `single`, else JSON lines:
+/// one compact object per agent, written row by row).
 pub fn write<W: Write>(
     w: &mut W,
     vendor: Vendor,
@@ -140,23 +149,10 @@ pub fn write<W: Write>(
             )?;
             w.write_all(b"\n")
         }
-        Output::Json => {
-            w.write_all(b"[")?;
-            for (i, agent) in list.iter().enumerate() {
-                w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-                // each row is its own pretty document, indented like an array element
-                let mut one = Vec::new();
-                write_json(&mut one, &Row { vendor, agent })?;
-                for (n, line) in one.split(|b| *b == b'\n').enumerate() {
-                    if n > 0 {
-                        w.write_all(b"\n")?;
-                    }
-                    w.write_all(b"  ")?;
-                    w.write_all(line)?;
-                }
-            }
-            w.write_all(if list.is_empty() { b"]\n" } else { b"\n]\n" })
-        }
+        // JSON lines: one compact object per agent, each written as soon as it is serialised
+        Output::Json => list
+            .iter()
+            .try_for_each(|agent| write_json_line(w, &Row { vendor, agent })),
         Output::Table => {
             let header = ["AGENT", "NAME", "AVAILABILITY", "VENDOR STATUS"].map(String::from);
             let rows: Vec<[String; 4]> = std::iter::once(header)
@@ -167,23 +163,31 @@ pub fn write<W: Write>(
     }
 }
 
-/// Rows of already-sanitised cells as aligned columns, two spaces apart, one line per row.
+/// Rows of already-sanitised cells (the first row is the header) as aligned columns, two spaces
+/// apart, one line per row, laid out by [`tabled`]: no borders, no wrapping or truncation (a cell
+/// of any length stays whole on its line), trailing blanks trimmed. A line break left in a cell
+/// would split its row: callers pass [`sanitize`]d text, and any line break left is escaped here.
 pub fn write_table<W: Write, const N: usize>(w: &mut W, rows: &[[String; N]]) -> io::Result<()> {
-    let widths: Vec<usize> = (0..N)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut line = String::new();
-    for r in rows {
-        line.clear();
-        for (i, cell) in r.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            // padded by hand: `{:<w$}` panics for widths over 65,535
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            line.extend(std::iter::repeat_n(' ', pad));
+    use tabled::settings::object::{Columns, Segment};
+    use tabled::settings::{Padding, Style};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let cell = |c: &String| -> String {
+        if c.contains(['\n', '\r']) {
+            sanitize(c)
+        } else {
+            c.clone()
         }
+    };
+    let mut table =
+        tabled::builder::Builder::from_iter(rows.iter().map(|r| r.iter().map(cell))).build();
+    table
+        .with(Style::empty())
+        // two spaces between columns, none before the first
+        .modify(Segment::all(), Padding::new(1, 1, 0, 0))
+        .modify(Columns::first(), Padding::new(0, 1, 0, 0));
+    for line in table.to_string().lines() {
         w.write_all(line.trim_end().as_bytes())?;
         w.write_all(b"\n")?;
     }
@@ -241,7 +245,7 @@ mod tests {
             );
         }
         assert!(table.contains("Ada\\u{d}\\u{a}forged"), "{table}");
-        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let back = json_lines(&json);
         assert_eq!(
             back[0]["agent"]["name"], evil,
             "JSON keeps the data exactly"
@@ -330,7 +334,7 @@ mod tests {
                     "{c:?}: {json:?}"
                 );
                 let back: serde_json::Value = serde_json::from_str(&json).unwrap();
-                let back = if single { &back } else { &back[0] };
+                let back = &back;
                 assert_eq!(
                     back["agent"]["name"],
                     name.as_str(),
@@ -367,23 +371,55 @@ mod tests {
         assert!(json.contains(text), "{json}");
     }
 
+    /// Parse JSON lines: one value per line.
+    fn json_lines(text: &str) -> Vec<serde_json::Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
     #[test]
-    fn json_rows_are_one_array() {
+    fn json_rows_are_json_lines() {
         let list = [agent("a", "A"), agent("b", "B")];
         let json = render(Vendor::new("libredesk"), &list, Output::Json, false);
-        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.as_array().unwrap().len(), 2);
+        assert_eq!(json.lines().count(), 2, "{json}");
+        let back = json_lines(&json);
+        assert_eq!(back.len(), 2);
         assert_eq!(back[1]["agent"]["agent_id"], "b");
         assert_eq!(back[1]["vendor"], "libredesk");
         let empty = render(Vendor::new("libredesk"), &[], Output::Json, false);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&empty).unwrap(),
-            serde_json::json!([])
-        );
+        assert_eq!(empty, "");
         let one = render(Vendor::new("libredesk"), &list[..1], Output::Json, true);
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&one).unwrap()["agent"]["agent_id"],
             "a"
         );
+    }
+
+    #[test]
+    fn tables_are_columns_two_spaces_apart() {
+        let rows = [
+            ["AGENT", "NAME", "X"].map(String::from),
+            ["ada", "Ada Lovelace", ""].map(String::from),
+            ["a-much-longer-id", "G", "y"].map(String::from),
+        ];
+        let mut out = Vec::new();
+        write_table(&mut out, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "AGENT             NAME          X\n\
+             ada               Ada Lovelace\n\
+             a-much-longer-id  G             y\n"
+        );
+        // a raw line break left in a cell cannot split its row
+        let rows = [
+            ["A", "B"].map(String::from),
+            ["x\ny", "z\r"].map(String::from),
+        ];
+        let mut out = Vec::new();
+        write_table(&mut out, &rows).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(out.contains("x\\u{a}y"), "{out}");
     }
 }

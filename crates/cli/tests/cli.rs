@@ -152,10 +152,12 @@ async fn the_same_commands_work_on_every_vendor_by_changing_one_config_line() {
         )
         .await;
         assert_eq!(o.status.code(), Some(0), "{vendor}: {}", stderr(&o));
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        // JSON lines: one object per agent
+        let v: Vec<Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let ids: Vec<&str> = v
-            .as_array()
-            .unwrap()
             .iter()
             .map(|a| a["agent"]["agent_id"].as_str().unwrap())
             .collect();

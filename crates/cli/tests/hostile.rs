@@ -155,7 +155,12 @@ async fn server_names_cannot_panic_the_table_or_drive_the_terminal() {
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
     assert_terminal_safe(&out, "json");
-    let back: Value = serde_json::from_str(&out).unwrap();
+    // JSON lines: one object per agent
+    let back: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(back.len(), names.len(), "{out}");
     for (i, n) in names.iter().enumerate() {
         assert_eq!(
             back[i]["agent"]["name"],
@@ -203,12 +208,14 @@ async fn separators_and_format_characters_in_server_data_are_escaped_in_every_fo
         assert_eq!(reader_lines(&out), out.lines().count(), "{out:?}");
         // JSON's own escapes (serde_json leaves U+2028 and U+2029 raw)
         assert!(out.contains(r"a\u2028b\u2029c\u000bd"), "{out}");
-        let back: Value = serde_json::from_str(&out).unwrap();
-        let agent = if args.contains(&"get") {
-            &back["agent"]
+        // `get`: one object; `list`: JSON lines, the first line the first agent
+        let first = if args.contains(&"get") {
+            out.as_str()
         } else {
-            &back[0]["agent"]
+            out.lines().next().unwrap()
         };
+        let back: Value = serde_json::from_str(first).unwrap();
+        let agent = &back["agent"];
         assert_eq!(
             agent["name"],
             format!("{SNEAKY}0"),
