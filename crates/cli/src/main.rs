@@ -439,8 +439,47 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The man page: `agentstatus(1)` with a section per subcommand, from the one clap definition.
+/// Text as roff: backslashes and dashes escaped, a line starting with `.` or `'` kept text.
+fn roff(text: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.starts_with(['.', '\'']) {
+            out.push_str("\\&");
+        }
+        out.push_str(&line.replace('\\', "\\e").replace('-', "\\-"));
+    }
+    out
+}
+
+/// `after_help` as roff: its prose as paragraphs, its `Examples:` as a block kept as written.
+fn roff_after_help(w: &mut dyn std::io::Write, text: &str, heading: &str) -> std::io::Result<()> {
+    let (prose, examples) = match text.split_once("Examples:") {
+        Some((p, e)) => (p, Some(e)),
+        None => (text, None),
+    };
+    let prose = prose.trim();
+    if !prose.is_empty() {
+        for paragraph in prose.split("\n\n") {
+            writeln!(w, ".PP\n{}", roff(paragraph.trim()))?;
+        }
+    }
+    if let Some(examples) = examples {
+        writeln!(w, "{heading} EXAMPLES\n.nf\n.RS 2")?;
+        for line in examples.trim_matches('\n').lines() {
+            writeln!(w, "{}", roff(line.trim_start()))?;
+        }
+        writeln!(w, ".RE\n.fi")?;
+    }
+    Ok(())
+}
+
+/// The man page: `agentstatus(1)` with a section per subcommand (its synopsis, options and
+/// examples), all from the one clap definition.
 fn man(w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    // not built: a subcommand's section lists its own options, not the global ones again
     let command = Cli::command();
     let page = clap_mangen::Man::new(command.clone());
     page.render_title(w)?;
@@ -448,22 +487,46 @@ fn man(w: &mut dyn std::io::Write) -> std::io::Result<()> {
     page.render_synopsis_section(w)?;
     page.render_description_section(w)?;
     page.render_options_section(w)?;
-    page.render_subcommands_section(w)?;
-    // each subcommand's own options and examples
-    for sub in command.get_subcommands() {
-        let name = format!("agentstatus {}", sub.get_name());
-        let sub = sub.clone().name(name.clone()).bin_name(name);
-        let sub_page = clap_mangen::Man::new(sub);
-        let mut roff = Vec::new();
-        sub_page.render_name_section(&mut roff)?;
-        sub_page.render_synopsis_section(&mut roff)?;
-        sub_page.render_options_section(&mut roff)?;
-        sub_page.render_extra_section(&mut roff)?;
-        // the subcommand's sections are subsections of the page
-        let text = String::from_utf8_lossy(&roff).replace(".SH ", ".SS ");
-        w.write_all(text.as_bytes())?;
+    writeln!(w, ".SH COMMANDS")?;
+    let subcommands: Vec<&clap::Command> = command
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .collect();
+    for sub in &subcommands {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        writeln!(
+            w,
+            ".TP\n\\fBagentstatus {}\\fR\n{}",
+            roff(sub.get_name()),
+            roff(&about)
+        )?;
     }
-    page.render_extra_section(w)?;
+    if let Some(after) = command.get_after_help() {
+        roff_after_help(w, &after.to_string(), ".SH")?;
+    }
+    for sub in subcommands {
+        let name = format!("agentstatus {}", sub.get_name());
+        writeln!(w, ".SH \"{}\"", roff(&name.to_uppercase()))?;
+        let about = sub
+            .get_long_about()
+            .or(sub.get_about())
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        writeln!(w, "{}", roff(&about))?;
+        // the subcommand's synopsis and options, as subsections
+        let sub_page = clap_mangen::Man::new(sub.clone().name(name.clone()).bin_name(name));
+        let mut part = Vec::new();
+        sub_page.render_synopsis_section(&mut part)?;
+        sub_page.render_options_section(&mut part)?;
+        w.write_all(
+            String::from_utf8_lossy(&part)
+                .replace(".SH ", ".SS ")
+                .as_bytes(),
+        )?;
+        if let Some(after) = sub.get_after_help() {
+            roff_after_help(w, &after.to_string(), ".SS")?;
+        }
+    }
     page.render_version_section(w)
 }
 
