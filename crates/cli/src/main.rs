@@ -309,6 +309,13 @@ async fn main() -> ExitCode {
             };
         }
         Command::Fake(args) => {
+            if let Some(path) = &cli.config {
+                let message = format!(
+                    "fake writes a config file and reads none: drop --config {} (--write-config FILE says where to write it)",
+                    path.display()
+                );
+                return fail(out, exit::USAGE, "usage", &message, None);
+            }
             return match fake::run(args, cli.vendor.as_deref(), out).await {
                 Ok(()) => ExitCode::from(exit::OK),
                 Err(fake::Error::Usage(e)) => fail(out, exit::USAGE, "usage", &e, None),

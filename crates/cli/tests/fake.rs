@@ -375,6 +375,10 @@ fn bad_seeds_and_arguments_are_usage_errors_with_their_location() {
         ),
         (vec!["fake", "--port", "8080"], "give VENDOR=PORT".into()),
         (
+            vec!["--config", "x.toml", "fake"],
+            "--write-config FILE".into(),
+        ),
+        (
             vec!["fake", "--fault", "teapot"],
             "unknown fault \"teapot\"".into(),
         ),
