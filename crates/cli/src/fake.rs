@@ -65,7 +65,10 @@ Then, in another shell, with the printed variables exported:
   agentstatus --config fake.toml apply roster.csv
 
 Ready: one line per vendor on stdout (under --output json: {\"event\":\"ready\",\"vendor\",\"url\",\"config\",\"env\",...}),
-printed once every fake listens. Stops on SIGINT (Ctrl-C) or SIGTERM.";
+printed once every fake listens. Stops on SIGINT (Ctrl-C) or SIGTERM.
+
+While it runs, standard input (unless a terminal) takes one command per line, each answered with
+a line (JSON under --output json): `fault [VENDOR] FAULT`, `delay [VENDOR] MS`, `stop`.";
 
 /// `--fault`'s values.
 fn parse_fault(s: &str) -> Result<Fault, String> {
@@ -111,7 +114,7 @@ struct Seed {
 
 /// A fake, running.
 struct Running {
-    server: Box<dyn AsServer>,
+    server: std::sync::Arc<dyn AsServer>,
     /// The vendor's settings in its config section (besides `base_url`), as TOML values.
     keys: Vec<(&'static str, String)>,
 }
@@ -213,7 +216,7 @@ fn seeder(name: &str) -> Option<Seeder> {
                         fake.add_agent(rc::Agent::new(&s.id, &s.name, st));
                     }
                     Ok(Running {
-                        server: Box::new(fake),
+                        server: std::sync::Arc::new(fake),
                         keys: vec![("user_id", toml_string("agentstatus-fake"))],
                     })
                 })
@@ -242,7 +245,7 @@ fn seeder(name: &str) -> Option<Seeder> {
                         fake.add_agent(ld::Agent::new(number(s)?, &s.name, st, &key, &secret));
                     }
                     Ok(Running {
-                        server: Box::new(fake),
+                        server: std::sync::Arc::new(fake),
                         keys: vec![("api_key", toml_string("agentstatus-fake"))],
                     })
                 })
@@ -265,7 +268,7 @@ fn seeder(name: &str) -> Option<Seeder> {
                         fake.add_agent(ed::Agent::new(&s.id, &channels, st));
                     }
                     Ok(Running {
-                        server: Box::new(fake),
+                        server: std::sync::Arc::new(fake),
                         keys: vec![],
                     })
                 })
@@ -295,7 +298,7 @@ fn seeder(name: &str) -> Option<Seeder> {
                         fake.add_agent(agent);
                     }
                     Ok(Running {
-                        server: Box::new(fake),
+                        server: std::sync::Arc::new(fake),
                         keys: vec![("account_id", ACCOUNT.to_string())],
                     })
                 })
@@ -443,6 +446,8 @@ async fn relay(port: u16, to: std::net::SocketAddr) -> Result<String, String> {
     tokio::spawn(async move {
         loop {
             let Ok((mut inbound, _)) = listener.accept().await else {
+                // out of file descriptors, say: not a busy loop
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
             tokio::spawn(async move {
@@ -604,7 +609,15 @@ pub async fn run(args: Args, vendor: Option<&str>, output: Output) -> Result<(),
     let result = announce(&running, &path, &text, output)
         .map_err(|e| Error::Failed(format!("cannot write the output: {e}")));
     if result.is_ok() {
-        stopped().await;
+        let servers: Vec<(&'static str, std::sync::Arc<dyn AsServer>)> = running
+            .iter()
+            .map(|(e, _, r, _)| (e.name, r.server.clone()))
+            .collect();
+        tokio::select! {
+            () = stopped() => {}
+            () = control(&servers, output) => {}
+            () = log_requests(&servers, output) => {}
+        }
         if output == Output::Json {
             let mut out = std::io::stdout().lock();
             let _ = write_json_line(&mut out, &serde_json::json!({"event": "stopped"}));
@@ -665,6 +678,140 @@ fn announce(
         eprintln!("agentstatus fake: running; stop with Ctrl-C (SIGINT) or SIGTERM");
     }
     out.flush()
+}
+
+/// A command on standard input: `fault [VENDOR] FAULT`, `delay [VENDOR] MS`, `stop`.
+#[derive(Debug, PartialEq)]
+enum Control {
+    Fault(Option<String>, Fault),
+    Delay(Option<String>, Duration),
+    Stop,
+}
+
+fn parse_control(line: &str, vendors: &[&str]) -> Result<Control, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let vendor = |w: &str| -> Result<String, String> {
+        vendors
+            .iter()
+            .find(|v| **v == w)
+            .map(|v| v.to_string())
+            .ok_or_else(|| format!("{w:?} is not a running fake ({})", vendors.join(", ")))
+    };
+    let delay = |ms: &str| -> Result<Duration, String> {
+        ms.parse::<u64>()
+            .ok()
+            .filter(|ms| *ms <= 600_000)
+            .map(Duration::from_millis)
+            .ok_or_else(|| format!("delay {ms:?}: milliseconds, 0 to 600000"))
+    };
+    match words.as_slice() {
+        ["fault", f] => Ok(Control::Fault(None, parse_fault(f)?)),
+        ["fault", v, f] => Ok(Control::Fault(Some(vendor(v)?), parse_fault(f)?)),
+        ["delay", ms] => Ok(Control::Delay(None, delay(ms)?)),
+        ["delay", v, ms] => Ok(Control::Delay(Some(vendor(v)?), delay(ms)?)),
+        ["stop"] => Ok(Control::Stop),
+        _ => Err(format!(
+            "unknown command `{}`: expected `fault [VENDOR] FAULT`, `delay [VENDOR] MS` or `stop`",
+            agentstatus::escape_controls(line)
+        )),
+    }
+}
+
+/// Report an event: a JSON line on stdout under `--output json`, else a line on stderr.
+fn event(output: Output, value: serde_json::Value, text: &str) {
+    if output == Output::Json {
+        let mut out = std::io::stdout().lock();
+        let _ = write_json_line(&mut out, &value).and_then(|()| out.flush());
+    } else {
+        eprintln!("agentstatus fake: {}", agentstatus::escape_controls(text));
+    }
+}
+
+/// Commands from standard input, one per line, until `stop` (a terminal's input is not read:
+/// a fake started in the background would be stopped by the shell for reading it).
+async fn control(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], output: Output) {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        return std::future::pending().await;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let vendors: Vec<&str> = servers.iter().map(|(v, _)| *v).collect();
+    while let Some(line) = rx.recv().await {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let command = match parse_control(&line, &vendors) {
+            Ok(c) => c,
+            Err(e) => {
+                event(
+                    output,
+                    serde_json::json!({"event": "error", "message": e}),
+                    &e,
+                );
+                continue;
+            }
+        };
+        let chosen = |v: &Option<String>| {
+            servers
+                .iter()
+                .filter(|(name, _)| v.as_deref().is_none_or(|v| v == *name))
+                .map(|(name, s)| (*name, s.server()))
+                .collect::<Vec<_>>()
+        };
+        match command {
+            Control::Stop => return,
+            Control::Fault(v, fault) => {
+                for (name, server) in chosen(&v) {
+                    server.faults().push(fault.clone());
+                    let what = format!("{fault:?}");
+                    event(
+                        output,
+                        serde_json::json!({"event": "fault", "vendor": name, "fault": what}),
+                        &format!("{name}: the next request gets {what}"),
+                    );
+                }
+            }
+            Control::Delay(v, delay) => {
+                for (name, server) in chosen(&v) {
+                    server.faults().set_delay(delay);
+                    let ms = delay.as_millis() as u64;
+                    event(
+                        output,
+                        serde_json::json!({"event": "delay", "vendor": name, "ms": ms}),
+                        &format!("{name}: every request delayed {ms} ms"),
+                    );
+                }
+            }
+        }
+    }
+    // standard input closed: run until a signal
+    std::future::pending().await
+}
+
+/// For people (table output): each request the fakes receive, on stderr, as it comes.
+async fn log_requests(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], output: Output) {
+    if output != Output::Table {
+        return std::future::pending().await;
+    }
+    let mut seen = vec![0; servers.len()];
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for ((name, server), seen) in servers.iter().zip(seen.iter_mut()) {
+            let requests = server.server().faults().requests();
+            for (method, path) in requests.iter().skip(*seen) {
+                eprintln!("{name}: {method} {}", agentstatus::escape_controls(path));
+            }
+            *seen = requests.len();
+        }
+    }
 }
 
 /// Until SIGINT or SIGTERM.
@@ -734,6 +881,36 @@ mod tests {
         for bad in ["200", "99999", "slow", "429:x", "delay:", ""] {
             let e = parse_fault(bad).unwrap_err();
             assert!(e.contains("expected an HTTP status"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn control_commands_parse_and_bad_ones_say_what_is_expected() {
+        let vendors = ["rocketchat", "chatwoot"];
+        assert_eq!(
+            parse_control("fault 503", &vendors),
+            Ok(Control::Fault(None, Fault::Status(503)))
+        );
+        assert_eq!(
+            parse_control("  fault chatwoot  drop ", &vendors),
+            Ok(Control::Fault(
+                Some("chatwoot".into()),
+                Fault::DropConnection
+            ))
+        );
+        assert_eq!(
+            parse_control("delay 20", &vendors),
+            Ok(Control::Delay(None, Duration::from_millis(20)))
+        );
+        assert_eq!(parse_control("stop", &vendors), Ok(Control::Stop));
+        for (bad, says) in [
+            ("fault zendesk 503", "not a running fake"),
+            ("fault 200", "unknown fault"),
+            ("delay soon", "milliseconds"),
+            ("reboot\u{1b}[2J", "unknown command `reboot\\u{1b}[2J`"),
+        ] {
+            let e = parse_control(bad, &vendors).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 

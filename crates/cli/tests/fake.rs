@@ -36,6 +36,7 @@ fn dir(tag: &str) -> Dir {
 /// A running `agentstatus fake`: killed if the test ends before it is stopped.
 struct Fake {
     child: Child,
+    stdin: Option<std::process::ChildStdin>,
     lines: mpsc::Receiver<String>,
 }
 
@@ -45,10 +46,12 @@ impl Fake {
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -59,7 +62,30 @@ impl Fake {
                 }
             }
         });
-        Fake { child, lines }
+        Fake {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Send a command line to its standard input.
+    fn send(&mut self, line: &str) {
+        use std::io::Write as _;
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Wait for it to exit (it was told to stop); its exit code.
+    fn wait(mut self) -> Option<i32> {
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("agentstatus fake did not stop");
     }
 
     /// The next line it prints (a minute at most: it is waiting for nothing but a bind).
@@ -309,6 +335,31 @@ fn fake_seeds_listens_writes_the_config_and_injects_faults() {
         out.contains("2 changed, 1 unchanged, 0 unsupported, 0 failed"),
         "{out}"
     );
+    // faults switched while it runs, on its standard input
+    let mut fake = fake;
+    fake.send("fault chatwoot 401");
+    let ack: Value = serde_json::from_str(&fake.line()).unwrap();
+    assert_eq!(ack["event"], "fault", "{ack}");
+    assert_eq!(ack["vendor"], "chatwoot", "{ack}");
+    let o = run(&["--config", cfg, "list"], &env);
+    assert!(
+        text(&o).1.contains("401 Unauthorized (injected fault)"),
+        "{:?}",
+        text(&o)
+    );
+    let o = run(&["--config", cfg, "list"], &env);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    fake.send("fault zendesk 503");
+    let error: Value = serde_json::from_str(&fake.line()).unwrap();
+    assert_eq!(error["event"], "error", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a running fake"),
+        "{error}"
+    );
+
     // the port is taken now: a second fake on it says so
     let o = run(
         &["fake", "--vendor", "chatwoot", "--port", &port.to_string()],
@@ -322,7 +373,13 @@ fn fake_seeds_listens_writes_the_config_and_injects_faults() {
         "{:?}",
         text(&o)
     );
-    assert_eq!(fake.terminate(), Some(0));
+    // `stop` on standard input: a graceful stop, as SIGTERM
+    fake.send("stop");
+    assert_eq!(
+        serde_json::from_str::<Value>(&fake.line()).unwrap()["event"],
+        "stopped"
+    );
+    assert_eq!(fake.wait(), Some(0));
     // a written config is the user's: it stays
     assert!(config.exists());
     // and is not overwritten by the next fake without --force
