@@ -82,7 +82,7 @@ pub fn retry_after(value: &[u8]) {
 
 /// The command's table and JSON renderers: any agent data (split from the input at NUL bytes
 /// into id, name, vendor status, channel name) renders without a panic; the table has one line
-/// per agent and no character that could drive a terminal; the JSON parses back to the data.
+/// per agent and no character that could drive a terminal; the JSON lines parse back to the data.
 pub fn render(data: &[u8]) {
     use agentstatus_cli::output::{Output, render};
     use agentstatus_presence::{
@@ -117,8 +117,11 @@ pub fn render(data: &[u8]) {
     assert!(!table.chars().any(|c| c != '\n' && is_unsafe_char(c)));
     let json = render(Vendor::new("engage-digital"), &list, Output::Json, false);
     assert!(!json.chars().any(|c| c != '\n' && is_unsafe_char(c)));
-    let back: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
-    assert_eq!(back[1]["agent"]["agent_id"].as_str(), Some(list[1].agent_id.as_str()));
+    // JSON lines: one object per agent, each line valid JSON
+    assert_eq!(json.lines().count(), 2, "one line per agent");
+    let last = json.lines().last().unwrap_or_default();
+    let back: serde_json::Value = serde_json::from_str(last).expect("valid JSON");
+    assert_eq!(back["agent"]["agent_id"].as_str(), Some(list[1].agent_id.as_str()));
 }
 
 /// A fuzz target's body.
