@@ -711,41 +711,28 @@ fn security_scheme(scheme: Value) -> Value {
 }
 
 /// Every `$ref` to a moved section follows it; in every object: `x-nullable` becomes
-/// `nullable`, `type: file` a binary string, a string `discriminator` its 3.0 object.
-fn fix_schemas_and_refs(v: &mut Value, parameters: &Map<String, Value>) {
-    match v {
-        Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref")
-                && let Some(to) = moved_ref(r, parameters)
-            {
-                map.insert("$ref".into(), Value::String(to));
-            }
-            if let Some(n) = map.remove("x-nullable") {
-                map.insert("nullable".into(), n);
-            }
-            if map.get("type").and_then(Value::as_str) == Some("file") {
-                map.insert("type".into(), json!("string"));
-                map.insert("format".into(), json!("binary"));
-            }
-            if let Some(Value::String(d)) = map.get("discriminator") {
-                let d = d.clone();
-                map.insert("discriminator".into(), json!({"propertyName": d}));
-            }
-            for (k, child) in map.iter_mut() {
-                // examples and defaults are data: a `$ref` key in them is not a reference
-                if crate::nav::is_data_key(k) {
-                    continue;
-                }
-                fix_schemas_and_refs(child, parameters);
-            }
+/// `nullable`, `type: file` a binary string, a string `discriminator` its 3.0 object. The walk
+/// is [`crate::nav::walk_mut`]'s: examples and defaults are data (a `$ref` key in them is not a
+/// reference), a response or property named `default` is not.
+fn fix_schemas_and_refs(doc: &mut Value, parameters: &Map<String, Value>) {
+    crate::nav::walk_mut(doc, "", &mut |map, _| {
+        if let Some(Value::String(r)) = map.get("$ref")
+            && let Some(to) = moved_ref(r, parameters)
+        {
+            map.insert("$ref".into(), Value::String(to));
         }
-        Value::Array(items) => {
-            for child in items {
-                fix_schemas_and_refs(child, parameters);
-            }
+        if let Some(n) = map.remove("x-nullable") {
+            map.insert("nullable".into(), n);
         }
-        _ => {}
-    }
+        if map.get("type").and_then(Value::as_str) == Some("file") {
+            map.insert("type".into(), json!("string"));
+            map.insert("format".into(), json!("binary"));
+        }
+        if let Some(Value::String(d)) = map.get("discriminator") {
+            let d = d.clone();
+            map.insert("discriminator".into(), json!({"propertyName": d}));
+        }
+    });
 }
 
 #[cfg(test)]
@@ -849,7 +836,9 @@ mod tests {
                     "responses": {
                         "200": {"description": "ok", "schema": {"$ref": "#/definitions/Agent"},
                                 "headers": {"X-Rate": {"type": "integer"}}},
-                        "404": {"description": "missing"}
+                        "404": {"description": "missing"},
+                        "default": {"description": "error", "schema": {"type": "object", "properties": {
+                            "default": {"$ref": "#/definitions/Agent"}}}}
                     }
                 }
             }},
@@ -885,6 +874,12 @@ mod tests {
         );
         assert_eq!(ok["headers"]["X-Rate"]["schema"]["type"], "integer");
         assert_eq!(op["responses"]["404"], json!({"description": "missing"}));
+        // a response and a property named `default` are names, not the `default` keyword
+        assert_eq!(
+            op["responses"]["default"]["content"]["application/json"]["schema"]["properties"]
+                ["default"]["$ref"],
+            "#/components/schemas/Agent"
+        );
         // where the body's property was in the 2.0 file
         assert_eq!(
             u.original("/paths/~1agents~1{id}/patch/requestBody/content/application~1json/schema/properties/availability_status"),
