@@ -655,10 +655,10 @@ fn is_form(media: &str) -> bool {
 fn take_schema(p: &mut Map<String, Value>) -> Map<String, Value> {
     let mut schema = Map::new();
     for key in SCHEMA_KEYS {
-        if let Some(v) = p.remove(*key) {
-            if *key != "collectionFormat" {
-                schema.insert((*key).to_string(), v);
-            }
+        if let Some(v) = p.remove(*key)
+            && *key != "collectionFormat"
+        {
+            schema.insert((*key).to_string(), v);
         }
     }
     if let Some(v) = p.remove("x-nullable") {
@@ -876,8 +876,8 @@ mod tests {
         assert_eq!(op["responses"]["404"], json!({"description": "missing"}));
         // a response and a property named `default` are names, not the `default` keyword
         assert_eq!(
-            op["responses"]["default"]["content"]["application/json"]["schema"]["properties"]
-                ["default"]["$ref"],
+            op["responses"]["default"]["content"]["application/json"]["schema"]["properties"]["default"]
+                ["$ref"],
             "#/components/schemas/Agent"
         );
         // where the body's property was in the 2.0 file
