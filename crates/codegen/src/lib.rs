@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod fixes;
 pub mod generate;
+mod inheritance;
 pub mod isolate;
 pub mod load;
 pub mod nav;
