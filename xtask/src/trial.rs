@@ -42,16 +42,15 @@ pub fn read_document(path: &Path) -> Result<Value, Error> {
             format!("larger than {} MiB", MAX_DOCUMENT_BYTES >> 20),
         ));
     }
-    let doc = load::parse_bytes(&bytes, path)?;
+    let mut doc = load::parse_bytes(&bytes, path)?;
+    // Swagger 2.0 is converted (another `swagger` version is refused, naming it)
+    agentstatus_codegen::swagger2::upgrade(&mut doc, path)?;
     if !doc.is_object() || doc.get("openapi").and_then(Value::as_str).is_none() {
         return Err(Error::new(
             ErrorKind::Invalid,
             path,
             Location::Pointer("/openapi".into()),
-            match doc.get("swagger") {
-                Some(_) => "a Swagger 2.0 document: convert it to OpenAPI 3 first".to_string(),
-                None => "not an OpenAPI 3 document (no `openapi` version)".to_string(),
-            },
+            "not an OpenAPI document (no `openapi` or `swagger` version)",
         ));
     }
     Ok(doc)

@@ -299,9 +299,11 @@ fn cycles_and_long_chains_are_refused_with_their_pointer() {
         (
             "schema-of-itself",
             schemas_doc(
-                json!({"S0": {"oneOf": [{"allOf": [
+                // its own `allOf` member (alternatives extending their own choice are
+                // inheritance, rewritten by a pass: see inheritance-cycles.yaml)
+                json!({"S0": {"allOf": [
                     {"$ref": "#/components/schemas/S0"},
-                    {"type": "object", "properties": {"x": {"type": "string"}}}]}]}}),
+                    {"type": "object", "properties": {"x": {"type": "string"}}}]}}),
                 json!({}),
             ),
             "at /components/schemas/S0: a schema composed of itself",

@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod fixes;
 pub mod generate;
+mod inheritance;
 pub mod isolate;
 pub mod load;
 pub mod nav;
@@ -29,6 +30,7 @@ pub mod regen;
 pub mod slice;
 pub mod sources;
 pub mod surface;
+pub mod swagger2;
 
 use std::path::{Path, PathBuf};
 
@@ -155,6 +157,8 @@ fn prepare_doc(
     mut files: Vec<PathBuf>,
     label: &Path,
 ) -> Result<Prepared> {
+    // a Swagger 2.0 document is read as the OpenAPI 3.0 document it converts to
+    swagger2::upgrade(&mut doc, label)?;
     let mut changes = normalise::run_passes(normalise::INPUT_PASSES, &mut doc);
     // what the generator would loop or overflow on is refused before any pass walks it
     nav::check_ref_graph(&doc)

@@ -183,11 +183,18 @@ pub const PASSES: &[Pass] = &[
 
 /// Passes over the vendor's document as it was read, run once before everything else (what the
 /// overlay adds afterwards is this project's own, and trusted).
-pub const INPUT_PASSES: &[Pass] = &[Pass {
-    name: "generator-extensions",
-    docs: "Extensions that make progenitor or typify choose generated code (`x-rust-type`, `x-dropshot-*`) and this workspace's own `x-agentstatus-*` markers are removed from the vendor's document, wherever they are: only the passes choose Rust types.",
-    run: generator_extensions,
-}];
+pub const INPUT_PASSES: &[Pass] = &[
+    Pass {
+        name: "generator-extensions",
+        docs: "Extensions that make progenitor or typify choose generated code (`x-rust-type`, `x-dropshot-*`) and this workspace's own `x-agentstatus-*` markers are removed from the vendor's document, wherever they are: only the passes choose Rust types.",
+        run: generator_extensions,
+    },
+    Pass {
+        name: "inheritance-cycles",
+        docs: "Polymorphism written as a cycle (a `oneOf`/`anyOf` whose alternatives are `allOf: [the choice itself, ...]`) is read as inheritance: the alternatives extend the choice's own part (`<Name>Base`, the schema without its alternatives), or nothing when that part is empty.",
+        run: crate::inheritance::inheritance_cycles,
+    },
+];
 
 /// Is `key` an extension that changes what progenitor or typify generate (typify-impl 0.8
 /// `rust_extension.rs`; progenitor-impl 0.15 `method.rs`), or one of this workspace's own

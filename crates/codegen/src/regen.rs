@@ -12,7 +12,7 @@ use crate::sources::{OperationKey, Source, SourceKind, Sources};
 
 /// The document of one source, with the name it is reported under.
 pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {
-    let doc = match source.kind {
+    let mut doc = match source.kind {
         SourceKind::Openapi | SourceKind::HandWritten => crate::load::parse_bytes(bytes, origin)?,
         SourceKind::DocsPage => {
             let text = std::str::from_utf8(bytes).map_err(|_| {
@@ -26,6 +26,8 @@ pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {
             crate::extract::from_docs_page(text, origin)?
         }
     };
+    // Swagger 2.0 is read as the OpenAPI 3.0 document it converts to, here as in the generator
+    crate::swagger2::upgrade(&mut doc, origin)?;
     if !doc.is_object() || doc.get("paths").is_none() {
         return Err(Error::at(
             ErrorKind::Invalid,

@@ -18,12 +18,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod compare;
 mod diff;
 mod locate;
 mod render;
 mod report;
 
+pub use compare::{Comparison, Document, MAX_DOCUMENT_BYTES, compare};
 pub use diff::{ChangeKind, Finding, Side, diff, diff_unapplied_security_schemes};
 pub use locate::{Position, positions, positions_in_source};
-pub use render::{Format, render};
+pub use render::{Format, render, render_comparison};
 pub use report::{Counts, FailOn, OverlayAction, Report, Summary, Upstream, VendorReport};

@@ -8,7 +8,7 @@ use granit_parser::{Event, Parser};
 
 use agentstatus_codegen::error::escape_token;
 use agentstatus_codegen::sources::SourceKind;
-use agentstatus_codegen::{extract, load};
+use agentstatus_codegen::{extract, load, swagger2};
 
 /// 1-based line and column.
 pub type Position = (usize, usize);
@@ -59,20 +59,40 @@ pub fn positions_in_source(
     pointers: &[&str],
 ) -> BTreeMap<String, Position> {
     let text = load::clean(&String::from_utf8_lossy(bytes));
-    let pointers = pointers.iter().copied();
     match kind {
-        SourceKind::Openapi | SourceKind::HandWritten => positions(&text, pointers),
+        SourceKind::Openapi | SourceKind::HandWritten => in_document(&text, pointers),
         SourceKind::DocsPage => {
             let fences = extract::find_fences(&text);
             let Some(fence) = fences.first() else {
                 return BTreeMap::new();
             };
-            positions(&fence.body, pointers)
+            in_document(&fence.body, pointers)
                 .into_iter()
                 .map(|(p, (line, column))| (p, (line + fence.first_line - 1, column)))
                 .collect()
         }
     }
+}
+
+/// As [`positions`], for pointers into the OpenAPI 3 document `text` is read as: a Swagger 2.0
+/// document's pointers are those of the document it converts to ([`swagger2`]), each found at
+/// the place of the 2.0 node it came from.
+fn in_document(text: &str, pointers: &[&str]) -> BTreeMap<String, Position> {
+    let upgraded = text
+        .contains("swagger")
+        .then(|| load::parse_str(text, std::path::Path::new("")).ok())
+        .flatten()
+        .and_then(|mut doc| swagger2::upgrade(&mut doc, std::path::Path::new("")).ok())
+        .flatten();
+    let Some(up) = upgraded else {
+        return positions(text, pointers.iter().copied());
+    };
+    let originals: Vec<(String, &str)> = pointers.iter().map(|p| (up.original(p), *p)).collect();
+    let found = positions(text, originals.iter().map(|(o, _)| o.as_str()));
+    originals
+        .iter()
+        .filter_map(|(o, p)| found.get(o).map(|pos| (p.to_string(), *pos)))
+        .collect()
 }
 
 enum Frame {
@@ -190,6 +210,20 @@ mod tests {
         let page = format!("# T\n\n````json GET /x\n{text}````\n");
         let p = positions_in_source(SourceKind::DocsPage, page.as_bytes(), &["/paths/~1x/get"]);
         assert_eq!(p["/paths/~1x/get"], (6, 12));
+    }
+
+    #[test]
+    fn swagger_2_pointers_are_found_where_the_2_0_node_is() {
+        let text = "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths:\n  /agents/{id}:\n    patch:\n      parameters:\n        - name: id\n          in: path\n          type: integer\n        - name: data\n          in: body\n          schema:\n            properties:\n              availability: {type: string}\n      responses: {200: {description: ok}}\n";
+        let body = "/paths/~1agents~1{id}/patch/requestBody/content/application~1json/schema/properties/availability";
+        let id = "/paths/~1agents~1{id}/patch/parameters/0/schema/type";
+        let p = positions_in_source(SourceKind::Openapi, text.as_bytes(), &[body, id]);
+        assert_eq!(
+            p[body],
+            (14, 15),
+            "the body parameter's property, in the 2.0 file"
+        );
+        assert_eq!(p[id], (9, 11), "the parameter's own `type`");
     }
 
     #[test]

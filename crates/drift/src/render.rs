@@ -3,6 +3,7 @@
 
 use agentstatus_codegen::overlay::ActionStatus;
 
+use crate::compare::Comparison;
 use crate::diff::Finding;
 use crate::report::{FailOn, OverlayAction, Report, VendorReport};
 
@@ -369,4 +370,134 @@ fn github(report: &Report) -> String {
         report.exit_code()
     ));
     out
+}
+
+fn comparison_verdict(c: &Comparison) -> &'static str {
+    match c.exit_code() {
+        0 if !c.findings.is_empty() => "changes found, none that fails the comparison",
+        0 => "no change",
+        1 => "changes found",
+        _ => "could not compare",
+    }
+}
+
+/// A two-document [`Comparison`] in `format` (the same formats as the drift check's report),
+/// ending in a newline.
+pub fn render_comparison(c: &Comparison, format: Format) -> String {
+    let fail_on = match c.fail_on {
+        FailOn::Drift => "drift",
+        FailOn::Breaking => "breaking",
+    };
+    match format {
+        Format::Json => serde_json::to_string_pretty(c).expect("the comparison serialises") + "\n",
+        Format::Text => {
+            let mut out = String::new();
+            match &c.error {
+                Some(e) => out.push_str(&format!("could not compare: {e}\n")),
+                None => {
+                    out.push_str(&format!(
+                        "{} -> {}: {} breaking, {} non-breaking\n",
+                        c.old, c.new, c.breaking, c.non_breaking
+                    ));
+                    text_findings(&mut out, &c.findings);
+                }
+            }
+            out.push_str(&format!(
+                "{} (exit {})\n",
+                comparison_verdict(c),
+                c.exit_code()
+            ));
+            out
+        }
+        Format::Markdown => {
+            let mut out = format!(
+                "## API changes: `{}` -> `{}`\n\n**{}** (exit {}, `--fail-on {fail_on}`)\n\n",
+                cell(&c.old),
+                cell(&c.new),
+                comparison_verdict(c),
+                c.exit_code()
+            );
+            if let Some(e) = &c.error {
+                out.push_str(&format!("Could not compare: `{}`\n", cell(e)));
+                return out;
+            }
+            if c.findings.is_empty() {
+                out.push_str("No change.\n");
+                return out;
+            }
+            out.push_str("| | operation | where | change | document |\n|---|---|---|---|---|\n");
+            for f in &c.findings {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} | `{}` |\n",
+                    if f.breaking {
+                        "**breaking**"
+                    } else {
+                        "non-breaking"
+                    },
+                    cell(&f.operation),
+                    cell(&f.location),
+                    cell(&f.detail),
+                    cell(&f.position().unwrap_or_default())
+                ));
+            }
+            out
+        }
+        Format::Github => {
+            let mut out = String::new();
+            if let Some(e) = &c.error {
+                out.push_str(&format!(
+                    "::error title={}::{}\n",
+                    escape_property("could not compare"),
+                    escape_data(e)
+                ));
+            }
+            for f in &c.findings {
+                let mut props = vec![format!(
+                    "file={}",
+                    escape_property(f.file.as_deref().unwrap_or(&c.new))
+                )];
+                if let Some(l) = f.line {
+                    props.push(format!("line={l}"));
+                }
+                if let Some(col) = f.column {
+                    props.push(format!("col={col}"));
+                }
+                let kind = serde_json::to_value(f.change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                props.push(format!(
+                    "title={}",
+                    escape_property(&format!(
+                        "{} {kind}",
+                        if f.breaking {
+                            "breaking"
+                        } else {
+                            "non-breaking"
+                        }
+                    ))
+                ));
+                let what = [f.operation.as_str(), f.location.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                out.push_str(&format!(
+                    "::{} {}::{}\n",
+                    if f.breaking { "error" } else { "warning" },
+                    props.join(","),
+                    escape_data(&format!("{what}: {}", f.detail))
+                ));
+            }
+            out.push_str(&format!(
+                "api changes: {} breaking, {} non-breaking: {} (exit {})\n",
+                c.breaking,
+                c.non_breaking,
+                comparison_verdict(c),
+                c.exit_code()
+            ));
+            out
+        }
+    }
 }

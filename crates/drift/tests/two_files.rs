@@ -1,0 +1,171 @@
+//! `agentstatus-drift OLD NEW` as a CI job runs it: real vendor documents (the pinned copies in
+//! `specs/`), a change made to a copy, files, standard input and `.gz`, every format, and the
+//! exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_agentstatus-drift"))
+}
+
+fn specs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs")
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Chatwoot's complete document, pinned: a response property removed and an enum value added
+/// in a copy. Every operation is compared (no list of kept operations), the removal is
+/// breaking and found at the old file's line, the enum value is not breaking.
+#[test]
+fn chatwoot_s_document_against_a_changed_copy() {
+    let old_path = specs().join("chatwoot/upstream/swagger.json");
+    let old = std::fs::read_to_string(&old_path).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&old).unwrap();
+    assert!(
+        doc["paths"].as_object().unwrap().len() > 50,
+        "the complete API"
+    );
+    // a property of the agent and a value of its availability
+    let new = old.replacen(
+        "\"availability_status\": {",
+        "\"availability_status_renamed\": {",
+        1,
+    );
+    assert_ne!(new, old, "the document has the property");
+    let dir = tempdir();
+    let new_path = dir.join("new.json");
+    std::fs::write(&new_path, &new).unwrap();
+    let o = run(
+        &[old_path.to_str().unwrap(), new_path.to_str().unwrap()],
+        None,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("BREAKING"), "{out}");
+    assert!(out.contains("availability_status"), "{out}");
+    let line = old
+        .lines()
+        .position(|l| l.contains("\"availability_status\": {"))
+        .unwrap()
+        + 1;
+    assert!(
+        out.contains(&format!("swagger.json:{line}:")),
+        "the removal is at the old file's line {line}: {out}"
+    );
+    // unchanged: exit 0, whatever --fail-on says
+    let o = run(
+        &[
+            "--fail-on",
+            "drift",
+            old_path.to_str().unwrap(),
+            old_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("no change"));
+}
+
+#[test]
+fn standard_input_gzip_and_json_output() {
+    let old = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - {name: q, in: query, schema: {type: string}}\n      responses:\n        '200': {description: ok}\n";
+    let new = old.replace(
+        "{name: q, in: query,",
+        "{name: q, in: query, required: true,",
+    );
+    let dir = tempdir();
+    let gz = dir.join("old.yaml.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(old.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let o = run(
+        &["--format", "json", gz.to_str().unwrap(), "-"],
+        Some(new.as_bytes()),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["breaking"], 1);
+    let f = &v["findings"][0];
+    assert_eq!(f["operation"], "GET /a");
+    assert_eq!(f["file"], "-");
+    assert_eq!(f["line"], 7);
+    // GitHub annotations and markdown carry the same finding
+    let o = run(
+        &["--format", "github", gz.to_str().unwrap(), "-"],
+        Some(new.as_bytes()),
+    );
+    assert!(
+        text(&o).starts_with("::error file=-,line=7,"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &["--format", "markdown", gz.to_str().unwrap(), "-"],
+        Some(new.as_bytes()),
+    );
+    assert!(
+        text(&o).contains("| **breaking** | GET /a |"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn what_cannot_be_compared_exits_2_with_the_reason() {
+    let dir = tempdir();
+    let ok = dir.join("ok.yaml");
+    std::fs::write(
+        &ok,
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    )
+    .unwrap();
+    let swagger12 = dir.join("old.json");
+    std::fs::write(&swagger12, r#"{"swagger": "1.2", "paths": {}}"#).unwrap();
+    for (args, says) in [
+        (
+            vec![ok.to_str().unwrap(), "/no/such/file.yaml"],
+            "cannot read",
+        ),
+        (
+            vec![swagger12.to_str().unwrap(), ok.to_str().unwrap()],
+            "Swagger version",
+        ),
+        (vec!["-", "-"], "only one of OLD and NEW"),
+    ] {
+        let o = run(&args, Some(b""));
+        let all = format!("{}{}", text(&o), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains(says), "{args:?}: {all}");
+        assert!(!all.contains("panicked"), "{all}");
+    }
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "agentstatus-drift-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
