@@ -24,6 +24,7 @@
 // a placeholder, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod api_diff;
 mod bench;
 mod check;
 mod corpus;

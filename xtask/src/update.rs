@@ -202,10 +202,13 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
         return Ok(None);
     }
     refuse_what_regen_cannot_build(&report)?;
+    let krate = vendor_crate(opts.root, vendor)?;
+    // the generated Rust API before and after, for the changelog: what the crate's users see
+    let api_before = RustApi::of(&dir, krate.has_full);
 
     // pin, regenerate
     crate::regen::regen_vendor(opts.specs, vendor, Some(opts.current))?;
-    let krate = vendor_crate(opts.root, vendor)?;
+    let api_after = RustApi::of(&dir, krate.has_full);
     let sources = Sources::load(&dir.join(SOURCES_FILE))?;
     let full_changed = sources
         .sources
@@ -258,6 +261,7 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     let next_version = bump.next(&krate.version);
     let changelog = krate.dir.join("CHANGELOG.md");
     let mut entry = changelog_entry(&report, bump, &krate.version, &next_version, &opts.date);
+    add_rust_api_changes(&mut entry, &api_before, &api_after);
     if let (Some(note), Some((_, changed))) =
         (note, entry.iter_mut().find(|(s, _)| *s == "Changed"))
     {
@@ -272,8 +276,14 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     );
     if opts.run_tests {
         // the crate's own tests, not doctests: the doc comments of a just-downloaded
-        // document's generated code are never compiled
-        step(opts.root, "test", &["test", "-p", p, "--tests"], &[])?;
+        // document's generated code are never compiled. With the adapter and the fake, so the
+        // wire, contract and fake tests run and the adapter is compiled against the new client.
+        let features = krate.features_present(&["presence", "fake"]);
+        let mut args = vec!["test", "-p", p, "--tests"];
+        if !features.is_empty() {
+            args.extend(["--features", features.as_str()]);
+        }
+        step(opts.root, "test", &args, &[])?;
     }
     Ok(Some(Updated {
         vendor: vendor.to_string(),
@@ -283,6 +293,75 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
         changelog,
         findings: upstream.findings.len(),
     }))
+}
+
+/// The vendor crate's generated Rust API (slice, and `full` when the crate has it), generated
+/// in memory from `specs/<vendor>/`. A side that cannot be generated is `None`: its changes are
+/// then not listed (the build step reports why).
+struct RustApi {
+    slice: Option<crate::api_diff::Api>,
+    full: Option<crate::api_diff::Api>,
+}
+
+impl RustApi {
+    fn of(spec_dir: &Path, has_full: bool) -> Self {
+        let api = |code: Result<String, agentstatus_codegen::Error>, what: &str| match code
+            .map_err(|e| e.to_string())
+            .and_then(|c| crate::api_diff::Api::of(&c))
+        {
+            Ok(api) => Some(api),
+            Err(e) => {
+                eprintln!("update: the {what} Rust API of {}: {e}", spec_dir.display());
+                None
+            }
+        };
+        RustApi {
+            slice: api(
+                agentstatus_codegen::generate_vendor(spec_dir).map(|g| g.code),
+                "presence slice's",
+            ),
+            full: has_full
+                .then(|| {
+                    api(
+                        agentstatus_codegen::generate_vendor_full(spec_dir).map(|(g, _)| g.code),
+                        "complete (`full`)",
+                    )
+                })
+                .flatten(),
+        }
+    }
+}
+
+/// The generated Rust API's changes, slice and `full` apart, under the entry's sections.
+fn add_rust_api_changes(
+    entry: &mut Vec<(&'static str, Vec<String>)>,
+    before: &RustApi,
+    after: &RustApi,
+) {
+    let mut counts = Vec::new();
+    for (what, old, new) in [
+        ("Rust API", &before.slice, &after.slice),
+        ("Rust API with `full`", &before.full, &after.full),
+    ] {
+        let (Some(old), Some(new)) = (old, new) else {
+            continue;
+        };
+        let changes = crate::api_diff::changes(old, new);
+        counts.push(format!("{what}: {} change(s)", changes.len()));
+        for c in changes {
+            let line = format!("{what}: {}", c.line);
+            match entry.iter_mut().find(|(s, _)| *s == c.section) {
+                Some((_, lines)) => lines.push(line),
+                None => entry.push((c.section, vec![line])),
+            }
+        }
+    }
+    if let Some((_, changed)) = entry.iter_mut().find(|(s, _)| *s == "Changed")
+        && !counts.is_empty()
+    {
+        changed.insert(1, format!("{}.", counts.join("; ")));
+    }
+    entry.sort_by_key(|(s, _)| SECTIONS.iter().position(|x| x == s));
 }
 
 /// The cargo-semver-checks pinned for this check (`cargo install --locked`).

@@ -117,6 +117,20 @@ pub struct Crate {
     /// `[package.metadata.agentstatus] vendor`: a generated vendor client.
     pub vendor: Option<String>,
     pub has_full: bool,
+    /// Its features' names.
+    pub features: Vec<String>,
+}
+
+impl Crate {
+    /// Those of `wanted` the crate has, comma-separated (for `--features`).
+    pub fn features_present(&self, wanted: &[&str]) -> String {
+        wanted
+            .iter()
+            .filter(|f| self.features.iter().any(|g| g == *f))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// The workspace's crates and its target directory.
@@ -149,6 +163,10 @@ pub fn crates(root: &Path) -> Result<(Vec<Crate>, PathBuf), String> {
                 .as_str()
                 .map(str::to_string),
             has_full: p["features"].get("full").is_some(),
+            features: p["features"]
+                .as_object()
+                .map(|f| f.keys().cloned().collect())
+                .unwrap_or_default(),
         })
         .collect();
     Ok((crates, target))

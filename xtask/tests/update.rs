@@ -125,7 +125,8 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         "update: rebuild: cargo build -p agentstatus-libredesk",
         "update: rewrite golden files: cargo test -p agentstatus-libredesk --test golden",
         "update: rewrite the full API's golden files: cargo test -p agentstatus-libredesk --features full --test golden_full",
-        "update: test: cargo test -p agentstatus-libredesk",
+        // with the adapter and the fake: the wire, contract and fake tests run
+        "update: test: cargo test -p agentstatus-libredesk --tests --features presence,fake",
     ] {
         assert!(stderr.contains(step), "{step} missing from:\n{stderr}");
     }
@@ -172,6 +173,22 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     assert!(
         unreleased
             .contains("0 breaking, 2 non-breaking change(s); semver: **minor** (0.1.0 -> 0.1.1)."),
+        "{changelog}"
+    );
+    // in the crate's own terms: the generated field, in the slice and in `full`
+    for api in ["Rust API", "Rust API with `full`"] {
+        assert!(
+            added
+                .lines()
+                .any(|l| l.starts_with(&format!("- {api}: field `types::"))
+                    && l.contains(
+                        ".request_id`: `request_id: ::std::option::Option<::std::string::String>`"
+                    )),
+            "{api}: {changelog}"
+        );
+    }
+    assert!(
+        unreleased.contains("Rust API: 2 change(s); Rust API with `full`: "),
         "{changelog}"
     );
 }
