@@ -74,6 +74,61 @@ pub fn check_vendor(
     report
 }
 
+/// Kept operations taken from a docs-page snapshot or a transcription that one of the vendor's
+/// OpenAPI sources now defines (Rocket.Chat's `POST livechat/agent.status`, in `omnichannel.yaml`
+/// since 8235720): once it says all ours does, the published definition should replace ours. A
+/// notice per operation, at the operation in the OpenAPI source.
+fn newly_published(root: &Path, now: &[SourceSlice]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let documents: Vec<(&SourceSlice, Value)> = now
+        .iter()
+        .filter(|t| t.source.kind == SourceKind::Openapi)
+        .filter_map(|t| {
+            regen::extract(&t.source, &t.bytes, &t.origin)
+                .ok()
+                .map(|doc| (t, doc))
+        })
+        .collect();
+    for s in now.iter().filter(|s| s.source.kind != SourceKind::Openapi) {
+        for op in &s.source.operations {
+            let Some(key) = agentstatus_codegen::sources::OperationKey::parse(op) else {
+                continue;
+            };
+            let route = agentstatus_codegen::nav::route_key(&key.path, &key.method);
+            for (t, doc) in &documents {
+                let Some((path, method, _)) = agentstatus_codegen::nav::operations(doc)
+                    .into_iter()
+                    .find(|(p, m, _)| agentstatus_codegen::nav::route_key(p, m) == route)
+                else {
+                    continue;
+                };
+                let pointer = agentstatus_codegen::nav::operation_pointer(path, method);
+                let mut f = vec![Finding::new(
+                    &key.to_string(),
+                    ChangeKind::OperationPublished,
+                    "",
+                    format!(
+                        "is kept from source `{}` ({}) and is now also defined by the vendor's OpenAPI \
+                         source `{}`: compare the two, and once the published one says all ours does, \
+                         move the operation to that source's `operations` in sources.toml and `cargo xtask regen`",
+                        s.source.name,
+                        match s.source.kind {
+                            SourceKind::DocsPage => "a docs-page snapshot",
+                            _ => "our transcription",
+                        },
+                        t.source.name
+                    ),
+                    false,
+                    (&pointer, Side::New),
+                )];
+                place_in_slices(root, &mut f, t, t);
+                out.extend(f);
+            }
+        }
+    }
+    out
+}
+
 /// Give each finding its source, vendor document and line:col: a removal in the old document,
 /// anything else in the new one.
 fn place(
@@ -143,6 +198,7 @@ pub fn upstream(
         place_in_slices(root, &mut f, p, c);
         findings.extend(f);
     }
+    let notices = newly_published(root, &now);
     // a shared component the sources now define differently: one finding per conflict, named
     // at the source that changed, beside every other finding
     let (_, conflicts) = regen::merge_lenient(&now);
@@ -194,6 +250,7 @@ pub fn upstream(
             from,
             changed_sources: changed,
             findings,
+            notices,
         },
         now,
     ))

@@ -1009,3 +1009,40 @@ async fn the_workspace_is_the_one_the_current_directory_is_in() {
     let (out, _) = xtask(vec!["--help".into()]).await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("--specs <DIR>"));
 }
+
+/// Rocket.Chat's `POST livechat/agent.status` is kept from a docs-page snapshot, and the pinned
+/// `omnichannel.yaml` defines it too (without the request body the page documents): the check
+/// says so, at the operation in that source, as a notice that changes no exit code.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kept_operation_the_vendor_now_publishes_is_a_notice() {
+    let (code, report) = check_json(&pinned(), Some("rocketchat")).await;
+    assert_eq!(code, 0, "{report:#}");
+    let notices = &vendor(&report, "rocketchat")["upstream"]["notices"];
+    let published = only(notices, "operation-published");
+    // both of Rocket.Chat's OpenAPI sources define it
+    let sources: Vec<&str> = published
+        .iter()
+        .map(|f| f["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        ["omnichannel", "omnichannel-c748daf7"],
+        "{report:#}"
+    );
+    let f = published[0];
+    assert_eq!(f["operation"], "POST /api/v1/livechat/agent.status");
+    assert_eq!(f["line"], 545, "the operation in omnichannel.yaml: {f:#}");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is kept from source `update-agent-status` (a docs-page snapshot)"),
+        "{f:#}"
+    );
+    let (code, text) = check_with(&pinned(), Some("rocketchat"), &[]).await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("rocketchat: notice: POST /api/v1/livechat/agent.status is kept from source"),
+        "{text}"
+    );
+}

@@ -62,6 +62,9 @@ pub enum ChangeKind {
     /// Two sources of one vendor now define a shared component differently: regen cannot merge
     /// them until a maintainer decides which is right.
     SourceConflict,
+    /// A kept operation this project took from a docs page or wrote itself is now in one of
+    /// the vendor's OpenAPI documents.
+    OperationPublished,
 }
 
 /// Which document a finding's pointer is in.

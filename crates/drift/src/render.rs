@@ -98,6 +98,16 @@ fn text(report: &Report) -> String {
                 ));
                 text_findings(&mut out, &u.findings);
             }
+            for n in &u.notices {
+                let at = n
+                    .position()
+                    .map(|p| format!(" (at {p})"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "{name}: notice: {} {}{at}\n",
+                    n.operation, n.detail
+                ));
+            }
         }
         if v.stale().next().is_none() {
             out.push_str(&format!(
@@ -237,6 +247,15 @@ fn vendor_markdown(out: &mut String, v: &VendorReport) {
             out.push_str("`openapi.yaml` differs from regen's output in bytes only.\n\n");
             any = true;
         }
+    }
+    for n in v.upstream.iter().flat_map(|u| &u.notices) {
+        any = true;
+        out.push_str(&format!(
+            "- notice: {} {} (`{}`)\n",
+            cell(&n.operation),
+            cell(&n.detail),
+            cell(&n.position().unwrap_or_default())
+        ));
     }
     for a in v.stale() {
         any = true;

@@ -44,6 +44,11 @@ pub struct Upstream {
     /// Semantic difference of the kept operations, pinned -> current, source by source, and
     /// every conflict between sources.
     pub findings: Vec<Finding>,
+    /// What a maintainer should know that is no drift (no exit code counts it): a kept
+    /// operation taken from a docs page or transcribed that a vendor's OpenAPI source now
+    /// defines too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Finding>,
 }
 
 /// An overlay action's status, with its place in overlay.yaml.
