@@ -1,8 +1,9 @@
 //! Read and set support agents' availability on any helpdesk vendor, with one API.
 //!
 //! This facade is the presence API ([`Presence`], [`Availability`], [`set_many`], ...) plus one
-//! cargo feature per vendor (all on by default), each re-exported as a module
-//! (`agentstatus::rocketchat`, ...) with its typed client and its adapter in `presence`.
+//! cargo feature per vendor (every finished one on by default; [`VENDORS`] lists them all), each
+//! re-exported as a module (`agentstatus::rocketchat`, ...) with its typed client and its
+//! adapter in `presence`.
 //! [`registry()`] lists the vendors compiled in, for programs that pick one by name at run time
 //! (like `sqlx::any` picks a driver): the `agentstatus` command and its demo.
 //!

@@ -58,7 +58,7 @@ impl ErrorKind {
 /// `#[non_exhaustive]`) or a piece of context (the fields are private) breaks no caller.
 /// Adapters rarely build one: a failed generated-client call becomes one through
 /// [`Failed::into_error`](crate::adapter::Failed::into_error), which names the operation the
-/// client's hooks recorded, and the [adapter toolkit](crate::adapter) names the operation of an
+/// client's hooks recorded, and the [adapter toolkit](mod@crate::adapter) names the operation of an
 /// error that has none. Others build one with [`PresenceError::new`] (or a shorthand:
 /// [`not_found`](Self::not_found), [`conflict`](Self::conflict), ...).
 ///
