@@ -200,7 +200,7 @@ use agentstatus_presence::{AgentPresence, Availability, Failure, ListFilter, Pre
 use agentstatus_presence::{Vendor, registry::Entry};
 
 agentstatus_presence::adapter! {
-    /// [`Presence`](agentstatus_presence::Presence) over a {{title}} client.
+    /// [`Presence`](agentstatus_presence::Presence) over the {{title}} client.
     pub struct {{Type}}Presence(client: crate::Client);
 }
 
