@@ -1,9 +1,16 @@
 //! `cargo xtask new-vendor <name>`: scaffold a vendor slice, so that the steps of adding one
 //! cannot be wrong: `specs/<name>/` (sources, an empty document, an empty overlay, notes),
-//! `crates/<name>/` (manifest, lib with the generated client, adapter, fake, example, golden,
-//! wire and contract tests) and the registry line in the `agentstatus` facade. The result
-//! builds at once; its contract test fails until the adapter and the fake are written, and
-//! `cargo xtask check` / the completeness test name what is still missing.
+//! `crates/<name>/` (manifest, README, changelog, lib with the generated client, adapter, fake,
+//! example, golden, wire and contract tests) and the registry lines in the `agentstatus` facade
+//! (its dependency, its fake in `fakes`, its `vendors!` line; no other shared file). The
+//! templates are short because the toolkit has the rest: `agentstatus_presence::adapter!` and
+//! `Adapter` (the adapter type, deadlines, errors), `agentstatus_fakes::fake!` (the fake's
+//! server), `agentstatus_runtime::{generated_client, golden_test}!`.
+//!
+//! The result builds at once; its contract test fails until the adapter and the fake are
+//! written, and `cargo xtask check` / the completeness test name what is still missing. The
+//! vendor is not a default feature of the facade (the command does not ship it) until its
+//! adapter is done and a maintainer adds it to `default`.
 
 use std::path::{Path, PathBuf};
 
@@ -55,7 +62,6 @@ struct Names {
     krate: String,
     ident: String,
     ty: String,
-    env: String,
 }
 
 impl Names {
@@ -66,7 +72,6 @@ impl Names {
             krate: format!("agentstatus-{name}"),
             ident: format!("agentstatus_{}", name.replace('-', "_")),
             ty: camel(name),
-            env: format!("{}_TOKEN", name.replace('-', "_").to_ascii_uppercase()),
         }
     }
 
@@ -77,22 +82,14 @@ impl Names {
             .replace("{{crate}}", &self.krate)
             .replace("{{ident}}", &self.ident)
             .replace("{{Type}}", &self.ty)
-            .replace("{{ENV}}", &self.env)
     }
 }
 
-const SOURCES: &str = r#"# Where each kept {{title}} operation is published, one [[source]] per document, each copied
-# byte for byte into upstream/; `cargo xtask regen --vendor {{name}}` writes openapi.yaml from them.
+const SOURCES: &str = r#"# Where each kept {{title}} operation is published: one [[source]] per document, copied byte for
+# byte into upstream/ (see specs/libredesk/sources.toml); `cargo xtask regen --vendor {{name}}`
+# writes openapi.yaml from them. Keys: name, full (the complete API), kind (openapi | docs-page |
+# hand-written), url, pinned (the copy in upstream/), origin, operations ["GET /path", ...].
 vendor = "{{name}}"
-
-# [[source]]
-# name = "openapi"                  # a short name, unique in this file
-# full = true                       # this document is the vendor's complete API (feature `full`)
-# kind = "openapi"                  # openapi | docs-page | hand-written
-# url = "https://example.com/openapi.json"   # where the vendor publishes it (check --live)
-# pinned = "upstream/openapi.json"  # the copy in this folder
-# origin = "owner/repo path @ commit (date)"
-# operations = ["GET /api/v1/agents", "PATCH /api/v1/agents/{id}"]
 "#;
 
 const OPENAPI: &str = r#"# Written by `cargo xtask regen --vendor {{name}}` from sources.toml; never edited by hand.
@@ -101,8 +98,7 @@ info: { title: "{{title}} (no operations kept yet)", version: "0" }
 paths: {}
 "#;
 
-const OVERLAY: &str = r#"# Corrections to {{title}}'s published spec, each citing its evidence in specs/{{name}}/NOTES.md;
-# `cargo xtask check` reports an action that no longer matches.
+const OVERLAY: &str = r#"# Corrections to {{title}}'s document, each citing its evidence in NOTES.md.
 overlay: 1.0.0
 info: { title: "{{title}} corrections", version: 1.0.0 }
 actions: []
@@ -110,10 +106,7 @@ actions: []
 
 const NOTES: &str = r#"# {{title}}: what the published document gets wrong
 
-Evidence for every overlay action and every fake behaviour, read from the vendor's server code:
-each finding names the repository, the path and the commit.
-
-## Published documents
+Evidence for every overlay action and fake behaviour (repository, path, commit).
 
 ## Fake server behaviour
 "#;
@@ -127,33 +120,23 @@ rust-version.workspace = true
 license.workspace = true
 repository.workspace = true
 homepage.workspace = true
-readme.workspace = true
-documentation = "https://docs.rs/{{crate}}"
 keywords.workspace = true
 categories.workspace = true
+readme = "README.md"
 build = "../../build.rs"
-
-[package.metadata.agentstatus]
-vendor = "{{name}}"
-
-[package.metadata.docs.rs]
-features = ["full", "presence", "fake"]
+metadata.agentstatus.vendor = "{{name}}"
+metadata.docs.rs.features = ["full", "presence", "fake"]
 
 [lints.rust]
-# set by the build script when it generated the client; a package compiles `generated/` instead
 unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
 
+# what the generated code uses; it may come to need chrono (`date-time`), uuid and regress
 [dependencies]
 agentstatus-runtime.workspace = true
 progenitor-client.workspace = true
 reqwest.workspace = true
 serde.workspace = true
 serde_json.workspace = true
-chrono.workspace = true
-secrecy.workspace = true
-# the generated types may need these (formats `uuid`, `pattern`)
-uuid.workspace = true
-regress = "0.12"
 agentstatus-presence = { workspace = true, optional = true }
 agentstatus-fakes = { workspace = true, optional = true }
 
@@ -167,28 +150,28 @@ expectorate.workspace = true
 tokio = { workspace = true, features = ["macros", "rt-multi-thread"] }
 wiremock.workspace = true
 
+# as in crates/libredesk/Cargo.toml
 [features]
 default = ["rustls-ring"]
-# TLS: rustls with ring (no cmake, no system library), rustls with aws-lc-rs, the platform's
 rustls-ring = ["agentstatus-runtime/rustls-ring"]
 rustls-aws-lc = ["agentstatus-runtime/rustls-aws-lc"]
 native-tls = ["agentstatus-runtime/native-tls"]
-# the presence adapter (`presence::{{Type}}Presence`) and its registry entry
 presence = ["dep:agentstatus-presence"]
-# a stateful fake of the vendor's server, behaving like the real one (`fake::{{Type}}`)
 fake = ["dep:agentstatus-fakes"]
-# the vendor's complete API (the source marked `full = true`) instead of the slice
 full = []
-
-[[test]]
-name = "contract"
-required-features = ["presence", "fake"]
 "#;
 
-const LIB: &str = r#"//! Typed client for the {{title}} agent presence API, generated by progenitor from
-//! `specs/{{name}}/openapi.yaml` with the corrections of `specs/{{name}}/overlay.yaml` (evidence:
-//! `specs/{{name}}/NOTES.md`), its authenticated constructors from the document's security
-//! schemes. This file adds only the vendor's genuine quirks. Example (`examples/{{name}}.rs`):
+const README: &str = r#"# {{crate}}
+
+Typed Rust client for the {{title}} agent presence API, generated with progenitor from
+{{title}}'s OpenAPI document (`specs/{{name}}/`), its mistakes corrected in a reviewed overlay.
+Part of [agentstatus](../../README.md). Features: `presence` (the adapter, `presence::{{Type}}Presence`),
+`fake` (a fake server for tests), `full` (the complete API), and the TLS choice `rustls-ring`
+(default), `rustls-aws-lc` or `native-tls`.
+"#;
+
+const LIB: &str = r#"//! Typed client for the {{title}} agent presence API, generated from `specs/{{name}}/`, and the
+//! vendor's genuine quirks. Example (`examples/{{name}}.rs`):
 #![doc = concat!("```no_run\n", include_str!("../examples/{{name}}.rs"), "```")]
 
 #[cfg(feature = "fake")]
@@ -199,8 +182,7 @@ pub mod presence;
 agentstatus_runtime::generated_client!();
 "#;
 
-const EXAMPLE: &str = r#"// Connect to {{title}} and read the generated client's base URL.
-use {{ident}}::{Client, ClientInfo};
+const EXAMPLE: &str = r#"use {{ident}}::{Client, ClientInfo};
 
 fn main() {
     let client = Client::new("https://{{name}}.example.com", Default::default());
@@ -208,171 +190,115 @@ fn main() {
 }
 "#;
 
-const PRESENCE: &str = r#"//! {{title}}: the presence adapter. Mapping (fill in, with evidence in specs/{{name}}/NOTES.md):
+const PRESENCE: &str = r#"//! {{title}}: the presence adapter. Mapping (evidence in specs/{{name}}/NOTES.md):
 //!
 //! | vendor state (read) | Availability | set sends |
 //! |---|---|---|
 
-use std::time::Duration;
-
 use agentstatus_presence::adapter::Adapter;
-use agentstatus_presence::registry::{Entry, Setting};
-use agentstatus_presence::{AgentPresence, Availability, Failure, ListFilter, PresenceError, Vendor};
+use agentstatus_presence::{AgentPresence, Availability, Failure, ListFilter, PresenceError};
+use agentstatus_presence::{Vendor, registry::Entry};
 
-use crate::{Client, ClientInfo};
-
-/// [`Presence`](agentstatus_presence::Presence) over a {{title}} client.
-#[derive(Debug)]
-pub struct {{Type}}Presence {
-    client: Client,
-    deadline: Duration,
+agentstatus_presence::adapter! {
+    /// [`Presence`](agentstatus_presence::Presence) over the {{title}} client.
+    pub struct {{Type}}Presence(client: crate::Client);
 }
 
-impl {{Type}}Presence {
-    /// The adapter over `client`, each operation within the client's `RetryPolicy::deadline`.
-    pub fn new(client: Client) -> Self {
-        let deadline = client.inner().deadline();
-        Self { client, deadline }
-    }
-
-    /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(self, deadline: Duration) -> Self {
-        Self { deadline, ..self }
-    }
-
-    fn not_written(&self) -> PresenceError {
-        let message = format!("the {{title}} adapter is not written yet (crates/{{name}}/src/presence.rs, client at {})", self.client.baseurl());
-        PresenceError::new(Self::VENDOR, Failure::InvalidInput { message })
-    }
-}
-
-/// The operations, without the deadline: each reads and writes with
-/// `agentstatus_presence::adapter::call(self.client.<operation>().send())`.
+/// Each operation calls the client with `agentstatus_presence::adapter::call`. When the contract
+/// test passes, add `{{name}}` to `default` in crates/agentstatus/Cargo.toml.
 #[agentstatus_presence::async_trait]
 impl Adapter for {{Type}}Presence {
     const VENDOR: Vendor = Vendor::new("{{name}}");
     const SUPPORTED: &'static [Availability] = &[];
 
-    fn deadline(&self) -> Duration {
-        self.deadline
+    async fn get_now(&self, _: &str) -> Result<AgentPresence, PresenceError> {
+        Err(unwritten())
     }
 
-    async fn get_now(&self, _agent: &str) -> Result<AgentPresence, PresenceError> {
-        Err(self.not_written())
+    async fn set_now(&self, _: &str, _: Availability) -> Result<AgentPresence, PresenceError> {
+        Err(unwritten())
     }
 
-    async fn set_now(&self, _agent: &str, _to: Availability) -> Result<AgentPresence, PresenceError> {
-        Err(self.not_written())
-    }
-
-    async fn list_now(&self, _filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        Err(self.not_written())
+    async fn list_now(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        Err(unwritten())
     }
 }
 
-/// {{title}} in the registry: `[{{name}}]` with `base_url`, and the token from `${{ENV}}`.
+fn unwritten() -> PresenceError {
+    let message = "the adapter is not written yet (src/presence.rs)".into();
+    PresenceError::new({{Type}}Presence::VENDOR, Failure::InvalidInput { message })
+}
+
+/// `[{{name}}]` with `base_url`. After `regen`, each security scheme of the document is a
+/// generated `Client::with_<scheme>_auth`: give its credentials `Setting`s (`Setting::secret`
+/// for a secret) and build the client with it instead of `new_with_client`.
 pub fn entry() -> Entry {
     Entry {
         name: "{{name}}",
         title: "{{title}}",
-        settings: const { &[Setting::secret("token", "{{ENV}}", "the API token")] },
+        settings: &[],
         connect: |s| {
-            let _token = s.secret("token")?; // give it to the generated constructor of the auth scheme
             let config = s.apply(crate::ClientConfig::default());
             let (base, http, inner) = agentstatus_runtime::connect(&s.base_url, vec![], &config)?;
-            Ok(Box::new({{Type}}Presence::new(Client::new_with_client(&base, http, inner))))
+            let client = crate::Client::new_with_client(&base, http, inner);
+            Ok(Box::new({{Type}}Presence::new(client)))
         },
         demo: None,
     }
 }
 "#;
 
-const FAKE: &str = r#"//! A fake {{title}} server, behaving like the real one (not like its docs): see
-//! specs/{{name}}/NOTES.md, "Fake server behaviour".
+const FAKE: &str = r#"//! A fake {{title}} server, behaving like the real one (specs/{{name}}/NOTES.md).
 
-use agentstatus_fakes::axum::Router;
-use agentstatus_fakes::{Fake, FakeServer};
-pub use agentstatus_fakes::{Chaos, Fault, Faults};
+use agentstatus_fakes::{Fake, axum::Router};
 
 /// The vendor's state, shared by the routes (`State<agentstatus_fakes::Shared<Inner>>`).
 #[derive(Debug, Default)]
 struct Inner {}
 
-/// A running fake {{title}} server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, `state_changes()`).
-#[derive(Debug)]
-pub struct {{Type}}(Fake<Inner>);
-
-impl std::ops::Deref for {{Type}} {
-    type Target = FakeServer;
-
-    fn deref(&self) -> &FakeServer {
-        &self.0
-    }
+agentstatus_fakes::fake! {
+    /// A running fake {{title}} server on 127.0.0.1 (`url()`, `faults()`, `state_changes()`).
+    pub struct {{Type}}(Inner);
 }
 
 impl {{Type}} {
-    /// Start the fake (no routes yet: add the vendor's, with its real answers).
+    /// Start the fake (no routes yet: add the vendor's, answering as the real server does).
     pub async fn start() -> std::io::Result<Self> {
         Fake::start(Inner::default(), Router::new()).await.map(Self)
     }
 }
 "#;
 
-const CHANGELOG: &str = r#"# Changelog
-
-All notable changes to this crate are documented in this file.
-
-The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/), and this crate adheres to [Semantic Versioning](https://semver.org/spec/v2.0.0.html). Entries about the vendor's API are written by `cargo xtask update` from the semantic diff of the vendor's documents.
-
-## [Unreleased]
-
-### Added
-
-- The {{title}} client, its presence adapter and its fake server.
+const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
+agentstatus_runtime::golden_test!(client);
 "#;
 
-const GOLDEN: &str = r#"//! The generated code is checked in (`generated/client.rs`): a change of the generated API shows
-//! in review. After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
-
-#[test]
-fn generated_client_matches_golden_file() {
-    let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
-    expectorate::assert_contents("generated/client.rs", generated);
-}
+const GOLDEN_FULL: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features full --test golden_full`.
+agentstatus_runtime::golden_test!(full_surface);
 "#;
 
-const GOLDEN_FULL: &str = r#"//! With `full`, the complete API's public surface is kept as a golden file. After an intended
-//! change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features full --test golden_full`.
-#![cfg(feature = "full")]
-
-#[test]
-fn full_api_surface_matches_golden_file() {
-    let surface = include_str!(concat!(env!("OUT_DIR"), "/surface.txt"));
-    expectorate::assert_contents("tests/golden/full-surface.txt", surface);
-}
-"#;
-
-const WIRE: &str = r#"//! Wire tests: one per kept operation against a local server checking method, path, query,
-//! headers and body, answering like the real server (specs/{{name}}/NOTES.md).
+const WIRE: &str = r#"//! One test per kept operation: a local server checks what the client sends (NOTES.md).
+use {{ident}}::{Client, ClientInfo};
 
 #[tokio::test]
 async fn the_client_talks_to_the_configured_base_url() {
     let server = wiremock::MockServer::start().await;
-    let client = {{ident}}::Client::new(&server.uri(), Default::default());
-    assert_eq!({{ident}}::ClientInfo::baseurl(&client), &server.uri());
+    let client = Client::new(&server.uri(), Default::default());
+    assert_eq!(client.baseurl(), server.uri());
 }
 "#;
 
-const CONTRACT: &str = r#"//! The presence contract (`agentstatus_presence::testing`) against this vendor's fake.
-
+const CONTRACT: &str = r#"#![cfg(all(feature = "presence", feature = "fake"))]
 use agentstatus_presence::testing::{Case, contract};
+
 use {{ident}}::{Client, fake::{{Type}}, presence::{{Type}}Presence};
 
 #[tokio::test]
 async fn meets_the_presence_contract() {
     let fake = {{Type}}::start().await.unwrap();
-    let adapter = |_secret: &str| Box::new({{Type}}Presence::new(Client::new(&fake.url(), Default::default())));
-    let (good, bad) = (adapter("secret"), adapter("wrong-secret"));
+    let url = fake.url(); // `bad` gets a wrong secret (`wrong-...`) once the client has one
+    let adapter = || Box::new({{Type}}Presence::new(Client::new(&url, Default::default())));
+    let (good, bad) = (adapter(), adapter());
     contract(Case::new(fake, good, bad, "agent-1", |f| f.state_changes())).await;
 }
 "#;
@@ -427,7 +353,9 @@ fn append_to_array(text: &str, key: &str, item: &str, file: &Path) -> Result<Str
     ))
 }
 
-/// The registry line: the facade's dependency, features and `vendors!` line.
+/// The registry lines, in the facade (the only shared files a vendor touches): its dependency
+/// named after it (the optional dependency is its cargo feature), its fake in `fakes`, and its
+/// `vendors!` line. Not in `default`: the command ships a vendor once its adapter is written.
 fn register(root: &Path, n: &Names) -> Result<()> {
     let manifest = root.join("crates/agentstatus/Cargo.toml");
     let text =
@@ -436,31 +364,20 @@ fn register(root: &Path, n: &Names) -> Result<()> {
         &text,
         "# registry: one optional dependency per vendor",
         &format!(
-            "{} = {{ path = \"../{}\", version = \"{}\", optional = true, default-features = false, features = [\"presence\"] }}",
+            "{} = {{ package = \"{}\", path = \"../{}\", version = \"{}\", optional = true, default-features = false, features = [\"presence\"] }}",
+            n.name,
             n.krate,
             n.name,
             env!("CARGO_PKG_VERSION")
         ),
         &manifest,
     )?;
-    let text = insert_in_block(
-        &text,
-        "# registry: one feature per vendor",
-        &format!("{} = [\"dep:{}\"]", n.name, n.krate),
-        &manifest,
-    )?;
-    let text = append_to_array(&text, "default", &n.name, &manifest)?;
-    let text = append_to_array(&text, "fakes", &format!("{}?/fake", n.krate), &manifest)?;
+    let text = append_to_array(&text, "fakes", &format!("{}?/fake", n.name), &manifest)?;
     std::fs::write(&manifest, text).map_err(|e| format!("{}: {e}", manifest.display()))?;
 
     let lib = root.join("crates/agentstatus/src/lib.rs");
     let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
-    let line = format!(
-        "    \"{}\" {} = {};",
-        n.name,
-        n.name.replace('-', "_"),
-        n.ident
-    );
+    let line = format!("    \"{}\" {};", n.name, n.name.replace('-', "_"));
     let text = insert_in_block(&text, "vendors! {\n", &line, &lib)?;
     // the block's last line is the closing brace: keep it last
     let text = text.replace(&format!("}}\n{line}\n"), &format!("{line}\n}}\n"));
@@ -487,6 +404,7 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (specs.join("overlay.yaml"), OVERLAY),
         (specs.join("NOTES.md"), NOTES),
         (krate.join("Cargo.toml"), CARGO),
+        (krate.join("README.md"), README),
         (krate.join("src/lib.rs"), LIB),
         (krate.join("src/presence.rs"), PRESENCE),
         (krate.join("src/fake.rs"), FAKE),
@@ -497,12 +415,20 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (krate.join("tests/contract.rs"), CONTRACT),
         (krate.join("tests/golden/.gitkeep"), ""),
         (krate.join("generated/.gitkeep"), ""),
-        (krate.join("CHANGELOG.md"), CHANGELOG),
     ];
     for (path, template) in &files {
         write_new(path, &n.fill(template))?;
     }
     let mut written: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    // the changelog as `cargo xtask update` writes it
+    let changelog = krate.join("CHANGELOG.md");
+    let added = format!(
+        "The {} client, its presence adapter and its fake server.",
+        n.title
+    );
+    crate::update::write_changelog(&changelog, &[("Added", vec![added])])
+        .map_err(|e| e.to_string())?;
+    written.push(changelog);
     // the workspace's license files travel with the package (as in every crate of it)
     for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
         let link = krate.join(license);
@@ -531,7 +457,7 @@ impl crate::flags::NewVendor {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
         }
         println!(
-            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --test golden`, then the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes"
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes; then add `{name}` to `default` in crates/agentstatus/Cargo.toml and a row to crates/README.md"
         );
         Ok(())
     }

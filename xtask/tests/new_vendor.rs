@@ -1,6 +1,7 @@
 //! `cargo xtask new-vendor` in a temporary copy of the workspace: the scaffold builds, its golden
-//! and wire tests pass, the facade compiles with the new registry line, and its contract test
-//! fails (the adapter is not written yet) until someone writes it.
+//! and wire tests pass, the facade compiles with the new registry lines (the only shared file
+//! edited) without shipping the vendor by default, and its contract test fails (the adapter is
+//! not written yet) until someone writes it.
 //!
 //! It builds a crate family in its own target directory (`target/new-vendor`), which takes minutes
 //! cold: ignored by default, run by `.ci/run`:
@@ -90,31 +91,67 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
         "specs/acme-desk/sources.toml",
         "specs/acme-desk/overlay.yaml",
         "specs/acme-desk/NOTES.md",
+        "crates/acme-desk/README.md",
+        "crates/acme-desk/CHANGELOG.md",
         "crates/acme-desk/src/presence.rs",
         "crates/acme-desk/src/fake.rs",
         "crates/acme-desk/tests/contract.rs",
     ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
+    // the shared files it touched: the facade's registry lines, nothing else
+    let said = text(&o);
+    let shared: Vec<&str> = said
+        .lines()
+        .map(str::trim)
+        .filter(|f| !f.starts_with("specs/acme-desk/") && !f.starts_with("crates/acme-desk/"))
+        .filter(|f| f.starts_with("specs/") || f.starts_with("crates/"))
+        .collect();
+    assert_eq!(
+        shared,
+        [
+            "crates/agentstatus/Cargo.toml",
+            "crates/agentstatus/src/lib.rs"
+        ]
+    );
     let facade = std::fs::read_to_string(dir.join("crates/agentstatus/Cargo.toml")).unwrap();
-    assert!(
-        facade.contains("acme-desk = [\"dep:agentstatus-acme-desk\"]"),
-        "{facade}"
+    let was = std::fs::read_to_string(workspace().join("crates/agentstatus/Cargo.toml")).unwrap();
+    let added: Vec<&str> = facade.lines().filter(|l| !was.contains(l)).collect();
+    assert_eq!(
+        added.len(),
+        2,
+        "one dependency line, one `fakes` line: {added:?}"
     );
     assert!(
-        facade.contains("\"agentstatus-acme-desk?/fake\"]"),
+        added[0].starts_with(
+            "acme-desk = { package = \"agentstatus-acme-desk\", path = \"../acme-desk\""
+        ),
         "{facade}"
+    );
+    assert!(added[1].starts_with("fakes = [") && added[1].ends_with(", \"acme-desk?/fake\"]"));
+    let default = facade
+        .lines()
+        .find(|l| l.starts_with("default = "))
+        .unwrap();
+    assert!(
+        !default.contains("acme-desk"),
+        "unfinished: not shipped: {default}"
     );
     let lib = std::fs::read_to_string(dir.join("crates/agentstatus/src/lib.rs")).unwrap();
-    assert!(
-        lib.contains("\"acme-desk\" acme_desk = agentstatus_acme_desk;\n}"),
-        "{lib}"
-    );
+    assert!(lib.contains("    \"acme-desk\" acme_desk;\n}"), "{lib}");
 
     // a second run writes nothing
     let o = xtask(&dir, &["new-vendor", "acme-desk"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("already exists"), "{}", text(&o));
+
+    // what it writes is formatted as `cargo fmt` would
+    let o = cargo(
+        &dir,
+        &["fmt", "-p", "agentstatus-acme-desk", "--check"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
 
     let features = ["--features", "presence,fake"];
     let mut args = vec!["test", "-p", "agentstatus-acme-desk", "--test", "golden"];
@@ -142,10 +179,16 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
     assert!(!o.status.success());
     assert!(text(&o).contains("not written yet"), "{}", text(&o));
 
-    // the facade (every vendor, the new one included) compiles with the registry line
+    // the facade (every vendor, the new one included) compiles with the registry lines
     let o = cargo(
         &dir,
-        &["check", "-p", "agentstatus", "--features", "fakes"],
+        &[
+            "check",
+            "-p",
+            "agentstatus",
+            "--features",
+            "fakes,acme-desk",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", text(&o));

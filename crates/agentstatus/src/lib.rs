@@ -1,8 +1,9 @@
 //! Read and set support agents' availability on any helpdesk vendor, with one API.
 //!
 //! This facade is the presence API ([`Presence`], [`Availability`], [`set_many`], ...) plus one
-//! cargo feature per vendor (all on by default), each re-exported as a module
-//! (`agentstatus::rocketchat`, ...) with its typed client and its adapter in `presence`.
+//! cargo feature per vendor (every finished one on by default; [`VENDORS`] lists them all), each
+//! re-exported as a module (`agentstatus::rocketchat`, ...) with its typed client and its
+//! adapter in `presence`.
 //! [`registry()`] lists the vendors compiled in, for programs that pick one by name at run time
 //! (like `sqlx::any` picks a driver): the `agentstatus` command and its demo.
 //!
@@ -25,29 +26,34 @@
 pub use agentstatus_presence::*;
 pub use agentstatus_runtime::{BuildError, ClientConfig, RateLimit, RetryPolicy, SecretString};
 
-/// The registry: one line per vendor (`"<feature>" <module> = <crate>;`).
+/// The registry: one line per vendor (`"<feature>" <module>;`, the module being the vendor's
+/// dependency in Cargo.toml, named after its feature).
 macro_rules! vendors {
-    ($($feature:literal $module:ident = $krate:ident;)*) => {
+    ($($feature:literal $module:ident;)*) => {
         $(
             #[cfg(feature = $feature)]
-            pub use $krate as $module;
+            pub use $module;
         )*
+
+        /// Every vendor registered in this facade, in the order registered, compiled in or not
+        /// (a vendor whose feature is off is not in [`registry()`]).
+        pub const VENDORS: &[&str] = &[$($feature),*];
 
         /// The vendors compiled into this build, in the order registered.
         pub fn registry() -> Vec<registry::Entry> {
             vec![$(
                 #[cfg(feature = $feature)]
-                $krate::presence::entry(),
+                $module::presence::entry(),
             )*]
         }
     };
 }
 
 vendors! {
-    "rocketchat" rocketchat = agentstatus_rocketchat;
-    "libredesk" libredesk = agentstatus_libredesk;
-    "engage-digital" engage_digital = agentstatus_engage_digital;
-    "chatwoot" chatwoot = agentstatus_chatwoot;
+    "rocketchat" rocketchat;
+    "libredesk" libredesk;
+    "engage-digital" engage_digital;
+    "chatwoot" chatwoot;
 }
 
 /// The registered vendor called `name`.

@@ -31,7 +31,7 @@ use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, patch, post};
 use agentstatus_fakes::serde_json::{Map, Value, json};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
-use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
+use agentstatus_fakes::{Fake, Shared, json as reply};
 
 /// A user who is a member of the fake's account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,17 +108,12 @@ struct Inner {
     agents: BTreeMap<i64, Agent>,
 }
 
-/// A running fake Chatwoot server with one account, on 127.0.0.1 ([`FakeServer`]: `url()`,
-/// `faults()`, and `state_changes()`, the times a stored availability or role changed).
-#[derive(Debug)]
-pub struct Chatwoot(Fake<Inner>);
-
-impl std::ops::Deref for Chatwoot {
-    type Target = FakeServer;
-
-    fn deref(&self) -> &FakeServer {
-        &self.0
-    }
+agentstatus_fakes::fake! {
+    /// A running fake Chatwoot server with one account, on 127.0.0.1 ([`FakeServer`]: `url()`,
+    /// `faults()`, and `state_changes()`, the times a stored availability or role changed).
+    ///
+    /// [`FakeServer`]: agentstatus_fakes::FakeServer
+    pub struct Chatwoot(Inner);
 }
 
 fn error(status: StatusCode, message: &str) -> Response {

@@ -16,8 +16,6 @@
 //! then stores the availability and returns the agent as the server shows it (`Offline`, with
 //! the stored value in the vendor status), because that is what routing sees.
 
-use std::time::Duration;
-
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
@@ -26,35 +24,15 @@ use agentstatus_presence::{
     async_trait,
 };
 
-use crate::{Client, ClientInfo, types};
+use crate::{Client, types};
 
 const VENDOR: Vendor = Vendor::new("chatwoot");
 
-/// [`Presence`] over a Chatwoot client, in one account. Reading needs any member's token;
-/// setting another agent needs an administrator's; `me` is the token's own user.
-#[derive(Debug)]
-pub struct ChatwootPresence {
-    client: Client,
-    account_id: i64,
-    deadline: Duration,
-}
-
-impl ChatwootPresence {
-    /// The adapter over `client` in account `account_id`; each operation's deadline is the
-    /// client's `RetryPolicy::deadline`.
-    pub fn new(client: Client, account_id: i64) -> Self {
-        let deadline = client.inner().deadline();
-        Self {
-            client,
-            account_id,
-            deadline,
-        }
-    }
-
-    /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(self, deadline: Duration) -> Self {
-        Self { deadline, ..self }
-    }
+agentstatus_presence::adapter! {
+    /// [`Presence`] over a Chatwoot client, in one account (`new(client, account_id)`). Reading
+    /// needs any member's token; setting another agent needs an administrator's; `me` is the
+    /// token's own user.
+    pub struct ChatwootPresence(client: Client, account_id: i64);
 }
 
 impl ErrorBody for types::ErrorResponse {
@@ -243,10 +221,6 @@ impl Adapter for ChatwootPresence {
         Availability::Busy,
         Availability::Offline,
     ];
-
-    fn deadline(&self) -> Duration {
-        self.deadline
-    }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         Ok(presence(&self.find(agent).await?, None))

@@ -28,7 +28,7 @@ use agentstatus_fakes::axum::routing::get;
 use agentstatus_fakes::serde_json::{Value, json};
 
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
-use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
+use agentstatus_fakes::{Fake, Shared, json as reply};
 
 /// One channel of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,19 +102,14 @@ struct Inner {
     window: Option<(Instant, u32)>,
 }
 
-/// A running fake Engage Digital server on 127.0.0.1 ([`FakeServer`]: `url()`, the base URL (the
-/// real API's base ends in `/1.0`; the fake serves at the root), `faults()`, and
-/// `state_changes()`, the times an agent's status (a channel or the custom status) actually
-/// changed).
-#[derive(Debug)]
-pub struct EngageDigital(Fake<Inner>);
-
-impl std::ops::Deref for EngageDigital {
-    type Target = FakeServer;
-
-    fn deref(&self) -> &FakeServer {
-        &self.0
-    }
+agentstatus_fakes::fake! {
+    /// A running fake Engage Digital server on 127.0.0.1 ([`FakeServer`]: `url()`, the base URL (the
+    /// real API's base ends in `/1.0`; the fake serves at the root), `faults()`, and
+    /// `state_changes()`, the times an agent's status (a channel or the custom status) actually
+    /// changed).
+    ///
+    /// [`FakeServer`]: agentstatus_fakes::FakeServer
+    pub struct EngageDigital(Inner);
 }
 
 impl EngageDigital {

@@ -8,9 +8,7 @@
 //! | Engage Digital | every channel `away` (with or without a custom status) | Away | every channel `away` |
 //! | Engage Digital | `404 disconnected` | Offline | unsupported (the API cannot disconnect an agent) |
 
-use crate::{Client, ClientInfo, OpenEnum, types};
-
-use std::time::Duration;
+use crate::{Client, OpenEnum, types};
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
@@ -21,26 +19,10 @@ use agentstatus_presence::{
 
 const VENDOR: Vendor = Vendor::new("engage-digital");
 
-/// [`Presence`] over an Engage Digital client whose token may monitor the task view (or acts as
-/// the agent itself, for its own status).
-#[derive(Debug)]
-pub struct EngageDigitalPresence {
-    client: Client,
-    deadline: Duration,
-}
-
-impl EngageDigitalPresence {
-    /// The adapter over `client`; each operation's deadline is the client's
-    /// `RetryPolicy::deadline`.
-    pub fn new(client: Client) -> Self {
-        let deadline = client.inner().deadline();
-        Self { client, deadline }
-    }
-
-    /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(self, deadline: Duration) -> Self {
-        Self { deadline, ..self }
-    }
+agentstatus_presence::adapter! {
+    /// [`Presence`] over an Engage Digital client whose token may monitor the task view (or acts
+    /// as the agent itself, for its own status).
+    pub struct EngageDigitalPresence(client: Client);
 }
 
 impl ErrorBody for types::ErrorResponse {
@@ -94,10 +76,6 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
 impl Adapter for EngageDigitalPresence {
     const VENDOR: Vendor = VENDOR;
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Away];
-
-    fn deadline(&self) -> Duration {
-        self.deadline
-    }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         match call(self.client.get_agent_status().agent_id(agent).send()).await {

@@ -61,8 +61,9 @@ impl<S> Shared<S> {
 
 /// A running vendor fake: the server ([`FakeServer`], which it dereferences to: `url()`,
 /// `faults()`, `state_changes()`) and the vendor's state `S`. A vendor's fake is a newtype
-/// over it that dereferences to the server too, and adds the vendor's own knobs (agents,
-/// tokens, quirks) over [`Fake::lock`].
+/// over it declared with [`fake!`](crate::fake!), which dereferences to the server too; the
+/// vendor adds its `start` (its routes) and its own knobs (agents, tokens, quirks) over
+/// [`Fake::lock`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -131,4 +132,60 @@ impl<S> Deref for Fake<S> {
     fn deref(&self) -> &FakeServer {
         &self.server
     }
+}
+
+/// Declare a vendor's fake: a newtype over [`Fake`] of the vendor's state that dereferences to
+/// the [`FakeServer`] (`url()`, `faults()`, `state_changes()`), with a `Debug` that shows no
+/// state (a vendor's state holds its fake credentials). The vendor adds its `start` (state and
+/// routes, then `Fake::start(state, routes).await.map(Self)`) and its own knobs over
+/// `self.0.lock()`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+/// use agentstatus_fakes::axum::{Router, extract::State, http::StatusCode, routing::get};
+/// use agentstatus_fakes::{Fake, Shared, json};
+///
+/// #[derive(Default)]
+/// struct Inner { agents: u32 }
+///
+/// agentstatus_fakes::fake! {
+///     /// A fake Acme server.
+///     pub struct Acme(Inner);
+/// }
+///
+/// impl Acme {
+///     pub async fn start() -> std::io::Result<Self> {
+///         let routes = Router::new().route("/agents", get(|State(s): State<Shared<Inner>>| async move {
+///             json(StatusCode::OK, s.lock().agents.into())
+///         }));
+///         Fake::start(Inner::default(), routes).await.map(Self)
+///     }
+///
+///     pub fn add_agent(&self) {
+///         self.0.lock().agents += 1;
+///     }
+/// }
+///
+/// let acme = Acme::start().await?;
+/// acme.add_agent();
+/// assert!(acme.url().starts_with("http://127.0.0.1:"), "the server's, through Deref");
+/// assert_eq!(acme.state_changes(), 0);
+/// assert!(format!("{acme:?}").starts_with("Acme(Fake { url: "));
+/// # Ok(()) }
+/// ```
+#[macro_export]
+macro_rules! fake {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident($state:ty) $(;)?) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis struct $name($crate::Fake<$state>);
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::FakeServer;
+
+            fn deref(&self) -> &$crate::FakeServer {
+                &self.0
+            }
+        }
+    };
 }

@@ -28,7 +28,7 @@ use agentstatus_fakes::base64::{self, Engine as _};
 use agentstatus_fakes::serde_json::{self, Value, json};
 
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
-use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
+use agentstatus_fakes::{Fake, Shared, json as reply};
 
 /// The database enum of `users.availability_status`.
 pub const STATUSES: &[&str] = &[
@@ -105,17 +105,12 @@ struct Inner {
     agents: BTreeMap<i64, Agent>,
 }
 
-/// A running fake Libredesk server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
-/// `state_changes()`, the times an agent's availability actually changed).
-#[derive(Debug)]
-pub struct Libredesk(Fake<Inner>);
-
-impl std::ops::Deref for Libredesk {
-    type Target = FakeServer;
-
-    fn deref(&self) -> &FakeServer {
-        &self.0
-    }
+agentstatus_fakes::fake! {
+    /// A running fake Libredesk server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
+    /// `state_changes()`, the times an agent's availability actually changed).
+    ///
+    /// [`FakeServer`]: agentstatus_fakes::FakeServer
+    pub struct Libredesk(Inner);
 }
 
 impl Libredesk {

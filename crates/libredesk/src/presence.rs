@@ -8,9 +8,7 @@
 //! | Libredesk | `offline` (or anything else) | Offline | `offline` |
 //! | Libredesk | — | Busy | unsupported |
 
-use std::time::Duration;
-
-use crate::{Client, ClientInfo, types};
+use crate::{Client, types};
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
@@ -21,26 +19,10 @@ use agentstatus_presence::{
 
 const VENDOR: Vendor = Vendor::new("libredesk");
 
-/// [`Presence`] over a Libredesk client. The agent `me` (or the numeric id of the API key's own
-/// agent) can be set; listing needs the `users:manage` permission.
-#[derive(Debug)]
-pub struct LibredeskPresence {
-    client: Client,
-    deadline: Duration,
-}
-
-impl LibredeskPresence {
-    /// The adapter over `client`; each operation's deadline is the client's
-    /// `RetryPolicy::deadline`.
-    pub fn new(client: Client) -> Self {
-        let deadline = client.inner().deadline();
-        Self { client, deadline }
-    }
-
-    /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(self, deadline: Duration) -> Self {
-        Self { deadline, ..self }
-    }
+agentstatus_presence::adapter! {
+    /// [`Presence`] over a Libredesk client. The agent `me` (or the numeric id of the API key's
+    /// own agent) can be set; listing needs the `users:manage` permission.
+    pub struct LibredeskPresence(client: Client);
 }
 
 impl ErrorBody for types::ErrorEnvelope {
@@ -93,10 +75,6 @@ impl Adapter for LibredeskPresence {
         Availability::Away,
         Availability::Offline,
     ];
-
-    fn deadline(&self) -> Duration {
-        self.deadline
-    }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let me = self.me().await?;

@@ -1,9 +1,11 @@
 //! The adapter toolkit: what a vendor crate needs to turn its generated client into a
-//! [`Presence`]. A vendor implements [`Adapter`]: its vendor, what it can set, its deadline and
-//! its operations without the deadline (`get_now`, `set_now`, `list_now`, optionally
-//! `set_many_now`); the [`Presence`] it gets runs each `get`, `set` and `list` within the
-//! deadline ([`within`]), checks the availability before `set_now`, and names the operation of
-//! every error.
+//! [`Presence`]. A vendor declares its adapter type with [`adapter!`](crate::adapter!) (what
+//! is the same for every vendor: the client, the deadline, `new`, `with_deadline`), then
+//! implements [`Adapter`]: its vendor, what it can set, and its operations without the
+//! deadline (`get_now`, `set_now`, `list_now`, optionally `set_many_now`); the [`Presence`] it
+//! gets runs each `get`, `set` and `list` within the deadline ([`within`]), checks the
+//! availability before `set_now`, and names the operation of every error. A vendor's
+//! `presence.rs` is its mapping and those bodies.
 //!
 //! Inside the operations: [`call`] runs a generated client call, keeping what the client's hooks
 //! recorded (the operation it sent, the answer's status), and [`Failed::into_error`] turns a
@@ -16,10 +18,22 @@
 //! ```
 //! use std::time::Duration;
 //!
-//! use agentstatus_presence::adapter::{Adapter, ErrorBody};
+//! use agentstatus_presence::adapter::{Adapter, Deadline, ErrorBody};
 //! use agentstatus_presence::{
 //!     AgentPresence, Availability, Detail, ListFilter, Presence, PresenceError, Vendor, async_trait,
 //! };
+//! # use agentstatus_runtime::{ClientConfig, Inner, RetryPolicy};
+//! # /// A generated client (progenitor's, with the runtime's `Inner`).
+//! # struct Client { http: reqwest::Client, inner: Inner }
+//! # impl progenitor_client::ClientInfo<Inner> for Client {
+//! #     fn api_version() -> &'static str { "1" }
+//! #     fn baseurl(&self) -> &str { "http://127.0.0.1:1" }
+//! #     fn client(&self) -> &reqwest::Client { &self.http }
+//! #     fn inner(&self) -> &Inner { &self.inner }
+//! # }
+//! # impl std::fmt::Debug for Client {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("Client") }
+//! # }
 //!
 //! /// A vendor's error answer, as its generated client decodes it.
 //! struct ApiError { code: Option<String>, message: Option<String> }
@@ -30,19 +44,15 @@
 //!     }
 //! }
 //!
-//! /// An adapter (a real one holds its generated client and calls it through `call`).
-//! struct ExamplePresence {
-//!     deadline: Duration,
+//! agentstatus_presence::adapter! {
+//!     /// The adapter (its operations call `self.client` through `call`).
+//!     pub struct ExamplePresence(client: Client);
 //! }
 //!
 //! #[async_trait]
 //! impl Adapter for ExamplePresence {
 //!     const VENDOR: Vendor = Vendor::new("example");
 //!     const SUPPORTED: &'static [Availability] = &[Availability::Available];
-//!
-//!     fn deadline(&self) -> Duration {
-//!         self.deadline
-//!     }
 //!
 //!     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
 //!         let detail = Detail { vendor_status: "online".into(), ..Detail::default() };
@@ -59,7 +69,15 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let presence: Box<dyn Presence> = Box::new(ExamplePresence { deadline: Duration::from_secs(5) });
+//! let retry = RetryPolicy { deadline: Duration::from_secs(7), ..RetryPolicy::default() };
+//! let config = ClientConfig::default().with_retry(retry);
+//! let client = Client { http: reqwest::Client::new(), inner: Inner::new(&config) };
+//! let adapter = ExamplePresence::new(client);
+//! assert_eq!(adapter.deadline(), Duration::from_secs(7), "the client's deadline");
+//! let adapter = adapter.with_deadline(Duration::from_secs(5));
+//! assert_eq!(adapter.deadline(), Duration::from_secs(5));
+//!
+//! let presence: Box<dyn Presence> = Box::new(adapter);
 //! let e = presence.set("a1", Availability::Away).await.unwrap_err();
 //! assert_eq!(e.to_string(), "example cannot set an agent away; it supports: available");
 //! let e = presence.list(&ListFilter::all()).await.unwrap_err();
@@ -118,8 +136,88 @@ pub async fn within<T>(
     }
 }
 
+/// The deadline of each `get`, `set` and `list` of an adapter: the client's
+/// `RetryPolicy::deadline` unless the adapter's `with_deadline` overrode it. [`adapter!`](crate::adapter!)
+/// implements it.
+pub trait Deadline {
+    /// The deadline of each `get`, `set` and `list`, everything they send included.
+    fn deadline(&self) -> Duration;
+}
+
+/// The deadline a generated client was built with (its `RetryPolicy::deadline`): the deadline
+/// of an adapter over it, until `with_deadline`.
+pub fn client_deadline<C: progenitor_client::ClientInfo<agentstatus_runtime::Inner>>(
+    client: &C,
+) -> Duration {
+    client.inner().deadline()
+}
+
+/// Declare a vendor's adapter type over its generated client: the struct (its `client`, the
+/// fields the vendor adds, its deadline; `Debug`), `new` and `with_deadline`, and its
+/// [`Deadline`]. The vendor then implements [`Adapter`] for it, and its operations use
+/// `self.client` and the fields it added.
+///
+/// ```text
+/// agentstatus_presence::adapter! {
+///     /// docs of the type
+///     pub struct AcmePresence(client: Client, account_id: i64) {
+///         /// a field `new` starts with the value after `=`
+///         learnt: AtomicBool = AtomicBool::new(false),
+///     }
+/// }
+/// ```
+///
+/// `new(client, account_id)` takes the client and the fields listed after it in the
+/// parentheses; the fields in braces start with their value. Each operation's deadline is the
+/// client's `RetryPolicy::deadline` ([`client_deadline`]) until `with_deadline`.
+#[macro_export]
+macro_rules! adapter {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident(client: $client:ty $(, $arg:ident: $arg_ty:ty)* $(,)?)
+        $({
+            $($(#[$field_meta:meta])* $field:ident: $field_ty:ty = $init:expr),* $(,)?
+        })?
+        $(;)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis struct $name {
+            client: $client,
+            $($arg: $arg_ty,)*
+            $($($(#[$field_meta])* $field: $field_ty,)*)?
+            deadline: ::std::time::Duration,
+        }
+
+        impl $name {
+            /// The adapter over `client`; each `get`, `set` and `list` runs within the client's
+            /// `RetryPolicy::deadline` (see `with_deadline`).
+            pub fn new(client: $client $(, $arg: $arg_ty)*) -> Self {
+                let deadline = $crate::adapter::client_deadline(&client);
+                Self {
+                    client,
+                    $($arg,)*
+                    $($($field: $init,)*)?
+                    deadline,
+                }
+            }
+
+            /// One deadline for each `get`, `set` and `list`, everything they send included.
+            pub fn with_deadline(self, deadline: ::std::time::Duration) -> Self {
+                Self { deadline, ..self }
+            }
+        }
+
+        impl $crate::adapter::Deadline for $name {
+            fn deadline(&self) -> ::std::time::Duration {
+                self.deadline
+            }
+        }
+    };
+}
+
 /// A vendor's presence operations, without the deadline: implement this, and the type is a
-/// [`Presence`] whose `get`, `set` and `list` run the operations [`within`] [`Adapter::deadline`]
+/// [`Presence`] whose `get`, `set` and `list` run the operations [`within`] its [`Deadline`]
 /// (everything they send included), whose `set` refuses an availability not in
 /// [`Adapter::SUPPORTED`] before `set_now` runs, and whose errors all name their operation.
 ///
@@ -127,16 +225,12 @@ pub async fn within<T>(
 /// of their own, or directly (`self.get_now(..)`) inside another one. See the [module
 /// docs](self) for an example.
 #[async_trait]
-pub trait Adapter: Send + Sync {
+pub trait Adapter: Deadline + Send + Sync {
     /// The vendor this adapter talks to.
     const VENDOR: Vendor;
 
     /// The availabilities `set` can set on this vendor.
     const SUPPORTED: &'static [Availability];
-
-    /// The deadline of each `get`, `set` and `list` (usually the client's
-    /// `RetryPolicy::deadline`, overridden by the adapter's `with_deadline`).
-    fn deadline(&self) -> Duration;
 
     /// One agent's presence ([`Presence::get`] without the deadline).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError>;

@@ -58,7 +58,7 @@ impl ErrorKind {
 /// `#[non_exhaustive]`) or a piece of context (the fields are private) breaks no caller.
 /// Adapters rarely build one: a failed generated-client call becomes one through
 /// [`Failed::into_error`](crate::adapter::Failed::into_error), which names the operation the
-/// client's hooks recorded, and the [adapter toolkit](crate::adapter) names the operation of an
+/// client's hooks recorded, and the [adapter toolkit](mod@crate::adapter) names the operation of an
 /// error that has none. Others build one with [`PresenceError::new`] (or a shorthand:
 /// [`not_found`](Self::not_found), [`conflict`](Self::conflict), ...).
 ///
@@ -457,6 +457,15 @@ pub trait ErrorBody {
     fn parts(self) -> (Option<String>, Option<String>);
 }
 
+/// The error body of an operation whose document declares no error answers: progenitor's
+/// `Error<()>`. Such an operation's error answers arrive as unexpected responses (their body
+/// read for `code`/`message`), so there is nothing in `()` to say.
+impl ErrorBody for () {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (None, None)
+    }
+}
+
 /// At most this many characters of a vendor's text (an error message or code, an unexpected
 /// body) go into an error.
 pub const SNIPPET: usize = 200;
@@ -667,5 +676,35 @@ mod tests {
         assert_eq!(clip(&format!("{exact}y")), format!("{exact}…"));
         assert_eq!(clip("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
         assert_eq!(escape_controls("ok\r\n"), "ok\\u{d}\\u{a}");
+    }
+
+    /// A document without error answers gives progenitor's `Error<()>`: its failures still
+    /// become errors in their operation, with their status and kind.
+    #[tokio::test]
+    async fn an_operation_without_declared_error_answers_still_fails_well() {
+        use progenitor_client::{Error, ResponseValue};
+        use reqwest::{StatusCode, header::HeaderMap};
+
+        let answer = |status| ResponseValue::new((), status, HeaderMap::new());
+        let failed = |status| Failed::<()> {
+            error: Error::ErrorResponse(answer(status)),
+            status: None,
+            operation: Some("get_agent"),
+        };
+        let vendor = Vendor::new("plain");
+        let e = failed(StatusCode::NOT_FOUND)
+            .into_error(vendor, Some("a1"))
+            .await;
+        assert_eq!(e.kind(), crate::ErrorKind::NotFound, "{e}");
+        assert_eq!(
+            (e.status(), e.operation(), e.agent()),
+            (Some(404), Some("get_agent"), Some("a1"))
+        );
+        let e = failed(StatusCode::UNAUTHORIZED)
+            .into_error(vendor, None)
+            .await;
+        assert_eq!(e.kind(), crate::ErrorKind::Auth, "{e}");
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(().parts(), (None, None));
     }
 }

@@ -1,6 +1,6 @@
 //! The core of the presence API: read and set whether a support agent is available without
 //! learning each vendor's quirks. This crate has the model ([`Availability`], [`AgentPresence`]),
-//! the [`Presence`] trait, [`PresenceError`], [`set_many`], the adapter toolkit ([`adapter`]),
+//! the [`Presence`] trait, [`PresenceError`], [`set_many`], the adapter toolkit ([`adapter`](mod@adapter)),
 //! the registry entry type ([`registry`]) and, behind the `testing` feature, the contract every
 //! adapter must meet (the `testing` module). The adapters live in the vendor crates, behind their
 //! `presence` feature (`agentstatus_libredesk::presence::LibredeskPresence`, ...); the

@@ -9,6 +9,7 @@
 //!     presence,           // an adapter connected to the vendor's fake
 //!     bad_auth: bad,      // the same, with a wrong secret that starts with `wrong-`
 //!     agent: "a1".into(), // an agent it may set; the fake has at least one other agent
+//!     unknown: "no-such-agent".into(), // an id the vendor accepts but has no agent for
 //!     changes: Box::new(|| 0), // the fake's count of state changes
 //!     guard: Box::new(()),     // keeps the fake running
 //! })
@@ -26,6 +27,10 @@ pub struct Case {
     pub bad_auth: Box<dyn Presence>,
     /// An agent the adapter may set.
     pub agent: String,
+    /// An agent id of the vendor's form that names no agent: `get` must say NotFound about it.
+    /// [`Case::new`] makes it `no-such-agent`; a vendor whose ids have a pattern (and refuses
+    /// other ids before sending) gives one of its own ([`Case::with_unknown`]).
+    pub unknown: String,
     /// How many state changes the fake has seen.
     pub changes: Box<dyn Fn() -> u64 + Send + Sync>,
     /// Keeps the fake running.
@@ -49,8 +54,17 @@ impl Case {
             presence,
             bad_auth,
             agent: agent.into(),
+            unknown: "no-such-agent".into(),
             changes: Box::new(move || changes(&counter)),
             guard: Box::new(fake),
+        }
+    }
+
+    /// The case with `unknown` as the id of no agent (instead of `no-such-agent`).
+    pub fn with_unknown(self, unknown: impl Into<String>) -> Self {
+        Self {
+            unknown: unknown.into(),
+            ..self
         }
     }
 }
@@ -124,11 +138,11 @@ pub async fn contract(case: Case) {
     assert!(all.iter().any(|a| a.agent_id == other.agent_id));
 
     // not found
-    let e = p.get("no-such-agent").await.unwrap_err();
+    let e = p.get(&case.unknown).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{vendor}: {e}");
     assert_eq!(
         (e.vendor(), e.agent()),
-        (vendor, Some("no-such-agent")),
+        (vendor, Some(case.unknown.as_str())),
         "{e}"
     );
     assert!(e.operation().is_some(), "{vendor}: {e}");

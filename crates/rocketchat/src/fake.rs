@@ -29,7 +29,7 @@ use agentstatus_fakes::axum::routing::{get, post};
 use agentstatus_fakes::serde_json::{self, Value, json};
 
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
-use agentstatus_fakes::{Fake, FakeServer, Shared, json as reply};
+use agentstatus_fakes::{Fake, Shared, json as reply};
 
 /// A livechat agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,17 +92,12 @@ struct Inner {
     interfere_once: bool,
 }
 
-/// A running fake Rocket.Chat server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
-/// `state_changes()`, the times an agent's livechat status actually changed).
-#[derive(Debug)]
-pub struct RocketChat(Fake<Inner>);
-
-impl std::ops::Deref for RocketChat {
-    type Target = FakeServer;
-
-    fn deref(&self) -> &FakeServer {
-        &self.0
-    }
+agentstatus_fakes::fake! {
+    /// A running fake Rocket.Chat server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
+    /// `state_changes()`, the times an agent's livechat status actually changed).
+    ///
+    /// [`FakeServer`]: agentstatus_fakes::FakeServer
+    pub struct RocketChat(Inner);
 }
 
 impl RocketChat {

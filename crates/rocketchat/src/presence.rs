@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
@@ -26,36 +26,20 @@ use agentstatus_presence::{
 
 const VENDOR: Vendor = Vendor::new("rocketchat");
 
-/// [`Presence`] over a Rocket.Chat client whose credentials may read livechat agents
-/// (`view-livechat-manager`) and change them (`manage-livechat-agents`).
-#[derive(Debug)]
-pub struct RocketChatPresence {
-    client: Client,
-    /// Learnt from the server: it rejects an explicit `status` (older versions), so `set` toggles.
-    toggle_only: AtomicBool,
-    deadline: Duration,
-    limits: ListLimits,
+agentstatus_presence::adapter! {
+    /// [`Presence`] over a Rocket.Chat client whose credentials may read livechat agents
+    /// (`view-livechat-manager`) and change them (`manage-livechat-agents`).
+    pub struct RocketChatPresence(client: Client) {
+        /// Learnt from the server: it rejects an explicit `status` (older versions), so `set`
+        /// toggles.
+        toggle_only: AtomicBool = AtomicBool::new(false),
+        /// `list` pages within these ([`ListLimits::default`] unless `with_list_limits`).
+        limits: ListLimits = ListLimits::default(),
+    }
 }
 
 impl RocketChatPresence {
-    /// The adapter over `client`; each operation's deadline is the client's
-    /// `RetryPolicy::deadline`, and `list` pages within [`ListLimits::default`].
-    pub fn new(client: Client) -> Self {
-        let deadline = client.inner().deadline();
-        Self {
-            client,
-            toggle_only: AtomicBool::new(false),
-            deadline,
-            limits: ListLimits::default(),
-        }
-    }
-
-    /// One deadline for each `get`, `set` and `list`, everything they send included.
-    pub fn with_deadline(self, deadline: Duration) -> Self {
-        Self { deadline, ..self }
-    }
-
-    /// Bounds on `list`'s paging.
+    /// Bounds on `list`'s paging (default [`ListLimits::default`]).
     pub fn with_list_limits(self, limits: ListLimits) -> Self {
         Self { limits, ..self }
     }
@@ -203,10 +187,6 @@ fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
 impl Adapter for RocketChatPresence {
     const VENDOR: Vendor = VENDOR;
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Offline];
-
-    fn deadline(&self) -> Duration {
-        self.deadline
-    }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let answer = call(

@@ -2,8 +2,4 @@
 //! shows in review, and a packaged or vendored crate compiles it without the build script.
 //! After an intended change: `EXPECTORATE=overwrite cargo test --workspace`.
 
-#[test]
-fn generated_client_matches_golden_file() {
-    let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
-    expectorate::assert_contents("generated/client.rs", generated);
-}
+agentstatus_runtime::golden_test!(client);

@@ -286,6 +286,31 @@ macro_rules! include_generated_client {
     };
 }
 
+/// A vendor crate's golden test, the whole of its `tests/golden.rs` (`client`: the generated
+/// client equals the checked-in `generated/client.rs`, which a package compiles) or
+/// `tests/golden_full.rs` (`full_surface`: with the `full` feature, the complete API's public
+/// surface equals `tests/golden/full-surface.txt`; the whole code is too big to review). After
+/// an intended change: `EXPECTORATE=overwrite cargo test -p <crate> [--features full] --test
+/// golden[_full]`. The test crate needs `expectorate` (a dev-dependency).
+#[macro_export]
+macro_rules! golden_test {
+    (client) => {
+        #[test]
+        fn generated_client_matches_golden_file() {
+            let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
+            ::expectorate::assert_contents("generated/client.rs", generated);
+        }
+    };
+    (full_surface) => {
+        #[cfg(feature = "full")]
+        #[test]
+        fn full_api_surface_matches_golden_file() {
+            let surface = include_str!(concat!(env!("OUT_DIR"), "/surface.txt"));
+            ::expectorate::assert_contents("tests/golden/full-surface.txt", surface);
+        }
+    };
+}
+
 /// Everything a vendor crate's `lib.rs` needs of its generated client, in one line:
 /// `mod generated` (the [`include_generated_client!`] body, documented as the vendor's spec),
 /// its items and the runtime's client types ([`ClientConfig`], [`RetryPolicy`], ...)
