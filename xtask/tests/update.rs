@@ -188,7 +188,7 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         );
     }
     assert!(
-        unreleased.contains("Rust API: 2 change(s); Rust API with `full`: "),
+        unreleased.contains("Rust API: 1 change(s); Rust API with `full`: 1 change(s)."),
         "{changelog}"
     );
 }
