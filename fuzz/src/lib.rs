@@ -2,7 +2,7 @@
 //! replay test (`tests/replay.rs`), which runs every seed and every saved crash input as an
 //! ordinary test. Each function must return for any input: a panic is the bug being hunted.
 
-use agentstatus_codegen::{extract, load, normalise, open_enums, overlay::OverlayFile};
+use agentstatus_codegen::{Stage, extract, load, overlay::OverlayFile, run_stage};
 use std::path::Path;
 
 /// The docs-page extractor: any page text gives a document or an error.
@@ -37,16 +37,16 @@ pub fn overlay(data: &[u8]) {
 }
 
 /// The loader and the normaliser: any bytes are parsed (JSON or YAML, BOM, CRLF, surrogate
-/// escapes) and every pass runs, then the open-enum pass, the semantic diff and the `$ref` check.
+/// escapes) and every normalisation pass runs, then the fixes (the open-enum pass among them), the
+/// semantic diff and the `$ref` check.
 pub fn normalise(data: &[u8]) {
     let path = Path::new("spec.yaml");
     let Ok(mut doc) = load::parse_bytes(data, path) else {
         return;
     };
     let before = doc.clone();
-    let _ = normalise::normalise(&mut doc);
-    let mut changes = normalise::Changes::default();
-    open_enums::open_response_enums(&mut doc, &mut changes);
+    let _ = run_stage(Stage::Normalise, &mut doc);
+    let _ = run_stage(Stage::Fix, &mut doc);
     let _ = agentstatus_drift::diff(&before, &doc);
     let _ = agentstatus_codegen::slice::check_refs(&doc, path);
 }

@@ -5,9 +5,7 @@ use std::path::Path;
 use agentstatus_codegen::overlay::OverlayFile;
 use agentstatus_codegen::regen::SourceSlice;
 use agentstatus_codegen::sources::{SourceKind, Sources};
-use agentstatus_codegen::{
-    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen,
-};
+use agentstatus_codegen::{Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, Stage, load, regen};
 use agentstatus_drift::{
     ChangeKind, Finding, OverlayAction, Report, Side, Upstream, VendorReport, diff,
     diff_unapplied_security_schemes, positions_in_source, render,
@@ -57,7 +55,7 @@ impl flags::Check {
 
 /// Normalised, as the build sees it before the overlay.
 fn normalised(mut doc: Value) -> Value {
-    normalise::normalise(&mut doc);
+    agentstatus_codegen::run_stage(Stage::Normalise, &mut doc);
     doc
 }
 

@@ -26,16 +26,16 @@ impl flags::Passes {
 /// The pipeline's passes as a Markdown table, from the codegen's list.
 fn table() -> String {
     let mut out = String::from("| pass | stage | what it does |\n|---|---|---|\n");
-    for (stage, pass) in agentstatus_codegen::pipeline() {
-        let stage = match stage {
+    for pass in agentstatus_codegen::pipeline() {
+        let stage = match pass.stage() {
             agentstatus_codegen::Stage::Input => "input",
             agentstatus_codegen::Stage::Normalise => "normalise",
             agentstatus_codegen::Stage::Fix => "fix",
         };
         out.push_str(&format!(
             "| `{}` | {stage} | {} |\n",
-            pass.name,
-            pass.docs.replace('|', "\\|")
+            pass.name(),
+            pass.docs().replace('|', "\\|")
         ));
     }
     out

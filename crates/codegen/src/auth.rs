@@ -484,7 +484,7 @@ pub fn tokens(auth: &Auth) -> TokenStream {
     if auth.constructors.is_empty() && auth.not_generated.is_empty() {
         return TokenStream::new();
     }
-    let runtime = format_ident!("{}", crate::open_enums::CRATE.replace('-', "_"));
+    let runtime = format_ident!("{}", crate::passes::RUNTIME_CRATE.replace('-', "_"));
     let mut impl_doc = String::from(
         "Authenticated constructors, generated from the document's `securitySchemes` and \
          `security`: one per security requirement.",

@@ -2,7 +2,6 @@
 //! prettyplease. progenitor/typify panic on some inputs: the panic is caught and turned into an
 //! error naming the operation that caused it.
 
-use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
@@ -238,7 +237,7 @@ fn settings() -> GenerationSettings {
         .with_inner_type(quote::quote! { crate::Inner })
         .with_derive("PartialEq")
         // response enums are `agentstatus_runtime::OpenEnum<T>` (see `open_enums`)
-        .with_crate(crate::open_enums::CRATE, CrateVers::Any, None);
+        .with_crate(crate::passes::RUNTIME_CRATE, CrateVers::Any, None);
     s
 }
 
@@ -304,52 +303,10 @@ pub fn extra_crates(code: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Put back the JSON names of properties that `fixes::colliding_properties` gave a key of their
-/// own: in every `#[serde(...)]` attribute, the literal `"links-2"` becomes `"links"`.
-pub fn restore_json_names(
-    tokens: proc_macro2::TokenStream,
-    names: &std::collections::BTreeMap<String, String>,
-) -> proc_macro2::TokenStream {
-    use proc_macro2::{Group, Literal, TokenTree};
-    fn rewrite(
-        tokens: proc_macro2::TokenStream,
-        names: &std::collections::BTreeMap<String, String>,
-        in_serde: bool,
-    ) -> proc_macro2::TokenStream {
-        let mut out = Vec::new();
-        let mut after_serde = false;
-        for tree in tokens {
-            let next = match tree {
-                TokenTree::Group(g) => {
-                    let inner = rewrite(g.stream(), names, in_serde || after_serde);
-                    let mut group = Group::new(g.delimiter(), inner);
-                    group.set_span(g.span());
-                    TokenTree::Group(group)
-                }
-                TokenTree::Literal(lit) if in_serde => {
-                    let text = lit.to_string();
-                    match names.iter().find(|(key, _)| text == format!("{key:?}")) {
-                        Some((_, json)) => TokenTree::Literal(Literal::string(json)),
-                        None => TokenTree::Literal(lit),
-                    }
-                }
-                other => other,
-            };
-            after_serde = matches!(&next, TokenTree::Ident(i) if i == "serde");
-            out.push(next);
-        }
-        out.into_iter().collect()
-    }
-    if names.is_empty() {
-        return tokens;
-    }
-    rewrite(tokens, names, false)
-}
-
 /// The path of `item` in the runtime crate the generated code calls
 /// (`::agentstatus_runtime::item`).
-fn runtime_item(item: &str) -> proc_macro2::TokenStream {
-    let runtime = crate::open_enums::CRATE.replace('-', "_");
+pub(crate) fn runtime_item(item: &str) -> proc_macro2::TokenStream {
+    let runtime = crate::passes::RUNTIME_CRATE.replace('-', "_");
     format!("::{runtime}::{item}").parse().expect("a path")
 }
 
@@ -464,8 +421,8 @@ fn generate_here(doc: &Value, file: &Path, name_culprit: bool) -> Result<String>
         }
     };
     drop(spec);
-    let tokens = restore_json_names(tokens, &crate::fixes::json_names(doc));
-    let tokens = declared_media_types(tokens, &media_types(doc));
+    // the passes' own rewrites (what their marks on the document stand for), in pipeline order
+    let tokens = crate::passes::rewrite(doc, tokens);
     let tokens = if nav::operations(doc)
         .iter()
         .any(|(_, m, _)| matches!(*m, "options" | "trace"))
@@ -534,91 +491,6 @@ pub fn methods_by_name(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenSt
             other => out.push(other.clone()),
         }
         i += 1;
-    }
-    out.into_iter().collect()
-}
-
-/// An operation id reduced to what survives progenitor's snake-casing of it (lower-case letters
-/// and digits), to match the id in the generated `OperationInfo` with the document's.
-fn id_key(id: &str) -> String {
-    id.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// The media types each operation declares beside the `application/json` progenitor uses
-/// (`fixes::MEDIA_TYPES`): operation id key -> (Content-Type, Accept).
-fn media_types(doc: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
-    crate::nav::operations(doc)
-        .into_iter()
-        .filter_map(|(_, _, op)| {
-            let record = op.get(crate::fixes::MEDIA_TYPES)?;
-            let get = |k: &str| record.get(k).and_then(Value::as_str).map(str::to_string);
-            let id = op.get("operationId").and_then(Value::as_str)?;
-            Some((id_key(id), (get("content-type"), get("accept"))))
-        })
-        .collect()
-}
-
-/// After progenitor's `let info = OperationInfo { operation_id: "x" };` of an operation that
-/// declares another JSON media type, its request gets the declared `Content-Type` and `Accept`
-/// (`agentstatus_runtime::declared_media_types`) before the hooks run and it is sent.
-pub fn declared_media_types(
-    tokens: proc_macro2::TokenStream,
-    types: &BTreeMap<String, (Option<String>, Option<String>)>,
-) -> proc_macro2::TokenStream {
-    use proc_macro2::{Group, TokenTree};
-    if types.is_empty() {
-        return tokens;
-    }
-    let set = runtime_item("declared_media_types");
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
-    // the request variable: the last `let mut <ident>` before the `OperationInfo`
-    let mut request: Option<proc_macro2::Ident> = None;
-    let mut pending: Option<(Option<String>, Option<String>)> = None;
-    for (i, tree) in trees.iter().enumerate() {
-        match tree {
-            TokenTree::Group(g) => {
-                let mut inner = Group::new(g.delimiter(), declared_media_types(g.stream(), types));
-                inner.set_span(g.span());
-                out.push(TokenTree::Group(inner));
-            }
-            TokenTree::Ident(id) if id == "mut" => {
-                if let (Some(TokenTree::Ident(prev)), Some(TokenTree::Ident(next))) = (
-                    i.checked_sub(1).and_then(|j| trees.get(j)),
-                    trees.get(i + 1),
-                ) && prev == "let"
-                {
-                    request = Some(next.clone());
-                }
-                out.push(tree.clone());
-            }
-            TokenTree::Ident(id) if id == "OperationInfo" => {
-                if let Some(TokenTree::Group(g)) = trees.get(i + 1) {
-                    let id = g.stream().into_iter().find_map(|t| match t {
-                        TokenTree::Literal(l) => Some(l.to_string().trim_matches('"').to_string()),
-                        _ => None,
-                    });
-                    pending = id.and_then(|id| types.get(&id_key(&id)).cloned());
-                }
-                out.push(tree.clone());
-            }
-            TokenTree::Punct(p) if p.as_char() == ';' && pending.is_some() => {
-                out.push(tree.clone());
-                let (content_type, accept) = pending.take().expect("checked");
-                if let Some(request) = &request {
-                    let opt = |v: Option<String>| match v {
-                        Some(v) => quote::quote! { ::std::option::Option::Some(#v) },
-                        None => quote::quote! { ::std::option::Option::None },
-                    };
-                    let (c, a) = (opt(content_type), opt(accept));
-                    out.extend(quote::quote! { #set(&mut #request, #c, #a); });
-                }
-            }
-            _ => out.push(tree.clone()),
-        }
     }
     out.into_iter().collect()
 }
@@ -728,10 +600,10 @@ mod media_type_tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
         let doc = crate::load::load_file(&file).unwrap();
         let mut prepared = crate::prepare_document(doc).unwrap();
-        crate::fixes::restore_media_types(&mut prepared.doc);
+        crate::passes::restore(&mut prepared.doc);
         let get = &prepared.doc["paths"]["/agents/{id}"]["get"];
         assert!(get["responses"]["200"]["content"]["application/vnd.api+json"].is_object());
-        assert!(get.get(crate::fixes::MEDIA_TYPES).is_none());
+        assert!(get.get(crate::passes::MEDIA_TYPES).is_none());
         let patch = &prepared.doc["paths"]["/agents/{id}"]["patch"];
         assert!(patch["requestBody"]["content"]["application/vnd.api+json"].is_object());
     }

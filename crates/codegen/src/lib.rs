@@ -14,16 +14,15 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod conformance;
 pub mod error;
 pub mod extract;
-pub mod fixes;
 pub mod generate;
 pub mod isolate;
 pub mod load;
 pub mod nav;
-pub mod normalise;
-pub mod open_enums;
 pub mod overlay;
+pub mod passes;
 pub mod prose;
 pub mod regen;
 pub mod slice;
@@ -37,35 +36,18 @@ use serde_json::Value;
 pub use error::{Error, ErrorKind, Location, Result};
 pub use isolate::{Dropped, Isolated, Skipped};
 
-/// Where in the pipeline a pass runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Once, on the vendor's document as read, before anything else: what a document may not
-    /// decide (see [`normalise::INPUT_PASSES`]).
-    Input,
-    /// Before the overlay (and again after it, for what the overlay adds): mechanical problems
-    /// any document may have.
-    Normalise,
-    /// After the overlay: what progenitor 0.15 cannot generate.
-    Fix,
+pub use passes::{Change, Pass, Stage};
+
+/// Every pass of the pipeline, in the order they run (each knows its [`Stage`]).
+pub fn pipeline() -> &'static [&'static Pass] {
+    passes::PIPELINE
 }
 
-/// Response enums become open (`OpenEnum<T>`): a value the vendor adds later still decodes.
-pub const OPEN_RESPONSE_ENUMS: normalise::Pass = normalise::Pass {
-    name: open_enums::PASS,
-    docs: "Enums in responses become `OpenEnum<T>`: a value the vendor adds later still decodes.",
-    run: open_enums::open_response_enums,
-};
-
-/// Every pass of the pipeline, in the order they run, with its stage.
-pub fn pipeline() -> Vec<(Stage, &'static normalise::Pass)> {
-    normalise::INPUT_PASSES
-        .iter()
-        .map(|p| (Stage::Input, p))
-        .chain(normalise::PASSES.iter().map(|p| (Stage::Normalise, p)))
-        .chain(fixes::PASSES.iter().map(|p| (Stage::Fix, p)))
-        .chain(std::iter::once((Stage::Fix, &OPEN_RESPONSE_ENUMS)))
-        .collect()
+/// Run the passes of one `stage` over `doc`, in order, returning the changes made: the
+/// normalisation passes as the build runs them before the overlay, say. (The whole pipeline, with
+/// its checks and the overlay, is [`prepare`].)
+pub fn run_stage(stage: Stage, doc: &mut Value) -> Vec<Change> {
+    passes::run(stage, doc)
 }
 
 /// The spec file and overlay of one vendor folder.
@@ -92,7 +74,7 @@ pub struct Prepared {
     /// The document after normalisation and the overlay: what the generator sees.
     pub doc: Value,
     /// What the normaliser changed.
-    pub changes: Vec<normalise::Change>,
+    pub changes: Vec<Change>,
     /// How many nodes each overlay action matched.
     pub overlay: Vec<overlay::ActionMatch>,
     /// Operations left to hand-written code.
@@ -101,6 +83,17 @@ pub struct Prepared {
     pub removed: Vec<Skipped>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
+}
+
+impl Prepared {
+    /// The document for its readers other than this generator (`cargo xtask export`): what the
+    /// passes marked for the generator is undone (each pass's export restore, [`Pass`]), so
+    /// every property is under its JSON name and every operation has its declared media types.
+    pub fn exported(&self) -> Value {
+        let mut doc = self.doc.clone();
+        passes::restore(&mut doc);
+        doc
+    }
 }
 
 /// The generated client of one vendor.
@@ -155,16 +148,16 @@ fn prepare_doc(
     mut files: Vec<PathBuf>,
     label: &Path,
 ) -> Result<Prepared> {
-    let mut changes = normalise::run_passes(normalise::INPUT_PASSES, &mut doc);
+    let mut changes = passes::run(Stage::Input, &mut doc);
     // what the generator would loop or overflow on is refused before any pass walks it
     nav::check_ref_graph(&doc)
         .map_err(|p| Error::at(ErrorKind::BrokenRef, label, p.pointer, p.message))?;
-    changes.extend(normalise::normalise(&mut doc));
+    changes.extend(passes::run(Stage::Normalise, &mut doc));
     let overlay = match overlay_file.filter(|f| f.exists()) {
         Some(file) => {
             files.push(file.to_path_buf());
             let matched = overlay::OverlayFile::load(file)?.apply(&mut doc)?;
-            changes.extend(normalise::normalise(&mut doc));
+            changes.extend(passes::run(Stage::Normalise, &mut doc));
             matched
         }
         None => Vec::new(),
@@ -174,11 +167,7 @@ fn prepare_doc(
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
-    changes.extend(fixes::fix(&mut doc));
-    changes.extend(normalise::run_passes(
-        std::slice::from_ref(&OPEN_RESPONSE_ENUMS),
-        &mut doc,
-    ));
+    changes.extend(passes::run(Stage::Fix, &mut doc));
     // an operation a pass moved (a path parameter renamed) is still there
     let removed = nav::missing_operations(&before, &doc)
         .into_iter()

@@ -135,6 +135,24 @@ pub fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
     out
 }
 
+/// Every operation of `doc`: `(path, method, operation object)`.
+pub fn operations_mut(doc: &mut Value) -> Vec<(String, String, &mut Map<String, Value>)> {
+    let mut out = Vec::new();
+    for (path, item) in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if let (true, Some(op)) = (METHODS.contains(&method.as_str()), op.as_object_mut()) {
+                out.push((path.clone(), method.clone(), op));
+            }
+        }
+    }
+    out
+}
+
 /// How many operations `doc` has.
 pub fn count_operations(doc: &Value) -> usize {
     operations(doc).len()

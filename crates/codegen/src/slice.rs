@@ -309,10 +309,10 @@ fn same_after_normalise(a: &Value, b: &Value) -> bool {
         return true;
     }
     let (mut a, mut b) = (a.clone(), b.clone());
-    let mut ignored = crate::normalise::Changes::default();
+    let mut ignored = crate::passes::Changes::default();
     for pass in [
-        crate::normalise::string_booleans,
-        crate::normalise::format_without_type,
+        crate::passes::string_booleans,
+        crate::passes::format_without_type,
     ] {
         pass(&mut a, &mut ignored);
         pass(&mut b, &mut ignored);

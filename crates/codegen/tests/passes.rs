@@ -8,7 +8,7 @@ use agentstatus_codegen::{generate, load, pipeline, prepare_document};
 #[test]
 fn every_pass_has_a_spec_it_fixes_and_the_result_generates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
-    let names: Vec<&str> = pipeline().iter().map(|(_, p)| p.name).collect();
+    let names: Vec<&str> = pipeline().iter().map(|p| p.name()).collect();
     for name in &names {
         assert!(
             dir.join(format!("{name}.yaml")).exists(),

@@ -10,17 +10,22 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
-use crate::normalise::Changes;
 use crate::sources::METHODS;
 
-/// The pass's name.
-pub const PASS: &str = "open-response-enums";
+/// The `open-response-enums` pass ([`open_response_enums`]), the last of the pipeline.
+pub(crate) const OPEN_RESPONSE_ENUMS: Pass = Pass::new(
+    "open-response-enums",
+    Stage::Fix,
+    "Enums in responses become `OpenEnum<T>`: a value the vendor adds later still decodes.",
+    open_response_enums,
+);
 
 /// The crate and type the wrapper points at.
-pub const CRATE: &str = "agentstatus-runtime";
+pub(crate) const CRATE: &str = "agentstatus-runtime";
 /// The path the generated code uses for the open enum type.
-pub const PATH: &str = "agentstatus_runtime::OpenEnum";
+pub(crate) const PATH: &str = "agentstatus_runtime::OpenEnum";
 
 fn wrapper(component: &str) -> Value {
     json!({
@@ -172,7 +177,7 @@ impl Cx<'_> {
 }
 
 /// Wrap every response-only string enum of `doc` in `OpenEnum`, reporting each change.
-pub fn open_response_enums(doc: &mut Value, changes: &mut Changes) {
+pub(crate) fn open_response_enums(doc: &mut Value, changes: &mut Changes) {
     let requested = request_components(doc);
     let schemas: Vec<(String, bool)> = doc
         .pointer("/components/schemas")
