@@ -8,9 +8,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agentstatus_codegen::{
-    Error, ErrorKind, Isolated, Location, generate_document, isolate, load, nav,
-};
+use agentstatus_codegen::{Codegen, Error, ErrorKind, Isolated, Location, nav, parse_bytes};
 use serde_json::Value;
 
 use crate::error::{Error as Outcome, Exit};
@@ -42,7 +40,7 @@ pub fn read_document(path: &Path) -> Result<Value, Error> {
             format!("larger than {} MiB", MAX_DOCUMENT_BYTES >> 20),
         ));
     }
-    let doc = load::parse_bytes(&bytes, path)?;
+    let doc = parse_bytes(&bytes, path)?;
     if !doc.is_object() || doc.get("openapi").and_then(Value::as_str).is_none() {
         return Err(Error::new(
             ErrorKind::Invalid,
@@ -158,7 +156,10 @@ pub fn run(
     let (generated, isolated, check) = loop {
         round += 1;
         let start = Instant::now();
-        let (generated, isolated) = generate_document(source.clone(), file)?;
+        let generated = Codegen::document(source.clone(), file)
+            .prepare()?
+            .generate()?;
+        let isolated = generated.isolated.clone();
         codegen += start.elapsed();
         gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
         if !compile {
@@ -178,12 +179,7 @@ pub fn run(
             let reason = format!("its generated code does not compile ({})", c.error);
             match c.part {
                 Part::Component(pointer) if source.pointer(&pointer).is_some() => {
-                    isolate::remove_component(
-                        &mut source,
-                        &pointer,
-                        &reason,
-                        &mut compile_isolated,
-                    );
+                    compile_isolated.remove_component(&mut source, &pointer, &reason);
                     removed = true;
                 }
                 Part::Operation(path, method) => {

@@ -582,7 +582,7 @@ mod media_type_tests {
     fn declared_json_media_types_are_sent_and_accepted() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
         let doc = crate::load::load_file(&file).unwrap();
-        let prepared = crate::prepare_document(doc).unwrap();
+        let prepared = crate::Codegen::document(doc, &file).prepare().unwrap();
         let code = super::generate(&prepared.doc, &file).unwrap();
         let flat: String = code.split_whitespace().collect();
         let vnd = "::std::option::Option::Some(\"application/vnd.api+json\")";
@@ -599,12 +599,12 @@ mod media_type_tests {
     fn export_restores_the_declared_media_types() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
         let doc = crate::load::load_file(&file).unwrap();
-        let mut prepared = crate::prepare_document(doc).unwrap();
-        crate::passes::restore(&mut prepared.doc);
-        let get = &prepared.doc["paths"]["/agents/{id}"]["get"];
+        let prepared = crate::Codegen::document(doc, &file).prepare().unwrap();
+        let doc = prepared.exported();
+        let get = &doc["paths"]["/agents/{id}"]["get"];
         assert!(get["responses"]["200"]["content"]["application/vnd.api+json"].is_object());
         assert!(get.get(crate::passes::MEDIA_TYPES).is_none());
-        let patch = &prepared.doc["paths"]["/agents/{id}"]["patch"];
+        let patch = &doc["paths"]["/agents/{id}"]["patch"];
         assert!(patch["requestBody"]["content"]["application/vnd.api+json"].is_object());
     }
 }

@@ -421,6 +421,15 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated, work: &Work) 
     removed
 }
 
+impl Isolated {
+    /// Leave out the component at `pointer` of `doc` for `reason`, with every component and
+    /// operation that reaches it, recording them here (as generation does for a component the
+    /// generator cannot handle; `cargo xtask try` for one whose code does not compile).
+    pub fn remove_component(&mut self, doc: &mut Value, pointer: &str, reason: &str) {
+        remove_component(doc, pointer, reason, self)
+    }
+}
+
 /// Generate `doc`, leaving out what the generator cannot handle (see the module docs). Fails
 /// only when the failure cannot be traced to an operation or a component.
 pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isolated)> {

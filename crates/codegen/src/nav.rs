@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::error::escape_token;
+pub use crate::error::escape_token;
 use crate::sources::METHODS;
 
 /// How many `$ref` hops [`resolve`] follows before giving up (a cycle of references).

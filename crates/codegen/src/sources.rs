@@ -11,6 +11,15 @@
 //! origin = "RocketChat/Rocket.Chat-Open-API omnichannel.yaml @ c9aec5ab (2026-08-20)"
 //! operations = ["GET /api/v1/livechat/users/{type}"]
 //! ```
+//!
+//! And the pristine `openapi.yaml` built from it: each source's kept operations sliced out
+//! ([`read_slices`]), merged ([`merge_slices`]) and written ([`to_yaml`] under [`header`]); the
+//! complete API of the `full` feature ([`build_full_document`]).
+
+pub use crate::regen::{
+    Locate, SourceSlice, build_document, build_document_lenient, build_full_document, header,
+    merge_lenient, merge_slices, no_positions, read_slices, to_yaml,
+};
 
 use std::path::{Path, PathBuf};
 

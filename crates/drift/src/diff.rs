@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use agentstatus_codegen::error::escape_token;
 use agentstatus_codegen::nav;
+use agentstatus_codegen::nav::escape_token;
 use agentstatus_codegen::sources::METHODS;
 
 /// What changed.

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use granit_parser::{Event, Parser};
 
-use agentstatus_codegen::error::escape_token;
+use agentstatus_codegen::nav::escape_token;
 use agentstatus_codegen::sources::SourceKind;
-use agentstatus_codegen::{extract, load};
+use agentstatus_codegen::{clean, find_fences};
 
 /// 1-based line and column.
 pub type Position = (usize, usize);
@@ -58,12 +58,12 @@ pub fn positions_in_source(
     bytes: &[u8],
     pointers: &[&str],
 ) -> BTreeMap<String, Position> {
-    let text = load::clean(&String::from_utf8_lossy(bytes));
+    let text = clean(&String::from_utf8_lossy(bytes));
     let pointers = pointers.iter().copied();
     match kind {
         SourceKind::Openapi | SourceKind::HandWritten => positions(&text, pointers),
         SourceKind::DocsPage => {
-            let fences = extract::find_fences(&text);
+            let fences = find_fences(&text);
             let Some(fence) = fences.first() else {
                 return BTreeMap::new();
             };

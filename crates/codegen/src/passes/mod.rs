@@ -70,14 +70,6 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// The changes of one pass, `pass` (for running a pass on its own, as tests do).
-    pub fn of(pass: &'static str) -> Self {
-        Changes {
-            pass,
-            list: Vec::new(),
-        }
-    }
-
     /// Record a change at `pointer` (a JSON pointer into the document): what, and why.
     pub fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.list.push(Change {
