@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::sources::{METHODS, Sources};
+use agentstatus_codegen::nav::count_operations;
+use agentstatus_codegen::sources::Sources;
 use agentstatus_codegen::{Codegen, Error, SOURCES_FILE, read};
-use serde_json::Value;
 
 use crate::flags;
 use crate::workspace::{Workspace, write_section};
@@ -22,21 +22,6 @@ impl flags::Coverage {
         }
         Ok(())
     }
-}
-
-fn count_operations(doc: &Value) -> usize {
-    doc.get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(_, item)| {
-            item.as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| METHODS.contains(&k.as_str()))
-                .count()
-        })
-        .sum()
 }
 
 /// The coverage table (markdown) for `vendors`: each complete API is generated and compiled

@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, escape_token};
 use crate::nav;
-use crate::sources::METHODS;
 
 /// Operations marked with this extension are left to hand-written code (a wire form progenitor
 /// cannot express); its value says why. They are removed before generation.
@@ -30,47 +29,40 @@ pub struct Handwritten {
 /// Remove the operations marked [`HANDWRITTEN`] from `doc`, returning them.
 pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
     let mut out = Vec::new();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return out;
-    };
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let marked: Vec<String> = item
-            .iter()
-            .filter(|(k, v)| METHODS.contains(&k.as_str()) && v.get(HANDWRITTEN).is_some())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for method in marked {
-            let op = item.remove(&method).expect("just found");
-            out.push(Handwritten {
-                pointer: crate::nav::operation_pointer(path, &method),
-                operation_id: op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                reason: op[HANDWRITTEN].as_str().unwrap_or_default().to_string(),
-            });
+    nav::retain_operations(doc, |path, method, op| {
+        if op.get(HANDWRITTEN).is_none() {
+            return true;
         }
-    }
-    paths.retain(|_, item| {
-        item.as_object()
-            .is_none_or(|m| m.keys().any(|k| METHODS.contains(&k.as_str())))
+        out.push(Handwritten {
+            pointer: crate::nav::operation_pointer(path, method),
+            operation_id: op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            reason: op[HANDWRITTEN].as_str().unwrap_or_default().to_string(),
+        });
+        false
     });
     out
 }
 
 /// Parse `doc` as an OpenAPI 3.0 document; a mismatch names its JSON pointer.
 pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
+    parse_openapi(doc).map_err(|(kind, pointer, message)| Error::at(kind, file, pointer, message))
+}
+
+/// [`to_openapi`] for a document that is no file's (a probe of part of one): the error as its
+/// kind, JSON pointer and message.
+pub(crate) fn parse_openapi(
+    doc: &Value,
+) -> std::result::Result<openapiv3::OpenAPI, (ErrorKind, String, String)> {
     if let Some(v) = doc.get("openapi").and_then(Value::as_str)
         && !v.starts_with("3.0.")
     {
-        return Err(Error::at(
+        return Err((
             ErrorKind::Unsupported,
-            file,
-            "/openapi",
+            "/openapi".into(),
             format!(
                 "OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is (3.1 documents are converted by the `openapi-3-1` pass)"
             ),
@@ -85,9 +77,8 @@ pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
                 e.inner().to_string(),
             )
         });
-        Error::at(
+        (
             ErrorKind::Invalid,
-            file,
             pointer,
             format!("not a valid OpenAPI 3.0 document: {message}"),
         )
@@ -188,22 +179,9 @@ fn check_as(value: &Value, kind: Kind, at: &str) -> Option<(String, String)> {
 
 /// Find the first invalid operation or component and say where and why.
 fn locate_invalid(doc: &Value) -> Option<(String, String)> {
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if METHODS.contains(&method.as_str())
-                && let Some(found) = check_as(
-                    op,
-                    Kind::Operation,
-                    &crate::nav::operation_pointer(path, method),
-                )
-            {
-                return Some(found);
-            }
+    for (path, method, op) in nav::operations(doc) {
+        if let Some(found) = check_as(op, Kind::Operation, &nav::operation_pointer(path, method)) {
+            return Some(found);
         }
     }
     let sections = [
@@ -390,19 +368,19 @@ fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Iden
     .then(|| builder.clone())
 }
 
+/// The component or operation at fault when the generator fails on a document, `(pointer,
+/// message)` (`isolate::first_culprit`; none, for a caller that finds them itself).
+pub(crate) type Culprit = fn(&Value) -> Option<(String, String)>;
+
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
-/// authenticated constructors of its security schemes ([`crate::auth`]).
-pub fn generate(doc: &Value, file: &Path) -> Result<String> {
-    generate_with(doc, file, true)
+/// authenticated constructors of its security schemes ([`crate::auth`]). When the generator
+/// fails, `culprit` names the component or operation at fault
+/// for the error (`isolate` finds them itself, all at once, and passes none).
+pub(crate) fn generate_with(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
+    on_generator_stack(|| generate_here(doc, file, culprit))?
 }
 
-/// [`generate`]; when the generator fails, `name_culprit` says whether to find the component or
-/// operation at fault for the error (`isolate` finds them itself, all at once).
-pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
-    on_generator_stack(|| generate_here(doc, file, name_culprit))?
-}
-
-fn generate_here(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
+fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
     let spec = to_openapi(doc, file)?;
     let auth = crate::auth::plan(doc, file)?;
@@ -411,12 +389,7 @@ fn generate_here(doc: &Value, file: &Path, name_culprit: bool) -> Result<String>
         Err(msg) => {
             // Name the component schema or operation at fault (see `isolate`); when none can
             // be singled out, the fault lies in how the components combine.
-            let culprit = if name_culprit {
-                crate::isolate::culprits(doc).into_iter().next()
-            } else {
-                None
-            };
-            let (pointer, msg) = culprit.unwrap_or_else(|| ("/components".to_string(), msg));
+            let (pointer, msg) = culprit(doc).unwrap_or_else(|| ("/components".to_string(), msg));
             return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };
@@ -583,7 +556,7 @@ mod media_type_tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
         let doc = crate::load::load_file(&file).unwrap();
         let prepared = crate::Codegen::document(doc, &file).prepare().unwrap();
-        let code = super::generate(&prepared.doc, &file).unwrap();
+        let code = super::generate_with(&prepared.doc, &file, |_| None).unwrap();
         let flat: String = code.split_whitespace().collect();
         let vnd = "::std::option::Option::Some(\"application/vnd.api+json\")";
         // the GET accepts the declared type; the PATCH (through a shared response) also sends it

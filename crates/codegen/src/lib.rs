@@ -257,7 +257,8 @@ impl Prepared {
         let (code, isolated) = if self.isolate {
             isolate::generate_isolating(&mut self.doc, &self.file)
         } else {
-            generate::generate(&self.doc, &self.file).map(|code| (code, Isolated::default()))
+            generate::generate_with(&self.doc, &self.file, isolate::first_culprit)
+                .map(|code| (code, Isolated::default()))
         }
         .map_err(|e| if self.passes { e.after_passes() } else { e })?;
         Ok(finish(code, self, isolated))

@@ -99,18 +99,13 @@ impl std::fmt::Display for OperationKey {
     }
 }
 
-/// The HTTP methods an OpenAPI path item may have, lower case.
-pub const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 impl OperationKey {
     /// Parse `METHOD /path` (any case of method); `None` if it is not one.
     pub fn parse(s: &str) -> Option<Self> {
         let (method, path) = s.trim().split_once(' ')?;
         let method = method.trim().to_ascii_lowercase();
         let path = path.trim();
-        (METHODS.contains(&method.as_str()) && path.starts_with('/')).then(|| Self {
+        (crate::nav::is_method(&method) && path.starts_with('/')).then(|| Self {
             method: method.to_ascii_uppercase(),
             path: path.to_string(),
         })

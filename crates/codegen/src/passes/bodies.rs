@@ -359,11 +359,7 @@ pub(crate) fn unsupported_request_bodies(doc: &mut Value, changes: &mut Changes)
         }
     }
     for (path, method, media) in remove {
-        if let Some(item) = doc
-            .get_mut("paths")
-            .and_then(|p| p.get_mut(&path))
-            .and_then(Value::as_object_mut)
-        {
+        if let Some(item) = crate::nav::path_item_mut(doc, &path) {
             item.remove(&method);
         }
         changes.push(op_pointer(&path, &method), format!(

@@ -8,7 +8,6 @@ use super::names::field_name;
 use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
 use crate::nav::{operation_pointer as op_pointer, operations_mut, resolve};
-use crate::sources::METHODS;
 
 /// The `path-parameters-required` pass ([`path_parameters_required`]).
 pub(crate) const PATH_PARAMETERS_REQUIRED: Pass = Pass::new(
@@ -132,17 +131,12 @@ pub(super) fn for_each_parameter(
             }
         }
     }
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in crate::nav::path_items_mut(doc) {
         let base = format!("/paths/{}", escape_token(path));
         for (k, v) in item.as_object_mut().into_iter().flatten() {
             let params = if k == "parameters" {
                 Some((format!("{base}/parameters"), v))
-            } else if METHODS.contains(&k.as_str()) {
+            } else if crate::nav::is_method(k) {
                 v.get_mut("parameters")
                     .map(|p| (format!("{base}/{k}/parameters"), p))
             } else {
@@ -195,7 +189,7 @@ pub(crate) fn identical_paths(doc: &mut Value, changes: &mut Changes) {
         out
     }
     let snapshot = doc.clone();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+    let Some(paths) = crate::nav::paths_mut(doc) else {
         return;
     };
     let keys: Vec<String> = paths.keys().cloned().collect();
@@ -212,7 +206,7 @@ pub(crate) fn identical_paths(doc: &mut Value, changes: &mut Changes) {
         };
         let methods: Vec<String> = later
             .keys()
-            .filter(|k| METHODS.contains(&k.as_str()))
+            .filter(|k| crate::nav::is_method(k))
             .cloned()
             .collect();
         if methods.iter().any(|m| earlier.contains_key(m)) || later.keys().any(|k| k == "$ref") {
@@ -292,12 +286,7 @@ pub(crate) fn path_parameters_declared(doc: &mut Value, changes: &mut Changes) {
     };
     // path-level parameters: a path one not in the template is removed once, for all operations
     let mut path_level: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
-    for (path, item) in doc
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in crate::nav::path_items_mut(doc) {
         let names = template(path);
         let Some(Value::Array(list)) = item.get_mut("parameters") else {
             continue;
