@@ -32,8 +32,15 @@ fn table() -> String {
             agentstatus_codegen::Stage::Normalise => "normalise",
             agentstatus_codegen::Stage::Fix => "fix",
         };
+        // a pass that marks the document for the generator says where its marks are undone
+        let undone = match (pass.rewrites_tokens(), pass.restores_on_export()) {
+            (true, true) => " Undone after generation (in the generated code) and on export.",
+            (true, false) => " Undone after generation (in the generated code).",
+            (false, true) => " Undone on export.",
+            (false, false) => "",
+        };
         out.push_str(&format!(
-            "| `{}` | {stage} | {} |\n",
+            "| `{}` | {stage} | {}{undone} |\n",
             pass.name(),
             pass.docs().replace('|', "\\|")
         ));
