@@ -153,21 +153,20 @@ pub fn run(
     let mut codegen = Duration::ZERO;
     let io = |e: String| Error::new(ErrorKind::Io, dir, Location::File, e);
     let mut round = 0;
-    let (generated, isolated, check) = loop {
+    let (generated, check) = loop {
         round += 1;
         let start = Instant::now();
         let generated = Codegen::document(source.clone(), file)
             .prepare()?
             .generate()?;
-        let isolated = generated.isolated.clone();
         codegen += start.elapsed();
         gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
         if !compile {
-            break (generated, isolated, None);
+            break (generated, None);
         }
         let check = gate::check(root, dir).map_err(io)?;
         if check.ok || round > COMPILE_ROUNDS {
-            break (generated, isolated, Some(check));
+            break (generated, Some(check));
         }
         let culprits = compile_culprits(
             &generated.code,
@@ -195,10 +194,11 @@ pub fn run(
             }
         }
         if !removed {
-            break (generated, isolated, Some(check));
+            break (generated, Some(check));
         }
     };
     let after = &generated.prepared.doc;
+    let isolated = &generated.isolated;
     let reasons: BTreeMap<String, String> = isolated
         .skipped
         .iter()
@@ -239,7 +239,8 @@ pub fn run(
         skipped,
         dropped: isolated
             .dropped
-            .into_iter()
+            .iter()
+            .cloned()
             .chain(compile_isolated.dropped)
             .map(|d| (d.pointer, d.reason))
             .collect(),
