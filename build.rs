@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use agentstatus_codegen::{Codegen, Generated, Prepared};
+
 fn fail(message: impl std::fmt::Display) -> ! {
     // One clean line per error, no panic and no backtrace.
     for line in message.to_string().lines() {
@@ -24,8 +26,14 @@ fn read_manifest(manifest: &Path) -> toml::Table {
 /// A crate the generated code uses (`uuid`, `regress`) must be a dependency this build has: a
 /// non-optional one, or an optional one when building `full` (which enables them). Otherwise the
 /// build fails here, naming the manifest and the fix, rather than in rustc.
-fn check_extra_crates(manifest: &Path, doc: &toml::Table, code: &str, full: bool, spec: &Path) {
-    for name in agentstatus_codegen::generate::extra_crates(code) {
+fn check_extra_crates(
+    manifest: &Path,
+    doc: &toml::Table,
+    generated: &Generated,
+    full: bool,
+    spec: &Path,
+) {
+    for name in generated.extra_crates() {
         let dep = doc.get("dependencies").and_then(|d| d.get(name));
         let optional = dep
             .and_then(|d| d.get("optional"))
@@ -86,16 +94,19 @@ fn main() {
         // declared before generating, so that fixing a broken sources.toml reruns the script
         let sources = spec_dir.join(agentstatus_codegen::SOURCES_FILE);
         println!("cargo::rerun-if-changed={}", sources.display());
-        let (generated, isolated) =
-            agentstatus_codegen::generate_vendor_full(&spec_dir).unwrap_or_else(|e| fail(e));
-        for d in &isolated.dropped {
+        let generated = Codegen::vendor(&spec_dir)
+            .full(true)
+            .prepare()
+            .and_then(Prepared::generate)
+            .unwrap_or_else(|e| fail(e));
+        for d in &generated.isolated.dropped {
             println!(
                 "cargo::warning=component `{}` not generated: {}",
                 d.pointer,
                 d.reason.replace('\n', " ")
             );
         }
-        for s in &isolated.skipped {
+        for s in &generated.isolated.skipped {
             println!(
                 "cargo::warning=`{}` not generated: {}",
                 s.operation,
@@ -112,9 +123,12 @@ fn main() {
     } else {
         let openapi = spec_dir.join(agentstatus_codegen::OPENAPI_FILE);
         println!("cargo::rerun-if-changed={}", openapi.display());
-        agentstatus_codegen::generate_vendor(&spec_dir).unwrap_or_else(|e| fail(e))
+        Codegen::vendor(&spec_dir)
+            .prepare()
+            .and_then(Prepared::generate)
+            .unwrap_or_else(|e| fail(e))
     };
-    check_extra_crates(&manifest, &manifest_doc, &generated.code, full, &spec_dir);
+    check_extra_crates(&manifest, &manifest_doc, &generated, full, &spec_dir);
     // every file the codegen read (its answer, not a list rebuilt here)
     for file in &generated.prepared.files {
         println!("cargo::rerun-if-changed={}", file.display());
@@ -124,8 +138,7 @@ fn main() {
     println!("cargo::rustc-cfg=agentstatus_codegen");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     // the public surface of the generated client, for the `full` golden file
-    let surface =
-        agentstatus_codegen::surface::surface(&generated.code).unwrap_or_else(|e| fail(e));
+    let surface = generated.surface().unwrap_or_else(|e| fail(e));
     for (name, text) in [("client.rs", generated.code), ("surface.txt", surface)] {
         let out = out_dir.join(name);
         std::fs::write(&out, text)

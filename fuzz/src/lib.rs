@@ -2,7 +2,9 @@
 //! replay test (`tests/replay.rs`), which runs every seed and every saved crash input as an
 //! ordinary test. Each function must return for any input: a panic is the bug being hunted.
 
-use agentstatus_codegen::{extract, load, normalise, open_enums, overlay::OverlayFile};
+use agentstatus_codegen::{
+    Stage, check_refs, find_fences, from_docs_page, overlay::OverlayFile, parse_bytes, run_stage,
+};
 use std::path::Path;
 
 /// The docs-page extractor: any page text gives a document or an error.
@@ -10,8 +12,8 @@ pub fn extract(page: &[u8]) {
     let Ok(page) = std::str::from_utf8(page) else {
         return;
     };
-    let _ = extract::find_fences(page);
-    let _ = extract::from_docs_page(page, Path::new("page.md"));
+    let _ = find_fences(page);
+    let _ = from_docs_page(page, Path::new("page.md"));
 }
 
 /// The overlay engine: an overlay (JSON/YAML) and a document (JSON), separated by a NUL byte.
@@ -22,7 +24,7 @@ pub fn overlay(data: &[u8]) {
         None => (data, &b"{\"openapi\": \"3.0.0\", \"paths\": {}}"[..]),
     };
     let path = Path::new("overlay.yaml");
-    let Ok(overlay) = load::parse_bytes(overlay, path) else {
+    let Ok(overlay) = parse_bytes(overlay, path) else {
         return;
     };
     let Ok(overlay) = OverlayFile::from_value(overlay, path) else {
@@ -37,18 +39,18 @@ pub fn overlay(data: &[u8]) {
 }
 
 /// The loader and the normaliser: any bytes are parsed (JSON or YAML, BOM, CRLF, surrogate
-/// escapes) and every pass runs, then the open-enum pass, the semantic diff and the `$ref` check.
+/// escapes) and every normalisation pass runs, then the fixes (the open-enum pass among them), the
+/// semantic diff and the `$ref` check.
 pub fn normalise(data: &[u8]) {
     let path = Path::new("spec.yaml");
-    let Ok(mut doc) = load::parse_bytes(data, path) else {
+    let Ok(mut doc) = parse_bytes(data, path) else {
         return;
     };
     let before = doc.clone();
-    let _ = normalise::normalise(&mut doc);
-    let mut changes = normalise::Changes::default();
-    open_enums::open_response_enums(&mut doc, &mut changes);
+    let _ = run_stage(Stage::Normalise, &mut doc);
+    let _ = run_stage(Stage::Fix, &mut doc);
     let _ = agentstatus_drift::diff(&before, &doc);
-    let _ = agentstatus_codegen::slice::check_refs(&doc, path);
+    let _ = check_refs(&doc, path);
 }
 
 /// Response decoding of the generated vendor types: any body is decoded or rejected (unknown

@@ -42,7 +42,7 @@ impl Api {
     pub fn of(code: &str) -> Result<Api, String> {
         let mut api = Api::default();
         // methods: the surface's one line per operation (setters and `send()`'s answer)
-        let surface = agentstatus_codegen::surface::surface(code).map_err(|e| e.to_string())?;
+        let surface = agentstatus_codegen::surface(code).map_err(|e| e.to_string())?;
         for line in surface.lines() {
             let name = line.split('(').next().unwrap_or(line).to_string();
             api.items.insert(

@@ -3,10 +3,9 @@
 use std::path::Path;
 
 use agentstatus_codegen::overlay::OverlayFile;
-use agentstatus_codegen::regen::SourceSlice;
-use agentstatus_codegen::sources::{SourceKind, Sources};
+use agentstatus_codegen::sources::{self, SourceKind, SourceSlice, Sources};
 use agentstatus_codegen::{
-    Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, load, normalise, regen,
+    Codegen, Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, Stage, parse_bytes, read,
 };
 use agentstatus_drift::{
     ChangeKind, Finding, OverlayAction, Report, Side, Upstream, VendorReport, diff,
@@ -57,7 +56,7 @@ impl flags::Check {
 
 /// Normalised, as the build sees it before the overlay.
 fn normalised(mut doc: Value) -> Value {
-    normalise::normalise(&mut doc);
+    agentstatus_codegen::run_stage(Stage::Normalise, &mut doc);
     doc
 }
 
@@ -84,14 +83,14 @@ fn newly_published(root: &Path, now: &[SourceSlice]) -> Vec<Finding> {
         .iter()
         .filter(|t| t.source.kind == SourceKind::Openapi)
         .filter_map(|t| {
-            regen::extract(&t.source, &t.bytes, &t.origin)
+            sources::extract(&t.source, &t.bytes, &t.origin)
                 .ok()
                 .map(|doc| (t, doc))
         })
         .collect();
     for s in now.iter().filter(|s| s.source.kind != SourceKind::Openapi) {
         for op in &s.source.operations {
-            let Some(key) = agentstatus_codegen::sources::OperationKey::parse(op) else {
+            let Some(key) = sources::OperationKey::parse(op) else {
                 continue;
             };
             let route = agentstatus_codegen::nav::route_key(&key.path, &key.method);
@@ -180,7 +179,7 @@ pub fn upstream(
     current: &Current,
 ) -> Result<(Upstream, Vec<SourceSlice>), Error> {
     let mut missing = Vec::new();
-    let now = regen::read_slices(
+    let now = sources::read_slices(
         sources,
         |s| fetch::current(current, vendor, dir, s),
         Some(&mut missing),
@@ -201,7 +200,7 @@ pub fn upstream(
     let notices = newly_published(root, &now);
     // a shared component the sources now define differently: one finding per conflict, named
     // at the source that changed, beside every other finding
-    let (_, conflicts) = regen::merge_lenient(&now);
+    let (_, conflicts) = sources::merge_lenient(&now);
     for c in conflicts {
         let find = |name: &str| now.iter().find(|s| s.source.name == name);
         let (Some(later), Some(earlier)) = (find(&c.source), find(&c.earlier)) else {
@@ -280,18 +279,18 @@ fn run(
     let spec_file = dir.join(OPENAPI_FILE);
 
     // 1. pinned copies vs the committed openapi.yaml
-    let pinned = regen::read_slices(
+    let pinned = sources::read_slices(
         &sources,
         |s| fetch::pinned(dir, s),
         None,
         positions_in_source,
     )?;
-    let pinned_doc = regen::merge_slices(&pinned, positions_in_source)?;
-    let text = regen::header(&sources) + &regen::to_yaml(&pinned_doc)?;
-    let committed_bytes = load::read(&spec_file)?;
+    let pinned_doc = sources::merge_slices(&pinned, positions_in_source)?;
+    let text = sources::header(&sources) + &sources::to_yaml(&pinned_doc)?;
+    let committed_bytes = read(&spec_file)?;
     report.reproducible = committed_bytes == text.as_bytes();
     if !report.reproducible {
-        let committed = load::parse_bytes(&committed_bytes, &spec_file)?;
+        let committed = parse_bytes(&committed_bytes, &spec_file)?;
         let mut f = diff(&normalised(committed), &normalised(pinned_doc.clone()));
         place(
             root,
@@ -308,7 +307,7 @@ fn run(
     if let Some(current) = current {
         let (up, now) = upstream(root, vendor, dir, &sources, &pinned, current)?;
         report.upstream = Some(up);
-        checked_doc = regen::merge_lenient(&now).0;
+        checked_doc = sources::merge_lenient(&now).0;
     }
 
     // 3. does every overlay action still apply?
@@ -317,7 +316,7 @@ fn run(
         let overlay = OverlayFile::load(&overlay_path)?;
         let mut doc = normalised(checked_doc);
         let checks = overlay.check(&mut doc)?;
-        let text = load::read(&overlay_path)?;
+        let text = read(&overlay_path)?;
         let pointers: Vec<String> = checks
             .iter()
             .map(|a| format!("/actions/{}", a.index))
@@ -344,8 +343,8 @@ fn run(
 pub fn explain(dir: &Path) -> Result<Vec<String>, Error> {
     let mut lines = Vec::new();
     for (label, prepared) in [
-        ("slice", agentstatus_codegen::prepare(dir)?),
-        ("full", agentstatus_codegen::prepare_full(dir)?),
+        ("slice", Codegen::vendor(dir).prepare()?),
+        ("full", Codegen::vendor(dir).full(true).prepare()?),
     ] {
         for c in &prepared.changes {
             lines.push(format!(

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::sources::{METHODS, Sources};
-use agentstatus_codegen::{Error, SOURCES_FILE, generate_vendor_full, load, regen};
-use serde_json::Value;
+use agentstatus_codegen::nav::count_operations;
+use agentstatus_codegen::sources::Sources;
+use agentstatus_codegen::{Codegen, Error, SOURCES_FILE, read};
 
 use crate::flags;
 use crate::workspace::{Workspace, write_section};
@@ -24,21 +24,6 @@ impl flags::Coverage {
     }
 }
 
-fn count_operations(doc: &Value) -> usize {
-    doc.get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(_, item)| {
-            item.as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| METHODS.contains(&k.as_str()))
-                .count()
-        })
-        .sum()
-}
-
 /// The coverage table (markdown) for `vendors`: each complete API is generated and compiled
 /// (the compile gate, `cargo check` of a standalone crate holding it).
 fn table(root: &Path, specs: &Path, vendors: Vec<String>) -> Result<String, Error> {
@@ -49,13 +34,17 @@ fn table(root: &Path, specs: &Path, vendors: Vec<String>) -> Result<String, Erro
     for v in vendors {
         let dir = specs.join(&v);
         let sources = Sources::load(&dir.join(SOURCES_FILE))?;
-        let (upstream, _) = regen::build_full_document(&sources, &dir.join("openapi.yaml"), |s| {
-            let path = dir.join(&s.pinned);
-            Ok((load::read(&path)?, path))
-        })?;
+        let (upstream, _) = agentstatus_codegen::sources::build_full_document(
+            &sources,
+            &dir.join("openapi.yaml"),
+            |s| {
+                let path = dir.join(&s.pinned);
+                Ok((read(&path)?, path))
+            },
+        )?;
         let total = count_operations(&upstream);
-        let (generated, isolated) = generate_vendor_full(&dir)?;
-        let mut skipped = isolated.skipped;
+        let generated = Codegen::vendor(&dir).full(true).prepare()?.generate()?;
+        let mut skipped = generated.isolated.skipped.clone();
         // operations a fix had to leave out
         skipped.extend(generated.prepared.removed.iter().cloned());
         let handwritten = generated.prepared.handwritten.len();

@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::{Error, ErrorKind, Location, fixes, prepare, prepare_full, regen};
+use agentstatus_codegen::sources::to_yaml;
+use agentstatus_codegen::{Codegen, Error, ErrorKind, Location};
 
 use crate::flags;
 use crate::workspace::{Workspace, write};
@@ -36,16 +37,11 @@ pub fn export(specs: &Path, vendor: &str, full: bool, json: bool) -> Result<Stri
             "no such vendor (expected a folder with sources.toml)",
         ));
     }
-    let mut prepared = if full {
-        prepare_full(&dir)?
-    } else {
-        prepare(&dir)?
-    };
-    fixes::restore_json_keys(&mut prepared.doc);
-    fixes::restore_media_types(&mut prepared.doc);
+    let prepared = Codegen::vendor(&dir).full(full).prepare()?;
+    let doc = prepared.exported();
     if json {
-        Ok(serde_json::to_string_pretty(&prepared.doc).expect("a JSON value") + "\n")
+        Ok(serde_json::to_string_pretty(&doc).expect("a JSON value") + "\n")
     } else {
-        regen::to_yaml(&prepared.doc)
+        to_yaml(&doc)
     }
 }

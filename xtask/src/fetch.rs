@@ -60,7 +60,7 @@ impl crate::flags::LiveArgs {
 /// The pinned copy of a source.
 pub fn pinned(dir: &Path, source: &Source) -> Result<(Vec<u8>, PathBuf), Error> {
     let path = dir.join(&source.pinned);
-    Ok((agentstatus_codegen::load::read(&path)?, path))
+    Ok((agentstatus_codegen::read(&path)?, path))
 }
 
 /// The URL `--live` asks for a source's document (`None`: it is not downloaded), as [`current`]
@@ -100,7 +100,7 @@ pub fn current(
             if source.kind == SourceKind::HandWritten && !path.exists() {
                 return pinned(vendor_dir, source);
             }
-            Ok((agentstatus_codegen::load::read(&path)?, path))
+            Ok((agentstatus_codegen::read(&path)?, path))
         }
         Current::Live { .. } if source.kind == SourceKind::HandWritten => {
             pinned(vendor_dir, source)

@@ -26,16 +26,23 @@ impl flags::Passes {
 /// The pipeline's passes as a Markdown table, from the codegen's list.
 fn table() -> String {
     let mut out = String::from("| pass | stage | what it does |\n|---|---|---|\n");
-    for (stage, pass) in agentstatus_codegen::pipeline() {
-        let stage = match stage {
+    for pass in agentstatus_codegen::pipeline() {
+        let stage = match pass.stage() {
             agentstatus_codegen::Stage::Input => "input",
             agentstatus_codegen::Stage::Normalise => "normalise",
             agentstatus_codegen::Stage::Fix => "fix",
         };
+        // a pass that marks the document for the generator says where its marks are undone
+        let undone = match (pass.rewrites_tokens(), pass.restores_on_export()) {
+            (true, true) => " Undone after generation (in the generated code) and on export.",
+            (true, false) => " Undone after generation (in the generated code).",
+            (false, true) => " Undone on export.",
+            (false, false) => "",
+        };
         out.push_str(&format!(
-            "| `{}` | {stage} | {} |\n",
-            pass.name,
-            pass.docs.replace('|', "\\|")
+            "| `{}` | {stage} | {}{undone} |\n",
+            pass.name(),
+            pass.docs().replace('|', "\\|")
         ));
     }
     out

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::sources::{Source, Sources};
-use agentstatus_codegen::{Error, ErrorKind, Location, OPENAPI_FILE, SOURCES_FILE, regen};
+use agentstatus_codegen::sources::{self, Source, Sources};
+use agentstatus_codegen::{Error, ErrorKind, Location, OPENAPI_FILE, SOURCES_FILE};
 
 use crate::fetch::{self, Current};
 use crate::provenance;
@@ -47,7 +47,8 @@ pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<
         ));
         Ok((bytes, origin))
     };
-    let doc = regen::build_document(&sources, &out, read, agentstatus_drift::positions_in_source)?;
+    let doc =
+        sources::build_document(&sources, &out, read, agentstatus_drift::positions_in_source)?;
     let date = today();
     let mut changed = Vec::new();
     let mut origins = Vec::new();
@@ -83,7 +84,7 @@ pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<
         let (text, sources) = provenance::set_origins(&text, &sources_file, &edits)?;
         (Some(text), sources)
     };
-    let text = regen::header(&sources) + &regen::to_yaml(&doc)?;
+    let text = sources::header(&sources) + &sources::to_yaml(&doc)?;
     for (path, bytes) in changed {
         write(&path, &bytes)?;
         eprintln!("regen: updated pinned copy {}", path.display());

@@ -8,9 +8,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agentstatus_codegen::{
-    Error, ErrorKind, Isolated, Location, generate_document, isolate, load, nav,
-};
+use agentstatus_codegen::{Codegen, Error, ErrorKind, Isolated, Location, nav, parse_bytes};
 use serde_json::Value;
 
 use crate::error::{Error as Outcome, Exit};
@@ -42,9 +40,9 @@ pub fn read_document(path: &Path) -> Result<Value, Error> {
             format!("larger than {} MiB", MAX_DOCUMENT_BYTES >> 20),
         ));
     }
-    let mut doc = load::parse_bytes(&bytes, path)?;
+    let mut doc = parse_bytes(&bytes, path)?;
     // Swagger 2.0 is converted (another `swagger` version is refused, naming it)
-    agentstatus_codegen::swagger2::upgrade(&mut doc, path)?;
+    agentstatus_codegen::upgrade_swagger2(&mut doc, path)?;
     if !doc.is_object() || doc.get("openapi").and_then(Value::as_str).is_none() {
         return Err(Error::new(
             ErrorKind::Invalid,
@@ -154,18 +152,20 @@ pub fn run(
     let mut codegen = Duration::ZERO;
     let io = |e: String| Error::new(ErrorKind::Io, dir, Location::File, e);
     let mut round = 0;
-    let (generated, isolated, check) = loop {
+    let (generated, check) = loop {
         round += 1;
         let start = Instant::now();
-        let (generated, isolated) = generate_document(source.clone(), file)?;
+        let generated = Codegen::document(source.clone(), file)
+            .prepare()?
+            .generate()?;
         codegen += start.elapsed();
         gate::write_crate(root, dir, name, &generated.code).map_err(io)?;
         if !compile {
-            break (generated, isolated, None);
+            break (generated, None);
         }
         let check = gate::check(root, dir).map_err(io)?;
         if check.ok || round > COMPILE_ROUNDS {
-            break (generated, isolated, Some(check));
+            break (generated, Some(check));
         }
         let culprits = compile_culprits(
             &generated.code,
@@ -177,12 +177,7 @@ pub fn run(
             let reason = format!("its generated code does not compile ({})", c.error);
             match c.part {
                 Part::Component(pointer) if source.pointer(&pointer).is_some() => {
-                    isolate::remove_component(
-                        &mut source,
-                        &pointer,
-                        &reason,
-                        &mut compile_isolated,
-                    );
+                    compile_isolated.remove_component(&mut source, &pointer, &reason);
                     removed = true;
                 }
                 Part::Operation(path, method) => {
@@ -198,10 +193,11 @@ pub fn run(
             }
         }
         if !removed {
-            break (generated, isolated, Some(check));
+            break (generated, Some(check));
         }
     };
     let after = &generated.prepared.doc;
+    let isolated = &generated.isolated;
     let reasons: BTreeMap<String, String> = isolated
         .skipped
         .iter()
@@ -242,7 +238,8 @@ pub fn run(
         skipped,
         dropped: isolated
             .dropped
-            .into_iter()
+            .iter()
+            .cloned()
             .chain(compile_isolated.dropped)
             .map(|d| (d.pointer, d.reason))
             .collect(),

@@ -317,13 +317,20 @@ impl RustApi {
         };
         RustApi {
             slice: api(
-                agentstatus_codegen::generate_vendor(spec_dir).map(|g| g.code),
+                agentstatus_codegen::Codegen::vendor(spec_dir)
+                    .prepare()
+                    .and_then(|p| p.generate())
+                    .map(|g| g.code),
                 "presence slice's",
             ),
             full: has_full
                 .then(|| {
                     api(
-                        agentstatus_codegen::generate_vendor_full(spec_dir).map(|(g, _)| g.code),
+                        agentstatus_codegen::Codegen::vendor(spec_dir)
+                            .full(true)
+                            .prepare()
+                            .and_then(|p| p.generate())
+                            .map(|g| g.code),
                         "complete (`full`)",
                     )
                 })

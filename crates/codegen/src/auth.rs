@@ -32,7 +32,6 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, escape_token};
-use crate::sources::METHODS;
 
 /// How one credential of a constructor is taken and sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,26 +151,16 @@ fn requirements(doc: &Value, file: &Path) -> Result<Vec<(String, Vec<String>)>> 
     };
     let root = doc.get("security");
     let mut any_operation = false;
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            any_operation = true;
-            match op.get("security") {
-                Some(own) => add(
-                    own,
-                    format!("{}/security", crate::nav::operation_pointer(path, method)),
-                )?,
-                None => {
-                    if let Some(root) = root {
-                        add(root, "/security".into())?;
-                    }
+    for (path, method, op) in crate::nav::operations(doc) {
+        any_operation = true;
+        match op.get("security") {
+            Some(own) => add(
+                own,
+                format!("{}/security", crate::nav::operation_pointer(path, method)),
+            )?,
+            None => {
+                if let Some(root) = root {
+                    add(root, "/security".into())?;
                 }
             }
         }
@@ -322,7 +311,7 @@ fn scheme_def<'a>(
     match def.get("$ref").and_then(Value::as_str) {
         None => Ok((def, at)),
         Some(reference) => {
-            let target = crate::slice::ref_pointer(reference)
+            let target = crate::nav::ref_pointer(reference)
                 .and_then(|p| doc.pointer(&p).map(|v| (v, p)))
                 .filter(|(v, _)| v.get("$ref").is_none());
             target.ok_or_else(|| {
@@ -484,7 +473,7 @@ pub fn tokens(auth: &Auth) -> TokenStream {
     if auth.constructors.is_empty() && auth.not_generated.is_empty() {
         return TokenStream::new();
     }
-    let runtime = format_ident!("{}", crate::open_enums::CRATE.replace('-', "_"));
+    let runtime = format_ident!("{}", crate::passes::RUNTIME_CRATE.replace('-', "_"));
     let mut impl_doc = String::from(
         "Authenticated constructors, generated from the document's `securitySchemes` and \
          `security`: one per security requirement.",

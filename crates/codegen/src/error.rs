@@ -18,6 +18,9 @@ pub enum Location {
     },
     /// A JSON pointer (RFC 6901) into the parsed document, e.g. `/paths/~1status/get`.
     Pointer(String),
+    /// A JSON pointer into the document as prepared for the generator (after the passes and the
+    /// overlay), not into the file as written: a pass may have moved or renamed what it names.
+    Prepared(String),
 }
 
 /// What kind of problem an [`Error`] is, for callers that branch on it (exit codes, tests).
@@ -77,12 +80,21 @@ impl Error {
         Self::new(kind, file, Location::Pointer(pointer.into()), message)
     }
 
-    /// The JSON pointer, if the error has one.
+    /// The JSON pointer, if the error has one (into the file, or into the prepared document).
     pub fn pointer(&self) -> Option<&str> {
         match &self.location {
-            Location::Pointer(p) => Some(p),
+            Location::Pointer(p) | Location::Prepared(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// The same error, its pointer read as one into the prepared document (the generator saw
+    /// the document after the passes, not the file).
+    pub(crate) fn after_passes(mut self) -> Self {
+        if let Location::Pointer(p) = self.location {
+            self.location = Location::Prepared(p);
+        }
+        self
     }
 }
 
@@ -96,6 +108,14 @@ impl fmt::Display for Error {
             }
             Location::Pointer(p) if p.is_empty() => write!(f, "{file}: at /: {}", self.message),
             Location::Pointer(p) => write!(f, "{file}: at {p}: {}", self.message),
+            Location::Prepared(p) => {
+                let p = if p.is_empty() { "/" } else { p };
+                write!(
+                    f,
+                    "{file}: at {p} of the prepared document: {}",
+                    self.message
+                )
+            }
         }
     }
 }

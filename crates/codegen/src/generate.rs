@@ -2,7 +2,6 @@
 //! prettyplease. progenitor/typify panic on some inputs: the panic is caught and turned into an
 //! error naming the operation that caused it.
 
-use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
@@ -11,7 +10,6 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, escape_token};
 use crate::nav;
-use crate::sources::METHODS;
 
 /// Operations marked with this extension are left to hand-written code (a wire form progenitor
 /// cannot express); its value says why. They are removed before generation.
@@ -31,47 +29,40 @@ pub struct Handwritten {
 /// Remove the operations marked [`HANDWRITTEN`] from `doc`, returning them.
 pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
     let mut out = Vec::new();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return out;
-    };
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let marked: Vec<String> = item
-            .iter()
-            .filter(|(k, v)| METHODS.contains(&k.as_str()) && v.get(HANDWRITTEN).is_some())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for method in marked {
-            let op = item.remove(&method).expect("just found");
-            out.push(Handwritten {
-                pointer: crate::nav::operation_pointer(path, &method),
-                operation_id: op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                reason: op[HANDWRITTEN].as_str().unwrap_or_default().to_string(),
-            });
+    nav::retain_operations(doc, |path, method, op| {
+        if op.get(HANDWRITTEN).is_none() {
+            return true;
         }
-    }
-    paths.retain(|_, item| {
-        item.as_object()
-            .is_none_or(|m| m.keys().any(|k| METHODS.contains(&k.as_str())))
+        out.push(Handwritten {
+            pointer: crate::nav::operation_pointer(path, method),
+            operation_id: op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            reason: op[HANDWRITTEN].as_str().unwrap_or_default().to_string(),
+        });
+        false
     });
     out
 }
 
 /// Parse `doc` as an OpenAPI 3.0 document; a mismatch names its JSON pointer.
 pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
+    parse_openapi(doc).map_err(|(kind, pointer, message)| Error::at(kind, file, pointer, message))
+}
+
+/// [`to_openapi`] for a document that is no file's (a probe of part of one): the error as its
+/// kind, JSON pointer and message.
+pub(crate) fn parse_openapi(
+    doc: &Value,
+) -> std::result::Result<openapiv3::OpenAPI, (ErrorKind, String, String)> {
     if let Some(v) = doc.get("openapi").and_then(Value::as_str)
         && !v.starts_with("3.0.")
     {
-        return Err(Error::at(
+        return Err((
             ErrorKind::Unsupported,
-            file,
-            "/openapi",
+            "/openapi".into(),
             format!(
                 "OpenAPI {v} is not supported by progenitor 0.15; only 3.0.x is (3.1 documents are converted by the `openapi-3-1` pass)"
             ),
@@ -86,9 +77,8 @@ pub fn to_openapi(doc: &Value, file: &Path) -> Result<openapiv3::OpenAPI> {
                 e.inner().to_string(),
             )
         });
-        Error::at(
+        (
             ErrorKind::Invalid,
-            file,
             pointer,
             format!("not a valid OpenAPI 3.0 document: {message}"),
         )
@@ -189,22 +179,9 @@ fn check_as(value: &Value, kind: Kind, at: &str) -> Option<(String, String)> {
 
 /// Find the first invalid operation or component and say where and why.
 fn locate_invalid(doc: &Value) -> Option<(String, String)> {
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if METHODS.contains(&method.as_str())
-                && let Some(found) = check_as(
-                    op,
-                    Kind::Operation,
-                    &crate::nav::operation_pointer(path, method),
-                )
-            {
-                return Some(found);
-            }
+    for (path, method, op) in nav::operations(doc) {
+        if let Some(found) = check_as(op, Kind::Operation, &nav::operation_pointer(path, method)) {
+            return Some(found);
         }
     }
     let sections = [
@@ -238,7 +215,7 @@ fn settings() -> GenerationSettings {
         .with_inner_type(quote::quote! { crate::Inner })
         .with_derive("PartialEq")
         // response enums are `agentstatus_runtime::OpenEnum<T>` (see `open_enums`)
-        .with_crate(crate::open_enums::CRATE, CrateVers::Any, None);
+        .with_crate(crate::passes::RUNTIME_CRATE, CrateVers::Any, None);
     s
 }
 
@@ -304,52 +281,10 @@ pub fn extra_crates(code: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Put back the JSON names of properties that `fixes::colliding_properties` gave a key of their
-/// own: in every `#[serde(...)]` attribute, the literal `"links-2"` becomes `"links"`.
-pub fn restore_json_names(
-    tokens: proc_macro2::TokenStream,
-    names: &std::collections::BTreeMap<String, String>,
-) -> proc_macro2::TokenStream {
-    use proc_macro2::{Group, Literal, TokenTree};
-    fn rewrite(
-        tokens: proc_macro2::TokenStream,
-        names: &std::collections::BTreeMap<String, String>,
-        in_serde: bool,
-    ) -> proc_macro2::TokenStream {
-        let mut out = Vec::new();
-        let mut after_serde = false;
-        for tree in tokens {
-            let next = match tree {
-                TokenTree::Group(g) => {
-                    let inner = rewrite(g.stream(), names, in_serde || after_serde);
-                    let mut group = Group::new(g.delimiter(), inner);
-                    group.set_span(g.span());
-                    TokenTree::Group(group)
-                }
-                TokenTree::Literal(lit) if in_serde => {
-                    let text = lit.to_string();
-                    match names.iter().find(|(key, _)| text == format!("{key:?}")) {
-                        Some((_, json)) => TokenTree::Literal(Literal::string(json)),
-                        None => TokenTree::Literal(lit),
-                    }
-                }
-                other => other,
-            };
-            after_serde = matches!(&next, TokenTree::Ident(i) if i == "serde");
-            out.push(next);
-        }
-        out.into_iter().collect()
-    }
-    if names.is_empty() {
-        return tokens;
-    }
-    rewrite(tokens, names, false)
-}
-
 /// The path of `item` in the runtime crate the generated code calls
 /// (`::agentstatus_runtime::item`).
-fn runtime_item(item: &str) -> proc_macro2::TokenStream {
-    let runtime = crate::open_enums::CRATE.replace('-', "_");
+pub(crate) fn runtime_item(item: &str) -> proc_macro2::TokenStream {
+    let runtime = crate::passes::RUNTIME_CRATE.replace('-', "_");
     format!("::{runtime}::{item}").parse().expect("a path")
 }
 
@@ -433,19 +368,19 @@ fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Iden
     .then(|| builder.clone())
 }
 
+/// The component or operation at fault when the generator fails on a document, `(pointer,
+/// message)` (`isolate::first_culprit`; none, for a caller that finds them itself).
+pub(crate) type Culprit = fn(&Value) -> Option<(String, String)>;
+
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
-/// authenticated constructors of its security schemes ([`crate::auth`]).
-pub fn generate(doc: &Value, file: &Path) -> Result<String> {
-    generate_with(doc, file, true)
+/// authenticated constructors of its security schemes ([`crate::auth`]). When the generator
+/// fails, `culprit` names the component or operation at fault
+/// for the error (`isolate` finds them itself, all at once, and passes none).
+pub(crate) fn generate_with(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
+    on_generator_stack(|| generate_here(doc, file, culprit))?
 }
 
-/// [`generate`]; when the generator fails, `name_culprit` says whether to find the component or
-/// operation at fault for the error (`isolate` finds them itself, all at once).
-pub(crate) fn generate_with(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
-    on_generator_stack(|| generate_here(doc, file, name_culprit))?
-}
-
-fn generate_here(doc: &Value, file: &Path, name_culprit: bool) -> Result<String> {
+fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
     let spec = to_openapi(doc, file)?;
     let auth = crate::auth::plan(doc, file)?;
@@ -454,18 +389,13 @@ fn generate_here(doc: &Value, file: &Path, name_culprit: bool) -> Result<String>
         Err(msg) => {
             // Name the component schema or operation at fault (see `isolate`); when none can
             // be singled out, the fault lies in how the components combine.
-            let culprit = if name_culprit {
-                crate::isolate::culprits(doc).into_iter().next()
-            } else {
-                None
-            };
-            let (pointer, msg) = culprit.unwrap_or_else(|| ("/components".to_string(), msg));
+            let (pointer, msg) = culprit(doc).unwrap_or_else(|| ("/components".to_string(), msg));
             return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };
     drop(spec);
-    let tokens = restore_json_names(tokens, &crate::fixes::json_names(doc));
-    let tokens = declared_media_types(tokens, &media_types(doc));
+    // the passes' own rewrites (what their marks on the document stand for), in pipeline order
+    let tokens = crate::passes::rewrite(doc, tokens);
     let tokens = if nav::operations(doc)
         .iter()
         .any(|(_, m, _)| matches!(*m, "options" | "trace"))
@@ -534,91 +464,6 @@ pub fn methods_by_name(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenSt
             other => out.push(other.clone()),
         }
         i += 1;
-    }
-    out.into_iter().collect()
-}
-
-/// An operation id reduced to what survives progenitor's snake-casing of it (lower-case letters
-/// and digits), to match the id in the generated `OperationInfo` with the document's.
-fn id_key(id: &str) -> String {
-    id.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// The media types each operation declares beside the `application/json` progenitor uses
-/// (`fixes::MEDIA_TYPES`): operation id key -> (Content-Type, Accept).
-fn media_types(doc: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
-    crate::nav::operations(doc)
-        .into_iter()
-        .filter_map(|(_, _, op)| {
-            let record = op.get(crate::fixes::MEDIA_TYPES)?;
-            let get = |k: &str| record.get(k).and_then(Value::as_str).map(str::to_string);
-            let id = op.get("operationId").and_then(Value::as_str)?;
-            Some((id_key(id), (get("content-type"), get("accept"))))
-        })
-        .collect()
-}
-
-/// After progenitor's `let info = OperationInfo { operation_id: "x" };` of an operation that
-/// declares another JSON media type, its request gets the declared `Content-Type` and `Accept`
-/// (`agentstatus_runtime::declared_media_types`) before the hooks run and it is sent.
-pub fn declared_media_types(
-    tokens: proc_macro2::TokenStream,
-    types: &BTreeMap<String, (Option<String>, Option<String>)>,
-) -> proc_macro2::TokenStream {
-    use proc_macro2::{Group, TokenTree};
-    if types.is_empty() {
-        return tokens;
-    }
-    let set = runtime_item("declared_media_types");
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
-    // the request variable: the last `let mut <ident>` before the `OperationInfo`
-    let mut request: Option<proc_macro2::Ident> = None;
-    let mut pending: Option<(Option<String>, Option<String>)> = None;
-    for (i, tree) in trees.iter().enumerate() {
-        match tree {
-            TokenTree::Group(g) => {
-                let mut inner = Group::new(g.delimiter(), declared_media_types(g.stream(), types));
-                inner.set_span(g.span());
-                out.push(TokenTree::Group(inner));
-            }
-            TokenTree::Ident(id) if id == "mut" => {
-                if let (Some(TokenTree::Ident(prev)), Some(TokenTree::Ident(next))) = (
-                    i.checked_sub(1).and_then(|j| trees.get(j)),
-                    trees.get(i + 1),
-                ) && prev == "let"
-                {
-                    request = Some(next.clone());
-                }
-                out.push(tree.clone());
-            }
-            TokenTree::Ident(id) if id == "OperationInfo" => {
-                if let Some(TokenTree::Group(g)) = trees.get(i + 1) {
-                    let id = g.stream().into_iter().find_map(|t| match t {
-                        TokenTree::Literal(l) => Some(l.to_string().trim_matches('"').to_string()),
-                        _ => None,
-                    });
-                    pending = id.and_then(|id| types.get(&id_key(&id)).cloned());
-                }
-                out.push(tree.clone());
-            }
-            TokenTree::Punct(p) if p.as_char() == ';' && pending.is_some() => {
-                out.push(tree.clone());
-                let (content_type, accept) = pending.take().expect("checked");
-                if let Some(request) = &request {
-                    let opt = |v: Option<String>| match v {
-                        Some(v) => quote::quote! { ::std::option::Option::Some(#v) },
-                        None => quote::quote! { ::std::option::Option::None },
-                    };
-                    let (c, a) = (opt(content_type), opt(accept));
-                    out.extend(quote::quote! { #set(&mut #request, #c, #a); });
-                }
-            }
-            _ => out.push(tree.clone()),
-        }
     }
     out.into_iter().collect()
 }
@@ -710,8 +555,8 @@ mod media_type_tests {
     fn declared_json_media_types_are_sent_and_accepted() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
         let doc = crate::load::load_file(&file).unwrap();
-        let prepared = crate::prepare_document(doc).unwrap();
-        let code = super::generate(&prepared.doc, &file).unwrap();
+        let prepared = crate::Codegen::document(doc, &file).prepare().unwrap();
+        let code = super::generate_with(&prepared.doc, &file, |_| None).unwrap();
         let flat: String = code.split_whitespace().collect();
         let vnd = "::std::option::Option::Some(\"application/vnd.api+json\")";
         // the GET accepts the declared type; the PATCH (through a shared response) also sends it
@@ -727,12 +572,12 @@ mod media_type_tests {
     fn export_restores_the_declared_media_types() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types.yaml");
         let doc = crate::load::load_file(&file).unwrap();
-        let mut prepared = crate::prepare_document(doc).unwrap();
-        crate::fixes::restore_media_types(&mut prepared.doc);
-        let get = &prepared.doc["paths"]["/agents/{id}"]["get"];
+        let prepared = crate::Codegen::document(doc, &file).prepare().unwrap();
+        let doc = prepared.exported();
+        let get = &doc["paths"]["/agents/{id}"]["get"];
         assert!(get["responses"]["200"]["content"]["application/vnd.api+json"].is_object());
-        assert!(get.get(crate::fixes::MEDIA_TYPES).is_none());
-        let patch = &prepared.doc["paths"]["/agents/{id}"]["patch"];
+        assert!(get.get(crate::passes::MEDIA_TYPES).is_none());
+        let patch = &doc["paths"]["/agents/{id}"]["patch"];
         assert!(patch["requestBody"]["content"]["application/vnd.api+json"].is_object());
     }
 }

@@ -83,7 +83,8 @@ fn probe(doc: &Value, work: &Work) -> std::result::Result<(), String> {
     if !work.spend(doc) {
         return Err("isolation's work budget is spent".into());
     }
-    let spec = crate::generate::to_openapi(doc, Path::new("")).map_err(|e| e.to_string())?;
+    let spec = crate::generate::parse_openapi(doc)
+        .map_err(|(_, pointer, message)| format!("at {pointer}: {message}"))?;
     crate::generate::on_generator_stack(|| crate::generate::run_generator(&spec).map(|_| ()))
         .map_err(|e| e.message)?
 }
@@ -145,7 +146,7 @@ fn with_operations(doc: &Value, keep: &[(String, String)]) -> Value {
     let mut out = doc.clone();
     let mut reached: BTreeSet<String> = BTreeSet::new();
     for (path, method) in keep {
-        if let Some(item) = doc.get("paths").and_then(|p| p.get(path)) {
+        if let Some(item) = crate::nav::path_item(doc, path) {
             if let Some(op) = item.get(method) {
                 reached.extend(reached_components(doc, op));
             }
@@ -163,22 +164,8 @@ fn with_operations(doc: &Value, keep: &[(String, String)]) -> Value {
             }
         }
     }
-    let Some(paths) = out.get_mut("paths").and_then(Value::as_object_mut) else {
-        return out;
-    };
-    for (path, item) in paths.iter_mut() {
-        if let Some(item) = item.as_object_mut() {
-            item.retain(|method, _| {
-                !crate::sources::METHODS.contains(&method.as_str())
-                    || keep.iter().any(|(p, m)| p == path && m == method)
-            });
-        }
-    }
-    paths.retain(|_, item| {
-        item.as_object().is_none_or(|m| {
-            m.keys()
-                .any(|k| crate::sources::METHODS.contains(&k.as_str()))
-        })
+    crate::nav::retain_operations(&mut out, |path, method, _| {
+        keep.iter().any(|(p, m)| p == path && m == method)
     });
     out
 }
@@ -421,6 +408,21 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated, work: &Work) 
     removed
 }
 
+/// The first of [`culprits`]: the component or operation the generator fails on, named when the
+/// generator fails on a whole document.
+pub(crate) fn first_culprit(doc: &Value) -> Option<(String, String)> {
+    culprits(doc).into_iter().next()
+}
+
+impl Isolated {
+    /// Leave out the component at `pointer` of `doc` for `reason`, with every component and
+    /// operation that reaches it, recording them here (as generation does for a component the
+    /// generator cannot handle; `cargo xtask try` for one whose code does not compile).
+    pub fn remove_component(&mut self, doc: &mut Value, pointer: &str, reason: &str) {
+        remove_component(doc, pointer, reason, self)
+    }
+}
+
 /// Generate `doc`, leaving out what the generator cannot handle (see the module docs). Fails
 /// only when the failure cannot be traced to an operation or a component.
 pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isolated)> {
@@ -428,7 +430,7 @@ pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isola
     let work = Work::for_document(doc);
     loop {
         work.spend(doc);
-        match crate::generate::generate_with(doc, file, false) {
+        match crate::generate::generate_with(doc, file, |_| None) {
             Ok(code) => return Ok((code, out)),
             Err(e) if matches!(e.kind, ErrorKind::Io | ErrorKind::Syntax) => return Err(e),
             Err(e) => {

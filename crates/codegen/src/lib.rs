@@ -1,73 +1,66 @@
 //! Turns a vendor's OpenAPI documents into Rust client code.
 //!
-//! Data flow (see the workspace's ARCHITECTURE.md): vendor docs -> [`extract`] -> [`slice`](mod@slice) and merge ->
-//! `specs/<vendor>/openapi.yaml` (pristine) -> [`normalise`] -> [`overlay`] -> [`generate`]
-//! (progenitor + prettyplease, plus the authenticated constructors of [`auth`]). No network, no CLI: `build.rs` and `xtask` call this library.
+//! Data flow (see the workspace's ARCHITECTURE.md): vendor docs -> extract -> slice and merge ->
+//! `specs/<vendor>/openapi.yaml` (pristine; [`sources`]) -> the passes ([`pipeline`]) -> the
+//! [`overlay`] -> generate (progenitor + prettyplease, plus the authenticated constructors of the
+//! document's security schemes). No network, no CLI: `build.rs` and `xtask` call this library.
+//!
+//! One way in, in the style of progenitor's `Generator`: a [`Codegen`] says what to generate (a
+//! vendor folder, its complete API, or any document), [`Codegen::prepare`] runs the passes and
+//! the overlay ([`Prepared`]), [`Prepared::generate`] writes the code ([`Generated`]).
 //!
 //! Every failure is an [`Error`] naming the file and the place in it (line and column, or a JSON
 //! pointer); nothing here panics on bad input.
 //!
 //! ```no_run
-//! let out = agentstatus_codegen::generate_vendor(std::path::Path::new("specs/libredesk")).unwrap();
+//! use agentstatus_codegen::Codegen;
+//! let out = Codegen::vendor("specs/libredesk").prepare()?.generate()?;
 //! std::fs::write("client.rs", out.code).unwrap();
+//! # Ok::<(), agentstatus_codegen::Error>(())
 //! ```
 #![warn(missing_docs)]
 
-pub mod auth;
-pub mod error;
-pub mod extract;
-pub mod fixes;
-pub mod generate;
-mod inheritance;
-pub mod isolate;
-pub mod load;
+mod auth;
+mod conformance;
+mod error;
+mod extract;
+mod generate;
+mod isolate;
+mod load;
 pub mod nav;
-pub mod normalise;
-pub mod open_enums;
 pub mod overlay;
-pub mod prose;
-pub mod regen;
-pub mod slice;
+mod passes;
+mod prose;
+mod regen;
+mod slice;
 pub mod sources;
-pub mod surface;
-pub mod swagger2;
+mod surface;
+mod swagger2;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 pub use error::{Error, ErrorKind, Location, Result};
+pub use extract::{Fence, find_fences, from_docs_page};
+pub use generate::Handwritten;
 pub use isolate::{Dropped, Isolated, Skipped};
+pub use load::{clean, load_file, parse_bytes, read};
+pub use passes::{Change, Pass, Stage};
+pub use slice::check_refs;
+pub use surface::surface;
+pub use swagger2::{Upgraded, upgrade as upgrade_swagger2};
 
-/// Where in the pipeline a pass runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Once, on the vendor's document as read, before anything else: what a document may not
-    /// decide (see [`normalise::INPUT_PASSES`]).
-    Input,
-    /// Before the overlay (and again after it, for what the overlay adds): mechanical problems
-    /// any document may have.
-    Normalise,
-    /// After the overlay: what progenitor 0.15 cannot generate.
-    Fix,
+/// Every pass of the pipeline, in the order they run (each knows its [`Stage`]).
+pub fn pipeline() -> &'static [&'static Pass] {
+    passes::PIPELINE
 }
 
-/// Response enums become open (`OpenEnum<T>`): a value the vendor adds later still decodes.
-pub const OPEN_RESPONSE_ENUMS: normalise::Pass = normalise::Pass {
-    name: open_enums::PASS,
-    docs: "Enums in responses become `OpenEnum<T>`: a value the vendor adds later still decodes.",
-    run: open_enums::open_response_enums,
-};
-
-/// Every pass of the pipeline, in the order they run, with its stage.
-pub fn pipeline() -> Vec<(Stage, &'static normalise::Pass)> {
-    normalise::INPUT_PASSES
-        .iter()
-        .map(|p| (Stage::Input, p))
-        .chain(normalise::PASSES.iter().map(|p| (Stage::Normalise, p)))
-        .chain(fixes::PASSES.iter().map(|p| (Stage::Fix, p)))
-        .chain(std::iter::once((Stage::Fix, &OPEN_RESPONSE_ENUMS)))
-        .collect()
+/// Run the passes of one `stage` over `doc`, in order, returning the changes made: the
+/// normalisation passes as the build runs them before the overlay, say. (The whole pipeline, with
+/// its checks and the overlay, is [`Codegen::prepare`].)
+pub fn run_stage(stage: Stage, doc: &mut Value) -> Vec<Change> {
+    passes::run(stage, doc)
 }
 
 /// The spec file and overlay of one vendor folder.
@@ -88,13 +81,152 @@ pub fn vendor_folders(specs: &Path) -> std::io::Result<Vec<String>> {
     Ok(out)
 }
 
-/// A vendor document after normalisation and overlay, ready for generation.
+/// What a [`Codegen`] generates from.
+#[derive(Debug, Clone)]
+enum Input {
+    /// A vendor folder under `specs/`: its `openapi.yaml` (the slice) or, `full`, its complete
+    /// API (the source marked `full = true` in `sources.toml`, plus the kept operations it lacks).
+    Vendor { spec_dir: PathBuf, full: bool },
+    /// Any document, read from `file` (named in errors), no overlay.
+    Document { doc: Value, file: PathBuf },
+}
+
+/// What to generate, and how: the one way into the codegen.
+///
+/// ```no_run
+/// use agentstatus_codegen::Codegen;
+/// // the vendor's slice: any part the generator cannot handle fails the build
+/// let slice = Codegen::vendor("specs/rocketchat").prepare()?.generate()?;
+/// // its complete API: what the generator cannot handle is left out and named
+/// let full = Codegen::vendor("specs/rocketchat").full(true).prepare()?.generate()?;
+/// for s in &full.isolated.skipped {
+///     println!("not generated: {}: {}", s.operation, s.reason);
+/// }
+/// # Ok::<(), agentstatus_codegen::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Codegen {
+    input: Input,
+    passes: bool,
+    isolate: Option<bool>,
+}
+
+impl Codegen {
+    /// A vendor folder under `specs/` (its `openapi.yaml` and `overlay.yaml`).
+    pub fn vendor(spec_dir: impl Into<PathBuf>) -> Self {
+        Codegen {
+            input: Input::Vendor {
+                spec_dir: spec_dir.into(),
+                full: false,
+            },
+            passes: true,
+            isolate: None,
+        }
+    }
+
+    /// Any OpenAPI document, read from `file` (which errors name), without an overlay.
+    pub fn document(doc: Value, file: impl Into<PathBuf>) -> Self {
+        Codegen {
+            input: Input::Document {
+                doc,
+                file: file.into(),
+            },
+            passes: true,
+            isolate: None,
+        }
+    }
+
+    /// For a vendor: its complete API (the source marked `full = true` in `sources.toml`, plus
+    /// the kept operations it lacks) rather than its slice. Normalised and overlaid like the
+    /// slice. No effect on a [`Codegen::document`].
+    pub fn full(mut self, full: bool) -> Self {
+        if let Input::Vendor { full: f, .. } = &mut self.input {
+            *f = full;
+        }
+        self
+    }
+
+    /// Whether an operation or component the generator cannot handle even after the passes is
+    /// left out and named (in [`Generated::isolated`] and the generated file's header), together
+    /// with everything that reaches it, so one odd part never fails the whole crate; else it fails
+    /// the generation, naming it. By default, a vendor's slice is not isolated (every operation
+    /// of it was chosen), its complete API and any document are.
+    pub fn isolate(mut self, isolate: bool) -> Self {
+        self.isolate = Some(isolate);
+        self
+    }
+
+    /// Hand the document to the generator as it is: no passes, no overlay (to see what the
+    /// generator makes of a document on its own; the passes' tests do).
+    pub fn without_passes(mut self) -> Self {
+        self.passes = false;
+        self
+    }
+
+    /// Load the document, run the passes and apply the overlay (if the vendor has one); see
+    /// [`pipeline`] for the passes.
+    pub fn prepare(self) -> Result<Prepared> {
+        let isolate = self.isolate.unwrap_or(match &self.input {
+            Input::Vendor { full, .. } => *full,
+            Input::Document { .. } => true,
+        });
+        let (doc, files, overlay, file) = match self.input {
+            Input::Vendor {
+                spec_dir,
+                full: false,
+            } => {
+                let openapi = spec_dir.join(OPENAPI_FILE);
+                let doc = load::load_file(&openapi)?;
+                let overlay = spec_dir.join(OVERLAY_FILE);
+                (doc, vec![openapi.clone()], Some(overlay), openapi)
+            }
+            Input::Vendor {
+                spec_dir,
+                full: true,
+            } => {
+                let sources_path = spec_dir.join(SOURCES_FILE);
+                let sources = sources::Sources::load(&sources_path)?;
+                let mut files = vec![sources_path.clone()];
+                let (doc, _duplicates) =
+                    regen::build_full_document(&sources, &spec_dir.join(OPENAPI_FILE), |s| {
+                        let path = spec_dir.join(&s.pinned);
+                        files.push(path.clone());
+                        Ok((load::read(&path)?, path))
+                    })?;
+                // the complete API is what sources.toml names
+                (doc, files, Some(spec_dir.join(OVERLAY_FILE)), sources_path)
+            }
+            Input::Document { doc, file } => (doc, Vec::new(), None, file),
+        };
+        let mut prepared = if self.passes {
+            prepare_doc(overlay.as_deref(), doc, files, &file)?
+        } else {
+            Prepared {
+                doc,
+                changes: Vec::new(),
+                overlay: Vec::new(),
+                handwritten: Vec::new(),
+                removed: Vec::new(),
+                files,
+                file: PathBuf::new(),
+                passes: false,
+                isolate,
+            }
+        };
+        prepared.file = file;
+        prepared.passes = self.passes;
+        prepared.isolate = isolate;
+        Ok(prepared)
+    }
+}
+
+/// A document after the passes and the overlay, ready for generation ([`Prepared::generate`]).
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The document after normalisation and the overlay: what the generator sees.
     pub doc: Value,
     /// What the normaliser changed.
-    pub changes: Vec<normalise::Change>,
+    pub changes: Vec<Change>,
     /// How many nodes each overlay action matched.
     pub overlay: Vec<overlay::ActionMatch>,
     /// Operations left to hand-written code.
@@ -103,6 +235,37 @@ pub struct Prepared {
     pub removed: Vec<Skipped>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
+    /// The file errors name (the vendor's `openapi.yaml`, its `sources.toml` for the complete
+    /// API, or the document's file).
+    file: PathBuf,
+    /// Whether the passes ran: the pointers of errors are then into the prepared document.
+    passes: bool,
+    /// Whether [`Prepared::generate`] leaves out what the generator cannot handle.
+    isolate: bool,
+}
+
+impl Prepared {
+    /// The document for its readers other than this generator (`cargo xtask export`): what the
+    /// passes marked for the generator is undone (each pass's export restore, [`Pass`]), so
+    /// every property is under its JSON name and every operation has its declared media types.
+    pub fn exported(&self) -> Value {
+        let mut doc = self.doc.clone();
+        passes::restore(&mut doc);
+        doc
+    }
+
+    /// Generate the client code: progenitor's client, the authenticated constructors of the
+    /// document's security schemes, formatted, under a header naming what was left out.
+    pub fn generate(mut self) -> Result<Generated> {
+        let (code, isolated) = if self.isolate {
+            isolate::generate_isolating(&mut self.doc, &self.file)
+        } else {
+            generate::generate_with(&self.doc, &self.file, isolate::first_culprit)
+                .map(|code| (code, Isolated::default()))
+        }
+        .map_err(|e| if self.passes { e.after_passes() } else { e })?;
+        Ok(finish(code, self, isolated))
+    }
 }
 
 /// The generated client of one vendor.
@@ -112,40 +275,22 @@ pub struct Generated {
     pub code: String,
     /// The document it was generated from, and what was changed on the way.
     pub prepared: Prepared,
+    /// What was left out because the generator could not handle it (see [`Codegen::isolate`]).
+    pub isolated: Isolated,
 }
 
-/// Load `openapi.yaml` and `overlay.yaml` from `spec_dir`, normalise, apply the overlay.
-pub fn prepare(spec_dir: &Path) -> Result<Prepared> {
-    let openapi = spec_dir.join(OPENAPI_FILE);
-    let doc = load::load_file(&openapi)?;
-    prepare_doc(
-        Some(&spec_dir.join(OVERLAY_FILE)),
-        doc,
-        vec![openapi.clone()],
-        &openapi,
-    )
-}
+impl Generated {
+    /// The crates the generated code uses beyond those every vendor crate has (`uuid` for
+    /// `format: uuid`, `regress` for a `pattern`), so that the build script can say which
+    /// dependency a crate lacks instead of leaving rustc to say "unresolved crate".
+    pub fn extra_crates(&self) -> Vec<&'static str> {
+        generate::extra_crates(&self.code)
+    }
 
-/// The vendor's complete API (the source marked `full = true` in `sources.toml`, plus the kept
-/// operations it lacks), normalised and overlaid like the slice.
-pub fn prepare_full(spec_dir: &Path) -> Result<Prepared> {
-    let sources_path = spec_dir.join(SOURCES_FILE);
-    let sources = sources::Sources::load(&sources_path)?;
-    let mut files = vec![sources_path];
-    let (doc, _duplicates) =
-        regen::build_full_document(&sources, &spec_dir.join(OPENAPI_FILE), |s| {
-            let path = spec_dir.join(&s.pinned);
-            files.push(path.clone());
-            Ok((load::read(&path)?, path))
-        })?;
-    let label = spec_dir.join("full API");
-    prepare_doc(Some(&spec_dir.join(OVERLAY_FILE)), doc, files, &label)
-}
-
-/// Prepare a document that has no overlay: normalise, fix what the generator cannot handle,
-/// open response enums.
-pub fn prepare_document(doc: Value) -> Result<Prepared> {
-    prepare_doc(None, doc, Vec::new(), Path::new("document"))
+    /// The public surface of the generated client, one item per line (the `full` golden file).
+    pub fn surface(&self) -> std::result::Result<String, syn::Error> {
+        surface::surface(&self.code)
+    }
 }
 
 /// The pipeline: the normalisation passes; the overlay, if the file exists; the normalisation
@@ -159,16 +304,16 @@ fn prepare_doc(
 ) -> Result<Prepared> {
     // a Swagger 2.0 document is read as the OpenAPI 3.0 document it converts to
     swagger2::upgrade(&mut doc, label)?;
-    let mut changes = normalise::run_passes(normalise::INPUT_PASSES, &mut doc);
+    let mut changes = passes::run(Stage::Input, &mut doc);
     // what the generator would loop or overflow on is refused before any pass walks it
     nav::check_ref_graph(&doc)
         .map_err(|p| Error::at(ErrorKind::BrokenRef, label, p.pointer, p.message))?;
-    changes.extend(normalise::normalise(&mut doc));
+    changes.extend(passes::run(Stage::Normalise, &mut doc));
     let overlay = match overlay_file.filter(|f| f.exists()) {
         Some(file) => {
             files.push(file.to_path_buf());
             let matched = overlay::OverlayFile::load(file)?.apply(&mut doc)?;
-            changes.extend(normalise::normalise(&mut doc));
+            changes.extend(passes::run(Stage::Normalise, &mut doc));
             matched
         }
         None => Vec::new(),
@@ -178,11 +323,7 @@ fn prepare_doc(
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
-    changes.extend(fixes::fix(&mut doc));
-    changes.extend(normalise::run_passes(
-        std::slice::from_ref(&OPEN_RESPONSE_ENUMS),
-        &mut doc,
-    ));
+    changes.extend(passes::run(Stage::Fix, &mut doc));
     // an operation a pass moved (a path parameter renamed) is still there
     let removed = nav::missing_operations(&before, &doc)
         .into_iter()
@@ -205,39 +346,13 @@ fn prepare_doc(
         handwritten,
         removed,
         files,
+        file: label.to_path_buf(),
+        passes: true,
+        isolate: false,
     })
 }
 
-/// The whole pipeline for one vendor folder: prepare, then generate.
-pub fn generate_vendor(spec_dir: &Path) -> Result<Generated> {
-    let prepared = prepare(spec_dir)?;
-    let label = spec_dir.join(format!("{OPENAPI_FILE} (after normalise + {OVERLAY_FILE})"));
-    let code = generate::generate(&prepared.doc, &label)?;
-    Ok(finish(code, prepared, &Isolated::default()))
-}
-
-/// The vendor's complete API. An operation or component the generator cannot handle even after
-/// normalisation is left out and named (and in the generated file's header), together with
-/// everything that reaches it, so one odd part never fails the whole crate (see [`isolate`]).
-pub fn generate_vendor_full(spec_dir: &Path) -> Result<(Generated, Isolated)> {
-    let prepared = prepare_full(spec_dir)?;
-    let label = spec_dir.join("full API (after normalise + overlay)");
-    generate_prepared(prepared, &label)
-}
-
-/// Any OpenAPI document (no overlay): prepare it, then generate what can be generated, naming
-/// what was left out.
-pub fn generate_document(doc: Value, label: &Path) -> Result<(Generated, Isolated)> {
-    generate_prepared(prepare_doc(None, doc, Vec::new(), label)?, label)
-}
-
-fn generate_prepared(mut prepared: Prepared, label: &Path) -> Result<(Generated, Isolated)> {
-    let (code, isolated) = isolate::generate_isolating(&mut prepared.doc, label)?;
-    let generated = finish(code, prepared, &isolated);
-    Ok((generated, isolated))
-}
-
-fn finish(code: String, prepared: Prepared, isolated: &Isolated) -> Generated {
+fn finish(code: String, prepared: Prepared, isolated: Isolated) -> Generated {
     let mut header = String::from(
         "// @generated by agentstatus-codegen from the vendor spec + overlay.yaml. Do not edit:\n\
          // change the spec, the overlay or the codegen instead.\n",
@@ -256,7 +371,7 @@ fn finish(code: String, prepared: Prepared, isolated: &Isolated) -> Generated {
     for s in &isolated.skipped {
         line(format!("Not generated: `{}`: {}", s.operation, s.reason));
     }
-    if let Ok(auth) = auth::plan(&prepared.doc, Path::new("")) {
+    if let Ok(auth) = auth::plan(&prepared.doc, &prepared.file) {
         for n in &auth.not_generated {
             line(format!(
                 "No auth constructor: `{}` ({}): {}",
@@ -275,5 +390,6 @@ fn finish(code: String, prepared: Prepared, isolated: &Isolated) -> Generated {
     Generated {
         code: header + &code,
         prepared,
+        isolated,
     }
 }

@@ -6,8 +6,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::error::escape_token;
-use crate::sources::METHODS;
+pub use crate::error::escape_token;
+
+/// The HTTP methods an OpenAPI path item may have, lower case.
+pub const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// How many `$ref` hops [`resolve`] follows before giving up (a cycle of references).
 pub const MAX_REF_HOPS: usize = 32;
@@ -27,7 +31,7 @@ pub fn operation_of(pointer: &str) -> Option<(String, String)> {
     let mut parts = pointer.strip_prefix("/paths/")?.split('/');
     let path = unescape_token(parts.next()?);
     let method = parts.next()?.to_string();
-    METHODS.contains(&method.as_str()).then_some((path, method))
+    is_method(&method).then_some((path, method))
 }
 
 /// `METHOD /path`, as operations are named in reports.
@@ -120,19 +124,85 @@ pub fn type_name(name: &str) -> String {
 /// Every operation of `doc`: `(path, method, operation)`, in document order.
 pub fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
     let mut out = Vec::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in path_items(doc) {
         for (method, op) in item.as_object().into_iter().flatten() {
-            if METHODS.contains(&method.as_str()) {
+            if is_method(method) {
                 out.push((path.as_str(), method.as_str(), op));
             }
         }
     }
     out
+}
+
+/// Every operation of `doc`: `(path, method, operation object)`.
+pub fn operations_mut(doc: &mut Value) -> Vec<(String, String, &mut Map<String, Value>)> {
+    let mut out = Vec::new();
+    for (path, item) in path_items_mut(doc) {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if let (true, Some(op)) = (is_method(method), op.as_object_mut()) {
+                out.push((path.clone(), method.clone(), op));
+            }
+        }
+    }
+    out
+}
+
+/// Is `key` of a path item an operation (an HTTP method, lower case), not `parameters`,
+/// `summary`, `$ref` or an extension?
+pub fn is_method(key: &str) -> bool {
+    METHODS.contains(&key)
+}
+
+/// The `paths` object of `doc`, if it has one.
+pub fn paths(doc: &Value) -> Option<&Map<String, Value>> {
+    doc.get("paths").and_then(Value::as_object)
+}
+
+/// The `paths` object of `doc`, to change: for passes that move or merge whole path items.
+pub fn paths_mut(doc: &mut Value) -> Option<&mut Map<String, Value>> {
+    doc.get_mut("paths").and_then(Value::as_object_mut)
+}
+
+/// Every path item of `doc`: `(path, item)`, in document order.
+pub fn path_items(doc: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    paths(doc).into_iter().flatten()
+}
+
+/// Every path item of `doc`, to change: `(path, item)`, in document order.
+pub fn path_items_mut(doc: &mut Value) -> impl Iterator<Item = (&String, &mut Value)> {
+    paths_mut(doc).into_iter().flatten()
+}
+
+/// The path item of `path` in `doc`.
+pub fn path_item<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    paths(doc)?.get(path)
+}
+
+/// The path item of `path` in `doc`, to change.
+pub fn path_item_mut<'a>(doc: &'a mut Value, path: &str) -> Option<&'a mut Map<String, Value>> {
+    paths_mut(doc)?.get_mut(path)?.as_object_mut()
+}
+
+/// The operation `method` (lower case) of `path` in `doc`.
+pub fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> Option<&'a Value> {
+    path_item(doc, path)?.get(method)
+}
+
+/// Keep the operations of `doc` for which `keep(path, method, operation)` says so, in order;
+/// then remove every path item left without an operation.
+pub fn retain_operations(doc: &mut Value, mut keep: impl FnMut(&str, &str, &Value) -> bool) {
+    let Some(paths) = paths_mut(doc) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if let Some(item) = item.as_object_mut() {
+            item.retain(|method, op| !is_method(method) || keep(path, method, op));
+        }
+    }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|m| m.keys().any(|k| is_method(k)))
+    });
 }
 
 /// How many operations `doc` has.
@@ -143,18 +213,39 @@ pub fn count_operations(doc: &Value) -> usize {
 /// Remove the operation `method` of `path` (and the path item when it has no operation left).
 /// Returns the operation removed.
 pub fn remove_operation(doc: &mut Value, path: &str, method: &str) -> Option<Value> {
-    let paths = doc.get_mut("paths")?.as_object_mut()?;
+    let paths = paths_mut(doc)?;
     let item = paths.get_mut(path)?.as_object_mut()?;
     let removed = item.remove(method);
-    if !item.keys().any(|k| METHODS.contains(&k.as_str())) {
+    if !item.keys().any(|k| is_method(k)) {
         paths.remove(path);
     }
     removed
 }
 
-/// The JSON pointer a local `$ref` (`#/components/schemas/A%20B`) names, percent-decoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Decode a `$ref` value into a JSON pointer into the same document, or an error.
 pub fn ref_pointer(reference: &str) -> Option<String> {
-    crate::slice::ref_pointer(reference)
+    let fragment = reference.strip_prefix('#')?;
+    Some(percent_decode(fragment))
 }
 
 /// Follow `$ref`s from `v` (up to [`MAX_REF_HOPS`]) to the value they name; a reference that
@@ -215,7 +306,7 @@ pub fn in_extension(at: &str) -> bool {
 /// document and one visit of each reference and composed schema: linear in its size.
 pub fn check_ref_graph(doc: &Value) -> Result<(), RefProblem> {
     let mut sites = Vec::new();
-    crate::slice::local_refs(doc, "", &mut sites);
+    local_refs(doc, "", &mut sites);
     let target = |at: &str| -> Option<String> {
         doc.pointer(at)?
             .get("$ref")?
@@ -272,7 +363,7 @@ pub fn check_ref_graph(doc: &Value) -> Result<(), RefProblem> {
         // an alternative extending its own choice is inheritance, which the
         // `inheritance-cycles` pass rewrites before the generator runs: not a member here
         let mut out: Vec<String> = target(at)
-            .filter(|_| !crate::inheritance::is_extension_of_a_union(doc, at))
+            .filter(|_| !crate::passes::inheritance::is_extension_of_a_union(doc, at))
             .into_iter()
             .collect();
         for key in ["allOf", "oneOf", "anyOf"] {
@@ -585,6 +676,29 @@ pub fn json_media_type(content: &serde_json::Map<String, Value>) -> Option<&str>
         .or_else(|| content.keys().find(|k| k.ends_with("+json")))
         .or_else(|| content.keys().find(|k| k.contains("json")))
         .map(String::as_str)
+}
+
+/// Every local `$ref` (`#/...`) found under `value`, with the JSON pointer of the `$ref` itself.
+pub fn local_refs(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    if let Value::String(r) = v {
+                        out.push((format!("{at}/$ref"), r.clone()));
+                    }
+                } else {
+                    local_refs(v, &format!("{at}/{}", escape_token(k)), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                local_refs(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -180,16 +180,11 @@ fn security_skeleton(doc: &Value) -> Value {
         );
     }
     let mut paths = serde_json::Map::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in crate::nav::path_items(doc) {
         let mut ops = serde_json::Map::new();
         for (method, op) in item.as_object().into_iter().flatten() {
             if let Some(s) = op.get("security")
-                && crate::sources::METHODS.contains(&method.as_str())
+                && crate::nav::is_method(method)
             {
                 ops.insert(method.clone(), serde_json::json!({ "security": s }));
             }
@@ -280,14 +275,7 @@ pub fn build_full_document(
             .filter_map(|o| OperationKey::parse(o))
         {
             let method = key.method.to_ascii_lowercase();
-            if doc
-                .pointer(&crate::error::pointer([
-                    "paths",
-                    key.path.as_str(),
-                    method.as_str(),
-                ]))
-                .is_some()
-            {
+            if crate::nav::operation(&doc, &key.path, &method).is_some() {
                 skipped.push(key.to_string());
             } else {
                 ops.push(key);

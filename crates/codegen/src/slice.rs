@@ -6,57 +6,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorKind, Result, escape_token, pointer};
+use crate::error::{Error, ErrorKind, Result, pointer};
+use crate::nav::{local_refs, ref_pointer};
 use crate::sources::OperationKey;
-
-/// Every local `$ref` (`#/...`) found under `value`, with the JSON pointer of the `$ref` itself.
-pub fn local_refs(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                if k == "$ref" {
-                    if let Value::String(r) = v {
-                        out.push((format!("{at}/$ref"), r.clone()));
-                    }
-                } else {
-                    local_refs(v, &format!("{at}/{}", escape_token(k)), out);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                local_refs(v, &format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Decode a `$ref` value into a JSON pointer into the same document, or an error.
-pub fn ref_pointer(reference: &str) -> Option<String> {
-    let fragment = reference.strip_prefix('#')?;
-    Some(percent_decode(fragment))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Check that every local `$ref` resolves; the error names the `$ref`'s own pointer.
 pub fn check_refs(doc: &Value, file: &Path) -> Result<()> {
@@ -135,34 +87,27 @@ pub fn slice(
     let mut used_tags = BTreeSet::new();
     for op in operations {
         let method = op.method.to_ascii_lowercase();
-        let present = doc
-            .get("paths")
-            .and_then(|p| p.get(&op.path))
-            .and_then(|i| i.get(&method))
-            .is_some();
+        let present = crate::nav::operation(doc, &op.path, &method).is_some();
         if let (false, Some(missing)) = (present, missing.as_deref_mut()) {
             missing.push(op.clone());
             continue;
         }
-        let item = doc
-            .get("paths")
-            .and_then(|p| p.get(&op.path))
-            .ok_or_else(|| {
-                Error::at(
-                    ErrorKind::Invalid,
-                    file,
-                    pointer(["paths", op.path.as_str()]),
-                    format!(
-                        "kept operation `{op}`: the document has no path `{}`",
-                        op.path
-                    ),
-                )
-            })?;
+        let item = crate::nav::path_item(doc, &op.path).ok_or_else(|| {
+            Error::at(
+                ErrorKind::Invalid,
+                file,
+                pointer(["paths", op.path.as_str()]),
+                format!(
+                    "kept operation `{op}`: the document has no path `{}`",
+                    op.path
+                ),
+            )
+        })?;
         let operation = item.get(&method).ok_or_else(|| {
             Error::at(
                 ErrorKind::Invalid,
                 file,
-                pointer(["paths", op.path.as_str(), method.as_str()]),
+                crate::nav::operation_pointer(&op.path, &method),
                 format!("kept operation `{op}` is not in the document"),
             )
         })?;
@@ -176,7 +121,7 @@ pub fn slice(
             .expect("path items are objects");
         // path-level fields apply to every operation of the item
         for (k, v) in item.as_object().into_iter().flatten() {
-            if !crate::sources::METHODS.contains(&k.as_str()) {
+            if !crate::nav::is_method(k) {
                 entry.insert(k.clone(), v.clone());
             }
         }
@@ -251,13 +196,8 @@ fn collect_security(v: &Value, out: &mut BTreeSet<String>) {
     if let Some(s) = v.get("security") {
         reqs.push(s);
     }
-    for item in v
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (_, op) in item.1.as_object().into_iter().flatten() {
+    for (_, item) in crate::nav::path_items(v) {
+        for (_, op) in item.as_object().into_iter().flatten() {
             if let Some(s) = op.get("security") {
                 reqs.push(s);
             }
@@ -309,10 +249,10 @@ fn same_after_normalise(a: &Value, b: &Value) -> bool {
         return true;
     }
     let (mut a, mut b) = (a.clone(), b.clone());
-    let mut ignored = crate::normalise::Changes::default();
+    let mut ignored = crate::passes::Changes::default();
     for pass in [
-        crate::normalise::string_booleans,
-        crate::normalise::format_without_type,
+        crate::passes::string_booleans,
+        crate::passes::format_without_type,
     ] {
         pass(&mut a, &mut ignored);
         pass(&mut b, &mut ignored);
@@ -414,12 +354,7 @@ pub fn merge_lenient(slices: &[(String, Value)]) -> (Value, Vec<Conflict>) {
                 tags.push(t.clone());
             }
         }
-        for (path, item) in slice
-            .get("paths")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (path, item) in crate::nav::path_items(slice) {
             let entry = paths
                 .entry(path.clone())
                 .or_insert_with(|| Value::Object(Map::new()))

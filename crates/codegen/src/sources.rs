@@ -11,6 +11,15 @@
 //! origin = "RocketChat/Rocket.Chat-Open-API omnichannel.yaml @ c9aec5ab (2026-08-20)"
 //! operations = ["GET /api/v1/livechat/users/{type}"]
 //! ```
+//!
+//! And the pristine `openapi.yaml` built from it: each source's kept operations sliced out
+//! ([`read_slices`]), merged ([`merge_slices`]) and written ([`to_yaml`] under [`header`]); the
+//! complete API of the `full` feature ([`build_full_document`]).
+
+pub use crate::regen::{
+    Locate, SourceSlice, build_document, build_document_lenient, build_full_document, extract,
+    header, merge_lenient, merge_slices, no_positions, read_slices, to_yaml,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -90,18 +99,13 @@ impl std::fmt::Display for OperationKey {
     }
 }
 
-/// The HTTP methods an OpenAPI path item may have, lower case.
-pub const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 impl OperationKey {
     /// Parse `METHOD /path` (any case of method); `None` if it is not one.
     pub fn parse(s: &str) -> Option<Self> {
         let (method, path) = s.trim().split_once(' ')?;
         let method = method.trim().to_ascii_lowercase();
         let path = path.trim();
-        (METHODS.contains(&method.as_str()) && path.starts_with('/')).then(|| Self {
+        (crate::nav::is_method(&method) && path.starts_with('/')).then(|| Self {
             method: method.to_ascii_uppercase(),
             path: path.to_string(),
         })

@@ -88,11 +88,6 @@ impl Upgraded {
     }
 }
 
-/// Is `doc` a Swagger 2.0 document (any `swagger` key at its root)?
-pub fn is_swagger(doc: &Value) -> bool {
-    doc.get("swagger").is_some()
-}
-
 /// Convert `doc` to OpenAPI 3.0.3 in place when it is a Swagger 2.0 document; `None` when it is
 /// not a Swagger document (left as it is). `origin` names the file in errors.
 pub fn upgrade(doc: &mut Value, origin: &Path) -> Result<Option<Upgraded>> {
@@ -361,7 +356,7 @@ impl<'u> Converter<'u> {
         }
         let mut out = Map::new();
         for (key, value) in item {
-            let value = if crate::sources::METHODS.contains(&key.as_str()) {
+            let value = if crate::nav::METHODS.contains(&key.as_str()) {
                 let op_at = format!("{at}/{key}");
                 self.operation(value, &op_at, &shared_body)
             } else {
@@ -967,8 +962,12 @@ mod tests {
             }}},
             "definitions": {"Agent": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "x-nullable": true}}}}
         }));
-        let prepared = crate::prepare_document(doc).unwrap();
-        let code = crate::generate::generate(&prepared.doc, Path::new("t")).unwrap();
+        let code = crate::Codegen::document(doc, "t.json")
+            .prepare()
+            .unwrap()
+            .generate()
+            .unwrap()
+            .code;
         assert!(code.contains("pub fn get_agent("), "{code}");
         // required but `x-nullable`: an Option
         assert!(

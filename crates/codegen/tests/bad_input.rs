@@ -2,7 +2,21 @@
 
 use std::path::{Path, PathBuf};
 
-use agentstatus_codegen::{ErrorKind, Location, generate_vendor};
+use agentstatus_codegen::{Codegen, ErrorKind, Generated, Location, Result};
+
+/// A vendor folder's slice, prepared and generated as the build script does.
+fn generate_vendor(spec_dir: &Path) -> Result<Generated> {
+    Codegen::vendor(spec_dir).prepare()?.generate()
+}
+
+/// `doc` handed to the generator as it is: no passes, nothing left out.
+fn generate_as_is(doc: serde_json::Value, file: &Path) -> Result<Generated> {
+    Codegen::document(doc, file)
+        .without_passes()
+        .isolate(false)
+        .prepare()?
+        .generate()
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,8 +86,8 @@ fn a_generator_panic_becomes_an_error_naming_the_operation() {
     // to the generator as is (the `one-response-type` fix would otherwise merge the schemas).
     let generate = |name: &str| {
         let path = fixture(name).join("openapi.yaml");
-        let doc = agentstatus_codegen::load::load_file(&path).unwrap();
-        agentstatus_codegen::generate::generate(&doc, &path)
+        let doc = agentstatus_codegen::load_file(&path).unwrap();
+        generate_as_is(doc, &path)
     };
     let e = generate("two-success-schemas").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unsupported);
@@ -109,7 +123,7 @@ fn a_schema_typify_panics_on_is_caught() {
             "parameters": [{"name": "sort", "in": "query", "schema": {"format": "object"}}],
             "responses": {"200": {"description": "ok"}}}}}
     });
-    let e = agentstatus_codegen::generate::generate(&doc, Path::new("spec.yaml")).unwrap_err();
+    let e = generate_as_is(doc, Path::new("spec.yaml")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unsupported);
     assert_eq!(e.pointer(), Some("/paths/~1x/get"));
 }
@@ -140,7 +154,7 @@ fn invalid_openapi_names_the_pointer() {
         "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
         "paths": {"/x": {"get": {"responses": {"200": {"description": 5}}}}}
     });
-    let e = agentstatus_codegen::generate::generate(&doc, Path::new("spec.yaml")).unwrap_err();
+    let e = generate_as_is(doc, Path::new("spec.yaml")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert_eq!(
         e.pointer(),
@@ -148,4 +162,38 @@ fn invalid_openapi_names_the_pointer() {
         "{e}"
     );
     assert!(e.message.contains("expected a string"), "{e}");
+}
+
+#[test]
+fn an_error_after_the_passes_points_into_the_prepared_document() {
+    // no pass fixes a description that is not a string: the generator refuses the document the
+    // passes prepared, and the error says its pointer is into that, not into the file
+    let doc = serde_json::json!({
+        "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "x",
+            "responses": {"200": {"description": 5}}}}}
+    });
+    let e = Codegen::document(doc.clone(), "spec.yaml")
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap_err();
+    assert_eq!(
+        e.location,
+        Location::Prepared("/paths/~1x/get/responses/200/description".into()),
+        "{e}"
+    );
+    assert!(
+        e.to_string().starts_with(
+            "spec.yaml: at /paths/~1x/get/responses/200/description of the prepared document: "
+        ),
+        "{e}"
+    );
+    // handed over as it is, the same pointer is into the file
+    let e = generate_as_is(doc, Path::new("spec.yaml")).unwrap_err();
+    assert_eq!(
+        e.location,
+        Location::Pointer("/paths/~1x/get/responses/200/description".into())
+    );
 }

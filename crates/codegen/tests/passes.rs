@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::{generate, load, pipeline, prepare_document};
+use agentstatus_codegen::{Codegen, load_file, pipeline};
 
 #[test]
 fn every_pass_has_a_spec_it_fixes_and_the_result_generates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
-    let names: Vec<&str> = pipeline().iter().map(|(_, p)| p.name).collect();
+    let names: Vec<&str> = pipeline().iter().map(|p| p.name()).collect();
     for name in &names {
         assert!(
             dir.join(format!("{name}.yaml")).exists(),
@@ -32,14 +32,18 @@ fn every_pass_has_a_spec_it_fixes_and_the_result_generates() {
         );
         let name = stem.as_str();
         let pass = name.split("--").next().unwrap();
-        let doc = load::load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let prepared = prepare_document(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let doc = load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let prepared = Codegen::document(doc, &path)
+            .isolate(false)
+            .prepare()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
             prepared.changes.iter().any(|c| c.pass == pass),
             "{name}: the pass changed nothing in its spec: {:?}",
             prepared.changes
         );
-        generate::generate(&prepared.doc, &path)
+        prepared
+            .generate()
             .unwrap_or_else(|e| panic!("{name}: does not generate: {e}"));
     }
 }
@@ -61,9 +65,14 @@ fn without_the_fixes_progenitor_rejects_these() {
         "openapi-3-1--json-schema-in-3-0",
     ] {
         let path = dir.join(format!("{name}.yaml"));
-        let doc = load::load_file(&path).unwrap();
+        let doc = load_file(&path).unwrap();
         assert!(
-            generate::generate(&doc, &path).is_err(),
+            Codegen::document(doc, &path)
+                .without_passes()
+                .isolate(false)
+                .prepare()
+                .and_then(|p| p.generate())
+                .is_err(),
             "{name}: generates without its pass"
         );
     }

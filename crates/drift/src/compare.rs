@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use agentstatus_codegen::{load, normalise, swagger2};
+use agentstatus_codegen::{Stage, parse_bytes, run_stage, upgrade_swagger2};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -67,8 +67,8 @@ impl Document {
     /// The OpenAPI 3 document it is read as, normalised as the build normalises it.
     fn parse(&self) -> Result<Value, String> {
         let origin = Path::new(&self.name);
-        let mut doc = load::parse_bytes(&self.bytes, origin).map_err(|e| e.to_string())?;
-        swagger2::upgrade(&mut doc, origin).map_err(|e| e.to_string())?;
+        let mut doc = parse_bytes(&self.bytes, origin).map_err(|e| e.to_string())?;
+        upgrade_swagger2(&mut doc, origin).map_err(|e| e.to_string())?;
         match doc.get("openapi").and_then(Value::as_str) {
             Some(v) if v.starts_with("3.0") || v.starts_with("3.1") => {}
             Some(v) => {
@@ -90,7 +90,7 @@ impl Document {
                 self.name
             ));
         }
-        normalise::normalise(&mut doc);
+        run_stage(Stage::Normalise, &mut doc);
         Ok(doc)
     }
 }

@@ -11,9 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use agentstatus_codegen::error::escape_token;
 use agentstatus_codegen::nav;
-use agentstatus_codegen::sources::METHODS;
+use agentstatus_codegen::nav::escape_token;
 
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -313,22 +312,13 @@ fn scheme_label(def: &Value) -> String {
 /// `METHOD /path` -> (operation, path item).
 fn operations(doc: &Value) -> BTreeMap<String, (Node<'_>, Node<'_>)> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, method, _) in nav::operations(doc) {
+        let Some(item) = nav::path_item(doc, path) else {
+            continue;
+        };
         let item = Node::new(item, format!("/paths/{}", escape_token(path)));
-        for (method, _) in item.v.as_object().into_iter().flatten() {
-            if METHODS.contains(&method.as_str())
-                && let Some(op) = item.child(method)
-            {
-                out.insert(
-                    format!("{} {path}", method.to_ascii_uppercase()),
-                    (op, item.clone()),
-                );
-            }
+        if let Some(op) = item.child(method) {
+            out.insert(nav::operation_label(path, method), (op, item.clone()));
         }
     }
     out

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use granit_parser::{Event, Parser};
 
-use agentstatus_codegen::error::escape_token;
+use agentstatus_codegen::nav::escape_token;
 use agentstatus_codegen::sources::SourceKind;
-use agentstatus_codegen::{extract, load, swagger2};
+use agentstatus_codegen::{clean, find_fences, parse_bytes, upgrade_swagger2};
 
 /// 1-based line and column.
 pub type Position = (usize, usize);
@@ -58,11 +58,11 @@ pub fn positions_in_source(
     bytes: &[u8],
     pointers: &[&str],
 ) -> BTreeMap<String, Position> {
-    let text = load::clean(&String::from_utf8_lossy(bytes));
+    let text = clean(&String::from_utf8_lossy(bytes));
     match kind {
         SourceKind::Openapi | SourceKind::HandWritten => in_document(&text, pointers),
         SourceKind::DocsPage => {
-            let fences = extract::find_fences(&text);
+            let fences = find_fences(&text);
             let Some(fence) = fences.first() else {
                 return BTreeMap::new();
             };
@@ -75,14 +75,15 @@ pub fn positions_in_source(
 }
 
 /// As [`positions`], for pointers into the OpenAPI 3 document `text` is read as: a Swagger 2.0
-/// document's pointers are those of the document it converts to ([`swagger2`]), each found at
+/// document's pointers are those of the document it converts to
+/// ([`agentstatus_codegen::upgrade_swagger2`]), each found at
 /// the place of the 2.0 node it came from.
 fn in_document(text: &str, pointers: &[&str]) -> BTreeMap<String, Position> {
     let upgraded = text
         .contains("swagger")
-        .then(|| load::parse_str(text, std::path::Path::new("")).ok())
+        .then(|| parse_bytes(text.as_bytes(), std::path::Path::new("")).ok())
         .flatten()
-        .and_then(|mut doc| swagger2::upgrade(&mut doc, std::path::Path::new("")).ok())
+        .and_then(|mut doc| upgrade_swagger2(&mut doc, std::path::Path::new("")).ok())
         .flatten();
     let Some(up) = upgraded else {
         return positions(text, pointers.iter().copied());

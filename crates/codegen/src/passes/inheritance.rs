@@ -14,9 +14,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
 use crate::nav::{ref_pointer, walk};
-use crate::normalise::Changes;
+
+/// The `inheritance-cycles` pass ([`inheritance_cycles`]).
+pub(crate) const INHERITANCE_CYCLES: Pass = Pass::new(
+    "inheritance-cycles",
+    Stage::Input,
+    "Polymorphism written as a cycle (a `oneOf`/`anyOf` whose alternatives are `allOf: [the choice itself, ...]`) is read as inheritance: the alternatives extend the choice's own part (`<Name>Base`, the schema without its alternatives), or nothing when that part is empty.",
+    inheritance_cycles,
+);
 
 /// Is the schema at `pointer` in `doc` a choice (`oneOf` or `anyOf`)?
 fn is_union(doc: &Value, pointer: &str) -> bool {
@@ -27,7 +35,7 @@ fn is_union(doc: &Value, pointer: &str) -> bool {
 /// Is the node at `at` an `allOf` member that references a choice (the edge this pass takes
 /// away when it closes a cycle)? [`crate::nav::check_ref_graph`] does not follow such an edge
 /// on a document as published, since this pass runs before the generator sees it.
-pub fn is_extension_of_a_union(doc: &Value, at: &str) -> bool {
+pub(crate) fn is_extension_of_a_union(doc: &Value, at: &str) -> bool {
     let mut tokens = at.rsplit('/');
     let (Some(index), Some("allOf")) = (tokens.next(), tokens.next()) else {
         return false;
@@ -81,7 +89,7 @@ fn base_of(union: &Map<String, Value>) -> Option<Map<String, Value>> {
 }
 
 /// The pass: see the module documentation.
-pub fn inheritance_cycles(doc: &mut Value, changes: &mut Changes) {
+pub(crate) fn inheritance_cycles(doc: &mut Value, changes: &mut Changes) {
     // the sites: `allOf` members that reference a choice
     let mut sites: Vec<(String, String)> = Vec::new();
     walk(doc, "", &mut |map, at| {
@@ -196,7 +204,7 @@ mod tests {
     use serde_json::json;
 
     fn run(mut doc: Value) -> (Value, Vec<String>) {
-        let mut changes = Changes::of("inheritance-cycles");
+        let mut changes = Changes::default();
         inheritance_cycles(&mut doc, &mut changes);
         let said = changes.iter().map(|c| c.pointer.clone()).collect();
         (doc, said)

@@ -10,17 +10,21 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
-use crate::normalise::Changes;
-use crate::sources::METHODS;
 
-/// The pass's name.
-pub const PASS: &str = "open-response-enums";
+/// The `open-response-enums` pass ([`open_response_enums`]), the last of the pipeline.
+pub(crate) const OPEN_RESPONSE_ENUMS: Pass = Pass::new(
+    "open-response-enums",
+    Stage::Fix,
+    "Enums in responses become `OpenEnum<T>`: a value the vendor adds later still decodes.",
+    open_response_enums,
+);
 
 /// The crate and type the wrapper points at.
-pub const CRATE: &str = "agentstatus-runtime";
+pub(crate) const CRATE: &str = "agentstatus-runtime";
 /// The path the generated code uses for the open enum type.
-pub const PATH: &str = "agentstatus_runtime::OpenEnum";
+pub(crate) const PATH: &str = "agentstatus_runtime::OpenEnum";
 
 fn wrapper(component: &str) -> Value {
     json!({
@@ -48,16 +52,11 @@ fn is_string_enum(s: &Value) -> bool {
 /// Component schemas reachable from requests (bodies and parameters), transitively.
 fn request_components(doc: &Value) -> BTreeSet<String> {
     let mut roots = Vec::new();
-    for (_, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (_, item) in crate::nav::path_items(doc) {
         for (k, v) in item.as_object().into_iter().flatten() {
             if k == "parameters" {
                 roots.push(v);
-            } else if METHODS.contains(&k.as_str()) {
+            } else if crate::nav::is_method(k) {
                 roots.extend(v.get("parameters"));
                 roots.extend(v.get("requestBody"));
             }
@@ -67,9 +66,9 @@ fn request_components(doc: &Value) -> BTreeSet<String> {
     let mut stack: Vec<&Value> = roots;
     while let Some(v) = stack.pop() {
         let mut refs = Vec::new();
-        crate::slice::local_refs(v, "", &mut refs);
+        crate::nav::local_refs(v, "", &mut refs);
         for (_, r) in refs {
-            let Some(p) = crate::slice::ref_pointer(&r) else {
+            let Some(p) = crate::nav::ref_pointer(&r) else {
                 continue;
             };
             if let Some(name) = component_name(&r)
@@ -172,7 +171,7 @@ impl Cx<'_> {
 }
 
 /// Wrap every response-only string enum of `doc` in `OpenEnum`, reporting each change.
-pub fn open_response_enums(doc: &mut Value, changes: &mut Changes) {
+pub(crate) fn open_response_enums(doc: &mut Value, changes: &mut Changes) {
     let requested = request_components(doc);
     let schemas: Vec<(String, bool)> = doc
         .pointer("/components/schemas")
@@ -227,39 +226,33 @@ pub fn open_response_enums(doc: &mut Value, changes: &mut Changes) {
         }
     }
     // inline response schemas of operations
-    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
-        for (path, item) in paths.iter_mut() {
-            for (method, op) in item.as_object_mut().into_iter().flatten() {
-                if !METHODS.contains(&method.as_str()) {
-                    continue;
-                }
-                let hint = crate::nav::type_name(
-                    op.get("operationId")
-                        .and_then(Value::as_str)
-                        .unwrap_or(method),
-                );
-                let Some(Value::Object(responses)) = op.get_mut("responses") else {
-                    continue;
-                };
-                for (code, response) in responses.iter_mut() {
-                    let Some(Value::Object(content)) = response.get_mut("content") else {
-                        continue;
+    for (path, method, op) in crate::nav::operations_mut(doc) {
+        let method = method.as_str();
+        let hint = crate::nav::type_name(
+            op.get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or(method),
+        );
+        let Some(Value::Object(responses)) = op.get_mut("responses") else {
+            continue;
+        };
+        for (code, response) in responses.iter_mut() {
+            let Some(Value::Object(content)) = response.get_mut("content") else {
+                continue;
+            };
+            for (media, m) in content.iter_mut() {
+                if let Some(schema) = m.get_mut("schema") {
+                    let at = format!(
+                        "/paths/{}/{method}/responses/{code}/content/{}/schema",
+                        escape_token(&path),
+                        escape_token(media)
+                    );
+                    let suffix = if code.starts_with('2') {
+                        "Response"
+                    } else {
+                        "Error"
                     };
-                    for (media, m) in content.iter_mut() {
-                        if let Some(schema) = m.get_mut("schema") {
-                            let at = format!(
-                                "/paths/{}/{method}/responses/{code}/content/{}/schema",
-                                escape_token(path),
-                                escape_token(media)
-                            );
-                            let suffix = if code.starts_with('2') {
-                                "Response"
-                            } else {
-                                "Error"
-                            };
-                            cx.visit(schema, &format!("{hint}{suffix}"), &at);
-                        }
-                    }
+                    cx.visit(schema, &format!("{hint}{suffix}"), &at);
                 }
             }
         }

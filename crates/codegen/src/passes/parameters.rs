@@ -1,0 +1,439 @@
+//! Parameters: path parameters as the template declares them, and parameters progenitor cannot write (arrays and nulls in the URL, two with one Rust name).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::names::field_name;
+use super::{Changes, Pass, Stage};
+use crate::error::escape_token;
+use crate::nav::{operation_pointer as op_pointer, operations_mut, resolve};
+
+/// The `path-parameters-required` pass ([`path_parameters_required`]).
+pub(crate) const PATH_PARAMETERS_REQUIRED: Pass = Pass::new(
+    "path-parameters-required",
+    Stage::Normalise,
+    "Path parameters are `required: true` (progenitor panics otherwise).",
+    path_parameters_required,
+);
+
+/// A path parameter must be `required: true` (OpenAPI 3.0 §4.7.12.1); progenitor panics otherwise.
+pub(crate) fn path_parameters_required(doc: &mut Value, changes: &mut Changes) {
+    for_each_parameter(doc, &mut |map, at| {
+        if map.get("in").and_then(Value::as_str) == Some("path")
+            && map.get("required") != Some(&Value::Bool(true))
+        {
+            map.insert("required".into(), Value::Bool(true));
+            changes.push(
+                at.to_string(),
+                "path parameter was not `required: true`; path parameters always are",
+            );
+        }
+    });
+}
+
+/// The `nullable-parameters` pass ([`nullable_parameters`]).
+pub(crate) const NULLABLE_PARAMETERS: Pass = Pass::new(
+    "nullable-parameters",
+    Stage::Normalise,
+    "A path or header parameter's schema loses `nullable` (a URL segment or header is never null; progenitor cannot write an `Option` there).",
+    nullable_parameters,
+);
+
+/// A path or header parameter whose schema is `nullable` (Klaviyo's form ids, Box's
+/// `x-rep-hints`) becomes `Option<String>` where progenitor writes the value into the URL or a
+/// header, which does not compile. A path segment or a header cannot be `null` (an optional
+/// header is left out instead): the schema loses `nullable`.
+pub(crate) fn nullable_parameters(doc: &mut Value, changes: &mut Changes) {
+    for_each_parameter(doc, &mut |map, at| {
+        let place = map
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if !matches!(place.as_str(), "path" | "header") {
+            return;
+        }
+        if let Some(Value::Object(schema)) = map.get_mut("schema")
+            && schema.remove("nullable").is_some()
+        {
+            changes.push(
+                format!("{at}/schema/nullable"),
+                format!("a {place} parameter cannot be null: `nullable` removed"),
+            );
+        }
+    });
+}
+
+/// The `array-path-parameters` pass ([`array_path_parameters`]).
+pub(crate) const ARRAY_PATH_PARAMETERS: Pass = Pass::new(
+    "array-path-parameters",
+    Stage::Normalise,
+    "A path parameter that is an array (several ids in one segment) becomes a string of comma-separated values (its `style: simple` form): progenitor cannot write a `Vec` into the URL.",
+    array_path_parameters,
+);
+
+/// A path parameter whose schema is an array (RingCentral's `{messageId}`: several ids, comma
+/// separated) becomes `Vec<T>` where progenitor writes the value into the URL, which does not
+/// compile. Its default serialisation (`style: simple`) is the items joined by commas: the
+/// parameter becomes a string the caller writes that way, as the description now says.
+pub(crate) fn array_path_parameters(doc: &mut Value, changes: &mut Changes) {
+    for_each_parameter(doc, &mut |map, at| {
+        if map.get("in").and_then(Value::as_str) != Some("path") {
+            return;
+        }
+        let Some(Value::Object(schema)) = map.get_mut("schema") else {
+            return;
+        };
+        if schema.get("type").and_then(Value::as_str) != Some("array") {
+            return;
+        }
+        let item = schema
+            .get("items")
+            .and_then(|i| i.get("type"))
+            .and_then(Value::as_str)
+            .unwrap_or("value")
+            .to_string();
+        let mut string = Map::new();
+        string.insert("type".into(), json!("string"));
+        if let Some(d) = schema.get("description") {
+            string.insert("description".into(), d.clone());
+        }
+        *schema = string;
+        let note = format!("One or more {item} values, separated by commas.");
+        let description = match map.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note,
+        };
+        map.insert("description".into(), Value::String(description));
+        changes.push(format!("{at}/schema"), format!(
+                "an array path parameter is written as its {item} items joined by commas: now a string"
+            ));
+    });
+}
+
+/// Call `f` on every parameter object of `doc` (the shared `components.parameters`, path items'
+/// and operations'), with its pointer.
+pub(super) fn for_each_parameter(
+    doc: &mut Value,
+    f: &mut dyn FnMut(&mut Map<String, Value>, &str),
+) {
+    if let Some(params) = doc
+        .pointer_mut("/components/parameters")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, p) in params.iter_mut() {
+            if let Some(map) = p.as_object_mut() {
+                f(
+                    map,
+                    &format!("/components/parameters/{}", escape_token(name)),
+                );
+            }
+        }
+    }
+    for (path, item) in crate::nav::path_items_mut(doc) {
+        let base = format!("/paths/{}", escape_token(path));
+        for (k, v) in item.as_object_mut().into_iter().flatten() {
+            let params = if k == "parameters" {
+                Some((format!("{base}/parameters"), v))
+            } else if crate::nav::is_method(k) {
+                v.get_mut("parameters")
+                    .map(|p| (format!("{base}/{k}/parameters"), p))
+            } else {
+                None
+            };
+            if let Some((at, Value::Array(list))) = params {
+                for (i, p) in list.iter_mut().enumerate() {
+                    if let Some(map) = p.as_object_mut() {
+                        f(map, &format!("{at}/{i}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `identical-paths` pass ([`identical_paths`]).
+pub(crate) const IDENTICAL_PATHS: Pass = Pass::new(
+    "identical-paths",
+    Stage::Normalise,
+    "Paths that differ only in parameter names become one path item.",
+    identical_paths,
+);
+
+/// Two paths that differ only in their parameters' names (Libredesk's
+/// `/conversations/{cuuid}/messages` and `/conversations/{uuid}/messages`) are one route on the
+/// server; routers, linters and mock servers reject them. The later one's operations move to the
+/// first (their path parameters renamed) when no method is on both.
+pub(crate) fn identical_paths(doc: &mut Value, changes: &mut Changes) {
+    fn names(path: &str) -> Vec<String> {
+        path.split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+            .collect()
+    }
+    fn shape(path: &str) -> String {
+        let mut out = String::new();
+        let mut inside = false;
+        for c in path.chars() {
+            match c {
+                '{' => {
+                    inside = true;
+                    out.push_str("{}");
+                }
+                '}' => inside = false,
+                _ if !inside => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+    let snapshot = doc.clone();
+    let Some(paths) = crate::nav::paths_mut(doc) else {
+        return;
+    };
+    let keys: Vec<String> = paths.keys().cloned().collect();
+    let mut first_of: std::collections::BTreeMap<String, String> = Default::default();
+    for path in keys {
+        let Some(first) = first_of.get(&shape(&path)).cloned() else {
+            first_of.insert(shape(&path), path.clone());
+            continue;
+        };
+        let (Some(Value::Object(later)), Some(Value::Object(earlier))) =
+            (paths.get(&path), paths.get(&first))
+        else {
+            continue;
+        };
+        let methods: Vec<String> = later
+            .keys()
+            .filter(|k| crate::nav::is_method(k))
+            .cloned()
+            .collect();
+        if methods.iter().any(|m| earlier.contains_key(m)) || later.keys().any(|k| k == "$ref") {
+            continue;
+        }
+        let rename: Vec<(String, String)> = names(&path).into_iter().zip(names(&first)).collect();
+        let shared: Vec<Value> = later
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let Some(Value::Object(mut later)) = paths.remove(&path) else {
+            continue;
+        };
+        for method in &methods {
+            let Some(Value::Object(mut op)) = later.remove(method) else {
+                continue;
+            };
+            let own: Vec<Value> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut params = Vec::new();
+            for p in own.iter().chain(shared.iter()) {
+                let mut p = crate::nav::resolve(&snapshot, p).clone();
+                if p.get("in") == Some(&json!("path"))
+                    && let Some((_, to)) = rename
+                        .iter()
+                        .find(|(from, _)| p.get("name") == Some(&json!(from)))
+                {
+                    p["name"] = json!(to);
+                }
+                let duplicate = params
+                    .iter()
+                    .any(|q: &Value| q.get("name") == p.get("name") && q.get("in") == p.get("in"));
+                if !duplicate {
+                    params.push(p);
+                }
+            }
+            op.insert("parameters".into(), Value::Array(params));
+            if let Some(Value::Object(target)) = paths.get_mut(&first) {
+                target.insert(method.clone(), Value::Object(op));
+            }
+        }
+        changes.push(
+            format!("/paths/{}", escape_token(&path)),
+            format!(
+                "differs from {first:?} only in parameter names: its {} moved there",
+                methods.join(", ")
+            ),
+        );
+    }
+}
+
+/// The `path-parameters-declared` pass ([`path_parameters_declared`]).
+pub(crate) const PATH_PARAMETERS_DECLARED: Pass = Pass::new(
+    "path-parameters-declared",
+    Stage::Normalise,
+    "Path parameters follow the template: undeclared ones declared, `in: query` ones moved, extra ones removed.",
+    path_parameters_declared,
+);
+
+/// Path parameters agree with the path template: a `{name}` that no parameter declares
+/// (Rocket.Chat's `/livechat/messages/{rid}`) is declared as a required string; a `{name}`
+/// declared with another `in` (`in: query`) becomes that parameter `in: path`, not a second
+/// declaration; a parameter declared `in: path` whose name is not in the template (Chatwoot's
+/// `account_id` on `/api/v1/accounts/{id}`) is removed (progenitor refuses the operation).
+pub(crate) fn path_parameters_declared(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    let resolve = |p: &Value| -> Value { crate::nav::resolve(&snapshot, p).clone() };
+    let template = |path: &str| -> Vec<String> {
+        path.split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+            .collect()
+    };
+    // path-level parameters: a path one not in the template is removed once, for all operations
+    let mut path_level: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for (path, item) in crate::nav::path_items_mut(doc) {
+        let names = template(path);
+        let Some(Value::Array(list)) = item.get_mut("parameters") else {
+            continue;
+        };
+        let at = format!("/paths/{}/parameters", escape_token(path));
+        let mut kept = Vec::new();
+        for (i, p) in std::mem::take(list).into_iter().enumerate() {
+            let r = resolve(&p);
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            if r.get("in") == Some(&json!("path")) && !names.iter().any(|n| n == name) {
+                changes.push(
+                    format!("{at}/{i}"),
+                    format!(
+                        "path parameter {name:?} is not in the path template {path:?}: removed"
+                    ),
+                );
+                continue;
+            }
+            kept.push(p);
+        }
+        path_level.insert(path.clone(), kept.iter().map(&resolve).collect());
+        *list = kept;
+    }
+    for (path, method, op) in operations_mut(doc) {
+        let names = template(&path);
+        let at = format!(
+            "{}/parameters",
+            crate::nav::operation_pointer(&path, &method)
+        );
+        let inherited = path_level.get(&path).cloned().unwrap_or_default();
+        let mut own: Vec<Value> = match op.get_mut("parameters") {
+            Some(Value::Array(list)) => std::mem::take(list),
+            _ => Vec::new(),
+        };
+        // not in the template: removed
+        let mut kept = Vec::new();
+        for (i, p) in own.drain(..).enumerate() {
+            let r = resolve(&p);
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            if r.get("in") == Some(&json!("path")) && !names.iter().any(|n| n == name) {
+                changes.push(
+                    format!("{at}/{i}"),
+                    format!(
+                        "path parameter {name:?} is not in the path template {path:?}: removed"
+                    ),
+                );
+                continue;
+            }
+            kept.push(p);
+        }
+        for name in &names {
+            let is_path = |p: &Value| {
+                let r = resolve(p);
+                r.get("in") == Some(&json!("path")) && r.get("name") == Some(&json!(name))
+            };
+            if kept.iter().any(is_path) || inherited.iter().any(is_path) {
+                // a second declaration of the name elsewhere (Sendgrid's `list_id` also `in:
+                // query`) would be a second Rust parameter of that name: the path one stands
+                let before = kept.len();
+                kept.retain(|p| {
+                    let r = resolve(p);
+                    r.get("name") != Some(&json!(name)) || r.get("in") == Some(&json!("path"))
+                });
+                if kept.len() != before {
+                    changes.push(at.clone(), format!(
+                            "{{{name}}} is a path parameter and also declared elsewhere (query, header): that declaration is removed"
+                        ));
+                }
+                continue;
+            }
+            // declared, but not `in: path`: that declaration becomes the path parameter
+            let misplaced = kept
+                .iter()
+                .position(|p| resolve(p).get("name") == Some(&json!(name)));
+            if let Some(i) = misplaced {
+                let mut fixed = resolve(&kept[i]);
+                let was = fixed.get("in").cloned().unwrap_or(Value::Null);
+                if let Some(m) = fixed.as_object_mut() {
+                    m.insert("in".into(), json!("path"));
+                    m.insert("required".into(), json!(true));
+                    for k in ["allowEmptyValue", "style", "explode", "allowReserved"] {
+                        m.remove(k);
+                    }
+                    m.entry("schema")
+                        .or_insert_with(|| json!({"type": "string"}));
+                }
+                kept[i] = fixed;
+                changes.push(
+                    format!("{at}/{i}/in"),
+                    format!(
+                        "{{{name}}} is in the path template but declared `in: {}`: now `in: path`",
+                        was.as_str().unwrap_or("?")
+                    ),
+                );
+                continue;
+            }
+            kept.push(
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
+            changes.push(
+                at.clone(),
+                format!(
+                    "path parameter {{{name}}} was not declared: declared as a required string"
+                ),
+            );
+        }
+        if !kept.is_empty() || op.contains_key("parameters") {
+            op.insert("parameters".into(), Value::Array(kept));
+        }
+    }
+}
+
+/// The `colliding-parameters` pass ([`colliding_parameters`]).
+pub(crate) const COLLIDING_PARAMETERS: Pass = Pass::new(
+    "colliding-parameters",
+    Stage::Fix,
+    "Parameters of one operation that become one Rust name (`to`, `to[]`): the later one is dropped.",
+    colliding_parameters,
+);
+
+/// Two parameters of one operation that become one Rust name (Engage Digital's `to` and
+/// `to[]`) do not compile: the later one is dropped.
+pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    for (path, method, op) in operations_mut(doc) {
+        let Some(Value::Array(params)) = op.get_mut("parameters") else {
+            continue;
+        };
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut keep = Vec::with_capacity(params.len());
+        for (i, p) in params.drain(..).enumerate() {
+            let name = resolve(&snapshot, &p)
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match seen.get(&field_name(&name)) {
+                Some(first) => changes.push(
+                    format!("{}/parameters/{i}", op_pointer(&path, &method)),
+                    format!("parameter {name:?} becomes the same Rust name as {first:?}: dropped"),
+                ),
+                None => {
+                    seen.insert(field_name(&name), name);
+                    keep.push(p);
+                }
+            }
+        }
+        *params = keep;
+    }
+}

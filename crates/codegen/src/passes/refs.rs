@@ -1,0 +1,284 @@
+//! `$ref` and `allOf`: references into a component's inside, and `allOf` members typify cannot merge.
+
+use serde_json::{Map, Value};
+
+use super::{Changes, Pass, Stage};
+use crate::conformance::schema_type;
+use crate::error::escape_token;
+
+/// How many `$ref`s [`deep_refs`] replaces at most (a reference cycle through the inside of
+/// components would otherwise never end).
+pub(crate) const MAX_DEEP_REFS: usize = 10_000;
+
+/// The `deep-refs` pass ([`deep_refs`]).
+pub(crate) const DEEP_REFS: Pass = Pass::new(
+    "deep-refs",
+    Stage::Normalise,
+    "A `$ref` into the inside of a component (`#/components/schemas/Tag/allOf/0`, a response's schema), which typify cannot resolve, is replaced by what it points at.",
+    deep_refs,
+);
+
+/// typify resolves `$ref`s to component schemas only. A `$ref` to the inside of a component
+/// (PagerDuty's `#/components/schemas/Tag/allOf/0`, `#/components/responses/Conflict/content/
+/// application~1json/schema`) is replaced by a copy of what it points at (its own
+/// `description` kept).
+/// The copies are bounded: at most [`MAX_DEEP_REFS`] of them, and no more values copied in all
+/// than the document holds (a few references to a large part must not multiply the document);
+/// a schema left over is read as any JSON value, said in its description.
+pub(crate) fn deep_refs(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    let mut replaced = 0;
+    let mut budget = crate::nav::node_count(&snapshot);
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_string) else {
+            return;
+        };
+        let Some(pointer) = crate::nav::ref_pointer(&reference) else {
+            return;
+        };
+        // `/components/<section>/<name>`: a component, which typify knows
+        if pointer.split('/').count() <= 4 {
+            return;
+        }
+        let Some(found @ Value::Object(target)) = snapshot.pointer(&pointer) else {
+            return;
+        };
+        let size = crate::nav::node_count(found);
+        if size > budget || replaced >= MAX_DEEP_REFS {
+            // no copy: a schema is read as any JSON value, said in its description (anything
+            // else is left to the generator to refuse, by name)
+            if is_schema_position(at) {
+                map.clear();
+                map.insert(
+                    "description".into(),
+                    Value::String(format!(
+                        "Any JSON value: `{reference}` points inside a component, and the document's copies of such parts are spent."
+                    )),
+                );
+                changes.push(format!("{at}/$ref"), format!(
+                        "`$ref: {reference}` points inside a component; not copied (the copies would outgrow the document): read as any JSON value"
+                    ));
+            }
+            return;
+        }
+        budget -= size;
+        let description = map.get("description").cloned();
+        *map = target.clone();
+        if let Some(d) = description {
+            map.insert("description".into(), d);
+        }
+        replaced += 1;
+        changes.push(
+            format!("{at}/$ref"),
+            format!("`$ref: {reference}` points inside a component: replaced by a copy of it"),
+        );
+    });
+}
+
+/// Is the object at pointer `at` a schema by its place: a `schema`, `items`, `not` or
+/// `additionalProperties`, a property, or a member of a composition.
+pub(super) fn is_schema_position(at: &str) -> bool {
+    let mut tokens = at.rsplit('/');
+    let last = tokens.next().unwrap_or_default();
+    let parent = tokens.next().unwrap_or_default();
+    matches!(last, "schema" | "items" | "not" | "additionalProperties")
+        || matches!(parent, "properties" | "allOf" | "oneOf" | "anyOf")
+}
+
+/// The `enum-beside-ref` pass ([`enum_beside_ref`]).
+pub(crate) const ENUM_BESIDE_REF: Pass = Pass::new(
+    "enum-beside-ref",
+    Stage::Normalise,
+    "An `enum` beside `allOf: [$ref]` (a subset of a referenced enum, Discord's option types) keeps the enum alone: typify panics on the pair.",
+    enum_beside_ref,
+);
+
+/// `{type: integer, enum: [5], allOf: [{$ref: OptionType}]}` (Discord) narrows a referenced enum
+/// to some of its values; typify panics ("entered unreachable code") on an enum beside `allOf`.
+/// The enum stays alone (with the referenced schema's type when it has none of its own).
+pub(crate) fn enum_beside_ref(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        if !map.contains_key("enum") {
+            return;
+        }
+        let Some(Value::Array(all)) = map.get("allOf") else {
+            return;
+        };
+        if all.len() != 1 || all[0].get("$ref").is_none() {
+            return;
+        }
+        let target_type = schema_type(crate::nav::resolve(&snapshot, &all[0])).map(str::to_string);
+        map.remove("allOf");
+        if !map.contains_key("type")
+            && let Some(t) = target_type
+        {
+            map.insert("type".into(), Value::String(t));
+        }
+        changes.push(
+            format!("{at}/allOf"),
+            "an `enum` beside `allOf: [$ref]` narrows the referenced type: the enum stays alone",
+        );
+    });
+}
+
+/// Keys of a schema that only document it (extensions, `x-`, too).
+pub(crate) const DOCUMENTATION_KEYS: &[&str] = &[
+    "description",
+    "title",
+    "example",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "externalDocs",
+];
+
+/// The `all-of-documentation` pass ([`all_of_documentation`]).
+pub(crate) const ALL_OF_DOCUMENTATION: Pass = Pass::new(
+    "all-of-documentation",
+    Stage::Normalise,
+    "`allOf` members that only document (`allOf: [$ref, {description}]`, Box) are folded into the schema beside them, so the `$ref` stands alone and keeps its type.",
+    all_of_documentation,
+);
+
+/// `allOf: [{$ref: CollaborationItem}, {description: ...}]` (Box: a reference given its own
+/// description) is one type, but typify merges the members into a new type, named from the
+/// referenced schema's title, so it clashes with that schema (E0428) or duplicates it. Members
+/// that only document are folded into the schema that holds the `allOf` (their description
+/// when it has none; `nullable` kept), so a lone `$ref` is left and typify uses its type.
+pub(crate) fn all_of_documentation(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        let Some(Value::Array(members)) = map.get("allOf") else {
+            return;
+        };
+        let documenting = |m: &Value| {
+            m.as_object().is_some_and(|o| {
+                !o.is_empty()
+                    && o.keys().all(|k| {
+                        DOCUMENTATION_KEYS.contains(&k.as_str())
+                            || k == "nullable"
+                            || k.starts_with("x-")
+                    })
+            })
+        };
+        let folded: Vec<Value> = members.iter().filter(|m| documenting(m)).cloned().collect();
+        let kept: Vec<Value> = members
+            .iter()
+            .filter(|m| !documenting(m))
+            .cloned()
+            .collect();
+        if folded.is_empty() || kept.is_empty() {
+            return;
+        }
+        map.insert("allOf".into(), Value::Array(kept));
+        for member in folded {
+            for (k, v) in member.as_object().into_iter().flatten() {
+                if k == "nullable" {
+                    if v == &Value::Bool(true) {
+                        map.insert(k.clone(), v.clone());
+                    }
+                } else if !map.contains_key(k) {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        changes.push(
+            format!("{at}/allOf"),
+            "`allOf` members that only document are folded into the schema beside them",
+        );
+    });
+}
+
+/// The `all-of-narrowed-enums` pass ([`all_of_narrowed_enums`]).
+pub(crate) const ALL_OF_NARROWED_ENUMS: Pass = Pass::new(
+    "all-of-narrowed-enums",
+    Stage::Normalise,
+    "An `allOf` member that narrows an enum property its `$ref` base declares (WhatsApp's `BodyComponent.type: [body]`) leaves the base's enum alone: typify emits the merged enum twice (E0428).",
+    all_of_narrowed_enums,
+);
+
+/// `allOf: [{$ref: TemplateComponent}, {properties: {type: {enum: [body]}}}]` (WhatsApp's
+/// discriminated components): the inline member narrows an enum property that the referenced
+/// base declares with an enum of its own. typify merges the two into one new enum and emits it
+/// twice (E0428, E0119). The narrowing property is taken out of the member, so the base's enum
+/// types the field (every narrowed value is one of its values); the narrowed values are kept in
+/// the member's description. A narrowing to values outside the base's enum is left as it is.
+pub(crate) fn all_of_narrowed_enums(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        let Some(Value::Array(all)) = map.get_mut("allOf") else {
+            return;
+        };
+        // the enum properties the `$ref` members declare
+        let mut inherited: Map<String, Value> = Map::new();
+        for member in all.iter().filter(|m| m.get("$ref").is_some()) {
+            let base = crate::nav::resolve(&snapshot, member);
+            for (name, prop) in base
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(Value::Array(values)) = crate::nav::resolve(&snapshot, prop).get("enum")
+                {
+                    inherited.insert(name.clone(), Value::Array(values.clone()));
+                }
+            }
+        }
+        if inherited.is_empty() {
+            return;
+        }
+        for (i, member) in all.iter_mut().enumerate() {
+            if member.get("$ref").is_some() {
+                continue;
+            }
+            let Some(Value::Object(props)) = member.get_mut("properties") else {
+                continue;
+            };
+            let narrowing: Vec<(String, Vec<Value>)> = props
+                .iter()
+                .filter(|(_, p)| p.get("$ref").is_none())
+                .filter_map(|(name, p)| {
+                    let values = p.get("enum")?.as_array()?;
+                    let base = inherited.get(name)?.as_array()?;
+                    values
+                        .iter()
+                        .all(|v| base.contains(v))
+                        .then(|| (name.clone(), values.clone()))
+                })
+                .collect();
+            for (name, values) in &narrowing {
+                props.remove(name);
+                let listed: Vec<String> = values.iter().map(Value::to_string).collect();
+                changes.push(format!("{at}/allOf/{i}/properties/{}", escape_token(name)), format!(
+                        "`{name}` narrows the enum its base declares to {}: the base's enum types it",
+                        listed.join(", ")
+                    ));
+            }
+            if !narrowing.is_empty()
+                && let Some(m) = member.as_object_mut()
+            {
+                let note = narrowing
+                    .iter()
+                    .map(|(name, values)| {
+                        let listed: Vec<String> = values.iter().map(Value::to_string).collect();
+                        format!("`{name}` is always {}.", listed.join(" or "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let description = match m.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d}\n\n{note}"),
+                    None => note,
+                };
+                m.insert("description".into(), Value::String(description));
+                if m.get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(Map::is_empty)
+                {
+                    m.remove("properties");
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,222 @@
+//! Responses: one success type per operation, a schema for every answer, `default` answers.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::{Changes, Pass, Stage};
+use crate::error::escape_token;
+use crate::nav::{operation_pointer as op_pointer, operations_mut, resolve};
+
+/// The `responses-without-schema` pass ([`responses_without_schema`]).
+pub(crate) const RESPONSES_WITHOUT_SCHEMA: Pass = Pass::new(
+    "responses-without-schema",
+    Stage::Fix,
+    "A JSON response without a schema (progenitor's `todo!`) gets an any-JSON schema.",
+    responses_without_schema,
+);
+
+/// A JSON response without a schema (progenitor's `todo!`) gets an "any JSON" schema.
+pub(crate) fn responses_without_schema(doc: &mut Value, changes: &mut Changes) {
+    for (path, method, op) in operations_mut(doc) {
+        for (code, r) in op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flatten()
+        {
+            for (media, m) in r
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(m) = m.as_object_mut()
+                    && !m.contains_key("schema")
+                {
+                    m.insert("schema".into(), json!({}));
+                    changes.push(
+                        format!(
+                            "{}/responses/{code}/content/{}",
+                            op_pointer(&path, &method),
+                            escape_token(media)
+                        ),
+                        "response content without a schema: any JSON",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The `default-responses` pass ([`default_responses`]).
+pub(crate) const DEFAULT_RESPONSES: Pass = Pass::new(
+    "default-responses",
+    Stage::Fix,
+    "A `default` answer beside a success becomes the `4XX` and `5XX` answers (progenitor counted it as a success).",
+    default_responses,
+);
+
+/// A `default` response beside a success answer describes the errors (Unblu's `default:
+/// {$ref: ErrorResponse}`), but progenitor 0.15 counts it as a success type too and panics:
+/// it becomes the `4XX` and `5XX` answers it stands for (explicit codes keep their own).
+pub(crate) fn default_responses(doc: &mut Value, changes: &mut Changes) {
+    for (path, method, op) in operations_mut(doc) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if !responses.keys().any(|c| c.starts_with('2')) {
+            continue;
+        }
+        let Some(default) = responses.remove("default") else {
+            continue;
+        };
+        let mut added = Vec::new();
+        for range in ["4XX", "5XX"] {
+            if !responses.contains_key(range) {
+                responses.insert(range.into(), default.clone());
+                added.push(range);
+            }
+        }
+        changes.push(
+            format!("{}/responses/default", op_pointer(&path, &method)),
+            format!(
+                "`default` beside a success answer describes the errors: now {}",
+                if added.is_empty() {
+                    "dropped (4XX and 5XX are given)".to_string()
+                } else {
+                    added.join(" and ")
+                }
+            ),
+        );
+    }
+}
+
+/// The JSON schema of a response (resolved), or `None` if it has no body.
+pub(super) fn response_schema(doc: &Value, r: &Value) -> Option<Value> {
+    let r = resolve(doc, r);
+    let content = r.get("content")?.as_object()?;
+    let (_, m) = content
+        .iter()
+        .find(|(k, _)| k.contains("json"))
+        .or_else(|| content.iter().next())?;
+    Some(resolve(doc, m.get("schema")?).clone())
+}
+
+/// Union of object schemas: every property of any (a property two define differently becomes
+/// "any JSON"), none required. Non-objects: "any JSON".
+pub(super) fn merge_schemas(doc: &Value, schemas: &[Value]) -> Value {
+    let all_objects = schemas
+        .iter()
+        .all(|s| s.get("type").is_none_or(|t| t == "object") && s.get("properties").is_some());
+    if !all_objects {
+        return json!({});
+    }
+    let mut props: Map<String, Value> = Map::new();
+    for s in schemas {
+        for (k, v) in s["properties"].as_object().into_iter().flatten() {
+            let v = resolve(doc, v).clone();
+            match props.get(k) {
+                Some(existing) if *existing != v => {
+                    props.insert(k.clone(), json!({}));
+                }
+                Some(_) => {}
+                None => {
+                    props.insert(k.clone(), v);
+                }
+            }
+        }
+    }
+    json!({"type": "object", "properties": props})
+}
+
+/// The `one-response-type` pass ([`one_response_type`]).
+pub(crate) const ONE_RESPONSE_TYPE: Pass = Pass::new(
+    "one-response-type",
+    Stage::Fix,
+    "Success (or error) answers with different schemas share one merged schema (progenitor allows one of each).",
+    one_response_type,
+);
+
+/// progenitor allows one success type and one error type per operation (it asserts). Responses
+/// of a kind whose schemas differ share one merged schema; a body-less 2xx beside 2xx with a
+/// body is dropped (it would decode as an error).
+pub(crate) fn one_response_type(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    for (path, method, op) in operations_mut(doc) {
+        let at = op_pointer(&path, &method);
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for success in [true, false] {
+            let codes: Vec<String> = responses
+                .keys()
+                .filter(|c| c.starts_with('2') == success)
+                .cloned()
+                .collect();
+            let mut with_body: BTreeMap<String, Value> = BTreeMap::new();
+            let mut without: Vec<String> = Vec::new();
+            for c in &codes {
+                match response_schema(&snapshot, &responses[c]) {
+                    Some(s) => {
+                        with_body.insert(c.clone(), s);
+                    }
+                    None => without.push(c.clone()),
+                }
+            }
+            if success && !with_body.is_empty() && !without.is_empty() {
+                for c in &without {
+                    responses.remove(c);
+                    changes.push(
+                        format!("{at}/responses/{c}"),
+                        format!("body-less {c} beside success answers with a body: dropped"),
+                    );
+                }
+            }
+            if !success && !with_body.is_empty() && !without.is_empty() {
+                // error answers without a body get the same schema: progenitor decodes the
+                // body of a declared error, so the type must be one
+                for c in &without {
+                    with_body.insert(c.clone(), json!({}));
+                }
+            }
+            let distinct: Vec<&Value> = {
+                let mut d: Vec<&Value> = Vec::new();
+                for s in with_body.values() {
+                    if !d.contains(&s) {
+                        d.push(s);
+                    }
+                }
+                d
+            };
+            if distinct.len() <= 1 {
+                continue;
+            }
+            let schemas: Vec<Value> = with_body
+                .values()
+                .filter(|s| **s != json!({}))
+                .cloned()
+                .collect();
+            let merged = merge_schemas(&snapshot, &schemas);
+            for c in with_body.keys() {
+                let description = resolve(&snapshot, &responses[c])
+                    .get("description")
+                    .cloned()
+                    .unwrap_or_else(|| json!(""));
+                responses.insert(
+                    c.clone(),
+                    json!({"description": description, "content": {"application/json": {"schema": merged}}}),
+                );
+            }
+            changes.push(
+                format!("{at}/responses"),
+                format!(
+                    "{} {} answers ({}) have different schemas: merged into one",
+                    with_body.len(),
+                    if success { "success" } else { "error" },
+                    with_body.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The tests of the passes (one module per former pass table).
+
+mod normalise_tests {
+
+    use crate::passes::enums::*;
+    use crate::passes::names::*;
+    use crate::passes::parameters::*;
+    use crate::passes::refs::*;
+    use crate::passes::types::*;
+
+    use crate::passes::examples::*;
+
+    use crate::passes::Changes;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn patterns_that_can_backtrack_exponentially_are_found() {
+        for risky in [
+            "(a+)+",
+            "^(a|aa)*$",
+            "^(\\w+\\s?)*$",
+            "(x+x+)+y",
+            "((ab)*c)+",
+            "(?:a*){2,}",
+            "a{100000}",
+            "a{2,99999999999999999999999}",
+            "(a)\\1",
+        ] {
+            assert!(backtracking_risk(risky).is_some(), "{risky}");
+        }
+        assert!(backtracking_risk(&"a".repeat(MAX_PATTERN + 1)).is_some());
+        for safe in [
+            "^[a-z0-9]+$",
+            "^WK[0-9a-fA-F]{32}$",
+            "^(?:[a-z]+)$",
+            "^\\d{3}-\\d{4}$",
+            "^(ab)+$",
+            "^[^@]+@[^@]+\\.[a-z]{2,}$",
+            "^https?://",
+            "^(?<year>\\d{4})-(?<month>\\d{2})$",
+            "[(+*]+",
+            "^a{3}(bc)?$",
+        ] {
+            assert_eq!(backtracking_risk(safe), None, "{safe}");
+        }
+    }
+
+    #[test]
+    fn deep_refs_never_multiply_the_document() {
+        // a large part, and many references into it
+        let big: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("f{i}"), json!({"type": "string"})))
+            .collect();
+        let mut schemas = serde_json::Map::new();
+        schemas.insert("Big".into(), json!({"type": "object", "properties": {"inner": {"type": "object", "properties": big}}}));
+        for i in 0..50 {
+            schemas.insert(
+                format!("U{i}"),
+                json!({"type": "object", "properties": {"a": {"$ref": "#/components/schemas/Big/properties/inner"}}}),
+            );
+        }
+        let mut doc = json!({"components": {"schemas": schemas}});
+        let before = crate::nav::node_count(&doc);
+        let mut changes = Changes::default();
+        deep_refs(&mut doc, &mut changes);
+        assert!(crate::nav::node_count(&doc) <= 2 * before);
+        assert_eq!(changes.len(), 50, "{changes:?}");
+        let copied = changes
+            .iter()
+            .filter(|c| c.message.contains("replaced by a copy"))
+            .count();
+        assert!((1..50).contains(&copied), "{copied}");
+        let last = &doc["components"]["schemas"]["U49"]["properties"]["a"];
+        assert!(
+            last.get("$ref").is_none()
+                && last["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Any JSON value"),
+            "{last}"
+        );
+    }
+
+    #[test]
+    fn a_default_answer_is_walked_like_any_answer() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {"default": {
+            "description": "error",
+            "content": {"application/json": {"schema": {"type": "integer"}, "example": "x"}}
+        }}}}}});
+        let mut changes = Changes::default();
+        contradicting_examples(&mut doc, &mut changes);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            changes[0].pointer,
+            "/paths/~1a/get/responses/default/content/application~1json/example"
+        );
+    }
+
+    #[test]
+    fn string_booleans_but_not_in_examples() {
+        let mut doc = json!({"components": {"parameters": {"A": {"required": "true", "example": {"required": "true"}}}}});
+        let mut c = Changes::default();
+        string_booleans(&mut doc, &mut c);
+        assert_eq!(doc["components"]["parameters"]["A"]["required"], true);
+        assert_eq!(
+            doc["components"]["parameters"]["A"]["example"]["required"],
+            "true"
+        );
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].pointer, "/components/parameters/A/required");
+    }
+
+    #[test]
+    fn format_without_type_is_fixed() {
+        let mut doc = json!({"a": {"schema": {"format": "object"}}, "b": {"format": "int32"}, "c": {"type": "string", "format": "x"}, "d": {"format": "weird"}});
+        let mut c = Changes::default();
+        format_without_type(&mut doc, &mut c);
+        assert_eq!(doc["a"]["schema"], json!({"type": "object"}));
+        assert_eq!(doc["b"], json!({"format": "int32", "type": "integer"}));
+        assert_eq!(doc["c"], json!({"type": "string", "format": "x"}));
+        assert_eq!(doc["d"], json!({"format": "weird"}));
+        assert_eq!(
+            c.iter().map(|c| c.pointer.as_str()).collect::<Vec<_>>(),
+            ["/a/schema", "/b"]
+        );
+    }
+
+    #[test]
+    fn path_parameters_become_required() {
+        let mut doc = json!({"paths": {"/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}, {"name": "q", "in": "query"}]}}}});
+        let mut c = Changes::default();
+        path_parameters_required(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a/{id}"]["get"]["parameters"][0]["required"],
+            true
+        );
+        assert!(
+            doc["paths"]["/a/{id}"]["get"]["parameters"][1]
+                .get("required")
+                .is_none()
+        );
+        assert_eq!(c[0].pointer, "/paths/~1a~1{id}/get/parameters/0");
+    }
+
+    #[test]
+    fn enum_values_decide_a_contradicted_type() {
+        let mut doc = json!({
+            "a": {"type": "integer", "enum": ["draft", "published"]},
+            "b": {"type": "boolean", "enum": ["true", "=1", true]},
+            "c": {"type": "integer", "enum": [1, "x", 2.5]}
+        });
+        let mut c = Changes::default();
+        enum_value_types(&mut doc, &mut c);
+        assert_eq!(
+            doc["a"],
+            json!({"type": "string", "enum": ["draft", "published"]})
+        );
+        assert_eq!(doc["b"], json!({"type": "boolean", "enum": [true]}));
+        assert_eq!(doc["c"], json!({"type": "integer", "enum": [1]}));
+        assert_eq!(c[0].pointer, "/a/type");
+    }
+
+    #[test]
+    fn identical_paths_become_one() {
+        let mut doc = json!({"paths": {
+            "/c/{cuuid}/m": {"get": {"parameters": [{"name": "cuuid", "in": "path", "required": true}]}},
+            "/c/{uuid}/m": {"parameters": [{"name": "uuid", "in": "path", "required": true}], "post": {}},
+            "/d/{x}": {"get": {}}, "/d/{y}": {"get": {}}
+        }});
+        let mut c = Changes::default();
+        identical_paths(&mut doc, &mut c);
+        let item = &doc["paths"]["/c/{cuuid}/m"];
+        assert_eq!(item["post"]["parameters"][0]["name"], "cuuid");
+        assert!(doc["paths"].get("/c/{uuid}/m").is_none());
+        // the same method on both: left for the author
+        assert!(doc["paths"].get("/d/{y}").is_some());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].pointer, "/paths/~1c~1{uuid}~1m");
+    }
+
+    #[test]
+    fn path_parameters_follow_the_template() {
+        let mut doc = json!({"paths": {
+            "/accounts/{id}": {
+                "parameters": [{"name": "account_id", "in": "path", "required": true}],
+                "get": {"parameters": [{"name": "id", "in": "query", "schema": {"type": "integer"}}]},
+                "patch": {"parameters": [{"name": "other", "in": "path"}, {"name": "id", "in": "path"}]}
+            },
+            "/m/{rid}": {"get": {}}
+        }});
+        let mut c = Changes::default();
+        path_parameters_declared(&mut doc, &mut c);
+        let item = &doc["paths"]["/accounts/{id}"];
+        assert_eq!(item["parameters"], json!([]));
+        assert_eq!(
+            item["get"]["parameters"],
+            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}])
+        );
+        assert_eq!(
+            item["patch"]["parameters"],
+            json!([{"name": "id", "in": "path"}])
+        );
+        assert_eq!(
+            doc["paths"]["/m/{rid}"]["get"]["parameters"][0]["name"],
+            "rid"
+        );
+        assert_eq!(c.len(), 4, "{c:?}");
+    }
+
+    #[test]
+    fn operation_ids_become_identifiers_and_unique() {
+        let mut doc = json!({"paths": {
+            "/a": {"get": {"operationId": "post-api-v1-livechat-agent.status"}, "post": {"operationId": "post_api_v1_livechat_agent_status"}},
+            "/b/{x}": {"get": {}, "put": {"operationId": "1st:op"}}
+        }});
+        let mut c = Changes::default();
+        operation_ids(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["operationId"],
+            "post_api_v1_livechat_agent_status"
+        );
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["operationId"],
+            "post_api_v1_livechat_agent_status_2"
+        );
+        assert_eq!(doc["paths"]["/b/{x}"]["get"]["operationId"], "get_b_x");
+        assert_eq!(doc["paths"]["/b/{x}"]["put"]["operationId"], "op_1st_op");
+        assert_eq!(c.len(), 4);
+    }
+}
+
+mod fixes_tests {
+
+    use crate::passes::bodies::*;
+    use crate::passes::names::*;
+    use crate::passes::parameters::*;
+    use crate::passes::responses::*;
+
+    use crate::passes::Changes;
+    use serde_json::json;
+
+    #[test]
+    fn multipart_operation_is_skipped_and_named_json_kept_among_several() {
+        let mut doc = json!({"paths": {
+            "/up": {"post": {"requestBody": {"content": {"multipart/form-data": {"schema": {}}}}, "responses": {}}},
+            "/two": {"put": {"requestBody": {"content": {"text/csv": {}, "application/json": {"schema": {}}}}, "responses": {}}}
+        }});
+        let mut c = Changes::default();
+        unsupported_request_bodies(&mut doc, &mut c);
+        assert!(doc["paths"]["/up"].get("post").is_none());
+        assert_eq!(
+            doc["paths"]["/two"]["put"]["requestBody"]["content"]
+                .as_object()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].pointer, "/paths/~1up/post");
+    }
+
+    #[test]
+    fn different_error_schemas_are_merged() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "400": {"description": "bad", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}, "errorType": {"type": "string"}}}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}
+        }}}},
+        "components": {"responses": {"Unauthorized": {"description": "no", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "integer"}}}}}}}}});
+        let mut c = Changes::default();
+        one_response_type(&mut doc, &mut c);
+        let r = &doc["paths"]["/a"]["get"]["responses"];
+        assert_eq!(r["400"]["content"], r["401"]["content"]);
+        let props = &r["401"]["content"]["application/json"]["schema"]["properties"];
+        assert_eq!(props["status"]["type"], "string");
+        assert_eq!(props["error"], json!({}), "defined differently: any JSON");
+        assert_eq!(r["401"]["description"], "no");
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn bodyless_success_beside_a_body_is_dropped() {
+        let mut doc = json!({"paths": {"/a": {"post": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "204": {"description": "none"}
+        }}}}});
+        let mut c = Changes::default();
+        one_response_type(&mut doc, &mut c);
+        assert!(doc["paths"]["/a"]["post"]["responses"].get("204").is_none());
+    }
+
+    #[test]
+    fn schema_less_json_response_gets_any() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {}}}}}}}});
+        let mut c = Changes::default();
+        responses_without_schema(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn colliding_parameter_names_keep_the_first() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "to", "in": "query"}, {"name": "to[]", "in": "query"}, {"name": "from", "in": "query"}
+        ]}}}});
+        let mut c = Changes::default();
+        colliding_parameters(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
+    }
+
+    #[test]
+    fn colliding_property_names_are_both_kept() {
+        let mut doc = json!({"components": {"schemas": {"U": {"required": ["id"], "properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
+        let mut c = Changes::default();
+        colliding_properties(&mut doc, &mut c);
+        let u = &doc["components"]["schemas"]["U"];
+        let props = u["properties"].as_object().unwrap();
+        assert_eq!(props.keys().collect::<Vec<_>>(), ["_id", "id-2", "name"]);
+        assert_eq!(props["id-2"][JSON_NAME], "id");
+        assert_eq!(u["required"], json!(["id-2"]));
+        assert_eq!(c[0].pointer, "/components/schemas/U/properties/id");
+        assert_eq!(
+            json_names(&doc).into_iter().collect::<Vec<_>>(),
+            [("id-2".to_string(), "id".to_string())]
+        );
+        restore_json_keys(&mut doc);
+        let u = &doc["components"]["schemas"]["U"];
+        assert_eq!(
+            u["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["_id", "id", "name"]
+        );
+        assert_eq!(u["required"], json!(["id"]));
+        assert!(u["properties"]["id"].get(JSON_NAME).is_none());
+    }
+}
