@@ -707,6 +707,30 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn retain_operations_keeps_order_and_drops_emptied_path_items() {
+        let mut doc = json!({"paths": {
+            "/a": {"parameters": [], "get": {"x": 1}, "put": {"x": 2}, "post": {"x": 3}},
+            "/b": {"delete": {"x": 4}},
+            "/c": {"summary": "no operation at all"}
+        }});
+        let mut seen = Vec::new();
+        retain_operations(&mut doc, |path, method, op| {
+            seen.push(operation_label(path, method));
+            op["x"] != json!(1) && op["x"] != json!(4)
+        });
+        // every operation asked about once, and nothing else (not `parameters`, not `summary`)
+        assert_eq!(seen, ["GET /a", "PUT /a", "POST /a", "DELETE /b"]);
+        // what is kept keeps its order; a path item left without operations goes, as does one
+        // that never had any
+        let a: Vec<&String> = doc["paths"]["/a"].as_object().unwrap().keys().collect();
+        assert_eq!(a, ["parameters", "put", "post"]);
+        let paths: Vec<&String> = paths(&doc).unwrap().keys().collect();
+        assert_eq!(paths, ["/a"]);
+        assert_eq!(operation(&doc, "/a", "post"), Some(&json!({"x": 3})));
+        assert!(operation(&doc, "/a", "get").is_none());
+    }
+
+    #[test]
     fn pointers_round_trip_and_name_operations() {
         let p = operation_pointer("/a/{b}~c", "get");
         assert_eq!(p, "/paths/~1a~1{b}~0c/get");

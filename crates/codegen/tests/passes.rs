@@ -77,3 +77,24 @@ fn without_the_fixes_progenitor_rejects_these() {
         );
     }
 }
+
+#[test]
+fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
+    // `x-agentstatus-media-types` and `x-agentstatus-json-name` are read after generation and
+    // must not leave in an exported document: the pass that writes each carries both hooks
+    let hooked: Vec<&str> = pipeline()
+        .iter()
+        .filter(|p| p.rewrites_tokens() || p.restores_on_export())
+        .map(|p| p.name())
+        .collect();
+    assert_eq!(hooked, ["json-media-types", "colliding-properties"]);
+    for p in pipeline().iter().filter(|p| hooked.contains(&p.name())) {
+        assert!(p.rewrites_tokens() && p.restores_on_export(), "{p:?}");
+    }
+    // open-response-enums is one pass of the list, the last fix
+    let last = pipeline().last().unwrap();
+    assert_eq!(
+        (last.name(), last.stage()),
+        ("open-response-enums", agentstatus_codegen::Stage::Fix)
+    );
+}
