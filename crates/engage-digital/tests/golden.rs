@@ -2,6 +2,13 @@
 //! shows in review, and a packaged or vendored crate compiles it without the build script.
 //! After an intended change: `EXPECTORATE=overwrite cargo test --workspace`.
 
+// The comparison needs the generator's output: never a test that passes without it. The crate's
+// tests turn the `codegen` feature on themselves (its dev-dependency on itself).
+#[cfg(not(agentstatus_codegen))]
+compile_error!(
+    "tests/golden.rs needs the generator: the build script generates only with the `codegen` feature"
+);
+
 #[test]
 fn generated_client_matches_golden_file() {
     let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
