@@ -6,7 +6,7 @@
 //! and asks cargo to rerun only when one of the files it read changes.
 //!
 //! All of this only with the crate's `codegen` feature (which `full` implies), on in the
-//! workspace's own builds (`crates/generate`) and tests. Without it — a git or path dependency —
+//! workspace's own builds (`crates/generate`, with `--workspace`). Without it — a git or path dependency —
 //! the script does nothing and links no generator: the crate compiles its checked-in
 //! `generated/client.rs`, as its package does.
 

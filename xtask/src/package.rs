@@ -123,17 +123,40 @@ pub const CODEGEN_FEATURE: &str = "codegen";
 
 /// The packaged manifest of a vendor crate: no build script, no build dependencies, no
 /// `codegen` feature (nor any feature's use of it: `full` compiles the packaged
-/// `generated/full.rs`), no dev-dependency on itself (which turns `codegen` on in its tests).
+/// `generated/full.rs`), and no test that needs the generator (`tests/golden.rs`, which
+/// compares its output with the checked-in copy: its file leaves the stage too).
 fn without_build_script(manifest: &Path) -> Result<()> {
     let text = std::fs::read_to_string(manifest)
         .map_err(|e| format!("{}: cannot read: {e}", manifest.display()))?;
     let mut doc: toml::Table =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
-    let name = doc
-        .get("package")
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
-        .map(str::to_string);
+    if let Some(tests) = doc.get_mut("test").and_then(|t| t.as_array_mut()) {
+        let mut kept = Vec::new();
+        for test in tests.drain(..) {
+            let needs_codegen = test
+                .get("required-features")
+                .and_then(|f| f.as_array())
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some(CODEGEN_FEATURE)));
+            if !needs_codegen {
+                kept.push(test);
+                continue;
+            }
+            let name = test
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default();
+            let rel = test
+                .get("path")
+                .and_then(|p| p.as_str())
+                .map_or_else(|| format!("tests/{name}.rs"), str::to_string);
+            let file = manifest.with_file_name(rel);
+            if file.exists() {
+                std::fs::remove_file(&file)
+                    .map_err(|e| format!("{}: cannot remove: {e}", file.display()))?;
+            }
+        }
+        *tests = kept;
+    }
     if let Some(package) = doc.get_mut("package").and_then(|p| p.as_table_mut()) {
         package.remove("build");
     }
@@ -145,13 +168,6 @@ fn without_build_script(manifest: &Path) -> Result<()> {
                 list.retain(|f| f.as_str() != Some(CODEGEN_FEATURE));
             }
         }
-    }
-    if let (Some(name), Some(dev)) = (
-        name,
-        doc.get_mut("dev-dependencies")
-            .and_then(|d| d.as_table_mut()),
-    ) {
-        dev.remove(&name);
     }
     let text = toml::to_string(&doc).map_err(|e| format!("{}: {e}", manifest.display()))?;
     std::fs::write(manifest, text).map_err(|e| format!("{}: cannot write: {e}", manifest.display()))
@@ -293,7 +309,7 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
         let committed = staged.join("generated/client.rs");
         let committed_code = std::fs::read_to_string(&committed).map_err(|e| {
             format!(
-                "{}: cannot read ({e}): write it with `EXPECTORATE=overwrite cargo test -p {} --test golden`",
+                "{}: cannot read ({e}): write it with `EXPECTORATE=overwrite cargo test -p {} --features codegen --test golden`",
                 c.dir.join("generated/client.rs").display(),
                 c.name
             )
@@ -306,7 +322,7 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
         if committed_code != *built {
             return Err(format!(
                 "{}: differs from the client the build script generates from specs/{}/; \
-                 update it with `EXPECTORATE=overwrite cargo test -p {} --test golden`",
+                 update it with `EXPECTORATE=overwrite cargo test -p {} --features codegen --test golden`",
                 c.dir.join("generated/client.rs").display(),
                 c.vendor.as_deref().unwrap_or_default(),
                 c.name

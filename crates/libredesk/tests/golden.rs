@@ -2,8 +2,8 @@
 //! shows in review, and a packaged or vendored crate compiles it without the build script.
 //! After an intended change: `EXPECTORATE=overwrite cargo test --workspace`.
 
-// The comparison needs the generator's output: never a test that passes without it. The crate's
-// tests turn the `codegen` feature on themselves (its dev-dependency on itself).
+// The comparison needs the generator's output: never a test that passes without it (the
+// manifest's `required-features = ["codegen"]` skips it then; this stops a build without the cfg).
 #[cfg(not(agentstatus_codegen))]
 compile_error!(
     "tests/golden.rs needs the generator: the build script generates only with the `codegen` feature"
