@@ -321,8 +321,20 @@ pub fn ensure_tls_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Err means another thread installed one in between: that one is used, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = ring_provider().install_default();
     }
+}
+
+/// rustls's ring provider. rustls 0.23.48 deprecates `rustls::crypto::ring::default_provider`
+/// ("no support for post-quantum algorithms") without an API that replaces it: the provider
+/// with post-quantum key exchange (X25519MLKEM768) is aws-lc-rs, this crate's `rustls-aws-lc`
+/// feature. `rustls-ring` stays the default because it builds light (no aws-lc-sys); the one
+/// use of the deprecated function is here, allowed by name, so every other deprecation still
+/// warns (CI builds the newest compatible dependencies with `-D warnings`).
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
 /// Finish a `reqwest::ClientBuilder` the way every client of this workspace is finished: TLS
