@@ -582,6 +582,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_packaged_manifest_has_no_generator() {
+        let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("tests")).unwrap();
+        let manifest = dir.join("Cargo.toml");
+        std::fs::write(
+            &manifest,
+            r#"[package]
+name = "agentstatus-x"
+version = "0.1.0"
+build = "../../build.rs"
+
+[build-dependencies]
+agentstatus-codegen = { path = "../codegen", optional = true }
+
+[features]
+codegen = ["dep:agentstatus-codegen"]
+presence = []
+full = ["codegen", "dep:uuid"]
+
+[[test]]
+name = "golden"
+required-features = ["codegen"]
+
+[[test]]
+name = "contract"
+required-features = ["presence"]
+"#,
+        )
+        .unwrap();
+        for t in ["golden", "contract"] {
+            std::fs::write(dir.join(format!("tests/{t}.rs")), "").unwrap();
+        }
+        without_build_script(&manifest).unwrap();
+        let doc: toml::Table = std::fs::read_to_string(&manifest).unwrap().parse().unwrap();
+        assert!(doc["package"].get("build").is_none());
+        assert!(doc.get("build-dependencies").is_none());
+        let features = doc["features"].as_table().unwrap();
+        assert!(features.get("codegen").is_none());
+        assert_eq!(features["full"].as_array().unwrap().len(), 1);
+        assert_eq!(features["full"][0].as_str(), Some("dep:uuid"));
+        let tests = doc["test"].as_array().unwrap();
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0]["name"].as_str(), Some("contract"));
+        assert!(!dir.join("tests/golden.rs").exists());
+        assert!(dir.join("tests/contract.rs").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn generator_units_are_found_by_crate_name() {
         let lines = [
             r#"{"reason":"compiler-artifact","package_id":"a","target":{"name":"agentstatus_rocketchat"}}"#,

@@ -269,8 +269,9 @@ fn redact_url(url: &str) -> String {
 }
 
 /// Include the generated client of the vendor crate this is called in: `OUT_DIR/client.rs` when
-/// its build script generated it (the build script sets `cfg(agentstatus_codegen)`: in this
-/// repository), else the copy a package (or a vendored git checkout) carries in `generated/`:
+/// its build script generated it (it sets `cfg(agentstatus_codegen)`, only with the crate's
+/// `codegen` feature: the workspace's own builds), else the copy in `generated/` that a package,
+/// a git or path dependency and a vendored checkout compile without the generator:
 /// `client.rs` (the slice, checked in and kept equal to the build's output by tests/golden.rs),
 /// or `full.rs` with the crate's `full` feature (written by `cargo xtask package`). Called once,
 /// as the body of the vendor crate's `mod generated`.
