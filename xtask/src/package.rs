@@ -530,7 +530,7 @@ pub fn vendored_build(root: &Path) -> Result<String> {
     let (units, generators) = compiled_units(&built);
     if !generators.is_empty() {
         return Err(format!(
-            "the git dependency built the generator ({}): a vendor crate's build script must              generate only with its `codegen` feature, and the crate compile generated/client.rs",
+            "the git dependency built the generator ({}): a vendor crate's build script must generate only with its `codegen` feature, and the crate compile generated/client.rs",
             generators.join(", ")
         ));
     }
