@@ -648,7 +648,7 @@ mod tls_tests {
         let client = super::generated_http_client(reqwest::ClientBuilder::new());
         drop(client);
         let installed = rustls::crypto::CryptoProvider::get_default().expect("a provider");
-        let ring = rustls::crypto::ring::default_provider();
+        let ring = super::ring_provider();
         assert_eq!(
             format!("{:?}", installed.kx_groups),
             format!("{:?}", ring.kx_groups)
