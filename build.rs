@@ -4,11 +4,19 @@
 //! codegen library on `specs/<vendor>/` (openapi.yaml + overlay.yaml; with the crate's `full`
 //! feature, the vendor's complete document named in sources.toml), writes `OUT_DIR/client.rs`
 //! and asks cargo to rerun only when one of the files it read changes.
+//!
+//! All of this only with the crate's `codegen` feature (which `full` implies), on in the
+//! workspace's own builds (`crates/generate`, with `--workspace`). Without it — a git or path dependency —
+//! the script does nothing and links no generator: the crate compiles its checked-in
+//! `generated/client.rs`, as its package does.
 
+#[cfg(feature = "codegen")]
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "codegen")]
 use agentstatus_codegen::{Codegen, Generated, Prepared};
 
+#[cfg(feature = "codegen")]
 fn fail(message: impl std::fmt::Display) -> ! {
     // One clean line per error, no panic and no backtrace.
     for line in message.to_string().lines() {
@@ -17,12 +25,14 @@ fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+#[cfg(feature = "codegen")]
 fn read_manifest(manifest: &Path) -> toml::Table {
     let text = std::fs::read_to_string(manifest)
         .unwrap_or_else(|e| fail(format!("{}: cannot read: {e}", manifest.display())));
     toml::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", manifest.display())))
 }
 
+#[cfg(feature = "codegen")]
 /// A crate the generated code uses (`uuid`, `regress`) must be a dependency this build has: a
 /// non-optional one, or an optional one when building `full` (which enables them). Otherwise the
 /// build fails here, naming the manifest and the fix, rather than in rustc.
@@ -59,6 +69,7 @@ fn check_extra_crates(
     }
 }
 
+#[cfg(feature = "codegen")]
 fn vendor(doc: &toml::Table, manifest: &Path) -> String {
     doc.get("package")
         .and_then(|p| p.get("metadata"))
@@ -75,6 +86,15 @@ fn vendor(doc: &toml::Table, manifest: &Path) -> String {
 }
 
 fn main() {
+    #[cfg(feature = "codegen")]
+    generate();
+    // nothing to do: rerun only when the manifest (its features) changes
+    #[cfg(not(feature = "codegen"))]
+    println!("cargo::rerun-if-changed=Cargo.toml");
+}
+
+#[cfg(feature = "codegen")]
+fn generate() {
     let crate_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let manifest = crate_dir.join("Cargo.toml");
     println!("cargo::rerun-if-changed={}", manifest.display());

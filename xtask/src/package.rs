@@ -12,8 +12,11 @@
 //!   too;
 //! - `generated/full.rs`, the complete API (feature `full`), is written here when packaging.
 //!
-//! `src/lib.rs` compiles `OUT_DIR/client.rs` when the build script ran (cfg `agentstatus_codegen`)
-//! and the copy in `generated/` otherwise. `package` checks that each packaged copy is byte for
+//! `src/lib.rs` compiles `OUT_DIR/client.rs` when the build script generated it (cfg
+//! `agentstatus_codegen`, only with the crate's `codegen` feature) and the copy in `generated/`
+//! otherwise. A git or path dependency has the build script but not `codegen`, so it compiles
+//! the checked-in copy too and builds no generator (`vendored-build` checks that); the package
+//! has neither the build script nor the feature. `package` checks that each packaged copy is byte for
 //! byte the `OUT_DIR/client.rs` the workspace builds (slice and `full`), then packages every
 //! publishable crate with verification (each one built alone from its package).
 
@@ -114,16 +117,58 @@ fn copy_repository(root: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The packaged manifest of a vendor crate: no build script, no build dependencies.
+/// The feature that makes a vendor crate's build script generate its client (it enables the
+/// optional build dependencies on the generator).
+pub const CODEGEN_FEATURE: &str = "codegen";
+
+/// The packaged manifest of a vendor crate: no build script, no build dependencies, no
+/// `codegen` feature (nor any feature's use of it: `full` compiles the packaged
+/// `generated/full.rs`), and no test that needs the generator (`tests/golden.rs`, which
+/// compares its output with the checked-in copy: its file leaves the stage too).
 fn without_build_script(manifest: &Path) -> Result<()> {
     let text = std::fs::read_to_string(manifest)
         .map_err(|e| format!("{}: cannot read: {e}", manifest.display()))?;
     let mut doc: toml::Table =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    if let Some(tests) = doc.get_mut("test").and_then(|t| t.as_array_mut()) {
+        let mut kept = Vec::new();
+        for test in tests.drain(..) {
+            let needs_codegen = test
+                .get("required-features")
+                .and_then(|f| f.as_array())
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some(CODEGEN_FEATURE)));
+            if !needs_codegen {
+                kept.push(test);
+                continue;
+            }
+            let name = test
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default();
+            let rel = test
+                .get("path")
+                .and_then(|p| p.as_str())
+                .map_or_else(|| format!("tests/{name}.rs"), str::to_string);
+            let file = manifest.with_file_name(rel);
+            if file.exists() {
+                std::fs::remove_file(&file)
+                    .map_err(|e| format!("{}: cannot remove: {e}", file.display()))?;
+            }
+        }
+        *tests = kept;
+    }
     if let Some(package) = doc.get_mut("package").and_then(|p| p.as_table_mut()) {
         package.remove("build");
     }
     doc.remove("build-dependencies");
+    if let Some(features) = doc.get_mut("features").and_then(|f| f.as_table_mut()) {
+        features.remove(CODEGEN_FEATURE);
+        for (_, list) in features.iter_mut() {
+            if let Some(list) = list.as_array_mut() {
+                list.retain(|f| f.as_str() != Some(CODEGEN_FEATURE));
+            }
+        }
+    }
     let text = toml::to_string(&doc).map_err(|e| format!("{}: {e}", manifest.display()))?;
     std::fs::write(manifest, text).map_err(|e| format!("{}: cannot write: {e}", manifest.display()))
 }
@@ -137,10 +182,13 @@ fn built_clients(root: &Path, vendors: &[&Crate], full: bool) -> Result<Vec<(Str
     for c in vendors {
         cmd.args(["-p", &c.name]);
     }
-    if full {
-        let features: Vec<String> = vendors.iter().map(|c| format!("{}/full", c.name)).collect();
-        cmd.args(["--features", &features.join(",")]);
-    }
+    // the build script generates only with `codegen` (`full` implies it)
+    let feature = if full { "full" } else { CODEGEN_FEATURE };
+    let features: Vec<String> = vendors
+        .iter()
+        .map(|c| format!("{}/{feature}", c.name))
+        .collect();
+    cmd.args(["--features", &features.join(",")]);
     let out = run(&mut cmd)?;
     let mut clients = Vec::new();
     for line in out.lines() {
@@ -161,7 +209,7 @@ fn built_clients(root: &Path, vendors: &[&Crate], full: bool) -> Result<Vec<(Str
     for c in vendors {
         if !clients.iter().any(|(name, _)| *name == c.name) {
             return Err(format!(
-                "{}: cargo check ran no build script for it (is `build = \"../../build.rs\"` set?)",
+                "{}: cargo check ran no build script for it (is `build = \"../../build.rs\"` set, and a `codegen` feature?)",
                 c.name
             ));
         }
@@ -206,6 +254,22 @@ fn forget_earlier_packages(crates: &[Crate]) -> Result<()> {
     Ok(())
 }
 
+/// Does this crate's manifest turn on a dependency's `codegen` feature?
+fn enables_codegen(c: &Crate) -> bool {
+    std::fs::read_to_string(c.dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|doc| {
+            let deps = doc.get("dependencies")?.as_table()?.clone();
+            Some(deps.values().any(|d| {
+                d.get("features")
+                    .and_then(|f| f.as_array())
+                    .is_some_and(|f| f.iter().any(|f| f.as_str() == Some(CODEGEN_FEATURE)))
+            }))
+        })
+        .unwrap_or(false)
+}
+
 /// What `package` made.
 pub struct Packaged {
     pub file: PathBuf,
@@ -245,7 +309,7 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
         let committed = staged.join("generated/client.rs");
         let committed_code = std::fs::read_to_string(&committed).map_err(|e| {
             format!(
-                "{}: cannot read ({e}): write it with `EXPECTORATE=overwrite cargo test -p {} --test golden`",
+                "{}: cannot read ({e}): write it with `EXPECTORATE=overwrite cargo test -p {} --features codegen --test golden`",
                 c.dir.join("generated/client.rs").display(),
                 c.name
             )
@@ -258,7 +322,7 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
         if committed_code != *built {
             return Err(format!(
                 "{}: differs from the client the build script generates from specs/{}/; \
-                 update it with `EXPECTORATE=overwrite cargo test -p {} --test golden`",
+                 update it with `EXPECTORATE=overwrite cargo test -p {} --features codegen --test golden`",
                 c.dir.join("generated/client.rs").display(),
                 c.vendor.as_deref().unwrap_or_default(),
                 c.name
@@ -280,6 +344,18 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
         );
     }
 
+    // the crates that are not published and turn `codegen` on (`crates/generate`) would name a
+    // feature the packaged manifests no longer have: they leave the stage
+    let mut removed = Vec::new();
+    for c in crates.iter().filter(|c| !c.publish && enables_codegen(c)) {
+        if let Ok(rel) = c.dir.strip_prefix(root) {
+            let dir = stage.join(rel);
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| format!("{}: cannot remove: {e}", dir.display()))?;
+            removed.push(c.name.clone());
+        }
+    }
+
     forget_earlier_packages(&crates)?;
     // A target directory of its own, emptied each run: cargo takes a registry crate's build as
     // final (same name and version, same build), so an earlier run's build of a packaged
@@ -290,7 +366,10 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
     cmd.current_dir(&stage)
         .env("CARGO_TARGET_DIR", &verify_target)
         .args(["package", "--workspace", "--allow-dirty"]);
-    for c in crates.iter().filter(|c| !c.publish) {
+    for c in crates
+        .iter()
+        .filter(|c| !c.publish && !removed.contains(&c.name))
+    {
         cmd.args(["--exclude", &c.name]);
     }
     if !verify {
@@ -442,15 +521,137 @@ pub fn vendored_build(root: &Path) -> Result<String> {
     let home = dir.join("cargo-home");
     std::fs::create_dir_all(&home)
         .map_err(|e| format!("{}: cannot create: {e}", home.display()))?;
-    run(Command::new(cargo())
+    let built = run(Command::new(cargo())
         .current_dir(&app)
         .env("CARGO_HOME", &home)
         .env("CARGO_TARGET_DIR", dir.join("target"))
         .env_remove("RUSTC_WRAPPER")
-        .args(["build", "--offline", "--locked"]))?;
+        .args(["build", "--offline", "--locked", "--message-format=json"]))?;
+    let (units, generators) = compiled_units(&built);
+    if !generators.is_empty() {
+        return Err(format!(
+            "the git dependency built the generator ({}): a vendor crate's build script must generate only with its `codegen` feature, and the crate compile generated/client.rs",
+            generators.join(", ")
+        ));
+    }
     let out = run(&mut Command::new(dir.join("target/debug/scratch-service")))?;
     if !out.contains("service ran:") {
         return Err(format!("the vendored service printed {out:?}"));
     }
-    Ok(out)
+    Ok(format!(
+        "{out}{units} crates compiled, none of the generator's ({})\n",
+        GENERATOR_CRATES.join(", ")
+    ))
+}
+
+/// Crates only the generator uses: a user's build of a git or path dependency compiles none.
+pub const GENERATOR_CRATES: [&str; 5] = [
+    "agentstatus-codegen",
+    "progenitor-impl",
+    "typify-impl",
+    "openapiv3",
+    "prettyplease",
+];
+
+/// How many crates a `cargo build --message-format=json` compiled, and which of them are in
+/// [`GENERATOR_CRATES`].
+pub fn compiled_units(json_lines: &str) -> (usize, Vec<String>) {
+    let artifacts: Vec<serde_json::Value> = json_lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .collect();
+    let mut packages: Vec<&str> = artifacts
+        .iter()
+        .filter_map(|m| m["package_id"].as_str())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let mut generators: Vec<String> = artifacts
+        .iter()
+        .filter_map(|m| m["target"]["name"].as_str().map(|n| n.replace('_', "-")))
+        .filter(|n| GENERATOR_CRATES.contains(&n.as_str()))
+        .collect();
+    generators.sort();
+    generators.dedup();
+    (packages.len(), generators)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_packaged_manifest_has_no_generator() {
+        let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("tests")).unwrap();
+        let manifest = dir.join("Cargo.toml");
+        std::fs::write(
+            &manifest,
+            r#"[package]
+name = "agentstatus-x"
+version = "0.1.0"
+build = "../../build.rs"
+
+[build-dependencies]
+agentstatus-codegen = { path = "../codegen", optional = true }
+
+[features]
+codegen = ["dep:agentstatus-codegen"]
+presence = []
+full = ["codegen", "dep:uuid"]
+
+[[test]]
+name = "golden"
+required-features = ["codegen"]
+
+[[test]]
+name = "contract"
+required-features = ["presence"]
+"#,
+        )
+        .unwrap();
+        for t in ["golden", "contract"] {
+            std::fs::write(dir.join(format!("tests/{t}.rs")), "").unwrap();
+        }
+        without_build_script(&manifest).unwrap();
+        let doc: toml::Table = std::fs::read_to_string(&manifest).unwrap().parse().unwrap();
+        assert!(doc["package"].get("build").is_none());
+        assert!(doc.get("build-dependencies").is_none());
+        let features = doc["features"].as_table().unwrap();
+        assert!(features.get("codegen").is_none());
+        assert_eq!(features["full"].as_array().unwrap().len(), 1);
+        assert_eq!(features["full"][0].as_str(), Some("dep:uuid"));
+        let tests = doc["test"].as_array().unwrap();
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0]["name"].as_str(), Some("contract"));
+        assert!(!dir.join("tests/golden.rs").exists());
+        assert!(dir.join("tests/contract.rs").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn generator_units_are_found_by_crate_name() {
+        let lines = [
+            r#"{"reason":"compiler-artifact","package_id":"a","target":{"name":"agentstatus_rocketchat"}}"#,
+            r#"{"reason":"compiler-artifact","package_id":"a","target":{"name":"build_script_build"}}"#,
+            r#"{"reason":"compiler-artifact","package_id":"p","target":{"name":"progenitor_client"}}"#,
+            r#"{"reason":"build-script-executed","package_id":"x"}"#,
+            "not json",
+        ]
+        .join("\n");
+        assert_eq!(compiled_units(&lines), (2, vec![]));
+        let with = format!(
+            "{lines}\n{}\n{}",
+            r#"{"reason":"compiler-artifact","package_id":"c","target":{"name":"agentstatus_codegen"}}"#,
+            r#"{"reason":"compiler-artifact","package_id":"t","target":{"name":"typify_impl"}}"#
+        );
+        assert_eq!(
+            compiled_units(&with),
+            (
+                4,
+                vec!["agentstatus-codegen".to_string(), "typify-impl".to_string()]
+            )
+        );
+    }
 }

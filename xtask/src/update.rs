@@ -217,12 +217,18 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
 
     // rebuild, rewrite golden files, test: this crate only
     let p = krate.name.as_str();
-    step(opts.root, "rebuild", &["build", "-p", p], &[])?;
+    step(
+        opts.root,
+        "rebuild",
+        &["build", "-p", p, "--features", "codegen"],
+        &[],
+    )?;
     let overwrite = [("EXPECTORATE", "overwrite")];
     step(
         opts.root,
         "rewrite golden files",
-        &["test", "-p", p, "--test", "golden"],
+        // the golden test needs the generator (`codegen`), which `full` implies
+        &["test", "-p", p, "--features", "codegen", "--test", "golden"],
         &overwrite,
     )?;
     if krate.has_full && full_changed && krate.dir.join("tests/golden_full.rs").exists() {

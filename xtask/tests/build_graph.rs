@@ -1,6 +1,8 @@
-//! The vendor crates' build script compiles the generator, never the drift engine: the semantic
-//! diff, the source positions and the report renderers are `agentstatus-drift`, which only xtask
-//! uses. Read from `cargo tree` for Rocket.Chat (every vendor crate has the same build script).
+//! The vendor crates' build script compiles the generator (with their `codegen` feature, as the
+//! workspace builds them), never the drift engine: the semantic diff, the source positions and the
+//! report renderers are `agentstatus-drift`, which only xtask uses; without `codegen` (a git or
+//! path dependency) it compiles no generator at all. Read from `cargo tree` for Rocket.Chat (every
+//! vendor crate has the same build script).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,7 +48,13 @@ fn names(listing: &str, depth: Option<usize>) -> Vec<String> {
 fn build_scripts_compile_codegen_but_not_the_drift_engine() {
     const VENDOR: &str = "agentstatus-rocketchat";
     // the build dependencies
-    let build = names(&tree(VENDOR, &["-e", "build", "--prefix", "none"]), None);
+    let build = names(
+        &tree(
+            VENDOR,
+            &["-e", "build", "--features", "codegen", "--prefix", "none"],
+        ),
+        None,
+    );
     assert!(
         build.iter().any(|n| n == "agentstatus-codegen"),
         "{build:?}"
@@ -56,7 +64,17 @@ fn build_scripts_compile_codegen_but_not_the_drift_engine() {
     }
     // and everything they and the library compile
     let all = names(
-        &tree(VENDOR, &["-e", "build,normal", "--prefix", "none"]),
+        &tree(
+            VENDOR,
+            &[
+                "-e",
+                "build,normal",
+                "--features",
+                "codegen",
+                "--prefix",
+                "none",
+            ],
+        ),
         None,
     );
     assert!(all.iter().any(|n| n == "serde-saphyr"), "{all:?}");
@@ -75,6 +93,8 @@ fn granit_parser_reaches_the_build_script_only_through_serde_saphyr() {
         &[
             "-e",
             "build,normal",
+            "--features",
+            "codegen",
             "--prefix",
             "depth",
             "-i",
@@ -82,4 +102,36 @@ fn granit_parser_reaches_the_build_script_only_through_serde_saphyr() {
         ],
     );
     assert_eq!(names(&listing, Some(1)), ["serde-saphyr"], "{listing}");
+}
+
+#[test]
+fn without_codegen_a_vendor_crate_compiles_no_generator() {
+    // what a git or path dependency builds: the default features, with and without `presence`
+    for features in [None, Some("presence,fake")] {
+        let mut args = vec!["-e", "build,normal", "--prefix", "none"];
+        if let Some(f) = features {
+            args.extend(["--features", f]);
+        }
+        let all = names(&tree("agentstatus-rocketchat", &args), None);
+        assert!(all.iter().any(|n| n == "reqwest"), "{all:?}");
+        for absent in [
+            "agentstatus-codegen",
+            "progenitor-impl",
+            "typify-impl",
+            "openapiv3",
+            "prettyplease",
+            "toml",
+        ] {
+            assert!(!all.iter().any(|n| n == absent), "{absent} in {all:?}");
+        }
+    }
+    // and `full`, not checked in, asks for the generator
+    let full = names(
+        &tree(
+            "agentstatus-rocketchat",
+            &["-e", "build", "--features", "full", "--prefix", "none"],
+        ),
+        None,
+    );
+    assert!(full.iter().any(|n| n == "agentstatus-codegen"), "{full:?}");
 }

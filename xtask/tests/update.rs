@@ -122,8 +122,8 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     assert_eq!(pinned_now, changed);
     assert!(spec.contains("request_id:"), "{spec}");
     for step in [
-        "update: rebuild: cargo build -p agentstatus-libredesk",
-        "update: rewrite golden files: cargo test -p agentstatus-libredesk --test golden",
+        "update: rebuild: cargo build -p agentstatus-libredesk --features codegen",
+        "update: rewrite golden files: cargo test -p agentstatus-libredesk --features codegen --test golden",
         "update: rewrite the full API's golden files: cargo test -p agentstatus-libredesk --features full --test golden_full",
         // with the adapter and the fake: the wire, contract and fake tests run
         "update: test: cargo test -p agentstatus-libredesk --tests --features presence,fake",

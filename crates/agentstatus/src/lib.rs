@@ -21,6 +21,18 @@
 //! presence.set("me", Availability::Away).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! A whole program against a vendor's fake server (feature `fakes`; this is
+//! `examples/presence.rs`, run as a test): start the fake, build the vendor's presence client,
+//! set, list, and branch on an error's [`kind()`](PresenceError::kind).
+#![cfg_attr(
+    all(feature = "fakes", feature = "rocketchat"),
+    doc = concat!("```\n", include_str!("../examples/presence.rs"), "```")
+)]
+#![cfg_attr(
+    not(all(feature = "fakes", feature = "rocketchat")),
+    doc = "(Shown and tested with the `fakes` and `rocketchat` features: `examples/presence.rs`.)"
+)]
 #![warn(missing_docs)]
 
 pub use agentstatus_presence::*;

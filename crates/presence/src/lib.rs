@@ -17,6 +17,51 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A whole program against a vendor's fake server: start it (the vendor crate's `fake` feature),
+//! build the vendor's presence client (its `presence` feature), set, list, and branch on an
+//! error's [`kind()`](PresenceError::kind). Dependencies: `agentstatus-presence`,
+//! `agentstatus-rocketchat` with `features = ["presence", "fake"]`, `tokio`.
+//!
+//! ```
+//! use agentstatus_presence::{Availability, ErrorKind, ListFilter, Presence};
+//! use agentstatus_rocketchat::fake::{Agent, Fault, RocketChat};
+//! use agentstatus_rocketchat::presence::RocketChatPresence;
+//! use agentstatus_rocketchat::{Client, Credentials};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let fake = RocketChat::start().await?; // on 127.0.0.1, a free port
+//!     fake.add_user("mgr", "mgr-token", true);
+//!     fake.add_agent(Agent::new("a1", "Ada Lovelace", "not-available"));
+//!
+//!     let credentials = Credentials::new("mgr", "mgr-token".to_string().into());
+//!     let client = Client::with_credentials(&fake.url(), credentials)?;
+//!     let presence: Box<dyn Presence> = Box::new(RocketChatPresence::new(client));
+//!
+//!     let after = presence.set("a1", Availability::Available).await?;
+//!     assert_eq!(after.availability, Availability::Available);
+//!     let available = presence.list(&ListFilter::available()).await?;
+//!     assert_eq!(available.len(), 1);
+//!
+//!     // the fake answers the next request 503, then 503 again: retried, then reported
+//!     for _ in 0..4 {
+//!         fake.faults().push(Fault::Status(503));
+//!     }
+//!     match presence.get("a1").await {
+//!         Ok(a) => unreachable!("every attempt failed, yet {a:?}"),
+//!         Err(e) => match e.kind() {
+//!             ErrorKind::Vendor | ErrorKind::Network => println!("try again later: {e}"),
+//!             ErrorKind::NotFound => println!("no such agent: {e}"),
+//!             _ => return Err(e.into()),
+//!         },
+//!     }
+//!     // Rocket.Chat has no busy state: an error, never a substitute
+//!     let e = presence.set("a1", Availability::Busy).await.unwrap_err();
+//!     assert_eq!(e.kind(), ErrorKind::Unsupported);
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Mapping
 //!
 //! Reading maps every vendor state to an [`Availability`]; the vendor's own words stay in
@@ -272,6 +317,24 @@ pub async fn set_many(
 /// Read and set agents' availability on one vendor. Vendor adapters get it by implementing
 /// [`adapter::Adapter`] (which adds the deadline and names every error's operation); a test
 /// double or a wrapper may implement it directly.
+///
+/// Its methods are async functions; the trait is object safe (`Box<dyn Presence>`, `&dyn
+/// Presence`: the registry and the command pick a vendor at run time), which is why it is
+/// written with [`macro@async_trait`] and the rendered signatures below show the boxed futures
+/// that macro makes of them. What you call and implement:
+///
+/// ```text
+/// fn vendor(&self) -> Vendor;
+/// fn supported(&self) -> &'static [Availability];
+/// async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
+/// async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError>;
+/// async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
+/// async fn set_many(&self, updates: Vec<(String, Availability)>, options: &BulkOptions<'_>) -> Vec<BulkResult>; // provided
+/// fn check_supported(&self, desired: Availability) -> Result<(), PresenceError>; // provided
+/// ```
+///
+/// An implementation writes `async fn` too, under `#[agentstatus_presence::async_trait]`
+/// (re-exported here, so no other dependency is needed).
 #[async_trait]
 pub trait Presence: Send + Sync {
     /// The vendor this adapter talks to.
@@ -280,17 +343,22 @@ pub trait Presence: Send + Sync {
     /// The availabilities [`Presence::set`] can set on this vendor.
     fn supported(&self) -> &'static [Availability];
 
-    /// One agent's presence.
+    /// `async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError>`: one agent's
+    /// presence.
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
 
-    /// Make `agent` `desired`; changes nothing if it already is. Returns the presence after.
+    /// `async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence,
+    /// PresenceError>`: make `agent` `desired`; changes nothing if it already is. Returns the
+    /// presence after.
     async fn set(&self, agent: &str, desired: Availability)
     -> Result<AgentPresence, PresenceError>;
 
-    /// The agents the vendor lists (Engage Digital: the connected ones).
+    /// `async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>`:
+    /// the agents the vendor lists (Engage Digital: the connected ones).
     async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
 
-    /// Make each agent its wanted availability: outcomes in the order given, one failure never
+    /// `async fn set_many(&self, updates: Vec<(String, Availability)>, options: &BulkOptions<'_>)
+    /// -> Vec<BulkResult>`: make each agent its wanted availability: outcomes in the order given, one failure never
     /// stopping the rest. The default calls [`Presence::set`] for each agent; adapters whose API
     /// allows it read the current states in pages, skip agents already right and send one write
     /// per agent that changes, taking the result from the write's answer. Idempotence, conflict

@@ -3,11 +3,10 @@
 //! segment.
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
+use http_body::Frame;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited, StreamBody};
 
 /// A response body longer than [`crate::ClientConfig::max_response_bytes`]. Found in the source
 /// chain of the `reqwest::Error` the body read fails with: see [`body_too_large`].
@@ -41,67 +40,17 @@ pub fn body_too_large(error: &(dyn std::error::Error + 'static)) -> Option<BodyT
     None
 }
 
-/// A body that fails as soon as more than `left` bytes arrive (or are announced by
-/// `Content-Length`), so no more than the limit is ever held.
-pub(crate) struct Limited {
-    inner: reqwest::Body,
-    left: u64,
-    limit: u64,
-}
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-impl Limited {
-    pub(crate) fn new(inner: reqwest::Body, limit: u64) -> Self {
-        Self {
-            inner,
-            left: limit,
-            limit,
-        }
-    }
-}
-
-impl Body for Limited {
-    type Data = Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let limit = self.limit;
-        if self.inner.size_hint().lower() > self.left {
-            return Poll::Ready(Some(Err(Box::new(BodyTooLarge { limit }))));
-        }
-        match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let n = data.len() as u64;
-                    if n > self.left {
-                        self.left = 0;
-                        return Poll::Ready(Some(Err(Box::new(BodyTooLarge { limit }))));
-                    }
-                    self.left -= n;
-                }
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// `response` with its body limited to `limit` bytes (checked against `Content-Length` first,
-/// then while streaming).
+/// `response` with its body limited to `limit` bytes: refused at once, nothing read, when its
+/// `Content-Length` is larger; otherwise read through `http-body-util`'s [`Limited`], which
+/// fails with the first frame past the limit (so no more than the limit is ever held). Either
+/// failure is a [`BodyTooLarge`] in the read error's source chain.
+///
+/// [`Limited`]: http_body_util::Limited
 pub(crate) fn limit_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
     let url = response.url().clone();
+    let announced_too_large = response.content_length().is_some_and(|n| n > limit);
     let http: http::Response<reqwest::Body> = response.into();
     let (mut parts, body) = http.into_parts();
     // reqwest keeps the URL in an extension the conversion drops: put it back
@@ -109,7 +58,27 @@ pub(crate) fn limit_body(response: reqwest::Response, limit: u64) -> reqwest::Re
     if let Ok(with_url) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(with_url.into_parts().0.extensions);
     }
-    let limited = reqwest::Body::wrap(Limited::new(body, limit));
+    let too_large = move || -> BoxError { Box::new(BodyTooLarge { limit }) };
+    let limited = if announced_too_large {
+        // the connection's body is dropped unread
+        drop(body);
+        reqwest::Body::wrap(StreamBody::new(futures_util::stream::iter([Err::<
+            Frame<Bytes>,
+            BoxError,
+        >(
+            too_large()
+        )])))
+    } else {
+        // a limit beyond the address space cannot be reached anyway
+        let max = usize::try_from(limit).unwrap_or(usize::MAX);
+        reqwest::Body::wrap(Limited::new(body, max).map_err(move |e: BoxError| {
+            if e.is::<LengthLimitError>() {
+                too_large()
+            } else {
+                e
+            }
+        }))
+    };
     reqwest::Response::from(http::Response::from_parts(parts, limited))
 }
 

@@ -269,8 +269,9 @@ fn redact_url(url: &str) -> String {
 }
 
 /// Include the generated client of the vendor crate this is called in: `OUT_DIR/client.rs` when
-/// its build script generated it (the build script sets `cfg(agentstatus_codegen)`: in this
-/// repository), else the copy a package (or a vendored git checkout) carries in `generated/`:
+/// its build script generated it (it sets `cfg(agentstatus_codegen)`, only with the crate's
+/// `codegen` feature: the workspace's own builds), else the copy in `generated/` that a package,
+/// a git or path dependency and a vendored checkout compile without the generator:
 /// `client.rs` (the slice, checked in and kept equal to the build's output by tests/golden.rs),
 /// or `full.rs` with the crate's `full` feature (written by `cargo xtask package`). Called once,
 /// as the body of the vendor crate's `mod generated`.
@@ -295,6 +296,13 @@ macro_rules! include_generated_client {
 #[macro_export]
 macro_rules! golden_test {
     (client) => {
+        // The comparison needs the generator's output: never a test that passes without it
+        // (the manifest's `required-features = ["codegen"]` skips it then; this stops a build
+        // without the cfg).
+        #[cfg(not(agentstatus_codegen))]
+        compile_error!(
+            "tests/golden.rs needs the generator: the build script generates only with the `codegen` feature"
+        );
         #[test]
         fn generated_client_matches_golden_file() {
             let generated = include_str!(concat!(env!("OUT_DIR"), "/client.rs"));
@@ -346,8 +354,20 @@ pub fn ensure_tls_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Err means another thread installed one in between: that one is used, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = ring_provider().install_default();
     }
+}
+
+/// rustls's ring provider. rustls 0.23.48 deprecates `rustls::crypto::ring::default_provider`
+/// ("no support for post-quantum algorithms") without an API that replaces it: the provider
+/// with post-quantum key exchange (X25519MLKEM768) is aws-lc-rs, this crate's `rustls-aws-lc`
+/// feature. `rustls-ring` stays the default because it builds light (no aws-lc-sys); the one
+/// use of the deprecated function is here, allowed by name, so every other deprecation still
+/// warns (CI builds the newest compatible dependencies with `-D warnings`).
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
 /// Finish a `reqwest::ClientBuilder` the way every client of this workspace is finished: TLS
@@ -660,7 +680,7 @@ mod tls_tests {
         let client = super::generated_http_client(reqwest::ClientBuilder::new());
         drop(client);
         let installed = rustls::crypto::CryptoProvider::get_default().expect("a provider");
-        let ring = rustls::crypto::ring::default_provider();
+        let ring = super::ring_provider();
         assert_eq!(
             format!("{:?}", installed.kx_groups),
             format!("{:?}", ring.kx_groups)

@@ -5,7 +5,9 @@
 //! - Retried on connection errors (nothing answered, or the connection closed before an answer)
 //!   and on 429, 502, 503 and 504.
 //! - `Retry-After` (seconds or HTTP date) is honoured; otherwise exponential backoff with full
-//!   jitter: a random delay in `[0, min(max_delay, base_delay * 2^retry)]`.
+//!   jitter: a random delay in `[0, min(max_delay, base_delay * 2^retry)]` (the exponential,
+//!   capped schedule is `backon`'s `ExponentialBuilder`; the full jitter is drawn here, as
+//!   backon's own jitter adds up to one more step and could exceed `max_delay`).
 //! - Bounded by `max_attempts` and by an overall `deadline` per call: no attempt starts, and no
 //!   wait is begun, that would end after it; each attempt's timeout is cut to what is left.
 //! - A configured rate limit (token bucket, `governor`) is waited for before every attempt.
@@ -13,6 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use backon::{BackoffBuilder as _, ExponentialBuilder};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode};
 
@@ -51,12 +54,40 @@ impl RetryPolicy {
 
     /// The backoff before retry number `retry` (1-based), with full jitter.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)));
-        let cap = exp.min(self.max_delay);
-        cap.mul_f64(fastrand::f64())
+        // the schedule stays at `max_delay` once it gets there (and at zero from zero): no need
+        // to walk further
+        let mut cap = Duration::ZERO;
+        for (n, step) in self.schedule().enumerate() {
+            cap = step;
+            if n + 1 >= retry as usize || step >= self.max_delay || step.is_zero() {
+                break;
+            }
+        }
+        full_jitter(cap)
     }
+
+    /// The exponential schedule without jitter: `base_delay`, doubled each retry, never above
+    /// `max_delay`, without end ([`execute`] bounds it by `max_attempts` and the deadline).
+    fn schedule(&self) -> impl Iterator<Item = Duration> + use<> {
+        let max = self.max_delay;
+        ExponentialBuilder::new()
+            .with_min_delay(self.base_delay)
+            .with_factor(2.0)
+            .with_max_delay(max)
+            .without_max_times()
+            .build()
+            // backon computes in f32 seconds and starts at `base_delay` even above the cap: the
+            // cap holds exactly, and the f32 error (nanoseconds) is rounded off
+            .map(move |d| {
+                let micros = u64::try_from(d.min(max).as_micros()).unwrap_or(u64::MAX);
+                Duration::from_micros(micros).min(max)
+            })
+    }
+}
+
+/// A random delay in `[0, cap]` ("full jitter").
+fn full_jitter(cap: Duration) -> Duration {
+    cap.mul_f64(fastrand::f64())
 }
 
 /// A request rate no client may exceed: `requests` per `per`, evenly spaced (one every
@@ -175,6 +206,8 @@ pub async fn execute(
     let retry = is_idempotent(request.method());
     let max = if retry { policy.max_attempts.max(1) } else { 1 };
     let per_attempt = request.timeout().copied().unwrap_or(attempt_timeout);
+    // the waits between attempts, from the policy's schedule (jittered when taken)
+    let mut schedule = policy.schedule();
     let mut attempt = 1;
     loop {
         if let Some(l) = limiter {
@@ -190,14 +223,18 @@ pub async fn execute(
         let timeout = per_attempt.min(left);
         *request.timeout_mut() = Some(timeout.max(Duration::from_millis(1)));
         let result = client.execute(request).await;
-        let wait = match &result {
-            Ok(r) if is_retryable_status(r.status()) => Some(
-                retry_after(r.headers(), SystemTime::now())
-                    .unwrap_or_else(|| policy.backoff(attempt)),
-            ),
-            Err(e) if retryable_error(e) => Some(policy.backoff(attempt)),
+        let transient = match &result {
+            Ok(r) if is_retryable_status(r.status()) => {
+                Some(retry_after(r.headers(), SystemTime::now()))
+            }
+            Err(e) if retryable_error(e) => Some(None),
             _ => None,
         };
+        // the schedule advances with every retry, whether Retry-After or it sets the wait
+        let wait = transient.map(|after| {
+            let backoff = schedule.next().map(full_jitter).unwrap_or_default();
+            after.unwrap_or(backoff)
+        });
         let Some(wait) = wait else { return result };
         let Some(again) = next else { return result };
         if ends_after(wait, deadline) {
@@ -272,6 +309,56 @@ mod tests {
             assert!(p.backoff(3) <= Duration::from_millis(350));
             assert!(p.backoff(30) <= Duration::from_millis(350));
         }
+    }
+
+    #[test]
+    fn the_schedule_doubles_from_base_to_an_exact_cap() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+            ..RetryPolicy::default()
+        };
+        let steps: Vec<Duration> = p.schedule().take(5).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(steps, [ms(100), ms(200), ms(350), ms(350), ms(350)]);
+        // a base above the cap starts at the cap; a zero base never waits
+        let above = RetryPolicy {
+            base_delay: Duration::from_secs(20),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(above.schedule().next(), Some(Duration::from_secs(10)));
+        let zero = RetryPolicy {
+            base_delay: Duration::ZERO,
+            ..RetryPolicy::default()
+        };
+        assert!(zero.schedule().take(3).all(|d| d.is_zero()));
+        assert_eq!(zero.backoff(3), Duration::ZERO);
+        // the default: 250 ms, 500 ms, 1 s, ... 8 s, then 10 s
+        let d: Vec<Duration> = RetryPolicy::default().schedule().take(7).collect();
+        assert_eq!(
+            d,
+            [
+                ms(250),
+                ms(500),
+                ms(1000),
+                ms(2000),
+                ms(4000),
+                ms(8000),
+                ms(10_000)
+            ]
+        );
+        // an enormous cap neither wraps nor panics
+        let huge = RetryPolicy {
+            base_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            ..RetryPolicy::default()
+        };
+        assert!(huge.schedule().next().unwrap() > Duration::from_secs(1 << 40));
+        let _ = huge.backoff(3);
+        // a far retry number is the cap, found without walking billions of steps
+        let start = Instant::now();
+        assert!(RetryPolicy::default().backoff(u32::MAX) <= Duration::from_secs(10));
+        assert!(start.elapsed() < Duration::from_secs(1));
     }
 
     #[test]
