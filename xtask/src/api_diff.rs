@@ -143,10 +143,8 @@ pub fn changes(old: &Api, new: &Api) -> Vec<ApiChange> {
     for (path, item) in &old.items {
         match new.items.get(path) {
             None => {
-                if item.kind == "field" || item.kind == "variant" {
-                    if !owner_is(new, path) {
-                        continue;
-                    }
+                if (item.kind == "field" || item.kind == "variant") && !owner_is(new, path) {
+                    continue;
                 }
                 out.push(ApiChange {
                     section: "Removed",
