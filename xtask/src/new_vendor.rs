@@ -126,11 +126,9 @@ readme = "README.md"
 build = "../../build.rs"
 metadata.agentstatus.vendor = "{{name}}"
 metadata.docs.rs.features = ["full", "presence", "fake"]
+lints.rust.unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
 
-[lints.rust]
-unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
-
-# what the generated code uses; it may come to need chrono (`date-time`), uuid and regress
+# as in crates/libredesk/Cargo.toml; the generated code may come to need chrono, uuid, regress
 [dependencies]
 agentstatus-runtime.workspace = true
 progenitor-client.workspace = true
@@ -141,8 +139,8 @@ agentstatus-presence = { workspace = true, optional = true }
 agentstatus-fakes = { workspace = true, optional = true }
 
 [build-dependencies]
-agentstatus-codegen.workspace = true
-toml.workspace = true
+agentstatus-codegen = { workspace = true, optional = true }
+toml = { workspace = true, optional = true }
 
 [dev-dependencies]
 agentstatus-presence = { workspace = true, features = ["testing"] }
@@ -150,15 +148,19 @@ expectorate.workspace = true
 tokio = { workspace = true, features = ["macros", "rt-multi-thread"] }
 wiremock.workspace = true
 
-# as in crates/libredesk/Cargo.toml
 [features]
 default = ["rustls-ring"]
+codegen = ["dep:agentstatus-codegen", "dep:toml"]
 rustls-ring = ["agentstatus-runtime/rustls-ring"]
 rustls-aws-lc = ["agentstatus-runtime/rustls-aws-lc"]
 native-tls = ["agentstatus-runtime/native-tls"]
 presence = ["dep:agentstatus-presence"]
 fake = ["dep:agentstatus-fakes"]
-full = []
+full = ["codegen"]
+
+[[test]]
+name = "golden"
+required-features = ["codegen"]
 "#;
 
 const README: &str = r#"# {{crate}}
@@ -269,7 +271,7 @@ impl {{Type}} {
 }
 "#;
 
-const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --test golden`.
+const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features codegen --test golden`.
 agentstatus_runtime::golden_test!(client);
 "#;
 
@@ -374,6 +376,16 @@ fn register(root: &Path, n: &Names) -> Result<()> {
     )?;
     let text = append_to_array(&text, "fakes", &format!("{}?/fake", n.name), &manifest)?;
     std::fs::write(&manifest, text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+
+    // the workspace's own builds generate the client from specs/ (crates/generate)
+    let generate = root.join("crates/generate/Cargo.toml");
+    let mut text =
+        std::fs::read_to_string(&generate).map_err(|e| format!("{}: {e}", generate.display()))?;
+    text.push_str(&format!(
+        "{} = {{ path = \"../{}\", default-features = false, features = [\"codegen\"] }}\n",
+        n.krate, n.name
+    ));
+    std::fs::write(&generate, text).map_err(|e| format!("{}: {e}", generate.display()))?;
 
     let lib = root.join("crates/agentstatus/src/lib.rs");
     let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;

@@ -153,7 +153,15 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
     );
     assert!(o.status.success(), "{}", text(&o));
 
-    let features = ["--features", "presence,fake"];
+    // the workspace's own builds generate it from specs/ (crates/generate), as every vendor
+    let generate = std::fs::read_to_string(dir.join("crates/generate/Cargo.toml")).unwrap();
+    assert!(
+        generate.contains(
+            "agentstatus-acme-desk = { path = \"../acme-desk\", default-features = false, features = [\"codegen\"] }"
+        ),
+        "{generate}"
+    );
+    let features = ["--features", "presence,fake,codegen"];
     let mut args = vec!["test", "-p", "agentstatus-acme-desk", "--test", "golden"];
     args.extend(features);
     let o = cargo(&dir, &args, &[("EXPECTORATE", "overwrite")]);
