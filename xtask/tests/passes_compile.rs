@@ -69,13 +69,29 @@ fn try_exit_codes_say_unreadable_and_not_compiling() {
         String::from_utf8_lossy(&o.stderr).contains("bad.yaml"),
         "{o:?}"
     );
+    // a Swagger version other than 2.0 (which is converted): 2, naming it
     let swagger = tmp.join("swagger.json");
-    std::fs::write(&swagger, r#"{"swagger": "2.0", "paths": {}}"#).unwrap();
+    std::fs::write(&swagger, r#"{"swagger": "1.2", "paths": {}}"#).unwrap();
     let o = run(&swagger);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("Swagger 2.0"),
+        String::from_utf8_lossy(&o.stderr).contains("Swagger version \"1.2\" is not supported"),
         "{o:?}"
     );
+    // a document without `info` (2.0 converted, or 3.0): 2, saying so; the isolation that
+    // looks for a culprit among no operations once recursed until the stack overflowed
+    for (name, text) in [
+        ("swagger2.json", r#"{"swagger": "2.0", "paths": {}}"#),
+        ("no-info.json", r#"{"openapi": "3.0.3", "paths": {}}"#),
+    ] {
+        let file = tmp.join(name);
+        std::fs::write(&file, text).unwrap();
+        let o = run(&file);
+        assert_eq!(o.status.code(), Some(2), "{name}: {o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("missing field `info`"),
+            "{name}: {o:?}"
+        );
+    }
     assert_eq!(run(&tmp.join("missing.yaml")).status.code(), Some(2));
 }

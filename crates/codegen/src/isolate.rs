@@ -212,6 +212,9 @@ fn failing_operations(
     match probe(&with_operations(doc, ops), work) {
         Ok(()) => Vec::new(),
         Err(_) if work.exhausted() => Vec::new(),
+        // no operation left to blame: the failure is elsewhere (the document's frame, its
+        // components); halving nothing would recurse until the stack overflows
+        Err(_) if ops.is_empty() => Vec::new(),
         Err(msg) if ops.len() == 1 => vec![(ops[0].clone(), msg)],
         Err(_) => {
             let (a, b) = ops.split_at(ops.len() / 2);
