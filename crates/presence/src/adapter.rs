@@ -71,7 +71,9 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let retry = RetryPolicy { deadline: Duration::from_secs(7), ..RetryPolicy::default() };
 //! let config = ClientConfig::default().with_retry(retry);
-//! let client = Client { http: reqwest::Client::new(), inner: Inner::new(&config) };
+//! // the runtime builds the HTTP client (TLS provider, limits, timeouts) and its state
+//! let (_, http, inner) = agentstatus_runtime::connect("http://127.0.0.1:1", vec![], &config).unwrap();
+//! let client = Client { http, inner };
 //! let adapter = ExamplePresence::new(client);
 //! assert_eq!(adapter.deadline(), Duration::from_secs(7), "the client's deadline");
 //! let adapter = adapter.with_deadline(Duration::from_secs(5));
