@@ -469,7 +469,7 @@ impl crate::flags::NewVendor {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
         }
         println!(
-            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes; then add `{name}` to `default` in crates/agentstatus/Cargo.toml and a row to crates/README.md"
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes; then add `{name}` to `default` in crates/agentstatus/Cargo.toml, a seeder for `agentstatus fake` in crates/cli/src/fake.rs, and a row to crates/README.md"
         );
         Ok(())
     }
