@@ -342,9 +342,22 @@ async fn main() -> ExitCode {
             };
         }
         Command::Completion { shell } => {
-            let mut stdout = std::io::stdout();
-            clap_complete::generate(shell, &mut Cli::command(), "agentstatus", &mut stdout);
-            return ExitCode::from(exit::OK);
+            // generated into memory first: clap_complete panics when its writer fails (a reader
+            // that closed the pipe early), and the script is a few kilobytes
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "agentstatus", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            return match stdout.write_all(&script).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+                Err(e) => fail(
+                    out,
+                    exit::FAILURE,
+                    "output",
+                    &format!("cannot write the output: {e}"),
+                    None,
+                ),
+            };
         }
         Command::Man => {
             let mut stdout = std::io::stdout().lock();

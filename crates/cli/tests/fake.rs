@@ -687,3 +687,23 @@ fn help_lists_the_availabilities_and_shows_examples() {
     assert!(out.contains("JSON lines"), "{out}");
     assert!(!out.contains("pretty"), "{out}");
 }
+
+/// A reader that closes the pipe before the script is written (`agentstatus completion bash |
+/// head -1`, a missing shell): no panic, exit 0, as `man` does.
+#[test]
+fn completion_and_man_into_a_closed_pipe_do_not_panic() {
+    for args in [["completion", "bash"].as_slice(), ["man"].as_slice()] {
+        let mut child = Command::new(bin())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // close the reading end before the child writes
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
