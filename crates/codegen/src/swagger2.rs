@@ -200,12 +200,7 @@ impl<'u> Converter<'u> {
                     format!("/components/schemas/{t}"),
                     format!("/definitions/{t}"),
                 );
-                components
-                    .entry("schemas")
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-                    .expect("an object")
-                    .insert(name, schema);
+                put(&mut components, "schemas", name, schema);
             }
         }
         if let Some(Value::Object(params)) = self.root.remove("parameters") {
@@ -221,22 +216,12 @@ impl<'u> Converter<'u> {
                     let body =
                         self.request_body(&[(param, at.clone())], &self.consumes.clone(), &new);
                     if let Some(body) = body {
-                        components
-                            .entry("requestBodies")
-                            .or_insert_with(|| json!({}))
-                            .as_object_mut()
-                            .expect("an object")
-                            .insert(name, body);
+                        put(&mut components, "requestBodies", name, body);
                     }
                 } else {
                     let new = format!("/components/parameters/{t}");
                     let p = self.parameter(param, &at, &new);
-                    components
-                        .entry("parameters")
-                        .or_insert_with(|| json!({}))
-                        .as_object_mut()
-                        .expect("an object")
-                        .insert(name, p);
+                    put(&mut components, "parameters", name, p);
                 }
             }
         }
@@ -249,12 +234,7 @@ impl<'u> Converter<'u> {
                     &format!("/responses/{t}"),
                     &format!("/components/responses/{t}"),
                 );
-                components
-                    .entry("responses")
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-                    .expect("an object")
-                    .insert(name, r);
+                put(&mut components, "responses", name, r);
             }
         }
         if let Some(Value::Object(schemes)) = self.root.remove("securityDefinitions") {
@@ -264,12 +244,12 @@ impl<'u> Converter<'u> {
                     format!("/components/securitySchemes/{t}"),
                     format!("/securityDefinitions/{t}"),
                 );
-                components
-                    .entry("securitySchemes")
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-                    .expect("an object")
-                    .insert(name, security_scheme(scheme));
+                put(
+                    &mut components,
+                    "securitySchemes",
+                    name,
+                    security_scheme(scheme),
+                );
             }
         }
         if let Some(Value::Object(paths)) = self.root.remove("paths") {
@@ -332,31 +312,10 @@ impl<'u> Converter<'u> {
         };
         // path-level parameters: the non-body ones stay; a body or form one joins each
         // operation's own
-        let shared: Vec<(Value, String)> = match item.remove("parameters") {
-            Some(Value::Array(list)) => list
-                .into_iter()
-                .enumerate()
-                .map(|(i, p)| (p, format!("{at}/parameters/{i}")))
-                .collect(),
-            Some(other) => {
-                item.insert("parameters".into(), other);
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
-        let (shared_body, shared_plain): (Vec<_>, Vec<_>) =
-            shared.into_iter().partition(|(p, _)| self.is_body(p));
-        if !shared_plain.is_empty() {
-            let mut list = Vec::new();
-            for (p, old) in shared_plain {
-                let new = format!("{at}/parameters/{}", list.len());
-                list.push(self.parameter(p, &old, &new));
-            }
-            item.insert("parameters".into(), Value::Array(list));
-        }
+        let shared_body = self.take_parameters(&mut item, at);
         let mut out = Map::new();
         for (key, value) in item {
-            let value = if crate::nav::METHODS.contains(&key.as_str()) {
+            let value = if crate::nav::is_method(&key) {
                 let op_at = format!("{at}/{key}");
                 self.operation(value, &op_at, &shared_body)
             } else {
@@ -365,6 +324,34 @@ impl<'u> Converter<'u> {
             out.insert(key, value);
         }
         Value::Object(out)
+    }
+
+    /// The `parameters` list of a path item or an operation at `at`: its non-body parameters
+    /// converted and written back in their new order, its body and form ones returned with
+    /// their 2.0 pointers. A `parameters` that is not a list stays as it is.
+    fn take_parameters(&mut self, obj: &mut Map<String, Value>, at: &str) -> Vec<(Value, String)> {
+        let list = match obj.remove("parameters") {
+            Some(Value::Array(list)) => list,
+            Some(other) => {
+                obj.insert("parameters".into(), other);
+                return Vec::new();
+            }
+            None => return Vec::new(),
+        };
+        let (body, plain): (Vec<_>, Vec<_>) = list
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (p, format!("{at}/parameters/{i}")))
+            .partition(|(p, _)| self.is_body(p));
+        if !plain.is_empty() {
+            let mut converted = Vec::new();
+            for (p, old) in plain {
+                let new = format!("{at}/parameters/{}", converted.len());
+                converted.push(self.parameter(p, &old, &new));
+            }
+            obj.insert("parameters".into(), Value::Array(converted));
+        }
+        body
     }
 
     fn is_body(&self, p: &Value) -> bool {
@@ -388,30 +375,9 @@ impl<'u> Converter<'u> {
         let consumes = strings(op.remove("consumes").as_ref()).unwrap_or(self.consumes.clone());
         let produces = strings(op.remove("produces").as_ref()).unwrap_or(self.produces.clone());
         op.remove("schemes");
-        let params: Vec<(Value, String)> = match op.remove("parameters") {
-            Some(Value::Array(list)) => list
-                .into_iter()
-                .enumerate()
-                .map(|(i, p)| (p, format!("{at}/parameters/{i}")))
-                .collect(),
-            Some(other) => {
-                op.insert("parameters".into(), other);
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
-        let (mut body, plain): (Vec<_>, Vec<_>) =
-            params.into_iter().partition(|(p, _)| self.is_body(p));
+        let mut body = self.take_parameters(&mut op, at);
         if body.is_empty() {
             body = shared_body.to_vec();
-        }
-        if !plain.is_empty() {
-            let mut list = Vec::new();
-            for (p, old) in plain {
-                let new = format!("{at}/parameters/{}", list.len());
-                list.push(self.parameter(p, &old, &new));
-            }
-            op.insert("parameters".into(), Value::Array(list));
         }
         if !body.is_empty() {
             let new = format!("{at}/requestBody");
@@ -638,6 +604,16 @@ impl<'u> Converter<'u> {
         }
         r.entry("description").or_insert_with(|| json!(""));
         Value::Object(r)
+    }
+}
+
+/// `value` as `components.<section>.<name>`.
+fn put(components: &mut Map<String, Value>, section: &str, name: String, value: Value) {
+    if let Value::Object(s) = components
+        .entry(section)
+        .or_insert_with(|| Value::Object(Map::new()))
+    {
+        s.insert(name, value);
     }
 }
 
