@@ -79,8 +79,12 @@ pub fn positions_in_source(
 /// ([`agentstatus_codegen::upgrade_swagger2`]), each found at
 /// the place of the 2.0 node it came from.
 fn in_document(text: &str, pointers: &[&str]) -> BTreeMap<String, Position> {
-    let upgraded = text
-        .contains("swagger")
+    // parsed again only where a `swagger` key can be (the word alone is in many 3.x documents'
+    // URLs and prose)
+    let may_be_swagger = ["\"swagger\"", "'swagger'", "swagger:"]
+        .iter()
+        .any(|k| text.contains(k));
+    let upgraded = may_be_swagger
         .then(|| parse_bytes(text.as_bytes(), std::path::Path::new("")).ok())
         .flatten()
         .and_then(|mut doc| upgrade_swagger2(&mut doc, std::path::Path::new("")).ok())

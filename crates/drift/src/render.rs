@@ -209,18 +209,7 @@ fn vendor_markdown(out: &mut String, v: &VendorReport) {
             "{title}\n\n| | operation | where | change | vendor document |\n|---|---|---|---|---|\n"
         ));
         for f in list {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | `{}` |\n",
-                if f.breaking {
-                    "**breaking**"
-                } else {
-                    "non-breaking"
-                },
-                cell(&f.operation),
-                cell(&f.location),
-                cell(&f.detail),
-                cell(&f.position().unwrap_or_default())
-            ));
+            out.push_str(&markdown_row(f));
         }
         out.push('\n');
     };
@@ -287,6 +276,60 @@ fn escape_property(s: &str) -> String {
 /// `warning`), on the vendor document and `line:col` of the change. An upstream change is
 /// annotated on the pinned copy it will replace (`cargo xtask update` pins it there, at that
 /// line); the message names the document it was read from.
+/// One workflow command: `::level file=..,line=..,col=..,title=..::message`.
+fn annotation(
+    level: &str,
+    file: &str,
+    line: Option<usize>,
+    col: Option<usize>,
+    title: &str,
+    msg: &str,
+) -> String {
+    let mut props = vec![format!("file={}", escape_property(file))];
+    if let Some(l) = line {
+        props.push(format!("line={l}"));
+    }
+    if let Some(c) = col {
+        props.push(format!("col={c}"));
+    }
+    props.push(format!("title={}", escape_property(title)));
+    format!("::{level} {}::{}\n", props.join(","), escape_data(msg))
+}
+
+/// A finding's change kind as the JSON report spells it (`property-removed`).
+fn change_name(f: &Finding) -> String {
+    serde_json::to_value(f.change)
+        .ok()
+        .and_then(|c| c.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A finding's operation and place, as one phrase.
+fn what(f: &Finding) -> String {
+    [f.operation.as_str(), f.location.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A markdown table row of a finding (`| | operation | where | change | document |`).
+fn markdown_row(f: &Finding) -> String {
+    format!(
+        "| {} | {} | {} | {} | `{}` |\n",
+        if f.breaking {
+            "**breaking**"
+        } else {
+            "non-breaking"
+        },
+        cell(&f.operation),
+        cell(&f.location),
+        cell(&f.detail),
+        cell(&f.position().unwrap_or_default())
+    )
+}
+
 fn github(report: &Report) -> String {
     let mut out = String::new();
     let mut annotate = |level: &str,
@@ -295,19 +338,7 @@ fn github(report: &Report) -> String {
                         col: Option<usize>,
                         title: &str,
                         msg: &str| {
-        let mut props = vec![format!("file={}", escape_property(file))];
-        if let Some(l) = line {
-            props.push(format!("line={l}"));
-        }
-        if let Some(c) = col {
-            props.push(format!("col={c}"));
-        }
-        props.push(format!("title={}", escape_property(title)));
-        out.push_str(&format!(
-            "::{level} {}::{}\n",
-            props.join(","),
-            escape_data(msg)
-        ));
+        out.push_str(&annotation(level, file, line, col, title, msg));
     };
     for v in &report.vendors {
         if let Some(e) = &v.error {
@@ -341,17 +372,9 @@ fn github(report: &Report) -> String {
                 } else {
                     "non-breaking"
                 },
-                serde_json::to_value(f.change)
-                    .ok()
-                    .and_then(|c| c.as_str().map(str::to_string))
-                    .unwrap_or_default()
+                change_name(f)
             );
-            let what = [f.operation.as_str(), f.location.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let what = what(f);
             let msg = if upstream {
                 format!("{what}: {} (in {read_from})", f.detail)
             } else {
@@ -446,18 +469,7 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
             }
             out.push_str("| | operation | where | change | document |\n|---|---|---|---|---|\n");
             for f in &c.findings {
-                out.push_str(&format!(
-                    "| {} | {} | {} | {} | `{}` |\n",
-                    if f.breaking {
-                        "**breaking**"
-                    } else {
-                        "non-breaking"
-                    },
-                    cell(&f.operation),
-                    cell(&f.location),
-                    cell(&f.detail),
-                    cell(&f.position().unwrap_or_default())
-                ));
+                out.push_str(&markdown_row(f));
             }
             out
         }
@@ -471,43 +483,19 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
                 ));
             }
             for f in &c.findings {
-                let mut props = vec![format!(
-                    "file={}",
-                    escape_property(f.file.as_deref().unwrap_or(&c.new))
-                )];
-                if let Some(l) = f.line {
-                    props.push(format!("line={l}"));
-                }
-                if let Some(col) = f.column {
-                    props.push(format!("col={col}"));
-                }
-                let kind = serde_json::to_value(f.change)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                props.push(format!(
-                    "title={}",
-                    escape_property(&format!(
-                        "{} {kind}",
-                        if f.breaking {
-                            "breaking"
-                        } else {
-                            "non-breaking"
-                        }
-                    ))
-                ));
-                let what = [f.operation.as_str(), f.location.as_str()]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                out.push_str(&format!(
-                    "::{} {}::{}\n",
-                    if f.breaking { "error" } else { "warning" },
-                    props.join(","),
-                    escape_data(&format!("{what}: {}", f.detail))
-                ));
+                let level = if f.breaking { "error" } else { "warning" };
+                let title = format!(
+                    "{} {}",
+                    if f.breaking {
+                        "breaking"
+                    } else {
+                        "non-breaking"
+                    },
+                    change_name(f)
+                );
+                let msg = format!("{}: {}", what(f), f.detail);
+                let file = f.file.as_deref().unwrap_or(&c.new);
+                out.push_str(&annotation(level, file, f.line, f.column, &title, &msg));
             }
             out.push_str(&format!(
                 "api changes: {} breaking, {} non-breaking: {} (exit {})\n",
