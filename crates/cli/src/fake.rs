@@ -815,7 +815,7 @@ async fn log_requests(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], 
 }
 
 /// Until SIGINT or SIGTERM.
-async fn stopped() {
+pub(crate) async fn stopped() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -7,6 +7,7 @@ mod demo;
 mod fake;
 mod init;
 mod roster;
+mod watch;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -112,6 +113,19 @@ enum Command {
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
     },
+    /// Print presence changes as they happen, one line (or JSON object) per change, until SIGINT
+    /// or SIGTERM. Every agent is read every --interval and compared with the previous read; a
+    /// failed read is reported on stderr and the next one reports what changed meanwhile.
+    #[command(after_help = watch::EXAMPLES)]
+    Watch {
+        /// Seconds between two reads of every agent (each read is one list, its pages at the
+        /// vendor's rate limit).
+        #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        interval: u64,
+        /// Print every agent's state first, as a change from nothing.
+        #[arg(long)]
+        initial: bool,
+    },
     /// Run one (--vendor) or every vendor's fake server on 127.0.0.1, seeded, with a config file
     /// pointing the command at it, until SIGINT or SIGTERM: for trying the command, and for
     /// integration tests in any language.
@@ -208,6 +222,7 @@ Examples:
   agentstatus set ada available
   agentstatus --output json list
   agentstatus apply roster.csv --dry-run
+  agentstatus watch --interval 5
   agentstatus fake --vendor chatwoot --write-config fake.toml",
         secrets.join(", ")
     )
@@ -385,6 +400,19 @@ async fn main() -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(out, exit::USAGE, "usage", &e.0, None),
     };
+    if let Command::Watch { interval, initial } = cli.command {
+        return match watch::run(presence, Duration::from_secs(interval), initial, out).await {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(watch::Stopped::Failed(e)) => failed(out, &e),
+            Err(watch::Stopped::Output(e)) => fail(
+                out,
+                exit::FAILURE,
+                "output",
+                &format!("cannot write the output: {e}"),
+                None,
+            ),
+        };
+    }
     if let Command::Apply {
         file,
         dry_run,

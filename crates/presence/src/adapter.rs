@@ -93,6 +93,7 @@ use std::time::Duration;
 pub use crate::error::{ErrorBody, Failed, SNIPPET, call, clip};
 
 use crate::bulk::{self, Applied, BulkOptions, BulkResult};
+use crate::watch::ChangeFeed;
 use crate::{
     AgentPresence, Availability, Failure, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -268,10 +269,20 @@ pub trait Adapter: Deadline + Send + Sync {
         })
         .await
     }
+
+    /// [`Presence::change_feed`]: the vendor's own feed of changes (a delta query, a push
+    /// channel), if it has one. Default: none, so watchers poll [`Presence::list`].
+    fn change_feed(&self) -> Option<Box<dyn ChangeFeed>> {
+        None
+    }
 }
 
 #[async_trait]
 impl<A: Adapter + ?Sized> Presence for A {
+    fn change_feed(&self) -> Option<Box<dyn ChangeFeed>> {
+        Adapter::change_feed(self)
+    }
+
     fn vendor(&self) -> Vendor {
         A::VENDOR
     }
