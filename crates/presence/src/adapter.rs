@@ -90,10 +90,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-pub use crate::error::{ErrorBody, Failed, SNIPPET, call, clip};
+pub use crate::error::{ErrorBody, Failed, SNIPPET, call, call_answer, clip};
 
 use crate::bulk::{self, Applied, BulkOptions, BulkResult};
-use crate::watch::ChangeFeed;
+use crate::watch::{ChangeFeed, WatchOptions};
 use crate::{
     AgentPresence, Availability, Failure, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -272,15 +272,16 @@ pub trait Adapter: Deadline + Send + Sync {
 
     /// [`Presence::change_feed`]: the vendor's own feed of changes (a delta query, a push
     /// channel), if it has one. Default: none, so watchers poll [`Presence::list`].
-    fn change_feed(&self) -> Option<Box<dyn ChangeFeed>> {
+    fn change_feed(&self, options: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
+        let _ = options;
         None
     }
 }
 
 #[async_trait]
 impl<A: Adapter + ?Sized> Presence for A {
-    fn change_feed(&self) -> Option<Box<dyn ChangeFeed>> {
-        Adapter::change_feed(self)
+    fn change_feed(&self, options: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
+        Adapter::change_feed(self, options)
     }
 
     fn vendor(&self) -> Vendor {

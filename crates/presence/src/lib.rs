@@ -332,7 +332,7 @@ pub async fn set_many(
 /// async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
 /// async fn set_many(&self, updates: Vec<(String, Availability)>, options: &BulkOptions<'_>) -> Vec<BulkResult>; // provided
 /// fn check_supported(&self, desired: Availability) -> Result<(), PresenceError>; // provided
-/// fn change_feed(&self) -> Option<Box<dyn watch::ChangeFeed>>; // provided: None, so watchers poll
+/// fn change_feed(&self, options: &watch::WatchOptions) -> Option<Box<dyn watch::ChangeFeed>>; // provided: None, so watchers poll
 /// ```
 ///
 /// An implementation writes `async fn` too, under `#[agentstatus_presence::async_trait]`
@@ -381,7 +381,8 @@ pub trait Presence: Send + Sync {
 
     /// The vendor's own feed of changes, better than polling (a delta query, a push channel),
     /// for [`watch::Watcher`]. Default: none, so watchers poll [`Presence::list`].
-    fn change_feed(&self) -> Option<Box<dyn watch::ChangeFeed>> {
+    fn change_feed(&self, options: &watch::WatchOptions) -> Option<Box<dyn watch::ChangeFeed>> {
+        let _ = options;
         None
     }
 

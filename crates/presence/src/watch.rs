@@ -106,17 +106,28 @@ impl fmt::Display for Change {
     }
 }
 
+/// What a [`ChangeFeed`] observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Batch {
+    /// Agents the vendor reports as changed. An agent may come again with the state it had
+    /// (the watcher drops it).
+    Changed(Vec<AgentPresence>),
+    /// The feed cannot say what changed (its delta is too old, the vendor sent everything):
+    /// the watcher reads every agent and diffs against its snapshot.
+    Resync,
+}
+
 /// A vendor's own feed of changes, better than polling ([`Presence::change_feed`]).
 #[crate::async_trait]
 pub trait ChangeFeed: Send {
     /// How this feed observes changes ([`Origin::Push`] or [`Origin::Delta`]).
     fn origin(&self) -> Origin;
 
-    /// Wait for the next agents the vendor reports as changed. An agent may come again with
-    /// the state it had (the watcher drops it). An error means the feed lost track of the
+    /// Wait for what the vendor reports next. An error means the feed lost track of the
     /// vendor: the watcher reports it, reads every agent afresh and calls `next` again, which
-    /// reconnects (or registers a new queue, or restarts its delta from now).
-    async fn next(&mut self) -> Result<Vec<AgentPresence>, PresenceError>;
+    /// reconnects (or registers a new queue, or restarts its delta).
+    async fn next(&mut self) -> Result<Batch, PresenceError>;
 }
 
 /// How [`Watcher`] reads.
@@ -183,8 +194,10 @@ pub struct Watcher {
     known: Option<HashMap<String, AgentPresence>>,
     /// A full read is owed before the feed is trusted again.
     resync: bool,
-    /// A full read happened before: the next waits for the interval.
+    /// A full read happened before.
     read_before: bool,
+    /// The feed failed: the full read that follows waits for the interval.
+    failed: bool,
     ready: VecDeque<Change>,
     ticker: tokio::time::Interval,
 }
@@ -211,7 +224,7 @@ impl Watcher {
         let feed = if options.poll_only {
             None
         } else {
-            presence.change_feed()
+            presence.change_feed(&options)
         };
         let mut ticker = tokio::time::interval(options.interval);
         // a poll that took longer than the interval is followed by the next one after a full
@@ -225,6 +238,7 @@ impl Watcher {
             known: None,
             resync: true,
             read_before: false,
+            failed: false,
             ready: VecDeque::new(),
             ticker,
         }
@@ -254,9 +268,11 @@ impl Watcher {
             let feed = self.feed.as_mut().expect("checked above");
             let origin = feed.origin();
             match feed.next().await {
-                Ok(agents) => self.observe(agents, origin),
+                Ok(Batch::Changed(agents)) => self.observe(agents, origin),
+                Ok(Batch::Resync) => self.resync = true,
                 Err(e) => {
                     self.resync = true;
+                    self.failed = true;
                     return Err(e);
                 }
             }
@@ -274,13 +290,13 @@ impl Watcher {
     }
 
     async fn full_read(&mut self) -> Result<(), PresenceError> {
-        if self.read_before {
+        // polls are paced by the interval (its first tick is immediate), and so is the read
+        // after a feed failed; a feed's own request for a full read is served at once
+        if self.feed.is_none() || self.failed || !self.read_before {
             self.ticker.tick().await;
-        } else {
-            // the first tick of an interval is immediate
-            self.ticker.tick().await;
-            self.read_before = true;
         }
+        self.read_before = true;
+        self.failed = false;
         let agents = self.presence.list(&ListFilter::all()).await?;
         let now = now();
         let mut fresh: HashMap<String, AgentPresence> = HashMap::with_capacity(agents.len());
@@ -426,7 +442,7 @@ mod tests {
                 .pop_front()
                 .unwrap_or_else(|| Err(down()))
         }
-        fn change_feed(&self) -> Option<Box<dyn ChangeFeed>> {
+        fn change_feed(&self, _: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
             self.feed.lock().unwrap().take()
         }
     }
@@ -562,14 +578,14 @@ mod tests {
     }
 
     /// A feed whose batches are scripted; `Err` is a dropped connection.
-    struct Feed(VecDeque<Result<Vec<AgentPresence>, PresenceError>>);
+    struct Feed(VecDeque<Result<Batch, PresenceError>>);
 
     #[crate::async_trait]
     impl ChangeFeed for Feed {
         fn origin(&self) -> Origin {
             Origin::Push
         }
-        async fn next(&mut self) -> Result<Vec<AgentPresence>, PresenceError> {
+        async fn next(&mut self) -> Result<Batch, PresenceError> {
             match self.0.pop_front() {
                 Some(r) => r,
                 None => std::future::pending().await,
@@ -583,11 +599,16 @@ mod tests {
         let feed = Feed(
             vec![
                 // a restatement of the known state: nothing
-                Ok(vec![agent("a", Available, "online")]),
-                Ok(vec![agent("a", Away, "away"), agent("a", Away, "away")]),
+                Ok(Batch::Changed(vec![agent("a", Available, "online")])),
+                Ok(Batch::Changed(vec![
+                    agent("a", Away, "away"),
+                    agent("a", Away, "away"),
+                ])),
                 // the connection drops; meanwhile b changed
                 Err(down()),
-                Ok(vec![agent("a", Available, "online")]),
+                Ok(Batch::Changed(vec![agent("a", Available, "online")])),
+                // the feed cannot tell: a full read, at once
+                Ok(Batch::Resync),
             ]
             .into(),
         );
@@ -602,6 +623,12 @@ mod tests {
                     agent("a", Away, "away"),
                     agent("b", Offline, "offline"),
                 ]),
+                // the full read the feed asked for: c came
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Offline, "offline"),
+                    agent("c", Away, "away"),
+                ]),
             ],
             Some(Box::new(feed)),
         );
@@ -614,6 +641,13 @@ mod tests {
             "b available->offline poll"
         );
         assert_eq!(summary(&w.next().await.unwrap()), "a away->available push");
+        let before = tokio::time::Instant::now();
+        assert_eq!(summary(&w.next().await.unwrap()), "c -->away poll");
+        assert_eq!(
+            before.elapsed(),
+            Duration::ZERO,
+            "a requested resync waits for nothing"
+        );
     }
 
     #[tokio::test(start_paused = true)]
