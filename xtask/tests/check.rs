@@ -1046,3 +1046,125 @@ async fn a_kept_operation_the_vendor_now_publishes_is_a_notice() {
         "{text}"
     );
 }
+
+/// Chatwoot's newer document declares `custom_role_id` nullable, which the overlay already
+/// adds: a change of the vendor's document (the raw layer) that does not reach the generated
+/// client, and an overlay action now redundant (judged on the effective documents: the same
+/// without it, but for its description).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_the_vendor_now_makes_does_not_reach_the_client_and_its_action_is_redundant()
+{
+    let mut docs = pinned();
+    let field = "\"custom_role_id\": {\n            \"type\": \"integer\",\n";
+    edit(
+        &mut docs,
+        "swagger.json",
+        field,
+        &format!("{field}            \"x-nullable\": true,\n"),
+    );
+    let (code, report) = check_json(&docs, Some("chatwoot")).await;
+    // drift (a redundant overlay action), but nothing breaks the client
+    assert_eq!(code, 1, "{report:#}");
+    let chatwoot = vendor(&report, "chatwoot");
+    let raw = findings(&report, "chatwoot");
+    let raw = raw.as_array().unwrap();
+    assert!(!raw.is_empty(), "{chatwoot:#}");
+    for f in raw {
+        assert!(f["location"].as_str().unwrap().contains("custom_role_id"), "{f:#}");
+        assert_eq!(f["reaches_client"], false, "{f:#}");
+    }
+    assert_eq!(chatwoot["upstream"]["client"], json!([]), "{chatwoot:#}");
+    assert_eq!(chatwoot["upstream"].get("full_client"), None, "{chatwoot:#}");
+    let summary = &report["summary"]["vendors"]["chatwoot"];
+    assert_eq!(summary["breaking"], 0, "{summary:#}");
+    assert_eq!(summary["not_in_client"], raw.len(), "{summary:#}");
+    let actions = chatwoot["overlay"].as_array().unwrap();
+    let redundant: Vec<&Value> = actions.iter().filter(|a| a["redundant"] == true).collect();
+    assert_eq!(redundant.len(), 1, "{actions:#?}");
+    assert_eq!(
+        redundant[0]["target"],
+        "$.components.schemas.agent.properties.custom_role_id"
+    );
+    assert_eq!(redundant[0]["status"], "already-applied");
+    assert_eq!(redundant[0]["documentation_differs"], true);
+    assert!(
+        actions
+            .iter()
+            .filter(|a| a["redundant"] != true)
+            .all(|a| a["status"] == "applies" && a.get("conflicts").is_none()),
+        "{actions:#?}"
+    );
+
+    // --fail-on breaking judges the client layer: exit 0; the raw layer: exit 1
+    let (code, text) = check_with(&docs, Some("chatwoot"), &["--fail-on", "breaking"]).await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("raw only") && text.contains("does not reach the client"),
+        "{text}"
+    );
+    assert!(!text.contains("BREAKING"), "{text}");
+    assert!(
+        text.contains("overlay action 5 `$.components.schemas.agent.properties.custom_role_id` is redundant"),
+        "{text}"
+    );
+    let (code, _) = check_with(
+        &docs,
+        Some("chatwoot"),
+        &["--fail-on", "breaking", "--layer", "raw"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    // both layers in the other formats
+    let (_, md) = check_with(&docs, Some("chatwoot"), &["--format", "markdown"]).await;
+    assert!(md.contains("| reaches the client |"), "{md}");
+    assert!(md.contains("**no** (raw only)"), "{md}");
+    assert!(md.contains("is redundant"), "{md}");
+    let (_, gh) = check_with(&docs, Some("chatwoot"), &["--format", "github"]).await;
+    assert!(gh.lines().any(|l| l.starts_with("::notice ")), "{gh}");
+    assert!(!gh.lines().any(|l| l.starts_with("::error ")), "{gh}");
+}
+
+/// An operation of Chatwoot's `full = true` source that is not kept disappears: its own
+/// section, judged unless `--scope slice`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_source_is_diffed_in_full_in_its_own_scope() {
+    let mut docs = pinned();
+    let doc = docs.iter_mut().find(|d| d.1 == "swagger.json").unwrap();
+    let mut swagger: Value = serde_json::from_slice(&doc.2).unwrap();
+    let removed = "/platform/api/v1/users/{id}/login";
+    assert!(
+        swagger["paths"]
+            .as_object_mut()
+            .unwrap()
+            .remove(removed)
+            .is_some()
+    );
+    doc.2 = serde_json::to_vec_pretty(&swagger).unwrap();
+    let (code, report) = check_json(&docs, Some("chatwoot")).await;
+    assert_eq!(code, 1, "{report:#}");
+    let up = &vendor(&report, "chatwoot")["upstream"];
+    assert_eq!(up["findings"], json!([]), "the kept operations did not change");
+    for layer in ["full", "full_client"] {
+        let full = up[layer].as_array().unwrap();
+        assert_eq!(full.len(), 1, "{layer}: {up:#}");
+        assert_eq!(full[0]["operation"], format!("GET {removed}"));
+        assert_eq!(full[0]["change"], "operation-removed");
+        assert_eq!(full[0]["breaking"], true);
+    }
+    assert_eq!(up["full"][0]["file"], "MIRROR/chatwoot/swagger.json");
+    assert!(up["full"][0]["line"].as_u64().is_some(), "{up:#}");
+    assert_eq!(report["summary"]["vendors"]["chatwoot"]["full_breaking"], 1);
+    for (scope, exit) in [("all", 1), ("full", 1), ("slice", 0)] {
+        let (code, text) = check_with(
+            &docs,
+            Some("chatwoot"),
+            &["--fail-on", "breaking", "--scope", scope],
+        )
+        .await;
+        assert_eq!(code, exit, "--scope {scope}: {text}");
+        assert!(
+            text.contains("the rest of the `full` API") && text.contains(removed),
+            "{text}"
+        );
+    }
+}
