@@ -8,8 +8,8 @@ use agentstatus_codegen::{
     Codegen, Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, parse_bytes, read,
 };
 use agentstatus_drift::{
-    ChangeKind, Finding, OverlayAction, Policy, Report, Side, Upstream, VendorReport, diff,
-    diff_unapplied_security_schemes, layers, normalised, positions_in_source, render,
+    ChangeKind, Finding, OverlayAction, Policy, Report, Side, Upstream, VendorReport, client_layer,
+    diff, diff_unapplied_security_schemes, layers, normalised, positions_in_source, render,
 };
 use serde_json::Value;
 
@@ -290,12 +290,8 @@ fn full_api(
             .filter(|f| !kept.contains(&f.operation))
             .collect()
     };
-    let mut raw = rest(diff(
-        &normalised(old.clone()),
-        &normalised(new_doc.clone()),
-    ));
-    let two = layers(&old, &new_doc, overlay, &mut raw)?;
-    let mut client = rest(two.client);
+    let mut raw = rest(diff(&normalised(old.clone()), &normalised(new_doc.clone())));
+    let mut client = rest(client_layer(&old, &new_doc, overlay, &mut raw)?.0);
     // a client finding at the raw change's place in the vendor document
     for c in &mut client {
         if let Some(r) = raw.iter().find(|r| {

@@ -9,9 +9,7 @@ use std::process::Command;
 use agentstatus_codegen::overlay::ActionStatus;
 use agentstatus_codegen::sources::Sources;
 use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
-use agentstatus_drift::{
-    ChangeKind, FailOn, Finding, Policy, Side, VendorReport, client_only,
-};
+use agentstatus_drift::{ChangeKind, FailOn, Finding, Policy, Side, VendorReport, client_only};
 
 use crate::check;
 use crate::error::{self, Error as Outcome, Exit};

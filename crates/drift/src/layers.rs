@@ -142,24 +142,43 @@ fn line(f: &Finding) -> String {
         .join(" ")
 }
 
-/// Compare the effective documents of `old` and `new` (raw, merged slices) under `overlay`;
-/// mark each of `raw` (the raw documents' findings) with whether it reaches the client, and
-/// judge every overlay action against `new`.
+/// Compare the effective documents of `old` and `new` (raw documents) under `overlay`, and
+/// mark each of `raw` (the raw documents' findings) with whether it reaches the client. Returns
+/// the client layer's findings (and the two effective documents).
+pub fn client_layer(
+    old: &Value,
+    new: &Value,
+    overlay: Option<&OverlayFile>,
+    raw: &mut [Finding],
+) -> Result<(Vec<Finding>, Value, Value), Error> {
+    let old_eff = effective(old.clone(), overlay)?;
+    let new_eff = effective(new.clone(), overlay)?;
+    let client = diff(&old_eff, &new_eff);
+    for f in raw.iter_mut() {
+        // a conflict between sources breaks regen whatever the overlay; a security scheme no
+        // operation applies is compared apart from the operations (the overlay applies it)
+        if matches!(
+            f.change,
+            ChangeKind::SourceConflict
+                | ChangeKind::OperationPublished
+                | ChangeKind::SecuritySchemeChanged
+        ) {
+            continue;
+        }
+        f.reaches_client = Some(client.iter().any(|c| key(c) == key(f)));
+    }
+    Ok((client, old_eff, new_eff))
+}
+
+/// [`client_layer`], and every overlay action judged against `new`: redundant (the effective
+/// document is the same without it) or in conflict with a vendor change.
 pub fn layers(
     old: &Value,
     new: &Value,
     overlay: Option<&OverlayFile>,
     raw: &mut [Finding],
 ) -> Result<Layers, Error> {
-    let old_eff = effective(old.clone(), overlay)?;
-    let new_eff = effective(new.clone(), overlay)?;
-    let client = diff(&old_eff, &new_eff);
-    for f in raw.iter_mut() {
-        if f.change == ChangeKind::SourceConflict || f.change == ChangeKind::OperationPublished {
-            continue;
-        }
-        f.reaches_client = Some(client.iter().any(|c| key(c) == key(f)));
-    }
+    let (client, old_eff, new_eff) = client_layer(old, new, overlay, raw)?;
     let mut actions = Vec::new();
     if let Some(overlay) = overlay {
         let masked: Vec<&Finding> = raw
@@ -169,7 +188,12 @@ pub fn layers(
         for group in action_groups(overlay) {
             let rest = without(overlay, &group);
             let old_without = effective(old.clone(), Some(&rest))?;
-            let new_without = effective(new.clone(), Some(&rest))?;
+            // offline, or nothing changed: one document
+            let new_without = if old == new {
+                old_without.clone()
+            } else {
+                effective(new.clone(), Some(&rest))?
+            };
             // an action that corrected more than documentation in the old document is judged
             // on what it corrects; a documentation action on everything
             let structural = without_documentation(&old_without) != without_documentation(&old_eff);

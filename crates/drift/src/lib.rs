@@ -28,7 +28,7 @@ mod report;
 pub use compare::{Comparison, Document, MAX_DOCUMENT_BYTES, compare};
 pub use diff::{ChangeKind, Finding, Side, diff, diff_unapplied_security_schemes};
 pub use layers::{
-    ActionEffect, Layers, action_groups, client_only, effective, layers, normalised,
+    ActionEffect, Layers, action_groups, client_layer, client_only, effective, layers, normalised,
 };
 pub use locate::{Position, positions, positions_in_source};
 pub use render::{Format, render, render_comparison};

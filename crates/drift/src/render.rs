@@ -456,11 +456,11 @@ fn github(report: &Report) -> String {
                     .iter()
                     .flat_map(|u| client_only(&u.findings, &u.client)),
             )
-            .chain(v.upstream.iter().flat_map(|u| {
-                u.full
+            .chain(
+                v.upstream
                     .iter()
-                    .chain(client_only(&u.full, &u.full_client))
-            }))
+                    .flat_map(|u| u.full.iter().chain(client_only(&u.full, &u.full_client))),
+            )
             .map(|f| (f, true))
             .chain(v.regenerated.iter().map(|f| (f, false)));
         for (f, upstream) in findings {

@@ -8,7 +8,7 @@ use std::path::Path;
 use agentstatus_codegen::overlay::{ActionCheck, ActionStatus};
 use serde::Serialize;
 
-use crate::diff::{ChangeKind, Finding};
+use crate::diff::Finding;
 
 /// What the check found for one vendor.
 #[derive(Debug, Serialize)]
@@ -184,11 +184,9 @@ impl VendorReport {
             match policy.layer {
                 Layer::Raw => out.extend(&u.findings),
                 Layer::Client => {
-                    out.extend(
-                        u.findings
-                            .iter()
-                            .filter(|f| f.change == ChangeKind::SourceConflict),
-                    );
+                    // what is not judged per layer (a conflict between sources, a security
+                    // scheme the overlay applies) counts in both
+                    out.extend(u.findings.iter().filter(|f| f.reaches_client.is_none()));
                     out.extend(&u.client);
                 }
             }
