@@ -254,17 +254,27 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     // the client layer (what the crate's users see) and the `full` API decide the release
     let mut bump = Bump::of(report.judged(Policy::new(FailOn::Drift)));
     let mut note = None;
-    if opts.semver_checks
-        && let Some(needed) = semver_checks(opts.root, &krate, bump)?
-        && needed > bump
-    {
-        note = Some(format!(
-            "cargo-semver-checks: the generated Rust API needs a {} release where the \
-             vendor's API change alone calls for a {}",
-            needed.name(),
-            bump.name()
-        ));
-        bump = needed;
+    if opts.semver_checks {
+        // the spec-level verdict and the Rust API's: said either way, the stricter taken
+        note = Some(match semver_checks(opts.root, &krate, bump)? {
+            Some(needed) if needed > bump => {
+                let n = format!(
+                    "cargo-semver-checks ({SEMVER_CHECKS}) disagrees: the generated Rust API \
+                     needs a {} release where the vendor's API change alone calls for a {}; \
+                     the stricter is taken",
+                    needed.name(),
+                    bump.name()
+                );
+                bump = needed;
+                n
+            }
+            _ => format!(
+                "cargo-semver-checks ({SEMVER_CHECKS}) agrees: the generated Rust API fits a {} \
+                 release",
+                bump.name()
+            ),
+        });
+        eprintln!("update: {vendor}: {}", note.as_deref().unwrap_or_default());
     }
     let next_version = bump.next(&krate.version);
     let changelog = krate.dir.join("CHANGELOG.md");
@@ -285,8 +295,9 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     if opts.run_tests {
         // the crate's own tests, not doctests: the doc comments of a just-downloaded
         // document's generated code are never compiled. With the adapter and the fake, so the
-        // wire, contract and fake tests run and the adapter is compiled against the new client.
-        let features = krate.features_present(&["presence", "fake"]);
+        // wire, contract and fake tests run and the adapter is compiled against the new client;
+        // with `full`, the complete API's client compiles and its golden test runs too.
+        let features = krate.features_present(&["presence", "fake", "full"]);
         let mut args = vec!["test", "-p", p, "--tests"];
         if !features.is_empty() {
             args.extend(["--features", features.as_str()]);
@@ -392,6 +403,21 @@ fn semver_checks(root: &Path, krate: &VendorCrate, bump: Bump) -> Result<Option<
         .args(["semver-checks", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
+    let version = Command::new(cargo())
+        .args(["semver-checks", "--version"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let pinned = SEMVER_CHECKS.rsplit('@').next().unwrap_or_default();
+    if installed && !version.ends_with(pinned) {
+        return Err(fail(
+            root,
+            format!(
+                "--semver-checks: `{version}` is installed, this check is pinned to {SEMVER_CHECKS} \
+                 (its lints decide the verdict): cargo install --locked {SEMVER_CHECKS}"
+            ),
+        ));
+    }
     if !installed {
         return Err(fail(
             root,
