@@ -626,8 +626,25 @@ async fn a_shared_component_changed_in_one_source_is_a_finding_and_a_located_con
             "column": 5
         })]
     );
+    // the client layer: the conflict, and the change as the merged effective document has it
+    // (in every kept operation that uses `count`)
+    let client = vendor(&report, "rocketchat")["upstream"]["client"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        !client.is_empty()
+            && client
+                .iter()
+                .all(|c| c["breaking"] == true && c["location"] == "query parameter count"),
+        "{client:#?}"
+    );
     assert_eq!(
         report["summary"]["vendors"]["rocketchat"]["breaking"],
+        1 + client.len()
+    );
+    assert_eq!(
+        report["summary"]["vendors"]["rocketchat"]["raw_breaking"],
         f.as_array().unwrap().len()
     );
 
