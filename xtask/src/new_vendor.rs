@@ -128,7 +128,6 @@ metadata.agentstatus.vendor = "{{name}}"
 metadata.docs.rs.features = ["full", "presence", "fake"]
 lints.rust.unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
 
-# as in crates/libredesk/Cargo.toml; the generated code may come to need chrono, uuid, regress
 [dependencies]
 agentstatus-runtime.workspace = true
 progenitor-client.workspace = true
@@ -197,9 +196,9 @@ const PRESENCE: &str = r#"//! {{title}}: the presence adapter. Mapping (evidence
 //! | vendor state (read) | Availability | set sends |
 //! |---|---|---|
 
-use agentstatus_presence::adapter::Adapter;
-use agentstatus_presence::{AgentPresence, Availability, Failure, ListFilter, PresenceError};
-use agentstatus_presence::{Vendor, registry::Entry};
+use agentstatus_presence::adapter::{Adapter, unwritten};
+use agentstatus_presence::{AgentPresence, Availability, ListFilter, PresenceError, Vendor};
+use agentstatus_presence::registry::Entry;
 
 agentstatus_presence::adapter! {
     /// [`Presence`](agentstatus_presence::Presence) over the {{title}} client.
@@ -214,45 +213,34 @@ impl Adapter for {{Type}}Presence {
     const SUPPORTED: &'static [Availability] = &[];
 
     async fn get_now(&self, _: &str) -> Result<AgentPresence, PresenceError> {
-        Err(unwritten())
+        Err(unwritten(Self::VENDOR))
     }
 
     async fn set_now(&self, _: &str, _: Availability) -> Result<AgentPresence, PresenceError> {
-        Err(unwritten())
+        Err(unwritten(Self::VENDOR))
     }
 
     async fn list_now(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        Err(unwritten())
+        Err(unwritten(Self::VENDOR))
     }
-}
-
-fn unwritten() -> PresenceError {
-    let message = "the adapter is not written yet (src/presence.rs)".into();
-    PresenceError::new({{Type}}Presence::VENDOR, Failure::InvalidInput { message })
 }
 
 /// `[{{name}}]` with `base_url`. After `regen`, each security scheme of the document is a
-/// generated `Client::with_<scheme>_auth`: give its credentials `Setting`s (`Setting::secret`
-/// for a secret) and build the client with it instead of `new_with_client`.
+/// generated `Client::with_<scheme>_auth`: give its credentials `Setting`s (`with_settings`,
+/// `Setting::secret` for a secret) and build the client with it instead of `new_with_client`.
 pub fn entry() -> Entry {
-    Entry {
-        name: "{{name}}",
-        title: "{{title}}",
-        settings: &[],
-        connect: |s| {
-            let config = s.apply(crate::ClientConfig::default());
-            let (base, http, inner) = agentstatus_runtime::connect(&s.base_url, vec![], &config)?;
-            let client = crate::Client::new_with_client(&base, http, inner);
-            Ok(Box::new({{Type}}Presence::new(client)))
-        },
-        demo: None,
-    }
+    Entry::new("{{name}}", "{{title}}", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+        let (base, http, inner) = agentstatus_runtime::connect(&s.base_url, vec![], &config)?;
+        let client = crate::Client::new_with_client(&base, http, inner);
+        Ok(Box::new({{Type}}Presence::new(client)))
+    })
 }
 "#;
 
 const FAKE: &str = r#"//! A fake {{title}} server, behaving like the real one (specs/{{name}}/NOTES.md).
 
-use agentstatus_fakes::{Fake, axum::Router};
+use agentstatus_fakes::{Fake, axum::Router, seed::Seeder};
 
 /// The vendor's state, shared by the routes (`State<agentstatus_fakes::Shared<Inner>>`).
 #[derive(Debug, Default)]
@@ -269,6 +257,10 @@ impl {{Type}} {
         Fake::start(Inner::default(), Router::new()).await.map(Self)
     }
 }
+
+/// This fake for `agentstatus fake --vendor {{name}}` (the facade's `seeder("{{name}}")`): once
+/// `{{Type}}` implements `agentstatus_fakes::seed::Seeded`, `Seeder::of::<{{Type}}>()`.
+pub const SEEDER: Seeder = Seeder::unwritten();
 "#;
 
 const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features codegen --test golden`.
@@ -356,8 +348,9 @@ fn append_to_array(text: &str, key: &str, item: &str, file: &Path) -> Result<Str
 }
 
 /// The registry lines, in the facade (the only shared files a vendor touches): its dependency
-/// named after it (the optional dependency is its cargo feature), its fake in `fakes`, and its
-/// `vendors!` line. Not in `default`: the command ships a vendor once its adapter is written.
+/// named after it (the optional dependency is its cargo feature), its fake in `fakes`, its
+/// generator in `codegen`, and its `vendors!` line. Not in `default`: the command ships a vendor
+/// once its adapter is written.
 fn register(root: &Path, n: &Names) -> Result<()> {
     let manifest = root.join("crates/agentstatus/Cargo.toml");
     let text =
@@ -375,17 +368,9 @@ fn register(root: &Path, n: &Names) -> Result<()> {
         &manifest,
     )?;
     let text = append_to_array(&text, "fakes", &format!("{}?/fake", n.name), &manifest)?;
+    // the workspace's own builds generate the client from specs/ (crates/generate turns it on)
+    let text = append_to_array(&text, "codegen", &format!("{}/codegen", n.name), &manifest)?;
     std::fs::write(&manifest, text).map_err(|e| format!("{}: {e}", manifest.display()))?;
-
-    // the workspace's own builds generate the client from specs/ (crates/generate)
-    let generate = root.join("crates/generate/Cargo.toml");
-    let mut text =
-        std::fs::read_to_string(&generate).map_err(|e| format!("{}: {e}", generate.display()))?;
-    text.push_str(&format!(
-        "{} = {{ path = \"../{}\", default-features = false, features = [\"codegen\"] }}\n",
-        n.krate, n.name
-    ));
-    std::fs::write(&generate, text).map_err(|e| format!("{}: {e}", generate.display()))?;
 
     let lib = root.join("crates/agentstatus/src/lib.rs");
     let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
@@ -469,7 +454,7 @@ impl crate::flags::NewVendor {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
         }
         println!(
-            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes; then add `{name}` to `default` in crates/agentstatus/Cargo.toml, a seeder for `agentstatus fake` in crates/cli/src/fake.rs, and a row to crates/README.md"
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes, and the fake's `Seeded` (its `SEEDER`, for `agentstatus fake`); then add `{name}` to `default` in crates/agentstatus/Cargo.toml (the only shared file it touches) and a row to crates/README.md and the README"
         );
         Ok(())
     }
