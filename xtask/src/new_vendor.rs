@@ -1,16 +1,23 @@
 //! `cargo xtask new-vendor <name>`: scaffold a vendor slice, so that the steps of adding one
 //! cannot be wrong: `specs/<name>/` (sources, an empty document, an empty overlay, notes),
 //! `crates/<name>/` (manifest, README, changelog, lib with the generated client, adapter, fake,
-//! example, golden, wire and contract tests) and the registry lines in the `agentstatus` facade
-//! (its dependency, its fake in `fakes`, its `vendors!` line; no other shared file). The
-//! templates are short because the toolkit has the rest: `agentstatus_presence::adapter!` and
-//! `Adapter` (the adapter type, deadlines, errors), `agentstatus_fakes::fake!` (the fake's
-//! server), `agentstatus_runtime::{generated_client, golden_test}!`.
+//! example, golden, wire and contract tests) and the registry lines in the `agentstatus` facade,
+//! the registry: in `crates/agentstatus/Cargo.toml` its dependency (named after it: its
+//! feature), its fake in `fakes` and its generator in `codegen` (which `crates/generate` turns
+//! on in the workspace's builds); in `crates/agentstatus/src/lib.rs` its `vendors!` line. No
+//! other shared file: the command, `agentstatus fake` (the fake's `SEEDER`) and
+//! `crates/generate` find the vendor through the registry. The templates are short because the
+//! toolkit has the rest: `agentstatus_presence::adapter!` and `Adapter` (the adapter type,
+//! deadlines, errors; `adapter::unwritten` until it is written), `registry::Entry::new`,
+//! `agentstatus_fakes::fake!` (the fake's server), `agentstatus_fakes::seed` (`Seeded`, and
+//! `Seeder::unwritten` until it is written), `agentstatus_runtime::{generated_client,
+//! golden_test}!`.
 //!
-//! The result builds at once; its contract test fails until the adapter and the fake are
-//! written, and `cargo xtask check` / the completeness test name what is still missing. The
-//! vendor is not a default feature of the facade (the command does not ship it) until its
-//! adapter is done and a maintainer adds it to `default`.
+//! The result builds at once; its contract test fails, and `agentstatus fake --vendor <name>`
+//! refuses, until the adapter and the fake are written, and `cargo xtask check` / the
+//! completeness test name what is still missing. The vendor is not a default feature of the
+//! facade (the command does not ship it) until its adapter is done and a maintainer adds it to
+//! `default`, the one shared line that step changes.
 
 use std::path::{Path, PathBuf};
 
@@ -142,7 +149,7 @@ agentstatus-codegen = { workspace = true, optional = true }
 toml = { workspace = true, optional = true }
 
 [dev-dependencies]
-agentstatus-presence = { workspace = true, features = ["testing"] }
+agentstatus-fakes = { workspace = true, features = ["testing"] }
 expectorate.workspace = true
 tokio = { workspace = true, features = ["macros", "rt-multi-thread"] }
 wiremock.workspace = true
@@ -225,9 +232,8 @@ impl Adapter for {{Type}}Presence {
     }
 }
 
-/// `[{{name}}]` with `base_url`. After `regen`, each security scheme of the document is a
-/// generated `Client::with_<scheme>_auth`: give its credentials `Setting`s (`with_settings`,
-/// `Setting::secret` for a secret) and build the client with it instead of `new_with_client`.
+/// `[{{name}}]` with `base_url`; after `regen`, build the client with its generated
+/// `Client::with_<scheme>_auth` and give the credentials `Setting`s (`with_settings`).
 pub fn entry() -> Entry {
     Entry::new("{{name}}", "{{title}}", |s| {
         let config = s.apply(crate::ClientConfig::default());
@@ -263,12 +269,10 @@ impl {{Type}} {
 pub const SEEDER: Seeder = Seeder::unwritten();
 "#;
 
-const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features codegen --test golden`.
-agentstatus_runtime::golden_test!(client);
-"#;
-
-const GOLDEN_FULL: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features full --test golden_full`.
-agentstatus_runtime::golden_test!(full_surface);
+/// `tests/golden.rs` (the slice, feature `codegen`) and `tests/golden_full.rs` (the surface of
+/// the complete API, feature `full`): `{{test}}`, `{{feature}}` and `{{what}}` are theirs.
+const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features {{feature}} --test {{test}}`.
+agentstatus_runtime::golden_test!({{what}});
 "#;
 
 const WIRE: &str = r#"//! One test per kept operation: a local server checks what the client sends (NOTES.md).
@@ -283,17 +287,13 @@ async fn the_client_talks_to_the_configured_base_url() {
 "#;
 
 const CONTRACT: &str = r#"#![cfg(all(feature = "presence", feature = "fake"))]
-use agentstatus_presence::testing::{Case, contract};
-
-use {{ident}}::{Client, fake::{{Type}}, presence::{{Type}}Presence};
+//! The presence contract against the fake, started and connected as `agentstatus fake` does it
+//! (its registry entry and its `SEEDER`); a `testing::Case` of its own for more.
+use {{ident}}::{fake::SEEDER, presence::entry};
 
 #[tokio::test]
 async fn meets_the_presence_contract() {
-    let fake = {{Type}}::start().await.unwrap();
-    let url = fake.url(); // `bad` gets a wrong secret (`wrong-...`) once the client has one
-    let adapter = || Box::new({{Type}}Presence::new(Client::new(&url, Default::default())));
-    let (good, bad) = (adapter(), adapter());
-    contract(Case::new(fake, good, bad, "agent-1", |f| f.state_changes())).await;
+    agentstatus_fakes::seed::contract(entry(), SEEDER).await;
 }
 "#;
 
@@ -395,6 +395,16 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
             ));
         }
     }
+    let golden = |test: &str, feature: &str, what: &str| {
+        GOLDEN
+            .replace("{{test}}", test)
+            .replace("{{feature}}", feature)
+            .replace("{{what}}", what)
+    };
+    let (golden, golden_full) = (
+        golden("golden", "codegen", "client"),
+        golden("golden_full", "full", "full_surface"),
+    );
     let files: Vec<(PathBuf, &str)> = vec![
         (specs.join("sources.toml"), SOURCES),
         (specs.join("openapi.yaml"), OPENAPI),
@@ -406,8 +416,8 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (krate.join("src/presence.rs"), PRESENCE),
         (krate.join("src/fake.rs"), FAKE),
         (krate.join(format!("examples/{name}.rs")), EXAMPLE),
-        (krate.join("tests/golden.rs"), GOLDEN),
-        (krate.join("tests/golden_full.rs"), GOLDEN_FULL),
+        (krate.join("tests/golden.rs"), &golden),
+        (krate.join("tests/golden_full.rs"), &golden_full),
         (krate.join("tests/wire.rs"), WIRE),
         (krate.join("tests/contract.rs"), CONTRACT),
         (krate.join("tests/golden/.gitkeep"), ""),

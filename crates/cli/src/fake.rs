@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use agentstatus::Availability;
-use agentstatus::registry::{Entry, SettingKind};
+use agentstatus::registry::Entry;
 use agentstatus_cli::output::{Output, write_json_line};
 use agentstatus_fakes::seed::{self, Seeder};
 use agentstatus_fakes::{FakeServer, Fault};
@@ -131,11 +131,7 @@ async fn start(
 ) -> Result<Running, String> {
     let agents = seeds
         .iter()
-        .map(|s| seed::Seed {
-            id: s.id.clone(),
-            name: s.name.clone(),
-            status: (seeder.status)(s.availability).unwrap_or("offline"),
-        })
+        .filter_map(|s| seeder.seed(&s.id, &s.name, s.availability))
         .collect();
     let running = seeder.start(agents, secrets).await?;
     let keys = running
@@ -166,32 +162,15 @@ fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-/// The default cast, for a vendor whose fake holds the availabilities `holds`: Ada, not
-/// available; Grace, available; Katherine, in the vendor's third state if it has one.
+/// The default cast of the vendor's fake ([`Seeder::default_cast`]).
 fn default_cast(seeder: &Seeder) -> Vec<Seed> {
-    let off = [
-        Availability::Offline,
-        Availability::Away,
-        Availability::Busy,
-    ]
-    .into_iter()
-    .filter(|a| (seeder.status)(*a).is_some())
-    .collect::<Vec<_>>();
-    let cast = [
-        ("ada", "Ada Lovelace", off.first().copied()),
-        ("grace", "Grace Hopper", Some(Availability::Available)),
-        ("katherine", "Katherine Johnson", off.get(1).copied()),
-    ];
-    cast.into_iter()
-        .enumerate()
-        .map(|(i, (id, name, a))| Seed {
-            id: if seeder.numeric_ids {
-                (i + 1).to_string()
-            } else {
-                id.to_string()
-            },
-            name: name.to_string(),
-            availability: a.unwrap_or(Availability::Available),
+    seeder
+        .default_cast()
+        .into_iter()
+        .map(|s| Seed {
+            id: s.id,
+            name: s.name,
+            availability: s.availability,
             at: "the default cast".into(),
         })
         .collect()
@@ -207,11 +186,7 @@ fn seeds(
     let Some(roster) = roster else {
         return Ok(default_cast(seeder));
     };
-    let holds: Vec<&str> = Availability::ALL
-        .into_iter()
-        .filter(|a| (seeder.status)(*a).is_some())
-        .map(Availability::as_str)
-        .collect();
+    let holds: Vec<&str> = seeder.holds().map(Availability::as_str).collect();
     let mut out = Vec::with_capacity(roster.len());
     for r in roster {
         let at = format!("{name}:{}", r.line);
@@ -240,19 +215,9 @@ fn seeds(
     Ok(out)
 }
 
-/// The value the fake accepts for each of `entry`'s secrets: `fake-<vendor>-<key>`. Not a
-/// secret: it is printed, and only this fake accepts it.
+/// The value the fake accepts for each of `entry`'s secrets ([`seed::fake_secrets`]).
 fn secrets(entry: &Entry) -> Vec<(&'static str, &'static str, String)> {
-    entry
-        .settings
-        .iter()
-        .filter_map(|s| match s.kind {
-            SettingKind::Secret { env } => {
-                Some((s.key, env, format!("fake-{}-{}", entry.name, s.key)))
-            }
-            _ => None,
-        })
-        .collect()
+    seed::fake_secrets(entry)
 }
 
 /// `--port`: vendor -> port.

@@ -38,7 +38,8 @@
 //! }
 //!
 //! const SEEDER: Seeder = Seeder::of::<Acme>();
-//! let seeds = vec![Seed { id: "ada".into(), name: "Ada".into(), status: "off" }];
+//! let seeds = vec![SEEDER.seed("ada", "Ada", Availability::Offline).unwrap()];
+//! assert_eq!(seeds[0].status, "off");
 //! let secrets = Secrets::from([("token", "fake-acme-token".to_string())]);
 //! let running = SEEDER.start(seeds, secrets).await?;
 //! assert!(running.server.url().starts_with("http://127.0.0.1:"));
@@ -55,17 +56,21 @@ use std::sync::Arc;
 
 pub use agentstatus_presence::Availability;
 
+use agentstatus_presence::registry::{Entry, SettingKind};
+
 use crate::FakeServer;
 
-/// One agent a fake starts with, checked by the caller: an availability the fake holds (its
-/// [`Seeded::status`]), and a positive number as id when [`Seeded::NUMERIC_IDS`].
+/// One agent a fake starts with ([`Seeder::seed`]): an availability the fake holds, and a
+/// positive number as id when [`Seeded::NUMERIC_IDS`] (checked by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seed {
     /// The agent's id in the vendor.
     pub id: String,
     /// Its display name.
     pub name: String,
-    /// The fake's own word for its availability (what [`Seeded::status`] gave).
+    /// Its availability.
+    pub availability: Availability,
+    /// The fake's own word for it (what [`Seeded::status`] gave).
     pub status: &'static str,
 }
 
@@ -172,6 +177,47 @@ impl Seeder {
         }
     }
 
+    /// Agent `id` called `name` in `availability`, or `None` if the fake cannot hold it.
+    pub fn seed(&self, id: &str, name: &str, availability: Availability) -> Option<Seed> {
+        (self.status)(availability).map(|status| Seed {
+            id: id.to_string(),
+            name: name.to_string(),
+            availability,
+            status,
+        })
+    }
+
+    /// The agents a fake starts with unless told otherwise: Ada, not available; Grace,
+    /// available; Katherine, in the vendor's third state if it has one (ids `1`, `2`, `3` when
+    /// the ids are numbers, else `ada`, `grace`, `katherine`). Empty for a fake that holds no
+    /// availability.
+    pub fn default_cast(&self) -> Vec<Seed> {
+        let off: Vec<Availability> = [
+            Availability::Offline,
+            Availability::Away,
+            Availability::Busy,
+        ]
+        .into_iter()
+        .filter(|a| (self.status)(*a).is_some())
+        .collect();
+        let cast = [
+            ("ada", "Ada Lovelace", off.first().copied()),
+            ("grace", "Grace Hopper", Some(Availability::Available)),
+            ("katherine", "Katherine Johnson", off.get(1).copied()),
+        ];
+        cast.into_iter()
+            .enumerate()
+            .filter_map(|(i, (id, name, a))| {
+                let id = if self.numeric_ids {
+                    (i + 1).to_string()
+                } else {
+                    id.to_string()
+                };
+                self.seed(&id, name, a.unwrap_or(Availability::Available))
+            })
+            .collect()
+    }
+
     /// The availabilities the fake can hold, in [`Availability::ALL`]'s order.
     pub fn holds(&self) -> impl Iterator<Item = Availability> + '_ {
         Availability::ALL
@@ -196,4 +242,79 @@ fn start<F: Seeded>(
             settings,
         })
     })
+}
+
+/// The value a fake accepts for each secret setting of `entry`, `fake-<vendor>-<key>`, with the
+/// setting's key and environment variable. Not secrets: they are printed, and only the fakes
+/// accept them.
+pub fn fake_secrets(entry: &Entry) -> Vec<(&'static str, &'static str, String)> {
+    entry
+        .settings
+        .iter()
+        .filter_map(|s| match s.kind {
+            SettingKind::Secret { env } => {
+                Some((s.key, env, format!("fake-{}-{}", entry.name, s.key)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The presence contract ([`agentstatus_presence::testing::contract`], feature `testing`)
+/// against vendor `entry`'s fake, started by `seeder` with its [default
+/// cast](Seeder::default_cast) and connected by the entry with [`fake_secrets`] and the fake's
+/// settings, as `agentstatus fake` and the command do: the adapter sets the first agent, the
+/// one the credentials belong to; the adapter with wrong credentials gets `wrong-<vendor>-<key>`
+/// secrets; a vendor with numeric ids gets `999999` as its unknown agent. Panics (it is a test)
+/// naming the vendor when the fake does not start or the entry does not connect.
+#[cfg(feature = "testing")]
+pub async fn contract(entry: Entry, seeder: Seeder) {
+    use agentstatus_presence::registry::Settings;
+    use agentstatus_presence::testing::{Case, contract};
+    let name = entry.name;
+    let cast = seeder.default_cast();
+    let secrets = fake_secrets(&entry);
+    let accepted = secrets.iter().map(|(k, _, v)| (*k, v.clone())).collect();
+    let running = seeder
+        .start(cast.clone(), accepted)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: the fake did not start: {e}"));
+    let connect = |wrong: bool| {
+        let config = agentstatus_runtime::ClientConfig::default();
+        let mut settings = Settings::new(running.server.url(), config);
+        // the defaults of the section, as the command's config reads them, then the fake's
+        for s in entry.settings {
+            match s.kind {
+                SettingKind::Text { default: Some(d) } | SettingKind::Choice { default: d, .. } => {
+                    settings = settings.with_value(s.key, d);
+                }
+                _ => {}
+            }
+        }
+        for (key, value) in &running.settings {
+            let value = match value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            settings = settings.with_value(key, value);
+        }
+        for (key, _, value) in &secrets {
+            let value = if wrong {
+                value.replacen("fake-", "wrong-", 1)
+            } else {
+                value.clone()
+            };
+            settings = settings.with_secret(key, value.into());
+        }
+        (entry.connect)(&settings).unwrap_or_else(|e| panic!("{name}: cannot connect: {e}"))
+    };
+    let (good, bad) = (connect(false), connect(true));
+    let agent = cast.first().map(|s| s.id.clone()).unwrap_or_default();
+    let case = Case::new(running, good, bad, agent, |r| r.server.state_changes());
+    let case = if seeder.numeric_ids {
+        case.with_unknown("999999")
+    } else {
+        case
+    };
+    contract(case).await;
 }

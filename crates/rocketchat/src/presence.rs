@@ -400,18 +400,14 @@ const SETTINGS: &[agentstatus_presence::registry::Setting] = {
 /// `$ROCKETCHAT_AUTH_TOKEN` (or `token_env`).
 pub fn entry() -> agentstatus_presence::registry::Entry {
     use agentstatus_presence::registry::Entry;
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Rocket.Chat",
-        settings: SETTINGS,
-        connect: |s| {
-            let creds = crate::Credentials::new(s.text("user_id")?, s.secret("token")?);
-            let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_config(&s.base_url, creds, &config)?;
-            Ok(Box::new(RocketChatPresence::new(client)))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Rocket.Chat", |s| {
+        let creds = crate::Credentials::new(s.text("user_id")?, s.secret("token")?);
+        let config = s.apply(crate::ClientConfig::default());
+        let client = Client::with_config(&s.base_url, creds, &config)?;
+        Ok(Box::new(RocketChatPresence::new(client)))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]
