@@ -129,7 +129,6 @@ repository.workspace = true
 homepage.workspace = true
 keywords.workspace = true
 categories.workspace = true
-readme = "README.md"
 build = "../../build.rs"
 metadata.agentstatus.vendor = "{{name}}"
 metadata.docs.rs.features = ["full", "presence", "fake"]
@@ -182,12 +181,7 @@ const LIB: &str = r#"//! Typed client for the {{title}} agent presence API, gene
 //! vendor's genuine quirks. Example (`examples/{{name}}.rs`):
 #![doc = concat!("```no_run\n", include_str!("../examples/{{name}}.rs"), "```")]
 
-#[cfg(feature = "fake")]
-pub mod fake;
-#[cfg(feature = "presence")]
-pub mod presence;
-
-agentstatus_runtime::generated_client!();
+agentstatus_runtime::generated_client!(presence, fake);
 "#;
 
 const EXAMPLE: &str = r#"use {{ident}}::{Client, ClientInfo};
@@ -233,7 +227,7 @@ impl Adapter for {{Type}}Presence {
 }
 
 /// `[{{name}}]` with `base_url`; after `regen`, build the client with its generated
-/// `Client::with_<scheme>_auth` and give the credentials `Setting`s (`with_settings`).
+/// `Client::with_<scheme>` and give the credentials `Setting`s (`with_settings`).
 pub fn entry() -> Entry {
     Entry::new("{{name}}", "{{title}}", |s| {
         let config = s.apply(crate::ClientConfig::default());
@@ -264,8 +258,7 @@ impl {{Type}} {
     }
 }
 
-/// This fake for `agentstatus fake --vendor {{name}}` (the facade's `seeder("{{name}}")`): once
-/// `{{Type}}` implements `agentstatus_fakes::seed::Seeded`, `Seeder::of::<{{Type}}>()`.
+/// For `agentstatus fake`: `Seeder::of::<{{Type}}>()` once it implements `seed::Seeded`.
 pub const SEEDER: Seeder = Seeder::unwritten();
 "#;
 
@@ -287,8 +280,7 @@ async fn the_client_talks_to_the_configured_base_url() {
 "#;
 
 const CONTRACT: &str = r#"#![cfg(all(feature = "presence", feature = "fake"))]
-//! The presence contract against the fake, started and connected as `agentstatus fake` does it
-//! (its registry entry and its `SEEDER`); a `testing::Case` of its own for more.
+//! The presence contract against the fake, started and connected as `agentstatus fake` does.
 use {{ident}}::{fake::SEEDER, presence::entry};
 
 #[tokio::test]
@@ -464,7 +456,7 @@ impl crate::flags::NewVendor {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
         }
         println!(
-            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes, and the fake's `Seeded` (its `SEEDER`, for `agentstatus fake`); then add `{name}` to `default` in crates/agentstatus/Cargo.toml (the only shared file it touches) and a row to crates/README.md and the README"
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_<scheme>`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes, and the fake's `Seeded` (its `SEEDER`, for `agentstatus fake`); then add `{name}` to `default` in crates/agentstatus/Cargo.toml (the only shared file it touches) and a row to crates/README.md and the README"
         );
         Ok(())
     }
