@@ -219,6 +219,13 @@ macro_rules! adapter {
     };
 }
 
+/// The error of an adapter operation that is not written yet (a scaffold's, `cargo xtask
+/// new-vendor`): invalid input, saying so, so the contract test names what is missing.
+pub fn unwritten(vendor: Vendor) -> PresenceError {
+    let message = "the adapter is not written yet (src/presence.rs)".into();
+    PresenceError::new(vendor, Failure::InvalidInput { message })
+}
+
 /// A vendor's presence operations, without the deadline: implement this, and the type is a
 /// [`Presence`] whose `get`, `set` and `list` run the operations [`within`] its [`Deadline`]
 /// (everything they send included), whose `set` refuses an availability not in

@@ -35,6 +35,7 @@ use agentstatus_fakes::axum::routing::{get, post};
 use agentstatus_fakes::serde_json::{self, Value, json};
 use chrono::{DateTime, Utc};
 
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, json as reply};
 
@@ -468,3 +469,28 @@ async fn users_presence(
         true,
     )
 }
+
+/// For `agentstatus fake` (through the registry): the agents as livechat agents, and an API user
+/// `agentstatus-fake`, a manager, whose token is the `token` secret.
+impl Seeded for RocketChat {
+    fn status(availability: Availability) -> Option<&'static str> {
+        match availability {
+            Availability::Available => Some("available"),
+            Availability::Offline => Some("not-available"),
+            _ => None,
+        }
+    }
+
+    async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
+        let fake = Self::start().await.map_err(|e| e.to_string())?;
+        let token = secrets.get("token").cloned().unwrap_or_default();
+        fake.add_user("agentstatus-fake", &token, true);
+        for s in agents {
+            fake.add_agent(Agent::new(&s.id, &s.name, s.status));
+        }
+        Ok((fake, vec![("user_id", json!("agentstatus-fake"))]))
+    }
+}
+
+/// This fake for the registry (the `agentstatus` facade's `seeder("rocketchat")`).
+pub const SEEDER: Seeder = Seeder::of::<RocketChat>();

@@ -519,21 +519,17 @@ const SETTINGS: &[agentstatus_presence::registry::Setting] = {
 /// `$ROCKETCHAT_AUTH_TOKEN` (or `token_env`).
 pub fn entry() -> agentstatus_presence::registry::Entry {
     use agentstatus_presence::registry::Entry;
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Rocket.Chat",
-        settings: SETTINGS,
-        connect: |s| {
-            let user_id = s.text("user_id")?;
-            let creds = crate::Credentials::new(user_id, s.secret("token")?);
-            let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_config(&s.base_url, creds, &config)?;
-            Ok(Box::new(
-                RocketChatPresence::new(client).with_user_id(user_id),
-            ))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Rocket.Chat", |s| {
+        let user_id = s.text("user_id")?;
+        let creds = crate::Credentials::new(user_id, s.secret("token")?);
+        let config = s.apply(crate::ClientConfig::default());
+        let client = Client::with_config(&s.base_url, creds, &config)?;
+        Ok(Box::new(
+            RocketChatPresence::new(client).with_user_id(user_id),
+        ))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]
