@@ -625,6 +625,8 @@ impl Watching {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
             .env_clear()
             .env("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN)
+            .env("LIBREDESK_API_SECRET", LD_SECRET)
+            .env("ENGAGE_DIGITAL_TOKEN", ED_TOKEN)
             .arg("--config")
             .arg(config)
             .args(args)
@@ -757,4 +759,35 @@ async fn watch_stops_when_the_credentials_are_refused() {
         "{}",
         stderr(&status)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_works_on_every_vendor_by_changing_one_config_line() {
+    let f = fakes("watch-every").await;
+    for (vendor, agent, id, to) in [
+        ("rocketchat", "grace", "grace", "offline"),
+        ("libredesk", "me", "1", "away"),
+        ("engage-digital", "grace", "grace", "away"),
+    ] {
+        let config = f.config(vendor);
+        let w = Watching::start(
+            config.clone(),
+            &["--output", "json", "watch", "--interval", "1", "--initial"],
+        );
+        // the first read: every agent, as a change from nothing
+        let first = w.next();
+        assert_eq!(first["vendor"], vendor, "{first}");
+        assert_eq!(first["before"], Value::Null, "{vendor}: {first}");
+        while w
+            .lines
+            .recv_timeout(std::time::Duration::from_millis(500))
+            .is_ok()
+        {}
+        let o = run(Some(config), &["set", agent, to]).await;
+        assert!(o.status.success(), "{vendor}: {}", stderr(&o));
+        let c = w.next();
+        assert_eq!(c["agent_id"], id, "{vendor}: {c}");
+        assert_eq!(c["after"]["availability"], to, "{vendor}: {c}");
+        assert_ne!(c["before"]["availability"], to, "{vendor}: {c}");
+    }
 }
