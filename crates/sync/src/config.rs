@@ -22,7 +22,7 @@
 //!
 //! Besides `vendor`, `role`, `interval` and `substitute`, a desk's keys are its vendor's
 //! connection settings, read by the same rules as the `agentstatus` command's config
-//! ([`section`](crate::section)). Every mistake is reported with `file:line:col`.
+//! ([`crate::section`]). Every mistake is reported with `file:line:col`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
