@@ -200,6 +200,8 @@ pub struct DeskStats {
     pub computed: u64,
     /// Writes made to it.
     pub writes_made: u64,
+    /// Writes `--dry-run` would have made to it.
+    pub writes_planned: u64,
     /// Write attempts that failed.
     pub writes_failed: u64,
     /// Reads that failed.
@@ -236,13 +238,18 @@ impl fmt::Display for Summary {
         for d in &self.desks {
             writeln!(
                 f,
-                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made, {} failed, {} failed reads, {} unmatched agents",
+                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made{}, {} failed, {} failed reads, {} unmatched agents",
                 d.desk,
                 d.vendor,
                 d.changes_seen,
                 d.echoes,
                 d.computed,
                 d.writes_made,
+                if d.writes_planned > 0 {
+                    format!(" ({} more in the dry run)", d.writes_planned)
+                } else {
+                    String::new()
+                },
                 d.writes_failed,
                 d.read_failures,
                 d.unmatched
@@ -887,11 +894,16 @@ impl Engine {
                 let lag = chrono::DateTime::parse_from_rfc3339(&o.queued_at)
                     .map(|q| (now() - q.to_utc()).num_milliseconds().max(0) as u64)
                     .unwrap_or(0);
+                let dry_run = after.is_none();
                 self.stats.with(|s| {
                     let s = &mut s.desks[d];
-                    s.writes_made += 1;
-                    s.lag_ms_last = lag;
-                    s.lag_ms_max = s.lag_ms_max.max(lag);
+                    if dry_run {
+                        s.writes_planned += 1;
+                    } else {
+                        s.writes_made += 1;
+                        s.lag_ms_last = lag;
+                        s.lag_ms_max = s.lag_ms_max.max(lag);
+                    }
                 });
                 if after.is_none() {
                     let planned = Planned {

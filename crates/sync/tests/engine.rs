@@ -401,8 +401,12 @@ async fn dry_run_writes_nothing_and_leaves_the_database_alone() {
             p.desk, p.agent, p.person, p.availability
         ))
     });
-    e.once().await.unwrap();
+    let sum = e.once().await.unwrap();
     assert_eq!(*planned.lock().unwrap(), ["mail m1 p1 offline"]);
+    assert_eq!(
+        (sum.desks[1].writes_made, sum.desks[1].writes_planned),
+        (0, 1)
+    );
     assert_eq!(s.mail.writes(), 0);
     // the real run still sees the change as new
     let mut e = s.engine();
