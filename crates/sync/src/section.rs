@@ -88,17 +88,22 @@ pub fn check_key(entry: &Entry, label: &str, key: &str) -> Result<(), String> {
         allowed.push(s.env_key().unwrap_or_else(|| s.key.to_string()));
     }
     Err(format!(
-        "{label} unknown key `{key}` for {}: expected one of {}",
-        entry.name,
+        "{label} unknown key `{key}`: expected one of {}",
         allowed.join(", ")
     ))
+}
+
+/// `[desks.chat]` -> `desks.chat`
+fn bare(label: &str) -> &str {
+    label.trim_start_matches('[').trim_end_matches(']')
 }
 
 fn secret(var: &str, label: &str) -> Result<String, String> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => Err(format!(
-            "{label}: the secret is read from the environment: set ${var} (secrets are never taken from the command line or the config file)"
+            "{}: the secret is read from the environment: set ${var} (secrets are never taken from the command line or the config file)",
+            bare(label)
         )),
     }
 }
@@ -195,12 +200,12 @@ pub fn connect(
     }
     (entry.connect)(&settings).map_err(|e| match e {
         ConnectError::Build(BuildError::InsecureHttp { host }) => format!(
-            "{}: {label} base_url: refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or add `allow_insecure_http = true` to the section",
+            "{}: {label} base_url: refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or add `allow_insecure_http = true` to the {label} section",
             at(&base_span)
         ),
         ConnectError::Build(e @ BuildError::InvalidBaseUrl { .. }) => {
             format!("{}: {label} base_url: {e}", at(&base_span))
         }
-        other => format!("{}: {label}: {other}", at(section)),
+        other => format!("{}: {other}", bare(label)),
     })
 }
