@@ -33,9 +33,12 @@ fn init_logs(out: Output) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("AGENTSTATUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false);
     let _ = match out {
         Output::Table => builder.try_init(),
