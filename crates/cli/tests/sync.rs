@@ -134,7 +134,7 @@ async fn once_passes_decide_write_and_dry_run_writes_nothing() {
 async fn a_running_sync_follows_a_change_and_stops_on_sigterm_with_a_summary() {
     let s = setup("run").await;
     let config = s.dir.join("sync.toml");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN)
