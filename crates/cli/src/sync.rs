@@ -92,6 +92,22 @@ pub async fn run(
     if dry_run {
         engine = engine.on_dry_run(move |p| print_planned(p, out));
     }
+    let _metrics = match config.listen {
+        Some(addr) if !once => {
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                Error::Usage(format!(
+                    "{}: listen: cannot listen on {addr}: {e}",
+                    config.path.display()
+                ))
+            })?;
+            tracing::info!(%addr, "serving /health and /metrics");
+            Some(tokio::spawn(agentstatus_sync::metrics::serve(
+                listener,
+                engine.stats(),
+            )))
+        }
+        _ => None,
+    };
     let result = if once {
         engine.once().await
     } else {

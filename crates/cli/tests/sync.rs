@@ -134,6 +134,18 @@ async fn once_passes_decide_write_and_dry_run_writes_nothing() {
 async fn a_running_sync_follows_a_change_and_stops_on_sigterm_with_a_summary() {
     let s = setup("run").await;
     let config = s.dir.join("sync.toml");
+    // a free port for /metrics
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text_config = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:{port}\"\n{text_config}"),
+    )
+    .unwrap();
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -160,6 +172,16 @@ async fn a_running_sync_follows_a_change_and_stops_on_sigterm_with_a_summary() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let metrics = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
     let pid = child.id().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -177,6 +199,16 @@ async fn a_running_sync_follows_a_change_and_stops_on_sigterm_with_a_summary() {
     );
     assert!(err.contains("tickets (chatwoot): 0 changes seen"), "{err}");
     assert_eq!(s.cw.state_changes(), 1);
+    assert!(
+        metrics.contains(
+            "agentstatus_sync_writes_total{desk=\"tickets\",vendor=\"chatwoot\",outcome=\"made\"} 1\n"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("agentstatus_sync_decisions_total 1\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

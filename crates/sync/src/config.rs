@@ -5,6 +5,7 @@
 //! people = "people.csv"         # one row per person, a column per desk
 //! interval = 15                 # seconds between two reads of a desk (each desk may override)
 //! precedence = ["busy", "available", "away", "offline"]   # the default
+//! listen = "127.0.0.1:9464"     # optional: GET /health and /metrics (Prometheus)
 //!
 //! [desks.chat]                  # a desk's name: its column in people.csv
 //! vendor = "rocketchat"
@@ -75,6 +76,8 @@ pub struct SyncConfig {
     pub precedence: Vec<Availability>,
     /// Writes in flight per desk.
     pub write_concurrency: usize,
+    /// Where to serve `/health` and `/metrics` ([`crate::metrics`]), if anywhere.
+    pub listen: Option<std::net::SocketAddr>,
     /// The desks, in file order (the last tie-breaker).
     pub desks: Vec<DeskConfig>,
 }
@@ -153,6 +156,7 @@ impl SyncConfig {
         let mut precedence = DEFAULT_PRECEDENCE.to_vec();
         let mut write_concurrency = 4;
         let mut desks_table = None;
+        let mut listen = None;
         for (key, value) in table.get_ref() {
             let name = key.get_ref().as_ref();
             let v = value.get_ref();
@@ -218,14 +222,22 @@ impl SyncConfig {
                     precedence = order;
                 }
                 ("desks", DeValue::Table(t)) => desks_table = Some((t, key.span())),
-                ("write_concurrency" | "precedence" | "desks", other) => {
+                ("listen", DeValue::String(s)) => {
+                    listen = Some(s.parse::<std::net::SocketAddr>().map_err(|_| {
+                        err(
+                            &span,
+                            format!("`listen` must be an address and port (\"127.0.0.1:9464\"), not {:?}", s.as_ref()),
+                        )
+                    })?);
+                }
+                ("write_concurrency" | "precedence" | "desks" | "listen", other) => {
                     return Err(err(&span, format!("`{name}` cannot be {}", kind_of(other))));
                 }
                 (other, _) => {
                     return Err(err(
                         &key.span(),
                         format!(
-                            "unknown key `{other}`: expected database, people, interval, precedence, write_concurrency or [desks.<name>]"
+                            "unknown key `{other}`: expected database, people, interval, precedence, write_concurrency, listen or [desks.<name>]"
                         ),
                     ));
                 }
@@ -392,6 +404,7 @@ impl SyncConfig {
             people,
             precedence,
             write_concurrency,
+            listen,
             desks,
         })
     }

@@ -269,7 +269,7 @@ impl Stats {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn with(&self, f: impl FnOnce(&mut Summary)) {
+    pub(crate) fn with(&self, f: impl FnOnce(&mut Summary)) {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
     }
 }
@@ -419,11 +419,7 @@ impl Engine {
 
     /// The counters now, and the writes still owed.
     pub fn summary(&self) -> Summary {
-        let owed = self
-            .store
-            .read(|t| t.outbox())
-            .map(|o| o.len() as u64)
-            .unwrap_or(0);
+        let owed = self.store.read(|t| t.outbox_len()).unwrap_or(0);
         let mut s = self.stats.snapshot();
         s.owed = owed;
         s
@@ -671,7 +667,7 @@ impl Engine {
         for (person, cands) in candidates {
             self.decide(person, cands, &at)?;
         }
-        Ok(())
+        self.count_owed()
     }
 
     fn rank(&self, a: Availability) -> usize {
@@ -794,6 +790,13 @@ impl Engine {
         Ok(())
     }
 
+    /// Keep the outbox size in the counters.
+    fn count_owed(&self) -> Result<(), SyncError> {
+        let owed = self.store.read(|t| t.outbox_len())?;
+        self.stats.with(|s| s.owed = owed);
+        Ok(())
+    }
+
     fn report_unsupported(&mut self, desk: usize, state: Availability) {
         if self.unsupported.insert((desk, state)) {
             self.stats.with(|s| s.desks[desk].unsupported += 1);
@@ -863,7 +866,7 @@ impl Engine {
         while let Some((d, o, r)) = results.next().await {
             self.record(d, o, r)?;
         }
-        Ok(())
+        self.count_owed()
     }
 
     fn record(

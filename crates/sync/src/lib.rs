@@ -45,6 +45,7 @@
 
 pub mod config;
 mod engine;
+pub mod metrics;
 pub mod people;
 pub mod section;
 pub mod store;

@@ -389,6 +389,14 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// How many writes are owed.
+    pub fn outbox_len(&self) -> rusqlite::Result<u64> {
+        self.0
+            .prepare_cached("SELECT count(*) FROM outbox")?
+            .query_row([], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    }
+
     /// Every write owed, oldest decision first.
     pub fn outbox(&self) -> rusqlite::Result<Vec<Owed>> {
         let mut s = self.0.prepare_cached(
