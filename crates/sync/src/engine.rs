@@ -607,6 +607,11 @@ impl Engine {
             if known.as_ref().map(|k| k.0) == Some(state) || expected == Some(state) {
                 // a restatement, or sync's own write coming back (recorded before a crash or not)
                 let echo = expected == Some(state);
+                let same_word = known.as_ref().is_some_and(|k| k.1 == word);
+                if same_word && !echo && owed != Some(state) {
+                    // nothing new to store (a restart's first read of an unchanged desk)
+                    continue;
+                }
                 self.store.transaction(|t| {
                     t.set_known(&name, &agent, state, &word, &at, is_computed)?;
                     if echo {
@@ -771,6 +776,10 @@ impl Engine {
             Ok((id, writes))
         })?;
         self.stats.with(|s| s.decisions += 1);
+        // a new write owed is sent at once, not after an older write's backoff
+        for (d, agent, _) in &plan {
+            self.backoff.remove(&(*d, agent.clone()));
+        }
         info!(
             decision = id,
             person = %who,

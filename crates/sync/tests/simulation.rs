@@ -426,9 +426,15 @@ async fn three_desks_converge_through_faults_and_a_crash() {
         store.read(|t| t.outbox()).unwrap().is_empty(),
         "nothing still owed {on_fail}"
     );
-    let requests: usize = (0..3).map(|d| f.faults(d).requests().len()).sum();
+    let requests: Vec<usize> = (0..3).map(|d| f.faults(d).requests().len()).collect();
+    let decided: i64 = decisions.iter().map(|d| d.writes).sum();
+    assert_eq!(
+        decided as u64,
+        model.writes.iter().sum::<u64>(),
+        "writes the decision log owed vs the rules {on_fail}"
+    );
     eprintln!(
-        "simulation seed {seed}: {PEOPLE} people, {CHANGES} changes, writes {at_fakes:?}, {requests} requests, converged {converged:?} after the last change"
+        "simulation seed {seed}: {PEOPLE} people, {CHANGES} changes, {decided} writes decided, writes at the fakes {at_fakes:?} (chat, tickets, email), requests {requests:?}, converged {converged:?} after the last change"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
