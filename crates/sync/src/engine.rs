@@ -832,7 +832,8 @@ impl Engine {
             .enumerate()
             .map(|(i, d)| (d.name.as_str(), i))
             .collect();
-        let mut per_desk: Vec<Vec<Owed>> = vec![Vec::new(); self.desks.len()];
+        let mut per_desk: Vec<Vec<(Owed, Option<Availability>)>> =
+            vec![Vec::new(); self.desks.len()];
         for o in owed {
             let Some(&d) = index.get(o.desk.as_str()) else {
                 continue;
@@ -847,7 +848,11 @@ impl Engine {
             {
                 continue;
             }
-            per_desk[d].push(o);
+            let known = self
+                .store
+                .read(|t| t.known(&o.desk, &o.agent))?
+                .map(|k| k.0);
+            per_desk[d].push((o, known));
         }
         if per_desk.iter().all(Vec::is_empty) {
             return Ok(());
@@ -857,13 +862,18 @@ impl Engine {
         let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
             let presence = self.desks[d].presence.clone();
             futures_util::stream::iter(rows)
-                .map(move |o| {
+                .map(move |(o, known)| {
                     let presence = presence.clone();
                     async move {
                         let r = if dry_run {
-                            Ok(None)
+                            Outcome::Planned
+                        } else if o.attempts > 0 {
+                            retry(&*presence, &o, known).await
                         } else {
-                            presence.set(&o.agent, o.availability).await.map(Some)
+                            match presence.set(&o.agent, o.availability).await {
+                                Ok(p) => Outcome::Written(p),
+                                Err(e) => Outcome::Failed(e),
+                            }
                         };
                         (d, o, r)
                     }
@@ -878,16 +888,25 @@ impl Engine {
         self.count_owed()
     }
 
-    fn record(
-        &mut self,
-        d: usize,
-        o: Owed,
-        r: Result<Option<AgentPresence>, PresenceError>,
-    ) -> Result<(), SyncError> {
+    fn record(&mut self, d: usize, o: Owed, r: Outcome) -> Result<(), SyncError> {
         let name = self.desks[d].name.clone();
         let at = stamp();
+        let r = match r {
+            Outcome::Written(p) => Ok((Some(p), true)),
+            Outcome::Already(p) => Ok((Some(p), false)),
+            Outcome::Planned => Ok((None, false)),
+            Outcome::Failed(e) => Err(e),
+            Outcome::Moved(p) => {
+                self.store.transaction(|t| {
+                    t.settle(&name, &o.agent, Some(o.availability))?;
+                    t.forget_expected(&name, &o.agent)
+                })?;
+                info!(desk = %name, agent = %o.agent, state = %o.availability, found = %p.availability, "changed by someone since sync last read it: not overwritten (the change is read and decided like any other)");
+                return Ok(());
+            }
+        };
         match r {
-            Ok(after) => {
+            Ok((after, wrote)) => {
                 let (state, word) = match &after {
                     Some(p) => (p.availability, p.detail.vendor_status.clone()),
                     None => (o.availability, "dry-run".to_string()),
@@ -911,7 +930,7 @@ impl Engine {
                     let s = &mut s.desks[d];
                     if dry_run {
                         s.writes_planned += 1;
-                    } else {
+                    } else if wrote {
                         s.writes_made += 1;
                         s.lag_ms_last = lag;
                         s.lag_ms_max = s.lag_ms_max.max(lag);
@@ -970,6 +989,43 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// How sending one owed write went.
+enum Outcome {
+    /// Written; the desk's answer.
+    Written(AgentPresence),
+    /// A retry found the state already there (an earlier attempt got through unanswered).
+    Already(AgentPresence),
+    /// A retry found the agent changed by someone since sync last read it: not overwritten.
+    Moved(AgentPresence),
+    /// `--dry-run`: not sent.
+    Planned,
+    /// Failed.
+    Failed(PresenceError),
+}
+
+/// A write that failed before is sent again only after a read: an earlier attempt may have got
+/// through unanswered (then nothing is written), or a person may have changed the agent since
+/// sync last read it (then their change wins: it is read and decided like any other).
+async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -> Outcome {
+    let now = match presence.get(&o.agent).await {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let vendor = presence.vendor();
+    if now.availability == o.availability {
+        Outcome::Already(now)
+    } else if known.is_some_and(|k| k != now.availability)
+        && computed(vendor.as_str(), now.availability, &now.detail.vendor_status).is_none()
+    {
+        Outcome::Moved(now)
+    } else {
+        match presence.set(&o.agent, o.availability).await {
+            Ok(p) => Outcome::Written(p),
+            Err(e) => Outcome::Failed(e),
+        }
     }
 }
 

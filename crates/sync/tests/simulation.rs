@@ -34,7 +34,8 @@ const PEOPLE: usize = 300;
 const CHANGES: usize = 150;
 /// A change every this long.
 const STEP: Duration = Duration::from_millis(50);
-/// One person is changed again only after this long (so each change is seen on its own).
+/// One person is changed again only after this long (so each change is seen on its own), and
+/// only once the previous change arrived on every desk.
 const QUIET: Duration = Duration::from_millis(3_000);
 const INTERVAL_MS: [u64; 3] = [250, 250, 400];
 /// Every person in the right state within this long after the last change.
@@ -338,16 +339,20 @@ async fn three_desks_converge_through_faults_and_a_crash() {
             engine = spawn_engine(&f, &db);
             crashed_at = None;
         }
-        let now = tokio::time::Instant::now();
+        // a person changes again only once their last change has arrived everywhere (the
+        // model's counts assume it; a person is slower than that in real life)
         let p = loop {
+            let now = tokio::time::Instant::now();
             let p = rng.usize(0..PEOPLE);
-            if last_change
+            let quiet = last_change
                 .get(&p)
-                .is_none_or(|t| now.duration_since(*t) >= QUIET)
-            {
+                .is_none_or(|t| now.duration_since(*t) >= QUIET);
+            if quiet && (0..3).all(|d| f.state(d, p) == model.desk[p][d]) {
                 break p;
             }
+            tokio::task::yield_now().await;
         };
+        let now = tokio::time::Instant::now();
         let d = rng.usize(0..3);
         let choices: Vec<Availability> = HUMAN[d]
             .iter()
