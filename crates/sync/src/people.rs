@@ -9,7 +9,8 @@
 //! The first column is the person's id (any text, unique); every other column is named after
 //! a desk of `sync.toml` and holds the person's agent id there, or nothing. An agent listed
 //! twice on one desk, a column that is not a desk, a desk without a column: errors with
-//! `file:line`. An agent a desk lists and the map does not is reported, never guessed.
+//! `file:line`. An agent a desk lists and the map does not is reported, never guessed. Cells
+//! are trimmed; a line starting with `#` is a comment.
 
 use std::collections::HashMap;
 use std::path::Path;
