@@ -249,3 +249,69 @@ async fn a_bad_config_or_people_map_is_a_usage_error_with_its_place() {
         "nothing stored before the config is right"
     );
 }
+
+fn spawn_sync(config: &Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN)
+        .env("CHATWOOT_API_ACCESS_TOKEN", CW_TOKEN)
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(config)
+        .arg("sync")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+async fn until(what: impl Fn() -> bool) -> bool {
+    for _ in 0..100 {
+        if what() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_and_restart_loses_nothing_and_writes_nothing_twice() {
+    let s = setup("kill").await;
+    let config = s.dir.join("sync.toml");
+    let mut child = spawn_sync(&config);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let mut ada = s.rc.agent("ada").unwrap();
+    ada.status_livechat = "not-available".into();
+    s.rc.add_agent(ada);
+    assert!(until(|| s.cw.agent(1).unwrap().availability == "offline").await);
+    // SIGKILL: no summary, no cleanup
+    child.kill().unwrap();
+    let _ = child.wait();
+    // while it is down, grace goes busy on Chatwoot
+    let mut grace = s.cw.agent(2).unwrap();
+    grace.availability = "busy".into();
+    s.cw.add_agent(grace);
+    let mut child = spawn_sync(&config);
+    let followed = until(|| s.rc.agent("grace").unwrap().status_livechat == "not-available").await;
+    // a few more reads: nothing else moves
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    child.kill().unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        followed,
+        "the change made while down was lost: {}",
+        text(&o.stderr)
+    );
+    // one write each: ada's to Chatwoot before the kill, grace's to Rocket.Chat after
+    assert_eq!((s.cw.state_changes(), s.rc.state_changes()), (1, 1));
+    assert_eq!(s.rc.agent("ada").unwrap().status_livechat, "not-available");
+    assert_eq!(s.cw.agent(1).unwrap().availability, "offline");
+    let err = text(&o.stderr);
+    assert_eq!(
+        err.matches("decided").count(),
+        1,
+        "only grace's change is new: {err}"
+    );
+}
