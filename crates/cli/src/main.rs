@@ -7,6 +7,7 @@ mod demo;
 mod fake;
 mod init;
 mod roster;
+mod sync;
 mod watch;
 
 use std::io::Write as _;
@@ -125,6 +126,18 @@ enum Command {
         /// Print every agent's state first, as a change from nothing.
         #[arg(long)]
         initial: bool,
+    },
+    /// Keep one availability per person across desks (sync.toml: the desks, a people map, the
+    /// rules, a SQLite database), until SIGINT or SIGTERM; a summary on exit. --config names
+    /// sync.toml (default ./sync.toml).
+    #[command(after_help = sync::EXAMPLES)]
+    Sync {
+        /// Print the writes it would make; write nothing to the vendors or the database.
+        #[arg(long)]
+        dry_run: bool,
+        /// One pass: read every desk, decide, write what is owed, exit.
+        #[arg(long)]
+        once: bool,
     },
     /// Run one (--vendor) or every vendor's fake server on 127.0.0.1, seeded, with a config file
     /// pointing the command at it, until SIGINT or SIGTERM: for trying the command, and for
@@ -386,6 +399,15 @@ async fn main() -> ExitCode {
                     &format!("cannot write the output: {e}"),
                     None,
                 ),
+            };
+        }
+        Command::Sync { dry_run, once } => {
+            let path = cli.config.unwrap_or_else(|| PathBuf::from("sync.toml"));
+            let deadline = Duration::from_secs(cli.deadline);
+            return match sync::run(&path, dry_run, once, deadline, out).await {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(sync::Error::Usage(e)) => fail(out, exit::USAGE, "usage", &e, None),
+                Err(sync::Error::Failed(e)) => fail(out, exit::FAILURE, "sync", &e, None),
             };
         }
         _ => {}
