@@ -1,5 +1,6 @@
 //! The generated-code passes: token rewrites of what progenitor generates for every document,
-//! caused by no document pass and changing no document ([`Stage::Generated`]): requests whose
+//! caused by no document pass and changing no document
+//! ([`Stage::Generated`](super::Stage::Generated)): requests whose
 //! HTTP method reqwest has no method for, progenitor's calls that go through the runtime, and
 //! the authenticated constructors of the document's security schemes.
 
@@ -8,7 +9,7 @@ use std::path::Path;
 use proc_macro2::TokenStream;
 use serde_json::Value;
 
-use super::{Pass, Stage};
+use super::Pass;
 use crate::error::Result;
 
 /// The `methods-by-name` pass ([`methods_by_name`]).
