@@ -387,6 +387,14 @@ pub fn header(sources: &Sources) -> String {
             s.pinned.display(),
             s.origin.as_deref().unwrap_or(&s.url)
         ));
+        for i in 0..s.files.len() {
+            let part = s.part(i);
+            h.push_str(&format!(
+                "#   - {}: {}\n",
+                s.files[i].path.display(),
+                part.origin.as_deref().unwrap_or(&part.url)
+            ));
+        }
     }
     h
 }
