@@ -125,13 +125,29 @@ pub fn status_change(user_id: &str, status: &str, seq: u64) -> Value {
     })
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     users: BTreeMap<String, User>,
     /// Seconds added to the system clock (tests move time forward).
     offset: i64,
     /// Every `status_change` broadcast, in order: `(user_id, status)`.
     events: Vec<(String, String)>,
+    /// The same events, to the open websockets.
+    live: tokio::sync::broadcast::Sender<(String, String)>,
+    /// Closes every open websocket (a dropped connection).
+    kick: tokio::sync::broadcast::Sender<()>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            users: BTreeMap::new(),
+            offset: 0,
+            events: Vec::new(),
+            live: tokio::sync::broadcast::channel(1024).0,
+            kick: tokio::sync::broadcast::channel(4).0,
+        }
+    }
 }
 
 impl Inner {
@@ -145,6 +161,8 @@ impl Inner {
 
     fn broadcast(&mut self, user: &str, status: &str) {
         self.events.push((user.to_string(), status.to_string()));
+        // no open websocket is no error
+        let _ = self.live.send((user.to_string(), status.to_string()));
     }
 
     /// The minute job: every timed DND that has ended goes back to the status it replaced,
@@ -222,7 +240,8 @@ impl Mattermost {
             .route(
                 "/api/v4/users/{user_id}/status",
                 get(get_status).put(put_status),
-            );
+            )
+            .route("/api/v4/websocket", get(websocket));
         Fake::start(Inner::default(), routes).await.map(Self)
     }
 
@@ -286,6 +305,11 @@ impl Mattermost {
         u.status = "away".into();
         s.broadcast(id, "away");
         shared.changed();
+    }
+
+    /// Close every open websocket, as a network failure or a server restart would.
+    pub fn drop_connections(&self) {
+        let _ = self.0.lock().kick.send(());
     }
 
     /// Every `status_change` broadcast so far, from the `from`th, with its sequence number
@@ -568,4 +592,46 @@ async fn statuses_by_ids(
     }
     let list: Vec<Value> = ids.iter().map(|id| status_of(&s, id)).collect();
     reply(StatusCode::OK, Value::Array(list))
+}
+
+/// `GET /api/v4/websocket`: authenticated by the upgrade request's bearer token (or a 401), it
+/// sends `hello`, then every `status_change` as the server's `BroadcastStatus` does, each with
+/// the connection's next `seq`; [`Mattermost::drop_connections`] closes it.
+async fn websocket(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    let (mut live, mut kick) = {
+        let (s, _) = match session(&state, &headers) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        (s.live.subscribe(), s.kick.subscribe())
+    };
+    upgrade.on_upgrade(move |mut socket| async move {
+        use axum::extract::ws::Message;
+        use futures_util::SinkExt as _;
+        let hello = json!({"event": "hello", "data": {"server_version": "fake"}, "broadcast": {"omit_users": null, "user_id": "", "channel_id": "", "team_id": ""}, "seq": 0});
+        if socket.send(Message::Text(hello.to_string().into())).await.is_err() {
+            return;
+        }
+        let mut seq = 1u64;
+        loop {
+            tokio::select! {
+                _ = kick.recv() => {
+                    let _ = socket.close().await;
+                    return;
+                }
+                event = live.recv() => {
+                    let Ok((user, status)) = event else { return };
+                    let text = status_change(&user, &status, seq).to_string();
+                    seq += 1;
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
 }

@@ -6,5 +6,7 @@
 pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
+#[cfg(feature = "watch")]
+pub mod watch;
 
 agentstatus_runtime::generated_client!();
