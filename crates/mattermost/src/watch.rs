@@ -43,7 +43,7 @@ pub struct StatusChange {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WatchError {
-    /// The websocket could not be opened (after [`ATTEMPTS`] tries), or the base URL is not one.
+    /// The websocket could not be opened (after five tries), or the base URL is not one.
     #[error("mattermost: websocket: {0}")]
     Connect(String),
     /// The bulk read after (re)connecting failed.
