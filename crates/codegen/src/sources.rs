@@ -177,7 +177,7 @@ pub fn resolve_relative(base: &Path, path: &str) -> std::result::Result<PathBuf,
 impl Source {
     /// The source a file of a multi-file source is read as: `pinned` and `url` point at the
     /// file, `origin` is the file's own (else the source's), and it lists no files. `index` is
-    /// into [`Source::files`].
+    /// into [`Source::files`] (panics past its end: the index is the caller's, not input).
     pub fn part(&self, index: usize) -> Source {
         let file = &self.files[index];
         let rel = file.path.to_string_lossy().replace('\\', "/");
