@@ -5,7 +5,7 @@ use std::path::Path;
 use agentstatus_codegen::overlay::{ActionStatus, OverlayFile};
 use agentstatus_codegen::sources::{self, SourceKind, SourceSlice, Sources};
 use agentstatus_codegen::{
-    Codegen, Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, parse_bytes, read,
+    Codegen, Error, Location, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, Stage, parse_bytes, read,
 };
 use agentstatus_drift::{
     ChangeKind, Finding, OverlayAction, Policy, Report, Side, Upstream, VendorReport, client_layer,
@@ -158,13 +158,30 @@ fn place(
 }
 
 fn place_in_slices(root: &Path, findings: &mut [Finding], old: &SourceSlice, new: &SourceSlice) {
-    place(
-        root,
-        findings,
-        Some(&new.source.name),
-        (&old.origin, old.source.kind, &old.bytes),
-        (&new.origin, new.source.kind, &new.bytes),
-    );
+    if old.parts.is_empty() && new.parts.is_empty() {
+        return place(
+            root,
+            findings,
+            Some(&new.source.name),
+            (&old.origin, old.source.kind, &old.bytes),
+            (&new.origin, new.source.kind, &new.bytes),
+        );
+    }
+    // a source published as several files: the finding is in one of them, at its own line
+    // (and its source is that file's, `<source>/<path>`, whose pinned copy `run` records)
+    for f in findings.iter_mut() {
+        let s = if f.side == Side::Old { old } else { new };
+        let (file, location) = s.place(&f.pointer, positions_in_source);
+        f.source = Some(match s.parts.iter().position(|p| p.origin == file) {
+            Some(i) => s.source.part(i).name,
+            None => s.source.name.clone(),
+        });
+        f.file = Some(relative(root, &file));
+        if let Location::LineColumn { line, column } = location {
+            f.line = Some(line);
+            f.column = Some(column);
+        }
+    }
 }
 
 /// Read every source's current document and compare it with the pinned copy, source by
@@ -307,10 +324,11 @@ fn full_api(
 }
 
 fn relative_describe(root: &Path, s: &SourceSlice, pointer: &str) -> String {
-    let file = relative(root, &s.origin);
-    match positions_in_source(s.source.kind, &s.bytes, &[pointer]).get(pointer) {
-        Some((l, c)) => format!("{file}:{l}:{c}"),
-        None => file,
+    match s.place(pointer, positions_in_source) {
+        (file, Location::LineColumn { line, column }) => {
+            format!("{}:{line}:{column}", relative(root, &file))
+        }
+        (file, _) => relative(root, &file),
     }
 }
 
@@ -326,6 +344,13 @@ fn run(
         report
             .pinned
             .insert(s.name.clone(), relative(root, &dir.join(&s.pinned)));
+        // each file of a source published as several is pinned on its own
+        for i in 0..s.files.len() {
+            let part = s.part(i);
+            report
+                .pinned
+                .insert(part.name, relative(root, &dir.join(&part.pinned)));
+        }
     }
     let spec_file = dir.join(OPENAPI_FILE);
 

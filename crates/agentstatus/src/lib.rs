@@ -83,6 +83,7 @@ vendors! {
     "libredesk" libredesk;
     "engage-digital" engage_digital;
     "chatwoot" chatwoot;
+    "mattermost" mattermost;
 }
 
 /// The registered vendor called `name`.

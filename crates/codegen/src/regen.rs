@@ -10,6 +10,10 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::sources::{OperationKey, Source, SourceKind, Sources};
 
+mod parts;
+
+pub use parts::{Layout, MAX_SOURCE_BYTES, Part};
+
 /// The document of one source, with the name it is reported under.
 pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {
     let mut doc = match source.kind {
@@ -102,23 +106,79 @@ pub struct SourceSlice {
     pub security: Value,
     /// The document sliced to the source's kept operations.
     pub slice: Value,
+    /// The files of a source published as several ([`Source::files`]), as read, in order;
+    /// empty for a source that is one file (`bytes` is then that file). `bytes` is the
+    /// document they make (the joined text, or the bundled document as JSON).
+    pub parts: Vec<Part>,
+    /// Where each part of `bytes` came from.
+    pub layout: Layout,
 }
 
 impl SourceSlice {
     /// Line and column of `pointer` in this source's document, if `locate` finds it.
     fn position(&self, pointer: &str, locate: Locate) -> Option<(usize, usize)> {
-        locate(self.source.kind, &self.bytes, &[pointer])
-            .get(pointer)
-            .copied()
+        match self.place(pointer, locate).1 {
+            Location::LineColumn { line, column } => Some((line, column)),
+            _ => None,
+        }
+    }
+
+    /// The vendor file `pointer` (into this source's document) is written in, and where: its
+    /// line and column when `locate` finds it (else the pointer). For a source published as
+    /// several files, the file it is in and the line and column in that file.
+    pub fn place(&self, pointer: &str, locate: Locate) -> (PathBuf, Location) {
+        parts::position_in(
+            &self.layout,
+            &self.parts,
+            &self.origin,
+            &self.bytes,
+            self.source.kind,
+            pointer,
+            locate,
+        )
     }
 
     /// `origin:line:col` of one pointer (or just the origin).
     fn describe(&self, pointer: &str, locate: Locate) -> String {
-        match self.position(pointer, locate) {
-            Some((line, column)) => format!("{}:{line}:{column}", self.origin.display()),
-            None => self.origin.display().to_string(),
+        match self.place(pointer, locate) {
+            (file, Location::LineColumn { line, column }) => {
+                format!("{}:{line}:{column}", file.display())
+            }
+            (file, _) => file.display().to_string(),
         }
     }
+}
+
+/// A source's document: its file, or the document its files make; with the files and where
+/// each part came from. Errors in the joined text are named at the file and line they are in.
+fn read_source(
+    source: &Source,
+    read: &mut impl FnMut(&Source) -> Result<(Vec<u8>, PathBuf)>,
+    locate: Locate,
+) -> Result<(Value, parts::Assembled)> {
+    let assembled = parts::assemble(source, read, locate)?;
+    let doc = extract(source, &assembled.bytes, &assembled.origin).map_err(|e| {
+        match (&assembled.layout, &e.location) {
+            (Layout::Joined(starts), Location::LineColumn { line, column }) => {
+                match Layout::joined_position(starts, (*line, *column)) {
+                    Some((i, (line, column))) => Error::new(
+                        e.kind,
+                        &assembled.parts[i].origin,
+                        Location::LineColumn { line, column },
+                        e.message.clone(),
+                    ),
+                    None => e,
+                }
+            }
+            (Layout::Single, _) => e,
+            (_, Location::Pointer(p)) => {
+                let (file, location) = assembled.position(source.kind, p, locate);
+                Error::new(e.kind, file, location, e.message.clone())
+            }
+            _ => e,
+        }
+    })?;
+    Ok((doc, assembled))
 }
 
 /// Read, extract and slice every source. A kept operation missing from its source is an error,
@@ -131,8 +191,13 @@ pub fn read_slices(
 ) -> Result<Vec<SourceSlice>> {
     let mut out = Vec::new();
     for source in &sources.sources {
-        let (bytes, origin) = read(source)?;
-        let doc = extract(source, &bytes, &origin)?;
+        let (doc, assembled) = read_source(source, &mut read, locate)?;
+        let parts::Assembled {
+            bytes,
+            origin,
+            parts,
+            layout,
+        } = assembled;
         let ops: Vec<OperationKey> = source
             .operations
             .iter()
@@ -149,6 +214,8 @@ pub fn read_slices(
             bytes,
             security: security_skeleton(&doc),
             slice,
+            parts,
+            layout,
         };
         if let Some(p) = problem {
             let at = read.describe(&p.pointer, locate);
@@ -262,12 +329,11 @@ pub fn build_full_document(
             "no source is marked `full = true`: the `full` feature needs the vendor's complete document",
         ));
     };
-    let (bytes, origin) = read(full)?;
-    let mut doc = extract(full, &bytes, &origin)?;
+    let (mut doc, _) = read_source(full, &mut read, no_positions)?;
     let mut skipped = Vec::new();
     for source in sources.sources.iter().filter(|s| !s.full) {
-        let (bytes, origin) = read(source)?;
-        let other = extract(source, &bytes, &origin)?;
+        let (other, assembled) = read_source(source, &mut read, no_positions)?;
+        let origin = assembled.origin;
         let mut ops = Vec::new();
         for key in source
             .operations
@@ -321,6 +387,14 @@ pub fn header(sources: &Sources) -> String {
             s.pinned.display(),
             s.origin.as_deref().unwrap_or(&s.url)
         ));
+        for i in 0..s.files.len() {
+            let part = s.part(i);
+            h.push_str(&format!(
+                "#   - {}: {}\n",
+                s.files[i].path.display(),
+                part.origin.as_deref().unwrap_or(&part.url)
+            ));
+        }
     }
     h
 }

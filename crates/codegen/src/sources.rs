@@ -12,13 +12,38 @@
 //! operations = ["GET /api/v1/livechat/users/{type}"]
 //! ```
 //!
+//! A vendor that publishes its API as several files names them, and how they make one document:
+//!
+//! ```toml
+//! [[source]]
+//! name = "api"
+//! kind = "openapi"
+//! url = "https://raw.githubusercontent.com/mattermost/mattermost/master/api/v4/source/"
+//! pinned = "upstream/v4/source"         # a folder: the files below, byte for byte
+//! join = "concatenate"                   # concatenate (the vendor's build `cat`s them) | references
+//! files = [
+//!     { path = "introduction.yaml", origin = "mattermost/mattermost api/v4/source/introduction.yaml @ 00b23b1c" },
+//!     { path = "status.yaml" },
+//!     { path = "definitions.yaml" },
+//! ]
+//! operations = ["GET /api/v4/users/{user_id}/status"]
+//! ```
+//!
+//! `concatenate` joins the files' bytes in the listed order (as `cat` does); `references` reads
+//! the first file as the document and follows its relative `$ref`s (`other.yaml#/x`,
+//! `./schemas/a.yaml`) into the other listed files, bundling what they point at into one
+//! document whose references are all local. Each file is read through the same `read` as a
+//! single-file source ([`Source::part`]: its `pinned` is `pinned/<path>`, its `url` is `url` +
+//! `path`), so a pinned copy, a `--sources` folder and a download all work alike.
+//!
 //! And the pristine `openapi.yaml` built from it: each source's kept operations sliced out
 //! ([`read_slices`]), merged ([`merge_slices`]) and written ([`to_yaml`] under [`header`]); the
 //! complete API of the `full` feature ([`build_full_document`]).
 
 pub use crate::regen::{
-    Locate, SourceSlice, build_document, build_document_lenient, build_full_document, extract,
-    header, merge_lenient, merge_slices, no_positions, read_slices, to_yaml,
+    Layout, Locate, MAX_SOURCE_BYTES, Part, SourceSlice, build_document, build_document_lenient,
+    build_full_document, extract, header, merge_lenient, merge_slices, no_positions, read_slices,
+    to_yaml,
 };
 
 use std::path::{Path, PathBuf};
@@ -61,9 +86,119 @@ pub struct Source {
     /// generates all of its operations). At most one source per vendor.
     #[serde(default)]
     pub full: bool,
+    /// How the listed `files` make one document; absent for a source that is one file.
+    #[serde(default)]
+    pub join: Option<Join>,
+    /// The files of a source published as several (with `join`), in order, each relative to
+    /// `pinned` (a folder) and to `url` (its base).
+    #[serde(default)]
+    pub files: Vec<SourceFile>,
+}
+
+/// How the files of a source published as several make one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Join {
+    /// Their bytes, joined in the listed order (the vendor's build `cat`s them: Mattermost's
+    /// `api/v4/source/*.yaml`); every `$ref` is local to the joined document.
+    Concatenate,
+    /// The first file is the document; relative `$ref`s lead into the other listed files and
+    /// are bundled into it.
+    References,
+}
+
+/// One file of a source published as several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    /// Relative to the source's `pinned` folder and its `url`: no `..`, not absolute, no URL.
+    pub path: PathBuf,
+    /// Human-readable provenance of this file: repository, path, commit.
+    #[serde(default)]
+    pub origin: Option<String>,
+}
+
+/// The most files a source may list.
+pub const MAX_SOURCE_FILES: usize = 1000;
+
+/// Why `path` (a file of a multi-file source, or the file part of a `$ref`) is not a plain
+/// relative path inside the source's folder, if it is not: absolute, a URL, a `..` that leaves
+/// the folder, empty. `None` when it is one.
+pub fn unsafe_relative_path(path: &str) -> Option<&'static str> {
+    if path.is_empty() {
+        return Some("is empty");
+    }
+    if path.contains('\\') {
+        return Some("has a backslash (use `/`)");
+    }
+    if path.contains('\0') {
+        return Some("has a NUL character");
+    }
+    if let Some(colon) = path.find(':') {
+        // `https://`, `file:`, `C:`: anything with a scheme or drive
+        if !path[..colon].contains('/') {
+            return Some("is a URL or has a drive letter (only relative paths are read)");
+        }
+    }
+    if path.starts_with('/') {
+        return Some("is absolute (only paths relative to the source's folder are read)");
+    }
+    None
+}
+
+/// `path` (relative to the folder `base`, itself relative to the source's folder) resolved to a
+/// path relative to the source's folder, `.` and `..` taken away; an error message when it
+/// would leave that folder or is not a plain relative path.
+pub fn resolve_relative(base: &Path, path: &str) -> std::result::Result<PathBuf, String> {
+    if let Some(why) = unsafe_relative_path(path) {
+        return Err(format!("`{path}` {why}"));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for c in base.iter().map(|c| c.to_string_lossy().into_owned()) {
+        parts.push(c);
+    }
+    for token in path.split('/') {
+        match token {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!("`{path}` leaves the source's folder"));
+                }
+            }
+            t => parts.push(t.to_string()),
+        }
+    }
+    if parts.is_empty() {
+        return Err(format!("`{path}` names the source's folder, not a file"));
+    }
+    Ok(parts.iter().collect())
 }
 
 impl Source {
+    /// The source a file of a multi-file source is read as: `pinned` and `url` point at the
+    /// file, `origin` is the file's own (else the source's), and it lists no files. `index` is
+    /// into [`Source::files`] (panics past its end: the index is the caller's, not input).
+    pub fn part(&self, index: usize) -> Source {
+        let file = &self.files[index];
+        let rel = file.path.to_string_lossy().replace('\\', "/");
+        let url = if self.url.ends_with('/') {
+            format!("{}{rel}", self.url)
+        } else {
+            format!("{}/{rel}", self.url)
+        };
+        Source {
+            name: format!("{}/{rel}", self.name),
+            kind: self.kind,
+            url,
+            pinned: self.pinned.join(&file.path),
+            origin: file.origin.clone().or_else(|| self.origin.clone()),
+            operations: Vec::new(),
+            full: false,
+            join: None,
+            files: Vec::new(),
+        }
+    }
+
     /// The file name the document has under a `--sources DIR/<vendor>/` folder.
     pub fn file_name(&self) -> &str {
         self.pinned
@@ -142,6 +277,7 @@ impl Sources {
             ));
         }
         for (i, source) in sources.sources.iter().enumerate() {
+            validate_files(source, i, path)?;
             for (j, op) in source.operations.iter().enumerate() {
                 if OperationKey::parse(op).is_none() {
                     return Err(Error::at(
@@ -155,6 +291,65 @@ impl Sources {
         }
         Ok(sources)
     }
+}
+
+/// A source's `join` and `files` agree, and every file is a plain relative path, listed once.
+fn validate_files(source: &Source, i: usize, path: &Path) -> Result<()> {
+    let bad = |pointer: String, message: String| {
+        Err(Error::at(ErrorKind::Invalid, path, pointer, message))
+    };
+    match (source.join, source.files.is_empty()) {
+        (None, true) => return Ok(()),
+        (None, false) => {
+            return bad(
+                format!("/source/{i}/files"),
+                "`files` needs `join` (\"concatenate\" or \"references\"): how they make one document".into(),
+            );
+        }
+        (Some(_), true) => {
+            return bad(
+                format!("/source/{i}/join"),
+                "`join` needs the list of `files`".into(),
+            );
+        }
+        (Some(_), false) => {}
+    }
+    if source.kind == SourceKind::DocsPage {
+        return bad(
+            format!("/source/{i}/kind"),
+            "a docs page is one file: `files` is for documents published as several".into(),
+        );
+    }
+    if source.files.len() > MAX_SOURCE_FILES {
+        return bad(
+            format!("/source/{i}/files"),
+            format!("{} files; at most {MAX_SOURCE_FILES}", source.files.len()),
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (j, file) in source.files.iter().enumerate() {
+        let text = file.path.to_string_lossy();
+        let resolved = match resolve_relative(Path::new(""), &text) {
+            Ok(r) => r,
+            Err(why) => return bad(format!("/source/{i}/files/{j}/path"), why),
+        };
+        if resolved != file.path {
+            return bad(
+                format!("/source/{i}/files/{j}/path"),
+                format!(
+                    "`{text}` is not written plainly: write `{}`",
+                    resolved.display()
+                ),
+            );
+        }
+        if !seen.insert(resolved) {
+            return bad(
+                format!("/source/{i}/files/{j}/path"),
+                format!("`{text}` is listed twice"),
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -191,6 +386,70 @@ mod tests {
         .unwrap_err();
         assert!(
             matches!(e.location, Location::LineColumn { line: 3, .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn files_of_a_source_are_plain_relative_paths_listed_once_with_a_join() {
+        let parse = |extra: &str| {
+            Sources::parse(
+                &format!(
+                    "vendor = \"v\"\n[[source]]\nname = \"a\"\nkind = \"openapi\"\nurl = \"https://x/api\"\npinned = \"upstream/api\"\noperations = []\n{extra}"
+                ),
+                Path::new("sources.toml"),
+            )
+        };
+        let s = parse("join = \"concatenate\"\nfiles = [{ path = \"intro.yaml\", origin = \"o @ 1\" }, { path = \"sub/defs.yaml\" }]\n").unwrap();
+        let part = s.sources[0].part(1);
+        assert_eq!(part.pinned, Path::new("upstream/api/sub/defs.yaml"));
+        assert_eq!(part.url, "https://x/api/sub/defs.yaml");
+        assert_eq!(part.origin, None);
+        assert_eq!(s.sources[0].part(0).origin.as_deref(), Some("o @ 1"));
+        for (extra, pointer, why) in [
+            (
+                "files = [{ path = \"a.yaml\" }]\n",
+                "/source/0/files",
+                "needs `join`",
+            ),
+            (
+                "join = \"references\"\n",
+                "/source/0/join",
+                "needs the list",
+            ),
+            (
+                "join = \"references\"\nfiles = [{ path = \"../../etc/passwd\" }]\n",
+                "/source/0/files/0/path",
+                "leaves",
+            ),
+            (
+                "join = \"references\"\nfiles = [{ path = \"/etc/passwd\" }]\n",
+                "/source/0/files/0/path",
+                "absolute",
+            ),
+            (
+                "join = \"references\"\nfiles = [{ path = \"https://evil/x\" }]\n",
+                "/source/0/files/0/path",
+                "URL",
+            ),
+            (
+                "join = \"references\"\nfiles = [{ path = \"./a.yaml\" }]\n",
+                "/source/0/files/0/path",
+                "write `a.yaml`",
+            ),
+            (
+                "join = \"references\"\nfiles = [{ path = \"a.yaml\" }, { path = \"a.yaml\" }]\n",
+                "/source/0/files/1/path",
+                "twice",
+            ),
+        ] {
+            let e = parse(extra).unwrap_err();
+            assert_eq!(e.pointer(), Some(pointer), "{extra}: {e}");
+            assert!(e.message.contains(why), "{extra}: {e}");
+        }
+        let e = parse("join = \"glue\"\nfiles = []\n").unwrap_err();
+        assert!(
+            matches!(e.location, Location::LineColumn { line: 8, .. }),
             "{e}"
         );
     }

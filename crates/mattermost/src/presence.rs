@@ -1,0 +1,311 @@
+//! Mattermost: a user's status `online` / `away` / `dnd` / `offline` (and `ooo`, out of office,
+//! set by the auto-responder), read by user id (`GET /api/v4/users/{user_id}/status`, the user
+//! first read so an unknown id is a NotFound: the status routes answer `offline` for any id), in
+//! bulk (`POST /api/v4/users/status/ids` over the pages of `GET /api/v4/users`), and set with
+//! `PUT /api/v4/users/{user_id}/status` (the token's own user, or anyone's with
+//! `edit_other_users`). Evidence: `specs/mattermost/NOTES.md`.
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Mattermost | `status: online` | Available | `{"user_id", "status": "online"}` (activity drives it again: `manual` off) |
+//! | Mattermost | `status: dnd` (with `dnd_end_time` when timed) | Busy | `{"user_id", "status": "dnd"}` (no end time) |
+//! | Mattermost | `status: away` | Away | `{"user_id", "status": "away"}` (manual) |
+//! | Mattermost | `status: offline` (or `ooo`, or anything else) | Offline | `{"user_id", "status": "offline"}` (manual) |
+//!
+//! The vendor status in [`Detail`] is the status word, with `(manual)` when the user chose it
+//! and `until <dnd_end_time>` (seconds since the epoch) for a timed "do not disturb": the presence
+//! API has no expiry to give, so `set` sends a "do not disturb" without an end (the server keeps it
+//! until it is changed). A status already in place (and chosen: `online` needs no choice) is not
+//! sent again.
+
+use agentstatus_presence::adapter::{Adapter, ErrorBody, call};
+use agentstatus_presence::registry::{Entry, Setting};
+use agentstatus_presence::{
+    AgentPresence, Availability, Detail, Failure, ListFilter, PresenceError, Vendor, async_trait,
+};
+
+use crate::{Client, types};
+
+const VENDOR: Vendor = Vendor::new("mattermost");
+
+/// Users per page of `GET /api/v4/users` (the server's maximum is 200).
+const PAGE: i64 = 200;
+
+/// The most pages `list` reads (200,000 users): a server that never ends its list cannot keep
+/// `list` going.
+const MAX_PAGES: i64 = 1000;
+
+agentstatus_presence::adapter! {
+    /// [`Presence`](agentstatus_presence::Presence) over a Mattermost client. Reading needs any
+    /// session's token; setting another user's status needs `edit_other_users` (a system
+    /// administrator's token, or a bot's with that permission).
+    pub struct MattermostPresence(client: Client);
+}
+
+impl ErrorBody for types::AppError {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (self.id, self.message)
+    }
+}
+
+/// The Availability a Mattermost status word means.
+pub fn availability(status: &str) -> Availability {
+    match status {
+        "online" => Availability::Available,
+        "dnd" => Availability::Busy,
+        "away" => Availability::Away,
+        _ => Availability::Offline,
+    }
+}
+
+fn wire(desired: Availability) -> types::UpdateUserStatusBodyStatus {
+    match desired {
+        Availability::Available => types::UpdateUserStatusBodyStatus::Online,
+        Availability::Busy => types::UpdateUserStatusBodyStatus::Dnd,
+        Availability::Away => types::UpdateUserStatusBodyStatus::Away,
+        _ => types::UpdateUserStatusBodyStatus::Offline,
+    }
+}
+
+fn word(s: &types::Status) -> String {
+    s.status
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// The vendor's words: the status, `(manual)`, `until <seconds>`.
+fn vendor_status(s: &types::Status) -> String {
+    let mut out = word(s);
+    if s.manual == Some(true) && out != "online" {
+        out.push_str(" (manual)");
+    }
+    if let Some(end) = s.dnd_end_time.filter(|e| *e > 0 && out.starts_with("dnd")) {
+        out.push_str(&format!(" until {end}"));
+    }
+    out
+}
+
+/// The display name Mattermost shows: first and last name, else the nickname, else the username.
+fn name(u: &types::User) -> Option<String> {
+    let full = [u.first_name.as_deref(), u.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(full)
+        .filter(|f| !f.is_empty())
+        .or_else(|| u.nickname.clone().filter(|n| !n.is_empty()))
+        .or_else(|| u.username.clone())
+}
+
+fn presence(agent: &str, name: Option<String>, s: &types::Status) -> AgentPresence {
+    AgentPresence::new(
+        agent,
+        name,
+        availability(&word(s)),
+        Detail {
+            vendor_status: vendor_status(s),
+            ..Detail::default()
+        },
+    )
+}
+
+impl MattermostPresence {
+    async fn user(&self, agent: &str) -> Result<types::User, PresenceError> {
+        match call(self.client.get_user().user_id(agent).send()).await {
+            Ok(u) => Ok(u),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
+    }
+
+    async fn status(&self, agent: &str) -> Result<types::Status, PresenceError> {
+        match call(self.client.get_user_status().user_id(agent).send()).await {
+            Ok(s) => Ok(s),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
+    }
+
+    /// Every active user, page by page.
+    async fn users(&self) -> Result<Vec<types::User>, PresenceError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let request = self
+                .client
+                .get_users()
+                .page(page)
+                .per_page(PAGE)
+                .active(true)
+                .send();
+            let users = match call(request).await {
+                Ok(u) => u,
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
+            };
+            let last = (users.len() as i64) < PAGE;
+            out.extend(users);
+            if last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Adapter for MattermostPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Busy,
+        Availability::Away,
+        Availability::Offline,
+    ];
+
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        check_id(agent)?;
+        let user = self.user(agent).await?;
+        let status = self.status(agent).await?;
+        Ok(presence(agent, name(&user), &status))
+    }
+
+    async fn set_now(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        check_id(agent)?;
+        let user = self.user(agent).await?;
+        let current = self.status(agent).await?;
+        let wanted = wire(desired);
+        let now = word(&current);
+        // in place already, and chosen (an automatic away/offline would be undone by activity)
+        if now == wanted.to_string()
+            && (now == "online" || current.manual == Some(true))
+            && (now != "dnd" || current.dnd_end_time.unwrap_or(0) == 0)
+        {
+            return Ok(presence(agent, name(&user), &current));
+        }
+        let body = types::UpdateUserStatusBody::builder()
+            .user_id(agent.to_string())
+            .status(wanted);
+        let request = self.client.update_user_status().user_id(agent).body(body);
+        let after = match call(request.send()).await {
+            Ok(s) => s,
+            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+        };
+        let shown = presence(agent, name(&user), &after);
+        if shown.availability != desired {
+            return Err(PresenceError::conflict(
+                VENDOR,
+                agent,
+                desired,
+                shown.availability,
+                shown.detail.vendor_status.clone(),
+            ));
+        }
+        Ok(shown)
+    }
+
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        let users = self.users().await?;
+        let mut out = Vec::with_capacity(users.len());
+        // the bulk read takes ids in chunks (each id 26 characters)
+        for chunk in users.chunks(PAGE as usize) {
+            let ids: Vec<String> = chunk.iter().filter_map(|u| u.id.clone()).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let request = self.client.get_users_statuses_by_ids().body(ids).send();
+            let statuses = match call(request).await {
+                Ok(s) => s,
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
+            };
+            for u in chunk {
+                let Some(id) = u.id.as_deref() else { continue };
+                let offline = types::Status {
+                    status: Some(types::StatusStatus::Offline.into()),
+                    user_id: Some(id.to_string()),
+                    ..types::Status::default()
+                };
+                let s = statuses
+                    .iter()
+                    .find(|s| s.user_id.as_deref() == Some(id))
+                    .unwrap_or(&offline);
+                out.push(presence(id, name(u), s));
+            }
+        }
+        Ok(out.into_iter().filter(|p| filter.keep(p)).collect())
+    }
+}
+
+/// Refuses what is not a Mattermost id (26 lower-case letters and digits) before sending: it
+/// would land in the URL's path.
+pub fn check_id(agent: &str) -> Result<(), PresenceError> {
+    if agent.len() == 26
+        && agent
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        Ok(())
+    } else {
+        let message = "a Mattermost user id is 26 lower-case letters and digits".into();
+        Err(PresenceError::new(
+            VENDOR,
+            Failure::InvalidInput { message },
+        ))
+    }
+}
+
+const SETTINGS: &[Setting] = &[Setting::secret(
+    "token",
+    "MATTERMOST_TOKEN",
+    "a personal access token or bot token (a system administrator's, or one with edit_other_users, to set other users)",
+)];
+
+/// `[mattermost]` with `base_url` (the server, without `/api/v4`) and `token`.
+pub fn entry() -> Entry {
+    Entry {
+        name: "mattermost",
+        title: "Mattermost",
+        settings: SETTINGS,
+        connect: |s| {
+            let config = s.apply(crate::ClientConfig::default());
+            let client = Client::with_bearer_auth(&s.base_url, s.secret("token")?, &config)?;
+            Ok(Box::new(MattermostPresence::new(client)))
+        },
+        demo: demo(),
+    }
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            let fake = crate::fake::seeded(
+                &[
+                    ("Ada Lovelace", Availability::Offline),
+                    ("Grace Hopper", Availability::Available),
+                ],
+                "demo-token",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let client = Client::with_bearer_auth(
+                &fake.url(),
+                "demo-token".to_string().into(),
+                &crate::ClientConfig::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let presence = Box::new(MattermostPresence::new(client));
+            let first = crate::fake::user_id(1);
+            Ok(Demo::new(fake, presence, first, |f| f.state_changes()))
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
+}
