@@ -209,7 +209,8 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         // with the adapter and the fake: the wire, contract and fake tests run
         // with the adapter, the fake and the complete API: the wire, contract, fake and both
         // golden tests run
-        "update: test: cargo test -p agentstatus-libredesk --tests --features presence,fake,full",
+        "update: test: cargo test -p agentstatus-libredesk --tests --features presence,fake",
+        "update: test with the complete API: cargo test -p agentstatus-libredesk --features presence,fake,full --test golden_full",
     ] {
         assert!(stderr.contains(step), "{step} missing from:\n{stderr}");
     }
