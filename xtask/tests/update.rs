@@ -239,8 +239,7 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     // and in openapi.yaml's header; never the folder's path
     let origin = sources_toml
         .lines()
-        .filter(|l| l.starts_with("origin = "))
-        .next()
+        .find(|l| l.starts_with("origin = "))
         .expect(&sources_toml);
     assert!(
         origin.starts_with("origin = \"https://raw.githubusercontent.com/")
