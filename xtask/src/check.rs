@@ -5,7 +5,7 @@ use std::path::Path;
 use agentstatus_codegen::overlay::{ActionStatus, OverlayFile};
 use agentstatus_codegen::sources::{self, SourceKind, SourceSlice, Sources};
 use agentstatus_codegen::{
-    Codegen, Error, Location, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, Stage, parse_bytes, read,
+    Codegen, Error, Location, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, parse_bytes, read,
 };
 use agentstatus_drift::{
     ChangeKind, Finding, OverlayAction, Policy, Report, Side, Upstream, VendorReport, client_layer,

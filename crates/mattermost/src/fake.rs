@@ -28,10 +28,10 @@ use agentstatus_fakes::axum::extract::{Path, Query, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, post};
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 use agentstatus_fakes::serde_json::{Value, json};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, json as reply};
-use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 
 /// The id of the `n`th seeded user: 26 lower-case letters and digits, as Mattermost's ids are.
 pub fn user_id(n: usize) -> String {
@@ -345,7 +345,9 @@ impl Seeded for Mattermost {
         let fake = Self::start().await.map_err(|e| e.to_string())?;
         let token = secrets.get("token").cloned().unwrap_or_default();
         if agents.is_empty() {
-            fake.add_user(User::new("agentstatus-fake", "agentstatus fake", &token, "online").admin());
+            fake.add_user(
+                User::new("agentstatus-fake", "agentstatus fake", &token, "online").admin(),
+            );
         }
         for (i, s) in agents.iter().enumerate() {
             let n = i + 1;
