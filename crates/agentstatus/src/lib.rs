@@ -66,6 +66,7 @@ vendors! {
     "libredesk" libredesk;
     "engage-digital" engage_digital;
     "chatwoot" chatwoot;
+    "twilio-taskrouter" twilio_taskrouter;
 }
 
 /// The registered vendor called `name`.
