@@ -191,12 +191,17 @@ impl TwilioTaskrouter {
             workspaces: BTreeMap::new(),
             next_sid: 0x100,
         };
-        state.workspaces.insert(WORKSPACE_SID.into(), Workspace::default());
+        state
+            .workspaces
+            .insert(WORKSPACE_SID.into(), Workspace::default());
         for (name, available) in DEFAULT_ACTIVITIES {
             add_activity(&mut state, WORKSPACE_SID, name, available);
         }
         let routes = Router::new()
-            .route("/v1/Workspaces/{workspace}/Activities", get(list_activities))
+            .route(
+                "/v1/Workspaces/{workspace}/Activities",
+                get(list_activities),
+            )
             .route("/v1/Workspaces/{workspace}/Workers", get(list_workers))
             .route(
                 "/v1/Workspaces/{workspace}/Workers/{sid}",
@@ -242,7 +247,10 @@ impl TwilioTaskrouter {
     /// If the workspace or the activity does not exist (a test's mistake).
     pub fn add_worker(&self, workspace: &str, sid: &str, name: &str, activity: &str) {
         let mut s = self.0.lock();
-        let ws = s.workspaces.get_mut(workspace).expect("a workspace of the fake");
+        let ws = s
+            .workspaces
+            .get_mut(workspace)
+            .expect("a workspace of the fake");
         let activity_sid = ws
             .activities
             .iter()
@@ -455,7 +463,10 @@ fn page(
         format!("{ORIGIN}{path}?{}", q.finish())
     };
     let next = (more)
-        .then(|| this.last().map(|(sid, _)| url(number + 1, Some(&format!("PA{sid}")))))
+        .then(|| {
+            this.last()
+                .map(|(sid, _)| url(number + 1, Some(&format!("PA{sid}"))))
+        })
         .flatten();
     Ok(json!({
         key: this.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
@@ -489,7 +500,11 @@ async fn list_activities(
         .activities
         .iter()
         .filter(|a| query.get("FriendlyName").is_none_or(|n| *n == a.name))
-        .filter(|a| query.get("Available").is_none_or(|v| truthy(v) == a.available))
+        .filter(|a| {
+            query
+                .get("Available")
+                .is_none_or(|v| truthy(v) == a.available)
+        })
         .map(|a| (a.sid.clone(), activity_json(&s.account_sid, &workspace, a)))
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));
@@ -522,7 +537,11 @@ async fn list_workers(
                 .get("ActivityName")
                 .is_none_or(|n| activity(w).is_some_and(|a| a.name == *n))
         })
-        .filter(|w| query.get("ActivitySid").is_none_or(|v| *v == w.activity_sid))
+        .filter(|w| {
+            query
+                .get("ActivitySid")
+                .is_none_or(|v| *v == w.activity_sid)
+        })
         .filter(|w| {
             query
                 .get("Available")
@@ -566,7 +585,10 @@ async fn fetch_worker(
         return not_found(&path);
     };
     with_etag(
-        reply(StatusCode::OK, worker_json(&s.account_sid, &workspace, ws, w)),
+        reply(
+            StatusCode::OK,
+            worker_json(&s.account_sid, &workspace, ws, w),
+        ),
         w.version,
     )
 }
@@ -603,7 +625,11 @@ async fn update_worker(
     if let Some(tag) = headers.get(header::IF_MATCH) {
         let wanted = tag.to_str().unwrap_or_default().trim().trim_matches('"');
         if wanted != current.version.to_string() {
-            return error(StatusCode::PRECONDITION_FAILED, 20412, "Precondition Failed");
+            return error(
+                StatusCode::PRECONDITION_FAILED,
+                20412,
+                "Precondition Failed",
+            );
         }
     }
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();

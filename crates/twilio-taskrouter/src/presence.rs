@@ -18,6 +18,7 @@
 //! overwritten.
 
 use std::collections::HashSet;
+use std::num::NonZeroU64;
 use std::time::Instant;
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, clip, within};
@@ -35,7 +36,10 @@ use crate::{Client, types};
 const VENDOR: Vendor = Vendor::new("twilio-taskrouter");
 
 /// Workers per page of `list` (Twilio's maximum is 1,000; its default 50).
-const PAGE_SIZE: i64 = 200;
+const PAGE_SIZE: NonZeroU64 = NonZeroU64::new(200).unwrap();
+
+/// Activities per page (the most Twilio sends).
+const ACTIVITY_PAGE_SIZE: NonZeroU64 = NonZeroU64::new(1000).unwrap();
 
 /// Which activity means which [`Availability`]: names of the workspace's activities, matched
 /// without regard to case. Reading, an activity with `available: true` is always Available; an
@@ -80,10 +84,14 @@ impl ActivityNames {
         if available {
             return Availability::Available;
         }
-        [Availability::Busy, Availability::Away, Availability::Offline]
-            .into_iter()
-            .find(|a| self.name(*a).eq_ignore_ascii_case(name))
-            .unwrap_or(Availability::Offline)
+        [
+            Availability::Busy,
+            Availability::Away,
+            Availability::Offline,
+        ]
+        .into_iter()
+        .find(|a| self.name(*a).eq_ignore_ascii_case(name))
+        .unwrap_or(Availability::Offline)
     }
 }
 
@@ -144,7 +152,7 @@ fn presence(names: &ActivityNames, w: &types::TaskrouterV1WorkspaceWorker) -> Ag
     let activity = w.activity_name.clone().unwrap_or_default();
     let available = w.available.unwrap_or(false);
     AgentPresence::new(
-        w.sid.as_ref().map(ToString::to_string).unwrap_or_default(),
+        w.sid.as_deref().cloned().unwrap_or_default(),
         w.friendly_name.clone(),
         names.availability(&activity, available),
         Detail {
@@ -181,7 +189,7 @@ impl TwilioTaskrouterPresence {
     /// Every activity of the workspace (paged).
     async fn activities(&self) -> Result<Vec<types::TaskrouterV1WorkspaceActivity>, PresenceError> {
         let mut out = Vec::new();
-        let mut token: Option<(String, i64)> = None;
+        let mut token: Option<(String, u64)> = None;
         let mut pages = 0u32;
         loop {
             if pages >= self.limits.max_pages {
@@ -191,7 +199,7 @@ impl TwilioTaskrouterPresence {
                 .client
                 .list_activity()
                 .workspace_sid(self.workspace_sid.as_str())
-                .page_size(1000);
+                .page_size(ACTIVITY_PAGE_SIZE);
             if let Some((t, p)) = &token {
                 request = request.page_token(t.clone()).page(*p);
             }
@@ -227,7 +235,10 @@ impl TwilioTaskrouterPresence {
                 "the workspace has no activity named {:?} (the activity name table's for {desired}): create it, or configure another name",
                 clip(name)
             );
-            return Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }));
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
         };
         let available = activity.available.unwrap_or(false);
         if available != (desired == Availability::Available) {
@@ -235,7 +246,10 @@ impl TwilioTaskrouterPresence {
                 "activity {:?} has available={available}, so it cannot mean {desired}: fix the activity name table",
                 clip(name)
             );
-            return Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }));
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
         }
         Ok(activity)
     }
@@ -306,11 +320,11 @@ impl TwilioTaskrouterPresence {
             return Ok(None);
         }
         let target = self.target(activities, desired)?;
-        let sid = target.sid.as_ref().map(ToString::to_string).unwrap_or_default();
+        let sid = target.sid.as_deref().cloned().unwrap_or_default();
         match self.update(agent, &sid, etag).await {
             Ok(after) => {
                 let now = presence(&self.names, &after);
-                let moved = after.activity_sid.as_ref().map(ToString::to_string);
+                let moved = after.activity_sid.as_deref().cloned();
                 if moved.as_deref() == Some(sid.as_str()) {
                     Ok(Some(now))
                 } else {
@@ -349,7 +363,7 @@ impl TwilioTaskrouterPresence {
     ) -> Result<Vec<types::TaskrouterV1WorkspaceWorker>, PresenceError> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
-        let mut token: Option<(String, i64)> = None;
+        let mut token: Option<(String, u64)> = None;
         let mut pages = 0u32;
         loop {
             if pages >= self.limits.max_pages {
@@ -373,7 +387,7 @@ impl TwilioTaskrouterPresence {
             pages += 1;
             let before = seen.len();
             for w in page.workers {
-                let sid = w.sid.as_ref().map(ToString::to_string).unwrap_or_default();
+                let sid = w.sid.as_deref().cloned().unwrap_or_default();
                 // a server that repeats a page sends the same workers again: keep each once
                 if seen.insert(sid) {
                     out.push(w);
@@ -403,7 +417,7 @@ fn too_many(pages: u32, agents: usize, limit: &'static str) -> PresenceError {
 
 /// `PageToken` and `Page` of a `meta.next_page_url`: the adapter sends them to its own base URL,
 /// never following the URL the answer names (NOTES.md#paging).
-fn next_page(url: Option<&str>) -> Option<(String, i64)> {
+fn next_page(url: Option<&str>) -> Option<(String, u64)> {
     let url = reqwest::Url::parse(url?).ok()?;
     let mut token = None;
     let mut page = 0;
@@ -480,7 +494,7 @@ impl Adapter for TwilioTaskrouterPresence {
         let current: std::collections::HashMap<String, types::TaskrouterV1WorkspaceWorker> =
             workers
                 .into_iter()
-                .filter_map(|w| Some((w.sid.as_ref()?.to_string(), w)))
+                .filter_map(|w| Some((w.sid.as_deref()?.clone(), w)))
                 .collect();
         let (current, activities) = (&current, &activities);
         bulk::each(updates, options, |agent, wanted| async move {
@@ -491,7 +505,12 @@ impl Adapter for TwilioTaskrouterPresence {
                     let (w, etag) = self.fetch(&agent).await?;
                     self.change(&agent, wanted, &w, etag.as_deref(), activities)
                         .await
-                        .map(|c| c.map_or_else(|| Applied::unchanged(presence(&self.names, &w)), Applied::changed))
+                        .map(|c| {
+                            c.map_or_else(
+                                || Applied::unchanged(presence(&self.names, &w)),
+                                Applied::changed,
+                            )
+                        })
                 })
                 .await?;
                 return Ok(after);
@@ -503,7 +522,12 @@ impl Adapter for TwilioTaskrouterPresence {
                 let (w, etag) = self.fetch(&agent).await?;
                 self.change(&agent, wanted, &w, etag.as_deref(), activities)
                     .await
-                    .map(|c| c.map_or_else(|| Applied::unchanged(presence(&self.names, &w)), Applied::changed))
+                    .map(|c| {
+                        c.map_or_else(
+                            || Applied::unchanged(presence(&self.names, &w)),
+                            Applied::changed,
+                        )
+                    })
             };
             within(self.deadline, VENDOR, Step::Set, write).await
         })
@@ -565,7 +589,8 @@ pub fn entry() -> Entry {
                 s.secret("auth_token")?,
                 &config,
             )?;
-            let text = |k: &str, d: &str| s.text(k).map(str::to_string).unwrap_or_else(|_| d.into());
+            let text =
+                |k: &str, d: &str| s.text(k).map(str::to_string).unwrap_or_else(|_| d.into());
             let names = ActivityNames {
                 available: text("available_activity", "Available"),
                 busy: text("busy_activity", "Unavailable"),

@@ -22,6 +22,8 @@ fn client(fake: &TwilioTaskrouter) -> Client {
 }
 
 fn http() -> reqwest::Client {
+    // the TLS provider the runtime chooses (a plain reqwest client has none with rustls-ring)
+    agentstatus_runtime::ensure_tls_provider();
     reqwest::Client::new()
 }
 
@@ -112,7 +114,10 @@ async fn updates_must_be_form_encoded_and_name_an_activity_of_the_workspace() {
 async fn bad_credentials_and_unknown_resources_answer_twilio_errors() {
     let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
     let r = http()
-        .get(format!("{}/v1/Workspaces/{WORKSPACE_SID}/Workers", fake.url()))
+        .get(format!(
+            "{}/v1/Workspaces/{WORKSPACE_SID}/Workers",
+            fake.url()
+        ))
         .basic_auth(ACCOUNT_SID, Some("wrong"))
         .send()
         .await
@@ -132,7 +137,10 @@ async fn bad_credentials_and_unknown_resources_answer_twilio_errors() {
     // an API key is accepted as the Basic username
     fake.add_api_key("SK00000000000000000000000000000001", "key-secret");
     let r = http()
-        .get(format!("{}/v1/Workspaces/{WORKSPACE_SID}/Activities", fake.url()))
+        .get(format!(
+            "{}/v1/Workspaces/{WORKSPACE_SID}/Activities",
+            fake.url()
+        ))
         .basic_auth("SK00000000000000000000000000000001", Some("key-secret"))
         .send()
         .await
@@ -200,9 +208,15 @@ async fn each_set_moves_the_worker_once_and_an_unknown_worker_is_not_found() {
     ] {
         let after = presence.set(&ada, a).await.unwrap();
         assert_eq!(after.availability, a);
-        assert_eq!(fake.activity_of(WORKSPACE_SID, &ada).as_deref(), Some(activity));
+        assert_eq!(
+            fake.activity_of(WORKSPACE_SID, &ada).as_deref(),
+            Some(activity)
+        );
     }
     assert_eq!(fake.state_changes(), 3);
-    let e = presence.set("WK0000000000000000000000000000dead", Availability::Away).await.unwrap_err();
+    let e = presence
+        .set("WK0000000000000000000000000000dead", Availability::Away)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }

@@ -103,7 +103,7 @@ async fn fetch_worker_sends_basic_auth_and_keeps_the_etag() {
                 .insert_header("etag", "\"7\"")
                 .set_body_json(worker(WK, WA_BREAK, "Break", false)),
         )
-        .expect(1)
+        .expect(2) // the client's call, then the adapter's
         .mount(&server)
         .await;
     let rv = client(&server)
@@ -118,8 +118,7 @@ async fn fetch_worker_sends_basic_auth_and_keeps_the_etag() {
     assert_eq!(w.activity_name.as_deref(), Some("Break"));
     assert_eq!(w.available, Some(false));
     // the adapter: the activity's name is the vendor status, mapped through the name table
-    let p = adapter(&server).get(WK).await;
-    let p = p.unwrap();
+    let p = adapter(&server).get(WK).await.unwrap();
     assert_eq!(p.availability, Availability::Away);
     assert_eq!(p.detail.vendor_status, "Break");
 }
@@ -225,12 +224,9 @@ async fn a_missing_activity_is_named_and_nothing_is_sent() {
     mount_activities(&server).await; // no `Unavailable`
     Mock::given(method("GET"))
         .and(path(format!("/v1/Workspaces/{WS}/Workers/{WK}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(worker(
-            WK,
-            WA_OFFLINE,
-            "Offline",
-            false,
-        )))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(worker(WK, WA_OFFLINE, "Offline", false)),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -273,9 +269,9 @@ async fn the_activity_name_table_is_configurable() {
         .await;
     Mock::given(method("POST"))
         .and(body_string(format!("ActivitySid={WA_BREAK}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(worker(
-            WK, WA_BREAK, "Lunch", false,
-        )))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(worker(WK, WA_BREAK, "Lunch", false)),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -288,7 +284,11 @@ async fn the_activity_name_table_is_configurable() {
     let a = adapter(&server).with_activity_names(names);
     assert_eq!(a.get(WK).await.unwrap().availability, Availability::Offline);
     let after = a.set(WK, Availability::Away).await.unwrap();
-    assert_eq!(after.availability, Availability::Away, "matched without case");
+    assert_eq!(
+        after.availability,
+        Availability::Away,
+        "matched without case"
+    );
     assert_eq!(after.detail.vendor_status, "Lunch");
 }
 
