@@ -338,11 +338,13 @@ impl TwilioTaskrouterPresence {
                 }
             }
             Err(f) if status_of(&f) == Some(412) => {
-                // changed by someone else since the read: say what it is now
-                let found = match self.fetch(agent).await {
-                    Ok((w, _)) => presence(&self.names, &w),
-                    Err(e) => return Err(e),
-                };
+                // changed since the read: by someone else, or by this update itself when its
+                // answer was lost and the resend carried the old ETag. Say what it is now.
+                let (w, _) = self.fetch(agent).await?;
+                let found = presence(&self.names, &w);
+                if w.activity_sid.as_deref() == Some(&sid) {
+                    return Ok(Some(found));
+                }
                 Err(PresenceError::conflict(
                     VENDOR,
                     agent,

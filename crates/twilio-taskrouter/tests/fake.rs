@@ -220,3 +220,70 @@ async fn each_set_moves_the_worker_once_and_an_unknown_worker_is_not_found() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+#[tokio::test]
+async fn an_update_whose_answer_was_lost_is_resent_and_not_applied_twice() {
+    use agentstatus_twilio_taskrouter::fake::Fault;
+    use std::time::Duration;
+    let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+    let ada = fake::worker_sid_for("ada").unwrap();
+    fake.add_worker(WORKSPACE_SID, &ada, "Ada", "Offline");
+    let presence = TwilioTaskrouterPresence::new(client(&fake), WORKSPACE_SID.to_string());
+    // the read and the activities pass; the update is applied, then its answer is lost
+    fake.faults().push(Fault::Delay(Duration::ZERO));
+    fake.faults().push(Fault::Delay(Duration::ZERO));
+    fake.faults().push(Fault::DropAfterHandling);
+    let after = presence.set(&ada, Availability::Available).await.unwrap();
+    assert_eq!(after.availability, Availability::Available);
+    assert_eq!(fake.state_changes(), 1, "applied once");
+    // the resend carried the old ETag: 412, then the read showed this update's own result
+    assert_eq!(
+        fake.activity_of(WORKSPACE_SID, &ada).as_deref(),
+        Some("Available")
+    );
+}
+
+#[tokio::test]
+async fn seeded_holds_each_availability_in_its_activity_and_refuses_bad_ids() {
+    use agentstatus_twilio_taskrouter::fake::{Seed, seeded};
+    let seed = |id: &str, availability: &str| Seed {
+        id: id.into(),
+        name: format!("Agent {id}"),
+        availability: availability.into(),
+    };
+    let secrets = [("auth_token", TOKEN.to_string())].into_iter().collect();
+    let seeds = [
+        seed("ada", "offline"),
+        seed("grace", "available"),
+        seed("kat", "away"),
+    ];
+    let (fake, keys) = seeded(&seeds, &secrets).await.unwrap();
+    assert_eq!(
+        keys,
+        [
+            ("account_sid", format!("\"{ACCOUNT_SID}\"")),
+            ("workspace_sid", format!("\"{WORKSPACE_SID}\""))
+        ]
+    );
+    let presence = TwilioTaskrouterPresence::new(client(&fake), WORKSPACE_SID.to_string());
+    let grace = fake::worker_sid_for("grace").unwrap();
+    assert_eq!(
+        grace, "WK67726163650000000000000000000000",
+        "`grace` in hex"
+    );
+    let got = presence.get(&grace).await.unwrap();
+    assert_eq!(got.availability, Availability::Available);
+    let kat = presence
+        .get(&fake::worker_sid_for("kat").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(kat.availability, Availability::Away);
+    assert_eq!(kat.detail.vendor_status, "Break");
+
+    let e = seeded(&[seed("an-id-longer-than-sixteen", "offline")], &secrets)
+        .await
+        .unwrap_err();
+    assert!(e.contains("not a Worker SID"), "{e}");
+    let e = seeded(&[seed("ada", "lunch")], &secrets).await.unwrap_err();
+    assert!(e.contains("no activity for \"lunch\""), "{e}");
+}
