@@ -1002,7 +1002,7 @@ pub mod types {
     /// Twilio's error answer. `code` is Twilio's own error code (20003 authentication, 20404 not found, 20412 precondition failed, ...), documented at `more_info`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct TwilioError {
-        /// Twilio's error code (https://www.twilio.com/docs/errors/<code>).
+        /// Twilio's own error code, documented at `more_info`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i64>,
         /// Further details, for some errors.
