@@ -16,6 +16,10 @@
 //! activity a `set` needs answers `InvalidInput`, naming it (nothing is sent). Every update sends the `ETag` of the
 //! read before it as `If-Match`: a worker changed in between is a `Conflict` (412), never
 //! overwritten.
+//!
+//! `set` sends nothing when the worker already reads as the wanted availability: a worker in an
+//! activity the table does not name (`Training`, say, unavailable) reads Offline and stays in it
+//! on `set(Offline)`.
 
 use std::collections::HashSet;
 use std::num::NonZeroU64;
