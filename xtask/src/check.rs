@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::overlay::OverlayFile;
+use agentstatus_codegen::overlay::{ActionStatus, OverlayFile};
 use agentstatus_codegen::sources::{self, SourceKind, SourceSlice, Sources};
 use agentstatus_codegen::{
-    Codegen, Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, Stage, parse_bytes, read,
+    Codegen, Error, OPENAPI_FILE, OVERLAY_FILE, SOURCES_FILE, parse_bytes, read,
 };
 use agentstatus_drift::{
-    ChangeKind, Finding, OverlayAction, Report, Side, Upstream, VendorReport, diff,
-    diff_unapplied_security_schemes, positions_in_source, render,
+    ChangeKind, Finding, OverlayAction, Policy, Report, Side, Upstream, VendorReport, client_layer,
+    diff, diff_unapplied_security_schemes, layers, normalised, positions_in_source, render,
 };
 use serde_json::Value;
 
@@ -48,16 +48,15 @@ impl flags::Check {
                 }
             }
         }
-        let report = Report::new(&ws.root, self.fail_on.into(), vendors);
+        let policy = Policy {
+            fail_on: self.fail_on.into(),
+            layer: self.layer.into(),
+            scope: self.scope.into(),
+        };
+        let report = Report::new(&ws.root, policy, vendors);
         print!("{}", render(&report, self.format.into()));
         Outcome::from_code(report.exit_code())
     }
-}
-
-/// Normalised, as the build sees it before the overlay.
-fn normalised(mut doc: Value) -> Value {
-    agentstatus_codegen::run_stage(Stage::Normalise, &mut doc);
-    doc
 }
 
 pub fn check_vendor(
@@ -177,6 +176,7 @@ pub fn upstream(
     sources: &Sources,
     pinned: &[SourceSlice],
     current: &Current,
+    overlay: Option<&OverlayFile>,
 ) -> Result<(Upstream, Vec<SourceSlice>), Error> {
     let mut missing = Vec::new();
     let now = sources::read_slices(
@@ -187,6 +187,8 @@ pub fn upstream(
     )?;
     let mut changed = Vec::new();
     let mut findings = Vec::new();
+    let mut full = Vec::new();
+    let mut full_client = Vec::new();
     for (p, c) in pinned.iter().zip(&now) {
         if p.bytes == c.bytes {
             continue;
@@ -196,6 +198,11 @@ pub fn upstream(
         f.extend(diff_unapplied_security_schemes(&p.security, &c.security));
         place_in_slices(root, &mut f, p, c);
         findings.extend(f);
+        if c.source.full {
+            let (raw, client) = full_api(root, p, c, overlay)?;
+            full.extend(raw);
+            full_client.extend(client);
+        }
     }
     let notices = newly_published(root, &now);
     // a shared component the sources now define differently: one finding per conflict, named
@@ -249,10 +256,54 @@ pub fn upstream(
             from,
             changed_sources: changed,
             findings,
+            // judged by the caller, on the merged documents with the overlay
+            client: Vec::new(),
+            full,
+            full_client,
             notices,
         },
         now,
     ))
+}
+
+/// A `full = true` source diffed in full: every operation of its document but the kept ones
+/// (the slice's section judges those), in both layers: the raw documents (each finding marked
+/// with whether it reaches the client) and the effective ones (overlaid, as the `full`
+/// feature's client is generated).
+fn full_api(
+    root: &Path,
+    old_slice: &SourceSlice,
+    new: &SourceSlice,
+    overlay: Option<&OverlayFile>,
+) -> Result<(Vec<Finding>, Vec<Finding>), Error> {
+    let whole = |s: &SourceSlice| sources::extract(&s.source, &s.bytes, &s.origin);
+    let kept: Vec<String> = new
+        .source
+        .operations
+        .iter()
+        .filter_map(|o| sources::OperationKey::parse(o))
+        .map(|k| k.to_string())
+        .collect();
+    let (old, new_doc) = (whole(old_slice)?, whole(new)?);
+    let rest = |f: Vec<Finding>| -> Vec<Finding> {
+        f.into_iter()
+            .filter(|f| !kept.contains(&f.operation))
+            .collect()
+    };
+    let mut raw = rest(diff(&normalised(old.clone()), &normalised(new_doc.clone())));
+    let mut client = rest(client_layer(&old, &new_doc, overlay, &mut raw)?.0);
+    // a client finding at the raw change's place in the vendor document
+    for c in &mut client {
+        if let Some(r) = raw.iter().find(|r| {
+            (r.operation.as_str(), r.change, r.location.as_str())
+                == (c.operation.as_str(), c.change, c.location.as_str())
+        }) {
+            (c.pointer, c.side) = (r.pointer.clone(), r.side);
+        }
+    }
+    place_in_slices(root, &mut raw, old_slice, new);
+    place_in_slices(root, &mut client, old_slice, new);
+    Ok((raw, client))
 }
 
 fn relative_describe(root: &Path, s: &SourceSlice, pointer: &str) -> String {
@@ -302,18 +353,39 @@ fn run(
         report.regenerated = f;
     }
 
-    // 2. the vendor's current documents vs the pinned copies
-    let mut checked_doc = pinned_doc;
+    // 2. the vendor's current documents vs the pinned copies: the raw layer
+    let overlay_path = dir.join(OVERLAY_FILE);
+    let overlay = if overlay_path.exists() {
+        Some(OverlayFile::load(&overlay_path)?)
+    } else {
+        None
+    };
+    let mut checked_doc = pinned_doc.clone();
+    let mut raw = Vec::new();
     if let Some(current) = current {
-        let (up, now) = upstream(root, vendor, dir, &sources, &pinned, current)?;
+        let (up, now) = upstream(
+            root,
+            vendor,
+            dir,
+            &sources,
+            &pinned,
+            current,
+            overlay.as_ref(),
+        )?;
         report.upstream = Some(up);
         checked_doc = sources::merge_lenient(&now).0;
     }
+    // ... and the client layer: the effective documents (normalised, overlaid), old and new;
+    // each overlay action judged by comparing them with and without it
+    let up = report.upstream.as_mut();
+    let raw = up.map_or(&mut raw, |u| &mut u.findings);
+    let two = layers(&pinned_doc, &checked_doc, overlay.as_ref(), raw)?;
+    if let Some(u) = report.upstream.as_mut() {
+        u.client = two.client;
+    }
 
     // 3. does every overlay action still apply?
-    let overlay_path = dir.join(OVERLAY_FILE);
-    if overlay_path.exists() {
-        let overlay = OverlayFile::load(&overlay_path)?;
+    if let Some(overlay) = overlay {
         let mut doc = normalised(checked_doc);
         let checks = overlay.check(&mut doc)?;
         let text = read(&overlay_path)?;
@@ -325,13 +397,27 @@ fn run(
         let positions = positions_in_source(SourceKind::Openapi, &text, &pointers);
         report.overlay = checks
             .into_iter()
-            .map(|check| {
+            .map(|mut check| {
                 let pos = positions.get(&format!("/actions/{}", check.index));
+                let effect = two.actions.iter().find(|e| e.index == check.index);
+                let redundant = effect.is_some_and(|e| e.redundant);
+                // whether the action still applies is judged on the effective documents, not
+                // by applying its text: `already-applied` is a redundant action
+                if check.status != ActionStatus::NoMatch {
+                    check.status = if redundant {
+                        ActionStatus::AlreadyApplied
+                    } else {
+                        ActionStatus::Applies
+                    };
+                }
                 OverlayAction {
                     check,
                     file: relative(root, &overlay_path),
                     line: pos.map(|p| p.0),
                     column: pos.map(|p| p.1),
+                    redundant,
+                    documentation_differs: effect.is_some_and(|e| e.documentation_differs),
+                    conflicts: effect.map(|e| e.conflicts.clone()).unwrap_or_default(),
                 }
             })
             .collect();

@@ -107,10 +107,56 @@ pub struct Check {
     /// matches nothing).
     #[arg(long, value_enum, default_value_t = FailOn::Drift)]
     pub fail_on: FailOn,
+    /// Which layer `--fail-on` judges: what reaches the generated client (the effective
+    /// documents: normalised, the overlay applied), or what the vendor changed in its raw
+    /// documents. Both are reported either way.
+    #[arg(long, value_enum, default_value_t = Layer::Client)]
+    pub layer: Layer,
+    /// Which findings `--fail-on` judges: the kept operations (`slice`), the rest of the
+    /// `full = true` sources' complete API (`full`), or both. All are reported either way.
+    #[arg(long, value_enum, default_value_t = Scope::All)]
+    pub scope: Scope,
     /// Also list every change the normaliser makes (vendor, JSON pointer, what and why); in
     /// the JSON report as each vendor's `explain`.
     #[arg(long)]
     pub explain: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Layer {
+    /// What reaches the generated client.
+    Client,
+    /// What the vendor changed in its documents.
+    Raw,
+}
+
+impl From<Layer> for agentstatus_drift::Layer {
+    fn from(l: Layer) -> Self {
+        match l {
+            Layer::Client => Self::Client,
+            Layer::Raw => Self::Raw,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Scope {
+    /// The kept operations only.
+    Slice,
+    /// The rest of the `full = true` sources' complete API only.
+    Full,
+    /// Both.
+    All,
+}
+
+impl From<Scope> for agentstatus_drift::Scope {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Slice => Self::Slice,
+            Scope::Full => Self::Full,
+            Scope::All => Self::All,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -1,16 +1,23 @@
 //! `cargo xtask new-vendor <name>`: scaffold a vendor slice, so that the steps of adding one
 //! cannot be wrong: `specs/<name>/` (sources, an empty document, an empty overlay, notes),
 //! `crates/<name>/` (manifest, README, changelog, lib with the generated client, adapter, fake,
-//! example, golden, wire and contract tests) and the registry lines in the `agentstatus` facade
-//! (its dependency, its fake in `fakes`, its `vendors!` line; no other shared file). The
-//! templates are short because the toolkit has the rest: `agentstatus_presence::adapter!` and
-//! `Adapter` (the adapter type, deadlines, errors), `agentstatus_fakes::fake!` (the fake's
-//! server), `agentstatus_runtime::{generated_client, golden_test}!`.
+//! example, golden, wire and contract tests) and the registry lines in the `agentstatus` facade,
+//! the registry: in `crates/agentstatus/Cargo.toml` its dependency (named after it: its
+//! feature), its fake in `fakes` and its generator in `codegen` (which `crates/generate` turns
+//! on in the workspace's builds); in `crates/agentstatus/src/lib.rs` its `vendors!` line. No
+//! other shared file: the command, `agentstatus fake` (the fake's `SEEDER`) and
+//! `crates/generate` find the vendor through the registry. The templates are short because the
+//! toolkit has the rest: `agentstatus_presence::adapter!` and `Adapter` (the adapter type,
+//! deadlines, errors; `adapter::unwritten` until it is written), `registry::Entry::new`,
+//! `agentstatus_fakes::fake!` (the fake's server), `agentstatus_fakes::seed` (`Seeded`, and
+//! `Seeder::unwritten` until it is written), `agentstatus_runtime::{generated_client,
+//! golden_test}!`.
 //!
-//! The result builds at once; its contract test fails until the adapter and the fake are
-//! written, and `cargo xtask check` / the completeness test name what is still missing. The
-//! vendor is not a default feature of the facade (the command does not ship it) until its
-//! adapter is done and a maintainer adds it to `default`.
+//! The result builds at once; its contract test fails, and `agentstatus fake --vendor <name>`
+//! refuses, until the adapter and the fake are written, and `cargo xtask check` / the
+//! completeness test name what is still missing. The vendor is not a default feature of the
+//! facade (the command does not ship it) until its adapter is done and a maintainer adds it to
+//! `default`, the one shared line that step changes.
 
 use std::path::{Path, PathBuf};
 
@@ -122,13 +129,11 @@ repository.workspace = true
 homepage.workspace = true
 keywords.workspace = true
 categories.workspace = true
-readme = "README.md"
 build = "../../build.rs"
 metadata.agentstatus.vendor = "{{name}}"
 metadata.docs.rs.features = ["full", "presence", "fake"]
 lints.rust.unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
 
-# as in crates/libredesk/Cargo.toml; the generated code may come to need chrono, uuid, regress
 [dependencies]
 agentstatus-runtime.workspace = true
 progenitor-client.workspace = true
@@ -143,7 +148,7 @@ agentstatus-codegen = { workspace = true, optional = true }
 toml = { workspace = true, optional = true }
 
 [dev-dependencies]
-agentstatus-presence = { workspace = true, features = ["testing"] }
+agentstatus-fakes = { workspace = true, features = ["testing"] }
 expectorate.workspace = true
 tokio = { workspace = true, features = ["macros", "rt-multi-thread"] }
 wiremock.workspace = true
@@ -176,12 +181,7 @@ const LIB: &str = r#"//! Typed client for the {{title}} agent presence API, gene
 //! vendor's genuine quirks. Example (`examples/{{name}}.rs`):
 #![doc = concat!("```no_run\n", include_str!("../examples/{{name}}.rs"), "```")]
 
-#[cfg(feature = "fake")]
-pub mod fake;
-#[cfg(feature = "presence")]
-pub mod presence;
-
-agentstatus_runtime::generated_client!();
+agentstatus_runtime::generated_client!(presence, fake);
 "#;
 
 const EXAMPLE: &str = r#"use {{ident}}::{Client, ClientInfo};
@@ -197,9 +197,9 @@ const PRESENCE: &str = r#"//! {{title}}: the presence adapter. Mapping (evidence
 //! | vendor state (read) | Availability | set sends |
 //! |---|---|---|
 
-use agentstatus_presence::adapter::Adapter;
-use agentstatus_presence::{AgentPresence, Availability, Failure, ListFilter, PresenceError};
-use agentstatus_presence::{Vendor, registry::Entry};
+use agentstatus_presence::adapter::{Adapter, unwritten};
+use agentstatus_presence::{AgentPresence, Availability, ListFilter, PresenceError, Vendor};
+use agentstatus_presence::registry::Entry;
 
 agentstatus_presence::adapter! {
     /// [`Presence`](agentstatus_presence::Presence) over the {{title}} client.
@@ -214,45 +214,33 @@ impl Adapter for {{Type}}Presence {
     const SUPPORTED: &'static [Availability] = &[];
 
     async fn get_now(&self, _: &str) -> Result<AgentPresence, PresenceError> {
-        Err(unwritten())
+        Err(unwritten(Self::VENDOR))
     }
 
     async fn set_now(&self, _: &str, _: Availability) -> Result<AgentPresence, PresenceError> {
-        Err(unwritten())
+        Err(unwritten(Self::VENDOR))
     }
 
     async fn list_now(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
-        Err(unwritten())
+        Err(unwritten(Self::VENDOR))
     }
 }
 
-fn unwritten() -> PresenceError {
-    let message = "the adapter is not written yet (src/presence.rs)".into();
-    PresenceError::new({{Type}}Presence::VENDOR, Failure::InvalidInput { message })
-}
-
-/// `[{{name}}]` with `base_url`. After `regen`, each security scheme of the document is a
-/// generated `Client::with_<scheme>_auth`: give its credentials `Setting`s (`Setting::secret`
-/// for a secret) and build the client with it instead of `new_with_client`.
+/// `[{{name}}]` with `base_url`; after `regen`, build the client with its generated
+/// `Client::with_<scheme>` and give the credentials `Setting`s (`with_settings`).
 pub fn entry() -> Entry {
-    Entry {
-        name: "{{name}}",
-        title: "{{title}}",
-        settings: &[],
-        connect: |s| {
-            let config = s.apply(crate::ClientConfig::default());
-            let (base, http, inner) = agentstatus_runtime::connect(&s.base_url, vec![], &config)?;
-            let client = crate::Client::new_with_client(&base, http, inner);
-            Ok(Box::new({{Type}}Presence::new(client)))
-        },
-        demo: None,
-    }
+    Entry::new("{{name}}", "{{title}}", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+        let (base, http, inner) = agentstatus_runtime::connect(&s.base_url, vec![], &config)?;
+        let client = crate::Client::new_with_client(&base, http, inner);
+        Ok(Box::new({{Type}}Presence::new(client)))
+    })
 }
 "#;
 
 const FAKE: &str = r#"//! A fake {{title}} server, behaving like the real one (specs/{{name}}/NOTES.md).
 
-use agentstatus_fakes::{Fake, axum::Router};
+use agentstatus_fakes::{Fake, axum::Router, seed::Seeder};
 
 /// The vendor's state, shared by the routes (`State<agentstatus_fakes::Shared<Inner>>`).
 #[derive(Debug, Default)]
@@ -269,14 +257,15 @@ impl {{Type}} {
         Fake::start(Inner::default(), Router::new()).await.map(Self)
     }
 }
+
+/// For `agentstatus fake`: `Seeder::of::<{{Type}}>()` once it implements `seed::Seeded`.
+pub const SEEDER: Seeder = Seeder::unwritten();
 "#;
 
-const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features codegen --test golden`.
-agentstatus_runtime::golden_test!(client);
-"#;
-
-const GOLDEN_FULL: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features full --test golden_full`.
-agentstatus_runtime::golden_test!(full_surface);
+/// `tests/golden.rs` (the slice, feature `codegen`) and `tests/golden_full.rs` (the surface of
+/// the complete API, feature `full`): `{{test}}`, `{{feature}}` and `{{what}}` are theirs.
+const GOLDEN: &str = r#"//! After an intended change: `EXPECTORATE=overwrite cargo test -p {{crate}} --features {{feature}} --test {{test}}`.
+agentstatus_runtime::golden_test!({{what}});
 "#;
 
 const WIRE: &str = r#"//! One test per kept operation: a local server checks what the client sends (NOTES.md).
@@ -291,17 +280,12 @@ async fn the_client_talks_to_the_configured_base_url() {
 "#;
 
 const CONTRACT: &str = r#"#![cfg(all(feature = "presence", feature = "fake"))]
-use agentstatus_presence::testing::{Case, contract};
-
-use {{ident}}::{Client, fake::{{Type}}, presence::{{Type}}Presence};
+//! The presence contract against the fake, started and connected as `agentstatus fake` does.
+use {{ident}}::{fake::SEEDER, presence::entry};
 
 #[tokio::test]
 async fn meets_the_presence_contract() {
-    let fake = {{Type}}::start().await.unwrap();
-    let url = fake.url(); // `bad` gets a wrong secret (`wrong-...`) once the client has one
-    let adapter = || Box::new({{Type}}Presence::new(Client::new(&url, Default::default())));
-    let (good, bad) = (adapter(), adapter());
-    contract(Case::new(fake, good, bad, "agent-1", |f| f.state_changes())).await;
+    agentstatus_fakes::seed::contract(entry(), SEEDER).await;
 }
 "#;
 
@@ -356,8 +340,9 @@ fn append_to_array(text: &str, key: &str, item: &str, file: &Path) -> Result<Str
 }
 
 /// The registry lines, in the facade (the only shared files a vendor touches): its dependency
-/// named after it (the optional dependency is its cargo feature), its fake in `fakes`, and its
-/// `vendors!` line. Not in `default`: the command ships a vendor once its adapter is written.
+/// named after it (the optional dependency is its cargo feature), its fake in `fakes`, its
+/// generator in `codegen`, and its `vendors!` line. Not in `default`: the command ships a vendor
+/// once its adapter is written.
 fn register(root: &Path, n: &Names) -> Result<()> {
     let manifest = root.join("crates/agentstatus/Cargo.toml");
     let text =
@@ -375,17 +360,9 @@ fn register(root: &Path, n: &Names) -> Result<()> {
         &manifest,
     )?;
     let text = append_to_array(&text, "fakes", &format!("{}?/fake", n.name), &manifest)?;
+    // the workspace's own builds generate the client from specs/ (crates/generate turns it on)
+    let text = append_to_array(&text, "codegen", &format!("{}/codegen", n.name), &manifest)?;
     std::fs::write(&manifest, text).map_err(|e| format!("{}: {e}", manifest.display()))?;
-
-    // the workspace's own builds generate the client from specs/ (crates/generate)
-    let generate = root.join("crates/generate/Cargo.toml");
-    let mut text =
-        std::fs::read_to_string(&generate).map_err(|e| format!("{}: {e}", generate.display()))?;
-    text.push_str(&format!(
-        "{} = {{ path = \"../{}\", default-features = false, features = [\"codegen\"] }}\n",
-        n.krate, n.name
-    ));
-    std::fs::write(&generate, text).map_err(|e| format!("{}: {e}", generate.display()))?;
 
     let lib = root.join("crates/agentstatus/src/lib.rs");
     let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
@@ -410,6 +387,16 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
             ));
         }
     }
+    let golden = |test: &str, feature: &str, what: &str| {
+        GOLDEN
+            .replace("{{test}}", test)
+            .replace("{{feature}}", feature)
+            .replace("{{what}}", what)
+    };
+    let (golden, golden_full) = (
+        golden("golden", "codegen", "client"),
+        golden("golden_full", "full", "full_surface"),
+    );
     let files: Vec<(PathBuf, &str)> = vec![
         (specs.join("sources.toml"), SOURCES),
         (specs.join("openapi.yaml"), OPENAPI),
@@ -421,8 +408,8 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
         (krate.join("src/presence.rs"), PRESENCE),
         (krate.join("src/fake.rs"), FAKE),
         (krate.join(format!("examples/{name}.rs")), EXAMPLE),
-        (krate.join("tests/golden.rs"), GOLDEN),
-        (krate.join("tests/golden_full.rs"), GOLDEN_FULL),
+        (krate.join("tests/golden.rs"), &golden),
+        (krate.join("tests/golden_full.rs"), &golden_full),
         (krate.join("tests/wire.rs"), WIRE),
         (krate.join("tests/contract.rs"), CONTRACT),
         (krate.join("tests/golden/.gitkeep"), ""),
@@ -469,7 +456,7 @@ impl crate::flags::NewVendor {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
         }
         println!(
-            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_*_auth`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes; then add `{name}` to `default` in crates/agentstatus/Cargo.toml, a seeder for `agentstatus fake` in crates/cli/src/fake.rs, and a row to crates/README.md"
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_<scheme>`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes, and the fake's `Seeded` (its `SEEDER`, for `agentstatus fake`); then add `{name}` to `default` in crates/agentstatus/Cargo.toml (the only shared file it touches) and a row to crates/README.md and the README"
         );
         Ok(())
     }

@@ -173,6 +173,37 @@ fn without_build_script(manifest: &Path) -> Result<()> {
     std::fs::write(manifest, text).map_err(|e| format!("{}: cannot write: {e}", manifest.display()))
 }
 
+/// The packaged manifest of a crate that turns on its dependencies' `codegen` (the facade's
+/// `codegen` feature, for the workspace's own builds): without it, since the packaged vendor
+/// crates have no `codegen` feature. Returns whether the manifest changed.
+fn without_codegen_features(manifest: &Path) -> Result<bool> {
+    let text = std::fs::read_to_string(manifest)
+        .map_err(|e| format!("{}: cannot read: {e}", manifest.display()))?;
+    let mut doc: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let Some(features) = doc.get_mut("features").and_then(|f| f.as_table_mut()) else {
+        return Ok(false);
+    };
+    let of_codegen = |f: &toml::Value| {
+        f.as_str()
+            .is_some_and(|f| f.ends_with(&format!("/{CODEGEN_FEATURE}")))
+    };
+    let mut changed = features.remove(CODEGEN_FEATURE).is_some();
+    for (_, list) in features.iter_mut() {
+        if let Some(list) = list.as_array_mut() {
+            let before = list.len();
+            list.retain(|f| !of_codegen(f));
+            changed |= list.len() != before;
+        }
+    }
+    if changed {
+        let text = toml::to_string(&doc).map_err(|e| format!("{}: {e}", manifest.display()))?;
+        std::fs::write(manifest, text)
+            .map_err(|e| format!("{}: cannot write: {e}", manifest.display()))?;
+    }
+    Ok(changed)
+}
+
 /// `OUT_DIR/client.rs` of each vendor crate as the workspace builds it (`cargo check`), with or
 /// without `full`.
 fn built_clients(root: &Path, vendors: &[&Crate], full: bool) -> Result<Vec<(String, String)>> {
@@ -342,6 +373,14 @@ pub fn package(root: &Path, stage: Option<&Path>, verify: bool) -> Result<Vec<Pa
                 ""
             }
         );
+    }
+
+    // a published crate that turns its dependencies' `codegen` on (the facade's `codegen`
+    // feature) loses it: the packaged vendor crates have none
+    for c in crates.iter().filter(|c| c.publish && c.vendor.is_none()) {
+        if let Ok(rel) = c.dir.strip_prefix(root) {
+            without_codegen_features(&stage.join(rel).join("Cargo.toml"))?;
+        }
     }
 
     // the crates that are not published and turn `codegen` on (`crates/generate`) would name a
@@ -627,6 +666,37 @@ required-features = ["presence"]
         assert_eq!(tests[0]["name"].as_str(), Some("contract"));
         assert!(!dir.join("tests/golden.rs").exists());
         assert!(dir.join("tests/contract.rs").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_packaged_facade_turns_on_no_codegen() {
+        let dir = std::env::temp_dir().join(format!("xtask-pkg-facade-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = dir.join("Cargo.toml");
+        let facade = r#"[package]
+name = "agentstatus"
+version = "0.1.0"
+
+[features]
+default = ["a"]
+fakes = ["a?/fake", "b?/fake"]
+codegen = ["a/codegen", "b/codegen"]
+mixed = ["a?/codegen", "a?/presence"]
+"#;
+        std::fs::write(&manifest, facade).unwrap();
+        assert!(without_codegen_features(&manifest).unwrap());
+        let doc: toml::Table = std::fs::read_to_string(&manifest).unwrap().parse().unwrap();
+        let features = doc["features"].as_table().unwrap();
+        assert!(features.get("codegen").is_none());
+        assert_eq!(features["fakes"].as_array().unwrap().len(), 2);
+        assert_eq!(features["mixed"].as_array().unwrap().len(), 1);
+        assert_eq!(features["mixed"][0].as_str(), Some("a?/presence"));
+        // nothing to remove: the file is left as it was
+        let cli = "[package]\nname = \"c\"\n\n[features]\ndefault = [\"x\"]\n";
+        std::fs::write(&manifest, cli).unwrap();
+        assert!(!without_codegen_features(&manifest).unwrap());
+        assert_eq!(std::fs::read_to_string(&manifest).unwrap(), cli);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -31,9 +31,15 @@ fn table() -> String {
             agentstatus_codegen::Stage::Input => "input",
             agentstatus_codegen::Stage::Normalise => "normalise",
             agentstatus_codegen::Stage::Fix => "fix",
+            agentstatus_codegen::Stage::Generated => "generated",
         };
-        // a pass that marks the document for the generator says where its marks are undone
-        let undone = match (pass.rewrites_tokens(), pass.restores_on_export()) {
+        // a pass that marks the document for the generator says where its marks are undone (a
+        // generated-code pass marks nothing: its rewrite is all it does)
+        let generated = pass.stage() == agentstatus_codegen::Stage::Generated;
+        let undone = match (
+            pass.rewrites_tokens() && !generated,
+            pass.restores_on_export(),
+        ) {
             (true, true) => " Undone after generation (in the generated code) and on export.",
             (true, false) => " Undone after generation (in the generated code).",
             (false, true) => " Undone on export.",

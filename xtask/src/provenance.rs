@@ -17,8 +17,9 @@ use crate::fetch::{self, Current};
 /// The origin to record for `source` whose pinned copy now holds what [`fetch::current`] named
 /// `fetched_from`, on `date`: the final URL (after redirects) when it was downloaded from the
 /// source's own URL; the source's URL, said to have come through a mirror, when a `--mirror`
-/// served it (a mirror's address is never recorded: it is not the vendor's). `None` when
-/// nothing was downloaded (a `--sources` folder, a hand-written source): the origin stays.
+/// served it (a mirror's address is never recorded: it is not the vendor's); the source's URL,
+/// said to be a copy, when a `--sources` folder gave it (the old origin, naming an older commit,
+/// would be false). `None` for a hand-written source (ours): the origin stays.
 pub fn fetched_origin(
     current: &Current,
     vendor: &str,
@@ -53,7 +54,20 @@ pub fn fetched_origin(
                 printable(&url)
             ))
         }
-        Current::Dir(_) => None,
+        Current::Dir(_) => {
+            // a copy someone else downloaded: the vendor's URL it stands for, and that its
+            // commit is not known here (the folder's path is ours, not the vendor's)
+            let direct = Current::Live {
+                mirror: None,
+                timeout: std::time::Duration::ZERO,
+            };
+            let url = fetch::live_url(&direct, vendor, source)?;
+            Some(format!(
+                "{} (pinned {date} from a copy given with --sources, not downloaded: the commit it \
+                 was published at is not known)",
+                printable(&url)
+            ))
+        }
     }
 }
 
@@ -292,8 +306,9 @@ mod tests {
             "https://example.com/a%20b.json (fetched 2026-12-06 through a mirror)"
         );
         assert_eq!(
-            fetched_origin(&Current::Dir("d".into()), "v", &source, from, "2026-12-06"),
-            None
+            fetched_origin(&Current::Dir("d".into()), "v", &source, from, "2026-12-06").unwrap(),
+            "https://example.com/a.json (pinned 2026-12-06 from a copy given with --sources, not \
+             downloaded: the commit it was published at is not known)"
         );
         let mut hand = source;
         hand.kind = SourceKind::HandWritten;

@@ -9,7 +9,7 @@ use std::process::Command;
 use agentstatus_codegen::overlay::ActionStatus;
 use agentstatus_codegen::sources::Sources;
 use agentstatus_codegen::{Error, ErrorKind, Location, SOURCES_FILE};
-use agentstatus_drift::{ChangeKind, Finding, Side, VendorReport};
+use agentstatus_drift::{ChangeKind, FailOn, Finding, Policy, Side, VendorReport, client_only};
 
 use crate::check;
 use crate::error::{self, Error as Outcome, Exit};
@@ -75,7 +75,8 @@ impl Bump {
     /// A breaking finding is a major release; an addition (operation, parameter, property, enum
     /// value, status, media type, alternative) a minor one; anything else (documentation, a
     /// loosened request constraint...) a patch.
-    pub fn of(findings: &[Finding]) -> Bump {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Bump {
+        let findings: Vec<&Finding> = findings.into_iter().collect();
         if findings.iter().any(|f| f.breaking) {
             Bump::Major
         } else if findings.iter().any(|f| section(f) == "Added") {
@@ -250,19 +251,30 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
 
     // the changelog is written before the tests run, so a failing test leaves the whole
     // update (pinned copies, spec, golden files, changelog) in the tree for review
-    let mut bump = Bump::of(&upstream.findings);
+    // the client layer (what the crate's users see) and the `full` API decide the release
+    let mut bump = Bump::of(report.judged(Policy::new(FailOn::Drift)));
     let mut note = None;
-    if opts.semver_checks
-        && let Some(needed) = semver_checks(opts.root, &krate, bump)?
-        && needed > bump
-    {
-        note = Some(format!(
-            "cargo-semver-checks: the generated Rust API needs a {} release where the \
-             vendor's API change alone calls for a {}",
-            needed.name(),
-            bump.name()
-        ));
-        bump = needed;
+    if opts.semver_checks {
+        // the spec-level verdict and the Rust API's: said either way, the stricter taken
+        note = Some(match semver_checks(opts.root, &krate, bump)? {
+            Some(needed) if needed > bump => {
+                let n = format!(
+                    "cargo-semver-checks ({SEMVER_CHECKS}) disagrees: the generated Rust API \
+                     needs a {} release where the vendor's API change alone calls for a {}; \
+                     the stricter is taken",
+                    needed.name(),
+                    bump.name()
+                );
+                bump = needed;
+                n
+            }
+            _ => format!(
+                "cargo-semver-checks ({SEMVER_CHECKS}) agrees: the generated Rust API fits a {} \
+                 release",
+                bump.name()
+            ),
+        });
+        eprintln!("update: {vendor}: {}", note.as_deref().unwrap_or_default());
     }
     let next_version = bump.next(&krate.version);
     let changelog = krate.dir.join("CHANGELOG.md");
@@ -283,8 +295,9 @@ pub fn update_vendor(opts: &Options<'_>, vendor: &str) -> Result<Option<Updated>
     if opts.run_tests {
         // the crate's own tests, not doctests: the doc comments of a just-downloaded
         // document's generated code are never compiled. With the adapter and the fake, so the
-        // wire, contract and fake tests run and the adapter is compiled against the new client.
-        let features = krate.features_present(&["presence", "fake"]);
+        // wire, contract and fake tests run and the adapter is compiled against the new client;
+        // with `full`, the complete API's client compiles and its golden test runs too.
+        let features = krate.features_present(&["presence", "fake", "full"]);
         let mut args = vec!["test", "-p", p, "--tests"];
         if !features.is_empty() {
             args.extend(["--features", features.as_str()]);
@@ -390,6 +403,21 @@ fn semver_checks(root: &Path, krate: &VendorCrate, bump: Bump) -> Result<Option<
         .args(["semver-checks", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
+    let version = Command::new(cargo())
+        .args(["semver-checks", "--version"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let pinned = SEMVER_CHECKS.rsplit('@').next().unwrap_or_default();
+    if installed && !version.ends_with(pinned) {
+        return Err(fail(
+            root,
+            format!(
+                "--semver-checks: `{version}` is installed, this check is pinned to {SEMVER_CHECKS} \
+                 (its lints decide the verdict): cargo install --locked {SEMVER_CHECKS}"
+            ),
+        ));
+    }
     if !installed {
         return Err(fail(
             root,
@@ -535,14 +563,38 @@ pub fn changelog_entry(
     let counts = report.summary();
     out[1].1.push(format!(
         "Vendor documents updated on {date} (`cargo xtask update`, {}; changed: {}): \
-         {} breaking, {} non-breaking change(s); semver: **{}** ({version} -> {next}).",
+         {} breaking, {} non-breaking change(s){}; semver: **{}** ({version} -> {next}).",
         upstream.from,
         upstream.changed_sources.join(", "),
         counts.breaking,
         counts.non_breaking,
+        [
+            (counts.not_in_client > 0).then(|| format!(
+                "; {} change(s) of the vendor's document that do not reach the generated client",
+                counts.not_in_client
+            )),
+            (counts.full_breaking + counts.full_non_breaking > 0).then(|| format!(
+                "; the rest of the `full` API: {} breaking, {} non-breaking",
+                counts.full_breaking, counts.full_non_breaking
+            )),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<String>(),
         bump.name()
     ));
-    for f in &upstream.findings {
+    // what the vendor changed (raw; marked where it does not reach the client), what the
+    // client sees only, and the rest of the `full` API
+    let raw = upstream.findings.iter().map(|f| (f, ""));
+    let only = client_only(&upstream.findings, &upstream.client)
+        .into_iter()
+        .map(|f| (f, "generated client: "));
+    let full = upstream
+        .full
+        .iter()
+        .chain(client_only(&upstream.full, &upstream.full_client))
+        .map(|f| (f, "`full` API: "));
+    for (f, prefix) in raw.chain(only).chain(full) {
         let what = [f.operation.as_str(), f.location.as_str()]
             .iter()
             .filter(|s| !s.is_empty())
@@ -561,9 +613,18 @@ pub fn changelog_entry(
                 .unwrap_or_default(),
             (Side::New, None) => f.position().map(|p| format!(" ({p})")).unwrap_or_default(),
         };
-        let mark = if f.breaking { "**Breaking:** " } else { "" };
+        let (mark, note) = match (f.breaking, f.reaches_client) {
+            (_, Some(false)) => (
+                "",
+                " — in the vendor's document only: the overlay or the normaliser already made or overrides it, the generated client does not change",
+            ),
+            (true, _) => ("**Breaking:** ", ""),
+            (false, _) => ("", ""),
+        };
         let i = SECTIONS.iter().position(|s| *s == section(f)).unwrap_or(1);
-        out[i].1.push(format!("{mark}{what}: {}{at}", f.detail));
+        out[i]
+            .1
+            .push(format!("{mark}{prefix}{what}: {}{at}{note}", f.detail));
     }
     out.retain(|(_, lines)| !lines.is_empty());
     out

@@ -151,6 +151,7 @@ async fn libredesk_adds_a_status_enum_value_non_breaking() {
             "location": "request body: status",
             "detail": "enum value do_not_disturb added",
             "breaking": false,
+            "reaches_client": false,
             "pointer": "/components/schemas/AvailabilityRequest/properties/status/enum",
             "side": "new",
             "source": "openapi",
@@ -163,13 +164,37 @@ async fn libredesk_adds_a_status_enum_value_non_breaking() {
         vendor(&report, "libredesk")["upstream"]["changed_sources"],
         json!(["openapi"])
     );
-    // the enum correction still applies
+    // the overlay replaces the enum with the server's values: the vendor's new value does not
+    // reach the client, and the correction (a remove + update pair) now disagrees with the
+    // vendor: it conflicts, naming the change it keeps from the client
+    let overlay = vendor(&report, "libredesk")["overlay"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let conflicting: Vec<&Value> = overlay
+        .iter()
+        .filter(|a| a.get("conflicts").is_some())
+        .collect();
+    assert_eq!(conflicting.len(), 2, "{overlay:#?}");
+    for a in &conflicting {
+        assert_eq!(a["status"], "applies");
+        assert_eq!(a["redundant"], false);
+        assert_eq!(
+            a["conflicts"],
+            json!([
+                "PUT /api/v1/agents/me/availability request body: status enum value do_not_disturb added"
+            ])
+        );
+    }
     assert!(
-        vendor(&report, "libredesk")["overlay"]
-            .as_array()
-            .unwrap()
+        overlay
             .iter()
-            .all(|a| a["status"] == "applies")
+            .all(|a| a["status"] == "applies" && a["redundant"] == false),
+        "{overlay:#?}"
+    );
+    assert_eq!(
+        vendor(&report, "libredesk")["upstream"]["client"],
+        json!([])
     );
 }
 
@@ -193,6 +218,7 @@ async fn engage_digital_removes_get_status_breaking() {
             "location": "",
             "detail": "operation removed",
             "breaking": true,
+            "reaches_client": true,
             "pointer": "/paths/~1status/get",
             "side": "old",
             "source": "reference",
@@ -222,6 +248,7 @@ async fn rocketchat_parameter_type_change_breaking() {
             "location": "query parameter onlyAvailable",
             "detail": "type changed from boolean to string",
             "breaking": true,
+            "reaches_client": true,
             "pointer": "/paths/~1api~1v1~1livechat~1users~1{type}/get/parameters/6/schema",
             "side": "new",
             "source": "omnichannel",
@@ -372,7 +399,7 @@ async fn sources_dir_is_read_like_a_mirror_and_text_is_the_default() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("  non-breaking PUT /api/v1/agents/me/availability request body: status: enum value do_not_disturb added"),
+        stdout.contains("  raw only     PUT /api/v1/agents/me/availability request body: status: enum value do_not_disturb added"),
         "{stdout}"
     );
     assert!(stdout.contains("rocketchat: upstream (folder "), "{stdout}");
@@ -574,6 +601,7 @@ async fn a_shared_component_changed_in_one_source_is_a_finding_and_a_located_con
             "location": "query parameter count",
             "detail": "type changed from integer to string",
             "breaking": true,
+            "reaches_client": true,
             "pointer": "/components/parameters/count/schema",
             "side": "new",
             "source": "omnichannel",
@@ -598,8 +626,25 @@ async fn a_shared_component_changed_in_one_source_is_a_finding_and_a_located_con
             "column": 5
         })]
     );
+    // the client layer: the conflict, and the change as the merged effective document has it
+    // (in every kept operation that uses `count`)
+    let client = vendor(&report, "rocketchat")["upstream"]["client"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        !client.is_empty()
+            && client
+                .iter()
+                .all(|c| c["breaking"] == true && c["location"] == "query parameter count"),
+        "{client:#?}"
+    );
     assert_eq!(
         report["summary"]["vendors"]["rocketchat"]["breaking"],
+        1 + client.len()
+    );
+    assert_eq!(
+        report["summary"]["vendors"]["rocketchat"]["raw_breaking"],
         f.as_array().unwrap().len()
     );
 
@@ -770,6 +815,7 @@ async fn an_additive_all_of_is_a_property_added_and_one_of_is_compared() {
             "location": "response 200: team",
             "detail": "optional property added",
             "breaking": false,
+            "reaches_client": true,
             "pointer": "/paths/~1api~1v1~1agents~1me/get/responses/200/content/application~1json/schema/allOf/1/properties/team",
             "side": "new",
             "source": "openapi",
@@ -855,6 +901,7 @@ async fn constraints_are_compared_tightened_request_is_breaking() {
             "location": "request body: source",
             "detail": "maxLength 8 added (tightened)",
             "breaking": true,
+            "reaches_client": true,
             "pointer": "/components/schemas/AvailabilityRequest/properties/source/maxLength",
             "side": "new",
             "source": "openapi",
@@ -901,14 +948,13 @@ async fn fail_on_summary_markdown_and_github_annotations() {
     );
     let (code, report) = check_json(&docs, None).await;
     assert_eq!(code, 1, "default: fail on any drift");
-    assert_eq!(
-        report["summary"]["vendors"]["libredesk"],
-        json!({"breaking": 0, "non_breaking": 1, "overlay": 0, "reproducibility": 0, "error": false})
-    );
-    assert_eq!(
-        report["summary"]["total"],
-        json!({"breaking": 0, "non_breaking": 1, "overlay": 0, "reproducibility": 0, "error": false})
-    );
+    // the overlay pins the request enum: the new value is a raw change only, and the enum
+    // correction (two actions) conflicts with it
+    let counts = json!({"breaking": 0, "non_breaking": 0, "raw_breaking": 0, "raw_non_breaking": 1,
+        "not_in_client": 1, "full_breaking": 0, "full_non_breaking": 0, "overlay": 2,
+        "reproducibility": 0, "error": false});
+    assert_eq!(report["summary"]["vendors"]["libredesk"], counts);
+    assert_eq!(report["summary"]["total"], counts);
     let (code, _) = check_with(&docs, None, &["--fail-on", "breaking"]).await;
     assert_eq!(
         code, 0,
@@ -916,15 +962,31 @@ async fn fail_on_summary_markdown_and_github_annotations() {
     );
     let (code, gh) = check_with(&docs, Some("libredesk"), &["--format", "github"]).await;
     assert_eq!(code, 1);
+    assert!(
+        gh.starts_with("::notice file=specs/libredesk/upstream/openapi.json,line=4570,col=13,title=libredesk%3A non-breaking enum-value-added::PUT /api/v1/agents/me/availability request body: status: enum value do_not_disturb added (in MIRROR/libredesk/openapi.json:4570:13) [raw only: does not reach the client"),
+        "{gh}"
+    );
     assert_eq!(
-        gh,
-        "::warning file=specs/libredesk/upstream/openapi.json,line=4570,col=13,title=libredesk%3A non-breaking enum-value-added::PUT /api/v1/agents/me/availability request body: status: enum value do_not_disturb added (in MIRROR/libredesk/openapi.json:4570:13)\n\
-         drift check: 0 breaking, 1 non-breaking, 0 overlay, 0 reproducibility: drift found (exit 1)\n"
+        gh.lines()
+            .filter(
+                |l| l.starts_with("::warning file=specs/libredesk/overlay.yaml,")
+                    && l.contains("conflicts with the vendor's change")
+            )
+            .count(),
+        2,
+        "{gh}"
+    );
+    assert!(
+        gh.ends_with("drift check: 0 breaking, 0 non-breaking (client), 1 raw change(s) not in the client, `full` API 0 breaking / 0 other, 2 overlay, 0 reproducibility: drift found (exit 1)\n"),
+        "{gh}"
     );
     let (_, md) = check_with(&docs, Some("libredesk"), &["--format", "markdown"]).await;
-    assert!(md.contains("| libredesk | 0 | 1 | 0 | 0 | yes |\n"), "{md}");
     assert!(
-        md.contains("| non-breaking | PUT /api/v1/agents/me/availability | request body: status | enum value do_not_disturb added | `MIRROR/libredesk/openapi.json:4570:13` |\n"),
+        md.contains("| libredesk | 0 | 0 | 1 | 0 / 0 | 2 | 0 | yes |\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| non-breaking | PUT /api/v1/agents/me/availability | request body: status | enum value do_not_disturb added | **no** (raw only) | `MIRROR/libredesk/openapi.json:4570:13` |\n"),
         "{md}"
     );
 
@@ -1045,4 +1107,142 @@ async fn a_kept_operation_the_vendor_now_publishes_is_a_notice() {
         text.contains("rocketchat: notice: POST /api/v1/livechat/agent.status is kept from source"),
         "{text}"
     );
+}
+
+/// Chatwoot's newer document declares `custom_role_id` nullable, which the overlay already
+/// adds: a change of the vendor's document (the raw layer) that does not reach the generated
+/// client, and an overlay action now redundant (judged on the effective documents: the same
+/// without it, but for its description).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_the_vendor_now_makes_does_not_reach_the_client_and_its_action_is_redundant() {
+    let mut docs = pinned();
+    let field = "\"custom_role_id\": {\n            \"type\": \"integer\",\n";
+    edit(
+        &mut docs,
+        "swagger.json",
+        field,
+        &format!("{field}            \"nullable\": true,\n"),
+    );
+    let (code, report) = check_json(&docs, Some("chatwoot")).await;
+    // drift (a redundant overlay action), but nothing breaks the client
+    assert_eq!(code, 1, "{report:#}");
+    let chatwoot = vendor(&report, "chatwoot");
+    let raw = findings(&report, "chatwoot");
+    let raw = raw.as_array().unwrap();
+    assert!(!raw.is_empty(), "{chatwoot:#}");
+    for f in raw {
+        assert!(
+            f["location"].as_str().unwrap().contains("custom_role_id"),
+            "{f:#}"
+        );
+        assert_eq!(f["reaches_client"], false, "{f:#}");
+    }
+    assert_eq!(chatwoot["upstream"]["client"], json!([]), "{chatwoot:#}");
+    assert_eq!(
+        chatwoot["upstream"].get("full_client"),
+        None,
+        "{chatwoot:#}"
+    );
+    let summary = &report["summary"]["vendors"]["chatwoot"];
+    assert_eq!(summary["breaking"], 0, "{summary:#}");
+    assert_eq!(summary["not_in_client"], raw.len(), "{summary:#}");
+    let actions = chatwoot["overlay"].as_array().unwrap();
+    let redundant: Vec<&Value> = actions.iter().filter(|a| a["redundant"] == true).collect();
+    assert_eq!(redundant.len(), 1, "{actions:#?}");
+    assert_eq!(
+        redundant[0]["target"],
+        "$.components.schemas.agent.properties.custom_role_id"
+    );
+    assert_eq!(redundant[0]["status"], "already-applied");
+    assert_eq!(redundant[0]["documentation_differs"], true);
+    assert!(
+        actions
+            .iter()
+            .filter(|a| a["redundant"] != true)
+            .all(|a| a["status"] == "applies" && a.get("conflicts").is_none()),
+        "{actions:#?}"
+    );
+
+    // --fail-on breaking judges the client layer: exit 0; the raw layer: exit 1
+    let (code, text) = check_with(&docs, Some("chatwoot"), &["--fail-on", "breaking"]).await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("raw only") && text.contains("does not reach the client"),
+        "{text}"
+    );
+    assert!(!text.contains("BREAKING"), "{text}");
+    assert!(
+        text.contains(
+            "overlay action 5 `$.components.schemas.agent.properties.custom_role_id` is redundant"
+        ),
+        "{text}"
+    );
+    let (code, _) = check_with(
+        &docs,
+        Some("chatwoot"),
+        &["--fail-on", "breaking", "--layer", "raw"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    // both layers in the other formats
+    let (_, md) = check_with(&docs, Some("chatwoot"), &["--format", "markdown"]).await;
+    assert!(md.contains("| reaches the client |"), "{md}");
+    assert!(md.contains("**no** (raw only)"), "{md}");
+    assert!(md.contains("is redundant"), "{md}");
+    let (_, gh) = check_with(&docs, Some("chatwoot"), &["--format", "github"]).await;
+    assert!(gh.lines().any(|l| l.starts_with("::notice ")), "{gh}");
+    assert!(!gh.lines().any(|l| l.starts_with("::error ")), "{gh}");
+}
+
+/// An operation of Chatwoot's `full = true` source that is not kept disappears: its own
+/// section, judged unless `--scope slice`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_source_is_diffed_in_full_in_its_own_scope() {
+    let mut docs = pinned();
+    let doc = docs.iter_mut().find(|d| d.1 == "swagger.json").unwrap();
+    let mut swagger: Value = serde_json::from_slice(&doc.2).unwrap();
+    let removed = "/platform/api/v1/users/{id}/login";
+    assert!(
+        swagger["paths"]
+            .as_object_mut()
+            .unwrap()
+            .remove(removed)
+            .is_some()
+    );
+    doc.2 = serde_json::to_vec_pretty(&swagger).unwrap();
+    let (code, report) = check_json(&docs, Some("chatwoot")).await;
+    assert_eq!(code, 1, "{report:#}");
+    let up = &vendor(&report, "chatwoot")["upstream"];
+    assert_eq!(
+        up["findings"],
+        json!([]),
+        "the kept operations did not change"
+    );
+    for layer in ["full", "full_client"] {
+        let full = up[layer].as_array().unwrap();
+        assert_eq!(full.len(), 1, "{layer}: {up:#}");
+        assert_eq!(full[0]["operation"], format!("GET {removed}"));
+        assert_eq!(full[0]["change"], "operation-removed");
+        assert_eq!(full[0]["breaking"], true);
+    }
+    // a removal is placed in the pinned copy
+    assert_eq!(
+        up["full"][0]["file"],
+        "specs/chatwoot/upstream/swagger.json"
+    );
+    assert!(up["full"][0]["line"].as_u64().is_some(), "{up:#}");
+    assert_eq!(report["summary"]["vendors"]["chatwoot"]["full_breaking"], 1);
+    for (scope, exit) in [("all", 1), ("full", 1), ("slice", 0)] {
+        let (code, text) = check_with(
+            &docs,
+            Some("chatwoot"),
+            &["--fail-on", "breaking", "--scope", scope],
+        )
+        .await;
+        assert_eq!(code, exit, "--scope {scope}: {text}");
+        assert!(
+            text.contains("the rest of the `full` API") && text.contains(removed),
+            "{text}"
+        );
+    }
 }

@@ -1,10 +1,13 @@
-//! `cargo xtask new-vendor` in a temporary copy of the workspace: the scaffold builds, its golden
-//! and wire tests pass, the facade compiles with the new registry lines (the only shared file
-//! edited) without shipping the vendor by default, and its contract test fails (the adapter is
-//! not written yet) until someone writes it.
+//! `cargo xtask new-vendor` in a temporary copy of the workspace (a git repository of its own):
+//! it changes nothing but `specs/<name>/`, `crates/<name>/` and the registry lines of the facade
+//! (`git status`, `git diff`); the scaffold builds, its golden and wire tests pass, the
+//! workspace's own builds generate it (the facade's `codegen`), the facade compiles with it
+//! without shipping it by default, its contract test fails (the adapter is not written yet) until
+//! someone writes it, and `agentstatus fake --vendor <name>` refuses, saying its fake is not
+//! written yet.
 //!
-//! It builds a crate family in its own target directory (`target/new-vendor`), which takes minutes
-//! cold: ignored by default, run by `.ci/run`:
+//! It builds a crate family in its own target directory (`new-vendor` under `CARGO_TARGET_DIR`,
+//! else `target/new-vendor`), which takes minutes cold: ignored by default, run by `.ci/run`:
 //! `cargo test -p xtask --test new_vendor -- --ignored`.
 
 use std::path::{Path, PathBuf};
@@ -43,14 +46,28 @@ fn xtask(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace().join("target"), PathBuf::from)
+        .join("new-vendor");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/new-vendor"));
+        .env("CARGO_TARGET_DIR", target);
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", text(&o));
+    String::from_utf8(o.stdout).unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -81,6 +98,9 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
     let dir = std::env::temp_dir().join(format!("agentstatus-nv-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     copy_tree(&workspace(), &dir);
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "the workspace"]);
 
     let o = xtask(
         &dir.join("crates"),
@@ -99,7 +119,59 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
     ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
-    // the shared files it touched: the facade's registry lines, nothing else
+    // what git sees: the vendor's two folders and the facade's registry lines, nothing else
+    let status = git(&dir, &["status", "--porcelain", "--untracked-files=normal"]);
+    let mut changed: Vec<&str> = status.lines().map(|l| l[3..].trim()).collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            "crates/acme-desk/",
+            "crates/agentstatus/Cargo.toml",
+            "crates/agentstatus/src/lib.rs",
+            "specs/acme-desk/"
+        ],
+        "{status}"
+    );
+    let diff = git(&dir, &["diff", "-U0", "--no-color"]);
+    let mut lines: Vec<&str> = diff
+        .lines()
+        .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++"))
+        .filter(|l| !l.starts_with("---"))
+        .collect();
+    lines.sort();
+    let facade_was =
+        std::fs::read_to_string(workspace().join("crates/agentstatus/Cargo.toml")).unwrap();
+    let was = |key: &str| {
+        facade_was
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap()
+            .to_string()
+    };
+    let (codegen, fakes) = (was("codegen = ["), was("fakes = ["));
+    let mut expected = vec![
+        format!("+{}, \"acme-desk/codegen\"]", codegen.trim_end_matches(']')),
+        format!("+{}, \"acme-desk?/fake\"]", fakes.trim_end_matches(']')),
+        "+    \"acme-desk\" acme_desk;".to_string(),
+        format!("-{codegen}"),
+        format!("-{fakes}"),
+    ];
+    let dependency = lines
+        .iter()
+        .find(|l| l.starts_with("+acme-desk = "))
+        .unwrap_or_else(|| panic!("no dependency line: {diff}"));
+    assert!(
+        dependency.starts_with(
+            "+acme-desk = { package = \"agentstatus-acme-desk\", path = \"../acme-desk\""
+        ),
+        "{dependency}"
+    );
+    expected.push(dependency.to_string());
+    expected.sort();
+    assert_eq!(lines, expected, "{diff}");
+
+    // the shared files it says it touched: the facade's registry lines, nothing else
     let said = text(&o);
     let shared: Vec<&str> = said
         .lines()
@@ -115,20 +187,6 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
         ]
     );
     let facade = std::fs::read_to_string(dir.join("crates/agentstatus/Cargo.toml")).unwrap();
-    let was = std::fs::read_to_string(workspace().join("crates/agentstatus/Cargo.toml")).unwrap();
-    let added: Vec<&str> = facade.lines().filter(|l| !was.contains(l)).collect();
-    assert_eq!(
-        added.len(),
-        2,
-        "one dependency line, one `fakes` line: {added:?}"
-    );
-    assert!(
-        added[0].starts_with(
-            "acme-desk = { package = \"agentstatus-acme-desk\", path = \"../acme-desk\""
-        ),
-        "{facade}"
-    );
-    assert!(added[1].starts_with("fakes = [") && added[1].ends_with(", \"acme-desk?/fake\"]"));
     let default = facade
         .lines()
         .find(|l| l.starts_with("default = "))
@@ -153,13 +211,26 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
     );
     assert!(o.status.success(), "{}", text(&o));
 
-    // the workspace's own builds generate it from specs/ (crates/generate), as every vendor
-    let generate = std::fs::read_to_string(dir.join("crates/generate/Cargo.toml")).unwrap();
+    // the workspace's own builds generate it from specs/, as every vendor: crates/generate
+    // (unchanged) turns the facade's `codegen` on, which turns on the vendor's
+    let o = cargo(
+        &dir,
+        &[
+            "tree",
+            "-p",
+            "agentstatus-generate",
+            "-e",
+            "features",
+            "-i",
+            "agentstatus-acme-desk",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
     assert!(
-        generate.contains(
-            "agentstatus-acme-desk = { path = \"../acme-desk\", default-features = false, features = [\"codegen\"] }"
-        ),
-        "{generate}"
+        text(&o).contains("agentstatus-acme-desk feature \"codegen\""),
+        "{}",
+        text(&o)
     );
     let features = ["--features", "presence,fake,codegen"];
     let mut args = vec!["test", "-p", "agentstatus-acme-desk", "--test", "golden"];
@@ -200,5 +271,29 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
         &[],
     );
     assert!(o.status.success(), "{}", text(&o));
+
+    // `agentstatus fake` finds its fake through the registry, and refuses it until it is written
+    let o = cargo(
+        &dir,
+        &[
+            "run",
+            "-q",
+            "-p",
+            "agentstatus-cli",
+            "--features",
+            "agentstatus/acme-desk",
+            "--",
+            "fake",
+            "--vendor",
+            "acme-desk",
+        ],
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("acme-desk: the fake did not start: the fake is not written yet"),
+        "{}",
+        text(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

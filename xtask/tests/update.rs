@@ -1,9 +1,16 @@
 //! `cargo xtask update --sources DIR` on a copy of the workspace: one run pins the changed
-//! document, regenerates openapi.yaml, rebuilds the vendor crate, rewrites its golden files,
-//! runs its tests and writes its changelog entry. The copy builds into this workspace's target
-//! directory, so only the workspace's own crates compile again (a few minutes on 2 cores).
+//! document, records its provenance, regenerates openapi.yaml, rebuilds the vendor crate,
+//! rewrites its golden files, runs its tests with every feature and writes its changelog entry,
+//! the bump confirmed by cargo-semver-checks. The copy builds into this workspace's target
+//! directory (`CARGO_TARGET_DIR` if set), so only the workspace's own crates compile again (a few
+//! minutes on 2 cores).
+//!
+//! cargo-semver-checks (pinned, `cargo install --locked cargo-semver-checks@0.51.0`; `.ci/run`
+//! installs it into a cache) is not built by this test: without it the semver part is skipped
+//! with a loud message, unless `AGENTSTATUS_REQUIRE_SEMVER_CHECKS=1` (CI) makes that a failure.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 mod support;
@@ -17,6 +24,57 @@ fn workspace_copy(tmp: &Path) {
     }
     for file in ["Cargo.toml", "Cargo.lock", "build.rs", "README.md"] {
         std::fs::copy(root.join(file), tmp.join(file)).unwrap();
+    }
+}
+
+/// The target directory the copy builds into: this build's own.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Is the pinned cargo-semver-checks installed? Without it the semver part is skipped, loudly;
+/// with `AGENTSTATUS_REQUIRE_SEMVER_CHECKS=1` (CI), its absence fails the test.
+fn semver_checks_installed() -> bool {
+    let installed = Command::new(env!("CARGO"))
+        .args(["semver-checks", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("0.51.0"));
+    if !installed {
+        assert!(
+            std::env::var_os("AGENTSTATUS_REQUIRE_SEMVER_CHECKS").is_none(),
+            "AGENTSTATUS_REQUIRE_SEMVER_CHECKS is set but cargo-semver-checks 0.51.0 is not installed"
+        );
+        eprintln!(
+            "\n!!!!!!!!\n!!! update test: cargo-semver-checks 0.51.0 is NOT installed: the bump is \
+             NOT confirmed by it in this run (cargo install --locked cargo-semver-checks@0.51.0)\n!!!!!!!!\n"
+        );
+    }
+    installed
+}
+
+/// The copy as a git repository at one commit: cargo-semver-checks' baseline is `HEAD`.
+fn git_commit_all(dir: &Path) {
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "before the update",
+        ],
+    ] {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
     }
 }
 
@@ -58,6 +116,23 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         AGENT_RESPONSE,
         &format!("{AGENT_RESPONSE}          \"request_id\": {request_id},\n"),
     );
+    // ... removes a field of a kept operation's response (breaking: a major release) ...
+    let country = "\"phone_number_country_code\": {\n            \"type\": \"string\",\n            \"nullable\": true\n          },\n          ";
+    assert_eq!(changed.matches(country).count(), 1);
+    let changed = changed.replace(country, "");
+    // ... adds a value to the request enum the overlay pins (the vendor's change does not reach
+    // the client) ...
+    let busy = "              \"busy\",\n              \"away\",";
+    assert!(changed.contains(busy));
+    let changed = changed.replacen(
+        busy,
+        "              \"busy\",\n              \"do_not_disturb\",\n              \"away\",",
+        1,
+    );
+    // ... and moves an operation of the `full` API (removed, and another added)
+    let completion = "\"/api/v1/ai/completion\": {";
+    assert_eq!(changed.matches(completion).count(), 1);
+    let changed = changed.replace(completion, "\"/api/v1/ai/completions\": {");
     let sources = tmp.join("sources/libredesk");
     std::fs::create_dir_all(&sources).unwrap();
     std::fs::write(sources.join("openapi.json"), &changed).unwrap();
@@ -65,24 +140,30 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         std::fs::read_to_string(ws.join("crates/libredesk/generated/client.rs")).unwrap();
     assert!(!golden_before.contains("request_id"));
 
+    let semver = semver_checks_installed();
+    git_commit_all(&ws);
     let start = Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut update = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    update
         .args(["update", "--sources"])
         .arg(tmp.join("sources"))
         .current_dir(&ws)
-        .env("CARGO_TARGET_DIR", root().join("target"))
-        .output()
-        .unwrap();
+        .env("CARGO_TARGET_DIR", target_dir());
+    if semver {
+        update.arg("--semver-checks");
+    }
+    let out = update.output().unwrap();
     let took = start.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     eprintln!("update took {took:?}");
     let read = |p: &str| std::fs::read_to_string(ws.join(p)).unwrap_or_default();
-    let (pinned_now, spec, golden, changelog) = (
+    let (pinned_now, spec, golden, changelog, sources_toml) = (
         read("specs/libredesk/upstream/openapi.json"),
         read("specs/libredesk/openapi.yaml"),
         read("crates/libredesk/generated/client.rs"),
         read("crates/libredesk/CHANGELOG.md"),
+        read("specs/libredesk/sources.toml"),
     );
     let other_vendors_untouched = ["rocketchat", "engage-digital"].iter().all(|v| {
         read(&format!("crates/{v}/CHANGELOG.md"))
@@ -94,7 +175,7 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
     let doctests = std::process::Command::new(env!("CARGO"))
         .args(["test", "-p", "agentstatus-libredesk", "--doc"])
         .current_dir(&ws)
-        .env("CARGO_TARGET_DIR", root().join("target"))
+        .env("CARGO_TARGET_DIR", target_dir())
         .output()
         .unwrap();
     let pwned = marker.exists();
@@ -126,16 +207,69 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         "update: rewrite golden files: cargo test -p agentstatus-libredesk --features codegen --test golden",
         "update: rewrite the full API's golden files: cargo test -p agentstatus-libredesk --features full --test golden_full",
         // with the adapter and the fake: the wire, contract and fake tests run
-        "update: test: cargo test -p agentstatus-libredesk --tests --features presence,fake",
+        // with the adapter, the fake and the complete API: the wire, contract, fake and both
+        // golden tests run
+        "update: test: cargo test -p agentstatus-libredesk --tests --features presence,fake,full",
     ] {
         assert!(stderr.contains(step), "{step} missing from:\n{stderr}");
     }
+    // the adapter's tests ran, against the new client
+    for test in [
+        "tests/contract.rs",
+        "tests/wire.rs",
+        "tests/fake.rs",
+        "tests/golden_full.rs",
+    ] {
+        assert!(
+            stderr.contains(&format!("Running {test}")),
+            "{test} did not run:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("test result: FAILED"), "{stderr}");
+    // the bump: a field of a kept operation's response removed is a major change (0.x: 0.2.0)
     assert!(
         stdout.contains(
-            "update: libredesk: 2 finding(s), minor bump: agentstatus-libredesk 0.1.1 (changelog crates/libredesk/CHANGELOG.md)"
+            " finding(s), major bump: agentstatus-libredesk 0.2.0 (changelog crates/libredesk/CHANGELOG.md)"
         ),
         "{stdout}"
     );
+    // provenance: the pinned copy's origin is rewritten from what was read (a copy given with
+    // --sources: the vendor's URL, the date, and that its commit is not known), in sources.toml
+    // and in openapi.yaml's header; never the folder's path
+    let origin = sources_toml
+        .lines()
+        .filter(|l| l.starts_with("origin = "))
+        .next()
+        .expect(&sources_toml);
+    assert!(
+        origin.starts_with("origin = \"https://raw.githubusercontent.com/")
+            && origin.contains(" (pinned 20")
+            && origin.contains("from a copy given with --sources, not downloaded"),
+        "{origin}"
+    );
+    assert!(
+        !sources_toml.contains("agentstatus-update-"),
+        "{sources_toml}"
+    );
+    let recorded = origin
+        .trim_start_matches("origin = \"")
+        .trim_end_matches('"');
+    assert!(
+        spec.contains(recorded),
+        "the header shows the origin:\n{}",
+        &spec[..spec.len().min(2000)]
+    );
+    // cargo-semver-checks, pinned: its verdict and the spec-level one, said in the entry
+    if semver {
+        assert!(
+            stderr.contains("update: confirm the bump with cargo-semver-checks: cargo semver-checks check-release -p agentstatus-libredesk --baseline-rev HEAD --release-type minor"),
+            "{stderr}"
+        );
+        assert!(
+            changelog.contains("cargo-semver-checks (cargo-semver-checks@0.51.0) agrees: the generated Rust API fits a major release."),
+            "{changelog}"
+        );
+    }
     assert!(
         stdout.contains("update: rocketchat: nothing to update"),
         "{stdout}"
@@ -171,8 +305,55 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         "{changelog}"
     );
     assert!(
+        unreleased.contains(
+            " non-breaking change(s); 1 change(s) of the vendor's document that do not reach the \
+             generated client; the rest of the `full` API: "
+        ) && unreleased.contains("; semver: **major** (0.1.0 -> 0.2.0)."),
+        "{changelog}"
+    );
+    let section = |name: &str| {
         unreleased
-            .contains("0 breaking, 2 non-breaking change(s); semver: **minor** (0.1.0 -> 0.1.1)."),
+            .split(&format!("### {name}\n"))
+            .nth(1)
+            .and_then(|a| a.split("\n### ").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let removed = section("Removed");
+    // the field removed: in spec terms (breaking) and in the crate's terms
+    assert!(
+        removed
+            .lines()
+            .any(|l| l.starts_with("- **Breaking:** `GET /api/v1/agents/me`")
+                && l.contains("phone_number_country_code")
+                && l.contains("(was at specs/libredesk/upstream/openapi.json:")),
+        "{changelog}"
+    );
+    assert!(
+        removed
+            .lines()
+            .any(|l| l.starts_with("- Rust API: field `types::Agent")
+                && l.contains("phone_number_country_code")),
+        "{changelog}"
+    );
+    // the operation removed from the `full` API, in spec and Rust terms
+    assert!(
+        removed.lines().any(|l| l.starts_with(
+            "- **Breaking:** `full` API: `POST /api/v1/ai/completion`: operation removed"
+        )),
+        "{changelog}"
+    );
+    assert!(
+        removed
+            .lines()
+            .any(|l| l.starts_with("- Rust API with `full`: ") && l.contains("ai_completion")),
+        "{changelog}"
+    );
+    // the enum value the overlay keeps from the client: said, not counted as the crate's change
+    assert!(
+        added.contains(
+            "- `PUT /api/v1/agents/me/availability` `request body: status`: enum value do_not_disturb added ("
+        ) && added.contains("— in the vendor's document only: the overlay or the normaliser already made or overrides it"),
         "{changelog}"
     );
     // in the crate's own terms: the generated field, in the slice and in `full`
@@ -188,7 +369,7 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
         );
     }
     assert!(
-        unreleased.contains("Rust API: 1 change(s); Rust API with `full`: 1 change(s)."),
+        unreleased.contains(" change(s); Rust API with `full`: "),
         "{changelog}"
     );
 }

@@ -39,7 +39,9 @@ pub use agentstatus_presence::*;
 pub use agentstatus_runtime::{BuildError, ClientConfig, RateLimit, RetryPolicy, SecretString};
 
 /// The registry: one line per vendor (`"<feature>" <module>;`, the module being the vendor's
-/// dependency in Cargo.toml, named after its feature).
+/// dependency in Cargo.toml, named after its feature). Each vendor crate has its
+/// `presence::entry()` and, with its `fake` feature, `fake::SEEDER`; this is the only code that
+/// names them.
 macro_rules! vendors {
     ($($feature:literal $module:ident;)*) => {
         $(
@@ -57,6 +59,21 @@ macro_rules! vendors {
                 #[cfg(feature = $feature)]
                 $module::presence::entry(),
             )*]
+        }
+
+        /// How to start the fake of the vendor called `name` with agents (feature `fakes`): its
+        /// vendor crate's `fake::SEEDER`, for `agentstatus fake`. `None` for a vendor not
+        /// compiled in.
+        #[cfg(feature = "fakes")]
+        pub fn seeder(name: &str) -> Option<agentstatus_fakes::seed::Seeder> {
+            $(
+                #[cfg(feature = $feature)]
+                if name == $feature {
+                    return Some($module::fake::SEEDER);
+                }
+            )*
+            let _ = name;
+            None
         }
     };
 }

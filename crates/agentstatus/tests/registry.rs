@@ -89,3 +89,18 @@ async fn every_registered_vendor_has_a_working_demo() {
         assert!((demo.changes)() <= before + 1, "{}", entry.name);
     }
 }
+
+/// Every compiled-in vendor meets the presence contract through the registry alone, as
+/// `agentstatus fake` and the command use it: its fake started with the default cast by its
+/// seeder (`agentstatus::seeder`), its adapter built by its entry's `connect` from the settings
+/// and secrets the fake accepts.
+#[tokio::test]
+async fn every_entry_meets_the_contract_against_its_seeded_fake() {
+    let registry = agentstatus::registry();
+    assert!(!registry.is_empty());
+    for entry in registry {
+        let seeder = agentstatus::seeder(entry.name)
+            .unwrap_or_else(|| panic!("{}: no seeder with `fakes`", entry.name));
+        agentstatus_fakes::seed::contract(entry, seeder).await;
+    }
+}

@@ -29,6 +29,7 @@ use agentstatus_fakes::axum::extract::{Path, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, patch, post};
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 use agentstatus_fakes::serde_json::{Map, Value, json};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, json as reply};
@@ -352,3 +353,38 @@ async fn availability(
         }),
     )
 }
+
+/// For `agentstatus fake` (through the registry): account 1, numeric agent ids; the first agent
+/// is an administrator whose token is the `token` secret (the printed credentials are its), the
+/// others' tokens are `other-<id>`.
+impl Seeded for Chatwoot {
+    const NUMERIC_IDS: bool = true;
+
+    fn status(availability: Availability) -> Option<&'static str> {
+        match availability {
+            Availability::Available => Some("online"),
+            Availability::Busy => Some("busy"),
+            Availability::Offline => Some("offline"),
+            _ => None,
+        }
+    }
+
+    async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
+        const ACCOUNT: i64 = 1;
+        let fake = Self::start(ACCOUNT).await.map_err(|e| e.to_string())?;
+        let token = secrets.get("token").cloned().unwrap_or_default();
+        for (i, s) in agents.iter().enumerate() {
+            let id = s.number()?;
+            let agent = if i == 0 {
+                Agent::new(id, &s.name, &token, s.status).administrator()
+            } else {
+                Agent::new(id, &s.name, &format!("other-{id}"), s.status)
+            };
+            fake.add_agent(agent);
+        }
+        Ok((fake, vec![("account_id", json!(ACCOUNT))]))
+    }
+}
+
+/// This fake for the registry (the `agentstatus` facade's `seeder("chatwoot")`).
+pub const SEEDER: Seeder = Seeder::of::<Chatwoot>();

@@ -296,20 +296,16 @@ const SETTINGS: &[Setting] = &[
 /// Chatwoot in the registry: `[chatwoot]` with `base_url`, `account_id`, and the user's access
 /// token from `$CHATWOOT_API_ACCESS_TOKEN` (or `token_env`), sent as `api_access_token`.
 pub fn entry() -> Entry {
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Chatwoot",
-        settings: SETTINGS,
-        connect: |s| {
-            let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_user_api_key(&s.base_url, s.secret("token")?, &config)?;
-            Ok(Box::new(ChatwootPresence::new(
-                client,
-                s.number("account_id")?,
-            )))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Chatwoot", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+        let client = Client::with_user_api_key(&s.base_url, s.secret("token")?, &config)?;
+        Ok(Box::new(ChatwootPresence::new(
+            client,
+            s.number("account_id")?,
+        )))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]

@@ -25,28 +25,14 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use agentstatus::registry::{ConnectError, Entry, SettingKind, Settings};
-use agentstatus::{BuildError, ClientConfig, Presence, RetryPolicy};
+use agentstatus::registry::Entry;
+use agentstatus::{ClientConfig, Presence, RetryPolicy};
+use agentstatus_sync::section::{self, At, Value, kind_of};
 use toml::de::{DeTable, DeValue};
 
 /// A configuration problem: which file, where, and what to do.
 #[derive(Debug)]
 pub struct ConfigError(pub String);
-
-/// A value from the file, with where it is.
-#[derive(Debug, Clone)]
-enum Value {
-    Text(String),
-    Integer(String),
-    Bool(bool),
-    Other(&'static str),
-}
-
-#[derive(Debug, Clone)]
-struct At<T> {
-    value: T,
-    span: Range<usize>,
-}
 
 /// A section: where its name is, and its keys with their values.
 type Section = (Range<usize>, BTreeMap<String, At<Value>>);
@@ -72,18 +58,6 @@ fn position(text: &str, offset: usize) -> String {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     format!(":{line}:{col}")
-}
-
-fn kind_of(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
 }
 
 fn names(registry: &[Entry]) -> String {
@@ -147,38 +121,9 @@ pub fn load(path: &Path, registry: &[Entry]) -> Result<Config, ConfigError> {
                 let mut keys = BTreeMap::new();
                 for (k, v) in section {
                     let k_name = k.get_ref().to_string();
-                    let known = matches!(k_name.as_str(), "base_url" | "allow_insecure_http")
-                        || entry.settings.iter().any(|s| {
-                            s.key == k_name && !matches!(s.kind, SettingKind::Secret { .. })
-                                || s.env_key().as_deref() == Some(k_name.as_str())
-                        });
-                    if !known {
-                        let secret = entry.setting(&k_name).is_some();
-                        let mut allowed: Vec<String> =
-                            vec!["base_url".into(), "allow_insecure_http".into()];
-                        for s in entry.settings {
-                            allowed.push(s.env_key().unwrap_or_else(|| s.key.to_string()));
-                        }
-                        return Err(err(
-                            k.span(),
-                            if secret {
-                                format!(
-                                    "[{name}] `{k_name}` is a secret: it is read from the environment only, never from the file (name the variable with `{k_name}_env`)"
-                                )
-                            } else {
-                                format!(
-                                    "[{name}] unknown key `{k_name}`: expected one of {}",
-                                    allowed.join(", ")
-                                )
-                            },
-                        ));
-                    }
-                    let value = match v.get_ref() {
-                        DeValue::String(s) => Value::Text(s.to_string()),
-                        DeValue::Integer(i) => Value::Integer(i.as_str().replace('_', "")),
-                        DeValue::Boolean(b) => Value::Bool(*b),
-                        other => Value::Other(kind_of(other)),
-                    };
+                    section::check_key(entry, &format!("[{name}]"), &k_name)
+                        .map_err(|m| err(k.span(), m))?;
+                    let value = Value::of(v.get_ref());
                     keys.insert(
                         k_name,
                         At {
@@ -201,15 +146,6 @@ pub fn load(path: &Path, registry: &[Entry]) -> Result<Config, ConfigError> {
         }
     }
     Ok(config)
-}
-
-fn secret(var: &str, vendor: &str) -> Result<String, ConfigError> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Ok(v),
-        _ => Err(ConfigError(format!(
-            "{vendor}: the secret is read from the environment: set ${var} (secrets are never taken from the command line or the config file)"
-        ))),
-    }
 }
 
 impl Config {
@@ -258,106 +194,19 @@ impl Config {
             .sections
             .get(name)
             .ok_or_else(|| ConfigError(format!("{}: no [{name}] section", self.path.display())))?;
-        let text = |key: &str| -> Result<Option<(String, Range<usize>)>, ConfigError> {
-            match keys.get(key) {
-                None => Ok(None),
-                Some(At {
-                    value: Value::Text(s),
-                    span,
-                }) => Ok(Some((s.clone(), span.clone()))),
-                Some(At { value, span }) => Err(ConfigError(format!(
-                    "{}: [{name}] `{key}` must be a string, not {}",
-                    self.at(span),
-                    match value {
-                        Value::Integer(_) => "an integer",
-                        Value::Bool(_) => "a boolean",
-                        Value::Other(k) => k,
-                        Value::Text(_) => unreachable!(),
-                    }
-                ))),
-            }
-        };
-        let missing =
-            |key: &str| ConfigError(format!("{}: [{name}] needs `{key}`", self.at(section_span)));
-        let (base_url, base_span) = text("base_url")?.ok_or_else(|| missing("base_url"))?;
-        let allow_insecure_http = match keys.get("allow_insecure_http") {
-            None => false,
-            Some(At {
-                value: Value::Bool(b),
-                ..
-            }) => *b,
-            Some(At { span, .. }) => {
-                return Err(ConfigError(format!(
-                    "{}: [{name}] `allow_insecure_http` must be true or false",
-                    self.at(span)
-                )));
-            }
-        };
         let base = ClientConfig::default();
         let retry = RetryPolicy {
             deadline,
             ..base.retry.clone()
         };
-        let mut settings = Settings::new(
-            base_url.clone(),
-            base.with_retry(retry)
-                .allow_insecure_http(allow_insecure_http),
-        );
-        for s in entry.settings {
-            match s.kind {
-                SettingKind::Secret { env } => {
-                    let env_key = s.env_key().unwrap_or_default();
-                    let var = text(&env_key)?.map_or_else(|| env.to_string(), |(v, _)| v);
-                    settings = settings.with_secret(s.key, secret(&var, name)?.into());
-                }
-                SettingKind::Text { default } => {
-                    let v = match text(s.key)? {
-                        Some((v, _)) => v,
-                        None => default.map(str::to_string).ok_or_else(|| missing(s.key))?,
-                    };
-                    settings = settings.with_value(s.key, v);
-                }
-                SettingKind::Choice { values, default } => {
-                    let v = match text(s.key)? {
-                        Some((v, span)) if !values.contains(&v.as_str()) => {
-                            return Err(ConfigError(format!(
-                                "{}: [{name}] `{}` must be one of {}, not {v:?}",
-                                self.at(&span),
-                                s.key,
-                                values.join(", ")
-                            )));
-                        }
-                        Some((v, _)) => v,
-                        None => default.to_string(),
-                    };
-                    settings = settings.with_value(s.key, v);
-                }
-                SettingKind::Number => match keys.get(s.key) {
-                    Some(At {
-                        value: Value::Integer(i),
-                        ..
-                    }) => settings = settings.with_value(s.key, i.clone()),
-                    Some(At { span, .. }) => {
-                        return Err(ConfigError(format!(
-                            "{}: [{name}] `{}` must be an integer",
-                            self.at(span),
-                            s.key
-                        )));
-                    }
-                    None => return Err(missing(s.key)),
-                },
-            }
-        }
-        (entry.connect)(&settings).map_err(|e| match e {
-            // the library's message names its API; a command-line user needs the config key
-            ConnectError::Build(BuildError::InsecureHttp { host }) => ConfigError(format!(
-                "{}: [{name}] base_url: refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or add `allow_insecure_http = true` to the [{name}] section",
-                self.at(&base_span)
-            )),
-            ConnectError::Build(e @ BuildError::InvalidBaseUrl { .. }) => {
-                ConfigError(format!("{}: [{name}] base_url: {e}", self.at(&base_span)))
-            }
-            other => ConfigError(format!("{name}: {other}")),
-        })
+        section::connect(
+            entry,
+            &format!("[{name}]"),
+            section_span,
+            keys,
+            &|span| self.at(span),
+            base.with_retry(retry),
+        )
+        .map_err(ConfigError)
     }
 }

@@ -4,20 +4,21 @@
 //!
 //! The fakes are the vendor crates' own (`agentstatus::<vendor>::fake`): each listens on a free
 //! port; a chosen `--port` is a plain TCP relay in front of it, so faults, the request log and
-//! the state are the fake's. Seeding is per vendor (the fakes' agents differ: numeric ids,
-//! credentials per agent, channels); a registered vendor without a seeder here is refused by
-//! name, and a test checks that every registered vendor has one.
+//! the state are the fake's. How a vendor's fake is seeded (how it holds each availability,
+//! numeric ids, credentials per agent, channels) is the vendor crate's own, next to its fake
+//! (`agentstatus_fakes::seed::Seeded`), found through the registry (`agentstatus::seeder`):
+//! nothing here names a vendor. A test checks that every registered vendor's fake holds the
+//! default cast.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::time::Duration;
 
 use agentstatus::Availability;
-use agentstatus::registry::{Entry, SettingKind};
+use agentstatus::registry::Entry;
 use agentstatus_cli::output::{Output, write_json_line};
+use agentstatus_fakes::seed::{self, Seeder};
 use agentstatus_fakes::{FakeServer, Fault};
 
 use crate::roster;
@@ -27,8 +28,8 @@ use crate::roster;
 pub struct Args {
     /// Seed every fake with these agents: a roster as `apply` reads it (CSV
     /// `agent,availability`, an optional header, or JSON lines). Without it, a default cast of
-    /// three agents. Chatwoot's and Libredesk's agent ids are numbers; the first agent is the one
-    /// the printed credentials belong to (`me`).
+    /// three agents. A vendor whose agent ids are numbers takes numbers (it says so); the first
+    /// agent is the one the printed credentials belong to (`me`).
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
     /// Listen on this port of 127.0.0.1 (default: a free port). With several vendors, give
@@ -112,34 +113,40 @@ struct Seed {
     at: String,
 }
 
+/// A vendor's fake, as its server.
+type Server = dyn std::ops::Deref<Target = FakeServer> + Send + Sync;
+
 /// A fake, running.
 struct Running {
-    server: std::sync::Arc<dyn AsServer>,
+    server: std::sync::Arc<Server>,
     /// The vendor's settings in its config section (besides `base_url`), as TOML values.
     keys: Vec<(&'static str, String)>,
 }
 
-trait AsServer: Send + Sync {
-    fn server(&self) -> &FakeServer;
-}
-
-impl<T: std::ops::Deref<Target = FakeServer> + Send + Sync> AsServer for T {
-    fn server(&self) -> &FakeServer {
-        self
-    }
-}
-
-type Started<'a> = Pin<Box<dyn Future<Output = Result<Running, String>> + Send + 'a>>;
-
 /// Start a vendor's fake with `seeds` (checked already), accepting `secrets` (key -> value).
-type Starter = for<'a> fn(&'a [Seed], &'a BTreeMap<&'static str, String>) -> Started<'a>;
-
-/// A vendor's seeding: how its fake holds an availability, whether its ids are numbers, and
-/// how to start it.
-struct Seeder {
-    status: fn(Availability) -> Option<&'static str>,
-    numeric_ids: bool,
-    start: Starter,
+async fn start(
+    seeder: &Seeder,
+    seeds: &[Seed],
+    secrets: BTreeMap<&'static str, String>,
+) -> Result<Running, String> {
+    let agents = seeds
+        .iter()
+        .filter_map(|s| seeder.seed(&s.id, &s.name, s.availability))
+        .collect();
+    let running = seeder.start(agents, secrets).await?;
+    let keys = running
+        .settings
+        .iter()
+        .map(|(key, value)| {
+            toml::Value::try_from(value)
+                .map(|v| (*key, v.to_string()))
+                .map_err(|e| format!("setting `{key}` = {value}: not a TOML value: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Running {
+        server: running.server,
+        keys,
+    })
 }
 
 fn number(s: &Seed) -> Result<i64, String> {
@@ -151,193 +158,19 @@ fn number(s: &Seed) -> Result<i64, String> {
     })
 }
 
-/// The fake's status for an availability the seeds were checked against.
-fn status(f: fn(Availability) -> Option<&'static str>, s: &Seed) -> &'static str {
-    f(s.availability).unwrap_or("offline")
-}
-
-/// The rocketchat fake's status for an availability, if it can hold it.
-#[cfg(feature = "rocketchat")]
-fn rc_status(a: Availability) -> Option<&'static str> {
-    match a {
-        Availability::Available => Some("available"),
-        Availability::Offline => Some("not-available"),
-        _ => None,
-    }
-}
-
-/// The libredesk fake's status for an availability, if it can hold it.
-#[cfg(feature = "libredesk")]
-fn ld_status(a: Availability) -> Option<&'static str> {
-    match a {
-        Availability::Available => Some("online"),
-        Availability::Away => Some("away_manual"),
-        Availability::Offline => Some("offline"),
-        _ => None,
-    }
-}
-
-/// The engage-digital fake's status for an availability, if it can hold it.
-#[cfg(feature = "engage-digital")]
-fn ed_status(a: Availability) -> Option<&'static str> {
-    match a {
-        Availability::Available => Some("available"),
-        Availability::Away => Some("away"),
-        _ => None,
-    }
-}
-
-/// The chatwoot fake's status for an availability, if it can hold it.
-#[cfg(feature = "chatwoot")]
-fn cw_status(a: Availability) -> Option<&'static str> {
-    match a {
-        Availability::Available => Some("online"),
-        Availability::Busy => Some("busy"),
-        Availability::Offline => Some("offline"),
-        _ => None,
-    }
-}
-
-/// The seeder of the vendor called `name`, if this build has one.
-fn seeder(name: &str) -> Option<Seeder> {
-    match name {
-        #[cfg(feature = "rocketchat")]
-        "rocketchat" => Some(Seeder {
-            status: rc_status,
-            numeric_ids: false,
-            start: |seeds, secrets| {
-                Box::pin(async move {
-                    use agentstatus::rocketchat::fake as rc;
-                    let fake = rc::RocketChat::start().await.map_err(|e| e.to_string())?;
-                    let token = secrets.get("token").cloned().unwrap_or_default();
-                    fake.add_user("agentstatus-fake", &token, true);
-                    for s in seeds {
-                        let st = status(rc_status, s);
-                        fake.add_agent(rc::Agent::new(&s.id, &s.name, st));
-                    }
-                    Ok(Running {
-                        server: std::sync::Arc::new(fake),
-                        keys: vec![("user_id", toml_string("agentstatus-fake"))],
-                    })
-                })
-            },
-        }),
-        #[cfg(feature = "libredesk")]
-        "libredesk" => Some(Seeder {
-            status: ld_status,
-            numeric_ids: true,
-            start: |seeds, secrets| {
-                Box::pin(async move {
-                    use agentstatus::libredesk::fake as ld;
-                    let fake = ld::Libredesk::start().await.map_err(|e| e.to_string())?;
-                    let secret = secrets.get("secret").cloned().unwrap_or_default();
-                    for (i, s) in seeds.iter().enumerate() {
-                        let st = status(ld_status, s);
-                        // the first agent is the one the printed credentials belong to
-                        let (key, secret) = if i == 0 {
-                            ("agentstatus-fake".to_string(), secret.clone())
-                        } else {
-                            (
-                                format!("agentstatus-fake-{}", s.id),
-                                format!("other-{}", s.id),
-                            )
-                        };
-                        fake.add_agent(ld::Agent::new(number(s)?, &s.name, st, &key, &secret));
-                    }
-                    Ok(Running {
-                        server: std::sync::Arc::new(fake),
-                        keys: vec![("api_key", toml_string("agentstatus-fake"))],
-                    })
-                })
-            },
-        }),
-        #[cfg(feature = "engage-digital")]
-        "engage-digital" => Some(Seeder {
-            status: ed_status,
-            numeric_ids: false,
-            start: |seeds, secrets| {
-                Box::pin(async move {
-                    use agentstatus::engage_digital::fake as ed;
-                    let fake = ed::EngageDigital::start()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    fake.add_supervisor_token(&secrets.get("token").cloned().unwrap_or_default());
-                    for s in seeds {
-                        let st = status(ed_status, s);
-                        let channels = [("email", "Email"), ("chat", "Chat")];
-                        fake.add_agent(ed::Agent::new(&s.id, &channels, st));
-                    }
-                    Ok(Running {
-                        server: std::sync::Arc::new(fake),
-                        keys: vec![],
-                    })
-                })
-            },
-        }),
-        #[cfg(feature = "chatwoot")]
-        "chatwoot" => Some(Seeder {
-            status: cw_status,
-            numeric_ids: true,
-            start: |seeds, secrets| {
-                Box::pin(async move {
-                    use agentstatus::chatwoot::fake as cw;
-                    const ACCOUNT: i64 = 1;
-                    let fake = cw::Chatwoot::start(ACCOUNT)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let token = secrets.get("token").cloned().unwrap_or_default();
-                    for (i, s) in seeds.iter().enumerate() {
-                        let st = status(cw_status, s);
-                        let id = number(s)?;
-                        // the first agent is the administrator the printed token belongs to
-                        let agent = if i == 0 {
-                            cw::Agent::new(id, &s.name, &token, st).administrator()
-                        } else {
-                            cw::Agent::new(id, &s.name, &format!("other-{id}"), st)
-                        };
-                        fake.add_agent(agent);
-                    }
-                    Ok(Running {
-                        server: std::sync::Arc::new(fake),
-                        keys: vec![("account_id", ACCOUNT.to_string())],
-                    })
-                })
-            },
-        }),
-        _ => None,
-    }
-}
-
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-/// The default cast, for a vendor whose fake holds the availabilities `holds`: Ada, not
-/// available; Grace, available; Katherine, in the vendor's third state if it has one.
+/// The default cast of the vendor's fake ([`Seeder::default_cast`]).
 fn default_cast(seeder: &Seeder) -> Vec<Seed> {
-    let off = [
-        Availability::Offline,
-        Availability::Away,
-        Availability::Busy,
-    ]
-    .into_iter()
-    .filter(|a| (seeder.status)(*a).is_some())
-    .collect::<Vec<_>>();
-    let cast = [
-        ("ada", "Ada Lovelace", off.first().copied()),
-        ("grace", "Grace Hopper", Some(Availability::Available)),
-        ("katherine", "Katherine Johnson", off.get(1).copied()),
-    ];
-    cast.into_iter()
-        .enumerate()
-        .map(|(i, (id, name, a))| Seed {
-            id: if seeder.numeric_ids {
-                (i + 1).to_string()
-            } else {
-                id.to_string()
-            },
-            name: name.to_string(),
-            availability: a.unwrap_or(Availability::Available),
+    seeder
+        .default_cast()
+        .into_iter()
+        .map(|s| Seed {
+            id: s.id,
+            name: s.name,
+            availability: s.availability,
             at: "the default cast".into(),
         })
         .collect()
@@ -353,11 +186,7 @@ fn seeds(
     let Some(roster) = roster else {
         return Ok(default_cast(seeder));
     };
-    let holds: Vec<&str> = Availability::ALL
-        .into_iter()
-        .filter(|a| (seeder.status)(*a).is_some())
-        .map(Availability::as_str)
-        .collect();
+    let holds: Vec<&str> = seeder.holds().map(Availability::as_str).collect();
     let mut out = Vec::with_capacity(roster.len());
     for r in roster {
         let at = format!("{name}:{}", r.line);
@@ -386,19 +215,9 @@ fn seeds(
     Ok(out)
 }
 
-/// The value the fake accepts for each of `entry`'s secrets: `fake-<vendor>-<key>`. Not a
-/// secret: it is printed, and only this fake accepts it.
+/// The value the fake accepts for each of `entry`'s secrets ([`seed::fake_secrets`]).
 fn secrets(entry: &Entry) -> Vec<(&'static str, &'static str, String)> {
-    entry
-        .settings
-        .iter()
-        .filter_map(|s| match s.kind {
-            SettingKind::Secret { env } => {
-                Some((s.key, env, format!("fake-{}-{}", entry.name, s.key)))
-            }
-            _ => None,
-        })
-        .collect()
+    seed::fake_secrets(entry)
 }
 
 /// `--port`: vendor -> port.
@@ -532,7 +351,7 @@ pub async fn run(args: Args, vendor: Option<&str>, output: Output) -> Result<(),
         .collect();
     let mut plan = Vec::new();
     for entry in &chosen {
-        match seeder(entry.name) {
+        match agentstatus::seeder(entry.name) {
             Some(s) => plan.push((*entry, s)),
             None if vendor.is_some() => {
                 return Err(Error::Usage(format!(
@@ -569,10 +388,10 @@ pub async fn run(args: Args, vendor: Option<&str>, output: Output) -> Result<(),
         .map_err(Error::Usage)?;
         let secrets: BTreeMap<&'static str, String> =
             secrets(entry).into_iter().map(|(k, _, v)| (k, v)).collect();
-        let fake = (seeder.start)(&seeds, &secrets)
+        let fake = start(seeder, &seeds, secrets)
             .await
             .map_err(|e| Error::Failed(format!("{}: the fake did not start: {e}", entry.name)))?;
-        let server = fake.server.server();
+        let server: &FakeServer = &fake.server;
         for f in &args.fault {
             server.faults().push(f.clone());
         }
@@ -609,7 +428,7 @@ pub async fn run(args: Args, vendor: Option<&str>, output: Output) -> Result<(),
     let result = announce(&running, &path, &text, output)
         .map_err(|e| Error::Failed(format!("cannot write the output: {e}")));
     if result.is_ok() {
-        let servers: Vec<(&'static str, std::sync::Arc<dyn AsServer>)> = running
+        let servers: Vec<(&'static str, std::sync::Arc<Server>)> = running
             .iter()
             .map(|(e, _, r, _)| (e.name, r.server.clone()))
             .collect();
@@ -729,7 +548,7 @@ fn event(output: Output, value: serde_json::Value, text: &str) {
 
 /// Commands from standard input, one per line, until `stop` (a terminal's input is not read:
 /// a fake started in the background would be stopped by the shell for reading it).
-async fn control(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], output: Output) {
+async fn control(servers: &[(&'static str, std::sync::Arc<Server>)], output: Output) {
     use std::io::IsTerminal as _;
     if std::io::stdin().is_terminal() {
         return std::future::pending().await;
@@ -763,7 +582,7 @@ async fn control(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], outpu
             servers
                 .iter()
                 .filter(|(name, _)| v.as_deref().is_none_or(|v| v == *name))
-                .map(|(name, s)| (*name, s.server()))
+                .map(|(name, s)| (*name, &***s))
                 .collect::<Vec<_>>()
         };
         match command {
@@ -797,7 +616,7 @@ async fn control(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], outpu
 }
 
 /// For people (table output): each request the fakes receive, on stderr, as it comes.
-async fn log_requests(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], output: Output) {
+async fn log_requests(servers: &[(&'static str, std::sync::Arc<Server>)], output: Output) {
     if output != Output::Table {
         return std::future::pending().await;
     }
@@ -805,7 +624,7 @@ async fn log_requests(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], 
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         for ((name, server), seen) in servers.iter().zip(seen.iter_mut()) {
-            let requests = server.server().faults().requests();
+            let requests = server.faults().requests();
             for (method, path) in requests.iter().skip(*seen) {
                 eprintln!("{name}: {method} {}", agentstatus::escape_controls(path));
             }
@@ -815,7 +634,7 @@ async fn log_requests(servers: &[(&'static str, std::sync::Arc<dyn AsServer>)], 
 }
 
 /// Until SIGINT or SIGTERM.
-async fn stopped() {
+pub(crate) async fn stopped() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -844,7 +663,8 @@ mod tests {
     #[test]
     fn every_registered_vendor_has_a_fake() {
         for entry in agentstatus::registry() {
-            let seeder = seeder(entry.name).unwrap_or_else(|| panic!("{}: no seeder", entry.name));
+            let seeder = agentstatus::seeder(entry.name)
+                .unwrap_or_else(|| panic!("{}: no seeder", entry.name));
             // the default cast is something the fake can hold
             let cast = default_cast(&seeder);
             assert_eq!(cast.len(), 3);

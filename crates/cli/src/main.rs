@@ -7,6 +7,8 @@ mod demo;
 mod fake;
 mod init;
 mod roster;
+mod sync;
+mod watch;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -112,6 +114,31 @@ enum Command {
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
     },
+    /// Print presence changes as they happen, one line (or JSON object) per change, until SIGINT
+    /// or SIGTERM. Every agent is read every --interval and compared with the previous read; a
+    /// failed read is reported on stderr and the next one reports what changed meanwhile.
+    #[command(after_help = watch::EXAMPLES)]
+    Watch {
+        /// Seconds between two reads of every agent (each read is one list, its pages at the
+        /// vendor's rate limit).
+        #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        interval: u64,
+        /// Print every agent's state first, as a change from nothing.
+        #[arg(long)]
+        initial: bool,
+    },
+    /// Keep one availability per person across desks (sync.toml: the desks, a people map, the
+    /// rules, a SQLite database), until SIGINT or SIGTERM; a summary on exit. --config names
+    /// sync.toml (default ./sync.toml).
+    #[command(after_help = sync::EXAMPLES)]
+    Sync {
+        /// Print the writes it would make; write nothing to the vendors or the database.
+        #[arg(long)]
+        dry_run: bool,
+        /// One pass: read every desk, decide, write what is owed, exit.
+        #[arg(long)]
+        once: bool,
+    },
     /// Run one (--vendor) or every vendor's fake server on 127.0.0.1, seeded, with a config file
     /// pointing the command at it, until SIGINT or SIGTERM: for trying the command, and for
     /// integration tests in any language.
@@ -208,6 +235,7 @@ Examples:
   agentstatus set ada available
   agentstatus --output json list
   agentstatus apply roster.csv --dry-run
+  agentstatus watch --interval 5
   agentstatus fake --vendor chatwoot --write-config fake.toml",
         secrets.join(", ")
     )
@@ -373,6 +401,15 @@ async fn main() -> ExitCode {
                 ),
             };
         }
+        Command::Sync { dry_run, once } => {
+            let path = cli.config.unwrap_or_else(|| PathBuf::from("sync.toml"));
+            let deadline = Duration::from_secs(cli.deadline);
+            return match sync::run(&path, dry_run, once, deadline, out).await {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(sync::Error::Usage(e)) => fail(out, exit::USAGE, "usage", &e, None),
+                Err(sync::Error::Failed(e)) => fail(out, exit::FAILURE, "sync", &e, None),
+            };
+        }
         _ => {}
     }
     let path = config::path(cli.config);
@@ -385,6 +422,19 @@ async fn main() -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(out, exit::USAGE, "usage", &e.0, None),
     };
+    if let Command::Watch { interval, initial } = cli.command {
+        return match watch::run(presence, Duration::from_secs(interval), initial, out).await {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(watch::Stopped::Failed(e)) => failed(out, &e),
+            Err(watch::Stopped::Output(e)) => fail(
+                out,
+                exit::FAILURE,
+                "output",
+                &format!("cannot write the output: {e}"),
+                None,
+            ),
+        };
+    }
     if let Command::Apply {
         file,
         dry_run,

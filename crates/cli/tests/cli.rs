@@ -610,3 +610,184 @@ async fn apply_resolves_unknown_agents_from_one_read_of_the_list() {
         }
     }
 }
+
+/// `agentstatus watch` as a child process: its stdout lines, as they come.
+struct Watching {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    errors: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watching {
+    fn start(config: PathBuf, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
+            .env_clear()
+            .env("ROCKETCHAT_AUTH_TOKEN", RC_TOKEN)
+            .env("LIBREDESK_API_SECRET", LD_SECRET)
+            .env("ENGAGE_DIGITAL_TOKEN", ED_TOKEN)
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let (tx, errors) = std::sync::mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            errors,
+        }
+    }
+
+    fn next(&self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a change within 30 s");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    fn next_error(&self) -> Value {
+        let line = self
+            .errors
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("an error within 60 s");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_prints_each_change_as_it_happens_and_survives_a_failed_read() {
+    let f = fakes("watch").await;
+    let config = f.config("rocketchat");
+    let mut w = Watching::start(
+        config.clone(),
+        &["--output", "json", "watch", "--interval", "1", "--initial"],
+    );
+    // --initial: every agent first, as a change from nothing, in id order
+    for id in ["ada", "grace"] {
+        let c = w.next();
+        assert_eq!(c["agent_id"], id, "{c}");
+        assert_eq!(c["before"], Value::Null, "{c}");
+        assert_eq!(c["origin"], "poll", "{c}");
+        assert_eq!(c["vendor"], "rocketchat", "{c}");
+    }
+    // a change made elsewhere (here: by the command) arrives once
+    let o = run(Some(config.clone()), &["set", "ada", "available"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = w.next();
+    assert_eq!(c["agent_id"], "ada", "{c}");
+    assert_eq!(c["before"]["availability"], "offline", "{c}");
+    assert_eq!(c["after"]["availability"], "available", "{c}");
+    assert_eq!(c["after"]["detail"]["vendor_status"], "available", "{c}");
+    assert!(c["observed_at"].as_str().unwrap().ends_with('Z'), "{c}");
+
+    // the vendor fails every attempt of a read: reported on stderr, watching goes on
+    for _ in 0..8 {
+        f.rc.faults().push(rc::Fault::Status(503));
+    }
+    let e = w.next_error();
+    assert_eq!(e["continuing"], true, "{e}");
+    assert_eq!(e["error"]["vendor"], "rocketchat", "{e}");
+    let o = run(Some(config.clone()), &["set", "grace", "offline"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = w.next();
+    assert_eq!(c["agent_id"], "grace", "{c}");
+    assert_eq!(c["after"]["availability"], "offline", "{c}");
+    // nothing else changed: no line for ada
+    assert!(
+        w.lines
+            .recv_timeout(std::time::Duration::from_secs(3))
+            .is_err(),
+        "a line without a change"
+    );
+
+    // SIGTERM: a clean stop
+    let pid = w.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = w.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_stops_when_the_credentials_are_refused() {
+    let f = fakes("watch-auth").await;
+    let config = f.config("rocketchat");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentstatus"))
+        .env_clear()
+        .env("ROCKETCHAT_AUTH_TOKEN", "wrong")
+        .arg("--config")
+        .arg(config)
+        .args(["watch", "--interval", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.status.code(), Some(3), "{}", stderr(&status));
+    assert!(
+        stderr(&status).contains("agentstatus: error:"),
+        "{}",
+        stderr(&status)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_works_on_every_vendor_by_changing_one_config_line() {
+    let f = fakes("watch-every").await;
+    for (vendor, agent, id, to) in [
+        ("rocketchat", "grace", "grace", "offline"),
+        ("libredesk", "me", "1", "away"),
+        ("engage-digital", "grace", "grace", "away"),
+    ] {
+        let config = f.config(vendor);
+        let w = Watching::start(
+            config.clone(),
+            &["--output", "json", "watch", "--interval", "1", "--initial"],
+        );
+        // the first read: every agent, as a change from nothing
+        let first = w.next();
+        assert_eq!(first["vendor"], vendor, "{first}");
+        assert_eq!(first["before"], Value::Null, "{vendor}: {first}");
+        while w
+            .lines
+            .recv_timeout(std::time::Duration::from_millis(500))
+            .is_ok()
+        {}
+        let o = run(Some(config), &["set", agent, to]).await;
+        assert!(o.status.success(), "{vendor}: {}", stderr(&o));
+        let c = w.next();
+        assert_eq!(c["agent_id"], id, "{vendor}: {c}");
+        assert_eq!(c["after"]["availability"], to, "{vendor}: {c}");
+        assert_ne!(c["before"]["availability"], to, "{vendor}: {c}");
+    }
+}

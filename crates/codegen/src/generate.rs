@@ -288,92 +288,13 @@ pub(crate) fn runtime_item(item: &str) -> proc_macro2::TokenStream {
     format!("::{runtime}::{item}").parse().expect("a path")
 }
 
-/// Replace every call of progenitor's `encode_path(x)` by
-/// `agentstatus_runtime::path_segment(x)?`: progenitor leaves `\\` (which URL parsers read as
-/// `/`) and the dot-segments `.` and `..` as they are, so an id could address another path on
-/// the server. `path_segment` makes every path parameter exactly one segment, or fails the call
-/// with `Error::InvalidRequest` before anything is sent.
-///
-/// Also replace progenitor's `client.build().unwrap()` in `Client::new` by
-/// `agentstatus_runtime::generated_http_client(client)`: the TLS provider of the crate's TLS
-/// feature, no redirects followed, no `Referer`, as every other constructor.
-pub fn one_segment_path_parameters(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    use proc_macro2::{Delimiter, Group, TokenTree};
-    let segment = runtime_item("path_segment");
-    let http_client = runtime_item("generated_http_client");
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < trees.len() {
-        // progenitor's `Client::new`: `client.build().unwrap()` on a plain reqwest builder
-        if let Some(builder) = unwrapped_build(&trees[i..]) {
-            out.extend(http_client.clone());
-            out.push(TokenTree::Group(Group::new(
-                Delimiter::Parenthesis,
-                TokenTree::Ident(builder).into(),
-            )));
-            i += 7;
-            continue;
-        }
-        match &trees[i] {
-            TokenTree::Ident(ident) if ident == "encode_path" => match trees.get(i + 1) {
-                Some(TokenTree::Group(args)) if args.delimiter() == Delimiter::Parenthesis => {
-                    let args = Group::new(
-                        Delimiter::Parenthesis,
-                        one_segment_path_parameters(args.stream()),
-                    );
-                    out.extend(segment.clone());
-                    out.push(TokenTree::Group(args));
-                    out.extend(quote::quote! { ? });
-                    i += 1;
-                }
-                _ => out.push(trees[i].clone()),
-            },
-            TokenTree::Group(g) => {
-                let mut inner = Group::new(g.delimiter(), one_segment_path_parameters(g.stream()));
-                inner.set_span(g.span());
-                out.push(TokenTree::Group(inner));
-            }
-            other => out.push(other.clone()),
-        }
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
-/// `x . build () . unwrap ()` at the start of `trees`: the `x`.
-fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Ident> {
-    use proc_macro2::{Delimiter, TokenTree};
-    let [
-        TokenTree::Ident(builder),
-        TokenTree::Punct(dot1),
-        TokenTree::Ident(build),
-        TokenTree::Group(args1),
-        TokenTree::Punct(dot2),
-        TokenTree::Ident(unwrap),
-        TokenTree::Group(args2),
-        ..,
-    ] = trees
-    else {
-        return None;
-    };
-    let empty =
-        |g: &proc_macro2::Group| g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty();
-    (dot1.as_char() == '.'
-        && dot2.as_char() == '.'
-        && build == "build"
-        && unwrap == "unwrap"
-        && empty(args1)
-        && empty(args2))
-    .then(|| builder.clone())
-}
-
 /// The component or operation at fault when the generator fails on a document, `(pointer,
 /// message)` (`isolate::first_culprit`; none, for a caller that finds them itself).
 pub(crate) type Culprit = fn(&Value) -> Option<(String, String)>;
 
 /// Generate the client code for a normalised, overlaid document: progenitor's client, then the
-/// authenticated constructors of its security schemes ([`crate::auth`]). When the generator
+/// passes' rewrites of it (the authenticated constructors of its security schemes among them:
+/// [`crate::auth`]). When the generator
 /// fails, `culprit` names the component or operation at fault
 /// for the error (`isolate` finds them itself, all at once, and passes none).
 pub(crate) fn generate_with(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
@@ -383,7 +304,6 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, culprit: Culprit) -> Resul
 fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
     let spec = to_openapi(doc, file)?;
-    let auth = crate::auth::plan(doc, file)?;
     let tokens = match run_generator(&spec) {
         Ok(tokens) => tokens,
         Err(msg) => {
@@ -394,18 +314,9 @@ fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
         }
     };
     drop(spec);
-    // the passes' own rewrites (what their marks on the document stand for), in pipeline order
-    let tokens = crate::passes::rewrite(doc, tokens);
-    let tokens = if nav::operations(doc)
-        .iter()
-        .any(|(_, m, _)| matches!(*m, "options" | "trace"))
-    {
-        methods_by_name(tokens)
-    } else {
-        tokens
-    };
-    let mut tokens = one_segment_path_parameters(tokens);
-    tokens.extend(crate::auth::tokens(&auth));
+    // the passes' rewrites, in pipeline order: what the document passes' marks stand for, then
+    // the generated-code passes (methods by name, runtime calls, authenticated constructors)
+    let tokens = crate::passes::rewrite(doc, file, tokens)?;
     // last: every doc comment is text rustdoc never compiles
     let tokens = crate::prose::doc_comments(tokens);
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
@@ -419,55 +330,6 @@ fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     Ok(prettyplease::unparse(&file_ast))
 }
 
-/// progenitor builds a request with the `reqwest::Client` method named like the HTTP method;
-/// reqwest has none for OPTIONS and TRACE (Box's `OPTIONS /events`), so those become
-/// `client.request(reqwest::Method::OPTIONS, url)`.
-pub fn methods_by_name(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    use proc_macro2::{Delimiter, Group, TokenTree};
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
-    let mut i = 0;
-    while i < trees.len() {
-        if let (
-            TokenTree::Ident(client),
-            Some(TokenTree::Punct(dot)),
-            Some(TokenTree::Ident(method)),
-            Some(TokenTree::Group(args)),
-        ) = (
-            &trees[i],
-            trees.get(i + 1),
-            trees.get(i + 2),
-            trees.get(i + 3),
-        ) && client == "client"
-            && dot.as_char() == '.'
-            && (method == "options" || method == "trace")
-            && args.delimiter() == Delimiter::Parenthesis
-        {
-            let name = proc_macro2::Ident::new(&method.to_string().to_uppercase(), method.span());
-            let inner = args.stream();
-            out.push(trees[i].clone());
-            out.push(trees[i + 1].clone());
-            out.extend(quote::quote! { request });
-            out.push(TokenTree::Group(Group::new(
-                Delimiter::Parenthesis,
-                quote::quote! { ::reqwest::Method::#name, #inner },
-            )));
-            i += 4;
-            continue;
-        }
-        match &trees[i] {
-            TokenTree::Group(g) => {
-                let mut inner = Group::new(g.delimiter(), methods_by_name(g.stream()));
-                inner.set_span(g.span());
-                out.push(TokenTree::Group(inner));
-            }
-            other => out.push(other.clone()),
-        }
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
 #[cfg(test)]
 mod extra_crates_tests {
     #[test]
@@ -478,72 +340,6 @@ mod extra_crates_tests {
             ["uuid", "regress"]
         );
         assert!(super::extra_crates("pub id: String").is_empty());
-    }
-}
-
-#[cfg(test)]
-mod path_segment_tests {
-    #[test]
-    fn every_encode_path_call_becomes_a_checked_path_segment() {
-        let tokens = quote::quote! {
-            use progenitor_client::{encode_path, ClientHooks};
-            fn send() {
-                let url = format!("{}/a/{}/{}", base, encode_path(&x.to_string()), encode_path(&y));
-            }
-        };
-        let out = super::one_segment_path_parameters(tokens).to_string();
-        assert_eq!(out.matches("path_segment").count(), 2, "{out}");
-        assert!(
-            out.contains(":: agentstatus_runtime :: path_segment (& x . to_string ()) ?"),
-            "{out}"
-        );
-        assert!(
-            out.contains("use progenitor_client :: { encode_path , ClientHooks }"),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn the_generated_new_builds_its_http_client_through_the_runtime() {
-        let tokens = quote::quote! {
-            pub fn new(baseurl: &str) -> Self {
-                let client = reqwest::ClientBuilder::new();
-                Self::new_with_client(baseurl, client.build().unwrap())
-            }
-            fn other() { let x = y.build()?; z.build().expect("no"); }
-        };
-        let out = super::one_segment_path_parameters(tokens).to_string();
-        assert!(
-            out.contains("Self :: new_with_client (baseurl , :: agentstatus_runtime :: generated_http_client (client))"),
-            "{out}"
-        );
-        assert!(!out.contains("unwrap"), "{out}");
-        assert!(
-            out.contains("y . build () ?") && out.contains("z . build () . expect"),
-            "{out}"
-        );
-    }
-}
-
-#[cfg(test)]
-mod method_tests {
-    #[test]
-    fn options_and_trace_requests_name_their_method() {
-        let tokens = quote::quote! {
-            let request = self.client.options(url).build()?;
-            let other = client.client.get(url).build()?;
-            let traced = client.client.trace(url).build()?;
-        };
-        let out = super::methods_by_name(tokens).to_string();
-        assert!(
-            out.contains("self . client . request (:: reqwest :: Method :: OPTIONS , url)"),
-            "{out}"
-        );
-        assert!(
-            out.contains("client . client . request (:: reqwest :: Method :: TRACE , url)"),
-            "{out}"
-        );
-        assert!(out.contains("client . client . get (url)"), "{out}");
     }
 }
 

@@ -3,7 +3,20 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::{Codegen, load_file, pipeline};
+use agentstatus_codegen::{Codegen, Stage, load_file, pipeline};
+
+/// What each generated-code pass (which changes no document) shows in the code of its spec.
+const GENERATED_CODE: &[(&str, &str)] = &[
+    (
+        "methods-by-name",
+        "request(::reqwest::Method::OPTIONS, url)",
+    ),
+    (
+        "runtime-calls",
+        "::agentstatus_runtime::path_segment(&id.to_string())?",
+    ),
+    ("authenticated-constructors", "pub fn with_bearer("),
+];
 
 #[test]
 fn every_pass_has_a_spec_it_fixes_and_the_result_generates() {
@@ -37,15 +50,50 @@ fn every_pass_has_a_spec_it_fixes_and_the_result_generates() {
             .isolate(false)
             .prepare()
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            prepared.changes.iter().any(|c| c.pass == pass),
-            "{name}: the pass changed nothing in its spec: {:?}",
-            prepared.changes
-        );
-        prepared
+        let stage = pipeline()
+            .iter()
+            .find(|p| p.name() == pass)
+            .unwrap()
+            .stage();
+        if stage != Stage::Generated {
+            assert!(
+                prepared.changes.iter().any(|c| c.pass == pass),
+                "{name}: the pass changed nothing in its spec: {:?}",
+                prepared.changes
+            );
+        }
+        let code = prepared
             .generate()
-            .unwrap_or_else(|e| panic!("{name}: does not generate: {e}"));
+            .unwrap_or_else(|e| panic!("{name}: does not generate: {e}"))
+            .code;
+        if stage == Stage::Generated {
+            let (_, shows) = GENERATED_CODE
+                .iter()
+                .find(|(p, _)| *p == pass)
+                .unwrap_or_else(|| {
+                    panic!("{pass}: say in GENERATED_CODE what its spec's code shows")
+                });
+            let flat: String = code.split_whitespace().collect();
+            let shows: String = shows.split_whitespace().collect();
+            assert!(flat.contains(&shows), "{name}: no `{shows}` in\n{code}");
+        }
     }
+}
+
+#[test]
+fn the_generated_code_passes_change_no_document_and_come_last() {
+    let stages: Vec<Stage> = pipeline().iter().map(|p| p.stage()).collect();
+    let first = stages.iter().position(|s| *s == Stage::Generated).unwrap();
+    assert!(
+        stages[first..].iter().all(|s| *s == Stage::Generated),
+        "{stages:?}"
+    );
+    for p in &pipeline()[first..] {
+        assert!(p.rewrites_tokens() && !p.restores_on_export(), "{p:?}");
+    }
+    let names: Vec<&str> = pipeline()[first..].iter().map(|p| p.name()).collect();
+    let said: Vec<&str> = GENERATED_CODE.iter().map(|(p, _)| *p).collect();
+    assert_eq!(names, said);
 }
 
 #[test]
@@ -84,6 +132,7 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
     // must not leave in an exported document: the pass that writes each carries both hooks
     let hooked: Vec<&str> = pipeline()
         .iter()
+        .filter(|p| p.stage() != Stage::Generated)
         .filter(|p| p.rewrites_tokens() || p.restores_on_export())
         .map(|p| p.name())
         .collect();
@@ -92,9 +141,9 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
         assert!(p.rewrites_tokens() && p.restores_on_export(), "{p:?}");
     }
     // open-response-enums is one pass of the list, the last fix
-    let last = pipeline().last().unwrap();
-    assert_eq!(
-        (last.name(), last.stage()),
-        ("open-response-enums", agentstatus_codegen::Stage::Fix)
-    );
+    let last = pipeline()
+        .iter()
+        .rfind(|p| p.stage() == Stage::Fix)
+        .unwrap();
+    assert_eq!(last.name(), "open-response-enums");
 }

@@ -91,6 +91,12 @@ pub struct Finding {
     pub detail: String,
     /// Whether it breaks the generated crate's users or build.
     pub breaking: bool,
+    /// Whether the change reaches the generated client: it is also a change of the effective
+    /// documents (normalised, the overlay applied). `false`: the overlay or the normaliser
+    /// already made it, or override it. Absent where not judged (two documents compared
+    /// without an overlay, a conflict between sources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reaches_client: Option<bool>,
     /// JSON pointer of the change in the document named by `side`.
     pub pointer: String,
     /// Which document `pointer` points into.
@@ -126,6 +132,7 @@ impl Finding {
             location: location.to_string(),
             detail,
             breaking,
+            reaches_client: None,
             pointer: pointer.to_string(),
             side,
             source: None,

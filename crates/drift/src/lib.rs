@@ -20,12 +20,18 @@
 
 mod compare;
 mod diff;
+mod layers;
 mod locate;
 mod render;
 mod report;
 
 pub use compare::{Comparison, Document, MAX_DOCUMENT_BYTES, compare};
 pub use diff::{ChangeKind, Finding, Side, diff, diff_unapplied_security_schemes};
+pub use layers::{
+    ActionEffect, Layers, action_groups, client_layer, client_only, effective, layers, normalised,
+};
 pub use locate::{Position, positions, positions_in_source};
 pub use render::{Format, render, render_comparison};
-pub use report::{Counts, FailOn, OverlayAction, Report, Summary, Upstream, VendorReport};
+pub use report::{
+    Counts, FailOn, Layer, OverlayAction, Policy, Report, Scope, Summary, Upstream, VendorReport,
+};

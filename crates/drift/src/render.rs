@@ -5,7 +5,8 @@ use agentstatus_codegen::overlay::ActionStatus;
 
 use crate::compare::Comparison;
 use crate::diff::Finding;
-use crate::report::{FailOn, OverlayAction, Report, VendorReport};
+use crate::layers::client_only;
+use crate::report::{FailOn, Layer, OverlayAction, Report, Scope, VendorReport};
 
 /// How a [`Report`] is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,13 +40,37 @@ fn verdict(report: &Report) -> &'static str {
     }
 }
 
-fn stale_reason(a: &OverlayAction) -> &'static str {
-    match a.check.status {
-        ActionStatus::NoMatch => "matches nothing (the document changed: review the correction)",
-        ActionStatus::AlreadyApplied => {
-            "is already true of the document (the vendor made the fix: remove the action)"
+fn stale_reason(a: &OverlayAction) -> String {
+    match a.verdict() {
+        "no-match" if a.redundant => "matches nothing, and the effective document is the same without it \
+             (the vendor removed what it corrects: delete the action; the build fails until then)"
+            .into(),
+        "no-match" => "matches nothing (the document changed: review the correction)".into(),
+        "redundant" if a.documentation_differs => "is redundant: the effective document is the same \
+             without it but for its documentation (the vendor made the correction: remove the action, \
+             or keep only its description)"
+            .into(),
+        "redundant" => "is redundant: the effective document is the same without it (the vendor made \
+             the correction: remove the action)"
+            .into(),
+        "conflicts" => format!(
+            "conflicts with the vendor's change, which it keeps from the client: {} (review the correction)",
+            a.conflicts.join("; ")
+        ),
+        _ => "applies".into(),
+    }
+}
+
+/// Whether a raw finding reaches the client, in words (empty where not judged).
+fn client_note(f: &Finding) -> &'static str {
+    match f.reaches_client {
+        Some(false) if f.breaking => {
+            " [raw only: does not reach the client (the overlay or the normaliser already makes or overrides it); breaking in the raw document]"
         }
-        ActionStatus::Applies => "applies",
+        Some(false) => {
+            " [raw only: does not reach the client (the overlay or the normaliser already makes or overrides it)]"
+        }
+        _ => "",
     }
 }
 
@@ -57,10 +82,10 @@ fn overlay_position(a: &OverlayAction) -> String {
 }
 
 fn tag(f: &Finding) -> &'static str {
-    if f.breaking {
-        "BREAKING    "
-    } else {
-        "non-breaking"
+    match (f.breaking, f.reaches_client) {
+        (_, Some(false)) => "raw only    ",
+        (true, _) => "BREAKING    ",
+        (false, _) => "non-breaking",
     }
 }
 
@@ -90,13 +115,39 @@ fn text(report: &Report) -> String {
                     u.from
                 ));
             } else {
+                let not_in_client = u
+                    .findings
+                    .iter()
+                    .filter(|f| f.reaches_client == Some(false))
+                    .count();
                 out.push_str(&format!(
-                    "{name}: upstream ({}): changed: {}; {} finding(s) in the kept operations\n",
+                    "{name}: upstream ({}): changed: {}; {} raw finding(s) in the kept operations, \
+                     {not_in_client} not reaching the client; client: {} breaking, {} non-breaking\n",
                     u.from,
                     u.changed_sources.join(", "),
-                    u.findings.len()
+                    u.findings.len(),
+                    u.client.iter().filter(|f| f.breaking).count(),
+                    u.client.iter().filter(|f| !f.breaking).count(),
                 ));
                 text_findings(&mut out, &u.findings);
+                let only = client_only(&u.findings, &u.client);
+                if !only.is_empty() {
+                    out.push_str(&format!(
+                        "{name}: in the generated client only (the overlay turns a vendor change into these):\n"
+                    ));
+                    text_findings(&mut out, only.iter().copied());
+                }
+            }
+            if !u.full.is_empty() || !u.full_client.is_empty() {
+                out.push_str(&format!(
+                    "{name}: the rest of the `full` API (the `full = true` source's other operations): \
+                     {} raw finding(s); client: {} breaking, {} non-breaking\n",
+                    u.full.len(),
+                    u.full_client.iter().filter(|f| f.breaking).count(),
+                    u.full_client.iter().filter(|f| !f.breaking).count(),
+                ));
+                text_findings(&mut out, &u.full);
+                text_findings(&mut out, client_only(&u.full, &u.full_client));
             }
             for n in &u.notices {
                 let at = n
@@ -133,7 +184,7 @@ fn text(report: &Report) -> String {
     out
 }
 
-fn text_findings(out: &mut String, list: &[Finding]) {
+fn text_findings<'a>(out: &mut String, list: impl IntoIterator<Item = &'a Finding>) {
     for f in list {
         let location = if f.location.is_empty() {
             String::new()
@@ -149,7 +200,12 @@ fn text_findings(out: &mut String, list: &[Finding]) {
             .position()
             .map(|p| format!(" (at {p})"))
             .unwrap_or_default();
-        out.push_str(&format!("  {}{op}{location} {}{at}\n", tag(f), f.detail));
+        out.push_str(&format!(
+            "  {}{op}{location} {}{at}{}\n",
+            tag(f),
+            f.detail,
+            client_note(f)
+        ));
     }
 }
 
@@ -157,23 +213,28 @@ fn text_findings(out: &mut String, list: &[Finding]) {
 fn markdown(report: &Report) -> String {
     let mut out = String::from("## Vendor API drift\n\n");
     out.push_str(&format!(
-        "**{}** (exit {}, `--fail-on {}`)\n\n",
+        "**{}** (exit {}, `--fail-on {}` on the {} layer, scope {})\n\n",
         verdict(report),
         report.exit_code(),
         match report.fail_on {
             FailOn::Drift => "drift",
             FailOn::Breaking => "breaking",
-        }
+        },
+        layer_name(report.layer),
+        scope_name(report.scope),
     ));
-    out.push_str("| vendor | breaking | non-breaking | overlay | reproducibility | checked |\n");
-    out.push_str("|---|---:|---:|---:|---:|---|\n");
+    out.push_str("| vendor | breaking (client) | non-breaking (client) | raw changes not in the client | `full` API breaking / other | overlay | reproducibility | checked |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
     for v in &report.vendors {
         let c = v.summary();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} / {} | {} | {} | {} |\n",
             v.vendor,
             c.breaking,
             c.non_breaking,
+            c.not_in_client,
+            c.full_breaking,
+            c.full_non_breaking,
             c.overlay,
             c.reproducibility,
             if c.error {
@@ -200,16 +261,16 @@ fn vendor_markdown(out: &mut String, v: &VendorReport) {
         return;
     }
     let mut any = false;
-    let mut table = |title: &str, list: &[Finding]| {
+    let mut table = |title: &str, list: &[&Finding]| {
         if list.is_empty() {
             return;
         }
         any = true;
         out.push_str(&format!(
-            "{title}\n\n| | operation | where | change | vendor document |\n|---|---|---|---|---|\n"
+            "{title}\n\n| | operation | where | change | reaches the client | vendor document |\n|---|---|---|---|---|---|\n"
         ));
         for f in list {
-            out.push_str(&markdown_row(f));
+            out.push_str(&markdown_row(f, true));
         }
         out.push('\n');
     };
@@ -224,13 +285,23 @@ fn vendor_markdown(out: &mut String, v: &VendorReport) {
                     u.changed_sources.join(", ")
                 }
             ),
-            &u.findings,
+            &u.findings.iter().collect::<Vec<_>>(),
+        );
+        table(
+            "In the generated client only (the overlay turns a vendor change into these)",
+            &client_only(&u.findings, &u.client),
+        );
+        let mut full: Vec<&Finding> = u.full.iter().collect();
+        full.extend(client_only(&u.full, &u.full_client));
+        table(
+            "The rest of the `full` API (the `full = true` source's other operations)",
+            &full,
         );
     }
     if !v.reproducible {
         table(
             "`openapi.yaml` is not what `cargo xtask regen` produces from the pinned copies",
-            &v.regenerated,
+            &v.regenerated.iter().collect::<Vec<_>>(),
         );
         if v.regenerated.is_empty() {
             out.push_str("`openapi.yaml` differs from regen's output in bytes only.\n\n");
@@ -314,10 +385,20 @@ fn what(f: &Finding) -> String {
         .join(" ")
 }
 
-/// A markdown table row of a finding (`| | operation | where | change | document |`).
-fn markdown_row(f: &Finding) -> String {
+/// A markdown table row of a finding (`| | operation | where | change | document |`), with
+/// `client` a column saying whether it reaches the client.
+fn markdown_row(f: &Finding, client: bool) -> String {
+    let reaches = if client {
+        match f.reaches_client {
+            Some(true) => " yes |",
+            Some(false) => " **no** (raw only) |",
+            None => " |",
+        }
+    } else {
+        ""
+    };
     format!(
-        "| {} | {} | {} | {} | `{}` |\n",
+        "| {} | {} | {} | {} |{reaches} `{}` |\n",
         if f.breaking {
             "**breaking**"
         } else {
@@ -328,6 +409,21 @@ fn markdown_row(f: &Finding) -> String {
         cell(&f.detail),
         cell(&f.position().unwrap_or_default())
     )
+}
+
+fn layer_name(l: Layer) -> &'static str {
+    match l {
+        Layer::Client => "client",
+        Layer::Raw => "raw",
+    }
+}
+
+fn scope_name(s: Scope) -> &'static str {
+    match s {
+        Scope::Slice => "slice",
+        Scope::Full => "full",
+        Scope::All => "all",
+    }
 }
 
 fn github(report: &Report) -> String {
@@ -355,10 +451,24 @@ fn github(report: &Report) -> String {
         let findings = v
             .upstream_findings()
             .iter()
+            .chain(
+                v.upstream
+                    .iter()
+                    .flat_map(|u| client_only(&u.findings, &u.client)),
+            )
+            .chain(
+                v.upstream
+                    .iter()
+                    .flat_map(|u| u.full.iter().chain(client_only(&u.full, &u.full_client))),
+            )
             .map(|f| (f, true))
             .chain(v.regenerated.iter().map(|f| (f, false)));
         for (f, upstream) in findings {
-            let level = if f.breaking { "error" } else { "warning" };
+            let level = match (f.breaking, f.reaches_client) {
+                (_, Some(false)) => "notice",
+                (true, _) => "error",
+                (false, _) => "warning",
+            };
             let read_from = f.position().unwrap_or_default();
             let file = match (upstream, f.source.as_ref().and_then(|s| v.pinned.get(s))) {
                 (true, Some(pinned)) => pinned.clone(),
@@ -376,7 +486,7 @@ fn github(report: &Report) -> String {
             );
             let what = what(f);
             let msg = if upstream {
-                format!("{what}: {} (in {read_from})", f.detail)
+                format!("{what}: {} (in {read_from}){}", f.detail, client_note(f))
             } else {
                 format!(
                     "{what}: {} (openapi.yaml is not what regen produces)",
@@ -391,21 +501,26 @@ fn github(report: &Report) -> String {
             } else {
                 "warning"
             };
+            let stale = stale_reason(a);
             annotate(
                 level,
                 &a.file,
                 a.line,
                 a.column,
                 &format!("{}: overlay action {}", v.vendor, a.check.index),
-                &format!("`{}` {}", a.check.target, stale_reason(a)),
+                &format!("`{}` {stale}", a.check.target),
             );
         }
     }
     let t = &report.summary.total;
     out.push_str(&format!(
-        "drift check: {} breaking, {} non-breaking, {} overlay, {} reproducibility: {} (exit {})\n",
+        "drift check: {} breaking, {} non-breaking (client), {} raw change(s) not in the client, \
+         `full` API {} breaking / {} other, {} overlay, {} reproducibility: {} (exit {})\n",
         t.breaking,
         t.non_breaking,
+        t.not_in_client,
+        t.full_breaking,
+        t.full_non_breaking,
         t.overlay,
         t.reproducibility,
         verdict(report),
@@ -469,7 +584,7 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
             }
             out.push_str("| | operation | where | change | document |\n|---|---|---|---|---|\n");
             for f in &c.findings {
-                out.push_str(&markdown_row(f));
+                out.push_str(&markdown_row(f, false));
             }
             out
         }

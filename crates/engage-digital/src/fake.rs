@@ -27,6 +27,7 @@ use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::get;
 use agentstatus_fakes::serde_json::{Value, json};
 
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, json as reply};
 
@@ -361,3 +362,28 @@ async fn presence_statuses(State(state): State<Shared<Inner>>, headers: HeaderMa
         json!({"count": records.len(), "offset": 0, "limit": 30, "records": records}),
     )
 }
+
+/// For `agentstatus fake` (through the registry): a supervisor token (the `token` secret), each
+/// agent on two channels, `email` and `chat`.
+impl Seeded for EngageDigital {
+    fn status(availability: Availability) -> Option<&'static str> {
+        match availability {
+            Availability::Available => Some("available"),
+            Availability::Away => Some("away"),
+            _ => None,
+        }
+    }
+
+    async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
+        let fake = Self::start().await.map_err(|e| e.to_string())?;
+        fake.add_supervisor_token(&secrets.get("token").cloned().unwrap_or_default());
+        for s in agents {
+            let channels = [("email", "Email"), ("chat", "Chat")];
+            fake.add_agent(Agent::new(&s.id, &channels, s.status));
+        }
+        Ok((fake, vec![]))
+    }
+}
+
+/// This fake for the registry (the `agentstatus` facade's `seeder("engage-digital")`).
+pub const SEEDER: Seeder = Seeder::of::<EngageDigital>();

@@ -18,12 +18,7 @@
 #![doc = concat!("```no_run\n", include_str!("../examples/engage_digital.rs"), "```")]
 #![warn(missing_docs)]
 
-#[cfg(feature = "fake")]
-pub mod fake;
-#[cfg(feature = "presence")]
-pub mod presence;
-
-agentstatus_runtime::generated_client!();
+agentstatus_runtime::generated_client!(presence, fake);
 
 use std::collections::BTreeMap;
 

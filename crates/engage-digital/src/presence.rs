@@ -218,17 +218,13 @@ const SETTINGS: &[agentstatus_presence::registry::Setting] = {
 /// `$ENGAGE_DIGITAL_TOKEN` (or `token_env`); the documented 500 requests per minute apply.
 pub fn entry() -> agentstatus_presence::registry::Entry {
     use agentstatus_presence::registry::Entry;
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Engage Digital",
-        settings: SETTINGS,
-        connect: |s| {
-            let config = s.apply(crate::default_config());
-            let client = Client::with_config(&s.base_url, s.secret("token")?, &config)?;
-            Ok(Box::new(EngageDigitalPresence::new(client)))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Engage Digital", |s| {
+        let config = s.apply(crate::default_config());
+        let client = Client::with_config(&s.base_url, s.secret("token")?, &config)?;
+        Ok(Box::new(EngageDigitalPresence::new(client)))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]

@@ -1,7 +1,8 @@
 //! The machinery under every vendor's fake server (each vendor crate has its own fake behind
 //! its `fake` feature): the skeleton ([`Fake`]: the vendor's state, [`Shared`] by its routes,
 //! served on 127.0.0.1 with a free port), fault injection ([`Fault`], [`Chaos`]) and a request
-//! log ([`Faults`]), so a vendor's fake holds only its routes and the vendor's behaviour; and
+//! log ([`Faults`]), so a vendor's fake holds only its routes and the vendor's behaviour;
+//! [`seed`], how a program picking a vendor by name starts its fake with agents; and
 //! [`hostile`], a raw HTTP server that answers on purpose badly.
 //!
 //! ```
@@ -23,6 +24,7 @@
 
 mod fake;
 pub mod hostile;
+pub mod seed;
 mod server;
 
 pub use fake::{Fake, Shared};

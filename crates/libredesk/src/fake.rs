@@ -27,6 +27,7 @@ use agentstatus_fakes::axum::routing::{get, put};
 use agentstatus_fakes::base64::{self, Engine as _};
 use agentstatus_fakes::serde_json::{self, Value, json};
 
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, json as reply};
 
@@ -245,3 +246,39 @@ async fn list(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Respons
         s.agents.values().map(Agent::compact).collect(),
     ))
 }
+
+/// For `agentstatus fake` (through the registry): numeric agent ids; the first agent's API key
+/// is `agentstatus-fake` with the `secret` secret (the printed credentials are its), the others'
+/// `agentstatus-fake-<id>` with `other-<id>`.
+impl Seeded for Libredesk {
+    const NUMERIC_IDS: bool = true;
+
+    fn status(availability: Availability) -> Option<&'static str> {
+        match availability {
+            Availability::Available => Some("online"),
+            Availability::Away => Some("away_manual"),
+            Availability::Offline => Some("offline"),
+            _ => None,
+        }
+    }
+
+    async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
+        let fake = Self::start().await.map_err(|e| e.to_string())?;
+        let secret = secrets.get("secret").cloned().unwrap_or_default();
+        for (i, s) in agents.iter().enumerate() {
+            let (key, secret) = if i == 0 {
+                ("agentstatus-fake".to_string(), secret.clone())
+            } else {
+                (
+                    format!("agentstatus-fake-{}", s.id),
+                    format!("other-{}", s.id),
+                )
+            };
+            fake.add_agent(Agent::new(s.number()?, &s.name, s.status, &key, &secret));
+        }
+        Ok((fake, vec![("api_key", json!("agentstatus-fake"))]))
+    }
+}
+
+/// This fake for the registry (the `agentstatus` facade's `seeder("libredesk")`).
+pub const SEEDER: Seeder = Seeder::of::<Libredesk>();

@@ -17,12 +17,7 @@
 #![doc = concat!("```no_run\n", include_str!("../examples/libredesk.rs"), "```")]
 #![warn(missing_docs)]
 
-#[cfg(feature = "fake")]
-pub mod fake;
-#[cfg(feature = "presence")]
-pub mod presence;
-
-agentstatus_runtime::generated_client!();
+agentstatus_runtime::generated_client!(presence, fake);
 
 use secrecy::ExposeSecret;
 

@@ -215,22 +215,18 @@ const SETTINGS: &[agentstatus_presence::registry::Setting] = {
 /// `token`), and the API secret from `$LIBREDESK_API_SECRET` (or `secret_env`).
 pub fn entry() -> agentstatus_presence::registry::Entry {
     use agentstatus_presence::registry::Entry;
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Libredesk",
-        settings: SETTINGS,
-        connect: |s| {
-            let (key, secret) = (s.text("api_key")?, s.secret("secret")?);
-            let creds = match s.text("scheme")? {
-                "token" => crate::Credentials::token(key, secret),
-                _ => crate::Credentials::basic(key, secret),
-            };
-            let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_config(&s.base_url, creds, &config)?;
-            Ok(Box::new(LibredeskPresence::new(client)))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Libredesk", |s| {
+        let (key, secret) = (s.text("api_key")?, s.secret("secret")?);
+        let creds = match s.text("scheme")? {
+            "token" => crate::Credentials::token(key, secret),
+            _ => crate::Credentials::basic(key, secret),
+        };
+        let config = s.apply(crate::ClientConfig::default());
+        let client = Client::with_config(&s.base_url, creds, &config)?;
+        Ok(Box::new(LibredeskPresence::new(client)))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]

@@ -90,9 +90,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-pub use crate::error::{ErrorBody, Failed, SNIPPET, call, clip};
+pub use crate::error::{ErrorBody, Failed, SNIPPET, call, call_answer, clip};
 
 use crate::bulk::{self, Applied, BulkOptions, BulkResult};
+use crate::watch::{ChangeFeed, WatchOptions};
 use crate::{
     AgentPresence, Availability, Failure, ListFilter, Presence, PresenceError, Vendor, async_trait,
 };
@@ -218,6 +219,13 @@ macro_rules! adapter {
     };
 }
 
+/// The error of an adapter operation that is not written yet (a scaffold's, `cargo xtask
+/// new-vendor`): invalid input, saying so, so the contract test names what is missing.
+pub fn unwritten(vendor: Vendor) -> PresenceError {
+    let message = "the adapter is not written yet (src/presence.rs)".into();
+    PresenceError::new(vendor, Failure::InvalidInput { message })
+}
+
 /// A vendor's presence operations, without the deadline: implement this, and the type is a
 /// [`Presence`] whose `get`, `set` and `list` run the operations [`within`] its [`Deadline`]
 /// (everything they send included), whose `set` refuses an availability not in
@@ -268,10 +276,21 @@ pub trait Adapter: Deadline + Send + Sync {
         })
         .await
     }
+
+    /// [`Presence::change_feed`]: the vendor's own feed of changes (a delta query, a push
+    /// channel), if it has one. Default: none, so watchers poll [`Presence::list`].
+    fn change_feed(&self, options: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
+        let _ = options;
+        None
+    }
 }
 
 #[async_trait]
 impl<A: Adapter + ?Sized> Presence for A {
+    fn change_feed(&self, options: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
+        Adapter::change_feed(self, options)
+    }
+
     fn vendor(&self) -> Vendor {
         A::VENDOR
     }

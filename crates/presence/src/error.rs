@@ -546,10 +546,21 @@ pub async fn call<T, E>(
         Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
     >,
 ) -> Result<T, Failed<E>> {
+    call_answer(fut)
+        .await
+        .map(progenitor_client::ResponseValue::into_inner)
+}
+
+/// [`call`], keeping the whole answer (its status and headers: a server's `Date`, an `ETag`).
+pub async fn call_answer<T, E>(
+    fut: impl std::future::Future<
+        Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+    >,
+) -> Result<progenitor_client::ResponseValue<T>, Failed<E>> {
     // The generated call is a large future: pinned on the heap once, it is not copied again
     // each time it is wrapped (a measurable share of the presence layer's cost at scale).
     match agentstatus_runtime::observe(Box::pin(fut)).await {
-        (Ok(rv), _) => Ok(rv.into_inner()),
+        (Ok(rv), _) => Ok(rv),
         (Err(error), seen) => Err(Failed {
             error,
             status: seen.status,

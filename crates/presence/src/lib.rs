@@ -1,7 +1,7 @@
 //! The core of the presence API: read and set whether a support agent is available without
 //! learning each vendor's quirks. This crate has the model ([`Availability`], [`AgentPresence`]),
 //! the [`Presence`] trait, [`PresenceError`], [`set_many`], the adapter toolkit ([`adapter`](mod@adapter)),
-//! the registry entry type ([`registry`]) and, behind the `testing` feature, the contract every
+//! the registry entry type ([`registry`]), presence changes as a stream ([`watch`]) and, behind the `testing` feature, the contract every
 //! adapter must meet (the `testing` module). The adapters live in the vendor crates, behind their
 //! `presence` feature (`agentstatus_libredesk::presence::LibredeskPresence`, ...); the
 //! `agentstatus` facade has them all, one feature per vendor.
@@ -89,6 +89,7 @@ mod error;
 pub mod registry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod watch;
 
 use std::fmt;
 use std::str::FromStr;
@@ -331,6 +332,7 @@ pub async fn set_many(
 /// async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
 /// async fn set_many(&self, updates: Vec<(String, Availability)>, options: &BulkOptions<'_>) -> Vec<BulkResult>; // provided
 /// fn check_supported(&self, desired: Availability) -> Result<(), PresenceError>; // provided
+/// fn change_feed(&self, options: &watch::WatchOptions) -> Option<Box<dyn watch::ChangeFeed>>; // provided: None, so watchers poll
 /// ```
 ///
 /// An implementation writes `async fn` too, under `#[agentstatus_presence::async_trait]`
@@ -375,6 +377,13 @@ pub trait Presence: Send + Sync {
             })
         })
         .await
+    }
+
+    /// The vendor's own feed of changes, better than polling (a delta query, a push channel),
+    /// for [`watch::Watcher`]. Default: none, so watchers poll [`Presence::list`].
+    fn change_feed(&self, options: &watch::WatchOptions) -> Option<Box<dyn watch::ChangeFeed>> {
+        let _ = options;
+        None
     }
 
     /// The [`Failure::Unsupported`] error for `desired`, if this vendor cannot set it.

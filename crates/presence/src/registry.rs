@@ -13,17 +13,16 @@
 //!     Err(ConnectError::Setting("a real vendor builds its client and adapter here".into()))
 //! }
 //!
-//! pub const ENTRY: Entry = Entry {
-//!     name: "example",
-//!     title: "Example Desk",
-//!     settings: &[
-//!         Setting::text("account_id", "the numeric account id", None).number(),
-//!         Setting::secret("token", "EXAMPLE_TOKEN", "the API access token"),
-//!     ],
-//!     connect,
-//!     demo: None,
-//! };
+//! pub const ENTRY: Entry = Entry::new("example", "Example Desk", connect).with_settings(&[
+//!     Setting::text("account_id", "the numeric account id", None).number(),
+//!     Setting::secret("token", "EXAMPLE_TOKEN", "the API access token"),
+//! ]);
+//! assert_eq!(ENTRY.setting("token").map(|s| s.help), Some("the API access token"));
+//! assert!(ENTRY.demo.is_none());
 //! ```
+//!
+//! A vendor's fake, started with agents by name (`agentstatus fake`), is its crate's
+//! `fake::SEEDER` (`agentstatus_fakes::seed`), which the facade lists beside its entry.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -61,6 +60,34 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Entry {
+    /// The entry of vendor `name` (written `title`) that connects with `connect`; no settings
+    /// besides `base_url` and `allow_insecure_http` ([`Entry::with_settings`]), no demo
+    /// ([`Entry::with_demo`]).
+    pub const fn new(
+        name: &'static str,
+        title: &'static str,
+        connect: fn(&Settings) -> Result<Box<dyn Presence>, ConnectError>,
+    ) -> Self {
+        Self {
+            name,
+            title,
+            settings: &[],
+            connect,
+            demo: None,
+        }
+    }
+
+    /// With these settings (the keys of its config section besides `base_url` and
+    /// `allow_insecure_http`).
+    pub const fn with_settings(self, settings: &'static [Setting]) -> Self {
+        Self { settings, ..self }
+    }
+
+    /// With this demo (see [`Entry::demo`]).
+    pub const fn with_demo(self, demo: Option<DemoFn>) -> Self {
+        Self { demo, ..self }
+    }
+
     /// The setting called `key`.
     pub fn setting(&self, key: &str) -> Option<&'static Setting> {
         self.settings.iter().find(|s| s.key == key)

@@ -150,6 +150,66 @@ pub mod types {
             value.parse()
         }
     }
+    /// `GetUsersPresenceResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct GetUsersPresenceResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub full: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub success: ::std::option::Option<bool>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub users: ::std::vec::Vec<GetUsersPresenceResponseUsersItem>,
+    }
+    impl GetUsersPresenceResponse {
+        pub fn builder() -> builder::GetUsersPresenceResponse {
+            Default::default()
+        }
+    }
+    /// `GetUsersPresenceResponseUsersItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct GetUsersPresenceResponseUsersItem {
+        #[serde(
+            rename = "avatarETag",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub avatar_e_tag: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "_id", skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Date as an ISO 8601 string indicating when the user's current status expires. Omitted when the status has no expiration.
+        #[serde(
+            rename = "statusExpiresAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_expires_at: ::std::option::Option<::std::string::String>,
+        /// The claim that set the user's current status. One of `internal`, `manual`, or `external` (priority order: `internal` > `manual` > `external`). Omitted when the user has no recorded status source.
+        #[serde(
+            rename = "statusSource",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_source: ::std::option::Option<::std::string::String>,
+        /// The user's status message.
+        #[serde(
+            rename = "statusText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_text: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utcOffset",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utc_offset: ::std::option::Option<i64>,
+    }
+    impl GetUsersPresenceResponseUsersItem {
+        pub fn builder() -> builder::GetUsersPresenceResponseUsersItem {
+            Default::default()
+        }
+    }
     /// `ListAvailableAgentsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListAvailableAgentsResponse {
@@ -879,6 +939,292 @@ pub mod types {
             fn from(value: super::GetLivechatUserResponseUserLivechat) -> Self {
                 Self {
                     max_number_simultaneous_chat: Ok(value.max_number_simultaneous_chat),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetUsersPresenceResponse {
+            full: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            success: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            users: ::std::result::Result<
+                ::std::vec::Vec<super::GetUsersPresenceResponseUsersItem>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GetUsersPresenceResponse {
+            fn default() -> Self {
+                Self {
+                    full: Ok(Default::default()),
+                    success: Ok(Default::default()),
+                    users: Ok(Default::default()),
+                }
+            }
+        }
+        impl GetUsersPresenceResponse {
+            pub fn full<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full: {e}")
+                    });
+                self
+            }
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::GetUsersPresenceResponseUsersItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetUsersPresenceResponse>
+        for super::GetUsersPresenceResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetUsersPresenceResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    full: value.full?,
+                    success: value.success?,
+                    users: value.users?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetUsersPresenceResponse>
+        for GetUsersPresenceResponse {
+            fn from(value: super::GetUsersPresenceResponse) -> Self {
+                Self {
+                    full: Ok(value.full),
+                    success: Ok(value.success),
+                    users: Ok(value.users),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetUsersPresenceResponseUsersItem {
+            avatar_e_tag: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_expires_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utc_offset: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GetUsersPresenceResponseUsersItem {
+            fn default() -> Self {
+                Self {
+                    avatar_e_tag: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_expires_at: Ok(Default::default()),
+                    status_source: Ok(Default::default()),
+                    status_text: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                    utc_offset: Ok(Default::default()),
+                }
+            }
+        }
+        impl GetUsersPresenceResponseUsersItem {
+            pub fn avatar_e_tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar_e_tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for avatar_e_tag: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_expires_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_source: {e}")
+                    });
+                self
+            }
+            pub fn status_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_text: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+            pub fn utc_offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utc_offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utc_offset: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetUsersPresenceResponseUsersItem>
+        for super::GetUsersPresenceResponseUsersItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetUsersPresenceResponseUsersItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    avatar_e_tag: value.avatar_e_tag?,
+                    id: value.id?,
+                    name: value.name?,
+                    status: value.status?,
+                    status_expires_at: value.status_expires_at?,
+                    status_source: value.status_source?,
+                    status_text: value.status_text?,
+                    username: value.username?,
+                    utc_offset: value.utc_offset?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetUsersPresenceResponseUsersItem>
+        for GetUsersPresenceResponseUsersItem {
+            fn from(value: super::GetUsersPresenceResponseUsersItem) -> Self {
+                Self {
+                    avatar_e_tag: Ok(value.avatar_e_tag),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    status: Ok(value.status),
+                    status_expires_at: Ok(value.status_expires_at),
+                    status_source: Ok(value.status_source),
+                    status_text: Ok(value.status_text),
+                    username: Ok(value.username),
+                    utc_offset: Ok(value.utc_offset),
                 }
             }
         }
@@ -1944,6 +2290,36 @@ impl Client {
     pub fn list_available_agents(&self) -> builder::ListAvailableAgents<'_> {
         builder::ListAvailableAgents::new(self)
     }
+    /// Get Users Presence
+    ///
+    /// Get presence of multiple workspace users. You can filter by date and user IDs.
+    /// If the `Presence_broadcast_disabled` setting is true, the endpoint returns an empty array. You can find this setting under **Manage** > **Workspace** > **Settings** > **Troubleshoot**.
+    ///
+    /// ### Changelog
+    /// | Version      | Description |
+    /// | ---------------- | ------------|
+    /// |8.6.0            | Added `statusSource` and `statusExpiresAt` to returned user objects. |
+    /// |8.5.0            | Restored comma-separated `ids` query parameter support.       |
+    /// |1.1.0            | Added       |
+    ///
+    /// Sends a `GET` request to `/api/v1/users.presence`
+    ///
+    /// Arguments:
+    /// - `from`: The last date when the status was changed. Format: ISO 8601 datetime. Timezone, milliseconds and seconds are optional. If you don't pass `from` parameter, you'll get a list of all users' presence and the result will have a `full` field with value `true` .
+    /// - `ids`: The user IDs whose presence you want. Provide one or more IDs using any of these formats:
+    /// * `?ids=userId1` — single ID
+    /// * `?ids=userId1,userId2` — comma-separated string
+    /// * `?ids=userId1&ids=userId2` — repeated query parameter
+    /// ```text
+    /// let response = client.get_users_presence()
+    ///     .from(from)
+    ///     .ids(ids)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn get_users_presence(&self) -> builder::GetUsersPresence<'_> {
+        builder::GetUsersPresence::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -2553,6 +2929,100 @@ pub mod builder {
                     )
                 }
                 403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::get_users_presence`]
+    ///
+    /// [`Client::get_users_presence`]: super::Client::get_users_presence
+    #[derive(Debug, Clone)]
+    pub struct GetUsersPresence<'a> {
+        client: &'a super::Client,
+        from: Result<Option<::std::string::String>, String>,
+        ids: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetUsersPresence<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                from: Ok(None),
+                ids: Ok(None),
+            }
+        }
+        pub fn from<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.from = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for from failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for ids failed"
+                        .to_string()
+                });
+            self
+        }
+        /// Sends a `GET` request to `/api/v1/users.presence`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetUsersPresenceResponse>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, from, ids } = self;
+            let from = from.map_err(Error::InvalidRequest)?;
+            let ids = ids.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v1/users.presence", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("from", &from))
+                .query(&progenitor_client::QueryParam::new("ids", &ids))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_users_presence",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

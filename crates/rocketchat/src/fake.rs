@@ -12,6 +12,12 @@
 //! - `GET /api/v1/livechat/users/{type}[/{_id}]` and `GET /api/v1/omnichannel/agents/available`
 //!   with their real answer shapes (`{user: null}` for a user without the role, 400
 //!   `User not found`, 400 `Invalid type`).
+//! - `GET /api/v1/users.presence`: every user updates its `_updatedAt` when anything of it
+//!   changes (its livechat status included); `from` less than 10 minutes ago answers the users
+//!   other than the caller updated since (`full: false`), anything else (no `from`, older,
+//!   unreadable) every user not offline (`full: true`); `ids` the listed users not offline;
+//!   with presence broadcast disabled `{users: [], full: true}`. Its users carry the chat
+//!   `status`, never `statusLivechat`.
 //!
 //! Evidence for each behaviour: specs/rocketchat/NOTES.md#fake-server-behaviour.
 
@@ -27,7 +33,9 @@ use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, post};
 use agentstatus_fakes::serde_json::{self, Value, json};
+use chrono::{DateTime, Utc};
 
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, json as reply};
 
@@ -90,6 +98,20 @@ struct Inner {
     business_hours_open: bool,
     legacy_toggle_only: bool,
     interfere_once: bool,
+    /// Each user's `_updatedAt` (agents and API users alike).
+    updated: BTreeMap<String, DateTime<Utc>>,
+    presence_broadcast_disabled: bool,
+}
+
+impl Inner {
+    /// What the server's models do on every update: `_updatedAt` is now.
+    fn touch(&mut self, id: &str) {
+        self.updated.insert(id.to_string(), now());
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    std::time::SystemTime::now().into()
 }
 
 agentstatus_fakes::fake! {
@@ -114,7 +136,8 @@ impl RocketChat {
             .route(
                 "/api/v1/omnichannel/agents/available",
                 get(available_agents),
-            );
+            )
+            .route("/api/v1/users.presence", get(users_presence));
         Fake::start(state, routes).await.map(Self)
     }
 
@@ -129,7 +152,35 @@ impl RocketChat {
 
     /// Add an agent (or replace the one with the same id).
     pub fn add_agent(&self, agent: Agent) {
-        self.0.lock().agents.insert(agent.id.clone(), agent);
+        let mut s = self.0.lock();
+        s.touch(&agent.id);
+        s.agents.insert(agent.id.clone(), agent);
+    }
+
+    /// An agent changes its livechat status in Rocket.Chat's own UI (not through this API): the
+    /// status and `_updatedAt` change; [`state_changes`](agentstatus_fakes::FakeServer::state_changes)
+    /// counts changes made through the API only. Unknown agent: nothing happens.
+    pub fn set_status_livechat(&self, id: &str, status_livechat: &str) {
+        let mut s = self.0.lock();
+        if let Some(a) = s.agents.get_mut(id) {
+            a.status_livechat = status_livechat.into();
+            s.touch(id);
+        }
+    }
+
+    /// An agent's chat presence changes (`online`, `away`, `busy`, `offline`): `_updatedAt`
+    /// changes, the livechat status does not. Unknown agent: nothing happens.
+    pub fn set_presence(&self, id: &str, status: &str) {
+        let mut s = self.0.lock();
+        if let Some(a) = s.agents.get_mut(id) {
+            a.status = status.into();
+            s.touch(id);
+        }
+    }
+
+    /// The workspace setting `Presence_broadcast_disabled`.
+    pub fn set_presence_broadcast_disabled(&self, disabled: bool) {
+        self.0.lock().presence_broadcast_disabled = disabled;
     }
 
     /// The agent with this id, as the fake stores it now.
@@ -268,6 +319,7 @@ async fn agent_status(
         return failure("error-business-hours-are-closed", None);
     }
     agent.status_livechat = new.clone();
+    s.touch(&agent_id);
     state.changed();
     reply(StatusCode::OK, json!({"status": new, "success": true}))
 }
@@ -360,3 +412,85 @@ async fn available_agents(State(state): State<Shared<Inner>>, headers: HeaderMap
         json!({"agents": agents, "offset": 0, "count": agents.len(), "total": agents.len(), "success": true}),
     )
 }
+
+/// `GET /api/v1/users.presence` as apps/meteor/app/api/server/v1/users.ts answers it.
+async fn users_presence(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let s = state.lock();
+    let Some(me) = caller(&s, &headers) else {
+        return unauthorized();
+    };
+    let answer = |users: Vec<Value>, full: bool| {
+        reply(
+            StatusCode::OK,
+            json!({"users": users, "full": full, "success": true}),
+        )
+    };
+    if s.presence_broadcast_disabled {
+        return answer(Vec::new(), true);
+    }
+    // the projection: no statusLivechat
+    let user = |a: &Agent| {
+        json!({"_id": a.id, "username": a.username, "name": a.name, "status": a.status,
+               "utcOffset": 0, "statusText": ""})
+    };
+    let not_offline = |a: &&Agent| a.status != "offline";
+    if let Some(ids) = q.get("ids") {
+        let ids: Vec<&str> = ids.split(',').collect();
+        let users = s
+            .agents
+            .values()
+            .filter(|a| ids.contains(&a.id.as_str()))
+            .filter(not_offline)
+            .map(user)
+            .collect();
+        return answer(users, false);
+    }
+    // `new Date(from)`: an unreadable date is NaN, and NaN < 10 is false
+    let from = q
+        .get("from")
+        .and_then(|f| DateTime::parse_from_rfc3339(f).ok())
+        .map(|f| f.with_timezone(&Utc));
+    if let Some(from) = from.filter(|f| (now() - *f) < chrono::TimeDelta::minutes(10)) {
+        let users = s
+            .agents
+            .values()
+            .filter(|a| a.id != me.user_id)
+            .filter(|a| s.updated.get(&a.id).is_some_and(|t| *t >= from))
+            .map(user)
+            .collect();
+        return answer(users, false);
+    }
+    answer(
+        s.agents.values().filter(not_offline).map(user).collect(),
+        true,
+    )
+}
+
+/// For `agentstatus fake` (through the registry): the agents as livechat agents, and an API user
+/// `agentstatus-fake`, a manager, whose token is the `token` secret.
+impl Seeded for RocketChat {
+    fn status(availability: Availability) -> Option<&'static str> {
+        match availability {
+            Availability::Available => Some("available"),
+            Availability::Offline => Some("not-available"),
+            _ => None,
+        }
+    }
+
+    async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
+        let fake = Self::start().await.map_err(|e| e.to_string())?;
+        let token = secrets.get("token").cloned().unwrap_or_default();
+        fake.add_user("agentstatus-fake", &token, true);
+        for s in agents {
+            fake.add_agent(Agent::new(&s.id, &s.name, s.status));
+        }
+        Ok((fake, vec![("user_id", json!("agentstatus-fake"))]))
+    }
+}
+
+/// This fake for the registry (the `agentstatus` facade's `seeder("rocketchat")`).
+pub const SEEDER: Seeder = Seeder::of::<RocketChat>();

@@ -18,12 +18,7 @@
 #![doc = concat!("```no_run\n", include_str!("../examples/rocketchat.rs"), "```")]
 #![warn(missing_docs)]
 
-#[cfg(feature = "fake")]
-pub mod fake;
-#[cfg(feature = "presence")]
-pub mod presence;
-
-agentstatus_runtime::generated_client!();
+agentstatus_runtime::generated_client!(presence, fake);
 
 /// A Rocket.Chat personal access token and the id of the user it belongs to, sent as
 /// `X-Auth-Token` and `X-User-Id` on every request. `Debug` never shows the token.

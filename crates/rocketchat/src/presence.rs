@@ -17,8 +17,11 @@ use std::time::Instant;
 use crate::{Client, ClientInfo, types};
 use agentstatus_runtime::retry::transient_delay;
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip, within};
+use agentstatus_presence::adapter::{
+    Adapter, ErrorBody, Failed, Step, call, call_answer, clip, within,
+};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
+use agentstatus_presence::watch::{Batch, ChangeFeed, Origin, WatchOptions};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
     Vendor, async_trait,
@@ -35,6 +38,9 @@ agentstatus_presence::adapter! {
         toggle_only: AtomicBool = AtomicBool::new(false),
         /// `list` pages within these ([`ListLimits::default`] unless `with_list_limits`).
         limits: ListLimits = ListLimits::default(),
+        /// The credentials' user id (`with_user_id`): the presence delta leaves the caller out,
+        /// so `watch` reads this agent itself; unknown, `watch` polls.
+        user_id: Option<String> = None,
     }
 }
 
@@ -42,6 +48,98 @@ impl RocketChatPresence {
     /// Bounds on `list`'s paging (default [`ListLimits::default`]).
     pub fn with_list_limits(self, limits: ListLimits) -> Self {
         Self { limits, ..self }
+    }
+
+    /// The credentials' user id, for `watch`'s presence delta (see [`RocketChatDelta`]);
+    /// without it `watch` polls every agent.
+    pub fn with_user_id(self, user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: Some(user_id.into()),
+            ..self
+        }
+    }
+}
+
+/// At most this many changed users are read one by one; more, and a full read is cheaper.
+const DELTA_READS: usize = 25;
+
+/// `watch` on Rocket.Chat: the presence delta (`GET /api/v1/users.presence?from=`, the users
+/// updated since), then each changed user's livechat status, instead of every agent each
+/// interval. See specs/rocketchat/NOTES.md#presence-delta for what the server does.
+///
+/// `from` is the server's own time (its previous answer's `Date` header, less two seconds), so a
+/// client clock that differs from the server's loses nothing. The first call only learns that
+/// time and asks for a full read; `full: true` (presence broadcast disabled, a `from` the server
+/// finds too old), a missing `Date` header, or more than 25 changed users ask for a full read too.
+pub struct RocketChatDelta {
+    presence: RocketChatPresence,
+    user_id: String,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    ticker: tokio::time::Interval,
+}
+
+impl std::fmt::Debug for RocketChatDelta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocketChatDelta")
+            .field("user_id", &self.user_id)
+            .field("since", &self.since)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RocketChatDelta {
+    /// The server's clock from an answer's `Date` header.
+    fn server_time(headers: &reqwest::header::HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
+        let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        chrono::DateTime::parse_from_rfc2822(date)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for RocketChatDelta {
+    fn origin(&self) -> Origin {
+        Origin::Delta
+    }
+
+    async fn next(&mut self) -> Result<Batch, PresenceError> {
+        self.ticker.tick().await;
+        let mut request = self.presence.client.get_users_presence();
+        if let Some(since) = self.since {
+            request = request.from(since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        }
+        let answer = within(self.presence.deadline, VENDOR, Step::List, async {
+            match call_answer(request.send()).await {
+                Ok(answer) => Ok(answer),
+                Err(f) => Err(f.into_error(VENDOR, None).await),
+            }
+        })
+        .await?;
+        let server_time = Self::server_time(answer.headers());
+        let first = self.since.is_none();
+        self.since = server_time.map(|t| t - chrono::TimeDelta::seconds(2));
+        let answer = answer.into_inner();
+        if first || server_time.is_none() || answer.full != Some(false) {
+            return Ok(Batch::Resync);
+        }
+        let mut ids: Vec<String> = answer.users.into_iter().filter_map(|u| u.id).collect();
+        ids.push(self.user_id.clone());
+        ids.sort();
+        ids.dedup();
+        if ids.len() > DELTA_READS {
+            return Ok(Batch::Resync);
+        }
+        let mut changed = Vec::with_capacity(ids.len());
+        for id in ids {
+            match Presence::get(&self.presence, &id).await {
+                Ok(p) => changed.push(p),
+                // a user who is not an agent, or no longer exists
+                Err(e) if e.kind() == agentstatus_presence::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Batch::Changed(changed))
     }
 }
 
@@ -187,6 +285,27 @@ fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
 impl Adapter for RocketChatPresence {
     const VENDOR: Vendor = VENDOR;
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Offline];
+
+    /// The presence delta ([`RocketChatDelta`]) when the credentials' user id is known
+    /// ([`RocketChatPresence::with_user_id`]) and the interval is under 9 minutes (the server
+    /// answers a `from` older than 10 minutes with everything).
+    fn change_feed(&self, options: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
+        let user_id = self.user_id.clone()?;
+        if options.interval >= std::time::Duration::from_secs(9 * 60) {
+            return None;
+        }
+        let mut ticker = tokio::time::interval(options.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let presence = RocketChatPresence::new(self.client.clone())
+            .with_deadline(self.deadline)
+            .with_user_id(user_id.clone());
+        Some(Box::new(RocketChatDelta {
+            presence,
+            user_id,
+            since: None,
+            ticker,
+        }))
+    }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let answer = call(
@@ -400,18 +519,17 @@ const SETTINGS: &[agentstatus_presence::registry::Setting] = {
 /// `$ROCKETCHAT_AUTH_TOKEN` (or `token_env`).
 pub fn entry() -> agentstatus_presence::registry::Entry {
     use agentstatus_presence::registry::Entry;
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Rocket.Chat",
-        settings: SETTINGS,
-        connect: |s| {
-            let creds = crate::Credentials::new(s.text("user_id")?, s.secret("token")?);
-            let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_config(&s.base_url, creds, &config)?;
-            Ok(Box::new(RocketChatPresence::new(client)))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Rocket.Chat", |s| {
+        let user_id = s.text("user_id")?;
+        let creds = crate::Credentials::new(user_id, s.secret("token")?);
+        let config = s.apply(crate::ClientConfig::default());
+        let client = Client::with_config(&s.base_url, creds, &config)?;
+        Ok(Box::new(
+            RocketChatPresence::new(client).with_user_id(user_id),
+        ))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]

@@ -322,10 +322,21 @@ macro_rules! golden_test {
 /// Everything a vendor crate's `lib.rs` needs of its generated client, in one line:
 /// `mod generated` (the [`include_generated_client!`] body, documented as the vendor's spec),
 /// its items and the runtime's client types ([`ClientConfig`], [`RetryPolicy`], ...)
-/// re-exported at the crate root, and the request hooks ([`client_hooks!`]). The vendor's lib
-/// adds only its genuine quirks (credential types, constructors).
+/// re-exported at the crate root, and the request hooks ([`client_hooks!`]); with `(presence,
+/// fake)`, also the vendor crate's two optional modules, `pub mod presence` (`src/presence.rs`,
+/// feature `presence`: the adapter and the registry entry) and `pub mod fake` (`src/fake.rs`,
+/// feature `fake`: the fake server). The vendor's lib adds only its genuine quirks (credential
+/// types, constructors).
 #[macro_export]
 macro_rules! generated_client {
+    (presence, fake) => {
+        #[cfg(feature = "fake")]
+        pub mod fake;
+        #[cfg(feature = "presence")]
+        pub mod presence;
+
+        $crate::generated_client!();
+    };
     () => {
         /// The generated client: from `specs/<vendor>/` by the build script in this repository,
         /// from `generated/` in a package (see [`agentstatus_runtime::include_generated_client`]).

@@ -27,6 +27,7 @@ use agentstatus_fakes::axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::get;
 use agentstatus_fakes::base64::Engine as _;
+use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 use agentstatus_fakes::serde_json::{Value, json};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, base64, form_urlencoded, json as reply};
@@ -124,61 +125,42 @@ pub fn worker_sid_for(id: &str) -> Result<String, String> {
     Ok(format!("WK{hex:0<32}"))
 }
 
-/// The activity the fake's default workspace holds for an availability (`available`, `busy`,
-/// `away`, `offline`): the default table of the presence adapter.
-pub fn activity_for(availability: &str) -> Option<&'static str> {
-    match availability {
-        "available" => Some("Available"),
-        "busy" => Some("Unavailable"),
-        "away" => Some("Break"),
-        "offline" => Some("Offline"),
-        _ => None,
+/// The fake's activity for an availability: the presence adapter's default name table.
+pub fn activity_for(availability: Availability) -> Option<&'static str> {
+    Some(match availability {
+        Availability::Available => "Available",
+        Availability::Busy => "Unavailable",
+        Availability::Away => "Break",
+        Availability::Offline => "Offline",
+        _ => return None,
+    })
+}
+
+impl Seeded for TwilioTaskrouter {
+    fn status(availability: Availability) -> Option<&'static str> {
+        activity_for(availability)
+    }
+
+    /// The default workspace with `agents` as its workers (their Worker SIDs
+    /// [`worker_sid_for`] their ids), accepting the Account SID [`ACCOUNT_SID`] with the auth
+    /// token `secrets["auth_token"]`; the settings are `account_sid` and `workspace_sid`.
+    async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
+        let token = secrets.get("auth_token").cloned().unwrap_or_default();
+        let fake = Self::start(&token).await.map_err(|e| e.to_string())?;
+        for a in &agents {
+            let sid = worker_sid_for(&a.id)?;
+            fake.add_worker(WORKSPACE_SID, &sid, &a.name, a.status);
+        }
+        let settings = vec![
+            ("account_sid", json!(ACCOUNT_SID)),
+            ("workspace_sid", json!(WORKSPACE_SID)),
+        ];
+        Ok((fake, settings))
     }
 }
 
-/// One agent to seed: an id (a Worker SID, or up to 16 bytes that become one), a name, and an
-/// availability (`available`, `busy`, `away`, `offline`).
-#[derive(Debug, Clone)]
-pub struct Seed {
-    /// The agent's id.
-    pub id: String,
-    /// The agent's name.
-    pub name: String,
-    /// `available`, `busy`, `away` or `offline`.
-    pub availability: String,
-}
-
-/// The fake for `agentstatus fake`: the default workspace with `seeds` as its workers, its
-/// credentials the Account SID [`ACCOUNT_SID`] and the auth token `secrets["auth_token"]`.
-/// Returns the fake and the settings of its config section besides `base_url` (key, TOML
-/// value). The Worker SIDs are [`worker_sid_for`] the seeds' ids.
-pub async fn seeded(
-    seeds: &[Seed],
-    secrets: &BTreeMap<&'static str, String>,
-) -> Result<(TwilioTaskrouter, Vec<(&'static str, String)>), String> {
-    let token = secrets.get("auth_token").cloned().unwrap_or_default();
-    let fake = TwilioTaskrouter::start(&token)
-        .await
-        .map_err(|e| e.to_string())?;
-    for s in seeds {
-        let activity = activity_for(&s.availability).ok_or_else(|| {
-            format!(
-                "{}: Twilio TaskRouter's fake has no activity for {:?}",
-                s.id, s.availability
-            )
-        })?;
-        let sid = worker_sid_for(&s.id)?;
-        fake.add_worker(WORKSPACE_SID, &sid, &s.name, activity);
-    }
-    let quote = |s: &str| format!("\"{s}\"");
-    Ok((
-        fake,
-        vec![
-            ("account_sid", quote(ACCOUNT_SID)),
-            ("workspace_sid", quote(WORKSPACE_SID)),
-        ],
-    ))
-}
+/// How `agentstatus fake` starts this fake with agents (the registry's `seeder(name)`).
+pub const SEEDER: Seeder = Seeder::of::<TwilioTaskrouter>();
 
 impl TwilioTaskrouter {
     /// Start the fake: account [`ACCOUNT_SID`] with `auth_token`, and the workspace

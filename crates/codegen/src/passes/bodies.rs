@@ -104,8 +104,12 @@ pub(crate) const JSON_MEDIA_TYPES: Pass = Pass::new(
 .with_restore(restore_media_types);
 
 /// [`declared_media_types`] with the media types [`json_media_types`] recorded in `doc`.
-fn rewrite_media_types(doc: &Value, tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    declared_media_types(tokens, &media_types(doc))
+fn rewrite_media_types(
+    doc: &Value,
+    _: &std::path::Path,
+    tokens: proc_macro2::TokenStream,
+) -> crate::error::Result<proc_macro2::TokenStream> {
+    Ok(declared_media_types(tokens, &media_types(doc)))
 }
 
 /// progenitor 0.15 types only `application/json` answers and sends only `application/json`

@@ -13,11 +13,14 @@
 //!
 //! A pass that marks the document for the generator (an `x-agentstatus-*` key) carries on the
 //! same unit what undoes the mark: its token rewrite after generation ([`Pass::rewrite`]) and its
-//! export restore ([`Pass::restore`]), so no pass is left out of the list.
+//! export restore ([`Pass::restore`]), so no pass is left out of the list. A rewrite of the
+//! generated code that no document pass causes is a pass of its own, of the fourth stage
+//! ([`Stage::Generated`], `generated.rs`): it changes no document, only the code.
 
 mod bodies;
 mod enums;
 mod examples;
+mod generated;
 pub(crate) mod inheritance;
 mod input;
 mod names;
@@ -30,8 +33,12 @@ mod responses;
 mod tests;
 mod types;
 
+use std::path::Path;
+
 use proc_macro2::TokenStream;
 use serde_json::Value;
+
+use crate::error::Result;
 
 #[cfg(test)]
 pub(crate) use bodies::MEDIA_TYPES;
@@ -49,6 +56,10 @@ pub enum Stage {
     Normalise,
     /// After the overlay: what progenitor 0.15 cannot generate.
     Fix,
+    /// After generation, for every document: a rewrite of the generated code that no document
+    /// pass causes and that changes no document (a request method reqwest lacks, the runtime's
+    /// path segments, the authenticated constructors).
+    Generated,
 }
 
 /// One change made by a normalisation pass.
@@ -103,9 +114,12 @@ pub struct Pass {
     stage: Stage,
     docs: &'static str,
     run: fn(&mut Value, &mut Changes),
-    rewrite: Option<fn(&Value, TokenStream) -> TokenStream>,
+    rewrite: Option<Rewrite>,
     restore: Option<fn(&mut Value)>,
 }
+
+/// A rewrite of the generated tokens of a document (read from the file, named in errors).
+pub(crate) type Rewrite = fn(&Value, &Path, TokenStream) -> Result<TokenStream>;
 
 impl Pass {
     /// A pass with neither token rewrite nor export restore.
@@ -125,11 +139,18 @@ impl Pass {
         }
     }
 
-    /// With `rewrite`, run on the generated tokens of a document this pass has run over.
-    pub(crate) const fn with_rewrite(
-        mut self,
-        rewrite: fn(&Value, TokenStream) -> TokenStream,
+    /// A generated-code pass ([`Stage::Generated`]): `rewrite` only, on the generated tokens of
+    /// every document; it changes no document.
+    pub(crate) const fn generated(
+        name: &'static str,
+        docs: &'static str,
+        rewrite: Rewrite,
     ) -> Self {
+        Pass::new(name, Stage::Generated, docs, |_, _| {}).with_rewrite(rewrite)
+    }
+
+    /// With `rewrite`, run on the generated tokens of a document this pass has run over.
+    pub(crate) const fn with_rewrite(mut self, rewrite: Rewrite) -> Self {
         self.rewrite = Some(rewrite);
         self
     }
@@ -178,7 +199,8 @@ impl std::fmt::Debug for Pass {
     }
 }
 
-/// Every pass, in the order they run: the input passes, the normalisation passes, the fixes.
+/// Every pass, in the order they run: the input passes, the normalisation passes, the fixes,
+/// the generated-code passes.
 pub(crate) static PIPELINE: &[&Pass] = &[
     &input::GENERATOR_EXTENSIONS,
     &inheritance::INHERITANCE_CYCLES,
@@ -215,6 +237,9 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &names::COLLIDING_TYPE_NAMES,
     &enums::ENUM_VARIANT_NAMES,
     &open_enums::OPEN_RESPONSE_ENUMS,
+    &generated::METHODS_BY_NAME,
+    &generated::RUNTIME_CALLS,
+    &generated::AUTHENTICATED_CONSTRUCTORS,
 ];
 
 /// Run the passes of `stage` in order over `doc`, returning the changes made.
@@ -235,12 +260,13 @@ pub(crate) fn run_passes<'a>(
     changes.into_vec()
 }
 
-/// The token rewrites of the passes, in pipeline order, over the generated code of `doc`.
-pub(crate) fn rewrite(doc: &Value, mut tokens: TokenStream) -> TokenStream {
+/// The token rewrites of the passes, in pipeline order, over the generated code of `doc` (read
+/// from `file`).
+pub(crate) fn rewrite(doc: &Value, file: &Path, mut tokens: TokenStream) -> Result<TokenStream> {
     for rewrite in PIPELINE.iter().filter_map(|p| p.rewrite) {
-        tokens = rewrite(doc, tokens);
+        tokens = rewrite(doc, file, tokens)?;
     }
-    tokens
+    Ok(tokens)
 }
 
 /// Undo the passes' marks on a prepared document for readers other than this generator (an

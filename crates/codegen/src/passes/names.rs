@@ -106,8 +106,12 @@ pub(crate) const COLLIDING_PROPERTIES: Pass = Pass::new(
 .with_restore(restore_json_keys);
 
 /// [`restore_json_names`] with the names [`colliding_properties`] recorded in `doc`.
-fn rewrite_json_names(doc: &Value, tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    restore_json_names(tokens, &json_names(doc))
+fn rewrite_json_names(
+    doc: &Value,
+    _: &std::path::Path,
+    tokens: proc_macro2::TokenStream,
+) -> crate::error::Result<proc_macro2::TokenStream> {
+    Ok(restore_json_names(tokens, &json_names(doc)))
 }
 
 /// Two properties that become one Rust field (Rocket.Chat's `_id` and `id`, Front's `_links`

@@ -1,0 +1,97 @@
+//! `agentstatus watch`: one line (or JSON object) per presence change, as it happens, until
+//! SIGINT or SIGTERM.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus::watch::{Change, WatchOptions, Watcher};
+use agentstatus::{ErrorKind, Presence, PresenceError};
+use agentstatus_cli::output::{self, Output, sanitize};
+
+pub const EXAMPLES: &str = "Examples:
+  agentstatus watch                               # a line per change, every 15 s
+  agentstatus watch --interval 5 --initial        # every agent's state first, then changes
+  agentstatus --output json watch | jq -c 'select(.after.availability == \"away\")'";
+
+/// Why watching stopped early.
+pub enum Stopped {
+    /// The vendor refused the credentials or cannot be watched: retrying will not help.
+    Failed(PresenceError),
+    /// The output could not be written (a closed pipe is not an error).
+    Output(std::io::Error),
+}
+
+/// Watch `presence` (its desk named after the vendor) until a signal; a failed read is reported
+/// on stderr and the next one catches up, except failures retrying cannot mend (credentials,
+/// permissions, an unsupported operation), which stop it.
+pub async fn run(
+    presence: Box<dyn Presence>,
+    interval: Duration,
+    initial: bool,
+    out: Output,
+) -> Result<(), Stopped> {
+    let presence: Arc<dyn Presence> = Arc::from(presence);
+    let desk = presence.vendor().to_string();
+    let options = WatchOptions::every(interval).with_initial(initial);
+    let mut watcher = Watcher::new(presence, desk, options);
+    let stop = crate::fake::stopped();
+    tokio::pin!(stop);
+    loop {
+        let next = tokio::select! {
+            () = &mut stop => return Ok(()),
+            next = watcher.next() => next,
+        };
+        match next {
+            Ok(change) => match print(&change, out) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(Stopped::Output(e)),
+            },
+            Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) => {
+                return Err(Stopped::Failed(e));
+            }
+            Err(e) => report(&e, out),
+        }
+    }
+}
+
+/// A change on stdout, flushed at once (a reader waits for each line).
+fn print(change: &Change, out: Output) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match out {
+        Output::Table => writeln!(
+            stdout,
+            "{} {}",
+            change.observed_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            sanitize(&change.to_string())
+        )?,
+        Output::Json => output::write_json_line(&mut stdout, change)?,
+    }
+    stdout.flush()
+}
+
+/// A failed read, on stderr; watching goes on.
+fn report(e: &PresenceError, out: Output) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = match out {
+        Output::Table => writeln!(
+            stderr,
+            "agentstatus: watch: {} (the next read catches up)",
+            sanitize(&e.to_string())
+        ),
+        Output::Json => output::write_json_line(
+            &mut stderr,
+            &serde_json::json!({
+                "error": {
+                    "kind": e.kind().as_str(),
+                    "message": e.to_string(),
+                    "vendor": e.vendor(),
+                    "status": e.status(),
+                    "code": e.code(),
+                },
+                "continuing": true,
+            }),
+        ),
+    };
+}

@@ -1,0 +1,245 @@
+//! The generated-code passes: token rewrites of what progenitor generates for every document,
+//! caused by no document pass and changing no document ([`Stage::Generated`]): requests whose
+//! HTTP method reqwest has no method for, progenitor's calls that go through the runtime, and
+//! the authenticated constructors of the document's security schemes.
+
+use std::path::Path;
+
+use proc_macro2::TokenStream;
+use serde_json::Value;
+
+use super::{Pass, Stage};
+use crate::error::Result;
+
+/// The `methods-by-name` pass ([`methods_by_name`]).
+pub(crate) const METHODS_BY_NAME: Pass = Pass::generated(
+    "methods-by-name",
+    "A request whose HTTP method reqwest has no method for (OPTIONS, TRACE: Box's `OPTIONS /events`) is built with `client.request(reqwest::Method::OPTIONS, url)`.",
+    |doc, _, tokens| {
+        let named = crate::nav::operations(doc)
+            .iter()
+            .any(|(_, m, _)| matches!(*m, "options" | "trace"));
+        Ok(if named {
+            methods_by_name(tokens)
+        } else {
+            tokens
+        })
+    },
+);
+
+/// The `runtime-calls` pass ([`runtime_calls`]).
+pub(crate) const RUNTIME_CALLS: Pass = Pass::generated(
+    "runtime-calls",
+    "Every path parameter becomes exactly one URL segment: progenitor's `encode_path(x)` (which leaves `\\`, `.` and `..`) becomes `agentstatus_runtime::path_segment(x)?`, refused before anything is sent; and `Client::new` builds its HTTP client with `agentstatus_runtime::generated_http_client` (the TLS of the crate's feature, no redirects) instead of `build().unwrap()`.",
+    |_, _, tokens| Ok(runtime_calls(tokens)),
+);
+
+/// The `authenticated-constructors` pass ([`crate::auth`]).
+pub(crate) const AUTHENTICATED_CONSTRUCTORS: Pass = Pass::generated(
+    "authenticated-constructors",
+    "One constructor per security requirement of the document (`Client::with_<scheme>`: an API key in a header, HTTP Basic, Bearer, several schemes together), each credential in a sensitive header; an API key in a query or cookie gets none, said in the generated docs.",
+    authenticated_constructors,
+);
+
+/// The constructors [`crate::auth::plan`] reads from `doc`'s security, after `tokens`.
+fn authenticated_constructors(
+    doc: &Value,
+    file: &Path,
+    mut tokens: TokenStream,
+) -> Result<TokenStream> {
+    let auth = crate::auth::plan(doc, file)?;
+    tokens.extend(crate::auth::tokens(&auth));
+    Ok(tokens)
+}
+
+/// Replace every call of progenitor's `encode_path(x)` by
+/// `agentstatus_runtime::path_segment(x)?`: progenitor leaves `\\` (which URL parsers read as
+/// `/`) and the dot-segments `.` and `..` as they are, so an id could address another path on
+/// the server. `path_segment` makes every path parameter exactly one segment, or fails the call
+/// with `Error::InvalidRequest` before anything is sent.
+///
+/// Also replace progenitor's `client.build().unwrap()` in `Client::new` by
+/// `agentstatus_runtime::generated_http_client(client)`: the TLS provider of the crate's TLS
+/// feature, no redirects followed, no `Referer`, as every other constructor.
+fn runtime_calls(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let segment = crate::generate::runtime_item("path_segment");
+    let http_client = crate::generate::runtime_item("generated_http_client");
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        // progenitor's `Client::new`: `client.build().unwrap()` on a plain reqwest builder
+        if let Some(builder) = unwrapped_build(&trees[i..]) {
+            out.extend(http_client.clone());
+            out.push(TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                TokenTree::Ident(builder).into(),
+            )));
+            i += 7;
+            continue;
+        }
+        match &trees[i] {
+            TokenTree::Ident(ident) if ident == "encode_path" => match trees.get(i + 1) {
+                Some(TokenTree::Group(args)) if args.delimiter() == Delimiter::Parenthesis => {
+                    let args = Group::new(Delimiter::Parenthesis, runtime_calls(args.stream()));
+                    out.extend(segment.clone());
+                    out.push(TokenTree::Group(args));
+                    out.extend(quote::quote! { ? });
+                    i += 1;
+                }
+                _ => out.push(trees[i].clone()),
+            },
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), runtime_calls(g.stream()));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// `x . build () . unwrap ()` at the start of `trees`: the `x`.
+fn unwrapped_build(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Ident> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let [
+        TokenTree::Ident(builder),
+        TokenTree::Punct(dot1),
+        TokenTree::Ident(build),
+        TokenTree::Group(args1),
+        TokenTree::Punct(dot2),
+        TokenTree::Ident(unwrap),
+        TokenTree::Group(args2),
+        ..,
+    ] = trees
+    else {
+        return None;
+    };
+    let empty =
+        |g: &proc_macro2::Group| g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty();
+    (dot1.as_char() == '.'
+        && dot2.as_char() == '.'
+        && build == "build"
+        && unwrap == "unwrap"
+        && empty(args1)
+        && empty(args2))
+    .then(|| builder.clone())
+}
+
+/// progenitor builds a request with the `reqwest::Client` method named like the HTTP method;
+/// reqwest has none for OPTIONS and TRACE (Box's `OPTIONS /events`), so those become
+/// `client.request(reqwest::Method::OPTIONS, url)`.
+fn methods_by_name(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut i = 0;
+    while i < trees.len() {
+        if let (
+            TokenTree::Ident(client),
+            Some(TokenTree::Punct(dot)),
+            Some(TokenTree::Ident(method)),
+            Some(TokenTree::Group(args)),
+        ) = (
+            &trees[i],
+            trees.get(i + 1),
+            trees.get(i + 2),
+            trees.get(i + 3),
+        ) && client == "client"
+            && dot.as_char() == '.'
+            && (method == "options" || method == "trace")
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            let name = proc_macro2::Ident::new(&method.to_string().to_uppercase(), method.span());
+            let inner = args.stream();
+            out.push(trees[i].clone());
+            out.push(trees[i + 1].clone());
+            out.extend(quote::quote! { request });
+            out.push(TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                quote::quote! { ::reqwest::Method::#name, #inner },
+            )));
+            i += 4;
+            continue;
+        }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), methods_by_name(g.stream()));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod path_segment_tests {
+    #[test]
+    fn every_encode_path_call_becomes_a_checked_path_segment() {
+        let tokens = quote::quote! {
+            use progenitor_client::{encode_path, ClientHooks};
+            fn send() {
+                let url = format!("{}/a/{}/{}", base, encode_path(&x.to_string()), encode_path(&y));
+            }
+        };
+        let out = super::runtime_calls(tokens).to_string();
+        assert_eq!(out.matches("path_segment").count(), 2, "{out}");
+        assert!(
+            out.contains(":: agentstatus_runtime :: path_segment (& x . to_string ()) ?"),
+            "{out}"
+        );
+        assert!(
+            out.contains("use progenitor_client :: { encode_path , ClientHooks }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_generated_new_builds_its_http_client_through_the_runtime() {
+        let tokens = quote::quote! {
+            pub fn new(baseurl: &str) -> Self {
+                let client = reqwest::ClientBuilder::new();
+                Self::new_with_client(baseurl, client.build().unwrap())
+            }
+            fn other() { let x = y.build()?; z.build().expect("no"); }
+        };
+        let out = super::runtime_calls(tokens).to_string();
+        assert!(
+            out.contains("Self :: new_with_client (baseurl , :: agentstatus_runtime :: generated_http_client (client))"),
+            "{out}"
+        );
+        assert!(!out.contains("unwrap"), "{out}");
+        assert!(
+            out.contains("y . build () ?") && out.contains("z . build () . expect"),
+            "{out}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    #[test]
+    fn options_and_trace_requests_name_their_method() {
+        let tokens = quote::quote! {
+            let request = self.client.options(url).build()?;
+            let other = client.client.get(url).build()?;
+            let traced = client.client.trace(url).build()?;
+        };
+        let out = super::methods_by_name(tokens).to_string();
+        assert!(
+            out.contains("self . client . request (:: reqwest :: Method :: OPTIONS , url)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("client . client . request (:: reqwest :: Method :: TRACE , url)"),
+            "{out}"
+        );
+        assert!(out.contains("client . client . get (url)"), "{out}");
+    }
+}

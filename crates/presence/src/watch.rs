@@ -1,0 +1,676 @@
+//! Presence changes as they happen: [`Watcher`] turns a vendor's reads (or its own change feed)
+//! into a stream of [`Change`]s, one per agent whose availability or vendor status changed.
+//!
+//! Every vendor can be watched: the default is a poll of the adapter's one bulk read
+//! ([`Presence::list`]) at [`WatchOptions::interval`], diffed against the last snapshot. A vendor
+//! that offers something better (a delta query, a push channel) gives a [`ChangeFeed`] through
+//! [`Presence::change_feed`]; the watcher still owns the snapshot, so a feed that restates an
+//! agent's state yields no event, and a feed that fails (a dropped connection, an expired queue)
+//! is followed by a full read that reports everything that changed meanwhile, never skipping a
+//! change silently.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use agentstatus_presence::watch::{Watcher, WatchOptions};
+//!
+//! # async fn run(presence: Arc<dyn agentstatus_presence::Presence>) {
+//! let mut watcher = Watcher::new(presence, "support", WatchOptions::default());
+//! loop {
+//!     match watcher.next().await {
+//!         Ok(change) => println!("{change}"),
+//!         // a failed read or a dropped feed: reported, then the next read catches up
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! What a poll cannot see: an agent who changed and changed back between two reads. A push
+//! feed sees it; a delta query sees it if the vendor keeps each change.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::{AgentPresence, ListFilter, Presence, PresenceError, Vendor};
+
+/// How a change was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Origin {
+    /// The vendor pushed it (a websocket, an event queue, a subscription).
+    Push,
+    /// A query for what changed since the last one.
+    Delta,
+    /// A full read, diffed against the previous one (the default, and every resynchronisation).
+    Poll,
+}
+
+impl Origin {
+    /// `push`, `delta` or `poll`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Push => "push",
+            Origin::Delta => "delta",
+            Origin::Poll => "poll",
+        }
+    }
+}
+
+/// One agent's presence changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Change {
+    /// The vendor.
+    pub vendor: Vendor,
+    /// The desk: which configured instance of the vendor (its name in the caller's config).
+    pub desk: String,
+    /// The agent's id on the vendor.
+    pub agent_id: String,
+    /// What was known before; `None` for an agent not seen before (or, with
+    /// [`WatchOptions::initial`], every agent of the first read).
+    pub before: Option<AgentPresence>,
+    /// What is known now; `None` for an agent the vendor no longer lists (Engage Digital lists
+    /// connected agents only).
+    pub after: Option<AgentPresence>,
+    /// When this process observed it (not when the vendor says it happened).
+    pub observed_at: DateTime<Utc>,
+    /// How it was observed.
+    pub origin: Origin,
+}
+
+impl fmt::Display for Change {
+    /// `rocketchat/support ada (Ada Lovelace): available -> away (poll)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = |p: &Option<AgentPresence>| match p {
+            Some(p) => p.availability.as_str(),
+            None => "unlisted",
+        };
+        write!(f, "{}/{} {}", self.vendor, self.desk, self.agent_id)?;
+        let name = self.after.as_ref().or(self.before.as_ref());
+        if let Some(name) = name.and_then(|p| p.name.as_deref()) {
+            write!(f, " ({name})")?;
+        }
+        write!(
+            f,
+            ": {} -> {} ({})",
+            state(&self.before),
+            state(&self.after),
+            self.origin.as_str()
+        )
+    }
+}
+
+/// What a [`ChangeFeed`] observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Batch {
+    /// Agents the vendor reports as changed. An agent may come again with the state it had
+    /// (the watcher drops it).
+    Changed(Vec<AgentPresence>),
+    /// The feed cannot say what changed (its delta is too old, the vendor sent everything):
+    /// the watcher reads every agent and diffs against its snapshot.
+    Resync,
+}
+
+/// A vendor's own feed of changes, better than polling ([`Presence::change_feed`]).
+#[crate::async_trait]
+pub trait ChangeFeed: Send {
+    /// How this feed observes changes ([`Origin::Push`] or [`Origin::Delta`]).
+    fn origin(&self) -> Origin;
+
+    /// Wait for what the vendor reports next. An error means the feed lost track of the
+    /// vendor: the watcher reports it, reads every agent afresh and calls `next` again, which
+    /// reconnects (or registers a new queue, or restarts its delta).
+    async fn next(&mut self) -> Result<Batch, PresenceError>;
+}
+
+/// How [`Watcher`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WatchOptions {
+    /// Time between two polls, and the pause before a full read after a feed failed. Default
+    /// 15 s. A poll is one [`Presence::list`] (its pages at the client's rate limit), so the
+    /// interval should leave room for the other requests the credentials make.
+    pub interval: Duration,
+    /// Report every agent of the first read as a change from nothing (default: the first read
+    /// is the baseline and reports nothing).
+    pub initial: bool,
+    /// Poll even when the vendor has a [`ChangeFeed`].
+    pub poll_only: bool,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(15),
+            initial: false,
+            poll_only: false,
+        }
+    }
+}
+
+impl WatchOptions {
+    /// Poll every `interval` (at least 100 ms).
+    pub fn every(interval: Duration) -> Self {
+        Self {
+            interval: interval.max(Duration::from_millis(100)),
+            ..Self::default()
+        }
+    }
+
+    /// Report the first read's agents as changes too.
+    pub fn with_initial(self, initial: bool) -> Self {
+        Self { initial, ..self }
+    }
+
+    /// Poll even when the vendor has a change feed.
+    pub fn poll_only(self, poll_only: bool) -> Self {
+        Self { poll_only, ..self }
+    }
+}
+
+/// What identifies an agent's state for change detection: its availability and the vendor's
+/// own word. Engage Digital's per-channel busyness moves with every conversation and is not
+/// a change of presence.
+fn same_state(a: &AgentPresence, b: &AgentPresence) -> bool {
+    a.availability == b.availability
+        && a.detail.vendor_status == b.detail.vendor_status
+        && a.detail.custom_status_id == b.detail.custom_status_id
+}
+
+/// Changes of one desk as they happen. See the [module docs](self).
+pub struct Watcher {
+    presence: Arc<dyn Presence>,
+    desk: String,
+    options: WatchOptions,
+    feed: Option<Box<dyn ChangeFeed>>,
+    /// The last known state of every agent; `None` before the first full read.
+    known: Option<HashMap<String, AgentPresence>>,
+    /// A full read is owed before the feed is trusted again.
+    resync: bool,
+    /// A full read happened before.
+    read_before: bool,
+    /// The feed failed: the full read that follows waits for the interval.
+    failed: bool,
+    ready: VecDeque<Change>,
+    ticker: tokio::time::Interval,
+}
+
+impl fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watcher")
+            .field("vendor", &self.presence.vendor())
+            .field("desk", &self.desk)
+            .field("options", &self.options)
+            .field("feed", &self.feed.as_ref().map(|f| f.origin()))
+            .field("agents", &self.known.as_ref().map(HashMap::len))
+            .finish()
+    }
+}
+
+impl Watcher {
+    /// Watch `presence`, calling it `desk` in the changes.
+    pub fn new(
+        presence: Arc<dyn Presence>,
+        desk: impl Into<String>,
+        options: WatchOptions,
+    ) -> Self {
+        let feed = if options.poll_only {
+            None
+        } else {
+            presence.change_feed(&options)
+        };
+        let mut ticker = tokio::time::interval(options.interval);
+        // a poll that took longer than the interval is followed by the next one after a full
+        // interval, not by a burst of catch-up reads
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self {
+            presence,
+            desk: desk.into(),
+            options,
+            feed,
+            known: None,
+            resync: true,
+            read_before: false,
+            failed: false,
+            ready: VecDeque::new(),
+            ticker,
+        }
+    }
+
+    /// How changes are observed: the feed's origin, or [`Origin::Poll`].
+    pub fn origin(&self) -> Origin {
+        self.feed.as_ref().map_or(Origin::Poll, |f| f.origin())
+    }
+
+    /// The last known state of every agent (empty before the first read).
+    pub fn snapshot(&self) -> impl Iterator<Item = &AgentPresence> {
+        self.known.iter().flat_map(HashMap::values)
+    }
+
+    /// The next change. An error is a read or a feed that failed: nothing is lost, the next
+    /// call reads every agent again (after the interval) and reports what changed meanwhile.
+    pub async fn next(&mut self) -> Result<Change, PresenceError> {
+        loop {
+            if let Some(change) = self.ready.pop_front() {
+                return Ok(change);
+            }
+            if self.resync || self.feed.is_none() {
+                self.full_read().await?;
+                continue;
+            }
+            let feed = self.feed.as_mut().expect("checked above");
+            let origin = feed.origin();
+            match feed.next().await {
+                Ok(Batch::Changed(agents)) => self.observe(agents, origin),
+                Ok(Batch::Resync) => self.resync = true,
+                Err(e) => {
+                    self.resync = true;
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// The changes as a stream (endless; errors are items, as from [`Watcher::next`]).
+    pub fn into_stream(
+        self,
+    ) -> impl futures::Stream<Item = Result<Change, PresenceError>> + Send + 'static {
+        futures::stream::unfold(self, |mut w| async move {
+            let item = w.next().await;
+            Some((item, w))
+        })
+    }
+
+    async fn full_read(&mut self) -> Result<(), PresenceError> {
+        // polls are paced by the interval (its first tick is immediate), and so is the read
+        // after a feed failed; a feed's own request for a full read is served at once
+        if self.feed.is_none() || self.failed || !self.read_before {
+            self.ticker.tick().await;
+        }
+        self.read_before = true;
+        self.failed = false;
+        let agents = self.presence.list(&ListFilter::all()).await?;
+        let now = now();
+        let mut fresh: HashMap<String, AgentPresence> = HashMap::with_capacity(agents.len());
+        for a in agents {
+            fresh.insert(a.agent_id.clone(), a);
+        }
+        match self.known.take() {
+            None => {
+                if self.options.initial {
+                    let mut ids: Vec<&String> = fresh.keys().collect();
+                    ids.sort();
+                    for id in ids {
+                        self.ready.push_back(self.change(
+                            id,
+                            None,
+                            fresh.get(id).cloned(),
+                            now,
+                            Origin::Poll,
+                        ));
+                    }
+                }
+            }
+            Some(old) => {
+                let mut ids: Vec<&String> = old.keys().chain(fresh.keys()).collect();
+                ids.sort();
+                ids.dedup();
+                for id in ids {
+                    let (before, after) = (old.get(id), fresh.get(id));
+                    let changed = match (before, after) {
+                        (Some(b), Some(a)) => !same_state(b, a),
+                        _ => true,
+                    };
+                    if changed {
+                        self.ready.push_back(self.change(
+                            id,
+                            before.cloned(),
+                            after.cloned(),
+                            now,
+                            Origin::Poll,
+                        ));
+                    }
+                }
+            }
+        }
+        self.known = Some(fresh);
+        self.resync = false;
+        Ok(())
+    }
+
+    /// Agents a feed reported: each one whose state differs from the known one is a change.
+    fn observe(&mut self, agents: Vec<AgentPresence>, origin: Origin) {
+        let now = now();
+        let mut changes = Vec::new();
+        let known = self.known.get_or_insert_with(HashMap::new);
+        for a in agents {
+            let before = known.get(&a.agent_id);
+            if before.is_some_and(|b| same_state(b, &a)) {
+                // a restatement, or the echo of a state already reported: keep the newer detail
+                known.insert(a.agent_id.clone(), a);
+                continue;
+            }
+            let before = known.insert(a.agent_id.clone(), a.clone());
+            changes.push((a.agent_id.clone(), before, a));
+        }
+        for (id, before, after) in changes {
+            let change = self.change(&id, before, Some(after), now, origin);
+            self.ready.push_back(change);
+        }
+    }
+
+    fn change(
+        &self,
+        id: &str,
+        before: Option<AgentPresence>,
+        after: Option<AgentPresence>,
+        observed_at: DateTime<Utc>,
+        origin: Origin,
+    ) -> Change {
+        Change {
+            vendor: self.presence.vendor(),
+            desk: self.desk.clone(),
+            agent_id: id.to_string(),
+            before,
+            after,
+            observed_at,
+            origin,
+        }
+    }
+}
+
+/// The system clock (`Utc::now` needs chrono's `clock` feature; `From<SystemTime>` does not).
+fn now() -> DateTime<Utc> {
+    std::time::SystemTime::now().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::{Availability, Detail};
+
+    /// A desk whose `list` answers are scripted: each call takes the next one.
+    struct Scripted {
+        reads: Mutex<VecDeque<Result<Vec<AgentPresence>, PresenceError>>>,
+        feed: Mutex<Option<Box<dyn ChangeFeed>>>,
+    }
+
+    fn agent(id: &str, a: Availability, word: &str) -> AgentPresence {
+        AgentPresence::new(
+            id,
+            Some(format!("Agent {id}")),
+            a,
+            Detail {
+                vendor_status: word.into(),
+                ..Detail::default()
+            },
+        )
+    }
+
+    fn down() -> PresenceError {
+        PresenceError::not_found(Vendor::new("scripted"), "the desk", None)
+    }
+
+    #[crate::async_trait]
+    impl Presence for Scripted {
+        fn vendor(&self) -> Vendor {
+            Vendor::new("scripted")
+        }
+        fn supported(&self) -> &'static [Availability] {
+            &[]
+        }
+        async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+            Err(PresenceError::not_found(self.vendor(), agent, None))
+        }
+        async fn set(&self, agent: &str, _: Availability) -> Result<AgentPresence, PresenceError> {
+            Err(PresenceError::not_found(self.vendor(), agent, None))
+        }
+        async fn list(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+            self.reads
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or_else(|| Err(down()))
+        }
+        fn change_feed(&self, _: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
+            self.feed.lock().unwrap().take()
+        }
+    }
+
+    fn scripted(
+        reads: Vec<Result<Vec<AgentPresence>, PresenceError>>,
+        feed: Option<Box<dyn ChangeFeed>>,
+    ) -> Arc<dyn Presence> {
+        Arc::new(Scripted {
+            reads: Mutex::new(reads.into()),
+            feed: Mutex::new(feed),
+        })
+    }
+
+    fn summary(c: &Change) -> String {
+        format!(
+            "{} {}->{} {}",
+            c.agent_id,
+            c.before.as_ref().map_or("-", |p| p.availability.as_str()),
+            c.after.as_ref().map_or("-", |p| p.availability.as_str()),
+            c.origin.as_str()
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_reports_each_change_once_and_agents_that_come_and_go() {
+        use Availability::*;
+        let presence = scripted(
+            vec![
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Away, "away"),
+                ]),
+                // nothing changed: no event
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Away, "away"),
+                ]),
+                // a changed, b left, c came
+                Ok(vec![
+                    agent("a", Busy, "busy"),
+                    agent("c", Offline, "offline"),
+                ]),
+                // only the vendor's word changed: a change too (manual vs automatic away)
+                Ok(vec![
+                    agent("a", Busy, "dnd"),
+                    agent("c", Offline, "offline"),
+                ]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_secs(5)),
+        );
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            seen.push(summary(&w.next().await.unwrap()));
+        }
+        assert_eq!(
+            seen,
+            [
+                "a available->busy poll",
+                "b away->- poll",
+                "c -->offline poll",
+                "a busy->busy poll"
+            ]
+        );
+        let c = w.snapshot().find(|p| p.agent_id == "a").unwrap();
+        assert_eq!(c.detail.vendor_status, "dnd");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polls_wait_for_the_interval() {
+        use Availability::*;
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Away, "away")]),
+            ],
+            None,
+        );
+        let start = tokio::time::Instant::now();
+        let mut w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_secs(30)),
+        );
+        w.next().await.unwrap();
+        // the first read is immediate, the second one interval later
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_read_is_reported_and_the_next_read_catches_up() {
+        use Availability::*;
+        let presence = scripted(
+            vec![
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Available, "online"),
+                ]),
+                Err(down()),
+                Err(down()),
+                Ok(vec![
+                    agent("a", Away, "away"),
+                    agent("b", Available, "online"),
+                ]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default());
+        // the first read is the baseline; the next two fail
+        assert!(w.next().await.is_err());
+        assert!(w.next().await.is_err());
+        assert_eq!(summary(&w.next().await.unwrap()), "a available->away poll");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_read_can_be_reported() {
+        use Availability::*;
+        let presence = scripted(
+            vec![Ok(vec![
+                agent("b", Away, "away"),
+                agent("a", Available, "online"),
+            ])],
+            None,
+        );
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default().with_initial(true));
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        assert_eq!(summary(&w.next().await.unwrap()), "b -->away poll");
+    }
+
+    /// A feed whose batches are scripted; `Err` is a dropped connection.
+    struct Feed(VecDeque<Result<Batch, PresenceError>>);
+
+    #[crate::async_trait]
+    impl ChangeFeed for Feed {
+        fn origin(&self) -> Origin {
+            Origin::Push
+        }
+        async fn next(&mut self) -> Result<Batch, PresenceError> {
+            match self.0.pop_front() {
+                Some(r) => r,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_drops_restatements_and_a_dropped_feed_resynchronises() {
+        use Availability::*;
+        let feed = Feed(
+            vec![
+                // a restatement of the known state: nothing
+                Ok(Batch::Changed(vec![agent("a", Available, "online")])),
+                Ok(Batch::Changed(vec![
+                    agent("a", Away, "away"),
+                    agent("a", Away, "away"),
+                ])),
+                // the connection drops; meanwhile b changed
+                Err(down()),
+                Ok(Batch::Changed(vec![agent("a", Available, "online")])),
+                // the feed cannot tell: a full read, at once
+                Ok(Batch::Resync),
+            ]
+            .into(),
+        );
+        let presence = scripted(
+            vec![
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Available, "online"),
+                ]),
+                // the full read after the drop
+                Ok(vec![
+                    agent("a", Away, "away"),
+                    agent("b", Offline, "offline"),
+                ]),
+                // the full read the feed asked for: c came
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Offline, "offline"),
+                    agent("c", Away, "away"),
+                ]),
+            ],
+            Some(Box::new(feed)),
+        );
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default());
+        assert_eq!(w.origin(), Origin::Push);
+        assert_eq!(summary(&w.next().await.unwrap()), "a available->away push");
+        assert!(w.next().await.is_err());
+        assert_eq!(
+            summary(&w.next().await.unwrap()),
+            "b available->offline poll"
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a away->available push");
+        let before = tokio::time::Instant::now();
+        assert_eq!(summary(&w.next().await.unwrap()), "c -->away poll");
+        assert_eq!(
+            before.elapsed(),
+            Duration::ZERO,
+            "a requested resync waits for nothing"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn poll_only_ignores_the_feed_and_display_reads_well() {
+        use Availability::*;
+        let feed = Feed(VecDeque::new());
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Away, "away")]),
+            ],
+            Some(Box::new(feed)),
+        );
+        let mut w = Watcher::new(presence, "support", WatchOptions::default().poll_only(true));
+        assert_eq!(w.origin(), Origin::Poll);
+        let c = w.next().await.unwrap();
+        assert_eq!(
+            c.to_string(),
+            "scripted/support a (Agent a): available -> away (poll)"
+        );
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["before"]["availability"], "available");
+        assert_eq!(json["after"]["detail"]["vendor_status"], "away");
+        assert_eq!(json["origin"], "poll");
+    }
+}

@@ -1,0 +1,223 @@
+//! `watch` on Rocket.Chat: the presence delta against the fake, which answers
+//! `users.presence?from=` as the server does (specs/rocketchat/NOTES.md#presence-delta).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus_presence::Presence;
+use agentstatus_presence::watch::{Change, Origin, WatchOptions, Watcher};
+use agentstatus_rocketchat::fake::{Agent, Fault, RocketChat};
+use agentstatus_rocketchat::presence::RocketChatPresence;
+use agentstatus_rocketchat::{Client, Credentials};
+
+const LIST: &str = "/api/v1/livechat/users/agent";
+const DELTA: &str = "/api/v1/users.presence";
+
+async fn fake() -> RocketChat {
+    let fake = RocketChat::start().await.unwrap();
+    fake.add_user("mgr", "mgr-token", true);
+    // the credentials' own user is an agent too: the delta leaves it out
+    fake.add_agent(Agent::new("mgr", "Mary Manager", "available"));
+    fake.add_agent(Agent::new("a1", "Ada Lovelace", "not-available"));
+    fake.add_agent(Agent::new("a2", "Bob Babbage", "available"));
+    fake
+}
+
+fn presence(fake: &RocketChat) -> RocketChatPresence {
+    let client = Client::with_credentials(
+        &fake.url(),
+        Credentials::new("mgr", "mgr-token".to_string().into()),
+    )
+    .unwrap();
+    RocketChatPresence::new(client).with_user_id("mgr")
+}
+
+async fn next(w: &mut Watcher) -> Change {
+    tokio::time::timeout(Duration::from_secs(10), w.next())
+        .await
+        .expect("a change within 10 s")
+        .expect("no error")
+}
+
+fn summary(c: &Change) -> String {
+    format!(
+        "{} {}->{} {}",
+        c.agent_id,
+        c.before.as_ref().map_or("-", |p| p.availability.as_str()),
+        c.after.as_ref().map_or("-", |p| p.availability.as_str()),
+        c.origin.as_str()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_arrive_through_the_delta_without_reading_every_agent() {
+    let fake = fake().await;
+    let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+    let mut w = Watcher::new(
+        presence,
+        "desk",
+        WatchOptions::every(Duration::from_millis(200)),
+    );
+    assert_eq!(w.origin(), Origin::Delta);
+
+    // the change happens in Rocket.Chat's own UI while the watcher runs
+    let first = tokio::spawn(async move {
+        let c = next(&mut w).await;
+        (c, w)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    fake.set_status_livechat("a1", "available");
+    let (c, mut w) = first.await.unwrap();
+    assert_eq!(summary(&c), "a1 offline->available delta");
+    let full_reads = fake.faults().count("GET", LIST);
+
+    // the caller's own agent, which the delta leaves out, is read on its own
+    fake.set_status_livechat("mgr", "not-available");
+    assert_eq!(summary(&next(&mut w).await), "mgr available->offline delta");
+    // a chat status change moves `_updatedAt` but not the livechat status: nothing to report
+    fake.set_presence("a2", "away");
+    fake.set_status_livechat("a2", "not-available");
+    assert_eq!(summary(&next(&mut w).await), "a2 available->offline delta");
+    assert_eq!(
+        fake.faults().count("GET", LIST),
+        full_reads,
+        "deltas only, no full read"
+    );
+    assert!(fake.faults().count("GET", DELTA) >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_answer_or_a_failed_delta_falls_back_to_a_full_read() {
+    let fake = fake().await;
+    let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+    let mut w = Watcher::new(
+        presence,
+        "desk",
+        WatchOptions::every(Duration::from_millis(200)),
+    );
+    // the baseline, then presence broadcast disabled: every delta answers `full: true`
+    let handle = tokio::spawn(async move {
+        let c = next(&mut w).await;
+        (c, w)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    fake.set_presence_broadcast_disabled(true);
+    let reads = fake.faults().count("GET", LIST);
+    fake.set_status_livechat("a2", "not-available");
+    let (c, mut w) = handle.await.unwrap();
+    assert_eq!(summary(&c), "a2 available->offline poll");
+    assert!(fake.faults().count("GET", LIST) > reads, "a full read");
+
+    // the delta fails (every attempt): reported, then a full read catches up
+    fake.set_presence_broadcast_disabled(false);
+    for _ in 0..8 {
+        fake.faults().push(Fault::Status(503));
+    }
+    let mut errors = 0;
+    fake.set_status_livechat("a1", "available");
+    let c = loop {
+        match tokio::time::timeout(Duration::from_secs(30), w.next())
+            .await
+            .expect("within 30 s")
+        {
+            Ok(c) => break c,
+            Err(_) => errors += 1,
+        }
+    };
+    assert!(errors >= 1, "the failure was reported");
+    assert_eq!(c.agent_id, "a1");
+    assert_eq!(
+        c.after.as_ref().map(|p| p.availability.as_str()),
+        Some("available")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_user_id_or_with_a_long_interval_it_polls() {
+    let fake = fake().await;
+    let client = Client::with_credentials(
+        &fake.url(),
+        Credentials::new("mgr", "mgr-token".to_string().into()),
+    )
+    .unwrap();
+    let plain: Arc<dyn Presence> = Arc::new(RocketChatPresence::new(client));
+    let w = Watcher::new(plain, "desk", WatchOptions::default());
+    assert_eq!(w.origin(), Origin::Poll);
+    let long: Arc<dyn Presence> = Arc::new(presence(&fake));
+    let w = Watcher::new(long, "desk", WatchOptions::every(Duration::from_secs(600)));
+    assert_eq!(w.origin(), Origin::Poll);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fake_answers_users_presence_as_the_server_does() {
+    let fake = fake().await;
+    let http = reqwest::Client::new();
+    let get = |query: String| {
+        let http = http.clone();
+        let url = format!("{}{DELTA}{query}", fake.url());
+        async move {
+            let r = http
+                .get(url)
+                .header("x-user-id", "mgr")
+                .header("x-auth-token", "mgr-token")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // no `from`: every user not offline, `full`
+    fake.set_presence("a2", "offline");
+    let all = get(String::new()).await;
+    assert_eq!(all["full"], true);
+    assert_eq!(ids(&all), ["a1", "mgr"]);
+    assert!(all["users"][0].get("statusLivechat").is_none(), "{all}");
+    // `from` a moment ago: the users updated since, the caller left out
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let at = now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let since = get(format!("?from={at}")).await;
+    assert_eq!(since["full"], false);
+    assert_eq!(ids(&since), Vec::<String>::new());
+    fake.set_status_livechat("a1", "available");
+    fake.set_status_livechat("mgr", "not-available");
+    let recent = now() - chrono::TimeDelta::milliseconds(500);
+    let delta = get(format!(
+        "?from={}",
+        recent.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    ))
+    .await;
+    assert_eq!(delta["full"], false);
+    assert_eq!(ids(&delta), ["a1"]);
+    // older than 10 minutes, or unreadable: everything not offline
+    let old = now() - chrono::TimeDelta::minutes(11);
+    let old = get(format!(
+        "?from={}",
+        old.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    ))
+    .await;
+    assert_eq!(old["full"], true);
+    assert_eq!(get("?from=yesterday".into()).await["full"], true);
+    // `ids`: those not offline
+    let some = get("?ids=a1,a2".into()).await;
+    assert_eq!(
+        (some["full"].clone(), ids(&some)),
+        (false.into(), vec!["a1".to_string()])
+    );
+    // broadcast disabled: nothing
+    fake.set_presence_broadcast_disabled(true);
+    let none = get(String::new()).await;
+    assert_eq!((none["full"].clone(), ids(&none).len()), (true.into(), 0));
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    std::time::SystemTime::now().into()
+}

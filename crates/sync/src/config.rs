@@ -1,0 +1,582 @@
+//! `sync.toml`: the desks, the people map, the rules, the database.
+//!
+//! ```toml
+//! database = "sync.db"          # SQLite; relative paths are relative to this file
+//! people = "people.csv"         # one row per person, a column per desk
+//! interval = 15                 # seconds between two reads of a desk (each desk may override)
+//! precedence = ["busy", "available", "away", "offline"]   # the default
+//! listen = "127.0.0.1:9464"     # optional: GET /health and /metrics (Prometheus)
+//!
+//! [desks.chat]                  # a desk's name: its column in people.csv
+//! vendor = "rocketchat"
+//! role = "both"                 # source (read), target (written) or both (the default)
+//! base_url = "https://chat.example.com"
+//! user_id = "rbAXPnMktTFbNpwtJ" # token from $ROCKETCHAT_AUTH_TOKEN, or name one: token_env
+//! substitute = { busy = "offline", away = "offline" }   # what it holds for states it cannot
+//!
+//! [desks.tickets]
+//! vendor = "chatwoot"
+//! interval = 30
+//! base_url = "https://desk.example.com"
+//! account_id = 1
+//! ```
+//!
+//! Besides `vendor`, `role`, `interval` and `substitute`, a desk's keys are its vendor's
+//! connection settings, read by the same rules as the `agentstatus` command's config
+//! ([`crate::section`]). Every mistake is reported with `file:line:col`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus_presence::Availability;
+use agentstatus_presence::registry::Entry;
+use agentstatus_runtime::{ClientConfig, RetryPolicy};
+use toml::de::{DeTable, DeValue};
+
+use crate::engine::{Desk, Role};
+use crate::section::{self, At, Value, kind_of};
+
+/// A configuration problem: which file, where, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// One desk as configured (not yet connected).
+#[derive(Debug, Clone)]
+pub struct DeskConfig {
+    /// Its name (the `[desks.<name>]` key and its people.csv column).
+    pub name: String,
+    /// Its vendor.
+    pub entry: Entry,
+    /// Read, written, or both.
+    pub role: Role,
+    /// Time between two reads.
+    pub interval: Duration,
+    /// States the desk cannot hold, and what it holds instead.
+    pub substitute: HashMap<Availability, Availability>,
+    substitute_at: HashMap<Availability, Range<usize>>,
+    span: Range<usize>,
+    keys: BTreeMap<String, At<Value>>,
+}
+
+/// The parsed `sync.toml`.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// The file read.
+    pub path: PathBuf,
+    text: String,
+    /// The SQLite database (resolved against the config file's folder).
+    pub database: PathBuf,
+    /// The people map (resolved against the config file's folder).
+    pub people: PathBuf,
+    /// Which state wins when one person changed on two desks in the same cycle (first wins).
+    pub precedence: Vec<Availability>,
+    /// Writes in flight per desk.
+    pub write_concurrency: usize,
+    /// Where to serve `/health` and `/metrics` ([`crate::metrics`]), if anywhere.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The desks, in file order (the last tie-breaker).
+    pub desks: Vec<DeskConfig>,
+}
+
+/// The default precedence, like Microsoft Graph's presence aggregation (DoNotDisturb and Busy
+/// over Available over Away over Offline).
+pub const DEFAULT_PRECEDENCE: [Availability; 4] = [
+    Availability::Busy,
+    Availability::Available,
+    Availability::Away,
+    Availability::Offline,
+];
+
+fn position(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!(":{line}:{col}")
+}
+
+fn names(registry: &[Entry]) -> String {
+    let n: Vec<&str> = registry.iter().map(|e| e.name).collect();
+    n.join(", ")
+}
+
+/// Seconds, as an integer or a decimal (`0.5`), at least 100 ms.
+fn seconds(v: &DeValue<'_>) -> Option<Duration> {
+    let s = match v {
+        DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok()?,
+        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (s.is_finite() && (0.1..=86_400.0).contains(&s)).then(|| Duration::from_secs_f64(s))
+}
+
+impl SyncConfig {
+    /// Read and check `path` against the vendors in `registry`.
+    pub fn load(path: &Path, registry: &[Entry]) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(format!(
+                "{}: cannot read the sync config: {e}",
+                path.display()
+            ))
+        })?;
+        Self::parse(path, text, registry)
+    }
+
+    /// Check `text`, read from `path`, against the vendors in `registry`.
+    pub fn parse(path: &Path, text: String, registry: &[Entry]) -> Result<Self, ConfigError> {
+        let err = |span: &Range<usize>, msg: String| {
+            ConfigError(format!(
+                "{}{}: {msg}",
+                path.display(),
+                position(&text, span.start)
+            ))
+        };
+        let table = DeTable::parse(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| position(&text, s.start))
+                .unwrap_or_default();
+            ConfigError(format!("{}{at}: {}", path.display(), e.message()))
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &str| {
+            let p = Path::new(p);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                dir.join(p)
+            }
+        };
+        let mut database = None;
+        let mut people = None;
+        let mut interval = Duration::from_secs(15);
+        let mut precedence = DEFAULT_PRECEDENCE.to_vec();
+        let mut write_concurrency = 4;
+        let mut desks_table = None;
+        let mut listen = None;
+        for (key, value) in table.get_ref() {
+            let name = key.get_ref().as_ref();
+            let v = value.get_ref();
+            let span = value.span();
+            match (name, v) {
+                ("database", DeValue::String(s)) => database = Some(resolve(s)),
+                ("people", DeValue::String(s)) => people = Some(resolve(s)),
+                ("database" | "people", other) => {
+                    return Err(err(
+                        &span,
+                        format!(
+                            "`{name}` must be a file path (a string), not {}",
+                            kind_of(other)
+                        ),
+                    ));
+                }
+                ("interval", v) => {
+                    interval = seconds(v).ok_or_else(|| {
+                        err(
+                            &span,
+                            "`interval` must be seconds between 0.1 and 86400".into(),
+                        )
+                    })?;
+                }
+                ("write_concurrency", DeValue::Integer(i)) => {
+                    write_concurrency = i
+                        .as_str()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=64).contains(n))
+                        .ok_or_else(|| {
+                            err(&span, "`write_concurrency` must be between 1 and 64".into())
+                        })?;
+                }
+                ("precedence", DeValue::Array(items)) => {
+                    let mut order = Vec::new();
+                    for item in items {
+                        let s = match item.get_ref() {
+                            DeValue::String(s) => s.to_string(),
+                            other => {
+                                return Err(err(
+                                    &item.span(),
+                                    format!(
+                                        "`precedence` lists availabilities (strings), not {}",
+                                        kind_of(other)
+                                    ),
+                                ));
+                            }
+                        };
+                        let a: Availability = s.parse().map_err(|e| err(&item.span(), e))?;
+                        if order.contains(&a) {
+                            return Err(err(&item.span(), format!("`precedence` names {a} twice")));
+                        }
+                        order.push(a);
+                    }
+                    if order.len() != Availability::ALL.len() {
+                        return Err(err(
+                            &span,
+                            "`precedence` must order all four: available, busy, away, offline"
+                                .into(),
+                        ));
+                    }
+                    precedence = order;
+                }
+                ("desks", DeValue::Table(t)) => desks_table = Some((t, key.span())),
+                ("listen", DeValue::String(s)) => {
+                    listen = Some(s.parse::<std::net::SocketAddr>().map_err(|_| {
+                        err(
+                            &span,
+                            format!("`listen` must be an address and port (\"127.0.0.1:9464\"), not {:?}", s.as_ref()),
+                        )
+                    })?);
+                }
+                ("write_concurrency" | "precedence" | "desks" | "listen", other) => {
+                    return Err(err(&span, format!("`{name}` cannot be {}", kind_of(other))));
+                }
+                (other, _) => {
+                    return Err(err(
+                        &key.span(),
+                        format!(
+                            "unknown key `{other}`: expected database, people, interval, precedence, write_concurrency, listen or [desks.<name>]"
+                        ),
+                    ));
+                }
+            }
+        }
+        let start = 0..0;
+        let database = database.ok_or_else(|| {
+            err(
+                &start,
+                "needs `database = \"<file>\"` (where sync keeps its state)".into(),
+            )
+        })?;
+        let people = people.ok_or_else(|| {
+            err(
+                &start,
+                "needs `people = \"<file.csv>\"` (who is who on each desk)".into(),
+            )
+        })?;
+        let Some((desks_table, _)) = desks_table else {
+            return Err(err(
+                &start,
+                "no desks: add a [desks.<name>] section per desk".into(),
+            ));
+        };
+        let mut desks = Vec::new();
+        for (key, value) in desks_table {
+            let name = key.get_ref().to_string();
+            let label = format!("[desks.{name}]");
+            let DeValue::Table(t) = value.get_ref() else {
+                return Err(err(
+                    &key.span(),
+                    format!("`desks.{name}` must be a table ([desks.{name}])"),
+                ));
+            };
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(err(
+                    &key.span(),
+                    format!("desk name {name:?}: use letters, digits, `-`, `_` or `.`"),
+                ));
+            }
+            let vendor = t
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == "vendor")
+                .ok_or_else(|| {
+                    err(
+                        &key.span(),
+                        format!("{label} needs `vendor = \"...\"` ({})", names(registry)),
+                    )
+                })?;
+            let DeValue::String(vendor_name) = vendor.1.get_ref() else {
+                return Err(err(
+                    &vendor.1.span(),
+                    format!("{label} `vendor` must be a string"),
+                ));
+            };
+            let entry = *registry
+                .iter()
+                .find(|e| e.name == vendor_name.as_ref())
+                .ok_or_else(|| {
+                    err(
+                        &vendor.1.span(),
+                        format!(
+                            "{label} unknown vendor {:?}: this build knows {}",
+                            vendor_name.as_ref(),
+                            names(registry)
+                        ),
+                    )
+                })?;
+            let mut desk = DeskConfig {
+                name: name.clone(),
+                entry,
+                role: Role::Both,
+                interval,
+                substitute: HashMap::new(),
+                substitute_at: HashMap::new(),
+                span: key.span(),
+                keys: BTreeMap::new(),
+            };
+            for (k, v) in t {
+                let k_name = k.get_ref().to_string();
+                let span = v.span();
+                match (k_name.as_str(), v.get_ref()) {
+                    ("vendor", _) => {}
+                    ("role", DeValue::String(s)) => {
+                        desk.role = match s.as_ref() {
+                            "source" => Role::Source,
+                            "target" => Role::Target,
+                            "both" => Role::Both,
+                            other => {
+                                return Err(err(
+                                    &span,
+                                    format!(
+                                        "{label} `role` must be source, target or both, not {other:?}"
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    ("interval", v) => {
+                        desk.interval = seconds(v).ok_or_else(|| {
+                            err(
+                                &span,
+                                format!("{label} `interval` must be seconds between 0.1 and 86400"),
+                            )
+                        })?;
+                    }
+                    ("substitute", DeValue::Table(subs)) => {
+                        for (from, to) in subs {
+                            let state = |s: &str, span: &Range<usize>| {
+                                s.parse::<Availability>()
+                                    .map_err(|e| err(span, format!("{label} substitute: {e}")))
+                            };
+                            let f = state(from.get_ref(), &from.span())?;
+                            let DeValue::String(to_s) = to.get_ref() else {
+                                return Err(err(
+                                    &to.span(),
+                                    format!(
+                                        "{label} substitute: `{f}` must name an availability (a string)"
+                                    ),
+                                ));
+                            };
+                            let t = state(to_s, &to.span())?;
+                            if f == t {
+                                return Err(err(
+                                    &to.span(),
+                                    format!("{label} substitute: {f} for itself"),
+                                ));
+                            }
+                            desk.substitute.insert(f, t);
+                            desk.substitute_at.insert(f, to.span());
+                        }
+                    }
+                    ("role" | "substitute", other) => {
+                        return Err(err(
+                            &span,
+                            format!("{label} `{k_name}` cannot be {}", kind_of(other)),
+                        ));
+                    }
+                    (_, value) => {
+                        section::check_key(&entry, &label, &k_name)
+                            .map_err(|m| err(&k.span(), m))?;
+                        desk.keys.insert(
+                            k_name,
+                            At {
+                                value: Value::of(value),
+                                span,
+                            },
+                        );
+                    }
+                }
+            }
+            desks.push(desk);
+        }
+        // file order: the last tie-breaker between desks
+        desks.sort_by_key(|d| d.span.start);
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            database,
+            people,
+            precedence,
+            write_concurrency,
+            listen,
+            desks,
+        })
+    }
+
+    fn at(&self, span: &Range<usize>) -> String {
+        format!(
+            "{}{}",
+            self.path.display(),
+            position(&self.text, span.start)
+        )
+    }
+
+    /// Connect every desk (secrets from the environment), each operation within `deadline`.
+    /// A substitute the desk's vendor cannot hold either is an error here, with its place.
+    pub fn connect(&self, deadline: Duration) -> Result<Vec<Desk>, ConfigError> {
+        let base = ClientConfig::default();
+        let retry = RetryPolicy {
+            deadline,
+            ..base.retry.clone()
+        };
+        let base = base.with_retry(retry);
+        let mut desks = Vec::new();
+        for d in &self.desks {
+            let label = format!("[desks.{}]", d.name);
+            let presence = section::connect(
+                &d.entry,
+                &label,
+                &d.span,
+                &d.keys,
+                &|s| self.at(s),
+                base.clone(),
+            )
+            .map_err(ConfigError)?;
+            let supported = presence.supported();
+            for (from, to) in &d.substitute {
+                if !supported.contains(to) {
+                    let at = self.at(&d.substitute_at[from]);
+                    return Err(ConfigError(format!(
+                        "{at}: {label} substitute: {} cannot hold {to} either (it holds {})",
+                        d.entry.title,
+                        supported
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+            desks.push(Desk {
+                name: d.name.clone(),
+                presence: Arc::from(presence),
+                role: d.role,
+                interval: d.interval,
+                substitute: d.substitute.clone(),
+            });
+        }
+        Ok(desks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentstatus_presence::registry::Setting;
+
+    fn never(
+        _: &agentstatus_presence::registry::Settings,
+    ) -> Result<Box<dyn agentstatus_presence::Presence>, agentstatus_presence::registry::ConnectError>
+    {
+        Err("not in unit tests".to_string().into())
+    }
+
+    const REGISTRY: &[Entry] = &[Entry {
+        name: "rocketchat",
+        title: "Rocket.Chat",
+        settings: &[
+            Setting::text("user_id", "the user", None),
+            Setting::secret("token", "ROCKETCHAT_AUTH_TOKEN", "the token"),
+        ],
+        connect: never,
+        demo: None,
+    }];
+
+    fn parse(text: &str) -> Result<SyncConfig, ConfigError> {
+        SyncConfig::parse(Path::new("dir/sync.toml"), text.to_string(), REGISTRY)
+    }
+
+    const GOOD: &str = r#"database = "state.db"
+people = "/etc/people.csv"
+interval = 0.5
+precedence = ["busy", "away", "available", "offline"]
+
+[desks.zulu]
+vendor = "rocketchat"
+base_url = "http://127.0.0.1:1"
+user_id = "u"
+substitute = { busy = "offline" }
+
+[desks.alpha]
+vendor = "rocketchat"
+role = "target"
+interval = 3
+base_url = "http://127.0.0.1:2"
+user_id = "v"
+"#;
+
+    #[test]
+    fn a_good_file_keeps_desk_order_and_resolves_paths() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.database, Path::new("dir/state.db"));
+        assert_eq!(c.people, Path::new("/etc/people.csv"));
+        let names: Vec<&str> = c.desks.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["zulu", "alpha"]);
+        assert_eq!(c.desks[0].interval, Duration::from_millis(500));
+        assert_eq!(c.desks[1].interval, Duration::from_secs(3));
+        assert_eq!(c.desks[1].role, Role::Target);
+        assert_eq!(c.desks[0].role, Role::Both);
+        assert_eq!(
+            c.desks[0].substitute.get(&Availability::Busy),
+            Some(&Availability::Offline)
+        );
+        assert_eq!(c.precedence[1], Availability::Away);
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_place() {
+        let cases = [
+            (
+                GOOD.replace("role = \"target\"", "role = \"sink\""),
+                "dir/sync.toml:14:8: [desks.alpha] `role` must be source, target or both",
+            ),
+            (
+                GOOD.replace("user_id = \"v\"", "token = \"secret\""),
+                "dir/sync.toml:17:1: [desks.alpha] `token` is a secret",
+            ),
+            (
+                GOOD.replace("user_id = \"v\"", "colour = 1"),
+                "dir/sync.toml:17:1: [desks.alpha] unknown key `colour`",
+            ),
+            (
+                GOOD.replace("busy = \"offline\"", "busy = \"gone\""),
+                "dir/sync.toml:10:23: [desks.zulu] substitute: unknown availability \"gone\"",
+            ),
+            (
+                GOOD.replace("vendor = \"rocketchat\"\nrole", "vendor = \"teams\"\nrole"),
+                "dir/sync.toml:13:10: [desks.alpha] unknown vendor \"teams\"",
+            ),
+            (
+                GOOD.replace("\"away\", \"available\"", "\"away\", \"away\""),
+                "dir/sync.toml:4:31: `precedence` names away twice",
+            ),
+            (
+                GOOD.replace("interval = 0.5", "interval = 0"),
+                "dir/sync.toml:3:12: `interval` must be seconds",
+            ),
+            (
+                GOOD.replace("database = \"state.db\"\n", ""),
+                "dir/sync.toml:1:1: needs `database",
+            ),
+            (
+                GOOD.replace("[desks.zulu]", "[desks.zulu]\ncolour = [1]"),
+                "dir/sync.toml:7:1: [desks.zulu] unknown key `colour`",
+            ),
+            (
+                GOOD.replace("interval = 0.5", "intervals = 1"),
+                "dir/sync.toml:3:1: unknown key `intervals`",
+            ),
+            ("database = ".to_string(), "dir/sync.toml:1:"),
+        ];
+        for (text, want) in cases {
+            let e = parse(&text).unwrap_err().0;
+            assert!(e.starts_with(want), "{e}\n  does not start with\n{want}");
+        }
+    }
+}

@@ -1,0 +1,1063 @@
+//! The engine: one [`Watcher`] per desk, the rules, the outbox. See the [crate docs](crate).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentstatus_presence::watch::{Change, WatchOptions, Watcher};
+use agentstatus_presence::{
+    AgentPresence, Availability, ErrorKind, ListFilter, Presence, PresenceError,
+};
+use futures_util::{FutureExt, StreamExt};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{debug, error, info, warn};
+
+use crate::people::People;
+use crate::store::{Decision, Owed, Store, StoreError};
+
+/// What sync does with a desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Its human changes decide a person's availability; sync never writes it.
+    Source,
+    /// Sync writes it; its own changes decide nothing.
+    Target,
+    /// Both.
+    Both,
+}
+
+impl Role {
+    /// Whether its changes decide.
+    pub fn is_source(self) -> bool {
+        matches!(self, Role::Source | Role::Both)
+    }
+
+    /// Whether sync writes it.
+    pub fn is_target(self) -> bool {
+        matches!(self, Role::Target | Role::Both)
+    }
+}
+
+/// A connected desk.
+#[derive(Clone)]
+pub struct Desk {
+    /// Its name (its column in the people map).
+    pub name: String,
+    /// Its adapter.
+    pub presence: Arc<dyn Presence>,
+    /// Read, written, or both.
+    pub role: Role,
+    /// Time between two reads.
+    pub interval: Duration,
+    /// What it holds for a state it cannot (declared; anything else is reported).
+    pub substitute: HashMap<Availability, Availability>,
+}
+
+impl fmt::Debug for Desk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Desk")
+            .field("name", &self.name)
+            .field("vendor", &self.presence.vendor())
+            .field("role", &self.role)
+            .field("interval", &self.interval)
+            .field("substitute", &self.substitute)
+            .finish()
+    }
+}
+
+impl Desk {
+    /// A desk that is both source and target, read every `interval`, with no substitutes.
+    pub fn new(name: impl Into<String>, presence: Arc<dyn Presence>, interval: Duration) -> Self {
+        Self {
+            name: name.into(),
+            presence,
+            role: Role::Both,
+            interval,
+            substitute: HashMap::new(),
+        }
+    }
+
+    /// With this role.
+    pub fn role(self, role: Role) -> Self {
+        Self { role, ..self }
+    }
+
+    /// Holding `instead` for `state`, which the desk cannot hold.
+    pub fn substitute(mut self, state: Availability, instead: Availability) -> Self {
+        self.substitute.insert(state, instead);
+        self
+    }
+
+    /// What this desk should hold for a person whose availability is `a`: `a`, or its declared
+    /// substitute; `None` when it can hold neither.
+    pub fn holds(&self, a: Availability) -> Option<Availability> {
+        if self.presence.supported().contains(&a) {
+            Some(a)
+        } else {
+            self.substitute.get(&a).copied()
+        }
+    }
+}
+
+/// Why a state is computed by the vendor rather than set by a person, if it is. Such a change
+/// is recorded, never propagated:
+///
+/// | vendor | computed state |
+/// |---|---|
+/// | Engage Digital | Busy: every available channel `busy`/`full`, computed from the agent's conversations |
+/// | Chatwoot | a vendor status with `auto_offline`: shown offline until the agent's dashboard connects |
+/// | Libredesk | vendor status `away`: idle detection (a person's away is `away_manual`) |
+///
+/// Rocket.Chat's `statusLivechat` is set by people (or by sync); nothing there is computed.
+pub fn computed(
+    vendor: &str,
+    availability: Availability,
+    vendor_status: &str,
+) -> Option<&'static str> {
+    match vendor {
+        "engage-digital" if availability == Availability::Busy => Some(
+            "Engage Digital computes busy from the agent's conversations (every available channel busy or full)",
+        ),
+        "chatwoot" if vendor_status.contains("auto_offline") => {
+            Some("Chatwoot shows an auto_offline agent offline until their dashboard connects")
+        }
+        "libredesk" if vendor_status == "away" => {
+            Some("Libredesk's idle detection set away (a person's away is away_manual)")
+        }
+        _ => None,
+    }
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Which state wins when one person changed on several desks in one cycle (first wins).
+    pub precedence: Vec<Availability>,
+    /// Decide and log, but write nothing to the vendors (the outbox and the state are a
+    /// private copy: see [`Store::open_copy`]).
+    pub dry_run: bool,
+    /// Writes in flight per desk.
+    pub write_concurrency: usize,
+    /// How long to gather changes into one cycle after the first arrives.
+    pub settle: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            precedence: crate::config::DEFAULT_PRECEDENCE.to_vec(),
+            dry_run: false,
+            write_concurrency: 4,
+            settle: Duration::from_millis(200),
+        }
+    }
+}
+
+impl Options {
+    /// With this precedence order.
+    pub fn precedence(self, precedence: Vec<Availability>) -> Self {
+        Self { precedence, ..self }
+    }
+
+    /// Writing nothing to vendors.
+    pub fn dry_run(self, dry_run: bool) -> Self {
+        Self { dry_run, ..self }
+    }
+
+    /// With `n` writes in flight per desk (at least 1).
+    pub fn write_concurrency(self, n: usize) -> Self {
+        Self {
+            write_concurrency: n.max(1),
+            ..self
+        }
+    }
+
+    /// Gathering changes into one cycle for `settle` after the first.
+    pub fn settle(self, settle: Duration) -> Self {
+        Self { settle, ..self }
+    }
+}
+
+/// A desk's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DeskStats {
+    /// The desk.
+    pub desk: String,
+    /// Its vendor.
+    pub vendor: String,
+    /// Human changes seen on it (each decided something).
+    pub changes_seen: u64,
+    /// Its changes that were sync's own writes coming back.
+    pub echoes: u64,
+    /// Its changes the vendor computed (not propagated).
+    pub computed: u64,
+    /// Writes made to it.
+    pub writes_made: u64,
+    /// Writes `--dry-run` would have made to it.
+    pub writes_planned: u64,
+    /// Write attempts that failed.
+    pub writes_failed: u64,
+    /// Reads that failed.
+    pub read_failures: u64,
+    /// Its agents that are no one in the people map.
+    pub unmatched: u64,
+    /// States it could not be given (no substitute declared), each reported once.
+    pub unsupported: u64,
+    /// Time from a decision to its last write to this desk, the latest, in milliseconds.
+    pub lag_ms_last: u64,
+    /// The same, the longest so far.
+    pub lag_ms_max: u64,
+}
+
+/// What the engine did so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Per desk, in config order.
+    pub desks: Vec<DeskStats>,
+    /// Decisions made.
+    pub decisions: u64,
+    /// Writes still owed.
+    pub owed: u64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} decisions, {} writes still owed",
+            self.decisions, self.owed
+        )?;
+        for d in &self.desks {
+            writeln!(
+                f,
+                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made{}, {} failed, {} failed reads, {} unmatched agents",
+                d.desk,
+                d.vendor,
+                d.changes_seen,
+                d.echoes,
+                d.computed,
+                d.writes_made,
+                if d.writes_planned > 0 {
+                    format!(" ({} more in the dry run)", d.writes_planned)
+                } else {
+                    String::new()
+                },
+                d.writes_failed,
+                d.read_failures,
+                d.unmatched
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The engine's counters, readable while it runs (for a metrics endpoint).
+#[derive(Debug, Clone, Default)]
+pub struct Stats(Arc<Mutex<Summary>>);
+
+impl Stats {
+    /// A copy of the counters now.
+    pub fn snapshot(&self) -> Summary {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn with(&self, f: impl FnOnce(&mut Summary)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// A write `--dry-run` would have made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    /// The desk.
+    pub desk: String,
+    /// The agent there.
+    pub agent: String,
+    /// The person.
+    pub person: String,
+    /// The state it would set.
+    pub availability: Availability,
+}
+
+/// Why the engine stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The database failed: the engine stops rather than lose track.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The desks and the people map disagree.
+    #[error("{0}")]
+    Setup(String),
+}
+
+enum Event {
+    Initial(usize, Vec<AgentPresence>),
+    Change(usize, Box<Change>),
+    Failed(usize, PresenceError),
+}
+
+struct Observation {
+    desk: usize,
+    agent: String,
+    after: Option<AgentPresence>,
+}
+
+struct Candidate {
+    desk: usize,
+    agent: String,
+    before: Availability,
+    after: Availability,
+    word: String,
+}
+
+type OnDryRun = Box<dyn FnMut(&Planned) + Send>;
+
+/// The sync engine. See the [crate docs](crate).
+pub struct Engine {
+    desks: Vec<Desk>,
+    people: People,
+    store: Store,
+    options: Options,
+    stats: Stats,
+    /// (desk, state) whose `Unsupported` was reported.
+    unsupported: HashSet<(usize, Availability)>,
+    /// (desk, agent) reported as no one.
+    unmatched: HashSet<(usize, String)>,
+    /// Desks whose first read this process has seen (their writes wait for it).
+    ready: Vec<bool>,
+    /// When a failed write may be tried again.
+    backoff: HashMap<(usize, String), Instant>,
+    on_dry_run: Option<OnDryRun>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("desks", &self.desks)
+            .field("people", &self.people.len())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    std::time::SystemTime::now().into()
+}
+
+fn stamp() -> String {
+    now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Engine {
+    /// An engine over `desks` (their names must be the people map's desks, in the same order),
+    /// keeping its state in `store`.
+    pub fn new(
+        desks: Vec<Desk>,
+        people: People,
+        store: Store,
+        options: Options,
+    ) -> Result<Self, SyncError> {
+        let names: Vec<&str> = desks.iter().map(|d| d.name.as_str()).collect();
+        if names
+            != people
+                .desks()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+        {
+            return Err(SyncError::Setup(format!(
+                "the desks ({}) are not the people map's ({})",
+                names.join(", "),
+                people.desks().join(", ")
+            )));
+        }
+        let stats = Stats::default();
+        stats.with(|s| {
+            s.desks = desks
+                .iter()
+                .map(|d| DeskStats {
+                    desk: d.name.clone(),
+                    vendor: d.presence.vendor().to_string(),
+                    ..DeskStats::default()
+                })
+                .collect();
+        });
+        let ready = vec![false; desks.len()];
+        Ok(Self {
+            desks,
+            people,
+            store,
+            options,
+            stats,
+            unsupported: HashSet::new(),
+            unmatched: HashSet::new(),
+            ready,
+            backoff: HashMap::new(),
+            on_dry_run: None,
+        })
+    }
+
+    /// Call `f` with each write `--dry-run` would make, as it would make it.
+    pub fn on_dry_run(mut self, f: impl FnMut(&Planned) + Send + 'static) -> Self {
+        self.on_dry_run = Some(Box::new(f));
+        self
+    }
+
+    /// The counters, readable while the engine runs.
+    pub fn stats(&self) -> Stats {
+        self.stats.clone()
+    }
+
+    /// The counters now, and the writes still owed.
+    pub fn summary(&self) -> Summary {
+        let owed = self.store.read(|t| t.outbox_len()).unwrap_or(0);
+        let mut s = self.stats.snapshot();
+        s.owed = owed;
+        s
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// One pass: read every desk once, decide, send what is owed (each write tried once),
+    /// and return. The first pass over a new database only records every agent's state.
+    pub async fn once(&mut self) -> Result<Summary, SyncError> {
+        let reads = futures_util::future::join_all(self.desks.iter().map(|d| {
+            let p = d.presence.clone();
+            async move { p.list(&ListFilter::all()).await }
+        }))
+        .await;
+        // one cycle: every desk's read decided together
+        let mut observations = Vec::new();
+        for (i, r) in reads.into_iter().enumerate() {
+            match r {
+                Ok(agents) => {
+                    self.ready[i] = true;
+                    observations.extend(self.initial_observations(i, agents)?);
+                }
+                Err(e) => self.read_failed(i, &e),
+            }
+        }
+        self.observe(observations)?;
+        self.flush().await?;
+        Ok(self.summary())
+    }
+
+    /// Run until `stop` completes (a signal), then return what was done. Dropping the future
+    /// instead is a crash, which the database survives: the next run resends what is owed and
+    /// decides nothing twice.
+    pub async fn run(&mut self, stop: impl Future<Output = ()>) -> Result<Summary, SyncError> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, d) in self.desks.iter().enumerate() {
+            tasks.spawn(watch_desk(
+                i,
+                d.presence.clone(),
+                d.name.clone(),
+                d.interval,
+                tx.clone(),
+            ));
+        }
+        drop(tx);
+        let period = self
+            .desks
+            .iter()
+            .map(|d| d.interval)
+            .min()
+            .unwrap_or(Duration::from_secs(15));
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stop = stop.fuse();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                ev = rx.recv() => {
+                    let Some(ev) = ev else { break };
+                    let mut batch = vec![ev];
+                    let until = Instant::now() + self.options.settle;
+                    loop {
+                        tokio::select! {
+                            ev = rx.recv() => match ev {
+                                Some(ev) => batch.push(ev),
+                                None => break,
+                            },
+                            () = tokio::time::sleep_until(until) => break,
+                        }
+                    }
+                    self.handle(batch)?;
+                }
+                _ = tick.tick() => {}
+            }
+            tokio::select! {
+                () = &mut stop => break,
+                r = self.flush() => r?,
+            }
+        }
+        tasks.abort_all();
+        Ok(self.summary())
+    }
+
+    fn handle(&mut self, batch: Vec<Event>) -> Result<(), SyncError> {
+        let mut observations = Vec::new();
+        for ev in batch {
+            match ev {
+                Event::Initial(i, agents) => {
+                    // the first read of this process: compared with the stored states, so a
+                    // change made while sync was down is decided, and nothing else is
+                    self.ready[i] = true;
+                    observations.extend(self.initial_observations(i, agents)?);
+                }
+                Event::Change(i, c) => {
+                    let c = *c;
+                    observations.push(Observation {
+                        desk: i,
+                        agent: c.agent_id,
+                        after: c.after,
+                    })
+                }
+                Event::Failed(i, e) => self.read_failed(i, &e),
+            }
+        }
+        self.observe(observations)
+    }
+
+    fn initial_observations(
+        &self,
+        desk: usize,
+        agents: Vec<AgentPresence>,
+    ) -> Result<Vec<Observation>, SyncError> {
+        let name = &self.desks[desk].name;
+        let listed: HashSet<String> = agents.iter().map(|a| a.agent_id.clone()).collect();
+        let mut obs: Vec<Observation> = agents
+            .into_iter()
+            .map(|a| Observation {
+                desk,
+                agent: a.agent_id.clone(),
+                after: Some(a),
+            })
+            .collect();
+        // known before, no longer listed (Engage Digital lists connected agents only)
+        for agent in self.store.read(|t| t.known_agents(name))? {
+            if !listed.contains(&agent) {
+                obs.push(Observation {
+                    desk,
+                    agent,
+                    after: None,
+                });
+            }
+        }
+        Ok(obs)
+    }
+
+    fn read_failed(&mut self, desk: usize, e: &PresenceError) {
+        let name = &self.desks[desk].name;
+        self.stats.with(|s| s.desks[desk].read_failures += 1);
+        if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) {
+            error!(desk = %name, error = %e, "cannot read the desk (retrying will not mend this)");
+        } else {
+            warn!(desk = %name, error = %e, "read failed; the next read catches up");
+        }
+    }
+
+    fn observe(&mut self, observations: Vec<Observation>) -> Result<(), SyncError> {
+        // the last observation of each (desk, agent) in the cycle
+        let mut last: HashMap<(usize, String), usize> = HashMap::new();
+        for (n, o) in observations.iter().enumerate() {
+            last.insert((o.desk, o.agent.clone()), n);
+        }
+        let mut candidates: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
+        let at = stamp();
+        for (n, o) in observations.into_iter().enumerate() {
+            if last.get(&(o.desk, o.agent.clone())) != Some(&n) {
+                continue;
+            }
+            let desk = &self.desks[o.desk];
+            let name = desk.name.clone();
+            let vendor = desk.presence.vendor();
+            let (state, word) = match &o.after {
+                Some(p) => (p.availability, p.detail.vendor_status.clone()),
+                None => (Availability::Offline, "unlisted".to_string()),
+            };
+            let agent = o.agent;
+            let person = self.people.person_of(o.desk, &agent);
+            if person.is_none() && self.unmatched.insert((o.desk, agent.clone())) {
+                self.stats.with(|s| s.desks[o.desk].unmatched += 1);
+                warn!(desk = %name, agent = %agent, "agent is no one in the people map: not synced (add a row, never guessed)");
+            }
+            let is_computed = computed(vendor.as_str(), state, &word).is_some();
+            let (known, expected, owed) = self.store.read(|t| {
+                Ok((
+                    t.known(&name, &agent)?,
+                    t.expected(&name, &agent)?,
+                    t.owed(&name, &agent)?,
+                ))
+            })?;
+            if known.as_ref().map(|k| k.0) == Some(state) || expected == Some(state) {
+                // a restatement, or sync's own write coming back (recorded before a crash or not)
+                let echo = expected == Some(state);
+                let same_word = known.as_ref().is_some_and(|k| k.1 == word);
+                if same_word && !echo && owed != Some(state) {
+                    // nothing new to store (a restart's first read of an unchanged desk)
+                    continue;
+                }
+                self.store.transaction(|t| {
+                    t.set_known(&name, &agent, state, &word, &at, is_computed)?;
+                    if echo {
+                        t.forget_expected(&name, &agent)?;
+                    }
+                    if owed == Some(state) {
+                        t.settle(&name, &agent, Some(state))?;
+                    }
+                    Ok(())
+                })?;
+                if echo {
+                    self.stats.with(|s| s.desks[o.desk].echoes += 1);
+                    debug!(desk = %name, agent = %agent, state = %state, "echo of sync's own write");
+                }
+                continue;
+            }
+            let Some((before, before_word, settled)) = known else {
+                // first sight: the baseline, not a change
+                self.store
+                    .transaction(|t| t.set_known(&name, &agent, state, &word, &at, is_computed))?;
+                continue;
+            };
+            let why_computed = computed(vendor.as_str(), state, &word);
+            let was_computed = computed(vendor.as_str(), before, &before_word).is_some();
+            let decides = why_computed.is_none() && desk.role.is_source() && person.is_some();
+            if !decides {
+                self.store.transaction(|t| {
+                    t.set_known(&name, &agent, state, &word, &at, is_computed)?;
+                    t.forget_expected(&name, &agent)
+                })?;
+                if let Some(why) = why_computed {
+                    self.stats.with(|s| s.desks[o.desk].computed += 1);
+                    info!(desk = %name, agent = %agent, state = %state, vendor_status = %word, reason = why, "computed by the vendor: not a human change, not propagated");
+                } else {
+                    debug!(desk = %name, agent = %agent, state = %state, "changed on a desk whose changes decide nothing");
+                }
+                continue;
+            }
+            let person = person.expect("checked in `decides`");
+            if was_computed && settled == state {
+                // back to what the desk held before the vendor computed a state
+                self.store.transaction(|t| {
+                    t.set_known(&name, &agent, state, &word, &at, is_computed)?;
+                    t.forget_expected(&name, &agent)
+                })?;
+                info!(desk = %name, agent = %agent, state = %state, "the vendor's computed state ended");
+                continue;
+            }
+            self.stats.with(|s| s.desks[o.desk].changes_seen += 1);
+            candidates.entry(person).or_default().push(Candidate {
+                desk: o.desk,
+                agent,
+                before,
+                after: state,
+                word,
+            });
+        }
+        for (person, cands) in candidates {
+            self.decide(person, cands, &at)?;
+        }
+        self.count_owed()
+    }
+
+    fn rank(&self, a: Availability) -> usize {
+        self.options
+            .precedence
+            .iter()
+            .position(|p| *p == a)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// One transaction: the observed states, the person's availability, the writes owed, the
+    /// log line.
+    fn decide(
+        &mut self,
+        person: usize,
+        mut cands: Vec<Candidate>,
+        at: &str,
+    ) -> Result<(), SyncError> {
+        cands.sort_by_key(|c| (self.rank(c.after), c.desk));
+        let chosen = &cands[0];
+        let who = self.people.name(person).to_string();
+        let reason = if cands.len() == 1 {
+            "last human change wins".to_string()
+        } else {
+            let all: Vec<String> = cands
+                .iter()
+                .map(|c| format!("{} on {}", c.after, self.desks[c.desk].name))
+                .collect();
+            let tie = cands[1].after == chosen.after;
+            format!(
+                "changed on {} desks in one cycle ({}): {} wins by precedence{}",
+                cands.len(),
+                all.join(", "),
+                chosen.after,
+                if tie { ", then desk order" } else { "" }
+            )
+        };
+        let wanted = chosen.after;
+        let source = self.desks[chosen.desk].name.clone();
+        // what each other target desk should hold
+        let mut plan: Vec<(usize, String, Option<Availability>)> = Vec::new();
+        for (t, desk) in self.desks.iter().enumerate() {
+            if t == chosen.desk || !desk.role.is_target() {
+                continue;
+            }
+            let Some(agent) = self.people.agent(person, t) else {
+                continue;
+            };
+            plan.push((t, agent.to_string(), desk.holds(wanted)));
+        }
+        let desks = &self.desks;
+        let (id, writes) = self.store.transaction(|t| {
+            for c in &cands {
+                let name = &desks[c.desk].name;
+                t.set_known(name, &c.agent, c.after, &c.word, at, false)?;
+                t.forget_expected(name, &c.agent)?;
+            }
+            t.set_wanted(&who, wanted, &source, at)?;
+            let id = t.log(
+                &Decision {
+                    person: who.clone(),
+                    desk: source.clone(),
+                    agent: chosen.agent.clone(),
+                    before: Some(chosen.before.as_str().to_string()),
+                    after: chosen.after.as_str().to_string(),
+                    wanted: wanted.as_str().to_string(),
+                    reason: reason.clone(),
+                    writes: 0,
+                },
+                at,
+            )?;
+            // a write still owed to the desk a person just changed would undo their change
+            t.settle(&source, &chosen.agent, None)?;
+            t.forget_expected(&source, &chosen.agent)?;
+            let mut writes = 0;
+            for (d, agent, holds) in &plan {
+                let name = &desks[*d].name;
+                let Some(target) = holds else {
+                    t.settle(name, agent, None)?;
+                    t.forget_expected(name, agent)?;
+                    continue;
+                };
+                if t.known(name, agent)?.map(|k| k.0) == Some(*target) {
+                    t.settle(name, agent, None)?;
+                    t.forget_expected(name, agent)?;
+                    continue;
+                }
+                t.owe(&Owed {
+                    desk: name.clone(),
+                    agent: agent.clone(),
+                    person: who.clone(),
+                    availability: *target,
+                    decision: id,
+                    queued_at: at.to_string(),
+                    attempts: 0,
+                })?;
+                t.expect(name, agent, *target)?;
+                writes += 1;
+            }
+            t.set_writes(id, writes)?;
+            Ok((id, writes))
+        })?;
+        self.stats.with(|s| s.decisions += 1);
+        // a new write owed is sent at once, not after an older write's backoff
+        for (d, agent, _) in &plan {
+            self.backoff.remove(&(*d, agent.clone()));
+        }
+        info!(
+            decision = id,
+            person = %who,
+            desk = %source,
+            agent = %chosen.agent,
+            before = %chosen.before,
+            after = %chosen.after,
+            writes,
+            reason = %reason,
+            "decided"
+        );
+        for (d, _, holds) in plan {
+            if holds.is_none() {
+                self.report_unsupported(d, wanted);
+            }
+        }
+        Ok(())
+    }
+
+    /// Keep the outbox size in the counters.
+    fn count_owed(&self) -> Result<(), SyncError> {
+        let owed = self.store.read(|t| t.outbox_len())?;
+        self.stats.with(|s| s.owed = owed);
+        Ok(())
+    }
+
+    fn report_unsupported(&mut self, desk: usize, state: Availability) {
+        if self.unsupported.insert((desk, state)) {
+            self.stats.with(|s| s.desks[desk].unsupported += 1);
+            let d = &self.desks[desk];
+            let holds: Vec<&str> = d.presence.supported().iter().map(|a| a.as_str()).collect();
+            warn!(
+                desk = %d.name,
+                state = %state,
+                "{} cannot hold {state} (it holds {}) and the config declares no substitute: declare one (`substitute = {{ {state} = \"...\" }}`) or accept that this desk keeps its state (reported once)",
+                d.presence.vendor(),
+                holds.join(", ")
+            );
+        }
+    }
+
+    /// Send what is owed to desks whose first read this process has seen, each desk at its
+    /// client's pace, `write_concurrency` at a time.
+    async fn flush(&mut self) -> Result<(), SyncError> {
+        let owed = self.store.read(|t| t.outbox())?;
+        let now = Instant::now();
+        let index: HashMap<&str, usize> = self
+            .desks
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_str(), i))
+            .collect();
+        let mut per_desk: Vec<Vec<(Owed, Option<Availability>)>> =
+            vec![Vec::new(); self.desks.len()];
+        for o in owed {
+            let Some(&d) = index.get(o.desk.as_str()) else {
+                continue;
+            };
+            if !self.ready[d] {
+                continue;
+            }
+            if self
+                .backoff
+                .get(&(d, o.agent.clone()))
+                .is_some_and(|t| *t > now)
+            {
+                continue;
+            }
+            let known = self
+                .store
+                .read(|t| t.known(&o.desk, &o.agent))?
+                .map(|k| k.0);
+            per_desk[d].push((o, known));
+        }
+        if per_desk.iter().all(Vec::is_empty) {
+            return Ok(());
+        }
+        let dry_run = self.options.dry_run;
+        let concurrency = self.options.write_concurrency;
+        let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
+            let presence = self.desks[d].presence.clone();
+            futures_util::stream::iter(rows)
+                .map(move |(o, known)| {
+                    let presence = presence.clone();
+                    async move {
+                        let r = if dry_run {
+                            Outcome::Planned
+                        } else if o.attempts > 0 {
+                            retry(&*presence, &o, known).await
+                        } else {
+                            match presence.set(&o.agent, o.availability).await {
+                                Ok(p) => Outcome::Written(p),
+                                Err(e) => Outcome::Failed(e),
+                            }
+                        };
+                        (d, o, r)
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .boxed()
+        });
+        let mut results = futures_util::stream::select_all(streams);
+        while let Some((d, o, r)) = results.next().await {
+            self.record(d, o, r)?;
+        }
+        self.count_owed()
+    }
+
+    fn record(&mut self, d: usize, o: Owed, r: Outcome) -> Result<(), SyncError> {
+        let name = self.desks[d].name.clone();
+        let at = stamp();
+        let r = match r {
+            Outcome::Written(p) => Ok((Some(p), true)),
+            Outcome::Already(p) => Ok((Some(p), false)),
+            Outcome::Planned => Ok((None, false)),
+            Outcome::Failed(e) => Err(e),
+            Outcome::Moved(p) => {
+                self.store.transaction(|t| {
+                    t.settle(&name, &o.agent, Some(o.availability))?;
+                    t.forget_expected(&name, &o.agent)
+                })?;
+                info!(desk = %name, agent = %o.agent, state = %o.availability, found = %p.availability, "changed by someone since sync last read it: not overwritten (the change is read and decided like any other)");
+                return Ok(());
+            }
+        };
+        match r {
+            Ok((after, wrote)) => {
+                let (state, word) = match &after {
+                    Some(p) => (p.availability, p.detail.vendor_status.clone()),
+                    None => (o.availability, "dry-run".to_string()),
+                };
+                let is_computed =
+                    computed(self.desks[d].presence.vendor().as_str(), state, &word).is_some();
+                self.store.transaction(|t| {
+                    t.settle(&name, &o.agent, Some(o.availability))?;
+                    t.set_known(&name, &o.agent, state, &word, &at, is_computed)?;
+                    if state != o.availability {
+                        t.forget_expected(&name, &o.agent)?;
+                    }
+                    Ok(())
+                })?;
+                self.backoff.remove(&(d, o.agent.clone()));
+                let lag = chrono::DateTime::parse_from_rfc3339(&o.queued_at)
+                    .map(|q| (now() - q.to_utc()).num_milliseconds().max(0) as u64)
+                    .unwrap_or(0);
+                let dry_run = after.is_none();
+                self.stats.with(|s| {
+                    let s = &mut s.desks[d];
+                    if dry_run {
+                        s.writes_planned += 1;
+                    } else if wrote {
+                        s.writes_made += 1;
+                        s.lag_ms_last = lag;
+                        s.lag_ms_max = s.lag_ms_max.max(lag);
+                    }
+                });
+                if after.is_none() {
+                    let planned = Planned {
+                        desk: name.clone(),
+                        agent: o.agent.clone(),
+                        person: o.person.clone(),
+                        availability: o.availability,
+                    };
+                    info!(desk = %name, agent = %o.agent, person = %o.person, state = %o.availability, "dry run: would write");
+                    if let Some(f) = self.on_dry_run.as_mut() {
+                        f(&planned);
+                    }
+                } else {
+                    info!(desk = %name, agent = %o.agent, person = %o.person, state = %o.availability, lag_ms = lag, "written");
+                }
+            }
+            Err(e) => {
+                self.stats.with(|s| s.desks[d].writes_failed += 1);
+                let message = e.to_string();
+                match e.kind() {
+                    ErrorKind::RateLimited
+                    | ErrorKind::Vendor
+                    | ErrorKind::Network
+                    | ErrorKind::InvalidResponse => {
+                        let attempts = o.attempts + 1;
+                        self.store
+                            .transaction(|t| t.failed(&name, &o.agent, o.availability, &message))?;
+                        let wait = self.desks[d]
+                            .interval
+                            .saturating_mul(1 << attempts.clamp(0, 6))
+                            .min(Duration::from_secs(300));
+                        self.backoff
+                            .insert((d, o.agent.clone()), Instant::now() + wait);
+                        warn!(desk = %name, agent = %o.agent, state = %o.availability, attempts, error = %message, retry_in_ms = wait.as_millis() as u64, "write failed; kept in the outbox");
+                    }
+                    kind => {
+                        self.store.transaction(|t| {
+                            t.settle(&name, &o.agent, Some(o.availability))?;
+                            t.forget_expected(&name, &o.agent)
+                        })?;
+                        match kind {
+                            ErrorKind::Unsupported => self.report_unsupported(d, o.availability),
+                            ErrorKind::Conflict => {
+                                info!(desk = %name, agent = %o.agent, error = %message, "someone changed the agent meanwhile: their change is read and decided like any other")
+                            }
+                            _ => {
+                                error!(desk = %name, agent = %o.agent, state = %o.availability, error = %message, "write refused; dropped from the outbox")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How sending one owed write went.
+enum Outcome {
+    /// Written; the desk's answer.
+    Written(AgentPresence),
+    /// A retry found the state already there (an earlier attempt got through unanswered).
+    Already(AgentPresence),
+    /// A retry found the agent changed by someone since sync last read it: not overwritten.
+    Moved(AgentPresence),
+    /// `--dry-run`: not sent.
+    Planned,
+    /// Failed.
+    Failed(PresenceError),
+}
+
+/// A write that failed before is sent again only after a read: an earlier attempt may have got
+/// through unanswered (then nothing is written), or a person may have changed the agent since
+/// sync last read it (then their change wins: it is read and decided like any other).
+async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -> Outcome {
+    let now = match presence.get(&o.agent).await {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let vendor = presence.vendor();
+    if now.availability == o.availability {
+        Outcome::Already(now)
+    } else if known.is_some_and(|k| k != now.availability)
+        && computed(vendor.as_str(), now.availability, &now.detail.vendor_status).is_none()
+    {
+        Outcome::Moved(now)
+    } else {
+        match presence.set(&o.agent, o.availability).await {
+            Ok(p) => Outcome::Written(p),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+/// A desk's watcher, its events sent to the engine. The first read (every agent, reported as
+/// new by `with_initial`) is sent as one [`Event::Initial`].
+async fn watch_desk(
+    desk: usize,
+    presence: Arc<dyn Presence>,
+    name: String,
+    interval: Duration,
+    tx: mpsc::UnboundedSender<Event>,
+) {
+    let options = WatchOptions::every(interval).with_initial(true);
+    let mut watcher = Watcher::new(presence, name, options);
+    let mut first = true;
+    loop {
+        let ev = match watcher.next().await {
+            Ok(change) if first => {
+                first = false;
+                let all: Vec<AgentPresence> = watcher.snapshot().cloned().collect();
+                // the rest of the first read is in `all`; the watcher hands it out at once
+                for _ in 1..all.len() {
+                    let _ = watcher.next().await;
+                }
+                drop(change);
+                Event::Initial(desk, all)
+            }
+            Ok(change) => Event::Change(desk, Box::new(change)),
+            Err(e) => Event::Failed(desk, e),
+        };
+        if tx.send(ev).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! One availability per person across helpdesks.
+//!
+//! A support agent works in several desks at once (a chat desk, a ticket desk); when they go
+//! away or busy in one, the others keep routing work to them. `agentstatus-sync` watches every
+//! desk ([`agentstatus_presence::watch::Watcher`]), decides each person's availability by
+//! declared rules, and writes it to the other desks through an outbox kept in SQLite.
+//!
+//! - **Who is who**: a people map ([`People`], a CSV file: one row per person, a column per
+//!   desk). An agent the map does not name is reported, never guessed.
+//! - **Rules**: the last human change on a source desk wins; one person changed on several
+//!   desks in one cycle is resolved by a precedence order (default busy > available > away >
+//!   offline, like Microsoft Graph's presence aggregation), then by desk order, and the
+//!   decision is logged. A desk that cannot hold a state holds its declared substitute
+//!   (Rocket.Chat has no busy: `busy = "offline"`); without one, the desk keeps its state and
+//!   the `Unsupported` is reported once per (desk, state).
+//! - **No echoes**: what sync wrote is expected back; when the desk shows it, it is recognised
+//!   and never propagated. States the vendor computes ([`computed`]) are not human changes.
+//! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
+//!   availability, the outbox (a write is stored before it is sent and removed after success;
+//!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
+//!   echoes and the decision log, one transaction per decision. Killed at any point and
+//!   restarted, the first read of each desk is compared with the stored states: a change made
+//!   meanwhile is decided, nothing is replayed.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use std::time::Duration;
+//! use agentstatus_sync::{Engine, Options, People, Store, SyncConfig};
+//!
+//! # async fn run(registry: Vec<agentstatus_presence::registry::Entry>) -> Result<(), Box<dyn std::error::Error>> {
+//! let config = SyncConfig::load(Path::new("sync.toml"), &registry)?;
+//! let desks = config.connect(Duration::from_secs(60))?;
+//! let names: Vec<&str> = desks.iter().map(|d| d.name.as_str()).collect();
+//! let people = People::load(&config.people, &names)?;
+//! let store = Store::open(&config.database)?;
+//! let options = Options::default().precedence(config.precedence.clone());
+//! let mut engine = Engine::new(desks, people, store, options)?;
+//! // runs until `stop` completes (the command passes SIGINT/SIGTERM)
+//! let stop = std::future::pending::<()>();
+//! let summary = engine.run(stop).await?;
+//! println!("{summary}");
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+mod engine;
+pub mod metrics;
+pub mod people;
+pub mod section;
+pub mod store;
+
+pub use config::{ConfigError, DeskConfig, SyncConfig};
+pub use engine::{
+    Desk, DeskStats, Engine, Options, Planned, Role, Stats, Summary, SyncError, computed,
+};
+pub use people::People;
+pub use store::{Store, StoreError};

@@ -1,0 +1,211 @@
+//! A vendor's connection settings in a TOML table: `base_url`, `allow_insecure_http`, and the
+//! keys its registry [`Entry`] declares (secrets from the environment only, `<secret>_env`
+//! naming another variable), checked with their place in the file and turned into the adapter
+//! by [`Entry::connect`]. The same rules as the `agentstatus` command's config file.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use agentstatus_presence::Presence;
+use agentstatus_presence::registry::{ConnectError, Entry, SettingKind, Settings};
+use agentstatus_runtime::{BuildError, ClientConfig};
+use toml::de::DeValue;
+
+/// A value from the file.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A string.
+    Text(String),
+    /// An integer, as written (without `_`).
+    Integer(String),
+    /// A boolean.
+    Bool(bool),
+    /// Anything else: what it is (`an array`).
+    Other(&'static str),
+}
+
+impl Value {
+    /// The value of a TOML item.
+    pub fn of(v: &DeValue<'_>) -> Self {
+        match v {
+            DeValue::String(s) => Value::Text(s.to_string()),
+            DeValue::Integer(i) => Value::Integer(i.as_str().replace('_', "")),
+            DeValue::Boolean(b) => Value::Bool(*b),
+            other => Value::Other(kind_of(other)),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Text(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Bool(_) => "a boolean",
+            Value::Other(k) => k,
+        }
+    }
+}
+
+/// What a TOML item is, for messages (`a string`, `a table`).
+pub fn kind_of(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// A value and where it is in the file (byte offsets).
+#[derive(Debug, Clone)]
+pub struct At<T> {
+    /// The value.
+    pub value: T,
+    /// Where it is.
+    pub span: Range<usize>,
+}
+
+/// Whether `key` may appear in a section of `entry`'s vendor; else the message saying why not
+/// (`label` names the section, `[chat]`).
+pub fn check_key(entry: &Entry, label: &str, key: &str) -> Result<(), String> {
+    let known = matches!(key, "base_url" | "allow_insecure_http")
+        || entry.settings.iter().any(|s| {
+            s.key == key && !matches!(s.kind, SettingKind::Secret { .. })
+                || s.env_key().as_deref() == Some(key)
+        });
+    if known {
+        return Ok(());
+    }
+    if entry.setting(key).is_some() {
+        return Err(format!(
+            "{label} `{key}` is a secret: it is read from the environment only, never from the file (name the variable with `{key}_env`)"
+        ));
+    }
+    let mut allowed: Vec<String> = vec!["base_url".into(), "allow_insecure_http".into()];
+    for s in entry.settings {
+        allowed.push(s.env_key().unwrap_or_else(|| s.key.to_string()));
+    }
+    Err(format!(
+        "{label} unknown key `{key}`: expected one of {}",
+        allowed.join(", ")
+    ))
+}
+
+/// `[desks.chat]` -> `desks.chat`
+fn bare(label: &str) -> &str {
+    label.trim_start_matches('[').trim_end_matches(']')
+}
+
+fn secret(var: &str, label: &str) -> Result<String, String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(format!(
+            "{}: the secret is read from the environment: set ${var} (secrets are never taken from the command line or the config file)",
+            bare(label)
+        )),
+    }
+}
+
+/// Build `entry`'s adapter from a section's `keys` (already checked with [`check_key`]).
+/// `label` names the section in messages (`[desks.chat]`), `at` turns a span into
+/// `file:line:col`, `section` is where the section's name is, `base` the client settings to
+/// start from (timeouts, retries).
+pub fn connect(
+    entry: &Entry,
+    label: &str,
+    section: &Range<usize>,
+    keys: &BTreeMap<String, At<Value>>,
+    at: &dyn Fn(&Range<usize>) -> String,
+    base: ClientConfig,
+) -> Result<Box<dyn Presence>, String> {
+    let text = |key: &str| -> Result<Option<(String, Range<usize>)>, String> {
+        match keys.get(key) {
+            None => Ok(None),
+            Some(At {
+                value: Value::Text(s),
+                span,
+            }) => Ok(Some((s.clone(), span.clone()))),
+            Some(At { value, span }) => Err(format!(
+                "{}: {label} `{key}` must be a string, not {}",
+                at(span),
+                value.kind()
+            )),
+        }
+    };
+    let missing = |key: &str| format!("{}: {label} needs `{key}`", at(section));
+    let (base_url, base_span) = text("base_url")?.ok_or_else(|| missing("base_url"))?;
+    let allow_insecure_http = match keys.get("allow_insecure_http") {
+        None => false,
+        Some(At {
+            value: Value::Bool(b),
+            ..
+        }) => *b,
+        Some(At { span, .. }) => {
+            return Err(format!(
+                "{}: {label} `allow_insecure_http` must be true or false",
+                at(span)
+            ));
+        }
+    };
+    let mut settings = Settings::new(
+        base_url.clone(),
+        base.allow_insecure_http(allow_insecure_http),
+    );
+    for s in entry.settings {
+        match s.kind {
+            SettingKind::Secret { env } => {
+                let env_key = s.env_key().unwrap_or_default();
+                let var = text(&env_key)?.map_or_else(|| env.to_string(), |(v, _)| v);
+                settings = settings.with_secret(s.key, secret(&var, label)?.into());
+            }
+            SettingKind::Text { default } => {
+                let v = match text(s.key)? {
+                    Some((v, _)) => v,
+                    None => default.map(str::to_string).ok_or_else(|| missing(s.key))?,
+                };
+                settings = settings.with_value(s.key, v);
+            }
+            SettingKind::Choice { values, default } => {
+                let v = match text(s.key)? {
+                    Some((v, span)) if !values.contains(&v.as_str()) => {
+                        return Err(format!(
+                            "{}: {label} `{}` must be one of {}, not {v:?}",
+                            at(&span),
+                            s.key,
+                            values.join(", ")
+                        ));
+                    }
+                    Some((v, _)) => v,
+                    None => default.to_string(),
+                };
+                settings = settings.with_value(s.key, v);
+            }
+            SettingKind::Number => match keys.get(s.key) {
+                Some(At {
+                    value: Value::Integer(i),
+                    ..
+                }) => settings = settings.with_value(s.key, i.clone()),
+                Some(At { span, .. }) => {
+                    return Err(format!(
+                        "{}: {label} `{}` must be an integer",
+                        at(span),
+                        s.key
+                    ));
+                }
+                None => return Err(missing(s.key)),
+            },
+        }
+    }
+    (entry.connect)(&settings).map_err(|e| match e {
+        ConnectError::Build(BuildError::InsecureHttp { host }) => format!(
+            "{}: {label} base_url: refusing to send credentials over plain http:// to {host:?}, which is not a loopback address; use https://, or add `allow_insecure_http = true` to the {label} section",
+            at(&base_span)
+        ),
+        ConnectError::Build(e @ BuildError::InvalidBaseUrl { .. }) => {
+            format!("{}: {label} base_url: {e}", at(&base_span))
+        }
+        other => format!("{}: {other}", bare(label)),
+    })
+}

@@ -1,0 +1,510 @@
+//! The durable state, in one SQLite file (WAL mode, schema version in `PRAGMA user_version`):
+//!
+//! | table | what |
+//! |---|---|
+//! | `known` | the last known state of every (desk, agent): observed, or written by sync; and the last one the vendor did not compute |
+//! | `wanted` | each person's decided availability, and which desk decided it |
+//! | `outbox` | writes still owed: written before sending, removed after success |
+//! | `expected` | states sync wrote (or is writing) to a desk: when the desk shows them, it is an echo |
+//! | `decisions` | the log of decisions: the change, the candidates, the writes owed |
+//!
+//! Every decision is one transaction (the observation, the person's state, the outbox rows,
+//! the expected echoes, the log line), so a process killed at any point restarts from a state
+//! where a change was either fully decided or not seen at all.
+
+use std::path::Path;
+
+use agentstatus_presence::Availability;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The schema this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE known(
+  desk TEXT NOT NULL, agent TEXT NOT NULL,
+  availability TEXT NOT NULL, vendor_status TEXT NOT NULL, seen_at TEXT NOT NULL,
+  settled TEXT NOT NULL,
+  PRIMARY KEY(desk, agent));
+CREATE TABLE wanted(
+  person TEXT PRIMARY KEY, availability TEXT NOT NULL, desk TEXT NOT NULL, decided_at TEXT NOT NULL);
+CREATE TABLE outbox(
+  desk TEXT NOT NULL, agent TEXT NOT NULL, person TEXT NOT NULL, availability TEXT NOT NULL,
+  decision INTEGER NOT NULL, queued_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT, PRIMARY KEY(desk, agent));
+CREATE TABLE expected(
+  desk TEXT NOT NULL, agent TEXT NOT NULL, availability TEXT NOT NULL, PRIMARY KEY(desk, agent));
+CREATE TABLE decisions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, person TEXT NOT NULL,
+  desk TEXT NOT NULL, agent TEXT NOT NULL, before TEXT, after TEXT NOT NULL,
+  wanted TEXT NOT NULL, reason TEXT NOT NULL, writes INTEGER NOT NULL);
+";
+
+/// The database could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct StoreError {
+    /// The database file.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A row of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owed {
+    /// The desk to write.
+    pub desk: String,
+    /// The agent there.
+    pub agent: String,
+    /// The person.
+    pub person: String,
+    /// The state to write.
+    pub availability: Availability,
+    /// The decision that owes it.
+    pub decision: i64,
+    /// When it was queued (RFC 3339).
+    pub queued_at: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// A logged decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The person.
+    pub person: String,
+    /// The desk whose change decided.
+    pub desk: String,
+    /// The agent there.
+    pub agent: String,
+    /// Its state before (if known).
+    pub before: Option<String>,
+    /// Its new state.
+    pub after: String,
+    /// The person's availability decided.
+    pub wanted: String,
+    /// Why (the rule, the candidates).
+    pub reason: String,
+    /// How many writes it queued.
+    pub writes: i64,
+}
+
+/// The open database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+pub(crate) fn parse_availability(s: &str) -> Availability {
+    s.parse().unwrap_or(Availability::Offline)
+}
+
+impl Store {
+    /// Open (or create) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| StoreError {
+            path: name.clone(),
+            message: format!("cannot open the database: {e}"),
+        })?;
+        let store = Store { conn, path: name };
+        store.init()?;
+        Ok(store)
+    }
+
+    /// A private copy of the database at `path` in memory (for `--dry-run`: it starts from the
+    /// real state, and the real file is never written). A missing file gives an empty copy.
+    pub fn open_copy(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open_in_memory().map_err(|e| StoreError {
+            path: name.clone(),
+            message: e.to_string(),
+        })?;
+        let mut store = Store {
+            conn,
+            path: format!("{name} (a copy in memory)"),
+        };
+        if path.exists() {
+            let source = Store::open_read_only(path)?;
+            let backup = rusqlite::backup::Backup::new(&source.conn, &mut store.conn)
+                .map_err(|e| source.err(e))?;
+            backup
+                .run_to_completion(1024, std::time::Duration::ZERO, None)
+                .map_err(|e| source.err(e))?;
+        }
+        store.init()?;
+        Ok(store)
+    }
+
+    fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| StoreError {
+                path: name.clone(),
+                message: format!("cannot open the database: {e}"),
+            })?;
+        Ok(Store { conn, path: name })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn init(&self) -> Result<(), StoreError> {
+        let c = &self.conn;
+        // WAL: a reader never blocks the writer, and a commit is one append; NORMAL is durable
+        // against a killed process (not against a power cut between checkpoints)
+        let _: String = c
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| self.err(e))?;
+        c.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| self.err(e))?;
+        let version: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        match version {
+            0 => {
+                let tables: i64 = c
+                    .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                    .map_err(|e| self.err(e))?;
+                if tables != 0 {
+                    return Err(self.err(
+                        "not a sync database (it has tables but no schema version): give sync its own file",
+                    ));
+                }
+                c.execute_batch(&format!(
+                    "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(|e| self.err(e))
+            }
+            SCHEMA_VERSION => Ok(()),
+            v => Err(self.err(format!(
+                "schema version {v}, this build knows {SCHEMA_VERSION}: use the agentstatus that wrote it, or a new file"
+            ))),
+        }
+    }
+
+    /// Run `f` in one transaction: all of it is stored, or none.
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| StoreError {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let out = f(&Tx(&tx)).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+
+    /// Read with `f` (outside a transaction of ours).
+    pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        f(&Tx(&self.conn)).map_err(|e| self.err(e))
+    }
+}
+
+/// The operations on the database, inside [`Store::transaction`] or [`Store::read`].
+pub struct Tx<'c>(&'c Connection);
+
+impl Tx<'_> {
+    /// The known state of (desk, agent): availability, vendor status, and the last
+    /// availability the vendor did not compute.
+    pub fn known(
+        &self,
+        desk: &str,
+        agent: &str,
+    ) -> rusqlite::Result<Option<(Availability, String, Availability)>> {
+        self.0
+            .prepare_cached(
+                "SELECT availability, vendor_status, settled FROM known WHERE desk = ?1 AND agent = ?2",
+            )?
+            .query_row(params![desk, agent], |r| {
+                Ok((
+                    parse_availability(&r.get::<_, String>(0)?),
+                    r.get(1)?,
+                    parse_availability(&r.get::<_, String>(2)?),
+                ))
+            })
+            .optional()
+    }
+
+    /// Every agent known on `desk`.
+    pub fn known_agents(&self, desk: &str) -> rusqlite::Result<Vec<String>> {
+        let mut s = self
+            .0
+            .prepare_cached("SELECT agent FROM known WHERE desk = ?1 ORDER BY agent")?;
+        let rows = s.query_map(params![desk], |r| r.get(0))?;
+        rows.collect()
+    }
+
+    /// Store the known state of (desk, agent); `computed`: the vendor computed it (the last
+    /// state it did not compute is kept).
+    pub fn set_known(
+        &self,
+        desk: &str,
+        agent: &str,
+        availability: Availability,
+        vendor_status: &str,
+        at: &str,
+        computed: bool,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO known(desk, agent, availability, vendor_status, seen_at, settled) VALUES (?1, ?2, ?3, ?4, ?5, ?3)
+                 ON CONFLICT(desk, agent) DO UPDATE SET availability = ?3, vendor_status = ?4, seen_at = ?5,
+                 settled = CASE WHEN ?6 THEN settled ELSE ?3 END",
+            )?
+            .execute(params![desk, agent, availability.as_str(), vendor_status, at, computed])?;
+        Ok(())
+    }
+
+    /// The state sync wrote (or is writing) to (desk, agent), if it has not shown yet.
+    pub fn expected(&self, desk: &str, agent: &str) -> rusqlite::Result<Option<Availability>> {
+        self.0
+            .prepare_cached("SELECT availability FROM expected WHERE desk = ?1 AND agent = ?2")?
+            .query_row(params![desk, agent], |r| {
+                Ok(parse_availability(&r.get::<_, String>(0)?))
+            })
+            .optional()
+    }
+
+    /// Expect `availability` to show on (desk, agent): sync is writing it.
+    pub fn expect(
+        &self,
+        desk: &str,
+        agent: &str,
+        availability: Availability,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO expected(desk, agent, availability) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(desk, agent) DO UPDATE SET availability = ?3",
+            )?
+            .execute(params![desk, agent, availability.as_str()])?;
+        Ok(())
+    }
+
+    /// Expect nothing on (desk, agent).
+    pub fn forget_expected(&self, desk: &str, agent: &str) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM expected WHERE desk = ?1 AND agent = ?2")?
+            .execute(params![desk, agent])?;
+        Ok(())
+    }
+
+    /// The person's decided availability and the desk that decided it.
+    pub fn wanted(&self, person: &str) -> rusqlite::Result<Option<(Availability, String)>> {
+        self.0
+            .prepare_cached("SELECT availability, desk FROM wanted WHERE person = ?1")?
+            .query_row(params![person], |r| {
+                Ok((parse_availability(&r.get::<_, String>(0)?), r.get(1)?))
+            })
+            .optional()
+    }
+
+    /// Store the person's decided availability.
+    pub fn set_wanted(
+        &self,
+        person: &str,
+        a: Availability,
+        desk: &str,
+        at: &str,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO wanted(person, availability, desk, decided_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(person) DO UPDATE SET availability = ?2, desk = ?3, decided_at = ?4",
+            )?
+            .execute(params![person, a.as_str(), desk, at])?;
+        Ok(())
+    }
+
+    /// Owe a write of `a` to (desk, agent), replacing one owed there before.
+    pub fn owe(&self, o: &Owed) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO outbox(desk, agent, person, availability, decision, queued_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)
+                 ON CONFLICT(desk, agent) DO UPDATE SET person = ?3, availability = ?4, decision = ?5, queued_at = ?6, attempts = 0, last_error = NULL",
+            )?
+            .execute(params![o.desk, o.agent, o.person, o.availability.as_str(), o.decision, o.queued_at])?;
+        Ok(())
+    }
+
+    /// The write owed to (desk, agent), if any.
+    pub fn owed(&self, desk: &str, agent: &str) -> rusqlite::Result<Option<Availability>> {
+        self.0
+            .prepare_cached("SELECT availability FROM outbox WHERE desk = ?1 AND agent = ?2")?
+            .query_row(params![desk, agent], |r| {
+                Ok(parse_availability(&r.get::<_, String>(0)?))
+            })
+            .optional()
+    }
+
+    /// Remove the write owed to (desk, agent); with `only`, only if it is that state (a
+    /// newer decision may have replaced it while it was sent).
+    pub fn settle(
+        &self,
+        desk: &str,
+        agent: &str,
+        only: Option<Availability>,
+    ) -> rusqlite::Result<bool> {
+        let n = match only {
+            Some(a) => self
+                .0
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE desk = ?1 AND agent = ?2 AND availability = ?3",
+                )?
+                .execute(params![desk, agent, a.as_str()])?,
+            None => self
+                .0
+                .prepare_cached("DELETE FROM outbox WHERE desk = ?1 AND agent = ?2")?
+                .execute(params![desk, agent])?,
+        };
+        Ok(n > 0)
+    }
+
+    /// Count a failed attempt of the write owed to (desk, agent).
+    pub fn failed(
+        &self,
+        desk: &str,
+        agent: &str,
+        a: Availability,
+        error: &str,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?4 WHERE desk = ?1 AND agent = ?2 AND availability = ?3",
+            )?
+            .execute(params![desk, agent, a.as_str(), error])?;
+        Ok(())
+    }
+
+    /// How many writes are owed.
+    pub fn outbox_len(&self) -> rusqlite::Result<u64> {
+        self.0
+            .prepare_cached("SELECT count(*) FROM outbox")?
+            .query_row([], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    }
+
+    /// Every write owed, oldest decision first.
+    pub fn outbox(&self) -> rusqlite::Result<Vec<Owed>> {
+        let mut s = self.0.prepare_cached(
+            "SELECT desk, agent, person, availability, decision, queued_at, attempts FROM outbox ORDER BY decision, desk, agent",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok(Owed {
+                desk: r.get(0)?,
+                agent: r.get(1)?,
+                person: r.get(2)?,
+                availability: parse_availability(&r.get::<_, String>(3)?),
+                decision: r.get(4)?,
+                queued_at: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Log a decision; its id.
+    pub fn log(&self, d: &Decision, at: &str) -> rusqlite::Result<i64> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO decisions(at, person, desk, agent, before, after, wanted, reason, writes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![at, d.person, d.desk, d.agent, d.before, d.after, d.wanted, d.reason, d.writes])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Set the number of writes of decision `id`.
+    pub fn set_writes(&self, id: i64, writes: i64) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("UPDATE decisions SET writes = ?2 WHERE id = ?1")?
+            .execute(params![id, writes])?;
+        Ok(())
+    }
+
+    /// Every decision logged, oldest first.
+    pub fn decisions(&self) -> rusqlite::Result<Vec<Decision>> {
+        let mut s = self.0.prepare_cached(
+            "SELECT person, desk, agent, before, after, wanted, reason, writes FROM decisions ORDER BY id",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok(Decision {
+                person: r.get(0)?,
+                desk: r.get(1)?,
+                agent: r.get(2)?,
+                before: r.get(3)?,
+                after: r.get(4)?,
+                wanted: r.get(5)?,
+                reason: r.get(6)?,
+                writes: r.get(7)?,
+            })
+        })?;
+        rows.collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versioned_schema_and_a_foreign_file_is_refused() {
+        let dir =
+            std::env::temp_dir().join(format!("agentstatus-sync-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.transaction(|t| t.set_known("d", "a", Availability::Busy, "busy", "now", false))
+                .unwrap();
+        }
+        // reopened: the state is there
+        let s = Store::open(&path).unwrap();
+        assert_eq!(
+            s.read(|t| t.known("d", "a")).unwrap(),
+            Some((Availability::Busy, "busy".to_string(), Availability::Busy))
+        );
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        // a copy sees the state and never writes the file
+        let mut copy = Store::open_copy(&path).unwrap();
+        copy.transaction(|t| t.set_known("d", "a", Availability::Away, "away", "later", false))
+            .unwrap();
+        assert_eq!(
+            s.read(|t| t.known("d", "a")).unwrap().unwrap().0,
+            Availability::Busy
+        );
+        drop(s);
+        // a newer schema is refused
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("PRAGMA user_version = 9").unwrap();
+        drop(c);
+        let e = Store::open(&path).unwrap_err();
+        assert!(e.to_string().contains("schema version 9"), "{e}");
+        // a database of something else is refused
+        let other = dir.join("other.db");
+        let _ = std::fs::remove_file(&other);
+        let c = Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE mine(x)").unwrap();
+        drop(c);
+        let e = Store::open(&other).unwrap_err();
+        assert!(e.to_string().contains("not a sync database"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

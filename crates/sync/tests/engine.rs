@@ -1,0 +1,440 @@
+//! The rules, one pass at a time (`Engine::once`), over desks kept in memory: what is decided,
+//! what is written, what is an echo, what survives a restart.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentstatus_presence::{
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
+};
+use agentstatus_sync::{Desk, Engine, Options, People, Role, Store};
+
+use Availability::*;
+
+/// A desk in memory: agents with an availability and a vendor word; counts the changes `set`
+/// made; `down` makes every call fail like a 503.
+struct Memory {
+    vendor: Vendor,
+    supported: &'static [Availability],
+    agents: Mutex<BTreeMap<String, (Availability, String)>>,
+    changes: AtomicUsize,
+    down: AtomicBool,
+}
+
+impl Memory {
+    fn new(
+        vendor: &'static str,
+        supported: &'static [Availability],
+        agents: &[(&str, Availability)],
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            vendor: Vendor::new(vendor),
+            supported,
+            agents: Mutex::new(
+                agents
+                    .iter()
+                    .map(|(id, a)| (id.to_string(), (*a, a.as_str().to_string())))
+                    .collect(),
+            ),
+            changes: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
+        })
+    }
+
+    /// A person changes the agent (not counted as a write).
+    fn human(&self, id: &str, a: Availability) {
+        self.human_word(id, a, a.as_str());
+    }
+
+    fn human_word(&self, id: &str, a: Availability, word: &str) {
+        self.agents
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), (a, word.to_string()));
+    }
+
+    fn state(&self, id: &str) -> Availability {
+        self.agents.lock().unwrap()[id].0
+    }
+
+    fn writes(&self) -> usize {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    fn presence(&self, id: &str, (a, w): &(Availability, String)) -> AgentPresence {
+        AgentPresence::new(
+            id,
+            None,
+            *a,
+            Detail {
+                vendor_status: w.clone(),
+                ..Detail::default()
+            },
+        )
+    }
+
+    fn check_up(&self) -> Result<(), PresenceError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(PresenceError::new(
+                self.vendor,
+                Failure::Http {
+                    status: 503,
+                    code: None,
+                    message: Some("down (test)".into()),
+                },
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Presence for Memory {
+    fn vendor(&self) -> Vendor {
+        self.vendor
+    }
+    fn supported(&self) -> &'static [Availability] {
+        self.supported
+    }
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        self.check_up()?;
+        let agents = self.agents.lock().unwrap();
+        let s = agents
+            .get(agent)
+            .ok_or_else(|| PresenceError::not_found(self.vendor, agent, None))?;
+        Ok(self.presence(agent, s))
+    }
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        self.check_up()?;
+        self.check_supported(desired)?;
+        let mut agents = self.agents.lock().unwrap();
+        let s = agents
+            .get_mut(agent)
+            .ok_or_else(|| PresenceError::not_found(self.vendor, agent, None))?;
+        if s.0 != desired {
+            *s = (desired, desired.as_str().to_string());
+            self.changes.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(self.presence(agent, s))
+    }
+    async fn list(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        self.check_up()?;
+        let agents = self.agents.lock().unwrap();
+        Ok(agents.iter().map(|(id, s)| self.presence(id, s)).collect())
+    }
+}
+
+struct Setup {
+    chat: Arc<Memory>,
+    mail: Arc<Memory>,
+    db: PathBuf,
+    options: Options,
+    people: People,
+}
+
+const ALL: &[Availability] = &[Available, Busy, Away, Offline];
+const TWO: &[Availability] = &[Available, Offline];
+
+fn db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("agentstatus-sync-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("sync.db")
+}
+
+/// chat (every state) and mail (available/offline, busy held as offline), people p1..p3; mail's
+/// `x9` is no one.
+fn setup(name: &str) -> Setup {
+    let chat = Memory::new(
+        "chat-vendor",
+        ALL,
+        &[("c1", Available), ("c2", Available), ("c3", Offline)],
+    );
+    let mail = Memory::new(
+        "mail-vendor",
+        TWO,
+        &[
+            ("m1", Available),
+            ("m2", Available),
+            ("m3", Offline),
+            ("x9", Offline),
+        ],
+    );
+    let people = People::from_rows(
+        &["chat", "mail"],
+        vec![
+            ("p1".into(), vec![Some("c1".into()), Some("m1".into())]),
+            ("p2".into(), vec![Some("c2".into()), Some("m2".into())]),
+            ("p3".into(), vec![Some("c3".into()), Some("m3".into())]),
+        ],
+    );
+    Setup {
+        chat,
+        mail,
+        db: db(name),
+        options: Options::default(),
+        people,
+    }
+}
+
+impl Setup {
+    fn engine(&self) -> Engine {
+        let desks = vec![
+            Desk::new("chat", self.chat.clone(), Duration::from_secs(1)),
+            Desk::new("mail", self.mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
+        ];
+        Engine::new(
+            desks,
+            self.people.clone(),
+            Store::open(&self.db).unwrap(),
+            self.options.clone(),
+        )
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_change_is_written_to_the_other_desk_once_and_its_echo_decides_nothing() {
+    let s = setup("echo");
+    let mut e = s.engine();
+    // the first pass over a new database is the baseline: nothing decided, nothing written
+    let first = e.once().await.unwrap();
+    assert_eq!(first.decisions, 0);
+    assert_eq!(s.mail.writes() + s.chat.writes(), 0);
+    assert_eq!(first.desks[1].unmatched, 1, "mail's x9 is no one");
+
+    s.chat.human("c1", Busy);
+    let second = e.once().await.unwrap();
+    assert_eq!(second.decisions, 1);
+    // mail cannot hold busy: the declared substitute
+    assert_eq!(s.mail.state("m1"), Offline);
+    assert_eq!(s.mail.writes(), 1);
+    assert_eq!(second.desks[0].changes_seen, 1);
+    assert_eq!(second.desks[1].writes_made, 1);
+    assert_eq!(second.owed, 0);
+
+    // the next read shows mail's m1 offline: sync's own write, not a human change
+    let third = e.once().await.unwrap();
+    assert_eq!(third.decisions, 1);
+    assert_eq!(s.chat.state("c1"), Busy, "no echo back to chat");
+    assert_eq!(s.chat.writes(), 0);
+
+    // a person on mail: the chat agent follows
+    s.mail.human("m2", Offline);
+    let fourth = e.once().await.unwrap();
+    assert_eq!(fourth.decisions, 2);
+    assert_eq!(s.chat.state("c2"), Offline);
+    assert_eq!(s.chat.writes(), 1);
+    assert_eq!(e.once().await.unwrap().decisions, 2);
+    assert_eq!(s.mail.writes() + s.chat.writes(), 2);
+    let log = e.store().read(|t| t.decisions()).unwrap();
+    assert_eq!(log[0].person, "p1");
+    assert_eq!(log[0].reason, "last human change wins");
+    assert_eq!((log[0].after.as_str(), log[0].writes), ("busy", 1));
+}
+
+#[tokio::test]
+async fn an_undeclared_substitute_is_reported_once_and_the_desk_keeps_its_state() {
+    let s = setup("unsupported");
+    let mut e = s.engine();
+    e.once().await.unwrap();
+    s.chat.human("c1", Away);
+    s.chat.human("c2", Away);
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.decisions, 2);
+    assert_eq!(
+        sum.desks[1].unsupported, 1,
+        "once per (desk, state), not per person"
+    );
+    assert_eq!(s.mail.writes(), 0);
+    assert_eq!(s.mail.state("m1"), Available);
+    s.chat.human("c1", Available);
+    s.chat.human("c1", Away);
+    s.chat.human("c3", Away);
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.desks[1].unsupported, 1);
+    assert_eq!(sum.owed, 0);
+}
+
+#[tokio::test]
+async fn two_desks_changed_in_one_cycle_resolve_by_precedence_then_desk_order() {
+    let s = setup("precedence");
+    let mut e = s.engine();
+    e.once().await.unwrap();
+    // p1: away on chat, offline on mail; away outranks offline
+    s.chat.human("c1", Away);
+    s.mail.human("m1", Offline);
+    // p2: offline on both: a tie, chat comes first
+    s.chat.human("c2", Offline);
+    s.mail.human("m2", Offline);
+    let sum = e.once().await.unwrap();
+    let log = e.store().read(|t| t.decisions()).unwrap();
+    assert_eq!(sum.decisions, 2, "{log:#?}");
+    assert_eq!(
+        log[0].reason,
+        "changed on 2 desks in one cycle (away on chat, offline on mail): away wins by precedence"
+    );
+    assert_eq!(log[0].desk, "chat");
+    assert_eq!(log[1].desk, "chat");
+    assert!(
+        log[1].reason.ends_with("then desk order"),
+        "{}",
+        log[1].reason
+    );
+    // mail cannot hold away and has no substitute: it keeps the person's own offline
+    assert_eq!(s.mail.state("m1"), Offline);
+    assert_eq!(s.mail.writes() + s.chat.writes(), 0);
+
+    // another precedence order decides the other way
+    let mut s = setup("precedence-2");
+    s.options = Options::default().precedence(vec![Offline, Busy, Available, Away]);
+    let mut e = s.engine();
+    e.once().await.unwrap();
+    s.chat.human("c1", Away);
+    s.mail.human("m1", Offline);
+    e.once().await.unwrap();
+    assert_eq!(s.chat.state("c1"), Offline);
+    assert_eq!(s.chat.writes(), 1);
+}
+
+#[tokio::test]
+async fn computed_states_are_not_human_changes() {
+    let chat = Memory::new("engage-digital", &[Available, Away], &[("c1", Available)]);
+    let mail = Memory::new("mail-vendor", TWO, &[("m1", Available)]);
+    let people = People::from_rows(
+        &["chat", "mail"],
+        vec![("p1".into(), vec![Some("c1".into()), Some("m1".into())])],
+    );
+    let desks = vec![
+        Desk::new("chat", chat.clone(), Duration::from_secs(1)),
+        Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
+    ];
+    let path = db("computed");
+    let mut e = Engine::new(
+        desks,
+        people,
+        Store::open(&path).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    e.once().await.unwrap();
+    // Engage Digital's busy is computed from conversations
+    chat.human_word("c1", Busy, "available (busy)");
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.decisions, 0);
+    assert_eq!(sum.desks[0].computed, 1);
+    assert_eq!(mail.state("m1"), Available);
+    // and its end is no change either
+    chat.human("c1", Available);
+    assert_eq!(e.once().await.unwrap().decisions, 0);
+    // a person's away is
+    chat.human("c1", Away);
+    assert_eq!(e.once().await.unwrap().decisions, 1);
+}
+
+#[tokio::test]
+async fn the_outbox_and_the_states_survive_a_restart() {
+    let s = setup("restart");
+    {
+        let mut e = s.engine();
+        e.once().await.unwrap();
+        s.chat.human("c1", Offline);
+        s.mail.down.store(true, Ordering::SeqCst);
+        let sum = e.once().await.unwrap();
+        // decided, but the write failed: owed
+        assert_eq!(sum.decisions, 1);
+        assert_eq!(sum.owed, 1);
+        assert_eq!(s.mail.writes(), 0);
+        // the engine is dropped here: a crash
+    }
+    s.mail.down.store(false, Ordering::SeqCst);
+    // meanwhile, while sync is down, a person changes chat
+    s.chat.human("c2", Busy);
+    let mut e = s.engine();
+    let sum = e.once().await.unwrap();
+    // the owed write went out, the change made while down was decided, nothing else
+    assert_eq!(s.mail.state("m1"), Offline);
+    assert_eq!(s.mail.state("m2"), Offline);
+    assert_eq!(s.mail.writes(), 2);
+    assert_eq!(
+        sum.decisions, 1,
+        "only the change made while down; the old one is not replayed"
+    );
+    assert_eq!(sum.owed, 0);
+    // and again: nothing
+    let mut e = s.engine();
+    assert_eq!(e.once().await.unwrap().decisions, 0);
+    assert_eq!(s.mail.writes() + s.chat.writes(), 2);
+    assert_eq!(e.store().read(|t| t.decisions()).unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing_and_leaves_the_database_alone() {
+    let s = setup("dry-run");
+    s.engine().once().await.unwrap();
+    s.chat.human("c1", Offline);
+    let planned = Arc::new(Mutex::new(Vec::new()));
+    let seen = planned.clone();
+    let desks = vec![
+        Desk::new("chat", s.chat.clone(), Duration::from_secs(1)).role(Role::Both),
+        Desk::new("mail", s.mail.clone(), Duration::from_secs(1)),
+    ];
+    let mut e = Engine::new(
+        desks,
+        s.people.clone(),
+        Store::open_copy(&s.db).unwrap(),
+        Options::default().dry_run(true),
+    )
+    .unwrap()
+    .on_dry_run(move |p| {
+        seen.lock().unwrap().push(format!(
+            "{} {} {} {}",
+            p.desk, p.agent, p.person, p.availability
+        ))
+    });
+    let sum = e.once().await.unwrap();
+    assert_eq!(*planned.lock().unwrap(), ["mail m1 p1 offline"]);
+    assert_eq!(
+        (sum.desks[1].writes_made, sum.desks[1].writes_planned),
+        (0, 1)
+    );
+    assert_eq!(s.mail.writes(), 0);
+    // the real run still sees the change as new
+    let mut e = s.engine();
+    assert_eq!(e.once().await.unwrap().decisions, 1);
+    assert_eq!(s.mail.writes(), 1);
+}
+
+#[tokio::test]
+async fn a_target_only_desk_decides_nothing_and_a_source_only_desk_is_never_written() {
+    let s = setup("roles");
+    let desks = |s: &Setup| {
+        vec![
+            Desk::new("chat", s.chat.clone(), Duration::from_secs(1)).role(Role::Source),
+            Desk::new("mail", s.mail.clone(), Duration::from_secs(1)).role(Role::Target),
+        ]
+    };
+    let mut e = Engine::new(
+        desks(&s),
+        s.people.clone(),
+        Store::open(&s.db).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    e.once().await.unwrap();
+    s.mail.human("m1", Offline);
+    assert_eq!(e.once().await.unwrap().decisions, 0);
+    assert_eq!(s.chat.state("c1"), Available);
+    s.chat.human("c2", Offline);
+    assert_eq!(e.once().await.unwrap().decisions, 1);
+    assert_eq!(s.mail.state("m2"), Offline);
+}
