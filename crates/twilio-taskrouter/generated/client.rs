@@ -7,130 +7,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    /// `FetchWorkerSid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct FetchWorkerSid(::std::string::String);
-    impl ::std::ops::Deref for FetchWorkerSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FetchWorkerSid> for ::std::string::String {
-        fn from(value: FetchWorkerSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FetchWorkerSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WK[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WK[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FetchWorkerSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FetchWorkerSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FetchWorkerSid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    /// `FetchWorkerWorkspaceSid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct FetchWorkerWorkspaceSid(::std::string::String);
-    impl ::std::ops::Deref for FetchWorkerWorkspaceSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FetchWorkerWorkspaceSid> for ::std::string::String {
-        fn from(value: FetchWorkerWorkspaceSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FetchWorkerWorkspaceSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WS[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WS[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FetchWorkerWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FetchWorkerWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FetchWorkerWorkspaceSid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     /// `ListActivityResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ListActivityResponse {
@@ -165,68 +41,6 @@ pub mod types {
     impl ListActivityResponseMeta {
         pub fn builder() -> builder::ListActivityResponseMeta {
             Default::default()
-        }
-    }
-    /// `ListActivityWorkspaceSid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListActivityWorkspaceSid(::std::string::String);
-    impl ::std::ops::Deref for ListActivityWorkspaceSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListActivityWorkspaceSid> for ::std::string::String {
-        fn from(value: ListActivityWorkspaceSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListActivityWorkspaceSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WS[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WS[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListActivityWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListActivityWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListActivityWorkspaceSid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /// `ListWorkerActivitySid`
@@ -378,68 +192,6 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ListWorkerTaskQueueSid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    /// `ListWorkerWorkspaceSid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListWorkerWorkspaceSid(::std::string::String);
-    impl ::std::ops::Deref for ListWorkerWorkspaceSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListWorkerWorkspaceSid> for ::std::string::String {
-        fn from(value: ListWorkerWorkspaceSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListWorkerWorkspaceSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WS[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WS[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListWorkerWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListWorkerWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListWorkerWorkspaceSid {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1107,130 +859,6 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for UpdateWorkerRequestActivitySid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    /// `UpdateWorkerSid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateWorkerSid(::std::string::String);
-    impl ::std::ops::Deref for UpdateWorkerSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateWorkerSid> for ::std::string::String {
-        fn from(value: UpdateWorkerSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateWorkerSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WK[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WK[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateWorkerSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateWorkerSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateWorkerSid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    /// `UpdateWorkerWorkspaceSid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateWorkerWorkspaceSid(::std::string::String);
-    impl ::std::ops::Deref for UpdateWorkerWorkspaceSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateWorkerWorkspaceSid> for ::std::string::String {
-        fn from(value: UpdateWorkerWorkspaceSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateWorkerWorkspaceSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WS[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WS[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateWorkerWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateWorkerWorkspaceSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateWorkerWorkspaceSid {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2670,7 +2298,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListActivity<'a> {
         client: &'a super::Client,
-        workspace_sid: Result<types::ListActivityWorkspaceSid, String>,
+        workspace_sid: Result<::std::string::String, String>,
         available: Result<Option<::std::string::String>, String>,
         friendly_name: Result<Option<::std::string::String>, String>,
         page: Result<Option<u64>, String>,
@@ -2691,12 +2319,12 @@ pub mod builder {
         }
         pub fn workspace_sid<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListActivityWorkspaceSid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_sid = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ListActivityWorkspaceSid` for workspace_sid failed"
+                    "conversion to `:: std :: string :: String` for workspace_sid failed"
                         .to_string()
                 });
             self
@@ -2847,7 +2475,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListWorker<'a> {
         client: &'a super::Client,
-        workspace_sid: Result<types::ListWorkerWorkspaceSid, String>,
+        workspace_sid: Result<::std::string::String, String>,
         activity_name: Result<Option<::std::string::String>, String>,
         activity_sid: Result<Option<types::ListWorkerActivitySid>, String>,
         available: Result<Option<::std::string::String>, String>,
@@ -2880,12 +2508,12 @@ pub mod builder {
         }
         pub fn workspace_sid<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListWorkerWorkspaceSid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_sid = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ListWorkerWorkspaceSid` for workspace_sid failed"
+                    "conversion to `:: std :: string :: String` for workspace_sid failed"
                         .to_string()
                 });
             self
@@ -3147,8 +2775,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct FetchWorker<'a> {
         client: &'a super::Client,
-        workspace_sid: Result<types::FetchWorkerWorkspaceSid, String>,
-        sid: Result<types::FetchWorkerSid, String>,
+        workspace_sid: Result<::std::string::String, String>,
+        sid: Result<::std::string::String, String>,
     }
     impl<'a> FetchWorker<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3160,24 +2788,25 @@ pub mod builder {
         }
         pub fn workspace_sid<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::FetchWorkerWorkspaceSid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_sid = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `FetchWorkerWorkspaceSid` for workspace_sid failed"
+                    "conversion to `:: std :: string :: String` for workspace_sid failed"
                         .to_string()
                 });
             self
         }
         pub fn sid<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::FetchWorkerSid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sid = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `FetchWorkerSid` for sid failed".to_string()
+                    "conversion to `:: std :: string :: String` for sid failed"
+                        .to_string()
                 });
             self
         }
@@ -3247,8 +2876,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateWorker<'a> {
         client: &'a super::Client,
-        workspace_sid: Result<types::UpdateWorkerWorkspaceSid, String>,
-        sid: Result<types::UpdateWorkerSid, String>,
+        workspace_sid: Result<::std::string::String, String>,
+        sid: Result<::std::string::String, String>,
         if_match: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::UpdateWorkerRequest, String>,
     }
@@ -3264,24 +2893,25 @@ pub mod builder {
         }
         pub fn workspace_sid<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateWorkerWorkspaceSid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_sid = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateWorkerWorkspaceSid` for workspace_sid failed"
+                    "conversion to `:: std :: string :: String` for workspace_sid failed"
                         .to_string()
                 });
             self
         }
         pub fn sid<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateWorkerSid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sid = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateWorkerSid` for sid failed".to_string()
+                    "conversion to `:: std :: string :: String` for sid failed"
+                        .to_string()
                 });
             self
         }

@@ -124,11 +124,22 @@ async fn fetch_worker_sends_basic_auth_and_keeps_the_etag() {
 }
 
 #[tokio::test]
-async fn a_malformed_worker_sid_is_refused_before_sending() {
+async fn an_id_that_is_not_a_sid_is_sent_as_one_segment_and_the_server_decides() {
+    // as Twilio's SDKs do (NOTES.md#sids-in-paths): no pattern check before sending
     let server = MockServer::start().await;
-    let e = adapter(&server).get("bob").await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
-    assert!(server.received_requests().await.unwrap().is_empty());
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/Workspaces/{WS}/Workers/bob%2F..%3Fx")))
+        .respond_with(twilio_error(
+            404,
+            20404,
+            "The requested resource /v1/Workspaces/WS/Workers/bob was not found",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = adapter(&server).get("bob/..?x").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.agent(), Some("bob/..?x"));
 }
 
 #[tokio::test]
