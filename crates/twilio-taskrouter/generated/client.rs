@@ -481,7 +481,7 @@ pub mod types {
         >,
         /// The unique string that we created to identify the Worker resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sid: ::std::option::Option<TaskrouterV1WorkspaceWorkerSid>,
+        pub sid: ::std::option::Option<::std::string::String>,
         /// The absolute URL of the Worker resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
@@ -613,69 +613,6 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceWorkerActivitySid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    /// The unique string that we created to identify the Worker resource.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct TaskrouterV1WorkspaceWorkerSid(::std::string::String);
-    impl ::std::ops::Deref for TaskrouterV1WorkspaceWorkerSid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TaskrouterV1WorkspaceWorkerSid> for ::std::string::String {
-        fn from(value: TaskrouterV1WorkspaceWorkerSid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TaskrouterV1WorkspaceWorkerSid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            if value.chars().count() < 34usize {
-                return Err("shorter than 34 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^WK[0-9a-fA-F]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^WK[0-9a-fA-F]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TaskrouterV1WorkspaceWorkerSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TaskrouterV1WorkspaceWorkerSid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceWorkerSid {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1601,7 +1538,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sid: ::std::result::Result<
-                ::std::option::Option<super::TaskrouterV1WorkspaceWorkerSid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url: ::std::result::Result<
@@ -1771,9 +1708,7 @@ pub mod types {
             }
             pub fn sid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TaskrouterV1WorkspaceWorkerSid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sid = value

@@ -141,15 +141,16 @@ impl Seeded for TwilioTaskrouter {
         activity_for(availability)
     }
 
-    /// The default workspace with `agents` as its workers (their Worker SIDs
-    /// [`worker_sid_for`] their ids), accepting the Account SID [`ACCOUNT_SID`] with the auth
+    /// The default workspace with `agents` as its workers (their ids as the Worker SIDs),
+    /// accepting the Account SID [`ACCOUNT_SID`] with the auth
     /// token `secrets["auth_token"]`; the settings are `account_sid` and `workspace_sid`.
     async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
         let token = secrets.get("auth_token").cloned().unwrap_or_default();
         let fake = Self::start(&token).await.map_err(|e| e.to_string())?;
         for a in &agents {
-            let sid = worker_sid_for(&a.id)?;
-            fake.add_worker(WORKSPACE_SID, &sid, &a.name, a.status);
+            // the roster's ids as they are: `agentstatus get <id>` then finds them (the client
+            // sends any id, NOTES.md#sids-in-paths); real Worker SIDs are `WK` + 32 hex digits
+            fake.add_worker(WORKSPACE_SID, &a.id, &a.name, a.status);
         }
         let settings = vec![
             ("account_sid", json!(ACCOUNT_SID)),

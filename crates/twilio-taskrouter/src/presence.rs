@@ -156,7 +156,7 @@ fn presence(names: &ActivityNames, w: &types::TaskrouterV1WorkspaceWorker) -> Ag
     let activity = w.activity_name.clone().unwrap_or_default();
     let available = w.available.unwrap_or(false);
     AgentPresence::new(
-        w.sid.as_deref().cloned().unwrap_or_default(),
+        w.sid.clone().unwrap_or_default(),
         w.friendly_name.clone(),
         names.availability(&activity, available),
         Detail {
@@ -393,7 +393,7 @@ impl TwilioTaskrouterPresence {
             pages += 1;
             let before = seen.len();
             for w in page.workers {
-                let sid = w.sid.as_deref().cloned().unwrap_or_default();
+                let sid = w.sid.clone().unwrap_or_default();
                 // a server that repeats a page sends the same workers again: keep each once
                 if seen.insert(sid) {
                     out.push(w);
@@ -500,7 +500,7 @@ impl Adapter for TwilioTaskrouterPresence {
         let current: std::collections::HashMap<String, types::TaskrouterV1WorkspaceWorker> =
             workers
                 .into_iter()
-                .filter_map(|w| Some((w.sid.as_deref()?.clone(), w)))
+                .filter_map(|w| Some((w.sid.clone()?, w)))
                 .collect();
         let (current, activities) = (&current, &activities);
         bulk::each(updates, options, |agent, wanted| async move {
