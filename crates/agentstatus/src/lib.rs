@@ -84,6 +84,7 @@ vendors! {
     "engage-digital" engage_digital;
     "chatwoot" chatwoot;
     "mattermost" mattermost;
+    "twilio-taskrouter" twilio_taskrouter;
 }
 
 /// The registered vendor called `name`.

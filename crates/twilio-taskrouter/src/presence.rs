@@ -1,0 +1,647 @@
+//! Twilio TaskRouter: a Worker's Activity, one of the workspace's own (a name and an `available`
+//! flag), read through `fetch_worker` / `list_worker` and set by `update_worker` with the
+//! `ActivitySid` of the activity the name table gives, guarded by `If-Match` (see
+//! `specs/twilio-taskrouter/NOTES.md#activities-and-availability`).
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Twilio TaskRouter | an activity with `available: true` (any name) | Available | `ActivitySid` of the activity named `Available` (must be `available: true`) |
+//! | Twilio TaskRouter | an unavailable activity named `Unavailable` | Busy | `ActivitySid` of `Unavailable` (must be `available: false`) |
+//! | Twilio TaskRouter | an unavailable activity named `Break` | Away | `ActivitySid` of `Break` |
+//! | Twilio TaskRouter | `Offline`, or any other unavailable activity | Offline | `ActivitySid` of `Offline` |
+//!
+//! The names are a table ([`ActivityNames`], `with_activity_names`; in the command's config
+//! `available_activity`, `busy_activity`, `away_activity`, `offline_activity`), matched without
+//! regard to case; the activity's own name is always in the vendor status. A workspace without the
+//! activity a `set` needs answers `InvalidInput`, naming it (nothing is sent). Every update sends the `ETag` of the
+//! read before it as `If-Match`: a worker changed in between is a `Conflict` (412), never
+//! overwritten.
+//!
+//! `set` sends nothing when the worker already reads as the wanted availability: a worker in an
+//! activity the table does not name (`Training`, say, unavailable) reads Offline and stays in it
+//! on `set(Offline)`.
+
+use std::collections::HashSet;
+use std::num::NonZeroU64;
+use std::time::Instant;
+
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, clip, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
+use agentstatus_presence::registry::{Entry, Setting};
+use agentstatus_presence::{
+    AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
+    Vendor, async_trait,
+};
+use agentstatus_runtime::retry::transient_delay;
+use progenitor_client::{ClientInfo, ResponseValue};
+
+use crate::{Client, types};
+
+const VENDOR: Vendor = Vendor::new("twilio-taskrouter");
+
+/// Workers per page of `list` (Twilio's maximum is 1,000; its default 50).
+const PAGE_SIZE: NonZeroU64 = NonZeroU64::new(200).unwrap();
+
+/// Activities per page (the most Twilio sends).
+const ACTIVITY_PAGE_SIZE: NonZeroU64 = NonZeroU64::new(1000).unwrap();
+
+/// Which activity means which [`Availability`]: names of the workspace's activities, matched
+/// without regard to case. Reading, an activity with `available: true` is always Available; an
+/// unavailable one is Busy, Away or Offline by its name here, and Offline when it is none of
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityNames {
+    /// The activity `set(Available)` moves a worker to (`Available`).
+    pub available: String,
+    /// The activity `set(Busy)` moves a worker to (`Unavailable`).
+    pub busy: String,
+    /// The activity `set(Away)` moves a worker to (`Break`).
+    pub away: String,
+    /// The activity `set(Offline)` moves a worker to (`Offline`).
+    pub offline: String,
+}
+
+impl Default for ActivityNames {
+    fn default() -> Self {
+        Self {
+            available: "Available".into(),
+            busy: "Unavailable".into(),
+            away: "Break".into(),
+            offline: "Offline".into(),
+        }
+    }
+}
+
+impl ActivityNames {
+    /// The activity name for `a`.
+    pub fn name(&self, a: Availability) -> &str {
+        match a {
+            Availability::Available => &self.available,
+            Availability::Busy => &self.busy,
+            Availability::Away => &self.away,
+            _ => &self.offline,
+        }
+    }
+
+    /// What a worker in activity `name` (whose `available` flag is `available`) is.
+    pub fn availability(&self, name: &str, available: bool) -> Availability {
+        if available {
+            return Availability::Available;
+        }
+        [
+            Availability::Busy,
+            Availability::Away,
+            Availability::Offline,
+        ]
+        .into_iter()
+        .find(|a| self.name(*a).eq_ignore_ascii_case(name))
+        .unwrap_or(Availability::Offline)
+    }
+}
+
+agentstatus_presence::adapter! {
+    /// [`Presence`] over a Twilio TaskRouter client, in one workspace (`new(client,
+    /// workspace_sid)`). Agents are Worker SIDs (`WK` + 32 hex digits).
+    pub struct TwilioTaskrouterPresence(client: Client, workspace_sid: String) {
+        /// The activity name table ([`ActivityNames::default`] unless `with_activity_names`).
+        names: ActivityNames = ActivityNames::default(),
+        /// `list` pages within these ([`ListLimits::default`] unless `with_list_limits`).
+        limits: ListLimits = ListLimits::default(),
+    }
+}
+
+impl TwilioTaskrouterPresence {
+    /// The adapter with another activity name table.
+    pub fn with_activity_names(self, names: ActivityNames) -> Self {
+        Self { names, ..self }
+    }
+
+    /// Bounds on `list`'s paging (default [`ListLimits::default`]).
+    pub fn with_list_limits(self, limits: ListLimits) -> Self {
+        Self { limits, ..self }
+    }
+}
+
+impl ErrorBody for types::TwilioError {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (self.code.map(|c| c.to_string()), self.message)
+    }
+}
+
+/// Run a generated call, keeping its answer's headers (the `ETag`), or its failure with what the
+/// client's hooks recorded (as `adapter::call` does).
+async fn send<T, E>(
+    fut: impl std::future::Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+) -> Result<ResponseValue<T>, Failed<E>> {
+    match agentstatus_runtime::observe(Box::pin(fut)).await {
+        (Ok(rv), _) => Ok(rv),
+        (Err(error), seen) => Err(Failed {
+            error,
+            status: seen.status,
+            operation: seen.operation,
+        }),
+    }
+}
+
+fn status_of<E>(f: &Failed<E>) -> Option<u16> {
+    match &f.error {
+        progenitor_client::Error::ErrorResponse(rv) => Some(rv.status().as_u16()),
+        progenitor_client::Error::UnexpectedResponse(r) => Some(r.status().as_u16()),
+        _ => f.status,
+    }
+}
+
+/// A worker as the model sees it.
+fn presence(names: &ActivityNames, w: &types::TaskrouterV1WorkspaceWorker) -> AgentPresence {
+    let activity = w.activity_name.clone().unwrap_or_default();
+    let available = w.available.unwrap_or(false);
+    AgentPresence::new(
+        w.sid.clone().unwrap_or_default(),
+        w.friendly_name.clone(),
+        names.availability(&activity, available),
+        Detail {
+            vendor_status: activity,
+            ..Detail::default()
+        },
+    )
+}
+
+impl TwilioTaskrouterPresence {
+    /// One worker and its `ETag`.
+    async fn fetch(
+        &self,
+        agent: &str,
+    ) -> Result<(types::TaskrouterV1WorkspaceWorker, Option<String>), PresenceError> {
+        let request = self
+            .client
+            .fetch_worker()
+            .workspace_sid(self.workspace_sid.as_str())
+            .sid(agent);
+        match send(request.send()).await {
+            Ok(rv) => {
+                let etag = rv
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                Ok((rv.into_inner(), etag))
+            }
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
+    }
+
+    /// Every activity of the workspace (paged).
+    async fn activities(&self) -> Result<Vec<types::TaskrouterV1WorkspaceActivity>, PresenceError> {
+        let mut out = Vec::new();
+        let mut token: Option<(String, u64)> = None;
+        let mut pages = 0u32;
+        loop {
+            if pages >= self.limits.max_pages {
+                return Err(too_many(pages, out.len(), "max_pages reached"));
+            }
+            let mut request = self
+                .client
+                .list_activity()
+                .workspace_sid(self.workspace_sid.as_str())
+                .page_size(ACTIVITY_PAGE_SIZE);
+            if let Some((t, p)) = &token {
+                request = request.page_token(t.clone()).page(*p);
+            }
+            let page = match send(request.send()).await {
+                Ok(rv) => rv.into_inner(),
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
+            };
+            pages += 1;
+            let got = page.activities.len();
+            out.extend(page.activities);
+            token = next_page(page.meta.as_ref().and_then(|m| m.next_page_url.as_deref()));
+            if token.is_none() || got == 0 || out.len() > self.limits.max_agents {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The activity `set(desired)` moves a worker to, checked against its `available` flag.
+    fn target<'a>(
+        &self,
+        activities: &'a [types::TaskrouterV1WorkspaceActivity],
+        desired: Availability,
+    ) -> Result<&'a types::TaskrouterV1WorkspaceActivity, PresenceError> {
+        let name = self.names.name(desired);
+        let found = activities.iter().find(|a| {
+            a.friendly_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
+        let Some(activity) = found else {
+            let message = format!(
+                "the workspace has no activity named {:?} (the activity name table's for {desired}): create it, or configure another name",
+                clip(name)
+            );
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        };
+        let available = activity.available.unwrap_or(false);
+        if available != (desired == Availability::Available) {
+            let message = format!(
+                "activity {:?} has available={available}, so it cannot mean {desired}: fix the activity name table",
+                clip(name)
+            );
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        }
+        Ok(activity)
+    }
+
+    /// `POST` the update, `If-Match` the read's `ETag`; retried on transient failures (the
+    /// same `ActivitySid` and `If-Match` again cannot change anything twice).
+    async fn update(
+        &self,
+        agent: &str,
+        activity_sid: &str,
+        etag: Option<&str>,
+    ) -> Result<types::TaskrouterV1WorkspaceWorker, Failed<types::TwilioError>> {
+        let policy = self.client.inner().retry().clone();
+        let start = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let body = types::UpdateWorkerRequest::builder().activity_sid(Some(
+                activity_sid
+                    .parse()
+                    .map_err(|e: types::error::ConversionError| Failed {
+                        error: progenitor_client::Error::InvalidRequest(e.to_string()),
+                        status: None,
+                        operation: None,
+                    })?,
+            ));
+            let mut request = self
+                .client
+                .update_worker()
+                .workspace_sid(self.workspace_sid.as_str())
+                .sid(agent)
+                .body(body);
+            if let Some(tag) = etag {
+                request = request.if_match(tag);
+            }
+            let result = send(request.send()).await.map(ResponseValue::into_inner);
+            let wait = match &result {
+                Err(f) if attempt < policy.max_attempts => {
+                    transient_delay(&policy, &f.error, attempt)
+                }
+                _ => None,
+            };
+            match wait {
+                Some(w)
+                    if start
+                        .elapsed()
+                        .checked_add(w)
+                        .is_some_and(|end| end < policy.deadline) =>
+                {
+                    tokio::time::sleep(w).await;
+                    attempt += 1;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// Make `agent` (read as `current`, with `etag`) `desired`: `None` if it already is
+    /// (nothing sent), else the worker after one update.
+    async fn change(
+        &self,
+        agent: &str,
+        desired: Availability,
+        current: &types::TaskrouterV1WorkspaceWorker,
+        etag: Option<&str>,
+        activities: &[types::TaskrouterV1WorkspaceActivity],
+    ) -> Result<Option<AgentPresence>, PresenceError> {
+        if presence(&self.names, current).availability == desired {
+            return Ok(None);
+        }
+        let target = self.target(activities, desired)?;
+        let sid = target.sid.as_deref().cloned().unwrap_or_default();
+        match self.update(agent, &sid, etag).await {
+            Ok(after) => {
+                let now = presence(&self.names, &after);
+                let moved = after.activity_sid.as_deref().cloned();
+                if moved.as_deref() == Some(sid.as_str()) {
+                    Ok(Some(now))
+                } else {
+                    Err(PresenceError::conflict(
+                        VENDOR,
+                        agent,
+                        desired,
+                        now.availability,
+                        clip(&now.detail.vendor_status),
+                    ))
+                }
+            }
+            Err(f) if status_of(&f) == Some(412) => {
+                // changed since the read: by someone else, or by this update itself when its
+                // answer was lost and the resend carried the old ETag. Say what it is now.
+                let (w, _) = self.fetch(agent).await?;
+                let found = presence(&self.names, &w);
+                if w.activity_sid.as_deref() == Some(&sid) {
+                    return Ok(Some(found));
+                }
+                Err(PresenceError::conflict(
+                    VENDOR,
+                    agent,
+                    desired,
+                    found.availability,
+                    clip(&found.detail.vendor_status),
+                )
+                .with_operation("update_worker"))
+            }
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
+    }
+
+    /// Every worker (filtered server-side when only the available ones are wanted), in pages.
+    async fn workers(
+        &self,
+        available_only: bool,
+    ) -> Result<Vec<types::TaskrouterV1WorkspaceWorker>, PresenceError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut token: Option<(String, u64)> = None;
+        let mut pages = 0u32;
+        loop {
+            if pages >= self.limits.max_pages {
+                return Err(too_many(pages, seen.len(), "max_pages reached"));
+            }
+            let mut request = self
+                .client
+                .list_worker()
+                .workspace_sid(self.workspace_sid.as_str())
+                .page_size(PAGE_SIZE);
+            if available_only {
+                request = request.available("true");
+            }
+            if let Some((t, p)) = &token {
+                request = request.page_token(t.clone()).page(*p);
+            }
+            let page = match send(request.send()).await {
+                Ok(rv) => rv.into_inner(),
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
+            };
+            pages += 1;
+            let before = seen.len();
+            for w in page.workers {
+                let sid = w.sid.clone().unwrap_or_default();
+                // a server that repeats a page sends the same workers again: keep each once
+                if seen.insert(sid) {
+                    out.push(w);
+                }
+            }
+            if seen.len() > self.limits.max_agents {
+                return Err(too_many(pages, seen.len(), "max_agents reached"));
+            }
+            token = next_page(page.meta.as_ref().and_then(|m| m.next_page_url.as_deref()));
+            if token.is_none() || seen.len() == before {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn too_many(pages: u32, agents: usize, limit: &'static str) -> PresenceError {
+    let failure = Failure::TooManyPages {
+        pages,
+        agents,
+        limit,
+        total: None,
+    };
+    PresenceError::new(VENDOR, failure)
+}
+
+/// `PageToken` and `Page` of a `meta.next_page_url`: the adapter sends them to its own base URL,
+/// never following the URL the answer names (NOTES.md#paging).
+fn next_page(url: Option<&str>) -> Option<(String, u64)> {
+    let url = reqwest::Url::parse(url?).ok()?;
+    let mut token = None;
+    let mut page = 0;
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "PageToken" => token = Some(v.into_owned()),
+            "Page" => page = v.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    token.map(|t| (t, page))
+}
+
+#[async_trait]
+impl Adapter for TwilioTaskrouterPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Busy,
+        Availability::Away,
+        Availability::Offline,
+    ];
+
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        let (w, _) = self.fetch(agent).await?;
+        Ok(presence(&self.names, &w))
+    }
+
+    async fn set_now(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        let (current, etag) = self.fetch(agent).await?;
+        if presence(&self.names, &current).availability == desired {
+            return Ok(presence(&self.names, &current));
+        }
+        let activities = self.activities().await?;
+        match self
+            .change(agent, desired, &current, etag.as_deref(), &activities)
+            .await?
+        {
+            Some(after) => Ok(after),
+            None => Ok(presence(&self.names, &current)),
+        }
+    }
+
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        Ok(self
+            .workers(filter.available_only)
+            .await?
+            .iter()
+            .map(|w| presence(&self.names, w))
+            .filter(|p| filter.keep(p))
+            .collect())
+    }
+
+    /// One read of the workers and one of the activities, then for each worker that changes
+    /// one read of it (the list has no `ETag`s) and one update `If-Match` that read's `ETag`.
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let read = async {
+            let workers = self.workers(false).await?;
+            let activities = self.activities().await?;
+            Ok::<_, PresenceError>((workers, activities))
+        };
+        let (workers, activities) = match within(self.deadline, VENDOR, Step::List, read).await {
+            Ok(both) => both,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let current: std::collections::HashMap<String, types::TaskrouterV1WorkspaceWorker> =
+            workers
+                .into_iter()
+                .filter_map(|w| Some((w.sid.clone()?, w)))
+                .collect();
+        let (current, activities) = (&current, &activities);
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let Some(listed) = current.get(&agent) else {
+                // not in the list: read it (an unknown worker is NotFound from the server)
+                let after = within(self.deadline, VENDOR, Step::Set, async {
+                    let (w, etag) = self.fetch(&agent).await?;
+                    self.change(&agent, wanted, &w, etag.as_deref(), activities)
+                        .await
+                        .map(|c| {
+                            c.map_or_else(
+                                || Applied::unchanged(presence(&self.names, &w)),
+                                Applied::changed,
+                            )
+                        })
+                })
+                .await?;
+                return Ok(after);
+            };
+            if presence(&self.names, listed).availability == wanted {
+                return Ok(Applied::unchanged(presence(&self.names, listed)));
+            }
+            let write = async {
+                let (w, etag) = self.fetch(&agent).await?;
+                self.change(&agent, wanted, &w, etag.as_deref(), activities)
+                    .await
+                    .map(|c| {
+                        c.map_or_else(
+                            || Applied::unchanged(presence(&self.names, &w)),
+                            Applied::changed,
+                        )
+                    })
+            };
+            within(self.deadline, VENDOR, Step::Set, write).await
+        })
+        .await
+    }
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::text(
+        "account_sid",
+        "the Account SID (AC...) or an API key SID (SK...): the username of HTTP Basic",
+        None,
+    ),
+    Setting::secret(
+        "auth_token",
+        "TWILIO_AUTH_TOKEN",
+        "the Account SID's auth token, or the API key's secret",
+    ),
+    Setting::text(
+        "workspace_sid",
+        "the TaskRouter Workspace SID (WS...)",
+        None,
+    ),
+    Setting::text(
+        "available_activity",
+        "the activity `set available` moves a worker to (available: true)",
+        Some("Available"),
+    ),
+    Setting::text(
+        "busy_activity",
+        "the activity `set busy` moves a worker to (available: false)",
+        Some("Unavailable"),
+    ),
+    Setting::text(
+        "away_activity",
+        "the activity `set away` moves a worker to (available: false)",
+        Some("Break"),
+    ),
+    Setting::text(
+        "offline_activity",
+        "the activity `set offline` moves a worker to (available: false)",
+        Some("Offline"),
+    ),
+];
+
+/// Twilio TaskRouter in the registry: `[twilio-taskrouter]` with `base_url`
+/// (`https://taskrouter.twilio.com`), `account_sid`, `workspace_sid`, the activity names, and the
+/// auth token from `$TWILIO_AUTH_TOKEN` (or `auth_token_env`), sent as HTTP Basic.
+pub fn entry() -> Entry {
+    Entry {
+        name: VENDOR.as_str(),
+        title: "Twilio TaskRouter",
+        settings: SETTINGS,
+        connect: |s| {
+            let config = s.apply(crate::ClientConfig::default());
+            let client = Client::with_account_sid_auth_token(
+                &s.base_url,
+                s.text("account_sid")?,
+                s.secret("auth_token")?,
+                &config,
+            )?;
+            let text =
+                |k: &str, d: &str| s.text(k).map(str::to_string).unwrap_or_else(|_| d.into());
+            let names = ActivityNames {
+                available: text("available_activity", "Available"),
+                busy: text("busy_activity", "Unavailable"),
+                away: text("away_activity", "Break"),
+                offline: text("offline_activity", "Offline"),
+            };
+            let workspace = s.text("workspace_sid")?.to_string();
+            Ok(Box::new(
+                TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names),
+            ))
+        },
+        demo: demo(),
+    }
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            use crate::fake::{self, TwilioTaskrouter};
+            let fake = TwilioTaskrouter::start("demo-token")
+                .await
+                .map_err(|e| e.to_string())?;
+            let ada = fake::worker_sid_for("ada")?;
+            fake.add_worker(fake::WORKSPACE_SID, &ada, "Ada Lovelace", "Offline");
+            let grace = fake::worker_sid_for("grace")?;
+            fake.add_worker(fake::WORKSPACE_SID, &grace, "Grace Hopper", "Available");
+            let client = Client::with_account_sid_auth_token(
+                &fake.url(),
+                fake::ACCOUNT_SID,
+                "demo-token".to_string().into(),
+                &crate::ClientConfig::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let presence = Box::new(TwilioTaskrouterPresence::new(
+                client,
+                fake::WORKSPACE_SID.to_string(),
+            ));
+            Ok(Demo::new(fake, presence, ada, |f| f.state_changes()))
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
+}
