@@ -8,6 +8,7 @@
 //! to anything but a loopback address unless the caller opts in.
 #![warn(missing_docs)]
 
+pub mod forms;
 pub mod guard;
 mod open_enum;
 pub mod retry;
