@@ -248,6 +248,26 @@ impl<T: Serialize + ?Sized> Serialize for StyledQuery<'_, T> {
     }
 }
 
+/// A query parameter whose value is a structure (an object with properties): progenitor 0.15
+/// writes builder setters for scalars, lists, maps and enums only, so the generated setter takes
+/// `Param<T>`, which any `T` converts into (`.filter(types::Filter { .. })`). Serialised as `T`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Param<T>(pub T);
+
+impl<T> From<T> for Param<T> {
+    fn from(value: T) -> Self {
+        Param(value)
+    }
+}
+
+impl<T> std::ops::Deref for Param<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// How one property of a form or multipart body is written (OpenAPI's Encoding Object).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Encoding {
