@@ -370,7 +370,7 @@ pub(crate) fn unsupported_request_bodies(doc: &mut Value, changes: &mut Changes)
 
 /// An operation id reduced to what survives progenitor's snake-casing of it (lower-case letters
 /// and digits), to match the id in the generated `OperationInfo` with the document's.
-fn id_key(id: &str) -> String {
+pub(super) fn id_key(id: &str) -> String {
     id.chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())

@@ -18,6 +18,7 @@
 mod bodies;
 mod enums;
 mod examples;
+mod forms;
 pub(crate) mod inheritance;
 mod input;
 mod names;
@@ -204,6 +205,8 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::ARRAY_PATH_PARAMETERS,
     &names::OPERATION_IDS,
     &bodies::JSON_MEDIA_TYPES,
+    &forms::QUERY_PARAMETER_STYLES,
+    &forms::FORM_BODIES,
     &bodies::UNSUPPORTED_REQUEST_BODIES,
     &bodies::RAW_REQUEST_BODIES,
     &responses::RESPONSES_WITHOUT_SCHEMA,
