@@ -308,12 +308,13 @@ pub(crate) fn restore_media_types(doc: &mut Value) {
 pub(crate) const UNSUPPORTED_REQUEST_BODIES: Pass = Pass::new(
     "unsupported-request-bodies",
     Stage::Fix,
-    "An operation whose only request body progenitor cannot send (multipart/form-data) is skipped and named; of several media types the sendable one is kept.",
+    "An operation whose only request body neither progenitor nor `form-bodies` can send (`application/xml`, say) is skipped and named; of several media types the sendable one is kept.",
     unsupported_request_bodies,
 );
 
-/// A request body progenitor cannot send (multipart/form-data) makes the operation
-/// ungeneratable: it is removed and named (call it with reqwest directly). A body offering
+/// A request body progenitor cannot send (`application/xml`; multipart and form bodies with an
+/// `encoding` are the `form-bodies` pass's) makes the operation ungeneratable: it is removed and
+/// named (call it with reqwest directly). A body offering
 /// several media types keeps the one progenitor can send.
 pub(crate) fn unsupported_request_bodies(doc: &mut Value, changes: &mut Changes) {
     let mut remove = Vec::new();
