@@ -597,20 +597,20 @@ pub fn multipart_form<T: Serialize + ?Sized>(
                 let file = files.get(i).ok_or_else(|| {
                     FormError::new(format!("property `{name}`: not a file of this body"))
                 })?;
-                file_part(&name, file, encoding)?
+                file_part(name, file, encoding)?
             } else {
                 let content_type = encoding.and_then(|e| e.content_type);
                 match item {
                     Value::Null => continue,
                     Value::Object(_) | Value::Array(_) => text_part(
-                        &name,
+                        name,
                         item.to_string(),
                         Some(content_type.unwrap_or("application/json")),
                     )?,
                     v if content_type.is_some_and(is_json) => {
-                        text_part(&name, v.to_string(), content_type)?
+                        text_part(name, v.to_string(), content_type)?
                     }
-                    v => text_part(&name, scalar(&v).expect("a scalar"), content_type)?,
+                    v => text_part(name, scalar(&v).expect("a scalar"), content_type)?,
                 }
             };
             form = form.part(name.clone(), part);
