@@ -136,7 +136,15 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
         .filter(|p| p.rewrites_tokens() || p.restores_on_export())
         .map(|p| p.name())
         .collect();
-    assert_eq!(hooked, ["json-media-types", "colliding-properties"]);
+    assert_eq!(
+        hooked,
+        [
+            "json-media-types",
+            "query-parameter-styles",
+            "form-bodies",
+            "colliding-properties"
+        ]
+    );
     for p in pipeline().iter().filter(|p| hooked.contains(&p.name())) {
         assert!(p.rewrites_tokens() && p.restores_on_export(), "{p:?}");
     }

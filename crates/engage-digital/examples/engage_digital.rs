@@ -1,6 +1,8 @@
 //! Set an Engage Digital agent available on every channel.
 //! `ENGAGE_DIGITAL_ACCOUNT=acme ENGAGE_DIGITAL_TOKEN=... \
 //!  cargo run -p agentstatus-engage-digital --example engage_digital -- <agent id>`
+use std::collections::HashMap;
+
 use agentstatus_engage_digital::{Client, base_url, types::ChannelAvailability};
 
 #[tokio::main]
@@ -13,11 +15,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The server needs every channel in the map: read them first.
     let current = client.get_agent_status().agent_id(&agent).send().await?;
-    let channels = current.channels.iter().filter_map(|c| c.id.clone());
+    let channels: HashMap<String, ChannelAvailability> = current
+        .channels
+        .iter()
+        .filter_map(|c| Some((c.id.clone()?, ChannelAvailability::Available)))
+        .collect();
     let updated = client
         .change_agent_status()
         .agent_id(&agent)
-        .channels(channels.map(|id| (id, ChannelAvailability::Available)))
+        .status(channels)
         .send()
         .await?;
     for channel in &updated.channels {

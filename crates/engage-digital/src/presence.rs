@@ -179,16 +179,17 @@ impl EngageDigitalPresence {
             return Ok(None);
         }
         // The server needs every channel in the map.
-        let channels = current
+        let channels: std::collections::HashMap<String, types::ChannelAvailability> = current
             .detail
             .channels
             .iter()
-            .map(|c| (c.id.clone(), value));
+            .map(|c| (c.id.clone(), value))
+            .collect();
         let change = self
             .client
             .change_agent_status()
             .agent_id(agent)
-            .channels(channels);
+            .status(channels);
         match call(change.send()).await {
             // the answer is the agent's status after the change: verify it like every adapter
             Ok(status) => {

@@ -1,6 +1,8 @@
 //! Wire tests: each kept operation against a local HTTP server that checks method, path, query,
 //! headers and body, answering with bodies shaped like the real server's (specs/engage-digital/NOTES.md).
 
+use std::collections::HashMap;
+
 use agentstatus_engage_digital::{Client, Error, OpenEnum, base_url, types};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
@@ -188,6 +190,13 @@ async fn get_agent_status_decodes() {
     assert_eq!(s.agent_id.as_deref(), Some("a/1"));
 }
 
+/// The channel map as `{id: availability}`.
+fn channels(
+    list: &[(&str, types::ChannelAvailability)],
+) -> HashMap<String, types::ChannelAvailability> {
+    list.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
 #[tokio::test]
 async fn change_agent_status_sends_the_channel_map_as_status_brackets() {
     let server = MockServer::start().await;
@@ -201,8 +210,10 @@ async fn change_agent_status_sends_the_channel_map_as_status_brackets() {
     let answer = client(&server)
         .change_agent_status()
         .agent_id("a1")
-        .channel("c2", types::ChannelAvailability::Away)
-        .channels([("c1", types::ChannelAvailability::Available)])
+        .status(channels(&[
+            ("c2", types::ChannelAvailability::Away),
+            ("c1", types::ChannelAvailability::Available),
+        ]))
         .custom_status_id("cs9")
         .send()
         .await
@@ -211,23 +222,33 @@ async fn change_agent_status_sends_the_channel_map_as_status_brackets() {
     assert_eq!(
         query_pairs(&server).await,
         pairs(&[
+            ("custom_status_id", "cs9"),
             ("status[c1]", "available"),
             ("status[c2]", "away"),
-            ("custom_status_id", "cs9")
         ])
     );
     let requests = server.received_requests().await.unwrap();
+    // the raw query: the deepObject's brackets percent-encoded, the channels in order
+    assert_eq!(
+        requests[0].url.query(),
+        Some("custom_status_id=cs9&status%5Bc1%5D=available&status%5Bc2%5D=away")
+    );
     assert!(requests[0].body.is_empty(), "no body");
     assert!(requests[0].headers.get("api-version").is_none());
 }
 
 #[tokio::test]
-async fn change_agent_status_needs_an_agent_and_something_to_set() {
+async fn change_agent_status_needs_an_agent_and_sends_only_what_is_given() {
     let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/status/a%2F1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(status("a/1", Value::Null)))
+        .mount(&server)
+        .await;
     let c = client(&server);
     let e = c
         .change_agent_status()
-        .channel("c1", types::ChannelAvailability::Away)
+        .status(channels(&[("c1", types::ChannelAvailability::Away)]))
         .send()
         .await
         .unwrap_err();
@@ -235,14 +256,26 @@ async fn change_agent_status_needs_an_agent_and_something_to_set() {
         matches!(e, Error::InvalidRequest(ref m) if m.contains("agent_id")),
         "{e:?}"
     );
-    let e = c
-        .change_agent_status()
-        .agent_id("a1")
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // only a custom status: no `status` pair at all; a channel id is escaped inside the brackets
+    c.change_agent_status()
+        .agent_id("a/1")
+        .custom_status_id("cs9")
         .send()
         .await
-        .unwrap_err();
-    assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
-    assert!(server.received_requests().await.unwrap().is_empty());
+        .unwrap();
+    c.change_agent_status()
+        .agent_id("a/1")
+        .status(channels(&[("c]&x=1", types::ChannelAvailability::Away)]))
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.query(), Some("custom_status_id=cs9"));
+    assert_eq!(
+        requests[1].url.query(),
+        Some("status%5Bc%5D%26x%3D1%5D=away")
+    );
 }
 
 #[tokio::test]
@@ -258,7 +291,7 @@ async fn rate_limit_is_a_typed_error() {
     let err = client(&server)
         .change_agent_status()
         .agent_id("a1")
-        .channel("c1", types::ChannelAvailability::Available)
+        .status(channels(&[("c1", types::ChannelAvailability::Available)]))
         .send()
         .await
         .unwrap_err();

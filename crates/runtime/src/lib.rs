@@ -1,13 +1,15 @@
 //! What every generated vendor client shares: building the `reqwest::Client` with the vendor's
 //! credentials in sensitive default headers, the per-client state progenitor carries ([`Inner`]):
-//! retry policy, rate limit and timeouts, applied by the request hooks ([`client_hooks!`]), and
-//! [`OpenEnum`] for response enums a vendor may extend.
+//! retry policy, rate limit and timeouts, applied by the request hooks ([`client_hooks!`]),
+//! [`OpenEnum`] for response enums a vendor may extend, and [`forms`], the query styles and
+//! bodies progenitor cannot send.
 //!
 //! Secrets only ever live in [`secrecy::SecretString`] and in headers marked sensitive, so they
 //! never show in `Debug` output, errors or logs; credentials are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
 #![warn(missing_docs)]
 
+pub mod forms;
 pub mod guard;
 mod open_enum;
 pub mod retry;

@@ -312,12 +312,13 @@ pub(crate) fn restore_media_types(doc: &mut Value) {
 pub(crate) const UNSUPPORTED_REQUEST_BODIES: Pass = Pass::new(
     "unsupported-request-bodies",
     Stage::Fix,
-    "An operation whose only request body progenitor cannot send (multipart/form-data) is skipped and named; of several media types the sendable one is kept.",
+    "An operation whose only request body neither progenitor nor `form-bodies` can send (`application/xml`, say) is skipped and named; of several media types the sendable one is kept.",
     unsupported_request_bodies,
 );
 
-/// A request body progenitor cannot send (multipart/form-data) makes the operation
-/// ungeneratable: it is removed and named (call it with reqwest directly). A body offering
+/// A request body progenitor cannot send (`application/xml`; multipart and form bodies with an
+/// `encoding` are the `form-bodies` pass's) makes the operation ungeneratable: it is removed and
+/// named (call it with reqwest directly). A body offering
 /// several media types keeps the one progenitor can send.
 pub(crate) fn unsupported_request_bodies(doc: &mut Value, changes: &mut Changes) {
     let mut remove = Vec::new();
@@ -374,7 +375,7 @@ pub(crate) fn unsupported_request_bodies(doc: &mut Value, changes: &mut Changes)
 
 /// An operation id reduced to what survives progenitor's snake-casing of it (lower-case letters
 /// and digits), to match the id in the generated `OperationInfo` with the document's.
-fn id_key(id: &str) -> String {
+pub(super) fn id_key(id: &str) -> String {
     id.chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())

@@ -20,6 +20,7 @@
 mod bodies;
 mod enums;
 mod examples;
+mod forms;
 mod generated;
 pub(crate) mod inheritance;
 mod input;
@@ -226,6 +227,8 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::ARRAY_PATH_PARAMETERS,
     &names::OPERATION_IDS,
     &bodies::JSON_MEDIA_TYPES,
+    &forms::QUERY_PARAMETER_STYLES,
+    &forms::FORM_BODIES,
     &bodies::UNSUPPORTED_REQUEST_BODIES,
     &bodies::RAW_REQUEST_BODIES,
     &responses::RESPONSES_WITHOUT_SCHEMA,
