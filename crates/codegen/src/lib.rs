@@ -21,6 +21,8 @@
 #![warn(missing_docs)]
 
 mod auth;
+#[cfg(test)]
+mod bounded_tests;
 mod conformance;
 mod error;
 mod extract;
