@@ -524,6 +524,8 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated, work: &Work) 
     };
     let mut removed = false;
     for (pointer, message) in named {
+        // one short line: progenitor's messages can carry a `Debug` dump of the whole part
+        let message = crate::reason::one_line(&message);
         if let Some((path, method)) = nav::operation_of(&pointer) {
             if nav::remove_operation(doc, &path, &method).is_some() {
                 out.skipped.push(Skipped {
@@ -581,7 +583,7 @@ pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isola
                              far; the last failure: {})",
                             if removed { "more" } else { "some" },
                             out.dropped.len() + out.skipped.len(),
-                            crate::prose::comment_line(&e.message)
+                            crate::reason::one_line(&e.message)
                         ),
                     ));
                 }

@@ -33,6 +33,7 @@ pub mod nav;
 pub mod overlay;
 mod passes;
 mod prose;
+pub mod reason;
 mod regen;
 mod slice;
 pub mod sources;
