@@ -663,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_operation_is_found_by_bisection() {
+    fn a_bad_operation_is_found_by_probing_it_alone() {
         let mut d = doc();
         d["components"]["schemas"]["Bad"] = json!({"type": "string"});
         // progenitor asserts on a path parameter that is not required
