@@ -123,20 +123,20 @@ fn generate() {
             println!(
                 "cargo::warning=component `{}` not generated: {}",
                 d.pointer,
-                d.reason.replace('\n', " ")
+                agentstatus_codegen::reason::one_line(&d.reason)
             );
         }
-        for s in &generated.isolated.skipped {
+        // one warning per cause, with how many operations it cost and the first of them
+        let skipped = generated
+            .isolated
+            .skipped
+            .iter()
+            .chain(&generated.prepared.removed)
+            .map(|s| (s.operation.as_str(), s.reason.as_str()));
+        for (cause, n, first) in agentstatus_codegen::reason::by_cause(skipped) {
             println!(
-                "cargo::warning=`{}` not generated: {}",
-                s.operation,
-                s.reason.replace('\n', " ")
-            );
-        }
-        for r in &generated.prepared.removed {
-            println!(
-                "cargo::warning=`{}` not generated: {}",
-                r.operation, r.reason
+                "cargo::warning=not generated: {}",
+                agentstatus_codegen::reason::cause_line(&cause, n, &first, "operation")
             );
         }
         generated

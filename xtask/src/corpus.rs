@@ -2,7 +2,6 @@
 //! through the whole pipeline (`cargo xtask try`'s steps), compiled, and the table of what was
 //! generated, compiled and skipped, with the time each step took.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -11,6 +10,7 @@ use crate::error::{Error, Exit};
 use crate::trial::{self, Coverage};
 use crate::workspace::{Workspace, write_section};
 use crate::{flags, gate};
+use agentstatus_codegen::reason;
 
 impl flags::Corpus {
     /// Exit 0 when every document compiles, 1 when one does not.
@@ -130,18 +130,17 @@ fn report(rows: &[(Document, Result<Coverage, String>)]) -> (String, bool) {
                         .as_ref()
                         .map_or("-".into(), |k| format!("{:.1}", k.elapsed.as_secs_f64())),
                 ));
-                // the reasons, grouped: one line per reason with its count and an example
-                let mut reasons: BTreeMap<String, Vec<&String>> = BTreeMap::new();
-                for (op, why) in &c.skipped {
-                    reasons.entry(short_reason(why)).or_default().push(op);
-                }
-                for (why, ops) in reasons {
+                // the reasons, grouped by cause: one line each, with its count and the first
+                let causes = reason::by_cause(
+                    c.skipped
+                        .iter()
+                        .map(|(op, why)| (op.as_str(), why.as_str())),
+                );
+                for (cause, n, first) in &causes {
                     notes.push_str(&format!(
-                        "- {}: {} skipped ({}{}): {why}\n",
+                        "- {}: {}\n",
                         d.name,
-                        ops.len(),
-                        ops[0],
-                        if ops.len() > 1 { ", ..." } else { "" }
+                        reason::cause_line(cause, *n, first, "operation")
                     ));
                 }
                 for (pointer, why) in c.dropped.iter().filter(|(_, w)| !w.starts_with("reaches ")) {
@@ -188,20 +187,11 @@ fn report(rows: &[(Document, Result<Coverage, String>)]) -> (String, bool) {
 }
 
 fn one_line(s: &str) -> String {
-    s.replace('\n', " ")
+    reason::one_line(s)
 }
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().trim().to_string()
-}
-
-/// A skip reason without the parts that name one operation, so that alike reasons group.
-fn short_reason(why: &str) -> String {
-    let line = one_line(why);
-    match line.find("reaches /components/") {
-        Some(_) => line,
-        None => line.chars().take(200).collect(),
-    }
 }
 
 const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";

@@ -8,7 +8,9 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agentstatus_codegen::{Codegen, Error, ErrorKind, Isolated, Location, nav, parse_bytes};
+use agentstatus_codegen::{
+    Codegen, Error, ErrorKind, Isolated, Location, nav, parse_bytes, reason,
+};
 use serde_json::Value;
 
 use crate::error::{Error as Outcome, Exit};
@@ -381,10 +383,22 @@ impl crate::flags::Try {
         eprintln!("try: {} -> {}", file.display(), dir.display());
         let coverage = run(root, doc, file, &dir, &name, compile)?;
         for (pointer, reason) in &coverage.dropped {
-            println!("dropped {pointer}: {reason}");
+            println!("dropped {pointer}: {}", reason::one_line(reason));
         }
         for (op, reason) in &coverage.skipped {
-            println!("skipped {op}: {}", reason.replace('\n', " "));
+            println!("skipped {op}: {}", reason::one_line(reason));
+        }
+        let causes = reason::by_cause(
+            coverage
+                .skipped
+                .iter()
+                .map(|(op, why)| (op.as_str(), why.as_str())),
+        );
+        if !causes.is_empty() {
+            println!("skipped, by cause:");
+            for (cause, n, first) in &causes {
+                println!("  {}", reason::cause_line(cause, *n, first, "operation"));
+            }
         }
         if let Some(check) = coverage.check.as_ref().filter(|c| !c.ok) {
             for e in &check.errors {

@@ -310,6 +310,8 @@ fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
             // Name the component schema or operation at fault (see `isolate`); when none can
             // be singled out, the fault lies in how the components combine.
             let (pointer, msg) = culprit(doc).unwrap_or_else(|| ("/components".to_string(), msg));
+            // one short line: progenitor's messages can carry a `Debug` dump of the whole part
+            let msg = crate::reason::one_line(&msg);
             return Err(Error::at(ErrorKind::Unsupported, file, pointer, msg));
         }
     };

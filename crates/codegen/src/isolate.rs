@@ -2,10 +2,15 @@
 //! (a component schema, an operation) and leave them out, together with everything that reaches
 //! them, instead of failing the whole crate.
 //!
-//! Finding them is cheap: a document with only the components is tried once; if it fails, each
-//! component schema is tried alone with the schemas it references; otherwise the operations are
-//! bisected (a failing half is split again), so a few bad operations among hundreds cost a few
-//! dozen generator runs, not one per operation.
+//! Finding them is cheap, and each part is probed once: a document with only the components is
+//! tried once; if it fails, the component schemas are tried alone with the schemas they
+//! reference, smallest first, each verdict kept (a schema inside a closure that generated is not
+//! tried again, one that reaches a failing schema is not the root of its failure). Then each
+//! operation is tried alone ([`operation_alone`]: its parameters and request body with every
+//! schema they reach, each schema only its answers reach replaced by any JSON, so that a probe
+//! costs the operation's own size, not its answers' whole type graph). Only when no operation
+//! fails alone, yet the document still does (the failure needs several parts together), are the
+//! operations bisected (a failing half is split again) with their real components.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -54,6 +59,9 @@ pub const MIN_WORK: usize = 20_000_000;
 struct Work {
     done: std::cell::Cell<usize>,
     budget: usize,
+    /// Operations and component schemas that generated alone, by pointer: a later round (after
+    /// other parts were left out, which only removes) does not probe them again.
+    passed: std::cell::RefCell<BTreeSet<String>>,
 }
 
 impl Work {
@@ -63,6 +71,7 @@ impl Work {
             budget: nav::node_count(doc)
                 .saturating_mul(WORK_FACTOR)
                 .max(MIN_WORK),
+            passed: Default::default(),
         }
     }
 
@@ -74,6 +83,14 @@ impl Work {
 
     fn exhausted(&self) -> bool {
         self.done.get() > self.budget
+    }
+
+    fn passed(&self, pointer: &str) -> bool {
+        self.passed.borrow().contains(pointer)
+    }
+
+    fn pass(&self, pointers: impl IntoIterator<Item = String>) {
+        self.passed.borrow_mut().extend(pointers);
     }
 }
 
@@ -172,34 +189,142 @@ fn with_operations(doc: &Value, keep: &[(String, String)]) -> Value {
 
 /// Component schemas that fail alone (with what they reference), as `(pointer, message)`: only
 /// the ones whose failure is their own, not one of a schema they reference.
+///
+/// Each schema's verdict is found once: schemas are tried smallest closure first; one inside the
+/// closure of a schema that generated is good, and one whose closure holds a failing schema is
+/// not a root (its failure is that schema's), so neither is tried again.
 fn failing_schemas(doc: &Value, work: &Work) -> Vec<(String, String)> {
     let names: Vec<&str> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .map(|m| m.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let mut bad: Vec<(String, String)> = Vec::new();
-    for n in &names {
-        if let Err(msg) = probe(&schemas_only(doc, &[n]), work) {
-            if work.exhausted() {
-                return Vec::new();
-            }
-            bad.push((component_pointer("schemas", n), msg));
-        }
-    }
-    let pointers: BTreeSet<&String> = bad.iter().map(|(p, _)| p).collect();
-    let roots: Vec<(String, String)> = bad
+    let mut closures: Vec<(&str, String, BTreeSet<String>)> = names
         .iter()
-        .filter(|(p, _)| {
+        .map(|n| {
+            let p = component_pointer("schemas", n);
             let reached = doc
-                .pointer(p)
+                .pointer(&p)
                 .map(|v| reached_components(doc, v))
                 .unwrap_or_default();
-            !reached.iter().any(|r| r != p && pointers.contains(r))
+            (*n, p, reached)
         })
-        .cloned()
         .collect();
-    if roots.is_empty() { bad } else { roots }
+    closures.sort_by_key(|(_, _, reached)| reached.len());
+    let mut bad: Vec<(String, String)> = Vec::new();
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    for (n, p, reached) in &closures {
+        if work.passed(p) || reached.iter().any(|r| r != p && failed.contains(r)) {
+            continue;
+        }
+        match probe(&schemas_only(doc, &[n]), work) {
+            Ok(()) => work.pass(std::iter::once(p.clone()).chain(reached.iter().cloned())),
+            Err(_) if work.exhausted() => return Vec::new(),
+            Err(msg) => {
+                failed.insert(p.clone());
+                bad.push((p.clone(), msg));
+            }
+        }
+    }
+    bad
+}
+
+/// The document with only the operation `method` of `path` (with its path item's parameters)
+/// and the components it reaches, for probing that operation alone. Every component schema
+/// that only its answers reach (not its parameters nor its request body, whose types
+/// progenitor inspects) is any JSON (`{}`) here: the answers' type graph was already proved
+/// to generate with the components, and what fails in an operation is its own part (a
+/// parameter style, a body's encoding, its own inline types), so the probe costs the size of
+/// the operation, not that of every schema its answers reach.
+fn operation_alone(doc: &Value, path: &str, method: &str) -> Value {
+    let item = nav::path_item(doc, path);
+    let op = item
+        .and_then(|i| i.get(method))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let shared = item
+        .and_then(|i| i.get("parameters"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    // what its parameters and request body reach stays as it is
+    let mut real = reached_components(doc, &shared);
+    for key in ["parameters", "requestBody"] {
+        if let Some(v) = op.get(key) {
+            real.extend(reached_components(doc, v));
+        }
+    }
+    // the rest, up to the first schema of each path: that schema is any JSON here, so what
+    // it references is not read (a response reaching half the document costs one `$ref`)
+    let mut reached = real.clone();
+    let mut todo = nav::direct_refs(&op);
+    while let Some(target) = todo.pop() {
+        let Some((section, name)) = component_of(&target) else {
+            continue;
+        };
+        let p = component_pointer(&section, &name);
+        if !reached.insert(p.clone()) || section == "schemas" {
+            continue;
+        }
+        if let Some(v) = doc.pointer(&p) {
+            todo.extend(nav::direct_refs(v));
+        }
+    }
+    let mut components: Map<String, Value> = Map::new();
+    if let Some(schemes) = doc.pointer("/components/securitySchemes") {
+        components.insert("securitySchemes".into(), schemes.clone());
+    }
+    for p in &reached {
+        let (Some((section, name)), Some(v)) = (component_of(p), doc.pointer(p)) else {
+            continue;
+        };
+        let v = if section == "schemas" && !real.contains(p) {
+            json!({})
+        } else {
+            v.clone()
+        };
+        components
+            .entry(section)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("an object")
+            .insert(name, v);
+    }
+    let mut item_out = Map::new();
+    if !shared.is_null() {
+        item_out.insert("parameters".into(), shared);
+    }
+    item_out.insert(method.to_string(), op);
+    let mut out = Map::new();
+    for key in ["openapi", "info", "servers", "security"] {
+        if let Some(v) = doc.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    out.insert("paths".into(), json!({ path: Value::Object(item_out) }));
+    out.insert("components".into(), Value::Object(components));
+    Value::Object(out)
+}
+
+/// Operations among `ops` that fail when generated alone ([`operation_alone`]): each is
+/// probed once.
+fn failing_alone(
+    doc: &Value,
+    ops: &[(String, String)],
+    work: &Work,
+) -> Vec<((String, String), String)> {
+    let mut out = Vec::new();
+    for (path, method) in ops {
+        let pointer = nav::operation_pointer(path, method);
+        if work.passed(&pointer) {
+            continue;
+        }
+        match probe(&operation_alone(doc, path, method), work) {
+            Ok(()) => work.pass([pointer]),
+            Err(_) if work.exhausted() => return Vec::new(),
+            Err(msg) => out.push(((path.clone(), method.clone()), msg)),
+        }
+    }
+    out
 }
 
 /// Operations among `ops` that fail, found by bisection. Empty when `ops` generate together, or
@@ -255,7 +380,14 @@ fn culprits_within(doc: &Value, work: &Work) -> Vec<(String, String)> {
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
-    failing_operations(doc, &ops, work)
+    let alone = failing_alone(doc, &ops, work);
+    let failing = if alone.is_empty() && !work.exhausted() {
+        // no operation fails alone: the failure needs several parts together
+        failing_operations(doc, &ops, work)
+    } else {
+        alone
+    };
+    failing
         .into_iter()
         .map(|((p, m), msg)| (nav::operation_pointer(&p, &m), msg))
         .collect()
@@ -392,6 +524,8 @@ fn remove_culprits(doc: &mut Value, e: &Error, out: &mut Isolated, work: &Work) 
     };
     let mut removed = false;
     for (pointer, message) in named {
+        // one short line: progenitor's messages can carry a `Debug` dump of the whole part
+        let message = crate::reason::one_line(&message);
         if let Some((path, method)) = nav::operation_of(&pointer) {
             if nav::remove_operation(doc, &path, &method).is_some() {
                 out.skipped.push(Skipped {
@@ -449,7 +583,7 @@ pub fn generate_isolating(doc: &mut Value, file: &Path) -> Result<(String, Isola
                              far; the last failure: {})",
                             if removed { "more" } else { "some" },
                             out.dropped.len() + out.skipped.len(),
-                            crate::prose::comment_line(&e.message)
+                            crate::reason::one_line(&e.message)
                         ),
                     ));
                 }
@@ -529,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_operation_is_found_by_bisection() {
+    fn a_bad_operation_is_found_by_probing_it_alone() {
         let mut d = doc();
         d["components"]["schemas"]["Bad"] = json!({"type": "string"});
         // progenitor asserts on a path parameter that is not required

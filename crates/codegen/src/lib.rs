@@ -21,6 +21,8 @@
 #![warn(missing_docs)]
 
 mod auth;
+#[cfg(test)]
+mod bounded_tests;
 mod conformance;
 mod error;
 mod extract;
@@ -31,6 +33,7 @@ pub mod nav;
 pub mod overlay;
 mod passes;
 mod prose;
+pub mod reason;
 mod regen;
 mod slice;
 pub mod sources;

@@ -154,13 +154,14 @@ pub fn slice(
         }
     }
 
-    // every $ref reached, transitively
+    // every $ref reached, transitively: each target's own references read once, when it is
+    // added (a chain of n references is n reads, not n walks of the growing slice)
     let mut done = BTreeSet::new();
-    loop {
-        let mut refs = Vec::new();
-        local_refs(&out, "", &mut refs);
-        let mut added = false;
-        for (at, reference) in refs {
+    let mut refs = Vec::new();
+    local_refs(&out, "", &mut refs);
+    while !refs.is_empty() {
+        let mut next = Vec::new();
+        for (at, reference) in std::mem::take(&mut refs) {
             let Some(p) = ref_pointer(&reference) else {
                 return Err(Error::at(
                     ErrorKind::BrokenRef,
@@ -181,11 +182,9 @@ pub fn slice(
                 )
             })?;
             set_pointer(&mut out, &p, target.clone());
-            added = true;
+            local_refs(target, &p, &mut next);
         }
-        if !added {
-            break;
-        }
+        refs = next;
     }
     order_components_like(&mut out, doc);
     Ok(out)

@@ -215,6 +215,8 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
             op: key.clone(),
             out: &mut out,
             stack: Vec::new(),
+            visits: 0,
+            compared: Default::default(),
         };
         cx.parameters(old_op, old_item, new_op, new_item);
         cx.security(old_op, new_op);
@@ -366,13 +368,29 @@ fn all_of<'a>(doc: &'a Value, s: &Node<'a>) -> Vec<Node<'a>> {
         .collect()
 }
 
-fn is_object_like(doc: &Value, s: &Node<'_>, depth: usize) -> bool {
-    s.v.get("type").and_then(Value::as_str) == Some("object")
-        || s.v.get("properties").is_some()
-        || (depth < 8
-            && all_of(doc, s)
-                .iter()
-                .any(|m| is_object_like(doc, m, depth + 1)))
+/// An object, or an `allOf` with an object member (8 levels of `allOf` at most, each schema
+/// looked at once: `allOf` 20 wide and 8 deep reaches its leaf 20^8 times along its paths).
+fn is_object_like(doc: &Value, s: &Node<'_>) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut level = vec![s.clone()];
+    for depth in 0..=8 {
+        let mut next = Vec::new();
+        for s in level {
+            if !seen.insert(s.p.clone()) {
+                continue;
+            }
+            if s.v.get("type").and_then(Value::as_str) == Some("object")
+                || s.v.get("properties").is_some()
+            {
+                return true;
+            }
+            if depth < 8 {
+                next.extend(all_of(doc, &s));
+            }
+        }
+        level = next;
+    }
+    false
 }
 
 fn type_label(doc: &Value, schema: &Node<'_>) -> String {
@@ -393,7 +411,7 @@ fn type_label_at(doc: &Value, schema: &Node<'_>, depth: usize) -> String {
         }
         Some(t) => t.to_string(),
         // `allOf: [A, {extra}]` is A with more properties, not a new type
-        None if is_object_like(doc, &s, 0) => "object".into(),
+        None if is_object_like(doc, &s) => "object".into(),
         None if s.v.get("oneOf").is_some() => "oneOf".into(),
         None if s.v.get("anyOf").is_some() => "anyOf".into(),
         None => "any".into(),
@@ -412,15 +430,17 @@ fn is_nullable(doc: &Value, schema: &Node<'_>) -> bool {
         || unwrap_schema(doc, schema).v.get("nullable") == Some(&Value::Bool(true))
 }
 
-/// Properties and required names of an object schema, `allOf` members included.
+/// Properties and required names of an object schema, `allOf` members included (8 levels at
+/// most, each member schema once: `seen`).
 fn object_view<'a>(
     doc: &'a Value,
     s: &Node<'a>,
     props: &mut BTreeMap<String, Node<'a>>,
     required: &mut BTreeSet<String>,
     depth: usize,
+    seen: &mut BTreeSet<String>,
 ) {
-    if depth > 8 {
+    if depth > 8 || !seen.insert(s.p.clone()) {
         return;
     }
     if let Some(p) = s.child("properties") {
@@ -438,7 +458,7 @@ fn object_view<'a>(
             .filter_map(|v| v.as_str().map(str::to_string)),
     );
     for m in all_of(doc, s) {
-        object_view(doc, &m, props, required, depth + 1);
+        object_view(doc, &m, props, required, depth + 1, seen);
     }
 }
 
@@ -514,7 +534,19 @@ struct Cx<'a, 'o> {
     /// The (old, new) schema pointers being compared, outermost first: a pair met again is a
     /// cycle (`A: {oneOf: [{$ref: A}]}`), already being compared.
     stack: Vec<(String, String)>,
+    /// Schema comparisons made for this operation ([`SCHEMA_VISITS`]).
+    visits: usize,
+    /// The (old, new) pairs compared, with where and which way: once past [`SCHEMA_VISITS`],
+    /// a pair is compared at most once per place (an answer, a body) and direction.
+    compared: std::collections::HashSet<(String, String, String, bool)>,
 }
+
+/// Schema comparisons of one operation after which a pair of schemas already compared (by
+/// another path through the references: `D0.a.b` and `D0.b.a`) is not compared again. Below it
+/// every path is walked, so a change in a schema reached twice is reported at both places;
+/// past it, once, so a document whose paths multiply at every level (60 schemas whose
+/// properties both reference the next: 2^60 paths) takes time linear in its schemas.
+const SCHEMA_VISITS: usize = 20_000;
 
 impl<'a> Cx<'a, '_> {
     fn push(
@@ -1047,6 +1079,16 @@ impl<'a> Cx<'a, '_> {
         if self.stack.contains(&pair) {
             return;
         }
+        self.visits += 1;
+        let first = self.compared.insert((
+            pair.0.clone(),
+            pair.1.clone(),
+            base.to_string(),
+            dir == Direction::Request,
+        ));
+        if !first && self.visits > SCHEMA_VISITS {
+            return;
+        }
         self.stack.push(pair);
         self.compare(os, ns, base, path, dir, depth);
         self.stack.pop();
@@ -1102,8 +1144,8 @@ impl<'a> Cx<'a, '_> {
         }
         let (mut op, mut or) = (BTreeMap::new(), BTreeSet::new());
         let (mut np, mut nr) = (BTreeMap::new(), BTreeSet::new());
-        object_view(self.old, &o, &mut op, &mut or, 0);
-        object_view(self.new, &n, &mut np, &mut nr, 0);
+        object_view(self.old, &o, &mut op, &mut or, 0, &mut BTreeSet::new());
+        object_view(self.new, &n, &mut np, &mut nr, 0, &mut BTreeSet::new());
         for (name, node) in op.iter().filter(|(k, _)| !np.contains_key(*k)) {
             self.push(
                 ChangeKind::PropertyRemoved,

@@ -63,6 +63,9 @@ fn request_components(doc: &Value) -> BTreeSet<String> {
         }
     }
     let mut seen = BTreeSet::new();
+    // every target read once, a component or not (a `$ref` into an operation that recurses
+    // through its properties would otherwise be followed forever)
+    let mut followed = BTreeSet::new();
     let mut stack: Vec<&Value> = roots;
     while let Some(v) = stack.pop() {
         let mut refs = Vec::new();
@@ -71,10 +74,11 @@ fn request_components(doc: &Value) -> BTreeSet<String> {
             let Some(p) = crate::nav::ref_pointer(&r) else {
                 continue;
             };
-            if let Some(name) = component_name(&r)
-                && !seen.insert(name.to_string())
-            {
+            if !followed.insert(p.clone()) {
                 continue;
+            }
+            if let Some(name) = component_name(&r) {
+                seen.insert(name.to_string());
             }
             if let Some(target) = doc.pointer(&p) {
                 stack.push(target);
