@@ -28,6 +28,7 @@ mod refs;
 mod responses;
 #[cfg(test)]
 mod tests;
+mod type_names;
 mod types;
 
 use proc_macro2::TokenStream;
@@ -212,7 +213,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &names::COLLIDING_PROPERTIES,
     &parameters::COLLIDING_PARAMETERS,
     &types::NULLABLE_COMPONENTS,
-    &names::COLLIDING_TYPE_NAMES,
+    &type_names::COLLIDING_TYPE_NAMES,
     &enums::ENUM_VARIANT_NAMES,
     &open_enums::OPEN_RESPONSE_ENUMS,
 ];
