@@ -37,7 +37,7 @@ pub(super) fn to_identifier(s: &str) -> String {
 pub(crate) const OPERATION_IDS: Pass = Pass::new(
     "operation-ids",
     Stage::Normalise,
-    "operationIds become unique Rust identifiers (derived from method and path when missing).",
+    "operationIds become unique Rust identifiers, one method and one builder each (derived from method and path when missing, without the leading segments every path shares).",
     operation_ids,
 );
 
