@@ -406,6 +406,8 @@ fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     };
     let mut tokens = one_segment_path_parameters(tokens);
     tokens.extend(crate::auth::tokens(&auth));
+    // the methods by tag (`tags`), for a client of hundreds of methods in one `impl`
+    tokens.extend(crate::tags::index(doc));
     // last: every doc comment is text rustdoc never compiles
     let tokens = crate::prose::doc_comments(tokens);
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {

@@ -36,6 +36,7 @@ mod slice;
 pub mod sources;
 mod surface;
 mod swagger2;
+mod tags;
 
 use std::path::{Path, PathBuf};
 
