@@ -81,20 +81,33 @@ enum Owner {
 #[derive(Default)]
 struct Names(BTreeMap<String, Owner>);
 
+/// `schema` without its own title: what two inline schemas must share to share a name.
+fn untitled(schema: &Map<String, Value>) -> Value {
+    let mut v = schema.clone();
+    v.remove("title");
+    Value::Object(v)
+}
+
 impl Names {
     /// Can `schema` (inline) be named `name`: free, or taken by an identical inline schema?
     fn fits(&self, name: &str, schema: &Map<String, Value>) -> bool {
         match self.0.get(name) {
             None => true,
-            Some(Owner::Inline(v)) => v.as_object() == Some(schema),
+            Some(Owner::Inline(v)) => *v == untitled(schema),
             Some(_) => false,
         }
+    }
+
+    /// `name` is neither a component's nor the generated code's (an operation's answers all
+    /// have its one place-name, see [`colliding_type_names`]).
+    fn not_reserved(&self, name: &str) -> bool {
+        matches!(self.0.get(name), None | Some(Owner::Inline(_)))
     }
 
     fn take_inline(&mut self, name: String, schema: &Map<String, Value>) {
         self.0
             .entry(name)
-            .or_insert_with(|| Owner::Inline(Value::Object(schema.clone())));
+            .or_insert_with(|| Owner::Inline(untitled(schema)));
     }
 }
 
@@ -191,7 +204,7 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
             inline_names(
                 schema,
                 Some(rust_type_name(key)),
-                true,
+                Root::Component,
                 &at,
                 &mut names,
                 changes,
@@ -199,9 +212,10 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
         }
     }
     // the operations' inline parameter, body and answer schemas, named after the operation
-    for (at, name) in operation_schemas(doc) {
+    for (at, name, answer) in operation_schemas(doc) {
         if let Some(schema) = doc.pointer_mut(&at) {
-            inline_names(schema, Some(name), false, &at, &mut names, changes);
+            let root = if answer { Root::Answer } else { Root::Inline };
+            inline_names(schema, Some(name), root, &at, &mut names, changes);
         }
     }
 }
@@ -210,7 +224,7 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
 /// meets them: each parameter's (`{OperationId}{Parameter}`), the body's (`{OperationId}Body`)
 /// and each JSON answer's (`{OperationId}Response`). A parameter, body or answer shared through
 /// `components` is listed once per operation.
-fn operation_schemas(doc: &Value) -> Vec<(String, String)> {
+fn operation_schemas(doc: &Value) -> Vec<(String, String, bool)> {
     let mut out = Vec::new();
     for (path, method, op) in nav::operations(doc) {
         let Some(id) = op.get("operationId").and_then(Value::as_str) else {
@@ -237,6 +251,7 @@ fn operation_schemas(doc: &Value) -> Vec<(String, String)> {
                     out.push((
                         format!("{p_at}/schema"),
                         rust_type_name(&format!("{id}-{name}")),
+                        false,
                     ));
                 }
             }
@@ -252,6 +267,7 @@ fn operation_schemas(doc: &Value) -> Vec<(String, String)> {
                 out.push((
                     format!("{at}/content/{}/schema", escape_token(mt)),
                     rust_type_name(&format!("{id}-body")),
+                    false,
                 ));
             }
         }
@@ -273,6 +289,7 @@ fn operation_schemas(doc: &Value) -> Vec<(String, String)> {
                 out.push((
                     format!("{at}/content/{}/schema", escape_token(mt)),
                     rust_type_name(&format!("{id}-response")),
+                    true,
                 ));
             }
         }
@@ -295,13 +312,25 @@ pub(super) fn rewrite_refs(v: &mut Value, from: &str, to: &str) {
     }
 }
 
+/// What a schema walked by [`inline_names`] is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Root {
+    /// A component: named after its key, already taken.
+    Component,
+    /// An operation's answer: every JSON answer of an operation has the one place-name, and
+    /// progenitor asserts that the successes (and the errors) are one type, which typify makes
+    /// them by that name: only a component's or the generated code's name is a clash.
+    Answer,
+    /// Any other schema.
+    Inline,
+}
+
 /// Walk `schema`, which typify names `name` unless it has a title (`None`: a name this pass
-/// cannot tell, a union's member, which it neither takes nor gives its children); `root`: a
-/// component (named after its key, already taken).
+/// cannot tell, a union's member, which it neither takes nor gives its children).
 fn inline_names(
     schema: &mut Value,
     name: Option<String>,
-    root: bool,
+    root: Root,
     at: &str,
     names: &mut Names,
     changes: &mut Changes,
@@ -313,7 +342,11 @@ fn inline_names(
         return;
     }
     let mut name = name;
-    if !root {
+    let clash = |names: &Names, n: &str, map: &Map<String, Value>| match root {
+        Root::Answer => !names.not_reserved(n),
+        _ => !names.fits(n, map),
+    };
+    if root != Root::Component {
         // progenitor hands typify a nullable composition as `oneOf: [null, the composition]`,
         // its title outside: the composition is named after its place, never its title
         let nullable_union = map.get("nullable") == Some(&Value::Bool(true))
@@ -321,7 +354,7 @@ fn inline_names(
         let title = map.get("title").and_then(Value::as_str).map(str::to_string);
         if let Some(title) = title.filter(|_| !nullable_union) {
             let titled = rust_type_name(&title);
-            if makes_type(map) && !names.fits(&titled, map) {
+            if makes_type(map) && clash(names, &titled, map) {
                 map.remove("title");
                 changes.push(format!("{at}/title"), format!(
                         "title {title:?} would name this inline schema `{titled}`, a name already given to another schema: dropped"
@@ -333,14 +366,20 @@ fn inline_names(
         if makes_type(map) {
             if let Some(place) = name.clone()
                 && (nullable_union || !map.contains_key("title"))
-                && !names.fits(&place, map)
+                && clash(names, &place, map)
             {
                 let fresh = (1..)
                     .map(|n| match n {
                         1 => format!("{place}Inline"),
                         n => format!("{place}Inline{n}"),
                     })
-                    .find(|n| !names.0.contains_key(n))
+                    .find(|n| {
+                        if nullable_union {
+                            !names.0.contains_key(n)
+                        } else {
+                            names.fits(n, map)
+                        }
+                    })
                     .expect("an unused name");
                 if nullable_union {
                     // the composition moves into a one-member `allOf` that has the title
@@ -361,7 +400,7 @@ fn inline_names(
                         inline_names(
                             &mut members[0],
                             None,
-                            false,
+                            Root::Inline,
                             &format!("{at}/allOf/0"),
                             names,
                             changes,
@@ -390,7 +429,7 @@ fn inline_names(
             use heck::ToSnakeCase;
             let child_at = format!("{at}/properties/{}", escape_token(prop));
             let child_name = child(&prop.to_snake_case());
-            inline_names(schema, child_name, false, &child_at, names, changes);
+            inline_names(schema, child_name, Root::Inline, &child_at, names, changes);
         }
     }
     let extra = if map.contains_key("properties") {
@@ -401,7 +440,14 @@ fn inline_names(
     for (key, suffix) in [("items", "item"), ("additionalProperties", extra)] {
         if let Some(v) = map.get_mut(key).filter(|v| v.is_object()) {
             let child_name = child(suffix);
-            inline_names(v, child_name, false, &format!("{at}/{key}"), names, changes);
+            inline_names(
+                v,
+                child_name,
+                Root::Inline,
+                &format!("{at}/{key}"),
+                names,
+                changes,
+            );
         }
     }
     // typify merges `allOf` members into this type: their properties are its own (Box's
@@ -413,7 +459,7 @@ fn inline_names(
                     use heck::ToSnakeCase;
                     let child_at = format!("{at}/allOf/{i}/properties/{}", escape_token(prop));
                     let child_name = child(&prop.to_snake_case());
-                    inline_names(schema, child_name, false, &child_at, names, changes);
+                    inline_names(schema, child_name, Root::Inline, &child_at, names, changes);
                 }
             }
         }
@@ -426,7 +472,7 @@ fn inline_names(
                 inline_names(
                     member,
                     None,
-                    false,
+                    Root::Inline,
                     &format!("{at}/{key}/{i}"),
                     names,
                     changes,
