@@ -166,9 +166,8 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
     let all: std::collections::BTreeSet<&String> = keys.iter().collect();
     let mut renames: Vec<(String, String)> = Vec::new();
     for key in &keys {
-        let name = rust_type_name(key);
-        if !names.0.contains_key(&name) {
-            names.0.insert(name, Owner::Component);
+        if let std::collections::btree_map::Entry::Vacant(e) = names.0.entry(rust_type_name(key)) {
+            e.insert(Owner::Component);
             continue;
         }
         let (new_key, new_name) = (2..)
