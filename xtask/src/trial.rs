@@ -96,6 +96,30 @@ impl Coverage {
         )
     }
 
+    /// What was left out, by root cause, each with what it cost: a component that cannot be
+    /// generated is named once, not once per operation that reaches it.
+    pub fn causes(&self) -> Vec<agentstatus_codegen::Cause> {
+        Isolated {
+            skipped: self
+                .skipped
+                .iter()
+                .map(|(operation, reason)| agentstatus_codegen::Skipped {
+                    operation: operation.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            dropped: self
+                .dropped
+                .iter()
+                .map(|(pointer, reason)| agentstatus_codegen::Dropped {
+                    pointer: pointer.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        }
+        .causes()
+    }
+
     /// The crate compiled (and its round trips, if any, passed).
     pub fn compiles(&self) -> bool {
         self.check.as_ref().is_some_and(|c| c.ok) && !matches!(self.roundtrip, Some(Err(_)))
@@ -382,21 +406,27 @@ impl crate::flags::Try {
             .unwrap_or_else(|| gate::target_dir(root).join("try").join(&name));
         eprintln!("try: {} -> {}", file.display(), dir.display());
         let coverage = run(root, doc, file, &dir, &name, compile)?;
-        for (pointer, reason) in &coverage.dropped {
-            println!("dropped {pointer}: {}", reason::one_line(reason));
+        // each root cause once, with its cost; then what it cost, one short line each
+        let causes = coverage.causes();
+        for cause in &causes {
+            println!("cause {}", reason::one_line(&cause.to_string()));
         }
-        for (op, reason) in &coverage.skipped {
-            println!("skipped {op}: {}", reason::one_line(reason));
+        let is_cause = |part: &str| causes.iter().any(|c| c.part == part);
+        for (pointer, why) in coverage.dropped.iter().filter(|(p, _)| !is_cause(p)) {
+            println!("dropped {pointer}: {}", reason::one_line(why));
         }
-        let causes = reason::by_cause(
+        for (op, why) in coverage.skipped.iter().filter(|(o, _)| !is_cause(o)) {
+            println!("skipped {op}: {}", reason::one_line(why));
+        }
+        let grouped = reason::by_cause(
             coverage
                 .skipped
                 .iter()
                 .map(|(op, why)| (op.as_str(), why.as_str())),
         );
-        if !causes.is_empty() {
+        if !grouped.is_empty() {
             println!("skipped, by cause:");
-            for (cause, n, first) in &causes {
+            for (cause, n, first) in &grouped {
                 println!("  {}", reason::cause_line(cause, *n, first, "operation"));
             }
         }

@@ -2569,3 +2569,16 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
+/// The methods of [`Client`](super::Client) by the document's tags.
+///
+/// ## Agents
+///
+/// Agent management APIs
+///
+/// - [`list_agents`](super::Client::list_agents): List Agents in Account
+/// - [`update_agent`](super::Client::update_agent): Update Agent in Account
+///
+/// ## Profile
+///
+/// - [`update_availability`](super::Client::update_availability): Set the caller's own availability in one account
+pub mod tags {}

@@ -319,6 +319,9 @@ fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     // the passes' rewrites, in pipeline order: what the document passes' marks stand for, then
     // the generated-code passes (methods by name, runtime calls, authenticated constructors)
     let tokens = crate::passes::rewrite(doc, file, tokens)?;
+    // the methods by tag (`tags`), for a client of hundreds of methods in one `impl`
+    let mut tokens = tokens;
+    tokens.extend(crate::tags::index(doc));
     // last: every doc comment is text rustdoc never compiles
     let tokens = crate::prose::doc_comments(tokens);
     let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {

@@ -38,6 +38,41 @@ pub struct Dropped {
     pub reason: String,
 }
 
+/// One root cause of what isolation left out: a part the generator cannot handle, said once,
+/// with what leaving it out cost ([`Isolated::causes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    /// The component's pointer (`/components/schemas/<name>`) or the operation (`METHOD /path`).
+    pub part: String,
+    /// Why it cannot be generated.
+    pub reason: String,
+    /// The components left out for it: itself, and every component that reaches it.
+    pub components: Vec<String>,
+    /// The operations left out for it (an operation that is the cause is its own cost).
+    pub operations: Vec<String>,
+}
+
+impl std::fmt::Display for Cause {
+    /// `<part>: <reason> (cost: 3 components, 12 operations)`, on one line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        write!(
+            f,
+            "{}: {} (cost: {}, {})",
+            self.part,
+            crate::prose::comment_line(&self.reason),
+            plural(self.components.len(), "component"),
+            plural(self.operations.len(), "operation")
+        )
+    }
+}
+
+/// The reason given to what is left out because it reaches `pointer`: the cause itself is
+/// said once, by the component's own entry ([`Isolated::causes`]).
+fn reaching_reason(pointer: &str) -> String {
+    format!("reaches {pointer}, which cannot be generated")
+}
+
 /// What isolation left out of a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Isolated {
@@ -488,7 +523,7 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
         nav::remove_operation(doc, &path, &method);
         out.skipped.push(Skipped {
             operation: nav::operation_label(&path, &method),
-            reason: format!("reaches {pointer}, which cannot be generated: {reason}"),
+            reason: reaching_reason(pointer),
         });
     }
     for c in components {
@@ -503,7 +538,7 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
             reason: if c == pointer {
                 reason.to_string()
             } else {
-                format!("reaches {pointer}, which cannot be generated")
+                reaching_reason(pointer)
             },
             pointer: c,
         });
@@ -557,6 +592,43 @@ impl Isolated {
     /// generator cannot handle; `cargo xtask try` for one whose code does not compile).
     pub fn remove_component(&mut self, doc: &mut Value, pointer: &str, reason: &str) {
         remove_component(doc, pointer, reason, self)
+    }
+
+    /// What was left out, by root cause: each component that cannot be generated, with the
+    /// components and operations that reach it, and each operation that cannot be generated on
+    /// its own, in the order they were found. One line each ([`Cause`]'s `Display`), however
+    /// many operations a cause cost.
+    pub fn causes(&self) -> Vec<Cause> {
+        let mut out: Vec<Cause> = Vec::new();
+        for d in &self.dropped {
+            match out
+                .iter_mut()
+                .find(|c| d.reason == reaching_reason(&c.part))
+            {
+                Some(cause) => cause.components.push(d.pointer.clone()),
+                None => out.push(Cause {
+                    part: d.pointer.clone(),
+                    reason: d.reason.clone(),
+                    components: vec![d.pointer.clone()],
+                    operations: Vec::new(),
+                }),
+            }
+        }
+        for s in &self.skipped {
+            match out
+                .iter_mut()
+                .find(|c| s.reason == reaching_reason(&c.part))
+            {
+                Some(cause) => cause.operations.push(s.operation.clone()),
+                None => out.push(Cause {
+                    part: s.operation.clone(),
+                    reason: s.reason.clone(),
+                    components: Vec::new(),
+                    operations: vec![s.operation.clone()],
+                }),
+            }
+        }
+        out
     }
 }
 
@@ -652,6 +724,59 @@ mod tests {
                 .contains("/components/schemas/Bad"),
             "{:?}",
             isolated.skipped
+        );
+        // the cause is said once, with what it cost
+        let causes = isolated.causes();
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].part, "/components/schemas/Bad");
+        assert_eq!(
+            causes[0].components,
+            ["/components/schemas/Bad", "/components/schemas/Outer"]
+        );
+        assert_eq!(causes[0].operations, ["GET /bad"]);
+        let line = causes[0].to_string();
+        assert!(
+            line.starts_with("/components/schemas/Bad: ")
+                && line.ends_with("(cost: 2 components, 1 operation)"),
+            "{line}"
+        );
+        // and not again beside each operation it cost
+        assert!(
+            !isolated.skipped[0].reason.contains(&causes[0].reason),
+            "{:?}",
+            isolated.skipped
+        );
+    }
+
+    #[test]
+    fn an_operation_that_fails_alone_is_its_own_cause() {
+        let isolated = Isolated {
+            skipped: vec![
+                Skipped {
+                    operation: "GET /a".into(),
+                    reason: reaching_reason("/components/schemas/X"),
+                },
+                Skipped {
+                    operation: "GET /b".into(),
+                    reason: "generator panicked: no".into(),
+                },
+                Skipped {
+                    operation: "GET /c".into(),
+                    reason: reaching_reason("/components/schemas/X"),
+                },
+            ],
+            dropped: vec![Dropped {
+                pointer: "/components/schemas/X".into(),
+                reason: "E0428".into(),
+            }],
+        };
+        let lines: Vec<String> = isolated.causes().iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "/components/schemas/X: E0428 (cost: 1 component, 2 operations)",
+                "GET /b: generator panicked: no (cost: 0 components, 1 operation)"
+            ]
         );
     }
 

@@ -39,6 +39,7 @@ mod slice;
 pub mod sources;
 mod surface;
 mod swagger2;
+mod tags;
 
 use std::path::{Path, PathBuf};
 
@@ -47,7 +48,7 @@ use serde_json::Value;
 pub use error::{Error, ErrorKind, Location, Result};
 pub use extract::{Fence, find_fences, from_docs_page};
 pub use generate::Handwritten;
-pub use isolate::{Dropped, Isolated, Skipped};
+pub use isolate::{Cause, Dropped, Isolated, Skipped};
 pub use load::{clean, load_file, parse_bytes, read};
 pub use passes::{Change, Pass, Stage};
 pub use slice::check_refs;

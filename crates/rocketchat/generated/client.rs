@@ -3079,3 +3079,15 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
+/// The methods of [`Client`](super::Client) by the document's tags.
+///
+/// ## Omnichannel Users
+///
+/// - [`list_livechat_users`](super::Client::list_livechat_users): Get List of Agents or Managers
+/// - [`get_livechat_user`](super::Client::get_livechat_user): Get Agent or Manager Information
+///
+/// ## Omnichannel Agents
+///
+/// - [`update_agent_status`](super::Client::update_agent_status): Update Agent Status
+/// - [`list_available_agents`](super::Client::list_available_agents): Get Available Agent Information
+pub mod tags {}

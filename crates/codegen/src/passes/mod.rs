@@ -32,6 +32,7 @@ mod refs;
 mod responses;
 #[cfg(test)]
 mod tests;
+mod type_names;
 mod types;
 
 use std::path::Path;
@@ -237,7 +238,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &names::COLLIDING_PROPERTIES,
     &parameters::COLLIDING_PARAMETERS,
     &types::NULLABLE_COMPONENTS,
-    &names::COLLIDING_TYPE_NAMES,
+    &type_names::COLLIDING_TYPE_NAMES,
     &enums::ENUM_VARIANT_NAMES,
     &open_enums::OPEN_RESPONSE_ENUMS,
     &generated::METHODS_BY_NAME,

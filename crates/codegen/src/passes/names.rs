@@ -1,12 +1,12 @@
-//! Names: operation ids, properties and types that would not be (unique) Rust names; the JSON names restored after generation and on export.
+//! Names: operation ids and properties that would not be (unique) Rust names; the JSON names restored after generation and on export (type names: `type_names`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
-use crate::nav::{operations_mut, type_name};
+use crate::nav::operations_mut;
 
 pub(super) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -37,15 +37,19 @@ pub(super) fn to_identifier(s: &str) -> String {
 pub(crate) const OPERATION_IDS: Pass = Pass::new(
     "operation-ids",
     Stage::Normalise,
-    "operationIds become unique Rust identifiers (derived from method and path when missing).",
+    "operationIds become unique Rust identifiers, one method and one builder each (derived from method and path when missing, without the leading segments every path shares).",
     operation_ids,
 );
 
 /// operationIds become Rust identifiers (`post-api-v1-livechat-agent.status` ->
-/// `post_api_v1_livechat_agent_status`); a missing one is derived from method and path; a
-/// duplicate gets a numeric suffix.
+/// `post_api_v1_livechat_agent_status`); a missing one is derived from method and path, without
+/// the leading segments every path shares (`/api/v1/users/{id}` -> `get_users_id`); one that
+/// would give the method or the builder type of an earlier operation (`getUser` and `get_user`
+/// are both `get_user`, `GetUser`) gets a numeric suffix.
 pub(crate) fn operation_ids(doc: &mut Value, changes: &mut Changes) {
-    let mut seen = BTreeSet::new();
+    let prefix = shared_prefix(doc);
+    let mut methods = BTreeSet::new();
+    let mut types = BTreeSet::new();
     for (path, method, op) in operations_mut(doc) {
         let at = format!(
             "{}/operationId",
@@ -62,25 +66,68 @@ pub(crate) fn operation_ids(doc: &mut Value, changes: &mut Changes) {
                 Some(format!("{id:?} is not a Rust identifier")),
             ),
             None => (
-                to_identifier(&format!("{method}_{path}")),
+                to_identifier(&format!(
+                    "{method}_{}",
+                    path.strip_prefix(prefix.as_str()).unwrap_or(&path)
+                )),
                 Some("operation had no operationId".to_string()),
             ),
         };
-        if seen.contains(&id.to_ascii_lowercase()) {
+        // progenitor's method (snake case) and builder type (Pascal case) of an id
+        let keys = |id: &str| {
+            use heck::ToSnakeCase;
+            (id.to_snake_case(), super::type_names::rust_type_name(id))
+        };
+        let taken = |id: &str| {
+            let (m, t) = keys(id);
+            methods.contains(&m) || types.contains(&t)
+        };
+        if taken(&id) {
             let base = id.clone();
-            let mut n = 2;
-            while seen.contains(&format!("{base}_{n}").to_ascii_lowercase()) {
-                n += 1;
-            }
+            let n = (2..)
+                .find(|n| !taken(&format!("{base}_{n}")))
+                .expect("an unused name");
             id = format!("{base}_{n}");
-            why = Some(format!("{base:?} is used by an earlier operation"));
+            why = Some(format!(
+                "{base:?} would name the method or builder of an earlier operation"
+            ));
         }
-        seen.insert(id.to_ascii_lowercase());
+        let (m, t) = keys(&id);
+        methods.insert(m);
+        types.insert(t);
         if let Some(why) = why {
             changes.push(at, format!("{why}: renamed to {id:?}"));
             op.insert("operationId".into(), Value::String(id));
         }
     }
+}
+
+/// The leading path segments every path of `doc` shares (`/api/v1`), never a path's last
+/// segment nor a parameter: what a name derived from a path leaves out.
+fn shared_prefix(doc: &Value) -> String {
+    let paths: Vec<Vec<&str>> = crate::nav::path_items(doc)
+        .map(|(p, _)| p.split('/').filter(|s| !s.is_empty()).collect())
+        .collect();
+    let Some(first) = paths.first() else {
+        return String::new();
+    };
+    let mut shared = 0;
+    'segments: for (i, segment) in first.iter().enumerate() {
+        if segment.contains('{') {
+            break;
+        }
+        for p in &paths {
+            // a path keeps at least one segment of its own
+            if p.len() <= i + 1 || p[i] != *segment {
+                break 'segments;
+            }
+        }
+        shared = i + 1;
+    }
+    first[..shared]
+        .iter()
+        .map(|s| format!("/{s}"))
+        .collect::<String>()
 }
 
 /// The Rust field name typify derives from a property name.
@@ -220,203 +267,6 @@ pub(crate) fn json_names(doc: &Value) -> BTreeMap<String, String> {
         }
     });
     out
-}
-
-/// Whether typify makes a named type of this inline schema (a struct, an enum, a union).
-pub(super) fn makes_type(schema: &Map<String, Value>) -> bool {
-    ["properties", "enum", "oneOf", "anyOf"]
-        .iter()
-        .any(|k| schema.contains_key(*k))
-        || schema
-            .get("allOf")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.len() > 1)
-}
-
-/// Rust names the code typify generates uses without a path in the module of the types
-/// (`Default::default()`, `Ok(..)`, `Err(..)`, `Some(..)`, `None`): a component whose type
-/// would be named so shadows them (a component `default` or a string newtype `ok` does not
-/// compile) and is renamed like a collision.
-pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some", "None"];
-
-/// The `colliding-type-names` pass ([`colliding_type_names`]).
-pub(crate) const COLLIDING_TYPE_NAMES: Pass = Pass::new(
-    "colliding-type-names",
-    Stage::Fix,
-    "Schemas that would give one Rust type name (`metadata` and `_metadata`; an inline schema titled or named like a component) get distinct names (E0428).",
-    colliding_type_names,
-);
-
-/// typify names a component after its key and an inline schema after its `title`, or else after
-/// where it sits (`{Parent}{Property}`, `{Parent}Item`, `{Parent}Value`). Two of those that give
-/// one Rust name make the crate fail (E0428, or E0119 on their impls): Sendgrid's `metadata` and
-/// `_metadata`, Intercom's inline `Quick Reply Option` items beside the `quick_reply_option`
-/// component and its `ticket.type` enum beside `ticket_type`. A later component is renamed
-/// (`_metadata_2`, every `$ref` to it following); an inline schema's clashing title is dropped,
-/// and an inline schema whose place-name clashes gets a title of its own (`TicketTypeInline`).
-pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
-    // components first: keys whose type names collide
-    let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
-        return;
-    };
-    // the names the generated code uses unqualified beside the types: a component named so
-    // would shadow them (`default` made `Default::default()` its own)
-    let mut seen: std::collections::BTreeSet<String> =
-        RESERVED_TYPE_NAMES.iter().map(|n| n.to_string()).collect();
-    let keys: std::collections::BTreeSet<String> = schemas.keys().cloned().collect();
-    let mut renames: Vec<(String, String)> = Vec::new();
-    for key in schemas.keys() {
-        let name = type_name(key);
-        if seen.insert(name.clone()) {
-            continue;
-        }
-        let (new_key, new_name) = (2..)
-            .map(|n| format!("{key}_{n}"))
-            .map(|k| {
-                let n = type_name(&k);
-                (k, n)
-            })
-            .find(|(k, n)| !keys.contains(k) && !seen.contains(n))
-            .expect("an unused name");
-        seen.insert(new_name);
-        renames.push((key.clone(), new_key));
-    }
-    for (old, new) in &renames {
-        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-            let entries: Vec<(String, Value)> = std::mem::take(schemas).into_iter().collect();
-            for (k, v) in entries {
-                schemas.insert(if k == *old { new.clone() } else { k }, v);
-            }
-        }
-        let from = format!("#/components/schemas/{}", escape_token(old));
-        let to = format!("#/components/schemas/{}", escape_token(new));
-        rewrite_refs(doc, &from, &to);
-        changes.push(format!("/components/schemas/{}", escape_token(old)), format!(
-                "`{old}` would be the Rust type `{}` like another component or a name the generated code uses: renamed `{new}` (its references follow)",
-                type_name(old)
-            ));
-    }
-    // inline schemas
-    let mut taken = seen;
-    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-        for (key, schema) in schemas.iter_mut() {
-            let at = format!("/components/schemas/{}", escape_token(key));
-            inline_names(schema, type_name(key), true, &at, &mut taken, changes);
-        }
-    }
-}
-
-pub(super) fn rewrite_refs(v: &mut Value, from: &str, to: &str) {
-    match v {
-        Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get_mut("$ref")
-                && (r == from || r.starts_with(&format!("{from}/")))
-            {
-                *r = format!("{to}{}", &r[from.len()..]);
-            }
-            map.values_mut().for_each(|c| rewrite_refs(c, from, to));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|c| rewrite_refs(c, from, to)),
-        _ => {}
-    }
-}
-
-/// Walk `schema`, which typify names `name` unless it has a title; `taken` holds the type
-/// names given so far (the components').
-pub(super) fn inline_names(
-    schema: &mut Value,
-    name: String,
-    root: bool,
-    at: &str,
-    taken: &mut std::collections::BTreeSet<String>,
-    changes: &mut Changes,
-) {
-    let Some(map) = schema.as_object_mut() else {
-        return;
-    };
-    if map.contains_key("$ref") {
-        return;
-    }
-    let mut name = name;
-    if !root {
-        let title = map.get("title").and_then(Value::as_str).map(str::to_string);
-        if let Some(title) = title {
-            let titled = type_name(&title);
-            if taken.contains(&titled) && makes_type(map) {
-                map.remove("title");
-                changes.push(format!("{at}/title"), format!(
-                        "title {title:?} would name this inline schema `{titled}`, a name already given: dropped"
-                    ));
-            } else {
-                name = titled;
-            }
-        }
-        if !map.contains_key("title") && makes_type(map) {
-            if taken.contains(&name) {
-                let fresh = (1..)
-                    .map(|n| {
-                        if n == 1 {
-                            format!("{name}Inline")
-                        } else {
-                            format!("{name}Inline{n}")
-                        }
-                    })
-                    .find(|n| !taken.contains(n))
-                    .expect("an unused name");
-                changes.push(at.to_string(), format!(
-                        "this inline schema would be the Rust type `{name}`, a name already given: titled `{fresh}`"
-                    ));
-                map.insert("title".into(), Value::String(fresh.clone()));
-                name = fresh;
-            }
-            taken.insert(name.clone());
-        }
-    }
-    if let Some(Value::Object(props)) = map.get_mut("properties") {
-        for (prop, child) in props.iter_mut() {
-            let child_at = format!("{at}/properties/{}", escape_token(prop));
-            let child_name = type_name(&format!("{name}_{prop}"));
-            inline_names(child, child_name, false, &child_at, taken, changes);
-        }
-    }
-    if let Some(items) = map.get_mut("items") {
-        let child_name = format!("{name}Item");
-        inline_names(
-            items,
-            child_name,
-            false,
-            &format!("{at}/items"),
-            taken,
-            changes,
-        );
-    }
-    if let Some(extra) = map
-        .get_mut("additionalProperties")
-        .filter(|v| v.is_object())
-    {
-        let child_name = format!("{name}Value");
-        inline_names(
-            extra,
-            child_name,
-            false,
-            &format!("{at}/additionalProperties"),
-            taken,
-            changes,
-        );
-    }
-    // typify merges `allOf` members into this type: their properties are its own (Box's
-    // `SignRequestSignerInput`: `allOf: [$ref, {properties: {validation: {anyOf: ...}}}]`)
-    if let Some(Value::Array(members)) = map.get_mut("allOf") {
-        for (i, member) in members.iter_mut().enumerate() {
-            if let Some(Value::Object(props)) = member.get_mut("properties") {
-                for (prop, child) in props.iter_mut() {
-                    let child_at = format!("{at}/allOf/{i}/properties/{}", escape_token(prop));
-                    let child_name = type_name(&format!("{name}_{prop}"));
-                    inline_names(child, child_name, false, &child_at, taken, changes);
-                }
-            }
-        }
-    }
 }
 
 /// Put back the JSON names of properties that [`colliding_properties`] gave a key of their

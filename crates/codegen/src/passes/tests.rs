@@ -227,6 +227,72 @@ mod normalise_tests {
         assert_eq!(doc["paths"]["/b/{x}"]["put"]["operationId"], "op_1st_op");
         assert_eq!(c.len(), 4);
     }
+
+    #[test]
+    fn names_from_paths_leave_out_the_prefix_every_path_shares_and_stay_unique() {
+        let mut doc = json!({"paths": {
+            "/api/v1/users": {"get": {}, "post": {}},
+            "/api/v1/users/{id}": {"get": {}},
+            "/api/v1/user-list": {"get": {}},
+            // the same name once the prefix is gone, and once made an identifier
+            "/api/v1/user_list": {"get": {}},
+            "/api/v1/teams.info": {"get": {"operationId": "getTeamsInfo"}},
+            "/api/v1/teams/info": {"get": {}}
+        }});
+        let mut c = Changes::default();
+        operation_ids(&mut doc, &mut c);
+        let id = |p: &str, m: &str| {
+            doc["paths"][p][m]["operationId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(id("/api/v1/users", "get"), "get_users");
+        assert_eq!(id("/api/v1/users", "post"), "post_users");
+        assert_eq!(id("/api/v1/users/{id}", "get"), "get_users_id");
+        assert_eq!(id("/api/v1/user-list", "get"), "get_user_list");
+        assert_eq!(id("/api/v1/user_list", "get"), "get_user_list_2");
+        // an operationId that exists is kept; a derived one that would give its method
+        // (`get_teams_info`) is the one renamed
+        assert_eq!(id("/api/v1/teams.info", "get"), "getTeamsInfo");
+        assert_eq!(id("/api/v1/teams/info", "get"), "get_teams_info_2");
+        assert!(
+            c.iter().any(
+                |c| c.pointer == "/paths/~1api~1v1~1user_list/get/operationId"
+                    && c.message.contains("earlier operation")
+            ),
+            "{c:?}"
+        );
+        // a path's last segment is never left out, nor a parameter
+        let mut doc = json!({"paths": {"/v2/{org}/a": {"get": {}}, "/v2/{org}/b": {"get": {}}}});
+        operation_ids(&mut doc, &mut Changes::default());
+        assert_eq!(
+            doc["paths"]["/v2/{org}/a"]["get"]["operationId"],
+            "get_org_a"
+        );
+        let mut doc = json!({"paths": {"/api/v1/users": {"get": {}}}});
+        operation_ids(&mut doc, &mut Changes::default());
+        assert_eq!(
+            doc["paths"]["/api/v1/users"]["get"]["operationId"],
+            "get_users"
+        );
+    }
+
+    #[test]
+    fn operation_ids_that_give_one_method_or_builder_are_told_apart() {
+        // `getUser` and `get_user` are both the method `get_user`; `a1` and `a_1` both `A1`
+        let mut doc = json!({"paths": {
+            "/a": {"get": {"operationId": "getUser"}, "put": {"operationId": "get_user"}},
+            "/b": {"get": {"operationId": "a1"}, "put": {"operationId": "a_1"}}
+        }});
+        let mut c = Changes::default();
+        operation_ids(&mut doc, &mut c);
+        assert_eq!(doc["paths"]["/a"]["get"]["operationId"], "getUser");
+        assert_eq!(doc["paths"]["/a"]["put"]["operationId"], "get_user_2");
+        assert_eq!(doc["paths"]["/b"]["get"]["operationId"], "a1");
+        assert_eq!(doc["paths"]["/b"]["put"]["operationId"], "a_1_2");
+        assert_eq!(c.len(), 2, "{c:?}");
+    }
 }
 
 mod fixes_tests {

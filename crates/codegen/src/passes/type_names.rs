@@ -1,0 +1,567 @@
+//! Type names: every Rust type name typify and progenitor will give is worked out before
+//! generation, and two schemas that would get one name are told apart, once, by renaming.
+//!
+//! The names, as typify 0.8 and progenitor 0.15 make them (typify-impl `src/util.rs`
+//! `sanitize`/`get_type_name`, `src/lib.rs` `Name::append`, `src/structs.rs`, `src/convert.rs`;
+//! progenitor-impl `src/method.rs`):
+//!
+//! - a component is named after its key (its `title` is ignored);
+//! - an inline schema that makes a type (a struct, an enum, a union, a constrained string) is
+//!   named after its `title`, else after its place: `{Parent}{Property}`, `{Parent}Item`,
+//!   `{Parent}Value`, `{Parent}ExtraValue`, and for an operation `{OperationId}{Parameter}`,
+//!   `{OperationId}Body`, `{OperationId}Response` (every JSON answer of an operation has that
+//!   one name);
+//! - every name goes through typify's `sanitize`: characters that cannot continue an identifier
+//!   become word breaks, Pascal case, `X` before a first character that cannot start one, `_`
+//!   after a keyword (`Self_`).
+//!
+//! typify keeps one type per name: an inline schema whose name is already taken silently
+//! becomes the type that has it (a wrong type, or E0308 where they differ), and a component
+//! converted after an inline schema of its name is emitted twice (E0428, E0119), which cost
+//! Stripe's `subscription_schedule` and every operation reaching it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{Changes, Pass, Stage};
+use crate::error::escape_token;
+use crate::nav;
+
+/// The Rust type name typify gives a schema named or titled `name`: its `sanitize` in Pascal
+/// case, exactly (typify-impl 0.8 `src/util.rs`).
+pub(crate) fn rust_type_name(name: &str) -> String {
+    use heck::ToPascalCase;
+    use unicode_ident::{is_xid_continue, is_xid_start};
+    let out = match name {
+        "+1" => "plus1".to_string(),
+        "-1" => "minus1".to_string(),
+        _ => name
+            .replace('\'', "")
+            .replace(|c: char| !is_xid_continue(c), "-")
+            .to_pascal_case(),
+    };
+    let out = match out.chars().next() {
+        None => "X".to_string(),
+        Some(c) if is_xid_start(c) => out,
+        Some(_) => format!("X{out}"),
+    };
+    // the only keyword a Pascal-case name can be
+    if out == "Self" { "Self_".into() } else { out }
+}
+
+/// Names the code generated beside the types uses without a path, in the module of the types
+/// (`Default::default()` in every builder, `Ok(..)`/`Err(..)` in every conversion,
+/// `Some`/`None`): a type named so shadows them, so the schema is renamed like a collision.
+pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some", "None"];
+
+/// The `colliding-type-names` pass ([`colliding_type_names`]).
+pub(crate) const COLLIDING_TYPE_NAMES: Pass = Pass::new(
+    "colliding-type-names",
+    Stage::Fix,
+    "Schemas that would give one Rust type name (`user_id` and `UserId`; an inline schema titled or placed like a component or another inline schema; a name the generated code uses unqualified) get distinct names, each rename once (E0428, E0119, or one silently decoded as the other).",
+    colliding_type_names,
+);
+
+/// The keywords that make a schema a composition.
+const COMPOSITIONS: &[&str] = &["oneOf", "anyOf", "allOf", "not"];
+
+/// Who has a Rust type name.
+enum Owner {
+    /// The generated code's own (see [`RESERVED_TYPE_NAMES`]).
+    Reserved,
+    /// A component schema.
+    Component,
+    /// An inline schema, as it was when it took the name: an identical one may share it (typify
+    /// gives both the one type).
+    Inline(Value),
+}
+
+/// The Rust type names given so far.
+#[derive(Default)]
+struct Names(BTreeMap<String, Owner>);
+
+/// `schema` without its own title: what two inline schemas must share to share a name.
+fn untitled(schema: &Map<String, Value>) -> Value {
+    let mut v = schema.clone();
+    v.remove("title");
+    Value::Object(v)
+}
+
+impl Names {
+    /// Can `schema` (inline) be named `name`: free, or taken by an identical inline schema?
+    fn fits(&self, name: &str, schema: &Map<String, Value>) -> bool {
+        match self.0.get(name) {
+            None => true,
+            Some(Owner::Inline(v)) => *v == untitled(schema),
+            Some(_) => false,
+        }
+    }
+
+    /// `name` is neither a component's nor the generated code's (an operation's answers all
+    /// have its one place-name, see [`colliding_type_names`]).
+    fn not_reserved(&self, name: &str) -> bool {
+        matches!(self.0.get(name), None | Some(Owner::Inline(_)))
+    }
+
+    fn take_inline(&mut self, name: String, schema: &Map<String, Value>) {
+        self.0
+            .entry(name)
+            .or_insert_with(|| Owner::Inline(untitled(schema)));
+    }
+}
+
+/// Whether typify makes a named type of this inline schema: a struct, an enum, a union, a
+/// merge of several schemas, or a string with a length or pattern (a newtype that checks it).
+pub(super) fn makes_type(schema: &Map<String, Value>) -> bool {
+    ["properties", "enum", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| schema.contains_key(*k))
+        || schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() > 1)
+        || constrained_string(schema)
+}
+
+/// A string typify checks in a newtype of its own: `maxLength`, `minLength` or `pattern`, and no
+/// format it reads as another type (typify-impl `convert_string`).
+fn constrained_string(schema: &Map<String, Value>) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("string")
+        && ["maxLength", "minLength", "pattern"]
+            .iter()
+            .any(|k| schema.contains_key(*k))
+        && !schema
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| {
+                matches!(
+                    f,
+                    "uuid" | "date" | "date-time" | "ip" | "ipv4" | "ipv6" | "binary"
+                )
+            })
+}
+
+/// typify names a component after its key and an inline schema after its `title`, or else after
+/// where it sits; progenitor names an operation's inline parameter, body and answer schemas after
+/// the operation. Two of those that give one Rust name make the crate fail (E0428, or E0119 on
+/// their impls: Sendgrid's `metadata` and `_metadata`, Intercom's inline `Quick Reply Option`
+/// items beside the `quick_reply_option` component, Stripe's inline `subscription.schedule`
+/// beside `subscription_schedule`, GetStream's string titled `Policy` beside `Policy`), or one
+/// is silently decoded as the other. A later component is renamed (`_metadata_2`, every `$ref`
+/// to it following); an inline schema's clashing title is dropped, and an inline schema whose
+/// place-name clashes gets a title of its own (`TicketTypeInline`). Identical inline schemas
+/// share their name, as typify shares their type.
+pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
+    let mut names = Names::default();
+    for n in RESERVED_TYPE_NAMES {
+        names.0.insert(n.to_string(), Owner::Reserved);
+    }
+    // components first: keys whose type names collide
+    let keys: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let all: std::collections::BTreeSet<&String> = keys.iter().collect();
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for key in &keys {
+        if let std::collections::btree_map::Entry::Vacant(e) = names.0.entry(rust_type_name(key)) {
+            e.insert(Owner::Component);
+            continue;
+        }
+        let (new_key, new_name) = (2..)
+            .map(|n| format!("{key}_{n}"))
+            .map(|k| {
+                let n = rust_type_name(&k);
+                (k, n)
+            })
+            .find(|(k, n)| !all.contains(k) && !names.0.contains_key(n))
+            .expect("an unused name");
+        names.0.insert(new_name, Owner::Component);
+        renames.push((key.clone(), new_key));
+    }
+    for (old, new) in &renames {
+        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+            let entries: Vec<(String, Value)> = std::mem::take(schemas).into_iter().collect();
+            for (k, v) in entries {
+                schemas.insert(if k == *old { new.clone() } else { k }, v);
+            }
+        }
+        let from = format!("#/components/schemas/{}", escape_token(old));
+        let to = format!("#/components/schemas/{}", escape_token(new));
+        rewrite_refs(doc, &from, &to);
+        changes.push(format!("/components/schemas/{}", escape_token(old)), format!(
+                "`{old}` would be the Rust type `{}` like another component or a name the generated code uses: renamed `{new}` (its references follow)",
+                rust_type_name(old)
+            ));
+    }
+    // the inline schemas of the components
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (key, schema) in schemas.iter_mut() {
+            let at = format!("/components/schemas/{}", escape_token(key));
+            inline_names(
+                schema,
+                Some(rust_type_name(key)),
+                Root::Component,
+                &at,
+                &mut names,
+                changes,
+            );
+        }
+    }
+    // the operations' inline parameter, body and answer schemas, named after the operation
+    for (at, name, answer) in operation_schemas(doc) {
+        if let Some(schema) = doc.pointer_mut(&at) {
+            let root = if answer { Root::Answer } else { Root::Inline };
+            inline_names(schema, Some(name), root, &at, &mut names, changes);
+        }
+    }
+}
+
+/// The inline schemas progenitor names after an operation, `(pointer, name)` in the order it
+/// meets them: each parameter's (`{OperationId}{Parameter}`), the body's (`{OperationId}Body`)
+/// and each JSON answer's (`{OperationId}Response`). A parameter, body or answer shared through
+/// `components` is listed once per operation.
+fn operation_schemas(doc: &Value) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    for (path, method, op) in nav::operations(doc) {
+        let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+            continue;
+        };
+        let op_at = nav::operation_pointer(path, method);
+        let item_at = format!("/paths/{}", escape_token(path));
+        let params = [
+            (
+                doc.pointer(&format!("{item_at}/parameters")),
+                item_at.clone(),
+            ),
+            (op.get("parameters"), op_at.clone()),
+        ];
+        for (list, at) in params {
+            for (i, p) in list
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let (p, p_at) = nav::resolve_at(doc, p, &format!("{at}/parameters/{i}"));
+                if let Some(name) = p.get("name").and_then(Value::as_str) {
+                    out.push((
+                        format!("{p_at}/schema"),
+                        rust_type_name(&format!("{id}-{name}")),
+                        false,
+                    ));
+                }
+            }
+        }
+        if let Some(body) = op.get("requestBody") {
+            let (body, at) = nav::resolve_at(doc, body, &format!("{op_at}/requestBody"));
+            for mt in body
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|c| c.keys())
+            {
+                out.push((
+                    format!("{at}/content/{}/schema", escape_token(mt)),
+                    rust_type_name(&format!("{id}-body")),
+                    false,
+                ));
+            }
+        }
+        for (code, response) in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let here = format!("{op_at}/responses/{}", escape_token(code));
+            let (response, at) = nav::resolve_at(doc, response, &here);
+            for mt in response
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|c| c.keys())
+                .filter(|mt| *mt == "application/json" || mt.starts_with("application/json;"))
+            {
+                out.push((
+                    format!("{at}/content/{}/schema", escape_token(mt)),
+                    rust_type_name(&format!("{id}-response")),
+                    true,
+                ));
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn rewrite_refs(v: &mut Value, from: &str, to: &str) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref")
+                && (r == from || r.starts_with(&format!("{from}/")))
+            {
+                *r = format!("{to}{}", &r[from.len()..]);
+            }
+            map.values_mut().for_each(|c| rewrite_refs(c, from, to));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| rewrite_refs(c, from, to)),
+        _ => {}
+    }
+}
+
+/// What a schema walked by [`inline_names`] is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Root {
+    /// A component: named after its key, already taken.
+    Component,
+    /// An operation's answer: every JSON answer of an operation has the one place-name, and
+    /// progenitor asserts that the successes (and the errors) are one type, which typify makes
+    /// them by that name: only a component's or the generated code's name is a clash.
+    Answer,
+    /// Any other schema.
+    Inline,
+}
+
+/// Walk `schema`, which typify names `name` unless it has a title (`None`: a name this pass
+/// cannot tell, a union's member, which it neither takes nor gives its children).
+fn inline_names(
+    schema: &mut Value,
+    name: Option<String>,
+    root: Root,
+    at: &str,
+    names: &mut Names,
+    changes: &mut Changes,
+) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    if map.contains_key("$ref") {
+        return;
+    }
+    let mut name = name;
+    let clash = |names: &Names, n: &str, map: &Map<String, Value>| match root {
+        Root::Answer => !names.not_reserved(n),
+        _ => !names.fits(n, map),
+    };
+    if root != Root::Component {
+        // progenitor hands typify a nullable composition as `oneOf: [null, the composition]`,
+        // its title outside: the composition is named after its place, never its title
+        let nullable_union = map.get("nullable") == Some(&Value::Bool(true))
+            && COMPOSITIONS.iter().any(|k| map.contains_key(*k));
+        let title = map.get("title").and_then(Value::as_str).map(str::to_string);
+        if let Some(title) = title.filter(|_| !nullable_union) {
+            let titled = rust_type_name(&title);
+            if makes_type(map) && clash(names, &titled, map) {
+                map.remove("title");
+                changes.push(format!("{at}/title"), format!(
+                        "title {title:?} would name this inline schema `{titled}`, a name already given to another schema: dropped"
+                    ));
+            } else {
+                name = Some(titled);
+            }
+        }
+        if makes_type(map) {
+            if let Some(place) = name.clone()
+                && (nullable_union || !map.contains_key("title"))
+                && clash(names, &place, map)
+            {
+                let fresh = (1..)
+                    .map(|n| match n {
+                        1 => format!("{place}Inline"),
+                        n => format!("{place}Inline{n}"),
+                    })
+                    .find(|n| {
+                        if nullable_union {
+                            !names.0.contains_key(n)
+                        } else {
+                            names.fits(n, map)
+                        }
+                    })
+                    .expect("an unused name");
+                if nullable_union {
+                    // the composition moves into a one-member `allOf` that has the title
+                    // (typify names a lone `allOf` member by its own title)
+                    let mut inner = Map::new();
+                    for k in COMPOSITIONS.iter().chain(&["discriminator"]) {
+                        if let Some(v) = map.remove(*k) {
+                            inner.insert(k.to_string(), v);
+                        }
+                    }
+                    map.remove("title");
+                    inner.insert("title".into(), Value::String(fresh.clone()));
+                    map.insert("allOf".into(), Value::Array(vec![Value::Object(inner)]));
+                    changes.push(at.to_string(), format!(
+                            "this nullable composition would be the Rust type `{place}`, a name already given to another schema: it is the one member of an `allOf` titled `{fresh}`"
+                        ));
+                    if let Some(Value::Array(members)) = map.get_mut("allOf") {
+                        inline_names(
+                            &mut members[0],
+                            None,
+                            Root::Inline,
+                            &format!("{at}/allOf/0"),
+                            names,
+                            changes,
+                        );
+                    }
+                    return;
+                }
+                changes.push(at.to_string(), format!(
+                        "this inline schema would be the Rust type `{place}`, a name already given to another schema: titled `{fresh}`"
+                    ));
+                map.insert("title".into(), Value::String(fresh.clone()));
+                name = Some(fresh);
+            }
+            if let Some(n) = &name {
+                names.take_inline(n.clone(), map);
+            }
+        }
+    }
+    // typify: `{parent}_{property in snake case}`, then sanitized
+    let child = |suffix: &str| {
+        name.as_ref()
+            .map(|n| rust_type_name(&format!("{n}_{suffix}")))
+    };
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        for (prop, schema) in props.iter_mut() {
+            use heck::ToSnakeCase;
+            let child_at = format!("{at}/properties/{}", escape_token(prop));
+            let child_name = child(&prop.to_snake_case());
+            inline_names(schema, child_name, Root::Inline, &child_at, names, changes);
+        }
+    }
+    let extra = if map.contains_key("properties") {
+        "extra_value"
+    } else {
+        "value"
+    };
+    for (key, suffix) in [("items", "item"), ("additionalProperties", extra)] {
+        if let Some(v) = map.get_mut(key).filter(|v| v.is_object()) {
+            let child_name = child(suffix);
+            inline_names(
+                v,
+                child_name,
+                Root::Inline,
+                &format!("{at}/{key}"),
+                names,
+                changes,
+            );
+        }
+    }
+    // typify merges `allOf` members into this type: their properties are its own (Box's
+    // `SignRequestSignerInput`: `allOf: [$ref, {properties: {validation: {anyOf: ...}}}]`)
+    if let Some(Value::Array(members)) = map.get_mut("allOf") {
+        for (i, member) in members.iter_mut().enumerate() {
+            if let Some(Value::Object(props)) = member.get_mut("properties") {
+                for (prop, schema) in props.iter_mut() {
+                    use heck::ToSnakeCase;
+                    let child_at = format!("{at}/allOf/{i}/properties/{}", escape_token(prop));
+                    let child_name = child(&prop.to_snake_case());
+                    inline_names(schema, child_name, Root::Inline, &child_at, names, changes);
+                }
+            }
+        }
+    }
+    // a union's members are named after what each is (typify's `schema_is_named`, with the
+    // prefix they share removed): only a member's own title is certain
+    for key in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(members)) = map.get_mut(key) {
+            for (i, member) in members.iter_mut().enumerate() {
+                inline_names(
+                    member,
+                    None,
+                    Root::Inline,
+                    &format!("{at}/{key}/{i}"),
+                    names,
+                    changes,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_are_typify_names() {
+        for (key, name) in [
+            ("subscription_schedule", "SubscriptionSchedule"),
+            ("user.id", "UserId"),
+            ("user-id", "UserId"),
+            ("self", "Self_"),
+            ("type", "Type"),
+            ("2fa", "X2fa"),
+            ("café", "Café"),
+            ("日本", "日本"),
+            ("$", "X"),
+            ("won't", "Wont"),
+            ("+1", "plus1"),
+        ] {
+            assert_eq!(rust_type_name(key), name, "{key}");
+        }
+    }
+
+    fn run(mut doc: Value) -> (Value, Vec<super::super::Change>) {
+        let changes = super::super::run_passes([&COLLIDING_TYPE_NAMES], &mut doc);
+        (doc, changes)
+    }
+
+    #[test]
+    fn an_inline_union_placed_like_a_later_component_is_renamed_not_the_component() {
+        let (doc, changes) = run(json!({"components": {"schemas": {
+            "subscription": {"type": "object", "properties": {"schedule": {"anyOf": [
+                {"type": "string"}, {"$ref": "#/components/schemas/subscription_schedule"}]}}},
+            "subscription_schedule": {"type": "object", "properties": {"id": {"type": "string"}}}
+        }}}));
+        let s = &doc["components"]["schemas"];
+        assert!(s.get("subscription_schedule").is_some());
+        assert_eq!(
+            s["subscription"]["properties"]["schedule"]["title"],
+            "SubscriptionScheduleInline"
+        );
+        assert_eq!(changes.len(), 1, "{changes:?}");
+    }
+
+    #[test]
+    fn identical_inline_schemas_share_a_name_different_ones_do_not() {
+        let money =
+            json!({"title": "Money", "type": "object", "properties": {"a": {"type": "integer"}}});
+        let (doc, changes) = run(json!({"components": {"schemas": {
+            "A": {"type": "object", "properties": {"m": money, "n": {"title": "Money", "type": "string", "pattern": "^x$"}}},
+            "B": {"type": "object", "properties": {"m": money}}
+        }}}));
+        let s = &doc["components"]["schemas"];
+        assert_eq!(s["B"]["properties"]["m"]["title"], "Money");
+        // the constrained string is a newtype of its own: its title is dropped
+        assert!(s["A"]["properties"]["n"].get("title").is_none(), "{doc}");
+        assert_eq!(changes.len(), 1, "{changes:?}");
+    }
+
+    #[test]
+    fn an_operation_s_inline_answer_is_placed_after_it() {
+        let (doc, changes) = run(json!({
+            "paths": {"/u": {"get": {"operationId": "get_user", "responses": {
+                "200": {"description": "", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"id": {"type": "string"}}}}}},
+                "400": {"description": "", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"message": {"type": "string"}}}}}}
+            }}}},
+            "components": {"schemas": {"GetUserResponse": {"type": "object"}}}
+        }));
+        let r = &doc["paths"]["/u"]["get"]["responses"];
+        // the component keeps its name; both answers (different shapes) get their own
+        assert_eq!(
+            r["200"]["content"]["application/json"]["schema"]["title"],
+            "GetUserResponseInline"
+        );
+        assert_eq!(
+            r["400"]["content"]["application/json"]["schema"]["title"],
+            "GetUserResponseInline2"
+        );
+        assert_eq!(changes.len(), 2, "{changes:?}");
+    }
+}
