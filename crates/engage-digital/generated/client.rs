@@ -1594,6 +1594,7 @@ impl Client {
 ///
 /// - [`get_all_agent_status`](super::Client::get_all_agent_status): Get all connected agents status
 /// - [`get_agent_status`](super::Client::get_agent_status): Get a connected agent status
+/// - [`change_agent_status`](super::Client::change_agent_status): Changing an agent's status
 ///
 /// ## Presence Status
 ///

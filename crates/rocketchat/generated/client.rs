@@ -3090,4 +3090,8 @@ impl Client {
 ///
 /// - [`update_agent_status`](super::Client::update_agent_status): Update Agent Status
 /// - [`list_available_agents`](super::Client::list_available_agents): Get Available Agent Information
+///
+/// ## Users
+///
+/// - [`get_users_presence`](super::Client::get_users_presence): Get Users Presence
 pub mod tags {}
