@@ -558,7 +558,7 @@ async fn explain_lists_every_normaliser_change_with_vendor_and_pointer() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("libredesk: full: unsupported-request-bodies at /paths/~1api~1v1~1media/post: request body multipart/form-data cannot be sent"),
+        stdout.contains("libredesk: full: form-bodies at /paths/~1api~1v1~1media/post/requestBody: multipart/form-data body (progenitor cannot send it): generated as a typed body sent as multipart"),
         "{stdout}"
     );
     assert!(
