@@ -931,7 +931,7 @@ async fn json_with_explain_is_one_json_document() {
         .unwrap()
         .clone();
     assert!(
-        explain.contains(&json!("full: unsupported-request-bodies at /paths/~1api~1v1~1media/post: request body multipart/form-data cannot be sent by progenitor 0.15: operation skipped (call it with reqwest directly)")),
+        explain.contains(&json!("full: form-bodies at /paths/~1api~1v1~1media/post/requestBody: multipart/form-data body (progenitor cannot send it): generated as a typed body sent as multipart, 1 file property")),
         "{explain:#?}"
     );
 }

@@ -58,13 +58,11 @@ fn presence(v: V, url: &str, config: &ClientConfig) -> Box<dyn Presence> {
 }
 
 /// Every registered vendor (the generic tests cover a new vendor without an edit here).
-/// An agent id each vendor's adapter accepts without asking the server (Mattermost checks that
-/// a user id is 26 lower-case letters and digits before sending; the others send any id).
-fn agent(entry: &Entry) -> &'static str {
-    match entry.name {
-        "mattermost" => "abcdefghijklmnopqrstuvwxyz",
-        _ => "1",
-    }
+/// An agent id each vendor's adapter accepts without asking the server (its seeder's first
+/// sample id: a number, a name, or Mattermost's 26 characters).
+fn agent(entry: &Entry) -> String {
+    let seeder = agentstatus::seeder(entry.name).expect("every registered vendor has a seeder");
+    (seeder.sample_id)(1, "ada")
 }
 
 fn vendors() -> Vec<Entry> {
@@ -173,8 +171,8 @@ async fn redirects_are_never_followed_and_no_credential_reaches_another_origin()
                 let p = connect(&v, &origin.url(), &config());
                 for op in ["get", "set"] {
                     let result = match op {
-                        "get" => p.get(agent(&v)).await,
-                        _ => p.set(agent(&v), Availability::Available).await,
+                        "get" => p.get(&agent(&v)).await,
+                        _ => p.set(&agent(&v), Availability::Available).await,
                     };
                     let e = result.unwrap_err();
                     let Failure::Redirect { redirect, .. } = e.failure() else {
@@ -214,7 +212,7 @@ async fn a_redirect_loop_is_named_as_such() {
     .unwrap();
     for v in vendors() {
         let e = connect(&v, &origin.url(), &config())
-            .get(agent(&v))
+            .get(&agent(&v))
             .await
             .unwrap_err();
         assert!(e.to_string().contains("redirect loop"), "{v:?}: {e}");
@@ -296,7 +294,10 @@ async fn each_attempt_has_its_own_timeout_thirty_seconds_by_default() {
     for v in vendors() {
         let before = origin.seen().len();
         let start = Instant::now();
-        let e = connect(&v, &origin.url(), &cfg).get(agent(&v)).await.unwrap_err();
+        let e = connect(&v, &origin.url(), &cfg)
+            .get(&agent(&v))
+            .await
+            .unwrap_err();
         let took = start.elapsed();
         assert!(e.to_string().contains("timed out"), "{v:?}: {e}");
         assert!(
@@ -326,7 +327,10 @@ async fn one_deadline_bounds_a_whole_operation_with_its_resends() {
         });
         let p = connect(&v, &origin.url(), &cfg);
         let start = Instant::now();
-        let e = p.set(agent(&v), Availability::Available).await.unwrap_err();
+        let e = p
+            .set(&agent(&v), Availability::Available)
+            .await
+            .unwrap_err();
         let took = start.elapsed();
         assert_eq!(e.kind(), ErrorKind::Network, "{v:?}: {e}");
         assert!(
@@ -372,7 +376,7 @@ async fn absurd_retry_after_values_are_not_waited_for_and_do_not_panic() {
             .unwrap();
             let start = Instant::now();
             let e = connect(&v, &origin.url(), &config())
-                .get(agent(&v))
+                .get(&agent(&v))
                 .await
                 .unwrap_err();
             assert_eq!(e.status(), Some(503), "{v:?} {value}: {e}");
@@ -473,7 +477,7 @@ async fn bodies_are_bounded_while_streaming() {
         .await
         .unwrap();
         let e = connect(&v, &origin.url(), &limited())
-            .get(agent(&v))
+            .get(&agent(&v))
             .await
             .unwrap_err();
         assert!(
@@ -498,7 +502,7 @@ async fn bodies_are_bounded_while_streaming() {
         .unwrap();
         let start = Instant::now();
         let e = connect(&v, &origin.url(), &limited())
-            .get(agent(&v))
+            .get(&agent(&v))
             .await
             .unwrap_err();
         assert!(
@@ -534,7 +538,10 @@ async fn a_slow_endless_body_ends_at_the_deadline() {
     });
     for v in vendors() {
         let start = Instant::now();
-        let e = connect(&v, &origin.url(), &cfg).get(agent(&v)).await.unwrap_err();
+        let e = connect(&v, &origin.url(), &cfg)
+            .get(&agent(&v))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Network, "{v:?}: {e}");
         assert!(start.elapsed() < Duration::from_millis(1800), "{v:?}");
     }
@@ -617,7 +624,7 @@ async fn vendor_messages_are_cut_and_escaped() {
         .await
         .unwrap();
         let e = connect(&v, &origin.url(), &config())
-            .get(agent(&v))
+            .get(&agent(&v))
             .await
             .unwrap_err();
         let shown = e.to_string();
@@ -656,8 +663,10 @@ async fn no_credential_appears_in_any_error() {
         let p = connect(&v, &origin.url(), &cfg);
         for _ in 0..5 {
             let errors = [
-                p.get(agent(&v)).await.unwrap_err(),
-                p.set(agent(&v), Availability::Available).await.unwrap_err(),
+                p.get(&agent(&v)).await.unwrap_err(),
+                p.set(&agent(&v), Availability::Available)
+                    .await
+                    .unwrap_err(),
                 p.list(&ListFilter::all()).await.unwrap_err(),
             ];
             for e in errors {

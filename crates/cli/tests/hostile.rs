@@ -15,6 +15,13 @@ fn vendors() -> Vec<Entry> {
     agentstatus::registry()
 }
 
+/// An agent id `entry`'s adapter accepts without asking the server (its seeder's first sample id:
+/// a number, a name, or Mattermost's 26 characters).
+fn agent(entry: &Entry) -> String {
+    let seeder = agentstatus::seeder(entry.name).expect("every registered vendor has a seeder");
+    (seeder.sample_id)(1, "ada")
+}
+
 /// The secret a test gives `entry`'s secret setting `key` (through its environment variable).
 fn secret_of(entry: &Entry, key: &str) -> String {
     format!("{}-{key}-cli-hostile-s3cr3t", entry.name)
@@ -237,11 +244,13 @@ async fn separators_and_format_characters_in_server_errors_are_escaped() {
     std::fs::write(&roster, "agent,availability\n1,available\n2,available\n").unwrap();
     let roster = roster.to_str().unwrap();
     for entry in vendors() {
+        let id = agent(&entry);
+        let id = id.as_str();
         let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
         for args in [
-            &["get", "1"][..],
-            &["set", "1", "available"],
+            &["get", id][..],
+            &["set", id, "available"],
             &["list"],
             &["apply", roster, "--dry-run"],
             &["apply", roster],
@@ -313,9 +322,11 @@ async fn errors_are_json_on_stderr_under_output_json() {
     .unwrap();
     let d = dir("json-errors");
     for entry in vendors() {
+        let id = agent(&entry);
+        let id = id.as_str();
         let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        let o = run(&cfg, &["--output", "json", "get", "1"], &[]).await;
+        let o = run(&cfg, &["--output", "json", "get", id], &[]).await;
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(1), "{vendor}: {err}");
         assert!(out.is_empty(), "{vendor}: {out}");
@@ -333,7 +344,7 @@ async fn errors_are_json_on_stderr_under_output_json() {
             "{err}"
         );
         // the same in text
-        let o = run(&cfg, &["get", "1"], &[]).await;
+        let o = run(&cfg, &["get", id], &[]).await;
         let (_, err) = text(&o);
         assert!(
             err.starts_with("agentstatus: error: ") && err.contains("redirect loop"),
@@ -361,9 +372,11 @@ async fn an_overflowing_retry_after_is_an_error_not_a_panic() {
     .unwrap();
     let d = dir("retry-after");
     for entry in vendors() {
+        let id = agent(&entry);
+        let id = id.as_str();
         let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        for args in [&["get", "1"][..], &["set", "1", "available"], &["list"]] {
+        for args in [&["get", id][..], &["set", id, "available"], &["list"]] {
             let o = run(&cfg, args, &[]).await;
             let (_, err) = text(&o);
             assert_eq!(o.status.code(), Some(1), "{vendor} {args:?}: {err}");
@@ -420,9 +433,11 @@ async fn vendor_messages_are_cut_to_200_characters() {
         .unwrap();
     let d = dir("messages");
     for entry in vendors() {
+        let id = agent(&entry);
+        let id = id.as_str();
         let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        let o = run(&cfg, &["get", "1"], &[]).await;
+        let o = run(&cfg, &["get", id], &[]).await;
         let (_, err) = text(&o);
         assert!(err.chars().count() < 700, "{vendor}: {} chars", err.len());
         assert_terminal_safe(&err, vendor);
@@ -433,16 +448,18 @@ async fn vendor_messages_are_cut_to_200_characters() {
 async fn bad_base_urls_and_secrets_are_refused_with_the_config_key() {
     let d = dir("refusals");
     for entry in vendors() {
+        let id = agent(&entry);
+        let id = id.as_str();
         let vendor = entry.name;
         let cfg = config(&d, vendor, "https://desk.example.com/api#frag", "");
-        let (_, err) = text(&run(&cfg, &["get", "1"], &[]).await);
+        let (_, err) = text(&run(&cfg, &["get", id], &[]).await);
         assert!(
             err.contains("fragment") && err.contains("base_url"),
             "{err}"
         );
 
         let cfg = config(&d, vendor, "http://desk.example.com", "");
-        let o = run(&cfg, &["get", "1"], &[]).await;
+        let o = run(&cfg, &["get", id], &[]).await;
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(2));
         assert!(
@@ -456,7 +473,7 @@ async fn bad_base_urls_and_secrets_are_refused_with_the_config_key() {
             let env: Vec<(String, &str)> =
                 secrets().into_iter().map(|(k, _)| (k, secret)).collect();
             let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            let o = run(&cfg, &["get", "1"], &env).await;
+            let o = run(&cfg, &["get", id], &env).await;
             let (out, err) = text(&o);
             assert_eq!(o.status.code(), Some(2), "{vendor} {secret:?}: {err}");
             assert!(err.contains("invalid credential"), "{err}");
@@ -475,9 +492,11 @@ async fn no_secret_in_any_output_even_with_trace_logging() {
     .unwrap();
     let d = dir("trace");
     for entry in vendors() {
+        let id = agent(&entry);
+        let id = id.as_str();
         let vendor = entry.name;
         let cfg = config(&d, vendor, &server.url(), "");
-        for args in [&["get", "1"][..], &["set", "1", "available"], &["list"]] {
+        for args in [&["get", id][..], &["set", id, "available"], &["list"]] {
             for output in ["table", "json"] {
                 let mut all = vec!["--output", output];
                 all.extend_from_slice(args);

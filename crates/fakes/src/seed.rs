@@ -100,6 +100,18 @@ pub trait Seeded: Deref<Target = FakeServer> + Send + Sync + Sized + 'static {
     /// Whether the fake's agent ids are positive numbers (the caller refuses other ids).
     const NUMERIC_IDS: bool = false;
 
+    /// A well-formed agent id for the `n`th sample agent (from 1) called `name`: what the
+    /// default cast and the cross-vendor tests use. Default: `n` when [`Seeded::NUMERIC_IDS`],
+    /// else `name`. A vendor whose ids have a shape of their own (Mattermost's 26 characters)
+    /// says so here.
+    fn sample_id(n: usize, name: &str) -> String {
+        if Self::NUMERIC_IDS {
+            n.to_string()
+        } else {
+            name.to_string()
+        }
+    }
+
     /// The fake's word for `availability`, or `None` when it cannot hold it.
     fn status(availability: Availability) -> Option<&'static str>;
 
@@ -140,6 +152,8 @@ pub struct Seeder {
     pub status: fn(Availability) -> Option<&'static str>,
     /// Whether its agent ids are positive numbers ([`Seeded::NUMERIC_IDS`]).
     pub numeric_ids: bool,
+    /// A well-formed agent id for the `n`th sample agent called `name` ([`Seeded::sample_id`]).
+    pub sample_id: fn(usize, &str) -> String,
     start: Start,
 }
 
@@ -159,6 +173,7 @@ impl Seeder {
         Self {
             status: F::status,
             numeric_ids: F::NUMERIC_IDS,
+            sample_id: F::sample_id,
             start: start::<F>,
         }
     }
@@ -169,6 +184,7 @@ impl Seeder {
         Self {
             status: |_| None,
             numeric_ids: false,
+            sample_id: |_, name| name.to_string(),
             start: |_, _| {
                 Box::pin(async {
                     Err("the fake is not written yet: implement `agentstatus_fakes::seed::Seeded` for it and make its `SEEDER` `Seeder::of::<TheFake>()` (src/fake.rs)".into())
@@ -208,11 +224,7 @@ impl Seeder {
         cast.into_iter()
             .enumerate()
             .filter_map(|(i, (id, name, a))| {
-                let id = if self.numeric_ids {
-                    (i + 1).to_string()
-                } else {
-                    id.to_string()
-                };
+                let id = (self.sample_id)(i + 1, id);
                 self.seed(&id, name, a.unwrap_or(Availability::Available))
             })
             .collect()

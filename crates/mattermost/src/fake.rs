@@ -331,6 +331,11 @@ impl Mattermost {
 /// secret (the others' are `<token>-2`, `<token>-3`, ...); without agents, a system
 /// administrator `agentstatus-fake` holds it.
 impl Seeded for Mattermost {
+    /// Mattermost's user ids are 26 lower-case letters and digits: `user_id(n)`.
+    fn sample_id(n: usize, _: &str) -> String {
+        user_id(n)
+    }
+
     fn status(availability: Availability) -> Option<&'static str> {
         match availability {
             Availability::Available => Some("online"),

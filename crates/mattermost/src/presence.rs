@@ -18,10 +18,12 @@
 //! until it is changed). A status already in place (and chosen: `online` needs no choice) is not
 //! sent again.
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, call};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
 };
 
 use crate::{Client, types};
@@ -113,6 +115,45 @@ fn presence(agent: &str, name: Option<String>, s: &types::Status) -> AgentPresen
 }
 
 impl MattermostPresence {
+    /// `set`, saying whether it wrote anything.
+    async fn set_saying(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<(AgentPresence, bool), PresenceError> {
+        check_id(agent)?;
+        let user = self.user(agent).await?;
+        let current = self.status(agent).await?;
+        let wanted = wire(desired);
+        let now = word(&current);
+        // in place already, and chosen (an automatic away/offline would be undone by activity)
+        if now == wanted.to_string()
+            && (now == "online" || current.manual == Some(true))
+            && (now != "dnd" || current.dnd_end_time.unwrap_or(0) == 0)
+        {
+            return Ok((presence(agent, name(&user), &current), false));
+        }
+        let body = types::UpdateUserStatusBody::builder()
+            .user_id(agent.to_string())
+            .status(wanted);
+        let request = self.client.update_user_status().user_id(agent).body(body);
+        let after = match call(request.send()).await {
+            Ok(s) => s,
+            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+        };
+        let shown = presence(agent, name(&user), &after);
+        if shown.availability != desired {
+            return Err(PresenceError::conflict(
+                VENDOR,
+                agent,
+                desired,
+                shown.availability,
+                shown.detail.vendor_status.clone(),
+            ));
+        }
+        Ok((shown, true))
+    }
+
     async fn user(&self, agent: &str) -> Result<types::User, PresenceError> {
         match call(self.client.get_user().user_id(agent).send()).await {
             Ok(u) => Ok(u),
@@ -174,37 +215,25 @@ impl Adapter for MattermostPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        check_id(agent)?;
-        let user = self.user(agent).await?;
-        let current = self.status(agent).await?;
-        let wanted = wire(desired);
-        let now = word(&current);
-        // in place already, and chosen (an automatic away/offline would be undone by activity)
-        if now == wanted.to_string()
-            && (now == "online" || current.manual == Some(true))
-            && (now != "dnd" || current.dnd_end_time.unwrap_or(0) == 0)
-        {
-            return Ok(presence(agent, name(&user), &current));
-        }
-        let body = types::UpdateUserStatusBody::builder()
-            .user_id(agent.to_string())
-            .status(wanted);
-        let request = self.client.update_user_status().user_id(agent).body(body);
-        let after = match call(request.send()).await {
-            Ok(s) => s,
-            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
-        };
-        let shown = presence(agent, name(&user), &after);
-        if shown.availability != desired {
-            return Err(PresenceError::conflict(
-                VENDOR,
-                agent,
-                desired,
-                shown.availability,
-                shown.detail.vendor_status.clone(),
-            ));
-        }
-        Ok(shown)
+        self.set_saying(agent, desired).await.map(|(p, _)| p)
+    }
+
+    /// Each agent as `set` does it, saying whether it wrote (so a second apply reports
+    /// everything unchanged).
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        bulk::each(updates, options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            let set = self.set_saying(&agent, wanted);
+            match within(self.deadline, VENDOR, Step::Set, set).await? {
+                (after, true) => Ok(Applied::changed(after)),
+                (after, false) => Ok(Applied::unchanged(after)),
+            }
+        })
+        .await
     }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
