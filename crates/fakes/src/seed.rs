@@ -323,10 +323,7 @@ pub async fn contract(entry: Entry, seeder: Seeder) {
     let (good, bad) = (connect(false), connect(true));
     let agent = cast.first().map(|s| s.id.clone()).unwrap_or_default();
     let case = Case::new(running, good, bad, agent, |r| r.server.state_changes());
-    let case = if seeder.numeric_ids {
-        case.with_unknown("999999")
-    } else {
-        case
-    };
+    // an id of the vendor's shape that no agent has
+    let case = case.with_unknown((seeder.sample_id)(999_999, "no-such-agent"));
     contract(case).await;
 }
