@@ -118,7 +118,8 @@ Evidence for every overlay action and fake behaviour (repository, path, commit).
 ## Fake server behaviour
 "#;
 
-const CARGO: &str = r#"[package]
+const CARGO: &str = r#"lints.rust.unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
+[package]
 name = "{{crate}}"
 description = "Typed client for the {{title}} agent presence API, generated from the vendor's OpenAPI document."
 version.workspace = true
@@ -132,7 +133,6 @@ categories.workspace = true
 build = "../../build.rs"
 metadata.agentstatus.vendor = "{{name}}"
 metadata.docs.rs.features = ["full", "presence", "fake"]
-lints.rust.unexpected_cfgs = { level = "warn", check-cfg = ["cfg(agentstatus_codegen)"] }
 
 [dependencies]
 agentstatus-runtime.workspace = true
