@@ -165,14 +165,23 @@ fn check_vendor(
 
 /// Run the mock check for `vendors`.
 fn run_all(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, String> {
-    eprintln!("mock: cargo build -p agentstatus-cli ...");
+    // with crates/generate, as the workspace builds it: every registered vendor compiled in,
+    // the opt-in ones (not default features of the command) included
+    eprintln!("mock: cargo build -p agentstatus-cli -p agentstatus-generate ...");
     let status = Command::new(cargo())
         .current_dir(root)
-        .args(["build", "--quiet", "-p", "agentstatus-cli"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "agentstatus-cli",
+            "-p",
+            "agentstatus-generate",
+        ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err("cargo build -p agentstatus-cli failed".into());
+        return Err("cargo build -p agentstatus-cli -p agentstatus-generate failed".into());
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
