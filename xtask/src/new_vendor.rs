@@ -456,7 +456,7 @@ impl crate::flags::NewVendor {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
         }
         println!(
-            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_<scheme>`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes, and the fake's `Seeded` (its `SEEDER`, for `agentstatus fake`); then add `{name}` to `default` in crates/agentstatus/Cargo.toml (the only shared file it touches) and a row to crates/README.md and the README"
+            "next: specs/{name}/sources.toml and upstream/, `cargo xtask regen --vendor {name}`, specs/{name}/overlay.yaml with evidence in NOTES.md, `EXPECTORATE=overwrite cargo test -p agentstatus-{name} --features codegen --test golden` (the first build of the new crate takes minutes), then the credentials' settings (from the generated `Client::with_<scheme>`), the adapter, the fake and the wire tests until `cargo test -p agentstatus-{name} --features presence,fake` passes, and the fake's `Seeded` (its `SEEDER`, for `agentstatus fake`), and specs/{name}/mock.toml (the settings and an agent for `cargo xtask mock`, which CI runs against Prism); then add `{name}` to `default` in crates/agentstatus/Cargo.toml (the only shared file it touches) and a row to crates/README.md and the README"
         );
         Ok(())
     }
