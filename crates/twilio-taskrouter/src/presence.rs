@@ -25,7 +25,7 @@ use std::collections::HashSet;
 use std::num::NonZeroU64;
 use std::time::Instant;
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, clip, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call_answer, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
@@ -128,21 +128,6 @@ impl ErrorBody for types::TwilioError {
     }
 }
 
-/// Run a generated call, keeping its answer's headers (the `ETag`), or its failure with what the
-/// client's hooks recorded (as `adapter::call` does).
-async fn send<T, E>(
-    fut: impl std::future::Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
-) -> Result<ResponseValue<T>, Failed<E>> {
-    match agentstatus_runtime::observe(Box::pin(fut)).await {
-        (Ok(rv), _) => Ok(rv),
-        (Err(error), seen) => Err(Failed {
-            error,
-            status: seen.status,
-            operation: seen.operation,
-        }),
-    }
-}
-
 fn status_of<E>(f: &Failed<E>) -> Option<u16> {
     match &f.error {
         progenitor_client::Error::ErrorResponse(rv) => Some(rv.status().as_u16()),
@@ -177,7 +162,7 @@ impl TwilioTaskrouterPresence {
             .fetch_worker()
             .workspace_sid(self.workspace_sid.as_str())
             .sid(agent);
-        match send(request.send()).await {
+        match call_answer(request.send()).await {
             Ok(rv) => {
                 let etag = rv
                     .headers()
@@ -207,7 +192,7 @@ impl TwilioTaskrouterPresence {
             if let Some((t, p)) = &token {
                 request = request.page_token(t.clone()).page(*p);
             }
-            let page = match send(request.send()).await {
+            let page = match call_answer(request.send()).await {
                 Ok(rv) => rv.into_inner(),
                 Err(f) => return Err(f.into_error(VENDOR, None).await),
             };
@@ -288,7 +273,9 @@ impl TwilioTaskrouterPresence {
             if let Some(tag) = etag {
                 request = request.if_match(tag);
             }
-            let result = send(request.send()).await.map(ResponseValue::into_inner);
+            let result = call_answer(request.send())
+                .await
+                .map(ResponseValue::into_inner);
             let wait = match &result {
                 Err(f) if attempt < policy.max_attempts => {
                     transient_delay(&policy, &f.error, attempt)
@@ -386,7 +373,7 @@ impl TwilioTaskrouterPresence {
             if let Some((t, p)) = &token {
                 request = request.page_token(t.clone()).page(*p);
             }
-            let page = match send(request.send()).await {
+            let page = match call_answer(request.send()).await {
                 Ok(rv) => rv.into_inner(),
                 Err(f) => return Err(f.into_error(VENDOR, None).await),
             };
