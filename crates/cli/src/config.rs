@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use agentstatus::registry::Entry;
 use agentstatus::{ClientConfig, Presence, RetryPolicy};
-use agentstatus_sync::section::{self, At, Value, kind_of};
-use toml::de::{DeTable, DeValue};
+use agentstatus_sync::section::{self, At, Value, kind_of, names, parse_table, position};
+use toml::de::DeValue;
 
 /// A configuration problem: which file, where, and what to do.
 #[derive(Debug)]
@@ -53,18 +53,6 @@ pub fn path(flag: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("agentstatus.toml"))
 }
 
-fn position(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!(":{line}:{col}")
-}
-
-fn names(registry: &[Entry]) -> String {
-    let n: Vec<&str> = registry.iter().map(|e| e.name).collect();
-    n.join(", ")
-}
-
 /// Read and check the file against the vendors in `registry`.
 pub fn load(path: &Path, registry: &[Entry]) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -80,13 +68,7 @@ pub fn load(path: &Path, registry: &[Entry]) -> Result<Config, ConfigError> {
             position(&text, span.start)
         ))
     };
-    let table = DeTable::parse(&text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|s| position(&text, s.start))
-            .unwrap_or_default();
-        ConfigError(format!("{}{at}: {}", path.display(), e.message()))
-    })?;
+    let table = parse_table(path, &text).map_err(ConfigError)?;
     let mut config = Config {
         path: path.to_path_buf(),
         text: text.clone(),

@@ -34,10 +34,10 @@ use std::time::Duration;
 use agentstatus_presence::Availability;
 use agentstatus_presence::registry::Entry;
 use agentstatus_runtime::{ClientConfig, RetryPolicy};
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 
 use crate::engine::{Desk, Role};
-use crate::section::{self, At, Value, kind_of};
+use crate::section::{self, At, Value, kind_of, names, parse_table, position};
 
 /// A configuration problem: which file, where, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,18 +91,6 @@ pub const DEFAULT_PRECEDENCE: [Availability; 4] = [
     Availability::Offline,
 ];
 
-fn position(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!(":{line}:{col}")
-}
-
-fn names(registry: &[Entry]) -> String {
-    let n: Vec<&str> = registry.iter().map(|e| e.name).collect();
-    n.join(", ")
-}
-
 /// Seconds, as an integer or a decimal (`0.5`), at least 100 ms.
 fn seconds(v: &DeValue<'_>) -> Option<Duration> {
     let s = match v {
@@ -134,13 +122,7 @@ impl SyncConfig {
                 position(&text, span.start)
             ))
         };
-        let table = DeTable::parse(&text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| position(&text, s.start))
-                .unwrap_or_default();
-            ConfigError(format!("{}{at}: {}", path.display(), e.message()))
-        })?;
+        let table = parse_table(path, &text).map_err(ConfigError)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &str| {
             let p = Path::new(p);

@@ -45,6 +45,34 @@ impl Value {
     }
 }
 
+/// `:line:col` of byte `offset` in `text` (columns in characters, from 1), for messages.
+pub fn position(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!(":{line}:{col}")
+}
+
+/// The registered vendors' names, for messages (`rocketchat, libredesk, ...`).
+pub fn names(registry: &[Entry]) -> String {
+    let n: Vec<&str> = registry.iter().map(|e| e.name).collect();
+    n.join(", ")
+}
+
+/// `text`, read from `path`, as a TOML table; a syntax error is `path:line:col: message`.
+pub fn parse_table<'t>(
+    path: &std::path::Path,
+    text: &'t str,
+) -> Result<toml::Spanned<toml::de::DeTable<'t>>, String> {
+    toml::de::DeTable::parse(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| position(text, s.start))
+            .unwrap_or_default();
+        format!("{}{at}: {}", path.display(), e.message())
+    })
+}
+
 /// What a TOML item is, for messages (`a string`, `a table`).
 pub fn kind_of(v: &DeValue<'_>) -> &'static str {
     match v {
