@@ -301,6 +301,17 @@ fn fail(
     ExitCode::from(code)
 }
 
+/// The output could not be written (a closed pipe is handled before: it is not a failure).
+fn output_failed(output: Output, e: &std::io::Error) -> ExitCode {
+    fail(
+        output,
+        exit::FAILURE,
+        "output",
+        &format!("cannot write the output: {e}"),
+        None,
+    )
+}
+
 fn failed(output: Output, e: &PresenceError) -> ExitCode {
     fail(
         output,
@@ -378,13 +389,7 @@ async fn main() -> ExitCode {
             return match stdout.write_all(&script).and_then(|()| stdout.flush()) {
                 Ok(()) => ExitCode::from(exit::OK),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
-                Err(e) => fail(
-                    out,
-                    exit::FAILURE,
-                    "output",
-                    &format!("cannot write the output: {e}"),
-                    None,
-                ),
+                Err(e) => output_failed(out, &e),
             };
         }
         Command::Man => {
@@ -392,13 +397,7 @@ async fn main() -> ExitCode {
             return match man(&mut stdout).and_then(|()| stdout.flush()) {
                 Ok(()) => ExitCode::from(exit::OK),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
-                Err(e) => fail(
-                    out,
-                    exit::FAILURE,
-                    "output",
-                    &format!("cannot write the output: {e}"),
-                    None,
-                ),
+                Err(e) => output_failed(out, &e),
             };
         }
         Command::Sync { dry_run, once } => {
@@ -426,13 +425,7 @@ async fn main() -> ExitCode {
         return match watch::run(presence, Duration::from_secs(interval), initial, out).await {
             Ok(()) => ExitCode::from(exit::OK),
             Err(watch::Stopped::Failed(e)) => failed(out, &e),
-            Err(watch::Stopped::Output(e)) => fail(
-                out,
-                exit::FAILURE,
-                "output",
-                &format!("cannot write the output: {e}"),
-                None,
-            ),
+            Err(watch::Stopped::Output(e)) => output_failed(out, &e),
         };
     }
     if let Command::Apply {
@@ -461,13 +454,7 @@ async fn main() -> ExitCode {
             Ok(true) => ExitCode::from(exit::OK),
             Ok(false) => ExitCode::from(exit::FAILURE),
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::FAILURE),
-            Err(e) => fail(
-                out,
-                exit::FAILURE,
-                "output",
-                &format!("cannot write the output: {e}"),
-                None,
-            ),
+            Err(e) => output_failed(out, &e),
         };
     }
     let one = matches!(cli.command, Command::Get { .. } | Command::Set { .. });
@@ -496,13 +483,7 @@ async fn main() -> ExitCode {
                 Ok(()) => ExitCode::from(exit::OK),
                 // a closed pipe (`| head`) is not worth a message
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
-                Err(e) => fail(
-                    out,
-                    exit::FAILURE,
-                    "output",
-                    &format!("cannot write the output: {e}"),
-                    None,
-                ),
+                Err(e) => output_failed(out, &e),
             }
         }
         Err(e) => failed(out, &e),
