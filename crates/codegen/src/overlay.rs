@@ -153,6 +153,26 @@ impl OverlayFile {
         one
     }
 
+    /// The actions as corrections, in order: a `remove` followed by the `update` that puts the
+    /// right value back (its target starts with the update's: Overlay 1.0 merges arrays by
+    /// appending, so an enum cannot be replaced in one action) is one correction; any other
+    /// action is one on its own.
+    pub fn corrections(&self) -> Vec<std::ops::Range<usize>> {
+        let actions = &self.overlay.actions;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < actions.len() {
+            let pair = actions[i].remove == Some(true)
+                && actions.get(i + 1).is_some_and(|next| {
+                    next.update.is_some() && actions[i].target.starts_with(&next.target)
+                });
+            let span = if pair { 2 } else { 1 };
+            out.push(i..i + span);
+            i += span;
+        }
+        out
+    }
+
     /// Apply the actions one by one to `doc`, saying for each whether it still applies.
     ///
     /// A correction is often written as a pair: `remove` a node, then `update` its parent to put
@@ -162,16 +182,10 @@ impl OverlayFile {
     pub fn check(&self, doc: &mut Value) -> Result<Vec<ActionCheck>> {
         let actions = &self.overlay.actions;
         let mut out: Vec<ActionCheck> = Vec::with_capacity(actions.len());
-        let mut i = 0;
-        while i < actions.len() {
-            let is_pair = actions[i].remove == Some(true)
-                && actions.get(i + 1).is_some_and(|next| {
-                    next.update.is_some() && actions[i].target.starts_with(&next.target)
-                });
-            let span = if is_pair { 2 } else { 1 };
+        for group in self.corrections() {
             let before = doc.clone();
             let mut matched = Vec::new();
-            for j in i..i + span {
+            for j in group.clone() {
                 let report = self.single(j).apply(doc, EnumSet::empty()).map_err(|e| {
                     Error::at(
                         ErrorKind::Overlay,
@@ -183,7 +197,7 @@ impl OverlayFile {
                 matched.push(report.actions.first().map_or(0, |a| a.matched));
             }
             let unchanged = *doc == before;
-            for (k, j) in (i..i + span).enumerate() {
+            for (k, j) in group.enumerate() {
                 let status = if matched[k] == 0 {
                     ActionStatus::NoMatch
                 } else if unchanged {
@@ -199,7 +213,6 @@ impl OverlayFile {
                     status,
                 });
             }
-            i += span;
         }
         Ok(out)
     }

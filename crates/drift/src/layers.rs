@@ -34,23 +34,14 @@ pub fn effective(doc: Value, overlay: Option<&OverlayFile>) -> Result<Value, Err
     Ok(doc)
 }
 
-/// The actions judged together: a `remove` followed by the `update` that puts the right value
-/// back (an enum replaced: Overlay 1.0 appends to arrays) is one correction, as
-/// [`OverlayFile::check`] pairs them.
+/// The actions judged together ([`OverlayFile::corrections`]: a `remove` and the `update` that
+/// puts the right value back are one correction), as lists of indices.
 pub fn action_groups(overlay: &OverlayFile) -> Vec<Vec<usize>> {
-    let actions = &overlay.overlay.actions;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < actions.len() {
-        let pair = actions[i].remove == Some(true)
-            && actions.get(i + 1).is_some_and(|next| {
-                next.update.is_some() && actions[i].target.starts_with(&next.target)
-            });
-        let span = if pair { 2 } else { 1 };
-        out.push((i..i + span).collect());
-        i += span;
-    }
-    out
+    overlay
+        .corrections()
+        .into_iter()
+        .map(Vec::from_iter)
+        .collect()
 }
 
 /// `overlay` without the actions `skip`.
