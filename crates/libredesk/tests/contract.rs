@@ -39,6 +39,8 @@ async fn case() -> Case {
         "1",
         |f| f.state_changes(),
     )
+    // away, and the server hands the agent's open conversations to others
+    .with_state("away_and_reassigning", agentstatus_presence::Availability::Away)
 }
 
 #[tokio::test]

@@ -95,6 +95,14 @@ pub enum Failure {
         /// The availabilities this vendor can set.
         supported: Supported,
     },
+    /// This vendor cannot do a part of a [`SetRequest`](crate::SetRequest) beyond the
+    /// availability (an expiry, a state by name): the whole request is refused, nothing sent.
+    UnsupportedOption {
+        /// The part: `until` (an expiry) or `state` (the vendor's own word for a state).
+        option: &'static str,
+        /// Why, and what the vendor can do instead (clipped and escaped caller text).
+        message: String,
+    },
     /// This vendor only lets the credentials' own agent be changed (the error's agent is the
     /// one the caller gave).
     OwnAgentOnly,
@@ -233,6 +241,9 @@ impl fmt::Display for PresenceError {
                     "{vendor} cannot set an agent {availability}; it supports: {supported}"
                 );
             }
+            Failure::UnsupportedOption { option, message } => {
+                return write!(f, "{vendor} cannot set `{option}`: {message}");
+            }
             Failure::OwnAgentOnly => {
                 return write!(
                     f,
@@ -293,9 +304,10 @@ impl fmt::Display for PresenceError {
                     .map(|t| format!(" (the server reports {t} in all)"))
                     .unwrap_or_default()
             ),
-            Failure::Unsupported { .. } | Failure::OwnAgentOnly | Failure::Conflict { .. } => {
-                Ok(())
-            }
+            Failure::Unsupported { .. }
+            | Failure::UnsupportedOption { .. }
+            | Failure::OwnAgentOnly
+            | Failure::Conflict { .. } => Ok(()),
         }
     }
 }
@@ -382,6 +394,22 @@ impl PresenceError {
         )
     }
 
+    /// `vendor` cannot set `option` of a [`SetRequest`](crate::SetRequest) (`until`, `state`),
+    /// for the reason `message` gives.
+    pub fn unsupported_option(
+        vendor: Vendor,
+        option: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            vendor,
+            Failure::UnsupportedOption {
+                option,
+                message: message.into(),
+            },
+        )
+    }
+
     /// The vendor the failed operation was for.
     pub fn vendor(&self) -> Vendor {
         self.vendor
@@ -408,7 +436,9 @@ impl PresenceError {
     /// The kind of failure, for callers that branch on it (exit codes, retries, metrics).
     pub fn kind(&self) -> ErrorKind {
         match &self.failure {
-            Failure::Unsupported { .. } | Failure::OwnAgentOnly => ErrorKind::Unsupported,
+            Failure::Unsupported { .. }
+            | Failure::UnsupportedOption { .. }
+            | Failure::OwnAgentOnly => ErrorKind::Unsupported,
             Failure::NotFound { .. } => ErrorKind::NotFound,
             Failure::Conflict { .. } => ErrorKind::Conflict,
             Failure::Http {
