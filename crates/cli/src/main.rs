@@ -75,7 +75,8 @@ enum Command {
     },
     /// Set one agent's availability (does nothing if it already is), optionally until a time
     /// or in the vendor's own state.
-    #[command(after_help = "An expiry (--for, --until) or a vendor state (--state) that the vendor \
+    #[command(
+        after_help = "An expiry (--for, --until) or a vendor state (--state) that the vendor \
 does not have is refused (exit 5), never dropped: Mattermost ends \"do not disturb\" (busy) \
 by itself; Twilio TaskRouter takes any activity of the workspace by name, Mattermost and \
 Libredesk their status words. The state must mean AVAILABILITY in the vendor's mapping.
@@ -86,7 +87,8 @@ Examples:
   agentstatus --vendor libredesk --output json set me offline
   agentstatus --vendor mattermost set USER_ID busy --for 45m
   agentstatus --vendor mattermost set USER_ID busy --until 2026-12-06T17:00:00Z
-  agentstatus --vendor twilio-taskrouter set WORKER_SID offline --state Lunch")]
+  agentstatus --vendor twilio-taskrouter set WORKER_SID offline --state Lunch"
+    )]
     Set {
         /// The agent's id at the vendor (`me`: the agent the credentials belong to).
         agent: String,
@@ -737,7 +739,16 @@ mod tests {
             (ok("90s"), ok("30m"), ok("2h"), ok("1h30m"), ok("1d")),
             (90, 1_800, 7_200, 5_400, 86_400)
         );
-        for bad in ["", "30", "m", "0m", "1x", "-5m", "1.5h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "30",
+            "m",
+            "0m",
+            "1x",
+            "-5m",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
             let e = parse_duration(bad).unwrap_err();
             assert!(e.contains("duration"), "{bad:?}: {e}");
         }
@@ -747,7 +758,14 @@ mod tests {
         assert!(e.contains("RFC 3339") && e.contains("tomorrow"), "{e}");
 
         let cli = Cli::try_parse_from([
-            "agentstatus", "set", "ada", "busy", "--for", "45m", "--state", "dnd",
+            "agentstatus",
+            "set",
+            "ada",
+            "busy",
+            "--for",
+            "45m",
+            "--state",
+            "dnd",
         ])
         .unwrap();
         assert!(matches!(
@@ -756,7 +774,16 @@ mod tests {
                 if d.as_secs() == 2_700 && s == "dnd"
         ));
         // one expiry at a time; a bad one names its argument
-        let both = ["agentstatus", "set", "ada", "busy", "--for", "1h", "--until", "2026-12-06T17:00:00Z"];
+        let both = [
+            "agentstatus",
+            "set",
+            "ada",
+            "busy",
+            "--for",
+            "1h",
+            "--until",
+            "2026-12-06T17:00:00Z",
+        ];
         assert!(Cli::try_parse_from(both).is_err());
         let e = Cli::try_parse_from(["agentstatus", "set", "ada", "busy", "--for", "soon"])
             .err()

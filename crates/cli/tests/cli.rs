@@ -801,11 +801,23 @@ async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
     // a state of Libredesk's own, by its word: set, and shown
     let o = run(
         Some(ld.clone()),
-        &["--output", "json", "set", "me", "away", "--state", "away_and_reassigning"],
+        &[
+            "--output",
+            "json",
+            "set",
+            "me",
+            "away",
+            "--state",
+            "away_and_reassigning",
+        ],
     )
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("away_and_reassigning"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("away_and_reassigning"),
+        "{}",
+        stdout(&o)
+    );
     let changes = f.ld.state_changes();
 
     // a word that means another availability: refused (the caller's mistake), nothing changes
@@ -838,7 +850,11 @@ async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
     assert_eq!(f.ld.state_changes(), changes, "a refused set changed state");
 
     // Rocket.Chat's livechat status has no states beyond its two words
-    let o = run(Some(rc.clone()), &["set", "ada", "available", "--state", "busy"]).await;
+    let o = run(
+        Some(rc.clone()),
+        &["set", "ada", "available", "--state", "busy"],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("rocketchat cannot set `state`"),
@@ -848,11 +864,28 @@ async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
 
     // bad durations and times are usage errors naming the argument, before any request
     for (args, named) in [
-        (&["set", "ada", "available", "--for", "soon"][..], "--for <DURATION>"),
-        (&["set", "ada", "available", "--for", "0m"][..], "--for <DURATION>"),
-        (&["set", "ada", "available", "--until", "5pm"][..], "--until <TIME>"),
         (
-            &["set", "ada", "available", "--for", "1h", "--until", "2099-01-01T00:00:00Z"][..],
+            &["set", "ada", "available", "--for", "soon"][..],
+            "--for <DURATION>",
+        ),
+        (
+            &["set", "ada", "available", "--for", "0m"][..],
+            "--for <DURATION>",
+        ),
+        (
+            &["set", "ada", "available", "--until", "5pm"][..],
+            "--until <TIME>",
+        ),
+        (
+            &[
+                "set",
+                "ada",
+                "available",
+                "--for",
+                "1h",
+                "--until",
+                "2099-01-01T00:00:00Z",
+            ][..],
             "--until <TIME>",
         ),
     ] {

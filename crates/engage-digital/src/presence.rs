@@ -72,6 +72,7 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
             vendor_status: vendor_status.to_string(),
             custom_status_id: s.custom_status.and_then(|c| c.id),
             channels,
+            ..Detail::default()
         },
     )
 }

@@ -40,7 +40,10 @@ async fn case() -> Case {
         |f| f.state_changes(),
     )
     // away, and the server hands the agent's open conversations to others
-    .with_state("away_and_reassigning", agentstatus_presence::Availability::Away)
+    .with_state(
+        "away_and_reassigning",
+        agentstatus_presence::Availability::Away,
+    )
 }
 
 #[tokio::test]

@@ -30,12 +30,12 @@
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
+use agentstatus_presence::chrono::{DateTime, Utc};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, SetRequest,
     Vendor, async_trait,
 };
-use agentstatus_presence::chrono::{DateTime, Utc};
 
 use crate::{Client, types};
 

@@ -363,7 +363,10 @@ impl SetRequest {
                     "the expiry {} is not in the future",
                     until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 );
-                Err(PresenceError::new(vendor, Failure::InvalidInput { message }))
+                Err(PresenceError::new(
+                    vendor,
+                    Failure::InvalidInput { message },
+                ))
             }
             until => Ok(until),
         }

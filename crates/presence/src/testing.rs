@@ -238,14 +238,27 @@ async fn expiry(case: &Case) {
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{vendor}: {e}");
         assert!(
-            matches!(e.failure(), Failure::UnsupportedOption { option: "until", .. }),
+            matches!(
+                e.failure(),
+                Failure::UnsupportedOption {
+                    option: "until",
+                    ..
+                }
+            ),
             "{vendor}: {e:?}"
         );
         assert!(e.to_string().contains("`until`"), "{e}");
-        assert_eq!((case.changes)(), changes, "{vendor}: a refused expiry changed state");
+        assert_eq!(
+            (case.changes)(),
+            changes,
+            "{vendor}: a refused expiry changed state"
+        );
     }
     for &a in p.expiring() {
-        assert!(p.supported().contains(&a), "{vendor}: expiring {a} is not supported");
+        assert!(
+            p.supported().contains(&a),
+            "{vendor}: expiring {a} is not supported"
+        );
     }
     let Some(&timed) = p.expiring().first() else {
         assert!(
@@ -263,10 +276,14 @@ async fn expiry(case: &Case) {
     let request = SetRequest::new(timed).for_duration(ten);
     let until = request.until.unwrap();
     let after = p.set_with(&case.agent, &request).await.unwrap();
-    assert_eq!(after.availability, timed, "{vendor}: set {timed} with an expiry");
-    let read = after.detail.until().unwrap_or_else(|| {
-        panic!("{vendor}: no expiry read back after setting one: {after:?}")
-    });
+    assert_eq!(
+        after.availability, timed,
+        "{vendor}: set {timed} with an expiry"
+    );
+    let read = after
+        .detail
+        .until()
+        .unwrap_or_else(|| panic!("{vendor}: no expiry read back after setting one: {after:?}"));
     // vendors may round it down (Mattermost: to the minute), never later
     assert!(
         read <= until && until - read < chrono::TimeDelta::seconds(60),
@@ -278,7 +295,11 @@ async fn expiry(case: &Case) {
     // the same again changes nothing
     let changes = (case.changes)();
     p.set_with(&case.agent, &request).await.unwrap();
-    assert_eq!((case.changes)(), changes, "{vendor}: a second timed set changed state");
+    assert_eq!(
+        (case.changes)(),
+        changes,
+        "{vendor}: a second timed set changed state"
+    );
 
     // an end in the past is the caller's mistake
     let past = until - chrono::TimeDelta::hours(1);
@@ -315,8 +336,15 @@ async fn state(case: &Case) {
         matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::InvalidInput),
         "{vendor}: {e}"
     );
-    assert!(e.to_string().contains("no-such-state") || e.to_string().contains("`state`"), "{e}");
-    assert_eq!((case.changes)(), changes, "{vendor}: an unknown state changed state");
+    assert!(
+        e.to_string().contains("no-such-state") || e.to_string().contains("`state`"),
+        "{e}"
+    );
+    assert_eq!(
+        (case.changes)(),
+        changes,
+        "{vendor}: an unknown state changed state"
+    );
 
     let Some((word, means)) = &case.state else {
         return;
@@ -332,12 +360,19 @@ async fn state(case: &Case) {
         after.detail.state()
     );
     let read = p.get(&case.agent).await.unwrap();
-    assert!(read.detail.state().eq_ignore_ascii_case(word), "{vendor}: {read:?}");
+    assert!(
+        read.detail.state().eq_ignore_ascii_case(word),
+        "{vendor}: {read:?}"
+    );
     let changes = (case.changes)();
     p.set_with(&case.agent, &SetRequest::new(*means).state(word))
         .await
         .unwrap();
-    assert_eq!((case.changes)(), changes, "{vendor}: a second set of {word:?} changed state");
+    assert_eq!(
+        (case.changes)(),
+        changes,
+        "{vendor}: a second set of {word:?} changed state"
+    );
 
     // the word asked as another availability: refused, never substituted
     if let Some(&other) = p.supported().iter().find(|a| *a != means) {
@@ -347,6 +382,10 @@ async fn state(case: &Case) {
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{vendor}: {e}");
         assert!(e.to_string().contains(other.as_str()), "{e}");
-        assert_eq!((case.changes)(), changes, "{vendor}: a refused state changed state");
+        assert_eq!(
+            (case.changes)(),
+            changes,
+            "{vendor}: a refused state changed state"
+        );
     }
 }
