@@ -766,15 +766,28 @@ mod tests {
             "plain cannot set `until`: it has no state that ends by itself (asked to end away at 2027-01-15T08:00:00Z)"
         );
         let e = timed.no_expiry(vendor, &[Availability::Busy]);
-        assert!(e.to_string().contains("it can end only busy by itself"), "{e}");
+        assert!(
+            e.to_string().contains("it can end only busy by itself"),
+            "{e}"
+        );
         let named = SetRequest::new(Availability::Away).state("on\u{1b}[2Jbreak");
         let e = named.refuse_options(vendor).unwrap_err();
         assert!(
-            matches!(e.failure(), Failure::UnsupportedOption { option: "state", .. }),
+            matches!(
+                e.failure(),
+                Failure::UnsupportedOption {
+                    option: "state",
+                    ..
+                }
+            ),
             "{e:?}"
         );
         assert!(!e.to_string().contains('\u{1b}'), "{e}");
-        assert!(SetRequest::new(Availability::Away).refuse_options(vendor).is_ok());
+        assert!(
+            SetRequest::new(Availability::Away)
+                .refuse_options(vendor)
+                .is_ok()
+        );
 
         // the expiry must be after now
         let e = timed.until_after(vendor, at).unwrap_err();
