@@ -399,6 +399,18 @@ fn failed(output: Output, e: &PresenceError) -> ExitCode {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = cli.output;
+    if let Command::Set { until: Some(t), .. } = &cli.command {
+        let now = agentstatus::chrono::DateTime::<agentstatus::chrono::Utc>::from(
+            std::time::SystemTime::now(),
+        );
+        if *t <= now {
+            let message = format!(
+                "invalid value '{}' for '--until <TIME>': it is not in the future",
+                t.to_rfc3339_opts(agentstatus::chrono::SecondsFormat::Secs, true)
+            );
+            return fail(out, exit::USAGE, "usage", &message, None);
+        }
+    }
     match cli.command {
         Command::Demo => {
             if let Some(path) = &cli.config {

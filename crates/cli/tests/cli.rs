@@ -863,6 +863,7 @@ async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
     );
 
     // bad durations and times are usage errors naming the argument, before any request
+    let changes = f.rc.state_changes();
     for (args, named) in [
         (
             &["set", "ada", "available", "--for", "soon"][..],
@@ -888,9 +889,14 @@ async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
             ][..],
             "--until <TIME>",
         ),
+        (
+            &["set", "ada", "available", "--until", "2001-01-01T00:00:00Z"][..],
+            "--until <TIME>': it is not in the future",
+        ),
     ] {
         let o = run(Some(rc.clone()), args).await;
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(named), "{args:?}: {}", stderr(&o));
     }
+    assert_eq!(f.rc.state_changes(), changes, "a refused set changed state");
 }

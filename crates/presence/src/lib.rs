@@ -290,8 +290,9 @@ impl SetRequest {
         }
     }
 
-    /// The request, ending `duration` from now (by this machine's clock). A duration past what
-    /// a time can hold ends at the latest time there is, which vendors refuse as out of range.
+    /// The request, ending `duration` from now (by this machine's clock; the vendor's may
+    /// differ). A duration past what a time can hold ends at the latest time there is
+    /// (`DateTime::<Utc>::MAX_UTC`), never a panic.
     pub fn for_duration(self, duration: std::time::Duration) -> Self {
         let now = DateTime::<Utc>::from(std::time::SystemTime::now());
         let until = chrono::TimeDelta::from_std(duration)
