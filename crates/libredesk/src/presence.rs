@@ -10,9 +10,10 @@
 //!
 //! The status word is the state's word ([`Detail::state`](agentstatus_presence::Detail::state)):
 //! `set_with` ([`SetRequest`]) takes any status the server stores as `state` (`online`, `away`,
-//! `away_manual`, `away_and_reassigning` — away, and the server reassigns the agent's open
-//! conversations —, `offline`), if it means the availability asked for (`InvalidInput`
-//! otherwise, nothing sent). Libredesk has no expiry: `until` is `UnsupportedOption`.
+//! `away_manual`, `away_and_reassigning`, `offline`), if it means the availability asked for
+//! (`InvalidInput` otherwise, nothing sent): the server's availability route stores any value of
+//! its enum (specs/libredesk/NOTES.md#states-by-their-own-word). Libredesk has no expiry: `until`
+//! is `UnsupportedOption`.
 
 use crate::{Client, types};
 

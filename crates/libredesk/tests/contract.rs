@@ -39,7 +39,7 @@ async fn case() -> Case {
         "1",
         |f| f.state_changes(),
     )
-    // away, and the server hands the agent's open conversations to others
+    // a status of the server's enum beyond the one the mapping sends for Away
     .with_state(
         "away_and_reassigning",
         agentstatus_presence::Availability::Away,
