@@ -217,9 +217,9 @@ pub struct Detail {
     pub custom_status_id: Option<String>,
     /// Engage Digital: per-channel status and busyness.
     pub channels: Vec<ChannelPresence>,
-    /// The vendor's word for the state when `vendor_status` says more than the word (Mattermost:
-    /// `dnd` of `dnd (manual) until ...`); `None` when `vendor_status` is the word. Read it
-    /// through [`Detail::state`].
+    /// The vendor's word for the state, set by adapters whose `vendor_status` can say more than
+    /// the word (Mattermost: `dnd` of `dnd (manual) until ...`); when `None`, `vendor_status` is
+    /// the word. Read it through [`Detail::state`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// When the vendor ends the state by itself (a timed "do not disturb"), if it does.
