@@ -15,7 +15,7 @@
 //!
 //! An `oauth2` scheme with a `clientCredentials` flow (RFC 6749 §4.4) gets three items: the
 //! constructor above (the flow's `tokenUrl` and the scopes the kept operations' requirements name
-//! as defaults), `<scheme>_credentials(client_id, client_secret) -> ClientCredentials` (those
+//! as defaults; if they name none, the scopes the flow declares), `<scheme>_credentials(client_id, client_secret) -> ClientCredentials` (those
 //! defaults, to override with `with_token_url`/`with_scopes`), and
 //! `with_<requirement>_credentials(base_url, credentials, ..., config)`, built with
 //! `agentstatus_runtime::connect_oauth2`: the runtime fetches, caches and refreshes the token
@@ -75,7 +75,8 @@ pub enum Credential {
         client_secret: String,
         /// The flow's `tokenUrl`, as the document has it (the default).
         token_url: String,
-        /// The scopes the kept operations' requirements name for the scheme (the default).
+        /// The scopes the kept operations' requirements name for the scheme, or if they name
+        /// none, the scopes the flow declares (the default).
         scopes: Vec<String>,
     },
 }
@@ -252,8 +253,8 @@ enum Kind {
     ApiKeyHeader(String),
     Basic,
     Bearer,
-    /// `oauth2` with a `clientCredentials` flow: its `tokenUrl`.
-    ClientCredentials(String),
+    /// `oauth2` with a `clientCredentials` flow: its `tokenUrl` and the scopes it declares.
+    ClientCredentials(String, Vec<String>),
     /// Known, but gets no constructor: why.
     Skip(String),
 }
@@ -353,7 +354,12 @@ fn oauth2_kind(def: &Value, at: &str, file: &Path) -> Result<Kind> {
     let at = format!("{at}/flows/clientCredentials/tokenUrl");
     match flow.get("tokenUrl").and_then(Value::as_str) {
         Some(url) if !url.trim().is_empty() && url.trim() == url => {
-            Ok(Kind::ClientCredentials(url.to_string()))
+            let declared = flow
+                .get("scopes")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            Ok(Kind::ClientCredentials(url.to_string(), declared))
         }
         _ => Err(Error::at(
             ErrorKind::Invalid,
@@ -510,12 +516,20 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
                 Kind::Bearer => Credential::Bearer {
                     param: param("token", snake),
                 },
-                Kind::ClientCredentials(token_url) => Credential::OAuth2ClientCredentials {
-                    client_id: param("client_id", snake),
-                    client_secret: param("client_secret", snake),
-                    token_url: token_url.clone(),
-                    scopes: required_scopes(doc, name),
-                },
+                Kind::ClientCredentials(token_url, declared) => {
+                    // what the operations require; if they name none, what the flow declares
+                    let required = required_scopes(doc, name);
+                    Credential::OAuth2ClientCredentials {
+                        client_id: param("client_id", snake),
+                        client_secret: param("client_secret", snake),
+                        token_url: token_url.clone(),
+                        scopes: if required.is_empty() {
+                            declared.clone()
+                        } else {
+                            required
+                        },
+                    }
+                }
                 Kind::Skip(_) => unreachable!("skipped above"),
             };
             let header = credential.header();
@@ -1106,6 +1120,21 @@ mod tests {
         }
         // one credentials function for the scheme, however many requirements use it
         assert_eq!(text.matches("pub fn aad_credentials(").count(), 1, "{text}");
+
+        // requirements naming no scope: the flow's declared scopes (Graph's `.default`)
+        let d = doc(
+            json!({"aad": {"type": "oauth2", "flows": {"clientCredentials": {
+                "tokenUrl": "https://l.example/t",
+                "scopes": {"https://graph.example.com/.default": "all granted"}}}}}),
+            json!([{"aad": []}]),
+        );
+        let auth = plan(&d, file()).unwrap();
+        let Credential::OAuth2ClientCredentials { scopes, .. } =
+            &auth.constructors[0].schemes[0].credential
+        else {
+            panic!("{auth:?}")
+        };
+        assert_eq!(scopes, &["https://graph.example.com/.default"]);
     }
 
     #[test]
