@@ -46,6 +46,9 @@ use crate::{BuildError, ClientConfig, guard};
 /// Entra ID JWT is ~2 KiB); anything larger is refused with [`TokenErrorKind::TooLarge`].
 pub const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
+/// The longest a token is kept without a refresh, whatever its `expires_in` says: a year.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The default [`ClientCredentials::with_refresh_skew`]: a token is refreshed 60 s before it
 /// expires (at most half its lifetime before).
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
@@ -535,11 +538,15 @@ impl OAuth2 {
             .map_err(|_| {
                 invalid("the token has characters that cannot be sent in a header".into())
             })?;
-        let lifetime = answer.expires_in.and_then(|e| e.seconds());
-        let refresh_at = lifetime.map(|secs| {
+        // a lifetime past a year (or past what the clock can add: a hostile `1e300`) is a year
+        let lifetime = answer
+            .expires_in
+            .and_then(|e| e.seconds())
+            .map(|secs| secs.min(MAX_TOKEN_LIFETIME.as_secs()));
+        let refresh_at = lifetime.and_then(|secs| {
             let lifetime = Duration::from_secs(secs);
             let skew = c.refresh_skew.min(lifetime / 2);
-            Instant::now() + (lifetime - skew)
+            Instant::now().checked_add(lifetime - skew)
         });
         tracing::debug!(
             target: "agentstatus_runtime::oauth2",
@@ -730,6 +737,11 @@ mod tests {
         assert_eq!(e.seconds(), Some(3599));
         let e: ExpiresIn = serde_json::from_str("-1").unwrap();
         assert_eq!(e.seconds(), None);
+        // absurd values do not overflow the clock (capped to MAX_TOKEN_LIFETIME when used)
+        let e: ExpiresIn = serde_json::from_str("1e300").unwrap();
+        assert_eq!(e.seconds(), Some(u64::MAX));
+        let capped = Duration::from_secs(e.seconds().unwrap().min(MAX_TOKEN_LIFETIME.as_secs()));
+        assert!(Instant::now().checked_add(capped).is_some());
     }
 
     #[test]

@@ -230,7 +230,9 @@ async fn token(State(s): State<Arc<Server>>, headers: HeaderMap, body: String) -
     let lifetime = s.lifetime.load(Ordering::SeqCst);
     s.issued.lock().unwrap().push((
         token.clone(),
-        Instant::now() + Duration::from_secs(lifetime),
+        Instant::now()
+            .checked_add(Duration::from_secs(lifetime))
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32)),
     ));
     let token_type = if answer == Answer::NotBearer {
         "mac"
@@ -411,6 +413,17 @@ async fn a_token_is_refreshed_before_it_expires() {
     // every call was accepted the first time: refreshed before, not after, the API refused it
     assert_eq!(server.api(), 4);
     no_leaks(&server, &[]);
+}
+
+#[tokio::test]
+async fn an_absurd_expires_in_is_capped_not_a_panic() {
+    let server = Server::new();
+    server.lifetime.store(u64::MAX, Ordering::SeqCst);
+    let origin = start(server.clone()).await;
+    let client = client(&origin, SECRET).await;
+    client.get_me().send().await.unwrap();
+    client.get_me().send().await.unwrap();
+    assert_eq!((server.tokens(), server.api()), (1, 2));
 }
 
 #[tokio::test]
