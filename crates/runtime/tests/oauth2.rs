@@ -483,7 +483,11 @@ async fn invalid_client_is_the_typed_error_without_the_secret() {
         "the secret echoed by the server: {text}"
     );
     assert_eq!(server.api(), 0, "nothing sent to the API without a token");
+    // the failed call's error, typed, without another token request
+    let last = client.inner().oauth2().unwrap().last_error().await.unwrap();
+    assert_eq!(server.tokens(), 1);
     let typed = client.inner().oauth2().unwrap().token().await.unwrap_err();
+    assert_eq!(last, typed);
     match &typed.kind {
         TokenErrorKind::Rejected {
             status,
