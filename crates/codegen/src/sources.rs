@@ -247,6 +247,18 @@ impl OperationKey {
     }
 }
 
+/// `doc` (read from `file`) sliced to `operations` as regen slices a source: the operations,
+/// every `$ref` they reach, the document's `openapi`, `info`, `servers` and `security`. An
+/// operation `doc` does not have is left out (a comparison reports it added or removed).
+pub fn slice_to(
+    doc: &serde_json::Value,
+    operations: &[OperationKey],
+    file: &Path,
+) -> Result<serde_json::Value> {
+    let mut missing = Vec::new();
+    crate::slice::slice(doc, operations, file, Some(&mut missing))
+}
+
 impl Sources {
     /// Read and parse the `sources.toml` at `path`.
     pub fn load(path: &Path) -> Result<Self> {
