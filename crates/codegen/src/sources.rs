@@ -490,6 +490,41 @@ mod tests {
         assert_eq!(part.url, "https://x/api/sub/defs.yaml");
         assert_eq!(part.origin, None);
         assert_eq!(s.sources[0].part(0).origin.as_deref(), Some("o @ 1"));
+        // under `--sources` and a mirror: the whole relative path, not the bare name
+        assert_eq!(part.file_name(), "sub/defs.yaml");
+        assert_eq!(s.sources[0].part(0).file_name(), "intro.yaml");
+        assert_eq!(s.position_of(&part), Some((0, Some(1))));
+        assert_eq!(s.position_of(&s.sources[0]), Some((0, None)));
+        // two files of one name in different folders are two files
+        let s = parse("join = \"references\"\nfiles = [{ path = \"openapi.yaml\" }, { path = \"a/common.yaml\" }, { path = \"b/common.yaml\", sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\" }]\n").unwrap();
+        assert_ne!(
+            s.sources[0].part(1).file_name(),
+            s.sources[0].part(2).file_name()
+        );
+        assert_eq!(
+            s.sources[0].part(2).sha256.as_deref().map(str::len),
+            Some(64)
+        );
+        assert_eq!(s.position_of(&s.sources[0].part(2)), Some((0, Some(2))));
+        // a hash is 64 lower-case hex digits, one per file of a several-file source
+        for (extra, pointer) in [
+            ("sha256 = \"ABC\"\n", "/source/0/sha256"),
+            (
+                "join = \"references\"\nfiles = [{ path = \"a.yaml\", sha256 = \"x\" }]\n",
+                "/source/0/files/0/sha256",
+            ),
+            (
+                "sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\njoin = \"references\"\nfiles = [{ path = \"a.yaml\" }]\n",
+                "/source/0/sha256",
+            ),
+        ] {
+            let e = parse(extra).unwrap_err();
+            assert_eq!(
+                e.location,
+                Location::Pointer(pointer.into()),
+                "{extra}: {e}"
+            );
+        }
         for (extra, pointer, why) in [
             (
                 "files = [{ path = \"a.yaml\" }]\n",
