@@ -355,12 +355,22 @@ fn run(
     let spec_file = dir.join(OPENAPI_FILE);
 
     // 1. pinned copies vs the committed openapi.yaml
+    // (each pinned copy against the sha256 recorded when it was fetched: a copy edited since
+    // is an error at that line of sources.toml)
+    let mut read_copies = Vec::new();
     let pinned = sources::read_slices(
         &sources,
-        |s| fetch::pinned(dir, s),
+        |s| {
+            let (bytes, path) = fetch::pinned(dir, s)?;
+            read_copies.push((s.clone(), bytes.clone()));
+            Ok((bytes, path))
+        },
         None,
         positions_in_source,
     )?;
+    let sources_file = dir.join(SOURCES_FILE);
+    let sources_text = String::from_utf8_lossy(&read(&sources_file)?).into_owned();
+    crate::provenance::verify_pinned(&sources_text, &sources_file, &sources, &read_copies, dir)?;
     let pinned_doc = sources::merge_slices(&pinned, positions_in_source)?;
     let text = sources::header(&sources) + &sources::to_yaml(&pinned_doc)?;
     let committed_bytes = read(&spec_file)?;

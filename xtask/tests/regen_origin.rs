@@ -249,6 +249,15 @@ fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
         "{err}"
     );
     assert_eq!(read(dir.join("openapi.yaml")), spec, "nothing written");
+    // and `check` says so too
+    let out = xtask(&tmp, &["check", "--vendor", "libredesk"]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains(&format!("sources.toml:{line}:")), "{all}");
     std::fs::write(&pinned_path, &fetched).unwrap();
     ok(&xtask(&tmp, &["regen", "--vendor", "libredesk"]));
     assert_eq!(read(dir.join("openapi.yaml")), spec);
