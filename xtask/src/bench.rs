@@ -580,10 +580,17 @@ fn drift_only(root: &Path, versions: &[PathBuf], optic: Option<&Path>) -> Result
         if faster.is_empty() {
             String::new()
         } else {
-            format!(
-                " On the pairs optic compared (or ran out of time on), agentstatus-drift took {:.0}x to {:.0}x less time.",
+            let (min, max) = (
                 faster.iter().cloned().fold(f64::INFINITY, f64::min),
-                faster.iter().cloned().fold(0.0, f64::max)
+                faster.iter().cloned().fold(0.0, f64::max),
+            );
+            let ratio = if format!("{min:.0}") == format!("{max:.0}") {
+                format!("{max:.0} times")
+            } else {
+                format!("{min:.0} to {max:.0} times")
+            };
+            format!(
+                " On the pairs optic compared (or ran out of time on), optic took {ratio} as long as agentstatus-drift."
             )
         }
     ));
