@@ -429,3 +429,82 @@ fn an_unchanged_source_keeps_its_origin() {
     );
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+/// A source published as several files (Mattermost's fragments): `regen --live` records each
+/// file's own origin (its own URL, only for the file that changed) and each file's own hash;
+/// the source has none of its own.
+#[test]
+fn each_file_of_a_several_file_source_records_its_own_origin_and_hash() {
+    use agentstatus_codegen::sources::Sources;
+    use sha2::Digest as _;
+    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    vendor_copy(&tmp, "mattermost");
+    let dir = tmp.join("mattermost");
+    let before = Sources::load(&dir.join("sources.toml")).unwrap();
+    let routes: Routes = Arc::default();
+    for entry in std::fs::read_dir(dir.join("upstream")).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let mut bytes = std::fs::read(&p).unwrap();
+        if name == "status.yaml" {
+            bytes.extend_from_slice(b"\n");
+        }
+        routes
+            .lock()
+            .unwrap()
+            .insert(format!("/mattermost/{name}"), Answer::Doc(bytes));
+    }
+    let (server, asked) = serve(routes);
+    let (out, days) = dates(|| {
+        xtask(
+            &tmp,
+            &[
+                "regen",
+                "--live",
+                "--mirror",
+                &server,
+                "--vendor",
+                "mattermost",
+                "--timeout",
+                "60",
+            ],
+        )
+    });
+    ok(&out);
+    assert_eq!(asked.lock().unwrap().len(), 4);
+    let text = read(dir.join("sources.toml"));
+    let after = Sources::load(&dir.join("sources.toml")).unwrap();
+    let (b, a) = (&before.sources[0], &after.sources[0]);
+    assert_eq!(a.sha256, None);
+    assert_eq!(a.origin, b.origin);
+    for (j, (fb, fa)) in b.files.iter().zip(&a.files).enumerate() {
+        let bytes = std::fs::read(dir.join("upstream").join(&fa.path)).unwrap();
+        let hash: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        assert_eq!(fa.sha256.as_deref(), Some(hash.as_str()), "file {j}");
+        if fa.path == Path::new("status.yaml") {
+            let url = "https://raw.githubusercontent.com/mattermost/mattermost/master/api/v4/source/status.yaml";
+            assert!(
+                days.iter().any(|d| fa.origin.as_deref()
+                    == Some(&format!("{url} (fetched {d} through a mirror)"))),
+                "{:?}",
+                fa.origin
+            );
+        } else {
+            assert_eq!(fa.origin, fb.origin, "file {j}");
+        }
+    }
+    // each file is still one line of the `files` list
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("{ path = "))
+            .count(),
+        4,
+        "{text}"
+    );
+    assert!(!text.contains("127.0.0.1"), "{text}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
