@@ -1086,7 +1086,7 @@ async fn delete_queue(
         return bad_request("Missing 'queue_id' argument");
     };
     s.collect();
-    if !s.queues.get(queue_id).is_some_and(|q| q.user_id == me) {
+    if s.queues.get(queue_id).is_none_or(|q| q.user_id != me) {
         return bad_queue(queue_id);
     }
     s.queues.remove(queue_id);
