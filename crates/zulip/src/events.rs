@@ -173,6 +173,10 @@ impl ChangeFeed for ZulipEvents {
             if let (Some(q), Some(last)) = (self.queue.as_mut(), answer.last_event_id) {
                 q.last_event_id = q.last_event_id.max(last);
             }
+            if answer.heartbeat {
+                // what silence changed is never pushed: a full read (which sees these users too)
+                return Ok(Batch::Resync);
+            }
             let mut changed = Vec::with_capacity(answer.users.len());
             for user in &answer.users {
                 match Presence::get(&self.presence, user).await {
@@ -181,10 +185,6 @@ impl ChangeFeed for ZulipEvents {
                     Err(e) if e.kind() == ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
                 }
-            }
-            if answer.heartbeat {
-                // what silence changed is never pushed: a full read (which sees these users too)
-                return Ok(Batch::Resync);
             }
             if !changed.is_empty() {
                 return Ok(Batch::Changed(changed));

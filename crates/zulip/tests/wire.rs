@@ -476,6 +476,75 @@ mod adapter {
         assert_eq!(form(delete), fields(&[("queue_id", "q-snap")]));
     }
 
+    /// The reader behind `watch`: registers, acknowledges what it handled, reads an event the
+    /// generated type refuses (a newer server's field), and registers again after
+    /// `BAD_EVENT_QUEUE_ID`, asking for a full read each time.
+    #[tokio::test]
+    async fn the_change_feed_registers_acknowledges_and_recovers() {
+        use agentstatus_presence::watch::{Batch, Origin, WatchOptions};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/register"))
+            .respond_with(ok(json!({"queue_id": "q-1", "last_event_id": -1})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/events"))
+            .and(wiremock::matchers::query_param("last_event_id", "-1"))
+            .respond_with(ok(json!({"events": [
+                {"type": "user_status", "user_id": 8, "status_text": "Lunch", "scheduled_end_time": 1700003600, "id": 0},
+            ]})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/events"))
+            .and(wiremock::matchers::query_param("last_event_id", "0"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+                "result": "error", "msg": "Bad event queue ID: q-1", "code": "BAD_EVENT_QUEUE_ID", "queue_id": "q-1",
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/users/8"))
+            .respond_with(ok(json!({"user": user(8, "Iago", EMAIL)})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/users/8/status"))
+            .respond_with(ok(json!({"status": {"status_text": "Lunch"}})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/users/8/presence"))
+            .respond_with(ok(
+                json!({"presence": {"aggregated": {"status": "active", "timestamp": 1}}}),
+            ))
+            .mount(&server)
+            .await;
+        let p = ZulipPresence::new(client(&server)).with_events_client(client(&server));
+        let mut feed = Presence::change_feed(&p, &WatchOptions::default()).unwrap();
+        assert_eq!(feed.origin(), Origin::Push);
+        assert_eq!(feed.next().await.unwrap(), Batch::Resync);
+        match feed.next().await.unwrap() {
+            Batch::Changed(agents) => {
+                assert_eq!(agents.len(), 1);
+                assert_eq!(agents[0].agent_id, "8");
+                assert_eq!(agents[0].detail.vendor_status, "active, status: Lunch");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            feed.next().await.unwrap(),
+            Batch::Resync,
+            "registered again"
+        );
+        let sent = requests(&server).await;
+        let registers = sent.iter().filter(|r| r.url.path() == "/register").count();
+        assert_eq!(registers, 2);
+        let f = form(sent.iter().find(|r| r.url.path() == "/register").unwrap());
+        assert_eq!(f["event_types"], r#"["presence","user_status"]"#);
+    }
+
     #[tokio::test]
     async fn a_wrong_key_is_an_auth_error_without_the_key() {
         let server = MockServer::start().await;
