@@ -1,4 +1,4 @@
-//! Presence changes pushed by the server through its event queue: [`ZulipEvents`] registers a
+//! Presence changes pushed by the server through its event queue: [`ZulipEvents`](crate::events::ZulipEvents) registers a
 //! queue for `presence` and `user_status` events (`POST /register`), long-polls `GET /events`
 //! and yields each user an event names, read afresh (so the watcher sees what `get` sees). See
 //! specs/zulip/NOTES.md#event-queue and #presence-events for what the server does.
@@ -7,7 +7,7 @@
 //!
 //! - after every registration (the first, and each one after the server dropped the queue:
 //!   `BAD_EVENT_QUEUE_ID`, ten minutes without a request by default) the reader asks the watcher
-//!   for a full read ([`Batch::Resync`]): what happened while no queue existed is in it;
+//!   for a full read ([`Batch::Resync`](agentstatus_presence::watch::Batch::Resync)): what happened while no queue existed is in it;
 //! - each request acknowledges only the events already handled (`last_event_id`), so a request
 //!   that fails is repeated on the same queue without losing its events;
 //! - the server pushes nothing when a user goes idle or offline by silence (clients work it out
