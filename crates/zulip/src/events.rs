@@ -11,7 +11,8 @@
 //! - each request acknowledges only the events already handled (`last_event_id`), so a request
 //!   that fails is repeated on the same queue without losing its events;
 //! - the server pushes nothing when a user goes idle or offline by silence (clients work it out
-//!   from the timestamps), so each `heartbeat` (about once a minute) asks for a full read too.
+//!   from the timestamps), so each `heartbeat` (about once a minute) asks for a full read too,
+//!   as does an answer naming more than 25 users (a full read is cheaper than their reads).
 
 use agentstatus_presence::adapter::{Failed, call};
 use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
@@ -20,6 +21,10 @@ use serde_json::Value;
 
 use crate::presence::{VENDOR, ZulipPresence, lenient};
 use crate::{Client, types};
+
+/// At most this many users named in one answer are read one by one (three requests each); more,
+/// and a full read is cheaper.
+const READS: usize = 25;
 
 /// The event types the queue is registered for.
 const EVENT_TYPES: [&str; 2] = ["presence", "user_status"];
@@ -173,7 +178,7 @@ impl ChangeFeed for ZulipEvents {
             if let (Some(q), Some(last)) = (self.queue.as_mut(), answer.last_event_id) {
                 q.last_event_id = q.last_event_id.max(last);
             }
-            if answer.heartbeat {
+            if answer.heartbeat || answer.users.len() > READS {
                 // what silence changed is never pushed: a full read (which sees these users too)
                 return Ok(Batch::Resync);
             }
