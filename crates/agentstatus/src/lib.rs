@@ -85,6 +85,7 @@ vendors! {
     "chatwoot" chatwoot;
     "mattermost" mattermost;
     "twilio-taskrouter" twilio_taskrouter;
+    "zulip" zulip;
 }
 
 /// The registered vendor called `name`.

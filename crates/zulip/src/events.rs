@@ -1,0 +1,226 @@
+//! Presence changes pushed by the server through its event queue: [`ZulipEvents`](crate::events::ZulipEvents) registers a
+//! queue for `presence` and `user_status` events (`POST /register`), long-polls `GET /events`
+//! and yields each user an event names, read afresh (so the watcher sees what `get` sees). See
+//! specs/zulip/NOTES.md#event-queue and #presence-events for what the server does.
+//!
+//! Nothing is lost:
+//!
+//! - after every registration (the first, and each one after the server dropped the queue:
+//!   `BAD_EVENT_QUEUE_ID`, ten minutes without a request by default) the reader asks the watcher
+//!   for a full read ([`Batch::Resync`](agentstatus_presence::watch::Batch::Resync)): what happened while no queue existed is in it;
+//! - each request acknowledges only the events already handled (`last_event_id`), so a request
+//!   that fails is repeated on the same queue without losing its events;
+//! - the server pushes nothing when a user goes idle or offline by silence (clients work it out
+//!   from the timestamps), so each `heartbeat` (about once a minute) asks for a full read too,
+//!   as does an answer naming more than 25 users (a full read is cheaper than their reads).
+
+use agentstatus_presence::adapter::{Failed, call};
+use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
+use agentstatus_presence::{ErrorKind, Presence, PresenceError, async_trait};
+use serde_json::Value;
+
+use crate::presence::{VENDOR, ZulipPresence, lenient};
+use crate::{Client, types};
+
+/// At most this many users named in one answer are read one by one (three requests each); more,
+/// and a full read is cheaper.
+const READS: usize = 25;
+
+/// The event types the queue is registered for.
+const EVENT_TYPES: [&str; 2] = ["presence", "user_status"];
+
+/// A queue registered on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Queue {
+    id: String,
+    /// The newest event handled (acknowledged with the next request).
+    last_event_id: i64,
+}
+
+/// What one `GET /events` answer says.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// The users a `presence` or `user_status` event names, in order, once each.
+    pub users: Vec<String>,
+    /// A `heartbeat` came.
+    pub heartbeat: bool,
+    /// The newest event id in the answer.
+    pub last_event_id: Option<i64>,
+}
+
+/// Read an events answer (`{"events": [...]}`), whatever else its events carry.
+pub(crate) fn read_events(answer: &Value) -> Answer {
+    let mut out = Answer::default();
+    let events = answer.get("events").and_then(Value::as_array);
+    for e in events.into_iter().flatten() {
+        if let Some(id) = e.get("id").and_then(Value::as_i64) {
+            out.last_event_id = Some(out.last_event_id.map_or(id, |l: i64| l.max(id)));
+        }
+        match e.get("type").and_then(Value::as_str) {
+            Some("heartbeat") => out.heartbeat = true,
+            Some("presence" | "user_status") => {
+                if let Some(user) = e.get("user_id").and_then(Value::as_i64) {
+                    let user = user.to_string();
+                    if !out.users.contains(&user) {
+                        out.users.push(user);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `watch` on Zulip: the event queue. See the [module](self).
+pub struct ZulipEvents {
+    presence: ZulipPresence,
+    events: Client,
+    queue: Option<Queue>,
+}
+
+impl std::fmt::Debug for ZulipEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZulipEvents")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ZulipEvents {
+    /// A reader that registers and long-polls with `events` (the same server and credentials,
+    /// a timeout above the heartbeat: [`crate::presence::events_config`]) and reads the users
+    /// the events name with `presence`.
+    pub fn new(presence: ZulipPresence, events: Client) -> Self {
+        Self {
+            presence,
+            events,
+            queue: None,
+        }
+    }
+
+    /// The queue registered now, if any (its id).
+    pub fn queue_id(&self) -> Option<&str> {
+        self.queue.as_ref().map(|q| q.id.as_str())
+    }
+
+    async fn register(&mut self) -> Result<(), PresenceError> {
+        let body = types::RegisterQueueBody::builder()
+            .event_types(Some(types::EventTypes(
+                EVENT_TYPES.iter().map(ToString::to_string).collect(),
+            )))
+            // no initial state: the watcher's full read is the state
+            .fetch_event_types(Vec::new());
+        let answer = call(self.events.register_queue().body(body).send()).await;
+        let state = match lenient(answer) {
+            Ok(v) => v,
+            Err(f) => return Err(f.into_error(VENDOR, None).await),
+        };
+        let id = state.get("queue_id").and_then(Value::as_str);
+        let last = state.get("last_event_id").and_then(Value::as_i64);
+        let (Some(id), Some(last)) = (id, last) else {
+            let message = "POST /register: no `queue_id` or `last_event_id`".into();
+            let failure = agentstatus_presence::Failure::InvalidResponse {
+                status: Some(200),
+                message,
+            };
+            return Err(PresenceError::new(VENDOR, failure));
+        };
+        self.queue = Some(Queue {
+            id: id.to_string(),
+            last_event_id: last,
+        });
+        Ok(())
+    }
+}
+
+/// The server dropped the queue (it expired, or the server restarted without it).
+fn bad_queue(f: &Failed<types::BadEventQueueIdError>) -> bool {
+    match &f.error {
+        progenitor_client::Error::ErrorResponse(rv) => rv.code == "BAD_EVENT_QUEUE_ID",
+        progenitor_client::Error::InvalidResponsePayload(bytes, _) => {
+            serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
+                .as_deref()
+                == Some("BAD_EVENT_QUEUE_ID")
+        }
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for ZulipEvents {
+    fn origin(&self) -> Origin {
+        Origin::Push
+    }
+
+    async fn next(&mut self) -> Result<Batch, PresenceError> {
+        loop {
+            let Some(queue) = self.queue.clone() else {
+                self.register().await?;
+                return Ok(Batch::Resync);
+            };
+            let request = self
+                .events
+                .get_events()
+                .queue_id(queue.id.clone())
+                .last_event_id(queue.last_event_id)
+                .send();
+            let answer = match lenient(call(request).await) {
+                Ok(v) => read_events(&v),
+                Err(f) if bad_queue(&f) => {
+                    self.queue = None;
+                    continue;
+                }
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
+            };
+            if let (Some(q), Some(last)) = (self.queue.as_mut(), answer.last_event_id) {
+                q.last_event_id = q.last_event_id.max(last);
+            }
+            if answer.heartbeat || answer.users.len() > READS {
+                // what silence changed is never pushed: a full read (which sees these users too)
+                return Ok(Batch::Resync);
+            }
+            let mut changed = Vec::with_capacity(answer.users.len());
+            for user in &answer.users {
+                match Presence::get(&self.presence, user).await {
+                    Ok(p) => changed.push(p),
+                    // a user deactivated since, or a bot
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if !changed.is_empty() {
+                return Ok(Batch::Changed(changed));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_name_users_once_and_the_newest_id() {
+        let answer = json!({"result": "success", "msg": "", "events": [
+            {"type": "presence", "user_id": 8, "email": "a@x", "server_timestamp": 1.5, "presence": {}, "id": 3},
+            {"type": "user_status", "user_id": 9, "status_text": "lunch", "scheduled_end_time": 5, "id": 4},
+            {"type": "presence", "user_id": 8, "id": 5},
+            {"type": "restart", "id": 6},
+        ]});
+        let a = read_events(&answer);
+        assert_eq!(a.users, ["8", "9"]);
+        assert_eq!(a.last_event_id, Some(6));
+        assert!(!a.heartbeat);
+        let a = read_events(&json!({"events": [{"type": "heartbeat", "id": 7}]}));
+        assert!(a.heartbeat);
+        assert!(a.users.is_empty());
+        assert_eq!(
+            read_events(&json!({"events": "nonsense"})),
+            Answer::default()
+        );
+    }
+}
