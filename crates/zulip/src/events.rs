@@ -13,10 +13,17 @@
 //! - the server pushes nothing when a user goes idle or offline by silence (clients work it out
 //!   from the timestamps), so each `heartbeat` (about once a minute) asks for a full read too,
 //!   as does an answer naming more than 25 users (a full read is cheaper than their reads).
+//!
+//! Bounded against a server that answers at once, forever (with irrelevant events, heartbeats or
+//! `BAD_EVENT_QUEUE_ID`): requests to the queue start at least [`MIN_GAP`] apart, so the reader
+//! never makes more than one request a second however the server answers.
 
 use agentstatus_presence::adapter::{Failed, call};
 use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
 use agentstatus_presence::{ErrorKind, Presence, PresenceError, async_trait};
+use std::collections::HashSet;
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::presence::{VENDOR, ZulipPresence, lenient};
@@ -25,6 +32,11 @@ use crate::{Client, types};
 /// At most this many users named in one answer are read one by one (three requests each); more,
 /// and a full read is cheaper.
 const READS: usize = 25;
+
+/// The least time between the starts of two requests to the queue (`POST /register`, `GET
+/// /events`). A real server holds a `GET /events` until an event or a heartbeat (about a minute),
+/// so this only ever delays a burst, which the server's queue keeps meanwhile.
+pub const MIN_GAP: Duration = Duration::from_secs(1);
 
 /// The event types the queue is registered for.
 const EVENT_TYPES: [&str; 2] = ["presence", "user_status"];
@@ -51,6 +63,7 @@ pub(crate) struct Answer {
 /// Read an events answer (`{"events": [...]}`), whatever else its events carry.
 pub(crate) fn read_events(answer: &Value) -> Answer {
     let mut out = Answer::default();
+    let mut seen = HashSet::new();
     let events = answer.get("events").and_then(Value::as_array);
     for e in events.into_iter().flatten() {
         if let Some(id) = e.get("id").and_then(Value::as_i64) {
@@ -61,7 +74,7 @@ pub(crate) fn read_events(answer: &Value) -> Answer {
             Some("presence" | "user_status") => {
                 if let Some(user) = e.get("user_id").and_then(Value::as_i64) {
                     let user = user.to_string();
-                    if !out.users.contains(&user) {
+                    if seen.insert(user.clone()) {
                         out.users.push(user);
                     }
                 }
@@ -77,6 +90,8 @@ pub struct ZulipEvents {
     presence: ZulipPresence,
     events: Client,
     queue: Option<Queue>,
+    /// When the last request to the queue started.
+    last_request: Option<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for ZulipEvents {
@@ -96,6 +111,7 @@ impl ZulipEvents {
             presence,
             events,
             queue: None,
+            last_request: None,
         }
     }
 
@@ -104,7 +120,16 @@ impl ZulipEvents {
         self.queue.as_ref().map(|q| q.id.as_str())
     }
 
+    /// Wait until [`MIN_GAP`] has passed since the last request to the queue started.
+    async fn pace(&mut self) {
+        if let Some(last) = self.last_request {
+            tokio::time::sleep_until(last + MIN_GAP).await;
+        }
+        self.last_request = Some(tokio::time::Instant::now());
+    }
+
     async fn register(&mut self) -> Result<(), PresenceError> {
+        self.pace().await;
         let body = types::RegisterQueueBody::builder()
             .event_types(Some(types::EventTypes(
                 EVENT_TYPES.iter().map(ToString::to_string).collect(),
@@ -161,6 +186,7 @@ impl ChangeFeed for ZulipEvents {
                 self.register().await?;
                 return Ok(Batch::Resync);
             };
+            self.pace().await;
             let request = self
                 .events
                 .get_events()

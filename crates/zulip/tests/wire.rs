@@ -545,6 +545,43 @@ mod adapter {
         assert_eq!(f["event_types"], r#"["presence","user_status"]"#);
     }
 
+    /// A server that answers every long-poll at once with events the reader does not want (or
+    /// with heartbeats, or by dropping the queue) cannot make it spin: requests to the queue
+    /// start `MIN_GAP` apart.
+    #[tokio::test]
+    async fn a_server_that_answers_at_once_forever_is_paced() {
+        use agentstatus_presence::watch::{Batch, WatchOptions};
+        use agentstatus_zulip::events::MIN_GAP;
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/register"))
+            .respond_with(ok(json!({"queue_id": "q-1", "last_event_id": -1})))
+            .mount(&server)
+            .await;
+        // 2,000 events naming nobody, each answer at once
+        let noise: Vec<Value> = (0..2000)
+            .map(|i| json!({"type": "message", "id": i}))
+            .collect();
+        Mock::given(method("GET"))
+            .and(path("/events"))
+            .respond_with(ok(json!({ "events": noise })))
+            .mount(&server)
+            .await;
+        let p = ZulipPresence::new(client(&server)).with_events_client(client(&server));
+        let mut feed = Presence::change_feed(&p, &WatchOptions::default()).unwrap();
+        assert_eq!(feed.next().await.unwrap(), Batch::Resync);
+        let window = MIN_GAP * 3 + MIN_GAP / 2;
+        let spun = tokio::time::timeout(window, feed.next()).await;
+        assert!(spun.is_err(), "nothing to report, yet {spun:?}");
+        let polls = requests(&server)
+            .await
+            .iter()
+            .filter(|r| r.url.path() == "/events")
+            .count();
+        // the register, then one poll a MIN_GAP: at most four in three and a half gaps
+        assert!((3..=4).contains(&polls), "{polls} polls in {window:?}");
+    }
+
     #[tokio::test]
     async fn a_wrong_key_is_an_auth_error_without_the_key() {
         let server = MockServer::start().await;
