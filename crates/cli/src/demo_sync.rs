@@ -348,7 +348,10 @@ async fn run_sync(p: &mut Printer, desks: &[DemoDesk], dir: &std::path::Path) ->
     let summary = task.await.map_err(|e| e.to_string())??;
     match p.output {
         Output::Table => {
-            p.line("\n# sync stopped (SIGTERM); its summary:", json!(null))?;
+            p.line(
+                "\n# sync stopped (as on SIGTERM); its summary:",
+                json!(null),
+            )?;
             for line in summary.to_string().lines() {
                 p.line(line, json!(null))?;
             }
