@@ -244,3 +244,129 @@ mod feed {
         task.abort();
     }
 }
+
+/// `wss://`: the same websocket behind TLS (a proxy in front of the fake with a certificate of
+/// a test CA, `tests/tls/`): read with the caller's roots, refused with the platform's.
+mod tls {
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    use super::*;
+
+    fn pem(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/tls")
+            .join(name)
+    }
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        agentstatus_runtime::ensure_tls_provider();
+        rustls::crypto::CryptoProvider::get_default()
+            .expect("the runtime installs ring")
+            .clone()
+    }
+
+    /// A TLS front for `to` on a free port of 127.0.0.1.
+    async fn tls_proxy(to: String) -> u16 {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(pem("cert.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(pem("key.pem")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (acceptor, to) = (acceptor.clone(), to.clone());
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let Ok(mut plain) = tokio::net::TcpStream::connect(&to).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn wss_reads_through_tls_and_an_unknown_certificate_is_refused() {
+        let fake = seeded(
+            &[
+                ("Ada Lovelace", Availability::Available),
+                ("Bob Babbage", Availability::Available),
+            ],
+            "tok",
+        )
+        .await
+        .unwrap();
+        let plain = fake.url();
+        let port = tls_proxy(plain.trim_start_matches("http://").to_string()).await;
+        let https = format!("https://127.0.0.1:{port}");
+        let client = || {
+            Client::with_bearer_auth(&plain, "tok".to_string().into(), &ClientConfig::default())
+                .unwrap()
+        };
+        let bob = user_id(2);
+
+        // the test CA's root: the websocket is read over TLS
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_file(pem("ca.pem")).unwrap())
+            .unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut watch = StatusWatch::new(
+            client(),
+            &https,
+            "tok".to_string().into(),
+            vec![bob.clone()],
+        )
+        .unwrap()
+        .with_tls(Arc::new(config));
+        assert!(
+            watch.url().starts_with("wss://127.0.0.1:"),
+            "{}",
+            watch.url()
+        );
+        watch.start().await.unwrap();
+        let presence = agentstatus_mattermost::presence::MattermostPresence::new(client());
+        presence.set(&bob, Availability::Busy).await.unwrap();
+        let change = next(&mut watch).await;
+        assert_eq!(
+            (change.user_id.as_str(), change.status.as_str()),
+            (bob.as_str(), "dnd")
+        );
+
+        // the platform's roots do not know the test CA: refused, an error (not a panic), and
+        // the token is not in it
+        let mut watch =
+            StatusWatch::new(client(), &https, "tok-secret".to_string().into(), vec![bob]).unwrap();
+        let e = tokio::time::timeout(Duration::from_secs(30), watch.start())
+            .await
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("wss://127.0.0.1:"), "{e}");
+        assert!(e.to_lowercase().contains("certificate"), "{e}");
+        assert!(!e.contains("tok-secret"), "{e}");
+    }
+}
