@@ -13,6 +13,8 @@ impl flags::Bench {
     pub fn run(self, ws: &Workspace) -> Result {
         if self.cold {
             cold_only(&ws.root)
+        } else if self.sync {
+            sync_only(&ws.root)
         } else if self.scale {
             scale_only(&ws.root)
         } else {
@@ -124,7 +126,8 @@ fn bench(root: &Path) -> Result {
     out.push_str("\nWall time of a bulk run at the rate limit the Engage Digital fake enforces, which the client's limit matches (requests evenly spaced, no retries, so a 429 would be a failed update): goal within 5% of `(requests - 1) / limit`, zero 429s.\n\n| vendor | agents | to change | limit | wall time | requests / limit | ratio | 429s | goal (≤ 1.05) |\n|---|---|---|---|---|---|---|---|---|\n");
     out.push_str(&run(Command::new(&bin).arg("bulk-paced"))?);
     eprintln!("bench: sync (lag, then 10,000 people converging: about 2 minutes) ...");
-    out.push_str(&sync_section(&bin)?);
+    let sync = sync_section(&bin)?;
+    out.push_str(&format!("{SYNC_HEADING}{SYNC_START}\n{sync}{SYNC_END}\n"));
     eprintln!("bench: codegen and drift ...");
     out.push_str("\n## Codegen, drift check, no-op build\n\nGoals: codegen of each full spec under 2 s; `cargo xtask check` under 1 s; no-op `cargo build` under 1 s without rerunning a build script.\n\n| what | time | goal |\n|---|---|---|\n");
     out.push_str(&run(Command::new(&bin).arg("codegen"))?);
@@ -205,31 +208,38 @@ fn bench(root: &Path) -> Result {
     Ok(())
 }
 
-/// The sync engine over the fakes: lag from a change to its last write (polled and pushed),
-/// requests per interval per desk, and 10,000 people converging at Engage Digital's rate limit.
+const SYNC_START: &str = "<!-- sync:start (cargo xtask bench) -->";
+const SYNC_END: &str = "<!-- sync:end -->";
+const SYNC_HEADING: &str = "\n## Sync\n\n";
+
+/// The sync section (`agentstatus-bench sync` writes it: lag, requests per interval, 10,000
+/// people converging at the rate limit, memory), about 2 minutes.
 fn sync_section(bin: &Path) -> Result<String, String> {
-    let mut out = String::from(
-        "\n## Sync\n\n`agentstatus-bench sync-lag` and `agentstatus-bench sync-converge` (about 2 minutes together): the sync engine as `agentstatus sync` runs it, over the vendors' fakes.\n\n",
-    );
-    out.push_str("**Lag** from a change made by hand on one desk until the last other desk shows it (the change seen, decided, written to both others): 50 people on Chatwoot (polled every 1 s), Mattermost (pushed over its websocket; pinged every 1 s) and Rocket.Chat (its presence delta every 1 s), 10 changes made by hand on each source, one at a time. A polled change waits for the next read (up to an interval); a pushed one does not.\n\n| change made on | written to | changes | median | worst |\n|---|---|---|---|---|\n");
-    out.push_str(&run(Command::new(bin).arg("sync-lag"))?);
-    let converge = run(Command::new(bin).args([
-        "sync-converge",
-        "--people",
-        "10000",
-        "--limit",
-        "200",
-        "--interval",
-        "5",
+    run(Command::new(bin).arg("sync"))
+}
+
+/// `cargo xtask bench --sync`: only the sync section.
+fn sync_only(root: &Path) -> Result {
+    let bin = build_bench(root)?;
+    let table = sync_section(&bin)?;
+    section_only(root, SYNC_HEADING, SYNC_START, SYNC_END, &table)
+}
+
+/// Build the benchmark binary in release; its path (in `$CARGO_TARGET_DIR` when set).
+fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
+    let cargo = crate::workspace::cargo();
+    eprintln!("bench: building agentstatus-bench (release) ...");
+    run(Command::new(&cargo).current_dir(root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "agentstatus-bench",
     ]))?;
-    let (rows, requests) = converge
-        .split_once("--\n")
-        .ok_or_else(|| format!("bench: sync-converge: no requests table in {converge:?}"))?;
-    out.push_str("\n**10,000 people converging.** 10,000 people on three desks (Chatwoot, Rocket.Chat, Engage Digital; the fakes in a child process), each desk read every 5 s; every person changes to busy by hand on Chatwoot at once; sync decides 10,000 changes and writes 10,000 agents on Rocket.Chat (busy held as offline) and 10,000 on Engage Digital (busy held as away). Engage Digital is the only vendor crate that declares a rate limit (500 requests a minute, `agentstatus_engage_digital::default_config`); its fake enforces it (429 past it) and the client's limiter matches it, both scaled to 200 requests a second so the run takes about a minute, not 20. Rocket.Chat and Chatwoot declare none and their fakes enforce none. Goal: every write landed within 5% of what the limit allows (one interval to see the change, then one Engage Digital request per person at the limit), zero 429s at the fake. Memory: peak RSS of the sync process (the fakes are in the other process).\n\n| people | desks | rate limit | converged in | the limit allows | ratio | 429s at the fake | Engage Digital requests | writes made | peak RSS | goal (≤ 1.05, no 429) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-    out.push_str(rows);
-    out.push_str("\n**Requests per interval per desk** while nothing changes (10,000 people, the mean of 5 intervals, counted at the fakes): what watching costs.\n\n| desk | how sync watches it | agents | requests per interval |\n|---|---|---|---|\n");
-    out.push_str(requests);
-    Ok(out)
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/agentstatus-bench"))
 }
 
 const COLD_START: &str = "<!-- cold-build:start (cargo xtask bench) -->";

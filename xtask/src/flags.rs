@@ -234,6 +234,10 @@ pub struct Bench {
     /// operations): rewrite its section of BENCHMARKS.md.
     #[arg(long, conflicts_with = "cold")]
     pub scale: bool,
+    /// Only sync (lag, requests per interval, 10,000 people converging at the rate limit,
+    /// memory; about 2 minutes): rewrite its section of BENCHMARKS.md.
+    #[arg(long, conflicts_with_all = ["cold", "scale"])]
+    pub sync: bool,
 }
 
 #[derive(clap::Args)]

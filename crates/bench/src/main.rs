@@ -79,6 +79,7 @@ fn main() {
                 rt.block_on(bulk::requests(arg(&args, "--agents", 10_000)))
             );
         }
+        Some("sync") => print!("{}", sync::section()),
         Some("sync-fakes") => sync::fakes(
             arg(&args, "--people", 10_000),
             arg(&args, "--limit", 200) as u32,
@@ -107,7 +108,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: agentstatus-bench client | decode | scale [--agents N] [--concurrency C] | codegen | bulk [--agents N] | bulk-paced [--agents N] [--limit R] | sync-converge [--people N] [--limit R] [--interval S] | sync-lag [--people N] [--changes K]"
+                "usage: agentstatus-bench client | decode | scale [--agents N] [--concurrency C] | codegen | bulk [--agents N] | bulk-paced [--agents N] [--limit R] | sync | sync-converge [--people N] [--limit R] [--interval S] | sync-lag [--people N] [--changes K]"
             );
             std::process::exit(2);
         }

@@ -312,11 +312,8 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
         out.push_str("--\n");
         let how = ["poll (one list of every agent)", "delta (`users.presence?from=`, then a read per changed agent)", "poll (`GET /status`)"];
         let vendor = ["Chatwoot", "Rocket.Chat", "Engage Digital"];
-        for d in 0..3 {
-            out.push_str(&format!(
-                "| {} | {} | {people} | {:.1} |\n",
-                vendor[d], how[d], per_interval[d]
-            ));
+        for ((vendor, how), n) in vendor.iter().zip(how).zip(&per_interval) {
+            out.push_str(&format!("| {vendor} | {how} | {people} | {n:.1} |\n"));
         }
         out
     });
@@ -401,7 +398,6 @@ pub async fn lag(people: usize, changes: usize) -> String {
         Options::default(),
     )
     .expect("engine");
-    let origins: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let stats = engine.stats();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -491,11 +487,54 @@ pub async fn lag(people: usize, changes: usize) -> String {
             }
         ));
     }
-    let _ = origins;
     let _ = stop.send(());
     let _ = task.await;
     if let Some(dir) = db.parent() {
         let _ = std::fs::remove_dir_all(dir);
     }
     rows
+}
+
+/// The whole sync section of BENCHMARKS.md (what `cargo xtask bench` writes): lag, then 10,000
+/// people converging and the requests per interval, about 2 minutes.
+pub fn section() -> String {
+    let started = Instant::now();
+    let mut out = String::from(
+        "`agentstatus-bench sync` (`cargo xtask bench --sync` rewrites this section alone; about 2 minutes on this machine): the sync engine as `agentstatus sync` runs it, over the vendors' fakes, built in release.\n\n",
+    );
+    out.push_str("**Lag** from a change made by hand on one desk until the last other desk shows it (the change seen, decided, and written to both others): 50 people on Chatwoot (polled every 1 s), Mattermost (pushed over its websocket, pinged every 1 s) and Rocket.Chat (its presence delta every 1 s); 10 changes made by hand on each source, one at a time. A polled change waits for the next read (up to an interval); a pushed one waits for the engine's settle time (200 ms, which gathers changes into one cycle) and the writes.\n\n| change made on | written to | changes | median | worst |\n|---|---|---|---|---|\n");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    out.push_str(&rt.block_on(lag(50, 10)));
+    drop(rt);
+    // in a process of its own, so that its peak memory is the sync engine's alone
+    let exe = std::env::current_exe().expect("exe");
+    let run = Command::new(exe)
+        .args([
+            "sync-converge",
+            "--people",
+            "10000",
+            "--limit",
+            "200",
+            "--interval",
+            "5",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("sync-converge");
+    assert!(run.status.success(), "sync-converge failed");
+    let converge = String::from_utf8_lossy(&run.stdout).into_owned();
+    let (rows, requests) = converge.split_once("--\n").expect("two tables");
+    out.push_str("\n**10,000 people converging.** 10,000 people on three desks (Chatwoot, Rocket.Chat, Engage Digital; the fakes in a child process), each desk read every 5 s; every person changes to busy by hand on Chatwoot at once; sync decides 10,000 changes and writes 10,000 agents on Rocket.Chat (busy held as offline) and 10,000 on Engage Digital (busy held as away). Engage Digital is the only vendor crate that declares a rate limit (500 requests a minute, `agentstatus_engage_digital::default_config`); its fake enforces a limit when told to (429 past it), here the same as the client's limiter, both scaled to 200 requests a second so that the run takes a minute, not 20. Rocket.Chat and Chatwoot declare no limit in their crates and their fakes enforce none, so their writes are bound by the machine, not by a limit. Goal: every write landed within 5% of what the limit allows (one interval to see the change, then one Engage Digital request per person at the limit), zero 429s counted at the fake. Memory: peak RSS of the sync process (the fakes are in the other process).\n\n| people | desks | rate limit | converged in | the limit allows | ratio | 429s at the fake | Engage Digital requests | writes made | sync peak RSS | goal (≤ 1.05, no 429) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str(rows);
+    out.push_str("\n**Requests per interval per desk** while nothing changes (10,000 people, the mean over 5 intervals, counted at the fakes): what watching costs.\n\n| desk | how sync watches it | agents | requests per interval |\n|---|---|---|---|\n");
+    out.push_str(requests);
+    out.push_str(&format!(
+        "\n(The section took {:.0} s.)\n",
+        started.elapsed().as_secs_f64()
+    ));
+    out
 }

@@ -992,13 +992,19 @@ impl Engine {
         }
         let dry_run = self.options.dry_run;
         let concurrency = self.options.write_concurrency;
-        // first attempts go through the desk's bulk path (one read of the desk, then one write
-        // per agent that needs it, at the client's pace); retries read the agent first
+        // many first attempts to one desk go through its bulk path (one read of the desk, then
+        // one write per agent that needs it, at the client's pace); a few are set one by one
+        // (a bulk read of a large desk costs more than they do); retries read the agent first
         let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
             let presence = self.desks[d].presence.clone();
             let (first, again): (Vec<_>, Vec<_>) = rows
                 .into_iter()
                 .partition(|(o, _)| o.attempts == 0 || dry_run);
+            let (first, again) = if first.len() >= BULK_FROM || dry_run {
+                (first, again)
+            } else {
+                (Vec::new(), first.into_iter().chain(again).collect())
+            };
             let bulk = {
                 let presence = presence.clone();
                 async move {
@@ -1053,7 +1059,14 @@ impl Engine {
                 .map(move |(o, known)| {
                     let presence = presence.clone();
                     async move {
-                        let r = retry(&*presence, &o, known).await;
+                        let r = if o.attempts > 0 {
+                            retry(&*presence, &o, known).await
+                        } else {
+                            match presence.set(&o.agent, o.availability).await {
+                                Ok(p) => Outcome::Written(p),
+                                Err(e) => Outcome::Failed(e),
+                            }
+                        };
                         (d, o, r)
                     }
                 })
@@ -1171,6 +1184,10 @@ impl Engine {
         Ok(())
     }
 }
+
+/// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the
+/// writes) is used rather than one `set` each.
+const BULK_FROM: usize = 16;
 
 /// How sending one owed write went.
 enum Outcome {

@@ -568,3 +568,52 @@ async fn matching_by_email_syncs_the_matched_and_reports_the_rest() {
         "{m}"
     );
 }
+
+/// Many first writes to one desk in one pass go through its bulk path (`set_many`); each is
+/// written once and counted, and a second pass writes nothing.
+#[tokio::test]
+async fn many_writes_at_once_go_through_the_bulk_path_once_each() {
+    let ids: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("c{i}"), format!("m{i}")))
+        .collect();
+    let chat_agents: Vec<(&str, Availability)> =
+        ids.iter().map(|(c, _)| (c.as_str(), Available)).collect();
+    let mail_agents: Vec<(&str, Availability)> =
+        ids.iter().map(|(_, m)| (m.as_str(), Available)).collect();
+    let chat = Memory::new("chat-vendor", ALL, &chat_agents);
+    let mail = Memory::new("mail-vendor", TWO, &mail_agents);
+    let people = People::from_rows(
+        &["chat", "mail"],
+        ids.iter()
+            .enumerate()
+            .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
+            .collect(),
+    );
+    let mut e = Engine::new(
+        vec![
+            Desk::new("chat", chat.clone(), Duration::from_secs(1)),
+            Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
+        ],
+        people,
+        Store::open(&db("bulk")).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    e.once().await.unwrap();
+    for (c, _) in &ids {
+        chat.human(c, Busy);
+    }
+    let s = e.once().await.unwrap();
+    assert_eq!(s.decisions, 40);
+    assert_eq!(s.desks[1].writes_made, 40);
+    assert_eq!(s.owed, 0);
+    assert_eq!(mail.writes(), 40);
+    assert!(ids.iter().all(|(_, m)| mail.state(m) == Offline));
+    let again = e.once().await.unwrap();
+    assert_eq!(again.desks[1].writes_made, 40);
+    assert_eq!(
+        mail.writes() + chat.writes(),
+        40,
+        "no echo, no second write"
+    );
+}
