@@ -193,7 +193,7 @@ fn bench(root: &Path) -> Result {
     let doc = format!(
         "# Benchmarks\n\nRerun everything with one command: `cargo xtask bench` (builds `crates/bench` in release, \
          runs each measurement, rewrites this file). Individual parts: `target/release/agentstatus-bench client | decode | \
-         scale --agents N --concurrency C | codegen`.\n\nMachine: {}.\n\nNumbers from one run on a shared 2-core machine: compare \
+         scale --agents N --concurrency C | codegen | sync`.\n\nMachine: {}.\n\nNumbers from one run on a shared 2-core machine: compare \
          the ratios (measured side by side, interleaved), not the absolute rates.\n\n{out}",
         machine()
     );
