@@ -422,12 +422,14 @@ pub async fn lag(people: usize, changes: usize) -> String {
     let mm_state = |p: usize| mm.user(&mm_id(p)).expect("user").status;
     let rc_state = |p: usize| rc.agent(&rc_id(p)).expect("agent").status_livechat;
     let mut rows = String::new();
-    for source in ["tickets", "team"] {
+    for (round, source) in ["tickets", "team"].into_iter().enumerate() {
         let mut lags = Vec::new();
         for n in 0..changes {
-            let p = n % people;
+            // each source changes people of its own (a person the other source changed is
+            // busy everywhere already)
+            let p = (round * changes + n) % people;
             // available -> busy on the source; then back, so each person is used once each way
-            let to = if (n / people) % 2 == 0 {
+            let to = if ((round * changes + n) / people) % 2 == 0 {
                 Availability::Busy
             } else {
                 Availability::Available
@@ -474,9 +476,9 @@ pub async fn lag(people: usize, changes: usize) -> String {
         let median = lags[lags.len() / 2];
         let worst = lags[lags.len() - 1];
         let (vendor, how) = if source == "tickets" {
-            ("Chatwoot", "poll every 1 s")
+            ("Chatwoot", "polled every 1 s")
         } else {
-            ("Mattermost", "push (websocket `status_change`)")
+            ("Mattermost", "pushed: websocket `status_change`")
         };
         rows.push_str(&format!(
             "| {vendor} ({how}) | Rocket.Chat{} | {changes} | {median:.2} s | {worst:.2} s |\n",
