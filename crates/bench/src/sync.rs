@@ -429,7 +429,7 @@ pub async fn lag(people: usize, changes: usize) -> String {
             // busy everywhere already)
             let p = (round * changes + n) % people;
             // available -> busy on the source; then back, so each person is used once each way
-            let to = if ((round * changes + n) / people) % 2 == 0 {
+            let to = if ((round * changes + n) / people).is_multiple_of(2) {
                 Availability::Busy
             } else {
                 Availability::Available
