@@ -119,7 +119,7 @@ fn presence(agent: &str, name: Option<String>, s: &types::Status) -> AgentPresen
 }
 
 impl MattermostPresence {
-    /// Watch changes over the websocket (`status_change` pushes, [`crate::watch::MattermostFeed`]
+    /// Watch changes over the websocket (`status_change` pushes, `watch::MattermostFeed`
     /// with the `watch` feature) at `base_url` (the client's) with `token` (the client's).
     pub fn with_websocket(self, base_url: &str, token: agentstatus_runtime::SecretString) -> Self {
         Self {
@@ -229,7 +229,7 @@ impl Adapter for MattermostPresence {
         Availability::Offline,
     ];
 
-    /// The websocket's `status_change` pushes ([`crate::watch::MattermostFeed`]), when the
+    /// The websocket's `status_change` pushes (`watch::MattermostFeed`), when the
     /// adapter knows its token ([`MattermostPresence::with_websocket`]; the registry's
     /// `connect` does) and the `watch` feature is on; else `None` (the watcher polls).
     fn change_feed(
