@@ -15,6 +15,8 @@ impl flags::Bench {
             drift_only(&ws.root, &self.drift, self.optic.as_deref())
         } else if self.cold {
             cold_only(&ws.root)
+        } else if self.sync {
+            sync_only(&ws.root)
         } else if self.scale {
             scale_only(&ws.root)
         } else {
@@ -125,6 +127,9 @@ fn bench(root: &Path) -> Result {
     out.push_str(&run(Command::new(&bin).arg("bulk"))?);
     out.push_str("\nWall time of a bulk run at the rate limit the Engage Digital fake enforces, which the client's limit matches (requests evenly spaced, no retries, so a 429 would be a failed update): goal within 5% of `(requests - 1) / limit`, zero 429s.\n\n| vendor | agents | to change | limit | wall time | requests / limit | ratio | 429s | goal (≤ 1.05) |\n|---|---|---|---|---|---|---|---|---|\n");
     out.push_str(&run(Command::new(&bin).arg("bulk-paced"))?);
+    eprintln!("bench: sync (lag, then 10,000 people converging: about 2 minutes) ...");
+    let sync = sync_section(&bin)?;
+    out.push_str(&format!("{SYNC_HEADING}{SYNC_START}\n{sync}{SYNC_END}\n"));
     eprintln!("bench: codegen and drift ...");
     out.push_str("\n## Codegen, drift check, no-op build\n\nGoals: codegen of each full spec under 2 s; `cargo xtask check` under 1 s; no-op `cargo build` under 1 s without rerunning a build script.\n\n| what | time | goal |\n|---|---|---|\n");
     out.push_str(&run(Command::new(&bin).arg("codegen"))?);
@@ -190,19 +195,70 @@ fn bench(root: &Path) -> Result {
     let doc = format!(
         "# Benchmarks\n\nRerun everything with one command: `cargo xtask bench` (builds `crates/bench` in release, \
          runs each measurement, rewrites this file). Individual parts: `target/release/agentstatus-bench client | decode | \
-         scale --agents N --concurrency C | codegen`.\n\nMachine: {}.\n\nNumbers from one run on a shared 2-core machine: compare \
+         scale --agents N --concurrency C | codegen | sync`.\n\nMachine: {}.\n\nNumbers from one run on a shared 2-core machine: compare \
          the ratios (measured side by side, interleaved), not the absolute rates.\n\n{out}",
         machine()
     );
     let path = root.join("BENCHMARKS.md");
-    let notes = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|s| s.split_once("<!-- notes -->").map(|(_, n)| n.to_string()))
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    let notes = before
+        .split_once("<!-- notes -->")
+        .map(|(_, n)| n.to_string())
         .unwrap_or_default();
-    ensure_file_contents(&path, &format!("{doc}\n<!-- notes -->{notes}"), false)?;
+    // the drift comparison needs documents this run does not have (`--drift V1 V2 ...`): its
+    // last table is kept as it was, never dropped
+    let drift = kept_section(&before, DRIFT_START, DRIFT_END)
+        .map(|table| format!("{DRIFT_HEADING}{table}\n"))
+        .unwrap_or_default();
+    ensure_file_contents(
+        &path,
+        &format!("{doc}{drift}\n<!-- notes -->{notes}"),
+        false,
+    )?;
     println!("{doc}");
     eprintln!("bench: wrote {}", path.display());
     Ok(())
+}
+
+/// The section from `start` to `end` (both markers included) in `text`, if it has one.
+fn kept_section<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)?;
+    let to = from + text[from..].find(end)? + end.len();
+    Some(&text[from..to])
+}
+
+const SYNC_START: &str = "<!-- sync:start (cargo xtask bench) -->";
+const SYNC_END: &str = "<!-- sync:end -->";
+const SYNC_HEADING: &str = "\n## Sync\n\n";
+
+/// The sync section (`agentstatus-bench sync` writes it: lag, requests per interval, 10,000
+/// people converging at the rate limit, memory), about 2 minutes.
+fn sync_section(bin: &Path) -> Result<String, String> {
+    run(Command::new(bin).arg("sync"))
+}
+
+/// `cargo xtask bench --sync`: only the sync section.
+fn sync_only(root: &Path) -> Result {
+    let bin = build_bench(root)?;
+    let table = sync_section(&bin)?;
+    section_only(root, SYNC_HEADING, SYNC_START, SYNC_END, &table)
+}
+
+/// Build the benchmark binary in release; its path (in `$CARGO_TARGET_DIR` when set).
+fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
+    let cargo = crate::workspace::cargo();
+    eprintln!("bench: building agentstatus-bench (release) ...");
+    run(Command::new(&cargo).current_dir(root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "agentstatus-bench",
+    ]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/agentstatus-bench"))
 }
 
 const COLD_START: &str = "<!-- cold-build:start (cargo xtask bench) -->";
@@ -712,4 +768,23 @@ fn compile_cost(root: &Path, cargo: &str) -> Result<String, String> {
         .current_dir(root)
         .args(["build", "--quiet", "--workspace"]))?;
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_run_keeps_the_drift_table_it_cannot_measure() {
+        let text = format!(
+            "# B\n\nold\n{DRIFT_HEADING}{DRIFT_START}\n| a | b |\n{DRIFT_END}\n\n<!-- notes -->\nn\n"
+        );
+        assert_eq!(
+            kept_section(&text, DRIFT_START, DRIFT_END),
+            Some(format!("{DRIFT_START}\n| a | b |\n{DRIFT_END}").as_str())
+        );
+        assert_eq!(kept_section("# B\n", DRIFT_START, DRIFT_END), None);
+        // a start marker without its end is not a section
+        assert_eq!(kept_section(DRIFT_START, DRIFT_START, DRIFT_END), None);
+    }
 }

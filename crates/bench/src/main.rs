@@ -9,6 +9,9 @@
 //!   client process.
 //! - `codegen`: generating each vendor's complete API.
 //! - `fakes --agents N`: (internal) serve seeded fakes until stdin closes.
+//! - `sync-converge --people N --limit L --interval S`: the sync engine over three fakes (in a
+//!   child process, `sync-fakes`), N people changed at once; `sync-lag`: lag from a change to
+//!   its last write, polled and pushed (see `sync.rs`).
 
 mod hand;
 mod server;
@@ -22,6 +25,7 @@ use agentstatus_runtime::ClientConfig;
 const ROUNDS: usize = 7;
 
 mod bulk;
+mod sync;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -75,6 +79,26 @@ fn main() {
                 rt.block_on(bulk::requests(arg(&args, "--agents", 10_000)))
             );
         }
+        Some("sync") => print!("{}", sync::section()),
+        Some("sync-fakes") => sync::fakes(
+            arg(&args, "--people", 10_000),
+            arg(&args, "--limit", 200) as u32,
+        ),
+        Some("sync-converge") => print!(
+            "{}",
+            sync::converge(
+                arg(&args, "--people", 10_000),
+                arg(&args, "--limit", 200) as u32,
+                std::time::Duration::from_secs(arg(&args, "--interval", 5) as u64),
+            )
+        ),
+        Some("sync-lag") => print!(
+            "{}",
+            rt.block_on(sync::lag(
+                arg(&args, "--people", 50),
+                arg(&args, "--changes", 10)
+            ))
+        ),
         Some("bulk-paced") => {
             let limit = arg(&args, "--limit", 50) as u32;
             print!(
@@ -84,7 +108,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: agentstatus-bench client | decode | scale [--agents N] [--concurrency C] | codegen | bulk [--agents N] | bulk-paced [--agents N] [--limit R]"
+                "usage: agentstatus-bench client | decode | scale [--agents N] [--concurrency C] | codegen | bulk [--agents N] | bulk-paced [--agents N] [--limit R] | sync | sync-converge [--people N] [--limit R] [--interval S] | sync-lag [--people N] [--changes K]"
             );
             std::process::exit(2);
         }

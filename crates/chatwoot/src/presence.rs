@@ -249,7 +249,7 @@ impl Adapter for ChatwootPresence {
             .agents()
             .await?
             .iter()
-            .map(|a| presence(a, None))
+            .map(|a| presence(a, None).with_email(a.email.clone()))
             .filter(|p| filter.keep(p))
             .collect())
     }

@@ -4,6 +4,7 @@
 mod apply;
 mod config;
 mod demo;
+mod demo_sync;
 mod fake;
 mod init;
 mod roster;
@@ -196,12 +197,19 @@ Examples:
   agentstatus man | groff -man -Tutf8 | less")]
     Man,
     /// Start every registered vendor's fake server (or --vendor's) in-process and walk through
-    /// get/set/list and a bulk set on each.
+    /// get/set/list and a bulk set on each; with --sync, run sync between three of them and
+    /// show a change made on one arriving in the others.
     #[command(after_help = "Examples:
   agentstatus demo
   agentstatus --vendor rocketchat demo
+  agentstatus demo --sync                        # a change on one desk arriving in two others
   agentstatus --output json demo | jq .step      # JSON lines: one step per line")]
-    Demo,
+    Demo {
+        /// Three desks of three vendors, `sync` between them, and a person's change on one
+        /// arriving in the others.
+        #[arg(long)]
+        sync: bool,
+    },
 }
 
 /// The roster's text and the name its errors use (`-`: standard input).
@@ -412,7 +420,7 @@ async fn main() -> ExitCode {
         }
     }
     match cli.command {
-        Command::Demo => {
+        Command::Demo { sync } => {
             if let Some(path) = &cli.config {
                 let message = format!(
                     "demo starts its own fake servers and reads no config file: drop --config {} (to point the command at a fake, run `agentstatus fake`)",
@@ -420,7 +428,21 @@ async fn main() -> ExitCode {
                 );
                 return fail(out, exit::USAGE, "usage", &message, None);
             }
-            return match demo::run(cli.vendor.as_deref(), out).await {
+            if sync && cli.vendor.is_some() {
+                return fail(
+                    out,
+                    exit::USAGE,
+                    "usage",
+                    "demo --sync chooses its three vendors: drop --vendor",
+                    None,
+                );
+            }
+            let result = if sync {
+                demo_sync::run(out).await
+            } else {
+                demo::run(cli.vendor.as_deref(), out).await
+            };
+            return match result {
                 Ok(()) => ExitCode::from(exit::OK),
                 // a closed pipe (`| head`) is not worth a message
                 Err(e)

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use agentstatus_cli::output::{self, Output, sanitize};
-use agentstatus_sync::{Engine, Options, People, Planned, Store, SyncConfig};
+use agentstatus_sync::{Engine, Options, Planned, Store, SyncConfig};
 
 pub const EXAMPLES: &str = "Examples:
   agentstatus sync --config sync.toml                # until SIGINT/SIGTERM, logs on stderr
@@ -15,7 +15,7 @@ pub const EXAMPLES: &str = "Examples:
   AGENTSTATUS_LOG=debug agentstatus --output json sync   # JSON logs and summary
 
 sync.toml names the database, the people map (CSV: a person column, then one column per desk
-with the agent id there) and one [desks.<name>] section per desk: `vendor`, `role` (source,
+with the agent id there) or `match = \"email\"` (agents matched by their e-mail address) and one [desks.<name>] section per desk: `vendor`, `role` (source,
 target, both), `interval`, `substitute = { busy = \"offline\" }` and the vendor's settings (as
 in agentstatus.toml; secrets from the environment).";
 
@@ -75,8 +75,7 @@ pub async fn run(
     let registry = agentstatus::registry();
     let config = SyncConfig::load(path, &registry).map_err(|e| Error::Usage(e.0))?;
     let desks = config.connect(deadline).map_err(|e| Error::Usage(e.0))?;
-    let names: Vec<&str> = desks.iter().map(|d| d.name.as_str()).collect();
-    let people = People::load(&config.people, &names).map_err(|e| Error::Usage(e.0))?;
+    let people = config.load_people().map_err(|e| Error::Usage(e.0))?;
     let store = if dry_run {
         Store::open_copy(&config.database)
     } else {
@@ -86,6 +85,7 @@ pub async fn run(
     let options = Options::default()
         .precedence(config.precedence.clone())
         .write_concurrency(config.write_concurrency)
+        .stale_after(config.stale_after)
         .dry_run(dry_run);
     let mut engine =
         Engine::new(desks, people, store, options).map_err(|e| Error::Usage(e.to_string()))?;

@@ -384,6 +384,75 @@ async fn demo_runs_with_nothing_configured() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn demo_sync_shows_a_change_on_one_desk_arriving_in_the_others() {
+    let o = run_env(None, &["demo", "--sync"], &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Starting fake Chatwoot, Rocket.Chat, Engage Digital servers on 127.0.0.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("$ agentstatus sync --config sync.toml &"),
+        "{out}"
+    );
+    assert!(out.contains("[desks.rocketchat]"), "{out}");
+    // the first change: by hand on Chatwoot, arriving in the two others
+    let first = out
+        .split("# Ada goes busy by hand on Chatwoot")
+        .nth(1)
+        .expect(&out);
+    let first = first.split("# Ada goes").next().unwrap();
+    assert!(first.contains("chatwoot/1: busy"), "{first}");
+    assert!(
+        first.contains("-> arrived in Rocket.Chat: rocketchat/ada: offline (busy is held as offline there), after "),
+        "{first}"
+    );
+    assert!(
+        first.contains("-> arrived in Engage Digital: engage-digital/ada: "),
+        "{first}"
+    );
+    // the second: by hand on Rocket.Chat
+    let second = out
+        .split("# Ada goes available by hand on Rocket.Chat")
+        .nth(1)
+        .expect(&out);
+    assert!(
+        second.contains("-> arrived in Chatwoot: chatwoot/1: available, after "),
+        "{second}"
+    );
+    assert!(
+        second.contains("-> arrived in Engage Digital: engage-digital/ada: available, after "),
+        "{second}"
+    );
+    // two decisions, nothing owed; no echo decided anything
+    assert!(out.contains("2 decisions, 0 writes still owed"), "{out}");
+
+    // JSON lines: the same story, and the writes counted
+    let o = run_env(None, &["--output", "json", "demo", "--sync"], &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let arrived: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["step"] == "arrived").collect();
+    assert_eq!(arrived.len(), 4, "{lines:?}");
+    let summary = &lines.last().unwrap()["summary"];
+    assert_eq!(summary["decisions"], 2, "{summary}");
+    let writes: u64 = summary["desks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["writes_made"].as_u64().unwrap())
+        .sum();
+    assert_eq!(writes, 4, "one write per other desk per change: {summary}");
+    // --vendor chooses nothing here
+    let o = run_env(None, &["--vendor", "rocketchat", "demo", "--sync"], &[]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn apply_plans_applies_and_is_idempotent() {
     let f = fakes("apply").await;
     let config = f.config("engage-digital");

@@ -101,6 +101,8 @@ struct Inner {
     presence_statuses: Vec<(String, String)>,
     rate: Option<(u32, Duration)>,
     window: Option<(Instant, u32)>,
+    /// Requests answered 429 by the rate limit.
+    rate_limited: u64,
 }
 
 agentstatus_fakes::fake! {
@@ -157,6 +159,11 @@ impl EngageDigital {
         self.0.lock().agents.get(id).cloned()
     }
 
+    /// How many requests the rate limit answered with 429.
+    pub fn rate_limited(&self) -> u64 {
+        self.0.lock().rate_limited
+    }
+
     /// Answer 429 once more than `requests` arrive within `per`.
     pub fn set_rate_limit(&self, requests: u32, per: Duration) {
         let mut s = self.0.lock();
@@ -182,6 +189,7 @@ fn admit(s: &mut Inner, headers: &HeaderMap) -> Result<Option<String>, Response>
         };
         s.window = Some((start, count));
         if count > max {
+            s.rate_limited += 1;
             return Err(error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",

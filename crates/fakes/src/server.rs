@@ -242,8 +242,11 @@ pub(crate) async fn serve_counting(
                         handle(router.clone(), faults.clone(), req.map(Body::new))
                     });
                 // An error here is a dropped connection (injected, or the client went away).
+                // `with_upgrades`: a websocket route (Mattermost's) gets its connection; without
+                // it hyper answers 101 and closes, and the upgrade never happens.
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
                     .await;
             });
         }

@@ -155,7 +155,10 @@ impl Adapter for LibredeskPresence {
             Ok(answer) => Ok(answer
                 .data
                 .into_iter()
-                .map(|a| presence(a.id, a.first_name, a.last_name, a.availability_status))
+                .map(|a| {
+                    presence(a.id, a.first_name, a.last_name, a.availability_status)
+                        .with_email(a.email)
+                })
                 .filter(|p| filter.keep(p))
                 .collect()),
             Err(f) => Err(f.into_error(VENDOR, None).await),

@@ -664,6 +664,12 @@ async fn websocket(
                     let _ = socket.close().await;
                     return;
                 }
+                // what the client sends: pings are answered (by reading, as the server's
+                // gorilla/websocket does), anything else is ignored; a closed socket ends
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                    Some(Ok(_)) => {}
+                },
                 event = live.recv() => {
                     let Ok((user, status)) = event else { return };
                     let text = status_change(&user, &status, seq).to_string();

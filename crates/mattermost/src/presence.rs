@@ -52,7 +52,11 @@ agentstatus_presence::adapter! {
     /// [`Presence`](agentstatus_presence::Presence) over a Mattermost client. Reading needs any
     /// session's token; setting another user's status needs `edit_other_users` (a system
     /// administrator's token, or a bot's with that permission).
-    pub struct MattermostPresence(client: Client);
+    pub struct MattermostPresence(client: Client) {
+        /// The server's base URL and the token, for the websocket feed
+        /// ([`MattermostPresence::with_websocket`]); without them `watch` polls.
+        websocket: Option<(String, agentstatus_runtime::SecretString)> = None,
+    }
 }
 
 impl ErrorBody for types::AppError {
@@ -154,6 +158,28 @@ fn presence(agent: &str, name: Option<String>, s: &types::Status) -> AgentPresen
 }
 
 impl MattermostPresence {
+    /// Watch changes over the websocket (`status_change` pushes, `watch::MattermostFeed`
+    /// with the `watch` feature) at `base_url` (the client's) with `token` (the client's).
+    pub fn with_websocket(self, base_url: &str, token: agentstatus_runtime::SecretString) -> Self {
+        Self {
+            websocket: Some((base_url.to_string(), token)),
+            ..self
+        }
+    }
+
+    /// The statuses of `ids` in one bulk read, without names (what a push names).
+    pub async fn statuses(&self, ids: Vec<String>) -> Result<Vec<AgentPresence>, PresenceError> {
+        let request = self.client.get_users_statuses_by_ids().body(ids).send();
+        let statuses = match call(request).await {
+            Ok(s) => s,
+            Err(f) => return Err(f.into_error(VENDOR, None).await),
+        };
+        Ok(statuses
+            .iter()
+            .filter_map(|s| Some(presence(s.user_id.as_deref()?, None, s)))
+            .collect())
+    }
+
     /// `set`, saying whether it wrote anything.
     async fn set_saying(
         &self,
@@ -266,6 +292,33 @@ impl Adapter for MattermostPresence {
     ];
     const EXPIRING: &'static [Availability] = &[Availability::Busy];
 
+    /// The websocket's `status_change` pushes (`watch::MattermostFeed`), when the
+    /// adapter knows its token ([`MattermostPresence::with_websocket`]; the registry's
+    /// `connect` does) and the `watch` feature is on; else `None` (the watcher polls).
+    fn change_feed(
+        &self,
+        options: &agentstatus_presence::watch::WatchOptions,
+    ) -> Option<Box<dyn agentstatus_presence::watch::ChangeFeed>> {
+        #[cfg(feature = "watch")]
+        {
+            let (base, token) = self.websocket.clone()?;
+            let watch =
+                crate::watch::StatusWatch::everyone(self.client.clone(), &base, token).ok()?;
+            let presence =
+                MattermostPresence::new(self.client.clone()).with_deadline(self.deadline);
+            Some(Box::new(crate::watch::MattermostFeed::new(
+                watch,
+                presence,
+                options.interval,
+            )))
+        }
+        #[cfg(not(feature = "watch"))]
+        {
+            let _ = options;
+            None
+        }
+    }
+
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         check_id(agent)?;
         let user = self.user(agent).await?;
@@ -354,7 +407,7 @@ impl Adapter for MattermostPresence {
                     .iter()
                     .find(|s| s.user_id.as_deref() == Some(id))
                     .unwrap_or(&offline);
-                out.push(presence(id, name(u), s));
+                out.push(presence(id, name(u), s).with_email(u.email.clone()));
             }
         }
         Ok(out.into_iter().filter(|p| filter.keep(p)).collect())
@@ -393,8 +446,11 @@ pub fn entry() -> Entry {
         settings: SETTINGS,
         connect: |s| {
             let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_bearer_auth(&s.base_url, s.secret("token")?, &config)?;
-            Ok(Box::new(MattermostPresence::new(client)))
+            let token = s.secret("token")?;
+            let client = Client::with_bearer_auth(&s.base_url, token.clone(), &config)?;
+            Ok(Box::new(
+                MattermostPresence::new(client).with_websocket(&s.base_url, token),
+            ))
         },
         demo: demo(),
     }

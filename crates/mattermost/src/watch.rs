@@ -8,19 +8,29 @@
 //! lost (the server keeps no backlog of events). The token goes in the upgrade request's
 //! `Authorization` header, never in the URL.
 //!
-//! `ws://` only for now: a `wss://` server (HTTPS) is not reached yet (the reader has no TLS
-//! connector); use the REST API's bulk read by polling there.
+//! `http://` and `ws://` base URLs are read over `ws://`; `https://` and `wss://` over `wss://`,
+//! TLS by rustls (the workspace's TLS: the process's default crypto provider, ring under the
+//! default `rustls-ring` feature, and the platform's certificate verifier, as the REST client's
+//! reqwest does), or a rustls configuration of the caller's ([`StatusWatch::with_tls`]).
+//!
+//! [`MattermostFeed`] is the same websocket as a [`ChangeFeed`] for every user: what
+//! [`Presence::change_feed`](agentstatus_presence::Presence::change_feed) of the Mattermost
+//! adapter returns when it knows its token ([`MattermostPresence::with_websocket`], as the
+//! registry's `connect` makes it), so `agentstatus watch` and `agentstatus sync` get pushes.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
-use agentstatus_presence::Availability;
+use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
+use agentstatus_presence::{Availability, Failure, PresenceError, Vendor, async_trait};
 use agentstatus_runtime::{ExposeSecret as _, SecretString};
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use crate::Client;
+use crate::presence::MattermostPresence;
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -57,6 +67,9 @@ pub struct StatusWatch {
     url: String,
     token: SecretString,
     users: Vec<String>,
+    /// Every user's change, none filtered (the feed: the watcher keeps the snapshot).
+    everyone: bool,
+    tls: Option<Arc<rustls::ClientConfig>>,
     known: BTreeMap<String, String>,
     pending: VecDeque<StatusChange>,
     socket: Option<Socket>,
@@ -86,11 +99,11 @@ impl StatusWatch {
     ) -> Result<Self, WatchError> {
         let base = base_url.trim_end_matches('/');
         let url = match base.split_once("://") {
-            Some(("http", rest)) => format!("ws://{rest}/api/v4/websocket"),
-            Some(("ws", rest)) => format!("ws://{rest}/api/v4/websocket"),
+            Some(("http" | "ws", rest)) => format!("ws://{rest}/api/v4/websocket"),
+            Some(("https" | "wss", rest)) => format!("wss://{rest}/api/v4/websocket"),
             _ => {
                 return Err(WatchError::Connect(
-                    "the base URL must be http:// or ws:// (wss:// is not supported yet)".into(),
+                    "the base URL must be http://, https://, ws:// or wss://".into(),
                 ));
             }
         };
@@ -99,11 +112,44 @@ impl StatusWatch {
             url,
             token,
             users,
+            everyone: false,
+            tls: None,
             known: BTreeMap::new(),
             pending: VecDeque::new(),
             socket: None,
             connected_once: false,
         })
+    }
+
+    /// Every user's changes, each event as it comes (no bulk read on connecting, no
+    /// filtering of restatements): the reader under [`MattermostFeed`].
+    pub fn everyone(
+        client: Client,
+        base_url: &str,
+        token: SecretString,
+    ) -> Result<Self, WatchError> {
+        let mut w = Self::new(client, base_url, token, Vec::new())?;
+        w.everyone = true;
+        Ok(w)
+    }
+
+    /// `wss://` with this rustls configuration (its roots, its provider) instead of the
+    /// default (the process's crypto provider and the platform's verifier).
+    pub fn with_tls(self, config: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            tls: Some(config),
+            ..self
+        }
+    }
+
+    /// The websocket's URL (`ws://` or `wss://`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether the websocket is open.
+    pub fn is_connected(&self) -> bool {
+        self.socket.is_some()
     }
 
     /// Connect now and learn where every watched user is (else the first [`StatusWatch::next`]
@@ -160,6 +206,13 @@ impl StatusWatch {
     }
 
     fn observe(&mut self, user: &str, status: &str) -> Option<StatusChange> {
+        if self.everyone {
+            return Some(StatusChange {
+                user_id: user.to_string(),
+                status: status.to_string(),
+                availability: crate::presence::availability(status),
+            });
+        }
         if !self.users.iter().any(|u| u == user) {
             return None;
         }
@@ -192,7 +245,13 @@ impl StatusWatch {
             };
             value.set_sensitive(true);
             request.headers_mut().insert("authorization", value);
-            match tokio_tungstenite::connect_async(request).await {
+            let connector = match self.connector() {
+                Ok(c) => c,
+                Err(e) => return Err(WatchError::Connect(e)),
+            };
+            let connect =
+                tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
+            match connect.await {
                 Ok((socket, _)) => {
                     self.socket = Some(socket);
                     self.catch_up().await?;
@@ -209,7 +268,36 @@ impl StatusWatch {
         )))
     }
 
+    /// The TLS of a `wss://` URL: the caller's, or rustls with the process's crypto provider
+    /// and the platform's verifier; `None` for `ws://`.
+    fn connector(&self) -> Result<Option<tokio_tungstenite::Connector>, String> {
+        if !self.url.starts_with("wss://") {
+            return Ok(None);
+        }
+        if let Some(config) = &self.tls {
+            return Ok(Some(tokio_tungstenite::Connector::Rustls(config.clone())));
+        }
+        agentstatus_runtime::ensure_tls_provider();
+        let Some(provider) = rustls::crypto::CryptoProvider::get_default().cloned() else {
+            return Err(
+                "wss:// needs a rustls crypto provider (the `rustls-ring` feature, or one installed by the program)"
+                    .into(),
+            );
+        };
+        use rustls_platform_verifier::BuilderVerifierExt as _;
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_platform_verifier()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_no_client_auth();
+        Ok(Some(tokio_tungstenite::Connector::Rustls(Arc::new(config))))
+    }
+
     async fn catch_up(&mut self) -> Result<(), WatchError> {
+        if self.everyone {
+            return Ok(());
+        }
         if self.users.is_empty() {
             return Ok(());
         }
@@ -232,5 +320,137 @@ impl StatusWatch {
             }
         }
         Ok(())
+    }
+}
+
+const VENDOR: Vendor = Vendor::new("mattermost");
+
+fn feed_error(e: WatchError) -> PresenceError {
+    let failure = match e {
+        WatchError::Connect(message) | WatchError::Read(message) => Failure::Network { message },
+    };
+    PresenceError::new(VENDOR, failure)
+}
+
+/// Mattermost's websocket as a [`ChangeFeed`] ([`Origin::Push`]) for every user; see the
+/// [module](self).
+///
+/// - Each `status_change` event (with those that arrived with it) is one
+///   [`Batch::Changed`], the users' statuses read in one `POST /api/v4/users/status/ids` (the
+///   event carries the status word only: the read adds `manual` and a DND's end, as `list`
+///   shows them, so a push and a poll describe an agent alike).
+/// - Each connection, the first and every one after a drop, is followed by a
+///   [`Batch::Resync`]: the server keeps no backlog, so what changed while no connection was
+///   open is only in a full read.
+/// - At each interval the connection is pinged; a connection that answered nothing since the
+///   last ping is dropped (a half-open TCP connection is a dropped one), otherwise the feed
+///   answers an empty [`Batch::Changed`]: the desk is alive though nothing changed (what
+///   `sync`'s `/health` reads).
+/// - Five failed connection attempts in a row are an error (the watcher reads every agent after
+///   its interval and calls again, which connects again).
+pub struct MattermostFeed {
+    watch: StatusWatch,
+    presence: MattermostPresence,
+    heartbeat: tokio::time::Interval,
+    /// A ping is out, and nothing has been heard since.
+    awaiting: bool,
+}
+
+impl std::fmt::Debug for MattermostFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MattermostFeed")
+            .field("watch", &self.watch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MattermostFeed {
+    /// A feed over `watch` (made with [`StatusWatch::everyone`]), reading statuses with
+    /// `presence`, pinging every `interval`.
+    pub fn new(watch: StatusWatch, presence: MattermostPresence, interval: Duration) -> Self {
+        let mut heartbeat =
+            tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self {
+            watch,
+            presence,
+            heartbeat,
+            awaiting: false,
+        }
+    }
+
+    /// The websocket's URL.
+    pub fn url(&self) -> &str {
+        self.watch.url()
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for MattermostFeed {
+    fn origin(&self) -> Origin {
+        Origin::Push
+    }
+
+    async fn next(&mut self) -> Result<Batch, PresenceError> {
+        loop {
+            if self.watch.socket.is_none() {
+                self.awaiting = false;
+                self.watch.connect().await.map_err(feed_error)?;
+                self.heartbeat.reset();
+                return Ok(Batch::Resync);
+            }
+            let socket = self.watch.socket.as_mut().expect("checked above");
+            let message = tokio::select! {
+                m = socket.next() => m,
+                _ = self.heartbeat.tick() => {
+                    if self.awaiting {
+                        // nothing since the last ping: the connection is gone
+                        self.watch.socket = None;
+                        continue;
+                    }
+                    if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        self.watch.socket = None;
+                        continue;
+                    }
+                    self.awaiting = true;
+                    return Ok(Batch::Changed(Vec::new()));
+                }
+            };
+            let mut users = Vec::new();
+            let mut message = message;
+            loop {
+                match message {
+                    Some(Ok(m)) => {
+                        self.awaiting = false;
+                        if let Message::Text(text) = &m
+                            && let Some(change) = self.watch.event(text.as_str())
+                            && !users.contains(&change.user_id)
+                        {
+                            users.push(change.user_id);
+                        }
+                        if matches!(m, Message::Close(_)) {
+                            self.watch.socket = None;
+                            break;
+                        }
+                    }
+                    Some(Err(_)) | None => {
+                        self.watch.socket = None;
+                        break;
+                    }
+                }
+                // what else has arrived already joins this batch
+                let socket = self.watch.socket.as_mut().expect("open");
+                match socket.next().now_or_never() {
+                    Some(m) => message = m,
+                    None => break,
+                }
+            }
+            if users.is_empty() {
+                // a hello, a pong, another event, or the drop (the loop reconnects)
+                continue;
+            }
+            let changed = self.presence.statuses(users).await?;
+            return Ok(Batch::Changed(changed));
+        }
     }
 }

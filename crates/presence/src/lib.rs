@@ -397,6 +397,10 @@ pub struct AgentPresence {
     pub availability: Availability,
     /// What the vendor said beyond the mapped availability.
     pub detail: Detail,
+    /// The agent's e-mail address, where the vendor's list answer carries one (`sync` can
+    /// match people by it); `None` otherwise. Not serialized when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl AgentPresence {
@@ -412,6 +416,15 @@ impl AgentPresence {
             name,
             availability,
             detail,
+            email: None,
+        }
+    }
+
+    /// With the agent's e-mail address (blank is none).
+    pub fn with_email(self, email: Option<String>) -> Self {
+        Self {
+            email: email.filter(|e| !e.trim().is_empty()),
+            ..self
         }
     }
 }

@@ -30,7 +30,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -184,6 +184,35 @@ fn same_state(a: &AgentPresence, b: &AgentPresence) -> bool {
         && a.detail.custom_status_id == b.detail.custom_status_id
 }
 
+/// When a [`Watcher`] last read its desk successfully: a full read that succeeded, or a feed
+/// that answered (a batch of changes, possibly empty: a push feed's heartbeat). Shared: a
+/// clone ([`Watcher::success_clock`]) reads it while the watcher waits for the next change,
+/// so a quiet desk (nothing changed) is told from a desk that cannot be read.
+#[derive(Debug, Clone, Default)]
+pub struct LastSuccess(Arc<Mutex<Option<DateTime<Utc>>>>);
+
+impl LastSuccess {
+    /// A clock that has seen no success yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The last success, if any.
+    pub fn get(&self) -> Option<DateTime<Utc>> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Record a success now.
+    pub fn touch(&self) {
+        self.set(now());
+    }
+
+    /// Record a success at `at`.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+    }
+}
+
 /// Changes of one desk as they happen. See the [module docs](self).
 pub struct Watcher {
     presence: Arc<dyn Presence>,
@@ -200,6 +229,7 @@ pub struct Watcher {
     failed: bool,
     ready: VecDeque<Change>,
     ticker: tokio::time::Interval,
+    last_success: LastSuccess,
 }
 
 impl fmt::Debug for Watcher {
@@ -241,7 +271,32 @@ impl Watcher {
             failed: false,
             ready: VecDeque::new(),
             ticker,
+            last_success: LastSuccess::new(),
         }
+    }
+
+    /// Record successes in `clock` (one the caller made, e.g. before the watcher exists).
+    pub fn with_success_clock(self, clock: LastSuccess) -> Self {
+        if let Some(at) = self.last_success.get() {
+            clock.set(at);
+        }
+        Self {
+            last_success: clock,
+            ..self
+        }
+    }
+
+    /// When the desk was last read successfully (a full read, or a feed's answer, empty
+    /// included); `None` before the first. Unlike [`Watcher::next`], this moves when nothing
+    /// changed.
+    pub fn last_success(&self) -> Option<DateTime<Utc>> {
+        self.last_success.get()
+    }
+
+    /// A shared handle on [`Watcher::last_success`], readable from another task while this
+    /// watcher waits in [`Watcher::next`].
+    pub fn success_clock(&self) -> LastSuccess {
+        self.last_success.clone()
     }
 
     /// How changes are observed: the feed's origin, or [`Origin::Poll`].
@@ -268,7 +323,10 @@ impl Watcher {
             let feed = self.feed.as_mut().expect("checked above");
             let origin = feed.origin();
             match feed.next().await {
-                Ok(Batch::Changed(agents)) => self.observe(agents, origin),
+                Ok(Batch::Changed(agents)) => {
+                    self.last_success.touch();
+                    self.observe(agents, origin)
+                }
                 Ok(Batch::Resync) => self.resync = true,
                 Err(e) => {
                     self.resync = true;
@@ -299,6 +357,7 @@ impl Watcher {
         self.failed = false;
         let agents = self.presence.list(&ListFilter::all()).await?;
         let now = now();
+        self.last_success.set(now);
         let mut fresh: HashMap<String, AgentPresence> = HashMap::with_capacity(agents.len());
         for a in agents {
             fresh.insert(a.agent_id.clone(), a);
@@ -351,8 +410,18 @@ impl Watcher {
         let now = now();
         let mut changes = Vec::new();
         let known = self.known.get_or_insert_with(HashMap::new);
-        for a in agents {
+        for mut a in agents {
             let before = known.get(&a.agent_id);
+            // a feed that does not carry the name or e-mail (a push event names the user
+            // only): the known ones are kept
+            if let Some(b) = before {
+                if a.name.is_none() {
+                    a.name = b.name.clone();
+                }
+                if a.email.is_none() {
+                    a.email = b.email.clone();
+                }
+            }
             if before.is_some_and(|b| same_state(b, &a)) {
                 // a restatement, or the echo of a state already reported: keep the newer detail
                 known.insert(a.agent_id.clone(), a);
@@ -560,6 +629,71 @@ mod tests {
         assert!(w.next().await.is_err());
         assert!(w.next().await.is_err());
         assert_eq!(summary(&w.next().await.unwrap()), "a available->away poll");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn quiet_reads_move_the_success_clock_and_failed_ones_do_not() {
+        use Availability::*;
+        let same = || Ok(vec![agent("a", Available, "online")]);
+        let presence = scripted(vec![same(), same(), same(), Err(down()), Err(down())], None);
+        let clock = LastSuccess::new();
+        let w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_secs(5)),
+        )
+        .with_success_clock(clock.clone());
+        assert_eq!(w.last_success(), None);
+        let reader = w.success_clock();
+        // the watcher waits in `next` (nothing changes); the clock is read from outside
+        let task = tokio::spawn(async move {
+            let mut w = w;
+            loop {
+                if w.next().await.is_err() {
+                    break w;
+                }
+            }
+        });
+        // reads at 0, 5 and 10 s succeed, the one at 15 s fails; the clock is reset to the
+        // epoch before each and looked at 2.5 s after
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        for n in 0..3 {
+            assert!(reader.get().is_some_and(|t| t > epoch), "read {n}");
+            reader.set(epoch);
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        let w = task.await.unwrap();
+        // the failed read left the clock where it was
+        assert_eq!(w.last_success(), Some(epoch));
+        assert_eq!(clock.get(), Some(epoch));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_feed_batch_is_a_success_and_a_feed_without_names_keeps_them() {
+        use Availability::*;
+        let mut nameless = agent("a", Away, "away");
+        nameless.name = None;
+        let feed = Feed(
+            vec![
+                Ok(Batch::Changed(vec![])),
+                Ok(Batch::Changed(vec![nameless])),
+            ]
+            .into(),
+        );
+        let presence = scripted(
+            vec![Ok(vec![
+                agent("a", Available, "online").with_email(Some("a@x".into())),
+            ])],
+            Some(Box::new(feed)),
+        );
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default());
+        let c = w.next().await.unwrap();
+        assert_eq!(summary(&c), "a available->away push");
+        let after = c.after.unwrap();
+        assert_eq!(after.name.as_deref(), Some("Agent a"));
+        assert_eq!(after.email.as_deref(), Some("a@x"));
+        assert!(w.last_success().is_some());
     }
 
     #[tokio::test(start_paused = true)]

@@ -414,7 +414,14 @@ impl Adapter for RocketChatPresence {
                 {
                     continue;
                 }
-                let p = presence(u.id, u.name, u.status_livechat);
+                // the first verified address, else the first
+                let email = u
+                    .emails
+                    .iter()
+                    .find(|e| e.verified == Some(true))
+                    .or(u.emails.first())
+                    .and_then(|e| e.address.clone());
+                let p = presence(u.id, u.name, u.status_livechat).with_email(email);
                 if filter.keep(&p) {
                     out.push(p);
                 }

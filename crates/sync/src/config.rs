@@ -3,9 +3,11 @@
 //! ```toml
 //! database = "sync.db"          # SQLite; relative paths are relative to this file
 //! people = "people.csv"         # one row per person, a column per desk
+//! # match = "email"             # instead of `people`: match agents by their e-mail address
 //! interval = 15                 # seconds between two reads of a desk (each desk may override)
 //! precedence = ["busy", "available", "away", "offline"]   # the default
 //! listen = "127.0.0.1:9464"     # optional: GET /health and /metrics (Prometheus)
+//! stale_after = 3               # /health fails (503) for a desk not read for 3 intervals
 //!
 //! [desks.chat]                  # a desk's name: its column in people.csv
 //! vendor = "rocketchat"
@@ -24,6 +26,11 @@
 //! Besides `vendor`, `role`, `interval` and `substitute`, a desk's keys are its vendor's
 //! connection settings, read by the same rules as the `agentstatus` command's config
 //! ([`crate::section`]). Every mistake is reported with `file:line:col`.
+//!
+//! `match = "email"` replaces the people map: an agent is the person of the e-mail address its
+//! desk's list answer gives ([`crate::people`]); a desk whose vendor gives none
+//! ([`email_source`](crate::people::email_source): Engage Digital, Twilio TaskRouter) is refused
+//! at load, with its place.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -70,14 +77,20 @@ pub struct SyncConfig {
     text: String,
     /// The SQLite database (resolved against the config file's folder).
     pub database: PathBuf,
-    /// The people map (resolved against the config file's folder).
-    pub people: PathBuf,
+    /// The people map (resolved against the config file's folder); `None` with
+    /// `match = "email"`.
+    pub people: Option<PathBuf>,
+    /// `match = "email"`: people are matched by the e-mail address each desk gives.
+    pub by_email: bool,
     /// Which state wins when one person changed on two desks in the same cycle (first wins).
     pub precedence: Vec<Availability>,
     /// Writes in flight per desk.
     pub write_concurrency: usize,
     /// Where to serve `/health` and `/metrics` ([`crate::metrics`]), if anywhere.
     pub listen: Option<std::net::SocketAddr>,
+    /// `/health` fails for a desk not read successfully for this many of its intervals
+    /// (default 3).
+    pub stale_after: u32,
     /// The desks, in file order (the last tie-breaker).
     pub desks: Vec<DeskConfig>,
 }
@@ -134,11 +147,13 @@ impl SyncConfig {
         };
         let mut database = None;
         let mut people = None;
+        let mut by_email = None;
         let mut interval = Duration::from_secs(15);
         let mut precedence = DEFAULT_PRECEDENCE.to_vec();
         let mut write_concurrency = 4;
         let mut desks_table = None;
         let mut listen = None;
+        let mut stale_after = 3;
         for (key, value) in table.get_ref() {
             let name = key.get_ref().as_ref();
             let v = value.get_ref();
@@ -146,6 +161,21 @@ impl SyncConfig {
             match (name, v) {
                 ("database", DeValue::String(s)) => database = Some(resolve(s)),
                 ("people", DeValue::String(s)) => people = Some(resolve(s)),
+                ("match", DeValue::String(m)) if m.as_ref() == "email" => {
+                    by_email = Some(span);
+                }
+                ("match", other) => {
+                    return Err(err(
+                        &span,
+                        format!(
+                            "`match` can only be \"email\" (agents matched by their e-mail address; else give `people = \"people.csv\"`), not {}",
+                            match other {
+                                DeValue::String(s) => format!("{:?}", s.as_ref()),
+                                other => kind_of(other).to_string(),
+                            }
+                        ),
+                    ));
+                }
                 ("database" | "people", other) => {
                     return Err(err(
                         &span,
@@ -212,14 +242,32 @@ impl SyncConfig {
                         )
                     })?);
                 }
-                ("write_concurrency" | "precedence" | "desks" | "listen", other) => {
+                ("stale_after", DeValue::Integer(i)) => {
+                    stale_after = i
+                        .as_str()
+                        .replace('_', "")
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=1000).contains(n))
+                        .ok_or_else(|| {
+                            err(
+                                &span,
+                                "`stale_after` must be a number of intervals between 1 and 1000"
+                                    .into(),
+                            )
+                        })?;
+                }
+                (
+                    "write_concurrency" | "precedence" | "desks" | "listen" | "stale_after",
+                    other,
+                ) => {
                     return Err(err(&span, format!("`{name}` cannot be {}", kind_of(other))));
                 }
                 (other, _) => {
                     return Err(err(
                         &key.span(),
                         format!(
-                            "unknown key `{other}`: expected database, people, interval, precedence, write_concurrency, listen or [desks.<name>]"
+                            "unknown key `{other}`: expected database, people, match, interval, precedence, write_concurrency, listen, stale_after or [desks.<name>]"
                         ),
                     ));
                 }
@@ -232,12 +280,21 @@ impl SyncConfig {
                 "needs `database = \"<file>\"` (where sync keeps its state)".into(),
             )
         })?;
-        let people = people.ok_or_else(|| {
-            err(
-                &start,
-                "needs `people = \"<file.csv>\"` (who is who on each desk)".into(),
-            )
-        })?;
+        match (&people, &by_email) {
+            (None, None) => {
+                return Err(err(
+                    &start,
+                    "needs `people = \"<file.csv>\"` (who is who on each desk), or `match = \"email\"`".into(),
+                ));
+            }
+            (Some(_), Some(span)) => {
+                return Err(err(
+                    span,
+                    "`match = \"email\"` and `people` exclude each other: keep one".into(),
+                ));
+            }
+            _ => {}
+        }
         let Some((desks_table, _)) = desks_table else {
             return Err(err(
                 &start,
@@ -292,6 +349,19 @@ impl SyncConfig {
                         ),
                     )
                 })?;
+            if let Some(match_span) = &by_email
+                && crate::people::email_source(entry.name).is_none()
+            {
+                return Err(err(
+                    &vendor.1.span(),
+                    format!(
+                        "{label} {} cannot be matched by e-mail (`match = \"email\"` at {}{}): its agent list gives no address; use a people map (`people = \"people.csv\"`) instead",
+                        entry.title,
+                        path.display(),
+                        position(&text, match_span.start)
+                    ),
+                ));
+            }
             let mut desk = DeskConfig {
                 name: name.clone(),
                 entry,
@@ -384,11 +454,23 @@ impl SyncConfig {
             text,
             database,
             people,
+            by_email: by_email.is_some(),
             precedence,
             write_concurrency,
             listen,
+            stale_after,
             desks,
         })
+    }
+
+    /// Who is who: the people map, read and checked against the desks, or, with
+    /// `match = "email"`, no one yet ([`People::by_email`](crate::People::by_email)).
+    pub fn load_people(&self) -> Result<crate::People, ConfigError> {
+        let names: Vec<&str> = self.desks.iter().map(|d| d.name.as_str()).collect();
+        match &self.people {
+            Some(path) if !self.by_email => crate::People::load(path, &names),
+            _ => Ok(crate::People::by_email(&names)),
+        }
     }
 
     fn at(&self, span: &Range<usize>) -> String {
@@ -459,16 +541,44 @@ mod tests {
         Err("not in unit tests".to_string().into())
     }
 
-    const REGISTRY: &[Entry] = &[Entry {
-        name: "rocketchat",
-        title: "Rocket.Chat",
-        settings: &[
-            Setting::text("user_id", "the user", None),
-            Setting::secret("token", "ROCKETCHAT_AUTH_TOKEN", "the token"),
-        ],
-        connect: never,
-        demo: None,
-    }];
+    const REGISTRY: &[Entry] = &[
+        Entry {
+            name: "rocketchat",
+            title: "Rocket.Chat",
+            settings: &[
+                Setting::text("user_id", "the user", None),
+                Setting::secret("token", "ROCKETCHAT_AUTH_TOKEN", "the token"),
+            ],
+            connect: never,
+            demo: None,
+        },
+        Entry {
+            name: "engage-digital",
+            title: "Engage Digital",
+            settings: &[],
+            connect: never,
+            demo: None,
+        },
+    ];
+
+    #[test]
+    fn matching_by_email_is_refused_for_a_desk_that_gives_no_address() {
+        let by_email = GOOD.replace("people = \"/etc/people.csv\"", "match = \"email\"");
+        let c = parse(&by_email).unwrap();
+        assert!(c.by_email);
+        assert_eq!(c.people, None);
+        assert!(c.load_people().unwrap().matches_by_email());
+        let e = parse(&by_email.replace(
+            "vendor = \"rocketchat\"\nrole",
+            "vendor = \"engage-digital\"\nrole",
+        ))
+        .unwrap_err()
+        .0;
+        assert!(
+            e.starts_with("dir/sync.toml:13:10: [desks.alpha] Engage Digital cannot be matched by e-mail (`match = \"email\"` at dir/sync.toml:2:9): its agent list gives no address"),
+            "{e}"
+        );
+    }
 
     fn parse(text: &str) -> Result<SyncConfig, ConfigError> {
         SyncConfig::parse(Path::new("dir/sync.toml"), text.to_string(), REGISTRY)
@@ -497,7 +607,8 @@ user_id = "v"
     fn a_good_file_keeps_desk_order_and_resolves_paths() {
         let c = parse(GOOD).unwrap();
         assert_eq!(c.database, Path::new("dir/state.db"));
-        assert_eq!(c.people, Path::new("/etc/people.csv"));
+        assert_eq!(c.people.as_deref(), Some(Path::new("/etc/people.csv")));
+        assert!(!c.by_email);
         let names: Vec<&str> = c.desks.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["zulu", "alpha"]);
         assert_eq!(c.desks[0].interval, Duration::from_millis(500));
@@ -509,6 +620,9 @@ user_id = "v"
             Some(&Availability::Offline)
         );
         assert_eq!(c.precedence[1], Availability::Away);
+        assert_eq!(c.stale_after, 3);
+        let c = parse(&GOOD.replace("interval = 0.5", "interval = 0.5\nstale_after = 10")).unwrap();
+        assert_eq!(c.stale_after, 10);
     }
 
     #[test]
@@ -555,6 +669,29 @@ user_id = "v"
                 "dir/sync.toml:3:1: unknown key `intervals`",
             ),
             ("database = ".to_string(), "dir/sync.toml:1:"),
+            (
+                GOOD.replace(
+                    "people = \"/etc/people.csv\"",
+                    "match = \"email\"\npeople = \"x.csv\"",
+                ),
+                "dir/sync.toml:2:9: `match = \"email\"` and `people` exclude each other",
+            ),
+            (
+                GOOD.replace("people = \"/etc/people.csv\"", "match = \"name\""),
+                "dir/sync.toml:2:9: `match` can only be \"email\"",
+            ),
+            (
+                GOOD.replace("people = \"/etc/people.csv\"\n", ""),
+                "dir/sync.toml:1:1: needs `people = \"<file.csv>\"` (who is who on each desk), or `match = \"email\"`",
+            ),
+            (
+                GOOD.replace("interval = 0.5", "interval = 0.5\nstale_after = 0"),
+                "dir/sync.toml:4:15: `stale_after` must be a number of intervals",
+            ),
+            (
+                GOOD.replace("interval = 0.5", "interval = 0.5\nstale_after = \"3\""),
+                "dir/sync.toml:4:15: `stale_after` cannot be",
+            ),
         ];
         for (text, want) in cases {
             let e = parse(&text).unwrap_err().0;

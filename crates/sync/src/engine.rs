@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agentstatus_presence::watch::{Change, WatchOptions, Watcher};
+use agentstatus_presence::watch::{Change, LastSuccess, WatchOptions, Watcher};
 use agentstatus_presence::{
     AgentPresence, Availability, ErrorKind, ListFilter, Presence, PresenceError,
 };
@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
-use crate::people::People;
+use crate::people::{Learnt, People};
 use crate::store::{Decision, Owed, Store, StoreError};
 
 /// What sync does with a desk.
@@ -146,6 +146,9 @@ pub struct Options {
     pub write_concurrency: usize,
     /// How long to gather changes into one cycle after the first arrives.
     pub settle: Duration,
+    /// A desk not read successfully for this many of its intervals is stale: `/health`
+    /// answers 503 (default 3).
+    pub stale_after: u32,
 }
 
 impl Default for Options {
@@ -155,6 +158,7 @@ impl Default for Options {
             dry_run: false,
             write_concurrency: 4,
             settle: Duration::from_millis(200),
+            stale_after: 3,
         }
     }
 }
@@ -182,6 +186,14 @@ impl Options {
     pub fn settle(self, settle: Duration) -> Self {
         Self { settle, ..self }
     }
+
+    /// Judging a desk stale after `n` intervals without a successful read (at least 1).
+    pub fn stale_after(self, n: u32) -> Self {
+        Self {
+            stale_after: n.max(1),
+            ..self
+        }
+    }
 }
 
 /// A desk's counters.
@@ -206,14 +218,26 @@ pub struct DeskStats {
     pub writes_failed: u64,
     /// Reads that failed.
     pub read_failures: u64,
-    /// Its agents that are no one in the people map.
+    /// Its agents that are no one in the people map (matching by e-mail: without an
+    /// address, or with one another agent of the desk shares).
     pub unmatched: u64,
+    /// Matching by e-mail: addresses several of its agents share (none of them is matched).
+    pub ambiguous_emails: u64,
     /// States it could not be given (no substitute declared), each reported once.
     pub unsupported: u64,
     /// Time from a decision to its last write to this desk, the latest, in milliseconds.
     pub lag_ms_last: u64,
     /// The same, the longest so far.
     pub lag_ms_max: u64,
+    /// Time between two reads of the desk, in milliseconds.
+    pub interval_ms: u64,
+    /// When the desk was last read successfully (a full read, or its feed's answer, empty
+    /// included), RFC 3339; `None` before the first.
+    pub last_read: Option<String>,
+    /// Milliseconds since that read (since the engine started, before the first).
+    pub last_read_age_ms: u64,
+    /// Not read successfully for [`Options::stale_after`] intervals.
+    pub stale: bool,
 }
 
 /// What the engine did so far.
@@ -228,6 +252,14 @@ pub struct Summary {
     pub owed: u64,
 }
 
+impl Summary {
+    /// Whether every desk was read successfully within its [`Options::stale_after`]
+    /// intervals.
+    pub fn healthy(&self) -> bool {
+        self.desks.iter().all(|d| !d.stale)
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -238,7 +270,7 @@ impl fmt::Display for Summary {
         for d in &self.desks {
             writeln!(
                 f,
-                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made{}, {} failed, {} failed reads, {} unmatched agents",
+                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made{}, {} failed, {} failed reads, {} unmatched agents{}",
                 d.desk,
                 d.vendor,
                 d.changes_seen,
@@ -252,25 +284,78 @@ impl fmt::Display for Summary {
                 },
                 d.writes_failed,
                 d.read_failures,
-                d.unmatched
+                d.unmatched,
+                if d.ambiguous_emails > 0 {
+                    format!(" ({} ambiguous e-mail addresses)", d.ambiguous_emails)
+                } else {
+                    String::new()
+                }
             )?;
         }
         Ok(())
     }
 }
 
-/// The engine's counters, readable while it runs (for a metrics endpoint).
-#[derive(Debug, Clone, Default)]
-pub struct Stats(Arc<Mutex<Summary>>);
+/// The engine's counters, readable while it runs (for a metrics endpoint), with each desk's
+/// last successful read.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    summary: Arc<Mutex<Summary>>,
+    /// Per desk: when it was last read successfully, and its interval.
+    pub(crate) clocks: Arc<Mutex<Vec<(LastSuccess, Duration)>>>,
+    started: chrono::DateTime<chrono::Utc>,
+    pub(crate) stale_after: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            summary: Arc::default(),
+            clocks: Arc::default(),
+            started: now(),
+            stale_after: Arc::new(3.into()),
+        }
+    }
+}
 
 impl Stats {
-    /// A copy of the counters now.
+    /// A copy of the counters now, each desk's read age and staleness computed now.
     pub fn snapshot(&self) -> Summary {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.snapshot_at(now())
+    }
+
+    /// The same, as of `at`.
+    pub fn snapshot_at(&self, at: chrono::DateTime<chrono::Utc>) -> Summary {
+        let mut s = self
+            .summary
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        let n = self
+            .stale_after
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1);
+        for (d, (clock, interval)) in s.desks.iter_mut().zip(clocks.iter()) {
+            let last = clock.get();
+            let since = last.unwrap_or(self.started);
+            let age = (at - since).num_milliseconds().max(0) as u64;
+            d.interval_ms = interval.as_millis() as u64;
+            d.last_read = last.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+            d.last_read_age_ms = age;
+            d.stale = u128::from(age) > interval.as_millis() * u128::from(n);
+        }
+        s
+    }
+
+    /// The clock of desk number `desk` (what its watcher touches on each successful read).
+    pub fn clock(&self, desk: usize) -> Option<LastSuccess> {
+        let clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        clocks.get(desk).map(|(c, _)| c.clone())
     }
 
     pub(crate) fn with(&self, f: impl FnOnce(&mut Summary)) {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        f(&mut self.summary.lock().unwrap_or_else(|e| e.into_inner()));
     }
 }
 
@@ -391,6 +476,14 @@ impl Engine {
                 })
                 .collect();
         });
+        *stats.clocks.lock().unwrap_or_else(|e| e.into_inner()) = desks
+            .iter()
+            .map(|d| (LastSuccess::new(), d.interval))
+            .collect();
+        stats.stale_after.store(
+            options.stale_after.max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let ready = vec![false; desks.len()];
         Ok(Self {
             desks,
@@ -444,6 +537,9 @@ impl Engine {
             match r {
                 Ok(agents) => {
                     self.ready[i] = true;
+                    if let Some(clock) = self.stats.clock(i) {
+                        clock.touch();
+                    }
                     observations.extend(self.initial_observations(i, agents)?);
                 }
                 Err(e) => self.read_failed(i, &e),
@@ -466,6 +562,7 @@ impl Engine {
                 d.presence.clone(),
                 d.name.clone(),
                 d.interval,
+                self.stats.clock(i).unwrap_or_default(),
                 tx.clone(),
             ));
         }
@@ -577,6 +674,13 @@ impl Engine {
         for (n, o) in observations.iter().enumerate() {
             last.insert((o.desk, o.agent.clone()), n);
         }
+        if self.people.matches_by_email() {
+            // every address of the cycle first: an ambiguity found later in the cycle unmatches
+            // an agent seen earlier in it
+            for o in &observations {
+                self.learn(o);
+            }
+        }
         let mut candidates: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
         let at = stamp();
         for (n, o) in observations.into_iter().enumerate() {
@@ -592,9 +696,16 @@ impl Engine {
             };
             let agent = o.agent;
             let person = self.people.person_of(o.desk, &agent);
-            if person.is_none() && self.unmatched.insert((o.desk, agent.clone())) {
+            let key = (o.desk, agent.clone());
+            if person.is_none() && self.unmatched.insert(key.clone()) {
                 self.stats.with(|s| s.desks[o.desk].unmatched += 1);
-                warn!(desk = %name, agent = %agent, "agent is no one in the people map: not synced (add a row, never guessed)");
+                if !self.people.matches_by_email() {
+                    warn!(desk = %name, agent = %agent, "agent is no one in the people map: not synced (add a row, never guessed)");
+                } else if o.after.as_ref().is_some_and(|p| p.email.is_none()) {
+                    warn!(desk = %name, agent = %agent, "agent has no e-mail address on this desk: not synced (never guessed)");
+                }
+            } else if person.is_some() && self.unmatched.remove(&key) {
+                self.stats.with(|s| s.desks[o.desk].unmatched -= 1);
             }
             let is_computed = computed(vendor.as_str(), state, &word).is_some();
             let (known, expected, owed) = self.store.read(|t| {
@@ -673,6 +784,28 @@ impl Engine {
             self.decide(person, cands, &at)?;
         }
         self.count_owed()
+    }
+
+    /// Matching by e-mail: who the observed agent is, an ambiguity reported once.
+    fn learn(&mut self, o: &Observation) {
+        let Some(p) = &o.after else { return };
+        let Learnt::Ambiguous {
+            email,
+            agents,
+            new: true,
+        } = self.people.learn(o.desk, &o.agent, p.email.as_deref())
+        else {
+            return;
+        };
+        if agents.len() == 2 {
+            self.stats.with(|s| s.desks[o.desk].ambiguous_emails += 1);
+        }
+        for a in &agents {
+            if self.unmatched.insert((o.desk, a.clone())) {
+                self.stats.with(|s| s.desks[o.desk].unmatched += 1);
+            }
+        }
+        warn!(desk = %self.desks[o.desk].name, email = %email, agents = %agents.join(", "), "several agents of the desk have this e-mail address: none of them is matched on this desk (never guessed; give each its own address, or use a people map)");
     }
 
     fn rank(&self, a: Availability) -> usize {
@@ -859,15 +992,74 @@ impl Engine {
         }
         let dry_run = self.options.dry_run;
         let concurrency = self.options.write_concurrency;
+        // many first attempts to one desk go through its bulk path (one read of the desk, then
+        // one write per agent that needs it, at the client's pace); a few are set one by one
+        // (a bulk read of a large desk costs more than they do); retries read the agent first
         let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
             let presence = self.desks[d].presence.clone();
-            futures_util::stream::iter(rows)
+            let (first, again): (Vec<_>, Vec<_>) = rows
+                .into_iter()
+                .partition(|(o, _)| o.attempts == 0 || dry_run);
+            let (first, again) = if first.len() >= BULK_FROM || dry_run {
+                (first, again)
+            } else {
+                (Vec::new(), first.into_iter().chain(again).collect())
+            };
+            let bulk = {
+                let presence = presence.clone();
+                async move {
+                    if first.is_empty() {
+                        return Vec::new();
+                    }
+                    if dry_run {
+                        return first
+                            .into_iter()
+                            .map(|(o, _)| (d, o, Outcome::Planned))
+                            .collect();
+                    }
+                    let updates: Vec<(String, Availability)> = first
+                        .iter()
+                        .map(|(o, _)| (o.agent.clone(), o.availability))
+                        .collect();
+                    let options = agentstatus_presence::bulk::BulkOptions::new(concurrency);
+                    let mut results: HashMap<String, agentstatus_presence::bulk::BulkResult> =
+                        presence
+                            .set_many(updates, &options)
+                            .await
+                            .into_iter()
+                            .map(|r| (r.agent.clone(), r))
+                            .collect();
+                    first
+                        .into_iter()
+                        .map(|(o, _)| {
+                            let r = match results.remove(&o.agent).map(|r| r.outcome) {
+                                Some(Ok(a)) if a.changed == Some(false) => {
+                                    Outcome::Already(a.presence)
+                                }
+                                Some(Ok(a)) => Outcome::Written(a.presence),
+                                Some(Err(e)) => Outcome::Failed(e),
+                                None => Outcome::Failed(PresenceError::new(
+                                    presence.vendor(),
+                                    agentstatus_presence::Failure::InvalidResponse {
+                                        status: None,
+                                        message: "the bulk write gave no result for the agent"
+                                            .into(),
+                                    },
+                                )),
+                            };
+                            (d, o, r)
+                        })
+                        .collect()
+                }
+            };
+            let bulk = futures_util::stream::once(bulk)
+                .flat_map(futures_util::stream::iter)
+                .boxed();
+            let retries = futures_util::stream::iter(again)
                 .map(move |(o, known)| {
                     let presence = presence.clone();
                     async move {
-                        let r = if dry_run {
-                            Outcome::Planned
-                        } else if o.attempts > 0 {
+                        let r = if o.attempts > 0 {
                             retry(&*presence, &o, known).await
                         } else {
                             match presence.set(&o.agent, o.availability).await {
@@ -879,7 +1071,8 @@ impl Engine {
                     }
                 })
                 .buffer_unordered(concurrency)
-                .boxed()
+                .boxed();
+            futures_util::stream::select(bulk, retries).boxed()
         });
         let mut results = futures_util::stream::select_all(streams);
         while let Some((d, o, r)) = results.next().await {
@@ -992,6 +1185,10 @@ impl Engine {
     }
 }
 
+/// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the
+/// writes) is used rather than one `set` each.
+const BULK_FROM: usize = 16;
+
 /// How sending one owed write went.
 enum Outcome {
     /// Written; the desk's answer.
@@ -1036,10 +1233,11 @@ async fn watch_desk(
     presence: Arc<dyn Presence>,
     name: String,
     interval: Duration,
+    clock: LastSuccess,
     tx: mpsc::UnboundedSender<Event>,
 ) {
     let options = WatchOptions::every(interval).with_initial(true);
-    let mut watcher = Watcher::new(presence, name, options);
+    let mut watcher = Watcher::new(presence, name, options).with_success_clock(clock);
     let mut first = true;
     loop {
         let ev = match watcher.next().await {

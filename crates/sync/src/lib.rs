@@ -6,7 +6,9 @@
 //! declared rules, and writes it to the other desks through an outbox kept in SQLite.
 //!
 //! - **Who is who**: a people map ([`People`], a CSV file: one row per person, a column per
-//!   desk). An agent the map does not name is reported, never guessed.
+//!   desk), or matching by e-mail (`match = "email"`, [`People::by_email`]) where the desks
+//!   give addresses ([`people::email_source`]). An agent the map does not name, or without an
+//!   address, or sharing one with another agent of its desk, is reported, never guessed.
 //! - **Rules**: the last human change on a source desk wins; one person changed on several
 //!   desks in one cycle is resolved by a precedence order (default busy > available > away >
 //!   offline, like Microsoft Graph's presence aggregation), then by desk order, and the
@@ -25,13 +27,12 @@
 //! ```no_run
 //! use std::path::Path;
 //! use std::time::Duration;
-//! use agentstatus_sync::{Engine, Options, People, Store, SyncConfig};
+//! use agentstatus_sync::{Engine, Options, Store, SyncConfig};
 //!
 //! # async fn run(registry: Vec<agentstatus_presence::registry::Entry>) -> Result<(), Box<dyn std::error::Error>> {
 //! let config = SyncConfig::load(Path::new("sync.toml"), &registry)?;
 //! let desks = config.connect(Duration::from_secs(60))?;
-//! let names: Vec<&str> = desks.iter().map(|d| d.name.as_str()).collect();
-//! let people = People::load(&config.people, &names)?;
+//! let people = config.load_people()?;
 //! let store = Store::open(&config.database)?;
 //! let options = Options::default().precedence(config.precedence.clone());
 //! let mut engine = Engine::new(desks, people, store, options)?;

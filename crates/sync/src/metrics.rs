@@ -11,8 +11,19 @@
 //! | `agentstatus_sync_computed_total{desk,vendor}` | counter | states the vendor computed (not propagated) |
 //! | `agentstatus_sync_writes_total{desk,vendor,outcome}` | counter | writes `made`, attempts `failed` |
 //! | `agentstatus_sync_read_failures_total{desk,vendor}` | counter | reads of the desk that failed |
-//! | `agentstatus_sync_unmatched_agents{desk,vendor}` | gauge | agents no one in the people map |
+//! | `agentstatus_sync_unmatched_agents{desk,vendor}` | gauge | agents no one in the people map (by e-mail: without an address, or sharing one) |
+//! | `agentstatus_sync_ambiguous_emails{desk,vendor}` | gauge | by e-mail: addresses several agents of the desk share |
 //! | `agentstatus_sync_write_lag_seconds{desk,vendor,stat}` | gauge | decision to write, `last` and `max` |
+//! | `agentstatus_sync_last_read_age_seconds{desk,vendor}` | gauge | time since the desk was last read successfully |
+//! | `agentstatus_sync_desk_stale{desk,vendor}` | gauge | 1 when that age is over `stale_after` intervals |
+//!
+//! `GET /health` answers `200` with `{"status": "ok", ...}` while every desk was read
+//! successfully within `stale_after` of its intervals (sync.toml, default 3), and `503` with
+//! `{"status": "stale", "stale": [desks]}` when one was not: a desk whose reads fail (its
+//! credentials expired, its server is down) or whose push connection is gone. A quiet desk
+//! (nothing changed) is not stale: each successful read counts, and a push feed answers at each
+//! interval while its connection lives. Each desk's `last_read` (RFC 3339), `last_read_age_ms`,
+//! `interval_ms` and `stale` are in the answer.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -21,6 +32,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::engine::{Stats, Summary};
+#[cfg(test)]
+use agentstatus_presence::watch::LastSuccess;
 
 /// The metrics of `s`, in Prometheus text format.
 pub fn render(s: &Summary) -> String {
@@ -100,6 +113,12 @@ pub fn render(s: &Summary) -> String {
         "Agents of the desk that are no one in the people map.",
         per_desk("", &|d| d.unmatched.to_string()),
     );
+    family(
+        "agentstatus_sync_ambiguous_emails",
+        "gauge",
+        "Matching by e-mail: addresses several agents of the desk share (none of them matched).",
+        per_desk("", &|d| d.ambiguous_emails.to_string()),
+    );
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let mut lag = per_desk(",stat=\"last\"", &|d| secs(d.lag_ms_last));
     lag.extend(per_desk(",stat=\"max\"", &|d| secs(d.lag_ms_max)));
@@ -108,6 +127,18 @@ pub fn render(s: &Summary) -> String {
         "gauge",
         "Time from a decision to its write on the desk.",
         lag,
+    );
+    family(
+        "agentstatus_sync_last_read_age_seconds",
+        "gauge",
+        "Time since the desk was last read successfully.",
+        per_desk("", &|d| secs(d.last_read_age_ms)),
+    );
+    family(
+        "agentstatus_sync_desk_stale",
+        "gauge",
+        "1 when the desk was not read successfully for stale_after intervals.",
+        per_desk("", &|d| u8::from(d.stale).to_string()),
     );
     out
 }
@@ -160,11 +191,22 @@ async fn answer(mut stream: TcpStream, stats: Stats) -> std::io::Result<()> {
         ),
         ("GET", "/health") => {
             let s = stats.snapshot();
+            let stale: Vec<&str> = s
+                .desks
+                .iter()
+                .filter(|d| d.stale)
+                .map(|d| d.desk.as_str())
+                .collect();
             (
-                "200 OK",
+                if stale.is_empty() {
+                    "200 OK"
+                } else {
+                    "503 Service Unavailable"
+                },
                 "application/json",
                 serde_json::json!({
-                    "status": "ok",
+                    "status": if stale.is_empty() { "ok" } else { "stale" },
+                    "stale": stale,
                     "decisions": s.decisions,
                     "writes_owed": s.owed,
                     "desks": s.desks,
@@ -239,6 +281,91 @@ mod tests {
             get("GET /health HTTP/1.1\r\n\r\n")
                 .await
                 .starts_with("HTTP/1.1 200")
+        );
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn health_fails_for_a_desk_not_read_for_stale_after_intervals() {
+        let stats = Stats::default();
+        stats.with(|s| {
+            for desk in ["chat", "mail"] {
+                s.desks.push(crate::DeskStats {
+                    desk: desk.into(),
+                    vendor: "rocketchat".into(),
+                    ..crate::DeskStats::default()
+                });
+            }
+        });
+        let (chat, mail) = (LastSuccess::new(), LastSuccess::new());
+        *stats.clocks.lock().unwrap() = vec![
+            (chat.clone(), Duration::from_secs(10)),
+            (mail.clone(), Duration::from_secs(10)),
+        ];
+        stats
+            .stale_after
+            .store(3, std::sync::atomic::Ordering::Relaxed);
+        let ago = |s: i64| {
+            chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                - chrono::TimeDelta::seconds(s)
+        };
+        chat.set(ago(5));
+        mail.set(ago(29));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, stats.clone()));
+        let get = |req: &'static str| async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        };
+        let body = |r: &str| -> serde_json::Value {
+            serde_json::from_str(r.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+        };
+        // 29 s without a read at a 10 s interval: within 3 intervals
+        let h = get("GET /health HTTP/1.1\r\n\r\n").await;
+        assert!(h.starts_with("HTTP/1.1 200 OK"), "{h}");
+        let b = body(&h);
+        assert_eq!(b["status"], "ok");
+        assert_eq!(b["desks"][1]["interval_ms"], 10_000);
+        assert!(b["desks"][1]["last_read_age_ms"].as_u64().unwrap() >= 29_000);
+        // 31 s: stale, and only that desk
+        mail.set(ago(31));
+        let h = get("GET /health HTTP/1.1\r\n\r\n").await;
+        assert!(h.starts_with("HTTP/1.1 503 Service Unavailable"), "{h}");
+        let b = body(&h);
+        assert_eq!(b["status"], "stale");
+        assert_eq!(b["stale"], serde_json::json!(["mail"]));
+        assert_eq!(b["desks"][0]["stale"], false);
+        let m = get("GET /metrics HTTP/1.1\r\n\r\n").await;
+        assert!(
+            m.contains("\nagentstatus_sync_desk_stale{desk=\"mail\",vendor=\"rocketchat\"} 1\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("\nagentstatus_sync_desk_stale{desk=\"chat\",vendor=\"rocketchat\"} 0\n"),
+            "{m}"
+        );
+        // read again: healthy again
+        mail.touch();
+        let h = get("GET /health HTTP/1.1\r\n\r\n").await;
+        assert!(h.starts_with("HTTP/1.1 200 OK"), "{h}");
+        // a desk never read counts from the start
+        let never = Stats::default();
+        never.with(|s| s.desks.push(crate::DeskStats::default()));
+        *never.clocks.lock().unwrap() = vec![(LastSuccess::new(), Duration::from_secs(1))];
+        let later = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+            + chrono::TimeDelta::seconds(4);
+        assert!(never.snapshot_at(later).desks[0].stale);
+        assert!(
+            !never
+                .snapshot_at(chrono::DateTime::<chrono::Utc>::from(
+                    std::time::SystemTime::now()
+                ))
+                .desks[0]
+                .stale
         );
         server.abort();
     }

@@ -11,11 +11,66 @@
 //! twice on one desk, a column that is not a desk, a desk without a column: errors with
 //! `file:line`. An agent a desk lists and the map does not is reported, never guessed. Cells
 //! are trimmed; a line starting with `#` is a comment.
+//!
+//! # Matching by e-mail
+//!
+//! The alternative to the map (`match = "email"` in sync.toml, [`People::by_email`]): an
+//! agent is the person whose e-mail address its desk's list answer gives (trimmed, compared
+//! without case), learnt as the desks are read. Never guessed:
+//!
+//! - an agent whose desk gives no address is unmatched (reported once);
+//! - an address two agents of one desk share is ambiguous there: neither is matched on that
+//!   desk (reported once, with both agents), the other desks' agents of that address keep
+//!   their match to each other;
+//! - a vendor whose list answer carries no address cannot be matched this way: the config is
+//!   refused at load ([`email_source`] says which can).
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::ConfigError;
+
+/// Where a vendor's list answer carries an agent's e-mail address (what matching by e-mail
+/// reads), or `None` for a vendor that cannot be matched by e-mail.
+///
+/// | vendor | the address |
+/// |---|---|
+/// | rocketchat | `users[].emails[]`: the first verified address, else the first |
+/// | chatwoot | `email` of each agent |
+/// | libredesk | `email` of each agent |
+/// | mattermost | `email` of each user (a token that may see addresses: an administrator's, or `ShowEmailAddress`) |
+/// | engage-digital | none: `GET /status` lists agent ids and statuses only |
+/// | twilio-taskrouter | none: a worker has a name and free-form attributes, no address |
+pub fn email_source(vendor: &str) -> Option<&'static str> {
+    match vendor {
+        "rocketchat" => Some("users[].emails[] (the first verified address, else the first)"),
+        "chatwoot" => Some("the agent's email"),
+        "libredesk" => Some("the agent's email"),
+        "mattermost" => Some(
+            "the user's email (the token must be allowed to see addresses: an administrator's, or ShowEmailAddress on)",
+        ),
+        _ => None,
+    }
+}
+
+/// What [`People::learn`] made of an agent's e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Learnt {
+    /// The agent is this person (as before, or newly).
+    Person(usize),
+    /// The desk gave no address for the agent.
+    NoEmail,
+    /// Another agent of the same desk has the same address: neither is matched there. The
+    /// address, and the agents of the desk that have it (in the order they were seen).
+    Ambiguous {
+        /// The address (as compared: trimmed, lower case).
+        email: String,
+        /// The desk's agents that have it.
+        agents: Vec<String>,
+        /// Whether this call found the ambiguity (it is reported then, once).
+        new: bool,
+    },
+}
 
 /// The people map, indexed both ways.
 #[derive(Debug, Clone, Default)]
@@ -24,9 +79,94 @@ pub struct People {
     /// person -> agent id per desk (in `desks` order)
     persons: Vec<(String, Vec<Option<String>>)>,
     by_agent: HashMap<(usize, String), usize>,
+    /// Matching by e-mail: people are learnt from the desks' answers.
+    by_email: bool,
+    /// (desk, address) shared by several agents of the desk, and those agents.
+    ambiguous: HashMap<(usize, String), Vec<String>>,
+    /// address -> person
+    emails: HashMap<String, usize>,
 }
 
 impl People {
+    /// No one yet: each agent is matched by the e-mail address its desk gives
+    /// ([`People::learn`]); the desks in config order.
+    pub fn by_email(desks: &[&str]) -> Self {
+        People {
+            desks: desks.iter().map(|d| d.to_string()).collect(),
+            by_email: true,
+            ..People::default()
+        }
+    }
+
+    /// Whether people are matched by e-mail (else by the map).
+    pub fn matches_by_email(&self) -> bool {
+        self.by_email
+    }
+
+    /// Matching by e-mail: `agent` of desk number `desk` gave `email`. An agent whose address
+    /// changed is moved to the person of its new address.
+    pub fn learn(&mut self, desk: usize, agent: &str, email: Option<&str>) -> Learnt {
+        let Some(email) = email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+        else {
+            if let Some(p) = self.by_agent.remove(&(desk, agent.to_string())) {
+                self.persons[p].1[desk] = None;
+            }
+            return Learnt::NoEmail;
+        };
+        let key = (desk, email.clone());
+        if let Some(agents) = self.ambiguous.get_mut(&key) {
+            let new = !agents.iter().any(|a| a == agent);
+            if new {
+                agents.push(agent.to_string());
+            }
+            return Learnt::Ambiguous {
+                email,
+                agents: agents.clone(),
+                new,
+            };
+        }
+        let person = match self.emails.get(&email) {
+            Some(&p) => p,
+            None => {
+                self.persons
+                    .push((email.clone(), vec![None; self.desks.len()]));
+                self.emails.insert(email.clone(), self.persons.len() - 1);
+                self.persons.len() - 1
+            }
+        };
+        let id = (desk, agent.to_string());
+        match self.by_agent.get(&id) {
+            Some(&p) if p == person => return Learnt::Person(person),
+            Some(&p) => {
+                // the agent's address changed: it leaves its old person
+                self.persons[p].1[desk] = None;
+                self.by_agent.remove(&id);
+            }
+            None => {}
+        }
+        match self.persons[person].1[desk].clone() {
+            Some(other) if other != agent => {
+                // two agents of one desk with one address: neither is that person there
+                self.persons[person].1[desk] = None;
+                self.by_agent.remove(&(desk, other.clone()));
+                let agents = vec![other, agent.to_string()];
+                self.ambiguous.insert(key, agents.clone());
+                Learnt::Ambiguous {
+                    email,
+                    agents,
+                    new: true,
+                }
+            }
+            _ => {
+                self.persons[person].1[desk] = Some(agent.to_string());
+                self.by_agent.insert(id, person);
+                Learnt::Person(person)
+            }
+        }
+    }
+
     /// Read `path`, whose columns must be exactly `desks` (any order).
     pub fn load(path: &Path, desks: &[&str]) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -233,6 +373,70 @@ mod tests {
         for (text, want) in cases {
             let e = parse(text).unwrap_err();
             assert!(e.starts_with(want), "{e}\n  does not start with\n{want}");
+        }
+    }
+
+    #[test]
+    fn by_email_matches_across_desks_and_never_guesses() {
+        let mut p = People::by_email(&["chat", "mail"]);
+        assert!(p.matches_by_email());
+        let Learnt::Person(ada) = p.learn(0, "c1", Some(" Ada@Example.com ")) else {
+            panic!()
+        };
+        assert_eq!(
+            p.learn(1, "m1", Some("ada@example.com")),
+            Learnt::Person(ada)
+        );
+        assert_eq!(p.name(ada), "ada@example.com");
+        assert_eq!(p.agent(ada, 1), Some("m1"));
+        assert_eq!(p.person_of(0, "c1"), Some(ada));
+        // again: the same
+        assert_eq!(
+            p.learn(0, "c1", Some("ada@example.com")),
+            Learnt::Person(ada)
+        );
+        // no address: unmatched
+        assert_eq!(p.learn(1, "m9", None), Learnt::NoEmail);
+        assert_eq!(p.learn(1, "m8", Some("  ")), Learnt::NoEmail);
+        assert_eq!(p.person_of(1, "m9"), None);
+        // a second agent of chat with Ada's address: neither is Ada on chat, mail keeps her
+        let Learnt::Ambiguous { email, agents, new } = p.learn(0, "c2", Some("ADA@example.com"))
+        else {
+            panic!()
+        };
+        assert_eq!((email.as_str(), new), ("ada@example.com", true));
+        assert_eq!(agents, ["c1", "c2"]);
+        assert_eq!(p.person_of(0, "c1"), None);
+        assert_eq!(p.person_of(0, "c2"), None);
+        assert_eq!(p.agent(ada, 0), None);
+        assert_eq!(p.person_of(1, "m1"), Some(ada));
+        // reported once: the same agents again are not new
+        assert!(matches!(
+            p.learn(0, "c1", Some("ada@example.com")),
+            Learnt::Ambiguous { new: false, .. }
+        ));
+        // an address that changed moves the agent
+        let Learnt::Person(grace) = p.learn(1, "m2", Some("grace@example.com")) else {
+            panic!()
+        };
+        let Learnt::Person(hopper) = p.learn(1, "m2", Some("hopper@example.com")) else {
+            panic!()
+        };
+        assert_ne!(grace, hopper);
+        assert_eq!(p.agent(grace, 1), None);
+        assert_eq!(p.person_of(1, "m2"), Some(hopper));
+        // an address that went away unmatches
+        assert_eq!(p.learn(1, "m2", None), Learnt::NoEmail);
+        assert_eq!(p.person_of(1, "m2"), None);
+    }
+
+    #[test]
+    fn which_vendors_can_be_matched_by_email() {
+        for v in ["rocketchat", "chatwoot", "libredesk", "mattermost"] {
+            assert!(email_source(v).is_some(), "{v}");
+        }
+        for v in ["engage-digital", "twilio-taskrouter", "anything"] {
+            assert!(email_source(v).is_none(), "{v}");
         }
     }
 }

@@ -23,6 +23,8 @@ struct Memory {
     agents: Mutex<BTreeMap<String, (Availability, String)>>,
     changes: AtomicUsize,
     down: AtomicBool,
+    /// Agents' e-mail addresses, for the desks that give them.
+    emails: Mutex<BTreeMap<String, String>>,
 }
 
 impl Memory {
@@ -42,6 +44,7 @@ impl Memory {
             ),
             changes: AtomicUsize::new(0),
             down: AtomicBool::new(false),
+            emails: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -75,6 +78,14 @@ impl Memory {
                 ..Detail::default()
             },
         )
+        .with_email(self.emails.lock().unwrap().get(id).cloned())
+    }
+
+    fn email(&self, id: &str, email: &str) {
+        self.emails
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), email.to_string());
     }
 
     fn check_up(&self) -> Result<(), PresenceError> {
@@ -437,4 +448,172 @@ async fn a_target_only_desk_decides_nothing_and_a_source_only_desk_is_never_writ
     s.chat.human("c2", Offline);
     assert_eq!(e.once().await.unwrap().decisions, 1);
     assert_eq!(s.mail.state("m2"), Offline);
+}
+
+/// `/health`'s judgement, from the running engine: a quiet desk (nothing changes) stays
+/// fresh, a desk whose reads fail goes stale after `stale_after` intervals, and is fresh again
+/// after its next successful read.
+#[tokio::test]
+async fn a_desk_that_cannot_be_read_goes_stale_and_a_quiet_one_does_not() {
+    let s = setup("stale");
+    let desks = vec![
+        Desk::new("chat", s.chat.clone(), Duration::from_millis(100)),
+        Desk::new("mail", s.mail.clone(), Duration::from_millis(100)).substitute(Busy, Offline),
+    ];
+    let mut e = Engine::new(
+        desks,
+        s.people.clone(),
+        Store::open(&s.db).unwrap(),
+        Options::default().stale_after(3),
+    )
+    .unwrap();
+    let stats = e.stats();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(async move {
+        e.run(async {
+            let _ = stop_rx.await;
+        })
+        .await
+        .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let now = stats.snapshot();
+    assert!(now.healthy(), "{now:?}");
+    for d in &now.desks {
+        assert!(d.last_read.is_some(), "{d:?}");
+        assert!(d.last_read_age_ms < 300, "{d:?}");
+        assert_eq!(d.interval_ms, 100);
+    }
+    s.mail.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let now = stats.snapshot();
+    assert!(!now.healthy());
+    assert!(now.desks[1].stale, "{:?}", now.desks[1]);
+    assert!(now.desks[1].last_read_age_ms > 300);
+    assert!(now.desks[1].read_failures > 0);
+    assert!(!now.desks[0].stale, "quiet, not stale: {:?}", now.desks[0]);
+    s.mail.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let now = stats.snapshot();
+    assert!(now.healthy(), "{now:?}");
+    stop_tx.send(()).unwrap();
+    run.await.unwrap();
+}
+
+/// `match = "email"`: agents are matched by the address their desk gives; an agent without
+/// one, and two agents of a desk sharing one, are reported and never synced.
+#[tokio::test]
+async fn matching_by_email_syncs_the_matched_and_reports_the_rest() {
+    let s = setup("email");
+    for (c, m, e) in [
+        ("c1", "m1", "ada@example.com"),
+        ("c2", "m2", "Grace@Example.com"),
+    ] {
+        s.chat.email(c, e);
+        s.mail.email(m, &e.to_lowercase());
+    }
+    // c3 has no address; m3 and x9 share one on mail
+    s.mail.email("m3", "shared@example.com");
+    s.mail.email("x9", "shared@example.com");
+    s.chat.email("c3", "");
+    let desks = vec![
+        Desk::new("chat", s.chat.clone(), Duration::from_secs(1)),
+        Desk::new("mail", s.mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
+    ];
+    let mut e = Engine::new(
+        desks,
+        People::by_email(&["chat", "mail"]),
+        Store::open(&s.db).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    let first = e.once().await.unwrap();
+    assert_eq!(first.decisions, 0);
+    assert_eq!(first.desks[0].unmatched, 1, "c3: no address");
+    assert_eq!(first.desks[1].unmatched, 2, "m3 and x9 share one");
+    assert_eq!(first.desks[1].ambiguous_emails, 1);
+    assert!(
+        first.to_string().contains("(1 ambiguous e-mail addresses)"),
+        "{first}"
+    );
+
+    // matched by address (case aside): followed
+    s.chat.human("c2", Offline);
+    s.mail.human("m1", Offline);
+    let second = e.once().await.unwrap();
+    assert_eq!(second.decisions, 2);
+    assert_eq!(s.mail.state("m2"), Offline);
+    assert_eq!(s.chat.state("c1"), Offline);
+    let log = e.store().read(|t| t.decisions()).unwrap();
+    let people: Vec<&str> = log.iter().map(|d| d.person.as_str()).collect();
+    assert!(people.contains(&"grace@example.com"), "{people:?}");
+    assert!(people.contains(&"ada@example.com"), "{people:?}");
+
+    // not matched: nothing follows, nothing guessed
+    s.chat.human("c3", Busy);
+    s.mail.human("m3", Available);
+    s.mail.human("x9", Available);
+    let third = e.once().await.unwrap();
+    assert_eq!(third.decisions, 2);
+    assert_eq!(s.chat.writes(), 1);
+    assert_eq!(s.mail.writes(), 1);
+    // the metrics say it
+    let m = agentstatus_sync::metrics::render(&third);
+    assert!(
+        m.contains("agentstatus_sync_ambiguous_emails{desk=\"mail\",vendor=\"mail-vendor\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("agentstatus_sync_unmatched_agents{desk=\"mail\",vendor=\"mail-vendor\"} 2"),
+        "{m}"
+    );
+}
+
+/// Many first writes to one desk in one pass go through its bulk path (`set_many`); each is
+/// written once and counted, and a second pass writes nothing.
+#[tokio::test]
+async fn many_writes_at_once_go_through_the_bulk_path_once_each() {
+    let ids: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("c{i}"), format!("m{i}")))
+        .collect();
+    let chat_agents: Vec<(&str, Availability)> =
+        ids.iter().map(|(c, _)| (c.as_str(), Available)).collect();
+    let mail_agents: Vec<(&str, Availability)> =
+        ids.iter().map(|(_, m)| (m.as_str(), Available)).collect();
+    let chat = Memory::new("chat-vendor", ALL, &chat_agents);
+    let mail = Memory::new("mail-vendor", TWO, &mail_agents);
+    let people = People::from_rows(
+        &["chat", "mail"],
+        ids.iter()
+            .enumerate()
+            .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
+            .collect(),
+    );
+    let mut e = Engine::new(
+        vec![
+            Desk::new("chat", chat.clone(), Duration::from_secs(1)),
+            Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
+        ],
+        people,
+        Store::open(&db("bulk")).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    e.once().await.unwrap();
+    for (c, _) in &ids {
+        chat.human(c, Busy);
+    }
+    let s = e.once().await.unwrap();
+    assert_eq!(s.decisions, 40);
+    assert_eq!(s.desks[1].writes_made, 40);
+    assert_eq!(s.owed, 0);
+    assert_eq!(mail.writes(), 40);
+    assert!(ids.iter().all(|(_, m)| mail.state(m) == Offline));
+    let again = e.once().await.unwrap();
+    assert_eq!(again.desks[1].writes_made, 40);
+    assert_eq!(
+        mail.writes() + chat.writes(),
+        40,
+        "no echo, no second write"
+    );
 }
