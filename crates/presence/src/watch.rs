@@ -225,6 +225,8 @@ pub struct Watcher {
     resync: bool,
     /// A full read happened before.
     read_before: bool,
+    /// When the last full read began.
+    last_read_at: Option<tokio::time::Instant>,
     /// The feed failed: the full read that follows waits for the interval.
     failed: bool,
     ready: VecDeque<Change>,
@@ -268,6 +270,7 @@ impl Watcher {
             known: None,
             resync: true,
             read_before: false,
+            last_read_at: None,
             failed: false,
             ready: VecDeque::new(),
             ticker,
@@ -349,10 +352,15 @@ impl Watcher {
 
     async fn full_read(&mut self) -> Result<(), PresenceError> {
         // polls are paced by the interval (its first tick is immediate), and so is the read
-        // after a feed failed; a feed's own request for a full read is served at once
+        // after a feed failed; a feed's own request for a full read is served at once, unless
+        // the last one began less than an interval ago: a feed that asks again and again (a
+        // hostile or confused server) cannot make the watcher read every agent back to back
         if self.feed.is_none() || self.failed || !self.read_before {
             self.ticker.tick().await;
+        } else if let Some(last) = self.last_read_at {
+            tokio::time::sleep_until(last + self.options.interval).await;
         }
+        self.last_read_at = Some(tokio::time::Instant::now());
         self.read_before = true;
         self.failed = false;
         let agents = self.presence.list(&ListFilter::all()).await?;
@@ -775,6 +783,8 @@ mod tests {
             "b available->offline poll"
         );
         assert_eq!(summary(&w.next().await.unwrap()), "a away->available push");
+        // an interval after the last full read, a requested one waits for nothing
+        tokio::time::advance(WatchOptions::default().interval).await;
         let before = tokio::time::Instant::now();
         assert_eq!(summary(&w.next().await.unwrap()), "c -->away poll");
         assert_eq!(
@@ -782,6 +792,33 @@ mod tests {
             Duration::ZERO,
             "a requested resync waits for nothing"
         );
+    }
+
+    /// A feed that asks for a full read again and again (a hostile or confused server) gets at
+    /// most one an interval.
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_asking_for_full_reads_again_and_again_gets_one_an_interval() {
+        use Availability::*;
+        let feed = Feed(
+            std::iter::repeat_with(|| Ok(Batch::Resync))
+                .take(10)
+                .collect(),
+        );
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Away, "away")]),
+                Ok(vec![agent("a", Offline, "offline")]),
+            ],
+            Some(Box::new(feed)),
+        );
+        let interval = WatchOptions::default().interval;
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default());
+        let start = tokio::time::Instant::now();
+        assert_eq!(summary(&w.next().await.unwrap()), "a available->away poll");
+        assert_eq!(start.elapsed(), interval);
+        assert_eq!(summary(&w.next().await.unwrap()), "a away->offline poll");
+        assert_eq!(start.elapsed(), interval * 2);
     }
 
     #[tokio::test(start_paused = true)]
