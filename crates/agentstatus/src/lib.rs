@@ -85,6 +85,7 @@ vendors! {
     "chatwoot" chatwoot;
     "mattermost" mattermost;
     "twilio-taskrouter" twilio_taskrouter;
+    "msgraph" msgraph;
 }
 
 /// The registered vendor called `name`.
