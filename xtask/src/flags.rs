@@ -256,6 +256,11 @@ pub struct NewVendor {
     /// How people write it (default: from the name, `AcmeDesk`).
     #[arg(long)]
     pub title: Option<String>,
+    /// The vendor's OpenAPI 3 document: its security schemes go into the initial
+    /// `openapi.yaml`, and the registry entry's settings are the credentials of its first
+    /// authenticated constructor (an API key, Basic, Bearer or OAuth 2.0 client credentials).
+    #[arg(long)]
+    pub spec: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]

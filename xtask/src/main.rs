@@ -8,7 +8,8 @@
 //! - `bench [--cold | --scale]`: the benchmarks; rewrites BENCHMARKS.md.
 //! - `vendored-build`: a git dependency, `cargo vendor`ed, built offline and run.
 //! - `package [--stage DIR] [--no-verify]`: every publishable crate packaged and verified alone.
-//! - `new-vendor NAME [--title T]`: scaffold a vendor slice that builds.
+//! - `new-vendor NAME [--title T] [--spec DOC]`: scaffold a vendor slice that builds (with `--spec`,
+//!   its registry entry takes the credentials of the document's own security scheme).
 //! - `export VENDOR [--full] [--out FILE]`: the effective document the generator sees.
 //! - `corpus [--only NAMES] [--write]`: the corpus of real-world documents through `try`'s steps.
 //! - `mock [--vendor V]`: each vendor's exported slice served by Prism, read by `agentstatus`.

@@ -226,7 +226,10 @@ impl Adapter for {{Type}}Presence {
     }
 }
 
-/// `[{{name}}]` with `base_url`; after `regen`, build the client with its generated
+{{entry}}"#;
+
+/// The registry entry when the document's security is not known yet (no `--spec`).
+const ENTRY: &str = r#"/// `[{{name}}]` with `base_url`; after `regen`, build the client with its generated
 /// `Client::with_<scheme>` and give the credentials `Setting`s (`with_settings`).
 pub fn entry() -> Entry {
     Entry::new("{{name}}", "{{title}}", |s| {
@@ -237,6 +240,195 @@ pub fn entry() -> Entry {
     })
 }
 "#;
+
+/// The registry entry with the credentials of the document's first authenticated constructor.
+const ENTRY_WITH_CREDENTIALS: &str = r#"/// The credentials `Client::{{constructor}}` takes (security scheme {{schemes}} of the document).
+const SETTINGS: &[agentstatus_presence::registry::Setting] = {
+    use agentstatus_presence::registry::Setting;
+    &[
+{{settings}}    ]
+};
+
+/// `[{{name}}]` with `base_url` and the credentials of `Client::{{constructor}}`.
+pub fn entry() -> Entry {
+    Entry::new("{{name}}", "{{title}}", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+{{connect}}        Ok(Box::new({{Type}}Presence::new(client)))
+    })
+    .with_settings(SETTINGS)
+}
+"#;
+
+/// What the scaffold takes from the vendor's document (`--spec`): its security, so the initial
+/// `openapi.yaml` generates the authenticated constructors and the registry entry's settings are
+/// their credentials, whatever the scheme (an API key, Basic, Bearer, OAuth 2.0 client
+/// credentials).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FromSpec {
+    /// `security: ...` and `components: {securitySchemes: ...}` lines for the initial document.
+    pub document: String,
+    /// The registry entry (the `ENTRY_WITH_CREDENTIALS` template's fields filled), or `None`
+    /// when the document has no requirement that gets a constructor.
+    pub entry: Option<String>,
+}
+
+/// The environment variable of a vendor's secret setting: `acme-desk`, `api_token` ->
+/// `ACME_DESK_API_TOKEN`.
+fn env_name(vendor: &str, key: &str) -> String {
+    format!("{vendor}_{key}")
+        .replace('-', "_")
+        .to_ascii_uppercase()
+}
+
+/// Read the security of the document at `spec` (OpenAPI 3) for vendor `vendor`.
+pub fn from_spec(spec: &Path, vendor: &str) -> Result<FromSpec> {
+    use agentstatus_codegen::auth::{self, Credential};
+    let doc = agentstatus_codegen::load_file(spec).map_err(|e| e.to_string())?;
+    if doc.get("openapi").is_none() {
+        return Err(format!(
+            "{}: not an OpenAPI 3 document (no `openapi` key); give the document regen will write, or `cargo xtask export` of it",
+            spec.display()
+        ));
+    }
+    let plan = auth::plan(&doc, spec).map_err(|e| e.to_string())?;
+    let schemes = doc
+        .pointer("/components/securitySchemes")
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    // the requirements the constructors come from, as the document's own (an empty document
+    // has no operations: its root `security` is what the generator reads)
+    let mut security: Vec<serde_json::Value> = Vec::new();
+    for c in &plan.constructors {
+        let req: serde_json::Map<String, serde_json::Value> = c
+            .schemes
+            .iter()
+            .map(|s| {
+                let scopes = match &s.credential {
+                    Credential::OAuth2ClientCredentials { scopes, .. } => serde_json::json!(scopes),
+                    _ => serde_json::json!([]),
+                };
+                (s.scheme.clone(), scopes)
+            })
+            .collect();
+        security.push(serde_json::Value::Object(req));
+    }
+    let document = format!(
+        "# the document's security (from {}), until regen writes the whole document
+security: {}
+components: {{ securitySchemes: {} }}
+",
+        spec.file_name().unwrap_or_default().to_string_lossy(),
+        serde_json::Value::Array(security),
+        schemes
+    );
+    let Some(c) = plan.constructors.first() else {
+        return Ok(FromSpec {
+            document,
+            entry: None,
+        });
+    };
+    let mut settings = String::new();
+    let mut connect = String::new();
+    let mut args: Vec<String> = Vec::new();
+    let mut oauth = false;
+    let mut setting = |line: String| {
+        settings.push_str(&format!(
+            "        {line},
+"
+        ))
+    };
+    for s in &c.schemes {
+        let what = format!("security scheme `{}`", s.scheme);
+        match &s.credential {
+            Credential::ApiKeyHeader { param, header } => {
+                setting(format!(
+                    "Setting::secret({param:?}, {:?}, {:?})",
+                    env_name(vendor, param),
+                    format!("the `{header}` header ({what})")
+                ));
+                args.push(format!("s.secret({param:?})?"));
+            }
+            Credential::Basic { username, password } => {
+                setting(format!(
+                    "Setting::text({username:?}, {:?}, None)",
+                    format!("the Basic user name ({what})")
+                ));
+                setting(format!(
+                    "Setting::secret({password:?}, {:?}, {:?})",
+                    env_name(vendor, password),
+                    format!("the Basic password ({what})")
+                ));
+                args.push(format!("s.text({username:?})?"));
+                args.push(format!("s.secret({password:?})?"));
+            }
+            Credential::Bearer { param } => {
+                setting(format!(
+                    "Setting::secret({param:?}, {:?}, {:?})",
+                    env_name(vendor, param),
+                    format!("the Bearer token ({what})")
+                ));
+                args.push(format!("s.secret({param:?})?"));
+            }
+            Credential::OAuth2ClientCredentials {
+                client_id,
+                client_secret,
+                token_url,
+                scopes,
+            } => {
+                setting(format!(
+                    "Setting::text({client_id:?}, {:?}, None)",
+                    format!("the OAuth 2.0 client id ({what})")
+                ));
+                setting(format!(
+                    "Setting::secret({client_secret:?}, {:?}, {:?})",
+                    env_name(vendor, client_secret),
+                    format!("the OAuth 2.0 client secret ({what})")
+                ));
+                setting(format!(
+                    "Setting::text(\"token_url\", {:?}, Some({token_url:?}))",
+                    "the OAuth 2.0 token URL (the document's by default; fill in any `{variable}` in it)"
+                ));
+                setting(format!(
+                    "Setting::text(\"scopes\", {:?}, Some({:?}))",
+                    "the OAuth 2.0 scopes asked for, space-separated",
+                    scopes.join(" ")
+                ));
+                let helper = format!(
+                    "{}_credentials",
+                    auth::snake_case(&s.scheme).unwrap_or_default()
+                );
+                connect.push_str(&format!(
+                    "        let credentials = crate::Client::{helper}(s.text({client_id:?})?, s.secret({client_secret:?})?)\n            .with_token_url(s.text(\"token_url\")?)\n            .with_scopes(s.text(\"scopes\")?.split_whitespace());\n"
+                ));
+                oauth = true;
+            }
+        }
+    }
+    let constructor = if oauth {
+        args.insert(0, "credentials".into());
+        format!("{}_credentials", c.name)
+    } else {
+        c.name.clone()
+    };
+    connect.push_str(&format!(
+        "        let client = crate::Client::{constructor}(&s.base_url, {}, &config)?;\n",
+        args.join(", ")
+    ));
+    let schemes: Vec<String> = c
+        .schemes
+        .iter()
+        .map(|s| format!("`{}`", s.scheme))
+        .collect();
+    let entry = ENTRY_WITH_CREDENTIALS
+        .replace("{{constructor}}", &constructor)
+        .replace("{{schemes}}", &schemes.join(" + "))
+        .replace("{{settings}}", &settings)
+        .replace("{{connect}}", &connect);
+    Ok(FromSpec {
+        document,
+        entry: Some(entry),
+    })
+}
 
 const FAKE: &str = r#"//! A fake {{title}} server, behaving like the real one (specs/{{name}}/NOTES.md).
 
@@ -374,9 +566,20 @@ fn register(root: &Path, n: &Names) -> Result<()> {
 }
 
 /// Scaffold vendor `name` in the workspace at `root`. Returns the files written.
-pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<PathBuf>> {
+pub fn new_vendor(
+    root: &Path,
+    name: &str,
+    title: Option<&str>,
+    spec: Option<&Path>,
+) -> Result<Vec<PathBuf>> {
     check_name(name)?;
     let n = Names::new(name, title);
+    let from_spec = match spec {
+        Some(spec) => from_spec(spec, name)?,
+        None => FromSpec::default(),
+    };
+    let presence = PRESENCE.replace("{{entry}}", from_spec.entry.as_deref().unwrap_or(ENTRY));
+    let openapi = format!("{OPENAPI}{}", from_spec.document);
     let specs = root.join("specs").join(name);
     let krate = root.join("crates").join(name);
     for dir in [&specs, &krate] {
@@ -399,13 +602,13 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
     );
     let files: Vec<(PathBuf, &str)> = vec![
         (specs.join("sources.toml"), SOURCES),
-        (specs.join("openapi.yaml"), OPENAPI),
+        (specs.join("openapi.yaml"), &openapi),
         (specs.join("overlay.yaml"), OVERLAY),
         (specs.join("NOTES.md"), NOTES),
         (krate.join("Cargo.toml"), CARGO),
         (krate.join("README.md"), README),
         (krate.join("src/lib.rs"), LIB),
-        (krate.join("src/presence.rs"), PRESENCE),
+        (krate.join("src/presence.rs"), &presence),
         (krate.join("src/fake.rs"), FAKE),
         (krate.join(format!("examples/{name}.rs")), EXAMPLE),
         (krate.join("tests/golden.rs"), &golden),
@@ -440,6 +643,22 @@ pub fn new_vendor(root: &Path, name: &str, title: Option<&str>) -> Result<Vec<Pa
             .map_err(|e| format!("{}: cannot copy: {e}", link.display()))?;
         written.push(link);
     }
+    if from_spec.entry.is_some() {
+        // the entry written from the document has lines of any length: formatted as `cargo fmt`
+        // would (the scaffold compiles either way; a missing rustfmt only leaves it unformatted)
+        let presence = krate.join("src/presence.rs");
+        match std::process::Command::new("rustfmt")
+            .args(["--edition", "2024"])
+            .arg(&presence)
+            .status()
+        {
+            Ok(s) if s.success() => {}
+            other => eprintln!(
+                "note: {} is not formatted (rustfmt: {other:?}); run `cargo fmt`",
+                presence.display()
+            ),
+        }
+    }
     register(root, &n)?;
     written.push(root.join("crates/agentstatus/Cargo.toml"));
     written.push(root.join("crates/agentstatus/src/lib.rs"));
@@ -450,7 +669,7 @@ impl crate::flags::NewVendor {
     /// Scaffold the vendor in the workspace and say what was written and what comes next.
     pub fn run(self, ws: &crate::workspace::Workspace) -> crate::error::Result {
         let (root, name) = (&ws.root, &self.name);
-        let files = new_vendor(root, name, self.title.as_deref())?;
+        let files = new_vendor(root, name, self.title.as_deref(), self.spec.as_deref())?;
         println!("scaffolded vendor {name} in {}:", root.display());
         for f in files {
             println!("  {}", f.strip_prefix(root).unwrap_or(&f).display());
@@ -465,6 +684,98 @@ impl crate::flags::NewVendor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--spec`: the document (written to a temporary file), what the scaffold takes from it,
+    /// and the constructors the initial `openapi.yaml` generates (the same as the document's).
+    fn scaffold_from(spec: &str) -> (FromSpec, Vec<String>) {
+        let dir = std::env::temp_dir().join(format!(
+            "new-vendor-spec-{}-{}",
+            std::process::id(),
+            fastrand_name(spec)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("openapi.yaml");
+        std::fs::write(&path, spec).unwrap();
+        let got = from_spec(&path, "acme-desk").unwrap();
+        let initial = Names::new("acme-desk", None).fill(&format!("{OPENAPI}{}", got.document));
+        std::fs::write(&path, &initial).unwrap();
+        let doc = agentstatus_codegen::load_file(&path).unwrap();
+        let plan = agentstatus_codegen::auth::plan(&doc, &path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        (got, plan.constructors.into_iter().map(|c| c.name).collect())
+    }
+
+    fn fastrand_name(s: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    }
+
+    const OPS: &str = "paths:\n  /a:\n    get:\n      responses: {\"200\": {description: ok}}\n";
+
+    #[test]
+    fn the_entry_takes_the_credentials_of_the_documents_own_scheme() {
+        // an API key pair in headers: two secrets, no bearer token
+        let (got, ctors) = scaffold_from(&format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nsecurity: [{{authToken: [], userId: []}}]\ncomponents:\n  securitySchemes:\n    authToken: {{type: apiKey, in: header, name: X-Auth-Token}}\n    userId: {{type: apiKey, in: header, name: X-User-Id}}\n{OPS}"
+        ));
+        assert_eq!(ctors, ["with_auth_token_and_user_id"]);
+        let entry = got.entry.unwrap();
+        assert!(entry.contains(r#"Setting::secret("auth_token", "ACME_DESK_AUTH_TOKEN", "the `X-Auth-Token` header (security scheme `authToken`)")"#), "{entry}");
+        assert!(entry.contains(r#"crate::Client::with_auth_token_and_user_id(&s.base_url, s.secret("auth_token")?, s.secret("user_id")?, &config)?"#), "{entry}");
+        assert!(!entry.to_lowercase().contains("bearer"), "{entry}");
+
+        // HTTP Basic: a user name and a password
+        let (got, ctors) = scaffold_from(&format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nsecurity: [{{basicAuth: []}}]\ncomponents:\n  securitySchemes:\n    basicAuth: {{type: http, scheme: basic}}\n{OPS}"
+        ));
+        assert_eq!(ctors, ["with_basic_auth"]);
+        let entry = got.entry.unwrap();
+        assert!(entry.contains(r#"Setting::text("username""#), "{entry}");
+        assert!(
+            entry.contains(r#"Setting::secret("password", "ACME_DESK_PASSWORD""#),
+            "{entry}"
+        );
+        assert!(entry.contains(r#"crate::Client::with_basic_auth(&s.base_url, s.text("username")?, s.secret("password")?, &config)?"#), "{entry}");
+
+        // OAuth 2.0 client credentials: id, secret, token URL and scopes with the document's defaults
+        let (got, ctors) = scaffold_from(&format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nsecurity: [{{azureAd: [Presence.Read.All]}}]\ncomponents:\n  securitySchemes:\n    azureAd: {{type: oauth2, flows: {{clientCredentials: {{tokenUrl: 'https://login.example.com/{{tenant}}/token', scopes: {{Presence.Read.All: r}}}}}}}}\n{OPS}"
+        ));
+        assert_eq!(ctors, ["with_azure_ad"]);
+        let entry = got.entry.unwrap();
+        for shows in [
+            r#"Setting::text("client_id""#,
+            r#"Setting::secret("client_secret", "ACME_DESK_CLIENT_SECRET""#,
+            r#"Some("https://login.example.com/{tenant}/token")"#,
+            r#"Some("Presence.Read.All")"#,
+            r#"crate::Client::azure_ad_credentials(s.text("client_id")?, s.secret("client_secret")?)"#,
+            r#"crate::Client::with_azure_ad_credentials(&s.base_url, credentials, &config)?"#,
+        ] {
+            assert!(entry.contains(shows), "no {shows} in\n{entry}");
+        }
+    }
+
+    #[test]
+    fn a_document_without_a_usable_scheme_keeps_the_plain_entry() {
+        let (got, ctors) = scaffold_from(&format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nsecurity: [{{k: []}}]\ncomponents:\n  securitySchemes:\n    k: {{type: apiKey, in: query, name: key}}\n{OPS}"
+        ));
+        assert!(ctors.is_empty());
+        assert_eq!(got.entry, None);
+        let dir = std::env::temp_dir().join(format!("new-vendor-swagger-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("swagger.yaml");
+        std::fs::write(
+            &path,
+            "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        )
+        .unwrap();
+        let e = from_spec(&path, "acme-desk").unwrap_err();
+        assert!(e.contains("not an OpenAPI 3 document"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn names() {

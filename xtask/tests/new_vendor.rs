@@ -297,3 +297,79 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--spec`: the scaffold takes the document's security scheme (here OAuth 2.0 client
+/// credentials, not a bearer token): the initial `openapi.yaml` generates its constructors, the
+/// registry entry's settings are their credentials, and the crate builds with it.
+#[test]
+#[ignore = "builds a scaffolded crate family (minutes cold); run by .ci/run"]
+fn a_scaffold_from_a_document_connects_with_its_own_scheme() {
+    let dir = std::env::temp_dir().join(format!("agentstatus-nv-spec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_tree(&workspace(), &dir);
+    let spec = dir.join("acme.yaml");
+    std::fs::write(
+        &spec,
+        r#"openapi: 3.0.3
+info: {title: Acme, version: "1"}
+security: [{aad: []}]
+components:
+  securitySchemes:
+    aad:
+      type: oauth2
+      flows:
+        clientCredentials:
+          tokenUrl: "https://login.example.com/{tenant}/token"
+          scopes: {"https://acme.example.com/.default": all}
+paths:
+  /agents:
+    get:
+      operationId: list_agents
+      responses: {"200": {description: ok}}
+"#,
+    )
+    .unwrap();
+    let o = xtask(
+        &dir,
+        &["new-vendor", "acme-desk", "--spec", spec.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let presence = std::fs::read_to_string(dir.join("crates/acme-desk/src/presence.rs")).unwrap();
+    // formatted by rustfmt: compared without whitespace
+    let flat: String = presence.split_whitespace().collect();
+    for shows in [
+        r#"Setting::secret("client_secret", "ACME_DESK_CLIENT_SECRET","#,
+        r#"Some("https://acme.example.com/.default")"#,
+        "crate::Client::with_aad_credentials(&s.base_url, credentials, &config)?",
+    ] {
+        let shows: String = shows.split_whitespace().collect();
+        assert!(flat.contains(&shows), "no {shows} in\n{presence}");
+    }
+    assert!(!presence.to_lowercase().contains("bearer"), "{presence}");
+    let openapi = std::fs::read_to_string(dir.join("specs/acme-desk/openapi.yaml")).unwrap();
+    assert!(openapi.contains("securitySchemes"), "{openapi}");
+    // the scaffold builds with the generated constructor, formatted as `cargo fmt` would
+    let o = cargo(
+        &dir,
+        &["fmt", "-p", "agentstatus-acme-desk", "--check"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cargo(
+        &dir,
+        &[
+            "test",
+            "-p",
+            "agentstatus-acme-desk",
+            "--features",
+            "presence,fake,codegen",
+            "--test",
+            "golden",
+        ],
+        &[("EXPECTORATE", "overwrite")],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let client = std::fs::read_to_string(dir.join("crates/acme-desk/generated/client.rs")).unwrap();
+    assert!(client.contains("pub fn with_aad_credentials("), "{client}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

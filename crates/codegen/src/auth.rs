@@ -11,12 +11,23 @@
 //! | `apiKey`, `in: header` | `<scheme_name>: SecretString` | the header `name`, verbatim |
 //! | `http`, `scheme: basic` | `username: &str, password: SecretString` | `Authorization: Basic base64(username:password)` |
 //! | `http`, `scheme: bearer` | `token: SecretString` | `Authorization: Bearer <token>` |
+//! | `oauth2`, `flows.clientCredentials` | `client_id: &str, client_secret: SecretString` | `Authorization: Bearer <token from tokenUrl>` |
+//!
+//! An `oauth2` scheme with a `clientCredentials` flow (RFC 6749 §4.4) gets three items: the
+//! constructor above (the flow's `tokenUrl` and the scopes the kept operations' requirements name
+//! as defaults; if they name none, the scopes the flow declares), `<scheme>_credentials(client_id, client_secret) -> ClientCredentials` (those
+//! defaults, to override with `with_token_url`/`with_scopes`), and
+//! `with_<requirement>_credentials(base_url, credentials, ..., config)`, built with
+//! `agentstatus_runtime::connect_oauth2`: the runtime fetches, caches and refreshes the token
+//! (see `agentstatus_runtime::oauth2`). The other flows (authorizationCode, implicit, password)
+//! need a user and get no constructor, with the reason.
 //!
 //! Some requirements get no constructor, and say why in the generated code's documentation (see
 //! [`NotGenerated`]): an `apiKey` in the query or a cookie (project rule: secrets never appear in
 //! URLs, which reqwest errors and logs carry; cookies are not sent by the clients), and the
-//! schemes that need more than a static credential (`oauth2`, `openIdConnect`, `mutualTLS`, HTTP
-//! schemes other than Basic and Bearer). An empty requirement (`{}`, anonymous access) needs
+//! schemes that need more than a static credential or a client credentials grant (`oauth2`
+//! without a `clientCredentials` flow, `openIdConnect`, `mutualTLS`, HTTP schemes other than
+//! Basic and Bearer). An empty requirement (`{}`, anonymous access) needs
 //! none: progenitor's `Client::new` is that constructor.
 //!
 //! Bad input is an [`Error`] at the JSON pointer of the offending node, never a panic: a scheme
@@ -55,6 +66,19 @@ pub enum Credential {
         /// The token parameter's name.
         param: String,
     },
+    /// OAuth 2.0 client credentials: `client_id: &str, client_secret: SecretString`; the token
+    /// from `token_url` is sent as `Authorization: Bearer <token>`.
+    OAuth2ClientCredentials {
+        /// The client id parameter's name.
+        client_id: String,
+        /// The client secret parameter's name.
+        client_secret: String,
+        /// The flow's `tokenUrl`, as the document has it (the default).
+        token_url: String,
+        /// The scopes the kept operations' requirements name for the scheme, or if they name
+        /// none, the scopes the flow declares (the default).
+        scopes: Vec<String>,
+    },
 }
 
 impl Credential {
@@ -62,7 +86,9 @@ impl Credential {
     fn header(&self) -> String {
         match self {
             Credential::ApiKeyHeader { header, .. } => header.to_ascii_lowercase(),
-            Credential::Basic { .. } | Credential::Bearer { .. } => "authorization".into(),
+            Credential::Basic { .. }
+            | Credential::Bearer { .. }
+            | Credential::OAuth2ClientCredentials { .. } => "authorization".into(),
         }
     }
 }
@@ -76,6 +102,13 @@ pub struct SchemeUse {
     pub credential: Credential,
     /// The scheme's `description`, if any.
     pub description: Option<String>,
+}
+
+impl SchemeUse {
+    /// An OAuth 2.0 client credentials scheme.
+    pub fn is_oauth2(&self) -> bool {
+        matches!(self.credential, Credential::OAuth2ClientCredentials { .. })
+    }
 }
 
 /// One generated constructor: one security requirement object.
@@ -220,6 +253,8 @@ enum Kind {
     ApiKeyHeader(String),
     Basic,
     Bearer,
+    /// `oauth2` with a `clientCredentials` flow: its `tokenUrl` and the scopes it declares.
+    ClientCredentials(String, Vec<String>),
     /// Known, but gets no constructor: why.
     Skip(String),
 }
@@ -275,7 +310,8 @@ fn scheme_kind(def: &Value, at: &str, file: &Path) -> Result<Kind> {
                 )),
             }
         }
-        kind @ ("oauth2" | "openIdConnect" | "mutualTLS") => Kind::Skip(format!(
+        "oauth2" => oauth2_kind(def, at, file)?,
+        kind @ ("openIdConnect" | "mutualTLS") => Kind::Skip(format!(
             "`{kind}` needs more than a static credential and is not supported"
         )),
         other => {
@@ -290,6 +326,74 @@ fn scheme_kind(def: &Value, at: &str, file: &Path) -> Result<Kind> {
             ));
         }
     })
+}
+
+/// An `oauth2` scheme: its `clientCredentials` flow's `tokenUrl`, or why none is generated.
+fn oauth2_kind(def: &Value, at: &str, file: &Path) -> Result<Kind> {
+    let Some(flows) = def.get("flows").and_then(Value::as_object) else {
+        return Err(Error::at(
+            ErrorKind::Invalid,
+            file,
+            format!("{at}/flows"),
+            "the oauth2 security scheme has no `flows` object",
+        ));
+    };
+    let Some(flow) = flows.get("clientCredentials") else {
+        let names: Vec<&str> = flows.keys().map(String::as_str).collect();
+        let reason = if names.is_empty() {
+            "the oauth2 scheme declares no flow".to_string()
+        } else {
+            format!(
+                "OAuth 2.0 flow `{}` needs a user (a browser redirect or the user's password); \
+                 only `clientCredentials` is generated",
+                names.join("`, `")
+            )
+        };
+        return Ok(Kind::Skip(reason));
+    };
+    let at = format!("{at}/flows/clientCredentials/tokenUrl");
+    match flow.get("tokenUrl").and_then(Value::as_str) {
+        Some(url) if !url.trim().is_empty() && url.trim() == url => {
+            let declared = flow
+                .get("scopes")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            Ok(Kind::ClientCredentials(url.to_string(), declared))
+        }
+        _ => Err(Error::at(
+            ErrorKind::Invalid,
+            file,
+            at,
+            "the clientCredentials flow needs a `tokenUrl` (a URL, without surrounding spaces)",
+        )),
+    }
+}
+
+/// The scopes the document's operations require of scheme `name` (their own `security`, or the
+/// document's), in order of first appearance, each once.
+fn required_scopes(doc: &Value, name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |list: Option<&Value>| {
+        for req in list.and_then(Value::as_array).into_iter().flatten() {
+            let scopes = req.get(name).and_then(Value::as_array);
+            for s in scopes.into_iter().flatten().filter_map(Value::as_str) {
+                if !out.iter().any(|o| o == s) {
+                    out.push(s.to_string());
+                }
+            }
+        }
+    };
+    let root = doc.get("security");
+    let mut any_operation = false;
+    for (_, _, op) in crate::nav::operations(doc) {
+        any_operation = true;
+        add(op.get("security").or(root));
+    }
+    if !any_operation {
+        add(root);
+    }
+    out
 }
 
 /// The scheme definition named `name`, following one local `$ref`, with its pointer.
@@ -412,6 +516,20 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
                 Kind::Bearer => Credential::Bearer {
                     param: param("token", snake),
                 },
+                Kind::ClientCredentials(token_url, declared) => {
+                    // what the operations require; if they name none, what the flow declares
+                    let required = required_scopes(doc, name);
+                    Credential::OAuth2ClientCredentials {
+                        client_id: param("client_id", snake),
+                        client_secret: param("client_secret", snake),
+                        token_url: token_url.clone(),
+                        scopes: if required.is_empty() {
+                            declared.clone()
+                        } else {
+                            required
+                        },
+                    }
+                }
                 Kind::Skip(_) => unreachable!("skipped above"),
             };
             let header = credential.header();
@@ -440,6 +558,38 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
             schemes,
         });
     }
+    // the oauth2 constructors' further functions must not collide with another constructor
+    let mut fns: BTreeSet<String> = auth.constructors.iter().map(|c| c.name.clone()).collect();
+    let mut helpers: Vec<(String, &str)> = Vec::new();
+    for c in &auth.constructors {
+        let Some(oauth) = c.schemes.iter().find(|s| s.is_oauth2()) else {
+            continue;
+        };
+        let with = format!("{}_credentials", c.name);
+        let helper = format!(
+            "{}_credentials",
+            snake_case(&oauth.scheme).unwrap_or_default()
+        );
+        if !fns.insert(with.clone()) {
+            return Err(Error::at(
+                ErrorKind::Invalid,
+                file,
+                c.pointer.clone(),
+                format!("the OAuth 2.0 constructor `{with}` collides with another constructor"),
+            ));
+        }
+        if !helpers.iter().any(|(h, _)| *h == helper) {
+            helpers.push((helper, c.pointer.as_str()));
+        }
+    }
+    if let Some((h, at)) = helpers.iter().find(|(h, _)| fns.contains(h)) {
+        return Err(Error::at(
+            ErrorKind::Invalid,
+            file,
+            at.to_string(),
+            format!("the OAuth 2.0 credentials function `{h}` collides with a constructor"),
+        ));
+    }
     Ok(auth)
 }
 
@@ -465,6 +615,56 @@ fn wire_form(s: &SchemeUse) -> String {
             "`{param}`: sent as `Authorization: Bearer <{param}>` (http bearer `{}`)",
             s.scheme
         ),
+        Credential::OAuth2ClientCredentials {
+            client_id,
+            client_secret,
+            token_url,
+            scopes,
+        } => format!(
+            "`{client_id}`, `{client_secret}`: OAuth 2.0 client credentials (oauth2 `{}`), sent \
+             only to the token URL `{token_url}`{}; the token is cached, refreshed before it \
+             expires and once on a 401, and sent as `Authorization: Bearer <token>` only to \
+             `base_url`'s origin",
+            s.scheme,
+            if scopes.is_empty() {
+                String::from(" (no scope asked for)")
+            } else {
+                format!(" with the scopes `{}`", scopes.join(" "))
+            }
+        ),
+    }
+}
+
+/// The `<scheme>_credentials` function of an OAuth 2.0 scheme: the document's defaults.
+fn credentials_fn(runtime: &proc_macro2::Ident, s: &SchemeUse) -> TokenStream {
+    let Credential::OAuth2ClientCredentials {
+        token_url, scopes, ..
+    } = &s.credential
+    else {
+        return TokenStream::new();
+    };
+    let name = format_ident!("{}_credentials", snake_case(&s.scheme).unwrap_or_default());
+    let doc = doc_lines(&format!(
+        "The OAuth 2.0 client credentials of security scheme `{}` with the document's defaults: \
+         the token URL `{token_url}` and the scopes [{}]. Override them with \
+         `with_token_url` (a tenant in the path, say) and `with_scopes`, then pass the result to \
+         the scheme's `with_..._credentials` constructor.",
+        s.scheme,
+        scopes
+            .iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let scopes = (!scopes.is_empty()).then(|| quote! { .with_scopes([#(#scopes),*]) });
+    quote! {
+        #doc
+        pub fn #name(
+            client_id: &str,
+            client_secret: ::#runtime::SecretString,
+        ) -> ::#runtime::ClientCredentials {
+            ::#runtime::ClientCredentials::new(client_id, client_secret, #token_url) #scopes
+        }
     }
 }
 
@@ -504,7 +704,6 @@ pub fn tokens(auth: &Auth) -> TokenStream {
             }
         }
         doc.push_str("\n\nFails if `base_url` is not a usable base URL (see `agentstatus_runtime::connect`) or a credential cannot be sent in a header.");
-        let doc = doc_lines(&doc);
         let mut params = Vec::new();
         let mut headers = Vec::new();
         for s in &c.schemes {
@@ -534,6 +733,7 @@ pub fn tokens(auth: &Auth) -> TokenStream {
                         )
                     });
                 }
+                Credential::OAuth2ClientCredentials { .. } => {}
                 Credential::Bearer { param } => {
                     let p = format_ident!("{}", param);
                     let what = format!("the Bearer token (security scheme `{}`)", s.scheme);
@@ -550,6 +750,10 @@ pub fn tokens(auth: &Auth) -> TokenStream {
                 }
             }
         }
+        if let Some(oauth) = c.schemes.iter().find(|s| s.is_oauth2()) {
+            return oauth2_constructor(&runtime, c, oauth, &doc, &params, &headers);
+        }
+        let doc = doc_lines(&doc);
         quote! {
             #doc
             pub fn #name(
@@ -564,10 +768,96 @@ pub fn tokens(auth: &Auth) -> TokenStream {
             }
         }
     });
+    let mut helpers_seen = BTreeSet::new();
+    let helpers: Vec<TokenStream> = auth
+        .constructors
+        .iter()
+        .flat_map(|c| c.schemes.iter())
+        .filter(|s| s.is_oauth2() && helpers_seen.insert(s.scheme.clone()))
+        .map(|s| credentials_fn(&runtime, s))
+        .collect();
     quote! {
         #impl_doc
         impl Client {
             #(#constructors)*
+            #(#helpers)*
+        }
+    }
+}
+
+/// The two constructors of a requirement with an OAuth 2.0 client credentials scheme:
+/// `with_<requirement>(base_url, client_id, client_secret, ..., config)` with the document's
+/// defaults, and `with_<requirement>_credentials(base_url, credentials, ..., config)`.
+fn oauth2_constructor(
+    runtime: &proc_macro2::Ident,
+    c: &Constructor,
+    oauth: &SchemeUse,
+    doc: &str,
+    params: &[TokenStream],
+    headers: &[TokenStream],
+) -> TokenStream {
+    let Credential::OAuth2ClientCredentials {
+        client_id,
+        client_secret,
+        ..
+    } = &oauth.credential
+    else {
+        return TokenStream::new();
+    };
+    let name = format_ident!("{}", c.name);
+    let with_credentials = format_ident!("{}_credentials", c.name);
+    let helper = format_ident!(
+        "{}_credentials",
+        snake_case(&oauth.scheme).unwrap_or_default()
+    );
+    let id = format_ident!("{}", client_id);
+    let secret = format_ident!("{}", client_secret);
+    // the other schemes' parameter names, passed on as they are
+    let args: Vec<TokenStream> = params
+        .iter()
+        .map(|p| {
+            let mut it = p.clone().into_iter();
+            let ident = it.next();
+            quote! { #ident }
+        })
+        .collect();
+    let doc_defaults = doc_lines(&format!(
+        "{doc}\n\nThe token URL and scopes are the document's (see `{helper}`); \
+         `{with_credentials}` takes others. Fails also if the token URL is not usable (not \
+         https to a host that is not loopback, a `{{variable}}` left in it)."
+    ));
+    let doc_credentials = doc_lines(&format!(
+        "`{name}` with the client credentials given: build them with `Client::{helper}(client_id, \
+         client_secret)` and override its token URL or scopes."
+    ));
+    let use_expose = (!headers.is_empty()).then(|| quote! { use ::#runtime::ExposeSecret as _; });
+    quote! {
+        #doc_defaults
+        pub fn #name(
+            base_url: &str,
+            #id: &str,
+            #secret: ::#runtime::SecretString,
+            #(#params,)*
+            config: &::#runtime::ClientConfig,
+        ) -> ::std::result::Result<Self, ::#runtime::BuildError> {
+            Self::#with_credentials(base_url, Self::#helper(#id, #secret), #(#args,)* config)
+        }
+
+        #doc_credentials
+        pub fn #with_credentials(
+            base_url: &str,
+            credentials: ::#runtime::ClientCredentials,
+            #(#params,)*
+            config: &::#runtime::ClientConfig,
+        ) -> ::std::result::Result<Self, ::#runtime::BuildError> {
+            #use_expose
+            let headers: ::std::vec::Vec<(
+                ::reqwest::header::HeaderName,
+                ::reqwest::header::HeaderValue,
+            )> = ::std::vec::Vec::from([#(#headers),*]);
+            let (base, http, inner) =
+                ::#runtime::connect_oauth2(base_url, headers, credentials, config)?;
+            Ok(Self::new_with_client(&base, http, inner))
         }
     }
 }
@@ -785,6 +1075,116 @@ mod tests {
     }
 
     #[test]
+    fn oauth2_client_credentials_takes_an_id_and_a_secret_with_the_documents_defaults() {
+        let mut d = doc(
+            json!({
+                "aad": {"type": "oauth2", "flows": {
+                    "authorizationCode": {"authorizationUrl": "https://l.example/a",
+                                          "tokenUrl": "https://l.example/t", "scopes": {}},
+                    "clientCredentials": {"tokenUrl": "https://l.example/{tenant}/token",
+                                          "scopes": {"a": "", "b": "", "unused": ""}}}},
+                "key": {"type": "apiKey", "in": "header", "name": "X-Key"}
+            }),
+            json!([{"aad": ["a"]}]),
+        );
+        d["paths"]["/b"] = json!({"get": {"security": [{"aad": ["b", "a"], "key": []}],
+                                          "responses": {}}});
+        let auth = plan(&d, file()).unwrap();
+        assert!(auth.not_generated.is_empty(), "{:?}", auth.not_generated);
+        let names: Vec<_> = auth.constructors.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["with_aad", "with_aad_and_key"]);
+        assert_eq!(
+            auth.constructors[0].schemes[0].credential,
+            Credential::OAuth2ClientCredentials {
+                client_id: "client_id".into(),
+                client_secret: "client_secret".into(),
+                token_url: "https://l.example/{tenant}/token".into(),
+                // what the operations require, not every scope the flow lists
+                scopes: vec!["a".into(), "b".into()],
+            }
+        );
+        let code = tokens(&auth);
+        let text = prettyplease::unparse(&syn::parse2(code.clone()).unwrap());
+        let flat: String = text.split_whitespace().collect();
+        for shows in [
+            "pub fn with_aad(base_url: &str, client_id: &str, client_secret: ::agentstatus_runtime::SecretString, config",
+            "Self::with_aad_credentials(base_url, Self::aad_credentials(client_id, client_secret), config",
+            "pub fn with_aad_and_key(base_url: &str, client_id: &str, client_secret: ::agentstatus_runtime::SecretString, key: ::agentstatus_runtime::SecretString, config",
+            "Self::with_aad_and_key_credentials(base_url, Self::aad_credentials(client_id, client_secret), key, config",
+            "pub fn with_aad_and_key_credentials(base_url: &str, credentials: ::agentstatus_runtime::ClientCredentials, key: ::agentstatus_runtime::SecretString, config",
+            "pub fn aad_credentials(client_id: &str, client_secret: ::agentstatus_runtime::SecretString,) -> ::agentstatus_runtime::ClientCredentials",
+            "connect_oauth2(base_url, headers, credentials, config",
+        ] {
+            let shows: String = shows.split_whitespace().collect();
+            assert!(flat.contains(&shows), "no `{shows}` in\n{text}");
+        }
+        // one credentials function for the scheme, however many requirements use it
+        assert_eq!(text.matches("pub fn aad_credentials(").count(), 1, "{text}");
+
+        // requirements naming no scope: the flow's declared scopes (Graph's `.default`)
+        let d = doc(
+            json!({"aad": {"type": "oauth2", "flows": {"clientCredentials": {
+                "tokenUrl": "https://l.example/t",
+                "scopes": {"https://graph.example.com/.default": "all granted"}}}}}),
+            json!([{"aad": []}]),
+        );
+        let auth = plan(&d, file()).unwrap();
+        let Credential::OAuth2ClientCredentials { scopes, .. } =
+            &auth.constructors[0].schemes[0].credential
+        else {
+            panic!("{auth:?}")
+        };
+        assert_eq!(scopes, &["https://graph.example.com/.default"]);
+    }
+
+    #[test]
+    fn oauth2_without_client_credentials_says_why_and_bad_flows_are_errors() {
+        for (flows, says) in [
+            (json!({}), "declares no flow"),
+            (
+                json!({"password": {"tokenUrl": "https://x/t", "scopes": {}}}),
+                "flow `password` needs a user",
+            ),
+        ] {
+            let d = doc(
+                json!({"o": {"type": "oauth2", "flows": flows}}),
+                json!([{"o": []}]),
+            );
+            let auth = plan(&d, file()).unwrap();
+            assert!(auth.constructors.is_empty());
+            assert!(auth.not_generated[0].reason.contains(says), "{auth:?}");
+        }
+        for (def, at) in [
+            (
+                json!({"type": "oauth2"}),
+                "/components/securitySchemes/o/flows",
+            ),
+            (
+                json!({"type": "oauth2", "flows": {"clientCredentials": {"scopes": {}}}}),
+                "/components/securitySchemes/o/flows/clientCredentials/tokenUrl",
+            ),
+            (
+                json!({"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": " ", "scopes": {}}}}),
+                "/components/securitySchemes/o/flows/clientCredentials/tokenUrl",
+            ),
+        ] {
+            let d = doc(json!({"o": def}), json!([{"o": []}]));
+            assert_eq!(err(&d).pointer(), Some(at));
+        }
+        // an oauth2 and a bearer scheme of one requirement both send Authorization
+        let d = doc(
+            json!({"o": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://x/t"}}},
+                   "b": {"type": "http", "scheme": "bearer"}}),
+            json!([{"o": [], "b": []}]),
+        );
+        assert!(
+            err(&d)
+                .message
+                .contains("both send the `authorization` header")
+        );
+    }
+
+    #[test]
     fn no_security_generates_nothing() {
         let mut d = doc(json!({}), json!([]));
         d.as_object_mut().unwrap().remove("security");
@@ -813,7 +1213,9 @@ mod tests {
                 Credential::ApiKeyHeader { param, .. } | Credential::Bearer { param } => {
                     param.as_str()
                 }
-                Credential::Basic { .. } => unreachable!(),
+                Credential::Basic { .. } | Credential::OAuth2ClientCredentials { .. } => {
+                    unreachable!()
+                }
             })
             .collect();
         assert_eq!(params, ["token", "bearer_token", "config_config"]);

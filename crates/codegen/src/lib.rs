@@ -20,7 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
-mod auth;
+pub mod auth;
 #[cfg(test)]
 mod bounded_tests;
 mod conformance;

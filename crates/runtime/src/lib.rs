@@ -7,10 +7,18 @@
 //! Secrets only ever live in [`secrecy::SecretString`] and in headers marked sensitive, so they
 //! never show in `Debug` output, errors or logs; credentials are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
+//!
+//! OAuth 2.0 client credentials ([`oauth2`]): a generated `Client::with_<oauth2 scheme>` is built
+//! with [`connect_oauth2`]; its request hooks get a token from the token endpoint once, cache it
+//! for every clone of the client, refresh it before it expires and once on a 401 (retrying the
+//! request once), and send it only to the API's origin. The client secret goes only to the token
+//! URL; neither it nor a token appears in `Debug` output, errors or logs (also at trace level).
+//! The token endpoint's failures are typed: [`TokenError`].
 #![warn(missing_docs)]
 
 pub mod forms;
 pub mod guard;
+pub mod oauth2;
 mod open_enum;
 pub mod retry;
 
@@ -23,6 +31,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use guard::{
     BodyTooLarge, PathSegmentError, Redirect, body_too_large, path_segment, redirect_of,
 };
+pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;
 pub use retry::{RateLimit, RetryPolicy};
 
@@ -107,6 +116,7 @@ pub struct Inner {
     timeout: Duration,
     max_response_bytes: u64,
     limiter: Option<Arc<governor::DefaultDirectRateLimiter>>,
+    oauth2: Option<OAuth2>,
 }
 
 impl Default for Inner {
@@ -123,7 +133,14 @@ impl Inner {
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
             limiter: config.rate_limit.and_then(|r| r.limiter()),
+            oauth2: None,
         }
+    }
+
+    /// The OAuth 2.0 client credentials grant the client authenticates with, if any (see
+    /// [`connect_oauth2`]): its token cache is shared by the client's clones.
+    pub fn oauth2(&self) -> Option<&OAuth2> {
+        self.oauth2.as_ref()
     }
 
     /// The retry policy the client was built with.
@@ -164,6 +181,15 @@ pub enum BuildError {
     InvalidCredential {
         /// Which credential (`token`, `api_secret`, ...).
         what: &'static str,
+    },
+    /// The OAuth 2.0 token URL is not an absolute http(s) URL (or one relative to the base URL)
+    /// without credentials, fragment or unset `{variable}`.
+    #[error("invalid OAuth 2.0 token URL {url:?}: {reason}")]
+    InvalidTokenUrl {
+        /// The URL as given, with any user, password, query and fragment replaced by `redacted`.
+        url: String,
+        /// Why it is refused.
+        reason: String,
     },
     #[error("cannot build the HTTP client: {0}")]
     /// The HTTP client could not be built (the TLS backend failed to initialise, say).
@@ -436,6 +462,45 @@ pub fn connect(
     Ok((base, http_client(headers, config)?, Inner::new(config)))
 }
 
+/// Check `base_url` and build the HTTP client and the [`Inner`] state of a client that
+/// authenticates with OAuth 2.0 client credentials (see [`oauth2`]), with `headers` (the other
+/// schemes of the requirement, if any) on every request; the pre-request hook ([`authorize`]) gives each request to the API's origin the
+/// cached token, fetched from `credentials`' token URL when needed. What a generated
+/// `Client::with_<oauth2 scheme>` calls.
+pub fn connect_oauth2(
+    base_url: &str,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    credentials: ClientCredentials,
+    config: &ClientConfig,
+) -> Result<(String, reqwest::Client, Inner), BuildError> {
+    let base = check_base_url(base_url, config.allow_insecure_http)?;
+    let http = http_client(headers, config)?;
+    // the token endpoint's own client: the API's other credentials never go there
+    let token_http = http_client(Vec::new(), config)?;
+    let oauth2 = OAuth2::new(&format!("{base}/"), credentials, token_http, config)?;
+    let inner = Inner {
+        oauth2: Some(oauth2),
+        ..Inner::new(config)
+    };
+    Ok((base, http, inner))
+}
+
+/// The hook that gives a request its OAuth 2.0 token, when the client has one ([`connect_oauth2`]).
+/// A token that cannot be had fails the call with progenitor's `Error::Custom`, carrying the
+/// [`TokenError`]'s message (never the secret); [`OAuth2::token`] gives the typed error.
+pub async fn authorize<E>(
+    inner: &Inner,
+    request: &mut reqwest::Request,
+) -> Result<(), progenitor_client::Error<E>> {
+    match &inner.oauth2 {
+        None => Ok(()),
+        Some(o) => o
+            .authorize(request)
+            .await
+            .map_err(|e| progenitor_client::Error::Custom(e.to_string())),
+    }
+}
+
 /// The hook every vendor client runs before sending a request: records `operation_id` (the
 /// generated client method, from progenitor's `OperationInfo`) for [`observe`].
 ///
@@ -451,8 +516,50 @@ pub fn pre_request(request: &mut reqwest::Request, operation_id: &'static str) {
     });
 }
 
-/// Send a request the way every vendor client does: rate limit, retries, deadline.
+/// Send a request the way every vendor client does: rate limit, retries, deadline. With OAuth 2.0
+/// ([`connect_oauth2`]), a 401 to a request sent with the token drops that token, fetches a new
+/// one and sends the request once more (if its body can be replayed); a second 401, or a refresh
+/// that fails, leaves the API's 401 as the answer.
 pub async fn execute(
+    client: &reqwest::Client,
+    inner: &Inner,
+    request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    let Some(oauth2) = &inner.oauth2 else {
+        return send(client, inner, request).await;
+    };
+    let used = request
+        .headers()
+        .get(reqwest::header::AUTHORIZATION)
+        .cloned();
+    let again = used.as_ref().and_then(|_| request.try_clone());
+    let response = send(client, inner, request).await?;
+    if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+        return Ok(response);
+    }
+    let (Some(used), Some(mut again)) = (used, again) else {
+        return Ok(response);
+    };
+    match oauth2.refresh_rejected(&used).await {
+        Ok(header) => {
+            drop(response);
+            again
+                .headers_mut()
+                .insert(reqwest::header::AUTHORIZATION, header);
+            send(client, inner, again).await
+        }
+        Err(e) => {
+            tracing::debug!(
+                target: "agentstatus_runtime::oauth2",
+                error = %e,
+                "the API answered 401 and no new token could be had: the 401 is the answer"
+            );
+            Ok(response)
+        }
+    }
+}
+
+async fn send(
     client: &reqwest::Client,
     inner: &Inner,
     request: reqwest::Request,
@@ -561,8 +668,9 @@ macro_rules! client_hooks {
                 request: &mut $crate::__private::Request,
                 info: &$crate::__private::OperationInfo,
             ) -> ::std::result::Result<(), $crate::__private::Error<E>> {
+                use $crate::__private::ClientInfo as _;
                 $crate::pre_request(request, info.operation_id);
-                Ok(())
+                $crate::authorize(self.inner(), request).await
             }
 
             async fn exec(

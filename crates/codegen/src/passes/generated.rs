@@ -38,7 +38,7 @@ pub(crate) const RUNTIME_CALLS: Pass = Pass::generated(
 /// The `authenticated-constructors` pass ([`crate::auth`]).
 pub(crate) const AUTHENTICATED_CONSTRUCTORS: Pass = Pass::generated(
     "authenticated-constructors",
-    "One constructor per security requirement of the document (`Client::with_<scheme>`: an API key in a header, HTTP Basic, Bearer, several schemes together), each credential in a sensitive header; an API key in a query or cookie gets none, said in the generated docs.",
+    "One constructor per security requirement of the document (`Client::with_<scheme>`: an API key in a header, HTTP Basic, Bearer, OAuth 2.0 client credentials, several schemes together), each credential in a sensitive header (an OAuth 2.0 token fetched, cached and refreshed by the runtime); an API key in a query or cookie and the OAuth 2.0 flows that need a user get none, said in the generated docs.",
     authenticated_constructors,
 );
 
