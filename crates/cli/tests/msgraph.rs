@@ -154,7 +154,10 @@ fn list_goes_through_the_client_credentials_flow_and_never_prints_a_secret() {
     let config = fake.config();
     let written = std::fs::read_to_string(&config).unwrap();
     assert!(written.contains("vendor = \"msgraph\""), "{written}");
-    assert!(!written.contains(SECRET), "no secret in the config: {written}");
+    assert!(
+        !written.contains(SECRET),
+        "no secret in the config: {written}"
+    );
 
     let o = run(
         &config,
@@ -174,8 +177,14 @@ fn list_goes_through_the_client_credentials_flow_and_never_prints_a_secret() {
             .any(|a| a["agent"]["availability"] == "available"),
         "{all}"
     );
-    assert!(!all.contains(SECRET), "the client secret was printed: {all}");
-    assert!(!all.contains(TOKEN_PREFIX), "an access token was printed: {all}");
+    assert!(
+        !all.contains(SECRET),
+        "the client secret was printed: {all}"
+    );
+    assert!(
+        !all.contains(TOKEN_PREFIX),
+        "an access token was printed: {all}"
+    );
     // one token for the run, one bulk read
     assert_eq!(fake.count(is_token), 1, "{:?}", fake.log.lock().unwrap());
     assert_eq!(fake.count(is_bulk), 1);
@@ -209,8 +218,19 @@ fn a_refused_token_is_fetched_again_once_and_the_call_retried() {
     );
     let all = text(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3, "{all}");
-    assert!(!all.contains(SECRET) && !all.contains(TOKEN_PREFIX), "{all}");
-    assert_eq!(fake.count(is_token), 2, "fetched, then fetched again after the 401");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        3,
+        "{all}"
+    );
+    assert!(
+        !all.contains(SECRET) && !all.contains(TOKEN_PREFIX),
+        "{all}"
+    );
+    assert_eq!(
+        fake.count(is_token),
+        2,
+        "fetched, then fetched again after the 401"
+    );
     assert_eq!(fake.count(is_bulk), 2, "the refused call, then its retry");
 }

@@ -5,8 +5,11 @@ use agentstatus_msgraph::{Client, ClientConfig};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = std::env::var("MSGRAPH_CLIENT_SECRET")?.into();
     // the token URL has the organisation's tenant in its path (never `common`)
-    let credentials = Client::azureaadv2_credentials("00000000-0000-0000-0000-00000000c1d0", secret)
-        .with_token_url("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    let credentials =
+        Client::azureaadv2_credentials("00000000-0000-0000-0000-00000000c1d0", secret)
+            .with_token_url(
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            );
     let client = Client::with_azureaadv2_credentials(
         "https://graph.microsoft.com/v1.0",
         credentials,

@@ -27,8 +27,10 @@ use std::time::Duration;
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip, within};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
 };
+use progenitor_client::ClientInfo;
 
 use agentstatus_runtime::oauth2::{TokenError, TokenErrorKind};
 
@@ -109,7 +111,7 @@ impl MsgraphPresence {
                 .session_id(Some(self.session_id.clone()))
                 .availability(availability)
                 .activity(activity)
-                .expiration_duration(Some(iso_duration(expiration)));
+                .expiration_duration(Some(expiration_duration(expiration)?));
             let request = self
                 .client
                 .communication_presence_set_presence()
@@ -148,6 +150,20 @@ fn check_expiration(desired: Availability, expiration: Duration) -> Result<(), P
         return Ok(());
     };
     Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }))
+}
+
+/// `expiration` as the body's duration.
+fn expiration_duration(
+    expiration: Duration,
+) -> Result<types::CommunicationPresenceSetPresenceBodyExpirationDuration, PresenceError> {
+    iso_duration(expiration).parse().map_err(|e: types::error::ConversionError| {
+        PresenceError::new(
+            VENDOR,
+            Failure::InvalidInput {
+                message: e.to_string(),
+            },
+        )
+    })
 }
 
 /// `PT<h>H<m>M<s>S`, the parts that are not zero.

@@ -156,7 +156,10 @@ async fn set_sends_the_apps_session_with_an_hour_and_reads_back() {
         .respond_with(presence("Busy", "InACall"))
         .mount(&server)
         .await;
-    let p = adapter(&server).set(USER, Availability::Busy).await.unwrap();
+    let p = adapter(&server)
+        .set(USER, Availability::Busy)
+        .await
+        .unwrap();
     assert_eq!(p.availability, Availability::Busy);
     let seen = requests(&server).await;
     let set = seen.iter().find(|r| r.url.path() == action).unwrap();
@@ -166,10 +169,7 @@ async fn set_sends_the_apps_session_with_an_hour_and_reads_back() {
         json!({"sessionId": APP, "availability": "Busy", "activity": "InACall", "expirationDuration": "PT1H"})
     );
     assert_eq!(bearer(set).as_deref(), Some("Bearer tok-abc"));
-    assert_eq!(
-        set.headers.get("content-type").unwrap(),
-        "application/json"
-    );
+    assert_eq!(set.headers.get("content-type").unwrap(), "application/json");
 }
 
 #[tokio::test]
@@ -293,7 +293,11 @@ async fn list_reads_the_configured_users_650_at_a_time() {
     assert_eq!(all.len(), 651);
     assert_eq!(all[650].agent_id, "user-0650");
     let available = a.list(&ListFilter::available()).await.unwrap();
-    assert!(available.iter().all(|p| p.availability == Availability::Available));
+    assert!(
+        available
+            .iter()
+            .all(|p| p.availability == Availability::Available)
+    );
     assert_eq!(available.len(), 326);
 
     let sent: Vec<usize> = requests(&server)
