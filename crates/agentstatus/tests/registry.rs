@@ -43,6 +43,9 @@ fn the_finished_vendors_are_compiled_in_in_the_order_registered() {
     if cfg!(feature = "twilio-taskrouter") {
         expected.push("twilio-taskrouter");
     }
+    if cfg!(feature = "msgraph") {
+        expected.push("msgraph");
+    }
     assert_eq!(names, expected);
 }
 
