@@ -25,6 +25,7 @@
 use std::time::Duration;
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
@@ -258,6 +259,29 @@ impl Adapter for MsgraphPresence {
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         self.set_session(agent, desired, DEFAULT_EXPIRATION).await
+    }
+
+    /// Each agent read first, and written only when it differs (`apply` reports what changed);
+    /// a single `set` always writes, renewing the application's session (NOTES.md#setpresence).
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        bulk::each(updates, options, |agent, wanted| async move {
+            let work = async {
+                self.check_supported(wanted)?;
+                let now = self.get_now(&agent).await?;
+                if now.availability == wanted {
+                    return Ok(Applied::unchanged(now));
+                }
+                self.set_session(&agent, wanted, DEFAULT_EXPIRATION)
+                    .await
+                    .map(Applied::changed)
+            };
+            within(self.deadline, VENDOR, Step::Set, work).await
+        })
+        .await
     }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {

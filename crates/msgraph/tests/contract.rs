@@ -128,3 +128,27 @@ async fn what_outranks_the_app_is_a_conflict_never_a_claimed_state() {
         ]
     );
 }
+
+#[tokio::test]
+async fn set_many_writes_only_what_differs() {
+    use agentstatus_presence::bulk::BulkOptions;
+    let (fake, a) = start().await;
+    let updates = vec![
+        (fake::user_id(1), Availability::Available),
+        (fake::user_id(2), Availability::Offline),
+    ];
+    let first = a.set_many(updates.clone(), &BulkOptions::default()).await;
+    let changed: Vec<Option<bool>> = first
+        .iter()
+        .map(|r| r.outcome.as_ref().unwrap().changed)
+        .collect();
+    assert_eq!(changed, [Some(true), Some(false)], "user 2 was Offline already");
+    let writes = fake.state_changes();
+    let again = a.set_many(updates, &BulkOptions::default()).await;
+    assert!(
+        again
+            .iter()
+            .all(|r| r.outcome.as_ref().unwrap().changed == Some(false))
+    );
+    assert_eq!(fake.state_changes(), writes);
+}
