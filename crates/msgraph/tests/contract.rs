@@ -142,7 +142,11 @@ async fn set_many_writes_only_what_differs() {
         .iter()
         .map(|r| r.outcome.as_ref().unwrap().changed)
         .collect();
-    assert_eq!(changed, [Some(true), Some(false)], "user 2 was Offline already");
+    assert_eq!(
+        changed,
+        [Some(true), Some(false)],
+        "user 2 was Offline already"
+    );
     let writes = fake.state_changes();
     let again = a.set_many(updates, &BulkOptions::default()).await;
     assert!(
