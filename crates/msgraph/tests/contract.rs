@@ -112,7 +112,7 @@ async fn what_outranks_the_app_is_a_conflict_never_a_claimed_state() {
     // offline clears the application's session, but the Teams client keeps the user present
     let e = a.set(&user, Availability::Offline).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
-    assert!(fake.user(&user).unwrap().sessions.get(CLIENT_ID).is_none());
+    assert!(!fake.user(&user).unwrap().sessions.contains_key(CLIENT_ID));
     // list reads every configured user, by the bulk read
     let all = a.list(&ListFilter::all()).await.unwrap();
     let states: Vec<(String, Availability)> = all
