@@ -226,7 +226,6 @@ impl Seeded for Msgraph {
         }
         let users: Vec<&str> = agents.iter().map(|a| a.id.as_str()).collect();
         let settings = vec![
-            ("tenant", json!(TENANT)),
             ("client_id", json!(CLIENT_ID)),
             ("token_url", json!(fake.token_url())),
             ("users", json!(users.join(","))),

@@ -324,11 +324,6 @@ impl Adapter for MsgraphPresence {
 
 const SETTINGS: &[Setting] = &[
     Setting::text(
-        "tenant",
-        "the directory (tenant) id or domain the application is registered in",
-        None,
-    ),
-    Setting::text(
         "client_id",
         "the application (client) id; also the id of its presence session",
         None,
@@ -340,8 +335,8 @@ const SETTINGS: &[Setting] = &[
     ),
     Setting::text(
         "token_url",
-        "the token endpoint; default https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token",
-        Some(""),
+        "the token endpoint: https://login.microsoftonline.com/<tenant id or domain>/oauth2/v2.0/token (never `common`)",
+        None,
     ),
     Setting::text(
         "scopes",
@@ -414,20 +409,17 @@ fn token_failure(e: &TokenError) -> Failure {
 }
 
 /// Microsoft Graph in the registry: `[msgraph]` with `base_url`
-/// (`https://graph.microsoft.com/v1.0`), `tenant`, `client_id`, the client secret from
-/// `$MSGRAPH_CLIENT_SECRET` (or `client_secret_env`), `token_url` and `scopes` (defaults from the
-/// tenant and Graph's `.default`), and `users`, the user ids `list` reads.
+/// (`https://graph.microsoft.com/v1.0`), `token_url` (the tenant's
+/// `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`, see [`token_url`]),
+/// `client_id`, the client secret from `$MSGRAPH_CLIENT_SECRET` (or `client_secret_env`),
+/// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads.
 pub fn entry() -> Entry {
     Entry::new(VENDOR.as_str(), "Microsoft Graph", |s| {
         let config = s.apply(crate::ClientConfig::default());
         let client_id = s.text("client_id")?;
-        let token_url = match s.text("token_url").unwrap_or("") {
-            "" => match s.text("tenant").unwrap_or("") {
-                "" => return Err("set `tenant` (the directory id or domain) or `token_url`".to_string().into()),
-                tenant => token_url(tenant),
-            },
-            url => url.to_string(),
-        };
+        // required, not built from a tenant: a default on login.microsoftonline.com would
+        // send the secret there from any configuration that forgot it (and from tests)
+        let token_url = s.text("token_url")?.to_string();
         let scopes = s.text("scopes").unwrap_or(SCOPE);
         let credentials = Client::azureaadv2_credentials(client_id, s.secret("client_secret")?)
             .with_token_url(token_url)
