@@ -96,6 +96,7 @@ impl MsgraphPresence {
         expiration: Duration,
     ) -> Result<AgentPresence, PresenceError> {
         if desired == Availability::Offline {
+            authorized(&self.client, "communication_presence_clear_presence", Some(agent)).await?;
             let body = types::CommunicationPresenceClearPresenceBody::builder()
                 .session_id(Some(self.session_id.clone()));
             let request = self
@@ -107,6 +108,7 @@ impl MsgraphPresence {
                 return Err(failed(&self.client, f, Some(agent)).await);
             }
         } else {
+            authorized(&self.client, "communication_presence_set_presence", Some(agent)).await?;
             let (availability, activity) = session_state(desired);
             let body = types::CommunicationPresenceSetPresenceBody::builder()
                 .session_id(Some(self.session_id.clone()))
@@ -246,6 +248,7 @@ impl Adapter for MsgraphPresence {
     ];
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        authorized(&self.client, "user_get_presence", Some(agent)).await?;
         let request = self.client.user_get_presence().user_id(agent);
         match call(request.send()).await {
             Ok(p) => Ok(presence(agent, &p)),
@@ -291,6 +294,8 @@ impl Adapter for MsgraphPresence {
         }
         let mut out = Vec::with_capacity(self.users.len());
         for chunk in self.users.chunks(MAX_IDS) {
+            authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
+                .await?;
             let body = types::CommunicationGetPresencesGraphBPreUserIdBody::builder()
                 .ids(chunk.to_vec());
             let request = self
@@ -380,6 +385,29 @@ async fn failed<E: ErrorBody>(client: &Client, f: Failed<E>, agent: Option<&str>
     f.into_error(VENDOR, agent).await
 }
 
+/// A token for the next call, fetched (or taken from the cache) before it: a token the
+/// endpoint refuses is then the endpoint's typed error (`invalid_client`: an authentication
+/// failure) in `operation`, the generated call that needed it, and costs no second request.
+async fn authorized(
+    client: &Client,
+    operation: &'static str,
+    agent: Option<&str>,
+) -> Result<(), PresenceError> {
+    let Some(oauth) = client.inner().oauth2() else {
+        return Ok(());
+    };
+    match oauth.token().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let error = PresenceError::new(VENDOR, token_failure(&e)).with_operation(operation);
+            Err(match agent {
+                Some(a) => error.with_agent(a),
+                None => error,
+            })
+        }
+    }
+}
+
 /// The token endpoint's error as a [`Failure`]: its own status, `error` and description.
 fn token_failure(e: &TokenError) -> Failure {
     match &e.kind {
@@ -397,6 +425,10 @@ fn token_failure(e: &TokenError) -> Failure {
             status: *status,
             code: None,
             message: Some(clip(&e.to_string())),
+        },
+        // the token endpoint redirected: never followed, said as the API's redirects are
+        TokenErrorKind::Redirect(r) => Failure::Redirect {
+            redirect: r.clone(),
         },
         TokenErrorKind::Network { .. } | TokenErrorKind::TimedOut { .. } => Failure::Network {
             message: clip(&e.to_string()),
