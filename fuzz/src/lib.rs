@@ -83,7 +83,7 @@ pub fn retry_after(value: &[u8]) {
 }
 
 /// The command's table and JSON renderers: any agent data (split from the input at NUL bytes
-/// into id, name, vendor status, channel name) renders without a panic; the table has one line
+/// into id, name, vendor status, custom status, channel name, state word) renders without a panic; the table has one line
 /// per agent and no character that could drive a terminal; the JSON lines parse back to the data.
 pub fn render(data: &[u8]) {
     use agentstatus_cli::output::{Output, render};
@@ -98,6 +98,7 @@ pub fn render(data: &[u8]) {
     let vendor_status = next();
     let custom_status_id = Some(next());
     let channel = Some(next());
+    let state = Some(next());
     let agent = AgentPresence::new(
         agent_id,
         name,
@@ -111,6 +112,8 @@ pub fn render(data: &[u8]) {
                 status: "available".into(),
                 busyness: None,
             }],
+            state,
+            until: None,
         },
     );
     let list = [agent.clone(), agent];
@@ -124,6 +127,10 @@ pub fn render(data: &[u8]) {
     let last = json.lines().last().unwrap_or_default();
     let back: serde_json::Value = serde_json::from_str(last).expect("valid JSON");
     assert_eq!(back["agent"]["agent_id"].as_str(), Some(list[1].agent_id.as_str()));
+    assert_eq!(
+        back["agent"]["detail"]["state"].as_str(),
+        list[1].detail.state.as_deref()
+    );
 }
 
 /// A fuzz target's body.

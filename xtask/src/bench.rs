@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: build the benchmark binary in release, run every measurement, and
 //! write BENCHMARKS.md (the table, the commands, the machine).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -11,7 +11,9 @@ use crate::workspace::{Workspace, ensure_file_contents, replace_section, write_s
 
 impl flags::Bench {
     pub fn run(self, ws: &Workspace) -> Result {
-        if self.cold {
+        if !self.drift.is_empty() {
+            drift_only(&ws.root, &self.drift, self.optic.as_deref())
+        } else if self.cold {
             cold_only(&ws.root)
         } else if self.scale {
             scale_only(&ws.root)
@@ -405,6 +407,194 @@ fn section_only(root: &Path, heading: &str, start: &str, end: &str, table: &str)
     }
     let text = replace_section(&text, &path, start, end, table)?;
     ensure_file_contents(&path, &text, false)
+}
+
+const DRIFT_START: &str = "<!-- drift-pairs:start (cargo xtask bench --drift) -->";
+const DRIFT_END: &str = "<!-- drift-pairs:end -->";
+const DRIFT_HEADING: &str = "\n## Two documents against optic\n\n`cargo xtask bench --drift V1 V2 ... [--optic BIN]`: `agentstatus-drift OLD NEW --format json` (release build) and `optic diff OLD NEW --check` on each consecutive pair of versions of one document, each run under `/usr/bin/time` (wall time, peak memory of the process): agentstatus-drift the median of 3 runs, optic one run (between our first and second). A tool that refuses the pair (an error, no comparison) is marked so, with its first line of output; optic runs at most 300 s.\n\n";
+
+/// How long optic may take on one pair.
+const OPTIC_TIMEOUT_S: u64 = 300;
+
+/// One run of `cmd` under `/usr/bin/time`: (exit code, wall seconds, peak KiB, stdout, stderr).
+fn timed(
+    cmd: &[&std::ffi::OsStr],
+    dir: &Path,
+) -> Result<(Option<i32>, f64, u64, String, String), String> {
+    let report = dir.join("time.txt");
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%e %M")
+        .arg("-o")
+        .arg(&report)
+        .args(cmd)
+        .output()
+        .map_err(|e| format!("/usr/bin/time: {e} (apt-get install time)"))?;
+    let text =
+        std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+    // a command that exits non-zero adds a line before the numbers
+    let last = text.lines().last().unwrap_or_default();
+    let mut fields = last.split_whitespace();
+    let secs = fields.next().and_then(|f| f.parse::<f64>().ok());
+    let kib = fields.next().and_then(|f| f.parse::<u64>().ok());
+    let (Some(secs), Some(kib)) = (secs, kib) else {
+        return Err(format!("/usr/bin/time wrote {text:?}"));
+    };
+    Ok((
+        out.status.code(),
+        secs,
+        kib,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// `agentstatus-drift` and optic on consecutive pairs of `versions` (`--drift`).
+fn drift_only(root: &Path, versions: &[PathBuf], optic: Option<&Path>) -> Result {
+    let cargo = crate::workspace::cargo();
+    eprintln!("bench: building agentstatus-drift (release) ...");
+    run(Command::new(&cargo).current_dir(root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "agentstatus-drift",
+    ]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let ours = target.join("release/agentstatus-drift");
+    let optic = optic
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| root.join("tools/optic/node_modules/.bin/optic"));
+    let optic = optic.exists().then_some(optic);
+    let optic_version = optic
+        .as_ref()
+        .and_then(|o| run(Command::new(o).arg("--version")).ok())
+        .map(|v| v.trim().to_string());
+    let dir = target.join("bench-drift");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let timeout = OPTIC_TIMEOUT_S.to_string();
+    let name = |p: &Path| {
+        // `descriptions/2.8/api.intercom.io.yaml`: the version folder and the file
+        let parts: Vec<String> = p
+            .iter()
+            .rev()
+            .take(2)
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        parts.into_iter().rev().collect::<Vec<_>>().join("/")
+    };
+    let mut table = String::from(
+        "| pair | sizes | agentstatus-drift: findings (breaking) | time | peak memory | optic: result | time | peak memory |\n|---|---:|---:|---:|---:|---|---:|---:|\n",
+    );
+    let mut faster = Vec::new();
+    for pair in versions.windows(2) {
+        let (old, new) = (&pair[0], &pair[1]);
+        eprintln!("bench: drift {} -> {} ...", old.display(), new.display());
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() / 1024).unwrap_or(0);
+        let (mut ours_t, mut ours_m, mut theirs_t, mut theirs_m) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut found = String::new();
+        let mut optic_result = String::from("not run (no optic)");
+        for round in 0..3 {
+            let (code, t, m, stdout, stderr) = timed(
+                &[
+                    ours.as_os_str(),
+                    "--format".as_ref(),
+                    "json".as_ref(),
+                    old.as_os_str(),
+                    new.as_os_str(),
+                ],
+                &dir,
+            )?;
+            let json: serde_json::Value = serde_json::from_str(&stdout)
+                .map_err(|e| format!("agentstatus-drift: not JSON ({e}): {stderr}"))?;
+            if code == Some(2) {
+                found = format!("could not compare: {}", json["error"]);
+            } else {
+                found = format!(
+                    "{} ({})",
+                    json["findings"].as_array().map_or(0, Vec::len),
+                    json["breaking"]
+                );
+            }
+            ours_t.push(t);
+            ours_m.push(m as f64);
+            // optic once per pair (it may take minutes), between our first and second run
+            if let (Some(optic), 0) = (&optic, round) {
+                let (code, t, m, stdout, stderr) = timed(
+                    &[
+                        "timeout".as_ref(),
+                        timeout.as_ref(),
+                        optic.as_os_str(),
+                        "diff".as_ref(),
+                        old.as_os_str(),
+                        new.as_os_str(),
+                        "--check".as_ref(),
+                    ],
+                    &dir,
+                )?;
+                let first = format!("{stdout}{stderr}")
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(80)
+                    .collect::<String>();
+                optic_result = match code {
+                    Some(124) => format!("timed out after {OPTIC_TIMEOUT_S} s"),
+                    // `--check` exits 1 when a check fails, and on an error before comparing
+                    _ if stdout.contains("Checks") || stdout.contains("checks") => {
+                        format!("compared (exit {})", code.unwrap_or(-1))
+                    }
+                    _ => format!("refused: `{}`", first.replace('|', "\\|")),
+                };
+                theirs_t.push(t);
+                theirs_m.push(m as f64);
+            }
+        }
+        let (t, m) = (median(ours_t), median(ours_m) / 1024.0);
+        let theirs = if theirs_t.is_empty() {
+            "— | —".to_string()
+        } else {
+            let (ot, om) = (median(theirs_t), median(theirs_m) / 1024.0);
+            if optic_result.starts_with("compared") || optic_result.starts_with("timed out") {
+                faster.push(ot / t);
+            }
+            format!("{ot:.2} s | {om:.0} MiB")
+        };
+        table.push_str(&format!(
+            "| `{}` -> `{}` | {} KiB -> {} KiB | {found} | {t:.2} s | {m:.0} MiB | {optic_result} | {theirs} |\n",
+            name(old),
+            name(new),
+            size(old),
+            size(new),
+        ));
+    }
+    table.push_str(&format!(
+        "\nMachine: {}. optic: {}.{}\n",
+        machine(),
+        optic_version.as_deref().unwrap_or("not installed"),
+        if faster.is_empty() {
+            String::new()
+        } else {
+            let (min, max) = (
+                faster.iter().cloned().fold(f64::INFINITY, f64::min),
+                faster.iter().cloned().fold(0.0, f64::max),
+            );
+            let ratio = if format!("{min:.0}") == format!("{max:.0}") {
+                format!("{max:.0} times")
+            } else {
+                format!("{min:.0} to {max:.0} times")
+            };
+            format!(
+                " On the pairs optic compared (or ran out of time on), optic took {ratio} as long as agentstatus-drift."
+            )
+        }
+    ));
+    section_only(root, DRIFT_HEADING, DRIFT_START, DRIFT_END, &table)
 }
 
 const SCALE_START: &str = "<!-- codegen-scale:start (cargo xtask bench) -->";

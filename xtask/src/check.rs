@@ -355,12 +355,22 @@ fn run(
     let spec_file = dir.join(OPENAPI_FILE);
 
     // 1. pinned copies vs the committed openapi.yaml
+    // (each pinned copy against the sha256 recorded when it was fetched: a copy edited since
+    // is an error at that line of sources.toml)
+    let mut read_copies = Vec::new();
     let pinned = sources::read_slices(
         &sources,
-        |s| fetch::pinned(dir, s),
+        |s| {
+            let (bytes, path) = fetch::pinned(dir, s)?;
+            read_copies.push((s.clone(), bytes.clone()));
+            Ok((bytes, path))
+        },
         None,
         positions_in_source,
     )?;
+    let sources_file = dir.join(SOURCES_FILE);
+    let sources_text = String::from_utf8_lossy(&read(&sources_file)?).into_owned();
+    crate::provenance::verify_pinned(&sources_text, &sources_file, &sources, &read_copies, dir)?;
     let pinned_doc = sources::merge_slices(&pinned, positions_in_source)?;
     let text = sources::header(&sources) + &sources::to_yaml(&pinned_doc)?;
     let committed_bytes = read(&spec_file)?;
@@ -404,15 +414,31 @@ fn run(
     // each overlay action judged by comparing them with and without it
     let up = report.upstream.as_mut();
     let raw = up.map_or(&mut raw, |u| &mut u.findings);
-    let two = layers(&pinned_doc, &checked_doc, overlay.as_ref(), raw)?;
+    // (the slice takes every action but the `full`-only ones, each known by its index in the
+    // file)
+    let slice_overlay = overlay.as_ref().map(|o| o.for_document(false));
+    let mut two = layers(
+        &pinned_doc,
+        &checked_doc,
+        slice_overlay.as_ref().map(|(o, _)| o),
+        raw,
+    )?;
+    if let Some((_, kept)) = &slice_overlay {
+        for e in &mut two.actions {
+            e.index = kept[e.index];
+        }
+    }
     if let Some(u) = report.upstream.as_mut() {
         u.client = two.client;
     }
 
-    // 3. does every overlay action still apply?
-    if let Some(overlay) = overlay {
+    // 3. does every overlay action (of the slice) still apply?
+    if let Some((overlay, kept)) = slice_overlay {
         let mut doc = normalised(checked_doc);
-        let checks = overlay.check(&mut doc)?;
+        let mut checks = overlay.check(&mut doc)?;
+        for c in &mut checks {
+            c.index = kept[c.index];
+        }
         let text = read(&overlay_path)?;
         let pointers: Vec<String> = checks
             .iter()

@@ -234,6 +234,15 @@ pub struct Bench {
     /// operations): rewrite its section of BENCHMARKS.md.
     #[arg(long, conflicts_with = "cold")]
     pub scale: bool,
+    /// Only the two-document drift comparison: `agentstatus-drift` (release) on each
+    /// consecutive pair of these versions of one document (oldest first), beside optic
+    /// (`--optic`); rewrites its section of BENCHMARKS.md.
+    #[arg(long, value_name = "FILE", num_args = 2.., conflicts_with_all = ["cold", "scale"])]
+    pub drift: Vec<PathBuf>,
+    /// The optic CLI to compare with (`--drift`): default `tools/optic/node_modules/.bin/optic`
+    /// (`npm ci --prefix tools/optic`), skipped when absent.
+    #[arg(long, value_name = "BIN", requires = "drift")]
+    pub optic: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]

@@ -5,7 +5,7 @@
 //!   [--fail-on drift|breaking] [--explain]`: the drift check; writes nothing.
 //! - `update [--vendor V] [--live | --sources DIR]`: pin the vendors' current documents,
 //!   regenerate, rebuild, rewrite golden files, test, write the changelog entry.
-//! - `bench [--cold | --scale]`: the benchmarks; rewrites BENCHMARKS.md.
+//! - `bench [--cold | --scale | --drift V1 V2 ...]`: the benchmarks; rewrites BENCHMARKS.md.
 //! - `vendored-build`: a git dependency, `cargo vendor`ed, built offline and run.
 //! - `package [--stage DIR] [--no-verify]`: every publishable crate packaged and verified alone.
 //! - `new-vendor NAME [--title T] [--spec DOC]`: scaffold a vendor slice that builds (with `--spec`,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use agentstatus_codegen::sources::{self, Source, Sources};
+use agentstatus_codegen::sources::{self, Source, SourceKind, Sources};
 use agentstatus_codegen::{Error, ErrorKind, Location, OPENAPI_FILE, SOURCES_FILE};
 
 use crate::fetch::{self, Current};
@@ -50,38 +50,62 @@ pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<
     let doc =
         sources::build_document(&sources, &out, read, agentstatus_drift::positions_in_source)?;
     let date = today();
+    let sources_text = std::fs::read_to_string(&sources_file).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            &sources_file,
+            Location::File,
+            format!("cannot read: {e}"),
+        )
+    })?;
+    if current.is_none() {
+        // the pinned copies are what was fetched: their recorded hashes say so
+        let read: Vec<(Source, Vec<u8>)> = fetched
+            .iter()
+            .map(|(s, _, bytes, _)| (s.clone(), bytes.clone()))
+            .collect();
+        provenance::verify_pinned(&sources_text, &sources_file, &sources, &read, &dir)?;
+    }
     let mut changed = Vec::new();
-    let mut origins = Vec::new();
+    let mut edits = Vec::new();
     for (source, path, bytes, from) in fetched {
-        if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+        let unchanged = std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice());
+        // a source, or one file of a source published as several: each records its own
+        let Some((index, file)) = sources.position_of(&source) else {
+            continue;
+        };
+        if current.is_some() && source.kind != SourceKind::HandWritten {
+            let hash = provenance::sha256(&bytes);
+            if source.sha256.as_ref() != Some(&hash) {
+                edits.push(provenance::Edit {
+                    source: index,
+                    file,
+                    field: provenance::Field::Sha256,
+                    value: hash,
+                });
+            }
+        }
+        if unchanged {
             continue;
         }
-        let index = sources
-            .sources
-            .iter()
-            .position(|s| s.name == source.name && s.pinned == source.pinned);
         let origin = current
             .and_then(|c| provenance::fetched_origin(c, v, &source, &from, &date))
             .filter(|o| source.origin.as_ref() != Some(o));
-        if let (Some(index), Some(origin)) = (index, origin) {
-            origins.push((source.name.clone(), index, origin));
+        if let Some(origin) = origin {
+            edits.push(provenance::Edit {
+                source: index,
+                file,
+                field: provenance::Field::Origin,
+                value: origin,
+            });
         }
         changed.push((path, bytes));
     }
-    // the origins recorded, and the header that shows them
-    let (sources_text, sources) = if origins.is_empty() {
+    // the origins and hashes recorded, and the header that shows them
+    let (sources_text, sources) = if edits.is_empty() {
         (None, sources)
     } else {
-        let text = std::fs::read_to_string(&sources_file).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                &sources_file,
-                Location::File,
-                format!("cannot read: {e}"),
-            )
-        })?;
-        let edits: Vec<_> = origins.iter().map(|(_, i, o)| (*i, o.clone())).collect();
-        let (text, sources) = provenance::set_origins(&text, &sources_file, &edits)?;
+        let (text, sources) = provenance::set_fields(&sources_text, &sources_file, &edits)?;
         (Some(text), sources)
     };
     let text = sources::header(&sources) + &sources::to_yaml(&doc)?;
@@ -91,8 +115,17 @@ pub fn regen_vendor(specs: &Path, v: &str, current: Option<&Current>) -> Result<
     }
     if let Some(sources_text) = sources_text {
         write(&sources_file, sources_text.as_bytes())?;
-        for (name, _, origin) in &origins {
-            eprintln!("regen: {v}: source `{name}` origin = {origin}");
+        for e in &edits {
+            let source = &sources.sources[e.source];
+            let name = match e.file {
+                Some(j) => format!("{}/{}", source.name, source.files[j].path.display()),
+                None => source.name.clone(),
+            };
+            let key = match e.field {
+                provenance::Field::Origin => "origin",
+                provenance::Field::Sha256 => "sha256",
+            };
+            eprintln!("regen: {v}: source `{name}` {key} = {}", e.value);
         }
     }
     write(&out, text.as_bytes())?;

@@ -103,6 +103,37 @@ fn assert_line(text: &str, prefix: &str, expected: &[String]) {
     );
 }
 
+/// sources.toml without its `sha256 = ...` lines (each checked by [`assert_hashes`]).
+fn without_hashes(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("sha256 = "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Every source of `dir/sources.toml` that is not hand-written records the SHA-256 of its
+/// pinned copy; returns how many do.
+fn assert_hashes(dir: &Path) -> usize {
+    use agentstatus_codegen::sources::{SourceKind, Sources};
+    use sha2::Digest as _;
+    let sources = Sources::load(&dir.join("sources.toml")).unwrap();
+    let mut n = 0;
+    for s in &sources.sources {
+        if s.kind == SourceKind::HandWritten {
+            assert_eq!(s.sha256, None, "{}", s.name);
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(&s.pinned)).unwrap();
+        let hash: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(s.sha256.as_deref(), Some(hash.as_str()), "{}", s.name);
+        n += 1;
+    }
+    n
+}
+
 fn read(path: PathBuf) -> String {
     std::fs::read_to_string(path).unwrap()
 }
@@ -177,7 +208,14 @@ fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
         .lines()
         .find(|l| l.starts_with("origin = "))
         .unwrap();
-    assert_eq!(sources, sources_before.replace(old_origin, new_origin));
+    // ... and the hash of what was fetched, after the `pinned` line
+    assert_eq!(assert_hashes(&dir), 1);
+    assert_eq!(
+        without_hashes(&sources),
+        sources_before.replace(old_origin, new_origin)
+    );
+    let pinned_line = "pinned = \"upstream/openapi.json\"\nsha256 = \"";
+    assert!(sources.contains(pinned_line), "{sources}");
     for text in [&sources, &spec] {
         assert!(!text.contains("127.0.0.1"), "{text}");
     }
@@ -189,6 +227,39 @@ fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
     let (out, _) = dates(|| regen(&["--mirror", &server]));
     ok(&out);
     assert_eq!(read(dir.join("sources.toml")), sources);
+    assert_eq!(read(dir.join("openapi.yaml")), spec);
+
+    // a pinned copy edited since it was fetched: regen from the pinned copies refuses it,
+    // at the line of the recorded hash; restored, it builds again
+    let line = 1 + sources[..sources.find("sha256 = ").unwrap()]
+        .matches('\n')
+        .count();
+    let pinned_path = dir.join("upstream/openapi.json");
+    let fetched = read(pinned_path.clone());
+    std::fs::write(
+        &pinned_path,
+        fetched.replace("do_not_disturb", "do_not_disturX"),
+    )
+    .unwrap();
+    let out = xtask(&tmp, &["regen", "--vendor", "libredesk"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("sources.toml:{line}:")) && err.contains("sha256"),
+        "{err}"
+    );
+    assert_eq!(read(dir.join("openapi.yaml")), spec, "nothing written");
+    // and `check` says so too
+    let out = xtask(&tmp, &["check", "--vendor", "libredesk"]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains(&format!("sources.toml:{line}:")), "{all}");
+    std::fs::write(&pinned_path, &fetched).unwrap();
+    ok(&xtask(&tmp, &["regen", "--vendor", "libredesk"]));
     assert_eq!(read(dir.join("openapi.yaml")), spec);
 
     // a document regen cannot use: exit 2, and sources.toml, the pinned copy and openapi.yaml
@@ -262,6 +333,7 @@ fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
             .collect::<Vec<_>>(),
     );
     assert!(spec.contains("in_a_meeting"));
+    assert_eq!(assert_hashes(&dir), 1);
     // the user name and password are in the url line the copy was given, nowhere else
     assert_eq!(sources.matches("hunter2-xyz").count(), 1, "{sources}");
     assert_eq!(sources.matches("agent007").count(), 1, "{sources}");
@@ -316,6 +388,9 @@ fn an_unchanged_source_keeps_its_origin() {
         "origin = \"developer.rocket.chat Mintlify markdown export of 'Update Agent Status'\"";
     assert!(sources_before.contains(old));
     let sources = read(dir.join("sources.toml"));
+    // every document fetched has its hash recorded (the hand-written ones are ours)
+    assert_eq!(assert_hashes(&dir), 4);
+    let sources = without_hashes(&sources);
     assert!(
         days.iter().any(|d| sources
             == sources_before.replace(
@@ -352,5 +427,84 @@ fn an_unchanged_source_keeps_its_origin() {
         spec.lines().skip(after.len()).collect::<Vec<_>>(),
         spec_before.lines().skip(before.len()).collect::<Vec<_>>()
     );
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// A source published as several files (Mattermost's fragments): `regen --live` records each
+/// file's own origin (its own URL, only for the file that changed) and each file's own hash;
+/// the source has none of its own.
+#[test]
+fn each_file_of_a_several_file_source_records_its_own_origin_and_hash() {
+    use agentstatus_codegen::sources::Sources;
+    use sha2::Digest as _;
+    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    vendor_copy(&tmp, "mattermost");
+    let dir = tmp.join("mattermost");
+    let before = Sources::load(&dir.join("sources.toml")).unwrap();
+    let routes: Routes = Arc::default();
+    for entry in std::fs::read_dir(dir.join("upstream")).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let mut bytes = std::fs::read(&p).unwrap();
+        if name == "status.yaml" {
+            bytes.extend_from_slice(b"\n");
+        }
+        routes
+            .lock()
+            .unwrap()
+            .insert(format!("/mattermost/{name}"), Answer::Doc(bytes));
+    }
+    let (server, asked) = serve(routes);
+    let (out, days) = dates(|| {
+        xtask(
+            &tmp,
+            &[
+                "regen",
+                "--live",
+                "--mirror",
+                &server,
+                "--vendor",
+                "mattermost",
+                "--timeout",
+                "60",
+            ],
+        )
+    });
+    ok(&out);
+    assert_eq!(asked.lock().unwrap().len(), 4);
+    let text = read(dir.join("sources.toml"));
+    let after = Sources::load(&dir.join("sources.toml")).unwrap();
+    let (b, a) = (&before.sources[0], &after.sources[0]);
+    assert_eq!(a.sha256, None);
+    assert_eq!(a.origin, b.origin);
+    for (j, (fb, fa)) in b.files.iter().zip(&a.files).enumerate() {
+        let bytes = std::fs::read(dir.join("upstream").join(&fa.path)).unwrap();
+        let hash: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        assert_eq!(fa.sha256.as_deref(), Some(hash.as_str()), "file {j}");
+        if fa.path == Path::new("status.yaml") {
+            let url = "https://raw.githubusercontent.com/mattermost/mattermost/master/api/v4/source/status.yaml";
+            assert!(
+                days.iter().any(|d| fa.origin.as_deref()
+                    == Some(&format!("{url} (fetched {d} through a mirror)"))),
+                "{:?}",
+                fa.origin
+            );
+        } else {
+            assert_eq!(fa.origin, fb.origin, "file {j}");
+        }
+    }
+    // each file is still one line of the `files` list
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("{ path = "))
+            .count(),
+        4,
+        "{text}"
+    );
+    assert!(!text.contains("127.0.0.1"), "{text}");
     std::fs::remove_dir_all(&tmp).unwrap();
 }

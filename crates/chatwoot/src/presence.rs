@@ -10,6 +10,9 @@
 //! | Chatwoot | `availability_status: offline` (or anything else) | Offline | `{"availability": "offline"}` |
 //! | Chatwoot | — | Away | unsupported (the server's enum is `online`, `busy`, `offline`) |
 //!
+//! `set_with` takes no options: Chatwoot's availability (the kept operations) has no expiry and no states beyond its
+//! three words, so `until` and `state` are `UnsupportedOption`.
+//!
 //! The `PATCH` never sends `role` (a forced role can demote an administrator) and always sends
 //! the agent's current `custom_role_id` (the Enterprise edition clears it otherwise). Chatwoot
 //! shows an agent with `auto_offline` on as `offline` until their dashboard is connected: `set`

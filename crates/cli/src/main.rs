@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use agentstatus::{Availability, ErrorKind, ListFilter, PresenceError};
+use agentstatus::{Availability, ErrorKind, ListFilter, PresenceError, SetRequest};
 use agentstatus_cli::output::{self, Output, sanitize};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 use clap::{CommandFactory as _, Parser, Subcommand};
@@ -73,17 +73,40 @@ enum Command {
         /// The agent's id at the vendor (`me`: the agent the credentials belong to).
         agent: String,
     },
-    /// Set one agent's availability (does nothing if it already is).
-    #[command(after_help = "Examples:
+    /// Set one agent's availability (does nothing if it already is), optionally until a time
+    /// or in the vendor's own state.
+    #[command(
+        after_help = "An expiry (--for, --until) or a vendor state (--state) that the vendor \
+does not have is refused (exit 5), never dropped: Mattermost ends \"do not disturb\" (busy) \
+by itself; Twilio TaskRouter takes any activity of the workspace by name, Mattermost and \
+Libredesk their status words. The state must mean AVAILABILITY in the vendor's mapping.
+
+Examples:
   agentstatus set ada available
   agentstatus set me away
-  agentstatus --vendor libredesk --output json set me offline")]
+  agentstatus --vendor libredesk --output json set me offline
+  agentstatus --vendor mattermost set USER_ID busy --for 45m
+  agentstatus --vendor mattermost set USER_ID busy --until 2026-12-06T17:00:00Z
+  agentstatus --vendor twilio-taskrouter set WORKER_SID offline --state Lunch"
+    )]
     Set {
         /// The agent's id at the vendor (`me`: the agent the credentials belong to).
         agent: String,
         /// The availability to set (each vendor supports some: see `agentstatus demo`).
         #[arg(value_parser = availability_parser(), ignore_case = true)]
         availability: Availability,
+        /// End the state after DURATION (`30m`, `2h`, `1h30m`; units s, m, h, d), where the
+        /// vendor can end it by itself.
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until")]
+        for_: Option<Duration>,
+        /// End the state at TIME (RFC 3339: `2026-12-06T17:00:00Z`, `2026-12-06T18:00:00+01:00`),
+        /// where the vendor can end it by itself.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        until: Option<agentstatus::chrono::DateTime<agentstatus::chrono::Utc>>,
+        /// The vendor's own word for the state (a Twilio TaskRouter activity, Mattermost `dnd`,
+        /// Libredesk `away_and_reassigning`), as `get` shows it.
+        #[arg(long, value_name = "WORD")]
+        state: Option<String>,
     },
     /// List the vendor's agents.
     #[command(after_help = "Examples:
@@ -249,6 +272,56 @@ fn availability_parser() -> impl clap::builder::TypedValueParser<Value = Availab
     .try_map(|s| s.parse::<Availability>())
 }
 
+/// A duration such as `90s`, `30m`, `2h`, `1h30m` or `1d` (`--for`): at least one number with
+/// its unit, the sum more than zero.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let expected = || {
+        format!(
+            "expected a duration such as 30m, 2h or 1h30m (units s, m, h, d), not {:?}",
+            sanitize(text)
+        )
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => return Err(expected()),
+        };
+        let n: u64 = digits.parse().map_err(|_| expected())?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|secs| total.checked_add(secs))
+            .ok_or_else(|| format!("{:?} is too long a duration", sanitize(text)))?;
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(expected());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// An RFC 3339 time (`--until`), in UTC.
+fn parse_time(
+    text: &str,
+) -> Result<agentstatus::chrono::DateTime<agentstatus::chrono::Utc>, String> {
+    agentstatus::chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&agentstatus::chrono::Utc))
+        .map_err(|e| {
+            format!(
+                "expected an RFC 3339 time such as 2026-12-06T17:00:00Z, not {:?}: {e}",
+                sanitize(text)
+            )
+        })
+}
+
 fn availability_help(a: Availability) -> &'static str {
     match a {
         Availability::Available => "taking work",
@@ -326,6 +399,18 @@ fn failed(output: Output, e: &PresenceError) -> ExitCode {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = cli.output;
+    if let Command::Set { until: Some(t), .. } = &cli.command {
+        let now = agentstatus::chrono::DateTime::<agentstatus::chrono::Utc>::from(
+            std::time::SystemTime::now(),
+        );
+        if *t <= now {
+            let message = format!(
+                "invalid value '{}' for '--until <TIME>': it is not in the future",
+                t.to_rfc3339_opts(agentstatus::chrono::SecondsFormat::Secs, true)
+            );
+            return fail(out, exit::USAGE, "usage", &message, None);
+        }
+    }
     match cli.command {
         Command::Demo => {
             if let Some(path) = &cli.config {
@@ -463,7 +548,22 @@ async fn main() -> ExitCode {
         Command::Set {
             agent,
             availability,
-        } => presence.set(&agent, availability).await.map(|p| vec![p]),
+            for_,
+            until,
+            state,
+        } => {
+            let mut request = SetRequest::new(availability);
+            if let Some(d) = for_ {
+                request = request.for_duration(d);
+            }
+            if let Some(t) = until {
+                request = request.until(t);
+            }
+            if let Some(word) = state {
+                request = request.state(word);
+            }
+            presence.set_with(&agent, &request).await.map(|p| vec![p])
+        }
         Command::List { available } => {
             let filter = if available {
                 ListFilter::available()
@@ -642,5 +742,70 @@ mod tests {
             }
         ));
         assert!(Cli::try_parse_from(["agentstatus", "set", "ada", "sleepy"]).is_err());
+    }
+
+    #[test]
+    fn durations_and_times_parse_or_say_what_they_expect() {
+        let ok = |t: &str| parse_duration(t).unwrap().as_secs();
+        assert_eq!(
+            (ok("90s"), ok("30m"), ok("2h"), ok("1h30m"), ok("1d")),
+            (90, 1_800, 7_200, 5_400, 86_400)
+        );
+        for bad in [
+            "",
+            "30",
+            "m",
+            "0m",
+            "1x",
+            "-5m",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains("duration"), "{bad:?}: {e}");
+        }
+        let t = parse_time("2026-12-06T18:00:00+01:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-06T17:00:00+00:00");
+        let e = parse_time("tomorrow").unwrap_err();
+        assert!(e.contains("RFC 3339") && e.contains("tomorrow"), "{e}");
+
+        let cli = Cli::try_parse_from([
+            "agentstatus",
+            "set",
+            "ada",
+            "busy",
+            "--for",
+            "45m",
+            "--state",
+            "dnd",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Set { for_: Some(d), state: Some(ref s), until: None, .. }
+                if d.as_secs() == 2_700 && s == "dnd"
+        ));
+        // one expiry at a time; a bad one names its argument
+        let both = [
+            "agentstatus",
+            "set",
+            "ada",
+            "busy",
+            "--for",
+            "1h",
+            "--until",
+            "2026-12-06T17:00:00Z",
+        ];
+        assert!(Cli::try_parse_from(both).is_err());
+        let e = Cli::try_parse_from(["agentstatus", "set", "ada", "busy", "--for", "soon"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("--for <DURATION>") && e.contains("soon"), "{e}");
+        let e = Cli::try_parse_from(["agentstatus", "set", "ada", "busy", "--until", "5pm"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("--until <TIME>") && e.contains("5pm"), "{e}");
     }
 }

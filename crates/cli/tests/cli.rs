@@ -791,3 +791,112 @@ async fn watch_works_on_every_vendor_by_changing_one_config_line() {
         assert_ne!(c["before"]["availability"], to, "{vendor}: {c}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
+    let f = fakes("set-with").await;
+    let ld = f.config("libredesk");
+    let rc = f.config("rocketchat");
+
+    // a state of Libredesk's own, by its word: set, and shown
+    let o = run(
+        Some(ld.clone()),
+        &[
+            "--output",
+            "json",
+            "set",
+            "me",
+            "away",
+            "--state",
+            "away_and_reassigning",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("away_and_reassigning"),
+        "{}",
+        stdout(&o)
+    );
+    let changes = f.ld.state_changes();
+
+    // a word that means another availability: refused (the caller's mistake), nothing changes
+    let o = run(
+        Some(ld.clone()),
+        &["set", "me", "available", "--state", "away_and_reassigning"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("means away, not available"),
+        "{}",
+        stderr(&o)
+    );
+
+    // an expiry Libredesk does not have: Unsupported, naming it
+    let o = run(Some(ld.clone()), &["set", "me", "offline", "--for", "30m"]).await;
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("libredesk cannot set `until`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        Some(ld.clone()),
+        &["set", "me", "offline", "--until", "2099-01-01T00:00:00Z"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(f.ld.state_changes(), changes, "a refused set changed state");
+
+    // Rocket.Chat's livechat status has no states beyond its two words
+    let o = run(
+        Some(rc.clone()),
+        &["set", "ada", "available", "--state", "busy"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rocketchat cannot set `state`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // bad durations and times are usage errors naming the argument, before any request
+    let changes = f.rc.state_changes();
+    for (args, named) in [
+        (
+            &["set", "ada", "available", "--for", "soon"][..],
+            "--for <DURATION>",
+        ),
+        (
+            &["set", "ada", "available", "--for", "0m"][..],
+            "--for <DURATION>",
+        ),
+        (
+            &["set", "ada", "available", "--until", "5pm"][..],
+            "--until <TIME>",
+        ),
+        (
+            &[
+                "set",
+                "ada",
+                "available",
+                "--for",
+                "1h",
+                "--until",
+                "2099-01-01T00:00:00Z",
+            ][..],
+            "--until <TIME>",
+        ),
+        (
+            &["set", "ada", "available", "--until", "2001-01-01T00:00:00Z"][..],
+            "--until <TIME>': it is not in the future",
+        ),
+    ] {
+        let o = run(Some(rc.clone()), args).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(named), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(f.rc.state_changes(), changes, "a refused set changed state");
+}

@@ -225,6 +225,22 @@ fn fake_then_apply_and_list_on_every_vendor() {
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["agent"]["availability"], "available", "{vendor}: {v}");
 
+        // an expiry: Mattermost ends "do not disturb" by itself; the others cannot (exit 5,
+        // nothing sent), whether for the expiry or for busy itself
+        let timed = ["--output", "json", "set", &first, "busy", "--for", "30m"];
+        let o = run(&[&base[..], &timed[..]].concat(), &env);
+        let (out, err) = text(&o);
+        if vendor == "mattermost" {
+            assert_eq!(o.status.code(), Some(0), "{vendor}: {err}");
+            let v: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["agent"]["availability"], "busy", "{v}");
+            assert_eq!(v["agent"]["detail"]["state"], "dnd", "{v}");
+            assert!(v["agent"]["detail"]["until"].is_string(), "{v}");
+        } else {
+            assert_eq!(o.status.code(), Some(5), "{vendor}: {out}{err}");
+            assert!(err.contains(&format!("{vendor} cannot set")), "{err}");
+        }
+
         // the wrong secret is refused by the fake: exit 3
         let wrong: Vec<(String, String)> = env
             .iter()

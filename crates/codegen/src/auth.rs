@@ -691,11 +691,21 @@ pub fn tokens(auth: &Auth) -> TokenStream {
     let constructors = auth.constructors.iter().map(|c| {
         let name = format_ident!("{}", c.name);
         let names: Vec<String> = c.schemes.iter().map(|s| format!("`{}`", s.scheme)).collect();
-        let mut doc = format!(
-            "A client authenticating with the security requirement {}: every credential is a \
-             sensitive default header, never shown in `Debug` output, errors or logs.\n",
-            names.join(" + "),
-        );
+        let mut doc = if c.schemes.iter().any(SchemeUse::is_oauth2) {
+            format!(
+                "A client authenticating with the security requirement {}: the OAuth 2.0 client \
+                 secret is sent only to the token URL and the token only to `base_url`'s origin, \
+                 every credential in a sensitive header, never shown in `Debug` output, errors \
+                 or logs.\n",
+                names.join(" + "),
+            )
+        } else {
+            format!(
+                "A client authenticating with the security requirement {}: every credential is a \
+                 sensitive default header, never shown in `Debug` output, errors or logs.\n",
+                names.join(" + "),
+            )
+        };
         for s in &c.schemes {
             doc.push_str(&format!("\n- {}.", wire_form(s)));
             if let Some(d) = &s.description {

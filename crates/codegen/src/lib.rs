@@ -174,6 +174,8 @@ impl Codegen {
             Input::Vendor { full, .. } => *full,
             Input::Document { .. } => true,
         });
+        // the `full` document takes every overlay action, the slice all but the full-only ones
+        let full_doc = !matches!(self.input, Input::Vendor { full: false, .. });
         let (doc, files, overlay, file) = match self.input {
             Input::Vendor {
                 spec_dir,
@@ -203,7 +205,7 @@ impl Codegen {
             Input::Document { doc, file } => (doc, Vec::new(), None, file),
         };
         let mut prepared = if self.passes {
-            prepare_doc(overlay.as_deref(), doc, files, &file)?
+            prepare_doc(overlay.as_deref(), full_doc, doc, files, &file)?
         } else {
             Prepared {
                 doc,
@@ -302,6 +304,7 @@ impl Generated {
 /// operations taken out; the fixes; open response enums ([`pipeline`] lists the passes).
 fn prepare_doc(
     overlay_file: Option<&Path>,
+    full: bool,
     mut doc: Value,
     mut files: Vec<PathBuf>,
     label: &Path,
@@ -316,7 +319,7 @@ fn prepare_doc(
     let overlay = match overlay_file.filter(|f| f.exists()) {
         Some(file) => {
             files.push(file.to_path_buf());
-            let matched = overlay::OverlayFile::load(file)?.apply(&mut doc)?;
+            let matched = overlay::OverlayFile::load(file)?.apply_for(&mut doc, full)?;
             changes.extend(passes::run(Stage::Normalise, &mut doc));
             matched
         }

@@ -11,6 +11,11 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// The action extension that applies an action to the complete document of the `full` feature
+/// only (`x-agentstatus-full-only: true`): a correction of an operation or schema the kept slice
+/// does not have, which would match nothing there (and fail the build).
+pub const FULL_ONLY: &str = "x-agentstatus-full-only";
+
 /// A parsed overlay, remembering the file it came from.
 #[derive(Debug, Clone)]
 pub struct OverlayFile {
@@ -63,6 +68,15 @@ impl OverlayFile {
                     "every overlay action needs a `description` giving the reason and its evidence",
                 ));
             }
+            let full_only = action.extensions.as_ref().and_then(|e| e.get(FULL_ONLY));
+            if full_only.is_some_and(|v| !v.is_boolean()) {
+                return Err(Error::at(
+                    ErrorKind::Invalid,
+                    path,
+                    format!("/actions/{i}/{FULL_ONLY}"),
+                    format!("`{FULL_ONLY}` is `true` or `false`"),
+                ));
+            }
             if action.update.is_none() && action.remove != Some(true) {
                 return Err(Error::at(
                     ErrorKind::Invalid,
@@ -82,6 +96,60 @@ impl OverlayFile {
     /// correction that no longer applies must be looked at, not silently skipped.
     pub fn apply(&self, doc: &mut Value) -> Result<Vec<ActionMatch>> {
         self.apply_with(doc, ApplyOptions::ErrorOnZeroMatch.into())
+    }
+
+    /// Whether action `index` applies to the `full` document only ([`FULL_ONLY`]).
+    pub fn is_full_only(&self, index: usize) -> bool {
+        self.overlay.actions.get(index).is_some_and(|a| {
+            a.extensions
+                .as_ref()
+                .and_then(|e| e.get(FULL_ONLY))
+                .and_then(serde_json::Value::as_bool)
+                == Some(true)
+        })
+    }
+
+    /// The actions that apply to a document: every one for the complete API (`full`), all but
+    /// the [`FULL_ONLY`] ones for the kept slice; with each kept action's index in this
+    /// overlay.
+    pub fn for_document(&self, full: bool) -> (OverlayFile, Vec<usize>) {
+        let kept: Vec<usize> = (0..self.overlay.actions.len())
+            .filter(|&i| full || !self.is_full_only(i))
+            .collect();
+        let mut o = self.clone();
+        o.overlay.actions = kept
+            .iter()
+            .map(|&i| self.overlay.actions[i].clone())
+            .collect();
+        (o, kept)
+    }
+
+    /// [`apply`](Self::apply) the actions for the slice (`full` false: without the
+    /// [`FULL_ONLY`] ones) or for the complete API; indices, in what is returned and in an
+    /// error, are this overlay's.
+    pub fn apply_for(&self, doc: &mut Value, full: bool) -> Result<Vec<ActionMatch>> {
+        let (o, kept) = self.for_document(full);
+        match o.apply(doc) {
+            Ok(matched) => Ok(matched
+                .into_iter()
+                .map(|mut m| {
+                    m.index = kept[m.index];
+                    m
+                })
+                .collect()),
+            Err(mut e) => {
+                if let crate::error::Location::Pointer(p) = &e.location
+                    && let Some(rest) = p.strip_prefix("/actions/")
+                    && let Some((i, tail)) = rest.split_once('/')
+                    && let Ok(i) = i.parse::<usize>()
+                    && let Some(original) = kept.get(i)
+                {
+                    e.location =
+                        crate::error::Location::Pointer(format!("/actions/{original}/{tail}"));
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Apply, reporting zero-match actions instead of failing on them (used by the drift check).
@@ -235,6 +303,54 @@ pub(crate) fn json_pointer(path: &serde_path_to_error::Path) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_full_only_action_applies_to_the_complete_api_and_not_to_the_slice() {
+        let o = overlay(json!([
+            {"target": "$.paths['/a'].get", "description": "why", "update": {"summary": "a"}},
+            {"target": "$.paths['/rest'].get", "description": "only in full", "x-agentstatus-full-only": true,
+             "update": {"summary": "rest"}},
+            {"target": "$.paths['/missing'].get", "description": "why", "update": {"summary": "m"}}
+        ]))
+        .unwrap();
+        assert!(o.is_full_only(1) && !o.is_full_only(0) && !o.is_full_only(9));
+        let slice =
+            json!({"openapi": "3.0.3", "paths": {"/a": {"get": {}}, "/missing": {"get": {}}}});
+        let mut full = slice.clone();
+        full["paths"]["/rest"] = json!({"get": {}});
+        // the slice: the full-only action is left out; indices stay the overlay's
+        let mut doc = slice.clone();
+        let matched = o.apply_for(&mut doc, false).unwrap();
+        assert_eq!(matched.iter().map(|m| m.index).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(doc["paths"]["/a"]["get"]["summary"], "a");
+        // every action on the complete API
+        let mut doc = full.clone();
+        let matched = o.apply_for(&mut doc, true).unwrap();
+        assert_eq!(matched.len(), 3);
+        assert_eq!(doc["paths"]["/rest"]["get"]["summary"], "rest");
+        // without the rule, the slice would not build: the action matches nothing there
+        let e = o.apply(&mut slice.clone()).unwrap_err();
+        assert_eq!(
+            e.location,
+            crate::error::Location::Pointer("/actions/1/target".into())
+        );
+        // an error names the action by its index in the file, not in the slice's list
+        let mut doc = json!({"openapi": "3.0.3", "paths": {"/a": {"get": {}}}});
+        let e = o.apply_for(&mut doc, false).unwrap_err();
+        assert_eq!(
+            e.location,
+            crate::error::Location::Pointer("/actions/2/target".into())
+        );
+        // the extension is a boolean
+        let e = overlay(json!([
+            {"target": "$", "description": "why", "x-agentstatus-full-only": "yes", "update": {}}
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            e.location,
+            crate::error::Location::Pointer("/actions/0/x-agentstatus-full-only".into())
+        );
+    }
 
     fn overlay(actions: Value) -> Result<OverlayFile> {
         OverlayFile::from_value(

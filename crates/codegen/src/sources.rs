@@ -80,6 +80,11 @@ pub struct Source {
     /// Human-readable provenance: repository, path, commit, date.
     #[serde(default)]
     pub origin: Option<String>,
+    /// The SHA-256 of the pinned copy's bytes (64 lower-case hex digits), as fetched: written
+    /// by `regen --live` / `update`, checked by `regen` and `check` against the pinned copy.
+    /// A source of several `files` has one per file instead.
+    #[serde(default)]
+    pub sha256: Option<String>,
     /// Kept operations, as `METHOD /path`.
     pub operations: Vec<String>,
     /// This source's whole document is the vendor's complete API (the crates' `full` feature
@@ -93,6 +98,10 @@ pub struct Source {
     /// `pinned` (a folder) and to `url` (its base).
     #[serde(default)]
     pub files: Vec<SourceFile>,
+    /// Set by [`Source::part`]: the file's path relative to its source's folder (and `url`),
+    /// which names it under a `--sources` folder and a `--mirror`.
+    #[serde(skip)]
+    pub fragment: Option<PathBuf>,
 }
 
 /// How the files of a source published as several make one document.
@@ -116,6 +125,9 @@ pub struct SourceFile {
     /// Human-readable provenance of this file: repository, path, commit.
     #[serde(default)]
     pub origin: Option<String>,
+    /// The SHA-256 of this file's pinned copy, as fetched (see [`Source::sha256`]).
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// The most files a source may list.
@@ -192,15 +204,23 @@ impl Source {
             url,
             pinned: self.pinned.join(&file.path),
             origin: file.origin.clone().or_else(|| self.origin.clone()),
+            sha256: file.sha256.clone(),
             operations: Vec::new(),
             full: false,
             join: None,
             files: Vec::new(),
+            fragment: Some(PathBuf::from(rel)),
         }
     }
 
-    /// The file name the document has under a `--sources DIR/<vendor>/` folder.
+    /// The file name the document has under a `--sources DIR/<vendor>/` folder (and a
+    /// `--mirror`'s `<vendor>/` folder): its pinned copy's file name, or for a file of a source
+    /// published as several, its whole path relative to the source's folder (`schemas/a.yaml`:
+    /// two files of one name in different folders are two files there too).
     pub fn file_name(&self) -> &str {
+        if let Some(rel) = self.fragment.as_deref().and_then(Path::to_str) {
+            return rel;
+        }
         self.pinned
             .file_name()
             .and_then(|n| n.to_str())
@@ -247,6 +267,18 @@ impl OperationKey {
     }
 }
 
+/// `doc` (read from `file`) sliced to `operations` as regen slices a source: the operations,
+/// every `$ref` they reach, the document's `openapi`, `info`, `servers` and `security`. An
+/// operation `doc` does not have is left out (a comparison reports it added or removed).
+pub fn slice_to(
+    doc: &serde_json::Value,
+    operations: &[OperationKey],
+    file: &Path,
+) -> Result<serde_json::Value> {
+    let mut missing = Vec::new();
+    crate::slice::slice(doc, operations, file, Some(&mut missing))
+}
+
 impl Sources {
     /// Read and parse the `sources.toml` at `path`.
     pub fn load(path: &Path) -> Result<Self> {
@@ -278,6 +310,33 @@ impl Sources {
         }
         for (i, source) in sources.sources.iter().enumerate() {
             validate_files(source, i, path)?;
+            let hashes = std::iter::once((format!("/source/{i}/sha256"), &source.sha256)).chain(
+                source
+                    .files
+                    .iter()
+                    .enumerate()
+                    .map(|(j, f)| (format!("/source/{i}/files/{j}/sha256"), &f.sha256)),
+            );
+            for (pointer, hash) in hashes {
+                if let Some(hash) = hash
+                    && !is_sha256(hash)
+                {
+                    return Err(Error::at(
+                        ErrorKind::Invalid,
+                        path,
+                        pointer,
+                        format!("{hash:?} is not a SHA-256 (64 lower-case hex digits)"),
+                    ));
+                }
+            }
+            if source.sha256.is_some() && !source.files.is_empty() {
+                return Err(Error::at(
+                    ErrorKind::Invalid,
+                    path,
+                    format!("/source/{i}/sha256"),
+                    "a source of several `files` has a `sha256` per file, not one for the source",
+                ));
+            }
             for (j, op) in source.operations.iter().enumerate() {
                 if OperationKey::parse(op).is_none() {
                     return Err(Error::at(
@@ -290,6 +349,31 @@ impl Sources {
             }
         }
         Ok(sources)
+    }
+}
+
+/// `s` is a SHA-256 as sources.toml records it: 64 lower-case hex digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Sources {
+    /// Which source, and which of its `files`, a source read as [`Source::part`] names
+    /// (`"<source>/<path>"`), or a source itself (`"<source>"`, file `None`).
+    pub fn position_of(&self, read: &Source) -> Option<(usize, Option<usize>)> {
+        self.sources.iter().enumerate().find_map(|(i, s)| {
+            if s.name == read.name && s.pinned == read.pinned {
+                return Some((i, None));
+            }
+            (0..s.files.len())
+                .find(|&j| {
+                    let part = s.part(j);
+                    part.name == read.name && part.pinned == read.pinned
+                })
+                .map(|j| (i, Some(j)))
+        })
     }
 }
 
@@ -406,6 +490,41 @@ mod tests {
         assert_eq!(part.url, "https://x/api/sub/defs.yaml");
         assert_eq!(part.origin, None);
         assert_eq!(s.sources[0].part(0).origin.as_deref(), Some("o @ 1"));
+        // under `--sources` and a mirror: the whole relative path, not the bare name
+        assert_eq!(part.file_name(), "sub/defs.yaml");
+        assert_eq!(s.sources[0].part(0).file_name(), "intro.yaml");
+        assert_eq!(s.position_of(&part), Some((0, Some(1))));
+        assert_eq!(s.position_of(&s.sources[0]), Some((0, None)));
+        // two files of one name in different folders are two files
+        let s = parse("join = \"references\"\nfiles = [{ path = \"openapi.yaml\" }, { path = \"a/common.yaml\" }, { path = \"b/common.yaml\", sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\" }]\n").unwrap();
+        assert_ne!(
+            s.sources[0].part(1).file_name(),
+            s.sources[0].part(2).file_name()
+        );
+        assert_eq!(
+            s.sources[0].part(2).sha256.as_deref().map(str::len),
+            Some(64)
+        );
+        assert_eq!(s.position_of(&s.sources[0].part(2)), Some((0, Some(2))));
+        // a hash is 64 lower-case hex digits, one per file of a several-file source
+        for (extra, pointer) in [
+            ("sha256 = \"ABC\"\n", "/source/0/sha256"),
+            (
+                "join = \"references\"\nfiles = [{ path = \"a.yaml\", sha256 = \"x\" }]\n",
+                "/source/0/files/0/sha256",
+            ),
+            (
+                "sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\njoin = \"references\"\nfiles = [{ path = \"a.yaml\" }]\n",
+                "/source/0/sha256",
+            ),
+        ] {
+            let e = parse(extra).unwrap_err();
+            assert_eq!(
+                e.location,
+                Location::Pointer(pointer.into()),
+                "{extra}: {e}"
+            );
+        }
         for (extra, pointer, why) in [
             (
                 "files = [{ path = \"a.yaml\" }]\n",

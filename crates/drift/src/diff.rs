@@ -22,6 +22,9 @@ pub enum ChangeKind {
     OperationAdded,
     /// An operation disappeared.
     OperationRemoved,
+    /// An operation's `operationId` changed, appeared or disappeared: the generated method
+    /// (and its builder) is named after it.
+    OperationIdChanged,
     /// A parameter appeared.
     ParameterAdded,
     /// A parameter disappeared.
@@ -218,6 +221,7 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Finding> {
             visits: 0,
             compared: Default::default(),
         };
+        cx.operation_id(old_op, new_op);
         cx.parameters(old_op, old_item, new_op, new_item);
         cx.security(old_op, new_op);
         cx.request_body(old_op, new_op);
@@ -316,6 +320,34 @@ fn scheme_label(def: &Value) -> String {
         get("in"),
         get("name")
     )
+}
+
+/// The snake-case name a generated method takes from an `operationId`: words split at
+/// punctuation, at a lower-case letter or digit followed by an upper-case one, and at the last
+/// capital of an acronym (`getHTTPStatus` -> `get_http_status`).
+fn method_name(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let mut words: Vec<String> = vec![String::new()];
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            words.push(String::new());
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if boundary {
+            words.push(String::new());
+        }
+        words.last_mut().expect("one word").extend(c.to_lowercase());
+    }
+    words.retain(|w| !w.is_empty());
+    words.join("_")
 }
 
 /// `METHOD /path` -> (operation, path item).
@@ -713,6 +745,62 @@ impl<'a> Cx<'a, '_> {
                 }
             }
         }
+    }
+
+    /// The generated method is named after the `operationId` (in snake case; derived from the
+    /// method and path when there is none): a different name is a method callers no longer
+    /// find. A change of spelling only (`getAgent` to `get_agent`) keeps the name.
+    fn operation_id(&mut self, old_op: &Node<'a>, new_op: &Node<'a>) {
+        let id = |op: &Node<'a>| {
+            op.v.get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let (o, n) = (id(old_op), id(new_op));
+        let (detail, at) = match (&o, &n) {
+            (Some(o), Some(n)) if o == n => return,
+            (Some(o), Some(n)) => (
+                if method_name(o) == method_name(n) {
+                    format!(
+                        "operationId changed from {o} to {n} (same method name, {})",
+                        method_name(n)
+                    )
+                } else {
+                    format!(
+                        "operationId changed from {o} to {n}: method {} renamed {}",
+                        method_name(o),
+                        method_name(n)
+                    )
+                },
+                (format!("{}/operationId", new_op.p), Side::New),
+            ),
+            (None, Some(n)) => (
+                format!(
+                    "operationId {n} added: the method derived from the path is renamed {}",
+                    method_name(n)
+                ),
+                (format!("{}/operationId", new_op.p), Side::New),
+            ),
+            (Some(o), None) => (
+                format!(
+                    "operationId {o} removed: method {} is renamed after the path",
+                    method_name(o)
+                ),
+                (format!("{}/operationId", old_op.p), Side::Old),
+            ),
+            (None, None) => return,
+        };
+        let breaking = match (&o, &n) {
+            (Some(o), Some(n)) => method_name(o) != method_name(n),
+            _ => true,
+        };
+        self.push(
+            ChangeKind::OperationIdChanged,
+            "operationId",
+            detail,
+            breaking,
+            (&at.0, at.1),
+        );
     }
 
     fn security(&mut self, old_op: &Node<'a>, new_op: &Node<'a>) {
@@ -1218,6 +1306,69 @@ mod tests {
             .into_iter()
             .map(|f| (f.change, f.location, f.breaking))
             .collect()
+    }
+
+    #[test]
+    fn a_renamed_operation_id_renames_the_method_and_is_breaking() {
+        let with = |id: Option<&str>| {
+            let mut op = base_op();
+            if let Some(id) = id {
+                op["operationId"] = json!(id);
+            }
+            doc(op)
+        };
+        let findings = diff(
+            &with(Some("getAgentStatus")),
+            &with(Some("fetchAgentStatus")),
+        );
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(
+            (f.change, f.location.as_str(), f.breaking, f.side),
+            (
+                ChangeKind::OperationIdChanged,
+                "operationId",
+                true,
+                Side::New
+            )
+        );
+        assert_eq!(f.pointer, "/paths/~1a/put/operationId");
+        assert!(
+            f.detail
+                .contains("method get_agent_status renamed fetch_agent_status"),
+            "{}",
+            f.detail
+        );
+        // the same Rust name, spelled otherwise: a finding, not a breaking one
+        let f = &diff(
+            &with(Some("getAgentStatus")),
+            &with(Some("get_agent_status")),
+        )[0];
+        assert_eq!(
+            (f.change, f.breaking),
+            (ChangeKind::OperationIdChanged, false)
+        );
+        // removed: the method is renamed after the path; the pointer is in the old document
+        let f = &diff(&with(Some("getHTTPStatus")), &with(None))[0];
+        assert_eq!((f.breaking, f.side), (true, Side::Old));
+        assert!(f.detail.contains("get_http_status"), "{}", f.detail);
+        assert!(diff(&with(None), &with(Some("x")))[0].breaking);
+        assert!(diff(&with(Some("same")), &with(Some("same"))).is_empty());
+    }
+
+    #[test]
+    fn method_names_follow_snake_case_word_boundaries() {
+        for (id, name) in [
+            ("getAgent", "get_agent"),
+            ("get_agent", "get_agent"),
+            ("GetAgent", "get_agent"),
+            ("get-agent", "get_agent"),
+            ("getHTTPStatus", "get_http_status"),
+            ("users.setPresence", "users_set_presence"),
+            ("v2ListAdmins", "v2_list_admins"),
+        ] {
+            assert_eq!(method_name(id), name, "{id}");
+        }
     }
 
     #[test]

@@ -26,7 +26,11 @@ pub fn normalised(mut doc: Value) -> Value {
 /// matches nothing is the overlay check's to report), normalised again for what the overlay
 /// added. Without an overlay, the normalised document.
 pub fn effective(doc: Value, overlay: Option<&OverlayFile>) -> Result<Value, Error> {
-    let mut doc = normalised(doc);
+    overlaid(normalised(doc), overlay)
+}
+
+/// [`effective`] of a document already [`normalised`]: the overlay, and the normaliser again.
+fn overlaid(mut doc: Value, overlay: Option<&OverlayFile>) -> Result<Value, Error> {
     if let Some(o) = overlay {
         o.apply_lenient(&mut doc)?;
         run_stage(Stage::Normalise, &mut doc);
@@ -172,18 +176,20 @@ pub fn layers(
     let (client, old_eff, new_eff) = client_layer(old, new, overlay, raw)?;
     let mut actions = Vec::new();
     if let Some(overlay) = overlay {
+        // normalised once: each action group is judged on the same two documents
+        let old_n = normalised(old.clone());
+        let new_n = (old != new).then(|| normalised(new.clone()));
         let masked: Vec<&Finding> = raw
             .iter()
             .filter(|f| f.reaches_client == Some(false))
             .collect();
         for group in action_groups(overlay) {
             let rest = without(overlay, &group);
-            let old_without = effective(old.clone(), Some(&rest))?;
+            let old_without = overlaid(old_n.clone(), Some(&rest))?;
             // offline, or nothing changed: one document
-            let new_without = if old == new {
-                old_without.clone()
-            } else {
-                effective(new.clone(), Some(&rest))?
+            let new_without = match &new_n {
+                None => old_without.clone(),
+                Some(new_n) => overlaid(new_n.clone(), Some(&rest))?,
             };
             // an action that corrected more than documentation in the old document is judged
             // on what it corrects; a documentation action on everything

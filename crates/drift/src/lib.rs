@@ -25,7 +25,7 @@ mod locate;
 mod render;
 mod report;
 
-pub use compare::{Comparison, Document, MAX_DOCUMENT_BYTES, compare};
+pub use compare::{Comparison, Document, MAX_DOCUMENT_BYTES, Options, compare, compare_with};
 pub use diff::{ChangeKind, Finding, Side, diff, diff_unapplied_security_schemes};
 pub use layers::{
     ActionEffect, Layers, action_groups, client_layer, client_only, effective, layers, normalised,

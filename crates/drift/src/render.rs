@@ -531,11 +531,19 @@ fn github(report: &Report) -> String {
 
 fn comparison_verdict(c: &Comparison) -> &'static str {
     match c.exit_code() {
-        0 if !c.findings.is_empty() => "changes found, none that fails the comparison",
+        0 if c.changed() => "changes found, none that fails the comparison",
         0 => "no change",
         1 => "changes found",
         _ => "could not compare",
     }
+}
+
+/// The client layer's findings no raw finding reaches the client as (with an overlay).
+fn comparison_client_only(c: &Comparison) -> Vec<&Finding> {
+    c.client
+        .as_deref()
+        .map(|client| client_only(&c.findings, client))
+        .unwrap_or_default()
 }
 
 /// A two-document [`Comparison`] in `format` (the same formats as the drift check's report),
@@ -545,6 +553,11 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
         FailOn::Drift => "drift",
         FailOn::Breaking => "breaking",
     };
+    let layer = if c.client.is_some() {
+        format!(" on the {} layer", layer_name(c.layer))
+    } else {
+        String::new()
+    };
     match format {
         Format::Json => serde_json::to_string_pretty(c).expect("the comparison serialises") + "\n",
         Format::Text => {
@@ -552,11 +565,47 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
             match &c.error {
                 Some(e) => out.push_str(&format!("could not compare: {e}\n")),
                 None => {
-                    out.push_str(&format!(
-                        "{} -> {}: {} breaking, {} non-breaking\n",
-                        c.old, c.new, c.breaking, c.non_breaking
-                    ));
+                    match (&c.overlay, c.not_in_client) {
+                        (Some(overlay), Some(not_in_client)) => out.push_str(&format!(
+                            "{} -> {} (overlay {overlay}): client: {} breaking, {} non-breaking; \
+                             raw: {} finding(s), {not_in_client} not reaching the client\n",
+                            c.old,
+                            c.new,
+                            c.breaking,
+                            c.non_breaking,
+                            c.findings.len()
+                        )),
+                        _ => out.push_str(&format!(
+                            "{} -> {}: {} breaking, {} non-breaking\n",
+                            c.old, c.new, c.breaking, c.non_breaking
+                        )),
+                    }
                     text_findings(&mut out, &c.findings);
+                    let only = comparison_client_only(c);
+                    if !only.is_empty() {
+                        out.push_str(
+                            "in the generated client only (the overlay turns a change into these):\n",
+                        );
+                        text_findings(&mut out, only);
+                    }
+                    if let Some(overlay) = &c.overlay
+                        && !c.actions.is_empty()
+                        && c.stale().next().is_none()
+                    {
+                        out.push_str(&format!(
+                            "overlay {overlay}: all {} actions apply\n",
+                            c.actions.len()
+                        ));
+                    }
+                    for a in c.stale() {
+                        out.push_str(&format!(
+                            "overlay action {} `{}` {} (at {})\n",
+                            a.check.index,
+                            a.check.target,
+                            stale_reason(a),
+                            overlay_position(a)
+                        ));
+                    }
                 }
             }
             out.push_str(&format!(
@@ -568,7 +617,7 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
         }
         Format::Markdown => {
             let mut out = format!(
-                "## API changes: `{}` -> `{}`\n\n**{}** (exit {}, `--fail-on {fail_on}`)\n\n",
+                "## API changes: `{}` -> `{}`\n\n**{}** (exit {}, `--fail-on {fail_on}`{layer})\n\n",
                 cell(&c.old),
                 cell(&c.new),
                 comparison_verdict(c),
@@ -578,13 +627,42 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
                 out.push_str(&format!("Could not compare: `{}`\n", cell(e)));
                 return out;
             }
-            if c.findings.is_empty() {
+            if !c.changed() {
                 out.push_str("No change.\n");
                 return out;
             }
-            out.push_str("| | operation | where | change | document |\n|---|---|---|---|---|\n");
-            for f in &c.findings {
-                out.push_str(&markdown_row(f, false));
+            let layered = c.client.is_some();
+            if !c.findings.is_empty() {
+                if layered {
+                    out.push_str("| | operation | where | change | reaches the client | document |\n|---|---|---|---|---|---|\n");
+                } else {
+                    out.push_str(
+                        "| | operation | where | change | document |\n|---|---|---|---|---|\n",
+                    );
+                }
+                for f in &c.findings {
+                    out.push_str(&markdown_row(f, layered));
+                }
+            }
+            let only = comparison_client_only(c);
+            if !only.is_empty() {
+                out.push_str("\nIn the generated client only (the overlay turns a change into these):\n\n| | operation | where | change | document |\n|---|---|---|---|---|\n");
+                for f in only {
+                    out.push_str(&markdown_row(f, false));
+                }
+            }
+            let stale: Vec<&OverlayAction> = c.stale().collect();
+            if !stale.is_empty() {
+                out.push_str("\nOverlay actions:\n\n");
+                for a in stale {
+                    out.push_str(&format!(
+                        "- action {} `{}` {} (`{}`)\n",
+                        a.check.index,
+                        cell(&a.check.target),
+                        cell(&stale_reason(a)),
+                        cell(&overlay_position(a))
+                    ));
+                }
             }
             out
         }
@@ -597,8 +675,12 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
                     escape_data(e)
                 ));
             }
-            for f in &c.findings {
-                let level = if f.breaking { "error" } else { "warning" };
+            for f in c.findings.iter().chain(comparison_client_only(c)) {
+                let level = match (f.breaking, f.reaches_client) {
+                    (_, Some(false)) => "notice",
+                    (true, _) => "error",
+                    (false, _) => "warning",
+                };
                 let title = format!(
                     "{} {}",
                     if f.breaking {
@@ -608,9 +690,24 @@ pub fn render_comparison(c: &Comparison, format: Format) -> String {
                     },
                     change_name(f)
                 );
-                let msg = format!("{}: {}", what(f), f.detail);
+                let msg = format!("{}: {}{}", what(f), f.detail, client_note(f));
                 let file = f.file.as_deref().unwrap_or(&c.new);
                 out.push_str(&annotation(level, file, f.line, f.column, &title, &msg));
+            }
+            for a in c.stale() {
+                let level = if a.check.status == ActionStatus::NoMatch {
+                    "error"
+                } else {
+                    "warning"
+                };
+                out.push_str(&annotation(
+                    level,
+                    &a.file,
+                    a.line,
+                    a.column,
+                    &format!("overlay action {}", a.check.index),
+                    &format!("`{}` {}", a.check.target, stale_reason(a)),
+                ));
             }
             out.push_str(&format!(
                 "api changes: {} breaking, {} non-breaking: {} (exit {})\n",

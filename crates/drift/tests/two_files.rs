@@ -150,7 +150,7 @@ fn what_cannot_be_compared_exits_2_with_the_reason() {
             vec![swagger12.to_str().unwrap(), ok.to_str().unwrap()],
             "Swagger version",
         ),
-        (vec!["-", "-"], "only one of OLD and NEW"),
+        (vec!["-", "-"], "only one of OLD, NEW"),
     ] {
         let o = run(&args, Some(b""));
         let all = format!("{}{}", text(&o), String::from_utf8_lossy(&o.stderr));
@@ -168,4 +168,158 @@ fn tempdir() -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Chatwoot's document with its own `overlay.yaml`, as a CI job outside the workspace runs it:
+/// the vendor now declares `custom_role_id` nullable, which the overlay already adds. Two raw
+/// findings, none in the client: `--fail-on breaking` (the client layer) passes, `--layer raw`
+/// fails, and the action is reported redundant at its line in the overlay file.
+#[test]
+fn an_overlay_gives_the_client_layer_and_judges_its_actions() {
+    let old_path = specs().join("chatwoot/upstream/swagger.json");
+    let overlay = specs().join("chatwoot/overlay.yaml");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&old_path).unwrap()).unwrap();
+    doc["components"]["schemas"]["agent"]["properties"]["custom_role_id"]["nullable"] =
+        serde_json::json!(true);
+    let dir = tempdir().join("nullable");
+    std::fs::create_dir_all(&dir).unwrap();
+    let new_path = dir.join("new.json");
+    std::fs::write(&new_path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (o, n, ov) = (
+        old_path.to_str().unwrap(),
+        new_path.to_str().unwrap(),
+        overlay.to_str().unwrap(),
+    );
+    // the kept operations of specs/chatwoot/sources.toml: the overlay is written for their slice
+    let (get, patch) = (
+        "GET /api/v1/accounts/{account_id}/agents",
+        "PATCH /api/v1/accounts/{account_id}/agents/{id}",
+    );
+    let kept = |more: &[&'static str]| -> Vec<&str> {
+        let mut args = vec!["--overlay", ov, "--ops", get, "--ops", patch];
+        args.extend_from_slice(more);
+        args.extend([o, n]);
+        args
+    };
+    let out = run(&kept(&["--format", "json"]), None);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{json:#}");
+    let raw = json["findings"].as_array().unwrap();
+    assert!(!raw.is_empty(), "{json:#}");
+    assert!(
+        raw.iter().all(|f| f["reaches_client"] == false
+            && f["location"].as_str().unwrap().contains("custom_role_id")),
+        "{json:#}"
+    );
+    assert_eq!(json["client"], serde_json::json!([]), "{json:#}");
+    assert_eq!(json["raw_breaking"].as_u64(), Some(raw.len() as u64));
+    assert_eq!(json["breaking"], 0);
+    let text = std::fs::read_to_string(&overlay).unwrap();
+    let line = 1 + text[..text
+        .find("$.components.schemas.agent.properties.custom_role_id")
+        .unwrap()]
+        .matches('\n')
+        .count();
+    let stale: Vec<&serde_json::Value> = json["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] != "applies")
+        .collect();
+    assert_eq!(stale.len(), 1, "{json:#}");
+    assert_eq!(stale[0]["redundant"], true);
+    assert_eq!(
+        stale[0]["target"],
+        "$.components.schemas.agent.properties.custom_role_id"
+    );
+    assert_eq!(stale[0]["line"].as_u64(), Some(line as u64), "{json:#}");
+
+    // judged on the raw documents, the vendor's change is breaking
+    let out = run(&kept(&["--layer", "raw"]), None);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    // any drift: the redundant action is drift
+    let out = run(&kept(&["--fail-on", "drift"]), None);
+    let shown = text_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("raw only"), "{shown}");
+    assert!(
+        shown.contains("is redundant") && shown.contains(&format!("overlay.yaml:{line}:")),
+        "{shown}"
+    );
+    // without the overlay the same change is breaking for the client
+    let out = run(&["--ops", get, "--ops", patch, o, n], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+}
+
+/// An overlay action whose target the vendor removed matches nothing: the client would not
+/// build, so even `--fail-on breaking` exits 1, naming the action's line; a broken overlay
+/// file is exit 2 naming it.
+#[test]
+fn an_overlay_action_that_matches_nothing_fails_and_a_bad_overlay_cannot_compare() {
+    let old_path = specs().join("chatwoot/upstream/swagger.json");
+    let overlay = specs().join("chatwoot/overlay.yaml");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&old_path).unwrap()).unwrap();
+    doc["components"]["schemas"]["agent"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("custom_role_id");
+    let dir = tempdir().join("removed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let new_path = dir.join("new.json");
+    std::fs::write(&new_path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (o, n, ov) = (
+        old_path.to_str().unwrap(),
+        new_path.to_str().unwrap(),
+        overlay.to_str().unwrap(),
+    );
+    let (get, patch) = (
+        "GET /api/v1/accounts/{account_id}/agents",
+        "PATCH /api/v1/accounts/{account_id}/agents/{id}",
+    );
+    let out = run(
+        &[
+            "--overlay",
+            ov,
+            "--ops",
+            get,
+            "--ops",
+            patch,
+            "--format",
+            "github",
+            o,
+            n,
+        ],
+        None,
+    );
+    let shown = text_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.lines().any(|l| l.starts_with("::error file=")
+            && l.contains("overlay.yaml")
+            && l.contains("matches nothing")),
+        "{shown}"
+    );
+    let bad = dir.join("bad-overlay.yaml");
+    std::fs::write(
+        &bad,
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.paths\n    update: {}\n",
+    )
+    .unwrap();
+    let out = run(&["--overlay", bad.to_str().unwrap(), o, n], None);
+    let err = text_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad-overlay.yaml") && err.contains("description"),
+        "{err}"
+    );
+}
+
+fn text_of(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }

@@ -7,6 +7,10 @@
 //! | Engage Digital | channels `available`, all of them `busy`/`full` | Busy | unsupported (busyness is computed by the server) |
 //! | Engage Digital | every channel `away` (with or without a custom status) | Away | every channel `away` |
 //! | Engage Digital | `404 disconnected` | Offline | unsupported (the API cannot disconnect an agent) |
+//!
+//! `set_with` takes no options: the kept status operations have no expiry, and the custom "away"
+//! statuses (read into `Detail::custom_status_id`) are not set by this adapter, so `until` and
+//! `state` are `UnsupportedOption`.
 
 use crate::{Client, OpenEnum, types};
 
@@ -68,6 +72,7 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
             vendor_status: vendor_status.to_string(),
             custom_status_id: s.custom_status.and_then(|c| c.id),
             channels,
+            ..Detail::default()
         },
     )
 }

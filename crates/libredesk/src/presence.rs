@@ -7,14 +7,21 @@
 //! | Libredesk | `away`, `away_manual`, `away_and_reassigning` | Away | `away_manual` (what the web app sends; idle detection never overrides it) |
 //! | Libredesk | `offline` (or anything else) | Offline | `offline` |
 //! | Libredesk | — | Busy | unsupported |
+//!
+//! The status word is the state's word ([`Detail::state`](agentstatus_presence::Detail::state)):
+//! `set_with` ([`SetRequest`]) takes any status the server stores as `state` (`online`, `away`,
+//! `away_manual`, `away_and_reassigning`, `offline`), if it means the availability asked for
+//! (`InvalidInput` otherwise, nothing sent): the server's availability route stores any value of
+//! its enum (specs/libredesk/NOTES.md#states-by-their-own-word). Libredesk has no expiry: `until`
+//! is `UnsupportedOption`.
 
 use crate::{Client, types};
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
-    async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, SetRequest,
+    Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("libredesk");
@@ -103,6 +110,46 @@ impl Adapter for LibredeskPresence {
         self.write(agent, desired, me).await
     }
 
+    /// A status by its word (`state`: `online`, `away`, `away_manual`, `away_and_reassigning`,
+    /// `offline`); Libredesk has no expiry (`until`).
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        let (desired, Some(state), None) = (
+            request.availability,
+            request.state.as_deref(),
+            request.until,
+        ) else {
+            request.refuse_options(VENDOR)?;
+            return self.set_now(agent, request.availability).await;
+        };
+        let Ok(status) = state.parse::<types::AvailabilityRequestStatus>() else {
+            let message = format!(
+                "Libredesk sets the statuses `online`, `away`, `away_manual`, `away_and_reassigning` and `offline`, not {:?}",
+                clip(state)
+            );
+            return Err(PresenceError::unsupported_option(VENDOR, "state", message));
+        };
+        let means = availability(&status.to_string());
+        if means != desired {
+            let message = format!("the status `{status}` means {means}, not {desired}");
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        }
+        let me = self.me().await?;
+        if agent != "me" && agent != me.agent_id {
+            return Err(PresenceError::own_agent_only(VENDOR, agent));
+        }
+        if me.detail.state() == status.to_string() {
+            return Ok(me);
+        }
+        self.write_status(agent, desired, status, me).await
+    }
+
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         match call(self.client.list_agents().send()).await {
             Ok(answer) => Ok(answer
@@ -178,6 +225,17 @@ impl LibredeskPresence {
             Availability::Away => types::AvailabilityRequestStatus::AwayManual,
             _ => types::AvailabilityRequestStatus::Offline,
         };
+        self.write_status(agent, desired, status, me).await
+    }
+
+    /// One `PUT` of the own agent's `status` (which means `desired`), verified from the answer.
+    async fn write_status(
+        &self,
+        agent: &str,
+        desired: Availability,
+        status: types::AvailabilityRequestStatus,
+        me: AgentPresence,
+    ) -> Result<AgentPresence, PresenceError> {
         let body = types::AvailabilityRequest::builder()
             .status(status)
             .source(Some(types::AvailabilityRequestSource::User));

@@ -39,6 +39,11 @@ async fn case() -> Case {
         "1",
         |f| f.state_changes(),
     )
+    // a status of the server's enum beyond the one the mapping sends for Away
+    .with_state(
+        "away_and_reassigning",
+        agentstatus_presence::Availability::Away,
+    )
 }
 
 #[tokio::test]

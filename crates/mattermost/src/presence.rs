@@ -8,22 +8,33 @@
 //! | vendor | vendor state (read) | Availability | set sends |
 //! |---|---|---|---|
 //! | Mattermost | `status: online` | Available | `{"user_id", "status": "online"}` (activity drives it again: `manual` off) |
-//! | Mattermost | `status: dnd` (with `dnd_end_time` when timed) | Busy | `{"user_id", "status": "dnd"}` (no end time) |
+//! | Mattermost | `status: dnd` (with `dnd_end_time` when timed) | Busy | `{"user_id", "status": "dnd"}` (no end time; with `until`, `"dnd_end_time"` in seconds) |
 //! | Mattermost | `status: away` | Away | `{"user_id", "status": "away"}` (manual) |
 //! | Mattermost | `status: offline` (or `ooo`, or anything else) | Offline | `{"user_id", "status": "offline"}` (manual) |
 //!
 //! The vendor status in [`Detail`] is the status word, with `(manual)` when the user chose it
-//! and `until <dnd_end_time>` (seconds since the epoch) for a timed "do not disturb": the presence
-//! API has no expiry to give, so `set` sends a "do not disturb" without an end (the server keeps it
-//! until it is changed). A status already in place (and chosen: `online` needs no choice) is not
-//! sent again.
+//! and `until <dnd_end_time>` (seconds since the epoch) for a timed "do not disturb";
+//! [`Detail::state`](agentstatus_presence::Detail::state) is the word alone (`online`, `away`,
+//! `dnd`, `offline`, `ooo`) and [`Detail::until`](agentstatus_presence::Detail::until) the end of a
+//! timed "do not disturb". `set` sends a "do not disturb" without an end (the server keeps it until
+//! it is changed). A status already in place (and chosen: `online` needs no choice) is not sent
+//! again.
+//!
+//! `set_with` ([`SetRequest`]) takes the status word as `state` (`online`, `away`, `dnd`,
+//! `offline`; it must mean the availability asked for: `dnd` is Busy; `ooo`, the auto-responder's,
+//! cannot be set) and an end (`until`) for "do not disturb" only: the server truncates it to the
+//! minute and, when it passes, puts the user back in the status the "do not disturb" replaced
+//! (automatic, not manual). An end for another status is `UnsupportedOption`, and so is one for a
+//! user already in "do not disturb": the server would keep `dnd` as the status to go back to, so
+//! the end would bring the user back to `dnd` for good (set another availability first).
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
+use agentstatus_presence::chrono::{DateTime, Utc};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
-    async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, SetRequest,
+    Vendor, async_trait,
 };
 
 use crate::{Client, types};
@@ -69,6 +80,29 @@ fn wire(desired: Availability) -> types::UpdateUserStatusBodyStatus {
     }
 }
 
+/// The status a `state` names, if it can be set and means `desired`.
+fn settable(
+    state: &str,
+    desired: Availability,
+) -> Result<types::UpdateUserStatusBodyStatus, PresenceError> {
+    let Ok(wanted) = state.parse::<types::UpdateUserStatusBodyStatus>() else {
+        let message = format!(
+            "Mattermost sets the statuses `online`, `away`, `dnd` and `offline`, not {:?} (`ooo` is the auto-responder's)",
+            clip(state)
+        );
+        return Err(PresenceError::unsupported_option(VENDOR, "state", message));
+    };
+    let means = availability(&wanted.to_string());
+    if means != desired {
+        let message = format!("the status `{wanted}` means {means}, not {desired}");
+        return Err(PresenceError::new(
+            VENDOR,
+            Failure::InvalidInput { message },
+        ));
+    }
+    Ok(wanted)
+}
+
 fn word(s: &types::Status) -> String {
     s.status
         .as_ref()
@@ -109,6 +143,11 @@ fn presence(agent: &str, name: Option<String>, s: &types::Status) -> AgentPresen
         availability(&word(s)),
         Detail {
             vendor_status: vendor_status(s),
+            state: Some(word(s)),
+            until: s
+                .dnd_end_time
+                .filter(|e| *e > 0 && word(s) == "dnd")
+                .and_then(|e| DateTime::<Utc>::from_timestamp(e, 0)),
             ..Detail::default()
         },
     )
@@ -121,21 +160,44 @@ impl MattermostPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<(AgentPresence, bool), PresenceError> {
+        self.set_status(agent, desired, wire(desired), None).await
+    }
+
+    /// Make `agent` `wanted` (which means `desired`), a "do not disturb" ending at `end`
+    /// (seconds since the epoch) when given, saying whether it wrote anything.
+    async fn set_status(
+        &self,
+        agent: &str,
+        desired: Availability,
+        wanted: types::UpdateUserStatusBodyStatus,
+        end: Option<i64>,
+    ) -> Result<(AgentPresence, bool), PresenceError> {
         check_id(agent)?;
         let user = self.user(agent).await?;
         let current = self.status(agent).await?;
-        let wanted = wire(desired);
         let now = word(&current);
+        let current_end = current.dnd_end_time.unwrap_or(0);
         // in place already, and chosen (an automatic away/offline would be undone by activity)
         if now == wanted.to_string()
             && (now == "online" || current.manual == Some(true))
-            && (now != "dnd" || current.dnd_end_time.unwrap_or(0) == 0)
+            && (now != "dnd" || current_end == end.map_or(0, |e| e - e.rem_euclid(60)))
         {
             return Ok((presence(agent, name(&user), &current), false));
         }
-        let body = types::UpdateUserStatusBody::builder()
+        if end.is_some() && now == "dnd" {
+            // SetStatusDoNotDisturbTimed keeps the status it replaces to go back to: `dnd` here,
+            // so the end would bring the agent back to "do not disturb", for good
+            let message = format!(
+                "agent {agent:?} is in \"do not disturb\" already, and Mattermost ends a timed one by going back to the status it replaced (`dnd` again, for good): set another availability first"
+            );
+            return Err(PresenceError::unsupported_option(VENDOR, "until", message));
+        }
+        let mut body = types::UpdateUserStatusBody::builder()
             .user_id(agent.to_string())
             .status(wanted);
+        if let Some(end) = end {
+            body = body.dnd_end_time(Some(end));
+        }
         let request = self.client.update_user_status().user_id(agent).body(body);
         let after = match call(request.send()).await {
             Ok(s) => s,
@@ -202,6 +264,7 @@ impl Adapter for MattermostPresence {
         Availability::Away,
         Availability::Offline,
     ];
+    const EXPIRING: &'static [Availability] = &[Availability::Busy];
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         check_id(agent)?;
@@ -216,6 +279,36 @@ impl Adapter for MattermostPresence {
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         self.set_saying(agent, desired).await.map(|(p, _)| p)
+    }
+
+    /// A status by its word (`state`: `online`, `away`, `dnd`, `offline`), and "do not disturb"
+    /// with an end (`until`, sent as `dnd_end_time`; the server truncates it to the minute).
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        let desired = request.availability;
+        let wanted = match &request.state {
+            None => wire(desired),
+            Some(state) => settable(state, desired)?,
+        };
+        let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+        let end = match request.until_after(VENDOR, now)? {
+            None => None,
+            Some(until) if wanted == types::UpdateUserStatusBodyStatus::Dnd => {
+                Some(until.timestamp())
+            }
+            Some(_) => {
+                let message = format!(
+                    "only \"do not disturb\" (busy, `dnd`) ends by itself on Mattermost; `{wanted}` lasts until changed"
+                );
+                return Err(PresenceError::unsupported_option(VENDOR, "until", message));
+            }
+        };
+        self.set_status(agent, desired, wanted, end)
+            .await
+            .map(|(p, _)| p)
     }
 
     /// Each agent as `set` does it, saying whether it wrote (so a second apply reports

@@ -1,7 +1,7 @@
 //! The presence contract (`agentstatus_presence::testing`) against Mattermost's fake.
 #![cfg(all(feature = "presence", feature = "fake"))]
 
-use agentstatus_mattermost::fake::{seeded, user_id};
+use agentstatus_mattermost::fake::{Mattermost, seeded, user_id};
 use agentstatus_mattermost::presence::MattermostPresence;
 use agentstatus_mattermost::{Client, ClientConfig};
 use agentstatus_presence::Availability;
@@ -27,6 +27,10 @@ async fn meets_the_presence_contract() {
     };
     let (good, bad) = (adapter("admin-token"), adapter("wrong-token"));
     let case = Case::new(fake, good, bad, user_id(2), |f| f.state_changes())
-        .with_unknown("zzzzzzzzzzzzzzzzzzzzzzzzzz");
+        .with_unknown("zzzzzzzzzzzzzzzzzzzzzzzzzz")
+        // the fake ends a timed "do not disturb" when its clock passes the end, as the server's
+        // minute job does
+        .with_clock(|f: &Mattermost, by| f.advance(by.as_secs() as i64))
+        .with_state("dnd", Availability::Busy);
     contract(case).await;
 }

@@ -95,7 +95,8 @@ pub use crate::error::{ErrorBody, Failed, SNIPPET, call, call_answer, clip};
 use crate::bulk::{self, Applied, BulkOptions, BulkResult};
 use crate::watch::{ChangeFeed, WatchOptions};
 use crate::{
-    AgentPresence, Availability, Failure, ListFilter, Presence, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Failure, ListFilter, Presence, PresenceError, SetRequest, Vendor,
+    async_trait,
 };
 
 /// A presence operation, as [`Presence`] names it: what an error is in when the adapter sent no
@@ -242,6 +243,11 @@ pub trait Adapter: Deadline + Send + Sync {
     /// The availabilities `set` can set on this vendor.
     const SUPPORTED: &'static [Availability];
 
+    /// The availabilities `set_with` can set with an expiry ([`SetRequest::until`]) on this
+    /// vendor ([`Presence::expiring`]); none by default. An expiry on any other is refused with
+    /// [`Failure::UnsupportedOption`] before [`Adapter::set_with_now`] runs.
+    const EXPIRING: &'static [Availability] = &[];
+
     /// One agent's presence ([`Presence::get`] without the deadline).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
 
@@ -252,6 +258,21 @@ pub trait Adapter: Deadline + Send + Sync {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError>;
+
+    /// [`Presence::set_with`] without the deadline; `request.availability` is one of
+    /// [`Adapter::SUPPORTED`]. The default refuses every option of the request
+    /// ([`SetRequest::refuse_options`]: an expiry, a state by name) and otherwise calls
+    /// [`Adapter::set_now`]; a vendor that has timed states or states beyond its mapping
+    /// overrides it, refusing what it cannot do with [`Failure::UnsupportedOption`] and a state
+    /// whose availability is not the one asked for with [`Failure::InvalidInput`].
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        request.refuse_options(Self::VENDOR)?;
+        self.set_now(agent, request.availability).await
+    }
 
     /// The agents the vendor lists ([`Presence::list`] without the deadline).
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
@@ -299,6 +320,10 @@ impl<A: Adapter + ?Sized> Presence for A {
         A::SUPPORTED
     }
 
+    fn expiring(&self) -> &'static [Availability] {
+        A::EXPIRING
+    }
+
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         within(self.deadline(), A::VENDOR, Step::Get, self.get_now(agent)).await
     }
@@ -311,6 +336,24 @@ impl<A: Adapter + ?Sized> Presence for A {
         let set = async {
             self.check_supported(desired)?;
             self.set_now(agent, desired).await
+        };
+        within(self.deadline(), A::VENDOR, Step::Set, set).await
+    }
+
+    async fn set_with(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        let set = async {
+            self.check_supported(request.availability)?;
+            if request.until.is_some() && !A::EXPIRING.contains(&request.availability) {
+                return Err(request.no_expiry(A::VENDOR, A::EXPIRING));
+            }
+            if request.until.is_none() && request.state.is_none() {
+                return self.set_now(agent, request.availability).await;
+            }
+            self.set_with_now(agent, request).await
         };
         within(self.deadline(), A::VENDOR, Step::Set, set).await
     }

@@ -95,6 +95,14 @@ pub enum Failure {
         /// The availabilities this vendor can set.
         supported: Supported,
     },
+    /// This vendor cannot do a part of a [`SetRequest`](crate::SetRequest) beyond the
+    /// availability (an expiry, a state by name): the whole request is refused, nothing sent.
+    UnsupportedOption {
+        /// The part: `until` (an expiry) or `state` (the vendor's own word for a state).
+        option: &'static str,
+        /// Why, and what the vendor can do instead (clipped and escaped caller text).
+        message: String,
+    },
     /// This vendor only lets the credentials' own agent be changed (the error's agent is the
     /// one the caller gave).
     OwnAgentOnly,
@@ -233,6 +241,9 @@ impl fmt::Display for PresenceError {
                     "{vendor} cannot set an agent {availability}; it supports: {supported}"
                 );
             }
+            Failure::UnsupportedOption { option, message } => {
+                return write!(f, "{vendor} cannot set `{option}`: {message}");
+            }
             Failure::OwnAgentOnly => {
                 return write!(
                     f,
@@ -293,9 +304,10 @@ impl fmt::Display for PresenceError {
                     .map(|t| format!(" (the server reports {t} in all)"))
                     .unwrap_or_default()
             ),
-            Failure::Unsupported { .. } | Failure::OwnAgentOnly | Failure::Conflict { .. } => {
-                Ok(())
-            }
+            Failure::Unsupported { .. }
+            | Failure::UnsupportedOption { .. }
+            | Failure::OwnAgentOnly
+            | Failure::Conflict { .. } => Ok(()),
         }
     }
 }
@@ -382,6 +394,22 @@ impl PresenceError {
         )
     }
 
+    /// `vendor` cannot set `option` of a [`SetRequest`](crate::SetRequest) (`until`, `state`),
+    /// for the reason `message` gives.
+    pub fn unsupported_option(
+        vendor: Vendor,
+        option: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            vendor,
+            Failure::UnsupportedOption {
+                option,
+                message: message.into(),
+            },
+        )
+    }
+
     /// The vendor the failed operation was for.
     pub fn vendor(&self) -> Vendor {
         self.vendor
@@ -408,7 +436,9 @@ impl PresenceError {
     /// The kind of failure, for callers that branch on it (exit codes, retries, metrics).
     pub fn kind(&self) -> ErrorKind {
         match &self.failure {
-            Failure::Unsupported { .. } | Failure::OwnAgentOnly => ErrorKind::Unsupported,
+            Failure::Unsupported { .. }
+            | Failure::UnsupportedOption { .. }
+            | Failure::OwnAgentOnly => ErrorKind::Unsupported,
             Failure::NotFound { .. } => ErrorKind::NotFound,
             Failure::Conflict { .. } => ErrorKind::Conflict,
             Failure::Http {
@@ -717,5 +747,62 @@ mod tests {
         assert_eq!(e.kind(), crate::ErrorKind::Auth, "{e}");
         assert_eq!(e.status(), Some(401));
         assert_eq!(().parts(), (None, None));
+    }
+
+    /// A set request's options a vendor lacks are refused by name, escaped, as Unsupported; an
+    /// end that is not in the future is the caller's mistake.
+    #[test]
+    fn options_a_vendor_lacks_are_refused_by_name() {
+        use crate::{Availability, SetRequest};
+        use chrono::{DateTime, TimeDelta, Utc};
+
+        let vendor = Vendor::new("plain");
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let timed = SetRequest::new(Availability::Away).until(at);
+        let e = timed.refuse_options(vendor).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Unsupported);
+        assert_eq!(
+            e.to_string(),
+            "plain cannot set `until`: it has no state that ends by itself (asked to end away at 2027-01-15T08:00:00Z)"
+        );
+        let e = timed.no_expiry(vendor, &[Availability::Busy]);
+        assert!(
+            e.to_string().contains("it can end only busy by itself"),
+            "{e}"
+        );
+        let named = SetRequest::new(Availability::Away).state("on\u{1b}[2Jbreak");
+        let e = named.refuse_options(vendor).unwrap_err();
+        assert!(
+            matches!(
+                e.failure(),
+                Failure::UnsupportedOption {
+                    option: "state",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
+        assert!(
+            SetRequest::new(Availability::Away)
+                .refuse_options(vendor)
+                .is_ok()
+        );
+
+        // the expiry must be after now
+        let e = timed.until_after(vendor, at).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{e}");
+        let before = at - TimeDelta::seconds(1);
+        assert_eq!(timed.until_after(vendor, before).unwrap(), Some(at));
+
+        // a duration past what a time holds ends at the latest time there is, not a panic
+        let forever = SetRequest::new(Availability::Busy).for_duration(std::time::Duration::MAX);
+        assert_eq!(forever.until, Some(DateTime::<Utc>::MAX_UTC));
+        let soon = SetRequest::new(Availability::Busy)
+            .for_duration(std::time::Duration::from_secs(60))
+            .until
+            .unwrap();
+        let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+        assert!(soon > now && soon <= now + TimeDelta::seconds(60), "{soon}");
     }
 }

@@ -69,6 +69,14 @@
 //! represent is [`Failure::Unsupported`], never a substitute. Each adapter's module docs
 //! have its mapping table (the README has them all).
 //!
+//! Where a vendor is richer than the four availabilities, [`Presence::set_with`] takes a
+//! [`SetRequest`]: an expiry (`until`: Mattermost's timed "do not disturb") and the vendor's own
+//! word for a state (`state`: a Twilio TaskRouter activity such as `Lunch`, Mattermost `dnd`,
+//! Libredesk `away_and_reassigning`), read back from [`Detail::state`] and [`Detail::until`]. The
+//! word must mean the availability asked for in the adapter's mapping, else the request is
+//! refused; a vendor without expiries or without such states refuses the request with
+//! [`Failure::UnsupportedOption`], naming the part. Nothing is dropped or substituted.
+//!
 //! `set` is idempotent on every vendor: it reads first (or sends an explicit state the server
 //! treats idempotently) and changes nothing when the agent already has the desired
 //! availability; a state changed by someone else in between, or refused by the server, is a
@@ -95,6 +103,10 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use async_trait::async_trait;
+/// The time crate of [`SetRequest::until`] and [`Detail::until`], for callers and adapters
+/// without a dependency of their own.
+pub use chrono;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use bulk::{Applied, BulkOptions, BulkResult};
@@ -192,14 +204,185 @@ pub struct ChannelPresence {
 }
 
 /// What a vendor says beyond the [`Availability`].
+///
+/// The vendor's own word for the agent's state, the one [`SetRequest::state`] takes, is
+/// [`Detail::state`]; when the state ends by itself (Mattermost's timed "do not disturb"),
+/// [`Detail::until`] says when.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Detail {
-    /// The vendor's own status word (`not-available`, `away_manual`, `disconnected`, ...).
+    /// The vendor's own status, as shown (`not-available`, `away_manual`, `disconnected`,
+    /// `dnd (manual) until 1765000000`, ...).
     pub vendor_status: String,
     /// Engage Digital: the custom "away" status selected, if any.
     pub custom_status_id: Option<String>,
     /// Engage Digital: per-channel status and busyness.
     pub channels: Vec<ChannelPresence>,
+    /// The vendor's word for the state, set by adapters whose `vendor_status` can say more than
+    /// the word (Mattermost: `dnd` of `dnd (manual) until ...`); when `None`, `vendor_status` is
+    /// the word. Read it through [`Detail::state`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// When the vendor ends the state by itself (a timed "do not disturb"), if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Detail {
+    /// The vendor's own word for the agent's state (Mattermost `dnd`, a Twilio TaskRouter
+    /// activity's name, Libredesk `away_and_reassigning`, ...): what [`SetRequest::state`] takes
+    /// to set that state again. Each adapter's module docs list its words.
+    pub fn state(&self) -> &str {
+        self.state.as_deref().unwrap_or(&self.vendor_status)
+    }
+
+    /// When the vendor ends the state by itself, if it does ([`SetRequest::until`] set it, or
+    /// the agent chose it at the vendor).
+    pub fn until(&self) -> Option<DateTime<Utc>> {
+        self.until
+    }
+}
+
+/// What [`Presence::set_with`] asks for: an [`Availability`] and, where the vendor allows it, an
+/// expiry ([`until`](Self::until)) and the vendor's own word for the state
+/// ([`state`](Self::state)). A vendor that cannot do a part refuses the whole request with
+/// [`Failure::UnsupportedOption`] naming the part, before sending anything; nothing is dropped
+/// silently.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentstatus_presence::{Availability, SetRequest};
+///
+/// // Mattermost: "do not disturb" for 30 minutes, then back to the status before it
+/// let busy = SetRequest::new(Availability::Busy).for_duration(Duration::from_secs(30 * 60));
+/// assert!(busy.until.is_some());
+/// // Twilio TaskRouter: the workspace's own activity `Lunch` (unavailable, read as Offline)
+/// let lunch = SetRequest::new(Availability::Offline).state("Lunch");
+/// assert_eq!(lunch.state.as_deref(), Some("Lunch"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SetRequest {
+    /// The availability to set.
+    pub availability: Availability,
+    /// When the vendor should end the state by itself (and go back to what it was before, as
+    /// the vendor does it); `None`: until changed.
+    pub until: Option<DateTime<Utc>>,
+    /// The vendor's own word for the state ([`Detail::state`]); it must mean `availability` in
+    /// the adapter's mapping, else the request is refused (never substituted).
+    pub state: Option<String>,
+}
+
+impl SetRequest {
+    /// Set `availability`, without expiry, in the state the adapter's mapping uses for it.
+    pub fn new(availability: Availability) -> Self {
+        Self {
+            availability,
+            until: None,
+            state: None,
+        }
+    }
+
+    /// The request, ending at `until`.
+    pub fn until(self, until: DateTime<Utc>) -> Self {
+        Self {
+            until: Some(until),
+            ..self
+        }
+    }
+
+    /// The request, ending `duration` from now (by this machine's clock; the vendor's may
+    /// differ). A duration past what a time can hold ends at the latest time there is
+    /// (`DateTime::<Utc>::MAX_UTC`), never a panic.
+    pub fn for_duration(self, duration: std::time::Duration) -> Self {
+        let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+        let until = chrono::TimeDelta::from_std(duration)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        self.until(until)
+    }
+
+    /// The request, in the vendor's state called `state` ([`Detail::state`]).
+    pub fn state(self, state: impl Into<String>) -> Self {
+        Self {
+            state: Some(state.into()),
+            ..self
+        }
+    }
+
+    /// The [`Failure::UnsupportedOption`] for the first part of this request beyond a plain
+    /// availability (an expiry, then a state), on a vendor that has neither: what
+    /// [`Presence::set_with`] answers by default.
+    pub fn refuse_options(&self, vendor: Vendor) -> Result<(), PresenceError> {
+        if self.until.is_some() {
+            return Err(self.no_expiry(vendor, &[]));
+        }
+        if let Some(state) = &self.state {
+            return Err(PresenceError::unsupported_option(
+                vendor,
+                "state",
+                format!(
+                    "it has no states beyond its mapping of the availabilities (asked for {:?})",
+                    clip_word(state)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The [`Failure::UnsupportedOption`] for this request's expiry on a vendor that can end
+    /// only the `expiring` availabilities by itself.
+    pub fn no_expiry(&self, vendor: Vendor, expiring: &[Availability]) -> PresenceError {
+        let asked = self
+            .until
+            .map(|u| {
+                format!(
+                    " (asked to end {} at {})",
+                    self.availability,
+                    u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            })
+            .unwrap_or_default();
+        let message = if expiring.is_empty() {
+            format!("it has no state that ends by itself{asked}")
+        } else {
+            let names: Vec<&str> = expiring.iter().map(|a| a.as_str()).collect();
+            format!("it can end only {} by itself{asked}", names.join(", "))
+        };
+        PresenceError::unsupported_option(vendor, "until", message)
+    }
+
+    /// The expiry, checked: [`Failure::InvalidInput`] when it is not after `now`.
+    pub fn until_after(
+        &self,
+        vendor: Vendor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, PresenceError> {
+        match self.until {
+            Some(until) if until <= now => {
+                let message = format!(
+                    "the expiry {} is not in the future",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                Err(PresenceError::new(
+                    vendor,
+                    Failure::InvalidInput { message },
+                ))
+            }
+            until => Ok(until),
+        }
+    }
+}
+
+impl From<Availability> for SetRequest {
+    fn from(availability: Availability) -> Self {
+        Self::new(availability)
+    }
+}
+
+/// A caller's word, clipped and escaped for an error message.
+fn clip_word(word: &str) -> String {
+    adapter::clip(word)
 }
 
 /// An agent's presence.
@@ -327,8 +510,10 @@ pub async fn set_many(
 /// ```text
 /// fn vendor(&self) -> Vendor;
 /// fn supported(&self) -> &'static [Availability];
+/// fn expiring(&self) -> &'static [Availability]; // provided: none
 /// async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
 /// async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence, PresenceError>;
+/// async fn set_with(&self, agent: &str, request: &SetRequest) -> Result<AgentPresence, PresenceError>; // provided: options refused
 /// async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
 /// async fn set_many(&self, updates: Vec<(String, Availability)>, options: &BulkOptions<'_>) -> Vec<BulkResult>; // provided
 /// fn check_supported(&self, desired: Availability) -> Result<(), PresenceError>; // provided
@@ -384,6 +569,28 @@ pub trait Presence: Send + Sync {
     fn change_feed(&self, options: &watch::WatchOptions) -> Option<Box<dyn watch::ChangeFeed>> {
         let _ = options;
         None
+    }
+
+    /// `async fn set_with(&self, agent: &str, request: &SetRequest) -> Result<AgentPresence,
+    /// PresenceError>`: [`Presence::set`] with the options of a [`SetRequest`]: an expiry, the
+    /// vendor's own word for the state. The default refuses an availability this vendor cannot
+    /// set ([`Failure::Unsupported`]) and any option ([`Failure::UnsupportedOption`], naming it)
+    /// before sending anything, and otherwise calls [`Presence::set`]; adapters whose vendor has
+    /// them override it (through [`adapter::Adapter::set_with_now`]).
+    async fn set_with(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        self.check_supported(request.availability)?;
+        request.refuse_options(self.vendor())?;
+        self.set(agent, request.availability).await
+    }
+
+    /// The availabilities [`Presence::set_with`] can set with an expiry
+    /// ([`SetRequest::until`]) on this vendor: none by default (Mattermost: busy).
+    fn expiring(&self) -> &'static [Availability] {
+        &[]
     }
 
     /// The [`Failure::Unsupported`] error for `desired`, if this vendor cannot set it.

@@ -137,3 +137,75 @@ async fn by_default_the_unknown_id_is_no_such_agent() {
     assert_eq!(case.unknown, "no-such-agent");
     contract(case).await;
 }
+
+/// An adapter that drops what it cannot do instead of refusing it: claims an expiry for Away
+/// (when `EXPIRES`) and ignores both the expiry and the state of a `set_with`.
+struct Careless<const EXPIRES: bool>(Patterned);
+
+impl<const EXPIRES: bool> Deadline for Careless<EXPIRES> {
+    fn deadline(&self) -> Duration {
+        self.0.deadline()
+    }
+}
+
+#[async_trait]
+impl<const EXPIRES: bool> Adapter for Careless<EXPIRES> {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = Patterned::SUPPORTED;
+    const EXPIRING: &'static [Availability] = if EXPIRES { &[Availability::Away] } else { &[] };
+
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        self.0.get_now(agent).await
+    }
+
+    async fn set_now(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        self.0.set_now(agent, desired).await
+    }
+
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &agentstatus_presence::SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        self.0.set_now(agent, request.availability).await
+    }
+
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        self.0.list_now(filter).await
+    }
+}
+
+fn careless<const EXPIRES: bool>() -> Case {
+    let desk = std::sync::Arc::new(Desk::default());
+    desk.agents.lock().unwrap().extend([
+        ("a1".to_string(), Availability::Away),
+        ("a2".to_string(), Availability::Available),
+    ]);
+    let adapter = |authenticated| {
+        Box::new(Careless::<EXPIRES>(Patterned {
+            desk: desk.clone(),
+            authenticated,
+        }))
+    };
+    let (good, bad) = (adapter(true), adapter(false));
+    Case::new(desk.clone(), good, bad, "a1", |d| {
+        d.changes.load(Ordering::SeqCst)
+    })
+    .with_unknown("a999")
+}
+
+#[tokio::test]
+#[should_panic(expected = "no expiry read back")]
+async fn an_expiry_claimed_but_dropped_fails_the_contract() {
+    contract(careless::<true>()).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "unwrap_err")]
+async fn a_state_ignored_instead_of_refused_fails_the_contract() {
+    contract(careless::<false>()).await;
+}

@@ -6,6 +6,12 @@
 //! | Rocket.Chat | `statusLivechat: not-available` (or anything else) | Offline | `{agentId, status: "not-available"}` |
 //! | Rocket.Chat | — | Busy, Away | unsupported |
 //!
+//! `set_with` takes no options: the livechat status has no expiry (the route's validator refuses
+//! any field but `agentId` and `status`) and no states beyond these two, so `until` and `state`
+//! are `UnsupportedOption`. The *user* status (`users.setStatus`: `online`, `away`, `busy`,
+//! `offline`) is a different thing, which this adapter neither reads nor sets; it has no expiry
+//! either (specs/rocketchat/NOTES.md#no-expiry-in-a-status).
+//!
 //! `set` sends the explicit status, which the server treats idempotently; servers that reject
 //! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
 //! twice, and a state changed by someone else in between is a conflict (`Failure::Conflict`).

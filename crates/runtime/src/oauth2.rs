@@ -405,6 +405,14 @@ impl OAuth2 {
         }
     }
 
+    /// The error of the last token fetch, if it failed and no fetch has succeeded since: what a
+    /// generated call that failed with `Error::Custom` (no token) ran into, typed, without
+    /// asking the token endpoint again (an adapter maps [`TokenErrorKind::Rejected`] to an
+    /// authentication failure, say).
+    pub async fn last_error(&self) -> Option<TokenError> {
+        self.shared.state.lock().await.last_error.clone()
+    }
+
     /// Give `request` the token, if it goes to the API's origin (never elsewhere).
     pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), TokenError> {
         if request.url().origin() != self.shared.api_origin {

@@ -483,7 +483,11 @@ async fn invalid_client_is_the_typed_error_without_the_secret() {
         "the secret echoed by the server: {text}"
     );
     assert_eq!(server.api(), 0, "nothing sent to the API without a token");
+    // the failed call's error, typed, without another token request
+    let last = client.inner().oauth2().unwrap().last_error().await.unwrap();
+    assert_eq!(server.tokens(), 1);
     let typed = client.inner().oauth2().unwrap().token().await.unwrap_err();
+    assert_eq!(last, typed);
     match &typed.kind {
         TokenErrorKind::Rejected {
             status,
@@ -693,4 +697,36 @@ async fn neither_secret_nor_token_is_ever_logged_at_trace() {
         assert!(!logs.contains(&t), "a token is logged:\n{logs}");
     }
     no_leaks(&server, &[]);
+}
+
+#[tokio::test]
+async fn the_token_goes_only_to_the_apis_origin() {
+    let server = Server::new();
+    let origin = start(server.clone()).await;
+    let client = client(&origin, SECRET).await;
+    let oauth = client.inner().oauth2().unwrap();
+    let http = reqwest::Client::new();
+    // another host, another port, another scheme: no token, and none fetched for it
+    let port = origin.rsplit(':').next().unwrap();
+    for other in [
+        "http://localhost:1/v1.0/me".to_string(),
+        format!("https://127.0.0.1:{port}/v1.0/me"),
+        "http://127.0.0.1:1/v1.0/me".to_string(),
+    ] {
+        let mut request = http.get(&other).build().unwrap();
+        oauth.authorize(&mut request).await.unwrap();
+        assert!(request.headers().get("authorization").is_none(), "{other}");
+    }
+    assert_eq!(server.tokens(), 0);
+    // the API's origin gets it, as a sensitive header
+    let mut request = http.get(format!("{origin}/v1.0/me")).build().unwrap();
+    oauth.authorize(&mut request).await.unwrap();
+    let header = request.headers().get("authorization").unwrap();
+    assert!(header.is_sensitive());
+    assert_eq!(server.tokens(), 1);
+    let issued = &server.issued()[0];
+    assert!(
+        !format!("{request:?}").contains(issued.as_str()),
+        "{request:?}"
+    );
 }

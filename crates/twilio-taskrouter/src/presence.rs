@@ -17,6 +17,15 @@
 //! read before it as `If-Match`: a worker changed in between is a `Conflict` (412), never
 //! overwritten.
 //!
+//! The activity's name is the state's word ([`Detail::state`](agentstatus_presence::Detail::state)):
+//! `set_with` ([`SetRequest`]) takes any activity of the workspace by name as `state` (`Lunch`,
+//! `Training`, ... matched without regard to case), checked against the table first: the
+//! availability the activity means (its `available` flag, then its name in the table, else
+//! Offline) must be the one asked for, else `InvalidInput` and nothing is sent (`Lunch`,
+//! unavailable and not in the table, is Offline; asked as Away it is refused, never moved to
+//! `Break` instead). A worker already in that activity is not updated. TaskRouter has no expiry:
+//! `until` is `UnsupportedOption`.
+//!
 //! `set` sends nothing when the worker already reads as the wanted availability: a worker in an
 //! activity the table does not name (`Training`, say, unavailable) reads Offline and stays in it
 //! on `set(Offline)`.
@@ -30,7 +39,7 @@ use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
-    Vendor, async_trait,
+    SetRequest, Vendor, async_trait,
 };
 use agentstatus_runtime::retry::transient_delay;
 use progenitor_client::{ClientInfo, ResponseValue};
@@ -312,12 +321,70 @@ impl TwilioTaskrouterPresence {
         }
         let target = self.target(activities, desired)?;
         let sid = target.sid.as_deref().cloned().unwrap_or_default();
+        self.move_to(agent, desired, &sid, etag).await.map(Some)
+    }
+
+    /// The workspace's activity called `state` (without regard to case), checked to mean
+    /// `desired` in the name table.
+    fn named<'a>(
+        &self,
+        activities: &'a [types::TaskrouterV1WorkspaceActivity],
+        state: &str,
+        desired: Availability,
+    ) -> Result<&'a types::TaskrouterV1WorkspaceActivity, PresenceError> {
+        let found = activities.iter().find(|a| {
+            a.friendly_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(state))
+        });
+        let Some(activity) = found else {
+            let mut names: Vec<&str> = activities
+                .iter()
+                .filter_map(|a| a.friendly_name.as_deref())
+                .collect();
+            names.sort_unstable();
+            let message = format!(
+                "the workspace has no activity named {:?}; it has: {}",
+                clip(state),
+                clip(&names.join(", "))
+            );
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        };
+        let name = activity.friendly_name.as_deref().unwrap_or_default();
+        let available = activity.available.unwrap_or(false);
+        let means = self.names.availability(name, available);
+        if means != desired {
+            let message = format!(
+                "activity {:?} (available={available}) means {means} in the activity name table, not {desired}",
+                clip(name)
+            );
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        }
+        Ok(activity)
+    }
+
+    /// One update of `agent` to the activity `sid` (meaning `desired`), `If-Match` `etag`: the
+    /// worker after it, or the conflict it met.
+    async fn move_to(
+        &self,
+        agent: &str,
+        desired: Availability,
+        sid: &str,
+        etag: Option<&str>,
+    ) -> Result<AgentPresence, PresenceError> {
+        let sid = sid.to_string();
         match self.update(agent, &sid, etag).await {
             Ok(after) => {
                 let now = presence(&self.names, &after);
                 let moved = after.activity_sid.as_deref().cloned();
                 if moved.as_deref() == Some(sid.as_str()) {
-                    Ok(Some(now))
+                    Ok(now)
                 } else {
                     Err(PresenceError::conflict(
                         VENDOR,
@@ -334,7 +401,7 @@ impl TwilioTaskrouterPresence {
                 let (w, _) = self.fetch(agent).await?;
                 let found = presence(&self.names, &w);
                 if w.activity_sid.as_deref() == Some(&sid) {
-                    return Ok(Some(found));
+                    return Ok(found);
                 }
                 Err(PresenceError::conflict(
                     VENDOR,
@@ -456,6 +523,30 @@ impl Adapter for TwilioTaskrouterPresence {
             Some(after) => Ok(after),
             None => Ok(presence(&self.names, &current)),
         }
+    }
+
+    /// An activity by name (`state`), checked against the name table; no expiry (`until`):
+    /// TaskRouter has none.
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        if request.until.is_some() {
+            return Err(request.no_expiry(VENDOR, Self::EXPIRING));
+        }
+        let Some(state) = request.state.as_deref() else {
+            return self.set_now(agent, request.availability).await;
+        };
+        let (current, etag) = self.fetch(agent).await?;
+        let activities = self.activities().await?;
+        let target = self.named(&activities, state, request.availability)?;
+        let sid = target.sid.as_deref().cloned().unwrap_or_default();
+        if current.activity_sid.as_deref() == Some(&sid) {
+            return Ok(presence(&self.names, &current));
+        }
+        self.move_to(agent, request.availability, &sid, etag.as_deref())
+            .await
     }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
