@@ -2998,7 +2998,7 @@ pub mod prelude {
 }
 /// Authenticated constructors, generated from the document's `securitySchemes` and `security`: one per security requirement.
 impl Client {
-    /// A client authenticating with the security requirement `azureaadv2`: every credential is a sensitive default header, never shown in `Debug` output, errors or logs.
+    /// A client authenticating with the security requirement `azureaadv2`: the OAuth 2.0 client secret is sent only to the token URL and the token only to `base_url`'s origin, every credential in a sensitive header, never shown in `Debug` output, errors or logs.
     ///
     /// - `client_id`, `client_secret`: OAuth 2.0 client credentials (oauth2 `azureaadv2`), sent only to the token URL `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` with the scopes `https://graph.microsoft.com/.default`; the token is cached, refreshed before it expires and once on a 401, and sent as `Authorization: Bearer <token>` only to `base_url`'s origin.
     ///
