@@ -365,12 +365,12 @@ pub fn parse_users(text: &str) -> Vec<String> {
 
 /// A failed call as a [`PresenceError`]: the vendor's error body, or — when the call could not
 /// get a token (the runtime fails it with progenitor's `Error::Custom`) — the token endpoint's
-/// own error, asked of the runtime again (one more token request, only on this path), so a
+/// own error (the runtime keeps the last failed fetch's, typed: no second request), so a
 /// refused client secret is an authentication failure (its 401), not an invalid answer.
 async fn failed<E: ErrorBody>(client: &Client, f: Failed<E>, agent: Option<&str>) -> PresenceError {
     if matches!(f.error, progenitor_client::Error::Custom(_))
         && let Some(oauth) = client.inner().oauth2()
-        && let Err(e) = oauth.token().await
+        && let Some(e) = oauth.last_error().await
     {
         let failure = token_failure(&e);
         let mut error = PresenceError::new(VENDOR, failure);
