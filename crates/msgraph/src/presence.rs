@@ -271,6 +271,11 @@ impl Adapter for MsgraphPresence {
         updates: Vec<(String, Availability)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
+        // one token for all of them: a token endpoint that fails is asked once, not per agent
+        let token = authorized(&self.client, "user_get_presence", None);
+        if let Err(e) = within(self.deadline, VENDOR, Step::Set, token).await {
+            return bulk::fail_all(updates, &e);
+        }
         bulk::each(updates, options, |agent, wanted| async move {
             let work = async {
                 self.check_supported(wanted)?;
