@@ -86,6 +86,7 @@ vendors! {
     "mattermost" mattermost;
     "twilio-taskrouter" twilio_taskrouter;
     "zulip" zulip;
+    "msgraph" msgraph;
 }
 
 /// The registered vendor called `name`.

@@ -46,6 +46,9 @@ fn the_finished_vendors_are_compiled_in_in_the_order_registered() {
     if cfg!(feature = "zulip") {
         expected.push("zulip");
     }
+    if cfg!(feature = "msgraph") {
+        expected.push("msgraph");
+    }
     assert_eq!(names, expected);
 }
 

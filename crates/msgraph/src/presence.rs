@@ -1,0 +1,508 @@
+//! Microsoft Graph (Teams presence): a user's `availability` and `activity`, read with
+//! `GET /users/{id}/presence`, listed for a configured set of users through
+//! `getPresencesByUserId` (at most 650 ids a request), and set in the application's own
+//! presence session (`setPresence` with `sessionId` = the application's client id; Offline:
+//! `clearPresence`). Evidence: `specs/msgraph/NOTES.md`.
+//!
+//! | vendor | vendor state (read) | Availability | set sends |
+//! |---|---|---|---|
+//! | Microsoft Graph | `Available`, `AvailableIdle` | Available | setPresence `Available`/`Available` |
+//! | Microsoft Graph | `Busy`, `BusyIdle`, `DoNotDisturb` | Busy | setPresence `Busy`/`InACall` |
+//! | Microsoft Graph | `Away`, `BeRightBack` | Away | setPresence `Away`/`Away` |
+//! | Microsoft Graph | `Offline`, `PresenceUnknown` (or anything else) | Offline | clearPresence of the application's session |
+//!
+//! The vendor status in [`Detail`] is `<availability>/<activity>` (`Busy/InACall`). A session
+//! set by `set` lasts [`DEFAULT_EXPIRATION`] (one hour); [`MsgraphPresence::set_for`] takes
+//! another, PT5M..PT4H (Graph's range), refused outside before anything is sent. Graph lets an
+//! Available session fade to Away after 5 minutes without renewal (NOTES.md#setpresence): a
+//! caller that keeps someone available repeats `set`. The user's own preferred presence and
+//! other sessions (a Teams client) can win over the application's: `set` reads the user back
+//! and answers `Conflict` with what they read as, never a state they do not show.
+//!
+//! Agents are user object ids (GUIDs). `list` reads the users of the `users` setting
+//! ([`MsgraphPresence::with_users`]): this part of Graph has no user listing (NOTES.md#kept-operations).
+
+use std::time::Duration;
+
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
+use agentstatus_presence::registry::{Entry, Setting};
+use agentstatus_presence::{
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
+};
+use progenitor_client::ClientInfo;
+
+use agentstatus_runtime::oauth2::{TokenError, TokenErrorKind};
+
+use crate::{Client, types};
+
+const VENDOR: Vendor = Vendor::new("msgraph");
+
+/// Users per `getPresencesByUserId` (Graph's maximum).
+pub const MAX_IDS: usize = 650;
+
+/// How long a session set by `set` lasts: one hour (NOTES.md#setpresence).
+pub const DEFAULT_EXPIRATION: Duration = Duration::from_secs(3600);
+
+/// The shortest and longest session Graph takes (PT5M..PT4H).
+pub const EXPIRATION_RANGE: (Duration, Duration) =
+    (Duration::from_secs(5 * 60), Duration::from_secs(4 * 3600));
+
+/// The token URL of the Microsoft identity platform for `tenant`.
+pub fn token_url(tenant: &str) -> String {
+    format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
+}
+
+/// The scope of a client credentials token for Graph.
+pub const SCOPE: &str = "https://graph.microsoft.com/.default";
+
+agentstatus_presence::adapter! {
+    /// [`Presence`](agentstatus_presence::Presence) over a Microsoft Graph client authenticated
+    /// as an application (client credentials, permission Presence.ReadWrite.All), whose
+    /// presence session is `session_id`: the application's (client) id.
+    pub struct MsgraphPresence(client: Client, session_id: String) {
+        /// The users `list` reads (`with_users`).
+        users: Vec<String> = Vec::new(),
+    }
+}
+
+impl MsgraphPresence {
+    /// The users `list` reads: their object ids.
+    pub fn with_users(self, users: Vec<String>) -> Self {
+        Self { users, ..self }
+    }
+
+    /// `set`, with the application's session lasting `expiration` (PT5M..PT4H) instead of
+    /// [`DEFAULT_EXPIRATION`]. Offline clears the session, which has no expiry: refused here.
+    pub async fn set_for(
+        &self,
+        agent: &str,
+        desired: Availability,
+        expiration: Duration,
+    ) -> Result<AgentPresence, PresenceError> {
+        let set = async {
+            check_expiration(desired, expiration)?;
+            self.check_supported(desired)?;
+            self.set_session(agent, desired, expiration).await
+        };
+        within(self.deadline, VENDOR, Step::Set, set).await
+    }
+
+    async fn set_session(
+        &self,
+        agent: &str,
+        desired: Availability,
+        expiration: Duration,
+    ) -> Result<AgentPresence, PresenceError> {
+        if desired == Availability::Offline {
+            authorized(&self.client, "communication_presence_clear_presence", Some(agent)).await?;
+            let body = types::CommunicationPresenceClearPresenceBody::builder()
+                .session_id(Some(self.session_id.clone()));
+            let request = self
+                .client
+                .communication_presence_clear_presence()
+                .presence_id(agent)
+                .body(body);
+            if let Err(f) = call(request.send()).await {
+                return Err(failed(&self.client, f, Some(agent)).await);
+            }
+        } else {
+            authorized(&self.client, "communication_presence_set_presence", Some(agent)).await?;
+            let (availability, activity) = session_state(desired);
+            let body = types::CommunicationPresenceSetPresenceBody::builder()
+                .session_id(Some(self.session_id.clone()))
+                .availability(availability)
+                .activity(activity)
+                .expiration_duration(Some(expiration_duration(expiration)?));
+            let request = self
+                .client
+                .communication_presence_set_presence()
+                .presence_id(agent)
+                .body(body);
+            if let Err(f) = call(request.send()).await {
+                return Err(failed(&self.client, f, Some(agent)).await);
+            }
+        }
+        let after = self.get_now(agent).await?;
+        if after.availability != desired {
+            return Err(PresenceError::conflict(
+                VENDOR,
+                agent,
+                desired,
+                after.availability,
+                after.detail.vendor_status.clone(),
+            ));
+        }
+        Ok(after)
+    }
+}
+
+/// `expiration` for `desired`, checked: PT5M..PT4H, and none for Offline.
+fn check_expiration(desired: Availability, expiration: Duration) -> Result<(), PresenceError> {
+    let message = if desired == Availability::Offline {
+        "offline clears the application's presence session, which has no expiry: use set".to_string()
+    } else if expiration < EXPIRATION_RANGE.0 || expiration > EXPIRATION_RANGE.1 {
+        format!(
+            "a presence session lasts 5 minutes to 4 hours (PT5M..PT4H); {} seconds is outside",
+            expiration.as_secs()
+        )
+    } else if expiration.subsec_nanos() != 0 {
+        "a presence session's expiry is whole seconds".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }))
+}
+
+/// `expiration` as the body's duration.
+fn expiration_duration(
+    expiration: Duration,
+) -> Result<types::CommunicationPresenceSetPresenceBodyExpirationDuration, PresenceError> {
+    iso_duration(expiration).parse().map_err(|e: types::error::ConversionError| {
+        PresenceError::new(
+            VENDOR,
+            Failure::InvalidInput {
+                message: e.to_string(),
+            },
+        )
+    })
+}
+
+/// `PT<h>H<m>M<s>S`, the parts that are not zero.
+fn iso_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = "PT".to_string();
+    if h > 0 {
+        out.push_str(&format!("{h}H"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}M"));
+    }
+    if s > 0 || out == "PT" {
+        out.push_str(&format!("{s}S"));
+    }
+    out
+}
+
+/// The session state `set` sends for `desired` (not Offline).
+fn session_state(
+    desired: Availability,
+) -> (
+    types::CommunicationPresenceSetPresenceBodyAvailability,
+    types::CommunicationPresenceSetPresenceBodyActivity,
+) {
+    use types::CommunicationPresenceSetPresenceBodyActivity as Act;
+    use types::CommunicationPresenceSetPresenceBodyAvailability as Av;
+    match desired {
+        Availability::Busy => (Av::Busy, Act::InACall),
+        Availability::Away => (Av::Away, Act::Away),
+        _ => (Av::Available, Act::Available),
+    }
+}
+
+/// The Availability a Graph availability word means (NOTES.md#availability-and-activity).
+pub fn availability(word: &str) -> Availability {
+    match word {
+        "Available" | "AvailableIdle" => Availability::Available,
+        "Busy" | "BusyIdle" | "DoNotDisturb" => Availability::Busy,
+        "Away" | "BeRightBack" => Availability::Away,
+        _ => Availability::Offline,
+    }
+}
+
+impl ErrorBody for types::MicrosoftGraphODataErrorsODataError {
+    fn parts(self) -> (Option<String>, Option<String>) {
+        (Some(self.error.code), Some(self.error.message))
+    }
+}
+
+fn word<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn presence(agent: &str, p: &types::MicrosoftGraphPresence) -> AgentPresence {
+    let availability_word = word(&p.availability);
+    let activity_word = word(&p.activity);
+    let id = p.id.clone().filter(|i| !i.is_empty()).unwrap_or_else(|| agent.to_string());
+    AgentPresence::new(
+        id,
+        None,
+        availability(&availability_word),
+        Detail {
+            vendor_status: format!("{availability_word}/{activity_word}"),
+            ..Detail::default()
+        },
+    )
+}
+
+#[async_trait]
+impl Adapter for MsgraphPresence {
+    const VENDOR: Vendor = VENDOR;
+    const SUPPORTED: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Busy,
+        Availability::Away,
+        Availability::Offline,
+    ];
+
+    async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        authorized(&self.client, "user_get_presence", Some(agent)).await?;
+        let request = self.client.user_get_presence().user_id(agent);
+        match call(request.send()).await {
+            Ok(p) => Ok(presence(agent, &p)),
+            Err(f) => Err(failed(&self.client, f, Some(agent)).await),
+        }
+    }
+
+    async fn set_now(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        self.set_session(agent, desired, DEFAULT_EXPIRATION).await
+    }
+
+    /// Each agent read first, and written only when it differs (`apply` reports what changed);
+    /// a single `set` always writes, renewing the application's session (NOTES.md#setpresence).
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        // one token for all of them: a token endpoint that fails is asked once, not per agent
+        let token = authorized(&self.client, "user_get_presence", None);
+        if let Err(e) = within(self.deadline, VENDOR, Step::Set, token).await {
+            return bulk::fail_all(updates, &e);
+        }
+        bulk::each(updates, options, |agent, wanted| async move {
+            let work = async {
+                self.check_supported(wanted)?;
+                let now = self.get_now(&agent).await?;
+                if now.availability == wanted {
+                    return Ok(Applied::unchanged(now));
+                }
+                self.set_session(&agent, wanted, DEFAULT_EXPIRATION)
+                    .await
+                    .map(Applied::changed)
+            };
+            within(self.deadline, VENDOR, Step::Set, work).await
+        })
+        .await
+    }
+
+    async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        if self.users.is_empty() {
+            let message = "no users to list: set `users` (user object ids, comma-separated); Graph's presence API has no user listing".into();
+            return Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }));
+        }
+        let mut out = Vec::with_capacity(self.users.len());
+        for chunk in self.users.chunks(MAX_IDS) {
+            authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
+                .await?;
+            let body = types::CommunicationGetPresencesGraphBPreUserIdBody::builder()
+                .ids(chunk.to_vec());
+            let request = self
+                .client
+                .communication_get_presences_graph_b_pre_user_id()
+                .body(body);
+            let page = match call(request.send()).await {
+                Ok(p) => p,
+                Err(f) => return Err(failed(&self.client, f, None).await),
+            };
+            if page.odata_next_link.as_deref().is_some_and(|l| !l.is_empty()) {
+                let message = "getPresencesByUserId answered with an @odata.nextLink, which is not followed (NOTES.md#bulk-read)".into();
+                return Err(PresenceError::new(
+                    VENDOR,
+                    Failure::InvalidResponse {
+                        status: None,
+                        message,
+                    },
+                ));
+            }
+            out.extend(
+                page.value
+                    .iter()
+                    .map(|p| presence("", p))
+                    .filter(|p| filter.keep(p)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::text(
+        "client_id",
+        "the application (client) id; also the id of its presence session",
+        None,
+    ),
+    Setting::secret(
+        "client_secret",
+        "MSGRAPH_CLIENT_SECRET",
+        "the application's client secret (client credentials flow)",
+    ),
+    Setting::text(
+        "token_url",
+        "the token endpoint: https://login.microsoftonline.com/<tenant id or domain>/oauth2/v2.0/token (never `common`)",
+        None,
+    ),
+    Setting::text(
+        "scopes",
+        "the scopes asked for, space-separated (client credentials take the resource's .default)",
+        Some(SCOPE),
+    ),
+    Setting::text(
+        "users",
+        "the user object ids `list` reads, comma-separated (Graph has no presence listing)",
+        Some(""),
+    ),
+];
+
+/// The `users` setting: ids separated by commas or whitespace.
+pub fn parse_users(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A failed call as a [`PresenceError`]: the vendor's error body, or — when the call could not
+/// get a token (the runtime fails it with progenitor's `Error::Custom`) — the token endpoint's
+/// own error (the runtime keeps the last failed fetch's, typed: no second request), so a
+/// refused client secret is an authentication failure (its 401), not an invalid answer.
+async fn failed<E: ErrorBody>(client: &Client, f: Failed<E>, agent: Option<&str>) -> PresenceError {
+    if matches!(f.error, progenitor_client::Error::Custom(_))
+        && let Some(oauth) = client.inner().oauth2()
+        && let Some(e) = oauth.last_error().await
+    {
+        let failure = token_failure(&e);
+        let mut error = PresenceError::new(VENDOR, failure);
+        if let Some(op) = f.operation {
+            error = error.with_operation(op);
+        }
+        if let Some(a) = agent {
+            error = error.with_agent(a);
+        }
+        return error;
+    }
+    f.into_error(VENDOR, agent).await
+}
+
+/// A token for the next call, fetched (or taken from the cache) before it: a token the
+/// endpoint refuses is then the endpoint's typed error (`invalid_client`: an authentication
+/// failure) in `operation`, the generated call that needed it, and costs no second request.
+async fn authorized(
+    client: &Client,
+    operation: &'static str,
+    agent: Option<&str>,
+) -> Result<(), PresenceError> {
+    let Some(oauth) = client.inner().oauth2() else {
+        return Ok(());
+    };
+    match oauth.token().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let error = PresenceError::new(VENDOR, token_failure(&e)).with_operation(operation);
+            Err(match agent {
+                Some(a) => error.with_agent(a),
+                None => error,
+            })
+        }
+    }
+}
+
+/// The token endpoint's error as a [`Failure`]: its own status, `error` and description.
+fn token_failure(e: &TokenError) -> Failure {
+    match &e.kind {
+        TokenErrorKind::Rejected {
+            status,
+            error,
+            description,
+            ..
+        } => Failure::Http {
+            status: *status,
+            code: Some(clip(error)),
+            message: Some(description.as_deref().map_or_else(|| e.to_string(), clip)),
+        },
+        TokenErrorKind::Status { status } => Failure::Http {
+            status: *status,
+            code: None,
+            message: Some(clip(&e.to_string())),
+        },
+        // the token endpoint redirected: never followed, said as the API's redirects are
+        TokenErrorKind::Redirect(r) => Failure::Redirect {
+            redirect: r.clone(),
+        },
+        TokenErrorKind::Network { .. } | TokenErrorKind::TimedOut { .. } => Failure::Network {
+            message: clip(&e.to_string()),
+        },
+        _ => Failure::InvalidResponse {
+            status: None,
+            message: clip(&e.to_string()),
+        },
+    }
+}
+
+/// Microsoft Graph in the registry: `[msgraph]` with `base_url`
+/// (`https://graph.microsoft.com/v1.0`), `token_url` (the tenant's
+/// `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`, see [`token_url`]),
+/// `client_id`, the client secret from `$MSGRAPH_CLIENT_SECRET` (or `client_secret_env`),
+/// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads.
+pub fn entry() -> Entry {
+    Entry::new(VENDOR.as_str(), "Microsoft Graph", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+        let client_id = s.text("client_id")?;
+        // required, not built from a tenant: a default on login.microsoftonline.com would
+        // send the secret there from any configuration that forgot it (and from tests)
+        let token_url = s.text("token_url")?.to_string();
+        let scopes = s.text("scopes").unwrap_or(SCOPE);
+        let credentials = Client::azureaadv2_credentials(client_id, s.secret("client_secret")?)
+            .with_token_url(token_url)
+            .with_scopes(scopes.split_whitespace());
+        let client = Client::with_azureaadv2_credentials(&s.base_url, credentials, &config)?;
+        let users = parse_users(s.text("users").unwrap_or(""));
+        Ok(Box::new(
+            MsgraphPresence::new(client, client_id.to_string()).with_users(users),
+        ))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
+}
+
+#[cfg(feature = "fake")]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    use agentstatus_presence::registry::Demo;
+    Some(|| {
+        Box::pin(async {
+            use crate::fake::{self, Msgraph};
+            let fake = Msgraph::start("demo-secret")
+                .await
+                .map_err(|e| e.to_string())?;
+            let (ada, grace) = (fake::user_id(1), fake::user_id(2));
+            fake.add_user(&ada, "Ada Lovelace");
+            fake.add_user(&grace, "Grace Hopper");
+            fake.put_session(&grace, fake::CLIENT_ID, "Available", "Available", EXPIRATION_RANGE.1);
+            let credentials =
+                Client::azureaadv2_credentials(fake::CLIENT_ID, "demo-secret".to_string().into())
+                    .with_token_url(fake.token_url());
+            let client = Client::with_azureaadv2_credentials(
+                &fake.url(),
+                credentials,
+                &crate::ClientConfig::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let presence = Box::new(
+                MsgraphPresence::new(client, fake::CLIENT_ID.to_string())
+                    .with_users(vec![ada.clone(), grace]),
+            );
+            Ok(Demo::new(fake, presence, ada, |f| f.state_changes()))
+        })
+    })
+}
+
+#[cfg(not(feature = "fake"))]
+fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
+    None
+}
