@@ -593,7 +593,26 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
     Ok(auth)
 }
 
+/// `text`, a document's word, as one Markdown code span whatever it holds: fenced by more
+/// backticks than its longest run of them (CommonMark), on one line, its hidden characters
+/// visible, so it can neither end the span early nor become a link.
+fn code(text: &str) -> String {
+    let text = crate::prose::visible(&text.replace(['\n', '\r'], " "));
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// `text` (holding the document's scheme names, URLs and scopes) as doc attributes, rendered as
+/// every doc comment from a document is ([`crate::prose::render`]): inert, brackets escaped, so
+/// no text of the document becomes a link, a doctest or a rustdoc warning.
 fn doc_lines(text: &str) -> TokenStream {
+    let text = crate::prose::render(text);
     let lines = text.lines().map(|l| format!(" {l}").trim_end().to_string());
     quote! { #(#[doc = #lines])* }
 }
@@ -621,15 +640,16 @@ fn wire_form(s: &SchemeUse) -> String {
             token_url,
             scopes,
         } => format!(
-            "`{client_id}`, `{client_secret}`: OAuth 2.0 client credentials (oauth2 `{}`), sent \
-             only to the token URL `{token_url}`{}; the token is cached, refreshed before it \
+            "`{client_id}`, `{client_secret}`: OAuth 2.0 client credentials (oauth2 {}), sent \
+             only to the token URL {}{}; the token is cached, refreshed before it \
              expires and once on a 401, and sent as `Authorization: Bearer <token>` only to \
              `base_url`'s origin",
-            s.scheme,
+            code(&s.scheme),
+            code(token_url),
             if scopes.is_empty() {
                 String::from(" (no scope asked for)")
             } else {
-                format!(" with the scopes `{}`", scopes.join(" "))
+                format!(" with the scopes {}", code(&scopes.join(" ")))
             }
         ),
     }
@@ -645,16 +665,24 @@ fn credentials_fn(runtime: &proc_macro2::Ident, s: &SchemeUse) -> TokenStream {
     };
     let name = format_ident!("{}_credentials", snake_case(&s.scheme).unwrap_or_default());
     let doc = doc_lines(&format!(
-        "The OAuth 2.0 client credentials of security scheme `{}` with the document's defaults: \
-         the token URL `{token_url}` and the scopes [{}]. Override them with \
+        "The OAuth 2.0 client credentials of security scheme {} with the document's defaults: \
+         the token URL {} and {}. Override them with \
          `with_token_url` (a tenant in the path, say) and `with_scopes`, then pass the result to \
          the scheme's `with_..._credentials` constructor.",
-        s.scheme,
-        scopes
-            .iter()
-            .map(|x| format!("`{x}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        code(&s.scheme),
+        code(token_url),
+        if scopes.is_empty() {
+            String::from("no scope")
+        } else {
+            format!(
+                "the scopes {}",
+                scopes
+                    .iter()
+                    .map(|x| code(x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
     ));
     let scopes = (!scopes.is_empty()).then(|| quote! { .with_scopes([#(#scopes),*]) });
     quote! {
@@ -1238,6 +1266,11 @@ mod tests {
         assert_eq!(snake_case("APIKey").as_deref(), Some("api_key"));
         assert_eq!(snake_case("basic_auth").as_deref(), Some("basic_auth"));
         assert_eq!(snake_case("oauth2Token").as_deref(), Some("oauth2_token"));
+        // a document's word stays one code span, whatever backticks or brackets it holds
+        assert_eq!(code("https://x/.default"), "`https://x/.default`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`[x](y)`"), "`` `[x](y)` ``");
+        assert_eq!(code("a\nb"), "`a b`");
         for bad in ["", "2fa", "type", "self", "tök€n", "a/b", "-", "_"] {
             assert_eq!(snake_case(bad), None, "{bad:?}");
         }

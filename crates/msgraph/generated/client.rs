@@ -3034,7 +3034,7 @@ impl Client {
         )?;
         Ok(Self::new_with_client(&base, http, inner))
     }
-    /// The OAuth 2.0 client credentials of security scheme `azureaadv2` with the document's defaults: the token URL `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` and the scopes [`https://graph.microsoft.com/.default`]. Override them with `with_token_url` (a tenant in the path, say) and `with_scopes`, then pass the result to the scheme's `with_..._credentials` constructor.
+    /// The OAuth 2.0 client credentials of security scheme `azureaadv2` with the document's defaults: the token URL `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` and the scopes `https://graph.microsoft.com/.default`. Override them with `with_token_url` (a tenant in the path, say) and `with_scopes`, then pass the result to the scheme's `with_..._credentials` constructor.
     pub fn azureaadv2_credentials(
         client_id: &str,
         client_secret: ::agentstatus_runtime::SecretString,

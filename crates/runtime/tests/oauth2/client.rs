@@ -413,7 +413,7 @@ impl Client {
         )?;
         Ok(Self::new_with_client(&base, http, inner))
     }
-    /// The OAuth 2.0 client credentials of security scheme `azureAd` with the document's defaults: the token URL `https://login.example.com/{tenant}/oauth2/v2.0/token` and the scopes [`Presence.Read.All`, `Presence.ReadWrite.All`]. Override them with `with_token_url` (a tenant in the path, say) and `with_scopes`, then pass the result to the scheme's `with_..._credentials` constructor.
+    /// The OAuth 2.0 client credentials of security scheme `azureAd` with the document's defaults: the token URL `https://login.example.com/{tenant}/oauth2/v2.0/token` and the scopes `Presence.Read.All`, `Presence.ReadWrite.All`. Override them with `with_token_url` (a tenant in the path, say) and `with_scopes`, then pass the result to the scheme's `with_..._credentials` constructor.
     pub fn azure_ad_credentials(
         client_id: &str,
         client_secret: ::agentstatus_runtime::SecretString,
