@@ -19,7 +19,7 @@
 
 mod bodies;
 mod enums;
-mod examples;
+pub(crate) mod examples;
 mod forms;
 mod generated;
 pub(crate) mod inheritance;
