@@ -10,7 +10,7 @@ use crate::error::escape_token;
 pub(crate) const CONTRADICTING_EXAMPLES: Pass = Pass::new(
     "contradicting-examples",
     Stage::Normalise,
-    "Schema, media-type and parameter examples that do not match their schema are dropped.",
+    "Schema, media-type and parameter examples that do not match their schema are dropped (one whose check reaches its work or depth bound is kept, and said so with its pointer).",
     contradicting_examples,
 );
 
