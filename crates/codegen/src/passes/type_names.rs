@@ -116,6 +116,7 @@ impl Names {
     fn fits_merged(&self, name: &str, schema: &Map<String, Value>) -> bool {
         self.fits(name, schema)
             && merged_properties(&self.1, schema)
+                .0
                 .iter()
                 .all(|(prop, s)| self.fits(&child_name(name, prop), s))
     }
@@ -123,7 +124,7 @@ impl Names {
     /// Take `name` for `schema`, and the names of the types its `allOf`'s `$ref` members bring
     /// in.
     fn take_merged(&mut self, name: String, schema: &Map<String, Value>) {
-        for (prop, s) in merged_properties(&self.1, schema) {
+        for (prop, s) in merged_properties(&self.1, schema).0 {
             self.take_inline(child_name(&name, &prop), &s);
         }
         self.take_inline(name, schema);
@@ -137,7 +138,7 @@ fn child_name(parent: &str, prop: &str) -> String {
 }
 
 /// How many schemas [`merged_properties`] follows for one `allOf` at most (each once).
-const MAX_MERGED: usize = 1_000;
+pub(crate) const MAX_MERGED: usize = 1_000;
 
 /// The inline properties that make a type which an `allOf` of several members gets from its
 /// `$ref` members: typify merges the members (references resolved) into one type, so a
@@ -145,15 +146,17 @@ const MAX_MERGED: usize = 1_000;
 /// (`{Merged}{Property}`: Vonage's inbound `{title: MMS, allOf: [$ref, $ref mmsMessageCommon]}`
 /// gives `MmsMessage`, the name of the component `mmsMessage`). Titled properties keep their
 /// title's name and are the component's own; a property that is a `$ref` is no new type.
+/// The walk reads each schema once and at most [`MAX_MERGED`] of them; `true` beside the list
+/// when it stopped there (what it did not read is not checked, and [`inline_names`] says so).
 fn merged_properties(
     doc: &Value,
     schema: &Map<String, Value>,
-) -> Vec<(String, Map<String, Value>)> {
+) -> (Vec<(String, Map<String, Value>)>, bool) {
     let Some(Value::Array(members)) = schema.get("allOf") else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
     if members.len() < 2 {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -161,7 +164,7 @@ fn merged_properties(
     let mut todo: Vec<(&Value, bool)> = members.iter().rev().map(|m| (m, false)).collect();
     while let Some((member, through_ref)) = todo.pop() {
         if seen.len() >= MAX_MERGED {
-            break;
+            return (out, true);
         }
         let (target, at) = nav::resolve_at(doc, member, "");
         let through_ref = through_ref || !at.is_empty();
@@ -187,7 +190,7 @@ fn merged_properties(
             todo.extend(inner.iter().rev().map(|m| (m, through_ref)));
         }
     }
-    out
+    (out, false)
 }
 
 /// typify's names for a union's members (typify-impl 0.8 `src/enums.rs` `untagged_enum` and
@@ -569,6 +572,11 @@ fn inline_names(
     if map.contains_key("$ref") {
         return;
     }
+    if merged_properties(&names.1, map).1 {
+        changes.push(format!("{at}/allOf"), format!(
+            "the types this `allOf` merges from its references were read up to {MAX_MERGED} schemas: the names of the rest are not checked for collisions"
+        ));
+    }
     let mut name = name;
     let clash = |names: &Names, n: &str, map: &Map<String, Value>| match root {
         Root::Answer => !names.not_reserved(n),
@@ -651,7 +659,7 @@ fn inline_names(
     if root == Root::Component
         && let Some(n) = &name
     {
-        for (prop, s) in merged_properties(&names.1, map) {
+        for (prop, s) in merged_properties(&names.1, map).0 {
             names.take_inline(child_name(n, &prop), &s);
         }
     }
@@ -835,6 +843,31 @@ mod tests {
                 {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["b"]}}}
             ])),
             None
+        );
+    }
+
+    #[test]
+    fn a_merge_past_its_bound_is_reported() {
+        // a chain of components, each `allOf` the next and one more: the merge reads them all
+        let mut schemas = serde_json::Map::new();
+        let n = MAX_MERGED + 5;
+        for i in 0..n {
+            schemas.insert(
+                format!("S{i}"),
+                json!({"allOf": [{"$ref": format!("#/components/schemas/S{}", i + 1)}, {"$ref": "#/components/schemas/Leaf"}]}),
+            );
+        }
+        schemas.insert(format!("S{n}"), json!({"type": "object"}));
+        schemas.insert("Leaf".into(), json!({"type": "object", "properties": {"p": {"type": "object", "properties": {"x": {"type": "string"}}}}}));
+        schemas.insert("Top".into(), json!({"type": "object", "properties": {"t": {"allOf": [{"$ref": "#/components/schemas/S0"}, {"$ref": "#/components/schemas/Leaf"}]}}}));
+        let (_, changes) = run(json!({"components": {"schemas": schemas}}));
+        let at = "/components/schemas/Top/properties/t/allOf";
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.pointer == at && c.message.contains("up to 1000 schemas")),
+            "{:?}",
+            changes.iter().map(|c| &c.pointer).collect::<Vec<_>>()
         );
     }
 
