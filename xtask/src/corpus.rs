@@ -260,6 +260,17 @@ fn merge(before: &str, after: &str, only: &[String], names: &[String]) -> String
     table
 }
 
+fn one_line(s: &str) -> String {
+    reason::one_line(s)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().trim().to_string()
+}
+
+const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";
+const END: &str = "<!-- corpus:end -->";
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -297,14 +308,3 @@ mod tests {
         assert!(merged.find("[b]").unwrap() < merged.find("[c]").unwrap());
     }
 }
-
-fn one_line(s: &str) -> String {
-    reason::one_line(s)
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().trim().to_string()
-}
-
-const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";
-const END: &str = "<!-- corpus:end -->";

@@ -137,6 +137,9 @@ fn child_name(parent: &str, prop: &str) -> String {
     rust_type_name(&format!("{parent}_{}", prop.to_snake_case()))
 }
 
+/// A property's name and schema.
+type Property = (String, Map<String, Value>);
+
 /// How many schemas [`merged_properties`] follows for one `allOf` at most (each once).
 pub(crate) const MAX_MERGED: usize = 1_000;
 
@@ -148,17 +151,14 @@ pub(crate) const MAX_MERGED: usize = 1_000;
 /// title's name and are the component's own; a property that is a `$ref` is no new type.
 /// The walk reads each schema once and at most [`MAX_MERGED`] of them; `true` beside the list
 /// when it stopped there (what it did not read is not checked, and [`inline_names`] says so).
-fn merged_properties(
-    doc: &Value,
-    schema: &Map<String, Value>,
-) -> (Vec<(String, Map<String, Value>)>, bool) {
+fn merged_properties(doc: &Value, schema: &Map<String, Value>) -> (Vec<Property>, bool) {
     let Some(Value::Array(members)) = schema.get("allOf") else {
         return (Vec::new(), false);
     };
     if members.len() < 2 {
         return (Vec::new(), false);
     }
-    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut out: Vec<Property> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     // (schema, reached through a `$ref`)
     let mut todo: Vec<(&Value, bool)> = members.iter().rev().map(|m| (m, false)).collect();

@@ -460,24 +460,23 @@ pub(crate) const BOOLEAN_REQUIRED: Pass = Pass::new(
 pub(crate) fn boolean_required(doc: &mut Value, changes: &mut Changes) {
     crate::nav::walk_mut(doc, "", &mut |map, at| {
         // a parameter (or a header object): its schema's flag is the parameter's
-        if map.contains_key("in") || at.contains("/headers/") {
-            if let Some(Value::Object(schema)) = map.get_mut("schema")
-                && let Some(Value::Bool(b)) = schema.get("required").cloned()
-            {
-                schema.remove("required");
-                let here = format!("{at}/schema/required");
-                if b && !map.contains_key("required") {
-                    map.insert("required".into(), Value::Bool(true));
-                    changes.push(
-                        here,
-                        "`required: true` in a parameter's schema (invalid in OpenAPI 3.0): the parameter is required",
-                    );
-                } else {
-                    changes.push(
-                        here,
-                        format!("`required: {b}` in a parameter's schema (invalid in OpenAPI 3.0): removed, the parameter's own `required` stands"),
-                    );
-                }
+        if (map.contains_key("in") || at.contains("/headers/"))
+            && let Some(Value::Object(schema)) = map.get_mut("schema")
+            && let Some(Value::Bool(b)) = schema.get("required").cloned()
+        {
+            schema.remove("required");
+            let here = format!("{at}/schema/required");
+            if b && !map.contains_key("required") {
+                map.insert("required".into(), Value::Bool(true));
+                changes.push(
+                    here,
+                    "`required: true` in a parameter's schema (invalid in OpenAPI 3.0): the parameter is required",
+                );
+            } else {
+                changes.push(
+                    here,
+                    format!("`required: {b}` in a parameter's schema (invalid in OpenAPI 3.0): removed, the parameter's own `required` stands"),
+                );
             }
         }
         // any other flag in a schema has nowhere to go (a parameter's, a request body's and a
