@@ -18,6 +18,21 @@ impl flags::Corpus {
         let (table, all) = table(&ws.root, self.only.as_deref())?;
         if self.write {
             let readme = ws.root.join("corpus/README.md");
+            // with --only, the named documents' rows and notes replace theirs in the table
+            // written before; the others stay as they were
+            let table = match &self.only {
+                Some(only) => {
+                    let text = std::fs::read_to_string(&readme)
+                        .map_err(|e| format!("{}: cannot read: {e}", readme.display()))?;
+                    let before = text
+                        .split_once(START)
+                        .and_then(|(_, rest)| rest.split_once(END))
+                        .map_or("", |(section, _)| section);
+                    let names: Vec<String> = load(&ws.root)?.into_iter().map(|d| d.name).collect();
+                    merge(before, &table, only, &names)
+                }
+                None => table,
+            };
             write_section(&readme, START, END, &table, false)?;
             println!("corpus: wrote {}", readme.display());
         } else {
@@ -186,6 +201,65 @@ fn report(rows: &[(Document, Result<Coverage, String>)]) -> (String, bool) {
     (out, all)
 }
 
+/// The rows and notes of `before` (a table [`report`] wrote) with those of the documents in
+/// `only` replaced by `after`'s, in the manifest's order (`names`), and the total recomputed.
+fn merge(before: &str, after: &str, only: &[String], names: &[String]) -> String {
+    // `| [name](...` rows and `- name: ...` notes, by document
+    let row_of = |line: &str| {
+        line.strip_prefix("| [")
+            .and_then(|r| r.split_once(']'))
+            .map(|(n, _)| n.to_string())
+    };
+    let note_of = |line: &str| {
+        line.strip_prefix("- ")
+            .and_then(|r| r.split_once(": "))
+            .map(|(n, _)| n.to_string())
+    };
+    let pick = |text: &str, name: &str| {
+        let rows: Vec<String> = text
+            .lines()
+            .filter(|l| row_of(l).as_deref() == Some(name))
+            .map(str::to_string)
+            .collect();
+        let notes: Vec<String> = text
+            .lines()
+            .filter(|l| note_of(l).as_deref() == Some(name))
+            .map(str::to_string)
+            .collect();
+        (rows, notes)
+    };
+    let mut table = String::from(
+        "| document | field | OpenAPI | operations | generated | compiled | skipped | compiled % | codegen s | compile s |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut notes = String::new();
+    let (mut total_ops, mut total_compiled) = (0usize, 0usize);
+    for name in names {
+        let from = if only.contains(name) { after } else { before };
+        let (rows, ns) = pick(from, name);
+        for row in rows {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            total_ops += cells.get(4).and_then(|c| c.parse().ok()).unwrap_or(0);
+            total_compiled += cells.get(6).and_then(|c| c.parse().ok()).unwrap_or(0);
+            table.push_str(&row);
+            table.push('\n');
+        }
+        for n in ns {
+            notes.push_str(&n);
+            notes.push('\n');
+        }
+    }
+    table.push_str(&format!(
+        "| **all** | | | {total_ops} | | {total_compiled} | | {:.1}% | | |\n",
+        100.0 * total_compiled as f64 / total_ops.max(1) as f64
+    ));
+    if !notes.is_empty() {
+        table.push('\n');
+        table.push_str(&notes);
+    }
+    table
+}
+
 fn one_line(s: &str) -> String {
     reason::one_line(s)
 }
@@ -196,3 +270,41 @@ fn first_line(s: &str) -> String {
 
 const START: &str = "<!-- corpus:start (cargo xtask corpus --write) -->";
 const END: &str = "<!-- corpus:end -->";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_partial_run_replaces_only_its_documents() {
+        let row = |n: &str, ops: u32, c: u32| {
+            format!(
+                "| [{n}](https://x) | f | 3.0.0 | {ops} | {c} | {c} | {} | x% | 1.0 | 2.0 |\n",
+                ops - c
+            )
+        };
+        let before = format!(
+            "| document |\n|---|\n{}{}{}| **all** | | | 30 | | 27 | | 90.0% | | |\n\n- a: 1 skipped (GET /x): old\n- b: 2 skipped (GET /y): old\n",
+            row("a", 10, 9),
+            row("b", 10, 8),
+            row("c", 10, 10)
+        );
+        let after = format!(
+            "| document |\n|---|\n{}| **all** | | | 10 | | 10 | | 100.0% | | |\n",
+            row("b", 10, 10)
+        );
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let merged = super::merge(&before, &after, &["b".to_string()], &names);
+        assert!(merged.contains(&row("a", 10, 9)), "{merged}");
+        assert!(merged.contains(&row("b", 10, 10)), "{merged}");
+        assert!(!merged.contains(&row("b", 10, 8)), "{merged}");
+        assert!(merged.contains(&row("c", 10, 10)), "{merged}");
+        assert!(
+            merged.contains("| **all** | | | 30 | | 29 | | 96.7% | | |"),
+            "{merged}"
+        );
+        assert!(merged.contains("- a: 1 skipped (GET /x): old"), "{merged}");
+        assert!(!merged.contains("- b: "), "{merged}");
+        // rows in the manifest's order
+        assert!(merged.find("[a]").unwrap() < merged.find("[b]").unwrap());
+        assert!(merged.find("[b]").unwrap() < merged.find("[c]").unwrap());
+    }
+}

@@ -30,53 +30,94 @@ pub(crate) fn json_type(value: &Value) -> &'static str {
     }
 }
 
+/// What [`nonconformance`] found: `Ok(None)` the value conforms, `Ok(Some(why))` it does not,
+/// `Err(why)` the check could not tell within its bounds (what ran out), so a caller keeps the
+/// value and says so, never silently.
+pub(crate) type Verdict = std::result::Result<Option<String>, String>;
+
 /// Why `value` does not conform to `schema` (resolved in `doc`), or None when it does, as far
 /// as this checks: types, `nullable`, `enum`, `required`, properties, items and compositions.
 /// An example's property that the schema does not declare counts as a mismatch (as linters
 /// read examples), unless the schema allows other properties or is a composition. Formats and
 /// numeric or length constraints are not checked (not a full validator).
-/// The check is bounded in work as well as depth ([`CONFORMANCE_WORK`] schema visits): a
-/// composition that branches at every level (`S1: oneOf [S2, S2]`, `S2: oneOf [S3, S3]`, ...)
-/// would otherwise take time exponential in its depth. When the budget runs out the value is
-/// taken to conform (an example is kept, never wrongly dropped).
-pub(crate) fn nonconformance(
-    doc: &Value,
-    schema: &Value,
-    value: &Value,
-    depth: usize,
-) -> Option<String> {
-    conforms(
-        doc,
-        schema,
-        value,
-        depth,
-        true,
-        &Cell::new(CONFORMANCE_WORK),
-    )
+/// The check is bounded in work as well as depth ([`CONFORMANCE_WORK`] schema visits,
+/// [`CONFORMANCE_DEPTH`] levels): a composition that branches at every level (`S1: oneOf [S2,
+/// S2]`, `S2: oneOf [S3, S3]`, ...) would otherwise take time exponential in its depth. When a
+/// bound is reached before a mismatch is found the verdict is `Err`, naming the bound.
+pub(crate) fn nonconformance(doc: &Value, schema: &Value, value: &Value, depth: usize) -> Verdict {
+    let budget = Budget::new();
+    let found = conforms(doc, schema, value, depth, true, &budget);
+    budget.verdict(found)
 }
 
 /// [`nonconformance`], where properties the schema does not declare are allowed.
-pub(crate) fn nonconformance_lenient(doc: &Value, schema: &Value, value: &Value) -> Option<String> {
-    conforms(doc, schema, value, 0, false, &Cell::new(CONFORMANCE_WORK))
+pub(crate) fn nonconformance_lenient(doc: &Value, schema: &Value, value: &Value) -> Verdict {
+    let budget = Budget::new();
+    let found = conforms(doc, schema, value, 0, false, &budget);
+    budget.verdict(found)
 }
 
 /// How many schemas [`nonconformance`] visits for one value at most.
 pub(crate) const CONFORMANCE_WORK: usize = 10_000;
+/// How deep [`nonconformance`] follows a value into its schema (properties, items, members).
+pub(crate) const CONFORMANCE_DEPTH: usize = 64;
 
-pub(crate) fn conforms(
+/// The work left to one check, and which bound (if any) it reached.
+pub(crate) struct Budget {
+    fuel: Cell<usize>,
+    reached: Cell<Option<Bound>>,
+}
+
+/// A bound of [`nonconformance`].
+#[derive(Clone, Copy)]
+enum Bound {
+    Depth,
+    Work,
+}
+
+impl Budget {
+    fn new() -> Self {
+        Budget {
+            fuel: Cell::new(CONFORMANCE_WORK),
+            reached: Cell::new(None),
+        }
+    }
+
+    /// A mismatch found is certain (a bound only ever makes a branch conform); no mismatch is
+    /// certain only when no bound was reached.
+    fn verdict(&self, found: Option<String>) -> Verdict {
+        match (found, self.reached.get()) {
+            (Some(why), _) => Ok(Some(why)),
+            (None, None) => Ok(None),
+            (None, Some(Bound::Depth)) => Err(format!(
+                "the check reached its depth bound ({CONFORMANCE_DEPTH} levels of properties, items and members)"
+            )),
+            (None, Some(Bound::Work)) => Err(format!(
+                "the check ran out of its work budget ({CONFORMANCE_WORK} schema visits)"
+            )),
+        }
+    }
+}
+
+fn conforms(
     doc: &Value,
     schema: &Value,
     value: &Value,
     depth: usize,
     strict: bool,
-    fuel: &Cell<usize>,
+    fuel: &Budget,
 ) -> Option<String> {
     let nonconformance =
         |doc, schema, value, depth| conforms(doc, schema, value, depth, true, fuel);
-    if depth > 64 || fuel.get() == 0 {
+    if depth > CONFORMANCE_DEPTH {
+        fuel.reached.set(Some(Bound::Depth));
         return None;
     }
-    fuel.set(fuel.get() - 1);
+    if fuel.fuel.get() == 0 {
+        fuel.reached.set(Some(Bound::Work));
+        return None;
+    }
+    fuel.fuel.set(fuel.fuel.get() - 1);
     let schema = crate::nav::resolve(doc, schema);
     let map = schema.as_object()?;
     let nullable = map.get("nullable") == Some(&Value::Bool(true));

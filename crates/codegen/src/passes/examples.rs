@@ -10,7 +10,7 @@ use crate::error::escape_token;
 pub(crate) const CONTRADICTING_EXAMPLES: Pass = Pass::new(
     "contradicting-examples",
     Stage::Normalise,
-    "Schema, media-type and parameter examples that do not match their schema are dropped.",
+    "Schema, media-type and parameter examples that do not match their schema are dropped (one whose check reaches its work or depth bound is kept, and said so with its pointer).",
     contradicting_examples,
 );
 
@@ -26,12 +26,16 @@ pub(crate) fn contradicting_examples(doc: &mut Value, changes: &mut Changes) {
             && let Some(example) = map.get("example")
         {
             let schema = Value::Object(map.clone());
-            if let Some(why) = nonconformance(&snapshot, &schema, example, 0) {
-                map.remove("example");
-                changes.push(
-                    format!("{at}/example"),
-                    format!("example does not match its schema ({why}): dropped"),
-                );
+            match nonconformance(&snapshot, &schema, example, 0) {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    map.remove("example");
+                    changes.push(
+                        format!("{at}/example"),
+                        format!("example does not match its schema ({why}): dropped"),
+                    );
+                }
+                Err(bound) => changes.push(format!("{at}/example"), unchecked(&bound)),
             }
             return;
         }
@@ -39,23 +43,34 @@ pub(crate) fn contradicting_examples(doc: &mut Value, changes: &mut Changes) {
         let Some(schema) = map.get("schema").cloned() else {
             return;
         };
-        if let Some(example) = map.get("example")
-            && let Some(why) = nonconformance(&snapshot, &schema, example, 0)
-        {
-            map.remove("example");
-            changes.push(
-                format!("{at}/example"),
-                format!("example does not match its schema ({why}): dropped"),
-            );
+        if let Some(example) = map.get("example") {
+            match nonconformance(&snapshot, &schema, example, 0) {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    map.remove("example");
+                    changes.push(
+                        format!("{at}/example"),
+                        format!("example does not match its schema ({why}): dropped"),
+                    );
+                }
+                Err(bound) => changes.push(format!("{at}/example"), unchecked(&bound)),
+            }
         }
         if let Some(Value::Object(examples)) = map.get_mut("examples") {
-            let bad: Vec<(String, String)> = examples
-                .iter()
-                .filter_map(|(name, ex)| {
-                    let value = crate::nav::resolve(&snapshot, ex).get("value")?;
-                    nonconformance(&snapshot, &schema, value, 0).map(|why| (name.clone(), why))
-                })
-                .collect();
+            let mut bad: Vec<(String, String)> = Vec::new();
+            for (name, ex) in examples.iter() {
+                let Some(value) = crate::nav::resolve(&snapshot, ex).get("value") else {
+                    continue;
+                };
+                match nonconformance(&snapshot, &schema, value, 0) {
+                    Ok(None) => {}
+                    Ok(Some(why)) => bad.push((name.clone(), why)),
+                    Err(bound) => changes.push(
+                        format!("{at}/examples/{}", escape_token(name)),
+                        unchecked(&bound),
+                    ),
+                }
+            }
             for (name, why) in bad {
                 examples.remove(&name);
                 changes.push(
@@ -68,6 +83,12 @@ pub(crate) fn contradicting_examples(doc: &mut Value, changes: &mut Changes) {
             }
         }
     });
+}
+
+/// What a pass says of a value whose check against its schema reached a bound: it is kept, and
+/// the bound is named (the change's pointer says where).
+fn unchecked(bound: &str) -> String {
+    format!("not checked against its schema ({bound}): kept as written")
 }
 
 /// The `contradicting-defaults` pass ([`contradicting_defaults`]).
@@ -97,8 +118,13 @@ pub(crate) fn contradicting_defaults(doc: &mut Value, changes: &mut Changes) {
             return;
         }
         let schema = Value::Object(map.clone());
-        let Some(why) = nonconformance_lenient(&snapshot, &schema, default) else {
-            return;
+        let why = match nonconformance_lenient(&snapshot, &schema, default) {
+            Ok(None) => return,
+            Ok(Some(why)) => why,
+            Err(bound) => {
+                changes.push(format!("{at}/default"), unchecked(&bound));
+                return;
+            }
         };
         let typ = crate::nav::resolve(&snapshot, &schema)
             .get("type")
@@ -118,7 +144,7 @@ pub(crate) fn contradicting_defaults(doc: &mut Value, changes: &mut Changes) {
             }
         });
         let pointer = format!("{at}/default");
-        match spelled.filter(|v| nonconformance_lenient(&snapshot, &schema, v).is_none()) {
+        match spelled.filter(|v| nonconformance_lenient(&snapshot, &schema, v) == Ok(None)) {
             Some(value) => {
                 changes.push(
                     pointer,

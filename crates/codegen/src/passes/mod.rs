@@ -19,7 +19,7 @@
 
 mod bodies;
 mod enums;
-mod examples;
+pub(crate) mod examples;
 mod forms;
 mod generated;
 pub(crate) mod inheritance;
@@ -214,6 +214,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &refs::ALL_OF_NARROWED_ENUMS,
     &bodies::MEDIA_TYPE_KEYS,
     &types::STRING_BOOLEANS,
+    &types::BOOLEAN_REQUIRED,
     &types::FORMAT_WITHOUT_TYPE,
     &types::UNKNOWN_FORMATS,
     &types::UNSUPPORTED_PATTERNS,

@@ -46,6 +46,48 @@ mod normalise_tests {
     }
 
     #[test]
+    fn boolean_required_moves_to_where_openapi_3_reads_it() {
+        let mut doc = json!({
+            "paths": {"/p": {"get": {"parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string", "required": true}},
+                {"name": "r", "in": "query", "required": false, "schema": {"type": "string", "required": true}}
+            ]}}},
+            "components": {"schemas": {
+                "P": {"type": "object", "required": ["a"], "properties": {
+                    "a": {"type": "string", "required": true},
+                    "b": {"type": "string", "required": true},
+                    "c": {"type": "string", "required": false},
+                    "d": {"type": "object", "properties": {"e": {"type": "integer", "required": true}}}
+                }},
+                "Q": {"type": "string", "required": true}
+            }}
+        });
+        let mut changes = Changes::default();
+        boolean_required(&mut doc, &mut changes);
+        let params = &doc["paths"]["/p"]["get"]["parameters"];
+        assert_eq!(params[0]["required"], true);
+        assert!(params[0]["schema"].get("required").is_none());
+        // the parameter's own word stands
+        assert_eq!(params[1]["required"], false);
+        assert!(params[1]["schema"].get("required").is_none());
+        let p = &doc["components"]["schemas"]["P"];
+        assert_eq!(p["required"], json!(["a", "b"]));
+        assert!(p["properties"]["c"].get("required").is_none());
+        assert_eq!(p["properties"]["d"]["required"], json!(["e"]));
+        assert!(doc["components"]["schemas"]["Q"].get("required").is_none());
+        let at: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
+        assert_eq!(changes.len(), 7, "{at:?}");
+        assert!(
+            at.contains(&"/components/schemas/P/properties/b/required"),
+            "{at:?}"
+        );
+        // nothing to do the second time
+        let mut again = Changes::default();
+        boolean_required(&mut doc, &mut again);
+        assert!(again.is_empty(), "{:?}", &*again);
+    }
+
+    #[test]
     fn deep_refs_never_multiply_the_document() {
         // a large part, and many references into it
         let big: serde_json::Map<String, Value> = (0..200)

@@ -59,7 +59,7 @@ pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some"
 pub(crate) const COLLIDING_TYPE_NAMES: Pass = Pass::new(
     "colliding-type-names",
     Stage::Fix,
-    "Schemas that would give one Rust type name (`user_id` and `UserId`; an inline schema titled or placed like a component or another inline schema; a name the generated code uses unqualified) get distinct names, each rename once (E0428, E0119, or one silently decoded as the other).",
+    "Schemas that would give one Rust type name (`user_id` and `UserId`; an inline schema titled or placed like a component or another inline schema, a union member named as typify names it, a type an `allOf` merges from its `$ref` members; a name the generated code uses unqualified) get distinct names, each rename once (E0428, E0119, or one silently decoded as the other).",
     colliding_type_names,
 );
 
@@ -77,9 +77,10 @@ enum Owner {
     Inline(Value),
 }
 
-/// The Rust type names given so far.
+/// The Rust type names given so far, and the document as it was before the pass (what an
+/// `allOf`'s `$ref` members bring into the type typify merges from them).
 #[derive(Default)]
-struct Names(BTreeMap<String, Owner>);
+struct Names(BTreeMap<String, Owner>, Value);
 
 /// `schema` without its own title: what two inline schemas must share to share a name.
 fn untitled(schema: &Map<String, Value>) -> Value {
@@ -109,6 +110,235 @@ impl Names {
             .entry(name)
             .or_insert_with(|| Owner::Inline(untitled(schema)));
     }
+
+    /// Can a schema that typify names `name` have it, with the types its `allOf`'s `$ref`
+    /// members bring in (named `{name}{Property}`, see [`merged_properties`])?
+    fn fits_merged(&self, name: &str, schema: &Map<String, Value>) -> bool {
+        self.fits(name, schema)
+            && merged_properties(&self.1, schema)
+                .0
+                .iter()
+                .all(|(prop, s)| self.fits(&child_name(name, prop), s))
+    }
+
+    /// Take `name` for `schema`, and the names of the types its `allOf`'s `$ref` members bring
+    /// in.
+    fn take_merged(&mut self, name: String, schema: &Map<String, Value>) {
+        for (prop, s) in merged_properties(&self.1, schema).0 {
+            self.take_inline(child_name(&name, &prop), &s);
+        }
+        self.take_inline(name, schema);
+    }
+}
+
+/// typify's name for the type of property `prop` of the type named `parent`.
+fn child_name(parent: &str, prop: &str) -> String {
+    use heck::ToSnakeCase;
+    rust_type_name(&format!("{parent}_{}", prop.to_snake_case()))
+}
+
+/// A property's name and schema.
+type Property = (String, Map<String, Value>);
+
+/// How many schemas [`merged_properties`] follows for one `allOf` at most (each once).
+pub(crate) const MAX_MERGED: usize = 1_000;
+
+/// The inline properties that make a type which an `allOf` of several members gets from its
+/// `$ref` members: typify merges the members (references resolved) into one type, so a
+/// property a referenced component declares inline becomes a type named after the merged one
+/// (`{Merged}{Property}`: Vonage's inbound `{title: MMS, allOf: [$ref, $ref mmsMessageCommon]}`
+/// gives `MmsMessage`, the name of the component `mmsMessage`). Titled properties keep their
+/// title's name and are the component's own; a property that is a `$ref` is no new type.
+/// The walk reads each schema once and at most [`MAX_MERGED`] of them; `true` beside the list
+/// when it stopped there (what it did not read is not checked, and [`inline_names`] says so).
+fn merged_properties(doc: &Value, schema: &Map<String, Value>) -> (Vec<Property>, bool) {
+    let Some(Value::Array(members)) = schema.get("allOf") else {
+        return (Vec::new(), false);
+    };
+    if members.len() < 2 {
+        return (Vec::new(), false);
+    }
+    let mut out: Vec<Property> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    // (schema, reached through a `$ref`)
+    let mut todo: Vec<(&Value, bool)> = members.iter().rev().map(|m| (m, false)).collect();
+    while let Some((member, through_ref)) = todo.pop() {
+        if seen.len() >= MAX_MERGED {
+            return (out, true);
+        }
+        let (target, at) = nav::resolve_at(doc, member, "");
+        let through_ref = through_ref || !at.is_empty();
+        if !at.is_empty() && !seen.insert(at) {
+            continue;
+        }
+        let Some(map) = target.as_object() else {
+            continue;
+        };
+        if through_ref && let Some(Value::Object(props)) = map.get("properties") {
+            for (prop, p) in props {
+                if let Some(p) = p.as_object()
+                    && !p.contains_key("$ref")
+                    && !p.contains_key("title")
+                    && makes_type(p)
+                    && !out.iter().any(|(q, _)| q == prop)
+                {
+                    out.push((prop.clone(), p.clone()));
+                }
+            }
+        }
+        if let Some(Value::Array(inner)) = map.get("allOf") {
+            todo.extend(inner.iter().rev().map(|m| (m, through_ref)));
+        }
+    }
+    (out, false)
+}
+
+/// typify's names for a union's members (typify-impl 0.8 `src/enums.rs` `untagged_enum` and
+/// `src/util.rs` `schema_is_named`): each member's name (a lone `$ref`'s target, a title, a
+/// lone member's name, else its type or format), unless one has none or two are the same
+/// (then `Variant0`, `Variant1`, ...), without the words they all begin with. `None` when the
+/// union is one typify reads as tagged (its members' types are then not named after them).
+fn variant_names(members: &[Value]) -> Option<Vec<String>> {
+    if internally_tagged(members) {
+        return None;
+    }
+    let fallback = || (0..members.len()).map(|i| format!("Variant{i}")).collect();
+    let named: Option<Vec<String>> = members.iter().map(schema_is_named).collect();
+    let Some(named) =
+        named.filter(|n| n.len() == n.iter().collect::<std::collections::BTreeSet<_>>().len())
+    else {
+        return Some(fallback());
+    };
+    let prefix = named
+        .iter()
+        .cloned()
+        .reduce(|a, b| common_prefix(&a, &b))
+        .unwrap_or_default();
+    let stripped: Option<Vec<String>> = named
+        .iter()
+        .map(|n| Some(n[prefix.len()..].to_string()).filter(|v| !v.is_empty()))
+        .collect();
+    Some(stripped.unwrap_or_else(fallback))
+}
+
+/// typify-impl's `get_common_prefix`: the words (kebab case) two names begin with, in Pascal
+/// case.
+fn common_prefix(a: &str, b: &str) -> String {
+    use heck::{ToKebabCase, ToPascalCase};
+    let (a, b) = (a.to_kebab_case(), b.to_kebab_case());
+    a.split('-')
+        .zip(b.split('-'))
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect::<Vec<&str>>()
+        .join("-")
+        .to_pascal_case()
+}
+
+/// typify-impl's `schema_is_named`, on the document's JSON.
+fn schema_is_named(schema: &Value) -> Option<String> {
+    use heck::ToPascalCase;
+    let map = schema.as_object()?;
+    const METADATA: &[&str] = &[
+        "title",
+        "description",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "example",
+        "examples",
+        "externalDocs",
+        "nullable",
+    ];
+    let only = |keys: &[&str]| {
+        map.keys().all(|k| {
+            keys.contains(&k.as_str()) || METADATA.contains(&k.as_str()) || k.starts_with("x-")
+        })
+    };
+    let raw = if let Some(r) = map.get("$ref").and_then(Value::as_str)
+        && only(&["$ref"])
+        && !map.contains_key("nullable")
+    {
+        r.rsplit('/').next()?.to_string()
+    } else if let Some(t) = map.get("title").and_then(Value::as_str) {
+        t.to_string()
+    } else if COMPOSITIONS.iter().any(|k| map.contains_key(*k))
+        && only(&["allOf", "oneOf", "anyOf", "not", "type"])
+    {
+        let lone: Vec<&Value> = COMPOSITIONS.iter().filter_map(|k| map.get(*k)).collect();
+        match lone.as_slice() {
+            [Value::Array(one)] if one.len() == 1 => return schema_is_named(&one[0]),
+            _ => return None,
+        }
+    } else {
+        let ty = map.get("type").and_then(Value::as_str)?;
+        match map.get("format").and_then(Value::as_str) {
+            Some(f) => f.to_pascal_case(),
+            None => match ty {
+                "boolean" => "Boolean".into(),
+                "integer" => "Integer".into(),
+                "number" => "Number".into(),
+                "string" => "String".into(),
+                "array" => "Array".into(),
+                "object" => "Object".into(),
+                "null" => "Null".into(),
+                _ => return None,
+            },
+        }
+    };
+    Some(rust_type_name(&raw))
+}
+
+/// Does typify read this union as internally tagged (every member an inline object with one
+/// required property of a constant string value, different in each)? Its members are then
+/// struct variants, not types of their own.
+fn internally_tagged(members: &[Value]) -> bool {
+    let constants = |m: &Value| -> Option<BTreeMap<String, String>> {
+        let m = m.as_object()?;
+        if m.contains_key("$ref") || COMPOSITIONS.iter().any(|k| m.contains_key(*k)) {
+            return None;
+        }
+        let required: Vec<&str> = m
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        Some(
+            m.get("properties")?
+                .as_object()?
+                .iter()
+                .filter(|(k, _)| required.contains(&k.as_str()))
+                .filter_map(|(k, p)| {
+                    let one = p
+                        .get("enum")
+                        .and_then(Value::as_array)
+                        .filter(|e| e.len() == 1);
+                    let v = one
+                        .and_then(|e| e[0].as_str())
+                        .or_else(|| p.get("const").and_then(Value::as_str))?;
+                    Some((k.clone(), v.to_string()))
+                })
+                .collect(),
+        )
+    };
+    let Some(all) = members.iter().map(constants).collect::<Option<Vec<_>>>() else {
+        return false;
+    };
+    let Some(first) = all.first() else {
+        return false;
+    };
+    first.keys().any(|k| {
+        let values: Vec<&String> = all.iter().filter_map(|m| m.get(k)).collect();
+        values.len() == all.len()
+            && values.len()
+                == values
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+    })
 }
 
 /// Whether typify makes a named type of this inline schema: a struct, an enum, a union, a
@@ -196,7 +426,9 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
                 rust_type_name(old)
             ));
     }
-    // the inline schemas of the components
+    // the inline schemas of the components (what `allOf`s merge is read from the document
+    // with its components renamed)
+    names.1 = doc.clone();
     if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
         for (key, schema) in schemas.iter_mut() {
             let at = format!("/components/schemas/{}", escape_token(key));
@@ -340,10 +572,15 @@ fn inline_names(
     if map.contains_key("$ref") {
         return;
     }
+    if merged_properties(&names.1, map).1 {
+        changes.push(format!("{at}/allOf"), format!(
+            "the types this `allOf` merges from its references were read up to {MAX_MERGED} schemas: the names of the rest are not checked for collisions"
+        ));
+    }
     let mut name = name;
     let clash = |names: &Names, n: &str, map: &Map<String, Value>| match root {
         Root::Answer => !names.not_reserved(n),
-        _ => !names.fits(n, map),
+        _ => !names.fits_merged(n, map),
     };
     if root != Root::Component {
         // progenitor hands typify a nullable composition as `oneOf: [null, the composition]`,
@@ -376,7 +613,7 @@ fn inline_names(
                         if nullable_union {
                             !names.0.contains_key(n)
                         } else {
-                            names.fits(n, map)
+                            names.fits_merged(n, map)
                         }
                     })
                     .expect("an unused name");
@@ -414,8 +651,16 @@ fn inline_names(
                 name = Some(fresh);
             }
             if let Some(n) = &name {
-                names.take_inline(n.clone(), map);
+                names.take_merged(n.clone(), map);
             }
+        }
+    }
+    // a component that merges `$ref` members has their inline properties' types too
+    if root == Root::Component
+        && let Some(n) = &name
+    {
+        for (prop, s) in merged_properties(&names.1, map).0 {
+            names.take_inline(child_name(n, &prop), &s);
         }
     }
     // typify: `{parent}_{property in snake case}`, then sanitized
@@ -463,14 +708,29 @@ fn inline_names(
             }
         }
     }
-    // a union's members are named after what each is (typify's `schema_is_named`, with the
-    // prefix they share removed): only a member's own title is certain
+    // a union's members are named after the union and what each is (typify's
+    // `schema_is_named`, with the prefix they share removed: [`variant_names`]), a member's own
+    // title first; so the titles are settled before the names are worked out from them
+    let union_name = name
+        .clone()
+        .filter(|_| !(map.get("nullable") == Some(&Value::Bool(true)) && root != Root::Component));
     for key in ["oneOf", "anyOf"] {
         if let Some(Value::Array(members)) = map.get_mut(key) {
             for (i, member) in members.iter_mut().enumerate() {
+                settle_title(member, &format!("{at}/{key}/{i}"), names, changes);
+            }
+            let variants = union_name
+                .as_ref()
+                .and_then(|_| variant_names(members))
+                .unwrap_or_default();
+            for (i, member) in members.iter_mut().enumerate() {
+                let place = union_name
+                    .as_ref()
+                    .zip(variants.get(i))
+                    .map(|(u, v)| rust_type_name(&format!("{u}_{v}")));
                 inline_names(
                     member,
-                    None,
+                    place,
                     Root::Inline,
                     &format!("{at}/{key}/{i}"),
                     names,
@@ -479,6 +739,48 @@ fn inline_names(
             }
         }
     }
+}
+
+/// A union member's title, settled before the union's variant names are worked out from the
+/// titles: one that would name a type already given to another schema (itself, or what its
+/// `allOf` merges) becomes a fresh title rather than being dropped (dropping it would change
+/// every member's variant name).
+fn settle_title(member: &mut Value, at: &str, names: &mut Names, changes: &mut Changes) {
+    let Some(map) = member.as_object_mut() else {
+        return;
+    };
+    if map.contains_key("$ref") || !makes_type(map) {
+        return;
+    }
+    let nullable_union = map.get("nullable") == Some(&Value::Bool(true))
+        && COMPOSITIONS.iter().any(|k| map.contains_key(*k));
+    let Some(title) = map.get("title").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    if nullable_union {
+        return;
+    }
+    let titled = rust_type_name(&title);
+    if names.fits_merged(&titled, map) {
+        names.take_merged(titled, map);
+        return;
+    }
+    let fresh = (1..)
+        .map(|n| match n {
+            1 => format!("{titled}Inline"),
+            n => format!("{titled}Inline{n}"),
+        })
+        .find(|n| {
+            let mut with = map.clone();
+            with.insert("title".into(), Value::String(n.clone()));
+            names.fits_merged(n, &with)
+        })
+        .expect("an unused name");
+    map.insert("title".into(), Value::String(fresh.clone()));
+    changes.push(format!("{at}/title"), format!(
+        "title {title:?} would name this union member `{titled}`, a name already given to another schema (or what its `allOf` brings in would): titled `{fresh}`"
+    ));
+    names.take_merged(fresh, map);
 }
 
 #[cfg(test)]
@@ -503,6 +805,94 @@ mod tests {
         ] {
             assert_eq!(rust_type_name(key), name, "{key}");
         }
+    }
+
+    #[test]
+    fn union_members_are_named_as_typify_names_them() {
+        let names = |v: Value| variant_names(v.as_array().unwrap());
+        assert_eq!(
+            names(json!([{"$ref": "#/components/schemas/CatInfo"}, {"$ref": "#/x/CatData"}])),
+            Some(vec!["Info".to_string(), "Data".to_string()])
+        );
+        assert_eq!(
+            names(
+                json!([{"title": "SMS", "allOf": [{"$ref": "#/a"}, {"$ref": "#/b"}]},
+                         {"type": "string", "format": "date-time"}, {"type": "integer"}])
+            ),
+            Some(vec!["Sms".into(), "DateTime".into(), "Integer".into()])
+        );
+        // a lone member names the member; two the same, or one without a name: numbered
+        assert_eq!(
+            names(json!([{"allOf": [{"$ref": "#/c/Dog"}]}, {"type": "object"}])),
+            Some(vec!["Dog".into(), "Object".into()])
+        );
+        assert_eq!(
+            names(json!([{"type": "string"}, {"type": "string", "maxLength": 3}])),
+            Some(vec!["Variant0".into(), "Variant1".into()])
+        );
+        assert_eq!(
+            names(
+                json!([{"type": "string"}, {"oneOf": [{"type": "integer"}, {"type": "number"}]}])
+            ),
+            Some(vec!["Variant0".into(), "Variant1".into()])
+        );
+        // a union typify reads as internally tagged has no member types
+        assert_eq!(
+            names(json!([
+                {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["a"]}}},
+                {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["b"]}}}
+            ])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_merge_past_its_bound_is_reported() {
+        // a chain of components, each `allOf` the next and one more: the merge reads them all
+        let mut schemas = serde_json::Map::new();
+        let n = MAX_MERGED + 5;
+        for i in 0..n {
+            schemas.insert(
+                format!("S{i}"),
+                json!({"allOf": [{"$ref": format!("#/components/schemas/S{}", i + 1)}, {"$ref": "#/components/schemas/Leaf"}]}),
+            );
+        }
+        schemas.insert(format!("S{n}"), json!({"type": "object"}));
+        schemas.insert("Leaf".into(), json!({"type": "object", "properties": {"p": {"type": "object", "properties": {"x": {"type": "string"}}}}}));
+        schemas.insert("Top".into(), json!({"type": "object", "properties": {"t": {"allOf": [{"$ref": "#/components/schemas/S0"}, {"$ref": "#/components/schemas/Leaf"}]}}}));
+        let (_, changes) = run(json!({"components": {"schemas": schemas}}));
+        let at = "/components/schemas/Top/properties/t/allOf";
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.pointer == at && c.message.contains("up to 1000 schemas")),
+            "{:?}",
+            changes.iter().map(|c| &c.pointer).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_titled_member_whose_merged_properties_take_a_component_s_name_is_retitled() {
+        let (doc, changes) = run(json!({"components": {"schemas": {
+            "common": {"type": "object", "properties": {"message": {"type": "object", "properties": {"c": {"type": "string"}}}}},
+            "inbound": {"oneOf": [
+                {"title": "MMS", "allOf": [{"$ref": "#/components/schemas/common"}, {"$ref": "#/components/schemas/other"}]},
+                {"type": "string"}
+            ]},
+            "mmsMessage": {"type": "object"},
+            "other": {"type": "object", "properties": {"id": {"type": "string"}}}
+        }}}));
+        let s = &doc["components"]["schemas"];
+        assert_eq!(
+            s["inbound"]["oneOf"][0]["title"], "MmsInline",
+            "{changes:?}"
+        );
+        assert!(s.get("mmsMessage").is_some());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            changes[0].pointer,
+            "/components/schemas/inbound/oneOf/0/title"
+        );
     }
 
     fn run(mut doc: Value) -> (Value, Vec<super::super::Change>) {

@@ -441,3 +441,92 @@ pub(crate) fn nullable_components(doc: &mut Value, changes: &mut Changes) {
         }
     });
 }
+
+/// The `boolean-required` pass ([`boolean_required`]).
+pub(crate) const BOOLEAN_REQUIRED: Pass = Pass::new(
+    "boolean-required",
+    Stage::Normalise,
+    "`required: true` inside a property or a parameter's schema (Swagger 2.0's form, invalid in 3.0; Zendesk Sunshine) moves to where 3.0 reads it: the object's `required` list, the parameter's `required`.",
+    boolean_required,
+);
+
+/// In OpenAPI 3.0 a schema's `required` is a list of property names; Swagger 2.0 and some
+/// hand-written 3.0 documents (Zendesk Sunshine) put `required: true` on the property itself.
+/// progenitor's reader refuses the schema, and with it whatever holds it: a parameter shared by
+/// many operations is lost. The flag moves to where 3.0 reads it: a property's to its object's
+/// `required` list, a parameter's schema's to the parameter (unless the parameter says
+/// otherwise); `required: false`, and a flag with nowhere to go, are removed. Each change is
+/// reported.
+pub(crate) fn boolean_required(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        // a parameter (or a header object): its schema's flag is the parameter's
+        if (map.contains_key("in") || at.contains("/headers/"))
+            && let Some(Value::Object(schema)) = map.get_mut("schema")
+            && let Some(Value::Bool(b)) = schema.get("required").cloned()
+        {
+            schema.remove("required");
+            let here = format!("{at}/schema/required");
+            if b && !map.contains_key("required") {
+                map.insert("required".into(), Value::Bool(true));
+                changes.push(
+                    here,
+                    "`required: true` in a parameter's schema (invalid in OpenAPI 3.0): the parameter is required",
+                );
+            } else {
+                changes.push(
+                    here,
+                    format!("`required: {b}` in a parameter's schema (invalid in OpenAPI 3.0): removed, the parameter's own `required` stands"),
+                );
+            }
+        }
+        // any other flag in a schema has nowhere to go (a parameter's, a request body's and a
+        // header's own `required` is a boolean, and they are not in a schema's place)
+        let component = at.starts_with("/components/schemas/") && at.matches('/').count() == 3;
+        if (component || super::refs::is_schema_position(at))
+            && let Some(Value::Bool(b)) = map.get("required").cloned()
+        {
+            map.remove("required");
+            changes.push(
+                format!("{at}/required"),
+                format!("`required: {b}` in a schema that is not a property (invalid in OpenAPI 3.0): removed"),
+            );
+        }
+        // an object's properties: their flags join its list
+        let mut names: Vec<String> = Vec::new();
+        if let Some(Value::Object(props)) = map.get_mut("properties") {
+            for (name, prop) in props.iter_mut() {
+                let Some(prop) = prop.as_object_mut() else {
+                    continue;
+                };
+                let Some(Value::Bool(b)) = prop.get("required").cloned() else {
+                    continue;
+                };
+                prop.remove("required");
+                let here = format!("{at}/properties/{}/required", escape_token(name));
+                if b {
+                    names.push(name.clone());
+                    changes.push(here, format!(
+                        "`required: true` on property `{name}` (invalid in OpenAPI 3.0): `{name}` joins the object's `required` list"
+                    ));
+                } else {
+                    changes.push(
+                        here,
+                        format!("`required: false` on property `{name}` (invalid in OpenAPI 3.0; a property is optional unless listed): removed"),
+                    );
+                }
+            }
+        }
+        if !names.is_empty() {
+            let list = map
+                .entry("required")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                for n in names {
+                    if !list.iter().any(|v| v.as_str() == Some(n.as_str())) {
+                        list.push(Value::String(n));
+                    }
+                }
+            }
+        }
+    });
+}
