@@ -100,6 +100,11 @@ pub trait Seeded: Deref<Target = FakeServer> + Send + Sync + Sized + 'static {
     /// Whether the fake's agent ids are positive numbers (the caller refuses other ids).
     const NUMERIC_IDS: bool = false;
 
+    /// Whether the vendor ends a state set with an expiry by itself but its reads do not say
+    /// when (Microsoft Graph's application sessions): the contract then does not ask for the
+    /// expiry back ([`Case::with_expiry_unread`](agentstatus_presence::testing::Case::with_expiry_unread)).
+    const EXPIRY_UNREAD: bool = false;
+
     /// A well-formed agent id for the `n`th sample agent (from 1) called `name`: what the
     /// default cast and the cross-vendor tests use. Default: `n` when [`Seeded::NUMERIC_IDS`],
     /// else `name`. A vendor whose ids have a shape of their own (Mattermost's 26 characters)
@@ -154,6 +159,8 @@ pub struct Seeder {
     pub numeric_ids: bool,
     /// A well-formed agent id for the `n`th sample agent called `name` ([`Seeded::sample_id`]).
     pub sample_id: fn(usize, &str) -> String,
+    /// Whether its reads leave out the end of a timed state ([`Seeded::EXPIRY_UNREAD`]).
+    pub expiry_unread: bool,
     start: Start,
 }
 
@@ -174,6 +181,7 @@ impl Seeder {
             status: F::status,
             numeric_ids: F::NUMERIC_IDS,
             sample_id: F::sample_id,
+            expiry_unread: F::EXPIRY_UNREAD,
             start: start::<F>,
         }
     }
@@ -185,6 +193,7 @@ impl Seeder {
             status: |_| None,
             numeric_ids: false,
             sample_id: |_, name| name.to_string(),
+            expiry_unread: false,
             start: |_, _| {
                 Box::pin(async {
                     Err("the fake is not written yet: implement `agentstatus_fakes::seed::Seeded` for it and make its `SEEDER` `Seeder::of::<TheFake>()` (src/fake.rs)".into())
@@ -325,5 +334,10 @@ pub async fn contract(entry: Entry, seeder: Seeder) {
     let case = Case::new(running, good, bad, agent, |r| r.server.state_changes());
     // an id of the vendor's shape that no agent has
     let case = case.with_unknown((seeder.sample_id)(999_999, "no-such-agent"));
+    let case = if seeder.expiry_unread {
+        case.with_expiry_unread()
+    } else {
+        case
+    };
     contract(case).await;
 }

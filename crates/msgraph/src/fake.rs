@@ -200,6 +200,9 @@ pub fn user_id(n: usize) -> String {
 }
 
 impl Seeded for Msgraph {
+    /// A presence read carries no session's `expirationDuration` (NOTES.md#setpresence).
+    const EXPIRY_UNREAD: bool = true;
+
     fn sample_id(n: usize, _: &str) -> String {
         user_id(n)
     }

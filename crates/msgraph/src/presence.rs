@@ -28,12 +28,14 @@ use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
-    async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError,
+    SetRequest, Vendor, async_trait,
 };
 use progenitor_client::ClientInfo;
 
 use agentstatus_runtime::oauth2::{TokenError, TokenErrorKind};
+use agentstatus_runtime::retry::transient_delay;
+use chrono::{DateTime, Utc};
 
 use crate::{Client, types};
 
@@ -110,18 +112,43 @@ impl MsgraphPresence {
         } else {
             authorized(&self.client, "communication_presence_set_presence", Some(agent)).await?;
             let (availability, activity) = session_state(desired);
-            let body = types::CommunicationPresenceSetPresenceBody::builder()
-                .session_id(Some(self.session_id.clone()))
-                .availability(availability)
-                .activity(activity)
-                .expiration_duration(Some(expiration_duration(expiration)?));
-            let request = self
-                .client
-                .communication_presence_set_presence()
-                .presence_id(agent)
-                .body(body);
-            if let Err(f) = call(request.send()).await {
-                return Err(failed(&self.client, f, Some(agent)).await);
+            let duration = expiration_duration(expiration)?;
+            // the same state in the same session, sent again, leaves the session as one send
+            // does (NOTES.md#setpresence): a POST, but idempotent, so it is resent on transient
+            // failures (a dropped connection, 429, 5xx) with the client's retry policy
+            let policy = self.client.inner().retry().clone();
+            let start = std::time::Instant::now();
+            let mut attempt = 1;
+            loop {
+                let body = types::CommunicationPresenceSetPresenceBody::builder()
+                    .session_id(Some(self.session_id.clone()))
+                    .availability(availability)
+                    .activity(activity)
+                    .expiration_duration(Some(duration.clone()));
+                let request = self
+                    .client
+                    .communication_presence_set_presence()
+                    .presence_id(agent)
+                    .body(body);
+                let Err(f) = call(request.send()).await else {
+                    break;
+                };
+                let wait = (attempt < policy.max_attempts)
+                    .then(|| transient_delay(&policy, &f.error, attempt))
+                    .flatten()
+                    .filter(|w| {
+                        start
+                            .elapsed()
+                            .checked_add(*w)
+                            .is_some_and(|end| end < policy.deadline)
+                    });
+                match wait {
+                    Some(w) => {
+                        tokio::time::sleep(w).await;
+                        attempt += 1;
+                    }
+                    None => return Err(failed(&self.client, f, Some(agent)).await),
+                }
             }
         }
         let after = self.get_now(agent).await?;
@@ -246,6 +273,12 @@ impl Adapter for MsgraphPresence {
         Availability::Away,
         Availability::Offline,
     ];
+    /// The application's session ends by itself (`expirationDuration`, PT5M..PT4H).
+    const EXPIRING: &'static [Availability] = &[
+        Availability::Available,
+        Availability::Busy,
+        Availability::Away,
+    ];
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         authorized(&self.client, "user_get_presence", Some(agent)).await?;
@@ -262,6 +295,34 @@ impl Adapter for MsgraphPresence {
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         self.set_session(agent, desired, DEFAULT_EXPIRATION).await
+    }
+
+    /// An expiry (`until`) is the application session's `expirationDuration`, from now, rounded
+    /// up to whole seconds and within PT5M..PT4H, as [`MsgraphPresence::set_for`]; Offline
+    /// clears the session and has none. A vendor word (`state`) is not settable here.
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        if request.state.is_some() {
+            return Err(PresenceError::unsupported_option(
+                VENDOR,
+                "state",
+                "the application's session sets an availability and activity pair of the mapping; no other word"
+                    .to_string(),
+            ));
+        }
+        let now: DateTime<Utc> = DateTime::from(std::time::SystemTime::now());
+        let Some(until) = request.until_after(VENDOR, now)? else {
+            return self.set_now(agent, request.availability).await;
+        };
+        let left: chrono::TimeDelta = until.signed_duration_since(now);
+        let millis = u64::try_from(left.num_milliseconds()).unwrap_or(0);
+        let expiration = Duration::from_secs(millis.div_ceil(1000));
+        check_expiration(request.availability, expiration)?;
+        self.set_session(agent, request.availability, expiration)
+            .await
     }
 
     /// Each agent read first, and written only when it differs (`apply` reports what changed);

@@ -182,6 +182,15 @@ pub enum BuildError {
         /// Which credential (`token`, `api_secret`, ...).
         what: &'static str,
     },
+    /// An OAuth 2.0 client id or secret outside what RFC 6749 allows (Appendix A: `client-id`
+    /// and `client-secret` are `*VSCHAR`, the visible ASCII characters and space).
+    #[error(
+        "invalid credential: the OAuth 2.0 {what} may hold only visible ASCII characters and spaces (RFC 6749, Appendix A); it contains a control character or non-ASCII text"
+    )]
+    InvalidClientCredential {
+        /// Which credential: `client id` or `client secret`.
+        what: &'static str,
+    },
     /// The OAuth 2.0 token URL is not an absolute http(s) URL (or one relative to the base URL)
     /// without credentials, fragment or unset `{variable}`.
     #[error("invalid OAuth 2.0 token URL {url:?}: {reason}")]

@@ -324,6 +324,17 @@ impl OAuth2 {
             url: crate::redact_url(base_url),
             reason: e.to_string(),
         })?;
+        // RFC 6749, Appendix A: client-id and client-secret = *VSCHAR (%x20-7E); anything else
+        // is a paste error (a line break, a tab) or text the token endpoint cannot take as sent
+        let vschar = |text: &str| text.chars().all(|c| (' '..='~').contains(&c));
+        if !vschar(&credentials.client_id) {
+            return Err(BuildError::InvalidClientCredential { what: "client id" });
+        }
+        if !vschar(credentials.client_secret.expose_secret()) {
+            return Err(BuildError::InvalidClientCredential {
+                what: "client secret",
+            });
+        }
         let invalid = |reason: &str| BuildError::InvalidTokenUrl {
             url: crate::redact_url(&credentials.token_url),
             reason: reason.to_string(),

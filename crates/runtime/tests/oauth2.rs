@@ -730,3 +730,39 @@ async fn the_token_goes_only_to_the_apis_origin() {
         "{request:?}"
     );
 }
+
+/// RFC 6749, Appendix A: a client id or secret is visible ASCII and spaces. A line break, a tab
+/// or non-ASCII text is refused when the client is built, without sending it or showing it.
+#[test]
+fn a_client_secret_outside_rfc_6749_is_refused_when_the_client_is_built() {
+    for secret in ["pässwort", "s3cr3t\r\nX-Injected: 1", "tab\tbed"] {
+        let credentials = Client::azure_ad_credentials("app", secret.to_string().into())
+            .with_token_url("https://login.example.com/contoso/oauth2/v2.0/token");
+        let e = Client::with_azure_ad_credentials(
+            "https://api.example.com/v1.0",
+            credentials,
+            &config(),
+        )
+        .map(|_| ())
+        .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(
+            text.contains("invalid credential") && text.contains("client secret"),
+            "{text}"
+        );
+        assert!(!text.contains(secret), "{text}");
+    }
+    let credentials = Client::azure_ad_credentials("app\n", "fine secret ~".to_string().into())
+        .with_token_url("https://login.example.com/contoso/oauth2/v2.0/token");
+    let e =
+        Client::with_azure_ad_credentials("https://api.example.com/v1.0", credentials, &config())
+            .map(|_| ())
+            .unwrap_err();
+    assert!(e.to_string().contains("client id"), "{e}");
+    let credentials = Client::azure_ad_credentials("app", "fine secret ~".to_string().into())
+        .with_token_url("https://login.example.com/contoso/oauth2/v2.0/token");
+    assert!(
+        Client::with_azure_ad_credentials("https://api.example.com/v1.0", credentials, &config())
+            .is_ok()
+    );
+}

@@ -22,11 +22,13 @@
 
 use std::sync::OnceLock;
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, call};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, within};
+use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::watch::{ChangeFeed, WatchOptions};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, PresenceError, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
+    async_trait,
 };
 use serde_json::Value;
 
@@ -341,6 +343,40 @@ impl Adapter for ZulipPresence {
             ));
         }
         Ok(after)
+    }
+
+    /// The credentials' own user is learnt once, before any update: a server that cannot say
+    /// who that is fails every update with one request, not one per update; every other agent
+    /// is refused without a request (only the own user can be set).
+    async fn set_many_now(
+        &self,
+        updates: Vec<(String, Availability)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        let me = match within(self.deadline, VENDOR, Step::Get, self.me()).await {
+            Ok(me) => me,
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let me = &me;
+        // one at a time: every update that can be made is about the same user
+        let options = BulkOptions {
+            concurrency: 1,
+            ..*options
+        };
+        bulk::each(updates, &options, |agent, wanted| async move {
+            self.check_supported(wanted)?;
+            check_id(&agent)?;
+            if &agent != me {
+                return Err(PresenceError::own_agent_only(VENDOR, agent));
+            }
+            let before = self.read(&agent).await?;
+            if before.availability == wanted {
+                return Ok(Applied::unchanged(before));
+            }
+            let after = within(self.deadline, VENDOR, Step::Set, self.set_now(&agent, wanted)).await?;
+            Ok(Applied::changed(after))
+        })
+        .await
     }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
