@@ -91,6 +91,38 @@ impl MsgraphPresence {
         within(self.deadline, VENDOR, Step::Set, set).await
     }
 
+    /// The presences of `ids` through getPresencesByUserId, [`MAX_IDS`] a request, in the
+    /// order Graph answers.
+    async fn read_many(&self, ids: &[String]) -> Result<Vec<AgentPresence>, PresenceError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_IDS) {
+            authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
+                .await?;
+            let body = types::CommunicationGetPresencesGraphBPreUserIdBody::builder()
+                .ids(chunk.to_vec());
+            let request = self
+                .client
+                .communication_get_presences_graph_b_pre_user_id()
+                .body(body);
+            let page = match call(request.send()).await {
+                Ok(p) => p,
+                Err(f) => return Err(failed(&self.client, f, None).await),
+            };
+            if page.odata_next_link.as_deref().is_some_and(|l| !l.is_empty()) {
+                let message = "getPresencesByUserId answered with an @odata.nextLink, which is not followed (NOTES.md#bulk-read)".into();
+                return Err(PresenceError::new(
+                    VENDOR,
+                    Failure::InvalidResponse {
+                        status: None,
+                        message,
+                    },
+                ));
+            }
+            out.extend(page.value.iter().map(|p| presence("", p)));
+        }
+        Ok(out)
+    }
+
     async fn set_session(
         &self,
         agent: &str,
@@ -332,15 +364,27 @@ impl Adapter for MsgraphPresence {
         updates: Vec<(String, Availability)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
-        // one token for all of them: a token endpoint that fails is asked once, not per agent
-        let token = authorized(&self.client, "user_get_presence", None);
-        if let Err(e) = within(self.deadline, VENDOR, Step::Set, token).await {
-            return bulk::fail_all(updates, &e);
-        }
+        // every agent read first with the bulk read (650 a request): a token endpoint or an
+        // API that fails is asked once, not once per agent
+        let mut ids: Vec<String> = updates.iter().map(|(a, _)| a.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let known = match within(self.deadline, VENDOR, Step::Get, self.read_many(&ids)).await {
+            Ok(all) => all
+                .into_iter()
+                .map(|p| (p.agent_id.clone(), p))
+                .collect::<std::collections::HashMap<_, _>>(),
+            Err(e) => return bulk::fail_all(updates, &e),
+        };
+        let known = &known;
         bulk::each(updates, options, |agent, wanted| async move {
             let work = async {
                 self.check_supported(wanted)?;
-                let now = self.get_now(&agent).await?;
+                let now = match known.get(&agent) {
+                    Some(p) => p.clone(),
+                    // not in the bulk answer: asked alone (its own NotFound)
+                    None => self.get_now(&agent).await?,
+                };
                 if now.availability == wanted {
                     return Ok(Applied::unchanged(now));
                 }
@@ -358,38 +402,9 @@ impl Adapter for MsgraphPresence {
             let message = "no users to list: set `users` (user object ids, comma-separated); Graph's presence API has no user listing".into();
             return Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }));
         }
-        let mut out = Vec::with_capacity(self.users.len());
-        for chunk in self.users.chunks(MAX_IDS) {
-            authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
-                .await?;
-            let body = types::CommunicationGetPresencesGraphBPreUserIdBody::builder()
-                .ids(chunk.to_vec());
-            let request = self
-                .client
-                .communication_get_presences_graph_b_pre_user_id()
-                .body(body);
-            let page = match call(request.send()).await {
-                Ok(p) => p,
-                Err(f) => return Err(failed(&self.client, f, None).await),
-            };
-            if page.odata_next_link.as_deref().is_some_and(|l| !l.is_empty()) {
-                let message = "getPresencesByUserId answered with an @odata.nextLink, which is not followed (NOTES.md#bulk-read)".into();
-                return Err(PresenceError::new(
-                    VENDOR,
-                    Failure::InvalidResponse {
-                        status: None,
-                        message,
-                    },
-                ));
-            }
-            out.extend(
-                page.value
-                    .iter()
-                    .map(|p| presence("", p))
-                    .filter(|p| filter.keep(p)),
-            );
-        }
-        Ok(out)
+        let mut all = self.read_many(&self.users).await?;
+        all.retain(|p| filter.keep(p));
+        Ok(all)
     }
 }
 
