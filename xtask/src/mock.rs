@@ -38,6 +38,67 @@ struct MockFile {
     /// The vendor's config section, less `base_url` (the mock's).
     #[serde(default)]
     config: toml::Table,
+    /// The config key of an OAuth 2.0 token URL (Microsoft Graph's `token_url`): Prism serves
+    /// the document's operations, not the identity platform, so the mock check serves tokens
+    /// itself on loopback and points this key at it.
+    #[serde(default)]
+    token_url_key: Option<String>,
+    /// The commands run against Prism (`get`, `list`); both by default. A vendor leaves one out
+    /// only with its reason in the file (Microsoft Graph's `list`: the document marks the bulk
+    /// read pageable, Prism invents a next link, and the adapter refuses an answer with one).
+    #[serde(default)]
+    commands: Option<Vec<String>>,
+}
+
+/// A token endpoint on loopback for the mock check (OAuth 2.0 client credentials): every
+/// request, whatever it asks, gets one Bearer token for an hour. Its own thread, for the
+/// process's life.
+fn token_server() -> Result<String, String> {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("token endpoint: cannot listen: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("token endpoint: {e}"))?;
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            // the request: headers, then a form body of at most 64 KiB
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())
+                                .flatten()
+                        })
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + length.min(64 * 1024) {
+                        break;
+                    }
+                }
+                if seen.len() > 128 * 1024 {
+                    break;
+                }
+            }
+            let body = r#"{"access_token":"mock-token","token_type":"Bearer","expires_in":3600}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Ok(format!("http://{addr}/token"))
 }
 
 /// Prism, killed when dropped.
@@ -109,6 +170,9 @@ fn check_vendor(
 
     let mut section = mock.config.clone();
     section.insert("base_url".into(), format!("http://127.0.0.1:{port}").into());
+    if let Some(key) = &mock.token_url_key {
+        section.insert(key.clone(), token_server()?.into());
+    }
     let mut config = toml::Table::new();
     config.insert("vendor".into(), vendor.into());
     config.insert(vendor.into(), section.into());
@@ -120,7 +184,27 @@ fn check_vendor(
     .map_err(|e| format!("{}: cannot write: {e}", config_file.display()))?;
 
     let mut out = String::new();
-    for args in [vec!["get", mock.agent.as_str()], vec!["list"]] {
+    let commands = mock
+        .commands
+        .clone()
+        .unwrap_or_else(|| vec!["get".into(), "list".into()]);
+    let mut runs = Vec::new();
+    for c in &commands {
+        match c.as_str() {
+            "get" => runs.push(vec!["get", mock.agent.as_str()]),
+            "list" => runs.push(vec!["list"]),
+            other => {
+                return Err(format!(
+                    "{}: commands: {other:?} is not one of \"get\", \"list\"",
+                    mock_path.display()
+                ));
+            }
+        }
+    }
+    if runs.is_empty() {
+        return Err(format!("{}: commands: empty", mock_path.display()));
+    }
+    for args in runs {
         let mut cmd = Command::new(cli);
         cmd.arg("--config")
             .arg(&config_file)
@@ -193,7 +277,7 @@ fn run_all(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, Stri
         .map_err(|e| format!("{}: cannot create: {e}", work.display()))?;
     let mut out = String::new();
     for v in vendors {
-        eprintln!("mock: {v}: Prism on the exported slice, agentstatus get and list ...");
+        eprintln!("mock: {v}: Prism on the exported slice, agentstatus get and list (as its mock.toml says) ...");
         out.push_str(&check_vendor(root, specs, v, &cli, &work)?);
     }
     Ok(out)

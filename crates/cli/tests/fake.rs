@@ -225,8 +225,9 @@ fn fake_then_apply_and_list_on_every_vendor() {
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["agent"]["availability"], "available", "{vendor}: {v}");
 
-        // an expiry: Mattermost ends "do not disturb" by itself; the others cannot (exit 5,
-        // nothing sent), whether for the expiry or for busy itself
+        // an expiry: Mattermost ends "do not disturb" by itself (and reads its end back),
+        // Microsoft Graph ends the application's session (a read does not carry its end); the
+        // others cannot (exit 5, nothing sent), whether for the expiry or for busy itself
         let timed = ["--output", "json", "set", &first, "busy", "--for", "30m"];
         let o = run(&[&base[..], &timed[..]].concat(), &env);
         let (out, err) = text(&o);
@@ -236,6 +237,14 @@ fn fake_then_apply_and_list_on_every_vendor() {
             assert_eq!(v["agent"]["availability"], "busy", "{v}");
             assert_eq!(v["agent"]["detail"]["state"], "dnd", "{v}");
             assert!(v["agent"]["detail"]["until"].is_string(), "{v}");
+        } else if vendor == "msgraph" {
+            assert_eq!(o.status.code(), Some(0), "{vendor}: {err}");
+            let v: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["agent"]["availability"], "busy", "{v}");
+            // outside PT5M..PT4H: refused before sending, an input error
+            let long = ["set", &first, "busy", "--for", "5h"];
+            let o = run(&[&base[..], &long[..]].concat(), &env);
+            assert_eq!(o.status.code(), Some(2), "{vendor}: {:?}", text(&o));
         } else {
             assert_eq!(o.status.code(), Some(5), "{vendor}: {out}{err}");
             assert!(err.contains(&format!("{vendor} cannot set")), "{err}");
