@@ -277,7 +277,9 @@ fn run_all(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, Stri
         .map_err(|e| format!("{}: cannot create: {e}", work.display()))?;
     let mut out = String::new();
     for v in vendors {
-        eprintln!("mock: {v}: Prism on the exported slice, agentstatus get and list (as its mock.toml says) ...");
+        eprintln!(
+            "mock: {v}: Prism on the exported slice, agentstatus get and list (as its mock.toml says) ..."
+        );
         out.push_str(&check_vendor(root, specs, v, &cli, &work)?);
     }
     Ok(out)
