@@ -225,8 +225,8 @@ pub struct Watcher {
     resync: bool,
     /// A full read happened before.
     read_before: bool,
-    /// When the last full read began.
-    last_read_at: Option<tokio::time::Instant>,
+    /// When the last full read a feed asked for began.
+    last_requested_read_at: Option<tokio::time::Instant>,
     /// The feed failed: the full read that follows waits for the interval.
     failed: bool,
     ready: VecDeque<Change>,
@@ -245,6 +245,10 @@ impl fmt::Debug for Watcher {
             .finish()
     }
 }
+
+/// The least time between two full reads a feed asks for ([`Batch::Resync`]), when the
+/// interval is longer: a feed that asks again and again gets one read a second at most.
+pub const RESYNC_GAP: Duration = Duration::from_secs(1);
 
 impl Watcher {
     /// Watch `presence`, calling it `desk` in the changes.
@@ -270,7 +274,7 @@ impl Watcher {
             known: None,
             resync: true,
             read_before: false,
-            last_read_at: None,
+            last_requested_read_at: None,
             failed: false,
             ready: VecDeque::new(),
             ticker,
@@ -352,15 +356,20 @@ impl Watcher {
 
     async fn full_read(&mut self) -> Result<(), PresenceError> {
         // polls are paced by the interval (its first tick is immediate), and so is the read
-        // after a feed failed; a feed's own request for a full read is served at once, unless
-        // the last one began less than an interval ago: a feed that asks again and again (a
-        // hostile or confused server) cannot make the watcher read every agent back to back
+        // after a feed failed; a feed's own request for a full read (after it connects, say) is
+        // served at once, unless the feed's last request was served less than
+        // [`RESYNC_GAP`] (or the interval, if shorter) ago: a feed that asks again and again (a
+        // hostile or confused server) cannot make the watcher read every agent back to back,
+        // and one that reconnects after a drop is still read at once
         if self.feed.is_none() || self.failed || !self.read_before {
             self.ticker.tick().await;
-        } else if let Some(last) = self.last_read_at {
-            tokio::time::sleep_until(last + self.options.interval).await;
+        } else {
+            if let Some(last) = self.last_requested_read_at {
+                let gap = RESYNC_GAP.min(self.options.interval);
+                tokio::time::sleep_until(last + gap).await;
+            }
+            self.last_requested_read_at = Some(tokio::time::Instant::now());
         }
-        self.last_read_at = Some(tokio::time::Instant::now());
         self.read_before = true;
         self.failed = false;
         let agents = self.presence.list(&ListFilter::all()).await?;
@@ -783,8 +792,6 @@ mod tests {
             "b available->offline poll"
         );
         assert_eq!(summary(&w.next().await.unwrap()), "a away->available push");
-        // an interval after the last full read, a requested one waits for nothing
-        tokio::time::advance(WatchOptions::default().interval).await;
         let before = tokio::time::Instant::now();
         assert_eq!(summary(&w.next().await.unwrap()), "c -->away poll");
         assert_eq!(
@@ -795,9 +802,9 @@ mod tests {
     }
 
     /// A feed that asks for a full read again and again (a hostile or confused server) gets at
-    /// most one an interval.
+    /// most one a [`RESYNC_GAP`].
     #[tokio::test(start_paused = true)]
-    async fn a_feed_asking_for_full_reads_again_and_again_gets_one_an_interval() {
+    async fn a_feed_asking_for_full_reads_again_and_again_is_paced() {
         use Availability::*;
         let feed = Feed(
             std::iter::repeat_with(|| Ok(Batch::Resync))
@@ -815,10 +822,13 @@ mod tests {
         let interval = WatchOptions::default().interval;
         let mut w = Watcher::new(presence, "desk", WatchOptions::default());
         let start = tokio::time::Instant::now();
+        // the first request is served at once (a feed's read after it connects)
         assert_eq!(summary(&w.next().await.unwrap()), "a available->away poll");
-        assert_eq!(start.elapsed(), interval);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // the next one RESYNC_GAP after it (the interval, 15 s, is longer)
+        assert!(interval > RESYNC_GAP);
         assert_eq!(summary(&w.next().await.unwrap()), "a away->offline poll");
-        assert_eq!(start.elapsed(), interval * 2);
+        assert_eq!(start.elapsed(), RESYNC_GAP);
     }
 
     #[tokio::test(start_paused = true)]
