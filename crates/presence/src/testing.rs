@@ -15,6 +15,7 @@
 //!     guard: Box::new(()),     // keeps the fake running
 //!     clock: None,             // no clock to move: an expiry is set and read back only
 //!     state: None,             // no state of its own beyond the mapping
+//!     expiry_unread: false,    // an expiry set is read back
 //! })
 //! .await;
 //! # }
