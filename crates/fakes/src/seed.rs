@@ -102,7 +102,7 @@ pub trait Seeded: Deref<Target = FakeServer> + Send + Sync + Sized + 'static {
 
     /// Whether the vendor ends a state set with an expiry by itself but its reads do not say
     /// when (Microsoft Graph's application sessions): the contract then does not ask for the
-    /// expiry back ([`Case::with_expiry_unread`](agentstatus_presence::testing::Case::with_expiry_unread)).
+    /// expiry back (`Case::with_expiry_unread` in `agentstatus_presence::testing`).
     const EXPIRY_UNREAD: bool = false;
 
     /// A well-formed agent id for the `n`th sample agent (from 1) called `name`: what the
