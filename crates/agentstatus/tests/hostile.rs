@@ -82,43 +82,12 @@ fn settings(entry: &Entry, url: &str, config: &ClientConfig) -> Settings {
             SettingKind::Choice { default, .. } => s.with_value(setting.key, default),
             // OAuth 2.0 client credentials: tokens from a well-behaved endpoint
             SettingKind::Text { .. } if setting.key == "token_url" => {
-                s.with_value(setting.key, token_server())
+                s.with_value(setting.key, agentstatus_fakes::hostile::token_endpoint())
             }
             SettingKind::Text { default } => s.with_value(setting.key, default.unwrap_or("user-x")),
         };
     }
     s
-}
-
-/// A well-behaved OAuth 2.0 token endpoint on loopback, started once for the test process (its
-/// own thread and runtime, so it outlives each test's runtime): a vendor whose credentials are
-/// OAuth 2.0 client credentials (a `token_url` setting) gets its tokens here, so these tests
-/// judge the hostile vendor API's answers. The token endpoint's own hostile answers (oversized,
-/// redirects, garbage, resets) are crates/runtime/tests/oauth2.rs's.
-fn token_server() -> &'static str {
-    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    URL.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server = Hostile::start("127.0.0.1", |_| {
-                    Reply::json(
-                        200,
-                        r#"{"access_token":"hostile-test-token","token_type":"Bearer","expires_in":3600}"#,
-                    )
-                })
-                .await
-                .unwrap();
-                tx.send(format!("{}/token", server.url())).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        rx.recv().unwrap()
-    })
 }
 
 fn connect(entry: &Entry, url: &str, config: &ClientConfig) -> Box<dyn Presence> {

@@ -54,37 +54,6 @@ fn dir(tag: &str) -> Dir {
     Dir(d)
 }
 
-/// A well-behaved OAuth 2.0 token endpoint on loopback, started once for the test process (its
-/// own thread and runtime, so it outlives each test's runtime): a vendor whose credentials are
-/// OAuth 2.0 client credentials (a `token_url` setting) gets its tokens here, so these tests
-/// judge the hostile vendor API's answers. The token endpoint's own hostile answers (oversized,
-/// redirects, garbage, resets) are crates/runtime/tests/oauth2.rs's.
-fn token_server() -> &'static str {
-    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    URL.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server = Hostile::start("127.0.0.1", |_| {
-                    Reply::json(
-                        200,
-                        r#"{"access_token":"hostile-test-token","token_type":"Bearer","expires_in":3600}"#,
-                    )
-                })
-                .await
-                .unwrap();
-                tx.send(format!("{}/token", server.url())).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        rx.recv().unwrap()
-    })
-}
-
 /// A config with every vendor pointing at `url` (with `extra` lines in each section); each
 /// section's keys come from the vendor's registry entry.
 fn config(dir: &Dir, vendor: &str, url: &str, extra: &str) -> PathBuf {
@@ -100,9 +69,11 @@ fn config(dir: &Dir, vendor: &str, url: &str, extra: &str) -> PathBuf {
                     text.push_str(&format!("{} = \"{default}\"\n", s.key))
                 }
                 // OAuth 2.0 client credentials: tokens from a well-behaved endpoint
-                SettingKind::Text { .. } if s.key == "token_url" => {
-                    text.push_str(&format!("{} = \"{}\"\n", s.key, token_server()))
-                }
+                SettingKind::Text { .. } if s.key == "token_url" => text.push_str(&format!(
+                    "{} = \"{}\"\n",
+                    s.key,
+                    agentstatus_fakes::hostile::token_endpoint()
+                )),
                 // an empty default (Graph's `users`) would leave `list` nothing to ask
                 SettingKind::Text { default } => text.push_str(&format!(
                     "{} = \"{}\"\n",

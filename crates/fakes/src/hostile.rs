@@ -303,3 +303,34 @@ async fn serve(
         }
     }
 }
+
+/// A well-behaved OAuth 2.0 token endpoint on loopback, started once for the test process (its
+/// own thread and runtime, so it outlives each test's runtime): every request gets a Bearer
+/// token for an hour. Tests of a vendor whose credentials are OAuth 2.0 client credentials point
+/// its `token_url` here, so they judge the hostile vendor API's answers; the token endpoint's own
+/// hostile answers are the runtime's tests (crates/runtime/tests/oauth2.rs).
+pub fn token_endpoint() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the token endpoint");
+            rt.block_on(async move {
+                let server = Hostile::start("127.0.0.1", |_| {
+                    Reply::json(
+                        200,
+                        r#"{"access_token":"hostile-test-token","token_type":"Bearer","expires_in":3600}"#,
+                    )
+                })
+                .await
+                .expect("the token endpoint listens on loopback");
+                let _ = tx.send(format!("{}/token", server.url()));
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("the token endpoint started")
+    })
+}
