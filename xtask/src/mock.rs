@@ -249,8 +249,7 @@ fn check_vendor(
 
 /// Run the mock check for `vendors`.
 fn run_all(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, String> {
-    // with crates/generate, as the workspace builds it: every registered vendor compiled in,
-    // the opt-in ones (not default features of the command) included
+    // with crates/generate, as the workspace builds it: every registered vendor compiled in
     eprintln!("mock: cargo build -p agentstatus-cli -p agentstatus-generate ...");
     let status = Command::new(cargo())
         .current_dir(root)

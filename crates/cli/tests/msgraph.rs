@@ -3,9 +3,8 @@
 //! fetched again after the API refuses it (401), and never printed — also not with
 //! `RUST_LOG=trace`. The fake's request log (its stderr) counts the token requests.
 //!
-//! Microsoft Graph is an opt-in vendor: it is in the command only when the build has it
-//! (`cargo test -p agentstatus-cli -p agentstatus-generate`, or `--workspace`); otherwise this
-//! test says so and checks nothing.
+//! Microsoft Graph is a default feature of the command; a build without it
+//! (`--no-default-features`) says so and checks nothing.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -139,7 +138,7 @@ fn in_this_build() -> bool {
     let there = agentstatus::find("msgraph").is_some();
     if !there {
         eprintln!(
-            "msgraph is not compiled into this build of agentstatus (opt-in): run `cargo test -p agentstatus-cli -p agentstatus-generate --test msgraph`"
+            "msgraph is not compiled into this build of agentstatus: it is a default feature (`--features msgraph`)"
         );
     }
     there
