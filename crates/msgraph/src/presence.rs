@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{Client, types};
 
-const VENDOR: Vendor = Vendor::new("msgraph");
+pub(crate) const VENDOR: Vendor = Vendor::new("msgraph");
 
 /// Users per `getPresencesByUserId` (Graph's maximum).
 pub const MAX_IDS: usize = 650;
@@ -66,6 +66,8 @@ agentstatus_presence::adapter! {
     pub struct MsgraphPresence(client: Client, session_id: String) {
         /// The users `list` reads (`with_users`).
         users: Vec<String> = Vec::new(),
+        /// The change notifications' webhook (`with_webhook`); `None`: `watch` polls.
+        webhook: Option<crate::watch::Webhook> = None,
     }
 }
 
@@ -73,6 +75,21 @@ impl MsgraphPresence {
     /// The users `list` reads: their object ids.
     pub fn with_users(self, users: Vec<String>) -> Self {
         Self { users, ..self }
+    }
+
+    /// `watch` through Graph's change notifications ([`crate::watch`], feature `watch`) for
+    /// the users `list` reads, with `webhook`; without it (or without the feature) `watch`
+    /// polls `list`.
+    pub fn with_webhook(self, webhook: crate::watch::Webhook) -> Self {
+        Self {
+            webhook: Some(webhook),
+            ..self
+        }
+    }
+
+    /// The generated client.
+    pub(crate) fn graph_client(&self) -> &Client {
+        &self.client
     }
 
     /// `set`, with the application's session lasting `expiration` (PT5M..PT4H) instead of
@@ -93,7 +110,7 @@ impl MsgraphPresence {
 
     /// The presences of `ids` through getPresencesByUserId, [`MAX_IDS`] a request, in the
     /// order Graph answers.
-    async fn read_many(&self, ids: &[String]) -> Result<Vec<AgentPresence>, PresenceError> {
+    pub(crate) async fn read_many(&self, ids: &[String]) -> Result<Vec<AgentPresence>, PresenceError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_IDS) {
             authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
@@ -312,6 +329,32 @@ impl Adapter for MsgraphPresence {
         Availability::Away,
     ];
 
+    /// Graph's change notifications ([`crate::watch::GraphSubscriptions`]) when a webhook is
+    /// configured ([`MsgraphPresence::with_webhook`]) and the `watch` feature is on; else `None`
+    /// (the watcher polls `list`).
+    fn change_feed(
+        &self,
+        options: &agentstatus_presence::watch::WatchOptions,
+    ) -> Option<Box<dyn agentstatus_presence::watch::ChangeFeed>> {
+        let _ = options;
+        #[cfg(feature = "watch")]
+        {
+            let webhook = self.webhook.clone()?;
+            let reader = MsgraphPresence::new(self.client.clone(), self.session_id.clone())
+                .with_deadline(self.deadline);
+            let feed = crate::watch::GraphSubscriptions::new(reader, self.users.clone(), webhook);
+            match feed {
+                Ok(f) => Some(Box::new(f)),
+                // checked when configured (`entry`); a feed that cannot start polls
+                Err(_) => None,
+            }
+        }
+        #[cfg(not(feature = "watch"))]
+        {
+            None
+        }
+    }
+
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         authorized(&self.client, "user_get_presence", Some(agent)).await?;
         let request = self.client.user_get_presence().user_id(agent);
@@ -434,7 +477,68 @@ const SETTINGS: &[Setting] = &[
         "the user object ids `list` reads, comma-separated (Graph has no presence listing)",
         Some(""),
     ),
+    Setting::text(
+        "webhook_listen",
+        "watch by change notifications: the address the webhook receiver listens on (ip:port, plain HTTP behind a reverse proxy); empty: watch polls",
+        Some(""),
+    ),
+    Setting::text(
+        "webhook_url",
+        "the public https:// URL Graph posts notifications to, forwarded by a reverse proxy to webhook_listen",
+        Some(""),
+    ),
+    Setting::text(
+        "subscription_token_file",
+        "a file holding a signed-in user's access token (Presence.Read.All, delegated: Graph refuses application tokens for presence subscriptions), read at each subscription call",
+        Some(""),
+    ),
 ];
+
+/// The webhook of the `webhook_*` settings: `None` when none is set, an error naming what is
+/// missing when some are.
+fn webhook_setting(
+    s: &agentstatus_presence::registry::Settings,
+    users: &[String],
+) -> Result<Option<crate::watch::Webhook>, String> {
+    let get = |k: &str| s.text(k).unwrap_or("").trim().to_string();
+    let (listen, url, token) = (
+        get("webhook_listen"),
+        get("webhook_url"),
+        get("subscription_token_file"),
+    );
+    if listen.is_empty() && url.is_empty() && token.is_empty() {
+        return Ok(None);
+    }
+    let missing: Vec<&str> = [
+        ("webhook_listen", &listen),
+        ("webhook_url", &url),
+        ("subscription_token_file", &token),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_empty())
+    .map(|(k, _)| *k)
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "watch by change notifications needs webhook_listen, webhook_url and subscription_token_file; missing: {}",
+            missing.join(", ")
+        ));
+    }
+    if !cfg!(feature = "watch") {
+        return Err("webhook_* is set, but this build has no change notifications (agentstatus-msgraph's `watch` feature)".into());
+    }
+    if users.is_empty() {
+        return Err("webhook_* is set, but `users` is empty: a subscription names its users".into());
+    }
+    crate::watch::check_ids(users).map_err(|e| format!("users: {e}"))?;
+    let listen: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("webhook_listen {listen:?}: not an ip:port address"))?;
+    let token = crate::watch::SubscriberToken::File(token.into());
+    crate::watch::Webhook::new(listen, &url, token)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
 
 /// The `users` setting: ids separated by commas or whitespace.
 pub fn parse_users(text: &str) -> Vec<String> {
@@ -525,7 +629,9 @@ fn token_failure(e: &TokenError) -> Failure {
 /// (`https://graph.microsoft.com/v1.0`), `token_url` (the tenant's
 /// `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`, see [`token_url`]),
 /// `client_id`, the client secret from `$MSGRAPH_CLIENT_SECRET` (or `client_secret_env`),
-/// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads.
+/// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads; for `watch` by
+/// change notifications (feature `watch`), `webhook_listen`, `webhook_url` and
+/// `subscription_token_file` (see [`crate::watch`]).
 pub fn entry() -> Entry {
     Entry::new(VENDOR.as_str(), "Microsoft Graph", |s| {
         let config = s.apply(crate::ClientConfig::default());
@@ -539,9 +645,12 @@ pub fn entry() -> Entry {
             .with_scopes(scopes.split_whitespace());
         let client = Client::with_azureaadv2_credentials(&s.base_url, credentials, &config)?;
         let users = parse_users(s.text("users").unwrap_or(""));
-        Ok(Box::new(
-            MsgraphPresence::new(client, client_id.to_string()).with_users(users),
-        ))
+        let webhook = webhook_setting(s, &users)?;
+        let mut presence = MsgraphPresence::new(client, client_id.to_string()).with_users(users);
+        if let Some(w) = webhook {
+            presence = presence.with_webhook(w);
+        }
+        Ok(Box::new(presence))
     })
     .with_settings(SETTINGS)
     .with_demo(demo())

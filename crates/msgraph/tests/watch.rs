@@ -1,0 +1,337 @@
+#![cfg(all(feature = "watch", feature = "fake"))]
+//! `watch` through Graph's change notifications (`GraphSubscriptions`, the adapter's
+//! `change_feed`) against the fake's subscriptions, all on 127.0.0.1: the validation handshake,
+//! a change arriving through the webhook, a forged `clientState`, renewal before expiry, and
+//! the full reads after a `missed` lifecycle event or a dropped notification.
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus_msgraph::fake::{self, CLIENT_ID, Msgraph};
+use agentstatus_msgraph::presence::MsgraphPresence;
+use agentstatus_msgraph::watch::{GraphSubscriptions, SubscriberToken, Webhook};
+use agentstatus_msgraph::{Client, ClientConfig};
+use agentstatus_presence::watch::{Batch, ChangeFeed, Origin, WatchOptions, Watcher};
+use agentstatus_presence::{Availability, ErrorKind, Presence};
+use serde_json::json;
+
+const SECRET: &str = "watch-secret";
+
+fn ada() -> String {
+    fake::user_id(1)
+}
+
+fn adapter(fake: &Msgraph) -> MsgraphPresence {
+    let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
+        .with_token_url(fake.token_url());
+    let client =
+        Client::with_azureaadv2_credentials(&fake.url(), credentials, &ClientConfig::default())
+            .unwrap();
+    MsgraphPresence::new(client, CLIENT_ID.to_string())
+        .with_users(vec![fake::user_id(1), fake::user_id(2)])
+}
+
+/// The fake with two users (both Available) and a webhook on a free loopback port, subscribing
+/// with a delegated token of the second user.
+async fn start() -> (Msgraph, Webhook, String) {
+    let fake = Msgraph::start(SECRET).await.unwrap();
+    for n in 1..=2 {
+        fake.add_user(&fake::user_id(n), &format!("User {n}"));
+        fake.put_session(
+            &fake::user_id(n),
+            CLIENT_ID,
+            "Available",
+            "Available",
+            Duration::from_secs(4 * 3600),
+        );
+    }
+    let token = fake.delegated_token(&fake::user_id(2));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/graph/notify", listener.local_addr().unwrap());
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into())).unwrap();
+    (fake, webhook, url)
+}
+
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within 10 s"))
+}
+
+/// Wait until the fake holds a subscription.
+async fn subscribed(fake: &Msgraph) {
+    within("a subscription", async {
+        while fake.subscriptions().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_validation_handshake_is_answered_on_the_wire() {
+    let (fake, webhook, url) = start().await;
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    // the first call subscribes (the fake validates the URL before its 201) and asks for a
+    // full read
+    assert_eq!(within("subscribe", feed.next()).await.unwrap(), Batch::Resync);
+    let validations = fake.validations();
+    assert_eq!(validations.len(), 1, "{validations:?}");
+    let v = &validations[0];
+    assert!(v.url.starts_with(&url), "{}", v.url);
+    assert!(v.token.contains(' '), "Graph's tokens have spaces: {}", v.token);
+    assert_eq!(v.status, Some(200));
+    assert!(v.content_type.as_deref().unwrap().starts_with("text/plain"));
+    assert_eq!(v.body, v.token, "the token, URL-decoded, exactly");
+    assert!(v.accepted);
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].ids, [fake::user_id(1), fake::user_id(2)]);
+    assert_eq!(subs[0].notification_url, url);
+    let state = subs[0].client_state.clone().unwrap();
+    assert!(state.len() >= 40, "a random secret, not a constant: {state}");
+    assert_eq!(feed.subscriptions(), [subs[0].id.clone()]);
+
+    // the receiver on the wire, asked by hand: the token back as text, whatever it holds
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(format!("{url}?validationToken=a%20b%2Bc%3C%2Fscript%3E"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["content-type"].to_str().unwrap(),
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(answer.text().await.unwrap(), "a b+c</script>");
+    // not JSON, no token: refused; a body over the limit: refused
+    let answer = http.post(&url).body("hello").send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let big = vec![b' '; agentstatus_msgraph::watch::MAX_BODY + 1];
+    let answer = http.post(&url).body(big).send().await.unwrap();
+    assert_eq!(answer.status(), 413);
+    assert_eq!(webhook.stats().validations, 2);
+
+    // shutdown deletes the subscription
+    within("shutdown", feed.shutdown()).await.unwrap();
+    assert!(fake.subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn a_change_on_the_fake_arrives_through_the_webhook() {
+    let (fake, webhook, _) = start().await;
+    let presence = adapter(&fake).with_webhook(webhook.clone());
+    let mut watcher = Watcher::new(
+        Arc::new(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    assert_eq!(watcher.origin(), Origin::Push);
+    let setter = adapter(&fake);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let change = tokio::spawn(async move {
+        subscribed(&f).await;
+        // the watcher's first full read (the baseline) follows the subscription at once
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        setter.set(&ada(), Availability::Busy).await.unwrap();
+    });
+    let c = within("the change", watcher.next()).await.unwrap();
+    change.await.unwrap();
+    assert_eq!(c.agent_id, ada());
+    assert_eq!(c.origin, Origin::Push, "pushed, not polled: {c}");
+    assert_eq!(c.before.unwrap().availability, Availability::Available);
+    let after = c.after.unwrap();
+    assert_eq!(after.availability, Availability::Busy);
+    assert_eq!(after.detail.vendor_status, "Busy/InACall");
+    assert_eq!(fake.deliveries().delivered, 1);
+    assert_eq!(webhook.stats().received, 1);
+    assert_eq!(webhook.stats().refused, 0);
+}
+
+#[tokio::test]
+async fn a_wrong_client_state_is_refused_and_counted() {
+    let (fake, webhook, _) = start().await;
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    assert_eq!(within("subscribe", feed.next()).await.unwrap(), Batch::Resync);
+    let sub = fake.subscriptions().remove(0);
+    // a forged notification: the subscription's id, but not its secret (and none at all)
+    let forged = json!({"value": [
+        {"subscriptionId": sub.id, "clientState": "guessed", "changeType": "updated",
+         "resource": format!("communications/presences('{}')", ada()),
+         "resourceData": {"id": ada()}},
+        {"subscriptionId": sub.id, "changeType": "updated",
+         "resource": format!("communications/presences('{}')", ada())},
+        {"subscriptionId": sub.id, "clientState": "guessed", "lifecycleEvent": "missed"},
+    ]});
+    assert_eq!(fake.post_to_subscribers(&forged).await, 1, "answered 202");
+    let stats = webhook.stats();
+    assert_eq!(stats.refused, 3, "{stats:?}");
+    assert_eq!((stats.received, stats.lifecycle), (0, 0));
+    // nothing reaches the feed: no read, no resync
+    let calls = fake.api_calls();
+    let quiet = tokio::time::timeout(Duration::from_millis(600), feed.next()).await;
+    assert!(quiet.is_err(), "a forged notification moved the feed: {quiet:?}");
+    assert_eq!(fake.api_calls(), calls, "no read for a forged notification");
+
+    // the real one, with the secret, is read
+    let setter = adapter(&fake);
+    setter.set(&ada(), Availability::Away).await.unwrap();
+    match within("the change", feed.next()).await.unwrap() {
+        Batch::Changed(agents) => {
+            assert_eq!(agents.len(), 1);
+            assert_eq!(agents[0].agent_id, ada());
+            assert_eq!(agents[0].availability, Availability::Away);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(webhook.stats().received, 1);
+}
+
+#[tokio::test]
+async fn subscriptions_are_renewed_before_they_expire_and_made_anew_when_removed() {
+    let (fake, webhook, _) = start().await;
+    // two seconds: renewed after 1.33 s; the fake's clock expires it at 2 s otherwise
+    let webhook = webhook.with_lifetime(Duration::from_secs(2)).unwrap();
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    assert_eq!(within("subscribe", feed.next()).await.unwrap(), Batch::Resync);
+    let first = fake.subscriptions().remove(0);
+    assert_eq!(first.renewals, 0);
+    // nothing happens for 3.5 s: the feed renews meanwhile
+    let quiet = tokio::time::timeout(Duration::from_millis(3500), feed.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1, "still alive after its first lifetime");
+    assert_eq!(subs[0].id, first.id);
+    assert!(subs[0].renewals >= 2, "renewed: {subs:?}");
+
+    // Graph removes it (and says so): a new one, then a full read
+    assert_eq!(fake.lifecycle("subscriptionRemoved").await, 1);
+    assert_eq!(within("resync", feed.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(within("resubscribe", feed.next()).await.unwrap(), Batch::Resync);
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1);
+    assert_ne!(subs[0].id, first.id, "made anew");
+    assert_eq!(feed.subscriptions(), [subs[0].id.clone()]);
+
+    // more than an hour is refused before anything is sent
+    let e = webhook.with_lifetime(Duration::from_secs(7200)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_missed_event_or_a_dropped_notification_leads_to_a_full_read() {
+    let (fake, webhook, _) = start().await;
+    let presence = adapter(&fake).with_webhook(webhook.clone());
+    let mut watcher = Watcher::new(
+        Arc::new(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    let setter = adapter(&fake);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let script = tokio::spawn(async move {
+        subscribed(&f).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Graph could not deliver this one
+        f.drop_notifications(1);
+        setter.set(&ada(), Availability::Busy).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(f.deliveries().dropped, 1);
+        // ... and says so
+        assert_eq!(f.lifecycle("missed").await, 1);
+    });
+    let c = within("the change", watcher.next()).await.unwrap();
+    script.await.unwrap();
+    assert_eq!(c.agent_id, ada());
+    assert_eq!(c.origin, Origin::Poll, "found by the full read: {c}");
+    assert_eq!(c.after.unwrap().availability, Availability::Busy);
+    let stats = webhook.stats();
+    assert_eq!((stats.lifecycle, stats.received), (1, 0), "{stats:?}");
+    assert!(stats.resyncs >= 2, "the first subscription's and the missed one's");
+}
+
+#[tokio::test]
+async fn the_fake_refuses_what_graph_refuses() {
+    let (fake, _, url) = start().await;
+    let http = reqwest::Client::new();
+    let subscribe = |token: String, expires: chrono::DateTime<chrono::Utc>, ids: usize| {
+        let ids: Vec<String> = (1..=ids).map(|n| format!("'{}'", fake::user_id(n))).collect();
+        http.post(format!("{}/v1.0/subscriptions", fake.url()))
+            .bearer_auth(token)
+            .json(&json!({
+                "changeType": "updated",
+                "notificationUrl": url,
+                "resource": format!("/communications/presences?$filter=id in ({})", ids.join(",")),
+                "expirationDateTime": expires.to_rfc3339(),
+                "clientState": "s",
+            }))
+            .send()
+    };
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    let user = fake.delegated_token(&fake::user_id(2));
+    // an application's token: presence subscriptions are delegated only
+    let app = reqwest::Client::new()
+        .post(fake.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}&scope={}",
+            fake::SCOPE.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hour = chrono::TimeDelta::minutes(30);
+    assert_eq!(subscribe(app, now + hour, 2).await.unwrap().status(), 403);
+    // over an hour, in the past, more than 650 users: 400
+    let two_hours = chrono::TimeDelta::hours(2);
+    assert_eq!(subscribe(user.clone(), now + two_hours, 2).await.unwrap().status(), 400);
+    assert_eq!(subscribe(user.clone(), now - hour, 2).await.unwrap().status(), 400);
+    assert_eq!(subscribe(user.clone(), now + hour, 651).await.unwrap().status(), 400);
+    assert!(fake.subscriptions().is_empty());
+    assert!(fake.validations().is_empty(), "refused before validating");
+    // no receiver at the URL any more: the validation fails, no subscription
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/", dead.local_addr().unwrap());
+    drop(dead);
+    let answer = http
+        .post(format!("{}/subscriptions", fake.url()))
+        .bearer_auth(&user)
+        .json(&json!({
+            "changeType": "updated",
+            "notificationUrl": dead_url,
+            "resource": format!("communications/presences/{}", ada()),
+            "expirationDateTime": (now + hour).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(fake.subscriptions().is_empty());
+    assert_eq!(fake.validations().len(), 1);
+    assert!(!fake.validations()[0].accepted);
+}
