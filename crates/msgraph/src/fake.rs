@@ -38,12 +38,12 @@ use agentstatus_fakes::axum::extract::{Path, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode, header};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, patch, post};
-use chrono::{DateTime, Utc};
 use agentstatus_fakes::base64::Engine as _;
 use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 use agentstatus_fakes::serde_json::{Map, Value, json};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, base64, form_urlencoded, json as reply};
+use chrono::{DateTime, Utc};
 
 /// The tenant (directory) the fake's application is registered in.
 pub const TENANT: &str = "7d1b0d4e-0000-4000-8000-00000000aaaa";
@@ -403,9 +403,8 @@ impl Seeded for Msgraph {
         let secret = secrets.get("client_secret").cloned().unwrap_or_default();
         let fake = Self::start(&secret).await.map_err(|e| e.to_string())?;
         for a in &agents {
-            let state = session_for(a.availability).ok_or_else(|| {
-                format!("msgraph's fake cannot hold {}", a.availability.as_str())
-            })?;
+            let state = session_for(a.availability)
+                .ok_or_else(|| format!("msgraph's fake cannot hold {}", a.availability.as_str()))?;
             fake.add_user(&a.id, &a.name);
             if a.availability != Availability::Offline {
                 fake.put_session(&a.id, CLIENT_ID, state.0, state.1, SESSION_RANGE.1);
@@ -720,7 +719,11 @@ async fn token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+        .and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|p| {
             let (id, secret) = p.split_once(':')?;
@@ -776,7 +779,10 @@ async fn token(
         );
     }
     s.issued += 1;
-    let access_token = format!("fake-graph-access-{:016x}", s.issued.wrapping_mul(0x9e37_79b9));
+    let access_token = format!(
+        "fake-graph-access-{:016x}",
+        s.issued.wrapping_mul(0x9e37_79b9)
+    );
     let expires = s.now() + s.token_lifetime;
     let calls_left = s.calls_per_token;
     s.tokens.insert(
@@ -1006,9 +1012,7 @@ async fn presence_action(
                 Some(Value::String(d)) => match parse_duration(d) {
                     Some(l) if (SESSION_RANGE.0..=SESSION_RANGE.1).contains(&l) => l,
                     _ => {
-                        return bad_request(
-                            "expirationDuration must be between PT5M and PT4H.",
-                        );
+                        return bad_request("expirationDuration must be between PT5M and PT4H.");
                     }
                 },
                 Some(_) => return bad_request("expirationDuration must be a duration."),
@@ -1219,10 +1223,7 @@ fn sendable(url: &str) -> bool {
     };
     match u.scheme() {
         "https" => true,
-        "http" => matches!(
-            u.host_str(),
-            Some("127.0.0.1" | "localhost" | "[::1]")
-        ),
+        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
         _ => false,
     }
 }
@@ -1234,7 +1235,9 @@ async fn validate(state: &Shared<Inner>, url: &str, token: &str) -> bool {
     let Ok(mut target) = reqwest::Url::parse(url) else {
         return false;
     };
-    target.query_pairs_mut().append_pair("validationToken", token);
+    target
+        .query_pairs_mut()
+        .append_pair("validationToken", token);
     let answer = outgoing()
         .post(target.clone())
         .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -1354,7 +1357,11 @@ async fn create_subscription(
     };
     // Graph validates before it answers, with no lock held (the receiver may call back)
     let mut urls = vec![sub.notification_url.clone()];
-    if let Some(l) = sub.lifecycle_url.as_ref().filter(|l| **l != sub.notification_url) {
+    if let Some(l) = sub
+        .lifecycle_url
+        .as_ref()
+        .filter(|l| **l != sub.notification_url)
+    {
         urls.push(l.clone());
     }
     for url in urls {

@@ -28,8 +28,8 @@ use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError,
-    SetRequest, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, SetRequest,
+    Vendor, async_trait,
 };
 use progenitor_client::ClientInfo;
 
@@ -110,13 +110,20 @@ impl MsgraphPresence {
 
     /// The presences of `ids` through getPresencesByUserId, [`MAX_IDS`] a request, in the
     /// order Graph answers.
-    pub(crate) async fn read_many(&self, ids: &[String]) -> Result<Vec<AgentPresence>, PresenceError> {
+    pub(crate) async fn read_many(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<AgentPresence>, PresenceError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_IDS) {
-            authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
-                .await?;
-            let body = types::CommunicationGetPresencesGraphBPreUserIdBody::builder()
-                .ids(chunk.to_vec());
+            authorized(
+                &self.client,
+                "communication_get_presences_graph_b_pre_user_id",
+                None,
+            )
+            .await?;
+            let body =
+                types::CommunicationGetPresencesGraphBPreUserIdBody::builder().ids(chunk.to_vec());
             let request = self
                 .client
                 .communication_get_presences_graph_b_pre_user_id()
@@ -125,7 +132,11 @@ impl MsgraphPresence {
                 Ok(p) => p,
                 Err(f) => return Err(failed(&self.client, f, None).await),
             };
-            if page.odata_next_link.as_deref().is_some_and(|l| !l.is_empty()) {
+            if page
+                .odata_next_link
+                .as_deref()
+                .is_some_and(|l| !l.is_empty())
+            {
                 let message = "getPresencesByUserId answered with an @odata.nextLink, which is not followed (NOTES.md#bulk-read)".into();
                 return Err(PresenceError::new(
                     VENDOR,
@@ -147,7 +158,12 @@ impl MsgraphPresence {
         expiration: Duration,
     ) -> Result<AgentPresence, PresenceError> {
         if desired == Availability::Offline {
-            authorized(&self.client, "communication_presence_clear_presence", Some(agent)).await?;
+            authorized(
+                &self.client,
+                "communication_presence_clear_presence",
+                Some(agent),
+            )
+            .await?;
             let body = types::CommunicationPresenceClearPresenceBody::builder()
                 .session_id(Some(self.session_id.clone()));
             let request = self
@@ -159,7 +175,12 @@ impl MsgraphPresence {
                 return Err(failed(&self.client, f, Some(agent)).await);
             }
         } else {
-            authorized(&self.client, "communication_presence_set_presence", Some(agent)).await?;
+            authorized(
+                &self.client,
+                "communication_presence_set_presence",
+                Some(agent),
+            )
+            .await?;
             let (availability, activity) = session_state(desired);
             let duration = expiration_duration(expiration)?;
             // the same state in the same session, sent again, leaves the session as one send
@@ -217,7 +238,8 @@ impl MsgraphPresence {
 /// `expiration` for `desired`, checked: PT5M..PT4H, and none for Offline.
 fn check_expiration(desired: Availability, expiration: Duration) -> Result<(), PresenceError> {
     let message = if desired == Availability::Offline {
-        "offline clears the application's presence session, which has no expiry: use set".to_string()
+        "offline clears the application's presence session, which has no expiry: use set"
+            .to_string()
     } else if expiration < EXPIRATION_RANGE.0 || expiration > EXPIRATION_RANGE.1 {
         format!(
             "a presence session lasts 5 minutes to 4 hours (PT5M..PT4H); {} seconds is outside",
@@ -228,21 +250,26 @@ fn check_expiration(desired: Availability, expiration: Duration) -> Result<(), P
     } else {
         return Ok(());
     };
-    Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }))
+    Err(PresenceError::new(
+        VENDOR,
+        Failure::InvalidInput { message },
+    ))
 }
 
 /// `expiration` as the body's duration.
 fn expiration_duration(
     expiration: Duration,
 ) -> Result<types::CommunicationPresenceSetPresenceBodyExpirationDuration, PresenceError> {
-    iso_duration(expiration).parse().map_err(|e: types::error::ConversionError| {
-        PresenceError::new(
-            VENDOR,
-            Failure::InvalidInput {
-                message: e.to_string(),
-            },
-        )
-    })
+    iso_duration(expiration)
+        .parse()
+        .map_err(|e: types::error::ConversionError| {
+            PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput {
+                    message: e.to_string(),
+                },
+            )
+        })
 }
 
 /// `PT<h>H<m>M<s>S`, the parts that are not zero.
@@ -301,7 +328,10 @@ fn word<T: ToString>(v: &Option<T>) -> String {
 fn presence(agent: &str, p: &types::MicrosoftGraphPresence) -> AgentPresence {
     let availability_word = word(&p.availability);
     let activity_word = word(&p.activity);
-    let id = p.id.clone().filter(|i| !i.is_empty()).unwrap_or_else(|| agent.to_string());
+    let id =
+        p.id.clone()
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| agent.to_string());
     AgentPresence::new(
         id,
         None,
@@ -443,7 +473,10 @@ impl Adapter for MsgraphPresence {
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         if self.users.is_empty() {
             let message = "no users to list: set `users` (user object ids, comma-separated); Graph's presence API has no user listing".into();
-            return Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }));
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
         }
         let mut all = self.read_many(&self.users).await?;
         all.retain(|p| filter.keep(p));
@@ -477,9 +510,15 @@ const SETTINGS: &[Setting] = &[
         "the user object ids `list` reads, comma-separated (Graph has no presence listing)",
         Some(""),
     ),
+    Setting::choice(
+        "watch",
+        "how `watch` sees changes: `poll` (list every interval) or `notifications` (Graph's change notifications: webhook_listen, webhook_url, subscription_token_file)",
+        &["poll", "notifications"],
+        "poll",
+    ),
     Setting::text(
         "webhook_listen",
-        "watch by change notifications: the address the webhook receiver listens on (ip:port, plain HTTP behind a reverse proxy); empty: watch polls",
+        "with watch = \"notifications\": the address the webhook receiver listens on (ip:port, plain HTTP behind a reverse proxy)",
         Some(""),
     ),
     Setting::text(
@@ -494,21 +533,21 @@ const SETTINGS: &[Setting] = &[
     ),
 ];
 
-/// The webhook of the `webhook_*` settings: `None` when none is set, an error naming what is
-/// missing when some are.
+/// The webhook of `watch = "notifications"` and the `webhook_*` settings: `None` with
+/// `watch = "poll"` (the default), an error naming what is missing or wrong otherwise.
 fn webhook_setting(
     s: &agentstatus_presence::registry::Settings,
     users: &[String],
 ) -> Result<Option<crate::watch::Webhook>, String> {
+    if s.text("watch").unwrap_or("poll") != "notifications" {
+        return Ok(None);
+    }
     let get = |k: &str| s.text(k).unwrap_or("").trim().to_string();
     let (listen, url, token) = (
         get("webhook_listen"),
         get("webhook_url"),
         get("subscription_token_file"),
     );
-    if listen.is_empty() && url.is_empty() && token.is_empty() {
-        return Ok(None);
-    }
     let missing: Vec<&str> = [
         ("webhook_listen", &listen),
         ("webhook_url", &url),
@@ -520,15 +559,18 @@ fn webhook_setting(
     .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "watch by change notifications needs webhook_listen, webhook_url and subscription_token_file; missing: {}",
+            "watch = \"notifications\" needs webhook_listen, webhook_url and subscription_token_file; missing: {}",
             missing.join(", ")
         ));
     }
     if !cfg!(feature = "watch") {
-        return Err("webhook_* is set, but this build has no change notifications (agentstatus-msgraph's `watch` feature)".into());
+        return Err("watch = \"notifications\", but this build has no change notifications (agentstatus-msgraph's `watch` feature)".into());
     }
     if users.is_empty() {
-        return Err("webhook_* is set, but `users` is empty: a subscription names its users".into());
+        return Err(
+            "watch = \"notifications\", but `users` is empty: a subscription names its users"
+                .into(),
+        );
     }
     crate::watch::check_ids(users).map_err(|e| format!("users: {e}"))?;
     let listen: std::net::SocketAddr = listen
@@ -630,8 +672,8 @@ fn token_failure(e: &TokenError) -> Failure {
 /// `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`, see [`token_url`]),
 /// `client_id`, the client secret from `$MSGRAPH_CLIENT_SECRET` (or `client_secret_env`),
 /// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads; for `watch` by
-/// change notifications (feature `watch`), `webhook_listen`, `webhook_url` and
-/// `subscription_token_file` (see [`crate::watch`]).
+/// change notifications (feature `watch`), `watch = "notifications"` with `webhook_listen`,
+/// `webhook_url` and `subscription_token_file` (see [`crate::watch`]).
 pub fn entry() -> Entry {
     Entry::new(VENDOR.as_str(), "Microsoft Graph", |s| {
         let config = s.apply(crate::ClientConfig::default());
@@ -668,7 +710,13 @@ fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
             let (ada, grace) = (fake::user_id(1), fake::user_id(2));
             fake.add_user(&ada, "Ada Lovelace");
             fake.add_user(&grace, "Grace Hopper");
-            fake.put_session(&grace, fake::CLIENT_ID, "Available", "Available", EXPIRATION_RANGE.1);
+            fake.put_session(
+                &grace,
+                fake::CLIENT_ID,
+                "Available",
+                "Available",
+                EXPIRATION_RANGE.1,
+            );
             let credentials =
                 Client::azureaadv2_credentials(fake::CLIENT_ID, "demo-secret".to_string().into())
                     .with_token_url(fake.token_url());

@@ -201,8 +201,7 @@ fn check_public_url(url: &str) -> Result<String, PresenceError> {
             "webhook_url {url:?}: Graph posts to https:// URLs only (put a reverse proxy with a certificate in front of webhook_listen)"
         )));
     }
-    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some()
-    {
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
         return Err(invalid(format!(
             "webhook_url {url:?}: no credentials or fragment in the public URL"
         )));
@@ -482,18 +481,22 @@ mod feed {
     fn random_secret() -> Result<SecretString, PresenceError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| {
-            invalid(format!("no randomness for the subscription's clientState: {e}"))
+            invalid(format!(
+                "no randomness for the subscription's clientState: {e}"
+            ))
         })?;
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(bytes)
             .into())
     }
 
-
     /// The `resource` of a subscription to `ids`.
     pub(crate) fn resource(ids: &[String]) -> String {
         let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
-        format!("/communications/presences?$filter=id in ({})", list.join(","))
+        format!(
+            "/communications/presences?$filter=id in ({})",
+            list.join(",")
+        )
     }
 
     impl GraphSubscriptions {
@@ -552,9 +555,9 @@ mod feed {
 
         async fn start_receiver(&mut self) -> Result<(), PresenceError> {
             let listener = match &self.webhook.listen {
-                Listen::Addr(a) => tokio::net::TcpListener::bind(a).await.map_err(|e| {
-                    invalid(format!("webhook_listen {a}: cannot listen ({e})"))
-                })?,
+                Listen::Addr(a) => tokio::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| invalid(format!("webhook_listen {a}: cannot listen ({e})")))?,
                 Listen::Bound(cell) => {
                     let taken = cell.lock().unwrap_or_else(|p| p.into_inner()).take();
                     let Some(l) = taken else {
@@ -616,10 +619,7 @@ mod feed {
 
         /// The configured users among `ids`, read afresh.
         async fn read(&self, ids: BTreeSet<String>) -> Result<Vec<AgentPresence>, PresenceError> {
-            let wanted: Vec<String> = ids
-                .into_iter()
-                .filter(|i| self.users.contains(i))
-                .collect();
+            let wanted: Vec<String> = ids.into_iter().filter(|i| self.users.contains(i)).collect();
             if wanted.is_empty() {
                 return Ok(Vec::new());
             }
@@ -630,8 +630,7 @@ mod feed {
     impl Api {
         fn expiry(&self) -> String {
             let at = DateTime::<Utc>::from(std::time::SystemTime::now())
-                + chrono::TimeDelta::from_std(self.lifetime)
-                    .unwrap_or(chrono::TimeDelta::zero());
+                + chrono::TimeDelta::from_std(self.lifetime).unwrap_or(chrono::TimeDelta::zero());
             at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         }
 
@@ -694,7 +693,11 @@ mod feed {
             .with_operation(operation))
         }
 
-        async fn create(&self, ids: &[String], client_state: &SecretString) -> Result<Live, PresenceError> {
+        async fn create(
+            &self,
+            ids: &[String],
+            client_state: &SecretString,
+        ) -> Result<Live, PresenceError> {
             let body = json!({
                 "changeType": "updated",
                 "notificationUrl": self.public_url,
@@ -774,7 +777,6 @@ mod feed {
                 Err(e) => Err(e),
             }
         }
-
     }
 
     impl Drop for GraphSubscriptions {

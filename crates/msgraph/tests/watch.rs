@@ -79,12 +79,19 @@ async fn the_validation_handshake_is_answered_on_the_wire() {
     .unwrap();
     // the first call subscribes (the fake validates the URL before its 201) and asks for a
     // full read
-    assert_eq!(within("subscribe", feed.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
     let validations = fake.validations();
     assert_eq!(validations.len(), 1, "{validations:?}");
     let v = &validations[0];
     assert!(v.url.starts_with(&url), "{}", v.url);
-    assert!(v.token.contains(' '), "Graph's tokens have spaces: {}", v.token);
+    assert!(
+        v.token.contains(' '),
+        "Graph's tokens have spaces: {}",
+        v.token
+    );
     assert_eq!(v.status, Some(200));
     assert!(v.content_type.as_deref().unwrap().starts_with("text/plain"));
     assert_eq!(v.body, v.token, "the token, URL-decoded, exactly");
@@ -94,7 +101,10 @@ async fn the_validation_handshake_is_answered_on_the_wire() {
     assert_eq!(subs[0].ids, [fake::user_id(1), fake::user_id(2)]);
     assert_eq!(subs[0].notification_url, url);
     let state = subs[0].client_state.clone().unwrap();
-    assert!(state.len() >= 40, "a random secret, not a constant: {state}");
+    assert!(
+        state.len() >= 40,
+        "a random secret, not a constant: {state}"
+    );
     assert_eq!(feed.subscriptions(), [subs[0].id.clone()]);
 
     // the receiver on the wire, asked by hand: the token back as text, whatever it holds
@@ -165,7 +175,10 @@ async fn a_wrong_client_state_is_refused_and_counted() {
         webhook.clone(),
     )
     .unwrap();
-    assert_eq!(within("subscribe", feed.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
     let sub = fake.subscriptions().remove(0);
     // a forged notification: the subscription's id, but not its secret (and none at all)
     let forged = json!({"value": [
@@ -183,7 +196,10 @@ async fn a_wrong_client_state_is_refused_and_counted() {
     // nothing reaches the feed: no read, no resync
     let calls = fake.api_calls();
     let quiet = tokio::time::timeout(Duration::from_millis(600), feed.next()).await;
-    assert!(quiet.is_err(), "a forged notification moved the feed: {quiet:?}");
+    assert!(
+        quiet.is_err(),
+        "a forged notification moved the feed: {quiet:?}"
+    );
     assert_eq!(fake.api_calls(), calls, "no read for a forged notification");
 
     // the real one, with the secret, is read
@@ -211,7 +227,10 @@ async fn subscriptions_are_renewed_before_they_expire_and_made_anew_when_removed
         webhook.clone(),
     )
     .unwrap();
-    assert_eq!(within("subscribe", feed.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
     let first = fake.subscriptions().remove(0);
     assert_eq!(first.renewals, 0);
     // nothing happens for 3.5 s: the feed renews meanwhile
@@ -225,14 +244,19 @@ async fn subscriptions_are_renewed_before_they_expire_and_made_anew_when_removed
     // Graph removes it (and says so): a new one, then a full read
     assert_eq!(fake.lifecycle("subscriptionRemoved").await, 1);
     assert_eq!(within("resync", feed.next()).await.unwrap(), Batch::Resync);
-    assert_eq!(within("resubscribe", feed.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(
+        within("resubscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
     let subs = fake.subscriptions();
     assert_eq!(subs.len(), 1);
     assert_ne!(subs[0].id, first.id, "made anew");
     assert_eq!(feed.subscriptions(), [subs[0].id.clone()]);
 
     // more than an hour is refused before anything is sent
-    let e = webhook.with_lifetime(Duration::from_secs(7200)).unwrap_err();
+    let e = webhook
+        .with_lifetime(Duration::from_secs(7200))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -266,7 +290,10 @@ async fn a_missed_event_or_a_dropped_notification_leads_to_a_full_read() {
     assert_eq!(c.after.unwrap().availability, Availability::Busy);
     let stats = webhook.stats();
     assert_eq!((stats.lifecycle, stats.received), (1, 0), "{stats:?}");
-    assert!(stats.resyncs >= 2, "the first subscription's and the missed one's");
+    assert!(
+        stats.resyncs >= 2,
+        "the first subscription's and the missed one's"
+    );
 }
 
 #[tokio::test]
@@ -274,7 +301,9 @@ async fn the_fake_refuses_what_graph_refuses() {
     let (fake, _, url) = start().await;
     let http = reqwest::Client::new();
     let subscribe = |token: String, expires: chrono::DateTime<chrono::Utc>, ids: usize| {
-        let ids: Vec<String> = (1..=ids).map(|n| format!("'{}'", fake::user_id(n))).collect();
+        let ids: Vec<String> = (1..=ids)
+            .map(|n| format!("'{}'", fake::user_id(n)))
+            .collect();
         http.post(format!("{}/v1.0/subscriptions", fake.url()))
             .bearer_auth(token)
             .json(&json!({
@@ -309,9 +338,27 @@ async fn the_fake_refuses_what_graph_refuses() {
     assert_eq!(subscribe(app, now + hour, 2).await.unwrap().status(), 403);
     // over an hour, in the past, more than 650 users: 400
     let two_hours = chrono::TimeDelta::hours(2);
-    assert_eq!(subscribe(user.clone(), now + two_hours, 2).await.unwrap().status(), 400);
-    assert_eq!(subscribe(user.clone(), now - hour, 2).await.unwrap().status(), 400);
-    assert_eq!(subscribe(user.clone(), now + hour, 651).await.unwrap().status(), 400);
+    assert_eq!(
+        subscribe(user.clone(), now + two_hours, 2)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        subscribe(user.clone(), now - hour, 2)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        subscribe(user.clone(), now + hour, 651)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
     assert!(fake.subscriptions().is_empty());
     assert!(fake.validations().is_empty(), "refused before validating");
     // no receiver at the URL any more: the validation fails, no subscription
@@ -334,4 +381,79 @@ async fn the_fake_refuses_what_graph_refuses() {
     assert!(fake.subscriptions().is_empty());
     assert_eq!(fake.validations().len(), 1);
     assert!(!fake.validations()[0].accepted);
+}
+
+#[tokio::test]
+async fn the_registry_settings_choose_the_feed_and_refuse_what_cannot_work() {
+    use agentstatus_presence::registry::Settings;
+    let fake = Msgraph::start(SECRET).await.unwrap();
+    let connect = |extra: &[(&'static str, &str)]| {
+        let mut s = Settings::new(fake.url(), ClientConfig::default())
+            .with_value("client_id", CLIENT_ID)
+            .with_value("token_url", fake.token_url())
+            .with_value("scopes", fake::SCOPE)
+            .with_value(
+                "users",
+                format!("{},{}", fake::user_id(1), fake::user_id(2)),
+            )
+            .with_secret("client_secret", SECRET.to_string().into());
+        for (k, v) in extra {
+            s = s.with_value(k, *v);
+        }
+        (agentstatus_msgraph::presence::entry().connect)(&s)
+    };
+    let options = WatchOptions::default();
+    // poll, the default: the webhook settings are not read at all
+    let p = connect(&[("webhook_listen", "nonsense")]).unwrap();
+    assert!(p.change_feed(&options).is_none());
+    let p = connect(&[("watch", "poll"), ("webhook_url", "nonsense")]).unwrap();
+    assert!(p.change_feed(&options).is_none());
+
+    let listen = ("webhook_listen", "127.0.0.1:0");
+    let token = ("subscription_token_file", "/nonexistent/token");
+    let notifications = ("watch", "notifications");
+    let error = |extra: &[(&'static str, &str)]| connect(extra).err().unwrap().to_string();
+    let e = error(&[notifications, listen]);
+    assert!(
+        e.contains("missing: webhook_url, subscription_token_file"),
+        "{e}"
+    );
+    let e = error(&[
+        notifications,
+        listen,
+        token,
+        ("webhook_url", "http://example.com/x"),
+    ]);
+    assert!(e.contains("https://"), "{e}");
+    let e = error(&[
+        notifications,
+        token,
+        ("webhook_listen", "localhost"),
+        ("webhook_url", "https://example.com/x"),
+    ]);
+    assert!(e.contains("webhook_listen \"localhost\""), "{e}");
+    let e = error(&[
+        notifications,
+        listen,
+        token,
+        ("webhook_url", "https://example.com/x"),
+        ("users", "abc') or id ne ('x"),
+    ]);
+    assert!(e.contains("user object ids (GUIDs) only"), "{e}");
+
+    // complete: the feed; its token file is read only when it subscribes, and its error names
+    // the file, not a token
+    let p = connect(&[
+        notifications,
+        listen,
+        token,
+        ("webhook_url", "https://example.com/x"),
+    ])
+    .unwrap();
+    let mut feed = p.change_feed(&options).expect("the notifications feed");
+    assert_eq!(feed.origin(), Origin::Push);
+    let e = within("the first call", feed.next()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("/nonexistent/token"), "{e}");
+    assert!(fake.subscriptions().is_empty());
 }
