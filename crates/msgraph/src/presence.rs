@@ -88,6 +88,7 @@ impl MsgraphPresence {
     }
 
     /// The generated client.
+    #[cfg(feature = "watch")]
     pub(crate) fn graph_client(&self) -> &Client {
         &self.client
     }

@@ -29,6 +29,9 @@
 //! seen by the feed at all: Graph says so with `missed` when it knows; otherwise the next
 //! full read (the watcher's after any error, or the next resync) catches it.
 
+// without `watch`, the settings are parsed and checked but the feed that reads them is absent
+#![cfg_attr(not(feature = "watch"), allow(dead_code))]
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +40,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentstatus_presence::{Failure, PresenceError};
-use agentstatus_runtime::{ExposeSecret as _, SecretString};
+use agentstatus_runtime::SecretString;
 
 use crate::presence::VENDOR;
 
@@ -285,6 +288,8 @@ mod feed {
     use super::*;
 
     use std::collections::{BTreeSet, HashMap};
+
+    use agentstatus_runtime::ExposeSecret as _;
 
     use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
     use agentstatus_presence::{AgentPresence, async_trait};
@@ -612,6 +617,15 @@ mod feed {
             Ok(())
         }
 
+        /// Forget every subscription, deleting them on Graph (best effort: one already gone
+        /// answers 404); the next round subscribes again.
+        async fn drop_all(&mut self) {
+            let live = std::mem::take(&mut self.live);
+            for l in live {
+                let _ = self.api.delete(&l.id).await;
+            }
+        }
+
         fn resync(&self) -> Batch {
             self.webhook.stats.resyncs.fetch_add(1, Ordering::SeqCst);
             Batch::Resync
@@ -848,12 +862,9 @@ mod feed {
                             }
                         }
                         if gone {
-                            // a subscription expired or was removed: all made anew, and a full read
-                            let live = std::mem::take(&mut self.live);
-                            for l in live {
-                                let _ = self.api.delete(&l.id).await;
-                            }
-                            continue;
+                            // a subscription expired or was removed: all made anew by the
+                            // next round, and a full read
+                            self.drop_all().await;
                         }
                         continue;
                     }
@@ -883,24 +894,15 @@ mod feed {
                 if !lifecycle.is_empty() {
                     for (event, subscription) in lifecycle {
                         let ours = self.live.iter().any(|l| l.id == subscription);
-                        match event.as_str() {
-                            "subscriptionRemoved" if ours => {
-                                // made anew by the next call, then a full read
-                                let live = std::mem::take(&mut self.live);
-                                for l in live.into_iter().filter(|l| l.id != subscription) {
-                                    let _ = self.api.delete(&l.id).await;
-                                }
-                            }
-                            "reauthorizationRequired" if ours => {
-                                // Graph: reauthorize by renewing, with a valid token
-                                if !self.api.renew(&subscription).await? {
-                                    let live = std::mem::take(&mut self.live);
-                                    for l in live {
-                                        let _ = self.api.delete(&l.id).await;
-                                    }
-                                }
-                            }
-                            _ => {}
+                        // Graph: reauthorize by renewing, with a valid token
+                        let renewed = if ours && event == "reauthorizationRequired" {
+                            self.api.renew(&subscription).await?
+                        } else {
+                            true
+                        };
+                        if (ours && event == "subscriptionRemoved") || !renewed {
+                            // made anew by the next round, then a full read
+                            self.drop_all().await;
                         }
                     }
                     // `missed`, and any other: what was lost is in a full read
