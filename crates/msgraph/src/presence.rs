@@ -360,7 +360,7 @@ impl Adapter for MsgraphPresence {
         Availability::Away,
     ];
 
-    /// Graph's change notifications ([`crate::watch::GraphSubscriptions`]) when a webhook is
+    /// Graph's change notifications (`watch::GraphSubscriptions`) when a webhook is
     /// configured ([`MsgraphPresence::with_webhook`]) and the `watch` feature is on; else `None`
     /// (the watcher polls `list`).
     fn change_feed(

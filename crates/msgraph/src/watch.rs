@@ -1,8 +1,8 @@
 //! Microsoft Graph's change notifications on presences as `watch`'s feed
-//! ([`GraphSubscriptions`], feature `watch`): subscriptions (`POST /subscriptions` on
+//! (`GraphSubscriptions`, feature `watch`): subscriptions (`POST /subscriptions` on
 //! `communications/presences?$filter=id in (...)`, at most [`MAX_IDS`](crate::presence::MAX_IDS)
 //! users each, renewed with `PATCH /subscriptions/{id}` before they expire, deleted at
-//! [`GraphSubscriptions::shutdown`] and, best effort, on drop) and the webhook receiver they
+//! `GraphSubscriptions::shutdown` and, best effort, on drop) and the webhook receiver they
 //! deliver to, run by the feed itself. Evidence: `specs/msgraph/NOTES.md#change-notifications-for-watch`.
 //!
 //! **What Graph needs from you.** Graph delivers by HTTPS POST to a public URL it validates
@@ -25,7 +25,7 @@
 //! **Nothing skipped silently.** After every subscription is (re)created, after a lifecycle
 //! notification (`missed`, `subscriptionRemoved`, `reauthorizationRequired`), after a renewal
 //! finds the subscription gone, and when the receiver's queue overflows, the feed asks the
-//! watcher for a full read ([`Batch::Resync`]). A notification Graph never delivered is not
+//! watcher for a full read ([`Batch::Resync`](agentstatus_presence::watch::Batch::Resync)). A notification Graph never delivered is not
 //! seen by the feed at all: Graph says so with `missed` when it knows; otherwise the next
 //! full read (the watcher's after any error, or the next resync) catches it.
 
