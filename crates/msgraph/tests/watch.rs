@@ -52,6 +52,26 @@ async fn start() -> (Msgraph, Webhook, String) {
     (fake, webhook, url)
 }
 
+/// A token of the application's own (client credentials), from the fake's token endpoint.
+async fn app_token(fake: &Msgraph) -> String {
+    reqwest::Client::new()
+        .post(fake.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}&scope={}",
+            fake::SCOPE.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(10), f)
         .await
@@ -318,22 +338,7 @@ async fn the_fake_refuses_what_graph_refuses() {
     let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
     let user = fake.delegated_token(&fake::user_id(2));
     // an application's token: presence subscriptions are delegated only
-    let app = reqwest::Client::new()
-        .post(fake.token_url())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}&scope={}",
-            fake::SCOPE.replace(':', "%3A").replace('/', "%2F")
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app = app_token(&fake).await;
     let hour = chrono::TimeDelta::minutes(30);
     assert_eq!(subscribe(app, now + hour, 2).await.unwrap().status(), 403);
     // over an hour, in the past, more than 650 users: 400
@@ -456,4 +461,49 @@ async fn the_registry_settings_choose_the_feed_and_refuse_what_cannot_work() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("/nonexistent/token"), "{e}");
     assert!(fake.subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn a_session_ending_on_the_fake_clock_is_notified() {
+    let (fake, webhook, _) = start().await;
+    // ada's session set with no expirationDuration: 5 minutes (Learn presence-setpresence)
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{}/communications/presences/{}/microsoft.graph.setPresence",
+            fake.url(),
+            ada()
+        ))
+        .bearer_auth(app_token(&fake).await)
+        .json(&json!({"sessionId": CLIENT_ID, "availability": "Busy", "activity": "InACall"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    // 4 min 50 s: still Busy, nothing sent
+    fake.advance(Duration::from_secs(290));
+    let quiet = tokio::time::timeout(Duration::from_millis(400), feed.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    assert_eq!(fake.deliveries(), Default::default());
+    // past 5 minutes: the session ended, ada reads Offline, and the subscriber hears of it
+    fake.advance(Duration::from_secs(20));
+    match within("the expiry", feed.next()).await.unwrap() {
+        Batch::Changed(agents) => {
+            assert_eq!(agents.len(), 1);
+            assert_eq!(agents[0].agent_id, ada());
+            assert_eq!(agents[0].availability, Availability::Offline);
+            assert_eq!(agents[0].detail.vendor_status, "Offline/Offline");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.deliveries().delivered, 1);
 }
