@@ -507,3 +507,70 @@ async fn a_session_ending_on_the_fake_clock_is_notified() {
     }
     assert_eq!(fake.deliveries().delivered, 1);
 }
+
+/// The path `agentstatus watch --vendor msgraph` takes: the registry entry's settings, then a
+/// `Watcher` over what it connects. The token file is read at each subscription call, so a
+/// token refreshed in the file is what a reauthorization uses.
+#[tokio::test]
+async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fresh() {
+    use agentstatus_presence::registry::Settings;
+    let (fake, _, _) = start().await;
+    let dir = std::env::temp_dir().join(format!("msgraph-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, fake.delegated_token(&fake::user_id(2)) + "\n").unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let settings = Settings::new(fake.url(), ClientConfig::default())
+        .with_value("client_id", CLIENT_ID)
+        .with_value("token_url", fake.token_url())
+        .with_value("scopes", fake::SCOPE)
+        .with_value(
+            "users",
+            format!("{},{}", fake::user_id(1), fake::user_id(2)),
+        )
+        .with_value("watch", "notifications")
+        .with_value("webhook_listen", listen.as_str())
+        .with_value("webhook_url", url.as_str())
+        .with_value("subscription_token_file", token_file.to_str().unwrap())
+        .with_secret("client_secret", SECRET.to_string().into());
+    let presence = (agentstatus_msgraph::presence::entry().connect)(&settings).unwrap();
+    let mut watcher = Watcher::new(
+        Arc::from(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    assert_eq!(watcher.origin(), Origin::Push);
+    let setter = adapter(&fake);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let file = token_file.clone();
+    let script = tokio::spawn(async move {
+        subscribed(&f).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // the user's token is refreshed in the file; the old one stops working
+        f.expire_tokens();
+        let fresh = f.delegated_token(&fake::user_id(2));
+        std::fs::write(&file, format!("{fresh}\n")).unwrap();
+        // ... and Graph asks for a reauthorization: renewed with the file's token
+        assert_eq!(f.lifecycle("reauthorizationRequired").await, 1);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        setter.set(&ada(), Availability::Away).await.unwrap();
+    });
+    let c = within("the change", watcher.next()).await.unwrap();
+    script.await.unwrap();
+    assert_eq!(c.agent_id, ada());
+    assert_eq!(c.after.as_ref().unwrap().availability, Availability::Away);
+    assert_eq!(c.origin, Origin::Push, "{c}");
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].renewals, 1, "renewed for the reauthorization");
+    assert_eq!(subs[0].notification_url, url);
+    let validation = &fake.validations()[0];
+    assert!(validation.url.starts_with(&url) && validation.accepted);
+    std::fs::remove_dir_all(&dir).ok();
+}
