@@ -452,6 +452,8 @@ mod feed {
     pub struct GraphSubscriptions {
         presence: MsgraphPresence,
         users: Vec<String>,
+        /// `users`, to look notified ids up in.
+        user_set: std::collections::HashSet<String>,
         webhook: Webhook,
         client_state: SecretString,
         receiver: Option<Receiver>,
@@ -528,6 +530,7 @@ mod feed {
             };
             Ok(Self {
                 presence,
+                user_set: users.iter().cloned().collect(),
                 users,
                 webhook,
                 client_state: random_secret()?,
@@ -631,13 +634,25 @@ mod feed {
             Batch::Resync
         }
 
-        /// The configured users among `ids`, read afresh.
+        /// The configured users among `ids`, read afresh (one bulk read, within the adapter's
+        /// deadline of a `list`).
         async fn read(&self, ids: BTreeSet<String>) -> Result<Vec<AgentPresence>, PresenceError> {
-            let wanted: Vec<String> = ids.into_iter().filter(|i| self.users.contains(i)).collect();
+            let wanted: Vec<String> = ids
+                .into_iter()
+                .filter(|i| self.user_set.contains(i))
+                .collect();
             if wanted.is_empty() {
                 return Ok(Vec::new());
             }
-            self.presence.read_many(&wanted).await
+            let deadline = agentstatus_presence::adapter::Deadline::deadline(&self.presence);
+            let read = self.presence.read_many(&wanted);
+            agentstatus_presence::adapter::within(
+                deadline,
+                VENDOR,
+                agentstatus_presence::adapter::Step::List,
+                read,
+            )
+            .await
         }
     }
 
