@@ -456,7 +456,10 @@ impl Msgraph {
                     "/communications/microsoft.graph.getPresencesByUserId",
                     post(get_presences),
                 )
-                .route("/subscriptions", post(create_subscription))
+                .route(
+                    "/subscriptions",
+                    post(create_subscription).get(list_subscriptions),
+                )
                 .route(
                     "/subscriptions/{id}",
                     patch(renew_subscription)
@@ -1438,6 +1441,30 @@ async fn delete_subscription(
         .status(StatusCode::NO_CONTENT)
         .body(agentstatus_fakes::axum::body::Body::empty())
         .expect("static response")
+}
+
+/// `GET /subscriptions`: the signed-in user's (a delegated token), or every one (the
+/// application's token).
+async fn list_subscriptions(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let mut s = state.lock();
+    let user = match authenticate(&mut s, &headers) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    s.expire_subscriptions();
+    let value: Vec<Value> = s
+        .subscriptions
+        .values()
+        .filter(|sub| user.as_ref().is_none_or(|u| *u == sub.creator))
+        .map(|sub| subscription_json(&s, sub))
+        .collect();
+    reply(
+        StatusCode::OK,
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions",
+            "value": value,
+        }),
+    )
 }
 
 /// `GET /subscriptions/{id}`.

@@ -601,8 +601,10 @@ mod feed {
             Ok(())
         }
 
-        /// Subscribe to every user, [`MAX_IDS`] a subscription.
+        /// Subscribe to every user, [`MAX_IDS`] a subscription, after deleting what an earlier
+        /// run left behind.
         async fn subscribe(&mut self) -> Result<(), PresenceError> {
+            self.api.delete_stale().await?;
             let mut live = Vec::new();
             for chunk in self.users.chunks(MAX_IDS) {
                 match self.api.create(chunk, &self.client_state).await {
@@ -769,6 +771,40 @@ mod feed {
                 id: id.to_string(),
                 renew_at: self.renew_at(),
             })
+        }
+
+        /// Delete the presence subscriptions the signed-in user has to this feed's public URL
+        /// (`GET /subscriptions`, its first page): those of a run that ended without deleting
+        /// them (killed), which Graph keeps until they expire and which could stand in the way
+        /// of new ones (one presence subscription per user and application, Learn says).
+        async fn delete_stale(&self) -> Result<usize, PresenceError> {
+            let (_, doc) = self
+                .call(
+                    reqwest::Method::GET,
+                    "/subscriptions",
+                    None,
+                    "subscription_list",
+                )
+                .await?;
+            let stale: Vec<String> = doc
+                .get("value")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|s| {
+                    s.get("notificationUrl").and_then(Value::as_str)
+                        == Some(self.public_url.as_str())
+                        && s.get("resource").and_then(Value::as_str).is_some_and(|r| {
+                            r.trim_start_matches('/')
+                                .starts_with("communications/presences")
+                        })
+                })
+                .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            for id in &stale {
+                self.delete(id).await?;
+            }
+            Ok(stale.len())
         }
 
         /// `Ok(false)`: the subscription is gone (404).

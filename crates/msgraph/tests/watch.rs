@@ -574,3 +574,52 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
     assert!(validation.url.starts_with(&url) && validation.accepted);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn subscriptions_a_killed_run_left_behind_are_deleted_first() {
+    let (fake, webhook, url) = start().await;
+    let users = vec![fake::user_id(1), fake::user_id(2)];
+    let mut first = GraphSubscriptions::new(adapter(&fake), users.clone(), webhook).unwrap();
+    assert_eq!(
+        within("subscribe", first.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let old = fake.subscriptions().remove(0);
+    // killed: nothing deleted (its receiver lives on, answering Graph's validation requests)
+    std::mem::forget(first);
+    // another user's subscription to the same URL is not this run's to delete
+    let other = fake.delegated_token(&fake::user_id(1));
+    let answer = reqwest::Client::new()
+        .post(format!("{}/subscriptions", fake.url()))
+        .bearer_auth(&other)
+        .json(&json!({
+            "changeType": "updated",
+            "notificationUrl": url,
+            "resource": format!("communications/presences/{}", ada()),
+            "expirationDateTime": (chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::minutes(30)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+
+    // the next run, same public URL, same user
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token = fake.delegated_token(&fake::user_id(2));
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into())).unwrap();
+    let mut second = GraphSubscriptions::new(adapter(&fake), users, webhook).unwrap();
+    assert_eq!(
+        within("subscribe", second.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    assert!(subs.iter().all(|s| s.id != old.id), "the old one is gone");
+    assert!(
+        subs.iter().any(|s| s.creator == fake::user_id(1)),
+        "the other user's stays"
+    );
+    assert_eq!(second.subscriptions().len(), 1);
+}
