@@ -15,8 +15,8 @@
 //!   DoNotDisturb > Busy > Available > Away;
 //! - `getPresencesByUserId` reads up to 650 users; more is 400;
 //! - the API answers under `/` and under `/v1.0/` (Graph's own base path);
-//! - change-notification subscriptions on presences (`POST /subscriptions`, `PATCH` and
-//!   `DELETE /subscriptions/{id}`): a delegated token only ([`Msgraph::delegated_token`]; an
+//! - change-notification subscriptions on presences (`POST` and `GET /subscriptions`, `PATCH`,
+//!   `DELETE` and `GET /subscriptions/{id}`): a delegated token only ([`Msgraph::delegated_token`]; an
 //!   application's is 403, as Learn's permission table says), at most 650 ids, an expiry at most
 //!   an hour away, the notification URL validated (`?validationToken=`, 10 s) before the 201;
 //!   every change of a user's presence is POSTed to each live subscription that names the user

@@ -21,6 +21,10 @@
 //!
 //! Agents are user object ids (GUIDs). `list` reads the users of the `users` setting
 //! ([`MsgraphPresence::with_users`]): this part of Graph has no user listing (NOTES.md#kept-operations).
+//!
+//! `watch` polls `list`, or, with the `watch` feature and a webhook
+//! ([`MsgraphPresence::with_webhook`]; the registry's `watch = "notifications"`), follows Graph's
+//! change notifications ([`crate::watch`]).
 
 use std::time::Duration;
 
