@@ -665,8 +665,21 @@ mod feed {
             at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         }
 
-        fn renew_at(&self) -> tokio::time::Instant {
-            tokio::time::Instant::now() + self.lifetime * 2 / 3
+        /// When to renew a subscription Graph granted until `granted` (its answer's
+        /// `expirationDateTime`, if any): after two thirds of the lifetime asked for, or of the
+        /// time Graph granted when that is shorter.
+        fn renew_at(&self, granted: Option<&str>) -> tokio::time::Instant {
+            let mut wait = self.lifetime * 2 / 3;
+            if let Some(at) = granted.and_then(|g| DateTime::parse_from_rfc3339(g).ok()) {
+                let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+                let left = at
+                    .with_timezone(&Utc)
+                    .signed_duration_since(now)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
+                wait = wait.min(left * 2 / 3);
+            }
+            tokio::time::Instant::now() + wait
         }
 
         /// One subscription call: `method` on `path` with `body`, the subscriber's token.
@@ -767,9 +780,10 @@ mod feed {
                     },
                 ));
             }
+            let granted = doc.get("expirationDateTime").and_then(Value::as_str);
             Ok(Live {
                 id: id.to_string(),
-                renew_at: self.renew_at(),
+                renew_at: self.renew_at(granted),
             })
         }
 
@@ -807,8 +821,8 @@ mod feed {
             Ok(stale.len())
         }
 
-        /// `Ok(false)`: the subscription is gone (404).
-        async fn renew(&self, id: &str) -> Result<bool, PresenceError> {
+        /// When to renew it next; `Ok(None)`: the subscription is gone (404).
+        async fn renew(&self, id: &str) -> Result<Option<tokio::time::Instant>, PresenceError> {
             check_ids(&[id.to_string()])?;
             let body = json!({ "expirationDateTime": self.expiry() });
             match self
@@ -820,8 +834,11 @@ mod feed {
                 )
                 .await
             {
-                Ok(_) => Ok(true),
-                Err(e) if e.status() == Some(404) => Ok(false),
+                // Learn: 200 with the subscription; the document: 204, no body
+                Ok((_, doc)) => Ok(Some(
+                    self.renew_at(doc.get("expirationDateTime").and_then(Value::as_str)),
+                )),
+                Err(e) if e.status() == Some(404) => Ok(None),
                 Err(e) => Err(e),
             }
         }
@@ -903,13 +920,13 @@ mod feed {
                             .collect();
                         let mut gone = false;
                         for id in due {
-                            if self.api.renew(&id).await? {
-                                let at = self.api.renew_at();
-                                if let Some(l) = self.live.iter_mut().find(|l| l.id == id) {
-                                    l.renew_at = at;
+                            match self.api.renew(&id).await? {
+                                Some(at) => {
+                                    if let Some(l) = self.live.iter_mut().find(|l| l.id == id) {
+                                        l.renew_at = at;
+                                    }
                                 }
-                            } else {
-                                gone = true;
+                                None => gone = true,
                             }
                         }
                         if gone {
@@ -947,7 +964,13 @@ mod feed {
                         let ours = self.live.iter().any(|l| l.id == subscription);
                         // Graph: reauthorize by renewing, with a valid token
                         let renewed = if ours && event == "reauthorizationRequired" {
-                            self.api.renew(&subscription).await?
+                            let next = self.api.renew(&subscription).await?;
+                            if let (Some(at), Some(l)) =
+                                (next, self.live.iter_mut().find(|l| l.id == subscription))
+                            {
+                                l.renew_at = at;
+                            }
+                            next.is_some()
                         } else {
                             true
                         };
