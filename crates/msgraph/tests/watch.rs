@@ -78,6 +78,20 @@ async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("{what}: nothing within 10 s"))
 }
 
+/// Wait until the watcher has read successfully since `before` (its success clock moved): the
+/// full read that follows a subscription or a resync.
+async fn read_after(
+    clock: &agentstatus_presence::watch::LastSuccess,
+    before: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    within("a full read", async {
+        while clock.get() == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
 /// Wait until the fake holds a subscription.
 async fn subscribed(fake: &Msgraph) {
     within("a subscription", async {
@@ -167,10 +181,11 @@ async fn a_change_on_the_fake_arrives_through_the_webhook() {
     let setter = adapter(&fake);
     let fake = Arc::new(fake);
     let f = fake.clone();
+    let clock = watcher.success_clock();
     let change = tokio::spawn(async move {
         subscribed(&f).await;
         // the watcher's first full read (the baseline) follows the subscription at once
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        read_after(&clock, None).await;
         setter.set(&ada(), Availability::Busy).await.unwrap();
     });
     let c = within("the change", watcher.next()).await.unwrap();
@@ -292,13 +307,13 @@ async fn a_missed_event_or_a_dropped_notification_leads_to_a_full_read() {
     let setter = adapter(&fake);
     let fake = Arc::new(fake);
     let f = fake.clone();
+    let clock = watcher.success_clock();
     let script = tokio::spawn(async move {
         subscribed(&f).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        read_after(&clock, None).await;
         // Graph could not deliver this one
         f.drop_notifications(1);
         setter.set(&ada(), Availability::Busy).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(f.deliveries().dropped, 1);
         // ... and says so
         assert_eq!(f.lifecycle("missed").await, 1);
@@ -549,16 +564,19 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
     let fake = Arc::new(fake);
     let f = fake.clone();
     let file = token_file.clone();
+    let clock = watcher.success_clock();
     let script = tokio::spawn(async move {
         subscribed(&f).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        read_after(&clock, None).await;
         // the user's token is refreshed in the file; the old one stops working
         f.expire_tokens();
         let fresh = f.delegated_token(&fake::user_id(2));
         std::fs::write(&file, format!("{fresh}\n")).unwrap();
         // ... and Graph asks for a reauthorization: renewed with the file's token
+        let before = clock.get();
         assert_eq!(f.lifecycle("reauthorizationRequired").await, 1);
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        // the resync's full read, then a change to be pushed
+        read_after(&clock, before).await;
         setter.set(&ada(), Availability::Away).await.unwrap();
     });
     let c = within("the change", watcher.next()).await.unwrap();
