@@ -14,7 +14,14 @@
 //!   alive; without a live session a user reads `Offline`/`Offline`; among sessions
 //!   DoNotDisturb > Busy > Available > Away;
 //! - `getPresencesByUserId` reads up to 650 users; more is 400;
-//! - the API answers under `/` and under `/v1.0/` (Graph's own base path).
+//! - the API answers under `/` and under `/v1.0/` (Graph's own base path);
+//! - change-notification subscriptions on presences (`POST` and `GET /subscriptions`, `PATCH`,
+//!   `DELETE` and `GET /subscriptions/{id}`): a delegated token only ([`Msgraph::delegated_token`]; an
+//!   application's is 403, as Learn's permission table says), at most 650 ids, an expiry at most
+//!   an hour away, the notification URL validated (`?validationToken=`, 10 s) before the 201;
+//!   every change of a user's presence is POSTed to each live subscription that names the user
+//!   (basic notifications: the id, no state), and tests can drop notifications
+//!   ([`Msgraph::drop_notifications`]) or send lifecycle events ([`Msgraph::lifecycle`]).
 //!
 //! The fake's clock starts at its start and moves with real time plus what
 //! [`Msgraph::advance`] adds, so tests can let sessions and tokens expire without waiting.
@@ -30,12 +37,13 @@ use agentstatus_fakes::axum::body::Bytes;
 use agentstatus_fakes::axum::extract::{Path, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode, header};
 use agentstatus_fakes::axum::response::Response;
-use agentstatus_fakes::axum::routing::{get, post};
+use agentstatus_fakes::axum::routing::{get, patch, post};
 use agentstatus_fakes::base64::Engine as _;
 use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 use agentstatus_fakes::serde_json::{Map, Value, json};
 pub use agentstatus_fakes::{Chaos, Fault, Faults};
 use agentstatus_fakes::{Fake, Shared, base64, form_urlencoded, json as reply};
+use chrono::{DateTime, Utc};
 
 /// The tenant (directory) the fake's application is registered in.
 pub const TENANT: &str = "7d1b0d4e-0000-4000-8000-00000000aaaa";
@@ -96,6 +104,9 @@ pub struct User {
 
 #[derive(Debug)]
 struct Token {
+    /// The signed-in user of a delegated token ([`Msgraph::delegated_token`]); `None`: the
+    /// application's own (client credentials).
+    user: Option<String>,
     expires: Duration,
     /// API calls it may still make ([`Msgraph::expire_tokens_after_calls`]).
     calls_left: Option<u32>,
@@ -112,13 +123,186 @@ struct Inner {
     issued: u64,
     users: BTreeMap<String, User>,
     started: Instant,
+    /// The wall clock at `started`: subscriptions' `expirationDateTime` are read against it.
+    started_wall: DateTime<Utc>,
     offset: Duration,
+    subscriptions: BTreeMap<String, Subscription>,
+    subscriptions_issued: u64,
+    /// Notifications still to drop ([`Msgraph::drop_notifications`]).
+    to_drop: u32,
+    deliveries: Deliveries,
+    validations: Vec<Validation>,
 }
 
 impl Inner {
     fn now(&self) -> Duration {
         self.started.elapsed() + self.offset
     }
+
+    /// The fake's clock as a wall time.
+    fn wall(&self, at: Duration) -> DateTime<Utc> {
+        self.started_wall + chrono::TimeDelta::from_std(at).unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// Subscriptions whose expiry passed are gone (Graph deletes them).
+    fn expire_subscriptions(&mut self) {
+        let now = self.now();
+        self.subscriptions.retain(|_, s| s.expires > now);
+    }
+
+    /// What every user reads as now.
+    fn aggregates(&self) -> BTreeMap<String, (String, String)> {
+        let now = self.now();
+        self.users
+            .iter()
+            .map(|(id, u)| (id.clone(), aggregate(u, now)))
+            .collect()
+    }
+
+    /// The notifications to send for `changed` users: one POST per live subscription naming
+    /// any of them (or none, while [`Msgraph::drop_notifications`] says so).
+    fn notifications(&mut self, changed: &[String]) -> Vec<(String, Value)> {
+        self.expire_subscriptions();
+        let mut out = Vec::new();
+        let subscriptions: Vec<Subscription> = self.subscriptions.values().cloned().collect();
+        for sub in subscriptions {
+            let named: Vec<&String> = changed.iter().filter(|u| sub.ids.contains(u)).collect();
+            if named.is_empty() {
+                continue;
+            }
+            if self.to_drop > 0 {
+                self.to_drop -= 1;
+                self.deliveries.dropped += 1;
+                continue;
+            }
+            let expires = self.wall(sub.expires);
+            let value: Vec<Value> = named
+                .iter()
+                .map(|u| {
+                    let resource = format!("communications/presences('{u}')");
+                    json!({
+                        "subscriptionId": sub.id,
+                        "clientState": sub.client_state,
+                        "changeType": "updated",
+                        "resource": resource,
+                        "subscriptionExpirationDateTime": expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "resourceData": {
+                            "@odata.type": "#Microsoft.Graph.presence",
+                            "@odata.id": resource,
+                            "id": u,
+                        },
+                        "tenantId": TENANT,
+                    })
+                })
+                .collect();
+            out.push((sub.notification_url.clone(), json!({ "value": value })));
+        }
+        out
+    }
+}
+
+/// A change-notification subscription on presences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// Its id (a GUID).
+    pub id: String,
+    /// The `resource` as given.
+    pub resource: String,
+    /// The users it names.
+    pub ids: Vec<String>,
+    /// Where notifications go.
+    pub notification_url: String,
+    /// Where lifecycle notifications go, if given.
+    pub lifecycle_url: Option<String>,
+    /// The subscriber's secret, sent back with every notification.
+    pub client_state: Option<String>,
+    /// When it expires, on the fake's clock.
+    pub expires: Duration,
+    /// How many times it was renewed (`PATCH`).
+    pub renewals: u32,
+    /// The signed-in user who created it.
+    pub creator: String,
+}
+
+/// What the fake's notifications became.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deliveries {
+    /// Answered with a 2xx.
+    pub delivered: u32,
+    /// Answered otherwise, or not at all.
+    pub failed: u32,
+    /// Dropped on purpose ([`Msgraph::drop_notifications`]).
+    pub dropped: u32,
+}
+
+/// A validation request the fake sent to a notification URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// The URL, with its `validationToken`.
+    pub url: String,
+    /// The token sent.
+    pub token: String,
+    /// The answer's status, `None` when there was none within 10 s.
+    pub status: Option<u16>,
+    /// The answer's `Content-Type`.
+    pub content_type: Option<String>,
+    /// The answer's body (the first 1,024 bytes).
+    pub body: String,
+    /// The answer is what Graph accepts: 200, `text/plain`, the token exactly.
+    pub accepted: bool,
+}
+
+/// The longest a presence subscription lasts (Learn changenotifications-for-presence: "a
+/// maximum expiration time of an hour").
+pub const SUBSCRIPTION_MAX: Duration = Duration::from_secs(3600);
+
+/// How long Graph waits for the answer to a validation request (Learn webhooks: 10 seconds).
+pub const VALIDATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP client the fake's validation requests and notifications go out with.
+fn outgoing() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(VALIDATION_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("a plain HTTP client")
+}
+
+/// POST `body` to `url` as Graph sends notifications; whether a 2xx came back.
+async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> bool {
+    let answer = http
+        .post(url)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(body.to_string())
+        .send()
+        .await;
+    answer.is_ok_and(|a| a.status().is_success())
+}
+
+/// Send `notes` from a task, counting the outcomes in `state`.
+fn deliver(state: &Shared<Inner>, notes: Vec<(String, Value)>) {
+    if notes.is_empty() {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        // no runtime to send from (a synchronous caller): every one failed, and said so
+        state.lock().deliveries.failed += notes.len() as u32;
+        return;
+    };
+    let state = state.clone();
+    runtime.spawn(async move {
+        let http = outgoing();
+        for (url, body) in notes {
+            let ok = post_json(&http, &url, &body).await;
+            let mut s = state.lock();
+            if ok {
+                s.deliveries.delivered += 1;
+            } else {
+                s.deliveries.failed += 1;
+            }
+        }
+    });
 }
 
 agentstatus_fakes::fake! {
@@ -219,9 +403,8 @@ impl Seeded for Msgraph {
         let secret = secrets.get("client_secret").cloned().unwrap_or_default();
         let fake = Self::start(&secret).await.map_err(|e| e.to_string())?;
         for a in &agents {
-            let state = session_for(a.availability).ok_or_else(|| {
-                format!("msgraph's fake cannot hold {}", a.availability.as_str())
-            })?;
+            let state = session_for(a.availability)
+                .ok_or_else(|| format!("msgraph's fake cannot hold {}", a.availability.as_str()))?;
             fake.add_user(&a.id, &a.name);
             if a.availability != Availability::Offline {
                 fake.put_session(&a.id, CLIENT_ID, state.0, state.1, SESSION_RANGE.1);
@@ -254,7 +437,13 @@ impl Msgraph {
             issued: 0,
             users: BTreeMap::new(),
             started: Instant::now(),
+            started_wall: DateTime::<Utc>::from(std::time::SystemTime::now()),
             offset: Duration::ZERO,
+            subscriptions: BTreeMap::new(),
+            subscriptions_issued: 0,
+            to_drop: 0,
+            deliveries: Deliveries::default(),
+            validations: Vec::new(),
         };
         let api = || {
             Router::new()
@@ -266,6 +455,16 @@ impl Msgraph {
                 .route(
                     "/communications/microsoft.graph.getPresencesByUserId",
                     post(get_presences),
+                )
+                .route(
+                    "/subscriptions",
+                    post(create_subscription).get(list_subscriptions),
+                )
+                .route(
+                    "/subscriptions/{id}",
+                    patch(renew_subscription)
+                        .delete(delete_subscription)
+                        .get(get_subscription),
                 )
         };
         let routes = api()
@@ -321,9 +520,127 @@ impl Msgraph {
         s.users.get(id).map(|u| aggregate(u, now))
     }
 
-    /// Move the fake's clock forward: sessions, preferred presences and tokens expire.
+    /// Move the fake's clock forward: sessions, preferred presences, tokens and subscriptions
+    /// expire; a user whose presence changed by it (a session that ended) is notified to the
+    /// subscriptions that are still alive.
     pub fn advance(&self, by: Duration) {
-        self.0.lock().offset += by;
+        let notes = {
+            let mut s = self.0.lock();
+            let before = s.aggregates();
+            s.offset += by;
+            let after = s.aggregates();
+            let changed: Vec<String> = after
+                .iter()
+                .filter(|(id, a)| before.get(*id) != Some(a))
+                .map(|(id, _)| id.clone())
+                .collect();
+            s.notifications(&changed)
+        };
+        deliver(self.0.shared(), notes);
+    }
+
+    /// A delegated access token of user `user` (as if the user signed in to the fake's
+    /// application): what `POST /subscriptions` needs. It expires as the application's tokens
+    /// do ([`Msgraph::set_token_lifetime`]).
+    pub fn delegated_token(&self, user: &str) -> String {
+        let mut s = self.0.lock();
+        s.issued += 1;
+        let token = format!(
+            "fake-graph-delegated-{:016x}",
+            s.issued.wrapping_mul(0x9e37_79b9)
+        );
+        let expires = s.now() + s.token_lifetime;
+        s.tokens.insert(
+            token.clone(),
+            Token {
+                user: Some(user.into()),
+                expires,
+                calls_left: None,
+            },
+        );
+        token
+    }
+
+    /// The live subscriptions.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        let mut s = self.0.lock();
+        s.expire_subscriptions();
+        s.subscriptions.values().cloned().collect()
+    }
+
+    /// The next `n` notifications (one POST to one subscription each) are not sent: a delivery
+    /// Graph gave up on.
+    pub fn drop_notifications(&self, n: u32) {
+        self.0.lock().to_drop = n;
+    }
+
+    /// What the notifications became so far.
+    pub fn deliveries(&self) -> Deliveries {
+        self.0.lock().deliveries
+    }
+
+    /// The validation requests sent so far, in order.
+    pub fn validations(&self) -> Vec<Validation> {
+        self.0.lock().validations.clone()
+    }
+
+    /// Send lifecycle event `event` (`reauthorizationRequired`, `subscriptionRemoved`,
+    /// `missed`) for every live subscription, to its `lifecycleNotificationUrl` (its
+    /// notification URL when it has none), and wait for the answers; `subscriptionRemoved`
+    /// removes the subscription first, as Graph does. How many were answered with a 2xx.
+    pub async fn lifecycle(&self, event: &str) -> usize {
+        let notes: Vec<(String, Value)> = {
+            let mut s = self.0.lock();
+            s.expire_subscriptions();
+            let subs: Vec<Subscription> = s.subscriptions.values().cloned().collect();
+            if event == "subscriptionRemoved" {
+                s.subscriptions.clear();
+            }
+            subs.iter()
+                .map(|sub| {
+                    let url = sub
+                        .lifecycle_url
+                        .clone()
+                        .unwrap_or_else(|| sub.notification_url.clone());
+                    let expires = s.wall(sub.expires);
+                    let body = json!({"value": [{
+                        "lifecycleEvent": event,
+                        "subscriptionId": sub.id,
+                        "clientState": sub.client_state,
+                        "subscriptionExpirationDateTime": expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "tenantId": TENANT,
+                        "organizationId": TENANT,
+                    }]});
+                    (url, body)
+                })
+                .collect()
+        };
+        let http = outgoing();
+        let mut ok = 0;
+        for (url, body) in notes {
+            if post_json(&http, &url, &body).await {
+                ok += 1;
+            }
+        }
+        ok
+    }
+
+    /// POST `body` to every live subscription's notification URL, as Graph would (a test's
+    /// forged or malformed notification); how many were answered with a 2xx.
+    pub async fn post_to_subscribers(&self, body: &Value) -> usize {
+        let urls: Vec<String> = self
+            .subscriptions()
+            .into_iter()
+            .map(|s| s.notification_url)
+            .collect();
+        let http = outgoing();
+        let mut ok = 0;
+        for url in urls {
+            if post_json(&http, &url, body).await {
+                ok += 1;
+            }
+        }
+        ok
     }
 
     /// The `expires_in` of the tokens issued from now on.
@@ -405,7 +722,11 @@ async fn token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+        .and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|p| {
             let (id, secret) = p.split_once(':')?;
@@ -461,12 +782,16 @@ async fn token(
         );
     }
     s.issued += 1;
-    let access_token = format!("fake-graph-access-{:016x}", s.issued.wrapping_mul(0x9e37_79b9));
+    let access_token = format!(
+        "fake-graph-access-{:016x}",
+        s.issued.wrapping_mul(0x9e37_79b9)
+    );
     let expires = s.now() + s.token_lifetime;
     let calls_left = s.calls_per_token;
     s.tokens.insert(
         access_token.clone(),
         Token {
+            user: None,
             expires,
             calls_left,
         },
@@ -513,8 +838,9 @@ fn not_found(id: &str) -> Response {
     )
 }
 
-/// The bearer token, checked (and one of its calls used), or the 401 answer.
-fn authenticate(s: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
+/// The bearer token, checked (and one of its calls used), or the 401 answer: the signed-in
+/// user of a delegated token, `None` for the application's own.
+fn authenticate(s: &mut Inner, headers: &HeaderMap) -> Result<Option<String>, Response> {
     s.api_calls += 1;
     let now = s.now();
     let token = headers
@@ -545,7 +871,7 @@ fn authenticate(s: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
     if let Some(left) = t.calls_left.as_mut() {
         *left -= 1;
     }
-    Ok(())
+    Ok(t.user.clone())
 }
 
 fn presence_json(id: &str, availability: &str, activity: &str) -> Value {
@@ -689,9 +1015,7 @@ async fn presence_action(
                 Some(Value::String(d)) => match parse_duration(d) {
                     Some(l) if (SESSION_RANGE.0..=SESSION_RANGE.1).contains(&l) => l,
                     _ => {
-                        return bad_request(
-                            "expirationDuration must be between PT5M and PT4H.",
-                        );
+                        return bad_request("expirationDuration must be between PT5M and PT4H.");
                     }
                 },
                 Some(_) => return bad_request("expirationDuration must be a duration."),
@@ -753,10 +1077,18 @@ async fn presence_action(
         p.as_ref()
             .map(|p| (p.availability.clone(), p.activity.clone()))
     };
-    let changed = aggregate(user, now) != before
+    let reads_otherwise = aggregate(user, now) != before;
+    let changed = reads_otherwise
         || state_of(&user.sessions) != state_of(&before_sessions)
         || preferred_state(&user.preferred) != preferred_state(&before_preferred);
+    // subscribers hear of what the user reads as (the presence resource), not of sessions
+    let notes = if reads_otherwise {
+        s.notifications(std::slice::from_ref(&id))
+    } else {
+        Vec::new()
+    };
     drop(s);
+    deliver(&state, notes);
     if changed {
         state.changed();
     }
@@ -811,4 +1143,343 @@ async fn get_presences(
             "value": value,
         }),
     )
+}
+
+/// The users a presence subscription's `resource` names: `communications/presences/{id}` or
+/// `communications/presences?$filter=id in ('{id}', ...)` (a leading `/` allowed); `None` for
+/// anything else.
+pub fn resource_ids(resource: &str) -> Option<Vec<String>> {
+    let rest = resource
+        .trim_start_matches('/')
+        .strip_prefix("communications/presences")?;
+    if let Some(id) = rest.strip_prefix('/') {
+        let ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        return ok.then(|| vec![id.to_string()]);
+    }
+    let filter = rest.strip_prefix("?$filter=")?;
+    let list = filter
+        .strip_prefix("id in (")
+        .or_else(|| filter.strip_prefix("id%20in%20("))?
+        .strip_suffix(')')?;
+    let mut ids = Vec::new();
+    for part in list.split(',') {
+        let id = part.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return None;
+        }
+        ids.push(id.to_string());
+    }
+    Some(ids)
+}
+
+fn subscription_json(s: &Inner, sub: &Subscription) -> Value {
+    json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity",
+        "id": sub.id,
+        "resource": sub.resource,
+        "applicationId": CLIENT_ID,
+        "changeType": "updated",
+        "clientState": sub.client_state,
+        "notificationUrl": sub.notification_url,
+        "lifecycleNotificationUrl": sub.lifecycle_url,
+        "expirationDateTime": s.wall(sub.expires).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "creatorId": sub.creator,
+        "includeResourceData": false,
+        "latestSupportedTlsVersion": "v1_2",
+        "encryptionCertificate": null,
+        "encryptionCertificateId": null,
+        "notificationUrlAppId": null,
+    })
+}
+
+/// `expirationDateTime` of `map`, on the fake's clock, checked: in the future, at most
+/// [`SUBSCRIPTION_MAX`] away.
+fn subscription_expiry(s: &Inner, map: &Map<String, Value>) -> Result<Duration, Response> {
+    let Some(text) = text(map, "expirationDateTime") else {
+        return Err(bad_request("expirationDateTime is required."));
+    };
+    let Ok(at) = DateTime::parse_from_rfc3339(text) else {
+        return Err(bad_request(
+            "expirationDateTime is not a valid date and time.",
+        ));
+    };
+    let now = s.now();
+    let wall_now = s.wall(now);
+    let ahead = at.with_timezone(&Utc).signed_duration_since(wall_now);
+    let Ok(ahead) = ahead.to_std() else {
+        return Err(bad_request(
+            "Subscription expiration must be in the future.",
+        ));
+    };
+    if ahead > SUBSCRIPTION_MAX {
+        return Err(bad_request(
+            "Subscription expiration can only be 60 minutes in the future.",
+        ));
+    }
+    Ok(now + ahead)
+}
+
+/// A URL the fake can send to: `https://`, or `http://` on loopback (the tests' receivers).
+fn sendable(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match u.scheme() {
+        "https" => true,
+        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        _ => false,
+    }
+}
+
+/// The validation request Graph sends before creating a subscription: POST
+/// `<url>?validationToken=<token>`; the answer must be 200, `text/plain`, the token (decoded)
+/// exactly, within 10 s.
+async fn validate(state: &Shared<Inner>, url: &str, token: &str) -> bool {
+    let Ok(mut target) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    target
+        .query_pairs_mut()
+        .append_pair("validationToken", token);
+    let answer = outgoing()
+        .post(target.clone())
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body("")
+        .send()
+        .await;
+    let (status, content_type, body) = match answer {
+        Ok(a) => {
+            let status = a.status().as_u16();
+            let content_type = a
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let body = a.text().await.unwrap_or_default();
+            (Some(status), content_type, body)
+        }
+        Err(_) => (None, None, String::new()),
+    };
+    let accepted = status == Some(200)
+        && content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("text/plain"))
+        && body == token;
+    let body: String = body.chars().take(1024).collect();
+    state.lock().validations.push(Validation {
+        url: target.to_string(),
+        token: token.into(),
+        status,
+        content_type,
+        body,
+        accepted,
+    });
+    accepted
+}
+
+/// `POST /subscriptions`.
+async fn create_subscription(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (sub, token) = {
+        let mut s = state.lock();
+        let user = match authenticate(&mut s, &headers) {
+            Ok(u) => u,
+            Err(r) => return r,
+        };
+        let Some(user) = user else {
+            // Learn changenotifications-for-presence: "Application | Not supported."
+            return error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Presence subscriptions need a delegated token (Presence.Read.All); application permissions are not supported.",
+            );
+        };
+        let map = match body_object(&headers, &body) {
+            Ok(m) => m,
+            Err(r) => return r,
+        };
+        if text(&map, "changeType") != Some("updated") {
+            return bad_request("changeType must be 'updated' for presence subscriptions.");
+        }
+        let Some(resource) = text(&map, "resource") else {
+            return bad_request("resource is required.");
+        };
+        let Some(ids) = resource_ids(resource) else {
+            return bad_request(&format!("Resource '{resource}' is not supported."));
+        };
+        if ids.len() > MAX_IDS {
+            return bad_request(&format!(
+                "At most {MAX_IDS} user ids are supported per subscription; {} were given.",
+                ids.len()
+            ));
+        }
+        if map.get("includeResourceData") == Some(&Value::Bool(true))
+            && map.get("encryptionCertificate").is_none_or(Value::is_null)
+        {
+            return bad_request(
+                "encryptionCertificate is required when includeResourceData is true.",
+            );
+        }
+        let Some(url) = text(&map, "notificationUrl").filter(|u| sendable(u)) else {
+            return bad_request("notificationUrl must be an https URL.");
+        };
+        let lifecycle_url = match map.get("lifecycleNotificationUrl") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(u)) if sendable(u) => Some(u.clone()),
+            Some(_) => return bad_request("lifecycleNotificationUrl must be an https URL."),
+        };
+        let client_state = match map.get("clientState") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(c)) if c.chars().count() <= 255 => Some(c.clone()),
+            Some(_) => return bad_request("clientState is at most 255 characters."),
+        };
+        let expires = match subscription_expiry(&s, &map) {
+            Ok(e) => e,
+            Err(r) => return r,
+        };
+        s.subscriptions_issued += 1;
+        let n = s.subscriptions_issued;
+        let sub = Subscription {
+            id: format!("5ab5c0de-0000-4000-8000-{n:012}"),
+            resource: resource.into(),
+            ids,
+            notification_url: url.into(),
+            lifecycle_url,
+            client_state,
+            expires,
+            renewals: 0,
+            creator: user,
+        };
+        let token = format!(
+            "Validation: Testing client application reachability for subscription Request-Id: 0000{n:04}-abcd-4000-8000-000000000000"
+        );
+        (sub, token)
+    };
+    // Graph validates before it answers, with no lock held (the receiver may call back)
+    let mut urls = vec![sub.notification_url.clone()];
+    if let Some(l) = sub
+        .lifecycle_url
+        .as_ref()
+        .filter(|l| **l != sub.notification_url)
+    {
+        urls.push(l.clone());
+    }
+    for url in urls {
+        if !validate(&state, &url, &token).await {
+            return bad_request(
+                "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.",
+            );
+        }
+    }
+    let mut s = state.lock();
+    let answer = subscription_json(&s, &sub);
+    s.subscriptions.insert(sub.id.clone(), sub);
+    drop(s);
+    state.changed();
+    reply(StatusCode::CREATED, answer)
+}
+
+fn subscription_not_found(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        &format!("The object '{id}' doesn't exist."),
+    )
+}
+
+/// `PATCH /subscriptions/{id}`: a new `expirationDateTime`.
+async fn renew_subscription(
+    State(state): State<Shared<Inner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock();
+    if let Err(r) = authenticate(&mut s, &headers) {
+        return r;
+    }
+    let map = match body_object(&headers, &body) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    s.expire_subscriptions();
+    if !s.subscriptions.contains_key(&id) {
+        return subscription_not_found(&id);
+    }
+    let expires = match subscription_expiry(&s, &map) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let sub = s.subscriptions.get_mut(&id).expect("checked above");
+    sub.expires = expires;
+    sub.renewals += 1;
+    let sub = sub.clone();
+    let answer = subscription_json(&s, &sub);
+    reply(StatusCode::OK, answer)
+}
+
+/// `DELETE /subscriptions/{id}`.
+async fn delete_subscription(
+    State(state): State<Shared<Inner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = state.lock();
+    if let Err(r) = authenticate(&mut s, &headers) {
+        return r;
+    }
+    s.expire_subscriptions();
+    if s.subscriptions.remove(&id).is_none() {
+        return subscription_not_found(&id);
+    }
+    drop(s);
+    state.changed();
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(agentstatus_fakes::axum::body::Body::empty())
+        .expect("static response")
+}
+
+/// `GET /subscriptions`: the signed-in user's (a delegated token), or every one (the
+/// application's token).
+async fn list_subscriptions(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+    let mut s = state.lock();
+    let user = match authenticate(&mut s, &headers) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    s.expire_subscriptions();
+    let value: Vec<Value> = s
+        .subscriptions
+        .values()
+        .filter(|sub| user.as_ref().is_none_or(|u| *u == sub.creator))
+        .map(|sub| subscription_json(&s, sub))
+        .collect();
+    reply(
+        StatusCode::OK,
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions",
+            "value": value,
+        }),
+    )
+}
+
+/// `GET /subscriptions/{id}`.
+async fn get_subscription(
+    State(state): State<Shared<Inner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = state.lock();
+    if let Err(r) = authenticate(&mut s, &headers) {
+        return r;
+    }
+    s.expire_subscriptions();
+    match s.subscriptions.get(&id) {
+        Some(sub) => reply(StatusCode::OK, subscription_json(&s, sub)),
+        None => subscription_not_found(&id),
+    }
 }

@@ -2,4 +2,11 @@
 //! vendor's genuine quirks. Example (`examples/msgraph.rs`):
 #![doc = concat!("```no_run\n", include_str!("../examples/msgraph.rs"), "```")]
 
-agentstatus_runtime::generated_client!(presence, fake);
+#[cfg(feature = "fake")]
+pub mod fake;
+#[cfg(feature = "presence")]
+pub mod presence;
+#[cfg(feature = "presence")]
+pub mod watch;
+
+agentstatus_runtime::generated_client!();

@@ -21,6 +21,10 @@
 //!
 //! Agents are user object ids (GUIDs). `list` reads the users of the `users` setting
 //! ([`MsgraphPresence::with_users`]): this part of Graph has no user listing (NOTES.md#kept-operations).
+//!
+//! `watch` polls `list`, or, with the `watch` feature and a webhook
+//! ([`MsgraphPresence::with_webhook`]; the registry's `watch = "notifications"`), follows Graph's
+//! change notifications ([`crate::watch`]).
 
 use std::time::Duration;
 
@@ -28,8 +32,8 @@ use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError,
-    SetRequest, Vendor, async_trait,
+    AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, SetRequest,
+    Vendor, async_trait,
 };
 use progenitor_client::ClientInfo;
 
@@ -39,7 +43,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{Client, types};
 
-const VENDOR: Vendor = Vendor::new("msgraph");
+pub(crate) const VENDOR: Vendor = Vendor::new("msgraph");
 
 /// Users per `getPresencesByUserId` (Graph's maximum).
 pub const MAX_IDS: usize = 650;
@@ -66,6 +70,8 @@ agentstatus_presence::adapter! {
     pub struct MsgraphPresence(client: Client, session_id: String) {
         /// The users `list` reads (`with_users`).
         users: Vec<String> = Vec::new(),
+        /// The change notifications' webhook (`with_webhook`); `None`: `watch` polls.
+        webhook: Option<crate::watch::Webhook> = None,
     }
 }
 
@@ -73,6 +79,22 @@ impl MsgraphPresence {
     /// The users `list` reads: their object ids.
     pub fn with_users(self, users: Vec<String>) -> Self {
         Self { users, ..self }
+    }
+
+    /// `watch` through Graph's change notifications ([`crate::watch`], feature `watch`) for
+    /// the users `list` reads, with `webhook`; without it (or without the feature) `watch`
+    /// polls `list`.
+    pub fn with_webhook(self, webhook: crate::watch::Webhook) -> Self {
+        Self {
+            webhook: Some(webhook),
+            ..self
+        }
+    }
+
+    /// The generated client.
+    #[cfg(feature = "watch")]
+    pub(crate) fn graph_client(&self) -> &Client {
+        &self.client
     }
 
     /// `set`, with the application's session lasting `expiration` (PT5M..PT4H) instead of
@@ -93,13 +115,20 @@ impl MsgraphPresence {
 
     /// The presences of `ids` through getPresencesByUserId, [`MAX_IDS`] a request, in the
     /// order Graph answers.
-    async fn read_many(&self, ids: &[String]) -> Result<Vec<AgentPresence>, PresenceError> {
+    pub(crate) async fn read_many(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<AgentPresence>, PresenceError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_IDS) {
-            authorized(&self.client, "communication_get_presences_graph_b_pre_user_id", None)
-                .await?;
-            let body = types::CommunicationGetPresencesGraphBPreUserIdBody::builder()
-                .ids(chunk.to_vec());
+            authorized(
+                &self.client,
+                "communication_get_presences_graph_b_pre_user_id",
+                None,
+            )
+            .await?;
+            let body =
+                types::CommunicationGetPresencesGraphBPreUserIdBody::builder().ids(chunk.to_vec());
             let request = self
                 .client
                 .communication_get_presences_graph_b_pre_user_id()
@@ -108,7 +137,11 @@ impl MsgraphPresence {
                 Ok(p) => p,
                 Err(f) => return Err(failed(&self.client, f, None).await),
             };
-            if page.odata_next_link.as_deref().is_some_and(|l| !l.is_empty()) {
+            if page
+                .odata_next_link
+                .as_deref()
+                .is_some_and(|l| !l.is_empty())
+            {
                 let message = "getPresencesByUserId answered with an @odata.nextLink, which is not followed (NOTES.md#bulk-read)".into();
                 return Err(PresenceError::new(
                     VENDOR,
@@ -130,7 +163,12 @@ impl MsgraphPresence {
         expiration: Duration,
     ) -> Result<AgentPresence, PresenceError> {
         if desired == Availability::Offline {
-            authorized(&self.client, "communication_presence_clear_presence", Some(agent)).await?;
+            authorized(
+                &self.client,
+                "communication_presence_clear_presence",
+                Some(agent),
+            )
+            .await?;
             let body = types::CommunicationPresenceClearPresenceBody::builder()
                 .session_id(Some(self.session_id.clone()));
             let request = self
@@ -142,7 +180,12 @@ impl MsgraphPresence {
                 return Err(failed(&self.client, f, Some(agent)).await);
             }
         } else {
-            authorized(&self.client, "communication_presence_set_presence", Some(agent)).await?;
+            authorized(
+                &self.client,
+                "communication_presence_set_presence",
+                Some(agent),
+            )
+            .await?;
             let (availability, activity) = session_state(desired);
             let duration = expiration_duration(expiration)?;
             // the same state in the same session, sent again, leaves the session as one send
@@ -200,7 +243,8 @@ impl MsgraphPresence {
 /// `expiration` for `desired`, checked: PT5M..PT4H, and none for Offline.
 fn check_expiration(desired: Availability, expiration: Duration) -> Result<(), PresenceError> {
     let message = if desired == Availability::Offline {
-        "offline clears the application's presence session, which has no expiry: use set".to_string()
+        "offline clears the application's presence session, which has no expiry: use set"
+            .to_string()
     } else if expiration < EXPIRATION_RANGE.0 || expiration > EXPIRATION_RANGE.1 {
         format!(
             "a presence session lasts 5 minutes to 4 hours (PT5M..PT4H); {} seconds is outside",
@@ -211,21 +255,26 @@ fn check_expiration(desired: Availability, expiration: Duration) -> Result<(), P
     } else {
         return Ok(());
     };
-    Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }))
+    Err(PresenceError::new(
+        VENDOR,
+        Failure::InvalidInput { message },
+    ))
 }
 
 /// `expiration` as the body's duration.
 fn expiration_duration(
     expiration: Duration,
 ) -> Result<types::CommunicationPresenceSetPresenceBodyExpirationDuration, PresenceError> {
-    iso_duration(expiration).parse().map_err(|e: types::error::ConversionError| {
-        PresenceError::new(
-            VENDOR,
-            Failure::InvalidInput {
-                message: e.to_string(),
-            },
-        )
-    })
+    iso_duration(expiration)
+        .parse()
+        .map_err(|e: types::error::ConversionError| {
+            PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput {
+                    message: e.to_string(),
+                },
+            )
+        })
 }
 
 /// `PT<h>H<m>M<s>S`, the parts that are not zero.
@@ -284,7 +333,10 @@ fn word<T: ToString>(v: &Option<T>) -> String {
 fn presence(agent: &str, p: &types::MicrosoftGraphPresence) -> AgentPresence {
     let availability_word = word(&p.availability);
     let activity_word = word(&p.activity);
-    let id = p.id.clone().filter(|i| !i.is_empty()).unwrap_or_else(|| agent.to_string());
+    let id =
+        p.id.clone()
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| agent.to_string());
     AgentPresence::new(
         id,
         None,
@@ -311,6 +363,32 @@ impl Adapter for MsgraphPresence {
         Availability::Busy,
         Availability::Away,
     ];
+
+    /// Graph's change notifications (`watch::GraphSubscriptions`) when a webhook is
+    /// configured ([`MsgraphPresence::with_webhook`]) and the `watch` feature is on; else `None`
+    /// (the watcher polls `list`).
+    fn change_feed(
+        &self,
+        options: &agentstatus_presence::watch::WatchOptions,
+    ) -> Option<Box<dyn agentstatus_presence::watch::ChangeFeed>> {
+        let _ = options;
+        #[cfg(feature = "watch")]
+        {
+            let webhook = self.webhook.clone()?;
+            let reader = MsgraphPresence::new(self.client.clone(), self.session_id.clone())
+                .with_deadline(self.deadline);
+            let feed = crate::watch::GraphSubscriptions::new(reader, self.users.clone(), webhook);
+            match feed {
+                Ok(f) => Some(Box::new(f)),
+                // checked when configured (`entry`); a feed that cannot start polls
+                Err(_) => None,
+            }
+        }
+        #[cfg(not(feature = "watch"))]
+        {
+            None
+        }
+    }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         authorized(&self.client, "user_get_presence", Some(agent)).await?;
@@ -400,7 +478,10 @@ impl Adapter for MsgraphPresence {
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         if self.users.is_empty() {
             let message = "no users to list: set `users` (user object ids, comma-separated); Graph's presence API has no user listing".into();
-            return Err(PresenceError::new(VENDOR, Failure::InvalidInput { message }));
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
         }
         let mut all = self.read_many(&self.users).await?;
         all.retain(|p| filter.keep(p));
@@ -434,7 +515,77 @@ const SETTINGS: &[Setting] = &[
         "the user object ids `list` reads, comma-separated (Graph has no presence listing)",
         Some(""),
     ),
+    Setting::choice(
+        "watch",
+        "how `watch` sees changes: `poll` (list every interval) or `notifications` (Graph's change notifications: webhook_listen, webhook_url, subscription_token_file)",
+        &["poll", "notifications"],
+        "poll",
+    ),
+    Setting::text(
+        "webhook_listen",
+        "with watch = \"notifications\": the address the webhook receiver listens on (ip:port, plain HTTP behind a reverse proxy)",
+        Some(""),
+    ),
+    Setting::text(
+        "webhook_url",
+        "the public https:// URL Graph posts notifications to, forwarded by a reverse proxy to webhook_listen",
+        Some(""),
+    ),
+    Setting::text(
+        "subscription_token_file",
+        "a file holding a signed-in user's access token (Presence.Read.All, delegated: Graph refuses application tokens for presence subscriptions), read at each subscription call",
+        Some(""),
+    ),
 ];
+
+/// The webhook of `watch = "notifications"` and the `webhook_*` settings: `None` with
+/// `watch = "poll"` (the default), an error naming what is missing or wrong otherwise.
+fn webhook_setting(
+    s: &agentstatus_presence::registry::Settings,
+    users: &[String],
+) -> Result<Option<crate::watch::Webhook>, String> {
+    if s.text("watch").unwrap_or("poll") != "notifications" {
+        return Ok(None);
+    }
+    let get = |k: &str| s.text(k).unwrap_or("").trim().to_string();
+    let (listen, url, token) = (
+        get("webhook_listen"),
+        get("webhook_url"),
+        get("subscription_token_file"),
+    );
+    let missing: Vec<&str> = [
+        ("webhook_listen", &listen),
+        ("webhook_url", &url),
+        ("subscription_token_file", &token),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_empty())
+    .map(|(k, _)| *k)
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "watch = \"notifications\" needs webhook_listen, webhook_url and subscription_token_file; missing: {}",
+            missing.join(", ")
+        ));
+    }
+    if !cfg!(feature = "watch") {
+        return Err("watch = \"notifications\", but this build has no change notifications (agentstatus-msgraph's `watch` feature)".into());
+    }
+    if users.is_empty() {
+        return Err(
+            "watch = \"notifications\", but `users` is empty: a subscription names its users"
+                .into(),
+        );
+    }
+    crate::watch::check_ids(users).map_err(|e| format!("users: {e}"))?;
+    let listen: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("webhook_listen {listen:?}: not an ip:port address"))?;
+    let token = crate::watch::SubscriberToken::File(token.into());
+    crate::watch::Webhook::new(listen, &url, token)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
 
 /// The `users` setting: ids separated by commas or whitespace.
 pub fn parse_users(text: &str) -> Vec<String> {
@@ -525,7 +676,9 @@ fn token_failure(e: &TokenError) -> Failure {
 /// (`https://graph.microsoft.com/v1.0`), `token_url` (the tenant's
 /// `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`, see [`token_url`]),
 /// `client_id`, the client secret from `$MSGRAPH_CLIENT_SECRET` (or `client_secret_env`),
-/// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads.
+/// `scopes` (default Graph's `.default`) and `users`, the user ids `list` reads; for `watch` by
+/// change notifications (feature `watch`), `watch = "notifications"` with `webhook_listen`,
+/// `webhook_url` and `subscription_token_file` (see [`crate::watch`]).
 pub fn entry() -> Entry {
     Entry::new(VENDOR.as_str(), "Microsoft Graph", |s| {
         let config = s.apply(crate::ClientConfig::default());
@@ -539,9 +692,12 @@ pub fn entry() -> Entry {
             .with_scopes(scopes.split_whitespace());
         let client = Client::with_azureaadv2_credentials(&s.base_url, credentials, &config)?;
         let users = parse_users(s.text("users").unwrap_or(""));
-        Ok(Box::new(
-            MsgraphPresence::new(client, client_id.to_string()).with_users(users),
-        ))
+        let webhook = webhook_setting(s, &users)?;
+        let mut presence = MsgraphPresence::new(client, client_id.to_string()).with_users(users);
+        if let Some(w) = webhook {
+            presence = presence.with_webhook(w);
+        }
+        Ok(Box::new(presence))
     })
     .with_settings(SETTINGS)
     .with_demo(demo())
@@ -559,7 +715,13 @@ fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
             let (ada, grace) = (fake::user_id(1), fake::user_id(2));
             fake.add_user(&ada, "Ada Lovelace");
             fake.add_user(&grace, "Grace Hopper");
-            fake.put_session(&grace, fake::CLIENT_ID, "Available", "Available", EXPIRATION_RANGE.1);
+            fake.put_session(
+                &grace,
+                fake::CLIENT_ID,
+                "Available",
+                "Available",
+                EXPIRATION_RANGE.1,
+            );
             let credentials =
                 Client::azureaadv2_credentials(fake::CLIENT_ID, "demo-secret".to_string().into())
                     .with_token_url(fake.token_url());

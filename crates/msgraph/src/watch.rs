@@ -1,0 +1,992 @@
+//! Microsoft Graph's change notifications on presences as `watch`'s feed
+//! (`GraphSubscriptions`, feature `watch`): subscriptions (`POST /subscriptions` on
+//! `communications/presences?$filter=id in (...)`, at most [`MAX_IDS`](crate::presence::MAX_IDS)
+//! users each, renewed with `PATCH /subscriptions/{id}` before they expire, deleted at
+//! `GraphSubscriptions::shutdown` and, best effort, on drop) and the webhook receiver they
+//! deliver to, run by the feed itself. Evidence: `specs/msgraph/NOTES.md#change-notifications-for-watch`.
+//!
+//! **What Graph needs from you.** Graph delivers by HTTPS POST to a public URL it validates
+//! when a subscription is created: the receiver listens on [`Webhook`]'s address (plain HTTP),
+//! and a reverse proxy (nginx, Caddy, a cloud load balancer) with a certificate for the public
+//! name forwards `https://<public name>/<path>` to it. Graph accepts only **delegated** tokens
+//! for presence subscriptions ("Application | Not supported"): the subscription calls are made
+//! with a signed-in user's access token (Presence.Read.All), read from a file each time
+//! ([`SubscriberToken::File`]) so that whatever refreshes it (a token helper, `az account
+//! get-access-token`) can replace it while the feed runs. Reads stay the adapter's (client
+//! credentials).
+//!
+//! **What it trusts.** Notifications are basic ones (no resource data: those need an
+//! encryption certificate): each names a presence, and the feed reads the named users afresh
+//! with one bulk read (`getPresencesByUserId`), so a notification carries no state the feed
+//! believes. Every notification's `clientState` must be the feed's random secret (compared in
+//! constant time); a wrong or missing one is dropped and counted ([`FeedStats::refused`]),
+//! never acted on. Bodies over [`MAX_BODY`] are refused.
+//!
+//! **Nothing skipped silently.** After every subscription is (re)created, after a lifecycle
+//! notification (`missed`, `subscriptionRemoved`, `reauthorizationRequired`), after a renewal
+//! finds the subscription gone, and when the receiver's queue overflows, the feed asks the
+//! watcher for a full read ([`Batch::Resync`](agentstatus_presence::watch::Batch::Resync)). A notification Graph never delivered is not
+//! seen by the feed at all: Graph says so with `missed` when it knows; otherwise the next
+//! full read (the watcher's after any error, or the next resync) catches it.
+
+// without `watch`, the settings are parsed and checked but the feed that reads them is absent
+#![cfg_attr(not(feature = "watch"), allow(dead_code))]
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentstatus_presence::{Failure, PresenceError};
+use agentstatus_runtime::SecretString;
+
+use crate::presence::VENDOR;
+
+/// The longest a presence subscription lasts (Learn changenotifications-for-presence: "a
+/// maximum expiration time of an hour").
+pub const MAX_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The lifetime asked for by default: 55 minutes, under Graph's hour by a margin for the
+/// clocks of this host and Graph's; renewed after two thirds of it.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(55 * 60);
+
+/// The largest notification body the receiver reads (Graph batches notifications; 1 MiB is
+/// more than a thousand of them).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The longest `validationToken` the receiver echoes.
+pub const MAX_VALIDATION_TOKEN: usize = 2048;
+
+/// How the subscription calls authenticate: a signed-in user's (delegated) access token.
+#[derive(Clone)]
+pub enum SubscriberToken {
+    /// Read from this file (trimmed) before each subscription call: a helper may refresh it.
+    File(PathBuf),
+    /// This token, for as long as it lasts (tests; a short-lived run).
+    Fixed(SecretString),
+}
+
+impl fmt::Debug for SubscriberToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubscriberToken::File(p) => f.debug_tuple("File").field(p).finish(),
+            SubscriberToken::Fixed(_) => f.write_str("Fixed(<redacted>)"),
+        }
+    }
+}
+
+impl SubscriberToken {
+    /// The token now, never in an error.
+    pub(crate) fn read(&self) -> Result<SecretString, PresenceError> {
+        let text = match self {
+            SubscriberToken::Fixed(t) => return Ok(t.clone()),
+            SubscriberToken::File(path) => std::fs::read_to_string(path).map_err(|e| {
+                invalid(format!(
+                    "subscription_token_file {}: cannot be read ({})",
+                    path.display(),
+                    e.kind()
+                ))
+            })?,
+        };
+        let token = text.trim();
+        if token.is_empty() {
+            let SubscriberToken::File(path) = self else {
+                unreachable!("a fixed token returned above")
+            };
+            return Err(invalid(format!(
+                "subscription_token_file {}: empty",
+                path.display()
+            )));
+        }
+        Ok(token.to_string().into())
+    }
+}
+
+/// What the receiver saw: shared by every clone of a [`Webhook`] and its feed.
+#[derive(Debug, Default)]
+pub struct Stats {
+    received: AtomicU64,
+    refused: AtomicU64,
+    lifecycle: AtomicU64,
+    validations: AtomicU64,
+    resyncs: AtomicU64,
+    overflows: AtomicU64,
+}
+
+/// A copy of [`Stats`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FeedStats {
+    /// Change notifications accepted (right `clientState`).
+    pub received: u64,
+    /// Notifications dropped: wrong or missing `clientState`.
+    pub refused: u64,
+    /// Lifecycle notifications accepted.
+    pub lifecycle: u64,
+    /// Validation requests answered.
+    pub validations: u64,
+    /// Full reads the feed asked for.
+    pub resyncs: u64,
+    /// Times the receiver's queue was full (each followed by a full read).
+    pub overflows: u64,
+}
+
+impl Stats {
+    /// The counts now.
+    pub fn snapshot(&self) -> FeedStats {
+        let l = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        FeedStats {
+            received: l(&self.received),
+            refused: l(&self.refused),
+            lifecycle: l(&self.lifecycle),
+            validations: l(&self.validations),
+            resyncs: l(&self.resyncs),
+            overflows: l(&self.overflows),
+        }
+    }
+}
+
+/// Where the receiver listens.
+#[derive(Clone)]
+enum Listen {
+    Addr(SocketAddr),
+    /// A listener bound by the caller (a test's port 0), taken by the first feed.
+    Bound(Arc<Mutex<Option<std::net::TcpListener>>>),
+}
+
+/// The webhook settings of the feed: where the receiver listens, the public URL Graph posts
+/// to, the subscriber's token, the subscriptions' lifetime.
+#[derive(Clone)]
+pub struct Webhook {
+    listen: Listen,
+    public_url: String,
+    token: SubscriberToken,
+    lifetime: Duration,
+    stats: Arc<Stats>,
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let listen = match &self.listen {
+            Listen::Addr(a) => a.to_string(),
+            Listen::Bound(_) => "bound listener".into(),
+        };
+        f.debug_struct("Webhook")
+            .field("listen", &listen)
+            .field("public_url", &self.public_url)
+            .field("token", &self.token)
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
+}
+
+fn invalid(message: String) -> PresenceError {
+    PresenceError::new(VENDOR, Failure::InvalidInput { message })
+}
+
+/// `url` checked as Graph's `notificationUrl`: `https://`, or `http://` to loopback (tests, a
+/// fake), no fragment, no credentials.
+fn check_public_url(url: &str) -> Result<String, PresenceError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| invalid(format!("webhook_url {url:?}: not a URL ({e})")))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let ok_scheme = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
+    if !ok_scheme {
+        return Err(invalid(format!(
+            "webhook_url {url:?}: Graph posts to https:// URLs only (put a reverse proxy with a certificate in front of webhook_listen)"
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
+        return Err(invalid(format!(
+            "webhook_url {url:?}: no credentials or fragment in the public URL"
+        )));
+    }
+    Ok(parsed.to_string())
+}
+
+impl Webhook {
+    /// Listen on `listen`; Graph posts to `public_url` (`https://`, which a reverse proxy
+    /// forwards to `listen`); subscribe with `token`'s user.
+    pub fn new(
+        listen: SocketAddr,
+        public_url: &str,
+        token: SubscriberToken,
+    ) -> Result<Self, PresenceError> {
+        Ok(Self {
+            listen: Listen::Addr(listen),
+            public_url: check_public_url(public_url)?,
+            token,
+            lifetime: DEFAULT_LIFETIME,
+            stats: Arc::default(),
+        })
+    }
+
+    /// Serve on `listener` (already bound: a test's port 0) instead of binding an address.
+    pub fn with_listener(
+        listener: std::net::TcpListener,
+        public_url: &str,
+        token: SubscriberToken,
+    ) -> Result<Self, PresenceError> {
+        Ok(Self {
+            listen: Listen::Bound(Arc::new(Mutex::new(Some(listener)))),
+            public_url: check_public_url(public_url)?,
+            token,
+            lifetime: DEFAULT_LIFETIME,
+            stats: Arc::default(),
+        })
+    }
+
+    /// Subscriptions that last `lifetime` (at most [`MAX_LIFETIME`], at least a second),
+    /// renewed after two thirds of it.
+    pub fn with_lifetime(self, lifetime: Duration) -> Result<Self, PresenceError> {
+        if lifetime > MAX_LIFETIME || lifetime < Duration::from_secs(1) {
+            return Err(invalid(format!(
+                "a presence subscription lasts at most an hour (and at least a second); {} seconds asked",
+                lifetime.as_secs()
+            )));
+        }
+        Ok(Self { lifetime, ..self })
+    }
+
+    /// The public URL Graph posts to.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// What the receiver of every feed made from this webhook saw so far.
+    pub fn stats(&self) -> FeedStats {
+        self.stats.snapshot()
+    }
+}
+
+/// Refused before anything is sent: an id that is not a GUID's characters (hex digits and
+/// hyphens) would break out of a subscription's `$filter` or path.
+pub fn check_ids(users: &[String]) -> Result<(), PresenceError> {
+    for u in users {
+        if u.is_empty() || !u.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(invalid(format!(
+                "{u:?}: a subscription names user object ids (GUIDs) only"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "watch")]
+pub use feed::GraphSubscriptions;
+
+#[cfg(feature = "watch")]
+mod feed {
+    use super::*;
+
+    use std::collections::{BTreeSet, HashMap};
+
+    use agentstatus_runtime::ExposeSecret as _;
+
+    use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
+    use agentstatus_presence::{AgentPresence, async_trait};
+    use axum::body::Bytes;
+    use axum::extract::{DefaultBodyLimit, Query, State};
+    use axum::http::{HeaderValue, Method, StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+    use base64::Engine as _;
+    use chrono::{DateTime, Utc};
+    use progenitor_client::ClientInfo;
+    use serde_json::{Value, json};
+    use tokio::sync::mpsc;
+
+    use crate::presence::{MAX_IDS, MsgraphPresence};
+
+    /// Events queued by the receiver for the feed.
+    const QUEUE: usize = 256;
+
+    #[derive(Debug)]
+    enum Event {
+        /// Presences named by change notifications.
+        Changed(Vec<String>),
+        /// A lifecycle notification.
+        Lifecycle { event: String, subscription: String },
+    }
+
+    #[derive(Clone)]
+    struct Receiving {
+        client_state: SecretString,
+        events: mpsc::Sender<Event>,
+        stats: Arc<Stats>,
+        overflowed: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    /// Equal, in time that does not depend on where they differ.
+    fn same_secret(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// The user id a change notification names: `resourceData.id`, else the id in
+    /// `resource` (`communications/presences('<id>')` or `.../presences/<id>`).
+    fn named_id(item: &Value) -> Option<String> {
+        if let Some(id) = item.pointer("/resourceData/id").and_then(Value::as_str) {
+            return Some(id.to_string());
+        }
+        let resource = item.get("resource").and_then(Value::as_str)?;
+        let rest = resource
+            .trim_start_matches('/')
+            .strip_prefix("communications/presences")?;
+        let id = rest
+            .strip_prefix("('")
+            .and_then(|r| r.strip_suffix("')"))
+            .or_else(|| rest.strip_prefix('/'))?;
+        Some(id.to_string())
+    }
+
+    /// The receiver: validation requests answered, notifications checked and queued.
+    async fn receive(
+        State(r): State<Receiving>,
+        method: Method,
+        Query(query): Query<HashMap<String, String>>,
+        body: Bytes,
+    ) -> Response {
+        if let Some(token) = query.get("validationToken") {
+            // Graph: answer 200, text/plain, the token (URL-decoded), within 10 seconds
+            if token.len() > MAX_VALIDATION_TOKEN {
+                return (StatusCode::BAD_REQUEST, "validationToken too long").into_response();
+            }
+            r.stats.validations.fetch_add(1, Ordering::SeqCst);
+            let mut answer = (StatusCode::OK, token.clone()).into_response();
+            let headers = answer.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            return answer;
+        }
+        if method != Method::POST {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        let Ok(doc) = serde_json::from_slice::<Value>(&body) else {
+            return (StatusCode::BAD_REQUEST, "not a JSON notification").into_response();
+        };
+        let Some(items) = doc.get("value").and_then(Value::as_array) else {
+            return (StatusCode::BAD_REQUEST, "no `value` array").into_response();
+        };
+        let secret = r.client_state.expose_secret().as_bytes();
+        let mut ids = Vec::new();
+        let mut events = Vec::new();
+        for item in items {
+            let state = item.get("clientState").and_then(Value::as_str);
+            if !state.is_some_and(|s| same_secret(s.as_bytes(), secret)) {
+                r.stats.refused.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
+            let subscription = item
+                .get("subscriptionId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(event) = item.get("lifecycleEvent").and_then(Value::as_str) {
+                r.stats.lifecycle.fetch_add(1, Ordering::SeqCst);
+                events.push(Event::Lifecycle {
+                    event: event.to_string(),
+                    subscription,
+                });
+            } else if let Some(id) = named_id(item) {
+                r.stats.received.fetch_add(1, Ordering::SeqCst);
+                ids.push(id);
+            } else {
+                // a notification the feed cannot read: it cannot say what changed
+                r.stats.received.fetch_add(1, Ordering::SeqCst);
+                events.push(Event::Lifecycle {
+                    event: "unreadable".into(),
+                    subscription,
+                });
+            }
+        }
+        if !ids.is_empty() {
+            events.push(Event::Changed(ids));
+        }
+        for e in events {
+            if r.events.try_send(e).is_err() {
+                // full (or the feed is gone): the feed reads everything instead
+                r.stats.overflows.fetch_add(1, Ordering::SeqCst);
+                r.overflowed.store(true, Ordering::SeqCst);
+            }
+        }
+        // Graph retries what is not answered 2xx within seconds: answered at once
+        StatusCode::ACCEPTED.into_response()
+    }
+
+    struct Receiver {
+        events: mpsc::Receiver<Event>,
+        overflowed: Arc<std::sync::atomic::AtomicBool>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Receiver {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    /// A live subscription.
+    #[derive(Debug, Clone)]
+    struct Live {
+        id: String,
+        renew_at: tokio::time::Instant,
+    }
+
+    /// `watch` on Microsoft Graph: subscriptions and their webhook. See the [module](super).
+    pub struct GraphSubscriptions {
+        presence: MsgraphPresence,
+        users: Vec<String>,
+        /// `users`, to look notified ids up in.
+        user_set: std::collections::HashSet<String>,
+        webhook: Webhook,
+        client_state: SecretString,
+        receiver: Option<Receiver>,
+        live: Vec<Live>,
+        api: Api,
+    }
+
+    /// The subscription calls: Graph's base URL, the HTTP client, the subscriber's token.
+    #[derive(Clone)]
+    struct Api {
+        http: reqwest::Client,
+        base: String,
+        token: SubscriberToken,
+        lifetime: Duration,
+        public_url: String,
+    }
+
+    impl fmt::Debug for GraphSubscriptions {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("GraphSubscriptions")
+                .field("users", &self.users.len())
+                .field("webhook", &self.webhook)
+                .field(
+                    "subscriptions",
+                    &self.live.iter().map(|l| &l.id).collect::<Vec<_>>(),
+                )
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// A random `clientState`: 32 bytes from the OS, base64url (43 characters; Graph takes 255).
+    fn random_secret() -> Result<SecretString, PresenceError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            invalid(format!(
+                "no randomness for the subscription's clientState: {e}"
+            ))
+        })?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(bytes)
+            .into())
+    }
+
+    /// The `resource` of a subscription to `ids`.
+    pub(crate) fn resource(ids: &[String]) -> String {
+        let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+        format!(
+            "/communications/presences?$filter=id in ({})",
+            list.join(",")
+        )
+    }
+
+    impl GraphSubscriptions {
+        /// A feed over `presence` (its client reads the changed users) for `users`, with
+        /// `webhook`. Nothing is sent or bound until the watcher's first `next`.
+        pub fn new(
+            presence: MsgraphPresence,
+            users: Vec<String>,
+            webhook: Webhook,
+        ) -> Result<Self, PresenceError> {
+            check_ids(&users)?;
+            if users.is_empty() {
+                return Err(invalid(
+                    "no users to subscribe to: set `users` (user object ids)".into(),
+                ));
+            }
+            let client = presence.graph_client();
+            let api = Api {
+                http: client.client().clone(),
+                base: client.baseurl().trim_end_matches('/').to_string(),
+                token: webhook.token.clone(),
+                lifetime: webhook.lifetime,
+                public_url: webhook.public_url.clone(),
+            };
+            Ok(Self {
+                presence,
+                user_set: users.iter().cloned().collect(),
+                users,
+                webhook,
+                client_state: random_secret()?,
+                receiver: None,
+                live: Vec::new(),
+                api,
+            })
+        }
+
+        /// The subscriptions' ids now.
+        pub fn subscriptions(&self) -> Vec<String> {
+            self.live.iter().map(|l| l.id.clone()).collect()
+        }
+
+        /// Delete every subscription (and stop the receiver). The first failure is returned;
+        /// the others are still tried.
+        pub async fn shutdown(mut self) -> Result<(), PresenceError> {
+            let live = std::mem::take(&mut self.live);
+            let mut first = None;
+            for l in live {
+                if let Err(e) = self.api.delete(&l.id).await
+                    && first.is_none()
+                {
+                    first = Some(e);
+                }
+            }
+            self.receiver = None;
+            first.map_or(Ok(()), Err)
+        }
+
+        async fn start_receiver(&mut self) -> Result<(), PresenceError> {
+            let listener = match &self.webhook.listen {
+                Listen::Addr(a) => tokio::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| invalid(format!("webhook_listen {a}: cannot listen ({e})")))?,
+                Listen::Bound(cell) => {
+                    let taken = cell.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    let Some(l) = taken else {
+                        return Err(invalid(
+                            "the webhook's listener is taken by another feed".into(),
+                        ));
+                    };
+                    l.set_nonblocking(true)
+                        .and_then(|()| tokio::net::TcpListener::from_std(l))
+                        .map_err(|e| invalid(format!("the webhook's listener: {e}")))?
+                }
+            };
+            let (tx, rx) = mpsc::channel(QUEUE);
+            let overflowed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let state = Receiving {
+                client_state: self.client_state.clone(),
+                events: tx,
+                stats: self.webhook.stats.clone(),
+                overflowed: overflowed.clone(),
+            };
+            let app = axum::Router::new()
+                .fallback(receive)
+                .layer(DefaultBodyLimit::max(MAX_BODY))
+                .with_state(state);
+            let task = tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+            self.receiver = Some(Receiver {
+                events: rx,
+                overflowed,
+                task,
+            });
+            Ok(())
+        }
+
+        /// Subscribe to every user, [`MAX_IDS`] a subscription, after deleting what an earlier
+        /// run left behind.
+        async fn subscribe(&mut self) -> Result<(), PresenceError> {
+            self.api.delete_stale().await?;
+            let mut live = Vec::new();
+            for chunk in self.users.chunks(MAX_IDS) {
+                match self.api.create(chunk, &self.client_state).await {
+                    Ok(l) => live.push(l),
+                    Err(e) => {
+                        // none half-made: the ones created are deleted, best effort
+                        for l in live {
+                            let _ = self.api.delete(&l.id).await;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            self.live = live;
+            Ok(())
+        }
+
+        /// Forget every subscription, deleting them on Graph (best effort: one already gone
+        /// answers 404); the next round subscribes again.
+        async fn drop_all(&mut self) {
+            let live = std::mem::take(&mut self.live);
+            for l in live {
+                let _ = self.api.delete(&l.id).await;
+            }
+        }
+
+        fn resync(&self) -> Batch {
+            self.webhook.stats.resyncs.fetch_add(1, Ordering::SeqCst);
+            Batch::Resync
+        }
+
+        /// The configured users among `ids`, read afresh (one bulk read, within the adapter's
+        /// deadline of a `list`).
+        async fn read(&self, ids: BTreeSet<String>) -> Result<Vec<AgentPresence>, PresenceError> {
+            let wanted: Vec<String> = ids
+                .into_iter()
+                .filter(|i| self.user_set.contains(i))
+                .collect();
+            if wanted.is_empty() {
+                return Ok(Vec::new());
+            }
+            let deadline = agentstatus_presence::adapter::Deadline::deadline(&self.presence);
+            let read = self.presence.read_many(&wanted);
+            agentstatus_presence::adapter::within(
+                deadline,
+                VENDOR,
+                agentstatus_presence::adapter::Step::List,
+                read,
+            )
+            .await
+        }
+    }
+
+    impl Api {
+        fn expiry(&self) -> String {
+            let at = DateTime::<Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::from_std(self.lifetime).unwrap_or(chrono::TimeDelta::zero());
+            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        }
+
+        /// When to renew a subscription Graph granted until `granted` (its answer's
+        /// `expirationDateTime`, if any): after two thirds of the lifetime asked for, or of the
+        /// time Graph granted when that is shorter.
+        fn renew_at(&self, granted: Option<&str>) -> tokio::time::Instant {
+            let mut wait = self.lifetime * 2 / 3;
+            if let Some(at) = granted.and_then(|g| DateTime::parse_from_rfc3339(g).ok()) {
+                let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+                let left = at
+                    .with_timezone(&Utc)
+                    .signed_duration_since(now)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
+                wait = wait.min(left * 2 / 3);
+            }
+            tokio::time::Instant::now() + wait
+        }
+
+        /// One subscription call: `method` on `path` with `body`, the subscriber's token.
+        async fn call(
+            &self,
+            method: reqwest::Method,
+            path: &str,
+            body: Option<Value>,
+            operation: &'static str,
+        ) -> Result<(u16, Value), PresenceError> {
+            let token = self.token.read()?;
+            let mut auth = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+                .map_err(|_| invalid("the subscriber's token is not a header value".into()))?;
+            auth.set_sensitive(true);
+            let mut request = self
+                .http
+                .request(method, format!("{}{path}", self.base))
+                .header(header::AUTHORIZATION, auth);
+            if let Some(b) = body {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(b.to_string());
+            }
+            let answer = request.send().await.map_err(|e| {
+                PresenceError::new(
+                    VENDOR,
+                    Failure::Network {
+                        message: agentstatus_presence::adapter::clip(&e.without_url().to_string()),
+                    },
+                )
+                .with_operation(operation)
+            })?;
+            let status = answer.status().as_u16();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if (200..300).contains(&status) {
+                return Ok((status, doc));
+            }
+            let code = doc
+                .pointer("/error/code")
+                .and_then(Value::as_str)
+                .map(agentstatus_presence::adapter::clip);
+            let message = doc
+                .pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(agentstatus_presence::adapter::clip);
+            Err(PresenceError::new(
+                VENDOR,
+                Failure::Http {
+                    status,
+                    code,
+                    message,
+                },
+            )
+            .with_operation(operation))
+        }
+
+        async fn create(
+            &self,
+            ids: &[String],
+            client_state: &SecretString,
+        ) -> Result<Live, PresenceError> {
+            let body = json!({
+                "changeType": "updated",
+                "notificationUrl": self.public_url,
+                "lifecycleNotificationUrl": self.public_url,
+                "resource": resource(ids),
+                "expirationDateTime": self.expiry(),
+                "clientState": client_state.expose_secret(),
+                "includeResourceData": false,
+                "latestSupportedTlsVersion": "v1_2",
+            });
+            let (_, doc) = self
+                .call(
+                    reqwest::Method::POST,
+                    "/subscriptions",
+                    Some(body),
+                    "subscription_create",
+                )
+                .await?;
+            let Some(id) = doc.get("id").and_then(Value::as_str) else {
+                return Err(PresenceError::new(
+                    VENDOR,
+                    Failure::InvalidResponse {
+                        status: Some(201),
+                        message: "POST /subscriptions: no `id` in the answer".into(),
+                    },
+                ));
+            };
+            if let Some(at) = doc.get("expirationDateTime").and_then(Value::as_str)
+                && DateTime::parse_from_rfc3339(at).is_err()
+            {
+                return Err(PresenceError::new(
+                    VENDOR,
+                    Failure::InvalidResponse {
+                        status: Some(201),
+                        message: "POST /subscriptions: `expirationDateTime` is no date".into(),
+                    },
+                ));
+            }
+            let granted = doc.get("expirationDateTime").and_then(Value::as_str);
+            Ok(Live {
+                id: id.to_string(),
+                renew_at: self.renew_at(granted),
+            })
+        }
+
+        /// Delete the presence subscriptions the signed-in user has to this feed's public URL
+        /// (`GET /subscriptions`, its first page): those of a run that ended without deleting
+        /// them (killed), which Graph keeps until they expire and which could stand in the way
+        /// of new ones (one presence subscription per user and application, Learn says).
+        async fn delete_stale(&self) -> Result<usize, PresenceError> {
+            let (_, doc) = self
+                .call(
+                    reqwest::Method::GET,
+                    "/subscriptions",
+                    None,
+                    "subscription_list",
+                )
+                .await?;
+            let stale: Vec<String> = doc
+                .get("value")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|s| {
+                    s.get("notificationUrl").and_then(Value::as_str)
+                        == Some(self.public_url.as_str())
+                        && s.get("resource").and_then(Value::as_str).is_some_and(|r| {
+                            r.trim_start_matches('/')
+                                .starts_with("communications/presences")
+                        })
+                })
+                .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            for id in &stale {
+                self.delete(id).await?;
+            }
+            Ok(stale.len())
+        }
+
+        /// When to renew it next; `Ok(None)`: the subscription is gone (404).
+        async fn renew(&self, id: &str) -> Result<Option<tokio::time::Instant>, PresenceError> {
+            check_ids(&[id.to_string()])?;
+            let body = json!({ "expirationDateTime": self.expiry() });
+            match self
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("/subscriptions/{id}"),
+                    Some(body),
+                    "subscription_renew",
+                )
+                .await
+            {
+                // Learn: 200 with the subscription; the document: 204, no body
+                Ok((_, doc)) => Ok(Some(
+                    self.renew_at(doc.get("expirationDateTime").and_then(Value::as_str)),
+                )),
+                Err(e) if e.status() == Some(404) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+
+        async fn delete(&self, id: &str) -> Result<(), PresenceError> {
+            check_ids(&[id.to_string()])?;
+            match self
+                .call(
+                    reqwest::Method::DELETE,
+                    &format!("/subscriptions/{id}"),
+                    None,
+                    "subscription_delete",
+                )
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if e.status() == Some(404) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+    }
+
+    impl Drop for GraphSubscriptions {
+        /// The subscriptions are deleted from a task when a runtime is there to run it (best
+        /// effort: [`GraphSubscriptions::shutdown`] waits for it); else they expire by
+        /// themselves within their lifetime.
+        fn drop(&mut self) {
+            if self.live.is_empty() {
+                return;
+            }
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            let live = std::mem::take(&mut self.live);
+            let api = self.api.clone();
+            runtime.spawn(async move {
+                for l in live {
+                    let _ = api.delete(&l.id).await;
+                }
+            });
+        }
+    }
+
+    #[async_trait]
+    impl ChangeFeed for GraphSubscriptions {
+        fn origin(&self) -> Origin {
+            Origin::Push
+        }
+
+        async fn next(&mut self) -> Result<Batch, PresenceError> {
+            loop {
+                if self.receiver.is_none() {
+                    self.start_receiver().await?;
+                }
+                if self.live.is_empty() {
+                    self.subscribe().await?;
+                    // what changed before the subscriptions existed is in a full read
+                    return Ok(self.resync());
+                }
+                let receiver = self.receiver.as_mut().expect("started above");
+                if receiver.overflowed.swap(false, Ordering::SeqCst) {
+                    return Ok(self.resync());
+                }
+                let renew_at = self
+                    .live
+                    .iter()
+                    .map(|l| l.renew_at)
+                    .min()
+                    .expect("subscriptions exist");
+                let event = tokio::select! {
+                    e = receiver.events.recv() => e,
+                    () = tokio::time::sleep_until(renew_at) => {
+                        let now = tokio::time::Instant::now();
+                        let due: Vec<String> = self
+                            .live
+                            .iter()
+                            .filter(|l| l.renew_at <= now)
+                            .map(|l| l.id.clone())
+                            .collect();
+                        let mut gone = false;
+                        for id in due {
+                            match self.api.renew(&id).await? {
+                                Some(at) => {
+                                    if let Some(l) = self.live.iter_mut().find(|l| l.id == id) {
+                                        l.renew_at = at;
+                                    }
+                                }
+                                None => gone = true,
+                            }
+                        }
+                        if gone {
+                            // a subscription expired or was removed: all made anew by the
+                            // next round, and a full read
+                            self.drop_all().await;
+                        }
+                        continue;
+                    }
+                };
+                let Some(event) = event else {
+                    self.receiver = None;
+                    return Err(PresenceError::new(
+                        VENDOR,
+                        Failure::Network {
+                            message: "the webhook receiver stopped".into(),
+                        },
+                    ));
+                };
+                let mut ids = BTreeSet::new();
+                let mut lifecycle = Vec::new();
+                let mut take = |e: Event| match e {
+                    Event::Changed(list) => ids.extend(list),
+                    Event::Lifecycle {
+                        event,
+                        subscription,
+                    } => lifecycle.push((event, subscription)),
+                };
+                take(event);
+                while let Ok(e) = receiver.events.try_recv() {
+                    take(e);
+                }
+                if !lifecycle.is_empty() {
+                    for (event, subscription) in lifecycle {
+                        let ours = self.live.iter().any(|l| l.id == subscription);
+                        // Graph: reauthorize by renewing, with a valid token
+                        let renewed = if ours && event == "reauthorizationRequired" {
+                            let next = self.api.renew(&subscription).await?;
+                            if let (Some(at), Some(l)) =
+                                (next, self.live.iter_mut().find(|l| l.id == subscription))
+                            {
+                                l.renew_at = at;
+                            }
+                            next.is_some()
+                        } else {
+                            true
+                        };
+                        if (ours && event == "subscriptionRemoved") || !renewed {
+                            // made anew by the next round, then a full read
+                            self.drop_all().await;
+                        }
+                    }
+                    // `missed`, and any other: what was lost is in a full read
+                    return Ok(self.resync());
+                }
+                let changed = self.read(ids).await?;
+                if !changed.is_empty() {
+                    return Ok(Batch::Changed(changed));
+                }
+            }
+        }
+    }
+}

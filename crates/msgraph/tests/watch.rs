@@ -1,0 +1,643 @@
+#![cfg(all(feature = "watch", feature = "fake"))]
+//! `watch` through Graph's change notifications (`GraphSubscriptions`, the adapter's
+//! `change_feed`) against the fake's subscriptions, all on 127.0.0.1: the validation handshake,
+//! a change arriving through the webhook, a forged `clientState`, renewal before expiry, and
+//! the full reads after a `missed` lifecycle event or a dropped notification.
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus_msgraph::fake::{self, CLIENT_ID, Msgraph};
+use agentstatus_msgraph::presence::MsgraphPresence;
+use agentstatus_msgraph::watch::{GraphSubscriptions, SubscriberToken, Webhook};
+use agentstatus_msgraph::{Client, ClientConfig};
+use agentstatus_presence::watch::{Batch, ChangeFeed, Origin, WatchOptions, Watcher};
+use agentstatus_presence::{Availability, ErrorKind, Presence};
+use serde_json::json;
+
+const SECRET: &str = "watch-secret";
+
+fn ada() -> String {
+    fake::user_id(1)
+}
+
+fn adapter(fake: &Msgraph) -> MsgraphPresence {
+    let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
+        .with_token_url(fake.token_url());
+    let client =
+        Client::with_azureaadv2_credentials(&fake.url(), credentials, &ClientConfig::default())
+            .unwrap();
+    MsgraphPresence::new(client, CLIENT_ID.to_string())
+        .with_users(vec![fake::user_id(1), fake::user_id(2)])
+}
+
+/// The fake with two users (both Available) and a webhook on a free loopback port, subscribing
+/// with a delegated token of the second user.
+async fn start() -> (Msgraph, Webhook, String) {
+    let fake = Msgraph::start(SECRET).await.unwrap();
+    for n in 1..=2 {
+        fake.add_user(&fake::user_id(n), &format!("User {n}"));
+        fake.put_session(
+            &fake::user_id(n),
+            CLIENT_ID,
+            "Available",
+            "Available",
+            Duration::from_secs(4 * 3600),
+        );
+    }
+    let token = fake.delegated_token(&fake::user_id(2));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/graph/notify", listener.local_addr().unwrap());
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into())).unwrap();
+    (fake, webhook, url)
+}
+
+/// A token of the application's own (client credentials), from the fake's token endpoint.
+async fn app_token(fake: &Msgraph) -> String {
+    reqwest::Client::new()
+        .post(fake.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}&scope={}",
+            fake::SCOPE.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within 10 s"))
+}
+
+/// Wait until the watcher has read successfully since `before` (its success clock moved): the
+/// full read that follows a subscription or a resync.
+async fn read_after(
+    clock: &agentstatus_presence::watch::LastSuccess,
+    before: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    within("a full read", async {
+        while clock.get() == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
+/// Wait until the fake holds a subscription.
+async fn subscribed(fake: &Msgraph) {
+    within("a subscription", async {
+        while fake.subscriptions().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_validation_handshake_is_answered_on_the_wire() {
+    let (fake, webhook, url) = start().await;
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    // the first call subscribes (the fake validates the URL before its 201) and asks for a
+    // full read
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let validations = fake.validations();
+    assert_eq!(validations.len(), 1, "{validations:?}");
+    let v = &validations[0];
+    assert!(v.url.starts_with(&url), "{}", v.url);
+    assert!(
+        v.token.contains(' '),
+        "Graph's tokens have spaces: {}",
+        v.token
+    );
+    assert_eq!(v.status, Some(200));
+    assert!(v.content_type.as_deref().unwrap().starts_with("text/plain"));
+    assert_eq!(v.body, v.token, "the token, URL-decoded, exactly");
+    assert!(v.accepted);
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].ids, [fake::user_id(1), fake::user_id(2)]);
+    assert_eq!(subs[0].notification_url, url);
+    let state = subs[0].client_state.clone().unwrap();
+    assert!(
+        state.len() >= 40,
+        "a random secret, not a constant: {state}"
+    );
+    assert_eq!(feed.subscriptions(), [subs[0].id.clone()]);
+
+    // the receiver on the wire, asked by hand: the token back as text, whatever it holds
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(format!("{url}?validationToken=a%20b%2Bc%3C%2Fscript%3E"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["content-type"].to_str().unwrap(),
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(answer.text().await.unwrap(), "a b+c</script>");
+    // not JSON, no token: refused; a body over the limit: refused
+    let answer = http.post(&url).body("hello").send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let big = vec![b' '; agentstatus_msgraph::watch::MAX_BODY + 1];
+    let answer = http.post(&url).body(big).send().await.unwrap();
+    assert_eq!(answer.status(), 413);
+    assert_eq!(webhook.stats().validations, 2);
+
+    // shutdown deletes the subscription
+    within("shutdown", feed.shutdown()).await.unwrap();
+    assert!(fake.subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn a_change_on_the_fake_arrives_through_the_webhook() {
+    let (fake, webhook, _) = start().await;
+    let presence = adapter(&fake).with_webhook(webhook.clone());
+    let mut watcher = Watcher::new(
+        Arc::new(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    assert_eq!(watcher.origin(), Origin::Push);
+    let setter = adapter(&fake);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let clock = watcher.success_clock();
+    let change = tokio::spawn(async move {
+        subscribed(&f).await;
+        // the watcher's first full read (the baseline) follows the subscription at once
+        read_after(&clock, None).await;
+        setter.set(&ada(), Availability::Busy).await.unwrap();
+    });
+    let c = within("the change", watcher.next()).await.unwrap();
+    change.await.unwrap();
+    assert_eq!(c.agent_id, ada());
+    assert_eq!(c.origin, Origin::Push, "pushed, not polled: {c}");
+    assert_eq!(c.before.unwrap().availability, Availability::Available);
+    let after = c.after.unwrap();
+    assert_eq!(after.availability, Availability::Busy);
+    assert_eq!(after.detail.vendor_status, "Busy/InACall");
+    assert_eq!(fake.deliveries().delivered, 1);
+    assert_eq!(webhook.stats().received, 1);
+    assert_eq!(webhook.stats().refused, 0);
+}
+
+#[tokio::test]
+async fn a_wrong_client_state_is_refused_and_counted() {
+    let (fake, webhook, _) = start().await;
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let sub = fake.subscriptions().remove(0);
+    // a forged notification: the subscription's id, but not its secret (and none at all)
+    let forged = json!({"value": [
+        {"subscriptionId": sub.id, "clientState": "guessed", "changeType": "updated",
+         "resource": format!("communications/presences('{}')", ada()),
+         "resourceData": {"id": ada()}},
+        {"subscriptionId": sub.id, "changeType": "updated",
+         "resource": format!("communications/presences('{}')", ada())},
+        {"subscriptionId": sub.id, "clientState": "guessed", "lifecycleEvent": "missed"},
+    ]});
+    assert_eq!(fake.post_to_subscribers(&forged).await, 1, "answered 202");
+    let stats = webhook.stats();
+    assert_eq!(stats.refused, 3, "{stats:?}");
+    assert_eq!((stats.received, stats.lifecycle), (0, 0));
+    // nothing reaches the feed: no read, no resync
+    let calls = fake.api_calls();
+    let quiet = tokio::time::timeout(Duration::from_millis(600), feed.next()).await;
+    assert!(
+        quiet.is_err(),
+        "a forged notification moved the feed: {quiet:?}"
+    );
+    assert_eq!(fake.api_calls(), calls, "no read for a forged notification");
+
+    // the real one, with the secret, is read
+    let setter = adapter(&fake);
+    setter.set(&ada(), Availability::Away).await.unwrap();
+    match within("the change", feed.next()).await.unwrap() {
+        Batch::Changed(agents) => {
+            assert_eq!(agents.len(), 1);
+            assert_eq!(agents[0].agent_id, ada());
+            assert_eq!(agents[0].availability, Availability::Away);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(webhook.stats().received, 1);
+}
+
+#[tokio::test]
+async fn subscriptions_are_renewed_before_they_expire_and_made_anew_when_removed() {
+    let (fake, webhook, _) = start().await;
+    // two seconds: renewed after 1.33 s; the fake's clock expires it at 2 s otherwise
+    let webhook = webhook.with_lifetime(Duration::from_secs(2)).unwrap();
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let first = fake.subscriptions().remove(0);
+    assert_eq!(first.renewals, 0);
+    // nothing happens for 3.5 s: the feed renews meanwhile
+    let quiet = tokio::time::timeout(Duration::from_millis(3500), feed.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1, "still alive after its first lifetime");
+    assert_eq!(subs[0].id, first.id);
+    assert!(subs[0].renewals >= 2, "renewed: {subs:?}");
+
+    // Graph removes it (and says so): a new one, then a full read
+    assert_eq!(fake.lifecycle("subscriptionRemoved").await, 1);
+    assert_eq!(within("resync", feed.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(
+        within("resubscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1);
+    assert_ne!(subs[0].id, first.id, "made anew");
+    assert_eq!(feed.subscriptions(), [subs[0].id.clone()]);
+
+    // more than an hour is refused before anything is sent
+    let e = webhook
+        .with_lifetime(Duration::from_secs(7200))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_missed_event_or_a_dropped_notification_leads_to_a_full_read() {
+    let (fake, webhook, _) = start().await;
+    let presence = adapter(&fake).with_webhook(webhook.clone());
+    let mut watcher = Watcher::new(
+        Arc::new(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    let setter = adapter(&fake);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let clock = watcher.success_clock();
+    let script = tokio::spawn(async move {
+        subscribed(&f).await;
+        read_after(&clock, None).await;
+        // Graph could not deliver this one
+        f.drop_notifications(1);
+        setter.set(&ada(), Availability::Busy).await.unwrap();
+        assert_eq!(f.deliveries().dropped, 1);
+        // ... and says so
+        assert_eq!(f.lifecycle("missed").await, 1);
+    });
+    let c = within("the change", watcher.next()).await.unwrap();
+    script.await.unwrap();
+    assert_eq!(c.agent_id, ada());
+    assert_eq!(c.origin, Origin::Poll, "found by the full read: {c}");
+    assert_eq!(c.after.unwrap().availability, Availability::Busy);
+    let stats = webhook.stats();
+    assert_eq!((stats.lifecycle, stats.received), (1, 0), "{stats:?}");
+    assert!(
+        stats.resyncs >= 2,
+        "the first subscription's and the missed one's"
+    );
+}
+
+#[tokio::test]
+async fn the_fake_refuses_what_graph_refuses() {
+    let (fake, _, url) = start().await;
+    let http = reqwest::Client::new();
+    let subscribe = |token: String, expires: chrono::DateTime<chrono::Utc>, ids: usize| {
+        let ids: Vec<String> = (1..=ids)
+            .map(|n| format!("'{}'", fake::user_id(n)))
+            .collect();
+        http.post(format!("{}/v1.0/subscriptions", fake.url()))
+            .bearer_auth(token)
+            .json(&json!({
+                "changeType": "updated",
+                "notificationUrl": url,
+                "resource": format!("/communications/presences?$filter=id in ({})", ids.join(",")),
+                "expirationDateTime": expires.to_rfc3339(),
+                "clientState": "s",
+            }))
+            .send()
+    };
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    let user = fake.delegated_token(&fake::user_id(2));
+    // an application's token: presence subscriptions are delegated only
+    let app = app_token(&fake).await;
+    let hour = chrono::TimeDelta::minutes(30);
+    assert_eq!(subscribe(app, now + hour, 2).await.unwrap().status(), 403);
+    // over an hour, in the past, more than 650 users: 400
+    let two_hours = chrono::TimeDelta::hours(2);
+    assert_eq!(
+        subscribe(user.clone(), now + two_hours, 2)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        subscribe(user.clone(), now - hour, 2)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        subscribe(user.clone(), now + hour, 651)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert!(fake.subscriptions().is_empty());
+    assert!(fake.validations().is_empty(), "refused before validating");
+    // no receiver at the URL any more: the validation fails, no subscription
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/", dead.local_addr().unwrap());
+    drop(dead);
+    let answer = http
+        .post(format!("{}/subscriptions", fake.url()))
+        .bearer_auth(&user)
+        .json(&json!({
+            "changeType": "updated",
+            "notificationUrl": dead_url,
+            "resource": format!("communications/presences/{}", ada()),
+            "expirationDateTime": (now + hour).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(fake.subscriptions().is_empty());
+    assert_eq!(fake.validations().len(), 1);
+    assert!(!fake.validations()[0].accepted);
+}
+
+#[tokio::test]
+async fn the_registry_settings_choose_the_feed_and_refuse_what_cannot_work() {
+    use agentstatus_presence::registry::Settings;
+    let fake = Msgraph::start(SECRET).await.unwrap();
+    let connect = |extra: &[(&'static str, &str)]| {
+        let mut s = Settings::new(fake.url(), ClientConfig::default())
+            .with_value("client_id", CLIENT_ID)
+            .with_value("token_url", fake.token_url())
+            .with_value("scopes", fake::SCOPE)
+            .with_value(
+                "users",
+                format!("{},{}", fake::user_id(1), fake::user_id(2)),
+            )
+            .with_secret("client_secret", SECRET.to_string().into());
+        for (k, v) in extra {
+            s = s.with_value(k, *v);
+        }
+        (agentstatus_msgraph::presence::entry().connect)(&s)
+    };
+    let options = WatchOptions::default();
+    // poll, the default: the webhook settings are not read at all
+    let p = connect(&[("webhook_listen", "nonsense")]).unwrap();
+    assert!(p.change_feed(&options).is_none());
+    let p = connect(&[("watch", "poll"), ("webhook_url", "nonsense")]).unwrap();
+    assert!(p.change_feed(&options).is_none());
+
+    let listen = ("webhook_listen", "127.0.0.1:0");
+    let token = ("subscription_token_file", "/nonexistent/token");
+    let notifications = ("watch", "notifications");
+    let error = |extra: &[(&'static str, &str)]| connect(extra).err().unwrap().to_string();
+    let e = error(&[notifications, listen]);
+    assert!(
+        e.contains("missing: webhook_url, subscription_token_file"),
+        "{e}"
+    );
+    let e = error(&[
+        notifications,
+        listen,
+        token,
+        ("webhook_url", "http://example.com/x"),
+    ]);
+    assert!(e.contains("https://"), "{e}");
+    let e = error(&[
+        notifications,
+        token,
+        ("webhook_listen", "localhost"),
+        ("webhook_url", "https://example.com/x"),
+    ]);
+    assert!(e.contains("webhook_listen \"localhost\""), "{e}");
+    let e = error(&[
+        notifications,
+        listen,
+        token,
+        ("webhook_url", "https://example.com/x"),
+        ("users", "abc') or id ne ('x"),
+    ]);
+    assert!(e.contains("user object ids (GUIDs) only"), "{e}");
+
+    // complete: the feed; its token file is read only when it subscribes, and its error names
+    // the file, not a token
+    let p = connect(&[
+        notifications,
+        listen,
+        token,
+        ("webhook_url", "https://example.com/x"),
+    ])
+    .unwrap();
+    let mut feed = p.change_feed(&options).expect("the notifications feed");
+    assert_eq!(feed.origin(), Origin::Push);
+    let e = within("the first call", feed.next()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("/nonexistent/token"), "{e}");
+    assert!(fake.subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn a_session_ending_on_the_fake_clock_is_notified() {
+    let (fake, webhook, _) = start().await;
+    // ada's session set with no expirationDuration: 5 minutes (Learn presence-setpresence)
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{}/communications/presences/{}/microsoft.graph.setPresence",
+            fake.url(),
+            ada()
+        ))
+        .bearer_auth(app_token(&fake).await)
+        .json(&json!({"sessionId": CLIENT_ID, "availability": "Busy", "activity": "InACall"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    // 4 min 50 s: still Busy, nothing sent
+    fake.advance(Duration::from_secs(290));
+    let quiet = tokio::time::timeout(Duration::from_millis(400), feed.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    assert_eq!(fake.deliveries(), Default::default());
+    // past 5 minutes: the session ended, ada reads Offline, and the subscriber hears of it
+    fake.advance(Duration::from_secs(20));
+    match within("the expiry", feed.next()).await.unwrap() {
+        Batch::Changed(agents) => {
+            assert_eq!(agents.len(), 1);
+            assert_eq!(agents[0].agent_id, ada());
+            assert_eq!(agents[0].availability, Availability::Offline);
+            assert_eq!(agents[0].detail.vendor_status, "Offline/Offline");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.deliveries().delivered, 1);
+}
+
+/// The path `agentstatus watch --vendor msgraph` takes: the registry entry's settings, then a
+/// `Watcher` over what it connects. The token file is read at each subscription call, so a
+/// token refreshed in the file is what a reauthorization uses.
+#[tokio::test]
+async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fresh() {
+    use agentstatus_presence::registry::Settings;
+    let (fake, _, _) = start().await;
+    let dir = std::env::temp_dir().join(format!("msgraph-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, fake.delegated_token(&fake::user_id(2)) + "\n").unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let settings = Settings::new(fake.url(), ClientConfig::default())
+        .with_value("client_id", CLIENT_ID)
+        .with_value("token_url", fake.token_url())
+        .with_value("scopes", fake::SCOPE)
+        .with_value(
+            "users",
+            format!("{},{}", fake::user_id(1), fake::user_id(2)),
+        )
+        .with_value("watch", "notifications")
+        .with_value("webhook_listen", listen.as_str())
+        .with_value("webhook_url", url.as_str())
+        .with_value("subscription_token_file", token_file.to_str().unwrap())
+        .with_secret("client_secret", SECRET.to_string().into());
+    let presence = (agentstatus_msgraph::presence::entry().connect)(&settings).unwrap();
+    let mut watcher = Watcher::new(
+        Arc::from(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    assert_eq!(watcher.origin(), Origin::Push);
+    let setter = adapter(&fake);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let file = token_file.clone();
+    let clock = watcher.success_clock();
+    let script = tokio::spawn(async move {
+        subscribed(&f).await;
+        read_after(&clock, None).await;
+        // the user's token is refreshed in the file; the old one stops working
+        f.expire_tokens();
+        let fresh = f.delegated_token(&fake::user_id(2));
+        std::fs::write(&file, format!("{fresh}\n")).unwrap();
+        // ... and Graph asks for a reauthorization: renewed with the file's token
+        let before = clock.get();
+        assert_eq!(f.lifecycle("reauthorizationRequired").await, 1);
+        // the resync's full read, then a change to be pushed
+        read_after(&clock, before).await;
+        setter.set(&ada(), Availability::Away).await.unwrap();
+    });
+    let c = within("the change", watcher.next()).await.unwrap();
+    script.await.unwrap();
+    assert_eq!(c.agent_id, ada());
+    assert_eq!(c.after.as_ref().unwrap().availability, Availability::Away);
+    assert_eq!(c.origin, Origin::Push, "{c}");
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].renewals, 1, "renewed for the reauthorization");
+    assert_eq!(subs[0].notification_url, url);
+    let validation = &fake.validations()[0];
+    assert!(validation.url.starts_with(&url) && validation.accepted);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn subscriptions_a_killed_run_left_behind_are_deleted_first() {
+    let (fake, webhook, url) = start().await;
+    let users = vec![fake::user_id(1), fake::user_id(2)];
+    let mut first = GraphSubscriptions::new(adapter(&fake), users.clone(), webhook).unwrap();
+    assert_eq!(
+        within("subscribe", first.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let old = fake.subscriptions().remove(0);
+    // killed: nothing deleted (its receiver lives on, answering Graph's validation requests)
+    std::mem::forget(first);
+    // another user's subscription to the same URL is not this run's to delete
+    let other = fake.delegated_token(&fake::user_id(1));
+    let answer = reqwest::Client::new()
+        .post(format!("{}/subscriptions", fake.url()))
+        .bearer_auth(&other)
+        .json(&json!({
+            "changeType": "updated",
+            "notificationUrl": url,
+            "resource": format!("communications/presences/{}", ada()),
+            "expirationDateTime": (chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::minutes(30)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+
+    // the next run, same public URL, same user
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token = fake.delegated_token(&fake::user_id(2));
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into())).unwrap();
+    let mut second = GraphSubscriptions::new(adapter(&fake), users, webhook).unwrap();
+    assert_eq!(
+        within("subscribe", second.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let subs = fake.subscriptions();
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    assert!(subs.iter().all(|s| s.id != old.id), "the old one is gone");
+    assert!(
+        subs.iter().any(|s| s.creator == fake::user_id(1)),
+        "the other user's stays"
+    );
+    assert_eq!(second.subscriptions().len(), 1);
+}
