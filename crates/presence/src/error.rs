@@ -640,7 +640,12 @@ pub async fn call_answer<T, E>(
 
 impl<E: ErrorBody> Failed<E> {
     /// The [`PresenceError`] for this failure, in the operation the call sent. `agent` is the
-    /// agent the operation was about, so a 404 becomes [`Failure::NotFound`].
+    /// agent the operation was about, so a 404 becomes [`Failure::NotFound`]. A call that
+    /// could not get its OAuth 2.0 token becomes [`Failure::Token`] (the typed error the
+    /// client's hook recorded: [`agentstatus_runtime::observed_token_error`]) when this runs
+    /// inside the presence operation that made the call ([`within`](crate::adapter::within),
+    /// a bulk write), as the toolkit runs every operation; elsewhere, an invalid answer with
+    /// the token endpoint's message.
     pub async fn into_error(self, vendor: Vendor, agent: Option<&str>) -> PresenceError {
         let failure = failure(agent.is_some(), self.error, self.status).await;
         PresenceError {
