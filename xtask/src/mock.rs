@@ -50,57 +50,6 @@ struct MockFile {
     commands: Option<Vec<String>>,
 }
 
-/// A token endpoint on loopback for the mock check (OAuth 2.0 client credentials): every
-/// request, whatever it asks, gets one Bearer token for an hour. Its own thread, for the
-/// process's life.
-fn token_server() -> Result<String, String> {
-    use std::io::{Read, Write};
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("token endpoint: cannot listen: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("token endpoint: {e}"))?;
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().map_while(Result::ok) {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            // the request: headers, then a form body of at most 64 KiB
-            let mut seen = Vec::new();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stream.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                seen.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&seen);
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())
-                                .flatten()
-                        })
-                        .unwrap_or(0);
-                    if seen.len() >= end + 4 + length.min(64 * 1024) {
-                        break;
-                    }
-                }
-                if seen.len() > 128 * 1024 {
-                    break;
-                }
-            }
-            let body = r#"{"access_token":"mock-token","token_type":"Bearer","expires_in":3600}"#;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    Ok(format!("http://{addr}/token"))
-}
-
 /// Prism, killed when dropped.
 struct Prism(Child);
 
@@ -171,7 +120,10 @@ fn check_vendor(
     let mut section = mock.config.clone();
     section.insert("base_url".into(), format!("http://127.0.0.1:{port}").into());
     if let Some(key) = &mock.token_url_key {
-        section.insert(key.clone(), token_server()?.into());
+        // the fakes' loopback token endpoint (agentstatus_fakes::hostile::token_endpoint): any
+        // request gets one Bearer token for an hour; one server for the process's life
+        let token_url = agentstatus_fakes::hostile::token_endpoint();
+        section.insert(key.clone(), token_url.into());
     }
     let mut config = toml::Table::new();
     config.insert("vendor".into(), vendor.into());

@@ -28,7 +28,7 @@
 
 use std::time::Duration;
 
-use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, clip, within};
+use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::registry::{Entry, Setting};
 use agentstatus_presence::{
@@ -37,8 +37,7 @@ use agentstatus_presence::{
 };
 use progenitor_client::ClientInfo;
 
-use agentstatus_runtime::oauth2::{TokenError, TokenErrorKind};
-use agentstatus_runtime::retry::transient_delay;
+use agentstatus_runtime::retry::resend;
 use chrono::{DateTime, Utc};
 
 use crate::{Client, types};
@@ -121,12 +120,6 @@ impl MsgraphPresence {
     ) -> Result<Vec<AgentPresence>, PresenceError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_IDS) {
-            authorized(
-                &self.client,
-                "communication_get_presences_graph_b_pre_user_id",
-                None,
-            )
-            .await?;
             let body =
                 types::CommunicationGetPresencesGraphBPreUserIdBody::builder().ids(chunk.to_vec());
             let request = self
@@ -135,7 +128,7 @@ impl MsgraphPresence {
                 .body(body);
             let page = match call(request.send()).await {
                 Ok(p) => p,
-                Err(f) => return Err(failed(&self.client, f, None).await),
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
             };
             if page
                 .odata_next_link
@@ -163,12 +156,6 @@ impl MsgraphPresence {
         expiration: Duration,
     ) -> Result<AgentPresence, PresenceError> {
         if desired == Availability::Offline {
-            authorized(
-                &self.client,
-                "communication_presence_clear_presence",
-                Some(agent),
-            )
-            .await?;
             let body = types::CommunicationPresenceClearPresenceBody::builder()
                 .session_id(Some(self.session_id.clone()));
             let request = self
@@ -177,24 +164,16 @@ impl MsgraphPresence {
                 .presence_id(agent)
                 .body(body);
             if let Err(f) = call(request.send()).await {
-                return Err(failed(&self.client, f, Some(agent)).await);
+                return Err(f.into_error(VENDOR, Some(agent)).await);
             }
         } else {
-            authorized(
-                &self.client,
-                "communication_presence_set_presence",
-                Some(agent),
-            )
-            .await?;
             let (availability, activity) = session_state(desired);
             let duration = expiration_duration(expiration)?;
             // the same state in the same session, sent again, leaves the session as one send
             // does (NOTES.md#setpresence): a POST, but idempotent, so it is resent on transient
             // failures (a dropped connection, 429, 5xx) with the client's retry policy
-            let policy = self.client.inner().retry().clone();
-            let start = std::time::Instant::now();
-            let mut attempt = 1;
-            loop {
+            let policy = self.client.inner().retry();
+            let send = || {
                 let body = types::CommunicationPresenceSetPresenceBody::builder()
                     .session_id(Some(self.session_id.clone()))
                     .availability(availability)
@@ -205,25 +184,10 @@ impl MsgraphPresence {
                     .communication_presence_set_presence()
                     .presence_id(agent)
                     .body(body);
-                let Err(f) = call(request.send()).await else {
-                    break;
-                };
-                let wait = (attempt < policy.max_attempts)
-                    .then(|| transient_delay(&policy, &f.error, attempt))
-                    .flatten()
-                    .filter(|w| {
-                        start
-                            .elapsed()
-                            .checked_add(*w)
-                            .is_some_and(|end| end < policy.deadline)
-                    });
-                match wait {
-                    Some(w) => {
-                        tokio::time::sleep(w).await;
-                        attempt += 1;
-                    }
-                    None => return Err(failed(&self.client, f, Some(agent)).await),
-                }
+                call(request.send())
+            };
+            if let Err(f) = resend(policy, |f: &Failed<_>| &f.error, send).await {
+                return Err(f.into_error(VENDOR, Some(agent)).await);
             }
         }
         let after = self.get_now(agent).await?;
@@ -391,11 +355,10 @@ impl Adapter for MsgraphPresence {
     }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        authorized(&self.client, "user_get_presence", Some(agent)).await?;
         let request = self.client.user_get_presence().user_id(agent);
         match call(request.send()).await {
             Ok(p) => Ok(presence(agent, &p)),
-            Err(f) => Err(failed(&self.client, f, Some(agent)).await),
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
     }
 
@@ -593,83 +556,6 @@ pub fn parse_users(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// A failed call as a [`PresenceError`]: the vendor's error body, or — when the call could not
-/// get a token (the runtime fails it with progenitor's `Error::Custom`) — the token endpoint's
-/// own error (the runtime keeps the last failed fetch's, typed: no second request), so a
-/// refused client secret is an authentication failure (its 401), not an invalid answer.
-async fn failed<E: ErrorBody>(client: &Client, f: Failed<E>, agent: Option<&str>) -> PresenceError {
-    if matches!(f.error, progenitor_client::Error::Custom(_))
-        && let Some(oauth) = client.inner().oauth2()
-        && let Some(e) = oauth.last_error().await
-    {
-        let failure = token_failure(&e);
-        let mut error = PresenceError::new(VENDOR, failure);
-        if let Some(op) = f.operation {
-            error = error.with_operation(op);
-        }
-        if let Some(a) = agent {
-            error = error.with_agent(a);
-        }
-        return error;
-    }
-    f.into_error(VENDOR, agent).await
-}
-
-/// A token for the next call, fetched (or taken from the cache) before it: a token the
-/// endpoint refuses is then the endpoint's typed error (`invalid_client`: an authentication
-/// failure) in `operation`, the generated call that needed it, and costs no second request.
-async fn authorized(
-    client: &Client,
-    operation: &'static str,
-    agent: Option<&str>,
-) -> Result<(), PresenceError> {
-    let Some(oauth) = client.inner().oauth2() else {
-        return Ok(());
-    };
-    match oauth.token().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let error = PresenceError::new(VENDOR, token_failure(&e)).with_operation(operation);
-            Err(match agent {
-                Some(a) => error.with_agent(a),
-                None => error,
-            })
-        }
-    }
-}
-
-/// The token endpoint's error as a [`Failure`]: its own status, `error` and description.
-fn token_failure(e: &TokenError) -> Failure {
-    match &e.kind {
-        TokenErrorKind::Rejected {
-            status,
-            error,
-            description,
-            ..
-        } => Failure::Http {
-            status: *status,
-            code: Some(clip(error)),
-            message: Some(description.as_deref().map_or_else(|| e.to_string(), clip)),
-        },
-        TokenErrorKind::Status { status } => Failure::Http {
-            status: *status,
-            code: None,
-            message: Some(clip(&e.to_string())),
-        },
-        // the token endpoint redirected: never followed, said as the API's redirects are
-        TokenErrorKind::Redirect(r) => Failure::Redirect {
-            redirect: r.clone(),
-        },
-        TokenErrorKind::Network { .. } | TokenErrorKind::TimedOut { .. } => Failure::Network {
-            message: clip(&e.to_string()),
-        },
-        _ => Failure::InvalidResponse {
-            status: None,
-            message: clip(&e.to_string()),
-        },
-    }
 }
 
 /// Microsoft Graph in the registry: `[msgraph]` with `base_url`

@@ -392,3 +392,44 @@ async fn a_refused_client_secret_is_an_auth_failure_without_the_secret() {
             .all(|r| r.url.path() == TOKEN_PATH)
     );
 }
+
+/// The identity platform failing (503, then again): the token request is retried with the
+/// client's policy, and the call then fails as the token endpoint did, a transient failure, not
+/// an invalid answer; no API call goes out without a token.
+#[tokio::test]
+async fn a_failing_token_endpoint_is_retried_then_a_transient_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({
+            "error": "temporarily_unavailable",
+            "error_description": "AADSTS50196: the server is busy",
+        })))
+        .mount(&server)
+        .await;
+    let credentials = Client::azureaadv2_credentials(APP, SECRET.to_string().into())
+        .with_token_url(format!("{}{TOKEN_PATH}", server.uri()));
+    let quick = agentstatus_msgraph::RetryPolicy {
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        ..Default::default()
+    };
+    let config = ClientConfig::default().with_retry(quick);
+    let client = Client::with_azureaadv2_credentials(&server.uri(), credentials, &config).unwrap();
+    let e = MsgraphPresence::new(client, APP.to_string())
+        .get(USER)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.status()),
+        (ErrorKind::Network, Some(503)),
+        "{e}"
+    );
+    assert_eq!(e.code(), Some("temporarily_unavailable"));
+    assert_eq!(e.operation(), Some("user_get_presence"), "{e}");
+    assert!(e.to_string().contains("AADSTS50196"), "{e}");
+    assert!(!e.to_string().contains(SECRET) && !format!("{e:?}").contains(SECRET));
+    let seen = requests(&server).await;
+    assert_eq!(seen.len(), 4, "max_attempts token requests, nothing else");
+    assert!(seen.iter().all(|r| r.url.path() == TOKEN_PATH));
+}

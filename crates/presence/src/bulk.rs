@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use crate::adapter::Step;
-use crate::{AgentPresence, Availability, PresenceError};
+use crate::{AgentPresence, Availability, PresenceError, SetRequest};
 
 /// What happened to one agent of a bulk set.
 #[derive(Debug)]
@@ -115,13 +115,46 @@ where
     F: Fn(String, Availability) -> Fut,
     Fut: Future<Output = Result<Applied, PresenceError>>,
 {
+    run(updates, |wanted| *wanted, options, one).await
+}
+
+/// [`each`] for updates that are [`SetRequest`]s (an expiry, a vendor state): `one(agent,
+/// request)` for every update, at most `options.concurrency` at a time, results in input order
+/// (each [`BulkResult::wanted`] is its request's availability).
+pub async fn each_request<F, Fut>(
+    updates: Vec<(String, SetRequest)>,
+    options: &BulkOptions<'_>,
+    one: F,
+) -> Vec<BulkResult>
+where
+    F: Fn(String, SetRequest) -> Fut,
+    Fut: Future<Output = Result<Applied, PresenceError>>,
+{
+    run(updates, |request| request.availability, options, one).await
+}
+
+async fn run<T, F, Fut>(
+    updates: Vec<(String, T)>,
+    wanted_of: impl Fn(&T) -> Availability,
+    options: &BulkOptions<'_>,
+    one: F,
+) -> Vec<BulkResult>
+where
+    F: Fn(String, T) -> Fut,
+    Fut: Future<Output = Result<Applied, PresenceError>>,
+{
     use futures::StreamExt;
     let one = &one;
+    let wanted_of = &wanted_of;
     let read = agentstatus_runtime::observed().operation;
     // Unordered, so one slow answer never holds back the others' slots; put back in order after.
     let mut done: Vec<(usize, BulkResult)> = futures::stream::iter(updates.into_iter().enumerate())
-        .map(|(i, (agent, wanted))| async move {
-            let (outcome, seen) = agentstatus_runtime::observe(one(agent.clone(), wanted)).await;
+        .map(|(i, (agent, update))| async move {
+            let wanted = wanted_of(&update);
+            // boxed: an agent's write (reads, retries, read-back) is a large future, and the
+            // stream would hold `concurrency` of them inline (deep stacks in debug builds)
+            let write = Box::pin(one(agent.clone(), update));
+            let (outcome, seen) = agentstatus_runtime::observe(write).await;
             let outcome = outcome
                 .map_err(|e| e.or_operation(seen.operation.or(read).unwrap_or(Step::Set.as_str())));
             let result = BulkResult {
@@ -139,6 +172,47 @@ where
         .await;
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Run a bulk set of [`SetRequest`]s ([`Presence::set_many_with`](crate::Presence::set_many_with)):
+/// the updates without options go through `plain` (the vendor's bulk path, `set_many`), the
+/// others one by one through `with_options` (`set_with`, which refuses what the vendor cannot
+/// do); the plain ones first, then the others; results in input order.
+pub async fn split_requests<'a, P, PFut, W, WFut>(
+    updates: Vec<(String, SetRequest)>,
+    options: &BulkOptions<'a>,
+    plain: P,
+    with_options: W,
+) -> Vec<BulkResult>
+where
+    P: FnOnce(Vec<(String, Availability)>) -> PFut,
+    PFut: Future<Output = Vec<BulkResult>>,
+    W: Fn(String, SetRequest) -> WFut,
+    WFut: Future<Output = Result<Applied, PresenceError>>,
+{
+    let (simple, optioned): (Vec<_>, Vec<_>) = updates
+        .into_iter()
+        .enumerate()
+        .partition(|(_, (_, r))| r.until.is_none() && r.state.is_none());
+    let (simple_at, simple): (Vec<usize>, Vec<(String, Availability)>) = simple
+        .into_iter()
+        .map(|(i, (agent, r))| (i, (agent, r.availability)))
+        .unzip();
+    let (optioned_at, optioned): (Vec<usize>, Vec<(String, SetRequest)>) =
+        optioned.into_iter().unzip();
+    let mut out: Vec<(usize, BulkResult)> = Vec::with_capacity(simple_at.len() + optioned_at.len());
+    if !simple.is_empty() {
+        out.extend(simple_at.into_iter().zip(plain(simple).await));
+    }
+    if !optioned.is_empty() {
+        out.extend(
+            optioned_at
+                .into_iter()
+                .zip(each_request(optioned, options, with_options).await),
+        );
+    }
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Every agent `presence` lists (one `list` of all agents), by id: the one read a bulk run

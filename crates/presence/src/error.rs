@@ -185,6 +185,20 @@ pub enum Failure {
         /// The total the server reported, if it did.
         total: Option<i64>,
     },
+    /// The request was not sent: the client authenticates with OAuth 2.0 client credentials
+    /// and its token endpoint gave no token (the runtime's typed error, with the endpoint's own
+    /// words cleaned and never the client secret). Its [`kind`](PresenceError::kind): a refusal
+    /// of the credentials (`invalid_client`, `invalid_scope`; 400, 401, 403) is
+    /// [`ErrorKind::Auth`]; an endpoint that could not be reached, did not answer in time or
+    /// answered 5xx (after the client's retries) is [`ErrorKind::Network`], worth trying later
+    /// ([`TokenError::is_transient`](agentstatus_runtime::TokenError::is_transient)), and 429
+    /// is [`ErrorKind::RateLimited`]; an answer that is no usable token, or a redirect, is
+    /// [`ErrorKind::InvalidResponse`]. [`status`](PresenceError::status) and
+    /// [`code`](PresenceError::code) are the token endpoint's.
+    Token {
+        /// What the token endpoint did (boxed: it is larger than the other failures).
+        error: Box<agentstatus_runtime::TokenError>,
+    },
     /// The caller's input cannot be sent as it is (an agent id of `.` or `..`, say).
     InvalidInput {
         /// What went wrong, in the words of the client or the adapter (vendor text clipped and
@@ -286,6 +300,7 @@ impl fmt::Display for PresenceError {
                 status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
             ),
             Failure::Redirect { redirect } => write!(f, " {redirect}"),
+            Failure::Token { error } => write!(f, " {}", escape_controls(&error.to_string())),
             Failure::ResponseTooLarge { cause } => write!(f, " {cause}"),
             Failure::Deadline { deadline } => write!(
                 f,
@@ -452,6 +467,7 @@ impl PresenceError {
             | Failure::ResponseTooLarge { .. }
             | Failure::TooManyPages { .. } => ErrorKind::InvalidResponse,
             Failure::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Failure::Token { error } => token_kind(error),
         }
     }
 
@@ -461,14 +477,20 @@ impl PresenceError {
             Failure::Http { status, .. } => Some(*status),
             Failure::NotFound { status, .. } | Failure::InvalidResponse { status, .. } => *status,
             Failure::Redirect { redirect } => Some(redirect.status),
+            Failure::Token { error } => error.status(),
             _ => None,
         }
     }
 
-    /// The vendor's own error code (`error-business-hours-are-closed`, `disconnected`, ...).
+    /// The vendor's own error code (`error-business-hours-are-closed`, `disconnected`, ...;
+    /// the token endpoint's RFC 6749 `error`, such as `invalid_client`, for [`Failure::Token`]).
     pub fn code(&self) -> Option<&str> {
         match &self.failure {
             Failure::Http { code, .. } | Failure::NotFound { code, .. } => code.as_deref(),
+            Failure::Token { error } => match &error.kind {
+                agentstatus_runtime::TokenErrorKind::Rejected { error, .. } => Some(error),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -477,6 +499,23 @@ impl PresenceError {
     pub(crate) fn or_operation(mut self, operation: &'static str) -> Self {
         self.operation.get_or_insert(operation);
         self
+    }
+}
+
+/// The [`ErrorKind`] of a token endpoint's failure (see [`Failure::Token`]).
+fn token_kind(error: &agentstatus_runtime::TokenError) -> ErrorKind {
+    use agentstatus_runtime::TokenErrorKind as K;
+    if error.is_transient() {
+        return if error.status() == Some(429) {
+            ErrorKind::RateLimited
+        } else {
+            ErrorKind::Network
+        };
+    }
+    match &error.kind {
+        K::Rejected { .. } | K::Status { status: 401 | 403 } => ErrorKind::Auth,
+        K::Status { .. } => ErrorKind::Vendor,
+        _ => ErrorKind::InvalidResponse,
     }
 }
 
@@ -601,7 +640,12 @@ pub async fn call_answer<T, E>(
 
 impl<E: ErrorBody> Failed<E> {
     /// The [`PresenceError`] for this failure, in the operation the call sent. `agent` is the
-    /// agent the operation was about, so a 404 becomes [`Failure::NotFound`].
+    /// agent the operation was about, so a 404 becomes [`Failure::NotFound`]. A call that
+    /// could not get its OAuth 2.0 token becomes [`Failure::Token`] (the typed error the
+    /// client's hook recorded: [`agentstatus_runtime::observed_token_error`]) when this runs
+    /// inside the presence operation that made the call ([`within`](crate::adapter::within),
+    /// a bulk write), as the toolkit runs every operation; elsewhere, an invalid answer with
+    /// the token endpoint's message.
     pub async fn into_error(self, vendor: Vendor, agent: Option<&str>) -> PresenceError {
         let failure = failure(agent.is_some(), self.error, self.status).await;
         PresenceError {
@@ -666,10 +710,17 @@ async fn failure<E: ErrorBody>(
             };
         }
         E::InvalidRequest(m) => return Failure::InvalidInput { message: clip(&m) },
+        // the runtime's hook fails a call that could not get an OAuth 2.0 token with `Custom`,
+        // and records the typed error where the call was observed
         E::Custom(m) => {
-            return Failure::InvalidResponse {
-                status: None,
-                message: clip(&m),
+            return match agentstatus_runtime::observed_token_error() {
+                Some(error) if error.to_string() == m => Failure::Token {
+                    error: Box::new(error),
+                },
+                _ => Failure::InvalidResponse {
+                    status: None,
+                    message: clip(&m),
+                },
             };
         }
     };

@@ -529,6 +529,7 @@ pub async fn set_many(
 /// async fn set_with(&self, agent: &str, request: &SetRequest) -> Result<AgentPresence, PresenceError>; // provided: options refused
 /// async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError>;
 /// async fn set_many(&self, updates: Vec<(String, Availability)>, options: &BulkOptions<'_>) -> Vec<BulkResult>; // provided
+/// async fn set_many_with(&self, updates: Vec<(String, SetRequest)>, options: &BulkOptions<'_>) -> Vec<BulkResult>; // provided
 /// fn check_supported(&self, desired: Availability) -> Result<(), PresenceError>; // provided
 /// fn change_feed(&self, options: &watch::WatchOptions) -> Option<Box<dyn watch::ChangeFeed>>; // provided: None, so watchers poll
 /// ```
@@ -574,6 +575,33 @@ pub trait Presence: Send + Sync {
                 changed: None,
             })
         })
+        .await
+    }
+
+    /// `async fn set_many_with(&self, updates: Vec<(String, SetRequest)>, options:
+    /// &BulkOptions<'_>) -> Vec<BulkResult>`: [`Presence::set_many`] with the options of a
+    /// [`SetRequest`] for each agent (an expiry, the vendor's own word for the state). Updates
+    /// without options go through [`Presence::set_many`] (the vendor's bulk path, reads
+    /// shared); each update with options is set on its own through [`Presence::set_with`], so
+    /// an option this vendor lacks fails that agent alone with [`Failure::UnsupportedOption`]
+    /// (an expiry on an availability it cannot end by itself, a state it does not have), as
+    /// `set_with` refuses it, and nothing is sent for it. The plain updates are applied first,
+    /// then the others; outcomes in the order given, one failure never stopping the rest.
+    async fn set_many_with(
+        &self,
+        updates: Vec<(String, SetRequest)>,
+        options: &BulkOptions<'_>,
+    ) -> Vec<BulkResult> {
+        bulk::split_requests(
+            updates,
+            options,
+            |plain| self.set_many(plain, options),
+            |agent, request| async move {
+                self.set_with(&agent, &request)
+                    .await
+                    .map(Applied::unknown)
+            },
+        )
         .await
     }
 

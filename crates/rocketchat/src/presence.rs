@@ -18,10 +18,9 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use crate::{Client, ClientInfo, types};
-use agentstatus_runtime::retry::transient_delay;
+use agentstatus_runtime::retry::resend;
 
 use agentstatus_presence::adapter::{
     Adapter, ErrorBody, Failed, Step, call, call_answer, clip, within,
@@ -215,30 +214,8 @@ impl RocketChatPresence {
         agent: &str,
         status: types::UpdateAgentStatusBodyStatus,
     ) -> Result<String, Failed<types::ApiError>> {
-        let policy = self.client.inner().retry().clone();
-        let start = Instant::now();
-        let mut attempt = 1;
-        loop {
-            let result = self.post(agent, Some(status)).await;
-            let wait = match &result {
-                Err(f) if attempt < policy.max_attempts => {
-                    transient_delay(&policy, &f.error, attempt)
-                }
-                _ => None,
-            };
-            match wait {
-                Some(w)
-                    if start
-                        .elapsed()
-                        .checked_add(w)
-                        .is_some_and(|end| end < policy.deadline) =>
-                {
-                    tokio::time::sleep(w).await;
-                    attempt += 1;
-                }
-                _ => return result,
-            }
-        }
+        let policy = self.client.inner().retry();
+        resend(policy, |f: &Failed<_>| &f.error, || self.post(agent, Some(status))).await
     }
 
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {

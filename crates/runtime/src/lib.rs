@@ -494,20 +494,65 @@ pub fn connect_oauth2(
     Ok((base, http, inner))
 }
 
+/// The header [`authorize`] stamps on a request of an OAuth 2.0 client: when the call's one
+/// budget ends (nanoseconds since [`epoch`]), for [`execute`], which removes it before
+/// anything is sent. progenitor's hooks share nothing else between `pre` and `exec`.
+const CALL_DEADLINE: HeaderName = HeaderName::from_static("x-agentstatus-call-deadline");
+
+/// The instant the call deadlines of [`CALL_DEADLINE`] count from.
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+/// Stamp `deadline` on `request` for [`execute`] (see [`CALL_DEADLINE`]).
+fn stamp_deadline(request: &mut reqwest::Request, deadline: std::time::Instant) {
+    let nanos = deadline.saturating_duration_since(epoch()).as_nanos();
+    if let Ok(v) = HeaderValue::from_str(&nanos.to_string()) {
+        request.headers_mut().insert(CALL_DEADLINE, v);
+    }
+}
+
+/// The deadline [`stamp_deadline`] put on `request`, removed from it (never sent).
+fn take_deadline(request: &mut reqwest::Request) -> Option<std::time::Instant> {
+    let v = request.headers_mut().remove(CALL_DEADLINE)?;
+    let nanos: u64 = v.to_str().ok()?.parse().ok()?;
+    epoch().checked_add(Duration::from_nanos(nanos))
+}
+
 /// The hook that gives a request its OAuth 2.0 token, when the client has one ([`connect_oauth2`]).
-/// A token that cannot be had fails the call with progenitor's `Error::Custom`, carrying the
-/// [`TokenError`]'s message (never the secret); [`OAuth2::token`] gives the typed error.
+/// The call's deadline ([`RetryPolicy::deadline`]) starts here: the token fetch (with its
+/// retries) and the request sent by [`execute`] share it. A token that cannot be had fails the
+/// call with progenitor's `Error::Custom`, carrying the [`TokenError`]'s message (never the
+/// secret), and records the typed error for [`observed_token_error`] (in the innermost
+/// enclosing [`observe`]); [`OAuth2::token`] gives the typed error too.
 pub async fn authorize<E>(
     inner: &Inner,
     request: &mut reqwest::Request,
 ) -> Result<(), progenitor_client::Error<E>> {
-    match &inner.oauth2 {
-        None => Ok(()),
-        Some(o) => o
-            .authorize(request)
-            .await
-            .map_err(|e| progenitor_client::Error::Custom(e.to_string())),
-    }
+    let Some(o) = &inner.oauth2 else {
+        return Ok(());
+    };
+    let deadline = retry::deadline_after(std::time::Instant::now(), inner.retry.deadline);
+    stamp_deadline(request, deadline);
+    // boxed: the token fetch (with its retries) is large, and every generated call's future
+    // would carry it inline (deep async stacks in debug builds)
+    Box::pin(o.authorize_until(request, deadline))
+        .await
+        .map_err(|e| {
+            let message = e.to_string();
+            let _ = TOKEN_ERROR.try_with(|t| *t.borrow_mut() = Some(e));
+            progenitor_client::Error::Custom(message)
+        })
+}
+
+/// The token error of the last request sent within the innermost enclosing [`observe`], if
+/// that request could not get an OAuth 2.0 token (its generated call failed with
+/// progenitor's `Error::Custom`, whose message is this error's). `None` outside an `observe`,
+/// or when the last request got its token. An inner `observe` hands it to the enclosing one
+/// as it does [`Observed`].
+pub fn observed_token_error() -> Option<TokenError> {
+    TOKEN_ERROR.try_with(|t| t.borrow().clone()).ok().flatten()
 }
 
 /// The hook every vendor client runs before sending a request: records `operation_id` (the
@@ -523,39 +568,43 @@ pub fn pre_request(request: &mut reqwest::Request, operation_id: &'static str) {
             status: None,
         })
     });
+    let _ = TOKEN_ERROR.try_with(|t| t.borrow_mut().take());
 }
 
 /// Send a request the way every vendor client does: rate limit, retries, deadline. With OAuth 2.0
-/// ([`connect_oauth2`]), a 401 to a request sent with the token drops that token, fetches a new
-/// one and sends the request once more (if its body can be replayed); a second 401, or a refresh
-/// that fails, leaves the API's 401 as the answer.
+/// ([`connect_oauth2`]), the deadline is the one [`authorize`] started for the call (the token
+/// fetch and this share it), and a 401 to a request sent with the token drops that token,
+/// fetches a new one and sends the request once more (if its body can be replayed), all within
+/// that deadline; a second 401, or a refresh that fails, leaves the API's 401 as the answer.
 pub async fn execute(
     client: &reqwest::Client,
     inner: &Inner,
-    request: reqwest::Request,
+    mut request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
+    let deadline = take_deadline(&mut request)
+        .unwrap_or_else(|| retry::deadline_after(std::time::Instant::now(), inner.retry.deadline));
     let Some(oauth2) = &inner.oauth2 else {
-        return send(client, inner, request).await;
+        return send(client, inner, request, deadline).await;
     };
     let used = request
         .headers()
         .get(reqwest::header::AUTHORIZATION)
         .cloned();
     let again = used.as_ref().and_then(|_| request.try_clone());
-    let response = send(client, inner, request).await?;
+    let response = send(client, inner, request, deadline).await?;
     if response.status() != reqwest::StatusCode::UNAUTHORIZED {
         return Ok(response);
     }
     let (Some(used), Some(mut again)) = (used, again) else {
         return Ok(response);
     };
-    match oauth2.refresh_rejected(&used).await {
+    match Box::pin(oauth2.refresh_rejected_until(&used, deadline)).await {
         Ok(header) => {
             drop(response);
             again
                 .headers_mut()
                 .insert(reqwest::header::AUTHORIZATION, header);
-            send(client, inner, again).await
+            send(client, inner, again, deadline).await
         }
         Err(e) => {
             tracing::debug!(
@@ -572,13 +621,15 @@ async fn send(
     client: &reqwest::Client,
     inner: &Inner,
     request: reqwest::Request,
+    deadline: std::time::Instant,
 ) -> reqwest::Result<reqwest::Response> {
-    let response = retry::execute(
+    let response = retry::execute_until(
         client,
         &inner.retry,
         inner.limiter.as_deref(),
         inner.timeout,
         request,
+        deadline,
     )
     .await?;
     Ok(guard::limit_body(response, inner.max_response_bytes))
@@ -601,6 +652,8 @@ pub struct Observed {
 
 tokio::task_local! {
     static OBSERVED: std::cell::Cell<Observed>;
+    /// The token error of the last request (see [`observed_token_error`]).
+    static TOKEN_ERROR: std::cell::RefCell<Option<TokenError>>;
 }
 
 /// Run `fut` and also return what the hooks recorded of the requests it sent. Scopes nest: an
@@ -608,14 +661,20 @@ tokio::task_local! {
 /// anything) becomes the enclosing scope's latest, so an outer scope knows the last operation
 /// sent by everything inside it. Concurrent futures of one task each keep their own scope.
 pub async fn observe<F: std::future::Future>(fut: F) -> (F::Output, Observed) {
-    let (out, seen) = OBSERVED
-        .scope(std::cell::Cell::new(Observed::default()), async {
-            let out = fut.await;
-            (out, OBSERVED.with(std::cell::Cell::get))
-        })
+    let scope = async {
+        let out = fut.await;
+        let token = TOKEN_ERROR.with(|t| t.borrow_mut().take());
+        (out, OBSERVED.with(std::cell::Cell::get), token)
+    };
+    let (out, seen, token) = OBSERVED
+        .scope(
+            std::cell::Cell::new(Observed::default()),
+            TOKEN_ERROR.scope(std::cell::RefCell::new(None), scope),
+        )
         .await;
     if seen.operation.is_some() {
         let _ = OBSERVED.try_with(|o| o.set(seen));
+        let _ = TOKEN_ERROR.try_with(|t| *t.borrow_mut() = token);
     }
     (out, seen)
 }

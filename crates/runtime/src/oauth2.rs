@@ -16,14 +16,26 @@
 //!   ([`ClientAuth::Basic`], RFC 6749 §2.3.1). The token is sent only to the API's origin (scheme,
 //!   host and port of the base URL), in a sensitive `Authorization: Bearer` header. Neither is ever
 //!   in `Debug` output, an error, a log event or a URL.
-//! - **Bounded.** The token endpoint's answer is read up to [`MAX_TOKEN_ANSWER_BYTES`]; a fetch
-//!   takes at most the client's deadline ([`crate::RetryPolicy::deadline`]), each attempt at most
-//!   its timeout; redirects are never followed.
+//! - **Retried like the API's calls.** A token request the endpoint could not answer (the
+//!   connection refused or dropped before an answer), or answered 429 or 5xx (500, 502, 503,
+//!   504; `Retry-After` honoured), is sent again with the client's [`crate::RetryPolicy`]:
+//!   at most `max_attempts` in all, jittered exponential backoff. A refusal (400, 401, 403:
+//!   `invalid_client`, `invalid_scope`, ...) is never retried: the same credentials get the
+//!   same answer. The request only asks for a token, so sending it again changes nothing.
+//! - **Bounded: one budget per call.** A generated call's token fetch and its request (with
+//!   their retries, and the one refresh after a 401) share one deadline,
+//!   [`crate::RetryPolicy::deadline`], counted from the moment the call's hooks start: a call
+//!   never takes longer than the deadline (plus the last attempt's cancellation), however the
+//!   time is split between the token endpoint and the API. [`OAuth2::token`] alone has the
+//!   whole deadline. The token endpoint's answer is read up to [`MAX_TOKEN_ANSWER_BYTES`], each
+//!   attempt at most the client's timeout; redirects are never followed.
 //! - **Typed errors.** [`TokenError`]: the endpoint's own RFC 6749 §5.2 error (`error`,
 //!   `error_description`, `error_uri`), another status, an unparseable, oversized or redirecting
-//!   answer, a network failure or the deadline. A generated call that cannot get a token fails
-//!   with progenitor's `Error::Custom` carrying the error's message; [`OAuth2::token`] gives the
-//!   typed error.
+//!   answer, a network failure or the deadline ([`TokenError::is_transient`] says whether trying
+//!   later may help). A generated call that cannot get a token fails with progenitor's
+//!   `Error::Custom` carrying the error's message, and the typed error is recorded for
+//!   [`crate::observed_token_error`] (the presence layer maps it from there);
+//!   [`OAuth2::token`] gives the typed error too.
 //!
 //! Why `client_secret_post` by default: RFC 6749 §2.3.1 lets a server accept the credentials in
 //! the body, and the identity providers the vendors of this workspace use (Microsoft identity
@@ -34,12 +46,13 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use crate::retry::{self, RetryPolicy};
 use crate::{BuildError, ClientConfig, guard};
 
 /// The largest token endpoint answer read, in bytes: a token answer is a few KiB at most (an
@@ -248,6 +261,47 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+impl TokenError {
+    /// Whether asking again later may give a token: the endpoint could not be reached or
+    /// dropped the connection, did not answer in time, or answered 429 or 5xx (an RFC 6749
+    /// error such as `temporarily_unavailable` with a 503 included). A refusal of the
+    /// credentials (400, 401, 403), an unusable answer or a redirect is not transient.
+    pub fn is_transient(&self) -> bool {
+        match &self.kind {
+            TokenErrorKind::Rejected { status, .. } | TokenErrorKind::Status { status } => {
+                retryable_status(*status)
+            }
+            TokenErrorKind::Network { .. } | TokenErrorKind::TimedOut { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The token endpoint's HTTP status, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match &self.kind {
+            TokenErrorKind::Rejected { status, .. }
+            | TokenErrorKind::Status { status }
+            | TokenErrorKind::InvalidAnswer { status, .. } => Some(*status),
+            TokenErrorKind::Redirect(r) => Some(r.status),
+            _ => None,
+        }
+    }
+}
+
+/// The token endpoint's statuses worth another attempt: the API's ([`retry::is_retryable_status`]:
+/// 429, 502, 503, 504) and 500, since a token request changes nothing when sent again.
+fn retryable_status(status: u16) -> bool {
+    status == 500 || reqwest::StatusCode::from_u16(status).is_ok_and(retry::is_retryable_status)
+}
+
+/// One failed attempt at the token endpoint: the error, and whether to try again (after the
+/// answer's `Retry-After`, if it had one).
+struct Attempt {
+    error: TokenError,
+    transient: bool,
+    retry_after: Option<Duration>,
+}
+
 /// A cached token: the `Authorization` header it is sent as, and when to refresh it.
 struct Cached {
     header: HeaderValue,
@@ -266,7 +320,7 @@ struct Shared {
     api_origin: url::Origin,
     http: reqwest::Client,
     timeout: Duration,
-    deadline: Duration,
+    retry: RetryPolicy,
     state: tokio::sync::Mutex<State>,
     /// Fetches finished (successful or not): a waiter that sees it change got that fetch's result.
     fetches: AtomicU64,
@@ -376,7 +430,7 @@ impl OAuth2 {
                 api_origin: base.origin(),
                 http,
                 timeout: config.timeout,
-                deadline: config.retry.deadline,
+                retry: config.retry.clone(),
                 state: tokio::sync::Mutex::new(State::default()),
                 fetches: AtomicU64::new(0),
             }),
@@ -384,8 +438,21 @@ impl OAuth2 {
     }
 
     /// The `Authorization` header value of a valid token: the cached one, or a new one from the
-    /// token endpoint (one fetch for all concurrent callers). The value is marked sensitive.
+    /// token endpoint (one fetch for all concurrent callers, retried on transient failures,
+    /// within the client's deadline). The value is marked sensitive.
     pub async fn token(&self) -> Result<HeaderValue, TokenError> {
+        self.token_until(self.deadline_from_now()).await
+    }
+
+    fn deadline_from_now(&self) -> std::time::Instant {
+        retry::deadline_after(std::time::Instant::now(), self.shared.retry.deadline)
+    }
+
+    /// [`OAuth2::token`], with a fetch (its retries and waits) ending by `deadline`.
+    pub(crate) async fn token_until(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Result<HeaderValue, TokenError> {
         let seen = self.shared.fetches.load(Ordering::SeqCst);
         let mut state = self.shared.state.lock().await;
         if let Some(cached) = &state.token
@@ -399,7 +466,7 @@ impl OAuth2 {
         {
             return Err(e.clone());
         }
-        let result = self.fetch().await;
+        let result = self.fetch(deadline).await;
         self.shared.fetches.fetch_add(1, Ordering::SeqCst);
         match result {
             Ok(cached) => {
@@ -426,6 +493,16 @@ impl OAuth2 {
 
     /// Give `request` the token, if it goes to the API's origin (never elsewhere).
     pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), TokenError> {
+        self.authorize_until(request, self.deadline_from_now())
+            .await
+    }
+
+    /// [`OAuth2::authorize`], with a token fetch ending by `deadline`.
+    pub(crate) async fn authorize_until(
+        &self,
+        request: &mut reqwest::Request,
+        deadline: std::time::Instant,
+    ) -> Result<(), TokenError> {
         if request.url().origin() != self.shared.api_origin {
             tracing::debug!(
                 target: "agentstatus_runtime::oauth2",
@@ -434,7 +511,7 @@ impl OAuth2 {
             );
             return Ok(());
         }
-        let header = self.token().await?;
+        let header = self.token_until(deadline).await?;
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(())
     }
@@ -442,6 +519,16 @@ impl OAuth2 {
     /// The API answered 401 to a request sent with `used`: drop that token (unless another
     /// request already replaced it) and get a valid one.
     pub async fn refresh_rejected(&self, used: &HeaderValue) -> Result<HeaderValue, TokenError> {
+        self.refresh_rejected_until(used, self.deadline_from_now())
+            .await
+    }
+
+    /// [`OAuth2::refresh_rejected`], with a token fetch ending by `deadline`.
+    pub(crate) async fn refresh_rejected_until(
+        &self,
+        used: &HeaderValue,
+        deadline: std::time::Instant,
+    ) -> Result<HeaderValue, TokenError> {
         {
             let mut state = self.shared.state.lock().await;
             if state.token.as_ref().is_some_and(|c| c.header == *used) {
@@ -452,7 +539,7 @@ impl OAuth2 {
                 state.token = None;
             }
         }
-        self.token().await
+        self.token_until(deadline).await
     }
 
     fn error(&self, kind: TokenErrorKind) -> TokenError {
@@ -462,20 +549,60 @@ impl OAuth2 {
         }
     }
 
-    async fn fetch(&self) -> Result<Cached, TokenError> {
-        let deadline = self.shared.deadline;
-        tracing::debug!(
-            target: "agentstatus_runtime::oauth2",
-            token_url = %guard::origin_and_path(&self.shared.token_url),
-            "requesting an OAuth 2.0 token (client credentials)"
-        );
-        match tokio::time::timeout(deadline, self.fetch_once()).await {
-            Ok(result) => result,
-            Err(_) => Err(self.error(TokenErrorKind::TimedOut { after: deadline })),
+    /// Get a token, retrying transient failures per the client's [`RetryPolicy`], every
+    /// attempt and wait ending by `deadline`.
+    async fn fetch(&self, deadline: std::time::Instant) -> Result<Cached, TokenError> {
+        let policy = &self.shared.retry;
+        let timed_out = || {
+            self.error(TokenErrorKind::TimedOut {
+                after: policy.deadline,
+            })
+        };
+        let mut schedule = policy.schedule();
+        let mut attempt = 1;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(timed_out());
+            }
+            tracing::debug!(
+                target: "agentstatus_runtime::oauth2",
+                token_url = %guard::origin_and_path(&self.shared.token_url),
+                attempt,
+                "requesting an OAuth 2.0 token (client credentials)"
+            );
+            let failed = match tokio::time::timeout(left, self.fetch_once(left)).await {
+                Err(_) => return Err(timed_out()),
+                Ok(Ok(cached)) => return Ok(cached),
+                Ok(Err(failed)) => failed,
+            };
+            if !failed.transient || attempt >= policy.max_attempts.max(1) {
+                return Err(failed.error);
+            }
+            // the schedule advances with every retry, whether Retry-After or it sets the wait
+            let backoff = schedule.next().map(retry::full_jitter).unwrap_or_default();
+            let wait = failed.retry_after.unwrap_or(backoff);
+            if retry::ends_after(wait, deadline) {
+                return Err(failed.error);
+            }
+            tracing::debug!(
+                target: "agentstatus_runtime::oauth2",
+                error = %failed.error,
+                ?wait,
+                "the token endpoint failed transiently: asking again"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
         }
     }
 
-    async fn fetch_once(&self) -> Result<Cached, TokenError> {
+    /// One attempt, of at most `left` (and the client's timeout).
+    async fn fetch_once(&self, left: Duration) -> Result<Cached, Attempt> {
+        let final_ = |error: TokenError| Attempt {
+            error,
+            transient: false,
+            retry_after: None,
+        };
         let c = &self.shared.credentials;
         let secret = c.client_secret.expose_secret();
         // the form is written before anything is awaited (its serializer is not `Send`)
@@ -497,7 +624,7 @@ impl OAuth2 {
             .post(self.shared.token_url.clone())
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .timeout(self.shared.timeout.min(self.shared.deadline));
+            .timeout(self.shared.timeout.min(left).max(Duration::from_millis(1)));
         match c.client_auth {
             ClientAuth::Post => {} // in the form above
             ClientAuth::Basic => {
@@ -512,24 +639,33 @@ impl OAuth2 {
                 request = request.header(AUTHORIZATION, v);
             }
         }
-        let response = request.body(body).send().await.map_err(|e| {
-            self.error(TokenErrorKind::Network {
+        let response = request.body(body).send().await.map_err(|e| Attempt {
+            error: self.error(TokenErrorKind::Network {
                 message: clean(&transport(&e), secret),
-            })
+            }),
+            // nothing answered, or the connection closed before an answer (not a timeout:
+            // the deadline governs those), as for the API's requests
+            transient: retry::retryable_error(&e),
+            retry_after: None,
         })?;
         let status = response.status().as_u16();
         if let Some(redirect) = guard::redirect_of(&response) {
-            return Err(self.error(TokenErrorKind::Redirect(redirect)));
+            return Err(final_(self.error(TokenErrorKind::Redirect(redirect))));
         }
-        let bytes = self.read_bounded(response, secret).await?;
+        let retry_after = retry::retry_after(response.headers(), SystemTime::now());
+        let bytes = self.read_bounded(response, secret).await.map_err(final_)?;
         if !(200..300).contains(&status) {
-            return Err(self.error(self.refusal(status, &bytes, secret)));
+            return Err(Attempt {
+                error: self.error(self.refusal(status, &bytes, secret)),
+                transient: retryable_status(status),
+                retry_after,
+            });
         }
         let invalid = |reason: String| {
-            self.error(TokenErrorKind::InvalidAnswer {
+            final_(self.error(TokenErrorKind::InvalidAnswer {
                 status,
                 reason: clean(&reason, secret),
-            })
+            }))
         };
         let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|e| {
             // serde's message may quote the input: keep only its category and position

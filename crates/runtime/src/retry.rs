@@ -68,7 +68,7 @@ impl RetryPolicy {
 
     /// The exponential schedule without jitter: `base_delay`, doubled each retry, never above
     /// `max_delay`, without end ([`execute`] bounds it by `max_attempts` and the deadline).
-    fn schedule(&self) -> impl Iterator<Item = Duration> + use<> {
+    pub(crate) fn schedule(&self) -> impl Iterator<Item = Duration> + use<> {
         let max = self.max_delay;
         ExponentialBuilder::new()
             .with_min_delay(self.base_delay)
@@ -86,7 +86,7 @@ impl RetryPolicy {
 }
 
 /// A random delay in `[0, cap]` ("full jitter").
-fn full_jitter(cap: Duration) -> Duration {
+pub(crate) fn full_jitter(cap: Duration) -> Duration {
     cap.mul_f64(fastrand::f64())
 }
 
@@ -186,7 +186,48 @@ pub fn transient_delay<E>(
         .then(|| retry_after(headers, SystemTime::now()).unwrap_or_else(|| policy.backoff(retry)))
 }
 
-fn retryable_error(e: &reqwest::Error) -> bool {
+/// Run `send` (one idempotent request: sending it again changes nothing, although its method
+/// is not idempotent, such as Graph's `setPresence` of the same state in the same session, or
+/// Rocket.Chat's `agent.status` with an explicit `status`) and send it again on transient
+/// failures, with the same rules as [`execute`]: a connection error, 429, 502, 503 or 504
+/// ([`transient_delay`], `Retry-After` honoured), at most `policy.max_attempts` in all, and no
+/// wait that would end at or after `policy.deadline` from the first attempt. `error_of` gives
+/// the generated client's error inside the caller's error type. The last result is returned.
+pub async fn resend<T, Er, X, F, Fut>(
+    policy: &RetryPolicy,
+    error_of: impl Fn(&Er) -> &progenitor_client::Error<X>,
+    mut send: F,
+) -> Result<T, Er>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Er>>,
+{
+    let start = Instant::now();
+    let mut attempt = 1;
+    loop {
+        let result = send().await;
+        let wait = match &result {
+            Err(e) if attempt < policy.max_attempts => {
+                transient_delay(policy, error_of(e), attempt)
+            }
+            _ => None,
+        };
+        match wait {
+            Some(w)
+                if start
+                    .elapsed()
+                    .checked_add(w)
+                    .is_some_and(|end| end < policy.deadline) =>
+            {
+                tokio::time::sleep(w).await;
+                attempt += 1;
+            }
+            _ => return result,
+        }
+    }
+}
+
+pub(crate) fn retryable_error(e: &reqwest::Error) -> bool {
     // connection refused / reset, or closed before an answer; not a timeout (the deadline
     // governs those) and not a body or decode error
     !e.is_timeout() && (e.is_connect() || e.is_request())
@@ -199,10 +240,22 @@ pub async fn execute(
     policy: &RetryPolicy,
     limiter: Option<&DefaultDirectRateLimiter>,
     attempt_timeout: Duration,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
-    let start = Instant::now();
-    let deadline = deadline_after(start, policy.deadline);
+    let deadline = deadline_after(Instant::now(), policy.deadline);
+    execute_until(client, policy, limiter, attempt_timeout, request, deadline).await
+}
+
+/// [`execute`], with the deadline given: a call whose time started earlier (an OAuth 2.0
+/// token was fetched first) has only what is left of it.
+pub async fn execute_until(
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
+    limiter: Option<&DefaultDirectRateLimiter>,
+    attempt_timeout: Duration,
+    mut request: reqwest::Request,
+    deadline: Instant,
+) -> reqwest::Result<reqwest::Response> {
     let retry = is_idempotent(request.method());
     let max = if retry { policy.max_attempts.max(1) } else { 1 };
     let per_attempt = request.timeout().copied().unwrap_or(attempt_timeout);
@@ -371,6 +424,78 @@ mod tests {
         for s in [400, 401, 404, 500, 501] {
             assert!(!is_retryable_status(StatusCode::from_u16(s).unwrap()));
         }
+    }
+
+    /// An answer of `status` (with `Retry-After: retry_after`) as a generated call's error.
+    fn answered(status: u16, retry_after: Option<&str>) -> progenitor_client::Error<()> {
+        let mut answer = http::Response::builder().status(status);
+        if let Some(after) = retry_after {
+            answer = answer.header(RETRY_AFTER, after);
+        }
+        progenitor_client::Error::UnexpectedResponse(reqwest::Response::from(
+            answer.body(Vec::<u8>::new()).unwrap(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn resend_sends_again_only_on_transient_failures_within_attempts_and_deadline() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let quick = RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        };
+        let sent = AtomicU32::new(0);
+        // transient each time: max_attempts in all, the last failure returned
+        let always = |status| {
+            let sent = &sent;
+            move || async move {
+                sent.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(answered(status, None))
+            }
+        };
+        let last = resend(&quick, |e| e, always(503)).await.unwrap_err();
+        assert_eq!(last.status().map(|s| s.as_u16()), Some(503));
+        assert_eq!(sent.swap(0, Ordering::SeqCst), 4);
+        // not transient: sent once
+        for status in [400, 401, 404, 409, 500] {
+            resend(&quick, |e| e, always(status)).await.unwrap_err();
+            assert_eq!(sent.swap(0, Ordering::SeqCst), 1, "{status}");
+        }
+        // a success after two transient failures
+        let flaky = || {
+            let n = sent.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    Err(answered(429, Some("0")))
+                } else {
+                    Ok(n)
+                }
+            }
+        };
+        assert_eq!(resend(&quick, |e| e, flaky).await.unwrap(), 2);
+        assert_eq!(sent.swap(0, Ordering::SeqCst), 3);
+        // a Retry-After that would end past the deadline is not waited for
+        let short = RetryPolicy {
+            deadline: Duration::from_secs(2),
+            ..quick.clone()
+        };
+        let later = || {
+            sent.fetch_add(1, Ordering::SeqCst);
+            async { Err::<(), _>(answered(503, Some("5"))) }
+        };
+        let started = Instant::now();
+        resend(&short, |e| e, later).await.unwrap_err();
+        assert_eq!(sent.swap(0, Ordering::SeqCst), 1);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        // the caller's error type: the client's error found through `error_of`
+        struct Wrapped(progenitor_client::Error<()>);
+        let wrapped = || {
+            sent.fetch_add(1, Ordering::SeqCst);
+            async { Err::<(), _>(Wrapped(answered(502, None))) }
+        };
+        let _ = resend(&quick, |w: &Wrapped| &w.0, wrapped).await;
+        assert_eq!(sent.swap(0, Ordering::SeqCst), 4);
     }
 
     #[test]

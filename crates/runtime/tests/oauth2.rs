@@ -99,6 +99,11 @@ struct Server {
     lifetime: AtomicU64,
     /// How long the token endpoint takes to answer, in ms.
     delay_ms: AtomicU64,
+    /// How long the API takes to answer, in ms.
+    api_delay_ms: AtomicU64,
+    /// The next token requests answered with this (status, `Retry-After`, body) instead, one
+    /// each, before the credentials are checked.
+    failures: Mutex<std::collections::VecDeque<(u16, Option<&'static str>, serde_json::Value)>>,
     answer: Mutex<Answer>,
     /// The API answers 401 to every request.
     reject_all: AtomicBool,
@@ -119,6 +124,8 @@ impl Server {
         Arc::new(Self {
             lifetime: AtomicU64::new(3600),
             delay_ms: AtomicU64::new(0),
+            api_delay_ms: AtomicU64::new(0),
+            failures: Mutex::new(Default::default()),
             answer: Mutex::new(Answer::Token),
             reject_all: AtomicBool::new(false),
             token_requests: AtomicUsize::new(0),
@@ -158,6 +165,15 @@ async fn token(State(s): State<Arc<Server>>, headers: HeaderMap, body: String) -
     let delay = s.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let failure = s.failures.lock().unwrap().pop_front();
+    if let Some((status, retry_after, body)) = failure {
+        let mut r = json(StatusCode::from_u16(status).unwrap(), body);
+        if let Some(after) = retry_after {
+            r.headers_mut()
+                .insert("retry-after", after.parse().unwrap());
+        }
+        return r;
     }
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
@@ -262,6 +278,15 @@ fn unauthorized() -> Response {
 /// The API's check: a Bearer token issued, unexpired, not revoked; the secret nowhere.
 fn authorized(s: &Server, uri: &Uri, headers: &HeaderMap, body: &str) -> bool {
     s.api_requests.fetch_add(1, Ordering::SeqCst);
+    if headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-agentstatus"))
+    {
+        s.leaks
+            .lock()
+            .unwrap()
+            .push("the hooks' own header sent to the API".into());
+    }
     let everything = format!("{uri} {headers:?} {body}");
     if everything.contains(SECRET) {
         s.leaks
@@ -288,6 +313,10 @@ fn authorized(s: &Server, uri: &Uri, headers: &HeaderMap, body: &str) -> bool {
 }
 
 async fn me(State(s): State<Arc<Server>>, uri: Uri, headers: HeaderMap) -> Response {
+    let delay = s.api_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     if authorized(&s, &uri, &headers, "") {
         json(StatusCode::OK, serde_json::json!({"name": "Ada"}))
     } else {
@@ -764,5 +793,196 @@ fn a_client_secret_outside_rfc_6749_is_refused_when_the_client_is_built() {
     assert!(
         Client::with_azure_ad_credentials("https://api.example.com/v1.0", credentials, &config())
             .is_ok()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the token endpoint's transient failures, and one budget per call
+
+/// A client of `origin` whose retries wait at most 50 ms (unless `Retry-After` says more) and
+/// whose calls have `deadline`.
+async fn quick_client(origin: &str, deadline: Duration) -> Client {
+    capture_logs();
+    let credentials = Client::azure_ad_credentials(CLIENT_ID, SecretString::from(SECRET))
+        .with_token_url(format!("{origin}/tenant-1/oauth2/v2.0/token"));
+    let config = ClientConfig::default().with_retry(RetryPolicy {
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        deadline,
+        ..RetryPolicy::default()
+    });
+    Client::with_azure_ad_credentials(&format!("{origin}/v1.0"), credentials, &config).unwrap()
+}
+
+#[tokio::test]
+async fn a_token_endpoints_5xx_and_429_are_retried_and_retry_after_is_honoured() {
+    let server = Server::new();
+    let origin = start(server.clone()).await;
+    let temporarily = serde_json::json!({"error": "temporarily_unavailable"});
+    server.failures.lock().unwrap().extend([
+        (500, None, serde_json::json!({})),
+        (503, None, temporarily.clone()),
+        (429, Some("1"), serde_json::json!({})),
+    ]);
+    let client = quick_client(&origin, Duration::from_secs(10)).await;
+    let started = Instant::now();
+    client.get_me().send().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(
+        server.tokens(),
+        4,
+        "three transient failures, then the token"
+    );
+    assert_eq!(server.api(), 1);
+    assert!(
+        took >= Duration::from_secs(1),
+        "Retry-After: 1 waited for: {took:?}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    // at most max_attempts (4) in all: the fourth failure is the answer, typed and transient
+    let server = Server::new();
+    let origin = start(server.clone()).await;
+    server
+        .failures
+        .lock()
+        .unwrap()
+        .extend((0..5).map(|_| (502, None, serde_json::json!({}))));
+    let client = quick_client(&origin, Duration::from_secs(10)).await;
+    let e = client.get_me().send().await.unwrap_err();
+    assert!(e.to_string().contains("HTTP 502"), "{e}");
+    assert_eq!(server.tokens(), 4);
+    assert_eq!(server.api(), 0, "nothing sent to the API without a token");
+    let typed = client.inner().oauth2().unwrap().last_error().await.unwrap();
+    assert!(
+        matches!(typed.kind, TokenErrorKind::Status { status: 502 }),
+        "{typed:?}"
+    );
+    assert!(typed.is_transient());
+    no_leaks(&server, &[&e.to_string()]);
+}
+
+#[tokio::test]
+async fn a_refusal_by_the_token_endpoint_is_never_retried() {
+    for (status, error) in [
+        (400, "invalid_client"),
+        (401, "invalid_client"),
+        (400, "invalid_scope"),
+    ] {
+        let server = Server::new();
+        let origin = start(server.clone()).await;
+        server
+            .failures
+            .lock()
+            .unwrap()
+            .extend((0..4).map(|_| (status, None, serde_json::json!({"error": error}))));
+        let client = quick_client(&origin, Duration::from_secs(10)).await;
+        let e = client.get_me().send().await.unwrap_err();
+        assert!(e.to_string().contains(error), "{e}");
+        assert_eq!(server.tokens(), 1, "{status} {error}: asked once");
+        let typed = client.inner().oauth2().unwrap().last_error().await.unwrap();
+        assert!(!typed.is_transient(), "{typed:?}");
+        assert_eq!(typed.status(), Some(status));
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_connection_at_the_token_url_is_retried() {
+    use agentstatus_fakes::hostile::{Hostile, Reply};
+    let answered = Arc::new(AtomicUsize::new(0));
+    let token_server = Hostile::start("127.0.0.1", {
+        let answered = answered.clone();
+        move |_| {
+            if answered.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::Close {
+                    after: Duration::ZERO,
+                }
+            } else {
+                Reply::json(
+                    200,
+                    r#"{"access_token":"t0k3n-after-a-drop","token_type":"Bearer","expires_in":3600}"#,
+                )
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let server = Server::new();
+    let origin = start(server.clone()).await;
+    let credentials = Client::azure_ad_credentials(CLIENT_ID, SecretString::from(SECRET))
+        .with_token_url(format!("{}/token", token_server.url()));
+    let client =
+        Client::with_azure_ad_credentials(&format!("{origin}/v1.0"), credentials, &config())
+            .unwrap();
+    let header = client.inner().oauth2().unwrap().token().await.unwrap();
+    assert_eq!(header.to_str().unwrap(), "Bearer t0k3n-after-a-drop");
+    assert_eq!(
+        token_server.seen().len(),
+        2,
+        "the dropped request, then the answered one"
+    );
+    assert!(token_server.connections() >= 2);
+}
+
+/// The token fetch and the API call share one deadline: a slow token endpoint leaves the API
+/// call only what is left, so a call never takes (nearly) twice the deadline.
+#[tokio::test]
+async fn the_token_fetch_and_the_call_share_one_deadline() {
+    let server = Server::new();
+    server.delay_ms.store(600, Ordering::SeqCst);
+    server.api_delay_ms.store(1500, Ordering::SeqCst);
+    let origin = start(server.clone()).await;
+    let deadline = Duration::from_millis(1000);
+    let client = quick_client(&origin, deadline).await;
+    let started = Instant::now();
+    let e = client.get_me().send().await.unwrap_err();
+    let took = started.elapsed();
+    // 600 ms for the token, then at most the 400 ms left for the API (which needs 1500); with
+    // a budget each, the API would have had its own 1000 ms (1600 ms in all)
+    assert!(
+        took < deadline + Duration::from_millis(400),
+        "one call took {took:?} with a deadline of {deadline:?}"
+    );
+    assert!(
+        matches!(&e, progenitor_client::Error::CommunicationError(r) if r.is_timeout()),
+        "the API request was cut to what was left: {e:?}"
+    );
+    assert_eq!(server.tokens(), 1);
+    // with time for both, the same call passes, and the hooks' own header never reaches it
+    server.api_delay_ms.store(100, Ordering::SeqCst);
+    let client = quick_client(&origin, deadline).await;
+    client.get_me().send().await.unwrap();
+    no_leaks(&server, &[]);
+
+    // a token endpoint that keeps failing is retried only while the budget lasts
+    let server = Server::new();
+    server.delay_ms.store(200, Ordering::SeqCst);
+    server
+        .failures
+        .lock()
+        .unwrap()
+        .extend((0..10).map(|_| (503, Some("0"), serde_json::json!({}))));
+    let origin = start(server.clone()).await;
+    let client = {
+        let credentials = Client::azure_ad_credentials(CLIENT_ID, SecretString::from(SECRET))
+            .with_token_url(format!("{origin}/tenant-1/oauth2/v2.0/token"));
+        let config = ClientConfig::default().with_retry(RetryPolicy {
+            max_attempts: 10,
+            deadline: Duration::from_millis(500),
+            ..RetryPolicy::default()
+        });
+        Client::with_azure_ad_credentials(&format!("{origin}/v1.0"), credentials, &config).unwrap()
+    };
+    let started = Instant::now();
+    client.get_me().send().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        server.tokens() <= 3,
+        "{} token requests in 500 ms",
+        server.tokens()
     );
 }

@@ -201,6 +201,36 @@ fn invalid_response(message: String) -> PresenceError {
 }
 
 impl ZulipPresence {
+    /// Change the own user `agent` from `current` (just read) to `desired`, and read it back.
+    async fn change(
+        &self,
+        agent: &str,
+        current: &AgentPresence,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        let invisible = current.detail.vendor_status.contains(" invisible");
+        match desired {
+            Availability::Available => {
+                if invisible {
+                    self.set_away(agent, false).await?;
+                }
+                self.report_active(agent).await?;
+            }
+            _ => self.set_away(agent, true).await?,
+        }
+        let after = self.read(agent).await?;
+        if after.availability != desired {
+            return Err(PresenceError::conflict(
+                VENDOR,
+                agent,
+                desired,
+                after.availability,
+                after.detail.vendor_status.clone(),
+            ));
+        }
+        Ok(after)
+    }
+
     /// The credentials' own user id (`GET /users/me`), read once.
     pub(crate) async fn me(&self) -> Result<String, PresenceError> {
         if let Some(me) = self.me.get() {
@@ -322,32 +352,13 @@ impl Adapter for ZulipPresence {
         if current.availability == desired {
             return Ok(current);
         }
-        let invisible = current.detail.vendor_status.contains(" invisible");
-        match desired {
-            Availability::Available => {
-                if invisible {
-                    self.set_away(agent, false).await?;
-                }
-                self.report_active(agent).await?;
-            }
-            _ => self.set_away(agent, true).await?,
-        }
-        let after = self.read(agent).await?;
-        if after.availability != desired {
-            return Err(PresenceError::conflict(
-                VENDOR,
-                agent,
-                desired,
-                after.availability,
-                after.detail.vendor_status.clone(),
-            ));
-        }
-        Ok(after)
+        self.change(agent, &current, desired).await
     }
 
     /// The credentials' own user is learnt once, before any update: a server that cannot say
     /// who that is fails every update with one request, not one per update; every other agent
-    /// is refused without a request (only the own user can be set).
+    /// is refused without a request (only the own user can be set). Each agent is read once:
+    /// the read that decides whether it changes is the one the change starts from.
     async fn set_many_now(
         &self,
         updates: Vec<(String, Availability)>,
@@ -373,7 +384,8 @@ impl Adapter for ZulipPresence {
             if before.availability == wanted {
                 return Ok(Applied::unchanged(before));
             }
-            let after = within(self.deadline, VENDOR, Step::Set, self.set_now(&agent, wanted)).await?;
+            let change = self.change(&agent, &before, wanted);
+            let after = within(self.deadline, VENDOR, Step::Set, change).await?;
             Ok(Applied::changed(after))
         })
         .await

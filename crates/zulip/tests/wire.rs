@@ -408,6 +408,69 @@ mod adapter {
         );
     }
 
+    /// `set_many` reads the own user once to decide, and the change starts from that read
+    /// (no second read before the writes), then reads back once.
+    #[tokio::test]
+    async fn set_many_reads_the_agent_once_before_writing() {
+        let server = MockServer::start().await;
+        own_user(&server, 8).await;
+        Mock::given(method("GET"))
+            .and(path("/users/8"))
+            .respond_with(ok(json!({"user": user(8, "Iago", EMAIL)})))
+            .mount(&server)
+            .await;
+        // active; after the write: invisible (offline)
+        Mock::given(method("GET"))
+            .and(path("/users/8/status"))
+            .respond_with(ok(json!({"status": {}})))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/users/8/status"))
+            .respond_with(ok(json!({"status": {"away": true}})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/users/8/presence"))
+            .respond_with(ok(
+                json!({"presence": {"aggregated": {"status": "active", "timestamp": 1}, "website": {"status": "active", "timestamp": 1}}}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/users/me/status"))
+            .respond_with(ok(json!({})))
+            .mount(&server)
+            .await;
+        let p = ZulipPresence::new(client(&server));
+        let results = p
+            .set_many(
+                vec![("8".to_string(), Availability::Offline)],
+                &agentstatus_presence::BulkOptions::default(),
+            )
+            .await;
+        let applied = results[0].outcome.as_ref().unwrap();
+        assert_eq!(
+            (applied.presence.availability, applied.changed),
+            (Availability::Offline, Some(true))
+        );
+        let seen: Vec<String> = requests(&server)
+            .await
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect();
+        let reads = |path: &str| seen.iter().filter(|r| *r == &format!("GET {path}")).count();
+        // one read to decide, one read back: not three
+        assert_eq!(reads("/users/8/presence"), 2, "{seen:?}");
+        assert_eq!(reads("/users/8/status"), 2, "{seen:?}");
+        assert_eq!(
+            seen.iter().filter(|r| r.starts_with("POST")).count(),
+            1,
+            "{seen:?}"
+        );
+    }
+
     #[tokio::test]
     async fn list_reads_users_and_the_register_snapshot_then_deletes_its_queue() {
         let server = MockServer::start().await;
