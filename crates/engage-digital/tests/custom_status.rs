@@ -17,7 +17,11 @@ async fn fake() -> (EngageDigital, EngageDigitalPresence) {
     fake.add_supervisor_token("sup-token");
     fake.add_presence_status("cs-meeting", "Meeting");
     fake.add_presence_status("cs-lunch", "Lunch");
-    fake.add_agent(Agent::new("e1", &[("c1", "Email"), ("c2", "Chat")], "available"));
+    fake.add_agent(Agent::new(
+        "e1",
+        &[("c1", "Email"), ("c2", "Chat")],
+        "available",
+    ));
     let client = Client::with_token(&fake.url(), "sup-token".to_string().into()).unwrap();
     (fake, EngageDigitalPresence::new(client))
 }
@@ -33,12 +37,18 @@ async fn a_custom_status_is_set_by_name_and_read_back_by_it() {
     assert_eq!(after.availability, Availability::Away);
     assert_eq!(after.detail.custom_status_id.as_deref(), Some("cs-lunch"));
     assert_eq!(after.detail.state(), "Lunch");
-    assert_eq!(fake.agent("e1").unwrap().custom_status.as_deref(), Some("cs-lunch"));
+    assert_eq!(
+        fake.agent("e1").unwrap().custom_status.as_deref(),
+        Some("cs-lunch")
+    );
     assert_eq!(fake.state_changes(), 1);
 
     // reads name it (one list for a whole `list`)
     let read = p.get("e1").await.unwrap();
-    assert_eq!((read.detail.state(), read.detail.vendor_status.as_str()), ("Lunch", "away"));
+    assert_eq!(
+        (read.detail.state(), read.detail.vendor_status.as_str()),
+        ("Lunch", "away")
+    );
     let all = p.list(&ListFilter::all()).await.unwrap();
     assert_eq!(all[0].detail.state(), "Lunch");
 
@@ -59,7 +69,10 @@ async fn a_custom_status_is_set_by_name_and_read_back_by_it() {
         .await
         .unwrap();
     assert_eq!(generic.detail.custom_status_id, None);
-    assert_eq!((generic.availability, generic.detail.state()), (Availability::Away, "away"));
+    assert_eq!(
+        (generic.availability, generic.detail.state()),
+        (Availability::Away, "away")
+    );
     assert_eq!(fake.agent("e1").unwrap().custom_status, None);
 }
 
@@ -85,7 +98,10 @@ async fn names_that_do_not_fit_are_refused_before_any_change() {
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     // a custom status is an away status
     let e = p
-        .set_with("e1", &SetRequest::new(Availability::Available).state("Lunch"))
+        .set_with(
+            "e1",
+            &SetRequest::new(Availability::Available).state("Lunch"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
@@ -94,10 +110,16 @@ async fn names_that_do_not_fit_are_refused_before_any_change() {
     fake.add_presence_status("cs-lunch-2", "Lunch");
     let e = p.set_with("e1", &lunch()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
-    assert!(e.to_string().contains("`cs-lunch`") && e.to_string().contains("`cs-lunch-2`"), "{e}");
+    assert!(
+        e.to_string().contains("`cs-lunch`") && e.to_string().contains("`cs-lunch-2`"),
+        "{e}"
+    );
     // no expiry
     let e = p
-        .set_with("e1", &lunch().for_duration(std::time::Duration::from_secs(60)))
+        .set_with(
+            "e1",
+            &lunch().for_duration(std::time::Duration::from_secs(60)),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
@@ -166,7 +188,10 @@ async fn set_with_sends_only_the_custom_status_id() {
         .set_with("e1", &lunch())
         .await
         .unwrap();
-    assert_eq!((after.availability, after.detail.state()), (Availability::Away, "Lunch"));
+    assert_eq!(
+        (after.availability, after.detail.state()),
+        (Availability::Away, "Lunch")
+    );
     let requests = server.received_requests().await.unwrap();
     let seen: Vec<(String, String, Option<String>)> = requests
         .iter()
@@ -181,13 +206,24 @@ async fn set_with_sends_only_the_custom_status_id() {
     assert_eq!(
         seen,
         [
-            ("GET".into(), "/presence_status".into(), Some("limit=150&offset=0".into())),
+            (
+                "GET".into(),
+                "/presence_status".into(),
+                Some("limit=150&offset=0".into())
+            ),
             ("GET".into(), "/status/e1".into(), None),
-            ("PUT".into(), "/status/e1".into(), Some("custom_status_id=cs9".into())),
+            (
+                "PUT".into(),
+                "/status/e1".into(),
+                Some("custom_status_id=cs9".into())
+            ),
         ]
     );
     assert!(requests[2].body.is_empty(), "no body");
-    assert_eq!(requests[2].headers.get("authorization").unwrap(), "Bearer tok");
+    assert_eq!(
+        requests[2].headers.get("authorization").unwrap(),
+        "Bearer tok"
+    );
 }
 
 /// The answer to the `PUT` shows another custom status (or none): a conflict.

@@ -57,19 +57,32 @@ async fn every_read_carries_the_user_status_as_the_state_word() {
 async fn set_with_a_state_sets_the_user_status_and_the_livechat_status() {
     let (fake, p) = fake(true).await;
     let after = p
-        .set_with("a1", &SetRequest::new(Availability::Available).state("busy"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("busy"),
+        )
         .await
         .unwrap();
     assert_eq!(after.availability, Availability::Available);
     assert_eq!(after.detail.state(), "busy");
     let stored = fake.agent("a1").unwrap();
-    assert_eq!((stored.status_livechat.as_str(), stored.status.as_str()), ("available", "busy"));
-    assert_eq!(fake.state_changes(), 2, "the user status and the livechat status");
+    assert_eq!(
+        (stored.status_livechat.as_str(), stored.status.as_str()),
+        ("available", "busy")
+    );
+    assert_eq!(
+        fake.state_changes(),
+        2,
+        "the user status and the livechat status"
+    );
     assert_eq!(fake.faults().count("POST", SET_STATUS), 1);
 
     // the same again sends no user status and changes nothing
     let again = p
-        .set_with("a1", &SetRequest::new(Availability::Available).state("BUSY"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("BUSY"),
+        )
         .await
         .unwrap();
     assert_eq!(again.detail.state(), "busy");
@@ -78,23 +91,38 @@ async fn set_with_a_state_sets_the_user_status_and_the_livechat_status() {
 
     // only the user status differs: only it is sent
     let away = p
-        .set_with("a1", &SetRequest::new(Availability::Available).state("away"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("away"),
+        )
         .await
         .unwrap();
-    assert_eq!((away.availability, away.detail.state()), (Availability::Available, "away"));
+    assert_eq!(
+        (away.availability, away.detail.state()),
+        (Availability::Available, "away")
+    );
     assert_eq!(fake.state_changes(), 3);
 
     // `set` leaves the user status alone
     let off = p.set("a1", Availability::Offline).await.unwrap();
-    assert_eq!((off.availability, off.detail.state()), (Availability::Offline, "away"));
+    assert_eq!(
+        (off.availability, off.detail.state()),
+        (Availability::Offline, "away")
+    );
     assert_eq!(fake.agent("a1").unwrap().status, "away");
 
     // offline with offline is allowed
     let gone = p
-        .set_with("a1", &SetRequest::new(Availability::Offline).state("offline"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Offline).state("offline"),
+        )
         .await
         .unwrap();
-    assert_eq!((gone.availability, gone.detail.state()), (Availability::Offline, "offline"));
+    assert_eq!(
+        (gone.availability, gone.detail.state()),
+        (Availability::Offline, "offline")
+    );
 }
 
 #[tokio::test]
@@ -102,7 +130,10 @@ async fn what_the_adapter_refuses_is_refused_before_anything_is_sent() {
     let (fake, p) = fake(true).await;
     // Rocket.Chat routes nothing to an agent whose user status is offline
     let e = p
-        .set_with("a2", &SetRequest::new(Availability::Available).state("offline"))
+        .set_with(
+            "a2",
+            &SetRequest::new(Availability::Available).state("offline"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
@@ -114,7 +145,10 @@ async fn what_the_adapter_refuses_is_refused_before_anything_is_sent() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     let text = e.to_string();
-    assert!(text.contains("`state`") && text.contains("\"dnd\"") && text.contains("`busy`"), "{text}");
+    assert!(
+        text.contains("`state`") && text.contains("\"dnd\"") && text.contains("`busy`"),
+        "{text}"
+    );
     // no expiry
     let e = p
         .set_with(
@@ -142,14 +176,20 @@ async fn what_the_adapter_refuses_is_refused_before_anything_is_sent() {
 async fn another_agents_user_status_needs_edit_other_user_info_and_changes_nothing_without() {
     let (fake, p) = fake(false).await;
     let e = p
-        .set_with("a1", &SetRequest::new(Availability::Available).state("busy"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("busy"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     assert_eq!(e.status(), Some(403), "{e}");
     // the user status goes first: its refusal leaves the livechat status as it was
     let a1 = fake.agent("a1").unwrap();
-    assert_eq!((a1.status_livechat.as_str(), a1.status.as_str()), ("not-available", "online"));
+    assert_eq!(
+        (a1.status_livechat.as_str(), a1.status.as_str()),
+        ("not-available", "online")
+    );
     assert_eq!(fake.state_changes(), 0);
 }
 
@@ -158,16 +198,27 @@ async fn the_servers_refusals_are_reported_with_their_code() {
     let (fake, p) = fake(true).await;
     fake.set_invisible_allowed(false);
     let e = p
-        .set_with("a1", &SetRequest::new(Availability::Offline).state("offline"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Offline).state("offline"),
+        )
         .await
         .unwrap_err();
-    assert_eq!((e.status(), e.code()), (Some(400), Some("error-status-not-allowed")), "{e}");
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(400), Some("error-status-not-allowed")),
+        "{e}"
+    );
     fake.set_status_change_allowed(false);
     let e = p
         .set_with("a1", &SetRequest::new(Availability::Offline).state("busy"))
         .await
         .unwrap_err();
-    assert_eq!((e.status(), e.code()), (Some(400), Some("error-not-allowed")), "{e}");
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(400), Some("error-not-allowed")),
+        "{e}"
+    );
     assert_eq!(fake.state_changes(), 0);
 }
 
@@ -202,7 +253,8 @@ async fn set_with_sends_the_user_status_then_the_livechat_status() {
     Mock::given(method("POST"))
         .and(path("/api/v1/livechat/agent.status"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"status": "available", "success": true})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "available", "success": true})),
         )
         .expect(1)
         .mount(&server)
@@ -213,10 +265,16 @@ async fn set_with_sends_the_user_status_then_the_livechat_status() {
     )
     .unwrap();
     let after = RocketChatPresence::new(client)
-        .set_with("a1", &SetRequest::new(Availability::Available).state("busy"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("busy"),
+        )
         .await
         .unwrap();
-    assert_eq!((after.availability, after.detail.state()), (Availability::Available, "busy"));
+    assert_eq!(
+        (after.availability, after.detail.state()),
+        (Availability::Available, "busy")
+    );
 
     let requests = server.received_requests().await.unwrap();
     let seen: Vec<(String, String, Value)> = requests
@@ -229,14 +287,26 @@ async fn set_with_sends_the_user_status_then_the_livechat_status() {
     assert_eq!(
         seen,
         [
-            ("GET".into(), "/api/v1/livechat/users/agent/a1".into(), Value::Null),
-            ("POST".into(), SET_STATUS.into(), json!({"userId": "a1", "status": "busy"})),
+            (
+                "GET".into(),
+                "/api/v1/livechat/users/agent/a1".into(),
+                Value::Null
+            ),
+            (
+                "POST".into(),
+                SET_STATUS.into(),
+                json!({"userId": "a1", "status": "busy"})
+            ),
             (
                 "POST".into(),
                 "/api/v1/livechat/agent.status".into(),
                 json!({"agentId": "a1", "status": "available"})
             ),
-            ("GET".into(), "/api/v1/livechat/users/agent/a1".into(), Value::Null),
+            (
+                "GET".into(),
+                "/api/v1/livechat/users/agent/a1".into(),
+                Value::Null
+            ),
         ]
     );
     let set = &requests[1];
@@ -263,7 +333,8 @@ async fn a_user_status_read_back_different_is_a_conflict() {
     Mock::given(method("POST"))
         .and(path("/api/v1/livechat/agent.status"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"status": "available", "success": true})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "available", "success": true})),
         )
         .mount(&server)
         .await;
@@ -273,7 +344,10 @@ async fn a_user_status_read_back_different_is_a_conflict() {
     )
     .unwrap();
     let e = RocketChatPresence::new(client)
-        .set_with("a1", &SetRequest::new(Availability::Available).state("away"))
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("away"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");

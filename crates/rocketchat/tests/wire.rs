@@ -270,7 +270,9 @@ async fn the_generated_constructor_sends_both_headers_marked_sensitive() {
 async fn set_user_status_sends_the_user_and_the_status_and_types_its_errors() {
     let server = MockServer::start().await;
     authed(Mock::given(method("POST")).and(path("/api/v1/users.setStatus")))
-        .and(body_json(json!({"userId": "J6Q87AnWP5aNc9xhx", "status": "busy"})))
+        .and(body_json(
+            json!({"userId": "J6Q87AnWP5aNc9xhx", "status": "busy"}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
         .expect(1)
         .mount(&server)
@@ -323,7 +325,10 @@ async fn set_user_status_sends_the_user_and_the_status_and_types_its_errors() {
             .await;
         let err = client(&server)
             .set_user_status()
-            .body(types::SetUserStatusBody::builder().status(Some(types::SetUserStatusBodyStatus::Offline)))
+            .body(
+                types::SetUserStatusBody::builder()
+                    .status(Some(types::SetUserStatusBodyStatus::Offline)),
+            )
             .send()
             .await
             .unwrap_err();
