@@ -21,7 +21,8 @@
 //! before anything is sent (`UnsupportedOption`, naming the ones there are), as is a name two
 //! statuses share (`InvalidInput`, with their ids); a custom status asked as available is
 //! `InvalidInput` (a custom status is an "away" status). `state` `away` (with away) is the
-//! generic away: every channel `away` and no custom status; `available` is `set` available.
+//! generic away: every channel `away` and no custom status (a server that keeps the custom
+//! status is a `Conflict`); `available` is `set` available.
 //! The kept status operations have no expiry: `until` is `UnsupportedOption`
 //! (specs/engage-digital/NOTES.md#custom-away-statuses).
 
@@ -164,7 +165,19 @@ impl Adapter for EngageDigitalPresence {
             [] if desired == Availability::Away && state == "away" => {
                 let current = self.connected(agent).await?;
                 let after = self.change(agent, desired, &current, true).await?;
-                return Ok(named(after.unwrap_or(current), &statuses));
+                let after = named(after.unwrap_or(current), &statuses);
+                // whether a channel map clears a custom status is not documented: checked
+                if let Some(kept) = &after.detail.custom_status_id {
+                    let found = format!("away (custom status {:?} kept)", clip(kept));
+                    return Err(PresenceError::conflict(
+                        VENDOR,
+                        agent,
+                        desired,
+                        after.availability,
+                        found,
+                    ));
+                }
+                return Ok(after);
             }
             [] => {
                 let message = format!(

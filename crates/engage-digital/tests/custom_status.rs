@@ -250,3 +250,38 @@ async fn an_answer_without_the_custom_status_is_a_conflict() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
 }
+
+/// The generic `away` sends every channel away; a server that keeps the custom status (not
+/// documented either way) is reported, not taken for the generic away.
+#[tokio::test]
+async fn the_generic_away_with_a_custom_status_kept_is_a_conflict() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/presence_status"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "count": 1, "offset": 0, "limit": 150, "records": [{"id": "cs9", "name": "Lunch"}]
+        })))
+        .mount(&server)
+        .await;
+    let body = json!({"agent_id": "e1", "custom_status": {"id": "cs9"}, "channels": [
+        {"id": "c1", "name": "Email", "status": "away", "busyness": "ok"}]});
+    Mock::given(path("/status/e1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let client = Client::with_token(&server.uri(), "tok".to_string().into()).unwrap();
+    let e = EngageDigitalPresence::new(client)
+        .set_with("e1", &SetRequest::new(Availability::Away).state("away"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("cs9"), "{e}");
+    let puts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count();
+    assert_eq!(puts, 1, "every channel sent away once");
+}
