@@ -79,8 +79,9 @@ enum Command {
     #[command(
         after_help = "An expiry (--for, --until) or a vendor state (--state) that the vendor \
 does not have is refused (exit 5), never dropped: Mattermost ends \"do not disturb\" (busy) \
-by itself; Twilio TaskRouter takes any activity of the workspace by name, Mattermost and \
-Libredesk their status words. The state must mean AVAILABILITY in the vendor's mapping.
+by itself; Twilio TaskRouter takes any activity of the workspace by name, Engage Digital \
+a custom away status by name, Mattermost, Libredesk and Rocket.Chat (its user status) their \
+status words. The state must mean AVAILABILITY in the vendor's mapping.
 
 Examples:
   agentstatus set ada available

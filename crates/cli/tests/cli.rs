@@ -918,10 +918,11 @@ async fn set_takes_an_expiry_and_a_vendor_state_where_the_vendor_has_them() {
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     assert_eq!(f.ld.state_changes(), changes, "a refused set changed state");
 
-    // Rocket.Chat's livechat status has no states beyond its two words
+    // Rocket.Chat's states are its user status words (`online`, `away`, `busy`, `offline`):
+    // another word is refused before sending
     let o = run(
         Some(rc.clone()),
-        &["set", "ada", "available", "--state", "busy"],
+        &["set", "ada", "available", "--state", "dnd"],
     )
     .await;
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));

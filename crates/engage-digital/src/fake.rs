@@ -7,7 +7,8 @@
 //! - `PUT /status/{agentId}?status[<channel_id>]=away|available&custom_status_id=...`: the map
 //!   must name *all* the agent's channels (else 400), values `away|available`; with a map the
 //!   custom status is ignored; a custom status alone sets every channel away;
-//! - `GET /presence_status` lists the custom statuses;
+//! - `GET /presence_status` lists the custom statuses ordered by name, in pages (`offset`,
+//!   `limit`: default 30, at most 150), with their `count`;
 //! - after a configurable number of requests per window, 429
 //!   `{error: "rate_limit_exceeded", message: "Rate limit exceeded", status: 429}` (the real
 //!   limit is 500 per minute).
@@ -355,19 +356,36 @@ async fn change_status(
     reply(StatusCode::OK, body)
 }
 
-async fn presence_statuses(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+/// `GET /presence_status?offset=&limit=`: the custom statuses ordered by name, `limit` of them
+/// (default 30, at most 150) from `offset` (default 0), with their `count`.
+async fn presence_statuses(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let mut s = state.lock();
     if let Err(r) = admit(&mut s, &headers) {
         return r;
     }
-    let records: Vec<Value> = s
-        .presence_statuses
+    let (mut offset, mut limit) = (0usize, 30usize);
+    for (k, v) in agentstatus_fakes::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match (&*k, v.parse::<usize>()) {
+            ("offset", Ok(n)) => offset = n,
+            ("limit", Ok(n)) => limit = n.min(150),
+            _ => {}
+        }
+    }
+    let mut all: Vec<&(String, String)> = s.presence_statuses.iter().collect();
+    all.sort_by(|a, b| a.1.cmp(&b.1));
+    let records: Vec<Value> = all
         .iter()
+        .skip(offset)
+        .take(limit)
         .map(|(id, name)| json!({"id": id, "name": name}))
         .collect();
     reply(
         StatusCode::OK,
-        json!({"count": records.len(), "offset": 0, "limit": 30, "records": records}),
+        json!({"count": all.len(), "offset": offset, "limit": limit, "records": records}),
     )
 }
 

@@ -8,17 +8,34 @@
 //! | Engage Digital | every channel `away` (with or without a custom status) | Away | every channel `away` |
 //! | Engage Digital | `404 disconnected` | Offline | unsupported (the API cannot disconnect an agent) |
 //!
-//! `set_with` takes no options: the kept status operations have no expiry, and the custom "away"
-//! statuses (read into `Detail::custom_status_id`) are not set by this adapter, so `until` and
-//! `state` are `UnsupportedOption`.
+//! | Engage Digital | every channel `away` with a custom status (`custom_status: {id}`), by its name | Away | `set_with` the name: `custom_status_id` of the status of that name (`GET /presence_status`) |
+//!
+//! The custom "away" statuses (`GET /presence_status`: an id and a name each) are states by
+//! their own word: a read of an agent with one carries its id (`Detail::custom_status_id`) and,
+//! when the list of custom statuses can be read, its name as the state's word
+//! ([`Detail::state`](agentstatus_presence::Detail::state); else the word is `away`).
+//! `set_with` ([`SetRequest`]) with `state` = a custom status's name (exact, as the list spells
+//! it) and availability away sends `PUT /status/{agentId}?custom_status_id=<its id>` (the
+//! documented parameter; no channel map, which would make the server ignore it), nothing when
+//! the agent already has it, and checks the answer. A name no custom status has is refused
+//! before anything is sent (`UnsupportedOption`, naming the ones there are), as is a name two
+//! statuses share (`InvalidInput`, with their ids); a custom status asked as available is
+//! `InvalidInput` (a custom status is an "away" status). `state` `away` (with away) is the
+//! generic away: every channel `away` and no custom status (a server that keeps the custom
+//! status is a `Conflict`); `available` is `set` available.
+//! The kept status operations have no expiry: `until` is `UnsupportedOption`
+//! (specs/engage-digital/NOTES.md#custom-away-statuses).
+
+use std::collections::HashSet;
 
 use crate::{Client, OpenEnum, types};
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
+use agentstatus_presence::adapter::clip;
 use agentstatus_presence::{
     AgentPresence, Availability, ChannelPresence, Detail, Failure, ListFilter, Presence,
-    PresenceError, Vendor, async_trait,
+    PresenceError, SetRequest, Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("engage-digital");
@@ -77,27 +94,154 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
     )
 }
 
+/// The word of the custom status `p` has, if `statuses` names it.
+fn named(mut p: AgentPresence, statuses: &[types::PresenceStatus]) -> AgentPresence {
+    let name = p
+        .detail
+        .custom_status_id
+        .as_deref()
+        .and_then(|id| statuses.iter().find(|s| s.id == id))
+        .map(|s| s.name.clone());
+    if name.is_some() {
+        p.detail.state = name;
+    }
+    p
+}
+
+/// The custom statuses' names, for an error message (the first 20).
+fn known_names(statuses: &[types::PresenceStatus]) -> String {
+    const SHOWN: usize = 20;
+    if statuses.is_empty() {
+        return "it has none".into();
+    }
+    let mut names: Vec<String> = statuses
+        .iter()
+        .take(SHOWN)
+        .map(|s| format!("`{}`", clip(&s.name)))
+        .collect();
+    if statuses.len() > SHOWN {
+        names.push(format!("and {} more", statuses.len() - SHOWN));
+    }
+    format!("its custom statuses are {}", names.join(", "))
+}
+
+/// Pages of `GET /presence_status` at most (150 statuses each, the documented maximum).
+const STATUS_PAGES: usize = 100;
+const STATUS_PAGE: i32 = 150;
+
 #[async_trait]
 impl Adapter for EngageDigitalPresence {
     const VENDOR: Vendor = VENDOR;
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Away];
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        match call(self.client.get_agent_status().agent_id(agent).send()).await {
-            Ok(status) => Ok(presence(status)),
-            Err(f)
-                if matches!(&f.error, progenitor_client::Error::ErrorResponse(rv)
-                    if rv.error == OpenEnum::Known(types::AgentStatusNotFoundError::Disconnected)) =>
-            {
-                Ok(AgentPresence::new(
-                    agent.to_string(),
-                    None,
-                    Availability::Offline,
-                    Detail {
-                        vendor_status: "disconnected".into(),
-                        ..Detail::default()
-                    },
-                ))
+        let p = self.read(agent).await?;
+        Ok(self.with_names(vec![p]).await.remove(0))
+    }
+
+    /// A custom "away" status by its name (`state`), with away; `away` (the generic away) and
+    /// `available` as the mapping has them. No expiry (`until`).
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        let (desired, Some(state), None) = (
+            request.availability,
+            request.state.as_deref(),
+            request.until,
+        ) else {
+            request.refuse_options(VENDOR)?;
+            return self.set_now(agent, request.availability).await;
+        };
+        let statuses = self.custom_statuses().await?;
+        let same: Vec<&types::PresenceStatus> =
+            statuses.iter().filter(|s| s.name == state).collect();
+        let status = match same.as_slice() {
+            [one] => *one,
+            [] if desired == Availability::Available && state == "available" => {
+                return self.set_now(agent, desired).await;
+            }
+            [] if desired == Availability::Away && state == "away" => {
+                let current = self.connected(agent).await?;
+                let after = self.change(agent, desired, &current, true).await?;
+                let after = named(after.unwrap_or(current), &statuses);
+                // whether a channel map clears a custom status is not documented: checked
+                if let Some(kept) = &after.detail.custom_status_id {
+                    let found = format!("away (custom status {:?} kept)", clip(kept));
+                    return Err(PresenceError::conflict(
+                        VENDOR,
+                        agent,
+                        desired,
+                        after.availability,
+                        found,
+                    ));
+                }
+                return Ok(after);
+            }
+            [] => {
+                let message = format!(
+                    "Engage Digital has no custom status named {:?} ({}); its own states are `available` and `away`",
+                    clip(state),
+                    known_names(&statuses)
+                );
+                return Err(PresenceError::unsupported_option(VENDOR, "state", message));
+            }
+            many => {
+                let ids: Vec<String> = many.iter().map(|s| format!("`{}`", clip(&s.id))).collect();
+                let message = format!(
+                    "{} custom statuses are named {:?} (ids {}): rename one at Engage Digital",
+                    many.len(),
+                    clip(state),
+                    ids.join(", ")
+                );
+                return Err(PresenceError::new(
+                    VENDOR,
+                    Failure::InvalidInput { message },
+                ));
+            }
+        };
+        if desired != Availability::Away {
+            let message = format!(
+                "the custom status {:?} is an \"away\" status: it means away, not {desired}",
+                clip(&status.name)
+            );
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        }
+        let current = self.connected(agent).await?;
+        let done = current.detail.custom_status_id.as_deref() == Some(status.id.as_str())
+            && current.availability == Availability::Away;
+        if done {
+            return Ok(named(current, &statuses));
+        }
+        let change = self
+            .client
+            .change_agent_status()
+            .agent_id(agent)
+            .custom_status_id(status.id.clone());
+        match call(change.send()).await {
+            Ok(answer) => {
+                let after = named(presence(answer), &statuses);
+                if after.availability != desired
+                    || after.detail.custom_status_id.as_deref() != Some(status.id.as_str())
+                {
+                    let found = format!(
+                        "{} (custom status {:?})",
+                        after.detail.vendor_status,
+                        after.detail.custom_status_id.as_deref().unwrap_or("none")
+                    );
+                    return Err(PresenceError::conflict(
+                        VENDOR,
+                        agent,
+                        desired,
+                        after.availability,
+                        clip(&found),
+                    ));
+                }
+                Ok(after)
             }
             Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
@@ -108,30 +252,23 @@ impl Adapter for EngageDigitalPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        let current = self.get_now(agent).await?;
-        if current.detail.vendor_status == "disconnected" {
-            let failure = Failure::NotFound {
-                status: Some(404),
-                code: Some("disconnected".into()),
-                message: Some(
-                    "the agent is not connected; only a connected agent's status can be set".into(),
-                ),
-            };
-            return Err(PresenceError::new(VENDOR, failure).with_agent(agent));
-        }
-        match self.change(agent, desired, &current).await? {
-            Some(after) => Ok(after),
-            None => Ok(current),
+        let current = self.connected(agent).await?;
+        match self.change(agent, desired, &current, false).await? {
+            Some(after) => Ok(self.with_names(vec![after]).await.remove(0)),
+            None => Ok(self.with_names(vec![current]).await.remove(0)),
         }
     }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         match call(self.client.get_all_agent_status().send()).await {
-            Ok(list) => Ok(list
-                .into_iter()
-                .map(presence)
-                .filter(|p| filter.keep(p))
-                .collect()),
+            Ok(list) => {
+                let all: Vec<AgentPresence> = list
+                    .into_iter()
+                    .map(presence)
+                    .filter(|p| filter.keep(p))
+                    .collect();
+                Ok(self.with_names(all).await)
+            }
             Err(f) => Err(f.into_error(VENDOR, None).await),
         }
     }
@@ -155,7 +292,7 @@ impl Adapter for EngageDigitalPresence {
                 let message = "not among the connected agents the server lists: only a connected agent's status can be set";
                 return Err(PresenceError::not_found(VENDOR, agent, Some(message.into())));
             };
-            let change = self.change(&agent, wanted, now);
+            let change = self.change(&agent, wanted, now, false);
             match within(self.deadline, VENDOR, Step::Set, change).await? {
                 Some(after) => Ok(Applied::changed(after)),
                 None => Ok(Applied::unchanged(now.clone())),
@@ -166,20 +303,120 @@ impl Adapter for EngageDigitalPresence {
 }
 
 impl EngageDigitalPresence {
+    /// One agent's presence as `GET /status/{agentId}` has it (a custom status by id only).
+    async fn read(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        match call(self.client.get_agent_status().agent_id(agent).send()).await {
+            Ok(status) => Ok(presence(status)),
+            Err(f)
+                if matches!(&f.error, progenitor_client::Error::ErrorResponse(rv)
+                    if rv.error == OpenEnum::Known(types::AgentStatusNotFoundError::Disconnected)) =>
+            {
+                Ok(AgentPresence::new(
+                    agent.to_string(),
+                    None,
+                    Availability::Offline,
+                    Detail {
+                        vendor_status: "disconnected".into(),
+                        ..Detail::default()
+                    },
+                ))
+            }
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
+    }
+
+
+    /// [`Self::read`], for a change: a disconnected agent is `NotFound`.
+    async fn connected(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        let current = self.read(agent).await?;
+        if current.detail.vendor_status == "disconnected" {
+            let failure = Failure::NotFound {
+                status: Some(404),
+                code: Some("disconnected".into()),
+                message: Some(
+                    "the agent is not connected; only a connected agent's status can be set".into(),
+                ),
+            };
+            return Err(PresenceError::new(VENDOR, failure).with_agent(agent));
+        }
+        Ok(current)
+    }
+
+    /// `presences` with their custom statuses' names as the state's word, when one of them has
+    /// a custom status and the list of custom statuses can be read (one list for all; a list
+    /// that cannot be read leaves the ids alone: the read itself succeeded).
+    async fn with_names(&self, presences: Vec<AgentPresence>) -> Vec<AgentPresence> {
+        if presences
+            .iter()
+            .all(|p| p.detail.custom_status_id.is_none())
+        {
+            return presences;
+        }
+        match self.custom_statuses().await {
+            Ok(statuses) => presences
+                .into_iter()
+                .map(|p| named(p, &statuses))
+                .collect(),
+            Err(_) => presences,
+        }
+    }
+
+    /// Every custom "away" status (`GET /presence_status`, 150 a page, the documented
+    /// maximum), until a short or empty page or a page with nothing new (a server that ignores
+    /// `offset`); at most `STATUS_PAGES` pages.
+    async fn custom_statuses(&self) -> Result<Vec<types::PresenceStatus>, PresenceError> {
+        let mut out: Vec<types::PresenceStatus> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut offset = 0i32;
+        for _ in 0..STATUS_PAGES {
+            let request = self
+                .client
+                .get_all_presence_status()
+                .offset(offset)
+                .limit(STATUS_PAGE);
+            let page = match call(request.send()).await {
+                Ok(page) => page,
+                Err(f) => return Err(f.into_error(VENDOR, None).await),
+            };
+            let got = page.records.len();
+            let before = out.len();
+            for status in page.records {
+                if seen.insert(status.id.clone()) {
+                    out.push(status);
+                }
+            }
+            // `count` is not documented (a total or the page's size), so it decides nothing
+            if got < STATUS_PAGE as usize || out.len() == before {
+                return Ok(out);
+            }
+            offset = offset.saturating_add(got as i32);
+        }
+        let failure = Failure::TooManyPages {
+            pages: STATUS_PAGES as u32,
+            agents: out.len(),
+            limit: "max_pages reached (custom statuses)",
+            total: None,
+        };
+        Err(PresenceError::new(VENDOR, failure))
+    }
+
     /// Make `agent` `desired` given its `current` presence: `None` if it already is (nothing
-    /// sent), else the verified presence after one `PUT` of every channel.
+    /// sent), else the verified presence after one `PUT` of every channel. `generic`: away
+    /// must be the generic away (no custom status).
     async fn change(
         &self,
         agent: &str,
         desired: Availability,
         current: &AgentPresence,
+        generic: bool,
     ) -> Result<Option<AgentPresence>, PresenceError> {
         let (target, value) = match desired {
             Availability::Available => ("available", types::ChannelAvailability::Available),
             _ => ("away", types::ChannelAvailability::Away),
         };
+        let keeps_custom = desired != Availability::Available && !generic;
         let done = current.detail.channels.iter().all(|c| c.status == target)
-            && (desired != Availability::Available || current.detail.custom_status_id.is_none());
+            && (keeps_custom || current.detail.custom_status_id.is_none());
         if done {
             return Ok(None);
         }

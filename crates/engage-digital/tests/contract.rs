@@ -7,6 +7,8 @@ async fn case() -> Case {
         .await
         .unwrap();
     fake.add_supervisor_token("sup-token");
+    // a custom "away" status: set by its name, read back by it
+    fake.add_presence_status("5582b1f4776562af9b000008", "Lunch");
     fake.add_agent(agentstatus_engage_digital::fake::Agent::new(
         "e1",
         &[("c1", "Email"), ("c2", "Chat")],
@@ -32,6 +34,7 @@ async fn case() -> Case {
         "e1",
         |f| f.state_changes(),
     )
+    .with_state("Lunch", agentstatus_presence::Availability::Away)
 }
 
 #[tokio::test]

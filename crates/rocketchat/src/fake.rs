@@ -18,6 +18,16 @@
 //!   unreadable) every user not offline (`full: true`); `ids` the listed users not offline;
 //!   with presence broadcast disabled `{users: [], full: true}`. Its users carry the chat
 //!   `status`, never `statusLivechat`.
+//! - `POST /api/v1/users.setStatus` `{status?, message?, userId?|username?}` as the route of
+//!   `apps/meteor/app/api/server/v1/users.ts` (before Rocket.Chat 8.6) takes it: a body with
+//!   neither a string `status` nor a string `message` is a 400 Match error; the workspace setting
+//!   "Allow User Status Message Change" off is 400 `error-not-allowed`; another user (by `userId`
+//!   or `username`) needs `edit-other-user-info` ([`RocketChat::grant_edit_other_user_info`]),
+//!   else 403 `unauthorized`, and must exist, else 400 `error-invalid-user`; the message is
+//!   stored first; a status other than `online`, `away`, `busy`, `offline` is 400
+//!   `error-invalid-status`, `offline` with "Allow Invisible status option" off 400
+//!   `error-status-not-allowed`; else the status is stored (`status`, `statusDefault`), the same
+//!   status again changing nothing but `_updatedAt`. Unknown fields (`expiresAt`) are ignored.
 //!
 //! Evidence for each behaviour: specs/rocketchat/NOTES.md#fake-server-behaviour.
 
@@ -52,6 +62,8 @@ pub struct Agent {
     pub status_livechat: String,
     /// The user's presence: `online`, `away`, `busy`, `offline`.
     pub status: String,
+    /// The user's status message (`statusText`), empty when none.
+    pub status_text: String,
     /// Whether the user is active (a deactivated agent's status cannot be changed).
     pub active: bool,
 }
@@ -65,6 +77,7 @@ impl Agent {
             name: name.into(),
             status_livechat: status_livechat.into(),
             status: "online".into(),
+            status_text: String::new(),
             active: true,
         }
     }
@@ -101,6 +114,14 @@ struct Inner {
     /// Each user's `_updatedAt` (agents and API users alike).
     updated: BTreeMap<String, DateTime<Utc>>,
     presence_broadcast_disabled: bool,
+    /// The users with the permission `edit-other-user-info` (administrators).
+    edit_other_user_info: Vec<String>,
+    /// The setting `Accounts_AllowUserStatusMessageChange` (on by default).
+    status_change_allowed: bool,
+    /// The setting `Accounts_AllowInvisibleStatusOption` (on by default).
+    invisible_allowed: bool,
+    /// The user status of API users that are not agents: (status, status text).
+    user_statuses: BTreeMap<String, (String, String)>,
 }
 
 impl Inner {
@@ -116,7 +137,8 @@ fn now() -> DateTime<Utc> {
 
 agentstatus_fakes::fake! {
     /// A running fake Rocket.Chat server on 127.0.0.1 ([`FakeServer`]: `url()`, `faults()`, and
-    /// `state_changes()`, the times an agent's livechat status actually changed).
+    /// `state_changes()`, the times an agent's livechat status or a user's status actually
+    /// changed through the API).
     ///
     /// [`FakeServer`]: agentstatus_fakes::FakeServer
     pub struct RocketChat(Inner);
@@ -127,6 +149,8 @@ impl RocketChat {
     pub async fn start() -> std::io::Result<Self> {
         let state = Inner {
             business_hours_open: true,
+            status_change_allowed: true,
+            invisible_allowed: true,
             ..Inner::default()
         };
         let routes = Router::new()
@@ -137,7 +161,8 @@ impl RocketChat {
                 "/api/v1/omnichannel/agents/available",
                 get(available_agents),
             )
-            .route("/api/v1/users.presence", get(users_presence));
+            .route("/api/v1/users.presence", get(users_presence))
+            .route("/api/v1/users.setStatus", post(set_status));
         Fake::start(state, routes).await.map(Self)
     }
 
@@ -176,6 +201,26 @@ impl RocketChat {
             a.status = status.into();
             s.touch(id);
         }
+    }
+
+    /// Give the API user `user_id` the permission `edit-other-user-info` (by default only
+    /// administrators have it, livechat managers not): it may set other users' status.
+    pub fn grant_edit_other_user_info(&self, user_id: &str) {
+        self.0.lock().edit_other_user_info.push(user_id.into());
+    }
+
+    /// The workspace setting "Allow User Status Message Change"
+    /// (`Accounts_AllowUserStatusMessageChange`, on by default): off, `users.setStatus` is
+    /// refused.
+    pub fn set_status_change_allowed(&self, allowed: bool) {
+        self.0.lock().status_change_allowed = allowed;
+    }
+
+    /// The workspace setting "Allow Invisible status option"
+    /// (`Accounts_AllowInvisibleStatusOption`, on by default): off, the status `offline` is
+    /// refused.
+    pub fn set_invisible_allowed(&self, allowed: bool) {
+        self.0.lock().invisible_allowed = allowed;
     }
 
     /// The workspace setting `Presence_broadcast_disabled`.
@@ -324,6 +369,123 @@ async fn agent_status(
     reply(StatusCode::OK, json!({"status": new, "success": true}))
 }
 
+/// A Meteor error as the API's failure helper answers it: 400 `{success: false, error:
+/// "<reason> [<code>]", errorType: <code>}`.
+fn meteor_error(code: &str, reason: &str) -> Response {
+    failure(&format!("{reason} [{code}]"), Some(code))
+}
+
+/// `POST /api/v1/users.setStatus` as the route of apps/meteor/app/api/server/v1/users.ts
+/// (before 8.6) runs it, check by check.
+async fn set_status(
+    State(state): State<Shared<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock();
+    let Some(me) = caller(&s, &headers) else {
+        return unauthorized();
+    };
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return failure("Invalid body", None),
+        }
+    };
+    // check(bodyParams, Match.OneOf(ObjectIncluding({status: Maybe(String), message: String}),
+    // ObjectIncluding({status: String, message: Maybe(String)})))
+    let field = |k: &str| body.as_object().and_then(|o| o.get(k));
+    let string_or_absent = |v: Option<&Value>| matches!(v, None | Some(Value::Null | Value::String(_)));
+    let is_string = |v: Option<&Value>| matches!(v, Some(Value::String(_)));
+    let (status, message) = (field("status"), field("message"));
+    let matches = body.is_object()
+        && ((string_or_absent(status) && is_string(message))
+            || (is_string(status) && string_or_absent(message)));
+    if !matches {
+        return failure(
+            "Match error: Failed Match.OneOf, Match.Maybe or Match.Optional validation",
+            None,
+        );
+    }
+    if !s.status_change_allowed {
+        return meteor_error("error-not-allowed", "Change status is not allowed");
+    }
+    // isUserFromParams: no user named, or the caller named by id or username
+    let by_id = field("userId").and_then(Value::as_str).filter(|v| !v.is_empty());
+    let by_name = field("username").and_then(Value::as_str).filter(|v| !v.is_empty());
+    let my_name = s.agents.get(&me.user_id).map(|a| a.username.as_str());
+    let myself = (by_id.is_none() && by_name.is_none())
+        || by_id == Some(me.user_id.as_str())
+        || (by_name.is_some() && by_name == my_name);
+    let target = if myself {
+        me.user_id.clone()
+    } else if s.edit_other_user_info.contains(&me.user_id) {
+        // getUserFromParams: by id, else by username
+        let found = match (by_id, by_name) {
+            (Some(id), _) => (s.agents.contains_key(id) || s.users.iter().any(|u| u.user_id == id))
+                .then(|| id.to_string()),
+            (None, Some(name)) => s
+                .agents
+                .values()
+                .find(|a| a.username.eq_ignore_ascii_case(name))
+                .map(|a| a.id.clone()),
+            (None, None) => None,
+        };
+        match found {
+            Some(id) => id,
+            None => {
+                return meteor_error(
+                    "error-invalid-user",
+                    "The required \"userId\" or \"username\" param provided does not match any users",
+                );
+            }
+        }
+    } else {
+        return reply(
+            StatusCode::FORBIDDEN,
+            json!({"success": false, "error": "unauthorized"}),
+        );
+    };
+    // the message is stored before the status is checked
+    if let Some(Value::String(text)) = message {
+        match s.agents.get_mut(&target) {
+            Some(a) => a.status_text = text.clone(),
+            None => s.user_statuses.entry(target.clone()).or_default().1 = text.clone(),
+        }
+        s.touch(&target);
+    }
+    let Some(Value::String(status)) = status else {
+        return reply(StatusCode::OK, json!({"success": true}));
+    };
+    if status.is_empty() {
+        // `if (this.bodyParams.status)`: an empty status sets nothing
+        return reply(StatusCode::OK, json!({"success": true}));
+    }
+    if !["online", "away", "offline", "busy"].contains(&status.as_str()) {
+        return meteor_error(
+            "error-invalid-status",
+            "Valid status types include online, away, offline, and busy.",
+        );
+    }
+    if status == "offline" && !s.invisible_allowed {
+        return meteor_error("error-status-not-allowed", "Invisible status is disabled");
+    }
+    let changed = match s.agents.get_mut(&target) {
+        Some(a) => !std::mem::replace(&mut a.status, status.clone()).eq(status),
+        None => {
+            let entry = s.user_statuses.entry(target.clone()).or_default();
+            !std::mem::replace(&mut entry.0, status.clone()).eq(status)
+        }
+    };
+    s.touch(&target);
+    if changed {
+        state.changed();
+    }
+    reply(StatusCode::OK, json!({"success": true}))
+}
+
 /// The checks of the manager-only endpoints, in the server's order: a known caller (401), a
 /// valid user `kind` where the route has one (400), the manager role (403).
 fn admit_manager(s: &Inner, headers: &HeaderMap, kind: Option<&str>) -> Result<(), Response> {
@@ -435,7 +597,7 @@ async fn users_presence(
     // the projection: no statusLivechat
     let user = |a: &Agent| {
         json!({"_id": a.id, "username": a.username, "name": a.name, "status": a.status,
-               "utcOffset": 0, "statusText": ""})
+               "utcOffset": 0, "statusText": a.status_text})
     };
     let not_offline = |a: &&Agent| a.status != "offline";
     if let Some(ids) = q.get("ids") {
@@ -471,7 +633,8 @@ async fn users_presence(
 }
 
 /// For `agentstatus fake` (through the registry): the agents as livechat agents, and an API user
-/// `agentstatus-fake`, a manager, whose token is the `token` secret.
+/// `agentstatus-fake`, a manager with `edit-other-user-info` (an administrator: it may set the
+/// agents' user status), whose token is the `token` secret.
 impl Seeded for RocketChat {
     fn status(availability: Availability) -> Option<&'static str> {
         match availability {
@@ -485,6 +648,7 @@ impl Seeded for RocketChat {
         let fake = Self::start().await.map_err(|e| e.to_string())?;
         let token = secrets.get("token").cloned().unwrap_or_default();
         fake.add_user("agentstatus-fake", &token, true);
+        fake.grant_edit_other_user_info("agentstatus-fake");
         for s in agents {
             fake.add_agent(Agent::new(&s.id, &s.name, s.status));
         }

@@ -11,6 +11,8 @@
 //! | [`Client::get_livechat_user`] | `GET /api/v1/livechat/users/{type}/{_id}` (one agent, with `statusLivechat`) |
 //! | [`Client::list_livechat_users`] | `GET /api/v1/livechat/users/{type}` (agents, `onlyAvailable` filter) |
 //! | [`Client::list_available_agents`] | `GET /api/v1/omnichannel/agents/available` |
+//! | [`Client::get_users_presence`] | `GET /api/v1/users.presence` (the users updated since `from`, for `watch`) |
+//! | [`Client::set_user_status`] | `POST /api/v1/users.setStatus` (the user status: `online`, `away`, `busy`, `offline`) |
 //!
 //! Every error answer (400/401/403/404) decodes into [`types::ApiError`].
 //!

@@ -1,16 +1,30 @@
-//! Rocket.Chat: `statusLivechat` `available` <-> Available, `not-available` <-> Offline.
+//! Rocket.Chat: `statusLivechat` `available` <-> Available, `not-available` <-> Offline; the
+//! user status (`online`, `away`, `busy`, `offline`) is the state's word.
 //!
 //! | vendor | vendor state (read) | Availability | set sends |
 //! |---|---|---|---|
 //! | Rocket.Chat | `statusLivechat: available` | Available | `{agentId, status: "available"}` |
 //! | Rocket.Chat | `statusLivechat: not-available` (or anything else) | Offline | `{agentId, status: "not-available"}` |
 //! | Rocket.Chat | — | Busy, Away | unsupported |
+//! | Rocket.Chat | user `status`: `online`, `away`, `busy`, `offline` (the state's word, `detail.state()`) | none: the livechat status decides | `set_with` a state: `users.setStatus` `{userId, status}`, then the livechat status |
 //!
-//! `set_with` takes no options: the livechat status has no expiry (the route's validator refuses
-//! any field but `agentId` and `status`) and no states beyond these two, so `until` and `state`
-//! are `UnsupportedOption`. The *user* status (`users.setStatus`: `online`, `away`, `busy`,
-//! `offline`) is a different thing, which this adapter neither reads nor sets; it has no expiry
-//! either (specs/rocketchat/NOTES.md#no-expiry-in-a-status).
+//! Two statuses: the *livechat* status (`statusLivechat`, `livechat/agent.status`) decides the
+//! availability, and the *user* (chat) status that every read of an agent carries is its word
+//! ([`Detail::state`](agentstatus_presence::Detail::state)). `set_with` ([`SetRequest`]) with a
+//! `state` of `online`, `away`, `busy` or `offline` reads the agent, sets the user status
+//! (`POST /api/v1/users.setStatus`, not sent when the agent already has it), then the livechat
+//! status of the availability asked for, as `set` does, and reads both back (another result is
+//! a `Conflict`). Any state goes with any availability except `offline` with available:
+//! Rocket.Chat assigns no conversation to an agent whose user status is `offline`, so that
+//! request is refused (`InvalidInput`, nothing sent) (specs/rocketchat/NOTES.md#user-status). Another user's status needs the credentials'
+//! `edit-other-user-info` permission (an administrator's; a livechat manager does not have it);
+//! `offline` needs the workspace's "Allow Invisible status option". `set` and `set_many` leave
+//! the user status alone.
+//!
+//! No expiry: the livechat status has none (the route's validator refuses any field but
+//! `agentId` and `status`), and the user status's `expiresAt` (Rocket.Chat 8.6 and later) is not
+//! sent by this adapter (older servers ignore it without an error,
+//! specs/rocketchat/NOTES.md#no-expiry-in-a-status), so `until` is `UnsupportedOption`.
 //!
 //! `set` sends the explicit status, which the server treats idempotently; servers that reject
 //! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
@@ -29,7 +43,7 @@ use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::watch::{Batch, ChangeFeed, Origin, WatchOptions};
 use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
-    Vendor, async_trait,
+    SetRequest, Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("rocketchat");
@@ -165,10 +179,13 @@ fn availability(status_livechat: &str) -> Availability {
     }
 }
 
+/// An agent's presence from its livechat status (the availability, `vendor_status`) and its
+/// user status (`status`, the state's word when the read carries one).
 fn presence(
     id: Option<String>,
     name: Option<String>,
     status_livechat: Option<String>,
+    status: Option<String>,
 ) -> AgentPresence {
     let raw = status_livechat.unwrap_or_default();
     let availability = availability(&raw);
@@ -178,9 +195,26 @@ fn presence(
         availability,
         Detail {
             vendor_status: raw,
+            state: status.filter(|s| !s.is_empty()),
             ..Detail::default()
         },
     )
+}
+
+/// The user statuses `users.setStatus` takes (its route refuses any other with
+/// `error-invalid-status`).
+const USER_STATUSES: [(&str, types::SetUserStatusBodyStatus); 4] = [
+    ("online", types::SetUserStatusBodyStatus::Online),
+    ("away", types::SetUserStatusBodyStatus::Away),
+    ("busy", types::SetUserStatusBodyStatus::Busy),
+    ("offline", types::SetUserStatusBodyStatus::Offline),
+];
+
+/// The user status called `word` (any case), with its word as the server spells it.
+fn user_status(word: &str) -> Option<(&'static str, types::SetUserStatusBodyStatus)> {
+    USER_STATUSES
+        .into_iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(word))
 }
 
 fn wire(desired: Availability) -> (&'static str, types::UpdateAgentStatusBodyStatus) {
@@ -214,8 +248,35 @@ impl RocketChatPresence {
         agent: &str,
         status: types::UpdateAgentStatusBodyStatus,
     ) -> Result<String, Failed<types::ApiError>> {
-        let policy = self.client.inner().retry();
-        resend(policy, |f: &Failed<_>| &f.error, || self.post(agent, Some(status))).await
+        self.retried(|| self.post(agent, Some(status))).await
+    }
+
+    /// `send` until it succeeds, fails for good or the client's retry policy gives up
+    /// ([`resend`]): for requests that are idempotent (an explicit status), never for the toggle.
+    async fn retried<T, F, Fut>(&self, send: F) -> Result<T, Failed<types::ApiError>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failed<types::ApiError>>>,
+    {
+        resend(self.client.inner().retry(), |f: &Failed<_>| &f.error, send).await
+    }
+
+    /// `POST /api/v1/users.setStatus` `{userId, status}` (no message: the status text stays);
+    /// idempotent, so retried like the explicit livechat status.
+    async fn post_user_status(
+        &self,
+        agent: &str,
+        status: types::SetUserStatusBodyStatus,
+    ) -> Result<(), Failed<types::ApiError>> {
+        self.retried(|| async {
+            let body = types::SetUserStatusBody::builder()
+                .user_id(Some(agent.to_string()))
+                .status(Some(status));
+            call(self.client.set_user_status().body(body).send())
+                .await
+                .map(|_| ())
+        })
+        .await
     }
 
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
@@ -313,6 +374,7 @@ impl Adapter for RocketChatPresence {
                     u.id.or(Some(agent.into())),
                     u.name,
                     u.status_livechat,
+                    u.status,
                 )),
                 None => Err(not_found(
                     None,
@@ -349,6 +411,64 @@ impl Adapter for RocketChatPresence {
             }
             Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
         }
+    }
+
+    /// A user status by its word (`state`: `online`, `away`, `busy`, `offline`) with the
+    /// livechat status of the availability asked for; no expiry (`until`).
+    async fn set_with_now(
+        &self,
+        agent: &str,
+        request: &SetRequest,
+    ) -> Result<AgentPresence, PresenceError> {
+        let (desired, Some(state), None) = (
+            request.availability,
+            request.state.as_deref(),
+            request.until,
+        ) else {
+            request.refuse_options(VENDOR)?;
+            return self.set_now(agent, request.availability).await;
+        };
+        let Some((word, status)) = user_status(state) else {
+            let message = format!(
+                "Rocket.Chat's user status is `online`, `away`, `busy` or `offline`, not {:?}",
+                clip(state)
+            );
+            return Err(PresenceError::unsupported_option(VENDOR, "state", message));
+        };
+        if word == "offline" && desired == Availability::Available {
+            let message = "the user status `offline` means offline, not available: Rocket.Chat \
+                assigns no conversation to an agent whose user status is offline"
+                .to_string();
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::InvalidInput { message },
+            ));
+        }
+        // The user status first: its likeliest failure (no `edit-other-user-info`) then
+        // changes nothing; then the livechat status, as `set` does it, whose read back shows
+        // both.
+        let now = self.get_now(agent).await?;
+        if now.detail.state() != word
+            && let Err(f) = self.post_user_status(agent, status).await
+        {
+            return Err(f.into_error(VENDOR, Some(agent)).await);
+        }
+        let back = self.set_now(agent, desired).await?;
+        if back.availability != desired || back.detail.state() != word {
+            let found = format!(
+                "{} (user status {:?})",
+                back.detail.vendor_status,
+                back.detail.state.as_deref().unwrap_or_default()
+            );
+            return Err(PresenceError::conflict(
+                VENDOR,
+                agent,
+                desired,
+                back.availability,
+                clip(&found),
+            ));
+        }
+        Ok(back)
     }
 
     async fn list_now(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
@@ -398,7 +518,7 @@ impl Adapter for RocketChatPresence {
                     .find(|e| e.verified == Some(true))
                     .or(u.emails.first())
                     .and_then(|e| e.address.clone());
-                let p = presence(u.id, u.name, u.status_livechat).with_email(email);
+                let p = presence(u.id, u.name, u.status_livechat, u.status).with_email(email);
                 if filter.keep(&p) {
                     out.push(p);
                 }
@@ -468,6 +588,7 @@ impl RocketChatPresence {
                 Some(now.agent_id.clone()),
                 now.name.clone(),
                 Some(status),
+                now.detail.state.clone(),
             ))
         };
         if !self.toggle_only.load(Ordering::Relaxed) {

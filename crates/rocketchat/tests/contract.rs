@@ -7,6 +7,8 @@ async fn case() -> Case {
         .await
         .unwrap();
     fake.add_user("mgr", "mgr-token", true);
+    // an administrator's permission: it may set the agents' user status (the state's word)
+    fake.grant_edit_other_user_info("mgr");
     fake.add_agent(agentstatus_rocketchat::fake::Agent::new(
         "a1",
         "Ada Lovelace",
@@ -36,6 +38,8 @@ async fn case() -> Case {
         "a1",
         |f| f.state_changes(),
     )
+    // the user status `offline` means offline (Rocket.Chat routes nothing to such an agent)
+    .with_state("offline", agentstatus_presence::Availability::Offline)
 }
 
 #[tokio::test]

@@ -41,3 +41,112 @@ async fn rocketchat_rejects_unknown_fields_and_toggles_without_status() {
     let (status, _) = send(http.get(format!("{}/api/v1/livechat/users/agent", fake.url()))).await;
     assert_eq!(status, 401);
 }
+
+/// `users.setStatus` runs the route's checks in the server's order
+/// (specs/rocketchat/NOTES.md#user-status).
+#[tokio::test]
+async fn rocketchat_set_status_checks_like_the_route() {
+    use agentstatus_rocketchat::fake::{Agent, RocketChat};
+    let fake = RocketChat::start().await.unwrap();
+    fake.add_user("a1", "t1", false); // an agent acting for itself
+    fake.add_user("mgr", "tm", true); // a livechat manager, not an administrator
+    fake.add_agent(Agent::new("a1", "Ada Lovelace", "available"));
+    fake.add_agent(Agent::new("a2", "Bob Babbage", "available"));
+    agentstatus_runtime::ensure_tls_provider();
+    let http = reqwest::Client::new();
+    let post = |who: (&str, &str), body: Value| {
+        http.post(format!("{}/api/v1/users.setStatus", fake.url()))
+            .header("x-user-id", who.0)
+            .header("x-auth-token", who.1)
+            .json(&body)
+    };
+    let a1 = ("a1", "t1");
+    let mgr = ("mgr", "tm");
+
+    // the Match check: a string status or a string message
+    for body in [
+        json!({}),
+        json!({"status": 1}),
+        json!({"message": null, "status": null}),
+    ] {
+        let (status, answer) = send(post(a1, body.clone())).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            answer["error"].as_str().unwrap().starts_with("Match error"),
+            "{answer}"
+        );
+    }
+    // the caller's own status, by no user, its id or its username (exactly: isUserFromParams
+    // compares it as it is; another spelling is another user's, which needs the permission)
+    let (status, _) = send(post(
+        a1,
+        json!({"status": "busy", "username": "ADA.lovelace"}),
+    ))
+    .await;
+    assert_eq!(status, 403);
+    for body in [
+        json!({"status": "busy"}),
+        json!({"status": "away", "userId": "a1"}),
+        json!({"status": "busy", "username": "ada.lovelace"}),
+    ] {
+        let (status, answer) = send(post(a1, body.clone())).await;
+        assert_eq!(
+            (status, &answer),
+            (200, &json!({"success": true})),
+            "{body}"
+        );
+    }
+    assert_eq!(fake.agent("a1").unwrap().status, "busy");
+    // a word the route does not take; the message before it is stored all the same
+    let (status, answer) = send(post(a1, json!({"status": "dnd", "message": "at lunch"}))).await;
+    assert_eq!(
+        (status, answer["errorType"].as_str()),
+        (400, Some("error-invalid-status"))
+    );
+    let a = fake.agent("a1").unwrap();
+    assert_eq!(
+        (a.status.as_str(), a.status_text.as_str()),
+        ("busy", "at lunch")
+    );
+    // another user's: `edit-other-user-info`, which a livechat manager does not have
+    let (status, answer) = send(post(mgr, json!({"status": "away", "userId": "a2"}))).await;
+    assert_eq!(
+        (status, &answer),
+        (403, &json!({"success": false, "error": "unauthorized"}))
+    );
+    assert_eq!(fake.agent("a2").unwrap().status, "online");
+    fake.grant_edit_other_user_info("mgr");
+    let (status, _) = send(post(mgr, json!({"status": "away", "userId": "a2"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(fake.agent("a2").unwrap().status, "away");
+    let (status, answer) = send(post(mgr, json!({"status": "away", "userId": "nobody"}))).await;
+    assert_eq!(
+        (status, answer["errorType"].as_str()),
+        (400, Some("error-invalid-user"))
+    );
+    // the livechat reads carry it
+    let (_, user) = send(
+        http.get(format!("{}/api/v1/livechat/users/agent/a2", fake.url()))
+            .header("x-user-id", "mgr")
+            .header("x-auth-token", "tm"),
+    )
+    .await;
+    assert_eq!(user["user"]["status"], "away");
+    // the workspace settings
+    fake.set_invisible_allowed(false);
+    let (status, answer) = send(post(a1, json!({"status": "offline"}))).await;
+    assert_eq!(
+        (status, answer["errorType"].as_str()),
+        (400, Some("error-status-not-allowed"))
+    );
+    fake.set_status_change_allowed(false);
+    let (status, answer) = send(post(a1, json!({"status": "online"}))).await;
+    assert_eq!(
+        (status, answer["errorType"].as_str()),
+        (400, Some("error-not-allowed"))
+    );
+    assert_eq!(fake.agent("a1").unwrap().status, "busy");
+    // not logged in
+    let (status, _) = send(post(("a1", "wrong"), json!({"status": "online"}))).await;
+    assert_eq!(status, 401);
+}

@@ -265,3 +265,91 @@ async fn the_generated_constructor_sends_both_headers_marked_sensitive() {
     let page = client.list_available_agents().send().await.unwrap();
     assert_eq!(page.into_inner().total, Some(0));
 }
+
+#[tokio::test]
+async fn set_user_status_sends_the_user_and_the_status_and_types_its_errors() {
+    let server = MockServer::start().await;
+    authed(Mock::given(method("POST")).and(path("/api/v1/users.setStatus")))
+        .and(body_json(
+            json!({"userId": "J6Q87AnWP5aNc9xhx", "status": "busy"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let answer = client(&server)
+        .set_user_status()
+        .body(
+            types::SetUserStatusBody::builder()
+                .user_id(Some("J6Q87AnWP5aNc9xhx".to_string()))
+                .status(Some(types::SetUserStatusBodyStatus::Busy)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.success, Some(true));
+    // the raw request: JSON, exactly the two fields (no message: the status text stays)
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let sent: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"userId": "J6Q87AnWP5aNc9xhx", "status": "busy"})
+    );
+    assert_eq!(
+        requests[0].headers.get("content-type").unwrap(),
+        "application/json"
+    );
+
+    // the route's errors (specs/rocketchat/NOTES.md#user-status) decode into the shared schema
+    for (status, body) in [
+        (
+            400,
+            json!({"success": false, "error": "Valid status types include online, away, offline, and busy. [error-invalid-status]", "errorType": "error-invalid-status"}),
+        ),
+        (
+            400,
+            json!({"success": false, "error": "Invisible status is disabled [error-status-not-allowed]", "errorType": "error-status-not-allowed"}),
+        ),
+        (403, json!({"success": false, "error": "unauthorized"})),
+        (
+            401,
+            json!({"status": "error", "message": "You must be logged in to do this."}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/users.setStatus"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .set_user_status()
+            .body(
+                types::SetUserStatusBody::builder()
+                    .status(Some(types::SetUserStatusBodyStatus::Offline)),
+            )
+            .send()
+            .await
+            .unwrap_err();
+        let Error::ErrorResponse(e) = err else {
+            panic!("{status}: expected a typed error, got {err:?}")
+        };
+        assert_eq!(e.status().as_u16(), status);
+        assert_eq!(e.error.as_deref(), body["error"].as_str());
+        assert_eq!(e.error_type.as_deref(), body["errorType"].as_str());
+    }
+}
+
+#[test]
+fn set_user_status_takes_only_the_four_statuses() {
+    for word in ["online", "away", "busy", "offline"] {
+        let body: types::SetUserStatusBody =
+            serde_json::from_value(json!({"status": word})).unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"status": word})
+        );
+    }
+    assert!(serde_json::from_value::<types::SetUserStatusBody>(json!({"status": "dnd"})).is_err());
+}
