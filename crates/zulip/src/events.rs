@@ -253,9 +253,10 @@ impl ChangeFeed for ZulipEvents {
                 .reregister_at
                 .is_some_and(|at| tokio::time::Instant::now() >= at)
             {
-                // a restart said a new API: a queue registered under it, and a full read
-                self.reregister_at = None;
+                // a restart said a new API: a queue registered under it, and a full read (a
+                // failed registration is tried again on the next call, the old queue kept)
                 self.register_again(&queue.id).await?;
+                self.reregister_at = None;
                 return Ok(Batch::Resync);
             }
             self.pace().await;
