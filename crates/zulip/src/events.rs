@@ -195,6 +195,9 @@ impl ZulipEvents {
             last_event_id: last,
             feature_level,
         });
+        // a queue registered now is under the server's current API: a re-registration a
+        // restart scheduled (the server then dropped the queue, say) is done
+        self.reregister_at = None;
         Ok(())
     }
 
@@ -256,7 +259,6 @@ impl ChangeFeed for ZulipEvents {
                 // a restart said a new API: a queue registered under it, and a full read (a
                 // failed registration is tried again on the next call, the old queue kept)
                 self.register_again(&queue.id).await?;
-                self.reregister_at = None;
                 return Ok(Batch::Resync);
             }
             self.pace().await;
