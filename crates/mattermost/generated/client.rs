@@ -1434,8 +1434,8 @@ impl Client {
     /// Get users
     ///
     /// Get a page of a list of users. Based on query string parameters, select users from a team, channel, or select users not in a specific channel.
-    ///
     /// Since server version 4.0, some basic sorting is available using the `sort` query parameter. Sorting is currently only supported when selecting users on a team.
+    /// Some fields, like `email_verified` and `notify_props`, are only visible for the authorized user or if the authorized user has the `manage_system` permission.
     /// ##### Permissions
     /// Requires an active session and (if specified) membership to the channel or team being selected from.
     ///
@@ -1458,7 +1458,7 @@ impl Client {
     /// - `not_in_channel`: The ID of the channel to exclude users for. Must be used with "in_channel" query parameter.
     /// - `not_in_team`: The ID of the team to exclude users for. Must not be used with "in_team" query parameter.
     /// - `page`: The page to select.
-    /// - `per_page`: The number of users per page. There is a maximum limit of 200 users per page.
+    /// - `per_page`: The number of users per page.
     /// - `role`: Returns users that have this role.
     /// - `roles`: Comma separated string used to filter users based on any of the specified system roles
     ///
@@ -1471,6 +1471,7 @@ impl Client {
     /// ##### `in_team`
     /// Can be "", "last_activity_at" or "create_at".
     /// When left blank, sorting is done by username.
+    /// Note that when "last_activity_at" is specified, an additional "last_activity_at" field will be returned in the response packet.
     /// __Minimum server version__: 4.0
     /// ##### `in_channel`
     /// Can be "", "status".

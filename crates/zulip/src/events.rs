@@ -11,8 +11,17 @@
 //! - each request acknowledges only the events already handled (`last_event_id`), so a request
 //!   that fails is repeated on the same queue without losing its events;
 //! - the server pushes nothing when a user goes idle or offline by silence (clients work it out
-//!   from the timestamps), so each `heartbeat` (about once a minute) asks for a full read too,
-//!   as does an answer naming more than 25 users (a full read is cheaper than their reads).
+//!   from the timestamps), nor anyone's coming online in a realm of more than 100 active users
+//!   (`USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS`), so each `heartbeat` (about once a minute)
+//!   asks for a full read too, as does an answer naming more than 25 users (a full read is
+//!   cheaper than their reads);
+//! - the queue is registered for `restart` events too, which the server sends to every queue
+//!   that asks for them when it restarts (on every upgrade; the queues survive it): each asks for
+//!   a full read (the server was away for a moment), and one that says a new API feature level
+//!   makes the reader register a new queue under it (and delete the old one), after a random
+//!   delay within [`RESTART_SPREAD`], as the document asks of clients ("a random delay strategy
+//!   to spread such restarts over 5 minutes or more"); the old queue is read until then, and the
+//!   new registration is followed by a full read, so no change is lost.
 //!
 //! Bounded against a server that answers at once, forever (with irrelevant events, heartbeats or
 //! `BAD_EVENT_QUEUE_ID`): requests to the queue start at least [`MIN_GAP`] apart, so the reader
@@ -38,8 +47,14 @@ const READS: usize = 25;
 /// so this only ever delays a burst, which the server's queue keeps meanwhile.
 pub const MIN_GAP: Duration = Duration::from_secs(1);
 
-/// The event types the queue is registered for.
-const EVENT_TYPES: [&str; 2] = ["presence", "user_status"];
+/// The event types the queue is registered for (`restart`: the server restarted).
+const EVENT_TYPES: [&str; 3] = ["presence", "user_status", "restart"];
+
+/// After a `restart` event that says a new API feature level, a new queue is registered after a
+/// random delay of at most this long (the document's `restart` event: clients getting a new
+/// queue after a server upgrade "must implement a random delay strategy to spread such restarts
+/// over 5 minutes or more"). [`ZulipEvents::with_restart_spread`] sets another.
+pub const RESTART_SPREAD: Duration = Duration::from_secs(300);
 
 /// A queue registered on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +62,8 @@ struct Queue {
     id: String,
     /// The newest event handled (acknowledged with the next request).
     last_event_id: i64,
+    /// The API feature level the server said when the queue was registered.
+    feature_level: Option<i64>,
 }
 
 /// What one `GET /events` answer says.
@@ -58,6 +75,8 @@ pub(crate) struct Answer {
     pub heartbeat: bool,
     /// The newest event id in the answer.
     pub last_event_id: Option<i64>,
+    /// A `restart` event came: the feature level the newest one says (`Some(None)`: none said).
+    pub restart: Option<Option<i64>>,
 }
 
 /// Read an events answer (`{"events": [...]}`), whatever else its events carry.
@@ -71,6 +90,9 @@ pub(crate) fn read_events(answer: &Value) -> Answer {
         }
         match e.get("type").and_then(Value::as_str) {
             Some("heartbeat") => out.heartbeat = true,
+            Some("restart") => {
+                out.restart = Some(e.get("zulip_feature_level").and_then(Value::as_i64));
+            }
             Some("presence" | "user_status") => {
                 if let Some(user) = e.get("user_id").and_then(Value::as_i64) {
                     let user = user.to_string();
@@ -92,12 +114,17 @@ pub struct ZulipEvents {
     queue: Option<Queue>,
     /// When the last request to the queue started.
     last_request: Option<tokio::time::Instant>,
+    /// The longest random delay before registering again after a restart with a new API.
+    restart_spread: Duration,
+    /// When to register a new queue (a restart said a new API feature level).
+    reregister_at: Option<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for ZulipEvents {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZulipEvents")
             .field("queue", &self.queue)
+            .field("reregister_at", &self.reregister_at)
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +139,17 @@ impl ZulipEvents {
             events,
             queue: None,
             last_request: None,
+            restart_spread: RESTART_SPREAD,
+            reregister_at: None,
+        }
+    }
+
+    /// Register again at most `spread` after a restart that says a new API feature level
+    /// (default [`RESTART_SPREAD`]; zero: at once).
+    pub fn with_restart_spread(self, spread: Duration) -> Self {
+        Self {
+            restart_spread: spread,
+            ..self
         }
     }
 
@@ -143,6 +181,7 @@ impl ZulipEvents {
         };
         let id = state.get("queue_id").and_then(Value::as_str);
         let last = state.get("last_event_id").and_then(Value::as_i64);
+        let feature_level = state.get("zulip_feature_level").and_then(Value::as_i64);
         let (Some(id), Some(last)) = (id, last) else {
             let message = "POST /register: no `queue_id` or `last_event_id`".into();
             let failure = agentstatus_presence::Failure::InvalidResponse {
@@ -154,9 +193,36 @@ impl ZulipEvents {
         self.queue = Some(Queue {
             id: id.to_string(),
             last_event_id: last,
+            feature_level,
         });
+        // a queue registered now is under the server's current API: a re-registration a
+        // restart scheduled (the server then dropped the queue, say) is done
+        self.reregister_at = None;
         Ok(())
     }
+
+    /// Register a new queue in place of `old`, and delete `old` (the server would keep it for
+    /// its ten idle minutes otherwise). A failed delete loses nothing: the queue expires.
+    async fn register_again(&mut self, old: &str) -> Result<(), PresenceError> {
+        self.register().await?;
+        let body = types::DeleteQueueBody::builder().queue_id(old.to_string());
+        let _ = call(self.events.delete_queue().body(body).send()).await;
+        Ok(())
+    }
+}
+
+/// A random delay in `0..=spread` (each reader its own, so that a server's clients do not all
+/// register again at once).
+fn jitter(spread: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    if spread.is_zero() {
+        return Duration::ZERO;
+    }
+    // a fresh `RandomState` is randomly keyed: its empty hash is a random number
+    let r = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    spread.mul_f64((r >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 /// The server dropped the queue (it expired, or the server restarted without it).
@@ -186,6 +252,15 @@ impl ChangeFeed for ZulipEvents {
                 self.register().await?;
                 return Ok(Batch::Resync);
             };
+            if self
+                .reregister_at
+                .is_some_and(|at| tokio::time::Instant::now() >= at)
+            {
+                // a restart said a new API: a queue registered under it, and a full read (a
+                // failed registration is tried again on the next call, the old queue kept)
+                self.register_again(&queue.id).await?;
+                return Ok(Batch::Resync);
+            }
             self.pace().await;
             let request = self
                 .events
@@ -203,6 +278,18 @@ impl ChangeFeed for ZulipEvents {
             };
             if let (Some(q), Some(last)) = (self.queue.as_mut(), answer.last_event_id) {
                 q.last_event_id = q.last_event_id.max(last);
+            }
+            if let Some(level) = answer.restart {
+                if level.is_some() && level != queue.feature_level && self.reregister_at.is_none() {
+                    let at = tokio::time::Instant::now() + jitter(self.restart_spread);
+                    self.reregister_at = Some(at);
+                    if self.restart_spread.is_zero() {
+                        // at once: the new queue's full read is the one this restart asks for
+                        continue;
+                    }
+                }
+                // the server was away a moment: a full read (which sees these users too)
+                return Ok(Batch::Resync);
             }
             if answer.heartbeat || answer.users.len() > READS {
                 // what silence changed is never pushed: a full read (which sees these users too)
@@ -241,12 +328,32 @@ mod tests {
         assert_eq!(a.users, ["8", "9"]);
         assert_eq!(a.last_event_id, Some(6));
         assert!(!a.heartbeat);
+        // a restart that says no feature level (a server before feature level 59)
+        assert_eq!(a.restart, Some(None));
+        let a = read_events(&json!({"events": [
+            {"type": "restart", "zulip_feature_level": 377, "server_generation": 1, "id": 1},
+            {"type": "restart", "zulip_feature_level": 379, "server_generation": 2, "id": 2},
+        ]}));
+        assert_eq!(a.restart, Some(Some(379)), "the newest restart's level");
+        assert!(a.users.is_empty());
         let a = read_events(&json!({"events": [{"type": "heartbeat", "id": 7}]}));
         assert!(a.heartbeat);
         assert!(a.users.is_empty());
         assert_eq!(
             read_events(&json!({"events": "nonsense"})),
             Answer::default()
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_the_spread_and_varies() {
+        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
+        let spread = Duration::from_secs(300);
+        let delays: Vec<Duration> = (0..32).map(|_| jitter(spread)).collect();
+        assert!(delays.iter().all(|d| *d <= spread));
+        assert!(
+            delays.iter().any(|d| *d != delays[0]),
+            "random delays, not one: {delays:?}"
         );
     }
 }

@@ -1,8 +1,11 @@
 //! A fake Zulip server, behaving like the server's code (not like its document): see
 //! `specs/zulip/NOTES.md`, "Fake server behaviour". In short:
 //!
-//! - auth: HTTP Basic with a user's e-mail and API key (the fake's URL is the API root, as `https://example.zulipchat.com/api/v1` is); anything else is 401 in
-//!   Zulip's error body `{"result": "error", "msg", "code"}`;
+//! - auth: HTTP Basic with a user's e-mail and API key (the fake's URL is the API root, as
+//!   `https://example.zulipchat.com/api/v1` is); anything else is 401 `UNAUTHORIZED` with the
+//!   server's message ("Invalid API key", "Malformed API key", "Account is deactivated", "This
+//!   organization has been deactivated", ...) in Zulip's error body `{"result": "error", "msg",
+//!   "code"}` and `WWW-Authenticate: Basic realm="zulip"`, or 400 for a scheme other than Basic;
 //! - presence as the server keeps it: each user's `last_active_time` and `last_connected_time`;
 //!   `POST /users/me/presence` (`active` or `idle`, the caller's own presence only) moves them
 //!   as `do_update_user_presence` does (a timestamp moves only when 55 s newer), and is ignored
@@ -20,7 +23,11 @@
 //!   (the server's 10 minutes by default) is gone: `BAD_EVENT_QUEUE_ID`;
 //! - a `presence` event when a user comes online (active after 130 s without activity) or
 //!   changes invisible mode, a `user_status` event for every status change; going idle or
-//!   offline by the passing of time sends none (the server's clients work it out).
+//!   offline by the passing of time sends none (the server's clients work it out); in a realm of
+//!   more than [`USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS`] (100) active users, only the
+//!   forced ones (invisible mode) are sent;
+//! - [`Zulip::restart`]: a `restart` event, with the feature level after the restart, in every
+//!   queue registered for it; the queues survive, as the server's do.
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
@@ -52,8 +59,13 @@ pub const LEGACY_ACTIVITY_OFFSET_SECS: i64 = 70;
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(600);
 /// `HEARTBEAT_MIN_FREQ_SECS` (the server adds 0-10 s at random).
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(45);
-/// The feature level the fake answers with (the document's newest).
+/// The feature level the fake answers with (the document's newest), until [`Zulip::restart`]
+/// says another.
 pub const FEATURE_LEVEL: i64 = 378;
+/// `USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS` (zproject/default_settings.py):
+/// `send_presence_changed` (zerver/actions/presence.py) sends no `presence` event in a realm with
+/// more active users than this, unless the change is forced (invisible mode).
+pub const USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS: usize = 100;
 
 /// A user of the fake server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +239,12 @@ struct Inner {
     wake: Arc<tokio::sync::Notify>,
     /// Every event sent, in order (the type and the user).
     sent: Vec<(String, i64)>,
+    /// The API feature level `/register` and `restart` events say.
+    feature_level: i64,
+    /// `settings.SERVER_GENERATION`: when the server (last) started, in seconds.
+    server_generation: i64,
+    /// The realm is deactivated (`Realm.deactivated`): every request is refused.
+    realm_deactivated: bool,
 }
 
 impl Default for Inner {
@@ -240,6 +258,12 @@ impl Default for Inner {
             heartbeat: DEFAULT_HEARTBEAT,
             wake: Arc::new(tokio::sync::Notify::new()),
             sent: Vec::new(),
+            feature_level: FEATURE_LEVEL,
+            server_generation: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+            realm_deactivated: false,
         }
     }
 }
@@ -282,7 +306,14 @@ impl Inner {
         self.wake.notify_waiters();
     }
 
-    fn presence_event(&mut self, id: i64) {
+    /// `send_presence_changed`: a `presence` event for `id`, unless the realm has more than
+    /// [`USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS`] active users (`active_user_ids`, bots
+    /// included) and the update is not forced.
+    fn presence_event(&mut self, id: i64, force: bool) {
+        let active = self.users.values().filter(|u| u.is_active).count();
+        if active > USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS && !force {
+            return;
+        }
         let now = self.now_float();
         let Some(u) = self.users.get(&id) else { return };
         let Some(dict) = u.legacy_json() else { return };
@@ -337,7 +368,7 @@ impl Inner {
             u.last_connected = None;
             self.update_presence(id, now - OFFLINE_THRESHOLD_SECS - 120, false, true);
         }
-        self.presence_event(id);
+        self.presence_event(id, true);
     }
 
     fn shown(&self, id: i64) -> Option<(&'static str, bool, String)> {
@@ -463,11 +494,48 @@ impl Zulip {
         }
         let now = s.now();
         if s.update_presence(id, now, active, false) {
-            s.presence_event(id);
+            s.presence_event(id, false);
         }
         if s.shown(id) != before {
             shared.changed();
         }
+    }
+
+    /// The server restarts (its Tornado process, as on every upgrade), now at `feature_level`
+    /// (`None`: the same): as `setup_event_queue` does, the queues survive (`dump_event_queues`
+    /// / `load_event_queues`), and each queue that accepts `restart` events (registered for
+    /// them, or for every type) gets one (`send_restart_events`): `{"type": "restart",
+    /// "zulip_version", "zulip_merge_base", "zulip_feature_level", "server_generation"}`.
+    pub fn restart(&self, feature_level: Option<i64>) {
+        let mut s = self.0.lock();
+        if let Some(level) = feature_level {
+            s.feature_level = level;
+        }
+        // a new generation, even within the same second as the last
+        s.server_generation = s.now().max(s.server_generation + 1);
+        let event = json!({
+            "type": "restart", "zulip_version": "11.0-fake", "zulip_merge_base": "11.0-fake",
+            "zulip_feature_level": s.feature_level, "server_generation": s.server_generation,
+        });
+        s.send(event);
+    }
+
+    /// The realm is deactivated (`do_deactivate_realm`): every request is refused with 401
+    /// "This organization has been deactivated".
+    pub fn deactivate_realm(&self) {
+        self.0.lock().realm_deactivated = true;
+    }
+
+    /// The feature level the server says now.
+    pub fn feature_level(&self) -> i64 {
+        self.0.lock().feature_level
+    }
+
+    /// The ids of the event queues alive now, in order.
+    pub fn queue_ids(&self) -> Vec<String> {
+        let mut s = self.0.lock();
+        s.collect();
+        s.queues.keys().cloned().collect()
     }
 }
 
@@ -556,43 +624,84 @@ pub async fn seeded(seeds: &[(&str, Availability)], api_key: &str) -> std::io::R
 /// This fake for the registry (the `agentstatus` facade's `seeder("zulip")`).
 pub const SEEDER: Seeder = Seeder::of::<Zulip>();
 
-/// The caller, from `Authorization: Basic base64(email:api_key)`, or the server's 401.
+/// A 401 as `authenticated_rest_api_view` (zerver/decorator.py) answers it: every failure of
+/// `get_basic_credentials` and `validate_api_key` is raised as `UnauthorizedError(msg)`
+/// (zerver/lib/exceptions.py): code `UNAUTHORIZED`, the inner error's message, and
+/// `WWW-Authenticate: Basic realm="zulip"`.
+fn unauthorized(msg: &str) -> Response {
+    let mut r = error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", msg);
+    r.headers_mut().insert(
+        "www-authenticate",
+        agentstatus_fakes::axum::http::HeaderValue::from_static("Basic realm=\"zulip\""),
+    );
+    r
+}
+
+/// `has_api_key_format` (zerver/lib/utils.py): 32 ASCII letters and digits.
+fn has_api_key_format(key: &str) -> bool {
+    key.len() == 32 && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The caller, from `Authorization: Basic base64(email:api_key)`, or the server's error, in the
+/// server's order (specs/zulip/NOTES.md#authentication-errors): no header, a header that is not
+/// two words or whose credentials are not base64 of exactly one `email:key` pair, a scheme other
+/// than Basic (400), then `access_user_by_api_key` (the key's format, the user with that key,
+/// the e-mail) and `validate_account_and_subdomain` (the realm, then the user, deactivated).
 fn caller(s: &Inner, headers: &HeaderMap) -> Result<i64, Response> {
     use agentstatus_fakes::base64::Engine as _;
-    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+    let Some(value) = headers.get("authorization") else {
+        // rest_dispatch: MissingAuthenticationError, answered as `json_unauthorized()`
+        return Err(unauthorized(
             "Not logged in: API authentication or user session required",
         ));
     };
-    let decoded = value
-        .strip_prefix("Basic ")
-        .and_then(|b| {
-            agentstatus_fakes::base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .ok()
-        })
-        .and_then(|b| String::from_utf8(b).ok());
-    let Some((email, key)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "Invalid authorization header for basic auth",
-        ));
+    let invalid = || unauthorized("Invalid authorization header for basic auth");
+    let words: Vec<&str> = value
+        .to_str()
+        .map_err(|_| invalid())?
+        .split_whitespace()
+        .collect();
+    let [scheme, credentials] = words[..] else {
+        return Err(invalid());
     };
-    let user = s
-        .users
-        .values()
-        .find(|u| u.email.eq_ignore_ascii_case(email) && u.is_active);
-    match user {
-        Some(u) if !key.is_empty() && u.api_key == key => Ok(u.user_id),
-        _ => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_API_KEY",
-            "Invalid API key",
-        )),
+    if !scheme.eq_ignore_ascii_case("basic") {
+        // a JsonableError inside the try, which catches only ValueError and KeyError: 400
+        return Err(bad_request(
+            "This endpoint requires HTTP basic authentication.",
+        ));
     }
+    let decoded = agentstatus_fakes::base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid)?;
+    // `role, api_key = ....split(":")`: exactly one colon
+    let parts: Vec<&str> = decoded.split(':').collect();
+    let [email, key] = parts[..] else {
+        return Err(invalid());
+    };
+    // validate_api_key: "Remove whitespace to protect users from trivial errors."
+    let (email, key) = (email.trim(), key.trim());
+    let user = s.users.values().find(|u| !key.is_empty() && u.api_key == key);
+    let Some(user) = user else {
+        // The server checks the format first; the fake accepts its users' keys in any format
+        // (tests use readable ones), so a key that is no user's is checked here.
+        return Err(unauthorized(if has_api_key_format(key) {
+            "Invalid API key"
+        } else {
+            "Malformed API key"
+        }));
+    };
+    if !user.email.eq_ignore_ascii_case(email) {
+        return Err(unauthorized("Invalid API key"));
+    }
+    if s.realm_deactivated {
+        return Err(unauthorized("This organization has been deactivated"));
+    }
+    if !user.is_active {
+        return Err(unauthorized("Account is deactivated"));
+    }
+    Ok(user.user_id)
 }
 
 fn session<'a>(
@@ -800,7 +909,7 @@ async fn update_presence(
     if s.users.get(&me).is_some_and(|u| u.presence_enabled) {
         let now = s.now();
         if s.update_presence(me, now, active, false) {
-            s.presence_event(me);
+            s.presence_event(me, false);
         }
     }
     if s.shown(me) != before {
@@ -914,7 +1023,7 @@ async fn register(State(state): State<Shared<Inner>>, headers: HeaderMap, body: 
     data.insert("queue_id".into(), queue_id.into());
     data.insert("last_event_id".into(), (-1).into());
     data.insert("zulip_version".into(), "11.0-fake".into());
-    data.insert("zulip_feature_level".into(), FEATURE_LEVEL.into());
+    data.insert("zulip_feature_level".into(), s.feature_level.into());
     data.insert("zulip_merge_base".into(), "11.0-fake".into());
     data.insert("event_queue_longpoll_timeout_seconds".into(), 90.into());
     if wants("presence") {

@@ -49,6 +49,9 @@ agentstatus_presence::adapter! {
         events: Option<Client> = None,
         /// The credentials' own user id, learnt once.
         me: OnceLock<String> = OnceLock::new(),
+        /// The event reader's longest delay before registering again after a restart with a
+        /// new API feature level.
+        restart_spread: std::time::Duration = crate::events::RESTART_SPREAD,
     }
 }
 
@@ -59,6 +62,16 @@ impl ZulipPresence {
     pub fn with_events_client(self, client: Client) -> Self {
         Self {
             events: Some(client),
+            ..self
+        }
+    }
+
+    /// The event reader registers a new queue at most `spread` after a `restart` event that says
+    /// a new API feature level (default [`crate::events::RESTART_SPREAD`], five minutes; zero:
+    /// at once). See [`ZulipEvents`].
+    pub fn with_restart_spread(self, spread: std::time::Duration) -> Self {
+        Self {
+            restart_spread: spread,
             ..self
         }
     }
@@ -331,7 +344,9 @@ impl Adapter for ZulipPresence {
     fn change_feed(&self, _: &WatchOptions) -> Option<Box<dyn ChangeFeed>> {
         let events = self.events.clone()?;
         let reader = ZulipPresence::new(self.client.clone()).with_deadline(self.deadline);
-        Some(Box::new(ZulipEvents::new(reader, events)))
+        Some(Box::new(
+            ZulipEvents::new(reader, events).with_restart_spread(self.restart_spread),
+        ))
     }
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {

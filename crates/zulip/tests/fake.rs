@@ -86,27 +86,92 @@ async fn fake() -> Zulip {
     .unwrap()
 }
 
+/// A request with this `Authorization` header (none: `None`): the status, the
+/// `WWW-Authenticate` header and the body.
+async fn with_authorization(fake: &Zulip, value: Option<&str>) -> (u16, Option<String>, Value) {
+    agentstatus_runtime::ensure_tls_provider();
+    let mut r = reqwest::Client::new().get(format!("{}/users/me", fake.url()));
+    if let Some(value) = value {
+        r = r.header("authorization", value);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let challenge = r
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, challenge, r.json().await.unwrap())
+}
+
+fn basic(credentials: &str) -> String {
+    use agentstatus_fakes::base64::Engine as _;
+    let encoded = agentstatus_fakes::base64::engine::general_purpose::STANDARD.encode(credentials);
+    format!("Basic {encoded}")
+}
+
+/// The 401 of `authenticated_rest_api_view`: `UnauthorizedError(msg)`.
+fn unauthorized(msg: &str) -> (u16, Option<String>, Value) {
+    (
+        401,
+        Some("Basic realm=\"zulip\"".into()),
+        json!({"result": "error", "msg": msg, "code": "UNAUTHORIZED"}),
+    )
+}
+
 #[tokio::test]
 async fn auth_is_basic_with_email_and_api_key_and_errors_are_zulips() {
     let fake = fake().await;
-    agentstatus_runtime::ensure_tls_provider();
-    let anonymous = reqwest::get(format!("{}/users/me", fake.url()))
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status().as_u16(), 401);
-    let body: Value = anonymous.json().await.unwrap();
-    assert_eq!(body["result"], "error");
-    assert_eq!(body["code"], "UNAUTHORIZED");
-    let mut wrong = Api::new(&fake, 1);
-    wrong.key = "wrong-key".into();
-    let (status, body) = wrong.get("/users/me").await;
     assert_eq!(
-        (status, body),
-        (
-            401,
-            json!({"result": "error", "msg": "Invalid API key", "code": "INVALID_API_KEY"})
-        )
+        with_authorization(&fake, None).await,
+        unauthorized("Not logged in: API authentication or user session required")
     );
+    // a key of the server's format (32 letters and digits) that is no one's
+    let unknown = "abcdefghijABCDEFGHIJ0123456789ab";
+    assert_eq!(
+        with_authorization(
+            &fake,
+            Some(&basic(&format!("user1@zulip.example:{unknown}")))
+        )
+        .await,
+        unauthorized("Invalid API key")
+    );
+    // has_api_key_format is checked first
+    assert_eq!(
+        with_authorization(&fake, Some(&basic("user1@zulip.example:wrong-key"))).await,
+        unauthorized("Malformed API key")
+    );
+    // the right key under another user's e-mail
+    assert_eq!(
+        with_authorization(&fake, Some(&basic(&format!("user2@zulip.example:{KEY}")))).await,
+        unauthorized("Invalid API key")
+    );
+    // get_basic_credentials: not two words, not base64, not exactly one colon
+    for header in [
+        "Basic".to_string(),
+        "Basic !!!".to_string(),
+        basic(&format!("user1@zulip.example:{KEY}:x")),
+    ] {
+        assert_eq!(
+            with_authorization(&fake, Some(&header)).await,
+            unauthorized("Invalid authorization header for basic auth"),
+            "{header}"
+        );
+    }
+    // another scheme is a plain JsonableError (400), not an UnauthorizedError
+    let (status, challenge, body) = with_authorization(&fake, Some("Bearer abc")).await;
+    assert_eq!((status, challenge), (400, None));
+    assert_eq!(
+        body,
+        json!({"result": "error", "msg": "This endpoint requires HTTP basic authentication.",
+               "code": "BAD_REQUEST"})
+    );
+    // whitespace around the e-mail and key is forgiven (validate_api_key strips them)
+    let (status, _, body) = with_authorization(
+        &fake,
+        Some(&basic(&format!(" user1@zulip.example : {KEY} "))),
+    )
+    .await;
+    assert_eq!((status, body["user_id"].clone()), (200, json!(1)));
     let (status, body) = Api::new(&fake, 1).get("/users/me").await;
     assert_eq!((status, body["user_id"].clone()), (200, json!(1)));
     let (status, body) = Api::new(&fake, 1).get("/users/77/presence").await;
@@ -117,6 +182,93 @@ async fn auth_is_basic_with_email_and_api_key_and_errors_are_zulips() {
             json!({"result": "error", "msg": "No such user", "code": "BAD_REQUEST"})
         )
     );
+}
+
+#[tokio::test]
+async fn deactivated_users_and_realms_are_refused_as_the_server_does() {
+    let fake = fake().await;
+    let mut grace = fake.user(2).unwrap();
+    grace.is_active = false;
+    fake.add_user(grace);
+    let credentials = |user: i64| {
+        let key = if user == 1 {
+            KEY.to_string()
+        } else {
+            format!("{KEY}-{user}")
+        };
+        basic(&format!("user{user}@zulip.example:{key}"))
+    };
+    assert_eq!(
+        with_authorization(&fake, Some(&credentials(2))).await,
+        unauthorized("Account is deactivated")
+    );
+    // a wrong key says nothing about the account
+    assert_eq!(
+        with_authorization(&fake, Some(&basic("user2@zulip.example:nope"))).await,
+        unauthorized("Malformed API key")
+    );
+    let (status, _, _) = with_authorization(&fake, Some(&credentials(1))).await;
+    assert_eq!(status, 200);
+    // the realm is checked before the user
+    fake.deactivate_realm();
+    for user in [1, 2] {
+        assert_eq!(
+            with_authorization(&fake, Some(&credentials(user))).await,
+            unauthorized("This organization has been deactivated"),
+            "user {user}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn presence_events_stop_above_the_servers_user_limit_unless_forced() {
+    use agentstatus_zulip::fake::{USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS, User};
+    let fake = fake().await;
+    let presence_events = |fake: &Zulip, user: i64| {
+        fake.events_sent()
+            .iter()
+            .filter(|(kind, u)| kind == "presence" && *u == user)
+            .count()
+    };
+    // exactly the limit (3 seeded users and the others): Katherine coming online is pushed
+    for id in 4..=USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS as i64 {
+        fake.add_user(User::new(id, &format!("Agent {id}"), &format!("key-{id}")));
+    }
+    let queue = Api::new(&fake, 1)
+        .post("/register", &[("event_types", r#"["presence"]"#)])
+        .await
+        .1["queue_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!queue.is_empty());
+    fake.ping(3, true);
+    assert_eq!(presence_events(&fake, 3), 1);
+    // one more active user: coming online is not pushed any more
+    let limit = USER_LIMIT_FOR_SENDING_PRESENCE_UPDATE_EVENTS as i64;
+    fake.add_user(User::new(limit + 1, "One Too Many", "key-many"));
+    fake.seed_presence(2, "offline");
+    fake.ping(2, true);
+    assert_eq!(presence_events(&fake, 2), 0);
+    assert_eq!(
+        fake.shown(2),
+        Some(("active", false)),
+        "the presence itself moved"
+    );
+    // a deactivated user does not count (active_user_ids)
+    let mut many = fake.user(limit + 1).unwrap();
+    many.is_active = false;
+    fake.add_user(many);
+    fake.advance(300);
+    fake.ping(2, true);
+    assert_eq!(presence_events(&fake, 2), 1);
+    // above the limit again, invisible mode is still pushed (force_send_update)
+    fake.add_user(User::new(limit + 2, "Another One", "key-another"));
+    let (status, _) = Api::new(&fake, 1)
+        .post("/users/me/status", &[("away", "true")])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(presence_events(&fake, 1), 1);
 }
 
 #[tokio::test]

@@ -605,7 +605,8 @@ mod adapter {
         let registers = sent.iter().filter(|r| r.url.path() == "/register").count();
         assert_eq!(registers, 2);
         let f = form(sent.iter().find(|r| r.url.path() == "/register").unwrap());
-        assert_eq!(f["event_types"], r#"["presence","user_status"]"#);
+        // `restart` too: the server sends it only to queues that ask for it (accepts_event)
+        assert_eq!(f["event_types"], r#"["presence","user_status","restart"]"#);
     }
 
     /// A server that answers every long-poll at once with events the reader does not want (or
