@@ -92,6 +92,38 @@ async fn read_after(
     .await;
 }
 
+type Changes = tokio::sync::mpsc::UnboundedReceiver<
+    Result<agentstatus_presence::watch::Change, agentstatus_presence::PresenceError>,
+>;
+
+/// Run `watcher` on its own, as `agentstatus watch` does: its changes in a channel.
+fn pump(mut watcher: Watcher) -> (Changes, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move { while tx.send(watcher.next().await).is_ok() {} });
+    (rx, task)
+}
+
+/// Set Ada on the fake to each of `steps` in turn until a change arrives by push, and return
+/// it. The full reads the feed asks for (after subscribing, after a lifecycle event) are paced
+/// by the watcher, so one may still be due when Ada changes and find the change first (origin
+/// Poll; the push that follows then finds nothing new): the next step changes Ada again.
+async fn until_pushed(
+    setter: &MsgraphPresence,
+    changes: &mut Changes,
+    steps: &[Availability],
+) -> agentstatus_presence::watch::Change {
+    for &desired in steps {
+        setter.set(&ada(), desired).await.unwrap();
+        let c = within("the change", changes.recv()).await.unwrap().unwrap();
+        assert_eq!(c.agent_id, ada());
+        assert_eq!(c.after.as_ref().unwrap().availability, desired, "{c}");
+        if c.origin == Origin::Push {
+            return c;
+        }
+    }
+    panic!("none of {steps:?} arrived by push");
+}
+
 /// Wait until the fake holds a subscription.
 async fn subscribed(fake: &Msgraph) {
     within("a subscription", async {
@@ -172,32 +204,32 @@ async fn the_validation_handshake_is_answered_on_the_wire() {
 async fn a_change_on_the_fake_arrives_through_the_webhook() {
     let (fake, webhook, _) = start().await;
     let presence = adapter(&fake).with_webhook(webhook.clone());
-    let mut watcher = Watcher::new(
+    let watcher = Watcher::new(
         Arc::new(presence),
         "teams",
         WatchOptions::every(Duration::from_secs(3600)),
     );
     assert_eq!(watcher.origin(), Origin::Push);
     let setter = adapter(&fake);
-    let fake = Arc::new(fake);
-    let f = fake.clone();
     let clock = watcher.success_clock();
-    let change = tokio::spawn(async move {
-        subscribed(&f).await;
-        // the watcher's first full read (the baseline) follows the subscription at once
-        read_after(&clock, None).await;
-        setter.set(&ada(), Availability::Busy).await.unwrap();
-    });
-    let c = within("the change", watcher.next()).await.unwrap();
-    change.await.unwrap();
-    assert_eq!(c.agent_id, ada());
-    assert_eq!(c.origin, Origin::Push, "pushed, not polled: {c}");
-    assert_eq!(c.before.unwrap().availability, Availability::Available);
+    let (mut changes, task) = pump(watcher);
+    subscribed(&fake).await;
+    read_after(&clock, None).await;
+    let c = until_pushed(
+        &setter,
+        &mut changes,
+        &[Availability::Busy, Availability::Away, Availability::Busy],
+    )
+    .await;
+    task.abort();
+    let before = c.before.unwrap().availability;
+    assert_ne!(before, c.after.as_ref().unwrap().availability);
     let after = c.after.unwrap();
-    assert_eq!(after.availability, Availability::Busy);
-    assert_eq!(after.detail.vendor_status, "Busy/InACall");
-    assert_eq!(fake.deliveries().delivered, 1);
-    assert_eq!(webhook.stats().received, 1);
+    if after.availability == Availability::Busy {
+        assert_eq!(after.detail.vendor_status, "Busy/InACall");
+    }
+    assert!(fake.deliveries().delivered >= 1);
+    assert!(webhook.stats().received >= 1);
     assert_eq!(webhook.stats().refused, 0);
 }
 
@@ -554,7 +586,7 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
         .with_value("subscription_token_file", token_file.to_str().unwrap())
         .with_secret("client_secret", SECRET.to_string().into());
     let presence = (agentstatus_msgraph::presence::entry().connect)(&settings).unwrap();
-    let mut watcher = Watcher::new(
+    let watcher = Watcher::new(
         Arc::from(presence),
         "teams",
         WatchOptions::every(Duration::from_secs(3600)),
@@ -565,7 +597,8 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
     let f = fake.clone();
     let file = token_file.clone();
     let clock = watcher.success_clock();
-    let script = tokio::spawn(async move {
+    let (mut changes, task) = pump(watcher);
+    within("the reauthorization", async {
         subscribed(&f).await;
         read_after(&clock, None).await;
         // the user's token is refreshed in the file; the old one stops working
@@ -575,15 +608,23 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
         // ... and Graph asks for a reauthorization: renewed with the file's token
         let before = clock.get();
         assert_eq!(f.lifecycle("reauthorizationRequired").await, 1);
-        // the resync's full read, then a change to be pushed
+        // the resync's full read
         read_after(&clock, before).await;
-        setter.set(&ada(), Availability::Away).await.unwrap();
-    });
-    let c = within("the change", watcher.next()).await.unwrap();
-    script.await.unwrap();
-    assert_eq!(c.agent_id, ada());
-    assert_eq!(c.after.as_ref().unwrap().availability, Availability::Away);
-    assert_eq!(c.origin, Origin::Push, "{c}");
+    })
+    .await;
+    // a change is pushed, with the subscription the file's token renewed
+    until_pushed(
+        &setter,
+        &mut changes,
+        &[
+            Availability::Away,
+            Availability::Busy,
+            Availability::Away,
+            Availability::Busy,
+        ],
+    )
+    .await;
+    task.abort();
     let subs = fake.subscriptions();
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].renewals, 1, "renewed for the reauthorization");
