@@ -8,9 +8,10 @@
 //! | `expected` | states sync wrote (or is writing) to a desk: when the desk shows them, it is an echo |
 //! | `decisions` | the log of decisions: the change, the candidates, the writes owed |
 //!
-//! Every decision is one transaction (the observation, the person's state, the outbox rows,
-//! the expected echoes, the log line), so a process killed at any point restarts from a state
-//! where a change was either fully decided or not seen at all.
+//! Every decision is stored in one transaction (the observation, the person's state, the outbox
+//! rows, the expected echoes, the log line), a batch of decisions at a time (the engine's
+//! `DECIDE_BATCH`), so a process killed at any point restarts from a state where a change was
+//! either fully decided or not seen at all.
 
 use std::path::Path;
 
