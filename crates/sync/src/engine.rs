@@ -440,6 +440,9 @@ pub struct Engine {
     undecided: VecDeque<(usize, Vec<Candidate>, String)>,
     /// Per desk: whether a writer task is sending its owed writes.
     writing: Vec<bool>,
+    /// Per desk: whether the outbox may hold writes owed to it (so that a dispatch with
+    /// nothing to hand out does not read the whole outbox).
+    pending: Vec<bool>,
     /// The (desk, agent) writes a writer task has been given and not answered yet.
     in_flight: HashSet<(usize, String)>,
     /// Where the writer tasks send each write's outcome.
@@ -530,6 +533,7 @@ impl Engine {
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         Ok(Self {
             undecided: VecDeque::new(),
+            pending: vec![true; writing.len()],
             writing,
             in_flight: HashSet::new(),
             results_tx,
@@ -961,8 +965,11 @@ impl Engine {
         self.stats.with(|s| s.decisions += n as u64);
         for (p, (id, writes)) in batch.into_iter().zip(stored) {
             // a new write owed is sent at once, not after an older write's backoff
-            for (d, agent, _) in &p.plan {
+            for (d, agent, holds) in &p.plan {
                 self.backoff.remove(&(*d, agent.clone()));
+                if holds.is_some() {
+                    self.pending[*d] = true;
+                }
             }
             let chosen = &p.cands[0];
             info!(
@@ -1116,7 +1123,7 @@ impl Engine {
     /// at its client's pace, `write_concurrency` at a time. The outcomes come back as
     /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
     fn dispatch(&mut self) -> Result<(), SyncError> {
-        if (0..self.desks.len()).all(|d| !self.ready[d] || self.writing[d]) {
+        if (0..self.desks.len()).all(|d| !self.ready[d] || self.writing[d] || !self.pending[d]) {
             return Ok(());
         }
         let owed = self.store.read(|t| t.outbox())?;
@@ -1129,10 +1136,12 @@ impl Engine {
             .collect();
         let mut per_desk: Vec<Vec<(Owed, Option<Availability>)>> =
             vec![Vec::new(); self.desks.len()];
+        let mut pending = vec![false; self.desks.len()];
         for o in owed {
             let Some(&d) = index.get(o.desk.as_str()) else {
                 continue;
             };
+            pending[d] = true;
             if !self.ready[d] || self.writing[d] || self.in_flight.contains(&(d, o.agent.clone())) {
                 continue;
             }
@@ -1149,6 +1158,7 @@ impl Engine {
                 .map(|k| k.0);
             per_desk[d].push((o, known));
         }
+        self.pending = pending;
         if per_desk.iter().all(Vec::is_empty) {
             return Ok(());
         }
