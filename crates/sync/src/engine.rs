@@ -468,6 +468,9 @@ enum Written {
 /// not yet the stored states).
 pub const DECIDE_BATCH: usize = 250;
 
+/// Writes' outcomes recorded in one transaction, at most (as many as have come in).
+const RECORD_BATCH: usize = 500;
+
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
@@ -616,9 +619,11 @@ impl Engine {
         results: &mut mpsc::UnboundedReceiver<Written>,
     ) -> Result<(), SyncError> {
         loop {
+            let mut ws = Vec::new();
             while let Ok(w) = results.try_recv() {
-                self.written(w, false)?;
+                ws.push(w);
             }
+            self.written_all(ws, false)?;
             if !self.undecided.is_empty() {
                 self.decide_batch()?;
                 self.dispatch()?;
@@ -630,7 +635,13 @@ impl Engine {
                 break;
             }
             match results.recv().await {
-                Some(w) => self.written(w, false)?,
+                Some(w) => {
+                    let mut ws = vec![w];
+                    while let Ok(w) = results.try_recv() {
+                        ws.push(w);
+                    }
+                    self.written_all(ws, false)?;
+                }
                 None => break,
             }
         }
@@ -693,7 +704,15 @@ impl Engine {
                 () = &mut stop => return Ok(()),
                 w = results.recv() => {
                     if let Some(w) = w {
-                        self.written(w, true)?;
+                        // what else is in, recorded with it
+                        let mut ws = vec![w];
+                        while ws.len() < RECORD_BATCH {
+                            match results.try_recv() {
+                                Ok(w) => ws.push(w),
+                                Err(_) => break,
+                            }
+                        }
+                        self.written_all(ws, true)?;
                     }
                 }
                 ev = rx.recv() => {
@@ -1267,6 +1286,33 @@ impl Engine {
                 }
                 let _ = tx.send(Written::Done(d));
             });
+        }
+        Ok(())
+    }
+
+    /// Record what the writer tasks reported, in one transaction (see [`Store::begin`]).
+    fn written_all(&mut self, ws: Vec<Written>, again: bool) -> Result<(), SyncError> {
+        if ws.is_empty() {
+            return Ok(());
+        }
+        self.store.begin()?;
+        let mut done = Vec::new();
+        for w in ws {
+            let r = match w {
+                Written::Done(d) => {
+                    done.push(d);
+                    Ok(())
+                }
+                one => self.written(one, false),
+            };
+            if let Err(e) = r {
+                self.store.rollback();
+                return Err(e);
+            }
+        }
+        self.store.commit()?;
+        for d in done {
+            self.written(Written::Done(d), again)?;
         }
         Ok(())
     }
