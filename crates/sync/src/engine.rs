@@ -447,10 +447,19 @@ pub struct Engine {
     in_flight: HashSet<(usize, String)>,
     /// Where the writer tasks send each write's outcome.
     results_tx: mpsc::UnboundedSender<Written>,
+    /// Where a writer task says it has sent all it was given (apart from the outcomes, so that
+    /// its desk gets the next writes without waiting for the outcomes ahead to be recorded).
+    done_tx: mpsc::UnboundedSender<usize>,
     /// Taken by [`Engine::run`] and [`Engine::once`] while they run.
-    results_rx: Option<mpsc::UnboundedReceiver<Written>>,
+    inbox: Option<Inbox>,
     /// The writer tasks (aborted when the engine stops or is dropped).
     writers: tokio::task::JoinSet<()>,
+}
+
+/// The writer tasks' reports.
+struct Inbox {
+    results: mpsc::UnboundedReceiver<Written>,
+    done: mpsc::UnboundedReceiver<usize>,
 }
 
 /// What a writer task reports.
@@ -533,14 +542,16 @@ impl Engine {
         );
         let ready = vec![false; desks.len()];
         let writing = vec![false; desks.len()];
-        let (results_tx, results_rx) = mpsc::unbounded_channel();
+        let (results_tx, results) = mpsc::unbounded_channel();
+        let (done_tx, done) = mpsc::unbounded_channel();
         Ok(Self {
             undecided: VecDeque::new(),
             pending: vec![true; writing.len()],
             writing,
             in_flight: HashSet::new(),
             results_tx,
-            results_rx: Some(results_rx),
+            done_tx,
+            inbox: Some(Inbox { results, done }),
             writers: tokio::task::JoinSet::new(),
             desks,
             people,
@@ -602,25 +613,22 @@ impl Engine {
             }
         }
         self.observe(observations)?;
-        let mut results = self
-            .results_rx
-            .take()
-            .expect("the engine runs once at a time");
-        let r = self.once_write(&mut results).await;
-        self.results_rx = Some(results);
+        let mut inbox = self.inbox.take().expect("the engine runs once at a time");
+        let r = self.once_write(&mut inbox).await;
+        self.inbox = Some(inbox);
         r?;
         Ok(self.summary())
     }
 
     /// [`Engine::once`]'s deciding and writing: every batch decided, its writes sent while the
     /// next is decided, each write tried once.
-    async fn once_write(
-        &mut self,
-        results: &mut mpsc::UnboundedReceiver<Written>,
-    ) -> Result<(), SyncError> {
+    async fn once_write(&mut self, inbox: &mut Inbox) -> Result<(), SyncError> {
         loop {
+            while let Ok(d) = inbox.done.try_recv() {
+                self.written(Written::Done(d), false)?;
+            }
             let mut ws = Vec::new();
-            while let Ok(w) = results.try_recv() {
+            while let Ok(w) = inbox.results.try_recv() {
                 ws.push(w);
             }
             self.written_all(ws, false)?;
@@ -631,18 +639,19 @@ impl Engine {
                 continue;
             }
             self.dispatch()?;
-            if !self.writing.iter().any(|w| *w) {
+            // done when every writer is, and every outcome it sent is recorded
+            if !self.writing.iter().any(|w| *w) && self.in_flight.is_empty() {
                 break;
             }
-            match results.recv().await {
-                Some(w) => {
-                    let mut ws = vec![w];
-                    while let Ok(w) = results.try_recv() {
-                        ws.push(w);
-                    }
-                    self.written_all(ws, false)?;
-                }
-                None => break,
+            tokio::select! {
+                w = inbox.results.recv() => match w {
+                    Some(w) => self.written_all(vec![w], false)?,
+                    None => break,
+                },
+                d = inbox.done.recv() => match d {
+                    Some(d) => self.written(Written::Done(d), false)?,
+                    None => break,
+                },
             }
         }
         self.count_owed()
@@ -675,12 +684,9 @@ impl Engine {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stop = stop.fuse();
         tokio::pin!(stop);
-        let mut results = self
-            .results_rx
-            .take()
-            .expect("the engine runs once at a time");
-        let r = self.run_loop(&mut rx, &mut results, &mut tick, stop).await;
-        self.results_rx = Some(results);
+        let mut inbox = self.inbox.take().expect("the engine runs once at a time");
+        let r = self.run_loop(&mut rx, &mut inbox, &mut tick, stop).await;
+        self.inbox = Some(inbox);
         tasks.abort_all();
         // writes in flight are abandoned, as a crash would: they stay in the outbox, and the
         // next run reads the agent before sending one again
@@ -694,7 +700,7 @@ impl Engine {
     async fn run_loop(
         &mut self,
         rx: &mut mpsc::UnboundedReceiver<Event>,
-        results: &mut mpsc::UnboundedReceiver<Written>,
+        inbox: &mut Inbox,
         tick: &mut tokio::time::Interval,
         mut stop: std::pin::Pin<&mut futures_util::future::Fuse<impl Future<Output = ()>>>,
     ) -> Result<(), SyncError> {
@@ -702,12 +708,19 @@ impl Engine {
             let deciding = !self.undecided.is_empty();
             tokio::select! {
                 () = &mut stop => return Ok(()),
-                w = results.recv() => {
+                // a desk's writer is done: it gets what is owed now, whatever outcomes are still
+                // to be recorded (those writes are in flight: not handed out again)
+                d = inbox.done.recv() => {
+                    if let Some(d) = d {
+                        self.written(Written::Done(d), true)?;
+                    }
+                }
+                w = inbox.results.recv() => {
                     if let Some(w) = w {
                         // what else is in, recorded with it
                         let mut ws = vec![w];
                         while ws.len() < RECORD_BATCH {
-                            match results.try_recv() {
+                            match inbox.results.try_recv() {
                                 Ok(w) => ws.push(w),
                                 Err(_) => break,
                             }
@@ -1278,13 +1291,14 @@ impl Engine {
             }
             self.writing[d] = true;
             let tx = self.results_tx.clone();
+            let done = self.done_tx.clone();
             self.writers.spawn(async move {
                 while let Some((d, o, r)) = stream.next().await {
                     if tx.send(Written::One(d, o, r)).is_err() {
                         return;
                     }
                 }
-                let _ = tx.send(Written::Done(d));
+                let _ = done.send(d);
             });
         }
         Ok(())
