@@ -465,7 +465,7 @@ struct Inbox {
 /// What a writer task reports.
 enum Written {
     /// One owed write's outcome.
-    One(usize, Owed, Outcome),
+    One(Box<(usize, Owed, Outcome)>),
     /// The desk's writer task has sent all it was given.
     Done(usize),
 }
@@ -1294,7 +1294,7 @@ impl Engine {
             let done = self.done_tx.clone();
             self.writers.spawn(async move {
                 while let Some((d, o, r)) = stream.next().await {
-                    if tx.send(Written::One(d, o, r)).is_err() {
+                    if tx.send(Written::One(Box::new((d, o, r)))).is_err() {
                         return;
                     }
                 }
@@ -1335,7 +1335,8 @@ impl Engine {
     /// meanwhile (unless `again` is false: [`Engine::once`] tries each write once).
     fn written(&mut self, w: Written, again: bool) -> Result<(), SyncError> {
         match w {
-            Written::One(d, o, r) => {
+            Written::One(one) => {
+                let (d, o, r) = *one;
                 self.in_flight.remove(&(d, o.agent.clone()));
                 self.record(d, o, r)
             }
