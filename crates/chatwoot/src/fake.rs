@@ -17,17 +17,25 @@
 //! - `POST /api/v1/profile/availability` `{"profile": {"account_id", "availability"}}`: the
 //!   caller's own membership, any role; answers the caller's profile (`accounts[]` with the
 //!   stored `availability` and the computed `availability_status`).
+//! - rate limit: Rack::Attack's `req/ip` throttle, [`RACK_ATTACK_LIMIT`] requests per client IP
+//!   per minute, counted in fixed windows aligned on the epoch (`Time.now.to_i / period`), the
+//!   request past it answered before anything else with Rack::Attack's default 429: `Content-Type:
+//!   text/plain`, body `Retry later\n`, no `Retry-After` (Chatwoot leaves
+//!   `throttled_response_retry_after_header` off) and no `X-RateLimit-*`; every request counts,
+//!   the refused ones too. On from the start, like a production server; a test that needs more
+//!   raises it ([`Chatwoot::set_rate_limit`]).
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
 use agentstatus_fakes::axum::extract::{Path, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
-use agentstatus_fakes::axum::response::Response;
+use agentstatus_fakes::axum::response::{IntoResponse, Response};
 use agentstatus_fakes::axum::routing::{get, patch, post};
 use agentstatus_fakes::seed::{Availability, Secrets, Seed, Seeded, Seeder, Settings};
 use agentstatus_fakes::serde_json::{Map, Value, json};
@@ -107,6 +115,42 @@ struct Inner {
     account: i64,
     enterprise: bool,
     agents: BTreeMap<i64, Agent>,
+    /// Requests allowed per window, and the window.
+    limit: (u32, Duration),
+    /// The current window (its number since the epoch) and the requests counted in it.
+    window: (u128, u32),
+    /// Requests answered 429.
+    throttled: u64,
+}
+
+/// Chatwoot's `req/ip` throttle: `RACK_ATTACK_LIMIT` (default 3000) requests per IP per minute
+/// (`config/initializers/rack_attack.rb`; see `specs/chatwoot/NOTES.md`, "Rate limit").
+pub const RACK_ATTACK_LIMIT: u32 = 3000;
+
+/// Rack::Attack's throttle: count the request in its window (epoch-aligned, as Rack::Attack's
+/// cache key `Time.now.to_i / period`), and its default 429 when past the limit.
+fn throttle(s: &mut Inner) -> Result<(), Response> {
+    let (limit, period) = s.limit;
+    let period = period.as_millis().max(1);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let window = now / period;
+    if s.window.0 != window {
+        s.window = (window, 0);
+    }
+    s.window.1 = s.window.1.saturating_add(1);
+    if s.window.1 > limit {
+        s.throttled += 1;
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            [("content-type", "text/plain")],
+            "Retry later\n",
+        )
+            .into_response());
+    }
+    Ok(())
 }
 
 agentstatus_fakes::fake! {
@@ -128,6 +172,9 @@ impl Chatwoot {
             account,
             enterprise: true,
             agents: BTreeMap::new(),
+            limit: (RACK_ATTACK_LIMIT, Duration::from_secs(60)),
+            window: (0, 0),
+            throttled: 0,
         };
         let routes = Router::new()
             .route("/api/v1/accounts/{account_id}/agents", get(list))
@@ -156,6 +203,19 @@ impl Chatwoot {
     /// The Community edition: no custom roles, `custom_role_id` neither shown nor written.
     pub fn set_enterprise(&self, enterprise: bool) {
         self.0.lock().enterprise = enterprise;
+    }
+
+    /// Throttle at `requests` per `per` (the server's `RACK_ATTACK_LIMIT` per minute by
+    /// default; `u32::MAX` to never throttle), counting from a fresh window.
+    pub fn set_rate_limit(&self, requests: u32, per: Duration) {
+        let mut s = self.0.lock();
+        s.limit = (requests, per);
+        s.window = (0, 0);
+    }
+
+    /// How many requests the throttle answered with 429.
+    pub fn rate_limited(&self) -> u64 {
+        self.0.lock().throttled
     }
 }
 
@@ -202,7 +262,10 @@ async fn list(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let s = state.lock();
+    let mut s = state.lock();
+    if let Err(r) = throttle(&mut s) {
+        return r;
+    }
     if let Err(r) = caller(&s, &headers).and_then(|_| account(&s, &account_id)) {
         return r;
     }
@@ -233,6 +296,9 @@ async fn update(
     body: Bytes,
 ) -> Response {
     let mut s = state.lock();
+    if let Err(r) = throttle(&mut s) {
+        return r;
+    }
     let me = match caller(&s, &headers).and_then(|me| account(&s, &account_id).map(|()| me)) {
         Ok(me) => me,
         Err(r) => return r,
@@ -302,6 +368,9 @@ async fn availability(
     body: Bytes,
 ) -> Response {
     let mut s = state.lock();
+    if let Err(r) = throttle(&mut s) {
+        return r;
+    }
     let me = match caller(&s, &headers) {
         Ok(me) => me,
         Err(r) => return r,

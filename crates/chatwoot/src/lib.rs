@@ -10,3 +10,19 @@
 #![warn(missing_docs)]
 
 agentstatus_runtime::generated_client!(presence, fake);
+
+/// The default [`ClientConfig`] for Chatwoot: the defaults, plus the server's rate limit of 3000
+/// requests per minute per client IP (Rack::Attack's `req/ip` throttle, `RACK_ATTACK_LIMIT`,
+/// in `config/initializers/rack_attack.rb`; on in production unless `ENABLE_RACK_ATTACK=false`;
+/// evidence in `specs/chatwoot/NOTES.md`, "Rate limit"). The client paces a margin under it
+/// ([`RateLimit::paced`]). For a server whose operator changed `RACK_ATTACK_LIMIT`, build the
+/// client with a config of its own.
+pub fn default_config() -> ClientConfig {
+    ClientConfig::default().with_rate_limit(Some(RATE_LIMIT))
+}
+
+/// Chatwoot's default `req/ip` throttle: 3000 requests a minute ([`default_config`]).
+pub const RATE_LIMIT: RateLimit = RateLimit {
+    requests: 3000,
+    per: std::time::Duration::from_secs(60),
+};

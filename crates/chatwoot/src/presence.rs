@@ -300,7 +300,7 @@ const SETTINGS: &[Setting] = &[
 /// token from `$CHATWOOT_API_ACCESS_TOKEN` (or `token_env`), sent as `api_access_token`.
 pub fn entry() -> Entry {
     Entry::new(VENDOR.as_str(), "Chatwoot", |s| {
-        let config = s.apply(crate::ClientConfig::default());
+        let config = s.apply(crate::default_config());
         let client = Client::with_user_api_key(&s.base_url, s.secret("token")?, &config)?;
         Ok(Box::new(ChatwootPresence::new(
             client,

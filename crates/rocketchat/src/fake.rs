@@ -28,18 +28,35 @@
 //!   `error-invalid-status`, `offline` with "Allow Invisible status option" off 400
 //!   `error-status-not-allowed`; else the status is stored (`status`, `statusDefault`), the same
 //!   status again changing nothing but `_updatedAt`. Unknown fields (`expiresAt`) are ignored.
+//! - the REST API rate limiter (`apps/meteor/app/api/server/api.ts`): once turned on
+//!   ([`RocketChat::set_rate_limit`]; the server's defaults are [`DEFAULT_CALLS`] calls per
+//!   [`DEFAULT_INTERVAL`], `API_Enable_Rate_Limiter_Limit_Calls_Default` and `_Time_Default`),
+//!   each route and method counts its calls in a window that starts with the first call after
+//!   the last one ended (Meteor's `RateLimiter` rule); every call counts, a refused one too; a
+//!   user with `api-bypass-rate-limit` (admin, bot, app: [`RocketChat::bypass_rate_limit`]) is
+//!   not counted. An authenticated call gets `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+//!   `X-RateLimit-Reset` (epoch milliseconds) on its answer, and past the limit 429 `{success:
+//!   false, error: "Error, too many requests. Please slow down. You must wait N seconds before
+//!   trying this endpoint again. [error-too-many-requests]"}`, no `Retry-After`. Off until a
+//!   test turns it on: the fake's API users act like the admin or bot token a sync service is
+//!   given, which bypasses it.
 //!
 //! Evidence for each behaviour: specs/rocketchat/NOTES.md#fake-server-behaviour.
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
 use agentstatus_fakes::axum::extract::{Path, Query, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
+use agentstatus_fakes::axum::extract::Request;
+use agentstatus_fakes::axum::http::HeaderValue;
+use agentstatus_fakes::axum::middleware::{self, Next};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, post};
 use agentstatus_fakes::serde_json::{self, Value, json};
@@ -122,6 +139,85 @@ struct Inner {
     invisible_allowed: bool,
     /// The user status of API users that are not agents: (status, status text).
     user_statuses: BTreeMap<String, (String, String)>,
+    /// The REST API rate limiter (shared with the routes' middleware).
+    limiter: Arc<Mutex<Limiter>>,
+}
+
+/// `API_Enable_Rate_Limiter_Limit_Calls_Default`: calls a route allows per interval (10).
+pub const DEFAULT_CALLS: u32 = 10;
+
+/// `API_Enable_Rate_Limiter_Limit_Time_Default`: the interval (60000 ms).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The REST API rate limiter: one rule per route and method.
+#[derive(Debug, Default)]
+struct Limiter {
+    /// Calls per interval; `None`: off.
+    rule: Option<(u32, Duration)>,
+    /// Per route: when its window started, and the calls counted in it.
+    windows: HashMap<&'static str, (Instant, u32)>,
+    /// Users with `api-bypass-rate-limit`.
+    bypass: HashSet<String>,
+    /// Calls answered 429.
+    limited: u64,
+}
+
+/// A route's rate limit, in front of its handler.
+async fn rate_limit(
+    limiter: Arc<Mutex<Limiter>>,
+    route: &'static str,
+    request: Request,
+    next: Next,
+) -> Response {
+    let user = request
+        .headers()
+        .get("x-user-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let authenticated = user.is_some() && request.headers().contains_key("x-auth-token");
+    let verdict = {
+        let mut l = limiter.lock().unwrap_or_else(|e| e.into_inner());
+        match (l.rule, user) {
+            (Some((calls, interval)), Some(user)) if authenticated && !l.bypass.contains(&user) => {
+                let now = Instant::now();
+                let window = l.windows.entry(route).or_insert((now, 0));
+                if now.duration_since(window.0) > interval {
+                    *window = (now, 0);
+                }
+                window.1 = window.1.saturating_add(1);
+                let count = window.1;
+                let reset = interval.saturating_sub(now.duration_since(window.0));
+                if count > calls {
+                    l.limited += 1;
+                }
+                Some((calls, calls.saturating_sub(count), reset, count > calls))
+            }
+            _ => None,
+        }
+    };
+    let Some((calls, left, reset, refused)) = verdict else {
+        return next.run(request).await;
+    };
+    let mut answer = if refused {
+        let seconds = reset.as_millis().div_ceil(1000);
+        reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"success": false, "error": format!("Error, too many requests. Please slow down. You must wait {seconds} seconds before trying this endpoint again. [error-too-many-requests]")}),
+        )
+    } else {
+        next.run(request).await
+    };
+    let epoch_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let h = answer.headers_mut();
+    h.insert("x-ratelimit-limit", HeaderValue::from(calls));
+    h.insert("x-ratelimit-remaining", HeaderValue::from(left));
+    if let Ok(v) = HeaderValue::from_str(&(epoch_ms + reset.as_millis()).to_string()) {
+        h.insert("x-ratelimit-reset", v);
+    }
+    answer
 }
 
 impl Inner {
@@ -147,22 +243,46 @@ agentstatus_fakes::fake! {
 impl RocketChat {
     /// Start on 127.0.0.1 with a free port; business hours open, no users, no agents.
     pub async fn start() -> std::io::Result<Self> {
+        let limiter = Arc::new(Mutex::new(Limiter::default()));
         let state = Inner {
             business_hours_open: true,
             status_change_allowed: true,
             invisible_allowed: true,
+            limiter: limiter.clone(),
             ..Inner::default()
         };
+        // the server's rule key: the route's path and its method
+        let limit = |route: &'static str| {
+            let limiter = limiter.clone();
+            middleware::from_fn(move |request: Request, next: Next| {
+                rate_limit(limiter.clone(), route, request, next)
+            })
+        };
         let routes = Router::new()
-            .route("/api/v1/livechat/agent.status", post(agent_status))
-            .route("/api/v1/livechat/users/{kind}", get(list_users))
-            .route("/api/v1/livechat/users/{kind}/{id}", get(get_user))
+            .route(
+                "/api/v1/livechat/agent.status",
+                post(agent_status).layer(limit("/api/v1/livechat/agent.statuspost")),
+            )
+            .route(
+                "/api/v1/livechat/users/{kind}",
+                get(list_users).layer(limit("/api/v1/livechat/users/:type/get")),
+            )
+            .route(
+                "/api/v1/livechat/users/{kind}/{id}",
+                get(get_user).layer(limit("/api/v1/livechat/users/:type/:_id/get")),
+            )
             .route(
                 "/api/v1/omnichannel/agents/available",
-                get(available_agents),
+                get(available_agents).layer(limit("/api/v1/omnichannel/agents/availableget")),
             )
-            .route("/api/v1/users.presence", get(users_presence))
-            .route("/api/v1/users.setStatus", post(set_status));
+            .route(
+                "/api/v1/users.presence",
+                get(users_presence).layer(limit("/api/v1/users.presenceget")),
+            )
+            .route(
+                "/api/v1/users.setStatus",
+                post(set_status).layer(limit("/api/v1/users.setStatuspost")),
+            );
         Fake::start(state, routes).await.map(Self)
     }
 
@@ -173,6 +293,30 @@ impl RocketChat {
             token: token.into(),
             manager,
         });
+    }
+
+    /// Turn the REST API rate limiter on: `calls` per route and method per `interval` (the
+    /// server's defaults: [`DEFAULT_CALLS`] per [`DEFAULT_INTERVAL`]), from fresh windows.
+    pub fn set_rate_limit(&self, calls: u32, interval: Duration) {
+        let s = self.0.lock();
+        let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        l.rule = Some((calls, interval));
+        l.windows.clear();
+    }
+
+    /// Give the API user `user_id` `api-bypass-rate-limit` (the admin, bot and app roles have
+    /// it): the limiter does not count its calls.
+    pub fn bypass_rate_limit(&self, user_id: &str) {
+        let s = self.0.lock();
+        let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        l.bypass.insert(user_id.to_string());
+    }
+
+    /// How many calls the rate limiter answered with 429.
+    pub fn rate_limited(&self) -> u64 {
+        let s = self.0.lock();
+        let l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        l.limited
     }
 
     /// Add an agent (or replace the one with the same id).

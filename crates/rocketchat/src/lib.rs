@@ -22,6 +22,18 @@
 
 agentstatus_runtime::generated_client!(presence, fake);
 
+/// Rocket.Chat's REST API rate limit for a caller without the `api-bypass-rate-limit`
+/// permission: 10 calls per route and method per minute per client IP
+/// (`API_Enable_Rate_Limiter_Limit_Calls_Default` and `_Time_Default`; evidence in
+/// `specs/rocketchat/NOTES.md`, "Rate limit"). The `admin`, `bot` and `app` roles bypass it, which
+/// is why no client applies it by default; a client whose token is limited is built with
+/// `ClientConfig::default().with_rate_limit(Some(ROUTE_RATE_LIMIT))` (one bucket for every route:
+/// slower than the server requires, never faster).
+pub const ROUTE_RATE_LIMIT: RateLimit = RateLimit {
+    requests: 10,
+    per: std::time::Duration::from_secs(60),
+};
+
 /// A Rocket.Chat personal access token and the id of the user it belongs to, sent as
 /// `X-Auth-Token` and `X-User-Id` on every request. `Debug` never shows the token.
 #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ pub use guard::{
 };
 pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;
-pub use retry::{RateLimit, RetryPolicy};
+pub use retry::{MARGIN_PERCENT, RateLimit, RetryPolicy};
 
 /// Timeouts, retries, rate limit and transport security of a vendor client.
 #[derive(Debug, Clone)]

@@ -90,10 +90,12 @@ pub(crate) fn full_jitter(cap: Duration) -> Duration {
     cap.mul_f64(fastrand::f64())
 }
 
-/// A request rate no client may exceed: `requests` per `per`, evenly spaced (one every
-/// `per / requests`, no burst), so no window of length `per` ever holds more than `requests`,
-/// whether the server counts in fixed or sliding windows: a bulk run goes at the limit without
-/// a 429.
+/// A request rate no client may exceed: `requests` per `per`, as the vendor declares it. The
+/// client paces a margin under it ([`RateLimit::paced`]: [`MARGIN_PERCENT`] fewer, rounded up
+/// to at least one request), evenly spaced (one every `per / paced`, no burst), so no window of
+/// length `per` ever holds more than `requests`, whether the server counts in fixed or sliding
+/// windows, even when a request is held up on its way (a busy machine, a slow connection) and
+/// lands next to the one after it: a bulk run goes just under the limit without a 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed per `per`.
@@ -111,13 +113,28 @@ impl RateLimit {
         }
     }
 
+    /// The requests per `per` a client sends: the declared `requests` less [`MARGIN_PERCENT`]
+    /// of them, rounded up (500 a minute is paced at 485, 200 a second at 194, 20 at 19), never
+    /// below one.
+    pub fn paced(&self) -> u32 {
+        let keep = (u64::from(self.requests) * u64::from(MARGIN_PERCENT)).div_ceil(100);
+        let keep = u32::try_from(keep).unwrap_or(u32::MAX);
+        self.requests.saturating_sub(keep).max(1.min(self.requests))
+    }
+
     pub(crate) fn limiter(&self) -> Option<Arc<DefaultDirectRateLimiter>> {
-        std::num::NonZeroU32::new(self.requests)?;
-        let period = self.per.checked_div(self.requests)?;
+        let paced = self.paced();
+        std::num::NonZeroU32::new(paced)?;
+        let period = self.per.checked_div(paced)?;
         let quota = Quota::with_period(period)?;
         Some(Arc::new(RateLimiter::direct(quota)))
     }
 }
+
+/// How much of a declared [`RateLimit`] a client keeps unused, in percent: its requests are
+/// paced that much under the limit, so that requests delayed on their way (and landing close
+/// together) still fit the server's window.
+pub const MARGIN_PERCENT: u32 = 3;
 
 /// Can this request be sent again without changing its effect?
 pub fn is_idempotent(method: &Method) -> bool {
@@ -502,5 +519,20 @@ mod tests {
     fn rate_limit_quota() {
         assert!(RateLimit::per_minute(500).limiter().is_some());
         assert!(RateLimit::per_minute(0).limiter().is_none());
+    }
+
+    #[test]
+    fn a_client_paces_a_margin_under_the_declared_limit() {
+        assert_eq!(RateLimit::per_minute(500).paced(), 485);
+        let per_second = |requests| RateLimit {
+            requests,
+            per: Duration::from_secs(1),
+        };
+        assert_eq!(per_second(200).paced(), 194);
+        assert_eq!(per_second(20).paced(), 19);
+        assert_eq!(per_second(12).paced(), 11);
+        assert_eq!(per_second(1).paced(), 1);
+        assert_eq!(per_second(0).paced(), 0);
+        assert_eq!(per_second(u32::MAX).paced(), 4_166_118_276);
     }
 }

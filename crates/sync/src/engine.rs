@@ -1,6 +1,6 @@
 //! The engine: one [`Watcher`] per desk, the rules, the outbox. See the [crate docs](crate).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -404,6 +404,19 @@ struct Candidate {
     word: String,
 }
 
+/// A person's decision, ready to store.
+struct Prepared {
+    who: String,
+    reason: String,
+    wanted: Availability,
+    source: String,
+    /// In precedence order: the first decided.
+    cands: Vec<Candidate>,
+    /// Each other target desk: its agent, and the state it should hold (`None`: it cannot).
+    plan: Vec<(usize, String, Option<Availability>)>,
+    at: String,
+}
+
 type OnDryRun = Box<dyn FnMut(&Planned) + Send>;
 
 /// The sync engine. See the [crate docs](crate).
@@ -422,7 +435,50 @@ pub struct Engine {
     /// When a failed write may be tried again.
     backoff: HashMap<(usize, String), Instant>,
     on_dry_run: Option<OnDryRun>,
+    /// Changes seen but not decided yet (decided [`DECIDE_BATCH`] people per transaction,
+    /// while the writes of the decided ones are sent).
+    undecided: VecDeque<(usize, Vec<Candidate>, String)>,
+    /// Per desk: whether a writer task is sending its owed writes.
+    writing: Vec<bool>,
+    /// Per desk: whether the outbox may hold writes owed to it (so that a dispatch with
+    /// nothing to hand out does not read the whole outbox).
+    pending: Vec<bool>,
+    /// The (desk, agent) writes a writer task has been given and not answered yet.
+    in_flight: HashSet<(usize, String)>,
+    /// Where the writer tasks send each write's outcome.
+    results_tx: mpsc::UnboundedSender<Written>,
+    /// Where a writer task says it has sent all it was given (apart from the outcomes, so that
+    /// its desk gets the next writes without waiting for the outcomes ahead to be recorded).
+    done_tx: mpsc::UnboundedSender<usize>,
+    /// Taken by [`Engine::run`] and [`Engine::once`] while they run.
+    inbox: Option<Inbox>,
+    /// The writer tasks (aborted when the engine stops or is dropped).
+    writers: tokio::task::JoinSet<()>,
 }
+
+/// The writer tasks' reports.
+struct Inbox {
+    results: mpsc::UnboundedReceiver<Written>,
+    done: mpsc::UnboundedReceiver<usize>,
+}
+
+/// What a writer task reports.
+enum Written {
+    /// One owed write's outcome.
+    One(Box<(usize, Owed, Outcome)>),
+    /// The desk's writer task has sent all it was given.
+    Done(usize),
+}
+
+/// People decided in one transaction. A large cycle (10,000 people changed at once) is decided
+/// in batches, and the writes of a batch start as soon as it is stored, while the next batches
+/// are decided: one transaction per batch keeps deciding fast, and a crash loses at most the
+/// batch being decided, which is then decided again from the desks' next read (its changes are
+/// not yet the stored states).
+pub const DECIDE_BATCH: usize = 250;
+
+/// Writes' outcomes recorded in one transaction, at most (as many as have come in).
+const RECORD_BATCH: usize = 500;
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -485,7 +541,18 @@ impl Engine {
             std::sync::atomic::Ordering::Relaxed,
         );
         let ready = vec![false; desks.len()];
+        let writing = vec![false; desks.len()];
+        let (results_tx, results) = mpsc::unbounded_channel();
+        let (done_tx, done) = mpsc::unbounded_channel();
         Ok(Self {
+            undecided: VecDeque::new(),
+            pending: vec![true; writing.len()],
+            writing,
+            in_flight: HashSet::new(),
+            results_tx,
+            done_tx,
+            inbox: Some(Inbox { results, done }),
+            writers: tokio::task::JoinSet::new(),
             desks,
             people,
             store,
@@ -546,8 +613,48 @@ impl Engine {
             }
         }
         self.observe(observations)?;
-        self.flush().await?;
+        let mut inbox = self.inbox.take().expect("the engine runs once at a time");
+        let r = self.once_write(&mut inbox).await;
+        self.inbox = Some(inbox);
+        r?;
         Ok(self.summary())
+    }
+
+    /// [`Engine::once`]'s deciding and writing: every batch decided, its writes sent while the
+    /// next is decided, each write tried once.
+    async fn once_write(&mut self, inbox: &mut Inbox) -> Result<(), SyncError> {
+        loop {
+            while let Ok(d) = inbox.done.try_recv() {
+                self.written(Written::Done(d), false)?;
+            }
+            let mut ws = Vec::new();
+            while let Ok(w) = inbox.results.try_recv() {
+                ws.push(w);
+            }
+            self.written_all(ws, false)?;
+            if !self.undecided.is_empty() {
+                self.decide_batch()?;
+                self.dispatch()?;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            self.dispatch()?;
+            // done when every writer is, and every outcome it sent is recorded
+            if !self.writing.iter().any(|w| *w) && self.in_flight.is_empty() {
+                break;
+            }
+            tokio::select! {
+                w = inbox.results.recv() => match w {
+                    Some(w) => self.written_all(vec![w], false)?,
+                    None => break,
+                },
+                d = inbox.done.recv() => match d {
+                    Some(d) => self.written(Written::Done(d), false)?,
+                    None => break,
+                },
+            }
+        }
+        self.count_owed()
     }
 
     /// Run until `stop` completes (a signal), then return what was done. Dropping the future
@@ -577,11 +684,52 @@ impl Engine {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stop = stop.fuse();
         tokio::pin!(stop);
+        let mut inbox = self.inbox.take().expect("the engine runs once at a time");
+        let r = self.run_loop(&mut rx, &mut inbox, &mut tick, stop).await;
+        self.inbox = Some(inbox);
+        tasks.abort_all();
+        // writes in flight are abandoned, as a crash would: they stay in the outbox, and the
+        // next run reads the agent before sending one again
+        self.writers.abort_all();
+        self.in_flight.clear();
+        self.writing.iter_mut().for_each(|w| *w = false);
+        r?;
+        Ok(self.summary())
+    }
+
+    async fn run_loop(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Event>,
+        inbox: &mut Inbox,
+        tick: &mut tokio::time::Interval,
+        mut stop: std::pin::Pin<&mut futures_util::future::Fuse<impl Future<Output = ()>>>,
+    ) -> Result<(), SyncError> {
         loop {
+            let deciding = !self.undecided.is_empty();
             tokio::select! {
-                () = &mut stop => break,
+                () = &mut stop => return Ok(()),
+                // a desk's writer is done: it gets what is owed now, whatever outcomes are still
+                // to be recorded (those writes are in flight: not handed out again)
+                d = inbox.done.recv() => {
+                    if let Some(d) = d {
+                        self.written(Written::Done(d), true)?;
+                    }
+                }
+                w = inbox.results.recv() => {
+                    if let Some(w) = w {
+                        // what else is in, recorded with it
+                        let mut ws = vec![w];
+                        while ws.len() < RECORD_BATCH {
+                            match inbox.results.try_recv() {
+                                Ok(w) => ws.push(w),
+                                Err(_) => break,
+                            }
+                        }
+                        self.written_all(ws, true)?;
+                    }
+                }
                 ev = rx.recv() => {
-                    let Some(ev) = ev else { break };
+                    let Some(ev) = ev else { return Ok(()) };
                     let mut batch = vec![ev];
                     let until = Instant::now() + self.options.settle;
                     loop {
@@ -593,17 +741,24 @@ impl Engine {
                             () = tokio::time::sleep_until(until) => break,
                         }
                     }
+                    // what an earlier cycle saw is decided before this one's observations are
+                    // compared with the stored states
+                    while !self.undecided.is_empty() {
+                        self.decide_batch()?;
+                    }
                     self.handle(batch)?;
+                    self.decide_batch()?;
+                    self.dispatch()?;
                 }
-                _ = tick.tick() => {}
-            }
-            tokio::select! {
-                () = &mut stop => break,
-                r = self.flush() => r?,
+                // the next batch, once the results already in are recorded (its writes start
+                // while the batch after it is decided)
+                () = tokio::task::yield_now(), if deciding => {
+                    self.decide_batch()?;
+                    self.dispatch()?;
+                }
+                _ = tick.tick() => self.dispatch()?,
             }
         }
-        tasks.abort_all();
-        Ok(self.summary())
     }
 
     fn handle(&mut self, batch: Vec<Event>) -> Result<(), SyncError> {
@@ -780,10 +935,12 @@ impl Engine {
                 word,
             });
         }
-        for (person, cands) in candidates {
-            self.decide(person, cands, &at)?;
-        }
-        self.count_owed()
+        self.undecided.extend(
+            candidates
+                .into_iter()
+                .map(|(person, cands)| (person, cands, at.clone())),
+        );
+        Ok(())
     }
 
     /// Matching by e-mail: who the observed agent is, an ambiguity reported once.
@@ -816,14 +973,60 @@ impl Engine {
             .unwrap_or(usize::MAX)
     }
 
-    /// One transaction: the observed states, the person's availability, the writes owed, the
-    /// log line.
-    fn decide(
-        &mut self,
-        person: usize,
-        mut cands: Vec<Candidate>,
-        at: &str,
-    ) -> Result<(), SyncError> {
+    /// Decide the next [`DECIDE_BATCH`] people of the undecided people, in one transaction:
+    /// for each, the observed states, the person's availability, the writes owed, the log line.
+    fn decide_batch(&mut self) -> Result<(), SyncError> {
+        let n = DECIDE_BATCH.min(self.undecided.len());
+        if n == 0 {
+            return Ok(());
+        }
+        let batch: Vec<Prepared> = self
+            .undecided
+            .drain(..n)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(person, cands, at)| self.prepare(person, cands, at))
+            .collect();
+        let desks = &self.desks;
+        let stored: Vec<(i64, i64)> = self.store.transaction(|t| {
+            batch
+                .iter()
+                .map(|p| Self::store_decision(t, desks, p))
+                .collect()
+        })?;
+        self.stats.with(|s| s.decisions += n as u64);
+        for (p, (id, writes)) in batch.into_iter().zip(stored) {
+            // a new write owed is sent at once, not after an older write's backoff
+            for (d, agent, holds) in &p.plan {
+                self.backoff.remove(&(*d, agent.clone()));
+                if holds.is_some() {
+                    self.pending[*d] = true;
+                }
+            }
+            let chosen = &p.cands[0];
+            info!(
+                decision = id,
+                person = %p.who,
+                desk = %p.source,
+                agent = %chosen.agent,
+                before = %chosen.before,
+                after = %chosen.after,
+                writes,
+                reason = %p.reason,
+                "decided"
+            );
+            for (d, _, holds) in p.plan {
+                if holds.is_none() {
+                    self.report_unsupported(d, p.wanted);
+                }
+            }
+        }
+        self.count_owed()
+    }
+
+    /// What one person's decision is: the candidates in precedence order (the first wins), why,
+    /// and what each other target desk should hold.
+    fn prepare(&self, person: usize, mut cands: Vec<Candidate>, at: String) -> Prepared {
         cands.sort_by_key(|c| (self.rank(c.after), c.desk));
         let chosen = &cands[0];
         let who = self.people.name(person).to_string();
@@ -845,7 +1048,6 @@ impl Engine {
         };
         let wanted = chosen.after;
         let source = self.desks[chosen.desk].name.clone();
-        // what each other target desk should hold
         let mut plan: Vec<(usize, String, Option<Availability>)> = Vec::new();
         for (t, desk) in self.desks.iter().enumerate() {
             if t == chosen.desk || !desk.role.is_target() {
@@ -856,80 +1058,74 @@ impl Engine {
             };
             plan.push((t, agent.to_string(), desk.holds(wanted)));
         }
-        let desks = &self.desks;
-        let (id, writes) = self.store.transaction(|t| {
-            for c in &cands {
-                let name = &desks[c.desk].name;
-                t.set_known(name, &c.agent, c.after, &c.word, at, false)?;
-                t.forget_expected(name, &c.agent)?;
-            }
-            t.set_wanted(&who, wanted, &source, at)?;
-            let id = t.log(
-                &Decision {
-                    person: who.clone(),
-                    desk: source.clone(),
-                    agent: chosen.agent.clone(),
-                    before: Some(chosen.before.as_str().to_string()),
-                    after: chosen.after.as_str().to_string(),
-                    wanted: wanted.as_str().to_string(),
-                    reason: reason.clone(),
-                    writes: 0,
-                },
-                at,
-            )?;
-            // a write still owed to the desk a person just changed would undo their change
-            t.settle(&source, &chosen.agent, None)?;
-            t.forget_expected(&source, &chosen.agent)?;
-            let mut writes = 0;
-            for (d, agent, holds) in &plan {
-                let name = &desks[*d].name;
-                let Some(target) = holds else {
-                    t.settle(name, agent, None)?;
-                    t.forget_expected(name, agent)?;
-                    continue;
-                };
-                if t.known(name, agent)?.map(|k| k.0) == Some(*target) {
-                    t.settle(name, agent, None)?;
-                    t.forget_expected(name, agent)?;
-                    continue;
-                }
-                t.owe(&Owed {
-                    desk: name.clone(),
-                    agent: agent.clone(),
-                    person: who.clone(),
-                    availability: *target,
-                    decision: id,
-                    queued_at: at.to_string(),
-                    attempts: 0,
-                })?;
-                t.expect(name, agent, *target)?;
-                writes += 1;
-            }
-            t.set_writes(id, writes)?;
-            Ok((id, writes))
-        })?;
-        self.stats.with(|s| s.decisions += 1);
-        // a new write owed is sent at once, not after an older write's backoff
-        for (d, agent, _) in &plan {
-            self.backoff.remove(&(*d, agent.clone()));
+        Prepared {
+            who,
+            reason,
+            wanted,
+            source,
+            cands,
+            plan,
+            at,
         }
-        info!(
-            decision = id,
-            person = %who,
-            desk = %source,
-            agent = %chosen.agent,
-            before = %chosen.before,
-            after = %chosen.after,
-            writes,
-            reason = %reason,
-            "decided"
-        );
-        for (d, _, holds) in plan {
-            if holds.is_none() {
-                self.report_unsupported(d, wanted);
-            }
+    }
+
+    /// One decision's rows, inside the batch's transaction: its id and the writes it owes.
+    fn store_decision(
+        t: &crate::store::Tx<'_>,
+        desks: &[Desk],
+        p: &Prepared,
+    ) -> rusqlite::Result<(i64, i64)> {
+        let at = p.at.as_str();
+        let chosen = &p.cands[0];
+        for c in &p.cands {
+            let name = &desks[c.desk].name;
+            t.set_known(name, &c.agent, c.after, &c.word, at, false)?;
+            t.forget_expected(name, &c.agent)?;
         }
-        Ok(())
+        t.set_wanted(&p.who, p.wanted, &p.source, at)?;
+        let id = t.log(
+            &Decision {
+                person: p.who.clone(),
+                desk: p.source.clone(),
+                agent: chosen.agent.clone(),
+                before: Some(chosen.before.as_str().to_string()),
+                after: chosen.after.as_str().to_string(),
+                wanted: p.wanted.as_str().to_string(),
+                reason: p.reason.clone(),
+                writes: 0,
+            },
+            at,
+        )?;
+        // a write still owed to the desk a person just changed would undo their change
+        t.settle(&p.source, &chosen.agent, None)?;
+        t.forget_expected(&p.source, &chosen.agent)?;
+        let mut writes = 0;
+        for (d, agent, holds) in &p.plan {
+            let name = &desks[*d].name;
+            let Some(target) = holds else {
+                t.settle(name, agent, None)?;
+                t.forget_expected(name, agent)?;
+                continue;
+            };
+            if t.known(name, agent)?.map(|k| k.0) == Some(*target) {
+                t.settle(name, agent, None)?;
+                t.forget_expected(name, agent)?;
+                continue;
+            }
+            t.owe(&Owed {
+                desk: name.clone(),
+                agent: agent.clone(),
+                person: p.who.clone(),
+                availability: *target,
+                decision: id,
+                queued_at: at.to_string(),
+                attempts: 0,
+            })?;
+            t.expect(name, agent, *target)?;
+            writes += 1;
+        }
+        t.set_writes(id, writes)?;
+        Ok((id, writes))
     }
 
     /// Keep the outbox size in the counters.
@@ -954,9 +1150,14 @@ impl Engine {
         }
     }
 
-    /// Send what is owed to desks whose first read this process has seen, each desk at its
-    /// client's pace, `write_concurrency` at a time.
-    async fn flush(&mut self) -> Result<(), SyncError> {
+    /// Hand what is owed to desks whose first read this process has seen to a writer task per
+    /// desk (none for a desk whose writer is still busy: it gets the rest when done), each desk
+    /// at its client's pace, `write_concurrency` at a time. The outcomes come back as
+    /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
+    fn dispatch(&mut self) -> Result<(), SyncError> {
+        if (0..self.desks.len()).all(|d| !self.ready[d] || self.writing[d] || !self.pending[d]) {
+            return Ok(());
+        }
         let owed = self.store.read(|t| t.outbox())?;
         let now = Instant::now();
         let index: HashMap<&str, usize> = self
@@ -967,11 +1168,13 @@ impl Engine {
             .collect();
         let mut per_desk: Vec<Vec<(Owed, Option<Availability>)>> =
             vec![Vec::new(); self.desks.len()];
+        let mut pending = vec![false; self.desks.len()];
         for o in owed {
             let Some(&d) = index.get(o.desk.as_str()) else {
                 continue;
             };
-            if !self.ready[d] {
+            pending[d] = true;
+            if !self.ready[d] || self.writing[d] || self.in_flight.contains(&(d, o.agent.clone())) {
                 continue;
             }
             if self
@@ -987,8 +1190,15 @@ impl Engine {
                 .map(|k| k.0);
             per_desk[d].push((o, known));
         }
+        self.pending = pending;
         if per_desk.iter().all(Vec::is_empty) {
             return Ok(());
+        }
+        let given: Vec<bool> = per_desk.iter().map(|rows| !rows.is_empty()).collect();
+        for (d, rows) in per_desk.iter().enumerate() {
+            for (o, _) in rows {
+                self.in_flight.insert((d, o.agent.clone()));
+            }
         }
         let dry_run = self.options.dry_run;
         let concurrency = self.options.write_concurrency;
@@ -1074,11 +1284,70 @@ impl Engine {
                 .boxed();
             futures_util::stream::select(bulk, retries).boxed()
         });
-        let mut results = futures_util::stream::select_all(streams);
-        while let Some((d, o, r)) = results.next().await {
-            self.record(d, o, r)?;
+        let streams: Vec<_> = streams.collect();
+        for (d, mut stream) in streams.into_iter().enumerate() {
+            if !given[d] {
+                continue;
+            }
+            self.writing[d] = true;
+            let tx = self.results_tx.clone();
+            let done = self.done_tx.clone();
+            self.writers.spawn(async move {
+                while let Some((d, o, r)) = stream.next().await {
+                    if tx.send(Written::One(Box::new((d, o, r)))).is_err() {
+                        return;
+                    }
+                }
+                let _ = done.send(d);
+            });
         }
-        self.count_owed()
+        Ok(())
+    }
+
+    /// Record what the writer tasks reported, in one transaction (see [`Store::begin`]).
+    fn written_all(&mut self, ws: Vec<Written>, again: bool) -> Result<(), SyncError> {
+        if ws.is_empty() {
+            return Ok(());
+        }
+        self.store.begin()?;
+        let mut done = Vec::new();
+        for w in ws {
+            let r = match w {
+                Written::Done(d) => {
+                    done.push(d);
+                    Ok(())
+                }
+                one => self.written(one, false),
+            };
+            if let Err(e) = r {
+                self.store.rollback();
+                return Err(e);
+            }
+        }
+        self.store.commit()?;
+        for d in done {
+            self.written(Written::Done(d), again)?;
+        }
+        Ok(())
+    }
+
+    /// Record what a writer task reports; when a desk's writer is done, hand it what was owed
+    /// meanwhile (unless `again` is false: [`Engine::once`] tries each write once).
+    fn written(&mut self, w: Written, again: bool) -> Result<(), SyncError> {
+        match w {
+            Written::One(one) => {
+                let (d, o, r) = *one;
+                self.in_flight.remove(&(d, o.agent.clone()));
+                self.record(d, o, r)
+            }
+            Written::Done(d) => {
+                self.writing[d] = false;
+                // the finished writers, reaped (a JoinSet keeps them until joined)
+                while self.writers.try_join_next().is_some() {}
+                self.count_owed()?;
+                if again { self.dispatch() } else { Ok(()) }
+            }
+        }
     }
 
     fn record(&mut self, d: usize, o: Owed, r: Outcome) -> Result<(), SyncError> {

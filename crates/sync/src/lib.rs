@@ -20,9 +20,14 @@
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
-//!   echoes and the decision log, one transaction per decision. Killed at any point and
-//!   restarted, the first read of each desk is compared with the stored states: a change made
-//!   meanwhile is decided, nothing is replayed.
+//!   echoes and the decision log, one transaction per batch of decisions ([`DECIDE_BATCH`]
+//!   people). Killed at any point and restarted, the first read of each desk is compared with
+//!   the stored states: a change made meanwhile (or seen and not yet decided) is decided,
+//!   nothing is replayed.
+//! - **At the vendors' rate limits**: the writes of a decided batch go out while the next is
+//!   decided, one writer per desk at its client's pace (a small margin under the vendor's
+//!   declared limit: `agentstatus_runtime::RateLimit::paced`), so 10,000 people changed at once
+//!   start reaching the other desks after the first batch, not after the last.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -53,7 +58,8 @@ pub mod store;
 
 pub use config::{ConfigError, DeskConfig, SyncConfig};
 pub use engine::{
-    Desk, DeskStats, Engine, Options, Planned, Role, Stats, Summary, SyncError, computed,
+    DECIDE_BATCH, Desk, DeskStats, Engine, Options, Planned, Role, Stats, Summary, SyncError,
+    computed,
 };
 pub use people::People;
 pub use store::{Store, StoreError};

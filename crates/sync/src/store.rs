@@ -8,9 +8,10 @@
 //! | `expected` | states sync wrote (or is writing) to a desk: when the desk shows them, it is an echo |
 //! | `decisions` | the log of decisions: the change, the candidates, the writes owed |
 //!
-//! Every decision is one transaction (the observation, the person's state, the outbox rows,
-//! the expected echoes, the log line), so a process killed at any point restarts from a state
-//! where a change was either fully decided or not seen at all.
+//! Every decision is stored in one transaction (the observation, the person's state, the outbox
+//! rows, the expected echoes, the log line), a batch of decisions at a time (the engine's
+//! `DECIDE_BATCH`), so a process killed at any point restarts from a state where a change was
+//! either fully decided or not seen at all.
 
 use std::path::Path;
 
@@ -95,6 +96,8 @@ pub struct Decision {
 pub struct Store {
     conn: Connection,
     path: String,
+    /// Inside [`Store::begin`]: each [`Store::transaction`] is a savepoint of the open one.
+    batch: bool,
 }
 
 pub(crate) fn parse_availability(s: &str) -> Availability {
@@ -109,7 +112,11 @@ impl Store {
             path: name.clone(),
             message: format!("cannot open the database: {e}"),
         })?;
-        let store = Store { conn, path: name };
+        let store = Store {
+            conn,
+            path: name,
+            batch: false,
+        };
         store.init()?;
         Ok(store)
     }
@@ -123,6 +130,7 @@ impl Store {
             message: e.to_string(),
         })?;
         let mut store = Store {
+            batch: false,
             conn,
             path: format!("{name} (a copy in memory)"),
         };
@@ -145,7 +153,11 @@ impl Store {
                 path: name.clone(),
                 message: format!("cannot open the database: {e}"),
             })?;
-        Ok(Store { conn, path: name })
+        Ok(Store {
+            conn,
+            path: name,
+            batch: false,
+        })
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
@@ -201,10 +213,49 @@ impl Store {
             path: path.clone(),
             message: e.to_string(),
         };
+        if self.batch {
+            let sp = self.conn.savepoint().map_err(err)?;
+            let out = f(&Tx(&sp)).map_err(err)?;
+            sp.commit().map_err(err)?;
+            return Ok(out);
+        }
         let tx = self.conn.transaction().map_err(err)?;
         let out = f(&Tx(&tx)).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(out)
+    }
+
+    /// Open one transaction for what follows until [`Store::commit`]: every
+    /// [`Store::transaction`] in between is kept or dropped whole (a savepoint), and all of
+    /// them are stored together at the commit, or none if the process dies first. The engine
+    /// records a batch of writes' outcomes this way (a lost outcome only means the write is
+    /// sent again, and `set` is idempotent).
+    pub fn begin(&mut self) -> Result<(), StoreError> {
+        if self.batch {
+            return Ok(());
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        self.batch = true;
+        Ok(())
+    }
+
+    /// Store what was done since [`Store::begin`] (nothing to do outside one).
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.batch {
+            return Ok(());
+        }
+        self.batch = false;
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
+    /// Drop what was done since [`Store::begin`].
+    pub fn rollback(&mut self) {
+        if self.batch {
+            self.batch = false;
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 
     /// Read with `f` (outside a transaction of ours).

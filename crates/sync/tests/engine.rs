@@ -11,7 +11,7 @@ use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
     async_trait,
 };
-use agentstatus_sync::{Desk, Engine, Options, People, Role, Store};
+use agentstatus_sync::{DECIDE_BATCH, Desk, Engine, Options, People, Role, Stats, Store};
 
 use Availability::*;
 
@@ -616,4 +616,98 @@ async fn many_writes_at_once_go_through_the_bulk_path_once_each() {
         40,
         "no echo, no second write"
     );
+}
+
+/// A desk that notes, at the first write it receives, how many decisions the engine had stored.
+struct Probe {
+    desk: Arc<Memory>,
+    stats: std::sync::OnceLock<Stats>,
+    first: Mutex<Option<u64>>,
+}
+
+#[async_trait]
+impl Presence for Probe {
+    fn vendor(&self) -> Vendor {
+        self.desk.vendor()
+    }
+    fn supported(&self) -> &'static [Availability] {
+        self.desk.supported()
+    }
+    async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        self.desk.get(agent).await
+    }
+    async fn set(
+        &self,
+        agent: &str,
+        desired: Availability,
+    ) -> Result<AgentPresence, PresenceError> {
+        if let Some(stats) = self.stats.get() {
+            let mut first = self.first.lock().unwrap();
+            if first.is_none() {
+                *first = Some(stats.snapshot().decisions);
+            }
+        }
+        self.desk.set(agent, desired).await
+    }
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        self.desk.list(filter).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_start_before_every_change_is_decided() {
+    let n = DECIDE_BATCH * 8;
+    let ids: Vec<(String, String)> = (0..n).map(|i| (format!("c{i}"), format!("m{i}"))).collect();
+    let chat_agents: Vec<(&str, Availability)> =
+        ids.iter().map(|(c, _)| (c.as_str(), Available)).collect();
+    let mail_agents: Vec<(&str, Availability)> =
+        ids.iter().map(|(_, m)| (m.as_str(), Available)).collect();
+    let chat = Memory::new("chat-vendor", ALL, &chat_agents);
+    let mail = Arc::new(Probe {
+        desk: Memory::new("mail-vendor", TWO, &mail_agents),
+        stats: std::sync::OnceLock::new(),
+        first: Mutex::new(None),
+    });
+    let people = People::from_rows(
+        &["chat", "mail"],
+        ids.iter()
+            .enumerate()
+            .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
+            .collect(),
+    );
+    let mut e = Engine::new(
+        vec![
+            Desk::new("chat", chat.clone(), Duration::from_secs(1)),
+            Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
+        ],
+        people,
+        Store::open(&db("pipeline")).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    e.once().await.unwrap();
+    for (c, _) in &ids {
+        chat.human(c, Busy);
+    }
+    let _ = mail.stats.set(e.stats());
+    let s = e.once().await.unwrap();
+    assert_eq!(s.decisions, n as u64);
+    assert_eq!(s.desks[1].writes_made, n as u64);
+    assert_eq!(s.owed, 0);
+    assert_eq!(mail.desk.writes(), n);
+    let first = mail.first.lock().unwrap().expect("a write was made");
+    // a write is sent only once its decision is stored (the outbox is written first) ...
+    assert!(
+        first >= DECIDE_BATCH as u64,
+        "first write after {first} decisions"
+    );
+    // ... and the first batch's writes reach the desk while the others are still being decided
+    assert!(
+        first < n as u64,
+        "the first write reached the desk only after all {n} decisions"
+    );
+    // decided in batches, each change once: nothing left, nothing decided twice
+    let again = e.once().await.unwrap();
+    assert_eq!(again.decisions, n as u64);
+    assert_eq!(mail.desk.writes() + chat.writes(), n);
 }
