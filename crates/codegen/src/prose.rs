@@ -15,6 +15,15 @@
 //! bare URLs become links and brackets that are no links are escaped ([`render`]),
 //! and the doc comment is emitted one `///` line per line, never as a `/** */` block (whose
 //! leading `*`s rustdoc strips, which can turn text into an indented code block).
+//!
+//! Links: the generator writes intra-doc links of its own (`[`Client::send`]`), and a vendor's
+//! text in the same shape would be a link to an item that does not exist (a
+//! `rustdoc::broken_intra_doc_links` warning, so a document could fail a `-D warnings` docs
+//! build). So the vendor's prose is escaped before generation, where it is still told apart
+//! from the generator's text ([`escape_document`], [`escape_vendor`]): only its links to URLs,
+//! site paths and anchors stay links. Lines that continue a list item or a quote lazily are
+//! indented or quoted as their container's text ([`continue_containers`]), which renders the
+//! same and is what clippy's `doc_lazy_continuation` asks for.
 
 use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
