@@ -83,7 +83,7 @@ pub(crate) fn index(doc: &Value) -> TokenStream {
             .map(line)
             .filter(|d| !d.is_empty())
     };
-    let mut text = vec!["The methods of [`Client`](Client) by the document's tags.".to_string()];
+    let mut text = vec!["The methods of [`Client`] by the document's tags.".to_string()];
     for (name, methods) in &tags {
         text.push(String::new());
         text.push(format!("## {}", line(name)));
@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(
             docs,
             [
-                "The methods of [`Client`](Client) by the document's tags.",
+                "The methods of [`Client`] by the document's tags.",
                 "",
                 "## teams",
                 "",
