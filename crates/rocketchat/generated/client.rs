@@ -3079,19 +3079,19 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## Omnichannel Users
 ///
-/// - [`list_livechat_users`](super::Client::list_livechat_users): Get List of Agents or Managers
-/// - [`get_livechat_user`](super::Client::get_livechat_user): Get Agent or Manager Information
+/// - [`list_livechat_users`](Client::list_livechat_users): Get List of Agents or Managers
+/// - [`get_livechat_user`](Client::get_livechat_user): Get Agent or Manager Information
 ///
 /// ## Omnichannel Agents
 ///
-/// - [`update_agent_status`](super::Client::update_agent_status): Update Agent Status
-/// - [`list_available_agents`](super::Client::list_available_agents): Get Available Agent Information
+/// - [`update_agent_status`](Client::update_agent_status): Update Agent Status
+/// - [`list_available_agents`](Client::list_available_agents): Get Available Agent Information
 ///
 /// ## Users
 ///
-/// - [`get_users_presence`](super::Client::get_users_presence): Get Users Presence
+/// - [`get_users_presence`](Client::get_users_presence): Get Users Presence
 pub mod tags {}

@@ -46782,25 +46782,25 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## users
 ///
-/// - [`update_presence`](super::Client::update_presence): Update your presence
-/// - [`get_user_presence`](super::Client::get_user_presence): Get a user's presence
-/// - [`update_status`](super::Client::update_status): Update your status
-/// - [`get_user_status`](super::Client::get_user_status): Get a user's status
-/// - [`get_users`](super::Client::get_users): Get all users
-/// - [`get_own_user`](super::Client::get_own_user): Get own user
-/// - [`get_user`](super::Client::get_user): Get a user
+/// - [`update_presence`](Client::update_presence): Update your presence
+/// - [`get_user_presence`](Client::get_user_presence): Get a user's presence
+/// - [`update_status`](Client::update_status): Update your status
+/// - [`get_user_status`](Client::get_user_status): Get a user's status
+/// - [`get_users`](Client::get_users): Get all users
+/// - [`get_own_user`](Client::get_own_user): Get own user
+/// - [`get_user`](Client::get_user): Get a user
 ///
 /// ## server_and_organizations
 ///
-/// - [`get_presence`](super::Client::get_presence): Get presence of all users
+/// - [`get_presence`](Client::get_presence): Get presence of all users
 ///
 /// ## real_time_events
 ///
-/// - [`register_queue`](super::Client::register_queue): Register an event queue
-/// - [`get_events`](super::Client::get_events): Get events from an event queue
-/// - [`delete_queue`](super::Client::delete_queue): Delete an event queue
+/// - [`register_queue`](Client::register_queue): Register an event queue
+/// - [`get_events`](Client::get_events): Get events from an event queue
+/// - [`delete_queue`](Client::delete_queue): Delete an event queue
 pub mod tags {}
