@@ -185,6 +185,11 @@ pub fn escape_document(doc: &mut serde_json::Value) {
                             *text = escape_vendor(text);
                         }
                     }
+                    // maps keyed by the document's names (a property or a component may be
+                    // called `example` or `default`): every entry is walked
+                    (k, Value::Object(named)) if NAMED_MAPS.contains(&k) => {
+                        named.values_mut().for_each(escape_document);
+                    }
                     ("example" | "examples" | "default" | "enum" | "const", _) => {}
                     (k, _) if k.starts_with("x-") => {}
                     (_, value) => escape_document(value),
@@ -195,6 +200,25 @@ pub fn escape_document(doc: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+/// The keys of OpenAPI objects whose value is a map from the document's own names to objects
+/// ([`escape_document`]).
+const NAMED_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "schemas",
+    "parameters",
+    "responses",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "paths",
+    "content",
+    "callbacks",
+    "links",
+    "encoding",
+    "definitions",
+];
 
 /// The containers (list items, block quotes) a line of a paragraph continues, as clippy's
 /// `doc_lazy_continuation` reads them: a list item's text starts this many bytes after its
@@ -873,8 +897,11 @@ mod vendor_prose_tests {
                 "example": {"title": "[`kept`]"},
                 "enum": ["[`kept`]"],
                 "x-note": {"description": "[`kept`]"},
-                "properties": {"description": {"type": "string", "description": "[`P`]"}}
-            }}}
+                "properties": {
+                    "description": {"type": "string", "description": "[`P`]"},
+                    "example": {"type": "string", "description": "[`E`]"}
+                }
+            }, "default": {"type": "object", "description": "[`C`]"}}}
         });
         escape_document(&mut doc);
         let s = &doc["components"]["schemas"]["A"];
@@ -882,6 +909,12 @@ mod vendor_prose_tests {
         assert_eq!(doc["info"]["description"], "\\[`D`\\]");
         assert_eq!(s["description"], "\\[`A`\\]");
         assert_eq!(s["properties"]["description"]["description"], "\\[`P`\\]");
+        // a property and a component named like a value keyword are walked all the same
+        assert_eq!(s["properties"]["example"]["description"], "\\[`E`\\]");
+        assert_eq!(
+            doc["components"]["schemas"]["default"]["description"],
+            "\\[`C`\\]"
+        );
         for kept in [
             &s["default"]["description"],
             &s["example"]["title"],

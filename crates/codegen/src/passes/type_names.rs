@@ -823,14 +823,8 @@ fn settle_places(
             .map(|v| rust_type_name(&format!("{union}_{v}")))
             .collect();
         let clash = members.iter().zip(&places).position(|(m, place)| {
-            m.as_object().is_some_and(|map| {
-                !map.contains_key("$ref")
-                    && !map.contains_key("title")
-                    && makes_type(map)
-                    && !(map.get("nullable") == Some(&Value::Bool(true))
-                        && COMPOSITIONS.iter().any(|k| map.contains_key(*k)))
-                    && !names.fits_merged(place, map)
-            })
+            m.as_object()
+                .is_some_and(|map| named_by_place(map) && !names.fits_merged(place, map))
         });
         let Some(i) = clash else {
             return places;
@@ -859,6 +853,17 @@ fn settle_places(
         .iter()
         .map(|v| rust_type_name(&format!("{union}_{v}")))
         .collect()
+}
+
+/// Does typify name this union member (a type of its own) after its place: no reference, no
+/// title, and not a nullable composition (named after its place whatever it holds, see
+/// [`inline_names`]).
+fn named_by_place(map: &Map<String, Value>) -> bool {
+    if map.contains_key("$ref") || map.contains_key("title") || !makes_type(map) {
+        return false;
+    }
+    let nullable = map.get("nullable") == Some(&Value::Bool(true));
+    !(nullable && COMPOSITIONS.iter().any(|k| map.contains_key(*k)))
 }
 
 /// How typify 0.8 reads a union's members (typify-impl `src/convert.rs` `convert_one_of`, the
