@@ -407,3 +407,114 @@ fn check_and_regen_refuse_a_document_the_generator_cannot_build() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Markdown a vendor may write that rustdoc reads as links to Rust items, and list items and
+/// quotes continued lazily (clippy's `doc_lazy_continuation`).
+const LINKS_AND_LAZY_LINES: &[&str] = &[
+    "See [`Foo`] and [`Client::nothing`], [Bar] and [x][y].",
+    "A [reference][r] link and [an item](crate::Missing).\n\n[r]: Missing",
+    "[`Foo`]: crate::Foo\n\n[`Foo`] is defined above, as a path.",
+    "Kept: [the docs](https://docs.example/a), [a page](/api/page) and [refs][site].\n\n[site]: https://docs.example/b",
+    "Parameters:\n- `a`: the first,\ncontinued lazily\n- `b`: the second\n   over-indented",
+    "> a quote\ncontinued lazily\n\n1. one\ntwo",
+    "an unbalanced ` backtick, then [`Foo`]",
+];
+
+#[test]
+fn vendor_markdown_never_fails_the_docs_build_nor_clippy_s_doc_lints() {
+    let dir = tmp("prose");
+    let prose = |i: usize| LINKS_AND_LAZY_LINES[i % LINKS_AND_LAZY_LINES.len()];
+    let all = LINKS_AND_LAZY_LINES.join("\n\n");
+    let doc = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "prose", "version": "1", "description": all},
+        "tags": [{"name": "agents", "description": prose(4)}],
+        "paths": {"/agents/{id}": {"get": {
+            "operationId": "get_agent",
+            "tags": ["agents"],
+            "summary": prose(0),
+            "description": all,
+            "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"},
+                 "description": prose(4)},
+                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": prose(1)}
+            ],
+            "responses": {
+                "200": {"description": prose(2), "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Agent"}}}},
+                "default": {"description": prose(5)}
+            }
+        }}},
+        "components": {"schemas": {
+            "Agent": {
+                "type": "object",
+                "title": "[`Foo`]",
+                "description": all,
+                "properties": {
+                    "name": {"type": "string", "description": prose(6)},
+                    "kind": {"oneOf": [
+                        {"title": "[`Foo`] one", "type": "object", "properties": {"a": {"type": "string"}}},
+                        {"title": "[x][y] two", "type": "integer", "description": prose(5)}
+                    ], "description": prose(4)},
+                    "state": {"type": "string", "enum": ["on", "off"], "description": prose(3)}
+                }
+            }
+        }}
+    });
+    let file = dir.join("prose.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    // where `try` checks the crate (its `gate::target_dir`), so the dependencies build once
+    let gate = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root().join(t) })
+        .unwrap_or_else(|| root().join("target"))
+        .join("compile-gate");
+    let out_dir = gate.join("hostile/prose");
+    let out = xtask(
+        &[
+            "try",
+            file.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(900),
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let code = std::fs::read_to_string(out_dir.join("src/client.rs")).unwrap();
+    // the vendor's words are kept, escaped
+    assert!(code.contains("\\[`Client::nothing`\\]"), "{code}");
+    assert!(
+        code.contains("[the docs](https://docs.example/a)"),
+        "{code}"
+    );
+    let cargo = |args: &[&str], env: (&str, &str)| {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(&out_dir)
+            .env("CARGO_TARGET_DIR", &gate)
+            .env("CARGO_INCREMENTAL", "0")
+            .env(env.0, env.1)
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.success(), text(&out))
+    };
+    // rustdoc, every warning an error (broken intra-doc links among them), as CI builds docs
+    let (ok, said) = cargo(&["doc", "--no-deps"], ("RUSTDOCFLAGS", "-D warnings"));
+    assert!(ok, "{said}");
+    // clippy's doc lints (lazy continuations, over-indented list items) as errors
+    let (ok, said) = cargo(
+        &[
+            "clippy",
+            "--",
+            "-D",
+            "clippy::doc_lazy_continuation",
+            "-D",
+            "clippy::doc_overindented_list_items",
+        ],
+        ("CARGO_TERM_COLOR", "never"),
+    );
+    assert!(ok, "{said}");
+    assert!(!said.contains("doc_lazy_continuation"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

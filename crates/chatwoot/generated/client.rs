@@ -2569,16 +2569,16 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## Agents
 ///
 /// Agent management APIs
 ///
-/// - [`list_agents`](super::Client::list_agents): List Agents in Account
-/// - [`update_agent`](super::Client::update_agent): Update Agent in Account
+/// - [`list_agents`](Client::list_agents): List Agents in Account
+/// - [`update_agent`](Client::update_agent): Update Agent in Account
 ///
 /// ## Profile
 ///
-/// - [`update_availability`](super::Client::update_availability): Set the caller's own availability in one account
+/// - [`update_availability`](Client::update_availability): Set the caller's own availability in one account
 pub mod tags {}

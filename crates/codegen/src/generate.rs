@@ -303,6 +303,11 @@ pub(crate) fn generate_with(doc: &Value, file: &Path, culprit: Culprit) -> Resul
 
 fn generate_here(doc: &Value, file: &Path, culprit: Culprit) -> Result<String> {
     crate::slice::check_refs(doc, file)?;
+    // the vendor's prose, escaped before any of it is written into a doc comment beside the
+    // generator's own links (`prose::escape_vendor`)
+    let mut escaped = doc.clone();
+    crate::prose::escape_document(&mut escaped);
+    let doc = &escaped;
     let spec = to_openapi(doc, file)?;
     let tokens = match run_generator(&spec) {
         Ok(tokens) => tokens,

@@ -15,6 +15,15 @@
 //! bare URLs become links and brackets that are no links are escaped ([`render`]),
 //! and the doc comment is emitted one `///` line per line, never as a `/** */` block (whose
 //! leading `*`s rustdoc strips, which can turn text into an indented code block).
+//!
+//! Links: the generator writes intra-doc links of its own (`[`Client::send`]`), and a vendor's
+//! text in the same shape would be a link to an item that does not exist (a
+//! `rustdoc::broken_intra_doc_links` warning, so a document could fail a `-D warnings` docs
+//! build). So the vendor's prose is escaped before generation, where it is still told apart
+//! from the generator's text ([`escape_document`], [`escape_vendor`]): only its links to URLs,
+//! site paths and anchors stay links. Lines that continue a list item or a quote lazily are
+//! indented or quoted as their container's text ([`continue_containers`]), which renders the
+//! same and is what clippy's `doc_lazy_continuation` asks for.
 
 use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
@@ -75,8 +84,227 @@ pub fn is_hidden(c: char) -> bool {
 pub fn render(doc: &str) -> String {
     let text = inert(doc);
     let linked = escape_brackets(&autolink(&text));
-    // neither adds a line or an indentation, so no code block: checked all the same
-    if is_inert(&linked) { linked } else { text }
+    // a lazy continuation line indented as its list item's (or quoted as its quote's) text
+    let Some(indented) = continue_containers(&linked) else {
+        return plain_block(&visible(doc));
+    };
+    // none of them adds a line or an indentation that makes a code block: checked all the same
+    if is_inert(&indented) {
+        indented
+    } else {
+        plain_block(&visible(doc))
+    }
+}
+
+/// Can rustdoc read the link destination `dest` as an intra-doc link (a path to a Rust item)?
+/// It never does for a destination with a `/` (a URL, a site path) or one that is only an
+/// anchor (`#section`); every other one it may try to resolve, and a failure is a
+/// `rustdoc::broken_intra_doc_links` warning.
+fn is_url(dest: &str) -> bool {
+    dest.contains('/') || dest.starts_with('#')
+}
+
+/// Is the byte at `at` of `text` escaped (an odd number of backslashes before it)?
+fn escaped_at(text: &str, at: usize) -> bool {
+    text[..at].bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+}
+
+/// A vendor's prose (a description, summary or title) as Markdown in which nothing is an
+/// intra-doc link or can join the text around it: every `[` and `]` of its text is escaped
+/// (`[`Foo`]`, `[x][y]` whose `y` is not defined, `[x](Foo)`, `[x][y]` with `[y]: Foo`, and
+/// that definition), except those of a link to a URL, a site path or an anchor (kept, with
+/// their reference definitions); and a backtick that opens no code span is escaped, so it
+/// cannot pair with one of the text the generator writes around it. Code spans, code blocks
+/// and HTML are left as they are. The generator's own intra-doc links (`[`Client::send`]`)
+/// are written beside the vendor's prose once it is escaped, and stay links.
+pub fn escape_vendor(text: &str) -> String {
+    if !text.contains(['[', ']', '`']) {
+        return text.to_string();
+    }
+    let parser = Parser::new_ext(text, options());
+    // reference definitions that rustdoc could read as links to items: their labels escaped
+    let mut escape: Vec<std::ops::Range<usize>> = parser
+        .reference_definitions()
+        .iter()
+        .filter(|(_, def)| !is_url(&def.dest))
+        .map(|(_, def)| {
+            let label_end = (def.span.start + 1..def.span.end)
+                .find(|&i| text.as_bytes()[i] == b']' && !escaped_at(text, i))
+                .map_or(def.span.end, |i| i + 1);
+            def.span.start..label_end
+        })
+        .collect();
+    let mut keep: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut text_ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    for (event, range) in parser.into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) if !is_url(&dest_url) => escape.push(range),
+            Event::Text(_) => text_ranges.push(range),
+            Event::Code(_)
+            | Event::Html(_)
+            | Event::InlineHtml(_)
+            | Event::InlineMath(_)
+            | Event::DisplayMath(_) => keep.push(range),
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_)) => {
+                keep.push(range)
+            }
+            _ => {}
+        }
+    }
+    let inside =
+        |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
+    let mut out = String::with_capacity(text.len() + 8);
+    for (at, c) in text.char_indices() {
+        if matches!(c, '[' | ']' | '`') && !escaped_at(text, at) && !inside(&keep, at) {
+            let in_text = inside(&text_ranges, at);
+            let escape_it = match c {
+                '`' => in_text,
+                _ => in_text || inside(&escape, at),
+            };
+            if escape_it {
+                out.push('\\');
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The prose of the document `doc` (every `description`, `summary` and `title` string, at
+/// any depth) made [`escape_vendor`]; values (`example`, `examples`, `default`, `enum`,
+/// `const`) and extensions (`x-...`) are left as they are. A title escaped keeps its type
+/// name: typify turns every character that cannot be in an identifier into a word break.
+pub fn escape_document(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    match doc {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match (key.as_str(), value) {
+                    ("description" | "summary" | "title", Value::String(text)) => {
+                        if text.contains(['[', ']', '`']) {
+                            *text = escape_vendor(text);
+                        }
+                    }
+                    // maps keyed by the document's names (a property or a component may be
+                    // called `example` or `default`): every entry is walked
+                    (k, Value::Object(named)) if NAMED_MAPS.contains(&k) => {
+                        named.values_mut().for_each(escape_document);
+                    }
+                    ("example" | "examples" | "default" | "enum" | "const", _) => {}
+                    (k, _) if k.starts_with("x-") => {}
+                    (_, value) => escape_document(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(escape_document),
+        _ => {}
+    }
+}
+
+/// The keys of OpenAPI objects whose value is a map from the document's own names to objects
+/// ([`escape_document`]).
+const NAMED_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "schemas",
+    "parameters",
+    "responses",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "paths",
+    "content",
+    "callbacks",
+    "links",
+    "encoding",
+    "definitions",
+];
+
+/// The containers (list items, block quotes) a line of a paragraph continues, as clippy's
+/// `doc_lazy_continuation` reads them: a list item's text starts this many bytes after its
+/// marker; a quote needs its `>`.
+#[derive(Clone, Copy, Debug)]
+enum Container {
+    List(usize),
+    Quote,
+}
+
+/// `doc` with each line that continues a paragraph inside list items or quotes written with
+/// the indentation and `>` markers of its containers (clippy's `doc_lazy_continuation`, which
+/// also rejects a line indented further than its item's text). Markdown reads such a line as
+/// the same continuation, so it renders the same: checked by comparing the parsed events;
+/// `None` when they differ. (A line indented with a tab is left as it is: clippy does not
+/// measure tab stops.)
+pub fn continue_containers(doc: &str) -> Option<String> {
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut containers: Vec<Container> = Vec::new();
+    let mut footnote = false;
+    let mut events = Parser::new_ext(doc, options())
+        .into_offset_iter()
+        .peekable();
+    while let Some((event, range)) = events.next() {
+        match event {
+            Event::Start(Tag::Item) => {
+                let indent = events
+                    .peek()
+                    .map_or(0, |(_, next)| next.start - range.start);
+                containers.push(Container::List(indent));
+            }
+            Event::Start(Tag::BlockQuote(_)) => containers.push(Container::Quote),
+            Event::End(pulldown_cmark::TagEnd::Item | pulldown_cmark::TagEnd::BlockQuote(_)) => {
+                containers.pop();
+            }
+            Event::Start(Tag::FootnoteDefinition(_)) => footnote = true,
+            Event::End(pulldown_cmark::TagEnd::FootnoteDefinition) => footnote = false,
+            Event::SoftBreak | Event::HardBreak if !containers.is_empty() && !footnote => {
+                let Some((next, next_range)) = events.peek() else {
+                    continue;
+                };
+                if matches!(next, Event::End(_)) || next_range.start < range.end {
+                    continue;
+                }
+                let gap = range.end..next_range.start;
+                let written = &doc[gap.clone()];
+                if written.contains('\t') {
+                    // clippy does not measure tab stops, nor lints them
+                    continue;
+                }
+                let quotes = containers
+                    .iter()
+                    .filter(|c| matches!(c, Container::Quote))
+                    .count();
+                let want: String = containers
+                    .iter()
+                    .map(|c| match c {
+                        Container::Quote => "> ".to_string(),
+                        Container::List(n) => " ".repeat(*n),
+                    })
+                    .collect();
+                let lazy = if quotes > 0 {
+                    written.matches('>').count() < quotes
+                } else {
+                    written.matches(' ').count() != want.len()
+                };
+                if lazy {
+                    edits.push((gap, want));
+                }
+            }
+            _ => {}
+        }
+    }
+    if edits.is_empty() {
+        return Some(doc.to_string());
+    }
+    let mut out = doc.to_string();
+    for (range, with) in edits.into_iter().rev() {
+        out.replace_range(range, &with);
+    }
+    let parsed = |text: &str| -> Vec<Event<'static>> {
+        Parser::new_ext(text, options())
+            .map(|e| e.into_static())
+            .collect()
+    };
+    (parsed(&out) == parsed(doc)).then_some(out)
 }
 
 /// `text` with every [`is_hidden`] character written as `\u{...}`.
@@ -571,5 +799,156 @@ mod tests {
             printed.contains("/// ```text\n/// x\n/// ```\n"),
             "{printed}"
         );
+    }
+}
+
+#[cfg(test)]
+mod vendor_prose_tests {
+    use super::*;
+    use pulldown_cmark::{BrokenLink, CowStr};
+
+    /// What rustdoc would try to resolve as a path to an item in `doc`: links whose destination
+    /// is no URL, and references without a definition (rustdoc's broken-link callback).
+    fn intra_doc_candidates(doc: &str) -> Vec<String> {
+        let broken = std::cell::RefCell::new(Vec::new());
+        let mut callback = |link: BrokenLink<'_>| {
+            broken.borrow_mut().push(link.reference.to_string());
+            Some((CowStr::from("BROKEN"), CowStr::from("")))
+        };
+        let mut found: Vec<String> =
+            Parser::new_with_broken_link_callback(doc, options(), Some(&mut callback))
+                .filter_map(|e| match e {
+                    Event::Start(Tag::Link { dest_url, .. }) if !is_url(&dest_url) => {
+                        Some(dest_url.to_string())
+                    }
+                    _ => None,
+                })
+                .collect();
+        found.extend(broken.into_inner());
+        found
+    }
+
+    const HOSTILE: &[&str] = &[
+        "See [`Foo`] and [`Client::nothing`].",
+        "[x][y] and [z][] and [w]",
+        "[x](Foo) and [y](crate::Bar)",
+        "A [reference][r] link.\n\n[r]: Foo",
+        "[`Foo`]: crate::Foo\n\n[`Foo`]",
+        "a [nested [`Foo`]](https://x.example/a) link",
+        "[`Foo`] then an unbalanced ` backtick",
+    ];
+
+    #[test]
+    fn vendor_prose_is_never_an_intra_doc_link() {
+        for text in HOSTILE {
+            assert!(
+                !intra_doc_candidates(text).is_empty(),
+                "the case is a link: {text:?}"
+            );
+            let escaped = escape_vendor(text);
+            assert_eq!(
+                intra_doc_candidates(&escaped),
+                Vec::<String>::new(),
+                "{text:?} -> {escaped:?}"
+            );
+            // and after the generator's own rendering, beside its own links
+            let doc = format!(
+                "{escaped}\n\nSends a request: [`Client::send`]\n\n[`Client::send`]: super::Client::send"
+            );
+            let rendered = render(&doc);
+            assert_eq!(
+                intra_doc_candidates(&rendered),
+                vec!["super::Client::send".to_string()],
+                "{rendered:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn links_to_urls_stay_links_and_code_stays_code() {
+        for kept in [
+            "[the docs](https://x.example/d)",
+            "[`POST /register`](/api/register-queue) response",
+            "[capabilities][c]\n\n[c]: /api/register-queue#parameter",
+            "[top](#top)",
+            "`a[i]` in code and `[`",
+            "```\nlet a = b[0];\n```",
+            "already \\[escaped\\]",
+            "- [ ] a task",
+        ] {
+            assert_eq!(escape_vendor(kept), kept);
+        }
+        assert_eq!(escape_vendor("[`Foo`]"), "\\[`Foo`\\]");
+        assert_eq!(escape_vendor("[x][y]"), "\\[x\\]\\[y\\]");
+        assert_eq!(
+            escape_vendor("[a][r]\n\n[r]: Foo"),
+            "\\[a\\]\\[r\\]\n\n\\[r\\]: Foo"
+        );
+        assert_eq!(escape_vendor("a ` b"), "a \\` b");
+    }
+
+    #[test]
+    fn a_document_s_prose_is_escaped_and_its_values_are_not() {
+        let mut doc = serde_json::json!({
+            "info": {"title": "[`T`]", "description": "[`D`]"},
+            "components": {"schemas": {"A": {
+                "description": "[`A`]",
+                "default": {"description": "[`kept`]"},
+                "example": {"title": "[`kept`]"},
+                "enum": ["[`kept`]"],
+                "x-note": {"description": "[`kept`]"},
+                "properties": {
+                    "description": {"type": "string", "description": "[`P`]"},
+                    "example": {"type": "string", "description": "[`E`]"}
+                }
+            }, "default": {"type": "object", "description": "[`C`]"}}}
+        });
+        escape_document(&mut doc);
+        let s = &doc["components"]["schemas"]["A"];
+        assert_eq!(doc["info"]["title"], "\\[`T`\\]");
+        assert_eq!(doc["info"]["description"], "\\[`D`\\]");
+        assert_eq!(s["description"], "\\[`A`\\]");
+        assert_eq!(s["properties"]["description"]["description"], "\\[`P`\\]");
+        // a property and a component named like a value keyword are walked all the same
+        assert_eq!(s["properties"]["example"]["description"], "\\[`E`\\]");
+        assert_eq!(
+            doc["components"]["schemas"]["default"]["description"],
+            "\\[`C`\\]"
+        );
+        for kept in [
+            &s["default"]["description"],
+            &s["example"]["title"],
+            &s["enum"][0],
+            &s["x-note"]["description"],
+        ] {
+            assert_eq!(kept, "[`kept`]");
+        }
+    }
+
+    #[test]
+    fn lazy_continuations_are_indented_as_their_containers() {
+        for (lazy, fixed) in [
+            ("- item\ncontinued", "- item\n  continued"),
+            ("1. item\n   two\nthree", "1. item\n   two\n   three"),
+            ("- item\n     over", "- item\n  over"),
+            ("- a\n  - b\nc", "- a\n  - b\n    c"),
+            ("> quote\nlazy", "> quote\n> lazy"),
+            ("* a  \nhard break", "* a  \n  hard break"),
+        ] {
+            assert_eq!(
+                continue_containers(lazy).as_deref(),
+                Some(fixed),
+                "{lazy:?}"
+            );
+            assert_eq!(render(lazy), fixed);
+        }
+        for kept in [
+            "- item\n  continued",
+            "- a\n\nnot in the list",
+            "plain\nlines",
+            "- a\n- b",
+        ] {
+            assert_eq!(continue_containers(kept).as_deref(), Some(kept));
+        }
     }
 }

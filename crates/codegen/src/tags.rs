@@ -16,13 +16,17 @@ fn method_name(id: &str) -> String {
     if keyword { format!("{name}_") } else { name }
 }
 
-/// One line of prose from the vendor's text (the doc-comment rewrite makes it inert).
+/// One line of prose from the vendor's text (the doc-comment rewrite makes it inert), escaped
+/// again once on one line (a reference definition it had on a line of its own is none now, so
+/// its reference would be read as a link to an item: [`crate::prose::escape_vendor`]).
 fn line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::prose::escape_vendor(&text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// `pub mod tags {}` with the index as its documentation, or nothing when no operation of `doc`
-/// has a tag.
+/// has a tag. rustdoc resolves the links of a module's outer documentation in the module that
+/// holds it, where `Client` is (a vendor crate's `generated` module, or a `try` crate's root),
+/// so they name `Client` as it is seen there.
 pub(crate) fn index(doc: &Value) -> TokenStream {
     // tag -> its methods, in the document's order of tags, then of first use
     let mut tags: Vec<(String, Vec<String>)> = doc
@@ -45,8 +49,8 @@ pub(crate) fn index(doc: &Value) -> TokenStream {
             .map(line)
             .filter(|s| !s.is_empty());
         let entry = match summary {
-            Some(s) => format!("- [`{method}`](super::Client::{method}): {s}"),
-            None => format!("- [`{method}`](super::Client::{method})"),
+            Some(s) => format!("- [`{method}`](Client::{method}): {s}"),
+            None => format!("- [`{method}`](Client::{method})"),
         };
         let names: Vec<&str> = op
             .get("tags")
@@ -79,8 +83,7 @@ pub(crate) fn index(doc: &Value) -> TokenStream {
             .map(line)
             .filter(|d| !d.is_empty())
     };
-    let mut text =
-        vec!["The methods of [`Client`](super::Client) by the document's tags.".to_string()];
+    let mut text = vec!["The methods of [`Client`] by the document's tags.".to_string()];
     for (name, methods) in &tags {
         text.push(String::new());
         text.push(format!("## {}", line(name)));
@@ -109,6 +112,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_tag_s_words_are_never_a_link_to_an_item() {
+        let doc = json!({
+            "tags": [{"name": "[`Foo`]", "description": "See [x][r].\n\n[r]: https://x.example/r"}],
+            "paths": {"/a": {"get": {"operationId": "a", "tags": ["[`Foo`]"], "summary": "[`Bar`]"}}}
+        });
+        let text = super::index(&doc).to_string();
+        assert!(text.contains("## \\\\[`Foo`\\\\]"), "{text}");
+        assert!(text.contains("See \\\\[x\\\\]\\\\[r\\\\]."), "{text}");
+        assert!(text.contains("(Client::a): \\\\[`Bar`\\\\]"), "{text}");
+    }
+
+    #[test]
     fn methods_are_listed_under_their_tags_in_the_document_s_order() {
         let doc = json!({
             "tags": [{"name": "teams", "description": "Teams\nand members."}, {"name": "agents"}],
@@ -127,22 +142,22 @@ mod tests {
         assert_eq!(
             docs,
             [
-                "The methods of [`Client`](super::Client) by the document's tags.",
+                "The methods of [`Client`] by the document's tags.",
                 "",
                 "## teams",
                 "",
                 "Teams and members.",
                 "",
-                "- [`type_`](super::Client::type_)",
+                "- [`type_`](Client::type_)",
                 "",
                 "## agents",
                 "",
-                "- [`get_agent`](super::Client::get_agent): One agent",
-                "- [`type_`](super::Client::type_)",
+                "- [`get_agent`](Client::get_agent): One agent",
+                "- [`type_`](Client::type_)",
                 "",
                 "## Without a tag",
                 "",
-                "- [`ping`](super::Client::ping)",
+                "- [`ping`](Client::ping)",
             ]
         );
         assert!(

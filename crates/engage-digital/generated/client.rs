@@ -1588,15 +1588,15 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## Agent Status
 ///
-/// - [`get_all_agent_status`](super::Client::get_all_agent_status): Get all connected agents status
-/// - [`get_agent_status`](super::Client::get_agent_status): Get a connected agent status
-/// - [`change_agent_status`](super::Client::change_agent_status): Changing an agent's status
+/// - [`get_all_agent_status`](Client::get_all_agent_status): Get all connected agents status
+/// - [`get_agent_status`](Client::get_agent_status): Get a connected agent status
+/// - [`change_agent_status`](Client::change_agent_status): Changing an agent's status
 ///
 /// ## Presence Status
 ///
-/// - [`get_all_presence_status`](super::Client::get_all_presence_status): Getting all presence statuses
+/// - [`get_all_presence_status`](Client::get_all_presence_status): Getting all presence statuses
 pub mod tags {}

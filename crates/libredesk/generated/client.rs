@@ -1786,11 +1786,11 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## Agents
 ///
-/// - [`list_agents`](super::Client::list_agents): Get Agents
-/// - [`get_current_agent`](super::Client::get_current_agent): Get Current Agent
-/// - [`update_availability`](super::Client::update_availability): Update Current Agent Availability
+/// - [`list_agents`](Client::list_agents): Get Agents
+/// - [`get_current_agent`](Client::get_current_agent): Get Current Agent
+/// - [`update_availability`](Client::update_availability): Update Current Agent Availability
 pub mod tags {}

@@ -2393,20 +2393,20 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## users
 ///
 /// Endpoints for creating, getting and interacting with users. When using endpoints that require a user id, the string `me` can be used in place of the user id to indicate the action is to be taken for the logged in user.
 ///
-/// - [`get_users`](super::Client::get_users): Get users
-/// - [`get_user`](super::Client::get_user): Get a user
+/// - [`get_users`](Client::get_users): Get users
+/// - [`get_user`](Client::get_user): Get a user
 ///
 /// ## status
 ///
 /// Endpoints for getting and updating user statuses.
 ///
-/// - [`get_user_status`](super::Client::get_user_status): Get user status
-/// - [`update_user_status`](super::Client::update_user_status): Update user status
-/// - [`get_users_statuses_by_ids`](super::Client::get_users_statuses_by_ids): Get user statuses by id
+/// - [`get_user_status`](Client::get_user_status): Get user status
+/// - [`update_user_status`](Client::update_user_status): Update user status
+/// - [`get_users_statuses_by_ids`](Client::get_users_statuses_by_ids): Get user statuses by id
 pub mod tags {}

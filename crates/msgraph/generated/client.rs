@@ -3047,17 +3047,17 @@ impl Client {
             .with_scopes(["https://graph.microsoft.com/.default"])
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## users.presence
 ///
-/// - [`user_get_presence`](super::Client::user_get_presence): Get a user's presence
+/// - [`user_get_presence`](Client::user_get_presence): Get a user's presence
 ///
 /// ## communications.Actions
 ///
-/// - [`communication_presence_set_presence`](super::Client::communication_presence_set_presence): Invoke action setPresence
-/// - [`communication_presence_clear_presence`](super::Client::communication_presence_clear_presence): Invoke action clearPresence
-/// - [`communication_presence_set_user_preferred_presence`](super::Client::communication_presence_set_user_preferred_presence): Invoke action setUserPreferredPresence
-/// - [`communication_presence_clear_user_preferred_presence`](super::Client::communication_presence_clear_user_preferred_presence): Invoke action clearUserPreferredPresence
-/// - [`communication_get_presences_graph_b_pre_user_id`](super::Client::communication_get_presences_graph_b_pre_user_id): Invoke action getPresencesByUserId
+/// - [`communication_presence_set_presence`](Client::communication_presence_set_presence): Invoke action setPresence
+/// - [`communication_presence_clear_presence`](Client::communication_presence_clear_presence): Invoke action clearPresence
+/// - [`communication_presence_set_user_preferred_presence`](Client::communication_presence_set_user_preferred_presence): Invoke action setUserPreferredPresence
+/// - [`communication_presence_clear_user_preferred_presence`](Client::communication_presence_clear_user_preferred_presence): Invoke action clearUserPreferredPresence
+/// - [`communication_get_presences_graph_b_pre_user_id`](Client::communication_get_presences_graph_b_pre_user_id): Invoke action getPresencesByUserId
 pub mod tags {}

@@ -2994,15 +2994,15 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## TaskrouterV1Activity
 ///
-/// - [`list_activity`](super::Client::list_activity)
+/// - [`list_activity`](Client::list_activity)
 ///
 /// ## TaskrouterV1Worker
 ///
-/// - [`list_worker`](super::Client::list_worker)
-/// - [`fetch_worker`](super::Client::fetch_worker)
-/// - [`update_worker`](super::Client::update_worker)
+/// - [`list_worker`](Client::list_worker)
+/// - [`fetch_worker`](Client::fetch_worker)
+/// - [`update_worker`](Client::update_worker)
 pub mod tags {}

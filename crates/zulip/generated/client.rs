@@ -2462,7 +2462,7 @@ pub mod types {
         Variant35 {
             /// Only present if this event changed the message content or
             /// updated the message content for an
-            /// [inline URL preview][inline-url-previews].
+            /// \[inline URL preview\]\[inline-url-previews\].
             ///
             /// The new content of the message with ID `message_id`, in the
             /// original Markdown.
@@ -2474,7 +2474,7 @@ pub mod types {
             ///
             /// **Changes**: As of Zulip 5.0 (feature level 114), this field
             /// is present for all `update_message` events. Previously, this
-            /// field was omitted for [inline URL preview][inline-url-previews]
+            /// field was omitted for \[inline URL preview\]\[inline-url-previews\]
             /// updates.
             ///
             edit_timestamp: i64,
@@ -2584,7 +2584,7 @@ pub mod types {
             >,
             /// Only present if this event changed the message content or
             /// updated the message content for an
-            /// [inline URL preview][inline-url-previews].
+            /// \[inline URL preview\]\[inline-url-previews\].
             ///
             /// The new content of the message with ID `message_id`,
             /// rendered in HTML.
@@ -2595,7 +2595,7 @@ pub mod types {
             ///
             /// This field should be used by clients to determine if the event
             /// only provides a rendering update to the message content,
-            /// such as for an [inline URL preview][inline-url-previews].
+            /// such as for an \[inline URL preview\]\[inline-url-previews\].
             /// When `true`, the event does not reflect a user-generated edit
             /// and does not modify the message history.
             ///
@@ -2670,11 +2670,11 @@ pub mod types {
             /// The ID of the user who sent the message.
             ///
             /// Is `null` when event is for a rendering update of the original message,
-            /// such as for an [inline URL preview][inline-url-previews].
+            /// such as for an \[inline URL preview\]\[inline-url-previews\].
             ///
             /// **Changes**: As of Zulip 5.0 (feature level 114), this field
             /// is present for all `update_message` events. Previously, this
-            /// field was omitted for [inline URL preview][inline-url-previews]
+            /// field was omitted for \[inline URL preview\]\[inline-url-previews\]
             /// updates.
             ///
             #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -2852,7 +2852,7 @@ pub mod types {
             ///
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             all: ::std::option::Option<bool>,
-            /// The [flag][message-flags] that was added.
+            /// The \[flag\]\[message-flags\] that was added.
             ///
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             flag: ::std::option::Option<::std::string::String>,
@@ -2884,7 +2884,7 @@ pub mod types {
             ///
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             all: ::std::option::Option<bool>,
-            /// The [flag][message-flags] to be removed.
+            /// The \[flag\]\[message-flags\] to be removed.
             ///
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             flag: ::std::option::Option<::std::string::String>,
@@ -15474,8 +15474,8 @@ pub mod types {
         /// to.
         ///
         /// **Changes**: Before Zulip 10.0 (feature level 362), archived channels did
-        /// not appear in this list, even if the `archived_channels` [client
-        /// capability][client-capabilities] was declared by the client.
+        /// not appear in this list, even if the `archived_channels` \[client
+        /// capability\]\[client-capabilities\] was declared by the client.
         ///
         /// Prior to Zulip 10.0 (feature level 349), if a user was
         /// in `can_administer_channel_group` of a channel that they never
@@ -17274,8 +17274,8 @@ pub mod types {
         /// in the organization.
         ///
         /// **Changes**: Before Zulip 11.0 (feature level 378), archived channels
-        /// did not appear in this list, even if the `archived_channels` [client
-        /// capability][client-capabilities] was declared by the client.
+        /// did not appear in this list, even if the `archived_channels` \[client
+        /// capability\]\[client-capabilities\] was declared by the client.
         ///
         /// As of Zulip 8.0 (feature level 205), this will include all web-public
         /// channels in the organization as well.
@@ -20466,10 +20466,10 @@ pub mod types {
         ///
         /// A `null` value means the user group has no recorded creator, which is often
         /// because the user group is very old, or because it was created via a data
-        /// import tool or [management command][management-commands].
+        /// import tool or \[management command\]\[management-commands\].
         ///
         /// **Changes**: New in Zulip 10.0 (feature level 292).
-        /// [management-commands]: <https://zulip.readthedocs.io/en/latest/production/management-commands.html>
+        /// \[management-commands\]: <https://zulip.readthedocs.io/en/latest/production/management-commands.html>
         ///
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator_id: ::std::option::Option<i64>,
@@ -20477,10 +20477,10 @@ pub mod types {
         ///
         /// A `null` value means the user group has no recorded date, which is often
         /// because the user group is very old, or because it was created via a data
-        /// import tool or [management command][management-commands].
+        /// import tool or \[management command\]\[management-commands\].
         ///
         /// **Changes**: New in Zulip 10.0 (feature level 292).
-        /// [management-commands]: <https://zulip.readthedocs.io/en/latest/production/management-commands.html>
+        /// \[management-commands\]: <https://zulip.readthedocs.io/en/latest/production/management-commands.html>
         ///
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub date_created: ::std::option::Option<i64>,
@@ -45539,20 +45539,20 @@ impl Client {
     ///
     /// Arguments:
     /// - `dont_block`: Set to `true` if the client is requesting a nonblocking reply. If not
-    /// specified, the request will block until either a new event is available
-    /// or a few minutes have passed, in which case the server will send the
-    /// client a heartbeat event.
+    ///   specified, the request will block until either a new event is available
+    ///   or a few minutes have passed, in which case the server will send the
+    ///   client a heartbeat event.
     ///
     /// - `last_event_id`: The highest event ID in this queue that you've received and
-    /// wish to acknowledge. See the [code for
-    /// `call_on_each_event`](https://github.com/zulip/python-zulip-api/blob/main/zulip/zulip/__init__.py)
-    /// in the [zulip Python
-    /// module](https://github.com/zulip/python-zulip-api) for an
-    /// example implementation of correctly processing each event
-    /// exactly once.
+    ///   wish to acknowledge. See the [code for
+    ///   `call_on_each_event`](https://github.com/zulip/python-zulip-api/blob/main/zulip/zulip/__init__.py)
+    ///   in the [zulip Python
+    ///   module](https://github.com/zulip/python-zulip-api) for an
+    ///   example implementation of correctly processing each event
+    ///   exactly once.
     ///
     /// - `queue_id`: The ID of an event queue that was previously registered via
-    /// `POST /api/v1/register` (see [Register a queue](/api/register-queue)).
+    ///   `POST /api/v1/register` (see [Register a queue](/api/register-queue)).
     ///
     /// ```text
     /// let response = client.get_events()
@@ -45593,19 +45593,19 @@ impl Client {
     ///
     /// Arguments:
     /// - `client_gravatar`: Whether the client supports computing gravatars URLs. If
-    /// enabled, `avatar_url` will be included in the response only
-    /// if there is a Zulip avatar, and will be `null` for users who
-    /// are using gravatar as their avatar. This option
-    /// significantly reduces the compressed size of user data,
-    /// since gravatar URLs are long, random strings and thus do not
-    /// compress well. The `client_gravatar` field is set to `true` if
-    /// clients can compute their own gravatars.
+    ///   enabled, `avatar_url` will be included in the response only
+    ///   if there is a Zulip avatar, and will be `null` for users who
+    ///   are using gravatar as their avatar. This option
+    ///   significantly reduces the compressed size of user data,
+    ///   since gravatar URLs are long, random strings and thus do not
+    ///   compress well. The `client_gravatar` field is set to `true` if
+    ///   clients can compute their own gravatars.
     ///
     /// **Changes**: The default value of this parameter was `false`
     /// prior to Zulip 5.0 (feature level 92).
     ///
     /// - `include_custom_profile_fields`: Whether the client wants [custom profile field](/help/custom-profile-fields)
-    /// data to be included in the response.
+    ///   data to be included in the response.
     ///
     /// **Changes**: New in Zulip 2.1.0. Previous versions do not offer these
     /// data via the API.
@@ -45654,19 +45654,19 @@ impl Client {
     /// - `user_id`: The target user's ID.
     ///
     /// - `client_gravatar`: Whether the client supports computing gravatars URLs. If
-    /// enabled, `avatar_url` will be included in the response only
-    /// if there is a Zulip avatar, and will be `null` for users who
-    /// are using gravatar as their avatar. This option
-    /// significantly reduces the compressed size of user data,
-    /// since gravatar URLs are long, random strings and thus do not
-    /// compress well. The `client_gravatar` field is set to `true` if
-    /// clients can compute their own gravatars.
+    ///   enabled, `avatar_url` will be included in the response only
+    ///   if there is a Zulip avatar, and will be `null` for users who
+    ///   are using gravatar as their avatar. This option
+    ///   significantly reduces the compressed size of user data,
+    ///   since gravatar URLs are long, random strings and thus do not
+    ///   compress well. The `client_gravatar` field is set to `true` if
+    ///   clients can compute their own gravatars.
     ///
     /// **Changes**: The default value of this parameter was `false`
     /// prior to Zulip 5.0 (feature level 92).
     ///
     /// - `include_custom_profile_fields`: Whether the client wants [custom profile field](/help/custom-profile-fields)
-    /// data to be included in the response.
+    ///   data to be included in the response.
     ///
     /// **Changes**: New in Zulip 2.1.0. Previous versions do not offer these
     /// data via the API.
@@ -46782,25 +46782,25 @@ impl Client {
         Ok(Self::new_with_client(&base, http, inner))
     }
 }
-/// The methods of [`Client`](super::Client) by the document's tags.
+/// The methods of [`Client`] by the document's tags.
 ///
 /// ## users
 ///
-/// - [`update_presence`](super::Client::update_presence): Update your presence
-/// - [`get_user_presence`](super::Client::get_user_presence): Get a user's presence
-/// - [`update_status`](super::Client::update_status): Update your status
-/// - [`get_user_status`](super::Client::get_user_status): Get a user's status
-/// - [`get_users`](super::Client::get_users): Get all users
-/// - [`get_own_user`](super::Client::get_own_user): Get own user
-/// - [`get_user`](super::Client::get_user): Get a user
+/// - [`update_presence`](Client::update_presence): Update your presence
+/// - [`get_user_presence`](Client::get_user_presence): Get a user's presence
+/// - [`update_status`](Client::update_status): Update your status
+/// - [`get_user_status`](Client::get_user_status): Get a user's status
+/// - [`get_users`](Client::get_users): Get all users
+/// - [`get_own_user`](Client::get_own_user): Get own user
+/// - [`get_user`](Client::get_user): Get a user
 ///
 /// ## server_and_organizations
 ///
-/// - [`get_presence`](super::Client::get_presence): Get presence of all users
+/// - [`get_presence`](Client::get_presence): Get presence of all users
 ///
 /// ## real_time_events
 ///
-/// - [`register_queue`](super::Client::register_queue): Register an event queue
-/// - [`get_events`](super::Client::get_events): Get events from an event queue
-/// - [`delete_queue`](super::Client::delete_queue): Delete an event queue
+/// - [`register_queue`](Client::register_queue): Register an event queue
+/// - [`get_events`](Client::get_events): Get events from an event queue
+/// - [`delete_queue`](Client::delete_queue): Delete an event queue
 pub mod tags {}

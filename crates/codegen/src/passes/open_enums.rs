@@ -50,7 +50,7 @@ fn is_string_enum(s: &Value) -> bool {
 }
 
 /// Component schemas reachable from requests (bodies and parameters), transitively.
-fn request_components(doc: &Value) -> BTreeSet<String> {
+pub(super) fn request_components(doc: &Value) -> BTreeSet<String> {
     let mut roots = Vec::new();
     for (_, item) in crate::nav::path_items(doc) {
         for (k, v) in item.as_object().into_iter().flatten() {

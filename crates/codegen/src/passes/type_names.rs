@@ -77,10 +77,13 @@ enum Owner {
     Inline(Value),
 }
 
-/// The Rust type names given so far, and the document as it was before the pass (what an
-/// `allOf`'s `$ref` members bring into the type typify merges from them).
+/// The Rust type names given so far, the document as it was before the pass (what an
+/// `allOf`'s `$ref` members bring into the type typify merges from them), and whether the
+/// schema being walked is one whose string enums the `open-response-enums` pass (later in
+/// the pipeline) wraps in `OpenEnum` (an answer's, a component no request reaches): typify
+/// then sees no constant there, so no tagged union ([`tagging`]).
 #[derive(Default)]
-struct Names(BTreeMap<String, Owner>, Value);
+struct Names(BTreeMap<String, Owner>, Value, bool);
 
 /// `schema` without its own title: what two inline schemas must share to share a name.
 fn untitled(schema: &Map<String, Value>) -> Value {
@@ -199,9 +202,6 @@ fn merged_properties(doc: &Value, schema: &Map<String, Value>) -> (Vec<Property>
 /// (then `Variant0`, `Variant1`, ...), without the words they all begin with. `None` when the
 /// union is one typify reads as tagged (its members' types are then not named after them).
 fn variant_names(members: &[Value]) -> Option<Vec<String>> {
-    if internally_tagged(members) {
-        return None;
-    }
     let fallback = || (0..members.len()).map(|i| format!("Variant{i}")).collect();
     let named: Option<Vec<String>> = members.iter().map(schema_is_named).collect();
     let Some(named) =
@@ -429,8 +429,10 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
     // the inline schemas of the components (what `allOf`s merge is read from the document
     // with its components renamed)
     names.1 = doc.clone();
+    let requested = super::open_enums::request_components(doc);
     if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
         for (key, schema) in schemas.iter_mut() {
+            names.2 = !requested.contains(key);
             let at = format!("/components/schemas/{}", escape_token(key));
             inline_names(
                 schema,
@@ -446,6 +448,7 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
     for (at, name, answer) in operation_schemas(doc) {
         if let Some(schema) = doc.pointer_mut(&at) {
             let root = if answer { Root::Answer } else { Root::Inline };
+            names.2 = answer;
             inline_names(schema, Some(name), root, &at, &mut names, changes);
         }
     }
@@ -708,37 +711,325 @@ fn inline_names(
             }
         }
     }
-    // a union's members are named after the union and what each is (typify's
-    // `schema_is_named`, with the prefix they share removed: [`variant_names`]), a member's own
-    // title first; so the titles are settled before the names are worked out from them
+    // a union's members are named after the union and how typify reads it ([`tagging`]): an
+    // untagged union's after what each member is (typify's `schema_is_named`, with the prefix
+    // they share removed: [`variant_names`]), a member's own title first, so the titles are
+    // settled before the names are worked out from them; a tagged union's after its tags
     let union_name = name
         .clone()
         .filter(|_| !(map.get("nullable") == Some(&Value::Bool(true)) && root != Root::Component));
     for key in ["oneOf", "anyOf"] {
         if let Some(Value::Array(members)) = map.get_mut(key) {
-            for (i, member) in members.iter_mut().enumerate() {
-                settle_title(member, &format!("{at}/{key}/{i}"), names, changes);
-            }
-            let variants = union_name
-                .as_ref()
-                .and_then(|_| variant_names(members))
-                .unwrap_or_default();
-            for (i, member) in members.iter_mut().enumerate() {
-                let place = union_name
-                    .as_ref()
-                    .zip(variants.get(i))
-                    .map(|(u, v)| rust_type_name(&format!("{u}_{v}")));
-                inline_names(
-                    member,
-                    place,
-                    Root::Inline,
-                    &format!("{at}/{key}/{i}"),
-                    names,
-                    changes,
-                );
+            let union_at = format!("{at}/{key}");
+            match tagging(members, names.2) {
+                Tagging::External => {
+                    // `{variant: content}`: the content is named `{union}_{variant}`
+                    for (i, member) in members.iter_mut().enumerate() {
+                        if let Some(Value::Object(props)) = member.get_mut("properties")
+                            && let Some((prop, content)) = props.iter_mut().next()
+                        {
+                            let place = union_name
+                                .as_ref()
+                                .map(|u| rust_type_name(&format!("{u}_{prop}")));
+                            let content_at =
+                                format!("{union_at}/{i}/properties/{}", escape_token(prop));
+                            inline_names(content, place, Root::Inline, &content_at, names, changes);
+                        }
+                    }
+                }
+                Tagging::Adjacent { tag, content } => {
+                    // `{tag: variant, content: ...}`: the content is named `{union}_{content}`
+                    // for a component's union, else `{union}_{variant}`
+                    for (i, member) in members.iter_mut().enumerate() {
+                        let Some(Value::Object(props)) = member.get_mut("properties") else {
+                            continue;
+                        };
+                        let variant = props
+                            .get(&tag)
+                            .and_then(|s| constant_string(s, false))
+                            .map(str::to_string);
+                        let Some(schema) = props.get_mut(&content) else {
+                            continue;
+                        };
+                        let suffix = if root == Root::Component {
+                            Some(content.clone())
+                        } else {
+                            variant
+                        };
+                        let place = union_name
+                            .as_ref()
+                            .zip(suffix)
+                            .map(|(u, v)| rust_type_name(&format!("{u}_{v}")));
+                        let content_at =
+                            format!("{union_at}/{i}/properties/{}", escape_token(&content));
+                        inline_names(schema, place, Root::Inline, &content_at, names, changes);
+                    }
+                }
+                Tagging::Internal => {
+                    // typify makes one enum of the members: no member is a type of its own
+                    for (i, member) in members.iter_mut().enumerate() {
+                        inline_names(
+                            member,
+                            None,
+                            Root::Inline,
+                            &format!("{union_at}/{i}"),
+                            names,
+                            changes,
+                        );
+                    }
+                }
+                Tagging::Untagged => {
+                    for (i, member) in members.iter_mut().enumerate() {
+                        settle_title(member, &format!("{union_at}/{i}"), names, changes);
+                    }
+                    let places = union_name
+                        .as_ref()
+                        .map(|u| settle_places(u, members, &union_at, names, changes))
+                        .unwrap_or_default();
+                    for (i, member) in members.iter_mut().enumerate() {
+                        inline_names(
+                            member,
+                            places.get(i).cloned(),
+                            Root::Inline,
+                            &format!("{union_at}/{i}"),
+                            names,
+                            changes,
+                        );
+                    }
+                }
             }
         }
     }
+}
+
+/// The place-names (`{union}_{variant}`) of an untagged union's members, with the titles that
+/// settle them: a member without a title whose place-name is already another schema's gets a
+/// title of its own (`{place}Inline`) here, before any member is named, because a title is a
+/// name typify reads for the variant names ([`variant_names`]) and so can change every other
+/// member's (two members named alike are `Variant0`, `Variant1` until one of them has a title).
+/// The names are worked out again after each such title, until none is added.
+fn settle_places(
+    union: &str,
+    members: &mut [Value],
+    at: &str,
+    names: &mut Names,
+    changes: &mut Changes,
+) -> Vec<String> {
+    // each round titles one more member at most once: bounded by the number of members
+    for _ in 0..=members.len() {
+        let variants = variant_names(members).unwrap_or_default();
+        let places: Vec<String> = variants
+            .iter()
+            .map(|v| rust_type_name(&format!("{union}_{v}")))
+            .collect();
+        let clash = members.iter().zip(&places).position(|(m, place)| {
+            m.as_object()
+                .is_some_and(|map| named_by_place(map) && !names.fits_merged(place, map))
+        });
+        let Some(i) = clash else {
+            return places;
+        };
+        let place = &places[i];
+        let map = members[i].as_object_mut().expect("an object");
+        let fresh = (1..)
+            .map(|n| match n {
+                1 => format!("{place}Inline"),
+                n => format!("{place}Inline{n}"),
+            })
+            .find(|n| {
+                let mut with = map.clone();
+                with.insert("title".into(), Value::String(n.clone()));
+                names.fits_merged(n, &with)
+            })
+            .expect("an unused name");
+        map.insert("title".into(), Value::String(fresh.clone()));
+        changes.push(format!("{at}/{i}"), format!(
+            "this union member would be the Rust type `{place}`, a name already given to another schema: titled `{fresh}` (the union's other members named again after it)"
+        ));
+        names.take_merged(fresh, map);
+    }
+    variant_names(members)
+        .unwrap_or_default()
+        .iter()
+        .map(|v| rust_type_name(&format!("{union}_{v}")))
+        .collect()
+}
+
+/// Does typify name this union member (a type of its own) after its place: no reference, no
+/// title, and not a nullable composition (named after its place whatever it holds, see
+/// [`inline_names`]).
+fn named_by_place(map: &Map<String, Value>) -> bool {
+    if map.contains_key("$ref") || map.contains_key("title") || !makes_type(map) {
+        return false;
+    }
+    let nullable = map.get("nullable") == Some(&Value::Bool(true));
+    !(nullable && COMPOSITIONS.iter().any(|k| map.contains_key(*k)))
+}
+
+/// How typify 0.8 reads a union's members (typify-impl `src/convert.rs` `convert_one_of`, the
+/// forms tried in this order; `src/enums.rs`), which decides what their types are named.
+#[derive(Debug, PartialEq, Eq)]
+enum Tagging {
+    /// `maybe_externally_tagged_enum`: every member a string enum (simple variants) or an
+    /// object of one required property (the variant, its schema the content), the variants
+    /// unique. The content is named `{union}_{variant}`; the member itself is no type.
+    External,
+    /// `maybe_adjacently_tagged_enum`: every member an object whose properties are all
+    /// required, one of them a constant string in every member (`tag`), and two properties
+    /// in all (`content`, the other). The content is named `{union}_{content}` for a
+    /// component's union (typify's `Name::Required`), else `{union}_{variant}`.
+    Adjacent { tag: String, content: String },
+    /// `maybe_internally_tagged_enum` (see [`internally_tagged`]): no member type.
+    Internal,
+    /// `untagged_enum`: each member named `{union}_{variant}` ([`variant_names`]).
+    Untagged,
+}
+
+/// `open`: the union's string enums are wrapped in `OpenEnum` before typify reads them (see
+/// [`Names`]), so none is a constant or a string enum to typify.
+fn tagging(members: &[Value], open: bool) -> Tagging {
+    if externally_tagged(members, open) {
+        return Tagging::External;
+    }
+    if let Some((tag, content)) = adjacently_tagged(members, open) {
+        return Tagging::Adjacent { tag, content };
+    }
+    if !open && internally_tagged(members) {
+        return Tagging::Internal;
+    }
+    Tagging::Untagged
+}
+
+/// typify-impl's `constant_string_value`: a schema that is one string value (`enum` of one
+/// string, typed `string` or untyped, nothing else but metadata).
+fn constant_string(schema: &Value, open: bool) -> Option<&str> {
+    let map = schema.as_object().filter(|_| !open)?;
+    let values = map.get("enum")?.as_array().filter(|v| v.len() == 1)?;
+    let metadata_or = |allowed: &[&str]| {
+        map.keys().all(|k| {
+            allowed.contains(&k.as_str()) || METADATA.contains(&k.as_str()) || k.starts_with("x-")
+        })
+    };
+    match map.get("type").and_then(Value::as_str) {
+        Some("string") if metadata_or(&["type", "enum"]) => values[0].as_str(),
+        None if metadata_or(&["enum"]) => values[0].as_str(),
+        _ => None,
+    }
+}
+
+/// Schema keywords typify reads as metadata (they do not change what a schema is).
+const METADATA: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "example",
+    "examples",
+    "externalDocs",
+];
+
+/// typify-impl's `get_object`: a plain object (typed `object`, or untyped with nothing but
+/// object keywords), no extra properties, no property counts: its properties and required
+/// names.
+fn plain_object(schema: &Value) -> Option<(&Map<String, Value>, Vec<&str>)> {
+    let map = schema.as_object()?;
+    const OBJECT: &[&str] = &["type", "properties", "required", "additionalProperties"];
+    if !map.keys().all(|k| {
+        OBJECT.contains(&k.as_str()) || METADATA.contains(&k.as_str()) || k.starts_with("x-")
+    }) {
+        return None;
+    }
+    if map.get("type").is_some_and(|t| t != "object")
+        || map
+            .get("additionalProperties")
+            .is_some_and(|a| a != &Value::Bool(false))
+    {
+        return None;
+    }
+    let props = map.get("properties")?.as_object()?;
+    let mut required: Vec<&str> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    required.sort_unstable();
+    required.dedup();
+    Some((props, required))
+}
+
+/// typify's externally tagged form (see [`Tagging::External`]).
+fn externally_tagged(members: &[Value], open: bool) -> bool {
+    let mut variants: Vec<&str> = Vec::new();
+    for member in members {
+        let map = member.as_object().filter(|_| !open);
+        let strings = map.and_then(|m| {
+            let untyped_or_string =
+                matches!(m.get("type").and_then(Value::as_str), None | Some("string"));
+            let only = m.keys().all(|k| {
+                ["type", "enum"].contains(&k.as_str())
+                    || METADATA.contains(&k.as_str())
+                    || k.starts_with("x-")
+            });
+            m.get("enum")
+                .and_then(Value::as_array)
+                .filter(|_| untyped_or_string && only)
+                .and_then(|values| values.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+        });
+        if let Some(values) = strings {
+            variants.extend(values);
+            continue;
+        }
+        match plain_object(member) {
+            Some((props, required)) if props.len() == 1 && required.len() == 1 => {
+                let prop = props.keys().next().expect("one property");
+                if required[0] != prop {
+                    return false;
+                }
+                variants.push(prop);
+            }
+            _ => return false,
+        }
+    }
+    let unique: std::collections::BTreeSet<&&str> = variants.iter().collect();
+    !members.is_empty() && unique.len() == variants.len()
+}
+
+/// typify's adjacently tagged form (see [`Tagging::Adjacent`]): `(tag, content)`.
+fn adjacently_tagged(members: &[Value], open: bool) -> Option<(String, String)> {
+    use std::collections::BTreeSet;
+    let sets = members
+        .iter()
+        .map(|m| {
+            let (props, required) = plain_object(m)?;
+            if props.len() != required.len() {
+                return None;
+            }
+            let constants: BTreeSet<&String> = props
+                .iter()
+                .filter(|(_, s)| constant_string(s, open).is_some())
+                .map(|(k, _)| k)
+                .collect();
+            Some((constants, props.keys().collect::<BTreeSet<&String>>()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (tags, all) = sets
+        .into_iter()
+        .reduce(|(a_tags, a_all), (b_tags, b_all)| {
+            (
+                a_tags.intersection(&b_tags).copied().collect(),
+                a_all.union(&b_all).copied().collect(),
+            )
+        })?;
+    if tags.len() != 1 || all.len() != 2 {
+        return None;
+    }
+    let tag = tags.into_iter().next()?;
+    let content = all.into_iter().find(|k| *k != tag)?;
+    Some((tag.clone(), content.clone()))
 }
 
 /// A union member's title, settled before the union's variant names are worked out from the
@@ -836,13 +1127,19 @@ mod tests {
             ),
             Some(vec!["Variant0".into(), "Variant1".into()])
         );
-        // a union typify reads as internally tagged has no member types
+        // a union typify reads as internally tagged has no member types; where its tags are
+        // open enums (wrapped before typify reads them) it is untagged
+        let internal = json!([
+            {"type": "object", "required": ["kind", "a"], "properties": {"kind": {"type": "string", "enum": ["a"]}, "a": {"type": "string"}}},
+            {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["b"]}, "b": {"type": "string"}, "c": {"type": "string"}}}
+        ]);
         assert_eq!(
-            names(json!([
-                {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["a"]}}},
-                {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["b"]}}}
-            ])),
-            None
+            tagging(internal.as_array().unwrap(), false),
+            Tagging::Internal
+        );
+        assert_eq!(
+            tagging(internal.as_array().unwrap(), true),
+            Tagging::Untagged
         );
     }
 
@@ -893,6 +1190,228 @@ mod tests {
             changes[0].pointer,
             "/components/schemas/inbound/oneOf/0/title"
         );
+    }
+
+    /// The code the whole pipeline generates for `schemas`: typify's own names, to compare the
+    /// pass's with.
+    fn generated(schemas: Value) -> (String, Vec<String>) {
+        generated_with(schemas, true)
+    }
+
+    /// [`generated`], the components reached from a request body (`requested`: their enums
+    /// stay closed) or from nothing (read as answers: their enums are opened).
+    fn generated_with(schemas: Value, requested: bool) -> (String, Vec<String>) {
+        let body: Map<String, Value> = schemas
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| {
+                (
+                    k.clone(),
+                    json!({"$ref": format!("#/components/schemas/{k}")}),
+                )
+            })
+            .collect();
+        let paths = if requested {
+            json!({"/x": {"post": {"operationId": "post_x",
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": body}}}},
+                "responses": {"204": {"description": "none"}}}}})
+        } else {
+            json!({})
+        };
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {"schemas": schemas}
+        });
+        let file = std::path::Path::new("unions.json");
+        let out = crate::Codegen::document(doc, file)
+            .isolate(false)
+            .prepare()
+            .and_then(|p| p.generate())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let changes = out
+            .prepared
+            .changes
+            .iter()
+            .filter(|c| c.pass == "colliding-type-names")
+            .map(|c| c.pointer.clone())
+            .collect();
+        (out.code, changes)
+    }
+
+    fn defines(code: &str, name: &str) -> bool {
+        code.contains(&format!("pub struct {name} {{"))
+            || code.contains(&format!("pub enum {name} {{"))
+    }
+
+    #[test]
+    fn tagged_unions_are_read_as_typify_reads_them() {
+        let object = |props: Value| json!({"type": "object", "properties": props});
+        let tagged = |tag: &str, content: Value| {
+            json!({"type": "object", "required": ["kind", "data"], "properties": {
+                "kind": {"type": "string", "enum": [tag]}, "data": content}})
+        };
+        let external = json!([
+            {"type": "object", "required": ["cat"], "properties": {"cat": object(json!({"a": {"type": "string"}}))}},
+            {"type": "string", "enum": ["none", "some"]}
+        ]);
+        assert_eq!(
+            tagging(external.as_array().unwrap(), false),
+            Tagging::External
+        );
+        let adjacent = json!([
+            tagged("a", json!({"type": "string"})),
+            tagged("b", json!({"type": "integer"}))
+        ]);
+        assert_eq!(
+            tagging(adjacent.as_array().unwrap(), false),
+            Tagging::Adjacent {
+                tag: "kind".into(),
+                content: "data".into()
+            }
+        );
+        // two variants of one name: not externally tagged (typify tries the next form)
+        let twice = json!([
+            {"type": "object", "required": ["cat"], "properties": {"cat": {"type": "string"}}},
+            {"type": "string", "enum": ["cat"]}
+        ]);
+        assert_eq!(tagging(twice.as_array().unwrap(), false), Tagging::Untagged);
+        // a property that is not required: no tag form
+        let loose = json!([{"type": "object", "properties": {"cat": {"type": "string"}}}]);
+        assert_eq!(tagging(loose.as_array().unwrap(), false), Tagging::Untagged);
+    }
+
+    #[test]
+    fn an_externally_tagged_union_s_contents_are_named_as_typify_names_them() {
+        // `{dog: {...}}`: typify names the content's inline property `Pet` + `dog` + `b`
+        let schemas = json!({
+            "Pet": {"oneOf": [
+                {"type": "object", "required": ["dog"], "properties": {"dog": {"type": "object", "properties": {
+                    "b": {"type": "object", "properties": {"x": {"type": "string"}}}}}}},
+                {"type": "object", "required": ["cat"], "properties": {"cat": {"type": "object", "properties": {
+                    "c": {"type": "object", "properties": {"y": {"type": "integer"}}}}}}}
+            ]}
+        });
+        let (code, changes) = generated(schemas.clone());
+        assert!(
+            defines(&code, "PetDogB") && defines(&code, "PetCatC"),
+            "{code}"
+        );
+        assert!(changes.is_empty(), "{changes:?}");
+        // a component of that name: the pass sees the clash typify would make (E0428)
+        let mut clashing = schemas;
+        clashing["PetDogB"] = json!({"type": "object", "properties": {"id": {"type": "string"}}});
+        let (code, changes) = generated(clashing);
+        assert_eq!(
+            changes,
+            ["/components/schemas/Pet/oneOf/0/properties/dog/properties/b"],
+            "{code}"
+        );
+        assert!(
+            defines(&code, "PetDogB") && defines(&code, "PetDogBInline"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn an_adjacently_tagged_union_s_contents_are_named_as_typify_names_them() {
+        let content = |p: &str| json!({"type": "object", "properties": {p: {"type": "object", "properties": {"v": {"type": "string"}}}}});
+        let tagged = |tag: &str, content: Value| {
+            json!({"type": "object", "required": ["kind", "data"], "properties": {
+                "kind": {"type": "string", "enum": [tag]}, "data": content}})
+        };
+        // an inline union: each content is named `{union}_{tag value}`
+        let schemas = json!({
+            "Event": {"type": "object", "properties": {"body": {"oneOf": [
+                tagged("opened", content("x")), tagged("closed", content("y"))
+            ]}}},
+            "EventBodyOpenedX": {"type": "object", "properties": {"id": {"type": "integer"}}}
+        });
+        let (code, changes) = generated(schemas);
+        assert_eq!(
+            changes,
+            ["/components/schemas/Event/properties/body/oneOf/0/properties/data/properties/x"],
+            "{code}"
+        );
+        assert!(
+            defines(&code, "EventBodyOpenedXInline") && defines(&code, "EventBodyClosedY"),
+            "{code}"
+        );
+        // a component's union: every content is named `{union}_{content}`, so two contents
+        // that differ are told apart
+        let other = json!({"type": "object", "properties": {"x": {"type": "object", "properties": {"w": {"type": "integer"}}}}});
+        let (code, changes) = generated(json!({"Body": {"oneOf": [
+            tagged("opened", content("x")), tagged("closed", other)
+        ]}}));
+        assert_eq!(
+            changes,
+            ["/components/schemas/Body/oneOf/1/properties/data"],
+            "{code}"
+        );
+        assert!(
+            defines(&code, "BodyDataX") && defines(&code, "BodyDataInlineX"),
+            "{code}"
+        );
+        // identical contents share the name, as typify shares the type
+        let (code, changes) = generated(json!({"Body": {"oneOf": [
+            tagged("opened", content("x")), tagged("closed", content("x"))
+        ]}}));
+        assert!(
+            changes.is_empty() && defines(&code, "BodyDataX"),
+            "{changes:?}"
+        );
+        // answers only: the tags are open enums, typify reads an untagged union and names its
+        // members `Variant0`, `Variant1` (so `EventBodyVariant0Data`), and the pass with it
+        let (code, changes) = generated_with(
+            json!({
+                "Event": {"type": "object", "properties": {"body": {"oneOf": [
+                    tagged("opened", content("x")), tagged("closed", content("y"))
+                ]}}},
+                "EventBodyVariant0Data": {"type": "object", "properties": {"id": {"type": "integer"}}}
+            }),
+            false,
+        );
+        assert_eq!(
+            changes,
+            ["/components/schemas/Event/properties/body/oneOf/0/properties/data"],
+            "{code}"
+        );
+        assert!(defines(&code, "EventBodyVariant0DataInline"), "{code}");
+    }
+
+    #[test]
+    fn a_member_titled_by_the_pass_names_the_other_members_again() {
+        // two objects: typify names them `Variant0` and `Variant1`; once the first has a title
+        // (its place-name is a component's), the second is `Object`, its property `UObjectB`
+        let schemas = json!({
+            "U": {"oneOf": [
+                {"type": "object", "properties": {"a": {"type": "string"}}},
+                {"type": "object", "properties": {"b": {"type": "object", "properties": {"c": {"type": "string"}}}}}
+            ]},
+            "UVariant0": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "UObjectB": {"type": "object", "properties": {"id": {"type": "integer"}}}
+        });
+        let (code, changes) = generated(schemas);
+        assert_eq!(
+            changes,
+            [
+                "/components/schemas/U/oneOf/0",
+                "/components/schemas/U/oneOf/1/properties/b"
+            ],
+            "{code}"
+        );
+        // typify makes struct variants of the two objects (no member type), the second named
+        // `Object` after the first got its title, and the type of its property `UObjectB`,
+        // the component's name, so the pass retitled it
+        assert!(
+            code.contains("UVariant0Inline {") && code.contains("Object {"),
+            "{code}"
+        );
+        for name in ["UVariant0", "UObjectB", "UObjectBInline"] {
+            assert!(defines(&code, name), "{name}: {code}");
+        }
     }
 
     fn run(mut doc: Value) -> (Value, Vec<super::super::Change>) {
