@@ -383,6 +383,110 @@ pub mod types {
             value.parse()
         }
     }
+    /// `SetUserStatusBody`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SetUserStatusBody {
+        /// Date as an ISO 8601 string. Sets an expiration time for the status. When this time passes, the presence engine restores the user's previous status. Must be a future date. Omit this parameter to keep the status until it is changed again.
+        #[serde(
+            rename = "expiresAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expires_at: ::std::option::Option<::std::string::String>,
+        /// The user's status message. At least one of the `message` or `status` parameters is required.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        /// The user's status like `online`, `away`, `busy`, or `offline`. At least one of the `message` or `status` parameters is required.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<SetUserStatusBodyStatus>,
+        /// The user ID for which you want to set the status. You don't need to add this if you are setting the status for yourself. Alternatively, you can use the `username` parameter and enter the username for which you want to set the status.
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        /// The username of the user whose status to set, in place of `userId`; neither: the caller.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl SetUserStatusBody {
+        pub fn builder() -> builder::SetUserStatusBody {
+            Default::default()
+        }
+    }
+    /// The user's status like `online`, `away`, `busy`, or `offline`. At least one of the `message` or `status` parameters is required.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SetUserStatusBodyStatus {
+        #[serde(rename = "online")]
+        Online,
+        #[serde(rename = "away")]
+        Away,
+        #[serde(rename = "busy")]
+        Busy,
+        #[serde(rename = "offline")]
+        Offline,
+    }
+    impl ::std::fmt::Display for SetUserStatusBodyStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Online => f.write_str("online"),
+                Self::Away => f.write_str("away"),
+                Self::Busy => f.write_str("busy"),
+                Self::Offline => f.write_str("offline"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SetUserStatusBodyStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "online" => Ok(Self::Online),
+                "away" => Ok(Self::Away),
+                "busy" => Ok(Self::Busy),
+                "offline" => Ok(Self::Offline),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SetUserStatusBodyStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SetUserStatusBodyStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `SetUserStatusResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SetUserStatusResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub success: ::std::option::Option<bool>,
+    }
+    impl SetUserStatusResponse {
+        pub fn builder() -> builder::SetUserStatusResponse {
+            Default::default()
+        }
+    }
     /// `UpdateAgentStatusBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -1948,6 +2052,172 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SetUserStatusBody {
+            expires_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::SetUserStatusBodyStatus>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SetUserStatusBody {
+            fn default() -> Self {
+                Self {
+                    expires_at: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl SetUserStatusBody {
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SetUserStatusBodyStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SetUserStatusBody> for super::SetUserStatusBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SetUserStatusBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    expires_at: value.expires_at?,
+                    message: value.message?,
+                    status: value.status?,
+                    user_id: value.user_id?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SetUserStatusBody> for SetUserStatusBody {
+            fn from(value: super::SetUserStatusBody) -> Self {
+                Self {
+                    expires_at: Ok(value.expires_at),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    user_id: Ok(value.user_id),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SetUserStatusResponse {
+            success: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SetUserStatusResponse {
+            fn default() -> Self {
+                Self {
+                    success: Ok(Default::default()),
+                }
+            }
+        }
+        impl SetUserStatusResponse {
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SetUserStatusResponse>
+        for super::SetUserStatusResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SetUserStatusResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { success: value.success? })
+            }
+        }
+        impl ::std::convert::From<super::SetUserStatusResponse>
+        for SetUserStatusResponse {
+            fn from(value: super::SetUserStatusResponse) -> Self {
+                Self { success: Ok(value.success) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateAgentStatusBody {
             agent_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2319,6 +2589,29 @@ impl Client {
     /// ```
     pub fn get_users_presence(&self) -> builder::GetUsersPresence<'_> {
         builder::GetUsersPresence::new(self)
+    }
+    /// Set User Status
+    ///
+    /// * You can set the status for yourself or another user. The `AllowUserStatusMessageChange` setting must be enabled in the `Accounts` workspace settings.
+    /// * To change another user's status, you must have the `edit-other-user-info` permission.
+    /// * According to your workspace settings (under **Accounts**), you will only be able to set the invisible or `offline` status if the `Allow Invisible status option` setting is enabled.
+    ///
+    ///   ### Changelog
+    ///   | Version      | Description |
+    ///   | ---------------- | ------------|
+    ///   |8.6.0            | Added `expiresAt` request parameter for timed status expiration. |
+    ///   |1.2.0            | Added       |
+    ///
+    /// Sends a `POST` request to `/api/v1/users.setStatus`
+    ///
+    /// ```text
+    /// let response = client.set_user_status()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn set_user_status(&self) -> builder::SetUserStatus<'_> {
+        builder::SetUserStatus::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -3033,6 +3326,112 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::set_user_status`]
+    ///
+    /// [`Client::set_user_status`]: super::Client::set_user_status
+    #[derive(Debug, Clone)]
+    pub struct SetUserStatus<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::SetUserStatusBody, String>,
+    }
+    impl<'a> SetUserStatus<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SetUserStatusBody>,
+            <V as std::convert::TryInto<
+                types::SetUserStatusBody,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SetUserStatusBody` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SetUserStatusBody,
+            ) -> types::builder::SetUserStatusBody,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/api/v1/users.setStatus`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::SetUserStatusResponse>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SetUserStatusBody::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v1/users.setStatus", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_user_status",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -3094,4 +3493,5 @@ impl Client {
 /// ## Users
 ///
 /// - [`get_users_presence`](Client::get_users_presence): Get Users Presence
+/// - [`set_user_status`](Client::set_user_status): Set User Status
 pub mod tags {}
