@@ -19,12 +19,12 @@
 //!   that asks for them when it restarts (on every upgrade; the queues survive it): each asks for
 //!   a full read (the server was away for a moment), and one that says a new API feature level
 //!   makes the reader register a new queue under it (and delete the old one), after a random
-//!   delay within [`RESTART_SPREAD`], as the document asks of clients ("a random delay strategy
+//!   delay within [`RESTART_SPREAD`](crate::events::RESTART_SPREAD), as the document asks of clients ("a random delay strategy
 //!   to spread such restarts over 5 minutes or more"); the old queue is read until then, and the
 //!   new registration is followed by a full read, so no change is lost.
 //!
 //! Bounded against a server that answers at once, forever (with irrelevant events, heartbeats or
-//! `BAD_EVENT_QUEUE_ID`): requests to the queue start at least [`MIN_GAP`] apart, so the reader
+//! `BAD_EVENT_QUEUE_ID`): requests to the queue start at least [`MIN_GAP`](crate::events::MIN_GAP) apart, so the reader
 //! never makes more than one request a second however the server answers.
 
 use agentstatus_presence::adapter::{Failed, call};
