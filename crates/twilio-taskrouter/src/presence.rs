@@ -32,7 +32,6 @@
 
 use std::collections::HashSet;
 use std::num::NonZeroU64;
-use std::time::Instant;
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Failed, Step, call_answer, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
@@ -41,7 +40,7 @@ use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
     SetRequest, Vendor, async_trait,
 };
-use agentstatus_runtime::retry::transient_delay;
+use agentstatus_runtime::retry::resend;
 use progenitor_client::{ClientInfo, ResponseValue};
 
 use crate::{Client, types};
@@ -260,50 +259,35 @@ impl TwilioTaskrouterPresence {
         activity_sid: &str,
         etag: Option<&str>,
     ) -> Result<types::TaskrouterV1WorkspaceWorker, Failed<types::TwilioError>> {
-        let policy = self.client.inner().retry().clone();
-        let start = Instant::now();
-        let mut attempt = 1;
-        loop {
-            let body = types::UpdateWorkerRequest::builder().activity_sid(Some(
-                activity_sid
-                    .parse()
-                    .map_err(|e: types::error::ConversionError| Failed {
-                        error: progenitor_client::Error::InvalidRequest(e.to_string()),
-                        status: None,
-                        operation: None,
-                    })?,
-            ));
-            let mut request = self
-                .client
-                .update_worker()
-                .workspace_sid(self.workspace_sid.as_str())
-                .sid(agent)
-                .body(body);
-            if let Some(tag) = etag {
-                request = request.if_match(tag);
-            }
-            let result = call_answer(request.send())
-                .await
-                .map(ResponseValue::into_inner);
-            let wait = match &result {
-                Err(f) if attempt < policy.max_attempts => {
-                    transient_delay(&policy, &f.error, attempt)
+        let activity: types::UpdateWorkerRequestActivitySid =
+            activity_sid
+                .parse()
+                .map_err(|e: types::error::ConversionError| Failed {
+                    error: progenitor_client::Error::InvalidRequest(e.to_string()),
+                    status: None,
+                    operation: None,
+                })?;
+        resend(
+            self.client.inner().retry(),
+            |f: &Failed<_>| &f.error,
+            || async {
+                let body =
+                    types::UpdateWorkerRequest::builder().activity_sid(Some(activity.clone()));
+                let mut request = self
+                    .client
+                    .update_worker()
+                    .workspace_sid(self.workspace_sid.as_str())
+                    .sid(agent)
+                    .body(body);
+                if let Some(tag) = etag {
+                    request = request.if_match(tag);
                 }
-                _ => None,
-            };
-            match wait {
-                Some(w)
-                    if start
-                        .elapsed()
-                        .checked_add(w)
-                        .is_some_and(|end| end < policy.deadline) =>
-                {
-                    tokio::time::sleep(w).await;
-                    attempt += 1;
-                }
-                _ => return result,
-            }
-        }
+                call_answer(request.send())
+                    .await
+                    .map(ResponseValue::into_inner)
+            },
+        )
+        .await
     }
 
     /// Make `agent` (read as `current`, with `etag`) `desired`: `None` if it already is
