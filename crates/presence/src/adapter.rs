@@ -248,6 +248,12 @@ pub trait Adapter: Deadline + Send + Sync {
     /// [`Failure::UnsupportedOption`] before [`Adapter::set_with_now`] runs.
     const EXPIRING: &'static [Availability] = &[];
 
+    /// Whether an expiry can go with a vendor state ([`SetRequest::state`]) whatever the
+    /// availability (Rocket.Chat's timed user status): `true` passes every request with an
+    /// expiry to [`Adapter::set_with_now`], which refuses what it cannot end itself; `false` by
+    /// default, so [`Adapter::EXPIRING`] alone decides before it runs.
+    const STATE_EXPIRES: bool = false;
+
     /// One agent's presence ([`Presence::get`] without the deadline).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
 
@@ -347,7 +353,10 @@ impl<A: Adapter + ?Sized> Presence for A {
     ) -> Result<AgentPresence, PresenceError> {
         let set = async {
             self.check_supported(request.availability)?;
-            if request.until.is_some() && !A::EXPIRING.contains(&request.availability) {
+            if request.until.is_some()
+                && !A::STATE_EXPIRES
+                && !A::EXPIRING.contains(&request.availability)
+            {
                 return Err(request.no_expiry(A::VENDOR, A::EXPIRING));
             }
             if request.until.is_none() && request.state.is_none() {
