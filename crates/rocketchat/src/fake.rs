@@ -27,7 +27,17 @@
 //!   stored first; a status other than `online`, `away`, `busy`, `offline` is 400
 //!   `error-invalid-status`, `offline` with "Allow Invisible status option" off 400
 //!   `error-status-not-allowed`; else the status is stored (`status`, `statusDefault`), the same
-//!   status again changing nothing but `_updatedAt`. Unknown fields (`expiresAt`) are ignored.
+//!   status again changing nothing but `_updatedAt`.
+//! - the timed user status of Rocket.Chat 8.6 and later (`expiresAt` on `users.setStatus`, the
+//!   "presence sync engine"): a string date in the future sets the status until then, answered
+//!   `{success: true, statusExpiresAt}` (milliseconds, UTC) and shown as `statusExpiresAt` in
+//!   `users.presence`; a past, present or unreadable one is 400 `{success: false, error:
+//!   "expiresAt must be a future date [error-invalid-date]", errorType: "error-invalid-date"}`
+//!   before anything is stored. When the time passes the user's status goes back to the one it
+//!   had before the timed status (evaluated on every request and accessor, against the fake's
+//!   clock: real time plus [`RocketChat::advance_clock`]); a status set again without
+//!   `expiresAt` ends the timer. [`RocketChat::set_before_8_6`] makes the fake a server
+//!   before 8.6: `expiresAt` ignored without an error, no `statusExpiresAt` anywhere.
 //! - the REST API rate limiter (`apps/meteor/app/api/server/api.ts`): once turned on
 //!   ([`RocketChat::set_rate_limit`]; the server's defaults are [`DEFAULT_CALLS`] calls per
 //!   [`DEFAULT_INTERVAL`], `API_Enable_Rate_Limiter_Limit_Calls_Default` and `_Time_Default`),
@@ -141,6 +151,12 @@ struct Inner {
     user_statuses: BTreeMap<String, (String, String)>,
     /// The REST API rate limiter (shared with the routes' middleware).
     limiter: Arc<Mutex<Limiter>>,
+    /// A server before Rocket.Chat 8.6: `expiresAt` is ignored.
+    before_8_6: bool,
+    /// Timed user statuses: per user, when the status expires and the status it returns to.
+    timed: BTreeMap<String, (DateTime<Utc>, String)>,
+    /// How far the fake's clock is ahead of real time ([`RocketChat::advance_clock`]).
+    clock_offset: chrono::TimeDelta,
 }
 
 /// `API_Enable_Rate_Limiter_Limit_Calls_Default`: calls a route allows per interval (10).
@@ -224,6 +240,55 @@ impl Inner {
     /// What the server's models do on every update: `_updatedAt` is now.
     fn touch(&mut self, id: &str) {
         self.updated.insert(id.to_string(), now());
+    }
+
+    /// The fake's clock for timed statuses: real time plus [`RocketChat::advance_clock`].
+    fn clock(&self) -> DateTime<Utc> {
+        now() + self.clock_offset
+    }
+
+    /// The user status of `id` (an agent or an API user), if it has one.
+    fn user_status(&self, id: &str) -> Option<String> {
+        match self.agents.get(id) {
+            Some(a) => Some(a.status.clone()),
+            None => self.user_statuses.get(id).map(|(status, _)| status.clone()),
+        }
+    }
+
+    /// Store `status` as the user status of `id`; whether it changed.
+    fn store_user_status(&mut self, id: &str, status: &str) -> bool {
+        let changed = match self.agents.get_mut(id) {
+            Some(a) => std::mem::replace(&mut a.status, status.to_string()) != status,
+            None => {
+                let entry = self.user_statuses.entry(id.to_string()).or_default();
+                std::mem::replace(&mut entry.0, status.to_string()) != status
+            }
+        };
+        self.touch(id);
+        changed
+    }
+
+    /// The presence engine: every timed status whose time has passed goes back to the status
+    /// it replaced.
+    fn expire(&mut self) {
+        let clock = self.clock();
+        let due: Vec<(String, String)> = self
+            .timed
+            .iter()
+            .filter(|(_, (at, _))| *at <= clock)
+            .map(|(id, (_, previous))| (id.clone(), previous.clone()))
+            .collect();
+        for (id, previous) in due {
+            self.timed.remove(&id);
+            self.store_user_status(&id, &previous);
+        }
+    }
+
+    /// `statusExpiresAt` of `id` as the server writes it (a JavaScript `Date`'s ISO string).
+    fn status_expires_at(&self, id: &str) -> Option<String> {
+        self.timed
+            .get(id)
+            .map(|(at, _)| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
     }
 }
 
@@ -372,9 +437,31 @@ impl RocketChat {
         self.0.lock().presence_broadcast_disabled = disabled;
     }
 
-    /// The agent with this id, as the fake stores it now.
+    /// The agent with this id, as the fake stores it now (timed statuses evaluated first).
     pub fn agent(&self, id: &str) -> Option<Agent> {
-        self.0.lock().agents.get(id).cloned()
+        let mut s = self.0.lock();
+        s.expire();
+        s.agents.get(id).cloned()
+    }
+
+    /// Behave like a server before Rocket.Chat 8.6: `users.setStatus` ignores `expiresAt`
+    /// without an error and no answer carries `statusExpiresAt`.
+    pub fn set_before_8_6(&self, before: bool) {
+        self.0.lock().before_8_6 = before;
+    }
+
+    /// When the timed user status of `id` expires, if it has one (timed statuses evaluated
+    /// first).
+    pub fn status_expires_at(&self, id: &str) -> Option<DateTime<Utc>> {
+        let mut s = self.0.lock();
+        s.expire();
+        s.timed.get(id).map(|(at, _)| *at)
+    }
+
+    /// Move the fake's clock for timed statuses forward by `by` (real time goes on too).
+    pub fn advance_clock(&self, by: Duration) {
+        let mut s = self.0.lock();
+        s.clock_offset += chrono::TimeDelta::from_std(by).unwrap_or(chrono::TimeDelta::MAX);
     }
 
     /// Open or close the business hours (closed: making an agent available is refused).
@@ -439,6 +526,7 @@ async fn agent_status(
     body: Bytes,
 ) -> Response {
     let mut s = state.lock();
+    s.expire();
     let Some(me) = caller(&s, &headers) else {
         return unauthorized();
     };
@@ -520,13 +608,15 @@ fn meteor_error(code: &str, reason: &str) -> Response {
 }
 
 /// `POST /api/v1/users.setStatus` as the route of apps/meteor/app/api/server/v1/users.ts
-/// (before 8.6) runs it, check by check.
+/// (before 8.6) runs it, check by check, with 8.6's `expiresAt` unless
+/// [`RocketChat::set_before_8_6`].
 async fn set_status(
     State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let mut s = state.lock();
+    s.expire();
     let Some(me) = caller(&s, &headers) else {
         return unauthorized();
     };
@@ -553,6 +643,19 @@ async fn set_status(
             None,
         );
     }
+    // 8.6: an `expiresAt` must be a date in the future (RocketChat/Rocket.Chat#41048)
+    let expires_at = match field("expiresAt") {
+        _ if s.before_8_6 => None,
+        None | Some(Value::Null) => None,
+        Some(v) => match v
+            .as_str()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc))
+        {
+            Some(at) if at > s.clock() => Some(at),
+            _ => return meteor_error("error-invalid-date", "expiresAt must be a future date"),
+        },
+    };
     if !s.status_change_allowed {
         return meteor_error("error-not-allowed", "Change status is not allowed");
     }
@@ -616,18 +719,26 @@ async fn set_status(
     if status == "offline" && !s.invisible_allowed {
         return meteor_error("error-status-not-allowed", "Invisible status is disabled");
     }
-    let changed = match s.agents.get_mut(&target) {
-        Some(a) => !std::mem::replace(&mut a.status, status.clone()).eq(status),
-        None => {
-            let entry = s.user_statuses.entry(target.clone()).or_default();
-            !std::mem::replace(&mut entry.0, status.clone()).eq(status)
-        }
+    // a timed status returns to the status before the first timed one; an untimed one ends
+    // the timer
+    let previous = match s.timed.remove(&target) {
+        Some((_, previous)) => previous,
+        None => s.user_status(&target).unwrap_or_default(),
     };
-    s.touch(&target);
+    if let Some(at) = expires_at {
+        s.timed.insert(target.clone(), (at, previous));
+    }
+    let changed = s.store_user_status(&target, status);
     if changed {
         state.changed();
     }
-    reply(StatusCode::OK, json!({"success": true}))
+    match s.status_expires_at(&target) {
+        Some(at) => reply(
+            StatusCode::OK,
+            json!({"success": true, "statusExpiresAt": at}),
+        ),
+        None => reply(StatusCode::OK, json!({"success": true})),
+    }
 }
 
 /// The checks of the manager-only endpoints, in the server's order: a known caller (401), a
@@ -654,7 +765,8 @@ async fn list_users(
     Path(kind): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let s = state.lock();
+    let mut s = state.lock();
+    s.expire();
     if let Err(r) = admit_manager(&s, &headers, Some(&kind)) {
         return r;
     }
@@ -686,7 +798,8 @@ async fn get_user(
     headers: HeaderMap,
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
-    let s = state.lock();
+    let mut s = state.lock();
+    s.expire();
     if let Err(r) = admit_manager(&s, &headers, Some(&kind)) {
         return r;
     }
@@ -703,7 +816,8 @@ async fn get_user(
 }
 
 async fn available_agents(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
-    let s = state.lock();
+    let mut s = state.lock();
+    s.expire();
     if let Err(r) = admit_manager(&s, &headers, None) {
         return r;
     }
@@ -725,7 +839,8 @@ async fn users_presence(
     headers: HeaderMap,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let s = state.lock();
+    let mut s = state.lock();
+    s.expire();
     let Some(me) = caller(&s, &headers) else {
         return unauthorized();
     };
@@ -740,8 +855,12 @@ async fn users_presence(
     }
     // the projection: no statusLivechat
     let user = |a: &Agent| {
-        json!({"_id": a.id, "username": a.username, "name": a.name, "status": a.status,
-               "utcOffset": 0, "statusText": a.status_text})
+        let mut u = json!({"_id": a.id, "username": a.username, "name": a.name,
+               "status": a.status, "utcOffset": 0, "statusText": a.status_text});
+        if let Some(at) = s.status_expires_at(&a.id) {
+            u["statusExpiresAt"] = json!(at);
+        }
+        u
     };
     let not_offline = |a: &&Agent| a.status != "offline";
     if let Some(ids) = q.get("ids") {

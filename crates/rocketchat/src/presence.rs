@@ -7,6 +7,7 @@
 //! | Rocket.Chat | `statusLivechat: not-available` (or anything else) | Offline | `{agentId, status: "not-available"}` |
 //! | Rocket.Chat | — | Busy, Away | unsupported |
 //! | Rocket.Chat | user `status`: `online`, `away`, `busy`, `offline` (the state's word, `detail.state()`) | none: the livechat status decides | `set_with` a state: `users.setStatus` `{userId, status}`, then the livechat status |
+//! | Rocket.Chat | a timed user status (8.6 and later, `statusExpiresAt`) | none: the livechat status decides | `set_with` a state and `until`: `users.setStatus` `{userId, status, expiresAt}` (RFC 3339, milliseconds, UTC), then the livechat status; `until` alone: unsupported |
 //!
 //! Two statuses: the *livechat* status (`statusLivechat`, `livechat/agent.status`) decides the
 //! availability, and the *user* (chat) status that every read of an agent carries is its word
@@ -21,10 +22,19 @@
 //! `offline` needs the workspace's "Allow Invisible status option". `set` and `set_many` leave
 //! the user status alone.
 //!
-//! No expiry: the livechat status has none (the route's validator refuses any field but
-//! `agentId` and `status`), and the user status's `expiresAt` (Rocket.Chat 8.6 and later) is not
-//! sent by this adapter (older servers ignore it without an error,
-//! specs/rocketchat/NOTES.md#no-expiry-in-a-status), so `until` is `UnsupportedOption`.
+//! An expiry (`until`) goes with a `state` only: the user status of Rocket.Chat 8.6 and later
+//! takes `expiresAt` ("timed status expiration"; when the time passes the server's presence
+//! engine restores the status it had before), sent as RFC 3339 in UTC with milliseconds, and
+//! always sent (even when the agent already has the status). The livechat status, which decides
+//! the availability, has no expiry (the route's validator refuses any field but `agentId` and
+//! `status`), so `until` without a `state` is `UnsupportedOption`, nothing sent; so is an
+//! availability's end: only the user status returns. An `until` not in the future is
+//! `InvalidInput`, nothing sent. A server before 8.6 ignores `expiresAt` without an error: its
+//! answer then carries no `statusExpiresAt`, so the adapter puts the user status read before the
+//! change back (one more `users.setStatus` without an expiry, the livechat status untouched) and
+//! answers `UnsupportedOption` for `until` saying the server predates 8.6; a status asked to end
+//! is never left set for good (specs/rocketchat/NOTES.md#no-expiry-in-a-status). When that
+//! restore itself fails, its error is the answer.
 //!
 //! `set` sends the explicit status, which the server treats idempotently; servers that reject
 //! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
@@ -34,6 +44,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{Client, ClientInfo, types};
+use progenitor_client::{ClientHooks, OperationInfo, ResponseValue};
 use agentstatus_runtime::retry::resend;
 
 use agentstatus_presence::adapter::{
@@ -279,6 +290,28 @@ impl RocketChatPresence {
         .await
     }
 
+    /// `POST /api/v1/users.setStatus` `{userId, status, expiresAt}` (Rocket.Chat 8.6 and
+    /// later); the answer's `statusExpiresAt`, `None` when the server ignored the expiry (before
+    /// 8.6). Idempotent, so retried like [`Self::post_user_status`].
+    async fn post_timed_user_status(
+        &self,
+        agent: &str,
+        status: types::SetUserStatusBodyStatus,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, Failed<types::ApiError>> {
+        let expires_at = until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.retried(|| async {
+            let body = types::SetUserStatusBody::builder()
+                .user_id(Some(agent.to_string()))
+                .status(Some(status))
+                .expires_at(Some(expires_at.clone()));
+            call(send_timed_user_status(&self.client, body))
+                .await
+                .map(|answer| answer.status_expires_at.filter(|at| !at.is_empty()))
+        })
+        .await
+    }
+
     fn conflict(agent: &str, wanted: Availability, found: &str) -> PresenceError {
         PresenceError::conflict(VENDOR, agent, wanted, availability(found), clip(found))
     }
@@ -311,6 +344,52 @@ impl RocketChatPresence {
     }
 }
 
+/// The answer of `users.setStatus` on Rocket.Chat 8.6 and later: `{success, statusExpiresAt}`
+/// when the request had an `expiresAt` (RocketChat/Rocket.Chat#41048: "A future `expiresAt`
+/// still succeeds and returns `statusExpiresAt`"). The pinned document declares the 200 answer
+/// as `{success}` only, so the generated `SetUserStatusResponse` drops the field; this reads it.
+#[derive(Debug, serde::Deserialize)]
+struct TimedStatusAnswer {
+    #[serde(rename = "statusExpiresAt")]
+    status_expires_at: Option<String>,
+}
+
+/// The generated `set_user_status` request (the same URL, headers, body and client hooks:
+/// auth, retries, rate limit, the observed operation id), whose 200 answer is read as
+/// [`TimedStatusAnswer`] to keep `statusExpiresAt`; error answers decode as the generated call's.
+async fn send_timed_user_status(
+    client: &Client,
+    body: types::builder::SetUserStatusBody,
+) -> Result<ResponseValue<TimedStatusAnswer>, progenitor_client::Error<types::ApiError>> {
+    let body = types::SetUserStatusBody::try_from(body)
+        .map_err(|e| progenitor_client::Error::InvalidRequest(e.to_string()))?;
+    let url = format!("{}/api/v1/users.setStatus", client.baseurl());
+    let mut request = client
+        .client()
+        .post(url)
+        .header(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        )
+        .header("api-version", Client::api_version())
+        .json(&body)
+        .build()?;
+    let info = OperationInfo {
+        operation_id: "set_user_status",
+    };
+    client.pre(&mut request, &info).await?;
+    let result = client.exec(request, &info).await;
+    client.post(&result, &info).await?;
+    let response = result?;
+    match response.status().as_u16() {
+        200 => ResponseValue::from_response(response).await,
+        400 | 401 | 403 => Err(progenitor_client::Error::ErrorResponse(
+            ResponseValue::from_response(response).await?,
+        )),
+        _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
+    }
+}
+
 fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
     match e {
         progenitor_client::Error::ErrorResponse(rv) => {
@@ -329,6 +408,8 @@ fn rejects_status_field(e: &progenitor_client::Error<types::ApiError>) -> bool {
 impl Adapter for RocketChatPresence {
     const VENDOR: Vendor = VENDOR;
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Offline];
+    /// The user status (a `state`) ends by itself on 8.6 and later; no availability does.
+    const STATE_EXPIRES: bool = true;
 
     /// The presence delta ([`RocketChatDelta`]) when the credentials' user id is known
     /// ([`RocketChatPresence::with_user_id`]) and the interval is under 9 minutes (the server
@@ -413,18 +494,22 @@ impl Adapter for RocketChatPresence {
         }
     }
 
-    /// A user status by its word (`state`: `online`, `away`, `busy`, `offline`) with the
-    /// livechat status of the availability asked for; no expiry (`until`).
+    /// A user status by its word (`state`: `online`, `away`, `busy`, `offline`), until
+    /// `until` when given (Rocket.Chat 8.6 and later), with the livechat status of the
+    /// availability asked for; `until` without a state is unsupported.
     async fn set_with_now(
         &self,
         agent: &str,
         request: &SetRequest,
     ) -> Result<AgentPresence, PresenceError> {
-        let (desired, Some(state), None) = (
-            request.availability,
-            request.state.as_deref(),
-            request.until,
-        ) else {
+        let (desired, Some(state)) = (request.availability, request.state.as_deref()) else {
+            if request.until.is_some() {
+                let message = "only the user status (`state`) ends by itself on Rocket.Chat \
+                    (8.6 and later); the livechat status, which decides the availability, has \
+                    no expiry"
+                    .to_string();
+                return Err(PresenceError::unsupported_option(VENDOR, "until", message));
+            }
             request.refuse_options(VENDOR)?;
             return self.set_now(agent, request.availability).await;
         };
@@ -444,11 +529,18 @@ impl Adapter for RocketChatPresence {
                 Failure::InvalidInput { message },
             ));
         }
+        let until = request.until_after(VENDOR, std::time::SystemTime::now().into())?;
         // The user status first: its likeliest failure (no `edit-other-user-info`) then
         // changes nothing; then the livechat status, as `set` does it, whose read back shows
         // both.
         let now = self.get_now(agent).await?;
-        if now.detail.state() != word
+        if let Some(until) = until {
+            match self.post_timed_user_status(agent, status, until).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(self.restore_untimed(agent, word, &now, until).await),
+                Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+            }
+        } else if now.detail.state() != word
             && let Err(f) = self.post_user_status(agent, status).await
         {
             return Err(f.into_error(VENDOR, Some(agent)).await);
@@ -575,6 +667,43 @@ impl Adapter for RocketChatPresence {
 }
 
 impl RocketChatPresence {
+    /// A server before 8.6 set the user status `word` without its expiry `until`: put back the
+    /// status read before (`before`), and the error to answer: `UnsupportedOption` for `until`,
+    /// or the restore's own failure.
+    async fn restore_untimed(
+        &self,
+        agent: &str,
+        word: &str,
+        before: &AgentPresence,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> PresenceError {
+        let previous = before.detail.state();
+        let asked = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let restored = if previous == word {
+            format!("the user status was already `{word}` and stays so")
+        } else if let Some((previous, status)) = user_status(previous) {
+            if let Err(f) = self.post_user_status(agent, status).await {
+                return f.into_error(VENDOR, Some(agent)).await;
+            }
+            format!("the user status was put back to `{previous}`")
+        } else {
+            // a status that `users.setStatus` cannot set again: say so rather than guess
+            let message = format!(
+                "the server predates Rocket.Chat 8.6 and set the user status `{word}` without \
+                 its expiry ({asked}); the status read before, {:?}, cannot be put back, so \
+                 `{word}` stays until changed",
+                clip(previous)
+            );
+            return PresenceError::unsupported_option(VENDOR, "until", message);
+        };
+        let message = format!(
+            "the server predates Rocket.Chat 8.6: it ignored the expiry ({asked}) of the user \
+             status `{word}` (its answer has no `statusExpiresAt`); {restored}, the livechat \
+             status unchanged"
+        );
+        PresenceError::unsupported_option(VENDOR, "until", message)
+    }
+
     /// One write for an agent whose current state `now` differs from `desired`.
     async fn write(
         &self,

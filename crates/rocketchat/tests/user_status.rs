@@ -149,12 +149,12 @@ async fn what_the_adapter_refuses_is_refused_before_anything_is_sent() {
         text.contains("`state`") && text.contains("\"dnd\"") && text.contains("`busy`"),
         "{text}"
     );
-    // no expiry
+    // no expiry without a state: the livechat status has none (tests/timed_status.rs has the
+    // user status's)
     let e = p
         .set_with(
             "a2",
             &SetRequest::new(Availability::Available)
-                .state("busy")
                 .for_duration(std::time::Duration::from_secs(600)),
         )
         .await
