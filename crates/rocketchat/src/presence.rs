@@ -27,8 +27,8 @@
 //! engine restores the status it had before), sent as RFC 3339 in UTC with milliseconds, and
 //! always sent (even when the agent already has the status). The livechat status, which decides
 //! the availability, has no expiry (the route's validator refuses any field but `agentId` and
-//! `status`), so `until` without a `state` is `UnsupportedOption`, nothing sent; so is an
-//! availability's end: only the user status returns. An `until` not in the future is
+//! `status`), so `until` without a `state` is `UnsupportedOption`, nothing sent, and with one
+//! only the user status goes back at that time, never the availability. An `until` not in the future is
 //! `InvalidInput`, nothing sent. A server before 8.6 ignores `expiresAt` without an error: its
 //! answer then carries no `statusExpiresAt`, so the adapter puts the user status read before the
 //! change back (one more `users.setStatus` without an expiry, the livechat status untouched) and

@@ -368,3 +368,59 @@ async fn the_fakes_route_checks_expires_at_like_8_6() {
     assert_eq!(fake.agent("a1").unwrap().status, "away");
     assert_eq!(fake.status_expires_at("a1"), None);
 }
+
+/// A server before 8.6 (no `statusExpiresAt` in the answer) whose restore fails: the restore's
+/// error is the answer (the status did not end, and the caller must know), the restore was the
+/// status read before without an expiry, and the livechat status was never sent.
+#[tokio::test]
+async fn a_failed_restore_is_the_answer() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/livechat/users/agent/a1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user("away", "available")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SET_STATUS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SET_STATUS))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"success": false, "error": "unauthorized"})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = Client::with_credentials(
+        &server.uri(),
+        Credentials::new("mgr", "s3cr3t".to_string().into()),
+    )
+    .unwrap();
+    let e = RocketChatPresence::new(client)
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available)
+                .state("busy")
+                .for_duration(Duration::from_secs(600)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Auth, Some(403)), "{e}");
+    assert!(!e.to_string().contains("s3cr3t"), "{e}");
+    let requests = server.received_requests().await.unwrap();
+    let sets: Vec<Value> = requests
+        .iter()
+        .filter(|r| r.url.path() == SET_STATUS)
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(sets.len(), 2, "{sets:?}");
+    assert_eq!(sets[0]["status"], "busy");
+    assert!(sets[0]["expiresAt"].is_string(), "{sets:?}");
+    assert_eq!(sets[1], json!({"userId": "a1", "status": "away"}));
+    assert!(requests.iter().all(|r| r.url.path() != AGENT_STATUS));
+}
