@@ -479,6 +479,12 @@ pub mod types {
     /// `SetUserStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct SetUserStatusResponse {
+        /// When the status set with `expiresAt` ends (Rocket.Chat 8.6 and later); absent when the request had no `expiresAt`, or the server predates 8.6.
+        #[serde(
+            rename = "statusExpiresAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_expires_at: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success: ::std::option::Option<bool>,
     }
@@ -2176,6 +2182,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SetUserStatusResponse {
+            status_expires_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             success: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -2184,11 +2194,26 @@ pub mod types {
         impl ::std::default::Default for SetUserStatusResponse {
             fn default() -> Self {
                 Self {
+                    status_expires_at: Ok(Default::default()),
                     success: Ok(Default::default()),
                 }
             }
         }
         impl SetUserStatusResponse {
+            pub fn status_expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_expires_at: {e}"
+                        )
+                    });
+                self
+            }
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -2208,13 +2233,19 @@ pub mod types {
             fn try_from(
                 value: SetUserStatusResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { success: value.success? })
+                Ok(Self {
+                    status_expires_at: value.status_expires_at?,
+                    success: value.success?,
+                })
             }
         }
         impl ::std::convert::From<super::SetUserStatusResponse>
         for SetUserStatusResponse {
             fn from(value: super::SetUserStatusResponse) -> Self {
-                Self { success: Ok(value.success) }
+                Self {
+                    status_expires_at: Ok(value.status_expires_at),
+                    success: Ok(value.success),
+                }
             }
         }
         #[derive(Clone, Debug)]

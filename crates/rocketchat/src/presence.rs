@@ -44,7 +44,6 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{Client, ClientInfo, types};
-use progenitor_client::{ClientHooks, OperationInfo, ResponseValue};
 use agentstatus_runtime::retry::resend;
 
 use agentstatus_presence::adapter::{
@@ -305,7 +304,7 @@ impl RocketChatPresence {
                 .user_id(Some(agent.to_string()))
                 .status(Some(status))
                 .expires_at(Some(expires_at.clone()));
-            call(send_timed_user_status(&self.client, body))
+            call(self.client.set_user_status().body(body).send())
                 .await
                 .map(|answer| answer.status_expires_at.filter(|at| !at.is_empty()))
         })
@@ -341,52 +340,6 @@ impl RocketChatPresence {
             return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
         }
         Ok(back)
-    }
-}
-
-/// The answer of `users.setStatus` on Rocket.Chat 8.6 and later: `{success, statusExpiresAt}`
-/// when the request had an `expiresAt` (RocketChat/Rocket.Chat#41048: "A future `expiresAt`
-/// still succeeds and returns `statusExpiresAt`"). The pinned document declares the 200 answer
-/// as `{success}` only, so the generated `SetUserStatusResponse` drops the field; this reads it.
-#[derive(Debug, serde::Deserialize)]
-struct TimedStatusAnswer {
-    #[serde(rename = "statusExpiresAt")]
-    status_expires_at: Option<String>,
-}
-
-/// The generated `set_user_status` request (the same URL, headers, body and client hooks:
-/// auth, retries, rate limit, the observed operation id), whose 200 answer is read as
-/// [`TimedStatusAnswer`] to keep `statusExpiresAt`; error answers decode as the generated call's.
-async fn send_timed_user_status(
-    client: &Client,
-    body: types::builder::SetUserStatusBody,
-) -> Result<ResponseValue<TimedStatusAnswer>, progenitor_client::Error<types::ApiError>> {
-    let body = types::SetUserStatusBody::try_from(body)
-        .map_err(|e| progenitor_client::Error::InvalidRequest(e.to_string()))?;
-    let url = format!("{}/api/v1/users.setStatus", client.baseurl());
-    let mut request = client
-        .client()
-        .post(url)
-        .header(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        )
-        .header("api-version", Client::api_version())
-        .json(&body)
-        .build()?;
-    let info = OperationInfo {
-        operation_id: "set_user_status",
-    };
-    client.pre(&mut request, &info).await?;
-    let result = client.exec(request, &info).await;
-    client.post(&result, &info).await?;
-    let response = result?;
-    match response.status().as_u16() {
-        200 => ResponseValue::from_response(response).await,
-        400 | 401 | 403 => Err(progenitor_client::Error::ErrorResponse(
-            ResponseValue::from_response(response).await?,
-        )),
-        _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
     }
 }
 
