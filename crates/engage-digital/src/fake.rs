@@ -155,6 +155,15 @@ impl EngageDigital {
             .push((id.into(), name.into()));
     }
 
+    /// Rename the custom "away" status `id` (as an administrator does in Engage Digital's
+    /// settings: its id stays, agents who have it keep it). Unknown id: nothing happens.
+    pub fn rename_presence_status(&self, id: &str, name: &str) {
+        let mut s = self.0.lock();
+        if let Some(status) = s.presence_statuses.iter_mut().find(|(i, _)| i == id) {
+            status.1 = name.into();
+        }
+    }
+
     /// The agent with this id, as the fake stores it now.
     pub fn agent(&self, id: &str) -> Option<Agent> {
         self.0.lock().agents.get(id).cloned()

@@ -34,8 +34,8 @@ use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::adapter::clip;
 use agentstatus_presence::{
-    AgentPresence, Availability, ChannelPresence, Detail, Failure, ListFilter, Presence,
-    PresenceError, SetRequest, Vendor, async_trait,
+    AgentPresence, Availability, ChannelPresence, Detail, DetailField, Failure, ListFilter,
+    Presence, PresenceError, SetRequest, Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("engage-digital");
@@ -133,6 +133,13 @@ const STATUS_PAGE: i32 = 150;
 impl Adapter for EngageDigitalPresence {
     const VENDOR: Vendor = VENDOR;
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Away];
+    /// The status, the custom status and its name (renamed at Engage Digital: a change, the
+    /// id staying); not the channels, whose busyness moves with every conversation.
+    const OBSERVED: &'static [DetailField] = &[
+        DetailField::VendorStatus,
+        DetailField::State,
+        DetailField::CustomStatus,
+    ];
 
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let p = self.read(agent).await?;

@@ -285,3 +285,43 @@ async fn the_generic_away_with_a_custom_status_kept_is_a_conflict() {
         .count();
     assert_eq!(puts, 1, "every channel sent away once");
 }
+
+/// A watcher reports a custom status renamed at Engage Digital (the agent keeps its id, the
+/// state's word changes: `Adapter::OBSERVED` has the word) once, and nothing for reads where
+/// nothing changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_custom_status_is_reported_once_by_a_watcher() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use agentstatus_presence::watch::{WatchOptions, Watcher};
+
+    let (fake, p) = fake().await;
+    p.set_with("e1", &lunch()).await.unwrap();
+    let mut w = Watcher::new(
+        Arc::new(p) as Arc<dyn Presence>,
+        "desk",
+        WatchOptions::every(Duration::from_millis(200)),
+    );
+    let first = tokio::spawn(async move {
+        let c = tokio::time::timeout(Duration::from_secs(10), w.next()).await;
+        (c, w)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    fake.rename_presence_status("cs-lunch", "Late lunch");
+    let (c, mut w) = first.await.unwrap();
+    let c = c.expect("a change within 10 s").unwrap();
+    let (before, after) = (c.before.unwrap(), c.after.unwrap());
+    assert_eq!(
+        (before.availability, before.detail.state()),
+        (Availability::Away, "Lunch")
+    );
+    assert_eq!(
+        (after.availability, after.detail.state()),
+        (Availability::Away, "Late lunch")
+    );
+    assert_eq!(after.detail.custom_status_id.as_deref(), Some("cs-lunch"));
+    // reads with nothing changed: nothing
+    let quiet = tokio::time::timeout(Duration::from_millis(900), w.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+}

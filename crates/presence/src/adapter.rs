@@ -95,8 +95,8 @@ pub use crate::error::{ErrorBody, Failed, SNIPPET, call, call_answer, clip};
 use crate::bulk::{self, Applied, BulkOptions, BulkResult};
 use crate::watch::{ChangeFeed, WatchOptions};
 use crate::{
-    AgentPresence, Availability, Failure, ListFilter, Presence, PresenceError, SetRequest, Vendor,
-    async_trait,
+    AgentPresence, Availability, DetailField, Failure, ListFilter, Presence, PresenceError,
+    SetRequest, Vendor, async_trait,
 };
 
 /// A presence operation, as [`Presence`] names it: what an error is in when the adapter sent no
@@ -126,18 +126,28 @@ impl Step {
 /// Run one presence operation (`step`) within `deadline`: past it, whatever request is in flight
 /// is abandoned and the operation fails with [`Failure::Deadline`]. An error without an
 /// operation gets the last client operation `op` sent, else `step`'s name.
-pub async fn within<T>(
+///
+/// `op` is moved to the heap at once, and so is the future this returns: the caller's future
+/// holds a pointer, and polling it never copies `op` through the timeout and the scope that
+/// records the operations on the stack (debug builds used ~119 KB of stack per call before;
+/// `crates/rocketchat/tests/stack.rs` runs every operation on a small stack).
+pub fn within<T>(
     deadline: Duration,
     vendor: Vendor,
     step: Step,
     op: impl Future<Output = Result<T, PresenceError>>,
-) -> Result<T, PresenceError> {
-    let (result, seen) = agentstatus_runtime::observe(tokio::time::timeout(deadline, op)).await;
-    match result {
-        Ok(result) => result.map_err(|e| e.or_operation(seen.operation.unwrap_or(step.as_str()))),
-        Err(_) => Err(PresenceError::new(vendor, Failure::Deadline { deadline })
-            .with_operation(step.as_str())),
-    }
+) -> impl Future<Output = Result<T, PresenceError>> {
+    let op = Box::pin(op);
+    Box::pin(async move {
+        let (result, seen) = agentstatus_runtime::observe(tokio::time::timeout(deadline, op)).await;
+        match result {
+            Ok(result) => {
+                result.map_err(|e| e.or_operation(seen.operation.unwrap_or(step.as_str())))
+            }
+            Err(_) => Err(PresenceError::new(vendor, Failure::Deadline { deadline })
+                .with_operation(step.as_str())),
+        }
+    })
 }
 
 /// The deadline of each `get`, `set` and `list` of an adapter: the client's
@@ -254,6 +264,11 @@ pub trait Adapter: Deadline + Send + Sync {
     /// default, so [`Adapter::EXPIRING`] alone decides before it runs.
     const STATE_EXPIRES: bool = false;
 
+    /// The parts of [`Detail`](crate::Detail) a watcher compares ([`Presence::observed`]):
+    /// every part the vendor's users see change, none that moves on every read. Default
+    /// [`DetailField::DEFAULT`].
+    const OBSERVED: &'static [DetailField] = DetailField::DEFAULT;
+
     /// One agent's presence ([`Presence::get`] without the deadline).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError>;
 
@@ -328,6 +343,10 @@ impl<A: Adapter + ?Sized> Presence for A {
 
     fn expiring(&self) -> &'static [Availability] {
         A::EXPIRING
+    }
+
+    fn observed(&self) -> &'static [DetailField] {
+        A::OBSERVED
     }
 
     async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {

@@ -610,31 +610,41 @@ pub struct Failed<E> {
 
 /// Run a generated client call, keeping the operation it sent and the answer's status for its
 /// error (see [`agentstatus_runtime::observe`]).
-pub async fn call<T, E>(
+///
+/// The generated call's future is moved to the heap at once: the future returned is small, so
+/// a caller's stack frame holds no second and third copy of the call while it is wrapped (debug
+/// builds copy a future at every move).
+pub fn call<T, E>(
     fut: impl std::future::Future<
         Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
     >,
-) -> Result<T, Failed<E>> {
-    call_answer(fut)
-        .await
-        .map(progenitor_client::ResponseValue::into_inner)
+) -> impl std::future::Future<Output = Result<T, Failed<E>>> {
+    let answer = call_answer(fut);
+    async move {
+        answer
+            .await
+            .map(progenitor_client::ResponseValue::into_inner)
+    }
 }
 
 /// [`call`], keeping the whole answer (its status and headers: a server's `Date`, an `ETag`).
-pub async fn call_answer<T, E>(
+pub fn call_answer<T, E>(
     fut: impl std::future::Future<
         Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
     >,
-) -> Result<progenitor_client::ResponseValue<T>, Failed<E>> {
+) -> impl std::future::Future<Output = Result<progenitor_client::ResponseValue<T>, Failed<E>>> {
     // The generated call is a large future: pinned on the heap once, it is not copied again
     // each time it is wrapped (a measurable share of the presence layer's cost at scale).
-    match agentstatus_runtime::observe(Box::pin(fut)).await {
-        (Ok(rv), _) => Ok(rv),
-        (Err(error), seen) => Err(Failed {
-            error,
-            status: seen.status,
-            operation: seen.operation,
-        }),
+    let fut = Box::pin(fut);
+    async move {
+        match agentstatus_runtime::observe(fut).await {
+            (Ok(rv), _) => Ok(rv),
+            (Err(error), seen) => Err(Failed {
+                error,
+                status: seen.status,
+                operation: seen.operation,
+            }),
+        }
     }
 }
 

@@ -227,7 +227,57 @@ pub struct Detail {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// A part of [`Detail`] that tells one state from another: what a watcher
+/// ([`watch::Watcher`]) compares to decide that an agent changed. Each adapter declares its
+/// own ([`Presence::observed`], [`adapter::Adapter::OBSERVED`]): the vendor's detail a user would
+/// see change, never a value that moves on every read (Engage Digital's per-channel busyness,
+/// which follows each conversation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DetailField {
+    /// [`Detail::vendor_status`].
+    VendorStatus,
+    /// The state's word, [`Detail::state`] (a Rocket.Chat user status, an Engage Digital
+    /// custom status's name: renaming it is a change).
+    State,
+    /// [`Detail::custom_status_id`].
+    CustomStatus,
+    /// [`Detail::until`]: for vendors whose reads carry the end the server keeps (a stable
+    /// time), never one computed from a remaining duration at each read.
+    Until,
+    /// [`Detail::channels`], every channel's status and busyness.
+    Channels,
+}
+
+impl DetailField {
+    /// What [`Presence::observed`] declares unless the adapter says otherwise: the vendor's
+    /// status, the state's word, the custom status and the end of a timed state.
+    pub const DEFAULT: &'static [DetailField] = &[
+        DetailField::VendorStatus,
+        DetailField::State,
+        DetailField::CustomStatus,
+        DetailField::Until,
+    ];
+
+    /// Whether `a` and `b` agree in this part.
+    pub fn same(self, a: &Detail, b: &Detail) -> bool {
+        match self {
+            DetailField::VendorStatus => a.vendor_status == b.vendor_status,
+            DetailField::State => a.state() == b.state(),
+            DetailField::CustomStatus => a.custom_status_id == b.custom_status_id,
+            DetailField::Until => a.until == b.until,
+            DetailField::Channels => a.channels == b.channels,
+        }
+    }
+}
+
 impl Detail {
+    /// Whether `self` and `other` agree in every one of `fields` (the observed state of an
+    /// adapter, [`Presence::observed`]).
+    pub fn same_observed(&self, other: &Detail, fields: &[DetailField]) -> bool {
+        fields.iter().all(|f| f.same(self, other))
+    }
+
     /// The vendor's own word for the agent's state (Mattermost `dnd`, a Twilio TaskRouter
     /// activity's name, Libredesk `away_and_reassigning`, ...): what [`SetRequest::state`] takes
     /// to set that state again. Each adapter's module docs list its words.
@@ -626,6 +676,14 @@ pub trait Presence: Send + Sync {
         self.check_supported(request.availability)?;
         request.refuse_options(self.vendor())?;
         self.set(agent, request.availability).await
+    }
+
+    /// The parts of [`Detail`] that make a change of state for a watcher
+    /// ([`watch::Watcher`]): besides the [`Availability`], a change in any of them is reported
+    /// (an Engage Digital custom status renamed, a Rocket.Chat user status), a change in any
+    /// other part is not. Default: [`DetailField::DEFAULT`].
+    fn observed(&self) -> &'static [DetailField] {
+        DetailField::DEFAULT
     }
 
     /// The availabilities [`Presence::set_with`] can set with an expiry

@@ -36,7 +36,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{AgentPresence, ListFilter, Presence, PresenceError, Vendor};
+use crate::{AgentPresence, DetailField, ListFilter, Presence, PresenceError, Vendor};
 
 /// How a change was observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -85,11 +85,20 @@ pub struct Change {
 }
 
 impl fmt::Display for Change {
-    /// `rocketchat/support ada (Ada Lovelace): available -> away (poll)`
+    /// `rocketchat/support ada (Ada Lovelace): available -> away (poll)`; when the availability
+    /// stays, the vendor's words say what changed: `engage-digital/mail e1: away (Lunch) -> away
+    /// (Late lunch) (poll)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = matches!((&self.before, &self.after),
+            (Some(b), Some(a)) if b.availability == a.availability);
         let state = |p: &Option<AgentPresence>| match p {
-            Some(p) => p.availability.as_str(),
-            None => "unlisted",
+            Some(p) if words => format!(
+                "{} ({})",
+                p.availability,
+                crate::escape_controls(p.detail.state())
+            ),
+            Some(p) => p.availability.as_str().to_string(),
+            None => "unlisted".to_string(),
         };
         write!(f, "{}/{} {}", self.vendor, self.desk, self.agent_id)?;
         let name = self.after.as_ref().or(self.before.as_ref());
@@ -175,13 +184,11 @@ impl WatchOptions {
     }
 }
 
-/// What identifies an agent's state for change detection: its availability and the vendor's
-/// own word. Engage Digital's per-channel busyness moves with every conversation and is not
-/// a change of presence.
-fn same_state(a: &AgentPresence, b: &AgentPresence) -> bool {
-    a.availability == b.availability
-        && a.detail.vendor_status == b.detail.vendor_status
-        && a.detail.custom_status_id == b.detail.custom_status_id
+/// What identifies an agent's state for change detection: its availability and the parts of
+/// its detail the adapter declares observed ([`Presence::observed`]). Engage Digital's
+/// per-channel busyness moves with every conversation and is not a change of presence.
+fn same_state(a: &AgentPresence, b: &AgentPresence, observed: &[DetailField]) -> bool {
+    a.availability == b.availability && a.detail.same_observed(&b.detail, observed)
 }
 
 /// When a [`Watcher`] last read its desk successfully: a full read that succeeded, or a feed
@@ -399,10 +406,11 @@ impl Watcher {
                 let mut ids: Vec<&String> = old.keys().chain(fresh.keys()).collect();
                 ids.sort();
                 ids.dedup();
+                let observed = self.presence.observed();
                 for id in ids {
                     let (before, after) = (old.get(id), fresh.get(id));
                     let changed = match (before, after) {
-                        (Some(b), Some(a)) => !same_state(b, a),
+                        (Some(b), Some(a)) => !same_state(b, a, observed),
                         _ => true,
                     };
                     if changed {
@@ -425,6 +433,7 @@ impl Watcher {
     /// Agents a feed reported: each one whose state differs from the known one is a change.
     fn observe(&mut self, agents: Vec<AgentPresence>, origin: Origin) {
         let now = now();
+        let observed = self.presence.observed();
         let mut changes = Vec::new();
         let known = self.known.get_or_insert_with(HashMap::new);
         for mut a in agents {
@@ -439,7 +448,7 @@ impl Watcher {
                     a.email = b.email.clone();
                 }
             }
-            if before.is_some_and(|b| same_state(b, &a)) {
+            if before.is_some_and(|b| same_state(b, &a, observed)) {
                 // a restatement, or the echo of a state already reported: keep the newer detail
                 known.insert(a.agent_id.clone(), a);
                 continue;
@@ -600,6 +609,82 @@ mod tests {
         );
         let c = w.snapshot().find(|p| p.agent_id == "a").unwrap();
         assert_eq!(c.detail.vendor_status, "dnd");
+    }
+
+    /// The observed parts of the detail ([`Presence::observed`]): a renamed state is a change,
+    /// reported once; a part not observed (busyness) is not; `until` is.
+    #[tokio::test(start_paused = true)]
+    async fn the_observed_detail_decides_and_nothing_else() {
+        use Availability::*;
+        let with = |state: &str, busyness: &str, until: Option<i64>| {
+            let mut a = agent("a", Away, "away");
+            a.detail.state = Some(state.into());
+            a.detail.custom_status_id = Some("cs-1".into());
+            a.detail.channels = vec![crate::ChannelPresence {
+                id: "c1".into(),
+                name: None,
+                status: "away".into(),
+                busyness: Some(busyness.into()),
+            }];
+            a.detail.until = until.and_then(|t| DateTime::from_timestamp(t, 0));
+            a
+        };
+        let presence = scripted(
+            vec![
+                Ok(vec![with("Lunch", "ok", None)]),
+                // the busyness moved: not observed, no event
+                Ok(vec![with("Lunch", "busy", None)]),
+                // the custom status renamed (same id, same availability): one change
+                Ok(vec![with("Meeting", "busy", None)]),
+                // read again unchanged: nothing
+                Ok(vec![with("Meeting", "ok", None)]),
+                // an end time appears: a change
+                Ok(vec![with("Meeting", "ok", Some(1_900_000_000))]),
+                Ok(vec![with("Meeting", "ok", Some(1_900_000_000))]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_secs(5)),
+        );
+        let start = tokio::time::Instant::now();
+        let c = w.next().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(10), "the third read");
+        assert_eq!(
+            c.to_string(),
+            "scripted/desk a (Agent a): away (Lunch) -> away (Meeting) (poll)"
+        );
+        assert_eq!(c.before.unwrap().detail.state(), "Lunch");
+        assert_eq!(c.after.unwrap().detail.state(), "Meeting");
+        let c = w.next().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(20), "the fifth read");
+        assert_eq!(c.before.unwrap().detail.until, None);
+        assert!(c.after.unwrap().detail.until.is_some());
+        // the sixth read restates; then reads fail (the script ends): no change in between
+        assert!(w.next().await.is_err());
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_detail_field_compares_its_part_only() {
+        let a = Detail {
+            vendor_status: "away".into(),
+            ..Detail::default()
+        };
+        // no word: `vendor_status` is the word
+        let b = Detail {
+            state: Some("away".into()),
+            ..a.clone()
+        };
+        assert!(a.same_observed(&b, DetailField::DEFAULT));
+        let c = Detail {
+            state: Some("Lunch".into()),
+            ..a.clone()
+        };
+        assert!(!a.same_observed(&c, DetailField::DEFAULT));
+        assert!(a.same_observed(&c, &[DetailField::VendorStatus]));
     }
 
     #[tokio::test(start_paused = true)]

@@ -52,8 +52,8 @@ use agentstatus_presence::adapter::{
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
 use agentstatus_presence::watch::{Batch, ChangeFeed, Origin, WatchOptions};
 use agentstatus_presence::{
-    AgentPresence, Availability, Detail, Failure, ListFilter, ListLimits, Presence, PresenceError,
-    SetRequest, Vendor, async_trait,
+    AgentPresence, Availability, Detail, DetailField, Failure, ListFilter, ListLimits, Presence,
+    PresenceError, SetRequest, Vendor, async_trait,
 };
 
 const VENDOR: Vendor = Vendor::new("rocketchat");
@@ -227,6 +227,21 @@ fn user_status(word: &str) -> Option<(&'static str, types::SetUserStatusBodyStat
         .find(|(w, _)| w.eq_ignore_ascii_case(word))
 }
 
+/// When a timed user status ends: the server's `statusExpiresAt` (a JavaScript `Date`'s ISO
+/// string), else (a server that wrote it another way) `sent`, the `expiresAt` the request
+/// carried, to the millisecond as sent: the server took an expiry, and that is the one it was
+/// given.
+fn expires_at(
+    answer: &str,
+    sent: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(answer)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|_| {
+            chrono::DateTime::from_timestamp_millis(sent.timestamp_millis()).unwrap_or(sent)
+        })
+}
+
 fn wire(desired: Availability) -> (&'static str, types::UpdateAgentStatusBodyStatus) {
     match desired {
         Availability::Available => ("available", types::UpdateAgentStatusBodyStatus::Available),
@@ -363,6 +378,10 @@ impl Adapter for RocketChatPresence {
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Offline];
     /// The user status (a `state`) ends by itself on 8.6 and later; no availability does.
     const STATE_EXPIRES: bool = true;
+    /// The livechat status and the user status (the state's word: a user status changed in
+    /// Rocket.Chat's UI is a change, the livechat status staying). Not `until`: the agent reads
+    /// (`livechat/users/agent`) do not carry `statusExpiresAt`, only `set_with`'s answer does.
+    const OBSERVED: &'static [DetailField] = &[DetailField::VendorStatus, DetailField::State];
 
     /// The presence delta ([`RocketChatDelta`]) when the credentials' user id is known
     /// ([`RocketChatPresence::with_user_id`]) and the interval is under 9 minutes (the server
@@ -487,9 +506,10 @@ impl Adapter for RocketChatPresence {
         // changes nothing; then the livechat status, as `set` does it, whose read back shows
         // both.
         let now = self.get_now(agent).await?;
+        let mut ends = None;
         if let Some(until) = until {
             match self.post_timed_user_status(agent, status, until).await {
-                Ok(Some(_)) => {}
+                Ok(Some(at)) => ends = Some(expires_at(&at, until)),
                 Ok(None) => return Err(self.restore_untimed(agent, word, &now, until).await),
                 Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
             }
@@ -513,6 +533,10 @@ impl Adapter for RocketChatPresence {
                 clip(&found),
             ));
         }
+        // the agent's reads do not carry the end (`statusExpiresAt` is in `users.setStatus`'s
+        // answer and `users.presence` only): the answer's end, read back with the state
+        let mut back = back;
+        back.detail.until = ends;
         Ok(back)
     }
 

@@ -103,6 +103,11 @@ async fn the_expiry_is_sent_as_expires_at_in_utc_milliseconds() {
         (after.availability, after.detail.state()),
         (Availability::Available, "busy")
     );
+    // read back with its end, the answer's `statusExpiresAt`
+    assert_eq!(
+        after.detail.until(),
+        Some("2099-01-02T03:04:05.678Z".parse().unwrap())
+    );
     let requests = server.received_requests().await.unwrap();
     let sets: Vec<Value> = requests
         .iter()
@@ -120,6 +125,61 @@ async fn the_expiry_is_sent_as_expires_at_in_utc_milliseconds() {
     assert_eq!(set.headers.get("x-user-id").unwrap(), "mgr");
     assert_eq!(set.headers.get("x-auth-token").unwrap(), "s3cr3t");
     assert_eq!(set.headers.get("content-type").unwrap(), "application/json");
+}
+
+/// The end read back is the server's (`statusExpiresAt`), not the one asked for: a server that
+/// keeps whole seconds answers its own; one whose answer cannot be read as a time gets the one
+/// sent.
+#[tokio::test]
+async fn the_end_read_back_is_the_servers_statusexpiresat() {
+    for (answer, expected) in [
+        ("2099-01-02T03:04:06.000Z", "2099-01-02T03:04:06Z"),
+        ("next tuesday", "2099-01-02T03:04:05.678Z"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/livechat/users/agent/a1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(user("busy", "available")))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(SET_STATUS))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"success": true, "statusExpiresAt": answer})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(AGENT_STATUS))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"status": "available", "success": true})),
+            )
+            .mount(&server)
+            .await;
+        let client = Client::with_credentials(
+            &server.uri(),
+            Credentials::new("mgr", "s3cr3t".to_string().into()),
+        )
+        .unwrap();
+        let until: DateTime<Utc> = "2099-01-02T03:04:05.678901Z".parse().unwrap();
+        let after = RocketChatPresence::new(client)
+            .set_with(
+                "a1",
+                &SetRequest::new(Availability::Available)
+                    .state("busy")
+                    .until(until),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            after.detail.until(),
+            Some(expected.parse().unwrap()),
+            "{answer}"
+        );
+    }
 }
 
 /// Against an 8.6 fake: the timed status is set (even when the agent already has it), the
@@ -143,19 +203,23 @@ async fn a_timed_status_is_set_and_expires_back_to_the_previous_status() {
         (Availability::Available, "away")
     );
     assert_eq!(fake.status_expires_at("a1"), Some(millis(until)));
+    // the read back says when it ends: the server's `statusExpiresAt`
+    assert_eq!(after.detail.until(), Some(millis(until)));
     assert_eq!(fake.faults().count("POST", SET_STATUS), 1);
 
     // a second timed status over the first: still returns to `online`, the first's previous
     let until = now() + TimeDelta::minutes(20);
-    p.set_with(
-        "a1",
-        &SetRequest::new(Availability::Available)
-            .state("busy")
-            .until(until),
-    )
-    .await
-    .unwrap();
+    let second = p
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available)
+                .state("busy")
+                .until(until),
+        )
+        .await
+        .unwrap();
     assert_eq!(fake.status_expires_at("a1"), Some(millis(until)));
+    assert_eq!(second.detail.until(), Some(millis(until)));
 
     fake.advance_clock(Duration::from_secs(19 * 60));
     assert_eq!(p.get("a1").await.unwrap().detail.state(), "busy");
@@ -181,14 +245,16 @@ async fn a_timed_status_is_set_and_expires_back_to_the_previous_status() {
     assert_eq!(fake.faults().count("POST", SET_STATUS), sets + 1);
     assert_eq!(fake.status_expires_at("a1"), Some(millis(until)));
 
-    // an untimed status ends the timer
-    p.set_with(
-        "a1",
-        &SetRequest::new(Availability::Available).state("away"),
-    )
-    .await
-    .unwrap();
+    // an untimed status ends the timer, and its read back has no end
+    let untimed = p
+        .set_with(
+            "a1",
+            &SetRequest::new(Availability::Available).state("away"),
+        )
+        .await
+        .unwrap();
     assert_eq!(fake.status_expires_at("a1"), None);
+    assert_eq!(untimed.detail.until(), None);
     fake.advance_clock(Duration::from_secs(3600));
     assert_eq!(p.get("a1").await.unwrap().detail.state(), "away");
 }

@@ -74,7 +74,7 @@ async fn changes_arrive_through_the_delta_without_reading_every_agent() {
     // the caller's own agent, which the delta leaves out, is read on its own
     fake.set_status_livechat("mgr", "not-available");
     assert_eq!(summary(&next(&mut w).await), "mgr available->offline delta");
-    // a chat status change moves `_updatedAt` but not the livechat status: nothing to report
+    // a chat status and a livechat status change together: one change
     fake.set_presence("a2", "away");
     fake.set_status_livechat("a2", "not-available");
     assert_eq!(summary(&next(&mut w).await), "a2 available->offline delta");
@@ -220,4 +220,38 @@ async fn the_fake_answers_users_presence_as_the_server_does() {
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     std::time::SystemTime::now().into()
+}
+
+/// The user status (the state's word, `Detail::state`) is part of what is observed
+/// (`Adapter::OBSERVED`): a user status changed in Rocket.Chat's UI while the livechat status
+/// stays is reported once, through the delta and through a poll; a read with nothing changed
+/// reports nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_status_change_is_reported_once_and_a_quiet_read_reports_nothing() {
+    for poll_only in [false, true] {
+        let fake = fake().await;
+        let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+        let mut w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_millis(200)).poll_only(poll_only),
+        );
+        let origin = if poll_only { "poll" } else { "delta" };
+        let first = tokio::spawn(async move {
+            let c = next(&mut w).await;
+            (c, w)
+        });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        fake.set_presence("a2", "busy");
+        let (c, mut w) = first.await.unwrap();
+        assert_eq!(summary(&c), format!("a2 available->available {origin}"));
+        let (before, after) = (c.before.unwrap(), c.after.unwrap());
+        assert_eq!(
+            (before.detail.state(), after.detail.state()),
+            ("online", "busy")
+        );
+        // several reads later, nothing changed: nothing reported
+        let quiet = tokio::time::timeout(Duration::from_millis(900), w.next()).await;
+        assert!(quiet.is_err(), "{poll_only}: {quiet:?}");
+    }
 }
