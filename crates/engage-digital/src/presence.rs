@@ -13,7 +13,8 @@
 //! The custom "away" statuses (`GET /presence_status`: an id and a name each) are states by
 //! their own word: a read of an agent with one carries its id (`Detail::custom_status_id`) and,
 //! when the list of custom statuses can be read, its name as the state's word
-//! ([`Detail::state`](agentstatus_presence::Detail::state); else the word is `away`).
+//! ([`Detail::state`](agentstatus_presence::Detail::state); when it cannot, the name from the
+//! last list read; before any, the word is `away`).
 //! `set_with` ([`SetRequest`]) with `state` = a custom status's name (exact, as the list spells
 //! it) and availability away sends `PUT /status/{agentId}?custom_status_id=<its id>` (the
 //! documented parameter; no channel map, which would make the server ignore it), nothing when
@@ -43,7 +44,12 @@ const VENDOR: Vendor = Vendor::new("engage-digital");
 agentstatus_presence::adapter! {
     /// [`Presence`] over an Engage Digital client whose token may monitor the task view (or acts
     /// as the agent itself, for its own status).
-    pub struct EngageDigitalPresence(client: Client);
+    pub struct EngageDigitalPresence(client: Client) {
+        /// The custom statuses of the last read of them that succeeded: a read whose list of
+        /// them fails names the agents' custom statuses from it (else their word would turn
+        /// `away` until the next read, and a watcher would see a change that did not happen).
+        names: std::sync::Mutex<Vec<types::PresenceStatus>> = std::sync::Mutex::new(Vec::new()),
+    }
 }
 
 impl ErrorBody for types::ErrorResponse {
@@ -359,13 +365,19 @@ impl EngageDigitalPresence {
         {
             return presences;
         }
-        match self.custom_statuses().await {
-            Ok(statuses) => presences
-                .into_iter()
-                .map(|p| named(p, &statuses))
-                .collect(),
-            Err(_) => presences,
-        }
+        let statuses = match self.custom_statuses().await {
+            Ok(statuses) => {
+                *self.names.lock().unwrap_or_else(|e| e.into_inner()) = statuses.clone();
+                statuses
+            }
+            // the names of the last list read (none before the first): a name renamed
+            // meanwhile shows at the next read that succeeds
+            Err(_) => self.names.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+        presences
+            .into_iter()
+            .map(|p| named(p, &statuses))
+            .collect()
     }
 
     /// Every custom "away" status (`GET /presence_status`, 150 a page, the documented

@@ -325,3 +325,27 @@ async fn a_renamed_custom_status_is_reported_once_by_a_watcher() {
     let quiet = tokio::time::timeout(Duration::from_millis(900), w.next()).await;
     assert!(quiet.is_err(), "{quiet:?}");
 }
+
+/// A read whose list of custom statuses fails names the custom status from the last list read,
+/// so the state's word does not flap to `away` (a watcher would report it twice).
+#[tokio::test]
+async fn a_failed_list_of_names_keeps_the_last_names() {
+    use agentstatus_engage_digital::fake::Fault;
+
+    let (fake, p) = fake().await;
+    p.set_with("e1", &lunch()).await.unwrap();
+    assert_eq!(p.get("e1").await.unwrap().detail.state(), "Lunch");
+    // the agent read answers; every attempt at the custom statuses fails
+    fake.faults().push(Fault::Delay(std::time::Duration::ZERO));
+    for _ in 0..4 {
+        fake.faults().push(Fault::Status(503));
+    }
+    let lists = fake.faults().count("GET", "/presence_status");
+    let read = p.get("e1").await.unwrap();
+    assert_eq!(fake.faults().count("GET", "/presence_status"), lists + 4);
+    assert_eq!(fake.faults().pending(), 0);
+    assert_eq!(
+        (read.detail.state(), read.detail.custom_status_id.as_deref()),
+        ("Lunch", Some("cs-lunch"))
+    );
+}
