@@ -74,15 +74,7 @@ fn machine() -> String {
 
 fn bench(root: &Path) -> Result {
     let cargo = crate::workspace::cargo();
-    eprintln!("bench: building agentstatus-bench (release) ...");
-    run(Command::new(&cargo).current_dir(root).args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "agentstatus-bench",
-    ]))?;
-    let bin = root.join("target/release/agentstatus-bench");
+    let bin = build_bench(root)?;
     let mut out = String::new();
     eprintln!("bench: client overhead ...");
     out.push_str("## Client overhead\n\nSequential requests against a minimal local server that answers fixed bodies (its own thread and core), median of 7 interleaved rounds. The hand-written reqwest client has the generated clients' default timeouts (30 s, connect 10 s); both decode into typed structs. Goal: generated within 5% of hand-written reqwest.\n\n");
@@ -244,7 +236,7 @@ fn sync_only(root: &Path) -> Result {
     section_only(root, SYNC_HEADING, SYNC_START, SYNC_END, &table)
 }
 
-/// Build the benchmark binary in release; its path (in `$CARGO_TARGET_DIR` when set).
+/// Build the benchmark binary in release; its path (in the workspace's target directory).
 fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
     let cargo = crate::workspace::cargo();
     eprintln!("bench: building agentstatus-bench (release) ...");
@@ -255,10 +247,15 @@ fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
         "-p",
         "agentstatus-bench",
     ]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release/agentstatus-bench"))
+    Ok(target_dir(root)?.join("release/agentstatus-bench"))
+}
+
+/// The workspace's target directory as cargo resolves it (`cargo metadata`'s
+/// `target_directory`: `CARGO_TARGET_DIR`, else `build.target-dir` of a config file, relative
+/// ones resolved as cargo does, else `<root>/target`): where the builds above put their
+/// binaries, and where every section keeps its scratch files.
+fn target_dir(root: &Path) -> Result<PathBuf, String> {
+    crate::workspace::crates(root).map(|(_, target)| target)
 }
 
 const COLD_START: &str = "<!-- cold-build:start (cargo xtask bench) -->";
@@ -352,7 +349,7 @@ fn children_cpu_seconds() -> f64 {
 /// a registry user builds) and from git (the checked-in generated code, the build script doing
 /// nothing: no generator), one after the other, and the README's first command.
 pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
-    let dir = root.join("target/bench-cold");
+    let dir = target_dir(root)?.join("bench-cold");
     crate::package::fresh_dir(&dir)?;
     let version = env!("CARGO_PKG_VERSION");
     let mut rows = String::new();
@@ -418,7 +415,7 @@ pub fn cold_builds(root: &Path, cargo: &str) -> Result<String, String> {
         "Nothing prebuilt: an empty target directory each, the registry's sources already \
          downloaded (`cargo fetch`), dev profile. The service is `SERVICE_MAIN` in \
          xtask/src/package.rs: an https client and one presence call. The `--timings` reports stay \
-         in `target/bench-cold/target-*/cargo-timings/`.\n\n\
+         in `bench-cold/target-*/cargo-timings/` of the target directory.\n\n\
          | cold build | time | CPU (user + system) | crates | goal | biggest units (seconds of one core) |\n|---|---|---|---|---|---|\n{rows}\n\
          From git against from the packages, built one after the other, in CPU time (which other work \
          on a shared machine changes far less than wall time): {git_cpu:.0} s / {registry_cpu:.0} s = \
@@ -516,9 +513,7 @@ fn drift_only(root: &Path, versions: &[PathBuf], optic: Option<&Path>) -> Result
         "-p",
         "agentstatus-drift",
     ]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target = target_dir(root)?;
     let ours = target.join("release/agentstatus-drift");
     let optic = optic
         .map(Path::to_path_buf)
@@ -660,7 +655,7 @@ const SCALE_HEADING: &str = "\n## Codegen at scale\n\n`cargo xtask try DOC --no-
 /// The codegen-at-scale table (see [`SCALE_HEADING`]).
 fn codegen_scale(root: &Path) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| format!("no xtask binary: {e}"))?;
-    let dir = root.join("target/bench-scale");
+    let dir = target_dir(root)?.join("bench-scale");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut table = String::from(
         "| operations | document | generated code | codegen | peak memory | per operation | goal |\n|---|---|---|---|---|---|---|\n",
