@@ -688,12 +688,11 @@ mod tests {
     /// `--spec`: the document (written to a temporary file), what the scaffold takes from it,
     /// and the constructors the initial `openapi.yaml` generates (the same as the document's).
     fn scaffold_from(spec: &str) -> (FromSpec, Vec<String>) {
-        let dir = std::env::temp_dir().join(format!(
-            "new-vendor-spec-{}-{}",
-            std::process::id(),
-            fastrand_name(spec)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::Builder::new()
+            .prefix("new-vendor-spec-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("openapi.yaml");
         std::fs::write(&path, spec).unwrap();
         let got = from_spec(&path, "acme-desk").unwrap();
@@ -703,13 +702,6 @@ mod tests {
         let plan = agentstatus_codegen::auth::plan(&doc, &path).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         (got, plan.constructors.into_iter().map(|c| c.name).collect())
-    }
-
-    fn fastrand_name(s: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        s.hash(&mut h);
-        h.finish()
     }
 
     const OPS: &str = "paths:\n  /a:\n    get:\n      responses: {\"200\": {description: ok}}\n";
@@ -764,8 +756,11 @@ mod tests {
         ));
         assert!(ctors.is_empty());
         assert_eq!(got.entry, None);
-        let dir = std::env::temp_dir().join(format!("new-vendor-swagger-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::Builder::new()
+            .prefix("new-vendor-swagger-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("swagger.yaml");
         std::fs::write(
             &path,

@@ -622,7 +622,11 @@ mod tests {
 
     #[test]
     fn the_packaged_manifest_has_no_generator() {
-        let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
+        let scratch = tempfile::Builder::new()
+            .prefix("xtask-package-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         std::fs::create_dir_all(dir.join("tests")).unwrap();
         let manifest = dir.join("Cargo.toml");
         std::fs::write(
@@ -671,8 +675,11 @@ required-features = ["presence"]
 
     #[test]
     fn the_packaged_facade_turns_on_no_codegen() {
-        let dir = std::env::temp_dir().join(format!("xtask-pkg-facade-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::Builder::new()
+            .prefix("xtask-pkg-facade-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let manifest = dir.join("Cargo.toml");
         let facade = r#"[package]
 name = "agentstatus"

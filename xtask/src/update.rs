@@ -750,8 +750,8 @@ mod tests {
 
     #[test]
     fn changelog_entries_go_under_unreleased_sections() {
-        let path = std::env::temp_dir().join(format!("changelog-{}.md", std::process::id()));
-        let _ = std::fs::remove_file(&path);
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("CHANGELOG.md");
         write_changelog(&path, &[("Added", vec!["a".into()])]).unwrap();
         write_changelog(
             &path,

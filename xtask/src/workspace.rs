@@ -254,8 +254,11 @@ mod tests {
 
     #[test]
     fn ensure_file_contents_writes_or_checks() {
-        let dir = std::env::temp_dir().join(format!("xtask-ensure-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::Builder::new()
+            .prefix("xtask-ensure-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().to_path_buf();
         let file = dir.join("f.md");
         std::fs::write(&file, "a\n<!-- s -->\nold\n<!-- e -->\n").unwrap();
         // the same contents: fine either way

@@ -377,7 +377,11 @@ async fn a_fix_the_vendor_made_is_reported_as_already_applied() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sources_dir_is_read_like_a_mirror_and_text_is_the_default() {
-    let dir = std::env::temp_dir().join(format!("agentstatus-sources-{}", std::process::id()));
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-sources-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     let mut docs = pinned();
     edit(
         &mut docs,
@@ -408,7 +412,11 @@ async fn sources_dir_is_read_like_a_mirror_and_text_is_the_default() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn regen_twice_gives_identical_bytes_equal_to_the_committed_specs() {
-    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-{}", std::process::id()));
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-regen-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     for (v, f, bytes) in pinned() {
         std::fs::create_dir_all(tmp.join(&v).join("upstream")).unwrap();
         std::fs::write(tmp.join(&v).join("upstream").join(f), bytes).unwrap();
@@ -450,8 +458,13 @@ async fn regen_twice_gives_identical_bytes_equal_to_the_committed_specs() {
 }
 
 /// A temporary copy of specs/ (sources.toml and pinned copies) for commands that write.
-fn specs_copy(tag: &str) -> PathBuf {
-    let tmp = std::env::temp_dir().join(format!("agentstatus-{tag}-{}", std::process::id()));
+/// Removed when dropped (a failed test's too).
+fn specs_copy(tag: &str) -> tempfile::TempDir {
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-{tag}-"))
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     for (v, f, bytes) in pinned() {
         std::fs::create_dir_all(tmp.join(&v).join("upstream")).unwrap();
         std::fs::write(tmp.join(&v).join("upstream").join(f), bytes).unwrap();
@@ -463,12 +476,13 @@ fn specs_copy(tag: &str) -> PathBuf {
             .unwrap();
         }
     }
-    tmp
+    scratch
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn regen_live_updates_pinned_copies_and_spec_and_refuses_a_removed_operation() {
-    let tmp = specs_copy("regen-live");
+    let copy = specs_copy("regen-live");
+    let tmp = copy.path().to_path_buf();
     let mut docs = pinned();
     edit(
         &mut docs,
@@ -691,7 +705,8 @@ async fn regen_of_conflicting_sources_names_both_vendor_files_and_positions() {
         COUNT,
         &COUNT.replace("type: integer", "type: string"),
     );
-    let tmp = specs_copy("regen-conflict");
+    let copy = specs_copy("regen-conflict");
+    let tmp = copy.path().to_path_buf();
     let server = serve(&docs).await;
     let before = std::fs::read(tmp.join("rocketchat/openapi.yaml")).unwrap();
     let (out, _) = xtask(vec![
@@ -826,7 +841,8 @@ async fn an_additive_all_of_is_a_property_added_and_one_of_is_compared() {
     );
     // and the alternatives of that `oneOf` are compared: with the allOf document pinned (in a
     // copy of specs/), an alternative added to a response breaks it
-    let tmp = specs_copy("one-of");
+    let copy = specs_copy("one-of");
+    let tmp = copy.path().to_path_buf();
     let changed = docs
         .iter()
         .find(|d| d.1 == "openapi.json")
@@ -1014,8 +1030,13 @@ async fn fail_on_summary_markdown_and_github_annotations() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_workspace_is_the_one_the_current_directory_is_in() {
     // gap 8: a copy of the workspace's specs, run from inside it
-    let tmp = std::env::temp_dir().join(format!("agentstatus-ws-{}", std::process::id()));
-    let specs = specs_copy("ws-specs");
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-ws-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
+    let copy = specs_copy("ws-specs");
+    let specs = copy.path().to_path_buf();
     std::fs::create_dir_all(&tmp).unwrap();
     std::fs::rename(&specs, tmp.join("specs")).unwrap();
     std::fs::write(tmp.join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();

@@ -50,10 +50,10 @@ fn every_vendor_exports_a_self_consistent_document() {
     assert!(vendors.len() >= 4, "{vendors:?}");
     for v in &vendors {
         for full in [false, true] {
-            let out_file = std::env::temp_dir().join(format!(
-                "agentstatus-export-{}-{v}-{full}.json",
-                std::process::id()
-            ));
+            let scratch = tempfile::tempdir().unwrap();
+            let out_file = scratch
+                .path()
+                .join(format!("agentstatus-export-{v}-{full}.json"));
             let mut args = vec![v.as_str(), "--out", out_file.to_str().unwrap()];
             if full {
                 args.push("--full");

@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 mod support;
 use support::{copy_tree, root};
 
-fn tmp(tag: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("agentstatus-hostile-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when dropped (a failed test's too).
+fn tmp(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("agentstatus-hostile-{tag}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Run xtask; a run that does not end within `limit` is killed and fails the test (a guard
@@ -143,7 +143,8 @@ fn hostile(marker: &Path) -> Value {
 
 #[test]
 fn nothing_a_document_says_runs_in_try_and_its_doc_comments_hold_no_doctest() {
-    let dir = tmp("try");
+    let scratch = tmp("try");
+    let dir = scratch.path().to_path_buf();
     let marker = dir.join("PWNED");
     let doc = dir.join("hostile.json");
     std::fs::write(
@@ -237,7 +238,8 @@ fn schemas_doc(schemas: Value, extra: Value) -> Value {
 
 #[test]
 fn cycles_and_long_chains_are_refused_with_their_pointer() {
-    let dir = tmp("cycles");
+    let scratch = tmp("cycles");
+    let dir = scratch.path().to_path_buf();
     let chain = |n: usize, composed: bool| {
         let mut m = serde_json::Map::new();
         for i in 0..n {
@@ -358,7 +360,8 @@ fn libredesk_with_a_cycle(dir: &Path) -> (PathBuf, PathBuf) {
 
 #[test]
 fn check_and_regen_refuse_a_document_the_generator_cannot_build() {
-    let dir = tmp("check");
+    let scratch = tmp("check");
+    let dir = scratch.path().to_path_buf();
     let (specs, sources) = libredesk_with_a_cycle(&dir);
     // check: the current document is refused, exit 2, at the source's line and column
     let out = xtask(
@@ -422,7 +425,8 @@ const LINKS_AND_LAZY_LINES: &[&str] = &[
 
 #[test]
 fn vendor_markdown_never_fails_the_docs_build_nor_clippy_s_doc_lints() {
-    let dir = tmp("prose");
+    let scratch = tmp("prose");
+    let dir = scratch.path().to_path_buf();
     let prose = |i: usize| LINKS_AND_LAZY_LINES[i % LINKS_AND_LAZY_LINES.len()];
     let all = LINKS_AND_LAZY_LINES.join("\n\n");
     let doc = json!({

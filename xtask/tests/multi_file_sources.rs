@@ -71,7 +71,11 @@ fn the_finding(report: &Value) -> Value {
 
 #[test]
 fn a_change_in_one_fragment_is_named_at_that_fragments_own_line() {
-    let dir = std::env::temp_dir().join(format!("agentstatus-fragments-{}", std::process::id()));
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-fragments-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     std::fs::create_dir_all(dir.join("mattermost")).unwrap();
     for (name, bytes) in fragments() {
         std::fs::write(dir.join("mattermost").join(name), bytes).unwrap();

@@ -80,7 +80,11 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn bad_names_are_refused_and_nothing_is_written() {
-    let dir = std::env::temp_dir().join(format!("agentstatus-nv-names-{}", std::process::id()));
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-nv-names-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     std::fs::create_dir_all(dir.join("specs")).unwrap();
     std::fs::write(dir.join("Cargo.toml"), "[workspace]\n").unwrap();
     for bad in ["Acme", "acme_desk", "../escape", "cli", ""] {
@@ -95,8 +99,11 @@ fn bad_names_are_refused_and_nothing_is_written() {
 #[test]
 #[ignore = "builds a scaffolded crate family (minutes cold); run by .ci/run"]
 fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
-    let dir = std::env::temp_dir().join(format!("agentstatus-nv-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-nv-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     copy_tree(&workspace(), &dir);
     git(&dir, &["init", "-q"]);
     git(&dir, &["add", "-A"]);
@@ -304,8 +311,11 @@ fn a_scaffolded_vendor_builds_and_needs_only_its_adapter() {
 #[test]
 #[ignore = "builds a scaffolded crate family (minutes cold); run by .ci/run"]
 fn a_scaffold_from_a_document_connects_with_its_own_scheme() {
-    let dir = std::env::temp_dir().join(format!("agentstatus-nv-spec-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-nv-spec-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     copy_tree(&workspace(), &dir);
     let spec = dir.join("acme.yaml");
     std::fs::write(

@@ -50,8 +50,11 @@ fn every_pass_corpus_spec_compiles_and_round_trips() {
 #[test]
 fn try_exit_codes_say_unreadable_and_not_compiling() {
     let root = workspace();
-    let tmp = std::env::temp_dir().join(format!("agentstatus-try-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-try-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     let run = |file: &Path| {
         Command::new(env!("CARGO_BIN_EXE_xtask"))
             .current_dir(&root)

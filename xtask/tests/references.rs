@@ -343,8 +343,11 @@ fn every_referenced_file_and_anchor_exists() {
 
 #[test]
 fn the_checker_finds_what_it_should() {
-    let dir = std::env::temp_dir().join(format!("agentstatus-references-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-references-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     std::fs::create_dir_all(dir.join("specs/acme")).unwrap();
     std::fs::create_dir_all(dir.join("crates/acme/src")).unwrap();
     std::fs::create_dir_all(dir.join("crates/acme/examples")).unwrap();

@@ -142,8 +142,11 @@ const STATUS: &str = "              \"busy\",\n              \"away\",";
 
 #[test]
 fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
-    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-origin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-regen-origin-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     vendor_copy(&tmp, "libredesk");
     let dir = tmp.join("libredesk");
     let pinned = read(dir.join("upstream/openapi.json"));
@@ -346,8 +349,11 @@ fn regen_live_records_the_final_url_or_the_sources_url_through_a_mirror() {
 
 #[test]
 fn an_unchanged_source_keeps_its_origin() {
-    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-kept-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-regen-kept-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     vendor_copy(&tmp, "rocketchat");
     let dir = tmp.join("rocketchat");
     // every document as pinned, the docs page with one more line at its end
@@ -437,8 +443,11 @@ fn an_unchanged_source_keeps_its_origin() {
 fn each_file_of_a_several_file_source_records_its_own_origin_and_hash() {
     use agentstatus_codegen::sources::Sources;
     use sha2::Digest as _;
-    let tmp = std::env::temp_dir().join(format!("agentstatus-regen-files-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-regen-files-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     vendor_copy(&tmp, "mattermost");
     let dir = tmp.join("mattermost");
     let before = Sources::load(&dir.join("sources.toml")).unwrap();

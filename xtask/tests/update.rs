@@ -83,8 +83,11 @@ const AGENT_RESPONSE: &str =
 
 #[test]
 fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog() {
-    let tmp = std::env::temp_dir().join(format!("agentstatus-update-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-update-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     let ws = tmp.join("ws");
     workspace_copy(&ws);
 
@@ -378,9 +381,11 @@ fn update_pins_regenerates_rewrites_golden_files_tests_and_writes_the_changelog(
 
 #[test]
 fn update_writes_nothing_when_regen_could_not_merge_the_sources() {
-    let tmp =
-        std::env::temp_dir().join(format!("agentstatus-update-refused-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tempfile::Builder::new()
+        .prefix("agentstatus-update-refused-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path().to_path_buf();
     let specs = tmp.join("specs");
     copy_tree(&root().join("specs"), &specs);
     // Rocket.Chat changes `count`, which its pinned older copy also defines

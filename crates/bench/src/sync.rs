@@ -210,11 +210,13 @@ fn desks(urls: &[String], limit: u32, interval: Duration) -> Vec<Desk> {
     ]
 }
 
-fn temp_db(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("agentstatus-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("sync.db")
+/// A scratch directory for a sync database (`sync.db` in it), removed when dropped, a panic's
+/// unwinding included.
+fn temp_db(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("agentstatus-bench-{name}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// Rows: the convergence table, then the requests-per-interval table (separated by a line
@@ -252,7 +254,8 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
         .skip(1)
         .map(str::to_string)
         .collect();
-    let db = temp_db("converge");
+    let scratch = temp_db("converge");
+    let db = scratch.path().join("sync.db");
     let out = rt.block_on(async {
         let names = ["tickets", "chat", "email"];
         let rows = (0..people)
@@ -344,9 +347,7 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
     });
     drop(fakes.stdin);
     let _ = fakes.child.wait();
-    if let Some(dir) = db.parent() {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    drop(scratch);
     out
 }
 
@@ -415,7 +416,8 @@ pub async fn lag(people: usize, changes: usize) -> String {
             .substitute(Availability::Busy, Availability::Offline)
             .substitute(Availability::Away, Availability::Offline),
     ];
-    let db = temp_db("lag");
+    let scratch = temp_db("lag");
+    let db = scratch.path().join("sync.db");
     let mut engine = Engine::new(
         desks,
         People::from_rows(&names, rows),
@@ -516,9 +518,7 @@ pub async fn lag(people: usize, changes: usize) -> String {
     }
     let _ = stop.send(());
     let _ = task.await;
-    if let Some(dir) = db.parent() {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    drop(scratch);
     rows
 }
 

@@ -241,12 +241,12 @@ pub async fn run(output: Output) -> Result<(), Error> {
     for (entry, seeder) in chosen {
         desks.push(start(entry, seeder).await?);
     }
-    let dir = std::env::temp_dir().join(format!("agentstatus-demo-sync-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let result = run_sync(&mut p, &desks, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    // the sync database in a directory of its own (an unpredictable name, only this user's),
+    // removed when the demo ends, however it ends
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-demo-sync-")
+        .tempdir()?;
+    run_sync(&mut p, &desks, dir.path()).await
 }
 
 async fn run_sync(p: &mut Printer, desks: &[DemoDesk], dir: &std::path::Path) -> Result<(), Error> {

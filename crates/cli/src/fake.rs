@@ -415,10 +415,13 @@ pub async fn run(args: Args, vendor: Option<&str>, output: Output) -> Result<(),
             (p.clone(), None)
         }
         None => {
-            let dir = std::env::temp_dir().join(format!("agentstatus-fake-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| Error::Failed(format!("{}: {e}", dir.display())))?;
-            let p = dir.join("agentstatus.toml");
+            // a directory of its own, its name unpredictable and only this user's (the
+            // config names the fakes' secrets): nobody else can put a link where it is written
+            let dir = tempfile::Builder::new()
+                .prefix("agentstatus-fake-")
+                .tempdir()
+                .map_err(|e| Error::Failed(format!("cannot create a temporary directory: {e}")))?;
+            let p = dir.path().join("agentstatus.toml");
             write_new(&p, &text, true).map_err(Error::Failed)?;
             (p, Some(dir))
         }
@@ -445,9 +448,8 @@ pub async fn run(args: Args, vendor: Option<&str>, output: Output) -> Result<(),
             eprintln!("agentstatus fake: stopped");
         }
     }
-    if let Some(dir) = temporary {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    // removed (also when the ready lines could not be written)
+    drop(temporary);
     drop(running);
     result
 }

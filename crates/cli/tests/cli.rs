@@ -18,7 +18,8 @@ struct Fakes {
     rc: rc::RocketChat,
     ld: ld::Libredesk,
     ed: ed::EngageDigital,
-    dir: PathBuf,
+    /// Removed when dropped (a failed test's too).
+    dir: tempfile::TempDir,
 }
 
 async fn fakes(tag: &str) -> Fakes {
@@ -49,15 +50,17 @@ async fn fakes(tag: &str) -> Fakes {
         "away",
     ));
     ed.add_agent(ed::Agent::new("grace", &[("c1", "Email")], "available"));
-    let dir = std::env::temp_dir().join(format!("agentstatus-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-cli-{tag}-"))
+        .tempdir()
+        .unwrap();
     Fakes { rc, ld, ed, dir }
 }
 
 impl Fakes {
     /// A config file choosing `vendor`; everything else is the same for every vendor.
     fn config(&self, vendor: &str) -> PathBuf {
-        let path = self.dir.join(format!("{vendor}.toml"));
+        let path = self.dir.path().join(format!("{vendor}.toml"));
         std::fs::write(
             &path,
             format!(
@@ -71,12 +74,6 @@ impl Fakes {
         )
         .unwrap();
         path
-    }
-}
-
-impl Drop for Fakes {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -224,7 +221,7 @@ async fn distinct_exit_codes() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let path = f.dir.join("closed.toml");
+    let path = f.dir.path().join("closed.toml");
     std::fs::write(
         &path,
         format!("vendor = \"engage-digital\"\n[engage-digital]\nbase_url = \"{url}\"\n"),
@@ -270,7 +267,7 @@ async fn a_missing_secret_names_the_variable() {
 #[tokio::test(flavor = "multi_thread")]
 async fn config_errors_name_the_file_and_position() {
     let f = fakes("config").await;
-    let path = f.dir.join("bad.toml");
+    let path = f.dir.path().join("bad.toml");
     std::fs::write(
         &path,
         "vendor = \"rocketchat\"\n[rocketchat]\nbase_url = 5\nuser_id = \"x\"\n",
@@ -283,7 +280,7 @@ async fn config_errors_name_the_file_and_position() {
         "{}",
         stderr(&o)
     );
-    let o = run(Some(f.dir.join("missing.toml")), &["get", "ada"]).await;
+    let o = run(Some(f.dir.path().join("missing.toml")), &["get", "ada"]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("cannot read the config file"),
@@ -324,7 +321,7 @@ async fn config_errors_name_the_file_and_position() {
             "needs `base_url`",
         ),
     ] {
-        let path = f.dir.join("sections.toml");
+        let path = f.dir.path().join("sections.toml");
         std::fs::write(&path, text).unwrap();
         let o = run_env(
             Some(path.clone()),
@@ -349,7 +346,7 @@ async fn config_errors_name_the_file_and_position() {
 #[tokio::test(flavor = "multi_thread")]
 async fn credentials_are_not_sent_over_plain_http_to_a_remote_host_unless_allowed() {
     let f = fakes("insecure").await;
-    let path = f.dir.join("remote.toml");
+    let path = f.dir.path().join("remote.toml");
     std::fs::write(&path, "vendor = \"libredesk\"\n[libredesk]\nbase_url = \"http://desk.example.com\"\napi_key = \"k\"\n").unwrap();
     let o = run(Some(path), &["get", "me"]).await;
     assert_eq!(o.status.code(), Some(2));
@@ -359,7 +356,7 @@ async fn credentials_are_not_sent_over_plain_http_to_a_remote_host_unless_allowe
         stderr(&o)
     );
     // opting in gets past the check (and then fails to connect: nothing is reachable here)
-    let path = f.dir.join("optin.toml");
+    let path = f.dir.path().join("optin.toml");
     std::fs::write(&path, "vendor = \"libredesk\"\n[libredesk]\nbase_url = \"http://127.0.0.1:9\"\napi_key = \"k\"\nallow_insecure_http = true\n").unwrap();
     let o = run(Some(path), &["get", "me"]).await;
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
@@ -456,7 +453,7 @@ async fn demo_sync_shows_a_change_on_one_desk_arriving_in_the_others() {
 async fn apply_plans_applies_and_is_idempotent() {
     let f = fakes("apply").await;
     let config = f.config("engage-digital");
-    let roster = f.dir.join("roster.csv");
+    let roster = f.dir.path().join("roster.csv");
     std::fs::write(
         &roster,
         "agent,availability\nada,available\ngrace,available\n",
@@ -507,7 +504,7 @@ async fn apply_plans_applies_and_is_idempotent() {
 async fn apply_reports_failures_and_unsupported_states_and_reads_stdin() {
     let f = fakes("apply-fail").await;
     let config = f.config("rocketchat");
-    let roster = f.dir.join("roster.jsonl");
+    let roster = f.dir.path().join("roster.jsonl");
     std::fs::write(
         &roster,
         "{\"agent\": \"ada\", \"availability\": \"available\"}\n{\"agent\": \"nobody\", \"availability\": \"available\"}\n{\"agent\": \"grace\", \"availability\": \"away\"}\n",
@@ -533,7 +530,7 @@ async fn apply_reports_failures_and_unsupported_states_and_reads_stdin() {
     assert_eq!(report["results"][2]["result"], "unsupported");
 
     // a broken roster: a usage error naming the line
-    let bad = f.dir.join("bad.csv");
+    let bad = f.dir.path().join("bad.csv");
     std::fs::write(&bad, "ada,available\ngrace,napping\n").unwrap();
     let o = run(Some(config.clone()), &["apply", bad.to_str().unwrap()]).await;
     assert_eq!(o.status.code(), Some(2));
@@ -581,7 +578,7 @@ async fn apply_resolves_unknown_agents_from_one_read_of_the_list() {
     let cw = cw::Chatwoot::start(1).await.unwrap();
     cw.add_agent(cw::Agent::new(1, "Ada Lovelace", CW_TOKEN, "offline").administrator());
     cw.add_agent(cw::Agent::new(2, "Grace Hopper", "cw-other", "online"));
-    let cw_config = f.dir.join("chatwoot.toml");
+    let cw_config = f.dir.path().join("chatwoot.toml");
     std::fs::write(
         &cw_config,
         format!(
@@ -614,7 +611,7 @@ async fn apply_resolves_unknown_agents_from_one_read_of_the_list() {
     // numeric ids: what Chatwoot's and Libredesk's agents have
     let unknown: Vec<String> = (0..UNKNOWN).map(|i| (900_000 + i).to_string()).collect();
     for (vendor, config, known, faults) in vendors {
-        let roster = f.dir.join(format!("{vendor}-unknown.csv"));
+        let roster = f.dir.path().join(format!("{vendor}-unknown.csv"));
         let mut text = format!(
             "agent,availability\n{},available\n{},available\n",
             known[0], known[1]

@@ -15,21 +15,14 @@ fn bin() -> PathBuf {
 }
 
 /// A scratch directory, removed at the end.
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// A scratch directory, removed when dropped (a failed test's too).
+struct Dir(tempfile::TempDir);
 
 fn dir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!(
-        "agentstatus-fake-test-{tag}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+    let d = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-fake-test-{tag}-"))
+        .tempdir()
+        .unwrap();
     Dir(d)
 }
 
@@ -200,7 +193,7 @@ fn fake_then_apply_and_list_on_every_vendor() {
         assert!(agents.iter().all(|a| a["vendor"] == vendor), "{out}");
 
         // apply a roster: the first agent (the credentials' own on Libredesk) becomes available
-        let roster = d.0.join(format!("{vendor}.csv"));
+        let roster = d.0.path().join(format!("{vendor}.csv"));
         std::fs::write(&roster, format!("agent,availability\n{first},available\n")).unwrap();
         let roster = roster.to_str().unwrap();
         let o = run(&[&base[..], &["apply", roster]].concat(), &env);
@@ -281,13 +274,13 @@ fn free_port() -> u16 {
 #[test]
 fn fake_seeds_listens_writes_the_config_and_injects_faults() {
     let d = dir("seeded");
-    let seed = d.0.join("seed.csv");
+    let seed = d.0.path().join("seed.csv");
     std::fs::write(
         &seed,
         "agent,availability\n7,busy\n8,available\n9,offline\n",
     )
     .unwrap();
-    let config = d.0.join("fake.toml");
+    let config = d.0.path().join("fake.toml");
     let port = free_port();
     let fake = Fake::start(&[
         "--output",
@@ -347,7 +340,7 @@ fn fake_seeds_listens_writes_the_config_and_injects_faults() {
         states,
         [("7", "busy"), ("8", "available"), ("9", "offline")].map(|(a, b)| (a.into(), b.into()))
     );
-    let roster = d.0.join("roster.csv");
+    let roster = d.0.path().join("roster.csv");
     std::fs::write(
         &roster,
         "agent,availability\n7,available\n8,available\n9,busy\n",
@@ -420,7 +413,7 @@ fn fake_seeds_listens_writes_the_config_and_injects_faults() {
 fn bad_seeds_and_arguments_are_usage_errors_with_their_location() {
     let d = dir("bad");
     let seed = |name: &str, text: &str| {
-        let p = d.0.join(name);
+        let p = d.0.path().join(name);
         std::fs::write(&p, text).unwrap();
         p.to_str().unwrap().to_string()
     };
@@ -478,7 +471,7 @@ fn bad_seeds_and_arguments_are_usage_errors_with_their_location() {
 #[test]
 fn init_writes_a_config_that_loads() {
     let d = dir("init");
-    let path = d.0.join("agentstatus.toml");
+    let path = d.0.path().join("agentstatus.toml");
     let file = path.to_str().unwrap();
     let o = run(&["init", "--vendor", "chatwoot", file], &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -522,7 +515,7 @@ fn init_writes_a_config_that_loads() {
     assert!(text(&o).0.contains("Grace Hopper"), "{:?}", text(&o));
 
     // every vendor at once loads too (each section's keys checked against its vendor)
-    let all = d.0.join("all.toml");
+    let all = d.0.path().join("all.toml");
     let o = run(&["init", all.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     for entry in agentstatus::registry() {
@@ -566,7 +559,7 @@ fn bash_accepts_the_completion_script() {
         return;
     };
     let d = dir("completion");
-    let path = d.0.join("agentstatus.bash");
+    let path = d.0.path().join("agentstatus.bash");
     std::fs::write(&path, &script).unwrap();
     let check = Command::new(&bash).arg("-n").arg(&path).output().unwrap();
     assert!(
@@ -631,7 +624,7 @@ fn the_man_page_has_every_subcommand_and_renders() {
         return;
     };
     let d = dir("man");
-    let path = d.0.join("agentstatus.1");
+    let path = d.0.path().join("agentstatus.1");
     std::fs::write(&path, &page).unwrap();
     let rendered = Command::new(groff)
         .args(["-man", "-Tutf8", "-ww"])

@@ -40,24 +40,21 @@ fn secrets() -> Vec<(String, String)> {
     out
 }
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// A scratch directory, removed when dropped (a failed test's too).
+struct Dir(tempfile::TempDir);
 
 fn dir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!("agentstatus-hostile-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    let d = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-hostile-{tag}-"))
+        .tempdir()
+        .unwrap();
     Dir(d)
 }
 
 /// A config with every vendor pointing at `url` (with `extra` lines in each section); each
 /// section's keys come from the vendor's registry entry.
 fn config(dir: &Dir, vendor: &str, url: &str, extra: &str) -> PathBuf {
-    let path = dir.0.join(format!("{vendor}.toml"));
+    let path = dir.0.path().join(format!("{vendor}.toml"));
     let mut text = format!("vendor = \"{vendor}\"\n");
     for e in vendors() {
         text.push_str(&format!("\n[{}]\nbase_url = \"{url}\"\n{extra}\n", e.name));
@@ -247,7 +244,7 @@ async fn separators_and_format_characters_in_server_errors_are_escaped() {
         .await
         .unwrap();
     let d = dir("separator-errors");
-    let roster = d.0.join("roster.csv");
+    let roster = d.0.path().join("roster.csv");
     std::fs::write(&roster, "agent,availability\n1,available\n2,available\n").unwrap();
     let roster = roster.to_str().unwrap();
     for entry in vendors() {
@@ -292,7 +289,7 @@ async fn apply_asks_a_failing_server_once_not_once_per_agent() {
         .await
         .unwrap();
     let d = dir("apply-down");
-    let roster = d.0.join("roster.csv");
+    let roster = d.0.path().join("roster.csv");
     let mut text_ = String::from("agent,availability\n");
     for i in 0..2_000 {
         text_.push_str(&format!("{i},available\n"));
@@ -360,7 +357,7 @@ async fn errors_are_json_on_stderr_under_output_json() {
     }
     // a usage error too
     let o = run(
-        &d.0.join("missing.toml"),
+        &d.0.path().join("missing.toml"),
         &["--output", "json", "get", "1"],
         &[],
     )

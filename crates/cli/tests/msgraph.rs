@@ -27,20 +27,19 @@ fn bin() -> PathBuf {
 struct Fake {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
-    dir: PathBuf,
+    /// Removed when dropped (a failed test's too).
+    dir: tempfile::TempDir,
 }
 
 impl Fake {
     /// `agentstatus fake --vendor msgraph`, its config written in a scratch directory, the
     /// `faults` queued; its request log collected from its stderr.
     fn start(tag: &str, faults: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "agentstatus-msgraph-cli-{tag}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("fake.toml");
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("agentstatus-msgraph-cli-{tag}-"))
+            .tempdir()
+            .unwrap();
+        let config = dir.path().join("fake.toml");
         let mut args = vec![
             "fake".to_string(),
             "--vendor".into(),
@@ -81,7 +80,12 @@ impl Fake {
     }
 
     fn config(&self) -> String {
-        self.dir.join("fake.toml").to_str().unwrap().to_string()
+        self.dir
+            .path()
+            .join("fake.toml")
+            .to_str()
+            .unwrap()
+            .to_string()
     }
 
     /// The requests logged so far that match `what` (`POST /.../token`), once the log has
@@ -101,7 +105,6 @@ impl Drop for Fake {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `agentstatus sync` end to end: the built binary, a sync.toml and a people map, two fakes of
 //! two vendors on 127.0.0.1.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
@@ -14,13 +14,8 @@ const CW_TOKEN: &str = "cw-sync-s3cr3t";
 struct Setup {
     rc: rc::RocketChat,
     cw: cw::Chatwoot,
-    dir: PathBuf,
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    /// Removed when dropped (a failed test's too).
+    dir: tempfile::TempDir,
 }
 
 async fn setup(tag: &str) -> Setup {
@@ -32,12 +27,12 @@ async fn setup(tag: &str) -> Setup {
     let cw = cw::Chatwoot::start(1).await.unwrap();
     cw.add_agent(cw::Agent::new(1, "Ada Lovelace", CW_TOKEN, "online").administrator());
     cw.add_agent(cw::Agent::new(2, "Grace Hopper", "grace-token", "online"));
-    let dir =
-        std::env::temp_dir().join(format!("agentstatus-cli-sync-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-cli-sync-{tag}-"))
+        .tempdir()
+        .unwrap();
     std::fs::write(
-        dir.join("sync.toml"),
+        dir.path().join("sync.toml"),
         format!(
             "database = \"state.db\"\npeople = \"people.csv\"\ninterval = 0.2\n\n\
              [desks.chat]\nvendor = \"rocketchat\"\nbase_url = \"{}\"\nuser_id = \"mgr\"\n\
@@ -50,7 +45,7 @@ async fn setup(tag: &str) -> Setup {
     )
     .unwrap();
     std::fs::write(
-        dir.join("people.csv"),
+        dir.path().join("people.csv"),
         "person,chat,tickets\nada,ada,1\ngrace,grace,2\n",
     )
     .unwrap();
@@ -86,7 +81,7 @@ fn text(b: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn once_passes_decide_write_and_dry_run_writes_nothing() {
     let s = setup("once").await;
-    let config = s.dir.join("sync.toml");
+    let config = s.dir.path().join("sync.toml");
     // the first pass is the baseline; the agent no one is named is reported
     let o = sync(&config, &["--once"]).await;
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -133,7 +128,7 @@ async fn once_passes_decide_write_and_dry_run_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_sync_follows_a_change_and_stops_on_sigterm_with_a_summary() {
     let s = setup("run").await;
-    let config = s.dir.join("sync.toml");
+    let config = s.dir.path().join("sync.toml");
     // a free port for /metrics
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -214,7 +209,7 @@ async fn a_running_sync_follows_a_change_and_stops_on_sigterm_with_a_summary() {
 #[tokio::test]
 async fn a_bad_config_or_people_map_is_a_usage_error_with_its_place() {
     let s = setup("bad").await;
-    let config = s.dir.join("sync.toml");
+    let config = s.dir.path().join("sync.toml");
     let good = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
@@ -231,7 +226,7 @@ async fn a_bad_config_or_people_map_is_a_usage_error_with_its_place() {
 
     std::fs::write(&config, &good).unwrap();
     std::fs::write(
-        s.dir.join("people.csv"),
+        s.dir.path().join("people.csv"),
         "person,chat,tickets\nada,ada,1\ngrace,ada,2\n",
     )
     .unwrap();
@@ -245,7 +240,7 @@ async fn a_bad_config_or_people_map_is_a_usage_error_with_its_place() {
         "{err}"
     );
     assert!(
-        !s.dir.join("state.db").exists(),
+        !s.dir.path().join("state.db").exists(),
         "nothing stored before the config is right"
     );
 }
@@ -279,7 +274,7 @@ async fn until(what: impl Fn() -> bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_and_restart_loses_nothing_and_writes_nothing_twice() {
     let s = setup("kill").await;
-    let config = s.dir.join("sync.toml");
+    let config = s.dir.path().join("sync.toml");
     let mut child = spawn_sync(&config);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let mut ada = s.rc.agent("ada").unwrap();

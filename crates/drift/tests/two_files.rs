@@ -52,7 +52,8 @@ fn chatwoot_s_document_against_a_changed_copy() {
         1,
     );
     assert_ne!(new, old, "the document has the property");
-    let dir = tempdir();
+    let tmp = tempdir();
+    let dir = tmp.path();
     let new_path = dir.join("new.json");
     std::fs::write(&new_path, &new).unwrap();
     let o = run(
@@ -93,7 +94,8 @@ fn standard_input_gzip_and_json_output() {
         "{name: q, in: query,",
         "{name: q, in: query, required: true,",
     );
-    let dir = tempdir();
+    let tmp = tempdir();
+    let dir = tmp.path();
     let gz = dir.join("old.yaml.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(old.as_bytes()).unwrap();
@@ -132,7 +134,8 @@ fn standard_input_gzip_and_json_output() {
 
 #[test]
 fn what_cannot_be_compared_exits_2_with_the_reason() {
-    let dir = tempdir();
+    let tmp = tempdir();
+    let dir = tmp.path();
     let ok = dir.join("ok.yaml");
     std::fs::write(
         &ok,
@@ -160,14 +163,12 @@ fn what_cannot_be_compared_exits_2_with_the_reason() {
     }
 }
 
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "agentstatus-drift-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when dropped (a failed test's too).
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("agentstatus-drift-")
+        .tempdir()
+        .unwrap()
 }
 
 /// Chatwoot's document with its own `overlay.yaml`, as a CI job outside the workspace runs it:
@@ -182,7 +183,8 @@ fn an_overlay_gives_the_client_layer_and_judges_its_actions() {
         serde_json::from_str(&std::fs::read_to_string(&old_path).unwrap()).unwrap();
     doc["components"]["schemas"]["agent"]["properties"]["custom_role_id"]["nullable"] =
         serde_json::json!(true);
-    let dir = tempdir().join("nullable");
+    let tmp = tempdir();
+    let dir = tmp.path().join("nullable");
     std::fs::create_dir_all(&dir).unwrap();
     let new_path = dir.join("new.json");
     std::fs::write(&new_path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
@@ -265,7 +267,8 @@ fn an_overlay_action_that_matches_nothing_fails_and_a_bad_overlay_cannot_compare
         .as_object_mut()
         .unwrap()
         .remove("custom_role_id");
-    let dir = tempdir().join("removed");
+    let tmp = tempdir();
+    let dir = tmp.path().join("removed");
     std::fs::create_dir_all(&dir).unwrap();
     let new_path = dir.join("new.json");
     std::fs::write(&new_path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
