@@ -11,6 +11,7 @@
 //! | `agentstatus_sync_computed_total{desk,vendor}` | counter | states the vendor computed (not propagated) |
 //! | `agentstatus_sync_writes_total{desk,vendor,outcome}` | counter | writes `made`, attempts `failed` |
 //! | `agentstatus_sync_read_failures_total{desk,vendor}` | counter | reads of the desk that failed |
+//! | `agentstatus_sync_writer_panics_total{desk,vendor}` | counter | times the desk's writer panicked (logged with the desk; restarted with backoff, its writes in flight handed out again) |
 //! | `agentstatus_sync_unmatched_agents{desk,vendor}` | gauge | agents no one in the people map (by e-mail: without an address, or sharing one) |
 //! | `agentstatus_sync_ambiguous_emails{desk,vendor}` | gauge | by e-mail: addresses several agents of the desk share |
 //! | `agentstatus_sync_write_lag_seconds{desk,vendor,stat}` | gauge | decision to write, `last` and `max` |
@@ -106,6 +107,12 @@ pub fn render(s: &Summary) -> String {
         "counter",
         "Reads of the desk that failed.",
         per_desk("", &|d| d.read_failures.to_string()),
+    );
+    family(
+        "agentstatus_sync_writer_panics_total",
+        "counter",
+        "Times the desk's writer panicked (restarted with backoff, its writes handed out again).",
+        per_desk("", &|d| d.writer_panics.to_string()),
     );
     family(
         "agentstatus_sync_unmatched_agents",
