@@ -250,6 +250,7 @@ mod tests {
                 vendor: "rocketchat".into(),
                 writes_made: 2,
                 writes_failed: 1,
+                writer_panics: 2,
                 lag_ms_max: 1500,
                 ..crate::DeskStats::default()
             });
@@ -269,6 +270,12 @@ mod tests {
         assert!(m.contains("\nagentstatus_sync_decisions_total 3\n"), "{m}");
         assert!(m.contains("\nagentstatus_sync_writes_total{desk=\"chat\",vendor=\"rocketchat\",outcome=\"failed\"} 1\n"), "{m}");
         assert!(m.contains("\nagentstatus_sync_write_lag_seconds{desk=\"chat\",vendor=\"rocketchat\",stat=\"max\"} 1.500\n"), "{m}");
+        assert!(
+            m.contains(
+                "\nagentstatus_sync_writer_panics_total{desk=\"chat\",vendor=\"rocketchat\"} 2\n"
+            ),
+            "{m}"
+        );
         let h = get("GET /health HTTP/1.1\r\n\r\n").await;
         assert!(h.contains("\"status\":\"ok\""), "{h}");
         assert!(

@@ -299,3 +299,89 @@ async fn a_desks_rate_limit_is_what_its_client_paces_at_and_off_is_off() {
         "no client-side limit: the server refused some"
     );
 }
+
+/// Rocket.Chat sends no `Retry-After` with its 429, only `X-RateLimit-Reset` (epoch
+/// milliseconds): a desk whose token the server counts is not written again before then, and
+/// every write lands once the window has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rocket_chats_rate_limit_reset_holds_the_desk_until_its_window_ends() {
+    use agentstatus_rocketchat::fake::{Agent, RocketChat};
+    use agentstatus_runtime::{ClientConfig, RetryPolicy};
+
+    let rc = RocketChat::start().await.unwrap();
+    // a livechat manager's token: counted, 3 calls per route and method per 2 s
+    rc.add_user("mgr", "t", true);
+    rc.set_rate_limit(3, Duration::from_secs(2));
+    let ids: Vec<String> = (0..6).map(|n| n.to_string()).collect();
+    for id in &ids {
+        rc.add_agent(Agent::new(
+            &format!("r{id}"),
+            &format!("P {id}"),
+            "available",
+        ));
+    }
+    // no client-side limit and no client retries: the 429 reaches the engine
+    let chat = (agentstatus_rocketchat::presence::entry().connect)(
+        &agentstatus_presence::registry::Settings::new(
+            rc.url(),
+            ClientConfig::default().with_retry(RetryPolicy::none()),
+        )
+        .with_value("user_id", "mgr")
+        .with_secret("token", "t".to_string().into()),
+    )
+    .unwrap();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let source = Desk1::new("source-vendor", &refs, Trouble::Panic, 0);
+    let people = People::from_rows(
+        &["source", "chat"],
+        ids.iter()
+            .map(|id| {
+                (
+                    format!("p{id}"),
+                    vec![Some(id.clone()), Some(format!("r{id}"))],
+                )
+            })
+            .collect(),
+    );
+    let desks = vec![
+        Desk::new("source", source.clone(), Duration::from_secs(60)),
+        Desk::new("chat", Arc::from(chat), Duration::from_secs(60)),
+    ];
+    let mut e = Engine::new(
+        desks,
+        people,
+        Store::open(&db("rc-reset")).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    e.once().await.unwrap();
+    for id in &ids {
+        source.human(id, Offline);
+    }
+    let s = e.once().await.unwrap();
+    let refused = rc.rate_limited();
+    assert!(refused > 0, "more writes than the window allows");
+    assert!(s.owed > 0 && s.owed < ids.len() as u64, "{s}");
+    // at once again: the desk is held until the window's end, nothing is sent
+    let s = e.once().await.unwrap();
+    assert_eq!(
+        rc.rate_limited(),
+        refused,
+        "no call before X-RateLimit-Reset"
+    );
+    assert!(s.owed > 0);
+    // windows pass: every write lands
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(2_100)).await;
+        if e.once().await.unwrap().owed == 0 {
+            break;
+        }
+    }
+    assert_eq!(e.summary().owed, 0);
+    for id in &ids {
+        assert_eq!(
+            rc.agent(&format!("r{id}")).unwrap().status_livechat,
+            "not-available"
+        );
+    }
+}
