@@ -325,6 +325,16 @@ async fn config_errors_name_the_file_and_position() {
             ":2:2",
             "needs `base_url`",
         ),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\nrate_limit = \"0/min\"\naccount_id = 1\n",
+            ":4:14",
+            "[chatwoot] `rate_limit` \"0/min\": zero requests",
+        ),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\nrate_limit = \"10/fortnight\"\naccount_id = 1\n",
+            ":4:14",
+            "unknown unit \"fortnight\"",
+        ),
     ] {
         let path = f.dir.join("sections.toml");
         std::fs::write(&path, text).unwrap();
