@@ -64,6 +64,7 @@ pub async fn requests(agents: usize) -> String {
         use agentstatus_rocketchat::fake::{Agent, RocketChat};
         let fake = RocketChat::start().await.expect("fake");
         fake.add_user("mgr", "t", true);
+        fake.bypass_rate_limit("mgr");
         for (i, id) in ids.iter().enumerate() {
             let s = if i % 2 == 0 {
                 "available"

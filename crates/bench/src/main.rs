@@ -291,6 +291,7 @@ fn fakes(agents: usize) {
             .await
             .expect("fake");
         rc.add_user("mgr", "t", true);
+        rc.bypass_rate_limit("mgr");
         let ed = agentstatus_engage_digital::fake::EngageDigital::start()
             .await
             .expect("fake");

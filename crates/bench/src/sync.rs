@@ -358,6 +358,7 @@ pub async fn lag(people: usize, changes: usize) -> String {
     let interval = Duration::from_secs(1);
     let rc = RocketChat::start().await.expect("fake");
     rc.add_user("mgr", "rc-token", true);
+    rc.bypass_rate_limit("mgr");
     let cw = Chatwoot::start(1).await.expect("fake");
     cw.add_agent(CwAgent::new(CW_ADMIN, "Admin", "cw-token", "online").administrator());
     let seeds: Vec<(String, Availability)> = (0..people)

@@ -1,5 +1,6 @@
 //! The config file: which vendor, and each vendor's section. Every section has `base_url` and
-//! may set `allow_insecure_http`; its other keys are the vendor's registry entry's settings
+//! may set `allow_insecure_http` and `rate_limit` (`"10/min"`, `"off"`: replacing the vendor's
+//! declared limit, in its terms; `agentstatus_sync::section::rate_limit`); its other keys are the vendor's registry entry's settings
 //! (`agentstatus::registry::Setting`), so a new vendor brings its own keys. Secrets come from
 //! environment variables only (never from the file or the command line); a section may name
 //! another variable with `<secret>_env`.

@@ -25,6 +25,8 @@ struct Fakes {
 async fn fakes(tag: &str) -> Fakes {
     let rc = rc::RocketChat::start().await.unwrap();
     rc.add_user("mgr", RC_TOKEN, true);
+    // a service's admin or bot token: not counted by the server's rate limiter
+    rc.bypass_rate_limit("mgr");
     rc.add_agent(rc::Agent::new("ada", "Ada Lovelace", "not-available"));
     rc.add_agent(rc::Agent::new("grace", "Grace Hopper", "available"));
     let ld = ld::Libredesk::start().await.unwrap();
@@ -319,6 +321,16 @@ async fn config_errors_name_the_file_and_position() {
             "vendor = \"chatwoot\"\n[chatwoot]\naccount_id = 1\n",
             ":2:2",
             "needs `base_url`",
+        ),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\nrate_limit = \"0/min\"\naccount_id = 1\n",
+            ":4:14",
+            "[chatwoot] `rate_limit` \"0/min\": zero requests",
+        ),
+        (
+            "vendor = \"chatwoot\"\n[chatwoot]\nbase_url = \"https://x\"\nrate_limit = \"10/fortnight\"\naccount_id = 1\n",
+            ":4:14",
+            "unknown unit \"fortnight\"",
         ),
     ] {
         let path = f.dir.path().join("sections.toml");

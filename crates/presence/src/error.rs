@@ -80,6 +80,7 @@ pub struct PresenceError {
     operation: Option<&'static str>,
     agent: Option<String>,
     failure: Failure,
+    retry_after: Option<std::time::Duration>,
 }
 
 /// What went wrong in a [`PresenceError`], beyond its context (vendor, operation, agent).
@@ -340,7 +341,22 @@ impl PresenceError {
             operation: None,
             agent: None,
             failure,
+            retry_after: None,
         }
+    }
+
+    /// How long the server asked to be left alone, when its answer said so: `Retry-After`
+    /// (seconds or an HTTP date), else on a 429 `X-RateLimit-Reset`
+    /// ([`agentstatus_runtime::retry::server_wait`]). The server's word, unbounded: a caller
+    /// that waits for it caps it.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
+    }
+
+    /// The same error, the server having asked for `wait` ([`PresenceError::retry_after`]).
+    pub fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Self {
+        self.retry_after = wait;
+        self
     }
 
     /// The same error, in `operation`: the generated client method (`list_agents`) or the
@@ -657,12 +673,27 @@ impl<E: ErrorBody> Failed<E> {
     /// a bulk write), as the toolkit runs every operation; elsewhere, an invalid answer with
     /// the token endpoint's message.
     pub async fn into_error(self, vendor: Vendor, agent: Option<&str>) -> PresenceError {
+        use progenitor_client::Error as E;
+        let retry_after = match &self.error {
+            E::ErrorResponse(rv) => agentstatus_runtime::retry::server_wait(
+                rv.status(),
+                rv.headers(),
+                std::time::SystemTime::now(),
+            ),
+            E::UnexpectedResponse(r) => agentstatus_runtime::retry::server_wait(
+                r.status(),
+                r.headers(),
+                std::time::SystemTime::now(),
+            ),
+            _ => None,
+        };
         let failure = failure(agent.is_some(), self.error, self.status).await;
         PresenceError {
             vendor,
             operation: self.operation,
             agent: agent.map(str::to_string),
             failure,
+            retry_after,
         }
     }
 }
@@ -778,6 +809,51 @@ mod tests {
         assert_eq!(clip(&format!("{exact}y")), format!("{exact}…"));
         assert_eq!(clip("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
         assert_eq!(escape_controls("ok\r\n"), "ok\\u{d}\\u{a}");
+    }
+
+    /// A 429 carries how long the server asked to wait: `Retry-After`, else
+    /// `X-RateLimit-Reset` (Rocket.Chat's epoch milliseconds); other failures carry nothing.
+    #[tokio::test]
+    async fn a_429_keeps_the_servers_wait() {
+        use progenitor_client::{Error, ResponseValue};
+        use reqwest::StatusCode;
+        use reqwest::header::{HeaderMap, HeaderValue};
+
+        let vendor = Vendor::new("plain");
+        let failed = |status, headers| Failed::<()> {
+            error: Error::ErrorResponse(ResponseValue::new((), status, headers)),
+            status: None,
+            operation: Some("set_agent"),
+        };
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("12"));
+        let e = failed(StatusCode::TOO_MANY_REQUESTS, h)
+            .into_error(vendor, None)
+            .await;
+        assert_eq!(e.kind(), crate::ErrorKind::RateLimited);
+        assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(12)));
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + 30_000;
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&reset.to_string()).unwrap(),
+        );
+        let e = failed(StatusCode::TOO_MANY_REQUESTS, h)
+            .into_error(vendor, None)
+            .await;
+        let wait = e.retry_after().expect("X-RateLimit-Reset read");
+        assert!(
+            wait > std::time::Duration::from_secs(25) && wait <= std::time::Duration::from_secs(30),
+            "{wait:?}"
+        );
+        let e = failed(StatusCode::BAD_REQUEST, HeaderMap::new())
+            .into_error(vendor, None)
+            .await;
+        assert_eq!(e.retry_after(), None);
     }
 
     /// A document without error answers gives progenitor's `Error<()>`: its failures still

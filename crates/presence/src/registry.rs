@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use agentstatus_runtime::{ClientConfig, SecretString};
+use agentstatus_runtime::{ClientConfig, RateLimit, SecretString};
 
 use crate::Presence;
 
@@ -244,6 +244,8 @@ pub struct Settings {
     pub config: ClientConfig,
     values: BTreeMap<&'static str, String>,
     secrets: BTreeMap<&'static str, SecretString>,
+    /// The operator's rate limit (`Some(None)`: none), replacing the vendor's declared one.
+    rate_limit: Option<Option<RateLimit>>,
 }
 
 impl Settings {
@@ -254,7 +256,23 @@ impl Settings {
             config,
             values: BTreeMap::new(),
             secrets: BTreeMap::new(),
+            rate_limit: None,
         }
+    }
+
+    /// The operator's rate limit for this connection, in the vendor's own terms (Rocket.Chat:
+    /// per route and method; the vendor's entry says what its server counts, and keeps that
+    /// [`RateLimitScope`](agentstatus_runtime::RateLimitScope)): it replaces the vendor's declared default (a
+    /// self-hosted server configured otherwise); `None` turns the client's limit off (a server
+    /// whose limiter is off, a token that bypasses it). Without this, the vendor's default holds.
+    pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = Some(rate_limit);
+        self
+    }
+
+    /// The rate limit chosen with [`Settings::with_rate_limit`], if one was (`Some(None)`: off).
+    pub fn rate_limit(&self) -> Option<Option<RateLimit>> {
+        self.rate_limit
     }
 
     /// Set a text, number or choice setting.
@@ -293,14 +311,60 @@ impl Settings {
     }
 
     /// `base`, a vendor's default client settings, with what the section and the command line
-    /// chose (deadline, retries, timeouts, `allow_insecure_http`, body limit).
+    /// chose (deadline, retries, timeouts, `allow_insecure_http`, body limit, rate limit). The
+    /// rate limit is the operator's ([`Settings::with_rate_limit`], off included), else
+    /// [`Settings::config`]'s, else the vendor's declared one in `base`; what it counts (per
+    /// client or per operation) is always the vendor's (`base`).
     pub fn apply(&self, base: ClientConfig) -> ClientConfig {
         let c = &self.config;
-        let rate_limit = base.rate_limit.or(c.rate_limit);
+        let rate_limit = match self.rate_limit {
+            Some(chosen) => chosen,
+            None => c.rate_limit.or(base.rate_limit),
+        };
         base.with_retry(c.retry.clone())
             .with_timeouts(c.timeout, c.connect_timeout)
             .with_rate_limit(rate_limit)
             .with_max_response_bytes(c.max_response_bytes)
             .allow_insecure_http(c.allow_insecure_http)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentstatus_runtime::RateLimitScope;
+
+    #[test]
+    fn the_operators_rate_limit_replaces_the_vendors_declared_one_and_off_is_off() {
+        let declared = RateLimit::per_minute(3000);
+        let vendor = ClientConfig::default()
+            .with_rate_limit(Some(declared))
+            .with_rate_limit_scope(RateLimitScope::Operation);
+        let s = Settings::new("http://127.0.0.1:1", ClientConfig::default());
+        // nothing chosen: the vendor's default holds
+        assert_eq!(s.apply(vendor.clone()).rate_limit, Some(declared));
+        // the operator's own
+        let mine = RateLimit::per_minute(6000);
+        let c = s.clone().with_rate_limit(Some(mine)).apply(vendor.clone());
+        assert_eq!(c.rate_limit, Some(mine));
+        assert_eq!(
+            c.rate_limit_scope,
+            RateLimitScope::Operation,
+            "counted as the vendor counts"
+        );
+        // off
+        assert_eq!(
+            s.clone()
+                .with_rate_limit(None)
+                .apply(vendor.clone())
+                .rate_limit,
+            None
+        );
+        // a program's config beats the vendor's default too
+        let program = Settings::new(
+            "http://127.0.0.1:1",
+            ClientConfig::default().with_rate_limit(Some(mine)),
+        );
+        assert_eq!(program.apply(vendor).rate_limit, Some(mine));
     }
 }

@@ -38,18 +38,21 @@
 //!   clock: real time plus [`RocketChat::advance_clock`]); a status set again without
 //!   `expiresAt` ends the timer. [`RocketChat::set_before_8_6`] makes the fake a server
 //!   before 8.6: `expiresAt` ignored without an error, no `statusExpiresAt` anywhere.
-//! - the REST API rate limiter (`apps/meteor/app/api/server/api.ts`): once turned on
-//!   ([`RocketChat::set_rate_limit`]; the server's defaults are [`DEFAULT_CALLS`] calls per
-//!   [`DEFAULT_INTERVAL`], `API_Enable_Rate_Limiter_Limit_Calls_Default` and `_Time_Default`),
-//!   each route and method counts its calls in a window that starts with the first call after
-//!   the last one ended (Meteor's `RateLimiter` rule); every call counts, a refused one too; a
-//!   user with `api-bypass-rate-limit` (admin, bot, app: [`RocketChat::bypass_rate_limit`]) is
-//!   not counted. An authenticated call gets `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
-//!   `X-RateLimit-Reset` (epoch milliseconds) on its answer, and past the limit 429 `{success:
-//!   false, error: "Error, too many requests. Please slow down. You must wait N seconds before
-//!   trying this endpoint again. [error-too-many-requests]"}`, no `Retry-After`. Off until a
-//!   test turns it on: the fake's API users act like the admin or bot token a sync service is
-//!   given, which bypasses it.
+//! - the REST API rate limiter (`apps/meteor/app/api/server/api.ts`), on from the start as the
+//!   server has it: [`DEFAULT_CALLS`] calls per [`DEFAULT_INTERVAL`]
+//!   (`API_Enable_Rate_Limiter_Limit_Calls_Default` and `_Time_Default`; another rule with
+//!   [`RocketChat::set_rate_limit`], `API_Enable_Rate_Limiter` off with
+//!   [`RocketChat::disable_rate_limit`]). The caller is authenticated first (a call without a
+//!   known user and token is answered 401 and not counted); then each route and method counts
+//!   its calls in a window that starts with the first call after the last one ended (Meteor's
+//!   `RateLimiter` rule); every authenticated call counts, a refused one too; a user with
+//!   `api-bypass-rate-limit` (admin, bot, app: [`RocketChat::bypass_rate_limit`]; the seeded
+//!   API user of [`SEEDER`] is an administrator) is not counted. A counted call gets
+//!   `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch milliseconds)
+//!   on its answer, and past the limit 429 `{success: false, error: "Error, too many requests.
+//!   Please slow down. You must wait N seconds before trying this endpoint again.
+//!   [error-too-many-requests]"}`, no `Retry-After`. A test whose API user makes more calls
+//!   than a livechat manager may gives it the bypass (or a raised limit) explicitly.
 //!
 //! Evidence for each behaviour: specs/rocketchat/NOTES.md#fake-server-behaviour.
 
@@ -170,6 +173,8 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 struct Limiter {
     /// Calls per interval; `None`: off.
     rule: Option<(u32, Duration)>,
+    /// The API users' (user id, token): the server authenticates a call before counting it.
+    known: HashSet<(String, String)>,
     /// Per route: when its window started, and the calls counted in it.
     windows: HashMap<&'static str, (Instant, u32)>,
     /// Users with `api-bypass-rate-limit`.
@@ -185,14 +190,23 @@ async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let user = request
-        .headers()
-        .get("x-user-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let authenticated = user.is_some() && request.headers().contains_key("x-auth-token");
+    let (user, token) = {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        (header("x-user-id"), header("x-auth-token"))
+    };
     let verdict = {
         let mut l = limiter.lock().unwrap_or_else(|e| e.into_inner());
+        // authentication first: an unknown caller is the handler's 401, never counted
+        let authenticated = match (&user, token) {
+            (Some(u), Some(t)) => l.known.contains(&(u.clone(), t)),
+            _ => false,
+        };
         match (l.rule, user) {
             (Some((calls, interval)), Some(user)) if authenticated && !l.bypass.contains(&user) => {
                 let now = Instant::now();
@@ -308,7 +322,11 @@ agentstatus_fakes::fake! {
 impl RocketChat {
     /// Start on 127.0.0.1 with a free port; business hours open, no users, no agents.
     pub async fn start() -> std::io::Result<Self> {
-        let limiter = Arc::new(Mutex::new(Limiter::default()));
+        // on, with the server's defaults
+        let limiter = Arc::new(Mutex::new(Limiter {
+            rule: Some((DEFAULT_CALLS, DEFAULT_INTERVAL)),
+            ..Limiter::default()
+        }));
         let state = Inner {
             business_hours_open: true,
             status_change_allowed: true,
@@ -352,20 +370,37 @@ impl RocketChat {
     }
 
     /// Add an API user with its token; `manager` as in [`User::manager`].
+    /// The user is counted by the rate limiter unless given [`RocketChat::bypass_rate_limit`].
     pub fn add_user(&self, user_id: &str, token: &str, manager: bool) {
-        self.0.lock().users.push(User {
+        let mut s = self.0.lock();
+        s.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .known
+            .insert((user_id.to_string(), token.to_string()));
+        s.users.push(User {
             user_id: user_id.into(),
             token: token.into(),
             manager,
         });
     }
 
-    /// Turn the REST API rate limiter on: `calls` per route and method per `interval` (the
-    /// server's defaults: [`DEFAULT_CALLS`] per [`DEFAULT_INTERVAL`]), from fresh windows.
+    /// The REST API rate limiter with another rule: `calls` per route and method per `interval`
+    /// (the server's defaults, on from the start: [`DEFAULT_CALLS`] per [`DEFAULT_INTERVAL`]),
+    /// from fresh windows.
     pub fn set_rate_limit(&self, calls: u32, interval: Duration) {
         let s = self.0.lock();
         let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
         l.rule = Some((calls, interval));
+        l.windows.clear();
+    }
+
+    /// Turn the REST API rate limiter off (the workspace setting `API_Enable_Rate_Limiter`
+    /// false): no call is counted, none gets the `X-RateLimit-*` headers.
+    pub fn disable_rate_limit(&self) {
+        let s = self.0.lock();
+        let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        l.rule = None;
         l.windows.clear();
     }
 
@@ -910,8 +945,11 @@ impl Seeded for RocketChat {
     async fn seeded(agents: Vec<Seed>, secrets: Secrets) -> Result<(Self, Settings), String> {
         let fake = Self::start().await.map_err(|e| e.to_string())?;
         let token = secrets.get("token").cloned().unwrap_or_default();
+        // an administrator, as a sync service's token is: it may edit other users and bypasses
+        // the REST API rate limiter
         fake.add_user("agentstatus-fake", &token, true);
         fake.grant_edit_other_user_info("agentstatus-fake");
+        fake.bypass_rate_limit("agentstatus-fake");
         for s in agents {
             fake.add_agent(Agent::new(&s.id, &s.name, s.status));
         }

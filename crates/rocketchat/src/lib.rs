@@ -27,8 +27,10 @@ agentstatus_runtime::generated_client!(presence, fake);
 /// (`API_Enable_Rate_Limiter_Limit_Calls_Default` and `_Time_Default`; evidence in
 /// `specs/rocketchat/NOTES.md`, "Rate limit"). The `admin`, `bot` and `app` roles bypass it, which
 /// is why no client applies it by default; a client whose token is limited is built with
-/// `ClientConfig::default().with_rate_limit(Some(ROUTE_RATE_LIMIT))` (one bucket for every route:
-/// slower than the server requires, never faster).
+/// `ClientConfig::default().with_rate_limit(Some(ROUTE_RATE_LIMIT))`
+/// `.with_rate_limit_scope(RateLimitScope::Operation)`, one bucket per route and method as the
+/// server counts (the registry entry does so with a config's `rate_limit = "10/min"`); without
+/// the scope, one bucket for every route: slower than the server requires, never faster.
 pub const ROUTE_RATE_LIMIT: RateLimit = RateLimit {
     requests: 10,
     per: std::time::Duration::from_secs(60),

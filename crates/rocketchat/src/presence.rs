@@ -733,13 +733,18 @@ const SETTINGS: &[agentstatus_presence::registry::Setting] = {
 };
 
 /// Rocket.Chat in the registry: `[rocketchat]` with `base_url`, `user_id`, and the token from
-/// `$ROCKETCHAT_AUTH_TOKEN` (or `token_env`).
+/// `$ROCKETCHAT_AUTH_TOKEN` (or `token_env`). No rate limit by default (the admin, bot and app
+/// roles a sync service's token has bypass the server's); an operator's `rate_limit` is counted
+/// as the server counts it, per route and method ([`crate::RateLimitScope::Operation`]).
 pub fn entry() -> agentstatus_presence::registry::Entry {
     use agentstatus_presence::registry::Entry;
     Entry::new(VENDOR.as_str(), "Rocket.Chat", |s| {
         let user_id = s.text("user_id")?;
         let creds = crate::Credentials::new(user_id, s.secret("token")?);
-        let config = s.apply(crate::ClientConfig::default());
+        // the server counts each route and method on its own: so does an operator's `rate_limit`
+        let config = s.apply(
+            crate::ClientConfig::default().with_rate_limit_scope(crate::RateLimitScope::Operation),
+        );
         let client = Client::with_config(&s.base_url, creds, &config)?;
         Ok(Box::new(
             RocketChatPresence::new(client).with_user_id(user_id),
@@ -758,6 +763,9 @@ fn demo() -> Option<agentstatus_presence::registry::DemoFn> {
                 .await
                 .map_err(|e| e.to_string())?;
             fake.add_user("demo-manager", "demo-token", true);
+            // the demo's token stands for a service's admin or bot token, which the server's
+            // rate limiter does not count
+            fake.bypass_rate_limit("demo-manager");
             fake.add_agent(crate::fake::Agent::new(
                 "ada",
                 "Ada Lovelace",

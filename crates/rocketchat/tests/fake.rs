@@ -50,6 +50,9 @@ async fn rocketchat_set_status_checks_like_the_route() {
     let fake = RocketChat::start().await.unwrap();
     fake.add_user("a1", "t1", false); // an agent acting for itself
     fake.add_user("mgr", "tm", true); // a livechat manager, not an administrator
+    // the route's checks, not the rate limiter, are under test: more calls than it allows a
+    // minute, so the limit is raised for this test
+    fake.set_rate_limit(1_000, agentstatus_rocketchat::fake::DEFAULT_INTERVAL);
     fake.add_agent(Agent::new("a1", "Ada Lovelace", "available"));
     fake.add_agent(Agent::new("a2", "Bob Babbage", "available"));
     agentstatus_runtime::ensure_tls_provider();
@@ -229,4 +232,53 @@ async fn rocketchat_rate_limiter_refuses_the_call_past_the_limit_per_route_with_
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(fake.rate_limited(), 1);
+}
+
+/// The limiter is on from the start, with the server's defaults, and it authenticates first: a
+/// call with a wrong token is the 401 it always was and uses none of the user's calls.
+#[tokio::test]
+async fn rocketchat_rate_limiter_is_on_by_default_and_counts_only_authenticated_calls() {
+    use agentstatus_rocketchat::fake::{DEFAULT_CALLS, RocketChat};
+    let fake = RocketChat::start().await.unwrap();
+    fake.add_user("mgr", "t", true);
+    fake.add_user("admin", "a", true);
+    fake.bypass_rate_limit("admin");
+    agentstatus_runtime::ensure_tls_provider();
+    let http = reqwest::Client::new();
+    let url = fake.url();
+    let list = |user: &str, token: &str| {
+        http.get(format!("{url}/api/v1/livechat/users/agent"))
+            .header("x-user-id", user)
+            .header("x-auth-token", token)
+    };
+    // a wrong token, many times: 401 each, never counted against the user
+    for _ in 0..(DEFAULT_CALLS + 5) {
+        let r = list("mgr", "wrong").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert!(r.headers().get("x-ratelimit-limit").is_none());
+    }
+    for n in 1..=DEFAULT_CALLS {
+        let r = list("mgr", "t").send().await.unwrap();
+        assert_eq!(r.status(), 200, "call {n}");
+        assert_eq!(
+            r.headers()["x-ratelimit-remaining"],
+            (DEFAULT_CALLS - n).to_string()
+        );
+    }
+    let r = list("mgr", "t").send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        429,
+        "the default limit: {DEFAULT_CALLS} a minute"
+    );
+    assert_eq!(fake.rate_limited(), 1);
+    // the administrator bypasses it
+    for _ in 0..(DEFAULT_CALLS + 2) {
+        assert_eq!(list("admin", "a").send().await.unwrap().status(), 200);
+    }
+    // API_Enable_Rate_Limiter off: nothing counted, no headers
+    fake.disable_rate_limit();
+    let r = list("mgr", "t").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("x-ratelimit-limit").is_none());
 }

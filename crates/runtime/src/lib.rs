@@ -22,7 +22,6 @@ pub mod oauth2;
 mod open_enum;
 pub mod retry;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -33,7 +32,7 @@ pub use guard::{
 };
 pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;
-pub use retry::{MARGIN_PERCENT, RateLimit, RetryPolicy};
+pub use retry::{MARGIN_PERCENT, RateLimit, RateLimitScope, RetryPolicy};
 
 /// Timeouts, retries, rate limit and transport security of a vendor client.
 #[derive(Debug, Clone)]
@@ -50,6 +49,10 @@ pub struct ClientConfig {
     /// Never send more than this many requests. Default none (Engage Digital's constructor sets
     /// its documented 500 per minute).
     pub rate_limit: Option<RateLimit>,
+    /// What [`rate_limit`](Self::rate_limit) counts: every request of the client together (the
+    /// default) or each operation on its own, as the vendor's server counts ([`RateLimitScope`]:
+    /// Rocket.Chat's registry entry sets [`RateLimitScope::Operation`]).
+    pub rate_limit_scope: RateLimitScope,
     /// Send credentials over plain `http://` to a host that is not loopback. Default `false`.
     pub allow_insecure_http: bool,
     /// The largest response body read, in bytes, enforced while streaming (a larger body fails
@@ -70,6 +73,7 @@ impl Default for ClientConfig {
             user_agent: concat!("agentstatus/", env!("CARGO_PKG_VERSION")).to_string(),
             retry: RetryPolicy::default(),
             rate_limit: None,
+            rate_limit_scope: RateLimitScope::Client,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
@@ -86,6 +90,12 @@ impl ClientConfig {
     /// A client-side rate limit, `None` for none (the vendors' own defaults differ: see each crate).
     pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
         self.rate_limit = rate_limit;
+        self
+    }
+
+    /// Counting the rate limit per client or per operation (see [`ClientConfig::rate_limit_scope`]).
+    pub fn with_rate_limit_scope(mut self, scope: RateLimitScope) -> Self {
+        self.rate_limit_scope = scope;
         self
     }
 
@@ -115,7 +125,7 @@ pub struct Inner {
     retry: RetryPolicy,
     timeout: Duration,
     max_response_bytes: u64,
-    limiter: Option<Arc<governor::DefaultDirectRateLimiter>>,
+    limiter: Option<retry::Limiter>,
     oauth2: Option<OAuth2>,
 }
 
@@ -132,7 +142,9 @@ impl Inner {
             retry: config.retry.clone(),
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
-            limiter: config.rate_limit.and_then(|r| r.limiter()),
+            limiter: config
+                .rate_limit
+                .and_then(|r| retry::Limiter::new(r, config.rate_limit_scope)),
             oauth2: None,
         }
     }
@@ -385,7 +397,8 @@ macro_rules! generated_client {
 
         pub use generated::*;
         pub use $crate::{
-            BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RetryPolicy, SecretString,
+            BuildError, ClientConfig, Inner, OpenEnum, RateLimit, RateLimitScope, RetryPolicy,
+            SecretString,
         };
 
         $crate::client_hooks!();
@@ -579,19 +592,32 @@ pub fn pre_request(request: &mut reqwest::Request, operation_id: &'static str) {
 pub async fn execute(
     client: &reqwest::Client,
     inner: &Inner,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
+    execute_operation(client, inner, request, None).await
+}
+
+/// [`execute`] for a request of `operation` (progenitor's `OperationInfo::operation_id`, what
+/// the request hooks pass): with [`RateLimitScope::Operation`], its own rate-limit bucket.
+pub async fn execute_operation(
+    client: &reqwest::Client,
+    inner: &Inner,
+    mut request: reqwest::Request,
+    operation: Option<&'static str>,
+) -> reqwest::Result<reqwest::Response> {
+    let limiter = inner.limiter.as_ref().and_then(|l| l.bucket(operation));
+    let limiter = limiter.as_deref();
     let deadline = take_deadline(&mut request)
         .unwrap_or_else(|| retry::deadline_after(std::time::Instant::now(), inner.retry.deadline));
     let Some(oauth2) = &inner.oauth2 else {
-        return send(client, inner, request, deadline).await;
+        return send(client, inner, limiter, request, deadline).await;
     };
     let used = request
         .headers()
         .get(reqwest::header::AUTHORIZATION)
         .cloned();
     let again = used.as_ref().and_then(|_| request.try_clone());
-    let response = send(client, inner, request, deadline).await?;
+    let response = send(client, inner, limiter, request, deadline).await?;
     if response.status() != reqwest::StatusCode::UNAUTHORIZED {
         return Ok(response);
     }
@@ -604,7 +630,7 @@ pub async fn execute(
             again
                 .headers_mut()
                 .insert(reqwest::header::AUTHORIZATION, header);
-            send(client, inner, again, deadline).await
+            send(client, inner, limiter, again, deadline).await
         }
         Err(e) => {
             tracing::debug!(
@@ -620,13 +646,14 @@ pub async fn execute(
 async fn send(
     client: &reqwest::Client,
     inner: &Inner,
+    limiter: Option<&governor::DefaultDirectRateLimiter>,
     request: reqwest::Request,
     deadline: std::time::Instant,
 ) -> reqwest::Result<reqwest::Response> {
     let response = retry::execute_until(
         client,
         &inner.retry,
-        inner.limiter.as_deref(),
+        limiter,
         inner.timeout,
         request,
         deadline,
@@ -744,10 +771,16 @@ macro_rules! client_hooks {
             async fn exec(
                 &self,
                 request: $crate::__private::Request,
-                _info: &$crate::__private::OperationInfo,
+                info: &$crate::__private::OperationInfo,
             ) -> $crate::__private::Result<$crate::__private::Response> {
                 use $crate::__private::ClientInfo as _;
-                $crate::execute(self.client(), self.inner(), request).await
+                $crate::execute_operation(
+                    self.client(),
+                    self.inner(),
+                    request,
+                    Some(info.operation_id),
+                )
+                .await
             }
 
             async fn post<E>(

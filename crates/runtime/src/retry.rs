@@ -131,6 +131,73 @@ impl RateLimit {
     }
 }
 
+/// What a [`RateLimit`] counts: every request of a client together, or each operation (one
+/// route and method) on its own, as the vendor's server counts them. Rocket.Chat's REST API
+/// limiter keeps one window per route and method (`apps/meteor/app/api/server/api.ts`), so its
+/// client paces each operation on its own; a server that counts every request of a client
+/// (Chatwoot's Rack::Attack `req/ip`, Engage Digital's per-token limit) is paced as one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateLimitScope {
+    /// Every request of the client, whatever its operation, in one bucket (the default).
+    #[default]
+    Client,
+    /// One bucket per operation (progenitor's `operation_id`: one route and method each).
+    Operation,
+}
+
+/// A client's limiter: one bucket, or one per operation ([`RateLimitScope`]).
+#[derive(Debug, Clone)]
+pub(crate) enum Limiter {
+    /// One bucket for every request.
+    Client(Arc<DefaultDirectRateLimiter>),
+    /// One bucket per operation, made on its first request.
+    Operation {
+        limit: RateLimit,
+        buckets: Arc<
+            std::sync::Mutex<
+                std::collections::HashMap<&'static str, Arc<DefaultDirectRateLimiter>>,
+            >,
+        >,
+    },
+}
+
+impl Limiter {
+    /// The limiter of `limit` counted by `scope`; `None` when it allows nothing to be paced
+    /// (zero requests).
+    pub(crate) fn new(limit: RateLimit, scope: RateLimitScope) -> Option<Self> {
+        let one = limit.limiter()?;
+        Some(match scope {
+            RateLimitScope::Client => Limiter::Client(one),
+            RateLimitScope::Operation => Limiter::Operation {
+                limit,
+                buckets: Arc::default(),
+            },
+        })
+    }
+
+    /// The bucket a request of `operation` waits for (a request without one shares the
+    /// bucket of the empty name).
+    pub(crate) fn bucket(
+        &self,
+        operation: Option<&'static str>,
+    ) -> Option<Arc<DefaultDirectRateLimiter>> {
+        match self {
+            Limiter::Client(one) => Some(one.clone()),
+            Limiter::Operation { limit, buckets } => {
+                let mut buckets = buckets.lock().unwrap_or_else(|e| e.into_inner());
+                let key = operation.unwrap_or("");
+                if let Some(b) = buckets.get(key) {
+                    return Some(b.clone());
+                }
+                let b = limit.limiter()?;
+                buckets.insert(key, b.clone());
+                Some(b)
+            }
+        }
+    }
+}
+
 /// How much of a declared [`RateLimit`] a client keeps unused, in percent: its requests are
 /// paced that much under the limit, so that requests delayed on their way (and landing close
 /// together) still fit the server's window.
@@ -167,6 +234,50 @@ pub fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// How long a server asked to be left alone, from an error answer's headers: `Retry-After`
+/// (seconds or an HTTP date, [`parse_retry_after`]) when there is one, else, on a 429,
+/// `X-RateLimit-Reset` ([`parse_rate_limit_reset`]), which Rocket.Chat sends instead (epoch
+/// milliseconds). `None` when the answer says neither. The delay is the server's word, not
+/// bounded here: a caller that waits for it caps it.
+pub fn server_wait(
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    now: SystemTime,
+) -> Option<Duration> {
+    if let Some(d) = retry_after(headers, now) {
+        return Some(d);
+    }
+    if status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    parse_rate_limit_reset(headers.get("x-ratelimit-reset")?.as_bytes(), now)
+}
+
+/// An `X-RateLimit-Reset` value as a delay from `now`. The header is not standard and vendors
+/// write it three ways, told apart by size: epoch milliseconds (at least 10^12: Rocket.Chat's
+/// `new Date().getTime() + timeToReset`), epoch seconds (at least 10^9: GitHub's), or seconds
+/// from now (smaller: the IETF draft's `RateLimit-Reset`). A time in the past is zero;
+/// anything but digits (a decimal part is dropped) is `None`. Never panics.
+pub fn parse_rate_limit_reset(value: &[u8], now: SystemTime) -> Option<Duration> {
+    let value = std::str::from_utf8(value).ok()?.trim();
+    let whole = value.split_once('.').map_or(value, |(w, _)| w);
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = whole.parse::<u64>().unwrap_or(u64::MAX);
+    let since_epoch = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let at = if n >= 1_000_000_000_000 {
+        Duration::from_millis(n)
+    } else if n >= 1_000_000_000 {
+        Duration::from_secs(n)
+    } else {
+        return Some(Duration::from_secs(n));
+    };
+    Some(at.saturating_sub(since_epoch))
 }
 
 /// `start + span`, or a point far enough in the future when that does not fit in an `Instant`.
@@ -513,6 +624,80 @@ mod tests {
         };
         let _ = resend(&quick, |w: &Wrapped| &w.0, wrapped).await;
         assert_eq!(sent.swap(0, Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn the_server_wait_is_retry_after_else_a_429s_rate_limit_reset() {
+        use reqwest::StatusCode;
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut h = HeaderMap::new();
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(server_wait(too_many, &h, now), None);
+        // Rocket.Chat: epoch milliseconds
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_static("1800000042500"),
+        );
+        assert_eq!(
+            server_wait(too_many, &h, now),
+            Some(Duration::from_millis(42_500))
+        );
+        // only a 429's reset is a request to wait
+        assert_eq!(server_wait(StatusCode::SERVICE_UNAVAILABLE, &h, now), None);
+        // Retry-After first
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(server_wait(too_many, &h, now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            server_wait(StatusCode::SERVICE_UNAVAILABLE, &h, now),
+            Some(Duration::from_secs(3))
+        );
+        // epoch seconds, seconds from now, the past, junk
+        assert_eq!(
+            parse_rate_limit_reset(b"1800000010", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_rate_limit_reset(b"7", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_rate_limit_reset(b"1700000000000", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_rate_limit_reset(b"99999999999999999999999", now)
+                .map(|d| d > Duration::from_secs(1 << 30)),
+            Some(true)
+        );
+        for junk in [&b""[..], b"-5", b"soon", b"\xff", b"1e9"] {
+            assert_eq!(parse_rate_limit_reset(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_operation_scoped_limit_paces_each_operation_on_its_own() {
+        let limit = RateLimit {
+            requests: 2,
+            per: Duration::from_secs(3600),
+        };
+        // paced at one request per half hour: a bucket's first request goes at once, its second waits
+        let scoped = Limiter::new(limit, RateLimitScope::Operation).unwrap();
+        let a = scoped.bucket(Some("get_agent")).unwrap();
+        let b = scoped.bucket(Some("set_agent")).unwrap();
+        assert!(a.check().is_ok());
+        assert!(b.check().is_ok(), "another operation has its own bucket");
+        assert!(a.check().is_err());
+        assert!(
+            scoped.bucket(Some("get_agent")).unwrap().check().is_err(),
+            "the same bucket again"
+        );
+        let shared = Limiter::new(limit, RateLimitScope::Client).unwrap();
+        assert!(shared.bucket(Some("get_agent")).unwrap().check().is_ok());
+        assert!(
+            shared.bucket(Some("set_agent")).unwrap().check().is_err(),
+            "one bucket for all"
+        );
+        assert!(Limiter::new(RateLimit::per_minute(0), RateLimitScope::Operation).is_none());
     }
 
     #[test]

@@ -21,11 +21,14 @@
 //! interval = 30
 //! base_url = "https://desk.example.com"
 //! account_id = 1
+//! rate_limit = "6000/min"       # this server's RACK_ATTACK_LIMIT (the vendor's default: 3000)
 //! ```
 //!
 //! Besides `vendor`, `role`, `interval` and `substitute`, a desk's keys are its vendor's
 //! connection settings, read by the same rules as the `agentstatus` command's config
-//! ([`crate::section`]). Every mistake is reported with `file:line:col`.
+//! ([`crate::section`]), `rate_limit` included ([`section::rate_limit`]: `"<requests>/<period>"`
+//! or `"off"`, in the vendor's own terms, replacing its declared default for this desk). Every
+//! mistake is reported with `file:line:col`.
 //!
 //! `match = "email"` replaces the people map: an agent is the person of the e-mail address its
 //! desk's list answer gives ([`crate::people`]); a desk whose vendor gives none
@@ -435,6 +438,10 @@ impl SyncConfig {
                     (_, value) => {
                         section::check_key(&entry, &label, &k_name)
                             .map_err(|m| err(&k.span(), m))?;
+                        if k_name == "rate_limit" {
+                            section::rate_limit(&Value::of(value))
+                                .map_err(|m| err(&span, format!("{label} {m}")))?;
+                        }
                         desk.keys.insert(
                             k_name,
                             At {
@@ -626,6 +633,48 @@ user_id = "v"
     }
 
     #[test]
+    fn a_desks_rate_limit_is_read_in_the_vendors_terms_or_off() {
+        use agentstatus_runtime::RateLimit;
+        let read = |v: Value| section::rate_limit(&v);
+        let text = |t: &str| read(Value::Text(t.to_string()));
+        let per = |requests, ms| {
+            Ok(Some(RateLimit {
+                requests,
+                per: Duration::from_millis(ms),
+            }))
+        };
+        assert_eq!(text("10/min"), per(10, 60_000));
+        assert_eq!(text("3_000 / minute"), per(3000, 60_000));
+        assert_eq!(text("20/s"), per(20, 1_000));
+        assert_eq!(text("10/30s"), per(10, 30_000));
+        assert_eq!(text("5/250ms"), per(5, 250));
+        assert_eq!(text("500/1h"), per(500, 3_600_000));
+        assert_eq!(text("off"), Ok(None));
+        assert_eq!(read(Value::Bool(false)), Ok(None));
+        for bad in [
+            "",
+            "10",
+            "10/",
+            "/min",
+            "-1/min",
+            "1.5/min",
+            "10/0s",
+            "10/1.5min",
+            "4294967296/h",
+        ] {
+            assert!(text(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(read(Value::Bool(true)).is_err());
+        // a good one passes the whole file's check
+        let c = parse(&GOOD.replace(
+            "user_id = \"v\"",
+            "user_id = \"v\"\nrate_limit = \"10/min\"",
+        ))
+        .unwrap();
+        assert_eq!(c.desks.len(), 2);
+    }
+
+    #[test]
     fn mistakes_are_reported_with_their_place() {
         let cases = [
             (
@@ -691,6 +740,49 @@ user_id = "v"
             (
                 GOOD.replace("interval = 0.5", "interval = 0.5\nstale_after = \"3\""),
                 "dir/sync.toml:4:15: `stale_after` cannot be",
+            ),
+            (
+                GOOD.replace("user_id = \"v\"", "user_id = \"v\"\nrate_limit = \"0/min\""),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` \"0/min\": zero requests",
+            ),
+            (
+                GOOD.replace(
+                    "user_id = \"v\"",
+                    "user_id = \"v\"\nrate_limit = \"10/fortnight\"",
+                ),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` \"10/fortnight\": unknown unit \"fortnight\"",
+            ),
+            (
+                GOOD.replace(
+                    "user_id = \"v\"",
+                    "user_id = \"v\"\nrate_limit = \"999999999/ms\"",
+                ),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` \"999999999/ms\": more than 100000 requests a second",
+            ),
+            (
+                GOOD.replace("user_id = \"v\"", "user_id = \"v\"\nrate_limit = 10"),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` must be a string or false, not an integer",
+            ),
+            (
+                GOOD.replace(
+                    "user_id = \"v\"",
+                    "user_id = \"v\"\nrate_limit = \"ten/min\"",
+                ),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` \"ten/min\": \"ten\" is not a whole number",
+            ),
+            (
+                GOOD.replace(
+                    "user_id = \"v\"",
+                    "user_id = \"v\"\nrate_limit = \"10/2days\"",
+                ),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` \"10/2days\": unknown unit",
+            ),
+            (
+                GOOD.replace(
+                    "user_id = \"v\"",
+                    "user_id = \"v\"\nrate_limit = \"10/25h\"",
+                ),
+                "dir/sync.toml:18:14: [desks.alpha] `rate_limit` \"10/25h\": the period must be between 1 ms and a day",
             ),
         ];
         for (text, want) in cases {

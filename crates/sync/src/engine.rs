@@ -218,6 +218,9 @@ pub struct DeskStats {
     pub writes_failed: u64,
     /// Reads that failed.
     pub read_failures: u64,
+    /// Times its writer task panicked (each logged; the writer restarted with backoff and the
+    /// writes it had in flight handed out again).
+    pub writer_panics: u64,
     /// Its agents that are no one in the people map (matching by e-mail: without an
     /// address, or with one another agent of the desk shares).
     pub unmatched: u64,
@@ -454,6 +457,11 @@ pub struct Engine {
     inbox: Option<Inbox>,
     /// The writer tasks (aborted when the engine stops or is dropped).
     writers: tokio::task::JoinSet<()>,
+    /// Per desk: no writes handed out before this (the server's `Retry-After` after a 429, a
+    /// writer restarting after a panic).
+    held: Vec<Option<Instant>>,
+    /// Per desk: its writer's panics in a row (the restart backoff's exponent).
+    panics: Vec<u32>,
 }
 
 /// The writer tasks' reports.
@@ -468,6 +476,9 @@ enum Written {
     One(Box<(usize, Owed, Outcome)>),
     /// The desk's writer task has sent all it was given.
     Done(usize),
+    /// The desk's writer task panicked (the message): what it had not reported is handed out
+    /// again.
+    Panicked(usize, String),
 }
 
 /// People decided in one transaction. A large cycle (10,000 people changed at once) is decided
@@ -542,6 +553,8 @@ impl Engine {
         );
         let ready = vec![false; desks.len()];
         let writing = vec![false; desks.len()];
+        let held = vec![None; desks.len()];
+        let panics = vec![0; desks.len()];
         let (results_tx, results) = mpsc::unbounded_channel();
         let (done_tx, done) = mpsc::unbounded_channel();
         Ok(Self {
@@ -553,6 +566,8 @@ impl Engine {
             done_tx,
             inbox: Some(Inbox { results, done }),
             writers: tokio::task::JoinSet::new(),
+            held,
+            panics,
             desks,
             people,
             store,
@@ -1155,11 +1170,18 @@ impl Engine {
     /// at its client's pace, `write_concurrency` at a time. The outcomes come back as
     /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
     fn dispatch(&mut self) -> Result<(), SyncError> {
-        if (0..self.desks.len()).all(|d| !self.ready[d] || self.writing[d] || !self.pending[d]) {
+        let now = Instant::now();
+        let held: Vec<bool> = self
+            .held
+            .iter()
+            .map(|h| h.is_some_and(|t| t > now))
+            .collect();
+        if (0..self.desks.len())
+            .all(|d| !self.ready[d] || self.writing[d] || !self.pending[d] || held[d])
+        {
             return Ok(());
         }
         let owed = self.store.read(|t| t.outbox())?;
-        let now = Instant::now();
         let index: HashMap<&str, usize> = self
             .desks
             .iter()
@@ -1174,7 +1196,11 @@ impl Engine {
                 continue;
             };
             pending[d] = true;
-            if !self.ready[d] || self.writing[d] || self.in_flight.contains(&(d, o.agent.clone())) {
+            if !self.ready[d]
+                || self.writing[d]
+                || held[d]
+                || self.in_flight.contains(&(d, o.agent.clone()))
+            {
                 continue;
             }
             if self
@@ -1292,13 +1318,27 @@ impl Engine {
             self.writing[d] = true;
             let tx = self.results_tx.clone();
             let done = self.done_tx.clone();
+            // supervised: a panic in the desk's adapter ends this task's stream, is caught and
+            // reported, and the engine restarts the desk's writer (see `Written::Panicked`)
+            let panicked = self.results_tx.clone();
             self.writers.spawn(async move {
-                while let Some((d, o, r)) = stream.next().await {
-                    if tx.send(Written::One(Box::new((d, o, r)))).is_err() {
-                        return;
+                let send_all = std::panic::AssertUnwindSafe(async move {
+                    while let Some((d, o, r)) = stream.next().await {
+                        if tx.send(Written::One(Box::new((d, o, r)))).is_err() {
+                            return false;
+                        }
+                    }
+                    true
+                });
+                match send_all.catch_unwind().await {
+                    Ok(true) => {
+                        let _ = done.send(d);
+                    }
+                    Ok(false) => {}
+                    Err(payload) => {
+                        let _ = panicked.send(Written::Panicked(d, panic_message(&*payload)));
                     }
                 }
-                let _ = done.send(d);
             });
         }
         Ok(())
@@ -1314,7 +1354,11 @@ impl Engine {
         for w in ws {
             let r = match w {
                 Written::Done(d) => {
-                    done.push(d);
+                    done.push(Written::Done(d));
+                    Ok(())
+                }
+                Written::Panicked(d, m) => {
+                    done.push(Written::Panicked(d, m));
                     Ok(())
                 }
                 one => self.written(one, false),
@@ -1325,8 +1369,8 @@ impl Engine {
             }
         }
         self.store.commit()?;
-        for d in done {
-            self.written(Written::Done(d), again)?;
+        for w in done {
+            self.written(w, again)?;
         }
         Ok(())
     }
@@ -1342,10 +1386,25 @@ impl Engine {
             }
             Written::Done(d) => {
                 self.writing[d] = false;
+                self.panics[d] = 0;
                 // the finished writers, reaped (a JoinSet keeps them until joined)
                 while self.writers.try_join_next().is_some() {}
                 self.count_owed()?;
                 if again { self.dispatch() } else { Ok(()) }
+            }
+            Written::Panicked(d, message) => {
+                self.writing[d] = false;
+                while self.writers.try_join_next().is_some() {}
+                // what it had not reported stays in the outbox: handed out again (`set` is
+                // idempotent; the outcomes it did report came before this message)
+                self.in_flight.retain(|(desk, _)| *desk != d);
+                self.pending[d] = true;
+                self.panics[d] = self.panics[d].saturating_add(1);
+                let wait = writer_restart_backoff(self.panics[d]);
+                self.held[d] = Some(Instant::now() + wait);
+                self.stats.with(|s| s.desks[d].writer_panics += 1);
+                error!(desk = %self.desks[d].name, panic = %message, restarts = self.panics[d], restart_in_ms = wait.as_millis() as u64, "the desk's writer panicked: restarted after a backoff, the writes it had in flight handed out again");
+                self.count_owed()
             }
         }
     }
@@ -1424,13 +1483,28 @@ impl Engine {
                         let attempts = o.attempts + 1;
                         self.store
                             .transaction(|t| t.failed(&name, &o.agent, o.availability, &message))?;
-                        let wait = self.desks[d]
+                        let interval_wait = self.desks[d]
                             .interval
                             .saturating_mul(1 << attempts.clamp(0, 6))
                             .min(Duration::from_secs(300));
-                        self.backoff
-                            .insert((d, o.agent.clone()), Instant::now() + wait);
-                        warn!(desk = %name, agent = %o.agent, state = %o.availability, attempts, error = %message, retry_in_ms = wait.as_millis() as u64, "write failed; kept in the outbox");
+                        // the server's word when it gave one (Retry-After, X-RateLimit-Reset),
+                        // bounded: a hostile or broken server cannot stall the desk for ever
+                        let wait = match e.retry_after() {
+                            Some(asked) if asked > MAX_SERVER_WAIT => {
+                                warn!(desk = %name, asked_s = asked.as_secs(), capped_s = MAX_SERVER_WAIT.as_secs(), "the server asked to wait longer than sync ever waits: capped");
+                                MAX_SERVER_WAIT
+                            }
+                            Some(asked) => asked,
+                            None => interval_wait,
+                        };
+                        let until = Instant::now() + wait;
+                        self.backoff.insert((d, o.agent.clone()), until);
+                        if e.retry_after().is_some() && e.kind() == ErrorKind::RateLimited {
+                            // the server refuses the desk's writes until then, not only this
+                            // agent's: none is handed out before
+                            self.held[d] = Some(self.held[d].map_or(until, |h| h.max(until)));
+                        }
+                        warn!(desk = %name, agent = %o.agent, state = %o.availability, attempts, error = %message, retry_in_ms = wait.as_millis() as u64, server_asked = e.retry_after().is_some(), "write failed; kept in the outbox");
                     }
                     kind => {
                         self.store.transaction(|t| {
@@ -1452,6 +1526,28 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The longest a server's `Retry-After` (or `X-RateLimit-Reset`) is waited for before a desk's
+/// writes are tried again; a longer one is capped to this, and logged.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(300);
+
+/// How long a desk's writer waits before it is restarted after its `n`th panic in a row: 1 s,
+/// doubling, at most a minute.
+fn writer_restart_backoff(n: u32) -> Duration {
+    Duration::from_secs(1 << n.saturating_sub(1).min(6)).min(Duration::from_secs(60))
+}
+
+/// What a panic said, for the log (clipped, control characters escaped).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let said = if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        "(a panic without a message)"
+    };
+    agentstatus_presence::adapter::clip(said)
 }
 
 /// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the

@@ -58,8 +58,8 @@ pub mod store;
 
 pub use config::{ConfigError, DeskConfig, SyncConfig};
 pub use engine::{
-    DECIDE_BATCH, Desk, DeskStats, Engine, Options, Planned, Role, Stats, Summary, SyncError,
-    computed,
+    DECIDE_BATCH, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned, Role, Stats, Summary,
+    SyncError, computed,
 };
 pub use people::People;
 pub use store::{Store, StoreError};

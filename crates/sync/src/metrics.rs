@@ -11,6 +11,7 @@
 //! | `agentstatus_sync_computed_total{desk,vendor}` | counter | states the vendor computed (not propagated) |
 //! | `agentstatus_sync_writes_total{desk,vendor,outcome}` | counter | writes `made`, attempts `failed` |
 //! | `agentstatus_sync_read_failures_total{desk,vendor}` | counter | reads of the desk that failed |
+//! | `agentstatus_sync_writer_panics_total{desk,vendor}` | counter | times the desk's writer panicked (logged with the desk; restarted with backoff, its writes in flight handed out again) |
 //! | `agentstatus_sync_unmatched_agents{desk,vendor}` | gauge | agents no one in the people map (by e-mail: without an address, or sharing one) |
 //! | `agentstatus_sync_ambiguous_emails{desk,vendor}` | gauge | by e-mail: addresses several agents of the desk share |
 //! | `agentstatus_sync_write_lag_seconds{desk,vendor,stat}` | gauge | decision to write, `last` and `max` |
@@ -106,6 +107,12 @@ pub fn render(s: &Summary) -> String {
         "counter",
         "Reads of the desk that failed.",
         per_desk("", &|d| d.read_failures.to_string()),
+    );
+    family(
+        "agentstatus_sync_writer_panics_total",
+        "counter",
+        "Times the desk's writer panicked (restarted with backoff, its writes handed out again).",
+        per_desk("", &|d| d.writer_panics.to_string()),
     );
     family(
         "agentstatus_sync_unmatched_agents",
@@ -243,6 +250,7 @@ mod tests {
                 vendor: "rocketchat".into(),
                 writes_made: 2,
                 writes_failed: 1,
+                writer_panics: 2,
                 lag_ms_max: 1500,
                 ..crate::DeskStats::default()
             });
@@ -262,6 +270,12 @@ mod tests {
         assert!(m.contains("\nagentstatus_sync_decisions_total 3\n"), "{m}");
         assert!(m.contains("\nagentstatus_sync_writes_total{desk=\"chat\",vendor=\"rocketchat\",outcome=\"failed\"} 1\n"), "{m}");
         assert!(m.contains("\nagentstatus_sync_write_lag_seconds{desk=\"chat\",vendor=\"rocketchat\",stat=\"max\"} 1.500\n"), "{m}");
+        assert!(
+            m.contains(
+                "\nagentstatus_sync_writer_panics_total{desk=\"chat\",vendor=\"rocketchat\"} 2\n"
+            ),
+            "{m}"
+        );
         let h = get("GET /health HTTP/1.1\r\n\r\n").await;
         assert!(h.contains("\"status\":\"ok\""), "{h}");
         assert!(

@@ -1,4 +1,5 @@
-//! A vendor's connection settings in a TOML table: `base_url`, `allow_insecure_http`, and the
+//! A vendor's connection settings in a TOML table: `base_url`, `allow_insecure_http`,
+//! `rate_limit` ([`rate_limit`]: the operator's, replacing the vendor's declared one), and the
 //! keys its registry [`Entry`] declares (secrets from the environment only, `<secret>_env`
 //! naming another variable), checked with their place in the file and turned into the adapter
 //! by [`Entry::connect`]. The same rules as the `agentstatus` command's config file.
@@ -8,7 +9,7 @@ use std::ops::Range;
 
 use agentstatus_presence::Presence;
 use agentstatus_presence::registry::{ConnectError, Entry, SettingKind, Settings};
-use agentstatus_runtime::{BuildError, ClientConfig};
+use agentstatus_runtime::{BuildError, ClientConfig, RateLimit};
 use toml::de::DeValue;
 
 /// A value from the file.
@@ -95,10 +96,100 @@ pub struct At<T> {
     pub span: Range<usize>,
 }
 
+/// The most requests a `rate_limit` may allow per second: more is no limit at all (write
+/// `"off"`).
+pub const MAX_RATE_PER_SECOND: u64 = 100_000;
+
+/// A section's `rate_limit`: `"<requests>/<period>"` (`"10/min"`, `"3000/minute"`,
+/// `"20/s"`, `"10/30s"`, `"500/1h"`; units `ms`, `s`, `min`, `h` and their long names), or
+/// `"off"` (or `false`) for no client-side limit. `Ok(None)` is off. The limit is what the
+/// vendor's server counts, in its terms: Rocket.Chat's calls per route and method
+/// (`API_Enable_Rate_Limiter_Limit_Calls_Default` per `_Time_Default`), Chatwoot's requests per
+/// client IP (`RACK_ATTACK_LIMIT` per minute), Engage Digital's requests per token. Zero
+/// requests, a period under 1 ms or over a day, more than [`MAX_RATE_PER_SECOND`] a second, and
+/// an unknown unit are refused, saying what is expected.
+pub fn rate_limit(value: &Value) -> Result<Option<RateLimit>, String> {
+    const EXPECTED: &str = "write \"<requests>/<period>\" (\"10/min\", \"3000/minute\", \"20/s\", \"10/30s\"; units ms, s, min, h) or \"off\"";
+    let text = match value {
+        Value::Bool(false) => return Ok(None),
+        Value::Text(t) => t.trim(),
+        other => {
+            return Err(format!(
+                "`rate_limit` must be a string or false, not {}: {EXPECTED}",
+                other.kind()
+            ));
+        }
+    };
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let Some((requests, period)) = text.split_once('/') else {
+        return Err(format!("`rate_limit` {text:?}: {EXPECTED}"));
+    };
+    let requests = requests.trim().replace('_', "");
+    let requests: u64 = match requests.parse() {
+        Ok(n) if requests.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => {
+            return Err(format!(
+                "`rate_limit` {text:?}: {requests:?} is not a whole number of requests; {EXPECTED}"
+            ));
+        }
+    };
+    if requests == 0 {
+        return Err(format!(
+            "`rate_limit` {text:?}: zero requests would never call the desk; for no client-side limit write \"off\""
+        ));
+    }
+    let period = period.trim();
+    let digits = period.len()
+        - period
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .len();
+    let (count, unit) = period.split_at(digits);
+    let count: u64 = if count.is_empty() {
+        1
+    } else {
+        count.parse().unwrap_or(u64::MAX)
+    };
+    let unit_ms: u64 = match unit.trim() {
+        "ms" | "millisecond" | "milliseconds" => 1,
+        "s" | "sec" | "second" | "seconds" => 1_000,
+        "m" | "min" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        other => {
+            return Err(format!(
+                "`rate_limit` {text:?}: unknown unit {other:?}; {EXPECTED}"
+            ));
+        }
+    };
+    let ms = count.saturating_mul(unit_ms);
+    if !(1..=86_400_000).contains(&ms) {
+        return Err(format!(
+            "`rate_limit` {text:?}: the period must be between 1 ms and a day"
+        ));
+    }
+    // requests per second, rounded up: more than the bound is no limit at all
+    if requests.saturating_mul(1_000).div_ceil(ms) > MAX_RATE_PER_SECOND {
+        return Err(format!(
+            "`rate_limit` {text:?}: more than {MAX_RATE_PER_SECOND} requests a second is no limit; write \"off\" for none"
+        ));
+    }
+    let requests = u32::try_from(requests).map_err(|_| {
+        format!(
+            "`rate_limit` {text:?}: at most {} requests per period",
+            u32::MAX
+        )
+    })?;
+    Ok(Some(RateLimit {
+        requests,
+        per: std::time::Duration::from_millis(ms),
+    }))
+}
+
 /// Whether `key` may appear in a section of `entry`'s vendor; else the message saying why not
 /// (`label` names the section, `[chat]`).
 pub fn check_key(entry: &Entry, label: &str, key: &str) -> Result<(), String> {
-    let known = matches!(key, "base_url" | "allow_insecure_http")
+    let known = matches!(key, "base_url" | "allow_insecure_http" | "rate_limit")
         || entry.settings.iter().any(|s| {
             s.key == key && !matches!(s.kind, SettingKind::Secret { .. })
                 || s.env_key().as_deref() == Some(key)
@@ -111,7 +202,11 @@ pub fn check_key(entry: &Entry, label: &str, key: &str) -> Result<(), String> {
             "{label} `{key}` is a secret: it is read from the environment only, never from the file (name the variable with `{key}_env`)"
         ));
     }
-    let mut allowed: Vec<String> = vec!["base_url".into(), "allow_insecure_http".into()];
+    let mut allowed: Vec<String> = vec![
+        "base_url".into(),
+        "allow_insecure_http".into(),
+        "rate_limit".into(),
+    ];
     for s in entry.settings {
         allowed.push(s.env_key().unwrap_or_else(|| s.key.to_string()));
     }
@@ -181,6 +276,10 @@ pub fn connect(
         base_url.clone(),
         base.allow_insecure_http(allow_insecure_http),
     );
+    if let Some(At { value, span }) = keys.get("rate_limit") {
+        let limit = rate_limit(value).map_err(|m| format!("{}: {label} {m}", at(span)))?;
+        settings = settings.with_rate_limit(limit);
+    }
     for s in entry.settings {
         match s.kind {
             SettingKind::Secret { env } => {
