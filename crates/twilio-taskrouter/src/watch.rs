@@ -21,7 +21,7 @@
 //!
 //! **What it trusts.** Every event must carry `X-Twilio-Signature`, base64 HMAC-SHA1 over the
 //! public URL and the sorted POST parameters keyed with the account's auth token
-//! ([`crate::signature`]), checked in constant time; a missing or wrong one is answered 403,
+//! (`crate::signature`, feature `signature`), checked in constant time; a missing or wrong one is answered 403,
 //! counted ([`FeedStats::refused`]) and never acted on. Bodies over [`MAX_BODY`] are refused
 //! (413); a client that does not send its request within [`REQUEST_TIMEOUT`] is cut off; at most
 //! [`MAX_CONNECTIONS`] are served at once. Only `worker.activity.update` events of the
