@@ -487,3 +487,52 @@ async fn the_registry_entry_watches_by_events() {
     })
     .await;
 }
+
+/// A client that sends half a request and waits (slowloris) is cut off after
+/// `REQUEST_TIMEOUT`, and the receiver keeps serving others meanwhile.
+#[tokio::test]
+async fn a_slow_client_is_cut_off() {
+    use agentstatus_twilio_taskrouter::watch::REQUEST_TIMEOUT;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (fake, webhook, url) = start().await;
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"POST /twilio/events HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    // meanwhile, a signed event is taken
+    fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+    assert!(matches!(
+        within("the event", feed.next()).await.unwrap(),
+        Batch::Changed(_)
+    ));
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(
+        REQUEST_TIMEOUT + Duration::from_secs(3),
+        slow.read(&mut buf),
+    )
+    .await
+    .expect("the half-sent request is cut off");
+    // closed (EOF or reset), or answered 408 before closing
+    match read {
+        Ok(0) | Err(_) => {}
+        Ok(n) => assert!(
+            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
+    }
+    assert!(started.elapsed() >= REQUEST_TIMEOUT - Duration::from_secs(1));
+    within("shutdown", feed.shutdown()).await.unwrap();
+}
