@@ -1,7 +1,8 @@
 //! TaskRouter's workspace event callbacks as `watch`'s feed (`TaskrouterEvents`, feature
 //! `watch`): the workspace's `EventCallbackUrl` pointed at a receiver the feed runs, with
 //! `EventsFilter = worker.activity.update`, set with the generated `update_workspace` and put
-//! back as it was at `TaskrouterEvents::shutdown` (and, best effort, on drop). Evidence:
+//! back as it was at `TaskrouterEvents::shutdown` (the watcher's `Watcher::shutdown`; best
+//! effort on drop). Evidence:
 //! `specs/twilio-taskrouter/NOTES.md#push-channel-event-callbacks-for-watch`.
 //!
 //! **The workspace's setting is shared.** A workspace has one `EventCallbackUrl`: an operator
@@ -511,11 +512,7 @@ mod feed {
         /// its own (when the callback is still the feed's: one someone set since is left), and
         /// stop the receiver.
         pub async fn shutdown(mut self) -> Result<(), PresenceError> {
-            self.receiver = None;
-            match self.previous.take() {
-                Some(p) => restore(&self.presence, &self.webhook.public_url, &p).await,
-                None => Ok(()),
-            }
+            ChangeFeed::shutdown(&mut self).await
         }
 
         async fn start_receiver(&mut self) -> Result<(), PresenceError> {
@@ -744,6 +741,15 @@ mod feed {
     impl ChangeFeed for TaskrouterEvents {
         fn origin(&self) -> Origin {
             Origin::Push
+        }
+
+        /// The previous callback put back ([`TaskrouterEvents::shutdown`]).
+        async fn shutdown(&mut self) -> Result<(), PresenceError> {
+            self.receiver = None;
+            match self.previous.take() {
+                Some(p) => restore(&self.presence, &self.webhook.public_url, &p).await,
+                None => Ok(()),
+            }
         }
 
         async fn next(&mut self) -> Result<Batch, PresenceError> {

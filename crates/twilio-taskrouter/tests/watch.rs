@@ -536,3 +536,30 @@ async fn a_slow_client_is_cut_off() {
     assert!(started.elapsed() >= REQUEST_TIMEOUT - Duration::from_secs(1));
     within("shutdown", feed.shutdown()).await.unwrap();
 }
+
+/// `Watcher::shutdown` (what `agentstatus watch` does on a signal) puts the callback back and
+/// waits for it.
+#[tokio::test]
+async fn the_watchers_shutdown_puts_the_callback_back() {
+    let (fake, webhook, url) = start().await;
+    fake.set_event_callback(WORKSPACE_SID, "", Some("task.created"));
+    let mut w = watcher(&fake, &webhook);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let mover = tokio::spawn(async move {
+        subscribed(&f, &url).await;
+        f.move_worker(WORKSPACE_SID, &ada(), "Offline");
+    });
+    let c = within("the change", w.next()).await.unwrap();
+    assert_eq!(
+        summary(&c),
+        format!("{} available->offline Offline push", ada())
+    );
+    mover.await.unwrap();
+    within("shutdown", w.shutdown()).await.unwrap();
+    // at once, not from a task: the empty URL and the previous filter
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID),
+        Some((String::new(), Some("task.created".into())))
+    );
+}
