@@ -22,6 +22,9 @@ pub enum Stopped {
     Output(std::io::Error),
 }
 
+/// How long a stopping `watch` waits for the feed to undo what it set up on the vendor.
+const SHUTDOWN: Duration = Duration::from_secs(10);
+
 /// Watch `presence` (its desk named after the vendor) until a signal; a failed read is reported
 /// on stderr and the next one catches up, except failures retrying cannot mend (credentials,
 /// permissions, an unsupported operation), which stop it.
@@ -39,8 +42,13 @@ pub async fn run(
     tokio::pin!(stop);
     loop {
         let next = tokio::select! {
-            () = &mut stop => return Ok(()),
-            next = watcher.next() => next,
+            () = &mut stop => None,
+            next = watcher.next() => Some(next),
+        };
+        let Some(next) = next else {
+            // the feed undoes what it set up on the vendor (Twilio's workspace callback URL)
+            let _ = tokio::time::timeout(SHUTDOWN, watcher.shutdown()).await;
+            return Ok(());
         };
         match next {
             Ok(change) => match print(&change, out) {

@@ -137,6 +137,12 @@ pub trait ChangeFeed: Send {
     /// vendor: the watcher reports it, reads every agent afresh and calls `next` again, which
     /// reconnects (or registers a new queue, or restarts its delta).
     async fn next(&mut self) -> Result<Batch, PresenceError>;
+
+    /// Undo what the feed set up on the vendor (a workspace's callback URL, a subscription)
+    /// before it goes away ([`Watcher::shutdown`]). Default: nothing to undo.
+    async fn shutdown(&mut self) -> Result<(), PresenceError> {
+        Ok(())
+    }
 }
 
 /// How [`Watcher`] reads.
@@ -348,6 +354,16 @@ impl Watcher {
                     return Err(e);
                 }
             }
+        }
+    }
+
+    /// Stop watching: the feed, if any, undoes what it set up on the vendor
+    /// ([`ChangeFeed::shutdown`]), and this waits for it. Dropping the watcher instead leaves
+    /// that to the feed's own best effort.
+    pub async fn shutdown(mut self) -> Result<(), PresenceError> {
+        match self.feed.as_mut() {
+            Some(feed) => feed.shutdown().await,
+            None => Ok(()),
         }
     }
 

@@ -203,6 +203,133 @@ pub mod types {
                 })
         }
     }
+    /// `TaskrouterV1Workspace`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TaskrouterV1Workspace {
+        /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Workspace resource.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub account_sid: ::std::option::Option<TaskrouterV1WorkspaceAccountSid>,
+        /// The date and time in GMT when the resource was created specified in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub date_created: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        /// The date and time in GMT when the resource was last updated specified in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub date_updated: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        /// The name of the default activity.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default_activity_name: ::std::option::Option<::std::string::String>,
+        /// The SID of the Activity that will be used when new Workers are created in the Workspace.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default_activity_sid: ::std::option::Option<
+            TaskrouterV1WorkspaceDefaultActivitySid,
+        >,
+        /// The URL we call when an event occurs. If provided, the Workspace will publish events to this URL, for example, to collect data for reporting. See [Workspace Events](https://www.twilio.com/docs/taskrouter/api/event) for more information. This parameter supports Twilio's [Webhooks (HTTP callbacks) Connection Overrides](https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event_callback_url: ::std::option::Option<::std::string::String>,
+        /// The list of Workspace events for which to call `event_callback_url`. For example, if `EventsFilter=task.created, task.canceled, worker.activity.update`, then TaskRouter will call event_callback_url only when a task is created, canceled, or a Worker activity is updated.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub events_filter: ::std::option::Option<::std::string::String>,
+        /// The string that you assigned to describe the Workspace resource. For example `Customer Support` or `2014 Election Campaign`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub friendly_name: ::std::option::Option<::std::string::String>,
+        /// The URLs of related resources.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub links: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        /// Whether multi-tasking is enabled. The default is `true`, which enables multi-tasking. Multi-tasking allows Workers to handle multiple Tasks simultaneously. When enabled (`true`), each Worker can receive parallel reservations up to the per-channel maximums defined in the Workers section. In single-tasking each Worker would only receive a new reservation when the previous task is completed. Learn more at [Multitasking](https://www.twilio.com/docs/taskrouter/multitasking).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub multi_task_enabled: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prioritize_queue_order: ::std::option::Option<WorkspaceEnumQueueOrder>,
+        /// The unique string that we created to identify the Workspace resource.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sid: ::std::option::Option<TaskrouterV1WorkspaceSid>,
+        /// The name of the timeout activity.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timeout_activity_name: ::std::option::Option<::std::string::String>,
+        /// The SID of the Activity that will be assigned to a Worker when a Task reservation times out without a response.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timeout_activity_sid: ::std::option::Option<
+            TaskrouterV1WorkspaceTimeoutActivitySid,
+        >,
+        /// The absolute URL of the Workspace resource.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl TaskrouterV1Workspace {
+        pub fn builder() -> builder::TaskrouterV1Workspace {
+            Default::default()
+        }
+    }
+    /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Workspace resource.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TaskrouterV1WorkspaceAccountSid(::std::string::String);
+    impl ::std::ops::Deref for TaskrouterV1WorkspaceAccountSid {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TaskrouterV1WorkspaceAccountSid>
+    for ::std::string::String {
+        fn from(value: TaskrouterV1WorkspaceAccountSid) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TaskrouterV1WorkspaceAccountSid {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 34usize {
+                return Err("longer than 34 characters".into());
+            }
+            if value.chars().count() < 34usize {
+                return Err("shorter than 34 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^AC[0-9a-fA-F]{32}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^AC[0-9a-fA-F]{32}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskrouterV1WorkspaceAccountSid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TaskrouterV1WorkspaceAccountSid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceAccountSid {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /// `TaskrouterV1WorkspaceActivity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct TaskrouterV1WorkspaceActivity {
@@ -427,6 +554,196 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceActivityWorkspaceSid {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The SID of the Activity that will be used when new Workers are created in the Workspace.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TaskrouterV1WorkspaceDefaultActivitySid(::std::string::String);
+    impl ::std::ops::Deref for TaskrouterV1WorkspaceDefaultActivitySid {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TaskrouterV1WorkspaceDefaultActivitySid>
+    for ::std::string::String {
+        fn from(value: TaskrouterV1WorkspaceDefaultActivitySid) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TaskrouterV1WorkspaceDefaultActivitySid {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 34usize {
+                return Err("longer than 34 characters".into());
+            }
+            if value.chars().count() < 34usize {
+                return Err("shorter than 34 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^WA[0-9a-fA-F]{32}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^WA[0-9a-fA-F]{32}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskrouterV1WorkspaceDefaultActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TaskrouterV1WorkspaceDefaultActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceDefaultActivitySid {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The unique string that we created to identify the Workspace resource.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TaskrouterV1WorkspaceSid(::std::string::String);
+    impl ::std::ops::Deref for TaskrouterV1WorkspaceSid {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TaskrouterV1WorkspaceSid> for ::std::string::String {
+        fn from(value: TaskrouterV1WorkspaceSid) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TaskrouterV1WorkspaceSid {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 34usize {
+                return Err("longer than 34 characters".into());
+            }
+            if value.chars().count() < 34usize {
+                return Err("shorter than 34 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^WS[0-9a-fA-F]{32}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^WS[0-9a-fA-F]{32}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskrouterV1WorkspaceSid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TaskrouterV1WorkspaceSid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceSid {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The SID of the Activity that will be assigned to a Worker when a Task reservation times out without a response.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TaskrouterV1WorkspaceTimeoutActivitySid(::std::string::String);
+    impl ::std::ops::Deref for TaskrouterV1WorkspaceTimeoutActivitySid {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TaskrouterV1WorkspaceTimeoutActivitySid>
+    for ::std::string::String {
+        fn from(value: TaskrouterV1WorkspaceTimeoutActivitySid) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TaskrouterV1WorkspaceTimeoutActivitySid {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 34usize {
+                return Err("longer than 34 characters".into());
+            }
+            if value.chars().count() < 34usize {
+                return Err("shorter than 34 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^WA[0-9a-fA-F]{32}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^WA[0-9a-fA-F]{32}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskrouterV1WorkspaceTimeoutActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TaskrouterV1WorkspaceTimeoutActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskrouterV1WorkspaceTimeoutActivitySid {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -805,6 +1122,243 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /// `UpdateWorkspaceRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateWorkspaceRequest {
+        /// The SID of the Activity that will be used when new Workers are created in the Workspace.
+        #[serde(
+            rename = "DefaultActivitySid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub default_activity_sid: ::std::option::Option<
+            UpdateWorkspaceRequestDefaultActivitySid,
+        >,
+        /// The URL we should call when an event occurs. See [Workspace Events](https://www.twilio.com/docs/taskrouter/api/event) for more information. This parameter supports Twilio's [Webhooks (HTTP callbacks) Connection Overrides](https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
+        #[serde(
+            rename = "EventCallbackUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub event_callback_url: ::std::option::Option<::std::string::String>,
+        /// The list of Workspace events for which to call event_callback_url. For example if `EventsFilter=task.created,task.canceled,worker.activity.update`, then TaskRouter will call event_callback_url only when a task is created, canceled, or a Worker activity is updated.
+        #[serde(
+            rename = "EventsFilter",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub events_filter: ::std::option::Option<::std::string::String>,
+        /// A descriptive string that you create to describe the Workspace resource. For example: `Sales Call Center` or `Customer Support Team`.
+        #[serde(
+            rename = "FriendlyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub friendly_name: ::std::option::Option<::std::string::String>,
+        /// Whether to enable multi-tasking. Can be: `true` to enable multi-tasking, or `false` to disable it. However, all workspaces should be maintained as multi-tasking. There is no default when omitting this parameter. A multi-tasking Workspace can't be updated to single-tasking unless it is not a Flex Project and another (legacy) single-tasking Workspace exists. Multi-tasking allows Workers to handle multiple Tasks simultaneously. In multi-tasking mode, each Worker can receive parallel reservations up to the per-channel maximums defined in the Workers section. In single-tasking mode (legacy mode), each Worker will only receive a new reservation when the previous task is completed. Learn more at [Multitasking](https://www.twilio.com/docs/taskrouter/multitasking).
+        #[serde(
+            rename = "MultiTaskEnabled",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub multi_task_enabled: ::std::option::Option<bool>,
+        #[serde(
+            rename = "PrioritizeQueueOrder",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub prioritize_queue_order: ::std::option::Option<WorkspaceEnumQueueOrder>,
+        /// The SID of the Activity that will be assigned to a Worker when a Task reservation times out without a response.
+        #[serde(
+            rename = "TimeoutActivitySid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub timeout_activity_sid: ::std::option::Option<
+            UpdateWorkspaceRequestTimeoutActivitySid,
+        >,
+    }
+    impl UpdateWorkspaceRequest {
+        pub fn builder() -> builder::UpdateWorkspaceRequest {
+            Default::default()
+        }
+    }
+    /// The SID of the Activity that will be used when new Workers are created in the Workspace.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateWorkspaceRequestDefaultActivitySid(::std::string::String);
+    impl ::std::ops::Deref for UpdateWorkspaceRequestDefaultActivitySid {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateWorkspaceRequestDefaultActivitySid>
+    for ::std::string::String {
+        fn from(value: UpdateWorkspaceRequestDefaultActivitySid) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateWorkspaceRequestDefaultActivitySid {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 34usize {
+                return Err("longer than 34 characters".into());
+            }
+            if value.chars().count() < 34usize {
+                return Err("shorter than 34 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^WA[0-9a-fA-F]{32}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^WA[0-9a-fA-F]{32}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateWorkspaceRequestDefaultActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateWorkspaceRequestDefaultActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateWorkspaceRequestDefaultActivitySid {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The SID of the Activity that will be assigned to a Worker when a Task reservation times out without a response.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateWorkspaceRequestTimeoutActivitySid(::std::string::String);
+    impl ::std::ops::Deref for UpdateWorkspaceRequestTimeoutActivitySid {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateWorkspaceRequestTimeoutActivitySid>
+    for ::std::string::String {
+        fn from(value: UpdateWorkspaceRequestTimeoutActivitySid) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateWorkspaceRequestTimeoutActivitySid {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 34usize {
+                return Err("longer than 34 characters".into());
+            }
+            if value.chars().count() < 34usize {
+                return Err("shorter than 34 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^WA[0-9a-fA-F]{32}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^WA[0-9a-fA-F]{32}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateWorkspaceRequestTimeoutActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateWorkspaceRequestTimeoutActivitySid {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateWorkspaceRequestTimeoutActivitySid {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /// The type of TaskQueue to prioritize when Workers are receiving Tasks from both types of TaskQueues. Can be: `LIFO` or `FIFO` and the default is `FIFO`. For more information, see [Queue Ordering](https://www.twilio.com/docs/taskrouter/queue-ordering-last-first-out-lifo).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum WorkspaceEnumQueueOrder {
+        #[serde(rename = "FIFO")]
+        Fifo,
+        #[serde(rename = "LIFO")]
+        Lifo,
+    }
+    impl ::std::fmt::Display for WorkspaceEnumQueueOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Fifo => f.write_str("FIFO"),
+                Self::Lifo => f.write_str("LIFO"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WorkspaceEnumQueueOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FIFO" => Ok(Self::Fifo),
+                "LIFO" => Ok(Self::Lifo),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WorkspaceEnumQueueOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WorkspaceEnumQueueOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// Types for composing complex structures.
@@ -1272,6 +1826,353 @@ pub mod types {
                     page: Ok(value.page),
                     page_size: Ok(value.page_size),
                     previous_page_url: Ok(value.previous_page_url),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TaskrouterV1Workspace {
+            account_sid: ::std::result::Result<
+                ::std::option::Option<super::TaskrouterV1WorkspaceAccountSid>,
+                ::std::string::String,
+            >,
+            date_created: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            date_updated: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            default_activity_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            default_activity_sid: ::std::result::Result<
+                ::std::option::Option<super::TaskrouterV1WorkspaceDefaultActivitySid>,
+                ::std::string::String,
+            >,
+            event_callback_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            events_filter: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            friendly_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            links: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            multi_task_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            prioritize_queue_order: ::std::result::Result<
+                ::std::option::Option<super::WorkspaceEnumQueueOrder>,
+                ::std::string::String,
+            >,
+            sid: ::std::result::Result<
+                ::std::option::Option<super::TaskrouterV1WorkspaceSid>,
+                ::std::string::String,
+            >,
+            timeout_activity_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timeout_activity_sid: ::std::result::Result<
+                ::std::option::Option<super::TaskrouterV1WorkspaceTimeoutActivitySid>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TaskrouterV1Workspace {
+            fn default() -> Self {
+                Self {
+                    account_sid: Ok(Default::default()),
+                    date_created: Ok(Default::default()),
+                    date_updated: Ok(Default::default()),
+                    default_activity_name: Ok(Default::default()),
+                    default_activity_sid: Ok(Default::default()),
+                    event_callback_url: Ok(Default::default()),
+                    events_filter: Ok(Default::default()),
+                    friendly_name: Ok(Default::default()),
+                    links: Ok(Default::default()),
+                    multi_task_enabled: Ok(Default::default()),
+                    prioritize_queue_order: Ok(Default::default()),
+                    sid: Ok(Default::default()),
+                    timeout_activity_name: Ok(Default::default()),
+                    timeout_activity_sid: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl TaskrouterV1Workspace {
+            pub fn account_sid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TaskrouterV1WorkspaceAccountSid>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_sid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_sid: {e}")
+                    });
+                self
+            }
+            pub fn date_created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date_created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for date_created: {e}")
+                    });
+                self
+            }
+            pub fn date_updated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date_updated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for date_updated: {e}")
+                    });
+                self
+            }
+            pub fn default_activity_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_activity_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_activity_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn default_activity_sid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TaskrouterV1WorkspaceDefaultActivitySid>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_activity_sid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_activity_sid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn event_callback_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_callback_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for event_callback_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn events_filter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.events_filter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for events_filter: {e}")
+                    });
+                self
+            }
+            pub fn friendly_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.friendly_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for friendly_name: {e}")
+                    });
+                self
+            }
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn multi_task_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.multi_task_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for multi_task_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn prioritize_queue_order<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WorkspaceEnumQueueOrder>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prioritize_queue_order = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prioritize_queue_order: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TaskrouterV1WorkspaceSid>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sid: {e}")
+                    });
+                self
+            }
+            pub fn timeout_activity_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_activity_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timeout_activity_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timeout_activity_sid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TaskrouterV1WorkspaceTimeoutActivitySid>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_activity_sid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timeout_activity_sid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskrouterV1Workspace>
+        for super::TaskrouterV1Workspace {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskrouterV1Workspace,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_sid: value.account_sid?,
+                    date_created: value.date_created?,
+                    date_updated: value.date_updated?,
+                    default_activity_name: value.default_activity_name?,
+                    default_activity_sid: value.default_activity_sid?,
+                    event_callback_url: value.event_callback_url?,
+                    events_filter: value.events_filter?,
+                    friendly_name: value.friendly_name?,
+                    links: value.links?,
+                    multi_task_enabled: value.multi_task_enabled?,
+                    prioritize_queue_order: value.prioritize_queue_order?,
+                    sid: value.sid?,
+                    timeout_activity_name: value.timeout_activity_name?,
+                    timeout_activity_sid: value.timeout_activity_sid?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskrouterV1Workspace>
+        for TaskrouterV1Workspace {
+            fn from(value: super::TaskrouterV1Workspace) -> Self {
+                Self {
+                    account_sid: Ok(value.account_sid),
+                    date_created: Ok(value.date_created),
+                    date_updated: Ok(value.date_updated),
+                    default_activity_name: Ok(value.default_activity_name),
+                    default_activity_sid: Ok(value.default_activity_sid),
+                    event_callback_url: Ok(value.event_callback_url),
+                    events_filter: Ok(value.events_filter),
+                    friendly_name: Ok(value.friendly_name),
+                    links: Ok(value.links),
+                    multi_task_enabled: Ok(value.multi_task_enabled),
+                    prioritize_queue_order: Ok(value.prioritize_queue_order),
+                    sid: Ok(value.sid),
+                    timeout_activity_name: Ok(value.timeout_activity_name),
+                    timeout_activity_sid: Ok(value.timeout_activity_sid),
                     url: Ok(value.url),
                 }
             }
@@ -2018,6 +2919,187 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct UpdateWorkspaceRequest {
+            default_activity_sid: ::std::result::Result<
+                ::std::option::Option<super::UpdateWorkspaceRequestDefaultActivitySid>,
+                ::std::string::String,
+            >,
+            event_callback_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            events_filter: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            friendly_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            multi_task_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            prioritize_queue_order: ::std::result::Result<
+                ::std::option::Option<super::WorkspaceEnumQueueOrder>,
+                ::std::string::String,
+            >,
+            timeout_activity_sid: ::std::result::Result<
+                ::std::option::Option<super::UpdateWorkspaceRequestTimeoutActivitySid>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateWorkspaceRequest {
+            fn default() -> Self {
+                Self {
+                    default_activity_sid: Ok(Default::default()),
+                    event_callback_url: Ok(Default::default()),
+                    events_filter: Ok(Default::default()),
+                    friendly_name: Ok(Default::default()),
+                    multi_task_enabled: Ok(Default::default()),
+                    prioritize_queue_order: Ok(Default::default()),
+                    timeout_activity_sid: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateWorkspaceRequest {
+            pub fn default_activity_sid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::UpdateWorkspaceRequestDefaultActivitySid,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_activity_sid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_activity_sid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn event_callback_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_callback_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for event_callback_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn events_filter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.events_filter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for events_filter: {e}")
+                    });
+                self
+            }
+            pub fn friendly_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.friendly_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for friendly_name: {e}")
+                    });
+                self
+            }
+            pub fn multi_task_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.multi_task_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for multi_task_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn prioritize_queue_order<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WorkspaceEnumQueueOrder>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prioritize_queue_order = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prioritize_queue_order: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timeout_activity_sid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::UpdateWorkspaceRequestTimeoutActivitySid,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_activity_sid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timeout_activity_sid: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateWorkspaceRequest>
+        for super::UpdateWorkspaceRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateWorkspaceRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    default_activity_sid: value.default_activity_sid?,
+                    event_callback_url: value.event_callback_url?,
+                    events_filter: value.events_filter?,
+                    friendly_name: value.friendly_name?,
+                    multi_task_enabled: value.multi_task_enabled?,
+                    prioritize_queue_order: value.prioritize_queue_order?,
+                    timeout_activity_sid: value.timeout_activity_sid?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateWorkspaceRequest>
+        for UpdateWorkspaceRequest {
+            fn from(value: super::UpdateWorkspaceRequest) -> Self {
+                Self {
+                    default_activity_sid: Ok(value.default_activity_sid),
+                    event_callback_url: Ok(value.event_callback_url),
+                    events_filter: Ok(value.events_filter),
+                    friendly_name: Ok(value.friendly_name),
+                    multi_task_enabled: Ok(value.multi_task_enabled),
+                    prioritize_queue_order: Ok(value.prioritize_queue_order),
+                    timeout_activity_sid: Ok(value.timeout_activity_sid),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -2125,6 +3207,34 @@ const _: () = {
     {}
 };
 impl Client {
+    /// Sends a `GET` request to `/v1/Workspaces/{Sid}`
+    ///
+    /// Arguments:
+    /// - `sid`: The SID of the Workspace resource to fetch.
+    /// ```text
+    /// let response = client.fetch_workspace()
+    ///     .sid(sid)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn fetch_workspace(&self) -> builder::FetchWorkspace<'_> {
+        builder::FetchWorkspace::new(self)
+    }
+    /// Sends a `POST` request to `/v1/Workspaces/{Sid}`
+    ///
+    /// Arguments:
+    /// - `sid`: The SID of the Workspace resource to update.
+    /// - `body`
+    /// ```text
+    /// let response = client.update_workspace()
+    ///     .sid(sid)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn update_workspace(&self) -> builder::UpdateWorkspace<'_> {
+        builder::UpdateWorkspace::new(self)
+    }
     /// Sends a `GET` request to `/v1/Workspaces/{WorkspaceSid}/Activities`
     ///
     /// Arguments:
@@ -2227,6 +3337,210 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /// Builder for [`Client::fetch_workspace`]
+    ///
+    /// [`Client::fetch_workspace`]: super::Client::fetch_workspace
+    #[derive(Debug, Clone)]
+    pub struct FetchWorkspace<'a> {
+        client: &'a super::Client,
+        sid: Result<::std::string::String, String>,
+    }
+    impl<'a> FetchWorkspace<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                sid: Err("sid was not initialized".to_string()),
+            }
+        }
+        pub fn sid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sid = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sid failed"
+                        .to_string()
+                });
+            self
+        }
+        /// Sends a `GET` request to `/v1/Workspaces/{Sid}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::TaskrouterV1Workspace>,
+            Error<types::TwilioError>,
+        > {
+            let Self { client, sid } = self;
+            let sid = sid.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/Workspaces/{}", client.baseurl,
+                ::agentstatus_runtime::path_segment(& sid.to_string()) ?,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fetch_workspace",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::update_workspace`]
+    ///
+    /// [`Client::update_workspace`]: super::Client::update_workspace
+    #[derive(Debug, Clone)]
+    pub struct UpdateWorkspace<'a> {
+        client: &'a super::Client,
+        sid: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateWorkspaceRequest, String>,
+    }
+    impl<'a> UpdateWorkspace<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                sid: Err("sid was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn sid<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sid = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sid failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateWorkspaceRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateWorkspaceRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateWorkspaceRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateWorkspaceRequest,
+            ) -> types::builder::UpdateWorkspaceRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/v1/Workspaces/{Sid}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::TaskrouterV1Workspace>,
+            Error<types::TwilioError>,
+        > {
+            let Self { client, sid, body } = self;
+            let sid = sid.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/Workspaces/{}", client.baseurl,
+                ::agentstatus_runtime::path_segment(& sid.to_string()) ?,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .form_urlencoded(&body)?
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_workspace",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /// Builder for [`Client::list_activity`]
     ///
     /// [`Client::list_activity`]: super::Client::list_activity
@@ -3005,4 +4319,9 @@ impl Client {
 /// - [`list_worker`](Client::list_worker)
 /// - [`fetch_worker`](Client::fetch_worker)
 /// - [`update_worker`](Client::update_worker)
+///
+/// ## TaskrouterV1Workspace
+///
+/// - [`fetch_workspace`](Client::fetch_workspace)
+/// - [`update_workspace`](Client::update_workspace)
 pub mod tags {}

@@ -13,12 +13,22 @@
 //! - lists (`Workers`, `Activities`) page with `PageSize` (default 50, at most 1,000) and an
 //!   opaque `PageToken`; `meta.next_page_url` is an absolute URL on `taskrouter.twilio.com`, as
 //!   the real server writes it, whatever host the fake listens on;
-//! - an unknown workspace, worker or malformed SID is 404 with `code` 20404.
+//! - an unknown workspace, worker or malformed SID is 404 with `code` 20404;
+//! - `GET`/`POST /v1/Workspaces/{Sid}` read and update the workspace; the update stores
+//!   `EventCallbackUrl` and `EventsFilter` as Twilio does, and from then on every change of a
+//!   worker's activity is POSTed to that URL as a `worker.activity.update` event callback
+//!   (form-encoded, signed with `X-Twilio-Signature` over the URL and the sorted parameters,
+//!   keyed with the auth token), from a task, one at a time in the order of the changes, never
+//!   holding up the request that made the change; [`TwilioTaskrouter::drop_events`],
+//!   [`TwilioTaskrouter::hold_events`] and [`TwilioTaskrouter::release_events`] lose or reorder
+//!   them, as Twilio may (it guarantees neither delivery nor order).
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
@@ -75,10 +85,61 @@ pub struct Worker {
     pub version: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Workspace {
+    name: String,
     activities: Vec<Activity>,
     workers: BTreeMap<String, Worker>,
+    /// Where events are POSTed; empty: nowhere (a new workspace's).
+    event_callback_url: String,
+    /// Which events (`worker.activity.update,...`); `None`: every event.
+    events_filter: Option<String>,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            name: "Support".into(),
+            activities: Vec::new(),
+            workers: BTreeMap::new(),
+            event_callback_url: String::new(),
+            events_filter: None,
+        }
+    }
+}
+
+/// What became of the event callbacks the fake had to send.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Deliveries {
+    /// Answered with a 2xx.
+    pub delivered: u32,
+    /// Answered otherwise, or not at all (within [`EVENT_TIMEOUT`]).
+    pub failed: u32,
+    /// Lost on purpose ([`TwilioTaskrouter::drop_events`]).
+    pub dropped: u32,
+}
+
+/// How long the fake waits for the answer to an event callback (Twilio's page: "respond ...
+/// within 15 seconds").
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// An event callback on its way: the URL, the form parameters, the signature.
+#[derive(Debug, Clone)]
+struct Outgoing {
+    url: String,
+    params: Vec<(String, String)>,
+    signature: String,
+}
+
+/// The test knobs of the event callbacks.
+#[derive(Debug, Default)]
+struct EventKnobs {
+    /// Lose the next this many.
+    drop_next: u32,
+    /// Keep them in `held` instead of sending.
+    hold: bool,
+    held: Vec<Outgoing>,
 }
 
 #[derive(Debug)]
@@ -90,6 +151,12 @@ struct Inner {
     workspaces: BTreeMap<String, Workspace>,
     /// Counts SIDs handed out.
     next_sid: u64,
+    /// Event callbacks to the sender task (set once the fake runs).
+    outbox: Option<tokio::sync::mpsc::UnboundedSender<Outgoing>>,
+    knobs: EventKnobs,
+    deliveries: Arc<Mutex<Deliveries>>,
+    /// Counts event SIDs (`EV...`).
+    next_event: u64,
 }
 
 agentstatus_fakes::fake! {
@@ -167,12 +234,18 @@ impl TwilioTaskrouter {
     /// Start the fake: account [`ACCOUNT_SID`] with `auth_token`, and the workspace
     /// [`WORKSPACE_SID`] with the [`DEFAULT_ACTIVITIES`].
     pub async fn start(auth_token: &str) -> std::io::Result<Self> {
+        let (outbox, queue) = tokio::sync::mpsc::unbounded_channel();
+        let deliveries = Arc::new(Mutex::new(Deliveries::default()));
         let mut state = Inner {
             account_sid: ACCOUNT_SID.into(),
             auth_token: auth_token.into(),
             api_keys: HashMap::new(),
             workspaces: BTreeMap::new(),
             next_sid: 0x100,
+            outbox: Some(outbox),
+            knobs: EventKnobs::default(),
+            deliveries: deliveries.clone(),
+            next_event: 0,
         };
         state
             .workspaces
@@ -189,8 +262,95 @@ impl TwilioTaskrouter {
             .route(
                 "/v1/Workspaces/{workspace}/Workers/{sid}",
                 get(fetch_worker).post(update_worker),
+            )
+            .route(
+                "/v1/Workspaces/{workspace}",
+                get(fetch_workspace).post(update_workspace),
             );
-        Fake::start(state, routes).await.map(Self)
+        let fake = Fake::start(state, routes).await.map(Self)?;
+        // the sender holds the queue and the counts, not the fake: it ends when the fake does
+        tokio::spawn(send_events(queue, deliveries));
+        Ok(fake)
+    }
+
+    /// The workspace's `event_callback_url` (empty: none) and `events_filter`.
+    pub fn event_callback(&self, workspace: &str) -> Option<(String, Option<String>)> {
+        let s = self.0.lock();
+        let ws = s.workspaces.get(workspace)?;
+        Some((ws.event_callback_url.clone(), ws.events_filter.clone()))
+    }
+
+    /// Set the workspace's `EventCallbackUrl` and `EventsFilter` behind the client's back (an
+    /// operator's own callback, already there).
+    pub fn set_event_callback(&self, workspace: &str, url: &str, filter: Option<&str>) {
+        let mut s = self.0.lock();
+        if let Some(ws) = s.workspaces.get_mut(workspace) {
+            ws.event_callback_url = url.into();
+            ws.events_filter = filter.map(str::to_string);
+        }
+    }
+
+    /// Lose the next `n` event callbacks (counted in [`Deliveries::dropped`]).
+    pub fn drop_events(&self, n: u32) {
+        self.0.lock().knobs.drop_next += n;
+    }
+
+    /// Keep event callbacks back until [`TwilioTaskrouter::release_events`].
+    pub fn hold_events(&self) {
+        self.0.lock().knobs.hold = true;
+    }
+
+    /// Send the event callbacks held back, in reverse order when `reversed` (the newest first:
+    /// Twilio does not promise order), and stop holding; how many.
+    pub fn release_events(&self, reversed: bool) -> usize {
+        let mut s = self.0.lock();
+        s.knobs.hold = false;
+        let mut held = std::mem::take(&mut s.knobs.held);
+        if reversed {
+            held.reverse();
+        }
+        let n = held.len();
+        if let Some(outbox) = &s.outbox {
+            for e in held {
+                let _ = outbox.send(e);
+            }
+        }
+        n
+    }
+
+    /// What became of the event callbacks so far.
+    pub fn deliveries(&self) -> Deliveries {
+        let counts = self.0.lock().deliveries.clone();
+        *counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// POST `params` to `workspace`'s callback URL with `signature` (`None`: the fake's own,
+    /// correct one) as Twilio would: a test's forged or replayed event. The answer's status,
+    /// `None` without a callback URL or an answer.
+    pub async fn post_event(
+        &self,
+        workspace: &str,
+        params: Vec<(String, String)>,
+        signature: Option<&str>,
+    ) -> Option<u16> {
+        let (url, token) = {
+            let s = self.0.lock();
+            let ws = s.workspaces.get(workspace)?;
+            (ws.event_callback_url.clone(), s.auth_token.clone())
+        };
+        if url.is_empty() {
+            return None;
+        }
+        let signature = signature.map_or_else(
+            || crate::signature::sign(token.as_bytes(), &url, &params),
+            str::to_string,
+        );
+        let event = Outgoing {
+            url,
+            params,
+            signature,
+        };
+        post_form(&outgoing(), &event).await
     }
 
     /// Accept the API key `sid` (`SK...`) with `secret` as credentials too.
@@ -284,10 +444,152 @@ impl TwilioTaskrouter {
         else {
             return;
         };
-        if let Some(w) = ws.workers.get_mut(sid) {
-            w.activity_sid = activity_sid;
-            w.version += 1;
+        let Some(w) = ws.workers.get(sid).cloned() else {
+            return;
+        };
+        let mut next = w.clone();
+        next.activity_sid = activity_sid;
+        next.version += 1;
+        ws.workers.insert(sid.into(), next.clone());
+        if next.activity_sid != w.activity_sid {
+            activity_changed(&mut s, workspace, &w, &next);
         }
+    }
+}
+
+/// The HTTP client event callbacks go out with.
+fn outgoing() -> reqwest::Client {
+    // a reqwest client with rustls needs the process's TLS provider chosen
+    agentstatus_runtime::ensure_tls_provider();
+    reqwest::Client::builder()
+        .timeout(EVENT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("a plain HTTP client")
+}
+
+/// POST one event callback; the answer's status.
+async fn post_form(http: &reqwest::Client, e: &Outgoing) -> Option<u16> {
+    let body = {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &e.params {
+            body.append_pair(k, v);
+        }
+        body.finish()
+    };
+    let answer = http
+        .post(&e.url)
+        .header(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .header(crate::signature::HEADER, &e.signature)
+        .body(body)
+        .send()
+        .await;
+    answer.ok().map(|a| a.status().as_u16())
+}
+
+/// The sender: one event callback at a time, in the order they were made.
+async fn send_events(
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
+    deliveries: Arc<Mutex<Deliveries>>,
+) {
+    let mut http = None;
+    while let Some(e) = queue.recv().await {
+        // made with the first event: a fake that never sends one never builds a client
+        let http = http.get_or_insert_with(outgoing);
+        let ok = post_form(http, &e)
+            .await
+            .is_some_and(|s| (200..300).contains(&s));
+        let mut d = deliveries.lock().unwrap_or_else(|e| e.into_inner());
+        if ok {
+            d.delivered += 1;
+        } else {
+            d.failed += 1;
+        }
+    }
+}
+
+/// Whether `filter` (a workspace's `EventsFilter`, comma-separated) selects `event`.
+fn selects(filter: Option<&str>, event: &str) -> bool {
+    filter.is_none_or(|f| f.split(',').any(|e| e.trim() == event))
+}
+
+/// Seconds and milliseconds since the epoch, now.
+fn epoch_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+/// A worker of `workspace` moved from `before`'s activity to `after`'s: its
+/// `worker.activity.update` event callback, queued (or held, or lost) when the workspace has a
+/// callback URL whose filter selects it. Parameters: Twilio's event callback page (the common
+/// ones, the worker's and the activity change's), NOTES.md#push-channel-event-callbacks-for-watch.
+fn activity_changed(s: &mut Inner, workspace: &str, before: &Worker, after: &Worker) {
+    const EVENT: &str = "worker.activity.update";
+    let Some(ws) = s.workspaces.get(workspace) else {
+        return;
+    };
+    if ws.event_callback_url.is_empty() || !selects(ws.events_filter.as_deref(), EVENT) {
+        return;
+    }
+    let name_of = |sid: &str| {
+        ws.activities
+            .iter()
+            .find(|a| a.sid == sid)
+            .map(|a| a.name.clone())
+            .unwrap_or_default()
+    };
+    let (activity, previous) = (name_of(&after.activity_sid), name_of(&before.activity_sid));
+    let url = ws.event_callback_url.clone();
+    let workspace_name = ws.name.clone();
+    s.next_event += 1;
+    let ms = epoch_ms();
+    let p = |k: &str, v: String| (k.to_string(), v);
+    let params = vec![
+        p("AccountSid", s.account_sid.clone()),
+        p("WorkspaceSid", workspace.to_string()),
+        p("WorkspaceName", workspace_name),
+        p("Sid", sid("EV", s.next_event)),
+        p("EventType", EVENT.into()),
+        p(
+            "EventDescription",
+            format!("Worker {} updated to {activity} Activity", after.name),
+        ),
+        p("ResourceType", "worker".into()),
+        p("ResourceSid", after.sid.clone()),
+        p("Timestamp", (ms / 1000).to_string()),
+        p("TimestampMs", ms.to_string()),
+        p("WorkerSid", after.sid.clone()),
+        p("WorkerName", after.name.clone()),
+        p("WorkerAttributes", after.attributes.clone()),
+        p("WorkerActivitySid", after.activity_sid.clone()),
+        p("WorkerActivityName", activity),
+        p("WorkerVersion", after.version.to_string()),
+        p("WorkerPreviousActivitySid", before.activity_sid.clone()),
+        p("WorkerPreviousActivityName", previous),
+        p("WorkerTimeInPreviousActivity", "0".into()),
+        p("WorkerTimeInPreviousActivityMs", "0".into()),
+    ];
+    let signature = crate::signature::sign(s.auth_token.as_bytes(), &url, &params);
+    let event = Outgoing {
+        url,
+        params,
+        signature,
+    };
+    if s.knobs.drop_next > 0 {
+        s.knobs.drop_next -= 1;
+        s.deliveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .dropped += 1;
+    } else if s.knobs.hold {
+        s.knobs.held.push(event);
+    } else if let Some(outbox) = &s.outbox {
+        let _ = outbox.send(event);
     }
 }
 
@@ -642,11 +944,108 @@ async fn update_worker(
     }
     if next != current {
         next.version += 1;
+        ws.workers.insert(sid.clone(), next.clone());
         if next.activity_sid != current.activity_sid {
             state.changed();
+            activity_changed(&mut s, &workspace, &current, &next);
         }
-        ws.workers.insert(sid.clone(), next.clone());
     }
+    let Some(ws) = s.workspaces.get(&workspace) else {
+        return not_found(&path);
+    };
     let body = worker_json(&account, &workspace, ws, &next);
     with_etag(reply(StatusCode::OK, body), next.version)
+}
+
+fn workspace_json(account: &str, sid: &str, ws: &Workspace) -> Value {
+    let default = ws.activities.first();
+    json!({
+        "account_sid": account,
+        "date_created": "2026-01-01T00:00:00Z",
+        "date_updated": "2026-01-01T00:00:00Z",
+        "default_activity_name": default.map(|a| a.name.clone()),
+        "default_activity_sid": default.map(|a| a.sid.clone()),
+        "event_callback_url": ws.event_callback_url,
+        "events_filter": ws.events_filter,
+        "friendly_name": ws.name,
+        "multi_task_enabled": true,
+        "prioritize_queue_order": "FIFO",
+        "sid": sid,
+        "timeout_activity_name": default.map(|a| a.name.clone()),
+        "timeout_activity_sid": default.map(|a| a.sid.clone()),
+        "url": format!("{ORIGIN}/v1/Workspaces/{sid}"),
+        "links": {
+            "activities": format!("{ORIGIN}/v1/Workspaces/{sid}/Activities"),
+            "workers": format!("{ORIGIN}/v1/Workspaces/{sid}/Workers"),
+        },
+    })
+}
+
+async fn fetch_workspace(
+    State(state): State<Shared<Inner>>,
+    Path(workspace): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let s = state.lock();
+    if let Err(r) = authenticate(&s, &headers) {
+        return r;
+    }
+    let Some(ws) = s.workspaces.get(&workspace) else {
+        return not_found(&format!("/v1/Workspaces/{workspace}"));
+    };
+    reply(
+        StatusCode::OK,
+        workspace_json(&s.account_sid, &workspace, ws),
+    )
+}
+
+/// `POST /v1/Workspaces/{Sid}`: `FriendlyName`, `EventCallbackUrl` (empty: none; otherwise an
+/// absolute http(s) URL, else 400 code 20001, **the fake's choice**) and `EventsFilter` (empty:
+/// none, every event) stored as given.
+async fn update_workspace(
+    State(state): State<Shared<Inner>>,
+    Path(workspace): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock();
+    if let Err(r) = authenticate(&s, &headers) {
+        return r;
+    }
+    let account = s.account_sid.clone();
+    let Some(ws) = s.workspaces.get_mut(&workspace) else {
+        return not_found(&format!("/v1/Workspaces/{workspace}"));
+    };
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !body.is_empty() && !is_form {
+        return error(
+            StatusCode::BAD_REQUEST,
+            20001,
+            "Request body must be application/x-www-form-urlencoded",
+        );
+    }
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    if let Some(url) = form.get("EventCallbackUrl")
+        && !url.is_empty()
+        && !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            20001,
+            "EventCallbackUrl must be a valid URL",
+        );
+    }
+    if let Some(n) = form.get("FriendlyName") {
+        ws.name = n.clone();
+    }
+    if let Some(url) = form.get("EventCallbackUrl") {
+        ws.event_callback_url = url.clone();
+    }
+    if let Some(f) = form.get("EventsFilter") {
+        ws.events_filter = (!f.is_empty()).then(|| f.clone());
+    }
+    reply(StatusCode::OK, workspace_json(&account, &workspace, ws))
 }

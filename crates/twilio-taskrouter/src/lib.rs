@@ -6,5 +6,9 @@
 pub mod fake;
 #[cfg(feature = "presence")]
 pub mod presence;
+#[cfg(feature = "signature")]
+pub mod signature;
+#[cfg(feature = "presence")]
+pub mod watch;
 
 agentstatus_runtime::generated_client!();

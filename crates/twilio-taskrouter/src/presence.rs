@@ -29,6 +29,10 @@
 //! `set` sends nothing when the worker already reads as the wanted availability: a worker in an
 //! activity the table does not name (`Training`, say, unavailable) reads Offline and stays in it
 //! on `set(Offline)`.
+//!
+//! `watch` polls `list`, or, with the `watch` feature and a webhook
+//! ([`TwilioTaskrouterPresence::with_webhook`]; the registry's `watch = "events"`), follows the
+//! workspace's event callbacks ([`crate::watch`]).
 
 use std::collections::HashSet;
 use std::num::NonZeroU64;
@@ -45,7 +49,7 @@ use progenitor_client::{ClientInfo, ResponseValue};
 
 use crate::{Client, types};
 
-const VENDOR: Vendor = Vendor::new("twilio-taskrouter");
+pub(crate) const VENDOR: Vendor = Vendor::new("twilio-taskrouter");
 
 /// Workers per page of `list` (Twilio's maximum is 1,000; its default 50).
 const PAGE_SIZE: NonZeroU64 = NonZeroU64::new(200).unwrap();
@@ -115,6 +119,10 @@ agentstatus_presence::adapter! {
         names: ActivityNames = ActivityNames::default(),
         /// `list` pages within these ([`ListLimits::default`] unless `with_list_limits`).
         limits: ListLimits = ListLimits::default(),
+        /// The event callbacks' webhook (`with_webhook`); `None`: `watch` polls.
+        webhook: Option<crate::watch::Webhook> = None,
+        /// The account events must name (`with_webhook`).
+        account_sid: Option<String> = None,
     }
 }
 
@@ -127,6 +135,52 @@ impl TwilioTaskrouterPresence {
     /// Bounds on `list`'s paging (default [`ListLimits::default`]).
     pub fn with_list_limits(self, limits: ListLimits) -> Self {
         Self { limits, ..self }
+    }
+
+    /// `watch` through the workspace's event callbacks ([`crate::watch`], feature `watch`) with
+    /// `webhook`; events must name `account_sid` when given. Without it (or without the
+    /// feature) `watch` polls `list`.
+    pub fn with_webhook(self, webhook: crate::watch::Webhook, account_sid: Option<String>) -> Self {
+        Self {
+            webhook: Some(webhook),
+            account_sid,
+            ..self
+        }
+    }
+
+    /// A copy of this adapter without its webhook (the feed's own reader).
+    #[cfg(feature = "watch")]
+    pub(crate) fn duplicate(&self) -> Self {
+        TwilioTaskrouterPresence::new(self.client.clone(), self.workspace_sid.clone())
+            .with_deadline(self.deadline)
+            .with_activity_names(self.names.clone())
+            .with_list_limits(self.limits)
+    }
+
+    /// The generated client.
+    #[cfg(feature = "watch")]
+    pub(crate) fn twilio_client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The workspace SID.
+    #[cfg(feature = "watch")]
+    pub(crate) fn workspace(&self) -> &str {
+        &self.workspace_sid
+    }
+
+    /// The activity name table.
+    #[cfg(feature = "watch")]
+    pub(crate) fn names(&self) -> &ActivityNames {
+        &self.names
+    }
+
+    /// Every activity of the workspace.
+    #[cfg(feature = "watch")]
+    pub(crate) async fn all_activities(
+        &self,
+    ) -> Result<Vec<types::TaskrouterV1WorkspaceActivity>, PresenceError> {
+        within(self.deadline, VENDOR, Step::List, self.activities()).await
     }
 }
 
@@ -485,6 +539,28 @@ impl Adapter for TwilioTaskrouterPresence {
         Availability::Offline,
     ];
 
+    /// The workspace's event callbacks (`watch::TaskrouterEvents`) when a webhook is configured
+    /// ([`TwilioTaskrouterPresence::with_webhook`]) and the `watch` feature is on; else `None`
+    /// (the watcher polls `list`).
+    fn change_feed(
+        &self,
+        options: &agentstatus_presence::watch::WatchOptions,
+    ) -> Option<Box<dyn agentstatus_presence::watch::ChangeFeed>> {
+        let _ = options;
+        #[cfg(feature = "watch")]
+        {
+            let webhook = self.webhook.clone()?;
+            let reader = self.duplicate();
+            let feed =
+                crate::watch::TaskrouterEvents::new(reader, webhook, self.account_sid.clone());
+            Some(Box::new(feed))
+        }
+        #[cfg(not(feature = "watch"))]
+        {
+            None
+        }
+    }
+
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let (w, _) = self.fetch(agent).await?;
         Ok(presence(&self.names, &w))
@@ -639,11 +715,107 @@ const SETTINGS: &[Setting] = &[
         "the activity `set offline` moves a worker to (available: false)",
         Some("Offline"),
     ),
+    Setting::choice(
+        "watch",
+        "how `watch` sees changes: `poll` (list every interval) or `events` (the workspace's event callbacks: webhook_listen, webhook_url)",
+        &["poll", "events"],
+        "poll",
+    ),
+    Setting::text(
+        "webhook_listen",
+        "with watch = \"events\": the address the event receiver listens on (ip:port, plain HTTP behind a reverse proxy)",
+        Some(""),
+    ),
+    Setting::text(
+        "webhook_url",
+        "the public https:// URL set as the workspace's EventCallbackUrl, forwarded unchanged by a reverse proxy to webhook_listen",
+        Some(""),
+    ),
+    Setting::choice(
+        "webhook_replace_existing",
+        "`true`: replace a callback URL the workspace already has (its events go to the feed instead while it runs; put back at the end)",
+        &["false", "true"],
+        "false",
+    ),
+    Setting::text(
+        "webhook_heartbeat",
+        "with watch = \"events\": seconds between the full reads that find events Twilio did not deliver",
+        Some("60"),
+    ),
 ];
+
+/// The webhook of `watch = "events"` and the `webhook_*` settings: `None` with `watch = "poll"`
+/// (the default), an error naming what is missing or wrong otherwise.
+fn webhook_setting(
+    s: &agentstatus_presence::registry::Settings,
+    account_sid: &str,
+) -> Result<Option<crate::watch::Webhook>, String> {
+    let watch = s.text("watch").unwrap_or("poll");
+    match watch {
+        "poll" => return Ok(None),
+        "events" => {}
+        other => {
+            return Err(format!("watch = {other:?}: `poll` or `events`"));
+        }
+    }
+    let get = |k: &str| s.text(k).unwrap_or("").trim().to_string();
+    let (listen, url) = (get("webhook_listen"), get("webhook_url"));
+    let missing: Vec<&str> = [("webhook_listen", &listen), ("webhook_url", &url)]
+        .iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(k, _)| *k)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "watch = \"events\" needs webhook_listen and webhook_url; missing: {}",
+            missing.join(", ")
+        ));
+    }
+    if !cfg!(feature = "watch") {
+        return Err("watch = \"events\", but this build has no event callbacks (agentstatus-twilio-taskrouter's `watch` feature)".into());
+    }
+    if !account_sid.starts_with("AC") {
+        return Err(format!(
+            "watch = \"events\": Twilio signs event callbacks with the account's auth token, so account_sid must be the Account SID (AC...) with its auth token, not {:?}",
+            clip(&account_sid.chars().take(2).collect::<String>())
+        ));
+    }
+    let replace = match s.text("webhook_replace_existing").unwrap_or("false") {
+        "false" => false,
+        "true" => true,
+        other => {
+            return Err(format!(
+                "webhook_replace_existing = {other:?}: `true` or `false`"
+            ));
+        }
+    };
+    let heartbeat = match s.text("webhook_heartbeat").unwrap_or("60").trim() {
+        "" => crate::watch::DEFAULT_HEARTBEAT,
+        text => match text.parse::<u64>() {
+            Ok(secs) if secs > 0 => std::time::Duration::from_secs(secs),
+            _ => {
+                return Err(format!(
+                    "webhook_heartbeat {text:?}: a whole number of seconds, at least 1"
+                ));
+            }
+        },
+    };
+    let listen: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("webhook_listen {listen:?}: not an ip:port address"))?;
+    let token = s.secret("auth_token")?;
+    crate::watch::Webhook::new(listen, &url, token)
+        .and_then(|w| w.with_heartbeat(heartbeat))
+        .map(|w| Some(w.replacing_existing(replace)))
+        .map_err(|e| e.to_string())
+}
 
 /// Twilio TaskRouter in the registry: `[twilio-taskrouter]` with `base_url`
 /// (`https://taskrouter.twilio.com`), `account_sid`, `workspace_sid`, the activity names, and the
-/// auth token from `$TWILIO_AUTH_TOKEN` (or `auth_token_env`), sent as HTTP Basic.
+/// auth token from `$TWILIO_AUTH_TOKEN` (or `auth_token_env`), sent as HTTP Basic; for `watch`
+/// by the workspace's event callbacks (feature `watch`), `watch = "events"` with
+/// `webhook_listen`, `webhook_url`, and `webhook_replace_existing`, `webhook_heartbeat` (see
+/// [`crate::watch`]).
 pub fn entry() -> Entry {
     Entry {
         name: VENDOR.as_str(),
@@ -666,9 +838,14 @@ pub fn entry() -> Entry {
                 offline: text("offline_activity", "Offline"),
             };
             let workspace = s.text("workspace_sid")?.to_string();
-            Ok(Box::new(
-                TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names),
-            ))
+            let account_sid = s.text("account_sid")?;
+            let webhook = webhook_setting(s, account_sid)?;
+            let mut presence =
+                TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names);
+            if let Some(w) = webhook {
+                presence = presence.with_webhook(w, Some(account_sid.to_string()));
+            }
+            Ok(Box::new(presence))
         },
         demo: demo(),
     }

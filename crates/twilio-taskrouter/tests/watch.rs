@@ -1,0 +1,565 @@
+#![cfg(all(feature = "watch", feature = "fake"))]
+//! `watch` through the workspace's event callbacks (`TaskrouterEvents`, the adapter's
+//! `change_feed`) against the fake, all on 127.0.0.1: a change pushed as a signed
+//! `worker.activity.update`, a forged signature refused, a lost event found by the heartbeat's
+//! full read, events out of order not moving a worker back, the previous callback URL put back,
+//! and the registry's settings.
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus_presence::watch::{Batch, Change, ChangeFeed, Origin, WatchOptions, Watcher};
+use agentstatus_presence::{Availability, ErrorKind, PresenceError};
+use agentstatus_twilio_taskrouter::fake::{self, ACCOUNT_SID, TwilioTaskrouter, WORKSPACE_SID};
+use agentstatus_twilio_taskrouter::presence::TwilioTaskrouterPresence;
+use agentstatus_twilio_taskrouter::watch::{TaskrouterEvents, Webhook};
+use agentstatus_twilio_taskrouter::{Client, ClientConfig};
+use tokio::sync::mpsc;
+
+const TOKEN: &str = "watch-token";
+
+fn ada() -> String {
+    fake::worker_sid_for("ada").unwrap()
+}
+
+fn grace() -> String {
+    fake::worker_sid_for("grace").unwrap()
+}
+
+fn adapter(fake: &TwilioTaskrouter) -> TwilioTaskrouterPresence {
+    let client = Client::with_account_sid_auth_token(
+        &fake.url(),
+        ACCOUNT_SID,
+        TOKEN.to_string().into(),
+        &ClientConfig::default(),
+    )
+    .unwrap();
+    TwilioTaskrouterPresence::new(client, WORKSPACE_SID.to_string())
+}
+
+/// The fake with ada and grace (Available) and a webhook on a free loopback port.
+async fn start() -> (TwilioTaskrouter, Webhook, String) {
+    let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+    fake.add_worker(WORKSPACE_SID, &ada(), "Ada Lovelace", "Available");
+    fake.add_worker(WORKSPACE_SID, &grace(), "Grace Hopper", "Available");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/twilio/events", listener.local_addr().unwrap());
+    let webhook = Webhook::with_listener(listener, &url, TOKEN.to_string().into()).unwrap();
+    (fake, webhook, url)
+}
+
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within 10 s"))
+}
+
+/// The watcher in a task, its changes (and errors) on a channel.
+fn pump(
+    mut watcher: Watcher,
+) -> (
+    mpsc::UnboundedReceiver<Result<Change, PresenceError>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        loop {
+            let next = watcher.next().await;
+            if tx.send(next).is_err() {
+                return;
+            }
+        }
+    });
+    (rx, task)
+}
+
+/// Until the workspace posts its events to `url`, then a moment for the full read that
+/// follows.
+async fn subscribed(fake: &TwilioTaskrouter, url: &str) {
+    within("the callback URL", async {
+        loop {
+            if fake
+                .event_callback(WORKSPACE_SID)
+                .is_some_and(|(u, _)| u == url)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+fn summary(c: &Change) -> String {
+    format!(
+        "{} {}->{} {} {}",
+        c.agent_id,
+        c.before.as_ref().map_or("-", |p| p.availability.as_str()),
+        c.after.as_ref().map_or("-", |p| p.availability.as_str()),
+        c.after
+            .as_ref()
+            .map_or("-", |p| p.detail.vendor_status.as_str()),
+        c.origin.as_str()
+    )
+}
+
+async fn next_change(rx: &mut mpsc::UnboundedReceiver<Result<Change, PresenceError>>) -> Change {
+    within("a change", rx.recv()).await.unwrap().unwrap()
+}
+
+/// Nothing more arrives within half a second.
+async fn quiet(rx: &mut mpsc::UnboundedReceiver<Result<Change, PresenceError>>) {
+    let more = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await;
+    assert!(more.is_err(), "{more:?}");
+}
+
+fn watcher(fake: &TwilioTaskrouter, webhook: &Webhook) -> Watcher {
+    let presence = adapter(fake).with_webhook(webhook.clone(), Some(ACCOUNT_SID.into()));
+    Watcher::new(
+        Arc::new(presence),
+        "support",
+        WatchOptions::every(Duration::from_secs(3600)),
+    )
+}
+
+#[tokio::test]
+async fn a_change_arrives_by_push_and_the_callback_is_set_as_twilio_stores_it() {
+    let (fake, webhook, url) = start().await;
+    let w = watcher(&fake, &webhook);
+    assert_eq!(w.origin(), Origin::Push);
+    let (mut changes, task) = pump(w);
+    subscribed(&fake, &url).await;
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID),
+        Some((url.clone(), Some("worker.activity.update".into())))
+    );
+    // someone else moves ada: the event callback says so, signed, from the fake's task
+    fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+    let c = next_change(&mut changes).await;
+    assert_eq!(summary(&c), format!("{} available->away Break push", ada()));
+    assert_eq!(c.after.unwrap().name.as_deref(), Some("Ada Lovelace"));
+    // a set through the API is pushed too
+    fake.move_worker(WORKSPACE_SID, &grace(), "Unavailable");
+    let c = next_change(&mut changes).await;
+    assert_eq!(
+        summary(&c),
+        format!("{} available->busy Unavailable push", grace())
+    );
+    quiet(&mut changes).await;
+    let stats = webhook.stats();
+    assert_eq!((stats.received, stats.refused, stats.stale), (2, 0, 0));
+    assert_eq!(stats.heartbeats, 0);
+    assert_eq!(fake.deliveries().delivered, 2);
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_forged_signature_is_refused_and_counted() {
+    let (fake, webhook, url) = start().await;
+    let (mut changes, task) = pump(watcher(&fake, &webhook));
+    subscribed(&fake, &url).await;
+    let activity = fake
+        .activities(WORKSPACE_SID)
+        .into_iter()
+        .find(|a| a.name == "Offline")
+        .unwrap();
+    let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let event = vec![
+        p("AccountSid", ACCOUNT_SID),
+        p("WorkspaceSid", WORKSPACE_SID),
+        p("EventType", "worker.activity.update"),
+        p("ResourceType", "worker"),
+        p("WorkerSid", &ada()),
+        p("WorkerName", "Ada Lovelace"),
+        p("WorkerActivitySid", &activity.sid),
+        p("WorkerActivityName", "Offline"),
+        p("WorkerVersion", "99"),
+        p("TimestampMs", "99999999999999"),
+    ];
+    // signed with another token, with none at all, and the right signature on other values
+    let other = agentstatus_twilio_taskrouter::signature::sign(b"not-the-token", &url, &event);
+    assert_eq!(
+        fake.post_event(WORKSPACE_SID, event.clone(), Some(other.as_str()))
+            .await,
+        Some(403)
+    );
+    assert_eq!(
+        fake.post_event(WORKSPACE_SID, event.clone(), Some(""))
+            .await,
+        Some(403)
+    );
+    let right = agentstatus_twilio_taskrouter::signature::sign(TOKEN.as_bytes(), &url, &event);
+    let mut tampered = event.clone();
+    tampered[7].1 = "Available".into();
+    assert_eq!(
+        fake.post_event(WORKSPACE_SID, tampered, Some(right.as_str()))
+            .await,
+        Some(403)
+    );
+    quiet(&mut changes).await;
+    assert_eq!(webhook.stats().refused, 3);
+    assert_eq!(webhook.stats().received, 0);
+    // the same event, signed as Twilio signs it, is taken
+    assert_eq!(fake.post_event(WORKSPACE_SID, event, None).await, Some(204));
+    let c = next_change(&mut changes).await;
+    assert_eq!(
+        summary(&c),
+        format!("{} available->offline Offline push", ada())
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_lost_event_is_found_by_the_heartbeats_full_read() {
+    let (fake, webhook, url) = start().await;
+    let webhook = webhook.with_heartbeat(Duration::from_secs(1)).unwrap();
+    let (mut changes, task) = pump(watcher(&fake, &webhook));
+    subscribed(&fake, &url).await;
+    fake.drop_events(1);
+    fake.move_worker(WORKSPACE_SID, &ada(), "Offline");
+    // no event came: the next heartbeat's full read has it, a poll
+    let c = next_change(&mut changes).await;
+    assert_eq!(
+        summary(&c),
+        format!("{} available->offline Offline poll", ada())
+    );
+    assert_eq!(fake.deliveries().dropped, 1);
+    assert_eq!(fake.deliveries().delivered, 0);
+    assert!(webhook.stats().heartbeats >= 1);
+    // the events after it come by push again
+    fake.move_worker(WORKSPACE_SID, &ada(), "Available");
+    let c = next_change(&mut changes).await;
+    assert_eq!(
+        summary(&c),
+        format!("{} offline->available Available push", ada())
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn events_out_of_order_do_not_move_a_worker_back() {
+    let (fake, webhook, url) = start().await;
+    let w = watcher(&fake, &webhook);
+    let (mut changes, task) = pump(w);
+    subscribed(&fake, &url).await;
+    // Break, then Unavailable; Twilio delivers the newer one first
+    fake.hold_events();
+    fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+    fake.move_worker(WORKSPACE_SID, &ada(), "Unavailable");
+    assert_eq!(fake.release_events(true), 2);
+    let c = next_change(&mut changes).await;
+    assert_eq!(
+        summary(&c),
+        format!("{} available->busy Unavailable push", ada())
+    );
+    // the older event, delivered after it, is dropped: ada stays busy
+    quiet(&mut changes).await;
+    within("both delivered", async {
+        while fake.deliveries().delivered < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(webhook.stats().stale, 1);
+    assert_eq!(webhook.stats().received, 2);
+    task.abort();
+}
+
+#[tokio::test]
+async fn an_existing_callback_is_refused_or_replaced_and_put_back() {
+    let (fake, webhook, url) = start().await;
+    let theirs = "https://reports.example.com/twilio?key=s3cret";
+    fake.set_event_callback(WORKSPACE_SID, theirs, Some("task.created"));
+    // not told to replace it: refused, naming the setting, not the URL's secret
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
+    let e = within("refused", feed.next()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let text = e.to_string();
+    assert!(text.contains("webhook_replace_existing"), "{text}");
+    assert!(text.contains("https://reports.example.com"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID),
+        Some((theirs.into(), Some("task.created".into())))
+    );
+    drop(feed);
+
+    // told to: replaced while the feed runs, then put back as it was
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url2 = format!("http://{}/twilio/events", listener.local_addr().unwrap());
+    let webhook2 = Webhook::with_listener(listener, &url2, TOKEN.to_string().into())
+        .unwrap()
+        .replacing_existing(true);
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook2, Some(ACCOUNT_SID.into()));
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert!(feed.subscribed());
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID),
+        Some((url2.clone(), Some("worker.activity.update".into())))
+    );
+    fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+    match within("the event", feed.next()).await.unwrap() {
+        Batch::Changed(agents) => {
+            assert_eq!(agents.len(), 1);
+            assert_eq!(agents[0].availability, Availability::Away);
+        }
+        other => panic!("{other:?}"),
+    }
+    within("shutdown", feed.shutdown()).await.unwrap();
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID),
+        Some((theirs.into(), Some("task.created".into())))
+    );
+    let _ = (webhook, url);
+}
+
+#[tokio::test]
+async fn a_dropped_feed_puts_the_empty_callback_back_and_leaves_someone_elses() {
+    let (fake, webhook, url) = start().await;
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, url);
+    // dropped (a watcher going away): put back from a task
+    drop(feed);
+    within("put back", async {
+        while fake.event_callback(WORKSPACE_SID) != Some((String::new(), None)) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+
+    // someone sets their own while the feed runs: theirs stays at shutdown
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url2 = format!("http://{}/twilio/events", listener.local_addr().unwrap());
+    let webhook2 = Webhook::with_listener(listener, &url2, TOKEN.to_string().into()).unwrap();
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook2, None);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    fake.set_event_callback(WORKSPACE_SID, "https://new.example.com/e", None);
+    within("shutdown", feed.shutdown()).await.unwrap();
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID).unwrap().0,
+        "https://new.example.com/e"
+    );
+}
+
+#[tokio::test]
+async fn the_receiver_refuses_large_bodies_and_other_methods() {
+    let (fake, webhook, url) = start().await;
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    agentstatus_runtime::ensure_tls_provider();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let big = "a=".to_string() + &"x".repeat(agentstatus_twilio_taskrouter::watch::MAX_BODY);
+    let answer = http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", "AAAA")
+        .body(big)
+        .send()
+        .await;
+    // refused (413), or cut off while still sending; counted either way
+    if let Ok(a) = answer {
+        assert_eq!(a.status(), 413);
+    }
+    assert_eq!(webhook.stats().refused, 1);
+    let answer = http.get(&url).send().await.unwrap();
+    assert_eq!(answer.status(), 405);
+    let answer = http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("x=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403, "unsigned");
+    assert_eq!(webhook.stats().refused, 2);
+    assert_eq!(webhook.stats().received, 0);
+    within("shutdown", feed.shutdown()).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_registry_settings_choose_the_feed_and_refuse_what_cannot_work() {
+    use agentstatus_presence::registry::Settings;
+    let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+    fake.add_worker(WORKSPACE_SID, &ada(), "Ada Lovelace", "Available");
+    let connect = |extra: &[(&'static str, &str)]| {
+        let mut s = Settings::new(fake.url(), ClientConfig::default())
+            .with_value("account_sid", ACCOUNT_SID)
+            .with_value("workspace_sid", WORKSPACE_SID)
+            .with_secret("auth_token", TOKEN.to_string().into());
+        for (k, v) in extra {
+            s = s.with_value(k, *v);
+        }
+        (agentstatus_twilio_taskrouter::presence::entry().connect)(&s)
+    };
+    let options = WatchOptions::default();
+    // poll, the default: the webhook settings are not read at all
+    let p = connect(&[("webhook_listen", "nonsense")]).unwrap();
+    assert!(p.change_feed(&options).is_none());
+    let p = connect(&[("watch", "poll"), ("webhook_url", "nonsense")]).unwrap();
+    assert!(p.change_feed(&options).is_none());
+
+    let events = ("watch", "events");
+    let listen = ("webhook_listen", "127.0.0.1:0");
+    let public = ("webhook_url", "https://example.com/twilio/events");
+    let error = |extra: &[(&'static str, &str)]| connect(extra).err().unwrap().to_string();
+    let e = error(&[events]);
+    assert!(e.contains("missing: webhook_listen, webhook_url"), "{e}");
+    let e = error(&[events, listen]);
+    assert!(e.contains("missing: webhook_url"), "{e}");
+    let e = error(&[events, listen, ("webhook_url", "http://example.com/x")]);
+    assert!(e.contains("https://"), "{e}");
+    let e = error(&[events, public, ("webhook_listen", "localhost")]);
+    assert!(e.contains("webhook_listen \"localhost\""), "{e}");
+    let e = error(&[events, listen, public, ("webhook_heartbeat", "0")]);
+    assert!(e.contains("webhook_heartbeat \"0\""), "{e}");
+    let e = error(&[events, listen, public, ("webhook_replace_existing", "yes")]);
+    assert!(e.contains("webhook_replace_existing"), "{e}");
+    let e = error(&[("watch", "push")]);
+    assert!(e.contains("`poll` or `events`"), "{e}");
+    let e = error(&[
+        events,
+        listen,
+        public,
+        ("account_sid", "SK00000000000000000000000000000001"),
+    ]);
+    assert!(e.contains("Account SID (AC...)"), "{e}");
+    assert!(!e.contains(TOKEN), "{e}");
+    // complete: the feed
+    let p = connect(&[events, listen, public]).unwrap();
+    let feed = p.change_feed(&options).expect("the event callbacks feed");
+    assert_eq!(feed.origin(), Origin::Push);
+}
+
+/// The path `agentstatus watch --vendor twilio-taskrouter` takes: the registry entry's
+/// settings, then a `Watcher` over what it connects; at the end the callback is put back.
+#[tokio::test]
+async fn the_registry_entry_watches_by_events() {
+    use agentstatus_presence::registry::Settings;
+    let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+    fake.add_worker(WORKSPACE_SID, &ada(), "Ada Lovelace", "Available");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{port}/twilio/events");
+    let settings = Settings::new(fake.url(), ClientConfig::default())
+        .with_value("account_sid", ACCOUNT_SID)
+        .with_value("workspace_sid", WORKSPACE_SID)
+        .with_value("watch", "events")
+        .with_value("webhook_listen", listen.as_str())
+        .with_value("webhook_url", url.as_str())
+        .with_secret("auth_token", TOKEN.to_string().into());
+    let presence = (agentstatus_twilio_taskrouter::presence::entry().connect)(&settings).unwrap();
+    let watcher = Watcher::new(
+        Arc::from(presence),
+        "support",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    assert_eq!(watcher.origin(), Origin::Push);
+    let (mut changes, task) = pump(watcher);
+    subscribed(&fake, &url).await;
+    fake.move_worker(WORKSPACE_SID, &ada(), "Unavailable");
+    let c = next_change(&mut changes).await;
+    assert_eq!(
+        summary(&c),
+        format!("{} available->busy Unavailable push", ada())
+    );
+    // the watcher (and its feed) goes away: the workspace's callback is cleared again
+    task.abort();
+    within("put back", async {
+        while fake.event_callback(WORKSPACE_SID) != Some((String::new(), None)) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+/// A client that sends half a request and waits (slowloris) is cut off after
+/// `REQUEST_TIMEOUT`, and the receiver keeps serving others meanwhile.
+#[tokio::test]
+async fn a_slow_client_is_cut_off() {
+    use agentstatus_twilio_taskrouter::watch::REQUEST_TIMEOUT;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (fake, webhook, url) = start().await;
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"POST /twilio/events HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    // meanwhile, a signed event is taken
+    fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+    assert!(matches!(
+        within("the event", feed.next()).await.unwrap(),
+        Batch::Changed(_)
+    ));
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(
+        REQUEST_TIMEOUT + Duration::from_secs(3),
+        slow.read(&mut buf),
+    )
+    .await
+    .expect("the half-sent request is cut off");
+    // closed (EOF or reset), or answered 408 before closing
+    match read {
+        Ok(0) | Err(_) => {}
+        Ok(n) => assert!(
+            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
+    }
+    assert!(started.elapsed() >= REQUEST_TIMEOUT - Duration::from_secs(1));
+    within("shutdown", feed.shutdown()).await.unwrap();
+}
+
+/// `Watcher::shutdown` (what `agentstatus watch` does on a signal) puts the callback back and
+/// waits for it.
+#[tokio::test]
+async fn the_watchers_shutdown_puts_the_callback_back() {
+    let (fake, webhook, url) = start().await;
+    fake.set_event_callback(WORKSPACE_SID, "", Some("task.created"));
+    let mut w = watcher(&fake, &webhook);
+    let fake = Arc::new(fake);
+    let f = fake.clone();
+    let mover = tokio::spawn(async move {
+        subscribed(&f, &url).await;
+        f.move_worker(WORKSPACE_SID, &ada(), "Offline");
+    });
+    let c = within("the change", w.next()).await.unwrap();
+    assert_eq!(
+        summary(&c),
+        format!("{} available->offline Offline push", ada())
+    );
+    mover.await.unwrap();
+    within("shutdown", w.shutdown()).await.unwrap();
+    // at once, not from a task: the empty URL and the previous filter
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID),
+        Some((String::new(), Some("task.created".into())))
+    );
+}
