@@ -38,6 +38,16 @@ pub async fn run(
     let desk = presence.vendor().to_string();
     let options = WatchOptions::every(interval).with_initial(initial);
     let mut watcher = Watcher::new(presence, desk, options);
+    let ended = watch(&mut watcher, out).await;
+    // whatever ended it (a signal, a closed pipe, a failure): what the vendor's feed holds
+    // (Graph's subscriptions) is released before the process exits, within the feed's deadline
+    if let Err(e) = watcher.shutdown().await {
+        report_shutdown(&e, out);
+    }
+    ended
+}
+
+async fn watch(watcher: &mut Watcher, out: Output) -> Result<(), Stopped> {
     let stop = crate::fake::stopped();
     tokio::pin!(stop);
     loop {
@@ -62,6 +72,31 @@ pub async fn run(
             Err(e) => report(&e, out),
         }
     }
+}
+
+/// A failed release at shutdown, on stderr; the exit goes on.
+fn report_shutdown(e: &PresenceError, out: Output) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = match out {
+        Output::Table => writeln!(
+            stderr,
+            "agentstatus: watch: shutting down: {} (what was not released expires by itself)",
+            sanitize(&e.to_string())
+        ),
+        Output::Json => output::write_json_line(
+            &mut stderr,
+            &serde_json::json!({
+                "error": {
+                    "kind": e.kind().as_str(),
+                    "message": e.to_string(),
+                    "vendor": e.vendor(),
+                    "status": e.status(),
+                    "code": e.code(),
+                },
+                "shutting_down": true,
+            }),
+        ),
+    };
 }
 
 /// A change on stdout, flushed at once (a reader waits for each line).

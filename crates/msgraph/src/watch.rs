@@ -2,7 +2,7 @@
 //! (`GraphSubscriptions`, feature `watch`): subscriptions (`POST /subscriptions` on
 //! `communications/presences?$filter=id in (...)`, at most [`MAX_IDS`](crate::presence::MAX_IDS)
 //! users each, renewed with `PATCH /subscriptions/{id}` before they expire, deleted at
-//! `GraphSubscriptions::shutdown` and, best effort, on drop) and the webhook receiver they
+//! the feed's `ChangeFeed::shutdown`, within [`SHUTDOWN_DEADLINE`], and, best effort, on drop) and the webhook receiver they
 //! deliver to, run by the feed itself. Evidence: `specs/msgraph/NOTES.md#change-notifications-for-watch`.
 //!
 //! **What Graph needs from you.** Graph delivers by HTTPS POST to a public URL it validates
@@ -55,6 +55,73 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(55 * 60);
 /// The largest notification body the receiver reads (Graph batches notifications; 1 MiB is
 /// more than a thousand of them).
 pub const MAX_BODY: usize = 1 << 20;
+
+/// How long `GraphSubscriptions`' shutdown (`ChangeFeed::shutdown`) may take to delete its
+/// subscriptions; those not deleted by then expire by themselves within their lifetime.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long the receiver waits for a request's headers, from the moment it waits for them (a
+/// new connection, or one kept alive between requests): a client that sends them slowly (a byte
+/// a second, "slowloris") or not at all is cut off (hyper's `header_read_timeout`).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one request may take once its headers are in, its body read and the answer made
+/// included: a body that trickles in is answered `408 Request Timeout` and the connection
+/// closed (tower-http's `TimeoutLayer`). Graph expects an answer within seconds anyway.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many connections the receiver serves at once; those over it wait in the listen queue
+/// until one ends.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// The receiver's bounds on slow and many clients; [`Default`]: [`HEADER_READ_TIMEOUT`],
+/// [`REQUEST_TIMEOUT`], [`MAX_CONNECTIONS`]. The body bound is [`MAX_BODY`], always.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiverLimits {
+    /// See [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// See [`REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
+    /// See [`MAX_CONNECTIONS`].
+    pub max_connections: usize,
+}
+
+impl Default for ReceiverLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl ReceiverLimits {
+    /// Cut off a client whose headers are not in after `timeout`.
+    pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
+        Self {
+            header_read_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Answer 408 to a request not done after `timeout`.
+    pub fn with_request_timeout(self, timeout: Duration) -> Self {
+        Self {
+            request_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Serve at most `n` connections at once.
+    pub fn with_max_connections(self, n: usize) -> Self {
+        Self {
+            max_connections: n,
+            ..self
+        }
+    }
+}
 
 /// The longest `validationToken` the receiver echoes.
 pub const MAX_VALIDATION_TOKEN: usize = 2048;
@@ -164,6 +231,7 @@ pub struct Webhook {
     public_url: String,
     token: SubscriberToken,
     lifetime: Duration,
+    limits: ReceiverLimits,
     stats: Arc<Stats>,
 }
 
@@ -178,6 +246,7 @@ impl fmt::Debug for Webhook {
             .field("public_url", &self.public_url)
             .field("token", &self.token)
             .field("lifetime", &self.lifetime)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -225,6 +294,7 @@ impl Webhook {
             public_url: check_public_url(public_url)?,
             token,
             lifetime: DEFAULT_LIFETIME,
+            limits: ReceiverLimits::default(),
             stats: Arc::default(),
         })
     }
@@ -240,6 +310,7 @@ impl Webhook {
             public_url: check_public_url(public_url)?,
             token,
             lifetime: DEFAULT_LIFETIME,
+            limits: ReceiverLimits::default(),
             stats: Arc::default(),
         })
     }
@@ -254,6 +325,20 @@ impl Webhook {
             )));
         }
         Ok(Self { lifetime, ..self })
+    }
+
+    /// The receiver's bounds on slow and many clients (default: [`ReceiverLimits::default`]).
+    /// Zero timeouts or no connection at all are refused.
+    pub fn with_receiver_limits(self, limits: ReceiverLimits) -> Result<Self, PresenceError> {
+        if limits.header_read_timeout.is_zero()
+            || limits.request_timeout.is_zero()
+            || limits.max_connections == 0
+        {
+            return Err(invalid(format!(
+                "the webhook receiver's limits must be above zero: {limits:?}"
+            )));
+        }
+        Ok(Self { limits, ..self })
     }
 
     /// The public URL Graph posts to.
@@ -429,6 +514,41 @@ mod feed {
         StatusCode::ACCEPTED.into_response()
     }
 
+    /// A failed `accept` (out of file descriptors, say) is tried again after this pause, not
+    /// in a busy loop.
+    const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+    /// The receiver's accept loop: at most `limits.max_connections` connections at once (the
+    /// others wait in the listen queue), each HTTP/1 with hyper's header read timeout; every
+    /// connection ends with the loop (aborted with the feed's receiver).
+    async fn serve(listener: tokio::net::TcpListener, app: axum::Router, limits: ReceiverLimits) {
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            // the connections that ended (their slots are free already)
+            while connections.try_join_next().is_some() {}
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                    continue;
+                }
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            connections.spawn(async move {
+                let mut http = hyper::server::conn::http1::Builder::new();
+                http.timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout);
+                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                drop(permit);
+            });
+        }
+    }
+
     struct Receiver {
         events: mpsc::Receiver<Event>,
         overflowed: Arc<std::sync::atomic::AtomicBool>,
@@ -457,7 +577,11 @@ mod feed {
         webhook: Webhook,
         client_state: SecretString,
         receiver: Option<Receiver>,
+        /// Every subscription made and not yet deleted (one made by a `subscribe` that did not
+        /// finish included, so a shutdown deletes it too).
         live: Vec<Live>,
+        /// `live` covers every user: the last `subscribe` finished.
+        subscribed: bool,
         api: Api,
     }
 
@@ -536,6 +660,7 @@ mod feed {
                 client_state: random_secret()?,
                 receiver: None,
                 live: Vec::new(),
+                subscribed: false,
                 api,
             })
         }
@@ -545,19 +670,21 @@ mod feed {
             self.live.iter().map(|l| l.id.clone()).collect()
         }
 
-        /// Delete every subscription (and stop the receiver). The first failure is returned;
-        /// the others are still tried.
-        pub async fn shutdown(mut self) -> Result<(), PresenceError> {
-            let live = std::mem::take(&mut self.live);
+        /// Delete the subscriptions one by one, each forgotten once its delete has answered
+        /// (so a cancelled call leaves the rest to a later one, or to `Drop`). The first failure
+        /// is returned; the others are still tried.
+        async fn delete_live(&mut self) -> Result<(), PresenceError> {
+            self.subscribed = false;
             let mut first = None;
-            for l in live {
-                if let Err(e) = self.api.delete(&l.id).await
+            while let Some(l) = self.live.last() {
+                let id = l.id.clone();
+                if let Err(e) = self.api.delete(&id).await
                     && first.is_none()
                 {
                     first = Some(e);
                 }
+                self.live.pop();
             }
-            self.receiver = None;
             first.map_or(Ok(()), Err)
         }
 
@@ -586,13 +713,16 @@ mod feed {
                 stats: self.webhook.stats.clone(),
                 overflowed: overflowed.clone(),
             };
+            let limits = self.webhook.limits;
             let app = axum::Router::new()
                 .fallback(receive)
                 .layer(DefaultBodyLimit::max(MAX_BODY))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    limits.request_timeout,
+                ))
                 .with_state(state);
-            let task = tokio::spawn(async move {
-                let _ = axum::serve(listener, app).await;
-            });
+            let task = tokio::spawn(serve(listener, app, limits));
             self.receiver = Some(Receiver {
                 events: rx,
                 overflowed,
@@ -605,30 +735,26 @@ mod feed {
         /// run left behind.
         async fn subscribe(&mut self) -> Result<(), PresenceError> {
             self.api.delete_stale().await?;
-            let mut live = Vec::new();
-            for chunk in self.users.chunks(MAX_IDS) {
+            let users = self.users.clone();
+            for chunk in users.chunks(MAX_IDS) {
                 match self.api.create(chunk, &self.client_state).await {
-                    Ok(l) => live.push(l),
+                    // kept at once: a shutdown while the rest are made deletes it
+                    Ok(l) => self.live.push(l),
                     Err(e) => {
                         // none half-made: the ones created are deleted, best effort
-                        for l in live {
-                            let _ = self.api.delete(&l.id).await;
-                        }
+                        self.drop_all().await;
                         return Err(e);
                     }
                 }
             }
-            self.live = live;
+            self.subscribed = true;
             Ok(())
         }
 
         /// Forget every subscription, deleting them on Graph (best effort: one already gone
         /// answers 404); the next round subscribes again.
         async fn drop_all(&mut self) {
-            let live = std::mem::take(&mut self.live);
-            for l in live {
-                let _ = self.api.delete(&l.id).await;
-            }
+            let _ = self.delete_live().await;
         }
 
         fn resync(&self) -> Batch {
@@ -863,7 +989,7 @@ mod feed {
 
     impl Drop for GraphSubscriptions {
         /// The subscriptions are deleted from a task when a runtime is there to run it (best
-        /// effort: [`GraphSubscriptions::shutdown`] waits for it); else they expire by
+        /// effort: `ChangeFeed::shutdown` is the way that waits for it); else they expire by
         /// themselves within their lifetime.
         fn drop(&mut self) {
             if self.live.is_empty() {
@@ -888,12 +1014,31 @@ mod feed {
             Origin::Push
         }
 
+        /// Delete every subscription, within [`SHUTDOWN_DEADLINE`], and stop the receiver.
+        /// Those a failure or the deadline left are Graph's to expire (within the lifetime).
+        async fn shutdown(&mut self) -> Result<(), PresenceError> {
+            let deleted = tokio::time::timeout(SHUTDOWN_DEADLINE, self.delete_live()).await;
+            self.receiver = None;
+            match deleted {
+                Ok(r) => r,
+                Err(_) => Err(PresenceError::new(
+                    VENDOR,
+                    Failure::Deadline {
+                        deadline: SHUTDOWN_DEADLINE,
+                    },
+                )
+                .with_operation("subscription_delete")),
+            }
+        }
+
         async fn next(&mut self) -> Result<Batch, PresenceError> {
             loop {
                 if self.receiver.is_none() {
                     self.start_receiver().await?;
                 }
-                if self.live.is_empty() {
+                if !self.subscribed {
+                    // what a cancelled round made first (none, usually) goes
+                    self.drop_all().await;
                     self.subscribe().await?;
                     // what changed before the subscriptions existed is in a full read
                     return Ok(self.resync());

@@ -682,3 +682,309 @@ async fn subscriptions_a_killed_run_left_behind_are_deleted_first() {
     );
     assert_eq!(second.subscriptions().len(), 1);
 }
+
+/// Run `watcher` until `stop` fires, then shut it down, as `agentstatus watch` does on SIGINT or
+/// SIGTERM (its `next` cancelled by the signal): the shutdown's result.
+fn watch_until(
+    mut watcher: Watcher,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> tokio::task::JoinHandle<Result<(), agentstatus_presence::PresenceError>> {
+    tokio::spawn(async move {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = watcher.next() => {}
+            }
+        }
+        watcher.shutdown().await
+    })
+}
+
+#[tokio::test]
+async fn a_watch_that_is_shut_down_leaves_no_subscription_behind() {
+    let (fake, webhook, _) = start().await;
+    let presence = adapter(&fake).with_webhook(webhook);
+    let watcher = Watcher::new(
+        Arc::new(presence),
+        "teams",
+        WatchOptions::every(Duration::from_secs(3600)),
+    );
+    assert_eq!(watcher.origin(), Origin::Push);
+    let clock = watcher.success_clock();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let task = watch_until(watcher, stopped);
+    subscribed(&fake).await;
+    read_after(&clock, None).await;
+    assert_eq!(fake.subscriptions().len(), 1);
+    stop.send(()).unwrap();
+    within("the shutdown", task).await.unwrap().unwrap();
+    assert!(
+        fake.subscriptions().is_empty(),
+        "{:?}",
+        fake.subscriptions()
+    );
+}
+
+#[tokio::test]
+async fn a_shutdown_that_cannot_delete_reports_it_and_returns() {
+    let (fake, _, _) = start().await;
+    // the subscriber's token from a file, which is gone by the shutdown
+    let dir = std::env::temp_dir().join(format!("msgraph-shutdown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, fake.delegated_token(&fake::user_id(2))).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/graph/notify", listener.local_addr().unwrap());
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::File(file.clone())).unwrap();
+    let mut feed =
+        GraphSubscriptions::new(adapter(&fake), vec![fake::user_id(1)], webhook).unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    std::fs::remove_file(&file).unwrap();
+    let e = within("the shutdown", feed.shutdown()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("subscription_token_file"), "{e}");
+    // left to expire on Graph; a second shutdown has nothing left to try
+    assert_eq!(fake.subscriptions().len(), 1);
+    feed.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_shutdown_is_bounded_by_its_deadline() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let graph = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/subscriptions$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": [] })))
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/subscriptions$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "7f105c7d-2dc5-4530-97cd-4e7ae6534c07",
+            "expirationDateTime": (chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::minutes(30)).to_rfc3339(),
+        })))
+        .mount(&graph)
+        .await;
+    // Graph does not answer the delete
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(3600)))
+        .mount(&graph)
+        .await;
+    let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
+        .with_token_url(format!("{}/token", graph.uri()));
+    let client =
+        Client::with_azureaadv2_credentials(&graph.uri(), credentials, &ClientConfig::default())
+            .unwrap();
+    let presence = MsgraphPresence::new(client, CLIENT_ID.to_string());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let webhook = Webhook::with_listener(
+        listener,
+        &url,
+        SubscriberToken::Fixed("user-token".to_string().into()),
+    )
+    .unwrap();
+    let mut feed = GraphSubscriptions::new(presence, vec![ada()], webhook).unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    // the clock stands still, and jumps to the next timer while the delete waits: the
+    // deadline's, which comes before any of the client's own timeouts
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let e = feed.shutdown().await.unwrap_err();
+    let waited = started.elapsed();
+    let deadline = agentstatus_msgraph::watch::SHUTDOWN_DEADLINE;
+    // the paused clock's timers fire to the millisecond
+    assert!(
+        waited >= deadline && waited < deadline + Duration::from_millis(100),
+        "{waited:?}"
+    );
+    assert!(e.to_string().contains("deadline"), "{e}");
+    assert_eq!(e.operation(), Some("subscription_delete"));
+}
+
+/// A feed subscribed on the fake whose receiver has `limits`: the receiver's address and path.
+async fn receiving(
+    limits: agentstatus_msgraph::watch::ReceiverLimits,
+) -> (Msgraph, GraphSubscriptions, std::net::SocketAddr) {
+    let fake = Msgraph::start(SECRET).await.unwrap();
+    fake.add_user(&ada(), "Ada");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let token = fake.delegated_token(&fake::user_id(2));
+    let webhook = Webhook::with_listener(
+        listener,
+        &format!("http://{addr}/graph/notify"),
+        SubscriberToken::Fixed(token.into()),
+    )
+    .unwrap()
+    .with_receiver_limits(limits)
+    .unwrap();
+    let mut feed = GraphSubscriptions::new(adapter(&fake), vec![ada()], webhook).unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    (fake, feed, addr)
+}
+
+/// Everything the server sends until it closes the connection (or `limit` passes: `None`).
+async fn until_closed(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut got = Vec::new();
+    match tokio::time::timeout(limit, stream.read_to_end(&mut got)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&got).into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// A validation request, whole, on a raw connection: the server's answer.
+async fn validate(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncWriteExt as _;
+    stream
+        .write_all(
+            b"POST /graph/notify?validationToken=hello HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    until_closed(stream, Duration::from_secs(10))
+        .await
+        .expect("answered")
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_a_byte_a_second_is_cut_off() {
+    use tokio::io::AsyncWriteExt as _;
+    let limits = agentstatus_msgraph::watch::ReceiverLimits::default()
+        .with_header_read_timeout(Duration::from_secs(2));
+    let (_fake, _feed, addr) = receiving(limits).await;
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let request =
+        b"POST /graph/notify?validationToken=slow HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
+    let mut cut = false;
+    for byte in request {
+        if slow.write_all(&[*byte]).await.is_err() {
+            cut = true;
+            break;
+        }
+        // a read that ends (EOF, reset) is the server cutting the connection
+        if let Some(answer) = until_closed(&mut slow, Duration::from_secs(1)).await {
+            assert!(!answer.contains("200 OK"), "served: {answer}");
+            cut = true;
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(cut, "the whole request went through, a byte a second");
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
+        "cut off after {elapsed:?}"
+    );
+    // the receiver still answers others
+    let mut fresh = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let answer = validate(&mut fresh).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("hello"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    let limits = agentstatus_msgraph::watch::ReceiverLimits::default()
+        .with_header_read_timeout(Duration::from_secs(1));
+    let (_fake, _feed, addr) = receiving(limits).await;
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let closed = until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(closed.is_some(), "an idle connection is kept");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_answered_408_within_the_request_timeout() {
+    use tokio::io::AsyncWriteExt as _;
+    let limits = agentstatus_msgraph::watch::ReceiverLimits::default()
+        .with_request_timeout(Duration::from_secs(2));
+    let (fake, _feed, addr) = receiving(limits).await;
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(
+        b"POST /graph/notify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let started = tokio::time::Instant::now();
+    let mut answer = None;
+    for _ in 0..100 {
+        if slow.write_all(b" ").await.is_err() {
+            break;
+        }
+        if let Some(a) = until_closed(&mut slow, Duration::from_secs(1)).await {
+            answer = Some(a);
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    let answer = answer.expect("the connection ends");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
+        "answered after {elapsed:?}"
+    );
+    // nothing was taken from it
+    assert_eq!(fake.deliveries().delivered, 0);
+}
+
+#[tokio::test]
+async fn connections_over_the_bound_wait_until_one_ends() {
+    let limits = agentstatus_msgraph::watch::ReceiverLimits::default()
+        .with_max_connections(2)
+        .with_header_read_timeout(Duration::from_secs(30));
+    let (_fake, _feed, addr) = receiving(limits).await;
+    // two connections that hold their slots (no request yet)
+    let first = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // a third is taken by the kernel, not served
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let waiting = tokio::spawn(async move {
+        let answer = validate(&mut third).await;
+        (answer, tokio::time::Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!waiting.is_finished(), "served beyond the bound");
+    let freed = tokio::time::Instant::now();
+    drop(first);
+    let (answer, at) = within("the third is served", waiting).await.unwrap();
+    assert!(at >= freed);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("hello"), "{answer}");
+}
+
+#[tokio::test]
+async fn notifications_still_arrive_with_the_limits() {
+    let limits = agentstatus_msgraph::watch::ReceiverLimits::default()
+        .with_max_connections(1)
+        .with_header_read_timeout(Duration::from_secs(2))
+        .with_request_timeout(Duration::from_secs(2));
+    let (fake, mut feed, _) = receiving(limits).await;
+    adapter(&fake)
+        .set(&ada(), Availability::Busy)
+        .await
+        .unwrap();
+    let batch = within("a notification", feed.next()).await.unwrap();
+    let Batch::Changed(agents) = batch else {
+        panic!("{batch:?}")
+    };
+    assert_eq!(agents.len(), 1);
+    assert_eq!(agents[0].availability, Availability::Busy);
+    assert!(fake.deliveries().delivered >= 1);
+}

@@ -138,8 +138,11 @@ pub trait ChangeFeed: Send {
     /// reconnects (or registers a new queue, or restarts its delta).
     async fn next(&mut self) -> Result<Batch, PresenceError>;
 
-    /// Undo what the feed set up on the vendor (a workspace's callback URL, a subscription)
-    /// before it goes away ([`Watcher::shutdown`]). Default: nothing to undo.
+    /// Release what the feed holds at the vendor (subscriptions, registered queues) before the
+    /// process ends, within a deadline of the feed's own; the feed is not used afterwards. Called
+    /// on a graceful shutdown ([`Watcher::shutdown`]: `agentstatus watch` on SIGINT or SIGTERM,
+    /// `sync`'s shutdown). An error is for the caller to log: shutting down goes on. The
+    /// default: nothing to release.
     async fn shutdown(&mut self) -> Result<(), PresenceError> {
         Ok(())
     }
@@ -357,10 +360,12 @@ impl Watcher {
         }
     }
 
-    /// Stop watching: the feed, if any, undoes what it set up on the vendor
-    /// ([`ChangeFeed::shutdown`]), and this waits for it. Dropping the watcher instead leaves
-    /// that to the feed's own best effort.
-    pub async fn shutdown(mut self) -> Result<(), PresenceError> {
+    /// Release what the vendor's feed holds ([`ChangeFeed::shutdown`]: Graph's subscriptions,
+    /// say) before the process ends; nothing to do when polling. Call it once, on a graceful
+    /// shutdown, after the last [`Watcher::next`] (a `next` cancelled by a `select!` included);
+    /// the watcher is not used afterwards. An error is the caller's to log, not a reason to keep
+    /// running.
+    pub async fn shutdown(&mut self) -> Result<(), PresenceError> {
         match self.feed.as_mut() {
             Some(feed) => feed.shutdown().await,
             None => Ok(()),
@@ -843,6 +848,55 @@ mod tests {
                 None => std::future::pending().await,
             }
         }
+    }
+
+    /// A feed that counts its shutdowns and fails the second.
+    struct Closing(Arc<std::sync::atomic::AtomicUsize>);
+
+    #[crate::async_trait]
+    impl ChangeFeed for Closing {
+        fn origin(&self) -> Origin {
+            Origin::Push
+        }
+        async fn next(&mut self) -> Result<Batch, PresenceError> {
+            std::future::pending().await
+        }
+        async fn shutdown(&mut self) -> Result<(), PresenceError> {
+            match self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Ok(()),
+                _ => Err(down()),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_reaches_the_feed_and_a_poll_has_nothing_to_release() {
+        use Availability::*;
+        let closed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let presence = scripted(
+            vec![Ok(vec![agent("a", Available, "online")])],
+            Some(Box::new(Closing(closed.clone()))),
+        );
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default());
+        // a `next` cancelled by a select (a signal), then the shutdown
+        let waited = tokio::time::timeout(Duration::from_secs(60), w.next()).await;
+        assert!(waited.is_err(), "the feed has nothing to report");
+        w.shutdown().await.unwrap();
+        assert_eq!(closed.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // the feed's error comes back to the caller, to log
+        assert!(w.shutdown().await.is_err());
+        assert_eq!(closed.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+        // polling, or a feed that keeps the default: nothing to do
+        let presence = scripted(
+            vec![Ok(vec![agent("a", Available, "online")])],
+            Some(Box::new(Feed(VecDeque::new()))),
+        );
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default().poll_only(true));
+        w.shutdown().await.unwrap();
+        let presence = scripted(vec![], Some(Box::new(Feed(VecDeque::new()))));
+        let mut w = Watcher::new(presence, "desk", WatchOptions::default());
+        w.shutdown().await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]

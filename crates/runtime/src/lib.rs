@@ -127,6 +127,9 @@ pub struct Inner {
     max_response_bytes: u64,
     limiter: Option<retry::Limiter>,
     oauth2: Option<OAuth2>,
+    /// A bearer token given for every request instead of the client's own credentials
+    /// ([`Inner::with_bearer`]): a sensitive header, `Sensitive` in `Debug`.
+    bearer: Option<HeaderValue>,
 }
 
 impl Default for Inner {
@@ -146,7 +149,25 @@ impl Inner {
                 .rate_limit
                 .and_then(|r| retry::Limiter::new(r, config.rate_limit_scope)),
             oauth2: None,
+            bearer: None,
         }
+    }
+
+    /// This state (its retry policy, rate limiter, body limit) with every request authenticated
+    /// by `token`, sent as `Authorization: Bearer <token>` (a sensitive header) instead of the
+    /// client's own credentials, whose OAuth 2.0 token cache is left out (a 401 is the answer:
+    /// no token of the client's is fetched in its place). For a call made on behalf of another
+    /// principal over an existing generated client's HTTP client: `Client::new_with_client(base,
+    /// http, inner.with_bearer(&token)?)` (Microsoft Graph's change-notification subscriptions
+    /// take a signed-in user's delegated token, the rest of its client an application's). The
+    /// request goes to the client's base URL, as every other; redirects are never followed.
+    pub fn with_bearer(&self, token: &SecretString) -> Result<Self, BuildError> {
+        let value = sensitive_header(&format!("Bearer {}", token.expose_secret()), "token")?;
+        Ok(Self {
+            oauth2: None,
+            bearer: Some(value),
+            ..self.clone()
+        })
     }
 
     /// The OAuth 2.0 client credentials grant the client authenticates with, if any (see
@@ -543,6 +564,12 @@ pub async fn authorize<E>(
     inner: &Inner,
     request: &mut reqwest::Request,
 ) -> Result<(), progenitor_client::Error<E>> {
+    if let Some(bearer) = &inner.bearer {
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, bearer.clone());
+        return Ok(());
+    }
     let Some(o) = &inner.oauth2 else {
         return Ok(());
     };
@@ -798,6 +825,29 @@ macro_rules! client_hooks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_given_bearer_token_is_sent_in_a_sensitive_header_and_never_shown() {
+        ensure_tls_provider();
+        let inner = Inner::default()
+            .with_bearer(&SecretString::from("user-token-1"))
+            .unwrap();
+        assert!(!format!("{inner:?}").contains("user-token-1"));
+        let mut request = reqwest::Client::new()
+            .get("http://127.0.0.1:1/subscriptions")
+            .build()
+            .unwrap();
+        authorize::<()>(&inner, &mut request).await.unwrap();
+        let auth = &request.headers()[reqwest::header::AUTHORIZATION];
+        assert_eq!(auth, "Bearer user-token-1");
+        assert!(auth.is_sensitive());
+        // a token that cannot be a header value is refused, without its text
+        let e = Inner::default()
+            .with_bearer(&SecretString::from("line\nbreak"))
+            .unwrap_err();
+        assert!(matches!(e, BuildError::InvalidCredential { what: "token" }));
+        assert!(!e.to_string().contains("break"));
+    }
 
     #[test]
     fn declared_media_types_replace_progenitors_json() {

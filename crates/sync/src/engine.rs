@@ -677,6 +677,7 @@ impl Engine {
     /// decides nothing twice.
     pub async fn run(&mut self, stop: impl Future<Output = ()>) -> Result<Summary, SyncError> {
         let (tx, mut rx) = mpsc::unbounded_channel();
+        let (halt, halted) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         for (i, d) in self.desks.iter().enumerate() {
             tasks.spawn(watch_desk(
@@ -686,6 +687,7 @@ impl Engine {
                 d.interval,
                 self.stats.clock(i).unwrap_or_default(),
                 tx.clone(),
+                halted.clone(),
             ));
         }
         drop(tx);
@@ -702,6 +704,13 @@ impl Engine {
         let mut inbox = self.inbox.take().expect("the engine runs once at a time");
         let r = self.run_loop(&mut rx, &mut inbox, &mut tick, stop).await;
         self.inbox = Some(inbox);
+        // each desk's watcher releases what its feed holds at the vendor (Graph's
+        // subscriptions), within the feed's deadline; a desk that takes longer is abandoned
+        let _ = halt.send(true);
+        let _ = tokio::time::timeout(WATCHERS_SHUTDOWN, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
         tasks.abort_all();
         // writes in flight are abandoned, as a crash would: they stay in the outbox, and the
         // next run reads the agent before sending one again
@@ -1591,6 +1600,10 @@ async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -
     }
 }
 
+/// How long a graceful shutdown waits for the desks' watchers to release what their feeds
+/// hold ([`Watcher::shutdown`]); longer than any feed's own deadline.
+const WATCHERS_SHUTDOWN: Duration = Duration::from_secs(15);
+
 /// A desk's watcher, its events sent to the engine. The first read (every agent, reported as
 /// new by `with_initial`) is sent as one [`Event::Initial`].
 async fn watch_desk(
@@ -1600,12 +1613,27 @@ async fn watch_desk(
     interval: Duration,
     clock: LastSuccess,
     tx: mpsc::UnboundedSender<Event>,
+    mut halted: tokio::sync::watch::Receiver<bool>,
 ) {
     let options = WatchOptions::every(interval).with_initial(true);
-    let mut watcher = Watcher::new(presence, name, options).with_success_clock(clock);
+    let mut watcher = Watcher::new(presence, name.clone(), options).with_success_clock(clock);
     let mut first = true;
     loop {
-        let ev = match watcher.next().await {
+        // the halt's guard is dropped inside its own block: the future stays `Send`
+        let halt = async {
+            let _ = halted.wait_for(|h| *h).await;
+        };
+        let next = tokio::select! {
+            () = halt => None,
+            next = watcher.next() => Some(next),
+        };
+        let Some(next) = next else {
+            if let Err(e) = watcher.shutdown().await {
+                warn!(desk = %name, error = %e, "the desk's feed was not released at shutdown");
+            }
+            return;
+        };
+        let ev = match next {
             Ok(change) if first => {
                 first = false;
                 let all: Vec<AgentPresence> = watcher.snapshot().cloned().collect();
