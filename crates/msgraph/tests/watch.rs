@@ -988,3 +988,25 @@ async fn notifications_still_arrive_with_the_limits() {
     assert_eq!(agents[0].availability, Availability::Busy);
     assert!(fake.deliveries().delivered >= 1);
 }
+
+#[test]
+fn receiver_limits_of_zero_are_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/n", listener.local_addr().unwrap());
+    let webhook = Webhook::with_listener(
+        listener,
+        &url,
+        SubscriberToken::Fixed("t".to_string().into()),
+    )
+    .unwrap();
+    let limits = agentstatus_msgraph::watch::ReceiverLimits::default();
+    for bad in [
+        limits.with_max_connections(0),
+        limits.with_header_read_timeout(Duration::ZERO),
+        limits.with_request_timeout(Duration::ZERO),
+    ] {
+        let e = webhook.clone().with_receiver_limits(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+    webhook.with_receiver_limits(limits).unwrap();
+}
