@@ -80,7 +80,8 @@ pub struct PresenceError {
     operation: Option<&'static str>,
     agent: Option<String>,
     failure: Failure,
-    retry_after: Option<std::time::Duration>,
+    /// Boxed: most errors have none, and the error stays small (`clippy::result_large_err`).
+    retry_after: Option<Box<std::time::Duration>>,
 }
 
 /// What went wrong in a [`PresenceError`], beyond its context (vendor, operation, agent).
@@ -350,12 +351,12 @@ impl PresenceError {
     /// ([`agentstatus_runtime::retry::server_wait`]). The server's word, unbounded: a caller
     /// that waits for it caps it.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        self.retry_after
+        self.retry_after.as_deref().copied()
     }
 
     /// The same error, the server having asked for `wait` ([`PresenceError::retry_after`]).
     pub fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Self {
-        self.retry_after = wait;
+        self.retry_after = wait.map(Box::new);
         self
     }
 
@@ -693,7 +694,7 @@ impl<E: ErrorBody> Failed<E> {
             operation: self.operation,
             agent: agent.map(str::to_string),
             failure,
-            retry_after,
+            retry_after: retry_after.map(Box::new),
         }
     }
 }
