@@ -20,6 +20,7 @@ pub mod forms;
 pub mod guard;
 pub mod oauth2;
 mod open_enum;
+pub mod pace;
 pub mod retry;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use guard::{
 };
 pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;
+pub use pace::{Pacer, Permit};
 pub use retry::{MARGIN_PERCENT, RateLimit, RetryPolicy};
 
 /// Timeouts, retries, rate limit and transport security of a vendor client.
@@ -115,7 +117,7 @@ pub struct Inner {
     retry: RetryPolicy,
     timeout: Duration,
     max_response_bytes: u64,
-    limiter: Option<Arc<governor::DefaultDirectRateLimiter>>,
+    pacer: Option<Arc<Pacer>>,
     oauth2: Option<OAuth2>,
 }
 
@@ -132,7 +134,7 @@ impl Inner {
             retry: config.retry.clone(),
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
-            limiter: config.rate_limit.and_then(|r| r.limiter()),
+            pacer: config.rate_limit.and_then(|r| r.pacer()),
             oauth2: None,
         }
     }
@@ -626,7 +628,7 @@ async fn send(
     let response = retry::execute_until(
         client,
         &inner.retry,
-        inner.limiter.as_deref(),
+        inner.pacer.as_deref(),
         inner.timeout,
         request,
         deadline,
