@@ -438,8 +438,8 @@ pub struct Engine {
     /// Changes seen but not decided yet (decided [`DECIDE_BATCH`] people per transaction,
     /// while the writes of the decided ones are sent).
     undecided: VecDeque<(usize, Vec<Candidate>, String)>,
-    /// Per desk: whether a writer task is sending its owed writes.
-    writing: Vec<bool>,
+    /// Per desk: the writer tasks sending its owed writes (at most [`WRITERS_PER_DESK`]).
+    writing: Vec<usize>,
     /// Per desk: whether the outbox may hold writes owed to it (so that a dispatch with
     /// nothing to hand out does not read the whole outbox).
     pending: Vec<bool>,
@@ -541,7 +541,7 @@ impl Engine {
             std::sync::atomic::Ordering::Relaxed,
         );
         let ready = vec![false; desks.len()];
-        let writing = vec![false; desks.len()];
+        let writing = vec![0; desks.len()];
         let (results_tx, results) = mpsc::unbounded_channel();
         let (done_tx, done) = mpsc::unbounded_channel();
         Ok(Self {
@@ -640,7 +640,7 @@ impl Engine {
             }
             self.dispatch()?;
             // done when every writer is, and every outcome it sent is recorded
-            if !self.writing.iter().any(|w| *w) && self.in_flight.is_empty() {
+            if self.writing.iter().all(|w| *w == 0) && self.in_flight.is_empty() {
                 break;
             }
             tokio::select! {
@@ -692,7 +692,7 @@ impl Engine {
         // next run reads the agent before sending one again
         self.writers.abort_all();
         self.in_flight.clear();
-        self.writing.iter_mut().for_each(|w| *w = false);
+        self.writing.iter_mut().for_each(|w| *w = 0);
         r?;
         Ok(self.summary())
     }
@@ -1150,12 +1150,15 @@ impl Engine {
         }
     }
 
-    /// Hand what is owed to desks whose first read this process has seen to a writer task per
-    /// desk (none for a desk whose writer is still busy: it gets the rest when done), each desk
-    /// at its client's pace, `write_concurrency` at a time. The outcomes come back as
+    /// Hand what is owed to desks whose first read this process has seen to a new writer task
+    /// per desk (none for a desk with [`WRITERS_PER_DESK`] writers still busy: it gets the rest
+    /// when one is done), each desk at its client's pace, `write_concurrency` at a time per
+    /// writer. The outcomes come back as
     /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
     fn dispatch(&mut self) -> Result<(), SyncError> {
-        if (0..self.desks.len()).all(|d| !self.ready[d] || self.writing[d] || !self.pending[d]) {
+        if (0..self.desks.len())
+            .all(|d| !self.ready[d] || self.writing[d] >= WRITERS_PER_DESK || !self.pending[d])
+        {
             return Ok(());
         }
         let owed = self.store.read(|t| t.outbox())?;
@@ -1174,7 +1177,10 @@ impl Engine {
                 continue;
             };
             pending[d] = true;
-            if !self.ready[d] || self.writing[d] || self.in_flight.contains(&(d, o.agent.clone())) {
+            if !self.ready[d]
+                || self.writing[d] >= WRITERS_PER_DESK
+                || self.in_flight.contains(&(d, o.agent.clone()))
+            {
                 continue;
             }
             if self
@@ -1289,7 +1295,7 @@ impl Engine {
             if !given[d] {
                 continue;
             }
-            self.writing[d] = true;
+            self.writing[d] += 1;
             let tx = self.results_tx.clone();
             let done = self.done_tx.clone();
             self.writers.spawn(async move {
@@ -1341,7 +1347,7 @@ impl Engine {
                 self.record(d, o, r)
             }
             Written::Done(d) => {
-                self.writing[d] = false;
+                self.writing[d] = self.writing[d].saturating_sub(1);
                 // the finished writers, reaped (a JoinSet keeps them until joined)
                 while self.writers.try_join_next().is_some() {}
                 self.count_owed()?;
@@ -1453,6 +1459,12 @@ impl Engine {
         Ok(())
     }
 }
+
+/// Writer tasks one desk may have at once. The second takes the writes owed while the first is
+/// still sending its own (its bulk read and its first writes overlap the first one's last
+/// writes), so a desk written at its rate limit does not wait between batches; both go through
+/// the desk's one client, whose pacer keeps them together under the limit.
+const WRITERS_PER_DESK: usize = 2;
 
 /// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the
 /// writes) is used rather than one `set` each.
