@@ -312,8 +312,7 @@ mod tests {
             });
         }
         while workers.join_next().await.is_some() {}
-        let counted = counted.lock().unwrap().clone();
-        counted
+        counted.lock().unwrap().clone()
     }
 
     #[tokio::test(start_paused = true)]
