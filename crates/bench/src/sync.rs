@@ -299,7 +299,7 @@ struct Phases {
 }
 
 impl Phases {
-    fn from_timeline(&mut self, timeline: &[(u64, u64, u64)], people: u64) {
+    fn read_timeline(&mut self, timeline: &[(u64, u64, u64)], people: u64) {
         let ed: Vec<(f64, u64)> = timeline
             .iter()
             .map(|(ms, e, _)| (*ms as f64 / 1000.0, *e))
@@ -539,7 +539,7 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
                 .collect();
             let _ = std::fs::write(path, lines);
         }
-        phases.from_timeline(&timeline, people_u);
+        phases.read_timeline(&timeline, people_u);
         let first_ed = phases.first_ed;
         let converged = last.rc_done == people && last.ed_done == people;
         let after = ask(&mut fakes);
