@@ -40,9 +40,12 @@ pub async fn run(
     let mut watcher = Watcher::new(presence, desk, options);
     let ended = watch(&mut watcher, out).await;
     // whatever ended it (a signal, a closed pipe, a failure): what the vendor's feed holds
-    // (Graph's subscriptions) is released before the process exits, within the feed's deadline
-    if let Err(e) = watcher.shutdown().await {
-        report_shutdown(&e, out);
+    // (Graph's subscriptions, Twilio's workspace callback URL) is released before the process
+    // exits, within the feed's own deadline and at most `SHUTDOWN`
+    match tokio::time::timeout(SHUTDOWN, watcher.shutdown()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => report_shutdown(&e, out),
+        Err(_) => report_shutdown_timeout(out),
     }
     ended
 }
@@ -56,8 +59,6 @@ async fn watch(watcher: &mut Watcher, out: Output) -> Result<(), Stopped> {
             next = watcher.next() => Some(next),
         };
         let Some(next) = next else {
-            // the feed undoes what it set up on the vendor (Twilio's workspace callback URL)
-            let _ = tokio::time::timeout(SHUTDOWN, watcher.shutdown()).await;
             return Ok(());
         };
         match next {
@@ -93,6 +94,28 @@ fn report_shutdown(e: &PresenceError, out: Output) {
                     "status": e.status(),
                     "code": e.code(),
                 },
+                "shutting_down": true,
+            }),
+        ),
+    };
+}
+
+/// The feed did not finish releasing what it holds within [`SHUTDOWN`].
+fn report_shutdown_timeout(out: Output) {
+    let message = format!(
+        "the feed did not release what it holds within {} s",
+        SHUTDOWN.as_secs()
+    );
+    let mut stderr = std::io::stderr().lock();
+    let _ = match out {
+        Output::Table => writeln!(
+            stderr,
+            "agentstatus: watch: shutting down: {message} (what was not released expires by itself)"
+        ),
+        Output::Json => output::write_json_line(
+            &mut stderr,
+            &serde_json::json!({
+                "error": { "kind": "timeout", "message": message },
                 "shutting_down": true,
             }),
         ),

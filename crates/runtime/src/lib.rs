@@ -20,6 +20,7 @@ pub mod forms;
 pub mod guard;
 pub mod oauth2;
 mod open_enum;
+pub mod pace;
 pub mod retry;
 
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub use guard::{
 };
 pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;
+pub use pace::{Pacer, Permit};
 pub use retry::{MARGIN_PERCENT, RateLimit, RateLimitScope, RetryPolicy};
 
 /// Timeouts, retries, rate limit and transport security of a vendor client.
@@ -673,7 +675,7 @@ pub async fn execute_operation(
 async fn send(
     client: &reqwest::Client,
     inner: &Inner,
-    limiter: Option<&governor::DefaultDirectRateLimiter>,
+    limiter: Option<&Pacer>,
     request: reqwest::Request,
     deadline: std::time::Instant,
 ) -> reqwest::Result<reqwest::Response> {

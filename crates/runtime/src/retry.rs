@@ -10,14 +10,17 @@
 //!   backon's own jitter adds up to one more step and could exceed `max_delay`).
 //! - Bounded by `max_attempts` and by an overall `deadline` per call: no attempt starts, and no
 //!   wait is begun, that would end after it; each attempt's timeout is cut to what is left.
-//! - A configured rate limit (token bucket, `governor`) is waited for before every attempt.
+//! - A configured rate limit is waited for before every attempt ([`Pacer`]: the pace, with a
+//!   bounded catch-up after a stall, and never more than the declared limit in one of the
+//!   server's windows, counting the attempts in flight).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder as _, ExponentialBuilder};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode};
+
+use crate::pace::Pacer;
 
 /// When and how often a request is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,15 +95,18 @@ pub(crate) fn full_jitter(cap: Duration) -> Duration {
 
 /// A request rate no client may exceed: `requests` per `per`, as the vendor declares it. The
 /// client paces a margin under it ([`RateLimit::paced`]: [`MARGIN_PERCENT`] fewer, rounded up
-/// to at least one request), evenly spaced (one every `per / paced`, no burst), so no window of
-/// length `per` ever holds more than `requests`, whether the server counts in fixed or sliding
-/// windows, even when a request is held up on its way (a busy machine, a slow connection) and
-/// lands next to the one after it: a bulk run goes just under the limit without a 429.
+/// to at least one request), evenly spaced (one every `per / paced`), catching up at most
+/// [`RateLimit::catch_up`] attempts at once after a stall; and it never sends an attempt while
+/// `requests` others could still be counted in one window with it at the server (in flight, or
+/// answered less than `per` ago). So no window of length `per` at the server ever holds more
+/// than `requests`, whether the server counts in fixed or sliding windows, however the attempts
+/// are delayed on their way and land bunched: a bulk run goes just under the limit without a
+/// 429. The argument is in [`Pacer`]'s docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed per `per`.
     pub requests: u32,
-    /// The window `requests` are spread over (evenly, no burst).
+    /// The window `requests` are allowed in (and spread over, evenly).
     pub per: Duration,
 }
 
@@ -122,12 +128,20 @@ impl RateLimit {
         self.requests.saturating_sub(keep).max(1.min(self.requests))
     }
 
-    pub(crate) fn limiter(&self) -> Option<Arc<DefaultDirectRateLimiter>> {
-        let paced = self.paced();
-        std::num::NonZeroU32::new(paced)?;
-        let period = self.per.checked_div(paced)?;
-        let quota = Quota::with_period(period)?;
-        Some(Arc::new(RateLimiter::direct(quota)))
+    /// How many attempts a client may send at once when its pace fell behind (a stall: the
+    /// process not scheduled, every slot waiting on slow answers): a tenth of [`paced`], at
+    /// least one (19 for 200 a second, 48 for 500 a minute; 1, no catch-up, under 20). Time
+    /// lost beyond that is lost; the declared limit holds either way.
+    ///
+    /// [`paced`]: RateLimit::paced
+    pub fn catch_up(&self) -> u32 {
+        (self.paced() / 10).max(1)
+    }
+
+    /// The pacer a client with this limit waits for before every attempt; `None` when the
+    /// limit allows nothing (zero requests or a zero window), as if none were set.
+    pub fn pacer(&self) -> Option<Arc<Pacer>> {
+        Pacer::new(self).map(Arc::new)
     }
 }
 
@@ -146,19 +160,15 @@ pub enum RateLimitScope {
     Operation,
 }
 
-/// A client's limiter: one bucket, or one per operation ([`RateLimitScope`]).
+/// A client's limiter: one pacer, or one per operation ([`RateLimitScope`]).
 #[derive(Debug, Clone)]
 pub(crate) enum Limiter {
-    /// One bucket for every request.
-    Client(Arc<DefaultDirectRateLimiter>),
-    /// One bucket per operation, made on its first request.
+    /// One pacer for every request.
+    Client(Arc<Pacer>),
+    /// One pacer per operation, made on its first request.
     Operation {
         limit: RateLimit,
-        buckets: Arc<
-            std::sync::Mutex<
-                std::collections::HashMap<&'static str, Arc<DefaultDirectRateLimiter>>,
-            >,
-        >,
+        buckets: Arc<std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Pacer>>>>,
     },
 }
 
@@ -166,7 +176,7 @@ impl Limiter {
     /// The limiter of `limit` counted by `scope`; `None` when it allows nothing to be paced
     /// (zero requests).
     pub(crate) fn new(limit: RateLimit, scope: RateLimitScope) -> Option<Self> {
-        let one = limit.limiter()?;
+        let one = limit.pacer()?;
         Some(match scope {
             RateLimitScope::Client => Limiter::Client(one),
             RateLimitScope::Operation => Limiter::Operation {
@@ -176,12 +186,9 @@ impl Limiter {
         })
     }
 
-    /// The bucket a request of `operation` waits for (a request without one shares the
-    /// bucket of the empty name).
-    pub(crate) fn bucket(
-        &self,
-        operation: Option<&'static str>,
-    ) -> Option<Arc<DefaultDirectRateLimiter>> {
+    /// The pacer a request of `operation` waits for (a request without one shares the pacer
+    /// of the empty name).
+    pub(crate) fn bucket(&self, operation: Option<&'static str>) -> Option<Arc<Pacer>> {
         match self {
             Limiter::Client(one) => Some(one.clone()),
             Limiter::Operation { limit, buckets } => {
@@ -190,7 +197,7 @@ impl Limiter {
                 if let Some(b) = buckets.get(key) {
                     return Some(b.clone());
                 }
-                let b = limit.limiter()?;
+                let b = limit.pacer()?;
                 buckets.insert(key, b.clone());
                 Some(b)
             }
@@ -199,8 +206,9 @@ impl Limiter {
 }
 
 /// How much of a declared [`RateLimit`] a client keeps unused, in percent: its requests are
-/// paced that much under the limit, so that requests delayed on their way (and landing close
-/// together) still fit the server's window.
+/// paced that much under the limit, so that answers slower than `per * MARGIN_PERCENT / 100`
+/// (31 ms for 200 a second) are needed before the window rule ([`Pacer`]) holds the client
+/// back.
 pub const MARGIN_PERCENT: u32 = 3;
 
 /// Can this request be sent again without changing its effect?
@@ -361,17 +369,18 @@ pub(crate) fn retryable_error(e: &reqwest::Error) -> bool {
     !e.is_timeout() && (e.is_connect() || e.is_request())
 }
 
-/// Send `request` with `client`, retrying per `policy`, waiting for `limiter`, each attempt
-/// limited to `attempt_timeout` and to what is left of the deadline.
+/// Send `request` with `client`, retrying per `policy`, each attempt waiting for `pacer`
+/// (counted in flight until its answer) and limited to `attempt_timeout` and to what is left
+/// of the deadline.
 pub async fn execute(
     client: &reqwest::Client,
     policy: &RetryPolicy,
-    limiter: Option<&DefaultDirectRateLimiter>,
+    pacer: Option<&Pacer>,
     attempt_timeout: Duration,
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
     let deadline = deadline_after(Instant::now(), policy.deadline);
-    execute_until(client, policy, limiter, attempt_timeout, request, deadline).await
+    execute_until(client, policy, pacer, attempt_timeout, request, deadline).await
 }
 
 /// [`execute`], with the deadline given: a call whose time started earlier (an OAuth 2.0
@@ -379,7 +388,7 @@ pub async fn execute(
 pub async fn execute_until(
     client: &reqwest::Client,
     policy: &RetryPolicy,
-    limiter: Option<&DefaultDirectRateLimiter>,
+    pacer: Option<&Pacer>,
     attempt_timeout: Duration,
     mut request: reqwest::Request,
     deadline: Instant,
@@ -391,9 +400,10 @@ pub async fn execute_until(
     let mut schedule = policy.schedule();
     let mut attempt = 1;
     loop {
-        if let Some(l) = limiter {
-            l.until_ready().await;
-        }
+        let permit = match pacer {
+            Some(p) => Some(p.acquire().await),
+            None => None,
+        };
         let left = deadline.saturating_duration_since(Instant::now());
         // the next attempt's copy, made before this one consumes the request
         let next = if attempt < max {
@@ -404,6 +414,11 @@ pub async fn execute_until(
         let timeout = per_attempt.min(left);
         *request.timeout_mut() = Some(timeout.max(Duration::from_millis(1)));
         let result = client.execute(request).await;
+        // an answer (its status line): the server counted the attempt before it answered; an
+        // error (a timeout, a dropped connection) leaves it in doubt, and it is counted longer
+        if let (Some(permit), true) = (permit, result.is_ok()) {
+            permit.answered();
+        }
         let transient = match &result {
             Ok(r) if is_retryable_status(r.status()) => {
                 Some(retry_after(r.headers(), SystemTime::now()))
@@ -674,36 +689,43 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn an_operation_scoped_limit_paces_each_operation_on_its_own() {
+    #[test]
+    fn an_operation_scoped_limit_paces_each_operation_on_its_own() {
         let limit = RateLimit {
             requests: 2,
             per: Duration::from_secs(3600),
         };
-        // paced at one request per half hour: a bucket's first request goes at once, its second waits
         let scoped = Limiter::new(limit, RateLimitScope::Operation).unwrap();
         let a = scoped.bucket(Some("get_agent")).unwrap();
         let b = scoped.bucket(Some("set_agent")).unwrap();
-        assert!(a.check().is_ok());
-        assert!(b.check().is_ok(), "another operation has its own bucket");
-        assert!(a.check().is_err());
+        assert!(!Arc::ptr_eq(&a, &b), "another operation has its own pacer");
         assert!(
-            scoped.bucket(Some("get_agent")).unwrap().check().is_err(),
-            "the same bucket again"
+            Arc::ptr_eq(&a, &scoped.bucket(Some("get_agent")).unwrap()),
+            "the same operation, the same pacer"
         );
         let shared = Limiter::new(limit, RateLimitScope::Client).unwrap();
-        assert!(shared.bucket(Some("get_agent")).unwrap().check().is_ok());
         assert!(
-            shared.bucket(Some("set_agent")).unwrap().check().is_err(),
-            "one bucket for all"
+            Arc::ptr_eq(
+                &shared.bucket(Some("get_agent")).unwrap(),
+                &shared.bucket(Some("set_agent")).unwrap()
+            ),
+            "one pacer for all"
         );
         assert!(Limiter::new(RateLimit::per_minute(0), RateLimitScope::Operation).is_none());
     }
 
     #[test]
     fn rate_limit_quota() {
-        assert!(RateLimit::per_minute(500).limiter().is_some());
-        assert!(RateLimit::per_minute(0).limiter().is_none());
+        assert!(RateLimit::per_minute(500).pacer().is_some());
+        assert!(RateLimit::per_minute(0).pacer().is_none());
+        assert!(
+            RateLimit {
+                requests: 5,
+                per: Duration::ZERO
+            }
+            .pacer()
+            .is_none()
+        );
     }
 
     #[test]

@@ -441,13 +441,17 @@ pub struct Engine {
     /// Changes seen but not decided yet (decided [`DECIDE_BATCH`] people per transaction,
     /// while the writes of the decided ones are sent).
     undecided: VecDeque<(usize, Vec<Candidate>, String)>,
-    /// Per desk: whether a writer task is sending its owed writes.
-    writing: Vec<bool>,
+    /// Per desk: the writer tasks sending its owed writes (at most [`WRITERS_PER_DESK`]).
+    writing: Vec<usize>,
     /// Per desk: whether the outbox may hold writes owed to it (so that a dispatch with
     /// nothing to hand out does not read the whole outbox).
     pending: Vec<bool>,
-    /// The (desk, agent) writes a writer task has been given and not answered yet.
-    in_flight: HashSet<(usize, String)>,
+    /// The (desk, agent) writes a writer task has been given and not answered yet, with the
+    /// writer's number (a desk may have [`WRITERS_PER_DESK`] at once: a panicking one gives
+    /// back only its own).
+    in_flight: HashMap<(usize, String), u64>,
+    /// The number the next writer task gets.
+    next_writer: u64,
     /// Where the writer tasks send each write's outcome.
     results_tx: mpsc::UnboundedSender<Written>,
     /// Where a writer task says it has sent all it was given (apart from the outcomes, so that
@@ -476,9 +480,9 @@ enum Written {
     One(Box<(usize, Owed, Outcome)>),
     /// The desk's writer task has sent all it was given.
     Done(usize),
-    /// The desk's writer task panicked (the message): what it had not reported is handed out
-    /// again.
-    Panicked(usize, String),
+    /// The desk's writer task (its number) panicked (the message): what it had not reported
+    /// is handed out again.
+    Panicked(usize, u64, String),
 }
 
 /// People decided in one transaction. A large cycle (10,000 people changed at once) is decided
@@ -552,7 +556,7 @@ impl Engine {
             std::sync::atomic::Ordering::Relaxed,
         );
         let ready = vec![false; desks.len()];
-        let writing = vec![false; desks.len()];
+        let writing = vec![0; desks.len()];
         let held = vec![None; desks.len()];
         let panics = vec![0; desks.len()];
         let (results_tx, results) = mpsc::unbounded_channel();
@@ -561,7 +565,8 @@ impl Engine {
             undecided: VecDeque::new(),
             pending: vec![true; writing.len()],
             writing,
-            in_flight: HashSet::new(),
+            in_flight: HashMap::new(),
+            next_writer: 0,
             results_tx,
             done_tx,
             inbox: Some(Inbox { results, done }),
@@ -655,7 +660,7 @@ impl Engine {
             }
             self.dispatch()?;
             // done when every writer is, and every outcome it sent is recorded
-            if !self.writing.iter().any(|w| *w) && self.in_flight.is_empty() {
+            if self.writing.iter().all(|w| *w == 0) && self.in_flight.is_empty() {
                 break;
             }
             tokio::select! {
@@ -716,7 +721,7 @@ impl Engine {
         // next run reads the agent before sending one again
         self.writers.abort_all();
         self.in_flight.clear();
-        self.writing.iter_mut().for_each(|w| *w = false);
+        self.writing.iter_mut().for_each(|w| *w = 0);
         r?;
         Ok(self.summary())
     }
@@ -1174,9 +1179,10 @@ impl Engine {
         }
     }
 
-    /// Hand what is owed to desks whose first read this process has seen to a writer task per
-    /// desk (none for a desk whose writer is still busy: it gets the rest when done), each desk
-    /// at its client's pace, `write_concurrency` at a time. The outcomes come back as
+    /// Hand what is owed to desks whose first read this process has seen to a new writer task
+    /// per desk (none for a desk with [`WRITERS_PER_DESK`] writers still busy: it gets the rest
+    /// when one is done), each desk at its client's pace, `write_concurrency` at a time per
+    /// writer. The outcomes come back as
     /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
     fn dispatch(&mut self) -> Result<(), SyncError> {
         let now = Instant::now();
@@ -1185,8 +1191,9 @@ impl Engine {
             .iter()
             .map(|h| h.is_some_and(|t| t > now))
             .collect();
-        if (0..self.desks.len())
-            .all(|d| !self.ready[d] || self.writing[d] || !self.pending[d] || held[d])
+        if (0..self.desks.len()).all(|d| {
+            !self.ready[d] || self.writing[d] >= WRITERS_PER_DESK || !self.pending[d] || held[d]
+        })
         {
             return Ok(());
         }
@@ -1206,9 +1213,9 @@ impl Engine {
             };
             pending[d] = true;
             if !self.ready[d]
-                || self.writing[d]
+                || self.writing[d] >= WRITERS_PER_DESK
                 || held[d]
-                || self.in_flight.contains(&(d, o.agent.clone()))
+                || self.in_flight.contains_key(&(d, o.agent.clone()))
             {
                 continue;
             }
@@ -1230,9 +1237,15 @@ impl Engine {
             return Ok(());
         }
         let given: Vec<bool> = per_desk.iter().map(|rows| !rows.is_empty()).collect();
+        let mut numbers = vec![0; self.desks.len()];
         for (d, rows) in per_desk.iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            numbers[d] = self.next_writer;
+            self.next_writer += 1;
             for (o, _) in rows {
-                self.in_flight.insert((d, o.agent.clone()));
+                self.in_flight.insert((d, o.agent.clone()), numbers[d]);
             }
         }
         let dry_run = self.options.dry_run;
@@ -1324,7 +1337,8 @@ impl Engine {
             if !given[d] {
                 continue;
             }
-            self.writing[d] = true;
+            self.writing[d] += 1;
+            let number = numbers[d];
             let tx = self.results_tx.clone();
             let done = self.done_tx.clone();
             // supervised: a panic in the desk's adapter ends this task's stream, is caught and
@@ -1345,7 +1359,7 @@ impl Engine {
                     }
                     Ok(false) => {}
                     Err(payload) => {
-                        let _ = panicked.send(Written::Panicked(d, panic_message(&*payload)));
+                        let _ = panicked.send(Written::Panicked(d, number, panic_message(&*payload)));
                     }
                 }
             });
@@ -1366,8 +1380,8 @@ impl Engine {
                     done.push(Written::Done(d));
                     Ok(())
                 }
-                Written::Panicked(d, m) => {
-                    done.push(Written::Panicked(d, m));
+                Written::Panicked(d, w, m) => {
+                    done.push(Written::Panicked(d, w, m));
                     Ok(())
                 }
                 one => self.written(one, false),
@@ -1394,19 +1408,19 @@ impl Engine {
                 self.record(d, o, r)
             }
             Written::Done(d) => {
-                self.writing[d] = false;
+                self.writing[d] = self.writing[d].saturating_sub(1);
                 self.panics[d] = 0;
                 // the finished writers, reaped (a JoinSet keeps them until joined)
                 while self.writers.try_join_next().is_some() {}
                 self.count_owed()?;
                 if again { self.dispatch() } else { Ok(()) }
             }
-            Written::Panicked(d, message) => {
-                self.writing[d] = false;
+            Written::Panicked(d, number, message) => {
+                self.writing[d] = self.writing[d].saturating_sub(1);
                 while self.writers.try_join_next().is_some() {}
                 // what it had not reported stays in the outbox: handed out again (`set` is
                 // idempotent; the outcomes it did report came before this message)
-                self.in_flight.retain(|(desk, _)| *desk != d);
+                self.in_flight.retain(|_, w| *w != number);
                 self.pending[d] = true;
                 self.panics[d] = self.panics[d].saturating_add(1);
                 let wait = writer_restart_backoff(self.panics[d]);
@@ -1558,6 +1572,12 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     };
     agentstatus_presence::adapter::clip(said)
 }
+
+/// Writer tasks one desk may have at once. The second takes the writes owed while the first is
+/// still sending its own (its bulk read and its first writes overlap the first one's last
+/// writes), so a desk written at its rate limit does not wait between batches; both go through
+/// the desk's one client, whose pacer keeps them together under the limit.
+const WRITERS_PER_DESK: usize = 2;
 
 /// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the
 /// writes) is used rather than one `set` each.

@@ -25,8 +25,9 @@
 //!   the stored states: a change made meanwhile (or seen and not yet decided) is decided,
 //!   nothing is replayed.
 //! - **At the vendors' rate limits**: the writes of a decided batch go out while the next is
-//!   decided, one writer per desk at its client's pace (a small margin under the vendor's
-//!   declared limit: `agentstatus_runtime::RateLimit::paced`), so 10,000 people changed at once
+//!   decided, up to two writers per desk at its client's pace (a small margin under the
+//!   vendor's declared limit, never more than the limit in one of its windows:
+//!   `agentstatus_runtime::RateLimit`), so 10,000 people changed at once
 //!   start reaching the other desks after the first batch, not after the last.
 //!
 //! ```no_run
