@@ -38,7 +38,7 @@ pub(crate) const FORM_BODY: &str = "x-agentstatus-form-body";
 pub(crate) const QUERY_PARAMETER_STYLES: Pass = Pass::new(
     "query-parameter-styles",
     Stage::Fix,
-    "Query parameters progenitor cannot write (`deepObject`, `spaceDelimited`, `pipeDelimited`, `form` with `explode: false`, JSON in a query through `content:`) are generated as `style: form` and sent in their own style by the runtime (`agentstatus_runtime::forms::StyledQuery`). Undone after generation (in the generated code) and on export.",
+    "Query parameters progenitor cannot write (`deepObject`, `spaceDelimited`, `pipeDelimited`, `form` with `explode: false`, JSON in a query through `content:`, a structure in any style, which it panics on) are generated as `style: form` and sent in their own style by the runtime (`agentstatus_runtime::forms::StyledQuery`). Undone after generation (in the generated code) and on export.",
     query_parameter_styles,
 )
 .with_rewrite(rewrite_query_styles)
@@ -125,8 +125,23 @@ fn query_mark(doc: &Value, p: &Map<String, Value>) -> Option<Value> {
         .and_then(Value::as_str)
         .is_some_and(|t| matches!(t, "string" | "integer" | "number" | "boolean"))
         && schema.get("properties").is_none();
-    let progenitor_writes_it = style == "form" && (explode || scalar);
+    // a structure is a type typify gives a builder, which progenitor 0.15 takes only for a body
+    // (method.rs: `assert_eq!(param.name, "body")`, `unreachable!()` when optional): even in
+    // the style it writes (`form`, exploded), it is sent by the runtime, as `Param<T>`
+    let progenitor_writes_it = style == "form" && (scalar || (explode && !structure(doc, schema)));
     (!progenitor_writes_it).then(|| json!({"name": name, "style": style, "explode": explode}))
+}
+
+/// Does typify make a struct of this schema (one it gives a builder): an object with
+/// properties, an `allOf` it merges, an `anyOf` of objects (its flattened struct)?
+fn structure(doc: &Value, schema: &Value) -> bool {
+    let resolved = resolve(doc, schema);
+    resolved.get("properties").is_some()
+        || resolved.get("allOf").is_some()
+        || resolved
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|members| members.iter().any(|m| structure(doc, m)))
 }
 
 /// Query parameters progenitor cannot write are handed to it as `style: form` (a `content:`
@@ -179,13 +194,16 @@ pub(crate) fn query_parameter_styles(doc: &mut Value, changes: &mut Changes) {
             if let Some(schema) = hoisted {
                 p.insert("schema".into(), schema);
             }
+            let (style, explode) = (mark["style"].as_str().unwrap_or(""), &mark["explode"]);
             changes.push(
                 at,
-                format!(
-                    "query parameter style `{}` with explode {}: generated as `form`, sent in its own style",
-                    mark["style"].as_str().unwrap_or(""),
-                    mark["explode"]
-                ),
+                if style == "form" && explode == &json!(true) {
+                    "a structure in a query parameter (progenitor takes one only as a body): generated as `Param<T>`, sent as `form`, exploded".to_string()
+                } else {
+                    format!(
+                        "query parameter style `{style}` with explode {explode}: generated as `form`, sent in its own style"
+                    )
+                },
             );
         }
     }
@@ -199,7 +217,7 @@ pub(crate) fn query_parameter_styles(doc: &mut Value, changes: &mut Changes) {
     }
 }
 
-/// A structure (an object with properties, or an `allOf` of them) typify gives a builder, which
+/// A structure ([`structure`]: an object with properties, an `allOf`, an `anyOf` of objects) typify gives a builder, which
 /// progenitor 0.15 accepts only for a body (it panics on such a query parameter): the parameter
 /// at `at` gets the schema `agentstatus_runtime::forms::Param<T>` instead, `T` the component
 /// its schema references or a new component holding it (named after the operation and the
@@ -216,8 +234,7 @@ fn structure_parameter(
         Some(media) => p.get("content")?.get(media)?.get("schema")?,
         None => p.get("schema")?,
     };
-    let resolved = resolve(doc, schema);
-    if resolved.get("properties").is_none() && resolved.get("allOf").is_none() {
+    if !structure(doc, schema) {
         return None;
     }
     let reference = match schema.get("$ref").and_then(Value::as_str) {

@@ -63,9 +63,20 @@ fn authenticated_constructors(
 /// `agentstatus_runtime::generated_http_client(client)`: the TLS provider of the crate's TLS
 /// feature, no redirects followed, no `Referer`, as every other constructor.
 fn runtime_calls(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    use proc_macro2::{Delimiter, Group, TokenTree};
+    // the two paths are made once: made in every group, they cost a fifth of a small
+    // document's generation (BENCHMARKS.md, "Codegen at scale")
     let segment = crate::generate::runtime_item("path_segment");
     let http_client = crate::generate::runtime_item("generated_http_client");
+    runtime_calls_in(tokens, &segment, &http_client)
+}
+
+fn runtime_calls_in(
+    tokens: proc_macro2::TokenStream,
+    segment: &proc_macro2::TokenStream,
+    http_client: &proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let runtime_calls = |t| runtime_calls_in(t, segment, http_client);
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::new();
     let mut i = 0;

@@ -229,6 +229,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::ARRAY_PATH_PARAMETERS,
     &names::OPERATION_IDS,
     &bodies::JSON_MEDIA_TYPES,
+    &parameters::PARAMETER_CONTENT,
     &forms::QUERY_PARAMETER_STYLES,
     &forms::FORM_BODIES,
     &bodies::UNSUPPORTED_REQUEST_BODIES,

@@ -146,7 +146,7 @@ pub(crate) const JSON_NAME: &str = "x-agentstatus-json-name";
 pub(crate) const COLLIDING_PROPERTIES: Pass = Pass::new(
     "colliding-properties",
     Stage::Fix,
-    "Properties that become one Rust field (`_links`, `links`) are both kept, the second under its own key, its JSON name restored.",
+    "Properties that become one Rust field (`_links`, `links`; a required name without a property, which typify makes a field too) are both kept, the second under its own key, its JSON name restored.",
     colliding_properties,
 )
 .with_rewrite(rewrite_json_names)
@@ -168,6 +168,51 @@ fn rewrite_json_names(
 pub(crate) fn colliding_properties(doc: &mut Value, changes: &mut Changes) {
     crate::nav::walk_mut(doc, "", &mut |map, at| {
         let mut renamed: Vec<(String, String)> = Vec::new();
+        // typify makes a field of a required name that has no property too (any value:
+        // typify-impl `struct_members`), so Rocket.Chat's `required: [" _id"]` beside the
+        // property `_id` is one Rust field twice (E0416, E0124): such a name that becomes
+        // another's field is made a property (any JSON, as typify reads it) and told apart below
+        let unspecified: Vec<String> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|r| {
+                map.get("properties")
+                    .and_then(Value::as_object)
+                    .is_none_or(|p| !p.contains_key(*r))
+            })
+            .map(str::to_string)
+            .collect();
+        if !unspecified.is_empty() {
+            // how many names (properties and required names without one) become each field
+            let mut fields: BTreeMap<String, usize> = BTreeMap::new();
+            let declared: Vec<String> = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|p| p.keys().cloned())
+                .collect();
+            for k in declared.iter().chain(&unspecified) {
+                *fields.entry(field_name(k)).or_default() += 1;
+            }
+            for r in unspecified {
+                if fields[&field_name(&r)] < 2 {
+                    continue;
+                }
+                if let Value::Object(props) = map
+                    .entry("properties")
+                    .or_insert_with(|| Value::Object(Default::default()))
+                {
+                    props.insert(r.clone(), json!({}));
+                    changes.push(
+                        format!("{at}/required"),
+                        format!("required name {r:?} has no property and becomes the same Rust field as another name: made a property of its own (any JSON, as the generator reads it)"),
+                    );
+                }
+            }
+        }
         if let Some(Value::Object(props)) = map.get_mut("properties") {
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
             let mut collide = Vec::new();

@@ -437,3 +437,67 @@ pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
         *params = keep;
     }
 }
+
+/// The `parameter-content` pass ([`parameter_content`]).
+pub(crate) const PARAMETER_CONTENT: Pass = Pass::new(
+    "parameter-content",
+    Stage::Fix,
+    "A path, header or cookie parameter declared with `content:` instead of a schema (and a query parameter whose `content` is not JSON), which progenitor refuses (\"unexpected content\"), is generated with its media type's schema when that is a scalar, else as a string the caller writes in that media type.",
+    parameter_content,
+);
+
+/// progenitor 0.15 reads a parameter's `schema` only (`ParameterDataExt::schema`: "unexpected
+/// content" for `content:`, which OpenAPI 3.0 allows instead of `schema`; Revolt's GitHub
+/// webhook's `X-Github-Event` header). JSON in a query parameter is sent as JSON by the
+/// `query-parameter-styles` pass; any other parameter with `content` gets its media type's
+/// schema when that is a string, number, integer or boolean (a value progenitor writes as
+/// text), else `type: string`: the caller passes the value already written in that media type.
+pub(crate) fn parameter_content(doc: &mut Value, changes: &mut Changes) {
+    for_each_parameter(doc, &mut |map, at| {
+        if map.contains_key("schema") || map.contains_key("$ref") {
+            return;
+        }
+        let Some(Value::Object(content)) = map.get("content") else {
+            return;
+        };
+        let place = map
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        // JSON in a query: `query-parameter-styles` sends it as JSON
+        if place == "query"
+            && crate::nav::json_media_type(content)
+                .and_then(|m| content.get(m))
+                .is_some_and(|m| m.get("schema").is_some())
+        {
+            return;
+        }
+        let Some((media, media_type)) = content.iter().next() else {
+            return;
+        };
+        let media = media.clone();
+        let scalar = media_type.get("schema").filter(|s| {
+            s.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| matches!(t, "string" | "integer" | "number" | "boolean"))
+                && s.get("properties").is_none()
+                && s.get("$ref").is_none()
+        });
+        let (schema, what) = match scalar.cloned() {
+            Some(s) => (s, "its schema"),
+            None => (
+                json!({"type": "string"}),
+                "a string written in that media type",
+            ),
+        };
+        map.remove("content");
+        map.insert("schema".into(), schema);
+        changes.push(
+            at.to_string(),
+            format!(
+                "{place} parameter declared with `content` ({media:?}), which progenitor refuses: generated with {what}"
+            ),
+        );
+    });
+}

@@ -14,7 +14,7 @@ pub(crate) const MAX_DEEP_REFS: usize = 10_000;
 pub(crate) const DEEP_REFS: Pass = Pass::new(
     "deep-refs",
     Stage::Normalise,
-    "A `$ref` into the inside of a component (`#/components/schemas/Tag/allOf/0`, a response's schema), which typify cannot resolve, is replaced by what it points at.",
+    "A `$ref` into the inside of a component (`#/components/schemas/Tag/allOf/0`, a response's schema), which typify cannot resolve, or to a component of another kind than its place holds (an answer referencing a request body, which progenitor panics on), is replaced by what it points at.",
     deep_refs,
 );
 
@@ -36,8 +36,12 @@ pub(crate) fn deep_refs(doc: &mut Value, changes: &mut Changes) {
         let Some(pointer) = crate::nav::ref_pointer(&reference) else {
             return;
         };
-        // `/components/<section>/<name>`: a component, which typify knows
-        if pointer.split('/').count() <= 4 {
+        // `/components/<section>/<name>`: a component, which typify knows, unless it is one of
+        // another kind than its place holds (PagerDuty's answer `$ref:
+        // #/components/requestBodies/...`: progenitor looks it up among the responses and
+        // panics, "key ... is missing")
+        let misplaced = misplaced_component(at, &pointer);
+        if pointer.split('/').count() <= 4 && !misplaced {
             return;
         }
         let Some(found @ Value::Object(target)) = snapshot.pointer(&pointer) else {
@@ -68,11 +72,46 @@ pub(crate) fn deep_refs(doc: &mut Value, changes: &mut Changes) {
             map.insert("description".into(), d);
         }
         replaced += 1;
+        if misplaced {
+            // a request body's copy where an answer belongs: what an answer has
+            if at.rsplit('/').nth(1) == Some("responses") {
+                map.remove("required");
+                map.entry("description")
+                    .or_insert_with(|| Value::String(String::new()));
+            }
+            changes.push(
+                format!("{at}/$ref"),
+                format!("`$ref: {reference}` points at a component of another kind than its place holds: replaced by a copy of it"),
+            );
+            return;
+        }
         changes.push(
             format!("{at}/$ref"),
             format!("`$ref: {reference}` points inside a component: replaced by a copy of it"),
         );
     });
+}
+
+/// Does the `$ref` at `at` (an operation's answer, request body or parameter) point at a
+/// component of another section than that place holds (`/components/requestBodies/X` as an
+/// answer)?
+fn misplaced_component(at: &str, pointer: &str) -> bool {
+    let mut tokens = at.rsplit('/');
+    let last = tokens.next().unwrap_or_default();
+    let parent = tokens.next().unwrap_or_default();
+    let grandparent = tokens.next().unwrap_or_default();
+    let expected = if last == "requestBody" {
+        "requestBodies"
+    } else if parent == "responses" && grandparent != "components" {
+        "responses"
+    } else if parent == "parameters" && grandparent != "components" {
+        "parameters"
+    } else {
+        return false;
+    };
+    let mut parts = pointer.split('/');
+    parts.next();
+    parts.next() == Some("components") && parts.next().is_some_and(|s| s != expected)
 }
 
 /// Is the object at pointer `at` a schema by its place: a `schema`, `items`, `not` or

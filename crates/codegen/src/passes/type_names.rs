@@ -555,8 +555,39 @@ enum Root {
     /// progenitor asserts that the successes (and the errors) are one type, which typify makes
     /// them by that name: only a component's or the generated code's name is a clash.
     Answer,
+    /// The content of a tagged union's variant (`{union}_{variant}`): typify makes a struct
+    /// variant of an object there (typify-impl `src/enums.rs` `external_variant`), which is no
+    /// type of its own, so its name is taken by nothing, though its properties' types are
+    /// named after it; any other content is a type like an [`Root::Inline`] schema.
+    Variant,
     /// Any other schema.
     Inline,
+}
+
+/// Does typify convert this schema to a struct (typify-impl `src/convert.rs` `convert_object`,
+/// "the typical case"): an object (no reference, no composition, no enum, not nullable, which
+/// progenitor makes an `Option`) with properties, required names or `additionalProperties:
+/// false`.
+fn converts_to_struct(map: &Map<String, Value>) -> bool {
+    if map.contains_key("$ref")
+        || map.contains_key("enum")
+        || COMPOSITIONS.iter().any(|k| map.contains_key(*k))
+        || map.get("nullable") == Some(&Value::Bool(true))
+        || map
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "object")
+    {
+        return false;
+    }
+    let non_empty = |k: &str| match map.get(k) {
+        Some(Value::Object(m)) => !m.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        _ => false,
+    };
+    non_empty("properties")
+        || non_empty("required")
+        || map.get("additionalProperties") == Some(&Value::Bool(false))
 }
 
 /// Walk `schema`, which typify names `name` unless it has a title (`None`: a name this pass
@@ -581,11 +612,21 @@ fn inline_names(
         ));
     }
     let mut name = name;
+    let root = match root {
+        Root::Variant if !converts_to_struct(map) => Root::Inline,
+        root => root,
+    };
+    if root == Root::Variant {
+        // a struct variant: its properties' types are named after its title, else its place
+        if let Some(title) = map.get("title").and_then(Value::as_str) {
+            name = Some(rust_type_name(title));
+        }
+    }
     let clash = |names: &Names, n: &str, map: &Map<String, Value>| match root {
         Root::Answer => !names.not_reserved(n),
         _ => !names.fits_merged(n, map),
     };
-    if root != Root::Component {
+    if !matches!(root, Root::Component | Root::Variant) {
         // progenitor hands typify a nullable composition as `oneOf: [null, the composition]`,
         // its title outside: the composition is named after its place, never its title
         let nullable_union = map.get("nullable") == Some(&Value::Bool(true))
@@ -733,7 +774,14 @@ fn inline_names(
                                 .map(|u| rust_type_name(&format!("{u}_{prop}")));
                             let content_at =
                                 format!("{union_at}/{i}/properties/{}", escape_token(prop));
-                            inline_names(content, place, Root::Inline, &content_at, names, changes);
+                            inline_names(
+                                content,
+                                place,
+                                Root::Variant,
+                                &content_at,
+                                names,
+                                changes,
+                            );
                         }
                     }
                 }
@@ -762,7 +810,7 @@ fn inline_names(
                             .map(|(u, v)| rust_type_name(&format!("{u}_{v}")));
                         let content_at =
                             format!("{union_at}/{i}/properties/{}", escape_token(&content));
-                        inline_names(schema, place, Root::Inline, &content_at, names, changes);
+                        inline_names(schema, place, Root::Variant, &content_at, names, changes);
                     }
                 }
                 Tagging::Internal => {
@@ -1316,6 +1364,62 @@ mod tests {
     }
 
     #[test]
+    fn a_tagged_union_s_object_content_takes_no_name() {
+        // typify makes a struct variant of an object content (no type named `EventCreated`),
+        // so the component `EventCreated` keeps its name and nothing is renamed
+        let schemas = json!({
+            "Event": {"oneOf": [
+                {"type": "object", "required": ["created"], "properties": {"created": {"type": "object", "properties": {
+                    "id": {"type": "string"}}}}},
+                {"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "object", "properties": {
+                    "at": {"type": "string"}}}}}
+            ]},
+            "EventCreated": {"type": "object", "properties": {"n": {"type": "integer"}}}
+        });
+        let (code, changes) = generated(schemas.clone());
+        assert!(changes.is_empty(), "{changes:?}\n{code}");
+        assert!(
+            defines(&code, "EventCreated") && code.contains("Created {"),
+            "{code}"
+        );
+        assert!(!code.contains("EventCreatedInline"), "{code}");
+        // its properties' types are still named after it: a component of that name is a clash
+        let mut clashing = schemas;
+        clashing["Event"]["oneOf"][0]["properties"]["created"]["properties"]["kind"] =
+            json!({"type": "string", "enum": ["a", "b"]});
+        clashing["EventCreatedKind"] =
+            json!({"type": "object", "properties": {"n": {"type": "integer"}}});
+        let (code, changes) = generated(clashing);
+        assert_eq!(
+            changes,
+            ["/components/schemas/Event/oneOf/0/properties/created/properties/kind"],
+            "{code}"
+        );
+        assert!(
+            defines(&code, "EventCreatedKind") && defines(&code, "EventCreatedKindInline"),
+            "{code}"
+        );
+        // a content that is not an object is a type of its own, named `{union}_{variant}`
+        let strings = json!({
+            "Event": {"oneOf": [
+                {"type": "object", "required": ["created"], "properties": {"created": {"type": "string", "enum": ["x", "y"]}}},
+                {"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "string", "enum": ["z"]}}}
+            ]},
+            "EventCreated": {"type": "object", "properties": {"n": {"type": "integer"}}}
+        });
+        let (code, changes) = generated(strings);
+        assert_eq!(
+            changes,
+            ["/components/schemas/Event/oneOf/0/properties/created"],
+            "{code}"
+        );
+        assert!(
+            defines(&code, "EventCreated") && defines(&code, "EventCreatedInline"),
+            "{code}"
+        );
+    }
+
+    #[test]
     fn an_adjacently_tagged_union_s_contents_are_named_as_typify_names_them() {
         let content = |p: &str| json!({"type": "object", "properties": {p: {"type": "object", "properties": {"v": {"type": "string"}}}}});
         let tagged = |tag: &str, content: Value| {
@@ -1339,21 +1443,23 @@ mod tests {
             defines(&code, "EventBodyOpenedXInline") && defines(&code, "EventBodyClosedY"),
             "{code}"
         );
-        // a component's union: every content is named `{union}_{content}`, so two contents
-        // that differ are told apart
+        // a component's union: every content is named `{union}_{content}`; an object content
+        // is a struct variant (no type), so only its properties' types, which differ, are told
+        // apart
         let other = json!({"type": "object", "properties": {"x": {"type": "object", "properties": {"w": {"type": "integer"}}}}});
         let (code, changes) = generated(json!({"Body": {"oneOf": [
             tagged("opened", content("x")), tagged("closed", other)
         ]}}));
         assert_eq!(
             changes,
-            ["/components/schemas/Body/oneOf/1/properties/data"],
+            ["/components/schemas/Body/oneOf/1/properties/data/properties/x"],
             "{code}"
         );
         assert!(
-            defines(&code, "BodyDataX") && defines(&code, "BodyDataInlineX"),
+            defines(&code, "BodyDataX") && defines(&code, "BodyDataXInline"),
             "{code}"
         );
+        assert!(!defines(&code, "BodyData"), "{code}");
         // identical contents share the name, as typify shares the type
         let (code, changes) = generated(json!({"Body": {"oneOf": [
             tagged("opened", content("x")), tagged("closed", content("x"))
