@@ -1193,8 +1193,7 @@ impl Engine {
             .collect();
         if (0..self.desks.len()).all(|d| {
             !self.ready[d] || self.writing[d] >= WRITERS_PER_DESK || !self.pending[d] || held[d]
-        })
-        {
+        }) {
             return Ok(());
         }
         let owed = self.store.read(|t| t.outbox())?;
@@ -1359,7 +1358,8 @@ impl Engine {
                     }
                     Ok(false) => {}
                     Err(payload) => {
-                        let _ = panicked.send(Written::Panicked(d, number, panic_message(&*payload)));
+                        let _ =
+                            panicked.send(Written::Panicked(d, number, panic_message(&*payload)));
                     }
                 }
             });
