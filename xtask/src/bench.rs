@@ -119,7 +119,7 @@ fn bench(root: &Path) -> Result {
     out.push_str(&run(Command::new(&bin).arg("bulk"))?);
     out.push_str("\nWall time of a bulk run at the rate limit the Engage Digital fake enforces, which the client's limit matches (requests evenly spaced, no retries, so a 429 would be a failed update): goal within 5% of `(requests - 1) / limit`, zero 429s.\n\n| vendor | agents | to change | limit | wall time | requests / limit | ratio | 429s | goal (≤ 1.05) |\n|---|---|---|---|---|---|---|---|---|\n");
     out.push_str(&run(Command::new(&bin).arg("bulk-paced"))?);
-    eprintln!("bench: sync (lag, then 10,000 people converging: about 2 minutes) ...");
+    eprintln!("bench: sync (lag, then 10,000 people converging 3 times: about 5 minutes) ...");
     let sync = sync_section(&bin)?;
     out.push_str(&format!("{SYNC_HEADING}{SYNC_START}\n{sync}{SYNC_END}\n"));
     eprintln!("bench: codegen and drift ...");
@@ -224,7 +224,7 @@ const SYNC_END: &str = "<!-- sync:end -->";
 const SYNC_HEADING: &str = "\n## Sync\n\n";
 
 /// The sync section (`agentstatus-bench sync` writes it: lag, requests per interval, 10,000
-/// people converging at the rate limit, memory), about 2 minutes.
+/// people converging at the rate limit, 3 runs, memory), about 5 minutes.
 fn sync_section(bin: &Path) -> Result<String, String> {
     run(Command::new(bin).arg("sync"))
 }

@@ -244,7 +244,7 @@ pub struct Bench {
     #[arg(long, value_name = "BIN", requires = "drift")]
     pub optic: Option<PathBuf>,
     /// Only sync (lag, requests per interval, 10,000 people converging at the rate limit,
-    /// memory; about 2 minutes): rewrite its section of BENCHMARKS.md.
+    /// memory; about 5 minutes): rewrite its section of BENCHMARKS.md.
     #[arg(long, conflicts_with_all = ["cold", "scale", "drift"])]
     pub sync: bool,
 }
