@@ -352,19 +352,31 @@ mod feed {
         ok
     }
 
+    /// A failed `accept` (out of file descriptors, say) is tried again after this pause, not
+    /// in a busy loop.
+    const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
     /// Accept connections on `listener`, one request each, within [`REQUEST_TIMEOUT`], at most
-    /// [`MAX_CONNECTIONS`] at once.
+    /// [`MAX_CONNECTIONS`] at once; every connection ends with the loop (aborted with the
+    /// feed's receiver).
     async fn serve(listener: tokio::net::TcpListener, r: Receiving) {
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let mut connections = tokio::task::JoinSet::new();
         loop {
+            // the connections that ended (their slots are free already)
+            while connections.try_join_next().is_some() {}
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                    continue;
+                }
             };
             let r = r.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let r = r.clone();
                     async move { Ok::<_, std::convert::Infallible>(receive(r, req).await) }
