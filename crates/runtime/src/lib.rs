@@ -310,7 +310,10 @@ pub fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Bu
     Ok(url.trim_end_matches('/').to_string())
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+/// Whether `url`'s host is this machine: `localhost`, or a loopback IPv4 or IPv6 address (the
+/// one place plain `http://` is allowed without opting in, for clients and for the public URLs
+/// of the webhook receivers).
+pub fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -162,14 +162,8 @@ fn invalid(message: String) -> PresenceError {
 fn check_public_url(url: &str) -> Result<String, PresenceError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| invalid(format!("webhook_url {url:?}: not a URL ({e})")))?;
-    let host = parsed.host_str().unwrap_or_default();
-    let loopback = host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    let ok_scheme = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
+    let ok_scheme = parsed.scheme() == "https"
+        || (parsed.scheme() == "http" && agentstatus_runtime::is_loopback(&parsed));
     if !ok_scheme {
         return Err(invalid(format!(
             "webhook_url {url:?}: an https:// URL (put a reverse proxy with a certificate in front of webhook_listen); http:// only to loopback"
