@@ -282,3 +282,100 @@ async fn rocketchat_rate_limiter_is_on_by_default_and_counts_only_authenticated_
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("x-ratelimit-limit").is_none());
 }
+
+/// Issue #30: a client's own retries honour the server's wait when the server says it the way
+/// Rocket.Chat does (a 429 with `X-RateLimit-Reset` in epoch milliseconds, no `Retry-After`):
+/// the retry is sent once the window has ended, and succeeds. Before, the retries backed off a
+/// few milliseconds each, all inside the window, and the call failed with the 429.
+#[tokio::test]
+async fn a_clients_retry_waits_for_rocket_chats_rate_limit_reset_then_succeeds() {
+    use agentstatus_rocketchat::fake::{Agent, RocketChat};
+    use agentstatus_rocketchat::{Client, Credentials, types};
+    use agentstatus_runtime::{ClientConfig, RetryPolicy};
+    use std::time::{Duration, Instant};
+    let fake = RocketChat::start().await.unwrap();
+    fake.add_user("mgr", "t", true);
+    fake.add_agent(Agent::new("a1", "Ada", "available"));
+    let window = Duration::from_millis(800);
+    fake.set_rate_limit(2, window);
+    // backoff alone would try four times within 40 ms: well inside the window
+    let config = ClientConfig::default().with_retry(RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(10),
+        deadline: Duration::from_secs(5),
+    });
+    let client =
+        Client::with_config(&fake.url(), Credentials::new("mgr", "t".into()), &config).unwrap();
+    let list = || {
+        client
+            .list_livechat_users()
+            .type_(types::ListLivechatUsersType::Agent)
+            .send()
+    };
+    let started = Instant::now();
+    list().await.unwrap();
+    list().await.unwrap();
+    let third = Instant::now();
+    let page = list().await.expect("retried once the window ended");
+    assert_eq!(page.users.len(), 1);
+    let waited = third.elapsed();
+    assert_eq!(
+        fake.rate_limited(),
+        1,
+        "one 429, then the retry got through"
+    );
+    assert!(
+        started.elapsed() >= window && waited < window + Duration::from_millis(600),
+        "waited {waited:?} for a window of {window:?}"
+    );
+
+    // a reset past the call's deadline is not waited for: the call gives up at once with the
+    // server's 429, and the error says how long the server asked for
+    let long = Duration::from_secs(30);
+    fake.set_rate_limit(1, long);
+    let short = ClientConfig::default().with_retry(RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(10),
+        deadline: Duration::from_secs(2),
+    });
+    let client =
+        Client::with_config(&fake.url(), Credentials::new("mgr", "t".into()), &short).unwrap();
+    client
+        .list_livechat_users()
+        .type_(types::ListLivechatUsersType::Agent)
+        .send()
+        .await
+        .unwrap();
+    let before = fake.rate_limited();
+    let t = Instant::now();
+    let e = client
+        .list_livechat_users()
+        .type_(types::ListLivechatUsersType::Agent)
+        .send()
+        .await
+        .expect_err("rate limited past the deadline");
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(429), "{e}");
+    assert_eq!(
+        fake.rate_limited() - before,
+        1,
+        "one attempt: no retry inside the window"
+    );
+    let wait = agentstatus_runtime::retry::server_wait(
+        e.status().unwrap(),
+        match &e {
+            progenitor_client::Error::ErrorResponse(r) => r.headers(),
+            progenitor_client::Error::UnexpectedResponse(r) => r.headers(),
+            other => panic!("not an answer: {other}"),
+        },
+        std::time::SystemTime::now(),
+    )
+    .expect("the 429 says when its window ends");
+    assert!(wait > Duration::from_secs(20) && wait <= long, "{wait:?}");
+}

@@ -4,7 +4,10 @@
 //!   Rocket.Chat's `agent.status` toggle — is sent exactly once, whatever happens.
 //! - Retried on connection errors (nothing answered, or the connection closed before an answer)
 //!   and on 429, 502, 503 and 504.
-//! - `Retry-After` (seconds or HTTP date) is honoured; otherwise exponential backoff with full
+//! - The server's wait is honoured ([`server_wait`]: `Retry-After`, seconds or HTTP date, else
+//!   a 429's `X-RateLimit-Reset`, as Rocket.Chat sends it), capped at [`MAX_SERVER_WAIT`];
+//!   a wait that would end past the call's deadline is not begun: the call gives up at once with
+//!   the server's answer. Otherwise exponential backoff with full
 //!   jitter: a random delay in `[0, min(max_delay, base_delay * 2^retry)]` (the exponential,
 //!   capped schedule is `backon`'s `ExponentialBuilder`; the full jitter is drawn here, as
 //!   backon's own jitter adds up to one more step and could exceed `max_delay`).
@@ -102,7 +105,7 @@ pub(crate) fn full_jitter(cap: Duration) -> Duration {
 /// than `requests`, whether the server counts in fixed or sliding windows, however the attempts
 /// are delayed on their way and land bunched: a bulk run goes just under the limit without a
 /// 429. The argument is in [`Pacer`]'s docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateLimit {
     /// Requests allowed per `per`.
     pub requests: u32,
@@ -150,7 +153,7 @@ impl RateLimit {
 /// limiter keeps one window per route and method (`apps/meteor/app/api/server/api.ts`), so its
 /// client paces each operation on its own; a server that counts every request of a client
 /// (Chatwoot's Rack::Attack `req/ip`, Engage Digital's per-token limit) is paced as one bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RateLimitScope {
     /// Every request of the client, whatever its operation, in one bucket (the default).
@@ -222,6 +225,20 @@ pub fn is_idempotent(method: &Method) -> bool {
 /// Statuses worth another attempt.
 pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// The longest a server's wait (`Retry-After`, or a 429's `X-RateLimit-Reset`: [`server_wait`])
+/// is honoured as asked; a longer one is cut to this. A client's retries wait at most this (and
+/// never past the call's deadline); sync holds a desk's writes at most this long.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(300);
+
+/// The server's wait ([`server_wait`]) capped at [`MAX_SERVER_WAIT`].
+pub fn capped_server_wait(
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    now: SystemTime,
+) -> Option<Duration> {
+    server_wait(status, headers, now).map(|w| w.min(MAX_SERVER_WAIT))
 }
 
 /// `Retry-After` as a delay: seconds, or an HTTP date (RFC 9110 §10.2.3).
@@ -318,8 +335,10 @@ pub fn transient_delay<E>(
         E::CommunicationError(e) if retryable_error(e) => return Some(policy.backoff(retry)),
         _ => return None,
     };
-    is_retryable_status(status)
-        .then(|| retry_after(headers, SystemTime::now()).unwrap_or_else(|| policy.backoff(retry)))
+    is_retryable_status(status).then(|| {
+        capped_server_wait(status, headers, SystemTime::now())
+            .unwrap_or_else(|| policy.backoff(retry))
+    })
 }
 
 /// Run `send` (one idempotent request: sending it again changes nothing, although its method
@@ -420,13 +439,15 @@ pub async fn execute_until(
             permit.answered();
         }
         let transient = match &result {
-            Ok(r) if is_retryable_status(r.status()) => {
-                Some(retry_after(r.headers(), SystemTime::now()))
-            }
+            Ok(r) if is_retryable_status(r.status()) => Some(capped_server_wait(
+                r.status(),
+                r.headers(),
+                SystemTime::now(),
+            )),
             Err(e) if retryable_error(e) => Some(None),
             _ => None,
         };
-        // the schedule advances with every retry, whether Retry-After or it sets the wait
+        // the schedule advances with every retry, whether the server's wait or it sets the wait
         let wait = transient.map(|after| {
             let backoff = schedule.next().map(full_jitter).unwrap_or_default();
             after.unwrap_or(backoff)
@@ -434,6 +455,12 @@ pub async fn execute_until(
         let Some(wait) = wait else { return result };
         let Some(again) = next else { return result };
         if ends_after(wait, deadline) {
+            // the server's answer (429: `PresenceError::retry_after` says how long it asked
+            // for) rather than a wait that could not end in time
+            tracing::debug!(
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "not retried: the wait would end past the call's deadline"
+            );
             return result;
         }
         drop(result);
@@ -639,6 +666,48 @@ mod tests {
         };
         let _ = resend(&quick, |w: &Wrapped| &w.0, wrapped).await;
         assert_eq!(sent.swap(0, Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn a_client_honours_the_server_wait_capped() {
+        use reqwest::StatusCode;
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        let mut h = HeaderMap::new();
+        // a reset an hour away (Rocket.Chat's epoch milliseconds): capped
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_static("1800003600000"),
+        );
+        assert_eq!(capped_server_wait(too_many, &h, now), Some(MAX_SERVER_WAIT));
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_static("1800000002000"),
+        );
+        assert_eq!(
+            capped_server_wait(too_many, &h, now),
+            Some(Duration::from_secs(2))
+        );
+        // `resend`'s delay (Rocket.Chat's `agent.status`) reads it too: a reset 2 s from now,
+        // not the first backoff (at most 250 ms)
+        let policy = RetryPolicy::default();
+        let reset = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + 2_000;
+        let e = progenitor_client::Error::<()>::UnexpectedResponse(reqwest::Response::from(
+            http::Response::builder()
+                .status(429)
+                .header("x-ratelimit-reset", reset.to_string())
+                .body(Vec::<u8>::new())
+                .unwrap(),
+        ));
+        let d = transient_delay(&policy, &e, 1).unwrap();
+        assert!(
+            d > Duration::from_millis(1_500) && d <= Duration::from_secs(2),
+            "{d:?}"
+        );
     }
 
     #[test]
