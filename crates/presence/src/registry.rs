@@ -326,6 +326,7 @@ impl Settings {
             .with_rate_limit(rate_limit)
             .with_max_response_bytes(c.max_response_bytes)
             .allow_insecure_http(c.allow_insecure_http)
+            .with_shared_budget(c.shared_budget.clone())
     }
 }
 

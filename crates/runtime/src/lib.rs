@@ -23,6 +23,7 @@ mod open_enum;
 pub mod pace;
 pub mod retry;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -55,6 +56,10 @@ pub struct ClientConfig {
     /// default) or each operation on its own, as the vendor's server counts ([`RateLimitScope`]:
     /// Rocket.Chat's registry entry sets [`RateLimitScope::Operation`]).
     pub rate_limit_scope: RateLimitScope,
+    /// The budget this client shares with the other clients of its server ([`ServerBudgets`]):
+    /// its [`rate_limit`](Self::rate_limit) is then counted in one limiter with theirs. Default
+    /// none: the client's own.
+    pub shared_budget: Option<SharedBudget>,
     /// Send credentials over plain `http://` to a host that is not loopback. Default `false`.
     pub allow_insecure_http: bool,
     /// The largest response body read, in bytes, enforced while streaming (a larger body fails
@@ -76,6 +81,7 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             rate_limit: None,
             rate_limit_scope: RateLimitScope::Client,
+            shared_budget: None,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
@@ -101,6 +107,13 @@ impl ClientConfig {
         self
     }
 
+    /// Counting the rate limit in the budget shared by every client of its server (see
+    /// [`ServerBudgets::of`]), `None` for the client's own.
+    pub fn with_shared_budget(mut self, budget: Option<SharedBudget>) -> Self {
+        self.shared_budget = budget;
+        self
+    }
+
     /// The whole-request timeout and the connect timeout (defaults 30 s and 10 s).
     pub fn with_timeouts(mut self, timeout: Duration, connect_timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -118,6 +131,86 @@ impl ClientConfig {
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
+    }
+}
+
+/// The rate-limit budgets of servers, shared by the clients of each: a server that counts its
+/// limit per client IP (Chatwoot's Rack::Attack `req/ip`; Rocket.Chat's per IP and route) counts
+/// every client of one process together, so several clients of one server (several desks of one
+/// vendor, with different accounts or tokens) must be paced together. Clients built with
+/// [`ClientConfig::with_shared_budget`]`(Some(budgets.of(base_url)))` and the same rate limit
+/// and scope share one limiter (one pacer, or one per operation) per server origin (scheme,
+/// host and port); a client with another limit (an operator's own, for that desk) keeps its
+/// own. Cloning shares the same budgets.
+#[derive(Debug, Clone, Default)]
+pub struct ServerBudgets {
+    limiters: Arc<std::sync::Mutex<std::collections::HashMap<BudgetKey, retry::Limiter>>>,
+}
+
+type BudgetKey = (String, RateLimit, RateLimitScope);
+
+impl ServerBudgets {
+    /// No budget yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The budget of the server at `base_url` (its origin: scheme, host and port; a URL that
+    /// does not parse is its own key, as written).
+    pub fn of(&self, base_url: &str) -> SharedBudget {
+        let origin = url::Url::parse(base_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+            .unwrap_or_else(|| base_url.to_string());
+        SharedBudget {
+            budgets: self.clone(),
+            origin,
+        }
+    }
+
+    /// How many limiters are shared now (one per server, limit and scope).
+    pub fn len(&self) -> usize {
+        self.limiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One server's share of [`ServerBudgets`], for [`ClientConfig::with_shared_budget`].
+#[derive(Debug, Clone)]
+pub struct SharedBudget {
+    budgets: ServerBudgets,
+    origin: String,
+}
+
+impl SharedBudget {
+    /// The server's origin (`https://chat.example.com:443` is `https://chat.example.com`).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The limiter of `limit` counted by `scope` at this server: the one made by the first
+    /// client that asked, else a new one.
+    fn limiter(&self, limit: RateLimit, scope: RateLimitScope) -> Option<retry::Limiter> {
+        let mut all = self
+            .budgets
+            .limiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let key = (self.origin.clone(), limit, scope);
+        if let Some(l) = all.get(&key) {
+            return Some(l.clone());
+        }
+        let l = retry::Limiter::new(limit, scope)?;
+        all.insert(key, l.clone());
+        Some(l)
     }
 }
 
@@ -147,9 +240,10 @@ impl Inner {
             retry: config.retry.clone(),
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
-            limiter: config
-                .rate_limit
-                .and_then(|r| retry::Limiter::new(r, config.rate_limit_scope)),
+            limiter: config.rate_limit.and_then(|r| match &config.shared_budget {
+                Some(shared) => shared.limiter(r, config.rate_limit_scope),
+                None => retry::Limiter::new(r, config.rate_limit_scope),
+            }),
             oauth2: None,
             bearer: None,
         }

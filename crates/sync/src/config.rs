@@ -30,6 +30,15 @@
 //! or `"off"`, in the vendor's own terms, replacing its declared default for this desk). Every
 //! mistake is reported with `file:line:col`.
 //!
+//! Desks on one server (the same `base_url` origin: scheme, host, port) share its budget: the
+//! vendors' servers count their limit per client IP (Chatwoot's `req/ip`, Rocket.Chat's per IP
+//! and route), so two Chatwoot desks of one server (two accounts, two tokens) are paced together
+//! under its one limit, not each under it ([`agentstatus_runtime::ServerBudgets`]): one pacer
+//! per server and limit. An operator's `rate_limit` on a desk still wins: desks of one server
+//! given the same `rate_limit` (the server's limit, as its admin set it) share it; a desk given
+//! another one (a token whose limit was raised, a server that counts it apart) is paced on its
+//! own at that; `"off"` is not paced at all.
+//!
 //! `match = "email"` replaces the people map: an agent is the person of the e-mail address its
 //! desk's list answer gives ([`crate::people`]); a desk whose vendor gives none
 //! ([`email_source`](crate::people::email_source): Engage Digital, Twilio TaskRouter) is refused
@@ -497,16 +506,26 @@ impl SyncConfig {
             ..base.retry.clone()
         };
         let base = base.with_retry(retry);
+        // desks on one server share its budget (its limit counts per client IP): one pacer per
+        // server and limit, so a desk given a `rate_limit` of its own is paced apart, at that
+        let budgets = agentstatus_runtime::ServerBudgets::new();
         let mut desks = Vec::new();
         for d in &self.desks {
             let label = format!("[desks.{}]", d.name);
+            let shared = match d.keys.get("base_url") {
+                Some(At {
+                    value: Value::Text(url),
+                    ..
+                }) => Some(budgets.of(url)),
+                _ => None,
+            };
             let presence = section::connect(
                 &d.entry,
                 &label,
                 &d.span,
                 &d.keys,
                 &|s| self.at(s),
-                base.clone(),
+                base.clone().with_shared_budget(shared),
             )
             .map_err(ConfigError)?;
             let supported = presence.supported();
