@@ -32,6 +32,19 @@ pub enum Fault {
     DropConnection,
     /// Handle the request (its effect happens), then close the connection without answering.
     DropAfterHandling,
+    /// Answer with this status and an HTML page (a proxy's or a web server's error page), without
+    /// handling the request.
+    Html(u16),
+    /// Handle the request, then answer with its status and headers but only the first half of
+    /// its body (the JSON cut off), the `Content-Length` matching what is sent.
+    Truncated,
+    /// Handle the request, then answer 200 with JSON of another shape (an object where an
+    /// array is expected and the other way round: `{"maintenance": true}` or `[{"id": null}]`,
+    /// whichever the real answer is not).
+    WrongShape,
+    /// Handle the request, then send its status, headers (the whole body's `Content-Length`) and
+    /// the first half of its body, and reset the connection.
+    ResetMidBody,
 }
 
 /// Random faults: each request (not given a queued fault) fails with these probabilities, drawn
@@ -207,6 +220,64 @@ async fn handle(
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from("{\"status\": \"succ"))
                 .expect("static response"))
+        }
+        Some(Fault::Html(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Ok(Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .body(Body::from(format!(
+                    "<!DOCTYPE html>\n<html><head><title>{status}</title></head><body><h1>{status}</h1><hr><center>nginx</center></body></html>\n"
+                )))
+                .expect("static response"))
+        }
+        Some(Fault::Truncated) => {
+            let (parts, body) = call(req).await?.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map_err(|_| Dropped)?;
+            let half = body.slice(..body.len() / 2);
+            let mut r = Response::from_parts(parts, Body::from(half.clone()));
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, half.len().into());
+            Ok(r)
+        }
+        Some(Fault::WrongShape) => {
+            let (_, body) = call(req).await?.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map_err(|_| Dropped)?;
+            let other = if body.trim_ascii_start().starts_with(b"[") {
+                "{\"maintenance\": true}"
+            } else {
+                "[{\"id\": null}]"
+            };
+            Ok(Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(other))
+                .expect("static response"))
+        }
+        Some(Fault::ResetMidBody) => {
+            let (mut parts, body) = call(req).await?.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map_err(|_| Dropped)?;
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, body.len().into());
+            let half = body.slice(..body.len() / 2);
+            let chunks: [Result<axum::body::Bytes, std::io::Error>; 2] = [
+                Ok(half),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset mid-body by fault injection",
+                )),
+            ];
+            Ok(Response::from_parts(
+                parts,
+                Body::from_stream(futures_util::stream::iter(chunks)),
+            ))
         }
         Some(Fault::DropConnection) => Err(Dropped),
         Some(Fault::DropAfterHandling) => {
