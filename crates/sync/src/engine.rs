@@ -555,6 +555,8 @@ impl Engine {
             options.stale_after.max(1),
             std::sync::atomic::Ordering::Relaxed,
         );
+        let mut store = store;
+        reconcile(&desks, &people, &mut store)?;
         let ready = vec![false; desks.len()];
         let writing = vec![0; desks.len()];
         let held = vec![None; desks.len()];
@@ -899,9 +901,10 @@ impl Engine {
                     t.owed(&name, &agent)?,
                 ))
             })?;
-            if known.as_ref().map(|k| k.0) == Some(state) || expected == Some(state) {
-                // a restatement, or sync's own write coming back (recorded before a crash or not)
-                let echo = expected == Some(state);
+            if known.as_ref().map(|k| k.0) == Some(state) || expected.contains(&state) {
+                // a restatement, or sync's own write coming back (recorded before a crash or not;
+                // an earlier write's, too, when a newer one is still on its way)
+                let echo = expected.contains(&state);
                 let same_word = known.as_ref().is_some_and(|k| k.1 == word);
                 if same_word && !echo && owed != Some(state) {
                     // nothing new to store (a restart's first read of an unchanged desk)
@@ -910,7 +913,7 @@ impl Engine {
                 self.store.transaction(|t| {
                     t.set_known(&name, &agent, state, &word, &at, is_computed)?;
                     if echo {
-                        t.forget_expected(&name, &agent)?;
+                        t.echoed(&name, &agent, state)?;
                     }
                     if owed == Some(state) {
                         t.settle(&name, &agent, Some(state))?;
@@ -1017,10 +1020,11 @@ impl Engine {
             .map(|(person, cands, at)| self.prepare(person, cands, at))
             .collect();
         let desks = &self.desks;
+        let in_flight = &self.in_flight;
         let stored: Vec<(i64, i64)> = self.store.transaction(|t| {
             batch
                 .iter()
-                .map(|p| Self::store_decision(t, desks, p))
+                .map(|p| Self::store_decision(t, desks, in_flight, p))
                 .collect()
         })?;
         self.stats.with(|s| s.decisions += n as u64);
@@ -1033,6 +1037,14 @@ impl Engine {
                 }
             }
             let chosen = &p.cands[0];
+            if self
+                .in_flight
+                .contains_key(&(chosen.desk, chosen.agent.clone()))
+            {
+                // their state, written back after the write in flight
+                self.pending[chosen.desk] = true;
+                warn!(desk = %p.source, agent = %chosen.agent, person = %p.who, state = %chosen.after, "a person changed the agent while sync's write to it was on its way: their state is written back after it lands");
+            }
             info!(
                 decision = id,
                 person = %p.who,
@@ -1102,14 +1114,20 @@ impl Engine {
     fn store_decision(
         t: &crate::store::Tx<'_>,
         desks: &[Desk],
+        in_flight: &HashMap<(usize, String), u64>,
         p: &Prepared,
     ) -> rusqlite::Result<(i64, i64)> {
         let at = p.at.as_str();
         let chosen = &p.cands[0];
+        // a desk whose agent a person changed while sync's write to it is on its way: that
+        // write still lands (over their change), and its echo is still sync's own
+        let sending = |c: &Candidate| in_flight.contains_key(&(c.desk, c.agent.clone()));
         for c in &p.cands {
             let name = &desks[c.desk].name;
             t.set_known(name, &c.agent, c.after, &c.word, at, false)?;
-            t.forget_expected(name, &c.agent)?;
+            if !sending(c) {
+                t.forget_expected(name, &c.agent)?;
+            }
         }
         t.set_wanted(&p.who, p.wanted, &p.source, at)?;
         let id = t.log(
@@ -1127,8 +1145,24 @@ impl Engine {
         )?;
         // a write still owed to the desk a person just changed would undo their change
         t.settle(&p.source, &chosen.agent, None)?;
-        t.forget_expected(&p.source, &chosen.agent)?;
         let mut writes = 0;
+        if sending(chosen) {
+            // the write on its way overwrites their change when it lands: theirs is written
+            // back after it (handed out once the write in flight is answered)
+            t.owe(&Owed {
+                desk: p.source.clone(),
+                agent: chosen.agent.clone(),
+                person: p.who.clone(),
+                availability: chosen.after,
+                decision: id,
+                queued_at: at.to_string(),
+                attempts: 0,
+            })?;
+            t.expect(&p.source, &chosen.agent, chosen.after)?;
+            writes += 1;
+        } else {
+            t.forget_expected(&p.source, &chosen.agent)?;
+        }
         for (d, agent, holds) in &p.plan {
             let name = &desks[*d].name;
             let Some(target) = holds else {
@@ -1136,10 +1170,17 @@ impl Engine {
                 t.forget_expected(name, agent)?;
                 continue;
             };
-            if t.known(name, agent)?.map(|k| k.0) == Some(*target) {
-                t.settle(name, agent, None)?;
-                t.forget_expected(name, agent)?;
-                continue;
+            // what the desk holds once the writes on their way land: the last one owed or
+            // sent, else what was last read
+            match t.expected(name, agent)?.last() {
+                // that write is owed or on its way already
+                Some(last) if last == target => continue,
+                Some(_) => {}
+                None if t.known(name, agent)?.map(|k| k.0) == Some(*target) => {
+                    t.settle(name, agent, None)?;
+                    continue;
+                }
+                None => {}
             }
             t.owe(&Owed {
                 desk: name.clone(),
@@ -1462,6 +1503,9 @@ impl Engine {
                     t.set_known(&name, &o.agent, state, &word, &at, is_computed)?;
                     if state != o.availability {
                         t.forget_expected(&name, &o.agent)?;
+                    } else {
+                        // the writes before it can no longer show
+                        t.landed(&name, &o.agent, o.availability)?;
                     }
                     Ok(())
                 })?;
@@ -1551,9 +1595,54 @@ impl Engine {
     }
 }
 
+/// What the database holds from an earlier run, made to agree with this run's desks and people
+/// map before anything is read or written:
+///
+/// - a desk no longer configured is forgotten (its known states, the writes owed to it and
+///   expected back): configured again later, it starts from a fresh first read, a baseline,
+///   rather than from states and writes as old as its removal;
+/// - a write owed to an agent who is no longer the person it was decided for (the row moved
+///   in the people map, or was removed) is dropped: it would set another person's agent, or
+///   no one's. The person's next change is written to their agent in the map as it is now.
+///
+/// Each is logged. Matching by e-mail learns who is who from the desks' reads, so only the
+/// first rule applies then.
+fn reconcile(desks: &[Desk], people: &People, store: &mut Store) -> Result<(), SyncError> {
+    let names: HashMap<&str, usize> = desks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect();
+    let stored = store.read(|t| t.stored_desks())?;
+    for desk in stored.iter().filter(|d| !names.contains_key(d.as_str())) {
+        let (known, owed) = store.transaction(|t| t.forget_desk(desk))?;
+        warn!(desk = %desk, known_states = known, owed_writes = owed, "the desk is no longer in the config: forgotten (its writes still owed dropped; configured again, it starts from a new first read)");
+    }
+    if people.matches_by_email() {
+        return Ok(());
+    }
+    let owed = store.read(|t| t.outbox())?;
+    for o in owed {
+        let Some(&d) = names.get(o.desk.as_str()) else {
+            continue;
+        };
+        let now = people.person_of(d, &o.agent).map(|p| people.name(p));
+        if now == Some(o.person.as_str()) {
+            continue;
+        }
+        store.transaction(|t| {
+            t.settle(&o.desk, &o.agent, None)?;
+            t.forget_expected(&o.desk, &o.agent)
+        })?;
+        warn!(desk = %o.desk, agent = %o.agent, decided_for = %o.person, now = now.unwrap_or("no one"), state = %o.availability, "the people map changed: a write owed to an agent who is no longer that person's is dropped");
+    }
+    Ok(())
+}
+
 /// The longest a server's `Retry-After` (or `X-RateLimit-Reset`) is waited for before a desk's
-/// writes are tried again; a longer one is capped to this, and logged.
-pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(300);
+/// writes are tried again; a longer one is capped to this, and logged. The runtime's constant:
+/// a client's own retries cap the server's wait the same way.
+pub use agentstatus_runtime::retry::MAX_SERVER_WAIT;
 
 /// How long a desk's writer waits before it is restarted after its `n`th panic in a row: 1 s,
 /// doubling, at most a minute.

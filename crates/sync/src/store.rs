@@ -319,29 +319,80 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// The state sync wrote (or is writing) to (desk, agent), if it has not shown yet.
-    pub fn expected(&self, desk: &str, agent: &str) -> rusqlite::Result<Option<Availability>> {
-        self.0
+    /// The states sync wrote (or is writing) to (desk, agent) and has not seen back yet, oldest
+    /// first: an earlier write may still be on its way (sent, its answer or its echo not yet
+    /// in) when a newer decision owes another, and its echo is sync's own all the same. Kept in
+    /// the one `availability` column, comma-separated (a database of before holds one).
+    pub fn expected(&self, desk: &str, agent: &str) -> rusqlite::Result<Vec<Availability>> {
+        let list: Option<String> = self
+            .0
             .prepare_cached("SELECT availability FROM expected WHERE desk = ?1 AND agent = ?2")?
-            .query_row(params![desk, agent], |r| {
-                Ok(parse_availability(&r.get::<_, String>(0)?))
-            })
-            .optional()
+            .query_row(params![desk, agent], |r| r.get(0))
+            .optional()?;
+        Ok(list
+            .iter()
+            .flat_map(|l| l.split(','))
+            .filter(|s| !s.is_empty())
+            .map(parse_availability)
+            .collect())
     }
 
-    /// Expect `availability` to show on (desk, agent): sync is writing it.
+    fn set_expected(&self, desk: &str, agent: &str, list: &[Availability]) -> rusqlite::Result<()> {
+        if list.is_empty() {
+            return self.forget_expected(desk, agent);
+        }
+        let joined: Vec<&str> = list.iter().map(|a| a.as_str()).collect();
+        self.0
+            .prepare_cached(
+                "INSERT INTO expected(desk, agent, availability) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(desk, agent) DO UPDATE SET availability = ?3",
+            )?
+            .execute(params![desk, agent, joined.join(",")])?;
+        Ok(())
+    }
+
+    /// Expect `availability` to show on (desk, agent): sync is writing it (after the writes
+    /// expected before, which may still show first).
     pub fn expect(
         &self,
         desk: &str,
         agent: &str,
         availability: Availability,
     ) -> rusqlite::Result<()> {
-        self.0
-            .prepare_cached(
-                "INSERT INTO expected(desk, agent, availability) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(desk, agent) DO UPDATE SET availability = ?3",
-            )?
-            .execute(params![desk, agent, availability.as_str()])?;
+        let mut list = self.expected(desk, agent)?;
+        list.retain(|a| *a != availability);
+        list.push(availability);
+        self.set_expected(desk, agent, &list)
+    }
+
+    /// (desk, agent) showed `availability`, a state sync wrote: it and the writes before it
+    /// are no longer expected (the newer ones still are). Whether it was expected.
+    pub fn echoed(
+        &self,
+        desk: &str,
+        agent: &str,
+        availability: Availability,
+    ) -> rusqlite::Result<bool> {
+        let list = self.expected(desk, agent)?;
+        let Some(i) = list.iter().rposition(|a| *a == availability) else {
+            return Ok(false);
+        };
+        self.set_expected(desk, agent, &list[i + 1..])?;
+        Ok(true)
+    }
+
+    /// The write of `availability` to (desk, agent) was answered: the desk holds it now, so the
+    /// writes before it can no longer show (it and the newer ones still can).
+    pub fn landed(
+        &self,
+        desk: &str,
+        agent: &str,
+        availability: Availability,
+    ) -> rusqlite::Result<()> {
+        let list = self.expected(desk, agent)?;
+        if let Some(i) = list.iter().rposition(|a| *a == availability) {
+            self.set_expected(desk, agent, &list[i..])?;
+        }
         Ok(())
     }
 
@@ -438,6 +489,32 @@ impl Tx<'_> {
             )?
             .execute(params![desk, agent, a.as_str(), error])?;
         Ok(())
+    }
+
+    /// Every desk the database holds a row of (a known state, a write owed or expected).
+    pub fn stored_desks(&self) -> rusqlite::Result<Vec<String>> {
+        let mut s = self.0.prepare_cached(
+            "SELECT desk FROM known UNION SELECT desk FROM outbox UNION SELECT desk FROM expected ORDER BY 1",
+        )?;
+        let rows = s.query_map([], |r| r.get(0))?;
+        rows.collect()
+    }
+
+    /// Forget a desk: its known states, the writes owed to it and expected back from it (the
+    /// decisions that owed them stay in the log). The counts of rows removed: known, owed.
+    pub fn forget_desk(&self, desk: &str) -> rusqlite::Result<(usize, usize)> {
+        let known = self
+            .0
+            .prepare_cached("DELETE FROM known WHERE desk = ?1")?
+            .execute(params![desk])?;
+        let owed = self
+            .0
+            .prepare_cached("DELETE FROM outbox WHERE desk = ?1")?
+            .execute(params![desk])?;
+        self.0
+            .prepare_cached("DELETE FROM expected WHERE desk = ?1")?
+            .execute(params![desk])?;
+        Ok((known, owed))
     }
 
     /// How many writes are owed.

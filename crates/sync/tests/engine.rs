@@ -25,6 +25,10 @@ struct Memory {
     down: AtomicBool,
     /// Agents' e-mail addresses, for the desks that give them.
     emails: Mutex<BTreeMap<String, String>>,
+    /// `set` changes the agent, then fails as if the connection dropped before the answer.
+    lose_answers: AtomicBool,
+    /// `list` fails like a 503 (writes still go through).
+    unreadable: AtomicBool,
 }
 
 impl Memory {
@@ -45,6 +49,8 @@ impl Memory {
             changes: AtomicUsize::new(0),
             down: AtomicBool::new(false),
             emails: Mutex::new(BTreeMap::new()),
+            lose_answers: AtomicBool::new(false),
+            unreadable: AtomicBool::new(false),
         })
     }
 
@@ -135,10 +141,28 @@ impl Presence for Memory {
             *s = (desired, desired.as_str().to_string());
             self.changes.fetch_add(1, Ordering::SeqCst);
         }
+        if self.lose_answers.load(Ordering::SeqCst) {
+            return Err(PresenceError::new(
+                self.vendor,
+                Failure::Network {
+                    message: "connection closed before the answer (test)".into(),
+                },
+            ));
+        }
         Ok(self.presence(agent, s))
     }
     async fn list(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
         self.check_up()?;
+        if self.unreadable.load(Ordering::SeqCst) {
+            return Err(PresenceError::new(
+                self.vendor,
+                Failure::Http {
+                    status: 503,
+                    code: None,
+                    message: Some("unreadable (test)".into()),
+                },
+            ));
+        }
         let agents = self.agents.lock().unwrap();
         Ok(agents.iter().map(|(id, s)| self.presence(id, s)).collect())
     }
@@ -710,4 +734,148 @@ async fn writes_start_before_every_change_is_decided() {
     let again = e.once().await.unwrap();
     assert_eq!(again.decisions, n as u64);
     assert_eq!(mail.desk.writes() + chat.writes(), n);
+}
+
+/// Issue #30, restarts with another config: a desk removed from sync.toml is forgotten (what was
+/// owed to it is dropped, not counted as owed for ever), and configured again it starts from a
+/// new baseline: its states from before its removal are not compared with what it shows now
+/// (that would decide old differences as new changes), and the writes owed to it then are
+/// not sent now.
+#[tokio::test]
+async fn a_desk_removed_from_the_config_is_forgotten_and_added_again_starts_from_a_baseline() {
+    let s = setup("desk-removed");
+    {
+        let mut e = s.engine();
+        e.once().await.unwrap();
+        s.chat.human("c1", Offline);
+        s.mail.down.store(true, Ordering::SeqCst);
+        let sum = e.once().await.unwrap();
+        assert_eq!((sum.decisions, sum.owed), (1, 1), "decided, owed to mail");
+    }
+    // restarted with chat only
+    let chat_only = People::from_rows(
+        &["chat"],
+        vec![
+            ("p1".into(), vec![Some("c1".into())]),
+            ("p2".into(), vec![Some("c2".into())]),
+            ("p3".into(), vec![Some("c3".into())]),
+        ],
+    );
+    {
+        let mut e = Engine::new(
+            vec![Desk::new("chat", s.chat.clone(), Duration::from_secs(1))],
+            chat_only,
+            Store::open(&s.db).unwrap(),
+            Options::default(),
+        )
+        .unwrap();
+        let sum = e.once().await.unwrap();
+        assert_eq!(
+            sum.owed, 0,
+            "nothing is owed to a desk that is not configured"
+        );
+    }
+    // mail is back, its people changed it while it was not synced
+    s.mail.down.store(false, Ordering::SeqCst);
+    s.mail.human("m2", Offline);
+    let mut e = s.engine();
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.decisions, 0, "mail's first read again is a baseline");
+    assert_eq!(s.mail.state("m1"), Available, "the old write is not sent");
+    assert_eq!(
+        s.chat.state("c2"),
+        Available,
+        "an old difference is no change"
+    );
+    assert_eq!(s.mail.writes() + s.chat.writes(), 0);
+    // and from there it syncs as before
+    s.chat.human("c3", Available);
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.decisions, 1);
+    assert_eq!(s.mail.state("m3"), Available);
+    assert_eq!(sum.owed, 0);
+}
+
+/// Issue #30, restarts with another people map: a write owed for a person is not sent to an
+/// agent who is no longer that person's (their rows were swapped between the runs).
+#[tokio::test]
+async fn a_write_owed_to_an_agent_moved_to_another_person_is_not_sent() {
+    let s = setup("person-moved");
+    {
+        let mut e = s.engine();
+        e.once().await.unwrap();
+        s.chat.human("c1", Offline);
+        s.mail.down.store(true, Ordering::SeqCst);
+        let sum = e.once().await.unwrap();
+        assert_eq!((sum.decisions, sum.owed), (1, 1), "p1's write owed to m1");
+    }
+    s.mail.down.store(false, Ordering::SeqCst);
+    // m1 is p2's now, m2 p1's
+    let swapped = People::from_rows(
+        &["chat", "mail"],
+        vec![
+            ("p1".into(), vec![Some("c1".into()), Some("m2".into())]),
+            ("p2".into(), vec![Some("c2".into()), Some("m1".into())]),
+            ("p3".into(), vec![Some("c3".into()), Some("m3".into())]),
+        ],
+    );
+    let setup2 = Setup {
+        chat: s.chat.clone(),
+        mail: s.mail.clone(),
+        db: s.db.clone(),
+        options: Options::default(),
+        people: swapped,
+    };
+    let mut e = setup2.engine();
+    let sum = e.once().await.unwrap();
+    assert_eq!(
+        s.mail.state("m1"),
+        Available,
+        "p1's old write is not made to p2's agent"
+    );
+    assert_eq!(s.mail.writes(), 0);
+    assert_eq!((sum.decisions, sum.owed), (0, 0));
+    // p1's next change reaches their agent as the map says now
+    s.chat.human("c1", Available);
+    s.chat.human("c1", Busy);
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.decisions, 1);
+    assert_eq!(s.mail.state("m2"), Offline, "busy held as offline on mail");
+    assert_eq!(s.mail.state("m1"), Available);
+}
+
+/// Issue #30, a person flapping faster than sync's writes come back: a write that landed without
+/// its answer (so still owed, its echo not yet read) is followed by a newer decision for the
+/// same agent. Its echo, read after, is sync's own, not a person's change: before, the newer
+/// decision forgot it (the agent's last read state was already what it wanted), the echo was
+/// decided as a human change, and the person ended in the state they had left.
+#[tokio::test]
+async fn an_earlier_writes_echo_read_after_a_newer_decision_is_still_sync_s_own() {
+    let s = setup("late-echo");
+    let mut e = s.engine();
+    e.once().await.unwrap();
+    // p1 goes offline on chat; the write to mail lands, its answer is lost
+    s.chat.human("c1", Offline);
+    s.mail.lose_answers.store(true, Ordering::SeqCst);
+    let sum = e.once().await.unwrap();
+    assert_eq!((sum.decisions, sum.owed), (1, 1));
+    assert_eq!(s.mail.state("m1"), Offline, "the write landed");
+    s.mail.lose_answers.store(false, Ordering::SeqCst);
+    // p1 is back on chat before mail is read again
+    s.chat.human("c1", Available);
+    s.mail.unreadable.store(true, Ordering::SeqCst);
+    let sum = e.once().await.unwrap();
+    assert_eq!(sum.decisions, 2);
+    // mail is read again: what it shows is sync's own doing
+    s.mail.unreadable.store(false, Ordering::SeqCst);
+    let sum = e.once().await.unwrap();
+    let sum2 = e.once().await.unwrap();
+    assert_eq!(
+        (sum.decisions, sum2.decisions),
+        (2, 2),
+        "mail's offline was sync's write, not a person's change"
+    );
+    assert_eq!(s.chat.state("c1"), Available, "p1 stays as they left it");
+    assert_eq!(s.mail.state("m1"), Available);
+    assert_eq!(sum2.owed, 0);
 }
