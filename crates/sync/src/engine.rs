@@ -466,6 +466,8 @@ pub struct Engine {
     held: Vec<Option<Instant>>,
     /// Per desk: its writer's panics in a row (the restart backoff's exponent).
     panics: Vec<u32>,
+    /// Per desk: when a read of it last failed, until a read succeeds after it.
+    read_down: Vec<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 /// The writer tasks' reports.
@@ -575,6 +577,7 @@ impl Engine {
             writers: tokio::task::JoinSet::new(),
             held,
             panics,
+            read_down: vec![None; desks.len()],
             desks,
             people,
             store,
@@ -634,6 +637,7 @@ impl Engine {
                 Err(e) => self.read_failed(i, &e),
             }
         }
+        self.recovered();
         self.observe(observations)?;
         let mut inbox = self.inbox.take().expect("the engine runs once at a time");
         let r = self.once_write(&mut inbox).await;
@@ -787,7 +791,10 @@ impl Engine {
                     self.decide_batch()?;
                     self.dispatch()?;
                 }
-                _ = tick.tick() => self.dispatch()?,
+                _ = tick.tick() => {
+                    self.recovered();
+                    self.dispatch()?
+                }
             }
         }
     }
@@ -844,7 +851,33 @@ impl Engine {
         Ok(obs)
     }
 
+    /// A desk read successfully again after failed reads: the writes owed to it that failed
+    /// meanwhile (and wait a growing multiple of its interval) are handed out at the next
+    /// dispatch, not after their backoff. A wait the server asked for (`Retry-After`: the
+    /// desk held) still holds.
+    fn recovered(&mut self) {
+        for d in 0..self.desks.len() {
+            let Some(failed) = self.read_down[d] else {
+                continue;
+            };
+            let Some(ok) = self.stats.clock(d).and_then(|c| c.get()) else {
+                continue;
+            };
+            if ok <= failed {
+                continue;
+            }
+            self.read_down[d] = None;
+            let before = self.backoff.len();
+            self.backoff.retain(|(desk, _), _| *desk != d);
+            if self.backoff.len() < before {
+                self.pending[d] = true;
+                info!(desk = %self.desks[d].name, writes = before - self.backoff.len(), "the desk answers again: the writes that failed meanwhile are sent now");
+            }
+        }
+    }
+
     fn read_failed(&mut self, desk: usize, e: &PresenceError) {
+        self.read_down[desk] = Some(now());
         let name = &self.desks[desk].name;
         self.stats.with(|s| s.desks[desk].read_failures += 1);
         if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) {

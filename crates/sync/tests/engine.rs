@@ -879,3 +879,30 @@ async fn an_earlier_writes_echo_read_after_a_newer_decision_is_still_sync_s_own(
     assert_eq!(s.mail.state("m1"), Available);
     assert_eq!(sum2.owed, 0);
 }
+
+/// Issue #30, a desk down for several intervals: the writes owed to it fail meanwhile and wait a
+/// growing multiple of its interval; once it answers a read again they go out at once, not
+/// after their backoff (which grows to minutes: a long outage would keep a person wrong there
+/// for as long after the desk is back).
+#[tokio::test]
+async fn writes_owed_to_a_desk_that_was_down_go_out_once_it_answers_again() {
+    let s = setup("desk-back");
+    let mut e = s.engine();
+    e.once().await.unwrap();
+    s.mail.down.store(true, Ordering::SeqCst);
+    s.chat.human("c1", Offline);
+    let sum = e.once().await.unwrap();
+    assert_eq!((sum.decisions, sum.owed), (1, 1));
+    assert_eq!(sum.desks[1].writes_failed, 1);
+    // still down: the write waits its backoff
+    let sum = e.once().await.unwrap();
+    assert_eq!(
+        sum.desks[1].writes_failed, 1,
+        "not tried again before its backoff"
+    );
+    // back: the next pass reads it, and sends what failed meanwhile
+    s.mail.down.store(false, Ordering::SeqCst);
+    let sum = e.once().await.unwrap();
+    assert_eq!(s.mail.state("m1"), Offline);
+    assert_eq!((sum.owed, sum.desks[1].writes_made), (0, 1));
+}
