@@ -1,0 +1,765 @@
+//! The simulation again, with schedules and faults `simulation.rs` does not try (issue #30: "the
+//! same simulation will be rerun with schedules and faults you have not seen"). Three desks of
+//! three vendors' fakes on 127.0.0.1, and:
+//!
+//! - **schedules**: one change on one desk (as before); a person flapping on one desk faster
+//!   than the desk is read (two changes within a few milliseconds); a burst, the same person
+//!   changed on two desks within one interval, to conflicting states; many people changed at
+//!   once (the bulk path), with the engine killed while that outbox is being flushed; a desk
+//!   down for several intervals (every answer an HTML error page) while people keep changing
+//!   on it and on the others;
+//! - **faults**: 500 and 502 with an HTML body, 200 with a truncated or a wrong-shaped JSON
+//!   body (after the write took effect), the connection reset mid-body (after the write took
+//!   effect), answers slower than the client's attempt timeout, 429 storms with
+//!   `Retry-After: 1`, 503s and 429s at random, dropped connections;
+//! - **kills**: the engine's task aborted (a crash at whatever await it was in) three times,
+//!   once right after a mass change (its writes in flight), and restarted from the same file.
+//!
+//! Asserted against a model of the rules written here: every person ends in a state the rules
+//! allow (a flap whose middle state was or was not seen, a burst won by either change, as the
+//! reads fell, all desks agreeing), within a bound after the last change; the writes counted at
+//! the fakes are within what those outcomes require (exact for single changes); nothing more is
+//! written once quiet (no echo, no flapping); nothing is still owed; every change decided at
+//! least once and at most as often as it can have been seen; the engine never stopped on its
+//! own (no panic, no error) between kills.
+//!
+//! `SYNC_SIM_SEED=<n>` replays a run's script; the seed is printed on failure. Takes about
+//! 25 seconds.
+
+// the model indexes several per-desk arrays by desk number
+#![allow(clippy::needless_range_loop)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentstatus_chatwoot::fake::{Agent as CwAgent, Chatwoot};
+use agentstatus_engage_digital::fake::{Agent as EdAgent, EngageDigital};
+use agentstatus_fakes::{Chaos, Fault, Faults};
+use agentstatus_presence::registry::Settings;
+use agentstatus_presence::{Availability, Presence};
+use agentstatus_rocketchat::fake::{Agent as RcAgent, RocketChat};
+use agentstatus_runtime::{ClientConfig, RateLimit, RetryPolicy};
+use agentstatus_sync::{Desk, Engine, Options, People, Store};
+
+use Availability::*;
+
+const PEOPLE: usize = 150;
+/// Steps of the script (each one change, a flap, a burst, or a mass change).
+const STEPS: usize = 110;
+/// Time between two steps.
+const STEP: Duration = Duration::from_millis(60);
+/// A person is changed again only this long after their last change, and once it arrived.
+const QUIET: Duration = Duration::from_millis(2_500);
+const INTERVAL_MS: [u64; 3] = [250, 250, 400];
+/// Every person in a state the rules allow within this long after the last change.
+const CONVERGE: Duration = Duration::from_secs(15);
+/// People changed at once by a mass change.
+const MASS: usize = 24;
+
+const CHAT: usize = 0; // Rocket.Chat: available, offline
+const TICKETS: usize = 1; // Chatwoot: available, busy, offline
+const EMAIL: usize = 2; // Engage Digital: available, away
+
+const HUMAN: [&[Availability]; 3] = [
+    &[Available, Offline],
+    &[Available, Busy, Offline],
+    &[Available, Away],
+];
+
+fn holds(desk: usize, a: Availability) -> Availability {
+    match (desk, a) {
+        (CHAT, Busy | Away) => Offline,
+        (TICKETS, Away) => Offline,
+        (EMAIL, Busy | Offline) => Away,
+        (_, a) => a,
+    }
+}
+
+struct Fakes {
+    rc: RocketChat,
+    cw: Chatwoot,
+    ed: EngageDigital,
+}
+
+fn rc_id(p: usize) -> String {
+    format!("r{p}")
+}
+fn cw_id(p: usize) -> i64 {
+    p as i64 + 1
+}
+fn ed_id(p: usize) -> String {
+    format!("e{p}")
+}
+
+impl Fakes {
+    async fn start() -> Self {
+        let rc = RocketChat::start().await.unwrap();
+        rc.add_user("mgr", "rc-token", true);
+        rc.bypass_rate_limit("mgr");
+        let cw = Chatwoot::start(1).await.unwrap();
+        cw.add_agent(CwAgent::new(100_000, "Admin", "cw-token", "online").administrator());
+        let ed = EngageDigital::start().await.unwrap();
+        ed.add_supervisor_token("ed-token");
+        for p in 0..PEOPLE {
+            rc.add_agent(RcAgent::new(&rc_id(p), &format!("Person {p}"), "available"));
+            cw.add_agent(CwAgent::new(
+                cw_id(p),
+                &format!("Person {p}"),
+                &format!("t{p}"),
+                "online",
+            ));
+            ed.add_agent(EdAgent::new(
+                &ed_id(p),
+                &[("mail", "Mail"), ("chat", "Chat")],
+                "available",
+            ));
+        }
+        Fakes { rc, cw, ed }
+    }
+
+    fn faults(&self, desk: usize) -> &Faults {
+        match desk {
+            CHAT => self.rc.faults(),
+            TICKETS => self.cw.faults(),
+            _ => self.ed.faults(),
+        }
+    }
+
+    fn writes(&self, desk: usize) -> u64 {
+        match desk {
+            CHAT => self.rc.state_changes(),
+            TICKETS => self.cw.state_changes(),
+            _ => self.ed.state_changes(),
+        }
+    }
+
+    fn state(&self, desk: usize, p: usize) -> Availability {
+        match desk {
+            CHAT => match self.rc.agent(&rc_id(p)).unwrap().status_livechat.as_str() {
+                "available" => Available,
+                _ => Offline,
+            },
+            TICKETS => match self.cw.agent(cw_id(p)).unwrap().availability_status() {
+                "online" => Available,
+                "busy" => Busy,
+                _ => Offline,
+            },
+            _ => {
+                let a = self.ed.agent(&ed_id(p)).unwrap();
+                if a.channels.iter().any(|c| c.status == "available") {
+                    Available
+                } else {
+                    Away
+                }
+            }
+        }
+    }
+
+    fn states(&self, p: usize) -> [Availability; 3] {
+        [self.state(0, p), self.state(1, p), self.state(2, p)]
+    }
+
+    /// A person changes their state on a desk by hand.
+    fn human(&self, desk: usize, p: usize, a: Availability) {
+        match desk {
+            CHAT => {
+                let mut agent = self.rc.agent(&rc_id(p)).unwrap();
+                agent.status_livechat = if a == Available {
+                    "available"
+                } else {
+                    "not-available"
+                }
+                .into();
+                self.rc.add_agent(agent);
+            }
+            TICKETS => {
+                let mut agent = self.cw.agent(cw_id(p)).unwrap();
+                agent.availability = match a {
+                    Available => "online",
+                    Busy => "busy",
+                    _ => "offline",
+                }
+                .into();
+                self.cw.add_agent(agent);
+            }
+            _ => {
+                let mut agent = self.ed.agent(&ed_id(p)).unwrap();
+                for c in &mut agent.channels {
+                    c.status = if a == Available { "available" } else { "away" }.into();
+                }
+                self.ed.add_agent(agent);
+            }
+        }
+    }
+}
+
+fn client_config() -> ClientConfig {
+    // an attempt slower than 700 ms is given up (the slow-answer fault waits 1 s)
+    ClientConfig::default()
+        .with_timeouts(Duration::from_millis(700), Duration::from_millis(500))
+        .with_retry(RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(200),
+            deadline: Duration::from_secs(3),
+        })
+}
+
+fn desks(f: &Fakes) -> Vec<Desk> {
+    let rc = (agentstatus_rocketchat::presence::entry().connect)(
+        &Settings::new(f.rc.url(), client_config())
+            .with_value("user_id", "mgr")
+            .with_secret("token", "rc-token".to_string().into()),
+    )
+    .unwrap();
+    let cw = (agentstatus_chatwoot::presence::entry().connect)(
+        &Settings::new(f.cw.url(), client_config())
+            .with_value("account_id", "1")
+            .with_secret("token", "cw-token".to_string().into()),
+    )
+    .unwrap();
+    let ed_client = agentstatus_engage_digital::Client::with_config(
+        &f.ed.url(),
+        "ed-token".to_string().into(),
+        &client_config().with_rate_limit(Some(RateLimit::per_minute(500 * 20))),
+    )
+    .unwrap();
+    let ed: Box<dyn Presence> =
+        Box::new(agentstatus_engage_digital::presence::EngageDigitalPresence::new(ed_client));
+    let ms = Duration::from_millis;
+    vec![
+        Desk::new("chat", Arc::from(rc), ms(INTERVAL_MS[0]))
+            .substitute(Busy, Offline)
+            .substitute(Away, Offline),
+        Desk::new("tickets", Arc::from(cw), ms(INTERVAL_MS[1])).substitute(Away, Offline),
+        Desk::new("email", Arc::from(ed), ms(INTERVAL_MS[2]))
+            .substitute(Busy, Away)
+            .substitute(Offline, Away),
+    ]
+}
+
+fn people() -> People {
+    People::from_rows(
+        &["chat", "tickets", "email"],
+        (0..PEOPLE)
+            .map(|p| {
+                (
+                    format!("p{p}"),
+                    vec![Some(rc_id(p)), Some(cw_id(p).to_string()), Some(ed_id(p))],
+                )
+            })
+            .collect(),
+    )
+}
+
+fn spawn_engine(f: &Fakes, db: &std::path::Path) -> tokio::task::JoinHandle<()> {
+    let store = Store::open(db).unwrap();
+    let mut engine = Engine::new(
+        desks(f),
+        people(),
+        store,
+        Options::default().settle(Duration::from_millis(50)),
+    )
+    .unwrap();
+    tokio::spawn(async move {
+        engine.run(std::future::pending()).await.unwrap();
+    })
+}
+
+/// A crash: the engine's task aborted wherever it is. It must still be running (it never stops
+/// on its own: a panic or an error would have ended it).
+async fn kill(engine: tokio::task::JoinHandle<()>, on_fail: &str) {
+    assert!(
+        !engine.is_finished(),
+        "the engine stopped on its own {on_fail}"
+    );
+    engine.abort();
+    match engine.await {
+        Err(e) if e.is_cancelled() => {}
+        Err(e) => panic!("the engine panicked {on_fail}: {e}"),
+        Ok(()) => panic!("the engine returned on its own {on_fail}"),
+    }
+}
+
+/// What one desk state change requires: the writes to the other desks, from `from`.
+fn writes_for(from: [Availability; 3], d: usize, a: Availability) -> ([Availability; 3], [u64; 3]) {
+    let mut to = from;
+    let mut w = [0; 3];
+    to[d] = a;
+    for t in 0..3 {
+        if t != d && to[t] != holds(t, a) {
+            to[t] = holds(t, a);
+            w[t] += 1;
+        }
+    }
+    (to, w)
+}
+
+/// The rules' model: per person the states the desks may end in (one, or one per outcome the
+/// reads decide), and the bounds of the writes and decisions.
+struct Model {
+    ends: Vec<Vec<[Availability; 3]>>,
+    min_writes: [u64; 3],
+    max_writes: [u64; 3],
+    min_decisions: u64,
+    max_decisions: u64,
+}
+
+impl Model {
+    /// The person's desks now, if they are at one of the allowed ends (which then is the only
+    /// one).
+    fn settled(&mut self, f: &Fakes, p: usize) -> Option<[Availability; 3]> {
+        let now = f.states(p);
+        if self.ends[p].contains(&now) {
+            self.ends[p] = vec![now];
+            Some(now)
+        } else {
+            None
+        }
+    }
+
+    fn single(&mut self, p: usize, from: [Availability; 3], d: usize, a: Availability) {
+        let (to, w) = writes_for(from, d, a);
+        for t in 0..3 {
+            self.min_writes[t] += w[t];
+            self.max_writes[t] += w[t];
+        }
+        self.min_decisions += 1;
+        self.max_decisions += 1;
+        self.ends[p] = vec![to];
+    }
+
+    /// `d` set to `mid`, then at once to `last`: `mid` seen or not. Back to the state before
+    /// (`last` is `from[d]`), an unseen `mid` is no change at all; seen, it is two decisions.
+    fn flap(
+        &mut self,
+        p: usize,
+        from: [Availability; 3],
+        d: usize,
+        mid: Availability,
+        last: Availability,
+    ) {
+        let (seen, w_mid) = writes_for(from, d, mid);
+        let (after, w_last) = writes_for(seen, d, last);
+        let (direct, w_direct) = if last == from[d] {
+            (from, [0; 3])
+        } else {
+            writes_for(from, d, last)
+        };
+        for t in 0..3 {
+            self.min_writes[t] += w_direct[t];
+            self.max_writes[t] += w_mid[t] + w_last[t];
+        }
+        self.min_decisions += u64::from(last != from[d]);
+        self.max_decisions += 2;
+        self.ends[p] = if direct == after {
+            vec![direct]
+        } else {
+            vec![direct, after]
+        };
+    }
+
+    /// `d1` set to `a1` and `d2` to `a2` at once: either wins (precedence when read in one
+    /// cycle, else the order the reads fell in); the loser may be overwritten before it is read.
+    fn burst(
+        &mut self,
+        p: usize,
+        from: [Availability; 3],
+        (d1, a1): (usize, Availability),
+        (d2, a2): (usize, Availability),
+    ) {
+        let mut both = from;
+        both[d1] = a1;
+        both[d2] = a2;
+        let (end1, w1) = writes_for(both, d1, a1);
+        let (end2, w2) = writes_for(both, d2, a2);
+        for t in 0..3 {
+            self.min_writes[t] += w1[t].min(w2[t]);
+            // both decided, in either order: each decision's writes at most, and on the two
+            // desks changed, their state written back over a write that was on its way
+            self.max_writes[t] += w1[t] + w2[t] + u64::from(t == d1 || t == d2);
+        }
+        self.min_decisions += 1;
+        self.max_decisions += 2;
+        self.ends[p] = vec![end1, end2];
+    }
+}
+
+/// The script's steps and the decision log of the people `wrong` names.
+fn history(db: &std::path::Path, script: &HashMap<usize, Vec<String>>, wrong: &[String]) -> String {
+    let decisions = Store::open(db)
+        .and_then(|s| s.read(|t| t.decisions()))
+        .unwrap_or_default();
+    let mut out = format!("kills: {:?}\n", script.get(&usize::MAX));
+    for w in wrong.iter().take(3) {
+        let Some(p) = w
+            .strip_prefix('p')
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        out.push_str(&format!("p{p}: script {:?}\n", script.get(&p)));
+        for d in decisions.iter().filter(|d| d.person == format!("p{p}")) {
+            out.push_str(&format!(
+                "  decided on {}: {:?} -> {} (wanted {}, {} writes; {})\n",
+                d.desk, d.before, d.after, d.wanted, d.writes, d.reason
+            ));
+        }
+    }
+    out
+}
+
+/// Desks as flags.
+fn touched(desks: &[usize]) -> [bool; 3] {
+    let mut t = [false; 3];
+    for d in desks {
+        t[*d] = true;
+    }
+    t
+}
+
+fn random_fault(rng: &mut fastrand::Rng) -> Vec<Fault> {
+    match rng.u8(0..9) {
+        0 => vec![Fault::Html(500)],
+        1 => vec![Fault::Html(502)],
+        2 => vec![Fault::Truncated],
+        3 => vec![Fault::WrongShape],
+        4 => vec![Fault::ResetMidBody],
+        5 => vec![Fault::Delay(Duration::from_millis(1_000))],
+        6 => vec![
+            Fault::RateLimited {
+                retry_after_secs: 1,
+            };
+            5
+        ],
+        7 => vec![Fault::Status(500)],
+        _ => vec![Fault::DropAfterHandling],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
+    let seed: u64 = std::env::var("SYNC_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    let on_fail = format!("(replay with SYNC_SIM_SEED={seed})");
+    if std::env::var_os("SYNC_SIM_VERBOSE").is_some() {
+        // the engine's log (RUST_LOG, default info) with the test's own lines
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let f = Fakes::start().await;
+    let dir = std::env::temp_dir().join(format!(
+        "agentstatus-sync-unseen-{}-{seed}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("sync.db");
+
+    let mut model = Model {
+        ends: vec![vec![[Available, Available, Available]]; PEOPLE],
+        min_writes: [0; 3],
+        max_writes: [0; 3],
+        min_decisions: 0,
+        max_decisions: 0,
+    };
+    let mut engine = Some(spawn_engine(&f, &db));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for d in 0..3 {
+        f.faults(d).set_chaos(Some(Chaos {
+            seed: seed.wrapping_add(d as u64),
+            unavailable: 0.02,
+            rate_limited: 0.02,
+        }));
+    }
+
+    // where the script does what
+    let kills = [STEPS / 4, STEPS * 3 / 5];
+    let mass_at = STEPS / 2;
+    let down_at = STEPS / 3;
+    // per person: their last change, and the desks it was made on
+    let mut last_change: HashMap<usize, (tokio::time::Instant, [bool; 3])> = HashMap::new();
+    // the desk down, since, until (its error pages all answered)
+    let mut outage: Option<(usize, tokio::time::Instant, Option<tokio::time::Instant>)> = None;
+    // what the script did to each person, for a failure's message
+    let mut script: HashMap<usize, Vec<String>> = HashMap::new();
+    let t0 = tokio::time::Instant::now();
+    let mut restart_at: Option<usize> = None;
+    for n in 0..STEPS {
+        if kills.contains(&n) {
+            kill(engine.take().unwrap(), &on_fail).await;
+            script
+                .entry(usize::MAX)
+                .or_default()
+                .push(format!("{:?} killed", t0.elapsed()));
+            restart_at = Some(n + 5);
+        }
+        if restart_at == Some(n) {
+            engine = Some(spawn_engine(&f, &db));
+            restart_at = None;
+        }
+        if n == down_at {
+            // a desk down for several intervals: every answer an HTML error page (its reads and
+            // its writes), while people keep changing, on it and elsewhere
+            let d = rng.usize(0..3);
+            for _ in 0..60 {
+                f.faults(d).push(Fault::Html(502));
+            }
+            outage = Some((d, tokio::time::Instant::now(), None));
+        }
+        if let Some((d, _, end @ None)) = &mut outage
+            && f.faults(*d).pending() == 0
+        {
+            *end = Some(tokio::time::Instant::now());
+        }
+        // someone quiet and settled
+        // A change on a desk that went down before it was read is read when the desk is back,
+        // after any change made meanwhile elsewhere; a write to a desk that went down may have
+        // landed unanswered and unread, and a person setting the agent back meanwhile looks
+        // the same as that write not having landed. Which came first is not known to anyone
+        // reading the desks, so the script leaves such a person alone until the desk has been
+        // back for a while (`touched` says which desks the person changed; sync writes the
+        // others).
+        let quiet = |model: &mut Model, p: usize, now: tokio::time::Instant| {
+            let Some((t, _touched)) = last_change.get(&p) else {
+                return model.settled(&f, p).is_some();
+            };
+            let unread = outage.is_some_and(|(_, start, end)| {
+                *t + QUIET >= start && end.is_none_or(|e| now.duration_since(e) < QUIET)
+            });
+            now.duration_since(*t) >= QUIET && !unread && model.settled(&f, p).is_some()
+        };
+        let pick = |model: &mut Model, rng: &mut fastrand::Rng| loop {
+            let p = rng.usize(0..PEOPLE);
+            if quiet(model, p, tokio::time::Instant::now()) {
+                return p;
+            }
+        };
+        let now = tokio::time::Instant::now();
+        if n == mass_at && engine.is_some() {
+            // many people at once on one desk (the bulk path), the engine killed while their
+            // writes are being sent, restarted at once
+            let d = rng.usize(0..3);
+            let mut chosen: Vec<usize> = Vec::new();
+            for p in 0..PEOPLE {
+                if chosen.len() == MASS {
+                    break;
+                }
+                if quiet(&mut model, p, now) {
+                    chosen.push(p);
+                }
+            }
+            let to = HUMAN[d][rng.usize(0..HUMAN[d].len())];
+            for &p in &chosen {
+                let from = model.ends[p][0];
+                if from[d] == to {
+                    continue;
+                }
+                f.human(d, p, to);
+                script
+                    .entry(p)
+                    .or_default()
+                    .push(format!("{:?} mass: desk {d} -> {to}", t0.elapsed()));
+                model.single(p, from, d, to);
+                last_change.insert(p, (now, touched(&[d])));
+            }
+            // the writes start after a read and a cycle: kill while they are under way
+            let before: u64 = (0..3).map(|d| f.writes(d)).sum();
+            let waited = tokio::time::Instant::now();
+            while (0..3).map(|d| f.writes(d)).sum::<u64>() == before
+                && waited.elapsed() < Duration::from_secs(3)
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            kill(engine.take().unwrap(), &on_fail).await;
+            engine = Some(spawn_engine(&f, &db));
+            tokio::time::sleep(STEP).await;
+            continue;
+        }
+        match rng.u8(0..6) {
+            // a flap: two changes on one desk within a few milliseconds, faster than it is
+            // read: there and back, or on to a third state
+            0 => {
+                let p = pick(&mut model, &mut rng);
+                let from = model.ends[p][0];
+                let d = rng.usize(0..3);
+                let others: Vec<Availability> =
+                    HUMAN[d].iter().copied().filter(|a| *a != from[d]).collect();
+                let mid = others[rng.usize(0..others.len())];
+                let lasts: Vec<Availability> =
+                    HUMAN[d].iter().copied().filter(|a| *a != mid).collect();
+                let last = lasts[rng.usize(0..lasts.len())];
+                f.human(d, p, mid);
+                tokio::time::sleep(Duration::from_millis(rng.u64(1..30))).await;
+                f.human(d, p, last);
+                script.entry(p).or_default().push(format!(
+                    "{:?} flap from {from:?}: desk {d} -> {mid} -> {last}",
+                    t0.elapsed()
+                ));
+                model.flap(p, from, d, mid, last);
+                last_change.insert(p, (now, touched(&[d])));
+            }
+            // a burst: the same person on two desks at once, to states that conflict
+            1 => {
+                let p = pick(&mut model, &mut rng);
+                let from = model.ends[p][0];
+                let d1 = rng.usize(0..3);
+                let d2 = (d1 + rng.usize(1..3)) % 3;
+                let mut pairs = Vec::new();
+                for &a1 in HUMAN[d1] {
+                    for &a2 in HUMAN[d2] {
+                        if a1 != from[d1]
+                            && a2 != from[d2]
+                            && holds(d2, a1) != a2
+                            && holds(d1, a2) != a1
+                        {
+                            pairs.push((a1, a2));
+                        }
+                    }
+                }
+                if pairs.is_empty() {
+                    continue;
+                }
+                let (a1, a2) = pairs[rng.usize(0..pairs.len())];
+                f.human(d1, p, a1);
+                tokio::time::sleep(Duration::from_millis(rng.u64(0..20))).await;
+                f.human(d2, p, a2);
+                script.entry(p).or_default().push(format!(
+                    "{:?} burst from {from:?}: desk {d1} -> {a1}, desk {d2} -> {a2}",
+                    t0.elapsed()
+                ));
+                model.burst(p, from, (d1, a1), (d2, a2));
+                last_change.insert(p, (now, touched(&[d1, d2])));
+            }
+            _ => {
+                let p = pick(&mut model, &mut rng);
+                let from = model.ends[p][0];
+                let d = rng.usize(0..3);
+                let others: Vec<Availability> =
+                    HUMAN[d].iter().copied().filter(|a| *a != from[d]).collect();
+                let a = others[rng.usize(0..others.len())];
+                f.human(d, p, a);
+                script
+                    .entry(p)
+                    .or_default()
+                    .push(format!("{:?} from {from:?}: desk {d} -> {a}", t0.elapsed()));
+                model.single(p, from, d, a);
+                last_change.insert(p, (now, touched(&[d])));
+            }
+        }
+        if rng.u8(0..3) == 0 {
+            let d = rng.usize(0..3);
+            for fault in random_fault(&mut rng) {
+                f.faults(d).push(fault);
+            }
+        }
+        tokio::time::sleep(STEP).await;
+    }
+    if engine.is_none() {
+        engine = Some(spawn_engine(&f, &db));
+    }
+    let engine = engine.unwrap();
+
+    let wrong = |f: &Fakes, model: &Model| -> Vec<String> {
+        (0..PEOPLE)
+            .filter_map(|p| {
+                let now = f.states(p);
+                (!model.ends[p].contains(&now))
+                    .then(|| format!("p{p}: {now:?}, the rules allow {:?}", model.ends[p]))
+            })
+            .collect()
+    };
+    // converged: every person at an allowed end, and nothing written for 1.5 s (a write still
+    // on its way, a flap's second decision, lands first)
+    let started = tokio::time::Instant::now();
+    let mut stable: Option<(tokio::time::Instant, Vec<u64>)> = None;
+    loop {
+        let w = wrong(&f, &model);
+        let writes: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
+        if std::env::var_os("SYNC_SIM_VERBOSE").is_some() && !w.is_empty() {
+            eprintln!(
+                "{:?} after the last change, {} wrong ({:?}, writes at the fakes {writes:?}): {}",
+                started.elapsed(),
+                w.len(),
+                &w[..w.len().min(3)],
+                history(&db, &script, &w)
+            );
+        }
+        if !w.is_empty() {
+            stable = None;
+        } else if stable.as_ref().is_none_or(|(_, s)| *s != writes) {
+            stable = Some((tokio::time::Instant::now(), writes.clone()));
+        } else if stable
+            .as_ref()
+            .is_some_and(|(t, _)| t.elapsed() >= Duration::from_millis(1_500))
+        {
+            break;
+        }
+        if started.elapsed() >= CONVERGE {
+            panic!(
+                "not converged {CONVERGE:?} after the last change {on_fail}: {} wrong, e.g. {:?}; writes at the fakes {writes:?}, required {:?}..={:?}; their script and decisions:\n{}",
+                w.len(),
+                &w[..w.len().min(5)],
+                model.min_writes,
+                model.max_writes,
+                history(&db, &script, &w),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let converged = started.elapsed();
+    // quiet: faults off, a few intervals more; nothing else is written (no echo, no flapping)
+    for d in 0..3 {
+        f.faults(d).set_chaos(None);
+    }
+    let settled: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    kill(engine, &on_fail).await;
+    let at_fakes: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
+    assert_eq!(
+        at_fakes, settled,
+        "written while quiet: an echo or a flap {on_fail}"
+    );
+    let w = wrong(&f, &model);
+    assert!(
+        w.is_empty(),
+        "{on_fail}: {w:?}\n{}",
+        history(&db, &script, &w)
+    );
+    for d in 0..3 {
+        assert!(
+            (model.min_writes[d]..=model.max_writes[d]).contains(&at_fakes[d]),
+            "writes at the fakes {at_fakes:?} (chat, tickets, email), the rules require {:?}..={:?} {on_fail}",
+            model.min_writes,
+            model.max_writes
+        );
+    }
+    let store = Store::open(&db).unwrap();
+    let decisions = store.read(|t| t.decisions()).unwrap().len() as u64;
+    assert!(
+        (model.min_decisions..=model.max_decisions).contains(&decisions),
+        "{decisions} decisions, the changes made call for {}..={} {on_fail}",
+        model.min_decisions,
+        model.max_decisions
+    );
+    assert!(
+        store.read(|t| t.outbox()).unwrap().is_empty(),
+        "nothing still owed {on_fail}"
+    );
+    let requests: Vec<usize> = (0..3).map(|d| f.faults(d).requests().len()).collect();
+    eprintln!(
+        "unseen simulation seed {seed}: {PEOPLE} people, {STEPS} steps, {decisions} decisions ({}..={}), writes at the fakes {at_fakes:?} ({:?}..={:?}), requests {requests:?}, converged {converged:?} after the last change",
+        model.min_decisions, model.max_decisions, model.min_writes, model.max_writes
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
