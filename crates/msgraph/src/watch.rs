@@ -255,24 +255,11 @@ fn invalid(message: String) -> PresenceError {
     PresenceError::new(VENDOR, Failure::InvalidInput { message })
 }
 
-/// `url` checked as Graph's `notificationUrl`: `https://`, or `http://` to loopback (tests, a
-/// fake), no fragment, no credentials.
+/// `url` checked as Graph's `notificationUrl` (the toolkit's check: `https://`, or `http://`
+/// to loopback; no credentials, no fragment), normalised as Graph keeps it.
 fn check_public_url(url: &str) -> Result<String, PresenceError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| invalid(format!("webhook_url {url:?}: not a URL ({e})")))?;
-    let ok_scheme = parsed.scheme() == "https"
-        || (parsed.scheme() == "http" && agentstatus_runtime::is_loopback(&parsed));
-    if !ok_scheme {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: Graph posts to https:// URLs only (put a reverse proxy with a certificate in front of webhook_listen)"
-        )));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: no credentials or fragment in the public URL"
-        )));
-    }
-    Ok(parsed.to_string())
+    agentstatus_presence::receiver::check_public_url(VENDOR, "webhook_url", "webhook_listen", url)
+        .map(|parsed| parsed.to_string())
 }
 
 impl Webhook {
