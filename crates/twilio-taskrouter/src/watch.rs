@@ -157,25 +157,12 @@ fn invalid(message: String) -> PresenceError {
     PresenceError::new(VENDOR, Failure::InvalidInput { message })
 }
 
-/// `url` checked as the workspace's `EventCallbackUrl`: `https://`, or `http://` to loopback
-/// (tests, a fake), no credentials, no fragment.
+/// `url` checked as the workspace's `EventCallbackUrl` (the toolkit's check: `https://`, or
+/// `http://` to loopback; no credentials, no fragment), kept as given, not as `Url` would
+/// rewrite it: Twilio signs the URL it was given.
 fn check_public_url(url: &str) -> Result<String, PresenceError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| invalid(format!("webhook_url {url:?}: not a URL ({e})")))?;
-    let ok_scheme = parsed.scheme() == "https"
-        || (parsed.scheme() == "http" && agentstatus_runtime::is_loopback(&parsed));
-    if !ok_scheme {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: an https:// URL (put a reverse proxy with a certificate in front of webhook_listen); http:// only to loopback"
-        )));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: no credentials or fragment in the public URL"
-        )));
-    }
-    // as given, not as `Url` would rewrite it: Twilio signs the URL it was given
-    Ok(url.to_string())
+    agentstatus_presence::receiver::check_public_url(VENDOR, "webhook_url", "webhook_listen", url)
+        .map(|_| url.to_string())
 }
 
 /// The scheme and host of a URL, for messages (a callback URL may carry credentials).
