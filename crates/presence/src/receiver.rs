@@ -1,10 +1,10 @@
 //! The webhook receiver every push channel shares: a vendor's feed that is posted to (Graph's
 //! change notifications, Twilio's event callbacks) brings only its service, the handler of one
-//! request; [`serve`] (feature `receiver`) accepts the connections, bounds them by
+//! request; `serve` (feature `receiver`) accepts the connections, bounds them by
 //! [`ReceiverLimits`] and runs the service on each request. [`check_public_url`] checks the
 //! public URL the vendor posts to, with the vendor's setting name in its messages.
 //!
-//! What [`serve`] guarantees, whatever the service does:
+//! What `serve` guarantees, whatever the service does:
 //! - at most [`ReceiverLimits::max_connections`] connections are served at once; the others wait
 //!   in the listen queue until one ends;
 //! - a client that does not send a request's headers within
@@ -13,12 +13,12 @@
 //! - a request not answered within [`ReceiverLimits::request_timeout`] once its headers are in
 //!   (a body that trickles in, a slow service) is answered `408 Request Timeout` and its
 //!   connection closed;
-//! - the service reads the body through [`Body`], which fails past
-//!   [`ReceiverLimits::max_body`] bytes ([`read_body`] turns that into [`BodyError::TooLarge`],
+//! - the service reads the body through `Body`, which fails past
+//!   [`ReceiverLimits::max_body`] bytes (`read_body` turns that into `BodyError::TooLarge`,
 //!   answered 413; axum's `Bytes` extractor answers 413 by itself);
 //! - a failed `accept` (out of file descriptors, say) is tried again after a pause, not in a
 //!   busy loop, and every connection ends with the accept loop (abort the task that runs
-//!   [`serve`] to stop it all).
+//!   `serve` to stop it all).
 
 use std::time::Duration;
 
