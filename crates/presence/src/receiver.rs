@@ -120,8 +120,8 @@ impl ReceiverLimits {
 /// receiver listening on `listen_setting` behind a reverse proxy): `https://`, or `http://` to
 /// loopback only (tests, a fake: [`agentstatus_runtime::is_loopback`]); no credentials, no
 /// fragment. The parsed URL is returned; a vendor that signs the URL as given (Twilio) keeps its
-/// own text, one that normalises it (Graph) takes the parsed one's. An error never repeats the
-/// URL's credentials.
+/// own text, one that normalises it (Graph) takes the parsed one's. An error shows the URL's
+/// scheme and host only, never its credentials, path, query or fragment.
 pub fn check_public_url(
     vendor: Vendor,
     setting: &str,
@@ -131,23 +131,32 @@ pub fn check_public_url(
     let invalid = |message: String| PresenceError::new(vendor, Failure::InvalidInput { message });
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| invalid(format!("{setting}: {:?} is not a URL ({e})", shown(url))))?;
+    let web = matches!(parsed.scheme(), "https" | "http");
+    // what a message may show of the URL: its scheme and host, never its path, query, fragment
+    // or credentials (which may hold a secret)
+    let origin = format!(
+        "{}://{}",
+        parsed.scheme(),
+        parsed.host_str().unwrap_or_default()
+    );
+    if !web {
+        return Err(invalid(format!(
+            "{setting}: not an http(s) URL; {vendor} posts to https:// URLs only (http:// to loopback only); put a reverse proxy with a certificate in front of {listen_setting}"
+        )));
+    }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid(format!(
-            "{setting}: no credentials in the public URL ({}://{}...)",
-            parsed.scheme(),
-            parsed.host_str().unwrap_or_default()
+            "{setting} ({origin}/...): no credentials in the public URL"
         )));
     }
     if parsed.fragment().is_some() {
         return Err(invalid(format!(
-            "{setting} {url:?}: no fragment in the public URL"
+            "{setting} ({origin}/...): no fragment in the public URL"
         )));
     }
-    let ok_scheme = parsed.scheme() == "https"
-        || (parsed.scheme() == "http" && agentstatus_runtime::is_loopback(&parsed));
-    if !ok_scheme {
+    if parsed.scheme() == "http" && !agentstatus_runtime::is_loopback(&parsed) {
         return Err(invalid(format!(
-            "{setting} {url:?}: {vendor} posts to https:// URLs only (http:// to loopback only); put a reverse proxy with a certificate in front of {listen_setting}"
+            "{setting} ({origin}/...): {vendor} posts to https:// URLs only (http:// to loopback only); put a reverse proxy with a certificate in front of {listen_setting}"
         )));
     }
     Ok(parsed)
@@ -364,8 +373,14 @@ mod tests {
             assert!(!e.contains("hunter2"), "{e}");
             assert!(e.contains("hooks.example.com"), "{e}");
         }
-        let e = check("hunter2:x@").unwrap_err();
+        for odd in ["hunter2:x@", "hunter2:x@host", "ftp://u:hunter2@host/x"] {
+            let e = check(odd).unwrap_err();
+            assert!(!e.contains("hunter2"), "{odd}: {e}");
+        }
+        // a secret in the path, query or fragment is not shown either
+        let e = check("http://hooks.example.com/hunter2?k=hunter2#hunter2").unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.contains("http://hooks.example.com"), "{e}");
     }
 
     #[test]
