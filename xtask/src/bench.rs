@@ -250,12 +250,10 @@ fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
     Ok(target_dir(root)?.join("release/agentstatus-bench"))
 }
 
-/// The workspace's target directory as cargo resolves it (`cargo metadata`'s
-/// `target_directory`: `CARGO_TARGET_DIR`, else `build.target-dir` of a config file, relative
-/// ones resolved as cargo does, else `<root>/target`): where the builds above put their
+/// The workspace's target directory as cargo resolves it: where the builds above put their
 /// binaries, and where every section keeps its scratch files.
 fn target_dir(root: &Path) -> Result<PathBuf, String> {
-    crate::workspace::crates(root).map(|(_, target)| target)
+    crate::workspace::target_dir(root)
 }
 
 const COLD_START: &str = "<!-- cold-build:start (cargo xtask bench) -->";

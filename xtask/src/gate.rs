@@ -154,12 +154,12 @@ pub struct Checked {
     pub elapsed: Duration,
 }
 
-/// The gate's shared target directory.
+/// The gate's shared target directory: `compile-gate` in the workspace's target directory as
+/// cargo resolves it (`CARGO_TARGET_DIR`, else `build.target-dir`, else `<root>/target`:
+/// [`crate::workspace::target_dir`]); `<root>/target` if cargo cannot say.
 pub fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|t| if t.is_absolute() { t } else { root.join(t) })
-        .unwrap_or_else(|| root.join("target"))
+    crate::workspace::target_dir(root)
+        .unwrap_or_else(|_| root.join("target"))
         .join("compile-gate")
 }
 

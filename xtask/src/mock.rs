@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -218,10 +218,8 @@ fn run_all(root: &Path, specs: &Path, vendors: &[String]) -> Result<String, Stri
     if !status.success() {
         return Err("cargo build -p agentstatus-cli -p agentstatus-generate failed".into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|t| if t.is_absolute() { t } else { root.join(t) })
-        .unwrap_or_else(|| root.join("target"));
+    // where the build above put the command: cargo's own answer (`build.target-dir` included)
+    let target = crate::workspace::target_dir(root)?;
     let cli = target.join("debug/agentstatus");
     let work = target.join("mock");
     std::fs::create_dir_all(&work)

@@ -133,6 +133,21 @@ impl Crate {
     }
 }
 
+/// The workspace's target directory as cargo resolves it (`cargo metadata`'s
+/// `target_directory`: `CARGO_TARGET_DIR`, else `build.target-dir` of a config file, relative
+/// ones resolved as cargo does, else `<root>/target`): where the builds xtask runs put their
+/// binaries, and where its verbs keep their scratch files. Asked once per run and root.
+pub fn target_dir(root: &Path) -> Result<PathBuf, String> {
+    static KNOWN: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut known = KNOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, target)) = known.iter().find(|(r, _)| r == root) {
+        return Ok(target.clone());
+    }
+    let (_, target) = crates(root)?;
+    known.push((root.to_path_buf(), target.clone()));
+    Ok(target)
+}
+
 /// The workspace's crates and its target directory.
 pub fn crates(root: &Path) -> Result<(Vec<Crate>, PathBuf), String> {
     let out = run(Command::new(cargo()).current_dir(root).args([

@@ -44,8 +44,8 @@ pub async fn run(
     // exits, within the feed's own deadline and at most `SHUTDOWN`
     match tokio::time::timeout(SHUTDOWN, watcher.shutdown()).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => report_shutdown(&e, out),
-        Err(_) => report_shutdown_timeout(out),
+        Ok(Err(e)) => report(Trouble::Failed(&e), When::ShuttingDown, out),
+        Err(_) => report(Trouble::ShutdownTimeout, When::ShuttingDown, out),
     }
     ended
 }
@@ -70,56 +70,9 @@ async fn watch(watcher: &mut Watcher, out: Output) -> Result<(), Stopped> {
             Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) => {
                 return Err(Stopped::Failed(e));
             }
-            Err(e) => report(&e, out),
+            Err(e) => report(Trouble::Failed(&e), When::Watching, out),
         }
     }
-}
-
-/// A failed release at shutdown, on stderr; the exit goes on.
-fn report_shutdown(e: &PresenceError, out: Output) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = match out {
-        Output::Table => writeln!(
-            stderr,
-            "agentstatus: watch: shutting down: {} (what was not released expires by itself)",
-            sanitize(&e.to_string())
-        ),
-        Output::Json => output::write_json_line(
-            &mut stderr,
-            &serde_json::json!({
-                "error": {
-                    "kind": e.kind().as_str(),
-                    "message": e.to_string(),
-                    "vendor": e.vendor(),
-                    "status": e.status(),
-                    "code": e.code(),
-                },
-                "shutting_down": true,
-            }),
-        ),
-    };
-}
-
-/// The feed did not finish releasing what it holds within [`SHUTDOWN`].
-fn report_shutdown_timeout(out: Output) {
-    let message = format!(
-        "the feed did not release what it holds within {} s",
-        SHUTDOWN.as_secs()
-    );
-    let mut stderr = std::io::stderr().lock();
-    let _ = match out {
-        Output::Table => writeln!(
-            stderr,
-            "agentstatus: watch: shutting down: {message} (what was not released expires by itself)"
-        ),
-        Output::Json => output::write_json_line(
-            &mut stderr,
-            &serde_json::json!({
-                "error": { "kind": "timeout", "message": message },
-                "shutting_down": true,
-            }),
-        ),
-    };
 }
 
 /// A change on stdout, flushed at once (a reader waits for each line).
@@ -137,27 +90,73 @@ fn print(change: &Change, out: Output) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// A failed read, on stderr; watching goes on.
-fn report(e: &PresenceError, out: Output) {
+/// What went wrong, for [`report`].
+enum Trouble<'a> {
+    /// A vendor's error: a failed read, or a failed release at shutdown.
+    Failed(&'a PresenceError),
+    /// The feed did not finish releasing what it holds within [`SHUTDOWN`].
+    ShutdownTimeout,
+}
+
+/// When it went wrong, which says what happens next.
+#[derive(Clone, Copy)]
+enum When {
+    /// Reading: watching goes on, the next read catches up.
+    Watching,
+    /// Releasing what the feed holds: the exit goes on, what was not released expires by itself.
+    ShuttingDown,
+}
+
+/// Trouble on stderr, a line of text or a JSON object (`--output json`): the one writer of
+/// `watch`'s reports.
+fn report(trouble: Trouble<'_>, when: When, out: Output) {
     let mut stderr = std::io::stderr().lock();
     let _ = match out {
-        Output::Table => writeln!(
-            stderr,
-            "agentstatus: watch: {} (the next read catches up)",
-            sanitize(&e.to_string())
-        ),
-        Output::Json => output::write_json_line(
-            &mut stderr,
-            &serde_json::json!({
-                "error": {
+        Output::Table => {
+            let message = match &trouble {
+                Trouble::Failed(e) => sanitize(&e.to_string()),
+                Trouble::ShutdownTimeout => timeout_message(),
+            };
+            match when {
+                When::Watching => writeln!(
+                    stderr,
+                    "agentstatus: watch: {message} (the next read catches up)"
+                ),
+                When::ShuttingDown => writeln!(
+                    stderr,
+                    "agentstatus: watch: shutting down: {message} (what was not released expires by itself)"
+                ),
+            }
+        }
+        Output::Json => {
+            let error = match &trouble {
+                Trouble::Failed(e) => serde_json::json!({
                     "kind": e.kind().as_str(),
                     "message": e.to_string(),
                     "vendor": e.vendor(),
                     "status": e.status(),
                     "code": e.code(),
-                },
-                "continuing": true,
-            }),
-        ),
+                }),
+                Trouble::ShutdownTimeout => serde_json::json!({
+                    "kind": "timeout",
+                    "message": timeout_message(),
+                }),
+            };
+            let flag = match when {
+                When::Watching => "continuing",
+                When::ShuttingDown => "shutting_down",
+            };
+            output::write_json_line(
+                &mut stderr,
+                &serde_json::json!({ "error": error, flag: true }),
+            )
+        }
     };
+}
+
+fn timeout_message() -> String {
+    format!(
+        "the feed did not release what it holds within {} s",
+        SHUTDOWN.as_secs()
+    )
 }

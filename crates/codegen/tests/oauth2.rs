@@ -43,9 +43,12 @@ fn the_runtime_test_client_is_the_generators_output() {
 
 #[test]
 fn other_flows_are_reported_not_generated_with_a_reason() {
-    let dir = std::env::temp_dir().join(format!("oauth2-flows-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("spec.yaml");
+    // a scratch directory of an unpredictable name, removed when dropped
+    let dir = tempfile::Builder::new()
+        .prefix("oauth2-flows-")
+        .tempdir()
+        .unwrap();
+    let spec = dir.path().join("spec.yaml");
     std::fs::write(
         &spec,
         r#"
@@ -75,5 +78,5 @@ paths:
         code.contains("No auth constructor: `code` (/components/securitySchemes/code): OAuth 2.0 flow `authorizationCode`, `implicit` needs a user"),
         "{code}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    dir.close().unwrap();
 }

@@ -60,68 +60,15 @@ pub const MAX_BODY: usize = 1 << 20;
 /// subscriptions; those not deleted by then expire by themselves within their lifetime.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// How long the receiver waits for a request's headers, from the moment it waits for them (a
-/// new connection, or one kept alive between requests): a client that sends them slowly (a byte
-/// a second, "slowloris") or not at all is cut off (hyper's `header_read_timeout`).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long one request may take once its headers are in, its body read and the answer made
-/// included: a body that trickles in is answered `408 Request Timeout` and the connection
-/// closed (tower-http's `TimeoutLayer`). Graph expects an answer within seconds anyway.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How many connections the receiver serves at once; those over it wait in the listen queue
-/// until one ends.
-pub const MAX_CONNECTIONS: usize = 64;
-
-/// The receiver's bounds on slow and many clients; [`Default`]: [`HEADER_READ_TIMEOUT`],
-/// [`REQUEST_TIMEOUT`], [`MAX_CONNECTIONS`]. The body bound is [`MAX_BODY`], always.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReceiverLimits {
-    /// See [`HEADER_READ_TIMEOUT`].
-    pub header_read_timeout: Duration,
-    /// See [`REQUEST_TIMEOUT`].
-    pub request_timeout: Duration,
-    /// See [`MAX_CONNECTIONS`].
-    pub max_connections: usize,
-}
-
-impl Default for ReceiverLimits {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: HEADER_READ_TIMEOUT,
-            request_timeout: REQUEST_TIMEOUT,
-            max_connections: MAX_CONNECTIONS,
-        }
-    }
-}
-
-impl ReceiverLimits {
-    /// Cut off a client whose headers are not in after `timeout`.
-    pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
-        Self {
-            header_read_timeout: timeout,
-            ..self
-        }
-    }
-
-    /// Answer 408 to a request not done after `timeout`.
-    pub fn with_request_timeout(self, timeout: Duration) -> Self {
-        Self {
-            request_timeout: timeout,
-            ..self
-        }
-    }
-
-    /// Serve at most `n` connections at once.
-    pub fn with_max_connections(self, n: usize) -> Self {
-        Self {
-            max_connections: n,
-            ..self
-        }
-    }
-}
+/// The webhook receiver's bounds on slow, many and large clients (the toolkit's, shared by every
+/// push channel: `agentstatus_presence::receiver`): a client whose headers are not in within
+/// [`HEADER_READ_TIMEOUT`] is cut off ("slowloris"), a request not answered within
+/// [`REQUEST_TIMEOUT`] (a body that trickles in) is answered `408 Request Timeout`, at most
+/// [`MAX_CONNECTIONS`] connections are served at once; Graph's webhook starts from
+/// [`ReceiverLimits::default`] with a body bound of [`MAX_BODY`].
+pub use agentstatus_presence::receiver::{
+    HEADER_READ_TIMEOUT, MAX_CONNECTIONS, REQUEST_TIMEOUT, ReceiverLimits,
+};
 
 /// The longest `validationToken` the receiver echoes.
 pub const MAX_VALIDATION_TOKEN: usize = 2048;
@@ -255,24 +202,11 @@ fn invalid(message: String) -> PresenceError {
     PresenceError::new(VENDOR, Failure::InvalidInput { message })
 }
 
-/// `url` checked as Graph's `notificationUrl`: `https://`, or `http://` to loopback (tests, a
-/// fake), no fragment, no credentials.
+/// `url` checked as Graph's `notificationUrl` (the toolkit's check: `https://`, or `http://`
+/// to loopback; no credentials, no fragment), normalised as Graph keeps it.
 fn check_public_url(url: &str) -> Result<String, PresenceError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| invalid(format!("webhook_url {url:?}: not a URL ({e})")))?;
-    let ok_scheme = parsed.scheme() == "https"
-        || (parsed.scheme() == "http" && agentstatus_runtime::is_loopback(&parsed));
-    if !ok_scheme {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: Graph posts to https:// URLs only (put a reverse proxy with a certificate in front of webhook_listen)"
-        )));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: no credentials or fragment in the public URL"
-        )));
-    }
-    Ok(parsed.to_string())
+    agentstatus_presence::receiver::check_public_url(VENDOR, "webhook_url", "webhook_listen", url)
+        .map(|parsed| parsed.to_string())
 }
 
 impl Webhook {
@@ -288,7 +222,7 @@ impl Webhook {
             public_url: check_public_url(public_url)?,
             token,
             lifetime: DEFAULT_LIFETIME,
-            limits: ReceiverLimits::default(),
+            limits: ReceiverLimits::default().with_max_body(MAX_BODY),
             stats: Arc::default(),
         })
     }
@@ -304,7 +238,7 @@ impl Webhook {
             public_url: check_public_url(public_url)?,
             token,
             lifetime: DEFAULT_LIFETIME,
-            limits: ReceiverLimits::default(),
+            limits: ReceiverLimits::default().with_max_body(MAX_BODY),
             stats: Arc::default(),
         })
     }
@@ -321,17 +255,11 @@ impl Webhook {
         Ok(Self { lifetime, ..self })
     }
 
-    /// The receiver's bounds on slow and many clients (default: [`ReceiverLimits::default`]).
-    /// Zero timeouts or no connection at all are refused.
+    /// The receiver's bounds on slow, many and large clients (default:
+    /// [`ReceiverLimits::default`], bodies up to [`MAX_BODY`]). Zero timeouts, no connection or
+    /// no body at all are refused.
     pub fn with_receiver_limits(self, limits: ReceiverLimits) -> Result<Self, PresenceError> {
-        if limits.header_read_timeout.is_zero()
-            || limits.request_timeout.is_zero()
-            || limits.max_connections == 0
-        {
-            return Err(invalid(format!(
-                "the webhook receiver's limits must be above zero: {limits:?}"
-            )));
-        }
+        let limits = limits.checked(VENDOR)?;
         Ok(Self { limits, ..self })
     }
 
@@ -508,41 +436,6 @@ mod feed {
         StatusCode::ACCEPTED.into_response()
     }
 
-    /// A failed `accept` (out of file descriptors, say) is tried again after this pause, not
-    /// in a busy loop.
-    const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-
-    /// The receiver's accept loop: at most `limits.max_connections` connections at once (the
-    /// others wait in the listen queue), each HTTP/1 with hyper's header read timeout; every
-    /// connection ends with the loop (aborted with the feed's receiver).
-    async fn serve(listener: tokio::net::TcpListener, app: axum::Router, limits: ReceiverLimits) {
-        use hyper_util::rt::{TokioIo, TokioTimer};
-        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-        let mut connections = tokio::task::JoinSet::new();
-        loop {
-            // the connections that ended (their slots are free already)
-            while connections.try_join_next().is_some() {}
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(_) => {
-                    tokio::time::sleep(ACCEPT_PAUSE).await;
-                    continue;
-                }
-            };
-            let service = hyper_util::service::TowerToHyperService::new(app.clone());
-            connections.spawn(async move {
-                let mut http = hyper::server::conn::http1::Builder::new();
-                http.timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_read_timeout);
-                let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                drop(permit);
-            });
-        }
-    }
-
     struct Receiver {
         events: mpsc::Receiver<Event>,
         overflowed: Arc<std::sync::atomic::AtomicBool>,
@@ -707,16 +600,16 @@ mod feed {
                 stats: self.webhook.stats.clone(),
                 overflowed: overflowed.clone(),
             };
-            let limits = self.webhook.limits;
+            // the body bound, the timeouts and the connections are the toolkit's receiver's
             let app = axum::Router::new()
                 .fallback(receive)
-                .layer(DefaultBodyLimit::max(MAX_BODY))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    limits.request_timeout,
-                ))
+                .layer(DefaultBodyLimit::disable())
                 .with_state(state);
-            let task = tokio::spawn(serve(listener, app, limits));
+            let task = tokio::spawn(agentstatus_presence::receiver::serve(
+                listener,
+                hyper_util::service::TowerToHyperService::new(app),
+                self.webhook.limits,
+            ));
             self.receiver = Some(Receiver {
                 events: rx,
                 overflowed,

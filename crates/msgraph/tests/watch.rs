@@ -562,9 +562,11 @@ async fn a_session_ending_on_the_fake_clock_is_notified() {
 async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fresh() {
     use agentstatus_presence::registry::Settings;
     let (fake, _, _) = start().await;
-    let dir = std::env::temp_dir().join(format!("msgraph-watch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let token_file = dir.join("token");
+    let dir = tempfile::Builder::new()
+        .prefix("msgraph-watch-")
+        .tempdir()
+        .unwrap();
+    let token_file = dir.path().join("token");
     std::fs::write(&token_file, fake.delegated_token(&fake::user_id(2)) + "\n").unwrap();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -631,7 +633,7 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
     assert_eq!(subs[0].notification_url, url);
     let validation = &fake.validations()[0];
     assert!(validation.url.starts_with(&url) && validation.accepted);
-    std::fs::remove_dir_all(&dir).ok();
+    drop(dir);
 }
 
 #[tokio::test]
@@ -730,9 +732,11 @@ async fn a_watch_that_is_shut_down_leaves_no_subscription_behind() {
 async fn a_shutdown_that_cannot_delete_reports_it_and_returns() {
     let (fake, _, _) = start().await;
     // the subscriber's token from a file, which is gone by the shutdown
-    let dir = std::env::temp_dir().join(format!("msgraph-shutdown-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("token");
+    let dir = tempfile::Builder::new()
+        .prefix("msgraph-shutdown-")
+        .tempdir()
+        .unwrap();
+    let file = dir.path().join("token");
     std::fs::write(&file, fake.delegated_token(&fake::user_id(2))).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/graph/notify", listener.local_addr().unwrap());
@@ -751,7 +755,7 @@ async fn a_shutdown_that_cannot_delete_reports_it_and_returns() {
     // left to expire on Graph; a second shutdown has nothing left to try
     assert_eq!(fake.subscriptions().len(), 1);
     feed.shutdown().await.unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }
 
 #[tokio::test(flavor = "current_thread")]

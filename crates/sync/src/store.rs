@@ -589,11 +589,13 @@ mod tests {
 
     #[test]
     fn versioned_schema_and_a_foreign_file_is_refused() {
-        let dir =
-            std::env::temp_dir().join(format!("agentstatus-sync-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        // a scratch directory of an unpredictable name, removed when dropped
+        let scratch = tempfile::Builder::new()
+            .prefix("agentstatus-sync-store-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path();
         let path = dir.join("a.db");
-        let _ = std::fs::remove_file(&path);
         {
             let mut s = Store::open(&path).unwrap();
             s.transaction(|t| t.set_known("d", "a", Availability::Busy, "busy", "now", false))
@@ -627,12 +629,10 @@ mod tests {
         assert!(e.to_string().contains("schema version 9"), "{e}");
         // a database of something else is refused
         let other = dir.join("other.db");
-        let _ = std::fs::remove_file(&other);
         let c = Connection::open(&other).unwrap();
         c.execute_batch("CREATE TABLE mine(x)").unwrap();
         drop(c);
         let e = Store::open(&other).unwrap_err();
         assert!(e.to_string().contains("not a sync database"), "{e}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -171,7 +171,7 @@ impl Presence for Memory {
 struct Setup {
     chat: Arc<Memory>,
     mail: Arc<Memory>,
-    db: PathBuf,
+    db: Db,
     options: Options,
     people: People,
 }
@@ -179,11 +179,29 @@ struct Setup {
 const ALL: &[Availability] = &[Available, Busy, Away, Offline];
 const TWO: &[Availability] = &[Available, Offline];
 
-fn db(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("agentstatus-sync-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("sync.db")
+/// A database file in a scratch directory of an unpredictable name, removed with it when dropped.
+struct Db {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Db {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+fn db(name: &str) -> Db {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-sync-{name}-"))
+        .tempdir()
+        .unwrap();
+    Db {
+        path: dir.path().join("sync.db"),
+        _dir: dir,
+    }
 }
 
 /// chat (every state) and mail (available/offline, busy held as offline), people p1..p3; mail's
@@ -613,13 +631,14 @@ async fn many_writes_at_once_go_through_the_bulk_path_once_each() {
             .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
             .collect(),
     );
+    let bulk_db = db("bulk");
     let mut e = Engine::new(
         vec![
             Desk::new("chat", chat.clone(), Duration::from_secs(1)),
             Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
         ],
         people,
-        Store::open(&db("bulk")).unwrap(),
+        Store::open(&bulk_db).unwrap(),
         Options::default(),
     )
     .unwrap();
@@ -699,13 +718,14 @@ async fn writes_start_before_every_change_is_decided() {
             .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
             .collect(),
     );
+    let pipeline_db = db("pipeline");
     let mut e = Engine::new(
         vec![
             Desk::new("chat", chat.clone(), Duration::from_secs(1)),
             Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
         ],
         people,
-        Store::open(&db("pipeline")).unwrap(),
+        Store::open(&pipeline_db).unwrap(),
         Options::default(),
     )
     .unwrap();

@@ -99,13 +99,15 @@ async fn the_writes_never_exceed_a_declared_limit_enforced_by_the_fake() {
             })
             .collect(),
     );
-    let dir = std::env::temp_dir().join(format!("agentstatus-sync-limits-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // a scratch directory of an unpredictable name, removed when dropped
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-sync-limits-")
+        .tempdir()
+        .unwrap();
     let mut engine = Engine::new(
         desks,
         people,
-        Store::open(&dir.join("sync.db")).unwrap(),
+        Store::open(&dir.path().join("sync.db")).unwrap(),
         Options::default(),
     )
     .unwrap();
@@ -137,5 +139,5 @@ async fn the_writes_never_exceed_a_declared_limit_enforced_by_the_fake() {
         took >= Duration::from_secs_f64((PEOPLE - 1) as f64 / f64::from(paced)),
         "{PEOPLE} writes in {took:?}: faster than the client's pace"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }

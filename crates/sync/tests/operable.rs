@@ -121,13 +121,14 @@ impl Presence for Desk1 {
     }
 }
 
+/// A database file in a scratch directory of an unpredictable name (made by `tempfile`, only
+/// this user's), kept after the test: the engines the helpers return outlive any guard here.
 fn db(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "agentstatus-sync-operable-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-sync-operable-{name}-"))
+        .tempdir()
+        .unwrap()
+        .keep();
     dir.join("sync.db")
 }
 

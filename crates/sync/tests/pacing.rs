@@ -53,9 +53,11 @@ fn a_writer_at_full_speed_with_stalls_and_bunched_requests_gets_no_429() {
         .enable_all()
         .build()
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("agentstatus-sync-pacing-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // a scratch directory of an unpredictable name, removed when dropped
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-sync-pacing-")
+        .tempdir()
+        .unwrap();
     let summary = sync.block_on(async {
         let chatwoot = (agentstatus_chatwoot::presence::entry().connect)(
             &Settings::new(cw.url(), ClientConfig::default())
@@ -95,7 +97,7 @@ fn a_writer_at_full_speed_with_stalls_and_bunched_requests_gets_no_429() {
         let mut engine = Engine::new(
             desks,
             people,
-            Store::open(&dir.join("sync.db")).unwrap(),
+            Store::open(&dir.path().join("sync.db")).unwrap(),
             // the writer at full speed: far more writes in flight than the pace needs
             Options::default().write_concurrency(32),
         )
@@ -143,5 +145,5 @@ fn a_writer_at_full_speed_with_stalls_and_bunched_requests_gets_no_429() {
     drop(sync);
     drop((cw, ed));
     drop(servers);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }

@@ -310,13 +310,12 @@ async fn three_desks_converge_through_faults_and_a_crash() {
     let on_fail = format!("(replay with SYNC_SIM_SEED={seed})");
     let mut rng = fastrand::Rng::with_seed(seed);
     let f = Fakes::start().await;
-    let dir = std::env::temp_dir().join(format!(
-        "agentstatus-sync-sim-{}-{seed}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("sync.db");
+    // a scratch directory of an unpredictable name, removed when dropped
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-sync-sim-{seed}-"))
+        .tempdir()
+        .unwrap();
+    let db = dir.path().join("sync.db");
 
     let mut model = Model {
         desk: vec![[Available, Available, Available]; PEOPLE],
@@ -443,5 +442,5 @@ async fn three_desks_converge_through_faults_and_a_crash() {
     eprintln!(
         "simulation seed {seed}: {PEOPLE} people, {CHANGES} changes, {decided} writes decided, writes at the fakes {at_fakes:?} (chat, tickets, email), requests {requests:?}, converged {converged:?} after the last change"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }

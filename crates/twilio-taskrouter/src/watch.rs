@@ -24,8 +24,10 @@
 //! public URL and the sorted POST parameters keyed with the account's auth token
 //! (`crate::signature`, feature `signature`), checked in constant time; a missing or wrong one is answered 403,
 //! counted ([`FeedStats::refused`]) and never acted on. Bodies over [`MAX_BODY`] are refused
-//! (413); a client that does not send its request within [`REQUEST_TIMEOUT`] is cut off; at most
-//! [`MAX_CONNECTIONS`] are served at once. Only `worker.activity.update` events of the
+//! (413); a client that does not send its headers within [`REQUEST_TIMEOUT`] is cut off, and a
+//! request not answered within it (a body that trickles in) answered 408; at most
+//! [`MAX_CONNECTIONS`] are served at once (the toolkit's receiver, `agentstatus_presence::receiver`;
+//! [`Webhook::with_receiver_limits`] changes these bounds). Only `worker.activity.update` events of the
 //! configured workspace and account are used.
 //!
 //! **Nothing skipped silently.** Twilio guarantees neither delivery nor order. Per worker, an
@@ -49,6 +51,8 @@ use std::time::Duration;
 use agentstatus_presence::{Failure, PresenceError};
 use agentstatus_runtime::SecretString;
 
+pub use agentstatus_presence::receiver::ReceiverLimits;
+
 use crate::presence::VENDOR;
 
 /// The event Twilio sends when a worker's activity changes.
@@ -58,12 +62,23 @@ pub const EVENT: &str = "worker.activity.update";
 /// worker's attributes).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// How long a client has to send its request, headers and body (Twilio waits 15 s for the
-/// answer; the receiver answers as soon as it has the body).
+/// How long a client has to send a request's headers, and then to have it answered, its body
+/// read included (Twilio waits 15 s for the answer; the receiver answers as soon as it has the
+/// body): past either, the connection is cut off (or answered 408).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connections served at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// The receiver's bounds by default (the toolkit's receiver, shared by every push channel):
+/// [`REQUEST_TIMEOUT`] for the headers and for the answer, [`MAX_CONNECTIONS`], [`MAX_BODY`].
+pub fn default_limits() -> ReceiverLimits {
+    ReceiverLimits::default()
+        .with_header_read_timeout(REQUEST_TIMEOUT)
+        .with_request_timeout(REQUEST_TIMEOUT)
+        .with_max_connections(MAX_CONNECTIONS)
+        .with_max_body(MAX_BODY)
+}
 
 /// The time between two full reads the feed asks for while events arrive (or do not).
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
@@ -134,6 +149,7 @@ pub struct Webhook {
     auth_token: SecretString,
     heartbeat: Duration,
     replace_existing: bool,
+    limits: ReceiverLimits,
     stats: Arc<Stats>,
 }
 
@@ -149,6 +165,7 @@ impl fmt::Debug for Webhook {
             .field("auth_token", &"<redacted>")
             .field("heartbeat", &self.heartbeat)
             .field("replace_existing", &self.replace_existing)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -157,25 +174,12 @@ fn invalid(message: String) -> PresenceError {
     PresenceError::new(VENDOR, Failure::InvalidInput { message })
 }
 
-/// `url` checked as the workspace's `EventCallbackUrl`: `https://`, or `http://` to loopback
-/// (tests, a fake), no credentials, no fragment.
+/// `url` checked as the workspace's `EventCallbackUrl` (the toolkit's check: `https://`, or
+/// `http://` to loopback; no credentials, no fragment), kept as given, not as `Url` would
+/// rewrite it: Twilio signs the URL it was given.
 fn check_public_url(url: &str) -> Result<String, PresenceError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| invalid(format!("webhook_url {url:?}: not a URL ({e})")))?;
-    let ok_scheme = parsed.scheme() == "https"
-        || (parsed.scheme() == "http" && agentstatus_runtime::is_loopback(&parsed));
-    if !ok_scheme {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: an https:// URL (put a reverse proxy with a certificate in front of webhook_listen); http:// only to loopback"
-        )));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
-        return Err(invalid(format!(
-            "webhook_url {url:?}: no credentials or fragment in the public URL"
-        )));
-    }
-    // as given, not as `Url` would rewrite it: Twilio signs the URL it was given
-    Ok(url.to_string())
+    agentstatus_presence::receiver::check_public_url(VENDOR, "webhook_url", "webhook_listen", url)
+        .map(|_| url.to_string())
 }
 
 /// The scheme and host of a URL, for messages (a callback URL may carry credentials).
@@ -200,6 +204,7 @@ impl Webhook {
             auth_token,
             heartbeat: DEFAULT_HEARTBEAT,
             replace_existing: false,
+            limits: default_limits(),
             stats: Arc::default(),
         })
     }
@@ -216,6 +221,7 @@ impl Webhook {
             auth_token,
             heartbeat: DEFAULT_HEARTBEAT,
             replace_existing: false,
+            limits: default_limits(),
             stats: Arc::default(),
         })
     }
@@ -240,6 +246,13 @@ impl Webhook {
         }
     }
 
+    /// The receiver's bounds on slow, many and large clients (default: [`default_limits`]).
+    /// Zero timeouts, no connection or no body at all are refused.
+    pub fn with_receiver_limits(self, limits: ReceiverLimits) -> Result<Self, PresenceError> {
+        let limits = limits.checked(VENDOR)?;
+        Ok(Self { limits, ..self })
+    }
+
     /// The public URL Twilio posts to.
     pub fn public_url(&self) -> &str {
         &self.public_url
@@ -260,15 +273,15 @@ mod feed {
 
     use std::collections::HashMap;
 
+    use agentstatus_presence::receiver::{BodyError, read_body};
     use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
     use agentstatus_presence::{AgentPresence, Detail, async_trait};
     use agentstatus_runtime::ExposeSecret as _;
-    use http_body_util::{BodyExt as _, Full, Limited};
-    use hyper::body::{Bytes, Incoming};
+    use http_body_util::Full;
+    use hyper::body::Bytes;
     use hyper::header::{CONTENT_TYPE, HeaderValue};
     use hyper::{Method, Request, Response, StatusCode};
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use tokio::sync::{Semaphore, mpsc};
+    use tokio::sync::mpsc;
 
     use crate::presence::TwilioTaskrouterPresence;
     use crate::types;
@@ -295,7 +308,10 @@ mod feed {
     }
 
     /// One request: a signed form POST is queued for the feed.
-    async fn receive(r: Receiving, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn receive(
+        r: Receiving,
+        request: Request<agentstatus_presence::receiver::Body>,
+    ) -> Response<Full<Bytes>> {
         if request.method() != Method::POST {
             return answer(StatusCode::METHOD_NOT_ALLOWED);
         }
@@ -309,16 +325,14 @@ mod feed {
             .get(crate::signature::HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(e)
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                r.stats.refused.fetch_add(1, Ordering::SeqCst);
-                return answer(StatusCode::PAYLOAD_TOO_LARGE);
+        let body = match read_body(request.into_body()).await {
+            Ok(b) => b,
+            Err(e) => {
+                if e == BodyError::TooLarge {
+                    r.stats.refused.fetch_add(1, Ordering::SeqCst);
+                }
+                return answer(e.status());
             }
-            Err(_) => return answer(StatusCode::BAD_REQUEST),
         };
         let params = crate::signature::form(&body);
         let key = r.auth_token.expose_secret().as_bytes();
@@ -344,48 +358,6 @@ mod feed {
         ok.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         ok
-    }
-
-    /// A failed `accept` (out of file descriptors, say) is tried again after this pause, not
-    /// in a busy loop.
-    const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-
-    /// Accept connections on `listener`, one request each, within [`REQUEST_TIMEOUT`], at most
-    /// [`MAX_CONNECTIONS`] at once; every connection ends with the loop (aborted with the
-    /// feed's receiver).
-    async fn serve(listener: tokio::net::TcpListener, r: Receiving) {
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let mut connections = tokio::task::JoinSet::new();
-        loop {
-            // the connections that ended (their slots are free already)
-            while connections.try_join_next().is_some() {}
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(_) => {
-                    tokio::time::sleep(ACCEPT_PAUSE).await;
-                    continue;
-                }
-            };
-            let r = r.clone();
-            connections.spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let r = r.clone();
-                    async move { Ok::<_, std::convert::Infallible>(receive(r, req).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(REQUEST_TIMEOUT)
-                    .keep_alive(false)
-                    .serve_connection(TokioIo::new(stream), service);
-                // a slow client (headers or body) is cut off: the connection, one request,
-                // has REQUEST_TIMEOUT in all
-                let _ = tokio::time::timeout(REQUEST_TIMEOUT, connection).await;
-                drop(permit);
-            });
-        }
     }
 
     struct Receiver {
@@ -547,7 +519,17 @@ mod feed {
                 stats: self.webhook.stats.clone(),
                 overflowed: overflowed.clone(),
             };
-            let task = tokio::spawn(serve(listener, state));
+            // one request: a signed form POST queued; the timeouts, the connections and the
+            // body bound are the toolkit's receiver's
+            let service = hyper::service::service_fn(move |request| {
+                let r = state.clone();
+                async move { Ok::<_, std::convert::Infallible>(receive(r, request).await) }
+            });
+            let task = tokio::spawn(agentstatus_presence::receiver::serve(
+                listener,
+                service,
+                self.webhook.limits,
+            ));
             self.receiver = Some(Receiver {
                 events: rx,
                 overflowed,

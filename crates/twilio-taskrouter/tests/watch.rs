@@ -563,3 +563,32 @@ async fn the_watchers_shutdown_puts_the_callback_back() {
         Some((String::new(), Some("task.created".into())))
     );
 }
+
+/// The receiver's bounds are the toolkit's `ReceiverLimits`, Twilio's by default; zero ones
+/// are refused before anything is bound.
+#[test]
+fn receiver_limits_default_to_twilios_and_zero_ones_are_refused() {
+    use agentstatus_twilio_taskrouter::watch::{
+        MAX_BODY, MAX_CONNECTIONS, REQUEST_TIMEOUT, default_limits,
+    };
+    let limits = default_limits();
+    assert_eq!(limits.header_read_timeout, REQUEST_TIMEOUT);
+    assert_eq!(limits.request_timeout, REQUEST_TIMEOUT);
+    assert_eq!(limits.max_connections, MAX_CONNECTIONS);
+    assert_eq!(limits.max_body, MAX_BODY);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/twilio/events", listener.local_addr().unwrap());
+    let webhook = Webhook::with_listener(listener, &url, TOKEN.to_string().into()).unwrap();
+    for bad in [
+        limits.with_max_connections(0),
+        limits.with_header_read_timeout(Duration::ZERO),
+        limits.with_request_timeout(Duration::ZERO),
+        limits.with_max_body(0),
+    ] {
+        let e = webhook.clone().with_receiver_limits(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+    webhook
+        .with_receiver_limits(limits.with_max_connections(1))
+        .unwrap();
+}

@@ -694,26 +694,26 @@ mod tests {
     use super::*;
     use crate::sources::Sources;
 
-    /// A folder of fragments under the system's temp dir, removed when dropped.
-    struct Folder(PathBuf);
+    /// A folder of fragments in a scratch directory of an unpredictable name under the system's
+    /// temp dir, removed when dropped.
+    struct Folder(tempfile::TempDir);
 
     impl Folder {
         fn new(name: &str, files: &[(&str, &str)]) -> Self {
-            let dir = std::env::temp_dir()
-                .join(format!("agentstatus-parts-{}-{name}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("agentstatus-parts-{name}-"))
+                .tempdir()
+                .unwrap();
             for (path, text) in files {
-                let file = dir.join("upstream").join(path);
+                let file = dir.path().join("upstream").join(path);
                 std::fs::create_dir_all(file.parent().unwrap()).unwrap();
                 std::fs::write(file, text).unwrap();
             }
             Folder(dir)
         }
-    }
 
-    impl Drop for Folder {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+        fn path(&self) -> &Path {
+            self.0.path()
         }
     }
 
@@ -794,7 +794,7 @@ mod tests {
             &["GET /users/{user_id}/status"],
         );
         let asked = RefCell::new(Vec::new());
-        let slices = super::super::read_slices(&s, reader(&f.0, &asked), None, keys).unwrap();
+        let slices = super::super::read_slices(&s, reader(f.path(), &asked), None, keys).unwrap();
         // each fragment read as a source of its own, in the listed order
         assert_eq!(
             *asked.borrow(),
@@ -804,7 +804,7 @@ mod tests {
         let slice = &slices[0];
         assert_eq!(slice.bytes, [INTRO, STATUS, DEFS].concat().as_bytes());
         assert_eq!(slice.parts.len(), 3);
-        assert_eq!(slice.origin, f.0.join("upstream"));
+        assert_eq!(slice.origin, f.path().join("upstream"));
         // the kept operation and the component it needs, and nothing else
         assert!(
             slice
@@ -816,13 +816,13 @@ mod tests {
         assert!(slice.slice.pointer("/components/schemas/Status").is_some());
         // a position is named in the fragment that holds it
         let (file, at) = slice.place("/paths/~1users~1{user_id}~1status/get", keys);
-        assert_eq!(file, f.0.join("upstream/status.yaml"));
+        assert_eq!(file, f.path().join("upstream/status.yaml"));
         assert_eq!(at, Location::LineColumn { line: 2, column: 5 });
         let (file, at) = slice.place("/components/schemas/Status", keys);
-        assert_eq!(file, f.0.join("upstream/definitions.yaml"));
+        assert_eq!(file, f.path().join("upstream/definitions.yaml"));
         assert_eq!(at, Location::LineColumn { line: 3, column: 5 });
         // reproducible: the same files give the same bytes
-        let again = super::super::read_slices(&s, reader(&f.0, &asked), None, keys).unwrap();
+        let again = super::super::read_slices(&s, reader(f.path(), &asked), None, keys).unwrap();
         let doc = super::super::merge_slices(&slices, keys).unwrap();
         let doc2 = super::super::merge_slices(&again, keys).unwrap();
         assert_eq!(
@@ -849,7 +849,7 @@ mod tests {
             &["GET /users/{user_id}/status"],
         );
         let asked = RefCell::new(Vec::new());
-        let e = super::super::read_slices(&s, reader(&f.0, &asked), None, keys).unwrap_err();
+        let e = super::super::read_slices(&s, reader(f.path(), &asked), None, keys).unwrap_err();
         assert!(
             e.message
                 .contains("kept operation `GET /users/{user_id}/status`"),
@@ -877,8 +877,8 @@ mod tests {
             &["GET /users/{user_id}/status"],
         );
         let asked = RefCell::new(Vec::new());
-        let e = super::super::read_slices(&s, reader(&f.0, &asked), None, keys).unwrap_err();
-        assert_eq!(e.file, f.0.join("upstream/status.yaml"), "{e}");
+        let e = super::super::read_slices(&s, reader(f.path(), &asked), None, keys).unwrap_err();
+        assert_eq!(e.file, f.path().join("upstream/status.yaml"), "{e}");
         let Location::LineColumn { line, .. } = e.location else {
             panic!("no line: {e}");
         };
@@ -902,9 +902,9 @@ mod tests {
             &["GET /users/{user_id}/status"],
         );
         let asked = RefCell::new(Vec::new());
-        let e = super::super::read_slices(&s, reader(&f.0, &asked), None, keys).unwrap_err();
+        let e = super::super::read_slices(&s, reader(f.path(), &asked), None, keys).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BrokenRef);
-        assert_eq!(e.file, f.0.join("upstream/status.yaml"), "{e}");
+        assert_eq!(e.file, f.path().join("upstream/status.yaml"), "{e}");
         assert!(
             matches!(e.location, Location::LineColumn { line: 15, .. }),
             "{e}"
@@ -935,7 +935,7 @@ mod tests {
         let listed: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
         let s = sources("references", &listed, &["GET /a", "GET /b"]);
         let asked = RefCell::new(Vec::new());
-        let r = super::super::read_slices(&s, reader(&f.0, &asked), None, keys);
+        let r = super::super::read_slices(&s, reader(f.path(), &asked), None, keys);
         // only the listed files are ever read
         let listed: Vec<PathBuf> = listed
             .iter()
@@ -994,13 +994,13 @@ mod tests {
         // positions are named in the file a part came from
         let slice = &slices[0];
         let (file, at) = slice.place("/components/schemas/b/properties/back", keys);
-        assert_eq!(file, f.0.join("upstream/schemas/b.yaml"));
+        assert_eq!(file, f.path().join("upstream/schemas/b.yaml"));
         assert_eq!(at, Location::LineColumn { line: 3, column: 3 });
         let (file, at) = slice.place("/paths/~1b/get", keys);
-        assert_eq!(file, f.0.join("upstream/paths/b.yaml"));
+        assert_eq!(file, f.path().join("upstream/paths/b.yaml"));
         assert_eq!(at, Location::LineColumn { line: 1, column: 1 });
         let (file, _) = slice.place("/paths/~1a/get", keys);
-        assert_eq!(file, f.0.join("upstream/openapi.yaml"));
+        assert_eq!(file, f.path().join("upstream/openapi.yaml"));
         // reproducible
         let (_, again) = bundled("refs-again", ENTRY, &[]);
         assert_eq!(again.unwrap()[0].bytes, slice.bytes);
@@ -1041,7 +1041,7 @@ mod tests {
             let (f, r) = bundled("escape", &entry, &[]);
             let e = r.unwrap_err();
             assert_eq!(e.kind, ErrorKind::BrokenRef, "{bad}: {e}");
-            assert_eq!(e.file, f.0.join("upstream/openapi.yaml"), "{bad}: {e}");
+            assert_eq!(e.file, f.path().join("upstream/openapi.yaml"), "{bad}: {e}");
             assert!(
                 matches!(e.location, Location::LineColumn { line: 12, .. }),
                 "{bad}: {e}"
@@ -1069,7 +1069,7 @@ mod tests {
             )],
         );
         let e = r.unwrap_err();
-        assert_eq!(e.file, f.0.join("upstream/schemas/c.yaml"), "{e}");
+        assert_eq!(e.file, f.path().join("upstream/schemas/c.yaml"), "{e}");
         assert_eq!(
             e.location,
             Location::LineColumn { line: 4, column: 5 },
@@ -1087,7 +1087,7 @@ mod tests {
             &[("paths/self.yaml", "$ref: ./self.yaml\n")],
         );
         let e = r.unwrap_err();
-        assert_eq!(e.file, f.0.join("upstream/paths/self.yaml"), "{e}");
+        assert_eq!(e.file, f.path().join("upstream/paths/self.yaml"), "{e}");
         assert!(e.message.contains("contains itself"), "{e}");
     }
 

@@ -1,0 +1,299 @@
+//! `agentstatus watch` stopped by a real signal (SIGINT, SIGTERM, sent with `kill`) releases
+//! what its vendor's push channel holds before it exits: Graph's subscriptions are deleted
+//! (the fake keeps them: none left), Twilio's workspace callback is put back as it was. The
+//! built binary runs against the vendors' fakes on 127.0.0.1, started in this test.
+//!
+//! Microsoft Graph and Twilio TaskRouter are default features of the command; a build without
+//! them compiles nothing here.
+#![cfg(all(unix, feature = "msgraph", feature = "twilio-taskrouter"))]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentstatus::msgraph::fake::{self as graph, Msgraph};
+use agentstatus::twilio_taskrouter::fake::{self as twilio, TwilioTaskrouter};
+
+const GRAPH_SECRET: &str = "signals-graph-secret";
+const TWILIO_TOKEN: &str = "signals-twilio-token";
+
+/// How long each of the fake's answers takes once the signal is sent (well within the command's
+/// 10 s for a shutdown).
+const SLOW: Duration = Duration::from_millis(400);
+
+/// `agentstatus --config <config> watch`, its stderr kept for the failure messages.
+struct Watching {
+    child: Child,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watching {
+    fn start(config: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(config, env, &[])
+    }
+
+    /// With `global` options before `watch` (`--output json`).
+    fn start_with(config: &Path, env: &[(&str, &str)], global: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentstatus"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .arg("--config")
+            .arg(config)
+            .args(global)
+            .args(["watch", "--interval", "1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, stderr }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// Send `signal` (`INT`, `TERM`) with `kill`, and wait for the exit: its code.
+    async fn stop(&mut self, signal: &str) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} {pid}");
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "agentstatus watch still runs 30 s after SIGTERM/SIGINT; stderr:\n{}",
+            self.stderr()
+        );
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free port on 127.0.0.1 for the binary's webhook receiver.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Wait (at most 60 s) until `done`, else fail with the binary's stderr.
+async fn until(what: &str, w: &Watching, mut done: impl FnMut() -> bool) {
+    for _ in 0..1200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: not within 60 s; stderr:\n{}", w.stderr());
+}
+
+/// Graph's fake with two users, and a config watching them by change notifications through the
+/// binary's own receiver (the subscriber's delegated token in a file).
+async fn graph(dir: &Path) -> (Msgraph, std::path::PathBuf) {
+    // the fake sends its validation requests with a client of its own
+    agentstatus_runtime::ensure_tls_provider();
+    let fake = Msgraph::start(GRAPH_SECRET).await.unwrap();
+    let users = [graph::user_id(1), graph::user_id(2)];
+    for (n, u) in users.iter().enumerate() {
+        fake.add_user(u, &format!("User {n}"));
+    }
+    let token_file = dir.join("graph-token");
+    std::fs::write(&token_file, fake.delegated_token(&users[1]) + "\n").unwrap();
+    let port = free_port();
+    let config = dir.join("graph.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "vendor = \"msgraph\"\n\n[msgraph]\nbase_url = \"{}\"\nclient_id = \"{}\"\n\
+             token_url = \"{}\"\nscopes = \"{}\"\nusers = \"{}\"\nwatch = \"notifications\"\n\
+             webhook_listen = \"127.0.0.1:{port}\"\nwebhook_url = \"http://127.0.0.1:{port}/graph/notify\"\n\
+             subscription_token_file = \"{}\"\n",
+            fake.url(),
+            graph::CLIENT_ID,
+            fake.token_url(),
+            graph::SCOPE,
+            users.join(","),
+            token_file.display()
+        ),
+    )
+    .unwrap();
+    (fake, config)
+}
+
+async fn graph_watch_stopped_by(signal: &str) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-signals-graph-{signal}-"))
+        .tempdir()
+        .unwrap();
+    let (fake, config) = graph(dir.path()).await;
+    let mut w = Watching::start(&config, &[("MSGRAPH_CLIENT_SECRET", GRAPH_SECRET)]);
+    until("a subscription on the fake", &w, || {
+        fake.subscriptions().len() == 1
+    })
+    .await;
+    // the receiver answered Graph's validation: the subscription is the binary's
+    assert!(
+        fake.validations().iter().any(|v| v.accepted),
+        "{:?}",
+        fake.validations()
+    );
+    // the watch goes on reading (the full read after subscribing) before the signal
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // every answer from now on takes a while: only a shutdown that waits for its deletes
+    // leaves nothing behind (a delete sent from a task at drop dies with the process)
+    fake.faults().set_delay(SLOW);
+    let code = w.stop(signal).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "SIG{signal}: a clean stop; stderr:\n{}",
+        w.stderr()
+    );
+    assert!(
+        fake.subscriptions().is_empty(),
+        "SIG{signal}: subscriptions left behind: {:?}; stderr:\n{}",
+        fake.subscriptions(),
+        w.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graph_watch_stopped_by_sigint_leaves_no_subscription() {
+    graph_watch_stopped_by("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graph_watch_stopped_by_sigterm_leaves_no_subscription() {
+    graph_watch_stopped_by("TERM").await;
+}
+
+/// A shutdown that cannot release the subscriptions (the subscriber's token file is gone) is
+/// reported on stderr, as JSON with `--output json`, and the command still exits cleanly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_release_at_shutdown_is_reported_and_the_exit_goes_on() {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-graph-report-")
+        .tempdir()
+        .unwrap();
+    let (fake, config) = graph(dir.path()).await;
+    let mut w = Watching::start_with(
+        &config,
+        &[("MSGRAPH_CLIENT_SECRET", GRAPH_SECRET)],
+        &["--output", "json"],
+    );
+    until("a subscription on the fake", &w, || {
+        fake.subscriptions().len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::remove_file(dir.path().join("graph-token")).unwrap();
+    let code = w.stop("TERM").await;
+    assert_eq!(code, Some(0), "{}", w.stderr());
+    // left to expire on Graph, and said so
+    assert_eq!(fake.subscriptions().len(), 1);
+    // the reader thread has the last lines once the pipe is closed
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stderr = w.stderr();
+    let report: serde_json::Value = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["shutting_down"] == true)
+        .unwrap_or_else(|| panic!("no shutdown report in:\n{stderr}"));
+    assert_eq!(report["error"]["kind"], "invalid_input", "{report}");
+    assert_eq!(report["error"]["vendor"], "msgraph", "{report}");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(message.contains("subscription_token_file"), "{report}");
+    assert!(report.get("continuing").is_none(), "{report}");
+}
+
+/// What the workspace posted its events to before the watch: another system's.
+const THEIRS: &str = "https://reports.example.com/twilio/events";
+const THEIR_FILTER: &str = "task.created";
+
+async fn twilio_watch_stopped_by(signal: &str) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-signals-twilio-{signal}-"))
+        .tempdir()
+        .unwrap();
+    // the fake sends its event callbacks with a client of its own
+    agentstatus_runtime::ensure_tls_provider();
+    let fake = TwilioTaskrouter::start(TWILIO_TOKEN).await.unwrap();
+    let ada = twilio::worker_sid_for("ada").unwrap();
+    fake.add_worker(twilio::WORKSPACE_SID, &ada, "Ada Lovelace", "Available");
+    fake.set_event_callback(twilio::WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
+    let port = free_port();
+    let ours = format!("http://127.0.0.1:{port}/twilio/events");
+    let config = dir.path().join("twilio.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "vendor = \"twilio-taskrouter\"\n\n[twilio-taskrouter]\nbase_url = \"{}\"\n\
+             account_sid = \"{}\"\nworkspace_sid = \"{}\"\nwatch = \"events\"\n\
+             webhook_listen = \"127.0.0.1:{port}\"\nwebhook_url = \"{ours}\"\n\
+             webhook_replace_existing = \"true\"\n",
+            fake.url(),
+            twilio::ACCOUNT_SID,
+            twilio::WORKSPACE_SID,
+        ),
+    )
+    .unwrap();
+    let mut w = Watching::start(&config, &[("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
+    until(
+        "the workspace's callback set to the binary's receiver",
+        &w,
+        || {
+            fake.event_callback(twilio::WORKSPACE_SID)
+                .is_some_and(|(url, _)| url == ours)
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // only a shutdown that waits for the callback to be put back passes (see the Graph test)
+    fake.faults().set_delay(SLOW);
+    let code = w.stop(signal).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "SIG{signal}: a clean stop; stderr:\n{}",
+        w.stderr()
+    );
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID),
+        Some((THEIRS.to_string(), Some(THEIR_FILTER.to_string()))),
+        "SIG{signal}: the workspace's callback put back; stderr:\n{}",
+        w.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_twilio_watch_stopped_by_sigint_puts_the_callback_back() {
+    twilio_watch_stopped_by("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_twilio_watch_stopped_by_sigterm_puts_the_callback_back() {
+    twilio_watch_stopped_by("TERM").await;
+}
