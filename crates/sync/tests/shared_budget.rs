@@ -78,16 +78,15 @@ rate_limit = "{LIMIT}/s"
             })
             .collect(),
     );
-    let dir = std::env::temp_dir().join(format!(
-        "agentstatus-sync-shared-budget-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // a scratch directory of an unpredictable name, removed when dropped
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-sync-shared-budget-")
+        .tempdir()
+        .unwrap();
     let mut engine = Engine::new(
         desks,
         people,
-        Store::open(&dir.join("sync.db")).unwrap(),
+        Store::open(&dir.path().join("sync.db")).unwrap(),
         Options::default(),
     )
     .unwrap();
@@ -121,5 +120,5 @@ rate_limit = "{LIMIT}/s"
         0,
         "the server answered 429: its two desks together sent more than its {LIMIT} a second ({requests} requests, {took:?} for the second pass)"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }

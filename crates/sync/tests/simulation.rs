@@ -38,8 +38,14 @@ const STEP: Duration = Duration::from_millis(50);
 /// only once the previous change arrived on every desk.
 const QUIET: Duration = Duration::from_millis(3_000);
 const INTERVAL_MS: [u64; 3] = [250, 250, 400];
-/// Every person in the right state within this long after the last change.
+/// Every person in the right state within this long after the last change, or, on a machine so
+/// loaded that the engine's reads fall behind their intervals, within `CONVERGE_READS` reads of
+/// every desk after the last change (counted at the fakes), whichever comes later; never more
+/// than `CONVERGE_CAP`.
 const CONVERGE: Duration = Duration::from_secs(12);
+/// The bound in the desks' own reads: 30 intervals of the slowest desk.
+const CONVERGE_READS: usize = 30;
+const CONVERGE_CAP: Duration = Duration::from_secs(90);
 
 /// The desks, in config order.
 const CHAT: usize = 0; // Rocket.Chat: available, offline
@@ -372,6 +378,18 @@ async fn three_desks_converge_through_faults_and_a_crash() {
 
     // converged within the bound?
     let started = tokio::time::Instant::now();
+    let reads = |f: &Fakes| -> Vec<usize> {
+        (0..3)
+            .map(|d| {
+                f.faults(d)
+                    .requests()
+                    .iter()
+                    .filter(|(method, _)| method == "GET")
+                    .count()
+            })
+            .collect()
+    };
+    let reads_before = reads(&f);
     let wrong = |f: &Fakes, model: &Model| -> Vec<String> {
         let mut wrong = Vec::new();
         for p in 0..PEOPLE {
@@ -393,10 +411,17 @@ async fn three_desks_converge_through_faults_and_a_crash() {
         if w.is_empty() && writes_done {
             break;
         }
+        let reads_since = reads(&f)
+            .iter()
+            .zip(&reads_before)
+            .map(|(now, before)| now - before)
+            .min()
+            .unwrap_or(0);
         assert!(
-            started.elapsed() < CONVERGE,
-            "not converged {:?} after the last change {on_fail}: {} wrong, e.g. {:?}; writes at the fakes {:?}, required {:?}",
-            CONVERGE,
+            started.elapsed() < CONVERGE
+                || (reads_since < CONVERGE_READS && started.elapsed() < CONVERGE_CAP),
+            "not converged {:?} ({reads_since} reads of the slowest desk) after the last change {on_fail}: {} wrong, e.g. {:?}; writes at the fakes {:?}, required {:?}",
+            started.elapsed(),
             w.len(),
             &w[..w.len().min(5)],
             (0..3).map(|d| f.writes(d)).collect::<Vec<_>>(),

@@ -458,13 +458,12 @@ async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
     }
     let mut rng = fastrand::Rng::with_seed(seed);
     let f = Fakes::start().await;
-    let dir = std::env::temp_dir().join(format!(
-        "agentstatus-sync-unseen-{}-{seed}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("sync.db");
+    // a scratch directory of an unpredictable name, removed when dropped
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("agentstatus-sync-unseen-{seed}-"))
+        .tempdir()
+        .unwrap();
+    let db = dir.path().join("sync.db");
 
     let mut model = Model {
         ends: vec![vec![[Available, Available, Available]]; PEOPLE],
@@ -761,5 +760,5 @@ async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
         "unseen simulation seed {seed}: {PEOPLE} people, {STEPS} steps, {decisions} decisions ({}..={}), writes at the fakes {at_fakes:?} ({:?}..={:?}), requests {requests:?}, converged {converged:?} after the last change",
         model.min_decisions, model.max_decisions, model.min_writes, model.max_writes
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }
