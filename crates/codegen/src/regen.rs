@@ -599,6 +599,8 @@ mod tests {
                 build_document(&s, Path::new("openapi.yaml"), read_two, no_positions).unwrap_err();
             assert!(e.message.contains(why), "{rename}: {e}");
             assert!(e.to_string().starts_with("specs/v/sources.toml:14:"), "{e}");
+            let mut s = s;
+            s.sources[0].full = true;
             let e = build_full_document(&s, Path::new("openapi.yaml"), read_two).unwrap_err();
             assert!(e.message.contains(why), "{rename}: {e}");
         }

@@ -312,7 +312,7 @@ mod tests {
             }}},
             "components": {
                 "schemas": {"errorx": {"type": "string"}},
-                "responses": {"first": {"description": "f"}, "error": {"description": "e"}, "last": {"description": "l"}},
+                "responses": {"first": {"description": "f"}, "error": {"description": "e", "content": {"application/json": {"schema": {"type": "string"}}}}, "last": {"description": "l"}},
                 "securitySchemes": {"auth": {"type": "http", "scheme": "bearer"}}
             }
         });
