@@ -1010,3 +1010,33 @@ fn receiver_limits_of_zero_are_refused() {
     }
     webhook.with_receiver_limits(limits).unwrap();
 }
+
+/// The generated subscription calls decode Graph's error body as the ChangeNotifications module
+/// declares it (`odata.error`, under its renamed answer): a subscription made with the
+/// application's own token is refused (presence subscriptions are delegated only), and the feed
+/// reports Graph's status, code and message in its operation, never the token, and leaves no
+/// subscription.
+#[tokio::test]
+async fn a_refused_subscription_reports_graphs_code_and_message_never_the_token() {
+    let (fake, _, _) = start().await;
+    let app = app_token(&fake).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(app.clone().into())).unwrap();
+    let mut feed = GraphSubscriptions::new(adapter(&fake), vec![ada()], webhook).unwrap();
+    let e = within("subscribe", feed.next()).await.unwrap_err();
+    assert_eq!(e.status(), Some(403), "{e}");
+    assert_eq!(e.code(), Some("Forbidden"), "{e}");
+    assert_eq!(e.operation(), Some("subscription_create"), "{e}");
+    let shown = format!("{e} {e:?}");
+    assert!(
+        shown.contains("application permissions are not supported"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&app), "the token is shown: {shown}");
+    assert!(fake.subscriptions().is_empty());
+    // the list before it was made with the same token, and answered (the fake lists every
+    // subscription to an application's token)
+    assert!(fake.validations().is_empty(), "refused before validating");
+}
