@@ -172,7 +172,8 @@ fn check_names_a_change_in_a_renamed_component_at_its_old_name_in_the_vendors_fi
         .current_dir(root())
         .output()
         .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).expect(&text(&out));
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
     let vendor = &report["vendors"][0];
     let findings = vendor["upstream"]["findings"].as_array().unwrap();
     let added: Vec<&Value> = findings

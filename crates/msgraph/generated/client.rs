@@ -1060,7 +1060,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub notification_url: ::std::option::Option<::std::string::String>,
-        /// Specifies the resource that will be monitored for changes. Do not include the base URL (https://graph.microsoft.com/beta/). See the possible resource path values for each supported resource. Required.
+        /// Specifies the resource that will be monitored for changes. Do not include the base URL (<https://graph.microsoft.com/beta/>). See the possible resource path values for each supported resource. Required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::string::String>,
     }
