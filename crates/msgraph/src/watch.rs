@@ -370,7 +370,7 @@ mod feed {
 
     use agentstatus_runtime::ExposeSecret as _;
 
-    use agentstatus_presence::adapter::{ErrorBody, call};
+    use agentstatus_presence::adapter::{ErrorBody, Failed, call};
     use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
     use agentstatus_presence::{AgentPresence, async_trait};
     use axum::body::Bytes;
@@ -837,12 +837,7 @@ mod feed {
                 .body(body);
             let created = match call(request.send()).await {
                 Ok(s) => s,
-                Err(f) => {
-                    return Err(f
-                        .into_error(VENDOR, None)
-                        .await
-                        .with_operation("subscription_create"));
-                }
+                Err(f) => return Err(failed(f, "subscription_create").await),
             };
             let Some(id) = created.id else {
                 return Err(PresenceError::new(
@@ -869,12 +864,7 @@ mod feed {
             let request = client.subscriptions_subscription_list_subscription();
             let page = match call(request.send()).await {
                 Ok(p) => p,
-                Err(f) => {
-                    return Err(f
-                        .into_error(VENDOR, None)
-                        .await
-                        .with_operation("subscription_list"));
-                }
+                Err(f) => return Err(failed(f, "subscription_list").await),
             };
             let stale: Vec<String> = page
                 .value
@@ -909,10 +899,7 @@ mod feed {
             match call(request.send()).await {
                 Ok(()) => Ok(Some(self.renew_at(None))),
                 Err(f) => {
-                    let e = f
-                        .into_error(VENDOR, None)
-                        .await
-                        .with_operation("subscription_renew");
+                    let e = failed(f, "subscription_renew").await;
                     if e.status() == Some(404) {
                         Ok(None)
                     } else {
@@ -931,10 +918,7 @@ mod feed {
             match call(request.send()).await {
                 Ok(()) => Ok(()),
                 Err(f) => {
-                    let e = f
-                        .into_error(VENDOR, None)
-                        .await
-                        .with_operation("subscription_delete");
+                    let e = failed(f, "subscription_delete").await;
                     if e.status() == Some(404) {
                         Ok(())
                     } else {
@@ -942,6 +926,39 @@ mod feed {
                     }
                 }
             }
+        }
+    }
+
+    /// The error of a failed subscription call, in `operation`. A success answer that is not
+    /// what the document declares (a body that does not decode, a 2xx status not declared) is
+    /// not quoted, as other answers' bodies are: a subscription carries the secret
+    /// `clientState`.
+    async fn failed<E: ErrorBody>(f: Failed<E>, operation: &'static str) -> PresenceError {
+        use progenitor_client::Error as E;
+        let unquoted = match &f.error {
+            E::InvalidResponsePayload(_, e) => Some((
+                f.status,
+                format!(
+                    "the answer is not what the document declares (at line {} column {}); its \
+                     body is not shown: it may carry the subscription's clientState",
+                    e.line(),
+                    e.column()
+                ),
+            )),
+            E::UnexpectedResponse(r) if r.status().is_success() => Some((
+                Some(r.status().as_u16()),
+                "the answer's success status is not the one the document declares; its body \
+                 is not shown: it may carry the subscription's clientState"
+                    .to_string(),
+            )),
+            _ => None,
+        };
+        match unquoted {
+            Some((status, message)) => {
+                PresenceError::new(VENDOR, Failure::InvalidResponse { status, message })
+                    .with_operation(operation)
+            }
+            None => f.into_error(VENDOR, None).await.with_operation(operation),
         }
     }
 
