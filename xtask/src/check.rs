@@ -158,7 +158,9 @@ fn place(
 }
 
 fn place_in_slices(root: &Path, findings: &mut [Finding], old: &SourceSlice, new: &SourceSlice) {
-    if old.parts.is_empty() && new.parts.is_empty() {
+    // (a source with a `rename` table: its pointers are found at the names its file has)
+    let renamed = !old.source.renames.is_empty() || !new.source.renames.is_empty();
+    if old.parts.is_empty() && new.parts.is_empty() && !renamed {
         return place(
             root,
             findings,
@@ -168,7 +170,8 @@ fn place_in_slices(root: &Path, findings: &mut [Finding], old: &SourceSlice, new
         );
     }
     // a source published as several files: the finding is in one of them, at its own line
-    // (and its source is that file's, `<source>/<path>`, whose pinned copy `run` records)
+    // (and its source is that file's, `<source>/<path>`, whose pinned copy `run` records);
+    // a renamed component at its name in the vendor's file
     for f in findings.iter_mut() {
         let s = if f.side == Side::Old { old } else { new };
         let (file, location) = s.place(&f.pointer, positions_in_source);
@@ -293,7 +296,8 @@ fn full_api(
     new: &SourceSlice,
     overlay: Option<&OverlayFile>,
 ) -> Result<(Vec<Finding>, Vec<Finding>), Error> {
-    let whole = |s: &SourceSlice| sources::extract(&s.source, &s.bytes, &s.origin);
+    // the whole document as regen reads it (its `rename` table applied, as the overlay expects)
+    let whole = |s: &SourceSlice| s.document();
     let kept: Vec<String> = new
         .source
         .operations

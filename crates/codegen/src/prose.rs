@@ -577,9 +577,16 @@ fn autolink(text: &str) -> String {
             .unwrap_or(from.len());
         // sentence punctuation after a URL is not part of it
         let url = from[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        let preceding = out.chars().last();
+        let mut back = out.chars().rev();
+        let (preceding, before_that) = (back.next(), back.next());
         let in_code = out.matches('`').count() % 2 == 1;
-        let linked = matches!(preceding, Some('<' | '(' | '[' | '"' | '\'' | '='));
+        // `(` is a link's destination only after `]` (`[text](url)`); in prose, `(url)` is a
+        // parenthesis around a bare URL
+        let linked = match preceding {
+            Some('<' | '[' | '"' | '\'' | '=') => true,
+            Some('(') => before_that == Some(']'),
+            _ => false,
+        };
         if url.len() > "https://".len() && !in_code && !linked {
             out.push('<');
             out.push_str(url);
@@ -684,6 +691,11 @@ mod autolink_tests {
         assert_eq!(
             autolink("a http://x.example/a?b=c, then https://y.example"),
             "a <http://x.example/a?b=c>, then <https://y.example>"
+        );
+        // a parenthesis around a bare URL is no link (Graph's subscription `resource`)
+        assert_eq!(
+            autolink("Do not include the base URL (https://x.example/beta/). See"),
+            "Do not include the base URL (<https://x.example/beta/>). See"
         );
         for kept in [
             "[docs](https://x.example/d)",

@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorKind, Location, Result};
 use crate::sources::{OperationKey, Source, SourceKind, Sources};
 
 mod parts;
+mod rename;
 
 pub use parts::{Layout, MAX_SOURCE_BYTES, Part};
 
@@ -127,6 +128,8 @@ impl SourceSlice {
     /// line and column when `locate` finds it (else the pointer). For a source published as
     /// several files, the file it is in and the line and column in that file.
     pub fn place(&self, pointer: &str, locate: Locate) -> (PathBuf, Location) {
+        let written = self.written_pointer(pointer);
+        let pointer = written.as_str();
         parts::position_in(
             &self.layout,
             &self.parts,
@@ -136,6 +139,28 @@ impl SourceSlice {
             pointer,
             locate,
         )
+    }
+
+    /// Where `pointer` (into the document as renamed by the source's `rename` table) is in the
+    /// vendor's document as written: a renamed component's pointer names its old name.
+    pub fn written_pointer(&self, pointer: &str) -> String {
+        for r in &self.source.renames {
+            let new = r.to_pointer();
+            if let Some(rest) = pointer.strip_prefix(&new)
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return format!("{}{rest}", r.from_pointer());
+            }
+        }
+        pointer.to_string()
+    }
+
+    /// The source's whole document (not only its slice), as regen reads it: its `rename`
+    /// table applied.
+    pub fn document(&self) -> Result<Value> {
+        let mut doc = extract(&self.source, &self.bytes, &self.origin)?;
+        rename::apply(&mut doc, &self.source.renames);
+        Ok(doc)
     }
 
     /// `origin:line:col` of one pointer (or just the origin).
@@ -189,9 +214,13 @@ pub fn read_slices(
     mut missing: Option<&mut Vec<OperationKey>>,
     locate: Locate,
 ) -> Result<Vec<SourceSlice>> {
-    let mut out = Vec::new();
+    let mut read_all = Vec::new();
     for source in &sources.sources {
-        let (doc, assembled) = read_source(source, &mut read, locate)?;
+        read_all.push(read_source(source, &mut read, locate)?);
+    }
+    renamed(sources, &mut read_all)?;
+    let mut out = Vec::new();
+    for (source, (doc, assembled)) in sources.sources.iter().zip(read_all) {
         let parts::Assembled {
             bytes,
             origin,
@@ -232,6 +261,19 @@ pub fn read_slices(
         out.push(read);
     }
     Ok(out)
+}
+
+/// Every source's `rename` table checked against the documents read (`docs[i]` is source
+/// `i`'s) and applied.
+fn renamed<A>(sources: &Sources, docs: &mut [(Value, A)]) -> Result<()> {
+    if sources.sources.iter().all(|s| s.renames.is_empty()) {
+        return Ok(());
+    }
+    rename::check(sources, &docs.iter().map(|(d, _)| d).collect::<Vec<_>>())?;
+    for (source, (doc, _)) in sources.sources.iter().zip(docs.iter_mut()) {
+        rename::apply(doc, &source.renames);
+    }
+    Ok(())
 }
 
 /// The parts of `doc` that say who must authenticate how.
@@ -329,10 +371,24 @@ pub fn build_full_document(
             "no source is marked `full = true`: the `full` feature needs the vendor's complete document",
         ));
     };
-    let (mut doc, _) = read_source(full, &mut read, no_positions)?;
+    // every document read first: a rename is checked against all of them
+    let mut read_all = Vec::new();
+    for source in &sources.sources {
+        read_all.push(read_source(source, &mut read, no_positions)?);
+    }
+    renamed(sources, &mut read_all)?;
+    let mut docs: Vec<Option<(Value, parts::Assembled)>> = read_all.into_iter().map(Some).collect();
+    let at = sources
+        .sources
+        .iter()
+        .position(|s| s.full)
+        .expect("found above");
+    let (mut doc, _) = docs[at].take().expect("read above");
     let mut skipped = Vec::new();
-    for source in sources.sources.iter().filter(|s| !s.full) {
-        let (other, assembled) = read_source(source, &mut read, no_positions)?;
+    for (source, read) in sources.sources.iter().zip(docs) {
+        let Some((other, assembled)) = read.filter(|_| !source.full) else {
+            continue;
+        };
         let origin = assembled.origin;
         let mut ops = Vec::new();
         for key in source
@@ -387,6 +443,12 @@ pub fn header(sources: &Sources) -> String {
             s.pinned.display(),
             s.origin.as_deref().unwrap_or(&s.url)
         ));
+        for r in &s.renames {
+            h.push_str(&format!(
+                "#   renamed (sources.toml `rename`): components/{}/{} -> {}\n",
+                r.section, r.from, r.to
+            ));
+        }
         for i in 0..s.files.len() {
             let part = s.part(i);
             h.push_str(&format!(
@@ -439,6 +501,136 @@ mod tests {
         let read = |_: &Source| Ok((page.as_bytes().to_vec(), PathBuf::from("upstream/page.md")));
         let doc = build_document(&s, Path::new("openapi.yaml"), read, no_positions).unwrap();
         assert_eq!(doc["paths"].as_object().unwrap().len(), 1);
+    }
+
+    /// Two sources whose `error` answers differ, the second with `rename` (or without).
+    fn two_sources(rename: &str) -> Sources {
+        Sources::parse(
+            &format!(
+                "vendor = \"v\"\n\
+                 [[source]]\nname = \"new\"\nkind = \"openapi\"\nurl = \"u\"\npinned = \"new.yaml\"\noperations = [\"GET /a\"]\n\
+                 [[source]]\nname = \"old\"\nkind = \"openapi\"\nurl = \"u\"\npinned = \"old.yaml\"\noperations = [\"GET /b\"]\n{rename}"
+            ),
+            Path::new("specs/v/sources.toml"),
+        )
+        .unwrap()
+    }
+
+    const NEW: &str = "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        default: {$ref: '#/components/responses/error'}\ncomponents:\n  responses:\n    error:\n      description: e\n      content: {application/json: {schema: {$ref: '#/components/schemas/ODataError'}}}\n  schemas:\n    ODataError: {type: object, properties: {error: {type: object}}}\n";
+    const OLD: &str = "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /b:\n    get:\n      responses:\n        default: {$ref: '#/components/responses/error'}\ncomponents:\n  responses:\n    error:\n      description: e\n      content: {application/json: {schema: {$ref: '#/components/schemas/odata.error'}}}\n  schemas:\n    odata.error: {type: object, required: [error], properties: {error: {type: string}}}\n";
+
+    fn read_two(s: &Source) -> Result<(Vec<u8>, PathBuf)> {
+        let text = if s.name == "new" { NEW } else { OLD };
+        Ok((text.as_bytes().to_vec(), s.pinned.clone()))
+    }
+
+    #[test]
+    fn sources_whose_component_differs_merge_only_with_a_declared_rename() {
+        // without: refused, naming both definitions, neither picked
+        let e = build_document(
+            &two_sources(""),
+            Path::new("openapi.yaml"),
+            read_two,
+            no_positions,
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("defines `components/responses/error` differently"),
+            "{e}"
+        );
+        // with: each operation keeps its own definition, the other's under its new name
+        let s = two_sources("rename = { \"responses/error\" = \"old.error\" }\n");
+        let doc = build_document(&s, Path::new("openapi.yaml"), read_two, no_positions).unwrap();
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["default"]["$ref"],
+            "#/components/responses/error"
+        );
+        assert_eq!(
+            doc["paths"]["/b"]["get"]["responses"]["default"]["$ref"],
+            "#/components/responses/old.error"
+        );
+        let responses = &doc["components"]["responses"];
+        assert_eq!(
+            responses["error"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ODataError"
+        );
+        assert_eq!(
+            responses["old.error"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/odata.error"
+        );
+        crate::slice::check_refs(&doc, Path::new("openapi.yaml")).unwrap();
+        assert!(
+            header(&s).contains(
+                "renamed (sources.toml `rename`): components/responses/error -> old.error"
+            ),
+            "{}",
+            header(&s)
+        );
+        // a finding at the new name is found at the old name in the vendor's file
+        let slices = read_slices(&s, read_two, None, no_positions).unwrap();
+        assert_eq!(
+            slices[1].written_pointer("/components/responses/old.error/content"),
+            "/components/responses/error/content"
+        );
+        assert_eq!(
+            slices[0].written_pointer("/components/responses/old.error"),
+            "/components/responses/old.error"
+        );
+        // the `full` document (the first source's whole one, the second's operations) too
+        let full = two_sources("rename = { \"responses/error\" = \"old.error\" }\n");
+        let mut full = full;
+        full.sources[0].full = true;
+        let (doc, _) = build_full_document(&full, Path::new("openapi.yaml"), read_two).unwrap();
+        assert!(doc["components"]["responses"].get("old.error").is_some());
+        // refused at the entry: nothing of that name, or a name a source already has
+        for (rename, why) in [
+            (
+                "\"responses/nothing\" = \"x\"",
+                "defines no `components/responses/nothing`",
+            ),
+            (
+                "\"schemas/odata.error\" = \"ODataError\"",
+                "source `new` defines `components/schemas/ODataError` too",
+            ),
+        ] {
+            let s = two_sources(&format!("rename = {{ {rename} }}\n"));
+            let e =
+                build_document(&s, Path::new("openapi.yaml"), read_two, no_positions).unwrap_err();
+            assert!(e.message.contains(why), "{rename}: {e}");
+            assert!(e.to_string().starts_with("specs/v/sources.toml:14:"), "{e}");
+            let mut s = s;
+            s.sources[0].full = true;
+            let e = build_full_document(&s, Path::new("openapi.yaml"), read_two).unwrap_err();
+            assert!(e.message.contains(why), "{rename}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_rename_table_is_checked_when_sources_toml_is_read() {
+        for (rename, why) in [
+            ("\"error\" = \"x\"", "`<section>/<name>`"),
+            ("\"answers/error\" = \"x\"", "no component section"),
+            ("\"responses/error\" = \"a/b\"", "not a component name"),
+            ("\"responses/error\" = \"error\"", "the old one"),
+            (
+                "\"responses/error\" = \"x\", \"responses/other\" = \"x\"",
+                "two components cannot take one name",
+            ),
+        ] {
+            let e = Sources::parse(
+                &format!(
+                    "vendor = \"v\"\n[[source]]\nname = \"a\"\nkind = \"openapi\"\nurl = \"u\"\npinned = \"a.yaml\"\noperations = []\nrename = {{ {rename} }}\n"
+                ),
+                Path::new("sources.toml"),
+            )
+            .unwrap_err();
+            assert!(e.message.contains(why), "{rename}: {e}");
+            assert!(
+                matches!(e.location, Location::LineColumn { line: 8, column } if column > 10),
+                "{rename}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -36,6 +36,17 @@
 //! single-file source ([`Source::part`]: its `pinned` is `pinned/<path>`, its `url` is `url` +
 //! `path`), so a pinned copy, a `--sources` folder and a download all work alike.
 //!
+//! Two sources whose shared component differs (two generations of a vendor's converter) are
+//! refused by the merge; when each definition is right for its own operations, one source gives
+//! its own another name, every reference of its document following ([`Rename`]):
+//!
+//! ```toml
+//! [[source]]
+//! name = "change-notifications"
+//! # ...
+//! rename = { "responses/error" = "changeNotifications.error" }
+//! ```
+//!
 //! And the pristine `openapi.yaml` built from it: each source's kept operations sliced out
 //! ([`read_slices`]), merged ([`merge_slices`]) and written ([`to_yaml`] under [`header`]); the
 //! complete API of the `full` feature ([`build_full_document`]).
@@ -46,9 +57,11 @@ pub use crate::regen::{
     to_yaml,
 };
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::error::{Error, ErrorKind, Location, Result};
 
@@ -102,6 +115,78 @@ pub struct Source {
     /// which names it under a `--sources` folder and a `--mirror`.
     #[serde(skip)]
     pub fragment: Option<PathBuf>,
+    /// `rename` as written: `"<section>/<name>" = "<new name>"`, with where each new name is.
+    #[serde(default, rename = "rename")]
+    rename_table: BTreeMap<String, Spanned<String>>,
+    /// Components of this source's document given another name before it is sliced and merged
+    /// (its `rename` table, checked), every `$ref` to them rewritten: see [`Rename`].
+    #[serde(skip)]
+    pub renames: Vec<Rename>,
+}
+
+/// The component sections a `rename` may name (OpenAPI 3.0's, and 3.1's `pathItems`).
+pub const COMPONENT_SECTIONS: &[&str] = &[
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "pathItems",
+];
+
+/// One entry of a source's `rename` table: its document's `components/<section>/<from>` is
+/// called `<to>` in the merged document, and every `$ref` of that document to it (or into it)
+/// names the new one. For two sources whose components of one name differ (two generations of
+/// a vendor's converter), so both can be merged without picking one definition silently.
+///
+/// ```toml
+/// [[source]]
+/// name = "change-notifications"
+/// # ...
+/// rename = { "responses/error" = "changeNotifications.error" }
+/// ```
+///
+/// Refused (at the entry's line and column in sources.toml): a section that is no component
+/// section, a new name that is not a component name (`^[a-zA-Z0-9._-]+$`) or equals the old,
+/// two entries giving one new name; and when the documents are read, a component the source's
+/// document does not define, and a new name its document, or any other source's document
+/// (after that source's own renames), already defines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    /// The component section (`schemas`, `responses`, ...).
+    pub section: String,
+    /// The component's name in the vendor's document.
+    pub from: String,
+    /// Its name in the merged document.
+    pub to: String,
+    /// 1-based line of the new name in sources.toml.
+    pub line: usize,
+    /// 1-based column of the new name in sources.toml.
+    pub column: usize,
+}
+
+impl Rename {
+    /// JSON pointer of the component in the vendor's document.
+    pub fn from_pointer(&self) -> String {
+        crate::error::pointer(["components", self.section.as_str(), self.from.as_str()])
+    }
+
+    /// JSON pointer of the component in the merged document.
+    pub fn to_pointer(&self) -> String {
+        crate::error::pointer(["components", self.section.as_str(), self.to.as_str()])
+    }
+}
+
+/// A component name OpenAPI allows (`^[a-zA-Z0-9\.\-_]+$`).
+pub fn is_component_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// How the files of a source published as several make one document.
@@ -210,6 +295,9 @@ impl Source {
             join: None,
             files: Vec::new(),
             fragment: Some(PathBuf::from(rel)),
+            rename_table: BTreeMap::new(),
+            // the source's renames apply to the document its files make, not to one file
+            renames: Vec::new(),
         }
     }
 
@@ -237,6 +325,9 @@ pub struct Sources {
     #[serde(rename = "source")]
     /// Its documents (`[[source]]` tables), in merge order.
     pub sources: Vec<Source>,
+    /// The sources.toml it was read from (errors about its `rename` tables name it).
+    #[serde(skip)]
+    pub file: PathBuf,
 }
 
 /// An operation key: upper-case method and path, e.g. `GET /status/{agentId}`.
@@ -290,7 +381,7 @@ impl Sources {
 
     /// Parse `text`, the contents of `path` (named in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let sources: Sources = toml::from_str(text).map_err(|e| {
+        let mut sources: Sources = toml::from_str(text).map_err(|e| {
             let location = e
                 .span()
                 .map(|s| {
@@ -300,6 +391,10 @@ impl Sources {
                 .unwrap_or(Location::File);
             Error::new(ErrorKind::Syntax, path, location, e.message().to_string())
         })?;
+        sources.file = path.to_path_buf();
+        for source in &mut sources.sources {
+            source.renames = renames(source, text, path)?;
+        }
         if sources.sources.iter().filter(|s| s.full).count() > 1 {
             return Err(Error::at(
                 ErrorKind::Invalid,
@@ -350,6 +445,61 @@ impl Sources {
         }
         Ok(sources)
     }
+}
+
+/// A source's `rename` table, checked as far as sources.toml alone can say (what its document
+/// defines is checked when it is read).
+fn renames(source: &Source, text: &str, path: &Path) -> Result<Vec<Rename>> {
+    let mut out: Vec<Rename> = Vec::new();
+    for (key, to) in &source.rename_table {
+        let (line, column) = crate::load::line_col(&text[..to.span().start.min(text.len())]);
+        let refuse = |message: String| {
+            Err(Error::new(
+                ErrorKind::Invalid,
+                path,
+                Location::LineColumn { line, column },
+                format!("source `{}`: rename {key:?}: {message}", source.name),
+            ))
+        };
+        let Some((section, from)) = key.split_once('/') else {
+            return refuse(format!(
+                "write the component as `<section>/<name>` (`responses/error`), the section one of {}",
+                COMPONENT_SECTIONS.join(", ")
+            ));
+        };
+        if !COMPONENT_SECTIONS.contains(&section) {
+            return refuse(format!(
+                "`{section}` is no component section (one of {})",
+                COMPONENT_SECTIONS.join(", ")
+            ));
+        }
+        if from.is_empty() {
+            return refuse("names no component".into());
+        }
+        let to = to.get_ref();
+        if !is_component_name(to) {
+            return refuse(format!(
+                "the new name {to:?} is not a component name (letters, digits, `.`, `-`, `_`)"
+            ));
+        }
+        if to == from {
+            return refuse("the new name is the old one".into());
+        }
+        if let Some(other) = out.iter().find(|r| r.section == section && r.to == *to) {
+            return refuse(format!(
+                "`{section}/{}` is renamed `{to}` too: two components cannot take one name",
+                other.from
+            ));
+        }
+        out.push(Rename {
+            section: section.to_string(),
+            from: from.to_string(),
+            to: to.clone(),
+            line,
+            column,
+        });
+    }
+    Ok(out)
 }
 
 /// `s` is a SHA-256 as sources.toml records it: 64 lower-case hex digits.

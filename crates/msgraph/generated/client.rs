@@ -23,6 +23,22 @@ pub mod types {
             Default::default()
         }
     }
+    /// `CollectionOfSubscription`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CollectionOfSubscription {
+        #[serde(
+            rename = "@odata.nextLink",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub odata_next_link: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub value: ::std::vec::Vec<MicrosoftGraphSubscription>,
+    }
+    impl CollectionOfSubscription {
+        pub fn builder() -> builder::CollectionOfSubscription {
+            Default::default()
+        }
+    }
     /// `CommunicationGetPresencesGraphBPreUserIdBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CommunicationGetPresencesGraphBPreUserIdBody {
@@ -970,6 +986,451 @@ pub mod types {
             Default::default()
         }
     }
+    /// `MicrosoftGraphSubscription`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct MicrosoftGraphSubscription {
+        /// Identifier of the application used to create the subscription. Read-only.
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        /// Indicates the type of change in the subscribed resource that will raise a change notification. The supported values are: created, updated, deleted. Multiple values can be combined using a comma-separated list. Required. Note: Drive root item and list change notifications support only the updated changeType. User and group change notifications support updated and deleted changeType.
+        #[serde(
+            rename = "changeType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub change_type: ::std::option::Option<::std::string::String>,
+        /// Specifies the value of the clientState property sent by the service in each change notification. The maximum length is 255 characters. The client can check that the change notification came from the service by comparing the value of the clientState property sent with the subscription with the value of the clientState property received with each change notification. Optional.
+        #[serde(
+            rename = "clientState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub client_state: ::std::option::Option<::std::string::String>,
+        /// Identifier of the user or service principal that created the subscription. If the app used delegated permissions to create the subscription, this field contains the ID of the signed-in user the app called on behalf of. If the app used application permissions, this field contains the ID of the service principal corresponding to the app. Read-only.
+        #[serde(
+            rename = "creatorId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub creator_id: ::std::option::Option<::std::string::String>,
+        /// A base64-encoded representation of a certificate with a public key used to encrypt resource data in change notifications. Optional. Required when includeResourceData is true.
+        #[serde(
+            rename = "encryptionCertificate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub encryption_certificate: ::std::option::Option<::std::string::String>,
+        /// A custom app-provided identifier to help identify the certificate needed to decrypt resource data. Optional. Required when includeResourceData is true.
+        #[serde(
+            rename = "encryptionCertificateId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub encryption_certificate_id: ::std::option::Option<::std::string::String>,
+        /// Specifies the date and time when the webhook subscription expires. The time is in UTC, and can be an amount of time from subscription creation that varies for the resource subscribed to.  See the table below for maximum supported subscription length of time. Required.
+        #[serde(
+            rename = "expirationDateTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expiration_date_time: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        /// The unique identifier for an entity. Read-only.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// When set to true, change notifications include resource data (such as content of a chat message). Optional.
+        #[serde(
+            rename = "includeResourceData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub include_resource_data: ::std::option::Option<bool>,
+        /// Specifies the latest version of Transport Layer Security (TLS) that the notification endpoint, specified by notificationUrl, supports. The possible values are: v1_0, v1_1, v1_2, v1_3. For subscribers whose notification endpoint supports a version lower than the currently recommended version (TLS 1.2), specifying this property by a set timeline allows them to temporarily use their deprecated version of TLS before completing their upgrade to TLS 1.2. For these subscribers, not setting this property per the timeline would result in subscription operations failing. For subscribers whose notification endpoint already supports TLS 1.2, setting this property is optional. In such cases, Microsoft Graph defaults the property to v1_2.
+        #[serde(
+            rename = "latestSupportedTlsVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub latest_supported_tls_version: ::std::option::Option<::std::string::String>,
+        /// The URL of the endpoint that receives lifecycle notifications, including subscriptionRemoved and missed notifications. This URL must make use of the HTTPS protocol. Optional. Read more about how Outlook resources use lifecycle notifications.
+        #[serde(
+            rename = "lifecycleNotificationUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lifecycle_notification_url: ::std::option::Option<::std::string::String>,
+        /// The URL of the endpoint that receives the change notifications. This URL must make use of the HTTPS protocol. Required.
+        #[serde(
+            rename = "notificationUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub notification_url: ::std::option::Option<::std::string::String>,
+        /// Specifies the resource that will be monitored for changes. Do not include the base URL (<https://graph.microsoft.com/beta/>). See the possible resource path values for each supported resource. Required.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resource: ::std::option::Option<::std::string::String>,
+    }
+    impl MicrosoftGraphSubscription {
+        pub fn builder() -> builder::MicrosoftGraphSubscription {
+            Default::default()
+        }
+    }
+    /// `OdataError`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OdataError {
+        pub error: OdataErrorMain,
+    }
+    impl OdataError {
+        pub fn builder() -> builder::OdataError {
+            Default::default()
+        }
+    }
+    /// `OdataErrorDetail`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OdataErrorDetail {
+        pub code: ::std::string::String,
+        pub message: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target: ::std::option::Option<::std::string::String>,
+    }
+    impl OdataErrorDetail {
+        pub fn builder() -> builder::OdataErrorDetail {
+            Default::default()
+        }
+    }
+    /// `OdataErrorMain`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OdataErrorMain {
+        pub code: ::std::string::String,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub details: ::std::vec::Vec<OdataErrorDetail>,
+        /// The structure of this object is service-specific
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub innererror: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub message: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target: ::std::option::Option<::std::string::String>,
+    }
+    impl OdataErrorMain {
+        pub fn builder() -> builder::OdataErrorMain {
+            Default::default()
+        }
+    }
+    /// `SubscriptionsSubscriptionListSubscriptionExpandItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SubscriptionsSubscriptionListSubscriptionExpandItem {
+        #[serde(rename = "*")]
+        X,
+    }
+    impl ::std::fmt::Display for SubscriptionsSubscriptionListSubscriptionExpandItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X => f.write_str("*"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SubscriptionsSubscriptionListSubscriptionExpandItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "*" => Ok(Self::X),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for SubscriptionsSubscriptionListSubscriptionExpandItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SubscriptionsSubscriptionListSubscriptionExpandItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `SubscriptionsSubscriptionListSubscriptionOrderbyItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SubscriptionsSubscriptionListSubscriptionOrderbyItem {
+        #[serde(rename = "id")]
+        Id,
+        #[serde(rename = "id desc")]
+        IdDesc,
+        #[serde(rename = "applicationId")]
+        ApplicationId,
+        #[serde(rename = "applicationId desc")]
+        ApplicationIdDesc,
+        #[serde(rename = "changeType")]
+        ChangeType,
+        #[serde(rename = "changeType desc")]
+        ChangeTypeDesc,
+        #[serde(rename = "clientState")]
+        ClientState,
+        #[serde(rename = "clientState desc")]
+        ClientStateDesc,
+        #[serde(rename = "creatorId")]
+        CreatorId,
+        #[serde(rename = "creatorId desc")]
+        CreatorIdDesc,
+        #[serde(rename = "encryptionCertificate")]
+        EncryptionCertificate,
+        #[serde(rename = "encryptionCertificate desc")]
+        EncryptionCertificateDesc,
+        #[serde(rename = "encryptionCertificateId")]
+        EncryptionCertificateId,
+        #[serde(rename = "encryptionCertificateId desc")]
+        EncryptionCertificateIdDesc,
+        #[serde(rename = "expirationDateTime")]
+        ExpirationDateTime,
+        #[serde(rename = "expirationDateTime desc")]
+        ExpirationDateTimeDesc,
+        #[serde(rename = "includeResourceData")]
+        IncludeResourceData,
+        #[serde(rename = "includeResourceData desc")]
+        IncludeResourceDataDesc,
+        #[serde(rename = "latestSupportedTlsVersion")]
+        LatestSupportedTlsVersion,
+        #[serde(rename = "latestSupportedTlsVersion desc")]
+        LatestSupportedTlsVersionDesc,
+        #[serde(rename = "lifecycleNotificationUrl")]
+        LifecycleNotificationUrl,
+        #[serde(rename = "lifecycleNotificationUrl desc")]
+        LifecycleNotificationUrlDesc,
+        #[serde(rename = "notificationUrl")]
+        NotificationUrl,
+        #[serde(rename = "notificationUrl desc")]
+        NotificationUrlDesc,
+        #[serde(rename = "resource")]
+        Resource,
+        #[serde(rename = "resource desc")]
+        ResourceDesc,
+    }
+    impl ::std::fmt::Display for SubscriptionsSubscriptionListSubscriptionOrderbyItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Id => f.write_str("id"),
+                Self::IdDesc => f.write_str("id desc"),
+                Self::ApplicationId => f.write_str("applicationId"),
+                Self::ApplicationIdDesc => f.write_str("applicationId desc"),
+                Self::ChangeType => f.write_str("changeType"),
+                Self::ChangeTypeDesc => f.write_str("changeType desc"),
+                Self::ClientState => f.write_str("clientState"),
+                Self::ClientStateDesc => f.write_str("clientState desc"),
+                Self::CreatorId => f.write_str("creatorId"),
+                Self::CreatorIdDesc => f.write_str("creatorId desc"),
+                Self::EncryptionCertificate => f.write_str("encryptionCertificate"),
+                Self::EncryptionCertificateDesc => {
+                    f.write_str("encryptionCertificate desc")
+                }
+                Self::EncryptionCertificateId => f.write_str("encryptionCertificateId"),
+                Self::EncryptionCertificateIdDesc => {
+                    f.write_str("encryptionCertificateId desc")
+                }
+                Self::ExpirationDateTime => f.write_str("expirationDateTime"),
+                Self::ExpirationDateTimeDesc => f.write_str("expirationDateTime desc"),
+                Self::IncludeResourceData => f.write_str("includeResourceData"),
+                Self::IncludeResourceDataDesc => f.write_str("includeResourceData desc"),
+                Self::LatestSupportedTlsVersion => {
+                    f.write_str("latestSupportedTlsVersion")
+                }
+                Self::LatestSupportedTlsVersionDesc => {
+                    f.write_str("latestSupportedTlsVersion desc")
+                }
+                Self::LifecycleNotificationUrl => f.write_str("lifecycleNotificationUrl"),
+                Self::LifecycleNotificationUrlDesc => {
+                    f.write_str("lifecycleNotificationUrl desc")
+                }
+                Self::NotificationUrl => f.write_str("notificationUrl"),
+                Self::NotificationUrlDesc => f.write_str("notificationUrl desc"),
+                Self::Resource => f.write_str("resource"),
+                Self::ResourceDesc => f.write_str("resource desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SubscriptionsSubscriptionListSubscriptionOrderbyItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "id" => Ok(Self::Id),
+                "id desc" => Ok(Self::IdDesc),
+                "applicationId" => Ok(Self::ApplicationId),
+                "applicationId desc" => Ok(Self::ApplicationIdDesc),
+                "changeType" => Ok(Self::ChangeType),
+                "changeType desc" => Ok(Self::ChangeTypeDesc),
+                "clientState" => Ok(Self::ClientState),
+                "clientState desc" => Ok(Self::ClientStateDesc),
+                "creatorId" => Ok(Self::CreatorId),
+                "creatorId desc" => Ok(Self::CreatorIdDesc),
+                "encryptionCertificate" => Ok(Self::EncryptionCertificate),
+                "encryptionCertificate desc" => Ok(Self::EncryptionCertificateDesc),
+                "encryptionCertificateId" => Ok(Self::EncryptionCertificateId),
+                "encryptionCertificateId desc" => Ok(Self::EncryptionCertificateIdDesc),
+                "expirationDateTime" => Ok(Self::ExpirationDateTime),
+                "expirationDateTime desc" => Ok(Self::ExpirationDateTimeDesc),
+                "includeResourceData" => Ok(Self::IncludeResourceData),
+                "includeResourceData desc" => Ok(Self::IncludeResourceDataDesc),
+                "latestSupportedTlsVersion" => Ok(Self::LatestSupportedTlsVersion),
+                "latestSupportedTlsVersion desc" => {
+                    Ok(Self::LatestSupportedTlsVersionDesc)
+                }
+                "lifecycleNotificationUrl" => Ok(Self::LifecycleNotificationUrl),
+                "lifecycleNotificationUrl desc" => Ok(Self::LifecycleNotificationUrlDesc),
+                "notificationUrl" => Ok(Self::NotificationUrl),
+                "notificationUrl desc" => Ok(Self::NotificationUrlDesc),
+                "resource" => Ok(Self::Resource),
+                "resource desc" => Ok(Self::ResourceDesc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for SubscriptionsSubscriptionListSubscriptionOrderbyItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SubscriptionsSubscriptionListSubscriptionOrderbyItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `SubscriptionsSubscriptionListSubscriptionSelectItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SubscriptionsSubscriptionListSubscriptionSelectItem {
+        #[serde(rename = "id")]
+        Id,
+        #[serde(rename = "applicationId")]
+        ApplicationId,
+        #[serde(rename = "changeType")]
+        ChangeType,
+        #[serde(rename = "clientState")]
+        ClientState,
+        #[serde(rename = "creatorId")]
+        CreatorId,
+        #[serde(rename = "encryptionCertificate")]
+        EncryptionCertificate,
+        #[serde(rename = "encryptionCertificateId")]
+        EncryptionCertificateId,
+        #[serde(rename = "expirationDateTime")]
+        ExpirationDateTime,
+        #[serde(rename = "includeResourceData")]
+        IncludeResourceData,
+        #[serde(rename = "latestSupportedTlsVersion")]
+        LatestSupportedTlsVersion,
+        #[serde(rename = "lifecycleNotificationUrl")]
+        LifecycleNotificationUrl,
+        #[serde(rename = "notificationUrl")]
+        NotificationUrl,
+        #[serde(rename = "resource")]
+        Resource,
+    }
+    impl ::std::fmt::Display for SubscriptionsSubscriptionListSubscriptionSelectItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Id => f.write_str("id"),
+                Self::ApplicationId => f.write_str("applicationId"),
+                Self::ChangeType => f.write_str("changeType"),
+                Self::ClientState => f.write_str("clientState"),
+                Self::CreatorId => f.write_str("creatorId"),
+                Self::EncryptionCertificate => f.write_str("encryptionCertificate"),
+                Self::EncryptionCertificateId => f.write_str("encryptionCertificateId"),
+                Self::ExpirationDateTime => f.write_str("expirationDateTime"),
+                Self::IncludeResourceData => f.write_str("includeResourceData"),
+                Self::LatestSupportedTlsVersion => {
+                    f.write_str("latestSupportedTlsVersion")
+                }
+                Self::LifecycleNotificationUrl => f.write_str("lifecycleNotificationUrl"),
+                Self::NotificationUrl => f.write_str("notificationUrl"),
+                Self::Resource => f.write_str("resource"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SubscriptionsSubscriptionListSubscriptionSelectItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "id" => Ok(Self::Id),
+                "applicationId" => Ok(Self::ApplicationId),
+                "changeType" => Ok(Self::ChangeType),
+                "clientState" => Ok(Self::ClientState),
+                "creatorId" => Ok(Self::CreatorId),
+                "encryptionCertificate" => Ok(Self::EncryptionCertificate),
+                "encryptionCertificateId" => Ok(Self::EncryptionCertificateId),
+                "expirationDateTime" => Ok(Self::ExpirationDateTime),
+                "includeResourceData" => Ok(Self::IncludeResourceData),
+                "latestSupportedTlsVersion" => Ok(Self::LatestSupportedTlsVersion),
+                "lifecycleNotificationUrl" => Ok(Self::LifecycleNotificationUrl),
+                "notificationUrl" => Ok(Self::NotificationUrl),
+                "resource" => Ok(Self::Resource),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for SubscriptionsSubscriptionListSubscriptionSelectItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SubscriptionsSubscriptionListSubscriptionSelectItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -1035,6 +1496,76 @@ pub mod types {
         }
         impl ::std::convert::From<super::CollectionOfPresence> for CollectionOfPresence {
             fn from(value: super::CollectionOfPresence) -> Self {
+                Self {
+                    odata_next_link: Ok(value.odata_next_link),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CollectionOfSubscription {
+            odata_next_link: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::vec::Vec<super::MicrosoftGraphSubscription>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CollectionOfSubscription {
+            fn default() -> Self {
+                Self {
+                    odata_next_link: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl CollectionOfSubscription {
+            pub fn odata_next_link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.odata_next_link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for odata_next_link: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::MicrosoftGraphSubscription>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CollectionOfSubscription>
+        for super::CollectionOfSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CollectionOfSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    odata_next_link: value.odata_next_link?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CollectionOfSubscription>
+        for CollectionOfSubscription {
+            fn from(value: super::CollectionOfSubscription) -> Self {
                 Self {
                     odata_next_link: Ok(value.odata_next_link),
                     value: Ok(value.value),
@@ -2056,6 +2587,529 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct MicrosoftGraphSubscription {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            change_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            client_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            creator_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            encryption_certificate: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            encryption_certificate_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            expiration_date_time: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            include_resource_data: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            latest_supported_tls_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lifecycle_notification_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notification_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resource: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MicrosoftGraphSubscription {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    change_type: Ok(Default::default()),
+                    client_state: Ok(Default::default()),
+                    creator_id: Ok(Default::default()),
+                    encryption_certificate: Ok(Default::default()),
+                    encryption_certificate_id: Ok(Default::default()),
+                    expiration_date_time: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    include_resource_data: Ok(Default::default()),
+                    latest_supported_tls_version: Ok(Default::default()),
+                    lifecycle_notification_url: Ok(Default::default()),
+                    notification_url: Ok(Default::default()),
+                    resource: Ok(Default::default()),
+                }
+            }
+        }
+        impl MicrosoftGraphSubscription {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn change_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.change_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for change_type: {e}")
+                    });
+                self
+            }
+            pub fn client_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_state: {e}")
+                    });
+                self
+            }
+            pub fn creator_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.creator_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for creator_id: {e}")
+                    });
+                self
+            }
+            pub fn encryption_certificate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encryption_certificate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for encryption_certificate: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn encryption_certificate_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encryption_certificate_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for encryption_certificate_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn expiration_date_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiration_date_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for expiration_date_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn include_resource_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.include_resource_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for include_resource_data: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn latest_supported_tls_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latest_supported_tls_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for latest_supported_tls_version: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn lifecycle_notification_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lifecycle_notification_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for lifecycle_notification_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notification_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resource<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MicrosoftGraphSubscription>
+        for super::MicrosoftGraphSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MicrosoftGraphSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    change_type: value.change_type?,
+                    client_state: value.client_state?,
+                    creator_id: value.creator_id?,
+                    encryption_certificate: value.encryption_certificate?,
+                    encryption_certificate_id: value.encryption_certificate_id?,
+                    expiration_date_time: value.expiration_date_time?,
+                    id: value.id?,
+                    include_resource_data: value.include_resource_data?,
+                    latest_supported_tls_version: value.latest_supported_tls_version?,
+                    lifecycle_notification_url: value.lifecycle_notification_url?,
+                    notification_url: value.notification_url?,
+                    resource: value.resource?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MicrosoftGraphSubscription>
+        for MicrosoftGraphSubscription {
+            fn from(value: super::MicrosoftGraphSubscription) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    change_type: Ok(value.change_type),
+                    client_state: Ok(value.client_state),
+                    creator_id: Ok(value.creator_id),
+                    encryption_certificate: Ok(value.encryption_certificate),
+                    encryption_certificate_id: Ok(value.encryption_certificate_id),
+                    expiration_date_time: Ok(value.expiration_date_time),
+                    id: Ok(value.id),
+                    include_resource_data: Ok(value.include_resource_data),
+                    latest_supported_tls_version: Ok(value.latest_supported_tls_version),
+                    lifecycle_notification_url: Ok(value.lifecycle_notification_url),
+                    notification_url: Ok(value.notification_url),
+                    resource: Ok(value.resource),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OdataError {
+            error: ::std::result::Result<super::OdataErrorMain, ::std::string::String>,
+        }
+        impl ::std::default::Default for OdataError {
+            fn default() -> Self {
+                Self {
+                    error: Err("no value supplied for error".to_string()),
+                }
+            }
+        }
+        impl OdataError {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OdataErrorMain>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OdataError> for super::OdataError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OdataError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { error: value.error? })
+            }
+        }
+        impl ::std::convert::From<super::OdataError> for OdataError {
+            fn from(value: super::OdataError) -> Self {
+                Self { error: Ok(value.error) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OdataErrorDetail {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            target: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OdataErrorDetail {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                    target: Ok(Default::default()),
+                }
+            }
+        }
+        impl OdataErrorDetail {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn target<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for target: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OdataErrorDetail> for super::OdataErrorDetail {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OdataErrorDetail,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    message: value.message?,
+                    target: value.target?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OdataErrorDetail> for OdataErrorDetail {
+            fn from(value: super::OdataErrorDetail) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    message: Ok(value.message),
+                    target: Ok(value.target),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OdataErrorMain {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            details: ::std::result::Result<
+                ::std::vec::Vec<super::OdataErrorDetail>,
+                ::std::string::String,
+            >,
+            innererror: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            target: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OdataErrorMain {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    details: Ok(Default::default()),
+                    innererror: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    target: Ok(Default::default()),
+                }
+            }
+        }
+        impl OdataErrorMain {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::OdataErrorDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for details: {e}")
+                    });
+                self
+            }
+            pub fn innererror<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.innererror = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for innererror: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn target<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for target: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OdataErrorMain> for super::OdataErrorMain {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OdataErrorMain,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    details: value.details?,
+                    innererror: value.innererror?,
+                    message: value.message?,
+                    target: value.target?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OdataErrorMain> for OdataErrorMain {
+            fn from(value: super::OdataErrorMain) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    details: Ok(value.details),
+                    innererror: Ok(value.innererror),
+                    message: Ok(value.message),
+                    target: Ok(value.target),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -2280,6 +3334,100 @@ impl Client {
         &self,
     ) -> builder::CommunicationGetPresencesGraphBPreUserId<'_> {
         builder::CommunicationGetPresencesGraphBPreUserId::new(self)
+    }
+    /// Get entities from subscriptions
+    ///
+    /// Needs a delegated (signed-in user's) token for presence subscriptions (Graph refuses an application's: "Application | Not supported"); call it on a client built with `Inner::with_bearer`.
+    ///
+    /// Sends a `GET` request to `/subscriptions`
+    ///
+    /// Arguments:
+    /// - `count`: Include count of items
+    /// - `expand`: Expand related entities
+    /// - `filter`: Filter items by property values
+    /// - `orderby`: Order items by property values
+    /// - `search`: Search items by search phrases
+    /// - `select`: Select properties to be returned
+    /// - `skip`: Skip the first n items
+    /// - `top`: Show only the first n items
+    /// ```text
+    /// let response = client.subscriptions_subscription_list_subscription()
+    ///     .count(count)
+    ///     .expand(expand)
+    ///     .filter(filter)
+    ///     .orderby(orderby)
+    ///     .search(search)
+    ///     .select(select)
+    ///     .skip(skip)
+    ///     .top(top)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn subscriptions_subscription_list_subscription(
+        &self,
+    ) -> builder::SubscriptionsSubscriptionListSubscription<'_> {
+        builder::SubscriptionsSubscriptionListSubscription::new(self)
+    }
+    /// Add new entity to subscriptions
+    ///
+    /// Needs a delegated (signed-in user's) token for presence subscriptions (Graph refuses an application's: "Application | Not supported"); call it on a client built with `Inner::with_bearer`.
+    ///
+    /// Sends a `POST` request to `/subscriptions`
+    ///
+    /// Arguments:
+    /// - `body`: New entity
+    /// ```text
+    /// let response = client.subscriptions_subscription_create_subscription()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn subscriptions_subscription_create_subscription(
+        &self,
+    ) -> builder::SubscriptionsSubscriptionCreateSubscription<'_> {
+        builder::SubscriptionsSubscriptionCreateSubscription::new(self)
+    }
+    /// Delete entity from subscriptions
+    ///
+    /// Needs a delegated (signed-in user's) token for presence subscriptions (Graph refuses an application's: "Application | Not supported"); call it on a client built with `Inner::with_bearer`.
+    ///
+    /// Sends a `DELETE` request to `/subscriptions/{subscription-id}`
+    ///
+    /// Arguments:
+    /// - `subscription_id`: key: id of subscription
+    /// - `if_match`: ETag
+    /// ```text
+    /// let response = client.subscriptions_subscription_delete_subscription()
+    ///     .subscription_id(subscription_id)
+    ///     .if_match(if_match)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn subscriptions_subscription_delete_subscription(
+        &self,
+    ) -> builder::SubscriptionsSubscriptionDeleteSubscription<'_> {
+        builder::SubscriptionsSubscriptionDeleteSubscription::new(self)
+    }
+    /// Update entity in subscriptions
+    ///
+    /// Needs a delegated (signed-in user's) token for presence subscriptions (Graph refuses an application's: "Application | Not supported"); call it on a client built with `Inner::with_bearer`.
+    ///
+    /// Sends a `PATCH` request to `/subscriptions/{subscription-id}`
+    ///
+    /// Arguments:
+    /// - `subscription_id`: key: id of subscription
+    /// - `body`: New property values
+    /// ```text
+    /// let response = client.subscriptions_subscription_update_subscription()
+    ///     .subscription_id(subscription_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
+    pub fn subscriptions_subscription_update_subscription(
+        &self,
+    ) -> builder::SubscriptionsSubscriptionUpdateSubscription<'_> {
+        builder::SubscriptionsSubscriptionUpdateSubscription::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -2991,6 +4139,582 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::subscriptions_subscription_list_subscription`]
+    ///
+    /// [`Client::subscriptions_subscription_list_subscription`]: super::Client::subscriptions_subscription_list_subscription
+    #[derive(Debug, Clone)]
+    pub struct SubscriptionsSubscriptionListSubscription<'a> {
+        client: &'a super::Client,
+        count: Result<Option<bool>, String>,
+        expand: Result<
+            Option<
+                ::std::vec::Vec<
+                    types::SubscriptionsSubscriptionListSubscriptionExpandItem,
+                >,
+            >,
+            String,
+        >,
+        filter: Result<Option<::std::string::String>, String>,
+        orderby: Result<
+            Option<
+                ::std::vec::Vec<
+                    types::SubscriptionsSubscriptionListSubscriptionOrderbyItem,
+                >,
+            >,
+            String,
+        >,
+        search: Result<Option<::std::string::String>, String>,
+        select: Result<
+            Option<
+                ::std::vec::Vec<
+                    types::SubscriptionsSubscriptionListSubscriptionSelectItem,
+                >,
+            >,
+            String,
+        >,
+        skip: Result<Option<u64>, String>,
+        top: Result<Option<u64>, String>,
+    }
+    impl<'a> SubscriptionsSubscriptionListSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                count: Ok(None),
+                expand: Ok(None),
+                filter: Ok(None),
+                orderby: Ok(None),
+                search: Ok(None),
+                select: Ok(None),
+                skip: Ok(None),
+                top: Ok(None),
+            }
+        }
+        pub fn count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for count failed".to_string());
+            self
+        }
+        pub fn expand<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::std::vec::Vec<
+                    types::SubscriptionsSubscriptionListSubscriptionExpandItem,
+                >,
+            >,
+        {
+            self.expand = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < SubscriptionsSubscriptionListSubscriptionExpandItem >` for expand failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn filter<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.filter = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for filter failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn orderby<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::std::vec::Vec<
+                    types::SubscriptionsSubscriptionListSubscriptionOrderbyItem,
+                >,
+            >,
+        {
+            self.orderby = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < SubscriptionsSubscriptionListSubscriptionOrderbyItem >` for orderby failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn search<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.search = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for search failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn select<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::std::vec::Vec<
+                    types::SubscriptionsSubscriptionListSubscriptionSelectItem,
+                >,
+            >,
+        {
+            self.select = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < SubscriptionsSubscriptionListSubscriptionSelectItem >` for select failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn skip<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u64>,
+        {
+            self.skip = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u64` for skip failed".to_string());
+            self
+        }
+        pub fn top<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u64>,
+        {
+            self.top = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u64` for top failed".to_string());
+            self
+        }
+        /// Sends a `GET` request to `/subscriptions`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CollectionOfSubscription>,
+            Error<types::OdataError>,
+        > {
+            let Self {
+                client,
+                count,
+                expand,
+                filter,
+                orderby,
+                search,
+                select,
+                skip,
+                top,
+            } = self;
+            let count = count.map_err(Error::InvalidRequest)?;
+            let expand = expand.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let orderby = orderby.map_err(Error::InvalidRequest)?;
+            let search = search.map_err(Error::InvalidRequest)?;
+            let select = select.map_err(Error::InvalidRequest)?;
+            let skip = skip.map_err(Error::InvalidRequest)?;
+            let top = top.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/subscriptions", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("$count", &count))
+                .query(
+                    &::agentstatus_runtime::forms::StyledQuery::new(
+                        "$expand",
+                        &expand,
+                        ::agentstatus_runtime::forms::Style::Form,
+                        false,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("$filter", &filter))
+                .query(
+                    &::agentstatus_runtime::forms::StyledQuery::new(
+                        "$orderby",
+                        &orderby,
+                        ::agentstatus_runtime::forms::Style::Form,
+                        false,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("$search", &search))
+                .query(
+                    &::agentstatus_runtime::forms::StyledQuery::new(
+                        "$select",
+                        &select,
+                        ::agentstatus_runtime::forms::Style::Form,
+                        false,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("$skip", &skip))
+                .query(&progenitor_client::QueryParam::new("$top", &top))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "subscriptions_subscription_list_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::subscriptions_subscription_create_subscription`]
+    ///
+    /// [`Client::subscriptions_subscription_create_subscription`]: super::Client::subscriptions_subscription_create_subscription
+    #[derive(Debug, Clone)]
+    pub struct SubscriptionsSubscriptionCreateSubscription<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::MicrosoftGraphSubscription, String>,
+    }
+    impl<'a> SubscriptionsSubscriptionCreateSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MicrosoftGraphSubscription>,
+            <V as std::convert::TryInto<
+                types::MicrosoftGraphSubscription,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `MicrosoftGraphSubscription` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::MicrosoftGraphSubscription,
+            ) -> types::builder::MicrosoftGraphSubscription,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/subscriptions`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::MicrosoftGraphSubscription>,
+            Error<types::OdataError>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::MicrosoftGraphSubscription::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/subscriptions", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "subscriptions_subscription_create_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::subscriptions_subscription_delete_subscription`]
+    ///
+    /// [`Client::subscriptions_subscription_delete_subscription`]: super::Client::subscriptions_subscription_delete_subscription
+    #[derive(Debug, Clone)]
+    pub struct SubscriptionsSubscriptionDeleteSubscription<'a> {
+        client: &'a super::Client,
+        subscription_id: Result<::std::string::String, String>,
+        if_match: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> SubscriptionsSubscriptionDeleteSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+                if_match: Ok(None),
+            }
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn if_match<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.if_match = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for if_match failed"
+                        .to_string()
+                });
+            self
+        }
+        /// Sends a `DELETE` request to `/subscriptions/{subscription-id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::OdataError>> {
+            let Self { client, subscription_id, if_match } = self;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let if_match = if_match.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/subscriptions/{}", client.baseurl,
+                ::agentstatus_runtime::path_segment(& subscription_id.to_string()) ?,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = if_match {
+                header_map.append("If-Match", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "subscriptions_subscription_delete_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::subscriptions_subscription_update_subscription`]
+    ///
+    /// [`Client::subscriptions_subscription_update_subscription`]: super::Client::subscriptions_subscription_update_subscription
+    #[derive(Debug, Clone)]
+    pub struct SubscriptionsSubscriptionUpdateSubscription<'a> {
+        client: &'a super::Client,
+        subscription_id: Result<::std::string::String, String>,
+        body: Result<types::builder::MicrosoftGraphSubscription, String>,
+    }
+    impl<'a> SubscriptionsSubscriptionUpdateSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MicrosoftGraphSubscription>,
+            <V as std::convert::TryInto<
+                types::MicrosoftGraphSubscription,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `MicrosoftGraphSubscription` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::MicrosoftGraphSubscription,
+            ) -> types::builder::MicrosoftGraphSubscription,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `PATCH` request to `/subscriptions/{subscription-id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::OdataError>> {
+            let Self { client, subscription_id, body } = self;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::MicrosoftGraphSubscription::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/subscriptions/{}", client.baseurl,
+                ::agentstatus_runtime::path_segment(& subscription_id.to_string()) ?,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "subscriptions_subscription_update_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -3060,4 +4784,11 @@ impl Client {
 /// - [`communication_presence_set_user_preferred_presence`](Client::communication_presence_set_user_preferred_presence): Invoke action setUserPreferredPresence
 /// - [`communication_presence_clear_user_preferred_presence`](Client::communication_presence_clear_user_preferred_presence): Invoke action clearUserPreferredPresence
 /// - [`communication_get_presences_graph_b_pre_user_id`](Client::communication_get_presences_graph_b_pre_user_id): Invoke action getPresencesByUserId
+///
+/// ## subscriptions.subscription
+///
+/// - [`subscriptions_subscription_list_subscription`](Client::subscriptions_subscription_list_subscription): Get entities from subscriptions
+/// - [`subscriptions_subscription_create_subscription`](Client::subscriptions_subscription_create_subscription): Add new entity to subscriptions
+/// - [`subscriptions_subscription_update_subscription`](Client::subscriptions_subscription_update_subscription): Update entity in subscriptions
+/// - [`subscriptions_subscription_delete_subscription`](Client::subscriptions_subscription_delete_subscription): Delete entity from subscriptions
 pub mod tags {}

@@ -298,6 +298,7 @@ mod feed {
 
     use agentstatus_runtime::ExposeSecret as _;
 
+    use agentstatus_presence::adapter::{ErrorBody, Failed, call};
     use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
     use agentstatus_presence::{AgentPresence, async_trait};
     use axum::body::Bytes;
@@ -307,10 +308,11 @@ mod feed {
     use base64::Engine as _;
     use chrono::{DateTime, Utc};
     use progenitor_client::ClientInfo;
-    use serde_json::{Value, json};
+    use serde_json::Value;
     use tokio::sync::mpsc;
 
     use crate::presence::{MAX_IDS, MsgraphPresence};
+    use crate::types;
 
     /// Events queued by the receiver for the feed.
     const QUEUE: usize = 256;
@@ -472,11 +474,11 @@ mod feed {
         api: Api,
     }
 
-    /// The subscription calls: Graph's base URL, the HTTP client, the subscriber's token.
+    /// The subscription calls (the generated client's, on a copy of the adapter's client that
+    /// carries the subscriber's token), the subscriptions' lifetime and public URL.
     #[derive(Clone)]
     struct Api {
-        http: reqwest::Client,
-        base: String,
+        client: crate::Client,
         token: SubscriberToken,
         lifetime: Duration,
         public_url: String,
@@ -531,10 +533,8 @@ mod feed {
                     "no users to subscribe to: set `users` (user object ids)".into(),
                 ));
             }
-            let client = presence.graph_client();
             let api = Api {
-                http: client.client().clone(),
-                base: client.baseurl().trim_end_matches('/').to_string(),
+                client: presence.graph_client().clone(),
                 token: webhook.token.clone(),
                 lifetime: webhook.lifetime,
                 public_url: webhook.public_url.clone(),
@@ -672,21 +672,19 @@ mod feed {
     }
 
     impl Api {
-        fn expiry(&self) -> String {
-            let at = DateTime::<Utc>::from(std::time::SystemTime::now())
-                + chrono::TimeDelta::from_std(self.lifetime).unwrap_or(chrono::TimeDelta::zero());
-            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        fn expiry(&self) -> DateTime<Utc> {
+            DateTime::<Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::from_std(self.lifetime).unwrap_or(chrono::TimeDelta::zero())
         }
 
         /// When to renew a subscription Graph granted until `granted` (its answer's
         /// `expirationDateTime`, if any): after two thirds of the lifetime asked for, or of the
         /// time Graph granted when that is shorter.
-        fn renew_at(&self, granted: Option<&str>) -> tokio::time::Instant {
+        fn renew_at(&self, granted: Option<DateTime<Utc>>) -> tokio::time::Instant {
             let mut wait = self.lifetime * 2 / 3;
-            if let Some(at) = granted.and_then(|g| DateTime::parse_from_rfc3339(g).ok()) {
+            if let Some(at) = granted {
                 let now = DateTime::<Utc>::from(std::time::SystemTime::now());
                 let left = at
-                    .with_timezone(&Utc)
                     .signed_duration_since(now)
                     .to_std()
                     .unwrap_or(Duration::ZERO);
@@ -695,59 +693,21 @@ mod feed {
             tokio::time::Instant::now() + wait
         }
 
-        /// One subscription call: `method` on `path` with `body`, the subscriber's token.
-        async fn call(
-            &self,
-            method: reqwest::Method,
-            path: &str,
-            body: Option<Value>,
-            operation: &'static str,
-        ) -> Result<(u16, Value), PresenceError> {
+        /// The generated client over the adapter's HTTP client and base URL, its requests
+        /// carrying the subscriber's token as read now (in a sensitive header: never shown)
+        /// instead of the application's credentials.
+        fn subscriber(&self) -> Result<crate::Client, PresenceError> {
             let token = self.token.read()?;
-            let mut auth = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            let inner = self
+                .client
+                .inner()
+                .with_bearer(&token)
                 .map_err(|_| invalid("the subscriber's token is not a header value".into()))?;
-            auth.set_sensitive(true);
-            let mut request = self
-                .http
-                .request(method, format!("{}{path}", self.base))
-                .header(header::AUTHORIZATION, auth);
-            if let Some(b) = body {
-                request = request
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(b.to_string());
-            }
-            let answer = request.send().await.map_err(|e| {
-                PresenceError::new(
-                    VENDOR,
-                    Failure::Network {
-                        message: agentstatus_presence::adapter::clip(&e.without_url().to_string()),
-                    },
-                )
-                .with_operation(operation)
-            })?;
-            let status = answer.status().as_u16();
-            let bytes = answer.bytes().await.unwrap_or_default();
-            let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            if (200..300).contains(&status) {
-                return Ok((status, doc));
-            }
-            let code = doc
-                .pointer("/error/code")
-                .and_then(Value::as_str)
-                .map(agentstatus_presence::adapter::clip);
-            let message = doc
-                .pointer("/error/message")
-                .and_then(Value::as_str)
-                .map(agentstatus_presence::adapter::clip);
-            Err(PresenceError::new(
-                VENDOR,
-                Failure::Http {
-                    status,
-                    code,
-                    message,
-                },
-            )
-            .with_operation(operation))
+            Ok(crate::Client::new_with_client(
+                self.client.baseurl(),
+                self.client.client().clone(),
+                inner,
+            ))
         }
 
         async fn create(
@@ -755,48 +715,36 @@ mod feed {
             ids: &[String],
             client_state: &SecretString,
         ) -> Result<Live, PresenceError> {
-            let body = json!({
-                "changeType": "updated",
-                "notificationUrl": self.public_url,
-                "lifecycleNotificationUrl": self.public_url,
-                "resource": resource(ids),
-                "expirationDateTime": self.expiry(),
-                "clientState": client_state.expose_secret(),
-                "includeResourceData": false,
-                "latestSupportedTlsVersion": "v1_2",
-            });
-            let (_, doc) = self
-                .call(
-                    reqwest::Method::POST,
-                    "/subscriptions",
-                    Some(body),
-                    "subscription_create",
-                )
-                .await?;
-            let Some(id) = doc.get("id").and_then(Value::as_str) else {
+            let client = self.subscriber()?;
+            let body = types::MicrosoftGraphSubscription::builder()
+                .change_type(Some("updated".to_string()))
+                .notification_url(Some(self.public_url.clone()))
+                .lifecycle_notification_url(Some(self.public_url.clone()))
+                .resource(Some(resource(ids)))
+                .expiration_date_time(Some(self.expiry()))
+                .client_state(Some(client_state.expose_secret().to_string()))
+                .include_resource_data(Some(false))
+                .latest_supported_tls_version(Some("v1_2".to_string()));
+            let request = client
+                .subscriptions_subscription_create_subscription()
+                .body(body);
+            let created = match call(request.send()).await {
+                Ok(s) => s,
+                Err(f) => return Err(failed(f, "subscription_create").await),
+            };
+            let Some(id) = created.id else {
                 return Err(PresenceError::new(
                     VENDOR,
                     Failure::InvalidResponse {
                         status: Some(201),
                         message: "POST /subscriptions: no `id` in the answer".into(),
                     },
-                ));
+                )
+                .with_operation("subscription_create"));
             };
-            if let Some(at) = doc.get("expirationDateTime").and_then(Value::as_str)
-                && DateTime::parse_from_rfc3339(at).is_err()
-            {
-                return Err(PresenceError::new(
-                    VENDOR,
-                    Failure::InvalidResponse {
-                        status: Some(201),
-                        message: "POST /subscriptions: `expirationDateTime` is no date".into(),
-                    },
-                ));
-            }
-            let granted = doc.get("expirationDateTime").and_then(Value::as_str);
             Ok(Live {
-                id: id.to_string(),
-                renew_at: self.renew_at(granted),
+                id,
+                renew_at: self.renew_at(created.expiration_date_time),
             })
         }
 
@@ -805,28 +753,23 @@ mod feed {
         /// them (killed), which Graph keeps until they expire and which could stand in the way
         /// of new ones (one presence subscription per user and application, Learn says).
         async fn delete_stale(&self) -> Result<usize, PresenceError> {
-            let (_, doc) = self
-                .call(
-                    reqwest::Method::GET,
-                    "/subscriptions",
-                    None,
-                    "subscription_list",
-                )
-                .await?;
-            let stale: Vec<String> = doc
-                .get("value")
-                .and_then(Value::as_array)
+            let client = self.subscriber()?;
+            let request = client.subscriptions_subscription_list_subscription();
+            let page = match call(request.send()).await {
+                Ok(p) => p,
+                Err(f) => return Err(failed(f, "subscription_list").await),
+            };
+            let stale: Vec<String> = page
+                .value
                 .into_iter()
-                .flatten()
                 .filter(|s| {
-                    s.get("notificationUrl").and_then(Value::as_str)
-                        == Some(self.public_url.as_str())
-                        && s.get("resource").and_then(Value::as_str).is_some_and(|r| {
+                    s.notification_url.as_deref() == Some(self.public_url.as_str())
+                        && s.resource.as_deref().is_some_and(|r| {
                             r.trim_start_matches('/')
                                 .starts_with("communications/presences")
                         })
                 })
-                .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
+                .filter_map(|s| s.id)
                 .collect();
             for id in &stale {
                 self.delete(id).await?;
@@ -837,40 +780,87 @@ mod feed {
         /// When to renew it next; `Ok(None)`: the subscription is gone (404).
         async fn renew(&self, id: &str) -> Result<Option<tokio::time::Instant>, PresenceError> {
             check_ids(&[id.to_string()])?;
-            let body = json!({ "expirationDateTime": self.expiry() });
-            match self
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("/subscriptions/{id}"),
-                    Some(body),
-                    "subscription_renew",
-                )
-                .await
-            {
-                // Learn: 200 with the subscription; the document: 204, no body
-                Ok((_, doc)) => Ok(Some(
-                    self.renew_at(doc.get("expirationDateTime").and_then(Value::as_str)),
-                )),
-                Err(e) if e.status() == Some(404) => Ok(None),
-                Err(e) => Err(e),
+            let client = self.subscriber()?;
+            let body = types::MicrosoftGraphSubscription::builder()
+                .expiration_date_time(Some(self.expiry()));
+            let request = client
+                .subscriptions_subscription_update_subscription()
+                .subscription_id(id)
+                .body(body);
+            // any 2xx: Learn's 200 with the subscription, the document's 204 (the overlay);
+            // the answer is not read, so the next renewal is after two thirds of the lifetime
+            match call(request.send()).await {
+                Ok(()) => Ok(Some(self.renew_at(None))),
+                Err(f) => {
+                    let e = failed(f, "subscription_renew").await;
+                    if e.status() == Some(404) {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                }
             }
         }
 
         async fn delete(&self, id: &str) -> Result<(), PresenceError> {
             check_ids(&[id.to_string()])?;
-            match self
-                .call(
-                    reqwest::Method::DELETE,
-                    &format!("/subscriptions/{id}"),
-                    None,
-                    "subscription_delete",
-                )
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) if e.status() == Some(404) => Ok(()),
-                Err(e) => Err(e),
+            let client = self.subscriber()?;
+            let request = client
+                .subscriptions_subscription_delete_subscription()
+                .subscription_id(id);
+            match call(request.send()).await {
+                Ok(()) => Ok(()),
+                Err(f) => {
+                    let e = failed(f, "subscription_delete").await;
+                    if e.status() == Some(404) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                }
             }
+        }
+    }
+
+    /// The error of a failed subscription call, in `operation`. A success answer that is not
+    /// what the document declares (a body that does not decode, a 2xx status not declared) is
+    /// not quoted, as other answers' bodies are: a subscription carries the secret
+    /// `clientState`.
+    async fn failed<E: ErrorBody>(f: Failed<E>, operation: &'static str) -> PresenceError {
+        use progenitor_client::Error as E;
+        let unquoted = match &f.error {
+            E::InvalidResponsePayload(_, e) => Some((
+                f.status,
+                format!(
+                    "the answer is not what the document declares (at line {} column {}); its \
+                     body is not shown: it may carry the subscription's clientState",
+                    e.line(),
+                    e.column()
+                ),
+            )),
+            E::UnexpectedResponse(r) if r.status().is_success() => Some((
+                Some(r.status().as_u16()),
+                "the answer's success status is not the one the document declares; its body \
+                 is not shown: it may carry the subscription's clientState"
+                    .to_string(),
+            )),
+            _ => None,
+        };
+        match unquoted {
+            Some((status, message)) => {
+                PresenceError::new(VENDOR, Failure::InvalidResponse { status, message })
+                    .with_operation(operation)
+            }
+            None => f.into_error(VENDOR, None).await.with_operation(operation),
+        }
+    }
+
+    /// Graph's error body as the ChangeNotifications module declares it (`odata.error`, an
+    /// older generation of Microsoft's converter than the presence calls':
+    /// specs/msgraph/NOTES.md#two-generations-of-the-converter).
+    impl ErrorBody for types::OdataError {
+        fn parts(self) -> (Option<String>, Option<String>) {
+            (Some(self.error.code), Some(self.error.message))
         }
     }
 

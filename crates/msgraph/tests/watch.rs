@@ -1014,3 +1014,91 @@ fn receiver_limits_of_zero_are_refused() {
     }
     webhook.with_receiver_limits(limits).unwrap();
 }
+
+/// The generated subscription calls decode Graph's error body as the ChangeNotifications module
+/// declares it (`odata.error`, under its renamed answer): a subscription made with the
+/// application's own token is refused (presence subscriptions are delegated only), and the feed
+/// reports Graph's status, code and message in its operation, never the token, and leaves no
+/// subscription.
+#[tokio::test]
+async fn a_refused_subscription_reports_graphs_code_and_message_never_the_token() {
+    let (fake, _, _) = start().await;
+    let app = app_token(&fake).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(app.clone().into())).unwrap();
+    let mut feed = GraphSubscriptions::new(adapter(&fake), vec![ada()], webhook).unwrap();
+    let e = within("subscribe", feed.next()).await.unwrap_err();
+    assert_eq!(e.status(), Some(403), "{e}");
+    assert_eq!(e.code(), Some("Forbidden"), "{e}");
+    assert_eq!(e.operation(), Some("subscription_create"), "{e}");
+    let shown = format!("{e} {e:?}");
+    assert!(
+        shown.contains("application permissions are not supported"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&app), "the token is shown: {shown}");
+    assert!(fake.subscriptions().is_empty());
+    // the list before it was made with the same token, and answered (the fake lists every
+    // subscription to an application's token)
+    assert!(fake.validations().is_empty(), "refused before validating");
+}
+
+/// A subscription answer that is not what the document declares (a body that does not decode,
+/// a success status it does not declare) is reported without quoting the body: Graph's
+/// subscriptions carry the secret `clientState`.
+#[tokio::test]
+async fn an_undecodable_subscription_answer_is_reported_without_its_body() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const MARKER: &str = "client-state-that-must-not-be-shown";
+    for (status, body) in [
+        // `id` is no string
+        (201, json!({ "id": 5, "clientState": MARKER })),
+        // the document declares 201
+        (
+            200,
+            json!({ "id": "7f105c7d-2dc5-4530-97cd-4e7ae6534c07", "clientState": MARKER }),
+        ),
+    ] {
+        let graph = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path_regex("^/subscriptions$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": [] })))
+            .mount(&graph)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex("^/subscriptions$"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&graph)
+            .await;
+        let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
+            .with_token_url(format!("{}/token", graph.uri()));
+        let client = Client::with_azureaadv2_credentials(
+            &graph.uri(),
+            credentials,
+            &ClientConfig::default(),
+        )
+        .unwrap();
+        let presence = MsgraphPresence::new(client, CLIENT_ID.to_string());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/notify", listener.local_addr().unwrap());
+        let webhook = Webhook::with_listener(
+            listener,
+            &url,
+            SubscriberToken::Fixed("user-token".to_string().into()),
+        )
+        .unwrap();
+        let mut feed = GraphSubscriptions::new(presence, vec![ada()], webhook).unwrap();
+        let e = within("subscribe", feed.next()).await.unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{status}: {shown}");
+        assert_eq!(e.operation(), Some("subscription_create"), "{shown}");
+        assert!(
+            !shown.contains(MARKER),
+            "{status}: the body is shown: {shown}"
+        );
+        assert!(feed.subscriptions().is_empty());
+    }
+}
