@@ -179,10 +179,12 @@ struct Setup {
 const ALL: &[Availability] = &[Available, Busy, Away, Offline];
 const TWO: &[Availability] = &[Available, Offline];
 
-/// A database file in a scratch directory of an unpredictable name, removed with it when dropped.
+/// A database file in a scratch directory of an unpredictable name, removed with it when the
+/// last clone is dropped.
+#[derive(Clone)]
 struct Db {
     path: PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl std::ops::Deref for Db {
@@ -200,7 +202,7 @@ fn db(name: &str) -> Db {
         .unwrap();
     Db {
         path: dir.path().join("sync.db"),
-        _dir: dir,
+        _dir: std::sync::Arc::new(dir),
     }
 }
 
