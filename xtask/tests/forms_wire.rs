@@ -1,5 +1,5 @@
 //! The query styles and bodies progenitor cannot send, on the wire: the pass specs of
-//! `query-parameter-styles` and `form-bodies` generated into crates by `cargo xtask try`, each
+//! `query-parameter-styles`, `form-bodies` and `json-media-types--bytes` generated into crates by `cargo xtask try`, each
 //! crate given a test (`tests/wire.rs`, below) that sends through the generated builder to a
 //! wiremock server on 127.0.0.1 and asserts the raw request: method, path, query, headers, body.
 
@@ -165,6 +165,26 @@ async fn a_multipart_body_sends_files_and_fields() {
 }
 "#;
 
+const BYTES: &str = r#"
+use try_json_media_types__bytes::{Client, Inner};
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+
+#[tokio::test]
+async fn a_body_of_bytes_is_sent_as_it_is_with_its_declared_type() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let client = Client::new(&server.uri(), Inner::new(&agentstatus_runtime::ClientConfig::default()));
+    let tar: Vec<u8> = vec![0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0xff];
+    client.image_load().quiet(true).body(tar.clone()).send().await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let r = &requests[0];
+    assert_eq!(r.url.path(), "/images/load");
+    assert_eq!(r.url.query(), Some("quiet=true"));
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/x-tar");
+    assert_eq!(r.body, tar);
+}
+"#;
+
 #[test]
 fn query_styles_and_form_bodies_on_the_wire() {
     let root = workspace();
@@ -174,6 +194,7 @@ fn query_styles_and_form_bodies_on_the_wire() {
         ("query-parameter-styles", QUERY_STYLES),
         ("form-bodies", FORM_BODY),
         ("form-bodies--multipart", MULTIPART),
+        ("json-media-types--bytes", BYTES),
     ] {
         let spec = dir.join(format!("{name}.yaml"));
         let out_dir = std::env::var_os("CARGO_TARGET_DIR")

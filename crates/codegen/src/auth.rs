@@ -31,9 +31,10 @@
 //! none: progenitor's `Client::new` is that constructor.
 //!
 //! Bad input is an [`Error`] at the JSON pointer of the offending node, never a panic: a scheme
-//! type that OpenAPI 3.0 does not define, a requirement naming an undefined scheme, a scheme name
-//! that cannot become a Rust identifier, an invalid header name, two schemes of one requirement
-//! sending the same header.
+//! type that OpenAPI 3.0 does not define, a scheme name that cannot become a Rust identifier, an
+//! invalid header name, two schemes of one requirement sending the same header. A requirement
+//! naming a scheme the document does not define (a misspelling, another case) gets no
+//! constructor, with that reason, as the schemes above do.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -441,6 +442,33 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
         let mut kinds = Vec::new();
         let mut skipped = None;
         for name in &names {
+            // a requirement naming no scheme (Zulip's `basicAuth` beside its `BasicAuth`) gets
+            // no constructor, said so; the rest of the document is generated
+            if doc
+                .pointer(&format!(
+                    "/components/securitySchemes/{}",
+                    escape_token(name)
+                ))
+                .is_none()
+            {
+                let other_case = doc
+                    .pointer("/components/securitySchemes")
+                    .and_then(Value::as_object)
+                    .and_then(|s| s.keys().find(|k| k.eq_ignore_ascii_case(name)));
+                skipped.get_or_insert(NotGenerated {
+                    requirement: names.clone(),
+                    scheme: name.clone(),
+                    pointer: format!("{at}/{}", escape_token(name)),
+                    reason: match other_case {
+                        Some(k) => format!(
+                            "components/securitySchemes defines no `{name}` (it defines `{k}`, \
+                             in another case: name it in the requirement, with an overlay)"
+                        ),
+                        None => format!("components/securitySchemes defines no `{name}`"),
+                    },
+                });
+                continue;
+            }
             let (def, def_at) = scheme_def(doc, name, &at, file)?;
             let kind = scheme_kind(def, &def_at, file)?;
             if let Kind::Skip(reason) = kind {
@@ -1293,14 +1321,29 @@ mod tests {
     }
 
     #[test]
-    fn a_requirement_naming_an_undefined_scheme_is_an_error_at_the_requirement() {
-        let d = doc(json!({}), json!([{"bearerAuth": []}]));
-        let e = err(&d);
-        assert_eq!(e.pointer(), Some("/security/0/bearerAuth"));
-        assert!(e.message.contains("does not define"), "{e}");
+    fn a_requirement_naming_an_undefined_scheme_gets_no_constructor_said_at_the_requirement() {
+        // Zulip's published document: `security: [basicAuth]` beside the scheme `BasicAuth`
+        let d = doc(
+            json!({"BasicAuth": {"type": "http", "scheme": "basic"}}),
+            json!([{"basicAuth": []}, {"BasicAuth": []}]),
+        );
+        let auth = plan(&d, file()).unwrap();
+        assert_eq!(auth.not_generated.len(), 1, "{auth:?}");
+        let s = &auth.not_generated[0];
+        assert_eq!(s.pointer, "/security/0/basicAuth");
+        assert!(s.reason.contains("defines no `basicAuth`"), "{}", s.reason);
+        assert!(s.reason.contains("it defines `BasicAuth`"), "{}", s.reason);
+        // the defined one still gets its constructor
+        assert_eq!(auth.constructors.len(), 1);
+        assert_eq!(auth.constructors[0].name, "with_basic_auth");
         let mut d = doc(json!({}), json!([]));
         d["paths"]["/a"]["get"]["security"] = json!([{"a/b": []}]);
-        assert_eq!(err(&d).pointer(), Some("/paths/~1a/get/security/0/a~1b"));
+        let auth = plan(&d, file()).unwrap();
+        assert_eq!(
+            auth.not_generated[0].pointer,
+            "/paths/~1a/get/security/0/a~1b"
+        );
+        assert!(auth.not_generated[0].reason.ends_with("defines no `a/b`"));
     }
 
     #[test]

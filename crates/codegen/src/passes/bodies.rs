@@ -97,7 +97,7 @@ pub(super) fn rename_json_key(content: &mut Map<String, Value>) -> Option<String
 pub(crate) const JSON_MEDIA_TYPES: Pass = Pass::new(
     "json-media-types",
     Stage::Fix,
-    "A JSON body under another media type (`application/vnd.api+json`, which progenitor cannot send and leaves undecoded) is read as `application/json`; the generated request still sends and accepts the declared type.",
+    "A JSON body under another media type (`application/vnd.api+json`, which progenitor cannot send and leaves undecoded) is read as `application/json`, and a request body of bytes under another one (`application/x-tar`, `image/png`) as `application/octet-stream`; the generated request still sends and accepts the declared type.",
     json_media_types,
 )
 .with_rewrite(rewrite_media_types)
@@ -179,6 +179,7 @@ pub(crate) fn json_media_types(doc: &mut Value, changes: &mut Changes) {
             op.insert(MEDIA_TYPES.into(), Value::Object(record));
         }
     }
+    binary_media_types(doc, changes);
     for kind in ["requestBodies", "responses"] {
         if let Some(Value::Object(defs)) = doc.pointer_mut(&format!("/components/{kind}")) {
             for (name, def) in defs.iter_mut() {
@@ -189,6 +190,94 @@ pub(crate) fn json_media_types(doc: &mut Value, changes: &mut Changes) {
                 );
             }
         }
+    }
+}
+
+/// A media type of bytes progenitor cannot name as a request body: a well-formed `type/subtype`
+/// that is neither one progenitor sends ([`sendable`]) nor JSON, XML, text, a form or multipart
+/// (Docker Engine's `application/x-tar`, `image/png`, `application/zip`).
+fn binary_media_type(media: &str) -> bool {
+    let base = media.split(';').next().unwrap_or("").trim();
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let Some((top, sub)) = base.split_once('/') else {
+        return false;
+    };
+    token(top)
+        && token(sub)
+        && !sendable(base)
+        && !other_json(media)
+        && !matches!(top, "text" | "multipart")
+        && !sub.ends_with("xml")
+        && base != "application/x-www-form-urlencoded"
+}
+
+/// A request body that is only bytes under a media type progenitor 0.15 cannot send (Docker
+/// Engine's `application/x-tar` build context and image archive), whose schema is a string or
+/// absent, is read as `application/octet-stream` (raw bytes, what progenitor sends as they
+/// are); the operation records the declared type in [`MEDIA_TYPES`], which the request sends as
+/// its `Content-Type`. A body offering a type progenitor can send keeps that one instead
+/// (`unsupported-request-bodies`).
+fn binary_media_types(doc: &mut Value, changes: &mut Changes) {
+    let bodies = doc.pointer("/components/requestBodies").cloned();
+    let snapshot = doc.clone();
+    for (path, method, op) in operations_mut(doc) {
+        let at = op_pointer(&path, &method);
+        let Some(body) = op.get("requestBody") else {
+            continue;
+        };
+        let body = match body
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
+        {
+            Some(name) => match bodies.as_ref().and_then(|b| b.get(name)) {
+                Some(def) => def.clone(),
+                None => continue,
+            },
+            None => body.clone(),
+        };
+        let Some(content) = body.get("content").and_then(Value::as_object) else {
+            continue;
+        };
+        if content.keys().any(|k| sendable(k) || other_json(k)) {
+            continue;
+        }
+        let Some((media, m)) = content.iter().find(|(k, m)| {
+            binary_media_type(k)
+                && m.get("schema").is_none_or(|s| {
+                    crate::nav::resolve(&snapshot, s)
+                        .get("type")
+                        .is_none_or(|t| t == "string")
+                })
+        }) else {
+            continue;
+        };
+        let mut schema = json!({"type": "string", "format": "binary"});
+        if let Some(d) = m
+            .get("schema")
+            .and_then(|s| crate::nav::resolve(&snapshot, s).get("description"))
+        {
+            schema["description"] = d.clone();
+        }
+        let mut body = body.clone();
+        body["content"] = json!({"application/octet-stream": {"schema": schema}});
+        let media = media.clone();
+        op.insert("requestBody".into(), body);
+        let record = op
+            .entry(MEDIA_TYPES)
+            .or_insert_with(|| json!({}))
+            .as_object_mut();
+        if let Some(record) = record {
+            record.insert("content-type".into(), json!(media));
+        }
+        changes.push(
+            format!("{at}/requestBody/content/{}", escape_token(&media)),
+            format!("a request body of bytes in {media:?} is sent as they are (application/octet-stream, the request still says {media:?})"),
+        );
     }
 }
 
@@ -289,7 +378,10 @@ pub(crate) fn restore_media_types(doc: &mut Value) {
         };
         let back = |content: Option<&mut Value>, to: Option<&Value>| {
             if let (Some(Value::Object(content)), Some(Value::String(to))) = (content, to)
-                && let Some(v) = content.remove("application/json")
+                && let Some(v) = content.remove("application/json").or_else(|| {
+                    // a body of bytes (`binary_media_types`)
+                    content.remove("application/octet-stream")
+                })
             {
                 content.insert(to.clone(), v);
             }

@@ -133,15 +133,43 @@ fn query_mark(doc: &Value, p: &Map<String, Value>) -> Option<Value> {
 }
 
 /// Does typify make a struct of this schema (one it gives a builder): an object with
-/// properties, an `allOf` it merges, an `anyOf` of objects (its flattened struct)?
+/// properties, an `allOf` it merges, an `anyOf` of objects (its flattened struct)? An object
+/// without properties is a struct too when it is not a map to typify (typify-impl 0.8
+/// `src/convert.rs` `convert_object`): required names, `additionalProperties: false` (Jira
+/// Software's `type: {type: object, additionalProperties: false}`), pattern properties it
+/// cannot read as one map.
 fn structure(doc: &Value, schema: &Value) -> bool {
     let resolved = resolve(doc, schema);
     resolved.get("properties").is_some()
+        || closed_object(resolved)
         || resolved.get("allOf").is_some()
         || resolved
             .get("anyOf")
             .and_then(Value::as_array)
             .is_some_and(|members| members.iter().any(|m| structure(doc, m)))
+}
+
+/// An object schema without properties that typify still makes a struct of, not a map.
+fn closed_object(schema: &Value) -> bool {
+    if schema.get("type").is_some_and(|t| t != "object") {
+        return false;
+    }
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|r| !r.is_empty());
+    let additional = schema.get("additionalProperties");
+    let patterns = schema.get("patternProperties").and_then(Value::as_object);
+    let one_map = patterns.is_some_and(|p| {
+        let first = p.values().next();
+        !p.is_empty()
+            && p.values().all(|v| Some(v) == first)
+            && !matches!(additional, Some(Value::Bool(true) | Value::Object(_)))
+            && schema.get("propertyNames").is_none()
+    });
+    required
+        || (patterns.is_some_and(|p| !p.is_empty()) && !one_map)
+        || (patterns.is_none_or(Map::is_empty) && additional == Some(&Value::Bool(false)))
 }
 
 /// Query parameters progenitor cannot write are handed to it as `style: form` (a `content:`

@@ -164,10 +164,21 @@ impl Cx<'_> {
                 &format!("{at}/additionalProperties"),
             );
         }
+        // an `allOf`'s members are merged into its own type (typify names their properties'
+        // types as the composition's), but a `oneOf`/`anyOf` member is not its composition: an
+        // enum member hoisted under the composition's own name would take the name typify
+        // gives the composition (an inline `oneOf` property's `{Parent}{Property}`, Trello's
+        // `TokenPermission.idModel: oneOf [TrelloID, enum]`: E0428), so it is named as typify
+        // names a member, `{Composition}Variant{i}`
         for key in ["allOf", "anyOf", "oneOf"] {
             if let Some(Value::Array(list)) = map.get_mut(key) {
                 for (i, child) in list.iter_mut().enumerate() {
-                    self.visit(child, hint, &format!("{at}/{key}/{i}"));
+                    let hint = if key == "allOf" {
+                        hint.to_string()
+                    } else {
+                        format!("{hint}Variant{i}")
+                    };
+                    self.visit(child, &hint, &format!("{at}/{key}/{i}"));
                 }
             }
         }

@@ -138,9 +138,29 @@ pub(crate) const ONE_RESPONSE_TYPE: Pass = Pass::new(
     one_response_type,
 );
 
-/// progenitor allows one success type and one error type per operation (it asserts). Responses
-/// of a kind whose schemas differ share one merged schema; a body-less 2xx beside 2xx with a
-/// body is dropped (it would decode as an error).
+/// Which of progenitor's kinds of answer a response is (progenitor-impl 0.15 `src/method.rs`,
+/// `OperationResponseKind`): `Type` for an `application/json` body, `Raw` for any other body,
+/// `None` for none (a `101` without JSON is its `Upgrade`, handled apart).
+fn response_kind(doc: &Value, r: &Value) -> &'static str {
+    match resolve(doc, r).get("content").and_then(Value::as_object) {
+        Some(c)
+            if c.keys()
+                .any(|k| k == "application/json" || k.starts_with("application/json;")) =>
+        {
+            "type"
+        }
+        Some(c) if !c.is_empty() => "raw",
+        _ => "none",
+    }
+}
+
+/// progenitor allows one kind and one type of success answer and one of error answer per
+/// operation (it asserts `response_types.len() <= 1`). Responses of a kind whose schemas differ
+/// share one merged schema; a body-less 2xx beside 2xx with a body is dropped (it would decode
+/// as an error); a `101 Switching Protocols` (progenitor's `Upgrade`, a success) beside 2xx
+/// answers is dropped; error answers without a body, or with one that is not JSON, beside JSON
+/// ones get the JSON ones' schema (Jira: a body-less `401` beside `400`s with an
+/// unschematised JSON body).
 pub(crate) fn one_response_type(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
@@ -148,10 +168,16 @@ pub(crate) fn one_response_type(doc: &mut Value, changes: &mut Changes) {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
         };
+        if responses.keys().any(|c| c.starts_with('2')) && responses.remove("101").is_some() {
+            changes.push(
+                format!("{at}/responses/101"),
+                "a `101 Switching Protocols` beside 2xx answers (progenitor takes one kind of success answer): dropped, the 2xx answers kept",
+            );
+        }
         for success in [true, false] {
             let codes: Vec<String> = responses
                 .keys()
-                .filter(|c| c.starts_with('2') == success)
+                .filter(|c| *c != "101" && c.starts_with('2') == success)
                 .cloned()
                 .collect();
             let mut with_body: BTreeMap<String, Value> = BTreeMap::new();
@@ -190,6 +216,37 @@ pub(crate) fn one_response_type(doc: &mut Value, changes: &mut Changes) {
                 d
             };
             if distinct.len() <= 1 {
+                // one schema (any JSON when an answer had no body): every error answer must
+                // still be of one kind, so those without a JSON body are given it
+                let kinds: Vec<&str> = with_body
+                    .keys()
+                    .map(|c| response_kind(&snapshot, &responses[c]))
+                    .collect();
+                if !success && kinds.contains(&"type") && kinds.iter().any(|k| *k != "type") {
+                    let schema = distinct.first().map_or_else(|| json!({}), |s| (*s).clone());
+                    let mut given = Vec::new();
+                    for c in with_body.keys() {
+                        if response_kind(&snapshot, &responses[c]) == "type" {
+                            continue;
+                        }
+                        let description = resolve(&snapshot, &responses[c])
+                            .get("description")
+                            .cloned()
+                            .unwrap_or_else(|| json!(""));
+                        responses.insert(
+                            c.clone(),
+                            json!({"description": description, "content": {"application/json": {"schema": schema}}}),
+                        );
+                        given.push(c.clone());
+                    }
+                    changes.push(
+                        format!("{at}/responses"),
+                        format!(
+                            "error answers without a JSON body ({}) beside JSON ones (progenitor takes one kind of error answer): given their schema",
+                            given.join(", ")
+                        ),
+                    );
+                }
                 continue;
             }
             let schemas: Vec<Value> = with_body

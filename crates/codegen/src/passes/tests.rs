@@ -387,6 +387,79 @@ mod fixes_tests {
     }
 
     #[test]
+    fn a_body_of_bytes_is_sent_with_its_declared_type_and_restored() {
+        let mut doc = json!({"paths": {
+            "/load": {"post": {"operationId": "load", "requestBody": {"content": {
+                "application/x-tar": {"schema": {"type": "string", "format": "binary"}}}}}},
+            "/xml": {"post": {"operationId": "xml", "requestBody": {"content": {
+                "application/xml": {"schema": {"type": "string"}}}}}},
+            "/both": {"post": {"operationId": "both", "requestBody": {"content": {
+                "image/png": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}}}}}},
+            "/object": {"post": {"operationId": "object", "requestBody": {"content": {
+                "application/zip": {"schema": {"type": "object"}}}}}}
+        }});
+        let before = doc.clone();
+        let mut c = Changes::default();
+        json_media_types(&mut doc, &mut c);
+        let load = &doc["paths"]["/load"]["post"];
+        assert_eq!(
+            load["requestBody"]["content"],
+            json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
+        );
+        assert_eq!(
+            load[MEDIA_TYPES],
+            json!({"content-type": "application/x-tar"})
+        );
+        // XML, a body with a type progenitor sends, and a structure are not bytes
+        for p in ["/xml", "/both", "/object"] {
+            assert_eq!(doc["paths"][p], before["paths"][p], "{p}");
+        }
+        assert_eq!(c.len(), 1, "{c:?}");
+        restore_media_types(&mut doc);
+        assert_eq!(doc, before);
+    }
+
+    #[test]
+    fn error_answers_are_made_one_kind() {
+        // a body-less 401 and a text 404 beside a JSON 400 whose body has any schema
+        let mut doc = json!({"paths": {"/a": {"delete": {"responses": {
+            "204": {"description": "deleted"},
+            "400": {"description": "bad", "content": {"application/json": {"schema": {}}}},
+            "401": {"description": "refused"},
+            "404": {"description": "missing", "content": {"text/plain": {"schema": {}}}},
+            "101": {"description": "switched"}
+        }}}}});
+        let mut c = Changes::default();
+        one_response_type(&mut doc, &mut c);
+        let r = &doc["paths"]["/a"]["delete"]["responses"];
+        for code in ["400", "401", "404"] {
+            assert_eq!(
+                r[code]["content"],
+                json!({"application/json": {"schema": {}}}),
+                "{code}"
+            );
+        }
+        assert_eq!(r["401"]["description"], "refused");
+        assert!(r.get("101").is_none(), "a protocol switch beside a 2xx");
+        assert!(r.get("204").is_some());
+        assert_eq!(c.len(), 2, "{c:?}");
+    }
+
+    #[test]
+    fn a_lone_protocol_switch_stays() {
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+            "101": {"description": "switched"},
+            "404": {"description": "missing"}
+        }}}}});
+        let before = doc.clone();
+        let mut c = Changes::default();
+        one_response_type(&mut doc, &mut c);
+        assert_eq!(doc, before);
+        assert!(c.is_empty());
+    }
+
+    #[test]
     fn bodyless_success_beside_a_body_is_dropped() {
         let mut doc = json!({"paths": {"/a": {"post": {"responses": {
             "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},

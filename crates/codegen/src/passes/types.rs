@@ -374,6 +374,33 @@ pub(crate) fn nullable_without_type(doc: &mut Value, changes: &mut Changes) {
     });
 }
 
+/// The `one-of-beside-any-of` pass ([`one_of_beside_any_of`]).
+pub(crate) const ONE_OF_BESIDE_ANY_OF: Pass = Pass::new(
+    "one-of-beside-any-of",
+    Stage::Normalise,
+    "A schema with both `oneOf` and `anyOf` (typify panics on the pair) keeps its `oneOf`: every value it accepts is one of those alternatives; the `anyOf` only narrowed it further.",
+    one_of_beside_any_of,
+);
+
+/// A schema with both `oneOf` and `anyOf` (Jira Software's deployment `associations` items)
+/// makes typify panic (typify-impl 0.8 `src/merge.rs`: `assert!(any_of.is_none() ||
+/// one_of.is_none())`), which costs every operation reaching it. A value valid against the
+/// schema is valid against each of the two, so either alone decodes every valid value; the
+/// `oneOf` is kept (typify's enum of alternatives) and the `anyOf` dropped.
+pub(crate) fn one_of_beside_any_of(doc: &mut Value, changes: &mut Changes) {
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        if map.get("oneOf").is_some_and(Value::is_array)
+            && map.get("anyOf").is_some_and(Value::is_array)
+        {
+            map.remove("anyOf");
+            changes.push(
+                format!("{at}/anyOf"),
+                "`anyOf` beside a `oneOf` (typify panics on the pair): dropped, the `oneOf` kept (every valid value is one of its alternatives)",
+            );
+        }
+    });
+}
+
 /// The `nullable-components` pass ([`nullable_components`]).
 pub(crate) const NULLABLE_COMPONENTS: Pass = Pass::new(
     "nullable-components",
