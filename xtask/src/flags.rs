@@ -247,6 +247,11 @@ pub struct Bench {
     /// memory; about 5 minutes): rewrite its section of BENCHMARKS.md.
     #[arg(long, conflicts_with_all = ["cold", "scale", "drift"])]
     pub sync: bool,
+    /// Only codegen of the corpus's small documents against their peer (pachca), per operation
+    /// and per schema the operations reach, in CPU time, and Stripe's: rewrite its section of
+    /// BENCHMARKS.md.
+    #[arg(long, conflicts_with_all = ["cold", "scale", "drift", "sync"])]
+    pub small: bool,
 }
 
 #[derive(clap::Args)]

@@ -287,47 +287,234 @@ struct Culprit {
     error: String,
 }
 
-/// The item a line of the generated code belongs to: the nearest `struct`/`enum`/`impl` above.
+/// The item a line (1-based) of the generated code belongs to ([`line_items`]).
+#[cfg(test)]
 fn item_at(lines: &[&str], line: usize) -> Option<String> {
-    for l in lines[..line.min(lines.len())].iter().rev() {
-        let t = l.trim_start();
-        for prefix in [
-            "pub struct ",
-            "pub enum ",
-            "pub(crate) struct ",
-            "struct ",
-            "enum ",
-        ] {
-            if let Some(rest) = t.strip_prefix(prefix) {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                return (!name.is_empty()).then_some(name);
+    line.checked_sub(1)
+        .and_then(|i| line_items(lines).into_iter().nth(i))
+        .flatten()
+}
+
+/// What a brace of prettyplease's output opens.
+#[derive(Clone)]
+enum Scope {
+    /// A `struct`, `enum` or `impl` of a type the document names.
+    Item(String),
+    /// The client's own (`impl Client`, the authenticated constructors): no part of the
+    /// document is at fault there.
+    Client,
+    /// A module, a function, a block: its lines are its enclosing item's.
+    Through,
+}
+
+/// The item each line of the generated code (prettyplease's output) belongs to: the innermost
+/// `struct`, `enum` or `impl` whose header or body holds it, by the braces (outside string and
+/// character literals); an item's doc comment and attributes (a derive list over several
+/// lines) are the item's they stand before, a field's are its struct's. `None` outside any
+/// item, and inside the client's own (`Client`).
+fn line_items(lines: &[&str]) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = vec![None; lines.len()];
+    // the scopes open at each brace depth
+    let mut stack: Vec<Scope> = Vec::new();
+    // doc comment and attribute lines waiting for the line they stand before
+    let mut pending: Vec<usize> = Vec::new();
+    // an item header read up to its `{` (or `;`): its kind, its lines, its text
+    let mut header: Option<(Vec<usize>, String)> = None;
+    // brackets still open in a multi-line attribute
+    let mut attribute = 0i32;
+    let enclosing =
+        |stack: &[Scope]| match stack.iter().rev().find(|s| !matches!(s, Scope::Through)) {
+            Some(Scope::Item(name)) => Some(name.clone()),
+            _ => None,
+        };
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        if attribute > 0 || (header.is_none() && t.starts_with("#[")) {
+            for c in structural(line) {
+                attribute += match c {
+                    '[' => 1,
+                    ']' => -1,
+                    _ => 0,
+                };
+            }
+            pending.push(i);
+            continue;
+        }
+        if header.is_none() && (t.starts_with("///") || t.starts_with("//")) {
+            pending.push(i);
+            continue;
+        }
+        if header.is_none() && item_kind(t).is_some() {
+            header = Some((std::mem::take(&mut pending), String::new()));
+        }
+        if let Some((held, text)) = header.as_mut() {
+            held.push(i);
+            text.push(' ');
+            text.push_str(t);
+        } else {
+            let owner = enclosing(&stack);
+            for p in pending.drain(..).chain([i]) {
+                out[p] = owner.clone();
             }
         }
-        if t.starts_with("impl") && t.ends_with('{') {
-            // `impl X {`, `impl<'a> Trait for X<'a> {`, `impl From<&X> for X {`
-            let head = t.trim_end_matches('{').trim();
-            let target = head.rsplit(" for ").next().unwrap_or(head);
-            let target = target.rsplit("::").next().unwrap_or(target);
-            let name: String = target
-                .trim_start_matches("impl")
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .rfind(|s| !s.is_empty() && s.chars().next().is_some_and(char::is_uppercase))
-                .unwrap_or_default()
-                .to_string();
-            if !name.is_empty() && name != "Client" {
-                return Some(name);
+        for c in structural(line) {
+            match c {
+                '{' | ';' if header.is_some() => {
+                    let (held, text) = header.take().expect("a header");
+                    let text = text.split(['{', ';']).next().unwrap_or_default();
+                    let scope = item_scope(text);
+                    let owner = match &scope {
+                        Scope::Item(name) => Some(name.clone()),
+                        Scope::Client => None,
+                        Scope::Through => enclosing(&stack),
+                    };
+                    for p in held {
+                        out[p] = owner.clone();
+                    }
+                    if c == '{' {
+                        stack.push(scope);
+                    }
+                }
+                '{' => stack.push(Scope::Through),
+                '}' => {
+                    stack.pop();
+                }
+                _ => {}
             }
         }
     }
-    None
+    out
+}
+
+/// The characters of `line` outside string and character literals (lifetimes kept out too).
+fn structural(line: &str) -> Vec<char> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '"' => {
+                // a raw string `r#"..."#` ends at its quote and hashes
+                let mut hashes = 0;
+                while i > hashes && chars[i - hashes - 1] == '#' {
+                    hashes += 1;
+                }
+                let raw = i > hashes && chars[i - hashes - 1] == 'r';
+                i += 1;
+                while i < chars.len() {
+                    if !raw && chars[i] == '\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if chars[i] == '"'
+                        && (!raw
+                            || chars[i + 1..]
+                                .iter()
+                                .take(hashes)
+                                .filter(|c| **c == '#')
+                                .count()
+                                == hashes)
+                    {
+                        i += if raw { hashes } else { 0 };
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            '\'' => {
+                // `'{'` and `'\''` are characters; `'a` is a lifetime
+                if chars.get(i + 1) == Some(&'\\') {
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                } else if chars.get(i + 2) == Some(&'\'') {
+                    i += 2;
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The kind of item a trimmed line starts (`pub struct`, `enum`, `impl`, `mod`, `fn` ...).
+fn item_kind(t: &str) -> Option<&'static str> {
+    let t = ["pub(crate) ", "pub(super) ", "pub "]
+        .iter()
+        .find_map(|v| t.strip_prefix(v))
+        .unwrap_or(t);
+    let t = t.strip_prefix("async ").unwrap_or(t);
+    ["struct", "enum", "impl", "mod", "fn", "trait", "union"]
+        .into_iter()
+        .find(|k| {
+            t.strip_prefix(k)
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '<', '(']))
+        })
+}
+
+/// The scope an item header (its text up to its `{`) opens: `struct X`, `enum X`,
+/// `impl<'a> X<'a>`, `impl Trait<A> for super::X` are `X`'s.
+fn item_scope(header: &str) -> Scope {
+    let t = header.trim();
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let scope = |name: String| match name.as_str() {
+        "" => Scope::Through,
+        "Client" => Scope::Client,
+        _ => Scope::Item(name),
+    };
+    let kind = item_kind(t);
+    let rest = t[t.find(kind.unwrap_or_default()).unwrap_or(0)..]
+        .trim_start_matches(kind.unwrap_or_default());
+    match kind {
+        Some("struct" | "enum" | "union") => scope(ident(rest)),
+        Some("impl") => {
+            // the impl's own generics, then the type after a top-level ` for `
+            let mut rest = rest.trim_start();
+            if rest.starts_with('<') {
+                let mut depth = 0;
+                for (i, c) in rest.char_indices() {
+                    depth += match c {
+                        '<' => 1,
+                        '>' => -1,
+                        _ => 0,
+                    };
+                    if depth == 0 {
+                        rest = &rest[i + 1..];
+                        break;
+                    }
+                }
+            }
+            let mut depth = 0;
+            let mut target = rest;
+            for (i, c) in rest.char_indices() {
+                depth += match c {
+                    '<' => 1,
+                    '>' => -1,
+                    _ => 0,
+                };
+                if depth == 0 && rest[i..].starts_with(" for ") {
+                    target = &rest[i + 5..];
+                }
+            }
+            // the type's path before its generics: its last segment
+            let path = target.trim().split('<').next().unwrap_or_default();
+            scope(ident(path.rsplit("::").next().unwrap_or_default()))
+        }
+        _ => Scope::Through,
+    }
 }
 
 /// The components and operations the compile errors at `lines` of `code` are in.
 fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<Culprit> {
     let text: Vec<&str> = code.lines().collect();
+    let items = line_items(&text);
     let components: Vec<(String, String)> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -355,7 +542,12 @@ fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<C
     let mut out: Vec<Culprit> = Vec::new();
     for (line, headline) in lines {
         let line = *line;
-        let Some(item) = item_at(&text, line) else {
+        let Some(item) = line
+            .checked_sub(1)
+            .and_then(|i| items.get(i))
+            .cloned()
+            .flatten()
+        else {
             continue;
         };
         let error = format!("line {line}, in `{item}`: {headline}");
@@ -498,6 +690,99 @@ mod tests {
             "PostApiV1AgentStatus"
         );
         assert_eq!(nav::type_name("getAgent"), "GetAgent");
+    }
+
+    /// The generated code's shape (prettyplease's output of a `try` crate): a type whose derive
+    /// list spans lines, a multi-line `impl ... for` header, the operations' builders, then the
+    /// client's own authenticated constructors.
+    const BUILDERS: &str = r#"pub mod types {
+    pub struct Agent {
+        pub id: i64,
+    }
+    #[derive(
+        Clone,
+        Copy,
+        Debug
+    )]
+    pub enum AgentStatus {
+        #[serde(rename = "on")]
+        On,
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AgentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: ::std::string::String) -> Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+}
+impl Client {
+    pub fn get_agent(&self) -> builder::GetAgent<'_> {
+        builder::GetAgent::new(self)
+    }
+}
+pub mod builder {
+    /// Builder for [`Client::get_agent`]
+    #[derive(Debug, Clone)]
+    pub struct GetAgent<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetAgent<'a> {
+        pub async fn send(self) -> Result<(), ()> {
+            let url = format!("{}/agents/{}", client.baseurl, '{');
+            let x = match y { _ => {} };
+            Ok(())
+        }
+    }
+}
+/// Authenticated constructors
+impl Client {
+    pub fn with_bearer(base_url: &str) -> Self {
+        let headers = vec![("authorization", "}")];
+        Self::connect(base_url, headers)
+    }
+}
+"#;
+
+    #[test]
+    fn a_line_is_blamed_on_the_item_that_holds_it() {
+        let text: Vec<&str> = BUILDERS.lines().collect();
+        let at = |needle: &str| {
+            let line = text.iter().position(|l| l.contains(needle)).unwrap() + 1;
+            item_at(&text, line)
+        };
+        // a derive list over several lines is the item's below it, not the one above
+        assert_eq!(at("Copy,").as_deref(), Some("AgentStatus"));
+        assert_eq!(at("#[serde(rename").as_deref(), Some("AgentStatus"));
+        // a header split before ` for `
+        assert_eq!(at("value.parse()").as_deref(), Some("AgentStatus"));
+        assert_eq!(at("for AgentStatus {").as_deref(), Some("AgentStatus"));
+        // the builder's body, braces in literals and blocks included
+        assert_eq!(at("let x = match").as_deref(), Some("GetAgent"));
+        assert_eq!(at("Ok(())").as_deref(), Some("GetAgent"));
+        assert_eq!(at("Builder for").as_deref(), Some("GetAgent"));
+        // the client's own code after the builders is no operation's: the last builder was
+        // blamed (and its operation removed) for an error in the authenticated constructors
+        assert_eq!(at("\"authorization\"").as_deref(), None);
+        assert_eq!(at("Self::connect").as_deref(), None);
+        assert_eq!(at("builder::GetAgent::new(self)").as_deref(), None);
+        let doc = serde_json::json!({
+            "paths": {"/agents/{id}": {"get": {"operationId": "get_agent"}}},
+            "components": {"schemas": {"Agent": {}, "AgentStatus": {}}}
+        });
+        let line = |needle: &str| text.iter().position(|l| l.contains(needle)).unwrap() + 1;
+        let lines = vec![
+            (line("Self::connect"), "E0599: no function".to_string()),
+            (line("Copy,"), "E0204: Copy".to_string()),
+        ];
+        let parts: Vec<Part> = compile_culprits(BUILDERS, &lines, &doc)
+            .into_iter()
+            .map(|c| c.part)
+            .collect();
+        assert_eq!(
+            parts,
+            [Part::Component("/components/schemas/AgentStatus".into())]
+        );
     }
 
     #[test]

@@ -77,8 +77,11 @@ fn runtime_calls_in(
 ) -> proc_macro2::TokenStream {
     use proc_macro2::{Delimiter, Group, TokenTree};
     let runtime_calls = |t| runtime_calls_in(t, segment, http_client);
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out = Vec::new();
+    // each token is moved, never cloned: a group taken out of `trees` is its stream's only
+    // owner, so walking it moves its tokens too (a clone of every identifier and literal
+    // was most of this pass's cost)
+    let mut trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(trees.len());
     let mut i = 0;
     while i < trees.len() {
         // progenitor's `Client::new`: `client.build().unwrap()` on a plain reqwest builder
@@ -91,27 +94,48 @@ fn runtime_calls_in(
             i += 7;
             continue;
         }
-        match &trees[i] {
-            TokenTree::Ident(ident) if ident == "encode_path" => match trees.get(i + 1) {
-                Some(TokenTree::Group(args)) if args.delimiter() == Delimiter::Parenthesis => {
-                    let args = Group::new(Delimiter::Parenthesis, runtime_calls(args.stream()));
-                    out.extend(segment.clone());
-                    out.push(TokenTree::Group(args));
-                    out.extend(quote::quote! { ? });
-                    i += 1;
-                }
-                _ => out.push(trees[i].clone()),
-            },
+        let call = matches!(&trees[i], TokenTree::Ident(ident) if ident == "encode_path")
+            && matches!(trees.get(i + 1),
+                Some(TokenTree::Group(args)) if args.delimiter() == Delimiter::Parenthesis);
+        if call {
+            let args = take(&mut trees[i + 1]);
+            out.extend(segment.clone());
+            out.push(TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                runtime_calls(group_stream(args)),
+            )));
+            out.extend(quote::quote! { ? });
+            i += 2;
+            continue;
+        }
+        match take(&mut trees[i]) {
             TokenTree::Group(g) => {
-                let mut inner = Group::new(g.delimiter(), runtime_calls(g.stream()));
-                inner.set_span(g.span());
+                let (delimiter, span) = (g.delimiter(), g.span());
+                let mut inner =
+                    Group::new(delimiter, runtime_calls(group_stream(TokenTree::Group(g))));
+                inner.set_span(span);
                 out.push(TokenTree::Group(inner));
             }
-            other => out.push(other.clone()),
+            other => out.push(other),
         }
         i += 1;
     }
     out.into_iter().collect()
+}
+
+/// Take the token at `slot`, leaving a cheap placeholder (a `,`, never read again).
+fn take(slot: &mut proc_macro2::TokenTree) -> proc_macro2::TokenTree {
+    let comma = proc_macro2::Punct::new(',', proc_macro2::Spacing::Alone);
+    std::mem::replace(slot, proc_macro2::TokenTree::Punct(comma))
+}
+
+/// The stream of a group (of `tree`, which must be one) as its only owner: the group is
+/// dropped first, so walking the stream moves its tokens instead of cloning them.
+fn group_stream(tree: proc_macro2::TokenTree) -> proc_macro2::TokenStream {
+    match tree {
+        proc_macro2::TokenTree::Group(g) => g.stream(),
+        other => other.into(),
+    }
 }
 
 /// `x . build () . unwrap ()` at the start of `trees`: the `x`.

@@ -153,6 +153,28 @@ pub(super) fn for_each_parameter(
     }
 }
 
+/// Undo [`parameter_content`] for an exported document: a parameter it gave a schema has its
+/// declared `content` again (in the schema's place) and no schema, as OpenAPI requires of a
+/// parameter with `content` (one or the other).
+pub(crate) fn restore_parameter_content(doc: &mut Value) {
+    for_each_parameter(doc, &mut |map, _| {
+        let Some(declared) = map.remove(DECLARED_CONTENT) else {
+            return;
+        };
+        let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+        for (key, value) in entries {
+            if key == "schema" {
+                map.insert("content".into(), declared.clone());
+            } else {
+                map.insert(key, value);
+            }
+        }
+        if !map.contains_key("content") {
+            map.insert("content".into(), declared);
+        }
+    });
+}
+
 /// The `identical-paths` pass ([`identical_paths`]).
 pub(crate) const IDENTICAL_PATHS: Pass = Pass::new(
     "identical-paths",
@@ -444,7 +466,13 @@ pub(crate) const PARAMETER_CONTENT: Pass = Pass::new(
     Stage::Fix,
     "A path, header or cookie parameter declared with `content:` instead of a schema (and a query parameter whose `content` is not JSON), which progenitor refuses (\"unexpected content\"), is generated with its media type's schema when that is a scalar, else as a string the caller writes in that media type.",
     parameter_content,
-);
+)
+.with_restore(restore_parameter_content);
+
+/// Where [`parameter_content`] keeps a parameter's declared `content` (its media type, schema
+/// and examples as the document wrote them), for [`restore_parameter_content`]: the generator
+/// never reads it (an extension), an exported document has `content` again instead.
+const DECLARED_CONTENT: &str = "x-agentstatus-parameter-content";
 
 /// progenitor 0.15 reads a parameter's `schema` only (`ParameterDataExt::schema`: "unexpected
 /// content" for `content:`, which OpenAPI 3.0 allows instead of `schema`; Revolt's GitHub
@@ -491,7 +519,9 @@ pub(crate) fn parameter_content(doc: &mut Value, changes: &mut Changes) {
                 "a string written in that media type",
             ),
         };
-        map.remove("content");
+        if let Some(declared) = map.remove("content") {
+            map.insert(DECLARED_CONTENT.into(), declared);
+        }
         map.insert("schema".into(), schema);
         changes.push(
             at.to_string(),
@@ -500,4 +530,70 @@ pub(crate) fn parameter_content(doc: &mut Value, changes: &mut Changes) {
             ),
         );
     });
+}
+
+#[cfg(test)]
+mod parameter_content_tests {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    /// Every parameter of `doc` (operations', path items' and components') with its pointer.
+    fn parameters(doc: &mut Value) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        super::for_each_parameter(doc, &mut |map, at| {
+            out.push((at.to_string(), Value::Object(map.clone())))
+        });
+        out
+    }
+
+    #[test]
+    fn export_gives_back_each_parameters_declared_content() {
+        for spec in ["parameter-content.yaml", "parameter-content--shared.yaml"] {
+            let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/passes")
+                .join(spec);
+            let loaded = crate::load::load_file(&file).unwrap();
+            let prepared = crate::Codegen::document(loaded.clone(), &file)
+                .prepare()
+                .unwrap();
+            // the document as the fixes found it (normalised: media type keys in lower case)
+            let mut original = loaded;
+            crate::passes::run(super::Stage::Input, &mut original);
+            crate::passes::run(super::Stage::Normalise, &mut original);
+            // the generator sees a schema, and the declared content only in the mark
+            let mut generated = prepared.doc.clone();
+            let marked: Vec<(String, Value)> = parameters(&mut generated)
+                .into_iter()
+                .filter(|(_, p)| p.get(super::DECLARED_CONTENT).is_some())
+                .collect();
+            assert!(
+                !marked.is_empty(),
+                "{spec}: no parameter was given a schema"
+            );
+            for (at, p) in &marked {
+                assert!(
+                    p.get("schema").is_some() && p.get("content").is_none(),
+                    "{spec} {at}: {p}"
+                );
+            }
+            // the exported document declares them as the document did: `content`, no schema, no
+            // mark
+            let mut exported = prepared.exported();
+            let exported = parameters(&mut exported);
+            for (at, _) in &marked {
+                let (_, p) = exported.iter().find(|(a, _)| a == at).unwrap();
+                let (_, before) = parameters(&mut original)
+                    .into_iter()
+                    .find(|(a, _)| a == at)
+                    .unwrap();
+                assert_eq!(p.get("content"), before.get("content"), "{spec} {at}");
+                assert!(p.get("schema").is_none(), "{spec} {at}: {p}");
+                assert!(p.get(super::DECLARED_CONTENT).is_none(), "{spec} {at}: {p}");
+            }
+            // and nothing else of the pass's is left
+            let text = serde_json::to_string(&exported).unwrap();
+            assert!(!text.contains(super::DECLARED_CONTENT), "{spec}: {text}");
+        }
+    }
 }
