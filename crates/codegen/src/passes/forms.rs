@@ -38,7 +38,7 @@ pub(crate) const FORM_BODY: &str = "x-agentstatus-form-body";
 pub(crate) const QUERY_PARAMETER_STYLES: Pass = Pass::new(
     "query-parameter-styles",
     Stage::Fix,
-    "Query parameters progenitor cannot write (`deepObject`, `spaceDelimited`, `pipeDelimited`, `form` with `explode: false`, JSON in a query through `content:`, a structure in any style, which it panics on) are generated as `style: form` and sent in their own style by the runtime (`agentstatus_runtime::forms::StyledQuery`). Undone after generation (in the generated code) and on export.",
+    "Query parameters progenitor cannot write (`deepObject`, `spaceDelimited`, `pipeDelimited`, `form` with `explode: false`, JSON in a query through `content:`, a structure in any style, which it panics on) are generated as `style: form` and sent in their own style by the runtime (`agentstatus_runtime::forms::StyledQuery`).",
     query_parameter_styles,
 )
 .with_rewrite(rewrite_query_styles)
@@ -48,7 +48,7 @@ pub(crate) const QUERY_PARAMETER_STYLES: Pass = Pass::new(
 pub(crate) const FORM_BODIES: Pass = Pass::new(
     "form-bodies",
     Stage::Fix,
-    "A form body with an `encoding` map (progenitor panics) and a `multipart/form-data` body (progenitor cannot send it) are generated as plain bodies and sent by the runtime (`form_body`, `multipart_form`), each property as its encoding says; `format: binary` properties of a multipart body are files (`agentstatus_runtime::forms::File`: bytes or a stream, a name, a content type). Undone after generation (in the generated code) and on export.",
+    "A form body with an `encoding` map (progenitor panics) and a `multipart/form-data` body (progenitor cannot send it) are generated as plain bodies and sent by the runtime (`form_body`, `multipart_form`), each property as its encoding says; `format: binary` properties of a multipart body are files (`agentstatus_runtime::forms::File`: bytes or a stream, a name, a content type).",
     form_bodies,
 )
 .with_rewrite(rewrite_form_bodies)
