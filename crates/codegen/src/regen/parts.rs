@@ -104,11 +104,8 @@ pub fn bundle_file(path: &Path, bytes: Vec<u8>) -> Result<Value> {
             .to_path_buf();
         let mut refs = Vec::new();
         crate::nav::local_refs(&doc, "", &mut refs);
-        // what an extension names is not read (the bundle has nothing there)
-        for (at, r) in refs
-            .into_iter()
-            .filter(|(at, _)| !crate::nav::in_extension(at))
-        {
+        // what an example or an extension holds is a value, not read
+        for (at, r) in refs.into_iter().filter(|(at, _)| !crate::nav::in_data(at)) {
             let file_part = r.split_once('#').map_or(r.as_str(), |(f, _)| f);
             if file_part.is_empty() {
                 continue;
@@ -169,7 +166,7 @@ fn has_file_refs(doc: &Value) -> bool {
     let mut refs = Vec::new();
     crate::nav::local_refs(doc, "", &mut refs);
     refs.iter()
-        .any(|(at, r)| !r.starts_with('#') && !crate::nav::in_extension(at))
+        .any(|(at, r)| !r.starts_with('#') && !crate::nav::in_data(at))
 }
 
 /// A source's document as made of its files.
@@ -546,16 +543,12 @@ impl<'a> Bundler<'a> {
             Value::Object(map) => {
                 if let Some(Value::String(r)) = map.get("$ref") {
                     let r = r.clone();
-                    let target = match self.resolve(file, inside, &r) {
-                        Ok(target) => target,
-                        // an extension is not what the generator reads: what it names need not
-                        // be among the files
-                        Err(_) if crate::nav::in_extension(at) => {
-                            *value = Value::Null;
-                            return Ok(());
-                        }
-                        Err(e) => return Err(e),
-                    };
+                    if crate::nav::in_data(at) {
+                        // an example's or an extension's `$ref` is a value (Square's examples
+                        // hold JSON Schemas with URL references), never read
+                        return Ok(());
+                    }
+                    let target = self.resolve(file, inside, &r)?;
                     if target.0 == 0 && file == 0 {
                         // local to the document already
                     } else if target.0 == 0 {
@@ -743,9 +736,19 @@ impl<'a> Bundler<'a> {
 /// Can what a `$ref` at `at` names become a component: not inside an extension (`x-codeSamples`),
 /// `info`, `tags` or `externalDocs`, where OpenAPI reads no references and what one names is
 /// prose or an example.
+/// Nor a whole `properties` map (`properties: {$ref: attributes.yml#/ids}`, DigitalOcean's),
+/// which is names, not a schema.
 fn component_place(at: &str) -> bool {
-    let first = at.split('/').nth(1).unwrap_or("");
-    !crate::nav::in_extension(at) && !matches!(first, "info" | "tags" | "externalDocs")
+    let tokens: Vec<&str> = at.split('/').skip(1).collect();
+    let first = tokens.first().copied().unwrap_or("");
+    let properties_map = match tokens.as_slice() {
+        [.., before, "properties"] => *before != "properties",
+        ["properties"] => true,
+        _ => false,
+    };
+    !crate::nav::in_extension(at)
+        && !matches!(first, "info" | "tags" | "externalDocs")
+        && !properties_map
 }
 
 /// Is `at` (a pointer into the document) a path item, `/paths/<path>`, or an operation,
@@ -1278,7 +1281,7 @@ mod tests {
                 ("prose.yml", "intro: Some words.\n"),
                 (
                     "resources/a/a_get.yml",
-                    "get:\n  operationId: getA\n  parameters:\n    - $ref: '../../shared/parameters.yml#/page'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            $ref: 'models/a.yml'\n  x-codeSamples:\n    - $ref: 'examples/curl/a.yml'\n",
+                    "get:\n  operationId: getA\n  parameters:\n    - $ref: '../../shared/parameters.yml#/page'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            $ref: 'models/a.yml'\n          example:\n            schema: {$ref: 'https://example.com/s.json#x'}\n  x-codeSamples:\n    - $ref: 'examples/curl/a.yml'\n",
                 ),
                 (
                     "resources/a/b_post.yml",
@@ -1286,7 +1289,11 @@ mod tests {
                 ),
                 (
                     "resources/a/models/a.yml",
-                    "type: object\nproperties:\n  next:\n    $ref: 'a.yml'\n",
+                    "type: object\nproperties:\n  next:\n    $ref: 'a.yml'\n  more:\n    type: object\n    properties:\n      $ref: 'attributes.yml#/ids'\n",
+                ),
+                (
+                    "resources/a/models/attributes.yml",
+                    "ids:\n  ids:\n    type: array\n    items: {type: integer}\n",
                 ),
                 (
                     "shared/parameters.yml",
@@ -1316,13 +1323,26 @@ mod tests {
             doc.pointer("/components/schemas/a/properties/next/$ref"),
             Some(&json!("#/components/schemas/a"))
         );
+        // a whole `properties` map is names, copied in place, not a schema
+        assert_eq!(
+            doc.pointer("/components/schemas/a/properties/more/properties/ids/type"),
+            Some(&json!("array"))
+        );
         // an operation is copied in place too (there is no component for one)
         assert_eq!(
             doc.pointer("/paths/~1b/post/operationId"),
             Some(&json!("postB"))
         );
-        // an extension's file is not read (it does not exist here) and is no component
-        assert_eq!(get["x-codeSamples"], json!([null]));
+        // an extension's or an example's `$ref` is a value: not read (the file does not exist
+        // here), no component
+        assert_eq!(
+            get["x-codeSamples"],
+            json!([{"$ref": "examples/curl/a.yml"}])
+        );
+        assert_eq!(
+            get.pointer("/responses/200/content/application~1json/example/schema/$ref"),
+            Some(&json!("https://example.com/s.json#x"))
+        );
         assert_eq!(doc["components"]["schemas"].as_object().unwrap().len(), 1);
     }
 
