@@ -8,9 +8,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agentstatus_codegen::{
-    Codegen, Error, ErrorKind, Isolated, Location, nav, parse_bytes, reason,
-};
+use agentstatus_codegen::{Codegen, Error, ErrorKind, Isolated, Location, nav, reason};
 use serde_json::Value;
 
 use crate::error::{Error as Outcome, Exit};
@@ -42,7 +40,8 @@ pub fn read_document(path: &Path) -> Result<Value, Error> {
             format!("larger than {} MiB", MAX_DOCUMENT_BYTES >> 20),
         ));
     }
-    let mut doc = parse_bytes(&bytes, path)?;
+    // a document in several files (relative `$ref`s inside its folder) is made one first
+    let mut doc = agentstatus_codegen::bundle_file(path, bytes)?;
     // Swagger 2.0 is converted (another `swagger` version is refused, naming it)
     agentstatus_codegen::upgrade_swagger2(&mut doc, path)?;
     if !doc.is_object() || doc.get("openapi").and_then(Value::as_str).is_none() {

@@ -51,6 +51,7 @@ pub use generate::Handwritten;
 pub use isolate::{Cause, Dropped, Isolated, Skipped};
 pub use load::{clean, load_file, parse_bytes, read};
 pub use passes::{Change, Pass, Stage};
+pub use regen::{MAX_REFERENCED_FILES, bundle_file};
 pub use slice::check_refs;
 pub use surface::surface;
 pub use swagger2::{Upgraded, upgrade as upgrade_swagger2};

@@ -564,6 +564,26 @@ pub fn is_data_key(key: &str) -> bool {
     DATA_KEYS.contains(&key) || key.starts_with("x-")
 }
 
+/// Is the pointer `at` inside data (an example, a default, enum values) or an extension, by
+/// the rule [`walk_mut`] walks by: a `$ref` there is a value, not a reference.
+pub fn in_data(at: &str) -> bool {
+    let mut prefix = String::new();
+    let mut names = false;
+    for token in at.split('/').skip(1) {
+        if names {
+            names = false;
+        } else {
+            match child_of(&prefix, &unescape_token(token)) {
+                None => return true,
+                Some(n) => names = n,
+            }
+        }
+        prefix.push('/');
+        prefix.push_str(token);
+    }
+    false
+}
+
 /// What the value of `key` in the keyword object at `at` is: `None` data or an extension (not
 /// walked), `Some(true)` a map of names, `Some(false)` keywords (an object or an array).
 fn child_of(at: &str, key: &str) -> Option<bool> {

@@ -13,7 +13,7 @@ use crate::sources::{OperationKey, Source, SourceKind, Sources};
 mod parts;
 mod rename;
 
-pub use parts::{Layout, MAX_SOURCE_BYTES, Part};
+pub use parts::{Layout, MAX_REFERENCED_FILES, MAX_SOURCE_BYTES, Part, bundle_file};
 
 /// The document of one source, with the name it is reported under.
 pub fn extract(source: &Source, bytes: &[u8], origin: &Path) -> Result<Value> {

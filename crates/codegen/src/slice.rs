@@ -15,11 +15,9 @@ pub fn check_refs(doc: &Value, file: &Path) -> Result<()> {
     let mut refs = Vec::new();
     local_refs(doc, "", &mut refs);
     // a `$ref` inside an extension (Vonage's `x-webhooks`) is not part of the API the generator
-    // reads: a broken one there is the vendor's to fix, not a reason to fail
-    for (at, reference) in refs
-        .into_iter()
-        .filter(|(at, _)| !crate::nav::in_extension(at))
-    {
+    // reads: a broken one there is the vendor's to fix, not a reason to fail; nor is one in an
+    // example (Square's examples hold JSON Schemas with URL `$ref`s): it is a value
+    for (at, reference) in refs.into_iter().filter(|(at, _)| !crate::nav::in_data(at)) {
         match ref_pointer(&reference) {
             Some(p) if doc.pointer(&p).is_some() => {}
             Some(_) => {
@@ -440,6 +438,25 @@ mod tests {
         let mut ok = doc.clone();
         ok["components"]["schemas"]["A"]["properties"] = serde_json::json!({});
         assert!(check_refs(&ok, Path::new("d.yaml")).is_ok());
+    }
+
+    #[test]
+    fn refs_in_examples_are_values_but_a_property_named_example_is_a_schema() {
+        // Square's examples hold JSON Schemas whose `$ref`s are URLs
+        let doc = json!({"components": {"schemas": {"A": {
+            "type": "object",
+            "example": {"schema": {"$ref": "https://example.com/common.json#x"}},
+            "properties": {"b": {"type": "string", "default": {"$ref": "#/nowhere"}}}
+        }}}});
+        assert!(check_refs(&doc, Path::new("d.yaml")).is_ok());
+        let doc = json!({"components": {"schemas": {"A": {
+            "properties": {"example": {"$ref": "#/nowhere"}}
+        }}}});
+        let e = check_refs(&doc, Path::new("d.yaml")).unwrap_err();
+        assert_eq!(
+            e.pointer(),
+            Some("/components/schemas/A/properties/example/$ref")
+        );
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub(crate) fn constant_one_of(doc: &mut Value, changes: &mut Changes) {
 pub(crate) const ENUM_VALUE_TYPES: Pass = Pass::new(
     "enum-value-types",
     Stage::Normalise,
-    "Enum values that contradict the `type`: the values decide when all agree, else the odd ones are dropped.",
+    "Enum values that contradict the `type`: the values decide when all agree, else the odd ones are dropped; a `null` among the values of an enum not of strings (typify refuses it) becomes `nullable`.",
     enum_value_types,
 );
 
@@ -154,6 +154,34 @@ pub(crate) fn enum_value_types(doc: &mut Value, changes: &mut Changes) {
                 } else {
                     ""
                 }
+            ),
+        );
+    });
+    // typify checks every value of an enum that is not of strings against its type, `null`
+    // too ("value does not conform to the given schema", the schema dropped: Plaid's
+    // `enum: [3, null]`): a null value is said by `nullable` instead
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        let Some(ty) = map.get("type").and_then(Value::as_str).map(str::to_string) else {
+            return;
+        };
+        if ty == "string" {
+            return;
+        }
+        let Some(Value::Array(values)) = map.get_mut("enum") else {
+            return;
+        };
+        if !values.iter().any(Value::is_null) {
+            return;
+        }
+        values.retain(|v| !v.is_null());
+        if values.is_empty() {
+            map.remove("enum");
+        }
+        map.insert("nullable".into(), Value::Bool(true));
+        changes.push(
+            format!("{at}/enum"),
+            format!(
+                "`null` among the values of a {ty} enum: removed, the schema `nullable` instead"
             ),
         );
     });

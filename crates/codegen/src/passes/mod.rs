@@ -241,6 +241,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &names::COLLIDING_PROPERTIES,
     &parameters::COLLIDING_PARAMETERS,
     &types::NULLABLE_COMPONENTS,
+    &types::OVERLAPPING_ANY_OF,
     &type_names::COLLIDING_TYPE_NAMES,
     &enums::ENUM_VARIANT_NAMES,
     &open_enums::OPEN_RESPONSE_ENUMS,

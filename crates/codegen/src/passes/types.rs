@@ -374,6 +374,80 @@ pub(crate) fn nullable_without_type(doc: &mut Value, changes: &mut Changes) {
     });
 }
 
+/// The `overlapping-any-of` pass ([`overlapping_any_of`]).
+pub(crate) const OVERLAPPING_ANY_OF: Pass = Pass::new(
+    "overlapping-any-of",
+    Stage::Fix,
+    "An `anyOf` of which two members take values of one kind that is not an object (a string and a string enum: OpenAI's `model`) becomes a `oneOf`: typify makes such an `anyOf` a struct of flattened members, which no string or number decodes into and which refuses a `default` (\"value does not conform to the given schema\", the schema dropped).",
+    overlapping_any_of,
+);
+
+/// The kind of JSON value a member of a composition takes: its type (`integer` counted as a
+/// `number`), or its enum values' when it has no type; `None` when it says neither.
+fn value_kind(schema: &Value) -> Option<&'static str> {
+    let kind = |t: &str| match t {
+        "string" => Some("string"),
+        "integer" | "number" => Some("number"),
+        "boolean" => Some("boolean"),
+        "array" => Some("array"),
+        "object" => Some("object"),
+        _ => None,
+    };
+    if let Some(t) = schema_type(schema) {
+        return kind(t);
+    }
+    let values = schema.get("enum").and_then(Value::as_array)?;
+    let kinds: BTreeSet<Option<&str>> = values
+        .iter()
+        .filter(|v| !v.is_null())
+        .map(|v| match v {
+            Value::String(_) => Some("string"),
+            Value::Number(_) => Some("number"),
+            Value::Bool(_) => Some("boolean"),
+            _ => None,
+        })
+        .collect();
+    match kinds.into_iter().collect::<Vec<_>>().as_slice() {
+        [k] => *k,
+        _ => None,
+    }
+}
+
+/// typify (0.8, `convert_any_of`) generates an `anyOf` whose members are not mutually exclusive
+/// as a struct with one flattened optional field per member. For members that are objects that
+/// is a fair reading; for two strings (`anyOf: [{type: string}, {type: string, enum: [...]}]`,
+/// "any model name, or one of these") it is a struct no string decodes into, and a `default`
+/// (which typify checks against the struct) drops the whole schema with "value does not conform
+/// to the given schema", and with it everything that reaches it. As a `oneOf` it is an untagged
+/// enum: a value decodes as the first member that takes it, and the default is kept.
+pub(crate) fn overlapping_any_of(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    crate::nav::walk_mut(doc, "", &mut |map, at| {
+        if map.contains_key("oneOf") {
+            return;
+        }
+        let Some(Value::Array(members)) = map.get("anyOf") else {
+            return;
+        };
+        let mut seen = BTreeSet::new();
+        let overlapping = members
+            .iter()
+            .filter_map(|m| value_kind(crate::nav::resolve(&snapshot, m)))
+            .filter(|k| *k != "object")
+            .find(|k| !seen.insert(*k));
+        if let Some(kind) = overlapping {
+            let members = map.remove("anyOf").expect("matched above");
+            map.insert("oneOf".into(), members);
+            changes.push(
+                format!("{at}/anyOf"),
+                format!(
+                    "an `anyOf` with more than one {kind} member (typify would make it a struct no {kind} decodes into): read as a `oneOf`"
+                ),
+            );
+        }
+    });
+}
+
 /// The `one-of-beside-any-of` pass ([`one_of_beside_any_of`]).
 pub(crate) const ONE_OF_BESIDE_ANY_OF: Pass = Pass::new(
     "one-of-beside-any-of",

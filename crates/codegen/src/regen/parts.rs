@@ -59,6 +59,116 @@ pub enum Layout {
     Bundled(Vec<(String, usize, String)>),
 }
 
+/// The most files the relative `$ref`s of one document may reach ([`bundle_file`]).
+pub const MAX_REFERENCED_FILES: usize = 20_000;
+
+/// A document whose `$ref`s name other files (`resources/a.yml`, `../shared/p.yml#/page`, as
+/// DigitalOcean's is published) made one, as a source of several files is
+/// ([`Join::References`]): the files are those its relative references reach, one after the
+/// other, each read once. Only files inside the document's own folder are read: a reference
+/// that leaves it (`..` past it, an absolute path, a URL, a symbolic link that leads out) or
+/// names a missing file is an error at that file and `$ref`, and so is passing
+/// [`MAX_REFERENCED_FILES`] files or [`MAX_SOURCE_BYTES`] bytes together. A document whose
+/// every `$ref` is local is returned as it is parsed.
+pub fn bundle_file(path: &Path, bytes: Vec<u8>) -> Result<Value> {
+    let root_doc = crate::load::parse_bytes(&bytes, path)?;
+    if !has_file_refs(&root_doc) {
+        return Ok(root_doc);
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io =
+        |p: &Path, e: std::io::Error| Error::new(ErrorKind::Io, p, Location::File, e.to_string());
+    let real_folder = folder.canonicalize().map_err(|e| io(&folder, e))?;
+    let name = PathBuf::from(path.file_name().unwrap_or_default());
+    let mut total = bytes.len();
+    let mut parts = vec![Part {
+        path: name.clone(),
+        origin: path.to_path_buf(),
+        bytes,
+    }];
+    let mut docs = vec![Some(root_doc)];
+    let mut index: BTreeMap<PathBuf, usize> = BTreeMap::from([(name, 0)]);
+    let mut next = 0;
+    while next < parts.len() {
+        let doc = match docs[next].take() {
+            Some(d) => d,
+            None => crate::load::parse_bytes(&parts[next].bytes, &parts[next].origin)?,
+        };
+        let base = parts[next]
+            .path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        let mut refs = Vec::new();
+        crate::nav::local_refs(&doc, "", &mut refs);
+        // what an example or an extension holds is a value, not read
+        for (at, r) in refs.into_iter().filter(|(at, _)| !crate::nav::in_data(at)) {
+            let file_part = r.split_once('#').map_or(r.as_str(), |(f, _)| f);
+            if file_part.is_empty() {
+                continue;
+            }
+            let refused = |why: String| {
+                Error::new(
+                    ErrorKind::BrokenRef,
+                    &parts[next].origin,
+                    Location::Pointer(at.clone()),
+                    format!(
+                        "`$ref: {r}`: {why} (only files inside the document's folder are read)"
+                    ),
+                )
+            };
+            let rel = resolve_relative(&base, file_part)
+                .map_err(|why| refused(why.replace("source's folder", "document's folder")))?;
+            if index.contains_key(&rel) {
+                continue;
+            }
+            if parts.len() >= MAX_REFERENCED_FILES {
+                return Err(refused(format!(
+                    "the document's references reach more than {MAX_REFERENCED_FILES} files"
+                )));
+            }
+            let full = folder.join(&rel);
+            let real = full
+                .canonicalize()
+                .map_err(|e| refused(format!("cannot read `{}`: {e}", full.display())))?;
+            if !real.starts_with(&real_folder) || !real.is_file() {
+                return Err(refused(format!(
+                    "`{}` is not a file inside the document's folder",
+                    full.display()
+                )));
+            }
+            let read = std::fs::read(&real).map_err(|e| io(&full, e))?;
+            total = total.saturating_add(read.len());
+            if total > MAX_SOURCE_BYTES {
+                return Err(refused(format!(
+                    "the files the document references pass {MAX_SOURCE_BYTES} bytes together"
+                )));
+            }
+            index.insert(rel.clone(), parts.len());
+            parts.push(Part {
+                path: rel,
+                origin: full,
+                bytes: read,
+            });
+            docs.push(None);
+        }
+        next += 1;
+    }
+    let (doc, _) = Bundler::new(SourceKind::Openapi, &parts, super::no_positions)?.run()?;
+    Ok(doc)
+}
+
+/// Does any `$ref` in `doc` name another file?
+fn has_file_refs(doc: &Value) -> bool {
+    let mut refs = Vec::new();
+    crate::nav::local_refs(doc, "", &mut refs);
+    refs.iter()
+        .any(|(at, r)| !r.starts_with('#') && !crate::nav::in_data(at))
+}
+
 /// A source's document as made of its files.
 pub(crate) struct Assembled {
     /// The document's bytes (the joined text, or the bundled document as JSON).
@@ -433,17 +543,28 @@ impl<'a> Bundler<'a> {
             Value::Object(map) => {
                 if let Some(Value::String(r)) = map.get("$ref") {
                     let r = r.clone();
+                    if crate::nav::in_data(at) {
+                        // an example's or an extension's `$ref` is a value (Square's examples
+                        // hold JSON Schemas with URL references), never read
+                        return Ok(());
+                    }
                     let target = self.resolve(file, inside, &r)?;
                     if target.0 == 0 && file == 0 {
                         // local to the document already
                     } else if target.0 == 0 {
                         map.insert("$ref".into(), Value::String(format!("#{}", target.1)));
-                    } else if is_path_item(at) {
+                    } else if is_path_item(at)
+                        || !component_place(at)
+                        || !self.is_object(&target)?
+                    {
+                        // a path item, prose (a tag's description), an extension's content
+                        // (`x-codeSamples`) or a plain value is copied where it is referenced:
+                        // none of them is a component
                         if inlining.contains(&target) {
                             return Err(self.error_at(
                                 file,
                                 &format!("{inside}/$ref"),
-                                format!("`$ref: {r}`: a path item that contains itself"),
+                                format!("`$ref: {r}`: a part copied in place that contains itself"),
                             ));
                         }
                         let mut copy = self
@@ -490,6 +611,14 @@ impl<'a> Bundler<'a> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Is the target an object (a schema, a parameter, ...), not a string or a list?
+    fn is_object(&mut self, target: &Target) -> Result<bool> {
+        Ok(self
+            .doc(target.0)?
+            .pointer(&target.1)
+            .is_some_and(Value::is_object))
     }
 
     /// The file and pointer a `$ref` in `file` (at `inside`) names; an error at the `$ref`'s
@@ -604,10 +733,34 @@ impl<'a> Bundler<'a> {
     }
 }
 
-/// Is `at` (a pointer into the document) a path item, `/paths/<path>`?
+/// Can what a `$ref` at `at` names become a component: not inside an extension (`x-codeSamples`),
+/// `info`, `tags` or `externalDocs`, where OpenAPI reads no references and what one names is
+/// prose or an example.
+/// Nor a whole `properties` map (`properties: {$ref: attributes.yml#/ids}`, DigitalOcean's),
+/// which is names, not a schema.
+fn component_place(at: &str) -> bool {
+    let tokens: Vec<&str> = at.split('/').skip(1).collect();
+    let first = tokens.first().copied().unwrap_or("");
+    let properties_map = match tokens.as_slice() {
+        [.., before, "properties"] => *before != "properties",
+        ["properties"] => true,
+        _ => false,
+    };
+    !crate::nav::in_extension(at)
+        && !matches!(first, "info" | "tags" | "externalDocs")
+        && !properties_map
+}
+
+/// Is `at` (a pointer into the document) a path item, `/paths/<path>`, or an operation,
+/// `/paths/<path>/<method>` (which OpenAPI has no component for either: DigitalOcean refers to
+/// each operation's file)?
 fn is_path_item(at: &str) -> bool {
-    let mut tokens = at.split('/').skip(1);
-    tokens.next() == Some("paths") && tokens.next().is_some() && tokens.next().is_none()
+    let tokens: Vec<&str> = at.split('/').skip(1).collect();
+    match tokens.as_slice() {
+        ["paths", _] => true,
+        ["paths", _, method] => crate::nav::METHODS.contains(method),
+        _ => false,
+    }
 }
 
 /// The component kind a `$ref` standing at `at` expects.
@@ -690,6 +843,8 @@ fn put(doc: &mut Value, pointer: &str, value: Value) -> std::result::Result<(), 
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
+
+    use serde_json::json;
 
     use super::*;
     use crate::sources::Sources;
@@ -1102,5 +1257,152 @@ mod tests {
         };
         assert!(e.message.contains("bytes together"), "{e}");
         assert_eq!(e.file, Path::new("upstream/b.yaml"));
+    }
+
+    /// The document `bundle_file` reads: `root.yaml` in `upstream/`, beside `files`.
+    fn bundle(name: &str, root: &str, files: &[(&str, &str)]) -> (Folder, Result<Value>) {
+        let mut all = vec![("root.yaml", root)];
+        all.extend_from_slice(files);
+        let folder = Folder::new(name, &all);
+        let path = folder.0.join("upstream/root.yaml");
+        let bytes = std::fs::read(&path).unwrap();
+        let result = bundle_file(&path, bytes);
+        (folder, result)
+    }
+
+    const SPLIT_ROOT: &str = "openapi: 3.0.0\ninfo: {title: t, version: '1'}\ntags:\n  - name: a\n    description:\n      $ref: 'prose.yml#/intro'\npaths:\n  /a:\n    $ref: 'resources/a/a_get.yml'\n  /b:\n    post:\n      $ref: 'resources/a/b_post.yml'\n";
+
+    #[test]
+    fn a_document_split_into_files_is_bundled_from_its_own_folder() {
+        let (_f, doc) = bundle(
+            "split",
+            SPLIT_ROOT,
+            &[
+                ("prose.yml", "intro: Some words.\n"),
+                (
+                    "resources/a/a_get.yml",
+                    "get:\n  operationId: getA\n  parameters:\n    - $ref: '../../shared/parameters.yml#/page'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            $ref: 'models/a.yml'\n          example:\n            schema: {$ref: 'https://example.com/s.json#x'}\n  x-codeSamples:\n    - $ref: 'examples/curl/a.yml'\n",
+                ),
+                (
+                    "resources/a/b_post.yml",
+                    "operationId: postB\nresponses:\n  '204':\n    description: done\n",
+                ),
+                (
+                    "resources/a/models/a.yml",
+                    "type: object\nproperties:\n  next:\n    $ref: 'a.yml'\n  more:\n    type: object\n    properties:\n      $ref: 'attributes.yml#/ids'\n",
+                ),
+                (
+                    "resources/a/models/attributes.yml",
+                    "ids:\n  ids:\n    type: array\n    items: {type: integer}\n",
+                ),
+                (
+                    "shared/parameters.yml",
+                    "page:\n  name: page\n  in: query\n  schema: {type: integer}\n",
+                ),
+            ],
+        );
+        let doc = doc.unwrap();
+        // prose is copied in place, never a component
+        assert_eq!(
+            doc.pointer("/tags/0/description"),
+            Some(&json!("Some words."))
+        );
+        let get = doc.pointer("/paths/~1a/get").unwrap();
+        assert_eq!(
+            get["parameters"][0]["$ref"],
+            "#/components/parameters/parameters_page"
+        );
+        assert_eq!(
+            doc.pointer("/components/parameters/parameters_page/name"),
+            Some(&json!("page"))
+        );
+        let schema = get.pointer("/responses/200/content/application~1json/schema/$ref");
+        assert_eq!(schema, Some(&json!("#/components/schemas/a")));
+        // the self-reference ends (copied once)
+        assert_eq!(
+            doc.pointer("/components/schemas/a/properties/next/$ref"),
+            Some(&json!("#/components/schemas/a"))
+        );
+        // a whole `properties` map is names, copied in place, not a schema
+        assert_eq!(
+            doc.pointer("/components/schemas/a/properties/more/properties/ids/type"),
+            Some(&json!("array"))
+        );
+        // an operation is copied in place too (there is no component for one)
+        assert_eq!(
+            doc.pointer("/paths/~1b/post/operationId"),
+            Some(&json!("postB"))
+        );
+        // an extension's or an example's `$ref` is a value: not read (the file does not exist
+        // here), no component
+        assert_eq!(
+            get["x-codeSamples"],
+            json!([{"$ref": "examples/curl/a.yml"}])
+        );
+        assert_eq!(
+            get.pointer("/responses/200/content/application~1json/example/schema/$ref"),
+            Some(&json!("https://example.com/s.json#x"))
+        );
+        assert_eq!(doc["components"]["schemas"].as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_document_whose_references_are_local_is_returned_as_parsed() {
+        let root = "openapi: 3.0.0\npaths: {}\ncomponents:\n  schemas:\n    A: {type: string}\n    B: {$ref: '#/components/schemas/A'}\n";
+        let (_f, doc) = bundle("local", root, &[]);
+        assert_eq!(
+            doc.unwrap(),
+            crate::load::parse_bytes(root.as_bytes(), Path::new("r")).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_document_never_makes_the_bundler_read_outside_its_folder() {
+        for (name, r) in [
+            ("dotdot", "../secret.yml"),
+            ("deep-dotdot", "a/../../secret.yml"),
+            ("absolute", "/etc/passwd"),
+            ("url", "https://example.com/x.yml"),
+            ("file-url", "file:///etc/passwd"),
+            ("missing", "nothing-here.yml"),
+        ] {
+            let root = format!(
+                "openapi: 3.0.0\npaths: {{}}\ncomponents:\n  schemas:\n    A:\n      $ref: '{r}'\n"
+            );
+            let (f, result) = bundle(name, &root, &[]);
+            std::fs::write(f.0.join("secret.yml"), "type: string\n").unwrap();
+            let e = result.unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.contains("/components/schemas/A/$ref"),
+                "{name}: {text}"
+            );
+            assert!(
+                text.contains("only files inside the document's folder"),
+                "{name}: {text}"
+            );
+            assert!(!text.contains('\n'), "{name}: one line: {text}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_out_of_the_folder_is_refused() {
+        let root =
+            "openapi: 3.0.0\npaths: {}\ncomponents:\n  schemas:\n    A:\n      $ref: 'link.yml'\n";
+        let folder = Folder::new("symlink", &[("root.yaml", root)]);
+        std::fs::write(folder.0.join("secret.yml"), "type: string\n").unwrap();
+        std::os::unix::fs::symlink(
+            folder.0.join("secret.yml"),
+            folder.0.join("upstream/link.yml"),
+        )
+        .unwrap();
+        let path = folder.0.join("upstream/root.yaml");
+        let e = bundle_file(&path, std::fs::read(&path).unwrap()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("is not a file inside the document's folder"),
+            "{e}"
+        );
     }
 }
