@@ -1264,7 +1264,7 @@ mod tests {
         let mut all = vec![("root.yaml", root)];
         all.extend_from_slice(files);
         let folder = Folder::new(name, &all);
-        let path = folder.0.join("upstream/root.yaml");
+        let path = folder.0.path().join("upstream/root.yaml");
         let bytes = std::fs::read(&path).unwrap();
         let result = bundle_file(&path, bytes);
         (folder, result)
@@ -1370,7 +1370,7 @@ mod tests {
                 "openapi: 3.0.0\npaths: {{}}\ncomponents:\n  schemas:\n    A:\n      $ref: '{r}'\n"
             );
             let (f, result) = bundle(name, &root, &[]);
-            std::fs::write(f.0.join("secret.yml"), "type: string\n").unwrap();
+            std::fs::write(f.0.path().join("secret.yml"), "type: string\n").unwrap();
             let e = result.unwrap_err();
             let text = e.to_string();
             assert!(
@@ -1391,13 +1391,13 @@ mod tests {
         let root =
             "openapi: 3.0.0\npaths: {}\ncomponents:\n  schemas:\n    A:\n      $ref: 'link.yml'\n";
         let folder = Folder::new("symlink", &[("root.yaml", root)]);
-        std::fs::write(folder.0.join("secret.yml"), "type: string\n").unwrap();
+        std::fs::write(folder.0.path().join("secret.yml"), "type: string\n").unwrap();
         std::os::unix::fs::symlink(
-            folder.0.join("secret.yml"),
-            folder.0.join("upstream/link.yml"),
+            folder.0.path().join("secret.yml"),
+            folder.0.path().join("upstream/link.yml"),
         )
         .unwrap();
-        let path = folder.0.join("upstream/root.yaml");
+        let path = folder.0.path().join("upstream/root.yaml");
         let e = bundle_file(&path, std::fs::read(&path).unwrap()).unwrap_err();
         assert!(
             e.to_string()
