@@ -1608,7 +1608,7 @@ pub mod types {
             language_name: ::std::option::Option<::std::string::String>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant3Op>,
             >,
             /// Name of the changed setting.
             ///
@@ -1629,7 +1629,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp2>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant4Op>,
             >,
             /// Object containing the changed details of the user.
             /// It has multiple forms depending on the value changed.
@@ -1651,7 +1651,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp3>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant5Op>,
             >,
             /// A list of dictionaries where each dictionary contains
             /// information about one of the subscribed channels.
@@ -1675,7 +1675,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp4>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant6Op>,
             >,
             /// A list of dictionaries, where each dictionary contains
             /// information about one of the newly unsubscribed channels.
@@ -1695,7 +1695,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp5>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant7Op>,
             >,
             /// The property of the subscription which has changed. For details on the
             /// various subscription properties that a user can change, see
@@ -1732,7 +1732,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp6>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant8Op>,
             >,
             /// The IDs of channels that have new or updated subscriber data.
             ///
@@ -1760,7 +1760,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp7>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant9Op>,
             >,
             /// The IDs of the channels from which the users have been
             /// unsubscribed from.
@@ -1853,7 +1853,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp8>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant13Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             person: ::std::option::Option<User>,
@@ -1868,7 +1868,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp9>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant14Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             person: ::std::option::Option<GetEventsResponseEventsItemVariant14Person>,
@@ -1918,7 +1918,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp10>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant16Op>,
             >,
             /// Array of objects, each containing
             /// details about the newly added channel(s).
@@ -1936,7 +1936,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp11>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant17Op>,
             >,
             /// Array containing the IDs of the channels that were deleted.
             ///
@@ -1987,7 +1987,7 @@ pub mod types {
             name: ::std::option::Option<::std::string::String>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp12>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant18Op>,
             >,
             /// The property of the channel which has changed. See
             /// [GET /streams](/api/get-streams#response) response for details
@@ -2047,7 +2047,7 @@ pub mod types {
             message_id: ::std::option::Option<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp13>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant19Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             reaction_type: ::std::option::Option<::serde_json::Value>,
@@ -2075,7 +2075,7 @@ pub mod types {
             message_id: ::std::option::Option<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp14>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant20Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             reaction_type: ::std::option::Option<::serde_json::Value>,
@@ -2096,7 +2096,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp15>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant21Op>,
             >,
             #[serde(
                 rename = "type",
@@ -2116,7 +2116,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp16>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant22Op>,
             >,
             #[serde(
                 rename = "type",
@@ -2138,7 +2138,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp17>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant23Op>,
             >,
             #[serde(
                 rename = "type",
@@ -2214,7 +2214,9 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             reaction_type: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemReactionType>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant25ReactionType,
+                >,
             >,
             /// The text content of the status message.
             ///
@@ -2304,7 +2306,9 @@ pub mod types {
             message_ids: ::std::vec::Vec<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             message_type: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemMessageType>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant29MessageType,
+                >,
             >,
             /// Only present if `message_type` is `"stream"`.
             ///
@@ -2580,7 +2584,9 @@ pub mod types {
             orig_subject: ::std::option::Option<::std::string::String>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             propagate_mode: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemPropagateMode>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant35PropagateMode,
+                >,
             >,
             /// Only present if this event changed the message content or
             /// updated the message content for an
@@ -2685,11 +2691,13 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             message_type: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemMessageType2>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant36MessageType,
+                >,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp18>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant36Op>,
             >,
             /// Only present if `message_type` is `"direct"`.
             ///
@@ -2744,11 +2752,13 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             message_type: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemMessageType3>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant37MessageType,
+                >,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp19>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant37Op>,
             >,
             /// Only present if `message_type` is `"direct"`.
             ///
@@ -2796,7 +2806,7 @@ pub mod types {
             message_id: ::std::option::Option<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp20>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant38Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             recipient: ::std::option::Option<
@@ -2826,7 +2836,7 @@ pub mod types {
             message_id: ::std::option::Option<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp21>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant39Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             recipient: ::std::option::Option<
@@ -2865,11 +2875,13 @@ pub mod types {
             messages: ::std::vec::Vec<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp22>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant40Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             operation: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOperation>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant40Operation,
+                >,
             >,
             #[serde(
                 rename = "type",
@@ -2917,11 +2929,13 @@ pub mod types {
             messages: ::std::vec::Vec<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp23>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant41Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             operation: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOperation2>,
+                ::agentstatus_runtime::OpenEnum<
+                    GetEventsResponseEventsItemVariant41Operation,
+                >,
             >,
             #[serde(
                 rename = "type",
@@ -2936,7 +2950,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp24>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant42Op>,
             >,
             #[serde(
                 rename = "type",
@@ -2955,7 +2969,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp25>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant43Op>,
             >,
             #[serde(
                 rename = "type",
@@ -2972,7 +2986,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp26>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant44Op>,
             >,
             #[serde(
                 rename = "type",
@@ -2994,7 +3008,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp27>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant45Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3026,7 +3040,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp28>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant46Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3053,7 +3067,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp29>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant47Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3070,7 +3084,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp30>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant48Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3139,7 +3153,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp31>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant52Op>,
             >,
             /// An object in which each key describes a realm emoji.
             ///
@@ -3159,7 +3173,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp32>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant53Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             realm_domain: ::std::option::Option<RealmDomain>,
@@ -3174,7 +3188,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp33>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant54Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             realm_domain: ::std::option::Option<
@@ -3195,7 +3209,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp34>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant55Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3244,7 +3258,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp35>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant58Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3264,7 +3278,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp36>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant59Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3279,7 +3293,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp37>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant60Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3294,7 +3308,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp38>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant61Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3307,7 +3321,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp39>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant62Op>,
             >,
             /// The name of the property that was changed.
             ///
@@ -3328,7 +3342,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp40>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant63Op>,
             >,
             /// The ID of the deactivated realm.
             ///
@@ -3407,7 +3421,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp41>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant66Op>,
             >,
             /// Always `"default"`. Present for backwards-compatibility with older
             /// clients that predate the `update_dict` event style.
@@ -3427,7 +3441,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp42>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant67Op>,
             >,
             /// The name of the property that was changed.
             ///
@@ -3452,7 +3466,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp43>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant68Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3467,7 +3481,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp44>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant69Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3484,7 +3498,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp45>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant70Op>,
             >,
             #[serde(
                 rename = "type",
@@ -3497,7 +3511,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp46>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant71Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             saved_snippet: ::std::option::Option<SavedSnippet>,
@@ -3512,7 +3526,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp47>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant72Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             saved_snippet: ::std::option::Option<SavedSnippet>,
@@ -3527,7 +3541,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp48>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant73Op>,
             >,
             /// The ID of the saved snippet that was just deleted.
             ///
@@ -3546,7 +3560,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp49>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant74Op>,
             >,
             /// An array of objects containing details of the newly created
             /// scheduled messages.
@@ -3564,7 +3578,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp50>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant75Op>,
             >,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             scheduled_message: ::std::option::Option<ScheduledMessage>,
@@ -3579,7 +3593,7 @@ pub mod types {
             id: ::std::option::Option<EventIdSchema>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             op: ::std::option::Option<
-                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemOp51>,
+                ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemVariant76Op>,
             >,
             /// The ID of the scheduled message that was deleted.
             ///
@@ -3592,14 +3606,7 @@ pub mod types {
             type_: ::std::option::Option<EventTypeSchema>,
         },
     }
-    /// Configuration defining the default policy for sending messages in empty topics.
-    ///
-    /// - allow_empty_topic - Topics are not required to send messages in the channels.
-    /// - disable_empty_topic - Topics are required to send messages in the channels.
-    ///
-    /// **Changes**: New in Zulip 10.0 (feature level ZF-d9265f). Previously, this configuration was
-    /// controlled by a boolean realm setting, `mandatory_topics`.
-    ///
+    /// `GetEventsResponseEventsItemVariant0Type`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3612,3401 +3619,18 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum GetEventsResponseEventsItemDataTopicsPolicy {
-        #[serde(rename = "allow_empty_topic")]
-        AllowEmptyTopic,
-        #[serde(rename = "disable_empty_topic")]
-        DisableEmptyTopic,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemDataTopicsPolicy {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::AllowEmptyTopic => f.write_str("allow_empty_topic"),
-                Self::DisableEmptyTopic => f.write_str("disable_empty_topic"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemDataTopicsPolicy {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "allow_empty_topic" => Ok(Self::AllowEmptyTopic),
-                "disable_empty_topic" => Ok(Self::DisableEmptyTopic),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemDataTopicsPolicy {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemDataTopicsPolicy {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// The type of this message. Either `"stream"` or `"private"`.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemMessageDetailsValueType {
-        #[serde(rename = "private")]
-        Private,
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemMessageDetailsValueType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Private => f.write_str("private"),
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemMessageDetailsValueType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "private" => Ok(Self::Private),
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for GetEventsResponseEventsItemMessageDetailsValueType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemMessageDetailsValueType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// The type of message. Either `"stream"` or `"private"`.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemMessageType {
-        #[serde(rename = "private")]
-        Private,
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemMessageType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Private => f.write_str("private"),
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemMessageType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "private" => Ok(Self::Private),
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemMessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemMessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Type of message being composed. Must be `"stream"` or `"direct"`.
-    ///
-    /// **Changes**: In Zulip 8.0 (feature level 215), replaced the
-    /// value `"private"` with `"direct"`.
-    ///
-    /// New in Zulip 4.0 (feature level 58). Previously, all typing
-    /// notifications were implicitly direct messages.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemMessageType2 {
-        #[serde(rename = "direct")]
-        Direct,
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemMessageType2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Direct => f.write_str("direct"),
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemMessageType2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct" => Ok(Self::Direct),
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemMessageType2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemMessageType2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Type of message being composed. Must be `"stream"` or `"direct"`.
-    ///
-    /// **Changes**: In Zulip 8.0 (feature level 215), replaced the
-    /// value `"private"` with `"direct"`.
-    ///
-    /// New in Zulip 4.0 (feature level 58). Previously all typing
-    /// notifications were implicitly direct messages.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemMessageType3 {
-        #[serde(rename = "direct")]
-        Direct,
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemMessageType3 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Direct => f.write_str("direct"),
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemMessageType3 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct" => Ok(Self::Direct),
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemMessageType3 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemMessageType3 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp10`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp10 {
-        #[serde(rename = "create")]
-        Create,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp10 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Create => f.write_str("create"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp10 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "create" => Ok(Self::Create),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp10 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp10 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp11`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp11 {
-        #[serde(rename = "delete")]
-        Delete,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp11 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Delete => f.write_str("delete"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp11 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete" => Ok(Self::Delete),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp11 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp11 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp12`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp12 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp12 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp12 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp12 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp12 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp13`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp13 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp13 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp13 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp13 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp13 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp14`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp14 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp14 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp14 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp14 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp14 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp15`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp15 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp15 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp15 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp15 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp15 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp16`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp16 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp16 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp16 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp16 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp16 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp17`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp17 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp17 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp17 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp17 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp17 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp18`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp18 {
-        #[serde(rename = "start")]
-        Start,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp18 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Start => f.write_str("start"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp18 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "start" => Ok(Self::Start),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp18 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp18 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp19`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp19 {
-        #[serde(rename = "stop")]
-        Stop,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp19 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Stop => f.write_str("stop"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp19 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "stop" => Ok(Self::Stop),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp19 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp19 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp2`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp2 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp20`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp20 {
-        #[serde(rename = "start")]
-        Start,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp20 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Start => f.write_str("start"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp20 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "start" => Ok(Self::Start),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp20 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp20 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp21`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp21 {
-        #[serde(rename = "stop")]
-        Stop,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp21 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Stop => f.write_str("stop"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp21 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "stop" => Ok(Self::Stop),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp21 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp21 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp22`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp22 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp22 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp22 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp22 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp22 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp23`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp23 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp23 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp23 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp23 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp23 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp24`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp24 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp24 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp24 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp24 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp24 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp25`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp25 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp25 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp25 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp25 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp25 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp26`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp26 {
-        #[serde(rename = "add_members")]
-        AddMembers,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp26 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::AddMembers => f.write_str("add_members"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp26 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add_members" => Ok(Self::AddMembers),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp26 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp26 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp27`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp27 {
-        #[serde(rename = "remove_members")]
-        RemoveMembers,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp27 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RemoveMembers => f.write_str("remove_members"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp27 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove_members" => Ok(Self::RemoveMembers),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp27 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp27 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp28`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp28 {
-        #[serde(rename = "add_subgroups")]
-        AddSubgroups,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp28 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::AddSubgroups => f.write_str("add_subgroups"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp28 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add_subgroups" => Ok(Self::AddSubgroups),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp28 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp28 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp29`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp29 {
-        #[serde(rename = "remove_subgroups")]
-        RemoveSubgroups,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp29 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RemoveSubgroups => f.write_str("remove_subgroups"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp29 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove_subgroups" => Ok(Self::RemoveSubgroups),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp29 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp29 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp3`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp3 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp3 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp3 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp3 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp3 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp30`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp30 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp30 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp30 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp30 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp30 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp31`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp31 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp31 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp31 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp31 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp31 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp32`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp32 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp32 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp32 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp32 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp32 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp33`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp33 {
-        #[serde(rename = "change")]
-        Change,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp33 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Change => f.write_str("change"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp33 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "change" => Ok(Self::Change),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp33 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp33 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp34`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp34 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp34 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp34 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp34 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp34 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp35`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp35 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp35 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp35 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp35 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp35 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp36`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp36 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp36 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp36 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp36 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp36 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp37`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp37 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp37 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp37 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp37 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp37 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp38`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp38 {
-        #[serde(rename = "delete")]
-        Delete,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp38 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Delete => f.write_str("delete"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp38 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete" => Ok(Self::Delete),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp38 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp38 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp39`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp39 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp39 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp39 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp39 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp39 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp4`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp4 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp4 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp4 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp4 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp4 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp40`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp40 {
-        #[serde(rename = "deactivated")]
-        Deactivated,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp40 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Deactivated => f.write_str("deactivated"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp40 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "deactivated" => Ok(Self::Deactivated),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp40 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp40 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp41`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp41 {
-        #[serde(rename = "update_dict")]
-        UpdateDict,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp41 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UpdateDict => f.write_str("update_dict"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp41 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update_dict" => Ok(Self::UpdateDict),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp41 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp41 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp42`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp42 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp42 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp42 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp42 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp42 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp43`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp43 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp43 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp43 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp43 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp43 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp44`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp44 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp44 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp44 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp44 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp44 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp45`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp45 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp45 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp45 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp45 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp45 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp46`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp46 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp46 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp46 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp46 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp46 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp47`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp47 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp47 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp47 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp47 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp47 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp48`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp48 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp48 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp48 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp48 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp48 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp49`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp49 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp49 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp49 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp49 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp49 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp5`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp5 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp5 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp5 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp5 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp5 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp50`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp50 {
-        #[serde(rename = "update")]
-        Update,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp50 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Update => f.write_str("update"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp50 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update" => Ok(Self::Update),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp50 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp50 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp51`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp51 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp51 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp51 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp51 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp51 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp6`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp6 {
-        #[serde(rename = "peer_add")]
-        PeerAdd,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp6 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::PeerAdd => f.write_str("peer_add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp6 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "peer_add" => Ok(Self::PeerAdd),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp6 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp6 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp7`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp7 {
-        #[serde(rename = "peer_remove")]
-        PeerRemove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp7 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::PeerRemove => f.write_str("peer_remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp7 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "peer_remove" => Ok(Self::PeerRemove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp7 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp7 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp8`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp8 {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp8 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp8 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp8 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp8 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemOp9`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOp9 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOp9 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOp9 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOp9 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOp9 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Old name for the `op` field in this event type.
-    ///
-    /// **Deprecated** in Zulip 4.0 (feature level 32), and
-    /// replaced by the `op` field.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOperation {
-        #[serde(rename = "add")]
-        Add,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOperation {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Add => f.write_str("add"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOperation {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "add" => Ok(Self::Add),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOperation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOperation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Old name for the `op` field in this event type.
-    ///
-    /// **Deprecated** in Zulip 4.0 (feature level 32), and
-    /// replaced by the `op` field.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemOperation2 {
-        #[serde(rename = "remove")]
-        Remove,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemOperation2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Remove => f.write_str("remove"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemOperation2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "remove" => Ok(Self::Remove),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemOperation2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemOperation2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// The status of the user on this client. Will be either `idle`
-    /// or `active`.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemPresenceValueStatus {
-        #[serde(rename = "idle")]
-        Idle,
-        #[serde(rename = "active")]
-        Active,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemPresenceValueStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Idle => f.write_str("idle"),
-                Self::Active => f.write_str("active"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemPresenceValueStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "idle" => Ok(Self::Idle),
-                "active" => Ok(Self::Active),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for GetEventsResponseEventsItemPresenceValueStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemPresenceValueStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Only present if this event moved messages to a different
-    /// topic and/or channel.
-    ///
-    /// The choice the editing user made about which messages should be
-    /// affected by a channel/topic edit:
-    ///
-    /// - `"change_one"`: Just change the one indicated in `message_id`.
-    /// - `"change_later"`: Change messages in the same topic that had
-    ///   been sent after this one.
-    /// - `"change_all"`: Change all messages in that topic.
-    ///
-    /// This parameter should be used to decide whether to change
-    /// navigation and compose box state in response to the edit. For
-    /// example, if the user was previously in topic narrow, and the
-    /// topic was edited with `"change_later"` or `"change_all"`, the Zulip
-    /// web app will automatically navigate to the new topic narrow.
-    /// Similarly, a message being composed to the old topic should
-    /// have its recipient changed to the new topic.
-    ///
-    /// This navigation makes it much more convenient to move content
-    /// between topics without disruption or messages continuing
-    /// to be sent to the pre-edit topic by accident.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemPropagateMode {
-        #[serde(rename = "change_one")]
-        ChangeOne,
-        #[serde(rename = "change_later")]
-        ChangeLater,
-        #[serde(rename = "change_all")]
-        ChangeAll,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemPropagateMode {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ChangeOne => f.write_str("change_one"),
-                Self::ChangeLater => f.write_str("change_later"),
-                Self::ChangeAll => f.write_str("change_all"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemPropagateMode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "change_one" => Ok(Self::ChangeOne),
-                "change_later" => Ok(Self::ChangeLater),
-                "change_all" => Ok(Self::ChangeAll),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemPropagateMode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemPropagateMode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// The [emoji type](/api/update-status#parameter-reaction_type) for
-    /// the emoji the user selected for their new status.
-    ///
-    /// This will be `""` for users who set a status without selecting
-    /// an emoji.
-    ///
-    /// **Changes**: New in Zulip 5.0 (feature level 86).
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemReactionType {
-        #[serde(rename = "unicode_emoji")]
-        UnicodeEmoji,
-        #[serde(rename = "realm_emoji")]
-        RealmEmoji,
-        #[serde(rename = "zulip_extra_emoji")]
-        ZulipExtraEmoji,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemReactionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UnicodeEmoji => f.write_str("unicode_emoji"),
-                Self::RealmEmoji => f.write_str("realm_emoji"),
-                Self::ZulipExtraEmoji => f.write_str("zulip_extra_emoji"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemReactionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unicode_emoji" => Ok(Self::UnicodeEmoji),
-                "realm_emoji" => Ok(Self::RealmEmoji),
-                "zulip_extra_emoji" => Ok(Self::ZulipExtraEmoji),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemReactionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemReactionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Type of message being composed. Must be `"channel"` or `"direct"`.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemRecipientType {
-        #[serde(rename = "direct")]
-        Direct,
-        #[serde(rename = "channel")]
-        Channel,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemRecipientType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Direct => f.write_str("direct"),
-                Self::Channel => f.write_str("channel"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemRecipientType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct" => Ok(Self::Direct),
-                "channel" => Ok(Self::Channel),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemRecipientType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemRecipientType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// Type of message being composed. Must be `"channel"` or `"direct"`.
-    ///
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemRecipientType2 {
-        #[serde(rename = "direct")]
-        Direct,
-        #[serde(rename = "channel")]
-        Channel,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemRecipientType2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Direct => f.write_str("direct"),
-                Self::Channel => f.write_str("channel"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemRecipientType2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct" => Ok(Self::Direct),
-                "channel" => Ok(Self::Channel),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemRecipientType2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemRecipientType2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType {
+    pub enum GetEventsResponseEventsItemVariant0Type {
         #[serde(rename = "alert_words")]
         AlertWords,
     }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType {
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant0Type {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AlertWords => f.write_str("alert_words"),
             }
         }
     }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType {
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant0Type {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -7017,7 +3641,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType {
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant0Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -7026,7 +3650,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType {
+    for GetEventsResponseEventsItemVariant0Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -7034,7 +3658,7 @@ pub mod types {
             value.parse()
         }
     }
-    /// `GetEventsResponseEventsItemType10`
+    /// `GetEventsResponseEventsItemVariant10Type`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -7047,70 +3671,18 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum GetEventsResponseEventsItemType10 {
-        #[serde(rename = "subscription")]
-        Subscription,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType10 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Subscription => f.write_str("subscription"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType10 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "subscription" => Ok(Self::Subscription),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType10 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType10 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType11`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType11 {
+    pub enum GetEventsResponseEventsItemVariant10Type {
         #[serde(rename = "message")]
         Message,
     }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType11 {
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant10Type {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Message => f.write_str("message"),
             }
         }
     }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType11 {
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant10Type {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -7121,7 +3693,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType11 {
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant10Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -7130,7 +3702,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType11 {
+    for GetEventsResponseEventsItemVariant10Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -7138,7 +3710,7 @@ pub mod types {
             value.parse()
         }
     }
-    /// `GetEventsResponseEventsItemType12`
+    /// `GetEventsResponseEventsItemVariant11Type`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -7151,18 +3723,18 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum GetEventsResponseEventsItemType12 {
+    pub enum GetEventsResponseEventsItemVariant11Type {
         #[serde(rename = "has_zoom_token")]
         HasZoomToken,
     }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType12 {
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant11Type {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::HasZoomToken => f.write_str("has_zoom_token"),
             }
         }
     }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType12 {
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant11Type {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -7173,7 +3745,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType12 {
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant11Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -7182,7 +3754,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType12 {
+    for GetEventsResponseEventsItemVariant11Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -7190,7 +3762,7 @@ pub mod types {
             value.parse()
         }
     }
-    /// `GetEventsResponseEventsItemType13`
+    /// `GetEventsResponseEventsItemVariant12Type`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -7203,18 +3775,18 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum GetEventsResponseEventsItemType13 {
+    pub enum GetEventsResponseEventsItemVariant12Type {
         #[serde(rename = "invites_changed")]
         InvitesChanged,
     }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType13 {
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant12Type {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InvitesChanged => f.write_str("invites_changed"),
             }
         }
     }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType13 {
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant12Type {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -7225,7 +3797,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType13 {
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant12Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -7234,7 +3806,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType13 {
+    for GetEventsResponseEventsItemVariant12Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -7242,7 +3814,7 @@ pub mod types {
             value.parse()
         }
     }
-    /// `GetEventsResponseEventsItemType14`
+    /// `GetEventsResponseEventsItemVariant13Op`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -7255,18 +3827,70 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum GetEventsResponseEventsItemType14 {
+    pub enum GetEventsResponseEventsItemVariant13Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant13Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant13Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant13Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant13Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant13Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant13Type {
         #[serde(rename = "realm_user")]
         RealmUser,
     }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType14 {
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant13Type {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::RealmUser => f.write_str("realm_user"),
             }
         }
     }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType14 {
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant13Type {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -7277,7 +3901,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType14 {
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant13Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -7286,7 +3910,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType14 {
+    for GetEventsResponseEventsItemVariant13Type {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -7294,7 +3918,7 @@ pub mod types {
             value.parse()
         }
     }
-    /// `GetEventsResponseEventsItemType15`
+    /// `GetEventsResponseEventsItemVariant14Op`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -7307,29 +3931,29 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum GetEventsResponseEventsItemType15 {
-        #[serde(rename = "realm_user")]
-        RealmUser,
+    pub enum GetEventsResponseEventsItemVariant14Op {
+        #[serde(rename = "remove")]
+        Remove,
     }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType15 {
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant14Op {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
-                Self::RealmUser => f.write_str("realm_user"),
+                Self::Remove => f.write_str("remove"),
             }
         }
     }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType15 {
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant14Op {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
-                "realm_user" => Ok(Self::RealmUser),
+                "remove" => Ok(Self::Remove),
                 _ => Err("invalid value".into()),
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType15 {
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant14Op {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -7338,3651 +3962,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType15 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType16`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType16 {
-        #[serde(rename = "presence")]
-        Presence,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType16 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Presence => f.write_str("presence"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType16 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "presence" => Ok(Self::Presence),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType16 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType16 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType17`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType17 {
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType17 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType17 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType17 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType17 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType18`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType18 {
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType18 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType18 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType18 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType18 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType19`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType19 {
-        #[serde(rename = "stream")]
-        Stream,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType19 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Stream => f.write_str("stream"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType19 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "stream" => Ok(Self::Stream),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType19 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType19 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType2`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType2 {
-        #[serde(rename = "update_display_settings")]
-        UpdateDisplaySettings,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UpdateDisplaySettings => f.write_str("update_display_settings"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update_display_settings" => Ok(Self::UpdateDisplaySettings),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType20`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType20 {
-        #[serde(rename = "reaction")]
-        Reaction,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType20 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Reaction => f.write_str("reaction"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType20 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "reaction" => Ok(Self::Reaction),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType20 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType20 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType21`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType21 {
-        #[serde(rename = "reaction")]
-        Reaction,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType21 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Reaction => f.write_str("reaction"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType21 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "reaction" => Ok(Self::Reaction),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType21 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType21 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType22`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType22 {
-        #[serde(rename = "attachment")]
-        Attachment,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType22 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Attachment => f.write_str("attachment"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType22 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "attachment" => Ok(Self::Attachment),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType22 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType22 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType23`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType23 {
-        #[serde(rename = "attachment")]
-        Attachment,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType23 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Attachment => f.write_str("attachment"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType23 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "attachment" => Ok(Self::Attachment),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType23 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType23 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType24`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType24 {
-        #[serde(rename = "attachment")]
-        Attachment,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType24 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Attachment => f.write_str("attachment"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType24 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "attachment" => Ok(Self::Attachment),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType24 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType24 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType25`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType25 {
-        #[serde(rename = "submessage")]
-        Submessage,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType25 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Submessage => f.write_str("submessage"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType25 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "submessage" => Ok(Self::Submessage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType25 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType25 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType26`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType26 {
-        #[serde(rename = "user_status")]
-        UserStatus,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType26 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserStatus => f.write_str("user_status"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType26 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_status" => Ok(Self::UserStatus),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType26 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType26 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType27`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType27 {
-        #[serde(rename = "custom_profile_fields")]
-        CustomProfileFields,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType27 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::CustomProfileFields => f.write_str("custom_profile_fields"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType27 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "custom_profile_fields" => Ok(Self::CustomProfileFields),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType27 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType27 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType28`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType28 {
-        #[serde(rename = "default_stream_groups")]
-        DefaultStreamGroups,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType28 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DefaultStreamGroups => f.write_str("default_stream_groups"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType28 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "default_stream_groups" => Ok(Self::DefaultStreamGroups),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType28 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType28 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType29`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType29 {
-        #[serde(rename = "default_streams")]
-        DefaultStreams,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType29 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DefaultStreams => f.write_str("default_streams"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType29 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "default_streams" => Ok(Self::DefaultStreams),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType29 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType29 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType3`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType3 {
-        #[serde(rename = "update_global_notifications")]
-        UpdateGlobalNotifications,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType3 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UpdateGlobalNotifications => {
-                    f.write_str("update_global_notifications")
-                }
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType3 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update_global_notifications" => Ok(Self::UpdateGlobalNotifications),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType3 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType3 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType30`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType30 {
-        #[serde(rename = "delete_message")]
-        DeleteMessage,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType30 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DeleteMessage => f.write_str("delete_message"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType30 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete_message" => Ok(Self::DeleteMessage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType30 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType30 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType31`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType31 {
-        #[serde(rename = "muted_topics")]
-        MutedTopics,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType31 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::MutedTopics => f.write_str("muted_topics"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType31 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "muted_topics" => Ok(Self::MutedTopics),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType31 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType31 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType32`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType32 {
-        #[serde(rename = "user_topic")]
-        UserTopic,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType32 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserTopic => f.write_str("user_topic"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType32 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_topic" => Ok(Self::UserTopic),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType32 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType32 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType33`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType33 {
-        #[serde(rename = "muted_users")]
-        MutedUsers,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType33 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::MutedUsers => f.write_str("muted_users"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType33 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "muted_users" => Ok(Self::MutedUsers),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType33 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType33 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType34`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType34 {
-        #[serde(rename = "heartbeat")]
-        Heartbeat,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType34 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Heartbeat => f.write_str("heartbeat"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType34 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "heartbeat" => Ok(Self::Heartbeat),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType34 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType34 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType35`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType35 {
-        #[serde(rename = "onboarding_steps")]
-        OnboardingSteps,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType35 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::OnboardingSteps => f.write_str("onboarding_steps"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType35 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "onboarding_steps" => Ok(Self::OnboardingSteps),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType35 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType35 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType36`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType36 {
-        #[serde(rename = "update_message")]
-        UpdateMessage,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType36 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UpdateMessage => f.write_str("update_message"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType36 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update_message" => Ok(Self::UpdateMessage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType36 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType36 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType37`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType37 {
-        #[serde(rename = "typing")]
-        Typing,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType37 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Typing => f.write_str("typing"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType37 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "typing" => Ok(Self::Typing),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType37 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType37 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType38`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType38 {
-        #[serde(rename = "typing")]
-        Typing,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType38 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Typing => f.write_str("typing"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType38 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "typing" => Ok(Self::Typing),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType38 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType38 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType39`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType39 {
-        #[serde(rename = "typing_edit_message")]
-        TypingEditMessage,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType39 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::TypingEditMessage => f.write_str("typing_edit_message"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType39 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "typing_edit_message" => Ok(Self::TypingEditMessage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType39 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType39 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType4`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType4 {
-        #[serde(rename = "user_settings")]
-        UserSettings,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType4 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserSettings => f.write_str("user_settings"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType4 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_settings" => Ok(Self::UserSettings),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType4 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType4 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType40`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType40 {
-        #[serde(rename = "typing_edit_message")]
-        TypingEditMessage,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType40 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::TypingEditMessage => f.write_str("typing_edit_message"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType40 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "typing_edit_message" => Ok(Self::TypingEditMessage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType40 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType40 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType41`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType41 {
-        #[serde(rename = "update_message_flags")]
-        UpdateMessageFlags,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType41 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UpdateMessageFlags => f.write_str("update_message_flags"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType41 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update_message_flags" => Ok(Self::UpdateMessageFlags),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType41 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType41 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType42`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType42 {
-        #[serde(rename = "update_message_flags")]
-        UpdateMessageFlags,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType42 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UpdateMessageFlags => f.write_str("update_message_flags"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType42 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "update_message_flags" => Ok(Self::UpdateMessageFlags),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType42 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType42 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType43`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType43 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType43 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType43 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType43 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType43 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType44`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType44 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType44 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType44 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType44 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType44 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType45`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType45 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType45 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType45 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType45 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType45 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType46`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType46 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType46 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType46 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType46 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType46 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType47`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType47 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType47 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType47 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType47 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType47 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType48`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType48 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType48 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType48 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType48 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType48 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType49`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType49 {
-        #[serde(rename = "user_group")]
-        UserGroup,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType49 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::UserGroup => f.write_str("user_group"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType49 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "user_group" => Ok(Self::UserGroup),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType49 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType49 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType5`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType5 {
-        #[serde(rename = "realm_user")]
-        RealmUser,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType5 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmUser => f.write_str("realm_user"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType5 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_user" => Ok(Self::RealmUser),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType5 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType5 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType50`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType50 {
-        #[serde(rename = "realm_linkifiers")]
-        RealmLinkifiers,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType50 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmLinkifiers => f.write_str("realm_linkifiers"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType50 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_linkifiers" => Ok(Self::RealmLinkifiers),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType50 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType50 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType51`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType51 {
-        #[serde(rename = "realm_filters")]
-        RealmFilters,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType51 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmFilters => f.write_str("realm_filters"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType51 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_filters" => Ok(Self::RealmFilters),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType51 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType51 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType52`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType52 {
-        #[serde(rename = "realm_playgrounds")]
-        RealmPlaygrounds,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType52 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmPlaygrounds => f.write_str("realm_playgrounds"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType52 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_playgrounds" => Ok(Self::RealmPlaygrounds),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType52 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType52 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType53`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType53 {
-        #[serde(rename = "realm_emoji")]
-        RealmEmoji,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType53 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmEmoji => f.write_str("realm_emoji"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType53 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_emoji" => Ok(Self::RealmEmoji),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType53 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType53 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType54`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType54 {
-        #[serde(rename = "realm_domains")]
-        RealmDomains,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType54 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmDomains => f.write_str("realm_domains"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType54 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_domains" => Ok(Self::RealmDomains),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType54 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType54 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType55`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType55 {
-        #[serde(rename = "realm_domains")]
-        RealmDomains,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType55 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmDomains => f.write_str("realm_domains"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType55 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_domains" => Ok(Self::RealmDomains),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType55 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType55 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType56`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType56 {
-        #[serde(rename = "realm_domains")]
-        RealmDomains,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType56 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmDomains => f.write_str("realm_domains"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType56 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_domains" => Ok(Self::RealmDomains),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType56 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType56 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType57`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType57 {
-        #[serde(rename = "realm_export")]
-        RealmExport,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType57 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmExport => f.write_str("realm_export"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType57 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_export" => Ok(Self::RealmExport),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType57 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType57 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType58`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType58 {
-        #[serde(rename = "realm_export_consent")]
-        RealmExportConsent,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType58 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmExportConsent => f.write_str("realm_export_consent"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType58 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_export_consent" => Ok(Self::RealmExportConsent),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType58 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType58 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType59`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType59 {
-        #[serde(rename = "realm_bot")]
-        RealmBot,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType59 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmBot => f.write_str("realm_bot"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType59 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_bot" => Ok(Self::RealmBot),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType59 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType59 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType6`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType6 {
-        #[serde(rename = "subscription")]
-        Subscription,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType6 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Subscription => f.write_str("subscription"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType6 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "subscription" => Ok(Self::Subscription),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType6 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType6 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType60`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType60 {
-        #[serde(rename = "realm_bot")]
-        RealmBot,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType60 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmBot => f.write_str("realm_bot"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType60 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_bot" => Ok(Self::RealmBot),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType60 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType60 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType61`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType61 {
-        #[serde(rename = "realm_bot")]
-        RealmBot,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType61 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmBot => f.write_str("realm_bot"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType61 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_bot" => Ok(Self::RealmBot),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType61 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType61 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType62`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType62 {
-        #[serde(rename = "realm_bot")]
-        RealmBot,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType62 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmBot => f.write_str("realm_bot"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType62 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_bot" => Ok(Self::RealmBot),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType62 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType62 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType63`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType63 {
-        #[serde(rename = "realm")]
-        Realm,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType63 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Realm => f.write_str("realm"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType63 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm" => Ok(Self::Realm),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType63 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType63 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType64`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType64 {
-        #[serde(rename = "realm")]
-        Realm,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType64 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Realm => f.write_str("realm"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType64 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm" => Ok(Self::Realm),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType64 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType64 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType65`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType65 {
-        #[serde(rename = "restart")]
-        Restart,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType65 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Restart => f.write_str("restart"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType65 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "restart" => Ok(Self::Restart),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType65 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType65 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType66`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType66 {
-        #[serde(rename = "web_reload_client")]
-        WebReloadClient,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType66 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::WebReloadClient => f.write_str("web_reload_client"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType66 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "web_reload_client" => Ok(Self::WebReloadClient),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType66 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType66 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType67`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType67 {
-        #[serde(rename = "realm")]
-        Realm,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType67 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Realm => f.write_str("realm"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType67 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm" => Ok(Self::Realm),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType67 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType67 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType68`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType68 {
-        #[serde(rename = "realm_user_settings_defaults")]
-        RealmUserSettingsDefaults,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType68 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RealmUserSettingsDefaults => {
-                    f.write_str("realm_user_settings_defaults")
-                }
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType68 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "realm_user_settings_defaults" => Ok(Self::RealmUserSettingsDefaults),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType68 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType68 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType69`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType69 {
-        #[serde(rename = "drafts")]
-        Drafts,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType69 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Drafts => f.write_str("drafts"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType69 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "drafts" => Ok(Self::Drafts),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType69 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType69 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType7`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType7 {
-        #[serde(rename = "subscription")]
-        Subscription,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType7 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Subscription => f.write_str("subscription"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType7 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "subscription" => Ok(Self::Subscription),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType7 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType7 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType70`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType70 {
-        #[serde(rename = "drafts")]
-        Drafts,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType70 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Drafts => f.write_str("drafts"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType70 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "drafts" => Ok(Self::Drafts),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType70 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType70 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType71`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType71 {
-        #[serde(rename = "drafts")]
-        Drafts,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType71 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Drafts => f.write_str("drafts"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType71 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "drafts" => Ok(Self::Drafts),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType71 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType71 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType72`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType72 {
-        #[serde(rename = "saved_snippets")]
-        SavedSnippets,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType72 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::SavedSnippets => f.write_str("saved_snippets"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType72 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "saved_snippets" => Ok(Self::SavedSnippets),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType72 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType72 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType73`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType73 {
-        #[serde(rename = "saved_snippets")]
-        SavedSnippets,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType73 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::SavedSnippets => f.write_str("saved_snippets"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType73 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "saved_snippets" => Ok(Self::SavedSnippets),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType73 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType73 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType74`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType74 {
-        #[serde(rename = "saved_snippets")]
-        SavedSnippets,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType74 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::SavedSnippets => f.write_str("saved_snippets"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType74 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "saved_snippets" => Ok(Self::SavedSnippets),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType74 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType74 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType75`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType75 {
-        #[serde(rename = "scheduled_messages")]
-        ScheduledMessages,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType75 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ScheduledMessages => f.write_str("scheduled_messages"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType75 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "scheduled_messages" => Ok(Self::ScheduledMessages),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType75 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType75 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType76`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType76 {
-        #[serde(rename = "scheduled_messages")]
-        ScheduledMessages,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType76 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ScheduledMessages => f.write_str("scheduled_messages"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType76 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "scheduled_messages" => Ok(Self::ScheduledMessages),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType76 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType76 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType77`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType77 {
-        #[serde(rename = "scheduled_messages")]
-        ScheduledMessages,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType77 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ScheduledMessages => f.write_str("scheduled_messages"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType77 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "scheduled_messages" => Ok(Self::ScheduledMessages),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType77 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType77 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType8`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType8 {
-        #[serde(rename = "subscription")]
-        Subscription,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType8 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Subscription => f.write_str("subscription"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType8 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "subscription" => Ok(Self::Subscription),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType8 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType8 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /// `GetEventsResponseEventsItemType9`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GetEventsResponseEventsItemType9 {
-        #[serde(rename = "subscription")]
-        Subscription,
-    }
-    impl ::std::fmt::Display for GetEventsResponseEventsItemType9 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Subscription => f.write_str("subscription"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEventsResponseEventsItemType9 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "subscription" => Ok(Self::Subscription),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemType9 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetEventsResponseEventsItemType9 {
+    for GetEventsResponseEventsItemVariant14Op {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -11009,6 +3989,58 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant14Person {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant14Person {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant14Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant14Type {
+        #[serde(rename = "realm_user")]
+        RealmUser,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant14Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmUser => f.write_str("realm_user"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant14Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_user" => Ok(Self::RealmUser),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant14Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant14Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// `{client_name}`: Object containing the details of the user's
@@ -11044,7 +4076,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<
             ::agentstatus_runtime::OpenEnum<
-                GetEventsResponseEventsItemPresenceValueStatus,
+                GetEventsResponseEventsItemVariant15PresenceValueStatus,
             >,
         >,
         /// The UNIX timestamp of when this client sent the user's presence
@@ -11056,6 +4088,275 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant15PresenceValue {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant15PresenceValue {
             Default::default()
+        }
+    }
+    /// The status of the user on this client. Will be either `idle`
+    /// or `active`.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant15PresenceValueStatus {
+        #[serde(rename = "idle")]
+        Idle,
+        #[serde(rename = "active")]
+        Active,
+    }
+    impl ::std::fmt::Display
+    for GetEventsResponseEventsItemVariant15PresenceValueStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Idle => f.write_str("idle"),
+                Self::Active => f.write_str("active"),
+            }
+        }
+    }
+    impl ::std::str::FromStr
+    for GetEventsResponseEventsItemVariant15PresenceValueStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "idle" => Ok(Self::Idle),
+                "active" => Ok(Self::Active),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant15PresenceValueStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant15PresenceValueStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant15Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant15Type {
+        #[serde(rename = "presence")]
+        Presence,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant15Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Presence => f.write_str("presence"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant15Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "presence" => Ok(Self::Presence),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant15Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant15Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant16Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant16Op {
+        #[serde(rename = "create")]
+        Create,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant16Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Create => f.write_str("create"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant16Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "create" => Ok(Self::Create),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant16Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant16Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant16Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant16Type {
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant16Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant16Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant16Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant16Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant17Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant17Op {
+        #[serde(rename = "delete")]
+        Delete,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant17Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Delete => f.write_str("delete"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant17Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete" => Ok(Self::Delete),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant17Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant17Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// `GetEventsResponseEventsItemVariant17StreamsItem`
@@ -11070,6 +4371,162 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant17StreamsItem {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant17StreamsItem {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant17Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant17Type {
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant17Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant17Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant17Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant17Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant18Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant18Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant18Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant18Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant18Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant18Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant18Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant18Type {
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant18Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant18Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant18Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant18Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// The new value of the changed property.
@@ -11106,6 +4563,110 @@ pub mod types {
     impl ::std::convert::From<bool> for GetEventsResponseEventsItemVariant18Value {
         fn from(value: bool) -> Self {
             Self::Boolean(value)
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant19Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant19Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant19Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant19Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant19Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant19Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant19Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant19Type {
+        #[serde(rename = "reaction")]
+        Reaction,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant19Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Reaction => f.write_str("reaction"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant19Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "reaction" => Ok(Self::Reaction),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant19Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant19Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// `GetEventsResponseEventsItemVariant19User`
@@ -11162,6 +4723,162 @@ pub mod types {
             Self::Integer(value)
         }
     }
+    /// `GetEventsResponseEventsItemVariant1Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant1Type {
+        #[serde(rename = "update_display_settings")]
+        UpdateDisplaySettings,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant1Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateDisplaySettings => f.write_str("update_display_settings"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant1Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update_display_settings" => Ok(Self::UpdateDisplaySettings),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant1Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant1Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant20Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant20Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant20Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant20Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant20Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant20Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant20Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant20Type {
+        #[serde(rename = "reaction")]
+        Reaction,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant20Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Reaction => f.write_str("reaction"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant20Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "reaction" => Ok(Self::Reaction),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant20Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant20Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// `GetEventsResponseEventsItemVariant20User`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -11188,6 +4905,214 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant21Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant21Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant21Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant21Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant21Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant21Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant21Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant21Type {
+        #[serde(rename = "attachment")]
+        Attachment,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant21Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Attachment => f.write_str("attachment"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant21Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "attachment" => Ok(Self::Attachment),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant21Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant21Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant22Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant22Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant22Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant22Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant22Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant22Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant22Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant22Type {
+        #[serde(rename = "attachment")]
+        Attachment,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant22Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Attachment => f.write_str("attachment"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant22Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "attachment" => Ok(Self::Attachment),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant22Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant22Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Dictionary containing the ID of the deleted attachment.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -11201,6 +5126,548 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant23Attachment {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant23Attachment {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant23Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant23Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant23Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant23Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant23Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant23Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant23Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant23Type {
+        #[serde(rename = "attachment")]
+        Attachment,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant23Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Attachment => f.write_str("attachment"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant23Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "attachment" => Ok(Self::Attachment),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant23Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant23Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant24Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant24Type {
+        #[serde(rename = "submessage")]
+        Submessage,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant24Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Submessage => f.write_str("submessage"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant24Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "submessage" => Ok(Self::Submessage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant24Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant24Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The [emoji type](/api/update-status#parameter-reaction_type) for
+    /// the emoji the user selected for their new status.
+    ///
+    /// This will be `""` for users who set a status without selecting
+    /// an emoji.
+    ///
+    /// **Changes**: New in Zulip 5.0 (feature level 86).
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant25ReactionType {
+        #[serde(rename = "unicode_emoji")]
+        UnicodeEmoji,
+        #[serde(rename = "realm_emoji")]
+        RealmEmoji,
+        #[serde(rename = "zulip_extra_emoji")]
+        ZulipExtraEmoji,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant25ReactionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UnicodeEmoji => f.write_str("unicode_emoji"),
+                Self::RealmEmoji => f.write_str("realm_emoji"),
+                Self::ZulipExtraEmoji => f.write_str("zulip_extra_emoji"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant25ReactionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "unicode_emoji" => Ok(Self::UnicodeEmoji),
+                "realm_emoji" => Ok(Self::RealmEmoji),
+                "zulip_extra_emoji" => Ok(Self::ZulipExtraEmoji),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant25ReactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant25ReactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant25Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant25Type {
+        #[serde(rename = "user_status")]
+        UserStatus,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant25Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserStatus => f.write_str("user_status"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant25Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_status" => Ok(Self::UserStatus),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant25Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant25Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant26Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant26Type {
+        #[serde(rename = "custom_profile_fields")]
+        CustomProfileFields,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant26Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CustomProfileFields => f.write_str("custom_profile_fields"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant26Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "custom_profile_fields" => Ok(Self::CustomProfileFields),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant26Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant26Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant27Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant27Type {
+        #[serde(rename = "default_stream_groups")]
+        DefaultStreamGroups,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant27Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DefaultStreamGroups => f.write_str("default_stream_groups"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant27Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "default_stream_groups" => Ok(Self::DefaultStreamGroups),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant27Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant27Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant28Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant28Type {
+        #[serde(rename = "default_streams")]
+        DefaultStreams,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant28Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DefaultStreams => f.write_str("default_streams"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant28Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "default_streams" => Ok(Self::DefaultStreams),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant28Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant28Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The type of message. Either `"stream"` or `"private"`.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant29MessageType {
+        #[serde(rename = "private")]
+        Private,
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant29MessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Private => f.write_str("private"),
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant29MessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "private" => Ok(Self::Private),
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant29MessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant29MessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant29Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant29Type {
+        #[serde(rename = "delete_message")]
+        DeleteMessage,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant29Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeleteMessage => f.write_str("delete_message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant29Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete_message" => Ok(Self::DeleteMessage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant29Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant29Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// New value of the changed setting.
@@ -11231,6 +5698,60 @@ pub mod types {
             Self::Integer(value)
         }
     }
+    /// `GetEventsResponseEventsItemVariant2Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant2Type {
+        #[serde(rename = "update_global_notifications")]
+        UpdateGlobalNotifications,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant2Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateGlobalNotifications => {
+                    f.write_str("update_global_notifications")
+                }
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant2Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update_global_notifications" => Ok(Self::UpdateGlobalNotifications),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant2Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant2Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// `GetEventsResponseEventsItemVariant30MutedTopicsItemItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -11253,6 +5774,110 @@ pub mod types {
             Self::Integer(value)
         }
     }
+    /// `GetEventsResponseEventsItemVariant30Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant30Type {
+        #[serde(rename = "muted_topics")]
+        MutedTopics,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant30Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MutedTopics => f.write_str("muted_topics"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant30Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "muted_topics" => Ok(Self::MutedTopics),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant30Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant30Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant31Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant31Type {
+        #[serde(rename = "user_topic")]
+        UserTopic,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant31Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserTopic => f.write_str("user_topic"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant31Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_topic" => Ok(Self::UserTopic),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant31Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant31Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Object containing the user ID and timestamp of a muted user.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -11272,6 +5897,245 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant32Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant32Type {
+        #[serde(rename = "muted_users")]
+        MutedUsers,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant32Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MutedUsers => f.write_str("muted_users"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant32Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "muted_users" => Ok(Self::MutedUsers),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant32Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant32Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant33Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant33Type {
+        #[serde(rename = "heartbeat")]
+        Heartbeat,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant33Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Heartbeat => f.write_str("heartbeat"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant33Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "heartbeat" => Ok(Self::Heartbeat),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant33Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant33Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant34Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant34Type {
+        #[serde(rename = "onboarding_steps")]
+        OnboardingSteps,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant34Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::OnboardingSteps => f.write_str("onboarding_steps"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant34Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "onboarding_steps" => Ok(Self::OnboardingSteps),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant34Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant34Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Only present if this event moved messages to a different
+    /// topic and/or channel.
+    ///
+    /// The choice the editing user made about which messages should be
+    /// affected by a channel/topic edit:
+    ///
+    /// - `"change_one"`: Just change the one indicated in `message_id`.
+    /// - `"change_later"`: Change messages in the same topic that had
+    ///   been sent after this one.
+    /// - `"change_all"`: Change all messages in that topic.
+    ///
+    /// This parameter should be used to decide whether to change
+    /// navigation and compose box state in response to the edit. For
+    /// example, if the user was previously in topic narrow, and the
+    /// topic was edited with `"change_later"` or `"change_all"`, the Zulip
+    /// web app will automatically navigate to the new topic narrow.
+    /// Similarly, a message being composed to the old topic should
+    /// have its recipient changed to the new topic.
+    ///
+    /// This navigation makes it much more convenient to move content
+    /// between topics without disruption or messages continuing
+    /// to be sent to the pre-edit topic by accident.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant35PropagateMode {
+        #[serde(rename = "change_one")]
+        ChangeOne,
+        #[serde(rename = "change_later")]
+        ChangeLater,
+        #[serde(rename = "change_all")]
+        ChangeAll,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant35PropagateMode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ChangeOne => f.write_str("change_one"),
+                Self::ChangeLater => f.write_str("change_later"),
+                Self::ChangeAll => f.write_str("change_all"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant35PropagateMode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "change_one" => Ok(Self::ChangeOne),
+                "change_later" => Ok(Self::ChangeLater),
+                "change_all" => Ok(Self::ChangeAll),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant35PropagateMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant35PropagateMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// `GetEventsResponseEventsItemVariant35TopicLinksItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -11288,6 +6152,174 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant35TopicLinksItem {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant35TopicLinksItem {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant35Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant35Type {
+        #[serde(rename = "update_message")]
+        UpdateMessage,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant35Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateMessage => f.write_str("update_message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant35Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update_message" => Ok(Self::UpdateMessage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant35Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant35Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Type of message being composed. Must be `"stream"` or `"direct"`.
+    ///
+    /// **Changes**: In Zulip 8.0 (feature level 215), replaced the
+    /// value `"private"` with `"direct"`.
+    ///
+    /// New in Zulip 4.0 (feature level 58). Previously, all typing
+    /// notifications were implicitly direct messages.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant36MessageType {
+        #[serde(rename = "direct")]
+        Direct,
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant36MessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Direct => f.write_str("direct"),
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant36MessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct" => Ok(Self::Direct),
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant36MessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant36MessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant36Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant36Op {
+        #[serde(rename = "start")]
+        Start,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant36Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Start => f.write_str("start"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant36Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "start" => Ok(Self::Start),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant36Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant36Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// Object containing the user ID and Zulip API email of a recipient.
@@ -11328,6 +6360,174 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant36Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant36Type {
+        #[serde(rename = "typing")]
+        Typing,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant36Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Typing => f.write_str("typing"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant36Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "typing" => Ok(Self::Typing),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant36Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant36Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Type of message being composed. Must be `"stream"` or `"direct"`.
+    ///
+    /// **Changes**: In Zulip 8.0 (feature level 215), replaced the
+    /// value `"private"` with `"direct"`.
+    ///
+    /// New in Zulip 4.0 (feature level 58). Previously all typing
+    /// notifications were implicitly direct messages.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant37MessageType {
+        #[serde(rename = "direct")]
+        Direct,
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant37MessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Direct => f.write_str("direct"),
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant37MessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct" => Ok(Self::Direct),
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant37MessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant37MessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant37Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant37Op {
+        #[serde(rename = "stop")]
+        Stop,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant37Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stop => f.write_str("stop"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant37Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stop" => Ok(Self::Stop),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant37Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant37Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Object containing the user ID and email of a recipient.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -11366,6 +6566,110 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant37Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant37Type {
+        #[serde(rename = "typing")]
+        Typing,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant37Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Typing => f.write_str("typing"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant37Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "typing" => Ok(Self::Typing),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant37Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant37Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant38Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant38Op {
+        #[serde(rename = "start")]
+        Start,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant38Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Start => f.write_str("start"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant38Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "start" => Ok(Self::Start),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant38Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant38Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Object containing details about recipients of message edit typing notification.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -11385,7 +6689,9 @@ pub mod types {
         pub topic: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<
-            ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemRecipientType>,
+            ::agentstatus_runtime::OpenEnum<
+                GetEventsResponseEventsItemVariant38RecipientType,
+            >,
         >,
         /// Present only if `type` is `direct`.
         ///
@@ -11397,6 +6703,168 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant38Recipient {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant38Recipient {
             Default::default()
+        }
+    }
+    /// Type of message being composed. Must be `"channel"` or `"direct"`.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant38RecipientType {
+        #[serde(rename = "direct")]
+        Direct,
+        #[serde(rename = "channel")]
+        Channel,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant38RecipientType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Direct => f.write_str("direct"),
+                Self::Channel => f.write_str("channel"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant38RecipientType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct" => Ok(Self::Direct),
+                "channel" => Ok(Self::Channel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant38RecipientType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant38RecipientType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant38Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant38Type {
+        #[serde(rename = "typing_edit_message")]
+        TypingEditMessage,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant38Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TypingEditMessage => f.write_str("typing_edit_message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant38Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "typing_edit_message" => Ok(Self::TypingEditMessage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant38Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant38Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant39Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant39Op {
+        #[serde(rename = "stop")]
+        Stop,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant39Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stop => f.write_str("stop"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant39Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stop" => Ok(Self::Stop),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant39Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant39Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// Object containing details about recipients of message edit typing notification.
@@ -11418,7 +6886,9 @@ pub mod types {
         pub topic: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<
-            ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemRecipientType2>,
+            ::agentstatus_runtime::OpenEnum<
+                GetEventsResponseEventsItemVariant39RecipientType,
+            >,
         >,
         /// Present only if `type` is `direct`.
         ///
@@ -11430,6 +6900,220 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant39Recipient {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant39Recipient {
             Default::default()
+        }
+    }
+    /// Type of message being composed. Must be `"channel"` or `"direct"`.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant39RecipientType {
+        #[serde(rename = "direct")]
+        Direct,
+        #[serde(rename = "channel")]
+        Channel,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant39RecipientType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Direct => f.write_str("direct"),
+                Self::Channel => f.write_str("channel"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant39RecipientType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct" => Ok(Self::Direct),
+                "channel" => Ok(Self::Channel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant39RecipientType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant39RecipientType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant39Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant39Type {
+        #[serde(rename = "typing_edit_message")]
+        TypingEditMessage,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant39Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TypingEditMessage => f.write_str("typing_edit_message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant39Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "typing_edit_message" => Ok(Self::TypingEditMessage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant39Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant39Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant3Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant3Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant3Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant3Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant3Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant3Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant3Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant3Type {
+        #[serde(rename = "user_settings")]
+        UserSettings,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant3Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserSettings => f.write_str("user_settings"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant3Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_settings" => Ok(Self::UserSettings),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// New value of the changed setting.
@@ -11458,6 +7142,167 @@ pub mod types {
     impl ::std::convert::From<i64> for GetEventsResponseEventsItemVariant3Value {
         fn from(value: i64) -> Self {
             Self::Integer(value)
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant40Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant40Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant40Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant40Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant40Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant40Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Old name for the `op` field in this event type.
+    ///
+    /// **Deprecated** in Zulip 4.0 (feature level 32), and
+    /// replaced by the `op` field.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant40Operation {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant40Operation {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant40Operation {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant40Operation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant40Operation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant40Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant40Type {
+        #[serde(rename = "update_message_flags")]
+        UpdateMessageFlags,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant40Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateMessageFlags => f.write_str("update_message_flags"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant40Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update_message_flags" => Ok(Self::UpdateMessageFlags),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant40Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant40Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// `{message_id}`: Object containing details about the
@@ -11498,7 +7343,7 @@ pub mod types {
         pub topic: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: ::agentstatus_runtime::OpenEnum<
-            GetEventsResponseEventsItemMessageDetailsValueType,
+            GetEventsResponseEventsItemVariant41MessageDetailsValueType,
         >,
         /// **Deprecated** internal implementation detail. Clients should
         /// ignore this field as it will be removed in the future.
@@ -11516,6 +7361,331 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant41MessageDetailsValue {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant41MessageDetailsValue {
             Default::default()
+        }
+    }
+    /// The type of this message. Either `"stream"` or `"private"`.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant41MessageDetailsValueType {
+        #[serde(rename = "private")]
+        Private,
+        #[serde(rename = "stream")]
+        Stream,
+    }
+    impl ::std::fmt::Display
+    for GetEventsResponseEventsItemVariant41MessageDetailsValueType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Private => f.write_str("private"),
+                Self::Stream => f.write_str("stream"),
+            }
+        }
+    }
+    impl ::std::str::FromStr
+    for GetEventsResponseEventsItemVariant41MessageDetailsValueType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "private" => Ok(Self::Private),
+                "stream" => Ok(Self::Stream),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant41MessageDetailsValueType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant41MessageDetailsValueType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant41Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant41Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant41Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant41Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant41Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant41Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Old name for the `op` field in this event type.
+    ///
+    /// **Deprecated** in Zulip 4.0 (feature level 32), and
+    /// replaced by the `op` field.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant41Operation {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant41Operation {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant41Operation {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant41Operation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant41Operation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant41Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant41Type {
+        #[serde(rename = "update_message_flags")]
+        UpdateMessageFlags,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant41Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateMessageFlags => f.write_str("update_message_flags"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant41Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update_message_flags" => Ok(Self::UpdateMessageFlags),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant41Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant41Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant42Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant42Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant42Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant42Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant42Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant42Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant42Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant42Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant42Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant42Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant42Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant42Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// Dictionary containing the changed details of the user group.
@@ -11630,6 +7800,630 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant43Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant43Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant43Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant43Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant43Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant43Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant43Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant43Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant43Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant43Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant43Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant43Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant44Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant44Op {
+        #[serde(rename = "add_members")]
+        AddMembers,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant44Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AddMembers => f.write_str("add_members"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant44Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add_members" => Ok(Self::AddMembers),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant44Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant44Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant44Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant44Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant44Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant44Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant44Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant44Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant45Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant45Op {
+        #[serde(rename = "remove_members")]
+        RemoveMembers,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant45Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RemoveMembers => f.write_str("remove_members"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant45Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove_members" => Ok(Self::RemoveMembers),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant45Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant45Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant45Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant45Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant45Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant45Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant45Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant45Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant46Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant46Op {
+        #[serde(rename = "add_subgroups")]
+        AddSubgroups,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant46Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AddSubgroups => f.write_str("add_subgroups"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant46Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add_subgroups" => Ok(Self::AddSubgroups),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant46Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant46Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant46Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant46Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant46Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant46Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant46Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant46Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant47Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant47Op {
+        #[serde(rename = "remove_subgroups")]
+        RemoveSubgroups,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant47Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RemoveSubgroups => f.write_str("remove_subgroups"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant47Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove_subgroups" => Ok(Self::RemoveSubgroups),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant47Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant47Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant47Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant47Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant47Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant47Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant47Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant47Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant48Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant48Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant48Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant48Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant48Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant48Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant48Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant48Type {
+        #[serde(rename = "user_group")]
+        UserGroup,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant48Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserGroup => f.write_str("user_group"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant48Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_group" => Ok(Self::UserGroup),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant48Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant48Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// `GetEventsResponseEventsItemVariant49RealmLinkifiersItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -11655,6 +8449,110 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant49RealmLinkifiersItem {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant49RealmLinkifiersItem {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant49Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant49Type {
+        #[serde(rename = "realm_linkifiers")]
+        RealmLinkifiers,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant49Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmLinkifiers => f.write_str("realm_linkifiers"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant49Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_linkifiers" => Ok(Self::RealmLinkifiers),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant49Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant49Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant4Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant4Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant4Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant4Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant4Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant4Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// Object containing the changed details of the user.
@@ -11864,6 +8762,58 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant4Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant4Type {
+        #[serde(rename = "realm_user")]
+        RealmUser,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant4Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmUser => f.write_str("realm_user"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant4Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_user" => Ok(Self::RealmUser),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant4Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant4Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// `GetEventsResponseEventsItemVariant50RealmFiltersItemItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -11886,6 +8836,370 @@ pub mod types {
             Self::Integer(value)
         }
     }
+    /// `GetEventsResponseEventsItemVariant50Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant50Type {
+        #[serde(rename = "realm_filters")]
+        RealmFilters,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant50Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmFilters => f.write_str("realm_filters"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant50Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_filters" => Ok(Self::RealmFilters),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant50Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant50Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant51Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant51Type {
+        #[serde(rename = "realm_playgrounds")]
+        RealmPlaygrounds,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant51Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmPlaygrounds => f.write_str("realm_playgrounds"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant51Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_playgrounds" => Ok(Self::RealmPlaygrounds),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant51Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant51Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant52Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant52Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant52Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant52Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant52Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant52Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant52Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant52Type {
+        #[serde(rename = "realm_emoji")]
+        RealmEmoji,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant52Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmEmoji => f.write_str("realm_emoji"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant52Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_emoji" => Ok(Self::RealmEmoji),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant52Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant52Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant53Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant53Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant53Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant53Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant53Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant53Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant53Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant53Type {
+        #[serde(rename = "realm_domains")]
+        RealmDomains,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant53Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmDomains => f.write_str("realm_domains"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant53Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_domains" => Ok(Self::RealmDomains),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant53Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant53Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant54Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant54Op {
+        #[serde(rename = "change")]
+        Change,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant54Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Change => f.write_str("change"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant54Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "change" => Ok(Self::Change),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant54Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant54Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Object containing details of the edited domain.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -11903,6 +9217,578 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant54RealmDomain {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant54RealmDomain {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant54Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant54Type {
+        #[serde(rename = "realm_domains")]
+        RealmDomains,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant54Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmDomains => f.write_str("realm_domains"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant54Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_domains" => Ok(Self::RealmDomains),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant54Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant54Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant55Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant55Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant55Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant55Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant55Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant55Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant55Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant55Type {
+        #[serde(rename = "realm_domains")]
+        RealmDomains,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant55Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmDomains => f.write_str("realm_domains"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant55Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_domains" => Ok(Self::RealmDomains),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant55Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant55Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant56Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant56Type {
+        #[serde(rename = "realm_export")]
+        RealmExport,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant56Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmExport => f.write_str("realm_export"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant56Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_export" => Ok(Self::RealmExport),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant56Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant56Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant57Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant57Type {
+        #[serde(rename = "realm_export_consent")]
+        RealmExportConsent,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant57Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmExportConsent => f.write_str("realm_export_consent"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant57Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_export_consent" => Ok(Self::RealmExportConsent),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant57Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant57Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant58Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant58Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant58Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant58Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant58Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant58Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant58Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant58Type {
+        #[serde(rename = "realm_bot")]
+        RealmBot,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant58Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmBot => f.write_str("realm_bot"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant58Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_bot" => Ok(Self::RealmBot),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant58Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant58Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant59Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant59Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant59Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant59Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant59Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant59Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant59Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant59Type {
+        #[serde(rename = "realm_bot")]
+        RealmBot,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant59Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmBot => f.write_str("realm_bot"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant59Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_bot" => Ok(Self::RealmBot),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant59Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant59Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant5Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant5Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant5Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant5Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant5Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant5Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant5Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant5Type {
+        #[serde(rename = "subscription")]
+        Subscription,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant5Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscription => f.write_str("subscription"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant5Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "subscription" => Ok(Self::Subscription),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant5Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant5Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// Object containing details about the deactivated bot.
@@ -11924,6 +9810,110 @@ pub mod types {
             Default::default()
         }
     }
+    /// `GetEventsResponseEventsItemVariant60Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant60Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant60Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant60Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant60Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant60Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant60Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant60Type {
+        #[serde(rename = "realm_bot")]
+        RealmBot,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant60Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmBot => f.write_str("realm_bot"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant60Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_bot" => Ok(Self::RealmBot),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant60Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant60Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Object containing details about the deactivated bot.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -11937,6 +9927,214 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant61Bot {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant61Bot {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant61Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant61Op {
+        #[serde(rename = "delete")]
+        Delete,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant61Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Delete => f.write_str("delete"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant61Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete" => Ok(Self::Delete),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant61Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant61Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant61Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant61Type {
+        #[serde(rename = "realm_bot")]
+        RealmBot,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant61Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmBot => f.write_str("realm_bot"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant61Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_bot" => Ok(Self::RealmBot),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant61Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant61Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant62Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant62Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant62Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant62Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant62Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant62Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant62Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant62Type {
+        #[serde(rename = "realm")]
+        Realm,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant62Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Realm => f.write_str("realm"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant62Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm" => Ok(Self::Realm),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant62Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant62Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// The new value of the property.
@@ -11957,6 +10155,214 @@ pub mod types {
     for GetEventsResponseEventsItemVariant62Value {
         fn from(value: ::std::option::Option<i64>) -> Self {
             Self::Variant2(value)
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant63Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant63Op {
+        #[serde(rename = "deactivated")]
+        Deactivated,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant63Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Deactivated => f.write_str("deactivated"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant63Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "deactivated" => Ok(Self::Deactivated),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant63Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant63Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant63Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant63Type {
+        #[serde(rename = "realm")]
+        Realm,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant63Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Realm => f.write_str("realm"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant63Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm" => Ok(Self::Realm),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant63Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant63Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant64Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant64Type {
+        #[serde(rename = "restart")]
+        Restart,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant64Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Restart => f.write_str("restart"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant64Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "restart" => Ok(Self::Restart),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant64Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant64Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant65Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant65Type {
+        #[serde(rename = "web_reload_client")]
+        WebReloadClient,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant65Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WebReloadClient => f.write_str("web_reload_client"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant65Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "web_reload_client" => Ok(Self::WebReloadClient),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant65Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant65Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// An object containing the properties that have changed.
@@ -12674,7 +11080,9 @@ pub mod types {
         pub signup_announcements_stream_id: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub topics_policy: ::std::option::Option<
-            ::agentstatus_runtime::OpenEnum<GetEventsResponseEventsItemDataTopicsPolicy>,
+            ::agentstatus_runtime::OpenEnum<
+                GetEventsResponseEventsItemVariant66DataTopicsPolicy,
+            >,
         >,
         /// The new upload quota for the Zulip organization.
         ///
@@ -12741,6 +11149,280 @@ pub mod types {
             Default::default()
         }
     }
+    /// Configuration defining the default policy for sending messages in empty topics.
+    ///
+    /// - allow_empty_topic - Topics are not required to send messages in the channels.
+    /// - disable_empty_topic - Topics are required to send messages in the channels.
+    ///
+    /// **Changes**: New in Zulip 10.0 (feature level ZF-d9265f). Previously, this configuration was
+    /// controlled by a boolean realm setting, `mandatory_topics`.
+    ///
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant66DataTopicsPolicy {
+        #[serde(rename = "allow_empty_topic")]
+        AllowEmptyTopic,
+        #[serde(rename = "disable_empty_topic")]
+        DisableEmptyTopic,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant66DataTopicsPolicy {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AllowEmptyTopic => f.write_str("allow_empty_topic"),
+                Self::DisableEmptyTopic => f.write_str("disable_empty_topic"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant66DataTopicsPolicy {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "allow_empty_topic" => Ok(Self::AllowEmptyTopic),
+                "disable_empty_topic" => Ok(Self::DisableEmptyTopic),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GetEventsResponseEventsItemVariant66DataTopicsPolicy {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant66DataTopicsPolicy {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant66Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant66Op {
+        #[serde(rename = "update_dict")]
+        UpdateDict,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant66Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateDict => f.write_str("update_dict"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant66Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update_dict" => Ok(Self::UpdateDict),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant66Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant66Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant66Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant66Type {
+        #[serde(rename = "realm")]
+        Realm,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant66Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Realm => f.write_str("realm"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant66Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm" => Ok(Self::Realm),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant66Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant66Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant67Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant67Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant67Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant67Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant67Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant67Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant67Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant67Type {
+        #[serde(rename = "realm_user_settings_defaults")]
+        RealmUserSettingsDefaults,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant67Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RealmUserSettingsDefaults => {
+                    f.write_str("realm_user_settings_defaults")
+                }
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant67Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "realm_user_settings_defaults" => Ok(Self::RealmUserSettingsDefaults),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant67Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant67Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// The new value of the property.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -12769,6 +11451,266 @@ pub mod types {
             Self::Integer(value)
         }
     }
+    /// `GetEventsResponseEventsItemVariant68Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant68Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant68Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant68Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant68Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant68Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant68Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant68Type {
+        #[serde(rename = "drafts")]
+        Drafts,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant68Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Drafts => f.write_str("drafts"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant68Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "drafts" => Ok(Self::Drafts),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant68Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant68Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant69Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant69Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant69Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant69Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant69Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant69Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant69Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant69Type {
+        #[serde(rename = "drafts")]
+        Drafts,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant69Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Drafts => f.write_str("drafts"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant69Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "drafts" => Ok(Self::Drafts),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant69Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant69Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant6Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant6Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant6Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant6Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant6Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant6Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Dictionary containing details about the unsubscribed channel.
     ///
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -12786,6 +11728,890 @@ pub mod types {
     impl GetEventsResponseEventsItemVariant6SubscriptionsItem {
         pub fn builder() -> builder::GetEventsResponseEventsItemVariant6SubscriptionsItem {
             Default::default()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant6Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant6Type {
+        #[serde(rename = "subscription")]
+        Subscription,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant6Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscription => f.write_str("subscription"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant6Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "subscription" => Ok(Self::Subscription),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant6Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant6Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant70Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant70Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant70Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant70Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant70Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant70Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant70Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant70Type {
+        #[serde(rename = "drafts")]
+        Drafts,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant70Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Drafts => f.write_str("drafts"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant70Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "drafts" => Ok(Self::Drafts),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant70Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant70Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant71Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant71Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant71Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant71Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant71Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant71Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant71Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant71Type {
+        #[serde(rename = "saved_snippets")]
+        SavedSnippets,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant71Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SavedSnippets => f.write_str("saved_snippets"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant71Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "saved_snippets" => Ok(Self::SavedSnippets),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant71Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant71Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant72Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant72Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant72Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant72Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant72Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant72Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant72Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant72Type {
+        #[serde(rename = "saved_snippets")]
+        SavedSnippets,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant72Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SavedSnippets => f.write_str("saved_snippets"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant72Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "saved_snippets" => Ok(Self::SavedSnippets),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant72Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant72Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant73Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant73Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant73Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant73Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant73Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant73Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant73Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant73Type {
+        #[serde(rename = "saved_snippets")]
+        SavedSnippets,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant73Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SavedSnippets => f.write_str("saved_snippets"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant73Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "saved_snippets" => Ok(Self::SavedSnippets),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant73Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant73Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant74Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant74Op {
+        #[serde(rename = "add")]
+        Add,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant74Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Add => f.write_str("add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant74Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "add" => Ok(Self::Add),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant74Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant74Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant74Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant74Type {
+        #[serde(rename = "scheduled_messages")]
+        ScheduledMessages,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant74Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ScheduledMessages => f.write_str("scheduled_messages"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant74Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "scheduled_messages" => Ok(Self::ScheduledMessages),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant74Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant74Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant75Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant75Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant75Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant75Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant75Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant75Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant75Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant75Type {
+        #[serde(rename = "scheduled_messages")]
+        ScheduledMessages,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant75Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ScheduledMessages => f.write_str("scheduled_messages"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant75Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "scheduled_messages" => Ok(Self::ScheduledMessages),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant75Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant75Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant76Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant76Op {
+        #[serde(rename = "remove")]
+        Remove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant76Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Remove => f.write_str("remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant76Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "remove" => Ok(Self::Remove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant76Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant76Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant76Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant76Type {
+        #[serde(rename = "scheduled_messages")]
+        ScheduledMessages,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant76Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ScheduledMessages => f.write_str("scheduled_messages"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant76Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "scheduled_messages" => Ok(Self::ScheduledMessages),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant76Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant76Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant7Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant7Op {
+        #[serde(rename = "update")]
+        Update,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant7Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Update => f.write_str("update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant7Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "update" => Ok(Self::Update),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant7Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant7Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant7Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant7Type {
+        #[serde(rename = "subscription")]
+        Subscription,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant7Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscription => f.write_str("subscription"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant7Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "subscription" => Ok(Self::Subscription),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant7Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant7Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// The new value of the changed property.
@@ -12814,6 +12640,214 @@ pub mod types {
     impl ::std::convert::From<bool> for GetEventsResponseEventsItemVariant7Value {
         fn from(value: bool) -> Self {
             Self::Boolean(value)
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant8Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant8Op {
+        #[serde(rename = "peer_add")]
+        PeerAdd,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant8Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PeerAdd => f.write_str("peer_add"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant8Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "peer_add" => Ok(Self::PeerAdd),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant8Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant8Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant8Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant8Type {
+        #[serde(rename = "subscription")]
+        Subscription,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant8Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscription => f.write_str("subscription"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant8Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "subscription" => Ok(Self::Subscription),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant8Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant8Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant9Op`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant9Op {
+        #[serde(rename = "peer_remove")]
+        PeerRemove,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant9Op {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PeerRemove => f.write_str("peer_remove"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant9Op {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "peer_remove" => Ok(Self::PeerRemove),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant9Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant9Op {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// `GetEventsResponseEventsItemVariant9Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetEventsResponseEventsItemVariant9Type {
+        #[serde(rename = "subscription")]
+        Subscription,
+    }
+    impl ::std::fmt::Display for GetEventsResponseEventsItemVariant9Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscription => f.write_str("subscription"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetEventsResponseEventsItemVariant9Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "subscription" => Ok(Self::Subscription),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetEventsResponseEventsItemVariant9Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetEventsResponseEventsItemVariant9Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /// `GetOwnUserResponse`
@@ -23894,7 +23928,7 @@ pub mod types {
             status: ::std::result::Result<
                 ::std::option::Option<
                     ::agentstatus_runtime::OpenEnum<
-                        super::GetEventsResponseEventsItemPresenceValueStatus,
+                        super::GetEventsResponseEventsItemVariant15PresenceValueStatus,
                     >,
                 >,
                 ::std::string::String,
@@ -23945,7 +23979,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
                         ::agentstatus_runtime::OpenEnum<
-                            super::GetEventsResponseEventsItemPresenceValueStatus,
+                            super::GetEventsResponseEventsItemVariant15PresenceValueStatus,
                         >,
                     >,
                 >,
@@ -24719,7 +24753,7 @@ pub mod types {
             type_: ::std::result::Result<
                 ::std::option::Option<
                     ::agentstatus_runtime::OpenEnum<
-                        super::GetEventsResponseEventsItemRecipientType,
+                        super::GetEventsResponseEventsItemVariant38RecipientType,
                     >,
                 >,
                 ::std::string::String,
@@ -24766,7 +24800,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
                         ::agentstatus_runtime::OpenEnum<
-                            super::GetEventsResponseEventsItemRecipientType,
+                            super::GetEventsResponseEventsItemVariant38RecipientType,
                         >,
                     >,
                 >,
@@ -24832,7 +24866,7 @@ pub mod types {
             type_: ::std::result::Result<
                 ::std::option::Option<
                     ::agentstatus_runtime::OpenEnum<
-                        super::GetEventsResponseEventsItemRecipientType2,
+                        super::GetEventsResponseEventsItemVariant39RecipientType,
                     >,
                 >,
                 ::std::string::String,
@@ -24879,7 +24913,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
                         ::agentstatus_runtime::OpenEnum<
-                            super::GetEventsResponseEventsItemRecipientType2,
+                            super::GetEventsResponseEventsItemVariant39RecipientType,
                         >,
                     >,
                 >,
@@ -24948,7 +24982,7 @@ pub mod types {
             >,
             type_: ::std::result::Result<
                 ::agentstatus_runtime::OpenEnum<
-                    super::GetEventsResponseEventsItemMessageDetailsValueType,
+                    super::GetEventsResponseEventsItemVariant41MessageDetailsValueType,
                 >,
                 ::std::string::String,
             >,
@@ -25012,7 +25046,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::agentstatus_runtime::OpenEnum<
-                        super::GetEventsResponseEventsItemMessageDetailsValueType,
+                        super::GetEventsResponseEventsItemVariant41MessageDetailsValueType,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -25940,7 +25974,7 @@ pub mod types {
             topics_policy: ::std::result::Result<
                 ::std::option::Option<
                     ::agentstatus_runtime::OpenEnum<
-                        super::GetEventsResponseEventsItemDataTopicsPolicy,
+                        super::GetEventsResponseEventsItemVariant66DataTopicsPolicy,
                     >,
                 >,
                 ::std::string::String,
@@ -27054,7 +27088,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
                         ::agentstatus_runtime::OpenEnum<
-                            super::GetEventsResponseEventsItemDataTopicsPolicy,
+                            super::GetEventsResponseEventsItemVariant66DataTopicsPolicy,
                         >,
                     >,
                 >,
