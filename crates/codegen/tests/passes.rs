@@ -208,3 +208,31 @@ fn secrets_are_secret_text_where_progenitor_can_write_them() {
         );
     }
 }
+
+/// A secret marked by an earlier pass (`colliding-properties`' JSON name) is a `SecretText` too,
+/// and keeps its JSON name (`tests/passes/secret-strings--marked.yaml`).
+#[test]
+fn a_marked_secret_is_secret_text_under_its_json_name() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/secret-strings--marked.yaml");
+    let doc = load_file(&path).unwrap();
+    let code = Codegen::document(doc, &path)
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap()
+        .code;
+    let flat: String = code.split_whitespace().collect();
+    let secret = "::std::option::Option<::agentstatus_runtime::SecretText>";
+    for shows in [
+        format!(
+            "rename=\"_password\",skip_serializing_if=\"::std::option::Option::is_none\")]pubpassword:{secret},"
+        ),
+        format!(
+            "rename=\"password\",skip_serializing_if=\"::std::option::Option::is_none\")]pubpassword_2:{secret},"
+        ),
+    ] {
+        assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
+    }
+}

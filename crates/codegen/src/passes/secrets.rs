@@ -49,6 +49,9 @@ fn is_secret_string(schema: &Map<String, Value>) -> bool {
 /// code does not check.
 const UNMATCHED: &[&str] = &["pattern", "minLength", "maxLength"];
 
+/// The prefix of the marks this workspace's passes leave for the generator.
+const OWN_MARKS: &str = "x-agentstatus-";
+
 /// `format: password` strings become what the conversion to [`SECRET_TYPE`] matches; in path,
 /// header and cookie parameters (written with `to_string()`, which the secret type does not
 /// offer) they lose the format and stay strings.
@@ -97,12 +100,41 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
             .collect();
         let extensions: Vec<String> = map
             .keys()
-            .filter(|k| k.starts_with("x-"))
+            .filter(|k| k.starts_with("x-") && !k.starts_with(OWN_MARKS))
             .cloned()
             .collect();
         for k in extensions {
             map.remove(&k);
             removed.push(format!("`{k}`"));
+        }
+        // a mark of an earlier pass (`colliding-properties`' JSON name) stays where its pass
+        // reads it, beside the secret, which moves into an `allOf` of its own to match
+        let marks: Vec<String> = map
+            .keys()
+            .filter(|k| k.starts_with(OWN_MARKS))
+            .cloned()
+            .collect();
+        if !marks.is_empty() {
+            let secret: Map<String, Value> = std::mem::take(map)
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    if marks.contains(&k) {
+                        map.insert(k, v);
+                        None
+                    } else {
+                        Some((k, v))
+                    }
+                })
+                .collect();
+            map.insert("allOf".into(), Value::Array(vec![Value::Object(secret)]));
+            changes.push(
+                at.to_string(),
+                format!(
+                    "a `format: password` string with this workspace's {} beside it: the secret \
+                     moved into an `allOf` of its own, so that it is generated as `SecretText`",
+                    marks.join(", ")
+                ),
+            );
         }
         if !removed.is_empty() {
             changes.push(
