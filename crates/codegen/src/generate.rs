@@ -215,7 +215,13 @@ fn settings() -> GenerationSettings {
         .with_inner_type(quote::quote! { crate::Inner })
         .with_derive("PartialEq")
         // response enums are `agentstatus_runtime::OpenEnum<T>` (see `open_enums`)
-        .with_crate(crate::passes::RUNTIME_CRATE, CrateVers::Any, None);
+        .with_crate(crate::passes::RUNTIME_CRATE, CrateVers::Any, None)
+        // `format: password` strings are `agentstatus_runtime::SecretText` (see `secrets`)
+        .with_conversion(
+            crate::passes::secret_string_schema(),
+            crate::passes::SECRET_TYPE,
+            std::iter::empty(),
+        );
     s
 }
 

@@ -202,3 +202,80 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
         .unwrap();
     assert_eq!(last.name(), "open-response-enums");
 }
+
+/// `format: password` strings are `agentstatus_runtime::SecretText` wherever progenitor can write
+/// one (a body, an answer, optional, nullable, in an array, a component with a `pattern`, a query
+/// parameter), and strings in path and header parameters (`tests/passes/secret-strings.yaml`).
+#[test]
+fn secrets_are_secret_text_where_progenitor_can_write_them() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/secret-strings.yaml");
+    let doc = load_file(&path).unwrap();
+    let code = Codegen::document(doc, &path)
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap()
+        .code;
+    let flat: String = code.split_whitespace().collect();
+    let secret = "::agentstatus_runtime::SecretText";
+    for shows in [
+        // the request body's required secret
+        format!("pubpassword:{secret},"),
+        // the answer's optional, nullable, array and component secrets
+        format!("pubclient_state:::std::option::Option<{secret}>,"),
+        format!("pubpin:::std::option::Option<{secret}>,"),
+        format!("pubprevious:::std::vec::Vec<{secret}>,"),
+        // a secret component is a newtype of one
+        format!("pubstructApiKey(pub{secret});"),
+        "pubkey:::std::option::Option<ApiKey>,".to_string(),
+        // a query parameter is serialised: it can be one
+        format!("token:Result<Option<{secret}>,String>"),
+        // path and header parameters are written with `to_string()`: strings
+        "tenant:Result<::std::string::String,String>".to_string(),
+        // (the header's copy of the component keeps its `pattern`: a checked string newtype)
+        "x_api_secret:Result<Option<types::CreateSubscriptionXApiSecret>,String>".to_string(),
+        "pubstructCreateSubscriptionXApiSecret(::std::string::String);".to_string(),
+    ] {
+        let shows: String = shows.split_whitespace().collect();
+        assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
+    }
+    // no plain `String` field is left with a secret's name
+    for field in ["password", "client_state", "pin", "previous"] {
+        assert!(
+            !flat.contains(&format!("pub{field}:::std::string::String"))
+                && !flat.contains(&format!(
+                    "pub{field}:::std::option::Option<::std::string::String>"
+                )),
+            "{field} is a String in\n{code}"
+        );
+    }
+}
+
+/// A secret marked by an earlier pass (`colliding-properties`' JSON name) is a `SecretText` too,
+/// and keeps its JSON name (`tests/passes/secret-strings--marked.yaml`).
+#[test]
+fn a_marked_secret_is_secret_text_under_its_json_name() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/secret-strings--marked.yaml");
+    let doc = load_file(&path).unwrap();
+    let code = Codegen::document(doc, &path)
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap()
+        .code;
+    let flat: String = code.split_whitespace().collect();
+    let secret = "::std::option::Option<::agentstatus_runtime::SecretText>";
+    for shows in [
+        format!(
+            "rename=\"_password\",skip_serializing_if=\"::std::option::Option::is_none\")]pubpassword:{secret},"
+        ),
+        format!(
+            "rename=\"password\",skip_serializing_if=\"::std::option::Option::is_none\")]pubpassword_2:{secret},"
+        ),
+    ] {
+        assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
+    }
+}

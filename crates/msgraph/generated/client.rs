@@ -1006,7 +1006,7 @@ pub mod types {
             rename = "clientState",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_state: ::std::option::Option<::std::string::String>,
+        pub client_state: ::std::option::Option<::agentstatus_runtime::SecretText>,
         /// Identifier of the user or service principal that created the subscription. If the app used delegated permissions to create the subscription, this field contains the ID of the signed-in user the app called on behalf of. If the app used application permissions, this field contains the ID of the service principal corresponding to the app. Read-only.
         #[serde(
             rename = "creatorId",
@@ -2598,7 +2598,7 @@ pub mod types {
                 ::std::string::String,
             >,
             client_state: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::agentstatus_runtime::SecretText>,
                 ::std::string::String,
             >,
             creator_id: ::std::result::Result<
@@ -2690,7 +2690,9 @@ pub mod types {
             }
             pub fn client_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::agentstatus_runtime::SecretText>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_state = value

@@ -722,7 +722,8 @@ mod feed {
                 .lifecycle_notification_url(Some(self.public_url.clone()))
                 .resource(Some(resource(ids)))
                 .expiration_date_time(Some(self.expiry()))
-                .client_state(Some(client_state.expose_secret().to_string()))
+                // a `SecretText` (`format: password`, the overlay): never shown by `Debug`
+                .client_state(Some(agentstatus_runtime::SecretText::from(client_state)))
                 .include_resource_data(Some(false))
                 .latest_supported_tls_version(Some("v1_2".to_string()));
             let request = client

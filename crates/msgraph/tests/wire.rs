@@ -433,3 +433,70 @@ async fn a_failing_token_endpoint_is_retried_then_a_transient_failure() {
     assert_eq!(seen.len(), 4, "max_attempts token requests, nothing else");
     assert!(seen.iter().all(|r| r.url.path() == TOKEN_PATH));
 }
+
+/// `clientState` is the subscriber's secret (NOTES.md#client-state-is-a-secret): the overlay
+/// makes it `format: password`, so the generated subscription holds it in a `SecretText`. It
+/// goes to Graph as the plain string, comes back decoded, and no `Debug` of the request's
+/// builder, the body or the answer shows it.
+#[tokio::test]
+async fn the_client_state_is_sent_and_read_but_never_shown_by_debug() {
+    use agentstatus_msgraph::types::MicrosoftGraphSubscription;
+    use agentstatus_runtime::SecretText;
+
+    const CLIENT_STATE: &str = "cs-7f3a9d2e-secret";
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/subscriptions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "5ab5c0de-0000-4000-8000-000000000001",
+            "changeType": "updated",
+            "resource": format!("communications/presences/{USER}"),
+            "notificationUrl": "https://receiver.example/notify",
+            "expirationDateTime": "2026-12-07T03:00:00Z",
+            "clientState": CLIENT_STATE,
+        })))
+        .mount(&server)
+        .await;
+    let builder = MicrosoftGraphSubscription::builder()
+        .change_type(Some("updated".to_string()))
+        .notification_url(Some("https://receiver.example/notify".to_string()))
+        .resource(Some(format!("communications/presences/{USER}")))
+        .client_state(Some(SecretText::from(CLIENT_STATE)));
+    let sent: MicrosoftGraphSubscription = builder.clone().try_into().unwrap();
+    for shown in [
+        format!("{builder:?}"),
+        format!("{sent:?}"),
+        format!("{sent:#?}"),
+    ] {
+        assert!(!shown.contains(CLIENT_STATE), "{shown}");
+        assert!(shown.contains("[REDACTED]"), "{shown}");
+    }
+
+    let created = client(&server)
+        .subscriptions_subscription_create_subscription()
+        .body(builder)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    // read back as the plain value, and equal to what was sent
+    assert_eq!(
+        created.client_state.as_ref().map(SecretText::expose),
+        Some(CLIENT_STATE)
+    );
+    assert_eq!(created.client_state, sent.client_state);
+    let shown = format!("{created:?}");
+    assert!(!shown.contains(CLIENT_STATE), "{shown}");
+    assert!(
+        shown.contains("5ab5c0de-0000-4000-8000-000000000001"),
+        "{shown}"
+    );
+
+    // on the wire: the plain string, where Graph reads it
+    let seen = requests(&server).await;
+    let create = seen
+        .iter()
+        .find(|r| r.url.path() == "/subscriptions")
+        .unwrap();
+    assert_eq!(body(create)["clientState"], CLIENT_STATE);
+}

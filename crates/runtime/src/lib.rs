@@ -4,8 +4,9 @@
 //! [`OpenEnum`] for response enums a vendor may extend, and [`forms`], the query styles and
 //! bodies progenitor cannot send.
 //!
-//! Secrets only ever live in [`secrecy::SecretString`] and in headers marked sensitive, so they
-//! never show in `Debug` output, errors or logs; credentials are refused over plain `http://`
+//! Secrets only ever live in [`secrecy::SecretString`], in [`SecretText`] (the generated types'
+//! `format: password` strings) and in headers marked sensitive, so they never show in `Debug`
+//! output, errors or logs; credentials are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
 //!
 //! OAuth 2.0 client credentials ([`oauth2`]): a generated `Client::with_<oauth2 scheme>` is built
@@ -22,6 +23,7 @@ pub mod oauth2;
 mod open_enum;
 pub mod pace;
 pub mod retry;
+mod secret_text;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,7 @@ pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKi
 pub use open_enum::OpenEnum;
 pub use pace::{Pacer, Permit};
 pub use retry::{MARGIN_PERCENT, RateLimit, RateLimitScope, RetryPolicy};
+pub use secret_text::SecretText;
 
 /// Timeouts, retries, rate limit and transport security of a vendor client.
 #[derive(Debug, Clone)]

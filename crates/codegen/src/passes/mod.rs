@@ -30,6 +30,7 @@ mod openapi31;
 mod parameters;
 mod refs;
 mod responses;
+mod secrets;
 #[cfg(test)]
 mod tests;
 mod type_names;
@@ -45,6 +46,7 @@ use crate::error::Result;
 #[cfg(test)]
 pub(crate) use bodies::MEDIA_TYPES;
 pub(crate) use open_enums::CRATE as RUNTIME_CRATE;
+pub(crate) use secrets::{SECRET_TYPE, secret_string_schema};
 pub(crate) use types::{format_without_type, string_booleans};
 
 /// Where in the pipeline a pass runs.
@@ -244,6 +246,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &types::OVERLAPPING_ANY_OF,
     &type_names::COLLIDING_TYPE_NAMES,
     &enums::ENUM_VARIANT_NAMES,
+    &secrets::SECRET_STRINGS,
     &open_enums::OPEN_RESPONSE_ENUMS,
     &generated::METHODS_BY_NAME,
     &generated::RUNTIME_CALLS,
