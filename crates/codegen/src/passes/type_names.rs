@@ -701,6 +701,9 @@ fn inline_names(
         }
         return;
     }
+    // the name of the place, which typify uses for a map's values and a fixed-length array's
+    // items even where a title names the schema (`Name::into_option`, `Name::append`)
+    let place = name.clone();
     let mut name = name;
     let root = match root {
         Root::Variant if !converts_to_struct(map) => Root::Inline,
@@ -810,14 +813,47 @@ fn inline_names(
             inline_names(schema, child_name, Root::Inline, &child_at, names, changes);
         }
     }
-    let extra = if map.contains_key("properties") {
-        "extra_value"
-    } else {
-        "value"
+    // typify-impl `convert_object`: no properties, required names or pattern properties is a
+    // map, its values `{place}Value`; else a struct whose other properties are
+    // `{name}_extra` maps (`{Name}ExtraValue`). `convert_array`: a fixed length
+    // (`minItems` = `maxItems` > 0) names the items `{place}_item`, any other `{name}Item`.
+    let empty = |k: &str| match map.get(k) {
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => true,
     };
-    for (key, suffix) in [("items", "item"), ("additionalProperties", extra)] {
+    let is_map = empty("properties") && empty("required") && empty("patternProperties");
+    let fixed = map
+        .get("minItems")
+        .and_then(Value::as_u64)
+        .is_some_and(|n| n > 0)
+        && map.get("minItems") == map.get("maxItems")
+        && map.get("uniqueItems") != Some(&Value::Bool(true));
+    let by_place = |suffix: &str| {
+        place
+            .as_ref()
+            .map(|n| rust_type_name(&format!("{n}_{suffix}")))
+    };
+    let children = [
+        (
+            "items",
+            if fixed {
+                by_place("item")
+            } else {
+                child("item")
+            },
+        ),
+        (
+            "additionalProperties",
+            if is_map {
+                by_place("value")
+            } else {
+                child("extra_value")
+            },
+        ),
+    ];
+    for (key, child_name) in children {
         if let Some(v) = map.get_mut(key).filter(|v| v.is_object()) {
-            let child_name = child(suffix);
             inline_names(
                 v,
                 child_name,
