@@ -197,3 +197,51 @@ fn an_error_after_the_passes_points_into_the_prepared_document() {
         Location::Pointer("/paths/~1x/get/responses/200/description".into())
     );
 }
+
+#[test]
+fn a_media_type_no_header_may_carry_is_never_sent_by_the_generated_client() {
+    // the hostile spec of the pass corpus: keys with a line break and control characters
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/json-media-types--hostile.yaml");
+    let doc = agentstatus_codegen::load_file(&path).unwrap();
+    let out = Codegen::document(doc, &path)
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let flat: String = out.code.split_whitespace().collect();
+    // the well-formed JSON:API type is still sent and accepted
+    assert!(
+        flat.contains(r#"declared_media_types(&mutrequest,::std::option::Option::None,::std::option::Option::Some("application/vnd.api+json"),);"#),
+        "{}",
+        out.code
+    );
+    // nothing of the hostile keys reaches a header: one `declared_media_types` call in all
+    assert_eq!(
+        flat.matches("declared_media_types(").count(),
+        1,
+        "{}",
+        out.code
+    );
+    assert!(!out.code.contains("x-injected"), "{}", out.code);
+    assert!(!out.code.contains("\\u{7}") && !out.code.contains("\\u{1}"));
+    // each hostile key is said once, with its pointer
+    let said: Vec<_> = out
+        .prepared
+        .changes
+        .iter()
+        .filter(|c| c.message.contains("no HTTP header may carry"))
+        .map(|c| c.pointer.as_str())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "/paths/~1inject/post/requestBody/content/application~1vnd.x+json; charset=utf-8\nx-injected: 1",
+            "/paths/~1status/get/responses/200/content/application~1vnd.x+json\u{7}",
+            "/paths/~1upload/put/requestBody/content/application~1x-tar; a=\u{1}",
+        ],
+        "{:?}",
+        out.prepared.changes
+    );
+}

@@ -855,6 +855,11 @@ pub fn post_request(result: &reqwest::Result<reqwest::Response>) {
 /// Give a generated request the JSON media types its operation declares where progenitor uses
 /// `application/json` (a JSON:API vendor's `application/vnd.api+json`): `Content-Type` when it
 /// has a body, `Accept` always. Called by generated code.
+///
+/// The media types come from a vendor's document: one that is no header value (a line break,
+/// a control character) never panics here; it is not sent, and the request keeps the header it
+/// had. The generator records no such media type (the `json-media-types` pass leaves it out),
+/// so this is only a guard.
 pub fn declared_media_types(
     request: &mut reqwest::Request,
     content_type: Option<&'static str>,
@@ -862,13 +867,13 @@ pub fn declared_media_types(
 ) {
     use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
     let headers = request.headers_mut();
-    if let Some(c) = content_type
+    if let Some(c) = content_type.and_then(|c| HeaderValue::from_str(c).ok())
         && headers.contains_key(CONTENT_TYPE)
     {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(c));
+        headers.insert(CONTENT_TYPE, c);
     }
-    if let Some(a) = accept {
-        headers.insert(ACCEPT, HeaderValue::from_static(a));
+    if let Some(a) = accept.and_then(|a| HeaderValue::from_str(a).ok()) {
+        headers.insert(ACCEPT, a);
     }
 }
 
@@ -973,6 +978,36 @@ mod tests {
         declared_media_types(&mut get, Some(vnd), None);
         assert!(get.headers().get(CONTENT_TYPE).is_none());
         assert!(get.headers().get(ACCEPT).is_none());
+    }
+
+    #[test]
+    fn a_declared_media_type_that_is_no_header_value_never_panics() {
+        use reqwest::header::{ACCEPT, CONTENT_TYPE};
+        ensure_tls_provider();
+        let client = reqwest::Client::new();
+        for bad in [
+            "application/vnd.x+json\nX-Injected: 1",
+            "application/vnd.x+json\r",
+            "application/vnd.\u{7}+json",
+            "application/json; a=\u{0}",
+            "application/vnd.x+json\u{7f}",
+        ] {
+            let mut request = client
+                .post("http://127.0.0.1:1/a")
+                .header(ACCEPT, "application/json")
+                .json(&serde_json::json!({}))
+                .build()
+                .unwrap();
+            declared_media_types(&mut request, Some(bad), Some(bad));
+            // the headers progenitor set are kept, nothing of the bad value is sent
+            assert_eq!(
+                request.headers()[CONTENT_TYPE],
+                "application/json",
+                "{bad:?}"
+            );
+            assert_eq!(request.headers()[ACCEPT], "application/json", "{bad:?}");
+            assert!(request.headers().get("x-injected").is_none());
+        }
     }
 
     #[test]

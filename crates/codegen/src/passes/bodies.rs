@@ -60,6 +60,16 @@ pub(super) fn sendable(media: &str) -> bool {
         || media == "text/plain"
 }
 
+/// Can `media` be sent as an HTTP header value as it is (visible ASCII, spaces and tabs: what
+/// `HeaderValue::from_static` accepts)? A media type from the document that cannot (a line
+/// break, a control character, non-ASCII text) is never recorded in [`MEDIA_TYPES`], so the
+/// generated request never carries it.
+pub(super) fn header_value(media: &str) -> bool {
+    media
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
 /// The operation extension recording the media types [`json_media_types`] renamed: `{content-type,
 /// accept}`, read by the generator (the request's headers) and by [`restore_media_types`].
 pub(crate) const MEDIA_TYPES: &str = "x-agentstatus-media-types";
@@ -68,7 +78,8 @@ pub(crate) const MEDIA_TYPES: &str = "x-agentstatus-media-types";
 /// `application/json; charset=utf-8`, `text/json`.
 pub(super) fn other_json(media: &str) -> bool {
     let base = media.split(';').next().unwrap_or("").trim();
-    media != "application/json"
+    header_value(media)
+        && media != "application/json"
         && (base.ends_with("+json") || base == "application/json" || base == "text/json")
 }
 
@@ -144,6 +155,35 @@ pub(crate) fn json_media_types(doc: &mut Value, changes: &mut Changes) {
             declared.insert((path.to_string(), method.to_string()), (request, accept));
         }
     }
+    // a JSON-like or bytes media type that is no header value is neither read as JSON nor sent:
+    // said once where it is declared
+    for (path, method, op) in crate::nav::operations(doc) {
+        let at = op_pointer(path, method);
+        let mut places: Vec<(String, Option<&Value>)> =
+            vec![(format!("{at}/requestBody"), op.get("requestBody"))];
+        for (code, r) in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            places.push((format!("{at}/responses/{}", escape_token(code)), Some(r)));
+        }
+        for (place, v) in places {
+            for key in content_of(doc, v).into_iter().flat_map(|c| c.keys()) {
+                if !header_value(key)
+                    && (other_json(&key.replace(unsafe_char, ""))
+                        || binary_media_type(&key.replace(unsafe_char, "")))
+                {
+                    let shown: String = format!("{key:?}").chars().take(80).collect();
+                    changes.push(
+                        format!("{place}/content/{}", escape_token(key)),
+                        format!("media type {shown} has a character no HTTP header may carry: not read as JSON or bytes, never sent (generated as a media type this generator does not know)"),
+                    );
+                }
+            }
+        }
+    }
     // rename in operations and in the shared request bodies and responses
     let renamed = |content: Option<&mut Value>, at: String, changes: &mut Changes| {
         if let Some(Value::Object(content)) = content
@@ -193,6 +233,11 @@ pub(crate) fn json_media_types(doc: &mut Value, changes: &mut Changes) {
     }
 }
 
+/// A character [`header_value`] refuses.
+fn unsafe_char(c: char) -> bool {
+    !(c == '\t' || (' '..='~').contains(&c))
+}
+
 /// A media type of bytes progenitor cannot name as a request body: a well-formed `type/subtype`
 /// that is neither one progenitor sends ([`sendable`]) nor JSON, XML, text, a form or multipart
 /// (Docker Engine's `application/x-tar`, `image/png`, `application/zip`).
@@ -206,7 +251,8 @@ fn binary_media_type(media: &str) -> bool {
     let Some((top, sub)) = base.split_once('/') else {
         return false;
     };
-    token(top)
+    header_value(media)
+        && token(top)
         && token(sub)
         && !sendable(base)
         && !other_json(media)

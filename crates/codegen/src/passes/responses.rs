@@ -174,6 +174,38 @@ pub(crate) fn one_response_type(doc: &mut Value, changes: &mut Changes) {
                 "a `101 Switching Protocols` beside 2xx answers (progenitor takes one kind of success answer): dropped, the 2xx answers kept",
             );
         }
+        // an upgrade-only operation (Docker Engine's `POST /session`): progenitor's
+        // `ResponseValue::upgrade` needs an error type it can print (`Debug`), which the raw
+        // byte stream of a non-JSON error body is not (E0277): such bodies are not read
+        if responses.contains_key("101") && !responses.keys().any(|c| c.starts_with('2')) {
+            let errors: Vec<String> = responses.keys().filter(|c| *c != "101").cloned().collect();
+            let kinds: Vec<&str> = errors
+                .iter()
+                .map(|c| response_kind(&snapshot, &responses[c]))
+                .collect();
+            let raw: Vec<String> = errors
+                .iter()
+                .zip(&kinds)
+                .filter(|(_, k)| **k == "raw")
+                .map(|(c, _)| c.clone())
+                .collect();
+            if !raw.is_empty() && !kinds.contains(&"type") {
+                for c in &raw {
+                    let description = resolve(&snapshot, &responses[c])
+                        .get("description")
+                        .cloned()
+                        .unwrap_or_else(|| json!(""));
+                    responses.insert(c.clone(), json!({ "description": description }));
+                }
+                changes.push(
+                    format!("{at}/responses"),
+                    format!(
+                        "error answers of an upgrade-only operation (101) with a body that is not JSON ({}): their bodies are not read (progenitor's upgrade cannot hold a byte stream as its error)",
+                        raw.join(", ")
+                    ),
+                );
+            }
+        }
         for success in [true, false] {
             let codes: Vec<String> = responses
                 .keys()

@@ -590,6 +590,77 @@ fn converts_to_struct(map: &Map<String, Value>) -> bool {
         || map.get("additionalProperties") == Some(&Value::Bool(false))
 }
 
+/// The keyword of a composition of one member that typify converts as the member itself, in
+/// its place (typify-impl 0.8 `src/convert.rs`: the "Subschemas" arm, which reads no other
+/// keyword than metadata and `type`, then `convert_all_of`/`convert_one_of`
+/// `maybe_singleton_subschema`, which converts the member with the wrapper's name, not its
+/// title; a lone `anyOf` member is mutually exclusive, so a `oneOf`). A lone `oneOf` member
+/// typify reads as a tagged variant (an object with one property: an external tag; a
+/// constant: an internal one) stays a union. `None` for any other schema: one with a `$ref`
+/// or a keyword beside the composition is merged into a type of the wrapper's own.
+fn one_member_composition(map: &Map<String, Value>) -> Option<&'static str> {
+    const BESIDE: &[&str] = &[
+        "title",
+        "description",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "example",
+        "examples",
+        "externalDocs",
+        "nullable",
+        "type",
+    ];
+    if map.keys().any(|k| {
+        !k.starts_with("x-") && !BESIDE.contains(&k.as_str()) && !COMPOSITIONS.contains(&k.as_str())
+    }) {
+        return None;
+    }
+    let present: Vec<&str> = COMPOSITIONS
+        .iter()
+        .copied()
+        .filter(|k| map.contains_key(*k))
+        .collect();
+    let [key] = present.as_slice() else {
+        return None;
+    };
+    let Some(Value::Array(members)) = map.get(*key) else {
+        return None;
+    };
+    let [member] = members.as_slice() else {
+        return None;
+    };
+    if *key == "not" || !member.is_object() {
+        return None;
+    }
+    if *key != "allOf" && (internally_tagged(members) || externally_tagged_member(member)) {
+        return None;
+    }
+    Some(key)
+}
+
+/// Would typify read this lone union member as an externally tagged variant (typify-impl
+/// `maybe_externally_tagged_enum`): a string enum, or an object of exactly one required
+/// property and no others.
+fn externally_tagged_member(member: &Value) -> bool {
+    let Some(m) = member.as_object() else {
+        return false;
+    };
+    if m.contains_key("enum") {
+        return true;
+    }
+    let props = m.get("properties").and_then(Value::as_object);
+    let required: Vec<&str> = m
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    props.is_some_and(|p| p.len() == 1 && required.len() == 1 && p.contains_key(required[0]))
+}
+
 /// Walk `schema`, which typify names `name` unless it has a title (`None`: a name this pass
 /// cannot tell, a union's member, which it neither takes nor gives its children).
 fn inline_names(
@@ -611,6 +682,28 @@ fn inline_names(
             "the types this `allOf` merges from its references were read up to {MAX_MERGED} schemas: the names of the rest are not checked for collisions"
         ));
     }
+    // a composition of one member is no type of its own: typify converts the member in its
+    // place, with the wrapper's place-name (its title is not read; the member's own title is)
+    if let Some(key) = one_member_composition(map) {
+        let root = match root {
+            Root::Variant => Root::Inline,
+            root => root,
+        };
+        if let Some(Value::Array(members)) = map.get_mut(key) {
+            inline_names(
+                &mut members[0],
+                name,
+                root,
+                &format!("{at}/{key}/0"),
+                names,
+                changes,
+            );
+        }
+        return;
+    }
+    // the name of the place, which typify uses for a map's values and a fixed-length array's
+    // items even where a title names the schema (`Name::into_option`, `Name::append`)
+    let place = name.clone();
     let mut name = name;
     let root = match root {
         Root::Variant if !converts_to_struct(map) => Root::Inline,
@@ -720,14 +813,47 @@ fn inline_names(
             inline_names(schema, child_name, Root::Inline, &child_at, names, changes);
         }
     }
-    let extra = if map.contains_key("properties") {
-        "extra_value"
-    } else {
-        "value"
+    // typify-impl `convert_object`: no properties, required names or pattern properties is a
+    // map, its values `{place}Value`; else a struct whose other properties are
+    // `{name}_extra` maps (`{Name}ExtraValue`). `convert_array`: a fixed length
+    // (`minItems` = `maxItems` > 0) names the items `{place}_item`, any other `{name}Item`.
+    let empty = |k: &str| match map.get(k) {
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => true,
     };
-    for (key, suffix) in [("items", "item"), ("additionalProperties", extra)] {
+    let is_map = empty("properties") && empty("required") && empty("patternProperties");
+    let fixed = map
+        .get("minItems")
+        .and_then(Value::as_u64)
+        .is_some_and(|n| n > 0)
+        && map.get("minItems") == map.get("maxItems")
+        && map.get("uniqueItems") != Some(&Value::Bool(true));
+    let by_place = |suffix: &str| {
+        place
+            .as_ref()
+            .map(|n| rust_type_name(&format!("{n}_{suffix}")))
+    };
+    let children = [
+        (
+            "items",
+            if fixed {
+                by_place("item")
+            } else {
+                child("item")
+            },
+        ),
+        (
+            "additionalProperties",
+            if is_map {
+                by_place("value")
+            } else {
+                child("extra_value")
+            },
+        ),
+    ];
+    for (key, child_name) in children {
         if let Some(v) = map.get_mut(key).filter(|v| v.is_object()) {
-            let child_name = child(suffix);
             inline_names(
                 v,
                 child_name,
@@ -1523,6 +1649,49 @@ mod tests {
     fn run(mut doc: Value) -> (Value, Vec<super::super::Change>) {
         let changes = super::super::run_passes([&COLLIDING_TYPE_NAMES], &mut doc);
         (doc, changes)
+    }
+
+    #[test]
+    fn a_one_member_composition_names_its_member_after_its_place() {
+        // Jira Software: `UserBean.avatarUrls` is `allOf` of one inline object, the type
+        // `UserBeanAvatarUrls`, a component's name
+        let (doc, changes) = run(json!({"components": {"schemas": {
+            "UserBean": {"type": "object", "properties": {
+                "avatarUrls": {"description": "d", "allOf": [{"type": "object", "properties": {"32x32": {"type": "string"}}}]},
+                "status": {"title": "Free", "oneOf": [{"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}]},
+                "kind": {"title": "UserBeanKind", "oneOf": [{"type": "object", "required": ["k"], "properties": {"k": {"type": "string"}}}]},
+                "merged": {"type": "object", "properties": {"m": {"type": "string"}}, "allOf": [{"type": "object", "properties": {"n": {"type": "string"}}}]}
+            }},
+            "UserBeanAvatarUrls": {"type": "object"},
+            "UserBeanStatus": {"type": "object"},
+            "UserBeanKind": {"type": "object"},
+            "UserBeanMerged": {"type": "object"}
+        }}}));
+        let p = &doc["components"]["schemas"]["UserBean"]["properties"];
+        assert_eq!(
+            p["avatarUrls"]["allOf"][0]["title"], "UserBeanAvatarUrlsInline",
+            "{p:#}"
+        );
+        // the wrapper's title is not the member's name (typify does not read it)
+        assert_eq!(
+            p["status"]["oneOf"][0]["title"], "UserBeanStatusInline",
+            "{p:#}"
+        );
+        assert_eq!(p["status"]["title"], "Free");
+        let at = "/components/schemas/UserBean/properties/avatarUrls/allOf/0";
+        assert!(
+            changes.iter().any(|c| c.pointer == at
+                && c.message.contains("`UserBeanAvatarUrls`")
+                && c.message.contains("titled `UserBeanAvatarUrlsInline`")),
+            "{changes:?}"
+        );
+        // a lone member typify reads as an externally tagged variant is a union named by the
+        // wrapper's title: that title, a component's name, gives way to a fresh one
+        assert!(p["kind"]["oneOf"][0].get("title").is_none(), "{p:#}");
+        assert_eq!(p["kind"]["title"], "UserBeanKindInline", "{p:#}");
+        // a composition beside other keywords is merged into the wrapper's own type
+        assert_eq!(p["merged"]["title"], "UserBeanMergedInline", "{p:#}");
+        assert!(p["merged"]["allOf"][0].get("title").is_none(), "{p:#}");
     }
 
     #[test]
