@@ -152,6 +152,7 @@ fn without_the_fixes_progenitor_rejects_these() {
         "query-parameter-styles--closed-object",
         "one-of-beside-any-of",
         "json-media-types--bytes",
+        "security-scopes",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -237,7 +238,10 @@ fn parameters_that_become_one_rust_name_are_all_sent_under_their_real_names() {
         );
     }
     for (method, wire) in [("x_page", "X-Page"), ("x_dot_page", "x.page")] {
-        assert!(flat.contains(&format!("pubfn{method}<")), "{method}\n{code}");
+        assert!(
+            flat.contains(&format!("pubfn{method}<")),
+            "{method}\n{code}"
+        );
         assert!(flat.contains(&format!("\"{wire}\"")), "{wire}\n{code}");
     }
     // the renamed parameters are said, each with its pointer
@@ -247,5 +251,8 @@ fn parameters_that_become_one_rust_name_are_all_sent_under_their_real_names() {
         .map(|c| c.pointer.as_str())
         .collect();
     assert_eq!(said.len(), 7, "{changes:?}");
-    assert!(said.contains(&"/paths/~1calls/get/parameters/0"), "{said:?}");
+    assert!(
+        said.contains(&"/paths/~1calls/get/parameters/0"),
+        "{said:?}"
+    );
 }

@@ -516,7 +516,10 @@ pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
         let Some(Value::Array(params)) = op.get_mut("parameters") else {
             continue;
         };
-        let resolved: Vec<Value> = params.iter().map(|p| resolve(&snapshot, p).clone()).collect();
+        let resolved: Vec<Value> = params
+            .iter()
+            .map(|p| resolve(&snapshot, p).clone())
+            .collect();
         let name_of = |i: usize| {
             resolved[i]
                 .get("name")
