@@ -509,7 +509,8 @@ fn spelled_name(name: &str) -> String {
 /// `send()` ([`rewrite_wire_names`]), so the request carries `StartTime<=...`. A path
 /// parameter is named in the path template shared by the path's operations and is not
 /// renamed: two path parameters that collide cannot be told apart and the later is dropped,
-/// said with its pointer.
+/// said with its pointer; so is a colliding header parameter whose name is no HTTP header name
+/// (`X-Ids[]`), which the HTTP client would refuse when sending.
 pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
@@ -574,6 +575,17 @@ pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
                 drop.push(i);
                 continue;
             }
+            // progenitor writes a header's name as a `&'static str` the HTTP client parses when
+            // the request is sent (and panics on): one that is no HTTP header name is not kept
+            let header = resolved[i].get("in").and_then(Value::as_str) == Some("header");
+            if header && !is_header_name(&name) {
+                changes.push(
+                    format!("{at}/parameters/{i}"),
+                    format!("header parameter {name:?} becomes the same Rust name as {first:?} and is no HTTP header name, so it cannot be sent: dropped"),
+                );
+                drop.push(i);
+                continue;
+            }
             let base = spelled_name(&name);
             let mut new = base.clone();
             let mut n = 2;
@@ -612,6 +624,14 @@ pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
         }
         op.insert(WIRE_NAMES.into(), Value::Object(wire));
     }
+}
+
+/// Is `name` an HTTP header name (RFC 9110 §5.1: a token)?
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// In the `send()` of an operation [`colliding_parameters`] renamed parameters of, the name it

@@ -527,6 +527,25 @@ mod fixes_tests {
     }
 
     #[test]
+    fn a_colliding_header_that_is_no_header_name_is_said_and_dropped() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "X-Ids", "in": "header"}, {"name": "X-Ids[]", "in": "header"},
+            {"name": "x.ids", "in": "header"}
+        ]}}}});
+        let mut c = Changes::default();
+        colliding_parameters(&mut doc, &mut c);
+        let names: Vec<&str> = doc["paths"]["/a"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["X-Ids", "x_dot_ids"]);
+        assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
+        assert!(c[0].message.contains("no HTTP header name"), "{:?}", c[0]);
+    }
+
+    #[test]
     fn colliding_property_names_are_both_kept() {
         let mut doc = json!({"components": {"schemas": {"U": {"required": ["id"], "properties": {"_id": {"type": "string"}, "id": {"type": "string"}, "name": {}}}}}});
         let mut c = Changes::default();
