@@ -1,5 +1,6 @@
 //! The query styles and bodies progenitor cannot send, on the wire: the pass specs of
-//! `query-parameter-styles`, `form-bodies` and `json-media-types--bytes` generated into crates by `cargo xtask try`, each
+//! `query-parameter-styles`, `form-bodies`, `json-media-types--bytes` and
+//! `colliding-parameters--punctuation` generated into crates by `cargo xtask try`, each
 //! crate given a test (`tests/wire.rs`, below) that sends through the generated builder to a
 //! wiremock server on 127.0.0.1 and asserts the raw request: method, path, query, headers, body.
 
@@ -185,6 +186,51 @@ async fn a_body_of_bytes_is_sent_as_it_is_with_its_declared_type() {
 }
 "#;
 
+const COLLIDING: &str = r#"
+use try_colliding_parameters__punctuation::{Client, Inner};
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+
+#[tokio::test]
+async fn parameters_that_share_a_rust_name_are_sent_under_their_real_names() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let client = Client::new(&server.uri(), Inner::new(&agentstatus_runtime::ClientConfig::default()));
+    // Twilio's date range: `StartTime<=2020-01-01&StartTime>=2019-12-01` is the parameters
+    // `StartTime<` and `StartTime>`
+    client
+        .list_calls()
+        .start_time_lt_2("2020-01-01")
+        .start_time("2019-12-15")
+        .start_time_gt("2019-12-01")
+        .start_dot_time("d")
+        .start_dash_time("e")
+        .start_time_lt("f")
+        .x_page("1")
+        .x_dot_page("2")
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let r = &requests[0];
+    assert_eq!(r.url.path(), "/calls");
+    // in the order of their Rust names (progenitor's), each under its real name
+    assert_eq!(
+        r.url.query(),
+        Some("StartTime=2019-12-15&StartTime%3E=2019-12-01&StartTime%3C=2020-01-01&start-time=e&start.time=d&start_time_lt=f")
+    );
+    let pairs: Vec<(String, String)> = r.url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("StartTime<"), Some("2020-01-01"));
+    assert_eq!(get("StartTime>"), Some("2019-12-01"));
+    assert_eq!(r.headers.get("x-page").unwrap(), "1");
+    assert_eq!(r.headers.get("x.page").unwrap(), "2");
+    // the ones that share `start_time_lte`'s and `start_time_gte`'s names, and unset ones, alone
+    client.list_calls().start_time_lte("a").start_time_gte("b").send().await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[1].url.query(), Some("StartTime%3E%3D=b&StartTime%3C%3D=a"));
+}
+"#;
+
 #[test]
 fn query_styles_and_form_bodies_on_the_wire() {
     let root = workspace();
@@ -195,6 +241,7 @@ fn query_styles_and_form_bodies_on_the_wire() {
         ("form-bodies", FORM_BODY),
         ("form-bodies--multipart", MULTIPART),
         ("json-media-types--bytes", BYTES),
+        ("colliding-parameters--punctuation", COLLIDING),
     ] {
         let spec = dir.join(format!("{name}.yaml"));
         let out_dir = std::env::var_os("CARGO_TARGET_DIR")

@@ -152,6 +152,7 @@ fn without_the_fixes_progenitor_rejects_these() {
         "query-parameter-styles--closed-object",
         "one-of-beside-any-of",
         "json-media-types--bytes",
+        "security-scopes",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -185,7 +186,8 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
             "parameter-content",
             "query-parameter-styles",
             "form-bodies",
-            "colliding-properties"
+            "colliding-properties",
+            "colliding-parameters"
         ]
     );
     for p in pipeline().iter().filter(|p| hooked.contains(&p.name())) {
@@ -278,4 +280,56 @@ fn a_marked_secret_is_secret_text_under_its_json_name() {
     ] {
         assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
     }
+}
+
+#[test]
+fn parameters_that_become_one_rust_name_are_all_sent_under_their_real_names() {
+    // Twilio's `StartTime`, `StartTime<`, `StartTime>`: each keeps a builder method of its own
+    // and its real name on the wire, none is dropped
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/passes/colliding-parameters--punctuation.yaml");
+    let prepared = Codegen::document(load_file(&path).unwrap(), &path)
+        .isolate(false)
+        .prepare()
+        .unwrap();
+    let changes = prepared.changes.clone();
+    let code = prepared.generate().unwrap().code;
+    let flat: String = code.split_whitespace().collect();
+    for (method, wire) in [
+        ("start_time", "StartTime"),
+        ("start_time_lt_2", "StartTime<"),
+        ("start_time_gt", "StartTime>"),
+        ("start_time_lte", "StartTime<="),
+        ("start_time_gte", "StartTime>="),
+        ("start_dot_time", "start.time"),
+        ("start_dash_time", "start-time"),
+        ("start_time_lt", "start_time_lt"),
+    ] {
+        assert!(
+            flat.contains(&format!("pubfn{method}<")),
+            "no builder method `{method}` in\n{code}"
+        );
+        assert!(
+            flat.contains(&format!("QueryParam::new(\"{wire}\",&{method})")),
+            "`{method}` is not sent as {wire:?} in\n{code}"
+        );
+    }
+    for (method, wire) in [("x_page", "X-Page"), ("x_dot_page", "x.page")] {
+        assert!(
+            flat.contains(&format!("pubfn{method}<")),
+            "{method}\n{code}"
+        );
+        assert!(flat.contains(&format!("\"{wire}\"")), "{wire}\n{code}");
+    }
+    // the renamed parameters are said, each with its pointer
+    let said: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.pass == "colliding-parameters")
+        .map(|c| c.pointer.as_str())
+        .collect();
+    assert_eq!(said.len(), 7, "{changes:?}");
+    assert!(
+        said.contains(&"/paths/~1calls/get/parameters/0"),
+        "{said:?}"
+    );
 }

@@ -510,7 +510,7 @@ pub(crate) fn restore_form_bodies(doc: &mut Value) {
 }
 
 /// `"literal"` as the string it spells.
-fn literal_text(lit: &proc_macro2::Literal) -> Option<String> {
+pub(super) fn literal_text(lit: &proc_macro2::Literal) -> Option<String> {
     syn::parse_str::<syn::LitStr>(&lit.to_string())
         .ok()
         .map(|l| l.value())
@@ -531,7 +531,7 @@ fn operation_id_of(trees: &[TokenTree]) -> Option<String> {
 
 /// Apply `edit` to the body of every `send()` whose operation has a mark in `marks` (by
 /// [`id_key`]), leaving everything else as it is.
-fn in_marked_sends(
+pub(super) fn in_marked_sends(
     tokens: TokenStream,
     marks: &BTreeMap<String, Value>,
     edit: &dyn Fn(TokenStream, &Value) -> TokenStream,
@@ -557,7 +557,7 @@ fn in_marked_sends(
 }
 
 /// The marks `key` of every operation of `doc`, by [`id_key`] of its operation id.
-fn marks_of(doc: &Value, key: &str) -> BTreeMap<String, Value> {
+pub(super) fn marks_of(doc: &Value, key: &str) -> BTreeMap<String, Value> {
     crate::nav::operations(doc)
         .into_iter()
         .filter_map(|(_, _, op)| {

@@ -31,6 +31,7 @@ mod parameters;
 mod refs;
 mod responses;
 mod secrets;
+mod security;
 #[cfg(test)]
 mod tests;
 mod type_names;
@@ -209,6 +210,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &input::GENERATOR_EXTENSIONS,
     &inheritance::INHERITANCE_CYCLES,
     &openapi31::OPENAPI_3_1,
+    &security::SECURITY_SCOPES,
     &enums::CONSTANT_ONE_OF,
     &refs::DEEP_REFS,
     &refs::ENUM_BESIDE_REF,

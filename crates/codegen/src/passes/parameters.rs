@@ -425,38 +425,275 @@ pub(crate) fn path_parameters_declared(doc: &mut Value, changes: &mut Changes) {
 pub(crate) const COLLIDING_PARAMETERS: Pass = Pass::new(
     "colliding-parameters",
     Stage::Fix,
-    "Parameters of one operation that become one Rust name (`to`, `to[]`): the later one is dropped.",
+    "Parameters of one operation that become one Rust name (`to`, `to[]`; `StartTime`, `StartTime<`, `StartTime>`) are all kept: the later ones get a Rust name of their own from their punctuation (`to_list`, `start_time_lt`, `start_time_gt`), their real name stays on the wire.",
     colliding_parameters,
-);
+)
+.with_rewrite(rewrite_wire_names)
+.with_restore(restore_wire_names);
+
+/// The operation extension [`colliding_parameters`] writes: `{"name it gave": "real name"}`
+/// for each parameter it renamed.
+pub(crate) const WIRE_NAMES: &str = "x-agentstatus-wire-names";
+
+/// The words a parameter name's punctuation becomes in the name [`colliding_parameters`] gives
+/// it (`StartTime<=` -> `StartTime_lte`, `to[]` -> `to_list`), longest first.
+const PUNCTUATION: &[(&str, &str)] = &[
+    ("<=", "lte"),
+    (">=", "gte"),
+    ("!=", "ne"),
+    ("[]", "list"),
+    ("<", "lt"),
+    (">", "gt"),
+    ("=", "eq"),
+    ("!", "not"),
+    (".", "dot"),
+    ("-", "dash"),
+    ("~", "tilde"),
+    ("*", "star"),
+    ("+", "plus"),
+    ("@", "at"),
+    ("$", "dollar"),
+    ("%", "percent"),
+    ("&", "and"),
+    ("|", "or"),
+    (":", "colon"),
+    ("/", "slash"),
+    (",", "comma"),
+    ("#", "hash"),
+    ("^", "caret"),
+];
+
+/// `name` with its punctuation spelled as words (see [`PUNCTUATION`]); other characters that
+/// are not letters or digits (`[`, `]`, spaces) separate words.
+fn spelled_name(name: &str) -> String {
+    let mut words: Vec<String> = vec![String::new()];
+    let mut rest = name;
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            words.last_mut().expect("one word").push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        match PUNCTUATION.iter().find(|(p, _)| rest.starts_with(p)) {
+            Some((p, word)) => {
+                words.push((*word).to_string());
+                words.push(String::new());
+                rest = &rest[p.len()..];
+            }
+            None => {
+                words.push(String::new());
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    let out = words
+        .iter()
+        .map(|w| w.trim_matches('_'))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    match out.chars().next() {
+        None => "parameter".into(),
+        Some(c) if c.is_ascii_digit() => format!("p_{out}"),
+        Some(_) => out,
+    }
+}
 
 /// Two parameters of one operation that become one Rust name (Engage Digital's `to` and
-/// `to[]`) do not compile: the later one is dropped.
+/// `to[]`; Twilio's `StartTime`, `StartTime<` and `StartTime>`) do not compile: progenitor
+/// names the builder method and the field of each after its name. Of each such group the
+/// plainest name (a path parameter's, else the one with the least punctuation, else the first)
+/// is kept; every other one is renamed from its punctuation ([`spelled_name`]: `to_list`,
+/// `StartTime_lt`; a number after it when that is taken too) and its real name recorded on the
+/// operation ([`WIRE_NAMES`]): after generation its wire name is put back in the operation's
+/// `send()` ([`rewrite_wire_names`]), so the request carries `StartTime<=...`. A path
+/// parameter is named in the path template shared by the path's operations and is not
+/// renamed: two path parameters that collide cannot be told apart and the later is dropped,
+/// said with its pointer; so is a colliding header parameter whose name is no HTTP header name
+/// (`X-Ids[]`), which the HTTP client would refuse when sending.
 pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
         let Some(Value::Array(params)) = op.get_mut("parameters") else {
             continue;
         };
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        let mut keep = Vec::with_capacity(params.len());
-        for (i, p) in params.drain(..).enumerate() {
-            let name = resolve(&snapshot, &p)
+        let resolved: Vec<Value> = params
+            .iter()
+            .map(|p| resolve(&snapshot, p).clone())
+            .collect();
+        let name_of = |i: usize| {
+            resolved[i]
                 .get("name")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_string();
-            match seen.get(&field_name(&name)) {
-                Some(first) => changes.push(
-                    format!("{}/parameters/{i}", op_pointer(&path, &method)),
-                    format!("parameter {name:?} becomes the same Rust name as {first:?}: dropped"),
-                ),
-                None => {
-                    seen.insert(field_name(&name), name);
-                    keep.push(p);
+                .to_string()
+        };
+        let in_path = |i: usize| resolved[i].get("in").and_then(Value::as_str) == Some("path");
+        let punctuation = |i: usize| {
+            name_of(i)
+                .chars()
+                .filter(|c| !c.is_ascii_alphanumeric() && *c != '_')
+                .count()
+        };
+        // the Rust names, each with the parameters that become it
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for i in 0..params.len() {
+            groups.entry(field_name(&name_of(i))).or_default().push(i);
+        }
+        if groups.values().all(|g| g.len() < 2) {
+            continue;
+        }
+        let mut taken: std::collections::BTreeSet<String> = groups.keys().cloned().collect();
+        let mut keeper: BTreeMap<usize, usize> = BTreeMap::new();
+        for group in groups.values().filter(|g| g.len() > 1) {
+            let kept = group
+                .iter()
+                .copied()
+                .min_by_key(|&i| (!in_path(i), punctuation(i), i))
+                .expect("a group has members");
+            for &i in group {
+                keeper.insert(i, kept);
+            }
+        }
+        let at = op_pointer(&path, &method);
+        let mut drop = Vec::new();
+        let mut wire: Map<String, Value> = Map::new();
+        for (i, p) in params.iter_mut().enumerate() {
+            let Some(&kept) = keeper.get(&i) else {
+                continue;
+            };
+            if kept == i {
+                continue;
+            }
+            let name = name_of(i);
+            let first = name_of(kept);
+            if in_path(i) {
+                changes.push(
+                    format!("{at}/parameters/{i}"),
+                    format!("path parameter {name:?} becomes the same Rust name as {first:?} and is named in the path template, so it cannot be renamed: dropped"),
+                );
+                drop.push(i);
+                continue;
+            }
+            // progenitor writes a header's name as a `&'static str` the HTTP client parses when
+            // the request is sent (and panics on): one that is no HTTP header name is not kept
+            let header = resolved[i].get("in").and_then(Value::as_str) == Some("header");
+            if header && !is_header_name(&name) {
+                changes.push(
+                    format!("{at}/parameters/{i}"),
+                    format!("header parameter {name:?} becomes the same Rust name as {first:?} and is no HTTP header name, so it cannot be sent: dropped"),
+                );
+                drop.push(i);
+                continue;
+            }
+            let base = spelled_name(&name);
+            let mut new = base.clone();
+            let mut n = 2;
+            while taken.contains(&field_name(&new)) {
+                new = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.insert(field_name(&new));
+            let mut renamed = resolved[i].clone();
+            if let Some(m) = renamed.as_object_mut() {
+                m.insert("name".into(), Value::String(new.clone()));
+            }
+            *p = renamed;
+            wire.insert(new.clone(), Value::String(name.clone()));
+            changes.push(
+                format!("{at}/parameters/{i}"),
+                format!("parameter {name:?} becomes the same Rust name as {first:?}: generated as {new:?}, sent as {name:?}"),
+            );
+        }
+        for i in drop.into_iter().rev() {
+            params.remove(i);
+        }
+        if wire.is_empty() {
+            continue;
+        }
+        // the styles `query-parameter-styles` recorded are found by the name in the code
+        if let Some(Value::Array(styles)) = op.get_mut(super::forms::QUERY_STYLES) {
+            for s in styles {
+                if let Some((new, _)) = s
+                    .get("name")
+                    .and_then(|n| wire.iter().find(|(_, w)| *w == n))
+                {
+                    s["name"] = Value::String(new.clone());
                 }
             }
         }
-        *params = keep;
+        op.insert(WIRE_NAMES.into(), Value::Object(wire));
+    }
+}
+
+/// Is `name` an HTTP header name (RFC 9110 §5.1: a token)?
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// In the `send()` of an operation [`colliding_parameters`] renamed parameters of, the name it
+/// gave (the string literal progenitor writes as the query key or header name) becomes the
+/// parameter's real name again.
+fn rewrite_wire_names(
+    doc: &Value,
+    _: &std::path::Path,
+    tokens: proc_macro2::TokenStream,
+) -> crate::error::Result<proc_macro2::TokenStream> {
+    fn edit(tokens: proc_macro2::TokenStream, mark: &Value) -> proc_macro2::TokenStream {
+        use proc_macro2::{Group, Literal, TokenTree};
+        tokens
+            .into_iter()
+            .map(|t| match t {
+                TokenTree::Group(g) => {
+                    let mut inner = Group::new(g.delimiter(), edit(g.stream(), mark));
+                    inner.set_span(g.span());
+                    TokenTree::Group(inner)
+                }
+                TokenTree::Literal(l) => match super::forms::literal_text(&l)
+                    .and_then(|text| mark.get(&text))
+                    .and_then(Value::as_str)
+                {
+                    Some(wire) => {
+                        let mut lit = Literal::string(wire);
+                        lit.set_span(l.span());
+                        TokenTree::Literal(lit)
+                    }
+                    None => TokenTree::Literal(l),
+                },
+                other => other,
+            })
+            .collect()
+    }
+    Ok(super::forms::in_marked_sends(
+        tokens,
+        &super::forms::marks_of(doc, WIRE_NAMES),
+        &edit,
+    ))
+}
+
+/// Undo [`colliding_parameters`]'s names for readers of the document other than this
+/// generator (an exported document): each renamed parameter has its real name again.
+pub(crate) fn restore_wire_names(doc: &mut Value) {
+    for (_, _, op) in operations_mut(doc) {
+        let Some(Value::Object(wire)) = op.remove(WIRE_NAMES) else {
+            continue;
+        };
+        let Some(Value::Array(params)) = op.get_mut("parameters") else {
+            continue;
+        };
+        for p in params {
+            if let Some(real) = p
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(|n| wire.get(n))
+                .cloned()
+            {
+                p["name"] = real;
+            }
+        }
     }
 }
 

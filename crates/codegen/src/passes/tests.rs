@@ -482,20 +482,67 @@ mod fixes_tests {
     }
 
     #[test]
-    fn colliding_parameter_names_keep_the_first() {
+    fn colliding_parameter_names_are_all_kept_under_names_of_their_own() {
         let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
-            {"name": "to", "in": "query"}, {"name": "to[]", "in": "query"}, {"name": "from", "in": "query"}
+            {"name": "to[]", "in": "query"}, {"name": "to", "in": "query"}, {"name": "from", "in": "query"}
         ]}}}});
         let mut c = Changes::default();
         colliding_parameters(&mut doc, &mut c);
+        let names: Vec<&str> = doc["paths"]["/a"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        // the plainest name is kept, the other is named from its punctuation
+        assert_eq!(names, ["to_list", "to", "from"]);
         assert_eq!(
-            doc["paths"]["/a"]["get"]["parameters"]
-                .as_array()
-                .unwrap()
-                .len(),
-            2
+            doc["paths"]["/a"]["get"][WIRE_NAMES],
+            json!({"to_list": "to[]"})
         );
+        assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/0");
+        restore_wire_names(&mut doc);
+        assert_eq!(doc["paths"]["/a"]["get"]["parameters"][0]["name"], "to[]");
+        assert!(doc["paths"]["/a"]["get"].get(WIRE_NAMES).is_none());
+    }
+
+    #[test]
+    fn colliding_path_parameters_cannot_be_renamed_and_are_said() {
+        let mut doc = json!({"paths": {"/a/{a-b}/{a_b}": {"get": {"parameters": [
+            {"name": "a-b", "in": "path", "required": true}, {"name": "a_b", "in": "path", "required": true},
+            {"name": "a.b", "in": "query"}
+        ]}}}});
+        let mut c = Changes::default();
+        colliding_parameters(&mut doc, &mut c);
+        let names: Vec<&str> = doc["paths"]["/a/{a-b}/{a_b}"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        // the plainest path parameter is kept, the other cannot be renamed (the template names it)
+        assert_eq!(names, ["a_b", "a_dot_b"]);
+        assert_eq!(c.len(), 2);
+        assert!(c[0].message.contains("cannot be renamed"), "{:?}", c[0]);
+    }
+
+    #[test]
+    fn a_colliding_header_that_is_no_header_name_is_said_and_dropped() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "X-Ids", "in": "header"}, {"name": "X-Ids[]", "in": "header"},
+            {"name": "x.ids", "in": "header"}
+        ]}}}});
+        let mut c = Changes::default();
+        colliding_parameters(&mut doc, &mut c);
+        let names: Vec<&str> = doc["paths"]["/a"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["X-Ids", "x_dot_ids"]);
         assert_eq!(c[0].pointer, "/paths/~1a/get/parameters/1");
+        assert!(c[0].message.contains("no HTTP header name"), "{:?}", c[0]);
     }
 
     #[test]
