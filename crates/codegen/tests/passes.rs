@@ -333,3 +333,28 @@ fn parameters_that_become_one_rust_name_are_all_sent_under_their_real_names() {
         "{said:?}"
     );
 }
+
+/// A header parameter whose name is no HTTP header name never reaches the generated client
+/// (reqwest would panic parsing it when sending); a valid one does, and each drop is said
+/// (`tests/passes/header-parameter-names.yaml`).
+#[test]
+fn header_parameters_that_are_no_header_names_are_dropped_and_said() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/header-parameter-names.yaml");
+    let prepared = Codegen::document(load_file(&path).unwrap(), &path)
+        .isolate(false)
+        .prepare()
+        .unwrap();
+    let said: Vec<String> = prepared
+        .changes
+        .iter()
+        .filter(|c| c.pass == "header-parameter-names")
+        .map(|c| c.pointer.clone())
+        .collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    let code = prepared.generate().unwrap().code;
+    assert!(code.contains("\"X-Request-Id\""), "{code}");
+    for bad in ["X-Ids[]", "X Page", "Bell"] {
+        assert!(!code.contains(bad), "{bad} in\n{code}");
+    }
+}

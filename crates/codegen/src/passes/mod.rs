@@ -243,6 +243,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &responses::DEFAULT_RESPONSES,
     &responses::ONE_RESPONSE_TYPE,
     &names::COLLIDING_PROPERTIES,
+    &parameters::HEADER_PARAMETER_NAMES,
     &parameters::COLLIDING_PARAMETERS,
     &types::NULLABLE_COMPONENTS,
     &types::OVERLAPPING_ANY_OF,

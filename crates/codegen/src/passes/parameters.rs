@@ -421,6 +421,46 @@ pub(crate) fn path_parameters_declared(doc: &mut Value, changes: &mut Changes) {
     }
 }
 
+/// The `header-parameter-names` pass ([`header_parameter_names`]).
+pub(crate) const HEADER_PARAMETER_NAMES: Pass = Pass::new(
+    "header-parameter-names",
+    Stage::Fix,
+    "A header parameter whose name is no HTTP header name (`X-Ids[]`, a space, a control character) is dropped and said: progenitor writes it as a `&'static str` the HTTP client parses when the request is sent, and panics on.",
+    header_parameter_names,
+);
+
+/// A header parameter whose name is no HTTP header name (RFC 9110 §5.1: a token) would be
+/// written by progenitor as a `&'static str` that `reqwest` parses into a `HeaderName` when the
+/// request is sent, and panics on: a document's name must never crash a generated client. It is
+/// dropped from its operation, said with its pointer; the operation is still generated.
+pub(crate) fn header_parameter_names(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    for (path, method, op) in operations_mut(doc) {
+        let Some(Value::Array(params)) = op.get_mut("parameters") else {
+            continue;
+        };
+        let at = op_pointer(&path, &method);
+        let mut i = params.len();
+        while i > 0 {
+            i -= 1;
+            let p = resolve(&snapshot, &params[i]);
+            if p.get("in").and_then(Value::as_str) != Some("header") {
+                continue;
+            }
+            let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+            if is_header_name(name) {
+                continue;
+            }
+            let shown: String = name.chars().flat_map(char::escape_debug).take(80).collect();
+            changes.push(
+                format!("{at}/parameters/{i}"),
+                format!("header parameter \"{shown}\" is no HTTP header name (RFC 9110 token), so it cannot be sent: dropped"),
+            );
+            params.remove(i);
+        }
+    }
+}
+
 /// The `colliding-parameters` pass ([`colliding_parameters`]).
 pub(crate) const COLLIDING_PARAMETERS: Pass = Pass::new(
     "colliding-parameters",
