@@ -62,7 +62,7 @@ pub enum Layout {
 /// The most files the relative `$ref`s of one document may reach ([`bundle_file`]).
 pub const MAX_REFERENCED_FILES: usize = 20_000;
 
-/// A document whose `$ref`s name other files (`resources/a.yml`, `../shared/p.yml#/page`, as
+/// A document whose `$ref`s name other files (`resources/a.yml`, `../common/p.yml#/page`, as
 /// DigitalOcean's is published) made one, as a source of several files is
 /// ([`Join::References`]): the files are those its relative references reach, one after the
 /// other, each read once. Only files inside the document's own folder are read: a reference
@@ -1281,7 +1281,7 @@ mod tests {
                 ("prose.yml", "intro: Some words.\n"),
                 (
                     "resources/a/a_get.yml",
-                    "get:\n  operationId: getA\n  parameters:\n    - $ref: '../../shared/parameters.yml#/page'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            $ref: 'models/a.yml'\n          example:\n            schema: {$ref: 'https://example.com/s.json#x'}\n  x-codeSamples:\n    - $ref: 'examples/curl/a.yml'\n",
+                    "get:\n  operationId: getA\n  parameters:\n    - $ref: '../../common/parameters.yml#/page'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            $ref: 'models/a.yml'\n          example:\n            schema: {$ref: 'https://example.com/s.json#x'}\n  x-codeSamples:\n    - $ref: 'examples/curl/a.yml'\n",
                 ),
                 (
                     "resources/a/b_post.yml",
@@ -1296,7 +1296,7 @@ mod tests {
                     "ids:\n  ids:\n    type: array\n    items: {type: integer}\n",
                 ),
                 (
-                    "shared/parameters.yml",
+                    "common/parameters.yml",
                     "page:\n  name: page\n  in: query\n  schema: {type: integer}\n",
                 ),
             ],
