@@ -196,6 +196,7 @@ pub fn run(
             &generated.code,
             &check.client_lines,
             &generated.prepared.doc,
+            &generated.prepared.type_origins(),
         );
         let mut removed = false;
         for c in culprits {
@@ -510,8 +511,39 @@ fn item_scope(header: &str) -> Scope {
     }
 }
 
-/// The components and operations the compile errors at `lines` of `code` are in.
-fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<Culprit> {
+/// The part of the document a type's schema is in, from its pointer ([`type_origins`]): a
+/// component schema, or an operation's own parameter, body or answer. `None` for a schema
+/// several operations share (a path's parameters, `components/parameters`).
+///
+/// [`type_origins`]: agentstatus_codegen::Prepared::type_origins
+fn part_of(pointer: &str) -> Option<Part> {
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+    match segments.as_slice() {
+        ["components", "schemas", name, ..] => {
+            Some(Part::Component(format!("/components/schemas/{name}")))
+        }
+        ["paths", path, method, ..]
+            if [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ]
+            .contains(method) =>
+        {
+            Some(Part::Operation(unescape(path), method.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// The components and operations the compile errors at `lines` of `code` are in: the schema
+/// the erring type is made from (`origins`, the type names the codegen predicts with their
+/// schemas' pointers), else the operation or component the type is named after.
+fn compile_culprits(
+    code: &str,
+    lines: &[(usize, String)],
+    doc: &Value,
+    origins: &BTreeMap<String, String>,
+) -> Vec<Culprit> {
     let text: Vec<&str> = code.lines().collect();
     let items = line_items(&text);
     let components: Vec<(String, String)> = doc
@@ -550,6 +582,13 @@ fn compile_culprits(code: &str, lines: &[(usize, String)], doc: &Value) -> Vec<C
             continue;
         };
         let error = format!("line {line}, in `{item}`: {headline}");
+        // the schema the type is made from, where the codegen knows it
+        if let Some(part) = origins.get(&item).and_then(|p| part_of(p)) {
+            if !out.iter().any(|c| c.part == part) {
+                out.push(Culprit { part, error });
+            }
+            continue;
+        }
         // the operation or component the item is, or the longest one it is named after
         // (`{OperationId}Response`, `{Schema}{Property}`)
         let op = operations
@@ -670,7 +709,7 @@ mod tests {
             .into_iter()
             .map(|l| (l, "E0072: recursive type has infinite size".to_string()))
             .collect();
-        let c = compile_culprits(code, &lines, &doc);
+        let c = compile_culprits(code, &lines, &doc, &BTreeMap::new());
         assert!(
             c[0].error
                 .ends_with("in `TicketType`: E0072: recursive type has infinite size")
@@ -774,7 +813,7 @@ impl Client {
             (line("Self::connect"), "E0599: no function".to_string()),
             (line("Copy,"), "E0204: Copy".to_string()),
         ];
-        let parts: Vec<Part> = compile_culprits(BUILDERS, &lines, &doc)
+        let parts: Vec<Part> = compile_culprits(BUILDERS, &lines, &doc, &BTreeMap::new())
             .into_iter()
             .map(|c| c.part)
             .collect();
@@ -782,6 +821,52 @@ impl Client {
             parts,
             [Part::Component("/components/schemas/AgentStatus".into())]
         );
+    }
+
+    #[test]
+    fn an_error_in_a_type_is_blamed_on_the_schema_it_is_made_from() {
+        // `BoxSettings` (titled) is `Account.settings`: the component whose Rust name it begins
+        // with, `Box`, has nothing to do with it
+        let doc = serde_json::json!({
+            "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+            "paths": {"/jobs": {"get": {"operationId": "list_jobs", "responses": {"200": {
+                "description": "ok", "content": {"application/json": {"schema": {
+                    "title": "BoxJobs", "type": "object", "properties": {"n": {"type": "integer"}}}}}}}}}},
+            "components": {"schemas": {
+                "Box": {"type": "object", "properties": {"id": {"type": "string"}}},
+                "Account": {"type": "object", "properties": {"settings": {
+                    "title": "BoxSettings", "type": "object", "properties": {"a": {"type": "string"}}}}}
+            }}
+        });
+        let prepared = Codegen::document(doc, Path::new("t.yaml"))
+            .prepare()
+            .unwrap();
+        let origins = prepared.type_origins();
+        assert_eq!(
+            origins.get("BoxSettings").map(String::as_str),
+            Some("/components/schemas/Account/properties/settings")
+        );
+        let code = "pub mod types {\n    pub struct BoxSettings {\n        pub a: i64,\n    }\n    pub struct BoxJobs {\n        pub n: i64,\n    }\n}\n";
+        let lines = vec![(3, "E0277: x".to_string()), (6, "E0277: y".to_string())];
+        let parts = |origins: &BTreeMap<String, String>| -> Vec<Part> {
+            compile_culprits(code, &lines, &prepared.doc, origins)
+                .into_iter()
+                .map(|c| c.part)
+                .collect()
+        };
+        // by the name alone, `Box` was blamed for both
+        assert_eq!(
+            parts(&BTreeMap::new()),
+            [Part::Component("/components/schemas/Box".into())]
+        );
+        assert_eq!(
+            parts(&origins),
+            [
+                Part::Component("/components/schemas/Account".into()),
+                Part::Operation("/jobs".into(), "get".into())
+            ]
+        );
+        assert_eq!(part_of("/paths/~1a~1{id}/parameters/0/schema"), None);
     }
 
     #[test]

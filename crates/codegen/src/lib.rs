@@ -261,6 +261,15 @@ impl Prepared {
         doc
     }
 
+    /// Where each Rust type the generator will make for this document comes from: its name and
+    /// the pointer of its schema (`/components/schemas/<key>`, an inline schema's pointer,
+    /// an operation's parameter, body or answer schema), as the `colliding-type-names` pass
+    /// predicts typify's names. A type a compile error sits in is the fault of that schema
+    /// (`cargo xtask try`), not of a component its name happens to begin with.
+    pub fn type_origins(&self) -> std::collections::BTreeMap<String, String> {
+        passes::type_origins(&self.doc)
+    }
+
     /// Generate the client code: progenitor's client, the authenticated constructors of the
     /// document's security schemes, formatted, under a header naming what was left out.
     pub fn generate(mut self) -> Result<Generated> {

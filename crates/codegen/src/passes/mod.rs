@@ -48,6 +48,7 @@ use crate::error::Result;
 pub(crate) use bodies::MEDIA_TYPES;
 pub(crate) use open_enums::CRATE as RUNTIME_CRATE;
 pub(crate) use secrets::{SECRET_TYPE, secret_string_schema};
+pub(crate) use type_names::type_origins;
 pub(crate) use types::{format_without_type, string_booleans};
 
 /// Where in the pipeline a pass runs.

@@ -19,6 +19,51 @@
 //! becomes the type that has it (a wrong type, or E0308 where they differ), and a component
 //! converted after an inline schema of its name is emitted twice (E0428, E0119), which cost
 //! Stripe's `subscription_schedule` and every operation reaching it.
+//!
+//! # Every name typify-impl 0.8.0 and progenitor-impl 0.15.1 derive
+//!
+//! Read from their sources (`~/.cargo/registry/src/*/typify-impl-0.8.0/src`,
+//! `.../progenitor-impl-0.15.1/src`). `place` is typify's `Name` as handed down (a component's
+//! key is `Name::Required`, which no title overrides; anything else is `Name::Suggested`, which a
+//! schema's own `title` overrides: `util.rs:854` `get_type_name`); `name` is `get_type_name` of
+//! it, the title when there is one. `Name::append(s)` (`lib.rs:164`) is `{place}_{s}` and ignores
+//! the title. Every name is `sanitize`d to Pascal case (`util.rs:783`) when a type is made of it,
+//! and `assign_type` (`lib.rs:967`) keeps the first type of a name: a later schema of that name
+//! silently becomes it (a component later is emitted twice, E0428).
+//!
+//! | where (file:line) | name | when | here |
+//! |---|---|---|---|
+//! | typify `lib.rs:700` | `{key}` (Required) | a component | [`colliding_type_names`] |
+//! | typify `lib.rs:812` | hint (Suggested) | progenitor's `add_type_with_name` | [`operation_schemas`] |
+//! | progenitor `method.rs:317`, `:338`, `:375` | `{OperationId}-{parameter}` | a path, query, header parameter's schema | [`operation_schemas`] |
+//! | progenitor `method.rs:2150` | `{OperationId}-body` | a JSON or form body | [`operation_schemas`] |
+//! | progenitor `method.rs:471` | `{OperationId}-response` | every JSON answer | [`operation_schemas`], [`Root::Answer`] |
+//! | progenitor `method.rs:1429`, `:1893` | `builder::{OperationId}` | one builder per operation, in module `builder` (no type of `types`) | `operation-ids` pass (unique ids) |
+//! | progenitor `method.rs:2000` | `Client{Tag}Ext` | `TagStyle::Separate` only; this workspace generates `Merged` | never made |
+//! | typify `convert.rs:99` | `{place}Inner` | a nullable typed schema (`type: [T, null]`) with a Required place: a nullable component that `nullable-components` leaves (string, number, array); the inner type and its children are named from it, a title overriding | [`nullable_inner`] |
+//! | typify `convert.rs:1950` | `{name}Inner` | a typed enum that is no string enum (`type: object`/`array` with `enum`): the type without the values | [`typed_enum_inner`] |
+//! | typify `structs.rs:61` | `{name}_{property in snake case}` | a struct's property | [`child_name`] |
+//! | typify `structs.rs:99`, `:210` | `{name}_extraValue` | a struct's `additionalProperties` schema | [`inline_names`] |
+//! | typify `convert.rs:1281`, `:1326`, `structs.rs:210` | `{place}Value` | a map's values (the place, not the title) | [`inline_names`] |
+//! | typify `structs.rs:200` | `{place}Key`, `{name}_extraKey` | `propertyNames` | unreachable: progenitor's `to_schema.rs:232` never sets `propertyNames` (OpenAPI 3.0 has none) |
+//! | typify `convert.rs:1288` | `{place}Key`, `{place}Value` | `patternProperties` | unreachable: `to_schema.rs:230` sets none |
+//! | typify `convert.rs:1857` | `{name}Item` | an array's items | [`inline_names`] |
+//! | typify `convert.rs:1829`, `:1838` | `{place}_item` | a fixed-length array's items (`minItems` = `maxItems` > 0, not unique) | [`inline_names`] |
+//! | typify `convert.rs:1799`, `:1806`, `:1820` | `{place}_additional`, `{place}_item{i}` | a tuple (`items` a list) | unreachable: `to_schema.rs:248` makes `items` one schema (OpenAPI 3.0 has no tuples; `openapi-3-1` turns `prefixItems` into one) |
+//! | typify `structs.rs:281` | `{name}Subtype{i}` | an `anyOf` whose members typify does not find mutually exclusive (`util.rs:46` `all_mutually_exclusive`): a struct of flattened optional members | [`all_mutually_exclusive`], [`inline_names`] |
+//! | typify `convert.rs:2089` | the wrapper's `place` | a one-member `allOf`/`oneOf`/`anyOf` (the member in its place) | [`one_member_composition`] |
+//! | typify `convert.rs:1443` (`convert_all_of`), `:545` | the merged type's names | an `allOf` of several members, or a composition beside other keywords: one merged type | [`merged_properties`] |
+//! | typify `enums.rs:223` | `{place}_{variant}` | an externally tagged union's content | [`Tagging::External`] |
+//! | typify `enums.rs:372`, `:421` (`internal_variant`, `struct_members`) | `{name}_{property}`, where `name` is the member's title (Suggested) or the union's | an internally tagged union's variants' properties: one prefix for every variant | [`Tagging::Internal`] |
+//! | typify `enums.rs:551`, `:555` | `{place}_{content}` (Required), `{place}_{variant}` | an adjacently tagged union's content | [`Tagging::Adjacent`] |
+//! | typify `enums.rs:647`, `:660` | `{name}_{variant}`, `Variant{i}` | an untagged union's members (`util.rs:598` `schema_is_named`, common prefix removed) | [`variant_names`], [`settle_places`] |
+//! | typify `convert.rs:1467` | `{name}` (Required) | an empty `anyOf` (a never type) | the union's own name |
+//! | typify `convert.rs:1689`, `:1755` | the `not` schema's `name` | a `not` of enumerated values: a newtype | [`makes_type`] (no children) |
+//! | typify `defaults.rs:374` | `defaults::{type}_{property}` (snake case) | a function per property default, in module `defaults` | not a type name; two could meet (`A_b.c`, `A.b_c`), not predicted |
+//! | typify `enums.rs:819` | `{type}{Variant}` | only the serde attributes of a struct variant's properties (their default functions) | as above |
+//!
+//! What typify's own code uses unqualified beside the types (`Default::default()`, `Ok`, `Err`,
+//! `Some`, `None`) is [`RESERVED_TYPE_NAMES`].
 
 use std::collections::BTreeMap;
 
@@ -81,9 +126,15 @@ enum Owner {
 /// `allOf`'s `$ref` members bring into the type typify merges from them), and whether the
 /// schema being walked is one whose string enums the `open-response-enums` pass (later in
 /// the pipeline) wraps in `OpenEnum` (an answer's, a component no request reaches): typify
-/// then sees no constant there, so no tagged union ([`tagging`]).
+/// then sees no constant there, so no tagged union ([`tagging`]); and where each name's type
+/// comes from (the pointer of its schema: [`type_origins`]).
 #[derive(Default)]
-struct Names(BTreeMap<String, Owner>, Value, bool);
+struct Names(
+    BTreeMap<String, Owner>,
+    Value,
+    bool,
+    BTreeMap<String, String>,
+);
 
 /// `schema` without its own title: what two inline schemas must share to share a name.
 fn untitled(schema: &Map<String, Value>) -> Value {
@@ -108,7 +159,9 @@ impl Names {
         matches!(self.0.get(name), None | Some(Owner::Inline(_)))
     }
 
-    fn take_inline(&mut self, name: String, schema: &Map<String, Value>) {
+    /// Take `name` for the inline `schema` at `at` (kept when an identical schema has it).
+    fn take_inline(&mut self, name: String, schema: &Map<String, Value>, at: &str) {
+        self.3.entry(name.clone()).or_insert_with(|| at.to_string());
         self.0
             .entry(name)
             .or_insert_with(|| Owner::Inline(untitled(schema)));
@@ -126,11 +179,11 @@ impl Names {
 
     /// Take `name` for `schema`, and the names of the types its `allOf`'s `$ref` members bring
     /// in.
-    fn take_merged(&mut self, name: String, schema: &Map<String, Value>) {
+    fn take_merged(&mut self, name: String, schema: &Map<String, Value>, at: &str) {
         for (prop, s) in merged_properties(&self.1, schema).0 {
-            self.take_inline(child_name(&name, &prop), &s);
+            self.take_inline(child_name(&name, &prop), &s, at);
         }
-        self.take_inline(name, schema);
+        self.take_inline(name, schema, at);
     }
 }
 
@@ -383,6 +436,21 @@ fn constrained_string(schema: &Map<String, Value>) -> bool {
 /// place-name clashes gets a title of its own (`TicketTypeInline`). Identical inline schemas
 /// share their name, as typify shares their type.
 pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
+    predict(doc, changes);
+}
+
+/// Where each Rust type typify will make for `doc` comes from: its name and the pointer of its
+/// schema (`/components/schemas/<key>` for a component, the inline schema's own pointer, an
+/// operation's parameter, body or answer schema), as the pass predicts them. On a document the
+/// pass has run on, nothing is renamed; a compile error in a type is the fault of the schema
+/// this names, not of a component whose name the type's happens to begin with.
+pub(crate) fn type_origins(doc: &Value) -> BTreeMap<String, String> {
+    let mut doc = doc.clone();
+    predict(&mut doc, &mut Changes::default()).3
+}
+
+/// The pass itself ([`colliding_type_names`]): the names it gave, and where each comes from.
+fn predict(doc: &mut Value, changes: &mut Changes) -> Names {
     let mut names = Names::default();
     for n in RESERVED_TYPE_NAMES {
         names.0.insert(n.to_string(), Owner::Reserved);
@@ -398,6 +466,10 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
     for key in &keys {
         if let std::collections::btree_map::Entry::Vacant(e) = names.0.entry(rust_type_name(key)) {
             e.insert(Owner::Component);
+            names.3.insert(
+                rust_type_name(key),
+                format!("/components/schemas/{}", escape_token(key)),
+            );
             continue;
         }
         let (new_key, new_name) = (2..)
@@ -408,7 +480,11 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
             })
             .find(|(k, n)| !all.contains(k) && !names.0.contains_key(n))
             .expect("an unused name");
-        names.0.insert(new_name, Owner::Component);
+        names.0.insert(new_name.clone(), Owner::Component);
+        names.3.insert(
+            new_name,
+            format!("/components/schemas/{}", escape_token(&new_key)),
+        );
         renames.push((key.clone(), new_key));
     }
     for (old, new) in &renames {
@@ -434,6 +510,18 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
         for (key, schema) in schemas.iter_mut() {
             names.2 = !requested.contains(key);
             let at = format!("/components/schemas/{}", escape_token(key));
+            if nullable_inner(schema) {
+                // `{Key}(Option<{Key}Inner>)`: the inside is named like an inline schema
+                inline_names(
+                    schema,
+                    Some(rust_type_name(&format!("{key}Inner"))),
+                    Root::Inline,
+                    &at,
+                    &mut names,
+                    changes,
+                );
+                continue;
+            }
             inline_names(
                 schema,
                 Some(rust_type_name(key)),
@@ -452,6 +540,7 @@ pub(crate) fn colliding_type_names(doc: &mut Value, changes: &mut Changes) {
             inline_names(schema, Some(name), root, &at, &mut names, changes);
         }
     }
+    names
 }
 
 /// The inline schemas progenitor names after an operation, `(pointer, name)` in the order it
@@ -788,7 +877,7 @@ fn inline_names(
                 name = Some(fresh);
             }
             if let Some(n) = &name {
-                names.take_merged(n.clone(), map);
+                names.take_merged(n.clone(), map, at);
             }
         }
     }
@@ -797,8 +886,40 @@ fn inline_names(
         && let Some(n) = &name
     {
         for (prop, s) in merged_properties(&names.1, map).0 {
-            names.take_inline(child_name(n, &prop), &s);
+            names.take_inline(child_name(n, &prop), &s, at);
         }
+    }
+    // a typed enum that is no string enum is a newtype over its type without the values,
+    // converted under `{name}Inner` ([`typed_enum_inner`]): a struct of that name, and the
+    // name everything in it is named after
+    let mut place = place;
+    if let Some(n) = name.clone()
+        && let Some(inner) = typed_enum_inner(map, &n)
+    {
+        let mut bare = map.clone();
+        bare.remove("enum");
+        let mut inner = inner;
+        if converts_to_struct(&bare) && inner != n && !names.fits_merged(&inner, &bare) {
+            // a title names the newtype and the struct inside it alike (typify keeps the
+            // struct), so a fresh title is a free name for both
+            let fresh = (1..)
+                .map(|k| match k {
+                    1 => format!("{n}Inline"),
+                    k => format!("{n}Inline{k}"),
+                })
+                .find(|f| !names.0.contains_key(f))
+                .expect("an unused name");
+            changes.push(at.to_string(), format!(
+                "this enum's values would be checked by a newtype over the Rust type `{inner}`, a name already given to another schema: titled `{fresh}` (the type and the values' type share it)"
+            ));
+            map.insert("title".into(), Value::String(fresh.clone()));
+            inner = fresh;
+        }
+        if converts_to_struct(&bare) && inner != n {
+            names.take_inline(inner.clone(), &bare, at);
+        }
+        name = Some(inner.clone());
+        place = Some(inner);
     }
     // typify: `{parent}_{property in snake case}`, then sanitized
     let child = |suffix: &str| {
@@ -882,12 +1003,38 @@ fn inline_names(
     // untagged union's after what each member is (typify's `schema_is_named`, with the prefix
     // they share removed: [`variant_names`]), a member's own title first, so the titles are
     // settled before the names are worked out from them; a tagged union's after its tags
-    let union_name = name
-        .clone()
-        .filter(|_| !(map.get("nullable") == Some(&Value::Bool(true)) && root != Root::Component));
+    let nullable_inline =
+        map.get("nullable") == Some(&Value::Bool(true)) && root != Root::Component;
+    let union_name = name.clone().filter(|_| !nullable_inline);
+    // what typify names the members' types after where it does not read the union's title: a
+    // nullable composition reaches it as `oneOf: [null, the composition]`, its title outside
+    let members_base = if nullable_inline {
+        place.clone()
+    } else {
+        name.clone()
+    };
     for key in ["oneOf", "anyOf"] {
         if let Some(Value::Array(members)) = map.get_mut(key) {
             let union_at = format!("{at}/{key}");
+            // an `anyOf` typify cannot prove mutually exclusive is a struct of its members
+            // flattened, each `{Name}Subtype{i}` (typify-impl `src/structs.rs`
+            // `flattened_union_struct`); one it can is read as a `oneOf`
+            if key == "anyOf" && !all_mutually_exclusive(members, &names.1, names.2) {
+                for (i, member) in members.iter_mut().enumerate() {
+                    let place = members_base
+                        .as_ref()
+                        .map(|u| rust_type_name(&format!("{u}Subtype{i}")));
+                    inline_names(
+                        member,
+                        place,
+                        Root::Inline,
+                        &format!("{union_at}/{i}"),
+                        names,
+                        changes,
+                    );
+                }
+                continue;
+            }
             match tagging(members, names.2) {
                 Tagging::External => {
                     // `{variant: content}`: the content is named `{union}_{variant}`
@@ -940,16 +1087,37 @@ fn inline_names(
                     }
                 }
                 Tagging::Internal => {
-                    // typify makes one enum of the members: no member is a type of its own
+                    // typify makes one enum of the members, each a struct variant (no type of
+                    // its own) without the tag, whose properties' types are named after the
+                    // member's title (a union with a required name: the union's) or else the
+                    // union: every variant's `{union}_{property}` (typify-impl `src/enums.rs`
+                    // `internal_variant`)
+                    let tag = internal_tag(members, names.2);
                     for (i, member) in members.iter_mut().enumerate() {
-                        inline_names(
-                            member,
-                            None,
-                            Root::Inline,
-                            &format!("{union_at}/{i}"),
-                            names,
-                            changes,
-                        );
+                        let member_at = format!("{union_at}/{i}");
+                        let title = member
+                            .get("title")
+                            .and_then(Value::as_str)
+                            .filter(|_| root != Root::Component)
+                            .map(rust_type_name);
+                        let base = title.or_else(|| members_base.clone());
+                        match (&tag, base, member.get_mut("properties")) {
+                            (Some(tag), Some(base), Some(Value::Object(props))) => {
+                                for (prop, schema) in props.iter_mut().filter(|(k, _)| *k != tag) {
+                                    inline_names(
+                                        schema,
+                                        Some(child_name(&base, prop)),
+                                        Root::Inline,
+                                        &format!("{member_at}/properties/{}", escape_token(prop)),
+                                        names,
+                                        changes,
+                                    );
+                                }
+                            }
+                            _ => {
+                                inline_names(member, None, Root::Inline, &member_at, names, changes)
+                            }
+                        }
                     }
                 }
                 Tagging::Untagged => {
@@ -1020,7 +1188,7 @@ fn settle_places(
         changes.push(format!("{at}/{i}"), format!(
             "this union member would be the Rust type `{place}`, a name already given to another schema: titled `{fresh}` (the union's other members named again after it)"
         ));
-        names.take_merged(fresh, map);
+        names.take_merged(fresh, map, &format!("{at}/{i}"));
     }
     variant_names(members)
         .unwrap_or_default()
@@ -1227,7 +1395,7 @@ fn settle_title(member: &mut Value, at: &str, names: &mut Names, changes: &mut C
     }
     let titled = rust_type_name(&title);
     if names.fits_merged(&titled, map) {
-        names.take_merged(titled, map);
+        names.take_merged(titled, map, at);
         return;
     }
     let fresh = (1..)
@@ -1245,7 +1413,382 @@ fn settle_title(member: &mut Value, at: &str, names: &mut Names, changes: &mut C
     changes.push(format!("{at}/title"), format!(
         "title {title:?} would name this union member `{titled}`, a name already given to another schema (or what its `allOf` brings in would): titled `{fresh}`"
     ));
-    names.take_merged(fresh, map);
+    names.take_merged(fresh, map, at);
+}
+
+/// How deep [`exclusive`] reads into compositions at most (typify's own check has no bound but
+/// the schema's depth; a document's depth is bounded only by its size).
+const MAX_EXCLUSIVE_DEPTH: usize = 32;
+
+/// The schema as progenitor hands it to typify (progenitor-impl 0.15 `src/to_schema.rs`), as
+/// far as typify's mutual-exclusion check reads it: a `$ref` alone (its siblings dropped), a
+/// `nullable` type as the list `[type, "null"]`, a nullable composition as `oneOf: [null,
+/// the composition]` with the metadata outside, `example` as metadata, the extensions,
+/// `discriminator`, `externalDocs` and `xml` gone.
+fn schemars_view(schema: &Value) -> Value {
+    let Some(map) = schema.as_object() else {
+        return schema.clone();
+    };
+    if let Some(r) = map.get("$ref") {
+        return serde_json::json!({"$ref": r});
+    }
+    let nullable = map.get("nullable") == Some(&Value::Bool(true));
+    let mut out = Map::new();
+    let mut meta = Map::new();
+    for (k, v) in map {
+        match k.as_str() {
+            "nullable" | "discriminator" | "externalDocs" | "xml" => {}
+            k if k.starts_with("x-") => {}
+            // `simplify_default`: metadata at its default is no metadata
+            "deprecated" | "readOnly" | "writeOnly" if v != &Value::Bool(true) => {}
+            "title" | "description" | "default" | "deprecated" | "readOnly" | "writeOnly"
+            | "example" => {
+                meta.insert(k.to_string(), v.clone());
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if nullable && COMPOSITIONS.iter().any(|k| out.contains_key(*k)) {
+        out.remove("type");
+        meta.insert(
+            "oneOf".into(),
+            serde_json::json!([{"type": "null"}, Value::Object(out)]),
+        );
+        return Value::Object(meta);
+    }
+    if nullable && let Some(Value::String(t)) = out.get("type") {
+        let t = t.clone();
+        out.insert("type".into(), serde_json::json!([t, "null"]));
+    }
+    out.extend(meta);
+    Value::Object(out)
+}
+
+/// typify's `resolve`: a member that is a `$ref` is read as the component it names.
+fn resolve_view(view: Value, doc: &Value) -> Value {
+    match view.get("$ref").and_then(Value::as_str) {
+        Some(r) => match r.strip_prefix('#').and_then(|p| doc.pointer(p)) {
+            Some(target) => schemars_view(target),
+            None => view,
+        },
+        None => view,
+    }
+}
+
+/// typify-impl 0.8 `src/util.rs` `all_mutually_exclusive`: can at most one of an `anyOf`'s
+/// members match any value? Then typify reads the `anyOf` as a `oneOf` (an enum); else it
+/// makes a struct of the members flattened, each optional, named `{Name}Subtype{i}`
+/// (`src/structs.rs` `flattened_union_struct`). Ported on the document's JSON (after
+/// [`schemars_view`]), case for case; where typify validates enum values against a schema,
+/// the values' JSON types and the other schema's `enum` are compared (a value of a type the
+/// schema has, not among its values, is read as matching, typify's conservative answer). `open`:
+/// the string enums are wrapped in `OpenEnum` later (see [`Names`]), no constant to typify.
+pub(super) fn all_mutually_exclusive(members: &[Value], doc: &Value, open: bool) -> bool {
+    let views: Vec<Value> = members
+        .iter()
+        .map(|m| resolve_view(schemars_view(m), doc))
+        .collect();
+    (0..views.len()).all(|i| {
+        (i + 1..views.len()).all(|j| exclusive(&views[i], &views[j], open, MAX_EXCLUSIVE_DEPTH))
+    })
+}
+
+/// The keywords of typify's array and object validation, and its metadata.
+const ARRAY_KEYS: &[&str] = &["items", "maxItems", "minItems", "uniqueItems"];
+const OBJECT_KEYS: &[&str] = &[
+    "properties",
+    "required",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+];
+const META_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "example",
+];
+
+/// `schemas_mutually_exclusive` (typify-impl `src/util.rs`), on two [`schemars_view`]s.
+fn exclusive(a: &Value, b: &Value, open: bool, depth: usize) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    match (a, b) {
+        (Value::Bool(false), _) | (_, Value::Bool(false)) => return true,
+        (Value::Bool(true), _) | (_, Value::Bool(true)) => return false,
+        _ => {}
+    }
+    let (Some(am), Some(bm)) = (a.as_object(), b.as_object()) else {
+        return false;
+    };
+    // a bare composition (no metadata, nothing else): its members decide
+    let bare = |m: &Map<String, Value>| {
+        COMPOSITIONS.iter().any(|k| m.contains_key(*k))
+            && m.keys().all(|k| COMPOSITIONS.contains(&k.as_str()))
+    };
+    // typify's or-pattern tries the second schema first
+    for (comp, other) in [(bm, a), (am, b)] {
+        if !bare(comp) {
+            continue;
+        }
+        let keys: Vec<&str> = COMPOSITIONS
+            .iter()
+            .copied()
+            .filter(|k| comp.contains_key(*k))
+            .collect();
+        let subs = |k: &str| {
+            comp.get(k)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        return match keys.as_slice() {
+            ["allOf"] => subs("allOf")
+                .iter()
+                .any(|s| exclusive(&schemars_view(s), other, open, depth - 1)),
+            ["oneOf"] | ["anyOf"] => subs(keys[0])
+                .iter()
+                .all(|s| exclusive(&schemars_view(s), other, open, depth - 1)),
+            ["not"] => comp
+                .get("not")
+                .is_some_and(|s| !exclusive(&schemars_view(s), other, open, depth - 1)),
+            _ => false,
+        };
+    }
+    // enumerated values without a type: exclusive when none validates against the other
+    for (en, other) in [(am, bm), (bm, am)] {
+        if !en.contains_key("type")
+            && let Some(Value::Array(values)) = en.get("enum")
+        {
+            return values.iter().all(|v| !value_may_match(other, v, open));
+        }
+    }
+    let types = |m: &Map<String, Value>| -> Option<Vec<String>> {
+        match m.get("type")? {
+            Value::String(t) => Some(vec![t.clone()]),
+            Value::Array(ts) => Some(
+                ts.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    let (Some(at), Some(bt)) = (types(am), types(bm)) else {
+        return false;
+    };
+    let single = |m: &Map<String, Value>| matches!(m.get("type"), Some(Value::String(_)));
+    match (single(am), single(bm)) {
+        (true, true) if at[0] != bt[0] => true,
+        (true, true) if at[0] == "object" => {
+            match (
+                plain_validation(am, OBJECT_KEYS),
+                plain_validation(bm, OBJECT_KEYS),
+            ) {
+                (true, true) => objects_exclusive(am, bm, open),
+                _ => false,
+            }
+        }
+        (true, true) if at[0] == "array" => {
+            match (
+                plain_validation(am, ARRAY_KEYS),
+                plain_validation(bm, ARRAY_KEYS),
+            ) {
+                (true, true) => arrays_exclusive(am, bm, open, depth),
+                _ => false,
+            }
+        }
+        (true, true) => false,
+        (false, false) => at.iter().all(|t| !bt.contains(t)),
+        (true, false) => !bt.contains(&at[0]),
+        (false, true) => !at.contains(&bt[0]),
+    }
+}
+
+/// A schema object typify's check reads as nothing but `type` and the one validation `keys`
+/// (no format, enum, composition, other validation), which must be present (not default).
+fn plain_validation(m: &Map<String, Value>, keys: &[&str]) -> bool {
+    let own = |k: &str| keys.contains(&k);
+    m.keys()
+        .all(|k| k == "type" || own(k) || META_KEYS.contains(&k.as_str()))
+        && m.iter().any(|(k, v)| {
+            own(k)
+                && match v {
+                    Value::Object(o) => !o.is_empty(),
+                    Value::Array(a) => !a.is_empty(),
+                    Value::Bool(b) => *b || k != "uniqueItems",
+                    _ => true,
+                }
+        })
+}
+
+/// typify-impl `object_schemas_mutually_exclusive`.
+fn objects_exclusive(a: &Map<String, Value>, b: &Map<String, Value>, open: bool) -> bool {
+    let props = |m: &Map<String, Value>| -> Map<String, Value> {
+        m.get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let required = |m: &Map<String, Value>| -> std::collections::BTreeSet<String> {
+        m.get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let (ap, bp, ar, br) = (props(a), props(b), required(a), required(b));
+    if ap.is_empty() || bp.is_empty() {
+        return false;
+    }
+    if !ar.iter().all(|r| bp.contains_key(r)) || !br.iter().all(|r| ap.contains_key(r)) {
+        return true;
+    }
+    let constants = |p: &Map<String, Value>, r: &std::collections::BTreeSet<String>| {
+        r.iter()
+            .filter_map(|name| {
+                let s = schemars_view(p.get(name)?);
+                typed_constant(&s, open).map(|v| (name.clone(), v))
+            })
+            .collect::<std::collections::BTreeSet<(String, String)>>()
+    };
+    let (aa, bb) = (constants(&ap, &ar), constants(&bp, &br));
+    !aa.is_subset(&bb) && !bb.is_subset(&aa)
+}
+
+/// typify-impl `constant_string_value` on a [`schemars_view`]: `type: string` and one string
+/// value, nothing else but metadata.
+fn typed_constant(s: &Value, open: bool) -> Option<String> {
+    let m = s.as_object().filter(|_| !open)?;
+    let values = m.get("enum")?.as_array().filter(|v| v.len() == 1)?;
+    let only = m
+        .keys()
+        .all(|k| k == "type" || k == "enum" || META_KEYS.contains(&k.as_str()));
+    (only && m.get("type").and_then(Value::as_str) == Some("string"))
+        .then(|| values[0].as_str().map(str::to_string))
+        .flatten()
+}
+
+/// typify-impl `array_schemas_mutually_exclusive` (no tuples: OpenAPI 3.0 has one `items`).
+fn arrays_exclusive(
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+    open: bool,
+    depth: usize,
+) -> bool {
+    let n = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_u64);
+    if let (Some(max), Some(min)) = (n(a, "maxItems"), n(b, "minItems"))
+        && min > max
+    {
+        return true;
+    }
+    if let (Some(max), Some(min)) = (n(b, "maxItems"), n(a, "minItems"))
+        && min > max
+    {
+        return true;
+    }
+    match (a.get("items"), b.get("items")) {
+        (Some(x), Some(y)) => exclusive(&schemars_view(x), &schemars_view(y), open, depth - 1),
+        _ => false,
+    }
+}
+
+/// Could `value` validate against `schema` (a [`schemars_view`])? Only the types and the enum
+/// are read; anything else is taken to match (typify's `schema_value_validate` reads more, and
+/// a value it refuses makes the pair exclusive where this says not).
+fn value_may_match(schema: &Map<String, Value>, value: &Value, open: bool) -> bool {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let fits = |t: &str| t == kind || (t == "number" && kind == "integer");
+    let typed = match schema.get("type") {
+        Some(Value::String(t)) => fits(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(fits),
+        _ => true,
+    };
+    let listed = match schema.get("enum").filter(|_| !open) {
+        Some(Value::Array(values)) => values.contains(value),
+        _ => true,
+    };
+    typed && listed
+}
+
+/// typify-impl `maybe_internally_tagged_enum`'s tag: the first (in order) of the required
+/// properties every member (a plain object, see [`plain_object`]) has as a constant string,
+/// with a different value in each. `None` when the union is not internally tagged.
+fn internal_tag(members: &[Value], open: bool) -> Option<String> {
+    let mut common: Option<BTreeMap<String, std::collections::BTreeSet<String>>> = None;
+    for m in members {
+        let (props, required) = plain_object(m)?;
+        let here: BTreeMap<String, std::collections::BTreeSet<String>> = props
+            .iter()
+            .filter(|(k, _)| required.contains(&k.as_str()))
+            .filter_map(|(k, p)| {
+                let v = constant_string(p, open)?;
+                Some((k.clone(), std::collections::BTreeSet::from([v.to_string()])))
+            })
+            .collect();
+        common = Some(match common {
+            None => here,
+            Some(before) => before
+                .into_iter()
+                .filter_map(|(k, mut vs)| match here.get(&k) {
+                    Some(ws) if vs.is_disjoint(ws) => {
+                        vs.extend(ws.iter().cloned());
+                        Some((k, vs))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        });
+    }
+    common?.keys().next().cloned()
+}
+
+/// A nullable component that reaches typify as `type: [T, null]` (a type, no composition: what
+/// `nullable-components` leaves, a string, a number, an array): typify names what is inside the
+/// `Option` `{Key}Inner` (typify-impl `src/convert.rs`, the `[T, null]` arm with a required
+/// name), a title overriding it, and everything in it after that name.
+fn nullable_inner(schema: &Value) -> bool {
+    schema.as_object().is_some_and(|m| {
+        m.get("nullable") == Some(&Value::Bool(true))
+            && m.get("type").is_some_and(Value::is_string)
+            && !m.contains_key("$ref")
+            && !COMPOSITIONS.iter().any(|k| m.contains_key(*k))
+    })
+}
+
+/// typify-impl `convert_typed_enum`: an enum whose type is no string (nor boolean, whose values
+/// typify ignores) is a newtype over the type without the values, converted under
+/// `{name}Inner` (Suggested: the schema's own title, which it keeps, overrides it): the name
+/// the inner type and its children take. `None` for any other schema, and for a number, whose
+/// inner type is a number, no name.
+fn typed_enum_inner(map: &Map<String, Value>, name: &str) -> Option<String> {
+    if !map.contains_key("enum") || COMPOSITIONS.iter().any(|k| map.contains_key(*k)) {
+        return None;
+    }
+    match map.get("type").and_then(Value::as_str)? {
+        "object" | "array" => Some(match map.get("title").and_then(Value::as_str) {
+            Some(title) => rust_type_name(title),
+            None => rust_type_name(&format!("{name}Inner")),
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -1644,6 +2187,176 @@ mod tests {
         for name in ["UVariant0", "UObjectB", "UObjectBInline"] {
             assert!(defines(&code, name), "{name}: {code}");
         }
+    }
+
+    #[test]
+    fn any_of_members_are_mutually_exclusive_as_typify_finds_them() {
+        let doc = json!({"components": {"schemas": {
+            "Id": {"type": "string"},
+            "Obj": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}
+        }}});
+        let ex = |members: Value| all_mutually_exclusive(members.as_array().unwrap(), &doc, false);
+        // two objects no required property tells apart: a struct of both (`Subtype`)
+        assert!(!ex(json!([
+            {"type": "object", "properties": {"a": {"type": "string"}}},
+            {"type": "object", "properties": {"b": {"type": "string"}}}
+        ])));
+        // a required property the other does not have
+        assert!(ex(json!([
+            {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}},
+            {"type": "object", "properties": {"b": {"type": "string"}}}
+        ])));
+        // the same properties, a constant tag of a different value
+        let tagged = |v: &str| {
+            json!({"type": "object", "required": ["k"], "properties": {
+            "k": {"type": "string", "enum": [v]}, "x": {"type": "string"}}})
+        };
+        assert!(ex(json!([tagged("a"), tagged("b")])));
+        // the tag wrapped in `OpenEnum` (answers): no constant, not exclusive
+        let open = json!([tagged("a"), tagged("b")]);
+        assert!(!all_mutually_exclusive(
+            open.as_array().unwrap(),
+            &doc,
+            true
+        ));
+        // different types (an integer is not a number to typify); a type and its nullable form
+        assert!(ex(
+            json!([{"type": "string"}, {"type": "object", "properties": {"a": {}}}])
+        ));
+        assert!(ex(json!([{"type": "integer"}, {"type": "number"}])));
+        assert!(!ex(
+            json!([{"type": "string", "nullable": true}, {"type": "string"}])
+        ));
+        assert!(ex(
+            json!([{"type": "integer", "nullable": true}, {"type": "string"}])
+        ));
+        // a reference is read as its component; a string and a string are not exclusive
+        assert!(!ex(
+            json!([{"$ref": "#/components/schemas/Id"}, {"type": "string", "maxLength": 3}])
+        ));
+        assert!(ex(
+            json!([{"$ref": "#/components/schemas/Id"}, {"$ref": "#/components/schemas/Obj"}])
+        ));
+        // a bare composition: an `allOf` is exclusive when any member is, a `oneOf` when all are
+        assert!(ex(
+            json!([{"allOf": [{"type": "string"}, {"minLength": 1}]}, {"type": "integer"}])
+        ));
+        assert!(!ex(
+            json!([{"oneOf": [{"type": "string"}, {"type": "integer"}]}, {"type": "integer"}])
+        ));
+        // with a description the composition is no longer bare: typify gives up (not exclusive)
+        assert!(!ex(
+            json!([{"description": "d", "allOf": [{"type": "string"}]}, {"type": "integer"}])
+        ));
+        // arrays: items that exclude each other, or lengths that cannot meet
+        assert!(ex(
+            json!([{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "integer"}}])
+        ));
+        assert!(ex(
+            json!([{"type": "array", "maxItems": 1}, {"type": "array", "minItems": 2}])
+        ));
+        assert!(!ex(
+            json!([{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "string"}}])
+        ));
+        // enumerated values without a type: exclusive when none could match the other
+        assert!(ex(json!([{"enum": [1, 2]}, {"type": "string"}])));
+        assert!(!ex(json!([{"enum": ["a", 2]}, {"type": "string"}])));
+        // one member: exclusive (typify's degenerate case)
+        assert!(ex(json!([{"type": "object", "properties": {"a": {}}}])));
+    }
+
+    #[test]
+    fn typify_flattens_exactly_the_any_ofs_predicted_not_mutually_exclusive() {
+        // each `anyOf` through the whole pipeline: typify's struct of `subtype_{i}` fields
+        // exactly when the pass predicts its members are not mutually exclusive
+        let obj = |p: &str, required: bool| {
+            let mut o = json!({"type": "object", "properties": {p: {"type": "string"}}});
+            if required {
+                o["required"] = json!([p]);
+            }
+            o
+        };
+        let cases = [
+            json!([obj("a", false), obj("b", false)]),
+            json!([obj("a", true), obj("b", true)]),
+            json!([obj("a", true), obj("b", false)]),
+            json!([{"type": "string"}, obj("a", false)]),
+            json!([{"type": "integer"}, {"type": "number"}]),
+            json!([{"$ref": "#/components/schemas/Id"}, {"$ref": "#/components/schemas/Obj"}]),
+            json!([{"$ref": "#/components/schemas/Obj"}, obj("b", false)]),
+            json!([{"$ref": "#/components/schemas/Obj"}, obj("b", true)]),
+            json!([{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "integer"}}]),
+            json!([{"type": "array", "items": {"type": "string"}}, obj("a", false)]),
+            json!([{"allOf": [{"$ref": "#/components/schemas/Obj"}, obj("c", false)]}, obj("b", false)]),
+            json!([{"description": "d", "type": "object", "properties": {"a": {"type": "string"}}}, {"type": "boolean"}]),
+            json!([obj("a", false), {"type": "object", "additionalProperties": {"type": "string"}}]),
+        ];
+        for members in cases {
+            let schemas = json!({
+                "Id": {"type": "string", "maxLength": 9},
+                "Obj": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}},
+                "U": {"anyOf": members}
+            });
+            let predicted =
+                !all_mutually_exclusive(members.as_array().unwrap(), &schemas_doc(&schemas), false);
+            let (code, _) = generated(schemas);
+            assert_eq!(
+                code.contains("pub subtype_0:"),
+                predicted,
+                "{members}\n{code}"
+            );
+        }
+    }
+
+    /// A document whose components are `schemas` (what `$ref`s resolve in).
+    fn schemas_doc(schemas: &Value) -> Value {
+        json!({"components": {"schemas": schemas}})
+    }
+
+    #[test]
+    fn an_internally_tagged_union_s_tag_is_the_first_common_constant() {
+        let member = |k: &str, v: &str| {
+            json!({"type": "object", "required": ["kind", "type"], "properties": {
+            "kind": {"type": "string", "enum": [k]}, "type": {"type": "string", "enum": [v]}, "x": {"type": "string"}}})
+        };
+        let members = json!([member("a", "t"), member("b", "u")]);
+        assert_eq!(
+            internal_tag(members.as_array().unwrap(), false),
+            Some("kind".into())
+        );
+        // `kind` has one value twice: not a tag; `type` is
+        let members = json!([member("a", "t"), member("a", "u")]);
+        assert_eq!(
+            internal_tag(members.as_array().unwrap(), false),
+            Some("type".into())
+        );
+        assert_eq!(internal_tag(members.as_array().unwrap(), true), None);
+        let members = json!([member("a", "t"), {"type": "string"}]);
+        assert_eq!(internal_tag(members.as_array().unwrap(), false), None);
+    }
+
+    #[test]
+    fn a_nullable_component_s_inside_and_an_object_enum_s_type_are_named_inner() {
+        let (doc, changes) = run(json!({"components": {"schemas": {
+            "Code": {"type": "string", "nullable": true, "pattern": "^[A-Z]+$"},
+            "CodeInner": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "Tags": {"type": "array", "nullable": true, "items": {"type": "object", "properties": {"t": {"type": "string"}}}},
+            "TagsItem": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "Point": {"type": "object", "properties": {"p": {"type": "object", "enum": [{"x": 1}],
+                "properties": {"x": {"type": "integer"}}}}},
+            "PointPInner": {"type": "object", "properties": {"id": {"type": "integer"}}}
+        }}}));
+        let s = &doc["components"]["schemas"];
+        // the nullable constrained string's newtype is `CodeInner`: the title renames it
+        assert_eq!(s["Code"]["title"], "CodeInnerInline", "{s:#}");
+        // the nullable array's items are `TagsInnerItem`, no clash with `TagsItem`
+        assert!(s["Tags"]["items"].get("title").is_none(), "{s:#}");
+        // the object enum's struct is `PointPInner`, a component's name: titled apart
+        assert_eq!(
+            s["Point"]["properties"]["p"]["title"], "PointPInline",
+            "{s:#}"
+        );
+        assert_eq!(changes.len(), 2, "{changes:?}");
     }
 
     fn run(mut doc: Value) -> (Value, Vec<super::super::Change>) {
