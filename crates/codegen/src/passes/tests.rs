@@ -521,7 +521,7 @@ mod fixes_tests {
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
         assert_eq!(paths, ["/a/{a_dash_b}/{a_b}", "/z"]);
         let item = &doc["paths"]["/a/{a_dash_b}/{a_b}"];
-        let names = |list: &Value| -> Vec<String> {
+        let names = |list: &serde_json::Value| -> Vec<String> {
             list.as_array()
                 .unwrap()
                 .iter()
@@ -670,7 +670,7 @@ mod fixes_tests {
         // an enum loses `nullable` in `nullable-components`, which leaves the header's
         // reference alone and makes the others nullable
         doc["paths"]["/b"] = json!({"get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Kind"}}}}}}});
-        nullable_components(&mut doc, &mut c);
+        crate::passes::types::nullable_components(&mut doc, &mut c);
         assert_eq!(
             doc["components"]["parameters"]["H"]["schema"],
             json!({"$ref": "#/components/schemas/Kind"})
