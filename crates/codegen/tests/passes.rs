@@ -358,7 +358,10 @@ fn header_parameters_that_are_no_header_names_are_dropped_and_said() {
         .collect();
     // the path item's (every operation's) too
     assert_eq!(said.len(), 4, "{said:?}");
-    assert!(said.contains(&"/paths/~1items/parameters/0".to_string()), "{said:?}");
+    assert!(
+        said.contains(&"/paths/~1items/parameters/0".to_string()),
+        "{said:?}"
+    );
     let code = prepared.generate().unwrap().code;
     assert!(code.contains("\"X-Request-Id\""), "{code}");
     for bad in ["X-Ids[]", "X Page", "Bell", "X-Trace"] {

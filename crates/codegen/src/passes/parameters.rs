@@ -36,7 +36,7 @@ pub(crate) fn path_parameters_required(doc: &mut Value, changes: &mut Changes) {
 pub(crate) const NULLABLE_PARAMETERS: Pass = Pass::new(
     "nullable-parameters",
     Stage::Normalise,
-    "A path or header parameter's schema loses `nullable` (a URL segment or header is never null; progenitor cannot write an `Option` there).",
+    "A path or header parameter's schema loses `nullable` (a URL segment or header is never null; progenitor cannot write an `Option` there); one that is a `$ref` to a nullable scalar component gets the component's schema without it (the component stays nullable for its other uses).",
     nullable_parameters,
 );
 

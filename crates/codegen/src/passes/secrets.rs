@@ -93,6 +93,30 @@ fn names_a_credential(name: &str) -> bool {
 /// the format.
 pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
+    // the names sent of the parameters `colliding-parameters` renamed, by pointer
+    let mut sent: std::collections::BTreeMap<String, String> = Default::default();
+    for (path, method, op) in crate::nav::operations(&snapshot) {
+        let Some(wire) = op.get(super::parameters::WIRE_NAMES) else {
+            continue;
+        };
+        let at = crate::nav::operation_pointer(path, method);
+        for (i, p) in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(real) = p
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(|n| wire.get(n))
+                .and_then(Value::as_str)
+            {
+                sent.insert(format!("{at}/parameters/{i}"), real.to_string());
+            }
+        }
+    }
     super::parameters::for_each_parameter(doc, &mut |map, at| {
         let place = map
             .get("in")
@@ -102,11 +126,12 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
         if !matches!(place.as_str(), "path" | "header" | "cookie") {
             return;
         }
-        let name = map
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let name = sent.get(at).cloned().unwrap_or_else(|| {
+            map.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        });
         let Some(schema) = map.get_mut("schema") else {
             return;
         };
@@ -491,8 +516,11 @@ mod tests {
                      "schema": {"type": "string", "format": "password"}},
                     {"name": "X-Request-Id", "in": "header", "schema": {"type": "string"}},
                     {"name": "session", "in": "cookie",
-                     "schema": {"type": "string", "format": "password"}}
-                ]}
+                     "schema": {"type": "string", "format": "password"}},
+                    // renamed by `colliding-parameters`: its name sent names a credential
+                    {"name": "x_dot_api_dot_key", "in": "header", "schema": {"type": "string"}}
+                ],
+                "x-agentstatus-wire-names": {"x_dot_api_dot_key": "x.api.key"}}
             }},
             "components": {"schemas": {"Secret": {"type": "string", "format": "password",
                                                   "description": "s", "pattern": "^s"}}}
@@ -513,10 +541,11 @@ mod tests {
         assert_eq!(params[3]["schema"], json!({"type": "string"}));
         // progenitor refuses cookie parameters: the format goes
         assert_eq!(params[4]["schema"], json!({"type": "string"}));
+        assert_eq!(params[5]["schema"], secret);
         assert_eq!(doc["components"]["schemas"]["Secret"]["format"], "password");
         assert_eq!(
             item["get"][SECRET_PARAMETERS],
-            json!({"path": [0, 1], "header": ["X-Secret", "X-Api-Key"]})
+            json!({"path": [0, 1], "header": ["X-Secret", "x.api.key", "X-Api-Key"]})
         );
         assert!(
             changes
