@@ -144,7 +144,6 @@ async fn secret_parameters_are_sent_and_never_shown() {
 
 #[test]
 fn parameters_on_the_wire() {
-    let only = std::env::var("PARAMETERS_WIRE_ONLY").ok();
     let failed: Vec<String> = [
         ("duplicate-parameters", DUPLICATES),
         ("colliding-parameters--path-level", PATH_LEVEL),
@@ -152,7 +151,6 @@ fn parameters_on_the_wire() {
         ("secret-strings--parameters", SECRETS),
     ]
     .into_iter()
-    .filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name))
     .filter_map(|(name, test)| {
         support::wire_test(
             std::path::Path::new(env!("CARGO_BIN_EXE_xtask")),
