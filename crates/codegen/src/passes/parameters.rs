@@ -826,7 +826,9 @@ fn colliding_path_names(doc: &mut Value, changes: &mut Changes) {
     let Some(paths) = crate::nav::paths_mut(doc) else {
         return;
     };
-    let mut renamed: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+    // (path, the path renamed, (old name, new name) of each parameter renamed)
+    type Renamed = (String, String, Vec<(String, String)>);
+    let mut renamed: Vec<Renamed> = Vec::new();
     for (path, item) in paths.iter() {
         let names = template_names(path);
         let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
