@@ -153,6 +153,7 @@ fn without_the_fixes_progenitor_rejects_these() {
         "one-of-beside-any-of",
         "json-media-types--bytes",
         "security-scopes",
+        "duplicate-parameters",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -187,7 +188,8 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
             "query-parameter-styles",
             "form-bodies",
             "colliding-properties",
-            "colliding-parameters"
+            "colliding-parameters",
+            "secret-strings"
         ]
     );
     for p in pipeline().iter().filter(|p| hooked.contains(&p.name())) {
@@ -207,7 +209,7 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
 
 /// `format: password` strings are `agentstatus_runtime::SecretText` wherever progenitor can write
 /// one (a body, an answer, optional, nullable, in an array, a component with a `pattern`, a query
-/// parameter), and strings in path and header parameters (`tests/passes/secret-strings.yaml`).
+/// parameter, a path or header parameter) (`tests/passes/secret-strings.yaml`).
 #[test]
 fn secrets_are_secret_text_where_progenitor_can_write_them() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/secret-strings.yaml");
@@ -233,11 +235,14 @@ fn secrets_are_secret_text_where_progenitor_can_write_them() {
         "pubkey:::std::option::Option<ApiKey>,".to_string(),
         // a query parameter is serialised: it can be one
         format!("token:Result<Option<{secret}>,String>"),
-        // path and header parameters are written with `to_string()`: strings
-        "tenant:Result<::std::string::String,String>".to_string(),
-        // (the header's copy of the component keeps its `pattern`: a checked string newtype)
-        "x_api_secret:Result<Option<types::CreateSubscriptionXApiSecret>,String>".to_string(),
-        "pubstructCreateSubscriptionXApiSecret(::std::string::String);".to_string(),
+        // path and header parameters too (the header's copy of the component without its
+        // `pattern`), written from the secret: the path segment from `expose()`, the header a
+        // sensitive value
+        format!("tenant:Result<{secret},String>"),
+        format!("x_api_secret:Result<Option<{secret}>,String>"),
+        "path_segment(&tenant.expose())?".to_string(),
+        "HeaderValue::try_from(value.expose()".to_string(),
+        "secret.set_sensitive(true);".to_string(),
     ] {
         let shows: String = shows.split_whitespace().collect();
         assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
@@ -351,10 +356,15 @@ fn header_parameters_that_are_no_header_names_are_dropped_and_said() {
         .filter(|c| c.pass == "header-parameter-names")
         .map(|c| c.pointer.clone())
         .collect();
-    assert_eq!(said.len(), 3, "{said:?}");
+    // the path item's (every operation's) too
+    assert_eq!(said.len(), 4, "{said:?}");
+    assert!(
+        said.contains(&"/paths/~1items/parameters/0".to_string()),
+        "{said:?}"
+    );
     let code = prepared.generate().unwrap().code;
     assert!(code.contains("\"X-Request-Id\""), "{code}");
-    for bad in ["X-Ids[]", "X Page", "Bell"] {
+    for bad in ["X-Ids[]", "X Page", "Bell", "X-Trace"] {
         assert!(!code.contains(bad), "{bad} in\n{code}");
     }
 }

@@ -59,3 +59,59 @@ pub fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8])
         Err(_) => 0,
     }
 }
+
+/// Generate the pass-corpus spec `name` (`crates/codegen/tests/passes/<name>.yaml`) into a crate
+/// with `cargo xtask try`, give it `test` as `tests/wire.rs` (with tokio, wiremock and
+/// futures-util as dev-dependencies) and run it: `Err` with what `try` or the test said.
+pub fn wire_test(xtask: &Path, name: &str, test: &str) -> Result<(), String> {
+    use std::process::Command;
+    let root = root();
+    let spec = root.join(format!("crates/codegen/tests/passes/{name}.yaml"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("compile-gate");
+    let out_dir = target.join("forms-wire").join(name);
+    let out = Command::new(xtask)
+        .current_dir(&root)
+        .args([
+            "try",
+            spec.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    if out.status.code() != Some(0) {
+        return Err(format!(
+            "{name}: try: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let manifest = out_dir.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    if !text.contains("[dev-dependencies]") {
+        text.push_str(
+            "\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }\nwiremock = \"0.6\"\nfutures-util = \"0.3\"\nbytes = \"1\"\n",
+        );
+        std::fs::write(&manifest, text).unwrap();
+    }
+    std::fs::create_dir_all(out_dir.join("tests")).unwrap();
+    std::fs::write(out_dir.join("tests/wire.rs"), test).unwrap();
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&out_dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
+        .args(["test", "--quiet", "--offline", "--test", "wire"])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err(format!(
+            "{name}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}

@@ -228,6 +228,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &examples::CONTRADICTING_DEFAULTS,
     &types::NULLABLE_WITHOUT_TYPE,
     &types::ONE_OF_BESIDE_ANY_OF,
+    &parameters::DUPLICATE_PARAMETERS,
     &parameters::IDENTICAL_PATHS,
     &parameters::PATH_PARAMETERS_DECLARED,
     &parameters::PATH_PARAMETERS_REQUIRED,

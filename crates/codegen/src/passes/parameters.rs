@@ -36,15 +36,21 @@ pub(crate) fn path_parameters_required(doc: &mut Value, changes: &mut Changes) {
 pub(crate) const NULLABLE_PARAMETERS: Pass = Pass::new(
     "nullable-parameters",
     Stage::Normalise,
-    "A path or header parameter's schema loses `nullable` (a URL segment or header is never null; progenitor cannot write an `Option` there).",
+    "A path or header parameter's schema loses `nullable` (a URL segment or header is never null; progenitor cannot write an `Option` there); one that is a `$ref` to a nullable scalar component gets the component's schema without it (the component stays nullable for its other uses).",
     nullable_parameters,
 );
 
 /// A path or header parameter whose schema is `nullable` (Klaviyo's form ids, Box's
 /// `x-rep-hints`) becomes `Option<String>` where progenitor writes the value into the URL or a
 /// header, which does not compile. A path segment or a header cannot be `null` (an optional
-/// header is left out instead): the schema loses `nullable`.
+/// header is left out instead): the schema loses `nullable`. A schema that is a `$ref` (through
+/// any chain of references, from a parameter that is itself one) to a nullable component keeps
+/// the component as it is (its other uses may be null): a scalar one (which
+/// `nullable-components` leaves nullable) is written into the parameter without `nullable`;
+/// an object, enum, composition or titled one loses `nullable` in `nullable-components`, which
+/// leaves the references of path and header parameters not nullable.
 pub(crate) fn nullable_parameters(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
     for_each_parameter(doc, &mut |map, at| {
         let place = map
             .get("in")
@@ -54,15 +60,46 @@ pub(crate) fn nullable_parameters(doc: &mut Value, changes: &mut Changes) {
         if !matches!(place.as_str(), "path" | "header") {
             return;
         }
-        if let Some(Value::Object(schema)) = map.get_mut("schema")
-            && schema.remove("nullable").is_some()
-        {
+        let Some(Value::Object(schema)) = map.get_mut("schema") else {
+            return;
+        };
+        if schema.remove("nullable").is_some() {
             changes.push(
                 format!("{at}/schema/nullable"),
                 format!("a {place} parameter cannot be null: `nullable` removed"),
             );
         }
+        if !schema.contains_key("$ref") {
+            return;
+        }
+        let here = Value::Object(schema.clone());
+        let (target, from) = crate::nav::resolve_at(&snapshot, &here, &format!("{at}/schema"));
+        let Some(target) = target.as_object() else {
+            return;
+        };
+        if target.get("nullable") != Some(&Value::Bool(true)) || !nullable_scalar(target) {
+            return;
+        }
+        let mut own = target.clone();
+        own.remove("nullable");
+        *schema = own;
+        changes.push(
+            format!("{at}/schema"),
+            format!("a {place} parameter cannot be null: `{from}` is nullable, written here without `nullable` (the component is left as it is)"),
+        );
     });
+}
+
+/// Is `schema` a nullable component `nullable-components` leaves nullable (a string, number,
+/// integer, boolean or array without a title, an enum or a composition), so that a reference to
+/// it is an `Option`?
+pub(crate) fn nullable_scalar(schema: &Map<String, Value>) -> bool {
+    matches!(
+        schema.get("type").and_then(Value::as_str),
+        Some("string" | "integer" | "number" | "boolean" | "array")
+    ) && !["title", "enum", "oneOf", "anyOf", "allOf"]
+        .iter()
+        .any(|k| schema.contains_key(*k))
 }
 
 /// The `array-path-parameters` pass ([`array_path_parameters`]).
@@ -173,6 +210,83 @@ pub(crate) fn restore_parameter_content(doc: &mut Value) {
             map.insert("content".into(), declared);
         }
     });
+}
+
+/// The `duplicate-parameters` pass ([`duplicate_parameters`]).
+pub(crate) const DUPLICATE_PARAMETERS: Pass = Pass::new(
+    "duplicate-parameters",
+    Stage::Normalise,
+    "A parameter declared twice in one list (an operation's, a path item's: the same `in` and name, a header's name in any case, `X-Id` and `x-id`; a query parameter repeated with another `style`) is one parameter: the first declaration stands, the later ones are dropped and said (progenitor kept one of them silently, or sent one header twice).",
+    duplicate_parameters,
+);
+
+/// Is `a` the same parameter as `b` (OpenAPI 3.0 §4.7.12: a parameter is its name and
+/// location; a header's name is read in any case, RFC 9110 §5.1)?
+pub(crate) fn same_parameter(a: &Value, b: &Value) -> bool {
+    let (place, other) = (a.get("in"), b.get("in"));
+    let (Some(x), Some(y)) = (
+        a.get("name").and_then(Value::as_str),
+        b.get("name").and_then(Value::as_str),
+    ) else {
+        return false;
+    };
+    place.is_some()
+        && place == other
+        && (x == y || (place == Some(&json!("header")) && x.eq_ignore_ascii_case(y)))
+}
+
+/// A list of parameters must not declare one twice (OpenAPI 3.0 §4.7.8: "unique parameter is
+/// defined by a combination of a name and location"), yet documents do: Zendesk's repeated
+/// `include` with another `explode`, a header spelled `X-Id` once and `x-id` again. progenitor
+/// merges by name only (the later one silently wins, its style unsupported or not), and two
+/// spellings of one header become two Rust names sending the header twice. The first
+/// declaration stands; each later one is dropped, said with its pointer.
+pub(crate) fn duplicate_parameters(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    for (path, item) in crate::nav::path_items_mut(doc) {
+        let base = format!("/paths/{}", escape_token(path));
+        for (k, v) in item.as_object_mut().into_iter().flatten() {
+            let (at, list) = if k == "parameters" {
+                (format!("{base}/parameters"), Some(v))
+            } else if crate::nav::is_method(k) {
+                (format!("{base}/{k}/parameters"), v.get_mut("parameters"))
+            } else {
+                continue;
+            };
+            let Some(Value::Array(list)) = list else {
+                continue;
+            };
+            let mut seen: Vec<Value> = Vec::new();
+            let mut kept = Vec::with_capacity(list.len());
+            for (i, p) in std::mem::take(list).into_iter().enumerate() {
+                let r = resolve(&snapshot, &p).clone();
+                if let Some(first) = seen.iter().find(|q| same_parameter(q, &r)) {
+                    let name = |v: &Value| {
+                        v.get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .chars()
+                            .flat_map(char::escape_debug)
+                            .take(80)
+                            .collect::<String>()
+                    };
+                    changes.push(
+                        format!("{at}/{i}"),
+                        format!(
+                            "{} parameter \"{}\" is declared again (as \"{}\" before it): one parameter, the first declaration stands, this one is dropped",
+                            r.get("in").and_then(Value::as_str).unwrap_or("?"),
+                            name(&r),
+                            name(first),
+                        ),
+                    );
+                    continue;
+                }
+                seen.push(r);
+                kept.push(p);
+            }
+            *list = kept;
+        }
+    }
 }
 
 /// The `identical-paths` pass ([`identical_paths`]).
@@ -435,11 +549,24 @@ pub(crate) const HEADER_PARAMETER_NAMES: Pass = Pass::new(
 /// dropped from its operation, said with its pointer; the operation is still generated.
 pub(crate) fn header_parameter_names(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
-    for (path, method, op) in operations_mut(doc) {
-        let Some(Value::Array(params)) = op.get_mut("parameters") else {
-            continue;
-        };
-        let at = op_pointer(&path, &method);
+    // the operations' lists and the path items' (whose parameters are every operation's)
+    let mut lists: Vec<(String, &mut Vec<Value>)> = Vec::new();
+    for (path, item) in crate::nav::path_items_mut(doc) {
+        let base = format!("/paths/{}", escape_token(path));
+        for (k, v) in item.as_object_mut().into_iter().flatten() {
+            let (at, list) = if k == "parameters" {
+                (base.clone(), Some(v))
+            } else if crate::nav::is_method(k) {
+                (format!("{base}/{k}"), v.get_mut("parameters"))
+            } else {
+                continue;
+            };
+            if let Some(Value::Array(list)) = list {
+                lists.push((at, list));
+            }
+        }
+    }
+    for (at, params) in lists {
         let mut i = params.len();
         while i > 0 {
             i -= 1;
@@ -465,7 +592,7 @@ pub(crate) fn header_parameter_names(doc: &mut Value, changes: &mut Changes) {
 pub(crate) const COLLIDING_PARAMETERS: Pass = Pass::new(
     "colliding-parameters",
     Stage::Fix,
-    "Parameters of one operation that become one Rust name (`to`, `to[]`; `StartTime`, `StartTime<`, `StartTime>`) are all kept: the later ones get a Rust name of their own from their punctuation (`to_list`, `start_time_lt`, `start_time_gt`), their real name stays on the wire.",
+    "Parameters of one operation that become one Rust name (`to`, `to[]`; `StartTime`, `StartTime<`, `StartTime>`; a path item's `id` header and an operation's `id` query parameter) are all kept: the later ones get a Rust name of their own from their punctuation (`to_list`, `start_time_lt`, `start_time_gt`), their real name stays on the wire; two path parameters of one template (`{user-id}`, `{user_id}`) are renamed in the template, whose names are never sent.",
     colliding_parameters,
 )
 .with_rewrite(rewrite_wire_names)
@@ -547,11 +674,15 @@ fn spelled_name(name: &str) -> String {
 /// `StartTime_lt`; a number after it when that is taken too) and its real name recorded on the
 /// operation ([`WIRE_NAMES`]): after generation its wire name is put back in the operation's
 /// `send()` ([`rewrite_wire_names`]), so the request carries `StartTime<=...`. A path
-/// parameter is named in the path template shared by the path's operations and is not
-/// renamed: two path parameters that collide cannot be told apart and the later is dropped,
-/// said with its pointer; so is a colliding header parameter whose name is no HTTP header name
-/// (`X-Ids[]`), which the HTTP client would refuse when sending.
+/// parameter keeps its name against the others; two of one template that collide are told
+/// apart in the template itself ([`colliding_path_names`]: a path parameter's name is never
+/// sent), and a path item's parameters that collide with others are first declared on its
+/// operations ([`path_level_collisions`]). A colliding header parameter whose name is no HTTP
+/// header name (`X-Ids[]`), which the HTTP client would refuse when sending, is dropped, said
+/// with its pointer.
 pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
+    colliding_path_names(doc, changes);
+    path_level_collisions(doc, changes);
     let snapshot = doc.clone();
     for (path, method, op) in operations_mut(doc) {
         let Some(Value::Array(params)) = op.get_mut("parameters") else {
@@ -666,6 +797,233 @@ pub(crate) fn colliding_parameters(doc: &mut Value, changes: &mut Changes) {
     }
 }
 
+/// The names of a path template's parameters (`/a/{x}/{y}`: `x`, `y`), each once, in order.
+fn template_names(path: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for n in path
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+    {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// Where [`colliding_path_names`] records the path parameters it renamed, on the path item:
+/// `{"name it gave": "name in the document"}`.
+pub(crate) const PATH_NAMES: &str = "x-agentstatus-path-names";
+
+/// Two parameters of one path template that become one Rust name (`/users/{user-id}/aliases/
+/// {user_id}`) cannot both be generated under their names; a path parameter's name never goes
+/// on the wire (only its value, in its place in the template), so the later one is renamed in
+/// the template and in every declaration of the path item (`{user_dash_id}`), the template's
+/// own names recorded ([`PATH_NAMES`]) for export.
+fn colliding_path_names(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    let Some(paths) = crate::nav::paths_mut(doc) else {
+        return;
+    };
+    // (path, the path renamed, (old name, new name) of each parameter renamed)
+    type Renamed = (String, String, Vec<(String, String)>);
+    let mut renamed: Vec<Renamed> = Vec::new();
+    for (path, item) in paths.iter() {
+        let names = template_names(path);
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, n) in names.iter().enumerate() {
+            groups.entry(field_name(n)).or_default().push(i);
+        }
+        if groups.values().all(|g| g.len() < 2) {
+            continue;
+        }
+        // every name of the path item's parameters is taken
+        let mut taken: std::collections::BTreeSet<String> = groups.keys().cloned().collect();
+        for (k, v) in item.as_object().into_iter().flatten() {
+            let list = if k == "parameters" {
+                Some(v)
+            } else if crate::nav::is_method(k) {
+                v.get("parameters")
+            } else {
+                None
+            };
+            for p in list.and_then(Value::as_array).into_iter().flatten() {
+                if let Some(n) = resolve(&snapshot, p).get("name").and_then(Value::as_str) {
+                    taken.insert(field_name(n));
+                }
+            }
+        }
+        let punctuation = |n: &str| {
+            n.chars()
+                .filter(|c| !c.is_ascii_alphanumeric() && *c != '_')
+                .count()
+        };
+        let mut renames: Vec<(String, String)> = Vec::new();
+        for group in groups.values().filter(|g| g.len() > 1) {
+            let kept = *group
+                .iter()
+                .min_by_key(|&&i| (punctuation(&names[i]), i))
+                .expect("a group has members");
+            for &i in group.iter().filter(|&&i| i != kept) {
+                let base = spelled_name(&names[i]);
+                let mut new = base.clone();
+                let mut n = 2;
+                while taken.contains(&field_name(&new)) {
+                    new = format!("{base}_{n}");
+                    n += 1;
+                }
+                taken.insert(field_name(&new));
+                renames.push((names[i].clone(), new));
+            }
+        }
+        let mut new_path = path.clone();
+        for (old, new) in &renames {
+            new_path = new_path.replace(&format!("{{{old}}}"), &format!("{{{new}}}"));
+        }
+        renamed.push((path.clone(), new_path, renames));
+    }
+    for (path, new_path, renames) in renamed {
+        let at = format!("/paths/{}", escape_token(&path));
+        if paths.contains_key(&new_path) {
+            changes.push(
+                at,
+                format!("path parameters {} become the same Rust name as others of the template, and the path renamed {new_path:?} is taken: left as they are", renames.iter().map(|(o, _)| format!("{o:?}")).collect::<Vec<_>>().join(", ")),
+            );
+            continue;
+        }
+        // the path item under its new template, in its place
+        let entries: Vec<(String, Value)> = std::mem::take(paths).into_iter().collect();
+        for (k, mut v) in entries {
+            if k != path {
+                paths.insert(k, v);
+                continue;
+            }
+            for (key, list) in v.as_object_mut().into_iter().flatten() {
+                let list = if key == "parameters" {
+                    Some(list)
+                } else if crate::nav::is_method(key) {
+                    list.get_mut("parameters")
+                } else {
+                    None
+                };
+                for p in list.and_then(Value::as_array_mut).into_iter().flatten() {
+                    let r = resolve(&snapshot, p);
+                    if r.get("in") != Some(&json!("path")) {
+                        continue;
+                    }
+                    let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+                    if let Some((_, new)) = renames.iter().find(|(o, _)| o == name) {
+                        let mut own = r.clone();
+                        own["name"] = json!(new);
+                        *p = own;
+                    }
+                }
+            }
+            if let Some(item) = v.as_object_mut() {
+                let mark: Map<String, Value> =
+                    renames.iter().map(|(o, n)| (n.clone(), json!(o))).collect();
+                item.insert(PATH_NAMES.into(), Value::Object(mark));
+            }
+            paths.insert(new_path.clone(), v);
+        }
+        for (old, new) in &renames {
+            changes.push(
+                at.clone(),
+                format!("path parameter {{{old}}} becomes the same Rust name as another of the template {path:?}: named {{{new}}} (a path parameter's name is never sent)"),
+            );
+        }
+    }
+}
+
+/// Parameters of a path item (`parameters` beside its operations) that an operation's own
+/// parameters do not override (OpenAPI 3.0 §4.7.9: the same name and location) are the
+/// operation's too; progenitor 0.15 merges the two lists by name alone, so an operation's
+/// `id` in the query silently replaced the path item's `id` header, and a path item's
+/// parameter that becomes one Rust name with another was never renamed. Where a path item's
+/// parameter becomes the Rust name of another one (of the path item's or of an operation's)
+/// without being the same parameter, the path item's parameters are declared on each of its
+/// operations instead (the overridden ones left out), so [`colliding_parameters`] renames
+/// them as it renames any operation's.
+fn path_level_collisions(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    for (path, item) in crate::nav::path_items_mut(doc) {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let shared: Vec<Value> = match item.get("parameters") {
+            Some(Value::Array(list)) if !list.is_empty() => list.clone(),
+            _ => continue,
+        };
+        let resolved: Vec<Value> = shared
+            .iter()
+            .map(|p| resolve(&snapshot, p).clone())
+            .collect();
+        let name = |p: &Value| {
+            p.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let methods: Vec<String> = item
+            .keys()
+            .filter(|k| crate::nav::is_method(k))
+            .cloned()
+            .collect();
+        let mut why: Vec<String> = Vec::new();
+        for (i, p) in resolved.iter().enumerate() {
+            for q in &resolved[i + 1..] {
+                if field_name(&name(p)) == field_name(&name(q)) && !same_parameter(p, q) {
+                    why.push(format!("{:?} and {:?}", name(p), name(q)));
+                }
+            }
+            for m in &methods {
+                for q in item
+                    .get(m)
+                    .and_then(|op| op.get("parameters"))
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let q = resolve(&snapshot, q);
+                    let exact = q.get("in") == p.get("in") && name(q) == name(p);
+                    if field_name(&name(p)) == field_name(&name(q)) && !exact {
+                        why.push(format!("{:?} and {m}'s {:?}", name(p), name(q)));
+                    }
+                }
+            }
+        }
+        if why.is_empty() {
+            continue;
+        }
+        item.remove("parameters");
+        for m in &methods {
+            let Some(Value::Object(op)) = item.get_mut(m) else {
+                continue;
+            };
+            let own: Vec<Value> = match op.get("parameters") {
+                Some(Value::Array(list)) => list.clone(),
+                _ => Vec::new(),
+            };
+            let own_resolved: Vec<Value> =
+                own.iter().map(|q| resolve(&snapshot, q).clone()).collect();
+            let mut list: Vec<Value> = shared
+                .iter()
+                .zip(&resolved)
+                .filter(|(_, p)| !own_resolved.iter().any(|q| same_parameter(p, q)))
+                .map(|(p, _)| p.clone())
+                .collect();
+            list.extend(own);
+            op.insert("parameters".into(), Value::Array(list));
+        }
+        why.dedup();
+        changes.push(
+            format!("/paths/{}/parameters", escape_token(path)),
+            format!("the path item's parameters and others become one Rust name ({}; progenitor merges a path item's and an operation's parameters by name alone): declared on each operation instead, each parameter kept", why.join(", ")),
+        );
+    }
+}
+
 /// Is `name` an HTTP header name (RFC 9110 §5.1: a token)?
 fn is_header_name(name: &str) -> bool {
     !name.is_empty()
@@ -717,6 +1075,7 @@ fn rewrite_wire_names(
 /// Undo [`colliding_parameters`]'s names for readers of the document other than this
 /// generator (an exported document): each renamed parameter has its real name again.
 pub(crate) fn restore_wire_names(doc: &mut Value) {
+    restore_path_names(doc);
     for (_, _, op) in operations_mut(doc) {
         let Some(Value::Object(wire)) = op.remove(WIRE_NAMES) else {
             continue;
@@ -734,6 +1093,43 @@ pub(crate) fn restore_wire_names(doc: &mut Value) {
                 p["name"] = real;
             }
         }
+    }
+}
+
+/// Undo [`colliding_path_names`] for an exported document: each path parameter it renamed has
+/// its name again, in the template and in its declarations.
+fn restore_path_names(doc: &mut Value) {
+    let Some(paths) = crate::nav::paths_mut(doc) else {
+        return;
+    };
+    if !paths.values().any(|v| v.get(PATH_NAMES).is_some()) {
+        return;
+    }
+    let entries: Vec<(String, Value)> = std::mem::take(paths).into_iter().collect();
+    for (mut path, mut item) in entries {
+        if let Some(Value::Object(names)) = item.as_object_mut().and_then(|m| m.remove(PATH_NAMES))
+        {
+            for (new, old) in &names {
+                let Some(old) = old.as_str() else { continue };
+                path = path.replace(&format!("{{{new}}}"), &format!("{{{old}}}"));
+                for (key, list) in item.as_object_mut().into_iter().flatten() {
+                    let list = if key == "parameters" {
+                        Some(list)
+                    } else if crate::nav::is_method(key) {
+                        list.get_mut("parameters")
+                    } else {
+                        None
+                    };
+                    for p in list.and_then(Value::as_array_mut).into_iter().flatten() {
+                        if p.get("in") == Some(&json!("path")) && p.get("name") == Some(&json!(new))
+                        {
+                            p["name"] = json!(old);
+                        }
+                    }
+                }
+            }
+        }
+        paths.insert(path, item);
     }
 }
 

@@ -8,8 +8,8 @@
 //! deprecated: `typify-impl` 0.8.0 `src/conversions.rs`, `SchemaCache::lookup`), so a secret
 //! with a description matches, one with a `nullable` becomes `Option<SecretText>`, but one with a
 //! `pattern`, a length bound or a vendor extension beside the format would silently stay a
-//! `String`. This pass makes every such schema the one the conversion matches, and keeps the
-//! secret type out of the places progenitor cannot write it.
+//! `String`. This pass makes every such schema the one the conversion matches, and writes the
+//! secret where progenitor would call `to_string()` on it (a path segment, a header value).
 
 use serde_json::{Map, Value};
 
@@ -19,9 +19,16 @@ use super::{Changes, Pass, Stage};
 pub(crate) const SECRET_STRINGS: Pass = Pass::new(
     "secret-strings",
     Stage::Fix,
-    "A `format: password` string is generated as `agentstatus_runtime::SecretText` (`Debug` redacts it; the plain string on the wire): what would keep its schema from matching that type (`pattern`, length bounds, vendor extensions) is removed; a path, header or cookie parameter, which progenitor writes with `to_string()`, stays a `String`.",
+    "A `format: password` string, and a header parameter that names a credential (`Authorization`, `X-Api-Key`, `X-Auth-Token`), is generated as `agentstatus_runtime::SecretText` (`Debug` redacts it; the plain string on the wire): what would keep its schema from matching that type (`pattern`, length bounds, vendor extensions) is removed; a secret path or header parameter, which progenitor writes with `to_string()`, is written from the secret (a header marked sensitive). Undone after generation (in the generated code) and on export.",
     secret_strings,
-);
+)
+.with_rewrite(rewrite_secret_parameters)
+.with_restore(restore_secret_parameters);
+
+/// Where [`secret_strings`] records an operation's secret path and header parameters for
+/// [`rewrite_secret_parameters`]: `{"path": [i, ...], "header": ["X-Api-Key", ...]}`, the
+/// places in the path template (counting from 0) and the names sent.
+pub(crate) const SECRET_PARAMETERS: &str = "x-agentstatus-secret-parameters";
 
 /// The type `format: password` strings are generated as.
 pub(crate) const SECRET_TYPE: &str = "::agentstatus_runtime::SecretText";
@@ -52,11 +59,64 @@ const UNMATCHED: &[&str] = &["pattern", "minLength", "maxLength"];
 /// The prefix of the marks this workspace's passes leave for the generator.
 const OWN_MARKS: &str = "x-agentstatus-";
 
-/// `format: password` strings become what the conversion to [`SECRET_TYPE`] matches; in path,
-/// header and cookie parameters (written with `to_string()`, which the secret type does not
-/// offer) they lose the format and stay strings.
+/// Does a header's name say it carries a credential (`Authorization`, `X-Api-Key`,
+/// `X-Auth-Token`, `X-Client-Secret`, `Cookie`)? Such a header declared as a parameter is a secret
+/// whatever its schema's format.
+fn names_a_credential(name: &str) -> bool {
+    let key: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(
+        key.as_str(),
+        "authorization" | "proxyauthorization" | "cookie"
+    ) || [
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "credential",
+        "sessionid",
+    ]
+    .iter()
+    .any(|w| key.contains(w))
+}
+
+/// `format: password` strings become what the conversion to [`SECRET_TYPE`] matches. A path or
+/// header parameter's secret (or a header that names a credential, [`names_a_credential`]) is
+/// written into the parameter (a `$ref`'d component stays as it is for its other uses) and its
+/// operation marked ([`SECRET_PARAMETERS`]): progenitor writes such a value with
+/// `to_string()`, which the secret type does not offer, and [`rewrite_secret_parameters`]
+/// writes it from the secret instead. A cookie parameter (which progenitor 0.15 refuses) loses
+/// the format.
 pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
+    // the names sent of the parameters `colliding-parameters` renamed, by pointer
+    let mut sent: std::collections::BTreeMap<String, String> = Default::default();
+    for (path, method, op) in crate::nav::operations(&snapshot) {
+        let Some(wire) = op.get(super::parameters::WIRE_NAMES) else {
+            continue;
+        };
+        let at = crate::nav::operation_pointer(path, method);
+        for (i, p) in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(real) = p
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(|n| wire.get(n))
+                .and_then(Value::as_str)
+            {
+                sent.insert(format!("{at}/parameters/{i}"), real.to_string());
+            }
+        }
+    }
     super::parameters::for_each_parameter(doc, &mut |map, at| {
         let place = map
             .get("in")
@@ -66,29 +126,55 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
         if !matches!(place.as_str(), "path" | "header" | "cookie") {
             return;
         }
+        let name = sent.get(at).cloned().unwrap_or_else(|| {
+            map.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        });
         let Some(schema) = map.get_mut("schema") else {
             return;
         };
         let (resolved, from) = crate::nav::resolve_at(&snapshot, schema, &format!("{at}/schema"));
-        let Some(resolved) = resolved.as_object().filter(|s| is_secret_string(s)) else {
+        let Some(resolved) = resolved.as_object() else {
             return;
         };
-        let mut plain = resolved.clone();
-        plain.remove("format");
-        let what = if from == format!("{at}/schema") {
-            "`format: password` removed".to_string()
-        } else {
-            format!("`{from}` (`format: password`) written here without its format")
-        };
-        *schema = Value::Object(plain);
-        changes.push(
-            format!("{at}/schema"),
-            format!(
-                "a secret in a {place} parameter is written with `to_string()` by progenitor, \
-                 which `SecretText` does not offer: it stays a `String`; {what}"
-            ),
-        );
+        let here = from == format!("{at}/schema");
+        if place == "cookie" {
+            if !is_secret_string(resolved) {
+                return;
+            }
+            let mut plain = resolved.clone();
+            plain.remove("format");
+            *schema = Value::Object(plain);
+            changes.push(
+                format!("{at}/schema"),
+                "a secret in a cookie parameter (which progenitor refuses): `format: password` removed",
+            );
+            return;
+        }
+        let credential = place == "header"
+            && names_a_credential(&name)
+            && resolved.get("type").and_then(Value::as_str) == Some("string")
+            && !resolved.contains_key("enum")
+            && !resolved.contains_key("format");
+        if credential {
+            let mut secret = resolved.clone();
+            secret.insert("format".into(), Value::String("password".into()));
+            *schema = Value::Object(secret);
+            changes.push(
+                format!("{at}/schema"),
+                format!("header parameter {name:?} names a credential: generated as `SecretText` (`Debug` redacts it), sent as a sensitive header"),
+            );
+        } else if is_secret_string(resolved) && !here {
+            *schema = Value::Object(resolved.clone());
+            changes.push(
+                format!("{at}/schema"),
+                format!("`{from}` (`format: password`) written here: the {place} parameter is a `SecretText`, written from the secret"),
+            );
+        }
     });
+    mark_secret_parameters(doc, changes);
     crate::nav::walk_mut(doc, "", &mut |map, at| {
         if !is_secret_string(map) {
             return;
@@ -149,6 +235,226 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
     });
 }
 
+/// Mark each operation with its secret path and header parameters ([`SECRET_PARAMETERS`]),
+/// its own and its path item's (those of the operation's own name override them, as progenitor
+/// merges the two lists).
+fn mark_secret_parameters(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.clone();
+    for (path, method, op) in crate::nav::operations_mut(doc) {
+        let item = crate::nav::path_item(&snapshot, &path);
+        let own: Vec<&Value> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        let own: Vec<Value> = own
+            .into_iter()
+            .map(|p| crate::nav::resolve(&snapshot, p).clone())
+            .collect();
+        let mut params = own.clone();
+        for p in item
+            .and_then(|i| i.get("parameters"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let p = crate::nav::resolve(&snapshot, p);
+            if !own.iter().any(|q| q.get("name") == p.get("name")) {
+                params.push(p.clone());
+            }
+        }
+        let wire = op.get(super::parameters::WIRE_NAMES).cloned();
+        let template = template_places(&path);
+        let mut places: Vec<usize> = Vec::new();
+        let mut headers: Vec<String> = Vec::new();
+        for p in &params {
+            let secret = p
+                .get("schema")
+                .map(|s| crate::nav::resolve(&snapshot, s))
+                .and_then(Value::as_object)
+                .is_some_and(is_secret_string);
+            let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+            if !secret {
+                continue;
+            }
+            match p.get("in").and_then(Value::as_str) {
+                Some("path") => places.extend(
+                    template
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| *n == name)
+                        .map(|(i, _)| i),
+                ),
+                Some("header") => headers.push(
+                    wire.as_ref()
+                        .and_then(|w| w.get(name))
+                        .and_then(Value::as_str)
+                        .unwrap_or(name)
+                        .to_string(),
+                ),
+                _ => {}
+            }
+        }
+        if places.is_empty() && headers.is_empty() {
+            continue;
+        }
+        places.sort_unstable();
+        let at = crate::nav::operation_pointer(&path, &method);
+        changes.push(
+            at,
+            format!(
+                "secret path and header parameters (path places {places:?}, headers {headers:?}): written from the `SecretText` (`expose()`), each header marked sensitive"
+            ),
+        );
+        op.insert(
+            SECRET_PARAMETERS.into(),
+            serde_json::json!({"path": places, "header": headers}),
+        );
+    }
+}
+
+/// The parameters of a path template, in order, each time it occurs (progenitor writes one
+/// `encode_path(..)` per occurrence, in this order).
+fn template_places(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+        .collect()
+}
+
+/// In the `send()` of an operation [`secret_strings`] marked: the `encode_path(&x.to_string())`
+/// of a secret path parameter becomes `encode_path(&x.expose())`, and a secret header's
+/// `header_map.append("X-Api-Key", value.to_string().try_into()?)` appends the secret as a
+/// sensitive `HeaderValue` (which `Debug` of the request redacts).
+fn rewrite_secret_parameters(
+    doc: &Value,
+    _: &std::path::Path,
+    tokens: proc_macro2::TokenStream,
+) -> crate::error::Result<proc_macro2::TokenStream> {
+    fn edit(tokens: proc_macro2::TokenStream, mark: &Value) -> proc_macro2::TokenStream {
+        let mut place = 0usize;
+        edit_in(tokens, mark, &mut place)
+    }
+    Ok(super::forms::in_marked_sends(
+        tokens,
+        &super::forms::marks_of(doc, SECRET_PARAMETERS),
+        &edit,
+    ))
+}
+
+/// `x . to_string ( )` in `tokens`: the `x`.
+fn to_string_of(tokens: &[proc_macro2::TokenTree]) -> Option<proc_macro2::Ident> {
+    use proc_macro2::{Delimiter, TokenTree};
+    match tokens {
+        [
+            TokenTree::Ident(x),
+            TokenTree::Punct(dot),
+            TokenTree::Ident(to_string),
+            TokenTree::Group(args),
+            ..,
+        ] if dot.as_char() == '.'
+            && to_string == "to_string"
+            && args.delimiter() == Delimiter::Parenthesis
+            && args.stream().is_empty() =>
+        {
+            Some(x.clone())
+        }
+        _ => None,
+    }
+}
+
+fn edit_in(
+    tokens: proc_macro2::TokenStream,
+    mark: &Value,
+    place: &mut usize,
+) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let in_list = |key: &str, v: &Value| {
+        mark.get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|l| l.contains(v))
+    };
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut i = 0;
+    while i < trees.len() {
+        let next = trees.get(i + 1);
+        // `encode_path ( & x . to_string ( ) )`, the `place`-th of the template
+        if let (TokenTree::Ident(f), Some(TokenTree::Group(args))) = (&trees[i], next)
+            && f == "encode_path"
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            let inner: Vec<TokenTree> = args.stream().into_iter().collect();
+            let secret = in_list("path", &Value::from(*place));
+            *place += 1;
+            if secret
+                && let [TokenTree::Punct(amp), rest @ ..] = inner.as_slice()
+                && amp.as_char() == '&'
+                && rest.len() == 4
+                && let Some(x) = to_string_of(rest)
+            {
+                out.push(trees[i].clone());
+                let mut g = Group::new(Delimiter::Parenthesis, quote::quote! { &#x.expose() });
+                g.set_span(args.span());
+                out.push(TokenTree::Group(g));
+                i += 2;
+                continue;
+            }
+        }
+        // `append ( "X-Api-Key" , v . to_string ( ) . try_into ( ) ? )`
+        if let (TokenTree::Ident(f), Some(TokenTree::Group(args))) = (&trees[i], next)
+            && f == "append"
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            let inner: Vec<TokenTree> = args.stream().into_iter().collect();
+            if let [TokenTree::Literal(name), TokenTree::Punct(comma), rest @ ..] = inner.as_slice()
+                && comma.as_char() == ','
+                && let Some(name) = super::forms::literal_text(name)
+                && in_list("header", &Value::from(name.as_str()))
+                && rest.len() == 8
+                && let Some(x) = to_string_of(rest)
+                && matches!(&rest[5], TokenTree::Ident(t) if t == "try_into")
+                && matches!(&rest[7], TokenTree::Punct(q) if q.as_char() == '?')
+            {
+                out.push(trees[i].clone());
+                let mut g = Group::new(
+                    Delimiter::Parenthesis,
+                    quote::quote! {
+                        #name,
+                        {
+                            let mut secret = ::reqwest::header::HeaderValue::try_from(#x.expose())?;
+                            secret.set_sensitive(true);
+                            secret
+                        }
+                    },
+                );
+                g.set_span(args.span());
+                out.push(TokenTree::Group(g));
+                i += 2;
+                continue;
+            }
+        }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), edit_in(g.stream(), mark, place));
+                inner.set_span(g.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Undo [`secret_strings`]' marks for an exported document.
+fn restore_secret_parameters(doc: &mut Value) {
+    for (_, _, op) in crate::nav::operations_mut(doc) {
+        op.remove(SECRET_PARAMETERS);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -195,36 +501,100 @@ mod tests {
     }
 
     #[test]
-    fn path_and_header_secrets_stay_strings_query_ones_do_not() {
+    fn path_and_header_secrets_are_secrets_written_from_the_secret() {
         let (doc, changes) = run(json!({
             "openapi": "3.0.0",
-            "paths": {"/a/{key}": {"get": {"parameters": [
-                {"name": "key", "in": "path", "required": true,
-                 "schema": {"type": "string", "format": "password"}},
-                {"name": "X-Secret", "in": "header",
-                 "schema": {"$ref": "#/components/schemas/Secret"}},
-                {"name": "token", "in": "query",
-                 "schema": {"type": "string", "format": "password"}}
-            ]}}},
+            "paths": {"/a/{key}/b/{key}": {
+                "parameters": [{"name": "X-Api-Key", "in": "header",
+                                "schema": {"type": "string"}}],
+                "get": {"parameters": [
+                    {"name": "key", "in": "path", "required": true,
+                     "schema": {"type": "string", "format": "password"}},
+                    {"name": "X-Secret", "in": "header",
+                     "schema": {"$ref": "#/components/schemas/Secret"}},
+                    {"name": "token", "in": "query",
+                     "schema": {"type": "string", "format": "password"}},
+                    {"name": "X-Request-Id", "in": "header", "schema": {"type": "string"}},
+                    {"name": "session", "in": "cookie",
+                     "schema": {"type": "string", "format": "password"}},
+                    // renamed by `colliding-parameters`: its name sent names a credential
+                    {"name": "x_dot_api_dot_key", "in": "header", "schema": {"type": "string"}}
+                ],
+                "x-agentstatus-wire-names": {"x_dot_api_dot_key": "x.api.key"}}
+            }},
             "components": {"schemas": {"Secret": {"type": "string", "format": "password",
-                                                  "description": "s"}}}
+                                                  "description": "s", "pattern": "^s"}}}
         }));
-        let params = &doc["paths"]["/a/{key}"]["get"]["parameters"];
-        assert_eq!(params[0]["schema"], json!({"type": "string"}));
+        let item = &doc["paths"]["/a/{key}/b/{key}"];
+        let params = &item["get"]["parameters"];
+        let secret = json!({"type": "string", "format": "password"});
+        assert_eq!(params[0]["schema"], secret);
+        // a `$ref`'d secret is written into the parameter (matching the conversion), the
+        // component stays a secret for its other uses
         assert_eq!(
             params[1]["schema"],
-            json!({"type": "string", "description": "s"})
+            json!({"type": "string", "format": "password", "description": "s"})
         );
-        assert_eq!(
-            params[2]["schema"],
-            json!({"type": "string", "format": "password"})
-        );
-        // the component itself stays a secret for its other uses
+        assert_eq!(params[2]["schema"], secret);
+        // a header that names a credential is one; another header is not
+        assert_eq!(item["parameters"][0]["schema"], secret);
+        assert_eq!(params[3]["schema"], json!({"type": "string"}));
+        // progenitor refuses cookie parameters: the format goes
+        assert_eq!(params[4]["schema"], json!({"type": "string"}));
+        assert_eq!(params[5]["schema"], secret);
         assert_eq!(doc["components"]["schemas"]["Secret"]["format"], "password");
-        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(
+            item["get"][SECRET_PARAMETERS],
+            json!({"path": [0, 1], "header": ["X-Secret", "x.api.key", "X-Api-Key"]})
+        );
         assert!(
-            changes[1].message.contains("/components/schemas/Secret"),
+            changes
+                .iter()
+                .any(|c| c.pointer == "/paths/~1a~1{key}~1b~1{key}/get"
+                    && c.message.contains("sensitive")),
             "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn credential_names() {
+        for name in [
+            "Authorization",
+            "X-Api-Key",
+            "api_key",
+            "X-Auth-Token",
+            "X-Client-Secret",
+            "Cookie",
+            "X-Csrf-Token",
+        ] {
+            assert!(names_a_credential(name), "{name}");
+        }
+        for name in ["X-Request-Id", "If-Match", "X-User-Id", "Accept", "X-Page"] {
+            assert!(!names_a_credential(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_rewrite_writes_secret_parameters_from_the_secret() {
+        let code: proc_macro2::TokenStream = quote::quote! {
+            let url = format!("{}/a/{}/b/{}", client.baseurl, encode_path(&id.to_string()), encode_path(&key.to_string()));
+            header_map.append("X-Plain", plain.to_string().try_into()?);
+            if let Some(value) = x_api_key {
+                header_map.append("X-Api-Key", value.to_string().try_into()?);
+            }
+        };
+        let mark = json!({"path": [1], "header": ["X-Api-Key"]});
+        let out = edit_in(code, &mark, &mut 0).to_string();
+        let flat: String = out.split_whitespace().collect();
+        assert!(flat.contains("encode_path(&id.to_string())"), "{out}");
+        assert!(flat.contains("encode_path(&key.expose())"), "{out}");
+        assert!(
+            flat.contains("append(\"X-Plain\",plain.to_string().try_into()?)"),
+            "{out}"
+        );
+        assert!(
+            flat.contains("::reqwest::header::HeaderValue::try_from(value.expose())?;secret.set_sensitive(true);"),
+            "{out}"
         );
     }
 }

@@ -507,23 +507,179 @@ mod fixes_tests {
     }
 
     #[test]
-    fn colliding_path_parameters_cannot_be_renamed_and_are_said() {
-        let mut doc = json!({"paths": {"/a/{a-b}/{a_b}": {"get": {"parameters": [
-            {"name": "a-b", "in": "path", "required": true}, {"name": "a_b", "in": "path", "required": true},
-            {"name": "a.b", "in": "query"}
-        ]}}}});
+    fn colliding_path_parameters_are_told_apart_in_the_template() {
+        let mut doc = json!({"paths": {"/a/{a-b}/{a_b}": {
+            "parameters": [{"name": "a_b", "in": "path", "required": true}],
+            "get": {"parameters": [
+                {"name": "a-b", "in": "path", "required": true}, {"name": "a.b", "in": "query"}
+            ]},
+            "put": {"parameters": [{"$ref": "#/components/parameters/AB"}]}
+        }, "/z": {}}, "components": {"parameters": {"AB": {"name": "a-b", "in": "path", "required": true}}}});
         let mut c = Changes::default();
         colliding_parameters(&mut doc, &mut c);
-        let names: Vec<&str> = doc["paths"]["/a/{a-b}/{a_b}"]["get"]["parameters"]
+        // the path keeps its place among the paths, under its new template
+        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(paths, ["/a/{a_dash_b}/{a_b}", "/z"]);
+        let item = &doc["paths"]["/a/{a_dash_b}/{a_b}"];
+        let names = |list: &serde_json::Value| -> Vec<String> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        // every operation has both path parameters (the path item's declared on each, as the
+        // query `a.b` collides with the path item's `a_b`), the query one renamed too
+        assert_eq!(
+            names(&item["get"]["parameters"]),
+            ["a_b", "a_dash_b", "a_dot_b"]
+        );
+        assert_eq!(names(&item["put"]["parameters"]), ["a_b", "a_dash_b"]);
+        assert!(item.get("parameters").is_none(), "{item}");
+        assert_eq!(item[PATH_NAMES], json!({"a_dash_b": "a-b"}));
+        // the shared component is left as it is
+        assert_eq!(doc["components"]["parameters"]["AB"]["name"], "a-b");
+        assert!(
+            c.iter().any(
+                |c| c.pointer == "/paths/~1a~1{a-b}~1{a_b}" && c.message.contains("{a_dash_b}")
+            ),
+            "{c:?}"
+        );
+        // export: the template's own names again
+        restore_wire_names(&mut doc);
+        let item = &doc["paths"]["/a/{a-b}/{a_b}"];
+        assert_eq!(names(&item["get"]["parameters"]), ["a_b", "a-b", "a.b"]);
+        assert_eq!(names(&item["put"]["parameters"]), ["a_b", "a-b"]);
+        assert!(item.get(PATH_NAMES).is_none());
+    }
+
+    #[test]
+    fn a_path_items_parameter_is_one_of_each_operation_unless_overridden() {
+        let mut doc = json!({"paths": {"/a": {
+            "parameters": [
+                {"name": "id", "in": "header"}, {"name": "X-Tenant", "in": "header"},
+                {"name": "q", "in": "query"}
+            ],
+            "get": {"parameters": [{"name": "id", "in": "query"}, {"name": "x-tenant", "in": "header"}]},
+            "post": {"parameters": [{"name": "q", "in": "query", "required": true}]}
+        }, "/b": {
+            "parameters": [{"name": "id", "in": "header"}],
+            "get": {"parameters": [{"name": "id", "in": "header", "required": true}]}
+        }}});
+        let mut c = Changes::default();
+        colliding_parameters(&mut doc, &mut c);
+        let a = &doc["paths"]["/a"];
+        assert!(a.get("parameters").is_none(), "{a}");
+        let get: Vec<(String, String)> = a["get"]["parameters"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| p["name"].as_str().unwrap())
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["in"].as_str().unwrap().into(),
+                )
+            })
             .collect();
-        // the plainest path parameter is kept, the other cannot be renamed (the template names it)
-        assert_eq!(names, ["a_b", "a_dot_b"]);
-        assert_eq!(c.len(), 2);
-        assert!(c[0].message.contains("cannot be renamed"), "{:?}", c[0]);
+        // the header `id` and the query `id` are two parameters; `x-tenant` is `X-Tenant` (a
+        // header's name in any case), overridden by the operation's
+        let want = [
+            ("id", "header"),
+            ("q", "query"),
+            ("id_2", "query"),
+            ("x-tenant", "header"),
+        ];
+        assert_eq!(get, want.map(|(n, i)| (n.to_string(), i.to_string())));
+        assert_eq!(a["get"][WIRE_NAMES], json!({"id_2": "id"}));
+        // `post` overrides `q` (same name and place): its own, required
+        let post = a["post"]["parameters"].as_array().unwrap();
+        assert_eq!(post.len(), 3);
+        assert_eq!(
+            post[2],
+            json!({"name": "q", "in": "query", "required": true})
+        );
+        // a path item whose parameters collide with nothing but their own overrides stays
+        assert_eq!(
+            doc["paths"]["/b"]["parameters"],
+            json!([{"name": "id", "in": "header"}])
+        );
+        assert_eq!(c[0].pointer, "/paths/~1a/parameters");
+    }
+
+    #[test]
+    fn a_parameter_declared_twice_is_one() {
+        let mut doc = json!({"paths": {"/a": {
+            "parameters": [{"name": "X-Id", "in": "header"}, {"name": "x-id", "in": "header"}],
+            "get": {"parameters": [
+                {"name": "tags", "in": "query", "explode": false}, {"name": "Tags", "in": "query"},
+                {"name": "tags", "in": "query", "style": "pipeDelimited"},
+                {"name": "tags", "in": "header"}
+            ]}
+        }}});
+        let mut c = Changes::default();
+        duplicate_parameters(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/a"]["parameters"],
+            json!([{"name": "X-Id", "in": "header"}])
+        );
+        // a query parameter's name is read as written; the first declaration stands
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"],
+            json!([
+                {"name": "tags", "in": "query", "explode": false}, {"name": "Tags", "in": "query"},
+                {"name": "tags", "in": "header"}
+            ])
+        );
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].pointer, "/paths/~1a/parameters/1");
+        assert_eq!(c[1].pointer, "/paths/~1a/get/parameters/2");
+    }
+
+    #[test]
+    fn a_path_or_header_parameters_nullable_component_is_left_nullable() {
+        let mut doc = json!({
+            "paths": {"/a/{id}": {"get": {"parameters": [
+                {"name": "id", "in": "path", "schema": {"$ref": "#/components/schemas/Alias"}},
+                {"$ref": "#/components/parameters/H"},
+                {"name": "q", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}}
+            ]}}},
+            "components": {
+                "parameters": {"H": {"name": "H", "in": "header", "schema": {"$ref": "#/components/schemas/Kind"}}},
+                "schemas": {
+                    "Alias": {"$ref": "#/components/schemas/Id"},
+                    "Id": {"type": "string", "nullable": true, "maxLength": 9},
+                    "Kind": {"type": "string", "enum": ["a"], "nullable": true}
+                }
+            }
+        });
+        let mut c = Changes::default();
+        nullable_parameters(&mut doc, &mut c);
+        let params = &doc["paths"]["/a/{id}"]["get"]["parameters"];
+        assert_eq!(
+            params[0]["schema"],
+            json!({"type": "string", "maxLength": 9})
+        );
+        // a query parameter may be null; the components stay as they are
+        assert_eq!(
+            params[2]["schema"],
+            json!({"$ref": "#/components/schemas/Id"})
+        );
+        assert_eq!(doc["components"]["schemas"]["Id"]["nullable"], true);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(c[0].message.contains("/components/schemas/Id"), "{c:?}");
+        // an enum loses `nullable` in `nullable-components`, which leaves the header's
+        // reference alone and makes the others nullable
+        doc["paths"]["/b"] = json!({"get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Kind"}}}}}}});
+        crate::passes::types::nullable_components(&mut doc, &mut c);
+        assert_eq!(
+            doc["components"]["parameters"]["H"]["schema"],
+            json!({"$ref": "#/components/schemas/Kind"})
+        );
+        assert_eq!(
+            doc["paths"]["/b"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+                ["nullable"],
+            true
+        );
     }
 
     #[test]

@@ -502,13 +502,7 @@ pub(crate) fn nullable_components(doc: &mut Value, changes: &mut Changes) {
         if map.get("nullable") != Some(&Value::Bool(true)) {
             continue;
         }
-        let primitive = matches!(
-            map.get("type").and_then(Value::as_str),
-            Some("string" | "integer" | "number" | "boolean" | "array")
-        ) && !["title", "enum", "oneOf", "anyOf", "allOf"]
-            .iter()
-            .any(|k| map.contains_key(*k));
-        if primitive {
+        if super::parameters::nullable_scalar(map) {
             continue;
         }
         map.remove("nullable");
@@ -523,7 +517,21 @@ pub(crate) fn nullable_components(doc: &mut Value, changes: &mut Changes) {
     if fixed.is_empty() {
         return;
     }
+    // a path or header parameter's schema is never nullable (`nullable-parameters`): its
+    // reference stays one
+    let mut never_null: std::collections::BTreeSet<String> = Default::default();
+    super::parameters::for_each_parameter(doc, &mut |map, at| {
+        if matches!(
+            map.get("in").and_then(Value::as_str),
+            Some("path" | "header")
+        ) {
+            never_null.insert(format!("{at}/schema"));
+        }
+    });
     crate::nav::walk_mut(doc, "", &mut |map, at| {
+        if never_null.contains(at) {
+            return;
+        }
         // a member of a composition keeps its reference (`allOf: [$ref]` is what is written)
         let mut tokens = at.rsplit('/');
         let index = tokens.next().is_some_and(|t| t.parse::<usize>().is_ok());
