@@ -19,6 +19,11 @@ pub(super) fn is_identifier(s: &str) -> bool {
 pub(super) fn to_identifier(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
+        // an apostrophe joins its word (Sentry's "List a Project's Issues" is
+        // `list_a_projects_issues`, not `list_a_project_s_issues`)
+        if c == '\'' || c == '\u{2019}' {
+            continue;
+        }
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('_') {
@@ -37,7 +42,7 @@ pub(super) fn to_identifier(s: &str) -> String {
 pub(crate) const OPERATION_IDS: Pass = Pass::new(
     "operation-ids",
     Stage::Normalise,
-    "operationIds become unique Rust identifiers, one method and one builder each (derived from method and path when missing, without the leading segments every path shares).",
+    "operationIds become unique Rust identifiers, one method and one builder each (derived from method and path when missing, without the leading segments every path shares; a framework's generated id, FastAPI's `retrieve_model_v1_models__model_id__get`, becomes its function's name).",
     operation_ids,
 );
 
@@ -48,6 +53,7 @@ pub(crate) const OPERATION_IDS: Pass = Pass::new(
 /// are both `get_user`, `GetUser`) gets a numeric suffix.
 pub(crate) fn operation_ids(doc: &mut Value, changes: &mut Changes) {
     let prefix = shared_prefix(doc);
+    let framework = framework_names(doc);
     let mut methods = BTreeSet::new();
     let mut types = BTreeSet::new();
     for (path, method, op) in operations_mut(doc) {
@@ -59,13 +65,20 @@ pub(crate) fn operation_ids(doc: &mut Value, changes: &mut Changes) {
             .get("operationId")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let (mut id, mut why) = match &old {
-            Some(id) if is_identifier(id) => (id.clone(), None),
-            Some(id) => (
+        let short = framework.get(&(path.clone(), method.clone()));
+        let (mut id, mut why) = match (&old, short) {
+            (Some(id), Some(short)) => (
+                short.clone(),
+                Some(format!(
+                    "{id:?} is a generated id (FastAPI's function name, path and method): the function name is kept"
+                )),
+            ),
+            (Some(id), None) if is_identifier(id) => (id.clone(), None),
+            (Some(id), None) => (
                 to_identifier(id),
                 Some(format!("{id:?} is not a Rust identifier")),
             ),
-            None => (
+            (None, _) => (
                 to_identifier(&format!(
                     "{method}_{}",
                     path.strip_prefix(prefix.as_str()).unwrap_or(&path)
@@ -100,6 +113,57 @@ pub(crate) fn operation_ids(doc: &mut Value, changes: &mut Changes) {
             op.insert("operationId".into(), Value::String(id));
         }
     }
+}
+
+/// The operationIds that are a web framework's generated ones, shortened: FastAPI's default
+/// (`generate_unique_id`) is the route function's name, then the path with every character that
+/// is not a letter, digit or `_` written `_`, then `_` and the method (Mistral's
+/// `retrieve_model_v1_models__model_id__get` for `GET /v1/models/{model_id}`), which repeats
+/// the method and path the client's method already stands for, in up to a hundred characters.
+/// Such an id becomes the function's name (`retrieve_model`), `(path, method)` -> the name,
+/// when that name is an identifier and no other operation's id (generated or not, shortened
+/// or not) would give the same method: a name given twice keeps the whole ids.
+fn framework_names(doc: &Value) -> BTreeMap<(String, String), String> {
+    use heck::ToSnakeCase;
+    let mut short: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut ids: Vec<(String, String, String)> = Vec::new();
+    for (path, item) in crate::nav::path_items(doc) {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if !crate::nav::is_method(method) {
+                continue;
+            }
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            ids.push((path.clone(), method.clone(), id.to_string()));
+            let written: String = path
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let suffix = format!("{written}_{method}");
+            if let Some(name) = id.strip_suffix(suffix.as_str())
+                && is_identifier(name)
+            {
+                short.insert((path.clone(), method.clone()), name.to_string());
+            }
+        }
+    }
+    // how many operations each method name would be given by
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for (path, method, id) in &ids {
+        let name = short.get(&(path.clone(), method.clone())).unwrap_or(id);
+        *count
+            .entry(to_identifier(name).to_snake_case())
+            .or_default() += 1;
+    }
+    short.retain(|_, name| count[&to_identifier(name).to_snake_case()] == 1);
+    short
 }
 
 /// The leading path segments every path of `doc` shares (`/api/v1`), never a path's last

@@ -443,6 +443,29 @@ pub(crate) fn path_parameters_declared(doc: &mut Value, changes: &mut Changes) {
             }
             kept.push(p);
         }
+        // a template name declared `in: path` and again in another place on the path item
+        // (Kubernetes' proxy paths: `{path}` and the query parameter `path`): progenitor keys a
+        // path item's parameters by name, the later one stands and the path template has no
+        // parameter left (it panics, "missing path name mapping"): the path one stands
+        let is_path_named = |r: &Value, name: &str| {
+            r.get("in") == Some(&json!("path")) && r.get("name") == Some(&json!(name))
+        };
+        for name in &names {
+            if !kept.iter().any(|p| is_path_named(&resolve(p), name)) {
+                continue;
+            }
+            let before = kept.len();
+            kept.retain(|p| {
+                let r = resolve(p);
+                r.get("name") != Some(&json!(name)) || r.get("in") == Some(&json!("path"))
+            });
+            if kept.len() != before {
+                changes.push(
+                    at.clone(),
+                    format!("{{{name}}} is a path parameter and also declared elsewhere (query, header) for the whole path: that declaration is removed"),
+                );
+            }
+        }
         path_level.insert(path.clone(), kept.iter().map(&resolve).collect());
         *list = kept;
     }

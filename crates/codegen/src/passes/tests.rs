@@ -221,6 +221,47 @@ mod normalise_tests {
     }
 
     #[test]
+    fn a_path_parameter_declared_again_for_the_whole_path_stands_alone() {
+        // Kubernetes: `{path}` and the query parameter `path`, both for the whole path item
+        let mut doc = json!({
+            "components": {"parameters": {"q": {"name": "path", "in": "query"}}},
+            "paths": {"/nodes/{name}/proxy/{path}": {
+                "parameters": [
+                    {"name": "name", "in": "path", "required": true},
+                    {"name": "path", "in": "path", "required": true},
+                    {"$ref": "#/components/parameters/q"},
+                    {"name": "name", "in": "header"},
+                    {"name": "other", "in": "query"}
+                ],
+                "get": {}
+            },
+            // a name only declared elsewhere for the whole path: the operation's own
+            // declaration as a path parameter decides, nothing removed here
+            "/a/{id}": {"parameters": [{"name": "id", "in": "query"}], "get": {"parameters": [{"name": "id", "in": "path", "required": true}]}}
+        }});
+        let mut c = Changes::default();
+        path_parameters_declared(&mut doc, &mut c);
+        assert_eq!(
+            doc["paths"]["/nodes/{name}/proxy/{path}"]["parameters"],
+            json!([
+                {"name": "name", "in": "path", "required": true},
+                {"name": "path", "in": "path", "required": true},
+                {"name": "other", "in": "query"}
+            ])
+        );
+        assert_eq!(
+            doc["paths"]["/a/{id}"]["parameters"],
+            json!([{"name": "id", "in": "query"}])
+        );
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert!(
+            c.iter()
+                .all(|c| c.pointer == "/paths/~1nodes~1{name}~1proxy~1{path}/parameters"),
+            "{c:?}"
+        );
+    }
+
+    #[test]
     fn path_parameters_follow_the_template() {
         let mut doc = json!({"paths": {
             "/accounts/{id}": {
@@ -268,6 +309,20 @@ mod normalise_tests {
         assert_eq!(doc["paths"]["/b/{x}"]["get"]["operationId"], "get_b_x");
         assert_eq!(doc["paths"]["/b/{x}"]["put"]["operationId"], "op_1st_op");
         assert_eq!(c.len(), 4);
+        // a sentence (Sentry's): an apostrophe joins its word
+        let mut doc = json!({"paths": {"/a": {
+            "get": {"operationId": "List a Project's Issues"},
+            "put": {"operationId": "Update an Integration\u{2019}s Config"}
+        }}});
+        operation_ids(&mut doc, &mut Changes::default());
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["operationId"],
+            "List_a_Projects_Issues"
+        );
+        assert_eq!(
+            doc["paths"]["/a"]["put"]["operationId"],
+            "Update_an_Integrations_Config"
+        );
     }
 
     #[test]
@@ -317,6 +372,57 @@ mod normalise_tests {
         assert_eq!(
             doc["paths"]["/api/v1/users"]["get"]["operationId"],
             "get_users"
+        );
+    }
+
+    #[test]
+    fn generated_operation_ids_become_their_function_names() {
+        let mut doc = json!({"paths": {
+            "/v1/models": {"get": {"operationId": "list_models_v1_models_get"}},
+            "/v1/models/{model_id}": {
+                "get": {"operationId": "retrieve_model_v1_models__model_id__get"},
+                "delete": {"operationId": "delete_model_v1_models__model_id__delete"}
+            },
+            // the same function routed twice: both keep their ids
+            "/v1/chat/completions": {"post": {"operationId": "chat_completion_v1_chat_completions_post"}},
+            "/v2/chat/completions": {"post": {"operationId": "chat_completion_v2_chat_completions_post"}},
+            // a name another operation's id already gives: kept whole
+            "/v1/files": {"get": {"operationId": "list_files_v1_files_get"}},
+            "/v1/files/all": {"get": {"operationId": "listFiles"}},
+            // not the path and method of its own operation
+            "/v1/agents": {"get": {"operationId": "agents_api_v1_agents_list"}, "post": {"operationId": "create_v1_agents_get"}},
+            // no name before the path
+            "/x": {"get": {"operationId": "_x_get"}}
+        }});
+        let mut c = Changes::default();
+        operation_ids(&mut doc, &mut c);
+        let id = |p: &str, m: &str| {
+            doc["paths"][p][m]["operationId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(id("/v1/models", "get"), "list_models");
+        assert_eq!(id("/v1/models/{model_id}", "get"), "retrieve_model");
+        assert_eq!(id("/v1/models/{model_id}", "delete"), "delete_model");
+        assert_eq!(
+            id("/v1/chat/completions", "post"),
+            "chat_completion_v1_chat_completions_post"
+        );
+        assert_eq!(
+            id("/v2/chat/completions", "post"),
+            "chat_completion_v2_chat_completions_post"
+        );
+        assert_eq!(id("/v1/files", "get"), "list_files_v1_files_get");
+        assert_eq!(id("/v1/files/all", "get"), "listFiles");
+        assert_eq!(id("/v1/agents", "get"), "agents_api_v1_agents_list");
+        assert_eq!(id("/v1/agents", "post"), "create_v1_agents_get");
+        assert_eq!(id("/x", "get"), "_x_get");
+        assert_eq!(c.len(), 3, "{c:?}");
+        assert!(
+            c.iter()
+                .all(|c| c.message.contains("FastAPI") && c.message.len() < 200),
+            "{c:?}"
         );
     }
 

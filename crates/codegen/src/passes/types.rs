@@ -509,6 +509,15 @@ pub(crate) fn nullable_components(doc: &mut Value, changes: &mut Changes) {
         if map.get("title").and_then(Value::as_str) == Some(name.as_str()) {
             map.remove("title");
         }
+        // `null` among its values too (OpenAPI 3.1's `type: [string, "null"]` with `enum:
+        // [null, AD, ...]`, Lago's `CountryOrNull`): typify reads the enum as nullable again and
+        // names the `Option` of a nullable reference's merged schema `X` too (E0428). The
+        // references say it, so the values need not
+        if let Some(Value::Array(values)) = map.get_mut("enum")
+            && values.iter().any(Value::is_null)
+        {
+            values.retain(|v| !v.is_null());
+        }
         // the type beside `nullable` (OpenAPI 3.0.3): the component's own, when it has one
         let ty = map.get("type").and_then(Value::as_str).map(str::to_string);
         fixed.push((format!("#/components/schemas/{}", escape_token(name)), ty));

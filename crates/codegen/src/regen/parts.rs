@@ -554,6 +554,7 @@ impl<'a> Bundler<'a> {
                     } else if target.0 == 0 {
                         map.insert("$ref".into(), Value::String(format!("#{}", target.1)));
                     } else if is_path_item(at)
+                        || map_place(at).is_some()
                         || !component_place(at)
                         || !self.is_object(&target)?
                     {
@@ -573,6 +574,9 @@ impl<'a> Bundler<'a> {
                             .cloned()
                             .unwrap_or_default();
                         self.map.push((at.to_string(), target.0, target.1.clone()));
+                        if let Some(Some(kind)) = map_place(at) {
+                            self.name_after_keys(&copy, &target, kind)?;
+                        }
                         inlining.push(target.clone());
                         self.rewrite(&mut copy, target.0, &target.1, at, inlining)?;
                         inlining.pop();
@@ -664,6 +668,47 @@ impl<'a> Bundler<'a> {
         Ok((target_file, fragment.to_string()))
     }
 
+    /// A map of components copied in place (`components/schemas: {$ref: schemas/_index.yaml}`,
+    /// Lago's): each entry that is only a `$ref` to a part not copied yet names that part's
+    /// component after its key (`Customer: {$ref: ./Customer.yaml}` is
+    /// `#/components/schemas/Customer`), and every key is taken, so no other part is copied
+    /// over an entry.
+    fn name_after_keys(&mut self, map: &Value, from: &Target, kind: &str) -> Result<()> {
+        let Some(entries) = map.as_object() else {
+            return Ok(());
+        };
+        for (key, entry) in entries {
+            let Some(r) = entry.get("$ref").and_then(Value::as_str) else {
+                continue;
+            };
+            let inside = format!("{}/{}", from.1, escape_token(key));
+            let target = self.resolve(from.0, &inside, r)?;
+            let taken = self.taken.get(kind).is_some_and(|t| t.contains(key));
+            if target.0 == 0 || self.copied.contains_key(&target) || taken {
+                continue;
+            }
+            self.register_as(target, kind, key.clone());
+        }
+        self.taken
+            .entry(kind.to_string())
+            .or_default()
+            .extend(entries.keys().cloned());
+        Ok(())
+    }
+
+    /// Copy `target` to `#/components/<kind>/<name>` (a name not taken).
+    fn register_as(&mut self, target: Target, kind: &str, name: String) -> String {
+        self.taken
+            .entry(kind.to_string())
+            .or_default()
+            .insert(name.clone());
+        let local = format!("/components/{}/{}", escape_token(kind), escape_token(&name));
+        self.copied.insert(target.clone(), local.clone());
+        self.map.push((local.clone(), target.0, target.1.clone()));
+        self.pending.push_back((target, local.clone()));
+        local
+    }
+
     /// Where a target is copied to (registering it the first time): a component of the kind
     /// the reference at `at` expects, named after the target.
     fn register(&mut self, target: Target, at: &str) -> Result<String> {
@@ -710,16 +755,7 @@ impl<'a> Bundler<'a> {
                 format!("{name}_{stem}_{n}")
             };
         }
-        taken.insert(candidate.clone());
-        let local = format!(
-            "/components/{}/{}",
-            escape_token(&kind),
-            escape_token(&candidate)
-        );
-        self.copied.insert(target.clone(), local.clone());
-        self.map.push((local.clone(), target.0, target.1.clone()));
-        self.pending.push_back((target, local.clone()));
-        Ok(local)
+        Ok(self.register_as(target, &kind, candidate))
     }
 
     fn error_at(&self, file: usize, pointer: &str, message: String) -> Error {
@@ -749,6 +785,21 @@ fn component_place(at: &str) -> bool {
     !crate::nav::in_extension(at)
         && !matches!(first, "info" | "tags" | "externalDocs")
         && !properties_map
+}
+
+/// Is `at` a map of named parts (`/paths`, `/components`, `/components/schemas`; Swagger 2.0's
+/// `/definitions`, `/parameters`, `/responses`, `/securityDefinitions`)? A `$ref` there
+/// (`schemas: {$ref: ./schemas/_index.yaml}`, Lago's) stands for the map, not for a component
+/// of it: what it names is copied in place, its entries become the components. `Some(kind)`
+/// for `/components/<kind>`, whose entries are named after their keys.
+fn map_place(at: &str) -> Option<Option<&str>> {
+    let tokens: Vec<&str> = at.split('/').skip(1).collect();
+    match tokens.as_slice() {
+        ["components", kind] => Some(Some(kind)),
+        ["paths" | "webhooks" | "components"] => Some(None),
+        ["definitions" | "parameters" | "responses" | "securityDefinitions"] => Some(None),
+        _ => None,
+    }
 }
 
 /// Is `at` (a pointer into the document) a path item, `/paths/<path>`, or an operation,
@@ -1344,6 +1395,66 @@ mod tests {
             Some(&json!("https://example.com/s.json#x"))
         );
         assert_eq!(doc["components"]["schemas"].as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_map_of_components_in_another_file_is_the_components() {
+        // Lago's: `components/schemas: {$ref: ./schemas/_index.yaml}`, an index of files
+        let root = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /customers:\n    $ref: './resources/customers.yaml'\ncomponents:\n  schemas:\n    $ref: './schemas/_index.yaml'\n  parameters:\n    $ref: './parameters/_index.yaml'\n  securitySchemes:\n    bearer: {type: http, scheme: bearer}\n";
+        let (_f, doc) = bundle(
+            "maps",
+            root,
+            &[
+                (
+                    "resources/customers.yaml",
+                    "get:\n  operationId: list\n  parameters:\n    - $ref: '../parameters/page.yaml'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema: {$ref: '../schemas/Customer.yaml'}\n",
+                ),
+                (
+                    "schemas/_index.yaml",
+                    "Customer:\n  $ref: './Customer.yaml'\nCountry:\n  $ref: './CountryOrNull.yaml'\nInline: {type: integer}\n",
+                ),
+                (
+                    "schemas/Customer.yaml",
+                    "type: object\nproperties:\n  country: {$ref: './CountryOrNull.yaml'}\n",
+                ),
+                ("schemas/CountryOrNull.yaml", "type: string\n"),
+                ("parameters/_index.yaml", "page:\n  $ref: './page.yaml'\n"),
+                (
+                    "parameters/page.yaml",
+                    "name: page\nin: query\nschema: {type: integer}\n",
+                ),
+            ],
+        );
+        let doc = doc.unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let names: Vec<&str> = schemas.keys().map(String::as_str).collect();
+        assert_eq!(names, ["Customer", "Country", "Inline"], "{doc:#}");
+        assert_eq!(schemas["Customer"]["type"], "object");
+        // the index's key names what the operations reach too
+        assert_eq!(
+            doc.pointer(
+                "/paths/~1customers/get/responses/200/content/application~1json/schema/$ref"
+            ),
+            Some(&json!("#/components/schemas/Customer"))
+        );
+        assert_eq!(
+            schemas["Customer"]["properties"]["country"]["$ref"],
+            "#/components/schemas/Country"
+        );
+        assert_eq!(schemas["Country"], json!({"type": "string"}));
+        assert_eq!(schemas["Inline"], json!({"type": "integer"}));
+        assert_eq!(
+            doc.pointer("/components/parameters/page/name"),
+            Some(&json!("page"))
+        );
+        assert_eq!(
+            doc.pointer("/paths/~1customers/get/parameters/0/$ref"),
+            Some(&json!("#/components/parameters/page"))
+        );
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
     }
 
     #[test]
