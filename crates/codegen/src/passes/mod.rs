@@ -74,7 +74,8 @@ pub struct Change {
     pub pass: &'static str,
     /// Where, as a JSON pointer into the document.
     pub pointer: String,
-    /// What was changed and why.
+    /// What was changed and why: one line, its control, bidi and line-separator characters
+    /// written as `\u{..}` escapes.
     pub message: String,
 }
 
@@ -87,12 +88,16 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Record a change at `pointer` (a JSON pointer into the document): what, and why.
+    /// Record a change at `pointer` (a JSON pointer into the document): what, and why. The
+    /// message is one visible line whatever it quotes from the document (a media type key, a
+    /// name, a value): its control, bidi and line-separator characters are written as `\u{..}`
+    /// escapes here, where every pass's message is made ([`crate::reason::visible`]). The
+    /// pointer is kept as it is (it finds the place); whoever prints it escapes it.
     pub fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.list.push(Change {
             pass: self.pass,
             pointer: pointer.into(),
-            message: message.into(),
+            message: crate::reason::visible(&message.into()),
         });
     }
 
