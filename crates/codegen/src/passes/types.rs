@@ -515,10 +515,27 @@ pub(crate) fn nullable_components(doc: &mut Value, changes: &mut Changes) {
         if map.get("title").and_then(Value::as_str) == Some(name.as_str()) {
             map.remove("title");
         }
+        // a `null` among an enum's values (Plaid's `enum: [outbound, inbound, null]`) is the
+        // nullable the references now carry: left in, typify makes `X(Option<X>)` beside `X`
+        // all the same (E0428)
+        let mut null_value = false;
+        if let Some(Value::Array(values)) = map.get_mut("enum")
+            && values.iter().any(Value::is_null)
+            && values.iter().any(|v| !v.is_null())
+        {
+            values.retain(|v| !v.is_null());
+            null_value = true;
+        }
         // the type beside `nullable` (OpenAPI 3.0.3): the component's own, when it has one
         let ty = map.get("type").and_then(Value::as_str).map(str::to_string);
         fixed.push((format!("#/components/schemas/{}", escape_token(name)), ty));
-        changes.push(format!("/components/schemas/{}/nullable", escape_token(name)), "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead");
+        changes.push(
+            format!("/components/schemas/{}/nullable", escape_token(name)),
+            format!(
+                "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead{}",
+                if null_value { " (and `null` leaves its enum values)" } else { "" }
+            ),
+        );
     }
     if fixed.is_empty() {
         return;
