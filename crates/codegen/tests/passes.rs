@@ -15,6 +15,10 @@ const GENERATED_CODE: &[(&str, &str)] = &[
         "runtime-calls",
         "::agentstatus_runtime::path_segment(&id.to_string())?",
     ),
+    (
+        "open-enum-turbofish",
+        "::serde_json::from_str::<::agentstatus_runtime::OpenEnum<_>>(\"\\\"auto\\\"\")",
+    ),
     ("authenticated-constructors", "pub fn with_bearer("),
 ];
 

@@ -97,7 +97,10 @@ fn every_reason_quotes_the_document_visibly() {
     let prepared = Codegen::document(hostile(), file).prepare().unwrap();
     let mut lines: Vec<(String, String)> = Vec::new();
     for c in &prepared.changes {
-        lines.push((format!("change {} at {:?}", c.pass, c.pointer), c.message.clone()));
+        lines.push((
+            format!("change {} at {:?}", c.pass, c.pointer),
+            c.message.clone(),
+        ));
     }
     for s in &prepared.removed {
         lines.push(("removed label".into(), s.operation.clone()));
@@ -110,17 +113,24 @@ fn every_reason_quotes_the_document_visibly() {
     }
     for d in &generated.isolated.dropped {
         lines.push((format!("dropped {:?}", d.pointer), d.reason.clone()));
-        lines.push(("dropped pointer, printed".into(), reason::visible(&d.pointer)));
+        lines.push((
+            "dropped pointer, printed".into(),
+            reason::visible(&d.pointer),
+        ));
     }
     for c in generated.isolated.causes() {
         lines.push(("cause".into(), c.to_string()));
     }
     // the document's names reached the reasons: several passes quote them
-    let quoting: Vec<&(String, String)> =
-        lines.iter().filter(|(_, l)| l.contains("\\u{001b}")).collect();
+    let quoting: Vec<&(String, String)> = lines
+        .iter()
+        .filter(|(_, l)| l.contains("\\u{001b}"))
+        .collect();
     assert!(quoting.len() >= 5, "{lines:#?}");
     assert!(
-        lines.iter().any(|(w, l)| w.starts_with("change unsupported-request-bodies")
+        lines
+            .iter()
+            .any(|(w, l)| w.starts_with("change unsupported-request-bodies")
             // (lower-cased by `media-type-keys` first)
             && l.contains("application/x\\u{000a}\\u{001b}[2j\\u{202e}\\u{2028}\\u{0007}ml")),
         "{lines:#?}"
@@ -135,7 +145,8 @@ fn every_reason_quotes_the_document_visibly() {
 #[test]
 fn one_line_escapes_what_a_generator_message_quotes() {
     // progenitor's own messages quote names with `Display`: the summary line escapes them
-    let line = reason::one_line("invalid schema for application/x\u{1b}]8;;http://x\u{7}ml\u{202e}");
+    let line =
+        reason::one_line("invalid schema for application/x\u{1b}]8;;http://x\u{7}ml\u{202e}");
     assert_eq!(
         line,
         "invalid schema for application/x\\u{001b}]8;;http://x\\u{0007}ml\\u{202e}"

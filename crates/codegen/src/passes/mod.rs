@@ -260,6 +260,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &open_enums::OPEN_RESPONSE_ENUMS,
     &generated::METHODS_BY_NAME,
     &generated::RUNTIME_CALLS,
+    &generated::OPEN_ENUM_TURBOFISH,
     &generated::AUTHENTICATED_CONSTRUCTORS,
 ];
 

@@ -172,7 +172,9 @@ pub(crate) fn dangling_schema_refs(doc: &mut Value, changes: &mut Changes) {
         }
         changes.push(
             format!("{at}/$ref"),
-            format!("`$ref: {reference}` points at nothing in the document: read as any JSON value"),
+            format!(
+                "`$ref: {reference}` points at nothing in the document: read as any JSON value"
+            ),
         );
     }
 }
