@@ -306,7 +306,10 @@ mod tests {
         let b = package_name("try-openapi", Path::new("/tmp/b/crate"));
         assert_ne!(a, b);
         assert_eq!(a, package_name("try-openapi", Path::new("/tmp/a/crate")));
-        assert!(a.starts_with("try-openapi-") && a.len() == "try-openapi-".len() + 8, "{a}");
+        assert!(
+            a.starts_with("try-openapi-") && a.len() == "try-openapi-".len() + 8,
+            "{a}"
+        );
     }
 
     #[test]

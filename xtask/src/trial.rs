@@ -210,7 +210,10 @@ pub fn run(
         );
         let mut removed = false;
         for c in culprits {
-            let reason = reason::visible(&format!("its generated code does not compile ({})", c.error));
+            let reason = reason::visible(&format!(
+                "its generated code does not compile ({})",
+                c.error
+            ));
             match c.part {
                 Part::Component(pointer) if source.pointer(&pointer).is_some() => {
                     compile_isolated.remove_component(&mut source, &pointer, &reason);
@@ -807,11 +810,20 @@ impl Client {
         );
         assert_eq!(crate_name("try", Path::new("/x/.yaml")), "try-document");
         assert_eq!(
-            crate_name("try", Path::new("/x/colliding-type-names--titled-containers.yaml")),
+            crate_name(
+                "try",
+                Path::new("/x/colliding-type-names--titled-containers.yaml")
+            ),
             "try-colliding-type-names-titled-containers"
         );
-        assert_eq!(crate_name("try", Path::new("/x/2020-09-14.yml")), "try-2020-09-14");
-        assert_eq!(crate_name("try", Path::new("/x/__Ünï code!!.json")), "try-n-code");
+        assert_eq!(
+            crate_name("try", Path::new("/x/2020-09-14.yml")),
+            "try-2020-09-14"
+        );
+        assert_eq!(
+            crate_name("try", Path::new("/x/__Ünï code!!.json")),
+            "try-n-code"
+        );
         assert_eq!(crate_name("try", Path::new("/x/-_-.json")), "try-document");
         let long = format!("/x/{}.yaml", "a-".repeat(500));
         assert!(crate_name("try", Path::new(&long)).len() <= 4 + MAX_STEM);
@@ -828,7 +840,8 @@ impl Client {
             let lib = name.replace('-', "_");
             assert!(!lib.contains("__") && !lib.ends_with('_'), "{file}: {name}");
             assert!(
-                lib.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                lib.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{file}: {name}"
             );
         }

@@ -21,7 +21,12 @@ fn tmp(tag: &str) -> tempfile::TempDir {
 fn try_file(file: &Path, out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .current_dir(root())
-        .args(["try", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args([
+            "try",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap()
 }
@@ -92,11 +97,18 @@ fn two_documents_of_one_name_never_share_a_test_binary() {
     std::fs::write(&bad, document(json!({"name": "a", "extra": 1})).to_string()).unwrap();
     let good = good_dir.join("openapi.json");
     std::fs::write(&good, document(json!({"name": "a"})).to_string()).unwrap();
-    let (bad_crate, good_crate) = (scratch.path().join("bad-crate"), scratch.path().join("good-crate"));
+    let (bad_crate, good_crate) = (
+        scratch.path().join("bad-crate"),
+        scratch.path().join("good-crate"),
+    );
 
     let o = try_file(&bad, &bad_crate);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("a round trip (x-agentstatus-roundtrip) failed"), "{}", text(&o));
+    assert!(
+        text(&o).contains("a round trip (x-agentstatus-roundtrip) failed"),
+        "{}",
+        text(&o)
+    );
     let o = try_file(&good, &good_crate);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
@@ -109,11 +121,19 @@ fn two_documents_of_one_name_never_share_a_test_binary() {
         manifest["package"]["name"].as_str().unwrap().to_string()
     };
     assert_ne!(package(&bad_crate), package(&good_crate));
-    assert!(package(&bad_crate).starts_with("try-openapi-"), "{}", package(&bad_crate));
+    assert!(
+        package(&bad_crate).starts_with("try-openapi-"),
+        "{}",
+        package(&bad_crate)
+    );
 
     // the first crate, tested again as it was left: its own round trip, failing
     let o = cargo_in(&bad_crate, &["test", "--quiet", "--tests"]);
-    assert!(!o.status.success(), "the failing round trip passed:\n{}", text(&o));
+    assert!(
+        !o.status.success(),
+        "the failing round trip passed:\n{}",
+        text(&o)
+    );
     assert!(text(&o).contains("roundtrip_0_Agent"), "{}", text(&o));
 }
 
