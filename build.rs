@@ -122,7 +122,7 @@ fn generate() {
         for d in &generated.isolated.dropped {
             println!(
                 "cargo::warning=component `{}` not generated: {}",
-                d.pointer,
+                agentstatus_codegen::reason::visible(&d.pointer),
                 agentstatus_codegen::reason::one_line(&d.reason)
             );
         }

@@ -490,7 +490,9 @@ pub fn explain(dir: &Path) -> Result<Vec<String>, Error> {
         for c in &prepared.changes {
             lines.push(format!(
                 "{label}: {} at {}: {}",
-                c.pass, c.pointer, c.message
+                c.pass,
+                agentstatus_codegen::reason::visible(&c.pointer),
+                c.message
             ));
         }
     }

@@ -160,8 +160,9 @@ fn report(rows: &[(Document, Result<Coverage, String>)]) -> (String, bool) {
                 }
                 for (pointer, why) in c.dropped.iter().filter(|(_, w)| !w.starts_with("reaches ")) {
                     notes.push_str(&format!(
-                        "- {}: component `{pointer}` not generated: {}\n",
+                        "- {}: component `{}` not generated: {}\n",
                         d.name,
+                        reason::visible(pointer),
                         one_line(why)
                     ));
                 }

@@ -45,15 +45,36 @@ pub use agentstatus_runtime::Inner;\n\
 include!(\"client.rs\");\n\
 agentstatus_runtime::client_hooks!();\n";
 
-/// Write a standalone crate named `name` holding `code` into `dir` (created if needed; its
-/// `Cargo.toml`, `Cargo.lock`, `src/lib.rs` and `src/client.rs` are replaced).
+/// The package name of a gate crate called `name` written into `dir`: `name`, then a short
+/// hash of `dir`'s absolute path (`try-openapi-1f0c9a2e`).
+///
+/// Every gate crate builds into one shared target directory, where cargo names a crate's
+/// outputs (its library, its test binaries, their fingerprints) by package name and version,
+/// not by folder: two crates of one name in two folders (two documents called `openapi.yaml`)
+/// would share them, and one's `cargo test` could find the other's newer test binary fresh and
+/// run it instead of building its own. A name per folder gives each its own.
+pub fn package_name(name: &str, dir: &Path) -> String {
+    let dir = std::fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf());
+    // FNV-1a: the same folder has the same name in every run and with every toolchain
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in dir.as_os_str().as_encoded_bytes() {
+        hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{name}-{:08x}", (hash >> 32) as u32 ^ hash as u32)
+}
+
+/// Write a standalone crate called `name` holding `code` into `dir` (created if needed; its
+/// `Cargo.toml`, `Cargo.lock`, `src/lib.rs` and `src/client.rs` are replaced). Its package is
+/// named for its folder too ([`package_name`]).
 pub fn write_crate(root: &Path, dir: &Path, name: &str, code: &str) -> Result<(), String> {
     let src = dir.join("src");
     std::fs::create_dir_all(&src).map_err(|e| format!("{}: cannot create: {e}", src.display()))?;
     let files = [
         (
             dir.join("Cargo.toml"),
-            manifest(name, &root.join("crates/runtime")),
+            manifest(&package_name(name, dir), &root.join("crates/runtime")),
         ),
         (src.join("lib.rs"), LIB.to_string()),
         (src.join("client.rs"), code.to_string()),
@@ -117,25 +138,68 @@ fn crate_ident(dir: &Path) -> String {
         .replace('-', "_")
 }
 
-/// Run the crate's tests (its round trips), not its doctests. `Err` holds what failed.
+/// Run the crate's tests (its round trips), not its doctests. `Err` holds what failed, and
+/// says so when a test binary cargo ran was not built from this crate as it was just written
+/// ([`stale_tests`]).
 pub fn test(root: &Path, dir: &Path) -> Result<(), String> {
     let out = Command::new(cargo())
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir(root))
         .env("CARGO_INCREMENTAL", "0")
-        // the crate's own tests only: never the doctests of generated code (vendor prose)
-        .args(["test", "--quiet", "--tests"])
+        // the crate's own tests only: never the doctests of generated code (vendor prose);
+        // what cargo built, as JSON lines among the tests' output, to verify it
+        .args([
+            "test",
+            "--quiet",
+            "--tests",
+            "--message-format=json-render-diagnostics",
+        ])
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if out.status.success() {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let said: String = stdout
+        .lines()
+        .filter(|l| serde_json::from_str::<Value>(l).is_err())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if !out.status.success() {
+        return Err(format!("{said}{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let stale = stale_tests(&stdout);
+    if stale.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            "cargo ran test binaries it did not build from this crate as it was just written \
+             (found fresh: {}); their result is not this crate's",
+            stale.join(", ")
         ))
     }
+}
+
+/// The test binaries cargo's JSON messages (`--message-format=json`) say it found fresh
+/// instead of building them. `try` writes the crate's sources before it runs the tests, so a
+/// fresh test binary is not built from them: an older build of another crate of the same name
+/// in the shared target directory ([`package_name`]), or a clock that did not move.
+fn stale_tests(messages: &str) -> Vec<String> {
+    messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["fresh"] == true
+                && m["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "test"))
+        })
+        .map(|m| {
+            m["executable"]
+                .as_str()
+                .or(m["target"]["name"].as_str())
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect()
 }
 
 /// What `cargo check` said about one crate.
@@ -235,6 +299,31 @@ pub fn check(root: &Path, dir: &Path) -> Result<Checked, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crate_is_named_for_its_folder() {
+        let a = package_name("try-openapi", Path::new("/tmp/a/crate"));
+        let b = package_name("try-openapi", Path::new("/tmp/b/crate"));
+        assert_ne!(a, b);
+        assert_eq!(a, package_name("try-openapi", Path::new("/tmp/a/crate")));
+        assert!(
+            a.starts_with("try-openapi-") && a.len() == "try-openapi-".len() + 8,
+            "{a}"
+        );
+    }
+
+    #[test]
+    fn a_test_binary_found_fresh_is_not_trusted() {
+        let built = r#"{"reason":"compiler-artifact","target":{"kind":["test"],"name":"roundtrip"},"fresh":false,"executable":"/t/debug/deps/roundtrip-1"}"#;
+        let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"x"},"fresh":true,"executable":null}"#;
+        let fresh = r#"{"reason":"compiler-artifact","target":{"kind":["test"],"name":"roundtrip"},"fresh":true,"executable":"/t/debug/deps/roundtrip-2"}"#;
+        let out = format!("{built}\n{lib}\nrunning 1 test\n.\n{{not json\n");
+        assert!(stale_tests(&out).is_empty());
+        assert_eq!(
+            stale_tests(&format!("{out}{fresh}\n")),
+            ["/t/debug/deps/roundtrip-2"]
+        );
+    }
 
     #[test]
     fn the_manifest_names_the_runtime_by_path_and_stands_alone() {

@@ -125,30 +125,41 @@ impl Coverage {
     }
 }
 
-/// A crate name for `file`: `try-<stem>` in lowercase letters, digits and dashes.
+/// The longest name part [`crate_name`] takes from a file name, in characters: with its prefix
+/// and the gate's suffix ([`gate::package_name`]) the crate's file names stay far below any
+/// file system's limit.
+const MAX_STEM: usize = 40;
+
+/// A crate name for `file`: `<prefix>-<stem>`, from any file name. The stem (the name before
+/// its first `.`) in lowercase ASCII letters and digits, every other run of characters (`--`,
+/// spaces, punctuation, non-ASCII) one `-`, at most [`MAX_STEM`] characters: a valid Cargo
+/// package name whose library name (`-` read as `_`) is snake case (no `__`, no leading digit,
+/// never empty), so the crate compiles without a `non_snake_case` warning.
 pub fn crate_name(prefix: &str, file: &Path) -> String {
     let stem = file
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("document")
-        .split('.')
-        .next()
-        .unwrap_or("document");
-    let mut name: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    name = name.trim_matches('-').to_string();
-    if name.is_empty() {
-        name = "document".into();
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let stem = stem.split('.').next().unwrap_or_default();
+    let mut name = String::new();
+    for c in stem.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.is_empty() && !name.ends_with('-') {
+            name.push('-');
+        }
+        if name.len() >= MAX_STEM {
+            break;
+        }
     }
-    format!("{prefix}-{name}")
+    let name = name.trim_matches('-');
+    let name = if name.is_empty() { "document" } else { name };
+    let prefix = prefix.trim_matches('-');
+    if prefix.is_empty() {
+        format!("try-{name}")
+    } else {
+        format!("{prefix}-{name}")
+    }
 }
 
 /// How many times a crate that does not compile is regenerated without the parts its errors
@@ -200,7 +211,10 @@ pub fn run(
         );
         let mut removed = false;
         for c in culprits {
-            let reason = format!("its generated code does not compile ({})", c.error);
+            let reason = reason::visible(&format!(
+                "its generated code does not compile ({})",
+                c.error
+            ));
             match c.part {
                 Part::Component(pointer) if source.pointer(&pointer).is_some() => {
                     compile_isolated.remove_component(&mut source, &pointer, &reason);
@@ -643,7 +657,11 @@ impl crate::flags::Try {
         }
         let is_cause = |part: &str| causes.iter().any(|c| c.part == part);
         for (pointer, why) in coverage.dropped.iter().filter(|(p, _)| !is_cause(p)) {
-            println!("dropped {pointer}: {}", reason::one_line(why));
+            println!(
+                "dropped {}: {}",
+                reason::visible(pointer),
+                reason::one_line(why)
+            );
         }
         for (op, why) in coverage.skipped.iter().filter(|(o, _)| !is_cause(o)) {
             println!("skipped {op}: {}", reason::one_line(why));
@@ -876,5 +894,41 @@ impl Client {
             "try-zendesk-api"
         );
         assert_eq!(crate_name("try", Path::new("/x/.yaml")), "try-document");
+        assert_eq!(
+            crate_name(
+                "try",
+                Path::new("/x/colliding-type-names--titled-containers.yaml")
+            ),
+            "try-colliding-type-names-titled-containers"
+        );
+        assert_eq!(
+            crate_name("try", Path::new("/x/2020-09-14.yml")),
+            "try-2020-09-14"
+        );
+        assert_eq!(
+            crate_name("try", Path::new("/x/__Ünï code!!.json")),
+            "try-n-code"
+        );
+        assert_eq!(crate_name("try", Path::new("/x/-_-.json")), "try-document");
+        let long = format!("/x/{}.yaml", "a-".repeat(500));
+        assert!(crate_name("try", Path::new(&long)).len() <= 4 + MAX_STEM);
+        assert_eq!(crate_name("", Path::new("/x/a.yaml")), "try-a");
+        for file in [
+            "/x/a--b.yaml",
+            "/x/A__B.yaml",
+            "/x/9lives.json",
+            "/x/x\u{202e}y.yaml",
+            "/x/😀.yaml",
+            "/x/a -- b -- .yaml",
+        ] {
+            let name = crate_name("try", Path::new(file));
+            let lib = name.replace('-', "_");
+            assert!(!lib.contains("__") && !lib.ends_with('_'), "{file}: {name}");
+            assert!(
+                lib.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{file}: {name}"
+            );
+        }
     }
 }

@@ -59,7 +59,7 @@ impl std::fmt::Display for Cause {
         write!(
             f,
             "{}: {} (cost: {}, {})",
-            self.part,
+            crate::reason::visible(&self.part),
             crate::prose::comment_line(&self.reason),
             plural(self.components.len(), "component"),
             plural(self.operations.len(), "operation")
@@ -70,7 +70,10 @@ impl std::fmt::Display for Cause {
 /// The reason given to what is left out because it reaches `pointer`: the cause itself is
 /// said once, by the component's own entry ([`Isolated::causes`]).
 fn reaching_reason(pointer: &str) -> String {
-    format!("reaches {pointer}, which cannot be generated")
+    format!(
+        "reaches {}, which cannot be generated",
+        crate::reason::visible(pointer)
+    )
 }
 
 /// What isolation left out of a document.
@@ -536,7 +539,7 @@ pub fn remove_component(doc: &mut Value, pointer: &str, reason: &str, out: &mut 
         }
         out.dropped.push(Dropped {
             reason: if c == pointer {
-                reason.to_string()
+                crate::reason::visible(reason)
             } else {
                 reaching_reason(pointer)
             },

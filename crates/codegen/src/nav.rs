@@ -34,9 +34,14 @@ pub fn operation_of(pointer: &str) -> Option<(String, String)> {
     is_method(&method).then_some((path, method))
 }
 
-/// `METHOD /path`, as operations are named in reports.
+/// `METHOD /path`, as operations are named in reports: one visible line, the path's control,
+/// bidi and line-separator characters written as `\u{..}` escapes ([`crate::reason::visible`]).
 pub fn operation_label(path: &str, method: &str) -> String {
-    format!("{} {path}", method.to_ascii_uppercase())
+    format!(
+        "{} {}",
+        crate::reason::visible(&method.to_ascii_uppercase()),
+        crate::reason::visible(path)
+    )
 }
 
 /// What identifies an operation across the passes: its method and its path with every template
@@ -760,6 +765,10 @@ mod tests {
         );
         assert_eq!(operation_of("/paths/~1a/parameters"), None);
         assert_eq!(operation_label("/a", "patch"), "PATCH /a");
+        assert_eq!(
+            operation_label("/a\n\u{1b}[2J\u{202e}", "get"),
+            "GET /a\\u{000a}\\u{001b}[2J\\u{202e}"
+        );
     }
 
     #[test]

@@ -309,12 +309,25 @@ pub fn continue_containers(doc: &str) -> Option<String> {
 
 /// `text` with every [`is_hidden`] character written as `\u{...}`.
 pub fn visible(text: &str) -> String {
-    if !text.chars().any(is_hidden) {
+    escape_where(text, is_hidden)
+}
+
+/// `text` as one visible line: every [`is_hidden`] character, and every other control
+/// character (line feed and tab included), written as `\u{...}`. For what a vendor names (a
+/// media type key, a path, a component's name) inside a one-line reason or a skip line: a
+/// line break in it stays on the line, seen.
+pub fn visible_line(text: &str) -> String {
+    escape_where(text, |c| c.is_control() || is_hidden(c))
+}
+
+/// `text` with every character `escape` selects written as `\u{...}` (at least four hex digits).
+fn escape_where(text: &str, escape: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(&escape) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if is_hidden(c) {
+        if escape(c) {
             out.push_str(&format!("\\u{{{:04x}}}", c as u32));
         } else {
             out.push(c);
@@ -792,6 +805,11 @@ mod tests {
             "a\\u{202e}b\\u{2066}c\\u{0007}d\\u{000d}e\\u{2028}f\tg\nh"
         );
         assert_eq!(comment_line("a\nb\u{202E}"), "a b\\u{202e}");
+        assert_eq!(
+            visible_line("a\u{202E}b\u{1b}[31mc\rd\ne\tf\u{2029}g\u{85}h"),
+            "a\\u{202e}b\\u{001b}[31mc\\u{000d}d\\u{000a}e\\u{0009}f\\u{2029}g\\u{0085}h"
+        );
+        assert_eq!(visible_line("application/json"), "application/json");
     }
 
     #[test]

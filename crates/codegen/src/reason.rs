@@ -8,17 +8,37 @@ use std::collections::BTreeMap;
 pub const MAX_REASON: usize = 200;
 
 /// `text` as one line of at most [`MAX_REASON`] characters: line breaks and runs of spaces
-/// become one space, and a `Debug` dump (`MediaType {`, `Some(`, `{ "key": ...`) is cut off
-/// where it starts, with `…`.
+/// become one space, a `Debug` dump (`MediaType {`, `Some(`, `{ "key": ...`) is cut off where
+/// it starts, with `…`, and every other control, bidi or line-separator character is written
+/// as a visible `\u{..}` escape ([`visible`]), never cut in half.
 pub fn one_line(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let cut = dump_start(&flat).unwrap_or(flat.len());
-    let head = flat[..cut].trim_end().trim_end_matches([':', ',']);
+    let head = visible(flat[..cut].trim_end().trim_end_matches([':', ',']));
     let mut out: String = head.chars().take(MAX_REASON).collect();
-    if cut < flat.len() || head.chars().count() > MAX_REASON {
+    let cut_short = out.len() < head.len();
+    if cut_short
+        && let Some(open) = out.rfind("\\u{")
+        && !out[open..].contains('}')
+    {
+        // an escape the cut would break is left out whole
+        out.truncate(open);
+    }
+    if cut < flat.len() || cut_short {
         out.push('…');
     }
     out
+}
+
+/// `text` (what a vendor names: a media type key, a path, a pointer, or a message that quotes
+/// one) with every control character (line feed and tab included), bidi and line-separator
+/// character written as a visible `\u{..}` escape: safe on one line of a terminal, a log or a
+/// build script's output (`cargo::warning=`), where a line break could start a directive.
+/// Every reason the passes and isolation give, and every operation label, is made this way
+/// where it is made; callers printing a component's pointer (kept raw: it is how the
+/// component is found) write it through this.
+pub fn visible(text: &str) -> String {
+    crate::prose::visible_line(text)
 }
 
 /// Where a `Debug` dump starts in `text`: a capitalised type name followed by ` {` or `(`
@@ -127,6 +147,30 @@ mod tests {
             one_line("reaches /components/schemas/a, which cannot be generated: typify: {}"),
             "reaches /components/schemas/a, which cannot be generated: typify: {}"
         );
+    }
+
+    #[test]
+    fn hidden_characters_are_escaped_never_cut_in_half() {
+        assert_eq!(
+            one_line("request body x/y\u{1b}[2J\u{202e}z cannot be sent"),
+            "request body x/y\\u{001b}[2J\\u{202e}z cannot be sent"
+        );
+        // a line separator or a next-line is a break: one space, like a line feed
+        assert_eq!(one_line("a\u{2028}b\u{85}c"), "a b c");
+        for pad in 0..12 {
+            let text = format!("{}{}", "a".repeat(MAX_REASON - pad), "\u{1b}".repeat(20));
+            let line = one_line(&text);
+            assert!(line.ends_with('…'), "{line}");
+            let body = line.trim_end_matches('…');
+            assert!(body.chars().count() <= MAX_REASON, "{line}");
+            // every escape kept is whole
+            assert_eq!(
+                body.matches("\\u{").count(),
+                body.matches("\\u{001b}").count(),
+                "{line}"
+            );
+        }
+        assert_eq!(visible("/p\na\tb"), "/p\\u{000a}a\\u{0009}b");
     }
 
     #[test]

@@ -15,6 +15,10 @@ const GENERATED_CODE: &[(&str, &str)] = &[
         "runtime-calls",
         "::agentstatus_runtime::path_segment(&id.to_string())?",
     ),
+    (
+        "open-enum-turbofish",
+        "::serde_json::from_str::<::agentstatus_runtime::OpenEnum<_>>(\"\\\"auto\\\"\")",
+    ),
     ("authenticated-constructors", "pub fn with_bearer("),
 ];
 
@@ -154,6 +158,7 @@ fn without_the_fixes_progenitor_rejects_these() {
         "json-media-types--bytes",
         "security-scopes",
         "duplicate-parameters",
+        "dangling-schema-refs",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();

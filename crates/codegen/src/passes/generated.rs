@@ -35,6 +35,58 @@ pub(crate) const RUNTIME_CALLS: Pass = Pass::generated(
     |_, _, tokens| Ok(runtime_calls(tokens)),
 );
 
+/// The `open-enum-turbofish` pass ([`open_enum_turbofish`]).
+pub(crate) const OPEN_ENUM_TURBOFISH: Pass = Pass::generated(
+    "open-enum-turbofish",
+    "typify names a generic `x-rust-type` without its parameter in a turbofish, the default of a union one of whose members is an open enum (OpenAI's `learning_rate_multiplier: oneOf [auto, number], default: auto`): `serde_json::from_str::<::agentstatus_runtime::OpenEnum>` (E0107) becomes `...::OpenEnum<_>>`, the parameter inferred from the variant it fills.",
+    |doc, _, tokens| {
+        // only a document with open enums has them: the walk is skipped for the others
+        let has_open_enums = doc
+            .pointer("/components/schemas")
+            .is_some_and(|s| s.to_string().contains(super::open_enums::PATH));
+        Ok(if has_open_enums {
+            open_enum_turbofish(tokens)
+        } else {
+            tokens
+        })
+    },
+);
+
+/// `::agentstatus_runtime::OpenEnum` directly before a `>` (the end of a turbofish or of a
+/// generic argument list: a type without its parameter) gets `<_>`.
+fn open_enum_turbofish(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let runtime = super::RUNTIME_CRATE.replace('-', "_");
+    let mut trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    for i in 0..trees.len() {
+        // the tokens before this one are already moved to `out`
+        let n = out.len();
+        let bare = matches!(&trees[i], TokenTree::Ident(id) if id == "OpenEnum")
+            && n >= 3
+            && matches!(&out[n - 3], TokenTree::Ident(id) if *id == runtime)
+            && matches!((&out[n - 2], &out[n - 1]),
+                (TokenTree::Punct(a), TokenTree::Punct(b)) if a.as_char() == ':' && b.as_char() == ':')
+            && matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '>');
+        match take(&mut trees[i]) {
+            TokenTree::Group(g) => {
+                let (delimiter, span) = (g.delimiter(), g.span());
+                let mut inner = Group::new(
+                    delimiter,
+                    open_enum_turbofish(group_stream(TokenTree::Group(g))),
+                );
+                inner.set_span(span);
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other),
+        }
+        if bare {
+            out.extend(quote::quote! { <_> });
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The `authenticated-constructors` pass ([`crate::auth`]).
 pub(crate) const AUTHENTICATED_CONSTRUCTORS: Pass = Pass::generated(
     "authenticated-constructors",

@@ -75,7 +75,8 @@ pub struct Change {
     pub pass: &'static str,
     /// Where, as a JSON pointer into the document.
     pub pointer: String,
-    /// What was changed and why.
+    /// What was changed and why: one line, its control, bidi and line-separator characters
+    /// written as `\u{..}` escapes.
     pub message: String,
 }
 
@@ -88,12 +89,16 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Record a change at `pointer` (a JSON pointer into the document): what, and why.
+    /// Record a change at `pointer` (a JSON pointer into the document): what, and why. The
+    /// message is one visible line whatever it quotes from the document (a media type key, a
+    /// name, a value): its control, bidi and line-separator characters are written as `\u{..}`
+    /// escapes here, where every pass's message is made ([`crate::reason::visible`]). The
+    /// pointer is kept as it is (it finds the place); whoever prints it escapes it.
     pub fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.list.push(Change {
             pass: self.pass,
             pointer: pointer.into(),
-            message: message.into(),
+            message: crate::reason::visible(&message.into()),
         });
     }
 
@@ -234,7 +239,9 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::PATH_PARAMETERS_REQUIRED,
     &parameters::NULLABLE_PARAMETERS,
     &parameters::ARRAY_PATH_PARAMETERS,
+    &parameters::ARRAY_HEADER_PARAMETERS,
     &names::OPERATION_IDS,
+    &refs::DANGLING_SCHEMA_REFS,
     &bodies::JSON_MEDIA_TYPES,
     &parameters::PARAMETER_CONTENT,
     &forms::QUERY_PARAMETER_STYLES,
@@ -255,6 +262,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &open_enums::OPEN_RESPONSE_ENUMS,
     &generated::METHODS_BY_NAME,
     &generated::RUNTIME_CALLS,
+    &generated::OPEN_ENUM_TURBOFISH,
     &generated::AUTHENTICATED_CONSTRUCTORS,
 ];
 

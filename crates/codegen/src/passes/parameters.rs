@@ -149,6 +149,70 @@ pub(crate) fn array_path_parameters(doc: &mut Value, changes: &mut Changes) {
     });
 }
 
+/// The `array-header-parameters` pass ([`array_header_parameters`]).
+pub(crate) const ARRAY_HEADER_PARAMETERS: Pass = Pass::new(
+    "array-header-parameters",
+    Stage::Normalise,
+    "A header parameter that is an array or an object (OpenAI's `openai-beta: [..]`) becomes a string of comma-separated values (its `style: simple` form): progenitor writes a header with `to_string()`, which a `Vec` or a struct has not (E0599).",
+    array_header_parameters,
+);
+
+/// A header parameter whose schema (or the schema its `$ref` names) is an array or an object
+/// becomes `Vec<T>` or a struct, and progenitor writes a header value with `value.to_string()`,
+/// which neither has: the crate does not compile (E0599), and failure isolation leaves the
+/// operation out. A header's only serialisation (`style: simple`) is the items (or the keys
+/// and values, `key=value` pairs when `explode: true`) joined by commas: the parameter becomes a
+/// string the caller writes that way, as its description now says.
+pub(crate) fn array_header_parameters(doc: &mut Value, changes: &mut Changes) {
+    let snapshot = doc.pointer("/components").cloned();
+    let whole = serde_json::json!({ "components": snapshot });
+    for_each_parameter(doc, &mut |map, at| {
+        if map.get("in").and_then(Value::as_str) != Some("header") {
+            return;
+        }
+        let Some(schema) = map.get("schema") else {
+            return;
+        };
+        let resolved = resolve(&whole, schema);
+        let kind = resolved.get("type").and_then(Value::as_str);
+        let is_object = kind == Some("object")
+            || (kind.is_none() && resolved.get("properties").is_some_and(Value::is_object));
+        let note = if kind == Some("array") {
+            let item = resolve(&whole, resolved.get("items").unwrap_or(&Value::Null))
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("value");
+            format!("One or more {item} values, separated by commas.")
+        } else if is_object {
+            if map.get("explode") == Some(&Value::Bool(true)) {
+                "The object's properties as `name=value` pairs, separated by commas.".to_string()
+            } else {
+                "The object's property names and values, all separated by commas.".to_string()
+            }
+        } else {
+            return;
+        };
+        let mut string = Map::new();
+        string.insert("type".into(), json!("string"));
+        if let Some(d) = resolved.get("description") {
+            string.insert("description".into(), d.clone());
+        }
+        map.insert("schema".into(), Value::Object(string));
+        let description = match map.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note,
+        };
+        map.insert("description".into(), Value::String(description));
+        changes.push(
+            format!("{at}/schema"),
+            format!(
+                "a header parameter that is an {} is written as its comma-separated `style: simple` form: now a string",
+                if is_object { "object" } else { "array" }
+            ),
+        );
+    });
+}
+
 /// Call `f` on every parameter object of `doc` (the shared `components.parameters`, path items'
 /// and operations'), with its pointer.
 pub(super) fn for_each_parameter(

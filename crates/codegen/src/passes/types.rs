@@ -509,19 +509,28 @@ pub(crate) fn nullable_components(doc: &mut Value, changes: &mut Changes) {
         if map.get("title").and_then(Value::as_str) == Some(name.as_str()) {
             map.remove("title");
         }
-        // `null` among its values too (OpenAPI 3.1's `type: [string, "null"]` with `enum:
-        // [null, AD, ...]`, Lago's `CountryOrNull`): typify reads the enum as nullable again and
-        // names the `Option` of a nullable reference's merged schema `X` too (E0428). The
-        // references say it, so the values need not
+        // a `null` among an enum's values (Plaid's `enum: [outbound, inbound, null]`; OpenAPI
+        // 3.1's `type: [string, "null"]` with `enum: [null, AD, ...]`, Lago's `CountryOrNull`) is the
+        // nullable the references now carry: left in, typify makes `X(Option<X>)` beside `X`
+        // all the same (E0428)
+        let mut null_value = false;
         if let Some(Value::Array(values)) = map.get_mut("enum")
             && values.iter().any(Value::is_null)
+            && values.iter().any(|v| !v.is_null())
         {
             values.retain(|v| !v.is_null());
+            null_value = true;
         }
         // the type beside `nullable` (OpenAPI 3.0.3): the component's own, when it has one
         let ty = map.get("type").and_then(Value::as_str).map(str::to_string);
         fixed.push((format!("#/components/schemas/{}", escape_token(name)), ty));
-        changes.push(format!("/components/schemas/{}/nullable", escape_token(name)), "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead");
+        changes.push(
+            format!("/components/schemas/{}/nullable", escape_token(name)),
+            format!(
+                "a nullable component would be generated as `X(Option<X>)` beside `X`: the references to it are nullable instead{}",
+                if null_value { " (and `null` leaves its enum values)" } else { "" }
+            ),
+        );
     }
     if fixed.is_empty() {
         return;
