@@ -29,6 +29,12 @@
 //!   vendor's declared limit, never more than the limit in one of its windows:
 //!   `agentstatus_runtime::RateLimit`), so 10,000 people changed at once
 //!   start reaching the other desks after the first batch, not after the last.
+//! - **Time**: the wall clock can step (an NTP correction, a resumed virtual machine) and the
+//!   vendors' clocks are not ours, so nothing is ordered, waited for or measured by it. The last
+//!   human change is the last one observed (each desk's reads in sequence, cycles in order);
+//!   intervals, backoffs, `/health`'s staleness and the lag are monotonic time; the wall clock
+//!   only stamps what is stored for people to read ([`WallClock`], injectable:
+//!   [`Options::wall_clock`]). The [`clock`] module has the whole table.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -50,6 +56,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod config;
 mod engine;
 pub mod metrics;
@@ -57,6 +64,7 @@ pub mod people;
 pub mod section;
 pub mod store;
 
+pub use clock::{SteppedClock, SystemClock, WallClock};
 pub use config::{ConfigError, DeskConfig, SyncConfig};
 pub use engine::{
     DECIDE_BATCH, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned, Role, Stats, Summary,

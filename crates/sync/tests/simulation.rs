@@ -134,7 +134,8 @@ async fn three_desks_converge_through_faults_and_a_crash() {
         if w.is_empty() && writes_done {
             break;
         }
-        let reads_since = f.reads()
+        let reads_since = f
+            .reads()
             .iter()
             .zip(&reads_before)
             .map(|(now, before)| now - before)
