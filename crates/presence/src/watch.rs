@@ -1127,4 +1127,31 @@ mod tests {
         assert_eq!(clock.elapsed(), Some(Duration::ZERO));
         assert_eq!(clock.get(), Some(wall + chrono::TimeDelta::hours(1)));
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_after_the_callers_write_are_diffed_against_it() {
+        use Availability::*;
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                // the caller wrote offline; a person set it back before this read
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Available, "online")]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        w.own_writes().push(agent("a", Offline, "offline"));
+        // without the write, the second read is the first one again: no change, ever
+        let c = tokio::time::timeout(Duration::from_secs(10), w.next())
+            .await
+            .expect("the person's change is seen")
+            .unwrap();
+        assert_eq!(summary(&c), "a offline->available poll");
+    }
 }

@@ -16,7 +16,10 @@
 //!   (Rocket.Chat has no busy: `busy = "offline"`); without one, the desk keeps its state and
 //!   the `Unsupported` is reported once per (desk, state).
 //! - **No echoes**: what sync wrote is expected back; when the desk shows it, it is recognised
-//!   and never propagated. States the vendor computes ([`computed`]) are not human changes.
+//!   and never propagated. A read under way when sync's write landed that shows an earlier
+//!   write of sync's is read again rather than decided; a desk's watcher diffs the reads that
+//!   begin after sync's write against the state written (a person setting it back at once is
+//!   seen). States the vendor computes ([`computed`]) are not human changes.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
