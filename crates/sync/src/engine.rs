@@ -411,7 +411,8 @@ enum Event {
     /// The engine's own read of one agent, made after a read under way when sync's write to
     /// the agent landed showed a state sync had written before ([`Engine::recheck`]), and when
     /// that read began.
-    Recheck(usize, AgentPresence, Instant),
+    /// `None`: the desk does not know the agent (Engage Digital lists connected agents only).
+    Recheck(usize, String, Option<AgentPresence>, Instant),
     Change(usize, Box<Change>),
     Failed(usize, PresenceError),
 }
@@ -517,6 +518,9 @@ pub struct Engine {
 /// deadline, and the engine's queue). A person who did set that state meanwhile is decided
 /// one read later, not lost.
 const SUPERSEDED_FOR: Duration = Duration::from_secs(30);
+
+/// Reads of one agent a recheck makes at most, an interval apart, while the desk fails.
+const RECHECK_TRIES: usize = 10;
 
 /// The writer tasks' reports.
 struct Inbox {
@@ -869,10 +873,10 @@ impl Engine {
                         began: None,
                     })
                 }
-                Event::Recheck(i, p, began) => observations.push(Observation {
+                Event::Recheck(i, agent, after, began) => observations.push(Observation {
                     desk: i,
-                    agent: p.agent_id.clone(),
-                    after: Some(p),
+                    agent,
+                    after,
                     began: Some(began),
                 }),
                 Event::Failed(i, e) => self.read_failed(i, &e),
@@ -1765,7 +1769,9 @@ impl Engine {
     /// A read under way when sync's write to (desk, agent) landed showed `state`, an earlier
     /// write of sync's that the landed one replaced: a stale read, or a person who set it again
     /// meanwhile. Neither decided nor stored: the agent is read again after an interval (a
-    /// read that begins after the landing; up to three tries) and that read is decided like
+    /// read that begins after the landing; up to [`RECHECK_TRIES`], an interval apart, while
+    /// the desk fails; one that finds the agent gone is an unlisted agent) and that read is
+    /// decided like
     /// any other. Outside [`Engine::run`] (one pass: reads, then writes, never together) there
     /// is no such read, and the state is taken as it is.
     fn recheck(&mut self, desk: usize, agent: &str, state: Availability) -> bool {
@@ -1778,18 +1784,19 @@ impl Engine {
         let wait = d.interval;
         let agent = agent.to_string();
         tokio::spawn(async move {
-            for _ in 0..3 {
+            for _ in 0..RECHECK_TRIES {
                 tokio::time::sleep(wait).await;
                 let began = Instant::now();
-                match presence.get(&agent).await {
-                    Ok(p) => {
-                        let _ = tx.send(Event::Recheck(desk, p, began));
-                        return;
-                    }
+                let after = match presence.get(&agent).await {
+                    Ok(p) => Some(p),
+                    Err(e) if e.kind() == ErrorKind::NotFound => None,
                     Err(e) => {
                         debug!(agent = %agent, error = %e, "the agent could not be read again");
+                        continue;
                     }
-                }
+                };
+                let _ = tx.send(Event::Recheck(desk, agent, after, began));
+                return;
             }
         });
         true
