@@ -284,6 +284,15 @@ impl OwnWrites {
             .push((presence, tokio::time::Instant::now()));
     }
 
+    /// Forget the writes answered before `at`: a feed's answer at `at` reports every change
+    /// after them (a person setting the agent back included).
+    fn forget_before(&self, at: tokio::time::Instant) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(_, answered)| *answered > at);
+    }
+
     /// Into `known`, the writes answered before `began` (agents it holds); the later ones are
     /// kept for the next read.
     fn apply(&self, known: &mut HashMap<String, AgentPresence>, began: tokio::time::Instant) {
@@ -549,6 +558,8 @@ impl Watcher {
 
     /// Agents a feed reported: each one whose state differs from the known one is a change.
     fn observe(&mut self, agents: Vec<AgentPresence>, origin: Origin) {
+        // the feed reports what changes after the caller's writes: they are not needed
+        self.written.forget_before(tokio::time::Instant::now());
         let now = now();
         let observed = self.presence.observed();
         let mut changes = Vec::new();
