@@ -204,8 +204,16 @@ fn same_state(a: &AgentPresence, b: &AgentPresence, observed: &[DetailField]) ->
 /// that answered (a batch of changes, possibly empty: a push feed's heartbeat). Shared: a
 /// clone ([`Watcher::success_clock`]) reads it while the watcher waits for the next change,
 /// so a quiet desk (nothing changed) is told from a desk that cannot be read.
+///
+/// It keeps both clocks: the wall time, to show ([`LastSuccess::get`]), and the monotonic
+/// instant, to measure by ([`LastSuccess::elapsed`]): the wall clock can step (an NTP
+/// correction, a resumed virtual machine), and an age computed from it would then be hours too
+/// long, or nothing, however recent the read.
 #[derive(Debug, Clone, Default)]
-pub struct LastSuccess(Arc<Mutex<Option<DateTime<Utc>>>>);
+pub struct LastSuccess(Arc<Mutex<Option<Success>>>);
+
+/// One success: on the wall clock, and on the monotonic one.
+type Success = (DateTime<Utc>, tokio::time::Instant);
 
 impl LastSuccess {
     /// A clock that has seen no success yet.
@@ -213,19 +221,99 @@ impl LastSuccess {
         Self::default()
     }
 
-    /// The last success, if any.
+    /// The last success, if any, on the wall clock (for people to read).
     pub fn get(&self) -> Option<DateTime<Utc>> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.pair().map(|(at, _)| at)
+    }
+
+    /// The last success, if any, on the monotonic clock.
+    pub fn instant(&self) -> Option<tokio::time::Instant> {
+        self.pair().map(|(_, at)| at)
+    }
+
+    /// Time since the last success, if any, on the monotonic clock (a step of the wall clock
+    /// changes nothing).
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.instant().map(|at| at.elapsed())
     }
 
     /// Record a success now.
     pub fn touch(&self) {
-        self.set(now());
+        *self.lock() = Some((now(), tokio::time::Instant::now()));
     }
 
-    /// Record a success at `at`.
+    /// Record a success at `at` on the wall clock: as long ago as `at` is before the wall
+    /// clock's now (a time in the future is now).
     pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+        let ago = (now() - at).to_std().unwrap_or(Duration::ZERO);
+        let instant = tokio::time::Instant::now();
+        let instant = instant.checked_sub(ago).unwrap_or(instant);
+        *self.lock() = Some((at, instant));
+    }
+
+    fn pair(&self) -> Option<Success> {
+        *self.lock()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Success>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// States the watcher's caller wrote to agents of the desk (`agentstatus sync`'s writes, once
+/// their answers came). A full read that begins after a write's answer is diffed against the
+/// state written, not against what the watcher last read: without it, a person who sets the
+/// agent back to the state last read, after the write and before the next read, changes
+/// nothing the watcher can see, and their change is lost. A read already under way when the
+/// answer came is diffed as before (it may not show the write). Shared: a clone
+/// ([`Watcher::own_writes`]) is pushed to from another task; each read takes what it applies.
+#[derive(Debug, Clone, Default)]
+pub struct OwnWrites(Arc<Mutex<Vec<(AgentPresence, tokio::time::Instant)>>>);
+
+impl OwnWrites {
+    /// Nothing written yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `presence` was written, its answer in now.
+    pub fn push(&self, presence: AgentPresence) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((presence, tokio::time::Instant::now()));
+    }
+
+    /// Forget the writes answered before `at`: a feed's answer at `at` reports every change
+    /// after them (a person setting the agent back included).
+    fn forget_before(&self, at: tokio::time::Instant) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(_, answered)| *answered > at);
+    }
+
+    /// Into `known`, the writes answered before `began` (agents it holds); the later ones are
+    /// kept for the next read.
+    fn apply(&self, known: &mut HashMap<String, AgentPresence>, began: tokio::time::Instant) {
+        let mut written = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        written.retain(|(p, at)| {
+            if *at > began {
+                return true;
+            }
+            if let Some(k) = known.get_mut(&p.agent_id) {
+                let mut p = p.clone();
+                // the write's answer may not name the agent: the read's name and address stay
+                if p.name.is_none() {
+                    p.name = k.name.clone();
+                }
+                if p.email.is_none() {
+                    p.email = k.email.clone();
+                }
+                *k = p;
+            }
+            false
+        });
     }
 }
 
@@ -248,6 +336,7 @@ pub struct Watcher {
     ready: VecDeque<Change>,
     ticker: tokio::time::Interval,
     last_success: LastSuccess,
+    written: OwnWrites,
 }
 
 impl fmt::Debug for Watcher {
@@ -295,13 +384,25 @@ impl Watcher {
             ready: VecDeque::new(),
             ticker,
             last_success: LastSuccess::new(),
+            written: OwnWrites::new(),
         }
+    }
+
+    /// Diff the full reads against the caller's writes in `written` (one the caller made, e.g.
+    /// before the watcher exists; see [`OwnWrites`]).
+    pub fn with_own_writes(self, written: OwnWrites) -> Self {
+        Self { written, ..self }
+    }
+
+    /// A shared handle on the caller's writes the full reads are diffed against ([`OwnWrites`]).
+    pub fn own_writes(&self) -> OwnWrites {
+        self.written.clone()
     }
 
     /// Record successes in `clock` (one the caller made, e.g. before the watcher exists).
     pub fn with_success_clock(self, clock: LastSuccess) -> Self {
-        if let Some(at) = self.last_success.get() {
-            clock.set(at);
+        if let Some(pair) = self.last_success.pair() {
+            *clock.lock() = Some(pair);
         }
         Self {
             last_success: clock,
@@ -400,7 +501,11 @@ impl Watcher {
         }
         self.read_before = true;
         self.failed = false;
+        let began = tokio::time::Instant::now();
         let agents = self.presence.list(&ListFilter::all()).await?;
+        if let Some(known) = self.known.as_mut() {
+            self.written.apply(known, began);
+        }
         let now = now();
         self.last_success.set(now);
         let mut fresh: HashMap<String, AgentPresence> = HashMap::with_capacity(agents.len());
@@ -453,6 +558,8 @@ impl Watcher {
 
     /// Agents a feed reported: each one whose state differs from the known one is a change.
     fn observe(&mut self, agents: Vec<AgentPresence>, origin: Origin) {
+        // the feed reports what changes after the caller's writes: they are not needed
+        self.written.forget_before(tokio::time::Instant::now());
         let now = now();
         let observed = self.presence.observed();
         let mut changes = Vec::new();
@@ -1008,5 +1115,54 @@ mod tests {
         assert_eq!(json["before"]["availability"], "available");
         assert_eq!(json["after"]["detail"]["vendor_status"], "away");
         assert_eq!(json["origin"], "poll");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_success_clock_measures_by_monotonic_time() {
+        let clock = LastSuccess::new();
+        assert_eq!(clock.elapsed(), None);
+        // a success as of 5 s ago on the wall clock is 5 s old
+        let wall = now();
+        clock.set(wall - chrono::TimeDelta::seconds(5));
+        let age = clock.elapsed().unwrap();
+        assert!(
+            age >= Duration::from_secs(5) && age < Duration::from_secs(6),
+            "{age:?}"
+        );
+        // time passes on the monotonic clock, whatever the wall clock does meanwhile
+        clock.touch();
+        tokio::time::advance(Duration::from_millis(1_500)).await;
+        assert_eq!(clock.elapsed(), Some(Duration::from_millis(1_500)));
+        // one in the future (a clock stepped back since) is now, not a negative age
+        clock.set(wall + chrono::TimeDelta::hours(1));
+        assert_eq!(clock.elapsed(), Some(Duration::ZERO));
+        assert_eq!(clock.get(), Some(wall + chrono::TimeDelta::hours(1)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_after_the_callers_write_are_diffed_against_it() {
+        use Availability::*;
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                // the caller wrote offline; a person set it back before this read
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Available, "online")]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        w.own_writes().push(agent("a", Offline, "offline"));
+        // without the write, the second read is the first one again: no change, ever
+        let c = tokio::time::timeout(Duration::from_secs(10), w.next())
+            .await
+            .expect("the person's change is seen")
+            .unwrap();
+        assert_eq!(summary(&c), "a offline->available poll");
     }
 }

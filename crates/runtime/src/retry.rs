@@ -241,9 +241,39 @@ pub fn capped_server_wait(
     server_wait(status, headers, now).map(|w| w.min(MAX_SERVER_WAIT))
 }
 
-/// `Retry-After` as a delay: seconds, or an HTTP date (RFC 9110 §10.2.3).
+/// `Retry-After` as a delay: seconds, or an HTTP date (RFC 9110 §10.2.3), a date read against
+/// the server's clock ([`server_now`]).
 pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let now = server_now(headers, now);
     parse_retry_after(headers.get(reqwest::header::RETRY_AFTER)?.as_bytes(), now)
+}
+
+/// How far a server's `Date` may be from our clock and still be taken for the same clock: the
+/// header is to the second, and the answer took some time to arrive.
+pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(2);
+
+/// The server's clock when it answered, to read the times it gives (an HTTP-date `Retry-After`,
+/// an epoch `X-RateLimit-Reset`) against: its answer's `Date` header (RFC 9110 §6.6.1) when that
+/// is more than [`CLOCK_SKEW_TOLERANCE`] off `now`, ours (`now`) otherwise or without one. A
+/// server whose clock is an hour ahead of ours asks for a wait of seconds, not of an hour; ours
+/// stepped back or forwards (an NTP step) changes nothing either.
+pub fn server_now(headers: &reqwest::header::HeaderMap, now: SystemTime) -> SystemTime {
+    let Some(date) = headers
+        .get(reqwest::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+    else {
+        return now;
+    };
+    let off = date
+        .duration_since(now)
+        .or_else(|_| now.duration_since(date))
+        .unwrap_or_default();
+    if off > CLOCK_SKEW_TOLERANCE {
+        date
+    } else {
+        now
+    }
 }
 
 /// A `Retry-After` value as a delay from `now`: delay-seconds (any number of digits; one too
@@ -264,13 +294,15 @@ pub fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
 /// How long a server asked to be left alone, from an error answer's headers: `Retry-After`
 /// (seconds or an HTTP date, [`parse_retry_after`]) when there is one, else, on a 429,
 /// `X-RateLimit-Reset` ([`parse_rate_limit_reset`]), which Rocket.Chat sends instead (epoch
-/// milliseconds). `None` when the answer says neither. The delay is the server's word, not
-/// bounded here: a caller that waits for it caps it.
+/// milliseconds). `None` when the answer says neither. A time is read against the server's
+/// clock ([`server_now`]: its `Date`, when that is off ours). The delay is the server's word,
+/// not bounded here: a caller that waits for it caps it.
 pub fn server_wait(
     status: reqwest::StatusCode,
     headers: &reqwest::header::HeaderMap,
     now: SystemTime,
 ) -> Option<Duration> {
+    let now = server_now(headers, now);
     if let Some(d) = retry_after(headers, now) {
         return Some(d);
     }
@@ -497,6 +529,60 @@ mod tests {
         );
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn a_servers_times_are_read_against_its_own_clock() {
+        use reqwest::header::DATE;
+        // (a date after 2001: epoch milliseconds of 1994 would read as epoch seconds)
+        let ours = httpdate::parse_http_date("Mon, 07 Dec 2026 05:00:00 GMT").unwrap();
+        let hour = Duration::from_secs(3600);
+        let date = |t: SystemTime| HeaderValue::from_str(&httpdate::fmt_http_date(t)).unwrap();
+        let too_many = reqwest::StatusCode::TOO_MANY_REQUESTS;
+        let epoch_ms = |t: SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                .to_string()
+        };
+        for theirs in [ours + hour, ours - hour, ours + Duration::from_secs(1)] {
+            // Rocket.Chat's reset 5 s after its own now, an HTTP-date Retry-After 30 s after
+            let mut h = HeaderMap::new();
+            h.insert(DATE, date(theirs));
+            h.insert(
+                "x-ratelimit-reset",
+                HeaderValue::from_str(&epoch_ms(theirs + Duration::from_secs(5))).unwrap(),
+            );
+            let wait = server_wait(too_many, &h, ours).unwrap();
+            assert!(
+                wait == Duration::from_secs(5)
+                    || (theirs == ours + Duration::from_secs(1) && wait == Duration::from_secs(6)),
+                "{theirs:?}: {wait:?}"
+            );
+            h.insert(RETRY_AFTER, date(theirs + Duration::from_secs(30)));
+            let wait = retry_after(&h, ours).unwrap();
+            assert!(
+                wait == Duration::from_secs(30)
+                    || (theirs == ours + Duration::from_secs(1) && wait == Duration::from_secs(31)),
+                "{theirs:?}: {wait:?}"
+            );
+            assert_eq!(server_wait(too_many, &h, ours), Some(wait));
+        }
+        // no Date, or one that cannot be read: our clock
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&epoch_ms(ours + Duration::from_secs(5))).unwrap(),
+        );
+        assert_eq!(
+            server_wait(too_many, &h, ours),
+            Some(Duration::from_secs(5))
+        );
+        h.insert(DATE, HeaderValue::from_static("yesterday"));
+        assert_eq!(
+            server_wait(too_many, &h, ours),
+            Some(Duration::from_secs(5))
+        );
     }
 
     #[test]

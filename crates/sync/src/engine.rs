@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agentstatus_presence::watch::{Change, LastSuccess, WatchOptions, Watcher};
+use agentstatus_presence::watch::{Change, LastSuccess, OwnWrites, WatchOptions, Watcher};
 use agentstatus_presence::{
     AgentPresence, Availability, ErrorKind, ListFilter, Presence, PresenceError,
 };
@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
+use crate::clock::{WallClock, stamp_of};
 use crate::people::{Learnt, People};
 use crate::store::{Decision, Owed, Store, StoreError};
 
@@ -149,6 +150,9 @@ pub struct Options {
     /// A desk not read successfully for this many of its intervals is stale: `/health`
     /// answers 503 (default 3).
     pub stale_after: u32,
+    /// The wall clock the engine stamps what it stores with (the system's by default); it
+    /// orders, waits for and measures nothing by it (see [`crate::clock`]).
+    pub wall_clock: Arc<dyn WallClock>,
 }
 
 impl Default for Options {
@@ -159,6 +163,7 @@ impl Default for Options {
             write_concurrency: 4,
             settle: Duration::from_millis(200),
             stale_after: 3,
+            wall_clock: crate::clock::system(),
         }
     }
 }
@@ -185,6 +190,15 @@ impl Options {
     /// Gathering changes into one cycle for `settle` after the first.
     pub fn settle(self, settle: Duration) -> Self {
         Self { settle, ..self }
+    }
+
+    /// Stamping what it stores with `clock` (a [`crate::clock::SteppedClock`] in a
+    /// simulation of a clock that steps).
+    pub fn wall_clock(self, clock: impl WallClock + 'static) -> Self {
+        Self {
+            wall_clock: Arc::new(clock),
+            ..self
+        }
     }
 
     /// Judging a desk stale after `n` intervals without a successful read (at least 1).
@@ -306,7 +320,8 @@ pub struct Stats {
     summary: Arc<Mutex<Summary>>,
     /// Per desk: when it was last read successfully, and its interval.
     pub(crate) clocks: Arc<Mutex<Vec<(LastSuccess, Duration)>>>,
-    started: chrono::DateTime<chrono::Utc>,
+    /// When the engine started, on the monotonic clock (a desk never read is as old as this).
+    started: Instant,
     pub(crate) stale_after: Arc<std::sync::atomic::AtomicU32>,
 }
 
@@ -315,20 +330,21 @@ impl Default for Stats {
         Self {
             summary: Arc::default(),
             clocks: Arc::default(),
-            started: now(),
+            started: Instant::now(),
             stale_after: Arc::new(3.into()),
         }
     }
 }
 
 impl Stats {
-    /// A copy of the counters now, each desk's read age and staleness computed now.
+    /// A copy of the counters now, each desk's read age and staleness computed now, on the
+    /// monotonic clock (a step of the wall clock changes neither: see [`crate::clock`]).
     pub fn snapshot(&self) -> Summary {
-        self.snapshot_at(now())
+        self.snapshot_after(Duration::ZERO)
     }
 
-    /// The same, as of `at`.
-    pub fn snapshot_at(&self, at: chrono::DateTime<chrono::Utc>) -> Summary {
+    /// The same, as it will be `later` from now if no desk is read meanwhile.
+    pub fn snapshot_after(&self, later: Duration) -> Summary {
         let mut s = self
             .summary
             .lock()
@@ -341,8 +357,11 @@ impl Stats {
             .max(1);
         for (d, (clock, interval)) in s.desks.iter_mut().zip(clocks.iter()) {
             let last = clock.get();
-            let since = last.unwrap_or(self.started);
-            let age = (at - since).num_milliseconds().max(0) as u64;
+            let age = clock
+                .elapsed()
+                .unwrap_or_else(|| self.started.elapsed())
+                .saturating_add(later);
+            let age = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
             d.interval_ms = interval.as_millis() as u64;
             d.last_read = last.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
             d.last_read_age_ms = age;
@@ -389,6 +408,11 @@ pub enum SyncError {
 
 enum Event {
     Initial(usize, Vec<AgentPresence>),
+    /// The engine's own read of one agent, made after a read under way when sync's write to
+    /// the agent landed showed a state sync had written before ([`Engine::recheck`]), and when
+    /// that read began.
+    /// `None`: the desk does not know the agent (Engage Digital lists connected agents only).
+    Recheck(usize, String, Option<AgentPresence>, Instant),
     Change(usize, Box<Change>),
     Failed(usize, PresenceError),
 }
@@ -397,6 +421,9 @@ struct Observation {
     desk: usize,
     agent: String,
     after: Option<AgentPresence>,
+    /// When the read began, if the engine knows (its own rechecks): it cannot show a state
+    /// a write that landed before replaced.
+    began: Option<Instant>,
 }
 
 struct Candidate {
@@ -418,6 +445,8 @@ struct Prepared {
     /// Each other target desk: its agent, and the state it should hold (`None`: it cannot).
     plan: Vec<(usize, String, Option<Availability>)>,
     at: String,
+    /// When the engine observed the change (monotonic: the lag of its writes counts from it).
+    seen: Instant,
 }
 
 type OnDryRun = Box<dyn FnMut(&Planned) + Send>;
@@ -440,7 +469,7 @@ pub struct Engine {
     on_dry_run: Option<OnDryRun>,
     /// Changes seen but not decided yet (decided [`DECIDE_BATCH`] people per transaction,
     /// while the writes of the decided ones are sent).
-    undecided: VecDeque<(usize, Vec<Candidate>, String)>,
+    undecided: VecDeque<(usize, Vec<Candidate>, String, Instant)>,
     /// Per desk: the writer tasks sending its owed writes (at most [`WRITERS_PER_DESK`]).
     writing: Vec<usize>,
     /// Per desk: whether the outbox may hold writes owed to it (so that a dispatch with
@@ -466,9 +495,32 @@ pub struct Engine {
     held: Vec<Option<Instant>>,
     /// Per desk: its writer's panics in a row (the restart backoff's exponent).
     panics: Vec<u32>,
-    /// Per desk: when a read of it last failed, until a read succeeds after it.
-    read_down: Vec<Option<chrono::DateTime<chrono::Utc>>>,
+    /// Per desk: when a read of it last failed (monotonic), until a read succeeds after it.
+    read_down: Vec<Option<Instant>>,
+    /// Per (desk, agent) owed a write: the decision that owes it and when it was decided
+    /// (monotonic), for the lag of its write.
+    queued: HashMap<(usize, String), (i64, Instant)>,
+    /// Per (desk, agent): the states of sync's earlier writes that a write which landed since
+    /// replaced, and when it landed (monotonic). A read already under way when it landed can
+    /// still show one of them; seen within [`SUPERSEDED_FOR`], it is read again
+    /// ([`Engine::recheck`]) rather than taken for a person's change.
+    superseded: HashMap<(usize, String), (Vec<Availability>, Instant)>,
+    /// Where a recheck sends its read (while [`Engine::run`] runs).
+    recheck_tx: Option<mpsc::UnboundedSender<Event>>,
+    /// Per desk: sync's writes that landed, for its watcher to diff its next reads against
+    /// (a person who sets the agent back before the next read is then seen).
+    own_writes: Vec<OwnWrites>,
 }
+
+/// How long after sync's write to an agent landed a state that write replaced (one of sync's
+/// earlier writes) is not taken for a person's change without reading the agent again: longer
+/// than a read under way at the landing takes to arrive (its attempts, under the client's
+/// deadline, and the engine's queue). A person who did set that state meanwhile is decided
+/// one read later, not lost.
+const SUPERSEDED_FOR: Duration = Duration::from_secs(30);
+
+/// Reads of one agent a recheck makes at most, an interval apart, while the desk fails.
+const RECHECK_TRIES: usize = 10;
 
 /// The writer tasks' reports.
 struct Inbox {
@@ -505,14 +557,6 @@ impl fmt::Debug for Engine {
             .field("options", &self.options)
             .finish()
     }
-}
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    std::time::SystemTime::now().into()
-}
-
-fn stamp() -> String {
-    now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl Engine {
@@ -578,6 +622,10 @@ impl Engine {
             held,
             panics,
             read_down: vec![None; desks.len()],
+            queued: HashMap::new(),
+            superseded: HashMap::new(),
+            recheck_tx: None,
+            own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
             desks,
             people,
             store,
@@ -691,17 +739,22 @@ impl Engine {
         let (halt, halted) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         for (i, d) in self.desks.iter().enumerate() {
-            tasks.spawn(watch_desk(
-                i,
+            let watcher = Watcher::new(
                 d.presence.clone(),
                 d.name.clone(),
-                d.interval,
-                self.stats.clock(i).unwrap_or_default(),
+                WatchOptions::every(d.interval).with_initial(true),
+            )
+            .with_success_clock(self.stats.clock(i).unwrap_or_default())
+            .with_own_writes(self.own_writes[i].clone());
+            tasks.spawn(watch_desk(
+                i,
+                watcher,
+                d.name.clone(),
                 tx.clone(),
                 halted.clone(),
             ));
         }
-        drop(tx);
+        self.recheck_tx = Some(tx);
         let period = self
             .desks
             .iter()
@@ -715,6 +768,7 @@ impl Engine {
         let mut inbox = self.inbox.take().expect("the engine runs once at a time");
         let r = self.run_loop(&mut rx, &mut inbox, &mut tick, stop).await;
         self.inbox = Some(inbox);
+        self.recheck_tx = None;
         // each desk's watcher releases what its feed holds at the vendor (Graph's
         // subscriptions), within the feed's deadline; a desk that takes longer is abandoned
         let _ = halt.send(true);
@@ -792,6 +846,7 @@ impl Engine {
                     self.dispatch()?;
                 }
                 _ = tick.tick() => {
+                    self.superseded.retain(|_, (_, at)| at.elapsed() < SUPERSEDED_FOR);
                     self.recovered();
                     self.dispatch()?
                 }
@@ -815,8 +870,15 @@ impl Engine {
                         desk: i,
                         agent: c.agent_id,
                         after: c.after,
+                        began: None,
                     })
                 }
+                Event::Recheck(i, agent, after, began) => observations.push(Observation {
+                    desk: i,
+                    agent,
+                    after,
+                    began: Some(began),
+                }),
                 Event::Failed(i, e) => self.read_failed(i, &e),
             }
         }
@@ -836,6 +898,7 @@ impl Engine {
                 desk,
                 agent: a.agent_id.clone(),
                 after: Some(a),
+                began: None,
             })
             .collect();
         // known before, no longer listed (Engage Digital lists connected agents only)
@@ -845,6 +908,7 @@ impl Engine {
                     desk,
                     agent,
                     after: None,
+                    began: None,
                 });
             }
         }
@@ -860,7 +924,7 @@ impl Engine {
             let Some(failed) = self.read_down[d] else {
                 continue;
             };
-            let Some(ok) = self.stats.clock(d).and_then(|c| c.get()) else {
+            let Some(ok) = self.stats.clock(d).and_then(|c| c.instant()) else {
                 continue;
             };
             if ok <= failed {
@@ -877,7 +941,7 @@ impl Engine {
     }
 
     fn read_failed(&mut self, desk: usize, e: &PresenceError) {
-        self.read_down[desk] = Some(now());
+        self.read_down[desk] = Some(Instant::now());
         let name = &self.desks[desk].name;
         self.stats.with(|s| s.desks[desk].read_failures += 1);
         if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) {
@@ -901,7 +965,9 @@ impl Engine {
             }
         }
         let mut candidates: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
-        let at = stamp();
+        // the stamp stored for people to read; the instant the lag counts from
+        let at = stamp_of(self.options.wall_clock.now());
+        let seen = Instant::now();
         for (n, o) in observations.into_iter().enumerate() {
             if last.get(&(o.desk, o.agent.clone())) != Some(&n) {
                 continue;
@@ -934,6 +1000,13 @@ impl Engine {
                     t.owed(&name, &agent)?,
                 ))
             })?;
+            if known.as_ref().map(|k| k.0) != Some(state)
+                && !expected.contains(&state)
+                && self.stale_read(&key, state, o.began)
+                && self.recheck(o.desk, &agent, state)
+            {
+                continue;
+            }
             if known.as_ref().map(|k| k.0) == Some(state) || expected.contains(&state) {
                 // a restatement, or sync's own write coming back (recorded before a crash or not;
                 // an earlier write's, too, when a newer one is still on its way)
@@ -967,7 +1040,8 @@ impl Engine {
             };
             let why_computed = computed(vendor.as_str(), state, &word);
             let was_computed = computed(vendor.as_str(), before, &before_word).is_some();
-            let decides = why_computed.is_none() && desk.role.is_source() && person.is_some();
+            let decides =
+                why_computed.is_none() && self.desks[o.desk].role.is_source() && person.is_some();
             if !decides {
                 self.store.transaction(|t| {
                     t.set_known(&name, &agent, state, &word, &at, is_computed)?;
@@ -1003,7 +1077,7 @@ impl Engine {
         self.undecided.extend(
             candidates
                 .into_iter()
-                .map(|(person, cands)| (person, cands, at.clone())),
+                .map(|(person, cands)| (person, cands, at.clone(), seen)),
         );
         Ok(())
     }
@@ -1050,18 +1124,22 @@ impl Engine {
             .drain(..n)
             .collect::<Vec<_>>()
             .into_iter()
-            .map(|(person, cands, at)| self.prepare(person, cands, at))
+            .map(|(person, cands, at, seen)| self.prepare(person, cands, at, seen))
             .collect();
         let desks = &self.desks;
         let in_flight = &self.in_flight;
-        let stored: Vec<(i64, i64)> = self.store.transaction(|t| {
+        let stored: Vec<(i64, Vec<(usize, String)>)> = self.store.transaction(|t| {
             batch
                 .iter()
                 .map(|p| Self::store_decision(t, desks, in_flight, p))
                 .collect()
         })?;
         self.stats.with(|s| s.decisions += n as u64);
-        for (p, (id, writes)) in batch.into_iter().zip(stored) {
+        for (p, (id, owed)) in batch.into_iter().zip(stored) {
+            let writes = owed.len();
+            for key in owed {
+                self.queued.insert(key, (id, p.seen));
+            }
             // a new write owed is sent at once, not after an older write's backoff
             for (d, agent, holds) in &p.plan {
                 self.backoff.remove(&(*d, agent.clone()));
@@ -1100,7 +1178,13 @@ impl Engine {
 
     /// What one person's decision is: the candidates in precedence order (the first wins), why,
     /// and what each other target desk should hold.
-    fn prepare(&self, person: usize, mut cands: Vec<Candidate>, at: String) -> Prepared {
+    fn prepare(
+        &self,
+        person: usize,
+        mut cands: Vec<Candidate>,
+        at: String,
+        seen: Instant,
+    ) -> Prepared {
         cands.sort_by_key(|c| (self.rank(c.after), c.desk));
         let chosen = &cands[0];
         let who = self.people.name(person).to_string();
@@ -1140,16 +1224,18 @@ impl Engine {
             cands,
             plan,
             at,
+            seen,
         }
     }
 
-    /// One decision's rows, inside the batch's transaction: its id and the writes it owes.
+    /// One decision's rows, inside the batch's transaction: its id and the (desk, agent) it
+    /// owes writes to.
     fn store_decision(
         t: &crate::store::Tx<'_>,
         desks: &[Desk],
         in_flight: &HashMap<(usize, String), u64>,
         p: &Prepared,
-    ) -> rusqlite::Result<(i64, i64)> {
+    ) -> rusqlite::Result<(i64, Vec<(usize, String)>)> {
         let at = p.at.as_str();
         let chosen = &p.cands[0];
         // a desk whose agent a person changed while sync's write to it is on its way: that
@@ -1178,7 +1264,7 @@ impl Engine {
         )?;
         // a write still owed to the desk a person just changed would undo their change
         t.settle(&p.source, &chosen.agent, None)?;
-        let mut writes = 0;
+        let mut owed = Vec::new();
         if sending(chosen) {
             // the write on its way overwrites their change when it lands: theirs is written
             // back after it (handed out once the write in flight is answered)
@@ -1192,7 +1278,7 @@ impl Engine {
                 attempts: 0,
             })?;
             t.expect(&p.source, &chosen.agent, chosen.after)?;
-            writes += 1;
+            owed.push((chosen.desk, chosen.agent.clone()));
         } else {
             t.forget_expected(&p.source, &chosen.agent)?;
         }
@@ -1225,10 +1311,10 @@ impl Engine {
                 attempts: 0,
             })?;
             t.expect(name, agent, *target)?;
-            writes += 1;
+            owed.push((*d, agent.clone()));
         }
-        t.set_writes(id, writes)?;
-        Ok((id, writes))
+        t.set_writes(id, owed.len() as i64)?;
+        Ok((id, owed))
     }
 
     /// Keep the outbox size in the counters.
@@ -1270,7 +1356,7 @@ impl Engine {
         }) {
             return Ok(());
         }
-        let owed = self.store.read(|t| t.outbox())?;
+        let owed = self.store.read(|t| t.outbox_known())?;
         let index: HashMap<&str, usize> = self
             .desks
             .iter()
@@ -1280,7 +1366,7 @@ impl Engine {
         let mut per_desk: Vec<Vec<(Owed, Option<Availability>)>> =
             vec![Vec::new(); self.desks.len()];
         let mut pending = vec![false; self.desks.len()];
-        for o in owed {
+        for (o, known) in owed {
             let Some(&d) = index.get(o.desk.as_str()) else {
                 continue;
             };
@@ -1299,10 +1385,6 @@ impl Engine {
             {
                 continue;
             }
-            let known = self
-                .store
-                .read(|t| t.known(&o.desk, &o.agent))?
-                .map(|k| k.0);
             per_desk[d].push((o, known));
         }
         self.pending = pending;
@@ -1508,13 +1590,14 @@ impl Engine {
 
     fn record(&mut self, d: usize, o: Owed, r: Outcome) -> Result<(), SyncError> {
         let name = self.desks[d].name.clone();
-        let at = stamp();
+        let at = stamp_of(self.options.wall_clock.now());
         let r = match r {
             Outcome::Written(p) => Ok((Some(p), true)),
             Outcome::Already(p) => Ok((Some(p), false)),
             Outcome::Planned => Ok((None, false)),
             Outcome::Failed(e) => Err(e),
             Outcome::Moved(p) => {
+                self.unqueue(d, &o);
                 self.store.transaction(|t| {
                     t.settle(&name, &o.agent, Some(o.availability))?;
                     t.forget_expected(&name, &o.agent)
@@ -1531,21 +1614,39 @@ impl Engine {
                 };
                 let is_computed =
                     computed(self.desks[d].presence.vendor().as_str(), state, &word).is_some();
+                let mut replaced = Vec::new();
                 self.store.transaction(|t| {
                     t.settle(&name, &o.agent, Some(o.availability))?;
                     t.set_known(&name, &o.agent, state, &word, &at, is_computed)?;
                     if state != o.availability {
                         t.forget_expected(&name, &o.agent)?;
                     } else {
-                        // the writes before it can no longer show
-                        t.landed(&name, &o.agent, o.availability)?;
+                        // the writes before it can no longer show (in a read begun from now on)
+                        replaced = t.landed(&name, &o.agent, o.availability)?;
                     }
                     Ok(())
                 })?;
+                // for the desk's watcher, while one runs (`once` reads every agent afresh)
+                if let Some(p) = after.as_ref().filter(|p| p.availability == o.availability)
+                    && self.recheck_tx.is_some()
+                {
+                    self.own_writes[d].push(p.clone());
+                }
+                if !replaced.is_empty() {
+                    let entry = self
+                        .superseded
+                        .entry((d, o.agent.clone()))
+                        .or_insert_with(|| (Vec::new(), Instant::now()));
+                    entry.0.retain(|a| *a != o.availability);
+                    for a in replaced {
+                        if !entry.0.contains(&a) {
+                            entry.0.push(a);
+                        }
+                    }
+                    entry.1 = Instant::now();
+                }
                 self.backoff.remove(&(d, o.agent.clone()));
-                let lag = chrono::DateTime::parse_from_rfc3339(&o.queued_at)
-                    .map(|q| (now() - q.to_utc()).num_milliseconds().max(0) as u64)
-                    .unwrap_or(0);
+                let lag = self.lag(d, &o);
                 let dry_run = after.is_none();
                 self.stats.with(|s| {
                     let s = &mut s.desks[d];
@@ -1607,6 +1708,7 @@ impl Engine {
                         warn!(desk = %name, agent = %o.agent, state = %o.availability, attempts, error = %message, retry_in_ms = wait.as_millis() as u64, server_asked = e.retry_after().is_some(), "write failed; kept in the outbox");
                     }
                     kind => {
+                        self.unqueue(d, &o);
                         self.store.transaction(|t| {
                             t.settle(&name, &o.agent, Some(o.availability))?;
                             t.forget_expected(&name, &o.agent)
@@ -1625,6 +1727,92 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+impl Engine {
+    /// The time from the decision that owed `o` to now, in milliseconds, its entry in
+    /// `queued` removed: monotonic when this run decided it; for a write an earlier run owed,
+    /// by the wall clock (the only clock two runs share), never below zero.
+    fn lag(&mut self, d: usize, o: &Owed) -> u64 {
+        if let Some(at) = self.unqueue(d, o) {
+            return u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        }
+        chrono::DateTime::parse_from_rfc3339(&o.queued_at)
+            .map(|q| {
+                (self.options.wall_clock.now() - q.to_utc())
+                    .num_milliseconds()
+                    .max(0) as u64
+            })
+            .unwrap_or(0)
+    }
+
+    /// Whether `state`, seen on (desk, agent) by a read that began at `began` (unknown:
+    /// `None`), is one of sync's earlier writes that a write landed within [`SUPERSEDED_FOR`]
+    /// (and after the read began) replaced. An expired entry is forgotten.
+    fn stale_read(
+        &mut self,
+        key: &(usize, String),
+        state: Availability,
+        began: Option<Instant>,
+    ) -> bool {
+        match self.superseded.get(key) {
+            Some((_, at)) if at.elapsed() >= SUPERSEDED_FOR => {
+                self.superseded.remove(key);
+                false
+            }
+            Some((states, at)) => states.contains(&state) && began.is_none_or(|b| *at >= b),
+            None => false,
+        }
+    }
+
+    /// A read under way when sync's write to (desk, agent) landed showed `state`, an earlier
+    /// write of sync's that the landed one replaced: a stale read, or a person who set it again
+    /// meanwhile. Neither decided nor stored: the agent is read again after an interval (a
+    /// read that begins after the landing; up to [`RECHECK_TRIES`], an interval apart, while
+    /// the desk fails; one that finds the agent gone is an unlisted agent) and that read is
+    /// decided like
+    /// any other. Outside [`Engine::run`] (one pass: reads, then writes, never together) there
+    /// is no such read, and the state is taken as it is.
+    fn recheck(&mut self, desk: usize, agent: &str, state: Availability) -> bool {
+        let Some(tx) = self.recheck_tx.clone() else {
+            return false;
+        };
+        let d = &self.desks[desk];
+        debug!(desk = %d.name, agent = %agent, state = %state, "a read under way when sync's write landed shows an earlier write of sync's: the agent is read again");
+        let presence = d.presence.clone();
+        let wait = d.interval;
+        let agent = agent.to_string();
+        tokio::spawn(async move {
+            for _ in 0..RECHECK_TRIES {
+                tokio::time::sleep(wait).await;
+                let began = Instant::now();
+                let after = match presence.get(&agent).await {
+                    Ok(p) => Some(p),
+                    Err(e) if e.kind() == ErrorKind::NotFound => None,
+                    Err(e) => {
+                        debug!(agent = %agent, error = %e, "the agent could not be read again");
+                        continue;
+                    }
+                };
+                let _ = tx.send(Event::Recheck(desk, agent, after, began));
+                return;
+            }
+        });
+        true
+    }
+
+    /// Forget when `o` was decided (it is settled), if this run decided it: that instant.
+    fn unqueue(&mut self, d: usize, o: &Owed) -> Option<Instant> {
+        let key = (d, o.agent.clone());
+        match self.queued.get(&key) {
+            Some((id, at)) if *id == o.decision => {
+                let at = *at;
+                self.queued.remove(&key);
+                Some(at)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -1746,19 +1934,15 @@ async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -
 /// hold ([`Watcher::shutdown`]); longer than any feed's own deadline.
 const WATCHERS_SHUTDOWN: Duration = Duration::from_secs(15);
 
-/// A desk's watcher, its events sent to the engine. The first read (every agent, reported as
-/// new by `with_initial`) is sent as one [`Event::Initial`].
+/// A desk's watcher (reporting its first read's agents as new: `with_initial`), its events
+/// sent to the engine. The first read is sent as one [`Event::Initial`].
 async fn watch_desk(
     desk: usize,
-    presence: Arc<dyn Presence>,
+    mut watcher: Watcher,
     name: String,
-    interval: Duration,
-    clock: LastSuccess,
     tx: mpsc::UnboundedSender<Event>,
     mut halted: tokio::sync::watch::Receiver<bool>,
 ) {
-    let options = WatchOptions::every(interval).with_initial(true);
-    let mut watcher = Watcher::new(presence, name.clone(), options).with_success_clock(clock);
     let mut first = true;
     loop {
         // the halt's guard is dropped inside its own block: the future stays `Send`

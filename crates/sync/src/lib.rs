@@ -16,7 +16,10 @@
 //!   (Rocket.Chat has no busy: `busy = "offline"`); without one, the desk keeps its state and
 //!   the `Unsupported` is reported once per (desk, state).
 //! - **No echoes**: what sync wrote is expected back; when the desk shows it, it is recognised
-//!   and never propagated. States the vendor computes ([`computed`]) are not human changes.
+//!   and never propagated. A read under way when sync's write landed that shows an earlier
+//!   write of sync's is read again rather than decided; a desk's watcher diffs the reads that
+//!   begin after sync's write against the state written (a person setting it back at once is
+//!   seen). States the vendor computes ([`computed`]) are not human changes.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
@@ -29,6 +32,12 @@
 //!   vendor's declared limit, never more than the limit in one of its windows:
 //!   `agentstatus_runtime::RateLimit`), so 10,000 people changed at once
 //!   start reaching the other desks after the first batch, not after the last.
+//! - **Time**: the wall clock can step (an NTP correction, a resumed virtual machine) and the
+//!   vendors' clocks are not ours, so nothing is ordered, waited for or measured by it. The last
+//!   human change is the last one observed (each desk's reads in sequence, cycles in order);
+//!   intervals, backoffs, `/health`'s staleness and the lag are monotonic time; the wall clock
+//!   only stamps what is stored for people to read ([`WallClock`], injectable:
+//!   [`Options::wall_clock`]). The [`clock`] module has the whole table.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -50,6 +59,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod config;
 mod engine;
 pub mod metrics;
@@ -57,6 +67,7 @@ pub mod people;
 pub mod section;
 pub mod store;
 
+pub use clock::{SteppedClock, SystemClock, WallClock};
 pub use config::{ConfigError, DeskConfig, SyncConfig};
 pub use engine::{
     DECIDE_BATCH, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned, Role, Stats, Summary,

@@ -382,18 +382,21 @@ impl Tx<'_> {
     }
 
     /// The write of `availability` to (desk, agent) was answered: the desk holds it now, so the
-    /// writes before it can no longer show (it and the newer ones still can).
+    /// writes before it can no longer show in a read made from now on (it and the newer ones
+    /// still can). The states of those writes, no longer expected (a read already under way
+    /// may still show one: the engine reads the agent again rather than take it for a change).
     pub fn landed(
         &self,
         desk: &str,
         agent: &str,
         availability: Availability,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<Vec<Availability>> {
         let list = self.expected(desk, agent)?;
         if let Some(i) = list.iter().rposition(|a| *a == availability) {
             self.set_expected(desk, agent, &list[i..])?;
+            return Ok(list[..i].to_vec());
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     /// Expect nothing on (desk, agent).
@@ -540,6 +543,32 @@ impl Tx<'_> {
                 queued_at: r.get(5)?,
                 attempts: r.get(6)?,
             })
+        })?;
+        rows.collect()
+    }
+
+    /// Every write owed, oldest decision first, each with the known state of its (desk, agent)
+    /// (one query: the engine hands the writes out with what sync last read there).
+    pub fn outbox_known(&self) -> rusqlite::Result<Vec<(Owed, Option<Availability>)>> {
+        let mut s = self.0.prepare_cached(
+            "SELECT o.desk, o.agent, o.person, o.availability, o.decision, o.queued_at, o.attempts, k.availability
+             FROM outbox o LEFT JOIN known k ON k.desk = o.desk AND k.agent = o.agent
+             ORDER BY o.decision, o.desk, o.agent",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok((
+                Owed {
+                    desk: r.get(0)?,
+                    agent: r.get(1)?,
+                    person: r.get(2)?,
+                    availability: parse_availability(&r.get::<_, String>(3)?),
+                    decision: r.get(4)?,
+                    queued_at: r.get(5)?,
+                    attempts: r.get(6)?,
+                },
+                r.get::<_, Option<String>>(7)?
+                    .map(|a| parse_availability(&a)),
+            ))
         })?;
         rows.collect()
     }

@@ -29,18 +29,15 @@
 // the model indexes several per-desk arrays by desk number
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use agentstatus_chatwoot::fake::{Agent as CwAgent, Chatwoot};
-use agentstatus_engage_digital::fake::{Agent as EdAgent, EngageDigital};
-use agentstatus_fakes::{Chaos, Fault, Faults};
-use agentstatus_presence::registry::Settings;
-use agentstatus_presence::{Availability, Presence};
-use agentstatus_rocketchat::fake::{Agent as RcAgent, RocketChat};
-use agentstatus_runtime::{ClientConfig, RateLimit, RetryPolicy};
-use agentstatus_sync::{Desk, Engine, Options, People, Store};
+use agentstatus_fakes::{Chaos, Fault};
+use agentstatus_presence::Availability;
+use agentstatus_sync::Store;
+use common::{Fakes, HUMAN, holds, kill};
 
 use Availability::*;
 
@@ -51,235 +48,18 @@ const STEPS: usize = 110;
 const STEP: Duration = Duration::from_millis(60);
 /// A person is changed again only this long after their last change, and once it arrived.
 const QUIET: Duration = Duration::from_millis(2_500);
-const INTERVAL_MS: [u64; 3] = [250, 250, 400];
 /// Every person in a state the rules allow within this long after the last change.
 const CONVERGE: Duration = Duration::from_secs(15);
 /// People changed at once by a mass change.
 const MASS: usize = 24;
 
-const CHAT: usize = 0; // Rocket.Chat: available, offline
-const TICKETS: usize = 1; // Chatwoot: available, busy, offline
-const EMAIL: usize = 2; // Engage Digital: available, away
-
-const HUMAN: [&[Availability]; 3] = [
-    &[Available, Offline],
-    &[Available, Busy, Offline],
-    &[Available, Away],
-];
-
-fn holds(desk: usize, a: Availability) -> Availability {
-    match (desk, a) {
-        (CHAT, Busy | Away) => Offline,
-        (TICKETS, Away) => Offline,
-        (EMAIL, Busy | Offline) => Away,
-        (_, a) => a,
-    }
-}
-
-struct Fakes {
-    rc: RocketChat,
-    cw: Chatwoot,
-    ed: EngageDigital,
-}
-
-fn rc_id(p: usize) -> String {
-    format!("r{p}")
-}
-fn cw_id(p: usize) -> i64 {
-    p as i64 + 1
-}
-fn ed_id(p: usize) -> String {
-    format!("e{p}")
-}
-
-impl Fakes {
-    async fn start() -> Self {
-        let rc = RocketChat::start().await.unwrap();
-        rc.add_user("mgr", "rc-token", true);
-        rc.bypass_rate_limit("mgr");
-        let cw = Chatwoot::start(1).await.unwrap();
-        cw.add_agent(CwAgent::new(100_000, "Admin", "cw-token", "online").administrator());
-        let ed = EngageDigital::start().await.unwrap();
-        ed.add_supervisor_token("ed-token");
-        for p in 0..PEOPLE {
-            rc.add_agent(RcAgent::new(&rc_id(p), &format!("Person {p}"), "available"));
-            cw.add_agent(CwAgent::new(
-                cw_id(p),
-                &format!("Person {p}"),
-                &format!("t{p}"),
-                "online",
-            ));
-            ed.add_agent(EdAgent::new(
-                &ed_id(p),
-                &[("mail", "Mail"), ("chat", "Chat")],
-                "available",
-            ));
-        }
-        Fakes { rc, cw, ed }
-    }
-
-    fn faults(&self, desk: usize) -> &Faults {
-        match desk {
-            CHAT => self.rc.faults(),
-            TICKETS => self.cw.faults(),
-            _ => self.ed.faults(),
-        }
-    }
-
-    fn writes(&self, desk: usize) -> u64 {
-        match desk {
-            CHAT => self.rc.state_changes(),
-            TICKETS => self.cw.state_changes(),
-            _ => self.ed.state_changes(),
-        }
-    }
-
-    fn state(&self, desk: usize, p: usize) -> Availability {
-        match desk {
-            CHAT => match self.rc.agent(&rc_id(p)).unwrap().status_livechat.as_str() {
-                "available" => Available,
-                _ => Offline,
-            },
-            TICKETS => match self.cw.agent(cw_id(p)).unwrap().availability_status() {
-                "online" => Available,
-                "busy" => Busy,
-                _ => Offline,
-            },
-            _ => {
-                let a = self.ed.agent(&ed_id(p)).unwrap();
-                if a.channels.iter().any(|c| c.status == "available") {
-                    Available
-                } else {
-                    Away
-                }
-            }
-        }
-    }
-
-    fn states(&self, p: usize) -> [Availability; 3] {
-        [self.state(0, p), self.state(1, p), self.state(2, p)]
-    }
-
-    /// A person changes their state on a desk by hand.
-    fn human(&self, desk: usize, p: usize, a: Availability) {
-        match desk {
-            CHAT => {
-                let mut agent = self.rc.agent(&rc_id(p)).unwrap();
-                agent.status_livechat = if a == Available {
-                    "available"
-                } else {
-                    "not-available"
-                }
-                .into();
-                self.rc.add_agent(agent);
-            }
-            TICKETS => {
-                let mut agent = self.cw.agent(cw_id(p)).unwrap();
-                agent.availability = match a {
-                    Available => "online",
-                    Busy => "busy",
-                    _ => "offline",
-                }
-                .into();
-                self.cw.add_agent(agent);
-            }
-            _ => {
-                let mut agent = self.ed.agent(&ed_id(p)).unwrap();
-                for c in &mut agent.channels {
-                    c.status = if a == Available { "available" } else { "away" }.into();
-                }
-                self.ed.add_agent(agent);
-            }
-        }
-    }
-}
-
-fn client_config() -> ClientConfig {
-    // an attempt slower than 700 ms is given up (the slow-answer fault waits 1 s)
-    ClientConfig::default()
-        .with_timeouts(Duration::from_millis(700), Duration::from_millis(500))
-        .with_retry(RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(200),
-            deadline: Duration::from_secs(3),
-        })
-}
-
-fn desks(f: &Fakes) -> Vec<Desk> {
-    let rc = (agentstatus_rocketchat::presence::entry().connect)(
-        &Settings::new(f.rc.url(), client_config())
-            .with_value("user_id", "mgr")
-            .with_secret("token", "rc-token".to_string().into()),
-    )
-    .unwrap();
-    let cw = (agentstatus_chatwoot::presence::entry().connect)(
-        &Settings::new(f.cw.url(), client_config())
-            .with_value("account_id", "1")
-            .with_secret("token", "cw-token".to_string().into()),
-    )
-    .unwrap();
-    let ed_client = agentstatus_engage_digital::Client::with_config(
-        &f.ed.url(),
-        "ed-token".to_string().into(),
-        &client_config().with_rate_limit(Some(RateLimit::per_minute(500 * 20))),
-    )
-    .unwrap();
-    let ed: Box<dyn Presence> =
-        Box::new(agentstatus_engage_digital::presence::EngageDigitalPresence::new(ed_client));
-    let ms = Duration::from_millis;
-    vec![
-        Desk::new("chat", Arc::from(rc), ms(INTERVAL_MS[0]))
-            .substitute(Busy, Offline)
-            .substitute(Away, Offline),
-        Desk::new("tickets", Arc::from(cw), ms(INTERVAL_MS[1])).substitute(Away, Offline),
-        Desk::new("email", Arc::from(ed), ms(INTERVAL_MS[2]))
-            .substitute(Busy, Away)
-            .substitute(Offline, Away),
-    ]
-}
-
-fn people() -> People {
-    People::from_rows(
-        &["chat", "tickets", "email"],
-        (0..PEOPLE)
-            .map(|p| {
-                (
-                    format!("p{p}"),
-                    vec![Some(rc_id(p)), Some(cw_id(p).to_string()), Some(ed_id(p))],
-                )
-            })
-            .collect(),
-    )
-}
-
 fn spawn_engine(f: &Fakes, db: &std::path::Path) -> tokio::task::JoinHandle<()> {
-    let store = Store::open(db).unwrap();
-    let mut engine = Engine::new(
-        desks(f),
-        people(),
-        store,
-        Options::default().settle(Duration::from_millis(50)),
+    common::spawn(
+        common::desks(f, &common::impatient_client_config()),
+        common::people(f.people),
+        db,
+        common::options(),
     )
-    .unwrap();
-    tokio::spawn(async move {
-        engine.run(std::future::pending()).await.unwrap();
-    })
-}
-
-/// A crash: the engine's task aborted wherever it is. It must still be running (it never stops
-/// on its own: a panic or an error would have ended it).
-async fn kill(engine: tokio::task::JoinHandle<()>, on_fail: &str) {
-    assert!(
-        !engine.is_finished(),
-        "the engine stopped on its own {on_fail}"
-    );
-    engine.abort();
-    match engine.await {
-        Err(e) if e.is_cancelled() => {}
-        Err(e) => panic!("the engine panicked {on_fail}: {e}"),
-        Ok(()) => panic!("the engine returned on its own {on_fail}"),
-    }
 }
 
 /// What one desk state change requires: the writes to the other desks, from `from`.
@@ -441,29 +221,13 @@ fn random_fault(rng: &mut fastrand::Rng) -> Vec<Fault> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
-    let seed: u64 = std::env::var("SYNC_SIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| fastrand::u64(..));
+    let seed = common::seed();
     let on_fail = format!("(replay with SYNC_SIM_SEED={seed})");
-    if std::env::var_os("SYNC_SIM_VERBOSE").is_some() {
-        // the engine's log (RUST_LOG, default info) with the test's own lines
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "info".into()),
-            )
-            .with_writer(std::io::stderr)
-            .try_init();
-    }
+    let verbose = common::verbose();
     let mut rng = fastrand::Rng::with_seed(seed);
-    let f = Fakes::start().await;
+    let f = Fakes::start(PEOPLE).await;
     // a scratch directory of an unpredictable name, removed when dropped
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("agentstatus-sync-unseen-{seed}-"))
-        .tempdir()
-        .unwrap();
-    let db = dir.path().join("sync.db");
+    let (dir, db) = common::scratch("unseen", seed);
 
     let mut model = Model {
         ends: vec![vec![[Available, Available, Available]]; PEOPLE],
@@ -685,7 +449,7 @@ async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
     loop {
         let w = wrong(&f, &model);
         let writes: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
-        if std::env::var_os("SYNC_SIM_VERBOSE").is_some() && !w.is_empty() {
+        if verbose && !w.is_empty() {
             eprintln!(
                 "{:?} after the last change, {} wrong ({:?}, writes at the fakes {writes:?}): {}",
                 started.elapsed(),
