@@ -408,7 +408,8 @@ impl RocketChatPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        let current = self.get_now(agent).await?;
+        // the availability is all this read is for: the livechat read alone
+        let current = self.livechat_get(agent).await?;
         if current.availability == desired {
             return Ok(current);
         }
@@ -551,7 +552,8 @@ impl Adapter for RocketChatPresence {
         // The user status first: its likeliest failure (no `edit-other-user-info`) then
         // changes nothing; then the livechat status, as `set` does it, whose read back shows
         // both.
-        let now = self.get_now(agent).await?;
+        // the user status before (the livechat read carries it): no message or end needed
+        let now = self.livechat_get(agent).await?;
         let mut ends = None;
         if let Some(until) = until {
             match self.post_timed_user_status(agent, status, until).await {
