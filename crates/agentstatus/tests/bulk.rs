@@ -166,7 +166,19 @@ async fn rocketchat_reads_in_pages_and_takes_the_result_from_the_write() {
         .count();
     assert_eq!(pages, 3, "250 agents in pages of 100");
     assert_eq!(fake.state_changes(), 125);
-    assert_eq!(reqs.len(), 3 + 125, "3 pages and 125 writes");
+    let presence_reads = reqs
+        .iter()
+        .filter(|(m, p)| m == "GET" && p == "/api/v1/users.presence")
+        .count();
+    assert_eq!(
+        presence_reads, 1,
+        "the status messages and ends: one users.presence for the whole list"
+    );
+    assert_eq!(
+        reqs.len(),
+        3 + 1 + 125,
+        "3 pages, one users.presence and 125 writes"
+    );
 
     let before = reqs.len();
     let results = set_many(&p, updates.clone(), 8).await;

@@ -151,6 +151,12 @@ Examples:
         /// Print every agent's state first, as a change from nothing.
         #[arg(long)]
         initial: bool,
+        /// Do not watch: undo what a watch stopped without releasing it (kill -9, a crash) left
+        /// at the vendor (Twilio TaskRouter: the workspace's previous callback URL put back from
+        /// webhook_state_file; Microsoft Graph: the subscriptions to webhook_url deleted), say
+        /// what was done, and exit.
+        #[arg(long, conflicts_with_all = ["interval", "initial"])]
+        restore: bool,
     },
     /// Keep one availability per person across desks (sync.toml: the desks, a people map, the
     /// rules, a SQLite database), until SIGINT or SIGTERM; a summary on exit. --config names
@@ -529,7 +535,16 @@ async fn main() -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(out, exit::USAGE, "usage", &e.0, None),
     };
-    if let Command::Watch { interval, initial } = cli.command {
+    if let Command::Watch { restore: true, .. } = cli.command {
+        return match watch::restore(presence, out).await {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(e) => failed(out, &e),
+        };
+    }
+    if let Command::Watch {
+        interval, initial, ..
+    } = cli.command
+    {
         return match watch::run(presence, Duration::from_secs(interval), initial, out).await {
             Ok(()) => ExitCode::from(exit::OK),
             Err(watch::Stopped::Failed(e)) => failed(out, &e),

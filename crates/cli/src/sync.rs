@@ -28,11 +28,11 @@ pub enum Error {
 }
 
 /// Logs on stderr: `tracing` events, as text (or JSON lines with `--output json`), filtered by
-/// `$AGENTSTATUS_LOG` (default `info`).
-fn init_logs(out: Output) {
+/// `$AGENTSTATUS_LOG` (default `default`: `info` for sync, `warn` for watch).
+pub(crate) fn init_logs(out: Output, default: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
-        EnvFilter::try_from_env("AGENTSTATUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+        EnvFilter::try_from_env("AGENTSTATUS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     use std::io::IsTerminal as _;
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
@@ -71,7 +71,7 @@ pub async fn run(
     deadline: Duration,
     out: Output,
 ) -> Result<(), Error> {
-    init_logs(out);
+    init_logs(out, "info");
     let registry = agentstatus::registry();
     let config = SyncConfig::load(path, &registry).map_err(|e| Error::Usage(e.0))?;
     let desks = config.connect(deadline).map_err(|e| Error::Usage(e.0))?;

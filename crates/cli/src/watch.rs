@@ -12,7 +12,8 @@ use agentstatus_cli::output::{self, Output, sanitize};
 pub const EXAMPLES: &str = "Examples:
   agentstatus watch                               # a line per change, every 15 s
   agentstatus watch --interval 5 --initial        # every agent's state first, then changes
-  agentstatus --output json watch | jq -c 'select(.after.availability == \"away\")'";
+  agentstatus --output json watch | jq -c 'select(.after.availability == \"away\")'
+  agentstatus watch --restore                     # after a kill -9: put back what the watch replaced";
 
 /// Why watching stopped early.
 pub enum Stopped {
@@ -34,6 +35,8 @@ pub async fn run(
     initial: bool,
     out: Output,
 ) -> Result<(), Stopped> {
+    // a push channel's warnings (a refused, badly signed callback) on stderr
+    crate::sync::init_logs(out, "warn");
     let presence: Arc<dyn Presence> = Arc::from(presence);
     let desk = presence.vendor().to_string();
     let options = WatchOptions::every(interval).with_initial(initial);
@@ -48,6 +51,30 @@ pub async fn run(
         Err(_) => report(Trouble::ShutdownTimeout, When::ShuttingDown, out),
     }
     ended
+}
+
+/// `watch --restore`: what a watch stopped without releasing it left at the vendor, undone
+/// ([`agentstatus::watch::ChangeFeed::recover`]), and said on stdout (a line, or a JSON object
+/// `{"restored": bool, "message"}`); a desk whose watch polls has nothing to undo.
+pub async fn restore(presence: Box<dyn Presence>, out: Output) -> Result<(), PresenceError> {
+    let vendor = presence.vendor();
+    let done = match presence.change_feed(&WatchOptions::default()) {
+        Some(mut feed) => feed.recover().await?,
+        None => None,
+    };
+    let message = done
+        .clone()
+        .unwrap_or_else(|| format!("{vendor}: nothing left by an earlier watch to restore"));
+    let mut stdout = std::io::stdout().lock();
+    let written = match out {
+        Output::Table => writeln!(stdout, "{}", sanitize(&message)),
+        Output::Json => output::write_json_line(
+            &mut stdout,
+            &serde_json::json!({"vendor": vendor, "restored": done.is_some(), "message": message}),
+        ),
+    };
+    let _ = written.and_then(|()| stdout.flush());
+    Ok(())
 }
 
 async fn watch(watcher: &mut Watcher, out: Output) -> Result<(), Stopped> {

@@ -253,10 +253,11 @@ async fn twilio_watch_stopped_by(signal: &str) {
             "vendor = \"twilio-taskrouter\"\n\n[twilio-taskrouter]\nbase_url = \"{}\"\n\
              account_sid = \"{}\"\nworkspace_sid = \"{}\"\nwatch = \"events\"\n\
              webhook_listen = \"127.0.0.1:{port}\"\nwebhook_url = \"{ours}\"\n\
-             webhook_replace_existing = \"true\"\n",
+             webhook_replace_existing = \"true\"\nwebhook_state_file = \"{}\"\n",
             fake.url(),
             twilio::ACCOUNT_SID,
             twilio::WORKSPACE_SID,
+            dir.path().join("twilio-state.json").display(),
         ),
     )
     .unwrap();
@@ -296,4 +297,195 @@ async fn a_twilio_watch_stopped_by_sigint_puts_the_callback_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_twilio_watch_stopped_by_sigterm_puts_the_callback_back() {
     twilio_watch_stopped_by("TERM").await;
+}
+
+/// The twilio fake with ada, the workspace posting to [`THEIRS`], and a config watching it by
+/// events (replacing theirs), its state file in `dir`: (fake, config, our URL, state file).
+async fn twilio_setup(
+    dir: &Path,
+) -> (
+    TwilioTaskrouter,
+    std::path::PathBuf,
+    String,
+    std::path::PathBuf,
+) {
+    agentstatus_runtime::ensure_tls_provider();
+    let fake = TwilioTaskrouter::start(TWILIO_TOKEN).await.unwrap();
+    let ada = twilio::worker_sid_for("ada").unwrap();
+    fake.add_worker(twilio::WORKSPACE_SID, &ada, "Ada Lovelace", "Available");
+    fake.set_event_callback(twilio::WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
+    let port = free_port();
+    let ours = format!("http://127.0.0.1:{port}/twilio/events");
+    let state = dir.join("state").join("twilio.json");
+    let config = dir.join("twilio.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "vendor = \"twilio-taskrouter\"\n\n[twilio-taskrouter]\nbase_url = \"{}\"\n\
+             account_sid = \"{}\"\nworkspace_sid = \"{}\"\nwatch = \"events\"\n\
+             webhook_listen = \"127.0.0.1:{port}\"\nwebhook_url = \"{ours}\"\n\
+             webhook_replace_existing = \"true\"\nwebhook_state_file = \"{}\"\n",
+            fake.url(),
+            twilio::ACCOUNT_SID,
+            twilio::WORKSPACE_SID,
+            state.display(),
+        ),
+    )
+    .unwrap();
+    (fake, config, ours, state)
+}
+
+/// `agentstatus watch` until the workspace posts to `ours`, then `kill -9`: the callback stays
+/// the dead watch's, and its state file holds what was there before.
+async fn twilio_killed(fake: &TwilioTaskrouter, config: &Path, ours: &str, state: &Path) {
+    let mut w = Watching::start(config, &[("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
+    until(
+        "the workspace's callback set to the binary's receiver",
+        &w,
+        || {
+            fake.event_callback(twilio::WORKSPACE_SID)
+                .is_some_and(|(url, _)| url == ours)
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let code = w.stop("KILL").await;
+    assert_eq!(code, None, "killed by a signal; stderr:\n{}", w.stderr());
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID).unwrap().0,
+        ours,
+        "nothing can run after SIGKILL"
+    );
+    let text = std::fs::read_to_string(state).unwrap();
+    assert!(text.contains(THEIRS), "{text}");
+    assert!(!text.contains(TWILIO_TOKEN), "{text}");
+}
+
+/// `agentstatus --config <config> <args>` run to its end: (exit code, stdout, stderr).
+fn agentstatus(
+    config: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentstatus"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `kill -9` of a Twilio watch that replaced another system's callback loses nothing: the
+/// next watch puts that callback back when it stops (SIGTERM).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_twilio_watch_killed_with_sigkill_is_put_right_by_the_next_one() {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-twilio-kill-next-")
+        .tempdir()
+        .unwrap();
+    let (fake, config, ours, state) = twilio_setup(dir.path()).await;
+    twilio_killed(&fake, &config, &ours, &state).await;
+    let workspace = format!("/v1/Workspaces/{}", twilio::WORKSPACE_SID);
+    let sets = fake.faults().count("POST", &workspace);
+    let mut w = Watching::start(&config, &[("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
+    // the next run takes over its own URL (it is already set: it sets it again), then stops
+    until("the next run's own update of the workspace", &w, || {
+        fake.faults().count("POST", &workspace) > sets
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let code = w.stop("TERM").await;
+    assert_eq!(code, Some(0), "{}", w.stderr());
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID),
+        Some((THEIRS.to_string(), Some(THEIR_FILTER.to_string()))),
+        "the callback from before the killed run; stderr:\n{}",
+        w.stderr()
+    );
+    assert!(!state.exists(), "the record is removed once it is put back");
+}
+
+/// `kill -9`, then `agentstatus watch --restore`: the callback from before the killed watch is
+/// put back without watching, said on stdout (its origin only); a second restore has nothing
+/// to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_restore_puts_back_what_a_twilio_watch_killed_with_sigkill_replaced() {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-twilio-kill-restore-")
+        .tempdir()
+        .unwrap();
+    let (fake, config, ours, state) = twilio_setup(dir.path()).await;
+    twilio_killed(&fake, &config, &ours, &state).await;
+    let env = [("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)];
+    let (code, stdout, stderr) = agentstatus(&config, &env, &["watch", "--restore"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID),
+        Some((THEIRS.to_string(), Some(THEIR_FILTER.to_string())))
+    );
+    assert!(stdout.contains("https://reports.example.com"), "{stdout}");
+    assert!(!stdout.contains("/twilio/events"), "origins only: {stdout}");
+    assert!(!state.exists());
+    let (code, stdout, stderr) =
+        agentstatus(&config, &env, &["--output", "json", "watch", "--restore"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let said: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(said["restored"], false, "{said}");
+    assert_eq!(said["vendor"], "twilio-taskrouter", "{said}");
+}
+
+/// `kill -9` of a Graph watch leaves its subscription on Graph (nothing runs after SIGKILL);
+/// `agentstatus watch --restore` deletes it, and so does the next watch before subscribing
+/// (one subscription, not two).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graph_watch_killed_with_sigkill_leaves_a_subscription_that_restore_or_the_next_run_deletes()
+ {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-graph-kill-")
+        .tempdir()
+        .unwrap();
+    let (fake, config) = graph(dir.path()).await;
+    let env = [("MSGRAPH_CLIENT_SECRET", GRAPH_SECRET)];
+    for round in 0..2 {
+        let mut w = Watching::start(&config, &env);
+        until("a subscription on the fake", &w, || {
+            fake.subscriptions().len() == 1
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(w.stop("KILL").await, None, "{}", w.stderr());
+        assert_eq!(
+            fake.subscriptions().len(),
+            1,
+            "left by the kill (round {round})"
+        );
+        if round == 0 {
+            let (code, stdout, stderr) = agentstatus(&config, &env, &["watch", "--restore"]);
+            assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+            assert!(stdout.contains("1 presence subscription"), "{stdout}");
+            assert!(fake.subscriptions().is_empty(), "{stdout}");
+        }
+    }
+    // the next run: the killed run's subscription is deleted before its own is made
+    let killed = fake.subscriptions()[0].id.clone();
+    let mut w = Watching::start(&config, &env);
+    until("the next run's own subscription", &w, || {
+        let now = fake.subscriptions();
+        now.len() == 1 && now[0].id != killed
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.subscriptions().len(), 1, "{}", w.stderr());
+    assert_eq!(w.stop("TERM").await, Some(0), "{}", w.stderr());
+    assert!(fake.subscriptions().is_empty(), "{}", w.stderr());
 }

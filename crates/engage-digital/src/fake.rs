@@ -9,9 +9,10 @@
 //!   custom status is ignored; a custom status alone sets every channel away;
 //! - `GET /presence_status` lists the custom statuses ordered by name, in pages (`offset`,
 //!   `limit`: default 30, at most 150), with their `count`;
-//! - after a configurable number of requests per window, 429
-//!   `{error: "rate_limit_exceeded", message: "Rate limit exceeded", status: 429}` (the real
-//!   limit is 500 per minute).
+//! - after a configurable number of requests per window, counted over every token together (the
+//!   account-level limit), 429 `{error: "rate_limit_exceeded", message: "Rate limit exceeded (500
+//!   requests per minute max)", status: 429}`, the message stating the limit applied (the real
+//!   default is 500 per minute per account).
 //!
 //! Evidence for each behaviour: specs/engage-digital/NOTES.md#fake-server-behaviour.
 
@@ -200,10 +201,19 @@ fn admit(s: &mut Inner, headers: &HeaderMap) -> Result<Option<String>, Response>
         s.window = Some((start, count));
         if count > max {
             s.rate_limited += 1;
+            // "The error message states the limit that was applied" (docs/basics/responses.md)
+            let message = if per == Duration::from_secs(60) {
+                format!("Rate limit exceeded ({max} requests per minute max)")
+            } else {
+                format!(
+                    "Rate limit exceeded ({max} requests per {} ms max)",
+                    per.as_millis()
+                )
+            };
             return Err(error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
-                "Rate limit exceeded",
+                &message,
             ));
         }
     }

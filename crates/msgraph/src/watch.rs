@@ -909,6 +909,17 @@ mod feed {
             }
         }
 
+        /// Delete the presence subscriptions to this feed's URL that a run killed before its
+        /// shutdown left on Graph (what a starting feed does first), without subscribing.
+        async fn recover(&mut self) -> Result<Option<String>, PresenceError> {
+            let deleted = self.api.delete_stale().await?;
+            Ok((deleted > 0).then(|| {
+                format!(
+                    "{deleted} presence subscription(s) to this watch's notification URL, left by a run that was stopped without deleting them, deleted"
+                )
+            }))
+        }
+
         async fn next(&mut self) -> Result<Batch, PresenceError> {
             loop {
                 if self.receiver.is_none() {

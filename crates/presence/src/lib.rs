@@ -226,6 +226,10 @@ pub struct Detail {
     /// When the vendor ends the state by itself (a timed "do not disturb"), if it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
+    /// The status message the agent wrote beside its state (Rocket.Chat's `statusText`, "In a
+    /// call"), where the vendor's reads carry one; `None` for none (an empty message included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A part of [`Detail`] that tells one state from another: what a watcher
@@ -248,16 +252,20 @@ pub enum DetailField {
     Until,
     /// [`Detail::channels`], every channel's status and busyness.
     Channels,
+    /// [`Detail::message`], the status message the agent wrote: a new message is a change.
+    Message,
 }
 
 impl DetailField {
     /// What [`Presence::observed`] declares unless the adapter says otherwise: the vendor's
-    /// status, the state's word, the custom status and the end of a timed state.
+    /// status, the state's word, the custom status, the end of a timed state and the status
+    /// message.
     pub const DEFAULT: &'static [DetailField] = &[
         DetailField::VendorStatus,
         DetailField::State,
         DetailField::CustomStatus,
         DetailField::Until,
+        DetailField::Message,
     ];
 
     /// Whether `a` and `b` agree in this part.
@@ -268,6 +276,7 @@ impl DetailField {
             DetailField::CustomStatus => a.custom_status_id == b.custom_status_id,
             DetailField::Until => a.until == b.until,
             DetailField::Channels => a.channels == b.channels,
+            DetailField::Message => a.message == b.message,
         }
     }
 }

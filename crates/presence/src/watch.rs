@@ -91,7 +91,19 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let words = matches!((&self.before, &self.after),
             (Some(b), Some(a)) if b.availability == a.availability);
+        // the status message, when that is what moved: `offline (online, "In a call")`
+        let message = matches!((&self.before, &self.after),
+            (Some(b), Some(a)) if b.detail.message != a.detail.message);
         let state = |p: &Option<AgentPresence>| match p {
+            Some(p) if words && message => format!(
+                "{} ({}, {})",
+                p.availability,
+                crate::escape_controls(p.detail.state()),
+                p.detail.message.as_deref().map_or_else(
+                    || "no message".to_string(),
+                    |m| format!("\"{}\"", crate::escape_controls(m))
+                )
+            ),
             Some(p) if words => format!(
                 "{} ({})",
                 p.availability,
@@ -145,6 +157,18 @@ pub trait ChangeFeed: Send {
     /// default: nothing to release.
     async fn shutdown(&mut self) -> Result<(), PresenceError> {
         Ok(())
+    }
+
+    /// Undo what an earlier run of this feed left at the vendor because it could not release
+    /// it (killed with `kill -9`, a crash, a power cut), without starting to watch: Twilio
+    /// TaskRouter's workspace callback URL put back from the record the feed wrote before
+    /// replacing it, Graph's subscriptions to this feed's URL deleted. `Ok(Some(what))` says
+    /// what was done, in words fit for a log (no secret, no full URL); `Ok(None)`: nothing
+    /// was left. A feed that starts does the same by itself (`agentstatus watch --restore`
+    /// is for an operator who does not want to watch again). Called instead of
+    /// [`ChangeFeed::next`], on a feed not used afterwards. The default: nothing to undo.
+    async fn recover(&mut self) -> Result<Option<String>, PresenceError> {
+        Ok(None)
     }
 }
 
@@ -793,6 +817,47 @@ mod tests {
         // the sixth read restates; then reads fail (the script ends): no change in between
         assert!(w.next().await.is_err());
         assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    /// The status message is observed by default: a new one is a change, shown with both
+    /// messages; the same one read again is not.
+    #[tokio::test(start_paused = true)]
+    async fn a_new_status_message_is_a_change_and_reads_well() {
+        use Availability::*;
+        let with = |message: Option<&str>| {
+            let mut a = agent("a", Available, "available");
+            a.detail.state = Some("online".into());
+            a.detail.message = message.map(str::to_string);
+            a
+        };
+        let presence = scripted(
+            vec![
+                Ok(vec![with(Some("In a call"))]),
+                Ok(vec![with(Some("In a call"))]),
+                Ok(vec![with(Some("Lunch"))]),
+                Ok(vec![with(None)]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_secs(5)),
+        );
+        let c = w.next().await.unwrap();
+        assert_eq!(
+            c.to_string(),
+            "scripted/desk a (Agent a): available (online, \"In a call\") -> available (online, \"Lunch\") (poll)"
+        );
+        let c = w.next().await.unwrap();
+        assert_eq!(
+            c.to_string(),
+            "scripted/desk a (Agent a): available (online, \"Lunch\") -> available (online, no message) (poll)"
+        );
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["before"]["detail"]["message"], "Lunch");
+        assert!(json["after"]["detail"].get("message").is_none());
+        assert!(DetailField::DEFAULT.contains(&DetailField::Message));
     }
 
     #[test]

@@ -24,7 +24,9 @@
 //!   "Allow User Status Message Change" off is 400 `error-not-allowed`; another user (by `userId`
 //!   or `username`) needs `edit-other-user-info` ([`RocketChat::grant_edit_other_user_info`]),
 //!   else 403 `unauthorized`, and must exist, else 400 `error-invalid-user`; the message is
-//!   stored first; a status other than `online`, `away`, `busy`, `offline` is 400
+//!   stored first (`setStatusText`: trimmed, at most 120 characters, the same text again
+//!   changing nothing, not even `_updatedAt`; [`RocketChat::set_status_text`] is the agent's
+//!   own change in the UI); a status other than `online`, `away`, `busy`, `offline` is 400
 //!   `error-invalid-status`, `offline` with "Allow Invisible status option" off 400
 //!   `error-status-not-allowed`; else the status is stored (`status`, `statusDefault`), the same
 //!   status again changing nothing but `_updatedAt`.
@@ -65,10 +67,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
-use agentstatus_fakes::axum::extract::{Path, Query, State};
-use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
 use agentstatus_fakes::axum::extract::Request;
+use agentstatus_fakes::axum::extract::{Path, Query, State};
 use agentstatus_fakes::axum::http::HeaderValue;
+use agentstatus_fakes::axum::http::{HeaderMap, StatusCode};
 use agentstatus_fakes::axum::middleware::{self, Next};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, post};
@@ -282,6 +284,22 @@ impl Inner {
         changed
     }
 
+    /// `setStatusText` (apps/meteor/app/lib/server/functions/setStatusText.ts): the text
+    /// trimmed and cut to 120 characters; the same text again changes nothing (not even
+    /// `_updatedAt`), another is stored with `Users.updateStatusText` (an `updateOne`: `_updatedAt`
+    /// moves).
+    fn store_status_text(&mut self, id: &str, text: &str) {
+        let text: String = text.trim().chars().take(120).collect();
+        let slot = match self.agents.get_mut(id) {
+            Some(a) => &mut a.status_text,
+            None => &mut self.user_statuses.entry(id.to_string()).or_default().1,
+        };
+        if *slot != text {
+            *slot = text;
+            self.touch(id);
+        }
+    }
+
     /// The presence engine: every timed status whose time has passed goes back to the status
     /// it replaced.
     fn expire(&mut self) {
@@ -444,6 +462,16 @@ impl RocketChat {
         if let Some(a) = s.agents.get_mut(id) {
             a.status = status.into();
             s.touch(id);
+        }
+    }
+
+    /// An agent writes a status message in Rocket.Chat's own UI (`setStatusText`: trimmed, cut
+    /// to 120 characters; the same text again changes nothing): `statusText` and `_updatedAt`
+    /// change, nothing else. Unknown agent: nothing happens.
+    pub fn set_status_text(&self, id: &str, text: &str) {
+        let mut s = self.0.lock();
+        if s.agents.contains_key(id) {
+            s.store_status_text(id, text);
         }
     }
 
@@ -666,7 +694,8 @@ async fn set_status(
     // check(bodyParams, Match.OneOf(ObjectIncluding({status: Maybe(String), message: String}),
     // ObjectIncluding({status: String, message: Maybe(String)})))
     let field = |k: &str| body.as_object().and_then(|o| o.get(k));
-    let string_or_absent = |v: Option<&Value>| matches!(v, None | Some(Value::Null | Value::String(_)));
+    let string_or_absent =
+        |v: Option<&Value>| matches!(v, None | Some(Value::Null | Value::String(_)));
     let is_string = |v: Option<&Value>| matches!(v, Some(Value::String(_)));
     let (status, message) = (field("status"), field("message"));
     let matches = body.is_object()
@@ -695,8 +724,12 @@ async fn set_status(
         return meteor_error("error-not-allowed", "Change status is not allowed");
     }
     // isUserFromParams: no user named, or the caller named by id or username
-    let by_id = field("userId").and_then(Value::as_str).filter(|v| !v.is_empty());
-    let by_name = field("username").and_then(Value::as_str).filter(|v| !v.is_empty());
+    let by_id = field("userId")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty());
+    let by_name = field("username")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty());
     let my_name = s.agents.get(&me.user_id).map(|a| a.username.as_str());
     let myself = (by_id.is_none() && by_name.is_none())
         || by_id == Some(me.user_id.as_str())
@@ -732,11 +765,7 @@ async fn set_status(
     };
     // the message is stored before the status is checked
     if let Some(Value::String(text)) = message {
-        match s.agents.get_mut(&target) {
-            Some(a) => a.status_text = text.clone(),
-            None => s.user_statuses.entry(target.clone()).or_default().1 = text.clone(),
-        }
-        s.touch(&target);
+        s.store_status_text(&target, text);
     }
     let Some(Value::String(status)) = status else {
         return reply(StatusCode::OK, json!({"success": true}));

@@ -8,6 +8,13 @@
 //! | Rocket.Chat | — | Busy, Away | unsupported |
 //! | Rocket.Chat | user `status`: `online`, `away`, `busy`, `offline` (the state's word, `detail.state()`) | none: the livechat status decides | `set_with` a state: `users.setStatus` `{userId, status}`, then the livechat status |
 //! | Rocket.Chat | a timed user status (8.6 and later, `statusExpiresAt`) | none: the livechat status decides | `set_with` a state and `until`: `users.setStatus` `{userId, status, expiresAt}` (RFC 3339, milliseconds, UTC), then the livechat status; `until` alone: unsupported |
+//! | Rocket.Chat | `statusText`, `statusExpiresAt` (8.6 and later) of `users.presence`, for a user status `online`, `away` or `busy` | none: `detail.message` and `detail.until`, watched | a status message is not set |
+//!
+//! Every read (`get`, `list`, `watch`'s delta) carries the status message and the end of a timed
+//! user status as `users.presence` shows them: the livechat reads have neither, so `get` asks
+//! `users.presence?ids=` and `list` asks `users.presence` once (every user not offline) beside
+//! its pages; an offline (invisible) user's are never shown by that read, so none is reported
+//! for it anywhere (specs/rocketchat/NOTES.md#status-message-and-end).
 //!
 //! Two statuses: the *livechat* status (`statusLivechat`, `livechat/agent.status`) decides the
 //! availability, and the *user* (chat) status that every read of an agent carries is its word
@@ -93,8 +100,9 @@ impl RocketChatPresence {
 const DELTA_READS: usize = 25;
 
 /// `watch` on Rocket.Chat: the presence delta (`GET /api/v1/users.presence?from=`, the users
-/// updated since), then each changed user's livechat status, instead of every agent each
-/// interval. See specs/rocketchat/NOTES.md#presence-delta for what the server does.
+/// updated since, with their status message and end), then each changed user's livechat
+/// status, instead of every agent each interval. See specs/rocketchat/NOTES.md#presence-delta
+/// for what the server does.
 ///
 /// `from` is the server's own time (its previous answer's `Date` header, less two seconds), so a
 /// client clock that differs from the server's loses nothing. The first call only learns that
@@ -152,21 +160,42 @@ impl ChangeFeed for RocketChatDelta {
         if first || server_time.is_none() || answer.full != Some(false) {
             return Ok(Batch::Resync);
         }
-        let mut ids: Vec<String> = answer.users.into_iter().filter_map(|u| u.id).collect();
-        ids.push(self.user_id.clone());
-        ids.sort();
-        ids.dedup();
-        if ids.len() > DELTA_READS {
+        // the delta's users carry their status message and end (offline ones too, which the
+        // other reads never show: `with_said` drops those)
+        let said: std::collections::HashMap<String, Said> = answer
+            .users
+            .iter()
+            .filter(|u| u.id.as_deref() != Some(self.user_id.as_str()))
+            .filter_map(|u| Some((u.id.clone()?, Said::of(u))))
+            .collect();
+        if said.len() + 1 > DELTA_READS {
             return Ok(Batch::Resync);
         }
-        let mut changed = Vec::with_capacity(ids.len());
+        let mut ids: Vec<&String> = said.keys().collect();
+        ids.sort();
+        let mut changed = Vec::with_capacity(ids.len() + 1);
+        let not_an_agent =
+            |e: &PresenceError| e.kind() == agentstatus_presence::ErrorKind::NotFound;
         for id in ids {
-            match Presence::get(&self.presence, &id).await {
-                Ok(p) => changed.push(p),
+            let read = within(
+                self.presence.deadline,
+                VENDOR,
+                Step::Get,
+                self.presence.livechat_get(id),
+            )
+            .await;
+            match read {
+                Ok(p) => changed.push(with_said(p, said.get(id))),
                 // a user who is not an agent, or no longer exists
-                Err(e) if e.kind() == agentstatus_presence::ErrorKind::NotFound => {}
+                Err(e) if not_an_agent(&e) => {}
                 Err(e) => return Err(e),
             }
+        }
+        // the caller, whom the delta leaves out: its own read, message and end included
+        match Presence::get(&self.presence, &self.user_id).await {
+            Ok(p) => changed.push(p),
+            Err(e) if not_an_agent(&e) => {}
+            Err(e) => return Err(e),
         }
         Ok(Batch::Changed(changed))
     }
@@ -187,6 +216,52 @@ fn availability(status_livechat: &str) -> Availability {
     } else {
         Availability::Offline
     }
+}
+
+/// What `users.presence` says of a user beyond the livechat reads (which carry neither,
+/// specs/rocketchat/NOTES.md#status-message-and-end): its status message (`statusText`) and when
+/// its timed user status ends (`statusExpiresAt`, Rocket.Chat 8.6 and later).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Said {
+    message: Option<String>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Said {
+    fn of(u: &types::GetUsersPresenceResponseUsersItem) -> Self {
+        Self {
+            message: u
+                .status_text
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            until: u
+                .status_expires_at
+                .as_deref()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| at.with_timezone(&chrono::Utc)),
+        }
+    }
+}
+
+/// The user statuses `users.presence` shows a message and an end for: its full and `ids` reads
+/// list the users whose status is `online`, `away` or `busy` only (`findUsersNotOffline`,
+/// `findNotOfflineByIds`), so an offline (invisible) user's message and end are never read, and
+/// not taken from the delta either: every read of an agent agrees.
+const SAID_FOR: [&str; 3] = ["online", "away", "busy"];
+
+/// `p` with what `users.presence` said of it, when its user status is one that read shows.
+fn with_said(mut p: AgentPresence, said: Option<&Said>) -> AgentPresence {
+    let shown = p
+        .detail
+        .state
+        .as_deref()
+        .is_some_and(|s| SAID_FOR.contains(&s));
+    let said = said.filter(|_| shown).cloned().unwrap_or_default();
+    p.detail.message = said.message;
+    p.detail.until = said.until;
+    p
 }
 
 /// An agent's presence from its livechat status (the availability, `vendor_status`) and its
@@ -231,10 +306,7 @@ fn user_status(word: &str) -> Option<(&'static str, types::SetUserStatusBodyStat
 /// string), else (a server that wrote it another way) `sent`, the `expiresAt` the request
 /// carried, to the millisecond as sent: the server took an expiry, and that is the one it was
 /// given.
-fn expires_at(
-    answer: &str,
-    sent: chrono::DateTime<chrono::Utc>,
-) -> chrono::DateTime<chrono::Utc> {
+fn expires_at(answer: &str, sent: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(answer)
         .map(|at| at.with_timezone(&chrono::Utc))
         .unwrap_or_else(|_| {
@@ -336,7 +408,8 @@ impl RocketChatPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        let current = self.get_now(agent).await?;
+        // the availability is all this read is for: the livechat read alone
+        let current = self.livechat_get(agent).await?;
         if current.availability == desired {
             return Ok(current);
         }
@@ -378,10 +451,16 @@ impl Adapter for RocketChatPresence {
     const SUPPORTED: &'static [Availability] = &[Availability::Available, Availability::Offline];
     /// The user status (a `state`) ends by itself on 8.6 and later; no availability does.
     const STATE_EXPIRES: bool = true;
-    /// The livechat status and the user status (the state's word: a user status changed in
-    /// Rocket.Chat's UI is a change, the livechat status staying). Not `until`: the agent reads
-    /// (`livechat/users/agent`) do not carry `statusExpiresAt`, only `set_with`'s answer does.
-    const OBSERVED: &'static [DetailField] = &[DetailField::VendorStatus, DetailField::State];
+    /// The livechat status, the user status (the state's word: a user status changed in
+    /// Rocket.Chat's UI is a change, the livechat status staying), the status message
+    /// (`statusText`) and the end of a timed user status (`statusExpiresAt`, a time the server
+    /// keeps), the last two as `users.presence` shows them (users not offline).
+    const OBSERVED: &'static [DetailField] = &[
+        DetailField::VendorStatus,
+        DetailField::State,
+        DetailField::Message,
+        DetailField::Until,
+    ];
 
     /// The presence delta ([`RocketChatDelta`]) when the credentials' user id is known
     /// ([`RocketChatPresence::with_user_id`]) and the interval is under 9 minutes (the server
@@ -404,45 +483,13 @@ impl Adapter for RocketChatPresence {
         }))
     }
 
+    /// The livechat read ([`RocketChatPresence::livechat_get`]) with the status message and
+    /// the end of a timed status that `users.presence?ids=` gives (one request more).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-        let answer = call(
-            self.client
-                .get_livechat_user()
-                .type_(types::GetLivechatUserType::Agent)
-                .id(agent)
-                .send(),
-        )
-        .await;
-        let not_found = |code: Option<String>, message: Option<String>, status| {
-            let failure = Failure::NotFound {
-                status,
-                code,
-                message,
-            };
-            PresenceError::new(VENDOR, failure).with_agent(agent)
-        };
-        match answer {
-            Ok(answer) => match answer.user {
-                Some(u) => Ok(presence(
-                    u.id.or(Some(agent.into())),
-                    u.name,
-                    u.status_livechat,
-                    u.status,
-                )),
-                None => Err(not_found(
-                    None,
-                    Some("the user is not a livechat agent".into()),
-                    Some(200),
-                )),
-            },
-            Err(Failed {
-                error: progenitor_client::Error::ErrorResponse(rv),
-                ..
-            }) if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") => {
-                Err(not_found(rv.error.clone(), rv.error.clone(), Some(400)))
-            }
-            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
-        }
+        let p = self.livechat_get(agent).await?;
+        let said = self.said(Some(std::slice::from_ref(&p.agent_id))).await?;
+        let found = said.get(&p.agent_id);
+        Ok(with_said(p, found))
     }
 
     async fn set_now(
@@ -505,7 +552,8 @@ impl Adapter for RocketChatPresence {
         // The user status first: its likeliest failure (no `edit-other-user-info`) then
         // changes nothing; then the livechat status, as `set` does it, whose read back shows
         // both.
-        let now = self.get_now(agent).await?;
+        // the user status before (the livechat read carries it): no message or end needed
+        let now = self.livechat_get(agent).await?;
         let mut ends = None;
         if let Some(until) = until {
             match self.post_timed_user_status(agent, status, until).await {
@@ -533,10 +581,12 @@ impl Adapter for RocketChatPresence {
                 clip(&found),
             ));
         }
-        // the agent's reads do not carry the end (`statusExpiresAt` is in `users.setStatus`'s
-        // answer and `users.presence` only): the answer's end, read back with the state
+        // the read back has the end `users.presence` shows (none for an offline user status,
+        // which that read does not list): the answer's own end, when it gave one
         let mut back = back;
-        back.detail.until = ends;
+        if ends.is_some() {
+            back.detail.until = ends;
+        }
         Ok(back)
     }
 
@@ -606,7 +656,18 @@ impl Adapter for RocketChatPresence {
                 break;
             }
         }
-        Ok(out)
+        if out.is_empty() {
+            return Ok(out);
+        }
+        // the agents' status messages and ends: one read of every user not offline
+        let said = self.said(None).await?;
+        Ok(out
+            .into_iter()
+            .map(|p| {
+                let found = said.get(&p.agent_id);
+                with_said(p, found)
+            })
+            .collect())
     }
 
     /// One read of every agent (in pages), then one `agent.status` per agent that changes,
@@ -644,6 +705,79 @@ impl Adapter for RocketChatPresence {
 }
 
 impl RocketChatPresence {
+    /// `GET livechat/users/agent/{id}`: the livechat status and the user status, no status
+    /// message, no end (the route picks `_id, username, name, status, statusLivechat, emails,
+    /// livechat`).
+    async fn livechat_get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        let answer = call(
+            self.client
+                .get_livechat_user()
+                .type_(types::GetLivechatUserType::Agent)
+                .id(agent)
+                .send(),
+        )
+        .await;
+        let not_found = |code: Option<String>, message: Option<String>, status| {
+            let failure = Failure::NotFound {
+                status,
+                code,
+                message,
+            };
+            PresenceError::new(VENDOR, failure).with_agent(agent)
+        };
+        match answer {
+            Ok(answer) => match answer.user {
+                Some(u) => Ok(presence(
+                    u.id.or(Some(agent.into())),
+                    u.name,
+                    u.status_livechat,
+                    u.status,
+                )),
+                None => Err(not_found(
+                    None,
+                    Some("the user is not a livechat agent".into()),
+                    Some(200),
+                )),
+            },
+            Err(Failed {
+                error: progenitor_client::Error::ErrorResponse(rv),
+                ..
+            }) if rv.status().as_u16() == 400 && rv.error.as_deref() == Some("User not found") => {
+                Err(not_found(rv.error.clone(), rv.error.clone(), Some(400)))
+            }
+            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        }
+    }
+
+    /// `GET users.presence` (every user not offline) or, with `ids`, `users.presence?ids=` (those
+    /// of them not offline): what it says of each, by user id. No ids: nothing asked.
+    async fn said(
+        &self,
+        ids: Option<&[String]>,
+    ) -> Result<std::collections::HashMap<String, Said>, PresenceError> {
+        let mut request = self.client.get_users_presence();
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return Ok(std::collections::HashMap::new());
+            }
+            request = request.ids(ids.join(","));
+        }
+        let answer = match call(request.send()).await {
+            Ok(answer) => answer,
+            Err(f) => {
+                return Err(f
+                    .into_error(VENDOR, None)
+                    .await
+                    .with_operation("get_users_presence"));
+            }
+        };
+        Ok(answer
+            .users
+            .iter()
+            .filter_map(|u| Some((u.id.clone()?, Said::of(u))))
+            .collect())
+    }
+
     /// A server before 8.6 set the user status `word` without its expiry `until`: put back the
     /// status read before (`before`), and the error to answer: `UnsupportedOption` for `until`,
     /// or the restore's own failure.
@@ -690,12 +824,16 @@ impl RocketChatPresence {
     ) -> Result<Applied, PresenceError> {
         let (wanted, status) = wire(desired);
         let after = |status: String| {
-            Applied::changed(presence(
+            // the livechat status is all that changes: the message and end stay as listed
+            let mut p = presence(
                 Some(now.agent_id.clone()),
                 now.name.clone(),
                 Some(status),
                 now.detail.state.clone(),
-            ))
+            );
+            p.detail.message = now.detail.message.clone();
+            p.detail.until = now.detail.until;
+            Applied::changed(p)
         };
         if !self.toggle_only.load(Ordering::Relaxed) {
             match self.post_explicit(agent, status).await {

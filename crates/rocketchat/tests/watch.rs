@@ -258,3 +258,133 @@ async fn a_user_status_change_is_reported_once_and_a_quiet_read_reports_nothing(
         assert!(quiet.is_err(), "{poll_only}: {quiet:?}");
     }
 }
+
+/// The status message (`statusText`) is part of what is observed: one written in Rocket.Chat's
+/// UI is reported once, through the delta and through a poll, with the message before and
+/// after; the caller's own (which the delta leaves out) too; an offline (invisible) user's is
+/// never shown by the server's presence reads, so it is never reported; messages there before
+/// the watch are the baseline, not changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_status_message_change_is_reported_once_and_an_invisible_users_never() {
+    for poll_only in [false, true] {
+        let fake = fake().await;
+        fake.set_status_text("a2", "In a call");
+        fake.set_presence("a1", "offline");
+        fake.set_status_text("a1", "Invisible lunch");
+        let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+        let mut w = Watcher::new(
+            presence,
+            "desk",
+            WatchOptions::every(Duration::from_millis(200)).poll_only(poll_only),
+        );
+        let origin = if poll_only { "poll" } else { "delta" };
+        let first = tokio::spawn(async move {
+            let c = next(&mut w).await;
+            (c, w)
+        });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        // an invisible user's message: not shown by the server's presence, not a change
+        fake.set_status_text("a1", "Invisible tea");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        fake.set_status_text("a2", "  Lunch  ");
+        let (c, mut w) = first.await.unwrap();
+        assert_eq!(summary(&c), format!("a2 available->available {origin}"));
+        let (before, after) = (c.before.clone().unwrap(), c.after.clone().unwrap());
+        assert_eq!(before.detail.message.as_deref(), Some("In a call"));
+        assert_eq!(
+            after.detail.message.as_deref(),
+            Some("Lunch"),
+            "trimmed as the server does"
+        );
+        let line = c.to_string();
+        assert!(
+            line.contains("\"In a call\"") && line.contains("\"Lunch\""),
+            "{line}"
+        );
+        // the message cleared: a change to none
+        fake.set_status_text("a2", "");
+        let c = next(&mut w).await;
+        assert_eq!(c.after.unwrap().detail.message, None, "{poll_only}");
+        // the caller's own message
+        fake.set_status_text("mgr", "Supervising");
+        let c = next(&mut w).await;
+        assert_eq!(summary(&c), format!("mgr available->available {origin}"));
+        assert_eq!(
+            c.after.unwrap().detail.message.as_deref(),
+            Some("Supervising")
+        );
+        // nothing else moved: nothing more
+        let quiet = tokio::time::timeout(Duration::from_millis(900), w.next()).await;
+        assert!(quiet.is_err(), "{poll_only}: {quiet:?}");
+    }
+}
+
+/// `get` and `list` carry the end of a timed user status (`statusExpiresAt`, 8.6 and later) and
+/// the status message as `users.presence` shows them; a watcher sees the end go when the
+/// server's presence engine ends the status; a server before 8.6 has no end to show.
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_carry_the_end_of_a_timed_status_and_the_watch_sees_it_go() {
+    use agentstatus_presence::{Availability, ListFilter, SetRequest};
+    let fake = fake().await;
+    fake.grant_edit_other_user_info("mgr");
+    fake.set_status_text("a2", "Focus time");
+    let p = presence(&fake);
+    let until = now() + chrono::TimeDelta::minutes(30);
+    let request = SetRequest::new(Availability::Available)
+        .state("busy")
+        .until(until);
+    let set = p.set_with("a2", &request).await.unwrap();
+    let ms = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
+    assert_eq!(set.detail.until.map(ms), Some(ms(until)));
+    let got = p.get("a2").await.unwrap();
+    assert_eq!(
+        got.detail.until.map(ms),
+        Some(ms(until)),
+        "get reads the end"
+    );
+    assert_eq!(got.detail.message.as_deref(), Some("Focus time"));
+    let listed = p.list(&ListFilter::all()).await.unwrap();
+    let a2 = listed.iter().find(|a| a.agent_id == "a2").unwrap();
+    assert_eq!(
+        a2.detail.until.map(ms),
+        Some(ms(until)),
+        "list reads the end"
+    );
+    assert_eq!(a2.detail.message.as_deref(), Some("Focus time"));
+    let a1 = listed.iter().find(|a| a.agent_id == "a1").unwrap();
+    assert_eq!(
+        (a1.detail.until, a1.detail.message.as_deref()),
+        (None, None)
+    );
+
+    // the watch: the timed status ends on the server, back to `online`, the end gone
+    let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+    let mut w = Watcher::new(
+        presence,
+        "desk",
+        WatchOptions::every(Duration::from_millis(200)),
+    );
+    let first = tokio::spawn(async move {
+        let c = next(&mut w).await;
+        (c, w)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    fake.advance_clock(Duration::from_secs(31 * 60));
+    // the fake's presence engine runs on the next request; the delta sees the user updated
+    let (c, _w) = first.await.unwrap();
+    let (before, after) = (c.before.unwrap(), c.after.unwrap());
+    assert_eq!(
+        (before.detail.state(), after.detail.state()),
+        ("busy", "online")
+    );
+    assert_eq!(before.detail.until.map(ms), Some(ms(until)));
+    assert_eq!(after.detail.until, None);
+
+    // before 8.6: the expiry is refused (the adapter puts the status back), no end is read
+    let old = self::fake().await;
+    old.grant_edit_other_user_info("mgr");
+    old.set_before_8_6(true);
+    let p = self::presence(&old);
+    assert!(p.set_with("a2", &request).await.is_err());
+    assert_eq!(p.get("a2").await.unwrap().detail.until, None);
+}

@@ -742,6 +742,11 @@ const SETTINGS: &[Setting] = &[
         "with watch = \"events\": seconds between the full reads that find events Twilio did not deliver",
         Some("60"),
     ),
+    Setting::text(
+        "webhook_state_file",
+        "with watch = \"events\": the file the workspace's previous callback URL and filter are written to before the watch replaces them (put back at its end, by the next run after a kill, or by `agentstatus watch --restore`); default $XDG_STATE_HOME/agentstatus/twilio-taskrouter-<workspace_sid>.json, else ~/.local/state/agentstatus/...",
+        Some(""),
+    ),
 ];
 
 /// The webhook of `watch = "events"` and the `webhook_*` settings: `None` with `watch = "poll"`
@@ -749,6 +754,7 @@ const SETTINGS: &[Setting] = &[
 fn webhook_setting(
     s: &agentstatus_presence::registry::Settings,
     account_sid: &str,
+    workspace: &str,
 ) -> Result<Option<crate::watch::Webhook>, String> {
     let watch = s.text("watch").unwrap_or("poll");
     match watch {
@@ -803,10 +809,16 @@ fn webhook_setting(
     let listen: std::net::SocketAddr = listen
         .parse()
         .map_err(|_| format!("webhook_listen {listen:?}: not an ip:port address"))?;
+    let state_file = match get("webhook_state_file").as_str() {
+        "" => crate::watch::default_state_file(workspace).ok_or_else(|| {
+            "watch = \"events\": webhook_state_file has no default here (neither XDG_STATE_HOME nor HOME is set): name the file the workspace's previous callback is recorded in".to_string()
+        })?,
+        path => std::path::PathBuf::from(path),
+    };
     let token = s.secret("auth_token")?;
     crate::watch::Webhook::new(listen, &url, token)
         .and_then(|w| w.with_heartbeat(heartbeat))
-        .map(|w| Some(w.replacing_existing(replace)))
+        .map(|w| Some(w.replacing_existing(replace).with_state_file(state_file)))
         .map_err(|e| e.to_string())
 }
 
@@ -814,8 +826,8 @@ fn webhook_setting(
 /// (`https://taskrouter.twilio.com`), `account_sid`, `workspace_sid`, the activity names, and the
 /// auth token from `$TWILIO_AUTH_TOKEN` (or `auth_token_env`), sent as HTTP Basic; for `watch`
 /// by the workspace's event callbacks (feature `watch`), `watch = "events"` with
-/// `webhook_listen`, `webhook_url`, and `webhook_replace_existing`, `webhook_heartbeat` (see
-/// [`crate::watch`]).
+/// `webhook_listen`, `webhook_url`, and `webhook_replace_existing`, `webhook_heartbeat`,
+/// `webhook_state_file` (see [`crate::watch`]).
 pub fn entry() -> Entry {
     Entry {
         name: VENDOR.as_str(),
@@ -839,7 +851,7 @@ pub fn entry() -> Entry {
             };
             let workspace = s.text("workspace_sid")?.to_string();
             let account_sid = s.text("account_sid")?;
-            let webhook = webhook_setting(s, account_sid)?;
+            let webhook = webhook_setting(s, account_sid, &workspace)?;
             let mut presence =
                 TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names);
             if let Some(w) = webhook {

@@ -10,10 +10,16 @@
 //! them while the feed runs. So the feed refuses to start when the workspace posts to another
 //! URL, unless told to replace it ([`Webhook::replacing_existing`]; the registry's
 //! `webhook_replace_existing = "true"`), and then it puts the previous URL and filter back when
-//! it stops. A feed killed before it could (kill -9, a crash) leaves its own URL in place: the
-//! next run finds its own URL, takes it over, and at its end clears it (the URL before the
-//! killed run is not known any more). Put a fan-out proxy in front of both if both must receive
-//! events.
+//! it stops. **Durably:** with a state file ([`Webhook::with_state_file`]; the registry's
+//! `webhook_state_file`, by default [`default_state_file`]) the previous URL and filter are
+//! written there before the workspace is changed, and the record is removed once they are put
+//! back. A feed killed before it could (kill -9, a crash, a power cut) leaves its own URL in the
+//! workspace and the record on disk: the next run finds its own URL, takes the previous one from
+//! the record and puts that back when it stops; `restore_recorded` (feature `watch`; `agentstatus watch
+//! --restore`, [`ChangeFeed::recover`](agentstatus_presence::watch::ChangeFeed::recover)) puts
+//! it back without watching. Without a state file the previous URL lives in memory only, and a
+//! run after a kill can only clear the URL at its end. Put a fan-out proxy in front of both if
+//! both must receive events.
 //!
 //! **What Twilio needs from you.** Twilio POSTs to a public URL: the receiver listens on
 //! [`Webhook`]'s address (plain HTTP), and a reverse proxy with a certificate for the public
@@ -44,6 +50,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -151,6 +158,9 @@ pub struct Webhook {
     replace_existing: bool,
     limits: ReceiverLimits,
     stats: Arc<Stats>,
+    /// Where the replaced callback is recorded before the workspace changes
+    /// ([`Webhook::with_state_file`]).
+    state_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Webhook {
@@ -166,6 +176,7 @@ impl fmt::Debug for Webhook {
             .field("heartbeat", &self.heartbeat)
             .field("replace_existing", &self.replace_existing)
             .field("limits", &self.limits)
+            .field("state_file", &self.state_file)
             .finish()
     }
 }
@@ -206,6 +217,7 @@ impl Webhook {
             replace_existing: false,
             limits: default_limits(),
             stats: Arc::default(),
+            state_file: None,
         })
     }
 
@@ -223,6 +235,7 @@ impl Webhook {
             replace_existing: false,
             limits: default_limits(),
             stats: Arc::default(),
+            state_file: None,
         })
     }
 
@@ -246,6 +259,27 @@ impl Webhook {
         }
     }
 
+    /// Record the workspace's callback URL and filter in `path` before the feed replaces them,
+    /// and remove the record once they are put back: a run killed before it could put them back
+    /// (`kill -9`, a crash) leaves the record, the next run reads it (and puts that callback back
+    /// when it stops), and `restore_recorded` (feature `watch`; `agentstatus watch --restore`) puts it back
+    /// without watching. The file is written whole (a temporary file renamed over it), readable
+    /// by its owner only (a callback URL may carry credentials), and holds one workspace's
+    /// record. Without it (the library's default) the previous callback lives in memory only:
+    /// after a kill the next run finds its own URL and can only clear it at its end. The
+    /// registry's `webhook_state_file` defaults to [`default_state_file`].
+    pub fn with_state_file(self, path: impl Into<PathBuf>) -> Self {
+        Self {
+            state_file: Some(path.into()),
+            ..self
+        }
+    }
+
+    /// Where the replaced callback is recorded, if anywhere ([`Webhook::with_state_file`]).
+    pub fn state_file(&self) -> Option<&Path> {
+        self.state_file.as_deref()
+    }
+
     /// The receiver's bounds on slow, many and large clients (default: [`default_limits`]).
     /// Zero timeouts, no connection or no body at all are refused.
     pub fn with_receiver_limits(self, limits: ReceiverLimits) -> Result<Self, PresenceError> {
@@ -264,8 +298,162 @@ impl Webhook {
     }
 }
 
+/// The registry's default `webhook_state_file` for `workspace`:
+/// `$XDG_STATE_HOME/agentstatus/twilio-taskrouter-<workspace>.json`, else
+/// `$HOME/.local/state/agentstatus/twilio-taskrouter-<workspace>.json` (the XDG Base Directory
+/// default for state); `None` when neither variable is set (or is not an absolute path).
+pub fn default_state_file(workspace: &str) -> Option<PathBuf> {
+    let dir = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = dir("XDG_STATE_HOME").or_else(|| dir("HOME").map(|h| h.join(".local/state")))?;
+    // a workspace SID is letters and digits: anything else stays out of the file name
+    let safe: String = workspace
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(64)
+        .collect();
+    Some(
+        base.join("agentstatus")
+            .join(format!("twilio-taskrouter-{safe}.json")),
+    )
+}
+
+/// What the feed records before it replaces a workspace's callback ([`Webhook::with_state_file`]).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallbackRecord {
+    /// The workspace.
+    pub workspace_sid: String,
+    /// The feed's own callback URL, set after this record was written.
+    pub callback_url: String,
+    /// The workspace's `EventCallbackUrl` before (empty: none).
+    pub previous_url: String,
+    /// Its `EventsFilter` before (`None`: none).
+    pub previous_filter: Option<String>,
+}
+
+impl fmt::Debug for CallbackRecord {
+    /// The URLs by origin only: a callback URL may carry credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |u: &str| {
+            if u.is_empty() {
+                "(none)".to_string()
+            } else {
+                origin_of(u)
+            }
+        };
+        f.debug_struct("CallbackRecord")
+            .field("workspace_sid", &self.workspace_sid)
+            .field("callback_url", &shown(&self.callback_url))
+            .field("previous_url", &shown(&self.previous_url))
+            .field("previous_filter", &self.previous_filter)
+            .finish()
+    }
+}
+
+/// The largest state file read (a record is a few hundred bytes).
+const MAX_STATE_FILE: u64 = 64 * 1024;
+
+fn state_error(path: &Path, what: String) -> PresenceError {
+    invalid(format!("webhook_state_file {}: {what}", path.display()))
+}
+
+/// The record in `path` for `workspace`; `None` when there is no file. A file that cannot be
+/// read, is too large, is not a record (its line and column said), or is another workspace's is
+/// an error: the feed never guesses what the workspace had.
+pub fn read_record(path: &Path, workspace: &str) -> Result<Option<CallbackRecord>, PresenceError> {
+    use std::io::Read as _;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(state_error(path, format!("cannot be read ({})", e.kind()))),
+    };
+    let mut text = String::new();
+    file.take(MAX_STATE_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| state_error(path, format!("cannot be read ({})", e.kind())))?;
+    if text.len() as u64 > MAX_STATE_FILE {
+        return Err(state_error(
+            path,
+            format!("larger than {MAX_STATE_FILE} bytes: not a record of this program's"),
+        ));
+    }
+    let record: CallbackRecord = serde_json::from_str(&text).map_err(|e| {
+        state_error(
+            path,
+            format!(
+                "{}:{}: not a callback record ({}); fix or remove it after checking the workspace's EventCallbackUrl",
+                e.line(),
+                e.column(),
+                agentstatus_presence::escape_controls(&e.to_string())
+            ),
+        )
+    })?;
+    if record.workspace_sid != workspace {
+        return Err(state_error(
+            path,
+            format!(
+                "holds the record of workspace {}, not {workspace}: give each workspace its own state file",
+                agentstatus_presence::escape_controls(&record.workspace_sid)
+            ),
+        ));
+    }
+    Ok(Some(record))
+}
+
+/// Write `record` to `path` whole: a temporary file beside it (owner-only), flushed to disk,
+/// renamed over it; the directory is made if missing.
+pub fn write_record(path: &Path, record: &CallbackRecord) -> Result<(), PresenceError> {
+    use std::io::Write as _;
+    let fail = |what: &str, e: std::io::Error| state_error(path, format!("{what} ({})", e.kind()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| fail("its directory cannot be made", e))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let text = serde_json::to_string_pretty(record).unwrap_or_default();
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.write_all(b"\n")?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail("cannot be written", e));
+    }
+    // the rename itself on disk (best effort: not every file system syncs a directory)
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Remove the record in `path` (gone already: fine).
+pub fn remove_record(path: &Path) -> Result<(), PresenceError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(state_error(
+            path,
+            format!("cannot be removed ({})", e.kind()),
+        )),
+    }
+}
+
 #[cfg(feature = "watch")]
-pub use feed::TaskrouterEvents;
+pub use feed::{TaskrouterEvents, restore_recorded};
 
 #[cfg(feature = "watch")]
 mod feed {
@@ -288,6 +476,10 @@ mod feed {
 
     /// Events queued by the receiver for the feed.
     const QUEUE: usize = 1024;
+
+    /// The header a Twilio Webhooks Rule adds when it signs with its own shared key
+    /// (`key=<sid>,algorithm=HMAC_SHA256`): specs/twilio-taskrouter/NOTES.md.
+    const SIGNATURE_SETTINGS: &str = "x-twilio-webhooks-signature-settings";
 
     /// One accepted event: its parameters.
     type Event = HashMap<String, String>;
@@ -325,6 +517,8 @@ mod feed {
             .get(crate::signature::HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        // a Webhooks Rule signs with its own shared key and algorithm, said in this header
+        let rule_signed = request.headers().contains_key(SIGNATURE_SETTINGS);
         let body = match read_body(request.into_body()).await {
             Ok(b) => b,
             Err(e) => {
@@ -344,6 +538,21 @@ mod feed {
             });
         if !signed {
             r.stats.refused.fetch_add(1, Ordering::SeqCst);
+            // the reason, never the signature, the body or the token
+            let reason = if !is_form {
+                "not a form POST (Content-Type is not application/x-www-form-urlencoded)"
+            } else if signature.is_none() {
+                "no X-Twilio-Signature header: not sent by Twilio"
+            } else if rule_signed {
+                "signed under a Twilio Webhooks Rule (X-Twilio-Webhooks-Signature-Settings: its shared key and algorithm), which this receiver does not check: only the account's auth token (HMAC-SHA1)"
+            } else {
+                "X-Twilio-Signature does not match: forged, or webhook_url is not the exact URL Twilio posts to (a proxy that rewrites the path, query or scheme), or the auth token is not the account's primary one"
+            };
+            tracing::warn!(
+                vendor = "twilio-taskrouter",
+                webhook_url = %origin_of(r.urls.first().map(String::as_str).unwrap_or_default()),
+                "event callback refused (403): {reason}"
+            );
             return answer(StatusCode::FORBIDDEN);
         }
         r.stats.received.fetch_add(1, Ordering::SeqCst);
@@ -538,21 +747,36 @@ mod feed {
             Ok(())
         }
 
-        /// Point the workspace's callback at the receiver, remembering what was there.
+        /// Point the workspace's callback at the receiver, remembering what was there: in the
+        /// state file first, when there is one ([`Webhook::with_state_file`]), so a kill after
+        /// the change loses nothing.
         async fn subscribe(&mut self) -> Result<(), PresenceError> {
             let ws = fetch_workspace(&self.presence).await?;
             let url = ws.event_callback_url.clone().unwrap_or_default();
             let filter = ws.events_filter.clone().filter(|f| !f.is_empty());
-            let ours = &self.webhook.public_url;
-            let previous = if url.is_empty() {
-                Previous { url, filter }
-            } else if url == *ours {
-                // left by a run that could not put the previous one back: unknown now
+            let ours = self.webhook.public_url.clone();
+            let workspace = self.presence.workspace().to_string();
+            let recorded = match &self.webhook.state_file {
+                Some(path) => read_record(path, &workspace)?,
+                None => None,
+            };
+            // a run that could not put the previous callback back left its own URL (this
+            // webhook_url, or the one it had before the config changed) and its record
+            let killed = recorded.filter(|r| !url.is_empty() && r.callback_url == url);
+            let previous = if let Some(r) = killed {
+                Previous {
+                    url: r.previous_url,
+                    filter: r.previous_filter,
+                }
+            } else if url == ours {
+                // left by a run without a record: what was there before is unknown now
+                // (cleared at the end)
                 Previous {
                     url: String::new(),
                     filter: None,
                 }
-            } else if self.webhook.replace_existing {
+            } else if url.is_empty() || self.webhook.replace_existing {
+                // (a record found here is stale: the workspace was changed since it was written)
                 Previous { url, filter }
             } else {
                 return Err(invalid(format!(
@@ -561,7 +785,16 @@ mod feed {
                     origin_of(&url)
                 )));
             };
-            update_workspace(&self.presence, ours, Some(EVENT)).await?;
+            if let Some(path) = &self.webhook.state_file {
+                let record = CallbackRecord {
+                    workspace_sid: workspace,
+                    callback_url: ours.clone(),
+                    previous_url: previous.url.clone(),
+                    previous_filter: previous.filter.clone(),
+                };
+                write_record(path, &record)?;
+            }
+            update_workspace(&self.presence, &ours, Some(EVENT)).await?;
             self.previous = Some(previous);
             Ok(())
         }
@@ -693,18 +926,70 @@ mod feed {
         }
     }
 
-    /// Put `previous` back when the workspace's callback is still `ours`.
+    /// Put `previous` back when the workspace's callback is still `ours`, then remove the
+    /// record in `state_file` (also when someone else's callback is there now: theirs stays, and
+    /// the record is of no use any more). A failure keeps the record for the next run.
     async fn restore(
         p: &TwilioTaskrouterPresence,
         ours: &str,
         previous: &Previous,
+        state_file: Option<&Path>,
     ) -> Result<(), PresenceError> {
         let ws = fetch_workspace(p).await?;
-        if ws.event_callback_url.as_deref() != Some(ours) {
-            // someone set another one since: theirs stays
-            return Ok(());
+        if ws.event_callback_url.as_deref() == Some(ours) {
+            update_workspace(p, &previous.url, previous.filter.as_deref()).await?;
         }
-        update_workspace(p, &previous.url, previous.filter.as_deref()).await
+        // else someone set another one since: theirs stays
+        match state_file {
+            Some(path) => remove_record(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Put back the callback a killed run recorded in `state_file` ([`Webhook::with_state_file`])
+    /// without watching (`agentstatus watch --restore`): when the workspace still posts to the
+    /// recorded run's URL, its previous URL and filter are set again; the record is removed
+    /// (also when someone else's callback is there now, which stays). `Ok(None)`: no record.
+    /// The words say what was done, each URL by its origin only.
+    pub async fn restore_recorded(
+        presence: &TwilioTaskrouterPresence,
+        state_file: &Path,
+    ) -> Result<Option<String>, PresenceError> {
+        let workspace = presence.workspace();
+        let Some(record) = read_record(state_file, workspace)? else {
+            return Ok(None);
+        };
+        let ws = fetch_workspace(presence).await?;
+        let now = ws.event_callback_url.unwrap_or_default();
+        let shown = |u: &str| {
+            if u.is_empty() {
+                "none".to_string()
+            } else {
+                format!("{}...", origin_of(u))
+            }
+        };
+        let done = if now == record.callback_url {
+            update_workspace(
+                presence,
+                &record.previous_url,
+                record.previous_filter.as_deref(),
+            )
+            .await?;
+            format!(
+                "workspace {workspace}: the callback URL a stopped watch left ({}) is replaced by the one recorded before it ({}, filter {})",
+                shown(&record.callback_url),
+                shown(&record.previous_url),
+                record.previous_filter.as_deref().unwrap_or("none")
+            )
+        } else {
+            format!(
+                "workspace {workspace}: its callback URL ({}) is no longer the stopped watch's ({}): left as it is",
+                shown(&now),
+                shown(&record.callback_url)
+            )
+        };
+        remove_record(state_file)?;
+        Ok(Some(done))
     }
 
     impl Drop for TaskrouterEvents {
@@ -719,8 +1004,9 @@ mod feed {
             };
             let presence = self.presence.duplicate();
             let ours = self.webhook.public_url.clone();
+            let state_file = self.webhook.state_file.clone();
             runtime.spawn(async move {
-                let _ = restore(&presence, &ours, &previous).await;
+                let _ = restore(&presence, &ours, &previous, state_file.as_deref()).await;
             });
         }
     }
@@ -731,12 +1017,30 @@ mod feed {
             Origin::Push
         }
 
-        /// The previous callback put back ([`TaskrouterEvents::shutdown`]).
+        /// The previous callback put back ([`TaskrouterEvents::shutdown`]), its record removed.
         async fn shutdown(&mut self) -> Result<(), PresenceError> {
             self.receiver = None;
             match self.previous.take() {
-                Some(p) => restore(&self.presence, &self.webhook.public_url, &p).await,
+                Some(p) => {
+                    let state_file = self.webhook.state_file.clone();
+                    restore(
+                        &self.presence,
+                        &self.webhook.public_url,
+                        &p,
+                        state_file.as_deref(),
+                    )
+                    .await
+                }
                 None => Ok(()),
+            }
+        }
+
+        /// The callback a killed run recorded, put back ([`restore_recorded`]); without a
+        /// state file nothing was recorded.
+        async fn recover(&mut self) -> Result<Option<String>, PresenceError> {
+            match self.webhook.state_file.clone() {
+                Some(path) => restore_recorded(&self.presence, &path).await,
+                None => Ok(None),
             }
         }
 

@@ -456,12 +456,15 @@ async fn the_registry_entry_watches_by_events() {
     };
     let listen = format!("127.0.0.1:{port}");
     let url = format!("http://127.0.0.1:{port}/twilio/events");
+    let scratch = Scratch::new("registry");
+    let state = scratch.path("twilio.json");
     let settings = Settings::new(fake.url(), ClientConfig::default())
         .with_value("account_sid", ACCOUNT_SID)
         .with_value("workspace_sid", WORKSPACE_SID)
         .with_value("watch", "events")
         .with_value("webhook_listen", listen.as_str())
         .with_value("webhook_url", url.as_str())
+        .with_value("webhook_state_file", state.display().to_string())
         .with_secret("auth_token", TOKEN.to_string().into());
     let presence = (agentstatus_twilio_taskrouter::presence::entry().connect)(&settings).unwrap();
     let watcher = Watcher::new(
@@ -472,6 +475,8 @@ async fn the_registry_entry_watches_by_events() {
     assert_eq!(watcher.origin(), Origin::Push);
     let (mut changes, task) = pump(watcher);
     subscribed(&fake, &url).await;
+    // the setting's file holds what the workspace had (nothing) while the watch runs
+    assert!(state.exists());
     fake.move_worker(WORKSPACE_SID, &ada(), "Unavailable");
     let c = next_change(&mut changes).await;
     assert_eq!(
@@ -482,6 +487,12 @@ async fn the_registry_entry_watches_by_events() {
     task.abort();
     within("put back", async {
         while fake.event_callback(WORKSPACE_SID) != Some((String::new(), None)) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    within("the record removed", async {
+        while state.exists() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -591,4 +602,356 @@ fn receiver_limits_default_to_twilios_and_zero_ones_are_refused() {
     webhook
         .with_receiver_limits(limits.with_max_connections(1))
         .unwrap();
+}
+
+/// A directory of this test's own under the system's temporary directory, removed at the end.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "agentstatus-twilio-watch-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Another system's callback, with a credential in its query.
+const THEIRS: &str = "https://reports.example.com/twilio?key=s3cret";
+const THEIR_FILTER: &str = "task.created";
+
+fn theirs() -> Option<(String, Option<String>)> {
+    Some((THEIRS.into(), Some(THEIR_FILTER.into())))
+}
+
+/// A webhook that binds `port` when its feed starts (so a later run can bind it again).
+fn webhook_on(port: u16, state: &std::path::Path) -> (Webhook, String) {
+    let url = format!("http://127.0.0.1:{port}/twilio/events");
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let webhook = Webhook::new(addr, &url, TOKEN.to_string().into())
+        .unwrap()
+        .replacing_existing(true)
+        .with_state_file(state);
+    (webhook, url)
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The fake (on `rt`) with ada, the workspace posting to [`THEIRS`]; then a feed that replaces
+/// it in a runtime of its own, killed as `kill -9` kills a process: its runtime (and receiver)
+/// gone, nothing of the feed's own clean-up run. What it leaves: the fake, the port, the URL.
+fn killed_run(
+    rt: &tokio::runtime::Runtime,
+    state: &std::path::Path,
+) -> (TwilioTaskrouter, u16, String) {
+    let fake = rt.block_on(async {
+        let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+        fake.add_worker(WORKSPACE_SID, &ada(), "Ada Lovelace", "Available");
+        fake.set_event_callback(WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
+        fake
+    });
+    let port = free_port();
+    let (webhook, url) = webhook_on(port, state);
+    let killed = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook, None);
+    killed.block_on(async {
+        assert_eq!(
+            within("subscribe", feed.next()).await.unwrap(),
+            Batch::Resync
+        );
+    });
+    // the callback is the feed's, and what it replaced is on disk
+    assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, url);
+    let record = agentstatus_twilio_taskrouter::watch::read_record(state, WORKSPACE_SID)
+        .unwrap()
+        .expect("written before the workspace changed");
+    assert_eq!(record.callback_url, url);
+    assert_eq!(record.previous_url, THEIRS);
+    assert_eq!(record.previous_filter.as_deref(), Some(THEIR_FILTER));
+    // the record's Debug shows origins, not the credential in their URL
+    assert!(!format!("{record:?}").contains("s3cret"), "{record:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(state).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
+    }
+    std::mem::forget(feed);
+    drop(killed);
+    assert_eq!(
+        fake.event_callback(WORKSPACE_SID).unwrap().0,
+        url,
+        "left by the kill"
+    );
+    (fake, port, url)
+}
+
+/// `kill -9` of a feed that replaced another system's callback: the next run takes the previous
+/// callback from the state file and puts it back when it stops (without the record it could
+/// only clear the URL: the other system's would be lost for good).
+#[test]
+fn a_killed_feeds_record_lets_the_next_run_put_the_callback_back() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scratch = Scratch::new("next-run");
+    let state = scratch.path("state/twilio.json");
+    let (fake, port, url) = killed_run(&rt, &state);
+    rt.block_on(async {
+        let (webhook, _) = webhook_on(port, &state);
+        let mut feed = TaskrouterEvents::new(adapter(&fake), webhook, None);
+        assert_eq!(
+            within("subscribe", feed.next()).await.unwrap(),
+            Batch::Resync
+        );
+        assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, url);
+        // the record still says what was there before the killed run, not the killed run's URL
+        let record = agentstatus_twilio_taskrouter::watch::read_record(&state, WORKSPACE_SID)
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.previous_url, THEIRS);
+        within("shutdown", feed.shutdown()).await.unwrap();
+        assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
+        assert!(!state.exists(), "the record goes once the callback is back");
+    });
+}
+
+/// `restore_recorded` (`agentstatus watch --restore`, the feed's `recover`) puts back what a
+/// killed run replaced without watching; a second call has nothing to do; a workspace someone
+/// else changed since is left alone.
+#[test]
+fn restore_recorded_puts_back_what_a_killed_run_replaced() {
+    use agentstatus_twilio_taskrouter::watch::restore_recorded;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scratch = Scratch::new("restore");
+    let state = scratch.path("twilio.json");
+    let (fake, port, _url) = killed_run(&rt, &state);
+    rt.block_on(async {
+        // through the adapter's feed, as the command does it
+        let (webhook, _) = webhook_on(port, &state);
+        let presence = adapter(&fake).with_webhook(webhook, Some(ACCOUNT_SID.into()));
+        let mut feed =
+            agentstatus_presence::Presence::change_feed(&presence, &WatchOptions::default())
+                .expect("the event callbacks feed");
+        let said = within("recover", feed.recover())
+            .await
+            .unwrap()
+            .expect("something done");
+        assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
+        assert!(said.contains("https://reports.example.com"), "{said}");
+        assert!(!said.contains("s3cret"), "{said}");
+        assert!(!state.exists());
+        // nothing recorded any more: nothing done, nothing sent that changes the workspace
+        assert_eq!(
+            within("again", restore_recorded(&adapter(&fake), &state))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
+    });
+
+    // killed again; then someone sets their own callback before the restore: theirs stays
+    let scratch = Scratch::new("restore-changed");
+    let state = scratch.path("twilio.json");
+    let (fake, _, _) = killed_run(&rt, &state);
+    rt.block_on(async {
+        fake.set_event_callback(WORKSPACE_SID, "https://new.example.com/e", None);
+        let said = within("restore", restore_recorded(&adapter(&fake), &state))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(said.contains("left as it is"), "{said}");
+        assert_eq!(
+            fake.event_callback(WORKSPACE_SID).unwrap().0,
+            "https://new.example.com/e"
+        );
+        assert!(!state.exists());
+    });
+}
+
+/// The record is written before the workspace changes: a state file that cannot be written,
+/// or one that is not a record (or another workspace's), stops the feed with the file named
+/// (and, for a bad one, the line and column), and the workspace keeps its callback.
+#[tokio::test]
+async fn a_state_file_that_cannot_be_written_or_read_changes_nothing() {
+    let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+    fake.set_event_callback(WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
+    let scratch = Scratch::new("bad-state");
+    let blocker = scratch.path("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let bad = |name: &str, content: Option<&str>| {
+        let path = scratch.path(name);
+        if let Some(c) = content {
+            std::fs::write(&path, c).unwrap();
+        }
+        path
+    };
+    let cases = [
+        (blocker.join("state.json"), "cannot be"),
+        (bad("broken.json", Some("{\"workspace_sid\": 1")), "1:"),
+        (
+            bad(
+                "other.json",
+                Some(
+                    r#"{"workspace_sid": "WS99999999999999999999999999999999", "callback_url": "x", "previous_url": "", "previous_filter": null}"#,
+                ),
+            ),
+            "another",
+        ),
+    ];
+    for (path, said) in cases {
+        let (webhook, _) = webhook_on(free_port(), &path);
+        let mut feed = TaskrouterEvents::new(adapter(&fake), webhook, None);
+        let e = within("refused", feed.next()).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        let text = e.to_string();
+        assert!(text.contains("webhook_state_file"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        let said = if said == "another" { "not WS" } else { said };
+        assert!(text.contains(said), "{text}");
+        assert_eq!(fake.event_callback(WORKSPACE_SID), theirs(), "{text}");
+        drop(feed);
+    }
+}
+
+/// A log sink for a test's own `tracing` subscriber.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A callback refused for its signature is logged (a warning) with why: none, a wrong one, or
+/// one made under a Webhooks Rule this receiver does not check; never the signature, the body
+/// or the token.
+#[tokio::test]
+async fn a_refused_callback_is_logged_with_its_reason_and_no_secret() {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let _logging = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish()
+        .set_default();
+    let (fake, webhook, url) = start().await;
+    let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let http = reqwest::Client::new();
+    let body = format!(
+        "EventType=worker.activity.update&WorkspaceSid={WORKSPACE_SID}&WorkerSid=WKsecretbody"
+    );
+    let post = |signature: Option<&str>, rule: bool| {
+        let mut r = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone());
+        if let Some(s) = signature {
+            r = r.header("x-twilio-signature", s);
+        }
+        if rule {
+            r = r.header(
+                "x-twilio-webhooks-signature-settings",
+                "key=KS00000000000000000000000000000000,algorithm=HMAC_SHA256",
+            );
+        }
+        r.send()
+    };
+    for (signature, rule) in [
+        (None, false),
+        (Some("c2lnbmF0dXJlLXZhbHVl"), false),
+        (Some("c2lnbmF0dXJlLXZhbHVl"), true),
+    ] {
+        let status = within("refused", post(signature, rule))
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 403);
+    }
+    assert_eq!(webhook.stats().refused, 3);
+    let text = logs.text();
+    assert_eq!(
+        text.matches("event callback refused (403)").count(),
+        3,
+        "{text}"
+    );
+    assert!(text.contains("no X-Twilio-Signature"), "{text}");
+    assert!(text.contains("does not match"), "{text}");
+    assert!(text.contains("Webhooks Rule"), "{text}");
+    assert!(text.contains("WARN"), "{text}");
+    for secret in [TOKEN, "c2lnbmF0dXJlLXZhbHVl", "WKsecretbody"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    within("shutdown", feed.shutdown()).await.unwrap();
+}
+
+/// The next run after a kill may have another `webhook_url` (the config changed): the
+/// workspace still posts to the killed run's URL, which the record names, so it is taken over
+/// (no `replacing_existing` needed: it is no other system's) and the callback before the killed
+/// run is what goes back at the end.
+#[test]
+fn a_next_run_with_another_url_takes_over_the_killed_runs_and_puts_the_first_back() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scratch = Scratch::new("other-url");
+    let state = scratch.path("twilio.json");
+    let (fake, _, killed_url) = killed_run(&rt, &state);
+    rt.block_on(async {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/twilio/v2");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let webhook = Webhook::new(addr, &url, TOKEN.to_string().into())
+            .unwrap()
+            .with_state_file(&state);
+        let mut feed = TaskrouterEvents::new(adapter(&fake), webhook, None);
+        assert_eq!(
+            within("subscribe", feed.next()).await.unwrap(),
+            Batch::Resync
+        );
+        assert_ne!(url, killed_url);
+        assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, url);
+        let record = agentstatus_twilio_taskrouter::watch::read_record(&state, WORKSPACE_SID)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (record.callback_url.as_str(), record.previous_url.as_str()),
+            (url.as_str(), THEIRS)
+        );
+        within("shutdown", feed.shutdown()).await.unwrap();
+        assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
+        assert!(!state.exists());
+    });
 }
