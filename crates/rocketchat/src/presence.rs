@@ -486,7 +486,7 @@ impl Adapter for RocketChatPresence {
         }))
     }
 
-    /// The livechat read ([`RocketChatPresence::livechat_get`]) with the status message and
+    /// The livechat read (`RocketChatPresence::livechat_get`) with the status message and
     /// the end of a timed status that `users.presence?ids=` gives (one request more).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let p = self.livechat_get(agent).await?;
