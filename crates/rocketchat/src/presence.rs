@@ -14,7 +14,10 @@
 //! user status as `users.presence` shows them: the livechat reads have neither, so `get` asks
 //! `users.presence?ids=` and `list` asks `users.presence` once (every user not offline) beside
 //! its pages; an offline (invisible) user's are never shown by that read, so none is reported
-//! for it anywhere (specs/rocketchat/NOTES.md#status-message-and-end).
+//! for it anywhere (specs/rocketchat/NOTES.md#status-message-and-end). A write's answer (`set`,
+//! `set_many`, `set_with`) is its livechat read back, without the message (and without the end,
+//! except the one `set_with` set): writes cost no `users.presence` call, whose rate-limit
+//! budget the reads use.
 //!
 //! Two statuses: the *livechat* status (`statusLivechat`, `livechat/agent.status`) decides the
 //! availability, and the *user* (chat) status that every read of an agent carries is its word
@@ -423,7 +426,7 @@ impl RocketChatPresence {
             // someone changed it between our read and our toggle, which undid their change
             return Err(Self::conflict(agent, desired, &after));
         }
-        let back = self.get_now(agent).await?;
+        let back = self.livechat_get(agent).await?;
         if back.availability != desired {
             return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
         }
@@ -483,7 +486,7 @@ impl Adapter for RocketChatPresence {
         }))
     }
 
-    /// The livechat read ([`RocketChatPresence::livechat_get`]) with the status message and
+    /// The livechat read (`RocketChatPresence::livechat_get`) with the status message and
     /// the end of a timed status that `users.presence?ids=` gives (one request more).
     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
         let p = self.livechat_get(agent).await?;
@@ -502,7 +505,8 @@ impl Adapter for RocketChatPresence {
         }
         let (wanted, status) = wire(desired);
         match self.post_explicit(agent, status).await {
-            Ok(after) if after == wanted => self.get_now(agent).await,
+            // the livechat read back: a write's answer, no message or end (see the module docs)
+            Ok(after) if after == wanted => self.livechat_get(agent).await,
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
             Err(f) if rejects_status_field(&f.error) => {
                 // nothing changed: the body was rejected before anything happened

@@ -51,7 +51,6 @@ fn user(status: &str, status_livechat: &str) -> Value {
 #[tokio::test]
 async fn the_expiry_is_sent_as_expires_at_in_utc_milliseconds() {
     let server = MockServer::start().await;
-    presence_of_nobody(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v1/livechat/users/agent/a1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(user("online", "not-available")))
@@ -140,7 +139,6 @@ async fn the_end_read_back_is_the_servers_statusexpiresat() {
         ("next tuesday", "2099-01-02T03:04:05.678Z"),
     ] {
         let server = MockServer::start().await;
-        presence_of_nobody(&server).await;
         Mock::given(method("GET"))
             .and(path("/api/v1/livechat/users/agent/a1"))
             .respond_with(ResponseTemplate::new(200).set_body_json(user("busy", "available")))
@@ -445,7 +443,6 @@ async fn the_fakes_route_checks_expires_at_like_8_6() {
 #[tokio::test]
 async fn a_failed_restore_is_the_answer() {
     let server = MockServer::start().await;
-    presence_of_nobody(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v1/livechat/users/agent/a1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(user("away", "available")))
@@ -494,17 +491,4 @@ async fn a_failed_restore_is_the_answer() {
     assert!(sets[0]["expiresAt"].is_string(), "{sets:?}");
     assert_eq!(sets[1], json!({"userId": "a1", "status": "away"}));
     assert!(requests.iter().all(|r| r.url.path() != AGENT_STATUS));
-}
-
-/// `users.presence` (what `get` asks beside the livechat read, for the status message and the
-/// end of a timed status) answering nobody: no message, no end.
-async fn presence_of_nobody(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/api/v1/users.presence"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"users": [], "full": false, "success": true})),
-        )
-        .mount(server)
-        .await;
 }

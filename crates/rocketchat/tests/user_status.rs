@@ -227,12 +227,10 @@ fn user(status: &str, status_livechat: &str) -> Value {
                     "statusLivechat": status_livechat}, "success": true})
 }
 
-/// The raw requests of `set_with`: a read, the user status, the livechat status, a read back
-/// (the livechat read and `users.presence?ids=`, for the message and the end).
+/// The raw requests of `set_with`: a read, the user status, the livechat status, a read back.
 #[tokio::test]
 async fn set_with_sends_the_user_status_then_the_livechat_status() {
     let server = MockServer::start().await;
-    presence_of_nobody(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v1/livechat/users/agent/a1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(user("online", "not-available")))
@@ -309,7 +307,6 @@ async fn set_with_sends_the_user_status_then_the_livechat_status() {
                 "/api/v1/livechat/users/agent/a1".into(),
                 Value::Null
             ),
-            ("GET".into(), "/api/v1/users.presence".into(), Value::Null),
         ]
     );
     let set = &requests[1];
@@ -323,7 +320,6 @@ async fn set_with_sends_the_user_status_then_the_livechat_status() {
 #[tokio::test]
 async fn a_user_status_read_back_different_is_a_conflict() {
     let server = MockServer::start().await;
-    presence_of_nobody(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v1/livechat/users/agent/a1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(user("online", "available")))
@@ -356,17 +352,4 @@ async fn a_user_status_read_back_different_is_a_conflict() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(e.to_string().contains("user status \\\"online\\\""), "{e}");
-}
-
-/// `users.presence` (what `get` asks beside the livechat read, for the status message and the
-/// end of a timed status) answering nobody: no message, no end.
-async fn presence_of_nobody(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/api/v1/users.presence"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"users": [], "full": false, "success": true})),
-        )
-        .mount(server)
-        .await;
 }
