@@ -104,7 +104,7 @@ pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some"
 pub(crate) const COLLIDING_TYPE_NAMES: Pass = Pass::new(
     "colliding-type-names",
     Stage::Fix,
-    "Schemas that would give one Rust type name (`user_id` and `UserId`; an inline schema titled or placed like a component or another inline schema, a union member named as typify names it, a type an `allOf` merges from its `$ref` members; a name the generated code uses unqualified) get distinct names, each rename once (E0428, E0119, or one silently decoded as the other).",
+    "Schemas that would give one Rust type name (`user_id` and `UserId`; an inline schema titled or placed like a component or another inline schema, a union member named as typify names it, the `{Name}Subtype{i}` members of an `anyOf` typify cannot prove exclusive, an internally tagged union's `{Union}{Property}`, the `{Key}Inner` inside a nullable component, a type an `allOf` merges from its `$ref` members; a name the generated code uses unqualified) get distinct names, each rename once (E0428, E0119, or one silently decoded as the other).",
     colliding_type_names,
 );
 
