@@ -450,7 +450,7 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
             .collect();
         let mut engine = Engine::new(
             desks(&urls, limit, interval),
-            People::from_rows(&names, rows),
+            People::from_rows(&names, rows).expect("people map"),
             Store::open(&db).expect("store"),
             // enough writes in flight to keep 200 a second going at this machine's latency
             Options::default().write_concurrency(32),
@@ -654,7 +654,7 @@ pub async fn lag(people: usize, changes: usize) -> String {
     let db = scratch.path().join("sync.db");
     let mut engine = Engine::new(
         desks,
-        People::from_rows(&names, rows),
+        People::from_rows(&names, rows).expect("people map"),
         Store::open(&db).expect("store"),
         Options::default(),
     )

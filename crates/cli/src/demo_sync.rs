@@ -309,7 +309,7 @@ async fn run_sync(p: &mut Printer, desks: &[DemoDesk], dir: &std::path::Path) ->
             "ada".to_string(),
             desks.iter().map(|d| Some(d.ada.clone())).collect(),
         )],
-    );
+    )?;
     let store = Store::open(&dir.join("sync.db"))?;
     let mut engine = Engine::new(
         engine_desks,

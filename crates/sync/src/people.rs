@@ -280,22 +280,56 @@ impl People {
         Ok(people)
     }
 
-    /// A map from rows of `(person, [agent id per desk])`, the desks in `desks` order.
-    pub fn from_rows(desks: &[&str], rows: Vec<(String, Vec<Option<String>>)>) -> Self {
+    /// A map from rows of `(person, [agent id per desk])`, the desks in `desks` order. Checked
+    /// as the CSV loader checks a file (the row's index stands for its line): a row with an empty
+    /// person id, a person id twice, a row with more agent ids than there are desks, or an agent
+    /// of one desk in two rows is refused, naming the row. A row shorter than `desks` has no
+    /// agent on the desks it leaves out.
+    pub fn from_rows(
+        desks: &[&str],
+        rows: Vec<(String, Vec<Option<String>>)>,
+    ) -> Result<Self, ConfigError> {
+        let err = |row: usize, msg: String| ConfigError(format!("people row {row}: {msg}"));
         let mut people = People {
             desks: desks.iter().map(|d| d.to_string()).collect(),
             ..People::default()
         };
-        for (person, ids) in rows {
+        let mut person_row: HashMap<String, usize> = HashMap::new();
+        for (row, (person, mut ids)) in rows.into_iter().enumerate() {
+            if person.trim().is_empty() {
+                return Err(err(row, "the person id is empty".into()));
+            }
+            if let Some(first) = person_row.get(&person) {
+                return Err(err(
+                    row,
+                    format!("person {person:?} again (first in row {first})"),
+                ));
+            }
+            if ids.len() > desks.len() {
+                return Err(err(
+                    row,
+                    format!("{} agent ids, but {} desks", ids.len(), desks.len()),
+                ));
+            }
+            ids.resize(desks.len(), None);
             let index = people.persons.len();
             for (desk, id) in ids.iter().enumerate() {
-                if let Some(id) = id {
-                    people.by_agent.insert((desk, id.clone()), index);
+                let Some(id) = id else { continue };
+                if let Some(&other) = people.by_agent.get(&(desk, id.clone())) {
+                    return Err(err(
+                        row,
+                        format!(
+                            "agent {id:?} of desk {:?} is already {:?}'s: one agent is one person",
+                            desks[desk], people.persons[other].0
+                        ),
+                    ));
                 }
+                people.by_agent.insert((desk, id.clone()), index);
             }
+            person_row.insert(person.clone(), row);
             people.persons.push((person, ids));
         }
-        people
+        Ok(people)
     }
 
     /// How many people.
@@ -335,6 +369,45 @@ mod tests {
 
     fn parse(text: &str) -> Result<People, String> {
         People::parse(Path::new("people.csv"), text, &["chat", "mail"]).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn rows_are_checked_as_the_file_is() {
+        let row = |p: &str, ids: &[Option<&str>]| {
+            (
+                p.to_string(),
+                ids.iter().map(|i| i.map(str::to_string)).collect(),
+            )
+        };
+        let desks = ["chat", "mail"];
+        let p = People::from_rows(
+            &desks,
+            vec![row("ada", &[Some("c1")]), row("grace", &[None, Some("m2")])],
+        )
+        .unwrap();
+        assert_eq!(p.person_of(0, "c1"), Some(0));
+        assert_eq!(p.person_of(1, "m2"), Some(1));
+        assert_eq!(p.agent(0, 1), None);
+        for (rows, why) in [
+            (
+                vec![row("ada", &[Some("c1")]), row("grace", &[Some("c1")])],
+                "people row 1: agent \"c1\" of desk \"chat\" is already \"ada\"'s",
+            ),
+            (
+                vec![row("ada", &[]), row("ada", &[])],
+                "people row 1: person \"ada\" again (first in row 0)",
+            ),
+            (vec![row(" ", &[])], "people row 0: the person id is empty"),
+            (
+                vec![row("ada", &[None, None, Some("x")])],
+                "people row 0: 3 agent ids, but 2 desks",
+            ),
+        ] {
+            let e = People::from_rows(&desks, rows).unwrap_err();
+            assert!(e.0.starts_with(why), "{}", e.0);
+        }
+        // the same agent id on two desks is two agents
+        People::from_rows(&desks, vec![row("ada", &[Some("x"), Some("x")])]).unwrap();
     }
 
     #[test]

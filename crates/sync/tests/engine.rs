@@ -231,7 +231,8 @@ fn setup(name: &str) -> Setup {
             ("p2".into(), vec![Some("c2".into()), Some("m2".into())]),
             ("p3".into(), vec![Some("c3".into()), Some("m3".into())]),
         ],
-    );
+    )
+    .expect("people map");
     Setup {
         chat,
         mail,
@@ -368,7 +369,8 @@ async fn computed_states_are_not_human_changes() {
     let people = People::from_rows(
         &["chat", "mail"],
         vec![("p1".into(), vec![Some("c1".into()), Some("m1".into())])],
-    );
+    )
+    .expect("people map");
     let desks = vec![
         Desk::new("chat", chat.clone(), Duration::from_secs(1)),
         Desk::new("mail", mail.clone(), Duration::from_secs(1)).substitute(Busy, Offline),
@@ -632,7 +634,8 @@ async fn many_writes_at_once_go_through_the_bulk_path_once_each() {
             .enumerate()
             .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
             .collect(),
-    );
+    )
+    .expect("people map");
     let bulk_db = db("bulk");
     let mut e = Engine::new(
         vec![
@@ -719,7 +722,8 @@ async fn writes_start_before_every_change_is_decided() {
             .enumerate()
             .map(|(i, (c, m))| (format!("p{i}"), vec![Some(c.clone()), Some(m.clone())]))
             .collect(),
-    );
+    )
+    .expect("people map");
     let pipeline_db = db("pipeline");
     let mut e = Engine::new(
         vec![
@@ -782,7 +786,8 @@ async fn a_desk_removed_from_the_config_is_forgotten_and_added_again_starts_from
             ("p2".into(), vec![Some("c2".into())]),
             ("p3".into(), vec![Some("c3".into())]),
         ],
-    );
+    )
+    .expect("people map");
     {
         let mut e = Engine::new(
             vec![Desk::new("chat", s.chat.clone(), Duration::from_secs(1))],
@@ -840,7 +845,8 @@ async fn a_write_owed_to_an_agent_moved_to_another_person_is_not_sent() {
             ("p2".into(), vec![Some("c2".into()), Some("m1".into())]),
             ("p3".into(), vec![Some("c3".into()), Some("m3".into())]),
         ],
-    );
+    )
+    .expect("people map");
     let setup2 = Setup {
         chat: s.chat.clone(),
         mail: s.mail.clone(),

@@ -98,7 +98,8 @@ async fn the_writes_never_exceed_a_declared_limit_enforced_by_the_fake() {
                 )
             })
             .collect(),
-    );
+    )
+    .expect("people map");
     // a scratch directory of an unpredictable name, removed when dropped
     let dir = tempfile::Builder::new()
         .prefix("agentstatus-sync-limits-")

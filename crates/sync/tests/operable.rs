@@ -148,7 +148,8 @@ fn engine(name: &str, odd: &Arc<Desk1>, interval: Duration) -> (Engine, Arc<Desk
                 vec![Some("2".into()), Some("2".into()), Some("2".into())],
             ),
         ],
-    );
+    )
+    .expect("people map");
     let desks = vec![
         Desk::new("chat", chat.clone(), interval),
         Desk::new("mail", mail.clone(), interval),
@@ -343,7 +344,8 @@ async fn rocket_chats_rate_limit_reset_holds_the_desk_until_its_window_ends() {
                 )
             })
             .collect(),
-    );
+    )
+    .expect("people map");
     let desks = vec![
         Desk::new("source", source.clone(), Duration::from_secs(60)),
         Desk::new("chat", Arc::from(chat), Duration::from_secs(60)),

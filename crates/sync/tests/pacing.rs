@@ -93,7 +93,8 @@ fn a_writer_at_full_speed_with_stalls_and_bunched_requests_gets_no_429() {
                     )
                 })
                 .collect(),
-        );
+        )
+        .expect("people map");
         let mut engine = Engine::new(
             desks,
             people,

@@ -77,7 +77,8 @@ rate_limit = "{LIMIT}/s"
                 )
             })
             .collect(),
-    );
+    )
+    .expect("people map");
     // a scratch directory of an unpredictable name, removed when dropped
     let dir = tempfile::Builder::new()
         .prefix("agentstatus-sync-shared-budget-")

@@ -110,7 +110,8 @@ async fn a_graceful_stop_shuts_every_desks_feed_down_once() {
             "p1".into(),
             desks.iter().map(|d| Some(d.agent.to_string())).collect(),
         )],
-    );
+    )
+    .expect("people map");
     let engine_desks = desks
         .iter()
         .zip(names)

@@ -322,6 +322,7 @@ pub fn people(n: usize) -> People {
             })
             .collect(),
     )
+    .expect("people map")
 }
 
 /// The options every simulation runs the engine with: changes gathered for 50 ms.
