@@ -241,7 +241,6 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::ARRAY_PATH_PARAMETERS,
     &parameters::ARRAY_HEADER_PARAMETERS,
     &names::OPERATION_IDS,
-    &refs::DANGLING_SCHEMA_REFS,
     &bodies::JSON_MEDIA_TYPES,
     &parameters::PARAMETER_CONTENT,
     &forms::QUERY_PARAMETER_STYLES,

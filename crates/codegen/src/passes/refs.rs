@@ -124,61 +124,6 @@ pub(super) fn is_schema_position(at: &str) -> bool {
         || matches!(parent, "properties" | "allOf" | "oneOf" | "anyOf")
 }
 
-/// The `dangling-schema-refs` pass ([`dangling_schema_refs`]).
-pub(crate) const DANGLING_SCHEMA_REFS: Pass = Pass::new(
-    "dangling-schema-refs",
-    Stage::Fix,
-    "A schema that is only a `$ref` to nothing in the document (Square's `CatalogModifierToggleOverrideType`, named by three properties and defined nowhere) is read as any JSON value, said with its pointer: isolation would leave out the component holding it, every component that reaches that one and every operation that reaches them.",
-    dangling_schema_refs,
-);
-
-/// A schema `$ref` (in a schema's place: a property, an item, a member, a body's or an
-/// answer's `schema`, a component schema itself) whose local target does not exist is a hole
-/// in the document, not a part the generator must refuse: the schema becomes one that takes
-/// any JSON value, its own `description` kept (or one that says so), and the change names the
-/// reference. Run after the overlay, so that a vendor's overlay can add what is missing
-/// instead. References that are not local, and references in other places (a parameter, an
-/// answer), are left to the generator to refuse by name.
-pub(crate) fn dangling_schema_refs(doc: &mut Value, changes: &mut Changes) {
-    let mut dangling: Vec<(String, String)> = Vec::new();
-    crate::nav::walk(doc, "", &mut |map, at| {
-        let Some(reference) = map.get("$ref").and_then(Value::as_str) else {
-            return;
-        };
-        let is_component_schema = at
-            .strip_prefix("/components/schemas/")
-            .is_some_and(|name| !name.contains('/'));
-        if !(is_schema_position(at) || is_component_schema) {
-            return;
-        }
-        if let Some(pointer) = crate::nav::ref_pointer(reference)
-            && doc.pointer(&pointer).is_none()
-        {
-            dangling.push((at.to_string(), reference.to_string()));
-        }
-    });
-    for (at, reference) in dangling {
-        let Some(Value::Object(map)) = doc.pointer_mut(&at) else {
-            continue;
-        };
-        map.remove("$ref");
-        if !map.contains_key("description") {
-            map.insert(
-                "description".into(),
-                Value::String(format!(
-                    "Any JSON value: the document's `$ref: {reference}` points at nothing."
-                )),
-            );
-        }
-        changes.push(
-            format!("{at}/$ref"),
-            format!(
-                "`$ref: {reference}` points at nothing in the document: read as any JSON value"
-            ),
-        );
-    }
-}
-
 /// The `enum-beside-ref` pass ([`enum_beside_ref`]).
 pub(crate) const ENUM_BESIDE_REF: Pass = Pass::new(
     "enum-beside-ref",
