@@ -13,13 +13,18 @@ use crate::workspace::cargo;
 
 /// The dependencies the generated code uses, as a vendor crate with `full` provides them
 /// (kept in step with `crates/<vendor>/Cargo.toml`).
-fn manifest(name: &str, runtime: &Path) -> String {
+/// The package is `package` ([`package_name`]: unique per folder); its library keeps the name
+/// the crate was given (`name`, `-` read as `_`), so code and tests `use` it by that name.
+fn manifest(package: &str, name: &str, runtime: &Path) -> String {
     format!(
         r#"[package]
-name = "{name}"
+name = "{package}"
 version = "0.0.0"
 edition = "2024"
 publish = false
+
+[lib]
+name = "{lib}"
 
 # standalone: not a member of any workspace above it
 [workspace]
@@ -34,6 +39,7 @@ chrono = {{ version = "0.4", default-features = false, features = ["serde", "std
 uuid = {{ version = "1", features = ["serde"] }}
 regress = "0.12"
 "#,
+        lib = name.replace('-', "_"),
         runtime = runtime.display().to_string().replace('\\', "/"),
     )
 }
@@ -74,7 +80,7 @@ pub fn write_crate(root: &Path, dir: &Path, name: &str, code: &str) -> Result<()
     let files = [
         (
             dir.join("Cargo.toml"),
-            manifest(&package_name(name, dir), &root.join("crates/runtime")),
+            manifest(&package_name(name, dir), name, &root.join("crates/runtime")),
         ),
         (src.join("lib.rs"), LIB.to_string()),
         (src.join("client.rs"), code.to_string()),
@@ -128,12 +134,22 @@ pub fn write_roundtrip(dir: &Path, doc: &Value) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The crate's name as a Rust identifier (from its Cargo.toml).
+/// The crate's name as a Rust identifier (from its Cargo.toml: its library's name, else its
+/// package's).
 fn crate_ident(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("Cargo.toml"))
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
         .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string))
+        .and_then(|t| t.parse::<toml::Table>().ok());
+    let name = |section: &str| {
+        manifest
+            .as_ref()?
+            .get(section)?
+            .get("name")?
+            .as_str()
+            .map(str::to_string)
+    };
+    name("lib")
+        .or_else(|| name("package"))
         .unwrap_or_default()
         .replace('-', "_")
 }
@@ -327,11 +343,13 @@ mod tests {
 
     #[test]
     fn the_manifest_names_the_runtime_by_path_and_stands_alone() {
-        let m = manifest("gate-x", Path::new("/w/crates/runtime"));
-        assert!(m.contains("name = \"gate-x\""));
+        let m = manifest("gate-x-0123abcd", "gate-x", Path::new("/w/crates/runtime"));
+        assert!(m.contains("name = \"gate-x-0123abcd\""));
         assert!(m.contains("agentstatus-runtime = { path = \"/w/crates/runtime\" }"));
         assert!(m.contains("\n[workspace]\n"));
         let parsed: toml::Table = toml::from_str(&m).unwrap();
         assert!(parsed["dependencies"].get("uuid").is_some());
+        // the library keeps the crate's own name: `use gate_x::...` whatever the folder
+        assert_eq!(parsed["lib"]["name"].as_str(), Some("gate_x"));
     }
 }

@@ -101,7 +101,7 @@ async fn a_form_body_follows_its_encoding() {
 
 const MULTIPART: &str = r#"
 use agentstatus_runtime::forms::File;
-use try_form_bodies__multipart::{Client, Inner, types};
+use try_form_bodies_multipart::{Client, Inner, types};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 /// The parts of a multipart body: (headers, content) each, in order.
@@ -167,7 +167,7 @@ async fn a_multipart_body_sends_files_and_fields() {
 "#;
 
 const BYTES: &str = r#"
-use try_json_media_types__bytes::{Client, Inner};
+use try_json_media_types_bytes::{Client, Inner};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 #[tokio::test]
@@ -187,7 +187,7 @@ async fn a_body_of_bytes_is_sent_as_it_is_with_its_declared_type() {
 "#;
 
 const COLLIDING: &str = r#"
-use try_colliding_parameters__punctuation::{Client, Inner};
+use try_colliding_parameters_punctuation::{Client, Inner};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 #[tokio::test]

@@ -35,7 +35,7 @@ async fn a_parameter_declared_twice_is_sent_once_in_its_first_style() {
 "#;
 
 const PATH_LEVEL: &str = r#"
-use try_colliding_parameters__path_level::{Client, Inner};
+use try_colliding_parameters_path_level::{Client, Inner};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn a_path_items_parameters_are_kept_beside_the_operations() {
 "#;
 
 const TEMPLATE: &str = r#"
-use try_colliding_parameters__path_template::{Client, Inner};
+use try_colliding_parameters_path_template::{Client, Inner};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 #[tokio::test]
@@ -98,7 +98,7 @@ async fn both_path_parameters_go_in_their_places() {
 "#;
 
 const SECRETS: &str = r#"
-use try_secret_strings__parameters::{Client, Inner};
+use try_secret_strings_parameters::{Client, Inner};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 #[tokio::test]
