@@ -99,6 +99,7 @@ pub fn render(data: &[u8]) {
     let custom_status_id = Some(next());
     let channel = Some(next());
     let state = Some(next());
+    let message = Some(next());
     let agent = AgentPresence::new(
         agent_id,
         name,
@@ -114,6 +115,7 @@ pub fn render(data: &[u8]) {
             }],
             state,
             until: None,
+            message,
         },
     );
     let list = [agent.clone(), agent];
