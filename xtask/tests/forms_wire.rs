@@ -4,20 +4,9 @@
 //! crate given a test (`tests/wire.rs`, below) that sends through the generated builder to a
 //! wiremock server on 127.0.0.1 and asserts the raw request: method, path, query, headers, body.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-const DEV_DEPENDENCIES: &str = r#"
-[dev-dependencies]
-tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
-wiremock = "0.6"
-futures-util = "0.3"
-bytes = "1"
-"#;
+mod support;
 
 const QUERY_STYLES: &str = r#"
 use std::collections::HashMap;
@@ -233,65 +222,17 @@ async fn parameters_that_share_a_rust_name_are_sent_under_their_real_names() {
 
 #[test]
 fn query_styles_and_form_bodies_on_the_wire() {
-    let root = workspace();
-    let dir = root.join("crates/codegen/tests/passes");
-    let mut failed = Vec::new();
-    for (name, test) in [
+    let failed: Vec<String> = [
         ("query-parameter-styles", QUERY_STYLES),
         ("form-bodies", FORM_BODY),
         ("form-bodies--multipart", MULTIPART),
         ("json-media-types--bytes", BYTES),
         ("colliding-parameters--punctuation", COLLIDING),
-    ] {
-        let spec = dir.join(format!("{name}.yaml"));
-        let out_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"))
-            .join("compile-gate/forms-wire")
-            .join(name);
-        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .current_dir(&root)
-            .args([
-                "try",
-                spec.to_str().unwrap(),
-                "--out",
-                out_dir.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let manifest = out_dir.join("Cargo.toml");
-        let mut text = std::fs::read_to_string(&manifest).unwrap();
-        if !text.contains("[dev-dependencies]") {
-            text.push_str(DEV_DEPENDENCIES);
-            std::fs::write(&manifest, text).unwrap();
-        }
-        std::fs::create_dir_all(out_dir.join("tests")).unwrap();
-        std::fs::write(out_dir.join("tests/wire.rs"), test).unwrap();
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"))
-            .join("compile-gate");
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(&out_dir)
-            .env("CARGO_TARGET_DIR", target)
-            .env("CARGO_INCREMENTAL", "0")
-            .args(["test", "--quiet", "--offline", "--test", "wire"])
-            .output()
-            .unwrap();
-        if !out.status.success() {
-            failed.push(format!(
-                "{name}:\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-    }
+    ]
+    .into_iter()
+    .filter_map(|(name, test)| {
+        support::wire_test(Path::new(env!("CARGO_BIN_EXE_xtask")), name, test).err()
+    })
+    .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
