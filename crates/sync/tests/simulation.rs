@@ -134,13 +134,7 @@ async fn three_desks_converge_through_faults_and_a_crash() {
         if w.is_empty() && writes_done {
             break;
         }
-        let reads_since = f
-            .reads()
-            .iter()
-            .zip(&reads_before)
-            .map(|(now, before)| now - before)
-            .min()
-            .unwrap_or(0);
+        let reads_since = f.reads_since(&reads_before);
         assert!(
             started.elapsed() < CONVERGE
                 || (reads_since < CONVERGE_READS && started.elapsed() < CONVERGE_CAP),

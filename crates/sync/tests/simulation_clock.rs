@@ -283,13 +283,7 @@ async fn the_wall_clock_stepping_both_ways_changes_no_decision_and_no_write() {
         if w.is_empty() && writes_done {
             break;
         }
-        let reads_since = f
-            .reads()
-            .iter()
-            .zip(&reads_before)
-            .map(|(now, before)| now - before)
-            .min()
-            .unwrap_or(0);
+        let reads_since = f.reads_since(&reads_before);
         assert!(
             started.elapsed() < CONVERGE
                 || (reads_since < CONVERGE_READS && started.elapsed() < CONVERGE_CAP),

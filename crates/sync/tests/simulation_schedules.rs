@@ -161,14 +161,7 @@ impl Run {
             if w.is_empty() {
                 return started.elapsed();
             }
-            let reads_since = self
-                .f
-                .reads()
-                .iter()
-                .zip(&reads_before)
-                .map(|(now, before)| now - before)
-                .min()
-                .unwrap_or(0);
+            let reads_since = self.f.reads_since(&reads_before);
             assert!(
                 started.elapsed() < CONVERGE
                     || (reads_since < CONVERGE_READS && started.elapsed() < CONVERGE_CAP),

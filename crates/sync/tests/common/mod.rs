@@ -191,6 +191,17 @@ impl Fakes {
             })
             .collect()
     }
+
+    /// GET requests the slowest desk has had since `before` (a [`Fakes::reads`] taken
+    /// earlier): the simulations' convergence bound counts the slowest desk's reads.
+    pub fn reads_since(&self, before: &[usize]) -> usize {
+        self.reads()
+            .iter()
+            .zip(before)
+            .map(|(now, before)| now - before)
+            .min()
+            .unwrap_or(0)
+    }
 }
 
 /// The rules, as a model, for people changed one change at a time (each change arrived on
