@@ -178,6 +178,33 @@ pub fn path_items_mut(doc: &mut Value) -> impl Iterator<Item = (&String, &mut Va
     paths_mut(doc).into_iter().flatten()
 }
 
+/// A path item's parameter lists, in its keys' order: its own `parameters` (`None`: every
+/// operation's) and each operation's (`Some(method)`). Whatever is not a list is skipped.
+pub fn parameter_lists(item: &Value) -> impl Iterator<Item = (Option<&str>, &Vec<Value>)> {
+    item.as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| match k.as_str() {
+            "parameters" => Some((None, v.as_array()?)),
+            m if is_method(m) => Some((Some(m), v.get("parameters")?.as_array()?)),
+            _ => None,
+        })
+}
+
+/// [`parameter_lists`], to change.
+pub fn parameter_lists_mut(
+    item: &mut Value,
+) -> impl Iterator<Item = (Option<&str>, &mut Vec<Value>)> {
+    item.as_object_mut()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| match k.as_str() {
+            "parameters" => Some((None, v.as_array_mut()?)),
+            m if is_method(m) => Some((Some(m), v.get_mut("parameters")?.as_array_mut()?)),
+            _ => None,
+        })
+}
+
 /// The path item of `path` in `doc`.
 pub fn path_item<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     paths(doc)?.get(path)

@@ -234,20 +234,14 @@ pub(super) fn for_each_parameter(
     }
     for (path, item) in crate::nav::path_items_mut(doc) {
         let base = format!("/paths/{}", escape_token(path));
-        for (k, v) in item.as_object_mut().into_iter().flatten() {
-            let params = if k == "parameters" {
-                Some((format!("{base}/parameters"), v))
-            } else if crate::nav::is_method(k) {
-                v.get_mut("parameters")
-                    .map(|p| (format!("{base}/{k}/parameters"), p))
-            } else {
-                None
+        for (method, list) in crate::nav::parameter_lists_mut(item) {
+            let at = match method {
+                None => format!("{base}/parameters"),
+                Some(m) => format!("{base}/{m}/parameters"),
             };
-            if let Some((at, Value::Array(list))) = params {
-                for (i, p) in list.iter_mut().enumerate() {
-                    if let Some(map) = p.as_object_mut() {
-                        f(map, &format!("{at}/{i}"));
-                    }
+            for (i, p) in list.iter_mut().enumerate() {
+                if let Some(map) = p.as_object_mut() {
+                    f(map, &format!("{at}/{i}"));
                 }
             }
         }
@@ -309,16 +303,10 @@ pub(crate) fn duplicate_parameters(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     for (path, item) in crate::nav::path_items_mut(doc) {
         let base = format!("/paths/{}", escape_token(path));
-        for (k, v) in item.as_object_mut().into_iter().flatten() {
-            let (at, list) = if k == "parameters" {
-                (format!("{base}/parameters"), Some(v))
-            } else if crate::nav::is_method(k) {
-                (format!("{base}/{k}/parameters"), v.get_mut("parameters"))
-            } else {
-                continue;
-            };
-            let Some(Value::Array(list)) = list else {
-                continue;
+        for (method, list) in crate::nav::parameter_lists_mut(item) {
+            let at = match method {
+                None => format!("{base}/parameters"),
+                Some(m) => format!("{base}/{m}/parameters"),
             };
             let mut seen: Vec<Value> = Vec::new();
             let mut kept = Vec::with_capacity(list.len());
@@ -640,17 +628,12 @@ pub(crate) fn header_parameter_names(doc: &mut Value, changes: &mut Changes) {
     let mut lists: Vec<(String, &mut Vec<Value>)> = Vec::new();
     for (path, item) in crate::nav::path_items_mut(doc) {
         let base = format!("/paths/{}", escape_token(path));
-        for (k, v) in item.as_object_mut().into_iter().flatten() {
-            let (at, list) = if k == "parameters" {
-                (base.clone(), Some(v))
-            } else if crate::nav::is_method(k) {
-                (format!("{base}/{k}"), v.get_mut("parameters"))
-            } else {
-                continue;
+        for (method, list) in crate::nav::parameter_lists_mut(item) {
+            let at = match method {
+                None => base.clone(),
+                Some(m) => format!("{base}/{m}"),
             };
-            if let Some(Value::Array(list)) = list {
-                lists.push((at, list));
-            }
+            lists.push((at, list));
         }
     }
     for (at, params) in lists {
@@ -927,15 +910,8 @@ fn colliding_path_names(doc: &mut Value, changes: &mut Changes) {
         }
         // every name of the path item's parameters is taken
         let mut taken: std::collections::BTreeSet<String> = groups.keys().cloned().collect();
-        for (k, v) in item.as_object().into_iter().flatten() {
-            let list = if k == "parameters" {
-                Some(v)
-            } else if crate::nav::is_method(k) {
-                v.get("parameters")
-            } else {
-                None
-            };
-            for p in list.and_then(Value::as_array).into_iter().flatten() {
+        for (_, list) in crate::nav::parameter_lists(item) {
+            for p in list {
                 if let Some(n) = resolve(&snapshot, p).get("name").and_then(Value::as_str) {
                     taken.insert(field_name(n));
                 }
@@ -986,15 +962,8 @@ fn colliding_path_names(doc: &mut Value, changes: &mut Changes) {
                 paths.insert(k, v);
                 continue;
             }
-            for (key, list) in v.as_object_mut().into_iter().flatten() {
-                let list = if key == "parameters" {
-                    Some(list)
-                } else if crate::nav::is_method(key) {
-                    list.get_mut("parameters")
-                } else {
-                    None
-                };
-                for p in list.and_then(Value::as_array_mut).into_iter().flatten() {
+            for (_, list) in crate::nav::parameter_lists_mut(&mut v) {
+                for p in list {
                     let r = resolve(&snapshot, p);
                     if r.get("in") != Some(&json!("path")) {
                         continue;
@@ -1199,15 +1168,8 @@ fn restore_path_names(doc: &mut Value) {
             for (new, old) in &names {
                 let Some(old) = old.as_str() else { continue };
                 path = path.replace(&format!("{{{new}}}"), &format!("{{{old}}}"));
-                for (key, list) in item.as_object_mut().into_iter().flatten() {
-                    let list = if key == "parameters" {
-                        Some(list)
-                    } else if crate::nav::is_method(key) {
-                        list.get_mut("parameters")
-                    } else {
-                        None
-                    };
-                    for p in list.and_then(Value::as_array_mut).into_iter().flatten() {
+                for (_, list) in crate::nav::parameter_lists_mut(&mut item) {
+                    for p in list {
                         if p.get("in") == Some(&json!("path")) && p.get("name") == Some(&json!(new))
                         {
                             p["name"] = json!(old);
