@@ -238,29 +238,7 @@ async fn twilio_watch_stopped_by(signal: &str) {
         .prefix(&format!("agentstatus-signals-twilio-{signal}-"))
         .tempdir()
         .unwrap();
-    // the fake sends its event callbacks with a client of its own
-    agentstatus_runtime::ensure_tls_provider();
-    let fake = TwilioTaskrouter::start(TWILIO_TOKEN).await.unwrap();
-    let ada = twilio::worker_sid_for("ada").unwrap();
-    fake.add_worker(twilio::WORKSPACE_SID, &ada, "Ada Lovelace", "Available");
-    fake.set_event_callback(twilio::WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
-    let port = free_port();
-    let ours = format!("http://127.0.0.1:{port}/twilio/events");
-    let config = dir.path().join("twilio.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "vendor = \"twilio-taskrouter\"\n\n[twilio-taskrouter]\nbase_url = \"{}\"\n\
-             account_sid = \"{}\"\nworkspace_sid = \"{}\"\nwatch = \"events\"\n\
-             webhook_listen = \"127.0.0.1:{port}\"\nwebhook_url = \"{ours}\"\n\
-             webhook_replace_existing = \"true\"\nwebhook_state_file = \"{}\"\n",
-            fake.url(),
-            twilio::ACCOUNT_SID,
-            twilio::WORKSPACE_SID,
-            dir.path().join("twilio-state.json").display(),
-        ),
-    )
-    .unwrap();
+    let (fake, config, ours, _) = twilio_setup(dir.path()).await;
     let mut w = Watching::start(&config, &[("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)]);
     until(
         "the workspace's callback set to the binary's receiver",
@@ -309,6 +287,7 @@ async fn twilio_setup(
     String,
     std::path::PathBuf,
 ) {
+    // the fake sends its event callbacks with a client of its own
     agentstatus_runtime::ensure_tls_provider();
     let fake = TwilioTaskrouter::start(TWILIO_TOKEN).await.unwrap();
     let ada = twilio::worker_sid_for("ada").unwrap();
