@@ -80,7 +80,7 @@ fn verdict(doc: &Value, p: &Map<String, Value>) -> Result<bool, String> {
     let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
     if !is_cookie_name(name) {
         return Err(format!(
-            "cookie parameter \"{}\" is no cookie name (RFC 6265: a token), so it cannot be sent",
+            "cookie parameter \"{}\" is no cookie name (an RFC 6265 token), so it cannot be sent",
             shown(name)
         ));
     }
@@ -97,8 +97,13 @@ fn verdict(doc: &Value, p: &Map<String, Value>) -> Result<bool, String> {
         || schema.get("additionalProperties").is_some()
         || super::forms::structure(doc, schema);
     if composite && (explode || style != "form") {
+        let how = if style == "form" {
+            "`explode: true`".to_string()
+        } else {
+            format!("`style: {}`", shown(style))
+        };
         return Err(format!(
-            "cookie parameter \"{}\" is an array or object with `style: {style}`, `explode: {explode}`, which has no cookie form (RFC 6265 has no repeated or nested cookie; `explode: false` sends `name=a,b`)",
+            "cookie parameter \"{}\": an array or object with {how} has no cookie form (`style: form`, `explode: false` sends `name=a,b`)",
             shown(name)
         ));
     }
@@ -143,12 +148,12 @@ pub(crate) fn cookie_parameters(doc: &mut Value, changes: &mut Changes) {
                     };
                     for m in methods {
                         skip.entry((path.clone(), m.to_string()))
-                            .or_insert_with(|| format!("{reason} (at {at}/{i}); it is required"));
+                            .or_insert_with(|| format!("{reason}; required (at {at}/{i})"));
                     }
                 } else {
                     changes.push(
                         format!("{at}/{i}"),
-                        format!("{reason}: dropped, the operation is generated without it"),
+                        format!("{reason}: dropped, the operation generated without it"),
                     );
                     drop.push((at.clone(), i));
                 }
@@ -476,7 +481,7 @@ mod tests {
                 .iter()
                 .any(|c| c.pointer == at && c.message.contains(what))
         };
-        assert!(said("/paths/~1a/get/parameters/1", "explode: true"), "{changes:?}");
+        assert!(said("/paths/~1a/get/parameters/1", "`explode: true`"), "{changes:?}");
         assert!(said("/paths/~1a/get/parameters/2", "no cookie name"), "{changes:?}");
         assert!(said("/paths/~1b/get", "operation skipped"), "{changes:?}");
         assert!(said("/paths/~1b/get", "\"x;y\""), "{changes:?}");
