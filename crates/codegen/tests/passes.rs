@@ -455,3 +455,61 @@ fn cookie_parameters_are_generated_and_what_cannot_be_sent_is_said() {
     // each reason one line
     assert!(said.iter().all(|(_, m)| !m.contains('\n') && m.len() <= 200), "{said:?}");
 }
+
+/// Export gives each cookie parameter back as the document declared it (a cookie, its name, its
+/// `explode`, its schema, not the `Param<T>` it was generated with), with no mark of this
+/// workspace's left, and the exported document generates the same client again.
+#[test]
+fn cookie_parameters_round_trip_through_export() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
+    for name in [
+        "cookie-parameters",
+        "cookie-parameters--secret",
+        "cookie-parameters--hostile",
+    ] {
+        let path = dir.join(format!("{name}.yaml"));
+        let original = load_file(&path).unwrap();
+        let prepared = Codegen::document(original.clone(), &path)
+            .isolate(false)
+            .prepare()
+            .unwrap();
+        let exported = prepared.exported();
+        let code = prepared.generate().unwrap().code;
+        assert!(
+            !exported.to_string().contains("x-agentstatus-"),
+            "{name}: {exported:#}"
+        );
+        // every cookie the document declares and the pass kept is a cookie again, as declared
+        let cookies = |doc: &serde_json::Value| {
+            let mut out = Vec::new();
+            for (_, item) in doc["paths"].as_object().unwrap() {
+                for (_, v) in item.as_object().unwrap() {
+                    let list = v.get("parameters").or(v.as_array().map(|_| v));
+                    for p in list.and_then(|l| l.as_array()).into_iter().flatten() {
+                        if p["in"] == "cookie" {
+                            out.push(p.clone());
+                        }
+                    }
+                }
+            }
+            if let Some(shared) = doc.pointer("/components/parameters") {
+                out.extend(shared.as_object().unwrap().values().cloned());
+            }
+            out
+        };
+        let declared = cookies(&original);
+        let back = cookies(&exported);
+        assert!(!back.is_empty(), "{name}");
+        for p in &back {
+            assert!(declared.contains(p), "{name}: {p} is not as declared in {declared:?}");
+        }
+        let again = Codegen::document(exported, &path)
+            .isolate(false)
+            .prepare()
+            .unwrap()
+            .generate()
+            .unwrap()
+            .code;
+        assert_eq!(again, code, "{name}: the exported document generates another client");
+    }
+}

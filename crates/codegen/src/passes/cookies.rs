@@ -55,7 +55,8 @@ pub(crate) const COOKIE_PARAMETERS: Pass = Pass::new(
 .with_restore(restore_cookies);
 
 /// The mark on a parameter object [`cookie_parameters`] generates as a header:
-/// `{"name": the cookie's name, "explode": bool, "declared": {the keys it removed}}`.
+/// `{"name": the cookie's name, "explode": bool, "declared": {the keys it removed, the
+/// schema as declared}}`.
 pub(crate) const COOKIE: &str = "x-agentstatus-cookie";
 
 /// The keys of a cookie parameter a header parameter cannot have (progenitor reads a header's
@@ -187,8 +188,11 @@ pub(crate) fn cookie_parameters(doc: &mut Value, changes: &mut Changes) {
             continue;
         };
         let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+        // what export gives back: the keys a header cannot have, and the schema as declared
+        // (`Param<T>` here, a `SecretText`'s schema by `secret-strings` later)
         let declared: Map<String, Value> = REMOVED
             .iter()
+            .chain(&["schema"])
             .filter_map(|k| p.get(*k).map(|v| (k.to_string(), v.clone())))
             .collect();
         if let Some(Value::Object(map)) = doc.pointer_mut(&at) {
@@ -232,7 +236,8 @@ pub(crate) fn cookie_parameters(doc: &mut Value, changes: &mut Changes) {
 }
 
 /// Undo [`cookie_parameters`] for export: each marked parameter is a cookie again, with its
-/// name, its declared style and explode, and the structure `Param<T>` wraps.
+/// name, its declared style and explode, and its declared schema (not the `Param<T>` it was
+/// generated with, nor what `secret-strings` made of it).
 pub(crate) fn restore_cookies(doc: &mut Value) {
     super::parameters::for_each_parameter(doc, &mut |map, _| {
         let Some(mark) = map.remove(COOKIE) else {
@@ -244,13 +249,6 @@ pub(crate) fn restore_cookies(doc: &mut Value) {
         }
         for (k, v) in mark.get("declared").and_then(Value::as_object).into_iter().flatten() {
             map.insert(k.clone(), v.clone());
-        }
-        if let Some(schema) = map.get_mut("schema")
-            && schema.pointer("/x-rust-type/path").and_then(Value::as_str)
-                == Some("agentstatus_runtime::forms::Param")
-            && let Some(inner) = schema.pointer("/x-rust-type/parameters/0").cloned()
-        {
-            *schema = inner;
         }
     });
 }
@@ -473,7 +471,10 @@ mod tests {
         assert_eq!(params[0]["in"], "header");
         assert_eq!(params[0][COOKIE]["explode"], false);
         assert!(params[0].get("explode").is_none());
-        assert_eq!(params[0][COOKIE]["declared"], json!({"explode": false}));
+        assert_eq!(
+            params[0][COOKIE]["declared"],
+            json!({"explode": false, "schema": {"type": "array", "items": {"type": "integer"}}})
+        );
         // a required one skips its operation
         assert!(doc["paths"].get("/b").is_none());
         let said = |at: &str, what: &str| {
