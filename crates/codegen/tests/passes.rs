@@ -432,7 +432,10 @@ fn cookie_parameters_are_generated_and_what_cannot_be_sent_is_said() {
         assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
     }
     let (changes, code, flat) = generate("cookie-parameters--hostile");
-    assert!(flat.contains(".add(\"__Host-sid.v1\",&host_sid_v1,true)"), "{code}");
+    assert!(
+        flat.contains(".add(\"__Host-sid.v1\",&host_sid_v1,true)"),
+        "{code}"
+    );
     for absent in ["a;b", "panic!", "sid id", "other_items"] {
         assert!(!code.contains(absent), "`{absent}` in\n{code}");
     }
@@ -442,7 +445,10 @@ fn cookie_parameters_are_generated_and_what_cannot_be_sent_is_said() {
         .map(|c| (c.pointer.as_str(), c.message.as_str()))
         .collect();
     for (at, what) in [
-        ("/paths/~1items/get/parameters/1", "\"a;b\" is no cookie name"),
+        (
+            "/paths/~1items/get/parameters/1",
+            "\"a;b\" is no cookie name",
+        ),
         ("/paths/~1items/get/parameters/2", "no cookie name"),
         ("/paths/~1other/get", "\"sid id\" is no cookie name"),
         ("/paths/~1other/get", "operation skipped"),
@@ -453,7 +459,11 @@ fn cookie_parameters_are_generated_and_what_cannot_be_sent_is_said() {
         );
     }
     // each reason one line
-    assert!(said.iter().all(|(_, m)| !m.contains('\n') && m.len() <= 200), "{said:?}");
+    assert!(
+        said.iter()
+            .all(|(_, m)| !m.contains('\n') && m.len() <= 200),
+        "{said:?}"
+    );
 }
 
 /// Export gives each cookie parameter back as the document declared it (a cookie, its name, its
@@ -501,7 +511,10 @@ fn cookie_parameters_round_trip_through_export() {
         let back = cookies(&exported);
         assert!(!back.is_empty(), "{name}");
         for p in &back {
-            assert!(declared.contains(p), "{name}: {p} is not as declared in {declared:?}");
+            assert!(
+                declared.contains(p),
+                "{name}: {p} is not as declared in {declared:?}"
+            );
         }
         let again = Codegen::document(exported, &path)
             .isolate(false)
@@ -510,6 +523,9 @@ fn cookie_parameters_round_trip_through_export() {
             .generate()
             .unwrap()
             .code;
-        assert_eq!(again, code, "{name}: the exported document generates another client");
+        assert_eq!(
+            again, code,
+            "{name}: the exported document generates another client"
+        );
     }
 }

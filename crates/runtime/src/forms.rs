@@ -672,7 +672,10 @@ pub fn cookie_pair(name: &str, value: &Value, explode: bool) -> Result<Option<St
     if !is_cookie_name(name) {
         return Err(FormError::new(format!(
             "cookie name {:?} is no RFC 6265 token",
-            name.chars().flat_map(char::escape_debug).take(80).collect::<String>()
+            name.chars()
+                .flat_map(char::escape_debug)
+                .take(80)
+                .collect::<String>()
         )));
     }
     let nested = || {
@@ -988,11 +991,22 @@ mod tests {
     fn cookie_values_never_split_or_inject() {
         let hostile = "a; b=c, d\r\nX-Evil: 1 \"é\\%";
         let pair = cookie_pair("s", &json!(hostile), false).unwrap().unwrap();
-        assert_eq!(pair, "s=a%3B%20b=c%2C%20d%0D%0AX-Evil:%201%20%22%C3%A9%5C%25");
-        assert!(pair.bytes().all(|b| (0x21..0x7f).contains(&b) && !b";,\" \\".contains(&b)));
+        assert_eq!(
+            pair,
+            "s=a%3B%20b=c%2C%20d%0D%0AX-Evil:%201%20%22%C3%A9%5C%25"
+        );
+        assert!(
+            pair.bytes()
+                .all(|b| (0x21..0x7f).contains(&b) && !b";,\" \\".contains(&b))
+        );
         // and back: percent-decoding gives the value
         let (_, v) = pair.split_once('=').unwrap();
-        assert_eq!(percent_encoding::percent_decode_str(v).decode_utf8().unwrap(), hostile);
+        assert_eq!(
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8()
+                .unwrap(),
+            hostile
+        );
         // a name that is no token is refused, never sent
         for name in ["a b", "a;b", "a=b", "", "é", "a\r\nb"] {
             assert!(cookie_pair(name, &json!("v"), false).is_err(), "{name:?}");
@@ -1005,7 +1019,10 @@ mod tests {
         assert_eq!(c(json!(5), true).as_deref(), Some("c=5"));
         assert_eq!(c(json!(true), false).as_deref(), Some("c=true"));
         assert_eq!(c(json!(["a b", "c"]), false).as_deref(), Some("c=a%20b,c"));
-        assert_eq!(c(json!({"k,": "v", "n": null}), false).as_deref(), Some("c=k%2C,v"));
+        assert_eq!(
+            c(json!({"k,": "v", "n": null}), false).as_deref(),
+            Some("c=k%2C,v")
+        );
         assert_eq!(c(Value::Null, true), None);
         assert_eq!(c(json!([]), false), None);
         let e = cookie_pair("c", &json!({"a": 1}), true).unwrap_err();

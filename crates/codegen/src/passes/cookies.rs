@@ -90,7 +90,10 @@ fn verdict(doc: &Value, p: &Map<String, Value>) -> Result<bool, String> {
         .get("explode")
         .and_then(Value::as_bool)
         .unwrap_or(matches!(style, "form" | "cookie"));
-    let schema = p.get("schema").map(|s| resolve(doc, s)).unwrap_or(&Value::Null);
+    let schema = p
+        .get("schema")
+        .map(|s| resolve(doc, s))
+        .unwrap_or(&Value::Null);
     let composite = matches!(
         schema.get("type").and_then(Value::as_str),
         Some("array" | "object")
@@ -247,7 +250,12 @@ pub(crate) fn restore_cookies(doc: &mut Value) {
         if let Some(name) = mark.get("name") {
             map.insert("name".into(), name.clone());
         }
-        for (k, v) in mark.get("declared").and_then(Value::as_object).into_iter().flatten() {
+        for (k, v) in mark
+            .get("declared")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             map.insert(k.clone(), v.clone());
         }
     });
@@ -482,8 +490,14 @@ mod tests {
                 .iter()
                 .any(|c| c.pointer == at && c.message.contains(what))
         };
-        assert!(said("/paths/~1a/get/parameters/1", "`explode: true`"), "{changes:?}");
-        assert!(said("/paths/~1a/get/parameters/2", "no cookie name"), "{changes:?}");
+        assert!(
+            said("/paths/~1a/get/parameters/1", "`explode: true`"),
+            "{changes:?}"
+        );
+        assert!(
+            said("/paths/~1a/get/parameters/2", "no cookie name"),
+            "{changes:?}"
+        );
         assert!(said("/paths/~1b/get", "operation skipped"), "{changes:?}");
         assert!(said("/paths/~1b/get", "\"x;y\""), "{changes:?}");
         // and back for export

@@ -259,10 +259,7 @@ pub(super) fn structure_parameter(
     changes: &mut Changes,
 ) -> Option<Value> {
     let p = doc.pointer(at)?;
-    let p_in = p
-        .get(COOKIE_MARK)
-        .map_or("query", |_| "cookie")
-        .to_string();
+    let p_in = p.get(COOKIE_MARK).map_or("query", |_| "cookie").to_string();
     let schema = match mark.get("json").and_then(Value::as_str) {
         Some(media) => p.get("content")?.get(media)?.get("schema")?,
         None => p.get("schema")?,
@@ -299,7 +296,10 @@ pub(super) fn structure_parameter(
             components.insert(name.clone(), schema);
             changes.push(
                 format!("/components/schemas/{}", escape_token(&name)),
-                format!("the structure of {} parameter {at} as a component (`Param<{name}>`)", p_in),
+                format!(
+                    "the structure of {} parameter {at} as a component (`Param<{name}>`)",
+                    p_in
+                ),
             );
             format!("#/components/schemas/{}", escape_token(&name))
         }
