@@ -114,7 +114,7 @@ async fn a_value_never_splits_or_injects_a_cookie_or_a_header() {
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
     let client = Client::new(&server.uri(), Inner::new(&agentstatus_runtime::ClientConfig::default()));
     let hostile = "a; evil=1, b\r\nX-Injected: yes \u{e9}\"\\%";
-    client.list_items().host_sid_v1(hostile).q("x").send().await.unwrap();
+    client.list_items().host_sid_v1(hostile).q("x").q_2("c v").send().await.unwrap();
     let requests = server.received_requests().await.unwrap();
     let r = &requests[0];
     assert_eq!(r.url.query(), Some("q=x"));
@@ -122,7 +122,7 @@ async fn a_value_never_splits_or_injects_a_cookie_or_a_header() {
     let cookies: Vec<&[u8]> = r.headers.get_all("cookie").iter().map(|v| v.as_bytes()).collect();
     assert_eq!(
         cookies,
-        [&b"__Host-sid.v1=a%3B%20evil=1%2C%20b%0D%0AX-Injected:%20yes%20%C3%A9%22%5C%25"[..]]
+        [&b"__Host-sid.v1=a%3B%20evil=1%2C%20b%0D%0AX-Injected:%20yes%20%C3%A9%22%5C%25; q=c%20v"[..]]
     );
 }
 "#;

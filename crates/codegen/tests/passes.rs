@@ -432,8 +432,10 @@ fn cookie_parameters_are_generated_and_what_cannot_be_sent_is_said() {
         assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
     }
     let (changes, code, flat) = generate("cookie-parameters--hostile");
+    // the cookie `colliding-parameters` renamed (`q_2`, after the query's `q`) is sent as `q`
     assert!(
-        flat.contains(".add(\"__Host-sid.v1\",&host_sid_v1,true)"),
+        flat.contains(".add(\"__Host-sid.v1\",&host_sid_v1,true).add(\"q\",&q_2,true)")
+            && flat.contains("QueryParam::new(\"q\",&q)"),
         "{code}"
     );
     for absent in ["a;b", "panic!", "sid id", "other_items"] {
