@@ -515,6 +515,70 @@ mod tests {
     }
 
     #[test]
+    fn only_scalars_and_unexploded_form_arrays_and_objects_have_a_cookie_form() {
+        let p = |v: Value| v.as_object().unwrap().clone();
+        let doc = json!({"components": {"schemas": {"Tags": {"type": "array"}}}});
+        let ok = [
+            (json!({"name": "a", "schema": {"type": "string"}}), true),
+            (
+                json!({"name": "a", "explode": true, "schema": {"type": "integer"}}),
+                true,
+            ),
+            (
+                json!({"name": "a", "style": "cookie", "schema": {"type": "string"}}),
+                true,
+            ),
+            (
+                json!({"name": "a", "explode": false, "schema": {"type": "array"}}),
+                false,
+            ),
+            (
+                json!({"name": "a", "explode": false,
+                       "schema": {"type": "object", "additionalProperties": {"type": "string"}}}),
+                false,
+            ),
+            (
+                json!({"name": "__Host-a.b!#$%&'*+^_`|~", "schema": {}}),
+                true,
+            ),
+        ];
+        for (param, explode) in ok {
+            assert_eq!(verdict(&doc, &p(param.clone())), Ok(explode), "{param}");
+        }
+        let refused = [
+            (
+                json!({"name": "a", "schema": {"$ref": "#/components/schemas/Tags"}}),
+                "`explode: true`",
+            ),
+            (
+                json!({"name": "a", "style": "spaceDelimited", "explode": false,
+                       "schema": {"type": "array"}}),
+                "`style: spaceDelimited`",
+            ),
+            (
+                json!({"name": "a", "schema": {"properties": {"x": {}}}}),
+                "`explode: true`",
+            ),
+            (
+                json!({"name": "a=b", "schema": {"type": "string"}}),
+                "no cookie name",
+            ),
+            (
+                json!({"name": "", "schema": {"type": "string"}}),
+                "no cookie name",
+            ),
+            (
+                json!({"name": "caf\u{e9}", "schema": {"type": "string"}}),
+                "no cookie name",
+            ),
+        ];
+        for (param, why) in refused {
+            let e = verdict(&doc, &p(param.clone())).unwrap_err();
+            assert!(e.contains(why), "{param}: {e}");
+        }
+    }
+
+    #[test]
     fn the_send_writes_one_cookie_header() {
         let tokens = quote! {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
