@@ -24,7 +24,8 @@
 //!
 //! Some requirements get no constructor, and say why in the generated code's documentation (see
 //! [`NotGenerated`]): an `apiKey` in the query or a cookie (project rule: secrets never appear in
-//! URLs, which reqwest errors and logs carry; cookies are not sent by the clients), and the
+//! URLs, which reqwest errors and logs carry; a credential cookie is for the document to declare
+//! as a cookie parameter, which the `cookie-parameters` pass sends), and the
 //! schemes that need more than a static credential or a client credentials grant (`oauth2`
 //! without a `clientCredentials` flow, `openIdConnect`, `mutualTLS`, HTTP schemes other than
 //! Basic and Bearer). An empty requirement (`{}`, anonymous access) needs

@@ -158,6 +158,9 @@ fn without_the_fixes_progenitor_rejects_these() {
         "json-media-types--bytes",
         "security-scopes",
         "duplicate-parameters",
+        "cookie-parameters",
+        "cookie-parameters--secret",
+        "cookie-parameters--hostile",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -191,6 +194,7 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
             "parameter-content",
             "query-parameter-styles",
             "form-bodies",
+            "cookie-parameters",
             "colliding-properties",
             "colliding-parameters",
             "secret-strings"
@@ -370,5 +374,160 @@ fn header_parameters_that_are_no_header_names_are_dropped_and_said() {
     assert!(code.contains("\"X-Request-Id\""), "{code}");
     for bad in ["X-Ids[]", "X Page", "Bell", "X-Trace"] {
         assert!(!code.contains(bad), "{bad} in\n{code}");
+    }
+}
+
+/// Cookie parameters are builder methods sent in one `Cookie` header; a secret one is a
+/// `SecretText`; a name that is no cookie name never reaches the code, dropped when optional,
+/// its operation skipped when required, each said with its pointer
+/// (`tests/passes/cookie-parameters*.yaml`).
+#[test]
+fn cookie_parameters_are_generated_and_what_cannot_be_sent_is_said() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
+    let generate = |name: &str| {
+        let path = dir.join(format!("{name}.yaml"));
+        let prepared = Codegen::document(load_file(&path).unwrap(), &path)
+            .isolate(false)
+            .prepare()
+            .unwrap();
+        let changes = prepared.changes.clone();
+        let code = prepared.generate().unwrap().code;
+        let flat: String = code.split_whitespace().collect();
+        (changes, code, flat)
+    };
+    let (changes, code, flat) = generate("cookie-parameters");
+    for shows in [
+        // every cookie a builder method, the object as `Param<T>`
+        "pubfntenant<",
+        "pubfnteams<",
+        "pubfnprefs<",
+        "prefs:Result<Option<::agentstatus_runtime::forms::Param<types::Prefs>>,String>",
+        "pubfnlang<",
+        // one header, in the document's order, after the declared `Cookie` header
+        ".headers(::agentstatus_runtime::forms::Cookies::new(header_map).add(\"tenant\",&tenant,true).add(\"teams\",&teams,false).add(\"prefs\",&prefs,false).add(\"page\",&page,true).add(\"lang\",&lang,true).into_headers()?,)",
+        // the path item's cookie is `put`'s too
+        ".headers(::agentstatus_runtime::forms::Cookies::new(header_map).add(\"lang\",&lang,true).into_headers()?,)",
+        "QueryParam::new(\"tenant\",&tenant_2)",
+    ] {
+        assert!(flat.contains(shows), "no `{shows}` in\n{code}");
+    }
+    // no cookie is written as a header of its own, the exploded array is not sent
+    for absent in ["append(\"tenant\"", "append(\"lang\"", "pubfntags<"] {
+        assert!(!flat.contains(absent), "`{absent}` in\n{code}");
+    }
+    assert!(
+        changes.iter().any(|c| c.pass == "cookie-parameters"
+            && c.pointer == "/paths/~1agents~1{id}/get/parameters/5"
+            && c.message.contains("`explode: true`")
+            && c.message.contains("dropped")),
+        "{changes:?}"
+    );
+    let (_, code, flat) = generate("cookie-parameters--secret");
+    let secret = "::agentstatus_runtime::SecretText";
+    for shows in [
+        format!("session_id:Result<{secret},String>"),
+        format!("pin:Result<Option<{secret}>,String>"),
+        "theme:Result<Option<::std::string::String>,String>".to_string(),
+    ] {
+        assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
+    }
+    let (changes, code, flat) = generate("cookie-parameters--hostile");
+    // the cookie `colliding-parameters` renamed (`q_2`, after the query's `q`) is sent as `q`
+    assert!(
+        flat.contains(".add(\"__Host-sid.v1\",&host_sid_v1,true).add(\"q\",&q_2,true)")
+            && flat.contains("QueryParam::new(\"q\",&q)"),
+        "{code}"
+    );
+    for absent in ["a;b", "panic!", "sid id", "other_items"] {
+        assert!(!code.contains(absent), "`{absent}` in\n{code}");
+    }
+    let said: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|c| c.pass == "cookie-parameters")
+        .map(|c| (c.pointer.as_str(), c.message.as_str()))
+        .collect();
+    for (at, what) in [
+        (
+            "/paths/~1items/get/parameters/1",
+            "\"a;b\" is no cookie name",
+        ),
+        ("/paths/~1items/get/parameters/2", "no cookie name"),
+        ("/paths/~1other/get", "\"sid id\" is no cookie name"),
+        ("/paths/~1other/get", "operation skipped"),
+    ] {
+        assert!(
+            said.iter().any(|(p, m)| *p == at && m.contains(what)),
+            "no {at}: {what} in {said:?}"
+        );
+    }
+    // each reason one line
+    assert!(
+        said.iter()
+            .all(|(_, m)| !m.contains('\n') && m.len() <= 200),
+        "{said:?}"
+    );
+}
+
+/// Export gives each cookie parameter back as the document declared it (a cookie, its name, its
+/// `explode`, its schema, not the `Param<T>` it was generated with), with no mark of this
+/// workspace's left, and the exported document generates the same client again.
+#[test]
+fn cookie_parameters_round_trip_through_export() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
+    for name in [
+        "cookie-parameters",
+        "cookie-parameters--secret",
+        "cookie-parameters--hostile",
+    ] {
+        let path = dir.join(format!("{name}.yaml"));
+        let original = load_file(&path).unwrap();
+        let prepared = Codegen::document(original.clone(), &path)
+            .isolate(false)
+            .prepare()
+            .unwrap();
+        let exported = prepared.exported();
+        let code = prepared.generate().unwrap().code;
+        assert!(
+            !exported.to_string().contains("x-agentstatus-"),
+            "{name}: {exported:#}"
+        );
+        // every cookie the document declares and the pass kept is a cookie again, as declared
+        let cookies = |doc: &serde_json::Value| {
+            let mut out = Vec::new();
+            for (_, item) in doc["paths"].as_object().unwrap() {
+                for (_, v) in item.as_object().unwrap() {
+                    let list = v.get("parameters").or(v.as_array().map(|_| v));
+                    for p in list.and_then(|l| l.as_array()).into_iter().flatten() {
+                        if p["in"] == "cookie" {
+                            out.push(p.clone());
+                        }
+                    }
+                }
+            }
+            if let Some(shared) = doc.pointer("/components/parameters") {
+                out.extend(shared.as_object().unwrap().values().cloned());
+            }
+            out
+        };
+        let declared = cookies(&original);
+        let back = cookies(&exported);
+        assert!(!back.is_empty(), "{name}");
+        for p in &back {
+            assert!(
+                declared.contains(p),
+                "{name}: {p} is not as declared in {declared:?}"
+            );
+        }
+        let again = Codegen::document(exported, &path)
+            .isolate(false)
+            .prepare()
+            .unwrap()
+            .generate()
+            .unwrap()
+            .code;
+        assert_eq!(
+            again, code,
+            "{name}: the exported document generates another client"
+        );
     }
 }

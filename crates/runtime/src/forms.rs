@@ -2,7 +2,9 @@
 //! generated clients: `style`/`explode` of query parameters (`deepObject`, `form` with
 //! `explode: false`, `spaceDelimited`, `pipeDelimited`), JSON in a query parameter (`content:`),
 //! `application/x-www-form-urlencoded` bodies with an `encoding` map, and `multipart/form-data`
-//! bodies with files ([`File`]: bytes or a stream, a file name and a content type).
+//! bodies with files ([`File`]: bytes or a stream, a file name and a content type), and cookie
+//! parameters ([`Cookies`]: one `Cookie` header, each value percent-encoded to RFC 6265's cookie
+//! octets).
 //!
 //! codegen hands progenitor such an operation in a form it can generate (the parameter as
 //! `style: form`, the multipart body as JSON) and then swaps progenitor's serialisation in the
@@ -619,6 +621,180 @@ pub fn multipart_form<T: Serialize + ?Sized>(
     Ok(form)
 }
 
+/// The bytes a cookie value may hold as they are (RFC 6265 §4.1.1 `cookie-octet`: visible
+/// ASCII but `"`, `,`, `;` and `\`), less `%`, which starts an escape: every other byte is
+/// percent-encoded.
+const COOKIE_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'%')
+    .add(b',')
+    .add(b';')
+    .add(b'\\');
+
+/// `text` as cookie octets: a byte that is no `cookie-octet` of RFC 6265 (a space, `"`, `,`,
+/// `;`, `\`, a control character, non-ASCII text) and `%` itself become `%XX` (UTF-8 bytes, as
+/// JavaScript's `encodeURIComponent` writes them and server frameworks decode them); the rest
+/// (`=`, `/`, `+`, base64 and tokens) is sent as it is.
+///
+/// ```
+/// use agentstatus_runtime::forms::cookie_octets;
+/// assert_eq!(cookie_octets("a b;c=d,é%"), "a%20b%3Bc=d%2C%C3%A9%25");
+/// ```
+pub fn cookie_octets(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, COOKIE_ESCAPED).to_string()
+}
+
+/// Is `name` a cookie name (RFC 6265 §4.1.1: an RFC 2616 `token`)?
+pub fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The `name=value` of one cookie parameter holding `value` (OpenAPI's `style: form`, the only
+/// style of a cookie parameter): a scalar as its text; an array unexploded as `name=a,b`, an
+/// object unexploded as `name=k1,v1,k2,v2` (keys in name order), each item encoded on its own
+/// ([`cookie_octets`]), so a `,` inside an item never reads as a separator; `null` (an unset
+/// optional parameter), an empty array and an empty object send nothing. An array or object with
+/// `explode: true` has no cookie form (the specification's `name=a&name=b` is no cookie), nor
+/// has a nested one: an error naming the cookie.
+///
+/// ```
+/// use agentstatus_runtime::forms::cookie_pair;
+/// use serde_json::json;
+/// assert_eq!(cookie_pair("ids", &json!([1, "a,b"]), false).unwrap().unwrap(), "ids=1,a%2Cb");
+/// assert_eq!(cookie_pair("c", &json!({"R": 1, "G": 2}), false).unwrap().unwrap(), "c=G,2,R,1");
+/// assert!(cookie_pair("ids", &json!([1]), true).is_err());
+/// ```
+pub fn cookie_pair(name: &str, value: &Value, explode: bool) -> Result<Option<String>, FormError> {
+    if !is_cookie_name(name) {
+        return Err(FormError::new(format!(
+            "cookie name {:?} is no RFC 6265 token",
+            name.chars()
+                .flat_map(char::escape_debug)
+                .take(80)
+                .collect::<String>()
+        )));
+    }
+    let nested = || {
+        FormError::new(format!(
+            "cookie `{name}`: a nested array or object has no cookie form"
+        ))
+    };
+    let item = |v: &Value| scalar(v).map(|s| cookie_octets(&s)).ok_or_else(nested);
+    let items: Vec<String> = match value {
+        Value::Null => return Ok(None),
+        Value::Array(_) | Value::Object(_) if explode => {
+            return Err(FormError::new(format!(
+                "cookie `{name}`: an array or object with `explode: true` has no cookie form (send it with `explode: false`: `{name}=a,b`)"
+            )));
+        }
+        Value::Array(values) => values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(item)
+            .collect::<Result<_, _>>()?,
+        Value::Object(map) => {
+            let mut out = Vec::new();
+            for (k, v) in sorted(map) {
+                if v.is_null() {
+                    continue;
+                }
+                out.push(cookie_octets(k));
+                out.push(item(v)?);
+            }
+            out
+        }
+        v => vec![item(v)?],
+    };
+    if items.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!("{name}={}", items.join(","))))
+}
+
+/// The one `Cookie` header of a request (RFC 6265 §5.4: a client sends one), built from the
+/// operation's cookie parameters by the generated `send()`: `Cookies::new(header_map)`, one
+/// [`add`](Self::add) per cookie parameter, then [`into_headers`](Self::into_headers), the
+/// headers the request is sent with.
+///
+/// A `Cookie` the headers already hold (a header parameter of that name) comes first, the
+/// parameters after it, in the document's order, joined by `; `. The header is marked sensitive
+/// (`Debug` of the request shows no cookie: a cookie is as often a session as anything else, and
+/// this workspace reads a header named `Cookie` as a credential). No cookie set, no header: a
+/// `Cookie` among the client's default headers is then sent as it is, and replaced (not merged:
+/// reqwest fills in a default header only where the request has none) when the request carries
+/// one.
+#[derive(Debug)]
+pub struct Cookies {
+    headers: reqwest::header::HeaderMap,
+    pairs: Vec<String>,
+    error: Option<FormError>,
+}
+
+impl Cookies {
+    /// The request's other headers, which may hold a `Cookie` already.
+    pub fn new(headers: reqwest::header::HeaderMap) -> Self {
+        Cookies {
+            headers,
+            pairs: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The cookie parameter `name` holding `value` ([`cookie_pair`]); the first error is kept
+    /// for [`into_headers`](Self::into_headers).
+    pub fn add<T: Serialize + ?Sized>(mut self, name: &str, value: &T, explode: bool) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let pair = serde_json::to_value(value)
+            .map_err(|e| FormError::new(format!("cookie `{name}` cannot be serialised: {e}")))
+            .and_then(|v| cookie_pair(name, &v, explode));
+        match pair {
+            Ok(Some(pair)) => self.pairs.push(pair),
+            Ok(None) => {}
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// The headers with the one `Cookie` header, or the first cookie that could not be written.
+    pub fn into_headers(mut self) -> Result<reqwest::header::HeaderMap, FormError> {
+        use reqwest::header::{COOKIE, Entry, HeaderValue};
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.pairs.is_empty() {
+            return Ok(self.headers);
+        }
+        let mut value: Vec<u8> = Vec::new();
+        if let Entry::Occupied(given) = self.headers.entry(COOKIE) {
+            for v in given.remove_entry_mult().1 {
+                if !value.is_empty() {
+                    value.extend_from_slice(b"; ");
+                }
+                value.extend_from_slice(v.as_bytes());
+            }
+        }
+        for pair in &self.pairs {
+            if !value.is_empty() {
+                value.extend_from_slice(b"; ");
+            }
+            value.extend_from_slice(pair.as_bytes());
+        }
+        // every byte is a token's, a cookie octet's, `=`, `,`, `;` or a space, or a header
+        // value's already: never a CR, LF or NUL
+        let mut header = HeaderValue::from_bytes(&value)
+            .map_err(|_| FormError::new("the Cookie header cannot be written"))?;
+        header.set_sensitive(true);
+        self.headers.insert(COOKIE, header);
+        Ok(self.headers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -809,5 +985,80 @@ mod tests {
         assert!(e.to_string().contains("already sent"), "{e}");
         // nothing is left collecting on this thread
         assert_eq!(serde_json::to_value(&b.file).unwrap(), json!(""));
+    }
+
+    #[test]
+    fn cookie_values_never_split_or_inject() {
+        let hostile = "a; b=c, d\r\nX-Evil: 1 \"é\\%";
+        let pair = cookie_pair("s", &json!(hostile), false).unwrap().unwrap();
+        assert_eq!(
+            pair,
+            "s=a%3B%20b=c%2C%20d%0D%0AX-Evil:%201%20%22%C3%A9%5C%25"
+        );
+        assert!(
+            pair.bytes()
+                .all(|b| (0x21..0x7f).contains(&b) && !b";,\" \\".contains(&b))
+        );
+        // and back: percent-decoding gives the value
+        let (_, v) = pair.split_once('=').unwrap();
+        assert_eq!(
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8()
+                .unwrap(),
+            hostile
+        );
+        // a name that is no token is refused, never sent
+        for name in ["a b", "a;b", "a=b", "", "é", "a\r\nb"] {
+            assert!(cookie_pair(name, &json!("v"), false).is_err(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn cookie_forms() {
+        let c = |v: Value, e| cookie_pair("c", &v, e).unwrap();
+        assert_eq!(c(json!(5), true).as_deref(), Some("c=5"));
+        assert_eq!(c(json!(true), false).as_deref(), Some("c=true"));
+        assert_eq!(c(json!(["a b", "c"]), false).as_deref(), Some("c=a%20b,c"));
+        assert_eq!(
+            c(json!({"k,": "v", "n": null}), false).as_deref(),
+            Some("c=k%2C,v")
+        );
+        assert_eq!(c(Value::Null, true), None);
+        assert_eq!(c(json!([]), false), None);
+        let e = cookie_pair("c", &json!({"a": 1}), true).unwrap_err();
+        assert!(e.to_string().contains("explode"), "{e}");
+        let e = cookie_pair("c", &json!([[1]]), false).unwrap_err();
+        assert!(e.to_string().contains("nested"), "{e}");
+    }
+
+    #[test]
+    fn one_sensitive_cookie_header_after_a_given_one() {
+        use reqwest::header::{COOKIE, HeaderMap, HeaderValue};
+        let mut given = HeaderMap::new();
+        given.append(COOKIE, HeaderValue::from_static("sid=1"));
+        given.append("x-other", HeaderValue::from_static("o"));
+        let headers = Cookies::new(given)
+            .add("a", &Some("x y"), false)
+            .add("b", &None::<String>, false)
+            .add("c", &vec![1, 2], false)
+            .into_headers()
+            .unwrap();
+        let all: Vec<_> = headers.get_all(COOKIE).iter().collect();
+        assert_eq!(all, ["sid=1; a=x%20y; c=1,2"]);
+        assert!(all[0].is_sensitive());
+        assert_eq!(headers.get("x-other").unwrap(), "o");
+        // nothing set: the headers as they were, no Cookie
+        let headers = Cookies::new(HeaderMap::new())
+            .add("b", &None::<String>, false)
+            .into_headers()
+            .unwrap();
+        assert!(headers.is_empty());
+        // the first error is the answer
+        let e = Cookies::new(HeaderMap::new())
+            .add("a", &vec![1], true)
+            .add("b", &"x", false)
+            .into_headers()
+            .unwrap_err();
+        assert!(e.to_string().contains("cookie `a`"), "{e}");
     }
 }

@@ -23,6 +23,7 @@ use quote::quote;
 use serde_json::{Map, Value, json};
 
 use super::bodies::{id_key, sendable};
+use super::cookies::COOKIE as COOKIE_MARK;
 use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
 use crate::nav::{operation_pointer as op_pointer, resolve, resolve_at};
@@ -138,7 +139,7 @@ fn query_mark(doc: &Value, p: &Map<String, Value>) -> Option<Value> {
 /// `src/convert.rs` `convert_object`): required names, `additionalProperties: false` (Jira
 /// Software's `type: {type: object, additionalProperties: false}`), pattern properties it
 /// cannot read as one map.
-fn structure(doc: &Value, schema: &Value) -> bool {
+pub(super) fn structure(doc: &Value, schema: &Value) -> bool {
     let resolved = resolve(doc, schema);
     resolved.get("properties").is_some()
         || closed_object(resolved)
@@ -250,7 +251,7 @@ pub(crate) fn query_parameter_styles(doc: &mut Value, changes: &mut Changes) {
 /// at `at` gets the schema `agentstatus_runtime::forms::Param<T>` instead, `T` the component
 /// its schema references or a new component holding it (named after the operation and the
 /// parameter). Returns the new schema, if any.
-fn structure_parameter(
+pub(super) fn structure_parameter(
     doc: &mut Value,
     at: &str,
     operation_id: &str,
@@ -258,6 +259,7 @@ fn structure_parameter(
     changes: &mut Changes,
 ) -> Option<Value> {
     let p = doc.pointer(at)?;
+    let p_in = p.get(COOKIE_MARK).map_or("query", |_| "cookie").to_string();
     let schema = match mark.get("json").and_then(Value::as_str) {
         Some(media) => p.get("content")?.get(media)?.get("schema")?,
         None => p.get("schema")?,
@@ -294,7 +296,10 @@ fn structure_parameter(
             components.insert(name.clone(), schema);
             changes.push(
                 format!("/components/schemas/{}", escape_token(&name)),
-                format!("the structure of query parameter {at} as a component (`Param<{name}>`)"),
+                format!(
+                    "the structure of {} parameter {at} as a component (`Param<{name}>`)",
+                    p_in
+                ),
             );
             format!("#/components/schemas/{}", escape_token(&name))
         }

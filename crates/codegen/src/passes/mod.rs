@@ -18,6 +18,7 @@
 //! ([`Stage::Generated`], `generated.rs`): it changes no document, only the code.
 
 mod bodies;
+pub(crate) mod cookies;
 mod enums;
 pub(crate) mod examples;
 mod forms;
@@ -245,6 +246,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::PARAMETER_CONTENT,
     &forms::QUERY_PARAMETER_STYLES,
     &forms::FORM_BODIES,
+    &cookies::COOKIE_PARAMETERS,
     &bodies::UNSUPPORTED_REQUEST_BODIES,
     &bodies::RAW_REQUEST_BODIES,
     &responses::RESPONSES_WITHOUT_SCHEMA,

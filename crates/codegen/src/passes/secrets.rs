@@ -89,8 +89,9 @@ fn names_a_credential(name: &str) -> bool {
 /// written into the parameter (a `$ref`'d component stays as it is for its other uses) and its
 /// operation marked ([`SECRET_PARAMETERS`]): progenitor writes such a value with
 /// `to_string()`, which the secret type does not offer, and [`rewrite_secret_parameters`]
-/// writes it from the secret instead. A cookie parameter (which progenitor 0.15 refuses) loses
-/// the format.
+/// writes it from the secret instead. A cookie parameter is generated as a header by then
+/// (`cookie-parameters`) and is a secret by the same rules (its name or its format); the
+/// runtime writes it into the sensitive `Cookie` header.
 pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
     let snapshot = doc.clone();
     // the names sent of the parameters `colliding-parameters` renamed, by pointer
@@ -123,7 +124,7 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        if !matches!(place.as_str(), "path" | "header" | "cookie") {
+        if !matches!(place.as_str(), "path" | "header") {
             return;
         }
         let name = sent.get(at).cloned().unwrap_or_else(|| {
@@ -132,6 +133,7 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
                 .unwrap_or("")
                 .to_string()
         });
+        let cookie = map.contains_key(super::cookies::COOKIE);
         let Some(schema) = map.get_mut("schema") else {
             return;
         };
@@ -140,20 +142,9 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
             return;
         };
         let here = from == format!("{at}/schema");
-        if place == "cookie" {
-            if !is_secret_string(resolved) {
-                return;
-            }
-            let mut plain = resolved.clone();
-            plain.remove("format");
-            *schema = Value::Object(plain);
-            changes.push(
-                format!("{at}/schema"),
-                "a secret in a cookie parameter (which progenitor refuses): `format: password` removed",
-            );
-            return;
-        }
-        let credential = place == "header"
+        // a cookie parameter `cookie-parameters` generates as a header
+        let place = if cookie { "cookie".to_string() } else { place };
+        let credential = matches!(place.as_str(), "header" | "cookie")
             && names_a_credential(&name)
             && resolved.get("type").and_then(Value::as_str) == Some("string")
             && !resolved.contains_key("enum")
@@ -164,7 +155,7 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
             *schema = Value::Object(secret);
             changes.push(
                 format!("{at}/schema"),
-                format!("header parameter {name:?} names a credential: generated as `SecretText` (`Debug` redacts it), sent as a sensitive header"),
+                format!("{place} parameter {name:?} names a credential: generated as `SecretText` (`Debug` redacts it), sent in a sensitive header"),
             );
         } else if is_secret_string(resolved) && !here {
             *schema = Value::Object(resolved.clone());
@@ -275,7 +266,8 @@ fn mark_secret_parameters(doc: &mut Value, changes: &mut Changes) {
                 .and_then(Value::as_object)
                 .is_some_and(is_secret_string);
             let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
-            if !secret {
+            // a cookie's header is the runtime's `Cookie`, sensitive: nothing to rewrite
+            if !secret || p.get(super::cookies::COOKIE).is_some() {
                 continue;
             }
             match p.get("in").and_then(Value::as_str) {
@@ -539,8 +531,8 @@ mod tests {
         // a header that names a credential is one; another header is not
         assert_eq!(item["parameters"][0]["schema"], secret);
         assert_eq!(params[3]["schema"], json!({"type": "string"}));
-        // progenitor refuses cookie parameters: the format goes
-        assert_eq!(params[4]["schema"], json!({"type": "string"}));
+        // a cookie parameter is `cookie-parameters`' until it is generated as a header
+        assert_eq!(params[4]["schema"], secret);
         assert_eq!(params[5]["schema"], secret);
         assert_eq!(doc["components"]["schemas"]["Secret"]["format"], "password");
         assert_eq!(
