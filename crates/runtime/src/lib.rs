@@ -32,7 +32,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use secrecy::{ExposeSecret, SecretString};
 
 pub use guard::{
-    BodyTooLarge, PathSegmentError, Redirect, body_too_large, path_segment, redirect_of,
+    BodyTooLarge, PathSegmentError, Redirect, UrlSecrets, body_too_large, path_segment,
+    redirect_of, without_url_secrets,
 };
 pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;
