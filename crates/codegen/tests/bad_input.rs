@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use agentstatus_codegen::{Codegen, ErrorKind, Generated, Location, Result};
+use agentstatus_codegen::{Codegen, ErrorKind, Generated, Location, Mode, Result};
 
 /// A vendor folder's slice, prepared and generated as the build script does.
 fn generate_vendor(spec_dir: &Path) -> Result<Generated> {
@@ -69,6 +69,54 @@ fn broken_ref_names_the_ref() {
     let text = e.to_string();
     assert!(text.contains("broken-ref/openapi.yaml"), "{text}");
     assert!(text.contains("#/components/schemas/Missing"), "{text}");
+}
+
+/// The same hole in a user's document (`try`, `corpus`: `Mode::BestEffort`, the mode of
+/// `Codegen::document`) is recovered, said in one line naming the ref, its pointer and what it
+/// keeps; asked to be strict (and not to isolate), the document is refused as a vendor's is.
+#[test]
+fn a_users_document_recovers_the_broken_ref_and_says_so() {
+    let path = fixture("broken-ref").join("openapi.yaml");
+    let doc = agentstatus_codegen::load_file(&path).unwrap();
+    let generated = Codegen::document(doc.clone(), &path)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let pointer = "/paths/~1things/get/responses/200/content/application~1json/schema/$ref";
+    let said: Vec<_> = generated
+        .prepared
+        .changes
+        .iter()
+        .filter(|c| c.pass == "dangling-schema-refs")
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0].pointer, pointer);
+    for words in [
+        "#/components/schemas/Missing",
+        "any JSON value",
+        "keeping the operation `/paths/~1things/get`",
+        "a vendor build refuses it",
+    ] {
+        assert!(
+            said[0].message.contains(words),
+            "{words}: {}",
+            said[0].message
+        );
+    }
+    assert!(
+        generated.code.contains("pub async fn send("),
+        "{}",
+        generated.code
+    );
+    let e = Codegen::document(doc, &path)
+        .mode(Mode::Strict)
+        .isolate(false)
+        .prepare()
+        .and_then(|p| p.generate())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BrokenRef);
+    assert_eq!(e.pointer(), Some(pointer));
 }
 
 #[test]

@@ -124,6 +124,111 @@ pub(super) fn is_schema_position(at: &str) -> bool {
         || matches!(parent, "properties" | "allOf" | "oneOf" | "anyOf")
 }
 
+/// The `dangling-schema-refs` pass ([`dangling_schema_refs`]).
+pub(crate) const DANGLING_SCHEMA_REFS: Pass = Pass::new(
+    "dangling-schema-refs",
+    Stage::Fix,
+    "Best effort only (`try`, `corpus`; a vendor's build refuses the document, naming the ref): a schema that is only a `$ref` to nothing in the document (Square's `CatalogModifierToggleOverrideType`, named by three properties and defined nowhere) is read as any JSON value, said in one line with its pointer, the component holding it and the operations that reach it, which isolation would otherwise leave out.",
+    dangling_schema_refs,
+)
+.in_best_effort_only();
+
+/// A schema `$ref` (in a schema's place: a property, an item, a member, a body's or an
+/// answer's `schema`, a component schema itself) whose local target does not exist is a hole
+/// in the document, not a part the generator must refuse: the schema becomes one that takes
+/// any JSON value, its own `description` kept (or one that says so), and the change names the
+/// reference, where it is, and what reading it so keeps (the component holding it, or its
+/// operation, and the operations that reach that). Run after the overlay, so that a vendor's
+/// overlay can add what is missing instead; run only for a user's document
+/// ([`super::Mode::BestEffort`]): a vendor's own slice with a hole is an error naming the ref.
+/// References that are not local, and references in other places (a parameter, an answer),
+/// are left to the generator to refuse by name.
+pub(crate) fn dangling_schema_refs(doc: &mut Value, changes: &mut Changes) {
+    let mut dangling: Vec<(String, String)> = Vec::new();
+    crate::nav::walk(doc, "", &mut |map, at| {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str) else {
+            return;
+        };
+        let is_component_schema = at
+            .strip_prefix("/components/schemas/")
+            .is_some_and(|name| !name.contains('/'));
+        if !(is_schema_position(at) || is_component_schema) {
+            return;
+        }
+        if let Some(pointer) = crate::nav::ref_pointer(reference)
+            && doc.pointer(&pointer).is_none()
+        {
+            dangling.push((at.to_string(), reference.to_string()));
+        }
+    });
+    // what isolation would leave out for each hole: the component holding it (or the operation
+    // it is in) and every operation that reaches that component; each operation's references
+    // followed once, and only when there is a hole
+    let reached: Vec<(String, std::collections::BTreeSet<String>)> = if dangling.is_empty() {
+        Vec::new()
+    } else {
+        crate::nav::operations(doc)
+            .into_iter()
+            .map(|(path, method, op)| {
+                (
+                    crate::nav::operation_pointer(path, method),
+                    crate::nav::reachable_refs(doc, op),
+                )
+            })
+            .collect()
+    };
+    let kept = |at: &str| -> String {
+        let component: Option<String> = at.strip_prefix("/components/").and_then(|rest| {
+            let mut parts = rest.splitn(3, '/');
+            Some(format!("/components/{}/{}", parts.next()?, parts.next()?))
+        });
+        match component {
+            Some(c) => {
+                let inside = format!("{c}/");
+                let n = reached
+                    .iter()
+                    .filter(|(_, refs)| refs.iter().any(|r| *r == c || r.starts_with(&inside)))
+                    .count();
+                format!("keeping `{c}` and the {n} operation(s) reaching it")
+            }
+            None => match reached
+                .iter()
+                .find(|(op, _)| at.starts_with(&format!("{op}/")))
+            {
+                Some((op, _)) => format!("keeping the operation `{op}`"),
+                None => "keeping what holds it".to_string(),
+            },
+        }
+    };
+    let dangling: Vec<(String, String, String)> = dangling
+        .into_iter()
+        .map(|(at, reference)| {
+            let keeps = kept(&at);
+            (at, reference, keeps)
+        })
+        .collect();
+    for (at, reference, keeps) in dangling {
+        let Some(Value::Object(map)) = doc.pointer_mut(&at) else {
+            continue;
+        };
+        map.remove("$ref");
+        if !map.contains_key("description") {
+            map.insert(
+                "description".into(),
+                Value::String(format!(
+                    "Any JSON value: the document's `$ref: {reference}` points at nothing."
+                )),
+            );
+        }
+        changes.push(
+            format!("{at}/$ref"),
+            format!(
+                "`$ref: {reference}` points at nothing: read as any JSON value, {keeps} (a vendor build refuses it)"
+            ),
+        );
+    }
+}
+
 /// The `enum-beside-ref` pass ([`enum_beside_ref`]).
 pub(crate) const ENUM_BESIDE_REF: Pass = Pass::new(
     "enum-beside-ref",
