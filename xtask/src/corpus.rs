@@ -110,7 +110,7 @@ fn table(root: &Path, only: Option<&[String]>) -> Result<(String, bool), String>
                 // best effort, every recovery said (a vendor's build refuses these)
                 for (pointer, pass, what) in &c.recovered {
                     eprintln!(
-                        "corpus: {}: recovered ({pass}) {}: {}",
+                        "corpus: {}: recovered (best effort, {pass}) {}: {}",
                         d.name,
                         agentstatus_codegen::reason::visible(pointer),
                         agentstatus_codegen::reason::one_line(what)

@@ -669,7 +669,7 @@ impl crate::flags::Try {
         // each root cause once, with its cost; then what it cost, one short line each
         for (pointer, pass, what) in &coverage.recovered {
             println!(
-                "recovered ({pass}) {}: {}",
+                "recovered (best effort, {pass}) {}: {}",
                 reason::visible(pointer),
                 reason::one_line(what)
             );

@@ -95,8 +95,7 @@ fn a_users_document_recovers_the_broken_ref_and_says_so() {
     for words in [
         "#/components/schemas/Missing",
         "any JSON value",
-        "keeping the operation `/paths/~1things/get`",
-        "a vendor build refuses it",
+        "keeps the operation `/paths/~1things/get`",
     ] {
         assert!(
             said[0].message.contains(words),

@@ -162,43 +162,65 @@ pub(crate) fn dangling_schema_refs(doc: &mut Value, changes: &mut Changes) {
         }
     });
     // what isolation would leave out for each hole: the component holding it (or the operation
-    // it is in) and every operation that reaches that component; each operation's references
-    // followed once, and only when there is a hole
-    let reached: Vec<(String, std::collections::BTreeSet<String>)> = if dangling.is_empty() {
-        Vec::new()
-    } else {
-        crate::nav::operations(doc)
-            .into_iter()
-            .map(|(path, method, op)| {
-                (
-                    crate::nav::operation_pointer(path, method),
-                    crate::nav::reachable_refs(doc, op),
-                )
-            })
-            .collect()
+    // it is in) and every operation that reaches that component. One walk of each component
+    // and each operation (their direct references), only when there is a hole; then, per
+    // holding component, the components that reach it (backwards over those references).
+    let component_of = |p: &str| -> Option<String> {
+        let rest = p.strip_prefix("/components/")?;
+        let mut parts = rest.splitn(3, '/');
+        Some(format!("/components/{}/{}", parts.next()?, parts.next()?))
     };
-    let kept = |at: &str| -> String {
-        let component: Option<String> = at.strip_prefix("/components/").and_then(|rest| {
-            let mut parts = rest.splitn(3, '/');
-            Some(format!("/components/{}/{}", parts.next()?, parts.next()?))
-        });
-        match component {
-            Some(c) => {
-                let inside = format!("{c}/");
-                let n = reached
+    let mut referenced_by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut operations: Vec<(String, Vec<String>)> = Vec::new();
+    if !dangling.is_empty() {
+        for (section, members) in doc
+            .get("components")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            for (name, v) in members.as_object().into_iter().flatten() {
+                let from = format!("/components/{section}/{}", escape_token(name));
+                for to in crate::nav::direct_refs(v)
                     .iter()
-                    .filter(|(_, refs)| refs.iter().any(|r| *r == c || r.starts_with(&inside)))
-                    .count();
-                format!("keeping `{c}` and the {n} operation(s) reaching it")
+                    .filter_map(|r| component_of(r))
+                {
+                    referenced_by.entry(to).or_default().push(from.clone());
+                }
             }
-            None => match reached
+        }
+        for (path, method, op) in crate::nav::operations(doc) {
+            let refs = crate::nav::direct_refs(op)
+                .iter()
+                .filter_map(|r| component_of(r))
+                .collect();
+            operations.push((crate::nav::operation_pointer(path, method), refs));
+        }
+    }
+    let kept = |at: &str| -> String {
+        let Some(c) = component_of(at) else {
+            return match operations
                 .iter()
                 .find(|(op, _)| at.starts_with(&format!("{op}/")))
             {
-                Some((op, _)) => format!("keeping the operation `{op}`"),
-                None => "keeping what holds it".to_string(),
-            },
+                Some((op, _)) => format!("keeps the operation `{op}`"),
+                None => "keeps what holds it".to_string(),
+            };
+        };
+        let mut reaching: std::collections::BTreeSet<&str> = [c.as_str()].into();
+        let mut todo: Vec<&str> = vec![c.as_str()];
+        while let Some(next) = todo.pop() {
+            for from in referenced_by.get(next).into_iter().flatten() {
+                if reaching.insert(from) {
+                    todo.push(from);
+                }
+            }
         }
+        let n = operations
+            .iter()
+            .filter(|(_, refs)| refs.iter().any(|r| reaching.contains(r.as_str())))
+            .count();
+        format!("keeps `{c}` and {n} operation(s) reaching it")
     };
     let dangling: Vec<(String, String, String)> = dangling
         .into_iter()
@@ -222,9 +244,7 @@ pub(crate) fn dangling_schema_refs(doc: &mut Value, changes: &mut Changes) {
         }
         changes.push(
             format!("{at}/$ref"),
-            format!(
-                "`$ref: {reference}` points at nothing: read as any JSON value, {keeps} (a vendor build refuses it)"
-            ),
+            format!("`$ref: {reference}` points at nothing: any JSON value here {keeps}"),
         );
     }
 }
