@@ -20,6 +20,11 @@ const GENERATED_CODE: &[(&str, &str)] = &[
         "::serde_json::from_str::<::agentstatus_runtime::OpenEnum<_>>(\"\\\"auto\\\"\")",
     ),
     ("authenticated-constructors", "pub fn with_bearer("),
+    // the builder module without `use super::types;` (its builders name no type)
+    (
+        "unused-types-import",
+        "pub mod builder { #[allow(unused_imports)] use super::{",
+    ),
 ];
 
 #[test]

@@ -296,6 +296,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &generated::RUNTIME_CALLS,
     &generated::OPEN_ENUM_TURBOFISH,
     &generated::AUTHENTICATED_CONSTRUCTORS,
+    &generated::UNUSED_TYPES_IMPORT,
 ];
 
 /// Run the passes of `stage` in order over `doc` as a vendor's build does ([`Mode::Strict`]),
