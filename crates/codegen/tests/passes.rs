@@ -20,6 +20,11 @@ const GENERATED_CODE: &[(&str, &str)] = &[
         "::serde_json::from_str::<::agentstatus_runtime::OpenEnum<_>>(\"\\\"auto\\\"\")",
     ),
     ("authenticated-constructors", "pub fn with_bearer("),
+    // the second operation's URL and docs without the fragment
+    (
+        "path-fragments",
+        "format!(\"{}/v1/chat/completions\", client.baseurl,)",
+    ),
     // the builder module without `use super::types;` (its builders name no type)
     (
         "unused-types-import",

@@ -87,6 +87,81 @@ fn open_enum_turbofish(tokens: TokenStream) -> TokenStream {
     out.into_iter().collect()
 }
 
+/// The `path-fragments` pass ([`path_fragments`]).
+pub(crate) const PATH_FRAGMENTS: Pass = Pass::generated(
+    "path-fragments",
+    "A path key with a fragment (Mistral's `/v1/chat/completions#stream`: a second operation on one path, told apart by its `#`) keeps its operation, with a method of its own (its operationId, or one derived from the whole key); its request URL and its docs are written without the fragment, which an HTTP client never sends (the request is the same). A query in a path key is kept: it is sent.",
+    path_fragments,
+);
+
+/// For each operation whose path key has a fragment: in its `send()`, the URL's format string
+/// loses the fragment; in every doc string, the key in backticks (progenitor's "Sends a `POST`
+/// request to `/v1/chat/completions#stream`") becomes the path without it. A fragment holding a
+/// `{parameter}` is left as it is (its format arguments would no longer match).
+fn path_fragments(doc: &Value, _: &Path, tokens: TokenStream) -> Result<TokenStream> {
+    let mut marks: std::collections::BTreeMap<String, Value> = Default::default();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for (path, _, op) in crate::nav::operations(doc) {
+        let Some((clean, fragment)) = path.split_once('#') else {
+            continue;
+        };
+        if fragment.contains('{') {
+            continue;
+        }
+        if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+            marks.insert(
+                super::bodies::id_key(id),
+                Value::String(format!("#{fragment}")),
+            );
+        }
+        if !keys.iter().any(|(k, _)| k == path) {
+            keys.push((path.to_string(), clean.to_string()));
+        }
+    }
+    if keys.is_empty() {
+        return Ok(tokens);
+    }
+    let tokens = super::forms::in_marked_sends(tokens, &marks, &|body, mark| {
+        let fragment = mark.as_str().unwrap_or_default();
+        edit_literals(body, &|text| {
+            text.strip_suffix(fragment)
+                .filter(|_| !fragment.is_empty())
+                .map(str::to_string)
+        })
+    });
+    Ok(edit_literals(tokens, &|text| {
+        let mut out = text.to_string();
+        for (key, clean) in &keys {
+            out = out.replace(&format!("`{key}`"), &format!("`{clean}`"));
+        }
+        (out != text).then_some(out)
+    }))
+}
+
+/// Every string literal of `tokens` that `edit` changes, written anew.
+fn edit_literals(tokens: TokenStream, edit: &dyn Fn(&str) -> Option<String>) -> TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), edit_literals(g.stream(), edit));
+                inner.set_span(g.span());
+                TokenTree::Group(inner)
+            }
+            TokenTree::Literal(l) => match super::forms::literal_text(&l).and_then(|s| edit(&s)) {
+                Some(text) => {
+                    let mut new = Literal::string(&text);
+                    new.set_span(l.span());
+                    TokenTree::Literal(new)
+                }
+                None => TokenTree::Literal(l),
+            },
+            other => other,
+        })
+        .collect()
+}
+
 /// The `unused-types-import` pass ([`unused_types_import`]).
 pub(crate) const UNUSED_TYPES_IMPORT: Pass = Pass::generated(
     "unused-types-import",

@@ -296,6 +296,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &generated::RUNTIME_CALLS,
     &generated::OPEN_ENUM_TURBOFISH,
     &generated::AUTHENTICATED_CONSTRUCTORS,
+    &generated::PATH_FRAGMENTS,
     &generated::UNUSED_TYPES_IMPORT,
 ];
 
