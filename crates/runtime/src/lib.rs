@@ -6,7 +6,9 @@
 //!
 //! Secrets only ever live in [`secrecy::SecretString`], in [`SecretText`] (the generated types'
 //! `format: password` strings) and in headers marked sensitive, so they never show in `Debug`
-//! output, errors or logs; credentials are refused over plain `http://`
+//! output, errors or logs; a generated call whose URL carries a secret (a path segment, a query
+//! parameter) redacts it from every error it returns ([`without_url_secrets`]); credentials
+//! are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
 //!
 //! OAuth 2.0 client credentials ([`oauth2`]): a generated `Client::with_<oauth2 scheme>` is built

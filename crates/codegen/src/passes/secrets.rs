@@ -353,7 +353,7 @@ fn mark_secret_parameters(doc: &mut Value, changes: &mut Changes) {
 
 /// The segments of `path` (a template, its query or fragment left out) that hold one of
 /// `names`, counted from its end (0 is the last): where a secret path parameter is in the URL
-/// whatever the base URL's own path ([`agentstatus_runtime::UrlSecrets`]).
+/// whatever the base URL's own path (`agentstatus_runtime::UrlSecrets`).
 fn secret_segments(path: &str, names: &[&str]) -> Vec<usize> {
     let path = path.split(['?', '#']).next().unwrap_or_default();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
