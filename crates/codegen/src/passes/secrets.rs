@@ -74,8 +74,10 @@ const OWN_MARKS: &str = "x-agentstatus-";
 ///   `method_truncated_token` filter), which is no credential and which a caller reads back.
 ///
 /// `key` alone is not one: Rocket.Chat's and Engage Digital's `?key=` are a filter and a custom
-/// field's name. Found on the query parameters of the corpus (`corpus/`): every name above
-/// that matches is a credential, every one left out is not.
+/// field's name. Checked on the query parameters of the corpus (`corpus/`): every credential
+/// there matches, and of the strings that match one is not a credential, RingCentral's
+/// `?sessionId=` (a call-log filter; `sessionid` stays for the headers that carry a session):
+/// a false positive costs only its value in `Debug` and errors, sent as it is.
 fn names_a_credential(name: &str) -> bool {
     let key: String = name
         .chars()
