@@ -105,7 +105,18 @@ fn table(root: &Path, only: Option<&[String]>) -> Result<(String, bool), String>
             })
             .map_err(|e| e.to_string());
         match &result {
-            Ok(c) => eprintln!("corpus: {}: {}", d.name, c.line()),
+            Ok(c) => {
+                eprintln!("corpus: {}: {}", d.name, c.line());
+                // best effort, every recovery said (a vendor's build refuses these)
+                for (pointer, pass, what) in &c.recovered {
+                    eprintln!(
+                        "corpus: {}: recovered (best effort, {pass}) {}: {}",
+                        d.name,
+                        agentstatus_codegen::reason::visible(pointer),
+                        agentstatus_codegen::reason::one_line(what)
+                    );
+                }
+            }
             Err(e) => eprintln!("corpus: {}: error: {e}", d.name),
         }
         rows.push((d, result));

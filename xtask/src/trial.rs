@@ -8,7 +8,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agentstatus_codegen::{Codegen, Error, ErrorKind, Isolated, Location, nav, reason};
+use agentstatus_codegen::{Codegen, Error, ErrorKind, Isolated, Location, Mode, nav, reason};
 use serde_json::Value;
 
 use crate::error::{Error as Outcome, Exit};
@@ -68,6 +68,9 @@ pub struct Coverage {
     pub skipped: BTreeMap<String, String>,
     /// Component schemas left out, with the reason.
     pub dropped: Vec<(String, String)>,
+    /// What the best-effort passes recovered (holes in the document itself that a vendor's
+    /// build refuses: `Mode::BestEffort`), each `(pointer, pass, what it did and kept)`.
+    pub recovered: Vec<(String, &'static str, String)>,
     /// Time spent preparing and generating.
     pub codegen: Duration,
     /// The compile check (None when nothing was generated).
@@ -191,7 +194,9 @@ pub fn run(
     let (generated, check) = loop {
         round += 1;
         let start = Instant::now();
+        // a user's document: best effort, every recovery said (a vendor's build is strict)
         let generated = Codegen::document(source.clone(), file)
+            .mode(Mode::BestEffort)
             .prepare()?
             .generate()?;
         codegen += start.elapsed();
@@ -282,6 +287,17 @@ pub fn run(
             .cloned()
             .chain(compile_isolated.dropped)
             .map(|d| (d.pointer, d.reason))
+            .collect(),
+        recovered: generated
+            .prepared
+            .changes
+            .iter()
+            .filter(|c| {
+                agentstatus_codegen::pipeline()
+                    .iter()
+                    .any(|p| p.name() == c.pass && p.best_effort_only())
+            })
+            .map(|c| (c.pointer.clone(), c.pass, c.message.clone()))
             .collect(),
         codegen,
         check,
@@ -651,6 +667,13 @@ impl crate::flags::Try {
         eprintln!("try: {} -> {}", file.display(), dir.display());
         let coverage = run(root, doc, file, &dir, &name, compile)?;
         // each root cause once, with its cost; then what it cost, one short line each
+        for (pointer, pass, what) in &coverage.recovered {
+            println!(
+                "recovered (best effort, {pass}) {}: {}",
+                reason::visible(pointer),
+                reason::one_line(what)
+            );
+        }
         let causes = coverage.causes();
         for cause in &causes {
             println!("cause {}", reason::one_line(&cause.to_string()));

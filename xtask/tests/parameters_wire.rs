@@ -1,7 +1,9 @@
 //! Parameters on the wire: the pass specs of `duplicate-parameters`, `colliding-parameters`
 //! (a path item's parameters, a path template's) and `secret-strings--parameters` generated
 //! into crates by `cargo xtask try`, each given a test that sends through the generated builder
-//! to a wiremock server on 127.0.0.1 and asserts the raw request.
+//! to a wiremock server on 127.0.0.1 and asserts the raw request; `secret-strings--url` against
+//! servers that drop the connection, time out, answer garbage, an undocumented status or a body
+//! cut short: the secrets of the URL were sent, and no error or log line shows them.
 
 mod support;
 
@@ -142,6 +144,172 @@ async fn secret_parameters_are_sent_and_never_shown() {
 }
 "#;
 
+const URL_SECRETS: &str = r#"
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use agentstatus_runtime::{ClientConfig, RetryPolicy};
+use try_secret_strings_url::{Client, Inner};
+
+const SECRETS: [&str; 4] = ["v4ult-s3cret", "k3y-one", "t0ken-two", "p1n-three"];
+
+/// Every tracing event of the process, at trace level, as text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn captured() -> Captured {
+    static LOG: OnceLock<Captured> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Captured::default();
+        let writer = log.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        log
+    })
+    .clone()
+}
+
+/// A server on 127.0.0.1 that reads each request's head, hands it back, and does `answer`
+/// with the connection.
+fn server(answer: fn(TcpStream)) -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+            answer(stream);
+        }
+    });
+    (base, rx)
+}
+
+fn write(mut s: TcpStream, text: &[u8]) {
+    let _ = s.write_all(text);
+}
+
+/// `get_item` with every secret against `answer`: the request as the server read it, and the
+/// error's `Display`, alternate `Display`, `Debug` and pretty `Debug` (which begins with
+/// `kind`, progenitor's words for the error's variant).
+async fn failed_call(answer: fn(TcpStream), kind: &str) -> (String, String) {
+    let log = captured();
+    let (base, heads) = server(answer);
+    let config = ClientConfig::default()
+        .with_retry(RetryPolicy::none())
+        .with_timeouts(Duration::from_millis(400), Duration::from_secs(2));
+    let client = Client::new(&base, Inner::new(&config));
+    let e = client
+        .get_item()
+        .vault("v4ult-s3cret")
+        .item("item-1")
+        .api_key("k3y-one")
+        .access_token("t0ken-two")
+        .pin("p1n-three")
+        .page_token("page-2")
+        .send()
+        .await
+        .unwrap_err();
+    let head = heads.recv_timeout(Duration::from_secs(5)).unwrap();
+    let shown = format!("{e}\n{e:#}\n{e:?}\n{e:#?}");
+    assert!(shown.starts_with(kind), "not {kind}: {shown}");
+    // the secrets were sent: the request line holds every one of them
+    for secret in SECRETS {
+        assert!(head.contains(secret), "{secret} not sent: {head}");
+    }
+    // and no error shows one, nor any log line
+    let logged = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{secret} in the error: {shown}");
+        assert!(!logged.contains(secret), "{secret} in the log: {logged}");
+    }
+    (shown, head)
+}
+
+/// The URL of a transport error or an unexpected answer still says which call failed.
+fn names_the_call(shown: &str) {
+    assert!(
+        shown.contains("/api/v1/vaults/REDACTED/items/item-1?")
+            && shown.contains("api_key=REDACTED")
+            && shown.contains("access_token=REDACTED")
+            && shown.contains("pin=REDACTED")
+            && shown.contains("page_token=page-2"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_shows_no_secret() {
+    let (shown, _) = failed_call(drop, "Communication Error").await;
+    names_the_call(&shown);
+}
+
+#[tokio::test]
+async fn a_timeout_shows_no_secret() {
+    let (shown, _) = failed_call(|s| {
+        std::thread::sleep(Duration::from_secs(3));
+        drop(s)
+    }, "Communication Error").await;
+    assert!(shown.contains("timed out"), "{shown}");
+    names_the_call(&shown);
+}
+
+#[tokio::test]
+async fn a_garbled_answer_shows_no_secret() {
+    let (shown, _) = failed_call(|s| write(s, b"garbage v4ult-s3cret\r\n\r\n"), "Communication Error").await;
+    names_the_call(&shown);
+}
+
+#[tokio::test]
+async fn an_undocumented_status_shows_no_secret() {
+    let (shown, _) = failed_call(
+        |s| write(s, b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        "Unexpected Response",
+    )
+    .await;
+    names_the_call(&shown);
+}
+
+#[tokio::test]
+async fn a_body_cut_short_shows_no_secret() {
+    let (shown, _) = failed_call(
+        |s| write(s, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\""),
+        "Invalid Response Body Bytes",
+    )
+    .await;
+    names_the_call(&shown);
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_shows_no_secret() {
+    failed_call(
+        |s| write(s, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{not json"),
+        "Invalid Response Payload",
+    )
+    .await;
+}
+"#;
+
 #[test]
 fn parameters_on_the_wire() {
     let failed: Vec<String> = [
@@ -149,6 +317,7 @@ fn parameters_on_the_wire() {
         ("colliding-parameters--path-level", PATH_LEVEL),
         ("colliding-parameters--path-template", TEMPLATE),
         ("secret-strings--parameters", SECRETS),
+        ("secret-strings--url", URL_SECRETS),
     ]
     .into_iter()
     .filter_map(|(name, test)| {

@@ -133,7 +133,8 @@ pub struct NotGenerated {
     pub scheme: String,
     /// Where that scheme is defined.
     pub pointer: String,
-    /// Why (e.g. [`SECRET_IN_URL`]).
+    /// Why (e.g. [`SECRET_IN_URL`]): one visible line ([`crate::reason::visible`]), whatever
+    /// it quotes of the document.
     pub reason: String,
 }
 
@@ -460,13 +461,13 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
                     requirement: names.clone(),
                     scheme: name.clone(),
                     pointer: format!("{at}/{}", escape_token(name)),
-                    reason: match other_case {
+                    reason: crate::reason::visible(&match other_case {
                         Some(k) => format!(
                             "components/securitySchemes defines no `{name}` (it defines `{k}`, \
                              in another case: name it in the requirement, with an overlay)"
                         ),
                         None => format!("components/securitySchemes defines no `{name}`"),
-                    },
+                    }),
                 });
                 continue;
             }
@@ -477,7 +478,8 @@ pub fn plan(doc: &Value, file: &Path) -> Result<Auth> {
                     requirement: names.clone(),
                     scheme: name.clone(),
                     pointer: def_at,
-                    reason,
+                    // it quotes the document (an HTTP scheme, a flow's name): one visible line
+                    reason: crate::reason::visible(&reason),
                 });
                 continue;
             }
@@ -736,12 +738,14 @@ pub fn tokens(auth: &Auth) -> TokenStream {
          `security`: one per security requirement.",
     );
     for n in &auth.not_generated {
+        // the document's names, each one visible line: a line break in a scheme's name would
+        // start a paragraph (or a code block) of its own in the docs
         impl_doc.push_str(&format!(
             "\n\nNo constructor for the requirement `{}`: security scheme `{}` ({}): {}.",
-            n.requirement.join("` + `"),
-            n.scheme,
-            n.pointer,
-            n.reason
+            crate::reason::visible(&n.requirement.join("` + `")),
+            crate::reason::visible(&n.scheme),
+            crate::reason::visible(&n.pointer),
+            crate::reason::visible(&n.reason)
         ));
     }
     let impl_doc = doc_lines(&impl_doc);

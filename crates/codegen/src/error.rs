@@ -98,22 +98,29 @@ impl Error {
     }
 }
 
+/// One visible line: the file, the pointer and the message quote what a document names (a
+/// path, a component's or a scheme's name, a `$ref`), so each is written through
+/// [`crate::reason::visible`] (control, bidi and line-separator characters as `\u{..}`), as
+/// every other reason is; the fields themselves stay as they are (a pointer finds the place).
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = self.file.display();
+        let file = crate::reason::visible(&self.file.display().to_string());
+        let message = crate::reason::visible(&self.message);
         match &self.location {
-            Location::File => write!(f, "{file}: {}", self.message),
+            Location::File => write!(f, "{file}: {message}"),
             Location::LineColumn { line, column } => {
-                write!(f, "{file}:{line}:{column}: {}", self.message)
+                write!(f, "{file}:{line}:{column}: {message}")
             }
-            Location::Pointer(p) if p.is_empty() => write!(f, "{file}: at /: {}", self.message),
-            Location::Pointer(p) => write!(f, "{file}: at {p}: {}", self.message),
+            Location::Pointer(p) if p.is_empty() => write!(f, "{file}: at /: {message}"),
+            Location::Pointer(p) => {
+                write!(f, "{file}: at {}: {message}", crate::reason::visible(p))
+            }
             Location::Prepared(p) => {
                 let p = if p.is_empty() { "/" } else { p };
                 write!(
                     f,
-                    "{file}: at {p} of the prepared document: {}",
-                    self.message
+                    "{file}: at {} of the prepared document: {message}",
+                    crate::reason::visible(p)
                 )
             }
         }

@@ -40,7 +40,8 @@ pub fn take_handwritten(doc: &mut Value) -> Vec<Handwritten> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
-            reason: op[HANDWRITTEN].as_str().unwrap_or_default().to_string(),
+            // the overlay's text: one visible line, as every reason
+            reason: crate::reason::visible(op[HANDWRITTEN].as_str().unwrap_or_default()),
         });
         false
     });

@@ -50,7 +50,7 @@ pub use extract::{Fence, find_fences, from_docs_page};
 pub use generate::Handwritten;
 pub use isolate::{Cause, Dropped, Isolated, Skipped};
 pub use load::{clean, load_file, parse_bytes, read};
-pub use passes::{Change, Pass, Stage};
+pub use passes::{Change, Mode, Pass, Stage};
 pub use regen::{MAX_REFERENCED_FILES, bundle_file};
 pub use slice::check_refs;
 pub use surface::surface;
@@ -62,8 +62,9 @@ pub fn pipeline() -> &'static [&'static Pass] {
 }
 
 /// Run the passes of one `stage` over `doc`, in order, returning the changes made: the
-/// normalisation passes as the build runs them before the overlay, say. (The whole pipeline, with
-/// its checks and the overlay, is [`Codegen::prepare`].)
+/// normalisation passes as the build runs them before the overlay, say ([`Mode::Strict`]: no
+/// best-effort recovery). (The whole pipeline, with its checks and the overlay, is
+/// [`Codegen::prepare`].)
 pub fn run_stage(stage: Stage, doc: &mut Value) -> Vec<Change> {
     passes::run(stage, doc)
 }
@@ -114,10 +115,12 @@ pub struct Codegen {
     input: Input,
     passes: bool,
     isolate: Option<bool>,
+    mode: Mode,
 }
 
 impl Codegen {
-    /// A vendor folder under `specs/` (its `openapi.yaml` and `overlay.yaml`).
+    /// A vendor folder under `specs/` (its `openapi.yaml` and `overlay.yaml`), in
+    /// [`Mode::Strict`]: a hole in the vendor's document is an error naming it.
     pub fn vendor(spec_dir: impl Into<PathBuf>) -> Self {
         Codegen {
             input: Input::Vendor {
@@ -126,10 +129,13 @@ impl Codegen {
             },
             passes: true,
             isolate: None,
+            mode: Mode::Strict,
         }
     }
 
-    /// Any OpenAPI document, read from `file` (which errors name), without an overlay.
+    /// Any OpenAPI document, read from `file` (which errors name), without an overlay, in
+    /// [`Mode::BestEffort`] (a user's document: `try`, `corpus`): what can be recovered is,
+    /// each recovery said in [`Prepared::changes`].
     pub fn document(doc: Value, file: impl Into<PathBuf>) -> Self {
         Codegen {
             input: Input::Document {
@@ -138,6 +144,7 @@ impl Codegen {
             },
             passes: true,
             isolate: None,
+            mode: Mode::BestEffort,
         }
     }
 
@@ -158,6 +165,14 @@ impl Codegen {
     /// of it was chosen), its complete API and any document are.
     pub fn isolate(mut self, isolate: bool) -> Self {
         self.isolate = Some(isolate);
+        self
+    }
+
+    /// Who runs the pipeline ([`Mode`]): a vendor's build refuses a hole in the document,
+    /// naming it; a user's document is generated as far as it can be, every recovery said.
+    /// By default [`Mode::Strict`] for a vendor, [`Mode::BestEffort`] for a document.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
         self
     }
 
@@ -206,7 +221,7 @@ impl Codegen {
             Input::Document { doc, file } => (doc, Vec::new(), None, file),
         };
         let mut prepared = if self.passes {
-            prepare_doc(overlay.as_deref(), full_doc, doc, files, &file)?
+            prepare_doc(overlay.as_deref(), full_doc, self.mode, doc, files, &file)?
         } else {
             Prepared {
                 doc,
@@ -315,22 +330,23 @@ impl Generated {
 fn prepare_doc(
     overlay_file: Option<&Path>,
     full: bool,
+    mode: Mode,
     mut doc: Value,
     mut files: Vec<PathBuf>,
     label: &Path,
 ) -> Result<Prepared> {
     // a Swagger 2.0 document is read as the OpenAPI 3.0 document it converts to
     swagger2::upgrade(&mut doc, label)?;
-    let mut changes = passes::run(Stage::Input, &mut doc);
+    let mut changes = passes::run_in(Stage::Input, mode, &mut doc);
     // what the generator would loop or overflow on is refused before any pass walks it
     nav::check_ref_graph(&doc)
         .map_err(|p| Error::at(ErrorKind::BrokenRef, label, p.pointer, p.message))?;
-    changes.extend(passes::run(Stage::Normalise, &mut doc));
+    changes.extend(passes::run_in(Stage::Normalise, mode, &mut doc));
     let overlay = match overlay_file.filter(|f| f.exists()) {
         Some(file) => {
             files.push(file.to_path_buf());
             let matched = overlay::OverlayFile::load(file)?.apply_for(&mut doc, full)?;
-            changes.extend(passes::run(Stage::Normalise, &mut doc));
+            changes.extend(passes::run_in(Stage::Normalise, mode, &mut doc));
             matched
         }
         None => Vec::new(),
@@ -340,7 +356,7 @@ fn prepare_doc(
         .into_iter()
         .map(|(p, m, _)| (p.to_string(), m.to_string()))
         .collect();
-    changes.extend(passes::run(Stage::Fix, &mut doc));
+    changes.extend(passes::run_in(Stage::Fix, mode, &mut doc));
     // an operation a pass moved (a path parameter renamed) is still there
     let removed = nav::missing_operations(&before, &doc)
         .into_iter()

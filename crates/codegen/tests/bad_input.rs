@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use agentstatus_codegen::{Codegen, ErrorKind, Generated, Location, Result};
+use agentstatus_codegen::{Codegen, ErrorKind, Generated, Location, Mode, Result};
 
 /// A vendor folder's slice, prepared and generated as the build script does.
 fn generate_vendor(spec_dir: &Path) -> Result<Generated> {
@@ -69,6 +69,53 @@ fn broken_ref_names_the_ref() {
     let text = e.to_string();
     assert!(text.contains("broken-ref/openapi.yaml"), "{text}");
     assert!(text.contains("#/components/schemas/Missing"), "{text}");
+}
+
+/// The same hole in a user's document (`try`, `corpus`: `Mode::BestEffort`, the mode of
+/// `Codegen::document`) is recovered, said in one line naming the ref, its pointer and what it
+/// keeps; asked to be strict (and not to isolate), the document is refused as a vendor's is.
+#[test]
+fn a_users_document_recovers_the_broken_ref_and_says_so() {
+    let path = fixture("broken-ref").join("openapi.yaml");
+    let doc = agentstatus_codegen::load_file(&path).unwrap();
+    let generated = Codegen::document(doc.clone(), &path)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let pointer = "/paths/~1things/get/responses/200/content/application~1json/schema/$ref";
+    let said: Vec<_> = generated
+        .prepared
+        .changes
+        .iter()
+        .filter(|c| c.pass == "dangling-schema-refs")
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0].pointer, pointer);
+    for words in [
+        "#/components/schemas/Missing",
+        "any JSON value",
+        "keeps the operation `/paths/~1things/get`",
+    ] {
+        assert!(
+            said[0].message.contains(words),
+            "{words}: {}",
+            said[0].message
+        );
+    }
+    assert!(
+        generated.code.contains("pub async fn send("),
+        "{}",
+        generated.code
+    );
+    let e = Codegen::document(doc, &path)
+        .mode(Mode::Strict)
+        .isolate(false)
+        .prepare()
+        .and_then(|p| p.generate())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BrokenRef);
+    assert_eq!(e.pointer(), Some(pointer));
 }
 
 #[test]
@@ -244,4 +291,113 @@ fn a_media_type_no_header_may_carry_is_never_sent_by_the_generated_client() {
         "{:?}",
         out.prepared.changes
     );
+}
+
+/// Is `c` a character that must never reach a message raw: a control character (line feed,
+/// carriage return, escape), a bidi override or isolate, a line or paragraph separator.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200E}' | '\u{200F}'
+        )
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Text of a document (a scheme's name, an HTTP scheme, a pointer's path, a `$ref`, a
+/// description) reaches an error or a reason as one visible line: its control, bidi and line
+/// separator characters are `\u{..}` escapes, as in every pass's change.
+#[test]
+fn document_text_in_messages_is_one_visible_line() {
+    let file = Path::new("hostile.yaml");
+    let shows_no_hidden = |what: &str, text: &str| {
+        assert!(!text.chars().any(hidden), "{what}: {text:?}");
+        assert!(text.contains("\\u{"), "{what}: nothing escaped in {text:?}");
+    };
+    // a scheme name that cannot be a Rust name: the error names it, and its pointer
+    let name = "key\u{202e}\n# Injected\r\u{1b}[31m";
+    let doc = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}},
+        "security": [{name: []}],
+        "components": {"securitySchemes": {name: {"type": "apiKey", "in": "header", "name": "X-Key"}}}
+    });
+    let e = agentstatus_codegen::auth::plan(&doc, file).unwrap_err();
+    assert_eq!(
+        e.pointer(),
+        Some(&*format!("/components/securitySchemes/{name}"))
+    );
+    shows_no_hidden("scheme name error", &e.to_string());
+    assert!(
+        e.to_string().contains("key\\u{202e}\\u{000a}# Injected"),
+        "{e}"
+    );
+
+    // no constructor: a requirement naming no scheme, an HTTP scheme that is not supported,
+    // OAuth 2.0 flows that need a user; each reason one visible line, and the generated
+    // docs and header too
+    let doc = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"operationId": "get_a", "responses": {"200": {"description": "ok"}}}}},
+        "security": [
+            {"nobody\u{2066}\n## here": []},
+            {"digest": []},
+            {"user": []},
+            {"bearer": []}
+        ],
+        "components": {"securitySchemes": {
+            "digest": {"type": "http", "scheme": "Digest\u{2028}\n```rust\nfn x() {}"},
+            "user": {"type": "oauth2", "flows": {"authorizationCode\u{202e}\n": {
+                "authorizationUrl": "https://a.example/auth", "tokenUrl": "https://a.example/t",
+                "scopes": {}}}},
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "A token.\u{202e}\n```rust\nfn injected() {}\n```\r\u{1b}[2J"}
+        }}
+    });
+    let auth = agentstatus_codegen::auth::plan(&doc, file).unwrap();
+    assert_eq!(auth.not_generated.len(), 3, "{auth:?}");
+    for n in &auth.not_generated {
+        shows_no_hidden("no-constructor reason", &n.reason);
+    }
+    let generated = Codegen::document(doc, file)
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap();
+    let code = generated.code;
+    assert!(code.contains("pub fn with_bearer("), "{code}");
+    assert!(!code.chars().any(|c| hidden(c) && c != '\n'), "{code}");
+    for line in code
+        .lines()
+        .filter(|l| l.contains("No auth constructor") || l.contains("No constructor"))
+    {
+        shows_no_hidden("generated line", line);
+    }
+    // the description's code block stays text, not a doctest
+    assert!(!code.contains("/// ```rust"), "{code}");
+
+    // a pointer through a path and a `$ref` with hostile characters, refused (strict)
+    let doc = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/things\u{2028}\u{202e}": {"get": {"responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Gone\u{1b}[31m\nX"}}}
+        }}}}},
+        "components": {"schemas": {}}
+    });
+    let e = Codegen::document(doc, file)
+        .mode(Mode::Strict)
+        .isolate(false)
+        .prepare()
+        .and_then(|p| p.generate())
+        .unwrap_err();
+    let text = e.to_string();
+    shows_no_hidden("broken ref", &text);
+    assert!(text.contains("~1things\\u{2028}\\u{202e}/get"), "{text}");
+    assert!(text.contains("Gone\\u{001b}[31m\\u{000a}X"), "{text}");
 }

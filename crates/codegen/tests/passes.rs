@@ -20,6 +20,16 @@ const GENERATED_CODE: &[(&str, &str)] = &[
         "::serde_json::from_str::<::agentstatus_runtime::OpenEnum<_>>(\"\\\"auto\\\"\")",
     ),
     ("authenticated-constructors", "pub fn with_bearer("),
+    // the second operation's URL and docs without the fragment
+    (
+        "path-fragments",
+        "format!(\"{}/v1/chat/completions\", client.baseurl,)",
+    ),
+    // the builder module without `use super::types;` (its builders name no type)
+    (
+        "unused-types-import",
+        "pub mod builder { #[allow(unused_imports)] use super::{",
+    ),
 ];
 
 #[test]
@@ -161,6 +171,7 @@ fn without_the_fixes_progenitor_rejects_these() {
         "cookie-parameters",
         "cookie-parameters--secret",
         "cookie-parameters--hostile",
+        "dangling-schema-refs",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -265,6 +276,41 @@ fn secrets_are_secret_text_where_progenitor_can_write_them() {
             "{field} is a String in\n{code}"
         );
     }
+}
+
+/// A call whose URL carries a secret (a `format: password` path parameter, a query parameter
+/// that names a credential) runs inside `without_url_secrets`, which knows where they are; a
+/// call without one is as progenitor wrote it (`tests/passes/secret-strings--url.yaml`).
+#[test]
+fn secrets_in_a_url_are_redacted_from_the_calls_errors() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes/secret-strings--url.yaml");
+    let doc = load_file(&path).unwrap();
+    let code = Codegen::document(doc, &path)
+        .isolate(false)
+        .prepare()
+        .unwrap()
+        .generate()
+        .unwrap()
+        .code;
+    let flat: String = code.split_whitespace().collect();
+    let secret = "::agentstatus_runtime::SecretText";
+    for shows in [
+        format!("vault:Result<{secret},String>"),
+        format!("api_key:Result<{secret},String>"),
+        format!("access_token:Result<Option<{secret}>,String>"),
+        format!("pin:Result<Option<{secret}>,String>"),
+        // not credentials: a position in a list, a filter
+        "page_token:Result<Option<::std::string::String>,String>".to_string(),
+        "fields:Result<Option<::std::string::String>,String>".to_string(),
+        "::agentstatus_runtime::without_url_secrets(::agentstatus_runtime::UrlSecrets{segments_from_end:&[2usize],query:&[\"api_key\",\"access_token\",\"pin\"],},asyncmove{".to_string(),
+    ] {
+        assert!(flat.contains(&shows), "no `{shows}` in\n{code}");
+    }
+    assert_eq!(
+        flat.matches("without_url_secrets(").count(),
+        1,
+        "only `get_item` carries a secret in its URL:\n{code}"
+    );
 }
 
 /// A secret marked by an earlier pass (`colliding-properties`' JSON name) is a `SecretText` too,

@@ -208,6 +208,125 @@ pub fn path_segment(value: &str) -> Result<String, PathSegmentError> {
     Ok(percent_encoding::utf8_percent_encode(value, SEGMENT).to_string())
 }
 
+/// Where the URL of a generated operation carries a secret: a `format: password` path
+/// parameter's segment, a secret query parameter (`?api_key=`, `?access_token=`). The generated
+/// `send()` of such an operation runs inside [`without_url_secrets`], so no error it returns
+/// shows them: `reqwest::Error` and an unexpected answer print their URL in `Display` and
+/// `Debug`, with the secret in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlSecrets {
+    /// The path segments that hold a secret, counted from the path's end (0 is the last): the
+    /// operation's path template ends the URL's path whatever the base URL's own path, and each
+    /// path parameter is exactly one segment ([`path_segment`]).
+    pub segments_from_end: &'static [usize],
+    /// The names (as sent) of the secret query parameters; `name[...]` (a `deepObject` member)
+    /// is one of them too.
+    pub query: &'static [&'static str],
+}
+
+/// What a secret in a URL is replaced with.
+pub const REDACTED: &str = "REDACTED";
+
+impl UrlSecrets {
+    /// `url` with every secret segment and secret query value replaced by [`REDACTED`]; the
+    /// rest (origin, the other segments and query parameters) kept, to say which call failed.
+    pub fn redact(&self, url: &mut reqwest::Url) {
+        let segments: Option<Vec<String>> =
+            url.path_segments().map(|s| s.map(str::to_string).collect());
+        if let Some(segments) = segments
+            && !self.segments_from_end.is_empty()
+        {
+            let n = segments.len();
+            let path: Vec<&str> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if self
+                        .segments_from_end
+                        .iter()
+                        .any(|&k| k < n && i == n - 1 - k)
+                    {
+                        REDACTED
+                    } else {
+                        s.as_str()
+                    }
+                })
+                .collect();
+            url.set_path(&format!("/{}", path.join("/")));
+        }
+        if url.query().is_some() && !self.query.is_empty() {
+            let secret = |k: &str| {
+                self.query
+                    .iter()
+                    .any(|n| k == *n || k.strip_prefix(n).is_some_and(|rest| rest.starts_with('[')))
+            };
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if secret(&k) {
+                        REDACTED.to_string()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        if url.fragment().is_some() {
+            url.set_fragment(None);
+        }
+    }
+
+    /// `error` with the secrets of its URL redacted ([`UrlSecrets::redact`]): the URL of a
+    /// transport error (`CommunicationError`, `ResponseBodyError`, `InvalidUpgrade`) and of an
+    /// unexpected answer (`UnexpectedResponse`, whose status, headers and body stay as they
+    /// are). The other errors carry no URL.
+    pub fn redact_error<E>(
+        &self,
+        error: progenitor_client::Error<E>,
+    ) -> progenitor_client::Error<E> {
+        use progenitor_client::Error;
+        let redact = |mut e: reqwest::Error| {
+            if let Some(url) = e.url_mut() {
+                self.redact(url);
+            }
+            e
+        };
+        match error {
+            Error::CommunicationError(e) => Error::CommunicationError(redact(e)),
+            Error::ResponseBodyError(e) => Error::ResponseBodyError(redact(e)),
+            Error::InvalidUpgrade(e) => Error::InvalidUpgrade(redact(e)),
+            Error::UnexpectedResponse(r) => {
+                let mut url = r.url().clone();
+                self.redact(&mut url);
+                Error::UnexpectedResponse(with_url(r, url))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Run a generated `send()` whose URL carries `secrets`, its error redacted
+/// ([`UrlSecrets::redact_error`]). What the generated code of such an operation calls.
+pub async fn without_url_secrets<T, E>(
+    secrets: UrlSecrets,
+    call: impl std::future::Future<Output = Result<T, progenitor_client::Error<E>>>,
+) -> Result<T, progenitor_client::Error<E>> {
+    call.await.map_err(|e| secrets.redact_error(e))
+}
+
+/// `response` as it is (status, headers, body unread), its URL `url`.
+fn with_url(response: reqwest::Response, url: reqwest::Url) -> reqwest::Response {
+    let http: http::Response<reqwest::Body> = response.into();
+    let (mut parts, body) = http.into_parts();
+    use reqwest::ResponseBuilderExt as _;
+    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(with_url.into_parts().0.extensions);
+    }
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +396,58 @@ mod tests {
         let redirect = redirect_of(&looping).unwrap();
         assert!(redirect.is_loop, "{redirect:?}");
         assert!(redirect.to_string().starts_with("redirect loop"));
+    }
+
+    #[test]
+    fn url_secrets_are_redacted_and_the_rest_kept() {
+        let secrets = UrlSecrets {
+            segments_from_end: &[2],
+            query: &["api_key", "auth"],
+        };
+        let mut url = reqwest::Url::parse(
+            "https://h.example/api/v1/vaults/v4ult%20s3cret/items/item-1?page=2&api_key=k3y&auth[token]=t0k&x=1#frag",
+        )
+        .unwrap();
+        secrets.redact(&mut url);
+        assert_eq!(
+            url.as_str(),
+            "https://h.example/api/v1/vaults/REDACTED/items/item-1?page=2&api_key=REDACTED&auth%5Btoken%5D=REDACTED&x=1"
+        );
+        // a shorter path than the template (never generated) is left alone
+        let mut short = reqwest::Url::parse("https://h.example/a").unwrap();
+        secrets.redact(&mut short);
+        assert_eq!(short.as_str(), "https://h.example/a");
+    }
+
+    #[test]
+    fn an_unexpected_answers_url_is_redacted_and_the_answer_kept() {
+        use reqwest::ResponseBuilderExt as _;
+        let secrets = UrlSecrets {
+            segments_from_end: &[0],
+            query: &["token"],
+        };
+        let answer = reqwest::Response::from(
+            http::Response::builder()
+                .status(418)
+                .url(reqwest::Url::parse("https://h.example/keys/s3cr3t?token=t0k3n").unwrap())
+                .header("x-a", "1")
+                .body("teapot")
+                .unwrap(),
+        );
+        let e = secrets.redact_error::<()>(progenitor_client::Error::UnexpectedResponse(answer));
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("t0k3n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("https://h.example/keys/REDACTED?token=REDACTED"),
+            "{shown}"
+        );
+        let progenitor_client::Error::UnexpectedResponse(r) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(r.status(), 418);
+        assert_eq!(r.headers()["x-a"], "1");
     }
 }

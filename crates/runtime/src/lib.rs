@@ -6,7 +6,9 @@
 //!
 //! Secrets only ever live in [`secrecy::SecretString`], in [`SecretText`] (the generated types'
 //! `format: password` strings) and in headers marked sensitive, so they never show in `Debug`
-//! output, errors or logs; credentials are refused over plain `http://`
+//! output, errors or logs; a generated call whose URL carries a secret (a path segment, a query
+//! parameter) redacts it from every error it returns ([`without_url_secrets`]); credentials
+//! are refused over plain `http://`
 //! to anything but a loopback address unless the caller opts in.
 //!
 //! OAuth 2.0 client credentials ([`oauth2`]): a generated `Client::with_<oauth2 scheme>` is built
@@ -32,7 +34,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use secrecy::{ExposeSecret, SecretString};
 
 pub use guard::{
-    BodyTooLarge, PathSegmentError, Redirect, body_too_large, path_segment, redirect_of,
+    BodyTooLarge, PathSegmentError, Redirect, UrlSecrets, body_too_large, path_segment,
+    redirect_of, without_url_secrets,
 };
 pub use oauth2::{ClientAuth, ClientCredentials, OAuth2, TokenError, TokenErrorKind};
 pub use open_enum::OpenEnum;

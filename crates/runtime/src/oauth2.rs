@@ -506,7 +506,8 @@ impl OAuth2 {
         if request.url().origin() != self.shared.api_origin {
             tracing::debug!(
                 target: "agentstatus_runtime::oauth2",
-                url = %guard::origin_and_path(request.url()),
+                // the origin only: the path may hold a secret path parameter
+                origin = %request.url().origin().ascii_serialization(),
                 "not the API's origin: the request is sent without the token"
             );
             return Ok(());

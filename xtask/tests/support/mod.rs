@@ -61,8 +61,8 @@ pub fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8])
 }
 
 /// Generate the pass-corpus spec `name` (`crates/codegen/tests/passes/<name>.yaml`) into a crate
-/// with `cargo xtask try`, give it `test` as `tests/wire.rs` (with tokio, wiremock and
-/// futures-util as dev-dependencies) and run it: `Err` with what `try` or the test said.
+/// with `cargo xtask try`, give it `test` as `tests/wire.rs` (with tokio, wiremock,
+/// futures-util, bytes, tracing and tracing-subscriber as dev-dependencies) and run it: `Err` with what `try` or the test said.
 pub fn wire_test(xtask: &Path, name: &str, test: &str) -> Result<(), String> {
     use std::process::Command;
     let root = root();
@@ -93,7 +93,7 @@ pub fn wire_test(xtask: &Path, name: &str, test: &str) -> Result<(), String> {
     let mut text = std::fs::read_to_string(&manifest).unwrap();
     if !text.contains("[dev-dependencies]") {
         text.push_str(
-            "\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }\nwiremock = \"0.6\"\nfutures-util = \"0.3\"\nbytes = \"1\"\n",
+            "\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }\nwiremock = \"0.6\"\nfutures-util = \"0.3\"\nbytes = \"1\"\ntracing = \"0.1\"\ntracing-subscriber = { version = \"0.3\", default-features = false, features = [\"std\", \"fmt\"] }\n",
         );
         std::fs::write(&manifest, text).unwrap();
     }

@@ -87,6 +87,137 @@ fn open_enum_turbofish(tokens: TokenStream) -> TokenStream {
     out.into_iter().collect()
 }
 
+/// The `path-fragments` pass ([`path_fragments`]).
+pub(crate) const PATH_FRAGMENTS: Pass = Pass::generated(
+    "path-fragments",
+    "A path key with a fragment (Mistral's `/v1/chat/completions#stream`: a second operation on one path, told apart by its `#`) keeps its operation, with a method of its own (its operationId, or one derived from the whole key); its request URL and its docs are written without the fragment, which an HTTP client never sends (the request is the same). A query in a path key is kept: it is sent.",
+    path_fragments,
+);
+
+/// For each operation whose path key has a fragment: in its `send()`, the URL's format string
+/// loses the fragment; in every doc string, the key in backticks (progenitor's "Sends a `POST`
+/// request to `/v1/chat/completions#stream`") becomes the path without it. A fragment holding a
+/// `{parameter}` is left as it is (its format arguments would no longer match).
+fn path_fragments(doc: &Value, _: &Path, tokens: TokenStream) -> Result<TokenStream> {
+    let mut marks: std::collections::BTreeMap<String, Value> = Default::default();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for (path, _, op) in crate::nav::operations(doc) {
+        let Some((clean, fragment)) = path.split_once('#') else {
+            continue;
+        };
+        if fragment.contains('{') {
+            continue;
+        }
+        if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+            marks.insert(
+                super::bodies::id_key(id),
+                Value::String(format!("#{fragment}")),
+            );
+        }
+        if !keys.iter().any(|(k, _)| k == path) {
+            keys.push((path.to_string(), clean.to_string()));
+        }
+    }
+    if keys.is_empty() {
+        return Ok(tokens);
+    }
+    let tokens = super::forms::in_marked_sends(tokens, &marks, &|body, mark| {
+        let fragment = mark.as_str().unwrap_or_default();
+        edit_literals(body, &|text| {
+            text.strip_suffix(fragment)
+                .filter(|_| !fragment.is_empty())
+                .map(str::to_string)
+        })
+    });
+    Ok(edit_literals(tokens, &|text| {
+        let mut out = text.to_string();
+        for (key, clean) in &keys {
+            out = out.replace(&format!("`{key}`"), &format!("`{clean}`"));
+        }
+        (out != text).then_some(out)
+    }))
+}
+
+/// Every string literal of `tokens` that `edit` changes, written anew.
+fn edit_literals(tokens: TokenStream, edit: &dyn Fn(&str) -> Option<String>) -> TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), edit_literals(g.stream(), edit));
+                inner.set_span(g.span());
+                TokenTree::Group(inner)
+            }
+            TokenTree::Literal(l) => match super::forms::literal_text(&l).and_then(|s| edit(&s)) {
+                Some(text) => {
+                    let mut new = Literal::string(&text);
+                    new.set_span(l.span());
+                    TokenTree::Literal(new)
+                }
+                None => TokenTree::Literal(l),
+            },
+            other => other,
+        })
+        .collect()
+}
+
+/// The `unused-types-import` pass ([`unused_types_import`]).
+pub(crate) const UNUSED_TYPES_IMPORT: Pass = Pass::generated(
+    "unused-types-import",
+    "progenitor opens its `builder` module with `use super::types;` whatever the builders use (its other imports there are `#[allow(unused_imports)]`, this one is not): in a client whose builders name no generated type (operations without parameters, bodies or typed answers) the import is removed, so the crate compiles without an `unused import` warning.",
+    |_, _, tokens| Ok(unused_types_import(tokens)),
+);
+
+/// In the top-level `mod builder { .. }`: `use super :: types ;` removed when nothing else in
+/// the module names `types`. Everything else is as it was.
+fn unused_types_import(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let mut trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let at = trees.windows(3).position(|w| {
+        matches!(&w[0], TokenTree::Ident(m) if m == "mod")
+            && matches!(&w[1], TokenTree::Ident(b) if b == "builder")
+            && matches!(&w[2], TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace)
+    });
+    let Some(at) = at.map(|i| i + 2) else {
+        return trees.into_iter().collect();
+    };
+    let TokenTree::Group(module) = &trees[at] else {
+        return trees.into_iter().collect();
+    };
+    let body: Vec<TokenTree> = module.stream().into_iter().collect();
+    let is_import = |w: &[TokenTree]| {
+        matches!(&w[0], TokenTree::Ident(u) if u == "use")
+            && matches!(&w[1], TokenTree::Ident(s) if s == "super")
+            && matches!(&w[2], TokenTree::Punct(c) if c.as_char() == ':')
+            && matches!(&w[3], TokenTree::Punct(c) if c.as_char() == ':')
+            && matches!(&w[4], TokenTree::Ident(t) if t == "types")
+            && matches!(&w[5], TokenTree::Punct(p) if p.as_char() == ';')
+    };
+    let Some(import) = body.windows(6).position(is_import) else {
+        return trees.into_iter().collect();
+    };
+    fn names_types(tokens: &[TokenTree]) -> bool {
+        tokens.iter().any(|t| match t {
+            TokenTree::Ident(i) => i == "types",
+            TokenTree::Group(g) => names_types(&g.stream().into_iter().collect::<Vec<_>>()),
+            _ => false,
+        })
+    }
+    if names_types(&body[..import]) || names_types(&body[import + 6..]) {
+        return trees.into_iter().collect();
+    }
+    let kept: TokenStream = body[..import]
+        .iter()
+        .chain(&body[import + 6..])
+        .cloned()
+        .collect();
+    let mut group = Group::new(module.delimiter(), kept);
+    group.set_span(module.span());
+    trees[at] = TokenTree::Group(group);
+    trees.into_iter().collect()
+}
+
 /// The `authenticated-constructors` pass ([`crate::auth`]).
 pub(crate) const AUTHENTICATED_CONSTRUCTORS: Pass = Pass::generated(
     "authenticated-constructors",
@@ -329,5 +460,33 @@ mod method_tests {
             "{out}"
         );
         assert!(out.contains("client . client . get (url)"), "{out}");
+    }
+
+    #[test]
+    fn the_types_import_goes_only_when_no_builder_names_a_type() {
+        let unused = quote::quote! {
+            pub mod types { pub struct A; }
+            pub mod builder {
+                use super::types;
+                #[allow(unused_imports)]
+                use super::{encode_path, Error};
+                pub struct Ping<'a> { client: &'a super::Client }
+            }
+        };
+        let out = super::unused_types_import(unused).to_string();
+        assert!(!out.contains("use super :: types ;"), "{out}");
+        assert!(
+            out.contains("use super :: { encode_path , Error } ;"),
+            "{out}"
+        );
+        assert!(out.contains("pub struct Ping"), "{out}");
+        let used = quote::quote! {
+            pub mod builder {
+                use super::types;
+                pub struct Get<'a> { body: Result<types::A, String>, client: &'a super::Client }
+            }
+        };
+        let out = super::unused_types_import(used).to_string();
+        assert!(out.contains("use super :: types ;"), "{out}");
     }
 }

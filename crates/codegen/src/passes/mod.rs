@@ -69,6 +69,23 @@ pub enum Stage {
     Generated,
 }
 
+/// Who runs the pipeline, and so what it does with a hole in the document itself (a `$ref` to
+/// nothing): refuse it, naming it, or recover what it can and say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A vendor's build (`build.rs`, `cargo xtask check`, `regen`, `export`): the document is
+    /// this workspace's own slice, and a hole in it is an error naming it, corrected in the
+    /// vendor's overlay with evidence, never papered over. [`crate::Codegen::vendor`]'s mode,
+    /// and that of [`crate::run_stage`].
+    #[default]
+    Strict,
+    /// A user's document the workspace has never seen (`cargo xtask try`, `corpus`): as much
+    /// of it as can be generated, every recovery one line with its pointer and what it cost
+    /// (the passes that run only here: [`Pass::best_effort_only`]).
+    /// [`crate::Codegen::document`]'s mode.
+    BestEffort,
+}
+
 /// One change made by a normalisation pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -128,6 +145,7 @@ pub struct Pass {
     run: fn(&mut Value, &mut Changes),
     rewrite: Option<Rewrite>,
     restore: Option<fn(&mut Value)>,
+    best_effort: bool,
 }
 
 /// A rewrite of the generated tokens of a document (read from the file, named in errors).
@@ -148,6 +166,7 @@ impl Pass {
             run,
             rewrite: None,
             restore: None,
+            best_effort: false,
         }
     }
 
@@ -172,6 +191,18 @@ impl Pass {
     pub(crate) const fn with_restore(mut self, restore: fn(&mut Value)) -> Self {
         self.restore = Some(restore);
         self
+    }
+
+    /// Run only in [`Mode::BestEffort`]: a recovery from a hole in the document itself, which a
+    /// vendor's build must refuse by name instead.
+    pub(crate) const fn in_best_effort_only(mut self) -> Self {
+        self.best_effort = true;
+        self
+    }
+
+    /// Does it run only in [`Mode::BestEffort`] (`try`, `corpus`), never in a vendor's build?
+    pub fn best_effort_only(&self) -> bool {
+        self.best_effort
     }
 
     /// Its name, as reported in [`Change::pass`], e.g. `string-booleans`.
@@ -207,6 +238,7 @@ impl std::fmt::Debug for Pass {
             .field("stage", &self.stage)
             .field("rewrite", &self.rewrite.is_some())
             .field("restore", &self.restore.is_some())
+            .field("best_effort", &self.best_effort)
             .finish_non_exhaustive()
     }
 }
@@ -242,6 +274,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::ARRAY_PATH_PARAMETERS,
     &parameters::ARRAY_HEADER_PARAMETERS,
     &names::OPERATION_IDS,
+    &refs::DANGLING_SCHEMA_REFS,
     &bodies::JSON_MEDIA_TYPES,
     &parameters::PARAMETER_CONTENT,
     &forms::QUERY_PARAMETER_STYLES,
@@ -265,11 +298,25 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &generated::RUNTIME_CALLS,
     &generated::OPEN_ENUM_TURBOFISH,
     &generated::AUTHENTICATED_CONSTRUCTORS,
+    &generated::PATH_FRAGMENTS,
+    &generated::UNUSED_TYPES_IMPORT,
 ];
 
-/// Run the passes of `stage` in order over `doc`, returning the changes made.
+/// Run the passes of `stage` in order over `doc` as a vendor's build does ([`Mode::Strict`]),
+/// returning the changes made.
 pub(crate) fn run(stage: Stage, doc: &mut Value) -> Vec<Change> {
-    run_passes(PIPELINE.iter().filter(|p| p.stage == stage).copied(), doc)
+    run_in(stage, Mode::Strict, doc)
+}
+
+/// Run the passes of `stage` that `mode` runs, in order, over `doc`, returning the changes made.
+pub(crate) fn run_in(stage: Stage, mode: Mode, doc: &mut Value) -> Vec<Change> {
+    run_passes(
+        PIPELINE
+            .iter()
+            .filter(|p| p.stage == stage && (mode == Mode::BestEffort || !p.best_effort))
+            .copied(),
+        doc,
+    )
 }
 
 /// Run `passes` in order over `doc`, returning the changes made.

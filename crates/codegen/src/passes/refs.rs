@@ -124,6 +124,131 @@ pub(super) fn is_schema_position(at: &str) -> bool {
         || matches!(parent, "properties" | "allOf" | "oneOf" | "anyOf")
 }
 
+/// The `dangling-schema-refs` pass ([`dangling_schema_refs`]).
+pub(crate) const DANGLING_SCHEMA_REFS: Pass = Pass::new(
+    "dangling-schema-refs",
+    Stage::Fix,
+    "Best effort only (`try`, `corpus`; a vendor's build refuses the document, naming the ref): a schema that is only a `$ref` to nothing in the document (Square's `CatalogModifierToggleOverrideType`, named by three properties and defined nowhere) is read as any JSON value, said in one line with its pointer, the component holding it and the operations that reach it, which isolation would otherwise leave out.",
+    dangling_schema_refs,
+)
+.in_best_effort_only();
+
+/// A schema `$ref` (in a schema's place: a property, an item, a member, a body's or an
+/// answer's `schema`, a component schema itself) whose local target does not exist is a hole
+/// in the document, not a part the generator must refuse: the schema becomes one that takes
+/// any JSON value, its own `description` kept (or one that says so), and the change names the
+/// reference, where it is, and what reading it so keeps (the component holding it, or its
+/// operation, and the operations that reach that). Run after the overlay, so that a vendor's
+/// overlay can add what is missing instead; run only for a user's document
+/// ([`super::Mode::BestEffort`]): a vendor's own slice with a hole is an error naming the ref.
+/// References that are not local, and references in other places (a parameter, an answer),
+/// are left to the generator to refuse by name.
+pub(crate) fn dangling_schema_refs(doc: &mut Value, changes: &mut Changes) {
+    let mut dangling: Vec<(String, String)> = Vec::new();
+    crate::nav::walk(doc, "", &mut |map, at| {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str) else {
+            return;
+        };
+        let is_component_schema = at
+            .strip_prefix("/components/schemas/")
+            .is_some_and(|name| !name.contains('/'));
+        if !(is_schema_position(at) || is_component_schema) {
+            return;
+        }
+        if let Some(pointer) = crate::nav::ref_pointer(reference)
+            && doc.pointer(&pointer).is_none()
+        {
+            dangling.push((at.to_string(), reference.to_string()));
+        }
+    });
+    // what isolation would leave out for each hole: the component holding it (or the operation
+    // it is in) and every operation that reaches that component. One walk of each component
+    // and each operation (their direct references), only when there is a hole; then, per
+    // holding component, the components that reach it (backwards over those references).
+    let component_of = |p: &str| -> Option<String> {
+        let rest = p.strip_prefix("/components/")?;
+        let mut parts = rest.splitn(3, '/');
+        Some(format!("/components/{}/{}", parts.next()?, parts.next()?))
+    };
+    let mut referenced_by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut operations: Vec<(String, Vec<String>)> = Vec::new();
+    if !dangling.is_empty() {
+        for (section, members) in doc
+            .get("components")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            for (name, v) in members.as_object().into_iter().flatten() {
+                let from = format!("/components/{section}/{}", escape_token(name));
+                for to in crate::nav::direct_refs(v)
+                    .iter()
+                    .filter_map(|r| component_of(r))
+                {
+                    referenced_by.entry(to).or_default().push(from.clone());
+                }
+            }
+        }
+        for (path, method, op) in crate::nav::operations(doc) {
+            let refs = crate::nav::direct_refs(op)
+                .iter()
+                .filter_map(|r| component_of(r))
+                .collect();
+            operations.push((crate::nav::operation_pointer(path, method), refs));
+        }
+    }
+    let kept = |at: &str| -> String {
+        let Some(c) = component_of(at) else {
+            return match operations
+                .iter()
+                .find(|(op, _)| at.starts_with(&format!("{op}/")))
+            {
+                Some((op, _)) => format!("keeps the operation `{op}`"),
+                None => "keeps what holds it".to_string(),
+            };
+        };
+        let mut reaching: std::collections::BTreeSet<&str> = [c.as_str()].into();
+        let mut todo: Vec<&str> = vec![c.as_str()];
+        while let Some(next) = todo.pop() {
+            for from in referenced_by.get(next).into_iter().flatten() {
+                if reaching.insert(from) {
+                    todo.push(from);
+                }
+            }
+        }
+        let n = operations
+            .iter()
+            .filter(|(_, refs)| refs.iter().any(|r| reaching.contains(r.as_str())))
+            .count();
+        format!("keeps `{c}` and {n} operation(s) reaching it")
+    };
+    let dangling: Vec<(String, String, String)> = dangling
+        .into_iter()
+        .map(|(at, reference)| {
+            let keeps = kept(&at);
+            (at, reference, keeps)
+        })
+        .collect();
+    for (at, reference, keeps) in dangling {
+        let Some(Value::Object(map)) = doc.pointer_mut(&at) else {
+            continue;
+        };
+        map.remove("$ref");
+        if !map.contains_key("description") {
+            map.insert(
+                "description".into(),
+                Value::String(format!(
+                    "Any JSON value: the document's `$ref: {reference}` points at nothing."
+                )),
+            );
+        }
+        changes.push(
+            format!("{at}/$ref"),
+            format!("`$ref: {reference}` points at nothing: any JSON value here {keeps}"),
+        );
+    }
+}
+
 /// The `enum-beside-ref` pass ([`enum_beside_ref`]).
 pub(crate) const ENUM_BESIDE_REF: Pass = Pass::new(
     "enum-beside-ref",

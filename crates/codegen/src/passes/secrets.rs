@@ -19,7 +19,7 @@ use super::{Changes, Pass, Stage};
 pub(crate) const SECRET_STRINGS: Pass = Pass::new(
     "secret-strings",
     Stage::Fix,
-    "A `format: password` string, and a header parameter that names a credential (`Authorization`, `X-Api-Key`, `X-Auth-Token`), is generated as `agentstatus_runtime::SecretText` (`Debug` redacts it; the plain string on the wire): what would keep its schema from matching that type (`pattern`, length bounds, vendor extensions) is removed; a secret path or header parameter, which progenitor writes with `to_string()`, is written from the secret (a header marked sensitive). Undone after generation (in the generated code) and on export.",
+    "A `format: password` string, and a header or query parameter that names a credential (`Authorization`, `X-Api-Key`, `?api_key=`, `?access_token=`; not a page token), is generated as `agentstatus_runtime::SecretText` (`Debug` redacts it; the plain string on the wire): what would keep its schema from matching that type (`pattern`, length bounds, vendor extensions) is removed; a secret path or header parameter, which progenitor writes with `to_string()`, is written from the secret (a header marked sensitive); a call whose URL carries a secret (path or query) redacts it from every error it returns (`without_url_secrets`: a transport error's URL, an unexpected answer's).",
     secret_strings,
 )
 .with_rewrite(rewrite_secret_parameters)
@@ -59,29 +59,56 @@ const UNMATCHED: &[&str] = &["pattern", "minLength", "maxLength"];
 /// The prefix of the marks this workspace's passes leave for the generator.
 const OWN_MARKS: &str = "x-agentstatus-";
 
-/// Does a header's name say it carries a credential (`Authorization`, `X-Api-Key`,
-/// `X-Auth-Token`, `X-Client-Secret`, `Cookie`)? Such a header declared as a parameter is a secret
-/// whatever its schema's format.
+/// Does a header's or a query parameter's name say it carries a credential? Such a parameter
+/// (a plain string: no format, no enum) is a secret whatever its schema's format. Its name,
+/// letters and digits only, lower-cased:
+///
+/// - is `authorization`, `proxyauthorization`, `cookie`, `auth` (Firebase's `?auth=`) or `sig`
+///   (an Azure shared access signature's `?sig=`, which grants access by itself);
+/// - or holds `apikey` (`X-Api-Key`, `?api_key=`, `?apiKey=`), `secret` (`?client_secret=`:
+///   Slack, Stripe), `password`, `passwd`, `credential`, `sessionid`, `signature`
+///   (`X-Amz-Signature`), or `token` (`?access_token=`, RFC 6750 §2.3: Box, Engage Digital;
+///   `?token=`: Slack, Rocket.Chat's visitor token; Unblu's `authenticationToken`) unless the
+///   name says the token is a position in a list (`page`, `next`, `cursor`, `continuation`,
+///   `sync`, `truncated`: Twilio's `PageToken`, RingCentral's `syncToken`, PagerDuty's
+///   `method_truncated_token` filter), which is no credential and which a caller reads back.
+///
+/// `key` alone is not one: Rocket.Chat's and Engage Digital's `?key=` are a filter and a custom
+/// field's name. Checked on the query parameters of the corpus (`corpus/`): every credential
+/// there matches, and of the strings that match one is not a credential, RingCentral's
+/// `?sessionId=` (a call-log filter; `sessionid` stays for the headers that carry a session):
+/// a false positive costs only its value in `Debug` and errors, sent as it is.
 fn names_a_credential(name: &str) -> bool {
     let key: String = name
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_ascii_lowercase();
+    let position = [
+        "page",
+        "next",
+        "cursor",
+        "continuation",
+        "sync",
+        "truncated",
+    ]
+    .iter()
+    .any(|w| key.contains(w));
     matches!(
         key.as_str(),
-        "authorization" | "proxyauthorization" | "cookie"
+        "authorization" | "proxyauthorization" | "cookie" | "auth" | "sig"
     ) || [
         "apikey",
-        "token",
         "secret",
         "password",
         "passwd",
         "credential",
         "sessionid",
+        "signature",
     ]
     .iter()
     .any(|w| key.contains(w))
+        || (key.contains("token") && !position)
 }
 
 /// `format: password` strings become what the conversion to [`SECRET_TYPE`] matches. A path or
@@ -124,7 +151,7 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        if !matches!(place.as_str(), "path" | "header") {
+        if !matches!(place.as_str(), "path" | "header" | "query") {
             return;
         }
         let name = sent.get(at).cloned().unwrap_or_else(|| {
@@ -144,7 +171,7 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
         let here = from == format!("{at}/schema");
         // a cookie parameter `cookie-parameters` generates as a header
         let place = if cookie { "cookie".to_string() } else { place };
-        let credential = matches!(place.as_str(), "header" | "cookie")
+        let credential = matches!(place.as_str(), "header" | "cookie" | "query")
             && names_a_credential(&name)
             && resolved.get("type").and_then(Value::as_str) == Some("string")
             && !resolved.contains_key("enum")
@@ -155,7 +182,11 @@ pub(crate) fn secret_strings(doc: &mut Value, changes: &mut Changes) {
             *schema = Value::Object(secret);
             changes.push(
                 format!("{at}/schema"),
-                format!("{place} parameter {name:?} names a credential: generated as `SecretText` (`Debug` redacts it), sent in a sensitive header"),
+                if place == "query" {
+                    format!("query parameter {name:?} names a credential: generated as `SecretText` (`Debug` redacts it), redacted from the URL of every error")
+                } else {
+                    format!("{place} parameter {name:?} names a credential: generated as `SecretText` (`Debug` redacts it), sent in a sensitive header")
+                },
             );
         } else if is_secret_string(resolved) && !here {
             *schema = Value::Object(resolved.clone());
@@ -259,6 +290,8 @@ fn mark_secret_parameters(doc: &mut Value, changes: &mut Changes) {
         let template = template_places(&path);
         let mut places: Vec<usize> = Vec::new();
         let mut headers: Vec<String> = Vec::new();
+        let mut query: Vec<String> = Vec::new();
+        let mut secret_names: Vec<&str> = Vec::new();
         for p in &params {
             let secret = p
                 .get("schema")
@@ -270,40 +303,65 @@ fn mark_secret_parameters(doc: &mut Value, changes: &mut Changes) {
             if !secret || p.get(super::cookies::COOKIE).is_some() {
                 continue;
             }
+            let sent = || {
+                wire.as_ref()
+                    .and_then(|w| w.get(name))
+                    .and_then(Value::as_str)
+                    .unwrap_or(name)
+                    .to_string()
+            };
             match p.get("in").and_then(Value::as_str) {
-                Some("path") => places.extend(
-                    template
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, n)| *n == name)
-                        .map(|(i, _)| i),
-                ),
-                Some("header") => headers.push(
-                    wire.as_ref()
-                        .and_then(|w| w.get(name))
-                        .and_then(Value::as_str)
-                        .unwrap_or(name)
-                        .to_string(),
-                ),
+                Some("path") => {
+                    places.extend(
+                        template
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, n)| *n == name)
+                            .map(|(i, _)| i),
+                    );
+                    secret_names.push(name);
+                }
+                Some("header") => headers.push(sent()),
+                Some("query") => query.push(sent()),
                 _ => {}
             }
         }
-        if places.is_empty() && headers.is_empty() {
+        if places.is_empty() && headers.is_empty() && query.is_empty() {
             continue;
         }
         places.sort_unstable();
+        let segments = secret_segments(&path, &secret_names);
         let at = crate::nav::operation_pointer(&path, &method);
         changes.push(
             at,
             format!(
-                "secret path and header parameters (path places {places:?}, headers {headers:?}): written from the `SecretText` (`expose()`), each header marked sensitive"
+                "secret path, header and query parameters (path places {places:?}, headers {headers:?}, query {query:?}): written from the `SecretText` (`expose()`), each header marked sensitive; the URL's secrets (path segments {segments:?} from its end, the query values) redacted from every error the call returns"
             ),
         );
         op.insert(
             SECRET_PARAMETERS.into(),
-            serde_json::json!({"path": places, "header": headers}),
+            serde_json::json!({"path": places, "header": headers, "query": query, "segments": segments}),
         );
     }
+}
+
+/// The segments of `path` (a template, its query or fragment left out) that hold one of
+/// `names`, counted from its end (0 is the last): where a secret path parameter is in the URL
+/// whatever the base URL's own path (`agentstatus_runtime::UrlSecrets`).
+fn secret_segments(path: &str, names: &[&str]) -> Vec<usize> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let n = segments.len();
+    segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            template_places(s)
+                .iter()
+                .any(|p| names.contains(&p.as_str()))
+        })
+        .map(|(i, _)| n - 1 - i)
+        .collect()
 }
 
 /// The parameters of a path template, in order, each time it occurs (progenitor writes one
@@ -326,13 +384,47 @@ fn rewrite_secret_parameters(
 ) -> crate::error::Result<proc_macro2::TokenStream> {
     fn edit(tokens: proc_macro2::TokenStream, mark: &Value) -> proc_macro2::TokenStream {
         let mut place = 0usize;
-        edit_in(tokens, mark, &mut place)
+        without_url_secrets(edit_in(tokens, mark, &mut place), mark)
     }
     Ok(super::forms::in_marked_sends(
         tokens,
         &super::forms::marks_of(doc, SECRET_PARAMETERS),
         &edit,
     ))
+}
+
+/// A `send()` body whose URL carries a secret (the mark's `segments` or `query` not empty) runs
+/// inside `agentstatus_runtime::without_url_secrets`, which redacts them from the URL of every
+/// error it returns (a transport error's, an unexpected answer's): `reqwest::Error` and
+/// `reqwest::Response` print their URL in `Display` and `Debug`. Any other body is as it was.
+fn without_url_secrets(body: proc_macro2::TokenStream, mark: &Value) -> proc_macro2::TokenStream {
+    let list = |key: &str| -> Vec<Value> {
+        mark.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let segments: Vec<usize> = list("segments")
+        .iter()
+        .filter_map(Value::as_u64)
+        .filter_map(|n| usize::try_from(n).ok())
+        .collect();
+    let query: Vec<String> = list("query")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    if segments.is_empty() && query.is_empty() {
+        return body;
+    }
+    let run = crate::generate::runtime_item("without_url_secrets");
+    let secrets = crate::generate::runtime_item("UrlSecrets");
+    quote::quote! {
+        #run(
+            #secrets { segments_from_end: &[#(#segments),*], query: &[#(#query),*] },
+            async move { #body },
+        )
+        .await
+    }
 }
 
 /// `x . to_string ( )` in `tokens`: the `x`.
@@ -537,7 +629,8 @@ mod tests {
         assert_eq!(doc["components"]["schemas"]["Secret"]["format"], "password");
         assert_eq!(
             item["get"][SECRET_PARAMETERS],
-            json!({"path": [0, 1], "header": ["X-Secret", "x.api.key", "X-Api-Key"]})
+            json!({"path": [0, 1], "header": ["X-Secret", "x.api.key", "X-Api-Key"],
+                   "query": ["token"], "segments": [2, 0]})
         );
         assert!(
             changes
@@ -558,10 +651,43 @@ mod tests {
             "X-Client-Secret",
             "Cookie",
             "X-Csrf-Token",
+            // query parameters of the corpus that are credentials
+            "access_token",
+            "apiKey",
+            "authenticationToken",
+            "client_secret",
+            "token",
+            "verify_token",
+            "imap_oauth_refresh_token",
+            "secret",
+            "smtp[password]",
+            // and of other public APIs: Firebase, Azure SAS, AWS presigned URLs
+            "auth",
+            "sig",
+            "X-Amz-Signature",
+            "X-Amz-Security-Token",
         ] {
             assert!(names_a_credential(name), "{name}");
         }
-        for name in ["X-Request-Id", "If-Match", "X-User-Id", "Accept", "X-Page"] {
+        for name in [
+            "X-Request-Id",
+            "If-Match",
+            "X-User-Id",
+            "Accept",
+            "X-Page",
+            // query parameters of the corpus that are not
+            "PageToken",
+            "page_token",
+            "pageToken",
+            "syncToken",
+            "next_token",
+            "cursor",
+            "method_truncated_token",
+            "key",
+            "alert_key",
+            "lookup_keys",
+            "author_id",
+        ] {
             assert!(!names_a_credential(name), "{name}");
         }
     }
