@@ -162,6 +162,9 @@ struct Inner {
     timed: BTreeMap<String, (DateTime<Utc>, String)>,
     /// How far the fake's clock is ahead of real time ([`RocketChat::advance_clock`]).
     clock_offset: chrono::TimeDelta,
+    /// How far the server's clock is off ours ([`RocketChat::set_clock_skew`]): its `Date`,
+    /// `_updatedAt`, `users.presence`'s `from` and `X-RateLimit-Reset` go by it.
+    server_skew: chrono::TimeDelta,
 }
 
 /// `API_Enable_Rate_Limiter_Limit_Calls_Default`: calls a route allows per interval (10).
@@ -183,6 +186,8 @@ struct Limiter {
     bypass: HashSet<String>,
     /// Calls answered 429.
     limited: u64,
+    /// Milliseconds the server's clock is ahead of ours ([`RocketChat::set_clock_skew`]).
+    skew_ms: i64,
 }
 
 /// A route's rate limit, in front of its handler.
@@ -239,10 +244,16 @@ async fn rate_limit(
     } else {
         next.run(request).await
     };
-    let epoch_ms = SystemTime::now()
+    let skew_ms = limiter
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .skew_ms;
+    let epoch_ms = (SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
-        .as_millis();
+        .as_millis() as i128
+        + i128::from(skew_ms))
+    .max(0) as u128;
     let h = answer.headers_mut();
     h.insert("x-ratelimit-limit", HeaderValue::from(calls));
     h.insert("x-ratelimit-remaining", HeaderValue::from(left));
@@ -255,7 +266,7 @@ async fn rate_limit(
 impl Inner {
     /// What the server's models do on every update: `_updatedAt` is now.
     fn touch(&mut self, id: &str) {
-        self.updated.insert(id.to_string(), now());
+        self.updated.insert(id.to_string(), now() + self.server_skew);
     }
 
     /// The fake's clock for timed statuses: real time plus [`RocketChat::advance_clock`].
@@ -430,6 +441,13 @@ impl RocketChat {
         l.bypass.insert(user_id.to_string());
     }
 
+    /// Take `api-bypass-rate-limit` away from the user again: its calls are counted.
+    pub fn stop_bypassing_rate_limit(&self, user_id: &str) {
+        let s = self.0.lock();
+        let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        l.bypass.remove(user_id);
+    }
+
     /// How many calls the rate limiter answered with 429.
     pub fn rate_limited(&self) -> u64 {
         let s = self.0.lock();
@@ -525,6 +543,17 @@ impl RocketChat {
     pub fn advance_clock(&self, by: Duration) {
         let mut s = self.0.lock();
         s.clock_offset += chrono::TimeDelta::from_std(by).unwrap_or(chrono::TimeDelta::MAX);
+    }
+
+    /// The server's clock is `seconds` ahead of ours (behind: negative), as a server whose NTP
+    /// is broken: its `Date` header, `_updatedAt` (so `users.presence`'s `from`, which the
+    /// caller takes from the server's `Date`), `X-RateLimit-Reset` and the `Retry-After` of
+    /// injected 429s go by its clock.
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.faults().set_clock_skew(seconds);
+        let mut s = self.0.lock();
+        s.server_skew = chrono::TimeDelta::seconds(seconds);
+        s.limiter.lock().unwrap_or_else(|e| e.into_inner()).skew_ms = seconds.saturating_mul(1000);
     }
 
     /// Open or close the business hours (closed: making an agent available is refused).
@@ -943,7 +972,9 @@ async fn users_presence(
         .get("from")
         .and_then(|f| DateTime::parse_from_rfc3339(f).ok())
         .map(|f| f.with_timezone(&Utc));
-    if let Some(from) = from.filter(|f| (now() - *f) < chrono::TimeDelta::minutes(10)) {
+    if let Some(from) =
+        from.filter(|f| (now() + s.server_skew - *f) < chrono::TimeDelta::minutes(10))
+    {
         let users = s
             .agents
             .values()

@@ -1,0 +1,202 @@
+//! Faults and schedules nobody had tried (issue #30, "the same simulation will be rerun with
+//! schedules and faults you have not seen"), on the three desks of the other simulations (the
+//! vendors' fakes on 127.0.0.1, `common`), each asserting what the others do ([`Run::finish`]):
+//! every person in the rules' state within a bound after the last change, no decision on a
+//! desk the person never changed (no echo), nothing written once quiet, nothing owed, and the
+//! writes at the fakes and the decisions exactly the rules' (none lost, none replayed):
+//!
+//! - **stale snapshots**: every desk answers some reads (30%) with an answer it gave up to a
+//!   second earlier, as a read replica or a cache in front of the vendor does
+//!   (`agentstatus_fakes::Stale`): a state before sync's write that the vendor had already
+//!   acknowledged, a person's state before their change;
+//! - **one agent unreadable for many rechecks**: right after sync's write to an agent lands, the
+//!   person sets it back by hand, and from then on every read of that one agent fails (the
+//!   desk's list still answers), for longer than the recheck's reads of the agent last;
+//! - **vendor clocks hours off ours**: Rocket.Chat's clock 3 hours ahead (its `Date`,
+//!   `_updatedAt`, so the delta's `from=`, and `X-RateLimit-Reset` with its limiter on),
+//!   Chatwoot's 5 hours behind, Engage Digital's 2 hours ahead, and 429s with `Retry-After` as a
+//!   date by those clocks;
+//! - **a restart while one desk is down**: the engine is killed, one desk answers nothing but
+//!   503s, the engine restarts and people change on every desk for many intervals (the down
+//!   desk included: seen when it is back), then the desk comes back.
+//!
+//! They run one after the other (a lock). `SYNC_SIM_SEED=<n>` replays a run (the seed is
+//! printed on failure); `SYNC_SIM_VERBOSE` logs.
+
+mod common;
+
+use std::time::Duration;
+
+use agentstatus_fakes::{Chaos, Fault, Stale};
+use agentstatus_presence::Availability;
+use common::run::{Run, SERIAL, STEP};
+use common::{CHAT, EMAIL};
+use tokio::time::Instant;
+
+use Availability::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_snapshots_on_every_desk() {
+    let _serial = SERIAL.lock().await;
+    let mut run = Run::start("stale").await;
+    run.chaos(None);
+    for d in 0..3 {
+        run.f.faults(d).set_stale(Some(Stale {
+            seed: run.seed.wrapping_add(10 + d as u64),
+            probability: 0.3,
+            max_age: Duration::from_secs(1),
+        }));
+    }
+    const STEPS: usize = 100;
+    for _ in 0..STEPS {
+        let p = run.pick(&[]).await;
+        run.change_any(None, p);
+        tokio::time::sleep(STEP).await;
+    }
+    let stale: Vec<u64> = (0..3).map(|d| run.f.faults(d).stale_answers()).collect();
+    assert!(
+        stale.iter().all(|n| *n > 0),
+        "every desk gave stale answers: {stale:?} {}",
+        run.on_fail
+    );
+    // the replicas catch up once quiet (before `finish` counts what is written while quiet)
+    run.converge().await;
+    for d in 0..3 {
+        run.f.faults(d).set_stale(None);
+    }
+    eprintln!("stale answers per desk: {stale:?}");
+    run.finish(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_agent_unreadable_for_many_rechecks() {
+    let _serial = SERIAL.lock().await;
+    let mut run = Run::start("unreadable").await;
+    // five people, one after the other, on the email desk (Engage Digital: one agent's read is
+    // `GET ...?agent_id=<id>`, the list another route): sync writes away then available there;
+    // the moment the second write shows, the person sets email back to away by hand, and every
+    // read of their agent fails from then on for 8 s (the recheck's reads of one agent, an
+    // interval apart, gave up after 10: 4 s)
+    for p in [100, 104, 108, 112, 116] {
+        run.change(CHAT, p, Offline);
+        wait_for(&run, EMAIL, p, Away).await;
+        run.change(CHAT, p, Available);
+        wait_for(&run, EMAIL, p, Available).await;
+        let agent = format!("agent_id={}", common::ed_id(p));
+        run.f.faults(EMAIL).refuse("GET", &agent, 503);
+        run.change(EMAIL, p, Away);
+        // their change reaches the other desks while their agent still cannot be read alone
+        let t = Instant::now();
+        while !run.model.arrived(&run.f, p) {
+            assert!(
+                t.elapsed() < Duration::from_secs(8),
+                "p{p}'s change on email never arrived while their agent could not be read {}: {:?}, the rules say {:?}\n{}",
+                run.on_fail,
+                run.f.states(p),
+                run.model.desk[p],
+                run.history(&[format!("p{p} ")])
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(8_000).saturating_sub(t.elapsed())).await;
+        run.f.faults(EMAIL).stop_refusing();
+    }
+    run.finish(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vendor_clocks_hours_off_ours() {
+    let _serial = SERIAL.lock().await;
+    let mut run = Run::start("skew").await;
+    const HOUR: i64 = 3600;
+    run.f.rc.set_clock_skew(3 * HOUR);
+    run.f.cw.faults().set_clock_skew(-5 * HOUR);
+    run.f.ed.faults().set_clock_skew(2 * HOUR);
+    // Rocket.Chat's limiter counts sync's calls too (no bypass), a few a second per route: its
+    // 429s say when to come back in `X-RateLimit-Reset`, by its clock
+    run.f.rc.set_rate_limit(12, Duration::from_secs(1));
+    run.f.rc.stop_bypassing_rate_limit("mgr");
+    run.chaos(None);
+    const STEPS: usize = 80;
+    for n in 0..STEPS {
+        if n % 10 == 5 {
+            // a burst on one desk: 429s whose Retry-After is a date by the desk's clock, and
+            // many people at once there (its writes go through the refusals)
+            let d = run.rng.usize(0..3);
+            for _ in 0..6 {
+                run.f.faults(d).push(Fault::RateLimited {
+                    retry_after_secs: 1,
+                });
+            }
+            let mut chosen = Vec::new();
+            while chosen.len() < 6 {
+                let p = run.pick(&chosen).await;
+                chosen.push(p);
+            }
+            for &p in &chosen {
+                run.change_any(Some(d), p);
+            }
+        }
+        let p = run.pick(&[]).await;
+        run.change_any(None, p);
+        tokio::time::sleep(STEP).await;
+    }
+    let limited = run.f.rc.rate_limited();
+    eprintln!("Rocket.Chat's limiter refused {limited} calls");
+    run.finish(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_while_one_desk_is_down() {
+    let _serial = SERIAL.lock().await;
+    let mut run = Run::start("restart-down").await;
+    run.chaos(None);
+    // a few changes as usual
+    for _ in 0..15 {
+        let p = run.pick(&[]).await;
+        run.change_any(None, p);
+        tokio::time::sleep(STEP).await;
+    }
+    let down = run.rng.usize(0..3);
+    run.kill().await;
+    run.f.faults(down).set_chaos(Some(Chaos {
+        seed: run.seed,
+        unavailable: 1.0,
+        rate_limited: 0.0,
+    }));
+    run.restart();
+    let written = run.f.writes(down);
+    // people change on every desk for 40 steps (dozens of the down desk's intervals): the writes
+    // owed to it wait in the outbox; a person's change on it waits for its first read
+    for _ in 0..40 {
+        let p = run.pick(&[]).await;
+        run.change_any(None, p);
+        tokio::time::sleep(STEP).await;
+    }
+    assert_eq!(
+        run.f.writes(down),
+        written,
+        "written to a desk that answers nothing {}",
+        run.on_fail
+    );
+    run.chaos(None);
+    for _ in 0..30 {
+        let p = run.pick(&[]).await;
+        run.change_any(None, p);
+        tokio::time::sleep(STEP).await;
+    }
+    run.finish(true).await;
+}
+
+/// Until the desk shows the person in `a` (sync's write arrived), within 10 s.
+async fn wait_for(run: &Run, d: usize, p: usize, a: Availability) {
+    let t = Instant::now();
+    while run.f.state(d, p) != a {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "sync's write of {a} to p{p} on desk {d} never came {}",
+            run.on_fail
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
