@@ -112,9 +112,9 @@ async fn vendor_clocks_hours_off_ours() {
     run.f.rc.set_clock_skew(3 * HOUR);
     run.f.cw.faults().set_clock_skew(-5 * HOUR);
     run.f.ed.faults().set_clock_skew(2 * HOUR);
-    // Rocket.Chat's limiter counts sync's calls too (no bypass), a few a second per route: its
-    // 429s say when to come back in `X-RateLimit-Reset`, by its clock
-    run.f.rc.set_rate_limit(12, Duration::from_secs(1));
+    // Rocket.Chat's limiter counts sync's calls too (no bypass), 30 a second per route: its
+    // 429s (in bursts) say when to come back in `X-RateLimit-Reset`, by its clock
+    run.f.rc.set_rate_limit(30, Duration::from_secs(1));
     run.f.rc.stop_bypassing_rate_limit("mgr");
     run.chaos(None);
     const STEPS: usize = 80;
@@ -140,6 +140,19 @@ async fn vendor_clocks_hours_off_ours() {
         let p = run.pick(&[]).await;
         run.change_any(None, p);
         tokio::time::sleep(STEP).await;
+    }
+    run.converge().await;
+    // every injected 429 (a date by its server's clock) was answered, and the desks' reads go
+    // on after them
+    let t = Instant::now();
+    while (0..3).any(|d| run.f.faults(d).pending() > 0) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "a desk stopped sending requests after a 429 dated by its clock: {:?} left {}",
+            (0..3).map(|d| run.f.faults(d).pending()).collect::<Vec<_>>(),
+            run.on_fail
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let limited = run.f.rc.rate_limited();
     eprintln!("Rocket.Chat's limiter refused {limited} calls");
