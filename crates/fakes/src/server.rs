@@ -160,8 +160,7 @@ impl Faults {
 
     /// How many stale answers ([`Stale`]) the server gave so far.
     pub fn stale_answers(&self) -> u64 {
-        self.stale_answers
-            .load(std::sync::atomic::Ordering::SeqCst)
+        self.stale_answers.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Refuse every request with `method` whose path and query contain `contains` (one agent's
@@ -423,9 +422,7 @@ async fn answer(
         Some(Fault::RateLimited { retry_after_secs }) => {
             // a server whose clock is off ours says when, by its clock (an HTTP date)
             let retry_after = if faults.skewed() {
-                httpdate::fmt_http_date(
-                    faults.server_now() + Duration::from_secs(retry_after_secs),
-                )
+                httpdate::fmt_http_date(faults.server_now() + Duration::from_secs(retry_after_secs))
             } else {
                 retry_after_secs.to_string()
             };

@@ -311,7 +311,6 @@ impl OwnWrites {
             .push((presence, tokio::time::Instant::now()));
     }
 
-
     /// Into `known`, the writes answered before `began` (agents it holds); the later ones are
     /// kept for the next read.
     fn apply(&self, known: &mut HashMap<String, AgentPresence>, began: tokio::time::Instant) {

@@ -1095,6 +1095,10 @@ impl Engine {
                     self.stats.with(|s| s.desks[o.desk].echoes += 1);
                     debug!(desk = %name, agent = %agent, state = %state, "echo of sync's own write");
                 }
+                // the echo seen before the write's answer: the state it replaced can still show
+                if let Some((k, _, _)) = known.as_ref().filter(|k| k.0 != state) {
+                    self.supersede(key, [*k], state);
+                }
                 continue;
             }
             let Some((before, before_word, settled)) = known else {
@@ -1112,6 +1116,7 @@ impl Engine {
                     t.set_known(&name, &agent, state, &word, &at, is_computed)?;
                     t.forget_expected(&name, &agent)
                 })?;
+                self.supersede(key.clone(), [before], state);
                 if let Some(why) = why_computed {
                     self.stats.with(|s| s.desks[o.desk].computed += 1);
                     info!(desk = %name, agent = %agent, state = %state, vendor_status = %word, reason = why, "computed by the vendor: not a human change, not propagated");
@@ -1677,15 +1682,27 @@ impl Engine {
         };
         match r {
             Ok((after, wrote)) => {
-                let (state, word) = match &after {
+                let (mut state, mut word) = match &after {
                     Some(p) => (p.availability, p.detail.vendor_status.clone()),
                     None => (o.availability, "dry-run".to_string()),
                 };
-                let is_computed =
+                let mut is_computed =
                     computed(self.desks[d].presence.vendor().as_str(), state, &word).is_some();
+                let before = self.store.read(|t| t.known(&name, &o.agent))?.map(|k| k.0);
+                // the write was answered (an adapter checks the vendor's answer to it), and the
+                // state read back after it is the one it replaced: a read replica behind, or a
+                // person who set it back at once. The write landed; that state, if a read
+                // shows it again, is read again before it is decided
+                let read_back_stale =
+                    wrote && state != o.availability && Some(state) == before && !is_computed;
+                if read_back_stale {
+                    debug!(desk = %name, agent = %o.agent, state = %o.availability, read_back = %state, "the write's read-back shows the state it replaced: taken as landed");
+                    state = o.availability;
+                    word = String::new();
+                    is_computed = false;
+                }
                 let mut replaced = Vec::new();
                 self.store.transaction(|t| {
-                    let before = t.known(&name, &o.agent)?.map(|k| k.0);
                     t.settle(&name, &o.agent, Some(o.availability))?;
                     t.set_known(&name, &o.agent, state, &word, &at, is_computed)?;
                     if state != o.availability {
@@ -1699,10 +1716,12 @@ impl Engine {
                     Ok(())
                 })?;
                 // for the desk's watcher, while one runs (`once` reads every agent afresh)
-                if let Some(p) = after.as_ref().filter(|p| p.availability == o.availability)
+                if let Some(p) = after.as_ref().filter(|_| state == o.availability)
                     && self.recheck_tx.is_some()
                 {
-                    self.own_writes[d].push(p.clone());
+                    let mut p = p.clone();
+                    p.availability = o.availability;
+                    self.own_writes[d].push(p);
                 }
                 if state == o.availability {
                     self.supersede((d, o.agent.clone()), replaced, o.availability);

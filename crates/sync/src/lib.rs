@@ -70,8 +70,8 @@ pub mod store;
 pub use clock::{SteppedClock, SystemClock, WallClock};
 pub use config::{ConfigError, DeskConfig, SyncConfig};
 pub use engine::{
-    DECIDE_BATCH, DEFAULT_READ_LAG, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned, Role, Stats, Summary,
-    SyncError, computed,
+    DECIDE_BATCH, DEFAULT_READ_LAG, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned,
+    Role, Stats, Summary, SyncError, computed,
 };
 pub use people::People;
 pub use store::{Store, StoreError};

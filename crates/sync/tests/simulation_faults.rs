@@ -30,7 +30,7 @@ use std::time::Duration;
 use agentstatus_fakes::{Chaos, Fault, Stale};
 use agentstatus_presence::Availability;
 use common::run::{Run, SERIAL, STEP};
-use common::{CHAT, EMAIL};
+use common::{CHAT, EMAIL, TICKETS};
 use tokio::time::Instant;
 
 use Availability::*;
@@ -149,7 +149,9 @@ async fn vendor_clocks_hours_off_ours() {
         assert!(
             t.elapsed() < Duration::from_secs(10),
             "a desk stopped sending requests after a 429 dated by its clock: {:?} left {}",
-            (0..3).map(|d| run.f.faults(d).pending()).collect::<Vec<_>>(),
+            (0..3)
+                .map(|d| run.f.faults(d).pending())
+                .collect::<Vec<_>>(),
             run.on_fail
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -212,4 +214,217 @@ async fn wait_for(run: &Run, d: usize, p: usize, a: Availability) {
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// Two desks of one vendor on one server: each person has an agent in each of two teams of one
+/// Chatwoot account (`tickets`, `tickets-b`: two desks, two administrators' tokens, one fake,
+/// each desk listing every agent of the account and reporting the other team's as no one),
+/// beside chat and email. People change on all four desks one at a time, with faults; the two
+/// Chatwoot desks share the server's budget and its request log, and the writes the fake counts
+/// are both desks' together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_desks_of_one_vendor_on_one_fake() {
+    use agentstatus_chatwoot::fake::Agent as CwAgent;
+    use agentstatus_presence::registry::Settings;
+    use agentstatus_sync::{Desk, People};
+    use std::sync::Arc;
+
+    let _serial = SERIAL.lock().await;
+    const N: usize = 60;
+    /// The second team's agent of person `p` on the Chatwoot server.
+    fn cw_b(p: usize) -> i64 {
+        500 + p as i64
+    }
+    const B: usize = 3; // the second Chatwoot desk, after chat, tickets, email
+    let seed = common::seed();
+    common::verbose();
+    let on_fail = format!("(two-desks: replay with SYNC_SIM_SEED={seed})");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let f = common::Fakes::start(N).await;
+    f.cw.add_agent(CwAgent::new(100_001, "Admin B", "cw-token-b", "online").administrator());
+    for p in 0..N {
+        f.cw.add_agent(CwAgent::new(
+            cw_b(p),
+            &format!("Person {p} (team B)"),
+            &format!("tb{p}"),
+            "online",
+        ));
+    }
+    let desks = |f: &common::Fakes| -> Vec<Desk> {
+        let mut desks = common::desks(f, &common::client_config());
+        let b = (agentstatus_chatwoot::presence::entry().connect)(
+            &Settings::new(f.cw.url(), common::client_config())
+                .with_value("account_id", "1")
+                .with_secret("token", "cw-token-b".to_string().into()),
+        )
+        .unwrap();
+        desks.push(
+            Desk::new("tickets-b", Arc::from(b), Duration::from_millis(300))
+                .substitute(Away, Offline),
+        );
+        desks
+    };
+    let people = || {
+        People::from_rows(
+            &["chat", "tickets", "email", "tickets-b"],
+            (0..N)
+                .map(|p| {
+                    (
+                        format!("p{p}"),
+                        vec![
+                            Some(common::rc_id(p)),
+                            Some(common::cw_id(p).to_string()),
+                            Some(common::ed_id(p)),
+                            Some(cw_b(p).to_string()),
+                        ],
+                    )
+                })
+                .collect(),
+        )
+        .unwrap()
+    };
+    // what each desk shows, and what a person does by hand there
+    let state = |f: &common::Fakes, d: usize, p: usize| -> Availability {
+        if d == B {
+            match f.cw.agent(cw_b(p)).unwrap().availability_status() {
+                "online" => Available,
+                "busy" => Busy,
+                _ => Offline,
+            }
+        } else {
+            f.state(d, p)
+        }
+    };
+    let human = |f: &common::Fakes, d: usize, p: usize, a: Availability| {
+        if d == B {
+            let mut agent = f.cw.agent(cw_b(p)).unwrap();
+            agent.availability = match a {
+                Available => "online",
+                Busy => "busy",
+                _ => "offline",
+            }
+            .into();
+            f.cw.add_agent(agent);
+        } else {
+            f.human(d, p, a);
+        }
+    };
+    let holds = |d: usize, a: Availability| {
+        if d == B {
+            common::holds(TICKETS, a)
+        } else {
+            common::holds(d, a)
+        }
+    };
+    let (dir, db) = common::scratch("two-desks", seed);
+    let mut engine = Some(common::spawn(desks(&f), people(), &db, common::options()));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for d in 0..3 {
+        f.faults(d).set_chaos(Some(Chaos {
+            seed: seed.wrapping_add(d as u64),
+            unavailable: 0.02,
+            rate_limited: 0.02,
+        }));
+    }
+    let mut model = vec![[Available; 4]; N];
+    let mut writes = [0u64; 4];
+    let mut last: Vec<Option<Instant>> = vec![None; N];
+    let mut changes = 0;
+    const STEPS: usize = 90;
+    for n in 0..STEPS {
+        if n == STEPS / 2 {
+            // a crash, and a restart
+            common::kill(engine.take().unwrap(), &on_fail).await;
+            engine = Some(common::spawn(desks(&f), people(), &db, common::options()));
+        }
+        // someone whose last change arrived everywhere a while ago
+        let p = loop {
+            let p = rng.usize(0..N);
+            let quiet = last[p].is_none_or(|t| t.elapsed() >= Duration::from_millis(2_500));
+            if quiet && (0..4).all(|d| state(&f, d, p) == model[p][d]) {
+                break p;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let d = rng.usize(0..4);
+        let can: &[Availability] = if d == B {
+            common::HUMAN[TICKETS]
+        } else {
+            common::HUMAN[d]
+        };
+        let choices: Vec<Availability> =
+            can.iter().copied().filter(|a| *a != model[p][d]).collect();
+        let a = choices[rng.usize(0..choices.len())];
+        human(&f, d, p, a);
+        model[p][d] = a;
+        for t in (0..4).filter(|t| *t != d) {
+            let target = holds(t, a);
+            if model[p][t] != target {
+                model[p][t] = target;
+                writes[t] += 1;
+            }
+        }
+        last[p] = Some(Instant::now());
+        changes += 1;
+        tokio::time::sleep(STEP).await;
+    }
+    let wrong = |f: &common::Fakes| -> Vec<String> {
+        let mut w = Vec::new();
+        for (p, want) in model.iter().enumerate() {
+            for (d, want) in want.iter().enumerate() {
+                let got = state(f, d, p);
+                if got != *want {
+                    w.push(format!("p{p} on desk {d}: {got}, the rules say {want}"));
+                }
+            }
+        }
+        w
+    };
+    let t = Instant::now();
+    loop {
+        let w = wrong(&f);
+        if w.is_empty() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "not converged {on_fail}: {} wrong, e.g. {:?}",
+            w.len(),
+            &w[..w.len().min(5)]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let converged = t.elapsed();
+    for d in 0..3 {
+        f.faults(d).set_chaos(None);
+    }
+    // the writes the rules require are done, then nothing more (no echo across the two desks)
+    let want = [writes[CHAT], writes[TICKETS] + writes[B], writes[EMAIL]];
+    let t = Instant::now();
+    while f.all_writes() != want && t.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let settled = f.all_writes();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    common::kill(engine.take().unwrap(), &on_fail).await;
+    assert_eq!(f.all_writes(), settled, "written while quiet {on_fail}");
+    assert_eq!(
+        settled,
+        want.to_vec(),
+        "writes at the fakes (chat, both Chatwoot desks, email) vs the rules' {on_fail}"
+    );
+    let store = agentstatus_sync::Store::open(&db).unwrap();
+    assert_eq!(
+        store.read(|t| t.decisions()).unwrap().len(),
+        changes,
+        "every change decided once {on_fail}"
+    );
+    assert!(
+        store.read(|t| t.outbox()).unwrap().is_empty(),
+        "nothing owed {on_fail}"
+    );
+    eprintln!(
+        "{on_fail}: {N} people on four desks (two on one Chatwoot server), {changes} changes, writes {settled:?}, converged {converged:?} after the last change"
+    );
+    drop(dir);
 }

@@ -57,7 +57,12 @@ impl Run {
         super::verbose();
         let f = Fakes::start(PEOPLE).await;
         let (dir, db) = super::scratch(name, seed);
-        let engine = Some(super::spawn(desks(&f), super::people(f.people), &db, super::options()));
+        let engine = Some(super::spawn(
+            desks(&f),
+            super::people(f.people),
+            &db,
+            super::options(),
+        ));
         // the baseline read of every desk
         tokio::time::sleep(Duration::from_millis(800)).await;
         Run {
@@ -276,4 +281,3 @@ impl Run {
         drop(self.dir);
     }
 }
-
