@@ -1225,4 +1225,31 @@ mod tests {
             .unwrap();
         assert_eq!(summary(&c), "a offline->available poll");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feeds_agents_after_the_callers_write_are_diffed_against_it() {
+        use Availability::*;
+        // the feed reports the agent available again: a person set it back after the caller's
+        // write (or the caller pushed a read of its own, which the feed then contradicts)
+        let feed = Feed(VecDeque::from([Ok(Batch::Changed(vec![agent(
+            "a", Available, "online",
+        )]))]));
+        let presence = scripted(
+            vec![Ok(vec![agent("a", Available, "online")])],
+            Some(Box::new(feed)),
+        );
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        w.own_writes().push(agent("a", Offline, "offline"));
+        // without the write, the feed's agent is the one last read: no change, ever
+        let c = tokio::time::timeout(Duration::from_secs(10), w.next())
+            .await
+            .expect("the person's change is seen")
+            .unwrap();
+        assert_eq!(summary(&c), "a offline->available push");
+    }
 }
