@@ -165,6 +165,8 @@ struct Inner {
     /// How far the server's clock is off ours ([`RocketChat::set_clock_skew`]): its `Date`,
     /// `_updatedAt`, `users.presence`'s `from` and `X-RateLimit-Reset` go by it.
     server_skew: chrono::TimeDelta,
+    /// [`RocketChat::set_paging_churn`]: on.
+    churn: bool,
 }
 
 /// `API_Enable_Rate_Limiter_Limit_Calls_Default`: calls a route allows per interval (10).
@@ -263,7 +265,19 @@ async fn rate_limit(
     answer
 }
 
+/// The agent that joins and leaves with [`RocketChat::set_paging_churn`] (its id sorts before
+/// the usual ones).
+pub const CHURN_AGENT: &str = "0-churn";
+
 impl Inner {
+    fn add_churn_agent(&mut self) {
+        self.touch(CHURN_AGENT);
+        self.agents.insert(
+            CHURN_AGENT.to_string(),
+            Agent::new(CHURN_AGENT, "Comes And Goes", "available"),
+        );
+    }
+
     /// What the server's models do on every update: `_updatedAt` is now.
     fn touch(&mut self, id: &str) {
         self.updated.insert(id.to_string(), now() + self.server_skew);
@@ -439,6 +453,21 @@ impl RocketChat {
         let s = self.0.lock();
         let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
         l.bypass.insert(user_id.to_string());
+    }
+
+    /// Agents come and go while a client reads the agent list in pages: after every first page
+    /// (`offset=0`) of `livechat/users/agent`, an agent whose id sorts first
+    /// ([`CHURN_AGENT`]) leaves if it was there, else joins, so the next pages shift by one:
+    /// every other read in pages misses one agent (the one the shift moves onto the page
+    /// already read), the others see one twice.
+    pub fn set_paging_churn(&self, on: bool) {
+        let mut s = self.0.lock();
+        s.churn = on;
+        if on {
+            s.add_churn_agent();
+        } else {
+            s.agents.remove(CHURN_AGENT);
+        }
     }
 
     /// Take `api-bypass-rate-limit` away from the user again: its calls are counted.
@@ -874,15 +903,22 @@ async fn list_users(
     } else {
         Vec::new()
     };
+    let total = all.len();
     let page: Vec<Value> = all
         .iter()
         .skip(offset)
         .take(count)
         .map(|a| a.json())
         .collect();
+    if s.churn && kind == "agent" && offset == 0 {
+        // someone joins or leaves while the pages are read: the later pages shift
+        if s.agents.remove(CHURN_AGENT).is_none() {
+            s.add_churn_agent();
+        }
+    }
     reply(
         StatusCode::OK,
-        json!({"users": page, "count": page.len(), "offset": offset, "total": all.len(), "success": true}),
+        json!({"users": page, "count": page.len(), "offset": offset, "total": total, "success": true}),
     )
 }
 

@@ -1064,6 +1064,18 @@ impl Engine {
                     t.owed(&name, &agent)?,
                 ))
             })?;
+            // an agent a full read did not list (an agent list read in pages while agents join
+            // or leave misses one) is read alone before its absence is decided: the vendor
+            // knows it (then its state) or not (then it is unlisted: Engage Digital lists the
+            // connected agents only, the others are gone)
+            if o.after.is_none()
+                && o.began.is_none()
+                && known.as_ref().is_some_and(|k| k.0 != state)
+                && self.recheck(o.desk, &agent, Instant::now())
+            {
+                debug!(desk = %name, agent = %agent, "not in the desk's list: the agent is read alone");
+                continue;
+            }
             if known.as_ref().map(|k| k.0) != Some(state)
                 && !expected.contains(&state)
                 && let Some(fresh_from) = self.stale_read(&key, state, o.began)

@@ -16,6 +16,9 @@
 //!   `_updatedAt`, so the delta's `from=`, and `X-RateLimit-Reset` with its limiter on),
 //!   Chatwoot's 5 hours behind, Engage Digital's 2 hours ahead, and 429s with `Retry-After` as a
 //!   date by those clocks;
+//! - **agents joining and leaving while a desk's list is read in pages**: Rocket.Chat's agent
+//!   list (100 a page) shifts by one between its pages on every read
+//!   (`RocketChat::set_paging_churn`), so every other full read of the desk misses an agent;
 //! - **a restart while one desk is down**: the engine is killed, one desk answers nothing but
 //!   503s, the engine restarts and people change on every desk for many intervals (the down
 //!   desk included: seen when it is back), then the desk comes back.
@@ -166,6 +169,39 @@ async fn vendor_clocks_hours_off_ours() {
     }
     let limited = run.f.rc.rate_limited();
     eprintln!("Rocket.Chat's limiter refused {limited} calls");
+    run.finish(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_joining_and_leaving_while_a_desk_is_read_in_pages() {
+    let _serial = SERIAL.lock().await;
+    let mut run = Run::start("paging").await;
+    run.f.rc.set_paging_churn(true);
+    // faults make the Rocket.Chat desk read its whole list again (its delta fails)
+    run.chaos(None);
+    let lists_before = run
+        .f
+        .rc
+        .faults()
+        .count("GET", "/api/v1/livechat/users/agent");
+    const STEPS: usize = 80;
+    for _ in 0..STEPS {
+        let p = run.pick(&[]).await;
+        run.change_any(None, p);
+        tokio::time::sleep(STEP).await;
+    }
+    let lists = run
+        .f
+        .rc
+        .faults()
+        .count("GET", "/api/v1/livechat/users/agent")
+        - lists_before;
+    assert!(
+        lists >= 4,
+        "the desk was read in pages {lists} times {}",
+        run.on_fail
+    );
+    eprintln!("Rocket.Chat's agent list read {lists} times (pages)");
     run.finish(true).await;
 }
 
