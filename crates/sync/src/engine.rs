@@ -12,7 +12,7 @@ use agentstatus_presence::{
 };
 use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
@@ -515,6 +515,8 @@ pub struct Engine {
     held: Vec<Option<Instant>>,
     /// Per desk: its writer's panics in a row (the restart backoff's exponent).
     panics: Vec<u32>,
+    /// Per desk: wakes the rechecks waiting after failed reads when the desk answers again.
+    answering: Vec<Arc<Notify>>,
     /// Per desk: when a read of it last failed (monotonic), until a read succeeds after it.
     read_down: Vec<Option<Instant>>,
     /// Per (desk, agent) owed a write: the decision that owes it and when it was decided
@@ -545,8 +547,9 @@ pub struct Engine {
 const SUPERSEDED_FOR: Duration = Duration::from_secs(30);
 
 /// Reads of one agent a recheck makes, an interval apart, while they fail; then each try falls
-/// back to the desk's full read (the agent in it, or unlisted), further apart (up to
-/// [`RECHECK_MAX_WAIT`]), until one answers: the observation is never dropped.
+/// back to the desk's full read (the agent in it, or unlisted), further apart (up to 8
+/// intervals, at most [`RECHECK_MAX_WAIT`], or as soon as the desk answers a read again), until
+/// one answers: the observation is never dropped.
 const RECHECK_TRIES: usize = 10;
 
 /// The longest wait between two tries of a recheck whose reads keep failing.
@@ -652,6 +655,7 @@ impl Engine {
             held,
             panics,
             read_down: vec![None; desks.len()],
+            answering: (0..desks.len()).map(|_| Arc::new(Notify::new())).collect(),
             queued: HashMap::new(),
             superseded: HashMap::new(),
             rechecking: HashMap::new(),
@@ -995,6 +999,8 @@ impl Engine {
                 continue;
             }
             self.read_down[d] = None;
+            // the rechecks that failed meanwhile try now, not after their growing wait
+            self.answering[d].notify_waiters();
             let before = self.backoff.len();
             self.backoff.retain(|(desk, _), _| *desk != d);
             if self.backoff.len() < before {
@@ -1916,6 +1922,7 @@ impl Engine {
         // a read that shows what the agent holds now: after the state it held ended, and after
         // this observation (a person's change just made may not show in a replica yet)
         let first = (Instant::now() + interval.max(d.read_lag)).max(fresh_from);
+        let answering = self.answering[desk].clone();
         tokio::spawn(async move {
             tokio::time::sleep_until(first).await;
             let mut failed = 0usize;
@@ -1948,10 +1955,14 @@ impl Engine {
                     interval
                 } else {
                     interval
-                        .saturating_mul(1 << (failed - RECHECK_TRIES).min(6))
+                        .saturating_mul(1 << (failed - RECHECK_TRIES).min(3))
                         .min(RECHECK_MAX_WAIT.max(interval))
                 };
-                tokio::time::sleep(wait).await;
+                // or until the desk answers a read again
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = answering.notified() => {}
+                }
             }
         });
         true
