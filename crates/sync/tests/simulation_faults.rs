@@ -11,7 +11,8 @@
 //!   acknowledged, a person's state before their change;
 //! - **one agent unreadable for many rechecks**: right after sync's write to an agent lands, the
 //!   person sets it back by hand, and from then on every read of that one agent fails (the
-//!   desk's list still answers), for longer than the recheck's reads of the agent last;
+//!   desk's list still answers) for 12 s, longer than the recheck's reads of the agent
+//!   lasted (10, an interval apart);
 //! - **vendor clocks hours off ours**: Rocket.Chat's clock 3 hours ahead (its `Date`,
 //!   `_updatedAt`, so the delta's `from=`, and `X-RateLimit-Reset` with its limiter on),
 //!   Chatwoot's 5 hours behind, Engage Digital's 2 hours ahead, and 429s with `Retry-After` as a
@@ -21,7 +22,18 @@
 //!   (`RocketChat::set_paging_churn`), so every other full read of the desk misses an agent;
 //! - **a restart while one desk is down**: the engine is killed, one desk answers nothing but
 //!   503s, the engine restarts and people change on every desk for many intervals (the down
-//!   desk included: seen when it is back), then the desk comes back.
+//!   desk included: seen when it is back), then the desk comes back;
+//! - **two desks of one vendor on one fake**: two Chatwoot desks (two teams' administrators'
+//!   tokens) on one server beside chat and email, with a crash (its own four-desk model).
+//!
+//! What they found, fixed in the engine: a stale read showing the state before sync's write
+//! (or before a person's change) was decided as a person's change, and written everywhere
+//! (154 writes where the rules require 61); a write whose read-back was stale was recorded as
+//! not landed; an agent a paged list missed was decided offline on a desk nobody touched; a
+//! recheck that failed 10 times dropped its observation for good (the person's change never
+//! arrived). The restart while a desk is down, the clocks hours off and the two desks on one
+//! server held as they were (the decision for the first: nothing is written to a desk before
+//! this run has read it once; its owed writes wait in the outbox).
 //!
 //! They run one after the other (a lock). `SYNC_SIM_SEED=<n>` replays a run (the seed is
 //! printed on failure); `SYNC_SIM_VERBOSE` logs.
@@ -75,12 +87,12 @@ async fn stale_snapshots_on_every_desk() {
 async fn one_agent_unreadable_for_many_rechecks() {
     let _serial = SERIAL.lock().await;
     let mut run = Run::start("unreadable").await;
-    // three people, one after the other, on the email desk (Engage Digital: one agent's read is
+    // two people, one after the other, on the email desk (Engage Digital: one agent's read is
     // `GET /status/<id>`, the list `GET /status`): sync writes away then available there;
     // the moment the second write shows, the person sets email back to away by hand, and every
-    // read of their agent fails from then on for 8 s (the recheck's reads of one agent, an
+    // read of their agent fails from then on for 12 s (the recheck's reads of one agent, an
     // interval apart, gave up after 10: 4 s)
-    for p in [100, 108, 116] {
+    for p in [100, 116] {
         run.change(CHAT, p, Offline);
         wait_for(&run, EMAIL, p, Away).await;
         run.change(CHAT, p, Available);
@@ -93,7 +105,7 @@ async fn one_agent_unreadable_for_many_rechecks() {
         let t = Instant::now();
         while !run.model.arrived(&run.f, p) {
             assert!(
-                t.elapsed() < Duration::from_secs(8),
+                t.elapsed() < Duration::from_secs(12),
                 "p{p}'s change on email never arrived while their agent could not be read {}: {:?}, the rules say {:?}\n{}",
                 run.on_fail,
                 run.f.states(p),
@@ -109,7 +121,7 @@ async fn one_agent_unreadable_for_many_rechecks() {
             "p{p}'s agent was read alone {refused} times while refused {}",
             run.on_fail
         );
-        tokio::time::sleep(Duration::from_millis(8_000).saturating_sub(t.elapsed())).await;
+        tokio::time::sleep(Duration::from_millis(12_000).saturating_sub(t.elapsed())).await;
         run.f.faults(EMAIL).stop_refusing();
     }
     run.finish(true).await;
