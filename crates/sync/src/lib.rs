@@ -29,7 +29,8 @@
 //!   so is a write's read-back showing the state it replaced. An agent a full read does not
 //!   list (an agent list read in pages while agents join or leave) is read alone before its
 //!   absence is decided. Such a read of one agent is tried until it answers (an interval apart,
-//!   then from the desk's full read, up to 8 intervals apart and at once when the desk answers again): the observation is never dropped.
+//!   then from the desk's full read, up to 8 intervals apart, at once when the desk answers
+//!   again): the observation is never dropped.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
