@@ -67,7 +67,7 @@ pub struct Chaos {
 /// kept: any age up to `max_age`), without being handled. A state the vendor changed since
 /// (a write it acknowledged included) does not show in it. A request without such an earlier
 /// answer is handled. Only successful answers are kept, for `max_age` (at most
-/// [`STALE_KEPT`] per request), and only while this is on.
+/// 64 per request, the newest), and only while this is on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stale {
     /// The seed of the generator: the same seed gives the same draws in the same order.
@@ -79,7 +79,7 @@ pub struct Stale {
 }
 
 /// Earlier answers [`Stale`] keeps per request (method, path and query), the newest.
-pub const STALE_KEPT: usize = 64;
+const STALE_KEPT: usize = 64;
 
 /// One earlier answer, kept for [`Stale`].
 #[derive(Debug, Clone)]
