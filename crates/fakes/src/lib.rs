@@ -1,6 +1,8 @@
 //! The machinery under every vendor's fake server (each vendor crate has its own fake behind
 //! its `fake` feature): the skeleton ([`Fake`]: the vendor's state, [`Shared`] by its routes,
-//! served on 127.0.0.1 with a free port), fault injection ([`Fault`], [`Chaos`]) and a request
+//! served on 127.0.0.1 with a free port), fault injection ([`Fault`], [`Chaos`]; a read replica's stale answers,
+//! [`Stale`]; one agent's requests refused, [`Faults::refuse`]; a clock off ours,
+//! [`Faults::set_clock_skew`]) and a request
 //! log ([`Faults`]), so a vendor's fake holds only its routes and the vendor's behaviour;
 //! [`seed`], how a program picking a vendor by name starts its fake with agents; and
 //! [`hostile`], a raw HTTP server that answers on purpose badly.
@@ -28,7 +30,7 @@ pub mod seed;
 mod server;
 
 pub use fake::{Fake, Shared};
-pub use server::{Chaos, FakeServer, Fault, Faults, json, serve};
+pub use server::{Chaos, FakeServer, Fault, Faults, Stale, json, serve};
 
 /// What a vendor's fake is written with, re-exported so vendor crates need no versions of their
 /// own: `axum` for the routes, `serde_json`, `base64` and `form_urlencoded` for bodies.

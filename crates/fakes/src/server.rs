@@ -1,11 +1,11 @@
 //! The HTTP server under every fake: an axum router on 127.0.0.1 (free port), with fault
 //! injection and a request log in front of it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -21,7 +21,9 @@ pub enum Fault {
     Delay(Duration),
     /// Answer with this status and a plain-text body, without handling the request.
     Status(u16),
-    /// Answer `429 Too Many Requests` with `Retry-After: <seconds>`, without handling the request.
+    /// Answer `429 Too Many Requests` with `Retry-After: <seconds>` (an HTTP date by the
+    /// server's clock when it is off ours: [`Faults::set_clock_skew`]), without handling the
+    /// request.
     RateLimited {
         /// The `Retry-After` value, in seconds.
         retry_after_secs: u64,
@@ -59,6 +61,59 @@ pub struct Chaos {
     pub rate_limited: f64,
 }
 
+/// Stale answers, as from a read replica or a cache in front of the vendor: a `GET` (not given
+/// a queued or random fault) is answered, with this probability, with an answer the same
+/// request (method, path and query) got earlier, at most `max_age` ago (drawn among those
+/// kept: any age up to `max_age`), without being handled. A state the vendor changed since
+/// (a write it acknowledged included) does not show in it. A request without such an earlier
+/// answer is handled. Only successful answers are kept, for `max_age` (at most
+/// 64 per request, the newest), and only while this is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stale {
+    /// The seed of the generator: the same seed gives the same draws in the same order.
+    pub seed: u64,
+    /// Probability that a `GET` is answered from an earlier answer.
+    pub probability: f64,
+    /// How old a stale answer may be, at most.
+    pub max_age: Duration,
+}
+
+/// Earlier answers [`Stale`] keeps per request (method, path and query), the newest.
+const STALE_KEPT: usize = 64;
+
+/// One earlier answer, kept for [`Stale`].
+#[derive(Debug, Clone)]
+struct Kept {
+    at: tokio::time::Instant,
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+}
+
+/// [`Stale`] on: its generator, the answers kept per request, and the stale answers given.
+#[derive(Debug)]
+struct Replica {
+    stale: Stale,
+    rng: fastrand::Rng,
+    kept: HashMap<String, VecDeque<Kept>>,
+    recorded: u64,
+}
+
+impl Replica {
+    fn prune(&mut self, now: tokio::time::Instant) {
+        let max_age = self.stale.max_age;
+        self.kept.retain(|_, answers| {
+            while answers
+                .front()
+                .is_some_and(|k| now.duration_since(k.at) > max_age)
+            {
+                answers.pop_front();
+            }
+            !answers.is_empty()
+        });
+    }
+}
+
 /// The fault queue and request log shared by a fake and its server.
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -66,6 +121,12 @@ pub struct Faults {
     delay: Mutex<Duration>,
     log: Mutex<Vec<(String, String)>>,
     chaos: Mutex<Option<(Chaos, fastrand::Rng)>>,
+    replica: Mutex<Option<Replica>>,
+    stale_answers: std::sync::atomic::AtomicU64,
+    /// (method, what the path and query contain, status): refused without being handled.
+    refused: Mutex<Vec<(String, String, u16)>>,
+    /// Seconds the server's clock is ahead of ours (behind: negative).
+    skew: std::sync::atomic::AtomicI64,
 }
 
 impl Faults {
@@ -85,6 +146,105 @@ impl Faults {
             let rng = fastrand::Rng::with_seed(c.seed);
             (c, rng)
         });
+    }
+
+    /// Answer some `GET`s with earlier answers ([`Stale`]; `None` stops it and forgets them).
+    pub fn set_stale(&self, stale: Option<Stale>) {
+        *self.replica.lock().unwrap() = stale.map(|stale| Replica {
+            rng: fastrand::Rng::with_seed(stale.seed),
+            stale,
+            kept: HashMap::new(),
+            recorded: 0,
+        });
+    }
+
+    /// How many stale answers ([`Stale`]) the server gave so far.
+    pub fn stale_answers(&self) -> u64 {
+        self.stale_answers.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Refuse every request with `method` whose path and query contain `contains` (one agent's
+    /// reads, say) with `status` and a plain-text body, without handling it, until
+    /// [`Faults::stop_refusing`]; before any queued or random fault.
+    pub fn refuse(&self, method: &str, contains: &str, status: u16) {
+        self.refused
+            .lock()
+            .unwrap()
+            .push((method.to_string(), contains.to_string(), status));
+    }
+
+    /// Refuse nothing more ([`Faults::refuse`]).
+    pub fn stop_refusing(&self) {
+        self.refused.lock().unwrap().clear();
+    }
+
+    /// The server's clock is `seconds` ahead of ours (behind: negative): every answer's `Date`
+    /// says so, and an injected 429 gives `Retry-After` as an HTTP date by that clock (the
+    /// vendor's own times, `_updatedAt` and the like, are the vendor fake's to skew).
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.skew
+            .store(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The server's clock now ([`Faults::set_clock_skew`]).
+    pub fn server_now(&self) -> SystemTime {
+        let skew = self.skew.load(std::sync::atomic::Ordering::SeqCst);
+        let now = SystemTime::now();
+        if skew >= 0 {
+            now + Duration::from_secs(skew.unsigned_abs())
+        } else {
+            now - Duration::from_secs(skew.unsigned_abs())
+        }
+    }
+
+    fn skewed(&self) -> bool {
+        self.skew.load(std::sync::atomic::Ordering::SeqCst) != 0
+    }
+
+    fn refusal(&self, method: &str, uri: &str) -> Option<u16> {
+        self.refused
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(m, c, _)| m.eq_ignore_ascii_case(method) && uri.contains(c.as_str()))
+            .map(|(_, _, status)| *status)
+    }
+
+    /// An earlier answer to `key`, drawn when [`Stale`] is on and its probability says so.
+    fn stale_answer(&self, key: &str) -> Option<Kept> {
+        let mut replica = self.replica.lock().unwrap();
+        let r = replica.as_mut()?;
+        if r.rng.f64() >= r.stale.probability {
+            return None;
+        }
+        r.prune(tokio::time::Instant::now());
+        let answers = r.kept.get(key)?;
+        let pick = r.rng.usize(0..answers.len());
+        let kept = answers.get(pick).cloned();
+        if kept.is_some() {
+            self.stale_answers
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        kept
+    }
+
+    /// Whether answers are kept for [`Stale`].
+    fn keeping(&self) -> bool {
+        self.replica.lock().unwrap().is_some()
+    }
+
+    fn keep(&self, key: String, kept: Kept) {
+        let mut replica = self.replica.lock().unwrap();
+        let Some(r) = replica.as_mut() else { return };
+        r.recorded += 1;
+        if r.recorded % 256 == 0 {
+            r.prune(kept.at);
+        }
+        let answers = r.kept.entry(key).or_default();
+        answers.push_back(kept);
+        while answers.len() > STALE_KEPT {
+            answers.pop_front();
+        }
     }
 
     /// Faults still queued.
@@ -192,8 +352,60 @@ async fn handle(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let mut answer = answer(router, &faults, req).await?;
+    if faults.skewed() {
+        let date = httpdate::fmt_http_date(faults.server_now());
+        if let Ok(v) = header::HeaderValue::from_str(&date) {
+            answer.headers_mut().insert(header::DATE, v);
+        }
+    }
+    Ok(answer)
+}
+
+async fn answer(
+    router: Router,
+    faults: &Faults,
+    req: Request<Body>,
+) -> Result<Response<Body>, Dropped> {
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
+    if let Some(code) = faults.refusal(req.method().as_str(), &uri) {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Ok(Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(format!("{status} (injected fault)")))
+            .expect("static response"));
+    }
     let call = |req| async move { router.oneshot(req).await.map_err(|e| match e {}) };
     match faults.next() {
+        None if req.method() == axum::http::Method::GET && faults.keeping() => {
+            let key = format!("GET {uri}");
+            if let Some(kept) = faults.stale_answer(&key) {
+                let mut r = Response::new(Body::from(kept.body));
+                *r.status_mut() = kept.status;
+                *r.headers_mut() = kept.headers;
+                return Ok(r);
+            }
+            let (parts, body) = call(req).await?.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map_err(|_| Dropped)?;
+            if parts.status.is_success() {
+                faults.keep(
+                    key,
+                    Kept {
+                        at: tokio::time::Instant::now(),
+                        status: parts.status,
+                        headers: parts.headers.clone(),
+                        body: body.clone(),
+                    },
+                );
+            }
+            Ok(Response::from_parts(parts, Body::from(body)))
+        }
         None => call(req).await,
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
@@ -207,12 +419,20 @@ async fn handle(
                 .body(Body::from(format!("{status} (injected fault)")))
                 .expect("static response"))
         }
-        Some(Fault::RateLimited { retry_after_secs }) => Ok(Response::builder()
-            .status(StatusCode::TOO_MANY_REQUESTS)
-            .header(header::RETRY_AFTER, retry_after_secs.to_string())
-            .header(header::CONTENT_TYPE, "text/plain")
-            .body(Body::from("429 Too Many Requests (injected fault)"))
-            .expect("static response")),
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            // a server whose clock is off ours says when, by its clock (an HTTP date)
+            let retry_after = if faults.skewed() {
+                httpdate::fmt_http_date(faults.server_now() + Duration::from_secs(retry_after_secs))
+            } else {
+                retry_after_secs.to_string()
+            };
+            Ok(Response::builder()
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .header(header::RETRY_AFTER, retry_after)
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("429 Too Many Requests (injected fault)"))
+                .expect("static response"))
+        }
         Some(Fault::MalformedJson) => {
             let _ = call(req).await?;
             Ok(Response::builder()

@@ -289,7 +289,10 @@ impl LastSuccess {
 /// state written, not against what the watcher last read: without it, a person who sets the
 /// agent back to the state last read, after the write and before the next read, changes
 /// nothing the watcher can see, and their change is lost. A read already under way when the
-/// answer came is diffed as before (it may not show the write). Shared: a clone
+/// answer came is diffed as before (it may not show the write); a feed's agents are diffed
+/// against the writes answered before they came. A caller may push a state it read itself
+/// (`agentstatus sync`'s read of one agent) to make it the one the next reads are diffed
+/// against. Shared: a clone
 /// ([`Watcher::own_writes`]) is pushed to from another task; each read takes what it applies.
 #[derive(Debug, Clone, Default)]
 pub struct OwnWrites(Arc<Mutex<Vec<(AgentPresence, tokio::time::Instant)>>>);
@@ -306,15 +309,6 @@ impl OwnWrites {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((presence, tokio::time::Instant::now()));
-    }
-
-    /// Forget the writes answered before `at`: a feed's answer at `at` reports every change
-    /// after them (a person setting the agent back included).
-    fn forget_before(&self, at: tokio::time::Instant) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(_, answered)| *answered > at);
     }
 
     /// Into `known`, the writes answered before `began` (agents it holds); the later ones are
@@ -582,12 +576,13 @@ impl Watcher {
 
     /// Agents a feed reported: each one whose state differs from the known one is a change.
     fn observe(&mut self, agents: Vec<AgentPresence>, origin: Origin) {
-        // the feed reports what changes after the caller's writes: they are not needed
-        self.written.forget_before(tokio::time::Instant::now());
         let now = now();
         let observed = self.presence.observed();
         let mut changes = Vec::new();
         let known = self.known.get_or_insert_with(HashMap::new);
+        // the feed's agents are diffed against the caller's writes answered before they came
+        // (a person who set the agent back to the state the feed last reported is a change)
+        self.written.apply(known, tokio::time::Instant::now());
         for mut a in agents {
             let before = known.get(&a.agent_id);
             // a feed that does not carry the name or e-mail (a push event names the user
@@ -1229,5 +1224,32 @@ mod tests {
             .expect("the person's change is seen")
             .unwrap();
         assert_eq!(summary(&c), "a offline->available poll");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feeds_agents_after_the_callers_write_are_diffed_against_it() {
+        use Availability::*;
+        // the feed reports the agent available again: a person set it back after the caller's
+        // write (or the caller pushed a read of its own, which the feed then contradicts)
+        let feed = Feed(VecDeque::from([Ok(Batch::Changed(vec![agent(
+            "a", Available, "online",
+        )]))]));
+        let presence = scripted(
+            vec![Ok(vec![agent("a", Available, "online")])],
+            Some(Box::new(feed)),
+        );
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        w.own_writes().push(agent("a", Offline, "offline"));
+        // without the write, the feed's agent is the one last read: no change, ever
+        let c = tokio::time::timeout(Duration::from_secs(10), w.next())
+            .await
+            .expect("the person's change is seen")
+            .unwrap();
+        assert_eq!(summary(&c), "a offline->available push");
     }
 }

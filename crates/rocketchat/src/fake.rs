@@ -162,6 +162,11 @@ struct Inner {
     timed: BTreeMap<String, (DateTime<Utc>, String)>,
     /// How far the fake's clock is ahead of real time ([`RocketChat::advance_clock`]).
     clock_offset: chrono::TimeDelta,
+    /// How far the server's clock is off ours ([`RocketChat::set_clock_skew`]): its `Date`,
+    /// `_updatedAt`, `users.presence`'s `from` and `X-RateLimit-Reset` go by it.
+    server_skew: chrono::TimeDelta,
+    /// [`RocketChat::set_paging_churn`]: on.
+    churn: bool,
 }
 
 /// `API_Enable_Rate_Limiter_Limit_Calls_Default`: calls a route allows per interval (10).
@@ -183,6 +188,8 @@ struct Limiter {
     bypass: HashSet<String>,
     /// Calls answered 429.
     limited: u64,
+    /// Milliseconds the server's clock is ahead of ours ([`RocketChat::set_clock_skew`]).
+    skew_ms: i64,
 }
 
 /// A route's rate limit, in front of its handler.
@@ -239,10 +246,16 @@ async fn rate_limit(
     } else {
         next.run(request).await
     };
-    let epoch_ms = SystemTime::now()
+    let skew_ms = limiter
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .skew_ms;
+    let epoch_ms = (SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
-        .as_millis();
+        .as_millis() as i128
+        + i128::from(skew_ms))
+    .max(0) as u128;
     let h = answer.headers_mut();
     h.insert("x-ratelimit-limit", HeaderValue::from(calls));
     h.insert("x-ratelimit-remaining", HeaderValue::from(left));
@@ -252,10 +265,22 @@ async fn rate_limit(
     answer
 }
 
+/// The agent that joins and leaves with [`RocketChat::set_paging_churn`] (its id sorts before
+/// the usual ones).
+pub const CHURN_AGENT: &str = "0-churn";
+
 impl Inner {
+    fn add_churn_agent(&mut self) {
+        self.touch(CHURN_AGENT);
+        self.agents.insert(
+            CHURN_AGENT.to_string(),
+            Agent::new(CHURN_AGENT, "Comes And Goes", "available"),
+        );
+    }
+
     /// What the server's models do on every update: `_updatedAt` is now.
     fn touch(&mut self, id: &str) {
-        self.updated.insert(id.to_string(), now());
+        self.updated.insert(id.to_string(), now() + self.server_skew);
     }
 
     /// The fake's clock for timed statuses: real time plus [`RocketChat::advance_clock`].
@@ -430,6 +455,28 @@ impl RocketChat {
         l.bypass.insert(user_id.to_string());
     }
 
+    /// Agents come and go while a client reads the agent list in pages: after every first page
+    /// (`offset=0`) of `livechat/users/agent`, an agent whose id sorts first
+    /// ([`CHURN_AGENT`]) leaves if it was there, else joins, so the next pages shift by one:
+    /// every other read in pages misses one agent (the one the shift moves onto the page
+    /// already read), the others see one twice.
+    pub fn set_paging_churn(&self, on: bool) {
+        let mut s = self.0.lock();
+        s.churn = on;
+        if on {
+            s.add_churn_agent();
+        } else {
+            s.agents.remove(CHURN_AGENT);
+        }
+    }
+
+    /// Take `api-bypass-rate-limit` away from the user again: its calls are counted.
+    pub fn stop_bypassing_rate_limit(&self, user_id: &str) {
+        let s = self.0.lock();
+        let mut l = s.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        l.bypass.remove(user_id);
+    }
+
     /// How many calls the rate limiter answered with 429.
     pub fn rate_limited(&self) -> u64 {
         let s = self.0.lock();
@@ -525,6 +572,17 @@ impl RocketChat {
     pub fn advance_clock(&self, by: Duration) {
         let mut s = self.0.lock();
         s.clock_offset += chrono::TimeDelta::from_std(by).unwrap_or(chrono::TimeDelta::MAX);
+    }
+
+    /// The server's clock is `seconds` ahead of ours (behind: negative), as a server whose NTP
+    /// is broken: its `Date` header, `_updatedAt` (so `users.presence`'s `from`, which the
+    /// caller takes from the server's `Date`), `X-RateLimit-Reset` and the `Retry-After` of
+    /// injected 429s go by its clock.
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.faults().set_clock_skew(seconds);
+        let mut s = self.0.lock();
+        s.server_skew = chrono::TimeDelta::seconds(seconds);
+        s.limiter.lock().unwrap_or_else(|e| e.into_inner()).skew_ms = seconds.saturating_mul(1000);
     }
 
     /// Open or close the business hours (closed: making an agent available is refused).
@@ -845,15 +903,22 @@ async fn list_users(
     } else {
         Vec::new()
     };
+    let total = all.len();
     let page: Vec<Value> = all
         .iter()
         .skip(offset)
         .take(count)
         .map(|a| a.json())
         .collect();
+    if s.churn && kind == "agent" && offset == 0 {
+        // someone joins or leaves while the pages are read: the later pages shift
+        if s.agents.remove(CHURN_AGENT).is_none() {
+            s.add_churn_agent();
+        }
+    }
     reply(
         StatusCode::OK,
-        json!({"users": page, "count": page.len(), "offset": offset, "total": all.len(), "success": true}),
+        json!({"users": page, "count": page.len(), "offset": offset, "total": total, "success": true}),
     )
 }
 
@@ -943,7 +1008,9 @@ async fn users_presence(
         .get("from")
         .and_then(|f| DateTime::parse_from_rfc3339(f).ok())
         .map(|f| f.with_timezone(&Utc));
-    if let Some(from) = from.filter(|f| (now() - *f) < chrono::TimeDelta::minutes(10)) {
+    if let Some(from) =
+        from.filter(|f| (now() + s.server_skew - *f) < chrono::TimeDelta::minutes(10))
+    {
         let users = s
             .agents
             .values()

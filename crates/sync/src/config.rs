@@ -15,6 +15,7 @@
 //! base_url = "https://chat.example.com"
 //! user_id = "rbAXPnMktTFbNpwtJ" # token from $ROCKETCHAT_AUTH_TOKEN, or name one: token_env
 //! substitute = { busy = "offline", away = "offline" }   # what it holds for states it cannot
+//! read_lag = 2                  # seconds its reads may be behind (a read replica; the default)
 //!
 //! [desks.tickets]
 //! vendor = "chatwoot"
@@ -24,7 +25,7 @@
 //! rate_limit = "6000/min"       # this server's RACK_ATTACK_LIMIT (the vendor's default: 3000)
 //! ```
 //!
-//! Besides `vendor`, `role`, `interval` and `substitute`, a desk's keys are its vendor's
+//! Besides `vendor`, `role`, `interval`, `substitute` and `read_lag`, a desk's keys are its vendor's
 //! connection settings, read by the same rules as the `agentstatus` command's config
 //! ([`crate::section`]), `rate_limit` included ([`section::rate_limit`]: `"<requests>/<period>"`
 //! or `"off"`, in the vendor's own terms, replacing its declared default for this desk). Every
@@ -76,6 +77,8 @@ pub struct DeskConfig {
     pub interval: Duration,
     /// States the desk cannot hold, and what it holds instead.
     pub substitute: HashMap<Availability, Availability>,
+    /// How old its reads may be (a read replica's lag; [`Desk::read_lag`]).
+    pub read_lag: Duration,
     substitute_at: HashMap<Availability, Range<usize>>,
     span: Range<usize>,
     keys: BTreeMap<String, At<Value>>,
@@ -117,6 +120,16 @@ pub const DEFAULT_PRECEDENCE: [Availability; 4] = [
 ];
 
 /// Seconds, as an integer or a decimal (`0.5`), at least 100 ms.
+/// A desk's `read_lag`: seconds between 0 and 300.
+fn lag_seconds(v: &DeValue<'_>) -> Option<Duration> {
+    let s = match v {
+        DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok()?,
+        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (s.is_finite() && (0.0..=300.0).contains(&s)).then(|| Duration::from_secs_f64(s))
+}
+
 fn seconds(v: &DeValue<'_>) -> Option<Duration> {
     let s = match v {
         DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok()?,
@@ -380,6 +393,7 @@ impl SyncConfig {
                 role: Role::Both,
                 interval,
                 substitute: HashMap::new(),
+                read_lag: crate::engine::DEFAULT_READ_LAG,
                 substitute_at: HashMap::new(),
                 span: key.span(),
                 keys: BTreeMap::new(),
@@ -409,6 +423,14 @@ impl SyncConfig {
                             err(
                                 &span,
                                 format!("{label} `interval` must be seconds between 0.1 and 86400"),
+                            )
+                        })?;
+                    }
+                    ("read_lag", v) => {
+                        desk.read_lag = lag_seconds(v).ok_or_else(|| {
+                            err(
+                                &span,
+                                format!("{label} `read_lag` must be seconds between 0 and 300"),
                             )
                         })?;
                     }
@@ -549,6 +571,7 @@ impl SyncConfig {
                 role: d.role,
                 interval: d.interval,
                 substitute: d.substitute.clone(),
+                read_lag: d.read_lag,
             });
         }
         Ok(desks)
@@ -649,6 +672,11 @@ user_id = "v"
         assert_eq!(c.stale_after, 3);
         let c = parse(&GOOD.replace("interval = 0.5", "interval = 0.5\nstale_after = 10")).unwrap();
         assert_eq!(c.stale_after, 10);
+        assert_eq!(c.desks[0].read_lag, crate::DEFAULT_READ_LAG);
+        let c = parse(&GOOD.replace("user_id = \"v\"", "user_id = \"v\"\nread_lag = 0")).unwrap();
+        assert_eq!(c.desks[1].read_lag, Duration::ZERO);
+        let c = parse(&GOOD.replace("user_id = \"u\"", "user_id = \"u\"\nread_lag = 7.5")).unwrap();
+        assert_eq!(c.desks[0].read_lag, Duration::from_millis(7_500));
     }
 
     #[test]
@@ -751,6 +779,14 @@ user_id = "v"
             (
                 GOOD.replace("people = \"/etc/people.csv\"\n", ""),
                 "dir/sync.toml:1:1: needs `people = \"<file.csv>\"` (who is who on each desk), or `match = \"email\"`",
+            ),
+            (
+                GOOD.replace("user_id = \"v\"", "user_id = \"v\"\nread_lag = 301"),
+                "dir/sync.toml:18:12: [desks.alpha] `read_lag` must be seconds between 0 and 300",
+            ),
+            (
+                GOOD.replace("user_id = \"v\"", "user_id = \"v\"\nread_lag = \"2s\""),
+                "dir/sync.toml:18:12: [desks.alpha] `read_lag` must be seconds",
             ),
             (
                 GOOD.replace("interval = 0.5", "interval = 0.5\nstale_after = 0"),

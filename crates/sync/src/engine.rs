@@ -12,7 +12,7 @@ use agentstatus_presence::{
 };
 use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
@@ -57,6 +57,11 @@ pub struct Desk {
     pub interval: Duration,
     /// What it holds for a state it cannot (declared; anything else is reported).
     pub substitute: HashMap<Availability, Availability>,
+    /// How old a read of it may be, at most ([`DEFAULT_READ_LAG`] unless declared): a read
+    /// replica or a cache in front of the vendor answers with a state that old. A state the
+    /// agent held within this long (before sync's write to it landed, or before a person's
+    /// change) is not taken for a change without a read that begins this long after it ended.
+    pub read_lag: Duration,
 }
 
 impl fmt::Debug for Desk {
@@ -67,6 +72,7 @@ impl fmt::Debug for Desk {
             .field("role", &self.role)
             .field("interval", &self.interval)
             .field("substitute", &self.substitute)
+            .field("read_lag", &self.read_lag)
             .finish()
     }
 }
@@ -80,6 +86,15 @@ impl Desk {
             role: Role::Both,
             interval,
             substitute: HashMap::new(),
+            read_lag: DEFAULT_READ_LAG,
+        }
+    }
+
+    /// Its reads may be up to `lag` old ([`Desk::read_lag`]).
+    pub fn read_lag(self, lag: Duration) -> Self {
+        Self {
+            read_lag: lag,
+            ..self
         }
     }
 
@@ -104,6 +119,11 @@ impl Desk {
         }
     }
 }
+
+/// How old a desk's read may be unless declared ([`Desk::read_lag`]): a read replica's lag of
+/// seconds at most. Sync reads a desk every interval (15 s by default), so this delays only a
+/// change that undoes, within it, a state that just ended (a person setting back sync's write).
+pub const DEFAULT_READ_LAG: Duration = Duration::from_secs(2);
 
 /// Why a state is computed by the vendor rather than set by a person, if it is. Such a change
 /// is recorded, never propagated:
@@ -495,16 +515,23 @@ pub struct Engine {
     held: Vec<Option<Instant>>,
     /// Per desk: its writer's panics in a row (the restart backoff's exponent).
     panics: Vec<u32>,
+    /// Per desk: wakes the rechecks waiting after failed reads when the desk answers again.
+    answering: Vec<Arc<Notify>>,
     /// Per desk: when a read of it last failed (monotonic), until a read succeeds after it.
     read_down: Vec<Option<Instant>>,
     /// Per (desk, agent) owed a write: the decision that owes it and when it was decided
     /// (monotonic), for the lag of its write.
     queued: HashMap<(usize, String), (i64, Instant)>,
-    /// Per (desk, agent): the states of sync's earlier writes that a write which landed since
-    /// replaced, and when it landed (monotonic). A read already under way when it landed can
-    /// still show one of them; seen within [`SUPERSEDED_FOR`], it is read again
+    /// Per (desk, agent): the states it held lately and no longer holds, each with when it
+    /// ended (monotonic): the state a write of sync's that landed replaced (a person's, or an
+    /// earlier write of sync's), the state a person's decided change replaced. A read already
+    /// under way then, or one answered by a replica up to the desk's [`Desk::read_lag`]
+    /// behind, can still show one; seen within [`SUPERSEDED_FOR`], it is read again
     /// ([`Engine::recheck`]) rather than taken for a person's change.
-    superseded: HashMap<(usize, String), (Vec<Availability>, Instant)>,
+    superseded: HashMap<(usize, String), Vec<(Availability, Instant)>>,
+    /// Per (desk, agent) being read again ([`Engine::recheck`]): when a read last asked for it
+    /// (a read that began before that is followed by another).
+    rechecking: HashMap<(usize, String), Instant>,
     /// Where a recheck sends its read (while [`Engine::run`] runs).
     recheck_tx: Option<mpsc::UnboundedSender<Event>>,
     /// Per desk: sync's writes that landed, for its watcher to diff its next reads against
@@ -519,8 +546,14 @@ pub struct Engine {
 /// one read later, not lost.
 const SUPERSEDED_FOR: Duration = Duration::from_secs(30);
 
-/// Reads of one agent a recheck makes at most, an interval apart, while the desk fails.
+/// Reads of one agent a recheck makes, an interval apart, while they fail; then each try falls
+/// back to the desk's full read (the agent in it, or unlisted), further apart (up to 8
+/// intervals, at most [`RECHECK_MAX_WAIT`], or as soon as the desk answers a read again), until
+/// one answers: the observation is never dropped.
 const RECHECK_TRIES: usize = 10;
+
+/// The longest wait between two tries of a recheck whose reads keep failing.
+const RECHECK_MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The writer tasks' reports.
 struct Inbox {
@@ -622,8 +655,10 @@ impl Engine {
             held,
             panics,
             read_down: vec![None; desks.len()],
+            answering: (0..desks.len()).map(|_| Arc::new(Notify::new())).collect(),
             queued: HashMap::new(),
             superseded: HashMap::new(),
+            rechecking: HashMap::new(),
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
             desks,
@@ -769,6 +804,9 @@ impl Engine {
         let r = self.run_loop(&mut rx, &mut inbox, &mut tick, stop).await;
         self.inbox = Some(inbox);
         self.recheck_tx = None;
+        // the rechecks under way end with the channel (their observations: the next run's
+        // first reads)
+        self.rechecking.clear();
         // each desk's watcher releases what its feed holds at the vendor (Graph's
         // subscriptions), within the feed's deadline; a desk that takes longer is abandoned
         let _ = halt.send(true);
@@ -846,7 +884,10 @@ impl Engine {
                     self.dispatch()?;
                 }
                 _ = tick.tick() => {
-                    self.superseded.retain(|_, (_, at)| at.elapsed() < SUPERSEDED_FOR);
+                    self.superseded.retain(|_, ended| {
+                        ended.retain(|(_, at)| at.elapsed() < SUPERSEDED_FOR);
+                        !ended.is_empty()
+                    });
                     self.recovered();
                     self.dispatch()?
                 }
@@ -856,6 +897,8 @@ impl Engine {
 
     fn handle(&mut self, batch: Vec<Event>) -> Result<(), SyncError> {
         let mut observations = Vec::new();
+        // rechecks asked for again after their read began
+        let mut again = Vec::new();
         for ev in batch {
             match ev {
                 Event::Initial(i, agents) => {
@@ -873,16 +916,41 @@ impl Engine {
                         began: None,
                     })
                 }
-                Event::Recheck(i, agent, after, began) => observations.push(Observation {
-                    desk: i,
-                    agent,
-                    after,
-                    began: Some(began),
-                }),
+                Event::Recheck(i, agent, after, began) => {
+                    let key = (i, agent.clone());
+                    // asked for again by an observation its read may not show (that read was
+                    // under way, or the desk's replica behind): another read follows
+                    let lag = self.desks[i].read_lag;
+                    if self
+                        .rechecking
+                        .remove(&key)
+                        .is_some_and(|asked| asked + lag > began)
+                    {
+                        again.push(key);
+                    }
+                    // the desk's watcher diffs its next reads against this one: it may hold the
+                    // state that asked for it (a stale read), which a person may set for real
+                    // later, and which it would then not report
+                    if let Some(p) = &after {
+                        self.own_writes[i].push(p.clone());
+                    }
+                    observations.push(Observation {
+                        desk: i,
+                        agent,
+                        after,
+                        began: Some(began),
+                    })
+                }
                 Event::Failed(i, e) => self.read_failed(i, &e),
             }
         }
-        self.observe(observations)
+        self.observe(observations)?;
+        for (desk, agent) in again {
+            if !self.rechecking.contains_key(&(desk, agent.clone())) {
+                self.recheck(desk, &agent, Instant::now());
+            }
+        }
+        Ok(())
     }
 
     fn initial_observations(
@@ -931,6 +999,8 @@ impl Engine {
                 continue;
             }
             self.read_down[d] = None;
+            // the rechecks that failed meanwhile try now, not after their growing wait
+            self.answering[d].notify_waiters();
             let before = self.backoff.len();
             self.backoff.retain(|(desk, _), _| *desk != d);
             if self.backoff.len() < before {
@@ -1000,11 +1070,24 @@ impl Engine {
                     t.owed(&name, &agent)?,
                 ))
             })?;
+            // an agent a full read did not list (an agent list read in pages while agents join
+            // or leave misses one) is read alone before its absence is decided: the vendor
+            // knows it (then its state) or not (then it is unlisted: Engage Digital lists the
+            // connected agents only, the others are gone)
+            if o.after.is_none()
+                && o.began.is_none()
+                && known.as_ref().is_some_and(|k| k.0 != state)
+                && self.recheck(o.desk, &agent, Instant::now())
+            {
+                debug!(desk = %name, agent = %agent, "not in the desk's list: the agent is read alone");
+                continue;
+            }
             if known.as_ref().map(|k| k.0) != Some(state)
                 && !expected.contains(&state)
-                && self.stale_read(&key, state, o.began)
-                && self.recheck(o.desk, &agent, state)
+                && let Some(fresh_from) = self.stale_read(&key, state, o.began)
+                && self.recheck(o.desk, &agent, fresh_from)
             {
+                debug!(desk = %name, agent = %agent, state = %state, "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
                 continue;
             }
             if known.as_ref().map(|k| k.0) == Some(state) || expected.contains(&state) {
@@ -1030,6 +1113,10 @@ impl Engine {
                     self.stats.with(|s| s.desks[o.desk].echoes += 1);
                     debug!(desk = %name, agent = %agent, state = %state, "echo of sync's own write");
                 }
+                // the echo seen before the write's answer: the state it replaced can still show
+                if let Some((k, _, _)) = known.as_ref().filter(|k| k.0 != state) {
+                    self.supersede(key, [*k], state);
+                }
                 continue;
             }
             let Some((before, before_word, settled)) = known else {
@@ -1047,6 +1134,7 @@ impl Engine {
                     t.set_known(&name, &agent, state, &word, &at, is_computed)?;
                     t.forget_expected(&name, &agent)
                 })?;
+                self.supersede(key.clone(), [before], state);
                 if let Some(why) = why_computed {
                     self.stats.with(|s| s.desks[o.desk].computed += 1);
                     info!(desk = %name, agent = %agent, state = %state, vendor_status = %word, reason = why, "computed by the vendor: not a human change, not propagated");
@@ -1136,6 +1224,10 @@ impl Engine {
         })?;
         self.stats.with(|s| s.decisions += n as u64);
         for (p, (id, owed)) in batch.into_iter().zip(stored) {
+            // the states the people's changes replaced can still show in a read for a while
+            for c in &p.cands {
+                self.supersede((c.desk, c.agent.clone()), [c.before], c.after);
+            }
             let writes = owed.len();
             for key in owed {
                 self.queued.insert(key, (id, p.seen));
@@ -1608,12 +1700,25 @@ impl Engine {
         };
         match r {
             Ok((after, wrote)) => {
-                let (state, word) = match &after {
+                let (mut state, mut word) = match &after {
                     Some(p) => (p.availability, p.detail.vendor_status.clone()),
                     None => (o.availability, "dry-run".to_string()),
                 };
-                let is_computed =
+                let mut is_computed =
                     computed(self.desks[d].presence.vendor().as_str(), state, &word).is_some();
+                let before = self.store.read(|t| t.known(&name, &o.agent))?.map(|k| k.0);
+                // the write was answered (an adapter checks the vendor's answer to it), and the
+                // state read back after it is the one it replaced: a read replica behind, or a
+                // person who set it back at once. The write landed; that state, if a read
+                // shows it again, is read again before it is decided
+                let read_back_stale =
+                    wrote && state != o.availability && Some(state) == before && !is_computed;
+                if read_back_stale {
+                    debug!(desk = %name, agent = %o.agent, state = %o.availability, read_back = %state, "the write's read-back shows the state it replaced: taken as landed");
+                    state = o.availability;
+                    word = String::new();
+                    is_computed = false;
+                }
                 let mut replaced = Vec::new();
                 self.store.transaction(|t| {
                     t.settle(&name, &o.agent, Some(o.availability))?;
@@ -1621,29 +1726,23 @@ impl Engine {
                     if state != o.availability {
                         t.forget_expected(&name, &o.agent)?;
                     } else {
-                        // the writes before it can no longer show (in a read begun from now on)
+                        // the writes before it, and the state it replaced, can no longer show
+                        // in a fresh read begun from now on (a replica behind still may)
                         replaced = t.landed(&name, &o.agent, o.availability)?;
+                        replaced.extend(before);
                     }
                     Ok(())
                 })?;
                 // for the desk's watcher, while one runs (`once` reads every agent afresh)
-                if let Some(p) = after.as_ref().filter(|p| p.availability == o.availability)
+                if let Some(p) = after.as_ref().filter(|_| state == o.availability)
                     && self.recheck_tx.is_some()
                 {
-                    self.own_writes[d].push(p.clone());
+                    let mut p = p.clone();
+                    p.availability = o.availability;
+                    self.own_writes[d].push(p);
                 }
-                if !replaced.is_empty() {
-                    let entry = self
-                        .superseded
-                        .entry((d, o.agent.clone()))
-                        .or_insert_with(|| (Vec::new(), Instant::now()));
-                    entry.0.retain(|a| *a != o.availability);
-                    for a in replaced {
-                        if !entry.0.contains(&a) {
-                            entry.0.push(a);
-                        }
-                    }
-                    entry.1 = Instant::now();
+                if state == o.availability {
+                    self.supersede((d, o.agent.clone()), replaced, o.availability);
                 }
                 self.backoff.remove(&(d, o.agent.clone()));
                 let lag = self.lag(d, &o);
@@ -1747,56 +1846,123 @@ impl Engine {
             .unwrap_or(0)
     }
 
+    /// (desk, agent) holds `now` and no longer the states `ended` (from this instant): a read
+    /// can still show them for a while ([`Engine::stale_read`]).
+    fn supersede(
+        &mut self,
+        key: (usize, String),
+        ended: impl IntoIterator<Item = Availability>,
+        now: Availability,
+    ) {
+        let at = Instant::now();
+        let entry = self.superseded.entry(key).or_default();
+        entry.retain(|(a, _)| *a != now);
+        for a in ended {
+            if a != now {
+                entry.retain(|(b, _)| *b != a);
+                entry.push((a, at));
+            }
+        }
+    }
+
     /// Whether `state`, seen on (desk, agent) by a read that began at `began` (unknown:
-    /// `None`), is one of sync's earlier writes that a write landed within [`SUPERSEDED_FOR`]
-    /// (and after the read began) replaced. An expired entry is forgotten.
+    /// `None`), may be a state the agent no longer holds ([`Engine::supersede`]: it ended
+    /// within [`SUPERSEDED_FOR`], and the read began less than the desk's
+    /// [`Desk::read_lag`] after it ended): then the instant from which a read shows what
+    /// the agent holds. Expired entries are forgotten.
     fn stale_read(
         &mut self,
         key: &(usize, String),
         state: Availability,
         began: Option<Instant>,
-    ) -> bool {
-        match self.superseded.get(key) {
-            Some((_, at)) if at.elapsed() >= SUPERSEDED_FOR => {
-                self.superseded.remove(key);
-                false
-            }
-            Some((states, at)) => states.contains(&state) && began.is_none_or(|b| *at >= b),
-            None => false,
+    ) -> Option<Instant> {
+        let lag = self.desks[key.0].read_lag;
+        let ended = self.superseded.get_mut(key)?;
+        ended.retain(|(_, at)| at.elapsed() < SUPERSEDED_FOR);
+        let fresh_from = ended
+            .iter()
+            .find(|(a, _)| *a == state)
+            .map(|(_, at)| *at + lag);
+        if ended.is_empty() {
+            self.superseded.remove(key);
+        }
+        let fresh_from = fresh_from?;
+        match began {
+            Some(b) if b >= fresh_from => None,
+            _ => Some(fresh_from),
         }
     }
 
-    /// A read under way when sync's write to (desk, agent) landed showed `state`, an earlier
-    /// write of sync's that the landed one replaced: a stale read, or a person who set it again
-    /// meanwhile. Neither decided nor stored: the agent is read again after an interval (a
-    /// read that begins after the landing; up to [`RECHECK_TRIES`], an interval apart, while
-    /// the desk fails; one that finds the agent gone is an unlisted agent) and that read is
-    /// decided like
-    /// any other. Outside [`Engine::run`] (one pass: reads, then writes, never together) there
-    /// is no such read, and the state is taken as it is.
-    fn recheck(&mut self, desk: usize, agent: &str, state: Availability) -> bool {
+    /// A read showed (desk, agent) in a state it held until lately ([`Engine::stale_read`]):
+    /// a read under way when sync's write landed, a replica behind, or a person who set it
+    /// again meanwhile. Neither decided nor stored: the agent is read again, an interval and
+    /// the desk's [`Desk::read_lag`] later and not before `fresh_from`, and that read is
+    /// decided like any other (one that finds the agent gone is an unlisted agent). While the agent's reads fail it is read again an
+    /// interval apart, [`RECHECK_TRIES`] times, then from the desk's full read, further apart
+    /// (at most [`RECHECK_MAX_WAIT`]), until one answers or the engine stops: the observation is
+    /// never dropped (a restart reads every desk afresh). One recheck per agent at a time; an
+    /// observation made while one is under way is covered by it, or by another one if its read
+    /// began less than the desk's read lag after that observation. Outside [`Engine::run`] (one pass: reads, then writes, never together)
+    /// there is no such read, and the state is taken as it is.
+    fn recheck(&mut self, desk: usize, agent: &str, fresh_from: Instant) -> bool {
         let Some(tx) = self.recheck_tx.clone() else {
             return false;
         };
+        let key = (desk, agent.to_string());
+        if let Some(asked) = self.rechecking.get_mut(&key) {
+            *asked = Instant::now();
+            return true;
+        }
+        self.rechecking.insert(key, Instant::now());
         let d = &self.desks[desk];
-        debug!(desk = %d.name, agent = %agent, state = %state, "a read under way when sync's write landed shows an earlier write of sync's: the agent is read again");
         let presence = d.presence.clone();
-        let wait = d.interval;
+        let interval = d.interval;
+        let name = d.name.clone();
         let agent = agent.to_string();
+        // a read that shows what the agent holds now: after the state it held ended, and after
+        // this observation (a person's change just made may not show in a replica yet)
+        let first = (Instant::now() + interval.max(d.read_lag)).max(fresh_from);
+        let answering = self.answering[desk].clone();
         tokio::spawn(async move {
-            for _ in 0..RECHECK_TRIES {
-                tokio::time::sleep(wait).await;
+            tokio::time::sleep_until(first).await;
+            let mut failed = 0usize;
+            loop {
+                if tx.is_closed() {
+                    return;
+                }
                 let began = Instant::now();
-                let after = match presence.get(&agent).await {
-                    Ok(p) => Some(p),
-                    Err(e) if e.kind() == ErrorKind::NotFound => None,
-                    Err(e) => {
-                        debug!(agent = %agent, error = %e, "the agent could not be read again");
-                        continue;
-                    }
+                let read = match presence.get(&agent).await {
+                    Ok(p) => Ok(Some(p)),
+                    Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                    // the agent's own reads keep failing: the desk's full read tells too
+                    Err(_) if failed >= RECHECK_TRIES => presence
+                        .list(&ListFilter::all())
+                        .await
+                        .map(|all| all.into_iter().find(|a| a.agent_id == agent)),
+                    Err(e) => Err(e),
                 };
-                let _ = tx.send(Event::Recheck(desk, agent, after, began));
-                return;
+                match read {
+                    Ok(after) => {
+                        let _ = tx.send(Event::Recheck(desk, agent, after, began));
+                        return;
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        debug!(desk = %name, agent = %agent, error = %e, tries = failed, "the agent could not be read again; trying again");
+                    }
+                }
+                let wait = if failed < RECHECK_TRIES {
+                    interval
+                } else {
+                    interval
+                        .saturating_mul(1 << (failed - RECHECK_TRIES).min(3))
+                        .min(RECHECK_MAX_WAIT.max(interval))
+                };
+                // or until the desk answers a read again
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = answering.notified() => {}
+                }
             }
         });
         true

@@ -20,13 +20,27 @@
 //!   write of sync's is read again rather than decided; a desk's watcher diffs the reads that
 //!   begin after sync's write against the state written (a person setting it back at once is
 //!   seen). States the vendor computes ([`computed`]) are not human changes.
+//! - **Stale and partial reads**: a desk's answer may be a read replica's, up to its
+//!   [`Desk::read_lag`] old ([`DEFAULT_READ_LAG`], 2 s; `read_lag` in sync.toml). A state an
+//!   agent held until lately (the one sync's landed write replaced, the one a person's change
+//!   replaced, an earlier write of sync's), seen again within 30 s, is neither an echo nor a
+//!   change until a read of the agent that begins at least the read lag after it ended, and
+//!   after the observation, shows it (a person who did set it back is decided then, not lost);
+//!   so is a write's read-back showing the state it replaced. An agent a full read does not
+//!   list (an agent list read in pages while agents join or leave) is read alone before its
+//!   absence is decided. Such a read of one agent is tried until it answers (an interval apart,
+//!   then from the desk's full read, up to 8 intervals apart, at once when the desk answers
+//!   again): the observation is never dropped.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
 //!   echoes and the decision log, one transaction per batch of decisions ([`DECIDE_BATCH`]
 //!   people). Killed at any point and restarted, the first read of each desk is compared with
 //!   the stored states: a change made meanwhile (or seen and not yet decided) is decided,
-//!   nothing is replayed.
+//!   nothing is replayed. Nothing is written to a desk before this run has read it once: a
+//!   desk down at the restart keeps its owed writes in the outbox (changes on the other desks
+//!   add to them) until it answers a read; that read decides what a person changed there
+//!   meanwhile (a write it overrides is dropped), then the rest is written.
 //! - **At the vendors' rate limits**: the writes of a decided batch go out while the next is
 //!   decided, up to two writers per desk at its client's pace (a small margin under the
 //!   vendor's declared limit, never more than the limit in one of its windows:
@@ -70,8 +84,8 @@ pub mod store;
 pub use clock::{SteppedClock, SystemClock, WallClock};
 pub use config::{ConfigError, DeskConfig, SyncConfig};
 pub use engine::{
-    DECIDE_BATCH, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned, Role, Stats, Summary,
-    SyncError, computed,
+    DECIDE_BATCH, DEFAULT_READ_LAG, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned,
+    Role, Stats, Summary, SyncError, computed,
 };
 pub use people::People;
 pub use store::{Store, StoreError};

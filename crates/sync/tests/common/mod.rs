@@ -9,6 +9,8 @@
 // each simulation is its own test binary and uses part of this
 #![allow(dead_code)]
 
+pub mod run;
+
 use std::sync::Arc;
 use std::time::Duration;
 
