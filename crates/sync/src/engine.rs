@@ -952,6 +952,14 @@ impl Engine {
     }
 
     fn observe(&mut self, observations: Vec<Observation>) -> Result<(), SyncError> {
+        let started = Instant::now();
+        let n = observations.len();
+        let r = self.observe_all(observations);
+        timed("observe", n, started);
+        r
+    }
+
+    fn observe_all(&mut self, observations: Vec<Observation>) -> Result<(), SyncError> {
         // the last observation of each (desk, agent) in the cycle
         let mut last: HashMap<(usize, String), usize> = HashMap::new();
         for (n, o) in observations.iter().enumerate() {
@@ -1119,6 +1127,13 @@ impl Engine {
         if n == 0 {
             return Ok(());
         }
+        let started = Instant::now();
+        let r = self.decide(n);
+        timed("decide", n, started);
+        r
+    }
+
+    fn decide(&mut self, n: usize) -> Result<(), SyncError> {
         let batch: Vec<Prepared> = self
             .undecided
             .drain(..n)
@@ -1345,6 +1360,13 @@ impl Engine {
     /// writer. The outcomes come back as
     /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
     fn dispatch(&mut self) -> Result<(), SyncError> {
+        let started = Instant::now();
+        let r = self.hand_out();
+        timed("dispatch", 0, started);
+        r
+    }
+
+    fn hand_out(&mut self) -> Result<(), SyncError> {
         let now = Instant::now();
         let held: Vec<bool> = self
             .held
@@ -1528,6 +1550,14 @@ impl Engine {
         if ws.is_empty() {
             return Ok(());
         }
+        let started = Instant::now();
+        let n = ws.len();
+        let r = self.record_all(ws, again);
+        timed("record", n, started);
+        r
+    }
+
+    fn record_all(&mut self, ws: Vec<Written>, again: bool) -> Result<(), SyncError> {
         self.store.begin()?;
         let mut done = Vec::new();
         for w in ws {
@@ -1927,6 +1957,17 @@ async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -
             Ok(p) => Outcome::Written(p),
             Err(e) => Outcome::Failed(e),
         }
+    }
+}
+
+/// The time an engine step took (deciding a batch, recording outcomes, handing out writes,
+/// comparing a cycle's observations with the stored states), as a `debug` event of target
+/// `agentstatus_sync::timing` when it took a millisecond or more: what holds the engine's task
+/// (and, on a runtime with few threads, the writers beside it).
+fn timed(step: &'static str, n: usize, started: Instant) {
+    let took = started.elapsed();
+    if took >= Duration::from_millis(1) {
+        debug!(target: "agentstatus_sync::timing", step, n, us = took.as_micros() as u64, "step");
     }
 }
 
