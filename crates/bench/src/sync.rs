@@ -41,7 +41,12 @@ pub fn fakes(people: usize, limit: u32) {
     use agentstatus_chatwoot::fake::{Agent as CwAgent, Chatwoot};
     use agentstatus_engage_digital::fake::{Agent as EdAgent, EngageDigital};
     use agentstatus_rocketchat::fake::{Agent as RcAgent, RocketChat};
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // two threads, as the machine has two cores: a server answers a write while it writes out
+    // a 10,000-agent list to someone else (a real one has many workers); on one thread every
+    // Engage Digital write waited for Chatwoot's and Engage Digital's lists at each poll
+    // (100-250 ms each, on a loaded machine: BENCHMARKS.md, "Sync")
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
