@@ -216,7 +216,10 @@ impl Store {
         Ok(store)
     }
 
-    fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+    /// The database at `path`, to read beside the sync that holds it (a status page, a test
+    /// counting decisions): read-only and without the lock [`Store::open`] takes (in WAL mode a
+    /// reader never blocks the writer). Nothing can be written through it.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| StoreError {

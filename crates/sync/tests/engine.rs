@@ -75,16 +75,8 @@ impl Memory {
     }
 
     fn presence(&self, id: &str, (a, w): &(Availability, String)) -> AgentPresence {
-        AgentPresence::new(
-            id,
-            None,
-            *a,
-            Detail {
-                vendor_status: w.clone(),
-                ..Detail::default()
-            },
-        )
-        .with_email(self.emails.lock().unwrap().get(id).cloned())
+        AgentPresence::new(id, None, *a, Detail::new(w.clone()))
+            .with_email(self.emails.lock().unwrap().get(id).cloned())
     }
 
     fn email(&self, id: &str, email: &str) {
