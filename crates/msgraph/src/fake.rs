@@ -1501,11 +1501,8 @@ async fn list_subscriptions(
                     .unwrap_or("127.0.0.1");
                 format!("http://{host}")
             });
-            body["@odata.nextLink"] = json!(format!(
-                "{origin}{}?$skiptoken={}",
-                uri.path(),
-                from + size
-            ));
+            body["@odata.nextLink"] =
+                json!(format!("{origin}{}?$skiptoken={}", uri.path(), from + size));
         }
     }
     body["value"] = json!(value);

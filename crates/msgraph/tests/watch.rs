@@ -1113,13 +1113,22 @@ async fn killed_run(fake: &Msgraph) -> String {
         Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into())).unwrap();
     let users = vec![fake::user_id(1), fake::user_id(2)];
     let mut run = GraphSubscriptions::new(adapter(fake), users, webhook).unwrap();
-    assert_eq!(within("subscribe", run.next()).await.unwrap(), Batch::Resync);
+    assert_eq!(
+        within("subscribe", run.next()).await.unwrap(),
+        Batch::Resync
+    );
     std::mem::forget(run);
     url
 }
 
 /// The next run to `url`, on a new listener: what its startup does.
-async fn next_run(fake: &Msgraph, url: &str) -> (GraphSubscriptions, Result<Batch, agentstatus_presence::PresenceError>) {
+async fn next_run(
+    fake: &Msgraph,
+    url: &str,
+) -> (
+    GraphSubscriptions,
+    Result<Batch, agentstatus_presence::PresenceError>,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let token = fake.delegated_token(&fake::user_id(2));
     let webhook =
@@ -1141,13 +1150,24 @@ async fn a_killed_runs_subscription_on_a_later_page_is_deleted_too() {
     let url = killed_run(&fake).await;
     let before = fake.subscriptions();
     assert_eq!(before.len(), 2);
-    let stale = before.iter().find(|s| s.notification_url == url).unwrap().id.clone();
+    let stale = before
+        .iter()
+        .find(|s| s.notification_url == url)
+        .unwrap()
+        .id
+        .clone();
     fake.page_subscriptions(1);
     let (run, first) = next_run(&fake, &url).await;
     assert_eq!(first.unwrap(), Batch::Resync);
     let subs = fake.subscriptions();
-    assert!(subs.iter().all(|s| s.id != stale), "the killed run's is gone: {subs:?}");
-    assert!(subs.iter().any(|s| s.notification_url == other), "the other URL's stays");
+    assert!(
+        subs.iter().all(|s| s.id != stale),
+        "the killed run's is gone: {subs:?}"
+    );
+    assert!(
+        subs.iter().any(|s| s.notification_url == other),
+        "the other URL's stays"
+    );
     assert_eq!(subs.len(), 2, "{subs:?}");
     assert_eq!(run.subscriptions().len(), 1);
 }
@@ -1168,7 +1188,6 @@ async fn a_next_link_to_another_origin_is_refused_and_not_followed() {
     assert!(e.contains("another origin"), "{e}");
     assert!(e.contains(&origin), "{e}");
     // nothing connected there
-    let accepted =
-        tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
+    let accepted = tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
     assert!(accepted.is_err(), "the other origin was contacted");
 }

@@ -318,11 +318,7 @@ fn presence(
         id.unwrap_or_default(),
         name,
         availability,
-        Detail {
-            vendor_status: raw,
-            state: status.filter(|s| !s.is_empty()),
-            ..Detail::default()
-        },
+        Detail::new(raw).with_state(status.filter(|s| !s.is_empty())),
     )
 }
 

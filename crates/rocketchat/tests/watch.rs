@@ -401,7 +401,11 @@ async fn a_rate_limited_token_makes_the_delta_interval_follow_the_limit() {
     fake.add_agent(Agent::new("mgr", "Mary Manager", "available"));
     fake.add_agent(Agent::new("a1", "Ada Lovelace", "not-available"));
     let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
-    let mut w = Watcher::new(presence, "desk", WatchOptions::every(Duration::from_secs(1)));
+    let mut w = Watcher::new(
+        presence,
+        "desk",
+        WatchOptions::every(Duration::from_secs(1)),
+    );
     assert_eq!(w.origin(), Origin::Delta);
     let watching = tokio::spawn(async move {
         loop {
