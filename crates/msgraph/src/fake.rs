@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
-use agentstatus_fakes::axum::extract::{OriginalUri, Path, Query, State};
+use agentstatus_fakes::axum::extract::{Path, Query, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode, header};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, patch, post};
@@ -1467,7 +1467,7 @@ async fn delete_subscription(
 /// application's token).
 async fn list_subscriptions(
     State(state): State<Shared<Inner>>,
-    OriginalUri(uri): OriginalUri,
+    uri: agentstatus_fakes::axum::http::Uri,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
