@@ -8,7 +8,7 @@ use std::time::Duration;
 use agentstatus_engage_digital::Client;
 use agentstatus_engage_digital::fake::{Agent, EngageDigital, Fault};
 use agentstatus_engage_digital::presence::EngageDigitalPresence;
-use agentstatus_presence::{Availability, ErrorKind, Presence};
+use agentstatus_presence::{ErrorKind, Presence};
 use agentstatus_runtime::{ClientConfig, RetryPolicy};
 
 async fn fake() -> (EngageDigital, EngageDigitalPresence) {
@@ -24,11 +24,12 @@ async fn fake() -> (EngageDigital, EngageDigitalPresence) {
 #[tokio::test]
 async fn a_plain_text_429_is_rate_limited_with_the_servers_wait() {
     let (fake, p) = fake().await;
-    // the fault's body: `429 Too Many Requests (injected fault)`, text/plain, Retry-After: 7
+    // the fault's body: `429 Too Many Requests (injected fault)`, text/plain, Retry-After: 7;
+    // `GET /status` (the list a watch polls) declares its 429 as `ErrorResponse`
     fake.faults().push(Fault::RateLimited {
         retry_after_secs: 7,
     });
-    let e = p.set("e1", Availability::Away).await.unwrap_err();
+    let e = p.list(&Default::default()).await.unwrap_err();
     let shown = e.to_string();
     assert_eq!(e.kind(), ErrorKind::RateLimited, "{shown}");
     assert_eq!(e.status(), Some(429), "{shown}");
@@ -40,14 +41,17 @@ async fn a_plain_text_429_is_rate_limited_with_the_servers_wait() {
     assert!(!shown.contains("invalid type"), "{shown}");
 }
 
+/// A declared error status with a body of another kind (a proxy's HTML 403 page where the
+/// document declares `ErrorResponse`): the status decides the kind (a refusal of the
+/// credentials), and the message is the page's start, not serde's "expected value".
 #[tokio::test]
-async fn an_html_503_is_the_vendors_error_with_its_status() {
+async fn an_html_403_is_refused_credentials_with_its_status() {
     let (fake, p) = fake().await;
-    fake.faults().push(Fault::Html(503));
+    fake.faults().push(Fault::Html(403));
     let e = p.list(&Default::default()).await.unwrap_err();
     let shown = e.to_string();
-    assert_eq!(e.kind(), ErrorKind::Vendor, "{shown}");
-    assert_eq!(e.status(), Some(503), "{shown}");
-    assert!(shown.contains("HTTP 503"), "{shown}");
+    assert_eq!(e.kind(), ErrorKind::Auth, "{shown}");
+    assert_eq!(e.status(), Some(403), "{shown}");
+    assert!(shown.contains("HTTP 403"), "{shown}");
     assert!(!shown.contains("expected"), "{shown}");
 }
