@@ -189,6 +189,11 @@ pub fn fakes(people: usize, limit: u32) {
     });
 }
 
+/// A sample of the fakes' counters: ms since `human`, Engage Digital writes, Rocket.Chat writes.
+type Sample = (u64, u64, u64);
+/// A stall of the fakes' thread: ms since `human`, ms since its previous tick.
+type Stall = (u64, u64);
+
 struct Fakes {
     child: Child,
     stdin: ChildStdin,
@@ -246,7 +251,7 @@ impl Fakes {
 
     /// The fakes' samples since `human`: (ms, Engage Digital writes, Rocket.Chat writes), at
     /// each 10 ms sample where a count changed.
-    fn timeline(&mut self) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64)>) {
+    fn timeline(&mut self) -> (Vec<Sample>, Vec<Stall>) {
         let line = self.ask("timeline");
         let (stalls, samples): (Vec<&str>, Vec<&str>) = line
             .split_whitespace()
