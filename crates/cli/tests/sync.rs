@@ -322,7 +322,10 @@ async fn a_second_sync_on_the_same_database_is_refused_naming_the_holder() {
     let config = s.dir.path().join("sync.toml");
     let mut first = spawn_sync(&config);
     let db = s.dir.path().join("state.db");
-    assert!(until(|| db.exists()).await, "the first sync made its database");
+    assert!(
+        until(|| db.exists()).await,
+        "the first sync made its database"
+    );
     let second = sync(&config, &[]).await;
     let err = text(&second.stderr);
     assert!(!second.status.success(), "{err}");
