@@ -104,19 +104,12 @@ pub fn render(data: &[u8]) {
         agent_id,
         name,
         Availability::Busy,
-        Detail {
-            vendor_status,
-            custom_status_id,
-            channels: vec![ChannelPresence {
-                id: "c".into(),
-                name: channel,
-                status: "available".into(),
-                busyness: None,
-            }],
-            state,
-            until: None,
-            message,
-        },
+        Detail::new(vendor_status)
+            .with_custom_status_id(custom_status_id)
+            .with_channels(vec![ChannelPresence::new("c", channel, "available", None)])
+            .with_state(state)
+            .with_until(None)
+            .with_message(message),
     );
     let list = [agent.clone(), agent];
     let table = render(Vendor::new("engage-digital"), &list, Output::Table, false);

@@ -26,6 +26,7 @@ const ROUNDS: usize = 7;
 
 mod bulk;
 mod sync;
+mod trace;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -84,14 +85,14 @@ fn main() {
             arg(&args, "--people", 10_000),
             arg(&args, "--limit", 200) as u32,
         ),
-        Some("sync-converge") => print!(
-            "{}",
+        Some("sync-converge") => print!("{}", {
+            trace::init();
             sync::converge(
                 arg(&args, "--people", 10_000),
                 arg(&args, "--limit", 200) as u32,
                 std::time::Duration::from_secs(arg(&args, "--interval", 5) as u64),
             )
-        ),
+        }),
         Some("sync-lag") => print!(
             "{}",
             rt.block_on(sync::lag(

@@ -41,7 +41,12 @@ pub fn fakes(people: usize, limit: u32) {
     use agentstatus_chatwoot::fake::{Agent as CwAgent, Chatwoot};
     use agentstatus_engage_digital::fake::{Agent as EdAgent, EngageDigital};
     use agentstatus_rocketchat::fake::{Agent as RcAgent, RocketChat};
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // two threads, as the machine has two cores: a server answers a write while it writes out
+    // a 10,000-agent list to someone else (a real one has many workers); on one thread every
+    // Engage Digital write waited for Chatwoot's and Engage Digital's lists at each poll
+    // (100-250 ms each, on a loaded machine: BENCHMARKS.md, "Sync")
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
@@ -83,11 +88,22 @@ pub fn fakes(people: usize, limit: u32) {
         // from `human` on: every 10 ms, the state changes each fake made since (the writes
         // that landed: each of sync's writes changes one agent), for the timeline
         let mut tick = tokio::time::interval(Duration::from_millis(10));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut mark: Option<(tokio::time::Instant, u64, u64)> = None;
         let mut samples: Vec<(u64, u64, u64)> = Vec::new();
+        // from `human` on: each time the fakes' thread took 30 ms or more to come back to its
+        // 10 ms tick (ms since `human`, the time since the last tick), for the timeline
+        let mut stalls: Vec<(u64, u64)> = Vec::new();
+        let mut last_tick = tokio::time::Instant::now();
         loop {
             let line = tokio::select! {
                 _ = tick.tick() => {
+                    let now = tokio::time::Instant::now();
+                    let since = now - last_tick;
+                    last_tick = now;
+                    if let (Some((at, _, _)), true) = (mark, since >= Duration::from_millis(30)) {
+                        stalls.push((at.elapsed().as_millis() as u64, since.as_millis() as u64));
+                    }
                     if let Some((at, ed0, rc0)) = mark {
                         samples.push((
                             at.elapsed().as_millis() as u64,
@@ -135,6 +151,9 @@ pub fn fakes(people: usize, limit: u32) {
                             last = (e, r);
                         }
                     }
+                    for (ms, took) in stalls.drain(..) {
+                        out.push_str(&format!(" stall:{ms}:{took}"));
+                    }
                     mark = None;
                     println!("{out}");
                 }
@@ -169,6 +188,11 @@ pub fn fakes(people: usize, limit: u32) {
         }
     });
 }
+
+/// A sample of the fakes' counters: ms since `human`, Engage Digital writes, Rocket.Chat writes.
+type Sample = (u64, u64, u64);
+/// A stall of the fakes' thread: ms since `human`, ms since its previous tick.
+type Stall = (u64, u64);
 
 struct Fakes {
     child: Child,
@@ -227,15 +251,27 @@ impl Fakes {
 
     /// The fakes' samples since `human`: (ms, Engage Digital writes, Rocket.Chat writes), at
     /// each 10 ms sample where a count changed.
-    fn timeline(&mut self) -> Vec<(u64, u64, u64)> {
+    fn timeline(&mut self) -> (Vec<Sample>, Vec<Stall>) {
         let line = self.ask("timeline");
-        line.split_whitespace()
+        let (stalls, samples): (Vec<&str>, Vec<&str>) = line
+            .split_whitespace()
             .skip(1)
+            .partition(|s| s.starts_with("stall:"));
+        let stalls = stalls
+            .iter()
+            .filter_map(|s| {
+                let mut n = s.split(':').skip(1).map(|v| v.parse().unwrap_or(0));
+                Some((n.next()?, n.next()?))
+            })
+            .collect();
+        let samples = samples
+            .into_iter()
             .map(|s| {
                 let n: Vec<u64> = s.split(':').map(|v| v.parse().expect("number")).collect();
                 (n[0], n[1], n[2])
             })
-            .collect()
+            .collect();
+        (samples, stalls)
     }
 }
 
@@ -491,6 +527,7 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
         let cpu0 = (cpu_seconds(std::process::id()), cpu_seconds(child));
         tokio::task::block_in_place(|| fakes.ask("human"));
         let start = Instant::now();
+        tracing::info!(target: "agentstatus_bench", "changed by hand");
         let deadline = Duration::from_secs(1800);
         let people_u = people as u64;
         let written = |s: &agentstatus_sync::Summary| -> u64 {
@@ -533,15 +570,20 @@ pub fn converge(people: usize, limit: u32, interval: Duration) -> String {
             phases.recorded = f64::NAN;
         }
         phases.load.1 = load();
-        let timeline = tokio::task::block_in_place(|| fakes.timeline());
-        // the raw samples, for a closer look: `ms ed rc` a line
+        let (timeline, stalls) = tokio::task::block_in_place(|| fakes.timeline());
+        // the raw samples, for a closer look: `ms ed rc` a line, then `stall ms took` for each
+        // time the fakes' thread came back to its 10 ms tick 30 ms or more after the last
         if let Some(path) = std::env::var_os("AGENTSTATUS_BENCH_TIMELINE") {
-            let lines: String = timeline
+            let mut lines: String = timeline
                 .iter()
                 .map(|(ms, e, r)| format!("{ms} {e} {r}\n"))
                 .collect();
+            for (ms, took) in &stalls {
+                lines.push_str(&format!("stall {ms} {took}\n"));
+            }
             let _ = std::fs::write(path, lines);
         }
+        crate::trace::flush();
         phases.read_timeline(&timeline, people_u);
         let first_ed = phases.first_ed;
         let converged = last.rc_done == people && last.ed_done == people;

@@ -81,10 +81,7 @@ fn presence(a: &types::Agent, stored: Option<&str>) -> AgentPresence {
         a.id.map(|i| i.to_string()).unwrap_or_default(),
         a.name.clone().or_else(|| a.available_name.clone()),
         availability(&shown),
-        Detail {
-            vendor_status,
-            ..Detail::default()
-        },
+        Detail::new(vendor_status),
     )
 }
 

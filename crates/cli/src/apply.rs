@@ -395,17 +395,7 @@ mod tests {
 
     impl Counted {
         fn new(list_error: Option<PresenceError>, get_error: Option<PresenceError>) -> Self {
-            let agent = |id: &str, a| {
-                AgentPresence::new(
-                    id,
-                    None,
-                    a,
-                    Detail {
-                        vendor_status: a.to_string(),
-                        ..Detail::default()
-                    },
-                )
-            };
+            let agent = |id: &str, a| AgentPresence::new(id, None, a, Detail::new(a.to_string()));
             Self {
                 agents: vec![
                     agent("ada", Availability::Away),

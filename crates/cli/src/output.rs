@@ -211,10 +211,7 @@ mod tests {
             id,
             Some(name.into()),
             Availability::Available,
-            Detail {
-                vendor_status: "available".into(),
-                ..Detail::default()
-            },
+            Detail::new("available"),
         )
     }
 

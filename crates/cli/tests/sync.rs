@@ -312,3 +312,28 @@ async fn kill_9_and_restart_loses_nothing_and_writes_nothing_twice() {
         "only grace's change is new: {err}"
     );
 }
+
+/// Two syncs given one config (one state database) would both send its outbox and decide its
+/// changes: the second is refused at once, its error naming the database, its lock file and
+/// the process that holds it; the first runs on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sync_on_the_same_database_is_refused_naming_the_holder() {
+    let s = setup("twice").await;
+    let config = s.dir.path().join("sync.toml");
+    let mut first = spawn_sync(&config);
+    let db = s.dir.path().join("state.db");
+    assert!(
+        until(|| db.exists()).await,
+        "the first sync made its database"
+    );
+    let second = sync(&config, &[]).await;
+    let err = text(&second.stderr);
+    assert!(!second.status.success(), "{err}");
+    assert!(err.contains("state.db"), "{err}");
+    assert!(err.contains("in use by another sync"), "{err}");
+    assert!(err.contains(&format!("process {}", first.id())), "{err}");
+    assert!(err.contains("state.db.lock"), "{err}");
+    assert!(first.try_wait().unwrap().is_none(), "the first one runs on");
+    let _ = first.kill();
+    let _ = first.wait();
+}

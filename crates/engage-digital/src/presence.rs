@@ -68,11 +68,13 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
     let channels: Vec<ChannelPresence> = s
         .channels
         .into_iter()
-        .map(|c| ChannelPresence {
-            id: c.id.unwrap_or_default(),
-            name: c.name,
-            status: c.status.unwrap_or_default(),
-            busyness: c.busyness.map(|b| b.to_string()),
+        .map(|c| {
+            ChannelPresence::new(
+                c.id.unwrap_or_default(),
+                c.name,
+                c.status.unwrap_or_default(),
+                c.busyness.map(|b| b.to_string()),
+            )
         })
         .collect();
     let available: Vec<&ChannelPresence> = channels
@@ -91,12 +93,9 @@ fn presence(s: types::AgentStatus) -> AgentPresence {
         s.agent_id.unwrap_or_default(),
         None,
         availability,
-        Detail {
-            vendor_status: vendor_status.to_string(),
-            custom_status_id: s.custom_status.and_then(|c| c.id),
-            channels,
-            ..Detail::default()
-        },
+        Detail::new(vendor_status)
+            .with_custom_status_id(s.custom_status.and_then(|c| c.id))
+            .with_channels(channels),
     )
 }
 
@@ -328,10 +327,7 @@ impl EngageDigitalPresence {
                     agent.to_string(),
                     None,
                     Availability::Offline,
-                    Detail {
-                        vendor_status: "disconnected".into(),
-                        ..Detail::default()
-                    },
+                    Detail::new("disconnected"),
                 ))
             }
             Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),

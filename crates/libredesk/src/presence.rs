@@ -63,10 +63,7 @@ fn presence(
         id.map(|i| i.to_string()).unwrap_or_default(),
         (!name.is_empty()).then_some(name),
         availability(&raw),
-        Detail {
-            vendor_status: raw,
-            ..Detail::default()
-        },
+        Detail::new(raw),
     )
 }
 

@@ -145,15 +145,13 @@ fn presence(agent: &str, name: Option<String>, s: &types::Status) -> AgentPresen
         agent,
         name,
         availability(&word(s)),
-        Detail {
-            vendor_status: vendor_status(s),
-            state: Some(word(s)),
-            until: s
-                .dnd_end_time
-                .filter(|e| *e > 0 && word(s) == "dnd")
-                .and_then(|e| DateTime::<Utc>::from_timestamp(e, 0)),
-            ..Detail::default()
-        },
+        Detail::new(vendor_status(s))
+            .with_state(Some(word(s)))
+            .with_until(
+                s.dnd_end_time
+                    .filter(|e| *e > 0 && word(s) == "dnd")
+                    .and_then(|e| DateTime::<Utc>::from_timestamp(e, 0)),
+            ),
     )
 }
 

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use agentstatus_fakes::axum::Router;
 use agentstatus_fakes::axum::body::Bytes;
-use agentstatus_fakes::axum::extract::{Path, State};
+use agentstatus_fakes::axum::extract::{Path, Query, State};
 use agentstatus_fakes::axum::http::{HeaderMap, StatusCode, header};
 use agentstatus_fakes::axum::response::Response;
 use agentstatus_fakes::axum::routing::{get, patch, post};
@@ -132,6 +132,12 @@ struct Inner {
     to_drop: u32,
     deliveries: Deliveries,
     validations: Vec<Validation>,
+    /// `GET /subscriptions` answers this many a page, with an `@odata.nextLink` to the next
+    /// ([`Msgraph::page_subscriptions`]); `None`: all in one.
+    subscriptions_page: Option<usize>,
+    /// The origin the nextLinks point to instead of the fake's own
+    /// ([`Msgraph::next_links_to`]).
+    next_link_origin: Option<String>,
 }
 
 impl Inner {
@@ -444,6 +450,8 @@ impl Msgraph {
             to_drop: 0,
             deliveries: Deliveries::default(),
             validations: Vec::new(),
+            subscriptions_page: None,
+            next_link_origin: None,
         };
         let api = || {
             Router::new()
@@ -641,6 +649,18 @@ impl Msgraph {
             }
         }
         ok
+    }
+
+    /// `GET /subscriptions` answers `n` subscriptions a page (at least one), each page but the
+    /// last with an `@odata.nextLink` (`$skiptoken`) to the next, as Graph pages a large list.
+    pub fn page_subscriptions(&self, n: usize) {
+        self.0.lock().subscriptions_page = Some(n.max(1));
+    }
+
+    /// The `@odata.nextLink`s point to `origin` (`http://host:port`) instead of the fake: a
+    /// server (or a man in the middle) sending the client elsewhere with its token.
+    pub fn next_links_to(&self, origin: &str) {
+        self.0.lock().next_link_origin = Some(origin.trim_end_matches('/').to_string());
     }
 
     /// The `expires_in` of the tokens issued from now on.
@@ -1445,26 +1465,48 @@ async fn delete_subscription(
 
 /// `GET /subscriptions`: the signed-in user's (a delegated token), or every one (the
 /// application's token).
-async fn list_subscriptions(State(state): State<Shared<Inner>>, headers: HeaderMap) -> Response {
+async fn list_subscriptions(
+    State(state): State<Shared<Inner>>,
+    uri: agentstatus_fakes::axum::http::Uri,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     let mut s = state.lock();
     let user = match authenticate(&mut s, &headers) {
         Ok(u) => u,
         Err(r) => return r,
     };
     s.expire_subscriptions();
-    let value: Vec<Value> = s
+    let mut value: Vec<Value> = s
         .subscriptions
         .values()
         .filter(|sub| user.as_ref().is_none_or(|u| *u == sub.creator))
         .map(|sub| subscription_json(&s, sub))
         .collect();
-    reply(
-        StatusCode::OK,
-        json!({
-            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions",
-            "value": value,
-        }),
-    )
+    let mut body = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions",
+    });
+    if let Some(size) = s.subscriptions_page {
+        let from: usize = query
+            .get("$skiptoken")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let total = value.len();
+        value = value.into_iter().skip(from).take(size).collect();
+        if from + size < total {
+            let origin = s.next_link_origin.clone().unwrap_or_else(|| {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("127.0.0.1");
+                format!("http://{host}")
+            });
+            body["@odata.nextLink"] =
+                json!(format!("{origin}{}?$skiptoken={}", uri.path(), from + size));
+        }
+    }
+    body["value"] = json!(value);
+    reply(StatusCode::OK, body)
 }
 
 /// `GET /subscriptions/{id}`.

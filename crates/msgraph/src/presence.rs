@@ -305,10 +305,7 @@ fn presence(agent: &str, p: &types::MicrosoftGraphPresence) -> AgentPresence {
         id,
         None,
         availability(&availability_word),
-        Detail {
-            vendor_status: format!("{availability_word}/{activity_word}"),
-            ..Detail::default()
-        },
+        Detail::new(format!("{availability_word}/{activity_word}")),
     )
 }
 

@@ -750,28 +750,52 @@ mod feed {
         }
 
         /// Delete the presence subscriptions the signed-in user has to this feed's public URL
-        /// (`GET /subscriptions`, its first page): those of a run that ended without deleting
-        /// them (killed), which Graph keeps until they expire and which could stand in the way
-        /// of new ones (one presence subscription per user and application, Learn says).
+        /// (`GET /subscriptions`, every page: its `@odata.nextLink`s followed, at most
+        /// [`SUBSCRIPTION_PAGES`], on the API's own origin only): those of a run that ended
+        /// without deleting them (killed), which Graph keeps until they expire and which could
+        /// stand in the way of new ones (one presence subscription per user and application,
+        /// Learn says).
         async fn delete_stale(&self) -> Result<usize, PresenceError> {
             let client = self.subscriber()?;
             let request = client.subscriptions_subscription_list_subscription();
-            let page = match call(request.send()).await {
+            let mut page = match call(request.send()).await {
                 Ok(p) => p,
                 Err(f) => return Err(failed(f, "subscription_list").await),
             };
-            let stale: Vec<String> = page
-                .value
-                .into_iter()
-                .filter(|s| {
-                    s.notification_url.as_deref() == Some(self.public_url.as_str())
-                        && s.resource.as_deref().is_some_and(|r| {
-                            r.trim_start_matches('/')
-                                .starts_with("communications/presences")
+            let mut stale: Vec<String> = Vec::new();
+            let mut pages = 1;
+            loop {
+                stale.extend(
+                    std::mem::take(&mut page.value)
+                        .into_iter()
+                        .filter(|s| {
+                            s.notification_url.as_deref() == Some(self.public_url.as_str())
+                                && s.resource.as_deref().is_some_and(|r| {
+                                    r.trim_start_matches('/')
+                                        .starts_with("communications/presences")
+                                })
                         })
-                })
-                .filter_map(|s| s.id)
-                .collect();
+                        .filter_map(|s| s.id),
+                );
+                let Some(next) = page.odata_next_link.take().filter(|l| !l.is_empty()) else {
+                    break;
+                };
+                if pages >= SUBSCRIPTION_PAGES {
+                    return Err(PresenceError::new(
+                        VENDOR,
+                        Failure::InvalidResponse {
+                            status: None,
+                            message: format!(
+                                "GET /subscriptions still had an @odata.nextLink after {SUBSCRIPTION_PAGES} pages ({} subscriptions of this watch found): not read further",
+                                stale.len()
+                            ),
+                        },
+                    )
+                    .with_operation("subscription_list"));
+                }
+                page = next_subscriptions(&client, &next).await?;
+                pages += 1;
+            }
             for id in &stale {
                 self.delete(id).await?;
             }
@@ -821,6 +845,99 @@ mod feed {
                 }
             }
         }
+    }
+
+    /// Pages of `GET /subscriptions` read at most at startup (Graph pages its list; a server
+    /// whose nextLinks never end cannot keep a starting watch reading).
+    pub const SUBSCRIPTION_PAGES: usize = 100;
+
+    /// The page of `GET /subscriptions` an `@odata.nextLink` names, read with the subscriber's
+    /// token through the client (its rate limit, retries, deadline and body bound) — only when
+    /// the link is on the API's own origin (scheme, host and port of the client's base URL): a
+    /// link elsewhere is refused, and the token is never sent there.
+    async fn next_subscriptions(
+        client: &crate::Client,
+        next: &str,
+    ) -> Result<types::CollectionOfSubscription, PresenceError> {
+        let bad = |message: String| {
+            PresenceError::new(
+                VENDOR,
+                Failure::InvalidResponse {
+                    status: None,
+                    message,
+                },
+            )
+            .with_operation("subscription_list")
+        };
+        let base = reqwest::Url::parse(client.baseurl())
+            .map_err(|e| bad(format!("the client's base URL: {e}")))?;
+        let url = base
+            .join(next)
+            .map_err(|_| bad("GET /subscriptions: its @odata.nextLink is not a URL".into()))?;
+        if url.origin() != base.origin() {
+            return Err(bad(format!(
+                "GET /subscriptions: its @odata.nextLink goes to another origin ({}) than the API's ({}): not followed (the user's token would go with it)",
+                agentstatus_presence::adapter::clip(&url.origin().ascii_serialization()),
+                base.origin().ascii_serialization()
+            )));
+        }
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url);
+        request.headers_mut().insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        agentstatus_runtime::authorize::<()>(client.inner(), &mut request)
+            .await
+            .map_err(|e| bad(e.to_string()))?;
+        let answer = agentstatus_runtime::execute(client.client(), client.inner(), request)
+            .await
+            .map_err(|e| {
+                PresenceError::new(
+                    VENDOR,
+                    Failure::Network {
+                        message: agentstatus_presence::adapter::clip(&e.without_url().to_string()),
+                    },
+                )
+                .with_operation("subscription_list")
+            })?;
+        let status = answer.status();
+        let bytes = answer.bytes().await.map_err(|e| {
+            bad(format!(
+                "GET /subscriptions (a next page): the body could not be read: {}",
+                agentstatus_presence::adapter::clip(&e.without_url().to_string())
+            ))
+        })?;
+        if !status.is_success() {
+            let said = serde_json::from_slice::<types::OdataError>(&bytes)
+                .map(|e| format!("[{}] {}", e.error.code, e.error.message))
+                .unwrap_or_default();
+            return Err(PresenceError::new(
+                VENDOR,
+                Failure::Http {
+                    status: status.as_u16(),
+                    code: None,
+                    message: Some(agentstatus_presence::adapter::clip(&format!(
+                        "GET /subscriptions (a next page) {said}"
+                    ))),
+                },
+            )
+            .with_operation("subscription_list"));
+        }
+        // not quoted: a subscription carries its clientState
+        serde_json::from_slice(&bytes).map_err(|e| {
+            PresenceError::new(
+                VENDOR,
+                Failure::InvalidResponse {
+                    status: Some(status.as_u16()),
+                    message: format!(
+                        "GET /subscriptions (a next page) is not what the document declares (at line {} column {}); its body is not shown: it may carry a subscription's clientState",
+                        e.line(),
+                        e.column()
+                    ),
+                },
+            )
+            .with_operation("subscription_list")
+        })
     }
 
     /// The error of a failed subscription call, in `operation`. A success answer that is not

@@ -1102,3 +1102,92 @@ async fn an_undecodable_subscription_answer_is_reported_without_its_body() {
         assert!(feed.subscriptions().is_empty());
     }
 }
+
+/// A run of the second user's watch to `url` on its own listener, subscribed, then killed
+/// (nothing deleted; its receiver lives on, answering Graph's validation requests).
+async fn killed_run(fake: &Msgraph) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/graph/notify", listener.local_addr().unwrap());
+    let token = fake.delegated_token(&fake::user_id(2));
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into())).unwrap();
+    let users = vec![fake::user_id(1), fake::user_id(2)];
+    let mut run = GraphSubscriptions::new(adapter(fake), users, webhook).unwrap();
+    assert_eq!(
+        within("subscribe", run.next()).await.unwrap(),
+        Batch::Resync
+    );
+    std::mem::forget(run);
+    url
+}
+
+/// The next run to `url`, on a new listener: what its startup does.
+async fn next_run(
+    fake: &Msgraph,
+    url: &str,
+) -> (
+    GraphSubscriptions,
+    Result<Batch, agentstatus_presence::PresenceError>,
+) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token = fake.delegated_token(&fake::user_id(2));
+    let webhook =
+        Webhook::with_listener(listener, url, SubscriberToken::Fixed(token.into())).unwrap();
+    let users = vec![fake::user_id(1), fake::user_id(2)];
+    let mut run = GraphSubscriptions::new(adapter(fake), users, webhook).unwrap();
+    let first = within("subscribe", run.next()).await;
+    (run, first)
+}
+
+/// Graph pages `GET /subscriptions`: a killed run's subscription on a later page is found
+/// (the `@odata.nextLink`s followed) and deleted, another URL's is left.
+#[tokio::test]
+async fn a_killed_runs_subscription_on_a_later_page_is_deleted_too() {
+    let (fake, _, _) = start().await;
+    // first, a subscription of the same user to another URL (another watch's); then the
+    // killed run's: one a page, the killed run's is on the second page
+    let other = killed_run(&fake).await;
+    let url = killed_run(&fake).await;
+    let before = fake.subscriptions();
+    assert_eq!(before.len(), 2);
+    let stale = before
+        .iter()
+        .find(|s| s.notification_url == url)
+        .unwrap()
+        .id
+        .clone();
+    fake.page_subscriptions(1);
+    let (run, first) = next_run(&fake, &url).await;
+    assert_eq!(first.unwrap(), Batch::Resync);
+    let subs = fake.subscriptions();
+    assert!(
+        subs.iter().all(|s| s.id != stale),
+        "the killed run's is gone: {subs:?}"
+    );
+    assert!(
+        subs.iter().any(|s| s.notification_url == other),
+        "the other URL's stays"
+    );
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    assert_eq!(run.subscriptions().len(), 1);
+}
+
+/// An `@odata.nextLink` to another origin is refused, never followed with the user's token:
+/// the other origin receives nothing.
+#[tokio::test]
+async fn a_next_link_to_another_origin_is_refused_and_not_followed() {
+    let (fake, _, _) = start().await;
+    let _other = killed_run(&fake).await;
+    let url = killed_run(&fake).await;
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", elsewhere.local_addr().unwrap());
+    fake.page_subscriptions(1);
+    fake.next_links_to(&origin);
+    let (_run, first) = next_run(&fake, &url).await;
+    let e = first.unwrap_err().to_string();
+    assert!(e.contains("another origin"), "{e}");
+    assert!(e.contains(&origin), "{e}");
+    // nothing connected there
+    let accepted = tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
+    assert!(accepted.is_err(), "the other origin was contacted");
+}

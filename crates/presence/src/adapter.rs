@@ -55,7 +55,7 @@
 //!     const SUPPORTED: &'static [Availability] = &[Availability::Available];
 //!
 //!     async fn get_now(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
-//!         let detail = Detail { vendor_status: "online".into(), ..Detail::default() };
+//!         let detail = Detail::new("online");
 //!         Ok(AgentPresence::new(agent, None, Availability::Available, detail))
 //!     }
 //!

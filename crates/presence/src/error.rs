@@ -292,7 +292,17 @@ impl fmt::Display for PresenceError {
                 status,
                 code,
                 message,
-            } => f.write_str(&describe(Some(*status), code, message)),
+            } => {
+                f.write_str(&describe(Some(*status), code, message))?;
+                if *status == 429 {
+                    f.write_str(" (rate limited")?;
+                    if let Some(wait) = self.retry_after() {
+                        write!(f, "; the server asks to wait {}", humantime(wait))?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
             Failure::Network { message } | Failure::InvalidInput { message } => {
                 write!(f, " {message}")
             }
@@ -686,7 +696,13 @@ impl<E: ErrorBody> Failed<E> {
                 r.headers(),
                 std::time::SystemTime::now(),
             ),
-            _ => None,
+            // progenitor dropped the answer (its body did not decode): what the client's hooks
+            // recorded of it, when it was this call's last answer
+            _ => {
+                let seen = agentstatus_runtime::observed();
+                seen.retry_after
+                    .filter(|_| seen.status.is_some() && seen.status == self.status)
+            }
         };
         let failure = failure(agent.is_some(), self.error, self.status).await;
         PresenceError {
@@ -717,21 +733,14 @@ async fn failure<E: ErrorBody>(
             }
             let status = response.status().as_u16();
             let bytes = response.bytes().await.unwrap_or_default();
-            // vendors' error bodies share field names: take what is there
-            let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-            let field = |k: &str| {
-                json.as_ref()
-                    .and_then(|j| j.get(k))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            };
-            let code = field("error_type")
-                .or_else(|| field("errorType"))
-                .or_else(|| field("error"));
-            let message = field("message")
-                .or_else(|| field("error"))
-                .or_else(|| (!bytes.is_empty()).then(|| snippet(&bytes)));
-            (status, clip_opt(code), clip_opt(message))
+            let (code, message) = error_body(&bytes);
+            (status, code, message)
+        }
+        // an error answer whose body is not the declared error schema (a proxy's plain-text
+        // 429, an HTML 503): the status and what the body says, not the decoder's complaint
+        E::InvalidResponsePayload(bytes, _) if last_status.is_some_and(|s| s >= 400) => {
+            let (code, message) = error_body(&bytes);
+            (last_status.unwrap_or_default(), code, message)
         }
         E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
             return match agentstatus_runtime::body_too_large(&e) {
@@ -779,6 +788,26 @@ async fn failure<E: ErrorBody>(
             message,
         }
     }
+}
+
+/// The code and message of an error answer's body that is not (or not known to be) the
+/// operation's declared error schema: vendors' error bodies share field names, so what is there
+/// is taken; a body without them is shown as it starts.
+fn error_body(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    let json: Option<serde_json::Value> = serde_json::from_slice(bytes).ok();
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let code = field("error_type")
+        .or_else(|| field("errorType"))
+        .or_else(|| field("error"));
+    let message = field("message")
+        .or_else(|| field("error"))
+        .or_else(|| (!bytes.is_empty()).then(|| snippet(bytes)));
+    (clip_opt(code), clip_opt(message))
 }
 
 /// A transport error's chain, without the URL's query (there is none: no secret goes there).

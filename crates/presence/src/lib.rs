@@ -191,8 +191,10 @@ impl Serialize for Vendor {
     }
 }
 
-/// One channel of an agent (Engage Digital).
+/// One channel of an agent (Engage Digital). Built with [`ChannelPresence::new`] outside this
+/// crate (`#[non_exhaustive]`: a part added later is not a breaking change).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ChannelPresence {
     /// The channel's id on the vendor.
     pub id: String,
@@ -209,7 +211,12 @@ pub struct ChannelPresence {
 /// The vendor's own word for the agent's state, the one [`SetRequest::state`] takes, is
 /// [`Detail::state`]; when the state ends by itself (Mattermost's timed "do not disturb"),
 /// [`Detail::until`] says when.
+///
+/// Built with [`Detail::new`] (or `Default`) and the `with_*` methods outside this crate
+/// (`#[non_exhaustive]`: a part added later, as [`Detail::message`] was, is not a breaking
+/// change).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Detail {
     /// The vendor's own status, as shown (`not-available`, `away_manual`, `disconnected`,
     /// `dnd (manual) until 1765000000`, ...).
@@ -281,7 +288,60 @@ impl DetailField {
     }
 }
 
+impl ChannelPresence {
+    /// A channel: its id, its name (if the vendor gives one), its status and its busyness.
+    pub fn new(
+        id: impl Into<String>,
+        name: Option<String>,
+        status: impl Into<String>,
+        busyness: Option<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name,
+            status: status.into(),
+            busyness,
+        }
+    }
+}
+
 impl Detail {
+    /// The vendor's own status, as shown, and nothing else.
+    pub fn new(vendor_status: impl Into<String>) -> Self {
+        Self {
+            vendor_status: vendor_status.into(),
+            ..Self::default()
+        }
+    }
+
+    /// With this custom status ([`Detail::custom_status_id`]).
+    pub fn with_custom_status_id(self, custom_status_id: Option<String>) -> Self {
+        Self {
+            custom_status_id,
+            ..self
+        }
+    }
+
+    /// With these channels ([`Detail::channels`]).
+    pub fn with_channels(self, channels: Vec<ChannelPresence>) -> Self {
+        Self { channels, ..self }
+    }
+
+    /// With this word for the state ([`Detail::state`]).
+    pub fn with_state(self, state: Option<String>) -> Self {
+        Self { state, ..self }
+    }
+
+    /// Ending at `until` ([`Detail::until`]).
+    pub fn with_until(self, until: Option<DateTime<Utc>>) -> Self {
+        Self { until, ..self }
+    }
+
+    /// With this status message ([`Detail::message`]).
+    pub fn with_message(self, message: Option<String>) -> Self {
+        Self { message, ..self }
+    }
+
     /// Whether `self` and `other` agree in every one of `fields` (the observed state of an
     /// adapter, [`Presence::observed`]).
     pub fn same_observed(&self, other: &Detail, fields: &[DetailField]) -> bool {

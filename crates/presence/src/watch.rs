@@ -521,6 +521,7 @@ impl Watcher {
         self.failed = false;
         let began = tokio::time::Instant::now();
         let agents = self.presence.list(&ListFilter::all()).await?;
+        let read = began.elapsed();
         if let Some(known) = self.known.as_mut() {
             self.written.apply(known, began);
         }
@@ -571,6 +572,15 @@ impl Watcher {
         }
         self.known = Some(fresh);
         self.resync = false;
+        tracing::debug!(
+            target: "agentstatus_presence::watch",
+            desk = %self.desk,
+            agents = self.known.as_ref().map_or(0, HashMap::len),
+            changes = self.ready.len(),
+            read_us = read.as_micros() as u64,
+            diff_us = (began.elapsed() - read).as_micros() as u64,
+            "full read"
+        );
         Ok(())
     }
 

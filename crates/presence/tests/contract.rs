@@ -60,10 +60,7 @@ impl Patterned {
     }
 
     fn presence(agent: &str, availability: Availability) -> AgentPresence {
-        let detail = Detail {
-            vendor_status: availability.as_str().into(),
-            ..Detail::default()
-        };
+        let detail = Detail::new(availability.as_str());
         AgentPresence::new(agent, None, availability, detail)
     }
 }

@@ -118,6 +118,11 @@ pub struct RocketChatDelta {
     ticker: tokio::time::Interval,
 }
 
+/// `users.presence` calls the delta makes each interval: the delta itself, and the caller's own
+/// read (`users.presence?ids=`, which the delta cannot include: the server answers `ids` or
+/// `from`, never both, and leaves the caller out of `from`).
+const PRESENCE_CALLS: u32 = 2;
+
 impl std::fmt::Debug for RocketChatDelta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RocketChatDelta")
@@ -128,6 +133,37 @@ impl std::fmt::Debug for RocketChatDelta {
 }
 
 impl RocketChatDelta {
+    /// The time between two deltas now: the watch's interval, or longer when the server counts
+    /// this token's calls (see [`RocketChatDelta::follow_the_limit`]).
+    pub fn interval(&self) -> std::time::Duration {
+        self.ticker.period()
+    }
+
+    /// A token the server rate-limits (no `api-bypass-rate-limit`: a `livechat-manager`'s) gets
+    /// `X-RateLimit-Limit` on every answer of a counted call, `users.presence`'s included
+    /// (specs/rocketchat/NOTES.md#rate-limit); a token the server does not count gets none.
+    /// With one, the interval becomes at least what keeps [`PRESENCE_CALLS`] calls an interval
+    /// within that limit per the server's window ([`crate::ROUTE_RATE_LIMIT`]'s minute, the
+    /// server's default `Time_Default`): 12 s at the default 10 a minute, instead of a 429 every
+    /// minute and a resynchronisation after each.
+    fn follow_the_limit(&mut self, headers: &reqwest::header::HeaderMap) {
+        let Some(limit) = headers
+            .get("x-ratelimit-limit")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+        else {
+            return;
+        };
+        let least = crate::ROUTE_RATE_LIMIT.per.saturating_mul(PRESENCE_CALLS) / limit;
+        if self.ticker.period() < least {
+            let mut ticker =
+                tokio::time::interval_at(tokio::time::Instant::now() + least, least);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            self.ticker = ticker;
+        }
+    }
+
     /// The server's clock from an answer's `Date` header.
     fn server_time(headers: &reqwest::header::HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
         let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
@@ -156,6 +192,7 @@ impl ChangeFeed for RocketChatDelta {
             }
         })
         .await?;
+        self.follow_the_limit(answer.headers());
         let server_time = Self::server_time(answer.headers());
         let first = self.since.is_none();
         self.since = server_time.map(|t| t - chrono::TimeDelta::seconds(2));
@@ -281,11 +318,7 @@ fn presence(
         id.unwrap_or_default(),
         name,
         availability,
-        Detail {
-            vendor_status: raw,
-            state: status.filter(|s| !s.is_empty()),
-            ..Detail::default()
-        },
+        Detail::new(raw).with_state(status.filter(|s| !s.is_empty())),
     )
 }
 

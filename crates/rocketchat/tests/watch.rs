@@ -388,3 +388,37 @@ async fn reads_carry_the_end_of_a_timed_status_and_the_watch_sees_it_go() {
     assert!(p.set_with("a2", &request).await.is_err());
     assert_eq!(p.get("a2").await.unwrap().detail.until, None);
 }
+
+/// A token the server rate-limits (a `livechat-manager`'s, without `api-bypass-rate-limit`)
+/// at the default 10 calls per route a minute: the delta makes two `users.presence` calls an
+/// interval (the delta, the caller's own read), so a 1 s interval would be refused within
+/// seconds. The server's `X-RateLimit-Limit` on the first answer makes the interval follow the
+/// limit (12 s): within the next 4 s no further delta is asked, and nothing is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_token_makes_the_delta_interval_follow_the_limit() {
+    let fake = RocketChat::start().await.unwrap();
+    fake.add_user("mgr", "mgr-token", true);
+    fake.add_agent(Agent::new("mgr", "Mary Manager", "available"));
+    fake.add_agent(Agent::new("a1", "Ada Lovelace", "not-available"));
+    let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+    let mut w = Watcher::new(
+        presence,
+        "desk",
+        WatchOptions::every(Duration::from_secs(1)),
+    );
+    assert_eq!(w.origin(), Origin::Delta);
+    let watching = tokio::spawn(async move {
+        loop {
+            if w.next().await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    watching.abort();
+    let deltas = fake.faults().count("GET", DELTA);
+    // the first delta (which learns the server's time and the limit) and the full read's
+    // `users.presence` after it; at a 1 s interval there would have been 7 or more
+    assert!(deltas <= 3, "{deltas} users.presence calls in 4 s");
+    assert_eq!(fake.rate_limited(), 0);
+}

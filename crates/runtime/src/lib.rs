@@ -711,6 +711,7 @@ pub fn pre_request(request: &mut reqwest::Request, operation_id: &'static str) {
         o.set(Observed {
             operation: Some(operation_id),
             status: None,
+            retry_after: None,
         })
     });
     let _ = TOKEN_ERROR.try_with(|t| t.borrow_mut().take());
@@ -807,6 +808,10 @@ pub struct Observed {
     /// `Error::InvalidResponsePayload` (a body that does not decode) does not carry it; with
     /// this, a caller can still say which answer was malformed.
     pub status: Option<u16>,
+    /// How long that answer, an error, asked to be left alone ([`retry::server_wait`]:
+    /// `Retry-After`, a 429's `X-RateLimit-Reset`), for an error whose body did not decode
+    /// (progenitor then drops the headers).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 tokio::task_local! {
@@ -846,9 +851,15 @@ pub fn observed() -> Observed {
 /// The hook every vendor client runs after a request: records the status for [`observe`].
 pub fn post_request(result: &reqwest::Result<reqwest::Response>) {
     if let Ok(r) = result {
+        let retry_after = if r.status().is_client_error() || r.status().is_server_error() {
+            retry::server_wait(r.status(), r.headers(), std::time::SystemTime::now())
+        } else {
+            None
+        };
         let _ = OBSERVED.try_with(|o| {
             o.set(Observed {
                 status: Some(r.status().as_u16()),
+                retry_after,
                 ..o.get()
             })
         });

@@ -148,7 +148,10 @@ impl Pacer {
     /// Wait until one more attempt may be sent; the [`Permit`] is that attempt, until it is
     /// answered ([`Permit::answered`]) or dropped (given up without an answer).
     pub async fn acquire(&self) -> Permit<'_> {
+        let asked = Instant::now();
         let _turn = self.turn.lock().await;
+        // what the last wait was for (`true`: the window rule), for the trace below
+        let mut window = false;
         loop {
             let ended = self.ended.notified();
             tokio::pin!(ended);
@@ -168,9 +171,21 @@ impl Pacer {
                     let from = s.due.map_or(now, |due| due.max(now));
                     s.due = Some(later(from, self.spacing));
                     s.in_flight += 1;
+                    let waited = now.saturating_duration_since(asked);
+                    if waited >= Duration::from_millis(1) {
+                        tracing::trace!(
+                            target: "agentstatus_runtime::pace",
+                            waited_us = waited.as_micros() as u64,
+                            window,
+                            in_flight = s.in_flight,
+                            counted = s.counted(),
+                            "waited"
+                        );
+                    }
                     return Permit {
                         pacer: self,
                         answered: false,
+                        sent: now,
                     };
                 }
                 let room = if counted < self.requests {
@@ -178,6 +193,7 @@ impl Pacer {
                 } else {
                     s.room_at(counted + 1 - self.requests)
                 };
+                window = counted >= self.requests;
                 match (pace, room) {
                     (Some(p), Some(r)) => Some(p.max(r)),
                     (None, Some(r)) => Some(r),
@@ -199,11 +215,17 @@ impl Pacer {
         }
     }
 
-    fn end(&self, answered: bool) {
+    fn end(&self, answered: bool, sent: Instant) {
         {
             let mut s = self.state();
             s.in_flight = s.in_flight.saturating_sub(1);
             let now = Instant::now();
+            tracing::trace!(
+                target: "agentstatus_runtime::pace",
+                latency_us = now.saturating_duration_since(sent).as_micros() as u64,
+                answered,
+                "ended"
+            );
             if answered {
                 s.answered.push_back(later(now, self.counts_for));
             } else {
@@ -222,6 +244,8 @@ impl Pacer {
 pub struct Permit<'a> {
     pacer: &'a Pacer,
     answered: bool,
+    /// When the pacer let it go (the trace's latency counts from it).
+    sent: Instant,
 }
 
 impl Permit<'_> {
@@ -233,7 +257,7 @@ impl Permit<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.pacer.end(self.answered);
+        self.pacer.end(self.answered, self.sent);
     }
 }
 

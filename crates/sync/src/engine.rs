@@ -505,7 +505,14 @@ pub struct Engine {
     results_tx: mpsc::UnboundedSender<Written>,
     /// Where a writer task says it has sent all it was given (apart from the outcomes, so that
     /// its desk gets the next writes without waiting for the outcomes ahead to be recorded).
-    done_tx: mpsc::UnboundedSender<usize>,
+    done_tx: mpsc::UnboundedSender<(usize, u64)>,
+    /// Per writer task (its number): its desk, and how many of the writes it was given are not
+    /// answered yet. A desk's next writer starts only when those of the running ones are down
+    /// to [`NEXT_WRITER_AT`] ([`Engine::takes_writer`]).
+    left: HashMap<u64, (usize, usize)>,
+    /// A running writer's writes went down to [`NEXT_WRITER_AT`] while more are owed to its
+    /// desk: hand them out once the outcomes in are recorded.
+    hand_out_soon: bool,
     /// Taken by [`Engine::run`] and [`Engine::once`] while they run.
     inbox: Option<Inbox>,
     /// The writer tasks (aborted when the engine stops or is dropped).
@@ -558,15 +565,15 @@ const RECHECK_MAX_WAIT: Duration = Duration::from_secs(60);
 /// The writer tasks' reports.
 struct Inbox {
     results: mpsc::UnboundedReceiver<Written>,
-    done: mpsc::UnboundedReceiver<usize>,
+    done: mpsc::UnboundedReceiver<(usize, u64)>,
 }
 
 /// What a writer task reports.
 enum Written {
     /// One owed write's outcome.
     One(Box<(usize, Owed, Outcome)>),
-    /// The desk's writer task has sent all it was given.
-    Done(usize),
+    /// The desk's writer task (its number) has sent all it was given.
+    Done(usize, u64),
     /// The desk's writer task (its number) panicked (the message): what it had not reported
     /// is handed out again.
     Panicked(usize, u64, String),
@@ -650,6 +657,8 @@ impl Engine {
             next_writer: 0,
             results_tx,
             done_tx,
+            left: HashMap::new(),
+            hand_out_soon: false,
             inbox: Some(Inbox { results, done }),
             writers: tokio::task::JoinSet::new(),
             held,
@@ -733,8 +742,8 @@ impl Engine {
     /// next is decided, each write tried once.
     async fn once_write(&mut self, inbox: &mut Inbox) -> Result<(), SyncError> {
         loop {
-            while let Ok(d) = inbox.done.try_recv() {
-                self.written(Written::Done(d), false)?;
+            while let Ok((d, w)) = inbox.done.try_recv() {
+                self.written(Written::Done(d, w), false)?;
             }
             let mut ws = Vec::new();
             while let Ok(w) = inbox.results.try_recv() {
@@ -758,7 +767,7 @@ impl Engine {
                     None => break,
                 },
                 d = inbox.done.recv() => match d {
-                    Some(d) => self.written(Written::Done(d), false)?,
+                    Some((d, w)) => self.written(Written::Done(d, w), false)?,
                     None => break,
                 },
             }
@@ -819,6 +828,7 @@ impl Engine {
         // next run reads the agent before sending one again
         self.writers.abort_all();
         self.in_flight.clear();
+        self.left.clear();
         self.writing.iter_mut().for_each(|w| *w = 0);
         r?;
         Ok(self.summary())
@@ -838,8 +848,8 @@ impl Engine {
                 // a desk's writer is done: it gets what is owed now, whatever outcomes are still
                 // to be recorded (those writes are in flight: not handed out again)
                 d = inbox.done.recv() => {
-                    if let Some(d) = d {
-                        self.written(Written::Done(d), true)?;
+                    if let Some((d, w)) = d {
+                        self.written(Written::Done(d, w), true)?;
                     }
                 }
                 w = inbox.results.recv() => {
@@ -1022,6 +1032,25 @@ impl Engine {
     }
 
     fn observe(&mut self, observations: Vec<Observation>) -> Result<(), SyncError> {
+        let started = Instant::now();
+        let n = observations.len();
+        // one transaction for the whole cycle (10,000 echoes are one commit, not 10,000): a
+        // crash before it ends loses only what the next read shows again
+        let r = blocking(|| {
+            self.store.begin()?;
+            match self.observe_all(observations) {
+                Ok(()) => Ok(self.store.commit()?),
+                Err(e) => {
+                    self.store.rollback();
+                    Err(e)
+                }
+            }
+        });
+        timed("observe", n, started);
+        r
+    }
+
+    fn observe_all(&mut self, observations: Vec<Observation>) -> Result<(), SyncError> {
         // the last observation of each (desk, agent) in the cycle
         let mut last: HashMap<(usize, String), usize> = HashMap::new();
         for (n, o) in observations.iter().enumerate() {
@@ -1207,6 +1236,13 @@ impl Engine {
         if n == 0 {
             return Ok(());
         }
+        let started = Instant::now();
+        let r = blocking(|| self.decide(n));
+        timed("decide", n, started);
+        r
+    }
+
+    fn decide(&mut self, n: usize) -> Result<(), SyncError> {
         let batch: Vec<Prepared> = self
             .undecided
             .drain(..n)
@@ -1437,15 +1473,24 @@ impl Engine {
     /// writer. The outcomes come back as
     /// [`Written`] and are recorded by [`Engine::written`]; nothing waits here.
     fn dispatch(&mut self) -> Result<(), SyncError> {
+        let started = Instant::now();
+        let r = blocking(|| self.hand_out());
+        timed("dispatch", 0, started);
+        r
+    }
+
+    fn hand_out(&mut self) -> Result<(), SyncError> {
         let now = Instant::now();
         let held: Vec<bool> = self
             .held
             .iter()
             .map(|h| h.is_some_and(|t| t > now))
             .collect();
-        if (0..self.desks.len()).all(|d| {
-            !self.ready[d] || self.writing[d] >= WRITERS_PER_DESK || !self.pending[d] || held[d]
-        }) {
+        let takes: Vec<bool> = (0..self.desks.len())
+            .map(|d| self.takes_writer(d))
+            .collect();
+        if (0..self.desks.len()).all(|d| !self.ready[d] || !takes[d] || !self.pending[d] || held[d])
+        {
             return Ok(());
         }
         let owed = self.store.read(|t| t.outbox_known())?;
@@ -1464,7 +1509,7 @@ impl Engine {
             };
             pending[d] = true;
             if !self.ready[d]
-                || self.writing[d] >= WRITERS_PER_DESK
+                || !takes[d]
                 || held[d]
                 || self.in_flight.contains_key(&(d, o.agent.clone()))
             {
@@ -1491,6 +1536,7 @@ impl Engine {
             }
             numbers[d] = self.next_writer;
             self.next_writer += 1;
+            self.left.insert(numbers[d], (d, rows.len()));
             for (o, _) in rows {
                 self.in_flight.insert((d, o.agent.clone()), numbers[d]);
             }
@@ -1602,7 +1648,7 @@ impl Engine {
                 });
                 match send_all.catch_unwind().await {
                     Ok(true) => {
-                        let _ = done.send(d);
+                        let _ = done.send((d, number));
                     }
                     Ok(false) => {}
                     Err(payload) => {
@@ -1620,12 +1666,20 @@ impl Engine {
         if ws.is_empty() {
             return Ok(());
         }
+        let started = Instant::now();
+        let n = ws.len();
+        let r = blocking(|| self.record_all(ws, again));
+        timed("record", n, started);
+        r
+    }
+
+    fn record_all(&mut self, ws: Vec<Written>, again: bool) -> Result<(), SyncError> {
         self.store.begin()?;
         let mut done = Vec::new();
         for w in ws {
             let r = match w {
-                Written::Done(d) => {
-                    done.push(Written::Done(d));
+                Written::Done(d, w) => {
+                    done.push(Written::Done(d, w));
                     Ok(())
                 }
                 Written::Panicked(d, w, m) => {
@@ -1643,6 +1697,9 @@ impl Engine {
         for w in done {
             self.written(w, again)?;
         }
+        if again && std::mem::take(&mut self.hand_out_soon) {
+            self.dispatch()?;
+        }
         Ok(())
     }
 
@@ -1652,10 +1709,18 @@ impl Engine {
         match w {
             Written::One(one) => {
                 let (d, o, r) = *one;
-                self.in_flight.remove(&(d, o.agent.clone()));
+                if let Some(number) = self.in_flight.remove(&(d, o.agent.clone()))
+                    && let Some((_, left)) = self.left.get_mut(&number)
+                {
+                    *left = left.saturating_sub(1);
+                    if *left == NEXT_WRITER_AT && self.pending[d] {
+                        self.hand_out_soon = true;
+                    }
+                }
                 self.record(d, o, r)
             }
-            Written::Done(d) => {
+            Written::Done(d, number) => {
+                self.left.remove(&number);
                 self.writing[d] = self.writing[d].saturating_sub(1);
                 self.panics[d] = 0;
                 // the finished writers, reaped (a JoinSet keeps them until joined)
@@ -1664,6 +1729,7 @@ impl Engine {
                 if again { self.dispatch() } else { Ok(()) }
             }
             Written::Panicked(d, number, message) => {
+                self.left.remove(&number);
                 self.writing[d] = self.writing[d].saturating_sub(1);
                 while self.writers.try_join_next().is_some() {}
                 // what it had not reported stays in the outbox: handed out again (`set` is
@@ -1830,6 +1896,23 @@ impl Engine {
 }
 
 impl Engine {
+    /// Whether desk `d` may get a new writer task now: it has none, or fewer than
+    /// [`WRITERS_PER_DESK`] and each running one has at most [`NEXT_WRITER_AT`] writes left
+    /// to answer. A new writer begins with its bulk read of the desk; started while the last
+    /// writes of the running one go out, it is ready when they are done, so a desk written
+    /// at its rate limit never waits between hand-outs — and two writers given their rows
+    /// together, which share the desk's pace and so run dry together, never both read the
+    /// desk while nothing is written.
+    fn takes_writer(&self, d: usize) -> bool {
+        self.writing[d] == 0
+            || (self.writing[d] < WRITERS_PER_DESK
+                && self
+                    .left
+                    .values()
+                    .filter(|(desk, _)| *desk == d)
+                    .all(|(_, left)| *left <= NEXT_WRITER_AT))
+    }
+
     /// The time from the decision that owed `o` to now, in milliseconds, its entry in
     /// `queued` removed: monotonic when this run decided it; for a write an earlier run owed,
     /// by the wall clock (the only clock two runs share), never below zero.
@@ -2055,6 +2138,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// the desk's one client, whose pacer keeps them together under the limit.
 const WRITERS_PER_DESK: usize = 2;
 
+/// Writes a desk's running writer has left to answer when the next one may start (and read the
+/// desk): at Engage Digital's scaled 194 a second, two thirds of a second of writes, longer
+/// than a bulk read of 10,000 agents takes on a loaded machine.
+const NEXT_WRITER_AT: usize = 128;
+
 /// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the
 /// writes) is used rather than one `set` each.
 const BULK_FROM: usize = 16;
@@ -2093,6 +2181,32 @@ async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -
             Ok(p) => Outcome::Written(p),
             Err(e) => Outcome::Failed(e),
         }
+    }
+}
+
+/// Run an engine step that works the database (deciding a batch, recording outcomes, handing
+/// out writes, a cycle's observations) where it does not hold up the tasks beside it: on a
+/// multi-threaded runtime its worker's other tasks (the writers, their connections, the
+/// watchers) move to another thread meanwhile ([`tokio::task::block_in_place`]), so a desk's
+/// writes keep their pace while a batch is decided; elsewhere (a current-thread runtime, a
+/// test's) it runs as it is.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// The time an engine step took (deciding a batch, recording outcomes, handing out writes,
+/// comparing a cycle's observations with the stored states), as a `debug` event of target
+/// `agentstatus_sync::timing` when it took a millisecond or more: what holds the engine's task
+/// (and, on a runtime with few threads, the writers beside it).
+fn timed(step: &'static str, n: usize, started: Instant) {
+    let took = started.elapsed();
+    if took >= Duration::from_millis(1) {
+        debug!(target: "agentstatus_sync::timing", step, n, us = took.as_micros() as u64, "step");
     }
 }
 

@@ -98,6 +98,70 @@ pub struct Store {
     path: String,
     /// Inside [`Store::begin`]: each [`Store::transaction`] is a savepoint of the open one.
     batch: bool,
+    /// The exclusive lock on the database's lock file ([`Store::open`]), held while this is
+    /// open; `None` for a copy in memory.
+    _lock: Option<std::fs::File>,
+}
+
+/// The lock file beside a database: `<database>.lock`.
+pub fn lock_path(database: &Path) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    std::path::PathBuf::from(name)
+}
+
+/// The largest holder record read from a lock file (a line or two).
+const MAX_HOLDER: u64 = 512;
+
+/// Take the exclusive lock on `database`'s lock file ([`lock_path`]) and record this process
+/// in it; a database another process holds is refused, naming the file and that process.
+fn lock(database: &Path, name: &str) -> Result<std::fs::File, StoreError> {
+    use std::io::{Read as _, Seek as _, Write as _};
+    let path = lock_path(database);
+    let err = |message: String| StoreError {
+        path: name.to_string(),
+        message,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| err(format!("cannot open its lock file {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = (&file).take(MAX_HOLDER).read_to_string(&mut holder);
+            let holder = agentstatus_presence::adapter::clip(holder.trim());
+            return Err(err(format!(
+                "in use by another sync ({}; lock file {}): one sync per database; stop the other one, or give this one a database of its own",
+                if holder.is_empty() {
+                    "a process that has not said which".to_string()
+                } else {
+                    holder
+                },
+                path.display()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(err(format!(
+                "cannot lock its lock file {}: {e}",
+                path.display()
+            )));
+        }
+    }
+    // who holds it, for the next one that tries (the lock, not this text, is what excludes)
+    let started = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let record = format!("process {}, since {started}", std::process::id());
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(record.as_bytes()))
+        .and_then(|()| file.flush());
+    Ok(file)
 }
 
 pub(crate) fn parse_availability(s: &str) -> Availability {
@@ -105,9 +169,13 @@ pub(crate) fn parse_availability(s: &str) -> Availability {
 }
 
 impl Store {
-    /// Open (or create) the database at `path`.
+    /// Open (or create) the database at `path`, for this process alone: an exclusive lock on
+    /// its lock file ([`lock_path`], `<path>.lock`, which records the holding process) is taken
+    /// first and held until the store is dropped; a database another sync holds is refused,
+    /// naming it and that process (two syncs on one database would both send its outbox).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let name = path.display().to_string();
+        let lock = lock(path, &name)?;
         let conn = Connection::open(path).map_err(|e| StoreError {
             path: name.clone(),
             message: format!("cannot open the database: {e}"),
@@ -116,6 +184,7 @@ impl Store {
             conn,
             path: name,
             batch: false,
+            _lock: Some(lock),
         };
         store.init()?;
         Ok(store)
@@ -133,6 +202,7 @@ impl Store {
             batch: false,
             conn,
             path: format!("{name} (a copy in memory)"),
+            _lock: None,
         };
         if path.exists() {
             let source = Store::open_read_only(path)?;
@@ -146,7 +216,10 @@ impl Store {
         Ok(store)
     }
 
-    fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+    /// The database at `path`, to read beside the sync that holds it (a status page, a test
+    /// counting decisions): read-only and without the lock [`Store::open`] takes (in WAL mode a
+    /// reader never blocks the writer). Nothing can be written through it.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| StoreError {
@@ -157,6 +230,7 @@ impl Store {
             conn,
             path: name,
             batch: false,
+            _lock: None,
         })
     }
 
@@ -663,5 +737,30 @@ mod tests {
         drop(c);
         let e = Store::open(&other).unwrap_err();
         assert!(e.to_string().contains("not a sync database"), "{e}");
+    }
+
+    /// Two syncs on one database would both send its outbox and both decide its changes: the
+    /// second open is refused, naming the database, its lock file and the process holding it;
+    /// once the first is closed, it opens. A copy (`--dry-run`) reads beside a running sync.
+    #[test]
+    fn a_database_open_elsewhere_is_refused_naming_its_holder() {
+        let scratch = tempfile::Builder::new()
+            .prefix("agentstatus-sync-lock-")
+            .tempdir()
+            .unwrap();
+        let path = scratch.path().join("sync.db");
+        let first = Store::open(&path).unwrap();
+        let e = Store::open(&path).unwrap_err().to_string();
+        assert!(e.starts_with(&path.display().to_string()), "{e}");
+        assert!(e.contains("in use by another sync"), "{e}");
+        assert!(
+            e.contains(&format!("process {}", std::process::id())),
+            "{e}"
+        );
+        assert!(e.contains(&lock_path(&path).display().to_string()), "{e}");
+        // a dry run's copy is not a second writer
+        Store::open_copy(&path).unwrap();
+        drop(first);
+        Store::open(&path).unwrap();
     }
 }

@@ -55,15 +55,7 @@ impl Desk1 {
     }
 
     fn presence(agent: &str, a: Availability) -> AgentPresence {
-        AgentPresence::new(
-            agent,
-            None,
-            a,
-            Detail {
-                vendor_status: a.as_str().to_string(),
-                ..Detail::default()
-            },
-        )
+        AgentPresence::new(agent, None, a, Detail::new(a.as_str().to_string()))
     }
 }
 

@@ -40,10 +40,7 @@ impl Pushing {
             self.agent,
             None,
             Availability::Available,
-            Detail {
-                vendor_status: "available".into(),
-                ..Detail::default()
-            },
+            Detail::new("available"),
         )
     }
 }

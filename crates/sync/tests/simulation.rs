@@ -164,7 +164,7 @@ async fn three_desks_converge_through_faults_and_a_crash() {
         model.writes.to_vec(),
         "writes at the fakes (chat, tickets, email) vs the writes the rules require {on_fail}"
     );
-    let store = Store::open(&db).unwrap();
+    let store = Store::open_read_only(&db).unwrap();
     let decisions = store.read(|t| t.decisions()).unwrap();
     assert_eq!(
         decisions.len(),

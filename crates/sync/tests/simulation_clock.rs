@@ -317,7 +317,7 @@ async fn the_wall_clock_stepping_both_ways_changes_no_decision_and_no_write() {
         model.writes.to_vec(),
         "writes at the fakes (chat, tickets, email) vs the writes the rules require {on_fail}"
     );
-    let store = Store::open(&db).unwrap();
+    let store = Store::open_read_only(&db).unwrap();
     let decisions = store.read(|t| t.decisions()).unwrap();
     assert_eq!(
         decisions.len(),

@@ -469,7 +469,7 @@ async fn two_desks_of_one_vendor_on_one_fake() {
         want.to_vec(),
         "writes at the fakes (chat, both Chatwoot desks, email) vs the rules' {on_fail}"
     );
-    let store = agentstatus_sync::Store::open(&db).unwrap();
+    let store = agentstatus_sync::Store::open_read_only(&db).unwrap();
     assert_eq!(
         store.read(|t| t.decisions()).unwrap().len(),
         changes,

@@ -168,7 +168,7 @@ impl Model {
 
 /// The script's steps and the decision log of the people `wrong` names.
 fn history(db: &std::path::Path, script: &HashMap<usize, Vec<String>>, wrong: &[String]) -> String {
-    let decisions = Store::open(db)
+    let decisions = Store::open_read_only(db)
         .and_then(|s| s.read(|t| t.decisions()))
         .unwrap_or_default();
     let mut out = format!("kills: {:?}\n", script.get(&usize::MAX));
@@ -507,7 +507,7 @@ async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
             model.max_writes
         );
     }
-    let store = Store::open(&db).unwrap();
+    let store = Store::open_read_only(&db).unwrap();
     let decisions = store.read(|t| t.decisions()).unwrap().len() as u64;
     assert!(
         (model.min_decisions..=model.max_decisions).contains(&decisions),

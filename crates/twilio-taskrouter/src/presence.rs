@@ -206,10 +206,7 @@ fn presence(names: &ActivityNames, w: &types::TaskrouterV1WorkspaceWorker) -> Ag
         w.sid.clone().unwrap_or_default(),
         w.friendly_name.clone(),
         names.availability(&activity, available),
-        Detail {
-            vendor_status: activity,
-            ..Detail::default()
-        },
+        Detail::new(activity),
     )
 }
 

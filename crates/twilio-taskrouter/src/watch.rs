@@ -838,10 +838,7 @@ mod feed {
                 worker,
                 e.get("WorkerName").filter(|n| !n.is_empty()).cloned(),
                 self.presence.names().availability(name, *available),
-                Detail {
-                    vendor_status: name.clone(),
-                    ..Detail::default()
-                },
+                Detail::new(name.clone()),
             ))
         }
 

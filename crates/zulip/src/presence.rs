@@ -166,10 +166,7 @@ fn presence(id: &str, name: Option<String>, word: &str, status: &Status) -> Agen
         id,
         name,
         availability(word, status.away),
-        Detail {
-            vendor_status: vendor_status(word, status),
-            ..Detail::default()
-        },
+        Detail::new(vendor_status(word, status)),
     )
 }
 

@@ -415,7 +415,7 @@ pub fn verbose() -> bool {
 
 /// Decisions logged so far in the database at `db` (read beside the engine: WAL mode).
 pub fn decisions(db: &std::path::Path) -> usize {
-    Store::open(db)
+    Store::open_read_only(db)
         .and_then(|s| s.read(|t| t.decisions()))
         .map(|d| d.len())
         .unwrap_or(0)

@@ -170,7 +170,7 @@ impl Run {
 
     /// The script and the decisions of the first people `wrong` names.
     pub fn history(&self, wrong: &[String]) -> String {
-        let decisions = Store::open(&self.db)
+        let decisions = Store::open_read_only(&self.db)
             .and_then(|s| s.read(|t| t.decisions()))
             .unwrap_or_default();
         let mut out = String::new();
@@ -221,7 +221,7 @@ impl Run {
         );
         let w = self.model.wrong(&self.f);
         assert!(w.is_empty(), "{on_fail}: {w:?}\n{}", self.history(&w));
-        let store = Store::open(&self.db).unwrap();
+        let store = Store::open_read_only(&self.db).unwrap();
         let decisions = store.read(|t| t.decisions()).unwrap();
         // never decided on a desk the person did not change by hand: sync's own writes coming
         // back are echoes
