@@ -102,53 +102,6 @@ pub(crate) fn nullable_scalar(schema: &Map<String, Value>) -> bool {
         .any(|k| schema.contains_key(*k))
 }
 
-/// The `array-path-parameters` pass ([`array_path_parameters`]).
-pub(crate) const ARRAY_PATH_PARAMETERS: Pass = Pass::new(
-    "array-path-parameters",
-    Stage::Normalise,
-    "A path parameter that is an array (several ids in one segment) becomes a string of comma-separated values (its `style: simple` form): progenitor cannot write a `Vec` into the URL.",
-    array_path_parameters,
-);
-
-/// A path parameter whose schema is an array (RingCentral's `{messageId}`: several ids, comma
-/// separated) becomes `Vec<T>` where progenitor writes the value into the URL, which does not
-/// compile. Its default serialisation (`style: simple`) is the items joined by commas: the
-/// parameter becomes a string the caller writes that way, as the description now says.
-pub(crate) fn array_path_parameters(doc: &mut Value, changes: &mut Changes) {
-    for_each_parameter(doc, &mut |map, at| {
-        if map.get("in").and_then(Value::as_str) != Some("path") {
-            return;
-        }
-        let Some(Value::Object(schema)) = map.get_mut("schema") else {
-            return;
-        };
-        if schema.get("type").and_then(Value::as_str) != Some("array") {
-            return;
-        }
-        let item = schema
-            .get("items")
-            .and_then(|i| i.get("type"))
-            .and_then(Value::as_str)
-            .unwrap_or("value")
-            .to_string();
-        let mut string = Map::new();
-        string.insert("type".into(), json!("string"));
-        if let Some(d) = schema.get("description") {
-            string.insert("description".into(), d.clone());
-        }
-        *schema = string;
-        let note = format!("One or more {item} values, separated by commas.");
-        let description = match map.get("description").and_then(Value::as_str) {
-            Some(d) => format!("{d}\n\n{note}"),
-            None => note,
-        };
-        map.insert("description".into(), Value::String(description));
-        changes.push(format!("{at}/schema"), format!(
-                "an array path parameter is written as its {item} items joined by commas: now a string"
-            ));
-    });
-}
-
 /// The `array-header-parameters` pass ([`array_header_parameters`]).
 pub(crate) const ARRAY_HEADER_PARAMETERS: Pass = Pass::new(
     "array-header-parameters",
@@ -175,8 +128,11 @@ pub(crate) fn array_header_parameters(doc: &mut Value, changes: &mut Changes) {
         };
         let resolved = resolve(&whole, schema);
         let kind = resolved.get("type").and_then(Value::as_str);
+        // a structure typify gives a builder (`allOf`, an `anyOf` of objects, an object without
+        // `type`) panics progenitor as a header (it takes a structure only as a body)
         let is_object = kind == Some("object")
-            || (kind.is_none() && resolved.get("properties").is_some_and(Value::is_object));
+            || (kind.is_none() && resolved.get("properties").is_some_and(Value::is_object))
+            || (kind != Some("array") && super::forms::structure(&whole, schema));
         let note = if kind == Some("array") {
             let item = resolve(&whole, resolved.get("items").unwrap_or(&Value::Null))
                 .get("type")
