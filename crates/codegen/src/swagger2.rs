@@ -532,9 +532,7 @@ impl<'u> Converter<'u> {
                 // a form body's arrays are written by its `encoding` (`form-bodies` sends them);
                 // a multipart body's by one part per item (`multi`), and no other way
                 match collection_style(format, "query") {
-                    Some((style, explode))
-                        if media == "application/x-www-form-urlencoded" =>
-                    {
+                    Some((style, explode)) if media == "application/x-www-form-urlencoded" => {
                         encoding.insert(
                             name.to_string(),
                             json!({"style": style, "explode": explode}),
@@ -633,15 +631,13 @@ fn collection_format(p: &Map<String, Value>) -> Option<&'static str> {
     if p.get("type").and_then(Value::as_str) != Some("array") {
         return None;
     }
-    Some(
-        match p.get("collectionFormat").and_then(Value::as_str) {
-            Some("ssv") => "ssv",
-            Some("tsv") => "tsv",
-            Some("pipes") => "pipes",
-            Some("multi") => "multi",
-            _ => "csv",
-        },
-    )
+    Some(match p.get("collectionFormat").and_then(Value::as_str) {
+        Some("ssv") => "ssv",
+        Some("tsv") => "tsv",
+        Some("pipes") => "pipes",
+        Some("multi") => "multi",
+        _ => "csv",
+    })
 }
 
 /// The 3.0 `style` and `explode` of a 2.0 `collectionFormat` in `location`, none where 3.0 has
@@ -949,7 +945,8 @@ mod tests {
     #[test]
     fn every_collection_format_in_every_place() {
         let array = |name: &str, place: &str, format: Option<&str>| {
-            let mut p = json!({"name": name, "in": place, "type": "array", "items": {"type": "integer"}});
+            let mut p =
+                json!({"name": name, "in": place, "type": "array", "items": {"type": "integer"}});
             if let Some(f) = format {
                 p["collectionFormat"] = json!(f);
             }
@@ -960,14 +957,32 @@ mod tests {
         };
         let mut parameters = Vec::new();
         for place in ["query", "header", "path"] {
-            for format in [None, Some("csv"), Some("ssv"), Some("tsv"), Some("pipes"), Some("multi")] {
-                parameters.push(array(&format!("{place}-{}", format.unwrap_or("none")), place, format));
+            for format in [
+                None,
+                Some("csv"),
+                Some("ssv"),
+                Some("tsv"),
+                Some("pipes"),
+                Some("multi"),
+            ] {
+                parameters.push(array(
+                    &format!("{place}-{}", format.unwrap_or("none")),
+                    place,
+                    format,
+                ));
             }
         }
-        let form: Vec<Value> = [None, Some("csv"), Some("ssv"), Some("tsv"), Some("pipes"), Some("multi")]
-            .iter()
-            .map(|f| array(&format!("f-{}", f.unwrap_or("none")), "formData", *f))
-            .collect();
+        let form: Vec<Value> = [
+            None,
+            Some("csv"),
+            Some("ssv"),
+            Some("tsv"),
+            Some("pipes"),
+            Some("multi"),
+        ]
+        .iter()
+        .map(|f| array(&format!("f-{}", f.unwrap_or("none")), "formData", *f))
+        .collect();
         let (doc, _) = up(json!({
             "swagger": "2.0",
             "info": {"title": "t", "version": "1"},
@@ -980,7 +995,11 @@ mod tests {
         let params = doc["paths"]["/a"]["get"]["parameters"].as_array().unwrap();
         let got = |name: &str| {
             let p = params.iter().find(|p| p["name"] == name).unwrap();
-            (p["style"].as_str(), p["explode"].as_bool(), p["schema"]["type"].as_str().unwrap())
+            (
+                p["style"].as_str(),
+                p["explode"].as_bool(),
+                p["schema"]["type"].as_str().unwrap(),
+            )
         };
         let styled = |style, explode| (Some(style), Some(explode), "array");
         let by_hand = (None, None, "string");
@@ -1007,7 +1026,13 @@ mod tests {
             assert_eq!(got(name), want, "{name}");
         }
         let tabs = params.iter().find(|p| p["name"] == "query-tsv").unwrap();
-        assert!(tabs["description"].as_str().unwrap().contains("separated by tabs"), "{tabs}");
+        assert!(
+            tabs["description"]
+                .as_str()
+                .unwrap()
+                .contains("separated by tabs"),
+            "{tabs}"
+        );
         let media = &doc["paths"]["/form"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"];
         assert_eq!(
             media["encoding"],
@@ -1020,14 +1045,20 @@ mod tests {
             })
         );
         assert_eq!(media["schema"]["properties"]["f-tsv"]["type"], "string");
-        let multipart = &doc["paths"]["/multipart"]["post"]["requestBody"]["content"]["multipart/form-data"];
+        let multipart =
+            &doc["paths"]["/multipart"]["post"]["requestBody"]["content"]["multipart/form-data"];
         assert!(multipart.get("encoding").is_none(), "{multipart}");
         let props = &multipart["schema"]["properties"];
         assert_eq!(props["f-multi"]["type"], "array", "one part per item");
         for f in ["f-none", "f-csv", "f-ssv", "f-tsv", "f-pipes"] {
             assert_eq!(props[f]["type"], "string", "{f}: {props}");
         }
-        assert!(props["f-pipes"]["description"].as_str().unwrap().contains("separated by `|`"));
+        assert!(
+            props["f-pipes"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("separated by `|`")
+        );
     }
 
     #[test]

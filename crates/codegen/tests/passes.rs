@@ -558,7 +558,10 @@ fn path_styles_and_missing_responses_round_trip_through_export() {
             .unwrap();
         let exported = prepared.exported();
         let text = exported.to_string();
-        assert!(!text.contains("x-agentstatus-"), "{name}: a mark is left: {text}");
+        assert!(
+            !text.contains("x-agentstatus-"),
+            "{name}: a mark is left: {text}"
+        );
         for (p, item) in original["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
                 if method == "parameters" {
@@ -570,7 +573,12 @@ fn path_styles_and_missing_responses_round_trip_through_export() {
                     !matches!(op.get("responses"), None | Some(serde_json::Value::Null)),
                     "{name}: {p} {method}: {out}"
                 );
-                for (i, param) in op["parameters"].as_array().into_iter().flatten().enumerate() {
+                for (i, param) in op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     let back = &out["parameters"][i];
                     for key in ["style", "explode"] {
                         if let Some(v) = param.get(key) {
@@ -591,8 +599,12 @@ fn path_styles_and_missing_responses_round_trip_through_export() {
         }
         if name == "path-parameter-styles" {
             // the component parameter and the inline object are the vendor's again
-            assert_eq!(exported["components"]["parameters"]["Color"], original["components"]["parameters"]["Color"]);
-            let object = &exported["paths"]["/simple/{plain}/{object}/{exploded}"]["get"]["parameters"][1];
+            assert_eq!(
+                exported["components"]["parameters"]["Color"],
+                original["components"]["parameters"]["Color"]
+            );
+            let object =
+                &exported["paths"]["/simple/{plain}/{object}/{exploded}"]["get"]["parameters"][1];
             assert!(object["schema"].get("x-rust-type").is_none(), "{object}");
         }
     }

@@ -964,19 +964,43 @@ mod tests {
             json!({"R": 100, "G": 200, "B": 150}),
         );
         let cases: [(PathStyle, bool, [&str; 3]); 6] = [
-            (PathStyle::Simple, false, ["blue", "blue,black,brown", "B,150,G,200,R,100"]),
-            (PathStyle::Simple, true, ["blue", "blue,black,brown", "B=150,G=200,R=100"]),
-            (PathStyle::Label, false, [".blue", ".blue,black,brown", ".B,150,G,200,R,100"]),
-            (PathStyle::Label, true, [".blue", ".blue.black.brown", ".B=150.G=200.R=100"]),
+            (
+                PathStyle::Simple,
+                false,
+                ["blue", "blue,black,brown", "B,150,G,200,R,100"],
+            ),
+            (
+                PathStyle::Simple,
+                true,
+                ["blue", "blue,black,brown", "B=150,G=200,R=100"],
+            ),
+            (
+                PathStyle::Label,
+                false,
+                [".blue", ".blue,black,brown", ".B,150,G,200,R,100"],
+            ),
+            (
+                PathStyle::Label,
+                true,
+                [".blue", ".blue.black.brown", ".B=150.G=200.R=100"],
+            ),
             (
                 PathStyle::Matrix,
                 false,
-                [";color=blue", ";color=blue,black,brown", ";color=B,150,G,200,R,100"],
+                [
+                    ";color=blue",
+                    ";color=blue,black,brown",
+                    ";color=B,150,G,200,R,100",
+                ],
             ),
             (
                 PathStyle::Matrix,
                 true,
-                [";color=blue", ";color=blue;color=black;color=brown", ";B=150;G=200;R=100"],
+                [
+                    ";color=blue",
+                    ";color=blue;color=black;color=brown",
+                    ";B=150;G=200;R=100",
+                ],
             ),
         ];
         for (style, explode, want) in cases {
@@ -988,7 +1012,10 @@ mod tests {
                 );
             }
         }
-        assert_eq!(path_value("color", &json!(""), PathStyle::Matrix, false).unwrap(), ";color");
+        assert_eq!(
+            path_value("color", &json!(""), PathStyle::Matrix, false).unwrap(),
+            ";color"
+        );
     }
 
     #[test]
@@ -1013,7 +1040,10 @@ mod tests {
             }
         }
         // a `,` inside an item is no separator; the matrix name is encoded too
-        assert_eq!(path_value("a b", &json!(["x,y", "z"]), PathStyle::Matrix, false).unwrap(), ";a%20b=x%2Cy,z");
+        assert_eq!(
+            path_value("a b", &json!(["x,y", "z"]), PathStyle::Matrix, false).unwrap(),
+            ";a%20b=x%2Cy,z"
+        );
     }
 
     #[test]
@@ -1031,7 +1061,10 @@ mod tests {
             (json!(""), PathStyle::Label, "cannot be sent"),
         ] {
             let e = path_value("id", &v, style, false).unwrap_err().to_string();
-            assert!(e.contains("path parameter `id`") && e.contains(why), "{v}: {e}");
+            assert!(
+                e.contains("path parameter `id`") && e.contains(why),
+                "{v}: {e}"
+            );
         }
     }
 

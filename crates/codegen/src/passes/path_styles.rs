@@ -70,9 +70,16 @@ fn path_mark(doc: &Value, path: &str, p: &serde_json::Map<String, Value>) -> Opt
         .is_some_and(|t| matches!(t, "string" | "integer" | "number" | "boolean"))
         && schema.get("properties").is_none();
     let typed = schema.get("type").is_some()
-        || ["properties", "items", "allOf", "anyOf", "oneOf", "additionalProperties"]
-            .iter()
-            .any(|k| schema.get(*k).is_some());
+        || [
+            "properties",
+            "items",
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "additionalProperties",
+        ]
+        .iter()
+        .any(|k| schema.get(*k).is_some());
     if style == "simple" && (scalar || !typed) {
         return None;
     }
@@ -84,7 +91,9 @@ fn path_mark(doc: &Value, path: &str, p: &serde_json::Map<String, Value>) -> Opt
         .collect();
     // what the document wrote, for export (a default style or explode stays unwritten)
     let written = json!({"style": p.get("style"), "explode": p.get("explode")});
-    Some(json!({"name": name, "style": style, "explode": explode, "places": places, "written": written}))
+    Some(
+        json!({"name": name, "style": style, "explode": explode, "places": places, "written": written}),
+    )
 }
 
 /// Path parameters progenitor cannot write are handed to it as `style: simple` (a structure
@@ -307,11 +316,20 @@ mod tests {
         let mark = |v| path_mark(&doc, "/a/{id}/{id}", &p(v));
         assert!(mark(json!({"in": "path", "name": "id", "schema": {"type": "integer"}})).is_none());
         assert!(mark(json!({"in": "path", "name": "id", "schema": {}})).is_none());
-        assert!(mark(json!({"in": "query", "name": "id", "style": "label", "schema": {"type": "string"}})).is_none());
+        assert!(
+            mark(
+                json!({"in": "query", "name": "id", "style": "label", "schema": {"type": "string"}})
+            )
+            .is_none()
+        );
         assert_eq!(
-            mark(json!({"in": "path", "name": "id", "style": "label", "schema": {"type": "string"}})),
-            Some(json!({"name": "id", "style": "label", "explode": false, "places": [0, 1],
-                        "written": {"style": "label", "explode": null}}))
+            mark(
+                json!({"in": "path", "name": "id", "style": "label", "schema": {"type": "string"}})
+            ),
+            Some(
+                json!({"name": "id", "style": "label", "explode": false, "places": [0, 1],
+                        "written": {"style": "label", "explode": null}})
+            )
         );
         assert_eq!(
             mark(json!({"in": "path", "name": "id", "explode": true, "schema": {"type": "array", "items": {}}}))
