@@ -132,7 +132,12 @@ pub(crate) fn array_header_parameters(doc: &mut Value, changes: &mut Changes) {
         // `type`) panics progenitor as a header (it takes a structure only as a body)
         let is_object = kind == Some("object")
             || (kind.is_none() && resolved.get("properties").is_some_and(Value::is_object))
-            || (kind != Some("array") && super::forms::structure(&whole, schema));
+            || (kind != Some("array") && super::forms::structure(&whole, schema))
+            // a `oneOf` with a structure among its members: an enum without `Display` (E0599)
+            || resolved
+                .get("oneOf")
+                .and_then(Value::as_array)
+                .is_some_and(|m| m.iter().any(|m| super::forms::structure(&whole, m)));
         let note = if kind == Some("array") {
             let item = resolve(&whole, resolved.get("items").unwrap_or(&Value::Null))
                 .get("type")
