@@ -51,6 +51,15 @@ async fn label_matrix_and_simple_as_the_specification_writes_them() {
         .await
         .unwrap();
     assert_eq!(last_path(&server).await, "/simple/p/first,Alex,role,admin/R=1");
+    // a secret after a styled parameter: its own segment, from the secret
+    client
+        .secrets()
+        .ids(vec![1, 2])
+        .token(agentstatus_runtime::SecretText::from("s/3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last_path(&server).await, "/secret/.1,2/s%2F3");
 }
 
 #[tokio::test]
