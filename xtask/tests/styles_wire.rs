@@ -1,7 +1,8 @@
-//! Path parameter styles, operations without `responses` and Swagger 2.0's `collectionFormat` on
-//! the wire: the pass specs of `path-parameter-styles` (label, matrix, simple arrays and objects,
-//! a component parameter, a value that would change the path) and `operations-without-responses`
-//! (3.1, and 3.0 read leniently), and `tests/documents/swagger2-collection-formats.yaml`,
+//! Path and header parameter styles, operations without `responses` and Swagger 2.0's
+//! `collectionFormat` on the wire: the pass specs of `path-parameter-styles` (label, matrix,
+//! simple arrays and objects, a component parameter, a value that would change the path),
+//! `header-parameter-styles` (arrays, objects exploded and not, compositions) and
+//! `operations-without-responses` (3.1, and 3.0 read leniently), and `tests/documents/swagger2-collection-formats.yaml`,
 //! generated into crates by `cargo xtask try`, each given a test that sends through the generated
 //! builder to a wiremock server on 127.0.0.1 and asserts the raw request.
 
@@ -113,6 +114,69 @@ async fn several_ids_in_one_segment() {
 }
 "#;
 
+const HEADERS: &str = r#"
+use try_header_parameter_styles::{Client, Inner, types};
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+
+#[tokio::test]
+async fn header_arrays_and_objects_in_their_simple_form() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+    let client = Client::new(&server.uri(), Inner::new(&agentstatus_runtime::ClientConfig::default()));
+    client
+        .create_response()
+        .openai_beta(vec![types::CreateResponseOpenaiBetaItem::ResponsesMultiAgentV1; 2])
+        .x_trace(types::Trace { id: Some("t,1".into()), sampled: Some(true) })
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let r = &requests[0];
+    let all = |h: &str| r.headers.get_all(h).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(all("openai-beta"), ["responses_multi_agent=v1,responses_multi_agent=v1"]);
+    // `explode: true`: `name=value` pairs
+    assert_eq!(all("x-trace"), ["id=t,1,sampled=true"]);
+    // a value that is no header value is refused before anything is sent
+    let e = client
+        .create_response()
+        .x_trace(types::Trace { id: Some("a\r\nX-Injected: 1".into()), sampled: None })
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, try_header_parameter_styles::Error::InvalidRequest(_)), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+"#;
+
+const HEADER_STRUCTURES: &str = r#"
+use try_header_parameter_styles_structures::{Client, Inner, types};
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+
+#[tokio::test]
+async fn compositions_in_a_header() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let client = Client::new(&server.uri(), Inner::new(&agentstatus_runtime::ClientConfig::default()));
+    client
+        .list_agents()
+        .x_all(types::ListAgentsXAll { a: Some("x".into()), b: Some(2) })
+        .x_any(types::ListAgentsXAny { subtype_0: Some(types::Obj { a: Some("y".into()) }), subtype_1: None })
+        .x_one(types::ListAgentsXOne::Obj(types::Obj { a: Some("z".into()) }))
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let r = &requests[0];
+    assert_eq!(r.headers.get("x-all").unwrap(), "a,x,b,2");
+    assert_eq!(r.headers.get("x-any").unwrap(), "a,y");
+    // `explode: true`
+    assert_eq!(r.headers.get("x-one").unwrap(), "a=z");
+    client.list_agents().x_one(types::ListAgentsXOne::String("plain".into())).send().await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[1].headers.get("x-one").unwrap(), "plain");
+}
+"#;
+
 const NO_RESPONSES: &str = r#"
 use try_operations_without_responses::{Client, Inner};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
@@ -183,7 +247,7 @@ async fn every_collection_format_as_swagger_2_writes_it() {
         .pipes(strings(&["c", "d"]))
         .multi(strings(&["e", "f"]))
         .tsv("g\th")
-        .x_ids("1,2")
+        .x_ids(vec![1, 2])
         .x_pipes("x|y")
         .send()
         .await
@@ -224,6 +288,8 @@ fn path_styles_missing_responses_and_collection_formats_on_the_wire() {
     let mut failed: Vec<String> = [
         ("path-parameter-styles", PATH_STYLES),
         ("path-parameter-styles--simple-array", SIMPLE_ARRAY),
+        ("header-parameter-styles", HEADERS),
+        ("header-parameter-styles--structures", HEADER_STRUCTURES),
         ("operations-without-responses", NO_RESPONSES),
         (
             "operations-without-responses--openapi-3-0",

@@ -164,7 +164,7 @@ fn without_the_fixes_progenitor_rejects_these() {
         "path-parameter-styles",
         "operations-without-responses",
         "operations-without-responses--openapi-3-0",
-        "array-header-parameters--structures",
+        "header-parameter-styles--structures",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -199,6 +199,7 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
             "parameter-content",
             "query-parameter-styles",
             "path-parameter-styles",
+            "header-parameter-styles",
             "form-bodies",
             "cookie-parameters",
             "colliding-properties",
@@ -538,7 +539,7 @@ fn cookie_parameters_round_trip_through_export() {
     }
 }
 
-/// The path styles, and an operation without `responses`, are generated in a form progenitor
+/// The path and header styles, and an operation without `responses`, are generated in a form progenitor
 /// takes and exported as the vendor wrote them: the styles, explode and structures again, no
 /// `responses` where there were none, no mark left (`tests/passes/path-parameter-styles.yaml`,
 /// `operations-without-responses.yaml`).
@@ -548,6 +549,8 @@ fn path_styles_and_missing_responses_round_trip_through_export() {
     for name in [
         "path-parameter-styles",
         "path-parameter-styles--simple-array",
+        "header-parameter-styles",
+        "header-parameter-styles--structures",
         "operations-without-responses",
         "operations-without-responses--openapi-3-0",
     ] {
@@ -597,6 +600,12 @@ fn path_styles_and_missing_responses_round_trip_through_export() {
                     assert_eq!(schema, &param["schema"], "{name}: {p} {method}");
                 }
             }
+        }
+        if name == "header-parameter-styles" {
+            assert_eq!(
+                exported["components"]["parameters"]["Trace"],
+                original["components"]["parameters"]["Trace"]
+            );
         }
         if name == "path-parameter-styles" {
             // the component parameter and the inline object are the vendor's again

@@ -388,6 +388,61 @@ pub fn path_value<T: Serialize + ?Sized>(
     segment_or_refused(name, out)
 }
 
+/// The value of the header parameter `name` holding `value`, in its one style, `simple`
+/// (OpenAPI 3.0's "Style Values" table): a scalar as its text, an array's items joined by `,`,
+/// an object's keys and values `k,v,k2,v2` (exploded `k=v,k2=v2`), keys in name order, `null`
+/// items and properties left out. A nested array or object and `null` are errors naming the
+/// header; a value that is no header value (a line break) is refused by `HeaderValue`.
+///
+/// ```
+/// use agentstatus_runtime::forms::header_value;
+/// use serde_json::json;
+/// assert_eq!(header_value("X-Ids", &json!([3, 4]), false).unwrap(), "3,4");
+/// assert_eq!(header_value("X-C", &json!({"R": 1, "G": 2}), true).unwrap(), "G=2,R=1");
+/// assert_eq!(header_value("X-C", &json!({"R": 1, "G": 2}), false).unwrap(), "G,2,R,1");
+/// ```
+pub fn header_value<T: Serialize + ?Sized>(
+    name: &str,
+    value: &T,
+    explode: bool,
+) -> Result<String, FormError> {
+    let value =
+        serde_json::to_value(value).map_err(|e| FormError::new(format!("header `{name}`: {e}")))?;
+    let item = |v: &Value| {
+        scalar(v).ok_or_else(|| {
+            FormError::new(format!(
+                "header `{name}`: a nested array or object has no header form"
+            ))
+        })
+    };
+    Ok(match &value {
+        Value::Null => return Err(FormError::new(format!("header `{name}` has no value"))),
+        Value::Array(values) => values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(item)
+            .collect::<Result<Vec<_>, _>>()?
+            .join(","),
+        Value::Object(map) => {
+            let mut out = Vec::new();
+            for (k, v) in sorted(map) {
+                if v.is_null() {
+                    continue;
+                }
+                let v = item(v)?;
+                if explode {
+                    out.push(format!("{k}={v}"));
+                } else {
+                    out.push(k.clone());
+                    out.push(v);
+                }
+            }
+            out.join(",")
+        }
+        v => item(v)?,
+    })
+}
+
 /// `text` unless it is no URL path segment of its own (`""`, `.`, `..`, which URLs resolve as
 /// "this" and "parent" directory).
 fn segment_or_refused(name: &str, text: String) -> Result<String, FormError> {
@@ -1044,6 +1099,38 @@ mod tests {
             path_value("a b", &json!(["x,y", "z"]), PathStyle::Matrix, false).unwrap(),
             ";a%20b=x%2Cy,z"
         );
+    }
+
+    #[test]
+    fn header_styles_of_the_specification_table() {
+        let (a, o) = (
+            json!(["blue", "black", "brown"]),
+            json!({"R": 100, "G": 200, "B": 150}),
+        );
+        for explode in [false, true] {
+            assert_eq!(
+                header_value("X-Color", &json!("blue"), explode).unwrap(),
+                "blue"
+            );
+            assert_eq!(
+                header_value("X-Color", &a, explode).unwrap(),
+                "blue,black,brown"
+            );
+        }
+        assert_eq!(
+            header_value("X-Color", &o, false).unwrap(),
+            "B,150,G,200,R,100"
+        );
+        assert_eq!(
+            header_value("X-Color", &o, true).unwrap(),
+            "B=150,G=200,R=100"
+        );
+        for bad in [json!(null), json!([[1]]), json!({"a": {"b": 1}})] {
+            let e = header_value("X-Color", &bad, false)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("header `X-Color`"), "{e}");
+        }
     }
 
     #[test]

@@ -262,6 +262,7 @@ pub(super) fn structure_parameter(
     let p_in = match (p.get(COOKIE_MARK), p.get("in").and_then(Value::as_str)) {
         (Some(_), _) => "cookie",
         (None, Some("path")) => "path",
+        (None, Some("header")) => "header",
         _ => "query",
     };
     let schema = match mark.get("json").and_then(Value::as_str) {
