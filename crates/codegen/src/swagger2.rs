@@ -13,7 +13,10 @@
 //!   under `application/x-www-form-urlencoded` or `multipart/form-data` (a `type: file`
 //!   parameter, or a `consumes` naming multipart), `required` kept;
 //! - a non-body parameter's `type`, `format`, `items`, `enum`, `default` and bounds become its
-//!   `schema`; `collectionFormat` becomes `style`/`explode` (`csv`, `ssv`, `pipes`, `multi`);
+//!   `schema`; `collectionFormat` becomes `style`/`explode` (`csv`, 2.0's default for an array
+//!   without one, `ssv`, `pipes`, `multi`), a form body's the `encoding` of its field; where
+//!   3.0 has no such style (`tsv`; `ssv` or `pipes` in a path or header, a delimited multipart
+//!   field) the array becomes a string the caller joins, as its description says;
 //! - a response's `schema` becomes its `content`, one media type per `produces`, its `examples`
 //!   the media types' `example`, its `headers` schemas;
 //! - in every schema: `x-nullable: true` becomes `nullable: true`, `type: file` becomes
@@ -414,26 +417,21 @@ impl<'u> Converter<'u> {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let collection = p
-            .get("collectionFormat")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let schema = take_schema(&mut p);
+        let collection = collection_format(&p);
+        let mut schema = take_schema(&mut p);
+        if let Some(format) = collection {
+            match collection_style(format, &location) {
+                Some((style, explode)) => {
+                    p.insert("style".into(), json!(style));
+                    p.insert("explode".into(), json!(explode));
+                }
+                None => joined_by_hand(&mut schema, &mut p, format),
+            }
+        }
         if !schema.is_empty() {
             // the schema's keywords were the parameter's own
             self.up.moved(format!("{new}/schema"), old.to_string());
             p.insert("schema".into(), Value::Object(schema));
-        }
-        if let Some(format) = collection {
-            let (style, explode) = match (format.as_str(), location.as_str()) {
-                ("multi", _) => ("form", true),
-                ("ssv", "query") => ("spaceDelimited", false),
-                ("pipes", "query") => ("pipeDelimited", false),
-                (_, "query") | (_, "cookie") => ("form", false),
-                _ => ("simple", false),
-            };
-            p.insert("style".into(), json!(style));
-            p.insert("explode".into(), json!(explode));
         }
         if location != "query" {
             p.remove("allowEmptyValue");
@@ -522,12 +520,28 @@ impl<'u> Converter<'u> {
         let schema_at = format!("{new}/content/{}/schema", escape_token(media));
         let mut properties = Map::new();
         let mut required = Vec::new();
+        let mut encoding = Map::new();
         for (p, old) in &resolved {
             let Some(name) = p.get("name").and_then(Value::as_str) else {
                 continue;
             };
             let mut p = p.as_object().cloned().unwrap_or_default();
+            let collection = collection_format(&p);
             let mut schema = take_schema(&mut p);
+            if let Some(format) = collection {
+                // a form body's arrays are written by its `encoding` (`form-bodies` sends them);
+                // a multipart body's by one part per item (`multi`), and no other way
+                match collection_style(format, "query") {
+                    Some((style, explode)) if media == "application/x-www-form-urlencoded" => {
+                        encoding.insert(
+                            name.to_string(),
+                            json!({"style": style, "explode": explode}),
+                        );
+                    }
+                    Some((_, true)) => {}
+                    _ => joined_by_hand(&mut schema, &mut p, format),
+                }
+            }
             if let Some(d) = p.get("description") {
                 schema.insert("description".into(), d.clone());
             }
@@ -545,7 +559,11 @@ impl<'u> Converter<'u> {
             schema["required"] = Value::Array(required);
         }
         self.up.moved(new.to_string(), resolved[0].1.clone());
-        Some(json!({"content": {media: {"schema": schema}}}))
+        let mut media_type = json!({"schema": schema});
+        if !encoding.is_empty() {
+            media_type["encoding"] = Value::Object(encoding);
+        }
+        Some(json!({"content": {media: media_type}}))
     }
 
     fn response(&mut self, r: Value, produces: &[String], old: &str, new: &str) -> Value {
@@ -605,6 +623,62 @@ impl<'u> Converter<'u> {
         r.entry("description").or_insert_with(|| json!(""));
         Value::Object(r)
     }
+}
+
+/// The `collectionFormat` of a 2.0 parameter (or form field) that is an array: the declared one,
+/// else 2.0's default, `csv`; none for a scalar.
+fn collection_format(p: &Map<String, Value>) -> Option<&'static str> {
+    if p.get("type").and_then(Value::as_str) != Some("array") {
+        return None;
+    }
+    Some(match p.get("collectionFormat").and_then(Value::as_str) {
+        Some("ssv") => "ssv",
+        Some("tsv") => "tsv",
+        Some("pipes") => "pipes",
+        Some("multi") => "multi",
+        _ => "csv",
+    })
+}
+
+/// The 3.0 `style` and `explode` of a 2.0 `collectionFormat` in `location`, none where 3.0 has
+/// no such style (`tsv` anywhere; `ssv` and `pipes` outside a query). `multi` is 2.0's for a
+/// query or form field only; elsewhere it is read as the default, `csv`.
+fn collection_style(format: &str, location: &str) -> Option<(&'static str, bool)> {
+    Some(match (format, location) {
+        ("multi", "query") => ("form", true),
+        ("ssv", "query") => ("spaceDelimited", false),
+        ("pipes", "query") => ("pipeDelimited", false),
+        ("tsv", _) | ("ssv" | "pipes", _) => return None,
+        (_, "query" | "cookie") => ("form", false),
+        _ => ("simple", false),
+    })
+}
+
+/// A 2.0 array whose `collectionFormat` has no 3.0 style: a string the caller writes with the
+/// items joined by its delimiter, as its description now says.
+fn joined_by_hand(schema: &mut Map<String, Value>, p: &mut Map<String, Value>, format: &str) {
+    let delimiter = match format {
+        "ssv" => "spaces",
+        "tsv" => "tabs",
+        "pipes" => "`|`",
+        _ => "commas",
+    };
+    let item = schema
+        .get("items")
+        .and_then(|i| i.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("value")
+        .to_string();
+    schema.clear();
+    schema.insert("type".into(), json!("string"));
+    let note = format!(
+        "One or more {item} values, separated by {delimiter} (Swagger 2.0 `collectionFormat: {format}`, which OpenAPI 3.0 has no style for here)."
+    );
+    let description = match p.get("description").and_then(Value::as_str) {
+        Some(d) => format!("{d}\n\n{note}"),
+        None => note,
+    };
+    p.insert("description".into(), Value::String(description));
 }
 
 /// `value` as `components.<section>.<name>`.
@@ -865,6 +939,125 @@ mod tests {
                 "/paths/~1agents~1{id}/patch/responses/200/content/application~1json/schema"
             ),
             "/paths/~1agents~1{id}/patch/responses/200/schema"
+        );
+    }
+
+    #[test]
+    fn every_collection_format_in_every_place() {
+        let array = |name: &str, place: &str, format: Option<&str>| {
+            let mut p =
+                json!({"name": name, "in": place, "type": "array", "items": {"type": "integer"}});
+            if let Some(f) = format {
+                p["collectionFormat"] = json!(f);
+            }
+            if place == "path" {
+                p["required"] = json!(true);
+            }
+            p
+        };
+        let mut parameters = Vec::new();
+        for place in ["query", "header", "path"] {
+            for format in [
+                None,
+                Some("csv"),
+                Some("ssv"),
+                Some("tsv"),
+                Some("pipes"),
+                Some("multi"),
+            ] {
+                parameters.push(array(
+                    &format!("{place}-{}", format.unwrap_or("none")),
+                    place,
+                    format,
+                ));
+            }
+        }
+        let form: Vec<Value> = [
+            None,
+            Some("csv"),
+            Some("ssv"),
+            Some("tsv"),
+            Some("pipes"),
+            Some("multi"),
+        ]
+        .iter()
+        .map(|f| array(&format!("f-{}", f.unwrap_or("none")), "formData", *f))
+        .collect();
+        let (doc, _) = up(json!({
+            "swagger": "2.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/a": {"get": {"parameters": parameters, "responses": {"200": {"description": "ok"}}}},
+                "/form": {"post": {"consumes": ["application/x-www-form-urlencoded"], "parameters": form.clone(), "responses": {"200": {"description": "ok"}}}},
+                "/multipart": {"post": {"consumes": ["multipart/form-data"], "parameters": form, "responses": {"200": {"description": "ok"}}}}
+            }
+        }));
+        let params = doc["paths"]["/a"]["get"]["parameters"].as_array().unwrap();
+        let got = |name: &str| {
+            let p = params.iter().find(|p| p["name"] == name).unwrap();
+            (
+                p["style"].as_str(),
+                p["explode"].as_bool(),
+                p["schema"]["type"].as_str().unwrap(),
+            )
+        };
+        let styled = |style, explode| (Some(style), Some(explode), "array");
+        let by_hand = (None, None, "string");
+        for (name, want) in [
+            ("query-none", styled("form", false)),
+            ("query-csv", styled("form", false)),
+            ("query-ssv", styled("spaceDelimited", false)),
+            ("query-tsv", by_hand),
+            ("query-pipes", styled("pipeDelimited", false)),
+            ("query-multi", styled("form", true)),
+            ("header-none", styled("simple", false)),
+            ("header-csv", styled("simple", false)),
+            ("header-ssv", by_hand),
+            ("header-tsv", by_hand),
+            ("header-pipes", by_hand),
+            ("header-multi", styled("simple", false)),
+            ("path-none", styled("simple", false)),
+            ("path-csv", styled("simple", false)),
+            ("path-ssv", by_hand),
+            ("path-tsv", by_hand),
+            ("path-pipes", by_hand),
+            ("path-multi", styled("simple", false)),
+        ] {
+            assert_eq!(got(name), want, "{name}");
+        }
+        let tabs = params.iter().find(|p| p["name"] == "query-tsv").unwrap();
+        assert!(
+            tabs["description"]
+                .as_str()
+                .unwrap()
+                .contains("separated by tabs"),
+            "{tabs}"
+        );
+        let media = &doc["paths"]["/form"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"];
+        assert_eq!(
+            media["encoding"],
+            json!({
+                "f-none": {"style": "form", "explode": false},
+                "f-csv": {"style": "form", "explode": false},
+                "f-ssv": {"style": "spaceDelimited", "explode": false},
+                "f-pipes": {"style": "pipeDelimited", "explode": false},
+                "f-multi": {"style": "form", "explode": true},
+            })
+        );
+        assert_eq!(media["schema"]["properties"]["f-tsv"]["type"], "string");
+        let multipart =
+            &doc["paths"]["/multipart"]["post"]["requestBody"]["content"]["multipart/form-data"];
+        assert!(multipart.get("encoding").is_none(), "{multipart}");
+        let props = &multipart["schema"]["properties"];
+        assert_eq!(props["f-multi"]["type"], "array", "one part per item");
+        for f in ["f-none", "f-csv", "f-ssv", "f-tsv", "f-pipes"] {
+            assert_eq!(props[f]["type"], "string", "{f}: {props}");
+        }
+        assert!(
+            props["f-pipes"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("separated by `|`")
         );
     }
 

@@ -172,6 +172,10 @@ fn without_the_fixes_progenitor_rejects_these() {
         "cookie-parameters--secret",
         "cookie-parameters--hostile",
         "dangling-schema-refs",
+        "path-parameter-styles",
+        "operations-without-responses",
+        "operations-without-responses--openapi-3-0",
+        "header-parameter-styles--structures",
     ] {
         let path = dir.join(format!("{name}.yaml"));
         let doc = load_file(&path).unwrap();
@@ -201,9 +205,12 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
     assert_eq!(
         hooked,
         [
+            "operations-without-responses",
             "json-media-types",
             "parameter-content",
             "query-parameter-styles",
+            "path-parameter-styles",
+            "header-parameter-styles",
             "form-bodies",
             "cookie-parameters",
             "colliding-properties",
@@ -212,7 +219,7 @@ fn the_passes_that_mark_the_document_for_the_generator_undo_their_marks() {
         ]
     );
     for p in pipeline().iter().filter(|p| hooked.contains(&p.name())) {
-        let export_only = p.name() == "parameter-content";
+        let export_only = ["parameter-content", "operations-without-responses"].contains(&p.name());
         assert!(
             p.restores_on_export() && p.rewrites_tokens() != export_only,
             "{p:?}"
@@ -575,5 +582,86 @@ fn cookie_parameters_round_trip_through_export() {
             again, code,
             "{name}: the exported document generates another client"
         );
+    }
+}
+
+/// The path and header styles, and an operation without `responses`, are generated in a form progenitor
+/// takes and exported as the vendor wrote them: the styles, explode and structures again, no
+/// `responses` where there were none, no mark left (`tests/passes/path-parameter-styles.yaml`,
+/// `operations-without-responses.yaml`).
+#[test]
+fn path_styles_and_missing_responses_round_trip_through_export() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passes");
+    for name in [
+        "path-parameter-styles",
+        "path-parameter-styles--simple-array",
+        "header-parameter-styles",
+        "header-parameter-styles--structures",
+        "operations-without-responses",
+        "operations-without-responses--openapi-3-0",
+    ] {
+        let path = dir.join(format!("{name}.yaml"));
+        let original = load_file(&path).unwrap();
+        let prepared = Codegen::document(original.clone(), &path)
+            .isolate(false)
+            .prepare()
+            .unwrap();
+        let exported = prepared.exported();
+        let text = exported.to_string();
+        assert!(
+            !text.contains("x-agentstatus-"),
+            "{name}: a mark is left: {text}"
+        );
+        for (p, item) in original["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if method == "parameters" {
+                    continue;
+                }
+                let out = &exported["paths"][p][method];
+                assert_eq!(
+                    out.get("responses").is_some(),
+                    !matches!(op.get("responses"), None | Some(serde_json::Value::Null)),
+                    "{name}: {p} {method}: {out}"
+                );
+                for (i, param) in op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let back = &out["parameters"][i];
+                    for key in ["style", "explode"] {
+                        if let Some(v) = param.get(key) {
+                            assert_eq!(&back[key], v, "{name}: {p} {method} {key}");
+                        }
+                    }
+                    // an inline structure is a component now (as `query-parameter-styles`
+                    // leaves it): its `$ref` names the same schema
+                    let schema = match back["schema"]["$ref"].as_str() {
+                        Some(r) if param["schema"].get("$ref").is_none() => {
+                            &exported["components"]["schemas"][r.rsplit('/').next().unwrap()]
+                        }
+                        _ => &back["schema"],
+                    };
+                    assert_eq!(schema, &param["schema"], "{name}: {p} {method}");
+                }
+            }
+        }
+        if name == "header-parameter-styles" {
+            assert_eq!(
+                exported["components"]["parameters"]["Trace"],
+                original["components"]["parameters"]["Trace"]
+            );
+        }
+        if name == "path-parameter-styles" {
+            // the component parameter and the inline object are the vendor's again
+            assert_eq!(
+                exported["components"]["parameters"]["Color"],
+                original["components"]["parameters"]["Color"]
+            );
+            let object =
+                &exported["paths"]["/simple/{plain}/{object}/{exploded}"]["get"]["parameters"][1];
+            assert!(object["schema"].get("x-rust-type").is_none(), "{object}");
+        }
     }
 }

@@ -250,6 +250,210 @@ impl<T: Serialize + ?Sized> Serialize for StyledQuery<'_, T> {
     }
 }
 
+/// How a path parameter is written (OpenAPI's `style` for `in: path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathStyle {
+    /// `5`, `3,4,5`, objects `k,v,k2,v2` (explode `k=v,k2=v2`).
+    Simple,
+    /// `.5`, `.3,4,5` (explode `.3.4.5`), objects `.k,v,k2,v2` (explode `.k=v.k2=v2`).
+    Label,
+    /// `;id=5`, `;id=3,4,5` (explode `;id=3;id=4;id=5`), objects `;id=k,v,k2,v2` (explode
+    /// `;k=v;k2=v2`).
+    Matrix,
+}
+
+/// What RFC 6570 leaves unencoded in a simple, label or matrix expansion: its unreserved
+/// characters only. A `/`, `?`, `#`, `;`, `,`, `=` or `%` in a value is percent-encoded, so a
+/// value never changes the path or reads as a separator.
+const PATH_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn path_text(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_VALUE).to_string()
+}
+
+/// The path parameter `name` holding `value`, written in `style` with `explode` (OpenAPI 3.0's
+/// "Style Values" table, RFC 6570's simple, label and path-style expansions), for the place of
+/// `{name}` in the path template. Names and values are percent-encoded to RFC 3986's unreserved
+/// characters, the separators (`,`, `.`, `;`, `=`) are not; object keys go out in name order,
+/// `null` items and properties are left out. `null`, an empty array or object, a nested array
+/// or object, and a result that is no URL path segment (`""`, `.`, `..`) are errors naming the
+/// parameter: the request is not sent.
+///
+/// ```
+/// use agentstatus_runtime::forms::{PathStyle, path_value};
+/// use serde_json::json;
+/// assert_eq!(path_value("id", &json!([3, 4]), PathStyle::Label, true).unwrap(), ".3.4");
+/// assert_eq!(path_value("id", &json!([3, 4]), PathStyle::Matrix, true).unwrap(), ";id=3;id=4");
+/// assert_eq!(path_value("c", &json!({"R": 1, "G": 2}), PathStyle::Simple, true).unwrap(), "G=2,R=1");
+/// assert_eq!(path_value("id", &"a/b?c", PathStyle::Simple, false).unwrap(), "a%2Fb%3Fc");
+/// ```
+pub fn path_value<T: Serialize + ?Sized>(
+    name: &str,
+    value: &T,
+    style: PathStyle,
+    explode: bool,
+) -> Result<String, FormError> {
+    let value = serde_json::to_value(value)
+        .map_err(|e| FormError::new(format!("path parameter `{name}`: {e}")))?;
+    let item = |v: &Value| {
+        scalar(v).map(|s| path_text(&s)).ok_or_else(|| {
+            FormError::new(format!(
+                "path parameter `{name}`: a nested array or object has no path form"
+            ))
+        })
+    };
+    let key = path_text(name);
+    // (items, pairs): an array's items, or an object's `(key, value)`s; a scalar is one item
+    let (items, pairs): (Vec<String>, Option<Vec<(String, String)>>) = match &value {
+        Value::Null => {
+            return Err(FormError::new(format!(
+                "path parameter `{name}` has no value"
+            )));
+        }
+        Value::Array(values) => (
+            values
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(item)
+                .collect::<Result<_, _>>()?,
+            None,
+        ),
+        Value::Object(map) => {
+            let mut pairs = Vec::new();
+            for (k, v) in sorted(map) {
+                if !v.is_null() {
+                    pairs.push((path_text(k), item(v)?));
+                }
+            }
+            (Vec::new(), Some(pairs))
+        }
+        v => {
+            let text = item(v)?;
+            let out = match style {
+                PathStyle::Simple => text,
+                PathStyle::Label => format!(".{text}"),
+                PathStyle::Matrix if text.is_empty() => format!(";{key}"),
+                PathStyle::Matrix => format!(";{key}={text}"),
+            };
+            return segment_or_refused(name, out);
+        }
+    };
+    let empty = match &pairs {
+        Some(p) => p.is_empty(),
+        None => items.is_empty(),
+    };
+    if empty {
+        return Err(FormError::new(format!(
+            "path parameter `{name}`: an empty array or object has no path form"
+        )));
+    }
+    let out = match (style, pairs) {
+        (PathStyle::Simple, None) => items.join(","),
+        (PathStyle::Label, None) => {
+            format!(".{}", items.join(if explode { "." } else { "," }))
+        }
+        (PathStyle::Matrix, None) if explode => items
+            .iter()
+            .map(|v| format!(";{key}={v}"))
+            .collect::<String>(),
+        (PathStyle::Matrix, None) => format!(";{key}={}", items.join(",")),
+        (style, Some(pairs)) => {
+            let joined = |sep: &str| {
+                if explode {
+                    pairs
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(sep)
+                } else {
+                    pairs
+                        .iter()
+                        .flat_map(|(k, v)| [k.as_str(), v.as_str()])
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }
+            };
+            match style {
+                PathStyle::Simple => joined(","),
+                PathStyle::Label => format!(".{}", joined(".")),
+                PathStyle::Matrix if explode => format!(";{}", joined(";")),
+                PathStyle::Matrix => format!(";{key}={}", joined(",")),
+            }
+        }
+    };
+    segment_or_refused(name, out)
+}
+
+/// The value of the header parameter `name` holding `value`, in its one style, `simple`
+/// (OpenAPI 3.0's "Style Values" table): a scalar as its text, an array's items joined by `,`,
+/// an object's keys and values `k,v,k2,v2` (exploded `k=v,k2=v2`), keys in name order, `null`
+/// items and properties left out. A nested array or object and `null` are errors naming the
+/// header; a value that is no header value (a line break) is refused by `HeaderValue`.
+///
+/// ```
+/// use agentstatus_runtime::forms::header_value;
+/// use serde_json::json;
+/// assert_eq!(header_value("X-Ids", &json!([3, 4]), false).unwrap(), "3,4");
+/// assert_eq!(header_value("X-C", &json!({"R": 1, "G": 2}), true).unwrap(), "G=2,R=1");
+/// assert_eq!(header_value("X-C", &json!({"R": 1, "G": 2}), false).unwrap(), "G,2,R,1");
+/// ```
+pub fn header_value<T: Serialize + ?Sized>(
+    name: &str,
+    value: &T,
+    explode: bool,
+) -> Result<String, FormError> {
+    let value =
+        serde_json::to_value(value).map_err(|e| FormError::new(format!("header `{name}`: {e}")))?;
+    let item = |v: &Value| {
+        scalar(v).ok_or_else(|| {
+            FormError::new(format!(
+                "header `{name}`: a nested array or object has no header form"
+            ))
+        })
+    };
+    Ok(match &value {
+        Value::Null => return Err(FormError::new(format!("header `{name}` has no value"))),
+        Value::Array(values) => values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(item)
+            .collect::<Result<Vec<_>, _>>()?
+            .join(","),
+        Value::Object(map) => {
+            let mut out = Vec::new();
+            for (k, v) in sorted(map) {
+                if v.is_null() {
+                    continue;
+                }
+                let v = item(v)?;
+                if explode {
+                    out.push(format!("{k}={v}"));
+                } else {
+                    out.push(k.clone());
+                    out.push(v);
+                }
+            }
+            out.join(",")
+        }
+        v => item(v)?,
+    })
+}
+
+/// `text` unless it is no URL path segment of its own (`""`, `.`, `..`, which URLs resolve as
+/// "this" and "parent" directory).
+fn segment_or_refused(name: &str, text: String) -> Result<String, FormError> {
+    if matches!(text.as_str(), "" | "." | "..") {
+        return Err(FormError::new(format!(
+            "path parameter `{name}` is {text:?}: an empty value, `.` and `..` cannot be sent as one URL path segment"
+        )));
+    }
+    Ok(text)
+}
+
 /// A query parameter whose value is a structure (an object with properties): progenitor 0.15
 /// writes builder setters for scalars, lists, maps and enums only, so the generated setter takes
 /// `Param<T>`, which any `T` converts into (`.filter(types::Filter { .. })`). Serialised as `T`.
@@ -803,6 +1007,152 @@ mod tests {
 
     fn pairs(v: &[(String, String)]) -> Vec<String> {
         v.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
+    #[test]
+    fn path_styles_of_the_specification_table() {
+        // OpenAPI 3.0.4 / 3.1.1, "Style Examples" (RFC 6570: an unexploded label list is
+        // `.a,b`, which the 3.0.3 table misprinted as `.a.b`)
+        let (s, a, o) = (
+            json!("blue"),
+            json!(["blue", "black", "brown"]),
+            json!({"R": 100, "G": 200, "B": 150}),
+        );
+        let cases: [(PathStyle, bool, [&str; 3]); 6] = [
+            (
+                PathStyle::Simple,
+                false,
+                ["blue", "blue,black,brown", "B,150,G,200,R,100"],
+            ),
+            (
+                PathStyle::Simple,
+                true,
+                ["blue", "blue,black,brown", "B=150,G=200,R=100"],
+            ),
+            (
+                PathStyle::Label,
+                false,
+                [".blue", ".blue,black,brown", ".B,150,G,200,R,100"],
+            ),
+            (
+                PathStyle::Label,
+                true,
+                [".blue", ".blue.black.brown", ".B=150.G=200.R=100"],
+            ),
+            (
+                PathStyle::Matrix,
+                false,
+                [
+                    ";color=blue",
+                    ";color=blue,black,brown",
+                    ";color=B,150,G,200,R,100",
+                ],
+            ),
+            (
+                PathStyle::Matrix,
+                true,
+                [
+                    ";color=blue",
+                    ";color=blue;color=black;color=brown",
+                    ";B=150;G=200;R=100",
+                ],
+            ),
+        ];
+        for (style, explode, want) in cases {
+            for (value, want) in [&s, &a, &o].into_iter().zip(want) {
+                assert_eq!(
+                    path_value("color", value, style, explode).unwrap(),
+                    want,
+                    "{style:?} explode {explode} of {value}"
+                );
+            }
+        }
+        assert_eq!(
+            path_value("color", &json!(""), PathStyle::Matrix, false).unwrap(),
+            ";color"
+        );
+    }
+
+    #[test]
+    fn a_path_value_never_changes_the_path() {
+        let base = reqwest::Url::parse("https://h.example/api/v1/users/").unwrap();
+        for style in [PathStyle::Simple, PathStyle::Label, PathStyle::Matrix] {
+            for explode in [false, true] {
+                for v in [
+                    json!("a/b"),
+                    json!("../x?y#z"),
+                    json!(["a,b", "c;d=e", "%2F", "f\\g"]),
+                    json!({"k/1": "v?", "k;2": "v#=,"}),
+                    json!("é \r\n"),
+                ] {
+                    let seg = path_value("i d", &v, style, explode).unwrap();
+                    let url = base.join(&seg).unwrap();
+                    let segments: Vec<&str> = url.path_segments().unwrap().collect();
+                    assert_eq!(segments.len(), 4, "{v} {style:?} -> {url}");
+                    assert!(url.query().is_none() && url.fragment().is_none(), "{url}");
+                    assert!(!seg.contains(['/', '?', '#', '\\'].as_slice()), "{seg}");
+                }
+            }
+        }
+        // a `,` inside an item is no separator; the matrix name is encoded too
+        assert_eq!(
+            path_value("a b", &json!(["x,y", "z"]), PathStyle::Matrix, false).unwrap(),
+            ";a%20b=x%2Cy,z"
+        );
+    }
+
+    #[test]
+    fn header_styles_of_the_specification_table() {
+        let (a, o) = (
+            json!(["blue", "black", "brown"]),
+            json!({"R": 100, "G": 200, "B": 150}),
+        );
+        for explode in [false, true] {
+            assert_eq!(
+                header_value("X-Color", &json!("blue"), explode).unwrap(),
+                "blue"
+            );
+            assert_eq!(
+                header_value("X-Color", &a, explode).unwrap(),
+                "blue,black,brown"
+            );
+        }
+        assert_eq!(
+            header_value("X-Color", &o, false).unwrap(),
+            "B,150,G,200,R,100"
+        );
+        assert_eq!(
+            header_value("X-Color", &o, true).unwrap(),
+            "B=150,G=200,R=100"
+        );
+        for bad in [json!(null), json!([[1]]), json!({"a": {"b": 1}})] {
+            let e = header_value("X-Color", &bad, false)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("header `X-Color`"), "{e}");
+        }
+    }
+
+    #[test]
+    fn path_values_without_a_path_form_are_refused() {
+        for (v, style, why) in [
+            (json!(null), PathStyle::Simple, "has no value"),
+            (json!([]), PathStyle::Label, "empty array or object"),
+            (json!({}), PathStyle::Matrix, "empty array or object"),
+            (json!([[1]]), PathStyle::Simple, "nested"),
+            (json!({"a": {"b": 1}}), PathStyle::Label, "nested"),
+            (json!(""), PathStyle::Simple, "cannot be sent"),
+            (json!("."), PathStyle::Simple, "cannot be sent"),
+            (json!(".."), PathStyle::Simple, "cannot be sent"),
+            (json!("."), PathStyle::Label, "cannot be sent"),
+            (json!(""), PathStyle::Label, "cannot be sent"),
+        ] {
+            let e = path_value("id", &v, style, false).unwrap_err().to_string();
+            assert!(
+                e.contains("path parameter `id`") && e.contains(why),
+                "{v}: {e}"
+            );
+        }
     }
 
     #[test]

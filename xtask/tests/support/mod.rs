@@ -64,9 +64,16 @@ pub fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8])
 /// with `cargo xtask try`, give it `test` as `tests/wire.rs` (with tokio, wiremock,
 /// futures-util, bytes, tracing and tracing-subscriber as dev-dependencies) and run it: `Err` with what `try` or the test said.
 pub fn wire_test(xtask: &Path, name: &str, test: &str) -> Result<(), String> {
+    let spec = root().join(format!("crates/codegen/tests/passes/{name}.yaml"));
+    wire_test_document(xtask, &spec, test)
+}
+
+/// [`wire_test`] of any document (its crate is `try_<file stem>`).
+pub fn wire_test_document(xtask: &Path, spec: &Path, test: &str) -> Result<(), String> {
     use std::process::Command;
     let root = root();
-    let spec = root.join(format!("crates/codegen/tests/passes/{name}.yaml"));
+    let name = spec.file_stem().unwrap().to_string_lossy().to_string();
+    let name = name.as_str();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))

@@ -63,9 +63,9 @@ const STYLES: &[(&str, &str)] = &[
     ("deepObject", "DeepObject"),
 ];
 
-/// The query parameters in effect for an operation: its own and its path item's (the
+/// The parameters in effect for an operation: its own and its path item's (the
 /// operation's win), each `(pointer of the parameter object, the object)`, `$ref`s followed.
-fn effective_parameters<'a>(
+pub(super) fn effective_parameters<'a>(
     doc: &'a Value,
     path: &str,
     method: &str,
@@ -259,7 +259,12 @@ pub(super) fn structure_parameter(
     changes: &mut Changes,
 ) -> Option<Value> {
     let p = doc.pointer(at)?;
-    let p_in = p.get(COOKIE_MARK).map_or("query", |_| "cookie").to_string();
+    let p_in = match (p.get(COOKIE_MARK), p.get("in").and_then(Value::as_str)) {
+        (Some(_), _) => "cookie",
+        (None, Some("path")) => "path",
+        (None, Some("header")) => "header",
+        _ => "query",
+    };
     let schema = match mark.get("json").and_then(Value::as_str) {
         Some(media) => p.get("content")?.get(media)?.get("schema")?,
         None => p.get("schema")?,

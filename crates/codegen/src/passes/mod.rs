@@ -29,6 +29,7 @@ mod names;
 mod open_enums;
 mod openapi31;
 mod parameters;
+mod path_styles;
 mod refs;
 mod responses;
 mod secrets;
@@ -248,6 +249,7 @@ impl std::fmt::Debug for Pass {
 pub(crate) static PIPELINE: &[&Pass] = &[
     &input::GENERATOR_EXTENSIONS,
     &inheritance::INHERITANCE_CYCLES,
+    &responses::OPERATIONS_WITHOUT_RESPONSES,
     &openapi31::OPENAPI_3_1,
     &security::SECURITY_SCOPES,
     &enums::CONSTANT_ONE_OF,
@@ -271,13 +273,13 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::PATH_PARAMETERS_DECLARED,
     &parameters::PATH_PARAMETERS_REQUIRED,
     &parameters::NULLABLE_PARAMETERS,
-    &parameters::ARRAY_PATH_PARAMETERS,
-    &parameters::ARRAY_HEADER_PARAMETERS,
     &names::OPERATION_IDS,
     &refs::DANGLING_SCHEMA_REFS,
     &bodies::JSON_MEDIA_TYPES,
     &parameters::PARAMETER_CONTENT,
     &forms::QUERY_PARAMETER_STYLES,
+    &path_styles::PATH_PARAMETER_STYLES,
+    &path_styles::HEADER_PARAMETER_STYLES,
     &forms::FORM_BODIES,
     &cookies::COOKIE_PARAMETERS,
     &bodies::UNSUPPORTED_REQUEST_BODIES,

@@ -8,6 +8,59 @@ use super::{Changes, Pass, Stage};
 use crate::error::escape_token;
 use crate::nav::{operation_pointer as op_pointer, operations_mut, resolve};
 
+/// The operation extension [`operations_without_responses`] writes: the operation had no
+/// `responses` (`true`), restored on export.
+pub(crate) const NO_RESPONSES: &str = "x-agentstatus-no-responses";
+
+/// The `operations-without-responses` pass ([`operations_without_responses`]).
+pub(crate) const OPERATIONS_WITHOUT_RESPONSES: Pass = Pass::new(
+    "operations-without-responses",
+    Stage::Normalise,
+    "An operation without `responses` (optional in OpenAPI 3.1; required in 3.0, read as in 3.1), which progenitor refuses (\"missing responses\"), gets an empty `responses`: it is generated with no documented answer, any success returned as its bytes (`ResponseValue<ByteStream>`), any other status an error. Undone on export.",
+    operations_without_responses,
+)
+.with_restore(restore_operations_without_responses);
+
+/// An operation without `responses` (or with `responses: null`) gets `responses: {}`, which
+/// progenitor generates as a call whose `2XX` answer is its raw bytes (it "cons up a generic"
+/// success when none is documented), and is marked ([`NO_RESPONSES`]).
+pub(crate) fn operations_without_responses(doc: &mut Value, changes: &mut Changes) {
+    let version = doc
+        .get("openapi")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    for (path, method, op) in operations_mut(doc) {
+        if !matches!(op.get("responses"), None | Some(Value::Null)) {
+            continue;
+        }
+        op.insert("responses".into(), json!({}));
+        op.insert(NO_RESPONSES.into(), json!(true));
+        changes.push(
+            op_pointer(&path, &method),
+            if version.starts_with("3.0") {
+                format!("an operation without `responses` (required in OpenAPI {version}, read as 3.1 reads it): generated with no documented answer, a success returned as bytes")
+            } else {
+                "an operation without `responses` (optional in OpenAPI 3.1): generated with no documented answer, a success returned as bytes".to_string()
+            },
+        );
+    }
+}
+
+/// Undo [`operations_without_responses`] for export: the operation has no `responses` again.
+pub(crate) fn restore_operations_without_responses(doc: &mut Value) {
+    for (_, _, op) in operations_mut(doc) {
+        if op.remove(NO_RESPONSES).is_some()
+            && op
+                .get("responses")
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
+        {
+            op.remove("responses");
+        }
+    }
+}
+
 /// The `responses-without-schema` pass ([`responses_without_schema`]).
 pub(crate) const RESPONSES_WITHOUT_SCHEMA: Pass = Pass::new(
     "responses-without-schema",

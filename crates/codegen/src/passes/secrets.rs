@@ -464,6 +464,13 @@ fn edit_in(
     let mut i = 0;
     while i < trees.len() {
         let next = trees.get(i + 1);
+        // a place `path-parameter-styles` writes (its rewrite runs first): counted, not secret
+        if let (TokenTree::Ident(f), Some(TokenTree::Group(args))) = (&trees[i], next)
+            && f == "path_value"
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            *place += 1;
+        }
         // `encode_path ( & x . to_string ( ) )`, the `place`-th of the template
         if let (TokenTree::Ident(f), Some(TokenTree::Group(args))) = (&trees[i], next)
             && f == "encode_path"
