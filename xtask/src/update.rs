@@ -537,11 +537,9 @@ fn refuse_what_regen_cannot_build(report: &VendorReport) -> Result<(), Error> {
     }
     Err(fail(
         Path::new(&format!("specs/{}", report.vendor)),
-        format!(
-            "nothing was written; regen or the build would fail:\n  {}",
-            problems.join("\n  ")
-        ),
-    ))
+        "nothing was written; regen or the build would fail:",
+    )
+    .with_details(problems))
 }
 
 /// Keep a Changelog section a finding goes under.

@@ -52,6 +52,9 @@ pub struct Error {
     pub location: Location,
     /// What was wrong.
     pub message: String,
+    /// More lines under the message (each problem of several), each written on its own
+    /// indented line and, like the message, made visible (a line break inside one is escaped).
+    pub details: Vec<String>,
 }
 
 impl Error {
@@ -67,7 +70,14 @@ impl Error {
             file: file.as_ref().to_path_buf(),
             location,
             message: message.into(),
+            details: Vec::new(),
         }
+    }
+
+    /// The same error with `details` under its message, one line each.
+    pub fn with_details(mut self, details: impl IntoIterator<Item = String>) -> Self {
+        self.details.extend(details);
+        self
     }
 
     /// An error at JSON pointer `pointer` of `file` (the whole file when `pointer` is empty).
@@ -106,6 +116,16 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = crate::reason::visible(&self.file.display().to_string());
         let message = crate::reason::visible(&self.message);
+        self.write_located(f, &file, &message)?;
+        for d in &self.details {
+            write!(f, "\n  {}", crate::reason::visible(d))?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    fn write_located(&self, f: &mut fmt::Formatter<'_>, file: &str, message: &str) -> fmt::Result {
         match &self.location {
             Location::File => write!(f, "{file}: {message}"),
             Location::LineColumn { line, column } => {
@@ -147,4 +167,22 @@ where
         .into_iter()
         .map(|t| format!("/{}", escape_token(t.as_ref())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_lines_of_their_own_and_a_line_break_inside_one_is_escaped() {
+        let e = Error::new(ErrorKind::Invalid, "specs/x", Location::File, "two problems:")
+            .with_details(["a.yaml:1:1: first".to_string(), "b\ncargo::warning=x".to_string()]);
+        assert_eq!(
+            e.to_string(),
+            "specs/x: two problems:\n  a.yaml:1:1: first\n  b\\u{000a}cargo::warning=x"
+        );
+        // the message itself stays one line
+        let one = Error::new(ErrorKind::Invalid, "f", Location::File, "a\nb");
+        assert_eq!(one.to_string(), "f: a\\u{000a}b");
+    }
 }
