@@ -1544,3 +1544,61 @@ mod parameter_content_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod shared_parameter_types_tests {
+    use std::path::Path;
+
+    /// The Rust types the generated code of `spec` (in `tests/passes`) defines.
+    fn defined_types(spec: &str) -> Vec<String> {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/passes")
+            .join(spec);
+        let loaded = crate::load::load_file(&file).unwrap();
+        let code = crate::Codegen::document(loaded, &file)
+            .isolate(false)
+            .prepare()
+            .unwrap()
+            .generate()
+            .unwrap()
+            .code;
+        code.lines()
+            .filter_map(|l| {
+                let t = l.trim_start();
+                t.strip_prefix("pub struct ")
+                    .or_else(|| t.strip_prefix("pub enum "))
+            })
+            .map(|r| r.chars().take_while(|c| c.is_alphanumeric()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_shared_parameter_has_one_type_not_one_per_operation() {
+        let types = defined_types("shared-parameter-types.yaml");
+        // the component, the path item's parameter, the declaration repeated alike
+        for one in ["RequestId", "Kind", "StateItem"] {
+            assert_eq!(
+                types.iter().filter(|t| *t == one).count(),
+                1,
+                "{one}: {types:?}"
+            );
+        }
+        for copy in [
+            "ListProjectsXRequestId",
+            "ListRepositoriesXRequestId",
+            "CreateRepositoryXRequestId",
+            "ListRepositoriesKind",
+            "CreateRepositoryKind",
+            "ListProjectsStateItem",
+            "ListRepositoriesStateItem",
+        ] {
+            assert!(!types.iter().any(|t| t == copy), "{copy}: {types:?}");
+        }
+        // one name, other values in each operation: each keeps its own type
+        for own in ["ListProjectsSort", "ListRepositoriesSort"] {
+            assert!(types.iter().any(|t| t == own), "{own}: {types:?}");
+        }
+        // a credential is no type of its own (`secret-strings`)
+        assert!(!types.iter().any(|t| t.contains("ApiKey")), "{types:?}");
+    }
+}

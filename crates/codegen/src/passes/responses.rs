@@ -134,7 +134,7 @@ pub(super) fn merge_schemas(doc: &Value, schemas: &[Value]) -> Value {
 pub(crate) const ONE_RESPONSE_TYPE: Pass = Pass::new(
     "one-response-type",
     Stage::Fix,
-    "Success (or error) answers with different schemas share one merged schema (progenitor allows one of each).",
+    "Success (or error) answers with different schemas share one merged schema (progenitor allows one of each); error answers without a body beside ones whose body is not JSON are read as bytes too (one kind of error answer).",
     one_response_type,
 );
 
