@@ -1258,7 +1258,7 @@ pub(crate) fn parameter_content(doc: &mut Value, changes: &mut Changes) {
 pub(crate) const SHARED_PARAMETER_TYPES: Pass = Pass::new(
     "shared-parameter-types",
     Stage::Fix,
-    "A parameter whose schema is a type of its own (an enum, a string with a length or a pattern, an object with properties, a composition; or an array of one) declared once for several operations (a `components/parameters` entry they reference, a path item's parameter, one declaration repeated alike in each operation) has its schema made one component the declarations reference: progenitor generated a copy of the type per operation, named after it (Harbor's `X-Request-Id`, `minLength: 1`: 203 identical `{Operation}XRequestId` types).",
+    "A parameter whose schema is a type of its own (an enum, a string with a length or a pattern, an object with properties, a composition; or an array of one) declared once for several operations (a `components/parameters` entry they reference, a path item's parameter) has its schema made one component the declaration references: progenitor generated a copy of the type per operation, named after it (Harbor's `X-Request-Id`, `minLength: 1`: 203 identical `{Operation}XRequestId` types).",
     shared_parameter_types,
 );
 
@@ -1328,13 +1328,15 @@ struct Shared {
 /// a parameter's inline type after its operation), and an enum declared alike in every list
 /// operation as one enum per operation: types a caller cannot pass from one call to another.
 /// A declaration several operations use (a `components/parameters` entry, a path item's
-/// parameter, or one declaration repeated alike in each operation) whose schema is a type of
-/// its own ([`own_parameter_type`], or an array of one: its `items`) has the schema moved to
-/// `components/schemas` (named after the component, else after the parameter; a name taken is
-/// followed by `Parameter`) and referenced from every declaration. One name given to
-/// different schemas (a `sort` enum of other values in each operation) is left as it is, as
-/// are secrets (`secret-strings` writes them into each parameter) and what an earlier pass
-/// marked.
+/// parameter) whose schema is a type of its own ([`own_parameter_type`], or an array of one:
+/// its `items`) has the schema moved to `components/schemas` (named after the component, else
+/// after the parameter; a name taken is followed by `Parameter`) and referenced from the
+/// declaration. Two path items' parameters of one name and schema are one component; of one
+/// name and different schemas, each keeps its own types, as do secrets (`secret-strings`
+/// writes them into each parameter) and what an earlier pass marked. An operation's own
+/// declaration stays its own even where another operation declares one alike (Rocket.Chat's
+/// `{type}` in two paths): nothing in the document says they are one parameter, and the
+/// generated API would change for a guess.
 pub(crate) fn shared_parameter_types(doc: &mut Value, changes: &mut Changes) {
     let mut shared: BTreeMap<Declaration, Shared> = BTreeMap::new();
     for (path, method, op) in crate::nav::operations(doc) {
@@ -1343,10 +1345,14 @@ pub(crate) fn shared_parameter_types(doc: &mut Value, changes: &mut Changes) {
         let own = op.get("parameters").and_then(Value::as_array);
         let item = crate::nav::path_item(doc, path).and_then(|i| i.get("parameters"));
         let lists = [
-            (own, format!("{base}/{method}/parameters")),
-            (item.and_then(Value::as_array), format!("{base}/parameters")),
+            (own, format!("{base}/{method}/parameters"), false),
+            (
+                item.and_then(Value::as_array),
+                format!("{base}/parameters"),
+                true,
+            ),
         ];
-        for (list, at) in lists {
+        for (list, at, shared_list) in lists {
             for (i, p) in list.into_iter().flatten().enumerate() {
                 let reference = p.get("$ref").and_then(Value::as_str);
                 let resolved = resolve(doc, p);
@@ -1387,6 +1393,9 @@ pub(crate) fn shared_parameter_types(doc: &mut Value, changes: &mut Changes) {
                         format!("/components/parameters/{k}"),
                     ),
                     _ if reference.is_some() => continue,
+                    // an operation's own declaration is its own, even where another operation
+                    // declares one alike: nothing in the document says they are one parameter
+                    _ if !shared_list => continue,
                     _ => (
                         Declaration::Inline(place.into(), name.into(), format!("{items} {schema}")),
                         format!("{at}/{i}"),
@@ -1575,7 +1584,7 @@ mod shared_parameter_types_tests {
     #[test]
     fn a_shared_parameter_has_one_type_not_one_per_operation() {
         let types = defined_types("shared-parameter-types.yaml");
-        // the component, the path item's parameter, the declaration repeated alike
+        // the component, the path item's parameters
         for one in ["RequestId", "Kind", "StateItem"] {
             assert_eq!(
                 types.iter().filter(|t| *t == one).count(),
@@ -1589,13 +1598,18 @@ mod shared_parameter_types_tests {
             "CreateRepositoryXRequestId",
             "ListRepositoriesKind",
             "CreateRepositoryKind",
-            "ListProjectsStateItem",
             "ListRepositoriesStateItem",
+            "CreateRepositoryStateItem",
         ] {
             assert!(!types.iter().any(|t| t == copy), "{copy}: {types:?}");
         }
-        // one name, other values in each operation: each keeps its own type
-        for own in ["ListProjectsSort", "ListRepositoriesSort"] {
+        // an operation's own declarations, alike or of one name: each keeps its own type
+        for own in [
+            "ListProjectsOrder",
+            "ListRepositoriesOrder",
+            "ListProjectsSort",
+            "ListRepositoriesSort",
+        ] {
             assert!(types.iter().any(|t| t == own), "{own}: {types:?}");
         }
         // a credential is no type of its own (`secret-strings`)
