@@ -292,6 +292,7 @@ pub(crate) static PIPELINE: &[&Pass] = &[
     &parameters::COLLIDING_PARAMETERS,
     &types::NULLABLE_COMPONENTS,
     &types::OVERLAPPING_ANY_OF,
+    &parameters::SHARED_PARAMETER_TYPES,
     &type_names::COLLIDING_TYPE_NAMES,
     &enums::ENUM_VARIANT_NAMES,
     &secrets::SECRET_STRINGS,

@@ -1143,6 +1143,240 @@ pub(crate) fn parameter_content(doc: &mut Value, changes: &mut Changes) {
     });
 }
 
+/// The `shared-parameter-types` pass ([`shared_parameter_types`]).
+pub(crate) const SHARED_PARAMETER_TYPES: Pass = Pass::new(
+    "shared-parameter-types",
+    Stage::Fix,
+    "A parameter whose schema is a type of its own (an enum, a string with a length or a pattern, an object with properties, a composition; or an array of one) declared once for several operations (a `components/parameters` entry they reference, a path item's parameter) has its schema made one component the declaration references: progenitor generated a copy of the type per operation, named after it (Harbor's `X-Request-Id`, `minLength: 1`: 203 identical `{Operation}XRequestId` types).",
+    shared_parameter_types,
+);
+
+/// Does typify make a named type of `schema` where it stands inline (progenitor names it
+/// `{Operation}{Parameter}`), rather than a built-in one (`String`, `i64`, `Vec<T>`, a map)?
+fn own_parameter_type(schema: &Map<String, Value>) -> bool {
+    if schema.contains_key("$ref") || schema.get("nullable") == Some(&Value::Bool(true)) {
+        return false;
+    }
+    let single_ref = |k: &str| {
+        schema
+            .get(k)
+            .and_then(Value::as_array)
+            .is_some_and(|m| m.len() == 1 && m[0].get("$ref").is_some())
+    };
+    let composed = ["oneOf", "anyOf", "allOf"]
+        .iter()
+        .any(|k| schema.contains_key(*k) && !single_ref(k));
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    let constrained_string = schema.get("type").and_then(Value::as_str) == Some("string")
+        && ["minLength", "maxLength", "pattern"]
+            .iter()
+            .any(|k| schema.contains_key(*k));
+    schema.contains_key("enum") || composed || properties || constrained_string
+}
+
+/// Does `v` hold a mark of this workspace's passes or a type chosen for the generator
+/// (`x-agentstatus-*`, `x-rust-type`), which this pass leaves where it is?
+fn marked(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| k.starts_with("x-agentstatus-") || k.starts_with("x-rust-") || marked(v)),
+        Value::Array(a) => a.iter().any(marked),
+        _ => false,
+    }
+}
+
+/// One declaration of a parameter that may be shared: a component (by its key) or an inline
+/// declaration (by `in`, name and schema, written canonically).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Declaration {
+    Component(String),
+    Inline(String, String, String),
+}
+
+/// What [`shared_parameter_types`] knows of one declaration.
+#[derive(Debug, Default)]
+struct Shared {
+    /// The operations that use it (`path`, `method`).
+    operations: std::collections::BTreeSet<(String, String)>,
+    /// Where it is declared: the pointers of the parameter objects.
+    places: std::collections::BTreeSet<String>,
+    /// The parameter's name (sent), its `in`.
+    name: String,
+    place: String,
+    /// The schema that becomes a component, and whether it is the array's `items`.
+    schema: Value,
+    items: bool,
+}
+
+/// Harbor's shared `X-Request-Id` header (`minLength: 1`), referenced by each of its 203
+/// operations, was generated as 203 identical newtypes `{Operation}XRequestId` (progenitor names
+/// a parameter's inline type after its operation), and an enum declared alike in every list
+/// operation as one enum per operation: types a caller cannot pass from one call to another.
+/// A declaration several operations use (a `components/parameters` entry, a path item's
+/// parameter) whose schema is a type of its own ([`own_parameter_type`], or an array of one:
+/// its `items`) has the schema moved to `components/schemas` (named after the component, else
+/// after the parameter; a name taken is followed by `Parameter`) and referenced from the
+/// declaration. Two path items' parameters of one name and schema are one component; of one
+/// name and different schemas, each keeps its own types, as do secrets (`secret-strings`
+/// writes them into each parameter) and what an earlier pass marked. An operation's own
+/// declaration stays its own even where another operation declares one alike (Rocket.Chat's
+/// `{type}` in two paths): nothing in the document says they are one parameter, and the
+/// generated API would change for a guess.
+pub(crate) fn shared_parameter_types(doc: &mut Value, changes: &mut Changes) {
+    let mut shared: BTreeMap<Declaration, Shared> = BTreeMap::new();
+    for (path, method, op) in crate::nav::operations(doc) {
+        let base = format!("/paths/{}", escape_token(path));
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let own = op.get("parameters").and_then(Value::as_array);
+        let item = crate::nav::path_item(doc, path).and_then(|i| i.get("parameters"));
+        let lists = [
+            (own, format!("{base}/{method}/parameters"), false),
+            (
+                item.and_then(Value::as_array),
+                format!("{base}/parameters"),
+                true,
+            ),
+        ];
+        for (list, at, shared_list) in lists {
+            for (i, p) in list.into_iter().flatten().enumerate() {
+                let reference = p.get("$ref").and_then(Value::as_str);
+                let resolved = resolve(doc, p);
+                let Some(map) = resolved.as_object() else {
+                    continue;
+                };
+                let name = map.get("name").and_then(Value::as_str).unwrap_or("");
+                let place = map.get("in").and_then(Value::as_str).unwrap_or("");
+                // an operation's own declaration overrides its path item's
+                if seen.iter().any(|(n, p)| n == name && p == place) {
+                    continue;
+                }
+                seen.push((name.to_string(), place.to_string()));
+                if marked(resolved) || super::secrets::names_a_credential(name) {
+                    continue;
+                }
+                let Some(schema) = map.get("schema").and_then(Value::as_object) else {
+                    continue;
+                };
+                let (schema, items) = if own_parameter_type(schema) {
+                    (Value::Object(schema.clone()), false)
+                } else if schema.get("type").and_then(Value::as_str) == Some("array")
+                    && let Some(items) = schema.get("items").and_then(Value::as_object)
+                    && own_parameter_type(items)
+                {
+                    (Value::Object(items.clone()), true)
+                } else {
+                    continue;
+                };
+                if schema.get("format").and_then(Value::as_str) == Some("password") {
+                    continue;
+                }
+                let (key, pointer) = match reference
+                    .and_then(|r| r.strip_prefix("#/components/parameters/"))
+                {
+                    Some(k) if !k.contains('/') => (
+                        Declaration::Component(crate::nav::unescape_token(k)),
+                        format!("/components/parameters/{k}"),
+                    ),
+                    _ if reference.is_some() => continue,
+                    // an operation's own declaration is its own, even where another operation
+                    // declares one alike: nothing in the document says they are one parameter
+                    _ if !shared_list => continue,
+                    _ => (
+                        Declaration::Inline(place.into(), name.into(), format!("{items} {schema}")),
+                        format!("{at}/{i}"),
+                    ),
+                };
+                let entry = shared.entry(key).or_default();
+                entry
+                    .operations
+                    .insert((path.to_string(), method.to_string()));
+                entry.places.insert(pointer);
+                entry.name = name.to_string();
+                entry.place = place.to_string();
+                entry.schema = schema;
+                entry.items = items;
+            }
+        }
+    }
+    shared.retain(|_, s| s.operations.len() >= 2);
+    // one name, different schemas: no one component name says which
+    let mut inline_names: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for key in shared.keys() {
+        if let Declaration::Inline(place, name, _) = key {
+            *inline_names
+                .entry((place.clone(), name.clone()))
+                .or_default() += 1;
+        }
+    }
+    shared.retain(|key, _| match key {
+        Declaration::Inline(place, name, _) => inline_names[&(place.clone(), name.clone())] == 1,
+        Declaration::Component(_) => true,
+    });
+    if shared.is_empty() {
+        return;
+    }
+    let mut taken: std::collections::BTreeSet<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(k, _)| [k.clone(), crate::nav::type_name(k)])
+        .collect();
+    for (key, s) in shared {
+        let stem = match &key {
+            Declaration::Component(k) => crate::nav::type_name(k),
+            Declaration::Inline(_, name, _) => crate::nav::type_name(name),
+        };
+        let stem = if s.items { format!("{stem}Item") } else { stem };
+        let mut component = stem.clone();
+        let mut n = 1;
+        while taken.contains(&component) {
+            component = if n == 1 {
+                format!("{stem}Parameter")
+            } else {
+                format!("{stem}Parameter{n}")
+            };
+            n += 1;
+        }
+        taken.insert(component.clone());
+        let Some(schemas) = doc
+            .as_object_mut()
+            .map(|d| d.entry("components").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        schemas.insert(component.clone(), s.schema);
+        let reference =
+            json!({"$ref": format!("#/components/schemas/{}", escape_token(&component))});
+        for place in &s.places {
+            let at = if s.items {
+                format!("{place}/schema/items")
+            } else {
+                format!("{place}/schema")
+            };
+            if let Some(slot) = doc.pointer_mut(&at) {
+                *slot = reference.clone();
+                changes.push(
+                    at,
+                    format!(
+                        "the {} parameter `{}` is declared once for {} operations: its type is the component `{component}`, one type, not one per operation",
+                        s.place,
+                        s.name,
+                        s.operations.len()
+                    ),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod parameter_content_tests {
     use std::path::Path;
@@ -1206,5 +1440,68 @@ mod parameter_content_tests {
             let text = serde_json::to_string(&exported).unwrap();
             assert!(!text.contains(super::DECLARED_CONTENT), "{spec}: {text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod shared_parameter_types_tests {
+    use std::path::Path;
+
+    /// The Rust types the generated code of `spec` (in `tests/passes`) defines.
+    fn defined_types(spec: &str) -> Vec<String> {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/passes")
+            .join(spec);
+        let loaded = crate::load::load_file(&file).unwrap();
+        let code = crate::Codegen::document(loaded, &file)
+            .isolate(false)
+            .prepare()
+            .unwrap()
+            .generate()
+            .unwrap()
+            .code;
+        code.lines()
+            .filter_map(|l| {
+                let t = l.trim_start();
+                t.strip_prefix("pub struct ")
+                    .or_else(|| t.strip_prefix("pub enum "))
+            })
+            .map(|r| r.chars().take_while(|c| c.is_alphanumeric()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_shared_parameter_has_one_type_not_one_per_operation() {
+        let types = defined_types("shared-parameter-types.yaml");
+        // the component, the path item's parameters
+        for one in ["RequestId", "Kind", "StateItem"] {
+            assert_eq!(
+                types.iter().filter(|t| *t == one).count(),
+                1,
+                "{one}: {types:?}"
+            );
+        }
+        for copy in [
+            "ListProjectsXRequestId",
+            "ListRepositoriesXRequestId",
+            "CreateRepositoryXRequestId",
+            "ListRepositoriesKind",
+            "CreateRepositoryKind",
+            "ListRepositoriesStateItem",
+            "CreateRepositoryStateItem",
+        ] {
+            assert!(!types.iter().any(|t| t == copy), "{copy}: {types:?}");
+        }
+        // an operation's own declarations, alike or of one name: each keeps its own type
+        for own in [
+            "ListProjectsOrder",
+            "ListRepositoriesOrder",
+            "ListProjectsSort",
+            "ListRepositoriesSort",
+        ] {
+            assert!(types.iter().any(|t| t == own), "{own}: {types:?}");
+        }
+        // a credential is no type of its own (`secret-strings`)
+        assert!(!types.iter().any(|t| t.contains("ApiKey")), "{types:?}");
     }
 }

@@ -187,7 +187,7 @@ pub(super) fn merge_schemas(doc: &Value, schemas: &[Value]) -> Value {
 pub(crate) const ONE_RESPONSE_TYPE: Pass = Pass::new(
     "one-response-type",
     Stage::Fix,
-    "Success (or error) answers with different schemas share one merged schema (progenitor allows one of each).",
+    "Success (or error) answers with different schemas share one merged schema (progenitor allows one of each); error answers without a body beside ones whose body is not JSON are read as bytes too (one kind of error answer).",
     one_response_type,
 );
 
@@ -360,5 +360,63 @@ pub(crate) fn one_response_type(doc: &mut Value, changes: &mut Changes) {
                 ),
             );
         }
+        one_raw_kind(&snapshot, responses, &at, changes);
     }
+}
+
+/// Error answers that are body-less beside ones whose body is not JSON and none that is JSON
+/// (Jellyfin's `503` with `text/html` beside a body-less `401` and `403` on 214 of its 388
+/// operations): two of progenitor's kinds (`Raw`, `None`), which it refuses
+/// (`response_types.len() <= 1`, the operation left out). The body-less ones are read as bytes
+/// too, under the first such answer's media type: an empty body is an empty stream, and the
+/// others' bodies stay readable. (Success answers of those two kinds, a `200` of `text/plain`
+/// beside a body-less `202`, progenitor 0.15 generates as they are.)
+fn one_raw_kind(
+    snapshot: &Value,
+    responses: &mut Map<String, Value>,
+    at: &str,
+    changes: &mut Changes,
+) {
+    let codes: Vec<String> = responses
+        .keys()
+        .filter(|c| *c != "101" && !c.starts_with('2'))
+        .cloned()
+        .collect();
+    let kinds: Vec<&str> = codes
+        .iter()
+        .map(|c| response_kind(snapshot, &responses[c]))
+        .collect();
+    if kinds.contains(&"type") || !kinds.contains(&"raw") || !kinds.contains(&"none") {
+        return;
+    }
+    let Some(media) = codes
+        .iter()
+        .zip(&kinds)
+        .find(|(_, k)| **k == "raw")
+        .and_then(|(c, _)| resolve(snapshot, &responses[c]).get("content"))
+        .and_then(Value::as_object)
+        .and_then(|c| c.keys().next())
+        .cloned()
+    else {
+        return;
+    };
+    let mut given = Vec::new();
+    for (c, k) in codes.iter().zip(&kinds) {
+        if *k != "none" {
+            continue;
+        }
+        let mut answer = resolve(snapshot, &responses[c]).clone();
+        if let Some(a) = answer.as_object_mut() {
+            a.insert("content".into(), json!({ media.clone(): {} }));
+        }
+        responses.insert(c.clone(), answer);
+        given.push(c.clone());
+    }
+    changes.push(
+        format!("{at}/responses"),
+        format!(
+            "error answers without a body ({}) beside ones whose body is not JSON and none that is (progenitor takes one kind of error answer): read as bytes too, as `{media}`",
+            given.join(", "),
+        ),
+    );
 }

@@ -78,7 +78,7 @@ const OWN_MARKS: &str = "x-agentstatus-";
 /// there matches, and of the strings that match one is not a credential, RingCentral's
 /// `?sessionId=` (a call-log filter; `sessionid` stays for the headers that carry a session):
 /// a false positive costs only its value in `Debug` and errors, sent as it is.
-fn names_a_credential(name: &str) -> bool {
+pub(super) fn names_a_credential(name: &str) -> bool {
     let key: String = name
         .chars()
         .filter(char::is_ascii_alphanumeric)

@@ -63,7 +63,7 @@
 //! | typify `enums.rs:819` | `{type}{Variant}` | only the serde attributes of a struct variant's properties (their default functions) | as above |
 //!
 //! What typify's own code uses unqualified beside the types (`Default::default()`, `Ok`, `Err`,
-//! `Some`, `None`) is [`RESERVED_TYPE_NAMES`].
+//! `Some`, `None`, `String`) is [`RESERVED_TYPE_NAMES`].
 
 use std::collections::BTreeMap;
 
@@ -97,8 +97,11 @@ pub(crate) fn rust_type_name(name: &str) -> String {
 
 /// Names the code generated beside the types uses without a path, in the module of the types
 /// (`Default::default()` in every builder, `Ok(..)`/`Err(..)` in every conversion,
-/// `Some`/`None`): a type named so shadows them, so the schema is renamed like a collision.
-pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some", "None"];
+/// `Some`/`None`, `String` in typify's `TryFrom<String>` of every newtype of a string: a
+/// component `String`, Ory's Go-generated `String: {$ref: NullString}`, made each of them
+/// `TryFrom<types::String>`, E0599): a type named so shadows them, so the schema is renamed
+/// like a collision.
+pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &["Default", "Ok", "Err", "Some", "None", "String"];
 
 /// The `colliding-type-names` pass ([`colliding_type_names`]).
 pub(crate) const COLLIDING_TYPE_NAMES: Pass = Pass::new(
