@@ -1548,6 +1548,22 @@ impl Engine {
         // (a bulk read of a large desk costs more than they do); retries read the agent first
         let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
             let presence = self.desks[d].presence.clone();
+            // for the desk's watcher, while one runs (`once` reads every agent afresh): the
+            // state a write's answer shows, or a retry's read found already there, as it comes,
+            // timed by it, before the engine gets round to recording it (a read begun after it
+            // is diffed against it). Not a bulk write's agents found already right: the bulk
+            // path read them before its writes, when is not known (their echo is recognised)
+            let own = self
+                .recheck_tx
+                .is_some()
+                .then(|| self.own_writes[d].clone());
+            let tell = move |o: &Owed, r: &Outcome, answered: Instant| {
+                if let (Some(own), Outcome::Written(p) | Outcome::Already(p)) = (&own, r)
+                    && p.availability == o.availability
+                {
+                    own.push_at(p.clone(), answered);
+                }
+            };
             let (first, again): (Vec<_>, Vec<_>) = rows
                 .into_iter()
                 .partition(|(o, _)| o.attempts == 0 || dry_run);
@@ -1562,6 +1578,7 @@ impl Engine {
             let (answers_tx, answers) = mpsc::unbounded_channel::<Answer>();
             let bulk = {
                 let presence = presence.clone();
+                let tell = tell.clone();
                 async move {
                     if first.is_empty() {
                         return Vec::new();
@@ -1589,7 +1606,11 @@ impl Engine {
                             .remove(&r.agent);
                         if let Some(o) = row {
                             let outcome = bulk_outcome(&*presence, Some(&r.outcome));
-                            let _ = answers_tx.send((d, o, outcome, Instant::now()));
+                            let answered = Instant::now();
+                            if matches!(outcome, Outcome::Written(_)) {
+                                tell(&o, &outcome, answered);
+                            }
+                            let _ = answers_tx.send((d, o, outcome, answered));
                         }
                     };
                     let options = agentstatus_presence::bulk::BulkOptions::new(concurrency)
@@ -1623,6 +1644,7 @@ impl Engine {
             let retries = futures_util::stream::iter(again)
                 .map(move |(o, known)| {
                     let presence = presence.clone();
+                    let tell = tell.clone();
                     async move {
                         let r = if o.attempts > 0 {
                             retry(&*presence, &o, known).await
@@ -1632,7 +1654,9 @@ impl Engine {
                                 Err(e) => Outcome::Failed(e),
                             }
                         };
-                        (d, o, r, Instant::now())
+                        let answered = Instant::now();
+                        tell(&o, &r, answered);
+                        (d, o, r, answered)
                     }
                 })
                 .buffer_unordered(concurrency)
@@ -1651,22 +1675,9 @@ impl Engine {
             // supervised: a panic in the desk's adapter ends this task's stream, is caught and
             // reported, and the engine restarts the desk's writer (see `Written::Panicked`)
             let panicked = self.results_tx.clone();
-            // for the desk's watcher, while one runs (`once` reads every agent afresh): a state
-            // written (or found already there), as its answer comes, before the engine gets
-            // round to recording it (a read begun after the answer is diffed against it)
-            let own = self
-                .recheck_tx
-                .is_some()
-                .then(|| self.own_writes[d].clone());
             self.writers.spawn(async move {
                 let send_all = std::panic::AssertUnwindSafe(async move {
                     while let Some(answer) = stream.next().await {
-                        if let (Some(own), Outcome::Written(p) | Outcome::Already(p)) =
-                            (&own, &answer.2)
-                            && p.availability == answer.1.availability
-                        {
-                            own.push_at(p.clone(), answer.3);
-                        }
                         if tx.send(Written::One(Box::new(answer))).is_err() {
                             return false;
                         }
@@ -1836,7 +1847,8 @@ impl Engine {
                 })?;
                 // for the desk's watcher, while one runs (`once` reads every agent afresh): a
                 // read-back taken as landed (the answer's own state went to the watcher as the
-                // writer got it, in `hand_out`)
+                // writer got it, in `hand_out`; a bulk write's agents found already right, read
+                // before its writes, do not: their echo, if any, is recognised)
                 if let Some(p) = after
                     .as_ref()
                     .filter(|p| state == o.availability && p.availability != o.availability)
