@@ -294,6 +294,13 @@ impl LastSuccess {
 /// (`agentstatus sync`'s read of one agent) to make it the one the next reads are diffed
 /// against. Shared: a clone
 /// ([`Watcher::own_writes`]) is pushed to from another task; each read takes what it applies.
+///
+/// A write is timed by when its answer came ([`OwnWrites::push_at`]), not by when the caller
+/// got round to pushing it (a bulk write's outcomes, recorded in a batch, come seconds after
+/// their answers): a read that began after the answer shows the write, or a change made after
+/// it, so the write is applied only to the state read before it, never over a read begun after
+/// its answer (that read is newer: applying the write over it would hide a person who set the
+/// agent to the written state again meanwhile).
 #[derive(Debug, Clone, Default)]
 pub struct OwnWrites(Arc<Mutex<Vec<(AgentPresence, tokio::time::Instant)>>>);
 
@@ -305,19 +312,35 @@ impl OwnWrites {
 
     /// `presence` was written, its answer in now.
     pub fn push(&self, presence: AgentPresence) {
+        self.push_at(presence, tokio::time::Instant::now());
+    }
+
+    /// `presence` was written, its answer in at `answered` (earlier than now when the caller
+    /// records its writes' outcomes after they came: a bulk write's, a batch's).
+    pub fn push_at(&self, presence: AgentPresence, answered: tokio::time::Instant) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((presence, tokio::time::Instant::now()));
+            .push((presence, answered));
     }
 
     /// Into `known`, the writes answered before `began` (agents it holds); the later ones are
-    /// kept for the next read.
-    fn apply(&self, known: &mut HashMap<String, AgentPresence>, began: tokio::time::Instant) {
+    /// kept for the next read. A write answered before `known` was read (`read_at`: when the
+    /// read it came from began, or when a feed reported the agent) is dropped: that read is
+    /// newer than the write.
+    fn apply(
+        &self,
+        known: &mut HashMap<String, AgentPresence>,
+        read_at: &dyn Fn(&str) -> Option<tokio::time::Instant>,
+        began: tokio::time::Instant,
+    ) {
         let mut written = self.0.lock().unwrap_or_else(|e| e.into_inner());
         written.retain(|(p, at)| {
             if *at > began {
                 return true;
+            }
+            if read_at(&p.agent_id).is_some_and(|read| *at < read) {
+                return false;
             }
             if let Some(k) = known.get_mut(&p.agent_id) {
                 let mut p = p.clone();
@@ -355,6 +378,10 @@ pub struct Watcher {
     ticker: tokio::time::Interval,
     last_success: LastSuccess,
     written: OwnWrites,
+    /// When the full read `known` came from began.
+    read_began: Option<tokio::time::Instant>,
+    /// Agents a feed reported since that read, and when.
+    fed_at: HashMap<String, tokio::time::Instant>,
 }
 
 impl fmt::Debug for Watcher {
@@ -403,6 +430,8 @@ impl Watcher {
             ticker,
             last_success: LastSuccess::new(),
             written: OwnWrites::new(),
+            read_began: None,
+            fed_at: HashMap::new(),
         }
     }
 
@@ -523,8 +552,12 @@ impl Watcher {
         let agents = self.presence.list(&ListFilter::all()).await?;
         let read = began.elapsed();
         if let Some(known) = self.known.as_mut() {
-            self.written.apply(known, began);
+            let (read_began, fed_at) = (self.read_began, &self.fed_at);
+            let read_at = |agent: &str| fed_at.get(agent).copied().or(read_began);
+            self.written.apply(known, &read_at, began);
         }
+        self.read_began = Some(began);
+        self.fed_at.clear();
         let now = now();
         self.last_success.set(now);
         let mut fresh: HashMap<String, AgentPresence> = HashMap::with_capacity(agents.len());
@@ -592,7 +625,13 @@ impl Watcher {
         let known = self.known.get_or_insert_with(HashMap::new);
         // the feed's agents are diffed against the caller's writes answered before they came
         // (a person who set the agent back to the state the feed last reported is a change)
-        self.written.apply(known, tokio::time::Instant::now());
+        let came = tokio::time::Instant::now();
+        let (read_began, fed_at) = (self.read_began, &self.fed_at);
+        let read_at = |agent: &str| fed_at.get(agent).copied().or(read_began);
+        self.written.apply(known, &read_at, came);
+        for a in &agents {
+            self.fed_at.insert(a.agent_id.clone(), came);
+        }
         for mut a in agents {
             let before = known.get(&a.agent_id);
             // a feed that does not carry the name or e-mail (a push event names the user
@@ -1261,5 +1300,106 @@ mod tests {
             .expect("the person's change is seen")
             .unwrap();
         assert_eq!(summary(&c), "a offline->available push");
+    }
+
+    /// A desk whose reads take `0.1` s (the scripted answers, late).
+    struct Slow(Arc<dyn Presence>);
+
+    #[crate::async_trait]
+    impl Presence for Slow {
+        fn vendor(&self) -> Vendor {
+            self.0.vendor()
+        }
+        fn supported(&self) -> &'static [Availability] {
+            &[]
+        }
+        async fn get(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+            self.0.get(agent).await
+        }
+        async fn set(&self, agent: &str, a: Availability) -> Result<AgentPresence, PresenceError> {
+            self.0.set(agent, a).await
+        }
+        async fn list(&self, filter: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            self.0.list(filter).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_pushed_during_a_read_begun_after_their_answers_are_not_changes() {
+        use Availability::*;
+        // the caller's bulk write: two agents written before the second read began, their
+        // outcomes pushed while it runs (a batch recorded after the last answer came)
+        let presence: Arc<dyn Presence> = Arc::new(Slow(scripted(
+            vec![
+                Ok(vec![
+                    agent("a", Available, "online"),
+                    agent("b", Available, "online"),
+                ]),
+                Ok(vec![
+                    agent("a", Offline, "offline"),
+                    agent("b", Offline, "offline"),
+                ]),
+            ],
+            None,
+        )));
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        assert_eq!(summary(&w.next().await.unwrap()), "b -->available poll");
+        let written = w.own_writes();
+        let answered = tokio::time::Instant::now();
+        let record = async {
+            // the first read ended 0.1 s after it began, the second begins a second after
+            // it and takes 0.1 s: pushed half way through the second
+            tokio::time::sleep(Duration::from_millis(950)).await;
+            written.push_at(agent("a", Offline, "offline"), answered);
+            written.push_at(agent("b", Offline, "offline"), answered);
+        };
+        let (next, ()) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(3), w.next()),
+            record
+        );
+        // the read after them shows the writes: nothing changed (the desk is then down)
+        assert!(
+            !matches!(next, Ok(Ok(_))),
+            "sync's own writes reported as changes: {:?}",
+            next.map(|c| c.map(|c| summary(&c)))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_pushed_after_a_newer_read_never_hides_a_later_change() {
+        use Availability::*;
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                // the caller wrote offline (answered before this read); a person set busy since
+                Ok(vec![agent("a", Busy, "busy")]),
+                // and then offline, the state the caller wrote
+                Ok(vec![agent("a", Offline, "offline")]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        let answered = tokio::time::Instant::now();
+        // the write's outcome not pushed yet: the read shows the person's change
+        assert_eq!(summary(&w.next().await.unwrap()), "a available->busy poll");
+        // pushed late, stamped with its answer: older than the read just made
+        w.own_writes()
+            .push_at(agent("a", Offline, "offline"), answered);
+        let c = tokio::time::timeout(Duration::from_secs(10), w.next())
+            .await
+            .expect("the person's change to the written state is seen")
+            .unwrap();
+        assert_eq!(summary(&c), "a busy->offline poll");
     }
 }

@@ -570,8 +570,8 @@ struct Inbox {
 
 /// What a writer task reports.
 enum Written {
-    /// One owed write's outcome.
-    One(Box<(usize, Owed, Outcome)>),
+    /// One owed write's outcome, and when its answer came.
+    One(Box<Answer>),
     /// The desk's writer task (its number) has sent all it was given.
     Done(usize, u64),
     /// The desk's writer task (its number) panicked (the message): what it had not reported
@@ -1548,6 +1548,22 @@ impl Engine {
         // (a bulk read of a large desk costs more than they do); retries read the agent first
         let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
             let presence = self.desks[d].presence.clone();
+            // for the desk's watcher, while one runs (`once` reads every agent afresh): the
+            // state a write's answer shows, or a retry's read found already there, as it comes,
+            // timed by it, before the engine gets round to recording it (a read begun after it
+            // is diffed against it). Not a bulk write's agents found already right: the bulk
+            // path read them before its writes, when is not known (their echo is recognised)
+            let own = self
+                .recheck_tx
+                .is_some()
+                .then(|| self.own_writes[d].clone());
+            let tell = move |o: &Owed, r: &Outcome, answered: Instant| {
+                if let (Some(own), Outcome::Written(p) | Outcome::Already(p)) = (&own, r)
+                    && p.availability == o.availability
+                {
+                    own.push_at(p.clone(), answered);
+                }
+            };
             let (first, again): (Vec<_>, Vec<_>) = rows
                 .into_iter()
                 .partition(|(o, _)| o.attempts == 0 || dry_run);
@@ -1556,8 +1572,13 @@ impl Engine {
             } else {
                 (Vec::new(), first.into_iter().chain(again).collect())
             };
+            // each agent's outcome of the bulk path is sent as soon as its answer is in (the
+            // adapter's progress), timed by it, not when the last agent's is: the desk's
+            // watcher diffs the reads begun after a write's answer against the state written
+            let (answers_tx, answers) = mpsc::unbounded_channel::<Answer>();
             let bulk = {
                 let presence = presence.clone();
+                let tell = tell.clone();
                 async move {
                     if first.is_empty() {
                         return Vec::new();
@@ -1565,50 +1586,65 @@ impl Engine {
                     if dry_run {
                         return first
                             .into_iter()
-                            .map(|(o, _)| (d, o, Outcome::Planned))
+                            .map(|(o, _)| (d, o, Outcome::Planned, Instant::now()))
                             .collect();
                     }
                     let updates: Vec<(String, Availability)> = first
                         .iter()
                         .map(|(o, _)| (o.agent.clone(), o.availability))
                         .collect();
-                    let options = agentstatus_presence::bulk::BulkOptions::new(concurrency);
-                    let mut results: HashMap<String, agentstatus_presence::bulk::BulkResult> =
-                        presence
-                            .set_many(updates, &options)
-                            .await
+                    let rows: std::sync::Mutex<HashMap<String, Owed>> = std::sync::Mutex::new(
+                        first
                             .into_iter()
-                            .map(|r| (r.agent.clone(), r))
-                            .collect();
-                    first
+                            .map(|(o, _)| (o.agent.clone(), o))
+                            .collect(),
+                    );
+                    let progress = |r: &agentstatus_presence::bulk::BulkResult| {
+                        let row = rows
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&r.agent);
+                        if let Some(o) = row {
+                            let outcome = bulk_outcome(&*presence, Some(&r.outcome));
+                            let answered = Instant::now();
+                            if matches!(outcome, Outcome::Written(_)) {
+                                tell(&o, &outcome, answered);
+                            }
+                            let _ = answers_tx.send((d, o, outcome, answered));
+                        }
+                    };
+                    let options = agentstatus_presence::bulk::BulkOptions::new(concurrency)
+                        .with_progress(&progress);
+                    let results: HashMap<String, agentstatus_presence::bulk::BulkResult> = presence
+                        .set_many(updates, &options)
+                        .await
                         .into_iter()
-                        .map(|(o, _)| {
-                            let r = match results.remove(&o.agent).map(|r| r.outcome) {
-                                Some(Ok(a)) if a.changed == Some(false) => {
-                                    Outcome::Already(a.presence)
-                                }
-                                Some(Ok(a)) => Outcome::Written(a.presence),
-                                Some(Err(e)) => Outcome::Failed(e),
-                                None => Outcome::Failed(PresenceError::new(
-                                    presence.vendor(),
-                                    agentstatus_presence::Failure::InvalidResponse {
-                                        status: None,
-                                        message: "the bulk write gave no result for the agent"
-                                            .into(),
-                                    },
-                                )),
-                            };
-                            (d, o, r)
+                        .map(|r| (r.agent.clone(), r))
+                        .collect();
+                    // the agents an adapter's bulk path did not report as it went
+                    let left = std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
+                    let answered = Instant::now();
+                    left.into_values()
+                        .map(|o| {
+                            let r =
+                                bulk_outcome(&*presence, results.get(&o.agent).map(|r| &r.outcome));
+                            (d, o, r, answered)
                         })
-                        .collect()
+                        .collect::<Vec<Answer>>()
                 }
             };
-            let bulk = futures_util::stream::once(bulk)
-                .flat_map(futures_util::stream::iter)
-                .boxed();
+            let answers = futures_util::stream::unfold(answers, |mut rx| async move {
+                rx.recv().await.map(|a| (a, rx))
+            });
+            let bulk = futures_util::stream::select(
+                answers,
+                futures_util::stream::once(bulk).flat_map(futures_util::stream::iter),
+            )
+            .boxed();
             let retries = futures_util::stream::iter(again)
                 .map(move |(o, known)| {
                     let presence = presence.clone();
+                    let tell = tell.clone();
                     async move {
                         let r = if o.attempts > 0 {
                             retry(&*presence, &o, known).await
@@ -1618,7 +1654,9 @@ impl Engine {
                                 Err(e) => Outcome::Failed(e),
                             }
                         };
-                        (d, o, r)
+                        let answered = Instant::now();
+                        tell(&o, &r, answered);
+                        (d, o, r, answered)
                     }
                 })
                 .buffer_unordered(concurrency)
@@ -1639,8 +1677,8 @@ impl Engine {
             let panicked = self.results_tx.clone();
             self.writers.spawn(async move {
                 let send_all = std::panic::AssertUnwindSafe(async move {
-                    while let Some((d, o, r)) = stream.next().await {
-                        if tx.send(Written::One(Box::new((d, o, r)))).is_err() {
+                    while let Some(answer) = stream.next().await {
+                        if tx.send(Written::One(Box::new(answer))).is_err() {
                             return false;
                         }
                     }
@@ -1708,7 +1746,7 @@ impl Engine {
     fn written(&mut self, w: Written, again: bool) -> Result<(), SyncError> {
         match w {
             Written::One(one) => {
-                let (d, o, r) = *one;
+                let (d, o, r, answered) = *one;
                 if let Some(number) = self.in_flight.remove(&(d, o.agent.clone()))
                     && let Some((_, left)) = self.left.get_mut(&number)
                 {
@@ -1717,7 +1755,7 @@ impl Engine {
                         self.hand_out_soon = true;
                     }
                 }
-                self.record(d, o, r)
+                self.record(d, o, r, answered)
             }
             Written::Done(d, number) => {
                 self.left.remove(&number);
@@ -1746,7 +1784,15 @@ impl Engine {
         }
     }
 
-    fn record(&mut self, d: usize, o: Owed, r: Outcome) -> Result<(), SyncError> {
+    /// Record one write's outcome, its answer in at `answered` (for the desk's watcher: the
+    /// reads begun after it are diffed against the state written).
+    fn record(
+        &mut self,
+        d: usize,
+        o: Owed,
+        r: Outcome,
+        answered: Instant,
+    ) -> Result<(), SyncError> {
         let name = self.desks[d].name.clone();
         let at = stamp_of(self.options.wall_clock.now());
         let r = match r {
@@ -1799,13 +1845,18 @@ impl Engine {
                     }
                     Ok(())
                 })?;
-                // for the desk's watcher, while one runs (`once` reads every agent afresh)
-                if let Some(p) = after.as_ref().filter(|_| state == o.availability)
+                // for the desk's watcher, while one runs (`once` reads every agent afresh): a
+                // read-back taken as landed (the answer's own state went to the watcher as the
+                // writer got it, in `hand_out`; a bulk write's agents found already right, read
+                // before its writes, do not: their echo, if any, is recognised)
+                if let Some(p) = after
+                    .as_ref()
+                    .filter(|p| state == o.availability && p.availability != o.availability)
                     && self.recheck_tx.is_some()
                 {
                     let mut p = p.clone();
                     p.availability = o.availability;
-                    self.own_writes[d].push(p);
+                    self.own_writes[d].push_at(p, answered);
                 }
                 if state == o.availability {
                     self.supersede((d, o.agent.clone()), replaced, o.availability);
@@ -2146,6 +2197,28 @@ const NEXT_WRITER_AT: usize = 128;
 /// First writes to one desk from which its bulk path (`set_many`: one read of the desk, then the
 /// writes) is used rather than one `set` each.
 const BULK_FROM: usize = 16;
+
+/// One owed write to a desk, how it went, and when its answer came (monotonic).
+type Answer = (usize, Owed, Outcome, Instant);
+
+/// A bulk write's outcome for one agent (`None`: the adapter gave none).
+fn bulk_outcome(
+    presence: &dyn Presence,
+    outcome: Option<&Result<agentstatus_presence::bulk::Applied, PresenceError>>,
+) -> Outcome {
+    match outcome {
+        Some(Ok(a)) if a.changed == Some(false) => Outcome::Already(a.presence.clone()),
+        Some(Ok(a)) => Outcome::Written(a.presence.clone()),
+        Some(Err(e)) => Outcome::Failed(e.clone()),
+        None => Outcome::Failed(PresenceError::new(
+            presence.vendor(),
+            agentstatus_presence::Failure::InvalidResponse {
+                status: None,
+                message: "the bulk write gave no result for the agent".into(),
+            },
+        )),
+    }
+}
 
 /// How sending one owed write went.
 enum Outcome {
