@@ -175,8 +175,16 @@ mod tests {
 
     #[test]
     fn details_are_lines_of_their_own_and_a_line_break_inside_one_is_escaped() {
-        let e = Error::new(ErrorKind::Invalid, "specs/x", Location::File, "two problems:")
-            .with_details(["a.yaml:1:1: first".to_string(), "b\ncargo::warning=x".to_string()]);
+        let e = Error::new(
+            ErrorKind::Invalid,
+            "specs/x",
+            Location::File,
+            "two problems:",
+        )
+        .with_details([
+            "a.yaml:1:1: first".to_string(),
+            "b\ncargo::warning=x".to_string(),
+        ]);
         assert_eq!(
             e.to_string(),
             "specs/x: two problems:\n  a.yaml:1:1: first\n  b\\u{000a}cargo::warning=x"
