@@ -134,7 +134,7 @@ impl std::fmt::Debug for RocketChatDelta {
 
 impl RocketChatDelta {
     /// The time between two deltas now: the watch's interval, or longer when the server counts
-    /// this token's calls (see [`RocketChatDelta::follow_the_limit`]).
+    /// this token's calls (at least 2 × 60 s / the route's `X-RateLimit-Limit`: the delta makes two `users.presence` calls a tick).
     pub fn interval(&self) -> std::time::Duration {
         self.ticker.period()
     }
