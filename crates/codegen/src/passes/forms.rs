@@ -319,17 +319,18 @@ pub(super) fn structure_parameter(
     }))
 }
 
-/// Undo [`query_parameter_styles`] for export: each marked parameter has its style, explode and
-/// `content` again.
-pub(crate) fn restore_query_styles(doc: &mut Value) {
+/// The parameters a pass marked on their operations (under the operation extension `key`, one
+/// `{name, ..}` mark per parameter), by the pointer of each parameter object in `place` (its
+/// operation's or its path item's, `$ref`s followed), each with its mark: what a restore puts back.
+pub(super) fn marked_parameters(doc: &Value, key: &str, place: &str) -> BTreeMap<String, Value> {
     let mut back: BTreeMap<String, Value> = BTreeMap::new();
     for (path, method, op) in crate::nav::operations(doc) {
-        let Some(Value::Array(list)) = op.get(QUERY_STYLES) else {
+        let Some(Value::Array(list)) = op.get(key) else {
             continue;
         };
         for (at, p) in effective_parameters(doc, path, method) {
             let name = p.get("name").and_then(Value::as_str);
-            if p.get("in").and_then(Value::as_str) != Some("query") {
+            if p.get("in").and_then(Value::as_str) != Some(place) {
                 continue;
             }
             if let Some(mark) = list.iter().find(|m| m["name"].as_str() == name) {
@@ -337,7 +338,13 @@ pub(crate) fn restore_query_styles(doc: &mut Value) {
             }
         }
     }
-    for (at, mark) in back {
+    back
+}
+
+/// Undo [`query_parameter_styles`] for export: each marked parameter has its style, explode and
+/// `content` again.
+pub(crate) fn restore_query_styles(doc: &mut Value) {
+    for (at, mark) in marked_parameters(doc, QUERY_STYLES, "query") {
         let Some(Value::Object(p)) = doc.pointer_mut(&at) else {
             continue;
         };

@@ -20,7 +20,9 @@ use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::quote;
 use serde_json::{Value, json};
 
-use super::forms::{effective_parameters, in_marked_sends, marks_of, structure_parameter};
+use super::forms::{
+    effective_parameters, in_marked_sends, marked_parameters, marks_of, structure_parameter,
+};
 use super::{Changes, Pass, Stage};
 use crate::nav::resolve;
 
@@ -359,22 +361,7 @@ fn styled_headers(tokens: TokenStream, mark: &Value) -> TokenStream {
 /// Undo [`path_parameter_styles`] for export: each marked parameter has its style and explode
 /// again, and the structure `Param<T>` wraps as its schema.
 pub(crate) fn restore_path_styles(doc: &mut Value) {
-    let mut back: BTreeMap<String, Value> = BTreeMap::new();
-    for (path, method, op) in crate::nav::operations(doc) {
-        let Some(Value::Array(list)) = op.get(PATH_STYLES) else {
-            continue;
-        };
-        for (at, p) in effective_parameters(doc, path, method) {
-            let name = p.get("name").and_then(Value::as_str);
-            if p.get("in").and_then(Value::as_str) != Some("path") {
-                continue;
-            }
-            if let Some(mark) = list.iter().find(|m| m["name"].as_str() == name) {
-                back.insert(at, mark.clone());
-            }
-        }
-    }
-    for (at, mark) in back {
+    for (at, mark) in marked_parameters(doc, PATH_STYLES, "path") {
         let Some(Value::Object(p)) = doc.pointer_mut(&at) else {
             continue;
         };
