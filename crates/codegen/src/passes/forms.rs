@@ -313,10 +313,21 @@ pub(super) fn structure_parameter(
         "x-rust-type": {
             "crate": super::RUNTIME_CRATE,
             "version": "*",
-            "path": "agentstatus_runtime::forms::Param",
+            "path": PARAM,
             "parameters": [{"$ref": reference}],
         }
     }))
+}
+
+/// The runtime type [`structure_parameter`] wraps a structure in.
+const PARAM: &str = "agentstatus_runtime::forms::Param";
+
+/// What a schema [`structure_parameter`] made stands for: the structure its `Param<T>` wraps
+/// (`None` for any other schema). A restore puts it back.
+pub(super) fn param_inner(schema: &Value) -> Option<Value> {
+    (schema.pointer("/x-rust-type/path").and_then(Value::as_str) == Some(PARAM))
+        .then(|| schema.pointer("/x-rust-type/parameters/0").cloned())
+        .flatten()
 }
 
 /// The parameters a pass marked on their operations (under the operation extension `key`, one
@@ -358,13 +369,6 @@ pub(crate) fn restore_query_styles(doc: &mut Value) {
             p.insert("style".into(), mark["style"].clone());
             p.insert("explode".into(), mark["explode"].clone());
         }
-        // `Param<T>` is the structure it wraps
-        let param = |s: &Value| {
-            s.pointer("/x-rust-type/parameters/0").cloned().filter(|_| {
-                s.pointer("/x-rust-type/path").and_then(Value::as_str)
-                    == Some("agentstatus_runtime::forms::Param")
-            })
-        };
         for key in ["/schema", "/content"] {
             let Some(v) = p.get_mut(&key[1..]) else {
                 continue;
@@ -377,7 +381,7 @@ pub(crate) fn restore_query_styles(doc: &mut Value) {
                 Some(v)
             };
             if let Some(s) = target
-                && let Some(inner) = param(s)
+                && let Some(inner) = param_inner(s)
             {
                 *s = inner;
             }

@@ -21,7 +21,8 @@ use quote::quote;
 use serde_json::{Value, json};
 
 use super::forms::{
-    effective_parameters, in_marked_sends, marked_parameters, marks_of, structure_parameter,
+    effective_parameters, in_marked_sends, marked_parameters, marks_of, param_inner,
+    structure_parameter,
 };
 use super::{Changes, Pass, Stage};
 use crate::nav::resolve;
@@ -267,9 +268,7 @@ pub(crate) fn restore_header_styles(doc: &mut Value) {
     }
     for at in back {
         if let Some(s) = doc.pointer_mut(&format!("{at}/schema"))
-            && s.pointer("/x-rust-type/path").and_then(Value::as_str)
-                == Some("agentstatus_runtime::forms::Param")
-            && let Some(inner) = s.pointer("/x-rust-type/parameters/0").cloned()
+            && let Some(inner) = param_inner(s)
         {
             *s = inner;
         }
@@ -372,9 +371,7 @@ pub(crate) fn restore_path_styles(doc: &mut Value) {
             };
         }
         if let Some(s) = p.get_mut("schema")
-            && s.pointer("/x-rust-type/path").and_then(Value::as_str)
-                == Some("agentstatus_runtime::forms::Param")
-            && let Some(inner) = s.pointer("/x-rust-type/parameters/0").cloned()
+            && let Some(inner) = param_inner(s)
         {
             *s = inner;
         }
