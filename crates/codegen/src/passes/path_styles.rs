@@ -24,6 +24,7 @@ use super::forms::{
     effective_parameters, in_marked_sends, marked_parameters, marks_of, param_inner,
     structure_parameter,
 };
+use super::secrets::template_places;
 use super::{Changes, Pass, Stage};
 use crate::nav::resolve;
 
@@ -63,14 +64,6 @@ const STYLES: &[(&str, &str)] = &[
     ("label", "Label"),
     ("matrix", "Matrix"),
 ];
-
-/// The parameters of a path template, in order, each time it occurs.
-fn template_places(path: &str) -> Vec<&str> {
-    path.split('{')
-        .skip(1)
-        .filter_map(|s| s.split_once('}').map(|(n, _)| n))
-        .collect()
-}
 
 /// Is `schema` an array, an object or a composition progenitor cannot write with `to_string()`
 /// (not a scalar, a union of scalars, which typify gives `Display`, nor a schema without any

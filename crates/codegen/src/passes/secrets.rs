@@ -316,7 +316,7 @@ fn mark_secret_parameters(doc: &mut Value, changes: &mut Changes) {
                         template
                             .iter()
                             .enumerate()
-                            .filter(|(_, n)| *n == name)
+                            .filter(|(_, n)| **n == name)
                             .map(|(i, _)| i),
                     );
                     secret_names.push(name);
@@ -355,21 +355,17 @@ fn secret_segments(path: &str, names: &[&str]) -> Vec<usize> {
     segments
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
-            template_places(s)
-                .iter()
-                .any(|p| names.contains(&p.as_str()))
-        })
+        .filter(|(_, s)| template_places(s).iter().any(|p| names.contains(p)))
         .map(|(i, _)| n - 1 - i)
         .collect()
 }
 
 /// The parameters of a path template, in order, each time it occurs (progenitor writes one
 /// `encode_path(..)` per occurrence, in this order).
-fn template_places(path: &str) -> Vec<String> {
+pub(super) fn template_places(path: &str) -> Vec<&str> {
     path.split('{')
         .skip(1)
-        .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+        .filter_map(|s| s.split_once('}').map(|(n, _)| n))
         .collect()
 }
 
