@@ -475,8 +475,11 @@ impl Msgraph {
                         .get(get_subscription),
                 )
         };
+        // each copy of the API knows the base path it is served under, for the absolute
+        // `@odata.nextLink`s it writes (a nested router's handlers see the path without it)
         let routes = api()
-            .nest("/v1.0", api())
+            .layer(agentstatus_fakes::axum::Extension(BasePath("")))
+            .nest("/v1.0", api().layer(agentstatus_fakes::axum::Extension(BasePath("/v1.0"))))
             .route("/{tenant}/oauth2/v2.0/token", post(token));
         Fake::start(state, routes).await.map(Self)
     }
@@ -1463,10 +1466,15 @@ async fn delete_subscription(
         .expect("static response")
 }
 
+/// The base path a copy of the API is served under: `""` or Graph's own `/v1.0`.
+#[derive(Debug, Clone, Copy)]
+struct BasePath(&'static str);
+
 /// `GET /subscriptions`: the signed-in user's (a delegated token), or every one (the
 /// application's token).
 async fn list_subscriptions(
     State(state): State<Shared<Inner>>,
+    agentstatus_fakes::axum::Extension(BasePath(base)): agentstatus_fakes::axum::Extension<BasePath>,
     uri: agentstatus_fakes::axum::http::Uri,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -1501,8 +1509,12 @@ async fn list_subscriptions(
                     .unwrap_or("127.0.0.1");
                 format!("http://{host}")
             });
-            body["@odata.nextLink"] =
-                json!(format!("{origin}{}?$skiptoken={}", uri.path(), from + size));
+            // absolute, under the base path the request came to (`/v1.0`), as Graph writes it
+            body["@odata.nextLink"] = json!(format!(
+                "{origin}{base}{}?$skiptoken={}",
+                uri.path(),
+                from + size
+            ));
         }
     }
     body["value"] = json!(value);

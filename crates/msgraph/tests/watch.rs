@@ -1191,3 +1191,82 @@ async fn a_next_link_to_another_origin_is_refused_and_not_followed() {
     let accepted = tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
     assert!(accepted.is_err(), "the other origin was contacted");
 }
+
+/// The fake's `@odata.nextLink`s are what Graph sends: absolute URLs under the API's base path
+/// (`https://graph.microsoft.com/v1.0/subscriptions?$skiptoken=...`), not the path without
+/// `/v1.0` (the fake's nested router sees the path without it). A client whose base URL is
+/// Graph's own (`.../v1.0`) follows them page after page, every request under `/v1.0`, and
+/// finds a killed run's subscription on the last page.
+#[tokio::test]
+async fn next_links_keep_the_version_path_and_a_client_following_them_reads_every_page() {
+    let (fake, _, _) = start().await;
+    let first = killed_run(&fake).await;
+    let second = killed_run(&fake).await;
+    let url = killed_run(&fake).await;
+    fake.page_subscriptions(1);
+    // the link itself, as a client under /v1.0 receives it
+    let token = fake.delegated_token(&fake::user_id(2));
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1.0/subscriptions", fake.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let next = page["@odata.nextLink"].as_str().expect("a next page");
+    assert_eq!(
+        next,
+        format!("{}/v1.0/subscriptions?$skiptoken=1", fake.url()),
+        "{page}"
+    );
+    // a run whose client's base URL is Graph's own (`/v1.0`): its startup reads every page
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let webhook = Webhook::with_listener(
+        listener,
+        &url,
+        SubscriberToken::Fixed(token.clone().into()),
+    )
+    .unwrap();
+    let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
+        .with_token_url(fake.token_url());
+    let client = Client::with_azureaadv2_credentials(
+        &format!("{}/v1.0", fake.url()),
+        credentials,
+        &ClientConfig::default(),
+    )
+    .unwrap();
+    let presence = MsgraphPresence::new(client, CLIENT_ID.to_string())
+        .with_users(vec![fake::user_id(1), fake::user_id(2)]);
+    let before = fake.faults().requests().len();
+    let mut run =
+        GraphSubscriptions::new(presence, vec![fake::user_id(1), fake::user_id(2)], webhook)
+            .unwrap();
+    assert_eq!(
+        within("subscribe", run.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let lists: Vec<String> = fake.faults().requests()[before..]
+        .iter()
+        .filter(|(m, p)| m == "GET" && p.ends_with("/subscriptions"))
+        .map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(
+        lists,
+        vec!["/v1.0/subscriptions"; 3],
+        "every page read under the base path"
+    );
+    let subs = fake.subscriptions();
+    assert_eq!(
+        subs.iter()
+            .filter(|s| s.notification_url == url)
+            .count(),
+        1,
+        "the killed run's on the last page is gone, the new one made: {subs:?}"
+    );
+    for other in [&first, &second] {
+        assert!(subs.iter().any(|s| &s.notification_url == other));
+    }
+    within("shutdown", run.shutdown()).await.unwrap();
+}
