@@ -313,10 +313,8 @@ impl TwilioTaskrouterPresence {
         let activity: types::UpdateWorkerRequestActivitySid =
             activity_sid
                 .parse()
-                .map_err(|e: types::error::ConversionError| Failed {
-                    error: progenitor_client::Error::InvalidRequest(e.to_string()),
-                    status: None,
-                    operation: None,
+                .map_err(|e: types::error::ConversionError| {
+                    Failed::new(progenitor_client::Error::InvalidRequest(e.to_string()))
                 })?;
         resend(
             self.client.inner().retry(),
@@ -826,11 +824,7 @@ fn webhook_setting(
 /// `webhook_listen`, `webhook_url`, and `webhook_replace_existing`, `webhook_heartbeat`,
 /// `webhook_state_file` (see [`crate::watch`]).
 pub fn entry() -> Entry {
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Twilio TaskRouter",
-        settings: SETTINGS,
-        connect: |s| {
+    Entry::new(VENDOR.as_str(), "Twilio TaskRouter", |s| {
             let config = s.apply(crate::ClientConfig::default());
             let client = Client::with_account_sid_auth_token(
                 &s.base_url,
@@ -855,9 +849,9 @@ pub fn entry() -> Entry {
                 presence = presence.with_webhook(w, Some(account_sid.to_string()));
             }
             Ok(Box::new(presence))
-        },
-        demo: demo(),
-    }
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]
