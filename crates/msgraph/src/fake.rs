@@ -24,7 +24,8 @@
 //!   ([`Msgraph::drop_notifications`]) or send lifecycle events ([`Msgraph::lifecycle`]).
 //!
 //! The fake's clock starts at its start and moves with real time plus what
-//! [`Msgraph::advance`] adds, so tests can let sessions and tokens expire without waiting.
+//! [`Msgraph::advance`] adds, so tests can let sessions and tokens expire without waiting; its
+//! wall time may be off ours ([`Msgraph::set_clock_skew`]), as a real server's may be.
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
@@ -125,6 +126,8 @@ struct Inner {
     started: Instant,
     /// The wall clock at `started`: subscriptions' `expirationDateTime` are read against it.
     started_wall: DateTime<Utc>,
+    /// How far the server's clock is off ours ([`Msgraph::set_clock_skew`]).
+    skew: chrono::TimeDelta,
     offset: Duration,
     subscriptions: BTreeMap<String, Subscription>,
     subscriptions_issued: u64,
@@ -145,9 +148,11 @@ impl Inner {
         self.started.elapsed() + self.offset
     }
 
-    /// The fake's clock as a wall time.
+    /// The fake's clock as a wall time: the server's, [`Msgraph::set_clock_skew`] off ours.
     fn wall(&self, at: Duration) -> DateTime<Utc> {
-        self.started_wall + chrono::TimeDelta::from_std(at).unwrap_or(chrono::TimeDelta::MAX)
+        self.started_wall
+            + self.skew
+            + chrono::TimeDelta::from_std(at).unwrap_or(chrono::TimeDelta::MAX)
     }
 
     /// Subscriptions whose expiry passed are gone (Graph deletes them).
@@ -444,6 +449,7 @@ impl Msgraph {
             users: BTreeMap::new(),
             started: Instant::now(),
             started_wall: DateTime::<Utc>::from(std::time::SystemTime::now()),
+            skew: chrono::TimeDelta::zero(),
             offset: Duration::ZERO,
             subscriptions: BTreeMap::new(),
             subscriptions_issued: 0,
@@ -529,6 +535,16 @@ impl Msgraph {
         let s = self.0.lock();
         let now = s.now();
         s.users.get(id).map(|u| aggregate(u, now))
+    }
+
+    /// The server's clock is `seconds` ahead of ours (behind: negative), as a real server's may
+    /// be: every answer's `Date` says so (`Faults::set_clock_skew`), and the times the fake
+    /// reads and writes (a subscription's `expirationDateTime`, checked to be in the future and
+    /// at most an hour away, and answered; a notification's `subscriptionExpirationDateTime`)
+    /// are by that clock.
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.faults().set_clock_skew(seconds);
+        self.0.lock().skew = chrono::TimeDelta::seconds(seconds);
     }
 
     /// Move the fake's clock forward: sessions, preferred presences, tokens and subscriptions

@@ -15,6 +15,12 @@
 //! get-access-token`) can replace it while the feed runs. Reads stay the adapter's (client
 //! credentials).
 //!
+//! **Graph's clock.** Graph judges an `expirationDateTime` by its own clock (in the future, at
+//! most an hour away) and answers the expiry it granted by it: the feed asks for the lifetime
+//! from now by Graph's clock (its last answer's `Date`, when that is off ours) and renews after
+//! two thirds of what is left by that clock, so a server clock off ours neither refuses the
+//! subscriptions nor lets them expire.
+//!
 //! **What it trusts.** Notifications are basic ones (no resource data: those need an
 //! encryption certificate): each names a presence, and the feed reads the named users afresh
 //! with one bulk read (`getPresencesByUserId`), so a notification carries no state the feed
@@ -298,7 +304,7 @@ mod feed {
 
     use agentstatus_runtime::ExposeSecret as _;
 
-    use agentstatus_presence::adapter::{ErrorBody, Failed, call};
+    use agentstatus_presence::adapter::{ErrorBody, Failed, call, call_answer};
     use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
     use agentstatus_presence::{AgentPresence, async_trait};
     use axum::body::Bytes;
@@ -482,6 +488,10 @@ mod feed {
         token: SubscriberToken,
         lifetime: Duration,
         public_url: String,
+        /// Milliseconds Graph's clock is ahead of ours (behind: negative), from the `Date` of
+        /// its last answer ([`Api::learn_clock`]): a subscription's expiry is Graph's to judge
+        /// (in the future, at most an hour away), by its clock.
+        server_ahead_ms: Arc<std::sync::atomic::AtomicI64>,
     }
 
     impl fmt::Debug for GraphSubscriptions {
@@ -538,6 +548,7 @@ mod feed {
                 token: webhook.token.clone(),
                 lifetime: webhook.lifetime,
                 public_url: webhook.public_url.clone(),
+                server_ahead_ms: Arc::default(),
             };
             Ok(Self {
                 presence,
@@ -672,18 +683,49 @@ mod feed {
     }
 
     impl Api {
-        fn expiry(&self) -> DateTime<Utc> {
+        /// Graph's clock now: ours, moved by how far its last answer's `Date` was off ours
+        /// (the runtime's reading: `agentstatus_runtime::retry::server_now`, ours within its
+        /// tolerance of a couple of seconds).
+        fn server_now(&self) -> DateTime<Utc> {
+            let ahead = self.server_ahead_ms.load(Ordering::SeqCst);
             DateTime::<Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::milliseconds(ahead)
+        }
+
+        /// Keep how far Graph's clock is off ours, from an answer's `Date`.
+        fn learn_clock(&self, headers: &reqwest::header::HeaderMap) {
+            if headers.get(reqwest::header::DATE).is_none() {
+                return;
+            }
+            let now = std::time::SystemTime::now();
+            let server = agentstatus_runtime::retry::server_now(headers, now);
+            let ahead = match server.duration_since(now) {
+                Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+                Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+            };
+            self.server_ahead_ms.store(ahead, Ordering::SeqCst);
+        }
+
+        /// The `expirationDateTime` asked for: the lifetime from now by Graph's clock (which
+        /// refuses one more than an hour away, or past, by its own clock).
+        fn expiry(&self) -> DateTime<Utc> {
+            self.server_now()
                 + chrono::TimeDelta::from_std(self.lifetime).unwrap_or(chrono::TimeDelta::zero())
         }
 
         /// When to renew a subscription Graph granted until `granted` (its answer's
-        /// `expirationDateTime`, if any): after two thirds of the lifetime asked for, or of the
-        /// time Graph granted when that is shorter.
+        /// `expirationDateTime`, if any, by Graph's clock): after two thirds of the lifetime
+        /// asked for, or of the time Graph granted when that is shorter.
         fn renew_at(&self, granted: Option<DateTime<Utc>>) -> tokio::time::Instant {
             let mut wait = self.lifetime * 2 / 3;
             if let Some(at) = granted {
-                let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+                // a `Date` is to the second, and was written before the answer travelled:
+                // Graph's clock may be up to a second past it (renewing early is harmless;
+                // late, the subscription is gone)
+                let now = match self.server_ahead_ms.load(Ordering::SeqCst) {
+                    0 => self.server_now(),
+                    _ => self.server_now() + chrono::TimeDelta::seconds(1),
+                };
                 let left = at
                     .signed_duration_since(now)
                     .to_std()
@@ -716,12 +758,13 @@ mod feed {
             client_state: &SecretString,
         ) -> Result<Live, PresenceError> {
             let client = self.subscriber()?;
+            let asked = self.expiry();
             let body = types::MicrosoftGraphSubscription::builder()
                 .change_type(Some("updated".to_string()))
                 .notification_url(Some(self.public_url.clone()))
                 .lifecycle_notification_url(Some(self.public_url.clone()))
                 .resource(Some(resource(ids)))
-                .expiration_date_time(Some(self.expiry()))
+                .expiration_date_time(Some(asked))
                 // a `SecretText` (`format: password`, the overlay): never shown by `Debug`
                 .client_state(Some(agentstatus_runtime::SecretText::from(client_state)))
                 .include_resource_data(Some(false))
@@ -729,8 +772,11 @@ mod feed {
             let request = client
                 .subscriptions_subscription_create_subscription()
                 .body(body);
-            let created = match call(request.send()).await {
-                Ok(s) => s,
+            let created = match call_answer(request.send()).await {
+                Ok(answer) => {
+                    self.learn_clock(answer.headers());
+                    answer.into_inner()
+                }
                 Err(f) => return Err(failed(f, "subscription_create").await),
             };
             let Some(id) = created.id else {
@@ -745,7 +791,8 @@ mod feed {
             };
             Ok(Live {
                 id,
-                renew_at: self.renew_at(created.expiration_date_time),
+                // what Graph granted, else what was asked for, by Graph's clock
+                renew_at: self.renew_at(created.expiration_date_time.or(Some(asked))),
             })
         }
 
@@ -758,8 +805,12 @@ mod feed {
         async fn delete_stale(&self) -> Result<usize, PresenceError> {
             let client = self.subscriber()?;
             let request = client.subscriptions_subscription_list_subscription();
-            let mut page = match call(request.send()).await {
-                Ok(p) => p,
+            let mut page = match call_answer(request.send()).await {
+                Ok(answer) => {
+                    // Graph's clock, before any expiry is asked of it
+                    self.learn_clock(answer.headers());
+                    answer.into_inner()
+                }
                 Err(f) => return Err(failed(f, "subscription_list").await),
             };
             let mut stale: Vec<String> = Vec::new();
@@ -806,16 +857,21 @@ mod feed {
         async fn renew(&self, id: &str) -> Result<Option<tokio::time::Instant>, PresenceError> {
             check_ids(&[id.to_string()])?;
             let client = self.subscriber()?;
-            let body = types::MicrosoftGraphSubscription::builder()
-                .expiration_date_time(Some(self.expiry()));
+            let asked = self.expiry();
+            let body =
+                types::MicrosoftGraphSubscription::builder().expiration_date_time(Some(asked));
             let request = client
                 .subscriptions_subscription_update_subscription()
                 .subscription_id(id)
                 .body(body);
             // any 2xx: Learn's 200 with the subscription, the document's 204 (the overlay);
-            // the answer is not read, so the next renewal is after two thirds of the lifetime
-            match call(request.send()).await {
-                Ok(()) => Ok(Some(self.renew_at(None))),
+            // the answer is not read (its `Date` is): the next renewal is timed from the
+            // expiry asked for, by Graph's clock
+            match call_answer(request.send()).await {
+                Ok(answer) => {
+                    self.learn_clock(answer.headers());
+                    Ok(Some(self.renew_at(Some(asked))))
+                }
                 Err(f) => {
                     let e = failed(f, "subscription_renew").await;
                     if e.status() == Some(404) {

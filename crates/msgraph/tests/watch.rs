@@ -1270,3 +1270,59 @@ async fn next_links_keep_the_version_path_and_a_client_following_them_reads_ever
     }
     within("shutdown", run.shutdown()).await.unwrap();
 }
+
+/// Graph judges a subscription's `expirationDateTime` by its own clock (in the future, at most
+/// an hour away), and answers the expiry it granted by that clock. A server clock off ours (the
+/// fake's `set_clock_skew`: its `Date` and its times) must not break subscribing or renewing:
+/// the feed asks for the lifetime from now by Graph's clock (its answers' `Date`, as the
+/// runtime reads `Retry-After`), and times the renewal from what Graph granted by that clock.
+/// Before: an hour ahead, a 2-second subscription asked for expired an hour ago by Graph's
+/// clock ("must be in the future", 400); ten minutes behind, the default 55 minutes was 65 by
+/// Graph's clock ("can only be 60 minutes in the future", 400): no watch at all.
+#[tokio::test]
+async fn a_server_clock_off_ours_neither_refuses_nor_hurries_the_subscriptions() {
+    for skew in [3600, -600] {
+        let (fake, webhook, _) = start().await;
+        fake.set_clock_skew(skew);
+        let webhook = webhook.with_lifetime(Duration::from_secs(2)).unwrap();
+        let mut feed = GraphSubscriptions::new(
+            adapter(&fake),
+            vec![fake::user_id(1), fake::user_id(2)],
+            webhook,
+        )
+        .unwrap();
+        assert_eq!(
+            within("subscribe", feed.next()).await.unwrap(),
+            Batch::Resync,
+            "skew {skew}"
+        );
+        let first = fake.subscriptions().remove(0);
+        let quiet = tokio::time::timeout(Duration::from_millis(3500), feed.next()).await;
+        assert!(quiet.is_err(), "skew {skew}: {quiet:?}");
+        let subs = fake.subscriptions();
+        assert_eq!(subs.len(), 1, "skew {skew}: alive after its lifetime");
+        assert_eq!(subs[0].id, first.id);
+        // every two thirds of what is left by Graph's clock, read from a `Date` to the second
+        // (a second less, to be safe: 0.5-0.9 s of a 2-second lifetime), never late
+        assert!(
+            (2..=10).contains(&subs[0].renewals),
+            "skew {skew}: renewed before it expired, with a pause: {subs:?}"
+        );
+        within("shutdown", feed.shutdown()).await.unwrap();
+    }
+    // the default lifetime (55 minutes), the server ten minutes behind
+    let (fake, webhook, _) = start().await;
+    fake.set_clock_skew(-600);
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook,
+    )
+    .unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.subscriptions().len(), 1);
+    within("shutdown", feed.shutdown()).await.unwrap();
+}
