@@ -49,7 +49,9 @@
 //! **Nothing skipped silently.** Twilio guarantees neither delivery nor order. Per worker, an
 //! event older than the newest one seen (by `WorkerVersion`, else `TimestampMs`/`Timestamp`) is
 //! dropped ([`FeedStats::stale`]), and so is one older than the last full read the feed asked
-//! for (that read already holds it, or something newer). A full read is asked for when the
+//! for (that read already holds it, or something newer), both times by Twilio's clock (the
+//! events' `TimestampMs`; the read's from our clock and the `Date` of Twilio's answers, so a
+//! clock off ours does not make every event look older than the read). A full read is asked for when the
 //! feed starts (after the callback is set), when the receiver's queue overflows, when an event
 //! names an activity the feed cannot place, and every heartbeat ([`Webhook::with_heartbeat`],
 //! default [`DEFAULT_HEARTBEAT`]): an event Twilio never delivered is found by the next
@@ -681,6 +683,19 @@ mod feed {
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 
+    /// How many milliseconds Twilio's clock is ahead of ours (behind: negative) by an answer's
+    /// `Date` (the runtime's reading, `agentstatus_runtime::retry::server_now`: ours within its
+    /// tolerance of a couple of seconds); `None` without one.
+    fn server_ahead_ms(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+        headers.get(reqwest::header::DATE)?;
+        let now = std::time::SystemTime::now();
+        let server = agentstatus_runtime::retry::server_now(headers, now);
+        Some(match server.duration_since(now) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+        })
+    }
+
     /// `watch` on Twilio TaskRouter: the workspace's event callbacks. See the [module](super).
     pub struct TaskrouterEvents {
         presence: TwilioTaskrouterPresence,
@@ -691,8 +706,11 @@ mod feed {
         previous: Option<Previous>,
         /// The newest event seen per worker.
         last: HashMap<String, Order>,
-        /// When the last full read the feed asked for began (ms since the epoch).
+        /// When the last full read the feed asked for began (ms since the epoch, by Twilio's
+        /// clock: the events' `TimestampMs` are compared with it).
         floor_ms: i64,
+        /// Milliseconds Twilio's clock is ahead of ours, from the `Date` of its last answer.
+        server_ahead_ms: i64,
         /// Activity SID -> (name, available).
         activities: HashMap<String, (String, bool)>,
         next_heartbeat: Option<tokio::time::Instant>,
@@ -728,6 +746,7 @@ mod feed {
                 previous: None,
                 last: HashMap::new(),
                 floor_ms: i64::MIN,
+                server_ahead_ms: 0,
                 activities: HashMap::new(),
                 next_heartbeat: None,
                 lock: None,
@@ -806,7 +825,10 @@ mod feed {
         /// state file first, when there is one ([`Webhook::with_state_file`]), so a kill after
         /// the change loses nothing.
         async fn subscribe(&mut self) -> Result<(), PresenceError> {
-            let ws = fetch_workspace(&self.presence).await?;
+            let (ws, ahead) = fetch_workspace_answer(&self.presence).await?;
+            if let Some(ahead) = ahead {
+                self.server_ahead_ms = ahead;
+            }
             let url = ws.event_callback_url.clone().unwrap_or_default();
             let filter = ws.events_filter.clone().filter(|f| !f.is_empty());
             let ours = self.webhook.public_url.clone();
@@ -882,7 +904,9 @@ mod feed {
 
         fn resync(&mut self) -> Batch {
             self.webhook.stats.resyncs.fetch_add(1, Ordering::SeqCst);
-            self.floor_ms = now_ms();
+            // by Twilio's clock, which stamps the events: a clock off ours would drop every
+            // event as older than the read (Twilio's behind) or keep those it holds (ahead)
+            self.floor_ms = now_ms().saturating_add(self.server_ahead_ms);
             self.next_heartbeat = Some(tokio::time::Instant::now() + self.webhook.heartbeat);
             Batch::Resync
         }
@@ -953,9 +977,19 @@ mod feed {
     async fn fetch_workspace(
         p: &TwilioTaskrouterPresence,
     ) -> Result<types::TaskrouterV1Workspace, PresenceError> {
+        fetch_workspace_answer(p).await.map(|(ws, _)| ws)
+    }
+
+    /// The workspace, and how far Twilio's clock is ahead of ours by the answer's `Date`.
+    async fn fetch_workspace_answer(
+        p: &TwilioTaskrouterPresence,
+    ) -> Result<(types::TaskrouterV1Workspace, Option<i64>), PresenceError> {
         let request = p.twilio_client().fetch_workspace().sid(p.workspace());
         match agentstatus_presence::adapter::call_answer(request.send()).await {
-            Ok(rv) => Ok(rv.into_inner()),
+            Ok(rv) => {
+                let ahead = server_ahead_ms(rv.headers());
+                Ok((rv.into_inner(), ahead))
+            }
             Err(f) => Err(f
                 .into_error(VENDOR, None)
                 .await

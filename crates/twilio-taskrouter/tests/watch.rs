@@ -1022,3 +1022,28 @@ async fn a_second_watch_on_one_state_file_is_refused_naming_the_file_and_its_hol
     within("shutdown", third.shutdown()).await.unwrap();
     assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
 }
+
+/// Twilio stamps its events (`TimestampMs`) by its own clock, and the feed drops an event older
+/// than the full read it asked for: that read's time must be Twilio's too (its answers' `Date`,
+/// as the runtime reads `Retry-After`). Before, with Twilio's clock ten minutes behind ours,
+/// every event was older than every read by our clock: dropped as stale, no change pushed (a
+/// heartbeat's read found them, a minute late, as polls).
+#[tokio::test]
+async fn a_twilio_clock_off_ours_does_not_make_every_event_stale() {
+    for skew in [-600, 600] {
+        let (fake, webhook, url) = start().await;
+        fake.set_clock_skew(skew);
+        let (mut changes, task) = pump(watcher(&fake, &webhook));
+        subscribed(&fake, &url).await;
+        fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+        let c = next_change(&mut changes).await;
+        assert_eq!(
+            summary(&c),
+            format!("{} available->away Break push", ada()),
+            "skew {skew}"
+        );
+        let stats = webhook.stats();
+        assert_eq!((stats.received, stats.stale), (1, 0), "skew {skew}");
+        task.abort();
+    }
+}
