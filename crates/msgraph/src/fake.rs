@@ -485,7 +485,10 @@ impl Msgraph {
         // `@odata.nextLink`s it writes (a nested router's handlers see the path without it)
         let routes = api()
             .layer(agentstatus_fakes::axum::Extension(BasePath("")))
-            .nest("/v1.0", api().layer(agentstatus_fakes::axum::Extension(BasePath("/v1.0"))))
+            .nest(
+                "/v1.0",
+                api().layer(agentstatus_fakes::axum::Extension(BasePath("/v1.0"))),
+            )
             .route("/{tenant}/oauth2/v2.0/token", post(token));
         Fake::start(state, routes).await.map(Self)
     }
@@ -1490,7 +1493,9 @@ struct BasePath(&'static str);
 /// application's token).
 async fn list_subscriptions(
     State(state): State<Shared<Inner>>,
-    agentstatus_fakes::axum::Extension(BasePath(base)): agentstatus_fakes::axum::Extension<BasePath>,
+    agentstatus_fakes::axum::Extension(BasePath(base)): agentstatus_fakes::axum::Extension<
+        BasePath,
+    >,
     uri: agentstatus_fakes::axum::http::Uri,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,

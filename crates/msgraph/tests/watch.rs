@@ -1223,12 +1223,9 @@ async fn next_links_keep_the_version_path_and_a_client_following_them_reads_ever
     );
     // a run whose client's base URL is Graph's own (`/v1.0`): its startup reads every page
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let webhook = Webhook::with_listener(
-        listener,
-        &url,
-        SubscriberToken::Fixed(token.clone().into()),
-    )
-    .unwrap();
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.clone().into()))
+            .unwrap();
     let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
         .with_token_url(fake.token_url());
     let client = Client::with_azureaadv2_credentials(
@@ -1259,9 +1256,7 @@ async fn next_links_keep_the_version_path_and_a_client_following_them_reads_ever
     );
     let subs = fake.subscriptions();
     assert_eq!(
-        subs.iter()
-            .filter(|s| s.notification_url == url)
-            .count(),
+        subs.iter().filter(|s| s.notification_url == url).count(),
         1,
         "the killed run's on the last page is gone, the new one made: {subs:?}"
     );

@@ -71,9 +71,7 @@ impl LockFile {
             // it names a process and a time, nothing secret; but nobody else's to write
             options.mode(0o644);
         }
-        let mut file = options
-            .open(path)
-            .map_err(|e| io("cannot be opened", e))?;
+        let mut file = options.open(path).map_err(|e| io("cannot be opened", e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

@@ -1001,12 +1001,18 @@ mod tests {
                 "https://app:s3cr3t@login.example.com:8443/token#s3cr3t",
                 "https://<redacted>@login.example.com:8443/token#<redacted>",
             ),
-            ("/tenant/token?client_secret=s3cr3t", "/tenant/token?<redacted>"),
+            (
+                "/tenant/token?client_secret=s3cr3t",
+                "/tenant/token?<redacted>",
+            ),
             (
                 "https://app:s3cr3t@[not a host/token?client_secret=s3cr3t",
                 "https://<redacted>@[not a host/token?<redacted>",
             ),
-            ("https://login.example.com/token", "https://login.example.com/token"),
+            (
+                "https://login.example.com/token",
+                "https://login.example.com/token",
+            ),
         ] {
             assert_eq!(shown_token_url(url), shown, "{url}");
             let e = TokenError {

@@ -559,8 +559,8 @@ fn activity_changed(s: &mut Inner, workspace: &str, before: &Worker, after: &Wor
     let workspace_name = ws.name.clone();
     s.next_event += 1;
     // by the server's clock
-    let ms = u128::try_from((epoch_ms() as i128).saturating_add(i128::from(s.skew_ms)))
-        .unwrap_or(0);
+    let ms =
+        u128::try_from((epoch_ms() as i128).saturating_add(i128::from(s.skew_ms))).unwrap_or(0);
     let p = |k: &str, v: String| (k.to_string(), v);
     let params = vec![
         p("AccountSid", s.account_sid.clone()),

@@ -463,10 +463,7 @@ pub(crate) fn lock_state_file(
     let lock = lock_path(path);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            state_error(
-                path,
-                format!("its directory cannot be made ({})", e.kind()),
-            )
+            state_error(path, format!("its directory cannot be made ({})", e.kind()))
         })?;
     }
     LockFile::acquire(&lock).map_err(|e| match e {
