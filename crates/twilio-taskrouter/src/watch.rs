@@ -51,11 +51,11 @@
 //! dropped ([`FeedStats::stale`]), and so is one older than the last full read the feed asked
 //! for (that read already holds it, or something newer), both times by Twilio's clock (the
 //! events' `TimestampMs`; the read's from our clock and the `Date` of Twilio's answers, so a
-//! clock off ours does not make every event look older than the read). A full read is asked for when the
-//! feed starts (after the callback is set), when the receiver's queue overflows, when an event
-//! names an activity the feed cannot place, and every heartbeat ([`Webhook::with_heartbeat`],
-//! default [`DEFAULT_HEARTBEAT`]): an event Twilio never delivered is found by the next
-//! heartbeat's read, and reported as a poll.
+//! clock off ours does not make every event look older than the read). A full read is asked
+//! for when the feed starts (after the callback is set), when the receiver's queue overflows,
+//! when an event names an activity the feed cannot place, and every heartbeat
+//! ([`Webhook::with_heartbeat`], default [`DEFAULT_HEARTBEAT`]): an event Twilio never
+//! delivered is found by the next heartbeat's read, and reported as a poll.
 
 // without `watch`, the settings are parsed and checked but the feed that reads them is absent
 #![cfg_attr(not(feature = "watch"), allow(dead_code))]
