@@ -586,6 +586,11 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
         .with_value("webhook_listen", listen.as_str())
         .with_value("webhook_url", url.as_str())
         .with_value("subscription_token_file", token_file.to_str().unwrap())
+        // in the scratch directory, not the default under $HOME
+        .with_value(
+            "webhook_lock_file",
+            dir.path().join("graph.lock").to_str().unwrap(),
+        )
         .with_secret("client_secret", SECRET.to_string().into());
     let presence = (agentstatus_msgraph::presence::entry().connect)(&settings).unwrap();
     let watcher = Watcher::new(
@@ -1117,7 +1122,8 @@ async fn killed_run(fake: &Msgraph) -> String {
         within("subscribe", run.next()).await.unwrap(),
         Batch::Resync
     );
-    std::mem::forget(run);
+    // kill -9: nothing of the feed runs (its lock, had it one, released by the OS)
+    run.killed();
     url
 }
 
@@ -1320,4 +1326,89 @@ async fn a_server_clock_off_ours_neither_refuses_nor_hurries_the_subscriptions()
     );
     assert_eq!(fake.subscriptions().len(), 1);
     within("shutdown", feed.shutdown()).await.unwrap();
+}
+
+/// One watch per notification URL (on this host): a second feed to the same URL, with the same
+/// lock file, is refused before it deletes anything (its startup deletes the subscriptions to
+/// its URL that a killed run left: the running watch's, here), naming the URL, the lock file
+/// and the process holding it; so is a recovery (`agentstatus watch --restore`) beside the
+/// running watch. Once the first has deleted its subscriptions, the URL is free.
+#[tokio::test]
+async fn a_second_watch_to_one_url_is_refused_before_it_deletes_the_first_ones_subscriptions() {
+    let (fake, _, _) = start().await;
+    let dir = tempfile::Builder::new()
+        .prefix("msgraph-watch-lock-")
+        .tempdir()
+        .unwrap();
+    let lock = dir.path().join("state").join("graph.lock");
+    let url = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/graph/notify", l.local_addr().unwrap())
+    };
+    let feed = |listener: std::net::TcpListener| {
+        let token = fake.delegated_token(&fake::user_id(2));
+        let webhook = Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into()))
+            .unwrap()
+            .with_lock_file(&lock);
+        GraphSubscriptions::new(
+            adapter(&fake),
+            vec![fake::user_id(1), fake::user_id(2)],
+            webhook,
+        )
+        .unwrap()
+    };
+    // the first listens where the URL points
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut first = feed(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
+    assert_eq!(
+        within("subscribe", first.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let live = fake.subscriptions();
+    assert_eq!(live.len(), 1);
+    let mut second = feed(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let e = within("refused", second.next()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let text = e.to_string();
+    for said in [
+        url.as_str(),
+        &lock.display().to_string(),
+        "in use by another watch",
+        &format!("process {}", std::process::id()),
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
+    assert_eq!(fake.subscriptions(), live, "the first's subscription stays");
+    let e = within("recover refused", second.recover())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("in use by another watch"), "{e}");
+    assert_eq!(fake.subscriptions(), live);
+    drop(second);
+    within("shutdown", first.shutdown()).await.unwrap();
+    assert!(fake.subscriptions().is_empty());
+    // the next watch to the URL (where it points, once the first's receiver let it go)
+    let listener = within("the port free again", async {
+        loop {
+            match std::net::TcpListener::bind(("127.0.0.1", port)) {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await;
+    let mut third = feed(listener);
+    assert_eq!(
+        within("subscribe", third.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.subscriptions().len(), 1);
+    within("shutdown", third.shutdown()).await.unwrap();
 }
