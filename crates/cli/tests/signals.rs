@@ -468,3 +468,88 @@ async fn a_graph_watch_killed_with_sigkill_leaves_a_subscription_that_restore_or
     assert_eq!(w.stop("TERM").await, Some(0), "{}", w.stderr());
     assert!(fake.subscriptions().is_empty(), "{}", w.stderr());
 }
+
+/// Two `agentstatus watch` processes on one Twilio `webhook_state_file` (another listen port
+/// and URL each): the second cannot take the file while the first holds its lock. It says so
+/// on stderr, naming the state file, its lock file and the first process, and keeps polling
+/// without touching the workspace or the record (before, it wrote its record over the first's,
+/// naming the first's URL as the callback to put back). When the first stops (putting back
+/// what it replaced), the second takes over, and puts the same callback back when it stops.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_twilio_watch_on_one_state_file_is_refused_until_the_first_stops() {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-twilio-two-")
+        .tempdir()
+        .unwrap();
+    let (fake, config, ours, state) = twilio_setup(dir.path()).await;
+    let env = [("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)];
+    let mut first = Watching::start(&config, &env);
+    until("the first watch's callback", &first, || {
+        fake.event_callback(twilio::WORKSPACE_SID)
+            .is_some_and(|(url, _)| url == ours)
+    })
+    .await;
+    // the second: the same state file, a port and URL of its own
+    let port = free_port();
+    let theirs_too = format!("http://127.0.0.1:{port}/twilio/second");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let old_port = ours
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let second_config = dir.path().join("second.toml");
+    std::fs::write(
+        &second_config,
+        text.replace(&ours, &theirs_too).replace(
+            &format!("127.0.0.1:{old_port}"),
+            &format!("127.0.0.1:{port}"),
+        ),
+    )
+    .unwrap();
+    let mut second = Watching::start(&second_config, &env);
+    let lock = format!("{}.lock", state.display());
+    until("the second's refusal", &second, || {
+        second.stderr().contains("in use by another watch")
+    })
+    .await;
+    let said = second.stderr();
+    assert!(said.contains(&state.display().to_string()), "{said}");
+    assert!(said.contains(&lock), "{said}");
+    assert!(
+        said.contains(&format!("process {}", first.child.id())),
+        "{said}"
+    );
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID).unwrap().0,
+        ours,
+        "the first's callback stays"
+    );
+    let record = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        record.contains(&ours) && record.contains(THEIRS),
+        "{record}"
+    );
+    assert!(!record.contains(&theirs_too), "{record}");
+    // the first stops: theirs is back; the second takes over, and puts theirs back in turn
+    assert_eq!(first.stop("TERM").await, Some(0), "{}", first.stderr());
+    until(
+        "the second's callback, once the first stopped",
+        &second,
+        || {
+            fake.event_callback(twilio::WORKSPACE_SID)
+                .is_some_and(|(url, _)| url == theirs_too)
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(second.stop("TERM").await, Some(0), "{}", second.stderr());
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID),
+        Some((THEIRS.to_string(), Some(THEIR_FILTER.to_string()))),
+        "{}",
+        second.stderr()
+    );
+    assert!(!state.exists());
+}

@@ -176,10 +176,7 @@ impl Adapter for LibredeskPresence {
         let state = tokio::sync::Mutex::new(me);
         let state = &state;
         // one at a time: every update is about the same agent
-        let options = BulkOptions {
-            concurrency: 1,
-            ..*options
-        };
+        let options = options.with_concurrency(1);
         bulk::each(updates, &options, |agent, wanted| async move {
             self.check_supported(wanted)?;
             let mut me = state.lock().await;

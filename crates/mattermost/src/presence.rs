@@ -438,20 +438,16 @@ const SETTINGS: &[Setting] = &[Setting::secret(
 
 /// `[mattermost]` with `base_url` (the server, without `/api/v4`) and `token`.
 pub fn entry() -> Entry {
-    Entry {
-        name: "mattermost",
-        title: "Mattermost",
-        settings: SETTINGS,
-        connect: |s| {
-            let config = s.apply(crate::ClientConfig::default());
-            let token = s.secret("token")?;
-            let client = Client::with_bearer_auth(&s.base_url, token.clone(), &config)?;
-            Ok(Box::new(
-                MattermostPresence::new(client).with_websocket(&s.base_url, token),
-            ))
-        },
-        demo: demo(),
-    }
+    Entry::new("mattermost", "Mattermost", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+        let token = s.secret("token")?;
+        let client = Client::with_bearer_auth(&s.base_url, token.clone(), &config)?;
+        Ok(Box::new(
+            MattermostPresence::new(client).with_websocket(&s.base_url, token),
+        ))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]

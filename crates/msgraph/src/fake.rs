@@ -24,7 +24,8 @@
 //!   ([`Msgraph::drop_notifications`]) or send lifecycle events ([`Msgraph::lifecycle`]).
 //!
 //! The fake's clock starts at its start and moves with real time plus what
-//! [`Msgraph::advance`] adds, so tests can let sessions and tokens expire without waiting.
+//! [`Msgraph::advance`] adds, so tests can let sessions and tokens expire without waiting; its
+//! wall time may be off ours ([`Msgraph::set_clock_skew`]), as a real server's may be.
 
 // Handlers bail out early with a ready `Response`; its size does not matter in a test server.
 #![allow(clippy::result_large_err)]
@@ -125,6 +126,8 @@ struct Inner {
     started: Instant,
     /// The wall clock at `started`: subscriptions' `expirationDateTime` are read against it.
     started_wall: DateTime<Utc>,
+    /// How far the server's clock is off ours ([`Msgraph::set_clock_skew`]).
+    skew: chrono::TimeDelta,
     offset: Duration,
     subscriptions: BTreeMap<String, Subscription>,
     subscriptions_issued: u64,
@@ -145,9 +148,11 @@ impl Inner {
         self.started.elapsed() + self.offset
     }
 
-    /// The fake's clock as a wall time.
+    /// The fake's clock as a wall time: the server's, [`Msgraph::set_clock_skew`] off ours.
     fn wall(&self, at: Duration) -> DateTime<Utc> {
-        self.started_wall + chrono::TimeDelta::from_std(at).unwrap_or(chrono::TimeDelta::MAX)
+        self.started_wall
+            + self.skew
+            + chrono::TimeDelta::from_std(at).unwrap_or(chrono::TimeDelta::MAX)
     }
 
     /// Subscriptions whose expiry passed are gone (Graph deletes them).
@@ -444,6 +449,7 @@ impl Msgraph {
             users: BTreeMap::new(),
             started: Instant::now(),
             started_wall: DateTime::<Utc>::from(std::time::SystemTime::now()),
+            skew: chrono::TimeDelta::zero(),
             offset: Duration::ZERO,
             subscriptions: BTreeMap::new(),
             subscriptions_issued: 0,
@@ -475,8 +481,14 @@ impl Msgraph {
                         .get(get_subscription),
                 )
         };
+        // each copy of the API knows the base path it is served under, for the absolute
+        // `@odata.nextLink`s it writes (a nested router's handlers see the path without it)
         let routes = api()
-            .nest("/v1.0", api())
+            .layer(agentstatus_fakes::axum::Extension(BasePath("")))
+            .nest(
+                "/v1.0",
+                api().layer(agentstatus_fakes::axum::Extension(BasePath("/v1.0"))),
+            )
             .route("/{tenant}/oauth2/v2.0/token", post(token));
         Fake::start(state, routes).await.map(Self)
     }
@@ -526,6 +538,16 @@ impl Msgraph {
         let s = self.0.lock();
         let now = s.now();
         s.users.get(id).map(|u| aggregate(u, now))
+    }
+
+    /// The server's clock is `seconds` ahead of ours (behind: negative), as a real server's may
+    /// be: every answer's `Date` says so (`Faults::set_clock_skew`), and the times the fake
+    /// reads and writes (a subscription's `expirationDateTime`, checked to be in the future and
+    /// at most an hour away, and answered; a notification's `subscriptionExpirationDateTime`)
+    /// are by that clock.
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.faults().set_clock_skew(seconds);
+        self.0.lock().skew = chrono::TimeDelta::seconds(seconds);
     }
 
     /// Move the fake's clock forward: sessions, preferred presences, tokens and subscriptions
@@ -1463,10 +1485,17 @@ async fn delete_subscription(
         .expect("static response")
 }
 
+/// The base path a copy of the API is served under: `""` or Graph's own `/v1.0`.
+#[derive(Debug, Clone, Copy)]
+struct BasePath(&'static str);
+
 /// `GET /subscriptions`: the signed-in user's (a delegated token), or every one (the
 /// application's token).
 async fn list_subscriptions(
     State(state): State<Shared<Inner>>,
+    agentstatus_fakes::axum::Extension(BasePath(base)): agentstatus_fakes::axum::Extension<
+        BasePath,
+    >,
     uri: agentstatus_fakes::axum::http::Uri,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -1501,8 +1530,12 @@ async fn list_subscriptions(
                     .unwrap_or("127.0.0.1");
                 format!("http://{host}")
             });
-            body["@odata.nextLink"] =
-                json!(format!("{origin}{}?$skiptoken={}", uri.path(), from + size));
+            // absolute, under the base path the request came to (`/v1.0`), as Graph writes it
+            body["@odata.nextLink"] = json!(format!(
+                "{origin}{base}{}?$skiptoken={}",
+                uri.path(),
+                from + size
+            ));
         }
     }
     body["value"] = json!(value);

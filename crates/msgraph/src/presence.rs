@@ -496,6 +496,11 @@ const SETTINGS: &[Setting] = &[
         "a file holding a signed-in user's access token (Presence.Read.All, delegated: Graph refuses application tokens for presence subscriptions), read at each subscription call",
         Some(""),
     ),
+    Setting::text(
+        "webhook_lock_file",
+        "with watch = \"notifications\": the lock file that keeps a second watch (or --restore) to webhook_url on this host from deleting the running one's subscriptions (default: $XDG_STATE_HOME/agentstatus/msgraph-<hash of webhook_url>.lock, else ~/.local/state/...; none without either)",
+        Some(""),
+    ),
 ];
 
 /// The webhook of `watch = "notifications"` and the `webhook_*` settings: `None` with
@@ -542,9 +547,15 @@ fn webhook_setting(
         .parse()
         .map_err(|_| format!("webhook_listen {listen:?}: not an ip:port address"))?;
     let token = crate::watch::SubscriberToken::File(token.into());
-    crate::watch::Webhook::new(listen, &url, token)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    let webhook = crate::watch::Webhook::new(listen, &url, token).map_err(|e| e.to_string())?;
+    let lock_file = match get("webhook_lock_file").as_str() {
+        "" => crate::watch::default_lock_file(webhook.public_url()),
+        path => Some(std::path::PathBuf::from(path)),
+    };
+    Ok(Some(match lock_file {
+        Some(path) => webhook.with_lock_file(path),
+        None => webhook,
+    }))
 }
 
 /// The `users` setting: ids separated by commas or whitespace.

@@ -15,6 +15,23 @@
 //! get-access-token`) can replace it while the feed runs. Reads stay the adapter's (client
 //! credentials).
 //!
+//! **One watch per notification URL.** A starting feed deletes the subscriptions to its URL
+//! that a killed run left, and so does its recovery (`agentstatus watch --restore`): beside a
+//! running watch to the same URL, either would delete that watch's live subscriptions, which
+//! would then hear nothing until its next renewal found them gone. With a lock file
+//! ([`Webhook::with_lock_file`]; the registry's `webhook_lock_file`, by default
+//! [`default_lock_file`]) the feed holds an exclusive OS lock on it (the toolkit's
+//! [`LockFile`](agentstatus_presence::lockfile::LockFile), which records the holding process)
+//! from before that cleanup until its subscriptions are deleted, and a recovery while it works;
+//! a second one on this host is refused, naming the URL, the lock file and the holder. The OS
+//! releases a killed watch's lock.
+//!
+//! **Graph's clock.** Graph judges an `expirationDateTime` by its own clock (in the future, at
+//! most an hour away) and answers the expiry it granted by it: the feed asks for the lifetime
+//! from now by Graph's clock (its last answer's `Date`, when that is off ours) and renews after
+//! two thirds of what is left by that clock, so a server clock off ours neither refuses the
+//! subscriptions nor lets them expire.
+//!
 //! **What it trusts.** Notifications are basic ones (no resource data: those need an
 //! encryption certificate): each names a presence, and the feed reads the named users afresh
 //! with one bulk read (`getPresencesByUserId`), so a notification carries no state the feed
@@ -180,6 +197,8 @@ pub struct Webhook {
     lifetime: Duration,
     limits: ReceiverLimits,
     stats: Arc<Stats>,
+    /// The lock file of this notification URL ([`Webhook::with_lock_file`]).
+    lock_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Webhook {
@@ -194,6 +213,7 @@ impl fmt::Debug for Webhook {
             .field("token", &self.token)
             .field("lifetime", &self.lifetime)
             .field("limits", &self.limits)
+            .field("lock_file", &self.lock_file)
             .finish()
     }
 }
@@ -224,6 +244,7 @@ impl Webhook {
             lifetime: DEFAULT_LIFETIME,
             limits: ReceiverLimits::default().with_max_body(MAX_BODY),
             stats: Arc::default(),
+            lock_file: None,
         })
     }
 
@@ -240,7 +261,25 @@ impl Webhook {
             lifetime: DEFAULT_LIFETIME,
             limits: ReceiverLimits::default().with_max_body(MAX_BODY),
             stats: Arc::default(),
+            lock_file: None,
         })
+    }
+
+    /// One watch per notification URL on this host: the feed locks `path` (an exclusive OS
+    /// lock, the holding process recorded in it) from before it deletes what a killed run left
+    /// until its own subscriptions are deleted, and its recovery locks it while it works; a
+    /// second one is refused (see the [module](self)). Without it (the library's default)
+    /// nothing is locked. The registry's `webhook_lock_file` defaults to [`default_lock_file`].
+    pub fn with_lock_file(self, path: impl Into<PathBuf>) -> Self {
+        Self {
+            lock_file: Some(path.into()),
+            ..self
+        }
+    }
+
+    /// The lock file, if any ([`Webhook::with_lock_file`]).
+    pub fn lock_file(&self) -> Option<&std::path::Path> {
+        self.lock_file.as_deref()
     }
 
     /// Subscriptions that last `lifetime` (at most [`MAX_LIFETIME`], at least a second),
@@ -274,6 +313,57 @@ impl Webhook {
     }
 }
 
+/// The registry's default `webhook_lock_file` for the notification URL `public_url`:
+/// `$XDG_STATE_HOME/agentstatus/msgraph-<hash of the URL>.lock`, else
+/// `$HOME/.local/state/agentstatus/...` (the XDG Base Directory default for state); `None` when
+/// neither variable is set (or is not an absolute path): then nothing is locked.
+pub fn default_lock_file(public_url: &str) -> Option<PathBuf> {
+    let dir = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = dir("XDG_STATE_HOME").or_else(|| dir("HOME").map(|h| h.join(".local/state")))?;
+    // FNV-1a: the same name for the same URL in every build (no secret: the URL has none)
+    let hash = public_url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    Some(
+        base.join("agentstatus")
+            .join(format!("msgraph-{hash:016x}.lock")),
+    )
+}
+
+/// The lock of `webhook`'s lock file, if it has one (its directory made if missing); one held
+/// by another process (or another feed in this one) is refused, naming the URL, the lock file
+/// and the holder.
+fn lock_webhook(
+    webhook: &Webhook,
+) -> Result<Option<agentstatus_presence::lockfile::LockFile>, PresenceError> {
+    use agentstatus_presence::lockfile::{LockError, LockFile};
+    let Some(path) = &webhook.lock_file else {
+        return Ok(None);
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            invalid(format!(
+                "webhook_lock_file {}: its directory cannot be made ({})",
+                path.display(),
+                e.kind()
+            ))
+        })?;
+    }
+    LockFile::acquire(path).map(Some).map_err(|e| match e {
+        LockError::Held { holder, .. } => invalid(format!(
+            "webhook_url {}: in use by another watch ({}; lock file {}): one watch per notification URL, whose startup and --restore delete the subscriptions to it; stop the other one, or give this one a URL of its own",
+            webhook.public_url,
+            holder.as_deref().unwrap_or("a process that has not said which"),
+            path.display()
+        )),
+        e => invalid(format!("webhook_lock_file: {e}")),
+    })
+}
+
 /// Refused before anything is sent: an id that is not a GUID's characters (hex digits and
 /// hyphens) would break out of a subscription's `$filter` or path.
 pub fn check_ids(users: &[String]) -> Result<(), PresenceError> {
@@ -298,7 +388,7 @@ mod feed {
 
     use agentstatus_runtime::ExposeSecret as _;
 
-    use agentstatus_presence::adapter::{ErrorBody, Failed, call};
+    use agentstatus_presence::adapter::{ErrorBody, Failed, call, call_answer};
     use agentstatus_presence::watch::{Batch, ChangeFeed, Origin};
     use agentstatus_presence::{AgentPresence, async_trait};
     use axum::body::Bytes;
@@ -472,6 +562,9 @@ mod feed {
         /// `live` covers every user: the last `subscribe` finished.
         subscribed: bool,
         api: Api,
+        /// The notification URL's lock ([`Webhook::with_lock_file`]), from the first
+        /// subscription until the subscriptions are deleted.
+        lock: Option<agentstatus_presence::lockfile::LockFile>,
     }
 
     /// The subscription calls (the generated client's, on a copy of the adapter's client that
@@ -482,6 +575,10 @@ mod feed {
         token: SubscriberToken,
         lifetime: Duration,
         public_url: String,
+        /// Milliseconds Graph's clock is ahead of ours (behind: negative), from the `Date` of
+        /// its last answer ([`Api::learn_clock`]): a subscription's expiry is Graph's to judge
+        /// (in the future, at most an hour away), by its clock.
+        server_ahead_ms: Arc<std::sync::atomic::AtomicI64>,
     }
 
     impl fmt::Debug for GraphSubscriptions {
@@ -538,6 +635,7 @@ mod feed {
                 token: webhook.token.clone(),
                 lifetime: webhook.lifetime,
                 public_url: webhook.public_url.clone(),
+                server_ahead_ms: Arc::default(),
             };
             Ok(Self {
                 presence,
@@ -549,7 +647,18 @@ mod feed {
                 live: Vec::new(),
                 subscribed: false,
                 api,
+                lock: None,
             })
+        }
+
+        /// What `kill -9` leaves of this feed, for tests of what the next run recovers (feature
+        /// `fake`): the operating system releases the lock (a process's open files close when
+        /// it ends), and nothing of the feed's own clean-up runs: its subscriptions stay on
+        /// Graph, its receiver task on its runtime.
+        #[cfg(feature = "fake")]
+        pub fn killed(self) {
+            let mut feed = std::mem::ManuallyDrop::new(self);
+            drop(feed.lock.take());
         }
 
         /// The subscriptions' ids now.
@@ -621,6 +730,10 @@ mod feed {
         /// Subscribe to every user, [`MAX_IDS`] a subscription, after deleting what an earlier
         /// run left behind.
         async fn subscribe(&mut self) -> Result<(), PresenceError> {
+            // the URL is this feed's alone before what a killed run left is deleted
+            if self.lock.is_none() {
+                self.lock = lock_webhook(&self.webhook)?;
+            }
             self.api.delete_stale().await?;
             let users = self.users.clone();
             for chunk in users.chunks(MAX_IDS) {
@@ -672,18 +785,49 @@ mod feed {
     }
 
     impl Api {
-        fn expiry(&self) -> DateTime<Utc> {
+        /// Graph's clock now: ours, moved by how far its last answer's `Date` was off ours
+        /// (the runtime's reading: `agentstatus_runtime::retry::server_now`, ours within its
+        /// tolerance of a couple of seconds).
+        fn server_now(&self) -> DateTime<Utc> {
+            let ahead = self.server_ahead_ms.load(Ordering::SeqCst);
             DateTime::<Utc>::from(std::time::SystemTime::now())
+                + chrono::TimeDelta::milliseconds(ahead)
+        }
+
+        /// Keep how far Graph's clock is off ours, from an answer's `Date`.
+        fn learn_clock(&self, headers: &reqwest::header::HeaderMap) {
+            if headers.get(reqwest::header::DATE).is_none() {
+                return;
+            }
+            let now = std::time::SystemTime::now();
+            let server = agentstatus_runtime::retry::server_now(headers, now);
+            let ahead = match server.duration_since(now) {
+                Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+                Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+            };
+            self.server_ahead_ms.store(ahead, Ordering::SeqCst);
+        }
+
+        /// The `expirationDateTime` asked for: the lifetime from now by Graph's clock (which
+        /// refuses one more than an hour away, or past, by its own clock).
+        fn expiry(&self) -> DateTime<Utc> {
+            self.server_now()
                 + chrono::TimeDelta::from_std(self.lifetime).unwrap_or(chrono::TimeDelta::zero())
         }
 
         /// When to renew a subscription Graph granted until `granted` (its answer's
-        /// `expirationDateTime`, if any): after two thirds of the lifetime asked for, or of the
-        /// time Graph granted when that is shorter.
+        /// `expirationDateTime`, if any, by Graph's clock): after two thirds of the lifetime
+        /// asked for, or of the time Graph granted when that is shorter.
         fn renew_at(&self, granted: Option<DateTime<Utc>>) -> tokio::time::Instant {
             let mut wait = self.lifetime * 2 / 3;
             if let Some(at) = granted {
-                let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+                // a `Date` is to the second, and was written before the answer travelled:
+                // Graph's clock may be up to a second past it (renewing early is harmless;
+                // late, the subscription is gone)
+                let now = match self.server_ahead_ms.load(Ordering::SeqCst) {
+                    0 => self.server_now(),
+                    _ => self.server_now() + chrono::TimeDelta::seconds(1),
+                };
                 let left = at
                     .signed_duration_since(now)
                     .to_std()
@@ -716,12 +860,13 @@ mod feed {
             client_state: &SecretString,
         ) -> Result<Live, PresenceError> {
             let client = self.subscriber()?;
+            let asked = self.expiry();
             let body = types::MicrosoftGraphSubscription::builder()
                 .change_type(Some("updated".to_string()))
                 .notification_url(Some(self.public_url.clone()))
                 .lifecycle_notification_url(Some(self.public_url.clone()))
                 .resource(Some(resource(ids)))
-                .expiration_date_time(Some(self.expiry()))
+                .expiration_date_time(Some(asked))
                 // a `SecretText` (`format: password`, the overlay): never shown by `Debug`
                 .client_state(Some(agentstatus_runtime::SecretText::from(client_state)))
                 .include_resource_data(Some(false))
@@ -729,8 +874,11 @@ mod feed {
             let request = client
                 .subscriptions_subscription_create_subscription()
                 .body(body);
-            let created = match call(request.send()).await {
-                Ok(s) => s,
+            let created = match call_answer(request.send()).await {
+                Ok(answer) => {
+                    self.learn_clock(answer.headers());
+                    answer.into_inner()
+                }
                 Err(f) => return Err(failed(f, "subscription_create").await),
             };
             let Some(id) = created.id else {
@@ -745,7 +893,8 @@ mod feed {
             };
             Ok(Live {
                 id,
-                renew_at: self.renew_at(created.expiration_date_time),
+                // what Graph granted, else what was asked for, by Graph's clock
+                renew_at: self.renew_at(created.expiration_date_time.or(Some(asked))),
             })
         }
 
@@ -758,8 +907,12 @@ mod feed {
         async fn delete_stale(&self) -> Result<usize, PresenceError> {
             let client = self.subscriber()?;
             let request = client.subscriptions_subscription_list_subscription();
-            let mut page = match call(request.send()).await {
-                Ok(p) => p,
+            let mut page = match call_answer(request.send()).await {
+                Ok(answer) => {
+                    // Graph's clock, before any expiry is asked of it
+                    self.learn_clock(answer.headers());
+                    answer.into_inner()
+                }
                 Err(f) => return Err(failed(f, "subscription_list").await),
             };
             let mut stale: Vec<String> = Vec::new();
@@ -806,16 +959,21 @@ mod feed {
         async fn renew(&self, id: &str) -> Result<Option<tokio::time::Instant>, PresenceError> {
             check_ids(&[id.to_string()])?;
             let client = self.subscriber()?;
-            let body = types::MicrosoftGraphSubscription::builder()
-                .expiration_date_time(Some(self.expiry()));
+            let asked = self.expiry();
+            let body =
+                types::MicrosoftGraphSubscription::builder().expiration_date_time(Some(asked));
             let request = client
                 .subscriptions_subscription_update_subscription()
                 .subscription_id(id)
                 .body(body);
             // any 2xx: Learn's 200 with the subscription, the document's 204 (the overlay);
-            // the answer is not read, so the next renewal is after two thirds of the lifetime
-            match call(request.send()).await {
-                Ok(()) => Ok(Some(self.renew_at(None))),
+            // the answer is not read (its `Date` is): the next renewal is timed from the
+            // expiry asked for, by Graph's clock
+            match call_answer(request.send()).await {
+                Ok(answer) => {
+                    self.learn_clock(answer.headers());
+                    Ok(Some(self.renew_at(Some(asked))))
+                }
                 Err(f) => {
                     let e = failed(f, "subscription_renew").await;
                     if e.status() == Some(404) {
@@ -995,10 +1153,13 @@ mod feed {
             };
             let live = std::mem::take(&mut self.live);
             let api = self.api.clone();
+            // the URL stays this feed's until its subscriptions are deleted
+            let lock = self.lock.take();
             runtime.spawn(async move {
                 for l in live {
                     let _ = api.delete(&l.id).await;
                 }
+                drop(lock);
             });
         }
     }
@@ -1014,6 +1175,8 @@ mod feed {
         async fn shutdown(&mut self) -> Result<(), PresenceError> {
             let deleted = tokio::time::timeout(SHUTDOWN_DEADLINE, self.delete_live()).await;
             self.receiver = None;
+            // the URL is free for the next watch (what was not deleted expires by itself)
+            self.lock = None;
             match deleted {
                 Ok(r) => r,
                 Err(_) => Err(PresenceError::new(
@@ -1029,6 +1192,11 @@ mod feed {
         /// Delete the presence subscriptions to this feed's URL that a run killed before its
         /// shutdown left on Graph (what a starting feed does first), without subscribing.
         async fn recover(&mut self) -> Result<Option<String>, PresenceError> {
+            // never beside a running watch to the same URL: its live subscriptions would go
+            let _lock = match self.lock {
+                Some(_) => None,
+                None => lock_webhook(&self.webhook)?,
+            };
             let deleted = self.api.delete_stale().await?;
             Ok((deleted > 0).then(|| {
                 format!(

@@ -586,6 +586,11 @@ async fn the_registry_entry_watches_by_notifications_with_a_token_file_kept_fres
         .with_value("webhook_listen", listen.as_str())
         .with_value("webhook_url", url.as_str())
         .with_value("subscription_token_file", token_file.to_str().unwrap())
+        // in the scratch directory, not the default under $HOME
+        .with_value(
+            "webhook_lock_file",
+            dir.path().join("graph.lock").to_str().unwrap(),
+        )
         .with_secret("client_secret", SECRET.to_string().into());
     let presence = (agentstatus_msgraph::presence::entry().connect)(&settings).unwrap();
     let watcher = Watcher::new(
@@ -1117,7 +1122,8 @@ async fn killed_run(fake: &Msgraph) -> String {
         within("subscribe", run.next()).await.unwrap(),
         Batch::Resync
     );
-    std::mem::forget(run);
+    // kill -9: nothing of the feed runs (its lock, had it one, released by the OS)
+    run.killed();
     url
 }
 
@@ -1190,4 +1196,219 @@ async fn a_next_link_to_another_origin_is_refused_and_not_followed() {
     // nothing connected there
     let accepted = tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
     assert!(accepted.is_err(), "the other origin was contacted");
+}
+
+/// The fake's `@odata.nextLink`s are what Graph sends: absolute URLs under the API's base path
+/// (`https://graph.microsoft.com/v1.0/subscriptions?$skiptoken=...`), not the path without
+/// `/v1.0` (the fake's nested router sees the path without it). A client whose base URL is
+/// Graph's own (`.../v1.0`) follows them page after page, every request under `/v1.0`, and
+/// finds a killed run's subscription on the last page.
+#[tokio::test]
+async fn next_links_keep_the_version_path_and_a_client_following_them_reads_every_page() {
+    let (fake, _, _) = start().await;
+    let first = killed_run(&fake).await;
+    let second = killed_run(&fake).await;
+    let url = killed_run(&fake).await;
+    fake.page_subscriptions(1);
+    // the link itself, as a client under /v1.0 receives it
+    let token = fake.delegated_token(&fake::user_id(2));
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1.0/subscriptions", fake.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let next = page["@odata.nextLink"].as_str().expect("a next page");
+    assert_eq!(
+        next,
+        format!("{}/v1.0/subscriptions?$skiptoken=1", fake.url()),
+        "{page}"
+    );
+    // a run whose client's base URL is Graph's own (`/v1.0`): its startup reads every page
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let webhook =
+        Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.clone().into()))
+            .unwrap();
+    let credentials = Client::azureaadv2_credentials(CLIENT_ID, SECRET.to_string().into())
+        .with_token_url(fake.token_url());
+    let client = Client::with_azureaadv2_credentials(
+        &format!("{}/v1.0", fake.url()),
+        credentials,
+        &ClientConfig::default(),
+    )
+    .unwrap();
+    let presence = MsgraphPresence::new(client, CLIENT_ID.to_string())
+        .with_users(vec![fake::user_id(1), fake::user_id(2)]);
+    let before = fake.faults().requests().len();
+    let mut run =
+        GraphSubscriptions::new(presence, vec![fake::user_id(1), fake::user_id(2)], webhook)
+            .unwrap();
+    assert_eq!(
+        within("subscribe", run.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let lists: Vec<String> = fake.faults().requests()[before..]
+        .iter()
+        .filter(|(m, p)| m == "GET" && p.ends_with("/subscriptions"))
+        .map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(
+        lists,
+        vec!["/v1.0/subscriptions"; 3],
+        "every page read under the base path"
+    );
+    let subs = fake.subscriptions();
+    assert_eq!(
+        subs.iter().filter(|s| s.notification_url == url).count(),
+        1,
+        "the killed run's on the last page is gone, the new one made: {subs:?}"
+    );
+    for other in [&first, &second] {
+        assert!(subs.iter().any(|s| &s.notification_url == other));
+    }
+    within("shutdown", run.shutdown()).await.unwrap();
+}
+
+/// Graph judges a subscription's `expirationDateTime` by its own clock (in the future, at most
+/// an hour away), and answers the expiry it granted by that clock. A server clock off ours (the
+/// fake's `set_clock_skew`: its `Date` and its times) must not break subscribing or renewing:
+/// the feed asks for the lifetime from now by Graph's clock (its answers' `Date`, as the
+/// runtime reads `Retry-After`), and times the renewal from what Graph granted by that clock.
+/// Before: an hour ahead, a 2-second subscription asked for expired an hour ago by Graph's
+/// clock ("must be in the future", 400); ten minutes behind, the default 55 minutes was 65 by
+/// Graph's clock ("can only be 60 minutes in the future", 400): no watch at all.
+#[tokio::test]
+async fn a_server_clock_off_ours_neither_refuses_nor_hurries_the_subscriptions() {
+    for skew in [3600, -600] {
+        let (fake, webhook, _) = start().await;
+        fake.set_clock_skew(skew);
+        let webhook = webhook.with_lifetime(Duration::from_secs(2)).unwrap();
+        let mut feed = GraphSubscriptions::new(
+            adapter(&fake),
+            vec![fake::user_id(1), fake::user_id(2)],
+            webhook,
+        )
+        .unwrap();
+        assert_eq!(
+            within("subscribe", feed.next()).await.unwrap(),
+            Batch::Resync,
+            "skew {skew}"
+        );
+        let first = fake.subscriptions().remove(0);
+        let quiet = tokio::time::timeout(Duration::from_millis(3500), feed.next()).await;
+        assert!(quiet.is_err(), "skew {skew}: {quiet:?}");
+        let subs = fake.subscriptions();
+        assert_eq!(subs.len(), 1, "skew {skew}: alive after its lifetime");
+        assert_eq!(subs[0].id, first.id);
+        // every two thirds of what is left by Graph's clock, read from a `Date` to the second
+        // (a second less, to be safe: 0.5-0.9 s of a 2-second lifetime), never late
+        assert!(
+            (2..=10).contains(&subs[0].renewals),
+            "skew {skew}: renewed before it expired, with a pause: {subs:?}"
+        );
+        within("shutdown", feed.shutdown()).await.unwrap();
+    }
+    // the default lifetime (55 minutes), the server ten minutes behind
+    let (fake, webhook, _) = start().await;
+    fake.set_clock_skew(-600);
+    let mut feed = GraphSubscriptions::new(
+        adapter(&fake),
+        vec![fake::user_id(1), fake::user_id(2)],
+        webhook,
+    )
+    .unwrap();
+    assert_eq!(
+        within("subscribe", feed.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.subscriptions().len(), 1);
+    within("shutdown", feed.shutdown()).await.unwrap();
+}
+
+/// One watch per notification URL (on this host): a second feed to the same URL, with the same
+/// lock file, is refused before it deletes anything (its startup deletes the subscriptions to
+/// its URL that a killed run left: the running watch's, here), naming the URL, the lock file
+/// and the process holding it; so is a recovery (`agentstatus watch --restore`) beside the
+/// running watch. Once the first has deleted its subscriptions, the URL is free.
+#[tokio::test]
+async fn a_second_watch_to_one_url_is_refused_before_it_deletes_the_first_ones_subscriptions() {
+    let (fake, _, _) = start().await;
+    let dir = tempfile::Builder::new()
+        .prefix("msgraph-watch-lock-")
+        .tempdir()
+        .unwrap();
+    let lock = dir.path().join("state").join("graph.lock");
+    let url = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/graph/notify", l.local_addr().unwrap())
+    };
+    let feed = |listener: std::net::TcpListener| {
+        let token = fake.delegated_token(&fake::user_id(2));
+        let webhook = Webhook::with_listener(listener, &url, SubscriberToken::Fixed(token.into()))
+            .unwrap()
+            .with_lock_file(&lock);
+        GraphSubscriptions::new(
+            adapter(&fake),
+            vec![fake::user_id(1), fake::user_id(2)],
+            webhook,
+        )
+        .unwrap()
+    };
+    // the first listens where the URL points
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut first = feed(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
+    assert_eq!(
+        within("subscribe", first.next()).await.unwrap(),
+        Batch::Resync
+    );
+    let live = fake.subscriptions();
+    assert_eq!(live.len(), 1);
+    let mut second = feed(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let e = within("refused", second.next()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let text = e.to_string();
+    for said in [
+        url.as_str(),
+        &lock.display().to_string(),
+        "in use by another watch",
+        &format!("process {}", std::process::id()),
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
+    assert_eq!(fake.subscriptions(), live, "the first's subscription stays");
+    let e = within("recover refused", second.recover())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("in use by another watch"), "{e}");
+    assert_eq!(fake.subscriptions(), live);
+    drop(second);
+    within("shutdown", first.shutdown()).await.unwrap();
+    assert!(fake.subscriptions().is_empty());
+    // the next watch to the URL (where it points, once the first's receiver let it go)
+    let listener = within("the port free again", async {
+        loop {
+            match std::net::TcpListener::bind(("127.0.0.1", port)) {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await;
+    let mut third = feed(listener);
+    assert_eq!(
+        within("subscribe", third.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.subscriptions().len(), 1);
+    within("shutdown", third.shutdown()).await.unwrap();
 }

@@ -47,8 +47,26 @@ impl Applied {
     }
 }
 
-/// One agent's outcome in a bulk set, in the order the updates were given.
+/// One agent's outcome in a bulk set, in the order the updates were given. Built with
+/// [`BulkResult::new`] outside this crate (`#[non_exhaustive]`: a part added later is not a
+/// breaking change); its fields are public to read.
+///
+/// ```
+/// use agentstatus_presence::Availability;
+/// use agentstatus_presence::bulk::{Applied, BulkResult};
+/// # let presence = agentstatus_presence::AgentPresence::new("ada", None, Availability::Away, Default::default());
+/// let r = BulkResult::new("ada", Availability::Away, Ok(Applied::unchanged(presence)));
+/// assert_eq!((r.agent.as_str(), r.wanted), ("ada", Availability::Away));
+/// ```
+///
+/// ```compile_fail,E0639
+/// # use agentstatus_presence::{Availability, PresenceError};
+/// # use agentstatus_presence::bulk::BulkResult;
+/// # let error: PresenceError = todo!();
+/// let r = BulkResult { agent: "ada".into(), wanted: Availability::Away, outcome: Err(error) };
+/// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct BulkResult {
     /// The agent id, as given.
     pub agent: String,
@@ -58,8 +76,23 @@ pub struct BulkResult {
     pub outcome: Result<Applied, PresenceError>,
 }
 
-/// How a bulk set runs.
+/// How a bulk set runs: [`BulkOptions::default`] or [`BulkOptions::new`], then
+/// [`with_concurrency`](BulkOptions::with_concurrency) and
+/// [`with_progress`](BulkOptions::with_progress) (`#[non_exhaustive]`: an option added later is
+/// not a breaking change; the fields are public to read).
+///
+/// ```
+/// use agentstatus_presence::bulk::BulkOptions;
+/// let one_at_a_time = BulkOptions::default().with_concurrency(1);
+/// assert_eq!(one_at_a_time.concurrency, 1);
+/// ```
+///
+/// ```compile_fail,E0639
+/// # use agentstatus_presence::bulk::BulkOptions;
+/// let options = BulkOptions { concurrency: 1, progress: None };
+/// ```
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct BulkOptions<'a> {
     /// Writes in flight at most (the client's rate limit paces them). Default 8.
     pub concurrency: usize,
@@ -94,10 +127,32 @@ impl<'a> BulkOptions<'a> {
         }
     }
 
+    /// These options with at most `concurrency` writes in flight (an adapter whose writes must
+    /// go one at a time: `options.with_concurrency(1)`).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
     /// Report each outcome to `progress` as it is known.
     pub fn with_progress(mut self, progress: &'a (dyn Fn(&BulkResult) + Send + Sync)) -> Self {
         self.progress = Some(progress);
         self
+    }
+}
+
+impl BulkResult {
+    /// The outcome of setting `agent` to `wanted`.
+    pub fn new(
+        agent: impl Into<String>,
+        wanted: Availability,
+        outcome: Result<Applied, PresenceError>,
+    ) -> Self {
+        Self {
+            agent: agent.into(),
+            wanted,
+            outcome,
+        }
     }
 }
 

@@ -624,7 +624,28 @@ fn clip_opt(text: Option<String>) -> Option<String> {
     text.map(|t| clip(&t))
 }
 
-/// A generated client's failed call, with what the client's hooks recorded of it.
+/// A generated client's failed call, with what the client's hooks recorded of it. Built with
+/// [`Failed::new`] (and [`with_status`](Failed::with_status),
+/// [`with_operation`](Failed::with_operation)) outside this crate (`#[non_exhaustive]`: a part
+/// added later is not a breaking change); its fields are public to read, match (with `..`) and
+/// assign.
+///
+/// ```
+/// use agentstatus_presence::adapter::Failed;
+/// let f: Failed<()> = Failed::new(progenitor_client::Error::InvalidRequest("no".into()))
+///     .with_status(Some(400));
+/// assert_eq!((f.status, f.operation), (Some(400), None));
+/// ```
+///
+/// ```compile_fail,E0639
+/// # use agentstatus_presence::adapter::Failed;
+/// let f: Failed<()> = Failed {
+///     error: progenitor_client::Error::InvalidRequest("no".into()),
+///     status: None,
+///     operation: None,
+/// };
+/// ```
+#[non_exhaustive]
 pub struct Failed<E> {
     /// The generated client's error.
     pub error: progenitor_client::Error<E>,
@@ -633,6 +654,29 @@ pub struct Failed<E> {
     /// The operation the call sent (progenitor's `OperationInfo::operation_id`, recorded by the
     /// client's hooks); `None` when the request was refused before it was sent.
     pub operation: Option<&'static str>,
+}
+
+impl<E> Failed<E> {
+    /// The generated client's `error`, with no status and no operation recorded.
+    pub fn new(error: progenitor_client::Error<E>) -> Self {
+        Self {
+            error,
+            status: None,
+            operation: None,
+        }
+    }
+
+    /// With the HTTP status of the last answer received.
+    pub fn with_status(mut self, status: Option<u16>) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// With the operation the call sent.
+    pub fn with_operation(mut self, operation: Option<&'static str>) -> Self {
+        self.operation = operation;
+        self
+    }
 }
 
 /// Run a generated client call, keeping the operation it sent and the answer's status for its

@@ -94,6 +94,7 @@
 pub mod adapter;
 pub mod bulk;
 mod error;
+pub mod lockfile;
 pub mod receiver;
 pub mod registry;
 #[cfg(feature = "testing")]

@@ -32,8 +32,17 @@ use agentstatus_runtime::{ClientConfig, RateLimit, SecretString};
 
 use crate::Presence;
 
-/// One vendor, as data.
+/// One vendor, as data: [`Entry::new`], then [`with_settings`](Entry::with_settings) and
+/// [`with_demo`](Entry::with_demo) (`#[non_exhaustive]`: a part added later is not a breaking
+/// change; the fields are public to read).
+///
+/// ```compile_fail,E0639
+/// # use agentstatus_presence::registry::{ConnectError, Entry, Settings};
+/// # fn connect(_: &Settings) -> Result<Box<dyn agentstatus_presence::Presence>, ConnectError> { todo!() }
+/// let e = Entry { name: "x", title: "X", settings: &[], connect, demo: None };
+/// ```
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct Entry {
     /// The vendor's name: its `specs/` folder, its config section, `--vendor NAME`.
     pub name: &'static str,
@@ -115,7 +124,17 @@ impl From<String> for ConnectError {
 /// Starts a demo: see [`Entry::demo`].
 pub type DemoFn = fn() -> Pin<Box<dyn Future<Output = Result<Demo, String>> + Send>>;
 
-/// A vendor's fake, running, with an adapter connected to it.
+/// A vendor's fake, running, with an adapter connected to it: [`Demo::new`]
+/// (`#[non_exhaustive]`: a part added later is not a breaking change; the fields are public to
+/// read).
+///
+/// ```compile_fail,E0639
+/// # use agentstatus_presence::registry::Demo;
+/// # fn parts() -> (Box<dyn agentstatus_presence::Presence>, Box<dyn Fn() -> u64 + Send + Sync>) { todo!() }
+/// let (presence, changes) = parts();
+/// let d = Demo { presence, agent: "ada".into(), changes, guard: Box::new(()) };
+/// ```
+#[non_exhaustive]
 pub struct Demo {
     /// The adapter, connected to the fake.
     pub presence: Box<dyn Presence>,
@@ -147,8 +166,16 @@ impl Demo {
     }
 }
 
-/// A key of a vendor's config section.
+/// A key of a vendor's config section: [`Setting::text`], [`Setting::secret`], ...
+/// (`#[non_exhaustive]`: a part added later is not a breaking change; the fields are public to
+/// read).
+///
+/// ```compile_fail,E0639
+/// # use agentstatus_presence::registry::{Setting, SettingKind};
+/// let s = Setting { key: "token", help: "the token", kind: SettingKind::Number };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Setting {
     /// The key in the vendor's config section (`base_url`, `token`, ...).
     pub key: &'static str,

@@ -98,7 +98,7 @@ impl fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
-            .field("token_url", &self.token_url)
+            .field("token_url", &shown_token_url(&self.token_url))
             .field("scopes", &self.scopes)
             .field("client_auth", &self.client_auth)
             .field("refresh_skew", &self.refresh_skew)
@@ -165,9 +165,14 @@ impl ClientCredentials {
 }
 
 /// What went wrong getting a token; never contains the client secret or a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Display` and `Debug` show [`TokenError::token_url`] without its query, fragment and
+/// credentials ([`shown_token_url`]), however it was made: the runtime's own errors hold the
+/// scheme, host, port and path only, and one built elsewhere from a token URL as configured
+/// (`...?client_secret=...`) is printed the same way.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenError {
-    /// The token URL: scheme, host, port and path (never its query).
+    /// The token URL: scheme, host, port and path (never its query, in the runtime's errors).
     pub token_url: String,
     /// What happened.
     pub kind: TokenErrorKind,
@@ -220,9 +225,90 @@ pub enum TokenErrorKind {
     },
 }
 
+/// A token URL as it may be shown (an error, `Debug`): scheme, host, port and path; a query,
+/// a fragment or credentials in it are replaced by `<redacted>` (a query may carry a
+/// `client_secret`). A URL that does not parse (a relative one) keeps what comes before its
+/// first `?` or `#`, without anything up to an `@` in its authority.
+pub fn shown_token_url(url: &str) -> String {
+    let redacted = "<redacted>";
+    if let Ok(u) = reqwest::Url::parse(url) {
+        let mut shown = String::new();
+        if !u.username().is_empty() || u.password().is_some() {
+            shown.push_str(redacted);
+            shown.push('@');
+        }
+        let mut s = guard::origin_and_path(&u);
+        if !shown.is_empty() {
+            // the credentials' place: after the scheme
+            if let Some(at) = s.find("://") {
+                s.insert_str(at + 3, &shown);
+            }
+        }
+        if u.query().is_some() {
+            s.push('?');
+            s.push_str(redacted);
+        }
+        if u.fragment().is_some() {
+            s.push('#');
+            s.push_str(redacted);
+        }
+        return s;
+    }
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let (head, tail) = url.split_at(cut);
+    // `scheme://user:pass@host/...` that did not parse: no credentials either
+    let head = match head.find("://") {
+        Some(scheme_end) => {
+            let authority_end = head[scheme_end + 3..]
+                .find('/')
+                .map_or(head.len(), |i| scheme_end + 3 + i);
+            match head[scheme_end + 3..authority_end].rfind('@') {
+                Some(at) => format!(
+                    "{}{redacted}{}",
+                    &head[..scheme_end + 3],
+                    &head[scheme_end + 3 + at..]
+                ),
+                None => head.to_string(),
+            }
+        }
+        None => head.to_string(),
+    };
+    let mut shown: String = head
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if tail.starts_with('?') {
+        shown.push('?');
+        shown.push_str(redacted);
+    } else if tail.starts_with('#') {
+        shown.push('#');
+        shown.push_str(redacted);
+    }
+    shown
+}
+
+impl fmt::Debug for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenError")
+            .field("token_url", &shown_token_url(&self.token_url))
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OAuth 2.0 token endpoint {}: ", self.token_url)?;
+        write!(
+            f,
+            "OAuth 2.0 token endpoint {}: ",
+            shown_token_url(&self.token_url)
+        )?;
         match &self.kind {
             TokenErrorKind::Rejected {
                 status,
@@ -898,6 +984,51 @@ mod tests {
         assert_eq!(e.seconds(), Some(u64::MAX));
         let capped = Duration::from_secs(e.seconds().unwrap().min(MAX_TOKEN_LIFETIME.as_secs()));
         assert!(Instant::now().checked_add(capped).is_some());
+    }
+
+    /// A token URL with a secret in its query (a user who put `?client_secret=` there), its
+    /// fragment or its credentials is never printed: not by a `TokenError`'s `Display` or
+    /// `Debug` however it was built (its field is public), not by `ClientCredentials`' `Debug`;
+    /// the host and path still say which endpoint.
+    #[test]
+    fn a_token_urls_query_and_credentials_are_never_shown() {
+        for (url, shown) in [
+            (
+                "https://login.example.com/t/oauth2/v2.0/token?client_secret=s3cr3t&x=1",
+                "https://login.example.com/t/oauth2/v2.0/token?<redacted>",
+            ),
+            (
+                "https://app:s3cr3t@login.example.com:8443/token#s3cr3t",
+                "https://<redacted>@login.example.com:8443/token#<redacted>",
+            ),
+            (
+                "/tenant/token?client_secret=s3cr3t",
+                "/tenant/token?<redacted>",
+            ),
+            (
+                "https://app:s3cr3t@[not a host/token?client_secret=s3cr3t",
+                "https://<redacted>@[not a host/token?<redacted>",
+            ),
+            (
+                "https://login.example.com/token",
+                "https://login.example.com/token",
+            ),
+        ] {
+            assert_eq!(shown_token_url(url), shown, "{url}");
+            let e = TokenError {
+                token_url: url.to_string(),
+                kind: TokenErrorKind::Status { status: 400 },
+            };
+            for text in [e.to_string(), format!("{e:?}")] {
+                assert!(!text.contains("s3cr3t"), "{text}");
+                assert!(text.contains(shown), "{text}");
+            }
+            let credentials =
+                ClientCredentials::new("app", SecretString::from("other-secret"), url);
+            let debug = format!("{credentials:?}");
+            assert!(!debug.contains("s3cr3t"), "{debug}");
+            assert!(!debug.contains("other-secret"), "{debug}");
+        }
     }
 
     #[test]

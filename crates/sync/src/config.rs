@@ -591,23 +591,11 @@ mod tests {
     }
 
     const REGISTRY: &[Entry] = &[
-        Entry {
-            name: "rocketchat",
-            title: "Rocket.Chat",
-            settings: &[
-                Setting::text("user_id", "the user", None),
-                Setting::secret("token", "ROCKETCHAT_AUTH_TOKEN", "the token"),
-            ],
-            connect: never,
-            demo: None,
-        },
-        Entry {
-            name: "engage-digital",
-            title: "Engage Digital",
-            settings: &[],
-            connect: never,
-            demo: None,
-        },
+        Entry::new("rocketchat", "Rocket.Chat", never).with_settings(&[
+            Setting::text("user_id", "the user", None),
+            Setting::secret("token", "ROCKETCHAT_AUTH_TOKEN", "the token"),
+        ]),
+        Entry::new("engage-digital", "Engage Digital", never),
     ];
 
     #[test]

@@ -778,6 +778,12 @@ impl Engine {
     /// Run until `stop` completes (a signal), then return what was done. Dropping the future
     /// instead is a crash, which the database survives: the next run resends what is owed and
     /// decides nothing twice.
+    ///
+    /// Any tokio runtime runs it: on a multi-threaded runtime's worker (a spawned task) the
+    /// database steps hand the worker's other tasks to another thread while they run
+    /// (`block_in_place`); elsewhere (a current-thread runtime, a `LocalSet`, the runtime's own
+    /// `block_on`) they run on the engine's task. The writers and the desks' watchers are
+    /// spawned tasks (`Send`) either way.
     pub async fn run(&mut self, stop: impl Future<Output = ()>) -> Result<Summary, SyncError> {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let (halt, halted) = tokio::sync::watch::channel(false);
@@ -2259,13 +2265,23 @@ async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -
 
 /// Run an engine step that works the database (deciding a batch, recording outcomes, handing
 /// out writes, a cycle's observations) where it does not hold up the tasks beside it: on a
-/// multi-threaded runtime its worker's other tasks (the writers, their connections, the
-/// watchers) move to another thread meanwhile ([`tokio::task::block_in_place`]), so a desk's
-/// writes keep their pace while a batch is decided; elsewhere (a current-thread runtime, a
-/// test's) it runs as it is.
+/// worker thread of a multi-threaded runtime its worker's other tasks (the writers, their
+/// connections, the watchers) move to another thread meanwhile
+/// ([`tokio::task::block_in_place`]), so a desk's writes keep their pace while a batch is
+/// decided; anywhere else it runs as it is. Anywhere else is also where `block_in_place` would
+/// panic, or could not move anything: a current-thread runtime, a `LocalSet` (on a
+/// multi-threaded runtime too: the engine's future polled by `LocalSet::run_until`, or spawned
+/// with `spawn_local`, runs on the thread that drives the set, which is no worker, and
+/// `block_in_place` refuses to block there), a runtime's `block_on` itself (no worker either:
+/// nothing to move).
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+        // a worker thread of a multi-threaded runtime: `block_in_place` hands its other tasks
+        // over (whatever the context's own permission to block says: a worker may)
+        Ok(h)
+            if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+                && tokio::runtime::worker_index().is_some() =>
+        {
             tokio::task::block_in_place(f)
         }
         _ => f(),

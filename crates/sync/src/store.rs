@@ -100,68 +100,35 @@ pub struct Store {
     batch: bool,
     /// The exclusive lock on the database's lock file ([`Store::open`]), held while this is
     /// open; `None` for a copy in memory.
-    _lock: Option<std::fs::File>,
+    _lock: Option<agentstatus_presence::lockfile::LockFile>,
 }
 
-/// The lock file beside a database: `<database>.lock`.
+/// The lock file beside a database: `<database>.lock`
+/// ([`agentstatus_presence::lockfile::lock_path`]).
 pub fn lock_path(database: &Path) -> std::path::PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push(".lock");
-    std::path::PathBuf::from(name)
+    agentstatus_presence::lockfile::lock_path(database)
 }
 
-/// The largest holder record read from a lock file (a line or two).
-const MAX_HOLDER: u64 = 512;
-
-/// Take the exclusive lock on `database`'s lock file ([`lock_path`]) and record this process
-/// in it; a database another process holds is refused, naming the file and that process.
-fn lock(database: &Path, name: &str) -> Result<std::fs::File, StoreError> {
-    use std::io::{Read as _, Seek as _, Write as _};
+/// Take the exclusive lock on `database`'s lock file ([`lock_path`]; the toolkit's
+/// [`LockFile`](agentstatus_presence::lockfile::LockFile), which records this process in it);
+/// a database another process holds is refused, naming the file and that process.
+fn lock(
+    database: &Path,
+    name: &str,
+) -> Result<agentstatus_presence::lockfile::LockFile, StoreError> {
+    use agentstatus_presence::lockfile::{LockError, LockFile};
     let path = lock_path(database);
-    let err = |message: String| StoreError {
+    LockFile::acquire(&path).map_err(|e| StoreError {
         path: name.to_string(),
-        message,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| err(format!("cannot open its lock file {}: {e}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = (&file).take(MAX_HOLDER).read_to_string(&mut holder);
-            let holder = agentstatus_presence::adapter::clip(holder.trim());
-            return Err(err(format!(
+        message: match e {
+            LockError::Held { holder, .. } => format!(
                 "in use by another sync ({}; lock file {}): one sync per database; stop the other one, or give this one a database of its own",
-                if holder.is_empty() {
-                    "a process that has not said which".to_string()
-                } else {
-                    holder
-                },
+                holder.as_deref().unwrap_or("a process that has not said which"),
                 path.display()
-            )));
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(err(format!(
-                "cannot lock its lock file {}: {e}",
-                path.display()
-            )));
-        }
-    }
-    // who holds it, for the next one that tries (the lock, not this text, is what excludes)
-    let started = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let record = format!("process {}, since {started}", std::process::id());
-    let _ = file
-        .set_len(0)
-        .and_then(|()| file.rewind())
-        .and_then(|()| file.write_all(record.as_bytes()))
-        .and_then(|()| file.flush());
-    Ok(file)
+            ),
+            e => format!("cannot lock it: {e}"),
+        },
+    })
 }
 
 pub(crate) fn parse_availability(s: &str) -> Availability {

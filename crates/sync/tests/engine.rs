@@ -927,3 +927,61 @@ async fn writes_owed_to_a_desk_that_was_down_go_out_once_it_answers_again() {
     assert_eq!(s.mail.state("m1"), Offline);
     assert_eq!((sum.owed, sum.desks[1].writes_made), (0, 1));
 }
+
+/// Issue #30: a user may run the engine inside a `LocalSet` on a multi-threaded runtime (a
+/// `!Send` service around it; `LocalSet::run_until`, `spawn_local`). The thread driving the set
+/// is no worker, and tokio refuses `block_in_place` there (it panicked: "can call blocking only
+/// when running on the multi-threaded runtime"): the engine's database steps then run as they
+/// are, in `once` and in `run`, and it syncs as anywhere else. On the runtime's workers (a
+/// spawned task) they still block in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_runs_inside_a_local_set_on_a_multi_threaded_runtime() {
+    let s = setup("local-set");
+    let local = tokio::task::LocalSet::new();
+    // `once` polled by the set's `run_until`
+    let mut e = local
+        .run_until(async {
+            let mut e = s.engine();
+            e.once().await.unwrap();
+            s.chat.human("c1", Busy);
+            let sum = e.once().await.unwrap();
+            assert_eq!(sum.decisions, 1);
+            e
+        })
+        .await;
+    assert_eq!(s.mail.state("m1"), Offline, "written from inside the set");
+    // `run` as a local task of the set
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let chat = s.chat.clone();
+    let mail = s.mail.clone();
+    local
+        .run_until(async move {
+            let run = tokio::task::spawn_local(async move {
+                e.run(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap()
+            });
+            chat.human("c2", Busy);
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while mail.state("m2") != Offline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .expect("chat's change reaches mail within 10 s");
+            stop_tx.send(()).unwrap();
+            let sum = run.await.unwrap();
+            assert!(sum.decisions >= 1, "{sum:?}");
+        })
+        .await;
+    // and on a worker (a spawned task) the same engine's steps block in place, as before
+    let mut e = s.engine();
+    s.chat.human("c3", Busy);
+    let sum = tokio::spawn(async move { e.once().await.unwrap() })
+        .await
+        .unwrap();
+    assert!(sum.decisions >= 1, "{sum:?}");
+    assert_eq!(s.mail.state("m3"), Offline);
+}

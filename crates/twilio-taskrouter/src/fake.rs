@@ -157,6 +157,8 @@ struct Inner {
     deliveries: Arc<Mutex<Deliveries>>,
     /// Counts event SIDs (`EV...`).
     next_event: u64,
+    /// Milliseconds the server's clock is ahead of ours ([`TwilioTaskrouter::set_clock_skew`]).
+    skew_ms: i64,
 }
 
 agentstatus_fakes::fake! {
@@ -246,6 +248,7 @@ impl TwilioTaskrouter {
             knobs: EventKnobs::default(),
             deliveries: deliveries.clone(),
             next_event: 0,
+            skew_ms: 0,
         };
         state
             .workspaces
@@ -288,6 +291,14 @@ impl TwilioTaskrouter {
             ws.event_callback_url = url.into();
             ws.events_filter = filter.map(str::to_string);
         }
+    }
+
+    /// The server's clock is `seconds` ahead of ours (behind: negative), as Twilio's may be:
+    /// every answer's `Date` says so (`Faults::set_clock_skew`), and so do the event callbacks'
+    /// `Timestamp` and `TimestampMs`.
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.faults().set_clock_skew(seconds);
+        self.0.lock().skew_ms = seconds.saturating_mul(1000);
     }
 
     /// Lose the next `n` event callbacks (counted in [`Deliveries::dropped`]).
@@ -547,7 +558,9 @@ fn activity_changed(s: &mut Inner, workspace: &str, before: &Worker, after: &Wor
     let url = ws.event_callback_url.clone();
     let workspace_name = ws.name.clone();
     s.next_event += 1;
-    let ms = epoch_ms();
+    // by the server's clock
+    let ms =
+        u128::try_from((epoch_ms() as i128).saturating_add(i128::from(s.skew_ms))).unwrap_or(0);
     let p = |k: &str, v: String| (k.to_string(), v);
     let params = vec![
         p("AccountSid", s.account_sid.clone()),

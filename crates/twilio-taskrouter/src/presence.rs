@@ -313,10 +313,8 @@ impl TwilioTaskrouterPresence {
         let activity: types::UpdateWorkerRequestActivitySid =
             activity_sid
                 .parse()
-                .map_err(|e: types::error::ConversionError| Failed {
-                    error: progenitor_client::Error::InvalidRequest(e.to_string()),
-                    status: None,
-                    operation: None,
+                .map_err(|e: types::error::ConversionError| {
+                    Failed::new(progenitor_client::Error::InvalidRequest(e.to_string()))
                 })?;
         resend(
             self.client.inner().retry(),
@@ -826,38 +824,33 @@ fn webhook_setting(
 /// `webhook_listen`, `webhook_url`, and `webhook_replace_existing`, `webhook_heartbeat`,
 /// `webhook_state_file` (see [`crate::watch`]).
 pub fn entry() -> Entry {
-    Entry {
-        name: VENDOR.as_str(),
-        title: "Twilio TaskRouter",
-        settings: SETTINGS,
-        connect: |s| {
-            let config = s.apply(crate::ClientConfig::default());
-            let client = Client::with_account_sid_auth_token(
-                &s.base_url,
-                s.text("account_sid")?,
-                s.secret("auth_token")?,
-                &config,
-            )?;
-            let text =
-                |k: &str, d: &str| s.text(k).map(str::to_string).unwrap_or_else(|_| d.into());
-            let names = ActivityNames {
-                available: text("available_activity", "Available"),
-                busy: text("busy_activity", "Unavailable"),
-                away: text("away_activity", "Break"),
-                offline: text("offline_activity", "Offline"),
-            };
-            let workspace = s.text("workspace_sid")?.to_string();
-            let account_sid = s.text("account_sid")?;
-            let webhook = webhook_setting(s, account_sid, &workspace)?;
-            let mut presence =
-                TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names);
-            if let Some(w) = webhook {
-                presence = presence.with_webhook(w, Some(account_sid.to_string()));
-            }
-            Ok(Box::new(presence))
-        },
-        demo: demo(),
-    }
+    Entry::new(VENDOR.as_str(), "Twilio TaskRouter", |s| {
+        let config = s.apply(crate::ClientConfig::default());
+        let client = Client::with_account_sid_auth_token(
+            &s.base_url,
+            s.text("account_sid")?,
+            s.secret("auth_token")?,
+            &config,
+        )?;
+        let text = |k: &str, d: &str| s.text(k).map(str::to_string).unwrap_or_else(|_| d.into());
+        let names = ActivityNames {
+            available: text("available_activity", "Available"),
+            busy: text("busy_activity", "Unavailable"),
+            away: text("away_activity", "Break"),
+            offline: text("offline_activity", "Offline"),
+        };
+        let workspace = s.text("workspace_sid")?.to_string();
+        let account_sid = s.text("account_sid")?;
+        let webhook = webhook_setting(s, account_sid, &workspace)?;
+        let mut presence =
+            TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names);
+        if let Some(w) = webhook {
+            presence = presence.with_webhook(w, Some(account_sid.to_string()));
+        }
+        Ok(Box::new(presence))
+    })
+    .with_settings(SETTINGS)
+    .with_demo(demo())
 }
 
 #[cfg(feature = "fake")]

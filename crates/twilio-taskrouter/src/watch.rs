@@ -21,6 +21,16 @@
 //! run after a kill can only clear the URL at its end. Put a fan-out proxy in front of both if
 //! both must receive events.
 //!
+//! **One watch per state file.** The record is the feed's own: a second watch on the same file
+//! would write its record over the first's (naming the first's URL as the one to put back), and
+//! a recovery or `--restore` beside a running watch would take its callback away. So the feed
+//! holds an exclusive lock on `<state file>.lock` (the toolkit's
+//! [`LockFile`](agentstatus_presence::lockfile::LockFile), which records the holding process)
+//! from before it reads the record until the callback is put back, and `restore_recorded` holds
+//! it while it works; a second one is refused, naming the state file, the lock file and the
+//! process holding it. The lock is the operating system's: a killed watch's is released with
+//! its process, so the next run is never refused by a dead one.
+//!
 //! **What Twilio needs from you.** Twilio POSTs to a public URL: the receiver listens on
 //! [`Webhook`]'s address (plain HTTP), and a reverse proxy with a certificate for the public
 //! name forwards `https://<public name>/<path>` to it, the URL unchanged (the signature covers
@@ -39,11 +49,13 @@
 //! **Nothing skipped silently.** Twilio guarantees neither delivery nor order. Per worker, an
 //! event older than the newest one seen (by `WorkerVersion`, else `TimestampMs`/`Timestamp`) is
 //! dropped ([`FeedStats::stale`]), and so is one older than the last full read the feed asked
-//! for (that read already holds it, or something newer). A full read is asked for when the
-//! feed starts (after the callback is set), when the receiver's queue overflows, when an event
-//! names an activity the feed cannot place, and every heartbeat ([`Webhook::with_heartbeat`],
-//! default [`DEFAULT_HEARTBEAT`]): an event Twilio never delivered is found by the next
-//! heartbeat's read, and reported as a poll.
+//! for (that read already holds it, or something newer), both times by Twilio's clock (the
+//! events' `TimestampMs`; the read's from our clock and the `Date` of Twilio's answers, so a
+//! clock off ours does not make every event look older than the read). A full read is asked
+//! for when the feed starts (after the callback is set), when the receiver's queue overflows,
+//! when an event names an activity the feed cannot place, and every heartbeat
+//! ([`Webhook::with_heartbeat`], default [`DEFAULT_HEARTBEAT`]): an event Twilio never
+//! delivered is found by the next heartbeat's read, and reported as a poll.
 
 // without `watch`, the settings are parsed and checked but the feed that reads them is absent
 #![cfg_attr(not(feature = "watch"), allow(dead_code))]
@@ -267,7 +279,8 @@ impl Webhook {
     /// by its owner only (a callback URL may carry credentials), and holds one workspace's
     /// record. Without it (the library's default) the previous callback lives in memory only:
     /// after a kill the next run finds its own URL and can only clear it at its end. The
-    /// registry's `webhook_state_file` defaults to [`default_state_file`].
+    /// registry's `webhook_state_file` defaults to [`default_state_file`]. One watch per file:
+    /// the feed locks `<path>.lock` (see the [module](self)), and a second is refused.
     pub fn with_state_file(self, path: impl Into<PathBuf>) -> Self {
         Self {
             state_file: Some(path.into()),
@@ -438,6 +451,32 @@ pub fn write_record(path: &Path, record: &CallbackRecord) -> Result<(), Presence
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Take the lock of the state file `path` (`<path>.lock`, its directory made if missing): one
+/// watch (or `restore_recorded`) per state file; another process's (or another feed's in this
+/// one) is refused, naming the file, the lock file and the holder.
+pub(crate) fn lock_state_file(
+    path: &Path,
+) -> Result<agentstatus_presence::lockfile::LockFile, PresenceError> {
+    use agentstatus_presence::lockfile::{LockError, LockFile, lock_path};
+    let lock = lock_path(path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            state_error(path, format!("its directory cannot be made ({})", e.kind()))
+        })?;
+    }
+    LockFile::acquire(&lock).map_err(|e| match e {
+        LockError::Held { holder, .. } => state_error(
+            path,
+            format!(
+                "in use by another watch ({}; lock file {}): one watch per state file, whose record of the callback it replaced is its own; stop the other one, or give this one a state file of its own",
+                holder.as_deref().unwrap_or("a process that has not said which"),
+                lock.display()
+            ),
+        ),
+        e => state_error(path, format!("its lock file cannot be used: {e}")),
+    })
 }
 
 /// Remove the record in `path` (gone already: fine).
@@ -641,6 +680,19 @@ mod feed {
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 
+    /// How many milliseconds Twilio's clock is ahead of ours (behind: negative) by an answer's
+    /// `Date` (the runtime's reading, `agentstatus_runtime::retry::server_now`: ours within its
+    /// tolerance of a couple of seconds); `None` without one.
+    fn server_ahead_ms(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+        headers.get(reqwest::header::DATE)?;
+        let now = std::time::SystemTime::now();
+        let server = agentstatus_runtime::retry::server_now(headers, now);
+        Some(match server.duration_since(now) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+        })
+    }
+
     /// `watch` on Twilio TaskRouter: the workspace's event callbacks. See the [module](super).
     pub struct TaskrouterEvents {
         presence: TwilioTaskrouterPresence,
@@ -651,11 +703,17 @@ mod feed {
         previous: Option<Previous>,
         /// The newest event seen per worker.
         last: HashMap<String, Order>,
-        /// When the last full read the feed asked for began (ms since the epoch).
+        /// When the last full read the feed asked for began (ms since the epoch, by Twilio's
+        /// clock: the events' `TimestampMs` are compared with it).
         floor_ms: i64,
+        /// Milliseconds Twilio's clock is ahead of ours, from the `Date` of its last answer.
+        server_ahead_ms: i64,
         /// Activity SID -> (name, available).
         activities: HashMap<String, (String, bool)>,
         next_heartbeat: Option<tokio::time::Instant>,
+        /// The state file's lock ([`lock_state_file`]), from the first subscription until the
+        /// callback is put back.
+        lock: Option<agentstatus_presence::lockfile::LockFile>,
     }
 
     impl fmt::Debug for TaskrouterEvents {
@@ -685,9 +743,22 @@ mod feed {
                 previous: None,
                 last: HashMap::new(),
                 floor_ms: i64::MIN,
+                server_ahead_ms: 0,
                 activities: HashMap::new(),
                 next_heartbeat: None,
+                lock: None,
             }
+        }
+
+        /// What `kill -9` leaves of this feed, for tests of what the next run recovers (feature
+        /// `fake`): the operating system releases the state file's lock (a process's open files
+        /// close when it ends), and nothing of the feed's own clean-up runs: its callback stays
+        /// in the workspace, its record on disk, its receiver task on its runtime (gone with the
+        /// runtime, as with the process).
+        #[cfg(feature = "fake")]
+        pub fn killed(self) {
+            let mut feed = std::mem::ManuallyDrop::new(self);
+            drop(feed.lock.take());
         }
 
         /// Whether the workspace's callback is the feed's now.
@@ -751,11 +822,21 @@ mod feed {
         /// state file first, when there is one ([`Webhook::with_state_file`]), so a kill after
         /// the change loses nothing.
         async fn subscribe(&mut self) -> Result<(), PresenceError> {
-            let ws = fetch_workspace(&self.presence).await?;
+            let (ws, ahead) = fetch_workspace_answer(&self.presence).await?;
+            if let Some(ahead) = ahead {
+                self.server_ahead_ms = ahead;
+            }
             let url = ws.event_callback_url.clone().unwrap_or_default();
             let filter = ws.events_filter.clone().filter(|f| !f.is_empty());
             let ours = self.webhook.public_url.clone();
             let workspace = self.presence.workspace().to_string();
+            // the state file is this feed's alone from before its record is read until the
+            // callback is put back
+            if let Some(path) = &self.webhook.state_file
+                && self.lock.is_none()
+            {
+                self.lock = Some(lock_state_file(path)?);
+            }
             let recorded = match &self.webhook.state_file {
                 Some(path) => read_record(path, &workspace)?,
                 None => None,
@@ -820,7 +901,9 @@ mod feed {
 
         fn resync(&mut self) -> Batch {
             self.webhook.stats.resyncs.fetch_add(1, Ordering::SeqCst);
-            self.floor_ms = now_ms();
+            // by Twilio's clock, which stamps the events: a clock off ours would drop every
+            // event as older than the read (Twilio's behind) or keep those it holds (ahead)
+            self.floor_ms = now_ms().saturating_add(self.server_ahead_ms);
             self.next_heartbeat = Some(tokio::time::Instant::now() + self.webhook.heartbeat);
             Batch::Resync
         }
@@ -891,9 +974,19 @@ mod feed {
     async fn fetch_workspace(
         p: &TwilioTaskrouterPresence,
     ) -> Result<types::TaskrouterV1Workspace, PresenceError> {
+        fetch_workspace_answer(p).await.map(|(ws, _)| ws)
+    }
+
+    /// The workspace, and how far Twilio's clock is ahead of ours by the answer's `Date`.
+    async fn fetch_workspace_answer(
+        p: &TwilioTaskrouterPresence,
+    ) -> Result<(types::TaskrouterV1Workspace, Option<i64>), PresenceError> {
         let request = p.twilio_client().fetch_workspace().sid(p.workspace());
         match agentstatus_presence::adapter::call_answer(request.send()).await {
-            Ok(rv) => Ok(rv.into_inner()),
+            Ok(rv) => {
+                let ahead = server_ahead_ms(rv.headers());
+                Ok((rv.into_inner(), ahead))
+            }
             Err(f) => Err(f
                 .into_error(VENDOR, None)
                 .await
@@ -948,7 +1041,26 @@ mod feed {
     /// recorded run's URL, its previous URL and filter are set again; the record is removed
     /// (also when someone else's callback is there now, which stays). `Ok(None)`: no record.
     /// The words say what was done, each URL by its origin only.
+    ///
+    /// The state file's lock is held meanwhile: a watch running on the same file is not
+    /// undone behind its back (refused, naming it). A state file whose directory does not
+    /// exist holds no record: nothing is made.
     pub async fn restore_recorded(
+        presence: &TwilioTaskrouterPresence,
+        state_file: &Path,
+    ) -> Result<Option<String>, PresenceError> {
+        if state_file
+            .parent()
+            .is_some_and(|d| !d.as_os_str().is_empty() && !d.exists())
+        {
+            return Ok(None);
+        }
+        let _lock = lock_state_file(state_file)?;
+        restore_recorded_locked(presence, state_file).await
+    }
+
+    /// [`restore_recorded`], the state file's lock held by the caller.
+    async fn restore_recorded_locked(
         presence: &TwilioTaskrouterPresence,
         state_file: &Path,
     ) -> Result<Option<String>, PresenceError> {
@@ -1002,8 +1114,11 @@ mod feed {
             let presence = self.presence.duplicate();
             let ours = self.webhook.public_url.clone();
             let state_file = self.webhook.state_file.clone();
+            // the state file stays this feed's until the callback is back
+            let lock = self.lock.take();
             runtime.spawn(async move {
                 let _ = restore(&presence, &ours, &previous, state_file.as_deref()).await;
+                drop(lock);
             });
         }
     }
@@ -1017,7 +1132,7 @@ mod feed {
         /// The previous callback put back ([`TaskrouterEvents::shutdown`]), its record removed.
         async fn shutdown(&mut self) -> Result<(), PresenceError> {
             self.receiver = None;
-            match self.previous.take() {
+            let restored = match self.previous.take() {
                 Some(p) => {
                     let state_file = self.webhook.state_file.clone();
                     restore(
@@ -1029,13 +1144,20 @@ mod feed {
                     .await
                 }
                 None => Ok(()),
-            }
+            };
+            // the state file is free for the next watch (a failed restore kept its record)
+            self.lock = None;
+            restored
         }
 
         /// The callback a killed run recorded, put back ([`restore_recorded`]); without a
         /// state file nothing was recorded.
         async fn recover(&mut self) -> Result<Option<String>, PresenceError> {
             match self.webhook.state_file.clone() {
+                // this feed's own lock, when it holds it
+                Some(path) if self.lock.is_some() => {
+                    restore_recorded_locked(&self.presence, &path).await
+                }
                 Some(path) => restore_recorded(&self.presence, &path).await,
                 None => Ok(None),
             }

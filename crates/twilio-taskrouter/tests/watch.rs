@@ -655,7 +655,8 @@ fn free_port() -> u16 {
 
 /// The fake (on `rt`) with ada, the workspace posting to [`THEIRS`]; then a feed that replaces
 /// it in a runtime of its own, killed as `kill -9` kills a process: its runtime (and receiver)
-/// gone, nothing of the feed's own clean-up run. What it leaves: the fake, the port, the URL.
+/// gone, its state file's lock released by the OS (`TaskrouterEvents::killed`), nothing of the
+/// feed's own clean-up run. What it leaves: the fake, the port, the URL.
 fn killed_run(
     rt: &tokio::runtime::Runtime,
     state: &std::path::Path,
@@ -695,7 +696,8 @@ fn killed_run(
         let mode = std::fs::metadata(state).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
     }
-    std::mem::forget(feed);
+    // kill -9: the OS releases the state file's lock, nothing else of the feed runs
+    feed.killed();
     drop(killed);
     assert_eq!(
         fake.event_callback(WORKSPACE_SID).unwrap().0,
@@ -954,4 +956,94 @@ fn a_next_run_with_another_url_takes_over_the_killed_runs_and_puts_the_first_bac
         assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
         assert!(!state.exists());
     });
+}
+
+/// Two watches on one state file: the second is refused before it reads the record or touches
+/// the workspace, its error naming the state file, the lock file and the process holding it
+/// (it would have written its record over the first's, naming the first's URL as the callback
+/// to put back). `restore_recorded` (`agentstatus watch --restore`) beside the running watch is
+/// refused too (it would take the running watch's callback away). Once the first has put the
+/// callback back, the file is free.
+#[tokio::test]
+async fn a_second_watch_on_one_state_file_is_refused_naming_the_file_and_its_holder() {
+    use agentstatus_twilio_taskrouter::watch::{read_record, restore_recorded};
+    let fake = TwilioTaskrouter::start(TOKEN).await.unwrap();
+    fake.add_worker(WORKSPACE_SID, &ada(), "Ada Lovelace", "Available");
+    fake.set_event_callback(WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
+    let scratch = Scratch::new("two-watches");
+    let state = scratch.path("state/twilio.json");
+    let (first_hook, first_url) = webhook_on(free_port(), &state);
+    let mut first = TaskrouterEvents::new(adapter(&fake), first_hook, None);
+    assert_eq!(
+        within("subscribe", first.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, first_url);
+    let (second_hook, _) = webhook_on(free_port(), &state);
+    let mut second = TaskrouterEvents::new(adapter(&fake), second_hook, None);
+    let e = within("refused", second.next()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let text = e.to_string();
+    let lock = format!("{}.lock", state.display());
+    for said in [
+        "webhook_state_file",
+        &state.display().to_string(),
+        &lock,
+        "in use by another watch",
+        &format!("process {}", std::process::id()),
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
+    // nothing changed: the first's callback, the first's record (what it replaced)
+    assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, first_url);
+    let record = read_record(&state, WORKSPACE_SID).unwrap().unwrap();
+    assert_eq!(
+        (record.callback_url.as_str(), record.previous_url.as_str()),
+        (first_url.as_str(), THEIRS)
+    );
+    // nor does a restore beside it undo the running watch
+    let e = within("restore refused", restore_recorded(&adapter(&fake), &state))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("in use by another watch"), "{e}");
+    assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, first_url);
+    drop(second);
+    // the first puts back what it replaced, and frees the file
+    within("shutdown", first.shutdown()).await.unwrap();
+    assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
+    let (third_hook, third_url) = webhook_on(free_port(), &state);
+    let mut third = TaskrouterEvents::new(adapter(&fake), third_hook, None);
+    assert_eq!(
+        within("subscribe", third.next()).await.unwrap(),
+        Batch::Resync
+    );
+    assert_eq!(fake.event_callback(WORKSPACE_SID).unwrap().0, third_url);
+    within("shutdown", third.shutdown()).await.unwrap();
+    assert_eq!(fake.event_callback(WORKSPACE_SID), theirs());
+}
+
+/// Twilio stamps its events (`TimestampMs`) by its own clock, and the feed drops an event older
+/// than the full read it asked for: that read's time must be Twilio's too (its answers' `Date`,
+/// as the runtime reads `Retry-After`). Before, with Twilio's clock ten minutes behind ours,
+/// every event was older than every read by our clock: dropped as stale, no change pushed (a
+/// heartbeat's read found them, a minute late, as polls).
+#[tokio::test]
+async fn a_twilio_clock_off_ours_does_not_make_every_event_stale() {
+    for skew in [-600, 600] {
+        let (fake, webhook, url) = start().await;
+        fake.set_clock_skew(skew);
+        let (mut changes, task) = pump(watcher(&fake, &webhook));
+        subscribed(&fake, &url).await;
+        fake.move_worker(WORKSPACE_SID, &ada(), "Break");
+        let c = next_change(&mut changes).await;
+        assert_eq!(
+            summary(&c),
+            format!("{} available->away Break push", ada()),
+            "skew {skew}"
+        );
+        let stats = webhook.stats();
+        assert_eq!((stats.received, stats.stale), (1, 0), "skew {skew}");
+        task.abort();
+    }
 }

@@ -179,16 +179,16 @@ pub(crate) fn lenient<T: serde::Serialize, E>(
 ) -> Result<Value, Failed<E>> {
     match answer {
         Ok(v) => Ok(serde_json::to_value(v).unwrap_or(Value::Null)),
-        Err(Failed {
-            error: progenitor_client::Error::InvalidResponsePayload(bytes, e),
-            status,
-            operation,
-        }) => serde_json::from_slice(&bytes).map_err(|_| Failed {
-            error: progenitor_client::Error::InvalidResponsePayload(bytes, e),
-            status,
-            operation,
-        }),
-        Err(f) => Err(f),
+        Err(f) => {
+            // the body as JSON when the generated type refused it; the call's error else
+            let read = match &f.error {
+                progenitor_client::Error::InvalidResponsePayload(bytes, _) => {
+                    serde_json::from_slice(bytes).ok()
+                }
+                _ => None,
+            };
+            read.ok_or(f)
+        }
     }
 }
 
@@ -382,10 +382,7 @@ impl Adapter for ZulipPresence {
         };
         let me = &me;
         // one at a time: every update that can be made is about the same user
-        let options = BulkOptions {
-            concurrency: 1,
-            ..*options
-        };
+        let options = options.with_concurrency(1);
         bulk::each(updates, &options, |agent, wanted| async move {
             self.check_supported(wanted)?;
             check_id(&agent)?;
