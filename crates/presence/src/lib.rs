@@ -670,7 +670,10 @@ pub trait Presence: Send + Sync {
 
     /// `async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence,
     /// PresenceError>`: make `agent` `desired`; changes nothing if it already is. Returns the
-    /// presence after.
+    /// presence after. An adapter that reads the agent first (for what its write needs) sends
+    /// the write even when that read shows the agent so already, where the write is idempotent:
+    /// the read may be a read replica's, behind, and a skip decided from it could leave the
+    /// agent as it was ([`Presence::set_many`] skips the agents its read shows right).
     async fn set(&self, agent: &str, desired: Availability)
     -> Result<AgentPresence, PresenceError>;
 
