@@ -113,6 +113,8 @@ struct Kept {
 #[derive(Debug)]
 struct Replica {
     stale: Stale,
+    /// [`Faults::set_stale_min_age`]: stale answers at least this old.
+    min_age: Duration,
     rng: fastrand::Rng,
     kept: HashMap<String, VecDeque<Kept>>,
     recorded: u64,
@@ -171,10 +173,20 @@ impl Faults {
     pub fn set_stale(&self, stale: Option<Stale>) {
         *self.replica.lock().unwrap() = stale.map(|stale| Replica {
             rng: fastrand::Rng::with_seed(stale.seed),
+            min_age: Duration::ZERO,
             stale,
             kept: HashMap::new(),
             recorded: 0,
         });
+    }
+
+    /// Stale answers ([`Stale`], on) at least `min_age` old from now on (a replica that is
+    /// always that far behind, at least): drawn among the earlier answers between `min_age` and
+    /// `max_age` old; a request without one is handled ([`Behind`] an age between the two).
+    pub fn set_stale_min_age(&self, min_age: Duration) {
+        if let Some(r) = self.replica.lock().unwrap().as_mut() {
+            r.min_age = min_age.min(r.stale.max_age);
+        }
     }
 
     /// How many stale answers ([`Stale`]) the server gave so far.
@@ -237,13 +249,20 @@ impl Faults {
         if r.rng.f64() >= r.stale.probability {
             return None;
         }
-        r.prune(tokio::time::Instant::now());
-        let Some(answers) = r.kept.get(key).filter(|a| !a.is_empty()) else {
-            let age = r.stale.max_age.mul_f64(r.rng.f64());
+        let now = tokio::time::Instant::now();
+        r.prune(now);
+        let min_age = r.min_age;
+        let old_enough = r.kept.get(key).map_or(0, |a| {
+            a.iter()
+                .take_while(|k| now.duration_since(k.at) >= min_age)
+                .count()
+        });
+        if old_enough == 0 {
+            let age = min_age + (r.stale.max_age - min_age).mul_f64(r.rng.f64());
             return Some(Drawn::Behind(age));
-        };
-        let pick = r.rng.usize(0..answers.len());
-        let kept = answers.get(pick).cloned()?;
+        }
+        let pick = r.rng.usize(0..old_enough);
+        let kept = r.kept.get(key)?.get(pick).cloned()?;
         self.stale_answers
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Some(Drawn::Kept(kept))

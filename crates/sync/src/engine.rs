@@ -1137,12 +1137,14 @@ impl Engine {
                 debug!(desk = %name, agent = %agent, "not in the desk's list: the agent is read alone");
                 continue;
             }
+            // a state the agent held until lately, in a read that may be a replica's behind: not
+            // a person's change, and not the echo of a write of that state still on its way
+            // either (taken for it, the write would be settled unsent)
             if known.as_ref().map(|k| k.0) != Some(state)
-                && !expected.contains(&state)
                 && let Some(fresh_from) = self.stale_read(&key, state, o.read_began)
                 && self.recheck(o.desk, &agent, fresh_from)
             {
-                debug!(desk = %name, agent = %agent, state = %state, "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
+                debug!(desk = %name, agent = %agent, state = %state, expected = expected.contains(&state), "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
                 continue;
             }
             if known.as_ref().map(|k| k.0) == Some(state) || expected.contains(&state) {
