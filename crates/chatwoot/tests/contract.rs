@@ -52,7 +52,10 @@ async fn a_stale_read_never_skips_sets_write() {
     )
     .unwrap();
     let p = ChatwootPresence::new(client, 1);
-    assert_eq!(p.get("2").await.unwrap().availability, Availability::Available);
+    assert_eq!(
+        p.get("2").await.unwrap().availability,
+        Availability::Available
+    );
     // Bob goes busy by hand; the replica still shows him online
     let mut bob = fake.agent(2).unwrap();
     bob.availability = "busy".into();

@@ -53,7 +53,11 @@ async fn a_stale_read_never_skips_sets_write() {
     let fake = EngageDigital::start().await.unwrap();
     fake.add_supervisor_token("sup-token");
     fake.add_presence_status("5582b1f4776562af9b000008", "Lunch");
-    fake.add_agent(Agent::new("e1", &[("c1", "Email"), ("c2", "Chat")], "available"));
+    fake.add_agent(Agent::new(
+        "e1",
+        &[("c1", "Email"), ("c2", "Chat")],
+        "available",
+    ));
     fake.faults().set_stale(Some(agentstatus_fakes::Stale {
         seed: 7,
         probability: 1.0,
@@ -63,7 +67,10 @@ async fn a_stale_read_never_skips_sets_write() {
         agentstatus_engage_digital::Client::with_token(&fake.url(), "sup-token".to_string().into())
             .unwrap();
     let p = agentstatus_engage_digital::presence::EngageDigitalPresence::new(client);
-    assert_eq!(p.get("e1").await.unwrap().availability, Availability::Available);
+    assert_eq!(
+        p.get("e1").await.unwrap().availability,
+        Availability::Available
+    );
     // the agent goes away by hand; the replica still shows them available
     let mut e1 = fake.agent("e1").unwrap();
     for c in &mut e1.channels {
@@ -79,7 +86,10 @@ async fn a_stale_read_never_skips_sets_write() {
     assert_eq!(after.availability, Availability::Available);
     assert_eq!(fake.faults().count("PUT", "/status/e1"), 1, "sent");
     let e1 = fake.agent("e1").unwrap();
-    assert!(e1.channels.iter().all(|c| c.status == "available"), "{e1:?}");
+    assert!(
+        e1.channels.iter().all(|c| c.status == "available"),
+        "{e1:?}"
+    );
     let changes = fake.state_changes();
     // already so, read fresh: sent all the same, and it changes nothing
     fake.faults().set_stale(None);

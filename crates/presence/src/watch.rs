@@ -173,7 +173,7 @@ pub trait ChangeFeed: Send {
 
     /// When the first request of the last batch [`ChangeFeed::next`] answered began (a delta
     /// query's, before the reads of the agents it names), if the feed knows: the states in the
-    /// batch are no older than a read begun then ([`Watcher::read_began`]). The default: not
+    /// batch are no older than a read begun then ([`Watcher::began`]). The default: not
     /// known (the watcher takes the moment it asked the feed, which is earlier).
     fn began(&self) -> Option<tokio::time::Instant> {
         None
@@ -400,7 +400,7 @@ pub struct Watcher {
     read_began: Option<tokio::time::Instant>,
     /// Agents a feed reported since that read, and when.
     fed_at: HashMap<String, tokio::time::Instant>,
-    /// When the read the changes in `ready` came from began ([`Watcher::read_began`]).
+    /// When the read the changes in `ready` came from began ([`Watcher::began`]).
     began: Option<tokio::time::Instant>,
 }
 
@@ -461,7 +461,7 @@ impl Watcher {
     /// the feed when it does not say). A vendor that answers from a replica up to a lag behind
     /// shows, in that read, no state older than that lag before this instant. `None` before
     /// the first read.
-    pub fn read_began(&self) -> Option<tokio::time::Instant> {
+    pub fn began(&self) -> Option<tokio::time::Instant> {
         self.began
     }
 

@@ -454,5 +454,8 @@ async fn a_delta_from_a_replica_behind_loses_no_change_within_the_read_lag() {
     fake.set_status_livechat("a1", "available");
     let (c, _w) = first.await.unwrap();
     assert_eq!(summary(&c), "a1 offline->available delta");
-    assert!(fake.faults().stale_answers() > 0, "the deltas were a replica's");
+    assert!(
+        fake.faults().stale_answers() > 0,
+        "the deltas were a replica's"
+    );
 }

@@ -836,10 +836,8 @@ mod tests {
         let c = Connection::open(&path).unwrap();
         c.execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = 1; COMMIT;"))
             .unwrap();
-        c.execute_batch(
-            "INSERT INTO known VALUES ('d', 'a', 'busy', 'busy', 'then', 'busy')",
-        )
-        .unwrap();
+        c.execute_batch("INSERT INTO known VALUES ('d', 'a', 'busy', 'busy', 'then', 'busy')")
+            .unwrap();
         drop(c);
         let mut s = Store::open(&path).unwrap();
         let version: i64 = s
