@@ -1617,138 +1617,132 @@ impl Engine {
         // many first attempts to one desk go through its bulk path (one read of the desk, then
         // one write per agent that needs it, at the client's pace); a few are set one by one
         // (a bulk read of a large desk costs more than they do); retries read the agent first
-        let streams = per_desk
-            .into_iter()
-            .zip(lately)
-            .zip(unconfirmed)
-            .enumerate()
-            .map(|(d, ((rows, lately), unconfirmed))| {
-                let presence = self.desks[d].presence.clone();
-                // for the desk's watcher, while one runs (`once` reads every agent afresh): the
-                // state a write's answer shows, or a retry's read found already there, as it comes,
-                // timed by it, before the engine gets round to recording it (a read begun after it
-                // is diffed against it). Not a bulk write's agents found already right: the bulk
-                // path read them before its writes, when is not known (their echo is recognised)
-                let own = self
-                    .recheck_tx
-                    .is_some()
-                    .then(|| self.own_writes[d].clone());
-                let tell = move |o: &Owed, r: &Outcome, answered: Instant| {
-                    if let (Some(own), Outcome::Written(p) | Outcome::Already(p)) = (&own, r)
-                        && p.availability == o.availability
-                    {
-                        own.push_at(p.clone(), answered);
+        let (mut lately, mut unconfirmed) = (lately, unconfirmed);
+        let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
+            let lately = std::mem::take(&mut lately[d]);
+            let unconfirmed = std::mem::take(&mut unconfirmed[d]);
+            let presence = self.desks[d].presence.clone();
+            // for the desk's watcher, while one runs (`once` reads every agent afresh): the
+            // state a write's answer shows, or a retry's read found already there, as it comes,
+            // timed by it, before the engine gets round to recording it (a read begun after it
+            // is diffed against it). Not a bulk write's agents found already right: the bulk
+            // path read them before its writes, when is not known (their echo is recognised)
+            let own = self
+                .recheck_tx
+                .is_some()
+                .then(|| self.own_writes[d].clone());
+            let tell = move |o: &Owed, r: &Outcome, answered: Instant| {
+                if let (Some(own), Outcome::Written(p) | Outcome::Already(p)) = (&own, r)
+                    && p.availability == o.availability
+                {
+                    own.push_at(p.clone(), answered);
+                }
+            };
+            // a first write whose state the agent held until lately goes alone (`set` sends it
+            // whatever its read shows), not through the bulk path, whose read may be a replica's
+            // showing that state (the write skipped, the agent left as it is)
+            let (first, again): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(o, _)| {
+                dry_run || (o.attempts == 0 && !unconfirmed.contains(&o.agent))
+            });
+            let (first, again) = if first.len() >= BULK_FROM || dry_run {
+                (first, again)
+            } else {
+                (Vec::new(), first.into_iter().chain(again).collect())
+            };
+            // each agent's outcome of the bulk path is sent as soon as its answer is in (the
+            // adapter's progress), timed by it, not when the last agent's is: the desk's
+            // watcher diffs the reads begun after a write's answer against the state written
+            let (answers_tx, answers) = mpsc::unbounded_channel::<Answer>();
+            let bulk = {
+                let presence = presence.clone();
+                let tell = tell.clone();
+                async move {
+                    if first.is_empty() {
+                        return Vec::new();
                     }
-                };
-                // a first write whose state the agent held until lately goes alone (`set` sends it
-                // whatever its read shows), not through the bulk path, whose read may be a replica's
-                // showing that state (the write skipped, the agent left as it is)
-                let (first, again): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(o, _)| {
-                    dry_run || (o.attempts == 0 && !unconfirmed.contains(&o.agent))
-                });
-                let (first, again) = if first.len() >= BULK_FROM || dry_run {
-                    (first, again)
-                } else {
-                    (Vec::new(), first.into_iter().chain(again).collect())
-                };
-                // each agent's outcome of the bulk path is sent as soon as its answer is in (the
-                // adapter's progress), timed by it, not when the last agent's is: the desk's
-                // watcher diffs the reads begun after a write's answer against the state written
-                let (answers_tx, answers) = mpsc::unbounded_channel::<Answer>();
-                let bulk = {
+                    if dry_run {
+                        return first
+                            .into_iter()
+                            .map(|(o, _)| (d, o, Outcome::Planned, Instant::now()))
+                            .collect();
+                    }
+                    let updates: Vec<(String, Availability)> = first
+                        .iter()
+                        .map(|(o, _)| (o.agent.clone(), o.availability))
+                        .collect();
+                    let rows: std::sync::Mutex<HashMap<String, Owed>> = std::sync::Mutex::new(
+                        first
+                            .into_iter()
+                            .map(|(o, _)| (o.agent.clone(), o))
+                            .collect(),
+                    );
+                    let progress = |r: &agentstatus_presence::bulk::BulkResult| {
+                        let row = rows
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&r.agent);
+                        if let Some(o) = row {
+                            let outcome = bulk_outcome(&*presence, Some(&r.outcome));
+                            let answered = Instant::now();
+                            if matches!(outcome, Outcome::Written(_)) {
+                                tell(&o, &outcome, answered);
+                            }
+                            let _ = answers_tx.send((d, o, outcome, answered));
+                        }
+                    };
+                    let options = agentstatus_presence::bulk::BulkOptions::new(concurrency)
+                        .with_progress(&progress);
+                    let results: HashMap<String, agentstatus_presence::bulk::BulkResult> = presence
+                        .set_many(updates, &options)
+                        .await
+                        .into_iter()
+                        .map(|r| (r.agent.clone(), r))
+                        .collect();
+                    // the agents an adapter's bulk path did not report as it went
+                    let left = std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
+                    let answered = Instant::now();
+                    left.into_values()
+                        .map(|o| {
+                            let r =
+                                bulk_outcome(&*presence, results.get(&o.agent).map(|r| &r.outcome));
+                            (d, o, r, answered)
+                        })
+                        .collect::<Vec<Answer>>()
+                }
+            };
+            let answers = futures_util::stream::unfold(answers, |mut rx| async move {
+                rx.recv().await.map(|a| (a, rx))
+            });
+            let bulk = futures_util::stream::select(
+                answers,
+                futures_util::stream::once(bulk).flat_map(futures_util::stream::iter),
+            )
+            .boxed();
+            let lately = Arc::new(lately);
+            let retries = futures_util::stream::iter(again)
+                .map(move |(o, known)| {
                     let presence = presence.clone();
                     let tell = tell.clone();
+                    let lately = lately.clone();
                     async move {
-                        if first.is_empty() {
-                            return Vec::new();
-                        }
-                        if dry_run {
-                            return first
-                                .into_iter()
-                                .map(|(o, _)| (d, o, Outcome::Planned, Instant::now()))
-                                .collect();
-                        }
-                        let updates: Vec<(String, Availability)> = first
-                            .iter()
-                            .map(|(o, _)| (o.agent.clone(), o.availability))
-                            .collect();
-                        let rows: std::sync::Mutex<HashMap<String, Owed>> = std::sync::Mutex::new(
-                            first
-                                .into_iter()
-                                .map(|(o, _)| (o.agent.clone(), o))
-                                .collect(),
-                        );
-                        let progress = |r: &agentstatus_presence::bulk::BulkResult| {
-                            let row = rows
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .remove(&r.agent);
-                            if let Some(o) = row {
-                                let outcome = bulk_outcome(&*presence, Some(&r.outcome));
-                                let answered = Instant::now();
-                                if matches!(outcome, Outcome::Written(_)) {
-                                    tell(&o, &outcome, answered);
-                                }
-                                let _ = answers_tx.send((d, o, outcome, answered));
+                        let r = if o.attempts > 0 {
+                            let lately = lately.get(&o.agent).map_or(&[][..], Vec::as_slice);
+                            retry(&*presence, &o, known, lately).await
+                        } else {
+                            match presence.set(&o.agent, o.availability).await {
+                                Ok(p) => Outcome::Written(p),
+                                Err(e) => Outcome::Failed(e),
                             }
                         };
-                        let options = agentstatus_presence::bulk::BulkOptions::new(concurrency)
-                            .with_progress(&progress);
-                        let results: HashMap<String, agentstatus_presence::bulk::BulkResult> =
-                            presence
-                                .set_many(updates, &options)
-                                .await
-                                .into_iter()
-                                .map(|r| (r.agent.clone(), r))
-                                .collect();
-                        // the agents an adapter's bulk path did not report as it went
-                        let left =
-                            std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner()));
                         let answered = Instant::now();
-                        left.into_values()
-                            .map(|o| {
-                                let r = bulk_outcome(
-                                    &*presence,
-                                    results.get(&o.agent).map(|r| &r.outcome),
-                                );
-                                (d, o, r, answered)
-                            })
-                            .collect::<Vec<Answer>>()
+                        tell(&o, &r, answered);
+                        (d, o, r, answered)
                     }
-                };
-                let answers = futures_util::stream::unfold(answers, |mut rx| async move {
-                    rx.recv().await.map(|a| (a, rx))
-                });
-                let bulk = futures_util::stream::select(
-                    answers,
-                    futures_util::stream::once(bulk).flat_map(futures_util::stream::iter),
-                )
+                })
+                .buffer_unordered(concurrency)
                 .boxed();
-                let lately = Arc::new(lately);
-                let retries = futures_util::stream::iter(again)
-                    .map(move |(o, known)| {
-                        let presence = presence.clone();
-                        let tell = tell.clone();
-                        let lately = lately.clone();
-                        async move {
-                            let r = if o.attempts > 0 {
-                                let lately = lately.get(&o.agent).map_or(&[][..], Vec::as_slice);
-                                retry(&*presence, &o, known, lately).await
-                            } else {
-                                match presence.set(&o.agent, o.availability).await {
-                                    Ok(p) => Outcome::Written(p),
-                                    Err(e) => Outcome::Failed(e),
-                                }
-                            };
-                            let answered = Instant::now();
-                            tell(&o, &r, answered);
-                            (d, o, r, answered)
-                        }
-                    })
-                    .buffer_unordered(concurrency)
-                    .boxed();
-                futures_util::stream::select(bulk, retries).boxed()
-            });
+            futures_util::stream::select(bulk, retries).boxed()
+        });
         let streams: Vec<_> = streams.collect();
         for (d, mut stream) in streams.into_iter().enumerate() {
             if !given[d] {
