@@ -686,7 +686,9 @@ pub trait Presence: Send + Sync {
     /// stopping the rest. The default calls [`Presence::set`] for each agent; adapters whose API
     /// allows it read the current states in pages, skip agents already right and send one write
     /// per agent that changes, taking the result from the write's answer. Idempotence, conflict
-    /// detection and the never-twice toggle rule are those of `set`.
+    /// detection and the never-twice toggle rule are those of `set`. Its one read may be a read
+    /// replica's, behind: a caller that knows an agent may show as it was (it held the wanted
+    /// state until lately) sends that one through `set` instead.
     async fn set_many(
         &self,
         updates: Vec<(String, Availability)>,
