@@ -18,6 +18,12 @@
 //! shows an agent with `auto_offline` on as `offline` until their dashboard is connected: `set`
 //! then stores the availability and returns the agent as the server shows it (`Offline`, with
 //! the stored value in the vendor status), because that is what routing sees.
+//!
+//! `set` sends its `PATCH` even when the agent list read before it (which gives the agent's
+//! custom role) shows the agent so already: that read may be a read replica's, behind, and a
+//! skip decided from it would leave the agent as it was; the `PATCH` then changes nothing.
+//! `set_many` skips the agents its one read shows right: a caller that knows a read may be
+//! behind for an agent sends that one through `set`.
 
 use agentstatus_presence::adapter::{Adapter, ErrorBody, Step, call, clip, within};
 use agentstatus_presence::bulk::{self, Applied, BulkOptions, BulkResult};
@@ -163,14 +169,16 @@ impl ChatwootPresence {
         Ok(presence(&agent, Some(&stored)))
     }
 
-    /// Make `agent` `desired` given its `current` listing: `None` if it already shows it
-    /// (nothing sent), else the presence after one `PATCH` (no `role`, the current
-    /// `custom_role_id`).
+    /// Make `agent` `desired` given its `current` listing: `None` if it already shows it and
+    /// `force` is off (nothing sent), else the presence after one `PATCH` (no `role`, the
+    /// current `custom_role_id`). `force`: sent even when `current` shows it (a read may be a
+    /// replica's, behind).
     async fn patch(
         &self,
         agent: &str,
         desired: Availability,
         current: &types::Agent,
+        force: bool,
     ) -> Result<Option<AgentPresence>, PresenceError> {
         let wanted = wire(desired);
         let shown = current
@@ -178,7 +186,7 @@ impl ChatwootPresence {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
-        if shown == wanted {
+        if shown == wanted && !force {
             return Ok(None);
         }
         let value: types::AgentUpdatePayloadAvailability = wanted.parse().expect("a known value");
@@ -235,7 +243,10 @@ impl Adapter for ChatwootPresence {
             return self.set_me(desired).await;
         }
         let current = self.find(agent).await?;
-        match self.patch(agent, desired, &current).await? {
+        // sent even when the list shows the agent so already: that read may be a replica's,
+        // behind (a skip decided from it would leave the agent as it is); the `PATCH` then
+        // changes nothing
+        match self.patch(agent, desired, &current, true).await? {
             Some(after) => Ok(after),
             None => Ok(presence(&current, None)),
         }
@@ -274,7 +285,7 @@ impl Adapter for ChatwootPresence {
                 return Ok(Applied::unknown(after));
             }
             let now = current.get(&agent).ok_or_else(|| Self::not_found(&agent))?;
-            let patch = self.patch(&agent, wanted, now);
+            let patch = self.patch(&agent, wanted, now, false);
             match within(self.deadline, VENDOR, Step::Set, patch).await? {
                 Some(after) => Ok(Applied::changed(after)),
                 None => Ok(Applied::unchanged(presence(now, None))),

@@ -26,6 +26,13 @@
 //! status is a `Conflict`); `available` is `set` available.
 //! The kept status operations have no expiry: `until` is `UnsupportedOption`
 //! (specs/engage-digital/NOTES.md#custom-away-statuses).
+//!
+//! `set` sends its `PUT` even when the read before it (which gives the channels the `PUT`
+//! needs) shows the agent so already: that read may be a read replica's, behind, and a skip
+//! decided from it would leave the agent as it was; the `PUT` then changes nothing (an away
+//! the read shows with a custom status is sent as that custom status, which a channel map
+//! would clear). `set_many` skips the agents its one read shows right: a caller that knows a
+//! read may be behind for an agent sends that one through `set`.
 
 use std::collections::HashSet;
 
@@ -176,7 +183,7 @@ impl Adapter for EngageDigitalPresence {
             }
             [] if desired == Availability::Away && state == "away" => {
                 let current = self.connected(agent).await?;
-                let after = self.change(agent, desired, &current, true).await?;
+                let after = self.change(agent, desired, &current, true, true).await?;
                 let after = named(after.unwrap_or(current), &statuses);
                 // whether a channel map clears a custom status is not documented: checked
                 if let Some(kept) = &after.detail.custom_status_id {
@@ -265,7 +272,10 @@ impl Adapter for EngageDigitalPresence {
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         let current = self.connected(agent).await?;
-        match self.change(agent, desired, &current, false).await? {
+        // sent even when the read shows the agent so already: that read may be a replica's,
+        // behind (a skip decided from it would leave the agent as it is); the write then
+        // changes nothing
+        match self.change(agent, desired, &current, false, true).await? {
             Some(after) => Ok(self.with_names(vec![after]).await.remove(0)),
             None => Ok(self.with_names(vec![current]).await.remove(0)),
         }
@@ -304,7 +314,7 @@ impl Adapter for EngageDigitalPresence {
                 let message = "not among the connected agents the server lists: only a connected agent's status can be set";
                 return Err(PresenceError::not_found(VENDOR, agent, Some(message.into())));
             };
-            let change = self.change(&agent, wanted, now, false);
+            let change = self.change(&agent, wanted, now, false, false);
             match within(self.deadline, VENDOR, Step::Set, change).await? {
                 Some(after) => Ok(Applied::changed(after)),
                 None => Ok(Applied::unchanged(now.clone())),
@@ -416,14 +426,18 @@ impl EngageDigitalPresence {
     }
 
     /// Make `agent` `desired` given its `current` presence: `None` if it already is (nothing
-    /// sent), else the verified presence after one `PUT` of every channel. `generic`: away
-    /// must be the generic away (no custom status).
+    /// sent) and `force` is off, else the verified presence after one `PUT` of every channel.
+    /// `generic`: away must be the generic away (no custom status). `force`: sent even when
+    /// `current` shows it done (a read may be a replica's, behind); an away with a custom status
+    /// that `current` shows (and `generic` does not forbid) is sent as that custom status (a
+    /// channel map would clear it).
     async fn change(
         &self,
         agent: &str,
         desired: Availability,
         current: &AgentPresence,
         generic: bool,
+        force: bool,
     ) -> Result<Option<AgentPresence>, PresenceError> {
         let (target, value) = match desired {
             Availability::Available => ("available", types::ChannelAvailability::Available),
@@ -432,8 +446,31 @@ impl EngageDigitalPresence {
         let keeps_custom = desired != Availability::Available && !generic;
         let done = current.detail.channels.iter().all(|c| c.status == target)
             && (keeps_custom || current.detail.custom_status_id.is_none());
-        if done {
+        if done && !force {
             return Ok(None);
+        }
+        if let Some(id) = current
+            .detail
+            .custom_status_id
+            .clone()
+            .filter(|_| done && keeps_custom)
+        {
+            let change = self
+                .client
+                .change_agent_status()
+                .agent_id(agent)
+                .custom_status_id(id);
+            return match call(change.send()).await {
+                Ok(status) => {
+                    let after = presence(status);
+                    if after.availability != desired {
+                        let (found, said) = (after.availability, after.detail.vendor_status);
+                        return Err(PresenceError::conflict(VENDOR, agent, desired, found, said));
+                    }
+                    Ok(Some(after))
+                }
+                Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+            };
         }
         // The server needs every channel in the map.
         let channels: std::collections::HashMap<String, types::ChannelAvailability> = current

@@ -41,3 +41,70 @@ async fn case() -> Case {
 async fn meets_the_presence_contract() {
     contract(case().await).await;
 }
+
+/// `set` sends its `PUT` even when the read before it (which gives the channels) shows the
+/// agent so already: that read may be a read replica's, behind (here every read is answered
+/// with the fake's first answer), and a skip decided from it would leave the agent as it is.
+/// An away with a custom status the read shows is sent as that custom status, kept.
+#[tokio::test]
+async fn a_stale_read_never_skips_sets_write() {
+    use agentstatus_engage_digital::fake::{Agent, EngageDigital};
+    use agentstatus_presence::{Availability, Presence};
+    let fake = EngageDigital::start().await.unwrap();
+    fake.add_supervisor_token("sup-token");
+    fake.add_presence_status("5582b1f4776562af9b000008", "Lunch");
+    fake.add_agent(Agent::new(
+        "e1",
+        &[("c1", "Email"), ("c2", "Chat")],
+        "available",
+    ));
+    fake.faults().set_stale(Some(agentstatus_fakes::Stale {
+        seed: 7,
+        probability: 1.0,
+        max_age: std::time::Duration::from_secs(60),
+    }));
+    let client =
+        agentstatus_engage_digital::Client::with_token(&fake.url(), "sup-token".to_string().into())
+            .unwrap();
+    let p = agentstatus_engage_digital::presence::EngageDigitalPresence::new(client);
+    assert_eq!(
+        p.get("e1").await.unwrap().availability,
+        Availability::Available
+    );
+    // the agent goes away by hand; the replica still shows them available
+    let mut e1 = fake.agent("e1").unwrap();
+    for c in &mut e1.channels {
+        c.status = "away".into();
+    }
+    fake.add_agent(e1);
+    assert_eq!(
+        p.get("e1").await.unwrap().availability,
+        Availability::Available,
+        "the replica's answer"
+    );
+    let after = p.set("e1", Availability::Available).await.unwrap();
+    assert_eq!(after.availability, Availability::Available);
+    assert_eq!(fake.faults().count("PUT", "/status/e1"), 1, "sent");
+    let e1 = fake.agent("e1").unwrap();
+    assert!(
+        e1.channels.iter().all(|c| c.status == "available"),
+        "{e1:?}"
+    );
+    let changes = fake.state_changes();
+    // already so, read fresh: sent all the same, and it changes nothing
+    fake.faults().set_stale(None);
+    p.set("e1", Availability::Available).await.unwrap();
+    assert_eq!(fake.faults().count("PUT", "/status/e1"), 2);
+    assert_eq!(fake.state_changes(), changes);
+    // away with a custom status, read so: sent as that custom status, which stays
+    p.set_with(
+        "e1",
+        &agentstatus_presence::SetRequest::new(Availability::Away).state("Lunch"),
+    )
+    .await
+    .unwrap();
+    let changes = fake.state_changes();
+    let after = p.set("e1", Availability::Away).await.unwrap();
+    assert_eq!(after.detail.state(), "Lunch");
+    assert_eq!(fake.state_changes(), changes, "nothing changed");
+}

@@ -30,7 +30,7 @@ pub mod seed;
 mod server;
 
 pub use fake::{Fake, Shared};
-pub use server::{Chaos, FakeServer, Fault, Faults, Stale, json, serve};
+pub use server::{Behind, Chaos, FakeServer, Fault, Faults, Stale, json, serve};
 
 /// What a vendor's fake is written with, re-exported so vendor crates need no versions of their
 /// own: `axum` for the routes, `serde_json`, `base64` and `form_urlencoded` for bodies.

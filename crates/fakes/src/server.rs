@@ -66,8 +66,12 @@ pub struct Chaos {
 /// request (method, path and query) got earlier, at most `max_age` ago (drawn among those
 /// kept: any age up to `max_age`), without being handled. A state the vendor changed since
 /// (a write it acknowledged included) does not show in it. A request without such an earlier
-/// answer is handled. Only successful answers are kept, for `max_age` (at most
-/// 64 per request, the newest), and only while this is on.
+/// answer (a delta query's, whose `from` is new each time) is handled with a [`Behind`] of an
+/// age drawn up to `max_age` among its extensions: a route that can answer as the vendor's
+/// state was that long ago (Rocket.Chat's `users.presence?from=`, a delta computed from an
+/// older snapshot) does, and says so; any other answers as it is. Only successful answers are
+/// kept (not those given [`Behind`]), for `max_age` (at most 64 per request, the newest), and
+/// only while this is on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stale {
     /// The seed of the generator: the same seed gives the same draws in the same order.
@@ -76,6 +80,21 @@ pub struct Stale {
     pub probability: f64,
     /// How old a stale answer may be, at most.
     pub max_age: Duration,
+}
+
+/// A request a read replica answers ([`Stale`]): as the vendor's state was this long ago, in
+/// the request's extensions. A route that honours it (a delta computed from an older snapshot)
+/// puts it in its answer's extensions, and the answer is counted as stale
+/// ([`Faults::stale_answers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Behind(pub Duration);
+
+/// What [`Stale`] drew for a `GET`.
+enum Drawn {
+    /// An earlier answer to the same request.
+    Kept(Kept),
+    /// No earlier answer: handled, as the state was this long ago ([`Behind`]).
+    Behind(Duration),
 }
 
 /// Earlier answers [`Stale`] keeps per request (method, path and query), the newest.
@@ -94,6 +113,8 @@ struct Kept {
 #[derive(Debug)]
 struct Replica {
     stale: Stale,
+    /// [`Faults::set_stale_min_age`]: stale answers at least this old.
+    min_age: Duration,
     rng: fastrand::Rng,
     kept: HashMap<String, VecDeque<Kept>>,
     recorded: u64,
@@ -152,10 +173,20 @@ impl Faults {
     pub fn set_stale(&self, stale: Option<Stale>) {
         *self.replica.lock().unwrap() = stale.map(|stale| Replica {
             rng: fastrand::Rng::with_seed(stale.seed),
+            min_age: Duration::ZERO,
             stale,
             kept: HashMap::new(),
             recorded: 0,
         });
+    }
+
+    /// Stale answers ([`Stale`], on) at least `min_age` old from now on (a replica that is
+    /// always that far behind, at least): drawn among the earlier answers between `min_age` and
+    /// `max_age` old; a request without one is handled ([`Behind`] an age between the two).
+    pub fn set_stale_min_age(&self, min_age: Duration) {
+        if let Some(r) = self.replica.lock().unwrap().as_mut() {
+            r.min_age = min_age.min(r.stale.max_age);
+        }
     }
 
     /// How many stale answers ([`Stale`]) the server gave so far.
@@ -210,22 +241,31 @@ impl Faults {
             .map(|(_, _, status)| *status)
     }
 
-    /// An earlier answer to `key`, drawn when [`Stale`] is on and its probability says so.
-    fn stale_answer(&self, key: &str) -> Option<Kept> {
+    /// An earlier answer to `key`, or without one an age to answer it as of, drawn when
+    /// [`Stale`] is on and its probability says so.
+    fn stale_answer(&self, key: &str) -> Option<Drawn> {
         let mut replica = self.replica.lock().unwrap();
         let r = replica.as_mut()?;
         if r.rng.f64() >= r.stale.probability {
             return None;
         }
-        r.prune(tokio::time::Instant::now());
-        let answers = r.kept.get(key)?;
-        let pick = r.rng.usize(0..answers.len());
-        let kept = answers.get(pick).cloned();
-        if kept.is_some() {
-            self.stale_answers
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let now = tokio::time::Instant::now();
+        r.prune(now);
+        let min_age = r.min_age;
+        let old_enough = r.kept.get(key).map_or(0, |a| {
+            a.iter()
+                .take_while(|k| now.duration_since(k.at) >= min_age)
+                .count()
+        });
+        if old_enough == 0 {
+            let age = min_age + (r.stale.max_age - min_age).mul_f64(r.rng.f64());
+            return Some(Drawn::Behind(age));
         }
-        kept
+        let pick = r.rng.usize(0..old_enough);
+        let kept = r.kept.get(key)?.get(pick).cloned()?;
+        self.stale_answers
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(Drawn::Kept(kept))
     }
 
     /// Whether answers are kept for [`Stale`].
@@ -383,17 +423,29 @@ async fn answer(
     match faults.next() {
         None if req.method() == axum::http::Method::GET && faults.keeping() => {
             let key = format!("GET {uri}");
-            if let Some(kept) = faults.stale_answer(&key) {
-                let mut r = Response::new(Body::from(kept.body));
-                *r.status_mut() = kept.status;
-                *r.headers_mut() = kept.headers;
-                return Ok(r);
+            let mut req = req;
+            match faults.stale_answer(&key) {
+                Some(Drawn::Kept(kept)) => {
+                    let mut r = Response::new(Body::from(kept.body));
+                    *r.status_mut() = kept.status;
+                    *r.headers_mut() = kept.headers;
+                    return Ok(r);
+                }
+                Some(Drawn::Behind(age)) => {
+                    req.extensions_mut().insert(Behind(age));
+                }
+                None => {}
             }
             let (parts, body) = call(req).await?.into_parts();
             let body = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .map_err(|_| Dropped)?;
-            if parts.status.is_success() {
+            if parts.extensions.get::<Behind>().is_some() {
+                // answered as of earlier: a stale answer, not one to keep
+                faults
+                    .stale_answers
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            } else if parts.status.is_success() {
                 faults.keep(
                     key,
                     Kept {

@@ -671,7 +671,10 @@ pub trait Presence: Send + Sync {
 
     /// `async fn set(&self, agent: &str, desired: Availability) -> Result<AgentPresence,
     /// PresenceError>`: make `agent` `desired`; changes nothing if it already is. Returns the
-    /// presence after.
+    /// presence after. An adapter that reads the agent first (for what its write needs) sends
+    /// the write even when that read shows the agent so already, where the write is idempotent:
+    /// the read may be a read replica's, behind, and a skip decided from it could leave the
+    /// agent as it was ([`Presence::set_many`] skips the agents its read shows right).
     async fn set(&self, agent: &str, desired: Availability)
     -> Result<AgentPresence, PresenceError>;
 
@@ -684,7 +687,9 @@ pub trait Presence: Send + Sync {
     /// stopping the rest. The default calls [`Presence::set`] for each agent; adapters whose API
     /// allows it read the current states in pages, skip agents already right and send one write
     /// per agent that changes, taking the result from the write's answer. Idempotence, conflict
-    /// detection and the never-twice toggle rule are those of `set`.
+    /// detection and the never-twice toggle rule are those of `set`. Its one read may be a read
+    /// replica's, behind: a caller that knows an agent may show as it was (it held the wanted
+    /// state until lately) sends that one through `set` instead.
     async fn set_many(
         &self,
         updates: Vec<(String, Availability)>,

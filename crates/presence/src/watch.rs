@@ -170,6 +170,14 @@ pub trait ChangeFeed: Send {
     async fn recover(&mut self) -> Result<Option<String>, PresenceError> {
         Ok(None)
     }
+
+    /// When the first request of the last batch [`ChangeFeed::next`] answered began (a delta
+    /// query's, before the reads of the agents it names), if the feed knows: the states in the
+    /// batch are no older than a read begun then ([`Watcher::began`]). The default: not
+    /// known (the watcher takes the moment it asked the feed, which is earlier).
+    fn began(&self) -> Option<tokio::time::Instant> {
+        None
+    }
 }
 
 /// How [`Watcher`] reads.
@@ -185,6 +193,10 @@ pub struct WatchOptions {
     pub initial: bool,
     /// Poll even when the vendor has a [`ChangeFeed`].
     pub poll_only: bool,
+    /// How far behind the vendor's answers may be, at most (a read replica, a cache in front
+    /// of it; default none): a delta query asks from this much earlier than it would, so a
+    /// change a replica had not yet when it answered is in the next delta, not lost.
+    pub read_lag: Duration,
 }
 
 impl Default for WatchOptions {
@@ -193,6 +205,7 @@ impl Default for WatchOptions {
             interval: Duration::from_secs(15),
             initial: false,
             poll_only: false,
+            read_lag: Duration::ZERO,
         }
     }
 }
@@ -214,6 +227,11 @@ impl WatchOptions {
     /// Poll even when the vendor has a change feed.
     pub fn poll_only(self, poll_only: bool) -> Self {
         Self { poll_only, ..self }
+    }
+
+    /// The vendor's answers may be up to `read_lag` behind ([`WatchOptions::read_lag`]).
+    pub fn with_read_lag(self, read_lag: Duration) -> Self {
+        Self { read_lag, ..self }
     }
 }
 
@@ -382,6 +400,8 @@ pub struct Watcher {
     read_began: Option<tokio::time::Instant>,
     /// Agents a feed reported since that read, and when.
     fed_at: HashMap<String, tokio::time::Instant>,
+    /// When the read the changes in `ready` came from began ([`Watcher::began`]).
+    began: Option<tokio::time::Instant>,
 }
 
 impl fmt::Debug for Watcher {
@@ -432,7 +452,17 @@ impl Watcher {
             written: OwnWrites::new(),
             read_began: None,
             fed_at: HashMap::new(),
+            began: None,
         }
+    }
+
+    /// When the read the last change [`Watcher::next`] returned came from began: the full
+    /// read's first request, or the feed's ([`ChangeFeed::began`]; the moment the watcher asked
+    /// the feed when it does not say). A vendor that answers from a replica up to a lag behind
+    /// shows, in that read, no state older than that lag before this instant. `None` before
+    /// the first read.
+    pub fn began(&self) -> Option<tokio::time::Instant> {
+        self.began
     }
 
     /// Diff the full reads against the caller's writes in `written` (one the caller made, e.g.
@@ -493,9 +523,11 @@ impl Watcher {
             }
             let feed = self.feed.as_mut().expect("checked above");
             let origin = feed.origin();
+            let asked = tokio::time::Instant::now();
             match feed.next().await {
                 Ok(Batch::Changed(agents)) => {
                     self.last_success.touch();
+                    self.began = Some(feed.began().unwrap_or(asked).max(asked));
                     self.observe(agents, origin)
                 }
                 Ok(Batch::Resync) => self.resync = true,
@@ -551,6 +583,7 @@ impl Watcher {
         let began = tokio::time::Instant::now();
         let agents = self.presence.list(&ListFilter::all()).await?;
         let read = began.elapsed();
+        self.began = Some(began);
         if let Some(known) = self.known.as_mut() {
             let (read_began, fed_at) = (self.read_began, &self.fed_at);
             let read_at = |agent: &str| fed_at.get(agent).copied().or(read_began);

@@ -17,7 +17,9 @@
 //!   other than the caller updated since (`full: false`), anything else (no `from`, older,
 //!   unreadable) every user not offline (`full: true`); `ids` the listed users not offline;
 //!   with presence broadcast disabled `{users: [], full: true}`. Its users carry the chat
-//!   `status`, never `statusLivechat`.
+//!   `status`, never `statusLivechat`. With stale answers on ([`agentstatus_fakes::Stale`]),
+//!   a delta is answered now and then as a read replica behind answers it: computed from the
+//!   `_updatedAt`s of an older snapshot, so the users updated since are left out of it.
 //! - `POST /api/v1/users.setStatus` `{status?, message?, userId?|username?}` as the route of
 //!   `apps/meteor/app/api/server/v1/users.ts` (before Rocket.Chat 8.6) takes it: a body with
 //!   neither a string `status` nor a string `message` is a 400 Match error; the workspace setting
@@ -145,6 +147,10 @@ struct Inner {
     interfere_once: bool,
     /// Each user's `_updatedAt` (agents and API users alike).
     updated: BTreeMap<String, DateTime<Utc>>,
+    /// Each user's earlier `_updatedAt`s, the newest last (at most [`UPDATES_KEPT`]): what a
+    /// read replica behind still has ([`users_presence`] given a
+    /// [`Behind`](agentstatus_fakes::Behind)).
+    updates: BTreeMap<String, std::collections::VecDeque<DateTime<Utc>>>,
     presence_broadcast_disabled: bool,
     /// The users with the permission `edit-other-user-info` (administrators).
     edit_other_user_info: Vec<String>,
@@ -280,7 +286,24 @@ impl Inner {
 
     /// What the server's models do on every update: `_updatedAt` is now.
     fn touch(&mut self, id: &str) {
-        self.updated.insert(id.to_string(), now() + self.server_skew);
+        let at = now() + self.server_skew;
+        self.updated.insert(id.to_string(), at);
+        let kept = self.updates.entry(id.to_string()).or_default();
+        kept.push_back(at);
+        while kept.len() > UPDATES_KEPT {
+            kept.pop_front();
+        }
+    }
+
+    /// The user's `_updatedAt` as a snapshot taken at `at` has it (a read replica that far
+    /// behind): its last update then, if any is kept.
+    fn updated_as_of(&self, id: &str, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.updates
+            .get(id)?
+            .iter()
+            .rev()
+            .find(|t| **t <= at)
+            .copied()
     }
 
     /// The fake's clock for timed statuses: real time plus [`RocketChat::advance_clock`].
@@ -962,11 +985,19 @@ async fn available_agents(State(state): State<Shared<Inner>>, headers: HeaderMap
     )
 }
 
-/// `GET /api/v1/users.presence` as apps/meteor/app/api/server/v1/users.ts answers it.
+/// `_updatedAt`s kept per user for a replica's delta ([`Inner::updated_as_of`]).
+const UPDATES_KEPT: usize = 64;
+
+/// `GET /api/v1/users.presence` as apps/meteor/app/api/server/v1/users.ts answers it. Given a
+/// [`Behind`](agentstatus_fakes::Behind) (stale answers on: a read replica that far behind),
+/// the delta (`from`) is computed from the snapshot the replica has: the users whose
+/// `_updatedAt` then was at or after `from` (a user updated since shows as it is now: the
+/// adapter reads each one's livechat status anyway), and the answer says so.
 async fn users_presence(
     State(state): State<Shared<Inner>>,
     headers: HeaderMap,
     Query(q): Query<BTreeMap<String, String>>,
+    behind: Option<agentstatus_fakes::axum::Extension<agentstatus_fakes::Behind>>,
 ) -> Response {
     let mut s = state.lock();
     s.expire();
@@ -1011,14 +1042,29 @@ async fn users_presence(
     if let Some(from) =
         from.filter(|f| (now() + s.server_skew - *f) < chrono::TimeDelta::minutes(10))
     {
+        let Some(agentstatus_fakes::axum::Extension(behind)) = behind else {
+            let users = s
+                .agents
+                .values()
+                .filter(|a| a.id != me.user_id)
+                .filter(|a| s.updated.get(&a.id).is_some_and(|t| *t >= from))
+                .map(user)
+                .collect();
+            return answer(users, false);
+        };
+        // a replica's snapshot, `behind` ago by the server's clock
+        let snapshot = now() + s.server_skew
+            - chrono::TimeDelta::from_std(behind.0).unwrap_or_default();
         let users = s
             .agents
             .values()
             .filter(|a| a.id != me.user_id)
-            .filter(|a| s.updated.get(&a.id).is_some_and(|t| *t >= from))
+            .filter(|a| s.updated_as_of(&a.id, snapshot).is_some_and(|t| t >= from))
             .map(user)
             .collect();
-        return answer(users, false);
+        let mut r = answer(users, false);
+        r.extensions_mut().insert(behind);
+        return r;
     }
     answer(
         s.agents.values().filter(not_offline).map(user).collect(),

@@ -107,8 +107,12 @@ const DELTA_READS: usize = 25;
 /// status, instead of every agent each interval. See specs/rocketchat/NOTES.md#presence-delta
 /// for what the server does.
 ///
-/// `from` is the server's own time (its previous answer's `Date` header, less two seconds), so a
-/// client clock that differs from the server's loses nothing. The first call only learns that
+/// `from` is the server's own time (its previous answer's `Date` header, less two seconds and
+/// the watch's read lag, [`WatchOptions::read_lag`]), so a client clock that differs from the
+/// server's loses nothing, and neither does a read replica up to that lag behind (a delta it
+/// computed from an older snapshot leaves out the users updated since; the next delta asks from
+/// before them). A user updated within that time is named again by the next deltas (and read
+/// again): a restatement, not a change. The first call only learns that
 /// time and asks for a full read; `full: true` (presence broadcast disabled, a `from` the server
 /// finds too old), a missing `Date` header, or more than 25 changed users ask for a full read too.
 pub struct RocketChatDelta {
@@ -116,6 +120,10 @@ pub struct RocketChatDelta {
     user_id: String,
     since: Option<chrono::DateTime<chrono::Utc>>,
     ticker: tokio::time::Interval,
+    /// How far before the last answer's `Date` the next delta asks from.
+    overlap: chrono::TimeDelta,
+    /// When the last delta request began.
+    began: Option<tokio::time::Instant>,
 }
 
 /// `users.presence` calls the delta makes each interval: the delta itself, and the caller's own
@@ -179,8 +187,13 @@ impl ChangeFeed for RocketChatDelta {
         Origin::Delta
     }
 
+    fn began(&self) -> Option<tokio::time::Instant> {
+        self.began
+    }
+
     async fn next(&mut self) -> Result<Batch, PresenceError> {
         self.ticker.tick().await;
+        self.began = Some(tokio::time::Instant::now());
         let mut request = self.presence.client.get_users_presence();
         if let Some(since) = self.since {
             request = request.from(since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
@@ -195,7 +208,7 @@ impl ChangeFeed for RocketChatDelta {
         self.follow_the_limit(answer.headers());
         let server_time = Self::server_time(answer.headers());
         let first = self.since.is_none();
-        self.since = server_time.map(|t| t - chrono::TimeDelta::seconds(2));
+        self.since = server_time.map(|t| t - self.overlap);
         let answer = answer.into_inner();
         if first || server_time.is_none() || answer.full != Some(false) {
             return Ok(Batch::Resync);
@@ -511,11 +524,19 @@ impl Adapter for RocketChatPresence {
         let presence = RocketChatPresence::new(self.client.clone())
             .with_deadline(self.deadline)
             .with_user_id(user_id.clone());
+        // two seconds (the server's `_updatedAt` and `Date` are not one instant), and what a
+        // replica may not have yet
+        // (at most an hour: the server answers a `from` older than 10 minutes with everything)
+        let lag = options.read_lag.min(std::time::Duration::from_secs(3600));
+        let overlap = chrono::TimeDelta::seconds(2)
+            + chrono::TimeDelta::from_std(lag).unwrap_or_default();
         Some(Box::new(RocketChatDelta {
             presence,
             user_id,
             since: None,
             ticker,
+            overlap,
+            began: None,
         }))
     }
 

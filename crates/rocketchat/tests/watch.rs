@@ -422,3 +422,40 @@ async fn a_rate_limited_token_makes_the_delta_interval_follow_the_limit() {
     assert!(deltas <= 3, "{deltas} users.presence calls in 4 s");
     assert_eq!(fake.rate_limited(), 0);
 }
+
+/// A read replica behind answers the delta from an older snapshot (the fake with stale answers
+/// on: every delta computed from a snapshot 3.5 to 4 s old, which leaves out the users updated
+/// since): a watch that declares that read lag (`WatchOptions::with_read_lag`, 4 s) asks from
+/// that much earlier than the last answer, and the change arrives. Asked from two seconds
+/// before the last answer, as before (a read lag of zero; the `Date` header's whole seconds
+/// add at most one), every delta of such a replica asks from after its own snapshot: none
+/// names anyone, and the change is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delta_from_a_replica_behind_loses_no_change_within_the_read_lag() {
+    let fake = fake().await;
+    fake.faults().set_stale(Some(agentstatus_fakes::Stale {
+        seed: 3,
+        probability: 1.0,
+        max_age: Duration::from_secs(4),
+    }));
+    fake.faults()
+        .set_stale_min_age(Duration::from_millis(3_500));
+    let presence: Arc<dyn Presence> = Arc::new(presence(&fake));
+    let mut w = Watcher::new(
+        presence,
+        "desk",
+        WatchOptions::every(Duration::from_millis(200)).with_read_lag(Duration::from_secs(4)),
+    );
+    let first = tokio::spawn(async move {
+        let c = next(&mut w).await;
+        (c, w)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    fake.set_status_livechat("a1", "available");
+    let (c, _w) = first.await.unwrap();
+    assert_eq!(summary(&c), "a1 offline->available delta");
+    assert!(
+        fake.faults().stale_answers() > 0,
+        "the deltas were a replica's"
+    );
+}

@@ -18,7 +18,7 @@
 //! | `seen_at`, `decided_at`, `queued_at`, the decision log's `at` | the wall clock, as stamps for people: after a step they may go backwards; nothing reads them to decide |
 //! | a server's wait given as a time (an HTTP-date `Retry-After`, Rocket.Chat's `X-RateLimit-Reset`) | against the server's own clock, its answer's `Date` header, when that is more than a couple of seconds off ours (`agentstatus_runtime::retry::server_wait`) |
 //! | Rocket.Chat's presence delta (`users.presence?from=`) | the server's own time from its previous answer's `Date` header |
-//! | whether a read may be stale (a state the agent held until lately, a replica's `read_lag`), when an agent is read again | monotonic time: when the state ended (a write's answer, a decision) and when the read began |
+//! | whether a read may be stale (a state the agent held until lately, a replica's `read_lag`), when an agent is read again | monotonic time: when the state ended (a write's answer, a decision) and when the read began; across a restart the stored states are taken as ended at the start (their stored wall-clock stamps only prune them: older than the read lag and a minute) |
 //!
 //! [`LastSuccess::elapsed`]: agentstatus_presence::watch::LastSuccess::elapsed
 

@@ -427,13 +427,16 @@ pub enum SyncError {
 }
 
 enum Event {
-    Initial(usize, Vec<AgentPresence>),
+    /// A desk's first read, and when it began.
+    Initial(usize, Vec<AgentPresence>, Option<Instant>),
     /// The engine's own read of one agent, made after a read under way when sync's write to
     /// the agent landed showed a state sync had written before ([`Engine::recheck`]), and when
     /// that read began.
     /// `None`: the desk does not know the agent (Engage Digital lists connected agents only).
     Recheck(usize, String, Option<AgentPresence>, Instant),
-    Change(usize, Box<Change>),
+    /// A change a desk's watcher saw, and when the read it came from began
+    /// ([`Watcher::began`]).
+    Change(usize, Box<Change>, Option<Instant>),
     Failed(usize, PresenceError),
 }
 
@@ -444,6 +447,10 @@ struct Observation {
     /// When the read began, if the engine knows (its own rechecks): it cannot show a state
     /// a write that landed before replaced.
     began: Option<Instant>,
+    /// When the read it came from began (a recheck's, a watcher's, a pass's): a state the agent
+    /// held until less than the desk's read lag before it may be a replica's
+    /// ([`Engine::stale_read`]).
+    read_began: Option<Instant>,
 }
 
 struct Candidate {
@@ -533,9 +540,17 @@ pub struct Engine {
     /// ended (monotonic): the state a write of sync's that landed replaced (a person's, or an
     /// earlier write of sync's), the state a person's decided change replaced. A read already
     /// under way then, or one answered by a replica up to the desk's [`Desk::read_lag`]
-    /// behind, can still show one; seen within [`SUPERSEDED_FOR`], it is read again
-    /// ([`Engine::recheck`]) rather than taken for a person's change.
-    superseded: HashMap<(usize, String), Vec<(Availability, Instant)>>,
+    /// behind, can still show one: seen in a read that began less than the read lag after it
+    /// ended, it is read again ([`Engine::recheck`]) rather than taken for a person's change.
+    /// At most one entry per state (four per agent); an entry goes once the desk's watcher has
+    /// handed over a read that began a read lag after it ended ([`Engine::prune_lately`]).
+    /// Stored too (`lately`), and restored on start as ended then.
+    superseded: Lately,
+    /// Per desk: when the latest read its watcher handed over began (entries of `superseded`
+    /// whose read lag passed before it are forgotten).
+    watched: Vec<Option<Instant>>,
+    /// When the stored `lately` rows were last pruned.
+    pruned: Instant,
     /// Per (desk, agent) being read again ([`Engine::recheck`]): when a read last asked for it
     /// (a read that began before that is followed by another).
     rechecking: HashMap<(usize, String), Instant>,
@@ -546,12 +561,16 @@ pub struct Engine {
     own_writes: Vec<OwnWrites>,
 }
 
-/// How long after sync's write to an agent landed a state that write replaced (one of sync's
-/// earlier writes) is not taken for a person's change without reading the agent again: longer
-/// than a read under way at the landing takes to arrive (its attempts, under the client's
-/// deadline, and the engine's queue). A person who did set that state meanwhile is decided
-/// one read later, not lost.
-const SUPERSEDED_FOR: Duration = Duration::from_secs(30);
+/// Per (desk, agent): the states it held until lately, each with when it ended (monotonic).
+type Lately = HashMap<(usize, String), Vec<(Availability, Instant)>>;
+
+/// How long a stored `lately` row is kept beyond its desk's read lag (by the wall clock):
+/// after a restart only the states that ended less than the read lag before it matter (every
+/// read then begins after it), and a restart takes a while.
+const LATELY_KEPT: Duration = Duration::from_secs(60);
+
+/// How often the stored `lately` rows are pruned ([`LATELY_KEPT`]).
+const LATELY_PRUNE_EVERY: Duration = Duration::from_secs(5);
 
 /// Reads of one agent a recheck makes, an interval apart, while they fail; then each try falls
 /// back to the desk's full read (the agent in it, or unlisted), further apart (up to 8
@@ -643,6 +662,7 @@ impl Engine {
         );
         let mut store = store;
         reconcile(&desks, &people, &mut store)?;
+        let superseded = restore_lately(&desks, &store, &*options.wall_clock)?;
         let ready = vec![false; desks.len()];
         let writing = vec![0; desks.len()];
         let held = vec![None; desks.len()];
@@ -666,7 +686,9 @@ impl Engine {
             read_down: vec![None; desks.len()],
             answering: (0..desks.len()).map(|_| Arc::new(Notify::new())).collect(),
             queued: HashMap::new(),
-            superseded: HashMap::new(),
+            superseded,
+            watched: vec![None; desks.len()],
+            pruned: Instant::now(),
             rechecking: HashMap::new(),
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
@@ -710,6 +732,7 @@ impl Engine {
     /// One pass: read every desk once, decide, send what is owed (each write tried once),
     /// and return. The first pass over a new database only records every agent's state.
     pub async fn once(&mut self) -> Result<Summary, SyncError> {
+        let began = Instant::now();
         let reads = futures_util::future::join_all(self.desks.iter().map(|d| {
             let p = d.presence.clone();
             async move { p.list(&ListFilter::all()).await }
@@ -724,7 +747,7 @@ impl Engine {
                     if let Some(clock) = self.stats.clock(i) {
                         clock.touch();
                     }
-                    observations.extend(self.initial_observations(i, agents)?);
+                    observations.extend(self.initial_observations(i, agents, Some(began))?);
                 }
                 Err(e) => self.read_failed(i, &e),
             }
@@ -792,7 +815,9 @@ impl Engine {
             let watcher = Watcher::new(
                 d.presence.clone(),
                 d.name.clone(),
-                WatchOptions::every(d.interval).with_initial(true),
+                WatchOptions::every(d.interval)
+                    .with_initial(true)
+                    .with_read_lag(d.read_lag),
             )
             .with_success_clock(self.stats.clock(i).unwrap_or_default())
             .with_own_writes(self.own_writes[i].clone());
@@ -900,10 +925,7 @@ impl Engine {
                     self.dispatch()?;
                 }
                 _ = tick.tick() => {
-                    self.superseded.retain(|_, ended| {
-                        ended.retain(|(_, at)| at.elapsed() < SUPERSEDED_FOR);
-                        !ended.is_empty()
-                    });
+                    self.prune_lately()?;
                     self.recovered();
                     self.dispatch()?
                 }
@@ -917,19 +939,22 @@ impl Engine {
         let mut again = Vec::new();
         for ev in batch {
             match ev {
-                Event::Initial(i, agents) => {
+                Event::Initial(i, agents, read_began) => {
                     // the first read of this process: compared with the stored states, so a
                     // change made while sync was down is decided, and nothing else is
                     self.ready[i] = true;
-                    observations.extend(self.initial_observations(i, agents)?);
+                    self.watched(i, read_began);
+                    observations.extend(self.initial_observations(i, agents, read_began)?);
                 }
-                Event::Change(i, c) => {
+                Event::Change(i, c, read_began) => {
                     let c = *c;
+                    self.watched(i, read_began);
                     observations.push(Observation {
                         desk: i,
                         agent: c.agent_id,
                         after: c.after,
                         began: None,
+                        read_began,
                     })
                 }
                 Event::Recheck(i, agent, after, began) => {
@@ -955,6 +980,7 @@ impl Engine {
                         agent,
                         after,
                         began: Some(began),
+                        read_began: Some(began),
                     })
                 }
                 Event::Failed(i, e) => self.read_failed(i, &e),
@@ -973,6 +999,7 @@ impl Engine {
         &self,
         desk: usize,
         agents: Vec<AgentPresence>,
+        read_began: Option<Instant>,
     ) -> Result<Vec<Observation>, SyncError> {
         let name = &self.desks[desk].name;
         let listed: HashSet<String> = agents.iter().map(|a| a.agent_id.clone()).collect();
@@ -983,6 +1010,7 @@ impl Engine {
                 agent: a.agent_id.clone(),
                 after: Some(a),
                 began: None,
+                read_began,
             })
             .collect();
         // known before, no longer listed (Engage Digital lists connected agents only)
@@ -993,6 +1021,7 @@ impl Engine {
                     agent,
                     after: None,
                     began: None,
+                    read_began,
                 });
             }
         }
@@ -1117,12 +1146,14 @@ impl Engine {
                 debug!(desk = %name, agent = %agent, "not in the desk's list: the agent is read alone");
                 continue;
             }
+            // a state the agent held until lately, in a read that may be a replica's behind: not
+            // a person's change, and not the echo of a write of that state still on its way
+            // either (taken for it, the write would be settled unsent)
             if known.as_ref().map(|k| k.0) != Some(state)
-                && !expected.contains(&state)
-                && let Some(fresh_from) = self.stale_read(&key, state, o.began)
+                && let Some(fresh_from) = self.stale_read(&key, state, o.read_began)
                 && self.recheck(o.desk, &agent, fresh_from)
             {
-                debug!(desk = %name, agent = %agent, state = %state, "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
+                debug!(desk = %name, agent = %agent, state = %state, expected = expected.contains(&state), "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
                 continue;
             }
             if known.as_ref().map(|k| k.0) == Some(state) || expected.contains(&state) {
@@ -1150,7 +1181,7 @@ impl Engine {
                 }
                 // the echo seen before the write's answer: the state it replaced can still show
                 if let Some((k, _, _)) = known.as_ref().filter(|k| k.0 != state) {
-                    self.supersede(key, [*k], state);
+                    self.supersede(key, [*k], state)?;
                 }
                 continue;
             }
@@ -1169,7 +1200,7 @@ impl Engine {
                     t.set_known(&name, &agent, state, &word, &at, is_computed)?;
                     t.forget_expected(&name, &agent)
                 })?;
-                self.supersede(key.clone(), [before], state);
+                self.supersede(key.clone(), [before], state)?;
                 if let Some(why) = why_computed {
                     self.stats.with(|s| s.desks[o.desk].computed += 1);
                     info!(desk = %name, agent = %agent, state = %state, vendor_status = %word, reason = why, "computed by the vendor: not a human change, not propagated");
@@ -1249,6 +1280,21 @@ impl Engine {
     }
 
     fn decide(&mut self, n: usize) -> Result<(), SyncError> {
+        // the decisions and the states they end (`lately`) in one transaction
+        if self.store.in_batch() {
+            return self.decide_now(n);
+        }
+        self.store.begin()?;
+        match self.decide_now(n) {
+            Ok(()) => Ok(self.store.commit()?),
+            Err(e) => {
+                self.store.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn decide_now(&mut self, n: usize) -> Result<(), SyncError> {
         let batch: Vec<Prepared> = self
             .undecided
             .drain(..n)
@@ -1268,7 +1314,7 @@ impl Engine {
         for (p, (id, owed)) in batch.into_iter().zip(stored) {
             // the states the people's changes replaced can still show in a read for a while
             for c in &p.cands {
-                self.supersede((c.desk, c.agent.clone()), [c.before], c.after);
+                self.supersede((c.desk, c.agent.clone()), [c.before], c.after)?;
             }
             let writes = owed.len();
             for key in owed {
@@ -1549,10 +1595,38 @@ impl Engine {
         }
         let dry_run = self.options.dry_run;
         let concurrency = self.options.write_concurrency;
+        // per desk: the rows whose state the agent held until lately (a read begun now may be a
+        // replica's showing it: the bulk path's read would skip the write, a retry's read take
+        // it for there), and those states
+        let lately: Vec<HashMap<String, Vec<(Availability, Instant)>>> = per_desk
+            .iter()
+            .enumerate()
+            .map(|(d, rows)| {
+                rows.iter()
+                    .filter_map(|(o, _)| {
+                        let lately = self.lately_of(d, &o.agent);
+                        (!lately.is_empty()).then(|| (o.agent.clone(), lately))
+                    })
+                    .collect()
+            })
+            .collect();
+        let unconfirmed: Vec<HashSet<String>> = per_desk
+            .iter()
+            .enumerate()
+            .map(|(d, rows)| {
+                rows.iter()
+                    .filter(|(o, _)| self.unconfirmed(d, &o.agent, o.availability).is_some())
+                    .map(|(o, _)| o.agent.clone())
+                    .collect()
+            })
+            .collect();
         // many first attempts to one desk go through its bulk path (one read of the desk, then
         // one write per agent that needs it, at the client's pace); a few are set one by one
         // (a bulk read of a large desk costs more than they do); retries read the agent first
+        let (mut lately, mut unconfirmed) = (lately, unconfirmed);
         let streams = per_desk.into_iter().enumerate().map(|(d, rows)| {
+            let lately = std::mem::take(&mut lately[d]);
+            let unconfirmed = std::mem::take(&mut unconfirmed[d]);
             let presence = self.desks[d].presence.clone();
             // for the desk's watcher, while one runs (`once` reads every agent afresh): the
             // state a write's answer shows, or a retry's read found already there, as it comes,
@@ -1570,9 +1644,12 @@ impl Engine {
                     own.push_at(p.clone(), answered);
                 }
             };
-            let (first, again): (Vec<_>, Vec<_>) = rows
-                .into_iter()
-                .partition(|(o, _)| o.attempts == 0 || dry_run);
+            // a first write whose state the agent held until lately goes alone (`set` sends it
+            // whatever its read shows), not through the bulk path, whose read may be a replica's
+            // showing that state (the write skipped, the agent left as it is)
+            let (first, again): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(o, _)| {
+                dry_run || (o.attempts == 0 && !unconfirmed.contains(&o.agent))
+            });
             let (first, again) = if first.len() >= BULK_FROM || dry_run {
                 (first, again)
             } else {
@@ -1647,13 +1724,16 @@ impl Engine {
                 futures_util::stream::once(bulk).flat_map(futures_util::stream::iter),
             )
             .boxed();
+            let lately = Arc::new(lately);
             let retries = futures_util::stream::iter(again)
                 .map(move |(o, known)| {
                     let presence = presence.clone();
                     let tell = tell.clone();
+                    let lately = lately.clone();
                     async move {
                         let r = if o.attempts > 0 {
-                            retry(&*presence, &o, known).await
+                            let lately = lately.get(&o.agent).map_or(&[][..], Vec::as_slice);
+                            retry(&*presence, &o, known, lately).await
                         } else {
                             match presence.set(&o.agent, o.availability).await {
                                 Ok(p) => Outcome::Written(p),
@@ -1865,7 +1945,7 @@ impl Engine {
                     self.own_writes[d].push_at(p, answered);
                 }
                 if state == o.availability {
-                    self.supersede((d, o.agent.clone()), replaced, o.availability);
+                    self.supersede((d, o.agent.clone()), replaced, o.availability)?;
                 }
                 self.backoff.remove(&(d, o.agent.clone()));
                 let lag = self.lag(d, &o);
@@ -1987,50 +2067,142 @@ impl Engine {
     }
 
     /// (desk, agent) holds `now` and no longer the states `ended` (from this instant): a read
-    /// can still show them for a while ([`Engine::stale_read`]).
+    /// begun less than the desk's read lag from now can still show them
+    /// ([`Engine::stale_read`]). Stored too (`lately`, in the transaction open, if one is), so
+    /// a restart still knows them.
     fn supersede(
         &mut self,
         key: (usize, String),
         ended: impl IntoIterator<Item = Availability>,
         now: Availability,
-    ) {
+    ) -> Result<(), SyncError> {
         let at = Instant::now();
-        let entry = self.superseded.entry(key).or_default();
+        let entry = self.superseded.entry(key.clone()).or_default();
+        let held_again = entry.iter().any(|(a, _)| *a == now);
         entry.retain(|(a, _)| *a != now);
+        let mut stored = Vec::new();
         for a in ended {
             if a != now {
                 entry.retain(|(b, _)| *b != a);
                 entry.push((a, at));
+                stored.push(a);
             }
         }
+        if entry.is_empty() {
+            self.superseded.remove(&key);
+        }
+        if stored.is_empty() && !held_again {
+            return Ok(());
+        }
+        let name = &self.desks[key.0].name;
+        let ended_ms = self.options.wall_clock.now().timestamp_millis();
+        self.store.transaction(|t| {
+            if held_again {
+                t.holds_again(name, &key.1, now)?;
+            }
+            for a in stored {
+                t.ended(name, &key.1, a, ended_ms)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// Whether `state`, seen on (desk, agent) by a read that began at `began` (unknown:
-    /// `None`), may be a state the agent no longer holds ([`Engine::supersede`]: it ended
-    /// within [`SUPERSEDED_FOR`], and the read began less than the desk's
-    /// [`Desk::read_lag`] after it ended): then the instant from which a read shows what
-    /// the agent holds. Expired entries are forgotten.
+    /// `None`), may be a state the agent no longer holds: it held it until lately
+    /// ([`Engine::supersede`]) and the read began less than the desk's [`Desk::read_lag`]
+    /// after that ended (a read under way then, or a replica up to the read lag behind, may
+    /// show it). Then the instant from which a read shows what the agent holds. The bound is
+    /// the read lag: a read that began later is taken as it is, whatever it shows.
     fn stale_read(
-        &mut self,
+        &self,
         key: &(usize, String),
         state: Availability,
         began: Option<Instant>,
     ) -> Option<Instant> {
         let lag = self.desks[key.0].read_lag;
-        let ended = self.superseded.get_mut(key)?;
-        ended.retain(|(_, at)| at.elapsed() < SUPERSEDED_FOR);
-        let fresh_from = ended
+        let fresh_from = self
+            .superseded
+            .get(key)?
             .iter()
             .find(|(a, _)| *a == state)
-            .map(|(_, at)| *at + lag);
-        if ended.is_empty() {
-            self.superseded.remove(key);
-        }
-        let fresh_from = fresh_from?;
+            .map(|(_, at)| *at + lag)?;
         match began {
             Some(b) if b >= fresh_from => None,
             _ => Some(fresh_from),
         }
+    }
+
+    /// Desk `d`'s watcher handed over a read that began at `began`.
+    fn watched(&mut self, d: usize, began: Option<Instant>) {
+        if let Some(b) = began {
+            self.watched[d] = Some(self.watched[d].map_or(b, |w| w.max(b)));
+        }
+    }
+
+    /// Forget the states held until lately that no read can show any more: the desk's watcher
+    /// handed over a read begun at least the desk's read lag after the state ended (its later
+    /// reads begin later still), and no recheck of the agent is under way (its read may have
+    /// begun before); and, every [`LATELY_PRUNE_EVERY`], the stored rows older than the
+    /// desk's read lag and [`LATELY_KEPT`] by the wall clock (a restart needs no older one).
+    /// What is kept is bounded anyway: one entry per (desk, agent, state).
+    fn prune_lately(&mut self) -> Result<(), SyncError> {
+        let desks = &self.desks;
+        let watched = &self.watched;
+        let rechecking = &self.rechecking;
+        self.superseded.retain(|key, ended| {
+            if rechecking.contains_key(key) {
+                return true;
+            }
+            let Some(read) = watched[key.0] else {
+                return true;
+            };
+            let lag = desks[key.0].read_lag;
+            ended.retain(|(_, at)| read < *at + lag);
+            !ended.is_empty()
+        });
+        if self.pruned.elapsed() < LATELY_PRUNE_EVERY {
+            return Ok(());
+        }
+        self.pruned = Instant::now();
+        let now_ms = self.options.wall_clock.now().timestamp_millis();
+        let cutoffs: Vec<(String, i64)> = self
+            .desks
+            .iter()
+            .map(|d| {
+                let kept = d.read_lag.saturating_add(LATELY_KEPT).as_millis() as i64;
+                (d.name.clone(), now_ms.saturating_sub(kept))
+            })
+            .collect();
+        let started = Instant::now();
+        blocking(|| {
+            self.store.transaction(|t| {
+                for (desk, before) in &cutoffs {
+                    t.prune_lately(desk, *before)?;
+                }
+                Ok(())
+            })
+        })?;
+        timed("prune", cutoffs.len(), started);
+        Ok(())
+    }
+
+    /// The instant from which a read of (desk, agent) cannot show `state` as one the agent
+    /// held until lately, if that is still to come ([`Engine::stale_read`] for a read begun
+    /// now): a write of `state` decided from a read before then is not skipped on what that
+    /// read shows.
+    fn unconfirmed(&self, d: usize, agent: &str, state: Availability) -> Option<Instant> {
+        self.stale_read(&(d, agent.to_string()), state, Some(Instant::now()))
+    }
+
+    /// The states (desk, agent) held until lately, each with the instant from which a read
+    /// cannot show it any more (for a retry's read, [`retry`]).
+    fn lately_of(&self, d: usize, agent: &str) -> Vec<(Availability, Instant)> {
+        let lag = self.desks[d].read_lag;
+        self.superseded
+            .get(&(d, agent.to_string()))
+            .map(|e| e.iter().map(|(a, at)| (*a, *at + lag)).collect())
+            .unwrap_or_default()
     }
 
     /// A read showed (desk, agent) in a state it held until lately ([`Engine::stale_read`]):
@@ -2120,6 +2292,39 @@ impl Engine {
             _ => None,
         }
     }
+}
+
+/// The states each (desk, agent) held until lately, as the database keeps them from an earlier
+/// run ([`Engine::supersede`]): each taken as ended now (when the run starts), so a read begun
+/// less than its desk's read lag after the start that shows one is read again rather than
+/// taken for a person's change (a replica behind shows the state before the restart). Rows
+/// older than the desk's read lag and [`LATELY_KEPT`] by the wall clock are left out (every
+/// read of this run begins after they ended); a wall clock stepped forward across the restart
+/// leaves out more.
+fn restore_lately(
+    desks: &[Desk],
+    store: &Store,
+    wall: &dyn WallClock,
+) -> Result<Lately, SyncError> {
+    let names: HashMap<&str, usize> = desks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect();
+    let now_ms = wall.now().timestamp_millis();
+    let at = Instant::now();
+    let mut out: Lately = HashMap::new();
+    for (desk, agent, state, ended_ms) in store.read(|t| t.lately())? {
+        let Some(&d) = names.get(desk.as_str()) else {
+            continue;
+        };
+        let kept = desks[d].read_lag.saturating_add(LATELY_KEPT);
+        if now_ms.saturating_sub(ended_ms) > kept.as_millis() as i64 {
+            continue;
+        }
+        out.entry((d, agent)).or_default().push((state, at));
+    }
+    Ok(out)
 }
 
 /// What the database holds from an earlier run, made to agree with this run's desks and people
@@ -2243,17 +2448,50 @@ enum Outcome {
 /// A write that failed before is sent again only after a read: an earlier attempt may have got
 /// through unanswered (then nothing is written), or a person may have changed the agent since
 /// sync last read it (then their change wins: it is read and decided like any other).
-async fn retry(presence: &dyn Presence, o: &Owed, known: Option<Availability>) -> Outcome {
-    let now = match presence.get(&o.agent).await {
+///
+/// That read may be a replica's, up to the desk's read lag behind: a state the agent held until
+/// lately (`lately`: each with the instant from which a read cannot show it any more), shown
+/// by a read begun before then, decides nothing by itself. Shown as the state to write, the
+/// write is sent anyway (`set` is idempotent: one request, where confirming by a read costs one
+/// and may still need the write); shown as another state (a person's change, or a replica's
+/// older state), the agent is read again once a read cannot show it stale, and that read
+/// decides.
+async fn retry(
+    presence: &dyn Presence,
+    o: &Owed,
+    known: Option<Availability>,
+    lately: &[(Availability, Instant)],
+) -> Outcome {
+    let stale_until = |state: Availability, began: Instant| {
+        lately
+            .iter()
+            .find(|(a, fresh_from)| *a == state && began < *fresh_from)
+            .map(|(_, fresh_from)| *fresh_from)
+    };
+    let vendor = presence.vendor();
+    let moved = |now: &AgentPresence| {
+        now.availability != o.availability
+            && known.is_some_and(|k| k != now.availability)
+            && computed(vendor.as_str(), now.availability, &now.detail.vendor_status).is_none()
+    };
+    let mut began = Instant::now();
+    let mut now = match presence.get(&o.agent).await {
         Ok(p) => p,
         Err(e) => return Outcome::Failed(e),
     };
-    let vendor = presence.vendor();
-    if now.availability == o.availability {
-        Outcome::Already(now)
-    } else if known.is_some_and(|k| k != now.availability)
-        && computed(vendor.as_str(), now.availability, &now.detail.vendor_status).is_none()
+    if moved(&now)
+        && let Some(fresh_from) = stale_until(now.availability, began)
     {
+        tokio::time::sleep_until(fresh_from).await;
+        began = Instant::now();
+        now = match presence.get(&o.agent).await {
+            Ok(p) => p,
+            Err(e) => return Outcome::Failed(e),
+        };
+    }
+    if now.availability == o.availability && stale_until(o.availability, began).is_none() {
+        Outcome::Already(now)
+    } else if moved(&now) && stale_until(now.availability, began).is_none() {
         Outcome::Moved(now)
     } else {
         match presence.set(&o.agent, o.availability).await {
@@ -2337,9 +2575,9 @@ async fn watch_desk(
                     let _ = watcher.next().await;
                 }
                 drop(change);
-                Event::Initial(desk, all)
+                Event::Initial(desk, all, watcher.began())
             }
-            Ok(change) => Event::Change(desk, Box::new(change)),
+            Ok(change) => Event::Change(desk, Box::new(change), watcher.began()),
             Err(e) => Event::Failed(desk, e),
         };
         if tx.send(ev).is_err() {

@@ -23,14 +23,37 @@
 //! - **Stale and partial reads**: a desk's answer may be a read replica's, up to its
 //!   [`Desk::read_lag`] old ([`DEFAULT_READ_LAG`], 2 s; `read_lag` in sync.toml). A state an
 //!   agent held until lately (the one sync's landed write replaced, the one a person's change
-//!   replaced, an earlier write of sync's), seen again within 30 s, is neither an echo nor a
+//!   replaced, an earlier write of sync's), seen again in a read that began less than the read
+//!   lag after it ended, is neither an echo (of a write of that state still on its way) nor a
 //!   change until a read of the agent that begins at least the read lag after it ended, and
 //!   after the observation, shows it (a person who did set it back is decided then, not lost);
-//!   so is a write's read-back showing the state it replaced. An agent a full read does not
+//!   so is a write's read-back showing the state it replaced. The record of those states is
+//!   kept in the database too and restored on start (as ended then: a replica behind shows the
+//!   states before a restart in the first reads after it). A skip is never decided from such a
+//!   read: a write of a state the agent held until lately is sent alone through `set`, which
+//!   sends it whatever the read before it shows (`set` is idempotent: one request, where a
+//!   confirming read costs one and may still need the write), not through the bulk path,
+//!   whose one read may show the agent already so; a retry's read showing the state to write
+//!   sends it all the same, and one showing another state held until lately (a person's change,
+//!   or the replica's older state) is read again once a read cannot show it stale. Rocket.Chat's
+//!   delta asks from the read lag earlier than its last answer, so a delta a replica computed
+//!   from an older snapshot loses nothing. An agent a full read does not
 //!   list (an agent list read in pages while agents join or leave) is read alone before its
 //!   absence is decided. Such a read of one agent is tried until it answers (an interval apart,
 //!   then from the desk's full read, up to 8 intervals apart, at once when the desk answers
 //!   again): the observation is never dropped.
+//!
+//!   What sync can and cannot tell apart: a read that began at least the desk's `read_lag`
+//!   after a state ended shows what the agent holds (or held since), so it is taken as it is;
+//!   one that began earlier may be a replica's, so a state it shows that the agent held until
+//!   lately costs one more read of the agent (the read lag later), and a person who set that
+//!   state again within the read lag is decided that much later, never lost. There is no other
+//!   window: how long a state is remembered follows from each desk's read lag and how often it
+//!   is read (until its watcher hands over a read begun a read lag after the state ended).
+//!   Sync cannot tell a replica further behind than the declared `read_lag` from a person's
+//!   change: such a read showing an older state is decided as a change (declare the replica's
+//!   worst lag); and a wall clock stepped forward across a restart may leave out the stored
+//!   states that ended just before it.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected

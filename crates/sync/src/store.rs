@@ -7,6 +7,7 @@
 //! | `outbox` | writes still owed: written before sending, removed after success |
 //! | `expected` | states sync wrote (or is writing) to a desk: when the desk shows them, it is an echo |
 //! | `decisions` | the log of decisions: the change, the candidates, the writes owed |
+//! | `lately` | the states each (desk, agent) held until lately, and when each ended (the wall clock, milliseconds): a read replica behind may still show one; restored on start (schema 2) |
 //!
 //! Every decision is stored in one transaction (the observation, the person's state, the outbox
 //! rows, the expected echoes, the log line), a batch of decisions at a time (the engine's
@@ -19,7 +20,7 @@ use agentstatus_presence::Availability;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE known(
@@ -40,6 +41,17 @@ CREATE TABLE decisions(
   desk TEXT NOT NULL, agent TEXT NOT NULL, before TEXT, after TEXT NOT NULL,
   wanted TEXT NOT NULL, reason TEXT NOT NULL, writes INTEGER NOT NULL);
 ";
+
+/// What each schema version adds to the one before it, in order: `MIGRATIONS[i]` takes a
+/// database of version `i + 1` to `i + 2`. A new database gets [`SCHEMA`] and every migration.
+const MIGRATIONS: &[&str] = &[
+    // 2: the states each (desk, agent) held until lately (the engine's record of them, kept
+    // across a restart: a replica behind may show one in the first reads after it)
+    "CREATE TABLE lately(
+  desk TEXT NOT NULL, agent TEXT NOT NULL, availability TEXT NOT NULL, ended_ms INTEGER NOT NULL,
+  PRIMARY KEY(desk, agent, availability));
+CREATE INDEX lately_age ON lately(desk, ended_ms);",
+];
 
 /// The database could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -232,12 +244,21 @@ impl Store {
                         "not a sync database (it has tables but no schema version): give sync its own file",
                     ));
                 }
+                let all = MIGRATIONS.join("\n");
                 c.execute_batch(&format!(
-                    "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN; {SCHEMA} {all}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(|e| self.err(e))
             }
             SCHEMA_VERSION => Ok(()),
+            // an earlier schema of this program: brought up to this one, in one transaction
+            v if (1..SCHEMA_VERSION).contains(&v) => {
+                let steps = MIGRATIONS[(v - 1) as usize..].join(";\n");
+                c.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {steps}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(|e| self.err(format!("migrating from schema version {v}: {e}")))
+            }
             v => Err(self.err(format!(
                 "schema version {v}, this build knows {SCHEMA_VERSION}: use the agentstatus that wrote it, or a new file"
             ))),
@@ -280,6 +301,11 @@ impl Store {
             .map_err(|e| self.err(e))?;
         self.batch = true;
         Ok(())
+    }
+
+    /// Whether a [`Store::begin`] is open.
+    pub(crate) fn in_batch(&self) -> bool {
+        self.batch
     }
 
     /// Store what was done since [`Store::begin`] (nothing to do outside one).
@@ -535,10 +561,66 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// (desk, agent) held `availability` until `ended_ms` (the wall clock, milliseconds since
+    /// the epoch): a read replica behind may still show it.
+    pub fn ended(
+        &self,
+        desk: &str,
+        agent: &str,
+        availability: Availability,
+        ended_ms: i64,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO lately(desk, agent, availability, ended_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(desk, agent, availability) DO UPDATE SET ended_ms = ?4",
+            )?
+            .execute(params![desk, agent, availability.as_str(), ended_ms])?;
+        Ok(())
+    }
+
+    /// (desk, agent) holds `availability` again: it is no longer one it held until lately.
+    pub fn holds_again(
+        &self,
+        desk: &str,
+        agent: &str,
+        availability: Availability,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "DELETE FROM lately WHERE desk = ?1 AND agent = ?2 AND availability = ?3",
+            )?
+            .execute(params![desk, agent, availability.as_str()])?;
+        Ok(())
+    }
+
+    /// Every state held until lately ([`Tx::ended`]): desk, agent, state, when it ended.
+    pub fn lately(&self) -> rusqlite::Result<Vec<(String, String, Availability, i64)>> {
+        let mut s = self.0.prepare_cached(
+            "SELECT desk, agent, availability, ended_ms FROM lately ORDER BY desk, agent, ended_ms",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                parse_availability(&r.get::<_, String>(2)?),
+                r.get(3)?,
+            ))
+        })?;
+        rows.collect()
+    }
+
+    /// Forget the states of `desk` that ended before `before_ms`; how many.
+    pub fn prune_lately(&self, desk: &str, before_ms: i64) -> rusqlite::Result<usize> {
+        self.0
+            .prepare_cached("DELETE FROM lately WHERE desk = ?1 AND ended_ms < ?2")?
+            .execute(params![desk, before_ms])
+    }
+
     /// Every desk the database holds a row of (a known state, a write owed or expected).
     pub fn stored_desks(&self) -> rusqlite::Result<Vec<String>> {
         let mut s = self.0.prepare_cached(
-            "SELECT desk FROM known UNION SELECT desk FROM outbox UNION SELECT desk FROM expected ORDER BY 1",
+            "SELECT desk FROM known UNION SELECT desk FROM outbox UNION SELECT desk FROM expected UNION SELECT desk FROM lately ORDER BY 1",
         )?;
         let rows = s.query_map([], |r| r.get(0))?;
         rows.collect()
@@ -557,6 +639,9 @@ impl Tx<'_> {
             .execute(params![desk])?;
         self.0
             .prepare_cached("DELETE FROM expected WHERE desk = ?1")?
+            .execute(params![desk])?;
+        self.0
+            .prepare_cached("DELETE FROM lately WHERE desk = ?1")?
             .execute(params![desk])?;
         Ok((known, owed))
     }
@@ -704,6 +789,51 @@ mod tests {
         drop(c);
         let e = Store::open(&other).unwrap_err();
         assert!(e.to_string().contains("not a sync database"), "{e}");
+    }
+
+    /// A database of schema 1 (before `lately`) is brought to this schema when opened, its rows
+    /// kept; the states held until lately are stored and read back.
+    #[test]
+    fn a_schema_1_database_is_migrated() {
+        let scratch = tempfile::Builder::new()
+            .prefix("agentstatus-sync-migrate-")
+            .tempdir()
+            .unwrap();
+        let path = scratch.path().join("v1.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = 1; COMMIT;"))
+            .unwrap();
+        c.execute_batch("INSERT INTO known VALUES ('d', 'a', 'busy', 'busy', 'then', 'busy')")
+            .unwrap();
+        drop(c);
+        let mut s = Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(
+            s.read(|t| t.known("d", "a")).unwrap().unwrap().0,
+            Availability::Busy
+        );
+        s.transaction(|t| {
+            t.ended("d", "a", Availability::Away, 1_000)?;
+            t.ended("d", "a", Availability::Offline, 5_000)?;
+            t.ended("d", "a", Availability::Away, 2_000)
+        })
+        .unwrap();
+        assert_eq!(
+            s.read(|t| t.lately()).unwrap(),
+            vec![
+                ("d".into(), "a".into(), Availability::Away, 2_000),
+                ("d".into(), "a".into(), Availability::Offline, 5_000)
+            ]
+        );
+        assert_eq!(s.transaction(|t| t.prune_lately("d", 3_000)).unwrap(), 1);
+        s.transaction(|t| t.holds_again("d", "a", Availability::Offline))
+            .unwrap();
+        assert!(s.read(|t| t.lately()).unwrap().is_empty());
+        assert_eq!(s.read(|t| t.stored_desks()).unwrap(), vec!["d".to_string()]);
     }
 
     /// Two syncs on one database would both send its outbox and both decide its changes: the
