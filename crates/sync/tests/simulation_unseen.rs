@@ -36,10 +36,11 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use agentstatus_fakes::{Chaos, Fault};
+use agentstatus_fakes::{Chaos, Fault, Stale};
 use agentstatus_presence::Availability;
 use agentstatus_sync::Store;
-use common::{Fakes, HUMAN, holds, kill};
+use common::run::NAMES;
+use common::{CHAT, EMAIL, Fakes, HUMAN, TICKETS, holds, kill};
 
 use Availability::*;
 
@@ -166,31 +167,77 @@ impl Model {
         self.max_decisions += 2;
         self.ends[p] = vec![end1, end2];
     }
+
+    /// `d` switched through `seq` about once per read of it (a person flapping every poll):
+    /// any of the switches seen or not. Each seen one decides, and the desks follow the last
+    /// one seen; the last switch is always seen (its state stays), unless it is back where the
+    /// person started and none was seen. The writes of a subsequence of switches are at most
+    /// those of all of them, seen one by one.
+    fn flaps(&mut self, p: usize, from: [Availability; 3], d: usize, seq: &[Availability]) {
+        let Some(&last) = seq.last() else { return };
+        let mut chain = from;
+        for &a in seq {
+            let (next, w) = writes_for(chain, d, a);
+            for t in 0..3 {
+                self.max_writes[t] += w[t];
+            }
+            chain = next;
+        }
+        let (direct, w_direct) = if last == from[d] {
+            (from, [0; 3])
+        } else {
+            writes_for(from, d, last)
+        };
+        for t in 0..3 {
+            self.min_writes[t] += w_direct[t];
+        }
+        self.min_decisions += u64::from(last != from[d]);
+        self.max_decisions += seq.len() as u64;
+        self.ends[p] = if direct == chain {
+            vec![direct]
+        } else {
+            vec![direct, chain]
+        };
+    }
+
+    /// `d1` set to `a` by hand; the moment sync's write of it shows on `d2`, before `d2` is
+    /// read again, the person sets `d2` back to `b` (what it showed before). Both are decided
+    /// (the second is seen against the state written); the last wins. Whether the third desk
+    /// got the first decision's write before the second is decided is a matter of timing.
+    fn set_back(
+        &mut self,
+        p: usize,
+        from: [Availability; 3],
+        (d1, a): (usize, Availability),
+        (d2, b): (usize, Availability),
+    ) {
+        let (mid, w1) = writes_for(from, d1, a);
+        let (end, w2) = writes_for(mid, d2, b);
+        for t in 0..3 {
+            // every order: d2 got sync's first write (seen); d1 and the third desk end as the
+            // second decision says, from what they showed before or after the first
+            let least = if t == d2 {
+                1
+            } else if t == d1 {
+                u64::from(end[t] != a)
+            } else {
+                u64::from(end[t] != from[t]).min(u64::from(end[t] != mid[t]))
+            };
+            self.min_writes[t] += least;
+            self.max_writes[t] += w1[t] + w2[t];
+        }
+        self.min_decisions += 2;
+        self.max_decisions += 2;
+        self.ends[p] = vec![end];
+    }
 }
 
-/// The script's steps and the decision log of the people `wrong` names.
-fn history(db: &std::path::Path, script: &HashMap<usize, Vec<String>>, wrong: &[String]) -> String {
-    let decisions = Store::open_read_only(db)
-        .and_then(|s| s.read(|t| t.decisions()))
-        .unwrap_or_default();
-    let mut out = format!("kills: {:?}\n", script.get(&usize::MAX));
-    for w in wrong.iter().take(3) {
-        let Some(p) = w
-            .strip_prefix('p')
-            .and_then(|r| r.split(':').next())
-            .and_then(|n| n.parse::<usize>().ok())
-        else {
-            continue;
-        };
-        out.push_str(&format!("p{p}: script {:?}\n", script.get(&p)));
-        for d in decisions.iter().filter(|d| d.person == format!("p{p}")) {
-            out.push_str(&format!(
-                "  decided on {}: {:?} -> {} (wanted {}, {} writes; {})\n",
-                d.desk, d.before, d.after, d.wanted, d.writes, d.reason
-            ));
-        }
-    }
-    out
+/// The people `wrong` names are what the failure is about: their whole history (script,
+/// observations, decisions, writes, the requests the fakes received for them) goes in the
+/// failure's report, which this names.
+fn history(f: &Fakes, wrong: &[String]) -> String {
+    f.journal.suspect_named(wrong);
+    format!("their whole history: {}", f.journal.path().display())
 }
 
 /// Desks as flags.
@@ -202,8 +249,15 @@ fn touched(desks: &[usize]) -> [bool; 3] {
     t
 }
 
-fn random_fault(rng: &mut fastrand::Rng) -> Vec<Fault> {
-    match rng.u8(0..9) {
+/// A fault (or a storm of them) queued on a desk. The narrow generator's draws are those the
+/// seeds pinned before the widening were found with; the wide one adds every other fault the
+/// fakes have.
+fn random_fault(rng: &mut fastrand::Rng, generator: Generator) -> Vec<Fault> {
+    let kinds = match generator {
+        Generator::Narrow => 9,
+        Generator::Wide => 15,
+    };
+    match rng.u8(0..kinds) {
         0 => vec![Fault::Html(500)],
         1 => vec![Fault::Html(502)],
         2 => vec![Fault::Truncated],
@@ -217,13 +271,30 @@ fn random_fault(rng: &mut fastrand::Rng) -> Vec<Fault> {
             5
         ],
         7 => vec![Fault::Status(500)],
-        _ => vec![Fault::DropAfterHandling],
+        8 => vec![Fault::DropAfterHandling],
+        // the wide generator's
+        9 => vec![Fault::DropConnection],
+        10 => vec![Fault::MalformedJson],
+        11 => vec![Fault::Status(503); 3],
+        12 => vec![
+            Fault::RateLimited {
+                retry_after_secs: 0,
+            };
+            4
+        ],
+        13 => vec![
+            Fault::RateLimited {
+                retry_after_secs: 2,
+            },
+            Fault::Delay(Duration::from_millis(300)),
+        ],
+        _ => vec![Fault::Delay(Duration::from_millis(250)); 4],
     }
 }
 
 /// The longest one injected fault left in a desk's queue holds the desk's requests up: a 429's
-/// `Retry-After: 1` honoured, a slow answer given up after the attempt timeout.
-const PER_FAULT: Duration = Duration::from_millis(1_500);
+/// `Retry-After: 2` honoured, a slow answer given up after the attempt timeout.
+const PER_FAULT: Duration = Duration::from_millis(2_500);
 
 /// One simulation at a time (each is timed, on a machine shared with the other tests).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -231,26 +302,161 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unseen_schedules_and_faults_converge_with_no_echo_and_nothing_lost() {
     let _serial = SERIAL.lock().await;
-    simulate(common::seed()).await;
+    simulate(common::seed(), generator()).await;
 }
 
 /// A seed whose desk down (60 HTML 502s queued) sits behind two 429 storms on the same desk:
 /// the desk answers nothing but errors until well over `CONVERGE` after the script's last
 /// change (57 faults still queued then), and the engine, restarted meanwhile, cannot read it,
-/// so it cannot write it either. Converging is timed from when the desk answers again.
+/// so it cannot write it either. Converging is timed from when the desk answers again. (Found
+/// with the narrow generator, which replays it.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_whose_faults_outlast_the_script_converges_once_it_answers() {
     let _serial = SERIAL.lock().await;
-    simulate(15_596_970_463_140_369_845).await;
+    simulate(15_596_970_463_140_369_845, Generator::Narrow).await;
 }
 
-async fn simulate(seed: u64) {
-    let on_fail = format!("(replay with SYNC_SIM_SEED={seed})");
+/// Which script a seed makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Generator {
+    /// The generator the seeds pinned before the widening were found with (its draws, and so
+    /// its scripts, unchanged): the schedules and faults the module's docs list first.
+    Narrow,
+    /// Everything the fakes can do, drawn per seed from a second generator (see the module's
+    /// docs): the default.
+    Wide,
+}
+
+/// `SYNC_SIM_GENERATOR=narrow` replays a seed found before the widening; else the wide one.
+fn generator() -> Generator {
+    match std::env::var("SYNC_SIM_GENERATOR").as_deref() {
+        Ok("narrow") => Generator::Narrow,
+        _ => Generator::Wide,
+    }
+}
+
+/// A person flapping on one desk about once per read of it, until a step.
+struct Flapper {
+    p: usize,
+    d: usize,
+    from: [Availability; 3],
+    seq: Vec<Availability>,
+    next: tokio::time::Instant,
+    until: usize,
+}
+
+/// The wide generator's conditions for a whole run, drawn from its own generator.
+#[derive(Debug)]
+struct Conditions {
+    /// Kills (step, restart after so many steps).
+    kills: Vec<(usize, usize)>,
+    mass_at: usize,
+    down_at: usize,
+    /// The desk down: so many of this fault queued.
+    down: (usize, Fault),
+    /// Stale answers on every desk: probability, age at most.
+    stale: Option<(f64, Duration)>,
+    /// The vendors' clocks off ours (seconds: chat, tickets, email), Rocket.Chat's limiter on.
+    skew: Option<[i64; 3]>,
+    limiter: bool,
+    /// Rocket.Chat's list shifting between pages.
+    churn: bool,
+    /// One agent's own reads refused, at this step, for so long.
+    refuse: Option<(usize, Duration)>,
+    /// Flappers started at these steps.
+    flappers: Vec<usize>,
+}
+
+impl Conditions {
+    fn narrow() -> Self {
+        Conditions {
+            kills: vec![(STEPS / 4, 5), (STEPS * 3 / 5, 5)],
+            mass_at: STEPS / 2,
+            down_at: STEPS / 3,
+            down: (60, Fault::Html(502)),
+            stale: None,
+            skew: None,
+            limiter: false,
+            churn: false,
+            refuse: None,
+            flappers: Vec::new(),
+        }
+    }
+
+    fn wide(x: &mut fastrand::Rng) -> Self {
+        let mut kills: Vec<(usize, usize)> = Vec::new();
+        for _ in 0..x.usize(1..=3) {
+            let at = x.usize(3..STEPS - 6);
+            if kills.iter().all(|(k, r)| at > k + r || at + 1 < *k) {
+                kills.push((at, x.usize(0..7)));
+            }
+        }
+        kills.sort();
+        let hours = |x: &mut fastrand::Rng| x.i64(-6..=6) * 3600 + x.i64(-300..300);
+        Conditions {
+            mass_at: x.usize(8..STEPS - 8),
+            down_at: x.usize(5..STEPS - 15),
+            down: (
+                x.usize(10..70),
+                match x.u8(0..3) {
+                    0 => Fault::Html(502),
+                    1 => Fault::Status(503),
+                    _ => Fault::DropConnection,
+                },
+            ),
+            stale: x.bool().then(|| {
+                (
+                    x.f64() * 0.3 + 0.05,
+                    Duration::from_millis(x.u64(300..1_500)),
+                )
+            }),
+            skew: x
+                .bool()
+                .then(|| [hours(&mut *x), hours(&mut *x), hours(&mut *x)]),
+            limiter: x.u8(0..3) == 0,
+            churn: x.bool(),
+            refuse: x.bool().then(|| {
+                (
+                    x.usize(5..STEPS - 10),
+                    Duration::from_millis(x.u64(2_000..12_000)),
+                )
+            }),
+            flappers: (0..x.usize(0..3)).map(|_| x.usize(0..STEPS - 20)).collect(),
+            kills,
+        }
+    }
+}
+
+/// Sync's write of `a` shows on desk `d` for person `p`, within 5 s.
+async fn write_shows(f: &Fakes, d: usize, p: usize, a: Availability) -> bool {
+    let t = tokio::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(5) {
+        if f.state(d, p) == a {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    false
+}
+
+async fn simulate(seed: u64, generator: Generator) {
     let verbose = common::verbose();
     let mut rng = fastrand::Rng::with_seed(seed);
-    let f = Fakes::start(PEOPLE).await;
-    // a scratch directory of an unpredictable name, removed when dropped
-    let (dir, db) = common::scratch("unseen", seed);
+    // the wide generator's draws come from a generator of their own
+    let mut xrng = fastrand::Rng::with_seed(seed ^ 0x5eed_0f_0a11_fa17);
+    let wide = generator == Generator::Wide;
+    let name = if wide { "unseen" } else { "unseen-narrow" };
+    let f = Fakes::start_named(PEOPLE, name, seed).await;
+    let on_fail = f.journal.on_fail();
+    // a scratch directory of an unpredictable name, removed when dropped (kept on a failure)
+    let (dir, db) = common::scratch(name, seed);
+    f.journal.set_db(&db);
+    let c = if wide {
+        Conditions::wide(&mut xrng)
+    } else {
+        Conditions::narrow()
+    };
+    f.journal.event(format!("{generator:?} generator: {c:?}"));
 
     let mut model = Model {
         ends: vec![vec![[Available, Available, Available]]; PEOPLE],
@@ -259,6 +465,17 @@ async fn simulate(seed: u64) {
         min_decisions: 0,
         max_decisions: 0,
     };
+    if let Some(skew) = c.skew {
+        f.rc.set_clock_skew(skew[CHAT]);
+        f.cw.faults().set_clock_skew(skew[TICKETS]);
+        f.ed.faults().set_clock_skew(skew[EMAIL]);
+    }
+    if c.limiter {
+        // Rocket.Chat's limiter counts sync's calls too: 429s with `X-RateLimit-Reset`
+        f.rc.set_rate_limit(30, Duration::from_secs(1));
+        f.rc.stop_bypassing_rate_limit("mgr");
+    }
+    f.rc.set_paging_churn(c.churn);
     let mut engine = Some(spawn_engine(&f, &db));
     tokio::time::sleep(Duration::from_millis(800)).await;
     for d in 0..3 {
@@ -267,47 +484,99 @@ async fn simulate(seed: u64) {
             unavailable: 0.02,
             rate_limited: 0.02,
         }));
+        if let Some((probability, max_age)) = c.stale {
+            f.faults(d).set_stale(Some(Stale {
+                seed: seed.wrapping_add(10 + d as u64),
+                probability,
+                max_age,
+            }));
+        }
     }
 
-    // where the script does what
-    let kills = [STEPS / 4, STEPS * 3 / 5];
-    let mass_at = STEPS / 2;
-    let down_at = STEPS / 3;
     // per person: their last change, and the desks it was made on
     let mut last_change: HashMap<usize, (tokio::time::Instant, [bool; 3])> = HashMap::new();
     // the desk down, since, until (its error pages all answered)
     let mut outage: Option<(usize, tokio::time::Instant, Option<tokio::time::Instant>)> = None;
-    // what the script did to each person, for a failure's message
-    let mut script: HashMap<usize, Vec<String>> = HashMap::new();
-    let t0 = tokio::time::Instant::now();
     let mut restart_at: Option<usize> = None;
+    let mut flappers: Vec<Flapper> = Vec::new();
+    // one desk slow for a while: the desk, until the step
+    let mut slow: Option<(usize, usize)> = None;
+    // one agent's own reads refused: the desk, what is refused, until
+    let mut refused: Option<(usize, String, tokio::time::Instant)> = None;
     for n in 0..STEPS {
-        if kills.contains(&n) {
+        let now = tokio::time::Instant::now();
+        if let Some(&(_, after)) = c.kills.iter().find(|(k, _)| *k == n)
+            && engine.is_some()
+        {
+            f.journal.event(format!("step {n}: the engine killed"));
             kill(engine.take().unwrap(), &on_fail).await;
-            script
-                .entry(usize::MAX)
-                .or_default()
-                .push(format!("{:?} killed", t0.elapsed()));
-            restart_at = Some(n + 5);
+            restart_at = Some(n + after);
         }
         if restart_at == Some(n) {
+            f.journal.event(format!("step {n}: the engine restarted"));
             engine = Some(spawn_engine(&f, &db));
             restart_at = None;
         }
-        if n == down_at {
-            // a desk down for several intervals: every answer an HTML error page (its reads and
-            // its writes), while people keep changing, on it and elsewhere
+        if n == c.down_at {
+            // a desk down for several intervals: every answer an error (its reads and its
+            // writes), while people keep changing, on it and elsewhere
             let d = rng.usize(0..3);
-            for _ in 0..60 {
-                f.faults(d).push(Fault::Html(502));
+            for _ in 0..c.down.0 {
+                f.faults(d).push(c.down.1.clone());
             }
+            f.journal.event(format!(
+                "step {n}: {} down: {} x {:?} queued",
+                NAMES[d], c.down.0, c.down.1
+            ));
             outage = Some((d, tokio::time::Instant::now(), None));
         }
         if let Some((d, _, end @ None)) = &mut outage
             && f.faults(*d).pending() == 0
         {
             *end = Some(tokio::time::Instant::now());
+            f.journal
+                .event(format!("step {n}: {} answers again", NAMES[*d]));
         }
+        if let Some((d, until)) = slow
+            && n >= until
+        {
+            f.faults(d).set_delay(Duration::ZERO);
+            f.journal
+                .event(format!("step {n}: {} fast again", NAMES[d]));
+            slow = None;
+        }
+        if let Some((d, what, until)) = &refused
+            && now >= *until
+        {
+            f.faults(*d).stop_refusing();
+            f.journal
+                .event(format!("step {n}: {} no longer refuses {what}", NAMES[*d]));
+            refused = None;
+        }
+        // flappers switch about once per read of their desk; done, their model is made
+        for fl in &mut flappers {
+            if now >= fl.next && n < fl.until {
+                let current = fl.seq.last().copied().unwrap_or(fl.from[fl.d]);
+                let others: Vec<Availability> = HUMAN[fl.d]
+                    .iter()
+                    .copied()
+                    .filter(|a| *a != current)
+                    .collect();
+                let a = others[xrng.usize(0..others.len())];
+                f.human(fl.d, fl.p, a);
+                fl.seq.push(a);
+                last_change.insert(fl.p, (now, touched(&[fl.d])));
+                fl.next =
+                    now + Duration::from_millis(common::INTERVAL_MS[fl.d] + xrng.u64(0..60) - 30);
+            }
+        }
+        flappers.retain(|fl| {
+            if n < fl.until {
+                return true;
+            }
+            model.flaps(fl.p, fl.from, fl.d, &fl.seq);
+            false
+        });
         // someone quiet and settled
         // A change on a desk that went down before it was read is read when the desk is back,
         // after any change made meanwhile elsewhere; a write to a desk that went down may have
@@ -316,23 +585,24 @@ async fn simulate(seed: u64) {
         // reading the desks, so the script leaves such a person alone until the desk has been
         // back for a while (`touched` says which desks the person changed; sync writes the
         // others).
-        let quiet = |model: &mut Model, p: usize, now: tokio::time::Instant| {
-            let Some((t, _touched)) = last_change.get(&p) else {
-                return model.settled(&f, p).is_some();
+        type Changes = HashMap<usize, (tokio::time::Instant, [bool; 3])>;
+        let quiet =
+            |model: &mut Model, last_change: &Changes, p: usize, now: tokio::time::Instant| {
+                let Some((t, _touched)) = last_change.get(&p) else {
+                    return model.settled(&f, p).is_some();
+                };
+                let unread = outage.is_some_and(|(_, start, end)| {
+                    *t + QUIET >= start && end.is_none_or(|e| now.duration_since(e) < QUIET)
+                });
+                now.duration_since(*t) >= QUIET && !unread && model.settled(&f, p).is_some()
             };
-            let unread = outage.is_some_and(|(_, start, end)| {
-                *t + QUIET >= start && end.is_none_or(|e| now.duration_since(e) < QUIET)
-            });
-            now.duration_since(*t) >= QUIET && !unread && model.settled(&f, p).is_some()
-        };
-        let pick = |model: &mut Model, rng: &mut fastrand::Rng| loop {
+        let pick = |model: &mut Model, rng: &mut fastrand::Rng, last_change: &Changes| loop {
             let p = rng.usize(0..PEOPLE);
-            if quiet(model, p, tokio::time::Instant::now()) {
+            if quiet(model, last_change, p, tokio::time::Instant::now()) {
                 return p;
             }
         };
-        let now = tokio::time::Instant::now();
-        if n == mass_at && engine.is_some() {
+        if n == c.mass_at && engine.is_some() {
             // many people at once on one desk (the bulk path), the engine killed while their
             // writes are being sent, restarted at once
             let d = rng.usize(0..3);
@@ -341,7 +611,7 @@ async fn simulate(seed: u64) {
                 if chosen.len() == MASS {
                     break;
                 }
-                if quiet(&mut model, p, now) {
+                if quiet(&mut model, &last_change, p, now) {
                     chosen.push(p);
                 }
             }
@@ -352,10 +622,6 @@ async fn simulate(seed: u64) {
                     continue;
                 }
                 f.human(d, p, to);
-                script
-                    .entry(p)
-                    .or_default()
-                    .push(format!("{:?} mass: desk {d} -> {to}", t0.elapsed()));
                 model.single(p, from, d, to);
                 last_change.insert(p, (now, touched(&[d])));
             }
@@ -367,16 +633,41 @@ async fn simulate(seed: u64) {
             {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
+            f.journal.event(format!(
+                "step {n}: mass change of {} people on {}; the engine killed during its writes and restarted",
+                chosen.len(),
+                NAMES[d]
+            ));
             kill(engine.take().unwrap(), &on_fail).await;
             engine = Some(spawn_engine(&f, &db));
             tokio::time::sleep(STEP).await;
             continue;
         }
-        match rng.u8(0..6) {
+        if wide && slow.is_none() && xrng.u8(0..25) == 0 {
+            let d = xrng.usize(0..3);
+            let delay = Duration::from_millis(xrng.u64(100..600));
+            f.faults(d).set_delay(delay);
+            f.journal.event(format!(
+                "step {n}: {} slow: every answer {delay:?} late",
+                NAMES[d]
+            ));
+            slow = Some((d, n + xrng.usize(5..25)));
+        }
+        // the kind of step; the wide generator adds a person setting a desk back right after
+        // sync's write (with that agent's own reads refused for a while, once)
+        let refuse_now = c.refuse.is_some_and(|(at, _)| at == n);
+        let kind = if refuse_now {
+            2
+        } else if wide {
+            rng.u8(0..10)
+        } else {
+            rng.u8(0..6)
+        };
+        match kind {
             // a flap: two changes on one desk within a few milliseconds, faster than it is
             // read: there and back, or on to a third state
             0 => {
-                let p = pick(&mut model, &mut rng);
+                let p = pick(&mut model, &mut rng, &last_change);
                 let from = model.ends[p][0];
                 let d = rng.usize(0..3);
                 let others: Vec<Availability> =
@@ -388,16 +679,14 @@ async fn simulate(seed: u64) {
                 f.human(d, p, mid);
                 tokio::time::sleep(Duration::from_millis(rng.u64(1..30))).await;
                 f.human(d, p, last);
-                script.entry(p).or_default().push(format!(
-                    "{:?} flap from {from:?}: desk {d} -> {mid} -> {last}",
-                    t0.elapsed()
-                ));
+                f.journal
+                    .script(p, format!("(that was a flap on {})", NAMES[d]));
                 model.flap(p, from, d, mid, last);
                 last_change.insert(p, (now, touched(&[d])));
             }
             // a burst: the same person on two desks at once, to states that conflict
             1 => {
-                let p = pick(&mut model, &mut rng);
+                let p = pick(&mut model, &mut rng, &last_change);
                 let from = model.ends[p][0];
                 let d1 = rng.usize(0..3);
                 let d2 = (d1 + rng.usize(1..3)) % 3;
@@ -420,50 +709,149 @@ async fn simulate(seed: u64) {
                 f.human(d1, p, a1);
                 tokio::time::sleep(Duration::from_millis(rng.u64(0..20))).await;
                 f.human(d2, p, a2);
-                script.entry(p).or_default().push(format!(
-                    "{:?} burst from {from:?}: desk {d1} -> {a1}, desk {d2} -> {a2}",
-                    t0.elapsed()
-                ));
+                f.journal.script(
+                    p,
+                    format!("(that was a burst on {} and {})", NAMES[d1], NAMES[d2]),
+                );
                 model.burst(p, from, (d1, a1), (d2, a2));
                 last_change.insert(p, (now, touched(&[d1, d2])));
             }
+            // set back by hand right after sync's write: a change on one desk; the moment
+            // sync's write of it shows on another, the person sets that one back
+            2 if wide => {
+                let (p, d2) = if refuse_now {
+                    // someone whose agent's own reads can be refused alone (ids that are no
+                    // other id's prefix), on a desk that reads one agent alone
+                    let d2 = if xrng.bool() { CHAT } else { EMAIL };
+                    let p = loop {
+                        let p = pick(&mut model, &mut rng, &last_change);
+                        if p >= 15 {
+                            break p;
+                        }
+                    };
+                    (p, d2)
+                } else {
+                    (pick(&mut model, &mut rng, &last_change), rng.usize(0..3))
+                };
+                let from = model.ends[p][0];
+                // a change elsewhere that makes sync write d2
+                let mut moves = Vec::new();
+                for d1 in (0..3).filter(|d| *d != d2) {
+                    for &a in HUMAN[d1] {
+                        if a != from[d1] && holds(d2, a) != from[d2] {
+                            moves.push((d1, a));
+                        }
+                    }
+                }
+                if moves.is_empty() {
+                    tokio::time::sleep(STEP).await;
+                    continue;
+                }
+                let (d1, a) = moves[rng.usize(0..moves.len())];
+                f.human(d1, p, a);
+                let written = holds(d2, a);
+                if write_shows(&f, d2, p, written).await {
+                    let b = from[d2];
+                    if refuse_now && let Some((_, long)) = c.refuse {
+                        let what = match d2 {
+                            CHAT => format!("/api/v1/livechat/users/agent/{}", common::rc_id(p)),
+                            _ => format!("/status/{}", common::ed_id(p)),
+                        };
+                        f.faults(d2).refuse("GET", &what, 503);
+                        f.journal.event(format!(
+                            "step {n}: {} refuses GET {what} for {long:?}",
+                            NAMES[d2]
+                        ));
+                        refused = Some((d2, what, tokio::time::Instant::now() + long));
+                    }
+                    f.journal.script(
+                        p,
+                        format!(
+                            "(sync's write of {written} shows on {}: set back)",
+                            NAMES[d2]
+                        ),
+                    );
+                    f.human(d2, p, b);
+                    model.set_back(p, from, (d1, a), (d2, b));
+                } else {
+                    f.journal.script(
+                        p,
+                        format!(
+                            "sync's write of {written} to {} did not show within 5 s: not set back",
+                            NAMES[d2]
+                        ),
+                    );
+                    model.single(p, from, d1, a);
+                }
+                last_change.insert(p, (tokio::time::Instant::now(), touched(&[d1, d2])));
+            }
             _ => {
-                let p = pick(&mut model, &mut rng);
+                let p = pick(&mut model, &mut rng, &last_change);
                 let from = model.ends[p][0];
                 let d = rng.usize(0..3);
                 let others: Vec<Availability> =
                     HUMAN[d].iter().copied().filter(|a| *a != from[d]).collect();
                 let a = others[rng.usize(0..others.len())];
                 f.human(d, p, a);
-                script
-                    .entry(p)
-                    .or_default()
-                    .push(format!("{:?} from {from:?}: desk {d} -> {a}", t0.elapsed()));
                 model.single(p, from, d, a);
                 last_change.insert(p, (now, touched(&[d])));
             }
         }
+        if wide && c.flappers.contains(&n) && flappers.len() < 3 {
+            let p = pick(&mut model, &mut rng, &last_change);
+            let d = xrng.usize(0..3);
+            f.journal.event(format!(
+                "step {n}: p{p} starts flapping on {} every read",
+                NAMES[d]
+            ));
+            last_change.insert(p, (now, touched(&[d])));
+            flappers.push(Flapper {
+                p,
+                d,
+                from: model.ends[p][0],
+                seq: Vec::new(),
+                next: now,
+                until: n + xrng.usize(15..45),
+            });
+        }
         if rng.u8(0..3) == 0 {
             let d = rng.usize(0..3);
-            for fault in random_fault(&mut rng) {
+            let faults = random_fault(&mut rng, generator);
+            f.journal
+                .event(format!("step {n}: queued on {}: {faults:?}", NAMES[d]));
+            for fault in faults {
                 f.faults(d).push(fault);
             }
         }
         tokio::time::sleep(STEP).await;
     }
+    // the script ends: the flappers stop where they are, a slow desk and a refused agent
+    // come back
+    for fl in flappers.drain(..) {
+        model.flaps(fl.p, fl.from, fl.d, &fl.seq);
+    }
+    for d in 0..3 {
+        f.faults(d).set_delay(Duration::ZERO);
+        f.faults(d).stop_refusing();
+    }
+    f.journal.event("the script ends");
     if engine.is_none() {
+        f.journal.event("the engine restarted");
         engine = Some(spawn_engine(&f, &db));
     }
     let engine = engine.unwrap();
 
     let wrong = |f: &Fakes, model: &Model| -> Vec<String> {
-        (0..PEOPLE)
+        let w: Vec<String> = (0..PEOPLE)
             .filter_map(|p| {
                 let now = f.states(p);
                 (!model.ends[p].contains(&now))
                     .then(|| format!("p{p}: {now:?}, the rules allow {:?}", model.ends[p]))
             })
-            .collect()
+            .collect();
+        // a failure now is about them
+        f.journal.suspect_named(&w);
+        w
     };
     // the faults the script queued are answered first: a desk that answers every request with
     // an error cannot be converged on, however long ago the last change was. Requests drain
@@ -481,6 +869,9 @@ async fn simulate(seed: u64) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let drained = draining.elapsed();
+    f.journal.event(format!(
+        "the faults queued then ({queued:?}) answered {drained:?} after the script's end"
+    ));
     // converged: every person at an allowed end, and nothing written for 1.5 s (a write still
     // on its way, a flap's second decision, lands first)
     let started = tokio::time::Instant::now();
@@ -490,11 +881,10 @@ async fn simulate(seed: u64) {
         let writes: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
         if verbose && !w.is_empty() {
             eprintln!(
-                "{:?} after the last change, {} wrong ({:?}, writes at the fakes {writes:?}): {}",
+                "{:?} after the last change, {} wrong ({:?}, writes at the fakes {writes:?})",
                 started.elapsed(),
                 w.len(),
                 &w[..w.len().min(3)],
-                history(&db, &script, &w)
             );
         }
         if !w.is_empty() {
@@ -509,21 +899,25 @@ async fn simulate(seed: u64) {
         }
         if started.elapsed() >= CONVERGE {
             panic!(
-                "not converged {CONVERGE:?} after the last change and the desks answering again ({drained:?} after it; {queued:?} faults were queued) {on_fail}: {} wrong, e.g. {:?}; writes at the fakes {writes:?}, required {:?}..={:?}; their script and decisions:\n{}",
+                "not converged {CONVERGE:?} after the last change and the desks answering again ({drained:?} after it; {queued:?} faults were queued): {} wrong, e.g. {:?}; writes at the fakes {writes:?}, required {:?}..={:?} {on_fail}; {}",
                 w.len(),
                 &w[..w.len().min(5)],
                 model.min_writes,
                 model.max_writes,
-                history(&db, &script, &w),
+                history(&f, &w),
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let converged = started.elapsed();
-    // quiet: faults off, a few intervals more; nothing else is written (no echo, no flapping)
+    // quiet: faults and stale answers off, a few intervals more; nothing else is written (no
+    // echo, no flapping)
     for d in 0..3 {
         f.faults(d).set_chaos(None);
+        f.faults(d).set_stale(None);
     }
+    f.journal
+        .event("converged: random faults and stale answers off");
     let settled: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     kill(engine, &on_fail).await;
@@ -533,11 +927,7 @@ async fn simulate(seed: u64) {
         "written while quiet: an echo or a flap {on_fail}"
     );
     let w = wrong(&f, &model);
-    assert!(
-        w.is_empty(),
-        "{on_fail}: {w:?}\n{}",
-        history(&db, &script, &w)
-    );
+    assert!(w.is_empty(), "{w:?} {on_fail}; {}", history(&f, &w));
     for d in 0..3 {
         assert!(
             (model.min_writes[d]..=model.max_writes[d]).contains(&at_fakes[d]),
@@ -560,7 +950,7 @@ async fn simulate(seed: u64) {
     );
     let requests: Vec<usize> = (0..3).map(|d| f.faults(d).requests().len()).collect();
     eprintln!(
-        "unseen simulation seed {seed}: {PEOPLE} people, {STEPS} steps, {decisions} decisions ({}..={}), writes at the fakes {at_fakes:?} ({:?}..={:?}), requests {requests:?}, converged {converged:?} after the desks answered again ({drained:?} after the last change, {queued:?} faults queued then)",
+        "unseen simulation ({generator:?}) seed {seed}: {PEOPLE} people, {STEPS} steps, {decisions} decisions ({}..={}), writes at the fakes {at_fakes:?} ({:?}..={:?}), requests {requests:?}, converged {converged:?} after the desks answered again ({drained:?} after the last change, {queued:?} faults queued then)",
         model.min_decisions, model.max_decisions, model.min_writes, model.max_writes
     );
     drop(dir);
