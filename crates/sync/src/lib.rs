@@ -9,6 +9,16 @@
 //!   desk), or matching by e-mail (`match = "email"`, [`People::by_email`]) where the desks
 //!   give addresses ([`people::email_source`]). An agent the map does not name, or without an
 //!   address, or sharing one with another agent of its desk, is reported, never guessed.
+//!   Two desks of one vendor account (two Chatwoot desks of one account, say two teams'
+//!   tokens; two Rocket.Chat desks of one server: [`config::account_settings`]) see the same
+//!   agents: an agent id the map gives on both, to one person or two, is refused when the
+//!   config is loaded ([`SyncConfig::load_people`]), naming both desks and the map's lines, and
+//!   so is `match = "email"` over such desks. There one agent has one state, read and written
+//!   through both desks: sync would write it through one and read its own write back through
+//!   the other as a person's change, override a person's state with the other desk's
+//!   substitute, or (two people given one agent) take each one's changes for the other's. Each
+//!   agent goes on one of the two desks. [`Engine::new`] is given desks without their
+//!   connection settings and cannot tell; the check is the config's.
 //! - **Rules**: the last human change on a source desk wins; one person changed on several
 //!   desks in one cycle is resolved by a precedence order (default busy > available > away >
 //!   offline, like Microsoft Graph's presence aggregation), then by desk order, and the
