@@ -87,6 +87,22 @@ struct Model {
     max_writes: [u64; 3],
     min_decisions: u64,
     max_decisions: u64,
+    /// Per person set back right after sync's write, until they change again: what a crash
+    /// sync's write sent again without learning it landed leaves open ([`Model::resent_blind`]).
+    set_backs: HashMap<usize, SetBack>,
+}
+
+/// A person set back by hand right after sync's write ([`Model::set_back`]).
+struct SetBack {
+    /// The desk written, and the state sync wrote there.
+    d2: usize,
+    written: Availability,
+    /// Every desk as the first decision left them (sync's write included).
+    mid: [Availability; 3],
+    /// What the set-back added to the least writes.
+    least: [u64; 3],
+    /// When the person set it back.
+    at: std::time::Instant,
 }
 
 impl Model {
@@ -103,6 +119,7 @@ impl Model {
     }
 
     fn single(&mut self, p: usize, from: [Availability; 3], d: usize, a: Availability) {
+        self.set_backs.remove(&p);
         let (to, w) = writes_for(from, d, a);
         for t in 0..3 {
             self.min_writes[t] += w[t];
@@ -123,6 +140,7 @@ impl Model {
         mid: Availability,
         last: Availability,
     ) {
+        self.set_backs.remove(&p);
         let (seen, w_mid) = writes_for(from, d, mid);
         let (after, w_last) = writes_for(seen, d, last);
         let (direct, w_direct) = if last == from[d] {
@@ -152,6 +170,7 @@ impl Model {
         (d1, a1): (usize, Availability),
         (d2, a2): (usize, Availability),
     ) {
+        self.set_backs.remove(&p);
         let mut both = from;
         both[d1] = a1;
         both[d2] = a2;
@@ -174,6 +193,7 @@ impl Model {
     /// person started and none was seen. The writes of a subsequence of switches are at most
     /// those of all of them, seen one by one.
     fn flaps(&mut self, p: usize, from: [Availability; 3], d: usize, seq: &[Availability]) {
+        self.set_backs.remove(&p);
         let Some(&last) = seq.last() else { return };
         let mut chain = from;
         for &a in seq {
@@ -213,6 +233,7 @@ impl Model {
     ) {
         let (mid, w1) = writes_for(from, d1, a);
         let (end, w2) = writes_for(mid, d2, b);
+        let mut added = [0; 3];
         for t in 0..3 {
             // every order: d2 got sync's first write (seen); d1 and the third desk end as the
             // second decision says, from what they showed before or after the first
@@ -224,11 +245,58 @@ impl Model {
                 u64::from(end[t] != from[t]).min(u64::from(end[t] != mid[t]))
             };
             self.min_writes[t] += least;
+            added[t] = least;
             self.max_writes[t] += w1[t] + w2[t];
         }
         self.min_decisions += 2;
         self.max_decisions += 2;
         self.ends[p] = vec![end];
+        self.set_backs.insert(
+            p,
+            SetBack {
+                d2,
+                written: mid[d2],
+                mid,
+                least: added,
+                at: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// The people set back right after sync's write whom sync wrote again without having
+    /// learnt that the write landed (its answer lost: an attempt timed out, a connection
+    /// dropped after handling, the engine killed before it recorded the answer): the person's
+    /// setting back shows the state sync last read there, which no reader of the desk can tell
+    /// from a write that never landed and must be sent again. Sending it again is what keeps
+    /// every desk agreeing; the person's setting back is then overwritten and never decided
+    /// (the README's "Limits"). The journal says which writes were so ([`Journal::resent_blind`]).
+    fn resent_blind(&mut self, f: &Fakes) {
+        let open: Vec<usize> = self
+            .set_backs
+            .iter()
+            .filter(|(p, sb)| {
+                let agent = &common::person_agents(**p)[sb.d2].1;
+                f.journal
+                    .resent_blind(NAMES[sb.d2], agent, sb.written, sb.at)
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for p in open {
+            let sb = self.set_backs.remove(&p).expect("listed");
+            f.journal.event(format!(
+                "p{p}'s write of {} to {} was sent again without sync learning the first landed: their setting back may be overwritten",
+                sb.written, NAMES[sb.d2]
+            ));
+            if !self.ends[p].contains(&sb.mid) {
+                self.ends[p].push(sb.mid);
+            }
+            for t in 0..3 {
+                self.min_writes[t] -= sb.least[t];
+            }
+            self.min_writes[sb.d2] += 1;
+            self.max_writes[sb.d2] += 1;
+            self.min_decisions -= 1;
+        }
     }
 }
 
@@ -464,6 +532,7 @@ async fn simulate(seed: u64, generator: Generator) {
         max_writes: [0; 3],
         min_decisions: 0,
         max_decisions: 0,
+        set_backs: HashMap::new(),
     };
     if let Some(skew) = c.skew {
         f.rc.set_clock_skew(skew[CHAT]);
@@ -877,6 +946,7 @@ async fn simulate(seed: u64, generator: Generator) {
     let started = tokio::time::Instant::now();
     let mut stable: Option<(tokio::time::Instant, Vec<u64>)> = None;
     loop {
+        model.resent_blind(&f);
         let w = wrong(&f, &model);
         let writes: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
         if verbose && !w.is_empty() {
@@ -926,6 +996,7 @@ async fn simulate(seed: u64, generator: Generator) {
         at_fakes, settled,
         "written while quiet: an echo or a flap {on_fail}"
     );
+    model.resent_blind(&f);
     let w = wrong(&f, &model);
     assert!(w.is_empty(), "{w:?} {on_fail}; {}", history(&f, &w));
     for d in 0..3 {

@@ -173,6 +173,52 @@ impl Journal {
         }
     }
 
+    /// Whether sync sent `written` to `agent` of `desk` again after `since` (when a person set
+    /// the agent back by hand, right after the write of it showed) without having learnt that
+    /// the write before landed: no successful answer to it, or the engine killed after that
+    /// answer and before the write again (what it learnt was lost with it). Such a write is
+    /// indistinguishable, to anyone reading the desk, from one that never landed.
+    pub fn resent_blind(
+        &self,
+        desk: &str,
+        agent: &str,
+        written: Availability,
+        since: Instant,
+    ) -> bool {
+        let inner = self.lock();
+        let Some(lines) = inner.agent.get(&(desk.to_string(), agent.to_string())) else {
+            return false;
+        };
+        let sends = format!("sync sends {written}");
+        let Some(again) = lines.iter().find(|l| l.at > since && l.text == sends) else {
+            return false;
+        };
+        let Some(landed) = lines
+            .iter()
+            .filter(|l| l.at <= since && l.text == sends)
+            .last()
+        else {
+            return false;
+        };
+        let answered = format!("sync wrote {written}");
+        let learnt = lines.iter().filter(|l| {
+            l.at > landed.at
+                && l.at <= again.at
+                && l.text.starts_with(&answered)
+                && l.text.contains(": answered")
+        });
+        let kills: Vec<Instant> = inner
+            .events
+            .iter()
+            .filter(|e| e.text.contains("the engine killed") || e.text.contains("engine killed"))
+            .map(|e| e.at)
+            .collect();
+        // learnt and kept: a success, and no kill between it and the write again
+        !learnt
+            .into_iter()
+            .any(|l| !kills.iter().any(|k| *k >= l.at && *k <= again.at))
+    }
+
     fn agent_line(&self, desk: &str, agent: &str, text: String) {
         self.lock()
             .agent
@@ -513,6 +559,8 @@ impl Presence for Recorded {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
+        self.journal
+            .agent_line(&self.desk, agent, format!("sync sends {desired}"));
         let r = self.inner.set(agent, desired).await;
         self.journal.agent_line(
             &self.desk,
@@ -536,6 +584,10 @@ impl Presence for Recorded {
         updates: Vec<(String, Availability)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
+        for (agent, wanted) in &updates {
+            self.journal
+                .agent_line(&self.desk, agent, format!("sync sends {wanted}"));
+        }
         let r = self.inner.set_many(updates, options).await;
         self.bulk(&r);
         r
@@ -546,6 +598,13 @@ impl Presence for Recorded {
         updates: Vec<(String, SetRequest)>,
         options: &BulkOptions<'_>,
     ) -> Vec<BulkResult> {
+        for (agent, request) in &updates {
+            self.journal.agent_line(
+                &self.desk,
+                agent,
+                format!("sync sends {}", request.availability),
+            );
+        }
         let r = self.inner.set_many_with(updates, options).await;
         self.bulk(&r);
         r
@@ -565,6 +624,11 @@ impl Presence for Recorded {
         agent: &str,
         request: &SetRequest,
     ) -> Result<AgentPresence, PresenceError> {
+        self.journal.agent_line(
+            &self.desk,
+            agent,
+            format!("sync sends {}", request.availability),
+        );
         let r = self.inner.set_with(agent, request).await;
         self.journal.agent_line(
             &self.desk,
