@@ -87,6 +87,8 @@ struct Model {
     max_writes: [u64; 3],
     min_decisions: u64,
     max_decisions: u64,
+    /// The people whose setting back sync's write was sent again over ([`Model::resent_blind`]).
+    blind: Vec<usize>,
     /// Per person set back right after sync's write, until they change again: what a crash
     /// sync's write sent again without learning it landed leaves open ([`Model::resent_blind`]).
     set_backs: HashMap<usize, SetBack>,
@@ -283,6 +285,7 @@ impl Model {
             .collect();
         for p in open {
             let sb = self.set_backs.remove(&p).expect("listed");
+            self.blind.push(p);
             f.journal.event(format!(
                 "p{p}'s write of {} to {} was sent again without sync learning the first landed: their setting back may be overwritten",
                 sb.written, NAMES[sb.d2]
@@ -533,6 +536,7 @@ async fn simulate(seed: u64, generator: Generator) {
         min_decisions: 0,
         max_decisions: 0,
         set_backs: HashMap::new(),
+        blind: Vec::new(),
     };
     if let Some(skew) = c.skew {
         f.rc.set_clock_skew(skew[CHAT]);
@@ -1021,8 +1025,8 @@ async fn simulate(seed: u64, generator: Generator) {
     );
     let requests: Vec<usize> = (0..3).map(|d| f.faults(d).requests().len()).collect();
     eprintln!(
-        "unseen simulation ({generator:?}) seed {seed}: {PEOPLE} people, {STEPS} steps, {decisions} decisions ({}..={}), writes at the fakes {at_fakes:?} ({:?}..={:?}), requests {requests:?}, converged {converged:?} after the desks answered again ({drained:?} after the last change, {queued:?} faults queued then)",
-        model.min_decisions, model.max_decisions, model.min_writes, model.max_writes
+        "unseen simulation ({generator:?}) seed {seed}: {PEOPLE} people, {STEPS} steps, {decisions} decisions ({}..={}), writes at the fakes {at_fakes:?} ({:?}..={:?}), requests {requests:?}, converged {converged:?} after the desks answered again ({drained:?} after the last change, {queued:?} faults queued then); set back right after sync's write and written over (sync never learnt its write landed): {:?}",
+        model.min_decisions, model.max_decisions, model.min_writes, model.max_writes, model.blind
     );
     drop(dir);
 }
