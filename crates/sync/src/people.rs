@@ -53,6 +53,9 @@ pub fn email_source(vendor: &str) -> Option<&'static str> {
     }
 }
 
+/// A person and a desk (their numbers), where the map gives an agent ([`People::shared_agent`]).
+pub type PersonDesk = (usize, usize);
+
 /// What [`People::learn`] made of an agent's e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Learnt {
@@ -375,10 +378,7 @@ impl People {
     /// The first agent id that the map gives on two of `desks` (desk numbers: desks that see
     /// the same agents, [`crate::config`]'s accounts), in map order: (the agent, the first
     /// (person, desk) that has it, the second).
-    pub fn shared_agent(
-        &self,
-        desks: &[usize],
-    ) -> Option<(String, (usize, usize), (usize, usize))> {
+    pub fn shared_agent(&self, desks: &[usize]) -> Option<(String, PersonDesk, PersonDesk)> {
         let mut first: HashMap<&str, (usize, usize)> = HashMap::new();
         for (person, (_, ids)) in self.persons.iter().enumerate() {
             for &desk in desks {

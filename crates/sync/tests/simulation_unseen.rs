@@ -514,7 +514,7 @@ async fn simulate(seed: u64, generator: Generator) {
     let verbose = common::verbose();
     let mut rng = fastrand::Rng::with_seed(seed);
     // the wide generator's draws come from a generator of their own
-    let mut xrng = fastrand::Rng::with_seed(seed ^ 0x5eed_0f_0a11_fa17);
+    let mut xrng = fastrand::Rng::with_seed(seed ^ 0x5e_ed0f_0a11_fa17);
     let wide = generator == Generator::Wide;
     let name = if wide { "unseen" } else { "unseen-narrow" };
     let f = Fakes::start_named(PEOPLE, name, seed).await;

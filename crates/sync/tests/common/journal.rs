@@ -195,8 +195,8 @@ impl Journal {
         };
         let Some(landed) = lines
             .iter()
-            .filter(|l| l.at <= since && l.text == sends)
-            .last()
+            .rev()
+            .find(|l| l.at <= since && l.text == sends)
         else {
             return false;
         };
