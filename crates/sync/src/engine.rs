@@ -544,6 +544,8 @@ pub struct Engine {
     /// Per desk: sync's writes that landed, for its watcher to diff its next reads against
     /// (a person who sets the agent back before the next read is then seen).
     own_writes: Vec<OwnWrites>,
+    /// When this engine was made ([`Engine::restarted_lately`]).
+    started: Instant,
 }
 
 /// How long after sync's write to an agent landed a state that write replaced (one of sync's
@@ -667,6 +669,7 @@ impl Engine {
             answering: (0..desks.len()).map(|_| Arc::new(Notify::new())).collect(),
             queued: HashMap::new(),
             superseded: HashMap::new(),
+            started: Instant::now(),
             rechecking: HashMap::new(),
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
@@ -1113,7 +1116,14 @@ impl Engine {
             }
             if known.as_ref().map(|k| k.0) != Some(state)
                 && !expected.contains(&state)
-                && let Some(fresh_from) = self.stale_read(&key, state, o.began)
+                && let Some(fresh_from) = self
+                    .stale_read(&key, state, o.began)
+                    .or_else(|| {
+                        // a state stored by an engine before this one (not a first sight)
+                        known
+                            .as_ref()
+                            .and_then(|_| self.restarted_lately(o.desk, o.began))
+                    })
                 && self.recheck(o.desk, &agent, fresh_from)
             {
                 debug!(desk = %name, agent = %agent, state = %state, "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
@@ -2025,6 +2035,18 @@ impl Engine {
             Some(b) if b >= fresh_from => None,
             _ => Some(fresh_from),
         }
+    }
+
+    /// Whether a read of `desk` that began at `began` (unknown: `None`, taken as now) may be a
+    /// replica's answer from before this engine started: what the engine before it (killed,
+    /// restarted) saw its writes replace is not known here ([`Engine::supersede`] is kept in
+    /// memory), and a replica up to the desk's [`Desk::read_lag`] behind can still show such a
+    /// state, which would be taken for a person's change. Then the instant from which a read
+    /// shows only states held since the start: a change seen before it is read again then
+    /// ([`Engine::recheck`]), decided a read lag later, never lost.
+    fn restarted_lately(&self, desk: usize, began: Option<Instant>) -> Option<Instant> {
+        let fresh_from = self.started + self.desks[desk].read_lag;
+        (began.unwrap_or_else(Instant::now) < fresh_from).then_some(fresh_from)
     }
 
     /// A read showed (desk, agent) in a state it held until lately ([`Engine::stale_read`]):
