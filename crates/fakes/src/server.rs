@@ -92,7 +92,8 @@ pub struct Exchange {
     /// Its body (requests other than `GET`), its first [`EXCHANGE_BODY`] bytes, lossily as text.
     pub body: String,
     /// What came between the request and the vendor's routes, if anything: an injected
-    /// [`Fault`] (its `Debug` form), `refused` ([`Faults::refuse`]) or `stale` ([`Stale`]).
+    /// [`Fault`] (its `Debug` form), `refused` ([`Faults::refuse`]), `stale` ([`Stale`]), or
+    /// `slow` ([`Faults::set_delay`]: the delay, before any of those).
     pub fault: Option<String>,
     /// The status answered; `None` when the connection was dropped without an answer.
     pub status: Option<u16>,
@@ -422,6 +423,13 @@ async fn handle(
         tokio::time::sleep(delay).await;
     }
     let (fault, answered) = answer(router, &faults, req).await;
+    // a slow server ([`Faults::set_delay`]) is said too: its answers may come after a client
+    // gave up
+    let fault = match (fault, delay.is_zero()) {
+        (fault, true) => fault,
+        (None, false) => Some(format!("slow ({delay:?})")),
+        (Some(f), false) => Some(format!("slow ({delay:?}), {f}")),
+    };
     faults.exchanged(Exchange {
         at,
         method,

@@ -266,8 +266,9 @@ impl Model {
     }
 
     /// The people set back right after sync's write whom sync wrote again without having
-    /// learnt that the write landed (its answer lost: an attempt timed out, a connection
-    /// dropped after handling, the engine killed before it recorded the answer): the person's
+    /// learnt that the write landed (its answer lost: an attempt timed out on a slow desk, a
+    /// connection dropped or reset after handling, a spoilt body, the engine killed before it
+    /// recorded the answer; a write acknowledged cleanly and sent again is a bug): the person's
     /// setting back shows the state sync last read there, which no reader of the desk can tell
     /// from a write that never landed and must be sent again. Sending it again is what keeps
     /// every desk agreeing; the person's setting back is then overwritten and never decided
@@ -278,8 +279,9 @@ impl Model {
             .iter()
             .filter(|(p, sb)| {
                 let agent = &common::person_agents(**p)[sb.d2].1;
+                let exchanges = f.faults(sb.d2).exchanges();
                 f.journal
-                    .resent_blind(NAMES[sb.d2], agent, sb.written, sb.at)
+                    .resent_blind(NAMES[sb.d2], agent, sb.written, sb.at, &exchanges)
             })
             .map(|(p, _)| *p)
             .collect();

@@ -175,15 +175,19 @@ impl Journal {
 
     /// Whether sync sent `written` to `agent` of `desk` again after `since` (when a person set
     /// the agent back by hand, right after the write of it showed) without having learnt that
-    /// the write before landed: no successful answer to it, or the engine killed after that
-    /// answer and before the write again (what it learnt was lost with it). Such a write is
-    /// indistinguishable, to anyone reading the desk, from one that never landed.
+    /// the write before landed, for a reason no reader of the desk could see through: the
+    /// write's answer was lost on its way (`exchanges`, the desk's fake's log: the request
+    /// that landed met a fault that loses or spoils the answer, or a slow server a client may
+    /// have given up on), or the engine was killed between that write and the write again
+    /// (what it learnt was lost with it). A write acknowledged cleanly and still sent again is
+    /// not so: that is a bug (an adapter that reported a landed write as failed).
     pub fn resent_blind(
         &self,
         desk: &str,
         agent: &str,
         written: Availability,
         since: Instant,
+        exchanges: &[agentstatus_fakes::Exchange],
     ) -> bool {
         let inner = self.lock();
         let Some(lines) = inner.agent.get(&(desk.to_string(), agent.to_string())) else {
@@ -200,23 +204,24 @@ impl Journal {
         else {
             return false;
         };
+        let killed = inner
+            .events
+            .iter()
+            .any(|e| e.text.contains("engine killed") && e.at >= landed.at && e.at <= again.at);
+        // the write that landed: the last one the fake received for the agent before `since`
+        let lost = exchanges
+            .iter()
+            .rev()
+            .find(|x| x.at <= since && x.method != "GET" && names_agent(x, agent))
+            .is_none_or(|x| x.fault.is_some() || x.status.is_none_or(|s| !(200..300).contains(&s)));
         let answered = format!("sync wrote {written}");
-        let learnt = lines.iter().filter(|l| {
+        let learnt = lines.iter().any(|l| {
             l.at > landed.at
                 && l.at <= again.at
                 && l.text.starts_with(&answered)
                 && l.text.contains(": answered")
         });
-        let kills: Vec<Instant> = inner
-            .events
-            .iter()
-            .filter(|e| e.text.contains("the engine killed") || e.text.contains("engine killed"))
-            .map(|e| e.at)
-            .collect();
-        // learnt and kept: a success, and no kill between it and the write again
-        !learnt
-            .into_iter()
-            .any(|l| !kills.iter().any(|k| *k >= l.at && *k <= again.at))
+        killed || (lost && !learnt)
     }
 
     fn agent_line(&self, desk: &str, agent: &str, text: String) {
