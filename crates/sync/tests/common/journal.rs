@@ -245,10 +245,12 @@ impl Journal {
                 continue;
             }
             inner.listed.insert(key.clone(), state.clone());
-            inner.agent.entry(key).or_default().push(Line {
-                at,
-                text: format!("{how} shows {state}"),
-            });
+            if how != "the feed" {
+                inner.agent.entry(key).or_default().push(Line {
+                    at,
+                    text: format!("{how} shows {state}"),
+                });
+            }
         }
     }
 
@@ -672,7 +674,17 @@ impl ChangeFeed for RecordedFeed {
     async fn next(&mut self) -> Result<Batch, PresenceError> {
         let r = self.inner.next().await;
         match &r {
-            Ok(Batch::Changed(agents)) => self.journal.listed(&self.desk, agents, "the feed"),
+            // a feed reports changed agents only: each item is said
+            Ok(Batch::Changed(agents)) => {
+                for a in agents {
+                    self.journal.agent_line(
+                        &self.desk,
+                        &a.agent_id,
+                        format!("the feed says {}", state_of(a)),
+                    );
+                }
+                self.journal.listed(&self.desk, agents, "the feed");
+            }
             Ok(_) => self
                 .journal
                 .failed_read(&self.desk, "the feed asks for a full read".into()),
