@@ -1116,14 +1116,12 @@ impl Engine {
             }
             if known.as_ref().map(|k| k.0) != Some(state)
                 && !expected.contains(&state)
-                && let Some(fresh_from) = self
-                    .stale_read(&key, state, o.began)
-                    .or_else(|| {
-                        // a state stored by an engine before this one (not a first sight)
-                        known
-                            .as_ref()
-                            .and_then(|_| self.restarted_lately(o.desk, o.began))
-                    })
+                && let Some(fresh_from) = self.stale_read(&key, state, o.began).or_else(|| {
+                    // a state stored by an engine before this one (not a first sight)
+                    known
+                        .as_ref()
+                        .and_then(|_| self.restarted_lately(o.desk, o.began))
+                })
                 && self.recheck(o.desk, &agent, fresh_from)
             {
                 debug!(desk = %name, agent = %agent, state = %state, "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");

@@ -38,7 +38,9 @@
 //!   after the observation, shows it (a person who did set it back is decided then, not lost);
 //!   so is a write's read-back showing the state it replaced. An agent a full read does not
 //!   list (an agent list read in pages while agents join or leave) is read alone before its
-//!   absence is decided. Such a read of one agent is tried until it answers (an interval apart,
+//!   absence is decided. After a restart, a change seen in a read that began less than the read
+//!   lag after the engine started is read again then (what the killed engine saw its writes
+//!   replace was in its memory only). Such a read of one agent is tried until it answers (an interval apart,
 //!   then from the desk's full read, up to 8 intervals apart, at once when the desk answers
 //!   again): the observation is never dropped.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided

@@ -42,7 +42,10 @@ async fn a_replica_behind_a_write_made_before_a_restart_is_not_a_change() {
         if f.states(3) == [Offline, Offline, Away] && owed == 0 && common::decisions(&db) == 1 {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "the write landed {on_fail}");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the write landed {on_fail}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     common::kill(engine, &on_fail).await;
