@@ -55,7 +55,7 @@ async fn a_failure_writes_the_failing_persons_whole_history() {
         "the engine killed",
         "== p2 (chat r2, tickets 3, email e2)",
         "SCRIPT     chat set to offline by hand",
-        "shows offline (not-available)",
+        "offline (not-available)",
         "tickets    sync wrote offline",
         "email      the fake received PUT /status/e2?status%5Bchat%5D=away",
         "-> 502 (fault: Html(502))",
