@@ -58,7 +58,7 @@ async fn a_failure_writes_the_failing_persons_whole_history() {
         "offline (not-available)",
         "tickets    sync wrote offline",
         "email      the fake received PUT /status/e2?status%5Bchat%5D=away",
-        "-> 502 (fault: Html(502))",
+        "-> 502 (Html(502))",
         "on chat (r2): available -> offline, wanted offline, 2 writes",
         "email: ",
     ] {

@@ -45,6 +45,8 @@ struct Inner {
     agent: HashMap<(String, String), Vec<Line>>,
     /// Per (desk, agent), the last state a list or a feed showed (recorded where it differs).
     listed: HashMap<(String, String), String>,
+    /// Per (desk, agent), the last state a change feed reported.
+    fed: HashMap<(String, String), String>,
     /// Per desk, reads that failed (the whole desk's list, a feed).
     failed_reads: HashMap<String, Vec<Line>>,
     /// The people a failure names (the report gives their whole history).
@@ -245,12 +247,28 @@ impl Journal {
                 continue;
             }
             inner.listed.insert(key.clone(), state.clone());
-            if how != "the feed" {
-                inner.agent.entry(key).or_default().push(Line {
-                    at,
-                    text: format!("{how} shows {state}"),
-                });
+            inner.agent.entry(key).or_default().push(Line {
+                at,
+                text: format!("{how} shows {state}"),
+            });
+        }
+    }
+
+    fn fed(&self, desk: &str, agents: &[AgentPresence]) {
+        let at = Instant::now();
+        let mut inner = self.lock();
+        for a in agents {
+            let key = (desk.to_string(), a.agent_id.clone());
+            let state = state_of(a);
+            if inner.fed.get(&key) == Some(&state) {
+                continue;
             }
+            inner.fed.insert(key.clone(), state.clone());
+            inner.listed.insert(key.clone(), state.clone());
+            inner.agent.entry(key).or_default().push(Line {
+                at,
+                text: format!("the feed says {state}"),
+            });
         }
     }
 
@@ -674,17 +692,9 @@ impl ChangeFeed for RecordedFeed {
     async fn next(&mut self) -> Result<Batch, PresenceError> {
         let r = self.inner.next().await;
         match &r {
-            // a feed reports changed agents only: each item is said
-            Ok(Batch::Changed(agents)) => {
-                for a in agents {
-                    self.journal.agent_line(
-                        &self.desk,
-                        &a.agent_id,
-                        format!("the feed says {}", state_of(a)),
-                    );
-                }
-                self.journal.listed(&self.desk, agents, "the feed");
-            }
+            // a feed's items are said where they differ from its item before (a state the
+            // desk's list showed too, a person's setting back, included)
+            Ok(Batch::Changed(agents)) => self.journal.fed(&self.desk, agents),
             Ok(_) => self
                 .journal
                 .failed_read(&self.desk, "the feed asks for a full read".into()),
