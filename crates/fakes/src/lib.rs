@@ -3,7 +3,7 @@
 //! served on 127.0.0.1 with a free port), fault injection ([`Fault`], [`Chaos`]; a read replica's stale answers,
 //! [`Stale`]; one agent's requests refused, [`Faults::refuse`]; a clock off ours,
 //! [`Faults::set_clock_skew`]) and a request
-//! log ([`Faults`]), so a vendor's fake holds only its routes and the vendor's behaviour;
+//! log ([`Faults`]; with each request's fault and status, [`Exchange`]), so a vendor's fake holds only its routes and the vendor's behaviour;
 //! [`seed`], how a program picking a vendor by name starts its fake with agents; and
 //! [`hostile`], a raw HTTP server that answers on purpose badly.
 //!
@@ -30,7 +30,9 @@ pub mod seed;
 mod server;
 
 pub use fake::{Fake, Shared};
-pub use server::{Behind, Chaos, FakeServer, Fault, Faults, Stale, json, serve};
+pub use server::{
+    Behind, Chaos, EXCHANGE_BODY, Exchange, FakeServer, Fault, Faults, Stale, json, serve,
+};
 
 /// What a vendor's fake is written with, re-exported so vendor crates need no versions of their
 /// own: `axum` for the routes, `serde_json`, `base64` and `form_urlencoded` for bodies.

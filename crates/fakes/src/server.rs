@@ -97,6 +97,33 @@ enum Drawn {
     Behind(Duration),
 }
 
+/// One request the server received and what it answered ([`Faults::exchanges`]): what a test's
+/// failure report shows of a desk's traffic (which request met which fault, what each write
+/// asked for and got).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// When the request arrived.
+    pub at: std::time::Instant,
+    /// Its method.
+    pub method: String,
+    /// Its path and query.
+    pub uri: String,
+    /// Its body (requests other than `GET`), its first [`EXCHANGE_BODY`] bytes, lossily as text.
+    pub body: String,
+    /// What came between the request and the vendor's routes, if anything: an injected
+    /// [`Fault`] (its `Debug` form), `refused` ([`Faults::refuse`]), `stale` ([`Stale`]), or
+    /// `slow` ([`Faults::set_delay`]: the delay, before any of those).
+    pub fault: Option<String>,
+    /// The status answered; `None` when the connection was dropped without an answer.
+    pub status: Option<u16>,
+}
+
+/// How much of a request's body an [`Exchange`] keeps.
+pub const EXCHANGE_BODY: usize = 256;
+
+/// Requests [`Faults::exchanges`] keeps, the newest (a long test's log stays bounded).
+const EXCHANGES_KEPT: usize = 200_000;
+
 /// Earlier answers [`Stale`] keeps per request (method, path and query), the newest.
 const STALE_KEPT: usize = 64;
 
@@ -141,6 +168,7 @@ pub struct Faults {
     queue: Mutex<VecDeque<Fault>>,
     delay: Mutex<Duration>,
     log: Mutex<Vec<(String, String)>>,
+    exchanges: Mutex<VecDeque<Exchange>>,
     chaos: Mutex<Option<(Chaos, fastrand::Rng)>>,
     replica: Mutex<Option<Replica>>,
     stale_answers: std::sync::atomic::AtomicU64,
@@ -307,6 +335,20 @@ impl Faults {
         self.log.lock().unwrap().clone()
     }
 
+    /// Every request received (the newest 200,000) with the fault it met and the status
+    /// answered, in the order they arrived ([`Exchange`]).
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.exchanges.lock().unwrap().iter().cloned().collect()
+    }
+
+    fn exchanged(&self, exchange: Exchange) {
+        let mut log = self.exchanges.lock().unwrap();
+        if log.len() == EXCHANGES_KEPT {
+            log.pop_front();
+        }
+        log.push_back(exchange);
+    }
+
     fn next(&self) -> Option<Fault> {
         if let Some(f) = self.queue.lock().unwrap().pop_front() {
             return Some(f);
@@ -383,16 +425,60 @@ async fn handle(
     faults: Arc<Faults>,
     req: Request<Body>,
 ) -> Result<Response<Body>, Dropped> {
+    let at = std::time::Instant::now();
     faults
         .log
         .lock()
         .unwrap()
         .push((req.method().to_string(), req.uri().path().to_string()));
+    let method = req.method().to_string();
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
+    // a write's body is kept (its start) for the exchange log; the routes get all of it
+    let (req, body) = if req.method() == axum::http::Method::GET {
+        (req, String::new())
+    } else {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                faults.exchanged(Exchange {
+                    at,
+                    method,
+                    uri,
+                    body: String::new(),
+                    fault: Some("the request's body could not be read".into()),
+                    status: None,
+                });
+                return Err(Dropped);
+            }
+        };
+        let kept = String::from_utf8_lossy(&bytes[..bytes.len().min(EXCHANGE_BODY)]).into_owned();
+        (Request::from_parts(parts, Body::from(bytes)), kept)
+    };
     let delay = *faults.delay.lock().unwrap();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let mut answer = answer(router, &faults, req).await?;
+    let (fault, answered) = answer(router, &faults, req).await;
+    // a slow server ([`Faults::set_delay`]) is said too: its answers may come after a client
+    // gave up
+    let fault = match (fault, delay.is_zero()) {
+        (fault, true) => fault,
+        (None, false) => Some(format!("slow ({delay:?})")),
+        (Some(f), false) => Some(format!("slow ({delay:?}), {f}")),
+    };
+    faults.exchanged(Exchange {
+        at,
+        method,
+        uri,
+        body,
+        fault,
+        status: answered.as_ref().ok().map(|r| r.status().as_u16()),
+    });
+    let mut answer = answered?;
     if faults.skewed() {
         let date = httpdate::fmt_http_date(faults.server_now());
         if let Ok(v) = header::HeaderValue::from_str(&date) {
@@ -402,16 +488,29 @@ async fn handle(
     Ok(answer)
 }
 
+/// The answer to `req`, and the fault it met (for the exchange log).
 async fn answer(
     router: Router,
     faults: &Faults,
     req: Request<Body>,
+) -> (Option<String>, Result<Response<Body>, Dropped>) {
+    let mut fault = None;
+    let answered = answer_noting(router, faults, req, &mut fault).await;
+    (fault, answered)
+}
+
+async fn answer_noting(
+    router: Router,
+    faults: &Faults,
+    req: Request<Body>,
+    noted: &mut Option<String>,
 ) -> Result<Response<Body>, Dropped> {
     let uri = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
     if let Some(code) = faults.refusal(req.method().as_str(), &uri) {
+        *noted = Some("refused".into());
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Ok(Response::builder()
             .status(status)
@@ -420,12 +519,17 @@ async fn answer(
             .expect("static response"));
     }
     let call = |req| async move { router.oneshot(req).await.map_err(|e| match e {}) };
-    match faults.next() {
+    let next = faults.next();
+    if let Some(f) = &next {
+        *noted = Some(format!("{f:?}"));
+    }
+    match next {
         None if req.method() == axum::http::Method::GET && faults.keeping() => {
             let key = format!("GET {uri}");
             let mut req = req;
             match faults.stale_answer(&key) {
                 Some(Drawn::Kept(kept)) => {
+                    *noted = Some("stale".into());
                     let mut r = Response::new(Body::from(kept.body));
                     *r.status_mut() = kept.status;
                     *r.headers_mut() = kept.headers;

@@ -317,8 +317,11 @@ impl LastSuccess {
 /// got round to pushing it (a bulk write's outcomes, recorded in a batch, come seconds after
 /// their answers): a read that began after the answer shows the write, or a change made after
 /// it, so the write is applied only to the state read before it, never over a read begun after
-/// its answer (that read is newer: applying the write over it would hide a person who set the
-/// agent to the written state again meanwhile).
+/// its answer that changed the agent (that read is newer: applying the write over it would hide
+/// a person who set the agent to the written state again meanwhile). A read begun after the
+/// answer that found the agent as before (it was diffed against a state without the write: a
+/// person who set the agent back at once) is not newer than the write: the write is applied
+/// over it, and the next read is diffed against the state written.
 #[derive(Debug, Clone, Default)]
 pub struct OwnWrites(Arc<Mutex<Vec<(AgentPresence, tokio::time::Instant)>>>);
 
@@ -350,6 +353,7 @@ impl OwnWrites {
         &self,
         known: &mut HashMap<String, AgentPresence>,
         read_at: &dyn Fn(&str) -> Option<tokio::time::Instant>,
+        changed_at: &dyn Fn(&str) -> Option<tokio::time::Instant>,
         began: tokio::time::Instant,
     ) {
         let mut written = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -357,7 +361,14 @@ impl OwnWrites {
             if *at > began {
                 return true;
             }
-            if read_at(&p.agent_id).is_some_and(|read| *at < read) {
+            // a read newer than the write's answer that changed the agent is newer than the
+            // write (a person's change after it: kept); one that found the agent as it was
+            // before the write was diffed against a state without it, and a person who set the
+            // agent back to that state would go unseen: the write is applied over it, so the
+            // next read is diffed against the state written
+            if read_at(&p.agent_id).is_some_and(|read| *at < read)
+                && changed_at(&p.agent_id).is_some_and(|changed| *at < changed)
+            {
                 return false;
             }
             if let Some(k) = known.get_mut(&p.agent_id) {
@@ -402,6 +413,10 @@ pub struct Watcher {
     fed_at: HashMap<String, tokio::time::Instant>,
     /// When the read the changes in `ready` came from began ([`Watcher::began`]).
     began: Option<tokio::time::Instant>,
+    /// Per agent: when a read (its start) or a feed last reported it changed ([`OwnWrites`]:
+    /// a write pushed after a newer read is applied over that read unless the read changed
+    /// the agent).
+    changed_at: HashMap<String, tokio::time::Instant>,
 }
 
 impl fmt::Debug for Watcher {
@@ -453,6 +468,7 @@ impl Watcher {
             read_began: None,
             fed_at: HashMap::new(),
             began: None,
+            changed_at: HashMap::new(),
         }
     }
 
@@ -587,7 +603,9 @@ impl Watcher {
         if let Some(known) = self.known.as_mut() {
             let (read_began, fed_at) = (self.read_began, &self.fed_at);
             let read_at = |agent: &str| fed_at.get(agent).copied().or(read_began);
-            self.written.apply(known, &read_at, began);
+            let changed = &self.changed_at;
+            let changed_at = |agent: &str| changed.get(agent).copied();
+            self.written.apply(known, &read_at, &changed_at, began);
         }
         self.read_began = Some(began);
         self.fed_at.clear();
@@ -625,6 +643,7 @@ impl Watcher {
                         _ => true,
                     };
                     if changed {
+                        self.changed_at.insert(id.clone(), began);
                         self.ready.push_back(self.change(
                             id,
                             before.cloned(),
@@ -661,7 +680,9 @@ impl Watcher {
         let came = tokio::time::Instant::now();
         let (read_began, fed_at) = (self.read_began, &self.fed_at);
         let read_at = |agent: &str| fed_at.get(agent).copied().or(read_began);
-        self.written.apply(known, &read_at, came);
+        let changed = &self.changed_at;
+        let changed_at = |agent: &str| changed.get(agent).copied();
+        self.written.apply(known, &read_at, &changed_at, came);
         for a in &agents {
             self.fed_at.insert(a.agent_id.clone(), came);
         }
@@ -686,6 +707,7 @@ impl Watcher {
             changes.push((a.agent_id.clone(), before, a));
         }
         for (id, before, after) in changes {
+            self.changed_at.insert(id.clone(), came);
             let change = self.change(&id, before, Some(after), now, origin);
             self.ready.push_back(change);
         }
@@ -1402,6 +1424,42 @@ mod tests {
             "sync's own writes reported as changes: {:?}",
             next.map(|c| c.map(|c| summary(&c)))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_pushed_after_a_newer_read_that_found_the_old_state_is_applied() {
+        use Availability::*;
+        // the caller wrote offline; a person set the agent back at once, so the read after
+        // the write's answer finds it as before the write: no change then. The write's outcome
+        // is pushed after that read (a batch recorded late, stamped with its answer)
+        let presence = scripted(
+            vec![
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Available, "online")]),
+                Ok(vec![agent("a", Available, "online")]),
+            ],
+            None,
+        );
+        let mut w = Watcher::new(
+            presence,
+            "support",
+            WatchOptions::every(Duration::from_secs(1)).with_initial(true),
+        );
+        assert_eq!(summary(&w.next().await.unwrap()), "a -->available poll");
+        let answered = tokio::time::Instant::now();
+        let written = w.own_writes();
+        let record = async {
+            // after the second read (at 1 s), before the third (at 2 s)
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            written.push_at(agent("a", Offline, "offline"), answered);
+        };
+        let (c, ()) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(10), w.next()),
+            record
+        );
+        // without it applied, every read is the first one again: the person's change is lost
+        let c = c.expect("the person's change is seen").unwrap();
+        assert_eq!(summary(&c), "a offline->available poll");
     }
 
     #[tokio::test(start_paused = true)]

@@ -559,8 +559,14 @@ impl Adapter for RocketChatPresence {
         }
         let (wanted, status) = wire(desired);
         match self.post_explicit(agent, status).await {
-            // the livechat read back: a write's answer, no message or end (see the module docs)
-            Ok(after) if after == wanted => self.livechat_get(agent).await,
+            // the livechat read back: a write's answer, no message or end (see the module docs);
+            // the write is acknowledged whether or not the read back answers: a read that
+            // fails leaves the state the server's answer gave (a write reported failed after
+            // it landed would be sent again, over whatever the agent was set to meanwhile)
+            Ok(after) if after == wanted => match self.livechat_get(agent).await {
+                Ok(p) => Ok(p),
+                Err(_) => Ok(presence(Some(agent.into()), None, Some(after), None)),
+            },
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
             Err(f) if rejects_status_field(&f.error) => {
                 // nothing changed: the body was rejected before anything happened

@@ -353,3 +353,30 @@ async fn a_user_status_read_back_different_is_a_conflict() {
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(e.to_string().contains("user status \\\"online\\\""), "{e}");
 }
+
+/// A write the server acknowledged is a write made, even when the read back after it fails:
+/// reported failed, it would be sent again, over whatever the agent was set to meanwhile.
+#[tokio::test]
+async fn a_write_acknowledged_stands_when_its_read_back_fails() {
+    let fake = RocketChat::start().await.unwrap();
+    fake.add_user("mgr", "mgr-token", true);
+    fake.bypass_rate_limit("mgr");
+    fake.add_agent(Agent::new("a1", "Ada Lovelace", "available"));
+    let client = Client::with_credentials(
+        &fake.url(),
+        Credentials::new("mgr", "mgr-token".to_string().into()),
+    )
+    .unwrap();
+    let adapter = RocketChatPresence::new(client);
+    fake.faults()
+        .refuse("GET", "/api/v1/livechat/users/agent/a1", 503);
+    let after = adapter.set("a1", Availability::Offline).await.unwrap();
+    assert_eq!(after.availability, Availability::Offline);
+    assert_eq!(after.agent_id, "a1");
+    assert_eq!(fake.agent("a1").unwrap().status_livechat, "not-available");
+    assert_eq!(
+        fake.faults().count("POST", "/api/v1/livechat/agent.status"),
+        1,
+        "written once"
+    );
+}

@@ -84,6 +84,30 @@ pub struct DeskConfig {
     keys: BTreeMap<String, At<Value>>,
 }
 
+/// The connection settings, besides `base_url`, that say which account's agents a desk of
+/// `vendor` sees: two desks of one vendor with the same `base_url` and the same values of these
+/// see the same agents (one agent id there is one presence, whoever's token reads it). `None`
+/// for a vendor this table does not know: then every setting that is not a secret counts (two
+/// desks that differ in any are taken for two accounts).
+///
+/// | vendor | one account |
+/// |---|---|
+/// | rocketchat | the server (`base_url`): `user_id` is whose token it is, not whose agents |
+/// | chatwoot | `account_id` on the server: availability is per account membership |
+/// | engage-digital, libredesk, mattermost, zulip | the server or domain (`base_url`) |
+/// | msgraph | `base_url`: a user's id is the same whatever the app registration |
+/// | twilio-taskrouter | `workspace_sid` (a worker belongs to one workspace) |
+pub fn account_settings(vendor: &str) -> Option<&'static [&'static str]> {
+    match vendor {
+        "rocketchat" | "engage-digital" | "libredesk" | "mattermost" | "zulip" | "msgraph" => {
+            Some(&[])
+        }
+        "chatwoot" => Some(&["account_id"]),
+        "twilio-taskrouter" => Some(&["workspace_sid"]),
+        _ => None,
+    }
+}
+
 /// The parsed `sync.toml`.
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
@@ -502,13 +526,139 @@ impl SyncConfig {
     }
 
     /// Who is who: the people map, read and checked against the desks, or, with
-    /// `match = "email"`, no one yet ([`People::by_email`](crate::People::by_email)).
+    /// `match = "email"`, no one yet ([`People::by_email`](crate::People::by_email)). An agent
+    /// id the map gives on two desks of one account ([`account_settings`]: two Chatwoot desks
+    /// of one account, two Rocket.Chat desks of one server), to one person or to two, is an
+    /// error naming both desks and the map's lines, and so are two such desks with
+    /// `match = "email"`: one agent is one presence there, which sync would write through one
+    /// desk and read back through the other as a person's change.
     pub fn load_people(&self) -> Result<crate::People, ConfigError> {
         let names: Vec<&str> = self.desks.iter().map(|d| d.name.as_str()).collect();
         match &self.people {
-            Some(path) if !self.by_email => crate::People::load(path, &names),
-            _ => Ok(crate::People::by_email(&names)),
+            Some(path) if !self.by_email => {
+                let people = crate::People::load(path, &names)?;
+                self.check_shared_agents(&people)?;
+                Ok(people)
+            }
+            _ => {
+                self.check_email_accounts()?;
+                Ok(crate::People::by_email(&names))
+            }
         }
+    }
+
+    /// The account whose agents the desk sees ([`account_settings`]): its vendor, server and
+    /// scoping settings, as compared.
+    fn account(&self, d: &DeskConfig) -> String {
+        let text = |v: &Value| match v {
+            Value::Text(s) => s.trim().to_string(),
+            Value::Integer(i) => i.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Other(what) => what.to_string(),
+        };
+        let base = d.keys.get("base_url").map_or_else(String::new, |b| {
+            text(&b.value).trim_end_matches('/').to_ascii_lowercase()
+        });
+        let mut account = format!("{} {base}", d.entry.name);
+        let secret = |k: &str| {
+            d.entry.settings.iter().any(|s| {
+                s.key == k
+                    && matches!(
+                        s.kind,
+                        agentstatus_presence::registry::SettingKind::Secret { .. }
+                    )
+            })
+        };
+        for (k, v) in &d.keys {
+            let counts = match account_settings(d.entry.name) {
+                Some(keys) => keys.contains(&k.as_str()),
+                None => {
+                    !secret(k)
+                        && !k.ends_with("_env")
+                        && !matches!(
+                            k.as_str(),
+                            "base_url" | "rate_limit" | "allow_insecure_http"
+                        )
+                }
+            };
+            if counts {
+                account.push_str(&format!(" {k}={}", text(&v.value)));
+            }
+        }
+        account
+    }
+
+    /// One agent id on two desks of one account ([`account_settings`]) is one presence read
+    /// and written through both: sync would take its own write through one desk, read back
+    /// through the other, for a person's change there (and two people given it would take
+    /// each other's changes for their own). Refused, naming both desks and the map's lines.
+    fn check_shared_agents(&self, people: &crate::People) -> Result<(), ConfigError> {
+        for (i, a) in self.desks.iter().enumerate() {
+            let account = self.account(a);
+            let same: Vec<usize> = (i..self.desks.len())
+                .filter(|&j| self.account(&self.desks[j]) == account)
+                .collect();
+            if same.len() < 2 {
+                continue;
+            }
+            if let Some((agent, (p1, d1), (p2, d2))) = people.shared_agent(&same) {
+                let (first, second) = (&self.desks[d1], &self.desks[d2]);
+                let who = if p1 == p2 {
+                    format!(
+                        "person {:?} has it on both ({})",
+                        people.name(p1),
+                        people.place(p1).unwrap_or("?")
+                    )
+                } else {
+                    format!(
+                        "person {:?} has it on {:?} ({}) and person {:?} on {:?} ({})",
+                        people.name(p1),
+                        first.name,
+                        people.place(p1).unwrap_or("?"),
+                        people.name(p2),
+                        second.name,
+                        people.place(p2).unwrap_or("?")
+                    )
+                };
+                return Err(ConfigError(format!(
+                    "{}: agent {agent:?} is mapped on desks {:?} ({}) and {:?} ({}), two desks of one {} account (same base_url{}): {who}. There it is one agent with one state, read and written through both desks, so sync would read its own write through one desk back through the other as a person's change. Map the agent on one of the two desks only (leave the other cell empty)",
+                    people.place(p2).unwrap_or("people map"),
+                    first.name,
+                    self.at(&first.span),
+                    second.name,
+                    self.at(&second.span),
+                    first.entry.title,
+                    match account_settings(first.entry.name) {
+                        Some([]) => String::new(),
+                        Some(keys) => format!(", same {}", keys.join(", ")),
+                        None => ", same settings".to_string(),
+                    }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Two desks of one account ([`account_settings`]) with `match = "email"`: every agent of
+    /// the account has its address on both, so every one would be one person on both desks.
+    fn check_email_accounts(&self) -> Result<(), ConfigError> {
+        for (i, a) in self.desks.iter().enumerate() {
+            let account = self.account(a);
+            if let Some(b) = self.desks[i + 1..]
+                .iter()
+                .find(|b| self.account(b) == account)
+            {
+                return Err(ConfigError(format!(
+                    "{}: desks {:?} and {:?} ({}) are two desks of one {} account, and `match = \"email\"` would match every agent there to one person on both: one agent read and written through two desks, sync's own writes read back as people's changes. Keep one of the two desks, or use a people map (`people = \"people.csv\"`) that puts each agent on one of them",
+                    self.at(&b.span),
+                    a.name,
+                    b.name,
+                    self.at(&a.span),
+                    a.entry.title
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn at(&self, span: &Range<usize>) -> String {
@@ -596,7 +746,115 @@ mod tests {
             Setting::secret("token", "ROCKETCHAT_AUTH_TOKEN", "the token"),
         ]),
         Entry::new("engage-digital", "Engage Digital", never),
+        Entry::new("chatwoot", "Chatwoot", never).with_settings(&[
+            Setting::text("account_id", "the account", None),
+            Setting::secret("token", "CHATWOOT_API_TOKEN", "the token"),
+        ]),
     ];
+
+    /// Two Chatwoot desks (`tickets`, `tickets-b`: `b_url`, `b_account`) beside chat, and
+    /// the people map `csv`.
+    fn two_desks(b_url: &str, b_account: &str, csv: &str) -> Result<crate::People, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let people = dir.path().join("people.csv");
+        std::fs::write(&people, csv).unwrap();
+        let text = format!(
+            r#"database = "state.db"
+people = "{}"
+
+[desks.chat]
+vendor = "rocketchat"
+base_url = "https://chat.example.com"
+user_id = "bot"
+
+[desks.tickets]
+vendor = "chatwoot"
+base_url = "https://desk.example.com"
+account_id = 1
+
+[desks.tickets-b]
+vendor = "chatwoot"
+base_url = "{b_url}"
+account_id = {b_account}
+"#,
+            people.display()
+        );
+        let c = parse(&text).map_err(|e| e.0)?;
+        c.load_people()
+            .map_err(|e| e.0.replace(&people.display().to_string(), "people.csv"))
+    }
+
+    #[test]
+    fn one_agent_on_two_desks_of_one_account_is_refused_naming_both() {
+        let url = "https://desk.example.com";
+        // two teams of one account, each person their own agent on each: fine
+        two_desks(
+            url,
+            "1",
+            "person,chat,tickets,tickets-b\nada,r1,1,501\ngrace,r2,2,502\n",
+        )
+        .unwrap();
+        // one person's agent on both desks of the account
+        let e = two_desks(
+            url,
+            "1",
+            "person,chat,tickets,tickets-b\nada,r1,1,501\ngrace,r2,2,2\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "people.csv:3: agent \"2\" is mapped on desks \"tickets\" (dir/sync.toml:9:8) and \"tickets-b\" (dir/sync.toml:14:8), two desks of one Chatwoot account (same base_url, same account_id): person \"grace\" has it on both (people.csv:3). There it is one agent with one state, read and written through both desks, so sync would read its own write through one desk back through the other as a person's change. Map the agent on one of the two desks only (leave the other cell empty)"
+        );
+        // one agent given to two people, one on each desk; a trailing slash and the
+        // account as a string are the same account
+        let e = two_desks(
+            "https://DESK.example.com/",
+            "\"1\"",
+            "person,chat,tickets,tickets-b\nada,r1,7,501\ngrace,r2,2,7\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("people.csv:3: agent \"7\" is mapped on desks \"tickets\" (dir/sync.toml:9:8) and \"tickets-b\" (dir/sync.toml:14:8), two desks of one Chatwoot account (same base_url, same account_id): person \"ada\" has it on \"tickets\" (people.csv:2) and person \"grace\" on \"tickets-b\" (people.csv:3)."),
+            "{e}"
+        );
+        // another account, or another server: another agent of the same id
+        two_desks(url, "2", "person,chat,tickets,tickets-b\nada,r1,1,1\n").unwrap();
+        two_desks(
+            "https://other.example.com",
+            "1",
+            "person,chat,tickets,tickets-b\nada,r1,1,1\n",
+        )
+        .unwrap();
+        // the same id on desks of two vendors is two agents
+        two_desks(url, "2", "person,chat,tickets,tickets-b\nada,1,1,5\n").unwrap();
+    }
+
+    #[test]
+    fn two_desks_of_one_account_cannot_be_matched_by_email() {
+        let two = r#"database = "state.db"
+match = "email"
+
+[desks.chat]
+vendor = "rocketchat"
+base_url = "https://chat.example.com"
+user_id = "bot"
+
+[desks.support]
+vendor = "rocketchat"
+base_url = "https://chat.example.com/"
+user_id = "another-bot"
+"#;
+        let e = parse(two).unwrap().load_people().unwrap_err().0;
+        assert!(
+            e.starts_with("dir/sync.toml:9:8: desks \"chat\" and \"support\" (dir/sync.toml:4:8) are two desks of one Rocket.Chat account, and `match = \"email\"` would match every agent there to one person on both"),
+            "{e}"
+        );
+        // another server: two accounts
+        parse(&two.replace("https://chat.example.com/", "https://chat2.example.com"))
+            .unwrap()
+            .load_people()
+            .unwrap();
+    }
 
     #[test]
     fn matching_by_email_is_refused_for_a_desk_that_gives_no_address() {

@@ -559,6 +559,8 @@ pub struct Engine {
     /// Per desk: sync's writes that landed, for its watcher to diff its next reads against
     /// (a person who sets the agent back before the next read is then seen).
     own_writes: Vec<OwnWrites>,
+    /// When this engine was made ([`Engine::restarted_lately`]).
+    started: Instant,
 }
 
 /// Per (desk, agent): the states it held until lately, each with when it ended (monotonic).
@@ -689,6 +691,7 @@ impl Engine {
             superseded,
             watched: vec![None; desks.len()],
             pruned: Instant::now(),
+            started: Instant::now(),
             rechecking: HashMap::new(),
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
@@ -1150,7 +1153,12 @@ impl Engine {
             // a person's change, and not the echo of a write of that state still on its way
             // either (taken for it, the write would be settled unsent)
             if known.as_ref().map(|k| k.0) != Some(state)
-                && let Some(fresh_from) = self.stale_read(&key, state, o.read_began)
+                && let Some(fresh_from) = self.stale_read(&key, state, o.read_began).or_else(|| {
+                    // a state stored by an engine before this one (not a first sight)
+                    known
+                        .as_ref()
+                        .and_then(|_| self.restarted_lately(o.desk, o.read_began))
+                })
                 && self.recheck(o.desk, &agent, fresh_from)
             {
                 debug!(desk = %name, agent = %agent, state = %state, expected = expected.contains(&state), "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
@@ -2203,6 +2211,18 @@ impl Engine {
             .get(&(d, agent.to_string()))
             .map(|e| e.iter().map(|(a, at)| (*a, *at + lag)).collect())
             .unwrap_or_default()
+    }
+
+    /// Whether a read of `desk` that began at `began` (unknown: `None`, taken as now) may be a
+    /// replica's answer from before this engine started: what the engine before it (killed,
+    /// restarted) saw its writes replace is not known here ([`Engine::supersede`] is kept in
+    /// memory), and a replica up to the desk's [`Desk::read_lag`] behind can still show such a
+    /// state, which would be taken for a person's change. Then the instant from which a read
+    /// shows only states held since the start: a change seen before it is read again then
+    /// ([`Engine::recheck`]), decided a read lag later, never lost.
+    fn restarted_lately(&self, desk: usize, began: Option<Instant>) -> Option<Instant> {
+        let fresh_from = self.started + self.desks[desk].read_lag;
+        (began.unwrap_or_else(Instant::now) < fresh_from).then_some(fresh_from)
     }
 
     /// A read showed (desk, agent) in a state it held until lately ([`Engine::stale_read`]):

@@ -9,6 +9,16 @@
 //!   desk), or matching by e-mail (`match = "email"`, [`People::by_email`]) where the desks
 //!   give addresses ([`people::email_source`]). An agent the map does not name, or without an
 //!   address, or sharing one with another agent of its desk, is reported, never guessed.
+//!   Two desks of one vendor account (two Chatwoot desks of one account, say two teams'
+//!   tokens; two Rocket.Chat desks of one server: [`config::account_settings`]) see the same
+//!   agents: an agent id the map gives on both, to one person or two, is refused when the
+//!   config is loaded ([`SyncConfig::load_people`]), naming both desks and the map's lines, and
+//!   so is `match = "email"` over such desks. There one agent has one state, read and written
+//!   through both desks: sync would write it through one and read its own write back through
+//!   the other as a person's change, override a person's state with the other desk's
+//!   substitute, or (two people given one agent) take each one's changes for the other's. Each
+//!   agent goes on one of the two desks. [`Engine::new`] is given desks without their
+//!   connection settings and cannot tell; the check is the config's.
 //! - **Rules**: the last human change on a source desk wins; one person changed on several
 //!   desks in one cycle is resolved by a precedence order (default busy > available > away >
 //!   offline, like Microsoft Graph's presence aggregation), then by desk order, and the
@@ -39,7 +49,9 @@
 //!   delta asks from the read lag earlier than its last answer, so a delta a replica computed
 //!   from an older snapshot loses nothing. An agent a full read does not
 //!   list (an agent list read in pages while agents join or leave) is read alone before its
-//!   absence is decided. Such a read of one agent is tried until it answers (an interval apart,
+//!   absence is decided. After a restart, a change seen in a read that began less than the read
+//!   lag after the engine started is read again then (what the killed engine saw its writes
+//!   replace was in its memory only). Such a read of one agent is tried until it answers (an interval apart,
 //!   then from the desk's full read, up to 8 intervals apart, at once when the desk answers
 //!   again): the observation is never dropped.
 //!

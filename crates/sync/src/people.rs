@@ -53,6 +53,9 @@ pub fn email_source(vendor: &str) -> Option<&'static str> {
     }
 }
 
+/// A person and a desk (their numbers), where the map gives an agent ([`People::shared_agent`]).
+pub type PersonDesk = (usize, usize);
+
 /// What [`People::learn`] made of an agent's e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Learnt {
@@ -85,6 +88,8 @@ pub struct People {
     ambiguous: HashMap<(usize, String), Vec<String>>,
     /// address -> person
     emails: HashMap<String, usize>,
+    /// person -> where the map gives them (`file:line`, or `people row N`), for errors
+    places: Vec<String>,
 }
 
 impl People {
@@ -276,6 +281,7 @@ impl People {
             }
             person_line.insert(person.to_string(), line);
             people.persons.push((person.to_string(), ids));
+            people.places.push(format!("{}:{line}", path.display()));
         }
         Ok(people)
     }
@@ -328,6 +334,7 @@ impl People {
             }
             person_row.insert(person.clone(), row);
             people.persons.push((person, ids));
+            people.places.push(format!("people row {row}"));
         }
         Ok(people)
     }
@@ -360,6 +367,36 @@ impl People {
     /// The desks, in config order.
     pub fn desks(&self) -> &[String] {
         &self.desks
+    }
+
+    /// Where the map gives the person (`people.csv:3`, `people row 2`), for errors; `None` for
+    /// a person matched by e-mail.
+    pub fn place(&self, person: usize) -> Option<&str> {
+        self.places.get(person).map(String::as_str)
+    }
+
+    /// The first agent id that the map gives on two of `desks` (desk numbers: desks that see
+    /// the same agents, [`crate::config`]'s accounts), in map order: (the agent, the first
+    /// (person, desk) that has it, the second).
+    pub fn shared_agent(&self, desks: &[usize]) -> Option<(String, PersonDesk, PersonDesk)> {
+        let mut first: HashMap<&str, (usize, usize)> = HashMap::new();
+        for (person, (_, ids)) in self.persons.iter().enumerate() {
+            for &desk in desks {
+                let Some(id) = ids.get(desk).and_then(|id| id.as_deref()) else {
+                    continue;
+                };
+                match first.get(id) {
+                    Some(&(p, d)) if d != desk => {
+                        return Some((id.to_string(), (p, d), (person, desk)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        first.insert(id, (person, desk));
+                    }
+                }
+            }
+        }
+        None
     }
 }
 

@@ -69,11 +69,12 @@ fn inject(f: &Fakes, rng: &mut fastrand::Rng) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_desks_converge_through_faults_and_a_crash() {
     let seed = common::seed();
-    let on_fail = format!("(replay with SYNC_SIM_SEED={seed})");
     let mut rng = fastrand::Rng::with_seed(seed);
-    let f = Fakes::start(PEOPLE).await;
+    let f = Fakes::start_named(PEOPLE, "sim", seed).await;
+    let on_fail = f.journal.on_fail();
     // a scratch directory of an unpredictable name, removed when dropped
     let (dir, db) = common::scratch("sim", seed);
+    f.journal.set_db(&db);
 
     let mut model = Model::new(PEOPLE);
     let mut engine = spawn_engine(&f, &db);

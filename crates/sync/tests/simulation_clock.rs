@@ -120,11 +120,12 @@ async fn health_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wall_clock_stepping_both_ways_changes_no_decision_and_no_write() {
     let seed = common::seed();
-    let on_fail = format!("(replay with SYNC_SIM_SEED={seed})");
     common::verbose();
     let mut rng = fastrand::Rng::with_seed(seed);
-    let f = Fakes::start(PEOPLE).await;
+    let f = Fakes::start_named(PEOPLE, "clock", seed).await;
+    let on_fail = f.journal.on_fail();
     let (dir, db) = common::scratch("clock", seed);
+    f.journal.set_db(&db);
     let clock = SteppedClock::new();
     let chaos = |d: usize| {
         Some(Chaos {

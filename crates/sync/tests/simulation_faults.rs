@@ -294,9 +294,9 @@ async fn two_desks_of_one_vendor_on_one_fake() {
     const B: usize = 3; // the second Chatwoot desk, after chat, tickets, email
     let seed = common::seed();
     common::verbose();
-    let on_fail = format!("(two-desks: replay with SYNC_SIM_SEED={seed})");
     let mut rng = fastrand::Rng::with_seed(seed);
-    let f = common::Fakes::start(N).await;
+    let f = common::Fakes::start_named(N, "two-desks", seed).await;
+    let on_fail = f.journal.on_fail();
     f.cw.add_agent(CwAgent::new(100_001, "Admin B", "cw-token-b", "online").administrator());
     for p in 0..N {
         f.cw.add_agent(CwAgent::new(
@@ -373,6 +373,7 @@ async fn two_desks_of_one_vendor_on_one_fake() {
         }
     };
     let (dir, db) = common::scratch("two-desks", seed);
+    f.journal.set_db(&db);
     let mut engine = Some(common::spawn(desks(&f), people(), &db, common::options()));
     tokio::time::sleep(Duration::from_millis(800)).await;
     for d in 0..3 {

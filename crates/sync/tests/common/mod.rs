@@ -9,6 +9,7 @@
 // each simulation is its own test binary and uses part of this
 #![allow(dead_code)]
 
+pub mod journal;
 pub mod run;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use agentstatus_presence::{Availability, Presence};
 use agentstatus_rocketchat::fake::{Agent as RcAgent, RocketChat};
 use agentstatus_runtime::{ClientConfig, RateLimit, RetryPolicy};
 use agentstatus_sync::{Desk, Engine, Options, People, Stats, Store};
+use journal::{Journal, Recorded};
 
 use Availability::*;
 
@@ -62,16 +64,51 @@ pub fn ed_id(p: usize) -> String {
 /// The Chatwoot administrator whose token sync uses.
 pub const CW_ADMIN: i64 = 100_000;
 
-/// The three fakes, every person available on each.
+/// The three fakes, every person available on each, and the run's [`Journal`] (a failure while
+/// they are alive writes its report).
 pub struct Fakes {
     pub rc: RocketChat,
     pub cw: Chatwoot,
     pub ed: EngageDigital,
     pub people: usize,
+    pub journal: Arc<Journal>,
+}
+
+impl Drop for Fakes {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let exchanges: Vec<(String, Vec<agentstatus_fakes::Exchange>)> = (0..3)
+            .map(|d| (run::NAMES[d].to_string(), self.faults(d).exchanges()))
+            .collect();
+        let summary = journal::last_panic().unwrap_or_default();
+        if let Some(path) = self
+            .journal
+            .write_report(&summary, &person_agents, &exchanges)
+        {
+            eprintln!("the failure's whole history: {}", path.display());
+        }
+    }
+}
+
+/// The person's agent on each desk, as (desk, agent id).
+pub fn person_agents(p: usize) -> Vec<(String, String)> {
+    vec![
+        ("chat".to_string(), rc_id(p)),
+        ("tickets".to_string(), cw_id(p).to_string()),
+        ("email".to_string(), ed_id(p)),
+    ]
 }
 
 impl Fakes {
+    /// [`Fakes::start_named`] for a run without a name or seed of its own.
     pub async fn start(people: usize) -> Self {
+        Self::start_named(people, "simulation", 0).await
+    }
+
+    /// The fakes, their journal named for the run (`name`, `seed`: its report's file).
+    pub async fn start_named(people: usize, name: &str, seed: u64) -> Self {
         let rc = RocketChat::start().await.unwrap();
         rc.add_user("mgr", "rc-token", true);
         // the service's token is an admin's or a bot's: the server's rate limiter skips it
@@ -94,7 +131,13 @@ impl Fakes {
                 "available",
             ));
         }
-        Fakes { rc, cw, ed, people }
+        Fakes {
+            rc,
+            cw,
+            ed,
+            people,
+            journal: Journal::new(name, seed),
+        }
     }
 
     pub fn faults(&self, desk: usize) -> &Faults {
@@ -150,6 +193,8 @@ impl Fakes {
 
     /// A person changes their state on a desk by hand (not a write through the API).
     pub fn human(&self, desk: usize, p: usize, a: Availability) {
+        self.journal
+            .script(p, format!("{} set to {a} by hand", run::NAMES[desk]));
         match desk {
             CHAT => {
                 let mut agent = self.rc.agent(&rc_id(p)).unwrap();
@@ -257,6 +302,8 @@ impl Model {
                 }
             }
         }
+        // a failure now is about them
+        f.journal.suspect_named(&wrong);
         wrong
     }
 }
@@ -311,12 +358,16 @@ pub fn desks(f: &Fakes, config: &ClientConfig) -> Vec<Desk> {
     let ed: Box<dyn Presence> =
         Box::new(agentstatus_engage_digital::presence::EngageDigitalPresence::new(ed_client));
     let ms = Duration::from_millis;
+    // every call journaled, for a failure's report
+    let rc = Recorded::wrap("chat", Arc::from(rc), &f.journal);
+    let cw = Recorded::wrap("tickets", Arc::from(cw), &f.journal);
+    let ed = Recorded::wrap("email", Arc::from(ed), &f.journal);
     vec![
-        Desk::new("chat", Arc::from(rc), ms(INTERVAL_MS[0]))
+        Desk::new("chat", rc, ms(INTERVAL_MS[0]))
             .substitute(Busy, Offline)
             .substitute(Away, Offline),
-        Desk::new("tickets", Arc::from(cw), ms(INTERVAL_MS[1])).substitute(Away, Offline),
-        Desk::new("email", Arc::from(ed), ms(INTERVAL_MS[2]))
+        Desk::new("tickets", cw, ms(INTERVAL_MS[1])).substitute(Away, Offline),
+        Desk::new("email", ed, ms(INTERVAL_MS[2]))
             .substitute(Busy, Away)
             .substitute(Offline, Away),
     ]
@@ -421,12 +472,35 @@ pub fn decisions(db: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
-/// A scratch directory of an unpredictable name (removed when dropped) and the database in it.
-pub fn scratch(name: &str, seed: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+/// A scratch directory of an unpredictable name (removed when dropped, kept when dropped by a
+/// failure: its database is part of the failure's report) and the database in it.
+pub fn scratch(name: &str, seed: u64) -> (Scratch, std::path::PathBuf) {
     let dir = tempfile::Builder::new()
         .prefix(&format!("agentstatus-sync-{name}-{seed}-"))
         .tempdir()
         .unwrap();
     let db = dir.path().join("sync.db");
-    (dir, db)
+    (Scratch(Some(dir)), db)
+}
+
+/// A scratch directory: removed when dropped, unless a failure drops it.
+pub struct Scratch(Option<tempfile::TempDir>);
+
+impl Scratch {
+    pub fn path(&self) -> &std::path::Path {
+        self.0.as_ref().expect("until dropped").path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take()
+            && std::thread::panicking()
+        {
+            eprintln!(
+                "the failed run's database is kept in {}",
+                dir.keep().display()
+            );
+        }
+    }
 }

@@ -29,7 +29,7 @@ pub const NAMES: [&str; 3] = ["chat", "tickets", "email"];
 /// One scenario's run: the fakes, the engine, the script and the rules' model.
 pub struct Run {
     pub f: Fakes,
-    pub dir: tempfile::TempDir,
+    pub dir: super::Scratch,
     pub db: std::path::PathBuf,
     pub seed: u64,
     pub on_fail: String,
@@ -55,8 +55,10 @@ impl Run {
     pub async fn start_with(name: &str, desks: fn(&Fakes) -> Vec<Desk>) -> Run {
         let seed = super::seed();
         super::verbose();
-        let f = Fakes::start(PEOPLE).await;
+        let f = Fakes::start_named(PEOPLE, name, seed).await;
         let (dir, db) = super::scratch(name, seed);
+        f.journal.set_db(&db);
+        let on_fail = f.journal.on_fail();
         let engine = Some(super::spawn(
             desks(&f),
             super::people(f.people),
@@ -70,7 +72,7 @@ impl Run {
             dir,
             db,
             seed,
-            on_fail: format!("({name}: replay with SYNC_SIM_SEED={seed})"),
+            on_fail,
             rng: fastrand::Rng::with_seed(seed),
             model: Model::new(PEOPLE),
             script: HashMap::new(),
@@ -83,6 +85,10 @@ impl Run {
 
     /// Low-rate 503s and 429s everywhere (`desk` aside, if given).
     pub fn chaos(&self, except: Option<usize>) {
+        self.f.journal.event(format!(
+            "503s and 429s at random (2% each) on every desk{}",
+            except.map_or_else(String::new, |d| format!(" but {}", NAMES[d]))
+        ));
         for d in (0..3).filter(|d| Some(*d) != except) {
             self.f.faults(d).set_chaos(Some(Chaos {
                 seed: self.seed.wrapping_add(d as u64),
@@ -129,11 +135,13 @@ impl Run {
     }
 
     pub async fn kill(&mut self) {
+        self.f.journal.event("the engine killed");
         super::kill(self.engine.take().expect("running"), &self.on_fail).await;
     }
 
     pub fn restart(&mut self) {
         assert!(self.engine.is_none());
+        self.f.journal.event("the engine restarted");
         self.engine = Some(super::spawn(
             (self.desks)(&self.f),
             super::people(self.f.people),
@@ -155,42 +163,26 @@ impl Run {
             assert!(
                 started.elapsed() < CONVERGE
                     || (reads_since < CONVERGE_READS && started.elapsed() < CONVERGE_CAP),
-                "not converged {:?} after the last change {}: {} wrong, e.g. {:?}; writes at the fakes {:?}, the rules' {:?}\n{}",
+                "not converged {:?} after the last change: {} wrong, e.g. {:?}; writes at the fakes {:?}, the rules' {:?} {}",
                 started.elapsed(),
-                self.on_fail,
                 w.len(),
                 &w[..w.len().min(5)],
                 self.f.all_writes(),
                 self.model.writes,
-                self.history(&w),
+                self.on_fail,
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    /// The script and the decisions of the first people `wrong` names.
+    /// The people `wrong` names (`p12 ...`) are what a failure is about: their whole history goes
+    /// in the failure's report ([`super::journal`]), whose file this names.
     pub fn history(&self, wrong: &[String]) -> String {
-        let decisions = Store::open_read_only(&self.db)
-            .and_then(|s| s.read(|t| t.decisions()))
-            .unwrap_or_default();
-        let mut out = String::new();
-        for w in wrong.iter().take(3) {
-            let Some(p) = w
-                .strip_prefix('p')
-                .and_then(|r| r.split(' ').next())
-                .and_then(|n| n.parse::<usize>().ok())
-            else {
-                continue;
-            };
-            out.push_str(&format!("p{p}: script {:?}\n", self.script.get(&p)));
-            for d in decisions.iter().filter(|d| d.person == format!("p{p}")) {
-                out.push_str(&format!(
-                    "  decided on {}: {:?} -> {} ({} writes; {})\n",
-                    d.desk, d.before, d.after, d.writes, d.reason
-                ));
-            }
-        }
-        out
+        self.f.journal.suspect_named(wrong);
+        format!(
+            "their script, observations, decisions and writes: {}",
+            self.f.journal.path().display()
+        )
     }
 
     /// Converged, quiet, and the invariants. `exact`: each change was seen on its own (the
