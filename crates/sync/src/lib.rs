@@ -76,6 +76,7 @@
 pub mod clock;
 pub mod config;
 mod engine;
+pub mod late;
 pub mod metrics;
 pub mod people;
 pub mod section;
@@ -87,5 +88,6 @@ pub use engine::{
     DECIDE_BATCH, DEFAULT_READ_LAG, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned,
     Role, Stats, Summary, SyncError, computed,
 };
+pub use late::DEFAULT_LATE_GRACE;
 pub use people::People;
 pub use store::{Store, StoreError};
