@@ -155,8 +155,8 @@ pub struct Faults {
     refused: Mutex<Vec<(String, String, u16)>>,
     /// Seconds the server's clock is ahead of ours (behind: negative).
     skew: std::sync::atomic::AtomicI64,
-    /// [`Faults::hold_writes`] is on.
-    holding: std::sync::atomic::AtomicBool,
+    /// Writes still to hold ([`Faults::hold_writes`]).
+    to_hold: std::sync::atomic::AtomicUsize,
     /// The writes held, in the order they came.
     held: Mutex<Vec<Held>>,
 }
@@ -229,16 +229,17 @@ impl Faults {
         }
     }
 
-    /// Hold every write from now on (`false`: no more; those held stay held until
+    /// Hold the next `n` writes (`0`: none more; those held stay held until
     /// [`Faults::release_writes`]): a request whose method is not `GET`, `HEAD` or `OPTIONS`
     /// is accepted (its body read) and neither handled nor answered, before any queued or
-    /// random fault ([`Faults::refuse`] still refuses first). The client's timeout ends its
-    /// call (its deadline, or a dropped connection, is all it sees), and the write lands when
-    /// the test releases it: [`Fault::LateApply`] with the moment chosen by the test rather
-    /// than by a timer, so a schedule can make a person's change land between a write sent
-    /// and that write applied, without depending on timing.
-    pub fn hold_writes(&self, on: bool) {
-        self.holding.store(on, std::sync::atomic::Ordering::SeqCst);
+    /// random fault ([`Faults::refuse`] still refuses first); the writes after them are served
+    /// as usual (a retry of a held write gets through). The client's timeout ends its call
+    /// (its deadline, or a dropped connection, is all it sees), and the write lands when the
+    /// test releases it: [`Fault::LateApply`] with the moment chosen by the test rather than by
+    /// a timer, so a schedule can make a person's change land between a write sent and that
+    /// write applied, without depending on timing.
+    pub fn hold_writes(&self, n: usize) {
+        self.to_hold.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// How many writes are held now ([`Faults::hold_writes`]).
@@ -264,11 +265,15 @@ impl Faults {
         n
     }
 
-    /// Whether a request with `method` is held ([`Faults::hold_writes`]).
+    /// Whether a request with `method` is held ([`Faults::hold_writes`]): one fewer to hold.
     fn holds(&self, method: &axum::http::Method) -> bool {
         use axum::http::Method;
-        self.holding.load(std::sync::atomic::Ordering::SeqCst)
-            && ![Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+        use std::sync::atomic::Ordering::SeqCst;
+        ![Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+            && self
+                .to_hold
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok()
     }
 
     fn skewed(&self) -> bool {
@@ -745,7 +750,7 @@ mod tests {
     async fn held_writes_land_when_released_in_the_order_they_came() {
         let (server, applied) = recorder().await;
         let faults = server.faults();
-        faults.hold_writes(true);
+        faults.hold_writes(2);
         for v in [1, 2] {
             let e = impatient()
                 .post(format!("{}/set?v={v}", server.url()))
@@ -767,23 +772,22 @@ mod tests {
         assert_eq!(faults.held_writes(), 2);
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(applied.lock().unwrap().is_empty(), "held, not applied");
-        faults.hold_writes(false);
-        assert_eq!(faults.held_writes(), 2, "still held when holding stops");
-        assert_eq!(faults.release_writes().await, 2);
-        assert_eq!(
-            *applied.lock().unwrap(),
-            vec![1, 2],
-            "in the order they came"
-        );
-        assert_eq!(faults.held_writes(), 0);
-        // not holding: answered at once
+        // the third write is served as usual, before the held ones land
         let r = impatient()
             .post(format!("{}/set?v=3", server.url()))
             .send()
             .await
             .unwrap();
         assert!(r.status().is_success());
-        assert_eq!(*applied.lock().unwrap(), vec![1, 2, 3]);
+        assert_eq!(*applied.lock().unwrap(), vec![3]);
+        assert_eq!(faults.held_writes(), 2);
+        assert_eq!(faults.release_writes().await, 2);
+        assert_eq!(
+            *applied.lock().unwrap(),
+            vec![3, 1, 2],
+            "the held ones in the order they came"
+        );
+        assert_eq!(faults.held_writes(), 0);
         assert_eq!(faults.release_writes().await, 0);
     }
 }
