@@ -92,7 +92,8 @@ impl Run {
         }
     }
 
-    /// Someone whose last change arrived everywhere a while ago, not in `skip`.
+    /// Someone whose last change arrived everywhere a while ago, and was decided, not in
+    /// `skip`.
     pub async fn pick(&mut self, skip: &[usize]) -> usize {
         loop {
             let p = self.rng.usize(0..PEOPLE);
@@ -100,11 +101,24 @@ impl Run {
                 .last_change
                 .get(&p)
                 .is_none_or(|t| t.elapsed() >= QUIET);
-            if !skip.contains(&p) && quiet && self.model.arrived(&self.f, p) {
+            if !skip.contains(&p) && quiet && self.model.arrived(&self.f, p) && self.seen(p) {
                 return p;
             }
             tokio::task::yield_now().await;
         }
+    }
+
+    /// Whether sync decided every change the person made so far. A change that needs no write
+    /// (busy on tickets when the others already hold its substitutes) has "arrived" at once;
+    /// changed again before its desk was read (a desk whose reads wait out 429s for seconds),
+    /// it was never there for any read to see, and the rules' model, which counts it, would be
+    /// wrong, not the engine.
+    fn seen(&self, p: usize) -> bool {
+        let made = self.script.get(&p).map_or(0, Vec::len);
+        made == 0
+            || Store::open_read_only(&self.db)
+                .and_then(|s| s.read(|t| t.decisions()))
+                .is_ok_and(|d| d.iter().filter(|d| d.person == format!("p{p}")).count() >= made)
     }
 
     /// Person `p` sets desk `d` by hand to `a`.
