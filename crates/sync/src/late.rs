@@ -1,5 +1,5 @@
 //! Sync's own writes whose outcome is unknown, until they can no longer land: the engine's
-//! record of them ([`Doubts`]), so that one landing late, over a state a person (or a newer
+//! record of them, so that one landing late, over a state a person (or a newer
 //! write of sync's) set after it was sent, is recognised as sync's own late write and undone,
 //! never taken for an echo or for a person's change. See the crate docs' rules.
 //!
