@@ -22,6 +22,8 @@
 //!   the others; the held attempts land over sync's newer state on both. Sync must put it back
 //!   on both (one write each).
 //!
+//! Two waves hold the first retry of each write too: two attempts land late, in order.
+//!
 //! Asserted: every person ends in the state the rules decide (none lost their change); one
 //! restoring write per held attempt that landed over another state (counted by their decisions
 //! in the log); the state changes at the fakes are the rules' writes plus two per restoring
@@ -95,14 +97,14 @@ fn outbox(db: &std::path::Path) -> Vec<agentstatus_sync::store::Owed> {
 }
 
 /// One wave: `n` people (never changed before: available everywhere) change `source` by hand;
-/// the other desks hold the first attempt of each write sync sends for them; sync's retry of
-/// each lands (the held attempt failed at the client: its outcome unknown to sync); then
-/// (`kind`) their second change, decided and written; then the held attempts land, late.
+/// the other desks hold the first `attempts` attempts of each write sync sends for them (the
+/// first, and its retries); sync's next retry of each lands (the held attempts failed at the
+/// client: their outcome unknown to sync); then (`kind`) their second change, decided and
+/// written; then the held attempts land, late, in the order they were sent.
 async fn wave(
     run: &mut Run,
     used: &mut Vec<usize>,
-    source: usize,
-    kind: Kind,
+    (source, kind, attempts): (usize, Kind, usize),
     n: usize,
     counts: &mut Counts,
 ) {
@@ -129,13 +131,15 @@ async fn wave(
     }
     for &t in &targets {
         assert_eq!(run.f.faults(t).held_writes(), 0);
-        run.f.faults(t).hold_writes(n);
+        run.f.faults(t).hold_writes(n * attempts);
     }
     for &p in &chosen {
         run.change(source, p, first);
     }
     until("sync's first attempts held at the fakes", &on_fail, || {
-        targets.iter().all(|&t| run.f.faults(t).held_writes() == n)
+        targets
+            .iter()
+            .all(|&t| run.f.faults(t).held_writes() == n * attempts)
     })
     .await;
     // the desks show the writes' states while their first attempts are held: each failed at
@@ -161,15 +165,56 @@ async fn wave(
     })
     .await;
     // a held attempt that lands over another state than its own is put back
+    let mut restores = 0;
     for &(p, t, state) in &late {
         if run.f.state(t, p) != state {
             counts.restores[t] += 1;
+            restores += 1;
         }
     }
+    let restored_before = put_back(&run.db, &chosen);
     // the vendor applies them now, late
     for &t in &targets {
-        assert_eq!(run.f.faults(t).release_writes().await, n);
+        assert_eq!(run.f.faults(t).release_writes().await, n * attempts);
     }
+    // put back (the next wave's held writes are its own)
+    let t = Instant::now();
+    while !(put_back(&run.db, &chosen) >= restored_before + restores
+        && chosen.iter().all(|p| run.model.arrived(&run.f, *p))
+        && no_writes_owed(&run.db, &chosen))
+    {
+        if t.elapsed() > STEP_BOUND {
+            let lost: Vec<String> = chosen
+                .iter()
+                .filter(|p| !run.model.arrived(&run.f, **p))
+                .map(|p| {
+                    format!(
+                        "p{p}: {:?}, the rules say {:?}",
+                        run.f.states(*p),
+                        run.model.desk[*p]
+                    )
+                })
+                .collect();
+            panic!(
+                "the late writes not undone within {STEP_BOUND:?}: {} of the wave's {n} people lost their change {lost:?}; {} restoring writes of {restores} {on_fail}",
+                lost.len(),
+                put_back(&run.db, &chosen) - restored_before,
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The restoring writes' decisions logged for these people.
+fn put_back(db: &std::path::Path, people: &[usize]) -> usize {
+    Store::open_read_only(db)
+        .and_then(|s| s.read(|t| t.decisions()))
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| {
+            d.reason.contains(PUT_BACK) && people.iter().any(|p| d.person == format!("p{p}"))
+        })
+        .count()
 }
 
 /// Nothing in the outbox for these people.
@@ -185,15 +230,20 @@ async fn late_writes_never_undo_a_persons_change() {
     let mut run = Run::start_with("late", late_desks).await;
     let mut counts = Counts { restores: [0; 3] };
     let mut used = Vec::new();
+    // (the desk changed first, the second change, the attempts of each write held)
     let waves = [
-        (CHAT, Kind::TheirChangeOnTickets),
-        (EMAIL, Kind::UndoneAtTheSource),
-        (EMAIL, Kind::TheirChangeOnTickets),
-        (CHAT, Kind::UndoneAtTheSource),
-        (TICKETS, Kind::UndoneAtTheSource),
+        (CHAT, Kind::TheirChangeOnTickets, 1),
+        (EMAIL, Kind::UndoneAtTheSource, 1),
+        (EMAIL, Kind::TheirChangeOnTickets, 1),
+        (CHAT, Kind::UndoneAtTheSource, 1),
+        (TICKETS, Kind::UndoneAtTheSource, 1),
+        // the first retry held too: two attempts of each write land late, the first over
+        // the second change, the second over the first
+        (CHAT, Kind::TheirChangeOnTickets, 2),
+        (TICKETS, Kind::UndoneAtTheSource, 2),
     ];
-    for (source, kind) in waves {
-        wave(&mut run, &mut used, source, kind, 4, &mut counts).await;
+    for w in waves {
+        wave(&mut run, &mut used, w, 4, &mut counts).await;
     }
     let on_fail = run.on_fail.clone();
     // every person in the rules' state: none lost their change
