@@ -33,9 +33,11 @@ pub const DEFAULT_LATE_GRACE: Duration = Duration::from_secs(60);
 /// could not be read (the request was handled), and another 5xx (500, a gateway's 502 or 504:
 /// the server behind it may still be working on it) are.
 ///
-/// An adapter's `set` may make several requests (a read before, a read back after): a 429 or a
-/// 503 on the read back of a write that was applied is taken as not applied; the write was
-/// then applied at once, not late, and the next read shows it (an echo, expected).
+/// An adapter's `set` may make several requests (a read before, a read back after): one whose
+/// write was answered reports it made even when its read back fails (Rocket.Chat's did not: a
+/// 429 of its read route made an applied write a failure, which sync then sent again over a
+/// person's change); otherwise a 429 or a 503 of the read back would be taken here for a
+/// write not applied.
 pub fn in_doubt(e: &PresenceError) -> bool {
     match e.kind() {
         ErrorKind::Network | ErrorKind::InvalidResponse => true,

@@ -32,8 +32,9 @@
 //!
 //! On the engine before the fix (main at e2dfe9b), each late write was read as a state that
 //! had just ended, read again, and then decided as a person's change on the desk where it
-//! landed: decided offline on tickets over their busy (the first kind), decided and written to
-//! every desk (the second): every person of every wave lost their change.
+//! landed (or taken for sync's own echo): the first wave fails, its 4 people all left offline
+//! on tickets over their busy (0 restoring writes of 4); without the per-wave wait, all 20
+//! people of the first five waves lost their change (44 desk states wrong).
 
 mod common;
 
