@@ -2,7 +2,8 @@
 //! its `fake` feature): the skeleton ([`Fake`]: the vendor's state, [`Shared`] by its routes,
 //! served on 127.0.0.1 with a free port), fault injection ([`Fault`], [`Chaos`]; a read replica's stale answers,
 //! [`Stale`]; one agent's requests refused, [`Faults::refuse`]; a clock off ours,
-//! [`Faults::set_clock_skew`]) and a request
+//! [`Faults::set_clock_skew`]; writes applied after their client gave up, [`Fault::LateApply`]
+//! and [`Faults::hold_writes`]) and a request
 //! log ([`Faults`]; with each request's fault and status, [`Exchange`]), so a vendor's fake holds only its routes and the vendor's behaviour;
 //! [`seed`], how a program picking a vendor by name starts its fake with agents; and
 //! [`hostile`], a raw HTTP server that answers on purpose badly.

@@ -47,6 +47,17 @@ pub enum Fault {
     /// Handle the request, then send its status, headers (the whole body's `Content-Length`) and
     /// the first half of its body, and reset the connection.
     ResetMidBody,
+    /// Accept the request (its body read) and answer nothing for `after`; then handle it (its
+    /// effect happens then, `after` late) and answer, to a client that has given up by then
+    /// when its timeout is shorter. As an overloaded server that queues work past the client's
+    /// deadline does, or a proxy whose upstream timeout is longer than the client's: the
+    /// client sees a timeout (or a dropped connection), and the write lands all the same,
+    /// later. The request is handled on a task of its own: a client that closes the connection
+    /// does not cancel it. [`Faults::hold_writes`] holds writes until the test releases them.
+    LateApply {
+        /// How long after it arrived the request is handled.
+        after: Duration,
+    },
 }
 
 /// Random faults: each request (not given a queued fault) fails with these probabilities, drawn
@@ -162,6 +173,23 @@ impl Replica {
     }
 }
 
+/// A write held by [`Faults::hold_writes`]: the request (its body read), the router that
+/// handles it, and where its answer goes (to a client that has usually given up).
+struct Held {
+    router: Router,
+    request: Request<Body>,
+    answer: tokio::sync::oneshot::Sender<Response<Body>>,
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("method", self.request.method())
+            .field("uri", self.request.uri())
+            .finish()
+    }
+}
+
 /// The fault queue and request log shared by a fake and its server.
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -176,6 +204,10 @@ pub struct Faults {
     refused: Mutex<Vec<(String, String, u16)>>,
     /// Seconds the server's clock is ahead of ours (behind: negative).
     skew: std::sync::atomic::AtomicI64,
+    /// Writes still to hold ([`Faults::hold_writes`]).
+    to_hold: std::sync::atomic::AtomicUsize,
+    /// The writes held, in the order they came.
+    held: Mutex<Vec<Held>>,
 }
 
 impl Faults {
@@ -254,6 +286,53 @@ impl Faults {
         } else {
             now - Duration::from_secs(skew.unsigned_abs())
         }
+    }
+
+    /// Hold the next `n` writes (`0`: none more; those held stay held until
+    /// [`Faults::release_writes`]): a request whose method is not `GET`, `HEAD` or `OPTIONS`
+    /// is accepted (its body read) and neither handled nor answered, before any queued or
+    /// random fault ([`Faults::refuse`] still refuses first); the writes after them are served
+    /// as usual (a retry of a held write gets through). The client's timeout ends its call
+    /// (its deadline, or a dropped connection, is all it sees), and the write lands when the
+    /// test releases it: [`Fault::LateApply`] with the moment chosen by the test rather than by
+    /// a timer, so a schedule can make a person's change land between a write sent and that
+    /// write applied, without depending on timing.
+    pub fn hold_writes(&self, n: usize) {
+        self.to_hold.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many writes are held now ([`Faults::hold_writes`]).
+    pub fn held_writes(&self) -> usize {
+        self.held.lock().unwrap().len()
+    }
+
+    /// Handle every held write ([`Faults::hold_writes`]), one after the other in the order
+    /// they came (each has had its effect when the next is handled, and all of them when this
+    /// returns), and answer each (its client has usually given up). How many were handled.
+    /// Writes that come meanwhile are held (or not) as [`Faults::hold_writes`] says.
+    pub async fn release_writes(&self) -> usize {
+        let held = std::mem::take(&mut *self.held.lock().unwrap());
+        let n = held.len();
+        for h in held {
+            let answer = h
+                .router
+                .oneshot(h.request)
+                .await
+                .unwrap_or_else(|e| match e {});
+            let _ = h.answer.send(answer);
+        }
+        n
+    }
+
+    /// Whether a request with `method` is held ([`Faults::hold_writes`]): one fewer to hold.
+    fn holds(&self, method: &axum::http::Method) -> bool {
+        use axum::http::Method;
+        use std::sync::atomic::Ordering::SeqCst;
+        ![Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+            && self
+                .to_hold
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok()
     }
 
     fn skewed(&self) -> bool {
@@ -518,6 +597,18 @@ async fn answer_noting(
             .body(Body::from(format!("{status} (injected fault)")))
             .expect("static response"));
     }
+    if faults.holds(req.method()) {
+        let request = buffered(req).await?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        faults.held.lock().unwrap().push(Held {
+            router,
+            request,
+            answer: tx,
+        });
+        // answered when released (to a client that has usually given up)
+        return rx.await.map_err(|_| Dropped);
+    }
+    let late = router.clone();
     let call = |req| async move { router.oneshot(req).await.map_err(|e| match e {}) };
     let next = faults.next();
     if let Some(f) = &next {
@@ -660,7 +751,27 @@ async fn answer_noting(
             let _ = call(req).await?;
             Err(Dropped)
         }
+        Some(Fault::LateApply { after }) => {
+            let request = buffered(req).await?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            // a task of its own: the client closing the connection does not cancel it
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let answer = late.oneshot(request).await.unwrap_or_else(|e| match e {});
+                let _ = tx.send(answer);
+            });
+            rx.await.map_err(|_| Dropped)
+        }
     }
+}
+
+/// `req` with its body read: handled later, after its client may have closed the connection.
+async fn buffered(req: Request<Body>) -> Result<Request<Body>, Dropped> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|_| Dropped)?;
+    Ok(Request::from_parts(parts, Body::from(body)))
 }
 
 /// Serve `router` on 127.0.0.1 with a free port, `faults` in front of it.
@@ -713,4 +824,126 @@ pub fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .expect("static response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::{Query, State};
+    use axum::routing::{get, post};
+
+    /// A server whose `POST /set?v=<n>` appends `n` to what it holds, `GET /get` reads it.
+    async fn recorder() -> (FakeServer, Arc<Mutex<Vec<u32>>>) {
+        let applied: Arc<Mutex<Vec<u32>>> = Arc::default();
+        let router = Router::new()
+            .route(
+                "/set",
+                post(
+                    |State(s): State<Arc<Mutex<Vec<u32>>>>,
+                     Query(q): Query<HashMap<String, u32>>| async move {
+                        s.lock().unwrap().push(q["v"]);
+                        json(StatusCode::OK, serde_json::json!({"ok": true}))
+                    },
+                ),
+            )
+            .route(
+                "/get",
+                get(|State(s): State<Arc<Mutex<Vec<u32>>>>| async move {
+                    let held = s.lock().unwrap().clone();
+                    json(StatusCode::OK, serde_json::json!(held))
+                }),
+            )
+            .with_state(applied.clone());
+        let server = serve(router, Arc::new(Faults::default())).await.unwrap();
+        (server, applied)
+    }
+
+    fn impatient() -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(Duration::from_millis(100))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_late_apply_lands_after_the_client_gave_up() {
+        let (server, applied) = recorder().await;
+        server.faults().push(Fault::LateApply {
+            after: Duration::from_millis(400),
+        });
+        let sent = tokio::time::Instant::now();
+        let e = impatient()
+            .post(format!("{}/set?v=1", server.url()))
+            .send()
+            .await
+            .expect_err("no answer within the client's timeout");
+        assert!(e.is_timeout(), "{e}");
+        assert!(
+            applied.lock().unwrap().is_empty(),
+            "not applied when the client gave up"
+        );
+        while applied.lock().unwrap().is_empty() {
+            assert!(sent.elapsed() < Duration::from_secs(5), "never applied");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            sent.elapsed() >= Duration::from_millis(400),
+            "applied {:?} after it was sent, before `after`",
+            sent.elapsed()
+        );
+        assert_eq!(*applied.lock().unwrap(), vec![1]);
+        // the next request is served as usual
+        let r = impatient()
+            .post(format!("{}/set?v=2", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        assert_eq!(*applied.lock().unwrap(), vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn held_writes_land_when_released_in_the_order_they_came() {
+        let (server, applied) = recorder().await;
+        let faults = server.faults();
+        faults.hold_writes(2);
+        for v in [1, 2] {
+            let e = impatient()
+                .post(format!("{}/set?v={v}", server.url()))
+                .send()
+                .await
+                .expect_err("a held write is not answered");
+            assert!(e.is_timeout(), "{e}");
+        }
+        // reads are not held
+        let read: Vec<u32> = impatient()
+            .get(format!("{}/get", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(read.is_empty());
+        assert_eq!(faults.held_writes(), 2);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(applied.lock().unwrap().is_empty(), "held, not applied");
+        // the third write is served as usual, before the held ones land
+        let r = impatient()
+            .post(format!("{}/set?v=3", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        assert_eq!(*applied.lock().unwrap(), vec![3]);
+        assert_eq!(faults.held_writes(), 2);
+        assert_eq!(faults.release_writes().await, 2);
+        assert_eq!(
+            *applied.lock().unwrap(),
+            vec![3, 1, 2],
+            "the held ones in the order they came"
+        );
+        assert_eq!(faults.held_writes(), 0);
+        assert_eq!(faults.release_writes().await, 0);
+    }
 }

@@ -559,13 +559,14 @@ impl Adapter for RocketChatPresence {
         }
         let (wanted, status) = wire(desired);
         match self.post_explicit(agent, status).await {
-            // the livechat read back: a write's answer, no message or end (see the module docs);
-            // the write is acknowledged whether or not the read back answers: a read that
-            // fails leaves the state the server's answer gave (a write reported failed after
-            // it landed would be sent again, over whatever the agent was set to meanwhile)
+            // the livechat read back: a write's answer, no message or end (see the module docs).
+            // The server said it holds the status: a read back that fails (a 429 of the read
+            // route's limiter, a dropped connection) does not make the write one that failed,
+            // which a caller would send again over a change made since (issue #30); the
+            // answer is then the write's own (no name, no user status)
             Ok(after) if after == wanted => match self.livechat_get(agent).await {
                 Ok(p) => Ok(p),
-                Err(_) => Ok(presence(Some(agent.into()), None, Some(after), None)),
+                Err(_) => Ok(presence(Some(agent.to_string()), None, Some(after), None)),
             },
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
             Err(f) if rejects_status_field(&f.error) => {

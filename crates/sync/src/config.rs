@@ -16,6 +16,7 @@
 //! user_id = "rbAXPnMktTFbNpwtJ" # token from $ROCKETCHAT_AUTH_TOKEN, or name one: token_env
 //! substitute = { busy = "offline", away = "offline" }   # what it holds for states it cannot
 //! read_lag = 2                  # seconds its reads may be behind (a read replica; the default)
+//! late_write_grace = 60         # seconds a write that timed out may still land (the default)
 //!
 //! [desks.tickets]
 //! vendor = "chatwoot"
@@ -25,7 +26,7 @@
 //! rate_limit = "6000/min"       # this server's RACK_ATTACK_LIMIT (the vendor's default: 3000)
 //! ```
 //!
-//! Besides `vendor`, `role`, `interval`, `substitute` and `read_lag`, a desk's keys are its vendor's
+//! Besides `vendor`, `role`, `interval`, `substitute`, `read_lag` and `late_write_grace`, a desk's keys are its vendor's
 //! connection settings, read by the same rules as the `agentstatus` command's config
 //! ([`crate::section`]), `rate_limit` included ([`section::rate_limit`]: `"<requests>/<period>"`
 //! or `"off"`, in the vendor's own terms, replacing its declared default for this desk). Every
@@ -79,6 +80,8 @@ pub struct DeskConfig {
     pub substitute: HashMap<Availability, Availability>,
     /// How old its reads may be (a read replica's lag; [`Desk::read_lag`]).
     pub read_lag: Duration,
+    /// How long after its failure a write may still land ([`Desk::late_grace`]).
+    pub late_grace: Duration,
     substitute_at: HashMap<Availability, Range<usize>>,
     span: Range<usize>,
     keys: BTreeMap<String, At<Value>>,
@@ -144,7 +147,7 @@ pub const DEFAULT_PRECEDENCE: [Availability; 4] = [
 ];
 
 /// Seconds, as an integer or a decimal (`0.5`), at least 100 ms.
-/// A desk's `read_lag`: seconds between 0 and 300.
+/// A desk's `read_lag` or `late_write_grace`: seconds between 0 and 300.
 fn lag_seconds(v: &DeValue<'_>) -> Option<Duration> {
     let s = match v {
         DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok()?,
@@ -418,6 +421,7 @@ impl SyncConfig {
                 interval,
                 substitute: HashMap::new(),
                 read_lag: crate::engine::DEFAULT_READ_LAG,
+                late_grace: crate::late::DEFAULT_LATE_GRACE,
                 substitute_at: HashMap::new(),
                 span: key.span(),
                 keys: BTreeMap::new(),
@@ -455,6 +459,16 @@ impl SyncConfig {
                             err(
                                 &span,
                                 format!("{label} `read_lag` must be seconds between 0 and 300"),
+                            )
+                        })?;
+                    }
+                    ("late_write_grace", v) => {
+                        desk.late_grace = lag_seconds(v).ok_or_else(|| {
+                            err(
+                                &span,
+                                format!(
+                                    "{label} `late_write_grace` must be seconds between 0 and 300"
+                                ),
                             )
                         })?;
                     }
@@ -722,6 +736,7 @@ impl SyncConfig {
                 interval: d.interval,
                 substitute: d.substitute.clone(),
                 read_lag: d.read_lag,
+                late_grace: d.late_grace,
             });
         }
         Ok(desks)
@@ -923,6 +938,10 @@ user_id = "v"
         assert_eq!(c.desks[1].read_lag, Duration::ZERO);
         let c = parse(&GOOD.replace("user_id = \"u\"", "user_id = \"u\"\nread_lag = 7.5")).unwrap();
         assert_eq!(c.desks[0].read_lag, Duration::from_millis(7_500));
+        assert_eq!(c.desks[0].late_grace, crate::DEFAULT_LATE_GRACE);
+        let c = parse(&GOOD.replace("user_id = \"u\"", "user_id = \"u\"\nlate_write_grace = 5"))
+            .unwrap();
+        assert_eq!(c.desks[0].late_grace, Duration::from_secs(5));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 use crate::clock::{WallClock, stamp_of};
+use crate::late::{Answered, DEFAULT_LATE_GRACE, Doubts};
 use crate::people::{Learnt, People};
 use crate::store::{Decision, Owed, Store, StoreError};
 
@@ -62,6 +63,11 @@ pub struct Desk {
     /// agent held within this long (before sync's write to it landed, or before a person's
     /// change) is not taken for a change without a read that begins this long after it ended.
     pub read_lag: Duration,
+    /// How long after a write's failure it may still land ([`DEFAULT_LATE_GRACE`] unless
+    /// declared): a write whose outcome is unknown (the client's deadline, a connection
+    /// dropped after sending) is in doubt until then, and its state seen over a change decided
+    /// after it was sent is sync's own late write, undone.
+    pub late_grace: Duration,
 }
 
 impl fmt::Debug for Desk {
@@ -73,6 +79,7 @@ impl fmt::Debug for Desk {
             .field("interval", &self.interval)
             .field("substitute", &self.substitute)
             .field("read_lag", &self.read_lag)
+            .field("late_grace", &self.late_grace)
             .finish()
     }
 }
@@ -87,6 +94,16 @@ impl Desk {
             interval,
             substitute: HashMap::new(),
             read_lag: DEFAULT_READ_LAG,
+            late_grace: DEFAULT_LATE_GRACE,
+        }
+    }
+
+    /// Its writes whose outcome is unknown may land up to `grace` after their failure
+    /// ([`Desk::late_grace`]).
+    pub fn late_grace(self, grace: Duration) -> Self {
+        Self {
+            late_grace: grace,
+            ..self
         }
     }
 
@@ -250,6 +267,9 @@ pub struct DeskStats {
     pub writes_planned: u64,
     /// Write attempts that failed.
     pub writes_failed: u64,
+    /// Sync's own writes whose outcome was unknown that landed late, over a change decided
+    /// after they were sent, and were undone (the change put back: one write each).
+    pub late_writes_undone: u64,
     /// Reads that failed.
     pub read_failures: u64,
     /// Times its writer task panicked (each logged; the writer restarted with backoff and the
@@ -307,7 +327,7 @@ impl fmt::Display for Summary {
         for d in &self.desks {
             writeln!(
                 f,
-                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made{}, {} failed, {} failed reads, {} unmatched agents{}",
+                "  {} ({}): {} changes seen, {} echoes, {} computed, {} writes made{}, {} failed{}, {} failed reads, {} unmatched agents{}",
                 d.desk,
                 d.vendor,
                 d.changes_seen,
@@ -320,6 +340,11 @@ impl fmt::Display for Summary {
                     String::new()
                 },
                 d.writes_failed,
+                if d.late_writes_undone > 0 {
+                    format!(" ({} landed late and undone)", d.late_writes_undone)
+                } else {
+                    String::new()
+                },
                 d.read_failures,
                 d.unmatched,
                 if d.ambiguous_emails > 0 {
@@ -561,6 +586,9 @@ pub struct Engine {
     own_writes: Vec<OwnWrites>,
     /// When this engine was made ([`Engine::restarted_lately`]).
     started: Instant,
+    /// Sync's writes whose outcome is unknown, until they can no longer land
+    /// ([`crate::late`]).
+    doubts: Doubts,
 }
 
 /// Per (desk, agent): the states it held until lately, each with when it ended (monotonic).
@@ -695,6 +723,7 @@ impl Engine {
             rechecking: HashMap::new(),
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
+            doubts: Doubts::default(),
             desks,
             people,
             store,
@@ -861,6 +890,7 @@ impl Engine {
         // writes in flight are abandoned, as a crash would: they stay in the outbox, and the
         // next run reads the agent before sending one again
         self.writers.abort_all();
+        self.abandoned(|_| true);
         self.in_flight.clear();
         self.left.clear();
         self.writing.iter_mut().for_each(|w| *w = 0);
@@ -929,6 +959,7 @@ impl Engine {
                 }
                 _ = tick.tick() => {
                     self.prune_lately()?;
+                    self.doubts.expire(Instant::now());
                     self.recovered();
                     self.dispatch()?
                 }
@@ -1164,6 +1195,14 @@ impl Engine {
                 debug!(desk = %name, agent = %agent, state = %state, expected = expected.contains(&state), "a state the agent held until lately: a read under way then, or a replica behind; the agent is read again");
                 continue;
             }
+            // sync's own write in doubt landing late over a change decided after it was sent
+            if let Some(k) = known.as_ref().filter(|k| k.0 != state)
+                && self.doubts.landed_late(&key, state)
+            {
+                let back = owed.filter(|o| *o != state).unwrap_or(k.0);
+                self.undo_late_write(o.desk, &agent, state, &word, back, "a read of the desk")?;
+                continue;
+            }
             if known.as_ref().map(|k| k.0) == Some(state) || expected.contains(&state) {
                 // a restatement, or sync's own write coming back (recorded before a crash or not;
                 // an earlier write's, too, when a newer one is still on its way)
@@ -1228,6 +1267,8 @@ impl Engine {
                 continue;
             }
             self.stats.with(|s| s.desks[o.desk].changes_seen += 1);
+            // a write of sync's to the agent still in doubt would undo this change by landing
+            self.doubts.overtake(&key, state);
             candidates.entry(person).or_default().push(Candidate {
                 desk: o.desk,
                 agent,
@@ -1599,6 +1640,8 @@ impl Engine {
             self.left.insert(numbers[d], (d, rows.len()));
             for (o, _) in rows {
                 self.in_flight.insert((d, o.agent.clone()), numbers[d]);
+                self.doubts
+                    .sent(&(d, o.agent.clone()), o.availability, o.attempts == 0);
             }
         }
         let dry_run = self.options.dry_run;
@@ -1865,7 +1908,9 @@ impl Engine {
                 self.writing[d] = self.writing[d].saturating_sub(1);
                 while self.writers.try_join_next().is_some() {}
                 // what it had not reported stays in the outbox: handed out again (`set` is
-                // idempotent; the outcomes it did report came before this message)
+                // idempotent; the outcomes it did report came before this message); whether
+                // it was sent is not known
+                self.abandoned(|w| w == number);
                 self.in_flight.retain(|_, w| *w != number);
                 self.pending[d] = true;
                 self.panics[d] = self.panics[d].saturating_add(1);
@@ -1888,6 +1933,9 @@ impl Engine {
         answered: Instant,
     ) -> Result<(), SyncError> {
         let name = self.desks[d].name.clone();
+        // what became of the attempt, for the writes in doubt: one that landed over a change
+        // decided after the write was first sent is put back below
+        let put_back = self.doubt_answered(d, &o, &r, answered)?;
         let at = stamp_of(self.options.wall_clock.now());
         let r = match r {
             Outcome::Written(p) => Ok((Some(p), true)),
@@ -1981,6 +2029,17 @@ impl Engine {
                     }
                 } else {
                     info!(desk = %name, agent = %o.agent, person = %o.person, state = %o.availability, lag_ms = lag, "written");
+                }
+                if let Some(back) = put_back {
+                    let word = after.map(|p| p.detail.vendor_status).unwrap_or_default();
+                    self.undo_late_write(
+                        d,
+                        &o.agent,
+                        o.availability,
+                        &word,
+                        back,
+                        "a retry's answer",
+                    )?;
                 }
             }
             Err(e) => {
@@ -2345,6 +2404,124 @@ fn restore_lately(
         out.entry((d, agent)).or_default().push((state, at));
     }
     Ok(out)
+}
+
+/// Sync's own writes landing late ([`crate::late`]).
+impl Engine {
+    /// What became of one attempt of `o` to desk `d` (answered at `answered`), for the writes
+    /// in doubt. `Some(state)` when it landed (a retry written, or finding its state there)
+    /// over a change decided after the write was first sent, or a newer write of sync's: the
+    /// state to put back (the write owed to the agent now, else the state known before).
+    fn doubt_answered(
+        &mut self,
+        d: usize,
+        o: &Owed,
+        r: &Outcome,
+        answered: Instant,
+    ) -> Result<Option<Availability>, SyncError> {
+        let how = match r {
+            Outcome::Written(p) | Outcome::Already(p) if p.availability == o.availability => {
+                Answered::Landed
+            }
+            // answered: it did what the answer shows (someone else's state since), nothing later
+            Outcome::Written(_) | Outcome::Already(_) | Outcome::Planned => Answered::Nothing,
+            Outcome::Moved(_) => Answered::Moved,
+            Outcome::Failed(e) if crate::late::in_doubt(e) => Answered::InDoubt,
+            Outcome::Failed(_) => Answered::Nothing,
+        };
+        let key = (d, o.agent.clone());
+        let grace = self.desks[d].late_grace;
+        if !self
+            .doubts
+            .answered(&key, o.availability, how, answered, grace)
+        {
+            return Ok(None);
+        }
+        let name = &self.desks[d].name;
+        let (known, owed) = self
+            .store
+            .read(|t| Ok((t.known(name, &o.agent)?, t.owed(name, &o.agent)?)))?;
+        Ok(owed
+            .filter(|a| *a != o.availability)
+            .or(known.map(|k| k.0).filter(|a| *a != o.availability)))
+    }
+
+    /// Sync's own write of `landed` to (desk `d`, `agent`), whose outcome was unknown, landed
+    /// late (seen by `seen_by`) over `back`, a state decided after it was sent (a person's
+    /// change on the desk, or a newer write of sync's): `back` is put back, one write, logged
+    /// as a decision with its reason, counted (`late_writes_undone`). Not an echo, and not a
+    /// person's change: nothing is propagated to the other desks.
+    fn undo_late_write(
+        &mut self,
+        d: usize,
+        agent: &str,
+        landed: Availability,
+        word: &str,
+        back: Availability,
+        seen_by: &str,
+    ) -> Result<(), SyncError> {
+        let Some(person) = self.people.person_of(d, agent) else {
+            return Ok(());
+        };
+        let who = self.people.name(person).to_string();
+        let name = self.desks[d].name.clone();
+        let at = stamp_of(self.options.wall_clock.now());
+        let reason = format!(
+            "sync's own write of {landed}, whose outcome was unknown (its client gave up, or its connection dropped), landed late over {back}, decided after it was sent (seen by {seen_by}): {back} put back"
+        );
+        let id = self.store.transaction(|t| {
+            t.set_known(&name, agent, landed, word, &at, false)?;
+            t.echoed(&name, agent, landed)?;
+            let wanted = t.wanted(&who)?.map_or(back, |w| w.0);
+            let id = t.log(
+                &Decision {
+                    person: who.clone(),
+                    desk: name.clone(),
+                    agent: agent.to_string(),
+                    before: Some(back.as_str().to_string()),
+                    after: landed.as_str().to_string(),
+                    wanted: wanted.as_str().to_string(),
+                    reason: reason.clone(),
+                    writes: 1,
+                },
+                &at,
+            )?;
+            t.owe(&Owed {
+                desk: name.clone(),
+                agent: agent.to_string(),
+                person: who.clone(),
+                availability: back,
+                decision: id,
+                queued_at: at.clone(),
+                attempts: 0,
+            })?;
+            t.expect(&name, agent, back)?;
+            Ok(id)
+        })?;
+        let key = (d, agent.to_string());
+        self.queued.insert(key.clone(), (id, Instant::now()));
+        self.backoff.remove(&key);
+        self.pending[d] = true;
+        self.stats.with(|s| s.desks[d].late_writes_undone += 1);
+        warn!(decision = id, desk = %name, agent = %agent, person = %who, landed = %landed, put_back = %back, seen_by, "sync's own write landed late, over a change decided after it was sent: that change is put back");
+        Ok(())
+    }
+
+    /// The writes in flight of the writers `which` accepts (by number) are abandoned (a writer
+    /// panicked, the engine stops): whether they were sent is not known, so they are in doubt.
+    fn abandoned(&mut self, which: impl Fn(u64) -> bool) {
+        let now = Instant::now();
+        let keys: Vec<(usize, String)> = self
+            .in_flight
+            .iter()
+            .filter(|(_, w)| which(**w))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            let grace = self.desks[key.0].late_grace;
+            self.doubts.abandoned(&key, now, grace);
+        }
+    }
 }
 
 /// What the database holds from an earlier run, made to agree with this run's desks and people

@@ -66,6 +66,29 @@
 //!   change: such a read showing an older state is decided as a change (declare the replica's
 //!   worst lag); and a wall clock stepped forward across a restart may leave out the stored
 //!   states that ended just before it.
+//! - **Late writes** ([`late`]): a write whose outcome is unknown (its client's deadline or
+//!   timeout, a connection dropped or reset after sending, an answer that could not be read, a
+//!   5xx other than 503) may still be applied by the vendor later; a refusal (429, 503, a 4xx)
+//!   surely was not. Such a write is *in doubt* from when it is sent until the desk's
+//!   [`Desk::late_grace`] after its failure ([`DEFAULT_LATE_GRACE`], 60 s: a reverse proxy's
+//!   default upstream timeout; `late_write_grace` in sync.toml). While in doubt, a change
+//!   decided after it was sent wins: a person's change on that desk, or a newer write of sync's.
+//!   If the write's state then shows on the agent, by a read or by a retry's answer, it is
+//!   sync's own late write, not a person's change and not an echo: the decided state is put
+//!   back (one write, logged as a decision with its reason, counted in `late_writes_undone`)
+//!   and nothing is propagated. A retry reads the agent first and writes only if it still
+//!   holds what sync last read; one that landed after a person's change all the same is undone
+//!   the same way. How a person's own change to the written state is told apart: each attempt
+//!   in doubt lands at most once; its state seen with nothing decided since it was sent is its
+//!   landing (an echo), after which the state is a person's; past the grace, it is a
+//!   person's. What cannot be told apart: within the grace, a person who sets the agent back to
+//!   the in-doubt write's state after another change, before that write was seen landing, is
+//!   taken for the late write and their state before is put back (they set it again, and then
+//!   it stands); a person's change that lasts less than one read of the desk and is then
+//!   overwritten by the late write is never seen (nor, if a person sets the agent back to
+//!   what sync last read before any read shows the write landed, can a retry tell that from
+//!   a write that never landed: it writes again); writes in doubt are kept in memory, so a
+//!   late write that lands while sync is down is read at the restart as a person's change.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected
@@ -111,6 +134,7 @@
 pub mod clock;
 pub mod config;
 mod engine;
+pub mod late;
 pub mod metrics;
 pub mod people;
 pub mod section;
@@ -122,5 +146,6 @@ pub use engine::{
     DECIDE_BATCH, DEFAULT_READ_LAG, Desk, DeskStats, Engine, MAX_SERVER_WAIT, Options, Planned,
     Role, Stats, Summary, SyncError, computed,
 };
+pub use late::DEFAULT_LATE_GRACE;
 pub use people::People;
 pub use store::{Store, StoreError};

@@ -10,6 +10,7 @@
 //! | `agentstatus_sync_echoes_total{desk,vendor}` | counter | sync's own writes seen coming back |
 //! | `agentstatus_sync_computed_total{desk,vendor}` | counter | states the vendor computed (not propagated) |
 //! | `agentstatus_sync_writes_total{desk,vendor,outcome}` | counter | writes `made`, attempts `failed` |
+//! | `agentstatus_sync_late_writes_undone_total{desk,vendor}` | counter | sync's own writes whose outcome was unknown that landed late, over a change decided after they were sent, and were undone (the change put back) |
 //! | `agentstatus_sync_read_failures_total{desk,vendor}` | counter | reads of the desk that failed |
 //! | `agentstatus_sync_writer_panics_total{desk,vendor}` | counter | times the desk's writer panicked (logged with the desk; restarted with backoff, its writes in flight handed out again) |
 //! | `agentstatus_sync_unmatched_agents{desk,vendor}` | gauge | agents no one in the people map (by e-mail: without an address, or sharing one) |
@@ -101,6 +102,12 @@ pub fn render(s: &Summary) -> String {
         "counter",
         "Writes made, and write attempts that failed.",
         writes,
+    );
+    family(
+        "agentstatus_sync_late_writes_undone_total",
+        "counter",
+        "Sync's own writes whose outcome was unknown that landed late over a later change, undone.",
+        per_desk("", &|d| d.late_writes_undone.to_string()),
     );
     family(
         "agentstatus_sync_read_failures_total",
@@ -251,6 +258,7 @@ mod tests {
                 writes_made: 2,
                 writes_failed: 1,
                 writer_panics: 2,
+                late_writes_undone: 4,
                 lag_ms_max: 1500,
                 ..crate::DeskStats::default()
             });
@@ -273,6 +281,12 @@ mod tests {
         assert!(
             m.contains(
                 "\nagentstatus_sync_writer_panics_total{desk=\"chat\",vendor=\"rocketchat\"} 2\n"
+            ),
+            "{m}"
+        );
+        assert!(
+            m.contains(
+                "\nagentstatus_sync_late_writes_undone_total{desk=\"chat\",vendor=\"rocketchat\"} 4\n"
             ),
             "{m}"
         );

@@ -135,10 +135,15 @@ async fn vendor_clocks_hours_off_ours() {
     run.f.rc.set_clock_skew(3 * HOUR);
     run.f.cw.faults().set_clock_skew(-5 * HOUR);
     run.f.ed.faults().set_clock_skew(2 * HOUR);
-    // Rocket.Chat's limiter counts sync's calls too (no bypass), 30 a second per route: its
-    // 429s (in bursts) say when to come back in `X-RateLimit-Reset`, by its clock
-    run.f.rc.set_rate_limit(30, Duration::from_secs(1));
+    // Rocket.Chat's limiter counts sync's calls too (no bypass), a few a second per route: its
+    // 429s say when to come back in `X-RateLimit-Reset`, by its clock
+    run.f.rc.set_rate_limit(12, Duration::from_secs(1));
     run.f.rc.stop_bypassing_rate_limit("mgr");
+    // which makes chat's writes slow: each costs up to three requests (a retry's read of the
+    // agent, the write, its read back), two of them on the agent read route that the rechecks
+    // use too, at 12 a second, after the 429s' waits; the 80-odd writes the script owes chat
+    // take most of the 15 s bound alone
+    run.converge_extra = Duration::from_secs(15);
     run.chaos(None);
     const STEPS: usize = 80;
     for n in 0..STEPS {

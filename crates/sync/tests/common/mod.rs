@@ -30,6 +30,11 @@ use Availability::*;
 /// Each desk's interval, in config order.
 pub const INTERVAL_MS: [u64; 3] = [250, 250, 400];
 
+/// How long after its failure a write of sync's may still land (`Desk::late_grace`), scaled
+/// like the intervals (60 s, the default, over 60): longer than the slow answers the
+/// simulations inject past the impatient client's timeout (1 s, given up at 700 ms).
+pub const LATE_GRACE: Duration = Duration::from_secs(1);
+
 /// The desks, in config order.
 pub const CHAT: usize = 0; // Rocket.Chat: available, offline
 pub const TICKETS: usize = 1; // Chatwoot: available, busy, offline
@@ -365,11 +370,15 @@ pub fn desks(f: &Fakes, config: &ClientConfig) -> Vec<Desk> {
     vec![
         Desk::new("chat", rc, ms(INTERVAL_MS[0]))
             .substitute(Busy, Offline)
-            .substitute(Away, Offline),
-        Desk::new("tickets", cw, ms(INTERVAL_MS[1])).substitute(Away, Offline),
+            .substitute(Away, Offline)
+            .late_grace(LATE_GRACE),
+        Desk::new("tickets", cw, ms(INTERVAL_MS[1]))
+            .substitute(Away, Offline)
+            .late_grace(LATE_GRACE),
         Desk::new("email", ed, ms(INTERVAL_MS[2]))
             .substitute(Busy, Away)
-            .substitute(Offline, Away),
+            .substitute(Offline, Away)
+            .late_grace(LATE_GRACE),
     ]
 }
 
