@@ -12,8 +12,7 @@
 //! - **wide** (the default): all of that, and, drawn per seed from a generator of its own:
 //!   one to three kills at any step, restarted at once or steps later (during a write burst
 //!   included); the desk down by HTML 502s, 503s or connections dropped before handling, for
-//!   10-70 requests; stale replicas (`Faults::set_stale`, under the read lag) on chat, and on
-//!   every desk with `SYNC_SIM_STALE_ALL=1` (open: see "What it found");
+//!   10-70 requests; stale replicas (`Faults::set_stale`, under the read lag) on every desk;
 //!   the vendors' clocks hours off ours (`set_clock_skew`) and Rocket.Chat's limiter counting
 //!   sync's calls; Rocket.Chat's list shifting between pages (`set_paging_churn`); one agent's
 //!   own reads refused for seconds (`Faults::refuse`) while its person sets it back; slow desks
@@ -38,12 +37,11 @@
 //! replica still showing the state a landed write replaced was decided as a person's change
 //! (`simulation_restart.rs`); a write's outcome pushed to a desk's watcher after a newer read
 //! that found the agent as before it was dropped, and a person who set the agent back at once
-//! went unseen (`agentstatus_presence::watch`'s unit test). Open, not fixed: a stale replica
-//! in front of a desk whose adapter reads before it writes (Chatwoot, Engage Digital) makes it
-//! skip a write the stale read shows done; after two writes to one agent within the replica's
-//! age the first one's state stays, is read as a person's change, and overrides the person's
-//! last change elsewhere (seed 14616044355779359016 with the replicas on every desk). The
-//! default run keeps replicas off those desks; `SYNC_SIM_STALE_ALL=1` puts them back.
+//! went unseen (`agentstatus_presence::watch`'s unit test); a stale replica in front of a desk
+//! whose adapter read before it wrote (Chatwoot, Engage Digital) made it skip a write the stale
+//! read showed done, and after two writes to one agent within the replica's age the first one's
+//! state stayed and overrode the person's last change elsewhere (seed 14616044355779359016;
+//! fixed by the adapters' `set` sending its write whatever a read shows, 7542c18).
 //!
 //! `SYNC_SIM_SEED=<n>` replays a run's script (timing aside); a failure's message names the
 //! file with its whole history (`common::journal`). 15-60 seconds a run.
@@ -579,13 +577,7 @@ async fn simulate(seed: u64, generator: Generator) {
             unavailable: 0.02,
             rate_limited: 0.02,
         }));
-        // stale replicas on the desks whose adapters read before they write (Chatwoot, Engage
-        // Digital) make them skip a write a stale read shows done (the README's limit): with
-        // two writes to one agent within the replica's age (a person flapping, set back, a
-        // burst), the first write's state stays, and is then read as a person's change (seed
-        // 14616044355779359016). Open: only with SYNC_SIM_STALE_ALL=1 until it is fixed
-        let stale_here = d == CHAT || std::env::var_os("SYNC_SIM_STALE_ALL").is_some();
-        if let Some((probability, max_age)) = c.stale.filter(|_| stale_here) {
+        if let Some((probability, max_age)) = c.stale {
             f.faults(d).set_stale(Some(Stale {
                 seed: seed.wrapping_add(10 + d as u64),
                 probability,
