@@ -26,7 +26,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Any other failure (a vendor error, a conflict, an answer we cannot read).
     pub const FAILURE: u8 = 1;
-    /// Bad arguments, or a missing/invalid config file or secret.
+    /// Bad arguments, or a missing/invalid config file or secret; or what the config names is
+    /// another process's (a watch's state file or notification URL another watch holds).
     pub const USAGE: u8 = 2;
     /// The vendor refused the credentials (401) or the permission (403).
     pub const AUTH: u8 = 3;
@@ -264,7 +265,7 @@ fn after_help() -> String {
     format!(
         "Config: --config FILE, else $AGENTSTATUS_CONFIG, else ./agentstatus.toml (base URL per vendor, `vendor = \"...\"` picks one).\n\
 Secrets come from the environment only: {}.\n\
-Exit codes: 0 ok, 1 other failure, 2 usage, config or an id that cannot be sent, 3 auth, 4 not found, 5 unsupported, 6 network or deadline.\n\
+Exit codes: 0 ok, 1 other failure, 2 usage, config, an id that cannot be sent or a watch's state file or URL another watch holds, 3 auth, 4 not found, 5 unsupported, 6 network or deadline.\n\
 Try it with nothing configured: agentstatus demo; point it at a fake server: agentstatus fake.
 
 Examples:
@@ -349,7 +350,7 @@ fn availability_help(a: Availability) -> &'static str {
 
 fn exit_code(e: &PresenceError) -> u8 {
     match e.kind() {
-        ErrorKind::InvalidInput => exit::USAGE,
+        ErrorKind::InvalidInput | ErrorKind::InUse => exit::USAGE,
         ErrorKind::Auth => exit::AUTH,
         ErrorKind::NotFound => exit::NOT_FOUND,
         ErrorKind::Unsupported => exit::UNSUPPORTED,

@@ -17,7 +17,8 @@ pub const EXAMPLES: &str = "Examples:
 
 /// Why watching stopped early.
 pub enum Stopped {
-    /// The vendor refused the credentials or cannot be watched: retrying will not help.
+    /// The vendor refused the credentials or cannot be watched, or another watch holds this
+    /// one's state file or notification URL (its lock): retrying will not help.
     Failed(PresenceError),
     /// The output could not be written (a closed pipe is not an error).
     Output(std::io::Error),
@@ -28,7 +29,10 @@ const SHUTDOWN: Duration = Duration::from_secs(10);
 
 /// Watch `presence` (its desk named after the vendor) until a signal; a failed read is reported
 /// on stderr and the next one catches up, except failures retrying cannot mend (credentials,
-/// permissions, an unsupported operation), which stop it.
+/// permissions, an unsupported operation), which stop it, and a state file or notification
+/// URL another watch holds ([`ErrorKind::InUse`]: a second watch started by mistake), which
+/// stops it at once, naming the file, its lock file and the process holding it (exit 2). A
+/// token file that cannot be read for a moment, a network error, are reported and retried.
 pub async fn run(
     presence: Box<dyn Presence>,
     interval: Duration,
@@ -94,12 +98,22 @@ async fn watch(watcher: &mut Watcher, out: Output) -> Result<(), Stopped> {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
                 Err(e) => return Err(Stopped::Output(e)),
             },
-            Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) => {
-                return Err(Stopped::Failed(e));
-            }
+            Err(e) if stops(&e) => return Err(Stopped::Failed(e)),
             Err(e) => report(Trouble::Failed(&e), When::Watching, out),
         }
     }
+}
+
+/// Whether `e` ends the watch: what trying again cannot mend (the credentials, an operation the
+/// vendor cannot do), or not while another process runs (its lock on this watch's state file
+/// or notification URL: polling beside it, and reporting the refusal every interval until it
+/// stops, is not what the operator who started a second watch by mistake wants). Anything
+/// else (a network error, a 5xx, a token file being rewritten) is reported and retried.
+fn stops(e: &PresenceError) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Auth | ErrorKind::Unsupported | ErrorKind::InUse
+    )
 }
 
 /// A change on stdout, flushed at once (a reader waits for each line).

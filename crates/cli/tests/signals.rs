@@ -65,6 +65,25 @@ impl Watching {
         self.stderr.lock().unwrap().join("\n")
     }
 
+    /// Wait (at most `within`) for the process to exit by itself: its code, and its stderr
+    /// once the pipe is drained.
+    async fn exited(&mut self, within: Duration) -> (Option<i32>, String) {
+        let t = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // what it wrote last, read by the thread draining the pipe
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return (status.code(), self.stderr());
+            }
+            assert!(
+                t.elapsed() < within,
+                "agentstatus watch still runs after {within:?}; stderr:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Send `signal` (`INT`, `TERM`) with `kill`, and wait for the exit: its code.
     async fn stop(&mut self, signal: &str) -> Option<i32> {
         let pid = self.child.id().to_string();
@@ -178,6 +197,45 @@ async fn graph_watch_stopped_by(signal: &str) {
         fake.subscriptions(),
         w.stderr()
     );
+}
+
+/// What does not stop a watch, unlike another watch's lock: the subscriber's token file missing
+/// for a while (a helper rewriting it) and connections dropped by Graph are reported on stderr
+/// and retried; the watch subscribes once the file is back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_file_missing_for_a_while_and_dropped_connections_do_not_stop_a_watch() {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-graph-transient-")
+        .tempdir()
+        .unwrap();
+    let (fake, config) = graph(dir.path()).await;
+    let token_file = dir.path().join("graph-token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    std::fs::remove_file(&token_file).unwrap();
+    for _ in 0..3 {
+        fake.faults().push(graph::Fault::DropConnection);
+    }
+    let mut w = Watching::start(&config, &[("MSGRAPH_CLIENT_SECRET", GRAPH_SECRET)]);
+    until("the missing token file reported", &w, || {
+        w.stderr().contains("subscription_token_file")
+    })
+    .await;
+    // a read or two more: still watching, still saying so
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(w.child.try_wait().unwrap().is_none(), "{}", w.stderr());
+    assert!(
+        w.stderr().contains("(the next read catches up)"),
+        "{}",
+        w.stderr()
+    );
+    assert!(fake.subscriptions().is_empty());
+    std::fs::write(&token_file, token).unwrap();
+    until("a subscription once the file is back", &w, || {
+        fake.subscriptions().len() == 1
+    })
+    .await;
+    assert_eq!(w.stop("TERM").await, Some(0), "{}", w.stderr());
+    assert!(fake.subscriptions().is_empty(), "{}", w.stderr());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -469,14 +527,17 @@ async fn a_graph_watch_killed_with_sigkill_leaves_a_subscription_that_restore_or
     assert!(fake.subscriptions().is_empty(), "{}", w.stderr());
 }
 
-/// Two `agentstatus watch` processes on one Twilio `webhook_state_file` (another listen port
-/// and URL each): the second cannot take the file while the first holds its lock. It says so
-/// on stderr, naming the state file, its lock file and the first process, and keeps polling
-/// without touching the workspace or the record (before, it wrote its record over the first's,
-/// naming the first's URL as the callback to put back). When the first stops (putting back
-/// what it replaced), the second takes over, and puts the same callback back when it stops.
+/// Two `agentstatus watch` processes on one Twilio `webhook_state_file`: the second cannot take
+/// the file while the first holds its lock, and stops at once with exit code 2 (a config that
+/// cannot run now, like any other), its one error line naming the state file, its lock file and
+/// the first process; it touches neither the workspace nor the record. Started with a port and
+/// URL of its own, and with the very same config (its listen address the first's: refused for
+/// the lock, not for the address), the JSON error's kind `in_use`. Before, the second kept
+/// polling beside the first and printed the refusal every interval until the first stopped.
+/// The first runs on, puts back what it replaced when it stops, and a watch started then takes
+/// over and puts the same callback back in turn.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_second_twilio_watch_on_one_state_file_is_refused_until_the_first_stops() {
+async fn a_second_twilio_watch_on_one_state_file_stops_at_once_naming_the_lock_and_its_holder() {
     let dir = tempfile::Builder::new()
         .prefix("agentstatus-signals-twilio-two-")
         .tempdir()
@@ -508,19 +569,49 @@ async fn a_second_twilio_watch_on_one_state_file_is_refused_until_the_first_stop
         ),
     )
     .unwrap();
-    let mut second = Watching::start(&second_config, &env);
     let lock = format!("{}.lock", state.display());
-    until("the second's refusal", &second, || {
-        second.stderr().contains("in use by another watch")
-    })
-    .await;
-    let said = second.stderr();
-    assert!(said.contains(&state.display().to_string()), "{said}");
-    assert!(said.contains(&lock), "{said}");
+    let holder = format!("process {}", first.child.id());
+    let mut second = Watching::start(&second_config, &env);
+    // at once: its first read, then the refusal (the interval is 1 s; before, it ran on)
+    let (code, said) = second.exited(Duration::from_secs(20)).await;
+    assert_eq!(code, Some(2), "{said}");
+    assert_eq!(
+        said.matches("in use by another watch").count(),
+        1,
+        "refused once, then stopped: {said}"
+    );
     assert!(
-        said.contains(&format!("process {}", first.child.id())),
+        said.lines()
+            .any(|l| l.starts_with("agentstatus: error: twilio-taskrouter: ")
+                && l.contains("in use by another watch")),
         "{said}"
     );
+    for named in [state.display().to_string(), lock.clone(), holder.clone()] {
+        assert!(said.contains(&named), "{named:?} in {said}");
+    }
+    assert!(!said.contains("next read catches up"), "{said}");
+    // the same config twice, JSON errors: the lock is what refuses it, not the listen address
+    let mut same = Watching::start_with(&config, &env, &["--output", "json"]);
+    let (code, said) = same.exited(Duration::from_secs(20)).await;
+    assert_eq!(code, Some(2), "{said}");
+    // the error object (written over several lines), after any JSON log line
+    let error: serde_json::Value = said
+        .match_indices('{')
+        .filter_map(|(at, _)| {
+            serde_json::Deserializer::from_str(&said[at..])
+                .into_iter::<serde_json::Value>()
+                .next()?
+                .ok()
+        })
+        .find(|v| v.get("exit_code").is_some())
+        .expect(&said);
+    assert_eq!(error["error"]["kind"], "in_use", "{said}");
+    assert_eq!(error["exit_code"], 2, "{said}");
+    let message = error["error"]["message"].as_str().unwrap();
+    for named in [state.display().to_string(), lock.clone(), holder.clone()] {
+        assert!(message.contains(&named), "{named:?} in {said}");
+    }
+    // neither touched the first's callback nor its record (what it replaced)
     assert_eq!(
         fake.event_callback(twilio::WORKSPACE_SID).unwrap().0,
         ours,
@@ -532,11 +623,24 @@ async fn a_second_twilio_watch_on_one_state_file_is_refused_until_the_first_stop
         "{record}"
     );
     assert!(!record.contains(&theirs_too), "{record}");
-    // the first stops: theirs is back; the second takes over, and puts theirs back in turn
+    // the first runs on, and stops: theirs is back
+    assert!(
+        first.child.try_wait().unwrap().is_none(),
+        "{}",
+        first.stderr()
+    );
     assert_eq!(first.stop("TERM").await, Some(0), "{}", first.stderr());
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID),
+        Some((THEIRS.to_string(), Some(THEIR_FILTER.to_string()))),
+        "{}",
+        first.stderr()
+    );
+    // the file free, a watch started now takes over, and puts theirs back in turn
+    let mut next = Watching::start(&second_config, &env);
     until(
-        "the second's callback, once the first stopped",
-        &second,
+        "the next watch's callback, once the first stopped",
+        &next,
         || {
             fake.event_callback(twilio::WORKSPACE_SID)
                 .is_some_and(|(url, _)| url == theirs_too)
@@ -544,12 +648,12 @@ async fn a_second_twilio_watch_on_one_state_file_is_refused_until_the_first_stop
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(second.stop("TERM").await, Some(0), "{}", second.stderr());
+    assert_eq!(next.stop("TERM").await, Some(0), "{}", next.stderr());
     assert_eq!(
         fake.event_callback(twilio::WORKSPACE_SID),
         Some((THEIRS.to_string(), Some(THEIR_FILTER.to_string()))),
         "{}",
-        second.stderr()
+        next.stderr()
     );
     assert!(!state.exists());
 }

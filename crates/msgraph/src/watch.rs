@@ -23,8 +23,10 @@
 //! [`default_lock_file`]) the feed holds an exclusive OS lock on it (the toolkit's
 //! [`LockFile`](agentstatus_presence::lockfile::LockFile), which records the holding process)
 //! from before that cleanup until its subscriptions are deleted, and a recovery while it works;
-//! a second one on this host is refused, naming the URL, the lock file and the holder. The OS
-//! releases a killed watch's lock.
+//! a second one on this host is refused, naming the URL, the lock file and the holder
+//! ([`ErrorKind::InUse`](agentstatus_presence::ErrorKind::InUse), before the feed binds its
+//! listen address: `agentstatus watch` stops on it at once). The OS releases a killed watch's
+//! lock.
 //!
 //! **Graph's clock.** Graph judges an `expirationDateTime` by its own clock (in the future, at
 //! most an hour away) and answers the expiry it granted by it: the feed asks for the lifetime
@@ -354,12 +356,17 @@ fn lock_webhook(
         })?;
     }
     LockFile::acquire(path).map(Some).map_err(|e| match e {
-        LockError::Held { holder, .. } => invalid(format!(
-            "webhook_url {}: in use by another watch ({}; lock file {}): one watch per notification URL, whose startup and --restore delete the subscriptions to it; stop the other one, or give this one a URL of its own",
-            webhook.public_url,
-            holder.as_deref().unwrap_or("a process that has not said which"),
-            path.display()
-        )),
+        // not a passing trouble: refused until the other one stops ([`ErrorKind::InUse`])
+        LockError::Held { holder, path } => PresenceError::in_use(
+            VENDOR,
+            format!(
+                "webhook_url {}: in use by another watch ({}; lock file {}): one watch per notification URL, whose startup and --restore delete the subscriptions to it; stop the other one, or give this one a URL of its own",
+                webhook.public_url,
+                holder.as_deref().unwrap_or("a process that has not said which"),
+                path.display()
+            ),
+            Some(path),
+        ),
         e => invalid(format!("webhook_lock_file: {e}")),
     })
 }
@@ -1207,6 +1214,11 @@ mod feed {
 
         async fn next(&mut self) -> Result<Batch, PresenceError> {
             loop {
+                // the URL's lock before anything else: a second watch to it (the same config
+                // started twice, its listen address taken as well) is refused for what it is
+                if self.lock.is_none() {
+                    self.lock = lock_webhook(&self.webhook)?;
+                }
                 if self.receiver.is_none() {
                     self.start_receiver().await?;
                 }

@@ -11,7 +11,7 @@ use agentstatus_msgraph::presence::MsgraphPresence;
 use agentstatus_msgraph::watch::{GraphSubscriptions, SubscriberToken, Webhook};
 use agentstatus_msgraph::{Client, ClientConfig};
 use agentstatus_presence::watch::{Batch, ChangeFeed, Origin, WatchOptions, Watcher};
-use agentstatus_presence::{Availability, ErrorKind, Presence};
+use agentstatus_presence::{Availability, ErrorKind, Failure, Presence};
 use serde_json::json;
 
 const SECRET: &str = "watch-secret";
@@ -1374,7 +1374,12 @@ async fn a_second_watch_to_one_url_is_refused_before_it_deletes_the_first_ones_s
     assert_eq!(live.len(), 1);
     let mut second = feed(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
     let e = within("refused", second.next()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    // its own kind: a caller (agentstatus watch) stops rather than retry beside the first
+    assert_eq!(e.kind(), ErrorKind::InUse, "{e}");
+    assert!(
+        matches!(e.failure(), Failure::InUse { lock_file: Some(f), .. } if *f == lock),
+        "{e:?}"
+    );
     let text = e.to_string();
     for said in [
         url.as_str(),

@@ -30,6 +30,12 @@ pub enum ErrorKind {
     /// The vendor answered something we cannot understand, or more than the client reads (a
     /// body over the size limit, pages without end), or a redirect (never followed).
     InvalidResponse,
+    /// What the operation needs is someone else's while they keep it: a watch's state file or
+    /// notification URL whose lock file another watch holds, a vendor setting another system
+    /// uses (Twilio TaskRouter's one workspace callback URL) ([`Failure::InUse`]). Not transient
+    /// the way a network error is: trying again changes nothing until the other one lets go, so
+    /// a watch refused it stops rather than poll beside it.
+    InUse,
 }
 
 impl ErrorKind {
@@ -45,6 +51,7 @@ impl ErrorKind {
             Self::Vendor => "vendor",
             Self::Network => "network",
             Self::InvalidResponse => "invalid_response",
+            Self::InUse => "in_use",
         }
     }
 }
@@ -207,6 +214,17 @@ pub enum Failure {
         /// escaped).
         message: String,
     },
+    /// What the operation needs is someone else's while they keep it: the exclusive lock on
+    /// `lock_file` ([`crate::lockfile`]) is held (a watch's state file or notification URL in
+    /// use by the watch that holds it), or a vendor setting is another system's (Twilio
+    /// TaskRouter's workspace callback URL). Its kind is [`ErrorKind::InUse`].
+    InUse {
+        /// What is in use (as the caller's config names it), by whom (the lock file and what
+        /// its holder recorded there, clipped and escaped), and what to do instead.
+        message: String,
+        /// The lock file another holds, when a lock is what refused.
+        lock_file: Option<std::path::PathBuf>,
+    },
 }
 
 fn humantime(d: std::time::Duration) -> String {
@@ -303,7 +321,9 @@ impl fmt::Display for PresenceError {
                 }
                 Ok(())
             }
-            Failure::Network { message } | Failure::InvalidInput { message } => {
+            Failure::Network { message }
+            | Failure::InvalidInput { message }
+            | Failure::InUse { message, .. } => {
                 write!(f, " {message}")
             }
             Failure::InvalidResponse { status, message } => write!(
@@ -452,6 +472,23 @@ impl PresenceError {
         )
     }
 
+    /// What `vendor`'s operation needs is someone else's ([`Failure::InUse`]): the holder of
+    /// `lock_file`'s, when a lock refused; `message` names what is in use and by whom, and
+    /// says what to do.
+    pub fn in_use(
+        vendor: Vendor,
+        message: impl Into<String>,
+        lock_file: Option<std::path::PathBuf>,
+    ) -> Self {
+        Self::new(
+            vendor,
+            Failure::InUse {
+                message: message.into(),
+                lock_file,
+            },
+        )
+    }
+
     /// The vendor the failed operation was for.
     pub fn vendor(&self) -> Vendor {
         self.vendor
@@ -494,6 +531,7 @@ impl PresenceError {
             | Failure::ResponseTooLarge { .. }
             | Failure::TooManyPages { .. } => ErrorKind::InvalidResponse,
             Failure::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Failure::InUse { .. } => ErrorKind::InUse,
             Failure::Token { error } => token_kind(error),
         }
     }

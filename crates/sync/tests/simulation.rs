@@ -11,9 +11,16 @@
 //! require; every human change is decided exactly once (none lost across the crash, none
 //! replayed, none from an echo).
 //!
-//! `SYNC_SIM_SEED=<n>` replays a run; the seed is printed on failure. Time is scaled: desks
-//! are read every 250-400 ms instead of every 15 s, and Engage Digital's client limit (500
-//! requests a minute) is scaled with it.
+//! Converged means all three: every person in the rules' state, every write done, and every
+//! change decided. A change can owe no write (Chatwoot busy -> offline while chat is offline
+//! and email away) and still be decided late: a state the agent left seconds ago is read again
+//! before it is decided (a read under way, or a replica behind, may show it), an interval and
+//! the desk's read lag later. Judged by the desks alone, such a last change left the engine
+//! killed before its decision about half the time (seed 2132146923926906012: 149 of 150).
+//!
+//! `SYNC_SIM_SEED=<n>` replays a run; the seed is printed on failure (`SYNC_SIM_VERBOSE=1`: the
+//! engine's log and each change made). Time is scaled: desks are read every 250-400 ms instead
+//! of every 15 s, and Engage Digital's client limit (500 requests a minute) is scaled with it.
 
 mod common;
 
@@ -66,9 +73,25 @@ fn inject(f: &Fakes, rng: &mut fastrand::Rng) {
     f.faults(d).push(fault);
 }
 
+/// One simulation at a time (the seeds below), to keep their timing.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_desks_converge_through_faults_and_a_crash() {
-    let seed = common::seed();
+    let _serial = SERIAL.lock().await;
+    simulate(common::seed()).await;
+}
+
+/// Issue #30's seed whose last changes include one that owes no write and is read again
+/// before it is decided: the run ended before that decision about half the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_2132146923926906012_every_change_decided() {
+    let _serial = SERIAL.lock().await;
+    simulate(2_132_146_923_926_906_012).await;
+}
+
+async fn simulate(seed: u64) {
+    let verbose = common::verbose();
     let mut rng = fastrand::Rng::with_seed(seed);
     let f = Fakes::start_named(PEOPLE, "sim", seed).await;
     let on_fail = f.journal.on_fail();
@@ -117,6 +140,12 @@ async fn three_desks_converge_through_faults_and_a_crash() {
             .filter(|a| *a != model.desk[p][d])
             .collect();
         let a = choices[rng.usize(0..choices.len())];
+        if verbose {
+            eprintln!(
+                "change {n}: p{p} on desk {d}, {} -> {a} (the desks: {:?})",
+                model.desk[p][d], model.desk[p]
+            );
+        }
         f.human(d, p, a);
         model.change(d, p, a);
         last_change.insert(p, now);
@@ -126,20 +155,22 @@ async fn three_desks_converge_through_faults_and_a_crash() {
         tokio::time::sleep(STEP).await;
     }
 
-    // converged within the bound?
+    // converged within the bound? The people's states, the writes, and the decisions: a
+    // change that owes no write shows nothing at the fakes while it is read again
     let started = tokio::time::Instant::now();
     let reads_before = f.reads();
     loop {
         let w = model.wrong(&f);
         let writes_done = (0..3).all(|d| f.writes(d) >= model.writes[d]);
-        if w.is_empty() && writes_done {
+        let decided = common::decisions(&db);
+        if w.is_empty() && writes_done && decided >= CHANGES {
             break;
         }
         let reads_since = f.reads_since(&reads_before);
         assert!(
             started.elapsed() < CONVERGE
                 || (reads_since < CONVERGE_READS && started.elapsed() < CONVERGE_CAP),
-            "not converged {:?} ({reads_since} reads of the slowest desk) after the last change {on_fail}: {} wrong, e.g. {:?}; writes at the fakes {:?}, required {:?}",
+            "not converged {:?} ({reads_since} reads of the slowest desk) after the last change {on_fail}: {} wrong, e.g. {:?}; writes at the fakes {:?}, required {:?}; {decided} of {CHANGES} changes decided",
             started.elapsed(),
             w.len(),
             &w[..w.len().min(5)],

@@ -460,10 +460,14 @@ async fn two_desks_of_one_vendor_on_one_fake() {
     for d in 0..3 {
         f.faults(d).set_chaos(None);
     }
-    // the writes the rules require are done, then nothing more (no echo across the two desks)
+    // the writes the rules require are done, and every change decided (one that owes no write
+    // shows nothing at the fakes while the engine reads the agent again before deciding it),
+    // then nothing more (no echo across the two desks)
     let want = [writes[CHAT], writes[TICKETS] + writes[B], writes[EMAIL]];
     let t = Instant::now();
-    while f.all_writes() != want && t.elapsed() < Duration::from_secs(10) {
+    while (f.all_writes() != want || common::decisions(&db) < changes)
+        && t.elapsed() < Duration::from_secs(10)
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let settled = f.all_writes();

@@ -8,7 +8,8 @@
 //! **The workspace's setting is shared.** A workspace has one `EventCallbackUrl`: an operator
 //! who already receives events there (a reporting pipeline, Flex plugins) would stop receiving
 //! them while the feed runs. So the feed refuses to start when the workspace posts to another
-//! URL, unless told to replace it ([`Webhook::replacing_existing`]; the registry's
+//! URL ([`ErrorKind::InUse`](agentstatus_presence::ErrorKind::InUse): `agentstatus watch` stops
+//! on it), unless told to replace it ([`Webhook::replacing_existing`]; the registry's
 //! `webhook_replace_existing = "true"`), and then it puts the previous URL and filter back when
 //! it stops. **Durably:** with a state file ([`Webhook::with_state_file`]; the registry's
 //! `webhook_state_file`, by default [`default_state_file`]) the previous URL and filter are
@@ -28,7 +29,8 @@
 //! [`LockFile`](agentstatus_presence::lockfile::LockFile), which records the holding process)
 //! from before it reads the record until the callback is put back, and `restore_recorded` holds
 //! it while it works; a second one is refused, naming the state file, the lock file and the
-//! process holding it. The lock is the operating system's: a killed watch's is released with
+//! process holding it ([`ErrorKind::InUse`](agentstatus_presence::ErrorKind::InUse), before the
+//! feed binds its listen address: `agentstatus watch` stops on it at once). The lock is the operating system's: a killed watch's is released with
 //! its process, so the next run is never refused by a dead one.
 //!
 //! **What Twilio needs from you.** Twilio POSTs to a public URL: the receiver listens on
@@ -467,13 +469,16 @@ pub(crate) fn lock_state_file(
         })?;
     }
     LockFile::acquire(&lock).map_err(|e| match e {
-        LockError::Held { holder, .. } => state_error(
-            path,
+        // not a passing trouble: refused until the other one stops ([`ErrorKind::InUse`])
+        LockError::Held { holder, path: lock } => PresenceError::in_use(
+            VENDOR,
             format!(
-                "in use by another watch ({}; lock file {}): one watch per state file, whose record of the callback it replaced is its own; stop the other one, or give this one a state file of its own",
+                "webhook_state_file {}: in use by another watch ({}; lock file {}): one watch per state file, whose record of the callback it replaced is its own; stop the other one, or give this one a state file of its own",
+                path.display(),
                 holder.as_deref().unwrap_or("a process that has not said which"),
                 lock.display()
             ),
+            Some(lock),
         ),
         e => state_error(path, format!("its lock file cannot be used: {e}")),
     })
@@ -860,11 +865,16 @@ mod feed {
                 // (a record found here is stale: the workspace was changed since it was written)
                 Previous { url, filter }
             } else {
-                return Err(invalid(format!(
-                    "workspace {}: its events already go to another callback URL ({}...): the feed would take them from it; set webhook_replace_existing = \"true\" to replace it while watching (it is put back at the end), or use watch = \"poll\"",
-                    self.presence.workspace(),
-                    origin_of(&url)
-                )));
+                // another system's while it is there: a watch stops rather than retry
+                return Err(PresenceError::in_use(
+                    VENDOR,
+                    format!(
+                        "workspace {}: its events already go to another callback URL ({}...): the feed would take them from it; set webhook_replace_existing = \"true\" to replace it while watching (it is put back at the end), or use watch = \"poll\"",
+                        self.presence.workspace(),
+                        origin_of(&url)
+                    ),
+                    None,
+                ));
             };
             if let Some(path) = &self.webhook.state_file {
                 let record = CallbackRecord {
@@ -1165,6 +1175,13 @@ mod feed {
 
         async fn next(&mut self) -> Result<Batch, PresenceError> {
             loop {
+                // the state file before anything else: a second watch on it (the same config
+                // started twice, its listen address taken as well) is refused for what it is
+                if let Some(path) = &self.webhook.state_file
+                    && self.lock.is_none()
+                {
+                    self.lock = Some(lock_state_file(path)?);
+                }
                 if self.receiver.is_none() {
                     self.start_receiver().await?;
                 }

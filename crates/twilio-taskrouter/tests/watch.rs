@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentstatus_presence::watch::{Batch, Change, ChangeFeed, Origin, WatchOptions, Watcher};
-use agentstatus_presence::{Availability, ErrorKind, PresenceError};
+use agentstatus_presence::{Availability, ErrorKind, Failure, PresenceError};
 use agentstatus_twilio_taskrouter::fake::{self, ACCOUNT_SID, TwilioTaskrouter, WORKSPACE_SID};
 use agentstatus_twilio_taskrouter::presence::TwilioTaskrouterPresence;
 use agentstatus_twilio_taskrouter::watch::{TaskrouterEvents, Webhook};
@@ -273,7 +273,8 @@ async fn an_existing_callback_is_refused_or_replaced_and_put_back() {
     // not told to replace it: refused, naming the setting, not the URL's secret
     let mut feed = TaskrouterEvents::new(adapter(&fake), webhook.clone(), None);
     let e = within("refused", feed.next()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    // another system's while it is there: a watch stops on it rather than retry
+    assert_eq!(e.kind(), ErrorKind::InUse);
     let text = e.to_string();
     assert!(text.contains("webhook_replace_existing"), "{text}");
     assert!(text.contains("https://reports.example.com"), "{text}");
@@ -961,7 +962,9 @@ fn a_next_run_with_another_url_takes_over_the_killed_runs_and_puts_the_first_bac
 /// Two watches on one state file: the second is refused before it reads the record or touches
 /// the workspace, its error naming the state file, the lock file and the process holding it
 /// (it would have written its record over the first's, naming the first's URL as the callback
-/// to put back). `restore_recorded` (`agentstatus watch --restore`) beside the running watch is
+/// to put back), of its own kind (`ErrorKind::InUse`: a caller stops rather than retry, which
+/// an `InvalidInput` did not tell it); with the first's listen address too (the same config
+/// twice), refused for the lock, not for the address. `restore_recorded` (`agentstatus watch --restore`) beside the running watch is
 /// refused too (it would take the running watch's callback away). Once the first has put the
 /// callback back, the file is free.
 #[tokio::test]
@@ -972,7 +975,8 @@ async fn a_second_watch_on_one_state_file_is_refused_naming_the_file_and_its_hol
     fake.set_event_callback(WORKSPACE_SID, THEIRS, Some(THEIR_FILTER));
     let scratch = Scratch::new("two-watches");
     let state = scratch.path("state/twilio.json");
-    let (first_hook, first_url) = webhook_on(free_port(), &state);
+    let first_port = free_port();
+    let (first_hook, first_url) = webhook_on(first_port, &state);
     let mut first = TaskrouterEvents::new(adapter(&fake), first_hook, None);
     assert_eq!(
         within("subscribe", first.next()).await.unwrap(),
@@ -982,9 +986,20 @@ async fn a_second_watch_on_one_state_file_is_refused_naming_the_file_and_its_hol
     let (second_hook, _) = webhook_on(free_port(), &state);
     let mut second = TaskrouterEvents::new(adapter(&fake), second_hook, None);
     let e = within("refused", second.next()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert_eq!(e.kind(), ErrorKind::InUse, "{e}");
     let text = e.to_string();
     let lock = format!("{}.lock", state.display());
+    assert!(
+        matches!(e.failure(), Failure::InUse { lock_file: Some(f), .. } if f.display().to_string() == lock),
+        "{e:?}"
+    );
+    // the same config started twice: its listen address is the first's
+    let (same_hook, _) = webhook_on(first_port, &state);
+    let mut same = TaskrouterEvents::new(adapter(&fake), same_hook, None);
+    let again = within("refused", same.next()).await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::InUse, "{again}");
+    assert_eq!(again.to_string(), text);
+    drop(same);
     for said in [
         "webhook_state_file",
         &state.display().to_string(),

@@ -208,10 +208,14 @@ impl Run {
     pub async fn finish(mut self, exact: bool) {
         let converged = self.converge().await;
         let on_fail = self.on_fail.clone();
-        // the writes the rules require are done (a write still on its way lands first)
+        // the writes the rules require are done (a write still on its way lands first), and
+        // every change is decided: one that owes no write shows nothing at the fakes while the
+        // engine reads the agent again before deciding it (a state it left seconds ago), an
+        // interval and the desk's read lag after it was seen
         let t = Instant::now();
         while exact
-            && (0..3).any(|d| self.f.writes(d) < self.model.writes[d])
+            && ((0..3).any(|d| self.f.writes(d) < self.model.writes[d])
+                || super::decisions(&self.db) < self.changes)
             && t.elapsed() < Duration::from_secs(10)
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
