@@ -17,9 +17,9 @@ use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 use crate::clock::{WallClock, stamp_of};
-use crate::late::{Answered, DEFAULT_LATE_GRACE, Doubts};
+use crate::late::{ANSWER_BOUND, Answered, DEFAULT_LATE_GRACE, Doubts, Kept};
 use crate::people::{Learnt, People};
-use crate::store::{Decision, Owed, Store, StoreError};
+use crate::store::{Decision, Owed, Store, StoreError, StoredDoubt};
 
 /// What sync does with a desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -693,6 +693,7 @@ impl Engine {
         let mut store = store;
         reconcile(&desks, &people, &mut store)?;
         let superseded = restore_lately(&desks, &store, &*options.wall_clock)?;
+        let doubts = restore_doubts(&desks, &store, &*options.wall_clock)?;
         let ready = vec![false; desks.len()];
         let writing = vec![0; desks.len()];
         let held = vec![None; desks.len()];
@@ -723,7 +724,7 @@ impl Engine {
             rechecking: HashMap::new(),
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
-            doubts: Doubts::default(),
+            doubts,
             desks,
             people,
             store,
@@ -891,10 +892,12 @@ impl Engine {
         // next run reads the agent before sending one again
         self.writers.abort_all();
         self.abandoned(|_| true);
+        let kept = blocking(|| self.keep_doubts());
         self.in_flight.clear();
         self.left.clear();
         self.writing.iter_mut().for_each(|w| *w = 0);
         r?;
+        kept?;
         Ok(self.summary())
     }
 
@@ -1282,7 +1285,9 @@ impl Engine {
                 .into_iter()
                 .map(|(person, cands)| (person, cands, at.clone(), seen)),
         );
-        Ok(())
+        // the writes in doubt overtaken by these changes (or seen landing), in the cycle's
+        // transaction
+        self.keep_doubts()
     }
 
     /// Matching by e-mail: who the observed agent is, an ambiguity reported once.
@@ -1644,6 +1649,9 @@ impl Engine {
                     .sent(&(d, o.agent.clone()), o.availability, o.attempts == 0);
             }
         }
+        // stored before anything is sent: a process killed from here on restarts with these
+        // attempts in doubt (sent or not, it cannot know)
+        self.keep_doubts()?;
         let dry_run = self.options.dry_run;
         let concurrency = self.options.write_concurrency;
         // per desk: the rows whose state the agent held until lately (a read begun now may be a
@@ -1868,6 +1876,11 @@ impl Engine {
                 return Err(e);
             }
         }
+        // the writes in doubt as the answers left them, in the transaction that records them
+        if let Err(e) = self.keep_doubts() {
+            self.store.rollback();
+            return Err(e);
+        }
         self.store.commit()?;
         for w in done {
             self.written(w, again)?;
@@ -1911,6 +1924,7 @@ impl Engine {
                 // idempotent; the outcomes it did report came before this message); whether
                 // it was sent is not known
                 self.abandoned(|w| w == number);
+                self.keep_doubts()?;
                 self.in_flight.retain(|_, w| *w != number);
                 self.pending[d] = true;
                 self.panics[d] = self.panics[d].saturating_add(1);
@@ -2247,6 +2261,9 @@ impl Engine {
                 for (desk, before) in &cutoffs {
                     t.prune_lately(desk, *before)?;
                 }
+                // the writes in doubt that can no longer land (kept in memory the same way:
+                // `Doubts::expire`)
+                t.prune_doubts(now_ms)?;
                 Ok(())
             })
         })?;
@@ -2406,8 +2423,94 @@ fn restore_lately(
     Ok(out)
 }
 
+/// Sync's writes in doubt as the database keeps them from an earlier run ([`Engine::keep_doubts`]),
+/// restored: an attempt that run had on its way is in doubt (it may have been sent), each for
+/// what is left of its time to land by the wall clock. A desk no longer configured is left
+/// out (its rows were forgotten by [`reconcile`]).
+fn restore_doubts(
+    desks: &[Desk],
+    store: &Store,
+    wall: &dyn WallClock,
+) -> Result<Doubts, SyncError> {
+    let names: HashMap<&str, usize> = desks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect();
+    let now_ms = wall.now().timestamp_millis();
+    let now = Instant::now();
+    let mut doubts = Doubts::default();
+    for r in store.read(|t| t.doubts())? {
+        let Some(&d) = names.get(r.desk.as_str()) else {
+            continue;
+        };
+        let until_ms = r.until_ms.unwrap_or(now_ms);
+        if until_ms <= now_ms {
+            continue;
+        }
+        doubts.restore(
+            (d, r.agent),
+            Kept {
+                state: r.availability,
+                doubtful: u32::try_from(r.doubtful.max(0)).unwrap_or(u32::MAX),
+                in_flight: r.sent_ms.is_some(),
+                left: Some(Duration::from_millis((until_ms - now_ms) as u64)),
+                overtaken: r.overtaken,
+            },
+            now,
+        );
+    }
+    Ok(doubts)
+}
+
 /// Sync's own writes landing late ([`crate::late`]).
 impl Engine {
+    /// Store the writes in doubt changed since the last call (in the caller's transaction when
+    /// one is open): an attempt on its way is stored with when it was handed out (`sent_ms`)
+    /// and kept until [`ANSWER_BOUND`] and the desk's grace after it (its answer, or its
+    /// client giving up, comes within the bound); doubtful attempts until their grace ends.
+    fn keep_doubts(&mut self) -> Result<(), SyncError> {
+        let now = Instant::now();
+        let changed = self.doubts.take_changed(now);
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let now_ms = self.options.wall_clock.now().timestamp_millis();
+        let rows: Vec<(usize, String, Vec<StoredDoubt>)> = changed
+            .into_iter()
+            .map(|((d, agent), kept)| {
+                let grace = self.desks[d].late_grace;
+                let name = &self.desks[d].name;
+                let rows = kept
+                    .into_iter()
+                    .map(|k| {
+                        let mut left = k.left.unwrap_or(Duration::ZERO);
+                        if k.in_flight {
+                            left = left.max(ANSWER_BOUND.saturating_add(grace));
+                        }
+                        StoredDoubt {
+                            desk: name.clone(),
+                            agent: agent.clone(),
+                            availability: k.state,
+                            doubtful: i64::from(k.doubtful),
+                            sent_ms: k.in_flight.then_some(now_ms),
+                            until_ms: Some(now_ms.saturating_add(left.as_millis() as i64)),
+                            overtaken: k.overtaken,
+                        }
+                    })
+                    .collect();
+                (d, agent, rows)
+            })
+            .collect();
+        self.store.transaction(|t| {
+            for (d, agent, rows) in &rows {
+                t.put_doubts(&self.desks[*d].name, agent, rows)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// What became of one attempt of `o` to desk `d` (answered at `answered`), for the writes
     /// in doubt. `Some(state)` when it landed (a retry written, or finding its state there)
     /// over a change decided after the write was first sent, or a newer write of sync's: the

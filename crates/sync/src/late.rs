@@ -11,8 +11,12 @@
 //! still working on it) leaves it in doubt for the desk's grace ([`crate::Desk::late_grace`])
 //! after that answer. Each such attempt lands at most once: one seen landing (its state shown
 //! with nothing decided on the agent since it was sent) is no longer in doubt.
+//!
+//! Kept in the database (the `doubts` table) and restored on start: an attempt handed out and
+//! not answered when the process stopped is in doubt from the restart, for the desk's grace
+//! after [`ANSWER_BOUND`] from its hand-out; the others for what is left of their grace.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use agentstatus_presence::{Availability, ErrorKind, PresenceError};
@@ -25,6 +29,12 @@ use tokio::time::Instant;
 /// for the server's work. The client's own deadline has passed when the failure comes back,
 /// so a write is in doubt for its deadline plus this grace from when it was sent.
 pub const DEFAULT_LATE_GRACE: Duration = Duration::from_secs(60);
+
+/// How long after an attempt is handed to a writer its answer (or its client giving up) comes
+/// at most, for an attempt a killed run had on its way: 120 s, four times the clients' default
+/// timeout (30 s; an adapter's `set` may read before and after its write). Such an attempt is
+/// kept in the database until this and the desk's grace after it was handed out.
+pub const ANSWER_BOUND: Duration = Duration::from_secs(120);
 
 /// Whether a write that failed with `e` may still have been applied (or be applied later):
 /// its outcome is unknown. A refusal that surely changed nothing is not: 429 (rate limited),
@@ -77,16 +87,80 @@ struct Doubt {
     overtaken: bool,
 }
 
-/// Per (desk, agent): sync's writes in doubt ([`Doubt`]). In memory: a restart forgets them
-/// (see the crate docs).
+/// Per (desk, agent): sync's writes in doubt ([`Doubt`]). Kept in the database too (the
+/// `doubts` table, schema 3): the keys changed since the last [`Doubts::take_changed`] are
+/// written by the engine in the transaction that records what changed them (the hand-out, a
+/// write's answer, a decision), and restored on start ([`Doubts::restore`]), so a write of a
+/// killed run that lands while sync is down or after the restart is still told from a
+/// person's change.
 #[derive(Debug, Default)]
-pub(crate) struct Doubts(HashMap<(usize, String), Vec<Doubt>>);
+pub(crate) struct Doubts(
+    HashMap<(usize, String), Vec<Doubt>>,
+    HashSet<(usize, String)>,
+);
+
+/// One write in doubt as the database keeps it ([`Doubts::take_changed`], [`Doubts::restore`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kept {
+    pub(crate) state: Availability,
+    /// Attempts answered with an unknown outcome, not seen landing.
+    pub(crate) doubtful: u32,
+    /// An attempt is on its way (handed out, not answered).
+    pub(crate) in_flight: bool,
+    /// How long after now the doubtful attempts may land.
+    pub(crate) left: Option<Duration>,
+    /// Something was decided or written on the agent since it was sent.
+    pub(crate) overtaken: bool,
+}
 
 impl Doubts {
+    /// The writes in doubt of each (desk, agent) changed since the last call (none: its rows
+    /// go), for the database.
+    pub(crate) fn take_changed(&mut self, now: Instant) -> Vec<((usize, String), Vec<Kept>)> {
+        let keys = std::mem::take(&mut self.1);
+        keys.into_iter()
+            .map(|k| {
+                let kept = self.0.get(&k).map_or_else(Vec::new, |list| {
+                    list.iter()
+                        .map(|d| Kept {
+                            state: d.state,
+                            doubtful: d.doubtful,
+                            in_flight: d.in_flight,
+                            left: d.until.map(|u| u.saturating_duration_since(now)),
+                            overtaken: d.overtaken,
+                        })
+                        .collect()
+                });
+                (k, kept)
+            })
+            .collect()
+    }
+
+    /// A write in doubt kept by an earlier run, restored at `now` (changed: the database gets
+    /// it back as this run holds it). An attempt that was on its way when that run stopped is
+    /// in doubt: whether it was sent and what became of it is not known.
+    pub(crate) fn restore(&mut self, key: (usize, String), k: Kept, now: Instant) {
+        let doubtful = k.doubtful + u32::from(k.in_flight);
+        let Some(left) = k.left.filter(|_| doubtful > 0) else {
+            return;
+        };
+        let list = self.0.entry(key.clone()).or_default();
+        list.retain(|d| d.state != k.state);
+        list.push(Doubt {
+            state: k.state,
+            doubtful,
+            in_flight: false,
+            until: Some(now + left),
+            overtaken: k.overtaken,
+        });
+        self.1.insert(key);
+    }
+
     /// An attempt of writing `state` to `key` is handed out. `first`: the write's first
     /// attempt (a new decision owes `state`: a late landing of an older write of the same state
     /// is what the rules want now, not an undoing).
     pub(crate) fn sent(&mut self, key: &(usize, String), state: Availability, first: bool) {
+        self.1.insert(key.clone());
         let list = self.0.entry(key.clone()).or_default();
         match list.iter_mut().find(|d| d.state == state) {
             Some(d) => {
@@ -127,6 +201,7 @@ impl Doubts {
         let Some(i) = list.iter().position(|d| d.state == state) else {
             return false;
         };
+        self.1.insert(key.clone());
         let d = &mut list[i];
         d.in_flight = false;
         let mut late = false;
@@ -152,6 +227,7 @@ impl Doubts {
     /// stopped): in doubt.
     pub(crate) fn abandoned(&mut self, key: &(usize, String), at: Instant, grace: Duration) {
         if let Some(list) = self.0.get_mut(key) {
+            self.1.insert(key.clone());
             for d in list.iter_mut().filter(|d| d.in_flight) {
                 d.in_flight = false;
                 d.doubtful += 1;
@@ -164,8 +240,9 @@ impl Doubts {
     /// every other write to it in doubt would undo it by landing.
     pub(crate) fn overtake(&mut self, key: &(usize, String), state: Availability) {
         if let Some(list) = self.0.get_mut(key) {
-            for d in list.iter_mut().filter(|d| d.state != state) {
+            for d in list.iter_mut().filter(|d| d.state != state && !d.overtaken) {
                 d.overtaken = true;
+                self.1.insert(key.clone());
             }
         }
     }
@@ -183,6 +260,7 @@ impl Doubts {
         let Some(i) = list.iter().position(|d| d.state == state && d.doubtful > 0) else {
             return false;
         };
+        self.1.insert(key.clone());
         let d = &mut list[i];
         d.doubtful -= 1;
         let late = d.overtaken;
@@ -292,6 +370,71 @@ mod tests {
             "past the grace: a person's"
         );
         assert_eq!(d.len(), 0);
+    }
+
+    /// What a run keeps of its writes in doubt, restored by the next: an attempt on its way
+    /// when it stopped is in doubt, the decided change it would undo still known.
+    #[test]
+    fn writes_in_doubt_are_kept_and_restored() {
+        let mut d = Doubts::default();
+        d.sent(&key(), Offline, true);
+        let now = Instant::now();
+        let kept = d.take_changed(now);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            kept[0].1,
+            vec![Kept {
+                state: Offline,
+                doubtful: 0,
+                in_flight: true,
+                left: None,
+                overtaken: false
+            }]
+        );
+        assert!(d.take_changed(now).is_empty(), "nothing changed since");
+        d.overtake(&key(), Busy);
+        let kept = d.take_changed(now);
+        assert!(kept[0].1[0].overtaken);
+        // the process killed: the next one restores it, in doubt for what is left
+        let mut next = Doubts::default();
+        next.restore(
+            key(),
+            Kept {
+                left: Some(GRACE),
+                ..kept[0].1[0]
+            },
+            Instant::now(),
+        );
+        assert!(next.landed_late(&key(), Offline), "late, over their change");
+        assert!(!next.landed_late(&key(), Offline), "once");
+        // answered, not overtaken: its landing is an echo
+        let mut next = Doubts::default();
+        next.restore(
+            key(),
+            Kept {
+                state: Offline,
+                doubtful: 1,
+                in_flight: false,
+                left: Some(GRACE),
+                overtaken: false,
+            },
+            Instant::now(),
+        );
+        assert!(!next.landed_late(&key(), Offline));
+        // nothing left of its time: not restored
+        let mut next = Doubts::default();
+        next.restore(
+            key(),
+            Kept {
+                state: Offline,
+                doubtful: 1,
+                in_flight: false,
+                left: None,
+                overtaken: true,
+            },
+            Instant::now(),
+        );
+        assert_eq!(next.len(), 0);
     }
 
     #[test]

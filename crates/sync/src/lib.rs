@@ -87,8 +87,16 @@
 //!   it stands); a person's change that lasts less than one read of the desk and is then
 //!   overwritten by the late write is never seen (nor, if a person sets the agent back to
 //!   what sync last read before any read shows the write landed, can a retry tell that from
-//!   a write that never landed: it writes again); writes in doubt are kept in memory, so a
-//!   late write that lands while sync is down is read at the restart as a person's change.
+//!   a write that never landed: it writes again). Writes in doubt are kept in the database
+//!   (`doubts`, written in the transaction that hands a write out, records its answer or
+//!   decides a change over it; pruned once their grace is over by the wall clock) and restored
+//!   on start: a write handed to a writer and not answered when sync stopped (`kill -9`
+//!   included) is in doubt then (sent or not, sync cannot know), for the desk's grace after
+//!   [`late::ANSWER_BOUND`] from its hand-out. One that lands after the restart, over a change
+//!   decided since, is undone as above. One that lands while sync is down over a person's
+//!   change sync never read cannot be told from an echo of it (the person's change was never
+//!   seen); a person's change on another desk meanwhile is decided at the restart and written
+//!   over it.
 //! - **Durable** ([`Store`]): the last known state per (desk, agent), each person's decided
 //!   availability, the outbox (a write is stored before it is sent and removed after success;
 //!   `set` is idempotent, so resending after a crash changes nothing twice), the expected

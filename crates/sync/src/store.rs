@@ -8,6 +8,7 @@
 //! | `expected` | states sync wrote (or is writing) to a desk: when the desk shows them, it is an echo |
 //! | `decisions` | the log of decisions: the change, the candidates, the writes owed |
 //! | `lately` | the states each (desk, agent) held until lately, and when each ended (the wall clock, milliseconds): a read replica behind may still show one; restored on start (schema 2) |
+//! | `doubts` | sync's writes whose outcome is unknown, per (desk, agent, state): the attempts answered in doubt, whether one is on its way (`sent_ms`: marked before it is sent), until when they may land (the wall clock, milliseconds), whether a change was decided since; restored on start (schema 3) |
 //!
 //! Every decision is stored in one transaction (the observation, the person's state, the outbox
 //! rows, the expected echoes, the log line), a batch of decisions at a time (the engine's
@@ -20,7 +21,7 @@ use agentstatus_presence::Availability;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE known(
@@ -51,7 +52,34 @@ const MIGRATIONS: &[&str] = &[
   desk TEXT NOT NULL, agent TEXT NOT NULL, availability TEXT NOT NULL, ended_ms INTEGER NOT NULL,
   PRIMARY KEY(desk, agent, availability));
 CREATE INDEX lately_age ON lately(desk, ended_ms);",
+    // 3: sync's writes in doubt (the engine's record of them, kept across a restart: one
+    // that lands while sync is down or after its restart is sync's, not a person's change)
+    "CREATE TABLE doubts(
+  desk TEXT NOT NULL, agent TEXT NOT NULL, availability TEXT NOT NULL,
+  doubtful INTEGER NOT NULL, sent_ms INTEGER, until_ms INTEGER, overtaken INTEGER NOT NULL,
+  PRIMARY KEY(desk, agent, availability));
+CREATE INDEX doubts_until ON doubts(until_ms);",
 ];
+
+/// One of sync's writes in doubt, as stored (the `doubts` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDoubt {
+    /// The desk written.
+    pub desk: String,
+    /// The agent there.
+    pub agent: String,
+    /// The state written.
+    pub availability: Availability,
+    /// Its attempts answered with an unknown outcome, not yet seen landing.
+    pub doubtful: i64,
+    /// When an attempt on its way was handed out (the wall clock, milliseconds): its answer
+    /// had not come when this was stored (a process killed then may have sent it).
+    pub sent_ms: Option<i64>,
+    /// Until when the doubtful attempts may land (the wall clock, milliseconds).
+    pub until_ms: Option<i64>,
+    /// A change was decided, or a newer write of sync's made, on the agent since it was sent.
+    pub overtaken: bool,
+}
 
 /// The database could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -617,10 +645,66 @@ impl Tx<'_> {
             .execute(params![desk, before_ms])
     }
 
+    /// Replace the writes in doubt stored for (desk, agent) with `rows` (none: forgotten).
+    pub fn put_doubts(
+        &self,
+        desk: &str,
+        agent: &str,
+        rows: &[StoredDoubt],
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM doubts WHERE desk = ?1 AND agent = ?2")?
+            .execute(params![desk, agent])?;
+        let mut ins = self.0.prepare_cached(
+            "INSERT INTO doubts(desk, agent, availability, doubtful, sent_ms, until_ms, overtaken) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for r in rows {
+            ins.execute(params![
+                desk,
+                agent,
+                r.availability.as_str(),
+                r.doubtful,
+                r.sent_ms,
+                r.until_ms,
+                r.overtaken
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Every write in doubt stored ([`Tx::put_doubts`]).
+    pub fn doubts(&self) -> rusqlite::Result<Vec<StoredDoubt>> {
+        let mut s = self.0.prepare_cached(
+            "SELECT desk, agent, availability, doubtful, sent_ms, until_ms, overtaken FROM doubts ORDER BY desk, agent, availability",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok(StoredDoubt {
+                desk: r.get(0)?,
+                agent: r.get(1)?,
+                availability: parse_availability(&r.get::<_, String>(2)?),
+                doubtful: r.get(3)?,
+                sent_ms: r.get(4)?,
+                until_ms: r.get(5)?,
+                overtaken: r.get(6)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Forget the writes in doubt that can no longer land: no attempt on its way, and their
+    /// grace over by `now_ms` (the wall clock, milliseconds); how many.
+    pub fn prune_doubts(&self, now_ms: i64) -> rusqlite::Result<usize> {
+        self.0
+            .prepare_cached(
+                "DELETE FROM doubts WHERE sent_ms IS NULL AND (until_ms IS NULL OR until_ms < ?1)",
+            )?
+            .execute(params![now_ms])
+    }
+
     /// Every desk the database holds a row of (a known state, a write owed or expected).
     pub fn stored_desks(&self) -> rusqlite::Result<Vec<String>> {
         let mut s = self.0.prepare_cached(
-            "SELECT desk FROM known UNION SELECT desk FROM outbox UNION SELECT desk FROM expected UNION SELECT desk FROM lately ORDER BY 1",
+            "SELECT desk FROM known UNION SELECT desk FROM outbox UNION SELECT desk FROM expected UNION SELECT desk FROM lately UNION SELECT desk FROM doubts ORDER BY 1",
         )?;
         let rows = s.query_map([], |r| r.get(0))?;
         rows.collect()
@@ -642,6 +726,9 @@ impl Tx<'_> {
             .execute(params![desk])?;
         self.0
             .prepare_cached("DELETE FROM lately WHERE desk = ?1")?
+            .execute(params![desk])?;
+        self.0
+            .prepare_cached("DELETE FROM doubts WHERE desk = ?1")?
             .execute(params![desk])?;
         Ok((known, owed))
     }
@@ -834,6 +921,69 @@ mod tests {
             .unwrap();
         assert!(s.read(|t| t.lately()).unwrap().is_empty());
         assert_eq!(s.read(|t| t.stored_desks()).unwrap(), vec!["d".to_string()]);
+    }
+
+    /// A database of schema 2 (before `doubts`) is brought to this schema when opened, its rows
+    /// kept; writes in doubt are stored, replaced per (desk, agent), pruned once they can no
+    /// longer land (never one still on its way), and forgotten with their desk.
+    #[test]
+    fn a_schema_2_database_is_migrated() {
+        let scratch = tempfile::Builder::new()
+            .prefix("agentstatus-sync-migrate2-")
+            .tempdir()
+            .unwrap();
+        let path = scratch.path().join("v2.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(&format!(
+            "BEGIN; {SCHEMA} {}; PRAGMA user_version = 2; COMMIT;",
+            MIGRATIONS[0]
+        ))
+        .unwrap();
+        c.execute_batch(
+            "INSERT INTO known VALUES ('d', 'a', 'busy', 'busy', 'then', 'busy');
+             INSERT INTO lately VALUES ('d', 'a', 'away', 1000);",
+        )
+        .unwrap();
+        drop(c);
+        let mut s = Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(
+            s.read(|t| t.known("d", "a")).unwrap().unwrap().0,
+            Availability::Busy
+        );
+        assert_eq!(s.read(|t| t.lately()).unwrap().len(), 1);
+        assert!(s.read(|t| t.doubts()).unwrap().is_empty());
+        let row = |a, sent_ms, until_ms| StoredDoubt {
+            desk: "d".into(),
+            agent: "a".into(),
+            availability: a,
+            doubtful: 1,
+            sent_ms,
+            until_ms: Some(until_ms),
+            overtaken: true,
+        };
+        let answered = row(Availability::Offline, None, 5_000);
+        let on_its_way = row(Availability::Away, Some(1_000), 2_000);
+        s.transaction(|t| t.put_doubts("d", "a", &[answered.clone(), on_its_way.clone()]))
+            .unwrap();
+        assert_eq!(
+            s.read(|t| t.doubts()).unwrap(),
+            vec![on_its_way.clone(), answered.clone()]
+        );
+        // past both: the answered one goes, the one on its way stays
+        assert_eq!(s.transaction(|t| t.prune_doubts(6_000)).unwrap(), 1);
+        assert_eq!(s.read(|t| t.doubts()).unwrap(), vec![on_its_way.clone()]);
+        // replaced whole for the agent
+        s.transaction(|t| t.put_doubts("d", "a", std::slice::from_ref(&answered)))
+            .unwrap();
+        assert_eq!(s.read(|t| t.doubts()).unwrap(), vec![answered.clone()]);
+        assert_eq!(s.transaction(|t| t.prune_doubts(4_000)).unwrap(), 0);
+        s.transaction(|t| t.forget_desk("d")).unwrap();
+        assert!(s.read(|t| t.doubts()).unwrap().is_empty());
     }
 
     /// Two syncs on one database would both send its outbox and both decide its changes: the
