@@ -47,8 +47,15 @@
 //! restore itself fails, its error is the answer.
 //!
 //! `set` sends the explicit status, which the server treats idempotently; servers that reject
-//! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
-//! twice, and a state changed by someone else in between is a conflict (`Failure::Conflict`).
+//! it (older versions) get read -> compare -> toggle -> read back. A read may be a read
+//! replica's, behind: one that shows the agent as asked is confirmed by a second read that
+//! begins the read lag later ([`RocketChatPresence::with_read_lag`], default one second), and
+//! only the two agreeing leave the agent untoggled; a toggle whose answer (the server's own
+//! state after it) is not the state asked for went the wrong way (the read was behind, or
+//! someone changed the agent meanwhile to the state asked for) and is put back by one more
+//! toggle, decided by that answer; never more than two, each sent once (a `Conflict` when the
+//! second answers another state too). `set_many`'s toggles, decided by its one read, are put
+//! back the same way.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,8 +87,15 @@ agentstatus_presence::adapter! {
         /// The credentials' user id (`with_user_id`): the presence delta leaves the caller out,
         /// so `watch` reads this agent itself; unknown, `watch` polls.
         user_id: Option<String> = None,
+        /// How far behind the agent reads may be (a read replica's): on a toggle-only server a
+        /// read that shows the agent as asked is confirmed by one that begins this long after
+        /// it ([`DEFAULT_READ_LAG`] unless `with_read_lag`).
+        read_lag: std::time::Duration = DEFAULT_READ_LAG,
     }
 }
+
+/// How far behind an agent read may be, unless told ([`RocketChatPresence::with_read_lag`]).
+pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl RocketChatPresence {
     /// Bounds on `list`'s paging (default [`ListLimits::default`]).
@@ -96,6 +110,13 @@ impl RocketChatPresence {
             user_id: Some(user_id.into()),
             ..self
         }
+    }
+
+    /// How far behind the server's agent reads may be (a read replica's; default
+    /// [`DEFAULT_READ_LAG`]): on a toggle-only server, `set` confirms a read that shows the
+    /// agent as asked with a read that begins this long after it before it sends no toggle.
+    pub fn with_read_lag(self, read_lag: std::time::Duration) -> Self {
+        Self { read_lag, ..self }
     }
 }
 
@@ -451,32 +472,61 @@ impl RocketChatPresence {
         PresenceError::conflict(VENDOR, agent, wanted, availability(found), clip(found))
     }
 
-    /// Older servers: read, compare, toggle once, read back.
+    /// Older servers: read, compare, toggle, read back.
+    ///
+    /// A read may be a replica's, behind: one that shows the agent as asked is confirmed by a
+    /// second that begins the read lag after it ([`RocketChatPresence::with_read_lag`]); only
+    /// the two agreeing send no toggle. The toggle's answer is the server's own state after it:
+    /// when it is not the one asked for, the agent was so before it (the read was behind, or
+    /// someone changed it meanwhile) and the toggle undid that, so one more toggle, decided by
+    /// that answer, puts it back ([`RocketChatPresence::toggle_to`]). A read-back that
+    /// disagrees with the toggle's answer is a replica's, behind: the answer is returned.
     async fn set_by_toggle(
         &self,
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         // the availability is all this read is for: the livechat read alone
-        let current = self.livechat_get(agent).await?;
+        let mut current = self.livechat_get(agent).await?;
         if current.availability == desired {
-            return Ok(current);
+            tokio::time::sleep(self.read_lag).await;
+            current = self.livechat_get(agent).await?;
+            if current.availability == desired {
+                return Ok(current);
+            }
         }
-        let (wanted, _) = wire(desired);
-        // The toggle is not idempotent: it is sent once and never retried.
-        let after = match self.post(agent, None).await {
-            Ok(status) => status,
-            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
-        };
-        if after != wanted {
-            // someone changed it between our read and our toggle, which undid their change
-            return Err(Self::conflict(agent, desired, &after));
-        }
+        let after = self.toggle_to(agent, desired).await?;
         let back = self.livechat_get(agent).await?;
-        if back.availability != desired {
-            return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
+        if back.availability == desired {
+            return Ok(back);
         }
-        Ok(back)
+        Ok(presence(
+            Some(current.agent_id.clone()),
+            current.name.clone(),
+            Some(after),
+            current.detail.state.clone(),
+        ))
+    }
+
+    /// Toggle `agent` (read as not `desired`) to `desired`: the toggle's answer is the
+    /// server's state after it; another state means the agent was `desired` before it (a read
+    /// behind, or a change by someone meanwhile, which the toggle undid), and a second toggle
+    /// puts it back. The toggle is not idempotent: each is sent once, never resent; two at
+    /// most. The status after, or a `Conflict` when even the second answers another state
+    /// (the agent changed under both).
+    async fn toggle_to(&self, agent: &str, desired: Availability) -> Result<String, PresenceError> {
+        let (wanted, _) = wire(desired);
+        let mut after = String::new();
+        for _ in 0..2 {
+            after = match self.post(agent, None).await {
+                Ok(status) => status,
+                Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+            };
+            if after == wanted {
+                return Ok(after);
+            }
+        }
+        Err(Self::conflict(agent, desired, &after))
     }
 }
 
@@ -903,12 +953,9 @@ impl RocketChatPresence {
                 Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
             }
         }
-        // older servers: the listed state was the read; one toggle, never resent
-        match self.post(agent, None).await {
-            Ok(s) if s == wanted => Ok(after(s)),
-            Ok(s) => Err(Self::conflict(agent, desired, &s)),
-            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
-        }
+        // older servers: the listed state was the read, which may be behind: a toggle whose
+        // answer is not the state asked for is put back by a second (`toggle_to`)
+        self.toggle_to(agent, desired).await.map(after)
     }
 }
 
