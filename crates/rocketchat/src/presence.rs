@@ -500,6 +500,10 @@ impl RocketChatPresence {
         if back.availability == desired {
             return Ok(back);
         }
+        if after.is_empty() {
+            // an answer without the status tells nothing: the read-back decides
+            return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
+        }
         Ok(presence(
             Some(current.agent_id.clone()),
             current.name.clone(),
@@ -512,8 +516,9 @@ impl RocketChatPresence {
     /// server's state after it; another state means the agent was `desired` before it (a read
     /// behind, or a change by someone meanwhile, which the toggle undid), and a second toggle
     /// puts it back. The toggle is not idempotent: each is sent once, never resent; two at
-    /// most. The status after, or a `Conflict` when even the second answers another state
-    /// (the agent changed under both).
+    /// most. The status after (empty when the answer does not say it: then no second toggle),
+    /// or a `Conflict` when even the second answers another state (the agent changed under
+    /// both).
     async fn toggle_to(&self, agent: &str, desired: Availability) -> Result<String, PresenceError> {
         let (wanted, _) = wire(desired);
         let mut after = String::new();
@@ -522,7 +527,9 @@ impl RocketChatPresence {
                 Ok(status) => status,
                 Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
             };
-            if after == wanted {
+            // an answer without the status (an older route's `success()`) tells nothing: no
+            // second toggle is decided from it
+            if after == wanted || after.is_empty() {
                 return Ok(after);
             }
         }
@@ -955,7 +962,10 @@ impl RocketChatPresence {
         }
         // older servers: the listed state was the read, which may be behind: a toggle whose
         // answer is not the state asked for is put back by a second (`toggle_to`)
-        self.toggle_to(agent, desired).await.map(after)
+        match self.toggle_to(agent, desired).await? {
+            s if s == wanted => Ok(after(s)),
+            s => Err(Self::conflict(agent, desired, &s)),
+        }
     }
 }
 
