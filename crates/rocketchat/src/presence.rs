@@ -23,7 +23,9 @@
 //! availability, and the *user* (chat) status that every read of an agent carries is its word
 //! ([`Detail::state`](agentstatus_presence::Detail::state)). `set_with` ([`SetRequest`]) with a
 //! `state` of `online`, `away`, `busy` or `offline` reads the agent, sets the user status
-//! (`POST /api/v1/users.setStatus`, not sent when the agent already has it), then the livechat
+//! (`POST /api/v1/users.setStatus`, sent even when a read shows the agent with it already: that
+//! read may be a replica's, behind; a read-back without it is read again the read lag later
+//! before it is a `Conflict`), then the livechat
 //! status of the availability asked for, as `set` does, and reads both back (another result is
 //! a `Conflict`). Any state goes with any availability except `offline` with available:
 //! Rocket.Chat assigns no conversation to an agent whose user status is `offline`, so that
@@ -616,8 +618,21 @@ impl Adapter for RocketChatPresence {
         }
         let (wanted, status) = wire(desired);
         match self.post_explicit(agent, status).await {
-            // the livechat read back: a write's answer, no message or end (see the module docs)
-            Ok(after) if after == wanted => self.livechat_get(agent).await,
+            // the livechat read back: a write's answer, no message or end (see the module docs);
+            // a read-back that disagrees with the answer is a replica's, behind: the answer's
+            // status stands
+            Ok(after) if after == wanted => {
+                let back = self.livechat_get(agent).await?;
+                if back.availability == desired {
+                    return Ok(back);
+                }
+                Ok(presence(
+                    Some(back.agent_id.clone()),
+                    back.name.clone(),
+                    Some(after),
+                    back.detail.state.clone(),
+                ))
+            }
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
             Err(f) if rejects_status_field(&f.error) => {
                 // nothing changed: the body was rejected before anything happened
@@ -676,12 +691,21 @@ impl Adapter for RocketChatPresence {
                 Ok(None) => return Err(self.restore_untimed(agent, word, &now, until).await),
                 Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
             }
-        } else if now.detail.state() != word
-            && let Err(f) = self.post_user_status(agent, status).await
-        {
+        } else if let Err(f) = self.post_user_status(agent, status).await {
+            // sent even when the read shows the agent in it already: that read may be a
+            // replica's, behind (a skip decided from it would leave the agent as it is)
             return Err(f.into_error(VENDOR, Some(agent)).await);
         }
-        let back = self.set_now(agent, desired).await?;
+        let mut back = self.set_now(agent, desired).await?;
+        if back.detail.state() != word {
+            // the read back may be a replica's, behind the user status just set: a read the
+            // read lag later decides
+            tokio::time::sleep(self.read_lag).await;
+            let again = self.livechat_get(agent).await?;
+            if again.availability == desired {
+                back = again;
+            }
+        }
         if back.availability != desired || back.detail.state() != word {
             let found = format!(
                 "{} (user status {:?})",
@@ -698,7 +722,6 @@ impl Adapter for RocketChatPresence {
         }
         // the read back has the end `users.presence` shows (none for an offline user status,
         // which that read does not list): the answer's own end, when it gave one
-        let mut back = back;
         if ends.is_some() {
             back.detail.until = ends;
         }
