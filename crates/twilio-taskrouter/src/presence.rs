@@ -703,7 +703,9 @@ impl Adapter for TwilioTaskrouterPresence {
     }
 
     /// One read of the workers and one of the activities, then for each worker that changes
-    /// one read of it (the list has no `ETag`s) and one update `If-Match` that read's `ETag`.
+    /// one read of it (the list has no `ETag`s) and one update `If-Match` that read's `ETag`
+    /// (sent even when that read shows the worker done: it may be behind; a 412 is decided
+    /// again, as `set` does).
     async fn set_many_now(
         &self,
         updates: Vec<(String, Availability)>,
@@ -745,18 +747,12 @@ impl Adapter for TwilioTaskrouterPresence {
             if presence(&self.names, listed).availability == wanted {
                 return Ok(Applied::unchanged(presence(&self.names, listed)));
             }
-            let write = async {
-                let (w, etag) = self.fetch(&agent).await?;
-                self.change(&agent, wanted, &w, etag.as_deref(), activities)
-                    .await
-                    .map(|c| {
-                        c.map_or_else(
-                            || Applied::unchanged(presence(&self.names, &w)),
-                            Applied::changed,
-                        )
-                    })
-            };
-            within(self.deadline, VENDOR, Step::Set, write).await
+            // the list says it changes: the read for its `ETag` (which may be a replica's,
+            // behind, showing it done) decides nothing alone (`settle`)
+            let write = self.settle(&agent, wanted, Goal::Mapped, activities);
+            within(self.deadline, VENDOR, Step::Set, write)
+                .await
+                .map(Applied::changed)
         })
         .await
     }

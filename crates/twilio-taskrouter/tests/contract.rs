@@ -110,3 +110,49 @@ async fn a_stale_read_never_skips_sets_write() {
         Some("Offline")
     );
 }
+
+/// `set_many`'s list says a worker changes; the read of it for its `ETag` (a replica's, behind,
+/// showing it done already) decides nothing alone: before, the worker was reported unchanged
+/// and left as it was (0 updates sent, 1 required).
+#[tokio::test]
+async fn set_manys_read_for_the_etag_never_skips_the_write() {
+    use agentstatus_presence::Presence;
+    use agentstatus_presence::bulk::BulkOptions;
+    use std::time::Duration;
+    let fake = TwilioTaskrouter::start("good-token").await.unwrap();
+    fake.add_worker(WORKSPACE_SID, ADA, "Ada Lovelace", "Offline");
+    let client = Client::with_account_sid_auth_token(
+        &fake.url(),
+        ACCOUNT_SID,
+        "good-token".to_string().into(),
+        &ClientConfig::default(),
+    )
+    .unwrap();
+    let p = TwilioTaskrouterPresence::new(client, WORKSPACE_SID.to_string())
+        .with_read_lag(Duration::from_millis(300));
+    fake.faults().set_stale(Some(agentstatus_fakes::Stale {
+        seed: 7,
+        probability: 1.0,
+        max_age: Duration::from_millis(200),
+    }));
+    // the worker read (and kept) Offline; she goes Available by hand, then Offline again is
+    // asked of set_many while she is Available: the list (fresh: never asked before) says so,
+    // the worker read (the replica's) says Offline
+    assert_eq!(
+        p.get(ADA).await.unwrap().availability,
+        Availability::Offline
+    );
+    fake.move_worker(WORKSPACE_SID, ADA, "Available");
+    let done = p
+        .set_many(
+            vec![(ADA.to_string(), Availability::Offline)],
+            &BulkOptions::default(),
+        )
+        .await;
+    let applied = done[0].outcome.as_ref().unwrap();
+    assert_eq!(applied.presence.availability, Availability::Offline);
+    assert_eq!(
+        fake.activity_of(WORKSPACE_SID, ADA).as_deref(),
+        Some("Offline")
+    );
+}
