@@ -11,15 +11,15 @@
 //! | Microsoft Graph | `Away`, `BeRightBack` | Away | setPresence `Away`/`Away` |
 //! | Microsoft Graph | `Offline`, `PresenceUnknown` (or anything else) | Offline | clearPresence of the application's session |
 //!
-//! The vendor status in [`Detail`] is `<availability>/<activity>` (`Busy/InACall`). A session
-//! set by `set` lasts [`DEFAULT_EXPIRATION`] (one hour); [`MsgraphPresence::set_for`] takes
-//! another, PT5M..PT4H (Graph's range), refused outside before anything is sent. Graph lets an
-//! Available session fade to Away after 5 minutes without renewal (NOTES.md#setpresence): a
-//! caller that keeps someone available repeats `set`. The user's own preferred presence and
-//! other sessions (a Teams client) can win over the application's: `set` reads the user back
-//! and answers `Conflict` with what they read as, never a state they do not show. A read-back
-//! may be a replica's, behind the write: one that disagrees is read again the read lag later
-//! ([`MsgraphPresence::with_read_lag`], default one second), and only that read decides.
+//! The vendor status in [`Detail`] is `<availability>/<activity>` (`Busy/InACall`). A session set
+//! by `set` lasts [`DEFAULT_EXPIRATION`] (one hour); [`MsgraphPresence::set_for`] takes another,
+//! PT5M..PT4H (Graph's range), refused outside before anything is sent. Graph lets an Available
+//! session fade to Away after 5 minutes without renewal (NOTES.md#setpresence): a caller that keeps
+//! someone available repeats `set`. The user's own preferred presence and other sessions (a Teams
+//! client) can win over the application's: `set` reads the user back and answers `Conflict` with
+//! what they read as, never a state they do not show. A read-back may be a replica's, behind the
+//! write: one that disagrees is read again the read lag later ([`MsgraphPresence::with_read_lag`],
+//! default two seconds, sync's default desk `read_lag`), and only that read decides.
 //!
 //! Agents are user object ids (GUIDs). `list` reads the users of the `users` setting
 //! ([`MsgraphPresence::with_users`]): this part of Graph has no user listing (NOTES.md#kept-operations).
@@ -81,7 +81,7 @@ agentstatus_presence::adapter! {
 }
 
 /// How far behind a presence read may be, unless told ([`MsgraphPresence::with_read_lag`]).
-pub const DEFAULT_READ_LAG: Duration = Duration::from_secs(1);
+pub const DEFAULT_READ_LAG: Duration = Duration::from_secs(2);
 
 impl MsgraphPresence {
     /// How far behind Graph's presence reads may be (default [`DEFAULT_READ_LAG`]): `set`'s

@@ -48,16 +48,16 @@
 //! is never left set for good (specs/rocketchat/NOTES.md#no-expiry-in-a-status). When that
 //! restore itself fails, its error is the answer.
 //!
-//! `set` sends the explicit status, which the server treats idempotently; servers that reject
-//! it (older versions) get read -> compare -> toggle -> read back. A read may be a read
-//! replica's, behind: one that shows the agent as asked is confirmed by a second read that
-//! begins the read lag later ([`RocketChatPresence::with_read_lag`], default one second), and
-//! only the two agreeing leave the agent untoggled; a toggle whose answer (the server's own
-//! state after it) is not the state asked for went the wrong way (the read was behind, or
-//! someone changed the agent meanwhile to the state asked for) and is put back by one more
+//! `set` sends the explicit status, which the server treats idempotently; servers that reject it
+//! (older versions) get read -> compare -> toggle -> read back. A read may be a read replica's,
+//! behind: one that shows the agent as asked is confirmed by a second read that begins the read lag
+//! later ([`RocketChatPresence::with_read_lag`], default two seconds, sync's default desk
+//! `read_lag`), and only the two agreeing leave the agent untoggled; a toggle whose answer (the
+//! server's own state after it) is not the state asked for went the wrong way (the read was behind,
+//! or someone changed the agent meanwhile to the state asked for) and is put back by one more
 //! toggle, decided by that answer; never more than two, each sent once (a `Conflict` when the
-//! second answers another state too). `set_many`'s toggles, decided by its one read, are put
-//! back the same way.
+//! second answers another state too). `set_many`'s toggles, decided by its one read, are put back
+//! the same way.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,7 +97,7 @@ agentstatus_presence::adapter! {
 }
 
 /// How far behind an agent read may be, unless told ([`RocketChatPresence::with_read_lag`]).
-pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(1);
+pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl RocketChatPresence {
     /// Bounds on `list`'s paging (default [`ListLimits::default`]).

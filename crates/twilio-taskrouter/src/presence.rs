@@ -13,11 +13,12 @@
 //! The names are a table ([`ActivityNames`], `with_activity_names`; in the command's config
 //! `available_activity`, `busy_activity`, `away_activity`, `offline_activity`), matched without
 //! regard to case; the activity's own name is always in the vendor status. A workspace without the
-//! activity a `set` needs answers `InvalidInput`, naming it (nothing is sent). Every update sends the `ETag` of the
-//! read before it as `If-Match`. A 412 says that read was behind (a read replica's) or the
-//! worker changed since: the worker is read again the read lag later
-//! ([`TwilioTaskrouterPresence::with_read_lag`], default one second) and the update decided
-//! again from that read, three reads at most, then a `Conflict` naming what the worker is.
+//! activity a `set` needs answers `InvalidInput`, naming it (nothing is sent). Every update sends
+//! the `ETag` of the read before it as `If-Match`. A 412 says that read was behind (a read
+//! replica's) or the worker changed since: the worker is read again the read lag later
+//! ([`TwilioTaskrouterPresence::with_read_lag`], default two seconds, sync's default desk
+//! `read_lag`) and the update decided again from that read, three reads at most, then a `Conflict`
+//! naming what the worker is.
 //!
 //! The activity's name is the state's word ([`Detail::state`](agentstatus_presence::Detail::state)):
 //! `set_with` ([`SetRequest`]) takes any activity of the workspace by name as `state` (`Lunch`,
@@ -137,7 +138,7 @@ agentstatus_presence::adapter! {
 
 /// How far behind a worker read may be, unless told
 /// ([`TwilioTaskrouterPresence::with_read_lag`]).
-pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(1);
+pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Reads (each followed by an update `If-Match` its `ETag`) one `set` makes at most: an update
 /// refused with 412 (the read was behind, or the worker changed since) is decided again from a
