@@ -611,6 +611,9 @@ pub fn entry() -> Entry {
         let users = parse_users(s.text("users").unwrap_or(""));
         let webhook = webhook_setting(s, &users)?;
         let mut presence = MsgraphPresence::new(client, client_id.to_string()).with_users(users);
+        if let Some(lag) = s.read_lag() {
+            presence = presence.with_read_lag(lag);
+        }
         if let Some(w) = webhook {
             presence = presence.with_webhook(w);
         }

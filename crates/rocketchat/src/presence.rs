@@ -1022,9 +1022,11 @@ pub fn entry() -> agentstatus_presence::registry::Entry {
             crate::ClientConfig::default().with_rate_limit_scope(crate::RateLimitScope::Operation),
         );
         let client = Client::with_config(&s.base_url, creds, &config)?;
-        Ok(Box::new(
-            RocketChatPresence::new(client).with_user_id(user_id),
-        ))
+        let presence = RocketChatPresence::new(client).with_user_id(user_id);
+        Ok(Box::new(match s.read_lag() {
+            Some(lag) => presence.with_read_lag(lag),
+            None => presence,
+        }))
     })
     .with_settings(SETTINGS)
     .with_demo(demo())

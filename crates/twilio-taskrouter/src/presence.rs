@@ -929,6 +929,9 @@ pub fn entry() -> Entry {
         let webhook = webhook_setting(s, account_sid, &workspace)?;
         let mut presence =
             TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names);
+        if let Some(lag) = s.read_lag() {
+            presence = presence.with_read_lag(lag);
+        }
         if let Some(w) = webhook {
             presence = presence.with_webhook(w, Some(account_sid.to_string()));
         }

@@ -156,3 +156,41 @@ async fn set_manys_read_for_the_etag_never_skips_the_write() {
         Some("Offline")
     );
 }
+
+/// The registry's adapter takes the read lag its settings declare (sync's desk `read_lag`): a
+/// 412 is decided again from a read that long later, not the default two seconds later.
+#[tokio::test]
+async fn the_registrys_adapter_waits_the_declared_read_lag() {
+    use agentstatus_presence::registry::Settings;
+    use std::time::{Duration, Instant};
+    let fake = TwilioTaskrouter::start("good-token").await.unwrap();
+    fake.add_worker(WORKSPACE_SID, ADA, "Ada Lovelace", "Offline");
+    let settings = Settings::new(fake.url(), ClientConfig::default())
+        .with_value("account_sid", ACCOUNT_SID)
+        .with_value("workspace_sid", WORKSPACE_SID)
+        .with_secret("auth_token", "good-token".to_string().into())
+        .with_read_lag(Duration::from_millis(100));
+    let p = (agentstatus_twilio_taskrouter::presence::entry().connect)(&settings).unwrap();
+    fake.faults().set_stale(Some(agentstatus_fakes::Stale {
+        seed: 7,
+        probability: 1.0,
+        max_age: Duration::from_millis(50),
+    }));
+    assert_eq!(
+        p.get(ADA).await.unwrap().availability,
+        Availability::Offline
+    );
+    fake.move_worker(WORKSPACE_SID, ADA, "Available");
+    let began = Instant::now();
+    let after = p.set(ADA, Availability::Offline).await.unwrap();
+    assert_eq!(after.availability, Availability::Offline);
+    assert_eq!(
+        fake.activity_of(WORKSPACE_SID, ADA).as_deref(),
+        Some("Offline")
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        began.elapsed()
+    );
+}
