@@ -965,14 +965,20 @@ async fn simulate(seed: u64, generator: Generator) {
     f.journal.event(format!(
         "the faults queued then ({queued:?}) answered {drained:?} after the script's end"
     ));
-    // converged: every person at an allowed end, and nothing written for 1.5 s (a write still
-    // on its way, a flap's second decision, lands first)
+    // converged: every person at an allowed end, every change the rules decide decided, and
+    // nothing written or decided for 1.5 s (a write still on its way, a flap's second decision,
+    // lands first). A last change that owes no write back to a state the agent left seconds
+    // ago is read again before it is decided (the engine's stale-read recheck, an interval and
+    // the read lag after it was seen): the desks look right before that decision, and a run
+    // killed then counts one decision short
     let started = tokio::time::Instant::now();
-    let mut stable: Option<(tokio::time::Instant, Vec<u64>)> = None;
+    let mut stable: Option<(tokio::time::Instant, (Vec<u64>, u64))> = None;
     loop {
         model.resent_blind(&f);
         let w = wrong(&f, &model);
         let writes: Vec<u64> = (0..3).map(|d| f.writes(d)).collect();
+        let decided = common::decisions(&db) as u64;
+        let seen = (writes.clone(), decided);
         if verbose && !w.is_empty() {
             eprintln!(
                 "{:?} after the last change, {} wrong ({:?}, writes at the fakes {writes:?})",
@@ -981,10 +987,10 @@ async fn simulate(seed: u64, generator: Generator) {
                 &w[..w.len().min(3)],
             );
         }
-        if !w.is_empty() {
+        if !w.is_empty() || decided < model.min_decisions {
             stable = None;
-        } else if stable.as_ref().is_none_or(|(_, s)| *s != writes) {
-            stable = Some((tokio::time::Instant::now(), writes.clone()));
+        } else if stable.as_ref().is_none_or(|(_, s)| *s != seen) {
+            stable = Some((tokio::time::Instant::now(), seen));
         } else if stable
             .as_ref()
             .is_some_and(|(t, _)| t.elapsed() >= Duration::from_millis(1_500))
@@ -993,11 +999,13 @@ async fn simulate(seed: u64, generator: Generator) {
         }
         if started.elapsed() >= CONVERGE {
             panic!(
-                "not converged {CONVERGE:?} after the last change and the desks answering again ({drained:?} after it; {queued:?} faults were queued): {} wrong, e.g. {:?}; writes at the fakes {writes:?}, required {:?}..={:?} {on_fail}; {}",
+                "not converged {CONVERGE:?} after the last change and the desks answering again ({drained:?} after it; {queued:?} faults were queued): {} wrong, e.g. {:?}; writes at the fakes {writes:?}, required {:?}..={:?}; {decided} decisions, the changes made call for {}..={} {on_fail}; {}",
                 w.len(),
                 &w[..w.len().min(5)],
                 model.min_writes,
                 model.max_writes,
+                model.min_decisions,
+                model.max_decisions,
                 history(&f, &w),
             );
         }
