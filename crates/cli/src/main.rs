@@ -522,6 +522,7 @@ async fn main() -> ExitCode {
                 Ok(()) => ExitCode::from(exit::OK),
                 Err(sync::Error::Usage(e)) => fail(out, exit::USAGE, "usage", &e, None),
                 Err(sync::Error::Failed(e)) => fail(out, exit::FAILURE, "sync", &e, None),
+                Err(sync::Error::InUse(e)) => fail(out, exit::USAGE, "in_use", &e, None),
             };
         }
         _ => {}

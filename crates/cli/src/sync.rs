@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use agentstatus_cli::output::{self, Output, sanitize};
-use agentstatus_sync::{Engine, Options, Planned, Store, SyncConfig};
+use agentstatus_sync::{Engine, Options, Planned, Store, SyncConfig, SyncError};
 
 pub const EXAMPLES: &str = "Examples:
   agentstatus sync --config sync.toml                # until SIGINT/SIGTERM, logs on stderr
@@ -25,6 +25,10 @@ pub enum Error {
     Usage(String),
     /// The database failed.
     Failed(String),
+    /// A desk's feed is another process's ([`SyncError::InUse`]: another watch holds its state
+    /// file's or notification URL's lock): the error names the desk, the file, its lock file
+    /// and the holder. Exit 2, as `agentstatus watch` refused the same.
+    InUse(String),
 }
 
 /// Logs on stderr: `tracing` events, as text (or JSON lines with `--output json`), filtered by
@@ -113,7 +117,10 @@ pub async fn run(
     } else {
         engine.run(crate::fake::stopped()).await
     };
-    let summary = result.map_err(|e| Error::Failed(e.to_string()))?;
+    let summary = result.map_err(|e| match e {
+        SyncError::InUse { .. } => Error::InUse(e.to_string()),
+        e => Error::Failed(e.to_string()),
+    })?;
     match out {
         Output::Table => {
             let mut stderr = std::io::stderr().lock();

@@ -657,3 +657,129 @@ async fn a_second_twilio_watch_on_one_state_file_stops_at_once_naming_the_lock_a
     );
     assert!(!state.exists());
 }
+
+/// `agentstatus sync` over a Twilio desk whose `webhook_state_file` an `agentstatus watch`
+/// holds: it stops at start with exit code 2 and one error naming the desk, the state file, its
+/// lock file and the watch's process, as a second watch does (`--output json`: kind `in_use`),
+/// touching neither the workspace's callback nor the record. Before, it logged "read failed"
+/// every interval and ran on.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_over_a_desk_whose_feed_a_watch_holds_stops_at_start_naming_the_lock() {
+    let dir = tempfile::Builder::new()
+        .prefix("agentstatus-signals-twilio-sync-")
+        .tempdir()
+        .unwrap();
+    let (fake, config, ours, state) = twilio_setup(dir.path()).await;
+    let env = [("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)];
+    let mut watch = Watching::start(&config, &env);
+    until("the watch's callback", &watch, || {
+        fake.event_callback(twilio::WORKSPACE_SID)
+            .is_some_and(|(url, _)| url == ours)
+    })
+    .await;
+    let port = free_port();
+    let sync_url = format!("http://127.0.0.1:{port}/twilio/sync");
+    let sync_toml = dir.path().join("sync.toml");
+    std::fs::write(
+        &sync_toml,
+        format!(
+            "database = \"state.db\"\npeople = \"people.csv\"\ninterval = 1\n\n\
+             [desks.phones]\nvendor = \"twilio-taskrouter\"\nbase_url = \"{}\"\n\
+             account_sid = \"{}\"\nworkspace_sid = \"{}\"\nwatch = \"events\"\n\
+             webhook_listen = \"127.0.0.1:{port}\"\nwebhook_url = \"{sync_url}\"\n\
+             webhook_replace_existing = \"true\"\nwebhook_state_file = \"{}\"\n",
+            fake.url(),
+            twilio::ACCOUNT_SID,
+            twilio::WORKSPACE_SID,
+            state.display(),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("people.csv"),
+        format!(
+            "person,phones\nada,{}\n",
+            twilio::worker_sid_for("ada").unwrap()
+        ),
+    )
+    .unwrap();
+    let lock = format!("{}.lock", state.display());
+    let holder = format!("process {}", watch.child.id());
+    for json in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentstatus"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+            .env("NO_COLOR", "1")
+            .arg("--config")
+            .arg(&sync_toml);
+        if json {
+            cmd.args(["--output", "json"]);
+        }
+        cmd.arg("sync")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        let mut sync = Watching {
+            child,
+            stderr: Arc::new(Mutex::new(Vec::new())),
+        };
+        let sink = sync.stderr.clone();
+        let pipe = sync.child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        // at once: the interval is 1 s; before, it ran on reporting the refusal each interval
+        let (code, said) = sync.exited(Duration::from_secs(20)).await;
+        assert_eq!(code, Some(2), "{said}");
+        assert!(!said.contains("next read catches up"), "{said}");
+        let message = if json {
+            let error: serde_json::Value = said
+                .match_indices('{')
+                .filter_map(|(at, _)| {
+                    serde_json::Deserializer::from_str(&said[at..])
+                        .into_iter::<serde_json::Value>()
+                        .next()?
+                        .ok()
+                })
+                .find(|v| v.get("exit_code").is_some())
+                .expect(&said);
+            assert_eq!(error["error"]["kind"], "in_use", "{said}");
+            assert_eq!(error["exit_code"], 2, "{said}");
+            error["error"]["message"].as_str().unwrap().to_string()
+        } else {
+            said.lines()
+                .find(|l| l.starts_with("agentstatus: error: desk phones: "))
+                .unwrap_or_else(|| panic!("{said}"))
+                .to_string()
+        };
+        for named in [
+            "desk phones".to_string(),
+            state.display().to_string(),
+            lock.clone(),
+            holder.clone(),
+        ] {
+            assert!(message.contains(&named), "{named:?} in {message}");
+        }
+    }
+    // the watch's callback and record untouched; it runs on
+    assert_eq!(
+        fake.event_callback(twilio::WORKSPACE_SID).unwrap().0,
+        ours,
+        "the watch's callback stays"
+    );
+    let record = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        record.contains(&ours) && !record.contains(&sync_url),
+        "{record}"
+    );
+    assert!(
+        watch.child.try_wait().unwrap().is_none(),
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(watch.stop("TERM").await, Some(0), "{}", watch.stderr());
+}

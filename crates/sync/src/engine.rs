@@ -295,6 +295,12 @@ pub struct DeskStats {
     pub last_read_age_ms: u64,
     /// Not read successfully for [`Options::stale_after`] intervals.
     pub stale: bool,
+    /// Its reads refused for something another process holds ([`ErrorKind::InUse`]: its push
+    /// feed's lock file, taken by another watch of the same state file or notification URL,
+    /// or a vendor setting another system uses), the refusal as reported (logged once);
+    /// `None` while it answers. Refused at the engine's start, the engine stops instead
+    /// ([`SyncError::InUse`]).
+    pub in_use: Option<String>,
 }
 
 /// What the engine did so far.
@@ -449,6 +455,18 @@ pub enum SyncError {
     /// The desks and the people map disagree.
     #[error("{0}")]
     Setup(String),
+    /// A desk's first read was refused for something another process holds
+    /// ([`ErrorKind::InUse`]: its push feed's state file or notification URL, whose lock file
+    /// another watch holds; a vendor setting another system uses): retrying changes nothing
+    /// while the other one runs, so sync does not start beside it. The error names the file,
+    /// its lock file and the holder.
+    #[error("desk {desk}: {error}")]
+    InUse {
+        /// The desk (as sync.toml names it).
+        desk: String,
+        /// The refusal.
+        error: Box<PresenceError>,
+    },
 }
 
 enum Event {
@@ -589,6 +607,9 @@ pub struct Engine {
     /// Sync's writes whose outcome is unknown, until they can no longer land
     /// ([`crate::late`]).
     doubts: Doubts,
+    /// Per desk: when its first read of this run was handled; a refusal of its feed
+    /// ([`ErrorKind::InUse`]) with no answer from it since is a refusal at the start.
+    first_read: Vec<Option<Instant>>,
 }
 
 /// Per (desk, agent): the states it held until lately, each with when it ended (monotonic).
@@ -724,6 +745,7 @@ impl Engine {
             recheck_tx: None,
             own_writes: (0..desks.len()).map(|_| OwnWrites::new()).collect(),
             doubts: Doubts::default(),
+            first_read: vec![None; desks.len()],
             desks,
             people,
             store,
@@ -776,12 +798,13 @@ impl Engine {
             match r {
                 Ok(agents) => {
                     self.ready[i] = true;
+                    self.first_read[i].get_or_insert_with(Instant::now);
                     if let Some(clock) = self.stats.clock(i) {
                         clock.touch();
                     }
                     observations.extend(self.initial_observations(i, agents, Some(began))?);
                 }
-                Err(e) => self.read_failed(i, &e),
+                Err(e) => self.read_failed(i, &e)?,
             }
         }
         self.recovered();
@@ -977,6 +1000,7 @@ impl Engine {
                     // the first read of this process: compared with the stored states, so a
                     // change made while sync was down is decided, and nothing else is
                     self.ready[i] = true;
+                    self.first_read[i].get_or_insert_with(Instant::now);
                     self.watched(i, read_began);
                     observations.extend(self.initial_observations(i, agents, read_began)?);
                 }
@@ -1017,7 +1041,7 @@ impl Engine {
                         read_began: Some(began),
                     })
                 }
-                Event::Failed(i, e) => self.read_failed(i, &e),
+                Event::Failed(i, e) => self.read_failed(i, &e)?,
             }
         }
         self.observe(observations)?;
@@ -1078,6 +1102,12 @@ impl Engine {
                 continue;
             }
             self.read_down[d] = None;
+            let mut was_in_use = false;
+            self.stats
+                .with(|s| was_in_use = s.desks[d].in_use.take().is_some());
+            if was_in_use {
+                info!(desk = %self.desks[d].name, "the desk's feed answers again: what held it let go");
+            }
             // the rechecks that failed meanwhile try now, not after their growing wait
             self.answering[d].notify_waiters();
             let before = self.backoff.len();
@@ -1089,15 +1119,51 @@ impl Engine {
         }
     }
 
-    fn read_failed(&mut self, desk: usize, e: &PresenceError) {
+    /// A read of `desk` failed. Refused for something another process holds
+    /// ([`ErrorKind::InUse`]): at the start (before this run's first read of the desk, or with
+    /// no answer from the desk since it: a push feed takes its lock after the first full read),
+    /// the engine stops ([`SyncError::InUse`]: the operator started it beside another watch of
+    /// the desk's feed); later (another process took it since), the desk is marked ([`DeskStats::in_use`], in
+    /// `/health` and `/metrics`) and the refusal logged once, not at every interval, until the
+    /// desk answers again.
+    fn read_failed(&mut self, desk: usize, e: &PresenceError) -> Result<(), SyncError> {
         self.read_down[desk] = Some(Instant::now());
         let name = &self.desks[desk].name;
         self.stats.with(|s| s.desks[desk].read_failures += 1);
+        if e.kind() == ErrorKind::InUse {
+            let answered_since = self.first_read[desk].is_some_and(|first| {
+                self.stats
+                    .clock(desk)
+                    .and_then(|c| c.instant())
+                    .is_some_and(|ok| ok > first)
+            });
+            if !answered_since {
+                error!(desk = %name, error = %e, "the desk's feed is refused: another process holds it; sync does not start beside it");
+                return Err(SyncError::InUse {
+                    desk: name.clone(),
+                    error: Box::new(e.clone()),
+                });
+            }
+            let refusal = e.to_string();
+            let mut new = false;
+            self.stats.with(|s| {
+                let d = &mut s.desks[desk];
+                new = d.in_use.is_none();
+                d.in_use = Some(refusal);
+            });
+            if new {
+                error!(desk = %name, error = %e, "the desk's feed is refused: another process holds it now; the desk is unhealthy until it lets go (reported once)");
+            } else {
+                debug!(desk = %name, error = %e, "the desk's feed is still refused");
+            }
+            return Ok(());
+        }
         if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Unsupported) {
             error!(desk = %name, error = %e, "cannot read the desk (retrying will not mend this)");
         } else {
             warn!(desk = %name, error = %e, "read failed; the next read catches up");
         }
+        Ok(())
     }
 
     fn observe(&mut self, observations: Vec<Observation>) -> Result<(), SyncError> {

@@ -18,14 +18,18 @@
 //! | `agentstatus_sync_write_lag_seconds{desk,vendor,stat}` | gauge | decision to write, `last` and `max` |
 //! | `agentstatus_sync_last_read_age_seconds{desk,vendor}` | gauge | time since the desk was last read successfully |
 //! | `agentstatus_sync_desk_stale{desk,vendor}` | gauge | 1 when that age is over `stale_after` intervals |
+//! | `agentstatus_sync_desk_in_use{desk,vendor}` | gauge | 1 while the desk's reads are refused for something another process holds (its push feed's lock: another watch of its state file or notification URL) |
 //!
 //! `GET /health` answers `200` with `{"status": "ok", ...}` while every desk was read
 //! successfully within `stale_after` of its intervals (sync.toml, default 3), and `503` with
 //! `{"status": "stale", "stale": [desks]}` when one was not: a desk whose reads fail (its
 //! credentials expired, its server is down) or whose push connection is gone. A quiet desk
 //! (nothing changed) is not stale: each successful read counts, and a push feed answers at each
-//! interval while its connection lives. Each desk's `last_read` (RFC 3339), `last_read_age_ms`,
-//! `interval_ms` and `stale` are in the answer.
+//! interval while its connection lives. A desk whose reads are refused for something another
+//! process took since sync started (its push feed's lock file: `ErrorKind::InUse`) makes it
+//! `503` at once, `{"status": "in_use", "in_use": [desks]}`, each desk's `in_use` the refusal
+//! (naming the file, its lock file and the holder). Each desk's `last_read` (RFC 3339),
+//! `last_read_age_ms`, `interval_ms`, `stale` and `in_use` are in the answer.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -154,6 +158,12 @@ pub fn render(s: &Summary) -> String {
         "1 when the desk was not read successfully for stale_after intervals.",
         per_desk("", &|d| u8::from(d.stale).to_string()),
     );
+    family(
+        "agentstatus_sync_desk_in_use",
+        "gauge",
+        "1 while the desk's reads are refused for something another process holds (its feed's lock).",
+        per_desk("", &|d| u8::from(d.in_use.is_some()).to_string()),
+    );
     out
 }
 
@@ -211,16 +221,30 @@ async fn answer(mut stream: TcpStream, stats: Stats) -> std::io::Result<()> {
                 .filter(|d| d.stale)
                 .map(|d| d.desk.as_str())
                 .collect();
+            let in_use: Vec<&str> = s
+                .desks
+                .iter()
+                .filter(|d| d.in_use.is_some())
+                .map(|d| d.desk.as_str())
+                .collect();
+            let status = if !in_use.is_empty() {
+                "in_use"
+            } else if !stale.is_empty() {
+                "stale"
+            } else {
+                "ok"
+            };
             (
-                if stale.is_empty() {
+                if status == "ok" {
                     "200 OK"
                 } else {
                     "503 Service Unavailable"
                 },
                 "application/json",
                 serde_json::json!({
-                    "status": if stale.is_empty() { "ok" } else { "stale" },
+                    "status": status,
                     "stale": stale,
+                    "in_use": in_use,
                     "decisions": s.decisions,
                     "writes_owed": s.owed,
                     "desks": s.desks,

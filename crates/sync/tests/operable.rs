@@ -1,11 +1,13 @@
 //! What an operator relies on when a desk misbehaves: a writer that panics is restarted and
 //! its desk recovers while the others keep going; a 429's `Retry-After` (or
 //! `X-RateLimit-Reset`) sets when the desk is written again, bounded; a desk's `rate_limit`
-//! setting is what its client paces at.
+//! setting is what its client paces at; a desk whose feed another process holds
+//! (`ErrorKind::InUse`) stops sync at its start, and later marks the desk in `/health` and
+//! `/metrics` once.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use agentstatus_presence::{
     AgentPresence, Availability, Detail, Failure, ListFilter, Presence, PresenceError, Vendor,
     async_trait,
 };
-use agentstatus_sync::{Desk, Engine, MAX_SERVER_WAIT, Options, People, Store};
+use agentstatus_sync::{Desk, Engine, MAX_SERVER_WAIT, Options, People, Store, SyncError};
 
 use Availability::*;
 
@@ -33,6 +35,9 @@ struct Desk1 {
     trouble: Trouble,
     left: AtomicUsize,
     writes: AtomicUsize,
+    /// Its reads are refused: another process holds its feed's lock.
+    refused: AtomicBool,
+    reads: AtomicUsize,
 }
 
 impl Desk1 {
@@ -43,6 +48,8 @@ impl Desk1 {
             trouble,
             left: AtomicUsize::new(times),
             writes: AtomicUsize::new(0),
+            refused: AtomicBool::new(false),
+            reads: AtomicUsize::new(0),
         })
     }
 
@@ -105,6 +112,16 @@ impl Presence for Desk1 {
         Ok(Self::presence(agent, desired))
     }
     async fn list(&self, _: &ListFilter) -> Result<Vec<AgentPresence>, PresenceError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.refused.load(Ordering::SeqCst) {
+            return Err(PresenceError::in_use(
+                self.vendor,
+                format!(
+                    "state file {LOCKED}: in use by another watch (lock file {LOCKED}.lock held by process 4242 on host h)"
+                ),
+                Some(PathBuf::from(format!("{LOCKED}.lock"))),
+            ));
+        }
         let agents = self.agents.lock().unwrap();
         Ok(agents
             .iter()
@@ -112,6 +129,9 @@ impl Presence for Desk1 {
             .collect())
     }
 }
+
+/// The state file another watch holds in the refusals of a [`Desk1`] whose reads are refused.
+const LOCKED: &str = "/var/lib/agentstatus/odd.state";
 
 /// A database file in a scratch directory of an unpredictable name (made by `tempfile`, only
 /// this user's), kept after the test: the engines the helpers return outlive any guard here.
@@ -379,4 +399,118 @@ async fn rocket_chats_rate_limit_reset_holds_the_desk_until_its_window_ends() {
             "not-available"
         );
     }
+}
+
+/// A desk whose feed another process holds when sync starts (another `agentstatus watch` of
+/// its state file): sync stops at once with the refusal, naming the desk, the file, its lock
+/// file and the holder, rather than report "read failed" every interval beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_refused_its_feed_at_the_start_stops_sync_naming_it() {
+    let odd = Desk1::new("odd-vendor", &["1", "2"], Trouble::Panic, 0);
+    odd.refused.store(true, Ordering::SeqCst);
+    // an interval longer than the test's bound: it stops at the first refusal
+    let (mut e, _, _) = engine("in-use-start", &odd, Duration::from_secs(30));
+    let stopped = tokio::time::timeout(Duration::from_secs(10), e.run(std::future::pending()))
+        .await
+        .expect("stops at once, not at a later interval");
+    let err = stopped.expect_err("refused");
+    assert!(matches!(err, SyncError::InUse { .. }), "{err:?}");
+    let m = err.to_string();
+    for part in [
+        "desk odd",
+        LOCKED,
+        &format!("{LOCKED}.lock"),
+        "process 4242",
+    ] {
+        assert!(m.contains(part), "{part:?} in {m}");
+    }
+    assert!(
+        odd.reads.load(Ordering::SeqCst) <= 2,
+        "the first read (and its watcher's retry), not one per interval"
+    );
+    // the one-pass mode too
+    let (mut e, _, _) = engine("in-use-once", &odd, Duration::from_millis(50));
+    let err = e.once().await.expect_err("refused");
+    assert!(err.to_string().contains("desk odd"), "{err}");
+}
+
+/// A desk whose feed another process takes while sync runs: marked in `/health` (503,
+/// `in_use`) and `/metrics` at once, counted, not stopping sync (the other desks go on); once
+/// its feed answers again, healthy again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_refused_its_feed_later_is_unhealthy_with_the_reason() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let odd = Desk1::new("odd-vendor", &["1", "2"], Trouble::Panic, 0);
+    let (mut e, chat, mail) = engine("in-use-later", &odd, Duration::from_millis(50));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(agentstatus_sync::metrics::serve(listener, e.stats()));
+    let get = |path: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    let stats = e.stats();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let engine = tokio::spawn(async move {
+        let r = e
+            .run(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+        (e, r)
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(get("/health").await.starts_with("HTTP/1.1 200"));
+    odd.refused.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let h = get("/health").await;
+    assert!(h.starts_with("HTTP/1.1 503"), "{h}");
+    let body: serde_json::Value =
+        serde_json::from_str(h.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["status"], "in_use", "{body}");
+    assert_eq!(body["in_use"], serde_json::json!(["odd"]));
+    let reason = body["desks"][2]["in_use"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&format!("{LOCKED}.lock")) && reason.contains("process 4242"),
+        "{body}"
+    );
+    assert_eq!(body["desks"][0]["in_use"], serde_json::Value::Null);
+    let m = get("/metrics").await;
+    assert!(
+        m.contains("\nagentstatus_sync_desk_in_use{desk=\"odd\",vendor=\"odd-vendor\"} 1\n"),
+        "{m}"
+    );
+    assert!(m.contains("\nagentstatus_sync_desk_in_use{desk=\"chat\",vendor=\"chat-vendor\"} 0\n"));
+    // the others go on
+    chat.human("1", Busy);
+    // (a change seen within the read lag of the start is read again first: 2 s)
+    let t = tokio::time::Instant::now();
+    while mail.state("1") != Busy && t.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(mail.state("1"), Busy, "the other desks keep syncing");
+    assert!(get("/health").await.starts_with("HTTP/1.1 503"));
+    assert!(
+        stats.snapshot().desks[2].read_failures >= 2,
+        "still read, each interval"
+    );
+    // let go: healthy again
+    odd.refused.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let h = get("/health").await;
+    assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+    assert!(
+        get("/metrics")
+            .await
+            .contains("\nagentstatus_sync_desk_in_use{desk=\"odd\",vendor=\"odd-vendor\"} 0\n")
+    );
+    let _ = stop_tx.send(());
+    let (_e, r) = engine.await.unwrap();
+    r.expect("sync ran on");
+    server.abort();
 }
