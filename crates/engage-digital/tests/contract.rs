@@ -159,3 +159,44 @@ async fn a_stale_read_never_skips_set_withs_custom_status() {
     let e1 = fake.agent("e1").unwrap();
     assert!(e1.channels.iter().all(|c| c.status == "away"), "{e1:?}");
 }
+
+/// A failed `set` says whether its last request could have changed the agent
+/// (`PresenceError::last_request_wrote`): the read before the write answered with malformed
+/// JSON is a read (the `PUT` was never sent: nothing may land later), a `PUT` whose connection
+/// dropped after the server handled it is a write (applied, unanswered). Sync keeps only the
+/// second in doubt (a write that may land late).
+#[tokio::test]
+async fn a_failed_set_says_whether_its_last_request_was_a_write() {
+    use agentstatus_engage_digital::fake::{Agent, EngageDigital};
+    use agentstatus_fakes::Fault;
+    use agentstatus_presence::{Availability, Presence};
+    let fake = EngageDigital::start().await.unwrap();
+    fake.add_supervisor_token("sup-token");
+    fake.add_agent(Agent::new("e1", &[("c1", "Email")], "available"));
+    // one attempt a request: a retried PUT would be answered
+    let config =
+        agentstatus_runtime::ClientConfig::default().with_retry(agentstatus_runtime::RetryPolicy {
+            max_attempts: 1,
+            base_delay: std::time::Duration::from_millis(5),
+            max_delay: std::time::Duration::from_millis(10),
+            deadline: std::time::Duration::from_secs(5),
+        });
+    let client = agentstatus_engage_digital::Client::with_config(
+        &fake.url(),
+        "sup-token".to_string().into(),
+        &config,
+    )
+    .unwrap();
+    let p = agentstatus_engage_digital::presence::EngageDigitalPresence::new(client);
+    // the read before the write: malformed
+    fake.faults().push(Fault::MalformedJson);
+    let e = p.set("e1", Availability::Away).await.unwrap_err();
+    assert_eq!(e.last_request_wrote(), Some(false), "{e}");
+    assert_eq!(fake.faults().count("PUT", "/status/e1"), 0, "never sent");
+    // the read answered, the write handled and its answer lost
+    fake.faults().push(Fault::Delay(std::time::Duration::ZERO));
+    fake.faults().push(Fault::DropAfterHandling);
+    let e = p.set("e1", Availability::Away).await.unwrap_err();
+    assert_eq!(e.last_request_wrote(), Some(true), "{e}");
+    assert_eq!(fake.faults().count("PUT", "/status/e1"), 1, "sent");
+}
