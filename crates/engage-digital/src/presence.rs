@@ -31,8 +31,9 @@
 //! needs) shows the agent so already: that read may be a read replica's, behind, and a skip
 //! decided from it would leave the agent as it was; the `PUT` then changes nothing (an away
 //! the read shows with a custom status is sent as that custom status, which a channel map
-//! would clear). `set_many` skips the agents its one read shows right: a caller that knows a
-//! read may be behind for an agent sends that one through `set`.
+//! would clear). `set_with` sends its custom status so too. `set_many` skips the agents its
+//! one read shows right: a caller that knows a read may be behind for an agent sends that one
+//! through `set`.
 
 use std::collections::HashSet;
 
@@ -230,12 +231,11 @@ impl Adapter for EngageDigitalPresence {
                 Failure::InvalidInput { message },
             ));
         }
-        let current = self.connected(agent).await?;
-        let done = current.detail.custom_status_id.as_deref() == Some(status.id.as_str())
-            && current.availability == Availability::Away;
-        if done {
-            return Ok(named(current, &statuses));
-        }
+        // the read says whether the agent is connected (only a connected agent's status can be
+        // set); the status is sent even when it shows the agent in it already: that read may
+        // be a replica's, behind (a skip decided from it would leave the agent as it is), and
+        // the custom status sent again changes nothing
+        self.connected(agent).await?;
         let change = self
             .client
             .change_agent_status()

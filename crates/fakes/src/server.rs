@@ -859,6 +859,7 @@ mod tests {
     }
 
     fn impatient() -> reqwest::Client {
+        agentstatus_runtime::ensure_tls_provider();
         reqwest::Client::builder()
             .timeout(Duration::from_millis(100))
             .build()

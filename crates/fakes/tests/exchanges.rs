@@ -15,6 +15,7 @@ async fn each_request_is_logged_with_its_fault_its_status_and_a_writes_body() {
     );
     let faults = Arc::new(Faults::default());
     let server = serve(router, faults.clone()).await.unwrap();
+    agentstatus_runtime::ensure_tls_provider();
     let http = reqwest::Client::new();
     let url = |p: &str| format!("{}{p}", server.url());
     faults.push(Fault::Html(502));

@@ -14,6 +14,13 @@
 //! (`InvalidInput` otherwise, nothing sent): the server's availability route stores any value of
 //! its enum (specs/libredesk/NOTES.md#states-by-their-own-word). Libredesk has no expiry: `until`
 //! is `UnsupportedOption`.
+//!
+//! `set` and `set_with` send their `PUT` even when the read of the own agent before it shows
+//! it so already: that read may be a read replica's, behind, and a skip decided from it would
+//! leave the agent as it was; the `PUT` then changes nothing (an agent the read shows in a
+//! status that means the availability asked for is sent that status, so `set` away keeps an
+//! `away_and_reassigning`). `set_many` skips the updates its one read shows right: a caller
+//! that knows a read may be behind sends that one through `set`.
 
 use crate::{Client, types};
 
@@ -101,10 +108,17 @@ impl Adapter for LibredeskPresence {
         if agent != "me" && agent != me.agent_id {
             return Err(PresenceError::own_agent_only(VENDOR, agent));
         }
-        if me.availability == desired {
-            return Ok(me);
+        // sent even when the read shows the agent so already: that read may be a replica's,
+        // behind (a skip decided from it would leave the agent as it is); an agent it shows
+        // in a status that means `desired` is sent that status (`away_and_reassigning` stays
+        // so), which then changes nothing
+        let shown = me.detail.state().parse::<types::AvailabilityRequestStatus>();
+        match shown {
+            Ok(status) if me.availability == desired => {
+                self.write_status(agent, desired, status, me).await
+            }
+            _ => self.write(agent, desired, me).await,
         }
-        self.write(agent, desired, me).await
     }
 
     /// A status by its word (`state`: `online`, `away`, `away_manual`, `away_and_reassigning`,
@@ -141,9 +155,7 @@ impl Adapter for LibredeskPresence {
         if agent != "me" && agent != me.agent_id {
             return Err(PresenceError::own_agent_only(VENDOR, agent));
         }
-        if me.detail.state() == status.to_string() {
-            return Ok(me);
-        }
+        // sent even when the read shows the agent so already (a replica's read may be behind)
         self.write_status(agent, desired, status, me).await
     }
 

@@ -17,8 +17,13 @@
 //! [`Detail::state`](agentstatus_presence::Detail::state) is the word alone (`online`, `away`,
 //! `dnd`, `offline`, `ooo`) and [`Detail::until`](agentstatus_presence::Detail::until) the end of a
 //! timed "do not disturb". `set` sends a "do not disturb" without an end (the server keeps it until
-//! it is changed). A status already in place (and chosen: `online` needs no choice) is not sent
-//! again.
+//! it is changed). `set` and `set_with` send the status even when the read before it shows it
+//! in place already: that read may be a read replica's, behind, and a skip decided from it
+//! would leave the agent as it was; the `PUT` then changes nothing (except a timed "do not
+//! disturb" the read shows with the end asked for, not sent again: sent over itself it would
+//! bring the user back to `dnd` for good). `set_many` skips an agent whose read shows the
+//! status in place already (and chosen: `online` needs no choice): a caller that knows a read
+//! may be behind sends that one through `set`.
 //!
 //! `set_with` ([`SetRequest`]) takes the status word as `state` (`online`, `away`, `dnd`,
 //! `offline`; it must mean the availability asked for: `dnd` is Busy; `ooo`, the auto-responder's,
@@ -178,23 +183,29 @@ impl MattermostPresence {
             .collect())
     }
 
-    /// `set`, saying whether it wrote anything.
+    /// `set_many`'s one agent, saying whether it wrote anything: nothing sent when the read
+    /// shows the agent so already (`set` sends it whatever the read shows).
     async fn set_saying(
         &self,
         agent: &str,
         desired: Availability,
     ) -> Result<(AgentPresence, bool), PresenceError> {
-        self.set_status(agent, desired, wire(desired), None).await
+        self.set_status(agent, desired, wire(desired), None, false)
+            .await
     }
 
     /// Make `agent` `wanted` (which means `desired`), a "do not disturb" ending at `end`
-    /// (seconds since the epoch) when given, saying whether it wrote anything.
+    /// (seconds since the epoch) when given, saying whether it wrote anything. `force`: sent
+    /// even when the read shows the agent so already (that read may be a replica's, behind),
+    /// except a timed "do not disturb" the read shows with that end: sent again it would bring
+    /// the agent back to `dnd` for good, if the read is right.
     async fn set_status(
         &self,
         agent: &str,
         desired: Availability,
         wanted: types::UpdateUserStatusBodyStatus,
         end: Option<i64>,
+        force: bool,
     ) -> Result<(AgentPresence, bool), PresenceError> {
         check_id(agent)?;
         let user = self.user(agent).await?;
@@ -202,10 +213,10 @@ impl MattermostPresence {
         let now = word(&current);
         let current_end = current.dnd_end_time.unwrap_or(0);
         // in place already, and chosen (an automatic away/offline would be undone by activity)
-        if now == wanted.to_string()
+        let in_place = now == wanted.to_string()
             && (now == "online" || current.manual == Some(true))
-            && (now != "dnd" || current_end == end.map_or(0, |e| e - e.rem_euclid(60)))
-        {
+            && (now != "dnd" || current_end == end.map_or(0, |e| e - e.rem_euclid(60)));
+        if in_place && (!force || end.is_some()) {
             return Ok((presence(agent, name(&user), &current), false));
         }
         if end.is_some() && now == "dnd" {
@@ -329,7 +340,12 @@ impl Adapter for MattermostPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        self.set_saying(agent, desired).await.map(|(p, _)| p)
+        // sent even when the read shows the agent so already: that read may be a replica's,
+        // behind (a skip decided from it would leave the agent as it is); the `PUT` then
+        // changes nothing
+        self.set_status(agent, desired, wire(desired), None, true)
+            .await
+            .map(|(p, _)| p)
     }
 
     /// A status by its word (`state`: `online`, `away`, `dnd`, `offline`), and "do not disturb"
@@ -357,7 +373,7 @@ impl Adapter for MattermostPresence {
                 return Err(PresenceError::unsupported_option(VENDOR, "until", message));
             }
         };
-        self.set_status(agent, desired, wanted, end)
+        self.set_status(agent, desired, wanted, end, true)
             .await
             .map(|(p, _)| p)
     }

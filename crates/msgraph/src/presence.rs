@@ -11,13 +11,15 @@
 //! | Microsoft Graph | `Away`, `BeRightBack` | Away | setPresence `Away`/`Away` |
 //! | Microsoft Graph | `Offline`, `PresenceUnknown` (or anything else) | Offline | clearPresence of the application's session |
 //!
-//! The vendor status in [`Detail`] is `<availability>/<activity>` (`Busy/InACall`). A session
-//! set by `set` lasts [`DEFAULT_EXPIRATION`] (one hour); [`MsgraphPresence::set_for`] takes
-//! another, PT5M..PT4H (Graph's range), refused outside before anything is sent. Graph lets an
-//! Available session fade to Away after 5 minutes without renewal (NOTES.md#setpresence): a
-//! caller that keeps someone available repeats `set`. The user's own preferred presence and
-//! other sessions (a Teams client) can win over the application's: `set` reads the user back
-//! and answers `Conflict` with what they read as, never a state they do not show.
+//! The vendor status in [`Detail`] is `<availability>/<activity>` (`Busy/InACall`). A session set
+//! by `set` lasts [`DEFAULT_EXPIRATION`] (one hour); [`MsgraphPresence::set_for`] takes another,
+//! PT5M..PT4H (Graph's range), refused outside before anything is sent. Graph lets an Available
+//! session fade to Away after 5 minutes without renewal (NOTES.md#setpresence): a caller that keeps
+//! someone available repeats `set`. The user's own preferred presence and other sessions (a Teams
+//! client) can win over the application's: `set` reads the user back and answers `Conflict` with
+//! what they read as, never a state they do not show. A read-back may be a replica's, behind the
+//! write: one that disagrees is read again the read lag later ([`MsgraphPresence::with_read_lag`],
+//! default two seconds, sync's default desk `read_lag`), and only that read decides.
 //!
 //! Agents are user object ids (GUIDs). `list` reads the users of the `users` setting
 //! ([`MsgraphPresence::with_users`]): this part of Graph has no user listing (NOTES.md#kept-operations).
@@ -71,10 +73,24 @@ agentstatus_presence::adapter! {
         users: Vec<String> = Vec::new(),
         /// The change notifications' webhook (`with_webhook`); `None`: `watch` polls.
         webhook: Option<crate::watch::Webhook> = None,
+        /// How far behind a presence read may be (a replica's): a read-back that disagrees
+        /// with a write is read again this long later ([`DEFAULT_READ_LAG`] unless
+        /// `with_read_lag`).
+        read_lag: Duration = DEFAULT_READ_LAG,
     }
 }
 
+/// How far behind a presence read may be, unless told ([`MsgraphPresence::with_read_lag`]).
+pub const DEFAULT_READ_LAG: Duration = Duration::from_secs(2);
+
 impl MsgraphPresence {
+    /// How far behind Graph's presence reads may be (default [`DEFAULT_READ_LAG`]): `set`'s
+    /// read-back that disagrees with the session written is read again this long later before
+    /// it is a `Conflict`.
+    pub fn with_read_lag(self, read_lag: Duration) -> Self {
+        Self { read_lag, ..self }
+    }
+
     /// The users `list` reads: their object ids.
     pub fn with_users(self, users: Vec<String>) -> Self {
         Self { users, ..self }
@@ -190,7 +206,14 @@ impl MsgraphPresence {
                 return Err(f.into_error(VENDOR, Some(agent)).await);
             }
         }
-        let after = self.get_now(agent).await?;
+        let mut after = self.get_now(agent).await?;
+        if after.availability != desired {
+            // the read-back may be a replica's, behind the write Graph acknowledged: a read
+            // that begins the read lag later decides (another session, the user's preferred
+            // presence, still wins there: a Conflict)
+            tokio::time::sleep(self.read_lag).await;
+            after = self.get_now(agent).await?;
+        }
         if after.availability != desired {
             return Err(PresenceError::conflict(
                 VENDOR,
@@ -588,6 +611,9 @@ pub fn entry() -> Entry {
         let users = parse_users(s.text("users").unwrap_or(""));
         let webhook = webhook_setting(s, &users)?;
         let mut presence = MsgraphPresence::new(client, client_id.to_string()).with_users(users);
+        if let Some(lag) = s.read_lag() {
+            presence = presence.with_read_lag(lag);
+        }
         if let Some(w) = webhook {
             presence = presence.with_webhook(w);
         }

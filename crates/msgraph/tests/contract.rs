@@ -156,3 +156,28 @@ async fn set_many_writes_only_what_differs() {
     );
     assert_eq!(fake.state_changes(), writes);
 }
+
+/// A read-back behind the session written (a replica's, here at most 200 ms behind; the
+/// adapter told 300 ms) is no `Conflict`: a read the read lag later decides (before: `Conflict`,
+/// found Offline, though the user was Available).
+#[tokio::test]
+async fn a_stale_read_back_is_no_conflict() {
+    let (fake, a) = start().await;
+    let a = a.with_read_lag(Duration::from_millis(300));
+    let user = fake::user_id(1);
+    fake.faults().set_stale(Some(agentstatus_fakes::Stale {
+        seed: 7,
+        probability: 1.0,
+        max_age: Duration::from_millis(200),
+    }));
+    assert_eq!(
+        a.get(&user).await.unwrap().availability,
+        Availability::Offline
+    );
+    let after = a.set(&user, Availability::Available).await.unwrap();
+    assert_eq!(after.availability, Availability::Available);
+    assert_eq!(
+        fake.presence_of(&user).map(|(a, _)| a).as_deref(),
+        Some("Available")
+    );
+}

@@ -144,8 +144,16 @@ pub fn within<T>(
             Ok(result) => {
                 result.map_err(|e| e.or_operation(seen.operation.unwrap_or(step.as_str())))
             }
-            Err(_) => Err(PresenceError::new(vendor, Failure::Deadline { deadline })
-                .with_operation(step.as_str())),
+            // the request in flight abandoned: a write's may still be applied
+            Err(_) => {
+                let e = PresenceError::new(vendor, Failure::Deadline { deadline })
+                    .with_operation(step.as_str());
+                Err(if seen.operation.is_some() {
+                    e.with_last_request_wrote(seen.writes)
+                } else {
+                    e
+                })
+            }
         }
     })
 }

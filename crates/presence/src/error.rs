@@ -89,6 +89,8 @@ pub struct PresenceError {
     failure: Failure,
     /// Boxed: most errors have none, and the error stays small (`clippy::result_large_err`).
     retry_after: Option<Box<std::time::Duration>>,
+    /// Whether the failing request could change state ([`PresenceError::last_request_wrote`]).
+    wrote: Option<bool>,
 }
 
 /// What went wrong in a [`PresenceError`], beyond its context (vendor, operation, agent).
@@ -373,7 +375,26 @@ impl PresenceError {
             agent: None,
             failure,
             retry_after: None,
+            wrote: None,
         }
+    }
+
+    /// Whether the request that failed could change state at the vendor (its method is not
+    /// `GET`, `HEAD` or `OPTIONS`), when known: `Some(false)` for a read that failed (the read
+    /// before a write, which was then never sent; the read back after a write the server
+    /// answered), `Some(true)` for a write whose answer failed or never came (it may still be
+    /// applied), `None` when the error was not made from a request (a refusal before sending,
+    /// an error built by hand). A caller deciding whether a failed write may still land
+    /// (sync's writes in doubt) needs only `Some(true)` and `None` to be careful about.
+    pub fn last_request_wrote(&self) -> Option<bool> {
+        self.wrote
+    }
+
+    /// The same error, made by a request that could (`true`) or could not change state
+    /// ([`PresenceError::last_request_wrote`]).
+    pub fn with_last_request_wrote(mut self, wrote: bool) -> Self {
+        self.wrote = Some(wrote);
+        self
     }
 
     /// How long the server asked to be left alone, when its answer said so: `Retry-After`
@@ -767,6 +788,9 @@ impl<E: ErrorBody> Failed<E> {
     /// the token endpoint's message.
     pub async fn into_error(self, vendor: Vendor, agent: Option<&str>) -> PresenceError {
         use progenitor_client::Error as E;
+        // what the client's hooks recorded of this call, when it was the last one sent
+        let seen = agentstatus_runtime::observed();
+        let this_call = seen.operation.is_some() && seen.operation == self.operation;
         let retry_after = match &self.error {
             E::ErrorResponse(rv) => agentstatus_runtime::retry::server_wait(
                 rv.status(),
@@ -780,11 +804,9 @@ impl<E: ErrorBody> Failed<E> {
             ),
             // progenitor dropped the answer (its body did not decode): what the client's hooks
             // recorded of it, when it was this call's last answer
-            _ => {
-                let seen = agentstatus_runtime::observed();
-                seen.retry_after
-                    .filter(|_| seen.status.is_some() && seen.status == self.status)
-            }
+            _ => seen
+                .retry_after
+                .filter(|_| seen.status.is_some() && seen.status == self.status),
         };
         let failure = failure(agent.is_some(), self.error, self.status).await;
         PresenceError {
@@ -793,6 +815,7 @@ impl<E: ErrorBody> Failed<E> {
             agent: agent.map(str::to_string),
             failure,
             retry_after: retry_after.map(Box::new),
+            wrote: this_call.then_some(seen.writes),
         }
     }
 }

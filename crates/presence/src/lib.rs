@@ -674,7 +674,10 @@ pub trait Presence: Send + Sync {
     /// presence after. An adapter that reads the agent first (for what its write needs) sends
     /// the write even when that read shows the agent so already, where the write is idempotent:
     /// the read may be a read replica's, behind, and a skip decided from it could leave the
-    /// agent as it was ([`Presence::set_many`] skips the agents its read shows right).
+    /// agent as it was ([`Presence::set_many`] skips the agents its read shows right). Where
+    /// the write needs the current state (a toggle, an activity kept), the adapter checks the
+    /// read with what the vendor offers (an `If-Match` on the read's `ETag`, a second read the
+    /// read lag later); a read-back behind the write is not a `Conflict`.
     async fn set(&self, agent: &str, desired: Availability)
     -> Result<AgentPresence, PresenceError>;
 

@@ -273,6 +273,8 @@ pub struct Settings {
     secrets: BTreeMap<&'static str, SecretString>,
     /// The operator's rate limit (`Some(None)`: none), replacing the vendor's declared one.
     rate_limit: Option<Option<RateLimit>>,
+    /// How far behind the vendor's reads may be (a read replica's), when declared.
+    read_lag: Option<std::time::Duration>,
 }
 
 impl Settings {
@@ -284,7 +286,22 @@ impl Settings {
             values: BTreeMap::new(),
             secrets: BTreeMap::new(),
             rate_limit: None,
+            read_lag: None,
         }
+    }
+
+    /// How far behind the vendor's reads may be (a read replica's lag, sync's desk
+    /// `read_lag`): an adapter that confirms a read with a later one, or reads a write back,
+    /// waits this long for it (Rocket.Chat's toggle, Twilio TaskRouter's 412, Microsoft
+    /// Graph's read-back). Without it, each adapter's own default.
+    pub fn with_read_lag(mut self, read_lag: std::time::Duration) -> Self {
+        self.read_lag = Some(read_lag);
+        self
+    }
+
+    /// The read lag declared with [`Settings::with_read_lag`], if one was.
+    pub fn read_lag(&self) -> Option<std::time::Duration> {
+        self.read_lag
     }
 
     /// The operator's rate limit for this connection, in the vendor's own terms (Rocket.Chat:

@@ -23,7 +23,9 @@
 //! availability, and the *user* (chat) status that every read of an agent carries is its word
 //! ([`Detail::state`](agentstatus_presence::Detail::state)). `set_with` ([`SetRequest`]) with a
 //! `state` of `online`, `away`, `busy` or `offline` reads the agent, sets the user status
-//! (`POST /api/v1/users.setStatus`, not sent when the agent already has it), then the livechat
+//! (`POST /api/v1/users.setStatus`, sent even when a read shows the agent with it already: that
+//! read may be a replica's, behind; a read-back without it is read again the read lag later
+//! before it is a `Conflict`), then the livechat
 //! status of the availability asked for, as `set` does, and reads both back (another result is
 //! a `Conflict`). Any state goes with any availability except `offline` with available:
 //! Rocket.Chat assigns no conversation to an agent whose user status is `offline`, so that
@@ -46,9 +48,16 @@
 //! is never left set for good (specs/rocketchat/NOTES.md#no-expiry-in-a-status). When that
 //! restore itself fails, its error is the answer.
 //!
-//! `set` sends the explicit status, which the server treats idempotently; servers that reject
-//! it (older versions) get read -> compare -> one toggle -> read back: the toggle is never sent
-//! twice, and a state changed by someone else in between is a conflict (`Failure::Conflict`).
+//! `set` sends the explicit status, which the server treats idempotently; servers that reject it
+//! (older versions) get read -> compare -> toggle -> read back. A read may be a read replica's,
+//! behind: one that shows the agent as asked is confirmed by a second read that begins the read lag
+//! later ([`RocketChatPresence::with_read_lag`], default two seconds, sync's default desk
+//! `read_lag`), and only the two agreeing leave the agent untoggled; a toggle whose answer (the
+//! server's own state after it) is not the state asked for went the wrong way (the read was behind,
+//! or someone changed the agent meanwhile to the state asked for) and is put back by one more
+//! toggle, decided by that answer; never more than two, each sent once (a `Conflict` when the
+//! second answers another state too). `set_many`'s toggles, decided by its one read, are put back
+//! the same way.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,8 +89,15 @@ agentstatus_presence::adapter! {
         /// The credentials' user id (`with_user_id`): the presence delta leaves the caller out,
         /// so `watch` reads this agent itself; unknown, `watch` polls.
         user_id: Option<String> = None,
+        /// How far behind the agent reads may be (a read replica's): on a toggle-only server a
+        /// read that shows the agent as asked is confirmed by one that begins this long after
+        /// it ([`DEFAULT_READ_LAG`] unless `with_read_lag`).
+        read_lag: std::time::Duration = DEFAULT_READ_LAG,
     }
 }
+
+/// How far behind an agent read may be, unless told ([`RocketChatPresence::with_read_lag`]).
+pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl RocketChatPresence {
     /// Bounds on `list`'s paging (default [`ListLimits::default`]).
@@ -96,6 +112,13 @@ impl RocketChatPresence {
             user_id: Some(user_id.into()),
             ..self
         }
+    }
+
+    /// How far behind the server's agent reads may be (a read replica's; default
+    /// [`DEFAULT_READ_LAG`]): on a toggle-only server, `set` confirms a read that shows the
+    /// agent as asked with a read that begins this long after it before it sends no toggle.
+    pub fn with_read_lag(self, read_lag: std::time::Duration) -> Self {
+        Self { read_lag, ..self }
     }
 }
 
@@ -451,32 +474,68 @@ impl RocketChatPresence {
         PresenceError::conflict(VENDOR, agent, wanted, availability(found), clip(found))
     }
 
-    /// Older servers: read, compare, toggle once, read back.
+    /// Older servers: read, compare, toggle, read back.
+    ///
+    /// A read may be a replica's, behind: one that shows the agent as asked is confirmed by a
+    /// second that begins the read lag after it ([`RocketChatPresence::with_read_lag`]); only
+    /// the two agreeing send no toggle. The toggle's answer is the server's own state after it:
+    /// when it is not the one asked for, the agent was so before it (the read was behind, or
+    /// someone changed it meanwhile) and the toggle undid that, so one more toggle, decided by
+    /// that answer, puts it back ([`RocketChatPresence::toggle_to`]). A read-back that
+    /// disagrees with the toggle's answer is a replica's, behind: the answer is returned.
     async fn set_by_toggle(
         &self,
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
         // the availability is all this read is for: the livechat read alone
-        let current = self.livechat_get(agent).await?;
+        let mut current = self.livechat_get(agent).await?;
         if current.availability == desired {
-            return Ok(current);
+            tokio::time::sleep(self.read_lag).await;
+            current = self.livechat_get(agent).await?;
+            if current.availability == desired {
+                return Ok(current);
+            }
         }
-        let (wanted, _) = wire(desired);
-        // The toggle is not idempotent: it is sent once and never retried.
-        let after = match self.post(agent, None).await {
-            Ok(status) => status,
-            Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
-        };
-        if after != wanted {
-            // someone changed it between our read and our toggle, which undid their change
-            return Err(Self::conflict(agent, desired, &after));
-        }
+        let after = self.toggle_to(agent, desired).await?;
         let back = self.livechat_get(agent).await?;
-        if back.availability != desired {
+        if back.availability == desired {
+            return Ok(back);
+        }
+        if after.is_empty() {
+            // an answer without the status tells nothing: the read-back decides
             return Err(Self::conflict(agent, desired, &back.detail.vendor_status));
         }
-        Ok(back)
+        Ok(presence(
+            Some(current.agent_id.clone()),
+            current.name.clone(),
+            Some(after),
+            current.detail.state.clone(),
+        ))
+    }
+
+    /// Toggle `agent` (read as not `desired`) to `desired`: the toggle's answer is the
+    /// server's state after it; another state means the agent was `desired` before it (a read
+    /// behind, or a change by someone meanwhile, which the toggle undid), and a second toggle
+    /// puts it back. The toggle is not idempotent: each is sent once, never resent; two at
+    /// most. The status after (empty when the answer does not say it: then no second toggle),
+    /// or a `Conflict` when even the second answers another state (the agent changed under
+    /// both).
+    async fn toggle_to(&self, agent: &str, desired: Availability) -> Result<String, PresenceError> {
+        let (wanted, _) = wire(desired);
+        let mut after = String::new();
+        for _ in 0..2 {
+            after = match self.post(agent, None).await {
+                Ok(status) => status,
+                Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+            };
+            // an answer without the status (an older route's `success()`) tells nothing: no
+            // second toggle is decided from it
+            if after == wanted || after.is_empty() {
+                return Ok(after);
+            }
+        }
+        Err(Self::conflict(agent, desired, &after))
     }
 }
 
@@ -563,9 +622,16 @@ impl Adapter for RocketChatPresence {
             // The server said it holds the status: a read back that fails (a 429 of the read
             // route's limiter, a dropped connection) does not make the write one that failed,
             // which a caller would send again over a change made since (issue #30); the
-            // answer is then the write's own (no name, no user status)
+            // answer is then the write's own (no name, no user status). A read back that
+            // disagrees with the answer is a replica's, behind: the answer's status stands
             Ok(after) if after == wanted => match self.livechat_get(agent).await {
-                Ok(p) => Ok(p),
+                Ok(back) if back.availability == desired => Ok(back),
+                Ok(back) => Ok(presence(
+                    Some(back.agent_id.clone()),
+                    back.name.clone(),
+                    Some(after),
+                    back.detail.state.clone(),
+                )),
                 Err(_) => Ok(presence(Some(agent.to_string()), None, Some(after), None)),
             },
             Ok(after) => Err(Self::conflict(agent, desired, &after)),
@@ -626,12 +692,21 @@ impl Adapter for RocketChatPresence {
                 Ok(None) => return Err(self.restore_untimed(agent, word, &now, until).await),
                 Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
             }
-        } else if now.detail.state() != word
-            && let Err(f) = self.post_user_status(agent, status).await
-        {
+        } else if let Err(f) = self.post_user_status(agent, status).await {
+            // sent even when the read shows the agent in it already: that read may be a
+            // replica's, behind (a skip decided from it would leave the agent as it is)
             return Err(f.into_error(VENDOR, Some(agent)).await);
         }
-        let back = self.set_now(agent, desired).await?;
+        let mut back = self.set_now(agent, desired).await?;
+        if back.detail.state() != word {
+            // the read back may be a replica's, behind the user status just set: a read the
+            // read lag later decides
+            tokio::time::sleep(self.read_lag).await;
+            let again = self.livechat_get(agent).await?;
+            if again.availability == desired {
+                back = again;
+            }
+        }
         if back.availability != desired || back.detail.state() != word {
             let found = format!(
                 "{} (user status {:?})",
@@ -648,7 +723,6 @@ impl Adapter for RocketChatPresence {
         }
         // the read back has the end `users.presence` shows (none for an offline user status,
         // which that read does not list): the answer's own end, when it gave one
-        let mut back = back;
         if ends.is_some() {
             back.detail.until = ends;
         }
@@ -910,11 +984,11 @@ impl RocketChatPresence {
                 Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
             }
         }
-        // older servers: the listed state was the read; one toggle, never resent
-        match self.post(agent, None).await {
-            Ok(s) if s == wanted => Ok(after(s)),
-            Ok(s) => Err(Self::conflict(agent, desired, &s)),
-            Err(f) => Err(f.into_error(VENDOR, Some(agent)).await),
+        // older servers: the listed state was the read, which may be behind: a toggle whose
+        // answer is not the state asked for is put back by a second (`toggle_to`)
+        match self.toggle_to(agent, desired).await? {
+            s if s == wanted => Ok(after(s)),
+            s => Err(Self::conflict(agent, desired, &s)),
         }
     }
 }
@@ -949,9 +1023,11 @@ pub fn entry() -> agentstatus_presence::registry::Entry {
             crate::ClientConfig::default().with_rate_limit_scope(crate::RateLimitScope::Operation),
         );
         let client = Client::with_config(&s.base_url, creds, &config)?;
-        Ok(Box::new(
-            RocketChatPresence::new(client).with_user_id(user_id),
-        ))
+        let presence = RocketChatPresence::new(client).with_user_id(user_id);
+        Ok(Box::new(match s.read_lag() {
+            Some(lag) => presence.with_read_lag(lag),
+            None => presence,
+        }))
     })
     .with_settings(SETTINGS)
     .with_demo(demo())

@@ -77,7 +77,8 @@ async fn set_with_a_state_sets_the_user_status_and_the_livechat_status() {
     );
     assert_eq!(fake.faults().count("POST", SET_STATUS), 1);
 
-    // the same again sends no user status and changes nothing
+    // the same again sends the user status all the same (the read before it may be a
+    // replica's, behind) and changes nothing
     let again = p
         .set_with(
             "a1",
@@ -87,7 +88,7 @@ async fn set_with_a_state_sets_the_user_status_and_the_livechat_status() {
         .unwrap();
     assert_eq!(again.detail.state(), "busy");
     assert_eq!(fake.state_changes(), 2);
-    assert_eq!(fake.faults().count("POST", SET_STATUS), 1);
+    assert_eq!(fake.faults().count("POST", SET_STATUS), 2);
 
     // only the user status differs: only it is sent
     let away = p
@@ -379,4 +380,35 @@ async fn a_write_acknowledged_stands_when_its_read_back_fails() {
         1,
         "written once"
     );
+}
+
+/// `set_with` sends the user status even when the read before it shows the agent with it
+/// already, and a read-back behind it is read again before it is a `Conflict`: the reads are a
+/// replica's, at most 200 ms behind (the adapter told 300 ms). Before: no `users.setStatus`
+/// sent (1 required), the agent left `online`, and the answer a `Conflict`.
+#[tokio::test]
+async fn a_stale_read_never_skips_set_withs_user_status() {
+    use std::time::Duration;
+    let (fake, p) = fake(true).await;
+    let p = p.with_read_lag(Duration::from_millis(300));
+    let busy = SetRequest::new(Availability::Available).state("busy");
+    p.set_with("a1", &busy).await.unwrap();
+    fake.faults().set_stale(Some(agentstatus_fakes::Stale {
+        seed: 7,
+        probability: 1.0,
+        max_age: Duration::from_millis(200),
+    }));
+    assert_eq!(p.get("a1").await.unwrap().detail.state(), "busy");
+    // the agent goes online by hand; the replica still shows busy
+    fake.set_presence("a1", "online");
+    assert_eq!(
+        p.get("a1").await.unwrap().detail.state(),
+        "busy",
+        "the replica's answer"
+    );
+    let sent = fake.faults().count("POST", SET_STATUS);
+    let after = p.set_with("a1", &busy).await.unwrap();
+    assert_eq!(after.detail.state(), "busy");
+    assert_eq!(fake.faults().count("POST", SET_STATUS) - sent, 1, "sent");
+    assert_eq!(fake.agent("a1").unwrap().status, "busy");
 }

@@ -710,6 +710,10 @@ pub fn pre_request(request: &mut reqwest::Request, operation_id: &'static str) {
     let _ = OBSERVED.try_with(|o| {
         o.set(Observed {
             operation: Some(operation_id),
+            writes: !matches!(
+                *request.method(),
+                reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS
+            ),
             status: None,
             retry_after: None,
         })
@@ -804,6 +808,11 @@ pub struct Observed {
     /// the generated client method (`get_livechat_user`, ...). `None` when nothing was sent (a
     /// request refused while it was built, such as an id that cannot be a path segment).
     pub operation: Option<&'static str>,
+    /// Whether that request could change state at the vendor: its method is not `GET`, `HEAD`
+    /// or `OPTIONS`. A failed presence write whose last request was a read (the read before
+    /// the write, or the read back after a write the server answered) did not leave a write
+    /// that may still land.
+    pub writes: bool,
     /// The HTTP status of the last answer received. progenitor's
     /// `Error::InvalidResponsePayload` (a body that does not decode) does not carry it; with
     /// this, a caller can still say which answer was malformed.

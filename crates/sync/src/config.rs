@@ -26,6 +26,10 @@
 //! rate_limit = "6000/min"       # this server's RACK_ATTACK_LIMIT (the vendor's default: 3000)
 //! ```
 //!
+//! A desk's `read_lag` is also its adapter's (`Settings::with_read_lag`): where an adapter confirms
+//! a read with a later one or reads a write back (Rocket.Chat's toggle, Twilio TaskRouter's 412,
+//! Microsoft Graph's read-back), it waits that long.
+//!
 //! Besides `vendor`, `role`, `interval`, `substitute`, `read_lag` and `late_write_grace`, a desk's keys are its vendor's
 //! connection settings, read by the same rules as the `agentstatus` command's config
 //! ([`crate::section`]), `rate_limit` included ([`section::rate_limit`]: `"<requests>/<period>"`
@@ -705,13 +709,14 @@ impl SyncConfig {
                 }) => Some(budgets.of(url)),
                 _ => None,
             };
-            let presence = section::connect(
+            let presence = section::connect_lagging(
                 &d.entry,
                 &label,
                 &d.span,
                 &d.keys,
                 &|s| self.at(s),
                 base.clone().with_shared_budget(shared),
+                Some(d.read_lag),
             )
             .map_err(ConfigError)?;
             let supported = presence.supported();
@@ -869,6 +874,38 @@ user_id = "another-bot"
             .unwrap()
             .load_people()
             .unwrap();
+    }
+
+    /// Says the read lag its settings carry, as its error.
+    fn tell_read_lag(
+        s: &agentstatus_presence::registry::Settings,
+    ) -> Result<Box<dyn agentstatus_presence::Presence>, agentstatus_presence::registry::ConnectError>
+    {
+        Err(format!("read lag {:?}", s.read_lag()).into())
+    }
+
+    #[test]
+    fn a_desks_read_lag_reaches_its_adapter() {
+        const LAGGING: &[Entry] = &[Entry::new(
+            "engage-digital",
+            "Engage Digital",
+            tell_read_lag,
+        )];
+        let text = r#"database = "state.db"
+people = "/etc/people.csv"
+
+[desks.a]
+vendor = "engage-digital"
+base_url = "http://127.0.0.1:1"
+read_lag = 7
+
+[desks.b]
+vendor = "engage-digital"
+base_url = "http://127.0.0.1:2"
+"#;
+        let c = SyncConfig::parse(Path::new("dir/sync.toml"), text.to_string(), LAGGING).unwrap();
+        let e = c.connect(Duration::from_secs(60)).err().unwrap().0;
+        assert!(e.contains("read lag Some(7s)"), "{e}");
     }
 
     #[test]

@@ -48,7 +48,17 @@ pub const ANSWER_BOUND: Duration = Duration::from_secs(120);
 /// 429 of its read route made an applied write a failure, which sync then sent again over a
 /// person's change); otherwise a 429 or a 503 of the read back would be taken here for a
 /// write not applied.
+///
+/// Whatever its kind, a failure of a request that could not change state
+/// ([`PresenceError::last_request_wrote`] `Some(false)`: a read) is not in doubt: the read
+/// before a write failed, so the write was never sent (Engage Digital's `set` reads the agent
+/// first; a malformed answer to that read was taken for a write that may land, and a person's
+/// setting back within the grace for that write landing late), or the read back after a write
+/// the server answered failed, and that write landed when it was answered.
 pub fn in_doubt(e: &PresenceError) -> bool {
+    if e.last_request_wrote() == Some(false) {
+        return false;
+    }
     match e.kind() {
         ErrorKind::Network | ErrorKind::InvalidResponse => true,
         ErrorKind::Vendor => e
@@ -464,5 +474,22 @@ mod tests {
         for s in [400, 401, 404, 409, 429, 501, 503] {
             assert!(!in_doubt(&http(s)), "{s}");
         }
+        // a read that failed (before the write, or reading it back) leaves nothing to land;
+        // a write's failure does, and so does one not known to come from a request
+        let malformed = || {
+            PresenceError::new(
+                v(),
+                Failure::InvalidResponse {
+                    status: Some(200),
+                    message: "expected value at line 1 column 1".into(),
+                },
+            )
+        };
+        assert!(!in_doubt(&net.clone().with_last_request_wrote(false)));
+        assert!(!in_doubt(&malformed().with_last_request_wrote(false)));
+        assert!(!in_doubt(&http(502).with_last_request_wrote(false)));
+        assert!(in_doubt(&net.with_last_request_wrote(true)));
+        assert!(in_doubt(&malformed().with_last_request_wrote(true)));
+        assert!(in_doubt(&malformed()));
     }
 }

@@ -243,6 +243,20 @@ pub fn connect(
     at: &dyn Fn(&Range<usize>) -> String,
     base: ClientConfig,
 ) -> Result<Box<dyn Presence>, String> {
+    connect_lagging(entry, label, section, keys, at, base, None)
+}
+
+/// [`connect`], the adapter told how far behind the vendor's reads may be
+/// ([`Settings::with_read_lag`]; a desk's `read_lag`).
+pub fn connect_lagging(
+    entry: &Entry,
+    label: &str,
+    section: &Range<usize>,
+    keys: &BTreeMap<String, At<Value>>,
+    at: &dyn Fn(&Range<usize>) -> String,
+    base: ClientConfig,
+    read_lag: Option<std::time::Duration>,
+) -> Result<Box<dyn Presence>, String> {
     let text = |key: &str| -> Result<Option<(String, Range<usize>)>, String> {
         match keys.get(key) {
             None => Ok(None),
@@ -276,6 +290,9 @@ pub fn connect(
         base_url.clone(),
         base.allow_insecure_http(allow_insecure_http),
     );
+    if let Some(lag) = read_lag {
+        settings = settings.with_read_lag(lag);
+    }
     if let Some(At { value, span }) = keys.get("rate_limit") {
         let limit = rate_limit(value).map_err(|m| format!("{}: {label} {m}", at(span)))?;
         settings = settings.with_rate_limit(limit);

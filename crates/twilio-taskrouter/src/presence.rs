@@ -13,9 +13,12 @@
 //! The names are a table ([`ActivityNames`], `with_activity_names`; in the command's config
 //! `available_activity`, `busy_activity`, `away_activity`, `offline_activity`), matched without
 //! regard to case; the activity's own name is always in the vendor status. A workspace without the
-//! activity a `set` needs answers `InvalidInput`, naming it (nothing is sent). Every update sends the `ETag` of the
-//! read before it as `If-Match`: a worker changed in between is a `Conflict` (412), never
-//! overwritten.
+//! activity a `set` needs answers `InvalidInput`, naming it (nothing is sent). Every update sends
+//! the `ETag` of the read before it as `If-Match`. A 412 says that read was behind (a read
+//! replica's) or the worker changed since: the worker is read again the read lag later
+//! ([`TwilioTaskrouterPresence::with_read_lag`], default two seconds, sync's default desk
+//! `read_lag`) and the update decided again from that read, three reads at most, then a `Conflict`
+//! naming what the worker is.
 //!
 //! The activity's name is the state's word ([`Detail::state`](agentstatus_presence::Detail::state)):
 //! `set_with` ([`SetRequest`]) takes any activity of the workspace by name as `state` (`Lunch`,
@@ -23,12 +26,16 @@
 //! availability the activity means (its `available` flag, then its name in the table, else
 //! Offline) must be the one asked for, else `InvalidInput` and nothing is sent (`Lunch`,
 //! unavailable and not in the table, is Offline; asked as Away it is refused, never moved to
-//! `Break` instead). A worker already in that activity is not updated. TaskRouter has no expiry:
-//! `until` is `UnsupportedOption`.
+//! `Break` instead). TaskRouter has no expiry: `until` is `UnsupportedOption`.
 //!
-//! `set` sends nothing when the worker already reads as the wanted availability: a worker in an
-//! activity the table does not name (`Training`, say, unavailable) reads Offline and stays in it
-//! on `set(Offline)`.
+//! A worker that reads as the wanted availability stays in its activity: one in an activity the
+//! table does not name (`Training`, say, unavailable) reads Offline and stays in it on
+//! `set(Offline)`. But that read may be a replica's, behind, so `set` (and `set_with`, for a
+//! worker read in the activity named) still sends the update, to the activity the worker is
+//! read in, `If-Match` the read's `ETag`: when the read was right it changes nothing; when it was
+//! behind, the 412 sends the decision back to a newer read (above). Only a read without an `ETag`
+//! is taken as it is. `set_many` skips the workers its one list shows right (the list has no
+//! `ETag`s): a caller that knows a read may be behind sends that worker through `set`.
 //!
 //! `watch` polls `list`, or, with the `watch` feature and a webhook
 //! ([`TwilioTaskrouterPresence::with_webhook`]; the registry's `watch = "events"`), follows the
@@ -123,10 +130,38 @@ agentstatus_presence::adapter! {
         webhook: Option<crate::watch::Webhook> = None,
         /// The account events must name (`with_webhook`).
         account_sid: Option<String> = None,
+        /// How far behind a read may be (a replica's): after a 412 the worker is read again
+        /// this long later ([`DEFAULT_READ_LAG`] unless `with_read_lag`).
+        read_lag: std::time::Duration = DEFAULT_READ_LAG,
     }
 }
 
+/// How far behind a worker read may be, unless told
+/// ([`TwilioTaskrouterPresence::with_read_lag`]).
+pub const DEFAULT_READ_LAG: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads (each followed by an update `If-Match` its `ETag`) one `set` makes at most: an update
+/// refused with 412 (the read was behind, or the worker changed since) is decided again from a
+/// read the read lag later.
+const ATTEMPTS: usize = 3;
+
+/// The activity a `set` moves a worker to.
+enum Goal<'a> {
+    /// The activity of the name table for the availability; a worker already in an activity
+    /// that means it stays in that activity.
+    Mapped,
+    /// This activity (`set_with`'s `state`).
+    Named(&'a str),
+}
+
 impl TwilioTaskrouterPresence {
+    /// How far behind the server's worker reads may be (a read replica's; default
+    /// [`DEFAULT_READ_LAG`]): an update refused with 412 is decided again from a read this long
+    /// after.
+    pub fn with_read_lag(self, read_lag: std::time::Duration) -> Self {
+        Self { read_lag, ..self }
+    }
+
     /// The adapter with another activity name table.
     pub fn with_activity_names(self, names: ActivityNames) -> Self {
         Self { names, ..self }
@@ -337,6 +372,74 @@ impl TwilioTaskrouterPresence {
             },
         )
         .await
+    }
+
+    /// Make `agent` `desired` (in `goal`'s activity), whatever a read shows: each read is
+    /// followed by an update `If-Match` its `ETag`, to the activity the read's worker should
+    /// be in (the one it is in when that already means `desired`, so an update that matches
+    /// changes nothing). A 412 says the read was behind (a replica's) or the worker changed
+    /// since: read again the read lag later and decide again, [`ATTEMPTS`] reads at most,
+    /// then the `Conflict` of the last. A read without an `ETag` cannot be checked so: the
+    /// worker it shows already there is left as it is, as before.
+    async fn settle(
+        &self,
+        agent: &str,
+        desired: Availability,
+        goal: Goal<'_>,
+        activities: &[types::TaskrouterV1WorkspaceActivity],
+    ) -> Result<AgentPresence, PresenceError> {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(self.read_lag).await;
+            }
+            let (current, etag) = self.fetch(agent).await?;
+            let shown = presence(&self.names, &current);
+            let now = current.activity_sid.as_deref().cloned();
+            let sid = match goal {
+                Goal::Named(sid) => sid.to_string(),
+                Goal::Mapped if shown.availability == desired && now.is_some() => {
+                    now.clone().unwrap_or_default()
+                }
+                Goal::Mapped => {
+                    let target = self.target(activities, desired)?;
+                    target.sid.as_deref().cloned().unwrap_or_default()
+                }
+            };
+            let Some(etag) = etag else {
+                if now.as_deref() == Some(sid.as_str()) {
+                    return Ok(shown);
+                }
+                return self.move_to(agent, desired, &sid, None).await;
+            };
+            match self.update(agent, &sid, Some(&etag)).await {
+                Ok(after) => {
+                    let found = presence(&self.names, &after);
+                    if after.activity_sid.as_deref().map(String::as_str) == Some(sid.as_str()) {
+                        return Ok(found);
+                    }
+                    return Err(PresenceError::conflict(
+                        VENDOR,
+                        agent,
+                        desired,
+                        found.availability,
+                        clip(&found.detail.vendor_status),
+                    ));
+                }
+                Err(f) if status_of(&f) == Some(412) => continue,
+                Err(f) => return Err(f.into_error(VENDOR, Some(agent)).await),
+            }
+        }
+        // every update refused: the worker as a last read shows it
+        let (w, _) = self.fetch(agent).await?;
+        let found = presence(&self.names, &w);
+        Err(PresenceError::conflict(
+            VENDOR,
+            agent,
+            desired,
+            found.availability,
+            clip(&found.detail.vendor_status),
+        )
+        .with_operation("update_worker"))
     }
 
     /// Make `agent` (read as `current`, with `etag`) `desired`: `None` if it already is
@@ -566,18 +669,8 @@ impl Adapter for TwilioTaskrouterPresence {
         agent: &str,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        let (current, etag) = self.fetch(agent).await?;
-        if presence(&self.names, &current).availability == desired {
-            return Ok(presence(&self.names, &current));
-        }
         let activities = self.activities().await?;
-        match self
-            .change(agent, desired, &current, etag.as_deref(), &activities)
-            .await?
-        {
-            Some(after) => Ok(after),
-            None => Ok(presence(&self.names, &current)),
-        }
+        self.settle(agent, desired, Goal::Mapped, &activities).await
     }
 
     /// An activity by name (`state`), checked against the name table; no expiry (`until`):
@@ -593,14 +686,10 @@ impl Adapter for TwilioTaskrouterPresence {
         let Some(state) = request.state.as_deref() else {
             return self.set_now(agent, request.availability).await;
         };
-        let (current, etag) = self.fetch(agent).await?;
         let activities = self.activities().await?;
         let target = self.named(&activities, state, request.availability)?;
         let sid = target.sid.as_deref().cloned().unwrap_or_default();
-        if current.activity_sid.as_deref() == Some(&sid) {
-            return Ok(presence(&self.names, &current));
-        }
-        self.move_to(agent, request.availability, &sid, etag.as_deref())
+        self.settle(agent, request.availability, Goal::Named(&sid), &activities)
             .await
     }
 
@@ -615,7 +704,9 @@ impl Adapter for TwilioTaskrouterPresence {
     }
 
     /// One read of the workers and one of the activities, then for each worker that changes
-    /// one read of it (the list has no `ETag`s) and one update `If-Match` that read's `ETag`.
+    /// one read of it (the list has no `ETag`s) and one update `If-Match` that read's `ETag`
+    /// (sent even when that read shows the worker done: it may be behind; a 412 is decided
+    /// again, as `set` does).
     async fn set_many_now(
         &self,
         updates: Vec<(String, Availability)>,
@@ -657,18 +748,12 @@ impl Adapter for TwilioTaskrouterPresence {
             if presence(&self.names, listed).availability == wanted {
                 return Ok(Applied::unchanged(presence(&self.names, listed)));
             }
-            let write = async {
-                let (w, etag) = self.fetch(&agent).await?;
-                self.change(&agent, wanted, &w, etag.as_deref(), activities)
-                    .await
-                    .map(|c| {
-                        c.map_or_else(
-                            || Applied::unchanged(presence(&self.names, &w)),
-                            Applied::changed,
-                        )
-                    })
-            };
-            within(self.deadline, VENDOR, Step::Set, write).await
+            // the list says it changes: the read for its `ETag` (which may be a replica's,
+            // behind, showing it done) decides nothing alone (`settle`)
+            let write = self.settle(&agent, wanted, Goal::Mapped, activities);
+            within(self.deadline, VENDOR, Step::Set, write)
+                .await
+                .map(Applied::changed)
         })
         .await
     }
@@ -844,6 +929,9 @@ pub fn entry() -> Entry {
         let webhook = webhook_setting(s, account_sid, &workspace)?;
         let mut presence =
             TwilioTaskrouterPresence::new(client, workspace).with_activity_names(names);
+        if let Some(lag) = s.read_lag() {
+            presence = presence.with_read_lag(lag);
+        }
         if let Some(w) = webhook {
             presence = presence.with_webhook(w, Some(account_sid.to_string()));
         }

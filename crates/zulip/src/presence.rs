@@ -5,7 +5,7 @@
 //!
 //! | vendor | vendor state (read) | Availability | set sends |
 //! |---|---|---|---|
-//! | Zulip | presence `active` (active within the offline threshold) | Available | `POST /users/me/status away=false` when invisible, then `POST /users/me/presence status=active` (own user only) |
+//! | Zulip | presence `active` (active within the offline threshold) | Available | `POST /users/me/status away=false` (whatever the read shows), then `POST /users/me/presence status=active` (own user only) |
 //! | Zulip | presence `idle` (connected, not active) | Away | unsupported: idle is the server's reading of a client's silence, not a state it sets |
 //! | Zulip | no presence within the offline threshold (200 s by default), no presence data, or invisible mode (user status `away`) | Offline | `POST /users/me/status away=true` (invisible mode; own user only) |
 //! | Zulip | — | Busy | unsupported |
@@ -16,6 +16,12 @@
 //! server's offline threshold, then offline unless a client of the user (or a later `set`)
 //! reports again. Setting another user is refused (`Failure::OwnAgentOnly`): Zulip has no route
 //! for it.
+//!
+//! `set` writes whatever the read before it shows (that read may be a replica's, behind: a
+//! skip decided from it would leave the user as it was; the writes then change nothing), and a
+//! read-back that shows the availability from before the write (as a replica behind it does)
+//! is read again and not taken for a `Conflict` (specs/zulip/NOTES.md#stale-reads). `set_many`
+//! skips a user its read shows right.
 //!
 //! `watch` uses the event queue ([`ZulipEvents`]) when the adapter has a long-poll client
 //! ([`ZulipPresence::with_events_client`]; the registry entry gives it one).
@@ -210,35 +216,93 @@ fn invalid_response(message: String) -> PresenceError {
     )
 }
 
+/// Reads of the own user after a write at most, while they show the availability from before
+/// it ([`ZulipPresence::change`]).
+const READ_BACKS: usize = 3;
+
+/// The pause between two of those reads.
+const READ_BACK_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// One user's read: name, presence word and status.
+struct Read {
+    name: Option<String>,
+    word: String,
+    status: Status,
+}
+
+impl Read {
+    fn availability(&self) -> Availability {
+        availability(&self.word, self.status.away)
+    }
+
+    fn presence(self, agent: &str) -> AgentPresence {
+        presence(agent, self.name, &self.word, &self.status)
+    }
+}
+
 impl ZulipPresence {
     /// Change the own user `agent` from `current` (just read) to `desired`, and read it back.
+    ///
+    /// Available ends invisible mode whatever `current` shows (it may be a replica's read,
+    /// behind: an invisible user it shows visible would stay invisible). A read-back that shows
+    /// the availability `current` showed may be a replica's too, behind the write the server
+    /// acknowledged: read again ([`READ_BACKS`] reads in all, [`READ_BACK_PAUSE`] apart); if
+    /// every one shows it, the presence is the one written (the write's own answers say
+    /// nothing of the state), not a `Conflict`. A read-back showing a third availability (no
+    /// replica behind the write shows it) is a `Conflict`.
     async fn change(
         &self,
         agent: &str,
         current: &AgentPresence,
         desired: Availability,
     ) -> Result<AgentPresence, PresenceError> {
-        let invisible = current.detail.vendor_status.contains(" invisible");
         match desired {
             Availability::Available => {
-                if invisible {
-                    self.set_away(agent, false).await?;
-                }
+                self.set_away(agent, false).await?;
                 self.report_active(agent).await?;
             }
             _ => self.set_away(agent, true).await?,
         }
-        let after = self.read(agent).await?;
-        if after.availability != desired {
-            return Err(PresenceError::conflict(
-                VENDOR,
-                agent,
-                desired,
-                after.availability,
-                after.detail.vendor_status.clone(),
-            ));
+        let mut after = self.read_parts(agent).await?;
+        for _ in 1..READ_BACKS {
+            if after.availability() == desired || after.availability() != current.availability {
+                break;
+            }
+            tokio::time::sleep(READ_BACK_PAUSE).await;
+            after = self.read_parts(agent).await?;
         }
-        Ok(after)
+        let shown = after.availability();
+        if shown == desired {
+            return Ok(after.presence(agent));
+        }
+        if shown == current.availability {
+            // as the write left it: Available an `active` report out of invisible mode, Offline
+            // invisible mode
+            let Read { name, word, status } = after;
+            let written = match desired {
+                Availability::Available => Read {
+                    name,
+                    word: "active".into(),
+                    status: Status {
+                        away: false,
+                        ..status
+                    },
+                },
+                _ => Read {
+                    name,
+                    word,
+                    status: Status { away: true, ..status },
+                },
+            };
+            return Ok(written.presence(agent));
+        }
+        Err(PresenceError::conflict(
+            VENDOR,
+            agent,
+            desired,
+            shown,
+            vendor_status(&after.word, &after.status),
+        ))
     }
 
     /// The credentials' own user id (`GET /users/me`), read once.
@@ -306,11 +370,15 @@ impl ZulipPresence {
     }
 
     async fn read(&self, agent: &str) -> Result<AgentPresence, PresenceError> {
+        Ok(self.read_parts(agent).await?.presence(agent))
+    }
+
+    async fn read_parts(&self, agent: &str) -> Result<Read, PresenceError> {
         let id = check_id(agent)?;
         let name = self.user(agent, id).await?;
         let status = self.status(agent, id).await?;
         let word = self.word(agent).await?;
-        Ok(presence(agent, name, &word, &status))
+        Ok(Read { name, word, status })
     }
 
     async fn set_away(&self, agent: &str, away: bool) -> Result<(), PresenceError> {
@@ -361,9 +429,9 @@ impl Adapter for ZulipPresence {
             return Err(PresenceError::own_agent_only(VENDOR, agent));
         }
         let current = self.read(agent).await?;
-        if current.availability == desired {
-            return Ok(current);
-        }
+        // changed even when the read shows the user so already: that read may be a replica's,
+        // behind (a skip decided from it would leave the user as it is); the writes then
+        // change nothing
         self.change(agent, &current, desired).await
     }
 
