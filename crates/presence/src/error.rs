@@ -87,10 +87,25 @@ pub struct PresenceError {
     operation: Option<&'static str>,
     agent: Option<String>,
     failure: Failure,
-    /// Boxed: most errors have none, and the error stays small (`clippy::result_large_err`).
-    retry_after: Option<Box<std::time::Duration>>,
-    /// Whether the failing request could change state ([`PresenceError::last_request_wrote`]).
+    /// The server's wait and whether the failing request could change state. Boxed: most
+    /// errors have neither, and the error stays small (`clippy::result_large_err`).
+    more: Option<Box<More>>,
+}
+
+/// What some [`PresenceError`]s know beyond their context and failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct More {
+    /// [`PresenceError::retry_after`].
+    retry_after: Option<std::time::Duration>,
+    /// [`PresenceError::last_request_wrote`].
     wrote: Option<bool>,
+}
+
+impl More {
+    /// `None` when it knows nothing.
+    fn boxed(self) -> Option<Box<More>> {
+        (self != More::default()).then(|| Box::new(self))
+    }
 }
 
 /// What went wrong in a [`PresenceError`], beyond its context (vendor, operation, agent).
@@ -374,8 +389,7 @@ impl PresenceError {
             operation: None,
             agent: None,
             failure,
-            retry_after: None,
-            wrote: None,
+            more: None,
         }
     }
 
@@ -387,13 +401,18 @@ impl PresenceError {
     /// an error built by hand). A caller deciding whether a failed write may still land
     /// (sync's writes in doubt) needs only `Some(true)` and `None` to be careful about.
     pub fn last_request_wrote(&self) -> Option<bool> {
-        self.wrote
+        self.more.as_ref().and_then(|m| m.wrote)
     }
 
     /// The same error, made by a request that could (`true`) or could not change state
     /// ([`PresenceError::last_request_wrote`]).
     pub fn with_last_request_wrote(mut self, wrote: bool) -> Self {
-        self.wrote = Some(wrote);
+        let more = self.more.take().map_or_else(More::default, |m| *m);
+        self.more = More {
+            wrote: Some(wrote),
+            ..more
+        }
+        .boxed();
         self
     }
 
@@ -402,12 +421,17 @@ impl PresenceError {
     /// ([`agentstatus_runtime::retry::server_wait`]). The server's word, unbounded: a caller
     /// that waits for it caps it.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        self.retry_after.as_deref().copied()
+        self.more.as_ref().and_then(|m| m.retry_after)
     }
 
     /// The same error, the server having asked for `wait` ([`PresenceError::retry_after`]).
     pub fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Self {
-        self.retry_after = wait.map(Box::new);
+        let more = self.more.take().map_or_else(More::default, |m| *m);
+        self.more = More {
+            retry_after: wait,
+            ..more
+        }
+        .boxed();
         self
     }
 
@@ -814,8 +838,11 @@ impl<E: ErrorBody> Failed<E> {
             operation: self.operation,
             agent: agent.map(str::to_string),
             failure,
-            retry_after: retry_after.map(Box::new),
-            wrote: this_call.then_some(seen.writes),
+            more: More {
+                retry_after,
+                wrote: this_call.then_some(seen.writes),
+            }
+            .boxed(),
         }
     }
 }
