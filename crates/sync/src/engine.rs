@@ -1666,12 +1666,7 @@ impl Engine {
             return Ok(());
         }
         let owed = self.store.read(|t| t.outbox_known())?;
-        let index: HashMap<&str, usize> = self
-            .desks
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.name.as_str(), i))
-            .collect();
+        let index = desk_indexes(&self.desks);
         let mut per_desk: Vec<Vec<(Owed, Option<Availability>)>> =
             vec![Vec::new(); self.desks.len()];
         let mut pending = vec![false; self.desks.len()];
@@ -2468,11 +2463,7 @@ fn restore_lately(
     store: &Store,
     wall: &dyn WallClock,
 ) -> Result<Lately, SyncError> {
-    let names: HashMap<&str, usize> = desks
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.as_str(), i))
-        .collect();
+    let names = desk_indexes(desks);
     let now_ms = wall.now().timestamp_millis();
     let at = Instant::now();
     let mut out: Lately = HashMap::new();
@@ -2498,11 +2489,7 @@ fn restore_doubts(
     store: &Store,
     wall: &dyn WallClock,
 ) -> Result<Doubts, SyncError> {
-    let names: HashMap<&str, usize> = desks
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.as_str(), i))
-        .collect();
+    let names = desk_indexes(desks);
     let now_ms = wall.now().timestamp_millis();
     let now = Instant::now();
     let mut doubts = Doubts::default();
@@ -2693,6 +2680,15 @@ impl Engine {
     }
 }
 
+/// Each desk's index by its name (the names the database stores rows under).
+fn desk_indexes(desks: &[Desk]) -> HashMap<&str, usize> {
+    desks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect()
+}
+
 /// What the database holds from an earlier run, made to agree with this run's desks and people
 /// map before anything is read or written:
 ///
@@ -2706,11 +2702,7 @@ impl Engine {
 /// Each is logged. Matching by e-mail learns who is who from the desks' reads, so only the
 /// first rule applies then.
 fn reconcile(desks: &[Desk], people: &People, store: &mut Store) -> Result<(), SyncError> {
-    let names: HashMap<&str, usize> = desks
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.as_str(), i))
-        .collect();
+    let names = desk_indexes(desks);
     let stored = store.read(|t| t.stored_desks())?;
     for desk in stored.iter().filter(|d| !names.contains_key(d.as_str())) {
         let (known, owed) = store.transaction(|t| t.forget_desk(desk))?;
